@@ -1,0 +1,119 @@
+"""Everything the engine knows about one file, computed at most once and only when a rule asks.
+
+A rule receives a FileContext and asks it questions: what does this name refer to, which names hold an
+optimizer, what happens in one iteration of the training loop. The parse and the index walk are paid for
+every file; every other analysis is a cached property, so a file whose rules never ask about loops never
+pays for the loop analysis.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.index import TreeIndex
+from nnlint.engine.names import ImportTable, dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.entry import EntryPoints
+    from nnlint.engine.layers import LayerChains
+    from nnlint.engine.loops import TrainingLoops
+    from nnlint.engine.roles import Roles
+    from nnlint.engine.shapes import ShapeFacts
+
+
+class FileContext:
+    """One parsed file and the analyses rules share."""
+
+    def __init__(self, path: str, source: str, module: cst.Module) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.index = TreeIndex(module)
+        # Files that never mention torch skip every rule that declares `needs_torch`.
+        self.mentions_torch = "torch" in source
+
+    @cached_property
+    def imports(self) -> ImportTable:
+        return ImportTable(self.index.nodes(cst.Import), self.index.nodes(cst.ImportFrom))
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        """The imported thing an expression names (`F.softmax` -> `torch.nn.functional.softmax`)."""
+        return self.imports.qualified_name(expr)
+
+    def callee(self, call: cst.Call) -> str | None:
+        """The qualified name of what a call calls, or None for local or unknown callees."""
+        return self.imports.qualified_name(call.func)
+
+    def callee_in(self, call: cst.Call, names: frozenset[str] | set[str]) -> bool:
+        qualified = self.callee(call)
+        return qualified is not None and qualified in names
+
+    @staticmethod
+    def dotted(expr: cst.BaseExpression) -> str | None:
+        return dotted_name(expr)
+
+    @cached_property
+    def functions(self) -> dict[str, list[cst.FunctionDef]]:
+        """Functions and methods defined in this file, by their bare name."""
+        table: dict[str, list[cst.FunctionDef]] = {}
+        for node in self.index.nodes(cst.FunctionDef):
+            table.setdefault(node.name.value, []).append(node)
+        return table
+
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        return self.index.enclosing(node, cst.FunctionDef)
+
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        return self.index.enclosing(node, cst.ClassDef)
+
+    def base_names(self, cls: cst.ClassDef) -> list[str]:
+        """Qualified (or, for local classes, dotted) names of a class's bases."""
+        names = []
+        for base in cls.bases:
+            name = self.qualified_name(base.value) or dotted_name(base.value)
+            if name:
+                names.append(name)
+        return names
+
+    def line_text(self, row: int) -> str:
+        lines = self.source_lines
+        return lines[row - 1] if 0 < row <= len(lines) else ""
+
+    @cached_property
+    def source_lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    # The analyses below live in their own modules; each is computed on first use.
+
+    @cached_property
+    def roles(self) -> Roles:
+        from nnlint.engine.roles import Roles
+
+        return Roles(self)
+
+    @cached_property
+    def loops(self) -> TrainingLoops:
+        from nnlint.engine.loops import TrainingLoops
+
+        return TrainingLoops(self)
+
+    @cached_property
+    def layers(self) -> LayerChains:
+        from nnlint.engine.layers import LayerChains
+
+        return LayerChains(self)
+
+    @cached_property
+    def shapes(self) -> ShapeFacts:
+        from nnlint.engine.shapes import ShapeFacts
+
+        return ShapeFacts(self)
+
+    @cached_property
+    def entry(self) -> EntryPoints:
+        from nnlint.engine.entry import EntryPoints
+
+        return EntryPoints(self)

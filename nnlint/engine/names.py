@@ -1,0 +1,77 @@
+"""What a dotted name refers to after the file's imports: `nn.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`.
+
+Rules match on qualified names, never on spelling, so `import torch.nn as nn`, `from torch import nn`,
+`from torch.nn import functional as F` and `from torch.optim import SGD` all work. libcst's scope-based
+QualifiedNameProvider does this too, but it costs more than parsing the file; training scripts import at
+the top and rarely shadow `torch`, so one table of the file's imports answers the same question for a
+fraction of the price. A name bound by an import anywhere in the file counts everywhere in it.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a chain of Name/Attribute nodes, else None (calls, subscripts, literals)."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name):
+        return None
+    parts.append(expr.value)
+    return ".".join(reversed(parts))
+
+
+def _module_name(node: cst.BaseExpression) -> str:
+    return dotted_name(node) or ""
+
+
+class ImportTable:
+    """Local names bound by imports, mapped to the qualified names they stand for."""
+
+    def __init__(self, imports: list[cst.Import], from_imports: list[cst.ImportFrom]) -> None:
+        self.aliases: dict[str, str] = {}
+        # Modules imported with `from m import *`: unknown bare names may come from them.
+        self.star_modules: list[str] = []
+        for node in imports:
+            for alias in node.names:
+                full = _module_name(alias.name)
+                if alias.asname is not None:
+                    self.aliases[_module_name(alias.asname.name)] = full
+                else:
+                    # `import torch.nn` binds `torch`, and `torch.nn.X` then resolves through it.
+                    head = full.split(".", 1)[0]
+                    self.aliases.setdefault(head, head)
+        for node in from_imports:
+            if node.relative:
+                module = "." * len(node.relative) + (_module_name(node.module) if node.module else "")
+            else:
+                module = _module_name(node.module) if node.module else ""
+            if isinstance(node.names, cst.ImportStar):
+                self.star_modules.append(module)
+                continue
+            for alias in node.names:
+                name = _module_name(alias.name)
+                local = _module_name(alias.asname.name) if alias.asname is not None else name
+                self.aliases[local] = f"{module}.{name}" if module else name
+
+    def resolve(self, dotted: str) -> str | None:
+        """The qualified name of a dotted name whose head is imported, else None."""
+        head, _, rest = dotted.partition(".")
+        target = self.aliases.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
+
+    def qualified_name(self, expr: cst.BaseExpression) -> str | None:
+        dotted = dotted_name(expr)
+        return self.resolve(dotted) if dotted else None
+
+    def imports_module(self, prefix: str) -> bool:
+        """Whether anything from `prefix` (e.g. "torch") is imported in this file."""
+        return any(
+            target == prefix or target.startswith(prefix + ".")
+            for target in list(self.aliases.values()) + self.star_modules
+        )

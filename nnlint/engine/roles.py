@@ -1,0 +1,271 @@
+"""Which names hold a model, an optimizer, a scheduler, a criterion, a loss, a data loader or a GradScaler.
+
+Roles come from evidence in the file, strongest first: the constructor a name is bound from
+(`opt = torch.optim.AdamW(...)`), what is done to it (`x.backward()` makes x a loss, `model.parameters()`
+passed to an optimizer makes `model` a model), and, for function parameters only, the conventional name
+(`def train(model, optimizer, loader)`), since a parameter has no constructor in sight. Names are tracked
+as dotted strings (`optimizer`, `self.criterion`) per file, not per scope: training scripts reuse the same
+names for the same things, and a per-scope analysis would cost more than it wins.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+
+class Role(str, Enum):
+    MODEL = "model"
+    OPTIMIZER = "optimizer"
+    SCHEDULER = "scheduler"
+    CRITERION = "criterion"
+    LOSS = "loss"
+    LOADER = "loader"
+    SCALER = "scaler"
+
+
+LOSS_FUNCTIONS = frozenset(
+    f"torch.nn.functional.{name}"
+    for name in (
+        "cross_entropy",
+        "nll_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "kl_div",
+        "cosine_embedding_loss",
+        "ctc_loss",
+        "hinge_embedding_loss",
+        "margin_ranking_loss",
+        "multi_margin_loss",
+        "multilabel_margin_loss",
+        "multilabel_soft_margin_loss",
+        "poisson_nll_loss",
+        "gaussian_nll_loss",
+        "soft_margin_loss",
+        "triplet_margin_loss",
+    )
+)
+MODEL_MODULE_BASES = frozenset(
+    {
+        "torch.nn.Module",
+        "torch.nn.modules.module.Module",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "pytorch_lightning.LightningModule",
+    }
+)
+# Wrappers that return the model they are given.
+_MODEL_WRAPPERS = frozenset(
+    {
+        "torch.compile",
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.jit.script",
+    }
+)
+_MODEL_METHODS_RETURNING_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16"})
+_OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
+_PARAMETER_NAMES = {
+    Role.MODEL: {"model", "net", "network", "module"},
+    Role.OPTIMIZER: {"optimizer", "optim", "opt"},
+    Role.SCHEDULER: {"scheduler", "lr_scheduler", "sched"},
+    Role.CRITERION: {"criterion", "loss_fn", "loss_func", "loss_function"},
+    Role.LOADER: {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
+    Role.SCALER: {"scaler", "grad_scaler"},
+}
+
+
+def _role_of_constructor(qualified: str) -> Role | None:
+    last = qualified.rsplit(".", 1)[-1]
+    if qualified.startswith("torch.optim.lr_scheduler.") or (
+        qualified.startswith("transformers.") and "schedule" in last
+    ):
+        return Role.SCHEDULER
+    if qualified.startswith("torch.optim.") and last[:1].isupper():
+        return Role.OPTIMIZER
+    if any(word in last for word in _OPTIMIZER_WORDS) and last[:1].isupper():
+        return Role.OPTIMIZER
+    if qualified.startswith("torch.nn.") and last.endswith("Loss"):
+        return Role.CRITERION
+    if last == "DataLoader":
+        return Role.LOADER
+    if last == "GradScaler":
+        return Role.SCALER
+    if qualified.startswith(("torchvision.models.", "timm.create_model")) or (
+        qualified.startswith("transformers.") and "Model" in qualified
+    ):
+        return Role.MODEL
+    if qualified in ("torch.nn.Sequential", "torch.nn.ModuleList"):
+        return Role.MODEL
+    return None
+
+
+class Roles:
+    """Role facts for one file: `roles.of("opt")`, `roles.has(expr, Role.LOSS)`, `roles.constructor(name)`."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._roles: dict[str, set[Role]] = {}
+        self._constructors: dict[str, cst.Call] = {}
+        self._local_models = self._local_model_classes()
+        self._from_parameters()
+        # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
+        for _ in range(2):
+            self._from_assignments()
+        self._from_uses()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def of(self, name: str | None) -> set[Role]:
+        return self._roles.get(name, set()) if name else set()
+
+    def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
+        name = expr if isinstance(expr, str) or expr is None else dotted_name(expr)
+        return role in self.of(name)
+
+    def names(self, role: Role) -> set[str]:
+        return {name for name, roles in self._roles.items() if role in roles}
+
+    def constructor(self, name: str) -> cst.Call | None:
+        """The call a name was bound from, when that call gave it its role."""
+        return self._constructors.get(name)
+
+    def constructor_name(self, name: str) -> str | None:
+        call = self._constructors.get(name)
+        return self._ctx.callee(call) if call is not None else None
+
+    def is_local_model_class(self, name: str) -> bool:
+        return name in self._local_models
+
+    def is_loss_expr(self, expr: cst.BaseExpression) -> bool:
+        """A loss value: a loss name, a criterion or loss-function call, or arithmetic over them."""
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            if self.has(expr, Role.LOSS):
+                return True
+            # `out.loss` from a model output (Hugging Face style).
+            return isinstance(expr, cst.Attribute) and expr.attr.value == "loss"
+        if isinstance(expr, cst.Call):
+            callee = self._ctx.callee(expr)
+            if callee in LOSS_FUNCTIONS or self.has(expr.func, Role.CRITERION):
+                return True
+            # `loss.mean()`, `loss.sum()`: still the loss.
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
+                return self.is_loss_expr(expr.func.value)
+            return False
+        if isinstance(expr, cst.BinaryOperation):
+            return self.is_loss_expr(expr.left) or self.is_loss_expr(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.is_loss_expr(expr.expression)
+        return False
+
+    # -- evidence --------------------------------------------------------------------------------
+
+    def _add(self, name: str | None, role: Role) -> None:
+        if name:
+            self._roles.setdefault(name, set()).add(role)
+
+    def _local_model_classes(self) -> set[str]:
+        """Classes in this file that derive (directly or through each other) from nn.Module."""
+        classes = {cls.name.value: self._ctx.base_names(cls) for cls in self._ctx.index.nodes(cst.ClassDef)}
+        models: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, bases in classes.items():
+                if name not in models and any(
+                    base in MODEL_MODULE_BASES or base in models or base.endswith("LightningModule")
+                    for base in bases
+                ):
+                    models.add(name)
+                    changed = True
+        return models
+
+    def _from_parameters(self) -> None:
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            for param in function.params.params:
+                name = param.name.value
+                for role, conventional in _PARAMETER_NAMES.items():
+                    if name in conventional:
+                        self._add(name, role)
+
+    def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
+        if isinstance(value, cst.Call):
+            callee = self._ctx.callee(value)
+            if callee is not None:
+                if callee in _MODEL_WRAPPERS and value.args:
+                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+                role = _role_of_constructor(callee)
+                if role is not None:
+                    return role
+                if callee.rsplit(".", 1)[-1] == "from_pretrained":
+                    return Role.MODEL
+            local = dotted_name(value.func)
+            if local in self._local_models:
+                return Role.MODEL
+            if isinstance(value.func, cst.Attribute):
+                method = value.func.attr.value
+                owner = value.func.value
+                if method in _MODEL_METHODS_RETURNING_SELF and self.has(owner, Role.MODEL):
+                    return Role.MODEL
+                if method == "from_pretrained":
+                    return Role.MODEL
+                if method in ("DistributedDataParallel", "DataParallel") and value.args:
+                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+            if self.is_loss_expr(value):
+                return Role.LOSS
+            return None
+        if self.is_loss_expr(value):
+            return Role.LOSS
+        if isinstance(value, (cst.Name, cst.Attribute)):
+            roles = self.of(dotted_name(value))
+            if len(roles) == 1:
+                return next(iter(roles))
+        return None
+
+    def _from_assignments(self) -> None:
+        index = self._ctx.index
+        pairs: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+        for assign in index.nodes(cst.Assign):
+            pairs.extend((target.target, assign.value) for target in assign.targets)
+        for assign in index.nodes(cst.AnnAssign):
+            if assign.value is not None:
+                pairs.append((assign.target, assign.value))
+        for target, value in pairs:
+            name = dotted_name(target)
+            if name is None:
+                continue
+            role = self._role_of_value(value)
+            if role is None:
+                continue
+            self._add(name, role)
+            if isinstance(value, cst.Call) and role is not Role.LOSS:
+                self._constructors.setdefault(name, value)
+
+    def _from_uses(self) -> None:
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            method = func.attr.value
+            owner = dotted_name(func.value)
+            if method == "backward" and owner and not any(arg.keyword is None for arg in call.args):
+                # `loss.backward()` makes `loss` a loss; `accelerator.backward(loss)` does not.
+                self._add(owner, Role.LOSS)
+            elif method == "parameters" and owner:
+                # `model.parameters()` handed to an optimizer constructor.
+                parent = self._ctx.index.parent(call)
+                grand = self._ctx.index.parent(parent) if parent is not None else None
+                if isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand):
+                    self._add(owner, Role.MODEL)

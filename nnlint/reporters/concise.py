@@ -1,0 +1,20 @@
+"""`--format concise`: one line per finding, `file:row:col: CODE [name] message`, for grep and editors."""
+
+from __future__ import annotations
+
+from nnlint.finding import Finding
+from nnlint.reporters import RenderOptions
+from nnlint.reporters.summary import summary_line
+
+
+def location(finding: Finding) -> str:
+    cell = f"[cell {finding.cell}]" if finding.cell is not None else ""
+    return f"{finding.filename}{cell}:{finding.location.row}:{finding.location.column}"
+
+
+def render(findings: list[Finding], options: RenderOptions) -> str:
+    lines = [f"{location(f)}: {f.code} [{f.name}] {f.message}" for f in findings]
+    summary = summary_line(findings, options)
+    if summary:
+        lines.append(summary)
+    return "\n".join(lines) + "\n" if lines else ""

@@ -1,0 +1,85 @@
+"""`--format text`, the default: each finding with its source line, the span underlined, and a hint.
+
+    train.py:14:13: NN101 view-as-permute  `.view()` reorders the dims of `x` ...
+       |
+    14 |         x = x.view(b, h, w, c)
+       |             ^^^^^^^^^^^^^^^^^^
+       = hint: use `x.permute(0, 2, 3, 1)` to move dims; view/reshape only merges or splits them
+
+Colour comes from rich and only when writing to a terminal; rich honours NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from nnlint.finding import Finding, Severity
+from nnlint.reporters import RenderOptions
+from nnlint.reporters.concise import location
+from nnlint.reporters.summary import summary_line
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
+
+
+@lru_cache(maxsize=64)
+def _lines(filename: str) -> tuple[str, ...]:
+    try:
+        return tuple(Path(filename).read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError:
+        return ()
+
+
+def _snippet(finding: Finding) -> list[str]:
+    """The finding's first line with a caret underline, in plain text (no markup)."""
+    if finding.cell is not None:
+        return []  # notebook cells: the reporter has no cell source at hand
+    lines = _lines(finding.filename)
+    row = finding.location.row
+    if not 0 < row <= len(lines):
+        return []
+    text = lines[row - 1].expandtabs(1)
+    start = finding.location.column - 1
+    if finding.end_location.row == row:
+        end = max(finding.end_location.column - 1, start + 1)
+    else:
+        end = len(text.rstrip())
+    gutter = " " * len(str(row))
+    return [
+        f"{gutter} |",
+        f"{row} | {text}",
+        f"{gutter} | {' ' * start}{'^' * max(1, min(end, len(text)) - start)}",
+    ]
+
+
+def render(findings: list[Finding], options: RenderOptions) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=options.color,
+        no_color=not options.color,
+        highlight=False,
+        soft_wrap=True,
+        width=200,
+    )
+    for finding in findings:
+        style = _STYLE[finding.severity]
+        console.print(
+            f"[bold]{escape(location(finding))}:[/bold] [{style}]{finding.code}[/{style}] "
+            f"[dim]{finding.name}[/dim]  {escape(finding.message)}"
+            + (f" [dim]({finding.confirmation} by the probe)[/dim]" if finding.confirmation else "")
+        )
+        if options.show_source:
+            for number, line in enumerate(_snippet(finding)):
+                console.print(f"[blue]{escape(line)}[/blue]" if number == 2 else escape(line))
+        if finding.hint:
+            console.print(f"{' ' * len(str(finding.location.row))} [cyan]= hint:[/cyan] {escape(finding.hint)}")
+        console.print()
+    summary = summary_line(findings, options)
+    if summary:
+        console.print(f"[bold]{escape(summary)}[/bold]")
+    return buffer.getvalue()

@@ -1,0 +1,145 @@
+"""What a rule is: one class in one module of `nnlint.rules`, holding everything about the rule.
+
+A rule has a stable code and kebab-case name, a severity, a one-sentence message, a one-line hint, docs in
+its class docstring (sections *What it does*, *Why is this bad?*, *Example*, *Use instead*, *References*),
+examples that must trigger (`INVALID`) and near-misses that must not (`VALID`), and visitor methods.
+
+Visitor methods are named `visit_<NodeType>` (e.g. `visit_Call`) and are called once per node of that type,
+in source order, from the engine's single index walk — a rule never walks the tree itself. Anything more
+than a local pattern is a question to `self.ctx` (names, roles, loops, layers, shapes, entry points).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.context import FileContext
+from nnlint.finding import Severity
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example that must trigger the rule; `line` pins the 1-based line of the finding."""
+
+    source: str
+    line: int | None = None
+    # The source after applying the rule's fixes (unsafe ones included), when the rule offers one.
+    fixed: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleFix:
+    """A fix as a rule describes it: replace each node by a new node or by source text.
+
+    The engine turns the nodes into positions, so a rule never computes line numbers. A replacement node's
+    own parentheses are dropped: the replaced range is the old node's syntactic range, which excludes its
+    parentheses too.
+    """
+
+    message: str
+    replacements: tuple[tuple[cst.CSTNode, cst.CSTNode | str], ...]
+    safe: bool = True
+
+
+@dataclass
+class Report:
+    """What a rule reported, before the engine turns it into a Finding with positions."""
+
+    node: cst.CSTNode
+    message: str
+    fix: RuleFix | None = None
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and define `visit_*` methods."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    message: ClassVar[str]
+    hint: ClassVar[str] = ""
+    # Skip files that never mention torch (most rules only make sense in PyTorch code).
+    needs_torch: ClassVar[bool] = True
+    # Rules that can settle with the runtime probe (NN101, NN102, NN601).
+    probe_settles: ClassVar[bool] = False
+    VALID: ClassVar[list[str]] = []
+    INVALID: ClassVar[list[str | Invalid]] = []
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self.reports: list[Report] = []
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        fix: RuleFix | None = None,
+    ) -> None:
+        """Report a finding at `node`, with a fix when one can be offered."""
+        self.reports.append(Report(node=node, message=message or self.message, fix=fix))
+
+    def finish(self) -> None:
+        """Called after every node was visited, for rules that decide once they have seen the file."""
+
+    # -- docs ------------------------------------------------------------------------------------
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first sentence of the docs."""
+        first = cls.docs().split("\n\n", 1)[0].replace("\n", " ")
+        first = re.sub(r"^#+\s*What it does\s*", "", first).strip()
+        return first
+
+    @classmethod
+    def visitors(cls) -> dict[type, str]:
+        """Node types this rule visits, mapped to method names."""
+        found = {}
+        for attr in dir(cls):
+            if attr.startswith("visit_"):
+                node_type = getattr(cst, attr[len("visit_") :], None)
+                if isinstance(node_type, type):
+                    found[node_type] = attr
+        return found
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule shipped in `nnlint.rules`, sorted by code."""
+    import nnlint.rules as package
+
+    found: dict[str, type[Rule]] = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value is not Rule
+                and value.__module__ == module.__name__
+            ):
+                if value.code in found:
+                    raise RuntimeError(f"two rules share the code {value.code}")
+                found[value.code] = value
+    return tuple(found[code] for code in sorted(found))
+
+
+def rule_by_code_or_name(key: str) -> type[Rule] | None:
+    key = key.strip()
+    for rule in all_rules():
+        if rule.code.lower() == key.lower() or rule.name == key:
+            return rule
+    return None
