@@ -1,0 +1,145 @@
+"""The engine's shared analyses: positions, names, roles and the training-loop events."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from nnlint.engine.context import FileContext
+from nnlint.engine.loops import EventKind
+from nnlint.engine.positions import compute_ranges
+from nnlint.engine.roles import Role
+
+
+def context(source: str) -> FileContext:
+    source = textwrap.dedent(source)
+    return FileContext("t.py", source, cst.parse_module(source))
+
+
+def test_positions_match_libcst_position_provider() -> None:
+    source = textwrap.dedent(
+        """
+        import torch  # comment
+        def f(x):
+            y = (x.view(2, 3)
+                 .permute(1, 0))
+            return [torch.softmax(y, dim=-1), (y)]
+        class C:
+            @property
+            def g(self): return 1
+        """
+    )
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [node for node in expected if isinstance(node, (cst.Call, cst.Name, cst.Return, cst.FunctionDef))]
+    ours = compute_ranges(module, nodes)
+    assert len(ours) == len(nodes) > 10
+    for node in nodes:
+        assert ours[id(node)] == expected[node], module.code_for_node(node)
+
+
+def test_qualified_names_through_aliases() -> None:
+    ctx = context(
+        """
+        import torch.nn as nn
+        from torch.nn import functional as F
+        from torch import optim
+        from torch.optim.lr_scheduler import StepLR as S
+        import torch
+        a = nn.CrossEntropyLoss()
+        b = F.softmax(x)
+        c = optim.SGD(p)
+        d = S(c)
+        e = torch.nn.functional.relu(x)
+        f = local.thing()
+        """
+    )
+    calls = {ctx.dotted(call.func): ctx.callee(call) for call in ctx.index.nodes(cst.Call)}
+    assert calls["nn.CrossEntropyLoss"] == "torch.nn.CrossEntropyLoss"
+    assert calls["F.softmax"] == "torch.nn.functional.softmax"
+    assert calls["optim.SGD"] == "torch.optim.SGD"
+    assert calls["S"] == "torch.optim.lr_scheduler.StepLR"
+    assert calls["torch.nn.functional.relu"] == "torch.nn.functional.relu"
+    assert calls["local.thing"] is None
+
+
+def test_roles_from_constructors_uses_and_parameters() -> None:
+    ctx = context(
+        """
+        import torch
+        from torch import nn
+        class Net(nn.Module):
+            pass
+        class Deeper(Net):
+            pass
+        model = Deeper().to("cuda")
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 30)
+        self.criterion = nn.CrossEntropyLoss()
+        loader = torch.utils.data.DataLoader(ds, shuffle=True)
+        scaler = torch.cuda.amp.GradScaler()
+        def train(net, optimizer):
+            out = net(x)
+            loss = self.criterion(out, y)
+            total = loss + 0.1 * aux
+            total.backward()
+        """
+    )
+    roles = ctx.roles
+    assert roles.has("model", Role.MODEL)
+    assert roles.has("opt", Role.OPTIMIZER)
+    assert roles.has("sched", Role.SCHEDULER)
+    assert roles.constructor_name("sched") == "torch.optim.lr_scheduler.StepLR"
+    assert roles.has("self.criterion", Role.CRITERION)
+    assert roles.has("loader", Role.LOADER)
+    assert roles.has("scaler", Role.SCALER)
+    assert roles.has("net", Role.MODEL)
+    assert roles.has("optimizer", Role.OPTIMIZER)
+    assert roles.has("loss", Role.LOSS) and roles.has("total", Role.LOSS)
+    assert not roles.has("out", Role.LOSS)
+
+
+def test_loop_events_in_order_through_helpers() -> None:
+    ctx = context(
+        """
+        import torch
+        model = Net()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        scaler = torch.cuda.amp.GradScaler()
+        def update(opt):
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+        for epoch in range(10):
+            model.train()
+            for i, (x, y) in enumerate(loader):
+                optimizer.zero_grad()
+                loss = criterion(model(x), y)
+                scaler.scale(loss).backward()
+                if (i + 1) % 4 == 0:
+                    update(optimizer)
+            with torch.no_grad():
+                model.eval()
+        """
+    )
+    loops = ctx.loops.loops
+    epoch = next(loop for loop in loops if ctx.dotted(loop.node.target) == "epoch")
+    batch = next(loop for loop in loops if loop.iterates == "loader")
+    kinds = [event.kind for event in batch.own_events]
+    assert kinds == [
+        EventKind.ZERO_GRAD,
+        EventKind.FORWARD,
+        EventKind.BACKWARD,
+        EventKind.UNSCALE,
+        EventKind.CLIP,
+        EventKind.STEP,
+    ]
+    step = batch.of_kind(EventKind.STEP)[0]
+    assert step.target == "optimizer" and step.conditional and step.via == ("update",)
+    assert batch.of_kind(EventKind.BACKWARD)[0].target == "loss"
+    assert batch.kind == "batch" and batch.trains
+    assert epoch.kind == "epoch" and not epoch.trains
+    eval_event = epoch.of_kind(EventKind.EVAL)[0]
+    assert eval_event.no_grad and eval_event.target == "model"
