@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import TypeVar
 
 import libcst as cst
@@ -37,30 +38,52 @@ _SKIPPED_FIELD_PREFIXES = (
     "dot",
     "trailing_whitespace",
 )
-_child_fields: dict[type, tuple[str, ...]] = {}
+_child_getters: dict[type, Callable[[cst.CSTNode], tuple[object, ...]]] = {}
 
 
-def _fields_of(node_type: type) -> tuple[str, ...]:
-    names = _child_fields.get(node_type)
-    if names is None:
+def _getter_of(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
+    """A function returning the values of a node type's code-carrying fields, in one C-level call."""
+    getter = _child_getters.get(node_type)
+    if getter is None:
         names = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if not f.name.startswith(_SKIPPED_FIELD_PREFIXES)
+            f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_SKIPPED_FIELD_PREFIXES)
         )
-        _child_fields[node_type] = names
-    return names
+        if not names:
+            getter = _no_fields
+        elif len(names) == 1:
+            single = attrgetter(names[0])
+            getter = lambda node: (single(node),)  # noqa: E731
+        else:
+            getter = attrgetter(*names)
+        _child_getters[node_type] = getter
+    return getter
+
+
+def _no_fields(node: cst.CSTNode) -> tuple[object, ...]:
+    return ()
+
+
+_is_node_type: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    # isinstance against CSTNode (an ABC) is slow; the answer per concrete type never changes.
+    kind = type(value)
+    known = _is_node_type.get(kind)
+    if known is None:
+        known = _is_node_type[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of `node` that carry code, in source order."""
     kids: list[cst.CSTNode] = []
-    for name in _fields_of(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+    for value in _getter_of(type(node))(node):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            kids.extend(item for item in value if _is_node(item))
+        elif _is_node(value):
             kids.append(value)
-        elif isinstance(value, (list, tuple)):
-            kids.extend(item for item in value if isinstance(item, cst.CSTNode))
     return kids
 
 
