@@ -16,6 +16,7 @@ from nnlint.cli import main
 BUGGY = textwrap.dedent(
     """
     import torch
+    torch.manual_seed(0)
     model = torch.nn.Linear(2, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for x, y in loader:
@@ -25,7 +26,7 @@ BUGGY = textwrap.dedent(
         optimizer.step()
     """
 )
-ZERO_GRAD_ROW = 8
+ZERO_GRAD_ROW = 9
 
 
 def run(*args: str, cwd: Path | None = None) -> tuple[int, str]:
