@@ -4,6 +4,7 @@ The parse is the floor no libcst-based linter can go below, so the ratio check/p
 and the rules cost on top of it. Runs alternate (parse, check, parse, check, ...) so both see the same
 machine noise, and the medians are compared. The corpus defaults to the installed torch package's own
 sources (real PyTorch code, present wherever the probe extra is installed); `--corpus DIR` picks another.
+It also times a run with an empty result cache against a run with every file cached (`.nnlint_cache/`).
 
     python bench/check_bench.py [--corpus DIR] [--files N] [--repeats R]
 """
@@ -68,6 +69,31 @@ def time_parallel(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def time_cache(paths: list[Path]) -> tuple[float, float]:
+    """One run with an empty result cache (cold: every file checked and stored), then one with every file
+    cached (warm), as `nnlint check` runs them (the cache is on there), worker processes included."""
+    import tempfile
+
+    from nnlint.session import CheckOptions
+
+    absolute = [path.resolve() for path in paths]
+    options = CheckOptions(cache=True)
+    home = Path.cwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        # Files that no config governs keep their cache in the working directory: a fresh one per run.
+        os.chdir(scratch)
+        try:
+            start = time.perf_counter()
+            run_check(absolute, Overrides(), options=options)
+            cold = time.perf_counter() - start
+            start = time.perf_counter()
+            run_check(absolute, Overrides(), options=options)
+            warm = time.perf_counter() - start
+        finally:
+            os.chdir(home)
+    return cold, warm
+
+
 def time_cold_single_file(path: Path) -> float:
     start = time.perf_counter()
     subprocess.run(
@@ -79,7 +105,9 @@ def time_cold_single_file(path: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=5)
@@ -100,7 +128,8 @@ def main() -> None:
         check_times.append(check)
         ratios.append(check / parse)
     print(f"parse only (floor), one process : median {statistics.median(parse_times):.2f} s")
-    print(f"check, all rules, one process   : median {statistics.median(check_times):.2f} s ({findings} findings)")
+    check_median = statistics.median(check_times)
+    print(f"check, all rules, one process   : median {check_median:.2f} s ({findings} findings)")
     print(f"ratio check / parse-only floor  : {statistics.median(ratios):.2f}x (median of per-run ratios)")
 
     paths = [Path(name) for name, _ in files]
@@ -109,6 +138,14 @@ def main() -> None:
     print(
         f"check, {cores} worker processes   : median {statistics.median(parallel):.2f} s, "
         f"{statistics.median(parse_times) / statistics.median(parallel):.2f}x faster than the serial parse"
+    )
+
+    cached = [time_cache(paths) for _ in range(max(1, args.repeats // 2))]
+    cold_cache = statistics.median(cold for cold, _ in cached)
+    warm_cache = statistics.median(warm for _, warm in cached)
+    print(
+        f"result cache, {cores} workers      : cold {cold_cache:.2f} s, warm {warm_cache:.2f} s, "
+        f"warm run {statistics.median(c / w for c, w in cached):.1f}x faster (median of cold/warm ratios)"
     )
 
     script = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"

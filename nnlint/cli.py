@@ -22,3 +22,15 @@ from nnlint.check_command import check, rule_command, rules_command  # noqa: E40
 main.add_command(check)
 main.add_command(rule_command)
 main.add_command(rules_command)
+
+from nnlint.sanity.command import run  # noqa: E402
+
+main.add_command(run)
+
+from nnlint.lsp.command import lsp  # noqa: E402
+
+main.add_command(lsp)
+
+from nnlint.probing.command import probe  # noqa: E402
+
+main.add_command(probe)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +165,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def load_config_file(path: Path) -> Config:
-    """Read `[tool.nnlint]` from a pyproject.toml (or a standalone nnlint.toml whose top level is the table)."""
+    """Read `[tool.nnlint]` from a pyproject.toml, or the top level of a standalone nnlint.toml."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -181,8 +181,13 @@ def load_config_file(path: Path) -> Config:
     return Config.from_table(table, path.parent, str(path))
 
 
-@lru_cache(maxsize=None)
-def _config_for_dir(directory: Path) -> Config | None:
+@cache
+def find_config_for_dir(directory: Path) -> Config | None:
+    """The config of the nearest pyproject.toml with a [tool.nnlint] table at or above `directory`.
+
+    Memoized, because every file of a directory asks the same question; a long-lived process whose
+    config files may change (the language server) calls `find_config_for_dir.cache_clear()` first.
+    """
     for candidate_dir in (directory, *directory.parents):
         candidate = candidate_dir / "pyproject.toml"
         if candidate.is_file():
@@ -196,11 +201,11 @@ def _config_for_dir(directory: Path) -> Config | None:
 
 
 def config_for(path: Path, explicit: Config | None) -> Config:
-    """The config that governs `path`: the explicit one, else the nearest pyproject.toml with [tool.nnlint]."""
+    """The config that governs `path`: the explicit one, else the nearest one (`find_config_for_dir`)."""
     if explicit is not None:
         return explicit
     directory = path.resolve().parent if not path.is_dir() else path.resolve()
-    found = _config_for_dir(directory)
+    found = find_config_for_dir(directory)
     return found if found is not None else Config(root=Path.cwd(), source="defaults")
 
 

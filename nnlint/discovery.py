@@ -1,8 +1,8 @@
 """Which files a `nnlint check PATH...` looks at.
 
-Directories are walked recursively for `.py` (and `.pyi`-free) sources, skipping excluded folders before
-descending into them, so a `.venv` with thousands of files costs nothing. A file named explicitly is always
-checked, like ruff does, even when an exclude pattern matches it.
+Directories are walked recursively for `.py` sources and `.ipynb` notebooks (no `.pyi` stubs), skipping
+excluded folders before descending into them, so a `.venv` with thousands of files costs nothing. A file
+named explicitly is always checked, like ruff does, even when an exclude pattern matches it.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from pathlib import Path
 
 from nnlint.config import Config, config_for
 
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
-def discover(paths: list[Path], explicit: Config | None, suffixes: tuple[str, ...] = SOURCE_SUFFIXES) -> Iterator[Path]:
+def discover(
+    paths: list[Path], explicit: Config | None, suffixes: tuple[str, ...] = SOURCE_SUFFIXES
+) -> Iterator[Path]:
     """Yield each file to check once, in a stable order."""
     seen: set[Path] = set()
     for path in paths:

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-DOCS_URL = "https://github.com/nnlint/nnlint/blob/main/docs/rules.md#{code}"
+DOCS_BASE = "https://github.com/nnlint/nnlint/blob/main/docs/"
+DOCS_URL = DOCS_BASE + "rules.md#{code}"
+# Runtime findings are documented beside the commands that produce them.
+RUNTIME_DOCS = {"NN90": DOCS_BASE + "probe.md", "NN91": DOCS_BASE + "run.md#what-the-checks-do"}
 
 
 class Severity(str, Enum):
@@ -39,13 +42,19 @@ class Edit:
     location: Position
     end_location: Position
     content: str
+    # For notebooks: the 1-based cell the positions count within. A fix may edit another cell than the
+    # one its finding is in (seeding at the top of the notebook for randomness used further down).
+    cell: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "content": self.content,
             "location": self.location.to_json(),
             "end_location": self.end_location.to_json(),
         }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        return data
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ class Finding:
 
     @property
     def url(self) -> str:
-        return DOCS_URL.format(code=self.code.lower())
+        return RUNTIME_DOCS.get(self.code[:4]) or DOCS_URL.format(code=self.code.lower())
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.filename, self.cell or 0, self.location.row, self.location.column, self.code)

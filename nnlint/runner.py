@@ -19,7 +19,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
 from nnlint.finding import Edit, Finding, Fix, Position, Severity
 from nnlint.rule import Report, Rule, RuleFix
-from nnlint.suppress import parse_suppressions
+from nnlint.suppress import Suppressions, parse_suppressions
 
 SYNTAX_ERROR_CODE = "NN000"
 SYNTAX_ERROR_NAME = "syntax-error"
@@ -54,7 +54,8 @@ def decode_source(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _syntax_finding(filename: str, message: str, row: int, column: int) -> Finding:
+def syntax_finding(filename: str, message: str, row: int, column: int) -> Finding:
+    """An NN000 finding: the file (or notebook) cannot be read as Python, for the reason in `message`."""
     location = Position(max(row, 1), max(column, 1))
     return Finding(
         code=SYNTAX_ERROR_CODE,
@@ -79,13 +80,13 @@ def parse_source(filename: str, source: str) -> cst.Module | Finding:
             ast.parse(source)
         except SyntaxError as python_error:
             message = f"Cannot parse this file: {python_error.msg}"
-            return _syntax_finding(filename, message, python_error.lineno or 1, python_error.offset or 1)
+            return syntax_finding(filename, message, python_error.lineno or 1, python_error.offset or 1)
         except (ValueError, RecursionError, MemoryError):
             pass
         message = f"Cannot parse this file: {error.message}"
-        return _syntax_finding(filename, message, error.raw_line, error.raw_column + 1)
+        return syntax_finding(filename, message, error.raw_line, error.raw_column + 1)
     except (RecursionError, MemoryError) as error:
-        return _syntax_finding(filename, f"Cannot parse this file: {type(error).__name__}", 1, 1)
+        return syntax_finding(filename, f"Cannot parse this file: {type(error).__name__}", 1, 1)
 
 
 def check_bytes(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResult:
@@ -94,7 +95,7 @@ def check_bytes(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResu
     except (UnicodeDecodeError, LookupError) as error:
         reason = error.reason if isinstance(error, UnicodeDecodeError) else str(error)
         result = FileResult(filename)
-        result.findings.append(_syntax_finding(filename, f"Cannot decode this file: {reason}", 1, 1))
+        result.findings.append(syntax_finding(filename, f"Cannot decode this file: {reason}", 1, 1))
         return result
     return check_source(filename, source, rules)
 
@@ -107,12 +108,45 @@ def check_source(filename: str, source: str, rules: list[type[Rule]]) -> FileRes
         return result
     ctx = FileContext(filename, source, parsed)
     reports = _run_rules(ctx, rules, result)
-    if reports:
-        result.findings = _to_findings(ctx, reports)
+    auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
+    if not reports and not auditors:
+        return result
+    suppressions = parse_suppressions(source)
+    result.findings = _to_findings(ctx, reports, suppressions)
+    if auditors:
+        result.findings = sorted(
+            result.findings + _audit(ctx, auditors, rules, result, suppressions), key=Finding.sort_key
+        )
     return result
 
 
-def _run_rules(ctx: FileContext, rules: list[type[Rule]], result: FileResult) -> list[tuple[type[Rule], Report]]:
+def _audit(
+    ctx: FileContext,
+    auditors: list[type[Rule]],
+    rules: list[type[Rule]],
+    result: FileResult,
+    suppressions: Suppressions,
+) -> list[Finding]:
+    """Findings of the rules that judge the suppression comments themselves (NN001 unused-noqa).
+
+    Such a rule defines a classmethod `audit_suppressions(path, suppressions, enabled)`; it runs after
+    every other rule's findings went through the suppressions, which by then know what each directive
+    suppressed. `enabled` holds the codes that ran to completion here: a crashed rule's suppressions
+    are not stale, they were never tested.
+    """
+    enabled = frozenset(rule.code for rule in rules) - {crash.code for crash in result.crashes}
+    findings: list[Finding] = []
+    for rule in auditors:
+        try:
+            findings.extend(rule.audit_suppressions(ctx.path, suppressions, enabled))  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - one broken rule must not stop the others
+            result.crashes.append(RuleCrash(ctx.path, rule.code, _short_traceback()))
+    return findings
+
+
+def _run_rules(
+    ctx: FileContext, rules: list[type[Rule]], result: FileResult
+) -> list[tuple[type[Rule], Report]]:
     active: list[Rule] = []
     dispatch: dict[type, list[tuple[Rule, str]]] = defaultdict(list)
     for rule_class in rules:
@@ -155,13 +189,16 @@ def _short_traceback() -> str:
     return " | ".join(line.strip() for line in lines[-3:])
 
 
-def _to_findings(ctx: FileContext, reports: list[tuple[type[Rule], Report]]) -> list[Finding]:
+def _to_findings(
+    ctx: FileContext, reports: list[tuple[type[Rule], Report]], suppressions: Suppressions
+) -> list[Finding]:
+    if not reports:
+        return []
     nodes: list[cst.CSTNode] = [report.node for _, report in reports]
     for _, report in reports:
         if report.fix is not None:
             nodes.extend(node for node, _ in report.fix.replacements)
     ranges = compute_ranges(ctx.module, nodes)
-    suppressions = parse_suppressions(ctx.source)
     findings: list[Finding] = []
     seen: set[tuple[str, int, int]] = set()
     for rule, report in reports:

@@ -1,25 +1,59 @@
-"""A whole `nnlint check` run: discover files, pick the rules for each, check them in parallel, collect.
+"""A whole `nnlint check` run: discover files, pick the rules for each, check them in parallel, collect;
+on request, fix them (`--fix`), show what fixing would change (`--diff`) or add noqa comments.
 
 Files are independent, so they are checked in worker processes (one per core) once there are enough of
 them to pay for starting the workers; a handful of files is checked in this process, which keeps a
-single-file check fast.
+single-file check fast. Each worker does all the work for its file, writes included (atomically): read the
+bytes, ask the cache, check, then fix or annotate.
+
+Python files and notebooks differ only in how they are checked and how one fix pass is applied (`_Kind`);
+reading, caching, the fix loop and writing are the same for both.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+from nnlint.atomic import write_atomic
+from nnlint.cache import CACHE_DIR_NAME, Cache, settings_digest
 from nnlint.config import Config, Overrides, config_for, rules_for_codes
 from nnlint.discovery import discover
 from nnlint.finding import Finding
-from nnlint.runner import FileResult, RuleCrash, check_bytes
+from nnlint.fixes import (
+    MAX_PASSES,
+    FixPass,
+    apply_edits,
+    encode_like,
+    fix_python,
+    fix_until_stable,
+    unified_diff,
+)
+from nnlint.rule import Rule
+from nnlint.runner import FileResult, RuleCrash, check_bytes, decode_source, parse_source
+from nnlint.suppress import NOT_SUPPRESSIBLE, noqa_edits
 
 # Below this many files, worker processes cost more than they save.
 PARALLEL_THRESHOLD = 8
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What a run does besides reporting. The CLI turns the cache on; library callers opt in."""
+
+    fix: bool = False  # write fixes to the files
+    diff: bool = False  # compute the fixes and collect diffs, write nothing
+    unsafe_fixes: bool = False  # with fix or diff: apply unsafe fixes too
+    add_noqa: bool = False  # write a noqa comment for every finding
+    cache: bool = False
+
+    @property
+    def fixing(self) -> bool:
+        return self.fix or self.diff
 
 
 @dataclass
@@ -27,21 +61,139 @@ class CheckOutcome:
     findings: list[Finding] = field(default_factory=list)
     crashes: list[RuleCrash] = field(default_factory=list)
     files: int = 0
-    unreadable: list[str] = field(default_factory=list)
+    # Files that could not be read or written: the run reports them and exits 2.
+    errors: list[str] = field(default_factory=list)
+    # What a run could not do but went on without (a fix withheld because it would break the file).
+    warnings: list[str] = field(default_factory=list)
+    # Fixes applied (with --diff: fixes that would be applied) and their unified diffs.
+    fixed: int = 0
+    diffs: list[str] = field(default_factory=list)
+    noqa_added: int = 0
 
 
 @dataclass(frozen=True)
 class _Job:
     path: str
     codes: frozenset[str]
+    options: CheckOptions
+    cache: Cache | None
 
 
-def _check_job(job: _Job) -> FileResult | str:
+@dataclass
+class _FileOutcome:
+    result: FileResult
+    fixed: int = 0
+    diff: str = ""
+    noqa_added: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of source file is checked and how one fix pass is applied to it."""
+
+    check: Callable[[str, bytes, list[type[Rule]]], FileResult]
+    fix_pass: FixPass
+
+
+def _kind(path: str) -> _Kind:
+    if path.endswith(".ipynb"):
+        from nnlint.notebook import check_notebook, fix_notebook_pass
+
+        return _Kind(check_notebook, fix_notebook_pass)
+    return _Kind(check_bytes, fix_python)
+
+
+def _process(job: _Job) -> _FileOutcome | str:
+    """Everything one file needs, in a worker: read, check (or ask the cache), then fix or annotate."""
     try:
         data = Path(job.path).read_bytes()
     except OSError as error:
         return f"{job.path}: cannot read: {error.strerror or error}"
-    return check_bytes(job.path, data, rules_for_codes(job.codes))
+    kind = _kind(job.path)
+    rules = rules_for_codes(job.codes)
+    result = job.cache.get(job.path, data) if job.cache else None
+    if result is None:
+        result = kind.check(job.path, data, rules)
+        if job.cache:
+            job.cache.put(job.path, data, result)
+    outcome = _FileOutcome(result)
+    if job.options.fixing:
+        _fix(job, kind, rules, data, outcome)
+    elif job.options.add_noqa:
+        _add_noqa(job, data, outcome)
+    return outcome
+
+
+def _fix(job: _Job, kind: _Kind, rules: list[type[Rule]], data: bytes, outcome: _FileOutcome) -> None:
+    original = outcome.result
+    fixed = fix_until_stable(
+        data,
+        original,
+        lambda new: kind.check(job.path, new, rules),
+        kind.fix_pass,
+        job.options.unsafe_fixes,
+    )
+    outcome.result, outcome.fixed = fixed.result, fixed.fixed
+    if fixed.withheld:
+        outcome.warnings.append(
+            f"{job.path}: fixes of {', '.join(fixed.withheld)} were not applied: the file would not parse "
+            "afterwards (please report this)"
+        )
+    if not fixed.converged:
+        outcome.warnings.append(
+            f"{job.path}: fixes still applied after {MAX_PASSES} passes; some fixes undo others "
+            "(please report this)"
+        )
+    if fixed.data == data:
+        return
+    if job.options.diff:
+        outcome.diff = unified_diff(job.path, _text(data), _text(fixed.data))
+        return
+    try:
+        write_atomic(job.path, fixed.data)
+    except OSError as error:
+        outcome.errors.append(f"{job.path}: cannot write the fixes: {error.strerror or error}")
+        outcome.result, outcome.fixed = original, 0
+        return
+    if job.cache:
+        job.cache.put(job.path, fixed.data, fixed.result)
+
+
+def _add_noqa(job: _Job, data: bytes, outcome: _FileOutcome) -> None:
+    suppressible = [f for f in outcome.result.findings if f.code not in NOT_SUPPRESSIBLE]
+    if not suppressible:
+        return
+    if job.path.endswith(".ipynb"):
+        outcome.warnings.append(
+            f"{job.path}: --add-noqa does not write into notebooks; add the comments by hand"
+        )
+        return
+    source = decode_source(data)
+    edits = noqa_edits(source, suppressible)
+    if not edits:
+        return
+    annotated = apply_edits(source, edits)
+    if isinstance(parse_source(job.path, annotated), Finding):
+        outcome.warnings.append(
+            f"{job.path}: noqa comments not added: the file would not parse (please report this)"
+        )
+        return
+    try:
+        write_atomic(job.path, encode_like(data, annotated))
+    except (OSError, UnicodeEncodeError) as error:
+        outcome.errors.append(f"{job.path}: cannot write the noqa comments: {error}")
+        return
+    outcome.noqa_added = len(edits)
+
+
+def _text(data: bytes) -> str:
+    """A file's text for a diff: decoded as Python would, or as UTF-8 with replacements."""
+    try:
+        return decode_source(data)
+    except (UnicodeDecodeError, LookupError):
+        return data.decode("utf-8", errors="replace")
 
 
 def _display(path: Path) -> str:
@@ -57,23 +209,39 @@ def run_check(
     overrides: Overrides,
     explicit: Config | None = None,
     jobs: int | None = None,
+    options: CheckOptions | None = None,
 ) -> CheckOutcome:
+    options = options or CheckOptions()
     work = []
+    digests: dict[frozenset[str], str] = {}
     for path in discover(paths, explicit):
         config = config_for(path, explicit)
-        work.append(_Job(_display(path), config.enabled_codes(path, overrides)))
+        codes = config.enabled_codes(path, overrides)
+        cache = None
+        if options.cache:
+            if codes not in digests:
+                digests[codes] = settings_digest(codes)
+            # Beside the config file that governs the file, or in the working directory.
+            cache = Cache(config.root / CACHE_DIR_NAME, digests[codes])
+        work.append(_Job(_display(path), codes, options, cache))
     outcome = CheckOutcome(files=len(work))
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(_check_job, work, chunksize=max(1, len(work) // (workers * 8))))
+            results = list(pool.map(_process, work, chunksize=max(1, len(work) // (workers * 8))))
     else:
-        results = [_check_job(job) for job in work]
+        results = [_process(job) for job in work]
     for result in results:
         if isinstance(result, str):
-            outcome.unreadable.append(result)
+            outcome.errors.append(result)
             continue
-        outcome.findings.extend(result.findings)
-        outcome.crashes.extend(result.crashes)
+        outcome.findings.extend(result.result.findings)
+        outcome.crashes.extend(result.result.crashes)
+        outcome.errors.extend(result.errors)
+        outcome.warnings.extend(result.warnings)
+        outcome.fixed += result.fixed
+        outcome.noqa_added += result.noqa_added
+        if result.diff:
+            outcome.diffs.append(result.diff)
     outcome.findings.sort(key=Finding.sort_key)
     return outcome

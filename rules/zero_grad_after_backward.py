@@ -7,7 +7,6 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.roles import Role
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
@@ -84,6 +83,32 @@ for real in loader:
 opt_g = torch.optim.Adam(g.parameters())
 opt_d = torch.optim.Adam(d.parameters())
 """,
+        # Skipping a bad batch: the clearing guard ends the iteration before the step.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    if not torch.isfinite(loss):
+        optimizer.zero_grad()
+        continue
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        # DCGAN: clearing the generator's model between D's backward and D's step leaves D's gradients.
+        """
+import torch
+optimizer_d = torch.optim.Adam(net_d.parameters())
+optimizer_g = torch.optim.Adam(net_g.parameters())
+for real in loader:
+    net_d.zero_grad()
+    criterion(net_d(real), ones).backward()
+    net_g.zero_grad()
+    optimizer_d.step()
+    criterion(net_d(net_g(noise)), ones).backward()
+    optimizer_g.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -115,6 +140,19 @@ for batch in loader:
 """,
             line=4,
         ),
+        # Gradient accumulation whose micro-batch gradients are wiped before the step.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+while True:
+    for micro in range(4):
+        model(next(batches)).mean().backward()
+    optimizer.zero_grad()
+    optimizer.step()
+""",
+            line=7,
+        ),
     ]
 
     def visit_For(self, node: cst.For) -> None:
@@ -125,25 +163,35 @@ for batch in loader:
 
     def _check(self, node: cst.For | cst.While) -> None:
         loop = self.ctx.loops.loop(node)
-        backward_seen = False
-        for event in loop.own_events:
-            if event.kind is EventKind.BACKWARD:
-                backward_seen = True
-            elif event.kind is EventKind.STEP:
-                backward_seen = False
-            elif event.kind is EventKind.ZERO_GRAD and backward_seen and self._clears_before_step(loop, event):
-                self.report(event.node)
+        for zero in loop.of_kind(EventKind.ZERO_GRAD):
+            # The nearest gradient event before it, nested loops included (an accumulation loop's backward).
+            previous = next(
+                (event for event in loop.before(zero) if event.kind in (EventKind.BACKWARD, EventKind.STEP)),
+                None,
+            )
+            if (
+                previous is not None
+                and previous.kind is EventKind.BACKWARD
+                and self._clears_before_step(loop, zero)
+            ):
+                self.report(zero.node)
 
     def _clears_before_step(self, loop: Loop, zero: Event) -> bool:
-        """Whether the next step after this zero_grad steps what it cleared.
+        """Whether the next step after this zero_grad, with no backward in between, steps what it cleared.
 
         An optimizer's `zero_grad` matters only to that optimizer's step (GANs clear D between G's backward
-        and step on purpose); a model's `zero_grad` clears the gradients whatever optimizer steps next.
+        and step on purpose), and a model's only to the optimizers built over that model. A `zero_grad`
+        under a guard the step is not under (`if not torch.isfinite(loss): opt.zero_grad(); continue`)
+        skips the update rather than wiping it.
         """
-        events = loop.own_events
-        for event in events[events.index(zero) + 1 :]:
+        for event in loop.after(zero):
+            if event.kind is EventKind.BACKWARD:
+                return False  # new gradients come first: this clears before a forward/backward, as it should
             if event.kind is EventKind.STEP:
-                if zero.target is None or event.target is None or zero.target == event.target:
-                    return True
-                return not self.ctx.roles.has(zero.target, Role.OPTIMIZER)
+                if zero.guard is not None and not self._inside(event, zero.guard):
+                    return False
+                return self.ctx.loops.clears(loop, zero, event)
         return False
+
+    def _inside(self, event: Event, block: cst.CSTNode) -> bool:
+        return any(block in self.ctx.index.ancestors(node) for node in (event.node, event.site))

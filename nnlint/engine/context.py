@@ -18,6 +18,8 @@ from nnlint.engine.names import ImportTable, dotted_name
 
 if TYPE_CHECKING:
     from nnlint.engine.entry import EntryPoints
+    from nnlint.engine.evaluation import Evaluation
+    from nnlint.engine.gradflow import GradientFlow
     from nnlint.engine.layers import LayerChains
     from nnlint.engine.loops import TrainingLoops
     from nnlint.engine.roles import Roles
@@ -117,3 +119,15 @@ class FileContext:
         from nnlint.engine.entry import EntryPoints
 
         return EntryPoints(self)
+
+    @cached_property
+    def gradients(self) -> GradientFlow:
+        from nnlint.engine.gradflow import GradientFlow
+
+        return GradientFlow(self)
+
+    @cached_property
+    def evaluation(self) -> Evaluation:
+        from nnlint.engine.evaluation import Evaluation
+
+        return Evaluation(self)

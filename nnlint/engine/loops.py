@@ -24,6 +24,7 @@ from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.epochs import RunLength
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
@@ -71,6 +72,9 @@ class Event:
     nested: int = 0  # how many loops deep inside the analysed body
     no_grad: bool = False  # inside a `with torch.no_grad()` / `inference_mode()` block
     via: tuple[str, ...] = ()  # helper functions passed through
+    # The innermost `if`/`else` block or `except` handler the event is under (None when unconditional),
+    # so a rule can tell a guard that skips the rest of the iteration from one that wraps the whole step.
+    guard: cst.CSTNode | None = None
 
 
 @dataclass
@@ -94,11 +98,33 @@ class Loop:
 
     @property
     def trains(self) -> bool:
-        """Whether one iteration of this loop itself runs a training step."""
-        return bool(self.of_kind(EventKind.BACKWARD)) and bool(self.of_kind(EventKind.STEP))
+        """Whether one iteration of this loop itself runs a training step.
+
+        The step must be the loop's own; the backward may sit in a nested loop, which is how gradient
+        accumulation is written (nanoGPT: `for micro_step in range(k): loss.backward()`, then one step).
+        """
+        return bool(self.of_kind(EventKind.STEP)) and bool(self.of_kind(EventKind.BACKWARD, own=False))
+
+    def position(self, event: Event) -> int:
+        """The index of `event` (by identity) in this loop's ordered events."""
+        return next(i for i, candidate in enumerate(self.events) if candidate is event)
+
+    def after(self, event: Event, wrap: bool = False) -> list[Event]:
+        """The events that follow `event` in one iteration; with `wrap`, then those of the next iteration
+        up to `event`, since a loop body's tail runs right before its head."""
+        i = self.position(event)
+        return self.events[i + 1 :] + (self.events[:i] if wrap else [])
+
+    def before(self, event: Event, wrap: bool = False) -> list[Event]:
+        """The events that precede `event`, nearest first; with `wrap`, then the previous iteration's tail."""
+        i = self.position(event)
+        earlier = self.events[:i][::-1]
+        return earlier + (self.events[i + 1 :][::-1] if wrap else [])
 
 
-_ITER_WRAPPERS = frozenset({"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"})
+_ITER_WRAPPERS = frozenset(
+    {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
+)
 
 
 class TrainingLoops:
@@ -110,7 +136,10 @@ class TrainingLoops:
 
     @cached_property
     def loops(self) -> list[Loop]:
-        nodes: list[cst.For | cst.While] = [*self._ctx.index.nodes(cst.For), *self._ctx.index.nodes(cst.While)]
+        nodes: list[cst.For | cst.While] = [
+            *self._ctx.index.nodes(cst.For),
+            *self._ctx.index.nodes(cst.While),
+        ]
         loops = []
         for node in nodes:
             loop = Loop(node=node, function=self._ctx.enclosing_function(node))
@@ -146,6 +175,163 @@ class TrainingLoops:
         self._collect(body, events, _Where(), subst={}, depth=0, stack=())
         return events
 
+    def helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The function of this file that a call runs, as the event collector resolves it (for call sites)."""
+        return self._helper_called(call)
+
+    def backward_operand(self, call: cst.Call) -> cst.BaseExpression | None:
+        """The expression a backward call backpropagates, or None when `call` is not one.
+
+        `loss.backward()` -> `loss`, `accelerator.backward(loss)` / `self.manual_backward(loss)` -> `loss`,
+        `scaler.scale(loss).backward()` -> `loss`: the same reading as the BACKWARD event's target, but as
+        a node, for analyses that follow the value rather than the name (nnlint.engine.gradflow).
+        """
+        if self._classify_call(call)[0] is not EventKind.BACKWARD or not isinstance(call.func, cst.Attribute):
+            return None
+        owner = call.func.value
+        positional = [arg.value for arg in call.args if arg.keyword is None]
+        manual = call.func.attr.value == "manual_backward"
+        if positional and (manual or not self._roles.has(owner, Role.LOSS)):
+            return positional[0]
+        if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Attribute):
+            if owner.func.attr.value == "scale" and owner.args:
+                return owner.args[0].value
+        return owner
+
+    def clears(self, loop: Loop, zero: Event, step: Event) -> bool:
+        """Whether a zero_grad event clears the gradients that a step event of `loop` applies.
+
+        `optimizer.zero_grad()` clears only that optimizer's parameters; `model.zero_grad()` clears the
+        model's, which serve every optimizer built over it. In a GAN, `netD.zero_grad()` is D's and
+        `optimizerG.zero_grad()` is G's. When the link is not visible, the answer is yes: a rule then
+        stays silent rather than claim that gradients are left uncleared or kept.
+        """
+        cleared, stepped = zero.target, step.target
+        if cleared is None or stepped is None or cleared == stepped:
+            return True
+        others = {event.target for event in loop.of_kind(EventKind.STEP, own=False)} - {None, stepped}
+        if cleared in others or self._roles.has(cleared, Role.OPTIMIZER):
+            return False  # another optimizer's gradients
+        if any(_same_object(cleared, model) for model in self._roles.models_of(stepped)):
+            return True
+        return not any(
+            _same_object(cleared, model) for other in others for model in self._roles.models_of(other)
+        )
+
+    def runs_closure(self, step: Event) -> bool:
+        """Whether a step hands the optimizer a closure (`optimizer.step(closure)`, LBFGS-style): the
+        closure runs its own zero_grad, forward and backward, whether or not the engine could read it."""
+        call = step.node
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return False
+        skipped = 1 if self._roles.has(call.func.value, Role.SCALER) else 0  # scaler.step(optimizer, ...)
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star][skipped:]
+        return bool(positional) or any(
+            arg.keyword is not None and arg.keyword.value == "closure" for arg in call.args
+        )
+
+    @cached_property
+    def run_length(self) -> RunLength:
+        """The epoch counts the file states (`range(90)`, `epochs = 90`, `--epochs` defaults, configs)."""
+        from nnlint.engine.epochs import RunLength
+
+        return RunLength(self._ctx)
+
+    def scheduler_steps(self, scheduler: str) -> list[cst.Call]:
+        """The `.step()` calls that step a scheduler: `scheduler.step()` itself, and the calls in helpers
+        that receive it under another name (`def train(sched): ... sched.step()`), in source order."""
+        found: dict[cst.CSTNode, None] = {}
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "step"
+                and dotted_name(func.value) == scheduler
+            ):
+                found[call] = None
+        for loop in self.loops:
+            for event in loop.events:
+                if event.kind is EventKind.SCHEDULER_STEP and event.target == scheduler:
+                    found[event.node] = None
+        return [call for call in self._ctx.index.nodes(cst.Call) if call in found]
+
+    def step_frequency(self, call: cst.CSTNode) -> str | None:
+        """How often `call` runs relative to the data: "batch" (once per batch, or every few batches for
+        gradient accumulation), "epoch" (once per pass over the data), or None when it cannot be told.
+
+        A call in a loop runs as often as that loop iterates, unless a condition other than gradient
+        accumulation or a plain flag gates it (`if i == len(loader) - 1`, `if step % n == 0`: unknown).
+        A call outside any loop of a function that itself runs a batch loop (`def train_epoch(): for batch
+        in loader: ...; scheduler.step()`) runs once per epoch; one in a helper without loops runs as
+        often as the loops that call it.
+        """
+        loop = self.enclosing_loop(call)
+        if loop is not None:
+            return self._frequency_in(loop, call, loop.node)
+        function = self._ctx.enclosing_function(call)
+        if function is None:
+            return None
+        if any(inner.function is function and self._per_batch(inner) for inner in self.loops):
+            return "epoch"
+        found = {
+            self._frequency_in(caller, event.site, caller.node, extra=(event.node, function))
+            for caller in self.loops
+            for event in caller.own_events
+            if event.node is call
+        }
+        return found.pop() if len(found) == 1 else None
+
+    def _frequency_in(
+        self,
+        loop: Loop,
+        node: cst.CSTNode,
+        stop: cst.CSTNode,
+        extra: tuple[cst.CSTNode, cst.CSTNode] | None = None,
+    ) -> str | None:
+        gated = not self._runs_every_time(node, stop) or (
+            extra is not None and not self._runs_every_time(*extra)
+        )
+        if self._per_batch(loop):
+            return None if gated else "batch"
+        return "epoch" if loop.kind == "epoch" else None
+
+    def _per_batch(self, loop: Loop) -> bool:
+        """A loop over the batches of an epoch: it trains or reads a loader, and it is either a loader
+        loop or nested in (or called from) another loop, which is then the epoch loop."""
+        if loop.kind != "batch":
+            return False
+        if loop.iterates and self._roles.has(loop.iterates, Role.LOADER):
+            return True
+        if self._ctx.index.enclosing(loop.node, (cst.For, cst.While)) is not None:
+            return True
+        return loop.function is not None and loop.function in self._functions_called_in_loops
+
+    @cached_property
+    def _functions_called_in_loops(self) -> set[cst.FunctionDef]:
+        called = set()
+        for call in self._ctx.index.nodes(cst.Call):
+            helper = self._helper_called(call)
+            if helper is not None and self._ctx.index.enclosing(call, (cst.For, cst.While)) is not None:
+                called.add(helper)
+        return called
+
+    def _runs_every_time(self, node: cst.CSTNode, stop: cst.CSTNode) -> bool:
+        """Whether no condition between `node` and its ancestor `stop` can skip it on some iterations,
+        other than gradient accumulation (the update runs on every optimizer step) and plain flags or
+        None checks (they hold for the whole run)."""
+        child = node
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is stop:
+                return True
+            if (
+                isinstance(ancestor, cst.If)
+                and child is not ancestor.test
+                and not _steady_condition(self._ctx.module.code_for_node(ancestor.test), ancestor.test)
+            ):
+                return False
+            child = ancestor
+        return True
+
     # -- classification ---------------------------------------------------------------------------
 
     def _classify(self, loop: Loop) -> str:
@@ -174,12 +360,12 @@ class TrainingLoops:
             return  # a definition runs nothing
         if isinstance(node, cst.If):
             self._collect(node.test, out, where, subst, depth, stack)
-            self._collect(node.body, out, where.conditionally(), subst, depth, stack)
+            self._collect(node.body, out, where.conditionally(node.body), subst, depth, stack)
             if node.orelse is not None:
-                self._collect(node.orelse, out, where.conditionally(), subst, depth, stack)
+                self._collect(node.orelse, out, where.conditionally(node.orelse), subst, depth, stack)
             return
         if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
-            self._collect(node.body, out, where.conditionally(), subst, depth, stack)
+            self._collect(node.body, out, where.conditionally(node), subst, depth, stack)
             return
         if isinstance(node, (cst.For, cst.While)):
             head = node.iter if isinstance(node, cst.For) else node.test
@@ -237,6 +423,12 @@ class TrainingLoops:
         stack: tuple[str, ...],
     ) -> None:
         kind, target = self._classify_call(call)
+        if kind is EventKind.STEP:
+            # `optimizer.step(closure)` (LBFGS) runs the closure, which usually clears, forwards and
+            # backpropagates, before it updates.
+            closure = self._closure_of(call)
+            if closure is not None and depth < MAX_HELPER_DEPTH:
+                self._collect(closure, out, where, subst, depth + 1, stack)
         if kind is not None:
             out.append(where.event(kind, call, target=_substitute(target, subst)))
             return
@@ -248,18 +440,67 @@ class TrainingLoops:
         self._collect(helper.body, out, inner_where, inner_subst, depth + 1, (*stack, helper.name.value))
 
     def _helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file that a call runs: `helper(...)` or `self.helper(...)`."""
+        """The function of this file that a call runs: `helper(...)` or `self.helper(...)`.
+
+        `self.helper()` only means a method of the class the call is written in, and a bare `helper()`
+        never means a method, so a script's `train()` function and a module's `train()` method (or
+        `nn.Module.train`) are not mistaken for each other.
+        """
         func = call.func
         if isinstance(func, cst.Name):
-            name = func.value
-        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-            name = func.attr.value
-        else:
-            return None
+            return self._function_named(func.value, call)
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            owner = self._ctx.enclosing_class(call)
+            candidates = [
+                function
+                for function in self._ctx.functions.get(func.attr.value, ())
+                if owner is not None and self._method_of(function) is owner
+            ]
+            return candidates[0] if len(candidates) == 1 else None  # unknown, or ambiguous
+        return None
+
+    def _function_named(self, name: str, at: cst.CSTNode) -> cst.FunctionDef | None:
+        """The plain function a bare name means at `at`: defined at module level or in a function that
+        encloses `at`, the innermost one shadowing the others (a `fn` nested in another test is not it)."""
         candidates = self._ctx.functions.get(name)
-        if not candidates or len(candidates) > 1:
-            return None  # unknown, or ambiguous between several definitions
-        return candidates[0]
+        if not candidates:
+            return None  # a builtin, an import, or a name bound some other way
+        enclosing = set(self._ctx.index.ancestors(at))
+        visible: list[tuple[int, cst.FunctionDef]] = []
+        for function in candidates:
+            scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+            if scope is None:
+                visible.append((0, function))
+            elif isinstance(scope, cst.FunctionDef) and scope in enclosing:
+                visible.append((len(list(self._ctx.index.ancestors(scope))) + 1, function))
+        if not visible:
+            return None
+        visible.sort(key=lambda pair: pair[0])
+        if len(visible) > 1 and visible[-1][0] == visible[-2][0]:
+            return None  # two definitions at the same level (`if cond: def f` / `else: def f`)
+        return visible[-1][1]
+
+    def _method_of(self, function: cst.FunctionDef) -> cst.ClassDef | None:
+        """The class whose body defines `function`, or None for a plain (possibly nested) function."""
+        scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+        return scope if isinstance(scope, cst.ClassDef) else None
+
+    def _closure_of(self, call: cst.Call) -> cst.CSTNode | None:
+        """The body of the closure an optimizer step is given, when it is a lambda or a local function."""
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value != "closure":
+                continue
+            if isinstance(arg.value, cst.Lambda):
+                return arg.value.body
+            if isinstance(arg.value, cst.Name):
+                function = self._function_named(arg.value.value, call)
+                if function is not None:
+                    return function.body
+        return None
 
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
         roles = self._roles
@@ -297,6 +538,8 @@ class TrainingLoops:
             return None, None
         if method == "zero_grad":
             return EventKind.ZERO_GRAD, owner
+        if method == "zero_" and owner is not None and owner.endswith((".grad", ".grad.data")):
+            return EventKind.ZERO_GRAD, None  # `p.grad.zero_()`, the manual form of zero_grad()
         if method == "unscale_":
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
@@ -318,9 +561,10 @@ class _Where:
     no_grad: bool = False
     site: cst.CSTNode | None = None
     via: tuple[str, ...] = ()
+    guard: cst.CSTNode | None = None
 
-    def conditionally(self) -> _Where:
-        return replace(self, conditional=True)
+    def conditionally(self, block: cst.CSTNode) -> _Where:
+        return replace(self, conditional=True, guard=block)
 
     def deeper(self) -> _Where:
         return replace(self, nested=self.nested + 1)
@@ -338,7 +582,30 @@ class _Where:
             nested=self.nested,
             no_grad=self.no_grad,
             via=self.via,
+            guard=self.guard,
         )
+
+
+def _steady_condition(text: str, test: cst.BaseExpression) -> bool:
+    """A condition that either holds on every optimizer step or for the whole run."""
+    if "accum" in text or "sync_gradients" in text:
+        return True
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Modulo, cst.FloorDivide)):
+            return False
+        if isinstance(node, cst.ComparisonTarget) and not isinstance(
+            node.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)
+        ):
+            return False
+        stack.extend(children(node))
+    return True
+
+
+def _same_object(a: str, b: str | None) -> bool:
+    """`model` and `model.module` name the same parameters (a DDP wrapper and what it wraps)."""
+    return b is not None and (a == b or a.startswith(b + ".") or b.startswith(a + "."))
 
 
 def _is_false(expr: cst.BaseExpression | None) -> bool:
@@ -368,7 +635,7 @@ def _bind_arguments(helper: cst.FunctionDef, call: cst.Call, outer: dict[str, st
         params = params[1:]
     bound: dict[str, str] = {}
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for name, arg in zip(params, positional):
+    for name, arg in zip(params, positional, strict=False):
         value = dotted_name(arg.value)
         if value:
             bound[name] = _substitute(value, outer) or value

@@ -75,3 +75,12 @@ class ImportTable:
             target == prefix or target.startswith(prefix + ".")
             for target in list(self.aliases.values()) + self.star_modules
         )
+
+
+def call_argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
+    """The argument a call passes for a parameter, by keyword or by position (`StepLR(opt, 30)`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[position] if len(positional) > position else None

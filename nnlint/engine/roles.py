@@ -10,11 +10,13 @@ names for the same things, and a per-scope analysis would cost more than it wins
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
@@ -87,6 +89,30 @@ _PARAMETER_NAMES = {
 }
 
 
+# Factory helpers whose name says what they build: `model.configure_optimizers(...)` (nanoGPT),
+# `build_optimizer(cfg, model)`, timm's `create_optimizer_v2(...)`, `make_scheduler(...)`.
+_FACTORY_VERBS = r"(?:build|create|make|get|configure|init|setup)"
+_FACTORY_ROLES = (
+    (re.compile(rf"^{_FACTORY_VERBS}_optimi[sz]ers?(?:_v\d+)?$"), Role.OPTIMIZER),
+    (re.compile(rf"^{_FACTORY_VERBS}_(?:lr_)?scheduler(?:_v\d+)?$"), Role.SCHEDULER),
+)
+
+
+# Attribute names that hold an optimizer: `optimizer`, `optim`, `opt`, `optimizer_g`, `d_optim`, `opt_d`.
+_OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
+
+
+def _role_of_factory(call: cst.Call) -> Role | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        name = func.attr.value
+    elif isinstance(func, cst.Name):
+        name = func.value
+    else:
+        return None
+    return next((role for pattern, role in _FACTORY_ROLES if pattern.match(name)), None)
+
+
 def _role_of_constructor(qualified: str) -> Role | None:
     last = qualified.rsplit(".", 1)[-1]
     if qualified.startswith("torch.optim.lr_scheduler.") or (
@@ -119,6 +145,7 @@ class Roles:
         self._ctx = ctx
         self._roles: dict[str, set[Role]] = {}
         self._constructors: dict[str, cst.Call] = {}
+        self._bound: dict[str, dict[cst.BaseExpression, None]] = {}
         self._local_models = self._local_model_classes()
         self._from_parameters()
         # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
@@ -145,6 +172,32 @@ class Roles:
     def constructor_name(self, name: str) -> str | None:
         call = self._constructors.get(name)
         return self._ctx.callee(call) if call is not None else None
+
+    def bound_values(self, name: str) -> list[cst.BaseExpression]:
+        """Every value the file assigns to a name: a name rebound to different things
+        (`scheduler = StepLR(...)` in one branch, `scheduler = OneCycleLR(...)` in another) is ambiguous."""
+        return list(self._bound.get(name, ()))
+
+    def models_of(self, optimizer: str) -> set[str]:
+        """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
+        so a `netG.zero_grad()` can be matched to the optimizer it serves; empty when not visible."""
+        call = self._constructors.get(optimizer)
+        if call is None:
+            return set()
+        found: set[str] = set()
+        stack: list[cst.CSTNode] = [arg.value for arg in call.args]
+        while stack:
+            node = stack.pop()
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in ("parameters", "named_parameters")
+            ):
+                owner = dotted_name(node.func.value)
+                if owner:
+                    found.add(owner)
+            stack.extend(children(node))
+        return found
 
     def is_local_model_class(self, name: str) -> bool:
         return name in self._local_models
@@ -223,6 +276,9 @@ class Roles:
                     return Role.MODEL
                 if method in ("DistributedDataParallel", "DataParallel") and value.args:
                     return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+            factory = _role_of_factory(value)
+            if factory is not None:
+                return factory
             if self.is_loss_expr(value):
                 return Role.LOSS
             return None
@@ -246,6 +302,7 @@ class Roles:
             name = dotted_name(target)
             if name is None:
                 continue
+            self._bound.setdefault(name, {})[value] = None
             role = self._role_of_value(value)
             if role is None:
                 continue
@@ -263,6 +320,14 @@ class Roles:
             if method == "backward" and owner and not any(arg.keyword is None for arg in call.args):
                 # `loss.backward()` makes `loss` a loss; `accelerator.backward(loss)` does not.
                 self._add(owner, Role.LOSS)
+            elif (
+                method == "step"
+                and owner
+                and not self.of(owner)
+                and _OPTIMIZER_NAME.match(owner.rsplit(".", 1)[-1])
+            ):
+                # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
+                self._add(owner, Role.OPTIMIZER)
             elif method == "parameters" and owner:
                 # `model.parameters()` handed to an optimizer constructor.
                 parent = self._ctx.index.parent(call)

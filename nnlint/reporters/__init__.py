@@ -1,7 +1,8 @@
-"""Reporters turn findings into text for people (text, concise) and for machines (json).
+"""Reporters turn findings into text for people (text, concise) and for machines (json, github, sarif, lsp).
 
-Each format is one module with a `render(findings, options) -> str` function, registered in FORMATS. Human
-formats may colour their output; machine formats never do.
+Each format is one module with a `render(findings, options) -> str` function, registered in `_formats`;
+`render(findings, fmt, options)` is the one entry point, shared by `nnlint check`, `nnlint probe` and the
+language server. Human formats may colour their output; machine formats never do.
 """
 
 from __future__ import annotations
@@ -20,18 +21,31 @@ class RenderOptions:
     # Findings hidden by default (e.g. refuted by the probe), for the summary line.
     hidden: int = 0
     show_source: bool = True
+    # Fixes applied by `--fix` in this run, for the summary line.
+    fixed: int = 0
+    # Whether `--unsafe-fixes` was given: unsafe fixes then count as fixable with `--fix`.
+    unsafe_fixes: bool = False
 
 
 Renderer = Callable[[list[Finding], RenderOptions], str]
 
+FORMAT_NAMES = ("text", "concise", "json", "github", "sarif", "lsp")
+# Formats read by people: they carry the summary line (files checked, fixes applied).
+HUMAN_FORMATS = frozenset({"text", "concise"})
+
 
 def _formats() -> dict[str, Renderer]:
-    from nnlint.reporters import concise, json_format, text
+    # Imported on use: a run pays only for the format it prints.
+    from nnlint.reporters import concise, github, json_format, lsp, sarif, text
 
-    return {"text": text.render, "concise": concise.render, "json": json_format.render}
-
-
-FORMAT_NAMES = ("text", "concise", "json")
+    return {
+        "text": text.render,
+        "concise": concise.render,
+        "json": json_format.render,
+        "github": github.render,
+        "sarif": sarif.render,
+        "lsp": lsp.render,
+    }
 
 
 def render(findings: list[Finding], fmt: str = "text", options: RenderOptions | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The closing line of human output: how many findings, of which severity, in how many files."""
+"""The closing line of human output: findings by severity, files checked, and what --fix did."""
 
 from __future__ import annotations
 
@@ -12,15 +12,34 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _fixable(findings: list[Finding], options: RenderOptions) -> str:
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability != "safe")
+    if options.unsafe_fixes:
+        safe, unsafe = safe + unsafe, 0
+    parts = []
+    if safe:
+        parts.append(f" {safe} fixable with --fix.")
+    if unsafe:
+        parts.append(f" {unsafe} {'more ' if safe else ''}fixable with --fix --unsafe-fixes.")
+    return "".join(parts)
+
+
 def summary_line(findings: list[Finding], options: RenderOptions) -> str:
     if options.files_checked is None:
         return ""
     files = _plural(options.files_checked, "file")
-    hidden = f" ({options.hidden} refuted by the probe, hidden; --show-refuted shows them)" if options.hidden else ""
+    hidden = ""
+    if options.hidden:
+        hidden = f" ({options.hidden} refuted by the probe, hidden; --show-refuted shows them)"
+    fixed = f"Fixed {_plural(options.fixed, 'finding')}. " if options.fixed else ""
     if not findings:
-        return f"All checks passed: no findings in {files}.{hidden}"
+        return f"{fixed}All checks passed: no findings in {files}.{hidden}"
     by_severity = Counter(f.severity.value for f in findings)
-    detail = ", ".join(f"{by_severity[s]} {s}" for s in ("error", "warning", "info") if by_severity[s])
-    fixable = sum(1 for f in findings if f.fix is not None)
-    tail = f" {fixable} fixable with --fix." if fixable else ""
-    return f"Found {_plural(len(findings), 'finding')} ({detail}) in {files}.{hidden}{tail}"
+    counts = [(by_severity[s], s) for s in ("error", "warning", "info") if by_severity[s]]
+    detail = ", ".join(f"{count} {s}" if s == "info" else _plural(count, s) for count, s in counts)
+    remaining = "remaining " if options.fixed else ""
+    return (
+        f"{fixed}Found {_plural(len(findings), remaining + 'finding')} ({detail}) in {files}.{hidden}"
+        f"{_fixable(findings, options)}"
+    )

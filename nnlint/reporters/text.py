@@ -12,8 +12,6 @@ Colour comes from rich and only when writing to a terminal; rich honours NO_COLO
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -21,28 +19,21 @@ from rich.markup import escape
 from nnlint.finding import Finding, Severity
 from nnlint.reporters import RenderOptions
 from nnlint.reporters.concise import location
+from nnlint.reporters.sources import source_line
 from nnlint.reporters.summary import summary_line
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
-
-
-@lru_cache(maxsize=64)
-def _lines(filename: str) -> tuple[str, ...]:
-    try:
-        return tuple(Path(filename).read_text(encoding="utf-8", errors="replace").splitlines())
-    except OSError:
-        return ()
 
 
 def _snippet(finding: Finding) -> list[str]:
     """The finding's first line with a caret underline, in plain text (no markup)."""
     if finding.cell is not None:
         return []  # notebook cells: the reporter has no cell source at hand
-    lines = _lines(finding.filename)
     row = finding.location.row
-    if not 0 < row <= len(lines):
+    line = source_line(finding.filename, row)
+    if line is None:
         return []
-    text = lines[row - 1].expandtabs(1)
+    text = line.expandtabs(1)
     start = finding.location.column - 1
     if finding.end_location.row == row:
         end = max(finding.end_location.column - 1, start + 1)
@@ -77,7 +68,8 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
             for number, line in enumerate(_snippet(finding)):
                 console.print(f"[blue]{escape(line)}[/blue]" if number == 2 else escape(line))
         if finding.hint:
-            console.print(f"{' ' * len(str(finding.location.row))} [cyan]= hint:[/cyan] {escape(finding.hint)}")
+            gutter = " " * len(str(finding.location.row))
+            console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(finding.hint)}")
         console.print()
     summary = summary_line(findings, options)
     if summary:

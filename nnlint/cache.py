@@ -1,0 +1,158 @@
+"""The result cache: a file checked before with the same bytes and the same settings is not checked again.
+
+Entries live in `.nnlint_cache/` beside the config file that governs the file (or in the working directory
+when there is none), one small JSON file per checked file, named by a hash of everything that decides its
+findings: the file's bytes, the path its findings carry, the enabled codes, the nnlint, Python and libcst
+versions, and a fingerprint of nnlint's own source files, so an editable install whose rules changed never
+reads results of the old rules. Anything new that changes results (rule options, say) belongs in
+`settings_digest`.
+
+Entries are written atomically, so parallel workers never read half an entry, and the last of two writers
+of the same entry wins with identical content. An entry that cannot be read or decoded is a miss, and a
+cache directory that cannot be written is skipped: the cache may make a run faster, never fail it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from nnlint import __version__
+from nnlint.atomic import write_atomic
+from nnlint.finding import Edit, Finding, Fix, Position, Severity
+from nnlint.runner import FileResult
+
+CACHE_DIR_NAME = ".nnlint_cache"
+# Bump when the entry layout changes; old entries are then never looked up again.
+LAYOUT = "v1"
+
+
+@cache
+def _source_fingerprint() -> str:
+    """Paths, sizes and mtimes of nnlint's own Python files: cheap (stat only) and changes with any edit."""
+    import nnlint
+    import nnlint.rules
+
+    stamps = []
+    for package in (nnlint, nnlint.rules):
+        for path in sorted(Path(package.__file__).parent.rglob("*.py")):
+            stat = path.stat()
+            stamps.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
+
+
+def settings_digest(codes: frozenset[str]) -> str:
+    """A hash of everything besides the file itself that decides a file's findings."""
+    from libcst._version import __version__ as libcst_version
+
+    parts = [LAYOUT, __version__, sys.version, libcst_version, ",".join(sorted(codes)), _source_fingerprint()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Cache:
+    """The cache in one directory, for one set of settings (see `settings_digest`)."""
+
+    directory: Path
+    settings: str
+
+    def _entry(self, filename: str, data: bytes) -> Path:
+        digest = hashlib.sha256(self.settings.encode())
+        digest.update(b"\0" + filename.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(data)
+        key = digest.hexdigest()
+        return self.directory / LAYOUT / key[:2] / f"{key}.json"
+
+    def get(self, filename: str, data: bytes) -> FileResult | None:
+        """The cached result for these bytes at this path, or None (a miss, or an entry that is damaged)."""
+        try:
+            raw = json.loads(self._entry(filename, data).read_bytes())
+            return FileResult(filename, [_finding(item) for item in raw["findings"]])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def put(self, filename: str, data: bytes, result: FileResult) -> None:
+        """Remember a result; results with a crashed rule are not cached, so the crash is reported again."""
+        if result.crashes:
+            return
+        entry = self._entry(filename, data)
+        payload = json.dumps({"findings": [finding.to_json() for finding in result.findings]})
+        try:
+            _prepare(self.directory)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(entry, payload.encode())
+        except OSError:
+            pass  # a read-only checkout or a full disk: run without the cache
+
+
+def _prepare(directory: Path) -> None:
+    """Create the cache directory so that git and backup tools leave it alone (as ruff and pytest do)."""
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / ".gitignore").write_text("# Created by nnlint.\n*\n")
+    (directory / "CACHEDIR.TAG").write_text(
+        "Signature: 8a477f597d28d172789f06886806bc55\n"
+        "# This file is a cache directory tag created by nnlint (https://bford.info/cachedir/).\n"
+    )
+
+
+# -- decoding the JSON that Finding.to_json writes; anything unexpected raises and counts as a miss --------
+# A field added to Finding, Fix or Edit must be decoded here too (tests/integrations/test_cache.py checks).
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _position(value: Any) -> Position:
+    row, column = value["row"], value["column"]
+    if not (isinstance(row, int) and isinstance(column, int)):
+        raise TypeError("expected integer positions")
+    return Position(row, column)
+
+
+def _cell(value: Any) -> int | None:
+    if value is not None and not isinstance(value, int):
+        raise TypeError("expected a cell number")
+    return value
+
+
+def _fix(value: Any) -> Fix | None:
+    if value is None:
+        return None
+    edits = tuple(
+        Edit(
+            _position(edit["location"]),
+            _position(edit["end_location"]),
+            _text(edit["content"]),
+            _cell(edit.get("cell")),
+        )
+        for edit in value["edits"]
+    )
+    return Fix(_text(value["message"]), edits, _text(value["applicability"]))
+
+
+def _finding(item: Any) -> Finding:
+    hint = item.get("hint")
+    return Finding(
+        code=_text(item["code"]),
+        name=_text(item["name"]),
+        message=_text(item["message"]),
+        filename=_text(item["filename"]),
+        location=_position(item["location"]),
+        end_location=_position(item["end_location"]),
+        severity=Severity(item["severity"]),
+        hint=_text(hint) if hint is not None else None,
+        fix=_fix(item["fix"]),
+        confirmation=item.get("confirmation"),
+        evidence=dict(item.get("evidence", {})),
+        cell=_cell(item.get("cell")),
+    )

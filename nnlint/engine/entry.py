@@ -1,0 +1,258 @@
+"""Entry points: whether a file runs as a script, where, and which of its code that run reaches.
+
+Reproducibility rules care about scripts, not libraries: a module of helper functions decides nothing about
+seeds, the script that calls it does. A file is an entry point when it has an `if __name__ == "__main__":`
+guard, a module-level loop that trains or iterates over data or epochs (a notebook's cells, concatenated,
+look like this too), or a module-level call of one of its own functions (`main()` at the bottom). The code
+such a run executes is the module-level code plus every function and class of the file it references,
+followed transitively: calls, but also functions passed as values (`mp.spawn(main_worker, ...)`,
+`Trainer(...)`), since a callback runs as surely as a call. A class that is referenced brings all its
+methods. Over-approximating what runs is the quiet direction for rules that look for a missing seed, as
+long as they look for the seed in the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.index import children
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
+# Decorators that only wrap a function; any other decorator on a module-level function may register it
+# as a command or a task (click, typer, hydra, fire), so it counts as reached.
+_WRAPPING_DECORATOR_ROOTS = frozenset({"torch", "functools", "typing", "dataclasses", "abc", "contextlib"})
+_BUILTIN_DECORATORS = frozenset({"property", "staticmethod", "classmethod"})
+
+
+class EntryPoints:
+    """The entry points of one file and the code they run."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        body = ctx.module.body
+        self.guards: list[cst.If] = [statement for statement in body if _is_main_guard(statement)]
+        self.calls: list[cst.SimpleStatementLine] = [
+            statement for statement in body if self._calls_local_function(statement)
+        ]
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    @cached_property
+    def loops(self) -> list[cst.For | cst.While]:
+        """Module-level loops (outside any function or class) that train or iterate batches or epochs."""
+        index = self._ctx.index
+        candidates = [
+            node
+            for node in (*index.nodes(cst.For), *index.nodes(cst.While))
+            if index.enclosing(node, _DEFINITIONS) is None
+        ]
+        if not candidates:
+            return []
+        found = [node for node in candidates if self._ctx.loops.loop(node).kind in ("batch", "epoch")]
+        return sorted(found, key=_module_order(self._ctx))
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.guards or self.calls or self.loops)
+
+    @property
+    def anchor(self) -> cst.CSTNode | None:
+        """Where a finding about the whole script belongs: the main guard, else the first loop or call."""
+        if self.guards:
+            return self.guards[0]
+        if self.loops:
+            return self.loops[0]
+        return self.calls[0] if self.calls else None
+
+    @property
+    def first_statement(self) -> cst.CSTNode | None:
+        """The statement the entry point starts with: the first in the main guard, else the first
+        module-level statement that is neither an import, a docstring nor a definition."""
+        if self.guards:
+            block = self.guards[0].body
+            return block.body[0] if isinstance(block, cst.IndentedBlock) and block.body else None
+        for statement in self._ctx.module.body:
+            if not _is_preamble(statement):
+                return statement
+        return None
+
+    @cached_property
+    def reached(self) -> frozenset[cst.CSTNode]:
+        """Functions and classes of this file that running it may execute (empty without an entry point)."""
+        if not self.exists:
+            return frozenset()
+        table = self._definitions_by_name
+        reached: set[cst.CSTNode] = set()
+        pending: list[cst.CSTNode] = []
+
+        def reach(definition: cst.CSTNode) -> None:
+            if definition in reached:
+                return
+            reached.add(definition)
+            pending.append(definition)
+            if isinstance(definition, cst.ClassDef):
+                for statement in _class_statements(definition):
+                    if isinstance(statement, cst.FunctionDef):
+                        reach(statement)
+
+        for statement in self._ctx.module.body:
+            if isinstance(statement, cst.FunctionDef) and self._registers(statement):
+                reach(statement)
+        pending.append(self._ctx.module)
+        while pending:
+            scope = pending.pop()
+            for name in _names_read(scope):
+                for definition in table.get(name, ()):
+                    reach(definition)
+        return frozenset(reached)
+
+    def runs(self, node: cst.CSTNode) -> bool:
+        """Whether running this file executes `node`: it is at module level or in a reached definition."""
+        if not self.exists:
+            return False
+        definition = self._ctx.index.enclosing(node, _DEFINITIONS)
+        return definition is None or definition in self.reached
+
+    def nodes(self, node_type: type) -> list[cst.CSTNode]:
+        """All nodes of a type in code that running this file executes, in source order."""
+        if not self.exists:
+            return []
+        return [node for node in self._ctx.index.nodes(node_type) if self.runs(node)]
+
+    # -- analysis --------------------------------------------------------------------------------
+
+    @cached_property
+    def _definitions_by_name(self) -> dict[str, list[cst.CSTNode]]:
+        """Functions (not methods: a bare name cannot call those) and classes, by name."""
+        index = self._ctx.index
+        table: dict[str, list[cst.CSTNode]] = {}
+        for function in index.nodes(cst.FunctionDef):
+            if not isinstance(index.parent(index.parent(function) or function), cst.ClassDef):
+                table.setdefault(function.name.value, []).append(function)
+        for cls in index.nodes(cst.ClassDef):
+            table.setdefault(cls.name.value, []).append(cls)
+        return table
+
+    def _calls_local_function(self, statement: cst.CSTNode) -> bool:
+        """`main()` as a module-level statement, for a function `main` defined in this file."""
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+                name = value.func.value
+                if any(
+                    isinstance(node, cst.FunctionDef) and node.name.value == name
+                    for node in self._ctx.module.body
+                ):
+                    return True
+        return False
+
+    def _registers(self, function: cst.FunctionDef) -> bool:
+        """Whether a decorator may register the function to be run (a CLI command, a hydra main)."""
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            qualified = self._ctx.qualified_name(target) or ""
+            head = qualified.split(".", 1)[0]
+            if head in _WRAPPING_DECORATOR_ROOTS:
+                continue
+            if isinstance(target, cst.Name) and target.value in _BUILTIN_DECORATORS:
+                continue
+            return True
+        return False
+
+
+def _is_main_guard(statement: cst.CSTNode) -> bool:
+    """`if __name__ == "__main__":` (either operand order, any quotes)."""
+    if not isinstance(statement, cst.If) or not isinstance(statement.test, cst.Comparison):
+        return False
+    test = statement.test
+    if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+        return False
+    operands = [test.left, test.comparisons[0].comparator]
+    names = [operand for operand in operands if isinstance(operand, cst.Name) and operand.value == "__name__"]
+    strings = [
+        operand
+        for operand in operands
+        if isinstance(operand, cst.SimpleString) and operand.evaluated_value == "__main__"
+    ]
+    return len(names) == 1 and len(strings) == 1
+
+
+def _is_preamble(statement: cst.CSTNode) -> bool:
+    """Imports, a docstring and definitions: what precedes a script's first executable statement."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return True
+    if isinstance(statement, cst.SimpleStatementLine):
+        return all(
+            isinstance(small, (cst.Import, cst.ImportFrom))
+            or (
+                isinstance(small, cst.Expr)
+                and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+            )
+            for small in statement.body
+        )
+    return False
+
+
+def _class_statements(cls: cst.ClassDef) -> list[cst.CSTNode]:
+    return list(cls.body.body) if isinstance(cls.body, cst.IndentedBlock) else []
+
+
+def _names_read(scope: cst.CSTNode) -> set[str]:
+    """Bare names used in a scope's own code: nested function and class bodies are left for their turn.
+
+    A nested definition's decorators, defaults and bases run with the scope and are included.
+    """
+    names: set[str] = set()
+    if isinstance(scope, cst.ClassDef):
+        stack: list[cst.CSTNode] = [base.value for base in scope.bases]
+        stack += [
+            statement for statement in _class_statements(scope) if not isinstance(statement, cst.FunctionDef)
+        ]
+    elif isinstance(scope, cst.FunctionDef):
+        stack = [scope.body]
+    else:
+        stack = [scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+            continue
+        if isinstance(node, cst.Attribute):  # `obj.train` reads `obj`, not a function called `train`
+            stack.append(node.value)
+            continue
+        if isinstance(node, cst.Arg):  # `f(seed=1)` reads `1`, not `seed`
+            stack.append(node.value)
+            continue
+        if isinstance(node, cst.FunctionDef):
+            stack.extend(decorator.decorator for decorator in node.decorators)
+            stack.append(node.params)
+            continue
+        if isinstance(node, cst.ClassDef):
+            stack.extend(base.value for base in node.bases)
+            continue
+        stack.extend(children(node))
+    return names
+
+
+def _module_order(ctx: FileContext) -> Callable[[cst.CSTNode], tuple[int, int]]:
+    """Sort key for module-level nodes: the top-level statement they are in, then how deep they sit."""
+    top = {statement: position for position, statement in enumerate(ctx.module.body)}
+
+    def key(node: cst.CSTNode) -> tuple[int, int]:
+        depth = 0
+        while node not in top:
+            node = ctx.index.parent(node)  # type: ignore[assignment]
+            depth += 1
+        return top[node], depth
+
+    return key

@@ -1,0 +1,197 @@
+"""How long a run is: the epoch counts a script states in literals.
+
+Epoch-based schedules (`StepLR(step_size=30)`, `MultiStepLR(milestones=[30, 60])`, a cosine over `T_max`
+epochs) only make sense against the number of epochs the run lasts. Scripts state that number in a few
+conventional ways, and this module reads them without running anything: the epoch loop's own
+`range(...)`, a module constant (`epochs = 90`), an argparse default (`--epochs`, default 90), a config
+dict or keyword (`{"epochs": 90}`, `Trainer(max_epochs=10)`), a parameter default (`def fit(epochs=10)`).
+
+Names are matched by their last component (`args.epochs`, `cfg["epochs"]`, `self.epochs` all read the
+bindings of `epochs`), since scripts move the same setting between argparse, dicts and attributes. A
+value that cannot be read (`int(os.environ[...])`) adds nothing: the answer is the set of literal values
+the expression may take, empty when none is known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.loops import Loop
+
+# Names that hold the number of epochs of a run (not the current epoch, a start epoch or warmup epochs).
+EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of)?_?epochs?$", re.IGNORECASE)
+# How many values a combination may produce before the answer is treated as unknown.
+_MAX_VALUES = 8
+_MAX_DEPTH = 4
+_RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "trange", "tqdm.trange"})
+
+
+class RunLength:
+    """Literal integer values of names in one file, and the epoch counts they imply."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._bindings = self._collect_bindings()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    @cached_property
+    def stated_epochs(self) -> frozenset[int]:
+        """Every epoch count the file states through a conventionally named setting."""
+        found: set[int] = set()
+        for name, values in self._bindings.items():
+            if name.lower() != "epoch" and EPOCH_COUNT_NAME.match(name):
+                for value in values:
+                    found |= self.values(value)
+        return frozenset(value for value in found if value > 0)
+
+    def epochs_of(self, loop: Loop | None) -> frozenset[int]:
+        """The epoch counts of a run whose epochs `loop` iterates: its own `range` when readable, else
+        what the file states."""
+        counted = self.iterations(loop) if loop is not None else frozenset()
+        return counted or self.stated_epochs
+
+    def iterations(self, loop: Loop) -> frozenset[int]:
+        """How many times a `for _ in range(...)` loop runs, when its bounds are literal."""
+        node = loop.node
+        if not isinstance(node, cst.For):
+            return frozenset()
+        expr = node.iter
+        while isinstance(expr, cst.Call) and dotted_name(expr.func) in _RANGE_WRAPPERS and expr.args:
+            expr = expr.args[0].value
+        if not isinstance(expr, cst.Call) or dotted_name(expr.func) not in ("range", "trange"):
+            return frozenset()
+        bounds = [arg.value for arg in expr.args if arg.keyword is None]
+        if len(bounds) == 1:
+            return self.values(bounds[0])
+        if len(bounds) == 2:
+            starts, stops = self.values(bounds[0]), self.values(bounds[1])
+            if not starts:
+                return stops  # `range(args.start_epoch, args.epochs)` with an unreadable start
+            return _combine(stops, starts, lambda stop, start: stop - start)
+        return frozenset()
+
+    def values(self, expr: cst.BaseExpression, depth: int = 0) -> frozenset[int]:
+        """The literal integers `expr` may evaluate to, as far as the file's literals tell."""
+        if depth > _MAX_DEPTH:
+            return frozenset()
+        if isinstance(expr, cst.Integer):
+            return frozenset({int(expr.evaluated_value)})
+        if isinstance(expr, cst.Float):
+            value = expr.evaluated_value
+            return frozenset({int(value)}) if value.is_integer() else frozenset()
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            return frozenset(-value for value in self.values(expr.expression, depth + 1))
+        if isinstance(expr, cst.BinaryOperation):
+            operation = _OPERATIONS.get(type(expr.operator))
+            if operation is None:
+                return frozenset()
+            left, right = self.values(expr.left, depth + 1), self.values(expr.right, depth + 1)
+            return _combine(left, right, operation)
+        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and expr.args:
+            return self.values(expr.args[0].value, depth + 1)
+        key = _key_of(expr)
+        if key is None:
+            return frozenset()
+        found: set[int] = set()
+        for value in self._bindings.get(key, ()):
+            if value is not expr:
+                found |= self.values(value, depth + 1)
+        return frozenset(found) if len(found) <= _MAX_VALUES else frozenset()
+
+    # -- bindings ----------------------------------------------------------------------------------
+
+    def _collect_bindings(self) -> dict[str, list[cst.BaseExpression]]:
+        index = self._ctx.index
+        bindings: dict[str, list[cst.BaseExpression]] = defaultdict(list)
+
+        def bind(target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+            key = _key_of(target)
+            if key is not None:
+                bindings[key].append(value)
+
+        for assign in index.nodes(cst.Assign):
+            for target in assign.targets:
+                bind(target.target, assign.value)
+        for assign in index.nodes(cst.AnnAssign):
+            if assign.value is not None:
+                bind(assign.target, assign.value)
+        for element in index.nodes(cst.DictElement):
+            bind(element.key, element.value)
+        for param in index.nodes(cst.Param):
+            if param.default is not None:
+                bindings[param.name.value].append(param.default)
+        for call in index.nodes(cst.Call):
+            option = _argparse_option(call)
+            for arg in call.args:
+                if arg.keyword is None:
+                    continue
+                if option is not None and arg.keyword.value == "default":
+                    bindings[option].append(arg.value)
+                elif arg.keyword.value not in ("default", "dest"):
+                    bindings[arg.keyword.value].append(arg.value)
+        return bindings
+
+
+_OPERATIONS: dict[type, Callable[[int, int], int | None]] = {
+    cst.Add: lambda a, b: a + b,
+    cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b,
+    cst.FloorDivide: lambda a, b: a // b if b else None,
+}
+
+
+def _combine(
+    left: frozenset[int], right: frozenset[int], operation: Callable[[int, int], int | None]
+) -> frozenset[int]:
+    if not left or not right or len(left) * len(right) > _MAX_VALUES:
+        return frozenset()
+    found = {operation(a, b) for a in left for b in right}
+    return frozenset(value for value in found if value is not None)
+
+
+def _key_of(expr: cst.BaseExpression) -> str | None:
+    """The setting name an expression reads: `epochs`, `args.epochs`, `cfg["epochs"]` -> "epochs"."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.SimpleString):
+        text = expr.evaluated_value
+        return text if isinstance(text, str) and text.isidentifier() else None
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        if isinstance(index, cst.Index):
+            return _key_of(index.value) if isinstance(index.value, cst.SimpleString) else None
+    return None
+
+
+def _argparse_option(call: cst.Call) -> str | None:
+    """The attribute `add_argument("--num-epochs", ...)` sets: its `dest`, else its first long flag."""
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "dest":
+            return _key_of(arg.value) if isinstance(arg.value, cst.SimpleString) else None
+    flags = [
+        arg.value.evaluated_value
+        for arg in call.args
+        if arg.keyword is None and isinstance(arg.value, cst.SimpleString)
+    ]
+    names = [flag for flag in flags if isinstance(flag, str)]
+    long_flags = [flag for flag in names if flag.startswith("--")]
+    chosen = long_flags[0] if long_flags else (names[0] if names else None)
+    if chosen is None:
+        return None
+    dest = chosen.lstrip("-").replace("-", "_")
+    return dest if dest.isidentifier() else None

@@ -1,0 +1,162 @@
+"""Where a file evaluates a model: evaluation functions, evaluation blocks and evaluation loops.
+
+Evaluation is recognised by what the code says it does, never by guessing: a function named like
+`evaluate`, `validate` or `test` that runs a model forward; a `torch.no_grad()` block that loops over a
+validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs). A
+`no_grad` block alone is not evaluation: EMA updates, target networks, sampling and weight copies all use
+one. Methods of model and LightningModule classes are never evaluation functions here: Lightning toggles
+the mode around its own hooks, and a model's methods do not own its mode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# Words that name evaluation in functions and data (split from snake_case and camelCase names).
+_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
+_TEST_WORDS = frozenset({"test", "testing"})
+_DATA_WORDS = _FUNCTION_WORDS | _TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
+# `valloader`, `testset`, `evaldata`: one-word data names.
+_DATA_PREFIXES = ("val", "valid", "test", "eval")
+_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def words(name: str) -> list[str]:
+    """Lower-case words of an identifier or dotted name: `evalDataLoader_2` -> eval, data, loader, 2."""
+    return [word.lower() for word in _WORD.findall(name)]
+
+
+def is_eval_data_name(name: str | None) -> bool:
+    """Whether a dotted name looks like held-out data: `val_loader`, `testloader`, `X_test`, `dev_set`."""
+    if not name:
+        return False
+    for word in words(name.rsplit(".", 1)[-1]):
+        if word in _DATA_WORDS:
+            return True
+        if word.startswith(_DATA_PREFIXES) and word.endswith(_DATA_SUFFIXES) and not word.startswith("value"):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class EvalRegion:
+    """A function or `no_grad` block that evaluates; `events` are those of one run of it, in order."""
+
+    node: cst.FunctionDef | cst.With
+    events: tuple[Event, ...]
+
+    @property
+    def forwards(self) -> list[Event]:
+        return [event for event in self.events if event.kind is EventKind.FORWARD]
+
+
+class Evaluation:
+    """Evaluation functions, regions and loops of one file."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        stem = PurePath(ctx.path).name
+        # In pytest modules `test*` functions are tests, not evaluation, whatever else their name says.
+        self._test_words = not (
+            stem.startswith("test_") or stem.endswith("_test.py") or stem == "conftest.py"
+        )
+
+    def is_eval_function(self, function: cst.FunctionDef) -> bool:
+        """Named like evaluation, and not a pytest test nor a method of a model or LightningModule class."""
+        if not self._test_words and function.name.value.startswith("test"):
+            return False
+        named = set(words(function.name.value))
+        if not (named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS)):
+            return False
+        cls = self._ctx.enclosing_class(function)
+        if cls is None:
+            return True
+        return not (
+            self._ctx.roles.is_local_model_class(cls.name.value)
+            or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls))
+        )
+
+    @cached_property
+    def eval_function_names(self) -> frozenset[str]:
+        return frozenset(
+            function.name.value
+            for function in self._ctx.index.nodes(cst.FunctionDef)
+            if self.is_eval_function(function)
+        )
+
+    def in_eval_function(self, event: Event) -> bool:
+        """Whether an event happens inside an evaluation function (directly or through helpers)."""
+        if any(name in self.eval_function_names for name in event.via):
+            return True
+        function = self._ctx.enclosing_function(event.node)
+        return function is not None and self.is_eval_function(function)
+
+    @cached_property
+    def regions(self) -> list[EvalRegion]:
+        """Evaluation functions, and `no_grad` blocks or functions that evaluate, running a forward."""
+        found: list[EvalRegion] = []
+        loops = self._ctx.loops
+        gradients = self._ctx.gradients
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            named = self.is_eval_function(function)
+            if named or gradients.decorated_no_grad(function):
+                region = EvalRegion(function, tuple(loops.function_events(function)))
+                if region.forwards and (named or self._evaluates(function, region)):
+                    found.append(region)
+        for block in self._ctx.index.nodes(cst.With):
+            if not gradients.is_no_grad_block(block):
+                continue
+            function = self._ctx.enclosing_function(block)
+            if function is not None and any(region.node is function for region in found):
+                continue  # the whole function is the region
+            region = EvalRegion(block, tuple(loops.events_of_body(block.body)))
+            if region.forwards and self._evaluates(block, region):
+                found.append(region)
+        return found
+
+    def is_eval_loop(self, loop: Loop, data: str | None = None) -> bool:
+        """A loop that evaluates: it runs a forward, no backward, and is in an evaluation function or
+        under `no_grad` over held-out data (`data`, when the caller unwrapped it better than
+        `loop.iterates`, e.g. out of `islice(val_loader, 5)`)."""
+        if loop.of_kind(EventKind.BACKWARD, own=False) or not loop.of_kind(EventKind.FORWARD, own=False):
+            return False
+        function = loop.function
+        if function is not None and self.is_eval_function(function):
+            return True
+        return is_eval_data_name(data or loop.iterates) and self._ctx.gradients.under_no_grad(loop.node)
+
+    # -- what makes a no_grad block an evaluation --------------------------------------------------
+
+    def _evaluates(self, node: cst.FunctionDef | cst.With, region: EvalRegion) -> bool:
+        """Held-out data in sight: a loop over it inside or around the block, or a forward fed with it."""
+        loops = self._ctx.loops
+        if any(is_eval_data_name(loops.loop(inner).iterates) for inner in self._loops_in(node)):
+            return True
+        function = node if isinstance(node, cst.FunctionDef) else self._ctx.enclosing_function(node)
+        outer = loops.enclosing_loop(node)
+        while outer is not None and outer.function is function:
+            if is_eval_data_name(outer.iterates):
+                return True
+            outer = loops.enclosing_loop(outer.node)
+        return any(
+            isinstance(event.node, cst.Call)
+            and any(is_eval_data_name(dotted_name(arg.value)) for arg in event.node.args)
+            for event in region.forwards
+        )
+
+    def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
+        index = self._ctx.index
+        return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]

@@ -1,0 +1,261 @@
+"""Which values reach `backward()`, and which expressions are cut off from the autograd graph.
+
+Two questions several rules ask about a loss: is this value the one that gets backpropagated (clamping it
+then silences gradients, adding to it builds the loss), and does this expression still carry the graph
+(adding it to a running total keeps every iteration's graph alive)? Both are answered by names, per file,
+like the roles: `loss.backward()` makes `loss` backpropagated, and so is every name its value was computed
+from (`loss = ce + aux` makes `ce` and `aux` backpropagated too). Over-approximating that set only ever
+makes rules quieter, which is the direction precision wants.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.index import children
+from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
+from nnlint.engine.names import dotted_name
+from nnlint.engine.roles import Role
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
+# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
+DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
+DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
+# Methods that return the same value for the graph's purposes: the loss is still the loss.
+_GRAPH_PRESERVING_METHODS = frozenset(
+    {
+        "mean",
+        "sum",
+        "float",
+        "double",
+        "half",
+        "to",
+        "cuda",
+        "squeeze",
+        "view",
+        "reshape",
+        "clone",
+        "contiguous",
+    }
+)
+_GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+
+
+class GradientFlow:
+    """Backpropagated names and detached expressions of one file."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+
+    @cached_property
+    def backpropagated(self) -> frozenset[str]:
+        """Dotted names whose value flows into a `backward()` call somewhere in the file."""
+        sources: dict[str, list[cst.BaseExpression]] = defaultdict(list)
+        for target, value in self._bindings():
+            sources[target].append(value)
+        found: set[str] = set()
+        pending: list[str] = []
+        for call in self._ctx.index.nodes(cst.Call):
+            operand = self._ctx.loops.backward_operand(call)
+            if operand is not None:
+                pending.extend(names_in(operand))
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            for value in sources.get(name, ()):
+                pending.extend(names_in(value))
+        return frozenset(found)
+
+    def reaches_backward(self, expr: cst.BaseExpression) -> bool:
+        """Whether the value of `expr` is what gets backpropagated.
+
+        Climbs from the expression through arithmetic and graph-preserving calls (`.mean()`,
+        `scaler.scale(...)`) to where the value ends up: a `backward()` call, or an assignment to a
+        backpropagated name. Anything else (a function argument, a comparison, a return) is unknown: no.
+        """
+        index = self._ctx.index
+        node: cst.CSTNode = expr
+        # `scaler.scale(loss).backward()` backpropagates `loss`, a step below the call: keep the path.
+        path: list[cst.CSTNode] = []
+        while True:
+            path.append(node)
+            parent = index.parent(node)
+            if isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation)):
+                node = parent
+            elif isinstance(parent, cst.Attribute) and parent.value is node:
+                call = index.parent(parent)
+                if not isinstance(call, cst.Call) or call.func is not parent:
+                    return False
+                if any(self._ctx.loops.backward_operand(call) is step for step in path):
+                    return True
+                if parent.attr.value not in _GRAPH_PRESERVING_METHODS:
+                    return False
+                node = call
+            elif isinstance(parent, cst.Arg):
+                call = index.parent(parent)
+                if not isinstance(call, cst.Call):
+                    return False
+                if self._ctx.loops.backward_operand(call) is node:
+                    return True
+                scales = isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"
+                if not scales and self._ctx.callee(call) not in _GRAPH_PRESERVING_FUNCTIONS:
+                    return False
+                node = call
+            elif isinstance(parent, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                return any(name in self.backpropagated for name in _targets_of(parent))
+            else:
+                return False
+
+    def is_detached(self, expr: cst.BaseExpression) -> bool:
+        """Whether `expr` is cut off from the graph: `.item()`, `.detach()`, `float(...)`, `.data`."""
+        while True:
+            if isinstance(expr, cst.Attribute):
+                if expr.attr.value == "data":
+                    return True
+                expr = expr.value
+            elif isinstance(expr, cst.Call):
+                func = expr.func
+                if isinstance(func, cst.Name) and func.value in DETACHING_BUILTINS:
+                    return self._ctx.callee(expr) is None
+                if not isinstance(func, cst.Attribute):
+                    return False
+                if func.attr.value in DETACHING_METHODS:
+                    return True
+                expr = func.value
+            else:
+                return False
+
+    def carries_graph(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether `expr`, read at statement `at`, is a loss tensor still attached to its graph.
+
+        A loss name counts when its latest binding before `at` in the enclosing loop body is a loss value
+        itself (`loss = criterion(...)`), a model's output (`logits, loss = model(x, y)`), or anything the
+        loop itself then calls `backward()` on; a detached value (`loss = loss.item()`) or a helper's
+        return value that is not backpropagated here (`loss = train_step(...)`, which may well be a
+        number) does not. Roles are per file, values are per place.
+        """
+        if not self._ctx.roles.is_loss_expr(expr) or self.is_detached(expr):
+            return False
+        name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        scope = self._ctx.index.enclosing(at, (cst.For, cst.While, cst.FunctionDef))
+        if name is None or scope is None:
+            return True
+        latest = None
+        for node in _statements_before(scope, at):
+            if (
+                isinstance(node, (cst.Assign, cst.AnnAssign))
+                and node.value is not None
+                and name in _targets_of(node)
+            ):
+                latest = node.value
+        if latest is None:
+            return True
+        if self.is_detached(latest):
+            return False
+        roles = self._ctx.roles
+        if roles.is_loss_expr(latest) or (
+            isinstance(latest, cst.Call) and roles.has(latest.func, Role.MODEL)
+        ):
+            return True
+        loop = self._ctx.loops.enclosing_loop(at)
+        return loop is not None and any(
+            event.kind is EventKind.BACKWARD and event.target == name and not event.via
+            for event in loop.own_events
+        )
+
+    def under_no_grad(self, node: cst.CSTNode) -> bool:
+        """Whether `node` runs without gradients: inside `with torch.no_grad()` or a decorated function."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if isinstance(ancestor, cst.With) and self.is_no_grad_block(ancestor):
+                return True
+            if isinstance(ancestor, cst.FunctionDef) and self.decorated_no_grad(ancestor):
+                return True
+        return False
+
+    def is_no_grad_block(self, block: cst.With) -> bool:
+        """`with torch.no_grad():`, `with torch.inference_mode():` (possibly among other context managers)."""
+        return self.no_grad_item(block) is not None
+
+    def no_grad_item(self, block: cst.With) -> cst.Call | None:
+        """The `torch.no_grad()` call of a `with` statement, if it has one."""
+        for item in block.items:
+            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in NO_GRAD_CONTEXTS:
+                return item.item
+        return None
+
+    def decorated_no_grad(self, function: cst.FunctionDef) -> bool:
+        """`@torch.no_grad()`, `@torch.inference_mode()` (or without the call parentheses)."""
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if self._ctx.qualified_name(expr) in NO_GRAD_CONTEXTS:
+                return True
+        return False
+
+    def _bindings(self) -> list[tuple[str, cst.BaseExpression]]:
+        """(target name, value) for every assignment, augmented assignment and annotated assignment."""
+        index = self._ctx.index
+        pairs: list[tuple[str, cst.BaseExpression]] = []
+        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign), *index.nodes(cst.AnnAssign)):
+            if node.value is not None:
+                pairs.extend((name, node.value) for name in _targets_of(node))
+        return pairs
+
+
+def _targets_of(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
+    """Names an assignment binds, with tuple targets unpacked (`logits, loss = model(x, y)`)."""
+    if isinstance(node, cst.Assign):
+        targets = [target.target for target in node.targets]
+    else:
+        targets = [node.target]
+    names: list[str] = []
+    while targets:
+        target = targets.pop()
+        if isinstance(target, (cst.Tuple, cst.List)):
+            targets.extend(element.value for element in target.elements)
+        else:
+            name = dotted_name(target)
+            if name:
+                names.append(name)
+    return names
+
+
+def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode) -> list[cst.CSTNode]:
+    """Nodes of `scope` that come before `stop` in source order (pre-order), not entering definitions."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = list(reversed(children(scope)))
+    while stack:
+        node = stack.pop()
+        if node is stop:
+            break
+        found.append(node)
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(reversed(children(node)))
+    return found
+
+
+def names_in(expr: cst.CSTNode) -> list[str]:
+    """Every dotted name an expression reads (`a.b` counts as `a.b` and `a`), at any depth."""
+    found: list[str] = []
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        name = dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name is not None:
+            found.append(name)
+            head = name.split(".", 1)[0]
+            if head != name:
+                found.append(head)
+            continue
+        stack.extend(children(node))
+    return found

@@ -1,0 +1,674 @@
+"""Layer chains: which layer's output feeds which layer, and what a model's last operation is.
+
+Architecture rules ask two questions. "Is this Conv2d immediately followed by a BatchNorm?" needs the
+consecutive pairs of layers, wherever a model spells them: the arguments of `nn.Sequential(...)` (also
+with an `OrderedDict`), a list that is built up with `append`/`extend`/`+=` and then unpacked into a
+Sequential (also when a helper returns it), and call chains in a model's methods, nested
+(`self.bn(self.conv(x))`) or over consecutive statements (`x = self.conv(x)`, then `x = self.bn(x)`).
+"Is this value already a probability?" needs the last operation of a model: what its `forward` returns,
+or the last layer of a Sequential.
+
+Each layer is resolved to the torch.nn constructor call that builds it, through local names, `self.`
+attributes assigned in the class and same-file helper functions (`conv3x3(...)` returning `nn.Conv2d`).
+Whatever cannot be resolved (a layer class passed in as a parameter, a layer from another module) breaks
+the chain instead of being guessed, so rules built on it stay quiet when unsure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.bindings import reaching_value
+from nnlint.engine.index import children
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+SEQUENTIAL = "torch.nn.Sequential"
+# How many names, attributes and helpers one resolution may pass through (guards against cycles).
+_MAX_DEPTH = 16
+# Wrappers that return the layer they are given, reparametrized.
+_LAYER_WRAPPERS = frozenset(
+    {
+        "torch.nn.utils.spectral_norm",
+        "torch.nn.utils.weight_norm",
+        "torch.nn.utils.parametrizations.spectral_norm",
+        "torch.nn.utils.parametrizations.weight_norm",
+    }
+)
+# Functional operations that take part in forward chains like the layers they stand for.
+FUNCTIONAL_LAYERS = frozenset(
+    {
+        "torch.nn.functional.dropout",
+        "torch.nn.functional.dropout1d",
+        "torch.nn.functional.dropout2d",
+        "torch.nn.functional.dropout3d",
+        "torch.nn.functional.alpha_dropout",
+        "torch.nn.functional.feature_alpha_dropout",
+    }
+)
+# Marks a name whose model output is being resolved (see `LayerChains._model_output`).
+_RESOLVING = "<resolving>"
+# Layer families rules ask about.
+BATCH_NORMS = frozenset(
+    f"torch.nn.{name}"
+    for name in (
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "SyncBatchNorm",
+        "LazyBatchNorm1d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+    )
+)
+DROPOUTS = FUNCTIONAL_LAYERS | frozenset(
+    f"torch.nn.{name}"
+    for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+)
+_OUTPUT_FUNCTIONS = {
+    "torch.softmax": "softmax",
+    "torch.nn.functional.softmax": "softmax",
+    "torch.special.softmax": "softmax",
+    "torch.log_softmax": "log_softmax",
+    "torch.nn.functional.log_softmax": "log_softmax",
+    "torch.special.log_softmax": "log_softmax",
+    "torch.sigmoid": "sigmoid",
+    "torch.nn.functional.sigmoid": "sigmoid",
+    "torch.special.expit": "sigmoid",
+}
+_OUTPUT_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
+_OUTPUT_LAYERS = {
+    "torch.nn.Softmax": "softmax",
+    "torch.nn.LogSoftmax": "log_softmax",
+    "torch.nn.Sigmoid": "sigmoid",
+}
+# Methods and wrappers that hand back the model they are given: `Net().to(device)`, `DataParallel(net)`.
+_SAME_MODEL_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train"})
+_SAME_MODEL_WRAPPERS = frozenset(
+    {
+        "torch.compile",
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+    }
+)
+
+
+# Values assigned to each `self.x` of a class; None for a value we cannot read (tuple unpacking, `+=`).
+_Assigned = dict[str, list["cst.BaseExpression | None"]]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer at one place of a chain.
+
+    `site` is the expression that creates the layer for this place (`nn.Conv2d(...)` inside the
+    Sequential, or the value of `self.conv = ...` in `__init__`); `constructor` is the torch.nn call that
+    builds it, possibly inside a helper; `kind` its qualified class name, normalised to `torch.nn.<Class>`
+    (or the functional's name for functional layers). `editable` says a fix may change `constructor`: it
+    is the site itself (no helper shared by other callers) and the layer is used at one place only.
+    """
+
+    site: cst.CSTNode
+    constructor: cst.Call
+    kind: str
+    editable: bool
+
+
+def _layer_kind(qualified: str | None) -> str | None:
+    """`torch.nn.modules.conv.Conv2d` -> `torch.nn.Conv2d`; None for anything that is not a torch.nn class."""
+    if not qualified or not qualified.startswith("torch.nn."):
+        return None
+    last = qualified.rsplit(".", 1)[-1]
+    if not last[:1].isupper() or ".functional." in qualified or ".init." in qualified:
+        return None
+    return f"torch.nn.{last}"
+
+
+class LayerChains:
+    """Consecutive layer pairs of one file, and the output operation of its models."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._class_attributes: dict[cst.ClassDef, tuple[_Assigned, Counter[str]]] = {}
+        self._name_counts: dict[cst.CSTNode, Counter[str]] = {}
+        self._file_outputs: dict[str, str | None] = {}
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    @cached_property
+    def pairs(self) -> list[tuple[Layer, Layer]]:
+        """(first, second) for each place where `first`'s output is the input of `second`, in source order."""
+        found: list[tuple[Layer, Layer]] = []
+        for call in self._ctx.index.nodes(cst.Call):
+            callee = self._ctx.callee(call)
+            if callee == SEQUENTIAL:
+                found.extend(self._sequential_pairs(call))
+            elif callee in FUNCTIONAL_LAYERS or self._is_self_call(call):
+                found.extend(self._forward_pairs(call))
+        unique: dict[tuple[int, int], tuple[Layer, Layer]] = {}
+        for first, second in found:
+            unique.setdefault((id(first.site), id(second.site)), (first, second))
+        return list(unique.values())
+
+    def layer_of(self, expr: cst.BaseExpression, depth: int = 0) -> Layer | None:
+        """The layer an expression builds or names: a constructor call, a local name, `self.attr`."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Call):
+            return self._layer_of_call(expr, depth)
+        if isinstance(expr, cst.Name):
+            value = reaching_value(self._ctx, expr.value, expr)
+            layer = self.layer_of(value, depth + 1) if value is not None else None
+            if layer is not None and self._name_reads(expr) > 1:
+                layer = _shared(layer)
+            return layer
+        if isinstance(expr, cst.Attribute):
+            return self._attribute_layer(expr, depth)
+        return None
+
+    def output_activation(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
+        """The operation that certainly produced `expr`: "softmax", "log_softmax" or "sigmoid", else None.
+
+        Direct calls (`F.softmax(x, 1)`, `x.sigmoid()`, `self.softmax(x)` for an `nn.Softmax`), names bound
+        to them, and calls of a model whose every `forward` return is one, or whose last layer is one.
+        """
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, cst.Name):
+            value = reaching_value(self._ctx, expr.value, expr)
+            return self.output_activation(value, depth + 1) if value is not None else None
+        if not isinstance(expr, cst.Call):
+            return None
+        direct = self.activation_call(expr)
+        if direct is not None:
+            return direct[0]
+        layer = self.layer_of(expr.func, depth + 1)
+        if layer is not None:
+            return self._layer_output(layer, depth + 1)
+        return self._model_output(expr.func, depth + 1)
+
+    def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
+
+        `F.softmax(x, dim=1)` and `torch.sigmoid(input=x)` -> x, `x.softmax(1)` -> x, `self.softmax(x)` for
+        an `nn.Softmax` layer -> x. A model that ends with one is not such a call: its input is no logits.
+        """
+        callee = self._ctx.callee(call)
+        func = call.func
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUTPUT_METHODS:
+            return _OUTPUT_METHODS[func.attr.value], func.value
+        if callee in _OUTPUT_FUNCTIONS:
+            operation = _OUTPUT_FUNCTIONS[callee]
+        else:
+            layer = self.layer_of(func)
+            operation = _OUTPUT_LAYERS.get(layer.kind) if layer is not None else None
+        if operation is None:
+            return None
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "input"]
+        chosen = positional[:1] or named
+        return (operation, chosen[0].value) if chosen else None
+
+    # -- constructors ----------------------------------------------------------------------------
+
+    def _layer_of_call(self, call: cst.Call, depth: int) -> Layer | None:
+        callee = self._ctx.callee(call)
+        if callee in _LAYER_WRAPPERS and call.args:
+            return self.layer_of(call.args[0].value, depth + 1)
+        kind = _layer_kind(callee)
+        if kind is not None:
+            return Layer(site=call, constructor=call, kind=kind, editable=True)
+        helper = self._local_function(call)
+        if helper is not None:
+            returned = _single_return(helper)
+            layer = self.layer_of(returned, depth + 1) if returned is not None else None
+            if layer is not None:
+                return Layer(site=call, constructor=layer.constructor, kind=layer.kind, editable=False)
+        return None
+
+    def _attribute_layer(self, expr: cst.Attribute, depth: int) -> Layer | None:
+        """`self.conv` -> the layer assigned to it in its class, when it is assigned exactly once."""
+        name = dotted_name(expr)
+        cls = self._ctx.enclosing_class(expr)
+        if name is None or not name.startswith("self.") or name.count(".") != 1 or cls is None:
+            return None
+        assigned, uses = self._attributes(cls)
+        values = assigned.get(name, [])
+        if len(values) != 1 or values[0] is None:
+            return None
+        layer = self.layer_of(values[0], depth + 1)
+        if layer is not None and uses[name] > 1:
+            layer = _shared(layer)
+        return layer
+
+    def _attributes(self, cls: cst.ClassDef) -> tuple[_Assigned, Counter[str]]:
+        """Values assigned to `self.x` anywhere in a class, and how often each `self.x` is read.
+
+        A read of `self.conv.weight` counts as a read of `self.conv`: code that touches the layer's
+        parameters is one more reason not to edit its constructor.
+        """
+        cached = self._class_attributes.get(cls)
+        if cached is not None:
+            return cached
+        assigned: _Assigned = {}
+        uses: Counter[str] = Counter()
+        targets: set[int] = set()
+        stack: list[cst.CSTNode] = [cls.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.ClassDef):
+                continue  # a nested class has its own `self`
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                for target in _assign_targets(node):
+                    targets.add(id(target))
+                    name = dotted_name(target)
+                    if name is not None and name.startswith("self."):
+                        # Tuple targets and augmented assignments bind values we do not know.
+                        plain = not isinstance(node, cst.AugAssign) and target is _single_target(node)
+                        assigned.setdefault(name, []).append(node.value if plain else None)
+            if isinstance(node, cst.Attribute) and id(node) not in targets:
+                name = dotted_name(node)
+                if name is not None and name.startswith("self."):
+                    uses[".".join(name.split(".", 2)[:2])] += 1
+                    continue
+            stack.extend(children(node))
+        self._class_attributes[cls] = (assigned, uses)
+        return assigned, uses
+
+    def _name_reads(self, name: cst.Name) -> int:
+        """How often a local name occurs in its function (or module), less its one binding."""
+        scope: cst.CSTNode = self._ctx.enclosing_function(name) or self._ctx.module
+        counts = self._name_counts.get(scope)
+        if counts is None:
+            counts = Counter()
+            stack: list[cst.CSTNode] = [scope]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, cst.Name):
+                    counts[node.value] += 1
+                stack.extend(children(node))
+            self._name_counts[scope] = counts
+        return counts[name.value] - 1
+
+    def _local_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        if not isinstance(call.func, cst.Name):
+            return None
+        candidates = self._ctx.functions.get(call.func.value)
+        return candidates[0] if candidates and len(candidates) == 1 else None
+
+    # -- Sequential ------------------------------------------------------------------------------
+
+    def _sequence(self, call: cst.Call) -> list[Layer | None]:
+        """The layers of a `nn.Sequential(...)` call in order; None for an element that is not known."""
+        args = list(call.args)
+        if len(args) == 1 and isinstance(args[0].value, cst.Call) and not args[0].star:
+            inner = args[0].value
+            if (self._ctx.callee(inner) or "").endswith("OrderedDict"):
+                return self._ordered_dict_layers(inner)
+        return [None if arg.star or arg.keyword else self.layer_of(arg.value) for arg in args]
+
+    def _ordered_dict_layers(self, call: cst.Call) -> list[Layer | None]:
+        if call.args and call.args[0].keyword is None:
+            items = call.args[0].value
+            if not isinstance(items, (cst.List, cst.Tuple)):
+                return [None]
+            layers: list[Layer | None] = []
+            for element in items.elements:
+                pair = element.value
+                if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                    layers.append(self.layer_of(pair.elements[1].value))
+                else:
+                    layers.append(None)
+            return layers
+        return [self.layer_of(arg.value) if arg.keyword else None for arg in call.args]
+
+    def _ends(self, layer: Layer | None, depth: int = 0) -> tuple[Layer | None, Layer | None]:
+        """The first and last plain layers of a layer: itself, or the ends of a nested Sequential."""
+        if layer is None or layer.kind != SEQUENTIAL or depth > _MAX_DEPTH:
+            return layer, layer
+        sequence = self._sequence(layer.constructor)
+        if not sequence:
+            return None, None
+        first, _ = self._ends(sequence[0], depth + 1)
+        _, last = self._ends(sequence[-1], depth + 1)
+        return first, last
+
+    def _chain(self, layers: list[Layer | None]) -> list[tuple[Layer, Layer]]:
+        pairs = []
+        for before, after in zip(layers, layers[1:], strict=False):
+            _, first = self._ends(before)
+            second, _ = self._ends(after)
+            if first is not None and second is not None:
+                pairs.append((first, second))
+        return pairs
+
+    def _sequential_pairs(self, call: cst.Call) -> list[tuple[Layer, Layer]]:
+        pairs = self._chain(self._sequence(call))
+        for arg in call.args:
+            if arg.star != "*":
+                continue
+            if isinstance(arg.value, cst.Name):
+                scope = self._ctx.enclosing_function(call) or self._ctx.module
+                pairs.extend(self._list_pairs(scope, arg.value.value))
+            elif isinstance(arg.value, cst.Call):
+                helper = self._local_function(arg.value)
+                returned = _single_return(helper) if helper is not None else None
+                if isinstance(returned, cst.Name):
+                    pairs.extend(self._list_pairs(helper, returned.value))
+        return pairs
+
+    # -- lists that become a Sequential ----------------------------------------------------------
+
+    def _list_pairs(self, scope: cst.CSTNode, name: str) -> list[tuple[Layer, Layer]]:
+        """Pairs of layers added one after the other to the list `name` in `scope`."""
+        pairs: list[tuple[Layer, Layer]] = []
+        body = scope.body.body if isinstance(scope, cst.FunctionDef) else getattr(scope, "body", [])
+        if isinstance(body, (list, tuple)):
+            self._scan_block(body, name, None, pairs)
+        return pairs
+
+    def _scan_block(
+        self, statements: list | tuple, name: str, tail: Layer | None, pairs: list[tuple[Layer, Layer]]
+    ) -> Layer | None:
+        """Walk statements in order, tracking the last layer added to the list; return it at the end.
+
+        A block inside an `if` or a loop starts from the layer added before it (the path that runs it),
+        but after such a statement the last layer is unknown: either path may have run.
+        """
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    tail = self._add_to_list(small, name, tail, pairs)
+                continue
+            if isinstance(statement, cst.BaseSmallStatement):  # the body of a one-line `if x: ...`
+                tail = self._add_to_list(statement, name, tail, pairs)
+                continue
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not _mentions(statement, name):
+                continue
+            if isinstance(statement, cst.With):
+                tail = self._scan_block(_suite_statements(statement.body), name, tail, pairs)
+                continue
+            # What a conditional block adds may not always follow `tail`: a fix must not edit `tail`.
+            inherited = _shared(tail) if tail is not None else None
+            for suite in _suites(statement):
+                self._scan_block(_suite_statements(suite), name, inherited, pairs)
+            tail = None
+        return tail
+
+    def _add_to_list(
+        self, small: cst.CSTNode, name: str, tail: Layer | None, pairs: list[tuple[Layer, Layer]]
+    ) -> Layer | None:
+        added = _list_addition(small, name)
+        if added is None:
+            return None if _mentions(small, name) and _rebinds(small, name) else tail
+        elements, resets = added
+        if resets:
+            tail = None
+        for element in elements:
+            layer = self.layer_of(element) if element is not None else None
+            first, last = self._ends(layer)
+            if tail is not None and first is not None:
+                pairs.append((tail, first))
+            tail = last
+        return tail
+
+    # -- forward chains --------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_self_call(call: cst.Call) -> bool:
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        )
+
+    def _call_layer(self, call: cst.Call) -> Layer | None:
+        """The layer a call runs: `self.conv(x)`, `F.dropout(x)`, `conv(x)` for a local layer name."""
+        callee = self._ctx.callee(call)
+        if callee in FUNCTIONAL_LAYERS:
+            return Layer(site=call, constructor=call, kind=callee, editable=False)
+        return self.layer_of(call.func)
+
+    def _forward_pairs(self, call: cst.Call) -> list[tuple[Layer, Layer]]:
+        """The pair (producer of this call's input, this call's layer), when both are layers."""
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        if not positional or self._ctx.enclosing_class(call) is None:
+            return []
+        layer = self._call_layer(call)
+        if layer is None:
+            return []
+        source = positional[0].value
+        if isinstance(source, cst.Name):
+            source = reaching_value(self._ctx, source.value, call)
+        if not isinstance(source, cst.Call):
+            return []
+        producer = self._call_layer(source)
+        if producer is not None and not self._same_block(source, call):
+            # `x = self.fc(x)`, then `if flag: x = self.bn(x)`: a fix must not edit what also runs alone.
+            producer = _shared(producer)
+        return self._chain([producer, layer]) if producer is not None else []
+
+    def _same_block(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        index = self._ctx.index
+        return index.parent(index.statement_of(first)) is index.parent(index.statement_of(second))
+
+    # -- model outputs ---------------------------------------------------------------------------
+
+    def _layer_output(self, layer: Layer, depth: int) -> str | None:
+        if layer.kind in _OUTPUT_LAYERS:
+            return _OUTPUT_LAYERS[layer.kind]
+        if layer.kind == SEQUENTIAL:
+            _, last = self._ends(layer)
+            return _OUTPUT_LAYERS.get(last.kind) if last is not None else None
+        return None
+
+    def _model_output(self, func: cst.BaseExpression, depth: int) -> str | None:
+        """The last operation of the model a called name holds: `model = Net().to(device)`, then `model(x)`.
+
+        A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
+        or an attribute to every binding of that name in the file, which must all agree.
+        """
+        name = dotted_name(func)
+        if name is None:
+            return None
+        value = reaching_value(self._ctx, func.value, func) if isinstance(func, cst.Name) else None
+        if value is not None:
+            return self._constructed_output(value, depth + 1)
+        if name in self._file_outputs:
+            return self._file_outputs[name]
+        # `model = model.to(device)` binds the name to itself: while the name is being resolved, such a
+        # binding adds nothing (the marker below), and the other bindings decide.
+        self._file_outputs[name] = _RESOLVING
+        outputs = {self._constructed_output(value, depth + 1) for value in self._bindings.get(name, [])}
+        outputs.discard(_RESOLVING)
+        result = outputs.pop() if len(outputs) == 1 else None
+        self._file_outputs[name] = result
+        return result
+
+    @cached_property
+    def _bindings(self) -> dict[str, list[cst.BaseExpression]]:
+        table: dict[str, list[cst.BaseExpression]] = {}
+        for assign in self._ctx.index.nodes(cst.Assign):
+            for target in assign.targets:
+                name = dotted_name(target.target)
+                if name is not None:
+                    table.setdefault(name, []).append(assign.value)
+        return table
+
+    def _constructed_output(self, value: cst.BaseExpression, depth: int) -> str | None:
+        """The last operation of the model a value builds: a local model class, or a layer (a Sequential)."""
+        while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
+            depth += 1
+            func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODEL_METHODS:
+                value = func.value
+            elif self._ctx.callee(value) in _SAME_MODEL_WRAPPERS and value.args:
+                value = value.args[0].value
+            elif isinstance(func, cst.Name) and func.value in self._classes:
+                return self._class_output(self._classes[func.value], depth + 1)
+            else:
+                layer = self.layer_of(value, depth + 1)
+                return self._layer_output(layer, depth + 1) if layer is not None else None
+        if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
+            return self._model_output(value, depth + 1)
+        return None
+
+    @cached_property
+    def _classes(self) -> dict[str, cst.ClassDef]:
+        """Classes of this file by name; a name defined twice is left out."""
+        counts = Counter(cls.name.value for cls in self._ctx.index.nodes(cst.ClassDef))
+        return {
+            cls.name.value: cls for cls in self._ctx.index.nodes(cst.ClassDef) if counts[cls.name.value] == 1
+        }
+
+    def _class_output(self, cls: cst.ClassDef, depth: int) -> str | None:
+        """The operation every `return` of the class's `forward` ends with, if they agree."""
+        forward = next(
+            (
+                statement
+                for statement in cls.body.body
+                if isinstance(statement, cst.FunctionDef) and statement.name.value == "forward"
+            ),
+            None,
+        )
+        if forward is None:
+            return None
+        returns = _returns(forward)
+        if not returns or any(value is None for value in returns):
+            return None
+        outputs = {self.output_activation(value, depth + 1) for value in returns if value is not None}
+        return outputs.pop() if len(outputs) == 1 else None
+
+
+# -- helpers over syntax ---------------------------------------------------------------------------
+
+
+def _single_target(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | None:
+    if isinstance(node, cst.AnnAssign):
+        return node.target
+    return node.targets[0].target if len(node.targets) == 1 else None
+
+
+def _shared(layer: Layer) -> Layer:
+    return Layer(site=layer.site, constructor=layer.constructor, kind=layer.kind, editable=False)
+
+
+def _assign_targets(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.Assign):
+        targets: list[cst.BaseExpression] = []
+        for target in node.targets:
+            if isinstance(target.target, (cst.Tuple, cst.List)):
+                targets.extend(element.value for element in target.target.elements)
+            else:
+                targets.append(target.target)
+        return targets
+    return [node.target]
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    """The values of a function's own `return` statements (nested functions excluded)."""
+    found: list[cst.BaseExpression | None] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
+            found.append(node.value)
+            continue
+        stack.extend(children(node))
+    return found
+
+
+def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
+    returns = _returns(function)
+    return returns[0] if len(returns) == 1 else None
+
+
+def _mentions(node: cst.CSTNode, name: str) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            return True
+        stack.extend(children(current))
+    return False
+
+
+def _rebinds(small: cst.CSTNode, name: str) -> bool:
+    """Whether a small statement that mentions the list may change it in a way we do not model."""
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == name:
+            return func.attr.value not in ("append", "extend")  # insert, pop, reverse, ...
+        return False  # the list passed to a call, e.g. `print(layers)`
+    if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+        return any(_mentions(target, name) for target in _assign_targets(small))
+    return isinstance(small, cst.Del)
+
+
+def _list_addition(small: cst.CSTNode, name: str) -> tuple[list[cst.BaseExpression | None], bool] | None:
+    """The elements a small statement adds to the list `name`, and whether it first empties the list.
+
+    `name = [a, b]`, `name.append(a)`, `name.extend([a, b])`, `name += [a, b]`; an element that cannot be
+    read (a starred one, an extension by another list) is None, which breaks the chain there.
+    """
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        call = small.value
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and dotted_name(func.value) == name and len(call.args) == 1):
+            return None
+        if func.attr.value == "append":
+            return [call.args[0].value], False
+        if func.attr.value == "extend":
+            return _literal_elements(call.args[0].value), False
+        return None
+    if isinstance(small, cst.AugAssign) and dotted_name(small.target) == name:
+        if isinstance(small.operator, cst.AddAssign):
+            return _literal_elements(small.value), False
+        return None
+    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+        targets = _assign_targets(small)
+        if len(targets) == 1 and dotted_name(targets[0]) == name and small.value is not None:
+            if isinstance(small.value, (cst.List, cst.Tuple)):
+                return _literal_elements(small.value), True
+            return [None], True
+    return None
+
+
+def _literal_elements(expr: cst.BaseExpression) -> list[cst.BaseExpression | None]:
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return [
+            None if isinstance(element, cst.StarredElement) else element.value for element in expr.elements
+        ]
+    return [None]
+
+
+def _suites(statement: cst.CSTNode) -> list[cst.BaseSuite]:
+    """Every block a compound statement holds (if/elif/else, loop and else, try/except/finally)."""
+    suites: list[cst.BaseSuite] = []
+    stack: list[cst.CSTNode] = [statement]
+    while stack:
+        node = stack.pop()
+        body = getattr(node, "body", None)
+        if isinstance(body, cst.BaseSuite):
+            suites.append(body)
+        for field in ("orelse", "finalbody"):
+            part = getattr(node, field, None)
+            if part is not None:
+                stack.append(part)
+        stack.extend(getattr(node, "handlers", ()))
+    return suites
+
+
+def _suite_statements(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    return list(suite.body) if isinstance(suite, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []

@@ -1,0 +1,787 @@
+"""Shapes we can know: which dims of which tensor a `view`/`reshape` lists, and in what order.
+
+`b, c, h, w = x.shape` names the dims of `x`; `x.size(1)`, `x.shape[-1]` and `s[0]` (with `s = x.size()`)
+name one of them. A `view`/`reshape` of `x` whose sizes list those dims in another order than `x` stores
+them (`x.view(b, h, w, c)`) is a transpose done by reshaping: it keeps the memory order and silently moves
+data across dims. One that keeps the order, merging or splitting neighbours (`x.view(b, c * h * w)`,
+`x.view(b, t, nh, hd)`), is fine.
+
+Each dim fact is tied to one tensor *value* (a "base"), not to a name: a value gets a base when its dims are
+first named, and a layout (which base dim each position holds) follows it through `permute`, `transpose`
+and layout-keeping operations (`contiguous`, elementwise functions, norms, convolutions, linear layers)
+into the names it is assigned to. Any other assignment forgets what a name held. Statements are followed in
+order within one function; a name that an `if` branch or a loop body changes is known afterwards only when
+every path agrees. Whatever cannot be followed is unknown, and unknown means silent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+VIEW_METHODS = frozenset({"view", "reshape"})
+RESHAPE_FUNCTIONS = frozenset({"torch.reshape"})
+
+# Methods whose result stores the same dims in the same order as their receiver.
+_KEEP_LAYOUT_METHODS = frozenset(
+    {
+        "contiguous",
+        "clone",
+        "detach",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "long",
+        "int",
+        "bool",
+        "to",
+        "type",
+        "type_as",
+        "cuda",
+        "cpu",
+        "requires_grad_",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "exp",
+        "abs",
+        "sqrt",
+        "softmax",
+        "log_softmax",
+        "masked_fill",
+        "mul",
+        "add",
+        "sub",
+        "div",
+        "clamp",
+        "neg",
+        "pow",
+    }
+)
+# Functions whose first argument's layout their result keeps (elementwise, per-position or per-channel).
+_KEEP_LAYOUT_FUNCTIONS = frozenset(
+    {
+        *(
+            f"torch.nn.functional.{name}"
+            for name in (
+                "relu",
+                "relu6",
+                "gelu",
+                "silu",
+                "elu",
+                "leaky_relu",
+                "mish",
+                "hardswish",
+                "sigmoid",
+                "tanh",
+                "softmax",
+                "log_softmax",
+                "dropout",
+                "dropout2d",
+                "layer_norm",
+                "group_norm",
+                "batch_norm",
+                "instance_norm",
+                "normalize",
+                "pad",
+                "interpolate",
+                "max_pool1d",
+                "max_pool2d",
+                "max_pool3d",
+                "avg_pool1d",
+                "avg_pool2d",
+                "avg_pool3d",
+                "adaptive_avg_pool1d",
+                "adaptive_avg_pool2d",
+                "adaptive_avg_pool3d",
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "linear",
+            )
+        ),
+        "torch.relu",
+        "torch.sigmoid",
+        "torch.tanh",
+        "torch.exp",
+        "torch.abs",
+        "torch.softmax",
+        "torch.clamp",
+    }
+)
+# Layers whose output keeps the rank and dim order of their input (sizes may change).
+_KEEP_LAYOUT_LAYERS = (
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "Linear",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GroupNorm",
+    "LayerNorm",
+    "RMSNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "ReLU",
+    "ReLU6",
+    "GELU",
+    "SiLU",
+    "ELU",
+    "LeakyReLU",
+    "Mish",
+    "Hardswish",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Identity",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "Upsample",
+)
+# Layers whose last width-setting argument is their output width, by position and keyword.
+_WIDTH_ARGUMENT = {
+    "Linear": (1, "out_features"),
+    "Conv1d": (1, "out_channels"),
+    "Conv2d": (1, "out_channels"),
+    "Conv3d": (1, "out_channels"),
+    "LazyLinear": (0, "out_features"),
+}
+_ELEMENTWISE_LAYERS = frozenset(
+    {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity", "Flatten"}
+)
+# Splitting a tensor into parts along one dim keeps every part's dims in the same order.
+_PARTS_METHODS = frozenset({"chunk", "split", "tensor_split"})
+_PARTS_FUNCTIONS = frozenset({"torch.chunk", "torch.split", "torch.tensor_split"})
+_SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+
+
+@dataclass(frozen=True)
+class DimRef:
+    """One dim of one tensor value: `index` counts in the value's own order when its dims were named."""
+
+    base: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which base dim each position of a tensor holds: `order[p]` is the base index at position p.
+
+    With `rank_known` false, the tensor may have more positions than `order` lists, each holding the base
+    dim of the same index (a tensor seen only through `x.size(1)` is stored in its own order).
+    """
+
+    base: int
+    order: tuple[int, ...] = ()
+    rank_known: bool = False
+
+    def extended(self, rank: int) -> Layout | None:
+        """The same layout with its rank fixed, or None when `rank` contradicts it."""
+        if self.rank_known:
+            return self if rank == len(self.order) else None
+        if rank < len(self.order):
+            return None
+        return Layout(self.base, self.order + tuple(range(len(self.order), rank)), True)
+
+    def dim_at(self, position: int) -> int | None:
+        """The base dim at a (possibly negative) position."""
+        if position < 0:
+            if not self.rank_known or -position > len(self.order):
+                return None
+            return self.order[position]
+        if position < len(self.order):
+            return self.order[position]
+        return None if self.rank_known else position
+
+    def position_of(self, index: int) -> int | None:
+        if index in self.order:
+            return self.order.index(index)
+        return None if self.rank_known or index < len(self.order) else index
+
+    def permuted(self, dims: list[int]) -> Layout | None:
+        rank = len(dims)
+        full = self.extended(rank)
+        normal = [d + rank if d < 0 else d for d in dims]
+        if full is None or sorted(normal) != list(range(rank)):
+            return None
+        return Layout(self.base, tuple(full.order[d] for d in normal), True)
+
+    def transposed(self, first: int, second: int) -> Layout | None:
+        if min(first, second) < 0:
+            if not self.rank_known:
+                return None
+            first, second = first % len(self.order), second % len(self.order)
+        full = (
+            self
+            if self.rank_known
+            else replace(self, order=self.order + tuple(range(len(self.order), max(first, second) + 1)))
+        )
+        if max(first, second) >= len(full.order):
+            return None
+        order = list(full.order)
+        order[first], order[second] = order[second], order[first]
+        return replace(full, order=tuple(order))
+
+
+class SizeKind(Enum):
+    WILDCARD = "-1"
+    DIMS = "dims"  # one dim, or the product of several
+    SPLIT = "split"  # a part of one dim (`c // g`)
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SizeArg:
+    """What one size argument of a view/reshape stands for."""
+
+    kind: SizeKind
+    dims: frozenset[DimRef] = frozenset()
+    divisor: str | None = None  # for a split `c // g`: the source text of `g`
+
+
+@dataclass(frozen=True)
+class ViewFacts:
+    """A view/reshape whose receiver has a known layout, with the positions each size argument covers."""
+
+    call: cst.Call
+    receiver: cst.BaseExpression
+    sizes: tuple[cst.BaseExpression, ...]
+    # Receiver positions per size argument; None where unknown (a literal, a split of -1 not inferable).
+    positions: tuple[frozenset[int] | None, ...]
+
+    @property
+    def reorders(self) -> bool:
+        """Whether a later size argument covers a dim stored before one an earlier argument covers."""
+        known = [p for p in self.positions if p]
+        if len(known) < 2 or not self._disjoint(known):
+            return False
+        return any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2))
+
+    @staticmethod
+    def _disjoint(known: list[frozenset[int]]) -> bool:
+        # Splits of one dim list it twice (`view(b, g, c // g)`); equal sets are fine, overlap is not.
+        distinct = set(known)
+        return sum(len(p) for p in distinct) == len(set().union(*distinct))
+
+
+# What an assigned value is: a dim, a tensor layout, a shape tuple (`("shape", layout)`), or unknown.
+_Fact = DimRef | Layout | tuple[str, Layout] | None
+
+
+@dataclass
+class _Env:
+    """What is known at one point of a function: layouts of tensor names, dims, shape tuples."""
+
+    layouts: dict[str, Layout] = field(default_factory=dict)
+    dims: dict[str, DimRef] = field(default_factory=dict)
+    shapes: dict[str, Layout] = field(default_factory=dict)  # `s = x.shape`: s[i] names dims of x
+
+    def copy(self) -> _Env:
+        return _Env(dict(self.layouts), dict(self.dims), dict(self.shapes))
+
+    def forget(self, name: str) -> None:
+        self.layouts.pop(name, None)
+        self.dims.pop(name, None)
+        self.shapes.pop(name, None)
+
+    @staticmethod
+    def agreed(envs: list[_Env]) -> _Env:
+        """Facts every path agrees on."""
+        first, rest = envs[0], envs[1:]
+        return _Env(
+            *(
+                {
+                    k: v
+                    for k, v in getattr(first, part).items()
+                    if all(getattr(e, part).get(k) == v for e in rest)
+                }
+                for part in ("layouts", "dims", "shapes")
+            )
+        )
+
+
+class ShapeFacts:
+    """Layouts and dim names per function, computed only for functions that call view/reshape."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._bases = itertools.count()
+        self._facts: dict[cst.Call, ViewFacts] = {}
+        self._calls_by_statement: dict[cst.CSTNode, list[cst.Call]] = {}
+        scopes: set[cst.CSTNode] = set()
+        for call in ctx.index.nodes(cst.Call):
+            if self.is_view_call(call):
+                statement = ctx.index.statement_of(call)
+                self._calls_by_statement.setdefault(statement, []).append(call)
+                scopes.add(ctx.enclosing_function(call) or ctx.module)
+        for scope in scopes:
+            if isinstance(scope, cst.FunctionDef):
+                self._suite(scope.body, _Env())
+            elif isinstance(scope, cst.Module):
+                self._block(scope.body, _Env())
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def is_view_call(self, call: cst.Call) -> bool:
+        """`x.view(...)`, `x.reshape(...)` or `torch.reshape(x, ...)`."""
+        if self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+            return True
+        return (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in VIEW_METHODS
+            and self._ctx.qualified_name(call.func) is None  # `np.reshape` is no tensor method
+        )
+
+    def view(self, call: cst.Call) -> ViewFacts | None:
+        """What is known about a view/reshape call's sizes; None when no size names a dim of its receiver."""
+        return self._facts.get(call)
+
+    def output_width(self, expr: cst.BaseExpression) -> int | None:
+        """The literal feature width of what a layer call returns: `self.head(x)` with `nn.Linear(d, 1)` -> 1.
+
+        Linear and Conv layers give their output width; a Sequential gives the width of its last such layer
+        (activations and dropout after it keep the width). None when the call is no such layer or the width
+        is not a literal.
+        """
+        if not isinstance(expr, cst.Call):
+            return None
+        layer = self._ctx.layers.layer_of(expr.func)
+        if layer is None:
+            return None
+        if layer.kind != "torch.nn.Sequential":
+            return _width(layer.kind, layer.constructor)
+        for arg in reversed(layer.constructor.args):
+            inner = self._ctx.layers.layer_of(arg.value) if arg.keyword is None else None
+            if inner is None:
+                return None
+            if inner.kind.rsplit(".", 1)[-1] not in _ELEMENTWISE_LAYERS:
+                return _width(inner.kind, inner.constructor)
+        return None
+
+    # -- statements ------------------------------------------------------------------------------
+
+    def _block(self, statements: list[cst.BaseStatement] | tuple, env: _Env) -> _Env:
+        for statement in statements:
+            env = self._statement(statement, env)
+        return env
+
+    def _suite(self, suite: cst.BaseSuite, env: _Env) -> _Env:
+        if isinstance(suite, cst.IndentedBlock):
+            return self._block(suite.body, env)
+        return self._block([suite], env)  # SimpleStatementSuite: `if c: x = y`
+
+    def _statement(self, statement: cst.CSTNode, env: _Env) -> _Env:
+        for call in self._calls_by_statement.get(statement, ()):
+            self._record(call, env)
+        if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in statement.body:
+                self._small_statement(small, env)
+            return env
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            env.forget(statement.name.value)  # a nested scope is analysed on its own
+            return env
+        if isinstance(statement, cst.If):
+            branches = [self._suite(statement.body, env.copy())]
+            if isinstance(statement.orelse, cst.If):
+                branches.append(self._statement(statement.orelse, env.copy()))
+            elif isinstance(statement.orelse, cst.Else):
+                branches.append(self._suite(statement.orelse.body, env.copy()))
+            else:
+                branches.append(env)
+            return _Env.agreed(branches)
+        if isinstance(statement, (cst.For, cst.While)):
+            if isinstance(statement, cst.For):
+                self._forget_target(statement.target, env)
+            # Facts at the top of the body must hold on every iteration: keep what one pass leaves unchanged.
+            once = self._suite(statement.body, env.copy())
+            entry = _Env.agreed([env, once])
+            after = self._suite(statement.body, entry.copy())
+            return _Env.agreed([entry, after])
+        if isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    self._forget_target(item.asname.name, env)
+            return self._suite(statement.body, env)
+        if isinstance(statement, cst.Try):
+            body = self._suite(statement.body, env)
+            paths = [body, *(self._suite(h.body, env.copy()) for h in statement.handlers)]
+            return _Env.agreed(paths)
+        return _Env()  # match statements and the rare rest: know nothing afterwards
+
+    def _small_statement(self, small: cst.BaseSmallStatement, env: _Env) -> None:
+        if isinstance(small, cst.Assign):
+            if len(small.targets) == 1:
+                self._assign(small.targets[0].target, small.value, env)
+            else:
+                for target in small.targets:
+                    self._forget_target(target.target, env)
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            self._assign(small.target, small.value, env)
+        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+            # `x += r` keeps a tensor's layout, but `h //= 2` is no longer the dim it named.
+            env.dims.pop(small.target.value, None)
+            env.shapes.pop(small.target.value, None)
+        elif isinstance(small, cst.Del):
+            self._forget_target(small.target, env)
+
+    def _forget_target(self, target: cst.BaseExpression, env: _Env) -> None:
+        if isinstance(target, cst.Name):
+            env.forget(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._forget_target(element.value, env)
+        elif isinstance(target, cst.StarredElement):
+            self._forget_target(target.value, env)
+
+    # -- assignments -----------------------------------------------------------------------------
+
+    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression, env: _Env) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements):
+                facts = [self._value_facts(element.value, env) for element in value.elements]
+                for element, fact in zip(target.elements, facts, strict=True):
+                    self._bind(element.value, fact, env)
+                return
+            parts = self._parts_layout(value, env)
+            if parts is not None:
+                # `q, k, v = self.qkv(x).split(C, dim=2)`: each part keeps the dims and their order.
+                self._forget_target(target, env)
+                for element in target.elements:
+                    self._bind(element.value, parts, env)
+                return
+            shape_of, start = self._shape_source(value, env), 0
+            if shape_of is None and isinstance(value, cst.Subscript):
+                # `h, w = x.shape[2:]` or `x.shape[-2:]`: the trailing dims from a literal start.
+                shape_of, start = self._shape_source(value.value, env), _slice_start(value)
+            self._forget_target(target, env)
+            if shape_of is not None and start is not None:
+                self._unpack(target, shape_of, env, start)
+            return
+        self._bind(target, self._value_facts(value, env), env)
+
+    def _value_facts(self, value: cst.BaseExpression, env: _Env) -> _Fact:
+        shape_of = self._shape_source(value, env)
+        if shape_of is not None:
+            return ("shape", shape_of)
+        size = self._size(value, env)
+        if size.kind is SizeKind.DIMS and len(size.dims) == 1:
+            return next(iter(size.dims))
+        return self._layout(value, env)
+
+    def _bind(self, target: cst.BaseExpression, fact: _Fact, env: _Env) -> None:
+        if not isinstance(target, cst.Name):
+            self._forget_target(target, env)
+            return
+        name = target.value
+        env.forget(name)
+        if isinstance(fact, DimRef):
+            env.dims[name] = fact
+        elif isinstance(fact, Layout):
+            env.layouts[name] = fact
+        elif isinstance(fact, tuple):
+            env.shapes[name] = fact[1]
+
+    def _unpack(self, target: cst.Tuple | cst.List, layout: Layout, env: _Env, start: int = 0) -> None:
+        """`b, c, h, w = x.shape`: name each dim; a starred name leaves the rank open.
+
+        `start` is where the unpacked dims begin (`h, w = x.shape[2:]`); a negative start counts from the end.
+        """
+        elements = target.elements
+        starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+        if starred and start != 0:
+            return
+        if not starred:
+            full = layout.extended(start + len(elements)) if start >= 0 else layout
+            if full is None:
+                return
+            self._set_layout_of_source(layout, full, env)
+            positions = [start + i for i in range(len(elements))]
+        else:
+            star = starred[0]
+            positions = [*range(star), *(i - len(elements) for i in range(star + 1, len(elements)))]
+            elements = [e for i, e in enumerate(elements) if i != star]
+            full = layout
+        for element, position in zip(elements, positions, strict=True):
+            index = full.dim_at(position)
+            if isinstance(element.value, cst.Name) and index is not None:
+                env.dims[element.value.value] = DimRef(full.base, index)
+
+    @staticmethod
+    def _set_layout_of_source(old: Layout, new: Layout, env: _Env) -> None:
+        """Unpacking fixes the rank of the tensor it unpacks, wherever that layout is held."""
+        for table in (env.layouts, env.shapes):
+            for name, layout in table.items():
+                if layout == old:
+                    table[name] = new
+
+    # -- expressions -----------------------------------------------------------------------------
+
+    def _shape_source(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
+        """For `x.shape` / `x.size()` (or a name bound to one), the layout of x."""
+        if isinstance(expr, cst.Name):
+            return env.shapes.get(expr.value)
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "shape":
+            return self._layout(expr.value, env)
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == "size"
+            and not expr.args
+        ):
+            return self._layout(expr.func.value, env)
+        return None
+
+    def _size(self, expr: cst.BaseExpression, env: _Env) -> SizeArg:
+        """What a size expression stands for, in dims of known tensors."""
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            if isinstance(expr.expression, cst.Integer) and expr.expression.value == "1":
+                return SizeArg(SizeKind.WILDCARD)
+        if isinstance(expr, cst.Name) and expr.value in env.dims:
+            return SizeArg(SizeKind.DIMS, frozenset({env.dims[expr.value]}))
+        ref = self._dim_read(expr, env)
+        if ref is not None:
+            return SizeArg(SizeKind.DIMS, frozenset({ref}))
+        if isinstance(expr, cst.BinaryOperation):
+            left = self._size(expr.left, env)
+            if isinstance(expr.operator, cst.Multiply):
+                right = self._size(expr.right, env)
+                if left.kind is SizeKind.DIMS and right.kind is SizeKind.DIMS:
+                    return SizeArg(SizeKind.DIMS, left.dims | right.dims)
+            elif isinstance(expr.operator, (cst.FloorDivide, cst.Divide)) and left.kind is SizeKind.DIMS:
+                return SizeArg(SizeKind.SPLIT, left.dims, _code(self._ctx.module, expr.right))
+        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
+            return self._size(expr.args[0].value, env)
+        return SizeArg(SizeKind.UNKNOWN)
+
+    def _dim_read(self, expr: cst.BaseExpression, env: _Env) -> DimRef | None:
+        """`x.size(i)`, `x.shape[i]`, `x.size()[i]`, `s[i]`: the dim of x read, if its layout is known."""
+        layout: Layout | None = None
+        index_expr: cst.BaseExpression | None = None
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == "size"
+        ):
+            if len(expr.args) == 1 and expr.args[0].keyword is None:
+                layout, index_expr = self._layout(expr.func.value, env), expr.args[0].value
+        elif isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+            element = expr.slice[0].slice
+            if isinstance(element, cst.Index):
+                layout, index_expr = self._shape_source(expr.value, env), element.value
+        position = _literal_int(index_expr) if index_expr is not None else None
+        if layout is None or position is None:
+            return None
+        index = layout.dim_at(position)
+        return DimRef(layout.base, index) if index is not None else None
+
+    def _layout(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
+        """The layout of a tensor expression, giving a plain name a fresh identity layout on first use."""
+        if isinstance(expr, cst.Name):
+            if expr.value in env.dims or expr.value in env.shapes:
+                return None
+            if expr.value not in env.layouts:
+                env.layouts[expr.value] = Layout(next(self._bases))
+            return env.layouts[expr.value]
+        if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, cst.MatrixMultiply):
+            # Broadcasting arithmetic (`x * scale`, `x + pos`) keeps the tensor operand's layout.
+            left, right = self._known_layout(expr.left, env), self._known_layout(expr.right, env)
+            if left is None or right is None or left == right:
+                return left or right
+            return None
+        if not isinstance(expr, cst.Call):
+            return None
+        if isinstance(expr.func, cst.Attribute):
+            method = expr.func.attr.value
+            receiver = expr.func.value
+            ints = _literal_ints(expr.args)
+            if method in _KEEP_LAYOUT_METHODS and self._ctx.qualified_name(receiver) is None:
+                return self._layout(receiver, env)
+            if method == "permute" and ints is not None:
+                layout = self._layout(receiver, env)
+                return layout.permuted(ints) if layout is not None else None
+            if method in ("transpose", "swapaxes", "swapdims") and ints is not None and len(ints) == 2:
+                layout = self._layout(receiver, env)
+                return layout.transposed(*ints) if layout is not None else None
+            if method == "t" and not expr.args:
+                layout = self._layout(receiver, env)
+                full = layout.extended(2) if layout is not None else None
+                return full.transposed(0, 1) if full is not None else None
+        if expr.args and expr.args[0].keyword is None and self._keeps_layout(expr):
+            return self._layout(expr.args[0].value, env)
+        return None
+
+    def _parts_layout(self, value: cst.BaseExpression, env: _Env) -> Layout | None:
+        """The layout every part of `t.chunk(...)` / `t.split(...)` / `torch.chunk(t, ...)` shares."""
+        if not isinstance(value, cst.Call):
+            return None
+        if self._ctx.callee_in(value, _PARTS_FUNCTIONS) and value.args:
+            return self._layout(value.args[0].value, env)
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value in _PARTS_METHODS:
+            if self._ctx.qualified_name(value.func.value) is None:
+                return self._layout(value.func.value, env)
+        return None
+
+    def _known_layout(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
+        """A layout already known, without making one up for names never seen as tensors."""
+        if isinstance(expr, cst.Name):
+            return env.layouts.get(expr.value)
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return None
+        return self._layout(expr, env)
+
+    def _keeps_layout(self, call: cst.Call) -> bool:
+        if self._ctx.callee_in(call, _KEEP_LAYOUT_FUNCTIONS):
+            return True
+        layer = self._ctx.layers.layer_of(call.func)
+        return layer is not None and layer.kind.rsplit(".", 1)[-1] in _KEEP_LAYOUT_LAYERS
+
+    # -- view calls ------------------------------------------------------------------------------
+
+    def _record(self, call: cst.Call, env: _Env) -> None:
+        for ancestor in self._ctx.index.ancestors(call):
+            if isinstance(ancestor, _SCOPES):
+                return  # comprehension and lambda names shadow the function's
+            if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                break
+        if not self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+            receiver, size_args = call.func.value, list(call.args)
+        elif call.args:
+            receiver, size_args = call.args[0].value, list(call.args[1:])
+        else:
+            return
+        sizes = _size_expressions(size_args)
+        layout = self._layout(receiver, env)
+        if sizes is None or layout is None:
+            self._facts.pop(call, None)
+            return
+        args = [self._size(size, env) for size in sizes]
+        positions = _positions(layout, _with_split_partners(self._ctx.module, sizes, args))
+        if any(positions):
+            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions)
+        else:
+            self._facts.pop(call, None)
+
+
+def _with_split_partners(
+    module: cst.Module, sizes: list[cst.BaseExpression], args: list[SizeArg]
+) -> list[SizeArg]:
+    """`view(B, nh, T, C // nh)`: the `nh` beside a split of C by `nh` is the other part of C."""
+    divisors = {arg.divisor: arg for arg in args if arg.kind is SizeKind.SPLIT and arg.divisor}
+    if not divisors:
+        return args
+    partnered = []
+    for size, arg in zip(sizes, args, strict=True):
+        split = divisors.get(_code(module, size)) if arg.kind is SizeKind.UNKNOWN else None
+        partnered.append(split if split is not None else arg)
+    return partnered
+
+
+def _code(module: cst.Module, expr: cst.BaseExpression) -> str:
+    """Source text of an expression without spaces or outer parentheses, to compare two as written."""
+    return module.code_for_node(expr).replace(" ", "").strip("()")
+
+
+def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | None, ...]:
+    """Receiver positions per size argument; a lone -1 covers what the others leave (rank known)."""
+    positions: list[frozenset[int] | None] = []
+    for arg in args:
+        found = None
+        if arg.kind in (SizeKind.DIMS, SizeKind.SPLIT):
+            where = [layout.position_of(ref.index) if ref.base == layout.base else None for ref in arg.dims]
+            if all(p is not None for p in where):
+                found = frozenset(p for p in where if p is not None)
+        positions.append(found)
+    wildcards = [i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD]
+    others_known = all(
+        arg.kind is SizeKind.DIMS and positions[i] is not None
+        for i, arg in enumerate(args)
+        if arg.kind is not SizeKind.WILDCARD
+    )
+    if layout.rank_known and len(wildcards) == 1 and others_known:
+        covered = set().union(*(p for p in positions if p))
+        rest = frozenset(range(len(layout.order))) - covered
+        if rest:
+            positions[wildcards[0]] = rest
+    return tuple(positions)
+
+
+def _width(kind: str, call: cst.Call) -> int | None:
+    """The output width a Linear/Conv constructor call spells as a literal, if any."""
+    spec = _WIDTH_ARGUMENT.get(kind.rsplit(".", 1)[-1])
+    if spec is None:
+        return None
+    position, keyword = spec
+    value = None
+    positional = [arg for arg in call.args if arg.keyword is None]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            value = arg.value
+    if value is None and len(positional) > position:
+        value = positional[position].value
+    return int(value.value, 0) if isinstance(value, cst.Integer) else None
+
+
+def _size_expressions(args: list[cst.Arg]) -> list[cst.BaseExpression] | None:
+    """The sizes of `view(a, b)` or `view((a, b))`; None for `view(*shape)`, keywords or dtypes."""
+    if any(arg.keyword is not None or arg.star for arg in args):
+        return None
+    if len(args) == 1 and isinstance(args[0].value, (cst.Tuple, cst.List)):
+        elements = args[0].value.elements
+        if any(isinstance(e, cst.StarredElement) for e in elements):
+            return None
+        return [e.value for e in elements]
+    return [arg.value for arg in args] if args else None
+
+
+def _slice_start(subscript: cst.Subscript) -> int | None:
+    """The literal start of `s[k:]`, else None."""
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Slice):
+        return None
+    part = subscript.slice[0].slice
+    if part.upper is not None or part.step is not None or part.lower is None:
+        return None
+    return _literal_int(part.lower)
+
+
+def _literal_int(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Integer):
+        return int(expr.value, 0)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        inner = _literal_int(expr.expression)
+        return -inner if inner is not None else None
+    return None
+
+
+def _literal_ints(args: list[cst.Arg] | tuple[cst.Arg, ...]) -> list[int] | None:
+    """Integer arguments, given one by one or as one tuple (`permute(0, 2, 1)`, `permute((0, 2, 1))`)."""
+    values: list[cst.BaseExpression] = [arg.value for arg in args if arg.keyword is None]
+    if len(values) == 1 and isinstance(values[0], (cst.Tuple, cst.List)):
+        values = [e.value for e in values[0].elements]
+    ints = [_literal_int(value) for value in values]
+    return None if any(i is None for i in ints) else [i for i in ints if i is not None]

@@ -1,0 +1,294 @@
+"""The nnlint language server: `nnlint check` findings as editor diagnostics, fixes and noqa as code actions.
+
+A document is checked when it is opened or saved, and 300 ms after the last edit of a burst of typing,
+with the same rules `nnlint check` would run on that file on disk (`[tool.nnlint]` found the same way).
+Checks run one at a time in a worker thread, so hover and code-action requests are answered while a
+large file is being checked; a check whose document changed meanwhile is thrown away, not published.
+
+A server must outlive whatever the editor sends it: a file that does not parse gets an NN000 diagnostic,
+a file over `max_bytes` is not checked (one information diagnostic says so: a check costs 10 to 20 µs
+per byte, so typing in a large file would queue multi-second checks), and an exception while checking
+is logged to the client while the server goes on serving. A check that waited behind another while its
+document changed again is skipped, so a burst of edits costs at most one stale check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from nnlint import __version__
+from nnlint.config import ConfigError, Overrides, config_for, find_config_for_dir, rules_for_codes
+from nnlint.finding import Edit, Finding, Position
+from nnlint.lsp import DEFAULT_MAX_BYTES
+from nnlint.reporters.lsp import SOURCE, ToLsp, position_converter, text_edits, to_diagnostic
+from nnlint.reporters.sources import row_text, split_lines
+from nnlint.rule import rule_by_code_or_name
+from nnlint.runner import check_source
+from nnlint.suppress import noqa_edits
+
+DEBOUNCE_SECONDS = 0.3
+# Turns the plain JSON objects of `nnlint.reporters.lsp` into the lsprotocol types pygls sends.
+_CONVERTER = default_converter()
+
+
+@dataclass
+class Checked:
+    """The findings published for one version of a document, kept to answer code actions and hovers."""
+
+    version: int | None
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    # Messages for the client's log (config errors, rule crashes), sent from the event loop.
+    problems: list[str] = field(default_factory=list)
+    skipped_bytes: int | None = None  # set when the file was too large to check
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = split_lines(self.source)
+
+    def to_client(self, document: TextDocument) -> ToLsp:
+        """Positions in this text as the client counts them (in the encoding it negotiated)."""
+        return position_converter(partial(row_text, self.lines), document.position_codec.client_num_units)
+
+
+class _AnsweringProtocol(LanguageServerProtocol):
+    """pygls 2.1 drops a request whose params do not fit its method without a response, and LSP clients
+    wait for that response forever; this one answers it with an InvalidParams error."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:
+                self._send_response(data["id"], None, error.to_response_error())
+            raise
+
+
+class NnlintServer(LanguageServer):
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        super().__init__(
+            SOURCE,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=_AnsweringProtocol,
+        )
+        self.max_bytes = max_bytes
+        self.checked: dict[str, Checked] = {}
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        # One worker: checks of one document must not overtake each other, and parsing is CPU-bound.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnlint-check")
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Check `uri` after `delay` seconds, replacing a check already waiting for it (debounce)."""
+        waiting = self._pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        loop = asyncio.get_running_loop()
+        self._pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.check_and_publish(uri)))
+
+    def forget(self, uri: str) -> None:
+        waiting = self._pending.pop(uri, None)
+        if waiting is not None:
+            waiting.cancel()
+        self.checked.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    async def check_and_publish(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        if uri not in self.workspace.text_documents:
+            return  # closed while waiting
+        document = self.workspace.get_text_document(uri)
+        version, source = document.version, document.source
+        try:
+            checked = await asyncio.get_running_loop().run_in_executor(
+                self._worker, self._check, uri, version, source
+            )
+        except Exception as error:  # noqa: BLE001 - a failed check must not take the server down
+            self.log(f"checking {uri} failed: {error!r}")
+            return
+        if checked is None or not self._is_current(uri, version):
+            return  # stale: the newer version has its own check scheduled
+        for problem in checked.problems:
+            self.log(problem)
+        if checked.skipped_bytes is not None:
+            checked.diagnostics = [self._skipped_diagnostic(checked.skipped_bytes)]
+        else:
+            to_client = checked.to_client(document)
+            checked.diagnostics = [_diagnostic(checked, to_client, f) for f in checked.findings]
+        self.checked[uri] = checked
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version)
+        )
+
+    def _is_current(self, uri: str, version: int | None) -> bool:
+        document = self.workspace.text_documents.get(uri)
+        return document is not None and document.version == version
+
+    def _check(self, uri: str, version: int | None, source: str) -> Checked | None:
+        """Runs in the worker thread: the findings `nnlint check` would report for this text, or None when
+        the text changed while this check waited behind another (its own check is queued)."""
+        if not self._is_current(uri, version):
+            return None
+        checked = Checked(version, source)
+        path = Path(to_fs_path(uri) or "untitled.py")
+        size = len(source.encode("utf-8"))
+        if size > self.max_bytes:
+            checked.skipped_bytes = size
+            return checked
+        if path.suffix == ".ipynb":
+            return checked  # notebook cells arrive as notebook documents, which this server does not sync
+        # Config files may have changed since the last check; re-reading them costs little next to a check.
+        find_config_for_dir.cache_clear()
+        try:
+            config = config_for(path, None)
+            codes = config.enabled_codes(path, Overrides())
+        except ConfigError as error:
+            checked.problems.append(str(error))
+            return checked
+        result = check_source(str(path), source, rules_for_codes(codes))
+        checked.problems.extend(crash.describe() for crash in result.crashes)
+        checked.findings = result.findings
+        return checked
+
+    def _skipped_diagnostic(self, size: int) -> types.Diagnostic:
+        return types.Diagnostic(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            message=(
+                f"nnlint did not check this file: {size // 1024} KiB is over the editor limit of "
+                f"{self.max_bytes // 1024} KiB (`nnlint lsp --max-bytes`); `nnlint check` checks it."
+            ),
+            severity=types.DiagnosticSeverity.Information,
+            source=SOURCE,
+        )
+
+    def log(self, message: str) -> None:
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Error, message=f"nnlint: {message}")
+        )
+
+
+def _diagnostic(checked: Checked, to_client: ToLsp, finding: Finding) -> types.Diagnostic:
+    """The diagnostic `--format lsp` writes, as an editor shows it best: the hint under the message, and a
+    point (where a syntax error is) widened to the rest of its line, which is hard to miss."""
+    end = finding.end_location
+    line = row_text(checked.lines, end.row)
+    if end == finding.location and line is not None:
+        end = Position(end.row, len(line) + 1)
+    message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
+    shown = replace(finding, message=message, end_location=end)
+    return _CONVERTER.structure(to_diagnostic(shown, to_client), types.Diagnostic)
+
+
+def _text_edits(edits: Iterable[Edit], to_client: ToLsp) -> list[types.TextEdit]:
+    return _CONVERTER.structure(text_edits(edits, to_client), list[types.TextEdit])
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(position: types.Position) -> tuple[int, int]:
+        return (position.line, position.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def code_actions(ls: NnlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """A quick fix per fixable finding under the cursor, and a `# noqa` for each finding."""
+    uri = params.text_document.uri
+    document = ls.workspace.text_documents.get(uri)
+    checked = ls.checked.get(uri)
+    if document is None or checked is None or checked.version != document.version:
+        return []  # positions from another version of the text would edit the wrong place
+    to_client = checked.to_client(document)
+    actions = []
+    for finding, diagnostic in zip(checked.findings, checked.diagnostics, strict=False):
+        if not _overlaps(diagnostic.range, params.range):
+            continue
+        if finding.fix is not None:
+            unsafe = finding.fix.applicability != "safe"
+            actions.append(
+                types.CodeAction(
+                    title=f"{finding.code}: {finding.fix.message}" + (" (unsafe)" if unsafe else ""),
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    is_preferred=not unsafe,
+                    edit=types.WorkspaceEdit(changes={uri: _text_edits(finding.fix.edits, to_client)}),
+                )
+            )
+        noqa = noqa_edits(checked.source, [finding])
+        if noqa:
+            actions.append(
+                types.CodeAction(
+                    title=f"{finding.code}: suppress on this line (# noqa)",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    edit=types.WorkspaceEdit(changes={uri: _text_edits(noqa, to_client)}),
+                )
+            )
+    return actions
+
+
+def hover(ls: NnlintServer, params: types.HoverParams) -> types.Hover | None:
+    """The docs of the rules whose diagnostics cover the cursor, as markdown."""
+    checked = ls.checked.get(params.text_document.uri)
+    if checked is None:
+        return None
+    cursor = types.Range(params.position, params.position)
+    parts = []
+    for finding, diagnostic in zip(checked.findings, checked.diagnostics, strict=False):
+        rule = rule_by_code_or_name(finding.code)
+        if rule is None or not _overlaps(diagnostic.range, cursor):
+            continue
+        parts.append(
+            f"**{rule.code}** `{rule.name}`: {finding.message}\n\n{rule.docs()}\n\n[Docs]({finding.url})"
+        )
+    if not parts:
+        return None
+    return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, "\n\n---\n\n".join(parts)))
+
+
+def build_server(max_bytes: int = DEFAULT_MAX_BYTES) -> NnlintServer:
+    server = NnlintServer(max_bytes)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: NnlintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: NnlintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: NnlintServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: NnlintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )(code_actions)
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
+    return server
+
+
+def serve(max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Serve over stdio until the client says exit. Stray prints go to stderr, not into the protocol."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr
+    build_server(max_bytes).start_io(stdin, stdout)

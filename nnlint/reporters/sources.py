@@ -1,0 +1,49 @@
+"""The lines of checked files, for reporters that show them (text) or measure them (lsp, in UTF-16).
+
+Read on demand and cached by path, size and modification time, so a file that `--fix` rewrote, or that a
+long-lived process (the language server, a test session) sees change, is read again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+# Rows end at \r\n, \r or \n, as libcst and LSP count them; str.splitlines would also split at form feeds
+# and U+2028, which are no line breaks to either, and shift every row after them.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's rows without their line endings: row r (1-based) is item r - 1."""
+    return _LINE_BREAK.split(text)
+
+
+@lru_cache(maxsize=64)
+def _read(filename: str, size: int, mtime_ns: int) -> tuple[str, ...]:
+    try:
+        return tuple(split_lines(Path(filename).read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return ()
+
+
+def source_lines(filename: str) -> tuple[str, ...]:
+    """The file's rows without line endings (see `split_lines`), or () when it cannot be read."""
+    try:
+        stat = os.stat(filename)
+    except OSError:
+        return ()
+    return _read(filename, stat.st_size, stat.st_mtime_ns)
+
+
+def row_text(lines: Sequence[str], row: int) -> str | None:
+    """The 1-based row of `lines`, or None when there is no such row."""
+    return lines[row - 1] if 0 < row <= len(lines) else None
+
+
+def source_line(filename: str, row: int) -> str | None:
+    """The 1-based row of the file without its line ending, or None when there is no such row."""
+    return row_text(source_lines(filename), row)

@@ -1,0 +1,82 @@
+"""The numbers behind every `nnlint run` verdict, with where each default comes from.
+
+Each default is either a rule of thumb from a named source (CS231n's notes, Karpathy's "A Recipe for Training
+Neural Networks", the issue that specified the check) or a measurement on the fixtures and the PyTorch MNIST
+example (docs/run.md lists them). Every one can be changed in the nearest pyproject.toml:
+
+    [tool.nnlint.run]
+    update-ratio-high = 0.2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from nnlint.config import ConfigError, config_for
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    # NN911. The recipe: a softmax classifier starts at ln(classes). Measured: the clean fixtures and the
+    # MNIST example start at 0.82-1.18x of it; a last layer with a large bias 4.1x, raw 0-255 inputs 18x.
+    loss_init_ratio: float = 1.5
+    # NN912/NN913. The recipe: overfit one batch of as few as two examples, Adam at 3e-4 ("the safe choice").
+    overfit_samples: int = 8
+    overfit_lr: float = 3e-4
+    # Measured: the clean fixtures and the MNIST CNN get within 5% of the floor on 8 samples in 16-370 steps.
+    overfit_steps: int = 600
+    overfit_tolerance: float = 0.05
+    overfit_seconds: float = 60.0
+    # NN913. Real inputs must take the loss at least this much closer to its floor than zeroed inputs do.
+    input_independent_ratio: float = 0.8
+    # NN914. CS231n warns that a high learning rate can leave as much as 40% of a ReLU network dead; we flag a
+    # layer when half its units never fire (ReLU) or never leave saturation (tanh/sigmoid) on the batch.
+    dead_share: float = 0.5
+    saturated_share: float = 0.5
+    # NN914. A healthy unit is inactive on n independent samples with probability about 2**-n: with fewer
+    # observations per unit than this, "never active" means nothing and the layer is skipped.
+    min_observations: int = 16
+    # NN915. CS231n's rough heuristic: the update/weight ratio should be somewhere around 1e-3; the band is
+    # two decades either side.
+    update_ratio_low: float = 1e-5
+    update_ratio_high: float = 1e-1
+
+
+def _key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def load_thresholds(script: Path) -> tuple[Thresholds, str]:
+    """Thresholds from `[tool.nnlint.run]` in the pyproject.toml nearest the script, and where they came from.
+
+    Raises ConfigError for an unknown key or a value of the wrong type: a typo must not keep a default.
+    """
+    config = config_for(script, None)
+    table: Any = config.extra.get("run", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config.source}: [tool.nnlint.run] must be a table")
+    known = {_key(f.name): f for f in fields(Thresholds)}
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{config.source}: unknown key(s) in [tool.nnlint.run]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        field = known[key]
+        wanted = int if field.type in ("int", int) else float
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (wanted is int and value != int(value))
+        ):
+            raise ConfigError(
+                f"{config.source}: [tool.nnlint.run] {key} must be a number ({wanted.__name__})"
+            )
+        if value <= 0:
+            raise ConfigError(f"{config.source}: [tool.nnlint.run] {key} must be positive")
+        values[field.name] = wanted(value)
+    return replace(Thresholds(), **values), config.source

@@ -1,0 +1,284 @@
+"""NN402 bias-before-batchnorm: a convolution or linear layer's bias, cancelled by the BatchNorm after it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.layers import BATCH_NORMS, Layer
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule, RuleFix
+
+# Layers with a `bias` argument (True by default), and its position among the positional arguments.
+_BIAS_POSITION = {
+    "torch.nn.Linear": 2,
+    "torch.nn.Conv1d": 7,
+    "torch.nn.Conv2d": 7,
+    "torch.nn.Conv3d": 7,
+    "torch.nn.ConvTranspose1d": 7,
+    "torch.nn.ConvTranspose2d": 7,
+    "torch.nn.ConvTranspose3d": 7,
+    "torch.nn.LazyLinear": 1,
+    "torch.nn.LazyConv1d": 6,
+    "torch.nn.LazyConv2d": 6,
+    "torch.nn.LazyConv3d": 6,
+    "torch.nn.LazyConvTranspose1d": 6,
+    "torch.nn.LazyConvTranspose2d": 6,
+    "torch.nn.LazyConvTranspose3d": 6,
+}
+
+
+class BiasBeforeBatchnorm(Rule):
+    """## What it does
+    Flags a `Conv*d`, `ConvTranspose*d` or `Linear` layer that keeps its bias (the default) and whose output
+    goes straight into a `BatchNorm`: in an `nn.Sequential(...)` (also built from a list or an
+    `OrderedDict`), or in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by
+    `x = self.bn(x)`).
+
+    ## Why is this bad?
+    BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the
+    constant is subtracted right back out, in training (batch mean) as in evaluation (the running mean
+    includes it). The bias parameters receive zero gradient, cost memory and optimizer state, and, with
+    weight decay, are decayed for nothing; BatchNorm's own `beta` already provides the shift. This is
+    wasted work rather than wrong results, hence the severity `info`. The CS231n notes and the ResNet and
+    DCGAN reference implementations build convolutions before BatchNorm with `bias=False`.
+
+    ## Example
+    ```python
+    block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU())
+    ```
+
+    ## Use instead
+    ```python
+    block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU())
+    ```
+
+    ## Fix safety
+    The fix adds `bias=False` to the layer's constructor. It is unsafe: the model's state dict loses the
+    bias entries, so existing checkpoints no longer load with `strict=True`. No fix is offered when the
+    layer is built in a helper or used at more than one place, where other uses may need the bias.
+
+    ## References
+    - S. Ioffe, C. Szegedy, "Batch Normalization" (2015), section 3.2: the bias "can be ignored since its
+      effect will be canceled by the subsequent mean subtraction".
+    - CS231n notes, "Batch Normalization"; PyTorch docs, `torch.nn.BatchNorm2d`.
+    """
+
+    code = "NN402"
+    name = "bias-before-batchnorm"
+    severity = Severity.INFO
+    message = "This layer's bias is cancelled by the BatchNorm right after it; pass `bias=False`."
+    hint = "BatchNorm subtracts the channel mean, so a bias before it is dead weight: use `bias=False`."
+
+    VALID: ClassVar[list[str]] = [
+        """
+import torch.nn as nn
+block = nn.Sequential(nn.Conv2d(3, 16, 3, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+""",
+        # A bias before a non-BN layer, and BN before a biased layer.
+        """
+import torch.nn as nn
+head = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.BatchNorm1d(8), nn.Linear(8, 2))
+""",
+        # Something between the conv and the BN in forward.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.bn = nn.BatchNorm2d(8)
+    def forward(self, x):
+        x = self.conv(x)
+        x = F.relu(x)
+        return self.bn(x)
+""",
+        # The BN is picked at run time: unknown, so silent.
+        """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self, norm_layer):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.bn = norm_layer(8)
+    def forward(self, x):
+        return self.bn(self.conv(x))
+""",
+        # LayerNorm and GroupNorm do not cancel a per-channel bias.
+        """
+import torch.nn as nn
+mlp = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8), nn.Conv2d(8, 8, 1), nn.GroupNorm(2, 8))
+""",
+        # bias given positionally as False, or computed at run time.
+        """
+import torch.nn as nn
+layers = nn.Sequential(nn.Linear(4, 4, False), nn.BatchNorm1d(4))
+def conv_bn(c_in, c_out, norm=True):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, bias=not norm), nn.BatchNorm2d(c_out))
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch.nn as nn
+block = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+""",
+            line=3,
+            fixed="""
+import torch.nn as nn
+block = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+""",
+        ),
+        # A forward chain over consecutive statements; the fix lands in __init__.
+        Invalid(
+            """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(
+            3,
+            8,
+            kernel_size=3,
+        )
+        self.bn = nn.BatchNorm2d(8)
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.bn(x)
+        return x.relu()
+""",
+            line=6,
+            fixed="""
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(
+            3,
+            8,
+            kernel_size=3, bias=False,
+        )
+        self.bn = nn.BatchNorm2d(8)
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.bn(x)
+        return x.relu()
+""",
+        ),
+        # Nested calls, with `bias=True` spelled out.
+        Invalid(
+            """
+from torch import nn
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(128, 64, bias=True)
+        self.bn = nn.BatchNorm1d(64)
+    def forward(self, x):
+        return nn.functional.relu(self.bn(self.fc(x)))
+""",
+            line=6,
+            fixed="""
+from torch import nn
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(128, 64, bias=False)
+        self.bn = nn.BatchNorm1d(64)
+    def forward(self, x):
+        return nn.functional.relu(self.bn(self.fc(x)))
+""",
+        ),
+        # A list that becomes a Sequential (the VGG pattern): the conv is reused without BN, so no fix.
+        Invalid(
+            """
+import torch.nn as nn
+def make_layers(cfg, batch_norm):
+    layers = []
+    in_channels = 3
+    for v in cfg:
+        conv2d = nn.Conv2d(in_channels, v, kernel_size=3, padding=1)
+        if batch_norm:
+            layers += [conv2d, nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+        else:
+            layers += [conv2d, nn.ReLU(inplace=True)]
+        in_channels = v
+    return nn.Sequential(*layers)
+""",
+            line=7,
+        ),
+        # Appended one after the other, in a helper whose list is unpacked into a Sequential.
+        Invalid(
+            """
+import torch.nn as nn
+from collections import OrderedDict
+def block(n_in, n_out):
+    layers = [nn.Linear(n_in, n_out)]
+    layers.append(nn.BatchNorm1d(n_out))
+    layers.append(nn.LeakyReLU(0.2))
+    return layers
+generator = nn.Sequential(*block(100, 128), *block(128, 256))
+named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn", nn.BatchNorm2d(4))]))
+""",
+            line=5,
+        ),
+    ]
+
+    def finish(self) -> None:
+        if "BatchNorm" not in self.ctx.source:
+            return  # no chain can end in a BatchNorm: skip the layer analysis
+        for first, second in self.ctx.layers.pairs:
+            if second.kind in BATCH_NORMS and first.kind in _BIAS_POSITION and _has_bias(first) is True:
+                message = (
+                    f"`{_short(first.kind)}` keeps a bias that the `{_short(second.kind)}` right after it "
+                    "cancels (it subtracts the per-channel mean); pass `bias=False`."
+                )
+                self.report(first.site, message=message, fix=self._fix(first))
+
+    def _fix(self, layer: Layer) -> RuleFix | None:
+        if not layer.editable:
+            return None
+        call = layer.constructor
+        explicit = _bias_argument(call, _BIAS_POSITION[layer.kind])
+        if explicit is not None:
+            replacement: tuple[cst.CSTNode, str] = (explicit.value, "False")
+        elif call.args:
+            last = call.args[-1].value
+            code = self.ctx.module.code_for_node(last)
+            if "\n" in code:
+                return None  # a multi-line argument: its indentation cannot be rebuilt here
+            replacement = (last, f"{code}, bias=False")
+        else:
+            code = self.ctx.module.code_for_node(call.func)
+            replacement = (call, f"{code}(bias=False)")
+        return RuleFix(message="Pass `bias=False`", replacements=(replacement,), safe=False)
+
+
+def _bias_argument(call: cst.Call, position: int) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "bias":
+            return arg
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if any(arg.star for arg in positional):
+        return None
+    return positional[position] if len(positional) > position else None
+
+
+def _has_bias(layer: Layer) -> bool | None:
+    """True when the layer certainly has a bias, False when it certainly has none, None when unknown."""
+    call = layer.constructor
+    if any(arg.star for arg in call.args):
+        return None
+    argument = _bias_argument(call, _BIAS_POSITION[layer.kind])
+    if argument is None:
+        return True
+    value = argument.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return value.value == "True"
+    return None
+
+
+def _short(kind: str) -> str:
+    return kind.replace("torch.nn.", "nn.")

@@ -1,0 +1,234 @@
+"""NN211 default-lr-decay: the ImageNet recipe's epoch schedule copied into a run of another length."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.names import call_argument, dotted_name
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+STEP_LR = "torch.optim.lr_scheduler.StepLR"
+MULTI_STEP_LR = "torch.optim.lr_scheduler.MultiStepLR"
+# Decay points of the classic ImageNet recipes (ResNet: x0.1 every 30 epochs over 90, or at 30/60/80).
+IMAGENET_STEP = 30
+IMAGENET_MILESTONES = frozenset({30, 60, 80, 90})
+# Runs this long are ImageNet-like: the recipe's decay points land where they were meant to.
+IMAGENET_EPOCHS = range(85, 126)
+
+
+class DefaultLrDecay(Rule):
+    """## What it does
+    Flags the ImageNet recipe's decay constants in a run that does not last about 90 epochs.
+
+    That is `StepLR(optimizer, step_size=30, gamma=0.1)` or `MultiStepLR(optimizer, milestones=[30, 60,
+    90])` (also `[30, 60, 80]`, `[30, 60]`) written with literals, in a script whose number of epochs is
+    not ImageNet-like (about 90 to 120) or cannot be found. The epoch count is read from the epoch loop
+    (`range(90)`), a constant (`epochs = 90`), an argparse `--epochs` default or a config
+    (`{"epochs": 90}`).
+
+    Not flagged: decay points computed from the run length (`step_size=args.epochs // 3`), a run of about
+    90 epochs, and a scheduler stepped once per batch (that is NN212's finding).
+
+    Severity is info: the linter cannot see the command line, and `--epochs 90` may be passed at run
+    time, so the finding asks for a look rather than asserting a bug.
+
+    ## Why is this bad?
+    These constants encode a 90-epoch ImageNet run: divide the learning rate by 10 at epochs 30 and 60
+    (and 80 or 90). Copied into a 20-epoch fine-tuning script, the learning rate never decays; into a
+    300-epoch run, it decays to 1e-10 of its value by epoch 300 and the rest of training is wasted. The
+    script runs, the loss curve looks reasonable, and the model ends up worse than it should. Karpathy's
+    recipe warns to be careful with learning-rate decay copied from other tasks, because the schedule
+    depends on the number of epochs.
+
+    ## Example
+    ```python
+    scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+    for epoch in range(20):
+        train_one_epoch(model, loader, optimizer)
+        scheduler.step()
+    ```
+
+    ## Use instead
+    ```python
+    epochs = 20
+    scheduler = StepLR(optimizer, step_size=epochs // 3, gamma=0.1)
+    # or: CosineAnnealingLR(optimizer, T_max=epochs)
+    ```
+
+    ## References
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019): "be careful with learning rate decay".
+    - K. He et al., "Deep Residual Learning for Image Recognition" (2016), and the PyTorch ImageNet example
+      (`StepLR(step_size=30)` for a 90-epoch run).
+    """
+
+    code = "NN211"
+    name = "default-lr-decay"
+    severity = Severity.INFO
+    message = (
+        "These are the 90-epoch ImageNet decay points, but this script's run length does not match them; "
+        "derive the decay points from the number of epochs."
+    )
+    hint = "Compute step sizes and milestones from the epoch count, or use CosineAnnealingLR(T_max=epochs)."
+
+    VALID: ClassVar[list[str]] = [
+        # The ImageNet example itself: 90 epochs by default.
+        """
+import argparse
+import torch
+from torch.optim.lr_scheduler import StepLR
+parser = argparse.ArgumentParser()
+parser.add_argument('--epochs', default=90, type=int)
+args = parser.parse_args()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(args.epochs):
+    train(model, optimizer)
+    scheduler.step()
+""",
+        # Decay points computed from the run length.
+        """
+import torch
+epochs = 20
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[epochs // 2, 3 * epochs // 4])
+for epoch in range(epochs):
+    train(model, optimizer)
+    scheduler.step()
+""",
+        # Not the ImageNet constants: the MNIST example's per-epoch decay.
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
+for epoch in range(1, 15):
+    train(model, optimizer)
+    scheduler.step()
+""",
+        # A 100-epoch run with the [30, 60, 90] milestones.
+        """
+import torch
+config = {"epochs": 100, "lr": 0.1}
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[30, 60, 90], gamma=0.1)
+for epoch in range(config["epochs"]):
+    train(model, optimizer)
+    scheduler.step()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+from torch.optim.lr_scheduler import StepLR
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(20):
+    train(model, optimizer)
+    scheduler.step()
+""",
+            line=5,
+        ),
+        # argparse default of 200 epochs: the LR is divided by 10 six times.
+        Invalid(
+            """
+import argparse
+import torch.optim as optim
+parser = argparse.ArgumentParser()
+parser.add_argument("--num-epochs", type=int, default=200)
+args = parser.parse_args()
+scheduler = optim.lr_scheduler.StepLR(optimizer, 30)
+for epoch in range(args.num_epochs):
+    train(model, optimizer)
+    scheduler.step()
+""",
+            line=7,
+        ),
+        # The epoch count is nowhere in the file.
+        Invalid(
+            """
+from torch.optim.lr_scheduler import MultiStepLR
+
+def build(optimizer):
+    return MultiStepLR(optimizer, milestones=[30, 60, 80], gamma=0.1)
+""",
+            line=5,
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        recipe = self._imagenet_recipe(node)
+        if recipe is None:
+            return
+        name = self._assigned_name(node)
+        steps = self.ctx.loops.scheduler_steps(name) if name else []
+        frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
+        if "batch" in frequencies:
+            return  # stepped per batch: the units are wrong altogether (NN212)
+        epochs = self._epochs(steps)
+        if any(count in IMAGENET_EPOCHS for count in epochs):
+            return
+        if epochs:
+            counts = " or ".join(str(count) for count in sorted(epochs))
+            message = (
+                f"`{recipe}` is the 90-epoch ImageNet schedule, but this run lasts {counts} epochs, so the "
+                "learning rate decays at the wrong points; derive the decay points from the number of epochs."
+            )
+        else:
+            message = (
+                f"`{recipe}` is the 90-epoch ImageNet schedule, and this file never states how many epochs "
+                "it runs; derive the decay points from the number of epochs."
+            )
+        self.report(node, message)
+
+    def _imagenet_recipe(self, call: cst.Call) -> str | None:
+        """`StepLR(step_size=30, gamma=0.1)` or `MultiStepLR(milestones=[30, 60, ...])` with literals."""
+        callee = self.ctx.callee(call)
+        if callee not in (STEP_LR, MULTI_STEP_LR):
+            return None
+        gamma = call_argument(call, 2, "gamma")
+        if gamma is not None and not (isinstance(gamma, cst.Float) and gamma.evaluated_value == 0.1):
+            return None
+        if callee == STEP_LR:
+            step = call_argument(call, 1, "step_size")
+            if isinstance(step, cst.Integer) and step.evaluated_value == IMAGENET_STEP:
+                return "StepLR(step_size=30, gamma=0.1)"
+            return None
+        milestones = _integers(call_argument(call, 1, "milestones"))
+        if (
+            milestones is not None
+            and len(milestones) >= 2
+            and milestones[0] == IMAGENET_STEP
+            and milestones == sorted(set(milestones))
+            and set(milestones) <= IMAGENET_MILESTONES
+        ):
+            return f"MultiStepLR(milestones={milestones})"
+        return None
+
+    def _assigned_name(self, call: cst.Call) -> str | None:
+        parent = self.ctx.index.parent(call)
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+            return dotted_name(parent.targets[0].target)
+        if isinstance(parent, cst.AnnAssign):
+            return dotted_name(parent.target)
+        return None
+
+    def _epochs(self, steps: list[cst.Call]) -> frozenset[int]:
+        """The epoch counts of the loops that step the scheduler, else those the file states."""
+        run_length = self.ctx.loops.run_length
+        counted: set[int] = set()
+        for step in steps:
+            loop = self.ctx.loops.enclosing_loop(step)
+            if loop is not None and loop.kind == "epoch":
+                counted |= run_length.iterations(loop)
+        return frozenset(counted) or run_length.stated_epochs
+
+
+def _integers(expr: cst.BaseExpression | None) -> list[int] | None:
+    if not isinstance(expr, (cst.List, cst.Tuple)):
+        return None
+    values = [element.value for element in expr.elements]
+    if not all(isinstance(value, cst.Integer) for value in values):
+        return None
+    return [int(value.evaluated_value) for value in values]  # type: ignore[union-attr]

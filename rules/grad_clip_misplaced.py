@@ -1,0 +1,288 @@
+"""NN202 grad-clip-misplaced: gradient clipping that does not sit between `backward()` and `step()`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.names import call_argument, dotted_name
+from nnlint.engine.roles import Role
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+_GRADIENT_EVENTS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
+BEFORE_BACKWARD = (
+    "Gradients are clipped before `backward()` computes the ones the next `step()` applies, so the "
+    "update is not clipped; clip between `backward()` and `optimizer.step()`."
+)
+AFTER_STEP = (
+    "Gradients are clipped after `optimizer.step()` has already applied them, so the update is not "
+    "clipped; clip between `backward()` and `optimizer.step()`."
+)
+SCALED = (
+    "With a GradScaler the gradients are still multiplied by the loss scale here, so clipping compares "
+    "the wrong norm; call `scaler.unscale_(optimizer)` before clipping."
+)
+
+
+class GradClipMisplaced(Rule):
+    """## What it does
+    Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, or on
+    gradients a GradScaler has not unscaled.
+
+    That is `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` (or a model's or accelerator's
+    `clip_grad_norm_`) placed before the `backward()` that produces the gradients the next
+    `optimizer.step()` applies, or after that step; and, with a `GradScaler`, clipping without
+    `scaler.unscale_(optimizer)` first.
+
+    The check follows the loop around: a clip at the top of an iteration that the previous iteration's
+    `backward()` fed, right before the step, is well placed; gradient accumulation (backward in an inner
+    loop, then clip, then step) is well placed too.
+
+    ## Why is this bad?
+    Clipping only protects an update if it edits the gradients that update uses. Before `backward()` it
+    edits gradients that are about to be cleared or added to; after `step()` the parameters have already
+    moved. Under a `GradScaler`, `.grad` holds gradients multiplied by the loss scale (often 2**16), so
+    `clip_grad_norm_(params, 1.0)` clips almost everything to a tiny norm, or the scale factor hides real
+    explosions; the PyTorch AMP recipe calls `scaler.unscale_` first for exactly this reason. In all cases
+    training runs without errors and the exploding-gradient protection the code promises is not there.
+
+    ## Example
+    ```python
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    ```
+    With AMP: `scaler.scale(loss).backward(); scaler.unscale_(optimizer); clip_grad_norm_(...);
+    scaler.step(optimizer); scaler.update()`.
+
+    ## References
+    - PyTorch docs, "Automatic Mixed Precision examples: Gradient clipping" (unscale before clipping).
+    - PyTorch docs, `torch.nn.utils.clip_grad_norm_`.
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019): clip gradients, and verify each
+      step of the training loop does what you think.
+    """
+
+    code = "NN202"
+    name = "grad-clip-misplaced"
+    severity = Severity.ERROR
+    message = BEFORE_BACKWARD
+    hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
+
+    VALID: ClassVar[list[str]] = [
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+""",
+        # AMP with unscale_ before the clip.
+        """
+import torch
+from torch.nn.utils import clip_grad_norm_
+scaler = torch.amp.GradScaler("cuda")
+optimizer = torch.optim.AdamW(model.parameters())
+for x, y in loader:
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast("cuda"):
+        loss = criterion(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+""",
+        # nanoGPT: accumulation in an inner loop, conditional unscale and clip, then the step.
+        """
+import torch
+scaler = torch.cuda.amp.GradScaler(enabled=True)
+optimizer = model.configure_optimizers(0.1, 6e-4, (0.9, 0.95), "cuda")
+while True:
+    for micro_step in range(8):
+        logits, loss = model(X, Y)
+        scaler.scale(loss / 8).backward()
+    if grad_clip != 0.0:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+""",
+        # Accelerate clips (and unscales) through the accelerator, under its accumulation context.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for batch in train_dataloader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # An infinite bound only measures the gradient norm, for logging.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
+""",
+        # Rotated loop: the clip at the top bounds the gradients of the previous iteration's backward.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    torch.nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    optimizer.step()
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    loss.backward()
+    optimizer.step()
+""",
+            line=7,
+        ),
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+""",
+            line=8,
+        ),
+        # AMP without unscale_: the clip sees scaled gradients.
+        Invalid(
+            """
+import torch
+scaler = torch.cuda.amp.GradScaler()
+optimizer = torch.optim.AdamW(model.parameters())
+for x, y in loader:
+    optimizer.zero_grad()
+    with torch.autocast("cuda"):
+        loss = criterion(model(x), y)
+    scaler.scale(loss).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+""",
+            line=10,
+        ),
+        # Through a helper that clips after stepping.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.Adam(model.parameters())
+
+def update(opt):
+    opt.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+    opt.zero_grad()
+
+for batch in loader:
+    model(batch).mean().backward()
+    update(optimizer)
+""",
+            line=7,
+        ),
+    ]
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.For | cst.While) -> None:
+        loop = self.ctx.loops.loop(node)
+        if not loop.trains:
+            return
+        for clip in loop.of_kind(EventKind.CLIP):
+            if _measures_only(clip.node):
+                continue
+            message = self._misplacement(loop, clip)
+            if message is not None:
+                self.report(clip.node, message)
+
+    def _misplacement(self, loop: Loop, clip: Event) -> str | None:
+        # The gradient event the clip hands over to, following the loop around into the next iteration.
+        upcoming = _first(loop.after(clip, wrap=True))
+        if upcoming is None:
+            return None
+        if upcoming.kind is EventKind.STEP:
+            return SCALED if self._clips_scaled_gradients(loop, clip, upcoming) else None
+        earlier = _first(loop.before(clip))
+        if earlier is not None and earlier.kind is EventKind.STEP:
+            return AFTER_STEP
+        previous = _first(loop.before(clip, wrap=True))
+        if previous is not None and previous.kind is EventKind.BACKWARD:
+            return None  # between two backwards, or before a zero_grad that wipes them (NN204's case)
+        if upcoming.kind is EventKind.BACKWARD:
+            return BEFORE_BACKWARD
+        return AFTER_STEP if previous is not None and previous.kind is EventKind.STEP else None
+
+    def _clips_scaled_gradients(self, loop: Loop, clip: Event, step: Event) -> bool:
+        """A GradScaler step whose optimizer's gradients were not unscaled since the last backward."""
+        func = step.node.func if isinstance(step.node, cst.Call) else None
+        if not isinstance(func, cst.Attribute) or not self.ctx.roles.has(func.value, Role.SCALER):
+            return False
+        for event in loop.before(clip, wrap=True):
+            if event.kind is EventKind.UNSCALE and event.target in (None, step.target):
+                return False
+            if event.kind is EventKind.BACKWARD:
+                return True
+        return True
+
+
+def _first(events: list[Event]) -> Event | None:
+    return next((event for event in events if event.kind in _GRADIENT_EVENTS), None)
+
+
+def _measures_only(call: cst.CSTNode) -> bool:
+    """`clip_grad_norm_(params, float("inf"))` only measures the norm (for logging); it clips nothing."""
+    if not isinstance(call, cst.Call):
+        return False
+    # The bound follows the parameters, except in FSDP's `model.clip_grad_norm_(max_norm)`.
+    positional = [arg for arg in call.args if arg.keyword is None]
+    index = 1 if len(positional) >= 2 else 0
+    bound = call_argument(call, index, "max_norm") or call_argument(call, index, "clip_value")
+    if isinstance(bound, cst.Call) and dotted_name(bound.func) == "float" and bound.args:
+        text = bound.args[0].value
+        return isinstance(text, cst.SimpleString) and str(text.evaluated_value).lower() in ("inf", "+inf")
+    return isinstance(bound, cst.Attribute) and bound.attr.value == "inf"

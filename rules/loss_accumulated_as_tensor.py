@@ -1,0 +1,287 @@
+"""NN501 loss-accumulated-as-tensor: a running total of losses keeps every iteration's autograd graph."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.loops import EventKind
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule, RuleFix
+
+# Values that need parentheses before `.item()` can be appended.
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+# Methods of a list of losses that work the same on a list of numbers.
+_LIST_METHODS = frozenset({"append", "extend", "insert", "clear", "pop", "copy"})
+
+
+class LossAccumulatedAsTensor(Rule):
+    """## What it does
+    Flags a training loop that adds the loss *tensor* to a running total (`total += loss`,
+    `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`).
+
+    ## Why is this bad?
+    A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
+    iteration's graph, so none of them can be freed: memory grows with every batch until the run dies,
+    or it just gets slower. It is the first entry of the PyTorch FAQ ("my model reports cuda runtime
+    error(2): out of memory"). Building one loss from parts before `backward()` (`loss = loss + aux`) and
+    accumulating under `torch.no_grad()` are fine and not flagged.
+
+    ## Example
+    ```python
+    total_loss = 0.0
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss
+    ```
+
+    ## Use instead
+    ```python
+    total_loss = 0.0
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item()
+    ```
+
+    ## Fix safety
+    The fix appends `.item()`. It is marked unsafe when the total is later used as a tensor
+    (`total.item()`, `torch.stack(losses)`), which a Python number would break.
+
+    ## References
+    - PyTorch docs, FAQ: "Don't accumulate history across your training loop".
+    """
+
+    code = "NN501"
+    name = "loss-accumulated-as-tensor"
+    severity = Severity.WARNING
+    message = "Accumulating the loss tensor keeps every iteration's autograd graph alive; add `loss.item()`."
+    hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
+
+    VALID: ClassVar[list[str]] = [
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+total = 0.0
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    total += loss.item()
+""",
+        # Under no_grad there is no graph to keep.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+with torch.no_grad():
+    for x, y in val_loader:
+        loss = criterion(model(x), y)
+        total += loss
+loss.backward()
+""",
+        # Gradient accumulation scales the loss; nothing is accumulated into a total.
+        """
+import torch
+for i, (x, y) in enumerate(loader):
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss = loss / accum_steps
+    loss.backward()
+    if (i + 1) % accum_steps == 0:
+        optimizer.step()
+""",
+        # Building one loss from parts before backward.
+        """
+import torch
+for x, y in loader:
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss = loss + 0.1 * aux_loss
+    loss.backward()
+    optimizer.step()
+""",
+        # Summing per-head losses into the loss that is backpropagated.
+        """
+import torch
+for x, y in loader:
+    total_loss = 0
+    for head in heads:
+        total_loss += criterion(head(x), y)
+    total_loss.backward()
+    optimizer.step()
+criterion = torch.nn.CrossEntropyLoss()
+""",
+        # A list of losses that is stacked and backpropagated.
+        """
+import torch
+for x, y in loader:
+    losses = []
+    for head in heads:
+        losses.append(criterion(head(x), y))
+    torch.stack(losses).sum().backward()
+    optimizer.step()
+criterion = torch.nn.CrossEntropyLoss()
+""",
+        # Detached after the backward.
+        """
+import torch
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    loss = loss.detach()
+    running_loss += loss
+criterion = torch.nn.CrossEntropyLoss()
+""",
+        # The helper returns a number; the file-wide `loss` role does not make this one a tensor.
+        """
+import torch
+def train_step(model, x, y):
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+for x, y in loader:
+    loss = train_step(model, x, y)
+    total += loss
+criterion = torch.nn.CrossEntropyLoss()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+total_loss = 0.0
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    total_loss += loss
+print(total_loss / len(loader))
+""",
+            line=9,
+            fixed="""
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+total_loss = 0.0
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    total_loss += loss.item()
+print(total_loss / len(loader))
+""",
+        ),
+        Invalid(
+            """
+import torch.nn.functional as F
+running = 0
+for x, y in loader:
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    running = running + loss * x.size(0)
+""",
+            line=8,
+            fixed="""
+import torch.nn.functional as F
+running = 0
+for x, y in loader:
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    running = running + (loss * x.size(0)).item()
+""",
+        ),
+        # A list of loss tensors, later stacked for logging: the fix is offered as unsafe.
+        Invalid(
+            """
+import torch
+losses = []
+for batch in loader:
+    outputs = model(**batch)
+    loss = outputs.loss
+    accelerator.backward(loss)
+    optimizer.step()
+    losses.append(loss)
+print(torch.stack(losses).mean())
+""",
+            line=9,
+            fixed="""
+import torch
+losses = []
+for batch in loader:
+    outputs = model(**batch)
+    loss = outputs.loss
+    accelerator.backward(loss)
+    optimizer.step()
+    losses.append(loss.item())
+print(torch.stack(losses).mean())
+""",
+        ),
+    ]
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.operator, cst.AddAssign):
+            self._check(node, node.target, node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if len(node.targets) != 1 or not isinstance(value, cst.BinaryOperation):
+            return
+        if not isinstance(value.operator, cst.Add):
+            return
+        target = self.ctx.dotted(node.targets[0].target)
+        if target is not None and self.ctx.dotted(value.left) == target:
+            self._check(node, node.targets[0].target, value.right)
+        elif target is not None and self.ctx.dotted(value.right) == target:
+            self._check(node, node.targets[0].target, value.left)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "append" and len(node.args) == 1):
+            return
+        if self.ctx.callee(node) is None:
+            self._check(node, func.value, node.args[0].value)
+
+    def _check(self, node: cst.CSTNode, total: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        name = self.ctx.dotted(total)
+        if name is None or name == self.ctx.dotted(value):
+            return
+        gradients = self.ctx.gradients
+        if not gradients.carries_graph(value, node) or name in gradients.backpropagated:
+            return  # a number, or building the loss that is backpropagated
+        loop = self.ctx.loops.enclosing_loop(node)
+        if loop is None or not loop.of_kind(EventKind.BACKWARD) or gradients.under_no_grad(node):
+            return
+        self.report(node, fix=self._fix(name, value))
+
+    def _fix(self, total: str, value: cst.BaseExpression) -> RuleFix:
+        bare = value.with_changes(lpar=[], rpar=[])
+        code = self.ctx.module.code_for_node(bare)
+        if not isinstance(value, _ATOMS):
+            code = f"({code})"
+        return RuleFix(
+            message="Accumulate `.item()`",
+            replacements=((value, f"{code}.item()"),),
+            safe=not self._used_as_tensor(total),
+        )
+
+    def _used_as_tensor(self, total: str) -> bool:
+        """Whether the total is used in a way a Python number breaks: a method call or a torch function."""
+        for attribute in self.ctx.index.nodes(cst.Attribute):
+            if self.ctx.dotted(attribute.value) == total and attribute.attr.value not in _LIST_METHODS:
+                return True
+        for call in self.ctx.index.nodes(cst.Call):
+            callee = self.ctx.callee(call)
+            if (
+                callee
+                and callee.startswith("torch.")
+                and any(self.ctx.dotted(a.value) == total for a in call.args)
+            ):
+                return True
+        return False

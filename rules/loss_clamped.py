@@ -1,0 +1,203 @@
+"""NN201 loss-clamped: the loss that is backpropagated is clamped, clipped or capped with `min`/`max`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+_CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
+# Element-wise minimum/maximum against a bound; `torch.max(x)` and `torch.max(x, dim)` are reductions.
+_PAIRWISE_FUNCTIONS = frozenset(
+    {"torch.min", "torch.max", "torch.minimum", "torch.maximum", "torch.fmin", "torch.fmax"}
+)
+_CLAMP_METHODS = frozenset(
+    {"clamp", "clip", "clamp_", "clip_", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_"}
+)
+_BUILTINS = frozenset({"min", "max"})
+
+
+class LossClamped(Rule):
+    """## What it does
+    Flags a loss that is clamped, clipped or capped (`torch.clamp(loss, max=...)`, `loss.clamp(...)`,
+    `torch.min(loss, bound)`, `min(loss, bound)`) when the clamped value is the one backpropagated.
+
+    ## Why is this bad?
+    The gradient of a clamp is zero past its bound: every batch whose loss exceeds the cap contributes
+    nothing to the update, so exactly the examples the model gets most wrong stop training it, and the
+    loss curve (also capped) hides it. The intent is almost always to stop exploding updates, which is
+    what gradient clipping does without dropping the signal. Capping a *logged* value, a metric or the
+    best loss so far (`best = min(best, loss.item())`) is fine and not flagged.
+
+    ## Example
+    ```python
+    loss = criterion(model(x), y)
+    loss = torch.clamp(loss, max=10.0)
+    loss.backward()
+    optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    loss = criterion(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    optimizer.step()
+    ```
+
+    ## References
+    - PyTorch docs, `torch.clamp` (zero gradient outside `[min, max]`), `torch.nn.utils.clip_grad_norm_`.
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019): watch the loss and the gradients.
+    """
+
+    code = "NN201"
+    name = "loss-clamped"
+    severity = Severity.WARNING
+    message = "This clamps the loss that is backpropagated, so batches past the bound get no gradient at all."
+    hint = "Keep the loss as is and bound the update with `torch.nn.utils.clip_grad_norm_` after backward."
+
+    VALID: ClassVar[list[str]] = [
+        # Clamping logits or probabilities is not clamping the loss.
+        """
+import torch
+import torch.nn.functional as F
+logits = model(x).clamp(-10, 10)
+probs = torch.clamp(torch.sigmoid(logits), 1e-6, 1 - 1e-6)
+loss = F.binary_cross_entropy(probs, y)
+loss.backward()
+""",
+        # Tracking the best loss so far is a float comparison.
+        """
+import torch
+best = float("inf")
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    best = min(best, loss.item())
+criterion = torch.nn.CrossEntropyLoss()
+""",
+        # The best validation loss is never backpropagated.
+        """
+import torch
+criterion = torch.nn.MSELoss()
+with torch.no_grad():
+    val_loss = criterion(model(xv), yv)
+best_val_loss = min(best_val_loss, val_loss)
+train_loss = criterion(model(x), y)
+train_loss.backward()
+""",
+        # A reduction, not a cap: the worst sample's loss.
+        """
+import torch
+import torch.nn.functional as F
+losses = F.cross_entropy(model(x), y, reduction="none")
+loss = torch.max(losses)
+loss.backward()
+""",
+        # Capping the loss inside a perplexity computation: a metric.
+        """
+import math
+import torch
+loss = torch.nn.functional.cross_entropy(logits, targets)
+loss.backward()
+ppl = math.exp(min(loss.item(), 20))
+""",
+        # A hinge on a distance: the clamp defines the loss, it does not cap one.
+        """
+import torch
+dist = (a - b).pow(2).sum(1)
+loss = torch.clamp(margin - dist, min=0.0).mean()
+loss.backward()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss = torch.clamp(loss, max=10.0)
+    loss.backward()
+    optimizer.step()
+""",
+            line=6,
+        ),
+        Invalid(
+            """
+import torch.nn.functional as F
+loss = F.mse_loss(pred, target).clamp(max=5.0)
+loss.backward()
+""",
+            line=3,
+        ),
+        # Builtin min on the loss that reaches accelerator.backward.
+        Invalid(
+            """
+import torch
+outputs = model(**batch)
+loss = min(outputs.loss, 4.0)
+accelerator.backward(loss)
+""",
+            line=4,
+        ),
+        # torch.min against a bound, straight into a scaled backward.
+        Invalid(
+            """
+import torch
+loss = criterion(model(x), y)
+scaler.scale(torch.min(loss, torch.tensor(8.0))).backward()
+criterion = torch.nn.SmoothL1Loss()
+""",
+            line=4,
+        ),
+        # An in-place clamp of the loss that is then backpropagated.
+        Invalid(
+            """
+import torch
+loss = torch.nn.functional.cross_entropy(logits, y)
+loss.clamp_(max=3.0)
+loss.backward()
+""",
+            line=4,
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        clamped = self._clamped_value(node)
+        if clamped is None or not self.ctx.roles.is_loss_expr(clamped):
+            return
+        if self.ctx.gradients.reaches_backward(node) or self._clamps_in_place(node, clamped):
+            self.report(node)
+
+    def _clamped_value(self, call: cst.Call) -> cst.BaseExpression | None:
+        """The value a clamping call bounds, or None when the call is not a clamp."""
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        callee = self.ctx.callee(call)
+        if callee in _CLAMP_FUNCTIONS:
+            return positional[0] if positional else None
+        if callee in _PAIRWISE_FUNCTIONS:
+            has_dim = any(arg.keyword is not None and arg.keyword.value == "dim" for arg in call.args)
+            if len(positional) != 2 or has_dim or isinstance(positional[1], cst.Integer):
+                return None  # a reduction (over a dim), not a bound
+            return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
+        if callee is not None:
+            return None
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _CLAMP_METHODS:
+            return func.value
+        if isinstance(func, cst.Name) and func.value in _BUILTINS and len(positional) >= 2:
+            return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
+        return None
+
+    def _clamps_in_place(self, call: cst.Call, clamped: cst.BaseExpression) -> bool:
+        """`loss.clamp_(max=...)` as a statement: the backpropagated name itself is changed."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value.endswith("_")):
+            return False
+        name = self.ctx.dotted(clamped)
+        return name is not None and name in self.ctx.gradients.backpropagated

@@ -1,0 +1,293 @@
+"""NN203 missing-zero-grad: a training loop steps the optimizer but never clears the gradients."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.loops import EventKind
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+
+class MissingZeroGrad(Rule):
+    """## What it does
+    Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
+
+    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
+    in the loop body, in the helper functions (of the same file) it calls, or in the closure an `LBFGS`
+    step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
+    that clears D but not G) is flagged.
+
+    Gradient accumulation is not flagged: clearing under a condition
+    (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
+    fresh optimizer every iteration, and Lightning's `training_step` (the trainer clears), are not flagged.
+
+    ## Why is this bad?
+    `backward()` adds into `.grad`; it never overwrites. Without clearing, every step applies the sum of
+    all gradients so far, so the effective learning rate grows with the iteration count and the updates
+    follow stale directions. Training still runs and the loss may even fall for a while, which is why
+    Karpathy's recipe and the "checklist for debugging neural networks" both list the forgotten
+    `zero_grad()` among the most common silent bugs.
+
+    ## Example
+    ```python
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## Use instead
+    ```python
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+    ```
+
+    ## References
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019).
+    - PyTorch docs, `torch.optim.Optimizer.zero_grad` and "Zeroing out gradients in PyTorch".
+    """
+
+    code = "NN203"
+    name = "missing-zero-grad"
+    severity = Severity.ERROR
+    message = (
+        "This loop steps the optimizer but never clears the gradients, so each step applies the sum of "
+        "every gradient so far; call `optimizer.zero_grad()` once per iteration."
+    )
+    hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
+
+    VALID: ClassVar[list[str]] = [
+        # Gradient accumulation: clearing under the same condition as the step.
+        """
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    loss = ((model(x) - y) ** 2).mean() / 4
+    loss.backward()
+    if (i + 1) % 4 == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # Clearing in a helper the loop calls, with set_to_none.
+        """
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.AdamW(model.parameters())
+
+def reset(opt):
+    opt.zero_grad(set_to_none=True)
+
+for x, y in loader:
+    reset(optimizer)
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+""",
+        # Clearing parameter by parameter, and through the model.
+        """
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    for p in model.parameters():
+        p.grad = None
+    model(x).sum().backward()
+    optimizer.step()
+for x, y in loader:
+    model.zero_grad()
+    model(x).sum().backward()
+    optimizer.step()
+""",
+        # Zeroing right after the step, in the same iteration.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch in loader:
+    loss = model(batch).mean()
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        # LBFGS: the closure clears, evaluates and backpropagates; the step runs it.
+        """
+import torch
+optimizer = torch.optim.LBFGS(model.parameters())
+for x, y in loader:
+    def closure():
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+""",
+        # Closures built with functools.partial: `fn` here is not the `fn` nested in the other test.
+        """
+import functools
+import torch
+
+def objective(optimizer, w):
+    optimizer.zero_grad()
+    loss = (w ** 2).sum()
+    loss.backward()
+    return loss
+
+def test_converges(w):
+    optimizer = torch.optim.LBFGS([w])
+    def fn():
+        optimizer.zero_grad()
+        (w ** 2).sum().backward()
+    for _ in range(5):
+        optimizer.step(fn)
+
+def test_copies_agree(w, w_copy):
+    optimizer = torch.optim.LBFGS([w])
+    copy = torch.optim.LBFGS([w_copy])
+    fn = functools.partial(objective, optimizer, w)
+    fn_copy = functools.partial(objective, copy, w_copy)
+    for _ in range(5):
+        optimizer.step(fn)
+        copy.step(fn_copy)
+""",
+        # Lightning: the trainer owns the loop and clears the gradients.
+        """
+import lightning as L
+import torch
+class Net(L.LightningModule):
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return torch.nn.functional.cross_entropy(self(x), y)
+""",
+        # A fresh model and optimizer every iteration start with no gradients.
+        """
+import torch
+for lr in (0.1, 0.01):
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model(x).sum().backward()
+    optimizer.step()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    optimizer.step()
+""",
+            line=8,
+        ),
+        # Through a helper: the step happens in `update`, reported at the call in the loop.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.Adam(model.parameters())
+
+def update(opt, loss):
+    loss.backward()
+    opt.step()
+
+for batch in loader:
+    update(optimizer, model(batch).sum())
+""",
+            line=10,
+        ),
+        # Clearing once per epoch is not clearing once per step.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    optimizer.zero_grad()
+    for x, y in loader:
+        criterion(model(x), y).backward()
+        optimizer.step()
+""",
+            line=8,
+        ),
+        # A GAN that clears only the discriminator: the generator's gradients pile up.
+        Invalid(
+            """
+import torch
+opt_d = torch.optim.Adam(net_d.parameters())
+opt_g = torch.optim.Adam(net_g.parameters())
+for real in loader:
+    net_d.zero_grad()
+    d_loss(real).backward()
+    opt_d.step()
+    g_loss(real).backward()
+    opt_g.step()
+""",
+            line=10,
+        ),
+    ]
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.For | cst.While) -> None:
+        loop = self.ctx.loops.loop(node)
+        if not loop.trains or _runs_once(node):
+            return
+        zeros = loop.of_kind(EventKind.ZERO_GRAD, own=False)
+        reported: set[str | None] = set()
+        for step in loop.of_kind(EventKind.STEP):
+            if step.target in reported or self._rebuilt_each_iteration(node, step.target):
+                continue
+            if self.ctx.loops.runs_closure(step):
+                continue  # the closure clears, whether or not it is readable here
+            if not any(self.ctx.loops.clears(loop, zero, step) for zero in zeros):
+                reported.add(step.target)
+                self.report(step.site, self._message(step.target))
+
+    def _message(self, optimizer: str | None) -> str:
+        if optimizer is None:
+            return self.message
+        return (
+            f"`{optimizer}` steps in every iteration of this loop but its gradients are never cleared, so "
+            f"each step applies the sum of every gradient so far; call `{optimizer}.zero_grad()` once per "
+            "iteration."
+        )
+
+    def _rebuilt_each_iteration(self, node: cst.For | cst.While, optimizer: str | None) -> bool:
+        """An optimizer constructed inside the loop body starts every iteration with fresh parameters'
+        state; its model (built alongside it) has no gradients yet."""
+        if optimizer is None:
+            return False
+        return any(
+            node in self.ctx.index.ancestors(assign) for assign in self._assignments.get(optimizer, ())
+        )
+
+    @cached_property
+    def _assignments(self) -> dict[str, list[cst.Assign]]:
+        """Assignments by the dotted name they bind, looked up once per file."""
+        table: dict[str, list[cst.Assign]] = {}
+        for assign in self.ctx.index.nodes(cst.Assign):
+            for target in assign.targets:
+                name = self.ctx.dotted(target.target)
+                if name:
+                    table.setdefault(name, []).append(assign)
+        return table
+
+
+def _runs_once(node: cst.For | cst.While) -> bool:
+    """A loop whose body ends in an unconditional `break` (a smoke test) has a single iteration."""
+    body = node.body
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
+        return False
+    last = body.body[-1]
+    return isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Break) for s in last.body)

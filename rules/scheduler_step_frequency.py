@@ -1,0 +1,383 @@
+"""NN212 scheduler-step-frequency: an LR schedule stepped per batch when it counts epochs, or vice versa."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.index import children
+from nnlint.engine.names import call_argument, dotted_name
+from nnlint.engine.roles import Role
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+EPOCHS, ITERATIONS = "epochs", "iterations"
+_SCHEDULERS = "torch.optim.lr_scheduler."
+# Names that count optimizer steps rather than epochs (`steps_per_epoch` counts steps).
+_STEP_WORD = re.compile(r"step|iter|batch", re.IGNORECASE)
+_EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
+# Literal periods at least this long are iteration counts: no run has thousands of epochs.
+_ITERATION_SCALE = 1000
+# A per-step decay factor this close to 1 is a per-iteration schedule written with an epoch scheduler.
+_GENTLE_GAMMA = 0.99
+
+PER_BATCH = (
+    "`{name}` counts epochs, but `.step()` runs once per batch here, so the schedule runs "
+    "(batches per epoch) times too fast; step it once per epoch, after the batch loop."
+)
+PER_EPOCH = (
+    "`{name}` counts optimizer steps, but `.step()` runs only once per epoch here, so the learning rate "
+    "barely follows the schedule; step it after every `optimizer.step()` in the batch loop."
+)
+
+
+class SchedulerStepFrequency(Rule):
+    """## What it does
+    Flags a learning-rate scheduler stepped per batch when it counts epochs, or per epoch when it counts
+    steps.
+
+    In detail:
+    - an epoch-based schedule (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR` whose `T_max`
+      counts epochs, `ReduceLROnPlateau`) whose `.step()` runs once per batch, inside the batch loop;
+    - a per-iteration schedule (`OneCycleLR`, `CyclicLR`, `CosineAnnealingLR` whose `T_max` counts steps,
+      such as `epochs * len(loader)`, and Hugging Face `get_scheduler` / `get_*_schedule_with_warmup`)
+      whose `.step()` runs only once per epoch.
+
+    Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
+    count steps, names that mention epochs count epochs, and literals are compared with the script's
+    epoch count. A step gated by a condition other than gradient accumulation (`if i == len(loader) - 1`)
+    and a schedule whose units cannot be told are left alone.
+
+    ## Why is this bad?
+    A scheduler counts its own `.step()` calls. `StepLR(step_size=30)` stepped per batch decays the
+    learning rate every 30 batches, so after one epoch of a few hundred batches it is effectively zero
+    and training stalls. `OneCycleLR` stepped per epoch stays in its warm-up for the whole run and never
+    reaches its peak, let alone anneals. Nothing errors and the loss still moves, so the slow or stalled
+    training is blamed on the model. The PyTorch docs say which schedules are stepped per batch
+    (`OneCycleLR`, `CyclicLR`) and show epoch schedules stepped once per epoch.
+
+    ## Example
+    ```python
+    scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+    for epoch in range(90):
+        for x, y in loader:
+            ...
+            optimizer.step()
+            scheduler.step()
+    ```
+
+    ## Use instead
+    ```python
+    for epoch in range(90):
+        for x, y in loader:
+            ...
+            optimizer.step()
+        scheduler.step()
+    ```
+
+    ## References
+    - PyTorch docs, "How to adjust learning rate" (`torch.optim.lr_scheduler`), `OneCycleLR`, `CyclicLR`.
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019): be careful with learning-rate decay.
+    """
+
+    code = "NN212"
+    name = "scheduler-step-frequency"
+    severity = Severity.WARNING
+    message = PER_BATCH.format(name="scheduler")
+    hint = (
+        "Epoch schedules step after the batch loop; OneCycleLR, CyclicLR and warmup schedules step per batch."
+    )
+
+    VALID: ClassVar[list[str]] = [
+        # OneCycleLR stepped per batch, as documented.
+        """
+import torch
+from torch.optim.lr_scheduler import OneCycleLR
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = OneCycleLR(optimizer, max_lr=0.1, epochs=10, steps_per_epoch=len(train_loader))
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+        # StepLR stepped per epoch, through a train() helper that holds the batch loop.
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
+scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
+
+def train(model, train_loader, optimizer):
+    for data, target in train_loader:
+        optimizer.zero_grad()
+        criterion(model(data), target).backward()
+        optimizer.step()
+
+for epoch in range(1, 15):
+    train(model, train_loader, optimizer)
+    scheduler.step()
+""",
+        # Hugging Face: a step-counted schedule stepped per batch, under gradient accumulation.
+        """
+import torch
+from transformers import get_scheduler
+optimizer = torch.optim.AdamW(model.parameters())
+lr_scheduler = get_scheduler("linear", optimizer, num_warmup_steps=0, num_training_steps=args.max_train_steps)
+for epoch in range(args.num_train_epochs):
+    for step, batch in enumerate(train_dataloader):
+        loss = model(**batch).loss / args.gradient_accumulation_steps
+        accelerator.backward(loss)
+        if step % args.gradient_accumulation_steps == 0:
+            optimizer.step()
+            lr_scheduler.step()
+            optimizer.zero_grad()
+""",
+        # An epoch scheduler stepped in the batch loop, but only on the epoch's last batch: unsure.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    for i, (x, y) in enumerate(train_loader):
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        if i == len(train_loader) - 1:
+            scheduler.step()
+""",
+        # A StepLR whose step size counts iterations: stepped per batch on purpose.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=args.lr_decay_iters, gamma=0.5)
+for epoch in range(args.epochs):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+        # One name for three schedules chosen on the command line; only the per-step one runs per batch.
+        """
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, StepLR
+
+def train_epoch(model, loader, optimizer, scheduler=None):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+if args.scheduler == "cosine":
+    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs)
+elif args.scheduler == "warmup":
+    scheduler = LambdaLR(optimizer, warmup)
+else:
+    scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(args.epochs):
+    if args.scheduler == "warmup":
+        train_epoch(model, train_loader, optimizer, scheduler)
+    else:
+        train_epoch(model, train_loader, optimizer)
+        scheduler.step()
+""",
+        # Cosine over the epochs, stepped per epoch.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+for epoch in range(args.epochs):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+from torch.optim.lr_scheduler import StepLR
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+for epoch in range(90):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+            line=11,
+        ),
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=epochs * len(loader))
+for epoch in range(epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+""",
+            line=10,
+        ),
+        # Cosine over the total number of steps, stepped per epoch in a trainer method.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def __init__(self, model, loader, epochs):
+        self.optimizer = torch.optim.AdamW(model.parameters())
+        steps = epochs * len(loader)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=steps)
+
+    def train_epoch(self, train_loader):
+        for x, y in train_loader:
+            self.optimizer.zero_grad()
+            self.criterion(self.model(x), y).backward()
+            self.optimizer.step()
+        self.scheduler.step()
+""",
+            line=14,
+        ),
+        # ReduceLROnPlateau fed the batch loss, once per batch, through a helper.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.Adam(model.parameters())
+scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=5)
+
+def train_step(x, y):
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    scheduler.step(loss)
+
+for epoch in range(30):
+    for x, y in train_loader:
+        train_step(x, y)
+""",
+            line=11,
+        ),
+    ]
+
+    def finish(self) -> None:
+        roles = self.ctx.roles
+        for scheduler in sorted(roles.names(Role.SCHEDULER)):
+            constructor = roles.constructor(scheduler)
+            if constructor is None or self._rebound(scheduler):
+                continue
+            unit = self._unit(constructor)
+            if unit is None:
+                continue
+            steps = self.ctx.loops.scheduler_steps(scheduler)
+            frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
+            label = (self.ctx.callee(constructor) or "scheduler").rsplit(".", 1)[-1]
+            if unit == EPOCHS:
+                for step, frequency in zip(steps, frequencies, strict=True):
+                    if frequency == "batch":
+                        self.report(step, PER_BATCH.format(name=label))
+            elif frequencies and all(frequency == "epoch" for frequency in frequencies):
+                for step in steps:
+                    self.report(step, PER_EPOCH.format(name=label))
+
+    def _rebound(self, scheduler: str) -> bool:
+        """A name bound to different schedulers (one per command-line choice) has no single unit."""
+        values = self.ctx.roles.bound_values(scheduler)
+        return len({self.ctx.callee(v) if isinstance(v, cst.Call) else type(v) for v in values}) > 1
+
+    # -- what a schedule counts ----------------------------------------------------------------------
+
+    def _unit(self, call: cst.Call) -> str | None:
+        """EPOCHS or ITERATIONS for the schedules whose units their arguments reveal, else None."""
+        callee = self.ctx.callee(call) or ""
+        if callee.startswith("transformers.") and "schedule" in callee:
+            # Hugging Face schedules count optimizer steps (warm-up and total), whatever they are called with.
+            position = 3 if callee.endswith("get_scheduler") else 2
+            period = call_argument(call, position, "num_training_steps") or call_argument(
+                call, position - 1, "num_warmup_steps"
+            )
+            if period is None:
+                return None  # a constant schedule: any frequency is the same
+            return ITERATIONS if self._period_unit(period) != EPOCHS else None
+        if not callee.startswith(_SCHEDULERS):
+            return None
+        kind = callee[len(_SCHEDULERS) :]
+        if kind == "ReduceLROnPlateau":
+            return EPOCHS
+        if kind == "OneCycleLR":
+            if call_argument(call, 4, "steps_per_epoch") is not None:
+                return ITERATIONS
+            total = call_argument(call, 2, "total_steps")
+            return self._period_unit(total) if total is not None else None
+        if kind == "CyclicLR":
+            period = call_argument(call, 3, "step_size_up")
+            return ITERATIONS if period is None or self._period_unit(period) == ITERATIONS else None
+        if kind == "CosineAnnealingLR":
+            period = call_argument(call, 1, "T_max")
+            return self._period_unit(period) if period is not None else None
+        if self._gentle(call_argument(call, 1 if kind == "ExponentialLR" else 2, "gamma")):
+            return None
+        if kind == "ExponentialLR":
+            return EPOCHS
+        if kind == "StepLR":
+            period = call_argument(call, 1, "step_size")
+            return EPOCHS if period is not None and self._period_unit(period) == EPOCHS else None
+        if kind == "MultiStepLR":
+            milestones = call_argument(call, 1, "milestones")
+            if isinstance(milestones, (cst.List, cst.Tuple)) and milestones.elements:
+                units = {self._period_unit(element.value) for element in milestones.elements}
+                return EPOCHS if units == {EPOCHS} else None
+            return self._period_unit(milestones) if milestones is not None else None
+        return None
+
+    def _period_unit(self, expr: cst.BaseExpression) -> str | None:
+        """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations."""
+        words = _words(expr)
+        if any(_STEP_WORD.search(word) for word in words):
+            return ITERATIONS
+        if any(_EPOCH_WORD.search(word) for word in words):
+            return EPOCHS
+        values = self.ctx.loops.run_length.values(expr)
+        if not values:
+            return None
+        epochs = self.ctx.loops.run_length.stated_epochs
+        if all(value >= _ITERATION_SCALE or (epochs and value > 10 * max(epochs)) for value in values):
+            return ITERATIONS
+        if all(value < _ITERATION_SCALE and (not epochs or value <= max(epochs)) for value in values):
+            return EPOCHS
+        return None
+
+    def _gentle(self, gamma: cst.BaseExpression | None) -> bool:
+        return isinstance(gamma, cst.Float) and gamma.evaluated_value >= _GENTLE_GAMMA
+
+
+def _words(expr: cst.BaseExpression) -> list[str]:
+    """The identifiers an expression reads, plus "len" when it measures a loader."""
+    words: list[str] = []
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            words.append(node.value)
+        elif isinstance(node, cst.Attribute):
+            words.append(node.attr.value)
+            stack.append(node.value)
+            continue
+        elif isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
+            words.append(node.evaluated_value)
+        elif isinstance(node, cst.Call) and dotted_name(node.func) == "len":
+            words.append("len_batches")
+        stack.extend(children(node))
+    return words

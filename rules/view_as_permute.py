@@ -1,0 +1,234 @@
+"""NN101 view-as-permute: a `view`/`reshape` whose sizes list the source's dims in another order."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, Rule
+
+
+class ViewAsPermute(Rule):
+    """## What it does
+    Flags a `.view()` / `.reshape()` (or `torch.reshape`) whose sizes name the dims of the tensor it reshapes
+    in a different order than the tensor stores them, such as `b, c, h, w = x.shape; x.view(b, h, w, c)` or
+    `x.reshape(x.size(1), x.size(0), -1)`. Dims are known from `x.shape` / `x.size()` unpacking,
+    `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
+    operations; merging or splitting neighbouring dims keeps their order and is not flagged.
+
+    ## Why is this bad?
+    `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
+    new sizes. Listing the dims in a new order does not transpose the tensor, it cuts the memory into
+    blocks of the new sizes, so values from different channels, positions or samples end up mixed in each
+    row. The shapes come out right, nothing crashes, and the model trains on scrambled inputs. Karpathy's
+    "A Recipe for Training Neural Networks" names view-instead-of-transpose among the bugs that silently mix
+    information across the batch and dims; the cure is to `permute` (or `transpose`) first.
+
+    ## Example
+    ```python
+    b, c, h, w = x.shape
+    tokens = x.view(b, h * w, c)  # channels and positions scrambled
+    ```
+
+    ## Use instead
+    ```python
+    b, c, h, w = x.shape
+    tokens = x.permute(0, 2, 3, 1).reshape(b, h * w, c)  # or x.flatten(2).transpose(1, 2)
+    ```
+
+    ## References
+    - A. Karpathy, "A Recipe for Training Neural Networks" (2019): "use view instead of transpose/permute".
+    - PyTorch docs, `torch.Tensor.view` and `torch.Tensor.permute`.
+    """
+
+    code = "NN101"
+    name = "view-as-permute"
+    severity = Severity.ERROR
+    message = (
+        "This reshape lists the dims of its source in another order than they are stored, which scrambles "
+        "data instead of transposing it; `permute` the dims first, then reshape."
+    )
+    hint = "Reordering dims needs `permute`/`transpose`; `view`/`reshape` may only merge or split neighbours."
+    probe_settles = True
+
+    VALID: ClassVar[list[str]] = [
+        # Merging and splitting neighbours keeps the order.
+        """
+import torch
+def f(x):
+    b, c, h, w = x.shape
+    a = x.view(b, -1)
+    a = x.view(b, c * h * w)
+    a = x.reshape(b, c, h * w)
+    return x.view(b * c, h, w)
+""",
+        # Splitting the last dim into heads (nanoGPT attention), then a correct re-assembly.
+        """
+import torch
+def attend(x, n_head):
+    B, T, C = x.size()
+    q = x.view(B, T, n_head, C // n_head).transpose(1, 2)
+    y = q.transpose(1, 2).contiguous().view(B, T, C)
+    return y
+""",
+        # A permute first, then the view: the order of the permuted tensor is what counts.
+        """
+import torch
+def tokens(x):
+    b, c, h, w = x.shape
+    x = x.permute(0, 2, 3, 1).contiguous()
+    return x.view(b, h * w, c)
+""",
+        """
+import torch
+def tokens(x):
+    b, c, h, w = x.shape
+    return x.flatten(2).transpose(1, 2).reshape(b, h * w, c)
+""",
+        # Channel shuffle (ShuffleNet): split, transpose, view back.
+        """
+import torch
+def channel_shuffle(x, groups):
+    batch, channels, height, width = x.size()
+    x = x.view(batch, groups, channels // groups, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(batch, channels, height, width)
+""",
+        # Pixel shuffle.
+        """
+import torch
+def pixel_shuffle(x, r):
+    b, c, h, w = x.shape
+    x = x.view(b, c // (r * r), r, r, h, w)
+    x = x.permute(0, 1, 4, 2, 5, 3)
+    return x.reshape(b, c // (r * r), h * r, w * r)
+""",
+        # The dims were named from another tensor: nothing is known about y's order.
+        """
+import torch
+def f(x, y):
+    b, c, h, w = x.shape
+    return y.view(b, h, w, c)
+""",
+        # Only one branch permutes: after the `if`, x's order is unknown.
+        """
+import torch
+def f(x, channels_last):
+    b, c, h, w = x.shape
+    if channels_last:
+        x = x.permute(0, 2, 3, 1)
+    return x.reshape(b, c, h * w)
+""",
+        # x is rebound to a value of unknown layout before the view.
+        """
+import torch
+def f(x):
+    b, c, h, w = x.shape
+    x = some_op(x)
+    return x.view(b, h, w, c)
+""",
+        # A comprehension variable shadows x.
+        """
+import torch
+def f(x, xs):
+    b, c, h, w = x.shape
+    return [x.view(b, h, w, c) for x in xs]
+""",
+        # numpy's reshape is no tensor view.
+        """
+import numpy as np
+import torch
+def f(a):
+    n, m = a.shape
+    return np.reshape(a, (m, n))
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        Invalid(
+            """
+import torch
+def f(x):
+    b, c, h, w = x.shape
+    return x.view(b, h, w, c)
+""",
+            line=5,
+        ),
+        Invalid(
+            """
+import torch
+def f(x):
+    return x.reshape(x.size(1), x.size(0), -1)
+""",
+            line=4,
+        ),
+        # The -1 stands for h * w, which is stored after c: a ViT patch embedding done wrong.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class PatchEmbed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 64, 16, 16)
+        self.norm = nn.LayerNorm(64)
+    def forward(self, x):
+        x = self.proj(x)
+        B, C, H, W = x.shape
+        x = x.reshape(B, -1, C)
+        return self.norm(x)
+""",
+            line=12,
+        ),
+        # Sizes read through a shape tuple, after a transpose that the view then undoes by reshaping.
+        Invalid(
+            """
+import torch
+def f(x):
+    s = x.size()
+    y = x.transpose(1, 2)
+    return torch.reshape(y, (s[0], s[1], s[2]))
+""",
+            line=6,
+        ),
+        # Splitting channels into heads with the heads placed before the time dim: needs a transpose.
+        Invalid(
+            """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+    def forward(self, x):
+        B, T, C = x.shape
+        q = self.q(x).view(B, self.heads, T, C // self.heads)
+        return q
+""",
+            line=10,
+        ),
+        Invalid(
+            """
+import torch
+def f(x):
+    T, B, D = x.shape
+    out = x.view(B, T, D)
+    return out
+""",
+            line=5,
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        facts = self.ctx.shapes.view(node) if self.ctx.shapes.is_view_call(node) else None
+        if facts is None or not facts.reorders:
+            return
+        method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "reshape"
+        source = self.ctx.module.code_for_node(facts.receiver)
+        source = f"`{source}`" if len(source) <= 40 else "its source"
+        self.report(
+            node,
+            f"This `{method}` lists the dims of {source} in another order than they are stored, which "
+            "scrambles data instead of transposing it; `permute` the dims first, then reshape.",
+        )

@@ -1,0 +1,289 @@
+"""`nnlint lsp` end to end: a real LSP client (pytest-lsp) starts the server as a subprocess over stdio.
+
+One server serves every test of this module (each test opens its own documents), which keeps the suite
+to a few seconds. The server runs with one extra rule, NN990 (tests/lsp/extra_rules/), so that a fixable
+finding exists whatever fixes the shipped rules offer, and the workspace's pyproject.toml selects NN204
+and NN990 only, so rules added later do not change what these tests see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from nnlint.lsp import DEFAULT_MAX_BYTES
+from nnlint.rule import rule_by_code_or_name
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SERVER = Path(__file__).resolve().parent / "serve_with_test_rule.py"
+
+BUGGY = """import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    loss = ((model(x) - y) ** 2).mean()
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+total = slow_sum(x)
+"""
+FIXED_LOOP = BUGGY.replace(
+    "    optimizer.zero_grad()\n    optimizer.step()", "    optimizer.step()\n    optimizer.zero_grad()"
+)
+
+
+def recording_client() -> LanguageClient:
+    """pytest-lsp's client, also keeping every publishDiagnostics in order (it keeps only the last)."""
+    client = LanguageClient(converter_factory=default_converter)
+    client.published = []
+
+    def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        client.published.append(params)
+
+    register_lsp_features(
+        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish}
+    )
+    return client
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, str(SERVER)], client_factory=recording_client),
+    scope="module",
+)
+async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("workspace")
+    # The rules these tests are about, whatever other rules nnlint ships by then.
+    (root / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN204", "NN990"]\n', encoding="utf-8")
+    await lsp_client.initialize_session(
+        types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri())
+    )
+    lsp_client.root = root
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def published(
+    client: LanguageClient, uri: str, version: int, timeout: float = 15
+) -> list[types.Diagnostic]:
+    """The diagnostics the server publishes for this version of the document."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for params in client.published:
+            if params.uri == uri and params.version == version:
+                return list(params.diagnostics)
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no diagnostics for {uri} version {version}")
+
+
+def open_doc(client: LanguageClient, name: str, text: str, folder: Path | None = None) -> str:
+    path = (folder or client.root) / name
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+    return uri
+
+
+def change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    """Apply LSP edits (ASCII text, so UTF-16 units are characters), last first."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        return starts[position.line] + position.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+def by_code(diagnostics: list[types.Diagnostic], code: str) -> types.Diagnostic:
+    [diagnostic] = [d for d in diagnostics if d.code == code]
+    return diagnostic
+
+
+async def code_actions(
+    client: LanguageClient, uri: str, diagnostic: types.Diagnostic, at: types.Range | None = None
+) -> list[types.CodeAction]:
+    """The code actions the server offers for `diagnostic`, asked for at its range (or at `at`)."""
+    return await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=at or diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+
+
+async def test_open_publishes_diagnostics_with_lsp_ranges(client: LanguageClient) -> None:
+    uri = open_doc(client, "open.py", BUGGY)
+    diagnostics = await published(client, uri, 1)
+    assert sorted(d.code for d in diagnostics) == ["NN204", "NN990"]
+    nn204 = by_code(diagnostics, "NN204")
+    # Finding row 7, columns 5..26 (1-based) -> LSP line 6, characters 4..25 (0-based).
+    assert nn204.range == types.Range(types.Position(6, 4), types.Position(6, 25))
+    assert nn204.severity == types.DiagnosticSeverity.Error
+    assert nn204.source == "nnlint"
+    assert nn204.code_description.href.endswith("#nn204")
+
+
+async def test_change_updates_diagnostics_after_a_debounce(client: LanguageClient) -> None:
+    uri = open_doc(client, "change.py", BUGGY)
+    await published(client, uri, 1)
+    for version in range(2, 6):  # a burst of typing: only the last version is checked
+        change(client, uri, version, BUGGY if version % 2 else FIXED_LOOP)
+    diagnostics = await published(client, uri, 5)
+    assert sorted(d.code for d in diagnostics) == ["NN204", "NN990"]  # version 5 is odd: BUGGY
+    await asyncio.sleep(0.5)
+    versions = [p.version for p in client.published if p.uri == uri]
+    assert versions == [1, 5]
+    change(client, uri, 6, FIXED_LOOP)
+    assert [d.code for d in await published(client, uri, 6)] == ["NN990"]
+
+
+async def test_save_checks_at_once(client: LanguageClient) -> None:
+    uri = open_doc(client, "save.py", BUGGY)
+    await published(client, uri, 1)
+    change(client, uri, 2, FIXED_LOOP)
+    started = time.monotonic()
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    assert [d.code for d in await published(client, uri, 2)] == ["NN990"]
+    assert time.monotonic() - started < 5
+
+
+async def test_code_action_applies_the_fix(client: LanguageClient) -> None:
+    uri = open_doc(client, "fix.py", BUGGY)
+    diagnostic = by_code(await published(client, uri, 1), "NN990")
+    actions = await code_actions(client, uri, diagnostic)
+    [fix] = [a for a in actions if "fast_sum" in a.title]
+    assert fix.kind == types.CodeActionKind.QuickFix and fix.is_preferred
+    fixed = apply(BUGGY, fix.edit.changes[uri])
+    assert fixed == BUGGY.replace("slow_sum", "fast_sum")
+    change(client, uri, 2, fixed)
+    assert [d.code for d in await published(client, uri, 2)] == ["NN204"]
+
+
+async def test_code_action_adds_noqa_that_silences_the_finding(client: LanguageClient) -> None:
+    text = BUGGY.replace("    optimizer.zero_grad()", "    optimizer.zero_grad(); slow_sum(y)  # noqa: NN990")
+    uri = open_doc(client, "noqa.py", text)
+    diagnostic = by_code(await published(client, uri, 1), "NN204")
+    at_start = types.Range(diagnostic.range.start, diagnostic.range.start)
+    actions = await code_actions(client, uri, diagnostic, at=at_start)
+    [noqa] = [a for a in actions if "noqa" in a.title]
+    suppressed = apply(text, noqa.edit.changes[uri])
+    assert "    optimizer.zero_grad(); slow_sum(y)  # noqa: NN990, NN204\n" in suppressed  # joins the codes
+    change(client, uri, 2, suppressed)
+    assert [d.code for d in await published(client, uri, 2)] == ["NN990"]
+    nn990 = by_code(await published(client, uri, 2), "NN990")
+    actions = await code_actions(client, uri, nn990)
+    [noqa] = [a for a in actions if "noqa" in a.title]
+    assert apply(suppressed, noqa.edit.changes[uri]).endswith("total = slow_sum(x)  # noqa: NN990\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "suppressed"),
+    [
+        # A finding that opens a multi-line string: a comment cannot end its first line.
+        (
+            "opens_string",
+            'total = slow_sum("""\nrows\n""")\n',
+            'total = slow_sum("""\nrows\n""")  # noqa: NN990\n',
+        ),
+        # Text in a string that a regex over the line would take for a bare noqa.
+        ("noqa_in_string", 'total = slow_sum("#noqa #")\n', 'total = slow_sum("#noqa #")  # noqa: NN990\n'),
+    ],
+)
+async def test_noqa_reads_strings_as_strings(
+    client: LanguageClient, name: str, text: str, suppressed: str
+) -> None:
+    uri = open_doc(client, f"{name}.py", text)
+    diagnostic = by_code(await published(client, uri, 1), "NN990")
+    [noqa] = [a for a in await code_actions(client, uri, diagnostic) if "noqa" in a.title]
+    assert apply(text, noqa.edit.changes[uri]) == suppressed
+    change(client, uri, 2, suppressed)
+    assert await published(client, uri, 2) == []
+
+
+async def test_hover_on_a_diagnostic_shows_the_rule_docs(client: LanguageClient) -> None:
+    uri = open_doc(client, "hover.py", BUGGY)
+    diagnostic = by_code(await published(client, uri, 1), "NN204")
+    result = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), diagnostic.range.start)
+    )
+    assert result.contents.kind == types.MarkupKind.Markdown
+    assert rule_by_code_or_name("NN204").docs() in result.contents.value
+    nothing = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))
+    )
+    assert nothing is None
+
+
+async def test_columns_count_utf16_units(client: LanguageClient) -> None:
+    # A form feed is whitespace to Python and LSP, not a line break (str.splitlines would split there).
+    text = BUGGY.replace("import torch\n", "import torch\n\x0c\n")
+    text = text.replace("total = slow_sum(x)", 'label = "𝔘𝔘"; total = slow_sum(x)')
+    uri = open_doc(client, "unicode.py", text)
+    nn990 = by_code(await published(client, uri, 1), "NN990")
+    # Two astral characters are two code points but four UTF-16 units.
+    assert nn990.range.start == types.Position(9, len('label = "𝔘𝔘"; total = ') + 2)
+    [noqa] = [a for a in await code_actions(client, uri, nn990) if "noqa" in a.title]
+    [edit] = noqa.edit.changes[uri]
+    line = text.split("\n")[9]
+    assert edit.range == types.Range(types.Position(9, 0), types.Position(9, len(line) + 2))
+    assert edit.new_text == f"{line}  # noqa: NN990"
+
+
+async def test_a_file_that_does_not_parse_gets_nn000_and_the_server_goes_on(client: LanguageClient) -> None:
+    uri = open_doc(client, "broken.py", "import torch\ndef f(:\n    pass\n")
+    [diagnostic] = await published(client, uri, 1)
+    assert diagnostic.code == "NN000"
+    assert diagnostic.range.start.line == 1
+    other = open_doc(client, "after_broken.py", BUGGY)
+    assert len(await published(client, other, 1)) == 2
+
+
+async def test_a_huge_file_is_skipped_with_a_note(client: LanguageClient) -> None:
+    text = BUGGY + "x = 1\n" * (DEFAULT_MAX_BYTES // 6 + 1)
+    uri = open_doc(client, "huge.py", text)
+    [note] = await published(client, uri, 1, timeout=5)
+    assert note.severity == types.DiagnosticSeverity.Information
+    assert "did not check" in note.message
+    other = open_doc(client, "after_huge.py", BUGGY)
+    assert len(await published(client, other, 1)) == 2
+
+
+async def test_config_is_discovered_like_the_cli(client: LanguageClient) -> None:
+    project = client.root / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN990"]\n', encoding="utf-8")
+    uri = open_doc(client, "configured.py", BUGGY, folder=project)
+    assert [d.code for d in await published(client, uri, 1)] == ["NN990"]
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN2", "NN990"]\n', encoding="utf-8")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await asyncio.sleep(0.5)  # the save re-checks version 1 with the edited config
+    assert sorted(d.code for d in client.published[-1].diagnostics) == ["NN204", "NN990"]

@@ -1,0 +1,59 @@
+"""`nnlint check --probe TARGET`: the probe confirms or refutes the static findings it can settle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from nnlint.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "probe"
+
+
+def check(*args: str) -> tuple[int, list[dict]]:
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", *args])
+    return result.exit_code, json.loads(result.output) if result.output.strip() else []
+
+
+def test_static_finding_confirmed_and_probe_finding_added() -> None:
+    script = FIXTURES / "view_mixing.py"
+    code, findings = check(str(script), "--probe", f"{script}:build")
+    assert code == 1
+    by_code = {finding["code"]: finding for finding in findings}
+    assert by_code["NN101"]["confirmation"] == "confirmed"
+    assert by_code["NN901"]["location"]["row"] == by_code["NN101"]["location"]["row"]
+
+
+def test_without_probe_nothing_is_settled() -> None:
+    code, findings = check(str(FIXTURES / "view_mixing.py"))
+    assert [f.get("confirmation") for f in findings if f["code"] == "NN101"] == [None]
+
+
+def test_refuted_finding_hidden_unless_asked() -> None:
+    script = FIXTURES / "view_within_sample.py"
+    code, findings = check(str(script))
+    assert [f["code"] for f in findings] == ["NN101"]
+    code, findings = check(str(script), "--probe", f"{script}:build")
+    assert code == 0 and findings == []
+    code, findings = check(str(script), "--probe", f"{script}:build", "--show-refuted")
+    assert [(f["code"], f["confirmation"]) for f in findings] == [("NN101", "refuted")]
+
+
+def test_probe_targets_from_pyproject(tmp_path: Path) -> None:
+    script = tmp_path / "model.py"
+    script.write_text((FIXTURES / "view_mixing.py").read_text())
+    (tmp_path / "pyproject.toml").write_text(f'[tool.nnlint.probe]\ntargets = ["{script}:build"]\n')
+    code, findings = check(str(script))
+    assert {f["code"] for f in findings} == {"NN101", "NN901"}
+
+
+def test_bad_probe_config_and_target_exit_2(tmp_path: Path) -> None:
+    script = tmp_path / "model.py"
+    script.write_text("import torch\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint.probe]\ntarget = "x"\n')
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(script)])
+    assert result.exit_code == 2 and "targets" in result.output
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(script), "--probe", f"{script}:nope"])
+    assert result.exit_code == 2 and "probe" in result.output

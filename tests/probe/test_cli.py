@@ -1,0 +1,152 @@
+"""`nnlint probe`: exit codes, output formats, flags, and one-paragraph errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+from probe_helpers import fixture, marked_line
+
+from nnlint.cli import main
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["probe", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_clean_model_exits_0_and_says_so(device: str) -> None:
+    code, out, _ = invoke(fixture("causal_gpt"), "--device", device)
+    assert code == 0
+    assert "Clean: no batch mixing, no causal leakage" in out
+
+
+def test_leak_exits_1_with_the_line_and_the_matrix(device: str) -> None:
+    code, out, _ = invoke(fixture("off_by_one_mask") + ":build", "--device", device)
+    path, line = marked_line("off_by_one_mask")
+    assert code == 1
+    assert f"off_by_one_mask.py:{line}:9: NN902 causal-leakage" in out
+    assert "att = att.softmax(dim=-1)" in out
+    # Two layers that each see one step ahead: row 0 depends on steps 0..2, and 1 and 2 are forbidden.
+    assert "     0 #XX........." in out
+
+
+def test_json_output_uses_the_check_schema(device: str) -> None:
+    code, out, _ = invoke(fixture("view_mixing"), "--format", "json", "--device", device)
+    assert code == 1
+    [finding] = json.loads(out)
+    assert finding["code"] == "NN901" and finding["name"] == "batch-mixing"
+    assert finding["location"]["row"] == marked_line("view_mixing")[1]
+    assert finding["evidence"]["located_by"] == "torch.export (non-strict)"
+    assert finding["evidence"]["probe_batch"] == 5 and len(finding["evidence"]["leaks"]) == 20
+
+
+def test_json_of_a_clean_model_is_an_empty_list(device: str) -> None:
+    code, out, _ = invoke(fixture("batch_mean_fixed"), "--format", "json", "--device", device)
+    assert (code, json.loads(out)) == (0, [])
+
+
+def test_flags_override_the_factory(device: str) -> None:
+    # The factory says causal; --no-causal skips the causal test, so the missing mask goes unreported.
+    code, out, _ = invoke(fixture("missing_mask"), "--no-causal", "--device", device)
+    assert code == 0 and "causality" not in out
+    # --shift 3 allows three steps of lookahead: the symmetric conv stack sees exactly three.
+    assert invoke(fixture("symmetric_conv"), "--shift", "3", "--device", device)[0] == 0
+    assert invoke(fixture("symmetric_conv"), "--shift", "2", "--device", device)[0] == 1
+
+
+def test_input_shape_builds_inputs_for_a_model_only_factory(device: str) -> None:
+    code, out, _ = invoke(
+        fixture("batchnorm_net"), "--input-shape", "4,3,8,8", "--train-mode", "--device", device
+    )
+    assert code == 0
+    assert "BatchNorm2d `1`: expected, not a bug" in out
+
+
+def test_vocab_size_makes_token_inputs(tmp_path, device: str) -> None:
+    factory = tmp_path / "lm.py"
+    factory.write_text(
+        "import torch\n"
+        "def build():\n"
+        "    return torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.Linear(8, 50))\n"
+    )
+    code, out, _ = invoke(
+        str(factory), "--input-shape", "2,9", "--vocab-size", "50", "--causal", "--device", device
+    )
+    assert code == 0, out
+    assert "token ids (gradients at the embedding output)" in out
+
+
+@pytest.mark.parametrize(
+    ("target", "extra", "message"),
+    [
+        ("bad_import", [], "Importing"),
+        ("bad_return", [], "The factory returned a str"),
+        ("bad_forward", [], "The model's forward raised RuntimeError"),
+        ("batchnorm_net", [], "pass --input-shape"),
+        ("batchnorm_net", ["--input-shape", "4,3,8,8", "--dtype", "int64"], "need --vocab-size"),
+        ("batch_mean", ["--causal"], "time dimension"),
+    ],
+)
+def test_bad_input_is_one_paragraph_and_exit_2(target: str, extra: list[str], message: str) -> None:
+    code, out, err = invoke(fixture(target), "--device", "cpu", *extra)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_unknown_module_and_missing_attribute_are_bad_input() -> None:
+    assert "Could not import module" in invoke("no_such_package.models:build")[2]
+    assert "has no callable named 'make'" in invoke(fixture("batch_mean") + ":make")[2]
+    assert "Cannot find the file" in invoke("missing/file.py:build")[2]
+
+
+def test_verbose_shows_the_traceback() -> None:
+    code, _, err = invoke(fixture("bad_import"), "--verbose")
+    assert code == 2
+    assert "Traceback" in err and "broken on purpose" in err
+
+
+def test_out_of_memory_is_bad_input(tmp_path) -> None:
+    factory = tmp_path / "huge.py"
+    factory.write_text(
+        "import torch\n"
+        "class Huge(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        raise torch.cuda.OutOfMemoryError('CUDA out of memory. Tried to allocate 80.00 GiB')\n"
+        "def build():\n"
+        "    return Huge(), torch.randn(2, 3)\n"
+    )
+    code, _, err = invoke(str(factory), "--device", "cpu")
+    assert code == 2 and "Out of memory while probing" in err and "--device cpu" in err
+
+
+def test_unavailable_device_is_bad_input() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        assert "only" in invoke(fixture("batch_mean"), "--device", "cuda:99")[2]
+    else:
+        assert "no CUDA GPU" in invoke(fixture("batch_mean"), "--device", "cuda")[2]
+    assert "Unknown device" in invoke(fixture("batch_mean"), "--device", "tpu9")[2]
+
+
+def test_bad_shape_is_a_usage_error() -> None:
+    code, _, err = invoke(fixture("batchnorm_net"), "--input-shape", "4,three")
+    assert code == 2 and "not a shape" in err
+
+
+def test_without_torch_it_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now raises ImportError
+    code, _, err = invoke(fixture("batch_mean"))
+    assert code == 2
+    assert "pip install 'nnlint[probe]'" in err
+
+
+def test_the_command_module_does_not_import_torch() -> None:
+    import subprocess
+
+    code = "import sys; import nnlint.probing.command; sys.exit(1 if 'torch' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

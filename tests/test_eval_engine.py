@@ -1,0 +1,146 @@
+"""The engine's evaluation and gradient-flow analyses (nnlint.engine.evaluation, nnlint.engine.gradflow)."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from nnlint.engine.context import FileContext
+from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.rule import rule_by_code_or_name
+from nnlint.runner import check_source
+
+
+def _context(source: str, path: str = "train.py") -> FileContext:
+    return FileContext(path, source, cst.parse_module(source))
+
+
+def _expression(ctx: FileContext, code: str) -> cst.BaseExpression:
+    """The first expression node in the file whose source is exactly `code`."""
+    for node_type in (cst.Name, cst.Attribute, cst.Call, cst.BinaryOperation):
+        for node in ctx.index.nodes(node_type):
+            if ctx.module.code_for_node(node) == code:
+                return node
+    raise AssertionError(f"no expression {code!r}")
+
+
+def test_words_split_snake_and_camel_case() -> None:
+    assert words("evalDataLoader_2") == ["eval", "data", "loader", "2"]
+    assert words("X_test") == ["x", "test"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("val_loader", True),
+        ("testloader", True),
+        ("self.valid_dl", True),
+        ("X_test", True),
+        ("dev_set", True),
+        ("train_loader", False),
+        ("values", False),
+        ("device", False),
+        ("interval", False),
+        (None, False),
+    ],
+)
+def test_eval_data_names(name: str | None, expected: bool) -> None:
+    assert is_eval_data_name(name) is expected
+
+
+def test_backpropagated_follows_assignments_back_from_backward() -> None:
+    ctx = _context(
+        """
+import torch
+ce = criterion(model(x), y)
+aux = other(x)
+loss = ce + 0.1 * aux
+scaler.scale(loss).backward()
+best = min(best, val_loss)
+"""
+    )
+    flows = ctx.gradients.backpropagated
+    assert {"loss", "ce", "aux"} <= flows
+    assert "best" not in flows and "val_loss" not in flows
+
+
+def test_reaches_backward_through_arithmetic_and_scaling() -> None:
+    ctx = _context(
+        """
+import torch
+loss = criterion(out, y)
+scaler.scale(loss.mean() * 2).backward()
+print(math.exp(loss2))
+"""
+    )
+    assert ctx.gradients.reaches_backward(_expression(ctx, "loss.mean()"))
+    assert not ctx.gradients.reaches_backward(_expression(ctx, "loss2"))
+
+
+@pytest.mark.parametrize(
+    ("code", "detached"),
+    [
+        ("loss.item()", True),
+        ("loss.detach().float()", True),
+        ("float(loss)", True),
+        ("loss.data", True),
+        ("loss.mean()", False),
+        ("loss * 2", False),
+    ],
+)
+def test_is_detached(code: str, detached: bool) -> None:
+    ctx = _context(f"import torch\nx = {code}\n")
+    assert ctx.gradients.is_detached(ctx.index.nodes(cst.Assign)[0].value) is detached
+
+
+def test_decorated_no_grad_counts_as_no_grad() -> None:
+    ctx = _context(
+        """
+import torch
+@torch.no_grad()
+def estimate(model):
+    return model(x)
+def train(model):
+    return model(x)
+"""
+    )
+    calls = [call for call in ctx.index.nodes(cst.Call) if ctx.module.code_for_node(call) == "model(x)"]
+    assert [ctx.gradients.under_no_grad(call) for call in calls] == [True, False]
+
+
+def test_eval_functions_exclude_pytest_tests_and_model_methods() -> None:
+    source = """
+import torch
+class Net(torch.nn.Module):
+    def evaluate(self, x):
+        return self(x)
+def test_model(model):
+    return model(x)
+def validate(model):
+    return model(x)
+def test_eval_mode(model):
+    return model(x)
+"""
+    ctx = _context(source, path="train.py")
+    assert ctx.evaluation.eval_function_names == {"test_model", "validate", "test_eval_mode"}
+    ctx = _context(source, path="test_train.py")
+    assert ctx.evaluation.eval_function_names == {"validate"}
+
+
+def test_loss_accumulation_fix_is_safe_only_when_the_total_stays_a_number() -> None:
+    rule = rule_by_code_or_name("NN501")
+    assert rule is not None
+    template = """
+import torch
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    total += loss
+{after}
+criterion = torch.nn.CrossEntropyLoss()
+"""
+    number = check_source("t.py", template.format(after="print(total / 10)"), [rule]).findings
+    tensor = check_source("t.py", template.format(after="print(total.item())"), [rule]).findings
+    assert [f.fix.applicability for f in number if f.fix] == ["safe"]
+    assert [f.fix.applicability for f in tensor if f.fix] == ["unsafe"]

@@ -1,0 +1,222 @@
+"""The loop analysis the optimization-loop rules (NN202-NN212) stand on: iteration order, helpers and
+closures, which zero_grad serves which optimizer, how often a call runs, and how long a run is."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from nnlint.engine.context import FileContext
+from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.roles import Role
+
+
+def context(source: str) -> FileContext:
+    source = textwrap.dedent(source)
+    return FileContext("t.py", source, cst.parse_module(source))
+
+
+def loop_at(ctx: FileContext, first_line: str) -> Loop:
+    """The loop whose header is the given line of code."""
+    for loop in ctx.loops.loops:
+        header = ctx.module.code_for_node(loop.node).splitlines()[0].strip()
+        if header == first_line:
+            return loop
+    raise AssertionError(f"no loop {first_line!r}")
+
+
+def kinds(events: list) -> list[EventKind]:
+    return [event.kind for event in events]
+
+
+def test_accumulation_loop_trains_and_iteration_wraps_around() -> None:
+    ctx = context(
+        """
+        import torch
+        optimizer = torch.optim.AdamW(model.parameters())
+        while True:
+            for micro in range(4):
+                model(next(batches)).mean().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """
+    )
+    outer = loop_at(ctx, "while True:")
+    inner = loop_at(ctx, "for micro in range(4):")
+    assert outer.trains and outer.kind == "batch"
+    assert not inner.trains
+    step = outer.of_kind(EventKind.STEP)[0]
+    assert kinds(outer.before(step)) == [EventKind.BACKWARD, EventKind.FORWARD]
+    assert kinds(outer.after(step)) == [EventKind.ZERO_GRAD]
+    # The next iteration starts after the zero_grad.
+    assert kinds(outer.after(step, wrap=True)) == [EventKind.ZERO_GRAD, EventKind.FORWARD, EventKind.BACKWARD]
+
+
+def test_closure_events_run_before_the_step_and_guards_are_recorded() -> None:
+    ctx = context(
+        """
+        import torch
+        optimizer = torch.optim.LBFGS(model.parameters())
+        for x, y in loader:
+            def closure():
+                optimizer.zero_grad()
+                loss = criterion(model(x), y)
+                loss.backward()
+                return loss
+            if skip(x):
+                for p in model.parameters():
+                    p.grad.zero_()
+                continue
+            optimizer.step(closure)
+        """
+    )
+    loop = loop_at(ctx, "for x, y in loader:")
+    assert kinds(loop.events) == [
+        EventKind.ZERO_GRAD,
+        EventKind.ZERO_GRAD,
+        EventKind.FORWARD,
+        EventKind.BACKWARD,
+        EventKind.STEP,
+    ]
+    guarded = loop.events[0]
+    assert guarded.target is None and guarded.conditional and isinstance(guarded.guard, cst.IndentedBlock)
+    assert loop.events[1].guard is None and loop.trains
+
+
+def test_self_calls_resolve_to_methods_of_the_same_class_only() -> None:
+    ctx = context(
+        """
+        import torch
+        def train(model, loader, optimizer):
+            for x in loader:
+                optimizer.zero_grad()
+                model(x).sum().backward()
+                optimizer.step()
+
+        class Net(torch.nn.Module):
+            def fit(self, loader):
+                for epoch in range(3):
+                    self.train()
+
+        class Trainer:
+            def __init__(self, model):
+                self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+            def train(self):
+                self.optimizer.step()
+
+            def run(self):
+                for epoch in range(3):
+                    self.train()
+        """
+    )
+    module_call = loop_at(ctx, "for epoch in range(3):")  # Net.fit: nn.Module.train, not the function
+    assert module_call.events == []
+    run = next(loop for loop in ctx.loops.loops if loop.function is ctx.functions["run"][0])
+    assert [(event.kind, event.via) for event in run.events] == [(EventKind.STEP, ("train",))]
+    assert ctx.loops.helper_called(run.node.body.body[0].body[0].value) is ctx.functions["train"][1]
+
+
+def test_zero_grad_serves_the_optimizer_of_its_model() -> None:
+    ctx = context(
+        """
+        import torch
+        opt_d = torch.optim.Adam(net_d.parameters())
+        opt_g = torch.optim.Adam([p for n, p in net_g.named_parameters()])
+        for real in loader:
+            net_d.zero_grad()
+            d_loss(real).backward()
+            opt_d.step()
+            opt_g.zero_grad()
+            g_loss(real).backward()
+            opt_g.step()
+            model.zero_grad()
+        """
+    )
+    assert ctx.roles.models_of("opt_d") == {"net_d"} and ctx.roles.models_of("opt_g") == {"net_g"}
+    loop = loop_at(ctx, "for real in loader:")
+    zero_d, zero_g, zero_unknown = loop.of_kind(EventKind.ZERO_GRAD)
+    step_d, step_g = loop.of_kind(EventKind.STEP)
+    clears = ctx.loops.clears
+    assert clears(loop, zero_d, step_d) and not clears(loop, zero_d, step_g)
+    assert clears(loop, zero_g, step_g) and not clears(loop, zero_g, step_d)
+    assert clears(loop, zero_unknown, step_d) and clears(loop, zero_unknown, step_g)  # unknown: assume yes
+
+
+def test_factory_functions_give_roles() -> None:
+    ctx = context(
+        """
+        optimizer = model.configure_optimizers(0.1, 6e-4, (0.9, 0.95), "cuda")
+        opt = timm.optim.create_optimizer_v2(model, "adamw")
+        sched = build_lr_scheduler(cfg, opt)
+        optimizer_state = get_optimizer_state(opt)
+        """
+    )
+    assert ctx.roles.has("optimizer", Role.OPTIMIZER) and ctx.roles.has("opt", Role.OPTIMIZER)
+    assert ctx.roles.has("sched", Role.SCHEDULER)
+    assert not ctx.roles.of("optimizer_state")
+
+
+def test_step_frequency() -> None:
+    ctx = context(
+        """
+        import torch
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        a = torch.optim.lr_scheduler.StepLR(optimizer, 1)
+
+        def train_epoch(loader):
+            for x, y in loader:
+                optimizer.zero_grad()
+                criterion(model(x), y).backward()
+                optimizer.step()
+                a.step()
+                if args.sched_per_batch is not None:
+                    a.step()
+                if (i + 1) % args.accum_steps == 0:
+                    a.step()
+                if i == len(loader) - 1:
+                    a.step()
+            a.step()
+
+        def tick():
+            a.step()
+
+        for epoch in range(10):
+            train_epoch(train_loader)
+            a.step()
+            tick()
+        """
+    )
+    calls = ctx.loops.scheduler_steps("a")
+    frequencies = [ctx.loops.step_frequency(call) for call in calls]
+    assert frequencies == ["batch", "batch", "batch", None, "epoch", "epoch", "epoch"]
+
+
+def test_run_length_reads_literal_epoch_counts() -> None:
+    ctx = context(
+        """
+        import argparse
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--start-epoch", type=int, default=0)
+        parser.add_argument("--num-epochs", "-e", type=int, default=120)
+        args = parser.parse_args()
+        config = {"epochs": 30}
+        trainer = Trainer(max_epochs=12)
+        warmup_epochs = 5
+        epoch = 0
+        for epoch in range(args.start_epoch, args.num_epochs):
+            pass
+        for epoch in range(1, config["epochs"] + 1):
+            pass
+        for step in range(int(os.environ["STEPS"])):
+            pass
+        """
+    )
+    run_length = ctx.loops.run_length
+    assert run_length.stated_epochs == {120, 30, 12}
+    first, second, third = ctx.loops.loops
+    assert run_length.iterations(first) == {120}
+    assert run_length.iterations(second) == {30}
+    assert run_length.iterations(third) == frozenset()
+    assert run_length.epochs_of(third) == {120, 30, 12}
