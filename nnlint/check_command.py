@@ -18,6 +18,7 @@ from nnlint.config import Config, ConfigError, Overrides, config_for, load_confi
 from nnlint.finding import Finding
 from nnlint.reporters import FORMAT_NAMES, HUMAN_FORMATS, RenderOptions, render
 from nnlint.rule import all_rules, rule_by_code_or_name
+from nnlint.runtime_codes import RUNTIME_CODES, runtime_code
 
 if TYPE_CHECKING:
     from nnlint.session import CheckOutcome
@@ -232,6 +233,11 @@ def rule_command(code: str) -> None:
     from rich.markdown import Markdown
 
     rule = rule_by_code_or_name(code)
+    runtime = runtime_code(code) if rule is None else None
+    if runtime is not None:
+        click.echo(f"{runtime.code} {runtime.name} (from `nnlint {runtime.command}`)\n\n{runtime.summary}")
+        click.echo(f"How the check works, its thresholds and its sources: {runtime.docs}")
+        return
     if rule is None:
         click.echo(f"nnlint: error: unknown rule {code!r} (see `nnlint rules`)", err=True)
         sys.exit(EXIT_ERROR)
@@ -243,14 +249,17 @@ def rule_command(code: str) -> None:
 @click.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_command(fmt: str) -> None:
-    """List every rule with its code, name, severity and summary."""
+    """List every rule with its code, name, severity and summary (runtime codes last)."""
+    rows = [
+        {"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary()}
+        for r in all_rules()
+    ]
+    rows += [
+        {"code": c.code, "name": c.name, "severity": "runtime", "summary": c.summary} for c in RUNTIME_CODES
+    ]
     if fmt == "json":
         import json
 
-        rows = [
-            {"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary()}
-            for r in all_rules()
-        ]
         click.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console
@@ -259,6 +268,6 @@ def rules_command(fmt: str) -> None:
     table = Table(show_lines=False, box=None, pad_edge=False)
     for column in ("code", "name", "severity", "summary"):
         table.add_column(column)
-    for rule in all_rules():
-        table.add_row(rule.code, rule.name, rule.severity.value, rule.summary())
+    for row in rows:
+        table.add_row(row["code"], row["name"], row["severity"], row["summary"])
     Console(highlight=False, soft_wrap=True).print(table)

@@ -17,12 +17,15 @@ import pkgutil
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from nnlint.engine.context import FileContext
 from nnlint.finding import Severity
+
+if TYPE_CHECKING:
+    from nnlint.engine.loops import Loop
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,21 @@ class Rule:
                 if isinstance(node_type, type):
                     found[node_type] = attr
         return found
+
+
+class LoopRule(Rule):
+    """A rule that judges one loop at a time: `check_loop` is called once for every `for` and `while` loop,
+    with the engine's analysis of it (`nnlint.engine.loops.Loop`: its kind and the ordered events of one
+    iteration)."""
+
+    def visit_For(self, node: cst.For) -> None:
+        self.check_loop(self.ctx.loops.loop(node))
+
+    def visit_While(self, node: cst.While) -> None:
+        self.check_loop(self.ctx.loops.loop(node))
+
+    def check_loop(self, loop: Loop) -> None:
+        raise NotImplementedError
 
 
 @cache

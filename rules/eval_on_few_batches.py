@@ -12,6 +12,8 @@ from nnlint.rule import Invalid, Rule
 # A literal bound above this is "all of it" for most held-out sets; below it, a subset.
 MAX_FEW_BATCHES = 1000
 _STOPPING_COMPARISONS = (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal)
+# Calls that gather a per-batch result into a metric.
+_GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
 
 
 class EvalOnFewBatches(Rule):
@@ -121,6 +123,19 @@ with torch.no_grad():
         model(x)
 model = torch.nn.Sequential()
 """,
+        # A few batches drawn for display after the full pass: no metric is gathered from them.
+        """
+import torch
+def evaluate(model, val_loader):
+    model.eval()
+    with torch.no_grad():
+        total = sum(model(x).sum().item() for x, _ in val_loader)
+        for i, (x, _) in enumerate(val_loader):
+            if i >= 4:
+                break
+            save_grid(model(x), f"samples_{i}.png")
+    return total
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -174,15 +189,28 @@ def evaluate(model, loader):
         sliced = self._islice_bound(node.iter)
         if sliced is not None:
             data, call = sliced
-            if self.ctx.evaluation.is_eval_loop(loop, data):
+            if self.ctx.evaluation.is_eval_loop(loop, data) and self._accumulates(node):
                 self.report(call)
             return
-        if not self.ctx.evaluation.is_eval_loop(loop):
+        if not self.ctx.evaluation.is_eval_loop(loop) or not self._accumulates(node):
             return
         counters = self._counters(node)
         for statement in node.body.body:
             if isinstance(statement, cst.If) and self._stops_after_literal(statement, counters):
                 self.report(statement)
+
+    def _accumulates(self, node: cst.For) -> bool:
+        """Whether the loop gathers a result (`total += ...`, `losses.append(...)`, `metric.update(...)`):
+        a loop that only draws a few samples for display reports no metric."""
+        index = self.ctx.index
+        for found in (*index.nodes(cst.AugAssign), *index.nodes(cst.Call)):
+            if isinstance(found, cst.Call) and not (
+                isinstance(found.func, cst.Attribute) and found.func.attr.value in _GATHERING_METHODS
+            ):
+                continue
+            if index.enclosing(found, cst.For) is node:
+                return True
+        return False
 
     def _islice_bound(self, expr: cst.BaseExpression) -> tuple[str | None, cst.Call] | None:
         """`islice(val_loader, 5)`, possibly inside `enumerate(...)`/`tqdm(...)`: the data and the call."""

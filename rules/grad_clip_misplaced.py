@@ -10,7 +10,7 @@ from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.roles import Role
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Invalid, LoopRule
 
 _GRADIENT_EVENTS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
 BEFORE_BACKWARD = (
@@ -27,7 +27,7 @@ SCALED = (
 )
 
 
-class GradClipMisplaced(Rule):
+class GradClipMisplaced(LoopRule):
     """## What it does
     Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, or on
     gradients a GradScaler has not unscaled.
@@ -223,14 +223,7 @@ for batch in loader:
         ),
     ]
 
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.For | cst.While) -> None:
-        loop = self.ctx.loops.loop(node)
+    def check_loop(self, loop: Loop) -> None:
         if not loop.trains:
             return
         for clip in loop.of_kind(EventKind.CLIP):

@@ -7,12 +7,12 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.loops import EventKind
+from nnlint.engine.loops import EventKind, Loop
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Invalid, LoopRule
 
 
-class MissingZeroGrad(Rule):
+class MissingZeroGrad(LoopRule):
     """## What it does
     Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
 
@@ -233,14 +233,8 @@ for real in loader:
         ),
     ]
 
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.For | cst.While) -> None:
-        loop = self.ctx.loops.loop(node)
+    def check_loop(self, loop: Loop) -> None:
+        node = loop.node
         if not loop.trains or _runs_once(node):
             return
         zeros = loop.of_kind(EventKind.ZERO_GRAD, own=False)

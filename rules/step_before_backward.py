@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import libcst as cst
-
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Invalid, LoopRule
 
 
-class StepBeforeBackward(Rule):
+class StepBeforeBackward(LoopRule):
     """## What it does
     Flags `optimizer.step()` that runs before the iteration's `backward()`, on gradients just cleared.
 
@@ -189,14 +187,7 @@ for batch in loader:
         ),
     ]
 
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.For | cst.While) -> None:
-        loop = self.ctx.loops.loop(node)
+    def check_loop(self, loop: Loop) -> None:
         if not loop.trains:
             return
         for step in loop.of_kind(EventKind.STEP):

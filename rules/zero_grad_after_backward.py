@@ -8,10 +8,10 @@ import libcst as cst
 
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Invalid, LoopRule
 
 
-class ZeroGradAfterBackward(Rule):
+class ZeroGradAfterBackward(LoopRule):
     """## What it does
     Flags `optimizer.zero_grad()` (or `model.zero_grad()`) called after `loss.backward()` and before
     `optimizer.step()` in the same iteration of a training loop.
@@ -155,14 +155,7 @@ while True:
         ),
     ]
 
-    def visit_For(self, node: cst.For) -> None:
-        self._check(node)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.For | cst.While) -> None:
-        loop = self.ctx.loops.loop(node)
+    def check_loop(self, loop: Loop) -> None:
         for zero in loop.of_kind(EventKind.ZERO_GRAD):
             # The nearest gradient event before it, nested loops included (an accumulation loop's backward).
             previous = next(

@@ -1,7 +1,7 @@
 """Write docs/rules.md from the rules themselves: each rule's docstring is its documentation.
 
-    python scripts/gen_rule_docs.py          # rewrite docs/rules.md
-    python scripts/gen_rule_docs.py --check  # exit 1 if docs/rules.md is out of date (used by the tests)
+python scripts/gen_rule_docs.py          # rewrite docs/rules.md
+python scripts/gen_rule_docs.py --check  # exit 1 if docs/rules.md is out of date (used by the tests)
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from nnlint.rule import all_rules
+from nnlint.runtime_codes import RUNTIME_CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -20,16 +21,18 @@ def render() -> str:
     lines = [
         "# nnlint rules",
         "",
-        "Generated from the rule modules by `scripts/gen_rule_docs.py`; `nnlint rule CODE` prints the same text.",
+        "Generated from the rule modules by `scripts/gen_rule_docs.py`;",
+        "`nnlint rule CODE` prints the same text.",
         "",
         "| code | name | severity | fix | summary |",
         "|---|---|---|---|---|",
     ]
     for rule in rules:
         fix = "yes" if any(getattr(example, "fixed", None) for example in rule.INVALID) else ""
-        lines.append(
-            f"| [{rule.code}](#{rule.code.lower()}) | {rule.name} | {rule.severity.value} | {fix} | {rule.summary()} |"
-        )
+        link = f"[{rule.code}](#{rule.code.lower()})"
+        lines.append(f"| {link} | {rule.name} | {rule.severity.value} | {fix} | {rule.summary()} |")
+    lines += ["", "Runtime findings (`nnlint probe`, `nnlint run`), documented with their commands:", ""]
+    lines += [f"- {c.code} {c.name}: {c.summary} See [{c.docs[5:]}]({c.docs[5:]})." for c in RUNTIME_CODES]
     for rule in rules:
         lines += ["", f'<a id="{rule.code.lower()}"></a>', f"## {rule.code} {rule.name}", ""]
         lines.append(f"Severity: {rule.severity.value}. Message: {rule.message}")

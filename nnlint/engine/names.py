@@ -1,4 +1,4 @@
-"""What a dotted name refers to after the file's imports: `nn.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`.
+"""What a dotted name refers to after the imports: `nn.CrossEntropyLoss` is `torch.nn.CrossEntropyLoss`.
 
 Rules match on qualified names, never on spelling, so `import torch.nn as nn`, `from torch import nn`,
 `from torch.nn import functional as F` and `from torch.optim import SGD` all work. libcst's scope-based

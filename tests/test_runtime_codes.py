@@ -1,0 +1,39 @@
+"""The torch-free catalog of runtime codes matches the checks that emit them."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+from click.testing import CliRunner
+
+from nnlint.cli import main
+from nnlint.runtime_codes import RUNTIME_CODES
+
+EMITTERS = {
+    "NN911": "nnlint.sanity.loss_at_init",
+    "NN912": "nnlint.sanity.overfit_batch",
+    "NN913": "nnlint.sanity.input_independent",
+    "NN914": "nnlint.sanity.dead_units",
+    "NN915": "nnlint.sanity.update_ratio",
+    "NN916": "nnlint.sanity.params_not_updated",
+    "NN917": "nnlint.sanity.dropout_before_bn",
+}
+
+
+def test_catalog_matches_the_checks() -> None:
+    from nnlint.probing import report
+
+    emitted = {report.BATCH_MIXING, report.CAUSAL_LEAKAGE}
+    for module in EMITTERS.values():
+        check = importlib.import_module(module)
+        emitted.add((check.CODE, check.NAME))
+    assert {(c.code, c.name) for c in RUNTIME_CODES} == emitted
+
+
+def test_rule_command_explains_runtime_codes() -> None:
+    result = CliRunner().invoke(main, ["rule", "NN902"])
+    assert result.exit_code == 0
+    assert "causal-leakage" in result.output and "docs/probe.md" in result.output
+    result = CliRunner().invoke(main, ["rules", "--format", "json"])
+    assert {"NN901", "NN917", "NN101"} <= {row["code"] for row in json.loads(result.output)}
