@@ -118,15 +118,17 @@ class Rule:
 
 
 class LoopRule(Rule):
-    """A rule that judges one loop at a time: `check_loop` is called once for every `for` and `while` loop,
-    with the engine's analysis of it (`nnlint.engine.loops.Loop`: its kind and the ordered events of one
-    iteration)."""
+    """A rule about training loops: `check_loop` is called once for every `for` and `while` loop, with the
+    engine's analysis of it (`nnlint.engine.loops.Loop`: its kind and the ordered events of one iteration),
+    in files where a loop can train at all (`TrainingLoops.may_train`)."""
 
     def visit_For(self, node: cst.For) -> None:
-        self.check_loop(self.ctx.loops.loop(node))
+        if self.ctx.loops.may_train:
+            self.check_loop(self.ctx.loops.loop(node))
 
     def visit_While(self, node: cst.While) -> None:
-        self.check_loop(self.ctx.loops.loop(node))
+        if self.ctx.loops.may_train:
+            self.check_loop(self.ctx.loops.loop(node))
 
     def check_loop(self, loop: Loop) -> None:
         raise NotImplementedError

@@ -250,11 +250,22 @@ for data in batches:
     # -- evidence ------------------------------------------------------------------------------------
 
     @cached_property
+    def _lowered_source(self) -> str:
+        return self.ctx.source.lower()
+
+    @cached_property
     def _next_token_file(self) -> bool:
+        # A substring pre-check first: the regex scans every position of the file and costs milliseconds.
+        words = ("tril", "causal", "subsequent_mask", "gpt", "languagemodel", "language_model", "next")
+        if not any(word in self._lowered_source for word in (*words, "bptt", "multinomial")):
+            return False
         return bool(_LM_EVIDENCE.search(self.ctx.source))
 
     @cached_property
     def _reconstruction_file(self) -> bool:
+        words = ("mlm", "masked", "mask_token", "encoder", "vae", "reconstruct", "denois", "bert")
+        if not any(word in self._lowered_source for word in words):
+            return False
         return bool(_RECONSTRUCTION_EVIDENCE.search(self.ctx.source))
 
     def _is_token_loss(self, call: cst.Call) -> bool:

@@ -122,6 +122,36 @@ class Loop:
         return earlier + (self.events[i + 1 :][::-1] if wrap else [])
 
 
+# Nodes that can hold no event: definitions (they run nothing where they stand), names, literals,
+# operators and simple statements. The collector returns at once instead of looking inside.
+_NOTHING_HAPPENS = frozenset(
+    {
+        cst.FunctionDef,
+        cst.ClassDef,
+        cst.Lambda,
+        cst.Name,
+        cst.Integer,
+        cst.Float,
+        cst.Imaginary,
+        cst.SimpleString,
+        cst.Ellipsis,
+        cst.Import,
+        cst.ImportFrom,
+        cst.Pass,
+        cst.Break,
+        cst.Continue,
+        cst.Global,
+        cst.Nonlocal,
+        cst.Decorator,
+        cst.Parameters,
+        *(
+            operator
+            for base in (cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+            for operator in base.__subclasses__()
+        ),
+    }
+)
+
 _ITER_WRAPPERS = frozenset(
     {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
@@ -133,6 +163,13 @@ class TrainingLoops:
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._roles = ctx.roles
+        self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
+
+    @cached_property
+    def may_train(self) -> bool:
+        """Whether any loop of the file can run a training step: without a `backward` anywhere in the
+        source, no iteration can (`trains` needs one), so per-loop training rules skip the file."""
+        return "backward" in self._ctx.source
 
     @cached_property
     def loops(self) -> list[Loop]:
@@ -143,7 +180,7 @@ class TrainingLoops:
         loops = []
         for node in nodes:
             loop = Loop(node=node, function=self._ctx.enclosing_function(node))
-            loop.events = self.events_of_body(node.body)
+            loop.events = self._body_events(node, 0, ())
             if isinstance(node, cst.For):
                 loop.iterates = _unwrap_iterable(node.iter)
             loops.append(loop)
@@ -356,30 +393,32 @@ class TrainingLoops:
         depth: int,
         stack: tuple[str, ...],
     ) -> None:
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return  # a definition runs nothing
-        if isinstance(node, cst.If):
+        node_type = type(node)
+        if node_type in _NOTHING_HAPPENS:
+            return
+        if node_type is cst.If:
             self._collect(node.test, out, where, subst, depth, stack)
             self._collect(node.body, out, where.conditionally(node.body), subst, depth, stack)
             if node.orelse is not None:
                 self._collect(node.orelse, out, where.conditionally(node.orelse), subst, depth, stack)
             return
-        if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
+        if node_type is cst.ExceptHandler or node_type is cst.ExceptStarHandler:
             self._collect(node.body, out, where.conditionally(node), subst, depth, stack)
             return
-        if isinstance(node, (cst.For, cst.While)):
-            head = node.iter if isinstance(node, cst.For) else node.test
+        if node_type is cst.For or node_type is cst.While:
+            head = node.iter if node_type is cst.For else node.test
             self._collect(head, out, where, subst, depth, stack)
-            self._collect(node.body, out, where.deeper(), subst, depth, stack)
+            inner = self._body_events(node, depth, stack)
+            self._inline(inner, out, where.deeper(), subst, site=None, via=())
             return
-        if isinstance(node, cst.With):
+        if node_type is cst.With:
             self._collect_with(node, out, where, subst, depth, stack)
             return
-        if isinstance(node, cst.Assign):
+        if node_type is cst.Assign:
             self._assign_event(node, out, where, subst)
         for child in children(node):
             self._collect(child, out, where, subst, depth, stack)
-        if isinstance(node, cst.Call):
+        if node_type is cst.Call:
             # Children first: in `scaler.scale(loss).backward()` and `opt.step(closure())` the inner
             # calls run before the outer one.
             self._call_events(node, out, where, subst, depth, stack)
@@ -435,9 +474,46 @@ class TrainingLoops:
         helper = self._helper_called(call)
         if helper is None or depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
-        inner_where = where.through(call, helper.name.value)
-        inner_subst = _bind_arguments(helper, call, subst)
-        self._collect(helper.body, out, inner_where, inner_subst, depth + 1, (*stack, helper.name.value))
+        name = helper.name.value
+        inner = self._body_events(helper, depth + 1, (*stack, name))
+        self._inline(inner, out, where, _bind_arguments(helper, call, subst), site=call, via=(name,))
+
+    def _body_events(self, owner: cst.CSTNode, depth: int, stack: tuple[str, ...]) -> list[Event]:
+        """The events of a loop's or a helper's body as seen from inside it (its own names, no context),
+        computed once: an inner loop is walked once, not again for every loop around it, and a helper
+        once, not again at every call. `_inline` then adds the context of where the body runs."""
+        key = (owner, depth, stack)
+        events = self._body_cache.get(key)
+        if events is None:
+            events = []
+            self._collect(owner.body, events, _Where(), {}, depth, stack)  # type: ignore[attr-defined]
+            self._body_cache[key] = events
+        return events
+
+    @staticmethod
+    def _inline(
+        events: list[Event],
+        out: list[Event],
+        where: _Where,
+        subst: dict[str, str],
+        site: cst.CSTNode | None,
+        via: tuple[str, ...],
+    ) -> None:
+        """Append a body's events as seen from `where`: its names renamed by `subst`, its conditions,
+        loops and no-grad blocks added to the context's, and `site` (a helper call) as the place it runs."""
+        for event in events:
+            out.append(
+                replace(
+                    event,
+                    site=where.site or site or event.site,
+                    target=_substitute(event.target, subst),
+                    conditional=where.conditional or event.conditional,
+                    guard=event.guard if event.guard is not None else where.guard,
+                    nested=where.nested + event.nested,
+                    no_grad=where.no_grad or event.no_grad,
+                    via=(*where.via, *via, *event.via),
+                )
+            )
 
     def _helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this file that a call runs: `helper(...)` or `self.helper(...)`.
