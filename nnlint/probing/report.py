@@ -286,7 +286,7 @@ def _short(values: list[int]) -> str:
 def _matrix(rows: list[list[float]], row_label: str, column_label: str, forbidden: Any) -> list[str]:
     """Rows are outputs, columns inputs: `#` allowed dependency, `X` forbidden one, `.` none."""
     size = len(rows[0])
-    lines = [f"  dependencies (rows: {row_label}, columns: {column_label}; X = must not depend)"]
+    lines = [f"  dependencies (rows: {row_label}, columns: {column_label}; # allowed, X forbidden, . none)"]
     lines.append("       " + "".join(str(j % 10) for j in range(size)))
     for i, row in enumerate(rows):
         cells = "".join(
