@@ -42,6 +42,11 @@ class Thresholds:
     # two decades either side.
     update_ratio_low: float = 1e-5
     update_ratio_high: float = 1e-1
+    # NN915, when only the first step of an adaptive optimizer (Adam, Adadelta, RMSprop, ...) was seen: that
+    # step moves every weight by about the learning rate whatever the gradient's scale, so it overstates later
+    # steps. Measured on the PyTorch MNIST example (Adadelta, lr=1): 0.17 on the first step, a median of 0.054
+    # over ten. Only a first step that moves the weights by more than their own norm is reported then.
+    update_ratio_high_first_adaptive: float = 1.0
 
 
 def _key(name: str) -> str:

@@ -19,6 +19,11 @@ from nnlint.sanity.sites import Site, finding_at
 from nnlint.sanity.thresholds import Thresholds
 
 CODE, NAME = "NN915", "update-ratio"
+# Optimizers whose first step moves every weight by about the learning rate (updates normalised by running
+# gradient statistics), so a single first step overstates the steps that follow.
+ADAPTIVE_OPTIMIZERS = frozenset(
+    {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adadelta", "Adagrad", "RMSprop", "SparseAdam", "Adafactor"}
+)
 
 Snapshot = list[list[torch.Tensor | None]]
 
@@ -29,6 +34,7 @@ class GroupRatios:
 
     index: int
     lr: float | None
+    adaptive: bool = False  # the optimizer scales each update by running gradient statistics
     steps: list[float] = field(default_factory=list)
     per_param: dict[int, float] = field(default_factory=dict)  # id(param) -> ratio at the first step
 
@@ -47,7 +53,11 @@ def measure(optimizer: torch.optim.Optimizer, before: Snapshot, groups: list[Gro
         if len(groups) <= index:
             lr = group.get("lr")
             groups.append(
-                GroupRatios(index, float(lr) if isinstance(lr, (int, float, torch.Tensor)) else None)
+                GroupRatios(
+                    index,
+                    float(lr) if isinstance(lr, (int, float, torch.Tensor)) else None,
+                    adaptive=type(optimizer).__name__ in ADAPTIVE_OPTIMIZERS,
+                )
             )
         update_sq = weight_sq = 0.0
         first = not groups[index].steps
@@ -71,9 +81,12 @@ def check(
         if not group.steps:
             continue
         ratio = median(group.steps)
-        if thresholds.update_ratio_low <= ratio <= thresholds.update_ratio_high:
+        high = thresholds.update_ratio_high
+        if group.adaptive and len(group.steps) == 1:
+            high = max(high, thresholds.update_ratio_high_first_adaptive)
+        if thresholds.update_ratio_low <= ratio <= high:
             continue
-        direction = "too large: lower" if ratio > thresholds.update_ratio_high else "too small: raise"
+        direction = "too large: lower" if ratio > high else "too small: raise"
         lr = f"lr={group.lr:g}" if group.lr is not None else "its learning rate"
         steps = "the first step" if len(group.steps) == 1 else f"the median of {len(group.steps)} steps"
         message = (
