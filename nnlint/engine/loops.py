@@ -220,15 +220,15 @@ class TrainingLoops:
         """The expression a backward call backpropagates, or None when `call` is not one.
 
         `loss.backward()` -> `loss`, `accelerator.backward(loss)` / `self.manual_backward(loss)` -> `loss`,
-        `scaler.scale(loss).backward()` -> `loss`: the same reading as the BACKWARD event's target, but as
-        a node, for analyses that follow the value rather than the name (nnlint.engine.gradflow).
+        `scaler.scale(loss).backward()` -> `loss`. The BACKWARD event's target is this expression's name;
+        analyses that follow the value rather than the name (nnlint.engine.gradflow) use the node.
         """
-        if self._classify_call(call)[0] is not EventKind.BACKWARD or not isinstance(call.func, cst.Attribute):
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("backward", "manual_backward"):
             return None
-        owner = call.func.value
+        owner = func.value
         positional = [arg.value for arg in call.args if arg.keyword is None]
-        manual = call.func.attr.value == "manual_backward"
-        if positional and (manual or not self._roles.has(owner, Role.LOSS)):
+        if positional and (func.attr.value == "manual_backward" or not self._roles.has(owner, Role.LOSS)):
             return positional[0]
         if isinstance(owner, cst.Call) and isinstance(owner.func, cst.Attribute):
             if owner.func.attr.value == "scale" and owner.args:
@@ -592,18 +592,9 @@ class TrainingLoops:
         owner_expr = func.value
         owner = dotted_name(owner_expr)
         first_arg = dotted_name(call.args[0].value) if call.args else None
-        if method == "backward":
-            positional = [arg for arg in call.args if arg.keyword is None]
-            if positional and not roles.has(owner, Role.LOSS):
-                # accelerator.backward(loss), fabric.backward(loss)
-                return EventKind.BACKWARD, dotted_name(positional[0].value)
-            if isinstance(owner_expr, cst.Call) and isinstance(owner_expr.func, cst.Attribute):
-                if owner_expr.func.attr.value == "scale" and owner_expr.args:
-                    # scaler.scale(loss).backward()
-                    return EventKind.BACKWARD, dotted_name(owner_expr.args[0].value)
-            return EventKind.BACKWARD, owner
-        if method == "manual_backward":
-            return EventKind.BACKWARD, first_arg
+        if method in ("backward", "manual_backward"):
+            operand = self.backward_operand(call)
+            return EventKind.BACKWARD, dotted_name(operand) if operand is not None else None
         if method == "step":
             if roles.has(owner, Role.SCALER):
                 return EventKind.STEP, first_arg
