@@ -589,8 +589,7 @@ class TrainingLoops:
                 return EventKind.FORWARD, dotted_name(func)
             return None, None
         method = func.attr.value
-        owner_expr = func.value
-        owner = dotted_name(owner_expr)
+        owner = dotted_name(func.value)
         first_arg = dotted_name(call.args[0].value) if call.args else None
         if method in ("backward", "manual_backward"):
             operand = self.backward_operand(call)
