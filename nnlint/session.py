@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from nnlint.atomic import write_atomic
@@ -227,6 +225,10 @@ def run_check(
     outcome = CheckOutcome(files=len(work))
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
+        # Imported here: a single-file check never starts workers and should not pay for the import.
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             results = list(pool.map(_process, work, chunksize=max(1, len(work) // (workers * 8))))
     else:
