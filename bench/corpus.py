@@ -101,7 +101,10 @@ def materialize(git_dir: Path, source: Source, dest: Path) -> list[Path]:
     files = corpus_files(git_dir, source)
     request = "".join(f"{blob}\n" for blob, _ in files).encode()
     out = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "cat-file", "--batch"], input=request, check=True, capture_output=True
+        ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+        input=request,
+        check=True,
+        capture_output=True,
     ).stdout
     written: list[Path] = []
     offset = 0
@@ -160,10 +163,19 @@ def main(argv: list[str] | None = None) -> int:
             finding["repo"] = source.repo
             finding["commit"] = source.commit
         findings.extend(found)
-        per_repo.append({"repo": source.repo, "commit": source.commit, "files": len(written), "lines": lines,
-                         "findings": len(found)})
-        print(f"{source.repo}@{source.commit[:10]}: {len(written)} files, {lines} lines, {len(found)} findings",
-              file=sys.stderr)
+        per_repo.append(
+            {
+                "repo": source.repo,
+                "commit": source.commit,
+                "files": len(written),
+                "lines": lines,
+                "findings": len(found),
+            }
+        )
+        print(
+            f"{source.repo}@{source.commit[:10]}: {len(written)} files, {lines} lines, {len(found)} findings",
+            file=sys.stderr,
+        )
 
     counts = Counter(f["code"] for f in findings)
     print(f"corpus: {len(per_repo)} repositories, {totals['files']} files, {totals['lines']} lines")
@@ -173,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     for f in sorted(findings, key=lambda f: (f["code"], f["repo"], f["filename"], f["location"]["row"])):
         print(f"{f['code']} {f['repo']} {f['filename']}:{f['location']['row']} {f['message']}")
     if args.json:
-        report = {"totals": totals, "repos": per_repo, "counts": dict(sorted(counts.items())),
-                  "findings": findings}
+        report = {
+            "totals": totals,
+            "repos": per_repo,
+            "counts": dict(sorted(counts.items())),
+            "findings": findings,
+        }
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
