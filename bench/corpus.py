@@ -57,6 +57,7 @@ CORPUS: tuple[Source, ...] = (
         ("examples", "src/lightning/pytorch", "src/lightning/fabric"),
     ),
     Source("huggingface/accelerate", "16cb6eb80dd9aa8b4df1a63ef57863e455d53b83", ("examples", "src")),
+    Source("huggingface/diffusers", "58eb52c0803ea9af3abec60841c2a093bdf1f951", ("examples",)),
     Source("facebookresearch/detr", "29901c51d7fe8712168b8d0d64351170bc0f83e0", ("",)),
     Source("facebookresearch/mae", "efb2a8062c206524e35e47d04501ed4f544c0ae8", ("",)),
 )
