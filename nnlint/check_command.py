@@ -51,10 +51,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _emit(text: str, output_file: Path | None) -> None:
-    """Print the report, or write it to `output_file` in one piece (a reader never sees half a report)."""
+def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
+    """Print the report, or write it to `output_file` in one piece (a reader never sees half a report).
+
+    `color`: the report was coloured on purpose (--color, FORCE_COLOR); click would strip it from a pipe."""
     if output_file is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color or None)
         return
     from nnlint.atomic import write_atomic
 
@@ -385,7 +387,7 @@ def _report_findings(outcome: CheckOutcome, view: _View, unsafe_fixes: bool, hid
         unsafe_fixes=unsafe_fixes,
         hidden=hidden,
     )
-    _emit(render(outcome.findings, view.fmt, options), view.output_file)
+    _emit(render(outcome.findings, view.fmt, options), view.output_file, options.color)
     if outcome.fixed and view.fmt not in HUMAN_FORMATS and not view.quiet:
         # Machine formats keep stdout to the report; human formats say it in their summary.
         click.echo(f"nnlint: fixed {_plural(outcome.fixed, 'finding')}", err=True)

@@ -9,7 +9,7 @@ the work ends.
 Two shapes:
 
 - `FileProgress` for work over N items (`check`): a bar that appears once the work has taken about a second
-  (`delay`), so a quick run never flashes one.
+  (`delay`) or when there are many items, so a quick check of a few files never flashes one.
 - `activity(title)` for work in phases (`probe`, `run`): a spinner with the current phase. Code deep inside
   the work reports a phase with `phase("batch test")`, which is a no-op when no activity is shown, so the
   runtime packages can call it unconditionally without taking a display or an option as a parameter.
@@ -20,9 +20,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, ParamSpec, TextIO, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The display of the `activity` now shown, if any: `phase()` updates it.
 _current: Any = None
@@ -42,13 +45,15 @@ def _console() -> Any:
 
 
 class FileProgress:
-    """A bar over `total` items, started lazily once `delay` seconds have passed. Call `update(done,
-    total)` as items finish, and `close()` at the end (or use it as a context manager)."""
+    """A bar over `total` items, started once `delay` seconds have passed or at once when there are `many`
+    items. Call `update(done, total)` as items finish, and `close()` at the end (or use it as a context
+    manager)."""
 
-    def __init__(self, description: str, enabled: bool, delay: float = 1.0) -> None:
+    def __init__(self, description: str, enabled: bool, delay: float = 1.0, many: int = 100) -> None:
         self.description = description
         self.enabled = enabled
         self.delay = delay
+        self.many = many
         self._started_at = time.monotonic()
         self._bar: Any = None
         self._task: Any = None
@@ -57,7 +62,8 @@ class FileProgress:
         if not self.enabled:
             return
         if self._bar is None:
-            if time.monotonic() - self._started_at < self.delay or done >= total:
+            quick = done >= total or time.monotonic() - self._started_at < self.delay
+            if total < self.many and quick:
                 return
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -107,6 +113,16 @@ def activity(title: str, enabled: bool) -> Iterator[None]:
     finally:
         live.stop()
         _current = previous
+
+
+def showing(title: str, function: Callable[P, R]) -> Callable[P, R]:
+    """`function`, run under `activity(title)` when progress is `wanted()`: a one-line change at a call."""
+
+    def shown(*args: P.args, **kwargs: P.kwargs) -> R:
+        with activity(title, wanted()):
+            return function(*args, **kwargs)
+
+    return shown
 
 
 def phase(name: str) -> None:

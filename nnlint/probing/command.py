@@ -11,6 +11,7 @@ import traceback
 
 import click
 
+from nnlint import progress
 from nnlint.probing.errors import ProbeError
 
 INSTALL_HINT = "nnlint probe needs PyTorch. Install it with: pip install 'nnlint[probe]'"
@@ -89,7 +90,7 @@ def probe(
 
     shapes = [_shape(value) for value in input_shapes]
     try:
-        report = probe_target(
+        report = progress.showing(f"nnlint probe {target}", probe_target)(
             target,
             input_shapes=shapes or None,
             dtype=dtype,
