@@ -218,7 +218,7 @@ def _problem_diagnostic(problem: str) -> types.Diagnostic:
     user sees it; in an editor, a diagnostic is what the user sees."""
     return types.Diagnostic(
         range=types.Range(types.Position(0, 0), types.Position(1, 0)),  # the whole first line
-        message=f"nnlint: {problem}",
+        message=problem,
         severity=types.DiagnosticSeverity.Error,
         source=SOURCE,
     )
