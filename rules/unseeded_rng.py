@@ -209,9 +209,10 @@ class UnseededRng(Rule):
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), an imported
     helper with "seed" in its name, and helpers of the same file that do any of this, followed from the
-    entry point. The message says which generators are used and unseeded. Library modules without an
-    entry point, and scripts that neither train nor draw data at random (benchmarks, exports), are left
-    alone.
+    entry point. The finding sits on the first of those random draws (one line, where a `# noqa: NN301`
+    goes), and its message says which generators are used and unseeded and where the entry point starts.
+    Library modules without an entry point, and scripts that neither train nor draw data at random
+    (benchmarks, exports), are left alone.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
