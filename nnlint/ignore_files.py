@@ -19,8 +19,10 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILES = (".gitignore", ".ignore")
 
@@ -30,9 +32,12 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
     """The patterns of one ignore file, or None when there is none (or it cannot be read)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            lines = handle.read().splitlines()
     except OSError:
         return None
+    import pathspec  # only where an ignore file exists: the import costs tens of milliseconds
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 @cache
