@@ -548,7 +548,14 @@ def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
 
 
 @click.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "--output-format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def rules_command(fmt: str) -> None:
     """List every rule with its code, name, severity and summary (runtime codes last)."""
     rows = [

@@ -12,6 +12,7 @@ import traceback
 import click
 
 from nnlint import progress
+from nnlint.color import use_color
 from nnlint.probing.errors import ProbeError
 
 INSTALL_HINT = "nnlint probe needs PyTorch. Install it with: pip install 'nnlint[probe]'"
@@ -113,7 +114,7 @@ def probe(
 
         click.echo(render(report.findings(), "json"), nl=False)
     else:
-        click.echo(report.text(color=sys.stdout.isatty()), nl=False)
+        click.echo(report.text(color=use_color("auto", sys.stdout)), nl=False, color=True)
     sys.exit(1 if report.findings() else 0)
 
 

@@ -15,6 +15,7 @@ from typing import TextIO
 import click
 
 from nnlint import progress
+from nnlint.color import use_color
 from nnlint.reporters import FORMAT_NAMES, RenderOptions, render
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -147,6 +148,6 @@ def _report(session: object, target: str, fmt: str, plot_dir: Path | None, out: 
             session.notes.append("--plot needs matplotlib: pip install nnlint[plot]")
     click.echo(account(session, target), err=True, nl=False)
     findings = sorted(session.findings, key=lambda finding: finding.sort_key())
-    color = fmt == "text" and bool(getattr(out, "isatty", lambda: False)())
+    color = fmt == "text" and use_color("auto", out)  # a terminal, unless NO_COLOR (or FORCE_COLOR)
     click.echo(render(findings, fmt, RenderOptions(color=color)), file=out, nl=False)
     out.flush()
