@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -13,6 +14,8 @@ from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 
 GENERATORS = ("torch", "random", "numpy")
+# The first line of an `if __name__ == "__main__":` guard, as it starts a line at module level.
+_GUARD_LINE = re.compile(r"if\b.*\b__name__\b")
 
 _TORCH_RANDOM_FUNCTIONS = frozenset(
     f"torch.{name}"
@@ -532,11 +535,22 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         return self._call_order.get(id(call), 0)
 
     def _entry_description(self, anchor: cst.CSTNode) -> str:
-        """Where the entry point is, for the message: the guard's (or first loop's, or call's) line."""
-        row = compute_ranges(self.ctx.module, [anchor])[id(anchor)].start.line
-        if self.ctx.entry.guards:
-            return f"the `__main__` block (line {row})"
-        return f"the entry point (line {row})"
+        """Where the entry point is, for the message: the `__main__` guard's line (`anchor`, the node a
+        related location would point at), or "the script" for an entry point without a guard."""
+        guards = self.ctx.entry.guards
+        if not guards or anchor is not guards[0]:
+            return "the script"
+        return f"the `__main__` block (line {self._guard_row(guards)})"
+
+    def _guard_row(self, guards: list[cst.If]) -> int:
+        """The first guard's line. Found in the text when each guard has its own `if ...__name__` line at
+        the start of a line (the usual case, and cheap); else by generating code up to it, which costs a
+        third of a parse (a docstring that shows a guard, say)."""
+        lines = re.split(r"\r\n|\r|\n", self.ctx.source)
+        rows = [row for row, line in enumerate(lines, 1) if _GUARD_LINE.match(line)]
+        if len(rows) == len(guards):
+            return rows[0]
+        return compute_ranges(self.ctx.module, [guards[0]])[id(guards[0])].start.line
 
     # -- evidence --------------------------------------------------------------------------------
 
