@@ -24,7 +24,7 @@ from typing import Any
 
 from nnlint import __version__
 from nnlint.atomic import write_atomic
-from nnlint.finding import Edit, Finding, Fix, Position, Severity
+from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
 CACHE_DIR_NAME = ".nnlint_cache"
@@ -155,4 +155,8 @@ def _finding(item: Any) -> Finding:
         confirmation=item.get("confirmation"),
         evidence=dict(item.get("evidence", {})),
         cell=_cell(item.get("cell")),
+        related=tuple(
+            Related(_text(rel["filename"]), _position(rel["location"]), _text(rel["message"]))
+            for rel in item.get("related", ())
+        ),
     )

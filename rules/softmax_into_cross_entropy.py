@@ -1,4 +1,4 @@
-"""NN401 softmax-into-cross-entropy: probabilities handed to a loss that expects logits."""
+"""NN401 activation-loss-mismatch: a loss given the wrong kind of input (probabilities for logits, ...)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.roles import Role
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule, RuleFix
+from nnlint.rule import Evidence, Invalid, Rule, RuleFix
+from nnlint.vocabulary import LOG_SOFTMAX, LOGITS, LOSS_DISPLAY, LOSS_WRONG_INPUTS, SIGMOID
 
-# Losses that apply the activation themselves, with the activation outputs they must not be given.
-_CROSS_ENTROPY = ("torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy")
-_BCE_WITH_LOGITS = ("torch.nn.BCEWithLogitsLoss", "torch.nn.functional.binary_cross_entropy_with_logits")
-_WRONG_INPUTS = {
-    **{loss: frozenset({"softmax", "log_softmax"}) for loss in _CROSS_ENTROPY},
-    **{loss: frozenset({"sigmoid"}) for loss in _BCE_WITH_LOGITS},
-}
-_LOSS_NAMES = {
-    "torch.nn.CrossEntropyLoss": "CrossEntropyLoss",
-    "torch.nn.functional.cross_entropy": "F.cross_entropy",
-    "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
-    "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
-}
 # Expressions that cannot stand as a call argument without their parentheses.
 _NEEDS_PARENTHESES = (cst.Tuple, cst.Yield, cst.NamedExpr, cst.GeneratorExp)
 
@@ -177,7 +164,7 @@ bce = nn.BCEWithLogitsLoss()
 probs = torch.sigmoid(head(x))
 loss = bce(probs, labels.float())
 """,
-            line=6,
+            line=5,
         ),
         # A model whose last layer is nn.Softmax, trained through a helper with the criterion as a parameter.
         Invalid(
@@ -191,7 +178,7 @@ def train(model, loss_fn, loader):
         pred = model(X)
         loss = loss_fn(pred, y)
 """,
-            line=9,
+            line=3,
         ),
         # A model class whose forward returns softmax, moved to a device.
         Invalid(
@@ -214,46 +201,41 @@ class Lit:
         x, y = batch
         return self.criterion(self.net(x), y)
 """,
-            line=18,
+            line=10,
         ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        loss = self._loss_kind(node)
+        loss = self.ctx.activations.loss_called(node)
         if loss is None:
             return
         argument = _input_argument(node)
         if argument is None:
             return
-        activation = self.ctx.layers.output_activation(argument.value)
-        if activation not in _WRONG_INPUTS[loss]:
+        found = self.ctx.activations.of(argument.value)
+        if found is None or found.kind not in LOSS_WRONG_INPUTS[loss]:
             return
+        name = LOSS_DISPLAY[loss]
+        if found.kind == LOGITS:
+            # Nothing to remove: the loss is what changes (or a log_softmax is added to the model).
+            evidence = Evidence(found.node, "the model ends with this layer: raw logits", found.ctx)
+            self.report(node, message=_message(found.kind, name), related=(evidence,))
+            return
+        related: tuple[Evidence, ...] = ()
+        if found.node is not argument.value:
+            related = (Evidence(node, f"its output reaches `{name}` here"),)
+        in_call = found.node is argument.value and found.ctx is self.ctx
         self.report(
-            argument.value, message=_message(activation, _LOSS_NAMES[loss]), fix=self._fix(argument.value)
+            found.node,
+            message=_message(found.kind, name),
+            fix=self._fix(argument.value) if in_call else None,
+            related=related,
+            ctx=found.ctx,
         )
-
-    def _loss_kind(self, call: cst.Call) -> str | None:
-        """Which logits-taking loss a call computes: a loss function, or a criterion object called."""
-        callee = self.ctx.callee(call)
-        if callee in _WRONG_INPUTS:
-            return callee
-        func = call.func
-        if isinstance(func, cst.Call):  # `nn.CrossEntropyLoss()(out, y)`
-            kind = self.ctx.callee(func)
-            return kind if kind in _WRONG_INPUTS else None
-        if not isinstance(func, (cst.Name, cst.Attribute)) or not self.ctx.roles.has(func, Role.CRITERION):
-            return None
-        layer = self.ctx.layers.layer_of(func)
-        kind = (
-            layer.kind
-            if layer is not None
-            else _normalised(self.ctx.roles.constructor_name(self.ctx.dotted(func)))
-        )
-        return kind if kind in _WRONG_INPUTS else None
 
     def _fix(self, value: cst.BaseExpression) -> RuleFix | None:
         """Replace an activation written inside the loss call by its input: `F.softmax(out, 1)` -> `out`."""
-        direct = self.ctx.layers.activation_call(value) if isinstance(value, cst.Call) else None
+        direct = self.ctx.activations.activation_call(value) if isinstance(value, cst.Call) else None
         if direct is None or isinstance(direct[1], _NEEDS_PARENTHESES):
             return None
         return RuleFix(message="Pass the logits to the loss", replacements=((value, direct[1]),))
@@ -269,21 +251,24 @@ def _input_argument(call: cst.Call) -> cst.Arg | None:
     return None
 
 
-def _normalised(qualified: str | None) -> str | None:
-    """`torch.nn.modules.loss.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`."""
-    if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
-        return qualified
-    return "torch.nn." + qualified.rsplit(".", 1)[-1]
-
-
-def _message(activation: str, loss: str) -> str:
-    if activation == "log_softmax":
+def _message(kind: str, loss: str) -> str:
+    if loss.endswith(("NLLLoss", "nll_loss")):
+        if kind == LOGITS:
+            return (
+                f"`{loss}` expects log-probabilities, but this input is raw logits; apply `log_softmax` "
+                "first, or use `CrossEntropyLoss`, which does both."
+            )
+        return (
+            f"This softmax output reaches `{loss}`, which expects log-probabilities (log_softmax), not "
+            "probabilities; use `log_softmax` here, or `CrossEntropyLoss` on the raw logits."
+        )
+    if kind == LOG_SOFTMAX:
         return (
             f"`{loss}` applies log_softmax itself, so this log_softmax runs twice (redundant, same value); "
             "pass the raw logits, or use `NLLLoss` on log-probabilities."
         )
-    applies = "sigmoid" if activation == "sigmoid" else "log_softmax"
+    applies = "sigmoid" if kind == SIGMOID else "log_softmax"
     return (
-        f"This is a {activation} output, but `{loss}` applies {applies} itself and expects raw logits; "
+        f"This {kind} output reaches `{loss}`, which applies {applies} itself and expects raw logits; "
         "pass the logits, or the loss is computed on squashed values with vanishing gradients."
     )

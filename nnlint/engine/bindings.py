@@ -1,19 +1,26 @@
-"""The value a local name holds at a statement, when one assignment certainly reaches it.
+"""Bindings and definitions: the value a local name holds at a statement, and what a call calls.
 
 Rules and analyses ask "what is `out` here?" (`out = model(x)`, then `criterion(out, y)`), and forward
 chains ask "what produced `x`?" (`x = self.conv(x)`, then `x = self.bn(x)`). A full reaching-definitions
 analysis is not needed for that: walking back over the statements that precede the use, block by block,
 answers it for straight-line code, and anything less certain (the name rebound inside an `if` or a loop
 before the use, a parameter, a tuple unpacking) answers None, which keeps every caller quiet.
+
+`resolve_call` is the one answer to "which function does this call run": scope-aware for bare names
+(closures, module level, project imports), methods on `self` and on instances of known classes, through
+base classes and into project modules (`project.py`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint.engine.index import children
+from nnlint.engine.names import dotted_name
+from nnlint.engine.project import Resolved
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -133,3 +140,207 @@ def _names_target(target: cst.CSTNode, name: str) -> bool:
     if isinstance(target, cst.StarredElement):
         return _names_target(target.value, name)
     return False
+
+
+# -- definitions: which function or class a call means -------------------------------------------------
+# How many base classes, re-exports and constructor chains one resolution may pass through.
+_MAX_HOPS = 8
+
+
+def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """The function, method or class a call runs, in this file or in a project module; None when unsure.
+
+    Scope-aware, as Python binds names: a bare `f(...)` means a function defined in a function enclosing
+    the call (a closure; the innermost wins) or at module level, or a name imported from a project module;
+    `self.m(...)` a method of the enclosing class or of its project base classes; `self(...)` that class's
+    `forward`; `obj.m(...)` a method of the class `obj` was certainly built from (`obj = Net(...)`);
+    `pkg.f(...)` a function of an imported project module. Library calls stay unknown.
+    """
+    func = call.func
+    if isinstance(func, cst.Name):
+        if func.value == "self":
+            owner = _enclosing_class(ctx, call)
+            return method_of(owner, "forward") if owner is not None else None
+        return resolve_name(ctx, func.value, call)
+    if not isinstance(func, cst.Attribute):
+        return None
+    receiver = func.value
+    if isinstance(receiver, cst.Name) and receiver.value == "self":
+        owner = _enclosing_class(ctx, call)
+        return method_of(owner, func.attr.value) if owner is not None else None
+    if isinstance(receiver, cst.Name):
+        value = reaching_value(ctx, receiver.value, call)
+        if isinstance(value, cst.Call):
+            cls = resolve_call(ctx, value)
+            if cls is not None and isinstance(cls.node, cst.ClassDef):
+                return method_of(cls, func.attr.value)
+            return None
+    qualified = ctx.qualified_name(func)
+    return ctx.project.resolve_qualified(qualified) if qualified is not None else None
+
+
+def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | None:
+    """The definition a bare name means at `at`: an enclosing function's nested def, a module-level def or
+    class, or an import of a project module's definition."""
+    for scope in ctx.index.ancestors(at):
+        if isinstance(scope, cst.FunctionDef) and isinstance(scope.body, cst.IndentedBlock):
+            nested = [
+                statement
+                for statement in scope.body.body
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
+            ]
+            if nested:
+                return Resolved(ctx, nested[-1]) if len(nested) == 1 else None
+            if any(param.name.value == name for param in _parameters(scope)):
+                return None  # a parameter shadows module-level definitions
+    return ctx.project.member([name], 0)
+
+
+def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
+    """A method of a class, looked up in the class and then in its bases (in this or project modules)."""
+    if not isinstance(cls.node, cst.ClassDef) or hops > _MAX_HOPS:
+        return None
+    found = None
+    if isinstance(cls.node.body, cst.IndentedBlock):
+        for statement in cls.node.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                found = statement
+    if found is not None:
+        return Resolved(cls.ctx, found)
+    for base in cls.node.bases:
+        parent = _resolve_expression(cls.ctx, base.value, cls.node)
+        if parent is not None and isinstance(parent.node, cst.ClassDef):
+            method = method_of(parent, name, hops + 1)
+            if method is not None:
+                return method
+    return None
+
+
+def _resolve_expression(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+    if isinstance(expr, cst.Name):
+        return resolve_name(ctx, expr.value, at)
+    qualified = ctx.qualified_name(expr)
+    return ctx.project.resolve_qualified(qualified) if qualified is not None else None
+
+
+def _enclosing_class(ctx: FileContext, node: cst.CSTNode) -> Resolved | None:
+    """The class whose method encloses `node` (the method's own class, not one nested in it)."""
+    function = ctx.index.enclosing(node, cst.FunctionDef)
+    while function is not None:
+        parent = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+        if isinstance(parent, cst.ClassDef):
+            return Resolved(ctx, parent)
+        function = parent
+    return None
+
+
+def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found
+
+
+def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    """The values of a function's own `return` statements (nested functions excluded); None for a bare
+    `return`."""
+    found: list[cst.BaseExpression | None] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
+            found.append(node.value)
+            continue
+        stack.extend(children(node))
+    return found
+
+
+# -- the file's binding table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One place that binds a (dotted) name: `kind` says how, `value` is the bound expression when one
+    is known (an assignment's right-hand side, the matching element of a tuple unpacked from a tuple, a
+    parameter's default), else None (a loop target, `with ... as`, an import, `+=`)."""
+
+    name: str
+    kind: str  # assign, annotated, augmented, unpack, parameter, loop, with, import, def, class
+    node: cst.CSTNode
+    value: cst.BaseExpression | None
+
+
+class FileBindings:
+    """Every binding of the file by dotted name (`x`, `self.model`), in source order, built on first use
+    from the index (no walk of its own). Per file, not per scope: callers that need the value at a point
+    ask `reaching_value`; this table answers "everything this name is ever bound to"."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        table: dict[str, list[Binding]] = {}
+        index = ctx.index
+
+        def add(target: cst.BaseExpression, kind: str, node: cst.CSTNode, value: cst.BaseExpression | None):
+            if isinstance(target, (cst.Tuple, cst.List)):
+                elements = [element.value for element in target.elements]
+                values: list[cst.BaseExpression | None] = [None] * len(elements)
+                if (
+                    isinstance(value, (cst.Tuple, cst.List))
+                    and len(value.elements) == len(elements)
+                    and not any(isinstance(e, cst.StarredElement) for e in value.elements)
+                ):
+                    values = [element.value for element in value.elements]
+                for element, element_value in zip(elements, values, strict=True):
+                    add(element, "unpack", node, element_value)
+                return
+            if isinstance(target, cst.StarredElement):
+                add(target.value, kind, node, None)
+                return
+            name = dotted_name(target)
+            if name is not None:
+                table.setdefault(name, []).append(Binding(name, kind, node, value))
+
+        for assign in index.nodes(cst.Assign):
+            for target in assign.targets:
+                add(target.target, "assign", assign, assign.value)
+        for ann in index.nodes(cst.AnnAssign):
+            add(ann.target, "annotated", ann, ann.value)
+        for aug in index.nodes(cst.AugAssign):
+            add(aug.target, "augmented", aug, None)
+        for param in index.nodes(cst.Param):
+            add(param.name, "parameter", param, param.default)
+        for loop in index.nodes(cst.For):
+            add(loop.target, "loop", loop, None)
+        for item in index.nodes(cst.WithItem):
+            if item.asname is not None:
+                add(item.asname.name, "with", item, None)  # type: ignore[arg-type]
+        for node in (*index.nodes(cst.Import), *index.nodes(cst.ImportFrom)):
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                name = dotted_name(bound)  # type: ignore[arg-type]
+                if name:
+                    head = name if alias.asname is not None else name.split(".", 1)[0]
+                    table.setdefault(head, []).append(Binding(head, "import", node, None))
+        for kind, node_type in (("def", cst.FunctionDef), ("class", cst.ClassDef)):
+            for definition in index.nodes(node_type):
+                table.setdefault(definition.name.value, []).append(
+                    Binding(definition.name.value, kind, definition, None)
+                )
+        self._table = table
+
+    def of(self, name: str) -> list[Binding]:
+        """Every binding of a dotted name in the file (empty when it is never bound here)."""
+        return self._table.get(name, [])
+
+    def values(self, name: str) -> list[cst.BaseExpression] | None:
+        """The values a name is assigned anywhere in the file; None when one of its bindings has no
+        known value (a loop target, `+=`, an import), so callers cannot mistake a partial list for all."""
+        bindings = [b for b in self.of(name) if b.kind != "parameter" or b.value is not None]
+        if not bindings or any(b.value is None for b in bindings):
+            return None
+        return [b.value for b in bindings if b.value is not None]

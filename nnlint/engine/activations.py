@@ -1,0 +1,328 @@
+"""What a tensor is, as far as a loss cares: probabilities, log-probabilities, sigmoid outputs or logits.
+
+NN401 asks "is the input of this CrossEntropyLoss already a softmax?", and the answer is often far from the
+loss: the last line of a model's `forward` in models.py, a helper that returns `F.softmax(...)`, a
+Sequential whose last layer is `nn.Softmax`. The kind flows through
+
+- local names (the assignment that certainly reaches the use, `bindings.reaching_value`);
+- operations that keep it: `.view`, `.squeeze`, `.to`, `.float`, indexing (`vocabulary.KIND_KEEPING_*`),
+  and `exp(log_softmax(x))`, which is a softmax;
+- calls of project functions and methods (what every `return` of the function gives), resolved by
+  `bindings.resolve_call` in this file or in another project module;
+- models: a name bound to `Net(...)` (also through `.to(device)`, `DataParallel(...)`, `torch.compile`)
+  runs `Net.forward`; `self(x)` and `self.net(x)` inside a module run their forward; a layer runs what it
+  is (`nn.Softmax`, or a Sequential's last layer).
+
+Every answer names where the activation is applied (`Activation.node`, in `Activation.ctx`, which may be
+another file): that is the line to change. Summaries of functions are memoized on their file's context,
+which the project's module store keeps for the whole run. Anything not certain answers None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.bindings import reaching_value, resolve_call, returned_values
+from nnlint.engine.project import Resolved
+from nnlint.vocabulary import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATION_LAYERS,
+    ACTIVATION_METHODS,
+    EXP_FUNCTIONS,
+    KIND_KEEPING_FUNCTIONS,
+    KIND_KEEPING_METHODS,
+    LOG_SOFTMAX,
+    LOGIT_LAYERS,
+    LOGITS,
+    LOSS_EXPECTS,
+    MODEL_WRAPPERS,
+    SELF_RETURNING_METHODS,
+    SEQUENTIAL,
+    SOFTMAX,
+)
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.layers import Layer
+
+_MAX_DEPTH = 24
+# Marks a summary being computed (recursion): it answers None meanwhile.
+_PENDING = object()
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation kind (`vocabulary.SOFTMAX`, ...) and the node that applies it, in its file."""
+
+    kind: str
+    node: cst.CSTNode
+    ctx: FileContext
+
+
+class ActivationFlow:
+    """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._summaries: dict[cst.CSTNode, object] = {}
+        self._resolving: set[str] = set()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+        """The activation that certainly produced `expr`, or None."""
+        if depth > _MAX_DEPTH:
+            return None
+        ctx = self._ctx
+        if isinstance(expr, cst.Name):
+            value = reaching_value(ctx, expr.value, expr)
+            return self.of(value, depth + 1) if value is not None else None
+        if isinstance(expr, cst.Subscript):
+            return self.of(expr.value, depth + 1)
+        if not isinstance(expr, cst.Call):
+            return None
+        direct = self.activation_call(expr)
+        if direct is not None:
+            return Activation(direct[0], expr, ctx)
+        func = expr.func
+        callee = ctx.callee(expr)
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
+            return self.of(func.value, depth + 1)
+        first = _first_argument(expr)
+        if first is not None and callee in KIND_KEEPING_FUNCTIONS:
+            return self.of(first, depth + 1)
+        if first is not None and (callee in EXP_FUNCTIONS or _is_method(expr, "exp")):
+            inner = self.of(first if callee in EXP_FUNCTIONS else func.value, depth + 1)  # type: ignore[attr-defined]
+            return Activation(SOFTMAX, expr, ctx) if inner is not None and inner.kind == LOG_SOFTMAX else None
+        if callee is not None and not _is_local(callee):
+            return None  # a library call: unknown
+        return self._call_output(expr, depth + 1)
+
+    def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
+
+        `F.softmax(x, dim=1)` and `torch.sigmoid(input=x)` -> x, `x.softmax(1)` -> x, `self.softmax(x)` for
+        an `nn.Softmax` layer -> x. A model that ends with one is not such a call: its input is no logits.
+        """
+        ctx = self._ctx
+        callee = ctx.callee(call)
+        func = call.func
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in ACTIVATION_METHODS:
+            return ACTIVATION_METHODS[func.attr.value], func.value
+        if callee in ACTIVATION_FUNCTIONS:
+            operation: str | None = ACTIVATION_FUNCTIONS[callee]
+        else:
+            layer = ctx.layers.layer_of(func)
+            operation = ACTIVATION_LAYERS.get(layer.kind) if layer is not None else None
+        if operation is None:
+            return None
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "input"]
+        chosen = positional[:1] or named
+        return (operation, chosen[0].value) if chosen else None
+
+    def loss_called(self, call: cst.Call) -> str | None:
+        """The input-sensitive loss (`vocabulary.LOSS_EXPECTS`) a call computes, or None.
+
+        `F.cross_entropy(...)`, `nn.NLLLoss()(...)`, and a criterion object called: a name or `self.attr`
+        whose every binding builds the same loss, through self-returning calls (`nn.CrossEntropyLoss()
+        .cuda()`), and a parameter's default (`def __init__(self, criterion=nn.CrossEntropyLoss())`).
+        """
+        ctx = self._ctx
+        callee = _normalised(ctx.callee(call))
+        if callee in LOSS_EXPECTS:
+            return callee
+        return self._loss_of(call.func, call, 0)
+
+    def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> str | None:
+        ctx = self._ctx
+        if depth > _MAX_DEPTH:
+            return None
+        while isinstance(expr, cst.Call):
+            func = expr.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in SELF_RETURNING_METHODS
+                and not expr.args[1:]
+            ):
+                expr = func.value
+                continue
+            callee = _normalised(ctx.callee(expr))
+            return callee if callee in LOSS_EXPECTS else None
+        name = ctx.dotted(expr)
+        if name is None:
+            return None
+        value = reaching_value(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
+        if value is not None:
+            return self._loss_of(value, at, depth + 1)
+        values = ctx.bindings.values(name)
+        if not values or name in self._resolving:
+            return None
+        self._resolving.add(name)
+        try:
+            found = {self._loss_of(value, value, depth + 1) for value in values}
+        finally:
+            self._resolving.discard(name)
+        return found.pop() if len(found) == 1 else None
+
+    def returns(self, function: cst.FunctionDef) -> Activation | None:
+        """What every `return` of a function of this file gives, when they all agree (memoized)."""
+        cached = self._summaries.get(function)
+        if cached is _PENDING:
+            return None
+        if cached is not None or function in self._summaries:
+            return cached  # type: ignore[return-value]
+        self._summaries[function] = _PENDING
+        values = returned_values(function)
+        found: Activation | None = None
+        if values and all(value is not None for value in values):
+            found = _agreeing([self.of(value) for value in values if value is not None])
+        self._summaries[function] = found
+        return found
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
+        """The output of a call of something in the project: a layer, a model, a function or method."""
+        ctx = self._ctx
+        layer = ctx.layers.layer_of(call.func)
+        if layer is not None:
+            return self._layer_output(layer)
+        target = resolve_call(ctx, call)
+        if target is not None:
+            if isinstance(target.node, cst.FunctionDef):
+                return target.ctx.activations.returns(target.node)
+            return None  # constructing a class gives a model, not a tensor
+        return self._model_output(call.func, call, depth)
+
+    def _model_output(self, func: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Activation | None:
+        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
+
+        A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
+        or an attribute to every value that name is assigned in the file, which must all agree.
+        `model = model.to(device)` adds nothing of its own.
+        """
+        ctx = self._ctx
+        if isinstance(func, cst.Call):
+            return self._constructed_output(func, at, depth + 1)
+        name = ctx.dotted(func)
+        if name is None:
+            return None
+        value = reaching_value(ctx, func.value, at) if isinstance(func, cst.Name) else None
+        values = [value] if value is not None else ctx.bindings.values(name)
+        if not values or name in self._resolving:
+            return None
+        self._resolving.add(name)
+        try:
+            found = [
+                self._constructed_output(value, at, depth + 1)
+                for value in values
+                if _strip_self_returning(ctx, value) != name
+            ]
+        finally:
+            self._resolving.discard(name)
+        if (
+            not found
+            or any(item is None for item in found)
+            or len({item.kind for item in found if item}) != 1
+        ):
+            return None
+        return found[0]
+
+    def _constructed_output(
+        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int
+    ) -> Activation | None:
+        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
+        ctx = self._ctx
+        while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
+            depth += 1
+            func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+                value = func.value
+                continue
+            if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+                value = value.args[0].value
+                continue
+            layer = ctx.layers.layer_of(value)
+            if layer is not None:
+                return self._layer_output(layer)
+            target = resolve_call(ctx, value)
+            if target is None:
+                return None
+            if isinstance(target.node, cst.ClassDef):
+                return _forward_output(target)
+            return None  # a factory function: what it returns is a model we do not follow yet
+        if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
+            return self._model_output(value, at, depth + 1)
+        return None
+
+    def _layer_output(self, layer: Layer) -> Activation | None:
+        """A layer's own activation (`nn.Softmax`), or a Sequential's last layer's, or logits (Linear)."""
+        last = layer
+        if layer.kind == SEQUENTIAL:
+            _, last = self._ctx.layers.ends(layer)  # type: ignore[assignment]
+            if last is None:
+                return None
+        if last.kind in ACTIVATION_LAYERS:
+            return Activation(ACTIVATION_LAYERS[last.kind], last.constructor, self._ctx)
+        if last.kind in LOGIT_LAYERS:
+            return Activation(LOGITS, last.constructor, self._ctx)
+        return None
+
+
+def _forward_output(cls: Resolved) -> Activation | None:
+    """What a model class's `forward` returns (through its project base classes)."""
+    from nnlint.engine.bindings import method_of
+
+    forward = method_of(cls, "forward")
+    if forward is None or not isinstance(forward.node, cst.FunctionDef):
+        return None
+    return forward.ctx.activations.returns(forward.node)
+
+
+def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None or arg.keyword.value == "input":
+            return arg.value
+    return None
+
+
+def _is_method(call: cst.Call, name: str) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == name
+
+
+def _is_local(qualified: str) -> bool:
+    """Whether a qualified name may be a project definition (not torch, numpy or another known library)."""
+    return not qualified.startswith(("torch.", "numpy.", "np.", "math.", "transformers.", "timm."))
+
+
+def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | None:
+    """The dotted name under a chain of self-returning calls and wrappers: `model.to(device)` -> model."""
+    while isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+            value = func.value
+        elif ctx.callee(value) in MODEL_WRAPPERS and value.args:
+            value = value.args[0].value
+        else:
+            return None
+    return ctx.dotted(value)
+
+
+def _agreeing(found: list[Activation | None]) -> Activation | None:
+    """The first of several answers when every one is known and of the same kind, else None."""
+    if not found or any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+        return None
+    return found[0]
+
+
+def _normalised(qualified: str | None) -> str | None:
+    """`torch.nn.modules.loss.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`."""
+    if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
+        return qualified
+    return "torch.nn." + qualified.rsplit(".", 1)[-1]
