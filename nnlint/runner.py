@@ -17,6 +17,7 @@ import libcst as cst
 
 from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
+from nnlint.engine.project import dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.rule import Report, Rule, RuleFix
 from nnlint.suppress import Suppressions, parse_suppressions
@@ -42,6 +43,8 @@ class FileResult:
     filename: str
     findings: list[Finding] = field(default_factory=list)
     crashes: list[RuleCrash] = field(default_factory=list)
+    # Project modules the check read (absolute path -> content digest): the result is valid while they are.
+    depends: dict[str, str] = field(default_factory=dict)
 
 
 def decode_source(data: bytes) -> str:
@@ -108,6 +111,8 @@ def check_source(filename: str, source: str, rules: list[type[Rule]]) -> FileRes
         return result
     ctx = FileContext(filename, source, parsed)
     reports = _run_rules(ctx, rules, result)
+    if ctx.project_deps:
+        result.depends = dependencies(ctx)
     auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
     if not reports and not auditors:
         return result

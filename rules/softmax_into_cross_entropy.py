@@ -61,6 +61,7 @@ class SoftmaxIntoCrossEntropy(Rule):
     name = "softmax-into-cross-entropy"
     # A warning, not an error: log_softmax into CrossEntropyLoss is redundant rather than wrong.
     severity = Severity.WARNING
+    cross_file = True
     message = "The loss applies its own softmax/sigmoid to this input; pass the raw logits instead."
     hint = (
         "CrossEntropyLoss and BCEWithLogitsLoss take raw logits: drop the softmax / sigmoid in front of them."
