@@ -54,8 +54,6 @@ class Edit:
         }
         if self.cell is not None:
             data["cell"] = self.cell
-        if self.related:
-            data["related"] = [item.to_json() for item in self.related]
         return data
 
 
