@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value, resolve_call, returned_values
+from nnlint.engine.bindings import (
+    argument_values,
+    enclosing_parameter,
+    reaching_value,
+    resolve_call,
+    returned_values,
+)
 from nnlint.engine.project import Resolved
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -68,7 +74,7 @@ class ActivationFlow:
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._summaries: dict[cst.CSTNode, object] = {}
-        self._resolving: set[str] = set()
+        self._resolving: set[tuple[str, cst.CSTNode]] = set()
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -135,7 +141,10 @@ class ActivationFlow:
         callee = _normalised(ctx.callee(call))
         if callee in LOSS_EXPECTS:
             return callee
-        return self._loss_of(call.func, call, 0)
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+            func = func.value  # `criterion.forward(out, y)`
+        return self._loss_of(func, call, 0)
 
     def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> str | None:
         ctx = self._ctx
@@ -143,11 +152,7 @@ class ActivationFlow:
             return None
         while isinstance(expr, cst.Call):
             func = expr.func
-            if (
-                isinstance(func, cst.Attribute)
-                and func.attr.value in SELF_RETURNING_METHODS
-                and not expr.args[1:]
-            ):
+            if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
                 expr = func.value
                 continue
             callee = _normalised(ctx.callee(expr))
@@ -158,14 +163,14 @@ class ActivationFlow:
         value = reaching_value(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
         if value is not None:
             return self._loss_of(value, at, depth + 1)
-        values = ctx.bindings.values(name)
-        if not values or name in self._resolving:
+        sites = self._values_of(expr, name, None, at)
+        if not sites or (name, at) in self._resolving:
             return None
-        self._resolving.add(name)
+        self._resolving.add((name, at))
         try:
-            found = {self._loss_of(value, value, depth + 1) for value in values}
+            found = {self._loss_of(value, site, depth + 1) for value, site in sites}
         finally:
-            self._resolving.discard(name)
+            self._resolving.discard((name, at))
         return found.pop() if len(found) == 1 else None
 
     def returns(self, function: cst.FunctionDef) -> Activation | None:
@@ -188,15 +193,19 @@ class ActivationFlow:
     def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
         """The output of a call of something in the project: a layer, a model, a function or method."""
         ctx = self._ctx
-        layer = ctx.layers.layer_of(call.func)
+        func = call.func
+        forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
+        if forward:
+            func = func.value  # type: ignore[attr-defined]  # `model.forward(x)` runs it like `model(x)`
+        layer = ctx.layers.layer_of(func)
         if layer is not None:
             return self._layer_output(layer)
         target = resolve_call(ctx, call)
-        if target is not None:
+        if target is not None and not (forward and target.node.name.value != "forward"):
             if isinstance(target.node, cst.FunctionDef):
                 return target.ctx.activations.returns(target.node)
             return None  # constructing a class gives a model, not a tensor
-        return self._model_output(call.func, call, depth)
+        return self._model_output(func, call, depth)
 
     def _model_output(self, func: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Activation | None:
         """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
@@ -212,25 +221,44 @@ class ActivationFlow:
         if name is None:
             return None
         value = reaching_value(ctx, func.value, at) if isinstance(func, cst.Name) else None
-        values = [value] if value is not None else ctx.bindings.values(name)
-        if not values or name in self._resolving:
+        if (
+            isinstance(func, cst.Name)
+            and isinstance(value, cst.Call)
+            and not value.args
+            and ctx.callee(value) == SEQUENTIAL
+        ):
+            return self._added_last(func, value)
+        sites = self._values_of(func, name, value, at)
+        if not sites or (name, at) in self._resolving:
             return None
-        self._resolving.add(name)
+        self._resolving.add((name, at))
         try:
             found = [
-                self._constructed_output(value, at, depth + 1)
-                for value in values
-                if _strip_self_returning(ctx, value) != name
+                self._constructed_output(value, site, depth + 1)
+                for value, site in sites
+                if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
             ]
         finally:
-            self._resolving.discard(name)
-        if (
-            not found
-            or any(item is None for item in found)
-            or len({item.kind for item in found if item}) != 1
-        ):
-            return None
-        return found[0]
+            self._resolving.discard((name, at))
+        return _agreeing(found)
+
+    def _values_of(
+        self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode
+    ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
+        """The values a name may hold at `at`, each with the place it is read at: the one reaching
+        assignment, else the arguments every call site passes for a parameter, else every value the name
+        is assigned in the file."""
+        if value is not None:
+            return [(value, at)]
+        ctx = self._ctx
+        if isinstance(expr, cst.Name):
+            parameter = enclosing_parameter(ctx, expr)
+            if parameter is not None:
+                passed = argument_values(ctx, *parameter)
+                if passed is not None:
+                    return list(passed)
+        values = ctx.bindings.values(name)
+        return [(value, value) for value in values] if values else None
 
     def _constructed_output(
         self, value: cst.BaseExpression, at: cst.CSTNode, depth: int
@@ -254,14 +282,58 @@ class ActivationFlow:
                 return None
             if isinstance(target.node, cst.ClassDef):
                 return _forward_output(target)
-            return None  # a factory function: what it returns is a model we do not follow yet
+            return target.ctx.activations.built_by(target.node)
         if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
             return self._model_output(value, at, depth + 1)
         return None
 
+    def built_by(self, function: cst.FunctionDef) -> Activation | None:
+        """The output of the model a factory function of this file returns (`build_model()`), memoized."""
+        key = ("factory", function)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if cached is _PENDING or (cached is None and key in self._summaries):
+            return None
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        values = returned_values(function)
+        found = None
+        if values and all(value is not None for value in values):
+            found = _agreeing([self._constructed_output(v, v, 0) for v in values if v is not None])
+        self._summaries[key] = found  # type: ignore[index]
+        return found
+
+    def _added_last(self, name: cst.Name, sequential: cst.Call) -> Activation | None:
+        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
+
+        Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
+        loop makes the last module unknown.
+        """
+        ctx = self._ctx
+        statement = ctx.index.statement_of(sequential)
+        block = ctx.index.parent(statement)
+        body = getattr(block, "body", None)
+        if not isinstance(body, (list, tuple)):
+            return None
+        last: cst.BaseExpression | None = None
+        for item in body[list(body).index(statement) + 1 :]:
+            call = _add_module_call(item, name.value)
+            if call is not None:
+                last = call
+            elif _mentions_add_module(item, name.value):
+                return None
+        layer = ctx.layers.layer_of(last) if last is not None else None
+        return self._layer_output(layer) if layer is not None else None
+
     def _layer_output(self, layer: Layer) -> Activation | None:
         """A layer's own activation (`nn.Softmax`), or a Sequential's last layer's, or logits (Linear)."""
         last = layer
+        if layer.kind == SEQUENTIAL and not layer.constructor.args:
+            assign = self._ctx.index.parent(layer.constructor)
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+                target = assign.targets[0].target
+                return self._added_last(target, layer.constructor) if isinstance(target, cst.Name) else None
+            return None
         if layer.kind == SEQUENTIAL:
             _, last = self._ctx.layers.ends(layer)  # type: ignore[assignment]
             if last is None:
@@ -326,3 +398,39 @@ def _normalised(qualified: str | None) -> str | None:
     if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
         return qualified
     return "torch.nn." + qualified.rsplit(".", 1)[-1]
+
+
+def _add_module_call(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The module of a `name.add_module("key", module)` statement line, else None."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return None
+    call = small.value
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "add_module"
+        and isinstance(func.value, cst.Name)
+        and func.value.value == name
+        and len(call.args) == 2
+    ):
+        return call.args[1].value
+    return None
+
+
+def _mentions_add_module(node: cst.CSTNode, name: str) -> bool:
+    """Whether a compound statement adds modules to `name` somewhere inside (conditionally)."""
+    from nnlint.engine.index import children
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if (
+            isinstance(current, cst.Call)
+            and _add_module_call(cst.SimpleStatementLine([cst.Expr(current)]), name) is not None
+        ):
+            return True
+        stack.extend(children(current))
+    return False

@@ -344,3 +344,50 @@ class FileBindings:
         if not bindings or any(b.value is None for b in bindings):
             return None
         return [b.value for b in bindings if b.value is not None]
+
+
+def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:
+    """The function whose parameter a bare name at this point is, when it is one (and not rebound)."""
+    function = ctx.index.enclosing(name, cst.FunctionDef)
+    if function is None:
+        return None
+    for param in _parameters(function):
+        if param.name.value == name.value:
+            return function, param
+    return None
+
+
+def argument_values(
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+) -> list[tuple[cst.BaseExpression, cst.Call]] | None:
+    """What every call of `function` in this file passes for `param` (with the call, where the value is
+    read), or the parameter's default where a call leaves it out. None when a call passes `*args` or
+    `**kwargs`, or the function is never called here: callers then know nothing."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    is_method = isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef)
+    if is_method and positional and positional[0].name.value == "self":
+        positional = positional[1:]
+    position = next((i for i, p in enumerate(positional) if p is param), None)
+    found: list[tuple[cst.BaseExpression, cst.Call]] = []
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        named = func.value if isinstance(func, cst.Name) else None
+        if is_method and isinstance(func, cst.Attribute):
+            named = func.attr.value
+        if named != function.name.value:
+            continue
+        target = resolve_call(ctx, call)
+        if target is None or target.node is not function:
+            continue
+        if any(arg.star for arg in call.args):
+            return None
+        value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)
+        if value is None and position is not None:
+            plain = [a.value for a in call.args if a.keyword is None]
+            value = plain[position] if position < len(plain) else None
+        value = value if value is not None else param.default
+        if value is None:
+            return None
+        found.append((value, call))
+    return found or None
