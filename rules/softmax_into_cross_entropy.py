@@ -217,10 +217,15 @@ class Lit:
         if found is None or found.kind not in LOSS_WRONG_INPUTS[loss]:
             return
         name = LOSS_DISPLAY[loss]
+        message = _message(found.kind, name)
+        if found.some_paths:
+            message += (
+                " (This holds when the model is the one built here; others the code may pick are unknown.)"
+            )
         if found.kind == LOGITS:
             # Nothing to remove: the loss is what changes (or a log_softmax is added to the model).
             evidence = Evidence(found.node, "the model ends with this layer: raw logits", found.ctx)
-            self.report(node, message=_message(found.kind, name), related=(evidence,))
+            self.report(node, message=message, related=(evidence,))
             return
         related: tuple[Evidence, ...] = ()
         if found.node is not argument.value:
@@ -228,7 +233,7 @@ class Lit:
         in_call = found.node is argument.value and found.ctx is self.ctx
         self.report(
             found.node,
-            message=_message(found.kind, name),
+            message=message,
             fix=self._fix(argument.value) if in_call else None,
             related=related,
             ctx=found.ctx,

@@ -21,6 +21,7 @@ which the project's module store keeps for the whole run. Anything not certain a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -55,6 +56,10 @@ if TYPE_CHECKING:
     from nnlint.engine.layers import Layer
 
 _MAX_DEPTH = 24
+# Binding kinds that give a name a value (see `bindings.Binding`).
+_VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
+# Words one of which any spelling of an input-sensitive loss contains.
+_LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -66,6 +71,8 @@ class Activation:
     kind: str
     node: cst.CSTNode
     ctx: FileContext
+    # True when only some of the models a name may hold give this (the others are unknown to nnlint).
+    some_paths: bool = False
 
 
 class ActivationFlow:
@@ -85,6 +92,8 @@ class ActivationFlow:
         ctx = self._ctx
         if isinstance(expr, cst.Name):
             value = reaching_value(ctx, expr.value, expr)
+            if value is None:
+                value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
             return self.of(value, depth + 1) if value is not None else None
         if isinstance(expr, cst.Subscript):
             return self.of(expr.value, depth + 1)
@@ -138,13 +147,26 @@ class ActivationFlow:
         .cuda()`), and a parameter's default (`def __init__(self, criterion=nn.CrossEntropyLoss())`).
         """
         ctx = self._ctx
+        if not self._mentions_losses:
+            return None
         callee = _normalised(ctx.callee(call))
         if callee in LOSS_EXPECTS:
             return callee
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)`
+        if isinstance(func, cst.Call):
+            return self._loss_of(func, call, 0)
+        name = ctx.dotted(func)
+        if name is None or not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
+            return None  # a function, an import or a name this file never binds
         return self._loss_of(func, call, 0)
+
+    @cached_property
+    def _mentions_losses(self) -> bool:
+        """Whether the file names any input-sensitive loss at all: most files don't, and skip the rest."""
+        source = self._ctx.source
+        return any(word in source for word in _LOSS_WORDS)
 
     def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> str | None:
         ctx = self._ctx
@@ -240,7 +262,7 @@ class ActivationFlow:
             ]
         finally:
             self._resolving.discard((name, at))
-        return _agreeing(found)
+        return _on_some_path(found)
 
     def _values_of(
         self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode
@@ -258,6 +280,10 @@ class ActivationFlow:
                 if passed is not None:
                     return list(passed)
         values = ctx.bindings.values(name)
+        if values and name.startswith("self."):
+            # `self.x` of the class the use is in (a nested class has its own `self`).
+            cls = ctx.enclosing_class(at)
+            values = [value for value in values if ctx.enclosing_class(value) is cls]
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
@@ -434,3 +460,29 @@ def _mentions_add_module(node: cst.CSTNode, name: str) -> bool:
             return True
         stack.extend(children(current))
     return False
+
+
+def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The iterable of the nearest loop whose target is exactly `name`, when the body never rebinds it."""
+    from nnlint.engine.bindings import binds
+
+    for ancestor in ctx.index.ancestors(name):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return None
+        if isinstance(ancestor, cst.For):
+            target = ancestor.target
+            if isinstance(target, cst.Name) and target.value == name.value:
+                return None if binds(ancestor.body, name.value) else ancestor.iter
+    return None
+
+
+def _on_some_path(found: list[Activation | None]) -> Activation | None:
+    """The models a name may hold (`if ...: model = A() else: model = B()`): their common kind when the
+    known ones agree, marked `some_paths` when some are unknown (a library model). A path that feeds the
+    loss the wrong kind is a bug on that path; known models of another kind make it no finding at all."""
+    known = [item for item in found if item is not None]
+    if not known or len({item.kind for item in known}) != 1:
+        return None
+    if len(known) == len(found):
+        return known[0]
+    return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)

@@ -339,8 +339,14 @@ class FileBindings:
 
     def values(self, name: str) -> list[cst.BaseExpression] | None:
         """The values a name is assigned anywhere in the file; None when one of its bindings has no
-        known value (a loop target, `+=`, an import), so callers cannot mistake a partial list for all."""
-        bindings = [b for b in self.of(name) if b.kind != "parameter" or b.value is not None]
+        known value (a loop target, `+=`, `with ... as`), so callers cannot mistake a partial list for
+        all. Parameters without a default, imports and definitions bind no value and are left out
+        (`import model` and then `model = model.Net()` is about the assignment)."""
+        bindings = [
+            b
+            for b in self.of(name)
+            if (b.kind != "parameter" or b.value is not None) and b.kind not in ("import", "def", "class")
+        ]
         if not bindings or any(b.value is None for b in bindings):
             return None
         return [b.value for b in bindings if b.value is not None]
@@ -359,26 +365,30 @@ def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionD
 
 def argument_values(
     ctx: FileContext, function: cst.FunctionDef, param: cst.Param
-) -> list[tuple[cst.BaseExpression, cst.Call]] | None:
-    """What every call of `function` in this file passes for `param` (with the call, where the value is
-    read), or the parameter's default where a call leaves it out. None when a call passes `*args` or
-    `**kwargs`, or the function is never called here: callers then know nothing."""
+) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
+    """What every call of `function` in this file passes for `param` (with the place the value is read),
+    or the parameter's default where a call leaves it out; a constructor's calls are those of its class.
+    With no call in the file, the default alone (what the signature declares). None when a call passes
+    `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
     params = function.params
     positional = [*params.posonly_params, *params.params]
-    is_method = isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef)
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    is_method = isinstance(owner, cst.ClassDef)
     if is_method and positional and positional[0].name.value == "self":
         positional = positional[1:]
     position = next((i for i, p in enumerate(positional) if p is param), None)
-    found: list[tuple[cst.BaseExpression, cst.Call]] = []
+    constructor = isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
+    wanted = owner.name.value if constructor else function.name.value  # type: ignore[union-attr]
+    found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
     for call in ctx.index.nodes(cst.Call):
         func = call.func
         named = func.value if isinstance(func, cst.Name) else None
-        if is_method and isinstance(func, cst.Attribute):
+        if is_method and not constructor and isinstance(func, cst.Attribute):
             named = func.attr.value
-        if named != function.name.value:
+        if named != wanted:
             continue
         target = resolve_call(ctx, call)
-        if target is None or target.node is not function:
+        if target is None or target.node is not (owner if constructor else function):
             continue
         if any(arg.star for arg in call.args):
             return None
@@ -390,4 +400,6 @@ def argument_values(
         if value is None:
             return None
         found.append((value, call))
+    if not found and param.default is not None:
+        return [(param.default, param.default)]
     return found or None
