@@ -16,21 +16,27 @@ _NEEDS_PARENTHESES = (cst.Tuple, cst.Yield, cst.NamedExpr, cst.GeneratorExp)
 
 class SoftmaxIntoCrossEntropy(Rule):
     """## What it does
-    Flags a softmax or log_softmax output passed as the input (the first argument) of
-    `nn.CrossEntropyLoss` / `F.cross_entropy`, and a sigmoid output passed to `nn.BCEWithLogitsLoss` /
-    `F.binary_cross_entropy_with_logits`. The activation is recognised as a call (`F.softmax(x, dim=1)`,
-    `torch.softmax`, `x.softmax(1)`, `torch.sigmoid`), as a layer (`nn.Softmax`, `nn.LogSoftmax`,
-    `nn.Sigmoid`), through a local name, and as the last operation of a model of the same file (a
-    `forward` that returns `F.softmax(...)`, or a Sequential that ends with `nn.Softmax`). A softmax used as
-    the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are correct and are
-    not flagged.
+    Flags a loss given the wrong kind of input, one family of mistakes: a softmax or log_softmax output
+    into `nn.CrossEntropyLoss` / `F.cross_entropy`, a sigmoid output into `nn.BCEWithLogitsLoss` /
+    `F.binary_cross_entropy_with_logits`, probabilities (softmax, not log_softmax) into `nn.NLLLoss` /
+    `F.nll_loss`, and raw logits (a model that ends with a Linear layer) into `NLLLoss`. The activation is
+    found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
+    indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
+    of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
+    criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
+    included). The finding is reported on the line that applies the activation (in the file where it is,
+    with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
+    softmax used as the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are
+    correct and are not flagged; a model the code might pick that ends otherwise silences the rule.
 
     ## Why is this bad?
     `CrossEntropyLoss` expects raw logits and applies `log_softmax` itself; `BCEWithLogitsLoss` applies the
-    sigmoid itself. Given probabilities, softmax is applied twice: the "logits" are squeezed into [0, 1], so
-    the predicted distribution can never be confident, the loss cannot approach zero and its gradients
-    shrink; the model still trains, only worse, and nothing crashes. (log_softmax into CrossEntropyLoss
-    happens to give the same value, because log_softmax is idempotent, but it is redundant work and reads
+    sigmoid itself; `NLLLoss` expects log-probabilities and applies nothing (given probabilities or
+    logits, it optimises the wrong quantity and never complains). Given probabilities, a logits loss
+    applies softmax twice: the "logits" are squeezed into [0, 1], so the predicted distribution can never
+    be confident, the loss cannot approach zero and its gradients shrink; the model still trains, only
+    worse, and nothing crashes. (log_softmax into CrossEntropyLoss happens to give the same value, because log_softmax is idempotent, but it is redundant work and reads
     as a misunderstanding of the loss.) Karpathy lists "softmax into a loss that expects raw logits" among
     the most common neural-network mistakes.
 
@@ -54,7 +60,8 @@ class SoftmaxIntoCrossEntropy(Rule):
     - A. Karpathy, "most common neural net mistakes" (2018): "you used softmax ... into a loss that expects
       raw logits".
     - PyTorch docs, `torch.nn.CrossEntropyLoss` ("The input is expected to contain the unnormalized logits
-      for each class") and `torch.nn.BCEWithLogitsLoss`.
+      for each class"), `torch.nn.BCEWithLogitsLoss` and `torch.nn.NLLLoss` ("The input given through a
+      forward call is expected to contain log-probabilities of each class").
     """
 
     code = "NN401"
@@ -64,10 +71,54 @@ class SoftmaxIntoCrossEntropy(Rule):
     cross_file = True
     message = "The loss applies its own softmax/sigmoid to this input; pass the raw logits instead."
     hint = (
-        "CrossEntropyLoss and BCEWithLogitsLoss take raw logits: drop the softmax / sigmoid in front of them."
+        "CrossEntropyLoss and BCEWithLogitsLoss take raw logits (drop the softmax / sigmoid in front of "
+        "them); NLLLoss takes log_softmax outputs."
     )
 
     VALID: ClassVar[list[str]] = [
+        # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def forward(self, x):
+        return F.log_softmax(self.fc(x), dim=1)
+criterion = nn.NLLLoss().cuda()
+model = Net().to("cuda")
+for x, y in loader:
+    loss = criterion(model(x).view(-1, 10), y)
+""",
+        # The models the code may pick disagree (one ends in softmax, one in a Linear): silent.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class A(nn.Module):
+    def forward(self, x):
+        return F.softmax(self.fc(x), 1)
+class B(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+model = A() if use_a else B()
+if big:
+    model = A()
+else:
+    model = B()
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
+        # The helper is called with logits: its parameter holds whatever the call sites pass.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+def step(model, criterion, x, y):
+    return criterion(model(x), y)
+head = nn.Linear(4, 2)
+step(head, nn.CrossEntropyLoss(), x, y)
+probs = F.softmax(head(x), dim=1)
+""",
         # log_softmax into NLLLoss is the other correct spelling.
         """
 import torch.nn as nn
@@ -129,6 +180,78 @@ loss = F.cross_entropy(out, y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Probabilities into NLLLoss, after a reshape.
+        Invalid(
+            """
+import torch.nn.functional as F
+probs = F.softmax(scores, dim=-1)
+loss = F.nll_loss(probs.view(-1, 10), y)
+""",
+            line=3,
+        ),
+        # Raw logits into NLLLoss: reported at the loss, the Linear head as a related location.
+        Invalid(
+            """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+    def forward(self, x):
+        return self.fc(x)
+net = Net().to("cuda")
+loss = nn.NLLLoss()(net(x), y)
+""",
+            line=10,
+        ),
+        # exp(log_softmax) is a softmax; the criterion is moved to the GPU.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+criterion = nn.CrossEntropyLoss().cuda()
+probs = torch.exp(F.log_softmax(logits, dim=-1))
+loss = criterion(probs[:, 0], y)
+""",
+            line=6,
+        ),
+        # A loss module with the criterion as a constructor default, iterating over softmax outputs.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class PairLoss(nn.Module):
+    def __init__(self, loss=nn.CrossEntropyLoss(reduction="sum")):
+        super().__init__()
+        self.loss = loss
+    def forward(self, scores, target):
+        outputs = torch.softmax(scores, -1)
+        total = 0
+        for out in outputs:
+            total = total + self.loss(out, target)
+        return total
+""",
+            line=9,
+        ),
+        # A factory growing a Sequential with add_module; model and criterion passed to a helper.
+        Invalid(
+            """
+import torch
+def build_model(d, k):
+    model = torch.nn.Sequential()
+    model.add_module("linear", torch.nn.Linear(d, k))
+    model.add_module("softmax", torch.nn.Softmax(dim=1))
+    return model
+def train(model, loss, x, y):
+    return loss.forward(model.forward(x), y)
+def main():
+    model = build_model(784, 10)
+    loss = torch.nn.CrossEntropyLoss()
+    train(model, loss, xs, ys)
+""",
+            line=6,
+        ),
         Invalid(
             """
 import torch.nn as nn
