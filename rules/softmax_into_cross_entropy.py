@@ -36,9 +36,10 @@ class SoftmaxIntoCrossEntropy(Rule):
     logits, it optimises the wrong quantity and never complains). Given probabilities, a logits loss
     applies softmax twice: the "logits" are squeezed into [0, 1], so the predicted distribution can never
     be confident, the loss cannot approach zero and its gradients shrink; the model still trains, only
-    worse, and nothing crashes. (log_softmax into CrossEntropyLoss happens to give the same value, because log_softmax is idempotent, but it is redundant work and reads
-    as a misunderstanding of the loss.) Karpathy lists "softmax into a loss that expects raw logits" among
-    the most common neural-network mistakes.
+    worse, and nothing crashes. (log_softmax into CrossEntropyLoss happens to give the same value,
+    because log_softmax is idempotent, but it is redundant work and reads as a misunderstanding of the
+    loss.) Karpathy lists "softmax into a loss that expects raw logits" among the most common
+    neural-network mistakes.
 
     ## Example
     ```python
