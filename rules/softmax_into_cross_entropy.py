@@ -338,23 +338,28 @@ class Lit:
         if argument is None:
             return
         found = self.ctx.activations.of(argument.value)
-        if found is None or found.kind not in LOSS_WRONG_INPUTS[loss]:
+        if found is None or found.kind not in LOSS_WRONG_INPUTS[loss.kind]:
             return
-        name = LOSS_DISPLAY[loss]
-        message = _message(found.kind, name)
+        name = LOSS_DISPLAY[loss.kind]
+        in_call = found.node is argument.value and found.ctx is self.ctx
+        at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call
+        message = _message(found.kind, name, at_loss)
         if found.some_paths:
             message += (
-                " (This holds when the model is the one built here; others the code may pick are unknown.)"
+                " (This holds for one of the models the code may pick; nnlint does not know the others.)"
             )
-        if found.kind == LOGITS:
-            # Nothing to remove: the loss is what changes (or a log_softmax is added to the model).
-            evidence = Evidence(found.node, "the model ends with this layer: raw logits", found.ctx)
-            self.report(node, message=message, related=(evidence,))
+        if at_loss:
+            # The model's output is right for another loss: the loss is the line to change (a criterion
+            # built elsewhere is reported where it is built).
+            what = "raw logits" if found.kind == LOGITS else "log-probabilities"
+            evidence = [Evidence(found.node, f"the model's output is {what} from here", found.ctx)]
+            if loss.node is not node:
+                evidence.append(Evidence(node, f"`{name}` is called on it here"))
+            self.report(loss.node, message=message, related=tuple(evidence))
             return
         related: tuple[Evidence, ...] = ()
-        if found.node is not argument.value:
+        if not in_call:
             related = (Evidence(node, f"its output reaches `{name}` here"),)
-        in_call = found.node is argument.value and found.ctx is self.ctx
         self.report(
             found.node,
             message=message,
@@ -381,7 +386,7 @@ def _input_argument(call: cst.Call) -> cst.Arg | None:
     return None
 
 
-def _message(kind: str, loss: str) -> str:
+def _message(kind: str, loss: str, at_loss: bool = False) -> str:
     if loss.endswith(("NLLLoss", "nll_loss")):
         if kind == LOGITS:
             return (
@@ -391,6 +396,11 @@ def _message(kind: str, loss: str) -> str:
         return (
             f"This softmax output reaches `{loss}`, which expects log-probabilities (log_softmax), not "
             "probabilities; use `log_softmax` here, or `CrossEntropyLoss` on the raw logits."
+        )
+    if kind == LOG_SOFTMAX and at_loss:
+        return (
+            f"This `{loss}` is given the model's log_softmax output and applies log_softmax again "
+            "(redundant, same value); use `NLLLoss` for log-probabilities, or let the model return logits."
         )
     if kind == LOG_SOFTMAX:
         return (

@@ -30,6 +30,7 @@ from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
     reaching_value,
+    reaching_values,
     resolve_call,
     returned_values,
 )
@@ -75,6 +76,15 @@ class Activation:
     some_paths: bool = False
 
 
+@dataclass(frozen=True)
+class Loss:
+    """An input-sensitive loss (its qualified name in `vocabulary.LOSS_EXPECTS`) and the call that builds
+    it: the criterion's constructor (`nn.CrossEntropyLoss()`), or the functional call itself."""
+
+    kind: str
+    node: cst.Call
+
+
 class ActivationFlow:
     """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
 
@@ -94,6 +104,10 @@ class ActivationFlow:
             value = reaching_value(ctx, expr.value, expr)
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
+                if paths and len(paths) > 1:
+                    return _on_some_path([self.of(v, depth + 1) if v is not None else None for v in paths])
             return self.of(value, depth + 1) if value is not None else None
         if isinstance(expr, cst.Subscript):
             return self.of(expr.value, depth + 1)
@@ -139,19 +153,20 @@ class ActivationFlow:
         chosen = positional[:1] or named
         return (operation, chosen[0].value) if chosen else None
 
-    def loss_called(self, call: cst.Call) -> str | None:
-        """The input-sensitive loss (`vocabulary.LOSS_EXPECTS`) a call computes, or None.
+    def loss_called(self, call: cst.Call) -> Loss | None:
+        """The input-sensitive loss (`vocabulary.LOSS_EXPECTS`) a call computes, and where it is built.
 
-        `F.cross_entropy(...)`, `nn.NLLLoss()(...)`, and a criterion object called: a name or `self.attr`
-        whose every binding builds the same loss, through self-returning calls (`nn.CrossEntropyLoss()
-        .cuda()`), and a parameter's default (`def __init__(self, criterion=nn.CrossEntropyLoss())`).
+        `F.cross_entropy(...)` (built by the call itself), `nn.NLLLoss()(...)`, and a criterion object
+        called: a name or `self.attr` whose every binding builds the same loss, through self-returning
+        calls (`nn.CrossEntropyLoss().cuda()`), call-site arguments and a parameter's default
+        (`def __init__(self, criterion=nn.CrossEntropyLoss())`).
         """
         ctx = self._ctx
         if not self._mentions_losses:
             return None
         callee = _normalised(ctx.callee(call))
         if callee in LOSS_EXPECTS:
-            return callee
+            return Loss(callee, call)
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)`
@@ -168,7 +183,7 @@ class ActivationFlow:
         source = self._ctx.source
         return any(word in source for word in _LOSS_WORDS)
 
-    def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> str | None:
+    def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Loss | None:
         ctx = self._ctx
         if depth > _MAX_DEPTH:
             return None
@@ -178,7 +193,7 @@ class ActivationFlow:
                 expr = func.value
                 continue
             callee = _normalised(ctx.callee(expr))
-            return callee if callee in LOSS_EXPECTS else None
+            return Loss(callee, expr) if callee in LOSS_EXPECTS else None  # type: ignore[arg-type]
         name = ctx.dotted(expr)
         if name is None:
             return None
@@ -190,10 +205,12 @@ class ActivationFlow:
             return None
         self._resolving.add((name, at))
         try:
-            found = {self._loss_of(value, site, depth + 1) for value, site in sites}
+            found = [self._loss_of(value, site, depth + 1) for value, site in sites]
         finally:
             self._resolving.discard((name, at))
-        return found.pop() if len(found) == 1 else None
+        if any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+            return None
+        return found[0]
 
     def returns(self, function: cst.FunctionDef) -> Activation | None:
         """What every `return` of a function of this file gives, when they all agree (memoized)."""

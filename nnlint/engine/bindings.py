@@ -66,6 +66,65 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
 _NOT_BOUND = object()
 
 
+def reaching_values(ctx: FileContext, name: str, at: cst.CSTNode) -> list[cst.BaseExpression | None] | None:
+    """The definitions of `name` that may reach `at`, through `if`/`elif`/`else` branches: one value per
+    path, None for a path whose value is unknown (a tuple unpacking, a parameter, a loop). None when the
+    name is bound in no way this can follow. `reaching_value` is the one-path special case."""
+    index = ctx.index
+    current: cst.CSTNode = at
+    values: list[cst.BaseExpression | None] = []
+    while True:
+        parent = index.parent(current)
+        if parent is None or isinstance(current, _SCOPES) or isinstance(parent, _SCOPES):
+            return [*values, None] if values else None  # the function's start: a parameter or global
+        body = _statement_list(parent)
+        if body is not None:
+            found, complete = _values_before(body[: _position_in(body, current)], name)
+            values.extend(found)
+            if complete:
+                return values
+        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS, cst.With)) and binds(parent, name):
+            return [*values, None]
+        current = parent
+
+
+def _values_before(statements: list[cst.CSTNode], name: str) -> tuple[list[cst.BaseExpression | None], bool]:
+    """The values of `name` at the end of a run of statements, and whether every path through it binds."""
+    values: list[cst.BaseExpression | None] = []
+    for statement in reversed(statements):
+        if isinstance(statement, cst.If) and binds(statement, name):
+            found, complete = _if_values(statement, name)
+            values.extend(found)
+            if complete:
+                return values, True
+            continue
+        found_one = _binding_in(statement, name)
+        if found_one is not _NOT_BOUND:
+            values.append(found_one)  # type: ignore[arg-type]
+            return values, True
+    return values, False
+
+
+def _if_values(node: cst.If, name: str) -> tuple[list[cst.BaseExpression | None], bool]:
+    values: list[cst.BaseExpression | None] = []
+    complete = True
+    branch: cst.If | cst.Else | None = node
+    while branch is not None:
+        found, bound = _values_before(_block(branch.body), name)
+        values.extend(found)
+        complete = complete and bound
+        if isinstance(branch, cst.Else):
+            break
+        if branch.orelse is None:
+            complete = False
+        branch = branch.orelse
+    return values, complete
+
+
+def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    return list(suite.body) if isinstance(suite, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+
+
 def _statement_list(node: cst.CSTNode) -> list[cst.CSTNode] | None:
     """The ordered statements (or small statements) a node holds directly, if it is a block."""
     if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)):
