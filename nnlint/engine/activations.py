@@ -34,6 +34,7 @@ from nnlint.engine.bindings import (
     resolve_call,
     returned_values,
 )
+from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -346,13 +347,14 @@ class ActivationFlow:
         self._summaries[key] = found  # type: ignore[index]
         return found
 
-    def _added_last(self, name: cst.Name, sequential: cst.Call) -> Activation | None:
+    def _added_last(self, name: cst.Name | cst.Attribute, sequential: cst.Call) -> Activation | None:
         """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
 
         Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
         loop makes the last module unknown.
         """
         ctx = self._ctx
+        dotted = ctx.dotted(name)
         statement = ctx.index.statement_of(sequential)
         block = ctx.index.parent(statement)
         body = getattr(block, "body", None)
@@ -360,10 +362,10 @@ class ActivationFlow:
             return None
         last: cst.BaseExpression | None = None
         for item in body[list(body).index(statement) + 1 :]:
-            call = _add_module_call(item, name.value)
+            call = _add_module_call(item, dotted)
             if call is not None:
                 last = call
-            elif _mentions_add_module(item, name.value):
+            elif _mentions_add_module(item, dotted):
                 return None
         layer = ctx.layers.layer_of(last) if last is not None else None
         return self._layer_output(layer) if layer is not None else None
@@ -375,7 +377,8 @@ class ActivationFlow:
             assign = self._ctx.index.parent(layer.constructor)
             if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
                 target = assign.targets[0].target
-                return self._added_last(target, layer.constructor) if isinstance(target, cst.Name) else None
+                named = isinstance(target, (cst.Name, cst.Attribute)) and self._ctx.dotted(target) is not None
+                return self._added_last(target, layer.constructor) if named else None  # type: ignore[arg-type]
             return None
         if layer.kind == SEQUENTIAL:
             _, last = self._ctx.layers.ends(layer)  # type: ignore[assignment]
@@ -455,8 +458,7 @@ def _add_module_call(statement: cst.CSTNode, name: str) -> cst.BaseExpression | 
     if (
         isinstance(func, cst.Attribute)
         and func.attr.value == "add_module"
-        and isinstance(func.value, cst.Name)
-        and func.value.value == name
+        and dotted_name(func.value) == name
         and len(call.args) == 2
     ):
         return call.args[1].value
