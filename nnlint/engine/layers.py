@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import reaching_value, resolve_call
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
@@ -195,10 +195,13 @@ class LayerChains:
         return counts[name.value] - 1
 
     def _local_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        if not isinstance(call.func, cst.Name):
+        """The function of this file a bare-name call runs (`bindings.resolve_call`, scope-aware)."""
+        if not isinstance(call.func, cst.Name) or call.func.value in self._ctx.imports.aliases:
+            return None  # imported helpers live in other modules, which layer chains do not follow
+        target = resolve_call(self._ctx, call)
+        if target is None or target.ctx is not self._ctx or not isinstance(target.node, cst.FunctionDef):
             return None
-        candidates = self._ctx.functions.get(call.func.value)
-        return candidates[0] if candidates and len(candidates) == 1 else None
+        return target.node
 
     # -- Sequential ------------------------------------------------------------------------------
 
