@@ -187,3 +187,154 @@ DROPOUTS = FUNCTIONAL_DROPOUTS | frozenset(
     f"torch.nn.{name}"
     for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 )
+
+# -- randomness and seeding -----------------------------------------------------------------------
+TORCH_RANDOM_FUNCTIONS = frozenset(
+    f"torch.{name}"
+    for name in (
+        "rand",
+        "rand_like",
+        "randn",
+        "randn_like",
+        "randint",
+        "randint_like",
+        "randperm",
+        "normal",
+        "bernoulli",
+        "multinomial",
+        "poisson",
+    )
+) | frozenset(
+    f"torch.nn.init.{name}"
+    for name in (
+        "uniform_",
+        "normal_",
+        "trunc_normal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "orthogonal_",
+        "sparse_",
+    )
+)
+# In-place samplers, called on a tensor (`m.weight.data.normal_(0.0, 0.02)`).
+TORCH_RANDOM_METHODS = frozenset(
+    {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"}
+)
+# Randomness in the data pipeline: shuffling, splitting, sampling, augmenting.
+TORCH_DATA_RANDOM = frozenset(
+    {
+        "torch.utils.data.random_split",
+        "torch.utils.data.dataset.random_split",
+        "torch.utils.data.RandomSampler",
+        "torch.utils.data.SubsetRandomSampler",
+        "torch.utils.data.WeightedRandomSampler",
+        "torch.utils.data.sampler.RandomSampler",
+        "torch.utils.data.sampler.SubsetRandomSampler",
+        "torch.utils.data.sampler.WeightedRandomSampler",
+    }
+)
+RANDOM_AUGMENTATIONS = frozenset(
+    {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"}
+)
+# Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
+RANDOMLY_INITIALISED_LAYERS = frozenset(
+    {
+        "Linear",
+        "Bilinear",
+        "Conv1d",
+        "Conv2d",
+        "Conv3d",
+        "ConvTranspose1d",
+        "ConvTranspose2d",
+        "ConvTranspose3d",
+        "Embedding",
+        "EmbeddingBag",
+        "RNN",
+        "LSTM",
+        "GRU",
+        "RNNCell",
+        "LSTMCell",
+        "GRUCell",
+        "MultiheadAttention",
+        "Transformer",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+        "Dropout",
+        "Dropout1d",
+        "Dropout2d",
+        "Dropout3d",
+        "AlphaDropout",
+        "FeatureAlphaDropout",
+    }
+)
+RANDOM_MODULE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "randint",
+        "randrange",
+        "choice",
+        "choices",
+        "shuffle",
+        "sample",
+        "uniform",
+        "gauss",
+        "normalvariate",
+        "triangular",
+        "betavariate",
+        "expovariate",
+        "lognormvariate",
+        "vonmisesvariate",
+        "paretovariate",
+        "weibullvariate",
+        "getrandbits",
+        "randbytes",
+    }
+)
+# numpy.random names that do not draw from the global generator.
+NUMPY_NOT_GLOBAL = frozenset(
+    {
+        "seed",
+        "get_state",
+        "set_state",
+        "default_rng",
+        "RandomState",
+        "Generator",
+        "SeedSequence",
+        "BitGenerator",
+        "PCG64",
+        "PCG64DXSM",
+        "MT19937",
+        "Philox",
+        "SFC64",
+    }
+)
+SEEDS_ONE = {
+    "torch.manual_seed": "torch",
+    "torch.random.manual_seed": "torch",
+    "torch.cuda.manual_seed": "torch",
+    "torch.cuda.manual_seed_all": "torch",
+    "random.seed": "random",
+    "numpy.random.seed": "numpy",
+}
+SEEDS_ALL = frozenset(
+    {
+        "lightning.seed_everything",
+        "lightning.pytorch.seed_everything",
+        "lightning.fabric.seed_everything",
+        "lightning_fabric.seed_everything",
+        "pytorch_lightning.seed_everything",
+        "lightning.pytorch.utilities.seed.seed_everything",
+        "lightning.fabric.utilities.seed.seed_everything",
+        "pytorch_lightning.utilities.seed.seed_everything",
+        "transformers.set_seed",
+        "transformers.trainer_utils.set_seed",
+        "accelerate.utils.set_seed",
+        "accelerate.utils.random.set_seed",
+    }
+)
+# Library functions with "seed" in their name that do not make a run repeatable.
+NOT_SEEDING = frozenset(
+    {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
+)
