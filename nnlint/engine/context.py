@@ -41,8 +41,6 @@ class FileContext:
         self._callees: dict[cst.Call, str | None] = {}
         # Files that never mention torch skip every rule that declares `needs_torch`.
         self.mentions_torch = "torch" in source
-        # The file on disk (None for sources that are no file); project imports resolve from its folder.
-        self.real_path: Path | None = real_path(path)
         # Project modules that questions about this file were answered from (see `project.dependencies`).
         self.project_deps: set[Path] = set()
 
@@ -105,6 +103,12 @@ class FileContext:
         return self.source.splitlines()
 
     # The analyses below live in their own modules; each is computed on first use.
+
+    @cached_property
+    def real_path(self) -> Path | None:
+        """The file on disk (None for sources that are no file); project imports resolve from its folder.
+        Set directly for project modules, which the module store reads from a known path."""
+        return real_path(self.path)
 
     @cached_property
     def project(self) -> ProjectView:
