@@ -29,6 +29,7 @@ import libcst as cst
 from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
+    method_of,
     reaching_value,
     reaching_values,
     resolve_call,
@@ -124,8 +125,11 @@ class ActivationFlow:
         first = _first_argument(expr)
         if first is not None and callee in KIND_KEEPING_FUNCTIONS:
             return self.of(first, depth + 1)
-        if first is not None and (callee in EXP_FUNCTIONS or _is_method(expr, "exp")):
-            inner = self.of(first if callee in EXP_FUNCTIONS else func.value, depth + 1)  # type: ignore[attr-defined]
+        exp_of = first if callee in EXP_FUNCTIONS else None
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value == "exp" and not expr.args:
+            exp_of = func.value  # `log_probs.exp()`
+        if exp_of is not None:
+            inner = self.of(exp_of, depth + 1)
             return Activation(SOFTMAX, expr, ctx) if inner is not None and inner.kind == LOG_SOFTMAX else None
         if callee is not None and not _is_local(callee):
             return None  # a library call: unknown
@@ -393,8 +397,6 @@ class ActivationFlow:
 
 def _forward_output(cls: Resolved) -> Activation | None:
     """What a model class's `forward` returns (through its project base classes)."""
-    from nnlint.engine.bindings import method_of
-
     forward = method_of(cls, "forward")
     if forward is None or not isinstance(forward.node, cst.FunctionDef):
         return None
@@ -408,10 +410,6 @@ def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
         if arg.keyword is None or arg.keyword.value == "input":
             return arg.value
     return None
-
-
-def _is_method(call: cst.Call, name: str) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value == name
 
 
 def _is_local(qualified: str) -> bool:
