@@ -262,3 +262,27 @@ def test_the_module_store_parses_each_module_once(tmp_path: Path, monkeypatch: p
     run_check([Path(name) for name in scripts], Overrides(), jobs=1)
     assert parsed.count("def f(x):\n    return x\n") <= 1
     assert os.path.exists(tmp_path / "m.py")
+
+
+def test_summaries_of_a_module_are_not_reused_after_a_module_they_rest_on_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process (the language server), models.py's memoized summary rests on layers.py."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "layers.py": "import torch.nn.functional as F\ndef head(x):\n    return F.softmax(x, 1)\n",
+            "models.py": "from layers import head\ndef predict(x):\n    return head(x)\n",
+            "train.py": (
+                "import torch.nn.functional as F\nfrom models import predict\n"
+                "F.cross_entropy(predict(z), y)\n"
+            ),
+        },
+    )
+    rules = list(all_rules())
+    first = check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings
+    assert [(f.filename, f.location.row) for f in first] == [("layers.py", 3)]
+    (tmp_path / "layers.py").write_text("def head(x):\n    return x\n")
+    assert check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings == []

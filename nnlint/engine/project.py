@@ -145,7 +145,7 @@ class ModuleStore:
             return None
         stamp = (stat.st_mtime_ns, stat.st_size)
         cached = self._modules.get(path)
-        if cached is not None and cached[0] == stamp:
+        if cached is not None and cached[0] == stamp and self._deps_fresh(cached[1], {path}):
             return cached[1]
         ctx: FileContext | None = None
         digest = ""
@@ -160,6 +160,27 @@ class ModuleStore:
                 ctx = None
         self._modules[path] = (stamp, ctx, digest)
         return ctx
+
+    def _deps_fresh(self, ctx: FileContext | None, seen: set[Path]) -> bool:
+        """Whether every module a cached module's answers were drawn from is unchanged too: its memoized
+        summaries (what its functions return) may rest on them. A long-lived process (the language
+        server) then never answers from a summary of code that has changed."""
+        if ctx is None:
+            return True
+        for dep in ctx.project_deps:
+            if dep in seen:
+                continue
+            seen.add(dep)
+            cached = self._modules.get(dep)
+            try:
+                stat = dep.stat()
+            except OSError:
+                return False
+            if cached is None or cached[0] != (stat.st_mtime_ns, stat.st_size):
+                return False
+            if not self._deps_fresh(cached[1], seen):
+                return False
+        return True
 
     def digest(self, path: Path) -> str:
         cached = self._modules.get(path)
