@@ -4,8 +4,9 @@ Entries live in `.nnlint_cache/` beside the config file that governs the file (o
 when there is none), one small JSON file per checked file, named by a hash of everything that decides its
 findings: the file's bytes, the path its findings carry, the enabled codes, the nnlint, Python and libcst
 versions, and a fingerprint of nnlint's own source files, so an editable install whose rules changed never
-reads results of the old rules. Anything new that changes results (rule options, say) belongs in
-`settings_digest`.
+reads results of the old rules. An entry also lists the project modules the check read through imports
+(models.py for train.py) with their content digests; when one of them changed, the entry is a miss.
+Anything new that changes results (rule options, say) belongs in `settings_digest`.
 
 Entries are written atomically, so parallel workers never read half an entry, and the last of two writers
 of the same entry wins with identical content. An entry that cannot be read or decoded is a miss, and a
@@ -24,12 +25,13 @@ from typing import Any
 
 from nnlint import __version__
 from nnlint.atomic import write_atomic
-from nnlint.finding import Edit, Finding, Fix, Position, Severity
+from nnlint.engine.project import file_digest
+from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
 CACHE_DIR_NAME = ".nnlint_cache"
 # Bump when the entry layout changes; old entries are then never looked up again.
-LAYOUT = "v1"
+LAYOUT = "v2"
 
 
 @cache
@@ -72,7 +74,11 @@ class Cache:
         """The cached result for these bytes at this path, or None (a miss, or an entry that is damaged)."""
         try:
             raw = json.loads(self._entry(filename, data).read_bytes())
-            return FileResult(filename, [_finding(item) for item in raw["findings"]])
+            depends = raw.get("depends", {})
+            if any(file_digest(path) != digest for path, digest in depends.items()):
+                return None  # a project module this result read has changed since
+            findings = [_finding(item) for item in raw["findings"]]
+            return FileResult(filename, findings, depends=dict(depends))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -81,7 +87,9 @@ class Cache:
         if result.crashes:
             return
         entry = self._entry(filename, data)
-        payload = json.dumps({"findings": [finding.to_json() for finding in result.findings]})
+        payload = json.dumps(
+            {"findings": [finding.to_json() for finding in result.findings], "depends": result.depends}
+        )
         try:
             _prepare(self.directory)
             entry.parent.mkdir(parents=True, exist_ok=True)
@@ -155,4 +163,8 @@ def _finding(item: Any) -> Finding:
         confirmation=item.get("confirmation"),
         evidence=dict(item.get("evidence", {})),
         cell=_cell(item.get("cell")),
+        related=tuple(
+            Related(_text(rel["filename"]), _position(rel["location"]), _text(rel["message"]))
+            for rel in item.get("related", ())
+        ),
     )

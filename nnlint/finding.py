@@ -73,6 +73,24 @@ class Fix:
         }
 
 
+@dataclass(frozen=True)
+class Related:
+    """Evidence for a finding at another place: the criterion call that consumes a softmax, say.
+
+    `filename` may differ from the finding's own file (the loop in train.py, the layer in models.py).
+    """
+
+    filename: str
+    location: Position
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"filename": self.filename, "location": self.location.to_json(), "message": self.message}
+
+    def describe(self) -> str:
+        return f"{self.filename}:{self.location.row}:{self.location.column}: {self.message}"
+
+
 @dataclass
 class Finding:
     """A problem at one place. Rows and columns are 1-based; `end_location` is exclusive."""
@@ -92,6 +110,8 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     # For notebooks: the 1-based cell number the row counts within.
     cell: int | None = None
+    # Other places that make this a finding, each with a short message (shown by every format).
+    related: tuple[Related, ...] = ()
 
     @property
     def url(self) -> str:
@@ -120,4 +140,6 @@ class Finding:
             data["evidence"] = self.evidence
         if self.cell is not None:
             data["cell"] = self.cell
+        if self.related:
+            data["related"] = [item.to_json() for item in self.related]
         return data

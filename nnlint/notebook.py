@@ -190,7 +190,9 @@ def check_notebook(filename: str, data: bytes, rules: list[type[Rule]]) -> FileR
                 broken.append(parsed)
         if broken:
             result = check_source(filename, notebook.source(skip=frozenset(f.cell for f in broken)), rules)
-    mapped = [finding for finding in (_to_cell(notebook, f) for f in result.findings) if finding is not None]
+    # A finding in a project module the notebook imports keeps that file's rows.
+    cells = (_to_cell(notebook, f) if f.filename == filename else f for f in result.findings)
+    mapped = [finding for finding in cells if finding is not None]
     result.findings = sorted(broken + mapped, key=Finding.sort_key)
     return result
 

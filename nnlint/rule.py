@@ -52,13 +52,29 @@ class RuleFix:
     safe: bool = True
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A related location as a rule describes it: a node, in the checked file or (with `ctx`) in another
+    project module the engine read, and a short message. The engine turns it into a `Related`."""
+
+    node: cst.CSTNode
+    message: str
+    ctx: FileContext | None = None
+
+
 @dataclass
 class Report:
-    """What a rule reported, before the engine turns it into a Finding with positions."""
+    """What a rule reported, before the engine turns it into a Finding with positions.
+
+    `ctx` is set when the line to change lies in another project module than the checked file (a softmax
+    in models.py that train.py's loss consumes): the finding is then reported in that file.
+    """
 
     node: cst.CSTNode
     message: str
     fix: RuleFix | None = None
+    related: tuple[Evidence, ...] = ()
+    ctx: FileContext | None = None
 
 
 class Rule:
@@ -73,6 +89,9 @@ class Rule:
     needs_torch: ClassVar[bool] = True
     # Rules that can settle with the runtime probe (NN101, NN102, NN601).
     probe_settles: ClassVar[bool] = False
+    # Rules that may report in another file than the one checked (through the project's modules). Their
+    # noqa comments in a file are not judged unused by that file's own check: another file's may use them.
+    cross_file: ClassVar[bool] = False
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[str | Invalid]] = []
 
@@ -85,9 +104,25 @@ class Rule:
         node: cst.CSTNode,
         message: str | None = None,
         fix: RuleFix | None = None,
+        related: tuple[Evidence, ...] = (),
+        ctx: FileContext | None = None,
     ) -> None:
-        """Report a finding at `node`, with a fix when one can be offered."""
-        self.reports.append(Report(node=node, message=message or self.message, fix=fix))
+        """Report a finding at `node`, with a fix when one can be offered and the evidence found elsewhere.
+
+        `ctx` names the file `node` belongs to when it is not the checked one (see `Report`); a fix is then
+        dropped, as fixes edit the checked file only.
+        """
+        if ctx is self.ctx:
+            ctx = None
+        self.reports.append(
+            Report(
+                node=node,
+                message=message or self.message,
+                fix=fix if ctx is None else None,
+                related=related,
+                ctx=ctx,
+            )
+        )
 
     def finish(self) -> None:
         """Called after every node was visited, for rules that decide once they have seen the file."""

@@ -17,7 +17,8 @@ import libcst as cst
 
 from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
-from nnlint.finding import Edit, Finding, Fix, Position, Severity
+from nnlint.engine.project import dependencies
+from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.rule import Report, Rule, RuleFix
 from nnlint.suppress import Suppressions, parse_suppressions
 
@@ -42,6 +43,8 @@ class FileResult:
     filename: str
     findings: list[Finding] = field(default_factory=list)
     crashes: list[RuleCrash] = field(default_factory=list)
+    # Project modules the check read (absolute path -> content digest): the result is valid while they are.
+    depends: dict[str, str] = field(default_factory=dict)
 
 
 def decode_source(data: bytes) -> str:
@@ -108,6 +111,8 @@ def check_source(filename: str, source: str, rules: list[type[Rule]]) -> FileRes
         return result
     ctx = FileContext(filename, source, parsed)
     reports = _run_rules(ctx, rules, result)
+    if ctx.project_deps:
+        result.depends = dependencies(ctx)
     auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
     if not reports and not auditors:
         return result
@@ -132,9 +137,12 @@ def _audit(
     Such a rule defines a classmethod `audit_suppressions(path, suppressions, enabled)`; it runs after
     every other rule's findings went through the suppressions, which by then know what each directive
     suppressed. `enabled` holds the codes that ran to completion here: a crashed rule's suppressions
-    are not stale, they were never tested.
+    are not stale, they were never tested. Nor are those of rules that may report into this file from
+    another one (`Rule.cross_file`): this check alone cannot tell whether they are used.
     """
-    enabled = frozenset(rule.code for rule in rules) - {crash.code for crash in result.crashes}
+    enabled = frozenset(rule.code for rule in rules if not rule.cross_file) - {
+        crash.code for crash in result.crashes
+    }
     findings: list[Finding] = []
     for rule in auditors:
         try:
@@ -192,24 +200,41 @@ def _short_traceback() -> str:
 def _to_findings(
     ctx: FileContext, reports: list[tuple[type[Rule], Report]], suppressions: Suppressions
 ) -> list[Finding]:
+    """Reports as findings with positions, after the suppressions of the file each one lands in.
+
+    Nodes are grouped by the file they belong to (the checked one, or a project module a rule followed an
+    import into), and each file's positions are computed in one pass over it.
+    """
     if not reports:
         return []
-    nodes: list[cst.CSTNode] = [report.node for _, report in reports]
+    files: dict[int, FileContext] = {id(ctx): ctx}
+    wanted: dict[int, list[cst.CSTNode]] = defaultdict(list)
     for _, report in reports:
+        home = report.ctx or ctx
+        files[id(home)] = home
+        wanted[id(home)].append(report.node)
         if report.fix is not None:
-            nodes.extend(node for node, _ in report.fix.replacements)
-    ranges = compute_ranges(ctx.module, nodes)
+            wanted[id(ctx)].extend(node for node, _ in report.fix.replacements)
+        for evidence in report.related:
+            where = evidence.ctx or ctx
+            files[id(where)] = where
+            wanted[id(where)].append(evidence.node)
+    ranges = {key: compute_ranges(files[key].module, nodes) for key, nodes in wanted.items()}
+    file_suppressions = {id(ctx): suppressions}
     findings: list[Finding] = []
-    seen: set[tuple[str, int, int]] = set()
+    seen: set[tuple[str, str, int, int]] = set()
     for rule, report in reports:
-        code_range = ranges.get(id(report.node))
+        home = report.ctx or ctx
+        code_range = ranges[id(home)].get(id(report.node))
         if code_range is None:
             continue
         start = Position(code_range.start.line, code_range.start.column + 1)
         end = Position(code_range.end.line, code_range.end.column + 1)
-        if suppressions.suppresses(rule.code, rule.name, (start.row, end.row)):
+        if id(home) not in file_suppressions:
+            file_suppressions[id(home)] = parse_suppressions(home.source)
+        if file_suppressions[id(home)].suppresses(rule.code, rule.name, (start.row, end.row)):
             continue
-        key = (rule.code, start.row, start.column)
+        key = (rule.code, home.path, start.row, start.column)
         if key in seen:
             continue  # one finding per rule and place, however many paths led to it
         seen.add(key)
@@ -218,16 +243,28 @@ def _to_findings(
                 code=rule.code,
                 name=rule.name,
                 message=report.message,
-                filename=ctx.path,
+                filename=home.path,
                 location=start,
                 end_location=end,
                 severity=rule.severity,
                 hint=rule.hint or None,
-                fix=_to_fix(ctx, report.fix, ranges) if report.fix else None,
+                fix=_to_fix(ctx, report.fix, ranges[id(ctx)]) if report.fix else None,
+                related=_to_related(ctx, report, ranges),
             )
         )
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _to_related(ctx: FileContext, report: Report, ranges: dict[int, dict]) -> tuple[Related, ...]:
+    related = []
+    for evidence in report.related:
+        where = evidence.ctx or ctx
+        code_range = ranges[id(where)].get(id(evidence.node))
+        if code_range is not None:
+            position = Position(code_range.start.line, code_range.start.column + 1)
+            related.append(Related(where.path, position, evidence.message))
+    return tuple(related)
 
 
 def _to_fix(ctx: FileContext, fix: RuleFix, ranges: dict) -> Fix | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from nnlint.atomic import write_atomic
 from nnlint.cache import CACHE_DIR_NAME, Cache, settings_digest
 from nnlint.config import Config, Overrides, config_for, rules_for_codes
+from nnlint.crossfile import settle
 from nnlint.discovery import discover
 from nnlint.finding import Finding
 from nnlint.fixes import (
@@ -249,6 +250,7 @@ def run_check(
         if result.diff:
             outcome.diffs.append(result.diff)
     outcome.findings.sort(key=Finding.sort_key)
+    outcome.findings = settle(outcome.findings, explicit, overrides)
     return outcome
 
 

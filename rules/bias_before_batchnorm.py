@@ -6,9 +6,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.layers import BATCH_NORMS, Layer
+from nnlint.engine.layers import Layer
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
+from nnlint.vocabulary import BATCH_NORMS
 
 # Layers with a `bias` argument (True by default), and its position among the positional arguments.
 _BIAS_POSITION = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from nnlint.engine.layers import BATCH_NORMS, DROPOUTS
 from nnlint.finding import Severity
 from nnlint.rule import Rule
+from nnlint.vocabulary import BATCH_NORMS, DROPOUTS
 
 
 class DropoutBeforeBatchnorm(Rule):

@@ -1,4 +1,4 @@
-"""NN401 softmax-into-cross-entropy: probabilities handed to a loss that expects logits."""
+"""NN401 activation-loss-mismatch: a loss given the wrong kind of input (probabilities for logits, ...)."""
 
 from __future__ import annotations
 
@@ -6,46 +6,40 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.roles import Role
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule, RuleFix
+from nnlint.rule import Evidence, Invalid, Rule, RuleFix
+from nnlint.vocabulary import LOG_SOFTMAX, LOGITS, LOSS_DISPLAY, LOSS_WRONG_INPUTS, SIGMOID
 
-# Losses that apply the activation themselves, with the activation outputs they must not be given.
-_CROSS_ENTROPY = ("torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy")
-_BCE_WITH_LOGITS = ("torch.nn.BCEWithLogitsLoss", "torch.nn.functional.binary_cross_entropy_with_logits")
-_WRONG_INPUTS = {
-    **{loss: frozenset({"softmax", "log_softmax"}) for loss in _CROSS_ENTROPY},
-    **{loss: frozenset({"sigmoid"}) for loss in _BCE_WITH_LOGITS},
-}
-_LOSS_NAMES = {
-    "torch.nn.CrossEntropyLoss": "CrossEntropyLoss",
-    "torch.nn.functional.cross_entropy": "F.cross_entropy",
-    "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
-    "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
-}
 # Expressions that cannot stand as a call argument without their parentheses.
 _NEEDS_PARENTHESES = (cst.Tuple, cst.Yield, cst.NamedExpr, cst.GeneratorExp)
 
 
 class SoftmaxIntoCrossEntropy(Rule):
     """## What it does
-    Flags a softmax or log_softmax output passed as the input (the first argument) of
-    `nn.CrossEntropyLoss` / `F.cross_entropy`, and a sigmoid output passed to `nn.BCEWithLogitsLoss` /
-    `F.binary_cross_entropy_with_logits`. The activation is recognised as a call (`F.softmax(x, dim=1)`,
-    `torch.softmax`, `x.softmax(1)`, `torch.sigmoid`), as a layer (`nn.Softmax`, `nn.LogSoftmax`,
-    `nn.Sigmoid`), through a local name, and as the last operation of a model of the same file (a
-    `forward` that returns `F.softmax(...)`, or a Sequential that ends with `nn.Softmax`). A softmax used as
-    the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are correct and are
-    not flagged.
+    Flags a loss given the wrong kind of input, one family of mistakes: a softmax or log_softmax output
+    into `nn.CrossEntropyLoss` / `F.cross_entropy`, a sigmoid output into `nn.BCEWithLogitsLoss` /
+    `F.binary_cross_entropy_with_logits`, probabilities (softmax, not log_softmax) into `nn.NLLLoss` /
+    `F.nll_loss`, and raw logits (a model that ends with a Linear layer) into `NLLLoss`. The activation is
+    found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
+    indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
+    of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
+    criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
+    included). The finding is reported on the line that applies the activation (in the file where it is,
+    with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
+    softmax used as the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are
+    correct and are not flagged; a model the code might pick that ends otherwise silences the rule.
 
     ## Why is this bad?
     `CrossEntropyLoss` expects raw logits and applies `log_softmax` itself; `BCEWithLogitsLoss` applies the
-    sigmoid itself. Given probabilities, softmax is applied twice: the "logits" are squeezed into [0, 1], so
-    the predicted distribution can never be confident, the loss cannot approach zero and its gradients
-    shrink; the model still trains, only worse, and nothing crashes. (log_softmax into CrossEntropyLoss
-    happens to give the same value, because log_softmax is idempotent, but it is redundant work and reads
-    as a misunderstanding of the loss.) Karpathy lists "softmax into a loss that expects raw logits" among
-    the most common neural-network mistakes.
+    sigmoid itself; `NLLLoss` expects log-probabilities and applies nothing (given probabilities or
+    logits, it optimises the wrong quantity and never complains). Given probabilities, a logits loss
+    applies softmax twice: the "logits" are squeezed into [0, 1], so the predicted distribution can never
+    be confident, the loss cannot approach zero and its gradients shrink; the model still trains, only
+    worse, and nothing crashes. (log_softmax into CrossEntropyLoss happens to give the same value,
+    because log_softmax is idempotent, but it is redundant work and reads as a misunderstanding of the
+    loss.) Karpathy lists "softmax into a loss that expects raw logits" among the most common
+    neural-network mistakes.
 
     ## Example
     ```python
@@ -67,19 +61,65 @@ class SoftmaxIntoCrossEntropy(Rule):
     - A. Karpathy, "most common neural net mistakes" (2018): "you used softmax ... into a loss that expects
       raw logits".
     - PyTorch docs, `torch.nn.CrossEntropyLoss` ("The input is expected to contain the unnormalized logits
-      for each class") and `torch.nn.BCEWithLogitsLoss`.
+      for each class"), `torch.nn.BCEWithLogitsLoss` and `torch.nn.NLLLoss` ("The input given through a
+      forward call is expected to contain log-probabilities of each class").
     """
 
     code = "NN401"
     name = "softmax-into-cross-entropy"
     # A warning, not an error: log_softmax into CrossEntropyLoss is redundant rather than wrong.
     severity = Severity.WARNING
+    cross_file = True
     message = "The loss applies its own softmax/sigmoid to this input; pass the raw logits instead."
     hint = (
-        "CrossEntropyLoss and BCEWithLogitsLoss take raw logits: drop the softmax / sigmoid in front of them."
+        "CrossEntropyLoss and BCEWithLogitsLoss take raw logits (drop the softmax / sigmoid in front of "
+        "them); NLLLoss takes log_softmax outputs."
     )
 
     VALID: ClassVar[list[str]] = [
+        # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def forward(self, x):
+        return F.log_softmax(self.fc(x), dim=1)
+criterion = nn.NLLLoss().cuda()
+model = Net().to("cuda")
+for x, y in loader:
+    loss = criterion(model(x).view(-1, 10), y)
+""",
+        # The models the code may pick disagree (one ends in softmax, one in a Linear): silent.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class A(nn.Module):
+    def forward(self, x):
+        return F.softmax(self.fc(x), 1)
+class B(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+model = A() if use_a else B()
+if big:
+    model = A()
+else:
+    model = B()
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
+        # The helper is called with logits: its parameter holds whatever the call sites pass.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+def step(model, criterion, x, y):
+    return criterion(model(x), y)
+head = nn.Linear(4, 2)
+step(head, nn.CrossEntropyLoss(), x, y)
+probs = F.softmax(head(x), dim=1)
+""",
         # log_softmax into NLLLoss is the other correct spelling.
         """
 import torch.nn as nn
@@ -141,6 +181,78 @@ loss = F.cross_entropy(out, y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Probabilities into NLLLoss, after a reshape.
+        Invalid(
+            """
+import torch.nn.functional as F
+probs = F.softmax(scores, dim=-1)
+loss = F.nll_loss(probs.view(-1, 10), y)
+""",
+            line=3,
+        ),
+        # Raw logits into NLLLoss: reported at the loss, the Linear head as a related location.
+        Invalid(
+            """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+    def forward(self, x):
+        return self.fc(x)
+net = Net().to("cuda")
+loss = nn.NLLLoss()(net(x), y)
+""",
+            line=10,
+        ),
+        # exp(log_softmax) is a softmax; the criterion is moved to the GPU.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+criterion = nn.CrossEntropyLoss().cuda()
+probs = torch.exp(F.log_softmax(logits, dim=-1))
+loss = criterion(probs[:, 0], y)
+""",
+            line=6,
+        ),
+        # A loss module with the criterion as a constructor default, iterating over softmax outputs.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class PairLoss(nn.Module):
+    def __init__(self, loss=nn.CrossEntropyLoss(reduction="sum")):
+        super().__init__()
+        self.loss = loss
+    def forward(self, scores, target):
+        outputs = torch.softmax(scores, -1)
+        total = 0
+        for out in outputs:
+            total = total + self.loss(out, target)
+        return total
+""",
+            line=9,
+        ),
+        # A factory growing a Sequential with add_module; model and criterion passed to a helper.
+        Invalid(
+            """
+import torch
+def build_model(d, k):
+    model = torch.nn.Sequential()
+    model.add_module("linear", torch.nn.Linear(d, k))
+    model.add_module("softmax", torch.nn.Softmax(dim=1))
+    return model
+def train(model, loss, x, y):
+    return loss.forward(model.forward(x), y)
+def main():
+    model = build_model(784, 10)
+    loss = torch.nn.CrossEntropyLoss()
+    train(model, loss, xs, ys)
+""",
+            line=6,
+        ),
         Invalid(
             """
 import torch.nn as nn
@@ -177,7 +289,7 @@ bce = nn.BCEWithLogitsLoss()
 probs = torch.sigmoid(head(x))
 loss = bce(probs, labels.float())
 """,
-            line=6,
+            line=5,
         ),
         # A model whose last layer is nn.Softmax, trained through a helper with the criterion as a parameter.
         Invalid(
@@ -191,7 +303,7 @@ def train(model, loss_fn, loader):
         pred = model(X)
         loss = loss_fn(pred, y)
 """,
-            line=9,
+            line=3,
         ),
         # A model class whose forward returns softmax, moved to a device.
         Invalid(
@@ -214,46 +326,51 @@ class Lit:
         x, y = batch
         return self.criterion(self.net(x), y)
 """,
-            line=18,
+            line=10,
         ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        loss = self._loss_kind(node)
+        loss = self.ctx.activations.loss_called(node)
         if loss is None:
             return
         argument = _input_argument(node)
         if argument is None:
             return
-        activation = self.ctx.layers.output_activation(argument.value)
-        if activation not in _WRONG_INPUTS[loss]:
+        found = self.ctx.activations.of(argument.value)
+        if found is None or found.kind not in LOSS_WRONG_INPUTS[loss.kind]:
             return
+        name = LOSS_DISPLAY[loss.kind]
+        in_call = found.node is argument.value and found.ctx is self.ctx
+        at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call
+        message = _message(found.kind, name, at_loss)
+        if found.some_paths:
+            message += (
+                " (This holds for one of the models the code may pick; nnlint does not know the others.)"
+            )
+        if at_loss:
+            # The model's output is right for another loss: the loss is the line to change (a criterion
+            # built elsewhere is reported where it is built).
+            what = "raw logits" if found.kind == LOGITS else "log-probabilities"
+            evidence = [Evidence(found.node, f"the model's output is {what} from here", found.ctx)]
+            if loss.node is not node:
+                evidence.append(Evidence(node, f"`{name}` is called on it here"))
+            self.report(loss.node, message=message, related=tuple(evidence))
+            return
+        related: tuple[Evidence, ...] = ()
+        if not in_call:
+            related = (Evidence(node, f"its output reaches `{name}` here"),)
         self.report(
-            argument.value, message=_message(activation, _LOSS_NAMES[loss]), fix=self._fix(argument.value)
+            found.node,
+            message=message,
+            fix=self._fix(argument.value) if in_call else None,
+            related=related,
+            ctx=found.ctx,
         )
-
-    def _loss_kind(self, call: cst.Call) -> str | None:
-        """Which logits-taking loss a call computes: a loss function, or a criterion object called."""
-        callee = self.ctx.callee(call)
-        if callee in _WRONG_INPUTS:
-            return callee
-        func = call.func
-        if isinstance(func, cst.Call):  # `nn.CrossEntropyLoss()(out, y)`
-            kind = self.ctx.callee(func)
-            return kind if kind in _WRONG_INPUTS else None
-        if not isinstance(func, (cst.Name, cst.Attribute)) or not self.ctx.roles.has(func, Role.CRITERION):
-            return None
-        layer = self.ctx.layers.layer_of(func)
-        kind = (
-            layer.kind
-            if layer is not None
-            else _normalised(self.ctx.roles.constructor_name(self.ctx.dotted(func)))
-        )
-        return kind if kind in _WRONG_INPUTS else None
 
     def _fix(self, value: cst.BaseExpression) -> RuleFix | None:
         """Replace an activation written inside the loss call by its input: `F.softmax(out, 1)` -> `out`."""
-        direct = self.ctx.layers.activation_call(value) if isinstance(value, cst.Call) else None
+        direct = self.ctx.activations.activation_call(value) if isinstance(value, cst.Call) else None
         if direct is None or isinstance(direct[1], _NEEDS_PARENTHESES):
             return None
         return RuleFix(message="Pass the logits to the loss", replacements=((value, direct[1]),))
@@ -269,21 +386,29 @@ def _input_argument(call: cst.Call) -> cst.Arg | None:
     return None
 
 
-def _normalised(qualified: str | None) -> str | None:
-    """`torch.nn.modules.loss.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`."""
-    if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
-        return qualified
-    return "torch.nn." + qualified.rsplit(".", 1)[-1]
-
-
-def _message(activation: str, loss: str) -> str:
-    if activation == "log_softmax":
+def _message(kind: str, loss: str, at_loss: bool = False) -> str:
+    if loss.endswith(("NLLLoss", "nll_loss")):
+        if kind == LOGITS:
+            return (
+                f"`{loss}` expects log-probabilities, but this input is raw logits; apply `log_softmax` "
+                "first, or use `CrossEntropyLoss`, which does both."
+            )
+        return (
+            f"This softmax output reaches `{loss}`, which expects log-probabilities (log_softmax), not "
+            "probabilities; use `log_softmax` here, or `CrossEntropyLoss` on the raw logits."
+        )
+    if kind == LOG_SOFTMAX and at_loss:
+        return (
+            f"This `{loss}` is given the model's log_softmax output and applies log_softmax again "
+            "(redundant, same value); use `NLLLoss` for log-probabilities, or let the model return logits."
+        )
+    if kind == LOG_SOFTMAX:
         return (
             f"`{loss}` applies log_softmax itself, so this log_softmax runs twice (redundant, same value); "
             "pass the raw logits, or use `NLLLoss` on log-probabilities."
         )
-    applies = "sigmoid" if activation == "sigmoid" else "log_softmax"
+    applies = "sigmoid" if kind == SIGMOID else "log_softmax"
     return (
-        f"This is a {activation} output, but `{loss}` applies {applies} itself and expects raw logits; "
+        f"This {kind} output reaches `{loss}`, which applies {applies} itself and expects raw logits; "
         "pass the logits, or the loss is computed on squashed values with vanishing gradients."
     )

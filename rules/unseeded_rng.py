@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary
 from nnlint.engine.names import dotted_name
 from nnlint.engine.positions import compute_ranges
 from nnlint.finding import Severity
@@ -17,159 +18,6 @@ GENERATORS = ("torch", "random", "numpy")
 # The first line of an `if __name__ == "__main__":` guard, as it starts a line at module level.
 _GUARD_LINE = re.compile(r"if\b.*\b__name__\b")
 
-_TORCH_RANDOM_FUNCTIONS = frozenset(
-    f"torch.{name}"
-    for name in (
-        "rand",
-        "rand_like",
-        "randn",
-        "randn_like",
-        "randint",
-        "randint_like",
-        "randperm",
-        "normal",
-        "bernoulli",
-        "multinomial",
-        "poisson",
-    )
-) | frozenset(
-    f"torch.nn.init.{name}"
-    for name in (
-        "uniform_",
-        "normal_",
-        "trunc_normal_",
-        "xavier_uniform_",
-        "xavier_normal_",
-        "kaiming_uniform_",
-        "kaiming_normal_",
-        "orthogonal_",
-        "sparse_",
-    )
-)
-# In-place samplers, called on a tensor (`m.weight.data.normal_(0.0, 0.02)`).
-_TORCH_RANDOM_METHODS = frozenset(
-    {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"}
-)
-# Randomness in the data pipeline: shuffling, splitting, sampling, augmenting.
-_TORCH_DATA_RANDOM = frozenset(
-    {
-        "torch.utils.data.random_split",
-        "torch.utils.data.dataset.random_split",
-        "torch.utils.data.RandomSampler",
-        "torch.utils.data.SubsetRandomSampler",
-        "torch.utils.data.WeightedRandomSampler",
-        "torch.utils.data.sampler.RandomSampler",
-        "torch.utils.data.sampler.SubsetRandomSampler",
-        "torch.utils.data.sampler.WeightedRandomSampler",
-    }
-)
-_RANDOM_AUGMENTATIONS = frozenset(
-    {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"}
-)
-# Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
-_RANDOMLY_INITIALISED_LAYERS = frozenset(
-    {
-        "Linear",
-        "Bilinear",
-        "Conv1d",
-        "Conv2d",
-        "Conv3d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "ConvTranspose3d",
-        "Embedding",
-        "EmbeddingBag",
-        "RNN",
-        "LSTM",
-        "GRU",
-        "RNNCell",
-        "LSTMCell",
-        "GRUCell",
-        "MultiheadAttention",
-        "Transformer",
-        "TransformerEncoderLayer",
-        "TransformerDecoderLayer",
-        "Dropout",
-        "Dropout1d",
-        "Dropout2d",
-        "Dropout3d",
-        "AlphaDropout",
-        "FeatureAlphaDropout",
-    }
-)
-_FUNCTIONAL_DROPOUT = frozenset(
-    f"torch.nn.functional.{name}"
-    for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
-)
-_RANDOM_MODULE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "randint",
-        "randrange",
-        "choice",
-        "choices",
-        "shuffle",
-        "sample",
-        "uniform",
-        "gauss",
-        "normalvariate",
-        "triangular",
-        "betavariate",
-        "expovariate",
-        "lognormvariate",
-        "vonmisesvariate",
-        "paretovariate",
-        "weibullvariate",
-        "getrandbits",
-        "randbytes",
-    }
-)
-# numpy.random names that do not draw from the global generator.
-_NUMPY_NOT_GLOBAL = frozenset(
-    {
-        "seed",
-        "get_state",
-        "set_state",
-        "default_rng",
-        "RandomState",
-        "Generator",
-        "SeedSequence",
-        "BitGenerator",
-        "PCG64",
-        "PCG64DXSM",
-        "MT19937",
-        "Philox",
-        "SFC64",
-    }
-)
-_SEEDS_ONE = {
-    "torch.manual_seed": "torch",
-    "torch.random.manual_seed": "torch",
-    "torch.cuda.manual_seed": "torch",
-    "torch.cuda.manual_seed_all": "torch",
-    "random.seed": "random",
-    "numpy.random.seed": "numpy",
-}
-_SEEDS_ALL = frozenset(
-    {
-        "lightning.seed_everything",
-        "lightning.pytorch.seed_everything",
-        "lightning.fabric.seed_everything",
-        "lightning_fabric.seed_everything",
-        "pytorch_lightning.seed_everything",
-        "lightning.pytorch.utilities.seed.seed_everything",
-        "lightning.fabric.utilities.seed.seed_everything",
-        "pytorch_lightning.utilities.seed.seed_everything",
-        "transformers.set_seed",
-        "transformers.trainer_utils.set_seed",
-        "accelerate.utils.set_seed",
-        "accelerate.utils.random.set_seed",
-    }
-)
-# Library functions with "seed" in their name that do not make a run repeatable.
-_NOT_SEEDING = frozenset(
-    {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
-)
 _SEED_CALLS = {
     "torch": "{}.manual_seed(0)",
     "random": "{}.seed(0)",
@@ -561,7 +409,7 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         if method in ("backward", "manual_backward", "fit"):
             evidence.trains = True
         if callee is None:
-            if method in _TORCH_RANDOM_METHODS:
+            if method in vocabulary.TORCH_RANDOM_METHODS:
                 evidence.use("torch", f"`.{method}()`", call)
             elif self._seeds_by_name(call):
                 evidence.seeded.update(GENERATORS)
@@ -570,11 +418,11 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
 
     def _gather_qualified(self, call: cst.Call, callee: str, evidence: _Evidence) -> None:
         last = callee.rsplit(".", 1)[-1]
-        if callee in _SEEDS_ONE:
+        if callee in vocabulary.SEEDS_ONE:
             if call.args:  # `random.seed()` without an argument seeds from the clock
-                evidence.seeded.add(_SEEDS_ONE[callee])
+                evidence.seeded.add(vocabulary.SEEDS_ONE[callee])
             return
-        if callee in _SEEDS_ALL or self._seeds_by_name(call) or _is_hf_trainer(callee):
+        if callee in vocabulary.SEEDS_ALL or self._seeds_by_name(call) or _is_hf_trainer(callee):
             evidence.seeded.update(GENERATORS)
             return
         passes_generator = any(
@@ -582,15 +430,15 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         )
         if passes_generator:
             return  # draws from a generator of its own, not the global one
-        if callee.startswith("random.") and last in _RANDOM_MODULE_FUNCTIONS:
+        if callee.startswith("random.") and last in vocabulary.RANDOM_MODULE_FUNCTIONS:
             evidence.use("random", f"`{last}()`", call)
-        elif callee.startswith("numpy.random.") and last not in _NUMPY_NOT_GLOBAL:
+        elif callee.startswith("numpy.random.") and last not in vocabulary.NUMPY_NOT_GLOBAL:
             evidence.use("numpy", f"`np.random.{last}()`", call)
-        elif callee in _TORCH_RANDOM_FUNCTIONS or (
+        elif callee in vocabulary.TORCH_RANDOM_FUNCTIONS or (
             callee.startswith("torch.distributions.") and last[:1].isupper()
         ):
             evidence.use("torch", f"`{_short(callee)}()`", call)
-        elif callee in _TORCH_DATA_RANDOM or _is_random_augmentation(callee):
+        elif callee in vocabulary.TORCH_DATA_RANDOM or _is_random_augmentation(callee):
             evidence.use("torch", f"`{last}`", call)
             evidence.loads_data = True
         elif last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
@@ -617,7 +465,7 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
             name = func.attr.value
         else:
             return False
-        return "seed" in name.lower() and (self.ctx.callee(call) or "") not in _NOT_SEEDING
+        return "seed" in name.lower() and (self.ctx.callee(call) or "") not in vocabulary.NOT_SEEDING
 
     # -- fix -------------------------------------------------------------------------------------
 
@@ -707,7 +555,7 @@ def _is_random_augmentation(callee: str) -> bool:
     if not callee.startswith("torchvision.transforms."):
         return False
     last = callee.rsplit(".", 1)[-1]
-    return last.startswith("Random") or last in _RANDOM_AUGMENTATIONS
+    return last.startswith("Random") or last in vocabulary.RANDOM_AUGMENTATIONS
 
 
 def _shuffles(call: cst.Call) -> bool:
@@ -723,9 +571,9 @@ def _shuffles(call: cst.Call) -> bool:
 
 def _implicit_randomness(callee: str, last: str) -> str | None:
     """Randomness a training run depends on without drawing numbers itself: initial weights, dropout."""
-    if callee.startswith("torch.nn.") and last in _RANDOMLY_INITIALISED_LAYERS:
+    if callee.startswith("torch.nn.") and last in vocabulary.RANDOMLY_INITIALISED_LAYERS:
         return f"`nn.{last}` initialisation" if "Dropout" not in last else f"`nn.{last}`"
-    if callee in _FUNCTIONAL_DROPOUT:
+    if callee in vocabulary.FUNCTIONAL_DROPOUTS:
         return f"`F.{last}()`"
     if callee.startswith("torchvision.models.") and last[:1].islower() or callee == "timm.create_model":
         return f"`{last}()` initialisation"

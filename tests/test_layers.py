@@ -118,7 +118,8 @@ def _output(source: str, name: str) -> str | None:
     ctx = _ctx(source)
     for assign in ctx.index.nodes(cst.Assign):
         if isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == name:
-            return ctx.layers.output_activation(assign.value)
+            found = ctx.activations.of(assign.value)
+            return found.kind if found is not None else None
     raise AssertionError(f"no assignment to {name}")
 
 

@@ -1,19 +1,26 @@
-"""The value a local name holds at a statement, when one assignment certainly reaches it.
+"""Bindings and definitions: the value a local name holds at a statement, and what a call calls.
 
 Rules and analyses ask "what is `out` here?" (`out = model(x)`, then `criterion(out, y)`), and forward
 chains ask "what produced `x`?" (`x = self.conv(x)`, then `x = self.bn(x)`). A full reaching-definitions
 analysis is not needed for that: walking back over the statements that precede the use, block by block,
 answers it for straight-line code, and anything less certain (the name rebound inside an `if` or a loop
 before the use, a parameter, a tuple unpacking) answers None, which keeps every caller quiet.
+
+`resolve_call` is the one answer to "which function does this call run": scope-aware for bare names
+(closures, module level, project imports), methods on `self` and on instances of known classes, through
+base classes and into project modules (`project.py`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint.engine.index import children
+from nnlint.engine.names import dotted_name
+from nnlint.engine.project import Resolved
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -57,6 +64,65 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
 
 
 _NOT_BOUND = object()
+
+
+def reaching_values(ctx: FileContext, name: str, at: cst.CSTNode) -> list[cst.BaseExpression | None] | None:
+    """The definitions of `name` that may reach `at`, through `if`/`elif`/`else` branches: one value per
+    path, None for a path whose value is unknown (a tuple unpacking, a parameter, a loop). None when the
+    name is bound in no way this can follow. `reaching_value` is the one-path special case."""
+    index = ctx.index
+    current: cst.CSTNode = at
+    values: list[cst.BaseExpression | None] = []
+    while True:
+        parent = index.parent(current)
+        if parent is None or isinstance(current, _SCOPES) or isinstance(parent, _SCOPES):
+            return [*values, None] if values else None  # the function's start: a parameter or global
+        body = _statement_list(parent)
+        if body is not None:
+            found, complete = _values_before(body[: _position_in(body, current)], name)
+            values.extend(found)
+            if complete:
+                return values
+        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS, cst.With)) and binds(parent, name):
+            return [*values, None]
+        current = parent
+
+
+def _values_before(statements: list[cst.CSTNode], name: str) -> tuple[list[cst.BaseExpression | None], bool]:
+    """The values of `name` at the end of a run of statements, and whether every path through it binds."""
+    values: list[cst.BaseExpression | None] = []
+    for statement in reversed(statements):
+        if isinstance(statement, cst.If) and binds(statement, name):
+            found, complete = _if_values(statement, name)
+            values.extend(found)
+            if complete:
+                return values, True
+            continue
+        found_one = _binding_in(statement, name)
+        if found_one is not _NOT_BOUND:
+            values.append(found_one)  # type: ignore[arg-type]
+            return values, True
+    return values, False
+
+
+def _if_values(node: cst.If, name: str) -> tuple[list[cst.BaseExpression | None], bool]:
+    values: list[cst.BaseExpression | None] = []
+    complete = True
+    branch: cst.If | cst.Else | None = node
+    while branch is not None:
+        found, bound = _values_before(_block(branch.body), name)
+        values.extend(found)
+        complete = complete and bound
+        if isinstance(branch, cst.Else):
+            break
+        if branch.orelse is None:
+            complete = False
+        branch = branch.orelse
+    return values, complete
+
+
+def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    return list(suite.body) if isinstance(suite, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
 
 
 def _statement_list(node: cst.CSTNode) -> list[cst.CSTNode] | None:
@@ -133,3 +199,266 @@ def _names_target(target: cst.CSTNode, name: str) -> bool:
     if isinstance(target, cst.StarredElement):
         return _names_target(target.value, name)
     return False
+
+
+# -- definitions: which function or class a call means -------------------------------------------------
+# How many base classes, re-exports and constructor chains one resolution may pass through.
+_MAX_HOPS = 8
+
+
+def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """The function, method or class a call runs, in this file or in a project module; None when unsure.
+
+    Scope-aware, as Python binds names: a bare `f(...)` means a function defined in a function enclosing
+    the call (a closure; the innermost wins) or at module level, or a name imported from a project module;
+    `self.m(...)` a method of the enclosing class or of its project base classes; `self(...)` that class's
+    `forward`; `obj.m(...)` a method of the class `obj` was certainly built from (`obj = Net(...)`);
+    `pkg.f(...)` a function of an imported project module. Library calls stay unknown.
+    """
+    func = call.func
+    if isinstance(func, cst.Name):
+        if func.value == "self":
+            owner = _enclosing_class(ctx, call)
+            return method_of(owner, "forward") if owner is not None else None
+        return resolve_name(ctx, func.value, call)
+    if not isinstance(func, cst.Attribute):
+        return None
+    receiver = func.value
+    if isinstance(receiver, cst.Name) and receiver.value == "self":
+        owner = _enclosing_class(ctx, call)
+        return method_of(owner, func.attr.value) if owner is not None else None
+    if isinstance(receiver, cst.Name):
+        value = reaching_value(ctx, receiver.value, call)
+        if isinstance(value, cst.Call):
+            cls = resolve_call(ctx, value)
+            if cls is not None and isinstance(cls.node, cst.ClassDef):
+                return method_of(cls, func.attr.value)
+            return None
+    qualified = ctx.qualified_name(func)
+    return ctx.project.resolve_qualified(qualified) if qualified is not None else None
+
+
+def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | None:
+    """The definition a bare name means at `at`: an enclosing function's nested def, a module-level def or
+    class, or an import of a project module's definition."""
+    for scope in ctx.index.ancestors(at):
+        if isinstance(scope, cst.FunctionDef) and isinstance(scope.body, cst.IndentedBlock):
+            nested = [
+                statement
+                for statement in scope.body.body
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
+            ]
+            if nested:
+                return Resolved(ctx, nested[-1]) if len(nested) == 1 else None
+            if any(param.name.value == name for param in _parameters(scope)):
+                return None  # a parameter shadows module-level definitions
+    return ctx.project.member([name], 0)
+
+
+def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
+    """A method of a class, looked up in the class and then in its bases (in this or project modules)."""
+    if not isinstance(cls.node, cst.ClassDef) or hops > _MAX_HOPS:
+        return None
+    found = None
+    if isinstance(cls.node.body, cst.IndentedBlock):
+        for statement in cls.node.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                found = statement
+    if found is not None:
+        return Resolved(cls.ctx, found)
+    for base in cls.node.bases:
+        parent = _resolve_expression(cls.ctx, base.value, cls.node)
+        if parent is not None and isinstance(parent.node, cst.ClassDef):
+            method = method_of(parent, name, hops + 1)
+            if method is not None:
+                return method
+    return None
+
+
+def _resolve_expression(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+    if isinstance(expr, cst.Name):
+        return resolve_name(ctx, expr.value, at)
+    qualified = ctx.qualified_name(expr)
+    return ctx.project.resolve_qualified(qualified) if qualified is not None else None
+
+
+def _enclosing_class(ctx: FileContext, node: cst.CSTNode) -> Resolved | None:
+    """The class whose method encloses `node` (the method's own class, not one nested in it)."""
+    function = ctx.index.enclosing(node, cst.FunctionDef)
+    while function is not None:
+        parent = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+        if isinstance(parent, cst.ClassDef):
+            return Resolved(ctx, parent)
+        function = parent
+    return None
+
+
+def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
+    params = function.params
+    found = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            found.append(star)
+    return found
+
+
+def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    """The values of a function's own `return` statements (nested functions excluded); None for a bare
+    `return`."""
+    found: list[cst.BaseExpression | None] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
+            found.append(node.value)
+            continue
+        stack.extend(children(node))
+    return found
+
+
+# -- the file's binding table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One place that binds a (dotted) name: `kind` says how, `value` is the bound expression when one
+    is known (an assignment's right-hand side, the matching element of a tuple unpacked from a tuple, a
+    parameter's default), else None (a loop target, `with ... as`, an import, `+=`)."""
+
+    name: str
+    kind: str  # assign, annotated, augmented, unpack, parameter, loop, with, import, def, class
+    node: cst.CSTNode
+    value: cst.BaseExpression | None
+
+
+class FileBindings:
+    """Every binding of the file by dotted name (`x`, `self.model`), in source order, built on first use
+    from the index (no walk of its own). Per file, not per scope: callers that need the value at a point
+    ask `reaching_value`; this table answers "everything this name is ever bound to"."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        table: dict[str, list[Binding]] = {}
+        index = ctx.index
+
+        def add(target: cst.BaseExpression, kind: str, node: cst.CSTNode, value: cst.BaseExpression | None):
+            if isinstance(target, (cst.Tuple, cst.List)):
+                elements = [element.value for element in target.elements]
+                values: list[cst.BaseExpression | None] = [None] * len(elements)
+                if (
+                    isinstance(value, (cst.Tuple, cst.List))
+                    and len(value.elements) == len(elements)
+                    and not any(isinstance(e, cst.StarredElement) for e in value.elements)
+                ):
+                    values = [element.value for element in value.elements]
+                for element, element_value in zip(elements, values, strict=True):
+                    add(element, "unpack", node, element_value)
+                return
+            if isinstance(target, cst.StarredElement):
+                add(target.value, kind, node, None)
+                return
+            name = dotted_name(target)
+            if name is not None:
+                table.setdefault(name, []).append(Binding(name, kind, node, value))
+
+        for assign in index.nodes(cst.Assign):
+            for target in assign.targets:
+                add(target.target, "assign", assign, assign.value)
+        for ann in index.nodes(cst.AnnAssign):
+            add(ann.target, "annotated", ann, ann.value)
+        for aug in index.nodes(cst.AugAssign):
+            add(aug.target, "augmented", aug, None)
+        for param in index.nodes(cst.Param):
+            add(param.name, "parameter", param, param.default)
+        for loop in index.nodes(cst.For):
+            add(loop.target, "loop", loop, None)
+        for item in index.nodes(cst.WithItem):
+            if item.asname is not None:
+                add(item.asname.name, "with", item, None)  # type: ignore[arg-type]
+        for node in (*index.nodes(cst.Import), *index.nodes(cst.ImportFrom)):
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                name = dotted_name(bound)  # type: ignore[arg-type]
+                if name:
+                    head = name if alias.asname is not None else name.split(".", 1)[0]
+                    table.setdefault(head, []).append(Binding(head, "import", node, None))
+        for kind, node_type in (("def", cst.FunctionDef), ("class", cst.ClassDef)):
+            for definition in index.nodes(node_type):
+                table.setdefault(definition.name.value, []).append(
+                    Binding(definition.name.value, kind, definition, None)
+                )
+        self._table = table
+
+    def of(self, name: str) -> list[Binding]:
+        """Every binding of a dotted name in the file (empty when it is never bound here)."""
+        return self._table.get(name, [])
+
+    def values(self, name: str) -> list[cst.BaseExpression] | None:
+        """The values a name is assigned anywhere in the file; None when one of its bindings has no
+        known value (a loop target, `+=`, `with ... as`), so callers cannot mistake a partial list for
+        all. Parameters without a default, imports and definitions bind no value and are left out
+        (`import model` and then `model = model.Net()` is about the assignment)."""
+        bindings = [
+            b
+            for b in self.of(name)
+            if (b.kind != "parameter" or b.value is not None) and b.kind not in ("import", "def", "class")
+        ]
+        if not bindings or any(b.value is None for b in bindings):
+            return None
+        return [b.value for b in bindings if b.value is not None]
+
+
+def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:
+    """The function whose parameter a bare name at this point is, when it is one (and not rebound)."""
+    function = ctx.index.enclosing(name, cst.FunctionDef)
+    if function is None:
+        return None
+    for param in _parameters(function):
+        if param.name.value == name.value:
+            return function, param
+    return None
+
+
+def argument_values(
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
+    """What every call of `function` in this file passes for `param` (with the place the value is read),
+    or the parameter's default where a call leaves it out; a constructor's calls are those of its class.
+    With no call in the file, the default alone (what the signature declares). None when a call passes
+    `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
+    params = function.params
+    positional = [*params.posonly_params, *params.params]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    is_method = isinstance(owner, cst.ClassDef)
+    if is_method and positional and positional[0].name.value == "self":
+        positional = positional[1:]
+    position = next((i for i, p in enumerate(positional) if p is param), None)
+    constructor = isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
+    wanted = owner.name.value if constructor else function.name.value  # type: ignore[union-attr]
+    found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        named = func.value if isinstance(func, cst.Name) else None
+        if is_method and not constructor and isinstance(func, cst.Attribute):
+            named = func.attr.value
+        if named != wanted:
+            continue
+        target = resolve_call(ctx, call)
+        if target is None or target.node is not (owner if constructor else function):
+            continue
+        if any(arg.star for arg in call.args):
+            return None
+        value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)
+        if value is None and position is not None:
+            plain = [a.value for a in call.args if a.keyword is None]
+            value = plain[position] if position < len(plain) else None
+        value = value if value is not None else param.default
+        if value is None:
+            return None
+        found.append((value, call))
+    if not found and param.default is not None:
+        return [(param.default, param.default)]
+    return found or None

@@ -9,14 +9,18 @@ pays for the loop analysis.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint.engine.index import TreeIndex
 from nnlint.engine.names import ImportTable, dotted_name
+from nnlint.engine.project import ProjectView, real_path
 
 if TYPE_CHECKING:
+    from nnlint.engine.activations import ActivationFlow
+    from nnlint.engine.bindings import FileBindings
     from nnlint.engine.entry import EntryPoints
     from nnlint.engine.evaluation import Evaluation
     from nnlint.engine.gradflow import GradientFlow
@@ -37,6 +41,8 @@ class FileContext:
         self._callees: dict[cst.Call, str | None] = {}
         # Files that never mention torch skip every rule that declares `needs_torch`.
         self.mentions_torch = "torch" in source
+        # Project modules that questions about this file were answered from (see `project.dependencies`).
+        self.project_deps: set[Path] = set()
 
     @cached_property
     def imports(self) -> ImportTable:
@@ -97,6 +103,28 @@ class FileContext:
         return self.source.splitlines()
 
     # The analyses below live in their own modules; each is computed on first use.
+
+    @cached_property
+    def real_path(self) -> Path | None:
+        """The file on disk (None for sources that are no file); project imports resolve from its folder.
+        Set directly for project modules, which the module store reads from a known path."""
+        return real_path(self.path)
+
+    @cached_property
+    def project(self) -> ProjectView:
+        return ProjectView(self)
+
+    @cached_property
+    def bindings(self) -> FileBindings:
+        from nnlint.engine.bindings import FileBindings
+
+        return FileBindings(self)
+
+    @cached_property
+    def activations(self) -> ActivationFlow:
+        from nnlint.engine.activations import ActivationFlow
+
+        return ActivationFlow(self)
 
     @cached_property
     def roles(self) -> Roles:

@@ -23,82 +23,22 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import reaching_value, resolve_call
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
+from nnlint.vocabulary import (
+    FUNCTIONAL_DROPOUTS,
+    LAYER_WRAPPERS,
+    SEQUENTIAL,
+)
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-SEQUENTIAL = "torch.nn.Sequential"
 # How many names, attributes and helpers one resolution may pass through (guards against cycles).
 _MAX_DEPTH = 16
-# Wrappers that return the layer they are given, reparametrized.
-_LAYER_WRAPPERS = frozenset(
-    {
-        "torch.nn.utils.spectral_norm",
-        "torch.nn.utils.weight_norm",
-        "torch.nn.utils.parametrizations.spectral_norm",
-        "torch.nn.utils.parametrizations.weight_norm",
-    }
-)
 # Functional operations that take part in forward chains like the layers they stand for.
-FUNCTIONAL_LAYERS = frozenset(
-    {
-        "torch.nn.functional.dropout",
-        "torch.nn.functional.dropout1d",
-        "torch.nn.functional.dropout2d",
-        "torch.nn.functional.dropout3d",
-        "torch.nn.functional.alpha_dropout",
-        "torch.nn.functional.feature_alpha_dropout",
-    }
-)
-# Marks a name whose model output is being resolved (see `LayerChains._model_output`).
-_RESOLVING = "<resolving>"
-# Layer families rules ask about.
-BATCH_NORMS = frozenset(
-    f"torch.nn.{name}"
-    for name in (
-        "BatchNorm1d",
-        "BatchNorm2d",
-        "BatchNorm3d",
-        "SyncBatchNorm",
-        "LazyBatchNorm1d",
-        "LazyBatchNorm2d",
-        "LazyBatchNorm3d",
-    )
-)
-DROPOUTS = FUNCTIONAL_LAYERS | frozenset(
-    f"torch.nn.{name}"
-    for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
-)
-_OUTPUT_FUNCTIONS = {
-    "torch.softmax": "softmax",
-    "torch.nn.functional.softmax": "softmax",
-    "torch.special.softmax": "softmax",
-    "torch.log_softmax": "log_softmax",
-    "torch.nn.functional.log_softmax": "log_softmax",
-    "torch.special.log_softmax": "log_softmax",
-    "torch.sigmoid": "sigmoid",
-    "torch.nn.functional.sigmoid": "sigmoid",
-    "torch.special.expit": "sigmoid",
-}
-_OUTPUT_METHODS = {"softmax": "softmax", "log_softmax": "log_softmax", "sigmoid": "sigmoid"}
-_OUTPUT_LAYERS = {
-    "torch.nn.Softmax": "softmax",
-    "torch.nn.LogSoftmax": "log_softmax",
-    "torch.nn.Sigmoid": "sigmoid",
-}
-# Methods and wrappers that hand back the model they are given: `Net().to(device)`, `DataParallel(net)`.
-_SAME_MODEL_METHODS = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train"})
-_SAME_MODEL_WRAPPERS = frozenset(
-    {
-        "torch.compile",
-        "torch.nn.DataParallel",
-        "torch.nn.parallel.DataParallel",
-        "torch.nn.parallel.DistributedDataParallel",
-    }
-)
+FUNCTIONAL_LAYERS = FUNCTIONAL_DROPOUTS
 
 
 # Values assigned to each `self.x` of a class; None for a value we cannot read (tuple unpacking, `+=`).
@@ -139,7 +79,6 @@ class LayerChains:
         self._ctx = ctx
         self._class_attributes: dict[cst.ClassDef, tuple[_Assigned, Counter[str]]] = {}
         self._name_counts: dict[cst.CSTNode, Counter[str]] = {}
-        self._file_outputs: dict[str, str | None] = {}
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -174,54 +113,11 @@ class LayerChains:
             return self._attribute_layer(expr, depth)
         return None
 
-    def output_activation(self, expr: cst.BaseExpression, depth: int = 0) -> str | None:
-        """The operation that certainly produced `expr`: "softmax", "log_softmax" or "sigmoid", else None.
-
-        Direct calls (`F.softmax(x, 1)`, `x.sigmoid()`, `self.softmax(x)` for an `nn.Softmax`), names bound
-        to them, and calls of a model whose every `forward` return is one, or whose last layer is one.
-        """
-        if depth > _MAX_DEPTH:
-            return None
-        if isinstance(expr, cst.Name):
-            value = reaching_value(self._ctx, expr.value, expr)
-            return self.output_activation(value, depth + 1) if value is not None else None
-        if not isinstance(expr, cst.Call):
-            return None
-        direct = self.activation_call(expr)
-        if direct is not None:
-            return direct[0]
-        layer = self.layer_of(expr.func, depth + 1)
-        if layer is not None:
-            return self._layer_output(layer, depth + 1)
-        return self._model_output(expr.func, depth + 1)
-
-    def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
-        """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
-
-        `F.softmax(x, dim=1)` and `torch.sigmoid(input=x)` -> x, `x.softmax(1)` -> x, `self.softmax(x)` for
-        an `nn.Softmax` layer -> x. A model that ends with one is not such a call: its input is no logits.
-        """
-        callee = self._ctx.callee(call)
-        func = call.func
-        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUTPUT_METHODS:
-            return _OUTPUT_METHODS[func.attr.value], func.value
-        if callee in _OUTPUT_FUNCTIONS:
-            operation = _OUTPUT_FUNCTIONS[callee]
-        else:
-            layer = self.layer_of(func)
-            operation = _OUTPUT_LAYERS.get(layer.kind) if layer is not None else None
-        if operation is None:
-            return None
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-        named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "input"]
-        chosen = positional[:1] or named
-        return (operation, chosen[0].value) if chosen else None
-
     # -- constructors ----------------------------------------------------------------------------
 
     def _layer_of_call(self, call: cst.Call, depth: int) -> Layer | None:
         callee = self._ctx.callee(call)
-        if callee in _LAYER_WRAPPERS and call.args:
+        if callee in LAYER_WRAPPERS and call.args:
             return self.layer_of(call.args[0].value, depth + 1)
         kind = _layer_kind(callee)
         if kind is not None:
@@ -299,10 +195,13 @@ class LayerChains:
         return counts[name.value] - 1
 
     def _local_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        if not isinstance(call.func, cst.Name):
+        """The function of this file a bare-name call runs (`bindings.resolve_call`, scope-aware)."""
+        if not isinstance(call.func, cst.Name) or call.func.value in self._ctx.imports.aliases:
+            return None  # imported helpers live in other modules, which layer chains do not follow
+        target = resolve_call(self._ctx, call)
+        if target is None or target.ctx is not self._ctx or not isinstance(target.node, cst.FunctionDef):
             return None
-        candidates = self._ctx.functions.get(call.func.value)
-        return candidates[0] if candidates and len(candidates) == 1 else None
+        return target.node
 
     # -- Sequential ------------------------------------------------------------------------------
 
@@ -330,22 +229,22 @@ class LayerChains:
             return layers
         return [self.layer_of(arg.value) if arg.keyword else None for arg in call.args]
 
-    def _ends(self, layer: Layer | None, depth: int = 0) -> tuple[Layer | None, Layer | None]:
+    def ends(self, layer: Layer | None, depth: int = 0) -> tuple[Layer | None, Layer | None]:
         """The first and last plain layers of a layer: itself, or the ends of a nested Sequential."""
         if layer is None or layer.kind != SEQUENTIAL or depth > _MAX_DEPTH:
             return layer, layer
         sequence = self._sequence(layer.constructor)
         if not sequence:
             return None, None
-        first, _ = self._ends(sequence[0], depth + 1)
-        _, last = self._ends(sequence[-1], depth + 1)
+        first, _ = self.ends(sequence[0], depth + 1)
+        _, last = self.ends(sequence[-1], depth + 1)
         return first, last
 
     def _chain(self, layers: list[Layer | None]) -> list[tuple[Layer, Layer]]:
         pairs = []
         for before, after in zip(layers, layers[1:], strict=False):
-            _, first = self._ends(before)
-            second, _ = self._ends(after)
+            _, first = self.ends(before)
+            second, _ = self.ends(after)
             if first is not None and second is not None:
                 pairs.append((first, second))
         return pairs
@@ -414,7 +313,7 @@ class LayerChains:
             tail = None
         for element in elements:
             layer = self.layer_of(element) if element is not None else None
-            first, last = self._ends(layer)
+            first, last = self.ends(layer)
             if tail is not None and first is not None:
                 pairs.append((tail, first))
             tail = last
@@ -460,93 +359,6 @@ class LayerChains:
     def _same_block(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
         index = self._ctx.index
         return index.parent(index.statement_of(first)) is index.parent(index.statement_of(second))
-
-    # -- model outputs ---------------------------------------------------------------------------
-
-    def _layer_output(self, layer: Layer, depth: int) -> str | None:
-        if layer.kind in _OUTPUT_LAYERS:
-            return _OUTPUT_LAYERS[layer.kind]
-        if layer.kind == SEQUENTIAL:
-            _, last = self._ends(layer)
-            return _OUTPUT_LAYERS.get(last.kind) if last is not None else None
-        return None
-
-    def _model_output(self, func: cst.BaseExpression, depth: int) -> str | None:
-        """The last operation of the model a called name holds: `model = Net().to(device)`, then `model(x)`.
-
-        A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
-        or an attribute to every binding of that name in the file, which must all agree.
-        """
-        name = dotted_name(func)
-        if name is None:
-            return None
-        value = reaching_value(self._ctx, func.value, func) if isinstance(func, cst.Name) else None
-        if value is not None:
-            return self._constructed_output(value, depth + 1)
-        if name in self._file_outputs:
-            return self._file_outputs[name]
-        # `model = model.to(device)` binds the name to itself: while the name is being resolved, such a
-        # binding adds nothing (the marker below), and the other bindings decide.
-        self._file_outputs[name] = _RESOLVING
-        outputs = {self._constructed_output(value, depth + 1) for value in self._bindings.get(name, [])}
-        outputs.discard(_RESOLVING)
-        result = outputs.pop() if len(outputs) == 1 else None
-        self._file_outputs[name] = result
-        return result
-
-    @cached_property
-    def _bindings(self) -> dict[str, list[cst.BaseExpression]]:
-        table: dict[str, list[cst.BaseExpression]] = {}
-        for assign in self._ctx.index.nodes(cst.Assign):
-            for target in assign.targets:
-                name = dotted_name(target.target)
-                if name is not None:
-                    table.setdefault(name, []).append(assign.value)
-        return table
-
-    def _constructed_output(self, value: cst.BaseExpression, depth: int) -> str | None:
-        """The last operation of the model a value builds: a local model class, or a layer (a Sequential)."""
-        while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
-            depth += 1
-            func = value.func
-            if isinstance(func, cst.Attribute) and func.attr.value in _SAME_MODEL_METHODS:
-                value = func.value
-            elif self._ctx.callee(value) in _SAME_MODEL_WRAPPERS and value.args:
-                value = value.args[0].value
-            elif isinstance(func, cst.Name) and func.value in self._classes:
-                return self._class_output(self._classes[func.value], depth + 1)
-            else:
-                layer = self.layer_of(value, depth + 1)
-                return self._layer_output(layer, depth + 1) if layer is not None else None
-        if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
-            return self._model_output(value, depth + 1)
-        return None
-
-    @cached_property
-    def _classes(self) -> dict[str, cst.ClassDef]:
-        """Classes of this file by name; a name defined twice is left out."""
-        counts = Counter(cls.name.value for cls in self._ctx.index.nodes(cst.ClassDef))
-        return {
-            cls.name.value: cls for cls in self._ctx.index.nodes(cst.ClassDef) if counts[cls.name.value] == 1
-        }
-
-    def _class_output(self, cls: cst.ClassDef, depth: int) -> str | None:
-        """The operation every `return` of the class's `forward` ends with, if they agree."""
-        forward = next(
-            (
-                statement
-                for statement in cls.body.body
-                if isinstance(statement, cst.FunctionDef) and statement.name.value == "forward"
-            ),
-            None,
-        )
-        if forward is None:
-            return None
-        returns = _returns(forward)
-        if not returns or any(value is None for value in returns):
-            return None
-        outputs = {self.output_activation(value, depth + 1) for value in returns if value is not None}
-        return outputs.pop() if len(outputs) == 1 else None
 
 
 # -- helpers over syntax ---------------------------------------------------------------------------

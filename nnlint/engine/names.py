@@ -55,7 +55,9 @@ class ImportTable:
             for alias in node.names:
                 name = _module_name(alias.name)
                 local = _module_name(alias.asname.name) if alias.asname is not None else name
-                self.aliases[local] = f"{module}.{name}" if module else name
+                # `from . import m` is `.m` (level 1, module m), not `..m` (which is `from .. import m`).
+                separator = "" if module.endswith(".") or not module else "."
+                self.aliases[local] = f"{module}{separator}{name}"
 
     def resolve(self, dotted: str) -> str | None:
         """The qualified name of a dotted name whose head is imported, else None."""

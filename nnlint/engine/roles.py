@@ -18,6 +18,8 @@ import libcst as cst
 
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
+from nnlint.vocabulary import LOSS_FUNCTIONS, MODEL_MODULE_BASES
+from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -33,50 +35,6 @@ class Role(str, Enum):
     SCALER = "scaler"
 
 
-LOSS_FUNCTIONS = frozenset(
-    f"torch.nn.functional.{name}"
-    for name in (
-        "cross_entropy",
-        "nll_loss",
-        "binary_cross_entropy",
-        "binary_cross_entropy_with_logits",
-        "mse_loss",
-        "l1_loss",
-        "smooth_l1_loss",
-        "huber_loss",
-        "kl_div",
-        "cosine_embedding_loss",
-        "ctc_loss",
-        "hinge_embedding_loss",
-        "margin_ranking_loss",
-        "multi_margin_loss",
-        "multilabel_margin_loss",
-        "multilabel_soft_margin_loss",
-        "poisson_nll_loss",
-        "gaussian_nll_loss",
-        "soft_margin_loss",
-        "triplet_margin_loss",
-    )
-)
-MODEL_MODULE_BASES = frozenset(
-    {
-        "torch.nn.Module",
-        "torch.nn.modules.module.Module",
-        "lightning.LightningModule",
-        "lightning.pytorch.LightningModule",
-        "pytorch_lightning.LightningModule",
-    }
-)
-# Wrappers that return the model they are given.
-_MODEL_WRAPPERS = frozenset(
-    {
-        "torch.compile",
-        "torch.nn.DataParallel",
-        "torch.nn.parallel.DataParallel",
-        "torch.nn.parallel.DistributedDataParallel",
-        "torch.jit.script",
-    }
-)
 _MODEL_METHODS_RETURNING_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16"})
 _OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
 _PARAMETER_NAMES = {

@@ -181,7 +181,9 @@ class NnlintServer(LanguageServer):
             return checked
         result = check_source(str(path), source, rules_for_codes(codes))
         checked.problems.extend(crash.describe() for crash in result.crashes)
-        checked.findings = result.findings
+        # Findings this check placed in another project module (a softmax in models.py) carry that file's
+        # positions: they are not this document's diagnostics.
+        checked.findings = [finding for finding in result.findings if finding.filename == str(path)]
         return checked
 
     def _skipped_diagnostic(self, size: int) -> types.Diagnostic:

@@ -1,4 +1,5 @@
-"""`--format concise`: one line per finding, `file:row:col: CODE [name] message`, for grep and editors."""
+"""`--format concise`: one line per finding, `file:row:col: CODE [name] message`, for grep and editors;
+related locations follow on indented `related:` lines."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ def location(finding: Finding) -> str:
 
 
 def render(findings: list[Finding], options: RenderOptions) -> str:
-    lines = [f"{location(f)}: {f.code} [{f.name}] {f.message}" for f in findings]
+    lines = []
+    for f in findings:
+        lines.append(f"{location(f)}: {f.code} [{f.name}] {f.message}")
+        # Related locations follow their finding, indented, so `grep NN401` still finds the finding itself.
+        lines.extend(f"    related: {related.describe()}" for related in f.related)
     summary = summary_line(findings, options)
     if summary:
         lines.append(summary)

@@ -37,6 +37,8 @@ def annotation(finding: Finding) -> str:
     else:
         message = f"cell {finding.cell}, line {finding.location.row}: {message}"
     properties["title"] = f"{finding.code} {finding.name}"
+    for related in finding.related:
+        message += f"\nrelated: {related.describe()}"
     if finding.hint:
         message += f"\nhint: {finding.hint}"
     message += f"\n{finding.url}"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from nnlint.finding import Edit, Finding, Fix, Position, Severity
+from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.reporters import RenderOptions
 from nnlint.reporters.sources import source_line
 
@@ -78,7 +79,7 @@ def to_diagnostic(finding: Finding, to_lsp: ToLsp = CODE_POINTS) -> dict[str, An
     if finding.cell is not None:
         data["cell"] = finding.cell
     data["fix"] = _fix(finding.fix, to_lsp) if finding.fix else None
-    return {
+    diagnostic = {
         "range": lsp_range(finding.location, finding.end_location, to_lsp),
         "severity": SEVERITY[finding.severity],
         "code": finding.code,
@@ -86,6 +87,21 @@ def to_diagnostic(finding: Finding, to_lsp: ToLsp = CODE_POINTS) -> dict[str, An
         "source": SOURCE,
         "message": finding.message,
         "data": data,
+    }
+    if finding.related:
+        diagnostic["relatedInformation"] = [_related(related) for related in finding.related]
+    return diagnostic
+
+
+def _related(related: Related) -> dict[str, Any]:
+    """An LSP `DiagnosticRelatedInformation`: the place (as a file URI) and its message."""
+    position = CODE_POINTS(related.location)
+    return {
+        "location": {
+            "uri": Path(related.filename).resolve().as_uri(),
+            "range": {"start": position, "end": position},
+        },
+        "message": related.message,
     }
 
 

@@ -99,6 +99,18 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [{"physicalLocation": physical}],
         "properties": properties,
     }
+    if finding.related:
+        result["relatedLocations"] = [
+            {
+                "id": number,
+                "physicalLocation": {
+                    "artifactLocation": _artifact(related.filename),
+                    "region": _region(related.location, related.location),
+                },
+                "message": {"text": related.message},
+            }
+            for number, related in enumerate(finding.related)
+        ]
     if finding.fix is not None and finding.cell is None:
         result["fixes"] = [_fix(finding, finding.fix)]
     return result

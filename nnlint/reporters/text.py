@@ -4,6 +4,7 @@
        |
     14 |         x = x.view(b, h, w, c)
        |             ^^^^^^^^^^^^^^^^^^
+       = related: train.py:30:12: ...  (one line per related location, when the finding has any)
        = hint: use `x.permute(0, 2, 3, 1)` to move dims; view/reshape only merges or splits them
 
 Colour comes from rich and only when writing to a terminal; rich honours NO_COLOR.
@@ -67,8 +68,10 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
         if options.show_source:
             for number, line in enumerate(_snippet(finding)):
                 console.print(f"[blue]{escape(line)}[/blue]" if number == 2 else escape(line))
+        gutter = " " * len(str(finding.location.row))
+        for related in finding.related:
+            console.print(f"{gutter} [cyan]= related:[/cyan] {escape(related.describe())}")
         if finding.hint:
-            gutter = " " * len(str(finding.location.row))
             console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(finding.hint)}")
         console.print()
     summary = summary_line(findings, options)

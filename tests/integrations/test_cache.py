@@ -150,7 +150,7 @@ def test_cached_findings_round_trip_every_field(tmp_path: Path) -> None:
     result would silently lose it (as a notebook fix's edit cell once was)."""
     import dataclasses
 
-    from nnlint.finding import Edit, Finding, Fix, Position, Severity
+    from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 
     edit = Edit(Position(2, 3), Position(2, 7), "new", cell=4)
     fix = Fix("message", (edit,), applicability="unsafe")
@@ -167,6 +167,7 @@ def test_cached_findings_round_trip_every_field(tmp_path: Path) -> None:
         confirmation="confirmed",
         evidence={"samples": [1, 2]},
         cell=4,
+        related=(Related("models.py", Position(40, 16), "the softmax"),),
     )
     for value in (finding, fix, edit):
         defaults = [f.name for f in dataclasses.fields(value) if getattr(value, f.name) == f.default]

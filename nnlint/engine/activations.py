@@ -1,0 +1,505 @@
+"""What a tensor is, as far as a loss cares: probabilities, log-probabilities, sigmoid outputs or logits.
+
+NN401 asks "is the input of this CrossEntropyLoss already a softmax?", and the answer is often far from the
+loss: the last line of a model's `forward` in models.py, a helper that returns `F.softmax(...)`, a
+Sequential whose last layer is `nn.Softmax`. The kind flows through
+
+- local names (the assignment that certainly reaches the use, `bindings.reaching_value`);
+- operations that keep it: `.view`, `.squeeze`, `.to`, `.float`, indexing (`vocabulary.KIND_KEEPING_*`),
+  and `exp(log_softmax(x))`, which is a softmax;
+- calls of project functions and methods (what every `return` of the function gives), resolved by
+  `bindings.resolve_call` in this file or in another project module;
+- models: a name bound to `Net(...)` (also through `.to(device)`, `DataParallel(...)`, `torch.compile`)
+  runs `Net.forward`; `self(x)` and `self.net(x)` inside a module run their forward; a layer runs what it
+  is (`nn.Softmax`, or a Sequential's last layer).
+
+Every answer names where the activation is applied (`Activation.node`, in `Activation.ctx`, which may be
+another file): that is the line to change. Summaries of functions are memoized on their file's context,
+which the project's module store keeps for the whole run. Anything not certain answers None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.bindings import (
+    argument_values,
+    enclosing_parameter,
+    method_of,
+    reaching_value,
+    reaching_values,
+    resolve_call,
+    returned_values,
+)
+from nnlint.engine.names import dotted_name
+from nnlint.engine.project import Resolved
+from nnlint.vocabulary import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATION_LAYERS,
+    ACTIVATION_METHODS,
+    EXP_FUNCTIONS,
+    KIND_KEEPING_FUNCTIONS,
+    KIND_KEEPING_METHODS,
+    LOG_SOFTMAX,
+    LOGIT_LAYERS,
+    LOGITS,
+    LOSS_EXPECTS,
+    MODEL_WRAPPERS,
+    SELF_RETURNING_METHODS,
+    SEQUENTIAL,
+    SOFTMAX,
+)
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.layers import Layer
+
+_MAX_DEPTH = 24
+# Binding kinds that give a name a value (see `bindings.Binding`).
+_VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
+# Words one of which any spelling of an input-sensitive loss contains.
+_LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
+# Marks a summary being computed (recursion): it answers None meanwhile.
+_PENDING = object()
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation kind (`vocabulary.SOFTMAX`, ...) and the node that applies it, in its file."""
+
+    kind: str
+    node: cst.CSTNode
+    ctx: FileContext
+    # True when only some of the models a name may hold give this (the others are unknown to nnlint).
+    some_paths: bool = False
+
+
+@dataclass(frozen=True)
+class Loss:
+    """An input-sensitive loss (its qualified name in `vocabulary.LOSS_EXPECTS`) and the call that builds
+    it: the criterion's constructor (`nn.CrossEntropyLoss()`), or the functional call itself."""
+
+    kind: str
+    node: cst.Call
+
+
+class ActivationFlow:
+    """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._summaries: dict[cst.CSTNode, object] = {}
+        self._resolving: set[tuple[str, cst.CSTNode]] = set()
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+        """The activation that certainly produced `expr`, or None."""
+        if depth > _MAX_DEPTH:
+            return None
+        ctx = self._ctx
+        if isinstance(expr, cst.Name):
+            value = reaching_value(ctx, expr.value, expr)
+            if value is None:
+                value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
+                if paths and len(paths) > 1:
+                    return _on_some_path([self.of(v, depth + 1) if v is not None else None for v in paths])
+            return self.of(value, depth + 1) if value is not None else None
+        if isinstance(expr, cst.Subscript):
+            return self.of(expr.value, depth + 1)
+        if not isinstance(expr, cst.Call):
+            return None
+        direct = self.activation_call(expr)
+        if direct is not None:
+            return Activation(direct[0], expr, ctx)
+        func = expr.func
+        callee = ctx.callee(expr)
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
+            return self.of(func.value, depth + 1)
+        first = _first_argument(expr)
+        if first is not None and callee in KIND_KEEPING_FUNCTIONS:
+            return self.of(first, depth + 1)
+        exp_of = first if callee in EXP_FUNCTIONS else None
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value == "exp" and not expr.args:
+            exp_of = func.value  # `log_probs.exp()`
+        if exp_of is not None:
+            inner = self.of(exp_of, depth + 1)
+            return Activation(SOFTMAX, expr, ctx) if inner is not None and inner.kind == LOG_SOFTMAX else None
+        if callee is not None and not _is_local(callee):
+            return None  # a library call: unknown
+        return self._call_output(expr, depth + 1)
+
+    def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
+
+        `F.softmax(x, dim=1)` and `torch.sigmoid(input=x)` -> x, `x.softmax(1)` -> x, `self.softmax(x)` for
+        an `nn.Softmax` layer -> x. A model that ends with one is not such a call: its input is no logits.
+        """
+        ctx = self._ctx
+        callee = ctx.callee(call)
+        func = call.func
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in ACTIVATION_METHODS:
+            return ACTIVATION_METHODS[func.attr.value], func.value
+        if callee in ACTIVATION_FUNCTIONS:
+            operation: str | None = ACTIVATION_FUNCTIONS[callee]
+        else:
+            layer = ctx.layers.layer_of(func)
+            operation = ACTIVATION_LAYERS.get(layer.kind) if layer is not None else None
+        if operation is None:
+            return None
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        named = [arg for arg in call.args if arg.keyword is not None and arg.keyword.value == "input"]
+        chosen = positional[:1] or named
+        return (operation, chosen[0].value) if chosen else None
+
+    def loss_called(self, call: cst.Call) -> Loss | None:
+        """The input-sensitive loss (`vocabulary.LOSS_EXPECTS`) a call computes, and where it is built.
+
+        `F.cross_entropy(...)` (built by the call itself), `nn.NLLLoss()(...)`, and a criterion object
+        called: a name or `self.attr` whose every binding builds the same loss, through self-returning
+        calls (`nn.CrossEntropyLoss().cuda()`), call-site arguments and a parameter's default
+        (`def __init__(self, criterion=nn.CrossEntropyLoss())`).
+        """
+        ctx = self._ctx
+        if not self._mentions_losses:
+            return None
+        callee = _normalised(ctx.callee(call))
+        if callee in LOSS_EXPECTS:
+            return Loss(callee, call)
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+            func = func.value  # `criterion.forward(out, y)`
+        if isinstance(func, cst.Call):
+            return self._loss_of(func, call, 0)
+        name = ctx.dotted(func)
+        if name is None or not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
+            return None  # a function, an import or a name this file never binds
+        return self._loss_of(func, call, 0)
+
+    @cached_property
+    def _mentions_losses(self) -> bool:
+        """Whether the file names any input-sensitive loss at all: most files don't, and skip the rest."""
+        source = self._ctx.source
+        return any(word in source for word in _LOSS_WORDS)
+
+    def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Loss | None:
+        ctx = self._ctx
+        if depth > _MAX_DEPTH:
+            return None
+        while isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+                expr = func.value
+                continue
+            callee = _normalised(ctx.callee(expr))
+            return Loss(callee, expr) if callee in LOSS_EXPECTS else None  # type: ignore[arg-type]
+        name = ctx.dotted(expr)
+        if name is None:
+            return None
+        value = reaching_value(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
+        if value is not None:
+            return self._loss_of(value, at, depth + 1)
+        sites = self._values_of(expr, name, None, at)
+        if not sites or (name, at) in self._resolving:
+            return None
+        self._resolving.add((name, at))
+        try:
+            found = [self._loss_of(value, site, depth + 1) for value, site in sites]
+        finally:
+            self._resolving.discard((name, at))
+        if any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+            return None
+        return found[0]
+
+    def returns(self, function: cst.FunctionDef) -> Activation | None:
+        """What every `return` of a function of this file gives, when they all agree (memoized)."""
+        cached = self._summaries.get(function)
+        if cached is _PENDING:
+            return None
+        if cached is not None or function in self._summaries:
+            return cached  # type: ignore[return-value]
+        self._summaries[function] = _PENDING
+        values = returned_values(function)
+        found: Activation | None = None
+        if values and all(value is not None for value in values):
+            found = _agreeing([self.of(value) for value in values if value is not None])
+        self._summaries[function] = found
+        return found
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
+        """The output of a call of something in the project: a layer, a model, a function or method."""
+        ctx = self._ctx
+        func = call.func
+        forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
+        if forward:
+            func = func.value  # type: ignore[attr-defined]  # `model.forward(x)` runs it like `model(x)`
+        layer = ctx.layers.layer_of(func)
+        if layer is not None:
+            return self._layer_output(layer)
+        target = resolve_call(ctx, call)
+        if target is not None and not (forward and target.node.name.value != "forward"):
+            if isinstance(target.node, cst.FunctionDef):
+                return target.ctx.activations.returns(target.node)
+            return None  # constructing a class gives a model, not a tensor
+        return self._model_output(func, call, depth)
+
+    def _model_output(self, func: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Activation | None:
+        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
+
+        A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
+        or an attribute to every value that name is assigned in the file, which must all agree.
+        `model = model.to(device)` adds nothing of its own.
+        """
+        ctx = self._ctx
+        if isinstance(func, cst.Call):
+            return self._constructed_output(func, at, depth + 1)
+        name = ctx.dotted(func)
+        if name is None:
+            return None
+        value = reaching_value(ctx, func.value, at) if isinstance(func, cst.Name) else None
+        if (
+            isinstance(func, cst.Name)
+            and isinstance(value, cst.Call)
+            and not value.args
+            and ctx.callee(value) == SEQUENTIAL
+        ):
+            return self._added_last(func, value)
+        sites = self._values_of(func, name, value, at)
+        if not sites or (name, at) in self._resolving:
+            return None
+        self._resolving.add((name, at))
+        try:
+            found = [
+                self._constructed_output(value, site, depth + 1)
+                for value, site in sites
+                if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
+            ]
+        finally:
+            self._resolving.discard((name, at))
+        return _on_some_path(found)
+
+    def _values_of(
+        self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode
+    ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
+        """The values a name may hold at `at`, each with the place it is read at: the one reaching
+        assignment, else the arguments every call site passes for a parameter, else every value the name
+        is assigned in the file."""
+        if value is not None:
+            return [(value, at)]
+        ctx = self._ctx
+        if isinstance(expr, cst.Name):
+            parameter = enclosing_parameter(ctx, expr)
+            if parameter is not None:
+                passed = argument_values(ctx, *parameter)
+                if passed is not None:
+                    return list(passed)
+        values = ctx.bindings.values(name)
+        if values and name.startswith("self."):
+            # `self.x` of the class the use is in (a nested class has its own `self`).
+            cls = ctx.enclosing_class(at)
+            values = [value for value in values if ctx.enclosing_class(value) is cls]
+        return [(value, value) for value in values] if values else None
+
+    def _constructed_output(
+        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int
+    ) -> Activation | None:
+        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
+        ctx = self._ctx
+        while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
+            depth += 1
+            func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+                value = func.value
+                continue
+            if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+                value = value.args[0].value
+                continue
+            layer = ctx.layers.layer_of(value)
+            if layer is not None:
+                return self._layer_output(layer)
+            target = resolve_call(ctx, value)
+            if target is None:
+                return None
+            if isinstance(target.node, cst.ClassDef):
+                return _forward_output(target)
+            return target.ctx.activations.built_by(target.node)
+        if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
+            return self._model_output(value, at, depth + 1)
+        return None
+
+    def built_by(self, function: cst.FunctionDef) -> Activation | None:
+        """The output of the model a factory function of this file returns (`build_model()`), memoized."""
+        key = ("factory", function)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if cached is _PENDING or (cached is None and key in self._summaries):
+            return None
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        values = returned_values(function)
+        found = None
+        if values and all(value is not None for value in values):
+            found = _agreeing([self._constructed_output(v, v, 0) for v in values if v is not None])
+        self._summaries[key] = found  # type: ignore[index]
+        return found
+
+    def _added_last(self, name: cst.Name | cst.Attribute, sequential: cst.Call) -> Activation | None:
+        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
+
+        Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
+        loop makes the last module unknown.
+        """
+        ctx = self._ctx
+        dotted = ctx.dotted(name)
+        statement = ctx.index.statement_of(sequential)
+        block = ctx.index.parent(statement)
+        body = getattr(block, "body", None)
+        if not isinstance(body, (list, tuple)):
+            return None
+        last: cst.BaseExpression | None = None
+        for item in body[list(body).index(statement) + 1 :]:
+            call = _add_module_call(item, dotted)
+            if call is not None:
+                last = call
+            elif _mentions_add_module(item, dotted):
+                return None
+        layer = ctx.layers.layer_of(last) if last is not None else None
+        return self._layer_output(layer) if layer is not None else None
+
+    def _layer_output(self, layer: Layer) -> Activation | None:
+        """A layer's own activation (`nn.Softmax`), or a Sequential's last layer's, or logits (Linear)."""
+        last = layer
+        if layer.kind == SEQUENTIAL and not layer.constructor.args:
+            assign = self._ctx.index.parent(layer.constructor)
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+                target = assign.targets[0].target
+                named = isinstance(target, (cst.Name, cst.Attribute)) and self._ctx.dotted(target) is not None
+                return self._added_last(target, layer.constructor) if named else None  # type: ignore[arg-type]
+            return None
+        if layer.kind == SEQUENTIAL:
+            _, last = self._ctx.layers.ends(layer)  # type: ignore[assignment]
+            if last is None:
+                return None
+        if last.kind in ACTIVATION_LAYERS:
+            return Activation(ACTIVATION_LAYERS[last.kind], last.constructor, self._ctx)
+        if last.kind in LOGIT_LAYERS:
+            return Activation(LOGITS, last.constructor, self._ctx)
+        return None
+
+
+def _forward_output(cls: Resolved) -> Activation | None:
+    """What a model class's `forward` returns (through its project base classes)."""
+    forward = method_of(cls, "forward")
+    if forward is None or not isinstance(forward.node, cst.FunctionDef):
+        return None
+    return forward.ctx.activations.returns(forward.node)
+
+
+def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None or arg.keyword.value == "input":
+            return arg.value
+    return None
+
+
+def _is_local(qualified: str) -> bool:
+    """Whether a qualified name may be a project definition (not torch, numpy or another known library)."""
+    return not qualified.startswith(("torch.", "numpy.", "np.", "math.", "transformers.", "timm."))
+
+
+def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | None:
+    """The dotted name under a chain of self-returning calls and wrappers: `model.to(device)` -> model."""
+    while isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+            value = func.value
+        elif ctx.callee(value) in MODEL_WRAPPERS and value.args:
+            value = value.args[0].value
+        else:
+            return None
+    return ctx.dotted(value)
+
+
+def _agreeing(found: list[Activation | None]) -> Activation | None:
+    """The first of several answers when every one is known and of the same kind, else None."""
+    if not found or any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+        return None
+    return found[0]
+
+
+def _normalised(qualified: str | None) -> str | None:
+    """`torch.nn.modules.loss.CrossEntropyLoss` -> `torch.nn.CrossEntropyLoss`."""
+    if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
+        return qualified
+    return "torch.nn." + qualified.rsplit(".", 1)[-1]
+
+
+def _add_module_call(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The module of a `name.add_module("key", module)` statement line, else None."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return None
+    call = small.value
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "add_module"
+        and dotted_name(func.value) == name
+        and len(call.args) == 2
+    ):
+        return call.args[1].value
+    return None
+
+
+def _mentions_add_module(node: cst.CSTNode, name: str) -> bool:
+    """Whether a compound statement adds modules to `name` somewhere inside (conditionally)."""
+    from nnlint.engine.index import children
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if (
+            isinstance(current, cst.Call)
+            and _add_module_call(cst.SimpleStatementLine([cst.Expr(current)]), name) is not None
+        ):
+            return True
+        stack.extend(children(current))
+    return False
+
+
+def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The iterable of the nearest loop whose target is exactly `name`, when the body never rebinds it."""
+    from nnlint.engine.bindings import binds
+
+    for ancestor in ctx.index.ancestors(name):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return None
+        if isinstance(ancestor, cst.For):
+            target = ancestor.target
+            if isinstance(target, cst.Name) and target.value == name.value:
+                return None if binds(ancestor.body, name.value) else ancestor.iter
+    return None
+
+
+def _on_some_path(found: list[Activation | None]) -> Activation | None:
+    """The models a name may hold (`if ...: model = A() else: model = B()`): their common kind when the
+    known ones agree, marked `some_paths` when some are unknown (a library model). A path that feeds the
+    loss the wrong kind is a bug on that path; known models of another kind make it no finding at all."""
+    known = [item for item in found if item is not None]
+    if not known or len({item.kind for item in known}) != 1:
+        return None
+    if len(known) == len(found):
+        return known[0]
+    return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)

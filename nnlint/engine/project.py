@@ -1,0 +1,308 @@
+"""The project a checked file belongs to: which of its imports are project modules, and their definitions.
+
+`from models import Net` in train.py means models.py beside it when Python would find it there. This
+module answers that the way `python train.py` would for the project's layout: the script's own folder
+first (Python puts it on `sys.path`), then the folder above the chain of packages (folders with
+`__init__.py`) the file sits in, then the project root (the nearest folder with `pyproject.toml`,
+`setup.py`, `setup.cfg` or `.git`, else the working directory). Relative imports count from the file's
+package. Only files inside the checked file's project (its root, or its own folder when it has no root) are
+project modules: torch and every other library stay unknown, and unknown means silent. A folder that
+holds several unrelated projects does not mix them, since each file searches from its own folder and root.
+
+Imported modules are parsed once per process (`ModuleStore`) and never reported on. Every resolution made
+from a file is remembered on that file's context (`FileContext.project_deps`), so a check can tell which
+project modules its result depends on (`dependencies`): the result cache keys on their contents, and a warm
+rerun after an edit of models.py checks train.py again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+# How many re-exports (`from .models import Net` in `__init__.py`) one resolution follows.
+_MAX_HOPS = 8
+# Project modules larger than this are not read (generated code, vendored blobs): unknown, silent.
+_MAX_MODULE_BYTES = 2_000_000
+
+Definition = cst.FunctionDef | cst.ClassDef
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A definition found in a project module (or in the checked file itself) and the file it lives in."""
+
+    ctx: FileContext
+    node: Definition
+
+
+@lru_cache(maxsize=1024)
+def project_root(folder: Path) -> Path | None:
+    """The nearest folder at or above `folder` that marks a project root, or None."""
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _package_top(folder: Path) -> Path:
+    """The folder above the chain of packages `folder` belongs to (itself when it is no package)."""
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+@lru_cache(maxsize=1024)
+def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
+    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds."""
+    root = project_root(folder)
+    bound = root if root is not None else folder
+    if root is None and _is_below(folder, Path.cwd()):
+        bound = Path.cwd()
+    roots: list[Path] = []
+    for candidate in (folder, _package_top(folder), root or bound):
+        if candidate not in roots and _is_below(candidate, bound):
+            roots.append(candidate)
+    return tuple(roots), bound
+
+
+def _is_below(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _module_file(base: Path, parts: list[str]) -> Path | None:
+    """`base/a/b.py` or `base/a/b/__init__.py` for parts ["a", "b"]; `base/__init__.py` for no parts."""
+    target = base.joinpath(*parts)
+    if parts:
+        module = target.with_name(target.name + ".py")
+        if module.is_file():
+            return module
+    package = target / "__init__.py"
+    return package if package.is_file() else None
+
+
+def find_module(from_file: Path, qualified: str) -> tuple[Path, list[str]] | None:
+    """The project module a qualified name starts in, and the attribute path that remains in it.
+
+    `models.Net` from train.py -> (models.py, ["Net"]); `.layers.Head` -> (package/layers.py, ["Head"]);
+    `pkg.sub` -> (pkg/sub/__init__.py, []). The longest importable prefix wins, as in Python.
+    """
+    level = len(qualified) - len(qualified.lstrip("."))
+    parts = [part for part in qualified[level:].split(".") if part]
+    folder = from_file.parent
+    if level:
+        base = folder
+        for _ in range(level - 1):
+            base = base.parent
+        _, bound = search_path(folder)
+        bases: tuple[Path, ...] = (base,) if _is_below(base, bound) else ()
+    else:
+        bases, bound = search_path(folder)
+    lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
+    for base in bases:
+        for size in range(len(parts), lowest - 1, -1):
+            found = _module_file(base, parts[:size])
+            if found is not None and found != from_file:
+                return found, parts[size:]
+    return None
+
+
+def display_path(path: Path) -> str:
+    """A path as findings name it: relative to the working directory when below it (as the CLI does)."""
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+class ModuleStore:
+    """Project modules read so far in this process, each parsed once (re-read when the file changes)."""
+
+    def __init__(self) -> None:
+        self._modules: dict[Path, tuple[tuple[int, int], FileContext | None, str]] = {}
+
+    def context(self, path: Path) -> FileContext | None:
+        """The context of a project module (None when it cannot be read or parsed)."""
+        from nnlint.engine.context import FileContext
+        from nnlint.runner import decode_source
+
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._modules.get(path)
+        if cached is not None and cached[0] == stamp and self._deps_fresh(cached[1], {path}):
+            return cached[1]
+        ctx: FileContext | None = None
+        digest = ""
+        if stat.st_size <= _MAX_MODULE_BYTES:
+            try:
+                data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                source = decode_source(data)
+                ctx = FileContext(display_path(path), source, cst.parse_module(source))
+                ctx.real_path = path
+            except (OSError, UnicodeDecodeError, LookupError, cst.ParserSyntaxError, RecursionError):
+                ctx = None
+        self._modules[path] = (stamp, ctx, digest)
+        return ctx
+
+    def _deps_fresh(self, ctx: FileContext | None, seen: set[Path]) -> bool:
+        """Whether every module a cached module's answers were drawn from is unchanged too: its memoized
+        summaries (what its functions return) may rest on them. A long-lived process (the language
+        server) then never answers from a summary of code that has changed."""
+        if ctx is None:
+            return True
+        for dep in ctx.project_deps:
+            if dep in seen:
+                continue
+            seen.add(dep)
+            cached = self._modules.get(dep)
+            try:
+                stat = dep.stat()
+            except OSError:
+                return False
+            if cached is None or cached[0] != (stat.st_mtime_ns, stat.st_size):
+                return False
+            if not self._deps_fresh(cached[1], seen):
+                return False
+        return True
+
+    def digest(self, path: Path) -> str:
+        cached = self._modules.get(path)
+        return cached[2] if cached is not None else ""
+
+
+STORE = ModuleStore()
+
+
+def _top_level(module: cst.Module) -> dict[str, cst.CSTNode]:
+    """Top-level definitions and imports by the name they bind (inside `if`/`try` too); the last wins."""
+    table: dict[str, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = list(reversed(module.body))
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            table[statement.name.value] = statement
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                    getattr(small, "names", None), cst.ImportStar
+                ):
+                    for alias in small.names:  # type: ignore[union-attr]
+                        bound = alias.asname.name if alias.asname is not None else alias.name
+                        name = dotted_name(bound)  # type: ignore[arg-type]
+                        if name:
+                            table[name.split(".", 1)[0]] = small
+                elif isinstance(small, (cst.Assign, cst.AnnAssign)):
+                    for target in small.targets if isinstance(small, cst.Assign) else [small]:
+                        node = target.target
+                        if isinstance(node, cst.Name):
+                            table[node.value] = small  # shadows an earlier definition: unknown
+        elif isinstance(statement, cst.If):
+            stack.extend(reversed(_block(statement.body)))
+        elif isinstance(statement, (cst.Try, cst.TryStar)):
+            stack.extend(reversed(_block(statement.body)))
+    return table
+
+
+def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
+    return list(suite.body) if isinstance(suite, cst.IndentedBlock) else []
+
+
+def _member(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
+    """A method defined directly in a class body (the last definition wins, as in Python)."""
+    found = None
+    if isinstance(cls.body, cst.IndentedBlock):
+        for statement in cls.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                found = statement
+    return found
+
+
+class ProjectView:
+    """Project questions asked from one file: what does this imported name define?"""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._file = ctx.real_path
+        self._tables: dict[int, dict[str, cst.CSTNode]] = {}
+
+    def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
+        """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
+        if self._file is None or hops > _MAX_HOPS:
+            return None
+        found = find_module(self._file, qualified)
+        if found is None:
+            return None
+        path, attributes = found
+        module = STORE.context(path)
+        if module is None or not attributes:
+            return None
+        self._ctx.project_deps.add(path)
+        return module.project.member(attributes, hops + 1)
+
+    def member(self, attributes: list[str], hops: int) -> Resolved | None:
+        """`Net` or `Net.forward` defined in this module, following re-exports through its imports."""
+        ctx = self._ctx
+        table = self._tables.get(0)
+        if table is None:
+            table = self._tables[0] = _top_level(ctx.module)
+        node = table.get(attributes[0])
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            qualified = ctx.imports.resolve(attributes[0])
+            if qualified is None:
+                return None
+            rest = ".".join(attributes[1:])
+            return self.resolve_qualified(f"{qualified}.{rest}" if rest else qualified, hops)
+        if isinstance(node, cst.ClassDef) and len(attributes) == 2:
+            method = _member(node, attributes[1])
+            return Resolved(ctx, method) if method is not None else None
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and len(attributes) == 1:
+            return Resolved(ctx, node)
+        return None
+
+
+def dependencies(ctx: FileContext) -> dict[str, str]:
+    """Every project module a check of `ctx` read, directly or through another module, with its digest."""
+    seen: dict[Path, str] = {}
+    stack = list(ctx.project_deps)
+    while stack:
+        path = stack.pop()
+        if path in seen or path == ctx.real_path:
+            continue
+        seen[path] = STORE.digest(path)
+        module = STORE.context(path)
+        if module is not None:
+            stack.extend(module.project_deps)
+    return {str(path): digest for path, digest in sorted(seen.items())}
+
+
+def file_digest(path: str) -> str | None:
+    """The current digest of a file a cached result depended on, or None when it is gone."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def real_path(filename: str) -> Path | None:
+    """The absolute path of a checked file, or None for names that are no file (`<stdin>`, tests)."""
+    if not filename or filename.startswith("<") or not os.path.isfile(filename):
+        return None
+    return Path(filename).resolve()

@@ -1,0 +1,340 @@
+"""The torch names nnlint knows, as data: one home for the engine, the rules and the runtime half.
+
+Nothing here imports torch or libcst. Names are qualified as users import them (`torch.nn.CrossEntropyLoss`,
+`torch.nn.functional.softmax`); the engine normalises `torch.nn.modules.loss.CrossEntropyLoss` to
+`torch.nn.CrossEntropyLoss` before it looks a class up here.
+"""
+
+from __future__ import annotations
+
+# -- activation kinds ------------------------------------------------------------------------------
+# What a tensor is, as far as a loss is concerned. "logits" is known only where a model certainly ends
+# in a layer that produces raw scores (a Linear head), never guessed from a name.
+SOFTMAX = "softmax"  # probabilities over a dim
+LOG_SOFTMAX = "log_softmax"  # log-probabilities
+SIGMOID = "sigmoid"  # independent probabilities
+LOGITS = "logits"
+
+ACTIVATION_FUNCTIONS = {
+    "torch.softmax": SOFTMAX,
+    "torch.nn.functional.softmax": SOFTMAX,
+    "torch.special.softmax": SOFTMAX,
+    "torch.log_softmax": LOG_SOFTMAX,
+    "torch.nn.functional.log_softmax": LOG_SOFTMAX,
+    "torch.special.log_softmax": LOG_SOFTMAX,
+    "torch.sigmoid": SIGMOID,
+    "torch.nn.functional.sigmoid": SIGMOID,
+    "torch.special.expit": SIGMOID,
+}
+# Tensor methods: `x.softmax(-1)`.
+ACTIVATION_METHODS = {"softmax": SOFTMAX, "log_softmax": LOG_SOFTMAX, "sigmoid": SIGMOID}
+ACTIVATION_LAYERS = {
+    "torch.nn.Softmax": SOFTMAX,
+    "torch.nn.LogSoftmax": LOG_SOFTMAX,
+    "torch.nn.Sigmoid": SIGMOID,
+}
+# `exp(log_softmax(x))` is softmax(x).
+EXP_FUNCTIONS = frozenset({"torch.exp"})
+# Layers whose output is raw scores: a model that ends with one returns logits.
+LOGIT_LAYERS = frozenset({"torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear"})
+
+# Tensor methods and functions that keep what a tensor holds (its activation kind): shape, device,
+# dtype and copies. Indexing keeps it too.
+KIND_KEEPING_METHODS = frozenset(
+    {
+        "view",
+        "view_as",
+        "reshape",
+        "reshape_as",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "contiguous",
+        "permute",
+        "transpose",
+        "t",
+        "to",
+        "cuda",
+        "cpu",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "type",
+        "type_as",
+        "clone",
+        "expand",
+        "expand_as",
+        "select",
+        "narrow",
+    }
+)
+KIND_KEEPING_FUNCTIONS = frozenset(
+    {"torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.transpose", "torch.permute"}
+)
+
+# -- losses ----------------------------------------------------------------------------------------
+LOSS_FUNCTIONS = frozenset(
+    f"torch.nn.functional.{name}"
+    for name in (
+        "cross_entropy",
+        "nll_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "kl_div",
+        "cosine_embedding_loss",
+        "ctc_loss",
+        "hinge_embedding_loss",
+        "margin_ranking_loss",
+        "multi_margin_loss",
+        "multilabel_margin_loss",
+        "multilabel_soft_margin_loss",
+        "poisson_nll_loss",
+        "gaussian_nll_loss",
+        "soft_margin_loss",
+        "triplet_margin_loss",
+    )
+)
+# Losses that care what their input is, with the kind they expect, and how the docs spell them.
+LOSS_EXPECTS = {
+    "torch.nn.CrossEntropyLoss": LOGITS,
+    "torch.nn.functional.cross_entropy": LOGITS,
+    "torch.nn.BCEWithLogitsLoss": LOGITS,
+    "torch.nn.functional.binary_cross_entropy_with_logits": LOGITS,
+    "torch.nn.NLLLoss": LOG_SOFTMAX,
+    "torch.nn.functional.nll_loss": LOG_SOFTMAX,
+}
+LOSS_DISPLAY = {
+    "torch.nn.CrossEntropyLoss": "CrossEntropyLoss",
+    "torch.nn.functional.cross_entropy": "F.cross_entropy",
+    "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
+    "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
+    "torch.nn.NLLLoss": "NLLLoss",
+    "torch.nn.functional.nll_loss": "F.nll_loss",
+}
+# For each loss, the input kinds that are mistakes (what the loss applies itself, or cannot take).
+LOSS_WRONG_INPUTS = {
+    "torch.nn.CrossEntropyLoss": frozenset({SOFTMAX, LOG_SOFTMAX}),
+    "torch.nn.functional.cross_entropy": frozenset({SOFTMAX, LOG_SOFTMAX}),
+    "torch.nn.BCEWithLogitsLoss": frozenset({SIGMOID}),
+    "torch.nn.functional.binary_cross_entropy_with_logits": frozenset({SIGMOID}),
+    "torch.nn.NLLLoss": frozenset({SOFTMAX, LOGITS}),
+    "torch.nn.functional.nll_loss": frozenset({SOFTMAX, LOGITS}),
+}
+
+# -- models, layers, wrappers ----------------------------------------------------------------------
+MODEL_MODULE_BASES = frozenset(
+    {
+        "torch.nn.Module",
+        "torch.nn.modules.module.Module",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "pytorch_lightning.LightningModule",
+    }
+)
+# Wrappers that return the model they are given.
+MODEL_WRAPPERS = frozenset(
+    {
+        "torch.compile",
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.jit.script",
+    }
+)
+# Methods of nn.Module (and of tensors) that return the object they are called on.
+SELF_RETURNING_METHODS = frozenset(
+    {"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train", "eval", "requires_grad_"}
+)
+SEQUENTIAL = "torch.nn.Sequential"
+# Wrappers that return the layer they are given, reparametrized.
+LAYER_WRAPPERS = frozenset(
+    {
+        "torch.nn.utils.spectral_norm",
+        "torch.nn.utils.weight_norm",
+        "torch.nn.utils.parametrizations.spectral_norm",
+        "torch.nn.utils.parametrizations.weight_norm",
+    }
+)
+# Functional operations that take part in forward chains like the layers they stand for.
+FUNCTIONAL_DROPOUTS = frozenset(
+    {
+        "torch.nn.functional.dropout",
+        "torch.nn.functional.dropout1d",
+        "torch.nn.functional.dropout2d",
+        "torch.nn.functional.dropout3d",
+        "torch.nn.functional.alpha_dropout",
+        "torch.nn.functional.feature_alpha_dropout",
+    }
+)
+BATCH_NORMS = frozenset(
+    f"torch.nn.{name}"
+    for name in (
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "BatchNorm3d",
+        "SyncBatchNorm",
+        "LazyBatchNorm1d",
+        "LazyBatchNorm2d",
+        "LazyBatchNorm3d",
+    )
+)
+DROPOUTS = FUNCTIONAL_DROPOUTS | frozenset(
+    f"torch.nn.{name}"
+    for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+)
+
+# -- randomness and seeding -----------------------------------------------------------------------
+TORCH_RANDOM_FUNCTIONS = frozenset(
+    f"torch.{name}"
+    for name in (
+        "rand",
+        "rand_like",
+        "randn",
+        "randn_like",
+        "randint",
+        "randint_like",
+        "randperm",
+        "normal",
+        "bernoulli",
+        "multinomial",
+        "poisson",
+    )
+) | frozenset(
+    f"torch.nn.init.{name}"
+    for name in (
+        "uniform_",
+        "normal_",
+        "trunc_normal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "orthogonal_",
+        "sparse_",
+    )
+)
+# In-place samplers, called on a tensor (`m.weight.data.normal_(0.0, 0.02)`).
+TORCH_RANDOM_METHODS = frozenset(
+    {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"}
+)
+# Randomness in the data pipeline: shuffling, splitting, sampling, augmenting.
+TORCH_DATA_RANDOM = frozenset(
+    {
+        "torch.utils.data.random_split",
+        "torch.utils.data.dataset.random_split",
+        "torch.utils.data.RandomSampler",
+        "torch.utils.data.SubsetRandomSampler",
+        "torch.utils.data.WeightedRandomSampler",
+        "torch.utils.data.sampler.RandomSampler",
+        "torch.utils.data.sampler.SubsetRandomSampler",
+        "torch.utils.data.sampler.WeightedRandomSampler",
+    }
+)
+RANDOM_AUGMENTATIONS = frozenset(
+    {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"}
+)
+# Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
+RANDOMLY_INITIALISED_LAYERS = frozenset(
+    {
+        "Linear",
+        "Bilinear",
+        "Conv1d",
+        "Conv2d",
+        "Conv3d",
+        "ConvTranspose1d",
+        "ConvTranspose2d",
+        "ConvTranspose3d",
+        "Embedding",
+        "EmbeddingBag",
+        "RNN",
+        "LSTM",
+        "GRU",
+        "RNNCell",
+        "LSTMCell",
+        "GRUCell",
+        "MultiheadAttention",
+        "Transformer",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+        "Dropout",
+        "Dropout1d",
+        "Dropout2d",
+        "Dropout3d",
+        "AlphaDropout",
+        "FeatureAlphaDropout",
+    }
+)
+RANDOM_MODULE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "randint",
+        "randrange",
+        "choice",
+        "choices",
+        "shuffle",
+        "sample",
+        "uniform",
+        "gauss",
+        "normalvariate",
+        "triangular",
+        "betavariate",
+        "expovariate",
+        "lognormvariate",
+        "vonmisesvariate",
+        "paretovariate",
+        "weibullvariate",
+        "getrandbits",
+        "randbytes",
+    }
+)
+# numpy.random names that do not draw from the global generator.
+NUMPY_NOT_GLOBAL = frozenset(
+    {
+        "seed",
+        "get_state",
+        "set_state",
+        "default_rng",
+        "RandomState",
+        "Generator",
+        "SeedSequence",
+        "BitGenerator",
+        "PCG64",
+        "PCG64DXSM",
+        "MT19937",
+        "Philox",
+        "SFC64",
+    }
+)
+SEEDS_ONE = {
+    "torch.manual_seed": "torch",
+    "torch.random.manual_seed": "torch",
+    "torch.cuda.manual_seed": "torch",
+    "torch.cuda.manual_seed_all": "torch",
+    "random.seed": "random",
+    "numpy.random.seed": "numpy",
+}
+SEEDS_ALL = frozenset(
+    {
+        "lightning.seed_everything",
+        "lightning.pytorch.seed_everything",
+        "lightning.fabric.seed_everything",
+        "lightning_fabric.seed_everything",
+        "pytorch_lightning.seed_everything",
+        "lightning.pytorch.utilities.seed.seed_everything",
+        "lightning.fabric.utilities.seed.seed_everything",
+        "pytorch_lightning.utilities.seed.seed_everything",
+        "transformers.set_seed",
+        "transformers.trainer_utils.set_seed",
+        "accelerate.utils.set_seed",
+        "accelerate.utils.random.set_seed",
+    }
+)
+# Library functions with "seed" in their name that do not make a run repeatable.
+NOT_SEEDING = frozenset(
+    {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
+)

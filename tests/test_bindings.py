@@ -1,0 +1,149 @@
+"""The binding model: every kind of binding, the definitions that reach a point, scope-aware call
+resolution and the values call sites pass for a parameter."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from nnlint.engine.bindings import argument_values, enclosing_parameter, reaching_values, resolve_call
+from nnlint.engine.context import FileContext
+
+
+def _ctx(source: str) -> FileContext:
+    source = textwrap.dedent(source)
+    return FileContext("example.py", source, cst.parse_module(source))
+
+
+def _call(ctx: FileContext, text: str) -> cst.Call:
+    return next(call for call in ctx.index.nodes(cst.Call) if ctx.module.code_for_node(call) == text)
+
+
+def _code(ctx: FileContext, node: cst.CSTNode | None) -> str | None:
+    return ctx.module.code_for_node(node) if node is not None else None
+
+
+def test_every_kind_of_binding_is_recorded() -> None:
+    ctx = _ctx(
+        """
+        import torch.nn as nn
+        from torch import optim
+        a = 1
+        b: int = 2
+        a += 3
+        c, (d, e) = 4, (5, 6)
+        f, g = pair
+        for h in range(3):
+            pass
+        with open(p) as i:
+            pass
+        def j(k, m=7):
+            pass
+        class N:
+            pass
+        self.x = 8
+        """
+    )
+    kinds = {name: [b.kind for b in ctx.bindings.of(name)] for name in "abcdefghijkmN"}
+    assert kinds["a"] == ["assign", "augmented"]
+    assert kinds["b"] == ["annotated"]
+    assert kinds["c"] == kinds["d"] == kinds["e"] == kinds["f"] == ["unpack"]
+    assert kinds["h"] == ["loop"] and kinds["i"] == ["with"]
+    assert kinds["j"] == ["def"] and kinds["N"] == ["class"] and kinds["k"] == ["parameter"]
+    assert [b.kind for b in ctx.bindings.of("nn")] == ["import"]
+    assert [b.kind for b in ctx.bindings.of("optim")] == ["import"]
+    assert [_code(ctx, v) for v in ctx.bindings.values("d") or []] == ["5"]
+    assert ctx.bindings.values("f") is None  # unpacked from an unknown value
+    assert ctx.bindings.values("a") is None  # `+=` makes the values incomplete
+    assert [_code(ctx, v) for v in ctx.bindings.values("m") or []] == ["7"]
+    assert [_code(ctx, v) for v in ctx.bindings.values("self.x") or []] == ["8"]
+
+
+def test_definitions_reaching_a_point_through_branches() -> None:
+    ctx = _ctx(
+        """
+        def f(flag, other):
+            out = start()
+            if flag:
+                out = a()
+            elif other:
+                out, extra = b()
+            use(out)
+            if flag:
+                out = c()
+            else:
+                out = d()
+            use2(out)
+        """
+    )
+    first = _call(ctx, "use(out)")
+    assert [_code(ctx, v) for v in reaching_values(ctx, "out", first) or []] == ["a()", None, "start()"]
+    second = _call(ctx, "use2(out)")
+    assert [_code(ctx, v) for v in reaching_values(ctx, "out", second) or []] == ["c()", "d()"]
+    assert reaching_values(ctx, "nothing", second) is None
+
+
+def test_calls_resolve_by_scope() -> None:
+    ctx = _ctx(
+        """
+        def helper():
+            return 1
+        class Base:
+            def shared(self):
+                return 2
+        class Net(Base):
+            def forward(self, x):
+                return x
+            def run(self, x):
+                return self(x) + self.shared() + helper()
+        def outer(helper=None):
+            def inner():
+                return 3
+            inner()
+            helper()
+        net = Net()
+        net.run(1)
+        """
+    )
+    names = {
+        text: getattr(getattr(resolve_call(ctx, _call(ctx, text)), "node", None), "name", None)
+        for text in ("self(x)", "self.shared()", "helper()", "inner()", "net.run(1)", "Net()")
+    }
+    assert {text: name.value if name else None for text, name in names.items()} == {
+        "self(x)": "forward",
+        "self.shared()": "shared",
+        "helper()": "helper",
+        "inner()": "inner",
+        "net.run(1)": "run",
+        "Net()": "Net",
+    }
+    # Inside `outer`, `helper` is its parameter, not the module-level function.
+    shadowed = [c for c in ctx.index.nodes(cst.Call) if _code(ctx, c) == "helper()"][-1]
+    assert resolve_call(ctx, shadowed) is None
+
+
+def test_arguments_flow_into_parameters() -> None:
+    ctx = _ctx(
+        """
+        def train(model, loss_fn=default()):
+            return loss_fn(model(x))
+        class Loss:
+            def __init__(self, inner=make()):
+                self.inner = inner
+        train(build(), other())
+        train(model=build2())
+        Loss(inner=given())
+        """
+    )
+    call = _call(ctx, "model(x)")
+    model_param = enclosing_parameter(ctx, call.func)  # type: ignore[arg-type]
+    assert model_param is not None
+    assert [_code(ctx, v) for v, _ in argument_values(ctx, *model_param) or []] == ["build()", "build2()"]
+    loss_param = enclosing_parameter(ctx, _call(ctx, "loss_fn(model(x))").func)  # type: ignore[arg-type]
+    assert loss_param is not None
+    assert [_code(ctx, v) for v, _ in argument_values(ctx, *loss_param) or []] == ["other()", "default()"]
+    inner = next(p for p in ctx.index.nodes(cst.Param) if p.name.value == "inner")
+    init = ctx.index.enclosing(inner, cst.FunctionDef)
+    assert init is not None
+    assert [_code(ctx, v) for v, _ in argument_values(ctx, init, inner) or []] == ["given()"]

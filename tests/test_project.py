@@ -1,0 +1,288 @@
+"""The project, not the file: imports between project modules, findings at the line to change in another
+module with related locations, the same findings as the same code in one file, and a cache that is never
+stale when an imported module changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from nnlint.config import Overrides, find_config_for_dir
+from nnlint.engine.project import find_module
+from nnlint.finding import Finding
+from nnlint.reporters import RenderOptions, render
+from nnlint.rule import all_rules
+from nnlint.runner import check_bytes
+from nnlint.session import CheckOptions, run_check
+
+CLASSIFIER = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "classifier"
+EXPECT = re.compile(r"#\s*expect:\s*(NN\d{3})")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the classifier project, as the working directory."""
+    root = tmp_path / "classifier"
+    shutil.copytree(CLASSIFIER, root)
+    monkeypatch.chdir(root)
+    yield root
+
+
+def _expected(root: Path) -> set[tuple[str, int, str]]:
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        for row, line in enumerate(path.read_text().splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                found.add((path.relative_to(root).as_posix(), row, match.group(1)))
+    return found
+
+
+def _line(root: Path, filename: str, row: int) -> str:
+    return (root / filename).read_text().splitlines()[row - 1].split("#")[0].strip()
+
+
+def test_checking_the_package_reports_at_the_lines_to_change(project: Path) -> None:
+    outcome = run_check([Path(".")], Overrides())
+    assert outcome.crashes == []
+    got = {(f.filename, f.location.row, f.code) for f in outcome.findings}
+    assert got == _expected(project)
+    softmax = next(f for f in outcome.findings if f.filename.endswith("models.py"))
+    assert [(r.filename, _line(project, r.filename, r.location.row)) for r in softmax.related] == [
+        ("classifier/train.py", "loss = criterion(output, labels)")
+    ]
+
+
+def test_checking_only_the_script_reports_in_the_imported_modules(project: Path) -> None:
+    outcome = run_check([Path("classifier/train.py")], Overrides())
+    assert {(f.filename, f.location.row, f.code) for f in outcome.findings} == _expected(project)
+
+
+def test_the_package_gets_the_findings_of_the_same_code_in_one_file(project: Path, tmp_path: Path) -> None:
+    """models.py, utils.py, data.py and train.py pasted into one script, project imports dropped."""
+    parts = []
+    for name in ("models", "utils", "data", "train"):
+        source = (project / "classifier" / f"{name}.py").read_text()
+        parts.append(
+            "\n".join(line for line in source.splitlines() if not line.startswith("from classifier"))
+        )
+    single = tmp_path / "single" / "train_all.py"
+    single.parent.mkdir()
+    single.write_text("\n".join(parts) + "\n")
+    one_file = check_bytes(str(single), single.read_bytes(), list(all_rules())).findings
+    package = run_check([Path(".")], Overrides()).findings
+
+    def described(
+        findings: list[Finding], root: Path, single_file: bool
+    ) -> set[tuple[str, str, tuple[str, ...]]]:
+        def text(filename: str, row: int) -> str:
+            path = single if single_file else root / filename
+            return path.read_text().splitlines()[row - 1].split("#")[0].strip()
+
+        return {
+            (
+                f.code,
+                text(f.filename, f.location.row),
+                tuple(text(r.filename, r.location.row) for r in f.related),
+            )
+            for f in findings
+        }
+
+    assert described(package, project, False) == described(one_file, project, True)
+    assert {f.code for f in package} == {"NN401"}
+
+
+def test_noqa_and_per_file_ignores_apply_in_the_file_the_finding_lands_in(project: Path) -> None:
+    models = project / "classifier" / "models.py"
+    models.write_text(models.read_text().replace("# expect: NN401", "# noqa: NN401"))
+    findings = run_check([Path("classifier/train.py")], Overrides()).findings
+    assert [f.filename for f in findings] == ["classifier/utils.py"]
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.nnlint.per-file-ignores]\n"classifier/utils.py" = ["NN401"]\n'
+    )
+    find_config_for_dir.cache_clear()
+    assert run_check([Path("classifier/train.py")], Overrides()).findings == []
+
+
+def test_a_noqa_used_only_by_another_files_check_is_not_called_unused(project: Path) -> None:
+    models = project / "classifier" / "models.py"
+    models.write_text(models.read_text().replace("# expect: NN401", "# noqa: NN401"))
+    findings = run_check(
+        [Path("classifier/models.py")], Overrides(select=frozenset({"NN001", "NN401"}))
+    ).findings
+    assert findings == []
+
+
+def test_a_warm_rerun_after_editing_an_imported_module_is_never_stale(project: Path) -> None:
+    options = CheckOptions(cache=True)
+    first = run_check([Path(".")], Overrides(), options=options).findings
+    assert len(first) == 2
+    models = project / "classifier" / "models.py"
+    models.write_text(models.read_text().replace("return F.softmax(self.fc(x), dim=1)", "return self.fc(x)"))
+    second = run_check([Path(".")], Overrides(), options=options).findings
+    assert [f.filename for f in second] == ["classifier/utils.py"]
+    models.write_text(
+        models.read_text().replace("return self.fc(x)  # expect", "return F.softmax(self.fc(x), 1)  # expect")
+    )
+    third = run_check([Path("classifier/train.py")], Overrides(), options=options).findings
+    assert sorted(f.filename for f in third) == ["classifier/models.py", "classifier/utils.py"]
+
+
+def test_every_format_shows_the_related_locations(project: Path) -> None:
+    findings = run_check([Path("classifier/train.py")], Overrides()).findings
+    options = RenderOptions(color=False, show_source=False)
+    assert "related: classifier/train.py:25:20: its output reaches" in render(findings, "text", options)
+    assert "    related: classifier/train.py:25:20:" in render(findings, "concise", options)
+    assert "related: classifier/train.py:25:20" in render(findings, "github", options)
+    as_json = json.loads(render(findings, "json", options))
+    assert as_json[0]["related"][0]["location"] == {"row": 25, "column": 20}
+    sarif = json.loads(render(findings, "sarif", options))
+    related = sarif["runs"][0]["results"][0]["relatedLocations"][0]
+    assert related["physicalLocation"]["region"]["startLine"] == 25
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "classifier/train.py"
+    lsp = json.loads(render(findings, "lsp", options))
+    information = lsp[0]["relatedInformation"][0]
+    assert information["location"]["range"]["start"] == {"line": 24, "character": 19}
+    assert information["location"]["uri"].endswith("classifier/train.py")
+
+
+# -- import resolution ------------------------------------------------------------------------------------
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_imports_resolve_as_python_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "proj/pyproject.toml": "",
+            "proj/train.py": "",
+            "proj/helpers.py": "",
+            "proj/pkg/__init__.py": "",
+            "proj/pkg/sub/__init__.py": "",
+            "proj/pkg/sub/layers.py": "",
+            "proj/pkg/sub/run.py": "",
+            "proj/pkg/models.py": "",
+            "other/models.py": "",
+        },
+    )
+    proj = tmp_path / "proj"
+    train = proj / "train.py"
+    run = proj / "pkg" / "sub" / "run.py"
+    assert find_module(train, "helpers.f") == (proj / "helpers.py", ["f"])
+    assert find_module(train, "pkg.models.Net") == (proj / "pkg" / "models.py", ["Net"])
+    assert find_module(train, "pkg.sub.Thing") == (proj / "pkg" / "sub" / "__init__.py", ["Thing"])
+    assert find_module(run, ".layers.Head") == (proj / "pkg" / "sub" / "layers.py", ["Head"])
+    assert find_module(run, "..models.Net") == (proj / "pkg" / "models.py", ["Net"])
+    assert find_module(run, ".layers") == (proj / "pkg" / "sub" / "layers.py", [])
+    # From inside the package, the folder above the package chain is searched (absolute imports).
+    assert find_module(run, "pkg.models.Net") == (proj / "pkg" / "models.py", ["Net"])
+    # Libraries and other projects are never project modules.
+    assert find_module(train, "torch.nn.Linear") is None
+    assert find_module(train, "models.Net") is None
+
+
+def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    softmax_model = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n"
+        "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, 1)\n"
+    )
+    script = "import torch.nn as nn\nfrom models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
+    _tree(
+        tmp_path, {"a/.git/HEAD": "", "a/models.py": softmax_model, "b/.git/HEAD": "", "b/train.py": script}
+    )
+    assert run_check([Path("b/train.py")], Overrides()).findings == []
+    _tree(tmp_path, {"b/models.py": softmax_model})
+    assert [f.filename for f in run_check([Path("b/train.py")], Overrides()).findings] == ["b/models.py"]
+
+
+def test_import_as_and_module_attribute_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "lib/__init__.py": "",
+            "lib/heads.py": (
+                "import torch\n\ndef probs(x):\n"
+                "    out = torch.softmax(x, dim=-1)\n    return out.squeeze(1)\n"
+            ),
+            "train.py": (
+                "import torch.nn.functional as F\nimport lib.heads as h\nimport lib.heads\n"
+                "a = F.cross_entropy(h.probs(z), y)\nb = F.cross_entropy(lib.heads.probs(z), y)\n"
+            ),
+        },
+    )
+    findings = run_check([Path("train.py")], Overrides()).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("lib/heads.py", 4)]
+    assert sorted(r.location.row for r in findings[0].related) == [4]  # shown once per place
+    # The module itself, checked alone, has nothing to report.
+    assert run_check([Path("lib/heads.py")], Overrides()).findings == []
+
+
+def test_checking_a_file_reads_imported_modules_without_reporting_them(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "models.py").write_text("import torch\nx = torch.randn(3)\nloss.backward()\n")
+    (tmp_path / "train.py").write_text("import torch\nfrom models import x\nprint(x)\n")
+    outcome = run_check([tmp_path / "train.py"], Overrides())
+    assert {f.filename for f in outcome.findings} <= {str(tmp_path / "train.py"), "train.py"}
+
+
+def test_the_module_store_parses_each_module_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(tmp_path, {"pyproject.toml": "", "m.py": "def f(x):\n    return x\n"})
+    scripts = {
+        f"s{i}.py": "import torch.nn.functional as F\nfrom m import f\nF.cross_entropy(f(z), y)\n"
+        for i in range(3)
+    }
+    _tree(tmp_path, scripts)
+    parsed = []
+    original = cst.parse_module
+
+    def counting(source: str, *args: object, **kwargs: object) -> cst.Module:
+        parsed.append(source)
+        return original(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cst, "parse_module", counting)
+    run_check([Path(name) for name in scripts], Overrides(), jobs=1)
+    assert parsed.count("def f(x):\n    return x\n") <= 1
+    assert os.path.exists(tmp_path / "m.py")
+
+
+def test_summaries_of_a_module_are_not_reused_after_a_module_they_rest_on_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process (the language server), models.py's memoized summary rests on layers.py."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "layers.py": "import torch.nn.functional as F\ndef head(x):\n    return F.softmax(x, 1)\n",
+            "models.py": "from layers import head\ndef predict(x):\n    return head(x)\n",
+            "train.py": (
+                "import torch.nn.functional as F\nfrom models import predict\n"
+                "F.cross_entropy(predict(z), y)\n"
+            ),
+        },
+    )
+    rules = list(all_rules())
+    first = check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings
+    assert [(f.filename, f.location.row) for f in first] == [("layers.py", 3)]
+    (tmp_path / "layers.py").write_text("def head(x):\n    return x\n")
+    assert check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings == []
