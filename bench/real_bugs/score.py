@@ -156,7 +156,8 @@ def materialize(git_dir: Path, commit: str, dest: Path) -> None:
         meta, _, name = row.partition(b"\t")
         mode, kind, sha, size = meta.split()
         path = name.decode("utf-8", "surrogateescape")
-        if kind != b"blob" or mode == b"120000" or size == b"-" or int(size) > MAX_FILE_BYTES:
+        # A snapshot can lack large blobs: `ls-tree -l` then gives no size for them (skipped too).
+        if kind != b"blob" or mode == b"120000" or not size.isdigit() or int(size) > MAX_FILE_BYTES:
             continue
         if Path(path).suffix.lower() in TEXT_SUFFIXES or Path(path).name in {"setup.py", "setup.cfg"}:
             wanted.append((path, sha.decode()))
@@ -164,7 +165,11 @@ def materialize(git_dir: Path, commit: str, dest: Path) -> None:
     pos = 0
     for path, _sha in wanted:
         header_end = blobs.index(b"\n", pos)
-        size = int(blobs[pos:header_end].split()[2])
+        header = blobs[pos:header_end].split()
+        if len(header) != 3:  # "<sha> missing": absent from the snapshot
+            pos = header_end + 1
+            continue
+        size = int(header[2])
         content = blobs[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
         target = dest / path
