@@ -382,6 +382,7 @@ class ShapeFacts:
         # While a called function is followed for its return layout: its returns, and the calls on the way.
         self._returns: list[list[_Fact | _Several]] = []
         self._following: list[cst.FunctionDef] = []
+        self._followed_results: dict[tuple[cst.FunctionDef, tuple], _Fact | _Several] = {}
         self._facts: dict[cst.Call, ViewFacts] = {}
         self._calls_by_statement: dict[cst.CSTNode, list[cst.Call]] = {}
         scopes: set[cst.CSTNode] = set()
@@ -814,13 +815,20 @@ class ShapeFacts:
         params = list(function.params.params)
         if isinstance(value.func, cst.Attribute):
             params = params[1:]  # `self`
-        inner = _Env()
         positional = [arg for arg in value.args if arg.keyword is None]
-        for param, arg in zip(params, positional, strict=False):
-            self._bind(param.name, self._passed(arg.value, env), inner)
-        for arg in value.args:
-            if arg.keyword is not None:
-                self._bind(arg.keyword, self._passed(arg.value, env), inner)
+        passed = [
+            (param.name, self._passed(arg.value, env)) for param, arg in zip(params, positional, strict=False)
+        ]
+        passed += [
+            (arg.keyword, self._passed(arg.value, env)) for arg in value.args if arg.keyword is not None
+        ]
+        key = (function, tuple((name.value, fact) for name, fact in passed))
+        if key in self._followed_results:  # one function, the same facts passed in: the same answer
+            return self._followed_results[key]
+        self._followed_results[key] = None  # a recursive call through other functions learns nothing
+        inner = _Env()
+        for name, fact in passed:
+            self._bind(name, fact, inner)
         self._following.append(function)
         self._returns.append([])
         try:
@@ -828,9 +836,9 @@ class ShapeFacts:
         finally:
             self._following.pop()
             found = self._returns.pop()
-        if not found or any(fact != found[0] for fact in found):
-            return None
-        return found[0]
+        result = found[0] if found and all(fact == found[0] for fact in found) else None
+        self._followed_results[key] = result
+        return result
 
     def _passed(self, expr: cst.BaseExpression, env: _Env) -> _Fact:
         """What an argument carries into a followed call: only what is known of a plain name (a name seen
