@@ -170,6 +170,14 @@ class CRNN(nn.Module):
         b, c, h, w = conv.size()
         return conv.view(b, c, w)
 """,
+        # A product of dims named once, merged in their stored order.
+        """
+import torch
+def flat(x):
+    n = x.size(0)
+    d = x.size(1) * x.size(2) * x.size(3)
+    return x.view(n, d), x.permute(0, 2, 3, 1).reshape(n, x.size(2) * x.size(3), x.size(1))
+""",
         # A buffer made in the order the view reads it.
         """
 import torch
@@ -294,6 +302,21 @@ class MultiHeadAttention(nn.Module):
         return values.reshape(batch_size, sequence_length, self.num_heads * self.head_dim)
 """,
             line=21,
+        ),
+        # A size bound to a product of dims (`num_pixels = h * w`): channels moved behind the pixels by a view
+        # (real bug, fixed upstream with a permute).
+        Invalid(
+            """
+import torch.nn as nn
+class Encoder(nn.Module):
+    def forward(self, images):
+        encoded_image = self.resnet(images)
+        batch_size = encoded_image.shape[0]
+        features = encoded_image.shape[1]
+        num_pixels = encoded_image.shape[2] * encoded_image.shape[3]
+        return encoded_image.view(batch_size, num_pixels, features)
+""",
+            line=9,
         ),
         # Per-head outputs stored heads-first in a zeros buffer, then merged as if batch came first.
         Invalid(

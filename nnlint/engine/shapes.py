@@ -328,8 +328,9 @@ class ViewFacts:
         return sum(len(p) for p in distinct) == len(set().union(*distinct))
 
 
-# What an assigned value is: a dim, a tensor layout, a shape tuple (`("shape", layout)`), or unknown.
-_Fact = DimRef | Layout | tuple[str, Layout] | None
+# What an assigned value is: a dim, a product of dims, a tensor layout, a shape tuple (`("shape", layout)`),
+# or unknown.
+_Fact = DimRef | frozenset[DimRef] | Layout | tuple[str, Layout] | None
 
 
 @dataclass(frozen=True)
@@ -346,14 +347,16 @@ class _Env:
     layouts: dict[str, Layout] = field(default_factory=dict)
     dims: dict[str, DimRef] = field(default_factory=dict)
     shapes: dict[str, Layout] = field(default_factory=dict)  # `s = x.shape`: s[i] names dims of x
+    products: dict[str, frozenset[DimRef]] = field(default_factory=dict)  # `n = x.size(2) * x.size(3)`
 
     def copy(self) -> _Env:
-        return _Env(dict(self.layouts), dict(self.dims), dict(self.shapes))
+        return _Env(dict(self.layouts), dict(self.dims), dict(self.shapes), dict(self.products))
 
     def forget(self, name: str) -> None:
         self.layouts.pop(name, None)
         self.dims.pop(name, None)
         self.shapes.pop(name, None)
+        self.products.pop(name, None)
 
     @staticmethod
     def agreed(envs: list[_Env]) -> _Env:
@@ -366,7 +369,7 @@ class _Env:
                     for k, v in getattr(first, part).items()
                     if all(getattr(e, part).get(k) == v for e in rest)
                 }
-                for part in ("layouts", "dims", "shapes")
+                for part in ("layouts", "dims", "shapes", "products")
             )
         )
 
@@ -499,6 +502,7 @@ class ShapeFacts:
             # `x += r` keeps a tensor's layout, but `h //= 2` is no longer the dim it named.
             env.dims.pop(small.target.value, None)
             env.shapes.pop(small.target.value, None)
+            env.products.pop(small.target.value, None)
         elif isinstance(small, cst.Del):
             self._forget_target(small.target, env)
         elif isinstance(small, cst.Return) and self._returns:
@@ -555,8 +559,8 @@ class ShapeFacts:
         if shape_of is not None:
             return ("shape", shape_of)
         size = self._size(value, env)
-        if size.kind is SizeKind.DIMS and len(size.dims) == 1:
-            return next(iter(size.dims))
+        if size.kind is SizeKind.DIMS:
+            return next(iter(size.dims)) if len(size.dims) == 1 else size.dims
         returned = self._returned(value, env)
         if returned is not None and not isinstance(returned, _Several):
             return returned
@@ -570,6 +574,8 @@ class ShapeFacts:
         env.forget(name)
         if isinstance(fact, DimRef):
             env.dims[name] = fact
+        elif isinstance(fact, frozenset):
+            env.products[name] = fact
         elif isinstance(fact, Layout):
             env.layouts[name] = fact
         elif isinstance(fact, tuple):
@@ -632,6 +638,8 @@ class ShapeFacts:
                 return SizeArg(SizeKind.WILDCARD)
         if isinstance(expr, cst.Name) and expr.value in env.dims:
             return SizeArg(SizeKind.DIMS, frozenset({env.dims[expr.value]}))
+        if isinstance(expr, cst.Name) and expr.value in env.products:
+            return SizeArg(SizeKind.DIMS, env.products[expr.value])
         ref = self._dim_read(expr, env)
         if ref is not None:
             return SizeArg(SizeKind.DIMS, frozenset({ref}))
@@ -671,7 +679,7 @@ class ShapeFacts:
     def _layout(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
         """The layout of a tensor expression, giving a plain name a fresh identity layout on first use."""
         if isinstance(expr, cst.Name):
-            if expr.value in env.dims or expr.value in env.shapes:
+            if expr.value in env.dims or expr.value in env.shapes or expr.value in env.products:
                 return None
             if expr.value not in env.layouts:
                 env.layouts[expr.value] = Layout(next(self._bases))
@@ -847,7 +855,7 @@ class ShapeFacts:
             name = expr.value
             if name in env.shapes:
                 return ("shape", env.shapes[name])
-            return env.dims.get(name) or env.layouts.get(name)
+            return env.dims.get(name) or env.products.get(name) or env.layouts.get(name)
         return self._value_facts(expr, env)
 
     def _followed(self, value: cst.BaseExpression) -> cst.FunctionDef | None:
