@@ -13,7 +13,9 @@ class DropoutBeforeBatchnorm(Rule):
     """## What it does
     Flags a Dropout layer (or `F.dropout`) whose output goes straight into a BatchNorm: in an
     `nn.Sequential(...)` (also built from a list or an `OrderedDict`) or in a model's forward
-    (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`).
+    (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When the two are
+    appended to the list under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the finding
+    says under which settings the dropout feeds the BatchNorm.
 
     ## Why is this bad?
     In training, dropout zeroes activations and scales the rest by `1 / (1 - p)`, which changes their
@@ -49,6 +51,40 @@ class DropoutBeforeBatchnorm(Rule):
     hint = "Put dropout after the last BatchNorm (Li et al. 2019, variance shift)."
 
     VALID: ClassVar[list[str]] = [
+        # Dropout or batchnorm, never both: the else branch does not follow the dropout.
+        """
+import torch.nn as nn
+def block(d, use_dropout):
+    layers = [nn.Linear(d, d)]
+    if use_dropout:
+        layers.append(nn.Dropout(0.5))
+    else:
+        layers.append(nn.BatchNorm1d(d))
+    return nn.Sequential(*layers)
+""",
+        # Batchnorm first, then dropout, each optional: the right order.
+        """
+import torch.nn as nn
+def block(d, p, bn):
+    layers = [nn.Linear(d, d)]
+    if bn:
+        layers.append(nn.BatchNorm1d(d))
+    if p:
+        layers.append(nn.Dropout(p))
+    return nn.Sequential(*layers)
+""",
+        # An unconditional layer between the optional dropout and the optional batchnorm.
+        """
+import torch.nn as nn
+def block(d, p, bn):
+    layers = [nn.Linear(d, d)]
+    if p:
+        layers.append(nn.Dropout(p))
+    layers.append(nn.Linear(d, d))
+    if bn:
+        layers.append(nn.BatchNorm1d(d))
+    return nn.Sequential(*layers)
+""",
         # Dropout after BN, and before a Linear.
         """
 import torch.nn as nn
@@ -85,6 +121,22 @@ class Head(nn.Module):
 import torch.nn as nn
 head = nn.Sequential(nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.5), nn.BatchNorm1d(256))
 """,
+        # Options appended under their own `if`s: with both on, dropout feeds batchnorm (real bug, fixed).
+        """
+import torch.nn as nn
+class FeedForward(nn.Module):
+    def __init__(self, layers, dropout=None, batchnorm=False):
+        super().__init__()
+        modules = []
+        for i in range(len(layers) - 1):
+            modules.append(nn.Linear(layers[i], layers[i + 1]))
+            modules.append(nn.ReLU())
+            if dropout is not None:
+                modules.append(nn.Dropout(p=dropout))
+            if batchnorm:
+                modules.append(nn.BatchNorm1d(layers[i + 1]))
+        self.nn = nn.Sequential(*modules)
+""",
         """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -115,3 +167,22 @@ class Net(nn.Module):
         for first, second in self.ctx.layers.pairs:
             if first.kind in DROPOUTS and second.kind in BATCH_NORMS:
                 self.report(first.site)
+        for pair in self.ctx.layers.conditional_pairs:
+            if pair.first.kind in DROPOUTS and pair.second.kind in BATCH_NORMS:
+                self.report(
+                    pair.first.site,
+                    message=(
+                        f"When {_both(pair.conditions)}, this dropout feeds a BatchNorm, whose running "
+                        "statistics then differ between training and evaluation; append the dropout after "
+                        "the BatchNorm."
+                    ),
+                )
+
+
+def _both(tests: tuple[str, ...]) -> str:
+    """`a` holds / `a` and `b` both hold / `a`, `b` and `c` all hold."""
+    quoted = [f"`{test}`" for test in tests]
+    if len(quoted) == 1:
+        return f"{quoted[0]} holds"
+    joined = f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    return f"{joined} {'both' if len(quoted) == 2 else 'all'} hold"

@@ -16,7 +16,11 @@ class ViewAsPermute(Rule):
     in a different order than the tensor stores them, such as `b, c, h, w = x.shape; x.view(b, h, w, c)` or
     `x.reshape(x.size(1), x.size(0), -1)`. Dims are known from `x.shape` / `x.size()` unpacking,
     `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
-    operations; merging or splitting neighbouring dims keeps their order and is not flagged.
+    operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `matmul`/`bmm`/`@`,
+    tensors made by `torch.zeros(...)`-style factories from named sizes, and calls of functions of the same
+    module (or methods of the same class) that return such tensors. Merging or splitting neighbouring dims
+    keeps their order and is not flagged; a reshape that places a dim after skipping the heads split off by an
+    earlier reshape (`(B, nh, T, hd)` reshaped to `(B, T, -1)`) is.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -136,6 +140,60 @@ def f(x, xs):
     b, c, h, w = x.shape
     return [x.view(b, h, w, c) for x in xs]
 """,
+        # Attention in a helper, then the heads moved back next to head_dim before merging them (nanoGPT).
+        """
+import torch
+import torch.nn as nn
+def attend(q, k, v):
+    att = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+    return att @ v
+class SelfAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.qkv(x).view(B, T, self.heads, 3 * C // self.heads).transpose(1, 2).chunk(3, dim=-1)
+        y = attend(q, k, v)
+        return y.transpose(1, 2).contiguous().view(B, T, C)
+""",
+        # A skipped dim that no reshape split off may be a size-1 dim dropped on purpose (CRNN, h == 1).
+        """
+import torch.nn as nn
+class CRNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cnn = nn.Conv2d(1, 64, 3)
+    def forward(self, x):
+        conv = self.cnn(x)
+        b, c, h, w = conv.size()
+        return conv.view(b, c, w)
+""",
+        # A product of dims named once, merged in their stored order.
+        """
+import torch
+def flat(x):
+    n = x.size(0)
+    d = x.size(1) * x.size(2) * x.size(3)
+    return x.view(n, d), x.permute(0, 2, 3, 1).reshape(n, x.size(2) * x.size(3), x.size(1))
+""",
+        # A buffer made in the order the view reads it.
+        """
+import torch
+def gather(x, n_heads, d):
+    batch_size, length = x.shape[0], x.shape[1]
+    heads = torch.zeros(batch_size, length, n_heads, d)
+    return heads.view(batch_size, length, -1)
+""",
+        # Several dims each split in place by one factor (space-time to depth): every `2` is the partner of
+        # the split beside it.
+        """
+import torch
+def f(x):
+    B, C, T, H, W = x.shape
+    return x.view(B, C, T // 2, 2, H // 2, 2, W // 2, 2)
+""",
         # numpy's reshape is no tensor view.
         """
 import numpy as np
@@ -217,6 +275,64 @@ def f(x):
     return out
 """,
             line=5,
+        ),
+        # The heads are split off by a reshape and moved before the time dim; a helper returns the attention
+        # output in that layout, and the merge forgets to move the heads back (real bug, fixed upstream).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+def scaled_dot_product(q, k, v):
+    scores = torch.matmul(q, k.transpose(-1, -2))
+    return torch.matmul(F.softmax(scores, dim=-1), v), scores
+class MultiHeadAttention(nn.Module):
+    def __init__(self, d_model, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = d_model // num_heads
+        self.qkv_layer = nn.Linear(d_model, 3 * d_model)
+    def forward(self, x):
+        batch_size, sequence_length, d_model = x.size()
+        qkv = self.qkv_layer(x)
+        qkv = qkv.reshape(batch_size, sequence_length, self.num_heads, 3 * self.head_dim)
+        qkv = qkv.permute(0, 2, 1, 3)
+        q, k, v = qkv.chunk(3, dim=-1)
+        values, attention = scaled_dot_product(q, k, v)
+        return values.reshape(batch_size, sequence_length, self.num_heads * self.head_dim)
+""",
+            line=21,
+        ),
+        # A size bound to a product of dims (`num_pixels = h * w`): channels moved behind the pixels by a view
+        # (real bug, fixed upstream with a permute).
+        Invalid(
+            """
+import torch.nn as nn
+class Encoder(nn.Module):
+    def forward(self, images):
+        encoded_image = self.resnet(images)
+        batch_size = encoded_image.shape[0]
+        features = encoded_image.shape[1]
+        num_pixels = encoded_image.shape[2] * encoded_image.shape[3]
+        return encoded_image.view(batch_size, num_pixels, features)
+""",
+            line=9,
+        ),
+        # Per-head outputs stored heads-first in a zeros buffer, then merged as if batch came first.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class SelfAttention(nn.Module):
+    def forward(self, x):
+        batch_size = x.shape[0]
+        l = x.shape[1]
+        heads = torch.zeros(self.n_heads, batch_size, l, self.value_dim)
+        for i in range(self.n_heads):
+            heads[i] = self.head(i, x)
+        return heads.view(batch_size, l, -1)
+""",
+            line=11,
         ),
     ]
 

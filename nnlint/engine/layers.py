@@ -62,6 +62,21 @@ class Layer:
     editable: bool
 
 
+@dataclass(frozen=True)
+class ConditionalPair:
+    """A layer that feeds another only on some paths: each was appended to a list under its own `if`, and
+    the second follows the first when every test in `conditions` holds (`if drop: ...append(Dropout)`,
+    then `if norm: ...append(BatchNorm1d)`)."""
+
+    first: Layer
+    second: Layer
+    conditions: tuple[str, ...]
+
+
+# A layer that ended an `if` block while a list was built, and the tests of the `if`s that added it.
+_Alternative = tuple[Layer, tuple[str, ...]]
+
+
 def _layer_kind(qualified: str | None) -> str | None:
     """`torch.nn.modules.conv.Conv2d` -> `torch.nn.Conv2d`; None for anything that is not a torch.nn class."""
     if not qualified or not qualified.startswith("torch.nn."):
@@ -95,6 +110,20 @@ class LayerChains:
         unique: dict[tuple[int, int], tuple[Layer, Layer]] = {}
         for first, second in found:
             unique.setdefault((id(first.site), id(second.site)), (first, second))
+        return list(unique.values())
+
+    @cached_property
+    def conditional_pairs(self) -> list[ConditionalPair]:
+        """Pairs of layers appended to a list under separate `if`s, later unpacked into a Sequential, that
+        follow each other when all those tests hold. Only paths through blocks that run count: a pair that
+        needs a block skipped (a negated test) is not listed. `pairs` lists none of these."""
+        found: list[ConditionalPair] = []
+        for call in self._ctx.index.nodes(cst.Call):
+            if self._ctx.callee(call) == SEQUENTIAL:
+                self._sequential_pairs(call, found)
+        unique: dict[tuple[int, int], ConditionalPair] = {}
+        for pair in found:
+            unique.setdefault((id(pair.first.site), id(pair.second.site)), pair)
         return list(unique.values())
 
     def layer_of(self, expr: cst.BaseExpression, depth: int = 0) -> Layer | None:
@@ -249,75 +278,125 @@ class LayerChains:
                 pairs.append((first, second))
         return pairs
 
-    def _sequential_pairs(self, call: cst.Call) -> list[tuple[Layer, Layer]]:
+    def _sequential_pairs(
+        self, call: cst.Call, conditional: list[ConditionalPair] | None = None
+    ) -> list[tuple[Layer, Layer]]:
         pairs = self._chain(self._sequence(call))
         for arg in call.args:
             if arg.star != "*":
                 continue
             if isinstance(arg.value, cst.Name):
                 scope = self._ctx.enclosing_function(call) or self._ctx.module
-                pairs.extend(self._list_pairs(scope, arg.value.value))
+                pairs.extend(self._list_pairs(scope, arg.value.value, conditional))
             elif isinstance(arg.value, cst.Call):
                 helper = self._local_function(arg.value)
                 returned = _single_return(helper) if helper is not None else None
                 if isinstance(returned, cst.Name):
-                    pairs.extend(self._list_pairs(helper, returned.value))
+                    pairs.extend(self._list_pairs(helper, returned.value, conditional))
         return pairs
 
     # -- lists that become a Sequential ----------------------------------------------------------
 
-    def _list_pairs(self, scope: cst.CSTNode, name: str) -> list[tuple[Layer, Layer]]:
-        """Pairs of layers added one after the other to the list `name` in `scope`."""
+    def _list_pairs(
+        self, scope: cst.CSTNode, name: str, conditional: list[ConditionalPair] | None = None
+    ) -> list[tuple[Layer, Layer]]:
+        """Pairs of layers added one after the other to the list `name` in `scope`; pairs that hold only
+        on some paths go to `conditional` when it is given."""
         pairs: list[tuple[Layer, Layer]] = []
         body = scope.body.body if isinstance(scope, cst.FunctionDef) else getattr(scope, "body", [])
         if isinstance(body, (list, tuple)):
-            self._scan_block(body, name, None, pairs)
+            self._scan_block(
+                body, name, None, pairs, _ListPaths(conditional if conditional is not None else [])
+            )
         return pairs
 
     def _scan_block(
-        self, statements: list | tuple, name: str, tail: Layer | None, pairs: list[tuple[Layer, Layer]]
-    ) -> Layer | None:
-        """Walk statements in order, tracking the last layer added to the list; return it at the end.
+        self,
+        statements: list | tuple,
+        name: str,
+        tail: Layer | None,
+        pairs: list[tuple[Layer, Layer]],
+        paths: _ListPaths,
+        alternatives: tuple[_Alternative, ...] = (),
+        tests: tuple[str, ...] = (),
+    ) -> tuple[Layer | None, tuple[_Alternative, ...]]:
+        """Walk statements in order, tracking the last layer added to the list; return it at the end, with
+        the layers that may be last instead because an `if` block just ended with them.
 
         A block inside an `if` or a loop starts from the layer added before it (the path that runs it),
-        but after such a statement the last layer is unknown: either path may have run.
+        but after such a statement the last layer is unknown: either path may have run. What an `if` block
+        ended with may still feed what the next `if` block adds, when both tests hold: `tests` are the
+        tests of the `if`s around the block being walked.
         """
         for statement in statements:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
-                    tail = self._add_to_list(small, name, tail, pairs)
+                    tail, alternatives = self._add_to_list(
+                        small, name, tail, pairs, paths, alternatives, tests
+                    )
                 continue
             if isinstance(statement, cst.BaseSmallStatement):  # the body of a one-line `if x: ...`
-                tail = self._add_to_list(statement, name, tail, pairs)
+                tail, alternatives = self._add_to_list(
+                    statement, name, tail, pairs, paths, alternatives, tests
+                )
                 continue
             if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not _mentions(statement, name):
                 continue
             if isinstance(statement, cst.With):
-                tail = self._scan_block(_suite_statements(statement.body), name, tail, pairs)
+                tail, alternatives = self._scan_block(
+                    _suite_statements(statement.body), name, tail, pairs, paths, alternatives, tests
+                )
                 continue
             # What a conditional block adds may not always follow `tail`: a fix must not edit `tail`.
             inherited = _shared(tail) if tail is not None else None
-            for suite in _suites(statement):
-                self._scan_block(_suite_statements(suite), name, inherited, pairs)
-            tail = None
-        return tail
+            ended: list[_Alternative] = []
+            if isinstance(statement, cst.If) and not isinstance(statement.orelse, cst.If):
+                test = self._ctx.module.code_for_node(statement.test)
+                branches = [(statement.body, (*tests, test))]
+                if isinstance(statement.orelse, cst.Else):
+                    branches.append((statement.orelse.body, (*tests, f"not ({test})")))
+                for suite, branch_tests in branches:
+                    end, open_ends = self._scan_block(
+                        _suite_statements(suite), name, inherited, pairs, paths, alternatives, branch_tests
+                    )
+                    if end is not None and end is not inherited:
+                        ended.append((end, branch_tests))
+                    ended.extend(open_ends)
+            else:
+                for suite in _suites(statement):
+                    self._scan_block(_suite_statements(suite), name, inherited, pairs, paths)
+            tail, alternatives = None, tuple(ended)
+        return tail, alternatives
 
     def _add_to_list(
-        self, small: cst.CSTNode, name: str, tail: Layer | None, pairs: list[tuple[Layer, Layer]]
-    ) -> Layer | None:
+        self,
+        small: cst.CSTNode,
+        name: str,
+        tail: Layer | None,
+        pairs: list[tuple[Layer, Layer]],
+        paths: _ListPaths,
+        alternatives: tuple[_Alternative, ...],
+        tests: tuple[str, ...],
+    ) -> tuple[Layer | None, tuple[_Alternative, ...]]:
         added = _list_addition(small, name)
         if added is None:
-            return None if _mentions(small, name) and _rebinds(small, name) else tail
+            if _mentions(small, name) and _rebinds(small, name):
+                return None, ()
+            return tail, alternatives
         elements, resets = added
         if resets:
-            tail = None
+            tail, alternatives = None, ()
         for element in elements:
             layer = self.layer_of(element) if element is not None else None
             first, last = self.ends(layer)
             if tail is not None and first is not None:
                 pairs.append((tail, first))
-            tail = last
-        return tail
+            if first is not None:
+                for before, before_tests in alternatives:
+                    conditions = tuple(dict.fromkeys((*before_tests, *tests)))
+                    paths.conditional.append(ConditionalPair(before, first, conditions))
+            tail, alternatives = last, ()
+        return tail, alternatives
 
     # -- forward chains --------------------------------------------------------------------------
 
@@ -362,6 +441,13 @@ class LayerChains:
 
 
 # -- helpers over syntax ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ListPaths:
+    """Where a list walk puts the pairs that hold only on some paths."""
+
+    conditional: list[ConditionalPair]
 
 
 def _single_target(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | None:

@@ -12,6 +12,14 @@ and layout-keeping operations (`contiguous`, elementwise functions, norms, convo
 into the names it is assigned to. Any other assignment forgets what a name held. Statements are followed in
 order within one function; a name that an `if` branch or a loop body changes is known afterwards only when
 every path agrees. Whatever cannot be followed is unknown, and unknown means silent.
+
+Layouts are also made, not only read: a `view`/`reshape` result holds the named dims it keeps in place and
+new dims where it splits or merges (`x.view(B, T, nh, hd)` holds B and T, then two parts of C); a tensor
+made by `torch.zeros(nh, B, T, d)` holds the dims its sizes name; `matmul`/`bmm`/`@` keep their operands'
+batch dims, the rows of the left and the columns of the right; and a call of a function of the same module
+(or a method of the same class) returns the layout its `return` gives for the layouts passed in. A reshape
+that places a named dim after skipping a dim that an earlier reshape split off (the heads of
+`view(B, T, nh, hd)`) moves that split part behind it: a reorder too.
 """
 
 from __future__ import annotations
@@ -179,6 +187,16 @@ _ELEMENTWISE_LAYERS = frozenset(
 _PARTS_METHODS = frozenset({"chunk", "split", "tensor_split"})
 _PARTS_FUNCTIONS = frozenset({"torch.chunk", "torch.split", "torch.tensor_split"})
 _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+# Batched matrix products: batch dims shared, rows from the left operand, columns from the right.
+_MATMUL_FUNCTIONS = frozenset({"torch.matmul", "torch.bmm"})
+_MATMUL_METHODS = frozenset({"matmul", "bmm"})
+# Tensor factories whose sizes (given one by one or as one tuple) are the dims of the tensor they make.
+_FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.rand", "torch.randn"})
+_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
+# Dims that nothing in the code names get indices from here on, far above any rank.
+_FRESH_START = 1_000_000
+# How deep calls of same-module functions are followed to learn the layout they return.
+_MAX_CALL_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -274,14 +292,34 @@ class ViewFacts:
     sizes: tuple[cst.BaseExpression, ...]
     # Receiver positions per size argument; None where unknown (a literal, a split of -1 not inferable).
     positions: tuple[frozenset[int] | None, ...]
+    # Receiver positions holding a part that an earlier reshape split off a dim (the heads of a split).
+    split_parts: frozenset[int] = frozenset()
 
     @property
     def reorders(self) -> bool:
-        """Whether a later size argument covers a dim stored before one an earlier argument covers."""
+        """Whether a later size argument covers a dim stored before one an earlier argument covers, or
+        places a dim after skipping a split-off part that must then come behind it."""
         known = [p for p in self.positions if p]
-        if len(known) < 2 or not self._disjoint(known):
-            return False
-        return any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2))
+        if len(known) >= 2 and self._disjoint(known):
+            if any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2)):
+                return True
+        return self._skips_split_part()
+
+    def _skips_split_part(self) -> bool:
+        """`values.reshape(B, T, -1)` of a (B, nh, T, hd) tensor: T is placed second, but nh, split off by
+        an earlier reshape, is stored before it. A skipped dim that is no split part may be a size-1 dim the
+        author drops on purpose (`view(b, c, w)` with h == 1), so only split parts count."""
+        cursor = 0
+        for covered in self.positions:
+            if not covered:
+                return False  # where an unknown size ends is unknown
+            skipped = set(range(cursor, min(covered)))
+            if skipped & self.split_parts:
+                return True
+            if skipped:
+                return False
+            cursor = max(covered) + 1
+        return False
 
     @staticmethod
     def _disjoint(known: list[frozenset[int]]) -> bool:
@@ -290,8 +328,16 @@ class ViewFacts:
         return sum(len(p) for p in distinct) == len(set().union(*distinct))
 
 
-# What an assigned value is: a dim, a tensor layout, a shape tuple (`("shape", layout)`), or unknown.
-_Fact = DimRef | Layout | tuple[str, Layout] | None
+# What an assigned value is: a dim, a product of dims, a tensor layout, a shape tuple (`("shape", layout)`),
+# or unknown.
+_Fact = DimRef | frozenset[DimRef] | Layout | tuple[str, Layout] | None
+
+
+@dataclass(frozen=True)
+class _Several:
+    """What a function returns as a tuple (`return values, attn`), one fact per element."""
+
+    facts: tuple[_Fact, ...]
 
 
 @dataclass
@@ -301,14 +347,16 @@ class _Env:
     layouts: dict[str, Layout] = field(default_factory=dict)
     dims: dict[str, DimRef] = field(default_factory=dict)
     shapes: dict[str, Layout] = field(default_factory=dict)  # `s = x.shape`: s[i] names dims of x
+    products: dict[str, frozenset[DimRef]] = field(default_factory=dict)  # `n = x.size(2) * x.size(3)`
 
     def copy(self) -> _Env:
-        return _Env(dict(self.layouts), dict(self.dims), dict(self.shapes))
+        return _Env(dict(self.layouts), dict(self.dims), dict(self.shapes), dict(self.products))
 
     def forget(self, name: str) -> None:
         self.layouts.pop(name, None)
         self.dims.pop(name, None)
         self.shapes.pop(name, None)
+        self.products.pop(name, None)
 
     @staticmethod
     def agreed(envs: list[_Env]) -> _Env:
@@ -321,7 +369,7 @@ class _Env:
                     for k, v in getattr(first, part).items()
                     if all(getattr(e, part).get(k) == v for e in rest)
                 }
-                for part in ("layouts", "dims", "shapes")
+                for part in ("layouts", "dims", "shapes", "products")
             )
         )
 
@@ -332,6 +380,12 @@ class ShapeFacts:
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._bases = itertools.count()
+        self._fresh = itertools.count(_FRESH_START)
+        self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
+        # While a called function is followed for its return layout: its returns, and the calls on the way.
+        self._returns: list[list[_Fact | _Several]] = []
+        self._following: list[cst.FunctionDef] = []
+        self._followed_results: dict[tuple[cst.FunctionDef, tuple], _Fact | _Several] = {}
         self._facts: dict[cst.Call, ViewFacts] = {}
         self._calls_by_statement: dict[cst.CSTNode, list[cst.Call]] = {}
         scopes: set[cst.CSTNode] = set()
@@ -397,8 +451,9 @@ class ShapeFacts:
         return self._block([suite], env)  # SimpleStatementSuite: `if c: x = y`
 
     def _statement(self, statement: cst.CSTNode, env: _Env) -> _Env:
-        for call in self._calls_by_statement.get(statement, ()):
-            self._record(call, env)
+        if not self._following:  # a followed call sees its own arguments: its views are judged on their own
+            for call in self._calls_by_statement.get(statement, ()):
+                self._record(call, env)
         if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in statement.body:
                 self._small_statement(small, env)
@@ -447,8 +502,16 @@ class ShapeFacts:
             # `x += r` keeps a tensor's layout, but `h //= 2` is no longer the dim it named.
             env.dims.pop(small.target.value, None)
             env.shapes.pop(small.target.value, None)
+            env.products.pop(small.target.value, None)
         elif isinstance(small, cst.Del):
             self._forget_target(small.target, env)
+        elif isinstance(small, cst.Return) and self._returns:
+            value = small.value
+            if isinstance(value, cst.Tuple):
+                facts = tuple(self._value_facts(element.value, env) for element in value.elements)
+                self._returns[-1].append(_Several(facts))
+            else:
+                self._returns[-1].append(self._value_facts(value, env) if value is not None else None)
 
     def _forget_target(self, target: cst.BaseExpression, env: _Env) -> None:
         if isinstance(target, cst.Name):
@@ -466,6 +529,12 @@ class ShapeFacts:
             if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements):
                 facts = [self._value_facts(element.value, env) for element in value.elements]
                 for element, fact in zip(target.elements, facts, strict=True):
+                    self._bind(element.value, fact, env)
+                return
+            returned = self._returned(value, env)
+            if isinstance(returned, _Several) and len(returned.facts) == len(target.elements):
+                # `values, attn = attention(q, k, v)`: each name gets what the function returns there.
+                for element, fact in zip(target.elements, returned.facts, strict=True):
                     self._bind(element.value, fact, env)
                 return
             parts = self._parts_layout(value, env)
@@ -490,8 +559,11 @@ class ShapeFacts:
         if shape_of is not None:
             return ("shape", shape_of)
         size = self._size(value, env)
-        if size.kind is SizeKind.DIMS and len(size.dims) == 1:
-            return next(iter(size.dims))
+        if size.kind is SizeKind.DIMS:
+            return next(iter(size.dims)) if len(size.dims) == 1 else size.dims
+        returned = self._returned(value, env)
+        if returned is not None and not isinstance(returned, _Several):
+            return returned
         return self._layout(value, env)
 
     def _bind(self, target: cst.BaseExpression, fact: _Fact, env: _Env) -> None:
@@ -502,6 +574,8 @@ class ShapeFacts:
         env.forget(name)
         if isinstance(fact, DimRef):
             env.dims[name] = fact
+        elif isinstance(fact, frozenset):
+            env.products[name] = fact
         elif isinstance(fact, Layout):
             env.layouts[name] = fact
         elif isinstance(fact, tuple):
@@ -564,6 +638,8 @@ class ShapeFacts:
                 return SizeArg(SizeKind.WILDCARD)
         if isinstance(expr, cst.Name) and expr.value in env.dims:
             return SizeArg(SizeKind.DIMS, frozenset({env.dims[expr.value]}))
+        if isinstance(expr, cst.Name) and expr.value in env.products:
+            return SizeArg(SizeKind.DIMS, env.products[expr.value])
         ref = self._dim_read(expr, env)
         if ref is not None:
             return SizeArg(SizeKind.DIMS, frozenset({ref}))
@@ -603,12 +679,14 @@ class ShapeFacts:
     def _layout(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
         """The layout of a tensor expression, giving a plain name a fresh identity layout on first use."""
         if isinstance(expr, cst.Name):
-            if expr.value in env.dims or expr.value in env.shapes:
+            if expr.value in env.dims or expr.value in env.shapes or expr.value in env.products:
                 return None
             if expr.value not in env.layouts:
                 env.layouts[expr.value] = Layout(next(self._bases))
             return env.layouts[expr.value]
-        if isinstance(expr, cst.BinaryOperation) and not isinstance(expr.operator, cst.MatrixMultiply):
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.MatrixMultiply):
+            return self._matmul(expr.left, expr.right, env)
+        if isinstance(expr, cst.BinaryOperation):
             # Broadcasting arithmetic (`x * scale`, `x + pos`) keeps the tensor operand's layout.
             left, right = self._known_layout(expr.left, env), self._known_layout(expr.right, env)
             if left is None or right is None or left == right:
@@ -616,6 +694,9 @@ class ShapeFacts:
             return None
         if not isinstance(expr, cst.Call):
             return None
+        made = self._made_layout(expr, env)
+        if made is not None:
+            return made
         if isinstance(expr.func, cst.Attribute):
             method = expr.func.attr.value
             receiver = expr.func.value
@@ -635,6 +716,174 @@ class ShapeFacts:
         if expr.args and expr.args[0].keyword is None and self._keeps_layout(expr):
             return self._layout(expr.args[0].value, env)
         return None
+
+    def _made_layout(self, call: cst.Call, env: _Env) -> Layout | None:
+        """The layout of a tensor a call makes: a view/reshape result, a matrix product, a factory's
+        result, or what a followed function returns."""
+        if self.is_view_call(call):
+            return self._view_result(call, env)
+        if self._ctx.callee_in(call, _MATMUL_FUNCTIONS) and len(call.args) == 2:
+            return self._matmul(call.args[0].value, call.args[1].value, env)
+        if isinstance(call.func, cst.Attribute) and self._ctx.qualified_name(call.func.value) is None:
+            if call.func.attr.value in _MATMUL_METHODS and len(call.args) == 1:
+                return self._matmul(call.func.value, call.args[0].value, env)
+            if call.func.attr.value in _FACTORY_METHODS:
+                return self._factory(list(call.args), env)
+        if self._ctx.callee_in(call, _FACTORY_FUNCTIONS):
+            return self._factory(list(call.args), env)
+        returned = self._returned(call, env)
+        return returned if isinstance(returned, Layout) else None
+
+    def _view_result(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`x.view(B, T, nh, hd)` of a (B, T, C) x holds B and T where x does, then two parts of C.
+
+        A named dim keeps its identity only while every size before it covers exactly the dims stored
+        before it; any other position gets a fresh dim that nothing names. Sizes after the named prefix
+        that split the one dim left over are marked as split parts. A view that reorders is left unknown:
+        it is reported already, and its result is scrambled.
+        """
+        receiver, sizes = self._view_operands(call)
+        layout = self._layout(receiver, env) if receiver is not None else None
+        if sizes is None or layout is None:
+            return None
+        args = _with_split_partners(self._ctx.module, sizes, [self._size(size, env) for size in sizes])
+        if ViewFacts(call, receiver, tuple(sizes), _positions(layout, args)).reorders:
+            return None
+        order: list[int] = []
+        cursor = 0  # receiver positions the sizes so far cover, while that is certain
+        for i, arg in enumerate(args):
+            where = _positions(layout, [arg])[0] if arg.kind is SizeKind.DIMS else None
+            if cursor is not None and where == frozenset(range(cursor, cursor + len(where or ()))) and where:
+                order.append(layout.dim_at(cursor) if len(where) == 1 else next(self._fresh))
+                cursor += len(where)
+                continue
+            fresh = next(self._fresh)
+            order.append(fresh)
+            if cursor is not None and self._splits_last(layout, cursor, args[i:], arg):
+                self._split_parts.add(fresh)
+            else:
+                cursor = None
+        if any(index is None for index in order):
+            return None
+        return Layout(layout.base, tuple(order), True)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _splits_last(layout: Layout, cursor: int, rest: list[SizeArg], arg: SizeArg) -> bool:
+        """Whether `arg` is a part of the one receiver dim still to cover: a split of it (`C // nh` or its
+        partner), or one of several sizes that, with the rank known, can only divide that last dim."""
+        if arg.kind is SizeKind.SPLIT:
+            return True
+        left = len(layout.order) - cursor if layout.rank_known else None
+        return left == 1 and len(rest) >= 2 and all(a.kind is not SizeKind.DIMS for a in rest)
+
+    def _view_operands(
+        self, call: cst.Call
+    ) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression] | None]:
+        if not self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+            return call.func.value, _size_expressions(list(call.args))  # type: ignore[attr-defined]
+        if call.args:
+            return call.args[0].value, _size_expressions(list(call.args[1:]))
+        return None, None
+
+    def _matmul(self, left: cst.BaseExpression, right: cst.BaseExpression, env: _Env) -> Layout | None:
+        """`a @ b` of one base: the shared batch dims, the rows of `a`, the columns of `b`."""
+        first, second = self._known_layout(left, env), self._known_layout(right, env)
+        if first is None or second is None or first.base != second.base:
+            return None
+        if not (first.rank_known and second.rank_known) or len(first.order) != len(second.order):
+            return None
+        if len(first.order) < 3 or first.order[:-2] != second.order[:-2]:
+            return None
+        return Layout(first.base, (*second.order[:-2], first.order[-2], second.order[-1]), True)
+
+    def _factory(self, args: list[cst.Arg], env: _Env) -> Layout | None:
+        """`torch.zeros(nh, B, T, d)`: a tensor whose positions hold the dims its sizes name (one base)."""
+        sizes = _size_expressions([arg for arg in args if arg.keyword is None])
+        if not sizes:
+            return None
+        named = [self._size(size, env) for size in sizes]
+        refs = [next(iter(a.dims)) if a.kind is SizeKind.DIMS and len(a.dims) == 1 else None for a in named]
+        bases = {ref.base for ref in refs if ref is not None}
+        if len(bases) != 1:
+            return None
+        order = tuple(ref.index if ref is not None else next(self._fresh) for ref in refs)
+        if len(set(order)) != len(order):
+            return None
+        return Layout(bases.pop(), order, True)
+
+    def _returned(self, value: cst.BaseExpression, env: _Env) -> _Fact | _Several:
+        """What a call of a function of this module (or a method of the enclosing class) returns for the
+        layouts passed to it: every `return` must agree, else unknown."""
+        function = self._followed(value)
+        if function is None or function in self._following or len(self._following) >= _MAX_CALL_DEPTH:
+            return None
+        assert isinstance(value, cst.Call)
+        if any(arg.star for arg in value.args):
+            return None
+        params = list(function.params.params)
+        if isinstance(value.func, cst.Attribute):
+            params = params[1:]  # `self`
+        positional = [arg for arg in value.args if arg.keyword is None]
+        passed = [
+            (param.name, self._passed(arg.value, env)) for param, arg in zip(params, positional, strict=False)
+        ]
+        passed += [
+            (arg.keyword, self._passed(arg.value, env)) for arg in value.args if arg.keyword is not None
+        ]
+        key = (function, tuple((name.value, fact) for name, fact in passed))
+        if key in self._followed_results:  # one function, the same facts passed in: the same answer
+            return self._followed_results[key]
+        self._followed_results[key] = None  # a recursive call through other functions learns nothing
+        inner = _Env()
+        for name, fact in passed:
+            self._bind(name, fact, inner)
+        self._following.append(function)
+        self._returns.append([])
+        try:
+            self._suite(function.body, inner)
+        finally:
+            self._following.pop()
+            found = self._returns.pop()
+        result = found[0] if found and all(fact == found[0] for fact in found) else None
+        self._followed_results[key] = result
+        return result
+
+    def _passed(self, expr: cst.BaseExpression, env: _Env) -> _Fact:
+        """What an argument carries into a followed call: only what is known of a plain name (a name seen
+        for the first time is no tensor we know, and must not pose as one inside the callee)."""
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            if name in env.shapes:
+                return ("shape", env.shapes[name])
+            return env.dims.get(name) or env.products.get(name) or env.layouts.get(name)
+        return self._value_facts(expr, env)
+
+    def _followed(self, value: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The function a call runs, when it is a plain function of this module or a method of the class
+        the call is in, defined once; else None."""
+        if not isinstance(value, cst.Call):
+            return None
+        func = value.func
+        if isinstance(func, cst.Name):
+            name, owner = func.value, None
+        elif (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            name, owner = func.attr.value, self._ctx.enclosing_class(value)
+            if owner is None:
+                return None
+        else:
+            return None
+        candidates = [
+            f
+            for f in self._ctx.functions.get(name, [])
+            if self._ctx.enclosing_function(f) is None and self._ctx.enclosing_class(f) is owner
+        ]
+        if len(candidates) != 1 or candidates[0].asynchronous is not None:
+            return None
+        return candidates[0]
 
     def _parts_layout(self, value: cst.BaseExpression, env: _Env) -> Layout | None:
         """The layout every part of `t.chunk(...)` / `t.split(...)` / `torch.chunk(t, ...)` shares."""
@@ -682,8 +931,9 @@ class ShapeFacts:
             return
         args = [self._size(size, env) for size in sizes]
         positions = _positions(layout, _with_split_partners(self._ctx.module, sizes, args))
+        parts = frozenset(p for p, index in enumerate(layout.order) if index in self._split_parts)
         if any(positions):
-            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions)
+            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts)
         else:
             self._facts.pop(call, None)
 
@@ -691,14 +941,29 @@ class ShapeFacts:
 def _with_split_partners(
     module: cst.Module, sizes: list[cst.BaseExpression], args: list[SizeArg]
 ) -> list[SizeArg]:
-    """`view(B, nh, T, C // nh)`: the `nh` beside a split of C by `nh` is the other part of C."""
-    divisors = {arg.divisor: arg for arg in args if arg.kind is SizeKind.SPLIT and arg.divisor}
-    if not divisors:
+    """`view(B, nh, T, C // nh)`: the `nh` beside a split of C by `nh` is the other part of C.
+
+    A partner is the split next to it (`T // 2, 2, H // 2, 2` pairs each `2` with its own neighbour), else
+    the one split by that divisor when only one is.
+    """
+    counts: dict[str, int] = {}
+    for arg in args:
+        if arg.kind is SizeKind.SPLIT and arg.divisor:
+            counts[arg.divisor] = counts.get(arg.divisor, 0) + 1
+    if not counts:
         return args
     partnered = []
-    for size, arg in zip(sizes, args, strict=True):
-        split = divisors.get(_code(module, size)) if arg.kind is SizeKind.UNKNOWN else None
-        partnered.append(split if split is not None else arg)
+    for i, (size, arg) in enumerate(zip(sizes, args, strict=True)):
+        partner = None
+        if arg.kind is SizeKind.UNKNOWN:
+            code = _code(module, size)
+            neighbours = [args[j] for j in (i - 1, i + 1) if 0 <= j < len(args)]
+            adjacent = [n for n in neighbours if n.kind is SizeKind.SPLIT and n.divisor == code]
+            if adjacent:
+                partner = adjacent[0]
+            elif counts.get(code) == 1:
+                partner = next(a for a in args if a.kind is SizeKind.SPLIT and a.divisor == code)
+        partnered.append(partner if partner is not None else arg)
     return partnered
 
 
