@@ -17,7 +17,8 @@ def main() -> None:
     """nnlint: catch the silent bugs in PyTorch training code."""
 
 
-from nnlint.check_command import check, rule_command, rules_command  # noqa: E402
+from nnlint.check_command import check  # noqa: E402
+from nnlint.rule_docs import rule_command, rules_command  # noqa: E402
 
 main.add_command(check)
 main.add_command(rule_command)

@@ -45,6 +45,8 @@ DEFAULT_EXCLUDES = (
 # Sub-tables read by other commands (`nnlint probe`, `nnlint run`), which validate their own keys.
 SUBTABLES = frozenset({"probe", "run"})
 KEYS = frozenset({"select", "extend-select", "ignore", "per-file-ignores", "exclude", "extend-exclude"})
+# Which files are looked at (see `nnlint.discovery`); booleans, like ruff's keys of the same names.
+FILE_KEYS = frozenset({"force-exclude", "respect-gitignore"})
 
 
 class ConfigError(Exception):
@@ -91,15 +93,22 @@ class Config:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     exclude: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # Apply `exclude` (and the ignore files) to files named on the command line too (pre-commit names them).
+    force_exclude: bool = False
+    # Skip what .gitignore, .ignore and .git/info/exclude exclude.
+    respect_gitignore: bool = True
 
     @classmethod
     def from_table(cls, table: dict[str, Any], root: Path, source: str) -> Config:
-        unknown = set(table) - KEYS - SUBTABLES
+        unknown = set(table) - KEYS - FILE_KEYS - SUBTABLES
         if unknown:
             raise ConfigError(
                 f"{source}: unknown key(s) in [tool.nnlint]: {', '.join(sorted(unknown))} "
-                f"(known: {', '.join(sorted(KEYS))})"
+                f"(known: {', '.join(sorted(KEYS | FILE_KEYS))})"
             )
+        for key in FILE_KEYS & set(table):
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{source}: `{key}` must be true or false")
 
         def codes(key: str) -> frozenset[str]:
             return frozenset(resolve_selectors(_string_list(table.get(key, []), key, source), source))
@@ -125,6 +134,8 @@ class Config:
                 + _string_list(table.get("extend-exclude", []), "extend-exclude", source)
             ),
             extra={key: table[key] for key in SUBTABLES if key in table},
+            force_exclude=table.get("force-exclude", False),
+            respect_gitignore=table.get("respect-gitignore", True),
         )
 
     def enabled_codes(self, path: Path, overrides: Overrides) -> frozenset[str]:
@@ -155,6 +166,9 @@ class Overrides:
     select: frozenset[str] | None = None
     extend_select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
+    # `--force-exclude` / `--respect-gitignore` and their `--no-` forms; None: as the config says.
+    force_exclude: bool | None = None
+    respect_gitignore: bool | None = None
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -1,8 +1,11 @@
 """Which files a `nnlint check PATH...` looks at.
 
 Directories are walked recursively for `.py` sources and `.ipynb` notebooks (no `.pyi` stubs), skipping
-excluded folders before descending into them, so a `.venv` with thousands of files costs nothing. A file
-named explicitly is always checked, like ruff does, even when an exclude pattern matches it.
+excluded folders before descending into them, so a `.venv` with thousands of files costs nothing. What
+`.gitignore`, `.ignore` and `.git/info/exclude` exclude is skipped too (`respect-gitignore = false` turns
+that off; see `nnlint.ignore_files`). A file named explicitly is always checked, like ruff does, even when
+an exclude pattern matches it, unless `force-exclude` is set: pre-commit names every staged file, and a
+project's excludes must hold there too.
 """
 
 from __future__ import annotations
@@ -11,18 +14,41 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from nnlint.config import Config, config_for
+from nnlint import ignore_files
+from nnlint.config import Config, Overrides, config_for
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
+def _respects_gitignore(config: Config, overrides: Overrides) -> bool:
+    return config.respect_gitignore if overrides.respect_gitignore is None else overrides.respect_gitignore
+
+
+def force_excluded(path: Path, explicit: Config | None, overrides: Overrides) -> bool:
+    """Whether a file named on the command line is left out: only with force-exclude, and then by the same
+    excludes and ignore files that a walk of its folder would apply."""
+    config = config_for(path, explicit)
+    force = config.force_exclude if overrides.force_exclude is None else overrides.force_exclude
+    if not force:
+        return False
+    if config.is_excluded(path):
+        return True
+    return _respects_gitignore(config, overrides) and ignore_files.is_ignored_with_parents(path)
+
+
 def discover(
-    paths: list[Path], explicit: Config | None, suffixes: tuple[str, ...] = SOURCE_SUFFIXES
+    paths: list[Path],
+    explicit: Config | None,
+    suffixes: tuple[str, ...] = SOURCE_SUFFIXES,
+    overrides: Overrides | None = None,
 ) -> Iterator[Path]:
     """Yield each file to check once, in a stable order."""
+    overrides = overrides or Overrides()
     seen: set[Path] = set()
     for path in paths:
         if path.is_file():
+            if force_excluded(path, explicit, overrides):
+                continue
             resolved = path.resolve()
             if resolved not in seen:
                 seen.add(resolved)
@@ -31,10 +57,18 @@ def discover(
         for root, dirs, files in os.walk(path):
             root_path = Path(root)
             config = config_for(root_path / "_", explicit)
-            dirs[:] = sorted(d for d in dirs if not config.is_excluded(root_path / d))
+            gitignore = _respects_gitignore(config, overrides)
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not config.is_excluded(root_path / d)
+                and not (gitignore and ignore_files.is_ignored(root_path / d, is_dir=True))
+            )
             for name in sorted(files):
                 candidate = root_path / name
                 if not name.endswith(suffixes) or config.is_excluded(candidate):
+                    continue
+                if gitignore and ignore_files.is_ignored(candidate):
                     continue
                 resolved = candidate.resolve()
                 if resolved not in seen:

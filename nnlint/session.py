@@ -13,7 +13,7 @@ reading, caching, the fix loop and writing are the same for both.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,11 +209,13 @@ def run_check(
     explicit: Config | None = None,
     jobs: int | None = None,
     options: CheckOptions | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> CheckOutcome:
+    """Check the files under `paths`; `on_progress(done, total)` is called as files finish."""
     options = options or CheckOptions()
     work = []
     digests: dict[frozenset[str], str] = {}
-    for path in discover(paths, explicit):
+    for path in discover(paths, explicit, overrides=overrides):
         config = config_for(path, explicit)
         codes = config.enabled_codes(path, overrides)
         cache = None
@@ -231,9 +233,10 @@ def run_check(
         from multiprocessing import get_context
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(_process, work, chunksize=max(1, len(work) // (workers * 8))))
+            chunks = max(1, len(work) // (workers * 8))
+            results = _track(pool.map(_process, work, chunksize=chunks), len(work), on_progress)
     else:
-        results = [_process(job) for job in work]
+        results = _track((_process(job) for job in work), len(work), on_progress)
     for result in results:
         if isinstance(result, str):
             outcome.errors.append(result)
@@ -249,3 +252,39 @@ def run_check(
     outcome.findings.sort(key=Finding.sort_key)
     outcome.findings = settle(outcome.findings, explicit, overrides)
     return outcome
+
+
+def _track(
+    results: Iterable[_FileOutcome | str], total: int, on_progress: Callable[[int, int], None] | None
+) -> list[_FileOutcome | str]:
+    """Collect results in order, telling `on_progress` how many are done."""
+    collected = []
+    for result in results:
+        collected.append(result)
+        if on_progress is not None:
+            on_progress(len(collected), total)
+    return collected
+
+
+def check_stdin(
+    filename: str, data: bytes, overrides: Overrides, explicit: Config | None, options: CheckOptions
+) -> tuple[CheckOutcome, bytes]:
+    """Check text read from standard input as if it were `filename` (its config, its per-file ignores);
+    with --fix or --diff, also return the fixed text. Nothing is read from or written to disk."""
+    path = Path(filename)
+    config = config_for(path, explicit)
+    kind = _kind(filename)
+    rules = rules_for_codes(config.enabled_codes(path, overrides))
+    result = kind.check(filename, data, rules)
+    outcome = CheckOutcome(files=1)
+    fixed_data = data
+    if options.fixing:
+        fixed = fix_until_stable(
+            data, result, lambda new: kind.check(filename, new, rules), kind.fix_pass, options.unsafe_fixes
+        )
+        result, outcome.fixed, fixed_data = fixed.result, fixed.fixed, fixed.data
+        if options.diff and fixed.data != data:
+            outcome.diffs.append(unified_diff(filename, _text(data), _text(fixed.data)))
+    outcome.findings = sorted(result.findings, key=Finding.sort_key)
+    outcome.crashes = list(result.crashes)
+    return outcome, fixed_data

@@ -8,6 +8,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint.engine.names import dotted_name
+from nnlint.engine.positions import compute_ranges
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 
@@ -187,9 +188,14 @@ class _Evidence:
     seeded: set[str] = field(default_factory=set)
     trains: bool = False
     loads_data: bool = False  # draws data at random: shuffles, samples, splits, augments
+    # The call behind each generator's first use, and behind `implicit`: the finding points at one of them.
+    calls: dict[str, cst.Call] = field(default_factory=dict)
+    implicit_call: cst.Call | None = None
 
-    def use(self, generator: str, what: str) -> None:
-        self.used.setdefault(generator, what)
+    def use(self, generator: str, what: str, call: cst.Call) -> None:
+        if generator not in self.used:
+            self.used[generator] = what
+            self.calls[generator] = call
 
 
 class UnseededRng(Rule):
@@ -203,9 +209,10 @@ class UnseededRng(Rule):
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), an imported
     helper with "seed" in its name, and helpers of the same file that do any of this, followed from the
-    entry point. The message says which generators are used and unseeded. Library modules without an
-    entry point, and scripts that neither train nor draw data at random (benchmarks, exports), are left
-    alone.
+    entry point. The finding sits on the first of those random draws (one line, where a `# noqa: NN301`
+    goes), and its message says which generators are used and unseeded and where the entry point starts.
+    Library modules without an entry point, and scripts that neither train nor draw data at random
+    (benchmarks, exports), are left alone.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
@@ -365,7 +372,7 @@ if __name__ == "__main__":
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)
 """,
-            line=4,
+            line=7,
             fixed="""
 import torch
 
@@ -397,7 +404,7 @@ if __name__ == "__main__":
     args = parse()
     main()
 """,
-            line=15,
+            line=10,
             fixed="""
 import numpy as np
 import torch.nn as nn
@@ -434,7 +441,7 @@ for step in range(1000):
     loss.backward()
     opt.step()
 """,
-            line=6,
+            line=7,
             fixed="""
 import torch
 from torch import nn
@@ -463,7 +470,7 @@ def main():
 if __name__ == "__main__":
     main()
 """,
-            line=10,
+            line=8,
         ),
         # Randomness inside a local model class that the script builds: its dropout and its init.
         Invalid(
@@ -488,7 +495,7 @@ def train(model, loader, optimizer):
 model = Net()
 train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
 """,
-            line=20,
+            line=9,
         ),
     ]
 
@@ -498,12 +505,14 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         if anchor is None:
             return
         evidence = _Evidence()
-        for call in entry.nodes(cst.Call):
+        calls = entry.nodes(cst.Call)
+        self._call_order = {id(call): order for order, call in enumerate(calls)}
+        for call in calls:
             self._gather(call, evidence)  # type: ignore[arg-type]
         if not (evidence.trains or evidence.loads_data):
             return
-        if evidence.trains and evidence.implicit is not None:
-            evidence.use("torch", evidence.implicit)
+        if evidence.trains and evidence.implicit is not None and evidence.implicit_call is not None:
+            evidence.use("torch", evidence.implicit, evidence.implicit_call)
         unseeded = [generator for generator in GENERATORS if generator in evidence.used]
         unseeded = [generator for generator in unseeded if generator not in evidence.seeded]
         if not unseeded:
@@ -511,9 +520,23 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         described = ", ".join(f"{generator} ({evidence.used[generator]})" for generator in unseeded)
         message = (
             f"This script draws random numbers from generators it never seeds: {described}; "
-            "seed them at its start so that runs can be reproduced."
+            f"seed them at the start of {self._entry_description(anchor)} so that runs can be reproduced."
         )
-        self.report(anchor, message=message, fix=self._fix(unseeded))
+        # One line, where the user looks: the first of those draws in the code the entry point runs (the
+        # whole `__main__` block would be underlined, and a noqa would land on its first line).
+        draws = [evidence.calls[generator] for generator in unseeded]
+        first = min(draws, key=self._source_order)
+        self.report(first.func, message=message, fix=self._fix(unseeded))
+
+    def _source_order(self, call: cst.Call) -> int:
+        return self._call_order.get(id(call), 0)
+
+    def _entry_description(self, anchor: cst.CSTNode) -> str:
+        """Where the entry point is, for the message: the guard's (or first loop's, or call's) line."""
+        row = compute_ranges(self.ctx.module, [anchor])[id(anchor)].start.line
+        if self.ctx.entry.guards:
+            return f"the `__main__` block (line {row})"
+        return f"the entry point (line {row})"
 
     # -- evidence --------------------------------------------------------------------------------
 
@@ -525,7 +548,7 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
             evidence.trains = True
         if callee is None:
             if method in _TORCH_RANDOM_METHODS:
-                evidence.use("torch", f"`.{method}()`")
+                evidence.use("torch", f"`.{method}()`", call)
             elif self._seeds_by_name(call):
                 evidence.seeded.update(GENERATORS)
             return
@@ -546,21 +569,22 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         if passes_generator:
             return  # draws from a generator of its own, not the global one
         if callee.startswith("random.") and last in _RANDOM_MODULE_FUNCTIONS:
-            evidence.use("random", f"`{last}()`")
+            evidence.use("random", f"`{last}()`", call)
         elif callee.startswith("numpy.random.") and last not in _NUMPY_NOT_GLOBAL:
-            evidence.use("numpy", f"`np.random.{last}()`")
+            evidence.use("numpy", f"`np.random.{last}()`", call)
         elif callee in _TORCH_RANDOM_FUNCTIONS or (
             callee.startswith("torch.distributions.") and last[:1].isupper()
         ):
-            evidence.use("torch", f"`{_short(callee)}()`")
+            evidence.use("torch", f"`{_short(callee)}()`", call)
         elif callee in _TORCH_DATA_RANDOM or _is_random_augmentation(callee):
-            evidence.use("torch", f"`{last}`")
+            evidence.use("torch", f"`{last}`", call)
             evidence.loads_data = True
         elif last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
-            evidence.use("torch", "`DataLoader(shuffle=True)`")
+            evidence.use("torch", "`DataLoader(shuffle=True)`", call)
             evidence.loads_data = True
         elif evidence.implicit is None:
             evidence.implicit = _implicit_randomness(callee, last)
+            evidence.implicit_call = call
 
     def _seeds_by_name(self, call: cst.Call) -> bool:
         """An imported or unknown helper named like a seeder (`utils.set_seed`, `fabric.seed_everything`).

@@ -8,18 +8,31 @@ from typing import ClassVar
 
 from nnlint.finding import Edit, Finding, Fix, Position, Severity
 from nnlint.rule import Invalid, Rule, all_rules
+from nnlint.runtime_codes import RUNTIME_CODES
 from nnlint.suppress import ALL, FILE_IGNORE, NOQA, Directive, Suppressions, normalize
 
-# Static rule codes: NN0xx to NN8xx. NN9xx belong to the runtime probe, which `check` never runs, so a
-# noqa naming NN901 is neither unknown nor judged here.
-_STATIC_CODE = re.compile(r"NN[0-8][0-9]{2}")
+# NN9xx codes belong to the runtime checks (`probe`, `run`), which `check` never runs: a noqa naming one of
+# them is neither unknown nor judged here.
+_RUNTIME = frozenset(c.code for c in RUNTIME_CODES) | frozenset(c.name for c in RUNTIME_CODES)
+# `NN1`, `NN20`: a prefix, which selects rules in a config but suppresses nothing in a comment.
+_PREFIX = re.compile(r"NN[0-9]{1,2}")
+
+
+def _names_no_rule(code: str, kind: str) -> bool:
+    """Whether a code (normalized, not a static rule's code) names nothing nnlint knows: an `NN` code that
+    is mistyped, a prefix, or no runtime code; in nnlint's own directives (`# nnlint: ignore[...]`), any
+    unknown code or name. `# noqa` is shared with other linters, so its other codes are theirs."""
+    if code in _RUNTIME:
+        return False
+    return code.startswith("NN") or kind != NOQA
 
 
 class UnusedNoqa(Rule):
     """## What it does
     Flags a suppression comment that suppresses no finding: `# noqa: NN204` on a line where NN204 does not
     fire, `# nnlint: ignore[...]` or `# nnlint: file-ignore[...]` that hides nothing, and nnlint codes that
-    name no rule (`# noqa: NN240` for NN204).
+    name no rule (`# noqa: NN240` for NN204), code prefixes (`# noqa: NN2`, which suppress nothing) and rule
+    names that do not exist (`# nnlint: ignore[view-as-permte]`).
 
     ## Why is this bad?
     A suppression outlives the finding it silenced. Once the code is fixed or moved, the stale comment
@@ -63,8 +76,11 @@ class UnusedNoqa(Rule):
         "x = 1  # noqa\n",
         # NN204 is not enabled in this check (only NN001 is), so it cannot be judged.
         "x = 1  # noqa: NN204\n",
-        # A runtime probe code.
+        # A runtime probe code, by code or by name.
         "x = 1  # noqa: NN901\n",
+        "x = 1  # nnlint: ignore[batch-mixing]\n",
+        # Another linter's rule name in a noqa.
+        "x = 1  # noqa: some-other-rule\n",
         # Not a comment.
         's = "# noqa: NN999"\n',
     ]
@@ -78,6 +94,12 @@ class UnusedNoqa(Rule):
         Invalid("x = 1  # noqa: NN777  # why it was added\n", line=1, fixed="x = 1  # why it was added\n"),
         Invalid("# nnlint: file-ignore\nimport torch\n", line=1, fixed="import torch\n"),
         Invalid("x = 1  # nnlint: ignore[NN700]\ny = 2\n", line=1, fixed="x = 1\ny = 2\n"),
+        # A prefix suppresses nothing; neither does a rule name that does not exist.
+        Invalid("x = 1  # noqa: NN1\n", line=1, fixed="x = 1\n"),
+        Invalid("x = 1  # nnlint: ignore[bogus-name]\n", line=1, fixed="x = 1\n"),
+        Invalid("x = 1  # nnlint: file-ignore[view-as-permte]\n", line=1, fixed="x = 1\n"),
+        Invalid("x = 1  # noqa: E501, NN20\n", line=1, fixed="x = 1  # noqa: E501\n"),
+        Invalid("x = 1  # noqa: NN999\n", line=1, fixed="x = 1\n"),
     ]
 
     @classmethod
@@ -117,7 +139,7 @@ class UnusedNoqa(Rule):
                 continue
             if code in enabled:
                 unused.append(written)
-            elif code not in rules and _STATIC_CODE.fullmatch(code):
+            elif code not in rules and _names_no_rule(code, directive.kind):
                 unknown.append(written)
         if not unused and not unknown:
             return
@@ -129,6 +151,8 @@ class UnusedNoqa(Rule):
             parts.append(
                 f"{_names(unknown)} {_verb(unknown, 'is not an nnlint rule', 'are not nnlint rules')}"
             )
+            if any(_PREFIX.fullmatch(normalize(code)) for code in unknown):
+                parts.append("a suppression names whole codes (NN101) or rule names, not prefixes")
         message = f"Unused suppression: {'; '.join(parts)}."
         yield cls._finding(path, directive, message, (*unused, *unknown))
 

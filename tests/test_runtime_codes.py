@@ -37,3 +37,11 @@ def test_rule_command_explains_runtime_codes() -> None:
     assert "causal-leakage" in result.output and "docs/probe.md" in result.output
     result = CliRunner().invoke(main, ["rules", "--format", "json"])
     assert {"NN901", "NN917", "NN101"} <= {row["code"] for row in json.loads(result.output)}
+
+
+def test_every_runtime_code_has_docs_in_the_package() -> None:
+    from nnlint.runtime_docs import RUNTIME_DOCS
+
+    assert set(RUNTIME_DOCS) == {c.code for c in RUNTIME_CODES}
+    for docs in RUNTIME_DOCS.values():
+        assert docs.startswith("## What it does\n") and "## Why is this bad?" in docs

@@ -10,6 +10,9 @@ a file over `max_bytes` is not checked (one information diagnostic says so: a ch
 per byte, so typing in a large file would queue multi-second checks), and an exception while checking
 is logged to the client while the server goes on serving. A check that waited behind another while its
 document changed again is skipped, so a burst of edits costs at most one stale check.
+
+A config error or a rule crash is what `nnlint check` would print on stderr; editors do not show the log,
+so the user gets it as a message (once per problem) and as an error diagnostic on line 1 of the file.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class NnlintServer(LanguageServer):
         self.max_bytes = max_bytes
         self.checked: dict[str, Checked] = {}
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._shown: dict[str, set[str]] = {}  # problems already shown as messages, per document
         # One worker: checks of one document must not overtake each other, and parsing is CPU-bound.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnlint-check")
 
@@ -106,6 +110,7 @@ class NnlintServer(LanguageServer):
         if waiting is not None:
             waiting.cancel()
         self.checked.pop(uri, None)
+        self._shown.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     async def check_and_publish(self, uri: str) -> None:
@@ -125,15 +130,29 @@ class NnlintServer(LanguageServer):
             return  # stale: the newer version has its own check scheduled
         for problem in checked.problems:
             self.log(problem)
+        self._tell_user(uri, checked.problems)
         if checked.skipped_bytes is not None:
             checked.diagnostics = [self._skipped_diagnostic(checked.skipped_bytes)]
         else:
             to_client = checked.to_client(document)
             checked.diagnostics = [_diagnostic(checked, to_client, f) for f in checked.findings]
+        # After the findings' diagnostics, which code actions and hovers pair with `findings` by position.
+        checked.diagnostics += [_problem_diagnostic(problem) for problem in checked.problems]
         self.checked[uri] = checked
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version)
         )
+
+    def _tell_user(self, uri: str, problems: list[str]) -> None:
+        """Show each new config error or rule crash of a document once as a message (editors do not show
+        the log); a problem that went away and comes back is shown again."""
+        shown = self._shown.setdefault(uri, set())
+        for problem in problems:
+            if problem not in shown:
+                self.window_show_message(
+                    types.ShowMessageParams(type=types.MessageType.Error, message=f"nnlint: {problem}")
+                )
+        self._shown[uri] = set(problems)
 
     def _is_current(self, uri: str, version: int | None) -> bool:
         document = self.workspace.text_documents.get(uri)
@@ -192,6 +211,17 @@ def _diagnostic(checked: Checked, to_client: ToLsp, finding: Finding) -> types.D
     message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
     shown = replace(finding, message=message, end_location=end)
     return _CONVERTER.structure(to_diagnostic(shown, to_client), types.Diagnostic)
+
+
+def _problem_diagnostic(problem: str) -> types.Diagnostic:
+    """A config error or rule crash as an error on the first line: where `nnlint check` prints it, the
+    user sees it; in an editor, a diagnostic is what the user sees."""
+    return types.Diagnostic(
+        range=types.Range(types.Position(0, 0), types.Position(1, 0)),  # the whole first line
+        message=problem,
+        severity=types.DiagnosticSeverity.Error,
+        source=SOURCE,
+    )
 
 
 def _text_edits(edits: Iterable[Edit], to_client: ToLsp) -> list[types.TextEdit]:

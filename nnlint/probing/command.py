@@ -11,6 +11,8 @@ import traceback
 
 import click
 
+from nnlint import progress
+from nnlint.color import use_color
 from nnlint.probing.errors import ProbeError
 
 INSTALL_HINT = "nnlint probe needs PyTorch. Install it with: pip install 'nnlint[probe]'"
@@ -89,7 +91,7 @@ def probe(
 
     shapes = [_shape(value) for value in input_shapes]
     try:
-        report = probe_target(
+        report = progress.showing(f"nnlint probe {target}", probe_target)(
             target,
             input_shapes=shapes or None,
             dtype=dtype,
@@ -112,7 +114,7 @@ def probe(
 
         click.echo(render(report.findings(), "json"), nl=False)
     else:
-        click.echo(report.text(color=sys.stdout.isatty()), nl=False)
+        click.echo(report.text(color=use_color("auto", sys.stdout)), nl=False, color=True)
     sys.exit(1 if report.findings() else 0)
 
 

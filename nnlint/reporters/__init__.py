@@ -1,4 +1,5 @@
-"""Reporters turn findings into text for people (text, concise) and for machines (json, github, sarif, lsp).
+"""Reporters turn findings into text for people (text, concise) and for machines (json, json-lines, github,
+gitlab, junit, pylint, sarif, lsp).
 
 Each format is one module with a `render(findings, options) -> str` function, registered in `_formats`;
 `render(findings, fmt, options)` is the one entry point, shared by `nnlint check`, `nnlint probe` and the
@@ -29,20 +30,46 @@ class RenderOptions:
 
 Renderer = Callable[[list[Finding], RenderOptions], str]
 
-FORMAT_NAMES = ("text", "concise", "json", "github", "sarif", "lsp")
+FORMAT_NAMES = (
+    "text",
+    "concise",
+    "json",
+    "json-lines",
+    "github",
+    "gitlab",
+    "junit",
+    "pylint",
+    "sarif",
+    "lsp",
+)
 # Formats read by people: they carry the summary line (files checked, fixes applied).
 HUMAN_FORMATS = frozenset({"text", "concise"})
 
 
 def _formats() -> dict[str, Renderer]:
     # Imported on use: a run pays only for the format it prints.
-    from nnlint.reporters import concise, github, json_format, lsp, sarif, text
+    from nnlint.reporters import (
+        concise,
+        github,
+        gitlab,
+        json_format,
+        json_lines,
+        junit,
+        lsp,
+        pylint,
+        sarif,
+        text,
+    )
 
     return {
         "text": text.render,
         "concise": concise.render,
         "json": json_format.render,
+        "json-lines": json_lines.render,
         "github": github.render,
+        "gitlab": gitlab.render,
+        "junit": junit.render,
+        "pylint": pylint.render,
         "sarif": sarif.render,
         "lsp": lsp.render,
     }

@@ -30,8 +30,20 @@ def _read(filename: str, size: int, mtime_ns: int) -> tuple[str, ...]:
         return ()
 
 
+# Text checked from standard input, under the name it is reported as (`--stdin-filename`): the file of
+# that name on disk, if any, is not what was checked.
+_IN_MEMORY: dict[str, tuple[str, ...]] = {}
+
+
+def remember_text(filename: str, text: str) -> None:
+    """Make reporters show `text` for `filename` instead of reading the file."""
+    _IN_MEMORY[filename] = tuple(split_lines(text))
+
+
 def source_lines(filename: str) -> tuple[str, ...]:
     """The file's rows without line endings (see `split_lines`), or () when it cannot be read."""
+    if filename in _IN_MEMORY:
+        return _IN_MEMORY[filename]
     try:
         stat = os.stat(filename)
     except OSError:

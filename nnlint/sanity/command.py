@@ -14,6 +14,8 @@ from typing import TextIO
 
 import click
 
+from nnlint import progress
+from nnlint.color import use_color
 from nnlint.reporters import FORMAT_NAMES, RenderOptions, render
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -113,11 +115,12 @@ def run(
         steps=steps,
         keep_going=keep_going,
         causal=causal,
-        on_done=lambda session: _report(session, str(target), fmt, plot_dir, out),
+        # The spinner ends before the report is printed (with --continue, training goes on after it).
+        on_done=lambda session: (progress.stop(), _report(session, str(target), fmt, plot_dir, out)),
     )
     # With machine output, the script's own prints go to stderr so stdout stays parseable.
     stream: TextIO = sys.stderr if fmt == "json" else sys.stdout
-    with redirect_stdout(stream):
+    with redirect_stdout(stream), progress.activity(f"nnlint run {target}", progress.wanted()):
         failure = execute(target, args, session)
     if session.internal_error is not None:
         click.echo(session.internal_error, err=True, nl=False)
@@ -145,6 +148,6 @@ def _report(session: object, target: str, fmt: str, plot_dir: Path | None, out: 
             session.notes.append("--plot needs matplotlib: pip install nnlint[plot]")
     click.echo(account(session, target), err=True, nl=False)
     findings = sorted(session.findings, key=lambda finding: finding.sort_key())
-    color = fmt == "text" and bool(getattr(out, "isatty", lambda: False)())
+    color = fmt == "text" and use_color("auto", out)  # a terminal, unless NO_COLOR (or FORCE_COLOR)
     click.echo(render(findings, fmt, RenderOptions(color=color)), file=out, nl=False)
     out.flush()

@@ -87,8 +87,9 @@ def test_manifest_declares_both_hooks() -> None:
 
     hooks = {hook["id"]: hook for hook in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
     assert set(hooks) == {"nnlint", "nnlint-fix"}
-    assert hooks["nnlint"]["entry"] == "nnlint check"
-    assert hooks["nnlint-fix"]["entry"] == "nnlint check --fix"
+    # pre-commit names the files, so a project's excludes hold only with --force-exclude.
+    assert hooks["nnlint"]["entry"] == "nnlint check --force-exclude"
+    assert hooks["nnlint-fix"]["entry"] == "nnlint check --fix --force-exclude"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types_or"] == ["python", "jupyter"]
@@ -103,6 +104,10 @@ def test_pre_commit_fails_on_a_buggy_script_passes_a_clean_one_and_fixes(tmp_pat
     (project / "clean.py").write_text(CLEAN)
     (project / "buggy.py").write_text(BUGGY)
     (project / "fixable.py").write_text(FIXABLE)
+    # A generated file with findings that the project excludes: the hooks must pass it by.
+    (project / "generated").mkdir()
+    (project / "generated" / "buggy_pb.py").write_text(BUGGY)
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nexclude = ["generated/*"]\n')
     (project / ".pre-commit-config.yaml").write_text(
         textwrap.dedent(
             f"""\
@@ -113,6 +118,8 @@ def test_pre_commit_fails_on_a_buggy_script_passes_a_clean_one_and_fixes(tmp_pat
                   - {{id: nnlint, name: check-clean, files: ^clean\\.py$}}
                   - {{id: nnlint, name: check-buggy, files: ^buggy\\.py$}}
                   - {{id: nnlint-fix, name: fix-fixable, files: ^fixable\\.py$}}
+                  - {{id: nnlint, name: check-excluded, files: ^generated/}}
+                  - {{id: nnlint-fix, name: fix-excluded, files: ^generated/}}
             """
         )
     )
@@ -133,8 +140,15 @@ def test_pre_commit_fails_on_a_buggy_script_passes_a_clean_one_and_fixes(tmp_pat
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     status = dict(re.findall(r"^([a-z-]+)\.{3,}(Passed|Failed)$", output, re.MULTILINE))
-    assert status == {"check-clean": "Passed", "check-buggy": "Failed", "fix-fixable": "Failed"}, output
+    assert status == {
+        "check-clean": "Passed",
+        "check-buggy": "Failed",
+        "fix-fixable": "Failed",
+        "check-excluded": "Passed",
+        "fix-excluded": "Passed",
+    }, output
     assert f"buggy.py:{ZERO_GRAD_ROW}:5: NN204 zero-grad-after-backward" in output
     assert "files were modified by this hook" in output
     assert "total += loss.item()" in (project / "fixable.py").read_text()
     assert (project / "buggy.py").read_text() == BUGGY  # the check hook never writes
+    assert (project / "generated" / "buggy_pb.py").read_text() == BUGGY  # excluded: not fixed either

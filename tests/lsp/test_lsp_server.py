@@ -65,7 +65,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     root = tmp_path_factory.mktemp("workspace")
     # The rules these tests are about, whatever other rules nnlint ships by then.
     (root / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN204", "NN990"]\n', encoding="utf-8")
-    await lsp_client.initialize_session(
+    lsp_client.initialize_result = await lsp_client.initialize_session(
         types.InitializeParams(capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri())
     )
     lsp_client.root = root
@@ -287,3 +287,49 @@ async def test_config_is_discovered_like_the_cli(client: LanguageClient) -> None
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await asyncio.sleep(0.5)  # the save re-checks version 1 with the edited config
     assert sorted(d.code for d in client.published[-1].diagnostics) == ["NN204", "NN990"]
+
+
+async def test_initialize_reply_names_the_server(client: LanguageClient) -> None:
+    from nnlint import __version__
+
+    info = client.initialize_result.server_info
+    assert (info.name, info.version) == ("nnlint", __version__)
+
+
+async def _problem_shown(client: LanguageClient, text: str, timeout: float = 15) -> types.ShowMessageParams:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in client.messages:
+            if text in message.message:
+                return message
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no window/showMessage with {text!r}: {[m.message for m in client.messages]}")
+
+
+async def test_a_config_typo_reaches_the_user_as_a_message_and_a_diagnostic(client: LanguageClient) -> None:
+    project = client.root / "typo"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nselectt = ["NN204"]\n', encoding="utf-8")
+    uri = open_doc(client, "typo.py", BUGGY, folder=project)
+    [diagnostic] = await published(client, uri, 1)
+    assert "selectt" in diagnostic.message and "pyproject.toml" in diagnostic.message
+    assert diagnostic.severity == types.DiagnosticSeverity.Error
+    assert (diagnostic.range.start.line, diagnostic.range.start.character) == (0, 0)
+    message = await _problem_shown(client, "selectt")
+    assert message.type == types.MessageType.Error
+    # Shown once, not on every keystroke; the diagnostic stays while the typo does.
+    change(client, uri, 2, BUGGY + "\n")
+    assert len(await published(client, uri, 2)) == 1
+    assert sum("selectt" in m.message for m in client.messages) == 1
+
+
+async def test_a_rule_crash_reaches_the_user(client: LanguageClient) -> None:
+    project = client.root / "crash"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN204", "NN991"]\n', encoding="utf-8")
+    uri = open_doc(client, "crash.py", BUGGY + "explode()\n", folder=project)
+    diagnostics = await published(client, uri, 1)
+    assert by_code(diagnostics, "NN204")  # the other rules still ran
+    [crash] = [d for d in diagnostics if d.code is None]
+    assert "NN991" in crash.message and crash.range.start.line == 0
+    await _problem_shown(client, "NN991")

@@ -1,0 +1,156 @@
+"""`nnlint rule CODE` and `nnlint rules`: the rules' documentation, static and runtime, wherever it is read.
+
+On a terminal, `nnlint rule` renders the markdown (rich); through a pipe or into a file it prints the markdown
+itself, never wrapped, so a pager, an editor plugin or a script gets the code blocks intact.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import click
+
+from nnlint.rule import all_rules
+from nnlint.runtime_codes import RUNTIME_CODES
+
+EXIT_ERROR = 2
+
+
+@dataclass(frozen=True)
+class _RuleDoc:
+    """One rule's documentation, static or runtime, as `nnlint rule` prints it."""
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    docs: str
+    url: str
+    command: str  # the command whose findings carry this code
+
+    def title(self) -> str:
+        origin = "" if self.command == "check" else f", from `nnlint {self.command}`"
+        return f"{self.code} {self.name} ({self.severity}{origin})"
+
+    def markdown(self) -> str:
+        return f"# {self.title()}\n\n{self.docs.strip()}\n\nDocs: <{self.url}>\n"
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "command": self.command,
+            "summary": self.summary,
+            "url": self.url,
+            "docs": self.docs,
+        }
+
+
+def _rule_docs() -> list[_RuleDoc]:
+    from nnlint.finding import DOCS_URL, RUNTIME_DOCS
+    from nnlint.runtime_docs import RUNTIME_DOCS as RUNTIME_TEXT
+
+    docs = [
+        _RuleDoc(
+            r.code,
+            r.name,
+            r.severity.value,
+            r.summary(),
+            r.docs(),
+            DOCS_URL.format(code=r.code.lower()),
+            "check",
+        )
+        for r in all_rules()
+    ]
+    docs += [
+        _RuleDoc(
+            c.code,
+            c.name,
+            "runtime",
+            c.summary,
+            RUNTIME_TEXT[c.code],
+            RUNTIME_DOCS.get(c.code[:4], DOCS_URL.format(code=c.code.lower())),
+            c.command,
+        )
+        for c in RUNTIME_CODES
+    ]
+    return docs
+
+
+@click.command("rule")
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Explain every rule, static and runtime.")
+@click.option(
+    "--output-format",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default=None,
+    help="text: rendered for a terminal; markdown: the source (default when stdout is not a terminal); "
+    "json: an object per rule.",
+)
+def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
+    """Explain one rule: what it flags, why it matters, what to write instead."""
+    if show_all == (code is not None):
+        raise click.UsageError("give one rule code or name, or --all")
+    docs = _rule_docs()
+    if code is not None:
+        key = code.strip()
+        docs = [d for d in docs if d.code.lower() == key.lower() or d.name == key]
+        if not docs:
+            click.echo(f"nnlint: error: unknown rule {code!r} (see `nnlint rules`)", err=True)
+            sys.exit(EXIT_ERROR)
+    fmt = fmt or ("text" if sys.stdout.isatty() else "markdown")
+    if fmt == "json":
+        import json
+
+        payload = [d.to_json() for d in docs] if show_all else docs[0].to_json()
+        click.echo(json.dumps(payload, indent=2))
+    elif fmt == "markdown":
+        # Plain text, never wrapped: a pager, a file or another program gets the code blocks intact.
+        click.echo("\n".join(d.markdown() for d in docs), nl=False)
+    else:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        console = Console(highlight=False)
+        for doc in docs:
+            console.print(f"[bold]{doc.title()}[/bold]\n")
+            console.print(Markdown(doc.docs))
+            console.print()
+
+
+@click.command("rules")
+@click.option(
+    "--format",
+    "--output-format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def rules_command(fmt: str) -> None:
+    """List every rule with its code, name, severity and summary (runtime codes last)."""
+    rows = [
+        {"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary()}
+        for r in all_rules()
+    ]
+    rows += [
+        {"code": c.code, "name": c.name, "severity": "runtime", "summary": c.summary} for c in RUNTIME_CODES
+    ]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    for column in ("code", "name", "severity", "summary"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["code"], row["name"], row["severity"], row["summary"])
+    Console(highlight=False, soft_wrap=True).print(table)
