@@ -2,200 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.names import dotted_name
+from nnlint import vocabulary as vocab
 from nnlint.engine.positions import compute_ranges
+from nnlint.engine.randomness import (
+    Draw,
+    Randomness,
+    classify,
+    defined_function,
+    project_target,
+    seeds_as_subclass,
+    summarize,
+)
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule, RuleFix
-
-GENERATORS = ("torch", "random", "numpy")
-
-_TORCH_RANDOM_FUNCTIONS = frozenset(
-    f"torch.{name}"
-    for name in (
-        "rand",
-        "rand_like",
-        "randn",
-        "randn_like",
-        "randint",
-        "randint_like",
-        "randperm",
-        "normal",
-        "bernoulli",
-        "multinomial",
-        "poisson",
-    )
-) | frozenset(
-    f"torch.nn.init.{name}"
-    for name in (
-        "uniform_",
-        "normal_",
-        "trunc_normal_",
-        "xavier_uniform_",
-        "xavier_normal_",
-        "kaiming_uniform_",
-        "kaiming_normal_",
-        "orthogonal_",
-        "sparse_",
-    )
-)
-# In-place samplers, called on a tensor (`m.weight.data.normal_(0.0, 0.02)`).
-_TORCH_RANDOM_METHODS = frozenset(
-    {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"}
-)
-# Randomness in the data pipeline: shuffling, splitting, sampling, augmenting.
-_TORCH_DATA_RANDOM = frozenset(
-    {
-        "torch.utils.data.random_split",
-        "torch.utils.data.dataset.random_split",
-        "torch.utils.data.RandomSampler",
-        "torch.utils.data.SubsetRandomSampler",
-        "torch.utils.data.WeightedRandomSampler",
-        "torch.utils.data.sampler.RandomSampler",
-        "torch.utils.data.sampler.SubsetRandomSampler",
-        "torch.utils.data.sampler.WeightedRandomSampler",
-    }
-)
-_RANDOM_AUGMENTATIONS = frozenset(
-    {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"}
-)
-# Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
-_RANDOMLY_INITIALISED_LAYERS = frozenset(
-    {
-        "Linear",
-        "Bilinear",
-        "Conv1d",
-        "Conv2d",
-        "Conv3d",
-        "ConvTranspose1d",
-        "ConvTranspose2d",
-        "ConvTranspose3d",
-        "Embedding",
-        "EmbeddingBag",
-        "RNN",
-        "LSTM",
-        "GRU",
-        "RNNCell",
-        "LSTMCell",
-        "GRUCell",
-        "MultiheadAttention",
-        "Transformer",
-        "TransformerEncoderLayer",
-        "TransformerDecoderLayer",
-        "Dropout",
-        "Dropout1d",
-        "Dropout2d",
-        "Dropout3d",
-        "AlphaDropout",
-        "FeatureAlphaDropout",
-    }
-)
-_FUNCTIONAL_DROPOUT = frozenset(
-    f"torch.nn.functional.{name}"
-    for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
-)
-_RANDOM_MODULE_FUNCTIONS = frozenset(
-    {
-        "random",
-        "randint",
-        "randrange",
-        "choice",
-        "choices",
-        "shuffle",
-        "sample",
-        "uniform",
-        "gauss",
-        "normalvariate",
-        "triangular",
-        "betavariate",
-        "expovariate",
-        "lognormvariate",
-        "vonmisesvariate",
-        "paretovariate",
-        "weibullvariate",
-        "getrandbits",
-        "randbytes",
-    }
-)
-# numpy.random names that do not draw from the global generator.
-_NUMPY_NOT_GLOBAL = frozenset(
-    {
-        "seed",
-        "get_state",
-        "set_state",
-        "default_rng",
-        "RandomState",
-        "Generator",
-        "SeedSequence",
-        "BitGenerator",
-        "PCG64",
-        "PCG64DXSM",
-        "MT19937",
-        "Philox",
-        "SFC64",
-    }
-)
-_SEEDS_ONE = {
-    "torch.manual_seed": "torch",
-    "torch.random.manual_seed": "torch",
-    "torch.cuda.manual_seed": "torch",
-    "torch.cuda.manual_seed_all": "torch",
-    "random.seed": "random",
-    "numpy.random.seed": "numpy",
-}
-_SEEDS_ALL = frozenset(
-    {
-        "lightning.seed_everything",
-        "lightning.pytorch.seed_everything",
-        "lightning.fabric.seed_everything",
-        "lightning_fabric.seed_everything",
-        "pytorch_lightning.seed_everything",
-        "lightning.pytorch.utilities.seed.seed_everything",
-        "lightning.fabric.utilities.seed.seed_everything",
-        "pytorch_lightning.utilities.seed.seed_everything",
-        "transformers.set_seed",
-        "transformers.trainer_utils.set_seed",
-        "accelerate.utils.set_seed",
-        "accelerate.utils.random.set_seed",
-    }
-)
-# Library functions with "seed" in their name that do not make a run repeatable.
-_NOT_SEEDING = frozenset(
-    {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
-)
-_SEED_CALLS = {
-    "torch": "{}.manual_seed(0)",
-    "random": "{}.seed(0)",
-    "numpy": "{}.random.seed(0)",
-}
-_IMPORTS = {
-    "torch": ("torch", "import torch"),
-    "random": ("random", "import random"),
-    "numpy": ("np", "import numpy as np"),
-}
-
-
-@dataclass
-class _Evidence:
-    """What the code an entry point runs does with randomness."""
-
-    used: dict[str, str] = field(default_factory=dict)  # generator -> first explicit use, described
-    implicit: str | None = None  # first layer initialisation or dropout, described
-    seeded: set[str] = field(default_factory=set)
-    trains: bool = False
-    loads_data: bool = False  # draws data at random: shuffles, samples, splits, augments
-    # The call behind each generator's first use, and behind `implicit`: the finding points at one of them.
-    calls: dict[str, cst.Call] = field(default_factory=dict)
-    implicit_call: cst.Call | None = None
-
-    def use(self, generator: str, what: str, call: cst.Call) -> None:
-        if generator not in self.used:
-            self.used[generator] = what
-            self.calls[generator] = call
+from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 
 
 class UnseededRng(Rule):
@@ -500,219 +323,145 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
     ]
 
     def finish(self) -> None:
-        entry = self.ctx.entry
-        anchor = entry.anchor
-        if anchor is None:
+        ctx = self.ctx
+        entry = ctx.entry
+        if entry.anchor is None:
             return
-        evidence = _Evidence()
-        calls = entry.nodes(cst.Call)
-        self._call_order = {id(call): order for order, call in enumerate(calls)}
+        calls: list[cst.Call] = entry.nodes(cst.Call)  # type: ignore[assignment]
+        order = {id(call): position for position, call in enumerate(calls)}
+        local, imported = Randomness(), Randomness()
+        through: dict[
+            int, cst.Call
+        ] = {}  # a draw in another module -> the call of this file that leads there
+        spawns: list[cst.Call] = []
         for call in calls:
-            self._gather(call, evidence)  # type: ignore[arg-type]
-        if not (evidence.trains or evidence.loads_data):
-            return
-        if evidence.trains and evidence.implicit is not None and evidence.implicit_call is not None:
-            evidence.use("torch", evidence.implicit, evidence.implicit_call)
-        unseeded = [generator for generator in GENERATORS if generator in evidence.used]
-        unseeded = [generator for generator in unseeded if generator not in evidence.seeded]
+            local.add(classify(ctx, call))
+            target = project_target(ctx, call)
+            if target is not None and seeds_as_subclass(target, call):
+                local.seeded.update(vocab.RNG_GENERATORS)
+            if target is not None and target.ctx is not ctx:
+                summary = summarize(target)
+                for draw in (*summary.draws.values(), summary.implicit):
+                    if draw is not None:
+                        through.setdefault(id(draw), call)
+                imported.merge(summary)
+            if ctx.callee(call) in vocab.PROCESS_SPAWNERS:
+                spawns.append(call)
+        total = Randomness()
+        total.merge(local)
+        total.merge(imported)
+        unseeded = {} if total.benchmark(local) else total.unseeded()
         if not unseeded:
+            self._check_spawned(spawns)
             return
-        described = ", ".join(f"{generator} ({evidence.used[generator]})" for generator in unseeded)
+        # One line, where the user looks: the first of those draws in this file's code (the whole `__main__`
+        # block would be underlined, and a noqa would land on its first line). When every draw is in an
+        # imported project module, the entry point's first line: that is where the seed goes.
+        for generator in unseeded:
+            mine = local.draws.get(generator)
+            if mine is None and generator == "torch" and total.trains:
+                mine = local.implicit
+            if mine is not None:
+                unseeded[generator] = mine
+        here = [draw for draw in unseeded.values() if draw.ctx is ctx]
+        described = ", ".join(
+            f"{generator} ({self._describe(draw, through)})" for generator, draw in unseeded.items()
+        )
         message = (
             f"This script draws random numbers from generators it never seeds: {described}; "
-            f"seed them at the start of {self._entry_description(anchor)} so that runs can be reproduced."
+            f"seed them at the start of {self._entry_description()} so that runs can be reproduced."
         )
-        # One line, where the user looks: the first of those draws in the code the entry point runs (the
-        # whole `__main__` block would be underlined, and a noqa would land on its first line).
-        draws = [evidence.calls[generator] for generator in unseeded]
-        first = min(draws, key=self._source_order)
-        self.report(first.func, message=message, fix=self._fix(unseeded))
+        related = tuple(
+            Evidence(draw.call.func, f"draws from the unseeded {generator} generator", ctx=draw.ctx)
+            for generator, draw in unseeded.items()
+            if draw.ctx is not ctx
+        )
+        if here:
+            node: cst.CSTNode = min(here, key=lambda draw: order.get(id(draw.call), 0)).call.func
+        else:
+            node = entry.anchor_line  # type: ignore[assignment]
+        self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
 
-    def _source_order(self, call: cst.Call) -> int:
-        return self._call_order.get(id(call), 0)
+    def _describe(self, draw: Draw, through: dict[int, cst.Call]) -> str:
+        """A draw in words; one in another module says which call of this file leads there."""
+        call = through.get(id(draw))
+        if draw.ctx is self.ctx or call is None:
+            return draw.what
+        return f"{draw.what} in {draw.ctx.path}, through `{self.ctx.module.code_for_node(call.func)}()`"
 
-    def _entry_description(self, anchor: cst.CSTNode) -> str:
+    def _entry_description(self) -> str:
         """Where the entry point is, for the message: the guard's (or first loop's, or call's) line."""
-        row = compute_ranges(self.ctx.module, [anchor])[id(anchor)].start.line
-        if self.ctx.entry.guards:
+        entry = self.ctx.entry
+        row = compute_ranges(self.ctx.module, [entry.anchor])[id(entry.anchor)].start.line
+        if entry.guards:
             return f"the `__main__` block (line {row})"
         return f"the entry point (line {row})"
 
-    # -- evidence --------------------------------------------------------------------------------
+    def _check_spawned(self, spawns: list[cst.Call]) -> None:
+        """`mp.spawn(worker, ...)` runs `worker` in fresh processes: the parent's seeds do not reach them,
+        only what the worker seeds and what the file seeds at module level (a spawned process imports it
+        again)."""
+        ctx = self.ctx
+        for call in spawns:
+            worker = defined_function(ctx, call.args[0].value, call) if call.args else None
+            if worker is None:
+                continue
+            child = Randomness()
+            child.merge(summarize(worker))
+            child.seeded |= self._module_level_seeds()
+            unseeded = {} if child.benchmark(child) else child.unseeded()
+            if not unseeded:
+                continue
+            name = worker.node.name.value  # type: ignore[union-attr]
+            described = ", ".join(f"{generator} ({draw.what})" for generator, draw in unseeded.items())
+            row = compute_ranges(ctx.module, [call])[id(call)].start.line
+            message = (
+                f"`{name}` runs in the processes started at line {row}, which do not inherit the parent's "
+                f"seeds, and draws from generators it never seeds: {described}; seed them at the start of "
+                f"`{name}`."
+            )
+            related = (
+                Evidence(call.func, f"starts fresh processes running `{name}`"),
+                *(
+                    Evidence(draw.call.func, f"draws from the unseeded {generator} generator", ctx=draw.ctx)
+                    for generator, draw in unseeded.items()
+                ),
+            )
+            self.report(worker.node.name, message=message, related=related, ctx=worker.ctx)  # type: ignore[union-attr]
 
-    def _gather(self, call: cst.Call, evidence: _Evidence) -> None:
-        callee = self.ctx.callee(call)
-        func = call.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
-        if method in ("backward", "manual_backward", "fit"):
-            evidence.trains = True
-        if callee is None:
-            if method in _TORCH_RANDOM_METHODS:
-                evidence.use("torch", f"`.{method}()`", call)
-            elif self._seeds_by_name(call):
-                evidence.seeded.update(GENERATORS)
-            return
-        self._gather_qualified(call, callee, evidence)
-
-    def _gather_qualified(self, call: cst.Call, callee: str, evidence: _Evidence) -> None:
-        last = callee.rsplit(".", 1)[-1]
-        if callee in _SEEDS_ONE:
-            if call.args:  # `random.seed()` without an argument seeds from the clock
-                evidence.seeded.add(_SEEDS_ONE[callee])
-            return
-        if callee in _SEEDS_ALL or self._seeds_by_name(call) or _is_hf_trainer(callee):
-            evidence.seeded.update(GENERATORS)
-            return
-        passes_generator = any(
-            arg.keyword is not None and arg.keyword.value == "generator" for arg in call.args
-        )
-        if passes_generator:
-            return  # draws from a generator of its own, not the global one
-        if callee.startswith("random.") and last in _RANDOM_MODULE_FUNCTIONS:
-            evidence.use("random", f"`{last}()`", call)
-        elif callee.startswith("numpy.random.") and last not in _NUMPY_NOT_GLOBAL:
-            evidence.use("numpy", f"`np.random.{last}()`", call)
-        elif callee in _TORCH_RANDOM_FUNCTIONS or (
-            callee.startswith("torch.distributions.") and last[:1].isupper()
-        ):
-            evidence.use("torch", f"`{_short(callee)}()`", call)
-        elif callee in _TORCH_DATA_RANDOM or _is_random_augmentation(callee):
-            evidence.use("torch", f"`{last}`", call)
-            evidence.loads_data = True
-        elif last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
-            evidence.use("torch", "`DataLoader(shuffle=True)`", call)
-            evidence.loads_data = True
-        elif evidence.implicit is None:
-            evidence.implicit = _implicit_randomness(callee, last)
-            evidence.implicit_call = call
-
-    def _seeds_by_name(self, call: cst.Call) -> bool:
-        """An imported or unknown helper named like a seeder (`utils.set_seed`, `fabric.seed_everything`).
-
-        A function of this file is not judged by its name: its body is part of the code the entry point
-        runs, so what it seeds is seen directly.
-        """
-        func = call.func
-        if isinstance(func, cst.Name):
-            if func.value in self.ctx.functions:
-                return False
-            name = func.value
-        elif isinstance(func, cst.Attribute):
-            if func.attr.value == "manual_seed" and self.ctx.callee(call) is None:
-                return False  # `generator.manual_seed(0)` seeds that generator only
-            name = func.attr.value
-        else:
-            return False
-        return "seed" in name.lower() and (self.ctx.callee(call) or "") not in _NOT_SEEDING
+    def _module_level_seeds(self) -> set[str]:
+        """Generators seeded by module-level code outside the main guard (it runs on import, too)."""
+        ctx = self.ctx
+        seeded: set[str] = set()
+        guards = set(map(id, ctx.entry.guards))
+        for call in ctx.index.nodes(cst.Call):
+            ancestors = list(ctx.index.ancestors(call))
+            if any(
+                isinstance(node, (cst.FunctionDef, cst.ClassDef)) or id(node) in guards for node in ancestors
+            ):
+                continue
+            seeded |= classify(ctx, call).seeds
+        return seeded
 
     # -- fix -------------------------------------------------------------------------------------
 
     def _fix(self, generators: list[str]) -> RuleFix | None:
         entry = self.ctx.entry
-        start = entry.first_statement
-        if not isinstance(start, cst.SimpleStatementLine):
-            return None
-        aliases = self.ctx.imports.aliases
-        names: dict[str, str] = {}
+        seeds: list[str] = []
         imports: list[str] = []
         for generator in generators:
-            local = next(
-                (name for name, target in aliases.items() if target == generator and "." not in name), None
-            )
-            if local is None:
-                local, statement = _IMPORTS[generator]
-                if local in aliases or local in self._names_in_file:
-                    return None  # the usual name is taken by something else
-                imports.append(statement)
-            names[generator] = local
-        indent = ""
-        if entry.guards:
-            block = entry.guards[0].body
-            indent = (
-                block.indent if isinstance(block, cst.IndentedBlock) else None
-            ) or self.ctx.module.default_indent
-        seeds = [_SEED_CALLS[generator].format(names[generator]) for generator in generators]
-        replacements: list[tuple[cst.CSTNode, str]] = []
-        last_import = self._last_import(start)
-        if imports and last_import is not None:
-            replacements.append((last_import, "\n".join([self._code(last_import), *imports])))
-        elif imports:
-            seeds = imports + seeds
-        lines = [*seeds, self._code(start)]
-        replacements.append((start, f"\n{indent}".join(lines)))
-        summary = ", ".join(f"`{seed}`" for seed in seeds if not seed.startswith("import"))
+            usual, statement = vocab.SEED_IMPORTS[generator]
+            found = entry.import_name(generator, usual, statement)
+            if found is None:
+                return None  # the usual name is taken by something else
+            local, missing = found
+            if missing is not None:
+                imports.append(missing)
+            seeds.append(vocab.SEED_STATEMENTS[generator].format(local))
+        replacements = entry.insertion(seeds, imports)
+        if replacements is None:
+            return None
+        summary = ", ".join(f"`{seed}`" for seed in seeds)
         return RuleFix(
-            message=f"Seed at the start of the entry point: {summary}",
-            replacements=tuple(replacements),
-            safe=False,
+            message=f"Seed at the start of the entry point: {summary}", replacements=replacements, safe=False
         )
-
-    @property
-    def _names_in_file(self) -> set[str]:
-        """Names the file uses as variables: not in imports (`from random import shuffle` binds no `random`),
-        not as attributes (`np.random`)."""
-        index = self.ctx.index
-        names = set()
-        for name in index.nodes(cst.Name):
-            parent = index.parent(name)
-            if isinstance(parent, cst.Attribute) and parent.attr is name:
-                continue
-            if index.enclosing(name, (cst.Import, cst.ImportFrom)) is None:
-                names.add(name.value)
-        return names
-
-    def _last_import(self, before: cst.CSTNode) -> cst.SimpleStatementLine | None:
-        """The last top-level import statement before the entry point starts (its guard, or `before`)."""
-        guards = self.ctx.entry.guards
-        stop = guards[0] if guards else before
-        found = None
-        for statement in self.ctx.module.body:
-            if statement is stop:
-                break
-            if isinstance(statement, cst.SimpleStatementLine) and all(
-                isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-            ):
-                found = statement
-        return found
-
-    def _code(self, statement: cst.SimpleStatementLine) -> str:
-        """A simple statement's text as its range covers it: no leading comments, no trailing comment."""
-        return "".join(self.ctx.module.code_for_node(small) for small in statement.body).rstrip()
-
-
-def _short(qualified: str) -> str:
-    return qualified.replace("torch.nn.init.", "nn.init.")
-
-
-def _is_hf_trainer(callee: str) -> bool:
-    """transformers' Trainer seeds every generator from `TrainingArguments.seed` (42 by default)."""
-    return callee.startswith(("transformers.", "trl.")) and callee.endswith("Trainer")
-
-
-def _is_random_augmentation(callee: str) -> bool:
-    if not callee.startswith("torchvision.transforms."):
-        return False
-    last = callee.rsplit(".", 1)[-1]
-    return last.startswith("Random") or last in _RANDOM_AUGMENTATIONS
-
-
-def _shuffles(call: cst.Call) -> bool:
-    """`shuffle=True`, or a shuffle flag computed at run time (`shuffle=(sampler is None)`)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "shuffle":
-            value = arg.value
-            if isinstance(value, cst.Name):
-                return value.value == "True"
-            return not isinstance(value, (cst.Integer, cst.SimpleString)) and dotted_name(value) is None
-    return False
-
-
-def _implicit_randomness(callee: str, last: str) -> str | None:
-    """Randomness a training run depends on without drawing numbers itself: initial weights, dropout."""
-    if callee.startswith("torch.nn.") and last in _RANDOMLY_INITIALISED_LAYERS:
-        return f"`nn.{last}` initialisation" if "Dropout" not in last else f"`nn.{last}`"
-    if callee in _FUNCTIONAL_DROPOUT:
-        return f"`F.{last}()`"
-    if callee.startswith("torchvision.models.") and last[:1].islower() or callee == "timm.create_model":
-        return f"`{last}()` initialisation"
-    return None
