@@ -13,8 +13,10 @@ from nnlint.engine.randomness import (
     Randomness,
     classify,
     defined_function,
+    module_level_seeds,
     project_target,
     seeds_as_subclass,
+    seeds_on_import,
     summarize,
 )
 from nnlint.finding import Severity
@@ -30,12 +32,20 @@ class UnseededRng(Rule):
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
     constructing layers and dropout), from Python's `random` module and from numpy's global generator.
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
-    `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), an imported
-    helper with "seed" in its name, and helpers of the same file that do any of this, followed from the
-    entry point. The finding sits on the first of those random draws (one line, where a `# noqa: NN301`
-    goes), and its message says which generators are used and unseeded and where the entry point starts.
-    Library modules without an entry point, and scripts that neither train nor draw data at random
-    (benchmarks, exports), are left alone.
+    `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
+    `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
+    transformers' `Trainer`, an imported helper with "seed" in its name, and the functions of the file and
+    of the project's other modules that do any of this, followed from the entry point.
+
+    Randomness in the project's other modules counts too: the model class in models.py that initialises
+    its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
+    the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
+    module, on the entry point's first line (the `__main__` guard, or the first training loop), with the
+    draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
+    process that does not inherit the parent's seeds: a worker that draws and never seeds is reported at
+    its `def`. Library modules without an entry point, scripts that neither train nor draw data at random
+    (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are
+    left alone.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
@@ -184,6 +194,93 @@ if __name__ == "__main__":
     model = torch.nn.Linear(2, 2)
     model(torch.randn(4, 2)).sum().backward()
 """,
+        # Lightning's CLI seeds every generator: its `seed_everything_default` is True unless turned off.
+        """
+import torch
+from lightning.pytorch.cli import LightningCLI
+import lightning as L
+
+class Model(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+    def train_dataloader(self):
+        return torch.utils.data.DataLoader(data, shuffle=True)
+
+if __name__ == "__main__":
+    LightningCLI(Model, seed_everything_default=1234)
+""",
+        # A subclass of the CLI seeds as the CLI does.
+        """
+import torch
+from lightning.pytorch.cli import LightningCLI
+
+class MyCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser):
+        parser.link_arguments("data.classes", "model.classes")
+
+if __name__ == "__main__":
+    MyCLI(Model, DataModule, seed_everything_default=1234)
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+""",
+        # colossalai's launchers seed torch, random and numpy themselves (seed=1024 by default).
+        """
+import colossalai
+import torch
+def main(args):
+    colossalai.launch_from_torch(config={})
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    for x in loader:
+        model(x).sum().backward()
+if __name__ == "__main__":
+    main(parse())
+""",
+        # A throughput benchmark: it times the steps precisely, loads no data, and its only draws are a
+        # dummy batch; the model's weights are random, but the speed it reports does not depend on them.
+        """
+import time
+import torch
+def bench(model, steps):
+    x = torch.randn(64, 3, 224, 224)
+    target = torch.empty(64, dtype=torch.long).random_(1000)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        torch.nn.functional.cross_entropy(model(x), target).backward()
+        opt.step()
+    torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+if __name__ == "__main__":
+    print(bench(torch.nn.Linear(10, 10), 100))
+""",
+        # Workers started by mp.spawn seed themselves.
+        """
+import torch
+import torch.multiprocessing as mp
+def worker(rank, args):
+    torch.manual_seed(args.seed)
+    model = torch.nn.Linear(4, 2)
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    for x in loader:
+        model(x).sum().backward()
+def main(args):
+    torch.manual_seed(args.seed)
+    mp.spawn(worker, nprocs=2, args=(args,))
+if __name__ == "__main__":
+    main(parse())
+""",
+        # Module-level seeding outside the guard runs again in each spawned process (it imports the file).
+        """
+import torch
+import torch.multiprocessing as mp
+torch.manual_seed(0)
+def worker(rank):
+    model = torch.nn.Linear(4, 2)
+    model(torch.randn(2, 4)).sum().backward()
+if __name__ == "__main__":
+    mp.spawn(worker, nprocs=2)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -320,6 +417,60 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
 """,
             line=9,
         ),
+        # The parent seeds, but mp.spawn starts fresh processes that do not inherit its seeds: the finding
+        # sits on the worker, where its own seed goes.
+        Invalid(
+            """
+import random
+import torch
+import torch.multiprocessing as mp
+from torchvision import transforms
+
+def main(args):
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    mp.spawn(worker, nprocs=4, args=(args,))
+
+def worker(rank, args):
+    augment = transforms.RandomResizedCrop(224)
+    loader = torch.utils.data.DataLoader(data, sampler=sampler)
+    train(model, loader)
+
+def train(model, loader):
+    for x, y in loader:
+        model(x).sum().backward()
+
+if __name__ == "__main__":
+    main(parse())
+""",
+            line=12,
+        ),
+        # Lightning's CLI with its seeding turned off seeds nothing.
+        Invalid(
+            """
+import torch
+from lightning.pytorch.cli import LightningCLI
+
+if __name__ == "__main__":
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    LightningCLI(Model, seed_everything_default=False)
+""",
+            line=6,
+        ),
+        # Timed, but it shuffles a data set: not a benchmark of dummy inputs.
+        Invalid(
+            """
+import time
+import torch
+if __name__ == "__main__":
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    start = time.perf_counter()
+    for x, y in loader:
+        model(x).sum().backward()
+    print(time.perf_counter() - start)
+""",
+            line=5,
+        ),
     ]
 
     def finish(self) -> None:
@@ -351,6 +502,9 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
         total.merge(local)
         total.merge(imported)
         unseeded = {} if total.benchmark(local) else total.unseeded()
+        if unseeded:
+            imported.seeded |= seeds_on_import(ctx)  # only asked when it matters: it reads modules
+            unseeded = {g: draw for g, draw in unseeded.items() if g not in imported.seeded}
         if not unseeded:
             self._check_spawned(spawns)
             return
@@ -408,7 +562,7 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
                 continue
             child = Randomness()
             child.merge(summarize(worker))
-            child.seeded |= self._module_level_seeds()
+            child.seeded |= module_level_seeds(ctx) | seeds_on_import(ctx)
             unseeded = {} if child.benchmark(child) else child.unseeded()
             if not unseeded:
                 continue
@@ -427,21 +581,9 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
                     for generator, draw in unseeded.items()
                 ),
             )
-            self.report(worker.node.name, message=message, related=related, ctx=worker.ctx)  # type: ignore[union-attr]
-
-    def _module_level_seeds(self) -> set[str]:
-        """Generators seeded by module-level code outside the main guard (it runs on import, too)."""
-        ctx = self.ctx
-        seeded: set[str] = set()
-        guards = set(map(id, ctx.entry.guards))
-        for call in ctx.index.nodes(cst.Call):
-            ancestors = list(ctx.index.ancestors(call))
-            if any(
-                isinstance(node, (cst.FunctionDef, cst.ClassDef)) or id(node) in guards for node in ancestors
-            ):
-                continue
-            seeded |= classify(ctx, call).seeds
-        return seeded
+            # At the worker's `def`, where its seed goes; at the spawn call when the worker is imported.
+            node = worker.node.name if worker.ctx is ctx else call.func  # type: ignore[union-attr]
+            self.report(node, message=message, related=related)
 
     # -- fix -------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_call, resolve_name
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import STORE, Resolved, find_module
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -263,6 +263,35 @@ def defined_function(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode
         return None
     found = resolve_name(ctx, expr.value, at)
     return found if found is not None and isinstance(found.node, cst.FunctionDef) else None
+
+
+def module_level_seeds(ctx: FileContext) -> set[str]:
+    """Generators seeded by a file's module-level code outside its `__main__` guard: what runs whenever
+    the file is imported (by another module, or again in each process `mp.spawn` starts)."""
+    seeded: set[str] = set()
+    guards = {id(guard) for guard in ctx.entry.guards}
+    for call in ctx.index.nodes(cst.Call):
+        if any(
+            isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or id(node) in guards
+            for node in ctx.index.ancestors(call)
+        ):
+            continue
+        seeded |= classify(ctx, call).seeds
+    return seeded
+
+
+def seeds_on_import(ctx: FileContext) -> set[str]:
+    """Generators seeded by the module-level code of the project modules a file imports."""
+    if ctx.real_path is None:
+        return set()
+    seeded: set[str] = set()
+    for qualified in {*ctx.imports.aliases.values(), *ctx.imports.star_modules}:
+        found = find_module(ctx.real_path, qualified)
+        module = STORE.context(found[0]) if found is not None else None
+        if module is not None:
+            ctx.project_deps.add(found[0])  # type: ignore[index]
+            seeded |= module_level_seeds(module)
+    return seeded
 
 
 def summarize(definition: Resolved, depth: int = 0) -> Randomness:
