@@ -501,6 +501,10 @@ if __name__ == "__main__":
         total = Randomness()
         total.merge(local)
         total.merge(imported)
+        # A project helper's random data pipeline (a loader factory, a transforms factory) often draws on
+        # some paths only (`is_training=True`): it makes the script count when the script trains, but
+        # not on its own, as an inference script's call of the same factory must stay silent.
+        total.loads_data = local.loads_data
         unseeded = {} if total.benchmark(local) else total.unseeded()
         if unseeded:
             imported.seeded |= seeds_on_import(ctx)  # only asked when it matters: it reads modules

@@ -131,3 +131,12 @@ def test_an_imported_spawn_worker_that_never_seeds_is_reported_at_the_spawn(root
     assert [(f.location.row, "`work` runs in the processes" in f.message) for f in findings] == [(7, True)]
     seeded = worker.replace("    model = Net()", "    torch.manual_seed(rank)\n    model = Net()")
     assert _check(root, {"worker.py": seeded}) == []
+
+
+def test_an_inference_script_using_the_project_loader_factory_is_left_alone(root: Path) -> None:
+    script = (
+        "import torch\nfrom data import loaders\nfrom models import Net\n\n"
+        "if __name__ == '__main__':\n    model = Net().eval()\n"
+        "    with torch.no_grad():\n        for x in loaders(dataset, 8):\n            print(model(x))\n"
+    )
+    assert _check(root, {"models.py": MODELS, "data.py": DATA, "train.py": script}) == []
