@@ -457,6 +457,22 @@ if __name__ == "__main__":
 """,
             line=6,
         ),
+        # Timed precisely, but it shuffles its batches: not a benchmark of dummy inputs.
+        Invalid(
+            """
+import time
+import numpy as np
+import torch
+if __name__ == "__main__":
+    order = np.random.permutation(len(batches))
+    for i in order:
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        model(batches[i]).sum().backward()
+        print(time.perf_counter() - start)
+""",
+            line=6,
+        ),
         # Timed, but it shuffles a data set: not a benchmark of dummy inputs.
         Invalid(
             """
@@ -505,7 +521,7 @@ if __name__ == "__main__":
         # some paths only (`is_training=True`): it makes the script count when the script trains, but
         # not on its own, as an inference script's call of the same factory must stay silent.
         total.loads_data = local.loads_data
-        unseeded = {} if total.benchmark(local) else total.unseeded()
+        unseeded = {} if total.benchmark else total.unseeded()
         if unseeded:
             imported.seeded |= seeds_on_import(ctx)  # only asked when it matters: it reads modules
             unseeded = {g: draw for g, draw in unseeded.items() if g not in imported.seeded}
@@ -567,7 +583,7 @@ if __name__ == "__main__":
             child = Randomness()
             child.merge(summarize(worker))
             child.seeded |= module_level_seeds(ctx) | seeds_on_import(ctx)
-            unseeded = {} if child.benchmark(child) else child.unseeded()
+            unseeded = {} if child.benchmark else child.unseeded()
             if not unseeded:
                 continue
             name = worker.node.name.value  # type: ignore[union-attr]

@@ -89,12 +89,13 @@ class Randomness:
         for flag in ("trains", "loads_data", "times", "builds_loader", "draws_beyond_inputs"):
             setattr(self, flag, getattr(self, flag) or getattr(other, flag))
 
-    def benchmark(self, script: Randomness) -> bool:
-        """Whether this run is a throughput benchmark: it times code precisely, loads no data, and the
-        script's own draws (`script`, a part of this run) are all random tensors, dummy inputs. The
-        model's code may draw too (initialisation, stochastic depth): nothing a benchmark reports depends
-        on those numbers."""
-        return self.times and not (self.builds_loader or self.loads_data or script.draws_beyond_inputs)
+    @property
+    def benchmark(self) -> bool:
+        """Whether this run is a throughput benchmark: it times code precisely, builds no data loader,
+        draws no data at random, and every draw (in the script and in the project code it runs) only fills
+        tensors with random values: dummy inputs, initial weights. Nothing a benchmark reports depends on
+        those numbers."""
+        return self.times and not (self.builds_loader or self.loads_data or self.draws_beyond_inputs)
 
     def unseeded(self) -> dict[str, Draw]:
         """The generators this code relies on without seeding them, in the vocabulary's order.
