@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import resolve_call, resolve_name
+from nnlint.engine.bindings import resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, find_module
 
@@ -228,16 +228,36 @@ def _implicit_randomness(callee: str, last: str) -> str | None:
 def project_target(ctx: FileContext, call: cst.Call) -> Resolved | None:
     """The project function or class a call runs, when the call names it through a plain or imported name
     (`build_model(...)`, `models.Net(...)`, `utils.get_loaders(...)`); None for methods on local objects
-    and library calls. The narrow question this module asks of the engine's call resolution."""
+    and library calls. The narrow question this module asks of the engine's call resolution; library
+    calls (most of them) are ruled out first by their module, without resolving any binding."""
     func = call.func
+    if isinstance(func, cst.Name):
+        if func.value == "self":
+            return None
+        imported = ctx.imports.resolve(func.value)
+        if imported is not None and not _in_project(ctx, imported):
+            return None
+        return resolve_name(ctx, func.value, call)
     root: cst.BaseExpression = func
     while isinstance(root, cst.Attribute):
         root = root.value
-    if not isinstance(root, cst.Name) or root.value == "self":
-        return None
-    if isinstance(func, cst.Attribute) and ctx.imports.resolve(root.value) is None:
+    if not isinstance(root, cst.Name) or ctx.imports.resolve(root.value) is None:
         return None  # a method of a local object: its class, if any, is summarized where it is built
-    return resolve_call(ctx, call)
+    qualified = ctx.qualified_name(func)
+    if qualified is None or not _in_project(ctx, qualified):
+        return None
+    return ctx.project.resolve_qualified(qualified)
+
+
+def _in_project(ctx: FileContext, qualified: str) -> bool:
+    """Whether a qualified name starts in a project module, memoized per file and module prefix."""
+    if ctx.real_path is None:
+        return False
+    memo = _memo(ctx).in_project
+    prefix = qualified.rsplit(".", 1)[0] if "." in qualified.lstrip(".") else qualified
+    if prefix not in memo:
+        memo[prefix] = find_module(ctx.real_path, qualified) is not None
+    return memo[prefix]
 
 
 def seeds_as_subclass(target: Resolved, call: cst.Call, hops: int = 0) -> bool:
@@ -322,6 +342,7 @@ class _Memo:
 
     def __init__(self, ctx: FileContext) -> None:
         self.summaries: dict[int, Randomness] = {}
+        self.in_project: dict[str, bool] = {}
         self._ctx = ctx
         self._calls: dict[int, list[cst.Call]] | None = None
 
