@@ -8,6 +8,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.positions import compute_ranges
+from nnlint.engine.project import Resolved
 from nnlint.engine.randomness import (
     Draw,
     Randomness,
@@ -497,9 +498,7 @@ if __name__ == "__main__":
         calls: list[cst.Call] = entry.nodes(cst.Call)  # type: ignore[assignment]
         order = {id(call): position for position, call in enumerate(calls)}
         local, imported = Randomness(), Randomness()
-        through: dict[
-            int, cst.Call
-        ] = {}  # a draw in another module -> the call of this file that leads there
+        targets: list[tuple[cst.Call, Resolved]] = []
         spawns: list[cst.Call] = []
         for call in calls:
             local.add(classify(ctx, call))
@@ -507,13 +506,18 @@ if __name__ == "__main__":
             if target is not None and seeds_as_subclass(target, call):
                 local.seeded.update(vocab.RNG_GENERATORS)
             if target is not None and target.ctx is not ctx:
+                targets.append((call, target))
+            if ctx.callee(call) in vocab.PROCESS_SPAWNERS:
+                spawns.append(call)
+        # A draw in another module -> the call of this file that leads there.
+        through: dict[int, cst.Call] = {}
+        if not local.seeded.issuperset(vocab.RNG_GENERATORS):  # else nothing the project does can matter
+            for call, target in targets:
                 summary = summarize(target)
                 for draw in (*summary.draws.values(), summary.implicit):
                     if draw is not None:
                         through.setdefault(id(draw), call)
                 imported.merge(summary)
-            if ctx.callee(call) in vocab.PROCESS_SPAWNERS:
-                spawns.append(call)
         total = Randomness()
         total.merge(local)
         total.merge(imported)
