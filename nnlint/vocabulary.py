@@ -188,8 +188,11 @@ DROPOUTS = FUNCTIONAL_DROPOUTS | frozenset(
     for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 )
 
-# -- randomness and seeding -----------------------------------------------------------------------
-TORCH_RANDOM_FUNCTIONS = frozenset(
+# -- randomness and seeding (NN301) ----------------------------------------------------------------------
+# Which calls draw from a global random generator, and which seed one. A generator is named by the
+# library whose global state it is: "torch", "random" (Python's module) or "numpy" (numpy's legacy global).
+RNG_GENERATORS = ("torch", "random", "numpy")
+RNG_TORCH_FUNCTIONS = frozenset(
     f"torch.{name}"
     for name in (
         "rand",
@@ -219,11 +222,11 @@ TORCH_RANDOM_FUNCTIONS = frozenset(
     )
 )
 # In-place samplers, called on a tensor (`m.weight.data.normal_(0.0, 0.02)`).
-TORCH_RANDOM_METHODS = frozenset(
+RNG_TORCH_METHODS = frozenset(
     {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "geometric_", "log_normal_", "cauchy_"}
 )
-# Randomness in the data pipeline: shuffling, splitting, sampling, augmenting.
-TORCH_DATA_RANDOM = frozenset(
+# Randomness in the data pipeline: shuffling, splitting, sampling.
+RNG_TORCH_DATA = frozenset(
     {
         "torch.utils.data.random_split",
         "torch.utils.data.dataset.random_split",
@@ -235,11 +238,10 @@ TORCH_DATA_RANDOM = frozenset(
         "torch.utils.data.sampler.WeightedRandomSampler",
     }
 )
-RANDOM_AUGMENTATIONS = frozenset(
-    {"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"}
-)
+# torchvision augmentations that draw without "Random" in their name.
+RNG_AUGMENTATIONS = frozenset({"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"})
 # Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
-RANDOMLY_INITIALISED_LAYERS = frozenset(
+RNG_INITIALISED_LAYERS = frozenset(
     {
         "Linear",
         "Bilinear",
@@ -269,7 +271,8 @@ RANDOMLY_INITIALISED_LAYERS = frozenset(
         "FeatureAlphaDropout",
     }
 )
-RANDOM_MODULE_FUNCTIONS = frozenset(
+# Python's `random` functions that draw from its global generator.
+RNG_RANDOM_MODULE_FUNCTIONS = frozenset(
     {
         "random",
         "randint",
@@ -293,7 +296,7 @@ RANDOM_MODULE_FUNCTIONS = frozenset(
     }
 )
 # numpy.random names that do not draw from the global generator.
-NUMPY_NOT_GLOBAL = frozenset(
+RNG_NUMPY_NOT_GLOBAL = frozenset(
     {
         "seed",
         "get_state",
@@ -310,6 +313,7 @@ NUMPY_NOT_GLOBAL = frozenset(
         "SFC64",
     }
 )
+# Calls that seed one generator (with an argument: `random.seed()` alone seeds from the clock).
 SEEDS_ONE = {
     "torch.manual_seed": "torch",
     "torch.random.manual_seed": "torch",
@@ -318,6 +322,8 @@ SEEDS_ONE = {
     "random.seed": "random",
     "numpy.random.seed": "numpy",
 }
+# Calls that seed every generator: seeding helpers of libraries, and launchers that call one themselves
+# (colossalai's `launch*` seed torch, random and numpy from their `seed` parameter, 1024 by default).
 SEEDS_ALL = frozenset(
     {
         "lightning.seed_everything",
@@ -327,14 +333,70 @@ SEEDS_ALL = frozenset(
         "pytorch_lightning.seed_everything",
         "lightning.pytorch.utilities.seed.seed_everything",
         "lightning.fabric.utilities.seed.seed_everything",
+        "lightning_fabric.utilities.seed.seed_everything",
         "pytorch_lightning.utilities.seed.seed_everything",
         "transformers.set_seed",
         "transformers.trainer_utils.set_seed",
         "accelerate.utils.set_seed",
         "accelerate.utils.random.set_seed",
+        "colossalai.launch",
+        "colossalai.launch_from_torch",
+        "colossalai.launch_from_slurm",
+        "colossalai.launch_from_openmpi",
+        "colossalai.initialize.launch",
+        "colossalai.initialize.launch_from_torch",
     }
 )
+# Lightning's CLI seeds every generator unless `seed_everything_default` is False or None (its default,
+# True, picks a seed and records it in the saved config). Subclasses inherit that.
+SEEDING_CLI_CLASSES = frozenset(
+    {
+        "lightning.pytorch.cli.LightningCLI",
+        "lightning.pytorch.LightningCLI",
+        "pytorch_lightning.cli.LightningCLI",
+        "pytorch_lightning.utilities.cli.LightningCLI",
+    }
+)
+SEEDING_CLI_SWITCH = "seed_everything_default"
+# Trainers that seed every generator from their arguments (transformers' `TrainingArguments.seed`, 42).
+SEEDING_TRAINER_PREFIXES = ("transformers.", "trl.")
 # Library functions with "seed" in their name that do not make a run repeatable.
 NOT_SEEDING = frozenset(
     {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
 )
+# Functions that run their first argument in fresh processes, which inherit no seed from their parent.
+PROCESS_SPAWNERS = frozenset(
+    {
+        "torch.multiprocessing.spawn",
+        "torch.multiprocessing.start_processes",
+        "torch.multiprocessing.spawn.spawn",
+    }
+)
+# The statement that seeds each generator (formatted with the module's local name) and its usual import.
+SEED_STATEMENTS = {"torch": "{}.manual_seed(0)", "random": "{}.seed(0)", "numpy": "{}.random.seed(0)"}
+SEED_IMPORTS = {
+    "torch": ("torch", "import torch"),
+    "random": ("random", "import random"),
+    "numpy": ("np", "import numpy as np"),
+}
+# Tensor factories: a script whose only draws are these (and in-place samplers, `nn.init`) fills tensors
+# with random values, as a benchmark's dummy batch does, and chooses nothing among data.
+RNG_TENSOR_FACTORIES = frozenset(
+    f"torch.{name}" for name in ("rand", "rand_like", "randn", "randn_like", "randint", "randint_like")
+)
+# Calls that time code precisely (device synchronisation, CUDA timing events, benchmark timers): with
+# nothing but random tensor inputs and no data loading, what such a script reports is a speed.
+BENCHMARK_TIMERS = frozenset(
+    {
+        "time.perf_counter",
+        "time.perf_counter_ns",
+        "timeit.timeit",
+        "timeit.repeat",
+        "timeit.default_timer",
+        "torch.cuda.synchronize",
+        "torch.cuda.Event",
+        "torch.utils.benchmark.Timer",
+        "torch.utils.benchmark.Compare",
+    }
+)
+DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})

@@ -2,51 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
 
-from nnlint import vocabulary
-from nnlint.engine.names import dotted_name
+from nnlint import vocabulary as vocab
 from nnlint.engine.positions import compute_ranges
+from nnlint.engine.project import Resolved
+from nnlint.engine.randomness import (
+    Draw,
+    Randomness,
+    classify,
+    defined_function,
+    module_level_seeds,
+    project_target,
+    seeds_as_subclass,
+    seeds_on_import,
+    summarize,
+)
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule, RuleFix
-
-GENERATORS = ("torch", "random", "numpy")
-# The first line of an `if __name__ == "__main__":` guard, as it starts a line at module level.
-_GUARD_LINE = re.compile(r"if\b.*\b__name__\b")
-
-_SEED_CALLS = {
-    "torch": "{}.manual_seed(0)",
-    "random": "{}.seed(0)",
-    "numpy": "{}.random.seed(0)",
-}
-_IMPORTS = {
-    "torch": ("torch", "import torch"),
-    "random": ("random", "import random"),
-    "numpy": ("np", "import numpy as np"),
-}
-
-
-@dataclass
-class _Evidence:
-    """What the code an entry point runs does with randomness."""
-
-    used: dict[str, str] = field(default_factory=dict)  # generator -> first explicit use, described
-    implicit: str | None = None  # first layer initialisation or dropout, described
-    seeded: set[str] = field(default_factory=set)
-    trains: bool = False
-    loads_data: bool = False  # draws data at random: shuffles, samples, splits, augments
-    # The call behind each generator's first use, and behind `implicit`: the finding points at one of them.
-    calls: dict[str, cst.Call] = field(default_factory=dict)
-    implicit_call: cst.Call | None = None
-
-    def use(self, generator: str, what: str, call: cst.Call) -> None:
-        if generator not in self.used:
-            self.used[generator] = what
-            self.calls[generator] = call
+from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 
 
 class UnseededRng(Rule):
@@ -58,12 +33,20 @@ class UnseededRng(Rule):
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
     constructing layers and dropout), from Python's `random` module and from numpy's global generator.
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
-    `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), an imported
-    helper with "seed" in its name, and helpers of the same file that do any of this, followed from the
-    entry point. The finding sits on the first of those random draws (one line, where a `# noqa: NN301`
-    goes), and its message says which generators are used and unseeded and where the entry point starts.
-    Library modules without an entry point, and scripts that neither train nor draw data at random
-    (benchmarks, exports), are left alone.
+    `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
+    `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
+    transformers' `Trainer`, an imported helper with "seed" in its name, and the functions of the file and
+    of the project's other modules that do any of this, followed from the entry point.
+
+    Randomness in the project's other modules counts too: the model class in models.py that initialises
+    its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
+    the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
+    module, on the entry point's first line (the `__main__` guard, or the first training loop), with the
+    draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
+    process that does not inherit the parent's seeds: a worker that draws and never seeds is reported at
+    its `def`. Library modules without an entry point, scripts that neither train nor draw data at random
+    (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are
+    left alone.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
@@ -212,6 +195,93 @@ if __name__ == "__main__":
     model = torch.nn.Linear(2, 2)
     model(torch.randn(4, 2)).sum().backward()
 """,
+        # Lightning's CLI seeds every generator: its `seed_everything_default` is True unless turned off.
+        """
+import torch
+from lightning.pytorch.cli import LightningCLI
+import lightning as L
+
+class Model(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+    def train_dataloader(self):
+        return torch.utils.data.DataLoader(data, shuffle=True)
+
+if __name__ == "__main__":
+    LightningCLI(Model, seed_everything_default=1234)
+""",
+        # A subclass of the CLI seeds as the CLI does.
+        """
+import torch
+from lightning.pytorch.cli import LightningCLI
+
+class MyCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser):
+        parser.link_arguments("data.classes", "model.classes")
+
+if __name__ == "__main__":
+    MyCLI(Model, DataModule, seed_everything_default=1234)
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+""",
+        # colossalai's launchers seed torch, random and numpy themselves (seed=1024 by default).
+        """
+import colossalai
+import torch
+def main(args):
+    colossalai.launch_from_torch(config={})
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    for x in loader:
+        model(x).sum().backward()
+if __name__ == "__main__":
+    main(parse())
+""",
+        # A throughput benchmark: it times the steps precisely, loads no data, and its only draws are a
+        # dummy batch; the model's weights are random, but the speed it reports does not depend on them.
+        """
+import time
+import torch
+def bench(model, steps):
+    x = torch.randn(64, 3, 224, 224)
+    target = torch.empty(64, dtype=torch.long).random_(1000)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        torch.nn.functional.cross_entropy(model(x), target).backward()
+        opt.step()
+    torch.cuda.synchronize()
+    return steps / (time.perf_counter() - start)
+if __name__ == "__main__":
+    print(bench(torch.nn.Linear(10, 10), 100))
+""",
+        # Workers started by mp.spawn seed themselves.
+        """
+import torch
+import torch.multiprocessing as mp
+def worker(rank, args):
+    torch.manual_seed(args.seed)
+    model = torch.nn.Linear(4, 2)
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    for x in loader:
+        model(x).sum().backward()
+def main(args):
+    torch.manual_seed(args.seed)
+    mp.spawn(worker, nprocs=2, args=(args,))
+if __name__ == "__main__":
+    main(parse())
+""",
+        # Module-level seeding outside the guard runs again in each spawned process (it imports the file).
+        """
+import torch
+import torch.multiprocessing as mp
+torch.manual_seed(0)
+def worker(rank):
+    model = torch.nn.Linear(4, 2)
+    model(torch.randn(2, 4)).sum().backward()
+if __name__ == "__main__":
+    mp.spawn(worker, nprocs=2)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -348,233 +418,216 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
 """,
             line=9,
         ),
+        # The parent seeds, but mp.spawn starts fresh processes that do not inherit its seeds: the finding
+        # sits on the worker, where its own seed goes.
+        Invalid(
+            """
+import random
+import torch
+import torch.multiprocessing as mp
+from torchvision import transforms
+
+def main(args):
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    mp.spawn(worker, nprocs=4, args=(args,))
+
+def worker(rank, args):
+    augment = transforms.RandomResizedCrop(224)
+    loader = torch.utils.data.DataLoader(data, sampler=sampler)
+    train(model, loader)
+
+def train(model, loader):
+    for x, y in loader:
+        model(x).sum().backward()
+
+if __name__ == "__main__":
+    main(parse())
+""",
+            line=12,
+        ),
+        # Lightning's CLI with its seeding turned off seeds nothing.
+        Invalid(
+            """
+import torch
+from lightning.pytorch.cli import LightningCLI
+
+if __name__ == "__main__":
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    LightningCLI(Model, seed_everything_default=False)
+""",
+            line=6,
+        ),
+        # Timed precisely, but it shuffles its batches: not a benchmark of dummy inputs.
+        Invalid(
+            """
+import time
+import numpy as np
+import torch
+if __name__ == "__main__":
+    order = np.random.permutation(len(batches))
+    for i in order:
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        model(batches[i]).sum().backward()
+        print(time.perf_counter() - start)
+""",
+            line=6,
+        ),
+        # Timed, but it shuffles a data set: not a benchmark of dummy inputs.
+        Invalid(
+            """
+import time
+import torch
+if __name__ == "__main__":
+    loader = torch.utils.data.DataLoader(data, shuffle=True)
+    start = time.perf_counter()
+    for x, y in loader:
+        model(x).sum().backward()
+    print(time.perf_counter() - start)
+""",
+            line=5,
+        ),
     ]
 
     def finish(self) -> None:
-        entry = self.ctx.entry
-        anchor = entry.anchor
-        if anchor is None:
+        ctx = self.ctx
+        entry = ctx.entry
+        if entry.anchor is None:
             return
-        evidence = _Evidence()
-        calls = entry.nodes(cst.Call)
-        self._call_order = {id(call): order for order, call in enumerate(calls)}
+        calls: list[cst.Call] = entry.nodes(cst.Call)  # type: ignore[assignment]
+        order = {id(call): position for position, call in enumerate(calls)}
+        local, imported = Randomness(), Randomness()
+        targets: list[tuple[cst.Call, Resolved]] = []
+        spawns: list[cst.Call] = []
         for call in calls:
-            self._gather(call, evidence)  # type: ignore[arg-type]
-        if not (evidence.trains or evidence.loads_data):
-            return
-        if evidence.trains and evidence.implicit is not None and evidence.implicit_call is not None:
-            evidence.use("torch", evidence.implicit, evidence.implicit_call)
-        unseeded = [generator for generator in GENERATORS if generator in evidence.used]
-        unseeded = [generator for generator in unseeded if generator not in evidence.seeded]
+            local.add(classify(ctx, call))
+            target = project_target(ctx, call)
+            if target is not None and seeds_as_subclass(target, call):
+                local.seeded.update(vocab.RNG_GENERATORS)
+            if target is not None and target.ctx is not ctx:
+                targets.append((call, target))
+            if ctx.callee(call) in vocab.PROCESS_SPAWNERS:
+                spawns.append(call)
+        # A draw in another module -> the call of this file that leads there.
+        through: dict[int, cst.Call] = {}
+        if not local.seeded.issuperset(vocab.RNG_GENERATORS):  # else nothing the project does can matter
+            for call, target in targets:
+                summary = summarize(target)
+                for draw in (*summary.draws.values(), summary.implicit):
+                    if draw is not None:
+                        through.setdefault(id(draw), call)
+                imported.merge(summary)
+        total = Randomness()
+        total.merge(local)
+        total.merge(imported)
+        # A project helper's random data pipeline (a loader factory, a transforms factory) often draws on
+        # some paths only (`is_training=True`): it makes the script count when the script trains, but
+        # not on its own, as an inference script's call of the same factory must stay silent.
+        total.loads_data = local.loads_data
+        unseeded = {} if total.benchmark else total.unseeded()
+        if unseeded:
+            imported.seeded |= seeds_on_import(ctx)  # only asked when it matters: it reads modules
+            unseeded = {g: draw for g, draw in unseeded.items() if g not in imported.seeded}
         if not unseeded:
+            self._check_spawned(spawns)
             return
-        described = ", ".join(f"{generator} ({evidence.used[generator]})" for generator in unseeded)
+        # One line, where the user looks: the first of those draws in this file's code (the whole `__main__`
+        # block would be underlined, and a noqa would land on its first line). When every draw is in an
+        # imported project module, the entry point's first line: that is where the seed goes.
+        for generator in unseeded:
+            mine = local.draws.get(generator)
+            if mine is None and generator == "torch" and total.trains:
+                mine = local.implicit
+            if mine is not None:
+                unseeded[generator] = mine
+        here = [draw for draw in unseeded.values() if draw.ctx is ctx]
+        described = ", ".join(
+            f"{generator} ({self._describe(draw, through)})" for generator, draw in unseeded.items()
+        )
         message = (
             f"This script draws random numbers from generators it never seeds: {described}; "
-            f"seed them at the start of {self._entry_description(anchor)} so that runs can be reproduced."
+            f"seed them at the start of {self._entry_description()} so that runs can be reproduced."
         )
-        # One line, where the user looks: the first of those draws in the code the entry point runs (the
-        # whole `__main__` block would be underlined, and a noqa would land on its first line).
-        draws = [evidence.calls[generator] for generator in unseeded]
-        first = min(draws, key=self._source_order)
-        self.report(first.func, message=message, fix=self._fix(unseeded))
-
-    def _source_order(self, call: cst.Call) -> int:
-        return self._call_order.get(id(call), 0)
-
-    def _entry_description(self, anchor: cst.CSTNode) -> str:
-        """Where the entry point is, for the message: the `__main__` guard's line (`anchor`, the node a
-        related location would point at), or "the script" for an entry point without a guard."""
-        guards = self.ctx.entry.guards
-        if not guards or anchor is not guards[0]:
-            return "the script"
-        return f"the `__main__` block (line {self._guard_row(guards)})"
-
-    def _guard_row(self, guards: list[cst.If]) -> int:
-        """The first guard's line. Found in the text when each guard has its own `if ...__name__` line at
-        the start of a line (the usual case, and cheap); else by generating code up to it, which costs a
-        third of a parse (a docstring that shows a guard, say)."""
-        lines = re.split(r"\r\n|\r|\n", self.ctx.source)
-        rows = [row for row, line in enumerate(lines, 1) if _GUARD_LINE.match(line)]
-        if len(rows) == len(guards):
-            return rows[0]
-        return compute_ranges(self.ctx.module, [guards[0]])[id(guards[0])].start.line
-
-    # -- evidence --------------------------------------------------------------------------------
-
-    def _gather(self, call: cst.Call, evidence: _Evidence) -> None:
-        callee = self.ctx.callee(call)
-        func = call.func
-        method = func.attr.value if isinstance(func, cst.Attribute) else None
-        if method in ("backward", "manual_backward", "fit"):
-            evidence.trains = True
-        if callee is None:
-            if method in vocabulary.TORCH_RANDOM_METHODS:
-                evidence.use("torch", f"`.{method}()`", call)
-            elif self._seeds_by_name(call):
-                evidence.seeded.update(GENERATORS)
-            return
-        self._gather_qualified(call, callee, evidence)
-
-    def _gather_qualified(self, call: cst.Call, callee: str, evidence: _Evidence) -> None:
-        last = callee.rsplit(".", 1)[-1]
-        if callee in vocabulary.SEEDS_ONE:
-            if call.args:  # `random.seed()` without an argument seeds from the clock
-                evidence.seeded.add(vocabulary.SEEDS_ONE[callee])
-            return
-        if callee in vocabulary.SEEDS_ALL or self._seeds_by_name(call) or _is_hf_trainer(callee):
-            evidence.seeded.update(GENERATORS)
-            return
-        passes_generator = any(
-            arg.keyword is not None and arg.keyword.value == "generator" for arg in call.args
+        related = tuple(
+            Evidence(draw.call.func, f"draws from the unseeded {generator} generator", ctx=draw.ctx)
+            for generator, draw in unseeded.items()
+            if draw.ctx is not ctx
         )
-        if passes_generator:
-            return  # draws from a generator of its own, not the global one
-        if callee.startswith("random.") and last in vocabulary.RANDOM_MODULE_FUNCTIONS:
-            evidence.use("random", f"`{last}()`", call)
-        elif callee.startswith("numpy.random.") and last not in vocabulary.NUMPY_NOT_GLOBAL:
-            evidence.use("numpy", f"`np.random.{last}()`", call)
-        elif callee in vocabulary.TORCH_RANDOM_FUNCTIONS or (
-            callee.startswith("torch.distributions.") and last[:1].isupper()
-        ):
-            evidence.use("torch", f"`{_short(callee)}()`", call)
-        elif callee in vocabulary.TORCH_DATA_RANDOM or _is_random_augmentation(callee):
-            evidence.use("torch", f"`{last}`", call)
-            evidence.loads_data = True
-        elif last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
-            evidence.use("torch", "`DataLoader(shuffle=True)`", call)
-            evidence.loads_data = True
-        elif evidence.implicit is None:
-            evidence.implicit = _implicit_randomness(callee, last)
-            evidence.implicit_call = call
-
-    def _seeds_by_name(self, call: cst.Call) -> bool:
-        """An imported or unknown helper named like a seeder (`utils.set_seed`, `fabric.seed_everything`).
-
-        A function of this file is not judged by its name: its body is part of the code the entry point
-        runs, so what it seeds is seen directly.
-        """
-        func = call.func
-        if isinstance(func, cst.Name):
-            if func.value in self.ctx.functions:
-                return False
-            name = func.value
-        elif isinstance(func, cst.Attribute):
-            if func.attr.value == "manual_seed" and self.ctx.callee(call) is None:
-                return False  # `generator.manual_seed(0)` seeds that generator only
-            name = func.attr.value
+        if here:
+            node: cst.CSTNode = min(here, key=lambda draw: order.get(id(draw.call), 0)).call.func
         else:
-            return False
-        return "seed" in name.lower() and (self.ctx.callee(call) or "") not in vocabulary.NOT_SEEDING
+            node = entry.anchor_line  # type: ignore[assignment]
+        self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
+
+    def _describe(self, draw: Draw, through: dict[int, cst.Call]) -> str:
+        """A draw in words; one in another module says which call of this file leads there."""
+        call = through.get(id(draw))
+        if draw.ctx is self.ctx or call is None:
+            return draw.what
+        return f"{draw.what} in {draw.ctx.path}, through `{self.ctx.module.code_for_node(call.func)}()`"
+
+    def _entry_description(self) -> str:
+        """Where the entry point is, for the message: the guard's (or first loop's, or call's) line."""
+        entry = self.ctx.entry
+        row = compute_ranges(self.ctx.module, [entry.anchor])[id(entry.anchor)].start.line
+        if entry.guards:
+            return f"the `__main__` block (line {row})"
+        return f"the entry point (line {row})"
+
+    def _check_spawned(self, spawns: list[cst.Call]) -> None:
+        """`mp.spawn(worker, ...)` runs `worker` in fresh processes: the parent's seeds do not reach them,
+        only what the worker seeds and what the file seeds at module level (a spawned process imports it
+        again)."""
+        ctx = self.ctx
+        for call in spawns:
+            worker = defined_function(ctx, call.args[0].value, call) if call.args else None
+            if worker is None:
+                continue
+            child = Randomness()
+            child.merge(summarize(worker))
+            child.seeded |= module_level_seeds(ctx) | seeds_on_import(ctx)
+            unseeded = {} if child.benchmark else child.unseeded()
+            if not unseeded:
+                continue
+            name = worker.node.name.value  # type: ignore[union-attr]
+            described = ", ".join(f"{generator} ({draw.what})" for generator, draw in unseeded.items())
+            row = compute_ranges(ctx.module, [call])[id(call)].start.line
+            message = (
+                f"`{name}` runs in the processes started at line {row}, which do not inherit the parent's "
+                f"seeds, and draws from generators it never seeds: {described}; seed them at the start of "
+                f"`{name}`."
+            )
+            related = (
+                Evidence(call.func, f"starts fresh processes running `{name}`"),
+                *(
+                    Evidence(draw.call.func, f"draws from the unseeded {generator} generator", ctx=draw.ctx)
+                    for generator, draw in unseeded.items()
+                ),
+            )
+            # At the worker's `def`, where its seed goes; at the spawn call when the worker is imported.
+            node = worker.node.name if worker.ctx is ctx else call.func  # type: ignore[union-attr]
+            self.report(node, message=message, related=related)
 
     # -- fix -------------------------------------------------------------------------------------
 
     def _fix(self, generators: list[str]) -> RuleFix | None:
         entry = self.ctx.entry
-        start = entry.first_statement
-        if not isinstance(start, cst.SimpleStatementLine):
-            return None
-        aliases = self.ctx.imports.aliases
-        names: dict[str, str] = {}
+        seeds: list[str] = []
         imports: list[str] = []
         for generator in generators:
-            local = next(
-                (name for name, target in aliases.items() if target == generator and "." not in name), None
-            )
-            if local is None:
-                local, statement = _IMPORTS[generator]
-                if local in aliases or local in self._names_in_file:
-                    return None  # the usual name is taken by something else
-                imports.append(statement)
-            names[generator] = local
-        indent = ""
-        if entry.guards:
-            block = entry.guards[0].body
-            indent = (
-                block.indent if isinstance(block, cst.IndentedBlock) else None
-            ) or self.ctx.module.default_indent
-        seeds = [_SEED_CALLS[generator].format(names[generator]) for generator in generators]
-        replacements: list[tuple[cst.CSTNode, str]] = []
-        last_import = self._last_import(start)
-        if imports and last_import is not None:
-            replacements.append((last_import, "\n".join([self._code(last_import), *imports])))
-        elif imports:
-            seeds = imports + seeds
-        lines = [*seeds, self._code(start)]
-        replacements.append((start, f"\n{indent}".join(lines)))
-        summary = ", ".join(f"`{seed}`" for seed in seeds if not seed.startswith("import"))
+            usual, statement = vocab.SEED_IMPORTS[generator]
+            found = entry.import_name(generator, usual, statement)
+            if found is None:
+                return None  # the usual name is taken by something else
+            local, missing = found
+            if missing is not None:
+                imports.append(missing)
+            seeds.append(vocab.SEED_STATEMENTS[generator].format(local))
+        replacements = entry.insertion(seeds, imports)
+        if replacements is None:
+            return None
+        summary = ", ".join(f"`{seed}`" for seed in seeds)
         return RuleFix(
-            message=f"Seed at the start of the entry point: {summary}",
-            replacements=tuple(replacements),
-            safe=False,
+            message=f"Seed at the start of the entry point: {summary}", replacements=replacements, safe=False
         )
-
-    @property
-    def _names_in_file(self) -> set[str]:
-        """Names the file uses as variables: not in imports (`from random import shuffle` binds no `random`),
-        not as attributes (`np.random`)."""
-        index = self.ctx.index
-        names = set()
-        for name in index.nodes(cst.Name):
-            parent = index.parent(name)
-            if isinstance(parent, cst.Attribute) and parent.attr is name:
-                continue
-            if index.enclosing(name, (cst.Import, cst.ImportFrom)) is None:
-                names.add(name.value)
-        return names
-
-    def _last_import(self, before: cst.CSTNode) -> cst.SimpleStatementLine | None:
-        """The last top-level import statement before the entry point starts (its guard, or `before`)."""
-        guards = self.ctx.entry.guards
-        stop = guards[0] if guards else before
-        found = None
-        for statement in self.ctx.module.body:
-            if statement is stop:
-                break
-            if isinstance(statement, cst.SimpleStatementLine) and all(
-                isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-            ):
-                found = statement
-        return found
-
-    def _code(self, statement: cst.SimpleStatementLine) -> str:
-        """A simple statement's text as its range covers it: no leading comments, no trailing comment."""
-        return "".join(self.ctx.module.code_for_node(small) for small in statement.body).rstrip()
-
-
-def _short(qualified: str) -> str:
-    return qualified.replace("torch.nn.init.", "nn.init.")
-
-
-def _is_hf_trainer(callee: str) -> bool:
-    """transformers' Trainer seeds every generator from `TrainingArguments.seed` (42 by default)."""
-    return callee.startswith(("transformers.", "trl.")) and callee.endswith("Trainer")
-
-
-def _is_random_augmentation(callee: str) -> bool:
-    if not callee.startswith("torchvision.transforms."):
-        return False
-    last = callee.rsplit(".", 1)[-1]
-    return last.startswith("Random") or last in vocabulary.RANDOM_AUGMENTATIONS
-
-
-def _shuffles(call: cst.Call) -> bool:
-    """`shuffle=True`, or a shuffle flag computed at run time (`shuffle=(sampler is None)`)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "shuffle":
-            value = arg.value
-            if isinstance(value, cst.Name):
-                return value.value == "True"
-            return not isinstance(value, (cst.Integer, cst.SimpleString)) and dotted_name(value) is None
-    return False
-
-
-def _implicit_randomness(callee: str, last: str) -> str | None:
-    """Randomness a training run depends on without drawing numbers itself: initial weights, dropout."""
-    if callee.startswith("torch.nn.") and last in vocabulary.RANDOMLY_INITIALISED_LAYERS:
-        return f"`nn.{last}` initialisation" if "Dropout" not in last else f"`nn.{last}`"
-    if callee in vocabulary.FUNCTIONAL_DROPOUTS:
-        return f"`F.{last}()`"
-    if callee.startswith("torchvision.models.") and last[:1].islower() or callee == "timm.create_model":
-        return f"`{last}()` initialisation"
-    return None

@@ -83,6 +83,86 @@ class EntryPoints:
                 return statement
         return None
 
+    @property
+    def anchor_line(self) -> cst.CSTNode | None:
+        """A node on the anchor's first line only, for a finding about the whole script: the guard's test,
+        a loop's target (or `while` test), or the module-level call."""
+        anchor = self.anchor
+        if isinstance(anchor, cst.If | cst.While):
+            return anchor.test
+        if isinstance(anchor, cst.For):
+            return anchor.target
+        if isinstance(anchor, cst.SimpleStatementLine) and anchor.body:
+            return anchor.body[0]
+        return anchor
+
+    # -- inserting code at the start ---------------------------------------------------------------
+
+    def import_name(self, module: str, usual: str, statement: str) -> tuple[str, str | None] | None:
+        """The local name that reaches `module` (`numpy` -> `np`), and the import to add when none does
+        (`statement`, binding `usual`); None when `usual` is already taken by something else."""
+        aliases = self._ctx.imports.aliases
+        local = next((name for name, target in aliases.items() if target == module and "." not in name), None)
+        if local is not None:
+            return local, None
+        if usual in aliases or usual in self._names_in_file:
+            return None
+        return usual, statement
+
+    def insertion(
+        self, statements: list[str], imports: list[str]
+    ) -> tuple[tuple[cst.CSTNode, str], ...] | None:
+        """Replacements that put `statements` at the start of the entry point (indented as its block) and
+        `imports` after the file's last top-level import before it (or before the statements)."""
+        start = self.first_statement
+        if not isinstance(start, cst.SimpleStatementLine):
+            return None
+        indent = ""
+        if self.guards:
+            block = self.guards[0].body
+            indent = (
+                block.indent if isinstance(block, cst.IndentedBlock) else None
+            ) or self._ctx.module.default_indent
+        replacements: list[tuple[cst.CSTNode, str]] = []
+        last_import = self._last_import(start)
+        if imports and last_import is not None:
+            replacements.append((last_import, "\n".join([self._code(last_import), *imports])))
+        elif imports:
+            statements = imports + statements
+        replacements.append((start, f"\n{indent}".join([*statements, self._code(start)])))
+        return tuple(replacements)
+
+    @cached_property
+    def _names_in_file(self) -> set[str]:
+        """Names the file uses as variables: not in imports (`from random import shuffle` binds no `random`),
+        not as attributes (`np.random`)."""
+        index = self._ctx.index
+        names = set()
+        for name in index.nodes(cst.Name):
+            parent = index.parent(name)
+            if isinstance(parent, cst.Attribute) and parent.attr is name:
+                continue
+            if index.enclosing(name, (cst.Import, cst.ImportFrom)) is None:
+                names.add(name.value)
+        return names
+
+    def _last_import(self, before: cst.CSTNode) -> cst.SimpleStatementLine | None:
+        """The last top-level import statement before the entry point starts (its guard, or `before`)."""
+        stop = self.guards[0] if self.guards else before
+        found = None
+        for statement in self._ctx.module.body:
+            if statement is stop:
+                break
+            if isinstance(statement, cst.SimpleStatementLine) and all(
+                isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+            ):
+                found = statement
+        return found
+
+    def _code(self, statement: cst.SimpleStatementLine) -> str:
+        """A simple statement's text as its range covers it: no leading comments, no trailing comment."""
+        return "".join(self._ctx.module.code_for_node(small) for small in statement.body).rstrip()
+
     @cached_property
     def reached(self) -> frozenset[cst.CSTNode]:
         """Functions and classes of this file that running it may execute (empty without an entry point)."""

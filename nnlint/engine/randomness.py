@@ -1,0 +1,367 @@
+"""Randomness and seeding: which calls draw from a global generator, which seed one, and what a project
+function or class does with randomness when it runs.
+
+A script's randomness often lives in the modules it imports: the model class in models.py initialises
+its layers and applies dropout, the loader factory in data.py shuffles. `summarize` answers, once per
+definition and per run, what running a function (or constructing a class, whose methods all count) draws
+and seeds, following calls into this file's and the project's other definitions. Library code stays
+unknown, and a call it cannot resolve adds nothing: unknown means silent.
+
+`classify` is the one place a call is judged; the vocabulary (nnlint/vocabulary.py) holds the names.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import resolve_name
+from nnlint.engine.names import dotted_name
+from nnlint.engine.project import STORE, Resolved, find_module
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# How deep summaries follow calls into other definitions.
+_MAX_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One use of a generator: what it is, in words, and the call that makes it (in `ctx`'s file)."""
+
+    generator: str
+    what: str
+    call: cst.Call
+    ctx: FileContext
+    # Fills a tensor with random values (`torch.randn`, `.random_()`, `nn.init`): an input or weights, as a
+    # benchmark's dummy batch is, rather than a choice among data (a shuffle, a sample, a split).
+    dummy: bool = False
+
+
+@dataclass
+class Effect:
+    """What one call does with randomness, judged on its own (not following it into a definition)."""
+
+    draw: Draw | None = None
+    implicit: Draw | None = None  # a layer's initialisation or dropout: counts only in code that trains
+    seeds: frozenset[str] = frozenset()
+    trains: bool = False
+    loads_data: bool = False
+    times: bool = False  # times code precisely (see `vocabulary.BENCHMARK_TIMERS`)
+    builds_loader: bool = False  # builds a DataLoader, shuffling or not
+
+
+@dataclass
+class Randomness:
+    """What some code draws and seeds: the first draw of each generator, seeds, and whether it trains."""
+
+    draws: dict[str, Draw] = field(default_factory=dict)
+    implicit: Draw | None = None
+    seeded: set[str] = field(default_factory=set)
+    trains: bool = False
+    loads_data: bool = False
+    times: bool = False
+    builds_loader: bool = False
+    draws_beyond_inputs: bool = False  # some draw is not a random tensor factory
+
+    def add(self, effect: Effect) -> None:
+        if effect.draw is not None:
+            self.draws.setdefault(effect.draw.generator, effect.draw)
+            self.draws_beyond_inputs |= not effect.draw.dummy
+        if self.implicit is None:
+            self.implicit = effect.implicit
+        self.seeded |= effect.seeds
+        self.trains |= effect.trains
+        self.loads_data |= effect.loads_data
+        self.times |= effect.times
+        self.builds_loader |= effect.builds_loader
+
+    def merge(self, other: Randomness) -> None:
+        for generator, draw in other.draws.items():
+            self.draws.setdefault(generator, draw)
+        self.implicit = self.implicit or other.implicit
+        self.seeded |= other.seeded
+        for flag in ("trains", "loads_data", "times", "builds_loader", "draws_beyond_inputs"):
+            setattr(self, flag, getattr(self, flag) or getattr(other, flag))
+
+    @property
+    def benchmark(self) -> bool:
+        """Whether this run is a throughput benchmark: it times code precisely, builds no data loader,
+        draws no data at random, and every draw (in the script and in the project code it runs) only fills
+        tensors with random values: dummy inputs, initial weights. Nothing a benchmark reports depends on
+        those numbers."""
+        return self.times and not (self.builds_loader or self.loads_data or self.draws_beyond_inputs)
+
+    def unseeded(self) -> dict[str, Draw]:
+        """The generators this code relies on without seeding them, in the vocabulary's order.
+
+        Only code that trains or draws data at random counts (a benchmark's random input does not), and
+        layer initialisation and dropout count only in code that trains.
+        """
+        if not (self.trains or self.loads_data):
+            return {}
+        draws = dict(self.draws)
+        if self.trains and self.implicit is not None:
+            draws.setdefault("torch", self.implicit)
+        return {g: draws[g] for g in vocab.RNG_GENERATORS if g in draws and g not in self.seeded}
+
+
+def classify(ctx: FileContext, call: cst.Call) -> Effect:
+    """What a call does with randomness by what it calls: draws, seeds, trains, loads data at random."""
+    callee = ctx.callee(call)
+    func = call.func
+    method = func.attr.value if isinstance(func, cst.Attribute) else None
+    trains = method in ("backward", "manual_backward", "fit")
+    if callee is None:
+        if method in vocab.RNG_TORCH_METHODS:
+            return Effect(draw=Draw("torch", f"`.{method}()`", call, ctx, dummy=True), trains=trains)
+        if _seeds_by_name(ctx, call):
+            return Effect(seeds=frozenset(vocab.RNG_GENERATORS))
+        return Effect(trains=trains)
+    effect = _classify_qualified(ctx, call, callee)
+    effect.trains |= trains
+    effect.times = callee in vocab.BENCHMARK_TIMERS
+    effect.builds_loader = callee in vocab.DATA_LOADERS
+    return effect
+
+
+def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect:
+    last = callee.rsplit(".", 1)[-1]
+    if callee in vocab.SEEDS_ONE:
+        return Effect(seeds=frozenset({vocab.SEEDS_ONE[callee]}) if call.args else frozenset())
+    if (
+        callee in vocab.SEEDS_ALL
+        or _seeds_by_name(ctx, call)
+        or (callee.startswith(vocab.SEEDING_TRAINER_PREFIXES) and callee.endswith("Trainer"))
+        or (callee in vocab.SEEDING_CLI_CLASSES and _cli_seeds(call))
+    ):
+        return Effect(seeds=frozenset(vocab.RNG_GENERATORS))
+    if any(arg.keyword is not None and arg.keyword.value == "generator" for arg in call.args):
+        return Effect()  # draws from a generator of its own, not the global one
+
+    def draw(generator: str, what: str, loads_data: bool = False) -> Effect:
+        dummy = callee in vocab.RNG_TENSOR_FACTORIES or callee.startswith("torch.nn.init.")
+        return Effect(draw=Draw(generator, what, call, ctx, dummy), loads_data=loads_data)
+
+    if callee.startswith("random.") and last in vocab.RNG_RANDOM_MODULE_FUNCTIONS:
+        return draw("random", f"`{last}()`")
+    if callee.startswith("numpy.random.") and last not in vocab.RNG_NUMPY_NOT_GLOBAL:
+        return draw("numpy", f"`np.random.{last}()`")
+    if callee in vocab.RNG_TORCH_FUNCTIONS or (
+        callee.startswith("torch.distributions.") and last[:1].isupper()
+    ):
+        return draw("torch", f"`{callee.replace('torch.nn.init.', 'nn.init.')}()`")
+    if callee in vocab.RNG_TORCH_DATA or _is_random_augmentation(callee):
+        return draw("torch", f"`{last}`", loads_data=True)
+    if last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
+        return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
+    implicit = _implicit_randomness(callee, last)
+    return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
+
+
+def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
+    """An imported or unknown helper named like a seeder (`utils.set_seed`, `fabric.seed_everything`).
+
+    A function of this file is not judged by its name: its body is part of the code that runs, so what it
+    seeds is seen directly.
+    """
+    func = call.func
+    if isinstance(func, cst.Name):
+        if func.value in ctx.functions:
+            return False
+        name = func.value
+    elif isinstance(func, cst.Attribute):
+        if func.attr.value == "manual_seed" and ctx.callee(call) is None:
+            return False  # `generator.manual_seed(0)` seeds that generator only
+        name = func.attr.value
+    else:
+        return False
+    return "seed" in name.lower() and (ctx.callee(call) or "") not in vocab.NOT_SEEDING
+
+
+def _cli_seeds(call: cst.Call) -> bool:
+    """Lightning's CLI seeds unless `seed_everything_default` is False or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == vocab.SEEDING_CLI_SWITCH:
+            value = arg.value
+            return not (isinstance(value, cst.Name) and value.value in ("False", "None"))
+    return True
+
+
+def _is_random_augmentation(callee: str) -> bool:
+    if not callee.startswith("torchvision.transforms."):
+        return False
+    last = callee.rsplit(".", 1)[-1]
+    return last.startswith("Random") or last in vocab.RNG_AUGMENTATIONS
+
+
+def _shuffles(call: cst.Call) -> bool:
+    """`shuffle=True`, or a shuffle flag computed at run time (`shuffle=(sampler is None)`)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "shuffle":
+            value = arg.value
+            if isinstance(value, cst.Name):
+                return value.value == "True"
+            return not isinstance(value, (cst.Integer, cst.SimpleString)) and dotted_name(value) is None
+    return False
+
+
+def _implicit_randomness(callee: str, last: str) -> str | None:
+    """Randomness a training run depends on without drawing numbers itself: initial weights, dropout."""
+    if callee.startswith("torch.nn.") and last in vocab.RNG_INITIALISED_LAYERS:
+        return f"`nn.{last}` initialisation" if "Dropout" not in last else f"`nn.{last}`"
+    if callee in vocab.FUNCTIONAL_DROPOUTS:
+        return f"`F.{last}()`"
+    if callee.startswith("torchvision.models.") and last[:1].islower() or callee == "timm.create_model":
+        return f"`{last}()` initialisation"
+    return None
+
+
+# -- project definitions -------------------------------------------------------------------------------
+
+
+def project_target(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """The project function or class a call runs, when the call names it through a plain or imported name
+    (`build_model(...)`, `models.Net(...)`, `utils.get_loaders(...)`); None for methods on local objects
+    and library calls. The narrow question this module asks of the engine's call resolution; library
+    calls (most of them) are ruled out first by their module, without resolving any binding."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        if func.value == "self":
+            return None
+        imported = ctx.imports.resolve(func.value)
+        if imported is not None and not _in_project(ctx, imported):
+            return None
+        return resolve_name(ctx, func.value, call)
+    root: cst.BaseExpression = func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name) or ctx.imports.resolve(root.value) is None:
+        return None  # a method of a local object: its class, if any, is summarized where it is built
+    qualified = ctx.qualified_name(func)
+    if qualified is None or not _in_project(ctx, qualified):
+        return None
+    return ctx.project.resolve_qualified(qualified)
+
+
+def _in_project(ctx: FileContext, qualified: str) -> bool:
+    """Whether a qualified name starts in a project module, memoized per file and module prefix."""
+    if ctx.real_path is None:
+        return False
+    memo = _memo(ctx).in_project
+    prefix = qualified.rsplit(".", 1)[0] if "." in qualified.lstrip(".") else qualified
+    if prefix not in memo:
+        memo[prefix] = find_module(ctx.real_path, qualified) is not None
+    return memo[prefix]
+
+
+def seeds_as_subclass(target: Resolved, call: cst.Call, hops: int = 0) -> bool:
+    """Building a project class derived from a seeding CLI (`class MyCLI(LightningCLI)`) seeds, unless the
+    call turns it off (`seed_everything_default=False`)."""
+    if not isinstance(target.node, cst.ClassDef) or hops > _MAX_DEPTH or not _cli_seeds(call):
+        return False
+    for base in target.node.bases:
+        qualified = target.ctx.qualified_name(base.value)
+        if qualified in vocab.SEEDING_CLI_CLASSES:
+            return True
+        if isinstance(base.value, cst.Name):
+            parent = resolve_name(target.ctx, base.value.value, target.node)
+        else:
+            parent = target.ctx.project.resolve_qualified(qualified) if qualified else None
+        if parent is not None and seeds_as_subclass(parent, call, hops + 1):
+            return True
+    return False
+
+
+def defined_function(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+    """The project function a bare name passed as a value means (`mp.spawn(main_worker, ...)`)."""
+    if not isinstance(expr, cst.Name):
+        return None
+    found = resolve_name(ctx, expr.value, at)
+    return found if found is not None and isinstance(found.node, cst.FunctionDef) else None
+
+
+def module_level_seeds(ctx: FileContext) -> set[str]:
+    """Generators seeded by a file's module-level code outside its `__main__` guard: what runs whenever
+    the file is imported (by another module, or again in each process `mp.spawn` starts)."""
+    seeded: set[str] = set()
+    guards = {id(guard) for guard in ctx.entry.guards}
+    for call in ctx.index.nodes(cst.Call):
+        if any(
+            isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) or id(node) in guards
+            for node in ctx.index.ancestors(call)
+        ):
+            continue
+        seeded |= classify(ctx, call).seeds
+    return seeded
+
+
+def seeds_on_import(ctx: FileContext) -> set[str]:
+    """Generators seeded by the module-level code of the project modules a file imports."""
+    if ctx.real_path is None:
+        return set()
+    seeded: set[str] = set()
+    for qualified in {*ctx.imports.aliases.values(), *ctx.imports.star_modules}:
+        found = find_module(ctx.real_path, qualified)
+        module = STORE.context(found[0]) if found is not None else None
+        if module is not None:
+            ctx.project_deps.add(found[0])  # type: ignore[index]
+            seeded |= module_level_seeds(module)
+    return seeded
+
+
+def summarize(definition: Resolved, depth: int = 0) -> Randomness:
+    """What running a project function, or building a project class (all its methods), does with
+    randomness, following the project calls it makes. Memoized per definition; a cycle adds nothing."""
+    memo = _memo(definition.ctx)
+    key = id(definition.node)
+    if key in memo.summaries:
+        return memo.summaries[key]
+    memo.summaries[key] = Randomness()  # in progress: a recursive call sees nothing new
+    result = Randomness()
+    ctx = definition.ctx
+    for call in memo.calls_in(definition.node):
+        result.add(classify(ctx, call))
+        if depth < _MAX_DEPTH:
+            target = project_target(ctx, call)
+            if target is not None and target.node is not definition.node:
+                result.merge(summarize(target, depth + 1))
+                if seeds_as_subclass(target, call):
+                    result.seeded.update(vocab.RNG_GENERATORS)
+    memo.summaries[key] = result
+    return result
+
+
+class _Memo:
+    """Per file: the calls inside each definition (nested ones included), and the summaries made."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.summaries: dict[int, Randomness] = {}
+        self.in_project: dict[str, bool] = {}
+        self._ctx = ctx
+        self._calls: dict[int, list[cst.Call]] | None = None
+
+    def calls_in(self, definition: cst.CSTNode) -> list[cst.Call]:
+        if self._calls is None:
+            index = self._ctx.index
+            self._calls = {}
+            for call in index.nodes(cst.Call):
+                for ancestor in index.ancestors(call):
+                    if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef)):
+                        self._calls.setdefault(id(ancestor), []).append(call)
+        return self._calls.get(id(definition), [])
+
+
+_MEMOS: weakref.WeakKeyDictionary[FileContext, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(ctx: FileContext) -> _Memo:
+    memo = _MEMOS.get(ctx)
+    if memo is None:
+        memo = _MEMOS[ctx] = _Memo(ctx)
+    return memo
