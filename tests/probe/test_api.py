@@ -11,10 +11,10 @@ from probe_helpers import fixture, marked_line
 from torch import nn
 
 import nnlint
-from nnlint.probing.api import probe_target
-from nnlint.probing.batch import group_passes
-from nnlint.probing.causal import choose_splits
-from nnlint.probing.errors import ProbeError
+from nnlint.probe.api import probe_target
+from nnlint.probe.batch import group_passes
+from nnlint.probe.causal import choose_splits
+from nnlint.probe.errors import ProbeError
 
 
 class SeqFirstMixer(nn.Module):
@@ -167,7 +167,7 @@ def test_split_points_cover_the_boundaries() -> None:
 @pytest.mark.parametrize("name", ["batch_mean", "off_by_one_mask", "symmetric_conv", "causal_gpt"])
 def test_batched_backward_gives_the_same_verdicts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Accelerators run the passes of a test as one batched backward; check that path on the CPU too."""
-    import nnlint.probing.run as run
+    import nnlint.probe.pipeline as run
 
     plain = probe_target(fixture(name), device="cpu", exercised=False, localize=False)
     original = run.gradient_run

@@ -148,5 +148,5 @@ def test_without_torch_it_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -
 def test_the_command_module_does_not_import_torch() -> None:
     import subprocess
 
-    code = "import sys; import nnlint.probing.command; sys.exit(1 if 'torch' in sys.modules else 0)"
+    code = "import sys; import nnlint.probe.command; sys.exit(1 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from probe_helpers import fixture, marked_line
 
-from nnlint.probing.api import probe_target
-from nnlint.probing.capture import EAGER, EXPORT_NON_STRICT
+from nnlint.probe.api import probe_target
+from nnlint.probe.capture import EAGER, EXPORT_NON_STRICT
 
 # (fixture, NN901 expected, NN902 expected, extra probe_target arguments)
 BUGS = [
