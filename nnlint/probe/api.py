@@ -33,16 +33,30 @@ def probe(
     train_mode: bool = False,
     thorough: bool = False,
     localize: bool = True,
+    causal_inputs: Sequence[int | str] | None = None,
 ) -> ProbeReport:
     """Probe `model` on `inputs` (a tensor, a tuple of positional inputs, or a dict of keyword inputs).
 
     The model is left exactly as it was found. `causal` also tests that the output at step t depends on no
     input after t + `shift` along `time_dim`. `device="auto"` keeps a model that is already on an
     accelerator there and otherwise uses a GPU when one is present; pass "cpu" to stay on the CPU.
+    `causal_inputs` names the autoregressive inputs (positions or keywords, e.g. `["tgt"]` for a seq2seq
+    model); the others are context the output may see whole. HF encoder-decoders called with
+    `decoder_input_ids` are recognised without it.
     Raises `nnlint.probe.errors.ProbeError` for inputs the model cannot run.
     """
     args, kwargs = normalise_inputs(inputs)
-    spec = ProbeSpec(model, args, kwargs, batch_dim, time_dim, causal, shift, name=type(model).__name__)
+    spec = ProbeSpec(
+        model,
+        args,
+        kwargs,
+        batch_dim,
+        time_dim,
+        causal,
+        shift,
+        name=type(model).__name__,
+        causal_inputs=tuple(causal_inputs) if causal_inputs is not None else None,
+    )
     options = Options(device=device, train_mode=train_mode, thorough=thorough, localize=localize)
     return run_probe(spec, options)
 

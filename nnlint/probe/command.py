@@ -45,6 +45,14 @@ def _shape(value: str) -> tuple[int, ...]:
 @click.option("--time-dim", type=int, default=None, help="The time dimension for --causal (default 1).")
 @click.option("--shift", type=int, default=None, help="Output t may see inputs up to t + SHIFT (default 0).")
 @click.option(
+    "--causal-input",
+    "causal_inputs",
+    multiple=True,
+    metavar="NAME|POS",
+    help="An autoregressive input (keyword name or position; repeatable). The other inputs are context the "
+    "output may see whole (an encoder's source). Default: every input; HF decoder_input_ids are recognised.",
+)
+@click.option(
     "--device",
     default="auto",
     show_default=True,
@@ -69,6 +77,7 @@ def probe(
     batch_dim: int | None,
     time_dim: int | None,
     shift: int | None,
+    causal_inputs: tuple[str, ...],
     device: str,
     train_mode: bool,
     thorough: bool,
@@ -78,7 +87,7 @@ def probe(
     """Probe the model built by TARGET (path/to/file.py:build or package.module:build).
 
     The factory returns a model, (model, inputs), or a dict with model, inputs and optionally batch_dim,
-    time_dim, causal and shift. The model is left exactly as it was found.
+    time_dim, causal, shift and causal_inputs. The model is left exactly as it was found.
     """
     try:
         import torch  # noqa: F401  (only to tell a missing install from a broken model)
@@ -102,6 +111,7 @@ def probe(
             batch_dim=batch_dim,
             time_dim=time_dim,
             shift=shift,
+            causal_inputs=parse_inputs(causal_inputs),
         )
     except ProbeError as error:
         _fail(str(error), error, verbose)
@@ -114,6 +124,11 @@ def probe(
     else:
         click.echo(report.text(color=sys.stdout.isatty()), nl=False)
     sys.exit(1 if report.findings() else 0)
+
+
+def parse_inputs(values: tuple[str, ...]) -> tuple[int | str, ...] | None:
+    """`--causal-input 1 --causal-input tgt` -> (1, "tgt"); nothing given -> None (the default)."""
+    return tuple(int(v) if v.strip().isdigit() else v.strip() for v in values) or None
 
 
 def _fail(message: str, error: BaseException, verbose: bool) -> None:

@@ -31,6 +31,7 @@ class Tracked:
     tensor: torch.Tensor
     batch_dim: int
     time_dim: int | None
+    causal: bool = True  # from an autoregressive input (a source the causal test reads)
 
 
 def track(tensor: torch.Tensor, batch: ProbeBatch) -> Tracked | None:
@@ -215,7 +216,7 @@ def magnitudes(sources: list[Tracked], grads: list[torch.Tensor], per_step: bool
     """Largest gradient entry per sample, (b,), or per sample and step, (b, T), over all sources."""
     total: torch.Tensor | None = None
     for source, grad in zip(sources, grads, strict=True):
-        if per_step and source.time_dim is None:
+        if per_step and (source.time_dim is None or not source.causal):
             continue
         g = grad.detach().abs().float()
         if per_step:
@@ -226,7 +227,7 @@ def magnitudes(sources: list[Tracked], grads: list[torch.Tensor], per_step: bool
             g = g.reshape(g.shape[0], -1).amax(-1)
         total = g if total is None else torch.maximum(total, g)
     if total is None:
-        raise ProbeError("No gradient source has a time dimension; set --time-dim.")
+        raise BlindGradients("no gradient source of an autoregressive input has a time dimension")
     return total
 
 
@@ -241,11 +242,12 @@ def gradient_run(model: nn.Module, batch: ProbeBatch) -> tuple[GradientRun | Non
         if leaf.is_floating_point():
             tracked = track(leaf.requires_grad_(True), batch)
             if tracked is not None:
+                tracked.causal = batch.is_causal(k)
                 sources.append(tracked)
             leaves[k] = leaf.clone()  # the model may modify its input in place; a leaf must not be
         elif leaf.dtype != torch.bool:
             integer_inputs = True
-    hooks = _embedding_sources(model, batch, sources) if integer_inputs else nullcontext()
+    hooks = _embedding_sources(model, batch, sources, leaves) if integer_inputs else nullcontext()
     # cuDNN's RNN kernels refuse a backward in eval mode; PyTorch's own RNN code does not.
     rnn_on_cuda = batch.device.type == "cuda" and any(isinstance(m, nn.RNNBase) for m in model.modules())
     cudnn = torch.backends.cudnn.flags(enabled=False) if rnn_on_cuda else nullcontext()
@@ -259,8 +261,25 @@ def gradient_run(model: nn.Module, batch: ProbeBatch) -> tuple[GradientRun | Non
     return GradientRun(outputs, sources, batch.b, batched=batch.device.type != "cpu"), None
 
 
+def _from_causal_input(ids: Any, batch: ProbeBatch, leaves: list[Any]) -> bool:
+    """Whether an embedding looked up an autoregressive input: the ids share storage with that input (HF
+    models pass views of `input_ids`). An embedding of something else is context when causal inputs are
+    named, and counted as causal otherwise."""
+    if batch.causal is None:
+        return True
+    if not isinstance(ids, torch.Tensor):
+        return False
+    storage = ids.untyped_storage().data_ptr()
+    return any(
+        isinstance(leaf, torch.Tensor) and leaf.untyped_storage().data_ptr() == storage and batch.causal[k]
+        for k, leaf in enumerate(leaves)
+    )
+
+
 @contextmanager
-def _embedding_sources(model: nn.Module, batch: ProbeBatch, sink: list[Tracked]) -> Iterator[None]:
+def _embedding_sources(
+    model: nn.Module, batch: ProbeBatch, sink: list[Tracked], leaves: list[Any]
+) -> Iterator[None]:
     """Swap each batched embedding output for a leaf tensor we can take gradients at."""
 
     def hook(module: nn.Module, inputs: Any, output: Any) -> Any:
@@ -270,7 +289,8 @@ def _embedding_sources(model: nn.Module, batch: ProbeBatch, sink: list[Tracked])
         if tracked is None:  # e.g. position embeddings, shared by every sample
             return None
         leaf = output.detach().requires_grad_(True)
-        sink.append(Tracked(leaf, tracked.batch_dim, tracked.time_dim))
+        causal = _from_causal_input(inputs[0] if inputs else None, batch, leaves)
+        sink.append(Tracked(leaf, tracked.batch_dim, tracked.time_dim, causal))
         return leaf
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Embedding)]

@@ -34,7 +34,7 @@ def perturbed_leaves(
         if not batch.batched[k] or leaf.dtype == torch.bool:
             continue
         tracked = track(leaf, batch)
-        if tracked is None or (where.dim() == 2 and tracked.time_dim is None):
+        if tracked is None or (where.dim() == 2 and (tracked.time_dim is None or not batch.is_causal(k))):
             continue
         mask = spread(where.float(), tracked).bool()
         if leaf.is_floating_point():

@@ -59,7 +59,9 @@ def run_probe(spec: ProbeSpec, options: Options) -> ProbeReport:
     try:
         with preserved(model, device):
             model.eval()
-            batch = probe_batch(spec.args, spec.kwargs, spec.batch_dim, spec.time_dim, device)
+            batch = probe_batch(
+                spec.args, spec.kwargs, spec.batch_dim, spec.time_dim, device, spec.autoregressive()
+            )
             return _probe(spec, batch, device, options)
     except torch.cuda.OutOfMemoryError as error:
         raise out_of_memory(error) from error

@@ -75,6 +75,10 @@ class ProbeBatch:
     steps: int | None
     user_batch: int
     device: torch.device
+    causal: list[bool] | None = None  # per leaf: an autoregressive input (None: every timed input is)
+
+    def is_causal(self, k: int) -> bool:
+        return self.causal is None or self.causal[k]
 
     def call(self, model: nn.Module, leaves: list[Any] | None = None) -> Any:
         args, kwargs = pytree.tree_unflatten(self.leaves if leaves is None else leaves, self.treespec)
@@ -90,11 +94,40 @@ class ProbeBatch:
         return pytree.tree_unflatten(self.leaves, self.treespec)
 
 
+def _leaf_owners(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[int | str]:
+    """For each pytree leaf of (args, kwargs), the position or keyword of the argument it belongs to."""
+    owners: list[int | str] = []
+    for position, value in enumerate(args):
+        owners += [position] * len(pytree.tree_leaves(value))
+    for name, value in kwargs.items():
+        owners += [name] * len(pytree.tree_leaves(value))
+    return owners
+
+
 def probe_batch(
-    args: tuple[Any, ...], kwargs: dict[str, Any], batch_dim: int, time_dim: int, device: torch.device
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    batch_dim: int,
+    time_dim: int,
+    device: torch.device,
+    causal_inputs: tuple[int | str, ...] | None = None,
 ) -> ProbeBatch:
-    """Resample the user's batch to a prime number of samples (repeating samples when it has fewer)."""
+    """Resample the user's batch to a prime number of samples (repeating samples when it has fewer).
+
+    With `causal_inputs`, only those arguments are autoregressive: the time dimension is theirs, and the
+    other inputs are context that any output may see whole (an encoder's source).
+    """
     leaves, treespec = pytree.tree_flatten((args, kwargs))
+    causal = None
+    if causal_inputs is not None:
+        owners = _leaf_owners(args, kwargs)
+        unknown = set(causal_inputs) - set(owners)
+        if unknown:
+            raise ProbeError(
+                f"causal inputs {sorted(map(str, unknown))} are not among the model's inputs "
+                f"(positions 0-{len(args) - 1}, keywords {sorted(kwargs)})."
+            )
+        causal = [owner in causal_inputs for owner in owners]
     tensors = [leaf for leaf in leaves if isinstance(leaf, torch.Tensor)]
     first = next((t for t in tensors if t.dim() > batch_dim), None)
     if first is None:
@@ -105,7 +138,11 @@ def probe_batch(
         for leaf in leaves
     ]
     batched_leaves = [leaf for leaf, is_batched in zip(leaves, batched, strict=True) if is_batched]
-    timed = [leaf for leaf in batched_leaves if leaf.dim() > time_dim]
+    timed = [
+        leaf
+        for k, (leaf, is_batched) in enumerate(zip(leaves, batched, strict=True))
+        if is_batched and leaf.dim() > time_dim and (causal is None or causal[k])
+    ]
     steps = timed[0].shape[time_dim] if timed and time_dim != batch_dim else None
     other_sizes = {size for leaf in batched_leaves for size in leaf.shape}
     b = next(p for p in _PRIMES if p not in other_sizes)
@@ -118,4 +155,6 @@ def probe_batch(
                 leaf = leaf.index_select(batch_dim, index.to(leaf.device))
             leaf = leaf.to(device).clone()
         probe_leaves.append(leaf)
-    return ProbeBatch(probe_leaves, treespec, batched, b, batch_dim, time_dim, steps, user_batch, device)
+    return ProbeBatch(
+        probe_leaves, treespec, batched, b, batch_dim, time_dim, steps, user_batch, device, causal
+    )

@@ -21,7 +21,10 @@ from torch import nn
 
 from nnlint.probe.errors import ProbeError
 
-_SPEC_KEYS = {"model", "inputs", "batch_dim", "time_dim", "causal", "shift"}
+_SPEC_KEYS = {"model", "inputs", "batch_dim", "time_dim", "causal", "shift", "causal_inputs"}
+# Keyword inputs that are autoregressive in Hugging Face encoder-decoders (T5, BART, Whisper): the decoder's.
+# The encoder's inputs are context the output may see whole.
+DECODER_INPUTS = ("decoder_input_ids", "decoder_inputs_embeds", "labels")
 
 
 @dataclass
@@ -40,6 +43,18 @@ class ProbeSpec:
     causal: bool = False
     shift: int = 0
     name: str = "model"
+    # Positions or keyword names of the autoregressive inputs; None: every timed input (or, for an HF
+    # encoder-decoder called with `decoder_input_ids`, the decoder's inputs). The others are context.
+    causal_inputs: tuple[int | str, ...] | None = None
+
+    def autoregressive(self) -> tuple[int | str, ...] | None:
+        """The causal inputs, recognising HF encoder-decoders when nobody said."""
+        if self.causal_inputs is not None:
+            return self.causal_inputs
+        decoder = tuple(name for name in DECODER_INPUTS if name in self.kwargs)
+        if any(name.startswith("decoder_") for name in decoder):
+            return decoder
+        return None
 
 
 def load_factory(target: str) -> Callable[[], Any]:
@@ -128,10 +143,11 @@ def normalise(built: Any, name: str = "model") -> ProbeSpec:
             time_dim=built.get("time_dim"),
             causal=built.get("causal"),
             shift=built.get("shift"),
+            causal_inputs=_causal_inputs(built.get("causal_inputs")),
         )
     raise ProbeError(
         f"The factory returned {_describe(built)}; expected an nn.Module, a (model, inputs) pair, or a dict "
-        "with 'model' and 'inputs' (optionally 'batch_dim', 'time_dim', 'causal', 'shift')."
+        "with 'model' and 'inputs' (optionally 'batch_dim', 'time_dim', 'causal', 'shift', 'causal_inputs')."
     )
 
 
@@ -151,6 +167,17 @@ def normalise_inputs(inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
     if not any(isinstance(value, torch.Tensor) for value in (*args, *kwargs.values())):
         raise ProbeError("The inputs contain no tensor; the probe needs at least one batched input tensor.")
     return args, kwargs
+
+
+def _causal_inputs(value: Any) -> tuple[int | str, ...] | None:
+    if value is None:
+        return None
+    values = (value,) if isinstance(value, (int, str)) else value
+    if not isinstance(values, (tuple, list)) or not all(isinstance(v, (int, str)) for v in values):
+        raise ProbeError(
+            f"causal_inputs must be input positions or keyword names (e.g. [1] or ['tgt']), not {value!r}."
+        )
+    return tuple(values)
 
 
 def override(spec: ProbeSpec, **values: Any) -> ProbeSpec:

@@ -49,6 +49,15 @@ class StopScript(BaseException):
     """Raised from the last step hook to end the script; a BaseException, so `except Exception` lets it by."""
 
 
+class ManualUpdate(BaseException):
+    """The script changed its weights between its first backward and its next forward without an optimizer
+    step: a hand-written update, which `nnlint run` cannot check (it hooks optimizer steps)."""
+
+    def __init__(self, site: Site | None) -> None:
+        super().__init__(site)
+        self.site = site
+
+
 @dataclass
 class ModelCall:
     """One outermost call of a trainable module, with grad enabled: a training forward."""
@@ -110,7 +119,11 @@ class Instrumentation:
     steps: int = 0
     # True while nnlint runs the model itself: its own forwards and losses are not the script's.
     paused: bool = False
+    stopping: bool = False  # the checks are done and the script must end (see stop())
     _depth: int = 0
+    # After the first backward, before any step: a few values of each parameter, to catch manual updates.
+    _versions: dict[int, tuple[torch.Tensor, torch.Tensor]] | None = None
+    _in_step: bool = False  # inside optimizer.step(): a closure's forwards see weights the step moved
     _undo: list[Callable[[], None]] = field(default_factory=list)
 
     def install(self) -> None:
@@ -147,6 +160,9 @@ class Instrumentation:
     # Model calls -------------------------------------------------------------------------------------------
 
     def _before_forward(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        self._stop_if_stopping()
+        if not self._depth and not self.paused and not self._in_step and self._versions is not None:
+            self._check_manual_update()
         self._depth += 1
 
     def _after_forward(self, module: nn.Module, args: tuple[Any, ...], *rest: Any) -> None:
@@ -161,6 +177,15 @@ class Instrumentation:
         kwargs, output = rest
         site = caller_site(sys._getframe(1))
         self.calls.append(ModelCall(module, args, dict(kwargs), output, module.training, site))
+
+    def _check_manual_update(self) -> None:
+        """At the forward after the first backward: weights that changed with no optimizer step in between
+        were updated by hand (`p.data.add_(...)`, `p -= lr * p.grad`); say so now, not after the whole run."""
+        samples, self._versions = self._versions or {}, None
+        if self.steps:
+            return
+        if any(not torch.equal(_sample(param), before) for param, before in samples.values()):
+            raise ManualUpdate(caller_site(sys._getframe(2)))
 
     # Construction sites ------------------------------------------------------------------------------------
 
@@ -221,10 +246,16 @@ class Instrumentation:
     def _wrap_backward(self, original: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(original)
         def backward(tensors: Any, *args: Any, **kwargs: Any) -> None:
-            if not self.paused:
-                self.backward_calls += 1
-                self._mark_reached(tensors)
-            return original(tensors, *args, **kwargs)
+            self._stop_if_stopping()
+            if self.paused:
+                return original(tensors, *args, **kwargs)
+            self.backward_calls += 1
+            self._mark_reached(tensors)
+            result = original(tensors, *args, **kwargs)
+            if self.steps == 0 and not self._in_step and self._versions is None:
+                params = {id(p): p for model in self.models.values() for p in model.parameters()}
+                self._versions = {key: (p, _sample(p)) for key, p in params.items()}
+            return result
 
         return backward
 
@@ -249,22 +280,64 @@ class Instrumentation:
 
     # Optimizer steps ---------------------------------------------------------------------------------------
 
-    def _before_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+    def _before_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> Any:
+        """Before a step: the checks need the step's gradients and the weights it is about to change.
+
+        With `optimizer.step(closure)` (LBFGS, Lightning's automatic and manual optimization) the forward and
+        backward happen inside the step: the closure is wrapped, and the listener runs once it first returns.
+        """
+        self._stop_if_stopping()
         if self.paused:
-            return
+            return None
+        self._in_step = True
         site = caller_site(sys._getframe(1))
         if site is not None:
             self.step_sites.setdefault(id(optimizer), site)
-        self.listener.before_step(optimizer)
+        closure = kwargs.get("closure", args[1] if len(args) > 1 else None)  # args[0] is the optimizer
+        if not callable(closure):
+            self.listener.before_step(optimizer)
+            return None
+        fired = False
+
+        def checked_closure(*closure_args: Any, **closure_kwargs: Any) -> Any:
+            nonlocal fired
+            result = closure(*closure_args, **closure_kwargs)
+            if not fired:
+                fired = True
+                self.listener.before_step(optimizer)
+            return result
+
+        if "closure" in kwargs:
+            return args, {**kwargs, "closure": checked_closure}
+        return (args[0], checked_closure, *args[2:]), kwargs
 
     def _after_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         if self.paused:
             return
+        self._in_step = False
         self.steps += 1
         self.listener.after_step(optimizer)
 
+    # Stopping ----------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the script; the stop is raised again at its next forward, backward or step, so a bare
+        `except:` around the step cannot swallow it for good."""
+        self.stopping = True
+        raise StopScript
+
+    def _stop_if_stopping(self) -> None:
+        if self.stopping and not self.paused:
+            raise StopScript
+
     def constructed_optimizers(self) -> list[torch.optim.Optimizer]:
         return [opt for ref in self.optimizers if (opt := ref()) is not None]
+
+
+def _sample(param: torch.Tensor) -> torch.Tensor:
+    """Up to 64 evenly spaced values: an update moves nearly every weight that has a gradient."""
+    flat = param.detach().reshape(-1)
+    return flat[:: max(1, flat.numel() // 64)][:64].clone()
 
 
 @dataclass(frozen=True)

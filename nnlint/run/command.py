@@ -45,6 +45,20 @@ def _fail(message: str) -> None:
 )
 @click.option("--causal/--no-causal", default=None, help="Tell the probe the model is (not) autoregressive.")
 @click.option(
+    "--batch-dim",
+    type=click.IntRange(min=0),
+    default=None,
+    help="The batch dim of the model's inputs (default: 0, or what the run shows, e.g. (T, B) LM batches).",
+)
+@click.option("--time-dim", type=click.IntRange(min=0), default=None, help="The time dim, for --causal.")
+@click.option(
+    "--causal-input",
+    "causal_inputs",
+    multiple=True,
+    metavar="NAME|POS",
+    help="An autoregressive input of the model (keyword or position; repeatable); the others are context.",
+)
+@click.option(
     "--plot",
     "plot_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -66,6 +80,9 @@ def run(
     steps: int,
     keep_going: bool,
     causal: bool | None,
+    batch_dim: int | None,
+    time_dim: int | None,
+    causal_inputs: tuple[str, ...],
     plot_dir: Path | None,
     fmt: str,
     verbose: bool,
@@ -89,10 +106,12 @@ def run(
     if importlib.util.find_spec("torch") is None:
         _fail(INSTALL_TORCH)
     from nnlint.config import ConfigError
+    from nnlint.probe.command import parse_inputs
     from nnlint.run.capture import Target
     from nnlint.run.execute import execute
+    from nnlint.run.layout import Layout
     from nnlint.run.session import Session
-    from nnlint.run.thresholds import load_thresholds
+    from nnlint.run.thresholds import load_layout, load_thresholds
     from nnlint.runtime.frames import Site
 
     if module is not None:
@@ -104,8 +123,16 @@ def run(
         target, anchor = Target(path=script), script
     try:
         thresholds, _ = load_thresholds(anchor)
+        configured = load_layout(anchor)
     except ConfigError as error:
         _fail(str(error))
+    given = {
+        "batch_dim": batch_dim,
+        "time_dim": time_dim,
+        "causal_inputs": parse_inputs(causal_inputs),
+    }
+    layout_values = {**configured, **{key: value for key, value in given.items() if value is not None}}
+    layout = Layout(**layout_values, why="given" if "batch_dim" in layout_values else None)
     out = sys.stdout
     session = Session(
         thresholds,
@@ -113,6 +140,7 @@ def run(
         steps=steps,
         keep_going=keep_going,
         causal=causal,
+        layout=layout,
         on_done=lambda session: _report(session, str(target), fmt, plot_dir, out),
     )
     # With machine output, the script's own prints go to stderr so stdout stays parseable.
@@ -123,9 +151,10 @@ def run(
         click.echo(session.internal_error, err=True, nl=False)
         _fail("nnlint failed while reporting (a bug in nnlint, not in the script)")
     if failure is not None:
-        if verbose and failure.details:
+        if failure.details and (verbose or failure.traceback_always):
             click.echo(failure.details, err=True, nl=False)
-        _fail(failure.message)
+        click.echo(f"nnlint: error: {failure.message}", err=True)
+        sys.exit(failure.exit_code)
     sys.exit(EXIT_FINDINGS if session.findings else EXIT_CLEAN)
 
 

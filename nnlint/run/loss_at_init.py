@@ -35,10 +35,38 @@ class Expectation:
     why: str
 
 
-def expected(loss: LossCall) -> Expectation | None:
-    """What an uninformed model's loss is, for losses where that is known (mean reduction only)."""
-    if loss.arguments.get("reduction", "mean") != "mean" or loss.arguments.get("size_average") is not None:
+def terms(loss: LossCall, target: Any = None) -> int | None:
+    """How many terms a `reduction="sum"` loss adds up: targets not ignored for class indices, else elements
+    (over the classes' dim for class probabilities)."""
+    target = loss.target if target is None else target
+    if not isinstance(target, torch.Tensor):
         return None
+    if loss.name in ("cross_entropy", "nll_loss"):
+        if target.is_floating_point():  # class probabilities: one term per sample (and position)
+            source = loss.input
+            classes = int(source.shape[1] if source.ndim >= 2 else source.shape[0])
+            return max(target.numel() // max(classes, 1), 1)
+        return int((target != int(loss.arguments.get("ignore_index", -100))).sum())
+    return target.numel()
+
+
+def expected(loss: LossCall) -> Expectation | None:
+    """What an uninformed model's loss is, for losses where that is known, for every reduction: the mean
+    value, times the number of terms for `reduction="sum"` (Hugging Face's losses normalised by
+    `num_items_in_batch` sum first and divide afterwards)."""
+    if loss.arguments.get("size_average") is not None or loss.arguments.get("reduce") is not None:
+        return None
+    mean = _expected_mean(loss)
+    if mean is None or loss.arguments.get("reduction", "mean") != "sum":
+        return mean
+    count = terms(loss)
+    if not count:
+        return None
+    why = f"{mean.why}, summed over {count} terms"
+    return Expectation(mean.value * count, mean.upper * count, why)
+
+
+def _expected_mean(loss: LossCall) -> Expectation | None:
     source, target = loss.input, loss.target
     if not isinstance(source, torch.Tensor) or not isinstance(target, torch.Tensor) or source.ndim == 0:
         return None
@@ -75,7 +103,7 @@ def check(
 ) -> tuple[list[Finding], dict[str, Any]]:
     """The NN911 finding (if any) and the numbers behind it."""
     expectation = expected(loss)
-    value = float(loss.output.detach().float().mean())
+    value = float(loss.output.detach().float().mean())  # reduction="none": the mean of the terms
     stats: dict[str, Any] = {"loss": value, "function": loss.name}
     if expectation is None or not math.isfinite(value):
         return [], stats

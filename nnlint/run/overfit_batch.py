@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from nnlint.finding import Finding, Severity
+from nnlint.run.loss_at_init import terms
 from nnlint.run.replay import Replay
 from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
@@ -68,13 +69,20 @@ class Curve:
 
 
 def floor(replay: Replay, indices: torch.Tensor) -> float:
-    """The lowest loss the chosen targets allow: 0, except for soft or label-smoothed class targets."""
+    """The lowest loss the chosen targets allow, for the loss's reduction: 0, except for soft or
+    label-smoothed targets, whose entropy is the floor of each term (times the terms, for a sum)."""
     loss = replay.loss
-    if loss.arguments.get("reduction", "mean") != "mean":
-        return 0.0
     target = replay.targets(indices)
     if not isinstance(target, torch.Tensor):
         return 0.0
+    per_term = _floor_per_term(replay, target)
+    if per_term and loss.arguments.get("reduction", "mean") == "sum" and not replay.returns_loss:
+        return per_term * (terms(loss, target) or 1)
+    return per_term
+
+
+def _floor_per_term(replay: Replay, target: torch.Tensor) -> float:
+    loss = replay.loss
     if loss.name == "cross_entropy":
         smoothing = float(loss.arguments.get("label_smoothing", 0.0))
         if target.is_floating_point():  # class probabilities: the floor is their entropy

@@ -24,6 +24,9 @@ from torch.utils._pytree import tree_flatten, tree_map
 from nnlint.run.capture import LossCall, ModelCall
 
 Path = tuple[Any, ...]
+# Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`):
+# zeroing the inputs must keep them real, even when the model copies them before the loss sees them.
+TARGET_KWARGS = frozenset({"labels", "label", "targets", "target", "start_positions", "end_positions"})
 
 
 def batch_size(call: ModelCall) -> int | None:
@@ -107,7 +110,13 @@ class Replay:
                 return chosen  # targets passed to a model that computes its own loss stay real
             return torch.zeros_like(chosen)
 
-        return tree_map(pick, self.call.args), tree_map(pick, self.call.kwargs)
+        kwargs = {
+            key: tree_map(lambda v: rows(v, indices, self.size), value)
+            if self.returns_loss and key in TARGET_KWARGS
+            else tree_map(pick, value)
+            for key, value in self.call.kwargs.items()
+        }
+        return tree_map(pick, self.call.args), kwargs
 
     def zeroes_something(self, indices: torch.Tensor) -> bool:
         """Whether `inputs(zeroed=True)` changes anything: if not, zeroed inputs prove nothing."""
@@ -162,6 +171,8 @@ def link(model: nn.Module, calls: list[ModelCall], loss: LossCall) -> Replay | s
         if size is None:
             continue
         path = find_tensor(call.output, lambda t: t is loss.output)
+        if path is None:  # a loss the model normalised after the fact (HF: sum / num_items_in_batch)
+            path = find_tensor(call.output, lambda t: t.ndim == 0 and _derives_from(t, loss.output))
         if path is not None:
             return Replay(model, call, loss, path, True, None, size)
         path = find_tensor(call.output, lambda t: t is loss.input)
@@ -179,6 +190,19 @@ def link(model: nn.Module, calls: list[ModelCall], loss: LossCall) -> Replay | s
         f"the {loss.name} input is computed from the model's output by code nnlint cannot replay "
         "(only the output itself, a reshape of it, or a loss the model returns)"
     )
+
+
+def _derives_from(value: torch.Tensor, source: torch.Tensor, depth: int = 4) -> bool:
+    """`value` is computed from `source` by a few autograd steps (a division, a mean, a cast)."""
+    target = source.grad_fn
+    if target is None or value.grad_fn is None:
+        return False
+    frontier = [value.grad_fn]
+    for _ in range(depth):
+        if any(node is target for node in frontier):
+            return True
+        frontier = [child for node in frontier for child, _ in node.next_functions if child is not None]
+    return any(node is target for node in frontier)
 
 
 def _is_reshape(output: torch.Tensor, loss_input: Any, size: int) -> bool:

@@ -56,8 +56,12 @@ def _model_lines(result: ModelResult, call: ModelCall | None) -> list[str]:
 
 
 def _optimizer_lines(result: OptimizerResult) -> list[str]:
+    # The statistic NN915 judges: the median over the steps, of the group and of its most-moved weight.
     ratios = ", ".join(
-        f"group {g.index}: {sum(g.steps) / len(g.steps):.2g}" for g in result.groups if g.steps
+        f"group {g.index}: {g.ratio:.2g}"
+        + (f" (largest weight {max(g.per_param.values()):.2g})" if g.params else "")
+        for g in result.groups
+        if g.steps
     )
     where = f" (built at {result.site})" if result.site else ""
     return [f"  optimizer {result.name}{where}: {result.steps} step(s); update/weight {ratios or 'n/a'}"]

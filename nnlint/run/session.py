@@ -29,7 +29,8 @@ from nnlint.run import (
     params_not_updated,
     update_ratio,
 )
-from nnlint.run.capture import Instrumentation, LossCall, ModelCall, StopScript
+from nnlint.run.capture import Instrumentation, LossCall, ModelCall
+from nnlint.run.layout import Layout, infer
 from nnlint.run.replay import Replay, link
 from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import traced_forward
@@ -65,6 +66,7 @@ class Session:
     steps: int = 1
     keep_going: bool = False
     causal: bool | None = None
+    layout: Layout = field(default_factory=Layout)  # as given; the probe infers the rest from the run
     on_done: Callable[[Session], None] = lambda session: None
     instrumentation: Instrumentation = field(init=False)
     findings: list[Finding] = field(default_factory=list)
@@ -100,14 +102,11 @@ class Session:
             update_ratio.measure(optimizer, result.before, result.groups)
             result.before = None
             if result.steps == self.steps:
-                self._guard(
-                    "NN915",
-                    lambda: update_ratio.check(result.groups, self.thresholds, result.site, self.fallback),
-                )
+                self._guard("NN915", lambda: self._update_ratio(optimizer, result))
         if not self.done and self._all_stepped():
             self.finish()
             if not self.keep_going:
-                raise StopScript
+                self.instrumentation.stop()
 
     def finish(self) -> None:
         """The checks that need every optimizer, then hand over: stop, or remove the hooks and train on."""
@@ -206,19 +205,51 @@ class Session:
         )
 
     def _probe(self, model: nn.Module, call: ModelCall, result: ModelResult) -> list[Finding]:
+        """The batch-mixing (and, if asked, causal) probe on the real model with the captured batch.
+
+        Positional and keyword inputs alike (HF Trainer and accelerate call `model(**batch)`): the batched
+        tensors are probed, everything else (flags, `num_items_in_batch`) is passed unchanged.
+        """
         try:
-            from nnlint.probe.api import probe
+            from nnlint.probe.pipeline import Options, run_probe
+            from nnlint.probe.target import ProbeSpec
         except ImportError:
             self.notes.append("NN901/NN902 skipped: the batch-mixing probe (nnlint.probe) is not installed")
             return []
-        if call.kwargs or not all(isinstance(arg, torch.Tensor) for arg in call.args):
-            self.notes.append(
-                f"NN901/NN902 skipped for {result.name}: it is called with non-tensor arguments"
-            )
+        if not any(isinstance(v, torch.Tensor) for v in (*call.args, *call.kwargs.values())):
+            self.notes.append(f"NN901/NN902 skipped for {result.name}: it is called with no tensor argument")
             return []
         device = next((str(p.device) for p in model.parameters()), "auto")
-        result.probe = probe(model, tuple(call.args), causal=bool(self.causal), batch_dim=0, device=device)
+        loss = next((loss for loss in self._losses_newest_first() if loss.reached), None)
+        layout = infer(model, call, loss, self.layout)
+        if layout.why not in (None, "given"):
+            self.notes.append(
+                f"probe of {result.name}: batch dim {layout.batch_dim}, time dim {layout.time_dim} "
+                f"({layout.why}; set --batch-dim/--time-dim to override)"
+            )
+        spec = ProbeSpec(
+            model,
+            tuple(call.args),
+            dict(call.kwargs),
+            batch_dim=layout.batch_dim,
+            time_dim=layout.time_dim,
+            causal=bool(self.causal),
+            name=type(model).__name__,
+            causal_inputs=layout.causal_inputs,
+        )
+        result.probe = run_probe(spec, Options(device=device))
         return list(result.probe.findings())
+
+    def _update_ratio(self, optimizer: torch.optim.Optimizer, result: OptimizerResult) -> list[Finding]:
+        if result.name in update_ratio.MULTI_UPDATE_OPTIMIZERS:
+            self.notes.append(
+                f"NN915 skipped for {result.name}: one of its steps runs many updates (a line search), so "
+                "the one-step update/weight heuristic does not apply"
+            )
+            return []
+        named = params_not_updated.owners(self.instrumentation.models.values())
+        names = {key: owner.name for key, owner in named.items()}
+        return update_ratio.check(result.groups, self.thresholds, result.site, self.fallback, names)
 
     # Helpers ----------------------------------------------------------------------------------------------
 

@@ -53,24 +53,58 @@ def _key(name: str) -> str:
     return name.replace("_", "-")
 
 
+# The batch layout of `nnlint run`'s probe (see layout.py), set with the thresholds in [tool.nnlint.run].
+LAYOUT_KEYS = ("batch-dim", "time-dim", "causal-inputs")
+
+
+def _table(script: Path) -> tuple[dict[str, Any], str]:
+    config = config_for(script, None)
+    table: Any = config.extra.get("run", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config.source}: [tool.nnlint.run] must be a table")
+    return table, config.source
+
+
+def load_layout(script: Path) -> dict[str, Any]:
+    """`batch-dim`, `time-dim` (dims, >= 0) and `causal-inputs` (names or positions) from the same table."""
+    table, source = _table(script)
+    found: dict[str, Any] = {}
+    for key in ("batch-dim", "time-dim"):
+        value = table.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{source}: [tool.nnlint.run] {key} must be a dimension (an integer >= 0)")
+        found[key.replace("-", "_")] = value
+    inputs = table.get("causal-inputs")
+    if inputs is not None:
+        if not isinstance(inputs, list) or not all(
+            isinstance(v, (int, str)) and not isinstance(v, bool) for v in inputs
+        ):
+            raise ConfigError(
+                f"{source}: [tool.nnlint.run] causal-inputs must be a list of input names or positions"
+            )
+        found["causal_inputs"] = tuple(inputs)
+    return found
+
+
 def load_thresholds(script: Path) -> tuple[Thresholds, str]:
     """Thresholds from `[tool.nnlint.run]` in the pyproject.toml nearest the script, and where they came from.
 
     Raises ConfigError for an unknown key or a value of the wrong type: a typo must not keep a default.
     """
-    config = config_for(script, None)
-    table: Any = config.extra.get("run", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{config.source}: [tool.nnlint.run] must be a table")
+    table, source = _table(script)
     known = {_key(f.name): f for f in fields(Thresholds)}
-    unknown = sorted(set(table) - set(known))
+    unknown = sorted(set(table) - set(known) - set(LAYOUT_KEYS))
     if unknown:
         raise ConfigError(
-            f"{config.source}: unknown key(s) in [tool.nnlint.run]: {', '.join(unknown)} "
-            f"(known: {', '.join(sorted(known))})"
+            f"{source}: unknown key(s) in [tool.nnlint.run]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted([*known, *LAYOUT_KEYS]))})"
         )
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if key in LAYOUT_KEYS:
+            continue
         field = known[key]
         wanted = int if field.type in ("int", int) else float
         if (
@@ -78,10 +112,8 @@ def load_thresholds(script: Path) -> tuple[Thresholds, str]:
             or not isinstance(value, (int, float))
             or (wanted is int and value != int(value))
         ):
-            raise ConfigError(
-                f"{config.source}: [tool.nnlint.run] {key} must be a number ({wanted.__name__})"
-            )
+            raise ConfigError(f"{source}: [tool.nnlint.run] {key} must be a number ({wanted.__name__})")
         if value <= 0:
-            raise ConfigError(f"{config.source}: [tool.nnlint.run] {key} must be positive")
+            raise ConfigError(f"{source}: [tool.nnlint.run] {key} must be positive")
         values[field.name] = wanted(value)
-    return replace(Thresholds(), **values), config.source
+    return replace(Thresholds(), **values), source

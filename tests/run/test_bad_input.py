@@ -13,7 +13,9 @@ from nnlint.cli import main
 
 def test_crash_before_the_first_step_names_the_error_and_line(nnlint_run) -> None:
     outcome = nnlint_run("crash_before_step.py")
-    assert outcome.exit_code == 2
+    assert outcome.exit_code == 1  # as `python crash_before_step.py` would, with its traceback
+    assert outcome.stderr.startswith("Traceback (most recent call last):")
+    assert 'File "' in outcome.stderr and "nnlint/run/" not in outcome.stderr.split("nnlint: error")[0]
     assert "raised RuntimeError before its first optimizer step" in outcome.stderr
     assert "crash_before_step.py:8" in outcome.stderr
 

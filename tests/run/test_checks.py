@@ -69,11 +69,11 @@ def test_thresholds_come_from_the_nearest_pyproject(tmp_path, fixtures) -> None:
 
     from nnlint.cli import main
 
-    (tmp_path / "pyproject.toml").write_text("[tool.nnlint.run]\nupdate-ratio-high = 2.0\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.nnlint.run]\nupdate-ratio-high = 20.0\n")
     script = tmp_path / "lr_ten.py"
     script.write_text((fixtures / "lr_ten.py").read_text())
     result = CliRunner().invoke(main, ["run", "--format", "json", str(script)])
-    assert result.exit_code == 0, result.stderr  # the 0.63 ratio is inside the widened band
+    assert result.exit_code == 0, result.stderr  # every weight (the head moves 15x its norm) is inside the widened band
 
 
 def test_plots_are_written(nnlint_run, tmp_path) -> None:

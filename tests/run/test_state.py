@@ -78,5 +78,5 @@ def test_a_stopped_run_leaves_no_hooks(nnlint_run) -> None:
 
 
 def test_a_crashed_run_leaves_no_hooks(nnlint_run) -> None:
-    assert nnlint_run("crash_before_step.py").exit_code == 2
+    assert nnlint_run("crash_before_step.py").exit_code == 1
     _assert_no_hooks_left()
