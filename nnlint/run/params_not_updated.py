@@ -51,13 +51,19 @@ def _names(params: list[torch.Tensor], named: dict[int, Owner]) -> str:
 
 
 def check_gradients(
-    optimizer: torch.optim.Optimizer, named: dict[int, Owner], sites: dict[nn.Module, Site], fallback: Site
+    optimizer: torch.optim.Optimizer,
+    named: dict[int, Owner],
+    sites: dict[nn.Module, Site],
+    fallback: Site,
+    optimizer_site: Site | None = None,
 ) -> list[Finding]:
-    """At the optimizer's first step: its trainable parameters whose gradient is None or all zero."""
-    missing, zero = [], []
+    """At the optimizer's first step: its trainable parameters whose gradient is None or all zero (warnings),
+    and the frozen ones it still holds (info)."""
+    missing, zero, frozen = [], [], []
     for group in optimizer.param_groups:
         for param in group["params"]:
             if not param.requires_grad:
+                frozen.append(param)
                 continue
             if param.grad is None:
                 missing.append(param)
@@ -79,6 +85,16 @@ def check_gradients(
         message = f"{_names(params, named)} {what} from the first backward: {cause}"
         evidence = {"parameters": [named[id(p)].name for p in params if id(p) in named], "reason": what}
         findings.append(finding_at(site, fallback, CODE, NAME, message, Severity.WARNING, evidence=evidence))
+    if frozen:
+        message = (
+            f"{_names(frozen, named)} are frozen (requires_grad=False) but still held by the optimizer: they "
+            "never change, which is fine if intended; leave them out of the optimizer to make that "
+            "explicit and save its state"
+        )
+        evidence = {"parameters": [named[id(p)].name for p in frozen if id(p) in named], "reason": "frozen"}
+        findings.append(
+            finding_at(optimizer_site, fallback, CODE, NAME, message, Severity.INFO, evidence=evidence)
+        )
     return findings
 
 

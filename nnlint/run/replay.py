@@ -106,6 +106,8 @@ class Replay:
             chosen = rows(value, indices, self.size)
             if not zeroed or not isinstance(chosen, torch.Tensor) or is_mask(chosen):
                 return chosen
+            if value.ndim == 0 or value.shape[0] != self.size:
+                return chosen  # not a per-sample input (HF's num_items_in_batch, a shared table)
             if self.returns_loss and isinstance(target, torch.Tensor) and _shares_memory(value, target):
                 return chosen  # targets passed to a model that computes its own loss stay real
             return torch.zeros_like(chosen)

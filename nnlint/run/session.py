@@ -89,7 +89,9 @@ class Session:
                 sites = self.instrumentation.module_sites
                 self._guard(
                     "NN916",
-                    lambda: params_not_updated.check_gradients(optimizer, named, sites, self.fallback),
+                    lambda: params_not_updated.check_gradients(
+                        optimizer, named, sites, self.fallback, result.site
+                    ),
                 )
                 for model in self._models_of(optimizer):
                     self._check_model(model)

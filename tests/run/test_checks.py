@@ -73,7 +73,9 @@ def test_thresholds_come_from_the_nearest_pyproject(tmp_path, fixtures) -> None:
     script = tmp_path / "lr_ten.py"
     script.write_text((fixtures / "lr_ten.py").read_text())
     result = CliRunner().invoke(main, ["run", "--format", "json", str(script)])
-    assert result.exit_code == 0, result.stderr  # every weight (the head moves 15x its norm) is inside the widened band
+    assert result.exit_code == 0, (
+        result.stderr
+    )  # every weight (the head moves 15x its norm) is inside the widened band
 
 
 def test_plots_are_written(nnlint_run, tmp_path) -> None:
