@@ -1,7 +1,10 @@
 """Where the two halves meet: the probe settles what the static rules can only suspect.
 
 A static finding of a rule that sets `probe_settles` (NN101, NN102, NN601) is *confirmed* when a probe
-localized a leak to one of its lines, and *refuted* when a probe ran that code and found no leak at all.
+localized a leak to one of its lines. A clean probe refutes only what it tested, cross-sample mixing: a
+finding whose whole claim is that (NN102, a flatten that merges the batch) is *refuted* when the probe ran
+its line and found none. A view that reorders dims within each sample (NN101) or targets the model is
+trained on (NN601) are things a clean probe does not test: they stay reported, marked *not confirmed*.
 A finding on code no probe ran stays as it was. This module only compares places; it never imports torch,
 so `nnlint check` stays torch-free unless `--probe` is given.
 """
@@ -15,7 +18,10 @@ from typing import Protocol
 from nnlint.finding import Finding
 from nnlint.rule import all_rules
 
-CONFIRMED, REFUTED = "confirmed", "refuted"
+CONFIRMED, REFUTED, NOT_CONFIRMED = "confirmed", "refuted", "not confirmed"
+# The settleable findings whose claim is exactly what a clean probe rules out (cross-sample mixing). The
+# others (NN101 can scramble data within one sample; NN601 is about the loss targets) are never refuted.
+REFUTABLE = frozenset({"NN102"})
 
 Frame = tuple[str, int]
 
@@ -56,7 +62,7 @@ def settle(findings: Iterable[Finding], reports: list[SettlingReport]) -> None:
         if places & confirmed:
             finding.confirmation = CONFIRMED
         elif places & harmless:
-            finding.confirmation = REFUTED
+            finding.confirmation = REFUTED if finding.code in REFUTABLE else NOT_CONFIRMED
 
 
 def split_refuted(findings: list[Finding], show_refuted: bool) -> tuple[list[Finding], int]:
