@@ -66,6 +66,8 @@ def assert_batch_independent(model: nn.Module, inputs: Any, **options: Any) -> P
     report = probe(model, inputs, **options)
     if report.batch_mixing:
         raise AssertionError("samples mix across the batch\n" + report.text())
+    if report.inconclusive:
+        raise AssertionError("the probe could not tell\n" + report.text())
     return report
 
 
@@ -74,6 +76,8 @@ def assert_causal(model: nn.Module, inputs: Any, **options: Any) -> ProbeReport:
     report = probe(model, inputs, causal=True, **options)
     if report.causal_leakage:
         raise AssertionError("the model sees the future\n" + report.text())
+    if report.inconclusive:
+        raise AssertionError("the probe could not tell\n" + report.text())
     return report
 
 

@@ -231,8 +231,14 @@ def magnitudes(sources: list[Tracked], grads: list[torch.Tensor], per_step: bool
     return total
 
 
-def gradient_run(model: nn.Module, batch: ProbeBatch) -> tuple[GradientRun | None, str | None]:
-    """Forward with gradient sources attached; (None, why) when gradients cannot see the batch at all."""
+def gradient_run(
+    model: nn.Module, batch: ProbeBatch, intermediate: bool = False
+) -> tuple[GradientRun | None, str | None]:
+    """Forward with gradient sources attached; (None, why) when gradients cannot see the batch at all.
+
+    With `intermediate`, the outputs pulled from are the inputs and outputs of every layer instead of the
+    model's result: for a model whose output ignores its inputs at these weights (a zero-initialised head).
+    """
     leaves = batch.fresh_leaves()
     sources: list[Tracked] = []
     integer_inputs = False
@@ -251,9 +257,14 @@ def gradient_run(model: nn.Module, batch: ProbeBatch) -> tuple[GradientRun | Non
     # cuDNN's RNN kernels refuse a backward in eval mode; PyTorch's own RNN code does not.
     rnn_on_cuda = batch.device.type == "cuda" and any(isinstance(m, nn.RNNBase) for m in model.modules())
     cudnn = torch.backends.cudnn.flags(enabled=False) if rnn_on_cuda else nullcontext()
-    with torch.enable_grad(), hooks, cudnn:
+    inside: list[Any] = []
+    given = {id(leaf) for leaf in leaves}
+    seen = _layer_tensors(model, inside, given) if intermediate else nullcontext()
+    with torch.enable_grad(), hooks, cudnn, seen:
         result = call(model, batch, leaves)
-    outputs = [o for o in tracked_outputs(result, batch) if o.tensor.requires_grad]
+    outputs = [
+        o for o in tracked_outputs(inside if intermediate else result, batch) if o.tensor.requires_grad
+    ]
     if not sources:
         return None, "no float input or embedding output to take gradients at"
     if not outputs:
@@ -274,6 +285,29 @@ def _from_causal_input(ids: Any, batch: ProbeBatch, leaves: list[Any]) -> bool:
         isinstance(leaf, torch.Tensor) and leaf.untyped_storage().data_ptr() == storage and batch.causal[k]
         for k, leaf in enumerate(leaves)
     )
+
+
+@contextmanager
+def _layer_tensors(model: nn.Module, sink: list[Any], given: set[int]) -> Iterator[None]:
+    """Collect the float inputs and outputs of every layer the forward runs, except the model's inputs."""
+
+    def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+        for value in pytree.tree_leaves((inputs, output)):
+            # Computed tensors only: a gradient source itself would trivially depend on itself.
+            if (
+                isinstance(value, torch.Tensor)
+                and value.is_floating_point()
+                and value.grad_fn is not None
+                and id(value) not in given
+            ):
+                sink.append(value)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 @contextmanager

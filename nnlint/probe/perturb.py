@@ -101,6 +101,16 @@ def _noise_floors(model: nn.Module, batch: ProbeBatch, clean: list[Tracked]) -> 
     ]
 
 
+def ignores_inputs(model: nn.Module, batch: ProbeBatch, generator: torch.Generator) -> bool:
+    """Whether perturbing every sample's inputs leaves every output exactly as it was."""
+    clean = _outputs(model, batch)
+    floors = _noise_floors(model, batch, clean)
+    new = _outputs(
+        model, batch, perturbed_leaves(model, batch, torch.ones(batch.b, dtype=torch.bool), generator)
+    )
+    return not bool(_change_per_sample(clean, new, floors, batch.b).any())
+
+
 def batch_test(model: nn.Module, batch: ProbeBatch, generator: torch.Generator) -> BatchVerdict:
     """Group-tested batch independence by perturbation: perturb the samples a pass does not carry."""
     clean = _outputs(model, batch)

@@ -19,10 +19,10 @@ from nnlint.probe.batch import BatchVerdict
 from nnlint.probe.capture import Frame
 from nnlint.probe.causal import CausalVerdict
 from nnlint.probe.errors import ProbeError
-from nnlint.probe.forward import BlindGradients, gradient_run, out_of_memory
+from nnlint.probe.forward import BlindGradients, GradientRun, gradient_run, out_of_memory
 from nnlint.probe.localize import BatchRule, CausalRule, Localization, exercised_lines, localize
 from nnlint.probe.prepare import ProbeBatch, preserved, probe_batch, resolve_device
-from nnlint.probe.report import ProbeReport, TrainModeResult
+from nnlint.probe.report import VACUOUS_NOTE, ProbeReport, TrainModeResult
 from nnlint.probe.target import ProbeSpec
 
 
@@ -87,6 +87,7 @@ def _probe(spec: ProbeSpec, batch: ProbeBatch, device: torch.device, options: Op
         integer_inputs=integer_inputs,
         batch=verdict,
         gradient_note=detected.note,
+        inconclusive=detected.inconclusive,
         causal_verdict=detected.causal,
     )
     if options.localize and verdict.mixing:
@@ -107,6 +108,7 @@ class _Detected:
     batch: BatchVerdict
     causal: CausalVerdict | None
     note: str | None  # why perturbation stood in for gradients, if it did
+    inconclusive: str | None = None  # why no verdict means anything (the output ignores every input)
 
 
 def _detect(
@@ -122,6 +124,55 @@ def _detect(
     time. Perturbation stands in where gradients are blind, and double-checks clean results when thorough."""
     splits = _splits(batch, spec, generators) if causal else []
     run, note = gradient_run(model, batch)
+    verdict, causal_verdict, note = _gradient_verdicts(run, note, batch, spec, options, generators, splits)
+    if verdict is None and run is not None and _ignores_inputs(run, generators):
+        # A zero-initialised head (torchvision's ViT, many recipes): the output depends on no input at these
+        # weights, so "no mixing" would mean nothing. Judge the activations inside the model instead.
+        inner, _ = gradient_run(model, batch, intermediate=True)
+        verdict, causal_verdict, _ = _gradient_verdicts(inner, None, batch, spec, options, generators, splits)
+        if verdict is None:
+            reason = "the output depends on no input at these weights, nor do the layers' activations"
+            return _Detected(BatchVerdict("gradient", 0, False), None, None, reason)
+        note = VACUOUS_NOTE
+        return _Detected(verdict, causal_verdict, note)
+    if verdict is None:
+        note = note or "gradients do not reach every sample's own input"
+        verdict = perturb.batch_test(model, batch, generators.cpu)
+    elif options.thorough and not verdict.mixing:
+        checked = perturb.batch_test(model, batch, generators.cpu)
+        if checked.mixing:
+            verdict, note = checked, "gradients missed a dependency that perturbation found"
+    if causal and (causal_verdict is None or (options.thorough and not causal_verdict.leak)):
+        checked_causal = perturb.causal_test(
+            model, batch, spec.shift, splits, not verdict.mixing, generators.cpu
+        )
+        if causal_verdict is None or checked_causal.leak:
+            causal_verdict = checked_causal
+    inconclusive = None
+    vacuous_check = verdict.method == "perturbation" and not verdict.mixing
+    if vacuous_check and perturb.ignores_inputs(model, batch, generators.cpu):
+        inconclusive = (
+            "the output depends on no input at these weights (perturbing every input changes nothing)"
+        )
+    return _Detected(verdict, causal_verdict, note, inconclusive)
+
+
+def _ignores_inputs(run: GradientRun, generators: _Generators) -> bool:
+    """No gradient from any output reaches any input: the output is constant in the inputs."""
+    (reach,) = run.reach([torch.ones(run.b)], generators.device)
+    return not bool((reach > 0).any())
+
+
+def _gradient_verdicts(
+    run: GradientRun | None,
+    note: str | None,
+    batch: ProbeBatch,
+    spec: ProbeSpec,
+    options: Options,
+    generators: _Generators,
+    splits: list[int],
+) -> tuple[BatchVerdict | None, CausalVerdict | None, str | None]:
+    causal = bool(splits)
     verdict = causal_verdict = None
     if run is not None:
         if causal and not any(out.time_dim is not None for out in run.outputs):
@@ -150,20 +201,7 @@ def _detect(
                 )
         except BlindGradients as error:
             note = str(error)
-    if verdict is None:
-        note = note or "gradients do not reach every sample's own input"
-        verdict = perturb.batch_test(model, batch, generators.cpu)
-    elif options.thorough and not verdict.mixing:
-        checked = perturb.batch_test(model, batch, generators.cpu)
-        if checked.mixing:
-            verdict, note = checked, "gradients missed a dependency that perturbation found"
-    if causal and (causal_verdict is None or (options.thorough and not causal_verdict.leak)):
-        checked_causal = perturb.causal_test(
-            model, batch, spec.shift, splits, not verdict.mixing, generators.cpu
-        )
-        if causal_verdict is None or checked_causal.leak:
-            causal_verdict = checked_causal
-    return _Detected(verdict, causal_verdict, note)
+    return verdict, causal_verdict, note
 
 
 def _splits(batch: ProbeBatch, spec: ProbeSpec, generators: _Generators) -> list[int]:

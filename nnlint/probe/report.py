@@ -18,6 +18,10 @@ from nnlint.runtime.frames import Frame, display_path
 from nnlint.runtime_codes import declared
 
 BATCH_MIXING = declared("NN901")
+VACUOUS_NOTE = (
+    "the output depends on no input at these weights (a zero-initialised layer?): judged on the activations "
+    "of the model's layers instead"
+)
 CAUSAL_LEAKAGE = declared("NN902")
 
 # Advice by the kind of operation the leak was located at; the first match wins.
@@ -77,10 +81,12 @@ class ProbeReport:
     train_mode: TrainModeResult | None = None
     exercised: set[Frame] | None = None
     exercised_method: str | None = None
+    # Why the probe has no verdict at all (the output ignores every input): then the report is never clean.
+    inconclusive: str | None = None
 
     @property
     def clean(self) -> bool:
-        return not self.findings()
+        return not self.findings() and self.inconclusive is None
 
     @property
     def batch_mixing(self) -> bool:
@@ -228,10 +234,15 @@ class ProbeReport:
             at = "gradients at the embedding output" if self.batch.method == "gradient" else "perturbed ids"
             token = f", token ids ({at})"
         lines = [f"probe {self.target}: {self.model} on {self.device}, eval mode, probe batch {dims}{token}"]
+        if self.inconclusive is not None:
+            lines.append(f"  {'batch independence':<20} INCONCLUSIVE: {self.inconclusive}")
+            return lines
         lines.append(
             _verdict_line("batch independence", self.batch.mixing, self.batch.method, self.batch.passes)
         )
-        if self.gradient_note:
+        if self.gradient_note == VACUOUS_NOTE:
+            lines.append(f"  ({self.gradient_note})")
+        elif self.gradient_note:
             lines.append(f"  (perturbation used: {self.gradient_note})")
         if self.causal_verdict is not None:
             verdict = self.causal_verdict

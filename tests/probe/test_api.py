@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 from itertools import permutations
 
 import pytest
@@ -207,3 +208,83 @@ def test_mixing_beyond_batchnorm_in_train_mode_is_reported(device: str) -> None:
     assert finding.code == "NN901" and finding.evidence["mode"] == "train"
     assert "h.mean(dim=0)" in (report.train_mode.location.code if report.train_mode.location else "")
     assert "X" in report.text()  # the train-mode dependency matrix is drawn
+
+
+class _ZeroHead(nn.Module):
+    """A zero-initialised head (torchvision's ViT does this): at init the output depends on no input."""
+
+    def __init__(self, leak: bool) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 16))
+        self.head = nn.Linear(16, 3)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.leak = leak
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(x)
+        if self.leak:
+            h = h - h.mean(0)  # planted right before the head
+        return self.head(h)
+
+
+def test_a_zero_initialised_head_does_not_hide_mixing_before_it() -> None:
+    report = nnlint.probe(_ZeroHead(leak=True), torch.randn(6, 8), device="cpu")
+    assert report.batch_mixing  # was: "no batch mixing", from an output that ignores every input
+    (finding,) = report.findings()
+    assert "h.mean(0)" in linecache.getline(__file__, finding.location.row)
+    clean = nnlint.probe(_ZeroHead(leak=False), torch.randn(6, 8), device="cpu")
+    assert clean.clean and "judged on the activations" in clean.text()
+
+
+def test_an_output_that_ignores_every_input_is_inconclusive_never_clean() -> None:
+    class Constant(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.sum(1, keepdim=True) * 0 + self.bias
+
+    report = nnlint.probe(Constant(), torch.randn(6, 8), device="cpu")
+    assert not report.clean and report.findings() == []
+    assert "INCONCLUSIVE" in report.text() and "depends on no input" in report.text()
+    with pytest.raises(AssertionError, match="could not tell"):
+        nnlint.assert_batch_independent(Constant(), torch.randn(6, 8), device="cpu")
+
+
+class _Seq2Seq(nn.Module):
+    """nn.Transformer encoder-decoder: the decoder may see the whole source, not the future target."""
+
+    def __init__(self, masked: bool) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.core = nn.Transformer(16, 2, 1, 1, 32, dropout=0.0, batch_first=True)
+        self.out = nn.Linear(16, 50)
+        self.masked = masked
+
+    def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1]) if self.masked else None
+        return self.out(self.core(self.emb(src), self.emb(tgt), tgt_mask=mask))
+
+
+def test_causal_inputs_make_the_source_context_in_an_encoder_decoder() -> None:
+    torch.manual_seed(0)
+    src, tgt = torch.randint(0, 50, (4, 9)), torch.randint(0, 50, (4, 9))
+    told = nnlint.probe(_Seq2Seq(masked=True), (src, tgt), causal=True, causal_inputs=[1], device="cpu")
+    assert told.clean
+    untold = nnlint.probe(_Seq2Seq(masked=True), (src, tgt), causal=True, device="cpu")
+    assert untold.causal_leakage  # every input's dim 1 is time: the source "leaks", as documented
+    buggy = nnlint.probe(_Seq2Seq(masked=False), (src, tgt), causal=True, causal_inputs=[1], device="cpu")
+    assert buggy.causal_leakage
+
+
+def test_hf_style_decoder_inputs_are_recognised_as_the_causal_ones() -> None:
+    class EncoderDecoder(_Seq2Seq):
+        def forward(self, input_ids: torch.Tensor, decoder_input_ids: torch.Tensor) -> torch.Tensor:
+            return super().forward(input_ids, decoder_input_ids)
+
+    torch.manual_seed(0)
+    inputs = {"input_ids": torch.randint(0, 50, (4, 9)), "decoder_input_ids": torch.randint(0, 50, (4, 9))}
+    assert nnlint.probe(EncoderDecoder(masked=True), inputs, causal=True, device="cpu").clean
+    assert nnlint.probe(EncoderDecoder(masked=False), inputs, causal=True, device="cpu").causal_leakage
