@@ -14,6 +14,7 @@ import functools
 import inspect
 import runpy
 import sys
+import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -139,6 +140,13 @@ class Instrumentation:
             optimizer_hooks.register_optimizer_step_post_hook(self._after_step),
         ]
         self._undo.extend(handle.remove for handle in handles)
+        # torch warns that global hooks fire once more for a torch.compile wrapper; the session expects that.
+        quiet = warnings.catch_warnings()
+        quiet.__enter__()
+        warnings.filterwarnings(
+            "ignore", message=r"Using `torch.compile\(module\)` when there are global hooks"
+        )
+        self._undo.append(lambda: quiet.__exit__(None, None, None))
         self._wrap(nn.Module, "__init__", self._wrap_module_init)
         self._wrap(torch.optim.Optimizer, "__init__", self._wrap_optimizer_init)
         self._wrap(torch.autograd, "backward", self._wrap_backward)
@@ -172,6 +180,8 @@ class Instrumentation:
             return
         if not torch.is_grad_enabled() or not any(p.requires_grad for p in module.parameters()):
             return  # evaluation passes and parameter-free transforms are not the training forward
+        if torch._C._current_graph_task_id() != -1:
+            return  # a forward recomputed inside backward (gradient checkpointing) is not a new call
         self.model_calls += 1
         self.models.setdefault(id(module), module)
         kwargs, output = rest

@@ -21,7 +21,7 @@ from nnlint.run.replay import Replay
 from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
 from nnlint.runtime.frames import Site
-from nnlint.runtime.state import cloned_state, modes
+from nnlint.runtime.state import cloned_state, modes, swapped_in
 from nnlint.runtime_codes import declared
 
 CODE, NAME = declared("NN912")
@@ -121,7 +121,9 @@ def fit(
     lowest = floor(replay, indices)
     losses: list[float] = []
     started = time.perf_counter()
-    with modes(replay.model, replay.call.training, dropout=False), torch.enable_grad():
+    # The cloned weights stay swapped in through each backward, which gradient checkpointing recomputes in.
+    swap = swapped_in(replay.model, state)
+    with modes(replay.model, replay.call.training, dropout=False), torch.enable_grad(), swap:
         for step in range(limit + 1):
             loss = replay.compute(state, indices, zeroed)
             loss = loss.mean() if loss.ndim else loss

@@ -6,7 +6,7 @@ contiguous reshape of one, as in `logits.view(-1, vocab)`), or when the model re
 (nanoGPT, Hugging Face). Anything else between model and loss is user code nnlint cannot replay, and the
 checks that need a replay say so instead of guessing.
 
-Weights are never touched: `torch.func.functional_call` runs the model with cloned parameters and buffers, so
+Weights are never touched: the model runs with cloned parameters and buffers swapped in (runtime/state.py), so
 BatchNorm statistics, `.grad` and the optimizer's state stay exactly as the script left them.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.func import functional_call
 from torch.utils._pytree import tree_flatten, tree_map
 
 from nnlint.run.capture import LossCall, ModelCall
+from nnlint.runtime.state import swapped_in
 
 Path = tuple[Any, ...]
 # Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`):
@@ -132,7 +132,8 @@ class Replay:
         self, state: dict[str, torch.Tensor], indices: torch.Tensor, zeroed: bool = False
     ) -> torch.Tensor:
         args, kwargs = self.inputs(indices, zeroed)
-        picked = at(functional_call(self.model, state, args, kwargs), self.path)
+        with swapped_in(self.model, state):
+            picked = at(self.model(*args, **kwargs), self.path)
         if self.returns_loss:
             return picked
         if self.reshape_tail is not None:

@@ -11,6 +11,7 @@ random stream, weights, buffers, gradients and optimizer state are exactly what 
 from __future__ import annotations
 
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -134,7 +135,10 @@ class Session:
         capture = self.instrumentation
         calls = [call for call in capture.calls if call.module is model]
         model_site = capture.module_sites.get(model) or (calls[-1].site if calls else None)
-        label = type(model).__name__ + (f" ({model_site})" if model_site else "")
+        # A torch.compile'd model is checked through the module it wraps, eagerly: the checks call it with
+        # other batches and weights, which would recompile (or fail to) for every one of them.
+        eager = uncompiled(model)
+        label = type(eager).__name__ + (f" ({model_site})" if model_site else "")
         result = self.models[id(model)] = ModelResult(label)
         replay: Replay | str = "the script's loss is not a torch.nn.functional loss nnlint knows"
         for loss in self._losses_newest_first():
@@ -148,11 +152,12 @@ class Session:
         if isinstance(replay, str):
             self.notes.append(f"NN912/NN913 skipped for {result.name}: {replay}")
         else:
+            replay.model = eager
             self._guard("NN912", lambda: self._overfit(replay, result, model_site))
         call = replay.call if isinstance(replay, Replay) else (calls[-1] if calls else None)
         if call is not None:
-            self._guard("NN914", lambda: self._look_inside(model, call, result))
-            self._guard("NN901", lambda: self._probe(model, call, result))
+            self._guard("NN914", lambda: self._look_inside(eager, call, result))
+            self._guard("NN901", lambda: self._probe(eager, call, result))
 
     def _losses_newest_first(self) -> list[LossCall]:
         """The recorded losses a backward went through, newest first (then any others, for NN911's sake)."""
@@ -283,13 +288,15 @@ class Session:
             self.findings.extend(check())
         except Exception as error:  # noqa: BLE001 - any failure of a check is reported, not raised
             where = traceback.extract_tb(error.__traceback__)[-1]
+            first = next((line for line in str(error).splitlines() if line.strip()), "")[:200]
             self.notes.append(
-                f"{code} could not run: {type(error).__name__}: {error} (at {where.filename}:{where.lineno})"
+                f"{code} could not run: {type(error).__name__}: {first} (at {where.filename}:{where.lineno})"
             )
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
-        """Hooks paused and the RNG forked: nothing the checks do is seen by, or changes, the script.
+        """Hooks paused and the RNG forked: nothing the checks do is seen by, or changes, the script. The
+        warnings their own forwards raise (a checkpoint run without gradients, say) are not the script's.
 
         The checks train on a handful of samples: one CPU thread does that as fast as several on an idle
         machine and, measured on a loaded 2-core one, 15x faster than two threads fighting for the cores.
@@ -303,8 +310,15 @@ class Session:
         self.instrumentation.paused = True
         torch.set_num_threads(1)
         try:
-            with kept_rng(*devices):
+            with kept_rng(*devices), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 yield
         finally:
             torch.set_num_threads(threads)
             self.instrumentation.paused = False
+
+
+def uncompiled(model: nn.Module) -> nn.Module:
+    """The module a `torch.compile` wrapper runs (its `_orig_mod`), else the model itself."""
+    original = getattr(model, "_orig_mod", None)
+    return original if isinstance(original, nn.Module) else model

@@ -46,6 +46,27 @@ def modes(model: nn.Module, training: bool | None = None, dropout: bool = True) 
 
 
 @contextmanager
+def swapped_in(model: nn.Module, state: dict[str, torch.Tensor]) -> Iterator[None]:
+    """Run the block with the named tensors of `state` in place of the model's own (the originals go back).
+
+    Unlike `torch.func.functional_call`, the swap lasts for the whole block, backward included: gradient
+    checkpointing recomputes the forward during backward, and must see the same weights there.
+    """
+    swapped: list[tuple[dict[str, Any], str, torch.Tensor]] = []
+    try:
+        for name, tensor in state.items():
+            owner, _, attr = name.rpartition(".")
+            module = model.get_submodule(owner)
+            table = module._parameters if attr in module._parameters else module._buffers
+            swapped.append((table, attr, table[attr]))
+            table[attr] = tensor
+        yield
+    finally:
+        for table, attr, original in reversed(swapped):
+            table[attr] = original
+
+
+@contextmanager
 def on_copies(model: nn.Module, device: torch.device) -> Iterator[None]:
     """Run the block with every parameter and buffer of `model` replaced by a copy on `device`.
 

@@ -332,3 +332,54 @@ for i in range(0, 64, 16):
     )
     assert "NN912" not in ran.codes(), ran.stderr
     assert "floor 0.000" not in ran.stderr
+
+
+CHECKPOINTED = (
+    DATA
+    + """
+import sys
+from torch.utils.checkpoint import checkpoint
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(12, 64)
+        self.block = nn.Sequential(nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.head = nn.Linear(64, 3)
+
+    def forward(self, x):
+        mode = sys.argv[1]
+        h = self.stem(x)
+        if mode != "plain":
+            h = checkpoint(self.block, h, use_reentrant=mode == "reentrant")
+        else:
+            h = self.block(h)
+        return self.head(h)
+
+model = Net()
+if sys.argv[2] == "compile":
+    model = torch.compile(model, backend="eager")
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for _ in range(3):
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+)
+
+
+def _overfit_line(ran: Ran) -> str:
+    return next(line.strip() for line in ran.stderr.splitlines() if line.strip().startswith("overfit:"))
+
+
+def test_gradient_checkpointing_and_compile_give_the_plain_verdicts(tmp_path: Path) -> None:
+    """The replayed checks train cloned weights that must stay in place while checkpointing recomputes the
+    forward inside backward; a compiled model is checked through the module it wraps."""
+    plain = _run(tmp_path, CHECKPOINTED, args=("plain", "eager"))
+    assert plain.exit_code == 0, plain.stderr
+    for mode, wrap in (("reentrant", "eager"), ("non-reentrant", "eager"), ("plain", "compile")):
+        ran = _run(tmp_path, CHECKPOINTED, args=(mode, wrap))
+        assert ran.exit_code == 0, (mode, wrap, ran.stderr)  # was: a false NN913 with checkpointing
+        assert _overfit_line(ran).split("(")[0] == _overfit_line(plain).split("(")[0], (mode, wrap)
+        assert ran.stderr.count("  model ") == 1  # a forward recomputed in backward is not another model
+        assert "could not run" not in ran.stderr and "global hooks" not in ran.stderr
