@@ -70,7 +70,13 @@ class Capture(ABC):
 
 
 def captures(model: nn.Module, batch: ProbeBatch) -> Iterator[Capture | str]:
-    """The capture methods in order, lazily: a Capture, or a one-line reason why the method failed."""
+    """The capture methods in order, lazily: a Capture, or a one-line reason why the method failed.
+
+    Eager first: it costs two plain forwards (no tracing, which on Hugging Face models fails twice on the
+    default cache before anything runs), sees the branches really taken, and keeps every user frame, helper
+    functions included (export's stack traces keep only `forward` frames). The graph methods follow for
+    the rare leak the eager run does not reproduce."""
+    yield EagerCapture(model, batch)
     for method, build in ((EXPORT_NON_STRICT, _export), (EXPORT_STRICT, _export), (FX, _fx)):
         try:
             with _quiet():
@@ -79,7 +85,6 @@ def captures(model: nn.Module, batch: ProbeBatch) -> Iterator[Capture | str]:
             yield f"{method}: {type(error).__name__}: {_first_line(error)}"
             continue
         yield capture
-    yield EagerCapture(model, batch)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from torch import nn
 from nnlint.probe.capture import Capture, Frame, Step, captures
 from nnlint.probe.perturb import changed
 from nnlint.probe.prepare import ProbeBatch
+from nnlint.runtime.frames import innermost_own
 
 
 @dataclass
@@ -76,6 +77,18 @@ class Localization:
     reason: str = ""
     frames: tuple[Frame, ...] = ()
     attempts: list[str] = field(default_factory=list)
+    # Set when the line above is the cause (a layer's or a mask's construction) and not where the leak first
+    # shows: that first symptom, as a related location.
+    symptom: Frame | None = None
+    symptom_code: str = ""
+
+    def blame(self, frame: Frame, why: str) -> None:
+        """Make `frame` the finding's line, keeping where the leak first shows as the symptom."""
+        if self.filename and self.line and (self.filename, self.line) != frame:
+            self.symptom, self.symptom_code = (self.filename, self.line), self.code
+        self.filename, self.line = frame
+        self.code = linecache.getline(frame[0], frame[1]).strip()
+        self.reason = why
 
     @property
     def found(self) -> bool:
@@ -198,6 +211,9 @@ def _fill(result: Localization, step: Step, capture: Capture, reason: str) -> No
     result.module = step.module
     result.reason = reason
     result.frames = step.frames
-    if step.frames:
-        result.filename, result.line = step.frames[-1]
+    # The innermost frame of the user's own code: a replaced forward of a library layer, not the library
+    # helper it calls; a helper function, not its caller (eager frames keep helpers).
+    frame = innermost_own(step.frames)
+    if frame is not None:
+        result.filename, result.line = frame
         result.code = linecache.getline(result.filename, result.line).strip()

@@ -18,6 +18,7 @@ from nnlint.probe import perturb
 from nnlint.probe.batch import BatchVerdict
 from nnlint.probe.capture import Frame
 from nnlint.probe.causal import CausalVerdict
+from nnlint.probe.cause import causal_cause
 from nnlint.probe.errors import ProbeError
 from nnlint.probe.forward import BlindGradients, GradientRun, gradient_run, out_of_memory
 from nnlint.probe.localize import BatchRule, CausalRule, Localization, exercised_lines, localize
@@ -236,7 +237,12 @@ def _localize_causal(
     # Inside the model a step may see itself even when the output must not (shift < 0): judge the
     # intermediate steps against the looser bound.
     rule = CausalRule(leak.split + min(verdict.shift, 0), batch.steps)
-    return localize(model, batch, rule, perturbed)
+    location = localize(model, batch, rule, perturbed)
+    if location.found:
+        cause = causal_cause(model, location.module, batch.steps, verdict.shift)
+        if cause is not None:
+            location.blame(cause.frame, cause.why)
+    return location
 
 
 def _train_mode(

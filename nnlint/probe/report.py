@@ -98,7 +98,13 @@ class ProbeReport:
 
     def confirmed_lines(self) -> list[Frame]:
         """(absolute filename, line) of each localized leak, in the order of findings()."""
-        return [(loc.filename, loc.line) for loc in self._locations() if loc.filename and loc.line]
+        lines = []
+        for loc in self._locations():
+            if loc.filename and loc.line:
+                lines.append((loc.filename, loc.line))
+                if loc.symptom is not None:
+                    lines.append(loc.symptom)
+        return lines
 
     def _locations(self) -> list[Localization]:
         located = [self.batch_location, self.causal_location]
@@ -185,6 +191,14 @@ class ProbeReport:
             if where.module:
                 evidence["module"] = where.module
             evidence["why_here"] = where.reason
+            if where.symptom is not None:
+                path, line = where.symptom
+                evidence["first_symptom"] = {
+                    "filename": display_path(path),
+                    "line": line,
+                    "code": where.symptom_code,
+                }
+                message += f" It first shows at {display_path(path)}:{line} (`{where.symptom_code}`)."
         else:
             frame = self.forward_at
             message += " (not localized: reported at the model's forward)"

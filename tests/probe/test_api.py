@@ -288,3 +288,39 @@ def test_hf_style_decoder_inputs_are_recognised_as_the_causal_ones() -> None:
     inputs = {"input_ids": torch.randint(0, 50, (4, 9)), "decoder_input_ids": torch.randint(0, 50, (4, 9))}
     assert nnlint.probe(EncoderDecoder(masked=True), inputs, causal=True, device="cpu").clean
     assert nnlint.probe(EncoderDecoder(masked=False), inputs, causal=True, device="cpu").causal_leakage
+
+
+def _center(h: torch.Tensor) -> torch.Tensor:
+    return h - h.mean(0)  # the leak, inside a helper function
+
+
+def test_a_leak_inside_a_helper_function_is_located_in_the_helper() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(6, 6)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(_center(x))
+
+    (finding,) = nnlint.probe(Net(), torch.randn(4, 6), device="cpu").findings()
+    assert "h.mean(0)" in linecache.getline(__file__, finding.location.row)  # was: the caller in forward
+
+
+def test_a_users_replacement_of_a_library_forward_is_blamed_not_the_library(monkeypatch) -> None:
+    """A user's code that replaces an installed layer's forward (calling back into the library) is where the
+    leak is reported; the installed code's frames stay in the call chain only."""
+    import types
+
+    library = types.ModuleType("fakelib")
+    source = "def scale(h, ref):\n    return h * ref.mean(0)\n"
+    path = "/site-packages/fakelib.py"
+    exec(compile(source, path, "exec"), library.__dict__)
+    linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+
+    def patched(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        return library.scale(F.linear(x, self.weight, self.bias), x)  # mixes: the user's call
+
+    monkeypatch.setattr(nn.Linear, "forward", patched)
+    (finding,) = nnlint.probe(nn.Linear(6, 6), torch.randn(4, 6), device="cpu").findings()
+    assert "library.scale(" in linecache.getline(__file__, finding.location.row)
