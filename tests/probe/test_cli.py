@@ -39,7 +39,7 @@ def test_json_output_uses_the_check_schema(device: str) -> None:
     [finding] = json.loads(out)
     assert finding["code"] == "NN901" and finding["name"] == "batch-mixing"
     assert finding["location"]["row"] == marked_line("view_mixing")[1]
-    assert finding["evidence"]["located_by"] == "torch.export (non-strict)"
+    assert finding["evidence"]["located_by"] == "eager (module hooks)"
     assert finding["evidence"]["probe_batch"] == 5 and len(finding["evidence"]["leaks"]) == 20
 
 
