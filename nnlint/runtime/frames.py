@@ -43,6 +43,7 @@ def _package_roots() -> tuple[str, ...]:
     return tuple(roots)
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every frame of every recorded op: a handful of distinct files
 def is_library(filename: str) -> bool:
     """torch, the standard library, nnlint, generated code: never where a finding goes."""
     if filename.startswith("<"):
@@ -54,6 +55,7 @@ def is_library(filename: str) -> bool:
     return path.startswith(_STDLIB_DIR) and not is_third_party(path)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_third_party(filename: str) -> bool:
     """Installed packages (transformers, timm, Lightning): user-visible code, but not the user's own."""
     path = os.path.abspath(filename)
@@ -64,6 +66,7 @@ def is_own(filename: str) -> bool:
     return not is_library(filename) and not is_third_party(filename)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_nnlint(filename: str) -> bool:
     return os.path.abspath(filename).startswith(_NNLINT_DIR)
 
@@ -82,9 +85,14 @@ def user_frames(frame: FrameType | None) -> tuple[Frame, ...]:
         if is_nnlint(filename):
             break
         if not is_library(filename):
-            frames.append((os.path.abspath(filename), frame.f_lineno))
+            frames.append((_absolute(filename), frame.f_lineno))
         frame = frame.f_back
     return tuple(reversed(frames))
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute(filename: str) -> str:
+    return os.path.abspath(filename)
 
 
 def innermost_own(frames: tuple[Frame, ...]) -> Frame | None:
