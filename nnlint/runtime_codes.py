@@ -1,9 +1,8 @@
 """The codes of runtime findings (`nnlint probe`, `nnlint run`), for `nnlint rule` and `nnlint rules`.
 
 Every NN9xx code is declared here once: the checks in `nnlint/probe/` and `nnlint/run/` (which import torch)
-take their CODE/NAME from `declared()`. This catalog does not import torch,
-so `nnlint rule NN901` works where torch is not installed. `tests/test_runtime_codes.py` keeps it in step with
-the checks' own CODE/NAME constants.
+take their CODE/NAME from `declared()`. This catalog does not import torch, so `nnlint rule NN901` works where
+torch is not installed. `tests/test_runtime_codes.py` checks that every code is emitted by a check.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """`nnlint run SCRIPT [ARGS]` / `nnlint run -m MODULE [ARGS]`: check a real training run's first steps.
 
 Imported by every `nnlint` invocation, so torch is imported only inside the command, after checking it is
-installed. Exit codes as for `check`: 0 no findings, 1 findings, 2 the script or its setup failed.
+installed. Exit codes as for `check`: 0 no findings, 1 findings, 2 the script could not be checked; a script
+that exits or raises keeps its own status (sys.exit(n) -> n, an uncaught exception -> 1), as Python would.
 """
 
 from __future__ import annotations
