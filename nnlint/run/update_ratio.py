@@ -124,8 +124,9 @@ def check(
         if group.adaptive and len(group.steps) == 1:
             high = max(high, thresholds.update_ratio_high_first_adaptive)
         medians = group.per_param
+        weight_high = max(high, thresholds.update_ratio_high_weight)
         loud = sorted(
-            ((medians[key], key) for key in group.judged if medians.get(key, 0.0) > high), reverse=True
+            ((medians[key], key) for key in group.judged if medians.get(key, 0.0) > weight_high), reverse=True
         )
         steps = "the first step" if len(group.steps) == 1 else f"the median of {len(group.steps)} steps"
         if loud:
