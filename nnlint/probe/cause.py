@@ -7,7 +7,8 @@ only the symptom and the mistake sits elsewhere in the user's code:
   convolution padded on both sides. The cause is the line that built it (`self.rnn = nn.GRU(...,
   bidirectional=True)`), found in the source of the user's class that owns it.
 - a constant attention mask whose triangle is off: a mask buffer of the module where the leak shows that lets
-  step t see more than the allowed steps ahead. The cause is the line that built the buffer.
+  step t see more than the allowed steps ahead. The cause is the line that built the buffer. (A mask the
+  forward computes is found from the eager steps, in localize.py, with `mask_lookahead` below.)
 
 The symptom stays as the finding's related location (its first-seen line). Nothing here runs the model.
 """
@@ -49,7 +50,7 @@ def causal_cause(model: nn.Module, module_path: str | None, steps: int, shift: i
         if frame is not None:
             return Cause(frame, f"`{module_path}` ({_describe(module)}) is built to read later steps")
     for name, buffer in module.named_buffers(recurse=False):
-        lookahead = _mask_lookahead(buffer, steps)
+        lookahead = mask_lookahead(buffer, steps)
         if lookahead is not None and lookahead > shift:
             frame = _assignment(model, f"{module_path}.{name}" if module_path else name)
             if frame is not None:
@@ -72,7 +73,7 @@ def _describe(module: nn.Module) -> str:
     return f"{type(module).__name__} with padding={module.padding!r} on both sides"
 
 
-def _mask_lookahead(buffer: torch.Tensor, steps: int) -> int | None:
+def mask_lookahead(buffer: torch.Tensor, steps: int) -> int | None:
     """How many steps ahead a square causal-style mask lets a step see, in either polarity (True = blocked,
     as `triu` builds it for `masked_fill`; or True = allowed, as `tril` builds it), or None if it is none."""
     if buffer.dim() < 2 or buffer.shape[-1] != buffer.shape[-2] or buffer.shape[-1] < steps:
@@ -82,6 +83,8 @@ def _mask_lookahead(buffer: torch.Tensor, steps: int) -> int | None:
         if not bool(((square == 0) | (square == 1)).all()):
             return None
         square = square.bool()
+    if bool(square.all()) or not bool(square.any()):
+        return None  # a constant tensor (all ones, all zeros) is no triangle: not a mask we can judge
     for diagonal in range(-1, steps):
         ones = torch.ones(steps, steps, dtype=torch.bool, device=square.device)
         if torch.equal(square, torch.triu(ones, diagonal=diagonal + 1)):

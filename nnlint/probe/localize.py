@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from nnlint.probe.capture import Capture, Frame, Step, captures
+from nnlint.probe.capture import INPUT, Capture, Frame, Step, captures
+from nnlint.probe.cause import mask_lookahead
 from nnlint.probe.perturb import changed
 from nnlint.probe.prepare import ProbeBatch
 from nnlint.runtime.frames import innermost_own
@@ -48,6 +49,7 @@ class CausalRule:
 
     last: int
     size: int
+    shift: int | None = None  # how far ahead an output may see; with it, a wrongly built mask is the cause
 
     def dims(self, tensor: torch.Tensor) -> list[int]:
         return [d for d, n in enumerate(tensor.shape) if n == self.size]
@@ -114,8 +116,32 @@ def localize(model: nn.Module, batch: ProbeBatch, rule: Rule, perturbed: list[An
             continue
         index, reason = hit
         _fill(result, clean[index], capture, reason)
+        if isinstance(rule, CausalRule) and rule.shift is not None:
+            mask = _built_mask(clean[:index], rule)
+            if mask is not None:
+                result.blame(*mask)
         return result
     return result
+
+
+def _built_mask(steps: list[Step], rule: CausalRule) -> tuple[Frame, str] | None:
+    """The line (in the user's code) of the latest step before the leak that built a square step-by-step mask,
+    when its triangle lets step t see more than allowed: an off-by-one `triu`/`tril` computed in forward.
+    A correct latest mask means the mask is not the cause: nothing is blamed."""
+    for step in reversed(steps):
+        frame = innermost_own(step.frames)
+        if frame is None or step.op == INPUT:
+            continue
+        for tensor in step.outputs:
+            if tensor.dim() != 2 or tensor.shape[0] != rule.size:
+                continue
+            lookahead = mask_lookahead(tensor, rule.size)
+            if lookahead is None:
+                continue
+            if lookahead > rule.shift:
+                return frame, f"the mask built here lets step t see {lookahead} step(s) ahead"
+            return None
+    return None
 
 
 def exercised_lines(model: nn.Module, batch: ProbeBatch) -> tuple[set[Frame], str | None]:

@@ -236,7 +236,7 @@ def _localize_causal(
     perturbed = perturb.perturbed_leaves(model, batch, where, generators.cpu)
     # Inside the model a step may see itself even when the output must not (shift < 0): judge the
     # intermediate steps against the looser bound.
-    rule = CausalRule(leak.split + min(verdict.shift, 0), batch.steps)
+    rule = CausalRule(leak.split + min(verdict.shift, 0), batch.steps, verdict.shift)
     location = localize(model, batch, rule, perturbed)
     if location.found:
         cause = causal_cause(model, location.module, batch.steps, verdict.shift)

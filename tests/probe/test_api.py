@@ -324,3 +324,30 @@ def test_a_users_replacement_of_a_library_forward_is_blamed_not_the_library(monk
     monkeypatch.setattr(nn.Linear, "forward", patched)
     (finding,) = nnlint.probe(nn.Linear(6, 6), torch.randn(4, 6), device="cpu").findings()
     assert "library.scale(" in linecache.getline(__file__, finding.location.row)
+
+
+class _ForwardMask(nn.Module):
+    """Attention whose mask is built inside forward: `diagonal` 1 is right, 2 lets t see t + 1."""
+
+    def __init__(self, diagonal: int) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(30, 16)
+        self.qkv = nn.Linear(16, 48)
+        self.out = nn.Linear(16, 30)
+        self.diagonal = diagonal
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(self.emb(idx)).chunk(3, -1)
+        steps = idx.shape[1]
+        future = torch.triu(torch.ones(steps, steps, dtype=torch.bool), diagonal=self.diagonal)  # the mask
+        att = (q @ k.transpose(-1, -2)).masked_fill(future, float("-inf")).softmax(-1)
+        return self.out(att @ v)
+
+
+def test_an_off_by_one_mask_built_in_forward_is_the_cause() -> None:
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 30, (3, 10))
+    (finding,) = nnlint.probe(_ForwardMask(2), tokens, causal=True, device="cpu").findings()
+    assert "# the mask" in linecache.getline(__file__, finding.location.row)
+    assert "softmax" in finding.evidence["first_symptom"]["code"]
+    assert nnlint.probe(_ForwardMask(1), tokens, causal=True, device="cpu").clean
