@@ -21,7 +21,7 @@ import torch
 from click.testing import CliRunner
 
 from nnlint.cli import main
-from nnlint.sanity.capture import Target, run_target
+from nnlint.run.capture import Target, run_target
 
 # A conv net on synthetic images; each step's wall time goes to the JSON file named by argv[1].
 TRAIN = textwrap.dedent(

@@ -14,8 +14,12 @@ _RUNTIME_API = {"probe", "assert_batch_independent", "assert_causal", "ProbeRepo
 
 
 def __getattr__(name: str) -> Any:
+    if name == "probe":  # the package is callable: `nnlint.probe(model, inputs)` (see nnlint/probe/__init__)
+        import importlib
+
+        return importlib.import_module("nnlint.probe")
     if name in _RUNTIME_API:
-        from nnlint.probing import api
+        from nnlint.probe import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'nnlint' has no attribute {name!r}")

@@ -347,11 +347,11 @@ def _configured_probe_targets(config: Config) -> list[str]:
 
 def _run_probes(outcome: CheckOutcome, targets: list[str], show_refuted: bool) -> int:
     """Probe each target, add its findings, settle the static ones; return how many refuted were hidden."""
-    from nnlint.probing.errors import ProbeError
-    from nnlint.probing.settle import settle, split_refuted
+    from nnlint.probe.errors import ProbeError
+    from nnlint.probe.settle import settle, split_refuted
 
     try:
-        from nnlint.probing.api import probe_target
+        from nnlint.probe.api import probe_target
     except ImportError:
         click.echo("nnlint: error: --probe needs torch: pip install 'nnlint[probe]'", err=True)
         sys.exit(EXIT_ERROR)

@@ -24,7 +24,7 @@ main.add_command(check)
 main.add_command(rule_command)
 main.add_command(rules_command)
 
-from nnlint.sanity.command import run  # noqa: E402
+from nnlint.run.command import run  # noqa: E402
 
 main.add_command(run)
 
@@ -32,6 +32,6 @@ from nnlint.lsp.command import lsp  # noqa: E402
 
 main.add_command(lsp)
 
-from nnlint.probing.command import probe  # noqa: E402
+from nnlint.probe.command import probe  # noqa: E402
 
 main.add_command(probe)

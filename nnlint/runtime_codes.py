@@ -1,8 +1,8 @@
 """The codes of runtime findings (`nnlint probe`, `nnlint run`), for `nnlint rule` and `nnlint rules`.
 
-The checks themselves live in `nnlint/probing/` and `nnlint/sanity/` and import torch; this catalog does not,
-so `nnlint rule NN901` works where torch is not installed. `tests/test_runtime_codes.py` keeps it in step with
-the checks' own CODE/NAME constants.
+Every NN9xx code is declared here once: the checks in `nnlint/probe/` and `nnlint/run/` (which import torch)
+take their CODE/NAME from `declared()`. This catalog does not import torch, so `nnlint rule NN901` works where
+torch is not installed. `tests/test_runtime_codes.py` checks that every code is emitted by a check.
 """
 
 from __future__ import annotations
@@ -65,3 +65,11 @@ RUNTIME_CODES = (
 def runtime_code(key: str) -> RuntimeCode | None:
     key = key.strip()
     return next((c for c in RUNTIME_CODES if c.code.lower() == key.lower() or c.name == key), None)
+
+
+def declared(code: str) -> tuple[str, str]:
+    """(code, name) of a runtime code: the checks take their CODE/NAME from this one catalog."""
+    found = runtime_code(code)
+    if found is None:
+        raise KeyError(code)
+    return found.code, found.name

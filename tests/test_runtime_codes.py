@@ -11,18 +11,18 @@ from nnlint.cli import main
 from nnlint.runtime_codes import RUNTIME_CODES
 
 EMITTERS = {
-    "NN911": "nnlint.sanity.loss_at_init",
-    "NN912": "nnlint.sanity.overfit_batch",
-    "NN913": "nnlint.sanity.input_independent",
-    "NN914": "nnlint.sanity.dead_units",
-    "NN915": "nnlint.sanity.update_ratio",
-    "NN916": "nnlint.sanity.params_not_updated",
-    "NN917": "nnlint.sanity.dropout_before_bn",
+    "NN911": "nnlint.run.loss_at_init",
+    "NN912": "nnlint.run.overfit_batch",
+    "NN913": "nnlint.run.input_independent",
+    "NN914": "nnlint.run.dead_units",
+    "NN915": "nnlint.run.update_ratio",
+    "NN916": "nnlint.run.params_not_updated",
+    "NN917": "nnlint.run.dropout_before_bn",
 }
 
 
 def test_catalog_matches_the_checks() -> None:
-    from nnlint.probing import report
+    from nnlint.probe import report
 
     emitted = {report.BATCH_MIXING, report.CAUSAL_LEAKAGE}
     for module in EMITTERS.values():

@@ -17,9 +17,9 @@ def fixture(name: str) -> str:
     return str(FIXTURES / f"{name}.py")
 
 
-def marked_line(name: str) -> tuple[str, int]:
-    """(absolute path, line) of the single `# probe: leak` marker in a fixture."""
+def marked_line(name: str, marker: str = MARKER) -> tuple[str, int]:
+    """(absolute path, line) of the single `# probe: leak` marker (or another marker) in a fixture."""
     path = FIXTURES / f"{name}.py"
-    lines = [n for n, text in enumerate(path.read_text().splitlines(), start=1) if MARKER in text]
-    assert len(lines) == 1, f"{path} must mark exactly one line with {MARKER!r}"
+    lines = [n for n, text in enumerate(path.read_text().splitlines(), start=1) if marker in text]
+    assert len(lines) == 1, f"{path} must mark exactly one line with {marker!r}"
     return str(path), lines[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 from itertools import permutations
 
 import pytest
@@ -11,10 +12,10 @@ from probe_helpers import fixture, marked_line
 from torch import nn
 
 import nnlint
-from nnlint.probing.api import probe_target
-from nnlint.probing.batch import group_passes
-from nnlint.probing.causal import choose_splits
-from nnlint.probing.errors import ProbeError
+from nnlint.probe.api import probe_target
+from nnlint.probe.batch import group_passes
+from nnlint.probe.causal import choose_splits
+from nnlint.probe.errors import ProbeError
 
 
 class SeqFirstMixer(nn.Module):
@@ -116,7 +117,7 @@ def test_probe_target_contract_for_check(device: str) -> None:
     assert report.exercised is not None and (path, line) in report.exercised
     forward_lines = {n for name, n in report.exercised if name == path}
     assert {line - 2, line + 1} <= forward_lines  # the stem call and the encoder call around the view
-    assert report.exercised_method == "torch.export (non-strict)"
+    assert report.exercised_method == "eager (module hooks)"  # the cheapest capture comes first
     clean = probe_target(fixture("view_mixing_fixed"), device=device)
     assert clean.confirmed_lines() == [] and clean.exercised
 
@@ -167,7 +168,7 @@ def test_split_points_cover_the_boundaries() -> None:
 @pytest.mark.parametrize("name", ["batch_mean", "off_by_one_mask", "symmetric_conv", "causal_gpt"])
 def test_batched_backward_gives_the_same_verdicts(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Accelerators run the passes of a test as one batched backward; check that path on the CPU too."""
-    import nnlint.probing.run as run
+    import nnlint.probe.pipeline as run
 
     plain = probe_target(fixture(name), device="cpu", exercised=False, localize=False)
     original = run.gradient_run
@@ -207,3 +208,146 @@ def test_mixing_beyond_batchnorm_in_train_mode_is_reported(device: str) -> None:
     assert finding.code == "NN901" and finding.evidence["mode"] == "train"
     assert "h.mean(dim=0)" in (report.train_mode.location.code if report.train_mode.location else "")
     assert "X" in report.text()  # the train-mode dependency matrix is drawn
+
+
+class _ZeroHead(nn.Module):
+    """A zero-initialised head (torchvision's ViT does this): at init the output depends on no input."""
+
+    def __init__(self, leak: bool) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 16))
+        self.head = nn.Linear(16, 3)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        self.leak = leak
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.body(x)
+        if self.leak:
+            h = h - h.mean(0)  # planted right before the head
+        return self.head(h)
+
+
+def test_a_zero_initialised_head_does_not_hide_mixing_before_it() -> None:
+    report = nnlint.probe(_ZeroHead(leak=True), torch.randn(6, 8), device="cpu")
+    assert report.batch_mixing  # was: "no batch mixing", from an output that ignores every input
+    (finding,) = report.findings()
+    assert "h.mean(0)" in linecache.getline(__file__, finding.location.row)
+    clean = nnlint.probe(_ZeroHead(leak=False), torch.randn(6, 8), device="cpu")
+    assert clean.clean and "judged on the activations" in clean.text()
+
+
+def test_an_output_that_ignores_every_input_is_inconclusive_never_clean() -> None:
+    class Constant(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.sum(1, keepdim=True) * 0 + self.bias
+
+    report = nnlint.probe(Constant(), torch.randn(6, 8), device="cpu")
+    assert not report.clean and report.findings() == []
+    assert "INCONCLUSIVE" in report.text() and "depends on no input" in report.text()
+    with pytest.raises(AssertionError, match="could not tell"):
+        nnlint.assert_batch_independent(Constant(), torch.randn(6, 8), device="cpu")
+
+
+class _Seq2Seq(nn.Module):
+    """nn.Transformer encoder-decoder: the decoder may see the whole source, not the future target."""
+
+    def __init__(self, masked: bool) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(50, 16)
+        self.core = nn.Transformer(16, 2, 1, 1, 32, dropout=0.0, batch_first=True)
+        self.out = nn.Linear(16, 50)
+        self.masked = masked
+
+    def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1]) if self.masked else None
+        return self.out(self.core(self.emb(src), self.emb(tgt), tgt_mask=mask))
+
+
+def test_causal_inputs_make_the_source_context_in_an_encoder_decoder() -> None:
+    torch.manual_seed(0)
+    src, tgt = torch.randint(0, 50, (4, 9)), torch.randint(0, 50, (4, 9))
+    told = nnlint.probe(_Seq2Seq(masked=True), (src, tgt), causal=True, causal_inputs=[1], device="cpu")
+    assert told.clean
+    untold = nnlint.probe(_Seq2Seq(masked=True), (src, tgt), causal=True, device="cpu")
+    assert untold.causal_leakage  # every input's dim 1 is time: the source "leaks", as documented
+    buggy = nnlint.probe(_Seq2Seq(masked=False), (src, tgt), causal=True, causal_inputs=[1], device="cpu")
+    assert buggy.causal_leakage
+
+
+def test_hf_style_decoder_inputs_are_recognised_as_the_causal_ones() -> None:
+    class EncoderDecoder(_Seq2Seq):
+        def forward(self, input_ids: torch.Tensor, decoder_input_ids: torch.Tensor) -> torch.Tensor:
+            return super().forward(input_ids, decoder_input_ids)
+
+    torch.manual_seed(0)
+    inputs = {"input_ids": torch.randint(0, 50, (4, 9)), "decoder_input_ids": torch.randint(0, 50, (4, 9))}
+    assert nnlint.probe(EncoderDecoder(masked=True), inputs, causal=True, device="cpu").clean
+    assert nnlint.probe(EncoderDecoder(masked=False), inputs, causal=True, device="cpu").causal_leakage
+
+
+def _center(h: torch.Tensor) -> torch.Tensor:
+    return h - h.mean(0)  # the leak, inside a helper function
+
+
+def test_a_leak_inside_a_helper_function_is_located_in_the_helper() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(6, 6)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(_center(x))
+
+    (finding,) = nnlint.probe(Net(), torch.randn(4, 6), device="cpu").findings()
+    assert "h.mean(0)" in linecache.getline(__file__, finding.location.row)  # was: the caller in forward
+
+
+def test_a_users_replacement_of_a_library_forward_is_blamed_not_the_library(monkeypatch) -> None:
+    """A user's code that replaces an installed layer's forward (calling back into the library) is where the
+    leak is reported; the installed code's frames stay in the call chain only."""
+    import types
+
+    library = types.ModuleType("fakelib")
+    source = "def scale(h, ref):\n    return h * ref.mean(0)\n"
+    path = "/site-packages/fakelib.py"
+    exec(compile(source, path, "exec"), library.__dict__)
+    linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+
+    def patched(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        return library.scale(F.linear(x, self.weight, self.bias), x)  # mixes: the user's call
+
+    monkeypatch.setattr(nn.Linear, "forward", patched)
+    (finding,) = nnlint.probe(nn.Linear(6, 6), torch.randn(4, 6), device="cpu").findings()
+    assert "library.scale(" in linecache.getline(__file__, finding.location.row)
+
+
+class _ForwardMask(nn.Module):
+    """Attention whose mask is built inside forward: `diagonal` 1 is right, 2 lets t see t + 1."""
+
+    def __init__(self, diagonal: int) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(30, 16)
+        self.qkv = nn.Linear(16, 48)
+        self.out = nn.Linear(16, 30)
+        self.diagonal = diagonal
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.qkv(self.emb(idx)).chunk(3, -1)
+        steps = idx.shape[1]
+        future = torch.triu(torch.ones(steps, steps, dtype=torch.bool), diagonal=self.diagonal)  # the mask
+        att = (q @ k.transpose(-1, -2)).masked_fill(future, float("-inf")).softmax(-1)
+        return self.out(att @ v)
+
+
+def test_an_off_by_one_mask_built_in_forward_is_the_cause() -> None:
+    torch.manual_seed(0)
+    tokens = torch.randint(0, 30, (3, 10))
+    (finding,) = nnlint.probe(_ForwardMask(2), tokens, causal=True, device="cpu").findings()
+    assert "# the mask" in linecache.getline(__file__, finding.location.row)
+    assert "softmax" in finding.evidence["first_symptom"]["code"]
+    assert nnlint.probe(_ForwardMask(1), tokens, causal=True, device="cpu").clean

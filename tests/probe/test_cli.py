@@ -39,7 +39,7 @@ def test_json_output_uses_the_check_schema(device: str) -> None:
     [finding] = json.loads(out)
     assert finding["code"] == "NN901" and finding["name"] == "batch-mixing"
     assert finding["location"]["row"] == marked_line("view_mixing")[1]
-    assert finding["evidence"]["located_by"] == "torch.export (non-strict)"
+    assert finding["evidence"]["located_by"] == "eager (module hooks)"
     assert finding["evidence"]["probe_batch"] == 5 and len(finding["evidence"]["leaks"]) == 20
 
 
@@ -148,5 +148,5 @@ def test_without_torch_it_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -
 def test_the_command_module_does_not_import_torch() -> None:
     import subprocess
 
-    code = "import sys; import nnlint.probing.command; sys.exit(1 if 'torch' in sys.modules else 0)"
+    code = "import sys; import nnlint.probe.command; sys.exit(1 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

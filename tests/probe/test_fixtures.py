@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from probe_helpers import fixture, marked_line
 
-from nnlint.probing.api import probe_target
-from nnlint.probing.capture import EAGER, EXPORT_NON_STRICT
+from nnlint.probe.api import probe_target
+from nnlint.probe.capture import EAGER
 
 # (fixture, NN901 expected, NN902 expected, extra probe_target arguments)
 BUGS = [
@@ -37,7 +37,7 @@ CORRECT = [
 def test_bug_is_found_at_its_line(name: str, code: str, extra: dict, device: str) -> None:
     report = probe_target(fixture(name), device=device, exercised=False, **extra)
     assert [f.code for f in report.findings()] == [code]
-    assert report.confirmed_lines() == [marked_line(name)]
+    assert report.confirmed_lines()[0] == marked_line(name)
     finding = report.findings()[0]
     assert finding.location.row == marked_line(name)[1]
     assert finding.evidence["located_by"]
@@ -50,22 +50,22 @@ def test_correct_twin_is_clean(name: str, extra: dict, device: str) -> None:
     assert report.confirmed_lines() == []
 
 
-def test_untraceable_model_is_localized_by_the_eager_fallback(device: str) -> None:
-    report = probe_target(fixture("untraceable_leaky_gpt"), device=device, exercised=False)
-    location = report.causal_location
-    assert location is not None and location.method == EAGER
-    # Each tracer was tried first and its failure is reported.
-    assert [attempt.split(":")[0] for attempt in location.attempts] == [
-        "torch.export (non-strict)",
-        "torch.export (strict)",
-        "torch.fx symbolic_trace",
-    ]
-    assert location.module == "blocks.0.attn"
+def test_eager_capture_comes_first_and_localizes_models_no_tracer_can_capture(device: str) -> None:
+    for name in ("untraceable_leaky_gpt", "missing_mask"):
+        location = probe_target(fixture(name), device=device, exercised=False).causal_location
+        assert location is not None and location.method == EAGER and location.attempts == [], name
+        assert location.module == "blocks.0.attn"
 
 
-def test_traceable_model_is_localized_by_export(device: str) -> None:
-    report = probe_target(fixture("missing_mask"), device=device, exercised=False)
-    assert report.causal_location is not None and report.causal_location.method == EXPORT_NON_STRICT
+@pytest.mark.parametrize("name", ["bidirectional_rnn", "symmetric_conv", "off_by_one_mask"])
+def test_a_leak_caused_by_construction_is_reported_where_it_was_built(name: str, device: str) -> None:
+    """The line to fix (the layer or mask built non-causal) is the finding's; the first symptom is related."""
+    report = probe_target(fixture(name), device=device, exercised=False)
+    (finding,) = report.findings()
+    path, symptom = marked_line(name, marker="# probe: symptom")
+    assert finding.evidence["first_symptom"]["line"] == symptom
+    assert f":{symptom} (`" in finding.message
+    assert (path, symptom) in report.confirmed_lines()
 
 
 def test_lookahead_counts_the_steps_seen(device: str) -> None:

@@ -136,3 +136,22 @@ def test_a_parameter_written_in_place_by_the_forward_is_restored(device: str) ->
     bias, storage = model.bias.detach().clone(), model.bias.data_ptr()
     assert nnlint.probe(model, torch.randn(4, 3), device=device).clean
     assert torch.equal(model.bias, bias) and model.bias.data_ptr() == storage
+
+
+def test_a_probe_between_forward_and_backward_leaves_the_pending_backward_valid() -> None:
+    """The probe runs on copies: no version counter of a tensor the user's graph saved is bumped."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).train()
+    loss = model(torch.randn(16, 6)).pow(2).mean()
+    versions = [t._version for t in [*model.parameters(), *model.buffers()]]
+    report = nnlint.probe(model, torch.randn(4, 6), device="cpu", train_mode=True)
+    assert [t._version for t in [*model.parameters(), *model.buffers()]] == versions
+    loss.backward()  # raised "modified by an inplace operation" when the probe restored state in place
+    assert report.batch_mixing is False and all(p.grad is not None for p in model.parameters())
+
+
+def test_the_public_probe_function_survives_its_package_being_imported() -> None:
+    """`nnlint.probe` is both the package and the function: the package forwards calls to the function."""
+    import nnlint.probe.command  # noqa: F401  (binds the attribute nnlint.probe to the package)
+
+    assert nnlint.probe(nn.Linear(3, 2), torch.randn(4, 3), device="cpu").clean

@@ -1,0 +1,36 @@
+"""NN913 input-independent: the model learns as well from zeroed inputs as from the real ones.
+
+The recipe's "input-independent baseline": train once on the real inputs and once with the inputs set to zero;
+the real inputs must do better. When they do not, the model's output does not depend on its input (a forward
+that drops `x`, an overwritten variable, inputs that never reach the layers) and every result it gives is the
+label prior. Both runs start from the same weights and make the same number of updates on the same targets.
+"""
+
+from __future__ import annotations
+
+from nnlint.finding import Finding, Severity
+from nnlint.run.overfit_batch import Curve
+from nnlint.run.sites import finding_at
+from nnlint.run.thresholds import Thresholds
+from nnlint.runtime.frames import Site
+from nnlint.runtime_codes import declared
+
+CODE, NAME = declared("NN913")
+
+
+def check(
+    real: Curve, zeroed: Curve, thresholds: Thresholds, site: Site | None, fallback: Site
+) -> list[Finding]:
+    """Flag when real inputs get no closer to the floor than zeros do (and zeros cannot reach it)."""
+    if not (real.finite and zeroed.finite) or zeroed.near_floor(thresholds.overfit_tolerance):
+        return []  # zeros alone fit these targets (e.g. a per-position prior): the comparison says nothing
+    real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
+    if real_gap <= thresholds.input_independent_ratio * zero_gap:
+        return []
+    steps = len(real.losses) - 1
+    message = (
+        f"trained {steps} steps on the same samples, real inputs reach loss {real.end:.3f} and zeroed inputs "
+        f"{zeroed.end:.3f}: the model's output does not depend on its input"
+    )
+    evidence = {"steps": steps, "real_end": round(real.end, 4), "zeroed_end": round(zeroed.end, 4)}
+    return [finding_at(site, fallback, CODE, NAME, message, Severity.ERROR, evidence=evidence)]

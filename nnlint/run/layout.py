@@ -1,0 +1,86 @@
+"""Which dims of the captured batch are the batch and the time, and which inputs are autoregressive.
+
+The probe needs to know where the batch is. Most scripts are batch-first, but PyTorch's own
+word_language_model feeds `(T, B)` token ids to a sequence-first RNN or Transformer: probing its dim 0 as the
+batch would call the time steps "samples" and report them mixing. The user can say so (`--batch-dim 1
+--time-dim 0`, or `batch-dim`/`time-dim` in `[tool.nnlint.run]`); otherwise two facts of the run decide:
+
+- a language-model target is the input shifted by one step: `target[:-1] == input[1:]` along dim 0 means dim 0
+  is time (and along dim 1, that dim 1 is);
+- a recurrent model called with its hidden state: `h0` is `(layers * directions, N, hidden)` for any
+  `batch_first`, so N is the batch size, and the input dim of that size is the batch.
+
+Without such evidence the batch is dim 0, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils._pytree import tree_leaves
+
+from nnlint.run.capture import LossCall, ModelCall
+
+
+@dataclass(frozen=True)
+class Layout:
+    batch_dim: int = 0
+    time_dim: int = 1
+    causal_inputs: tuple[int | str, ...] | None = None
+    why: str | None = None  # "given" by the user, or how the run showed it; None for the default
+
+
+def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layout) -> Layout:
+    """`given` when the user set the dims (`why` is "given"); else what the run shows, else the default."""
+    if given.why == "given":
+        return given
+    tokens = next(
+        (a for a in call.args if isinstance(a, torch.Tensor) and a.ndim == 2 and not a.is_floating_point()),
+        None,
+    )
+    if tokens is not None and loss is not None and isinstance(loss.target, torch.Tensor):
+        time = _shifted_dim(tokens, loss.target)
+        if time is not None:
+            return Layout(
+                1 - time, time, given.causal_inputs, f"the target is the input shifted along dim {time}"
+            )
+    batch = _rnn_batch(model, call)
+    first = next((a for a in call.args if isinstance(a, torch.Tensor) and a.ndim >= 2), None)
+    if batch is not None and first is not None:
+        dims = [d for d, size in enumerate(first.shape[:2]) if size == batch]
+        if dims == [1]:
+            return Layout(1, 0, given.causal_inputs, f"the RNN's hidden state holds {batch} sequences")
+    return Layout(given.batch_dim, given.time_dim, given.causal_inputs, None)
+
+
+def _shifted_dim(tokens: torch.Tensor, target: torch.Tensor) -> int | None:
+    if target.numel() != tokens.numel() or target.is_floating_point():
+        return None
+    target = target.reshape(tokens.shape).to(tokens.device)
+    for dim in (0, 1):
+        if tokens.shape[dim] < 3 or tokens.shape[1 - dim] == tokens.shape[dim]:
+            continue
+        later, earlier = (
+            tokens.narrow(dim, 1, tokens.shape[dim] - 1),
+            target.narrow(dim, 0, tokens.shape[dim] - 1),
+        )
+        if torch.equal(later, earlier) and not torch.equal(tokens, target):
+            return dim
+    return None
+
+
+def _rnn_batch(model: nn.Module, call: ModelCall) -> int | None:
+    """N from a hidden state `(layers * directions, N, hidden)` passed to a model that holds such an RNN."""
+    shapes = {
+        (m.num_layers * (2 if m.bidirectional else 1), m.hidden_size)
+        for m in model.modules()
+        if isinstance(m, nn.RNNBase)
+    }
+    if not shapes:
+        return None
+    for value in tree_leaves((call.args[1:], call.kwargs)):
+        if isinstance(value, torch.Tensor) and value.ndim == 3 and (value.shape[0], value.shape[2]) in shapes:
+            return int(value.shape[1])
+    return None

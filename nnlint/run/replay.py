@@ -1,0 +1,223 @@
+"""The captured batch and loss, re-run on a copy of the model's weights with other samples or zeroed inputs.
+
+The checks that train (NN912, NN913) or look inside (NN914, NN917) must compute the script's loss again
+without running the script's code again. That works when the loss input is one of the model's outputs (or a
+contiguous reshape of one, as in `logits.view(-1, vocab)`), or when the model returns the loss itself
+(nanoGPT, Hugging Face). Anything else between model and loss is user code nnlint cannot replay, and the
+checks that need a replay say so instead of guessing.
+
+Weights are never touched: the model runs with cloned parameters and buffers swapped in (runtime/state.py), so
+BatchNorm statistics, `.grad` and the optimizer's state stay exactly as the script left them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._pytree import tree_flatten, tree_map
+
+from nnlint.run.capture import LossCall, ModelCall
+from nnlint.runtime.state import swapped_in
+
+Path = tuple[Any, ...]
+# Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`):
+# zeroing the inputs must keep them real, even when the model copies them before the loss sees them.
+TARGET_KWARGS = frozenset({"labels", "label", "targets", "target", "start_positions", "end_positions"})
+
+
+def batch_size(call: ModelCall) -> int | None:
+    """The leading size of the first tensor the model was called with (batch dim 0, as the probe assumes)."""
+    for value in (*call.args, *call.kwargs.values()):
+        if isinstance(value, torch.Tensor) and value.ndim > 0:
+            return int(value.shape[0])
+    return None
+
+
+def find_tensor(obj: Any, match: Callable[[torch.Tensor], bool], path: Path = ()) -> Path | None:
+    """Where in a (nested tuple / list / dict) model output the first matching tensor sits."""
+    if isinstance(obj, torch.Tensor):
+        return path if match(obj) else None
+    items: Any = ()
+    if isinstance(obj, Mapping):
+        items = obj.items()
+    elif isinstance(obj, (tuple, list)):
+        items = enumerate(obj)
+    for key, value in items:
+        found = find_tensor(value, match, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def at(obj: Any, path: Path) -> Any:
+    for key in path:
+        obj = obj[key]
+    return obj
+
+
+def rows(value: Any, indices: torch.Tensor, size: int, flattened: bool = False) -> Any:
+    """The chosen samples of a batch-first tensor; with `flattened`, also of a (size*k, ...) flattened one."""
+    if not isinstance(value, torch.Tensor) or value.ndim == 0:
+        return value
+    if value.shape[0] == size:
+        return value[indices.to(value.device)]
+    if flattened and value.shape[0] % size == 0:
+        grouped = value.reshape(size, -1, *value.shape[1:])
+        return grouped[indices.to(value.device)].reshape(-1, *value.shape[1:])
+    return value
+
+
+def is_mask(value: torch.Tensor) -> bool:
+    """Boolean or 0/1 integer tensors are masks: zeroing one masks everything, it removes no information."""
+    if value.dtype == torch.bool:
+        return True
+    return (
+        not value.is_floating_point()
+        and value.numel() > 0
+        and int(value.max()) <= 1
+        and int(value.min()) >= 0
+    )
+
+
+@dataclass
+class Replay:
+    """How to compute the script's loss on chosen samples of its first batch, with given weights."""
+
+    model: nn.Module
+    call: ModelCall
+    loss: LossCall
+    path: Path  # where the loss input (or, with returns_loss, the loss) sits in the model's output
+    returns_loss: bool
+    reshape_tail: tuple[int, ...] | None  # the loss input is output.reshape(-1, *tail)
+    size: int
+
+    def targets(self, indices: torch.Tensor) -> Any:
+        return rows(self.loss.target, indices, self.size, flattened=True)
+
+    def inputs(self, indices: torch.Tensor, zeroed: bool = False) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The chosen samples of the model's arguments; with `zeroed`, features and token ids set to zero."""
+        target = self.loss.target
+
+        def pick(value: Any) -> Any:
+            chosen = rows(value, indices, self.size)
+            if not zeroed or not isinstance(chosen, torch.Tensor) or is_mask(chosen):
+                return chosen
+            if value.ndim == 0 or value.shape[0] != self.size:
+                return chosen  # not a per-sample input (HF's num_items_in_batch, a shared table)
+            if self.returns_loss and isinstance(target, torch.Tensor) and _shares_memory(value, target):
+                return chosen  # targets passed to a model that computes its own loss stay real
+            return torch.zeros_like(chosen)
+
+        kwargs = {
+            key: tree_map(lambda v: rows(v, indices, self.size), value)
+            if self.returns_loss and key in TARGET_KWARGS
+            else tree_map(pick, value)
+            for key, value in self.call.kwargs.items()
+        }
+        return tree_map(pick, self.call.args), kwargs
+
+    def zeroes_something(self, indices: torch.Tensor) -> bool:
+        """Whether `inputs(zeroed=True)` changes anything: if not, zeroed inputs prove nothing."""
+        real, _ = tree_flatten(self.inputs(indices))
+        zero, _ = tree_flatten(self.inputs(indices, zeroed=True))
+        return any(
+            isinstance(a, torch.Tensor) and not torch.equal(a, b) for a, b in zip(real, zero, strict=True)
+        )
+
+    def compute(
+        self, state: dict[str, torch.Tensor], indices: torch.Tensor, zeroed: bool = False
+    ) -> torch.Tensor:
+        args, kwargs = self.inputs(indices, zeroed)
+        with swapped_in(self.model, state):
+            picked = at(self.model(*args, **kwargs), self.path)
+        if self.returns_loss:
+            return picked
+        if self.reshape_tail is not None:
+            picked = picked.reshape(-1, *self.reshape_tail)
+        arguments = dict(self.loss.arguments)
+        arguments[self.loss.input_name] = picked
+        arguments[self.loss.target_name] = self.targets(indices)
+        return self.loss.function(**arguments)
+
+    def choose(self, count: int) -> torch.Tensor:
+        """Up to `count` samples, distinct classes first as far as the targets allow (NN913 needs variety)."""
+        count = min(count, self.size)
+        target = self.loss.target
+        if (
+            isinstance(target, torch.Tensor)
+            and not target.is_floating_point()
+            and target.shape[:1] == (self.size,)
+        ):
+            first_of_class: dict[Any, int] = {}
+            for index, label in enumerate(target.reshape(self.size, -1).tolist()):
+                first_of_class.setdefault(tuple(label), index)
+            chosen = list(first_of_class.values())[:count]
+            chosen += [i for i in range(self.size) if i not in chosen][: count - len(chosen)]
+            return torch.tensor(sorted(chosen))
+        return torch.arange(count)
+
+
+def _shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
+
+
+def link(model: nn.Module, calls: list[ModelCall], loss: LossCall) -> Replay | str:
+    """The replay of `loss` from one of `model`'s calls, or why there is none."""
+    for call in reversed(calls):
+        if call.module is not model:
+            continue
+        size = batch_size(call)
+        if size is None:
+            continue
+        path = find_tensor(call.output, lambda t: t is loss.output)
+        if path is None:  # a loss the model normalised after the fact (HF: sum / num_items_in_batch)
+            path = find_tensor(call.output, lambda t: t.ndim == 0 and _derives_from(t, loss.output))
+        if path is not None:
+            return Replay(model, call, loss, path, True, None, size)
+        path = find_tensor(call.output, lambda t: t is loss.input)
+        tail: tuple[int, ...] | None = None
+        if path is None:
+            path = find_tensor(call.output, lambda t, size=size: _is_reshape(t, loss.input, size))
+            tail = tuple(loss.input.shape[1:])
+        if path is None:
+            continue
+        target = loss.target
+        if isinstance(target, torch.Tensor) and (target.ndim == 0 or target.shape[0] % size):
+            return f"the {loss.name} target's first dim ({tuple(target.shape)}) is not the batch ({size})"
+        return Replay(model, call, loss, path, False, tail, size)
+    return (
+        f"the {loss.name} input is computed from the model's output by code nnlint cannot replay "
+        "(only the output itself, a reshape of it, or a loss the model returns)"
+    )
+
+
+def _derives_from(value: torch.Tensor, source: torch.Tensor, depth: int = 4) -> bool:
+    """`value` is computed from `source` by a few autograd steps (a division, a mean, a cast)."""
+    target = source.grad_fn
+    if target is None or value.grad_fn is None:
+        return False
+    frontier = [value.grad_fn]
+    for _ in range(depth):
+        if any(node is target for node in frontier):
+            return True
+        frontier = [child for node in frontier for child, _ in node.next_functions if child is not None]
+    return any(node is target for node in frontier)
+
+
+def _is_reshape(output: torch.Tensor, loss_input: Any, size: int) -> bool:
+    """`loss_input` is `output.reshape(-1, ...)` of a batch-first output: same memory, same order."""
+    return (
+        isinstance(loss_input, torch.Tensor)
+        and loss_input.ndim >= 1
+        and output.ndim >= 1
+        and output.shape[0] == size
+        and output.numel() == loss_input.numel()
+        and output.data_ptr() == loss_input.data_ptr()
+        and output.is_contiguous()
+        and loss_input.is_contiguous()
+        and loss_input.shape[0] % size == 0
+    )

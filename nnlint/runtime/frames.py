@@ -1,0 +1,151 @@
+"""Which source lines are the user's, for every runtime finding: one notion shared by the probe and `run`.
+
+Three kinds of frames:
+- *library*: torch and its siblings, the standard library, nnlint itself, and generated code (`<string>`).
+  A finding never points there.
+- *third-party*: anything installed (site-packages, dist-packages): transformers, timm, Lightning. A model
+  class defined there is still where a leak can be (a Hugging Face attention layer), but a training framework
+  there is not the user's code: findings prefer the user's *own* frames and fall back to third-party ones.
+- *own*: everything else, the code the user wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import linecache
+import os
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+Frame = tuple[str, int]  # (absolute filename, 1-based line)
+
+_NNLINT_DIR = os.path.join(str(Path(__file__).resolve().parents[1]), "")
+_STDLIB_DIR = os.path.join(sysconfig.get_paths()["stdlib"], "")
+_LIBRARY_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch")
+
+
+@functools.cache
+def _package_roots() -> tuple[str, ...]:
+    """nnlint's folder and those of torch and its siblings (found without importing them)."""
+    roots = [_NNLINT_DIR]
+    for name in _LIBRARY_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.origin:
+            roots.append(os.path.join(os.path.dirname(os.path.abspath(spec.origin)), ""))
+    return tuple(roots)
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every frame of every recorded op: a handful of distinct files
+def is_library(filename: str) -> bool:
+    """torch, the standard library, nnlint, generated code: never where a finding goes."""
+    if filename.startswith("<"):
+        return True
+    path = os.path.abspath(filename)
+    if path.startswith(_package_roots()):
+        return True
+    # site-packages may sit inside the standard library's folder (system Pythons): installed code is not it.
+    return path.startswith(_STDLIB_DIR) and not is_third_party(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_third_party(filename: str) -> bool:
+    """Installed packages (transformers, timm, Lightning): user-visible code, but not the user's own."""
+    path = os.path.abspath(filename)
+    return f"{os.sep}site-packages{os.sep}" in path or f"{os.sep}dist-packages{os.sep}" in path
+
+
+def is_own(filename: str) -> bool:
+    return not is_library(filename) and not is_third_party(filename)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_nnlint(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_NNLINT_DIR)
+
+
+def user_frames(frame: FrameType | None) -> tuple[Frame, ...]:
+    """The non-library frames of the call chain ending at `frame`, outermost first.
+
+    nnlint frames at the start (a recorder's own) are skipped; the walk stops at the next nnlint frame, where
+    nnlint called the model, so the chain is the model's and not the script that runs nnlint.
+    """
+    while frame is not None and is_nnlint(frame.f_code.co_filename):
+        frame = frame.f_back
+    frames = []
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if is_nnlint(filename):
+            break
+        if not is_library(filename):
+            frames.append((_absolute(filename), frame.f_lineno))
+        frame = frame.f_back
+    return tuple(reversed(frames))
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute(filename: str) -> str:
+    return os.path.abspath(filename)
+
+
+def innermost_own(frames: tuple[Frame, ...]) -> Frame | None:
+    """The innermost frame of the user's own code, else the innermost third-party one, else None."""
+    for frame in reversed(frames):
+        if is_own(frame[0]):
+            return frame
+    return frames[-1] if frames else None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A line in the user's code."""
+
+    filename: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{display_path(self.filename)}:{self.line}"
+
+
+def caller_site(frame: FrameType | None, constructing: Any = None) -> Site | None:
+    """The first frame of the user's own code at or above `frame` (else the first third-party one).
+
+    With `constructing`, frames running that object's own `__init__` chain (`super().__init__()` in a user
+    subclass) are skipped too, so the site is the line that built the object, not its class body. A training
+    framework's frames (Lightning, the HF Trainer) are third-party: the site is the user's line calling it.
+    """
+    fallback = None
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        building = constructing is not None and frame.f_locals.get("self") is constructing
+        if not building and not is_library(filename):
+            if not is_third_party(filename):
+                return Site(os.path.abspath(filename), frame.f_lineno)
+            fallback = fallback or Site(os.path.abspath(filename), frame.f_lineno)
+        frame = frame.f_back
+    return fallback
+
+
+def current_site(constructing: Any = None) -> Site | None:
+    """`caller_site` from the caller of this function."""
+    return caller_site(sys._getframe(1), constructing)
+
+
+def source_line(filename: str, line: int) -> str:
+    return linecache.getline(filename, line).strip()
+
+
+def display_path(filename: str) -> str:
+    """Relative to the working directory when under it, as `nnlint check` prints paths."""
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative
