@@ -556,6 +556,9 @@ if __name__ == "__main__":
         )
         if here:
             node: cst.CSTNode = min(here, key=lambda draw: order.get(id(draw.call), 0)).call.func
+            # The line where the seed goes, shown beside the draw (its line costs nothing to find there:
+            # related locations get their positions with the finding's).
+            related = (Evidence(entry.anchor_line, "the entry point: seed here"), *related)
         else:
             node = entry.anchor_line  # type: ignore[assignment]
         self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
@@ -568,12 +571,8 @@ if __name__ == "__main__":
         return f"{draw.what} in {draw.ctx.path}, through `{self.ctx.module.code_for_node(call.func)}()`"
 
     def _entry_description(self) -> str:
-        """Where the entry point is, for the message: the guard's (or first loop's, or call's) line."""
-        entry = self.ctx.entry
-        row = compute_ranges(self.ctx.module, [entry.anchor])[id(entry.anchor)].start.line
-        if entry.guards:
-            return f"the `__main__` block (line {row})"
-        return f"the entry point (line {row})"
+        """Where the entry point is, for the message (its line is a related location of the finding)."""
+        return "the `__main__` block" if self.ctx.entry.guards else "the entry point"
 
     def _check_spawned(self, spawns: list[cst.Call]) -> None:
         """`mp.spawn(worker, ...)` runs `worker` in fresh processes: the parent's seeds do not reach them,

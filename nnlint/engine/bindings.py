@@ -165,12 +165,30 @@ def _binding_in(statement: cst.CSTNode, name: str) -> object:
 
 def binds(node: cst.CSTNode, name: str) -> bool:
     """Whether `name` may be bound anywhere in `node` (nested functions and classes bind only their name)."""
+    names = _bound_names(node)
+    return names is None or name in names
+
+
+# The names each asked-about node binds, computed once per node: callers ask about the same loop or block
+# for many names, and walking its subtree for each question made binding queries quadratic in the size of
+# the enclosing block. Keyed by identity (libcst nodes take no weak references); the node is kept beside its
+# answer so that its id cannot be reused while the entry lives, and the table is emptied when it grows large.
+_BOUND_NAMES: dict[int, tuple[cst.CSTNode, frozenset[str] | None]] = {}
+_BOUND_NAMES_LIMIT = 50_000
+
+
+def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
+    """Every name that may be bound in `node`; None when any name may be (`global`, `nonlocal`, `del`)."""
+    cached = _BOUND_NAMES.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    names: set[str] = set()
+    unknown = False
     stack = [node]
-    while stack:
+    while stack and not unknown:
         current = stack.pop()
         if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-            if current.name.value == name:
-                return True
+            names.add(current.name.value)
             continue
         if isinstance(current, cst.Lambda):
             continue
@@ -184,21 +202,25 @@ def binds(node: cst.CSTNode, name: str) -> bool:
         elif isinstance(current, cst.AsName):
             targets = [current.name]
         elif isinstance(current, (cst.Global, cst.Nonlocal, cst.Del)):
-            return True  # rare enough that giving up costs nothing
-        if any(_names_target(target, name) for target in targets):
-            return True
+            unknown = True  # rare enough that giving up costs nothing
+        for target in targets:
+            _target_names(target, names)
         stack.extend(children(current))
-    return False
+    result = None if unknown else frozenset(names)
+    if len(_BOUND_NAMES) >= _BOUND_NAMES_LIMIT:
+        _BOUND_NAMES.clear()
+    _BOUND_NAMES[id(node)] = (node, result)
+    return result
 
 
-def _names_target(target: cst.CSTNode, name: str) -> bool:
+def _target_names(target: cst.CSTNode, into: set[str]) -> None:
     if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_names_target(element.value, name) for element in target.elements)
-    if isinstance(target, cst.StarredElement):
-        return _names_target(target.value, name)
-    return False
+        into.add(target.value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _target_names(element.value, into)
+    elif isinstance(target, cst.StarredElement):
+        _target_names(target.value, into)
 
 
 # -- definitions: which function or class a call means -------------------------------------------------
