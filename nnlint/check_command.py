@@ -202,6 +202,7 @@ def _report_findings(
         fixed=outcome.fixed,
         unsafe_fixes=unsafe_fixes,
         hidden=hidden,
+        errors=len(outcome.crashes) + len(outcome.errors),
     )
     _emit(render(outcome.findings, fmt, options), output_file)
     if outcome.fixed and fmt not in HUMAN_FORMATS:

@@ -8,12 +8,20 @@ bytes, ask the cache, check, then fix or annotate.
 
 Python files and notebooks differ only in how they are checked and how one fix pass is applied (`_Kind`);
 reading, caching, the fix loop and writing are the same for both.
+
+One file never sinks the run: a file that takes longer than `CheckOptions.time_limit` is stopped and
+reported (NN000), and a worker process that dies on a file (a crash in native code) is replaced; the
+files it had not reported are checked again one process each, so the file that killed it gets an NN000
+finding and every other file its normal report.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +40,7 @@ from nnlint.fixes import (
     unified_diff,
 )
 from nnlint.rule import Rule
-from nnlint.runner import FileResult, RuleCrash, check_bytes, decode_source, parse_source
+from nnlint.runner import FileResult, RuleCrash, check_bytes, decode_source, parse_source, syntax_finding
 from nnlint.suppress import NOT_SUPPRESSIBLE, noqa_edits
 
 # Below this many files, worker processes cost more than they save.
@@ -48,6 +56,8 @@ class CheckOptions:
     unsafe_fixes: bool = False  # with fix or diff: apply unsafe fixes too
     add_noqa: bool = False  # write a noqa comment for every finding
     cache: bool = False
+    # Seconds one file may take (check and fixes) before it is reported as too slow; None: no limit.
+    time_limit: float | None = 60.0
 
     @property
     def fixing(self) -> bool:
@@ -103,8 +113,45 @@ def _kind(path: str) -> _Kind:
     return _Kind(check_bytes, fix_python)
 
 
+class _TimeLimit(BaseException):
+    """Raised in a file's check when its time is up; a BaseException, so no rule's `except` stops it."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise _TimeLimit after `seconds` (a SIGALRM timer: only in a process's main thread, else no limit)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _stopped(path: str, message: str) -> _FileOutcome:
+    """The outcome of a file whose check could not finish: one NN000 finding that says why."""
+    return _FileOutcome(FileResult(path, [syntax_finding(path, message, 1, 1)]))
+
+
 def _process(job: _Job) -> _FileOutcome | str:
     """Everything one file needs, in a worker: read, check (or ask the cache), then fix or annotate."""
+    try:
+        with _time_limit(job.options.time_limit):
+            return _process_file(job)
+    except _TimeLimit:
+        limit = job.options.time_limit
+        return _stopped(job.path, f"Cannot check this file: it took longer than {limit:g} s (not checked)")
+
+
+def _process_file(job: _Job) -> _FileOutcome | str:
     try:
         data = Path(job.path).read_bytes()
     except OSError as error:
@@ -225,12 +272,7 @@ def run_check(
     outcome = CheckOutcome(files=len(work))
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
-        # Imported here: a single-file check never starts workers and should not pay for the import.
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(_process, work, chunksize=max(1, len(work) // (workers * 8))))
+        results = _in_workers(work, workers)
     else:
         results = [_process(job) for job in work]
     for result in results:
@@ -247,3 +289,45 @@ def run_check(
             outcome.diffs.append(result.diff)
     outcome.findings.sort(key=Finding.sort_key)
     return outcome
+
+
+def _process_chunk(jobs: list[_Job]) -> list[_FileOutcome | str]:
+    return [_process(job) for job in jobs]
+
+
+def _in_workers(work: list[_Job], workers: int) -> list[_FileOutcome | str]:
+    """Check `work` in worker processes, in order; a worker that dies costs only the file it died on."""
+    # Imported here: a single-file check never starts workers and should not pay for the import.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    size = max(1, len(work) // (workers * 8))
+    chunks = [work[start : start + size] for start in range(0, len(work), size)]
+    done: list[list[_FileOutcome | str] | None] = [None] * len(chunks)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(_process_chunk, chunk) for chunk in chunks]
+        for number, future in enumerate(futures):
+            try:
+                done[number] = future.result()
+            except BrokenProcessPool:
+                pass  # every chunk not finished yet is checked again below, one file per process
+    results: list[_FileOutcome | str] = []
+    for chunk, outcomes in zip(chunks, done, strict=True):
+        results.extend(outcomes if outcomes is not None else [_alone(job) for job in chunk])
+    return results
+
+
+def _alone(job: _Job) -> _FileOutcome | str:
+    """Check one file in a process of its own: if native code crashes on it, only that process dies."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        try:
+            return pool.submit(_process, job).result()
+        except BrokenProcessPool:
+            return _stopped(
+                job.path, "Cannot check this file: nnlint's parser crashed on it (please report this)"
+            )
