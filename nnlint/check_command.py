@@ -97,7 +97,13 @@ def _emit(text: str, output_file: Path | None) -> None:
     multiple=True,
     metavar="TARGET",
     help="Also run the runtime probe on this model factory (path.py:build or pkg.mod:build; needs torch) "
-    "and confirm or refute the static findings it can settle. Default: [tool.nnlint.probe] targets.",
+    "and confirm or refute the static findings it can settle. This imports and runs the target's code.",
+)
+@click.option(
+    "--probe-config",
+    is_flag=True,
+    help="Also probe the [tool.nnlint.probe] targets of the config. Without this flag (or --probe), "
+    "`check` never imports or runs project code, whatever the config says.",
 )
 @click.option("--show-refuted", is_flag=True, help="Also show static findings that the probe refuted.")
 def check(
@@ -116,6 +122,7 @@ def check(
     exit_zero: bool,
     jobs: int | None,
     probe_targets: tuple[str, ...],
+    probe_config: bool,
     show_refuted: bool,
 ) -> None:
     """Check PATHS (files or directories; default: the current directory) for training-code bugs."""
@@ -137,7 +144,14 @@ def check(
         )
         roots = list(paths) or [Path(".")]
         outcome = run_check(roots, overrides, explicit, jobs, options)
-        targets = list(probe_targets) or _configured_probe_targets(config_for(roots[0], explicit))
+        configured = _configured_probe_targets(config_for(roots[0], explicit))
+        targets = list(probe_targets) + (configured if probe_config else [])
+        if configured and not probe_config and not probe_targets:
+            click.echo(
+                f"nnlint: note: the {_plural(len(configured), 'probe target')} of [tool.nnlint.probe] "
+                "were not run: `check` runs project code only with --probe-config",
+                err=True,
+            )
     except ConfigError as error:
         click.echo(f"nnlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
@@ -157,6 +171,11 @@ def check(
 
 
 def _configured_probe_targets(config: Config) -> list[str]:
+    """The config's probe targets, file paths resolved against the config's folder.
+
+    A config comes with the code it governs (a pull request can change both), so a target that points
+    outside the project (`../x.py:build`, an absolute path elsewhere) is a configuration error.
+    """
     table = config.extra.get("probe", {})
     if not isinstance(table, dict) or set(table) - {"targets"}:
         raise ConfigError(
@@ -165,7 +184,20 @@ def _configured_probe_targets(config: Config) -> list[str]:
     targets = table.get("targets", [])
     if not isinstance(targets, list) or not all(isinstance(target, str) for target in targets):
         raise ConfigError(f"{config.source}: [tool.nnlint.probe] `targets` must be a list of strings")
-    return targets
+    return [_inside_project(target, config) for target in targets]
+
+
+def _inside_project(target: str, config: Config) -> str:
+    where, colon, attr = target.rpartition(":") if ":" in target else (target, "", "")
+    if not (where.endswith(".py") or "/" in where or "\\" in where):
+        return target  # a module name: imported from the environment, never a path
+    root = config.root.resolve()
+    path = (root / where).resolve()
+    if not path.is_relative_to(root):
+        raise ConfigError(
+            f"{config.source}: [tool.nnlint.probe] target {target!r} is outside the project ({root})"
+        )
+    return f"{path}{colon}{attr}"
 
 
 def _run_probes(outcome: CheckOutcome, targets: list[str], show_refuted: bool) -> int:
