@@ -73,7 +73,7 @@ class Cache:
         try:
             raw = json.loads(self._entry(filename, data).read_bytes())
             return FileResult(filename, [_finding(item) for item in raw["findings"]])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, filename: str, data: bytes, result: FileResult) -> None:

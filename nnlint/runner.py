@@ -69,11 +69,15 @@ class FileResult:
 
 
 def decode_source(data: bytes) -> str:
-    """Decode like Python does: a BOM or a PEP 263 coding line, else UTF-8. Raises UnicodeDecodeError."""
+    """Decode like Python does: a BOM or a PEP 263 coding line, else UTF-8.
+
+    Raises UnicodeDecodeError, or LookupError for a coding line that names no codec Python knows.
+    """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
+    except SyntaxError as error:
+        # An unknown or contradictory coding cookie: Python refuses to run such a file.
+        raise LookupError(error.msg) from error
     text = data.decode(encoding)
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -141,6 +145,8 @@ def parse_source(filename: str, source: str) -> cst.Module | Finding:
         return syntax_finding(filename, message, error.raw_line, error.raw_column + 1)
     except (RecursionError, MemoryError):
         return syntax_finding(filename, f"Cannot parse this file: {TOO_DEEP}", 1, 1)
+    except UnicodeEncodeError as error:  # a lone surrogate, which only a notebook's JSON can smuggle in
+        return syntax_finding(filename, f"Cannot parse this file: invalid Unicode ({error.reason})", 1, 1)
 
 
 def check_bytes(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResult:

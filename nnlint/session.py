@@ -245,7 +245,7 @@ def _display(path: Path) -> str:
     """Paths as the user would write them: relative to the working directory when below it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it, or a symlink loop
         return path.as_posix()
 
 
@@ -259,7 +259,8 @@ def run_check(
     options = options or CheckOptions()
     work = []
     digests: dict[frozenset[str], str] = {}
-    for path in discover(paths, explicit):
+    unlisted: list[str] = []
+    for path in discover(paths, explicit, problems=unlisted):
         config = config_for(path, explicit)
         codes = config.enabled_codes(path, overrides)
         cache = None
@@ -269,7 +270,7 @@ def run_check(
             # Beside the config file that governs the file, or in the working directory.
             cache = Cache(config.root / CACHE_DIR_NAME, digests[codes])
         work.append(_Job(_display(path), codes, options, cache))
-    outcome = CheckOutcome(files=len(work))
+    outcome = CheckOutcome(files=len(work), warnings=unlisted)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
         results = _in_workers(work, workers)

@@ -31,7 +31,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from nnlint import __version__
-from nnlint.config import ConfigError, Overrides, config_for, find_config_for_dir, rules_for_codes
+from nnlint.config import ConfigError, Overrides, clear_config_cache, config_for, rules_for_codes
 from nnlint.finding import Edit, Finding, Position
 from nnlint.lsp import DEFAULT_MAX_BYTES
 from nnlint.reporters.lsp import SOURCE, ToLsp, position_converter, text_edits, to_diagnostic
@@ -153,7 +153,7 @@ class NnlintServer(LanguageServer):
         if path.suffix == ".ipynb":
             return checked  # notebook cells arrive as notebook documents, which this server does not sync
         # Config files may have changed since the last check; re-reading them costs little next to a check.
-        find_config_for_dir.cache_clear()
+        clear_config_cache()
         try:
             config = config_for(path, None)
             codes = config.enabled_codes(path, Overrides())
