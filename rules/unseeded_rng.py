@@ -608,14 +608,20 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
                 block.indent if isinstance(block, cst.IndentedBlock) else None
             ) or self.ctx.module.default_indent
         seeds = [_SEED_CALLS[generator].format(names[generator]) for generator in generators]
+        newline = self.ctx.module.default_newline  # a CRLF file stays CRLF
         replacements: list[tuple[cst.CSTNode, str]] = []
         last_import = self._last_import(start)
         if imports and last_import is not None:
-            replacements.append((last_import, "\n".join([self._code(last_import), *imports])))
+            replacements.append((last_import, newline.join([self._code(last_import), *imports])))
         elif imports:
             seeds = imports + seeds
-        lines = [*seeds, self._code(start)]
-        replacements.append((start, f"\n{indent}".join(lines)))
+        # The seeds go in front of the statement's first token, which alone is rewritten: the rest of the
+        # statement (continuation lines and their indentation) stays exactly as written.
+        head = _leading_node(start)
+        head_code = self.ctx.module.code_for_node(head).rstrip()
+        if "\n" in head_code:
+            return None
+        replacements.append((head, f"{newline}{indent}".join([*seeds, head_code])))
         summary = ", ".join(f"`{seed}`" for seed in seeds if not seed.startswith("import"))
         return RuleFix(
             message=f"Seed at the start of the entry point: {summary}",
@@ -654,6 +660,38 @@ train(model, loader, torch.optim.SGD(model.parameters(), lr=0.1))
     def _code(self, statement: cst.SimpleStatementLine) -> str:
         """A simple statement's text as its range covers it: no leading comments, no trailing comment."""
         return "".join(self.ctx.module.code_for_node(small) for small in statement.body).rstrip()
+
+
+# How to reach the node a statement starts with: through the field that begins each of these nodes.
+_LEADING_FIELD: dict[type, str] = {
+    cst.Expr: "value",
+    cst.Assign: "targets",
+    cst.AssignTarget: "target",
+    cst.AugAssign: "target",
+    cst.AnnAssign: "target",
+    cst.Call: "func",
+    cst.Attribute: "value",
+    cst.Subscript: "value",
+    cst.BinaryOperation: "left",
+    cst.BooleanOperation: "left",
+    cst.Comparison: "left",
+}
+
+
+def _leading_node(statement: cst.SimpleStatementLine) -> cst.CSTNode:
+    """The smallest node whose text starts where the statement's does (`model` in `model = Net(\n...)`).
+
+    A parenthesized node starts after its parenthesis, so the walk stops at its parent.
+    """
+    node: cst.CSTNode = statement.body[0]
+    while type(node) in _LEADING_FIELD:
+        child = getattr(node, _LEADING_FIELD[type(node)])
+        if isinstance(child, (list, tuple)):
+            child = child[0]
+        if getattr(child, "lpar", None):
+            break
+        node = child
+    return node
 
 
 def _short(qualified: str) -> str:
