@@ -339,7 +339,7 @@ print(torch.stack(losses).mean())
             return parent.target is node or self.ctx.dotted(parent.target) == total
         if isinstance(parent, cst.AssignTarget):
             assign = index.parent(parent)
-            return isinstance(assign, cst.Assign) and _starts_numeric(assign.value, total, self.ctx.dotted)
+            return isinstance(assign, cst.Assign) and _starts_numeric(assign.value, seen, self.ctx.dotted)
         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
             target = self.ctx.dotted(parent.targets[0].target)
             return target is not None and (target == total or self._numeric_only(target, seen))
@@ -352,11 +352,14 @@ print(torch.stack(losses).mean())
 
 
 def _starts_numeric(
-    value: cst.BaseExpression, total: str, dotted: Callable[[cst.BaseExpression], str | None]
+    value: cst.BaseExpression, numbers: set[str], dotted: Callable[[cst.BaseExpression], str | None]
 ) -> bool:
-    """`total = 0`, `total = 0.0`, `losses = []` or an accumulation `total = total + x`."""
+    """`total = 0`, `total = 0.0`, `losses = []`, or arithmetic on a name of `numbers` (the total and the
+    names derived from it): `total = total + x`, `avg = total / n`."""
     if isinstance(value, (cst.Integer, cst.Float)):
         return True
     if isinstance(value, cst.List) and not value.elements:
         return True
-    return isinstance(value, cst.BinaryOperation) and total in (dotted(value.left), dotted(value.right))
+    return isinstance(value, cst.BinaryOperation) and bool(
+        numbers & {dotted(value.left), dotted(value.right)}
+    )

@@ -287,3 +287,20 @@ async def test_config_is_discovered_like_the_cli(client: LanguageClient) -> None
     client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(uri)))
     await asyncio.sleep(0.5)  # the save re-checks version 1 with the edited config
     assert sorted(d.code for d in client.published[-1].diagnostics) == ["NN204", "NN990"]
+
+
+async def test_deeply_nested_documents_get_nn000_and_the_server_goes_on(client: LanguageClient) -> None:
+    # libcst's parser segfaults on these; a language server must outlive any document.
+    for number, text in enumerate(
+        [
+            "x = " + "(" * 3000 + ")" * 3000 + "\n",
+            "x = " + "not " * 20000 + "a\n",
+            BUGGY.replace("total = slow_sum(x)", "total = " + " + ".join(["x"] * 600)),
+        ]
+    ):
+        uri = open_doc(client, f"deep{number}.py", text)
+        diagnostics = await published(client, uri, 1)
+        expected = ["NN000"] if number < 2 else ["NN204"]
+        assert sorted(d.code for d in diagnostics) == expected
+    other = open_doc(client, "after_deep.py", BUGGY)
+    assert len(await published(client, other, 1)) == 2
