@@ -197,7 +197,7 @@ def _fix(job: _Job, kind: _Kind, rules: list[type[Rule]], data: bytes, outcome: 
         outcome.diff = unified_diff(job.path, _text(data), _text(fixed.data))
         return
     try:
-        write_atomic(job.path, fixed.data)
+        write_atomic(job.path, fixed.data, expected=data)
     except OSError as error:
         outcome.errors.append(f"{job.path}: cannot write the fixes: {error.strerror or error}")
         outcome.result, outcome.fixed = original, 0
@@ -226,7 +226,7 @@ def _add_noqa(job: _Job, data: bytes, outcome: _FileOutcome) -> None:
         )
         return
     try:
-        write_atomic(job.path, encode_like(data, annotated))
+        write_atomic(job.path, encode_like(data, annotated), expected=data)
     except (OSError, UnicodeEncodeError) as error:
         outcome.errors.append(f"{job.path}: cannot write the noqa comments: {error}")
         return
