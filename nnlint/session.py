@@ -289,6 +289,11 @@ def run_check(
         if result.diff:
             outcome.diffs.append(result.diff)
     outcome.findings.sort(key=Finding.sort_key)
+    if options.cache:
+        from nnlint.cache import prune
+
+        for directory in {job.cache.directory for job in work if job.cache is not None}:
+            prune(directory)
     return outcome
 
 
