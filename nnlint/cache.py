@@ -12,7 +12,7 @@ of the same entry wins with identical content. An entry that cannot be read or d
 cache directory that cannot be written is skipped: the cache may make a run faster, never fail it.
 
 The cache stays small: each file's entries live in one folder named by its path, and writing an entry
-deletes the file's older ones (old contents, old settings); a run that wrote entries then caps the whole
+deletes the file's older ones (old contents, old settings); each run then caps the whole
 cache at MAX_ENTRIES, dropping the least recently written, and removes folders of older layouts.
 """
 
@@ -36,7 +36,7 @@ from nnlint.runner import FileResult
 CACHE_DIR_NAME = ".nnlint_cache"
 # Bump when the entry layout changes; old entries are then never looked up again (and pruned).
 LAYOUT = "v2"
-# The most entries one cache keeps; a run that wrote entries prunes the oldest beyond it.
+# The most entries one cache keeps; each run prunes the oldest beyond it.
 MAX_ENTRIES = 20_000
 
 
