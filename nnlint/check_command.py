@@ -155,6 +155,11 @@ def check(
     except ConfigError as error:
         click.echo(f"nnlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
+    except Exception:  # noqa: BLE001 - a bug of nnlint's must not read as "findings" (exit 1) in CI
+        import traceback
+
+        click.echo(f"{traceback.format_exc()}nnlint: internal error (please report this)", err=True)
+        sys.exit(EXIT_ERROR)
     hidden = _run_probes(outcome, targets, show_refuted) if targets and not (diff or add_noqa) else 0
 
     if diff:

@@ -138,3 +138,14 @@ def test_a_crashed_rule_never_ends_in_all_checks_passed(
     assert "All checks passed" not in result.output
     assert "check is incomplete: 1 error" in result.output
     assert "rule NN204 crashed" in result.output
+
+
+def test_an_internal_error_exits_2_not_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(session, "run_check", broken)
+    (tmp_path / "a.py").write_text(GOOD)
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path / "a.py")])
+    assert result.exit_code == 2
+    assert "internal error (please report this)" in result.output
