@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import io
-import re
 import sys
 import threading
 import tokenize
@@ -41,9 +40,9 @@ TOO_DEEP = "nesting too deep to analyse"
 # about 1,500. Text whose brackets may nest deeper, or with lines long enough to hold thousands of nested
 # operators (`not not ... x`), is parsed by CPython first.
 _MAX_BRACKET_DEPTH = 200
-_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
-_BRACKET_STEP = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
-_LONG_LINE = re.compile(r"[^\n]{4000}")
+_NOT_BRACKETS = bytes(byte for byte in range(256) if chr(byte) not in "()[]{}")
+_BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
+_LONG_LINE = 4000
 # The retry of a file too deep for the default recursion limit: its limit and its thread's stack.
 _DEEP_RECURSION_LIMIT = 60_000
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
@@ -99,11 +98,11 @@ def syntax_finding(filename: str, message: str, row: int, column: int) -> Findin
 
 def _maybe_too_deep(source: str) -> bool:
     """Whether the text could nest deeper than libcst's parser survives (a cheap, conservative test)."""
-    brackets = _NOT_BRACKETS.sub("", source)
+    brackets = source.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
     if len(brackets) > _MAX_BRACKET_DEPTH:
         if max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > _MAX_BRACKET_DEPTH:
             return True
-    return _LONG_LINE.search(source) is not None
+    return len(source) > _LONG_LINE and max(map(len, source.split("\n"))) > _LONG_LINE
 
 
 def _python_parse_error(filename: str, source: str) -> Finding | None:
