@@ -187,7 +187,7 @@ def _check_deep(filename: str, source: str, module: cst.Module, rules: list[type
     try:
         threading.stack_size(_DEEP_STACK_BYTES)
         sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION_LIMIT))
-        thread = threading.Thread(target=work, name="nnlint-deep-check")
+        thread = threading.Thread(target=work, name="nnlint-deep-check", daemon=True)
         thread.start()
         thread.join()
     finally:
