@@ -11,12 +11,18 @@ Anything new that changes results (rule options, say) belongs in `settings_diges
 Entries are written atomically, so parallel workers never read half an entry, and the last of two writers
 of the same entry wins with identical content. An entry that cannot be read or decoded is a miss, and a
 cache directory that cannot be written is skipped: the cache may make a run faster, never fail it.
+
+The cache stays small: each file's entries live in one folder named by its path, and writing an entry
+deletes the file's older ones (old contents, old settings); each run then caps the whole
+cache at MAX_ENTRIES, dropping the least recently written, and removes folders of older layouts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -30,8 +36,10 @@ from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
 CACHE_DIR_NAME = ".nnlint_cache"
-# Bump when the entry layout changes; old entries are then never looked up again.
-LAYOUT = "v2"
+# Bump when the entry layout changes; old entries are then never looked up again (and pruned).
+LAYOUT = "v3"
+# The most entries one cache keeps; each run prunes the oldest beyond it.
+MAX_ENTRIES = 20_000
 
 
 @cache
@@ -64,11 +72,11 @@ class Cache:
     settings: str
 
     def _entry(self, filename: str, data: bytes) -> Path:
-        digest = hashlib.sha256(self.settings.encode())
-        digest.update(b"\0" + filename.encode("utf-8", "surrogateescape") + b"\0")
+        """`LAYOUT/ab/<hash of the path>/<hash of settings and content>.json`: one folder per file."""
+        folder = hashlib.sha256(filename.encode("utf-8", "surrogateescape")).hexdigest()
+        digest = hashlib.sha256(self.settings.encode() + b"\0")
         digest.update(data)
-        key = digest.hexdigest()
-        return self.directory / LAYOUT / key[:2] / f"{key}.json"
+        return self.directory / LAYOUT / folder[:2] / folder / f"{digest.hexdigest()}.json"
 
     def get(self, filename: str, data: bytes) -> FileResult | None:
         """The cached result for these bytes at this path, or None (a miss, or an entry that is damaged)."""
@@ -79,7 +87,7 @@ class Cache:
                 return None  # a project module this result read has changed since
             findings = [_finding(item) for item in raw["findings"]]
             return FileResult(filename, findings, depends=dict(depends))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return None
 
     def put(self, filename: str, data: bytes, result: FileResult) -> None:
@@ -94,8 +102,38 @@ class Cache:
             _prepare(self.directory)
             entry.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(entry, payload.encode())
+            for older in os.scandir(entry.parent):
+                if older.name != entry.name and older.name.endswith(".json"):
+                    os.unlink(older.path)
         except OSError:
             pass  # a read-only checkout or a full disk: run without the cache
+
+
+def prune(directory: Path, limit: int = MAX_ENTRIES) -> None:
+    """Keep at most `limit` entries in the cache at `directory` (the most recently written), and drop the
+    folders of other layouts. Never raises: a cache that cannot be pruned is left as it is."""
+    try:
+        for child in os.scandir(directory):
+            if child.is_dir(follow_symlinks=False) and child.name.startswith("v") and child.name != LAYOUT:
+                shutil.rmtree(child.path, ignore_errors=True)
+        entries = [
+            entry
+            for prefix in _folders(directory / LAYOUT)
+            for folder in _folders(Path(prefix))
+            for entry in os.scandir(folder)
+            if entry.name.endswith(".json")
+        ]
+        if len(entries) <= limit:
+            return
+        entries.sort(key=lambda entry: entry.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - limit]:
+            os.unlink(entry.path)
+    except OSError:
+        pass
+
+
+def _folders(directory: Path) -> list[str]:
+    return [entry.path for entry in os.scandir(directory) if entry.is_dir(follow_symlinks=False)]
 
 
 def _prepare(directory: Path) -> None:

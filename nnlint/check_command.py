@@ -140,7 +140,13 @@ def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     multiple=True,
     metavar="TARGET",
     help="Also run the runtime probe on this model factory (path.py:build or pkg.mod:build; needs torch) "
-    "and confirm or refute the static findings it can settle. Default: [tool.nnlint.probe] targets.",
+    "and confirm or refute the static findings it can settle. This imports and runs the target's code.",
+)
+@click.option(
+    "--probe-config",
+    is_flag=True,
+    help="Also probe the [tool.nnlint.probe] targets of the config. Without this flag (or --probe), "
+    "`check` never imports or runs project code, whatever the config says.",
 )
 @click.option("--show-refuted", is_flag=True, help="Also show static findings that the probe refuted.")
 def check(
@@ -168,6 +174,7 @@ def check(
     silent: bool,
     color: str,
     probe_targets: tuple[str, ...],
+    probe_config: bool,
     show_refuted: bool,
 ) -> None:
     """Check PATHS (files or directories; default: the current directory) for training-code bugs.
@@ -216,9 +223,21 @@ def check(
             return
         with FileProgress("nnlint check", progress.wanted(view.quiet)) as bar:
             outcome = run_check(roots, overrides, explicit, jobs, options, on_progress=bar.update)
-        targets = list(probe_targets) or _configured_probe_targets(config_for(roots[0], explicit))
+        configured = _configured_probe_targets(config_for(roots[0], explicit))
+        targets = list(probe_targets) + (configured if probe_config else [])
+        if configured and not probe_config and not probe_targets and not view.quiet:
+            click.echo(
+                f"nnlint: note: the {_plural(len(configured), 'probe target')} of [tool.nnlint.probe] "
+                "were not run: `check` runs project code only with --probe-config",
+                err=True,
+            )
     except ConfigError as error:
         click.echo(f"nnlint: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception:  # noqa: BLE001 - a bug of nnlint's must not read as "findings" (exit 1) in CI
+        import traceback
+
+        click.echo(f"{traceback.format_exc()}nnlint: internal error (please report this)", err=True)
         sys.exit(EXIT_ERROR)
     hidden = _run_probes(outcome, targets, show_refuted) if targets and not (diff or add_noqa) else 0
 
@@ -334,6 +353,11 @@ def _show_settings(path: Path, explicit: Config | None, overrides: Overrides) ->
 
 
 def _configured_probe_targets(config: Config) -> list[str]:
+    """The config's probe targets, file paths resolved against the config's folder.
+
+    A config comes with the code it governs (a pull request can change both), so a target that points
+    outside the project (`../x.py:build`, an absolute path elsewhere) is a configuration error.
+    """
     table = config.extra.get("probe", {})
     if not isinstance(table, dict) or set(table) - {"targets"}:
         raise ConfigError(
@@ -342,7 +366,20 @@ def _configured_probe_targets(config: Config) -> list[str]:
     targets = table.get("targets", [])
     if not isinstance(targets, list) or not all(isinstance(target, str) for target in targets):
         raise ConfigError(f"{config.source}: [tool.nnlint.probe] `targets` must be a list of strings")
-    return targets
+    return [_inside_project(target, config) for target in targets]
+
+
+def _inside_project(target: str, config: Config) -> str:
+    where, colon, attr = target.rpartition(":") if ":" in target else (target, "", "")
+    if not (where.endswith(".py") or "/" in where or "\\" in where):
+        return target  # a module name: imported from the environment, never a path
+    root = config.root.resolve()
+    path = (root / where).resolve()
+    if not path.is_relative_to(root):
+        raise ConfigError(
+            f"{config.source}: [tool.nnlint.probe] target {target!r} is outside the project ({root})"
+        )
+    return f"{path}{colon}{attr}"
 
 
 def _run_probes(outcome: CheckOutcome, targets: list[str], show_refuted: bool) -> int:
@@ -385,6 +422,7 @@ def _report_findings(outcome: CheckOutcome, view: _View, unsafe_fixes: bool, hid
         fixed=outcome.fixed,
         unsafe_fixes=unsafe_fixes,
         hidden=hidden,
+        errors=len(outcome.crashes) + len(outcome.errors),
     )
     _emit(render(outcome.findings, view.fmt, options), view.output_file, options.color)
     if outcome.fixed and view.fmt not in HUMAN_FORMATS and not view.quiet:

@@ -150,9 +150,15 @@ class Config:
                 selected -= codes
         return frozenset(selected)
 
-    def is_excluded(self, path: Path) -> bool:
-        relative = _relative(path, self.root)
-        parts = Path(relative).parts
+    def is_excluded(self, path: Path, start: Path | None = None) -> bool:
+        """Whether an exclude pattern matches `path` below the project root (or below `start`, the path
+        given on the command line). Folders above them never count: a project that lives under
+        `/home/me/build/` is checked."""
+        relative = _below(path, self.root)
+        below_start = _below(path, start) if start is not None else None
+        if relative is None:
+            relative = below_start if below_start is not None else path.name
+        parts = Path(below_start if below_start is not None else relative).parts
         for pattern in (*DEFAULT_EXCLUDES, *self.exclude):
             if fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, pattern) for part in parts):
                 return True
@@ -172,53 +178,106 @@ class Overrides:
 
 
 def _relative(path: Path, root: Path) -> str:
+    relative = _below(path, root)
+    return relative if relative is not None else path.as_posix()
+
+
+def _below(path: Path, root: Path) -> str | None:
+    """`path` relative to `root` (both resolved), or None when it is not below it."""
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's data; every way it can fail to be read is a ConfigError that says why."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: cannot read it: not UTF-8 ({error.reason})") from error
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    except RecursionError as error:
+        raise ConfigError(f"{path}: invalid TOML: it nests too deep") from error
+
+
+def _nnlint_table(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    """`[tool.nnlint]` of parsed TOML (None when absent), however the TOML spells it."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    table = tool.get("nnlint")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.nnlint] must be a table")
+    return table
 
 
 def load_config_file(path: Path) -> Config:
     """Read `[tool.nnlint]` from a pyproject.toml, or the top level of a standalone nnlint.toml."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from error
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from error
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("nnlint", {})
-    else:
-        table = data.get("tool", {}).get("nnlint", data)
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.nnlint] must be a table")
+    data = _read_toml(path)
+    table = _nnlint_table(data, path)
+    if table is None:
+        table = {} if path.name == "pyproject.toml" else data
     return Config.from_table(table, path.parent, str(path))
+
+
+@cache
+def _config_in_dir(directory: Path) -> Config | None:
+    """The config of `directory`'s own pyproject.toml, or None when it has none or no [tool.nnlint].
+
+    A pyproject.toml that does not mention nnlint is not parsed at all; one that does is parsed as TOML,
+    so every valid spelling (`[ tool.nnlint ]`, `[tool."nnlint"]`, dotted keys, inline tables) counts.
+    """
+    candidate = directory / "pyproject.toml"
+    if not candidate.is_file():
+        return None
+    try:
+        raw = candidate.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {candidate}: {error.strerror or error}") from error
+    if b"nnlint" not in raw:
+        return None
+    data = _read_toml(candidate)
+    table = _nnlint_table(data, candidate)
+    return Config.from_table(table, directory, str(candidate)) if table is not None else None
 
 
 @cache
 def find_config_for_dir(directory: Path) -> Config | None:
     """The config of the nearest pyproject.toml with a [tool.nnlint] table at or above `directory`.
 
-    Memoized, because every file of a directory asks the same question; a long-lived process whose
-    config files may change (the language server) calls `find_config_for_dir.cache_clear()` first.
+    Memoized (and each folder's own file once, in `_config_in_dir`), because every file of a directory
+    asks the same question; a long-lived process whose config files may change (the language server)
+    calls `clear_config_cache()` first.
     """
     for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "[tool.nnlint" in text:
-                return load_config_file(candidate)
+        found = _config_in_dir(candidate_dir)
+        if found is not None:
+            return found
     return None
+
+
+def clear_config_cache() -> None:
+    """Forget every config read so far (config files may have changed since)."""
+    find_config_for_dir.cache_clear()
+    _config_in_dir.cache_clear()
 
 
 def config_for(path: Path, explicit: Config | None) -> Config:
     """The config that governs `path`: the explicit one, else the nearest one (`find_config_for_dir`)."""
     if explicit is not None:
         return explicit
-    directory = path.resolve().parent if not path.is_dir() else path.resolve()
+    try:
+        directory = path.resolve().parent if not path.is_dir() else path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        directory = path.absolute().parent
     found = find_config_for_dir(directory)
     return found if found is not None else Config(root=Path.cwd(), source="defaults")
 

@@ -41,36 +41,54 @@ def discover(
     explicit: Config | None,
     suffixes: tuple[str, ...] = SOURCE_SUFFIXES,
     overrides: Overrides | None = None,
+    problems: list[str] | None = None,
 ) -> Iterator[Path]:
-    """Yield each file to check once, in a stable order."""
+    """Yield each file to check once, in a stable order.
+
+    Folders that cannot be listed are not skipped silently: each is described in `problems`. Symlinked
+    folders are not followed (so a symlink loop costs nothing); a file that is a symlink loop is yielded
+    and reported when it cannot be read.
+    """
     overrides = overrides or Overrides()
     seen: set[Path] = set()
+
+    def unlisted(error: OSError) -> None:
+        if problems is not None:
+            problems.append(f"{error.filename}: cannot list this folder: {error.strerror or error}")
+
     for path in paths:
-        if path.is_file():
+        if not path.is_dir():
             if force_excluded(path, explicit, overrides):
                 continue
-            resolved = path.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
+            if _resolve(path) not in seen:
+                seen.add(_resolve(path))
                 yield path
             continue
-        for root, dirs, files in os.walk(path):
+        for root, dirs, files in os.walk(path, onerror=unlisted):
             root_path = Path(root)
             config = config_for(root_path / "_", explicit)
             gitignore = _respects_gitignore(config, overrides)
             dirs[:] = sorted(
                 d
                 for d in dirs
-                if not config.is_excluded(root_path / d)
+                if not config.is_excluded(root_path / d, path)
                 and not (gitignore and ignore_files.is_ignored(root_path / d, is_dir=True))
             )
             for name in sorted(files):
                 candidate = root_path / name
-                if not name.endswith(suffixes) or config.is_excluded(candidate):
+                if not name.endswith(suffixes) or config.is_excluded(candidate, path):
                     continue
                 if gitignore and ignore_files.is_ignored(candidate):
                     continue
-                resolved = candidate.resolve()
+                resolved = _resolve(candidate)
                 if resolved not in seen:
                     seen.add(resolved)
                     yield candidate
+
+
+def _resolve(path: Path) -> Path:
+    """The real path, or the absolute one for a symlink loop (RuntimeError before Python 3.13)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

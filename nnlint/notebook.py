@@ -139,6 +139,8 @@ def load_notebook(data: bytes) -> dict[str, Any]:
     """The notebook's JSON, checked to be nbformat 4. Raises NotebookError."""
     try:
         raw = json.loads(data)
+    except RecursionError as error:
+        raise NotebookError("Cannot read this notebook: its JSON nests too deep") from error
     except UnicodeDecodeError as error:
         raise NotebookError(f"Cannot read this notebook: not UTF-8 ({error.reason})") from error
     except json.JSONDecodeError as error:
@@ -160,11 +162,16 @@ def load_notebook(data: bytes) -> dict[str, Any]:
 
 def is_python(raw: dict[str, Any]) -> bool:
     """Whether the kernel runs Python; a notebook that does not say is taken to be Python."""
-    metadata = raw.get("metadata") or {}
-    language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get(
+    metadata = _table(raw.get("metadata"))
+    language = _table(metadata.get("language_info")).get("name") or _table(metadata.get("kernelspec")).get(
         "language"
     )
     return not isinstance(language, str) or language.lower() == "python"
+
+
+def _table(value: Any) -> dict[str, Any]:
+    """A metadata field that should be a JSON object; anything else says nothing."""
+    return value if isinstance(value, dict) else {}
 
 
 def check_notebook(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResult:

@@ -2,16 +2,27 @@
 
 No input may crash a run: undecodable bytes and syntax errors become an NN000 finding, and an exception
 inside a rule becomes a RuleCrash for that file and rule while every other rule still runs.
+
+Deep nesting gets the same treatment. libcst's native parser overflows its stack (a segfault, which no
+`except` catches) on nesting that CPython rejects anyway, so text that could be that deep is first
+measured (`_maybe_too_deep`, a C-speed scan) and, only when it could be, parsed by CPython, whose error
+becomes the NN000 finding. Expressions deep enough to exhaust Python's recursion limit in the engine, the
+rules or the position code (a sum of hundreds of terms) are checked again in a thread with a large stack
+and limit; a file too deep even for that gets an NN000 "nesting too deep to analyse".
 """
 
 from __future__ import annotations
 
 import ast
 import io
+import sys
+import threading
 import tokenize
 import traceback
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import libcst as cst
 
@@ -24,6 +35,18 @@ from nnlint.suppress import Suppressions, parse_suppressions
 
 SYNTAX_ERROR_CODE = "NN000"
 SYNTAX_ERROR_NAME = "syntax-error"
+TOO_DEEP = "nesting too deep to analyse"
+
+# CPython rejects more than 200 nested brackets ("too many nested parentheses"); libcst segfaults on
+# about 1,500. Text whose brackets may nest deeper, or with lines long enough to hold thousands of nested
+# operators (`not not ... x`), is parsed by CPython first.
+_MAX_BRACKET_DEPTH = 200
+_NOT_BRACKETS = bytes(byte for byte in range(256) if chr(byte) not in "()[]{}")
+_BRACKET_STEP = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
+_LONG_LINE = 4000
+# The retry of a file too deep for the default recursion limit: its limit and its thread's stack.
+_DEEP_RECURSION_LIMIT = 60_000
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -48,11 +71,15 @@ class FileResult:
 
 
 def decode_source(data: bytes) -> str:
-    """Decode like Python does: a BOM or a PEP 263 coding line, else UTF-8. Raises UnicodeDecodeError."""
+    """Decode like Python does: a BOM or a PEP 263 coding line, else UTF-8.
+
+    Raises UnicodeDecodeError, or LookupError for a coding line that names no codec Python knows.
+    """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
+    except SyntaxError as error:
+        # An unknown or contradictory coding cookie: Python refuses to run such a file.
+        raise LookupError(error.msg) from error
     text = data.decode(encoding)
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -72,24 +99,56 @@ def syntax_finding(filename: str, message: str, row: int, column: int) -> Findin
     )
 
 
+def _maybe_too_deep(source: str) -> bool:
+    """Whether the text could nest deeper than libcst's parser survives (a cheap, conservative test)."""
+    brackets = source.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    if len(brackets) > _MAX_BRACKET_DEPTH:
+        if max(accumulate(map(_BRACKET_STEP.__getitem__, brackets))) > _MAX_BRACKET_DEPTH:
+            return True
+    return len(source) > _LONG_LINE and max(map(len, source.split("\n"))) > _LONG_LINE
+
+
+def _python_parse_error(filename: str, source: str) -> Finding | None:
+    """CPython's verdict on the text as an NN000 finding, or None when CPython parses it.
+
+    Warnings about the code (an invalid escape sequence) are the code's business, not nnlint's output.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as error:
+        message = f"Cannot parse this file: {error.msg}"
+        if error.msg == "too many nested parentheses":
+            message += f" ({TOO_DEEP})"
+        return syntax_finding(filename, message, error.lineno or 1, error.offset or 1)
+    except (RecursionError, MemoryError):
+        return syntax_finding(filename, f"Cannot parse this file: {TOO_DEEP}", 1, 1)
+    except ValueError as error:  # a NUL byte
+        return syntax_finding(filename, f"Cannot parse this file: {error}", 1, 1)
+    return None
+
+
 def parse_source(filename: str, source: str) -> cst.Module | Finding:
     """The libcst module, or an NN000 finding that says why the file cannot be parsed."""
+    if _maybe_too_deep(source):
+        rejected = _python_parse_error(filename, source)
+        if rejected is not None:
+            return rejected
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         # libcst's native parser reports imprecise positions and long token lists; CPython's own
         # parser, run only on failure, says where and what in the words users know.
-        try:
-            ast.parse(source)
-        except SyntaxError as python_error:
-            message = f"Cannot parse this file: {python_error.msg}"
-            return syntax_finding(filename, message, python_error.lineno or 1, python_error.offset or 1)
-        except (ValueError, RecursionError, MemoryError):
-            pass
+        rejected = _python_parse_error(filename, source)
+        if rejected is not None:
+            return rejected
         message = f"Cannot parse this file: {error.message}"
         return syntax_finding(filename, message, error.raw_line, error.raw_column + 1)
-    except (RecursionError, MemoryError) as error:
-        return syntax_finding(filename, f"Cannot parse this file: {type(error).__name__}", 1, 1)
+    except (RecursionError, MemoryError):
+        return syntax_finding(filename, f"Cannot parse this file: {TOO_DEEP}", 1, 1)
+    except UnicodeEncodeError as error:  # a lone surrogate, which only a notebook's JSON can smuggle in
+        return syntax_finding(filename, f"Cannot parse this file: invalid Unicode ({error.reason})", 1, 1)
 
 
 def check_bytes(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResult:
@@ -104,11 +163,47 @@ def check_bytes(filename: str, data: bytes, rules: list[type[Rule]]) -> FileResu
 
 
 def check_source(filename: str, source: str, rules: list[type[Rule]]) -> FileResult:
-    result = FileResult(filename)
     parsed = parse_source(filename, source)
     if isinstance(parsed, Finding):
-        result.findings.append(parsed)
-        return result
+        return FileResult(filename, [parsed])
+    try:
+        return _check_module(filename, source, parsed, rules)
+    except RecursionError:
+        return _check_deep(filename, source, parsed, rules)
+
+
+def _check_deep(filename: str, source: str, module: cst.Module, rules: list[type[Rule]]) -> FileResult:
+    """Check a file whose nesting exhausted the recursion limit again, in a thread with a large stack.
+
+    The engine, the rules and libcst's code generation recurse once per level of nesting; a sum of a
+    few hundred terms is deeper than Python's default limit allows, yet fine with a larger stack.
+    """
+    outcome: list[FileResult] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_check_module(filename, source, module, rules))
+        except (RecursionError, MemoryError):
+            pass
+
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+    try:
+        threading.stack_size(_DEEP_STACK_BYTES)
+        sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION_LIMIT))
+        thread = threading.Thread(target=work, name="nnlint-deep-check", daemon=True)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if outcome:
+        return outcome[0]
+    return FileResult(filename, [syntax_finding(filename, f"Cannot check this file: {TOO_DEEP}", 1, 1)])
+
+
+def _check_module(filename: str, source: str, parsed: cst.Module, rules: list[type[Rule]]) -> FileResult:
+    """Run the rules over one parsed file. Raises RecursionError when its nesting is too deep."""
+    result = FileResult(filename)
     ctx = FileContext(filename, source, parsed)
     reports = _run_rules(ctx, rules, result)
     if ctx.project_deps:
@@ -147,6 +242,8 @@ def _audit(
     for rule in auditors:
         try:
             findings.extend(rule.audit_suppressions(ctx.path, suppressions, enabled))  # type: ignore[attr-defined]
+        except RecursionError:
+            raise  # the file's nesting, not the rule: check_source deals with it
         except Exception:  # noqa: BLE001 - one broken rule must not stop the others
             result.crashes.append(RuleCrash(ctx.path, rule.code, _short_traceback()))
     return findings
@@ -176,6 +273,8 @@ def _run_rules(
             try:
                 for node in nodes:
                     visit(node)
+            except RecursionError:
+                raise  # the file's nesting, not the rule: check_source deals with it
             except Exception:  # noqa: BLE001 - one broken rule must not stop the others
                 crashed.add(rule.code)
                 result.crashes.append(RuleCrash(ctx.path, rule.code, _short_traceback()))
@@ -185,6 +284,8 @@ def _run_rules(
             continue
         try:
             rule.finish()
+        except RecursionError:
+            raise
         except Exception:  # noqa: BLE001
             result.crashes.append(RuleCrash(ctx.path, rule.code, _short_traceback()))
             continue

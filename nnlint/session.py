@@ -8,12 +8,20 @@ bytes, ask the cache, check, then fix or annotate.
 
 Python files and notebooks differ only in how they are checked and how one fix pass is applied (`_Kind`);
 reading, caching, the fix loop and writing are the same for both.
+
+One file never sinks the run: a file that takes longer than `CheckOptions.time_limit` is stopped and
+reported (NN000), and a worker process that dies on a file (a crash in native code) is replaced; the
+files it had not reported are checked again one process each, so the file that killed it gets an NN000
+finding and every other file its normal report.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +41,7 @@ from nnlint.fixes import (
     unified_diff,
 )
 from nnlint.rule import Rule
-from nnlint.runner import FileResult, RuleCrash, check_bytes, decode_source, parse_source
+from nnlint.runner import FileResult, RuleCrash, check_bytes, decode_source, parse_source, syntax_finding
 from nnlint.suppress import NOT_SUPPRESSIBLE, noqa_edits
 
 # Below this many files, worker processes cost more than they save.
@@ -49,6 +57,8 @@ class CheckOptions:
     unsafe_fixes: bool = False  # with fix or diff: apply unsafe fixes too
     add_noqa: bool = False  # write a noqa comment for every finding
     cache: bool = False
+    # Seconds one file may take (check and fixes) before it is reported as too slow; None: no limit.
+    time_limit: float | None = 60.0
 
     @property
     def fixing(self) -> bool:
@@ -104,8 +114,45 @@ def _kind(path: str) -> _Kind:
     return _Kind(check_bytes, fix_python)
 
 
+class _TimeLimit(BaseException):
+    """Raised in a file's check when its time is up; a BaseException, so no rule's `except` stops it."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise _TimeLimit after `seconds` (a SIGALRM timer: only in a process's main thread, else no limit)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _stopped(path: str, message: str) -> _FileOutcome:
+    """The outcome of a file whose check could not finish: one NN000 finding that says why."""
+    return _FileOutcome(FileResult(path, [syntax_finding(path, message, 1, 1)]))
+
+
 def _process(job: _Job) -> _FileOutcome | str:
     """Everything one file needs, in a worker: read, check (or ask the cache), then fix or annotate."""
+    try:
+        with _time_limit(job.options.time_limit):
+            return _process_file(job)
+    except _TimeLimit:
+        limit = job.options.time_limit
+        return _stopped(job.path, f"Cannot check this file: it took longer than {limit:g} s (not checked)")
+
+
+def _process_file(job: _Job) -> _FileOutcome | str:
     try:
         data = Path(job.path).read_bytes()
     except OSError as error:
@@ -151,7 +198,7 @@ def _fix(job: _Job, kind: _Kind, rules: list[type[Rule]], data: bytes, outcome: 
         outcome.diff = unified_diff(job.path, _text(data), _text(fixed.data))
         return
     try:
-        write_atomic(job.path, fixed.data)
+        write_atomic(job.path, fixed.data, expected=data)
     except OSError as error:
         outcome.errors.append(f"{job.path}: cannot write the fixes: {error.strerror or error}")
         outcome.result, outcome.fixed = original, 0
@@ -180,7 +227,7 @@ def _add_noqa(job: _Job, data: bytes, outcome: _FileOutcome) -> None:
         )
         return
     try:
-        write_atomic(job.path, encode_like(data, annotated))
+        write_atomic(job.path, encode_like(data, annotated), expected=data)
     except (OSError, UnicodeEncodeError) as error:
         outcome.errors.append(f"{job.path}: cannot write the noqa comments: {error}")
         return
@@ -199,7 +246,7 @@ def _display(path: Path) -> str:
     """Paths as the user would write them: relative to the working directory when below it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it, or a symlink loop
         return path.as_posix()
 
 
@@ -215,7 +262,8 @@ def run_check(
     options = options or CheckOptions()
     work = []
     digests: dict[frozenset[str], str] = {}
-    for path in discover(paths, explicit, overrides=overrides):
+    unlisted: list[str] = []
+    for path in discover(paths, explicit, overrides=overrides, problems=unlisted):
         config = config_for(path, explicit)
         codes = config.enabled_codes(path, overrides)
         cache = None
@@ -225,16 +273,10 @@ def run_check(
             # Beside the config file that governs the file, or in the working directory.
             cache = Cache(config.root / CACHE_DIR_NAME, digests[codes])
         work.append(_Job(_display(path), codes, options, cache))
-    outcome = CheckOutcome(files=len(work))
+    outcome = CheckOutcome(files=len(work), warnings=unlisted)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
-        # Imported here: a single-file check never starts workers and should not pay for the import.
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            chunks = max(1, len(work) // (workers * 8))
-            results = _track(pool.map(_process, work, chunksize=chunks), len(work), on_progress)
+        results = _in_workers(work, workers, on_progress)
     else:
         results = _track((_process(job) for job in work), len(work), on_progress)
     for result in results:
@@ -251,6 +293,11 @@ def run_check(
             outcome.diffs.append(result.diff)
     outcome.findings.sort(key=Finding.sort_key)
     outcome.findings = settle(outcome.findings, explicit, overrides)
+    if options.cache:
+        from nnlint.cache import prune
+
+        for directory in {job.cache.directory for job in work if job.cache is not None}:
+            prune(directory)
     return outcome
 
 
@@ -288,3 +335,51 @@ def check_stdin(
     outcome.findings = sorted(result.findings, key=Finding.sort_key)
     outcome.crashes = list(result.crashes)
     return outcome, fixed_data
+
+
+def _process_chunk(jobs: list[_Job]) -> list[_FileOutcome | str]:
+    return [_process(job) for job in jobs]
+
+
+def _in_workers(
+    work: list[_Job], workers: int, on_progress: Callable[[int, int], None] | None = None
+) -> list[_FileOutcome | str]:
+    """Check `work` in worker processes, in order; a worker that dies costs only the file it died on."""
+    # Imported here: a single-file check never starts workers and should not pay for the import.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    size = max(1, len(work) // (workers * 8))
+    chunks = [work[start : start + size] for start in range(0, len(work), size)]
+    done: list[list[_FileOutcome | str] | None] = [None] * len(chunks)
+    finished = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(_process_chunk, chunk) for chunk in chunks]
+        for number, future in enumerate(futures):
+            try:
+                done[number] = future.result()
+            except BrokenProcessPool:
+                pass  # every chunk not finished yet is checked again below, one file per process
+            finished += len(chunks[number])
+            if on_progress is not None:
+                on_progress(finished, len(work))
+    results: list[_FileOutcome | str] = []
+    for chunk, outcomes in zip(chunks, done, strict=True):
+        results.extend(outcomes if outcomes is not None else [_alone(job) for job in chunk])
+    return results
+
+
+def _alone(job: _Job) -> _FileOutcome | str:
+    """Check one file in a process of its own: if native code crashes on it, only that process dies."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+        try:
+            return pool.submit(_process, job).result()
+        except BrokenProcessPool:
+            return _stopped(
+                job.path, "Cannot check this file: nnlint's parser crashed on it (please report this)"
+            )

@@ -167,6 +167,22 @@ class Head(nn.Module):
     def forward(self, x):
         return self.proj(x.flatten(0, 1))
 """,
+        # Splatted sizes keep the batch: `*input_shape` is (B, T) and `-1, *x.shape[2:]` folds two dims.
+        """
+import torch.nn as nn
+class Attention(nn.Module):
+    def forward(self, hidden_states):
+        input_shape = hidden_states.shape[:-1]
+        attn_output = self.attn(hidden_states)
+        attn_output = attn_output.reshape(*input_shape, -1)
+        return self.o_proj(attn_output)
+""",
+        """
+import torch.nn as nn
+class Net(nn.Module):
+    def forward(self, x):
+        return self.fc(x.reshape(-1, *x.shape[2:]))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -271,9 +287,9 @@ class Net(nn.Module):
 
     def _flattened(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """The tensor a flatten-to-1-D call flattens: `x.view(-1)`, `x.flatten()`, `torch.flatten(x)`..."""
-        if not isinstance(expr, cst.Call):
-            return None
-        args = [arg for arg in expr.args if not arg.star]
+        if not isinstance(expr, cst.Call) or any(arg.star for arg in expr.args):
+            return None  # `*shape` splats dims nnlint cannot count (`x.reshape(*x.shape[:2], -1)`)
+        args = list(expr.args)
         callee = self.ctx.callee(expr)
         if callee in _FLATTEN_FUNCTIONS or callee in RESHAPE_FUNCTIONS:
             if not args or args[0].keyword is not None:

@@ -246,8 +246,12 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         if explicit is not None:
             replacement: tuple[cst.CSTNode, str] = (explicit.value, "False")
         elif call.args:
-            last = call.args[-1].value
-            code = self.ctx.module.code_for_node(last)
+            # The whole last argument, parentheses and keyword included (`padding=(1)`), without its comma.
+            last = call.args[-1]
+            bare = last.with_changes(
+                comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=cst.SimpleWhitespace("")
+            )
+            code = self.ctx.module.code_for_node(bare)
             if "\n" in code:
                 return None  # a multi-line argument: its indentation cannot be rebuilt here
             replacement = (last, f"{code}, bias=False")

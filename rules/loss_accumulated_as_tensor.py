@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
@@ -12,8 +14,31 @@ from nnlint.rule import Invalid, Rule, RuleFix
 
 # Values that need parentheses before `.item()` can be appended.
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
-# Methods of a list of losses that work the same on a list of numbers.
-_LIST_METHODS = frozenset({"append", "extend", "insert", "clear", "pop", "copy"})
+# Methods of a list of losses that work the same on a list of numbers, and return nothing read later.
+_LIST_METHODS = frozenset({"append", "extend", "insert", "clear"})
+# Builtins that take a Python number as happily as a one-element tensor, and return no tensor.
+_NUMBER_SINKS = frozenset(
+    {"print", "float", "int", "round", "str", "repr", "format", "len", "sum", "abs", "min", "max", "bool"}
+)
+# Logging calls that take a number (the value is recorded, never used as a tensor).
+_LOG_METHODS = frozenset(
+    {"add_scalar", "info", "debug", "warning", "set_postfix", "set_description", "set_postfix_str"}
+)
+# Expressions through which a number stays a number that is only read (arithmetic, comparisons, indexing).
+_PASS_THROUGH = (
+    cst.BinaryOperation,
+    cst.UnaryOperation,
+    cst.Comparison,
+    cst.ComparisonTarget,
+    cst.Subscript,
+    cst.SubscriptElement,
+    cst.Index,
+    cst.Arg,
+    cst.FormattedStringExpression,
+    cst.FormattedString,
+    cst.ConcatenatedString,
+    cst.BooleanOperation,
+)
 
 
 class LossAccumulatedAsTensor(Rule):
@@ -49,8 +74,11 @@ class LossAccumulatedAsTensor(Rule):
     ```
 
     ## Fix safety
-    The fix appends `.item()`. It is marked unsafe when the total is later used as a tensor
-    (`total.item()`, `torch.stack(losses)`), which a Python number would break.
+    The fix appends `.item()`. It is safe only when every other use of the total is one a Python number
+    serves the same way: starting it at `0`/`0.0`/`[]`, accumulating, arithmetic and comparisons, printing,
+    formatting, `float()`, `len()`, `sum()` and scalar logging (also through a name it is divided into).
+    Anything else (`total.item()`, `torch.stack(losses)`, returning it or passing it to a function) makes
+    the fix unsafe.
 
     ## References
     - PyTorch docs, FAQ: "Don't accumulate history across your training loop".
@@ -268,20 +296,70 @@ print(torch.stack(losses).mean())
         return RuleFix(
             message="Accumulate `.item()`",
             replacements=((value, f"{code}.item()"),),
-            safe=not self._used_as_tensor(total),
+            safe=self._numeric_only(total, set()),
         )
 
-    def _used_as_tensor(self, total: str) -> bool:
-        """Whether the total is used in a way a Python number breaks: a method call or a torch function."""
-        for attribute in self.ctx.index.nodes(cst.Attribute):
-            if self.ctx.dotted(attribute.value) == total and attribute.attr.value not in _LIST_METHODS:
-                return True
-        for call in self.ctx.index.nodes(cst.Call):
-            callee = self.ctx.callee(call)
-            if (
-                callee
-                and callee.startswith("torch.")
-                and any(self.ctx.dotted(a.value) == total for a in call.args)
-            ):
-                return True
-        return False
+    @cached_property
+    def _uses(self) -> dict[str, list[cst.BaseExpression]]:
+        """Every expression of the file by its dotted name (`total`, `self.losses`), built in one pass."""
+        uses: dict[str, list[cst.BaseExpression]] = {}
+        index = self.ctx.index
+        for node_type in (cst.Name, cst.Attribute):
+            for node in index.nodes(node_type):
+                parent = index.parent(node)
+                if isinstance(parent, cst.Attribute) and parent.attr is node:
+                    continue  # `x.total` does not use `total`
+                name = self.ctx.dotted(node)
+                if name is not None:
+                    uses.setdefault(name, []).append(node)
+        return uses
+
+    def _numeric_only(self, total: str, seen: set[str]) -> bool:
+        """Whether every use of `total` would work the same if it held a Python number (see Fix safety)."""
+        if total in seen:
+            return True
+        seen.add(total)
+        for use in self._uses.get(total, []):
+            if not self._numeric_use(use, total, seen):
+                return False
+        return True
+
+    def _numeric_use(self, use: cst.BaseExpression, total: str, seen: set[str]) -> bool:
+        index = self.ctx.index
+        node: cst.CSTNode = use
+        parent = index.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = index.parent(parent)
+            return parent.attr.value in _LIST_METHODS and isinstance(call, cst.Call) and call.func is parent
+        while isinstance(parent, _PASS_THROUGH):
+            if isinstance(parent, cst.Subscript) and parent.value is not node:
+                return True  # used as an index: `xs[total]` reads it as an int
+            node, parent = parent, index.parent(parent)
+        if isinstance(parent, cst.AugAssign):
+            return parent.target is node or self.ctx.dotted(parent.target) == total
+        if isinstance(parent, cst.AssignTarget):
+            assign = index.parent(parent)
+            return isinstance(assign, cst.Assign) and _starts_numeric(assign.value, seen, self.ctx.dotted)
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+            target = self.ctx.dotted(parent.targets[0].target)
+            return target is not None and (target == total or self._numeric_only(target, seen))
+        if isinstance(parent, cst.Call) and node is not parent.func:
+            func = parent.func
+            if isinstance(func, cst.Name):
+                return func.value in _NUMBER_SINKS and func.value not in self.ctx.functions
+            return isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS
+        return isinstance(parent, (cst.If, cst.While, cst.Assert)) and node is parent.test
+
+
+def _starts_numeric(
+    value: cst.BaseExpression, numbers: set[str], dotted: Callable[[cst.BaseExpression], str | None]
+) -> bool:
+    """`total = 0`, `total = 0.0`, `losses = []`, or arithmetic on a name of `numbers` (the total and the
+    names derived from it): `total = total + x`, `avg = total / n`."""
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.List) and not value.elements:
+        return True
+    return isinstance(value, cst.BinaryOperation) and bool(
+        numbers & {dotted(value.left), dotted(value.right)}
+    )

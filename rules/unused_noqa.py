@@ -100,6 +100,21 @@ class UnusedNoqa(Rule):
         Invalid("x = 1  # nnlint: file-ignore[view-as-permte]\n", line=1, fixed="x = 1\n"),
         Invalid("x = 1  # noqa: E501, NN20\n", line=1, fixed="x = 1  # noqa: E501\n"),
         Invalid("x = 1  # noqa: NN999\n", line=1, fixed="x = 1\n"),
+        # The words after a suppression stay a comment.
+        Invalid(
+            "x = 1  # nnlint: ignore[NN701] -- reshape is intended\n",
+            line=1,
+            fixed="x = 1  # -- reshape is intended\n",
+        ),
+        Invalid(
+            "x = y  # nnlint: ignore[NN701] * 0 if legacy else 1\n",
+            line=1,
+            fixed="x = y  # * 0 if legacy else 1\n",
+        ),
+        Invalid(
+            "x = 1  # noqa: NN701 -- reshape is intended\n", line=1, fixed="x = 1  # -- reshape is intended\n"
+        ),
+        Invalid("x = 1  # noqa: E501, NN701 -- why\n", line=1, fixed="x = 1  # noqa: E501 -- why\n"),
     ]
 
     @classmethod
@@ -183,20 +198,38 @@ def _names(codes: list[str]) -> str:
     return ", ".join(f"`{code}`" for code in codes)
 
 
+def _codes_end(directive: Directive) -> int:
+    """Where the directive's own text ends. A noqa's code list runs to the end of its comment
+    (`# noqa: NN101 -- reshape is intended`); the words after its last code are the author's, not codes."""
+    if directive.kind == NOQA and directive.codes_span is not None:
+        start, end = directive.codes_span
+        last = directive.codes[-1]
+        return directive.line.rindex(last, start, end) + len(last)
+    return directive.end
+
+
 def _keep_codes(directive: Directive, kept: list[str]) -> Edit:
     assert directive.codes_span is not None  # a directive with codes has their span
     start, end = directive.codes_span
+    if directive.kind == NOQA:
+        end = _codes_end(directive)
     return Edit(Position(directive.row, start + 1), Position(directive.row, end + 1), ", ".join(kept))
 
 
 def _remove(directive: Directive) -> Edit:
-    """Delete the directive with the whitespace that only separated it, or its whole line when alone there."""
+    """Delete the directive with the whitespace that only separated it, or its whole line when alone there.
+
+    Text after the directive stays a comment: `x  # nnlint: ignore[NN101] -- why` becomes `x  # -- why`,
+    never `x  -- why` (which would be code).
+    """
     line, row = directive.line, directive.row
     content_end = len(line.rstrip("\r\n"))
     before = line[directive.comment_start : directive.start]
-    after = line[directive.end : content_end]
+    after = line[_codes_end(directive) : content_end]
     if after.strip():  # more comment text follows: drop the directive and the spaces up to that text
         start, end = directive.start, content_end - len(after.lstrip())
+        opens_comment = directive.start == directive.comment_start and not after.lstrip().startswith("#")
+        return Edit(Position(row, start + 1), Position(row, end + 1), "# " if opens_comment else "")
     elif before.strip():  # comment text precedes: drop the spaces before the directive too
         start, end = len(line[: directive.start].rstrip()), content_end
     elif line[: directive.comment_start].strip():  # code precedes: drop the comment and the gap before it

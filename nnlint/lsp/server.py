@@ -34,13 +34,14 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from nnlint import __version__
-from nnlint.config import ConfigError, Overrides, config_for, find_config_for_dir, rules_for_codes
-from nnlint.finding import Edit, Finding, Position
+from nnlint.config import ConfigError, Overrides, clear_config_cache, config_for, rules_for_codes
+from nnlint.finding import Edit, Finding, Fix, Position
+from nnlint.fixes import apply_edits
 from nnlint.lsp import DEFAULT_MAX_BYTES
 from nnlint.reporters.lsp import SOURCE, ToLsp, position_converter, text_edits, to_diagnostic
 from nnlint.reporters.sources import row_text, split_lines
 from nnlint.rule import rule_by_code_or_name
-from nnlint.runner import check_source
+from nnlint.runner import check_source, parse_source
 from nnlint.suppress import noqa_edits
 
 DEBOUNCE_SECONDS = 0.3
@@ -172,7 +173,7 @@ class NnlintServer(LanguageServer):
         if path.suffix == ".ipynb":
             return checked  # notebook cells arrive as notebook documents, which this server does not sync
         # Config files may have changed since the last check; re-reading them costs little next to a check.
-        find_config_for_dir.cache_clear()
+        clear_config_cache()
         try:
             config = config_for(path, None)
             codes = config.enabled_codes(path, Overrides())
@@ -249,7 +250,7 @@ def code_actions(ls: NnlintServer, params: types.CodeActionParams) -> list[types
     for finding, diagnostic in zip(checked.findings, checked.diagnostics, strict=False):
         if not _overlaps(diagnostic.range, params.range):
             continue
-        if finding.fix is not None:
+        if finding.fix is not None and _keeps_parsing(checked.source, finding.fix):
             unsafe = finding.fix.applicability != "safe"
             actions.append(
                 types.CodeAction(
@@ -271,6 +272,16 @@ def code_actions(ls: NnlintServer, params: types.CodeActionParams) -> list[types
                 )
             )
     return actions
+
+
+def _keeps_parsing(source: str, fix: Fix) -> bool:
+    """Whether the text still parses with this fix applied: a fix that breaks the file is never offered
+    (`nnlint check --fix` holds such a fix back the same way)."""
+    try:
+        fixed = apply_edits(source, fix.edits)
+    except (IndexError, ValueError):
+        return False
+    return not isinstance(parse_source("", fixed), Finding)
 
 
 def hover(ls: NnlintServer, params: types.HoverParams) -> types.Hover | None:

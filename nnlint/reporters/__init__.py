@@ -26,6 +26,9 @@ class RenderOptions:
     fixed: int = 0
     # Whether `--unsafe-fixes` was given: unsafe fixes then count as fixable with `--fix`.
     unsafe_fixes: bool = False
+    # Errors of the run besides findings (crashed rules, unreadable files): the summary never says
+    # "All checks passed" when some check did not run.
+    errors: int = 0
 
 
 Renderer = Callable[[list[Finding], RenderOptions], str]

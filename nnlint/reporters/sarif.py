@@ -12,6 +12,7 @@ to the wrong place.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ def _artifact(filename: str) -> dict[str, str]:
     path = Path(filename)
     if path.is_absolute():
         return {"uri": path.as_uri()}
-    return {"uri": quote(path.as_posix()), "uriBaseId": SRCROOT}
+    # The file name's bytes, percent-encoded: a name that is not UTF-8 keeps its exact bytes.
+    return {"uri": quote(os.fsencode(path.as_posix())), "uriBaseId": SRCROOT}
 
 
 def _region(start: Position, end: Position) -> dict[str, int]:

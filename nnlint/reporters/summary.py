@@ -33,6 +33,9 @@ def summary_line(findings: list[Finding], options: RenderOptions) -> str:
     if options.hidden:
         hidden = f" ({options.hidden} refuted by the probe, hidden; --show-refuted shows them)"
     fixed = f"Fixed {_plural(options.fixed, 'finding')}. " if options.fixed else ""
+    if not findings and options.errors:
+        problems = _plural(options.errors, "error")
+        return f"{fixed}No findings in {files}, but the check is incomplete: {problems} (on stderr).{hidden}"
     if not findings:
         return f"{fixed}All checks passed: no findings in {files}.{hidden}"
     by_severity = Counter(f.severity.value for f in findings)

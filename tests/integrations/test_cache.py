@@ -191,3 +191,23 @@ def test_a_cached_notebook_result_can_still_be_fixed(project: Path, checks: list
     assert checks == ["train.ipynb"] * 2  # the fixes came from the cache; only the fixed notebook is checked
     assert "Fixed 1 finding." in run.stdout
     assert json.loads(path.read_text())["cells"][0]["source"].endswith("total += loss.item()\n")
+
+
+def test_a_files_old_entries_are_pruned(project: Path) -> None:
+    path = project / "train.py"
+    for number in range(20):
+        path.write_text(f"x = {number}\n")
+        nnlint("check", "train.py")
+    assert len(entries(project)) == 1
+
+
+def test_the_cache_is_capped(tmp_path: Path) -> None:
+    from nnlint.cache import prune
+
+    cache = Cache(tmp_path, "settings")
+    for number in range(30):
+        cache.put(f"file{number}.py", b"x", FileResult(f"file{number}.py"))
+    (tmp_path / "v1" / "ab").mkdir(parents=True)  # an older layout
+    prune(tmp_path, limit=10)
+    assert len(list(tmp_path.rglob("*.json"))) == 10
+    assert not (tmp_path / "v1").exists()

@@ -333,3 +333,20 @@ async def test_a_rule_crash_reaches_the_user(client: LanguageClient) -> None:
     [crash] = [d for d in diagnostics if d.code is None]
     assert "NN991" in crash.message and crash.range.start.line == 0
     await _problem_shown(client, "NN991")
+
+
+async def test_deeply_nested_documents_get_nn000_and_the_server_goes_on(client: LanguageClient) -> None:
+    # libcst's parser segfaults on these; a language server must outlive any document.
+    for number, text in enumerate(
+        [
+            "x = " + "(" * 3000 + ")" * 3000 + "\n",
+            "x = " + "not " * 20000 + "a\n",
+            BUGGY.replace("total = slow_sum(x)", "total = " + " + ".join(["x"] * 600)),
+        ]
+    ):
+        uri = open_doc(client, f"deep{number}.py", text)
+        diagnostics = await published(client, uri, 1)
+        expected = ["NN000"] if number < 2 else ["NN204"]
+        assert sorted(d.code for d in diagnostics) == expected
+    other = open_doc(client, "after_deep.py", BUGGY)
+    assert len(await published(client, other, 1)) == 2

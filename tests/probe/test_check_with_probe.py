@@ -67,9 +67,35 @@ def test_a_batch_flatten_the_probe_ran_cleanly_is_refuted_and_hidden(tmp_path: P
 def test_probe_targets_from_pyproject(tmp_path: Path) -> None:
     script = tmp_path / "model.py"
     script.write_text((FIXTURES / "view_mixing.py").read_text())
-    (tmp_path / "pyproject.toml").write_text(f'[tool.nnlint.probe]\ntargets = ["{script}:build"]\n')
-    code, findings = check(str(script))
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint.probe]\ntargets = ["model.py:build"]\n')
+    code, findings = check(str(script), "--probe-config")
     assert {f["code"] for f in findings} == {"NN101", "NN901"}
+
+
+def test_configured_targets_never_run_without_the_flag(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.py").write_text(
+        f"import pathlib\ndef build():\n    pathlib.Path({str(marker)!r}).touch()\n"
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint.probe]\ntargets = ["evil.py:build"]\n')
+    for extra in ([], ["--fix"], ["--diff"], ["--add-noqa"]):
+        result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path / "evil.py"), *extra])
+        assert result.exit_code in (0, 1), result.output
+        assert not marker.exists()
+    assert "--probe-config" in result.output
+
+
+def test_configured_targets_must_stay_inside_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / "outside.py").write_text("def build():\n    raise SystemExit(9)\n")
+    (project / "train.py").write_text("import torch\n")
+    for target in ("../outside.py:build", f"{tmp_path / 'outside.py'}:build"):
+        (project / "pyproject.toml").write_text(f'[tool.nnlint.probe]\ntargets = ["{target}"]\n')
+        result = CliRunner().invoke(
+            main, ["check", "--no-cache", "--probe-config", str(project / "train.py")]
+        )
+        assert result.exit_code == 2 and "outside the project" in result.output
 
 
 def test_bad_probe_config_and_target_exit_2(tmp_path: Path) -> None:

@@ -1,0 +1,151 @@
+"""One file never sinks a run: deep nesting, a dying worker, a slow file and a crashing rule each cost
+only the file they happen in, which gets an NN000 finding (or a loud error), while every other file is
+reported normally and the exit code says what happened."""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import nnlint.session as session
+from nnlint.cli import main
+from nnlint.config import Overrides
+from nnlint.rule import all_rules
+from nnlint.runner import check_source
+from nnlint.session import CheckOptions, run_check
+
+GOOD = "import torch\nx = torch.zeros(3)\n"
+PERMUTED = textwrap.dedent(
+    """\
+    import torch
+    def f(x):
+        b, c, h, w = x.shape
+        return x.view(b, h, w, c)
+    """
+)
+
+
+def _codes(findings: list) -> list[tuple[str, str]]:
+    return sorted((Path(f.filename).name, f.code) for f in findings)
+
+
+def test_brackets_nested_past_cpythons_limit_are_nn000_not_a_segfault() -> None:
+    source = "x = " + "(" * 2000 + "1" + ")" * 2000 + "\n"
+    result = check_source("deep.py", source, list(all_rules()))
+    assert [f.code for f in result.findings] == ["NN000"]
+    assert "too many nested parentheses" in result.findings[0].message
+    assert "nesting too deep to analyse" in result.findings[0].message
+
+
+def test_thousands_of_nested_operators_are_nn000() -> None:
+    source = "x = " + "not " * 20000 + "a\n"  # segfaults libcst's parser; CPython gives up on it too
+    result = check_source("deep.py", source, list(all_rules()))
+    assert [f.message for f in result.findings] == ["Cannot parse this file: nesting too deep to analyse"]
+
+
+def test_deep_expressions_are_analysed_without_recursion_errors() -> None:
+    # A 600-term sum and a 1,000-deep `not` chain exhaust the default recursion limit in the engine and
+    # in the position code; the finding below them must still be reported, with no crashed rule.
+    source = PERMUTED.replace(
+        "    return",
+        "    y = " + " + ".join(["x"] * 600) + "\n    z = " + "not " * 1000 + "x\n    return",
+    ).replace("w, c)", "w, c) + (" + " + ".join(["x"] * 600) + ")")
+    result = check_source("deep.py", source, list(all_rules()))
+    assert result.crashes == []
+    assert [(f.code, f.location.row) for f in result.findings] == [("NN101", 6)]
+
+
+def test_a_deep_file_in_a_folder_costs_only_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for number in range(9):
+        (tmp_path / f"good{number}.py").write_text(GOOD)
+    (tmp_path / "permuted.py").write_text(PERMUTED)
+    (tmp_path / "brackets.py").write_text("x = " + "[" * 3000 + "]" * 3000 + "\n")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-j", "2", "--format", "concise", "."])
+    assert result.exit_code == 1, result.output
+    assert "brackets.py:1:" in result.output and "NN000" in result.output
+    assert "permuted.py:4:" in result.output and "NN101" in result.output
+    assert "in 11 files" in result.output
+    assert "Traceback" not in result.output
+
+
+def _dies_on_boom(check):
+    def checked(filename: str, data: bytes, rules: list) -> object:
+        if "boom" in filename:
+            faulthandler.disable()  # pytest's, inherited by the worker: it would print a stack dump
+            os.kill(os.getpid(), signal.SIGSEGV)  # what libcst's parser does on a stack overflow
+        return check(filename, data, rules)
+
+    return checked
+
+
+def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(session, "check_bytes", _dies_on_boom(session.check_bytes))
+    paths = []
+    for number in range(12):
+        path = tmp_path / f"file{number:02}.py"
+        path.write_text(PERMUTED)
+        paths.append(path)
+    (tmp_path / "boom.py").write_text(GOOD)
+    outcome = run_check([tmp_path], Overrides(), jobs=2)
+    assert outcome.files == 13
+    assert _codes(outcome.findings) == sorted([("boom.py", "NN000")] + [(p.name, "NN101") for p in paths])
+    boom = next(f for f in outcome.findings if f.code == "NN000")
+    assert "crashed" in boom.message
+
+
+def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check = session.check_bytes
+
+    def slow(filename: str, data: bytes, rules: list) -> object:
+        if "slow" in filename:
+            while True:
+                time.sleep(0.01)
+        return check(filename, data, rules)
+
+    monkeypatch.setattr(session, "check_bytes", slow)
+    (tmp_path / "slow.py").write_text(GOOD)
+    (tmp_path / "permuted.py").write_text(PERMUTED)
+    outcome = run_check([tmp_path], Overrides(), jobs=1, options=CheckOptions(time_limit=0.3))
+    assert _codes(outcome.findings) == [("permuted.py", "NN101"), ("slow.py", "NN000")]
+    slow_finding = next(f for f in outcome.findings if f.code == "NN000")
+    assert "took longer than 0.3 s" in slow_finding.message
+
+
+def test_a_crashed_rule_never_ends_in_all_checks_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nnlint.rules.zero_grad_after_backward import ZeroGradAfterBackward
+
+    def explode(self: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(ZeroGradAfterBackward, "finish", explode)
+    path = tmp_path / "clean.py"
+    path.write_text(GOOD)
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(path)])
+    assert result.exit_code == 2
+    assert "All checks passed" not in result.output
+    assert "check is incomplete: 1 error" in result.output
+    assert "rule NN204 crashed" in result.output
+
+
+def test_an_internal_error_exits_2_not_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(session, "run_check", broken)
+    (tmp_path / "a.py").write_text(GOOD)
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path / "a.py")])
+    assert result.exit_code == 2
+    assert "internal error (please report this)" in result.output

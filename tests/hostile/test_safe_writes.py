@@ -1,0 +1,81 @@
+"""`--fix` rewrites only the text of a file: never over an edit made meanwhile, never a read-only file,
+and the mode, owner, group and hard links stay as they were."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import nnlint.session as session
+from nnlint.atomic import ChangedMeanwhile, write_atomic
+from nnlint.cli import main
+
+BUGGY = "x = 1  # noqa: NN777\n"
+FIXED = "x = 1\n"
+
+
+def fix(path: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--fix", "--select", "NN001", str(path)])
+    return result.exit_code, result.output
+
+
+def test_an_edit_made_while_fixing_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    fix_until_stable = session.fix_until_stable
+
+    def edit_meanwhile(*args: object, **kwargs: object) -> object:
+        outcome = fix_until_stable(*args, **kwargs)
+        path.write_text("y = 2  # the user's edit\n")
+        return outcome
+
+    monkeypatch.setattr(session, "fix_until_stable", edit_meanwhile)
+    code, output = fix(path)
+    assert code == 2
+    assert "changed while nnlint was fixing it" in output
+    assert path.read_text() == "y = 2  # the user's edit\n"
+
+
+def test_a_read_only_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    path.chmod(0o444)
+    code, output = fix(path)
+    assert code == 2 and "read-only" in output
+    assert path.read_text() == BUGGY
+
+
+def test_mode_and_hard_links_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    path.chmod(0o640)
+    link = tmp_path / "link.py"
+    os.link(path, link)
+    code, _ = fix(path)
+    assert code == 0
+    assert path.read_text() == FIXED and link.read_text() == FIXED
+    assert os.stat(path).st_ino == os.stat(link).st_ino
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can own a file as another user")
+def test_owner_and_group_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    os.chown(path, 65534, 65534)  # nobody
+    code, _ = fix(path)
+    assert code == 0 and path.read_text() == FIXED
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
+
+
+def test_in_place_write_also_refuses_a_changed_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("new")
+    os.link(path, tmp_path / "b.py")
+    with pytest.raises(ChangedMeanwhile):
+        write_atomic(path, b"fixed", expected=b"old")
+    assert path.read_text() == "new"
