@@ -123,13 +123,20 @@ class EntryPoints:
             indent = (
                 block.indent if isinstance(block, cst.IndentedBlock) else None
             ) or self._ctx.module.default_indent
+        newline = self._ctx.module.default_newline  # a CRLF file stays CRLF
         replacements: list[tuple[cst.CSTNode, str]] = []
         last_import = self._last_import(start)
         if imports and last_import is not None:
-            replacements.append((last_import, "\n".join([self._code(last_import), *imports])))
+            replacements.append((last_import, newline.join([self._code(last_import), *imports])))
         elif imports:
             statements = imports + statements
-        replacements.append((start, f"\n{indent}".join([*statements, self._code(start)])))
+        # The statements go in front of the start's first token, which alone is rewritten: the rest of the
+        # statement (continuation lines and their indentation) stays exactly as written.
+        head = _leading_node(start)
+        head_code = self._ctx.module.code_for_node(head).rstrip()
+        if "\n" in head_code:
+            return None
+        replacements.append((head, f"{newline}{indent}".join([*statements, head_code])))
         return tuple(replacements)
 
     @cached_property
@@ -336,3 +343,35 @@ def _module_order(ctx: FileContext) -> Callable[[cst.CSTNode], tuple[int, int]]:
         return top[node], depth
 
     return key
+
+
+# How to reach the node a statement starts with: through the field that begins each of these nodes.
+_LEADING_FIELD: dict[type, str] = {
+    cst.Expr: "value",
+    cst.Assign: "targets",
+    cst.AssignTarget: "target",
+    cst.AugAssign: "target",
+    cst.AnnAssign: "target",
+    cst.Call: "func",
+    cst.Attribute: "value",
+    cst.Subscript: "value",
+    cst.BinaryOperation: "left",
+    cst.BooleanOperation: "left",
+    cst.Comparison: "left",
+}
+
+
+def _leading_node(statement: cst.SimpleStatementLine) -> cst.CSTNode:
+    """The smallest node whose text starts where the statement's does (`model` in `model = Net(\n...)`).
+
+    A parenthesized node starts after its parenthesis, so the walk stops at its parent.
+    """
+    node: cst.CSTNode = statement.body[0]
+    while type(node) in _LEADING_FIELD:
+        child = getattr(node, _LEADING_FIELD[type(node)])
+        if isinstance(child, (list, tuple)):
+            child = child[0]
+        if getattr(child, "lpar", None):
+            break
+        node = child
+    return node
