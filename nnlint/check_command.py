@@ -31,7 +31,7 @@ def _selectors(values: tuple[str, ...]) -> list[str]:
 
 
 def _codes(values: tuple[str, ...], option: str) -> frozenset[str]:
-    return frozenset(resolve_selectors(_selectors(values), option))
+    return frozenset(resolve_selectors(_selectors(values), option, inclusive=option == "--ignore"))
 
 
 def _use_color(stream: object) -> bool:
@@ -61,9 +61,18 @@ def _emit(text: str, output_file: Path | None) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--select", multiple=True, metavar="CODES", help="Only these codes, prefixes or names (comma-separated)."
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these codes, prefixes or names (comma-separated). ALL: every rule on by default; the "
+    "opt-in performance family runs only when named (NN7, a code or a name).",
 )
-@click.option("--extend-select", multiple=True, metavar="CODES", help="Add these to the selection.")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    metavar="CODES",
+    help="Add these to the selection (e.g. --extend-select NN7 for the opt-in performance rules).",
+)
 @click.option("--ignore", multiple=True, metavar="CODES", help="Turn these codes, prefixes or names off.")
 @click.option(
     "--format",
@@ -242,20 +251,37 @@ def rule_command(code: str) -> None:
         click.echo(f"nnlint: error: unknown rule {code!r} (see `nnlint rules`)", err=True)
         sys.exit(EXIT_ERROR)
     console = Console(highlight=False)
-    console.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity.value})\n")
+    default = "off by default: select it with NN7 or its code" if rule.opt_in else "on by default"
+    console.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity.value}; {rule.family()}; {default})\n")
     console.print(Markdown(rule.docs()))
 
 
 @click.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_command(fmt: str) -> None:
-    """List every rule with its code, name, severity and summary (runtime codes last)."""
+    """List every rule with its code, name, family, whether it is on by default, severity and summary
+    (runtime codes last)."""
     rows = [
-        {"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary()}
+        {
+            "code": r.code,
+            "name": r.name,
+            "family": r.family(),
+            "default": "on" if not r.opt_in else "off (opt-in)",
+            "severity": r.severity.value,
+            "summary": r.summary(),
+        }
         for r in all_rules()
     ]
     rows += [
-        {"code": c.code, "name": c.name, "severity": "runtime", "summary": c.summary} for c in RUNTIME_CODES
+        {
+            "code": c.code,
+            "name": c.name,
+            "family": "runtime",
+            "default": f"nnlint {c.command}",
+            "severity": "runtime",
+            "summary": c.summary,
+        }
+        for c in RUNTIME_CODES
     ]
     if fmt == "json":
         import json
@@ -266,8 +292,9 @@ def rules_command(fmt: str) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("code", "name", "severity", "summary"):
+    columns = ("code", "name", "family", "default", "severity", "summary")
+    for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(row["code"], row["name"], row["severity"], row["summary"])
+        table.add_row(*(row[column] for column in columns))
     Console(highlight=False, soft_wrap=True).print(table)
