@@ -252,7 +252,9 @@ def rule_command(code: str) -> None:
         sys.exit(EXIT_ERROR)
     console = Console(highlight=False)
     default = "off by default: select it with NN7 or its code" if rule.opt_in else "on by default"
-    console.print(f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity.value}; {rule.family()}; {default})\n")
+    console.print(
+        f"[bold]{rule.code} {rule.name}[/bold] ({rule.severity.value}; {rule.family()}; {default})\n"
+    )
     console.print(Markdown(rule.docs()))
 
 
