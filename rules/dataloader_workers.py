@@ -6,11 +6,12 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.data_loading import LoaderCall
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
 # Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
-_IN_MEMORY_DATASETS = frozenset({"TensorDataset"})
+_IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
 
 
 class DataloaderWorkers(Rule):
@@ -22,9 +23,10 @@ class DataloaderWorkers(Rule):
     Opt-in: part of the NN7 performance family, which runs only when selected (`--select NN7`,
     `extend-select = ["NN7"]`, or this code).
 
+    Only training loaders count: one that shuffles, or one a training loop iterates.
     Not flagged: CPU-only scripts, loaders that set `num_workers` or `pin_memory` (directly or through
     a readable config dict), loaders whose settings cannot be read (`**cfg.loader`), and in-memory
-    `TensorDataset`s, for which worker processes would cost more than they save.
+    `TensorDataset`s (or ranges and lists), for which worker processes would cost more than they save.
 
     ## Why is this bad?
     With `num_workers=0` the GPU idles while the CPU prepares each batch: loading, augmentation and
@@ -143,9 +145,21 @@ for x, y in loader:
             if not loader.complete or loader.has("num_workers") or loader.has("pin_memory"):
                 continue
             dataset = loader.settings.get("dataset")
-            if dataset is None or self._in_memory(dataset):
+            if dataset is None or self._in_memory(dataset) or not self._trains_from(loader):
                 continue
             self.report(loader.node)
+
+    def _trains_from(self, loader: LoaderCall) -> bool:
+        """A training loader: it shuffles, or a training loop iterates the name it is bound to."""
+        if loader.is_literal("shuffle", True):
+            return True
+        statement = self.ctx.index.statement_of(loader.node)
+        names = set()
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    names |= {self.ctx.dotted(target.target) for target in small.targets}
+        return any(loop.iterates in names for loop in self.ctx.loops.training_loops() if loop.iterates)
 
     def _in_memory(self, dataset: cst.BaseExpression) -> bool:
         values: list[cst.BaseExpression] = [dataset]
@@ -153,6 +167,8 @@ for x, y in loader:
         if name is not None:
             values += self.ctx.roles.bound_values(name)
         for value in values:
+            if isinstance(value, (cst.List, cst.Tuple)):
+                return True
             if isinstance(value, cst.Call):
                 callee = self.ctx.callee(value) or self.ctx.dotted(value.func) or ""
                 if callee.rsplit(".", 1)[-1] in _IN_MEMORY_DATASETS:

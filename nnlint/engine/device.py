@@ -324,11 +324,15 @@ def _has_device(call: cst.Call) -> bool:
     return any(arg.keyword is not None and arg.keyword.value == "device" for arg in call.args)
 
 
-def _is_literal_data(expr: cst.BaseExpression) -> bool:
+def _is_literal_data(expr: cst.BaseExpression, top: bool = True) -> bool:
+    """A list or tuple of numbers written in the code (a table; a lone scalar is an accumulator's start)."""
     if isinstance(expr, (cst.Integer, cst.Float)):
+        return not top
         return True
     if isinstance(expr, cst.UnaryOperation):
-        return _is_literal_data(expr.expression)
+        return _is_literal_data(expr.expression, top)
     if isinstance(expr, (cst.List, cst.Tuple)):
-        return bool(expr.elements) and all(_is_literal_data(element.value) for element in expr.elements)
+        return bool(expr.elements) and all(
+            _is_literal_data(element.value, False) for element in expr.elements
+        )
     return False
