@@ -17,9 +17,9 @@ class DdpMissingDistributedSampler(Rule):
     `torch.distributed.init_process_group`, as torchrun scripts do). Settings passed through a `**dict`
     bound in the file are read too.
 
-    Not flagged: files that build a `DistributedSampler` anywhere (the non-distributed branch of
-    `sampler if distributed else shuffle` is fine), datasets split by rank by hand or iterable datasets
-    that shard themselves, settings that cannot be read (`**cfg.loader`), and files using accelerate
+    Not flagged: a loader built under an `if`/`else` or in a function that also builds a
+    `DistributedSampler` (the single-process branch of `sampler if distributed else shuffle`), datasets
+    split by rank by hand or iterable datasets that shard themselves, settings that cannot be read (`**cfg.loader`), and files using accelerate
     (`prepare()` shards the loader), Lightning, Fabric or DeepSpeed.
 
     ## Why is this bad?
@@ -143,11 +143,13 @@ train_loader = DataLoader(train_set, **loader_kwargs)
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if not facts.uses_ddp or facts.framework_managed or facts.shards_by_rank_elsewhere:
+        if not facts.uses_ddp or facts.framework_managed:
             return
         for loader in facts.loaders:
             if not loader.is_literal("shuffle", True) or not loader.complete:
                 continue
             if loader.has("sampler") or loader.has("batch_sampler") or facts.shards_dataset(loader):
+                continue
+            if facts.sampler_alternative(loader):
                 continue
             self.report(loader.node)

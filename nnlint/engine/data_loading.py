@@ -109,10 +109,18 @@ class DataLoading:
         text = self._ctx.source
         return any(f"import {name}" in text or f"from {name}" in text for name in _FRAMEWORKS)
 
-    @cached_property
-    def shards_by_rank_elsewhere(self) -> bool:
-        """Some sampler in the file shards by rank (a DistributedSampler, or any name that says so)."""
-        return "DistributedSampler" in self._ctx.source or bool(self.samplers)
+    def sampler_alternative(self, loader: LoaderCall) -> bool:
+        """The loader may be the single-process alternative of a sharded one: it is built under an
+        `if`/`else` (or a conditional expression), or its function (the module, outside functions) also
+        builds a DistributedSampler."""
+        index = self._ctx.index
+        scope = self._ctx.enclosing_function(loader.node)
+        for ancestor in index.ancestors(loader.node):
+            if isinstance(ancestor, (cst.If, cst.IfExp)):
+                return True
+            if ancestor is scope:
+                break
+        return any(self._ctx.enclosing_function(sampler.node) is scope for sampler in self.samplers)
 
     @cached_property
     def sets_sampler_epoch(self) -> bool:
