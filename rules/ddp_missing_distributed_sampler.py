@@ -19,8 +19,9 @@ class DdpMissingDistributedSampler(Rule):
 
     Not flagged: a loader built under an `if`/`else` or in a function that also builds a
     `DistributedSampler` (the single-process branch of `sampler if distributed else shuffle`), datasets
-    split by rank by hand or iterable datasets that shard themselves, settings that cannot be read (`**cfg.loader`), and files using accelerate
-    (`prepare()` shards the loader), Lightning, Fabric or DeepSpeed.
+    split by rank by hand or iterable datasets that shard themselves, settings that cannot be read
+    (`**cfg.loader`), and files using accelerate (`prepare()` shards the loader), Lightning, Fabric or
+    DeepSpeed.
 
     ## Why is this bad?
     Every DDP process builds the same loader over the same dataset. Without a `DistributedSampler`, each
