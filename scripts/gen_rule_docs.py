@@ -25,7 +25,7 @@ def render() -> str:
         "`nnlint rule CODE` prints the same text.",
         "",
         "Rules marked *off* under default are opt-in (the NN7 performance family): they run only when",
-        "selected by their family (`--select NN7`, `--extend-select NN7`, `extend-select = [\"NN7\"]`),",
+        'selected by their family (`--select NN7`, `--extend-select NN7`, `extend-select = ["NN7"]`),',
         "code or name. `ALL` and `NN` select every rule that is on by default, not the opt-in ones.",
         "",
         "| code | name | family | default | severity | fix | summary |",
