@@ -43,7 +43,7 @@ def _selectors(values: tuple[str, ...]) -> list[str]:
 
 
 def _codes(values: tuple[str, ...], option: str) -> frozenset[str]:
-    return frozenset(resolve_selectors(_selectors(values), option))
+    return frozenset(resolve_selectors(_selectors(values), option, inclusive=option == "--ignore"))
 
 
 def _plural(count: int, word: str) -> str:
@@ -70,9 +70,18 @@ def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path, allow_dash=True))
 @click.option(
-    "--select", multiple=True, metavar="CODES", help="Only these codes, prefixes or names (comma-separated)."
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Only these codes, prefixes or names (comma-separated). ALL: every rule on by default; the "
+    "opt-in performance family runs only when named (NN7, a code or a name).",
 )
-@click.option("--extend-select", multiple=True, metavar="CODES", help="Add these to the selection.")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    metavar="CODES",
+    help="Add these to the selection (e.g. --extend-select NN7 for the opt-in performance rules).",
+)
 @click.option("--ignore", multiple=True, metavar="CODES", help="Turn these codes, prefixes or names off.")
 @click.option(
     "--format",

@@ -1,9 +1,14 @@
 """Configuration: `[tool.nnlint]` in the nearest pyproject.toml above each checked file, or `--config PATH`.
 
-Selection works like ruff's: `select` replaces the default (every rule), `extend-select` adds, `ignore`
-removes, `per-file-ignores` removes for files matching a glob. A selector is a code (`NN101`), a code
-prefix (`NN1`, `NN`), a rule name (`view-as-permute`) or `ALL`. Unknown keys and selectors that match no
-rule are errors: a typo in a linter's config must not silently turn a rule off.
+Selection works like ruff's: `select` replaces the default (every rule that is on by default),
+`extend-select` adds, `ignore` removes, `per-file-ignores` removes for files matching a glob. A selector is a
+code (`NN101`), a code prefix (`NN1`, `NN`), a rule name (`view-as-permute`) or `ALL`. Unknown keys and
+selectors that match no rule are errors: a typo in a linter's config must not silently turn a rule off.
+
+Opt-in rules (the NN7 performance family) are selected only explicitly: by their family prefix (`NN7`),
+a longer prefix, their code or their name. `ALL` and `NN` mean every rule that is on by default, so a
+`select = ["ALL"]` config does not start reporting style-of-performance advice when nnlint adds it, as
+ruff's `ALL` leaves preview rules out. Ignoring is inclusive: `ignore = ["ALL"]` removes opt-in rules too.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nnlint.rule import Rule, all_rules
+from nnlint.rule import Rule, all_rules, default_rules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,8 +58,25 @@ class ConfigError(Exception):
     """A configuration or selection problem: reported as a usage error (exit code 2)."""
 
 
-def resolve_selectors(selectors: list[str], origin: str) -> set[str]:
-    """The codes a list of selectors names. Raises ConfigError for a selector that names nothing."""
+# A prefix at least this long names one family (`NN7`), which selects that family's opt-in rules.
+_FAMILY_PREFIX = len("NN7")
+
+
+def _selects(rule: type[Rule], selector: str, inclusive: bool) -> bool:
+    """Whether a selector (not `ALL`) names a rule: by name, or by a prefix of its code, which for an
+    opt-in rule must name at least its family unless the selection is `inclusive` (ignores)."""
+    if rule.name == selector:
+        return True
+    prefix = selector.upper()
+    if not rule.code.startswith(prefix):
+        return False
+    return inclusive or not rule.opt_in or len(prefix) >= _FAMILY_PREFIX
+
+
+def resolve_selectors(selectors: list[str], origin: str, inclusive: bool = False) -> set[str]:
+    """The codes a list of selectors names. Raises ConfigError for a selector that names nothing.
+
+    `inclusive` (for ignores) lets `ALL` and short prefixes name the opt-in rules as well."""
     rules = all_rules()
     codes: set[str] = set()
     for raw in selectors:
@@ -62,11 +84,9 @@ def resolve_selectors(selectors: list[str], origin: str) -> set[str]:
         if not selector:
             continue
         if selector.upper() == "ALL":
-            codes |= {rule.code for rule in rules}
+            codes |= {rule.code for rule in rules if inclusive or not rule.opt_in}
             continue
-        matched = {
-            rule.code for rule in rules if rule.code.startswith(selector.upper()) or rule.name == selector
-        }
+        matched = {rule.code for rule in rules if _selects(rule, selector, inclusive)}
         if not matched:
             raise ConfigError(f"{origin}: unknown rule code or name {selector!r} (see `nnlint rules`)")
         codes |= matched
@@ -87,7 +107,7 @@ class Config:
 
     root: Path
     source: str  # where the settings came from, for messages
-    select: frozenset[str] | None = None  # None: every rule
+    select: frozenset[str] | None = None  # None: every rule that is on by default
     extend_select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
@@ -111,7 +131,8 @@ class Config:
                 raise ConfigError(f"{source}: `{key}` must be true or false")
 
         def codes(key: str) -> frozenset[str]:
-            return frozenset(resolve_selectors(_string_list(table.get(key, []), key, source), source))
+            selectors = _string_list(table.get(key, []), key, source)
+            return frozenset(resolve_selectors(selectors, source, inclusive=key == "ignore"))
 
         per_file = table.get("per-file-ignores", {})
         if not isinstance(per_file, dict):
@@ -125,7 +146,11 @@ class Config:
             per_file_ignores=tuple(
                 (
                     glob,
-                    frozenset(resolve_selectors(_string_list(sel, "per-file-ignores", source), source)),
+                    frozenset(
+                        resolve_selectors(
+                            _string_list(sel, "per-file-ignores", source), source, inclusive=True
+                        )
+                    ),
                 )
                 for glob, sel in per_file.items()
             ),
@@ -140,7 +165,7 @@ class Config:
 
     def enabled_codes(self, path: Path, overrides: Overrides) -> frozenset[str]:
         """The codes enabled for one file: config, then command-line overrides, then per-file ignores."""
-        every = {rule.code for rule in all_rules()}
+        every = {rule.code for rule in default_rules()}
         selected = set(overrides.select if overrides.select is not None else (self.select or every))
         selected |= self.extend_select | overrides.extend_select
         selected -= self.ignore | overrides.ignore

@@ -28,6 +28,20 @@ if TYPE_CHECKING:
     from nnlint.engine.loops import Loop
 
 
+# Code families, by the first digit after `NN`. The performance family is opt-in (`Rule.opt_in`).
+FAMILIES = {
+    "0": "nnlint",
+    "1": "shapes and layout",
+    "2": "optimization loop",
+    "3": "reproducibility",
+    "4": "architecture and loss",
+    "5": "evaluation",
+    "6": "data and distributed",
+    "7": "performance (opt-in)",
+    "9": "runtime",
+}
+
+
 @dataclass(frozen=True)
 class Invalid:
     """An example that must trigger the rule; `line` pins the 1-based line of the finding."""
@@ -92,6 +106,9 @@ class Rule:
     # Rules that may report in another file than the one checked (through the project's modules). Their
     # noqa comments in a file are not judged unused by that file's own check: another file's may use them.
     cross_file: ClassVar[bool] = False
+    # Opt-in rules (the NN7 performance family) run only when a selector names their family, the rule's
+    # code or its name: not by default, and not through `ALL` or `NN` (see `nnlint.config`).
+    opt_in: ClassVar[bool] = False
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[str | Invalid]] = []
 
@@ -139,6 +156,11 @@ class Rule:
         first = cls.docs().split("\n\n", 1)[0].replace("\n", " ")
         first = re.sub(r"^#+\s*What it does\s*", "", first).strip()
         return first
+
+    @classmethod
+    def family(cls) -> str:
+        """The family the code's first digit names (`NN2xx` -> "optimization loop")."""
+        return FAMILIES.get(cls.code[2:3], "other")
 
     @classmethod
     def visitors(cls) -> dict[type, str]:
@@ -190,6 +212,11 @@ def all_rules() -> tuple[type[Rule], ...]:
                     raise RuntimeError(f"two rules share the code {value.code}")
                 found[value.code] = value
     return tuple(found[code] for code in sorted(found))
+
+
+def default_rules() -> tuple[type[Rule], ...]:
+    """The rules that run when nothing is selected (and under `ALL`): every rule but the opt-in ones."""
+    return tuple(rule for rule in all_rules() if not rule.opt_in)
 
 
 def rule_by_code_or_name(key: str) -> type[Rule] | None:

@@ -28,10 +28,14 @@ class _RuleDoc:
     docs: str
     url: str
     command: str  # the command whose findings carry this code
+    family: str
+    default: str  # "on", "off (opt-in)", or the runtime command that reports it
 
     def title(self) -> str:
-        origin = "" if self.command == "check" else f", from `nnlint {self.command}`"
-        return f"{self.code} {self.name} ({self.severity}{origin})"
+        if self.command != "check":
+            return f"{self.code} {self.name} ({self.severity}, from `nnlint {self.command}`)"
+        default = "on by default" if self.default == "on" else "off by default: select NN7 or its code"
+        return f"{self.code} {self.name} ({self.severity}; {self.family}; {default})"
 
     def markdown(self) -> str:
         return f"# {self.title()}\n\n{self.docs.strip()}\n\nDocs: <{self.url}>\n"
@@ -43,6 +47,8 @@ class _RuleDoc:
             "severity": self.severity,
             "command": self.command,
             "summary": self.summary,
+            "family": self.family,
+            "default": self.default,
             "url": self.url,
             "docs": self.docs,
         }
@@ -61,6 +67,8 @@ def _rule_docs() -> list[_RuleDoc]:
             r.docs(),
             DOCS_URL.format(code=r.code.lower()),
             "check",
+            r.family(),
+            "off (opt-in)" if r.opt_in else "on",
         )
         for r in all_rules()
     ]
@@ -73,6 +81,8 @@ def _rule_docs() -> list[_RuleDoc]:
             RUNTIME_TEXT[c.code],
             RUNTIME_DOCS.get(c.code[:4], DOCS_URL.format(code=c.code.lower())),
             c.command,
+            "runtime",
+            f"nnlint {c.command}",
         )
         for c in RUNTIME_CODES
     ]
@@ -132,14 +142,10 @@ def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
     show_default=True,
 )
 def rules_command(fmt: str) -> None:
-    """List every rule with its code, name, severity and summary (runtime codes last)."""
-    rows = [
-        {"code": r.code, "name": r.name, "severity": r.severity.value, "summary": r.summary()}
-        for r in all_rules()
-    ]
-    rows += [
-        {"code": c.code, "name": c.name, "severity": "runtime", "summary": c.summary} for c in RUNTIME_CODES
-    ]
+    """List every rule with its code, name, family, whether it is on by default, severity and summary
+    (runtime codes last)."""
+    columns = ("code", "name", "family", "default", "severity", "summary")
+    rows = [{column: getattr(doc, column) for column in columns} for doc in _rule_docs()]
     if fmt == "json":
         import json
 
@@ -149,8 +155,8 @@ def rules_command(fmt: str) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in ("code", "name", "severity", "summary"):
+    for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(row["code"], row["name"], row["severity"], row["summary"])
+        table.add_row(*(row[column] for column in columns))
     Console(highlight=False, soft_wrap=True).print(table)

@@ -24,18 +24,29 @@ def render() -> str:
         "Generated from the rule modules by `scripts/gen_rule_docs.py`;",
         "`nnlint rule CODE` prints the same text.",
         "",
-        "| code | name | severity | fix | summary |",
-        "|---|---|---|---|---|",
+        "Rules marked *off* under default are opt-in (the NN7 performance family): they run only when",
+        'selected by their family (`--select NN7`, `--extend-select NN7`, `extend-select = ["NN7"]`),',
+        "code or name. `ALL` and `NN` select every rule that is on by default, not the opt-in ones.",
+        "",
+        "| code | name | family | default | severity | fix | summary |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         fix = "yes" if any(getattr(example, "fixed", None) for example in rule.INVALID) else ""
         link = f"[{rule.code}](#{rule.code.lower()})"
-        lines.append(f"| {link} | {rule.name} | {rule.severity.value} | {fix} | {rule.summary()} |")
+        default = "off" if rule.opt_in else "on"
+        lines.append(
+            f"| {link} | {rule.name} | {rule.family()} | {default} | {rule.severity.value} | {fix} "
+            f"| {rule.summary()} |"
+        )
     lines += ["", "Runtime findings (`nnlint probe`, `nnlint run`), documented with their commands:", ""]
     lines += [f"- {c.code} {c.name}: {c.summary} See [{c.docs[5:]}]({c.docs[5:]})." for c in RUNTIME_CODES]
     for rule in rules:
         lines += ["", f'<a id="{rule.code.lower()}"></a>', f"## {rule.code} {rule.name}", ""]
-        lines.append(f"Severity: {rule.severity.value}. Message: {rule.message}")
+        default = "off by default (opt-in)" if rule.opt_in else "on by default"
+        lines.append(
+            f"Family: {rule.family()}, {default}. Severity: {rule.severity.value}. Message: {rule.message}"
+        )
         lines.append("")
         # Demote the docstring's sections one level below the rule's heading.
         lines.append(re.sub(r"^## ", "### ", rule.docs(), flags=re.MULTILINE))

@@ -21,8 +21,12 @@ from nnlint.engine.project import ProjectView, real_path
 if TYPE_CHECKING:
     from nnlint.engine.activations import ActivationFlow
     from nnlint.engine.bindings import FileBindings
+    from nnlint.engine.accumulation import GradientAccumulation
+    from nnlint.engine.data_loading import DataLoading
+    from nnlint.engine.device import DeviceUse
     from nnlint.engine.entry import EntryPoints
     from nnlint.engine.evaluation import Evaluation
+    from nnlint.engine.grad_mode import GradMode
     from nnlint.engine.gradflow import GradientFlow
     from nnlint.engine.layers import LayerChains
     from nnlint.engine.loops import TrainingLoops
@@ -167,3 +171,27 @@ class FileContext:
         from nnlint.engine.evaluation import Evaluation
 
         return Evaluation(self)
+
+    @cached_property
+    def accumulation(self) -> GradientAccumulation:
+        from nnlint.engine.accumulation import GradientAccumulation
+
+        return GradientAccumulation(self)
+
+    @cached_property
+    def grad_mode(self) -> GradMode:
+        from nnlint.engine.grad_mode import GradMode
+
+        return GradMode(self)
+
+    @cached_property
+    def data_loading(self) -> DataLoading:
+        from nnlint.engine.data_loading import DataLoading
+
+        return DataLoading(self)
+
+    @cached_property
+    def device(self) -> DeviceUse:
+        from nnlint.engine.device import DeviceUse
+
+        return DeviceUse(self)

@@ -1,0 +1,399 @@
+"""Gradient accumulation: which training loops step every k micro-batches, and how their loss is scaled.
+
+Accumulation is written two ways. A batch loop steps under a modulo guard
+(`if (i + 1) % accum_steps == 0: optimizer.step()`) while `backward()` runs every iteration; or an outer
+loop steps once after an inner micro-batch loop (`for micro_step in range(grad_accum): ... backward()`,
+nanoGPT). Both sum k gradients into `.grad` before one update. This module finds those shapes and
+answers the questions NN206 asks about them: is the guard inverted, is the loss divided by k on its way to
+`backward()`, are the gradients cleared every micro-batch. Unknown answers are None, and rules stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.index import children
+from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.names import dotted_name
+from nnlint.engine.roles import LOSS_FUNCTIONS, Role
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# Backward calls that divide the loss by the accumulation count themselves: accelerate's
+# `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
+# and Lightning's `manual_backward`.
+_SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
+# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
+_ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
+# Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
+_MICRO_WORDS = ("accum", "micro")
+# Methods whose result keeps a loss's reduction: `loss.float()`, `loss.squeeze()`.
+_TRANSPARENT_METHODS = frozenset({"float", "double", "half", "squeeze", "contiguous", "clone", "to"})
+
+
+@dataclass(frozen=True)
+class Accumulation:
+    """A training loop that sums several micro-batches' gradients into one optimizer step.
+
+    `step` is the stepping event; `guard` the `if` that gates it (modulo form) and `micro_loop` the inner
+    loop of micro-batches (nested form), exactly one of them set. `inverted` when the guard steps on every
+    iteration but the k-th (`if i % k != 0: step()`)."""
+
+    loop: Loop
+    step: Event
+    guard: cst.If | None = None
+    micro_loop: cst.For | None = None
+    inverted: bool = False
+
+
+class GradientAccumulation:
+    """Accumulation facts of one file (`ctx.accumulation`)."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+
+    def of_loop(self, loop: Loop) -> Accumulation | None:
+        """The accumulation a training loop runs, or None when it steps on every iteration or it cannot
+        be told (the step gated by anything but a modulo of a counter, a helper owning accumulation)."""
+        if not loop.trains or self._framework_accumulates(loop):
+            return None
+        for step in loop.of_kind(EventKind.STEP):
+            found = self._modulo_guard(loop, step)
+            if found is not None:
+                guard, inverted = found
+                if not self._backward_outside(loop, guard):
+                    return None  # the guard gates a whole update (a GAN's generator every n steps)
+                return Accumulation(loop, step, guard=guard, inverted=inverted)
+            if step.conditional:
+                continue
+            micro = self._micro_loop(loop)
+            if micro is not None:
+                return Accumulation(loop, step, micro_loop=micro)
+        return None
+
+    # -- the loss on its way to backward() ------------------------------------------------------------
+
+    def loss_divided(self, backward: Event) -> bool | None:
+        """Whether the loss a backward event backpropagates is scaled before it: True when a division or
+        multiplication touches it (`loss / k`, `loss *= 1 / k`, a helper returning `criterion(...) / k`,
+        `scaler.scale(loss / k)`), False when it certainly is a plain mean-reduced loss, None when unknown
+        (a sum-reduced loss, a loss from another module, a backward that scales by itself)."""
+        call = backward.node
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return None
+        if call.func.attr.value != "backward":
+            return None  # manual_backward: Lightning scales
+        owner = dotted_name(call.func.value)
+        if owner is not None and owner.rsplit(".", 1)[-1].startswith(_SELF_SCALING_BACKWARD_OWNERS):
+            return None
+        operand = self._ctx.loops.backward_operand(call)
+        if operand is None:
+            return None
+        return self._scaled(operand, call, depth=0)
+
+    def _scaled(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> bool | None:
+        if depth > 4:
+            return None
+        if _has_scaling(expr):
+            return True
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return self._mean_reduced(expr, at, depth)
+        name = dotted_name(expr)
+        values, complete = self._bindings_in_scope(name, at) if name else ([], False)
+        answers = {self._scaled(value, at, depth + 1) for value in values}
+        if True in answers:
+            return True  # some path scales it: stay silent rather than judge each path
+        if not values:
+            return False if isinstance(expr, cst.Attribute) and expr.attr.value == "loss" else None
+        return False if complete and answers == {False} else None
+
+    def _mean_reduced(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> bool | None:
+        """False when `expr` is certainly a mean-reduced loss and nothing scales it, else None (or True
+        when a helper it calls scales it)."""
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "loss":
+            return False  # a Hugging Face model output's loss: a mean over tokens
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+            parts = {self._scaled(expr.left, at, depth + 1), self._scaled(expr.right, at, depth + 1)}
+            if True in parts:
+                return True
+            return False if parts == {False} else None
+        if not isinstance(expr, cst.Call):
+            return None
+        func = expr.func
+        if isinstance(func, cst.Attribute):
+            if func.attr.value == "mean" and not expr.args:
+                return False
+            if func.attr.value in _TRANSPARENT_METHODS:
+                return self._scaled(func.value, at, depth + 1)
+        if _reduction(expr) not in (None, "mean"):
+            return None
+        if self._ctx.callee(expr) in LOSS_FUNCTIONS:
+            return False
+        if self._ctx.roles.has(func, Role.CRITERION):
+            return False if self._criterion_means(dotted_name(func)) else None
+        helper = self._ctx.loops.helper_called(expr)
+        if helper is not None:
+            answers = {
+                self._scaled(node.value, node, depth + 1)
+                for node in _returns(helper)
+                if node.value is not None
+            }
+            if True in answers:
+                return True
+            return False if answers == {False} else None
+        return None
+
+    def _criterion_means(self, name: str | None) -> bool:
+        """A criterion built here with the default (or `mean`) reduction: `nn.CrossEntropyLoss()`."""
+        if name is None:
+            return False
+        call = self._ctx.roles.constructor(name)
+        if call is None:
+            return False
+        callee = self._ctx.callee(call) or ""
+        return callee.startswith("torch.nn.") and _reduction(call) in (None, "mean")
+
+    def _bindings_in_scope(self, name: str, at: cst.CSTNode) -> tuple[list[cst.BaseExpression], bool]:
+        """Every value `name` is bound to in the function (or module) around `at`, an augmented
+        assignment standing for its scaling operation, and whether that is all of them (not when it is
+        also a parameter or unpacked from a tuple, whose values are unknown)."""
+        scope: cst.CSTNode = self._ctx.enclosing_function(at) or self._ctx.module
+        values: list[cst.BaseExpression] = []
+        complete = not (
+            isinstance(scope, cst.FunctionDef) and any(p.name.value == name for p in scope.params.params)
+        )
+        stack = list(children(scope.body if isinstance(scope, cst.FunctionDef) else scope))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(node, cst.Assign):
+                for target in node.targets:
+                    if dotted_name(target.target) == name:
+                        values.append(node.value)
+                    elif _binds_inside(target.target, name):
+                        complete = False
+            elif isinstance(node, cst.AugAssign) and dotted_name(node.target) == name:
+                if isinstance(node.operator, (cst.DivideAssign, cst.MultiplyAssign)):
+                    values.append(cst.BinaryOperation(node.target, cst.Divide(), node.value))
+                else:
+                    complete = False
+            elif (
+                isinstance(node, cst.AnnAssign)
+                and node.value is not None
+                and dotted_name(node.target) == name
+            ):
+                values.append(node.value)
+            elif isinstance(node, cst.For) and _binds_inside(node.target, name):
+                complete = False
+            stack.extend(children(node))
+        return values, complete
+
+    # -- the accumulation shapes ---------------------------------------------------------------------
+
+    def _modulo_guard(self, loop: Loop, step: Event) -> tuple[cst.If, bool] | None:
+        """The `if` between the loop and the step whose test is a modulo of a counter: the guard and
+        whether it is inverted. `if ... or is_last_batch` still steps every k."""
+        for node in self._path(loop, step):
+            parent = self._ctx.index.parent(node)
+            if not isinstance(parent, cst.If):
+                continue
+            in_body = parent.body is node
+            if not in_body and parent.orelse is not node:
+                continue
+            polarity = _modulo_polarity(self._named_test(parent.test, parent))
+            if polarity is None:
+                continue
+            steps_on_zero = polarity if in_body else not polarity
+            return parent, not steps_on_zero
+        return None
+
+    def _named_test(self, test: cst.BaseExpression, at: cst.CSTNode) -> cst.BaseExpression:
+        """A test that is a flag computed earlier (timm: `need_update = (i + 1) % k == 0 or last`;
+        `if need_update:`), replaced by the flag's value when one assignment in the functions around
+        `at` binds it; `not flag` keeps its `not`."""
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        name = test.expression if negated else test  # type: ignore[attr-defined]
+        if not isinstance(name, cst.Name):
+            return test
+        values: list[cst.BaseExpression] = []
+        function = self._ctx.enclosing_function(at)
+        while function is not None and not values:
+            values, _ = self._bindings_in_scope(name.value, function.body)
+            function = self._ctx.enclosing_function(function)
+        if len(values) != 1:
+            return test
+        value = values[0]
+        return cst.UnaryOperation(operator=cst.Not(), expression=value) if negated else value
+
+    def _path(self, loop: Loop, step: Event) -> list[cst.CSTNode]:
+        """The nodes from the step up to the loop, through the helper call that leads to it."""
+        index = self._ctx.index
+        path: list[cst.CSTNode] = []
+        for start in dict.fromkeys((step.node, step.site)):
+            for node in (start, *index.ancestors(start)):
+                if node is loop.node or isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                    break
+                path.append(node)
+        return path
+
+    def _backward_outside(self, loop: Loop, guard: cst.If) -> bool:
+        """A backward runs on every iteration, outside the step's guard."""
+        index = self._ctx.index
+        return any(
+            guard not in index.ancestors(event.site) and guard not in index.ancestors(event.node)
+            for event in loop.of_kind(EventKind.BACKWARD, own=False)
+        )
+
+    def _micro_loop(self, loop: Loop) -> cst.For | None:
+        """An inner `for` loop of micro-batches: it runs every backward of the iteration, holds no step,
+        and says it accumulates (`range(grad_accum_steps)`, `micro_step`)."""
+        backwards = loop.of_kind(EventKind.BACKWARD, own=False)
+        if not backwards or any(event.nested == 0 for event in backwards):
+            return None
+        index = self._ctx.index
+        inner = {index.enclosing(event.site, (cst.For, cst.While)) for event in backwards}
+        if len(inner) != 1:
+            return None
+        found = inner.pop()
+        if found is None or found is loop.node or not isinstance(found, cst.For):
+            return None
+        if loop.node not in index.ancestors(found) or self._ctx.loops.loop(found).of_kind(EventKind.STEP):
+            return None
+        text = (dotted_name(found.target) or "") + " " + self._ctx.module.code_for_node(found.iter)
+        return found if any(word in text.lower() for word in _MICRO_WORDS) else None
+
+    def _framework_accumulates(self, loop: Loop) -> bool:
+        """`with accelerator.accumulate(model):` (or Fabric's `no_backward_sync`) around the step."""
+        for with_node in self._ctx.index.nodes(cst.With):
+            if loop.node not in self._ctx.index.ancestors(
+                with_node
+            ) and with_node not in self._ctx.index.ancestors(loop.node):
+                continue
+            for item in with_node.items:
+                call = item.item
+                if (
+                    isinstance(call, cst.Call)
+                    and isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value in _ACCUMULATE_CONTEXTS
+                ):
+                    return True
+        return False
+
+    def clears_every_micro_batch(self, accumulation: Accumulation) -> Event | None:
+        """A zero_grad of the stepped optimizer that runs on every micro-batch: unconditional in a loop
+        that steps under a modulo guard, or inside the micro-batch loop."""
+        loop = accumulation.loop
+        loops = self._ctx.loops
+        if self._skips_rest(loop):
+            return None  # `if not need_update: continue` makes what follows conditional
+        for zero in loop.of_kind(EventKind.ZERO_GRAD, own=False):
+            if not loops.clears(loop, zero, accumulation.step):
+                continue
+            if accumulation.guard is not None:
+                if zero.nested == 0 and not zero.conditional:
+                    return zero
+            elif accumulation.micro_loop is not None and not zero.conditional:
+                if accumulation.micro_loop in self._ctx.index.ancestors(zero.site):
+                    return zero
+        return None
+
+    def _skips_rest(self, loop: Loop) -> bool:
+        """A `continue` of this loop anywhere in its body."""
+        index = self._ctx.index
+        return any(
+            index.enclosing(node, (cst.For, cst.While)) is loop.node and loop.node in index.ancestors(node)
+            for node in index.nodes(cst.Continue)
+        )
+
+
+def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
+    """For a test about `counter % k`: True when it holds on multiples of k (`x % k == 0`,
+    `not x % k`), False when it holds on the others (`x % k != 0`, a bare `x % k`), None otherwise.
+    In `a or b` / `a and b` only a true-on-multiples part counts (`... == 0 or last_batch`)."""
+    if isinstance(test, cst.BooleanOperation):
+        parts = {_modulo_polarity(test.left), _modulo_polarity(test.right)}
+        return True if True in parts else None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if _is_modulo(test.expression):
+            return True
+        inner = _modulo_polarity(test.expression)
+        return None if inner is None else not inner
+    if _is_modulo(test):
+        return False
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        left, right = test.left, target.comparator
+        if _is_modulo(right):
+            left, right = right, left
+        if not _is_modulo(left) or not _is_zero(right):
+            return None
+        if isinstance(target.operator, cst.Equal):
+            return True
+        if isinstance(target.operator, cst.NotEqual):
+            return False
+    return None
+
+
+def _is_modulo(expr: cst.BaseExpression) -> bool:
+    """`counter % k` with a counter that is a name (possibly `+ 1`) and k not the literal 1."""
+    if not isinstance(expr, cst.BinaryOperation) or not isinstance(expr.operator, cst.Modulo):
+        return False
+    if isinstance(expr.right, cst.Integer) and int(expr.right.evaluated_value) <= 1:
+        return False
+    return any(isinstance(node, (cst.Name, cst.Attribute)) for node in (expr.left, *children(expr.left)))
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer) and expr.value == "0"
+
+
+def _has_scaling(expr: cst.CSTNode) -> bool:
+    """A division or multiplication anywhere in an expression (`loss / k`, `loss * scale`, `.div(k)`)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, (cst.Divide, cst.Multiply, cst.FloorDivide)
+        ):
+            return True
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in ("div", "div_", "mul", "mul_", "true_divide"):
+                return True
+        stack.extend(children(node))
+    return False
+
+
+def _reduction(call: cst.Call) -> str | None:
+    """The literal `reduction=` of a loss call or criterion constructor; "?" when it is not a literal."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "reduction":
+            value = arg.value
+            if isinstance(value, cst.SimpleString):
+                return value.evaluated_value if isinstance(value.evaluated_value, str) else "?"
+            return "?"
+    return None
+
+
+def _returns(function: cst.FunctionDef) -> list[cst.Return]:
+    found: list[cst.Return] = []
+    stack: list[cst.CSTNode] = list(children(function.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
+            found.append(node)
+        stack.extend(children(node))
+    return found
+
+
+def _binds_inside(target: cst.BaseExpression, name: str) -> bool:
+    """`name` bound by unpacking: `loss, logits = model(x)`."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds_inside(element.value, name) for element in target.elements)
+    return dotted_name(target) == name

@@ -1,0 +1,250 @@
+"""Data loaders and distributed training: how each `DataLoader` is configured, and whether the file trains
+with DistributedDataParallel and shards its data per rank.
+
+A loader's settings come from keywords, positions, or a `**config` dict bound in the same file
+(`loader_kwargs = {"batch_size": 64, "shuffle": True}`; `DataLoader(ds, **loader_kwargs)`); a dict that
+cannot be read leaves the settings incomplete, and rules then treat every missing setting as unknown.
+Frameworks that shard and reseed for the user (accelerate's `prepare()`, Lightning, Fabric) make the
+distributed questions moot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, ...)
+LOADER_POSITIONS = (
+    "dataset",
+    "batch_size",
+    "shuffle",
+    "sampler",
+    "batch_sampler",
+    "num_workers",
+    "collate_fn",
+    "pin_memory",
+)
+# DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last)
+SAMPLER_POSITIONS = ("dataset", "num_replicas", "rank", "shuffle", "seed", "drop_last")
+DDP_WRAPPERS = frozenset(
+    {
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+        "torch.nn.DistributedDataParallel",
+    }
+)
+PROCESS_GROUP_STARTS = frozenset({"torch.distributed.init_process_group"})
+DISTRIBUTED_SAMPLERS = frozenset(
+    {"torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler"}
+)
+ITERABLE_DATASETS = frozenset(
+    {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
+)
+# Module prefixes of frameworks that own sharding and sampler epochs.
+_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
+
+
+@dataclass
+class LoaderCall:
+    """One `DataLoader(...)` construction with the settings that can be read.
+
+    `settings` maps a parameter name to its expression; `complete` is False when a `*args`/`**kwargs`
+    could not be read, so an absent setting may still be set."""
+
+    node: cst.Call
+    settings: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    complete: bool = True
+
+    def is_literal(self, name: str, value: bool | int) -> bool:
+        found = _literal(self.settings[name]) if name in self.settings else None
+        return found is not None and type(found) is type(value) and found == value
+
+    def has(self, name: str) -> bool:
+        return name in self.settings
+
+
+class DataLoading:
+    """Loader and distributed-training facts of one file (`ctx.data_loading`)."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+
+    @cached_property
+    def loaders(self) -> list[LoaderCall]:
+        found = []
+        for call in self._ctx.index.nodes(cst.Call):
+            name = self._ctx.callee(call) or dotted_name(call.func) or ""
+            if name.rsplit(".", 1)[-1] == "DataLoader":
+                found.append(self._read(call, LOADER_POSITIONS))
+        return found
+
+    @cached_property
+    def samplers(self) -> list[LoaderCall]:
+        """`DistributedSampler(...)` constructions, read like loaders."""
+        found = []
+        for call in self._ctx.index.nodes(cst.Call):
+            name = self._ctx.callee(call) or dotted_name(call.func) or ""
+            if name in DISTRIBUTED_SAMPLERS or name.rsplit(".", 1)[-1] == "DistributedSampler":
+                found.append(self._read(call, SAMPLER_POSITIONS))
+        return found
+
+    @cached_property
+    def uses_ddp(self) -> bool:
+        """The file wraps a model in DistributedDataParallel or starts a process group itself."""
+        names = DDP_WRAPPERS | PROCESS_GROUP_STARTS
+        return any(self._ctx.callee(call) in names for call in self._ctx.index.nodes(cst.Call))
+
+    @cached_property
+    def framework_managed(self) -> bool:
+        """A framework shards the data and sets sampler epochs: accelerate (`prepare()`), Lightning,
+        Fabric, DeepSpeed, Ignite, Composer imported in the file."""
+        text = self._ctx.source
+        return any(f"import {name}" in text or f"from {name}" in text for name in _FRAMEWORKS)
+
+    def sampler_alternative(self, loader: LoaderCall) -> bool:
+        """The loader may be the single-process alternative of a sharded one: it is built under an
+        `if`/`else` (or a conditional expression), or its function (the module, outside functions) also
+        builds a DistributedSampler."""
+        index = self._ctx.index
+        scope = self._ctx.enclosing_function(loader.node)
+        for ancestor in index.ancestors(loader.node):
+            if isinstance(ancestor, (cst.If, cst.IfExp)):
+                return True
+            if ancestor is scope:
+                break
+        return any(self._ctx.enclosing_function(sampler.node) is scope for sampler in self.samplers)
+
+    @cached_property
+    def sets_sampler_epoch(self) -> bool:
+        """Any `.set_epoch(...)` call: on the sampler, the loader's sampler, or through a helper."""
+        return any(
+            isinstance(call.func, cst.Attribute) and call.func.attr.value == "set_epoch"
+            for call in self._ctx.index.nodes(cst.Call)
+        )
+
+    def shards_dataset(self, loader: LoaderCall) -> bool:
+        """The loader's dataset is split per rank by hand (`Subset(ds, idx[rank::world])`,
+        `split_dataset_by_node(ds, rank=...)`) or is an iterable dataset class of this file."""
+        dataset = loader.settings.get("dataset")
+        if dataset is None:
+            return True  # unknown
+        expressions: list[cst.CSTNode] = [dataset]
+        name = dotted_name(dataset)
+        if name is not None:
+            expressions += self._ctx.roles.bound_values(name)
+        for expr in expressions:
+            text = self._ctx.module.code_for_node(expr)
+            if "rank" in text or "shard" in text or "node" in text:
+                return True
+            if isinstance(expr, cst.Call) and dotted_name(expr.func) in self.iterable_dataset_classes:
+                return True
+        return False
+
+    @cached_property
+    def iterable_dataset_classes(self) -> frozenset[str]:
+        """Classes of this file that derive from IterableDataset."""
+        return frozenset(
+            cls.name.value
+            for cls in self._ctx.index.nodes(cst.ClassDef)
+            if any(
+                base in ITERABLE_DATASETS or base.endswith("IterableDataset")
+                for base in self._ctx.base_names(cls)
+            )
+        )
+
+    # -- reading a call's settings -----------------------------------------------------------------
+
+    def _read(self, call: cst.Call, positions: tuple[str, ...]) -> LoaderCall:
+        loader = LoaderCall(call)
+        index = 0
+        for arg in call.args:
+            if arg.star == "*":
+                loader.complete = False
+            elif arg.star == "**":
+                settings = self._dict_settings(arg.value)
+                if settings is None:
+                    loader.complete = False
+                else:
+                    loader.settings.update(settings)
+            elif arg.keyword is not None:
+                loader.settings[arg.keyword.value] = arg.value
+            else:
+                if index < len(positions):
+                    loader.settings[positions[index]] = arg.value
+                index += 1
+        return loader
+
+    def _dict_settings(self, expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
+        """The keys of a `**` dict: a literal, `dict(...)`, or a name every binding of which is one of
+        those (plus `name["key"] = value` assignments); None when it cannot be read."""
+        literal = _dict_literal(expr)
+        if literal is not None:
+            return literal
+        name = dotted_name(expr)
+        if name is None:
+            return None
+        values = self._ctx.roles.bound_values(name)
+        if not values:
+            return None
+        settings: dict[str, cst.BaseExpression] = {}
+        for value in values:
+            read = _dict_literal(value)
+            if read is None:
+                return None
+            settings.update(read)
+        for assign in self._ctx.index.nodes(cst.Assign):
+            for target in assign.targets:
+                key = _subscript_key(target.target, name)
+                if key is not None:
+                    settings[key] = assign.value
+        for call in self._ctx.index.nodes(cst.Call):
+            if isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name:
+                if call.func.attr.value in ("update", "setdefault", "pop"):
+                    return None  # changed in ways not followed here
+        return settings
+
+
+def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
+    if isinstance(expr, cst.Dict):
+        found: dict[str, cst.BaseExpression] = {}
+        for element in expr.elements:
+            if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+                return None
+            key = element.key.evaluated_value
+            if not isinstance(key, str):
+                return None
+            found[key] = element.value
+        return found
+    if isinstance(expr, cst.Call) and dotted_name(expr.func) == "dict":
+        if any(arg.keyword is None for arg in expr.args):
+            return None
+        return {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
+    return None
+
+
+def _subscript_key(target: cst.BaseExpression, name: str) -> str | None:
+    """`name["num_workers"]` -> "num_workers"."""
+    if not isinstance(target, cst.Subscript) or dotted_name(target.value) != name:
+        return None
+    if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+        return None
+    key = target.slice[0].slice.value
+    if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+        return key.evaluated_value
+    return None
+
+
+def _literal(expr: cst.BaseExpression) -> bool | int | None:
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return expr.value == "True"
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    return None

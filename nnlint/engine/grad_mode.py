@@ -1,0 +1,170 @@
+"""Whether code runs with autograd recording: the grad mode a statement sees, and who chose it.
+
+`torch.no_grad()` is not the only way to turn recording off. `inference_mode()`, `set_grad_enabled(False)`
+(as a context, a decorator, or a plain call that holds until turned back on), a decorator on the
+function or on any function that calls it, all do. And some code records on purpose: adversarial
+attacks, saliency maps and test-time training call `backward()` or `torch.autograd.grad`, read `.grad`
+or set `requires_grad`; the `set_grad_enabled(phase == "train")` idiom leaves the choice to run time.
+This module answers "is recording certainly on here, with nobody having decided otherwise?"; anything
+managed, or unknowable, counts as off, so rules stay silent.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.evaluation import words
+from nnlint.engine.index import children
+from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# Contexts and decorators that decide the grad mode (whatever their argument says).
+GRAD_MODE_SETTERS = frozenset(
+    {
+        "torch.no_grad",
+        "torch.inference_mode",
+        "torch.autograd.no_grad",
+        "torch.autograd.grad_mode.no_grad",
+        "torch.autograd.grad_mode.inference_mode",
+        "torch.set_grad_enabled",
+        "torch.autograd.set_grad_enabled",
+        "torch.autograd.grad_mode.set_grad_enabled",
+        "torch.enable_grad",
+        "torch.autograd.enable_grad",
+    }
+)
+# Calls and names that show gradients are wanted: a backward, input gradients, requires_grad toggles.
+_GRADIENT_CALLS = frozenset(
+    {"torch.autograd.grad", "torch.autograd.backward", "torch.func.grad", "torch.func.vjp"}
+)
+_GRADIENT_METHODS = frozenset({"backward", "requires_grad_", "retain_grad", "register_hook"})
+_GRADIENT_ATTRIBUTES = frozenset({"grad", "requires_grad"})
+# Functions named like inference (besides evaluation's own words).
+INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference", "infer"})
+# How many callers up a decorator or a `with` around a call is looked for.
+_MAX_CALLER_DEPTH = 3
+
+
+class GradMode:
+    """Grad-mode facts of one file (`ctx.grad_mode`)."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+
+    def managed(self, node: cst.CSTNode, depth: int = 0) -> bool:
+        """Whether someone chose the grad mode `node` runs under: a `with` or decorator of a grad-mode
+        setter around it, a `set_grad_enabled(...)` call statement before it in its function (or the
+        module), or the same at any call site of a function around it (up to a few callers)."""
+        index = self._ctx.index
+        for ancestor in index.ancestors(node):
+            if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
+                return True
+            if isinstance(ancestor, cst.FunctionDef):
+                if any(self._is_setter(decorator.decorator) for decorator in ancestor.decorators):
+                    return True
+                if self._sets_mode_in(ancestor.body):
+                    return True
+                if depth < _MAX_CALLER_DEPTH and any(
+                    self.managed(call, depth + 1) for call in self._call_sites(ancestor)
+                ):
+                    return True
+        return self._module_sets_mode
+
+    def wants_gradients(self, node: cst.CSTNode, inputs_only: bool = False) -> bool:
+        """Whether the code under `node` uses gradients on purpose: `backward()`, `torch.autograd.grad`,
+        `.grad`, `requires_grad`, `retain_grad`, hooks. With `inputs_only`, only what makes inputs
+        require gradients counts (a function that also trains still evaluates without them)."""
+        methods = {"requires_grad_"} if inputs_only else _GRADIENT_METHODS
+        attributes = {"requires_grad"} if inputs_only else _GRADIENT_ATTRIBUTES
+        stack: list[cst.CSTNode] = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Attribute) and current.attr.value in attributes:
+                return True
+            if isinstance(current, cst.Call):
+                if self._ctx.callee(current) in _GRADIENT_CALLS:
+                    return True
+                func = current.func
+                if isinstance(func, cst.Attribute) and func.attr.value in methods:
+                    return True
+            stack.extend(children(current))
+        return False
+
+    def records_forward(self, loop: Loop) -> list[Event]:
+        """The model forwards of a loop's iteration that certainly record a graph: none under a no-grad
+        block or a managed function, in a loop that wants no gradients. Empty when any forward of the
+        loop is managed: the author chose a mode for this code."""
+        forwards = [
+            event for event in loop.of_kind(EventKind.FORWARD, own=False) if not self._pipeline(event)
+        ]
+        if not forwards or loop.of_kind(EventKind.BACKWARD, own=False):
+            return []
+        if any(event.no_grad for event in forwards) or self.managed(loop.node):
+            return []
+        if any(self.managed(event.node) for event in forwards if event.node is not event.site):
+            return []
+        helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
+        scopes: list[cst.CSTNode] = [loop.node, *(f for f in helpers if f is not None)]
+        if any(self.wants_gradients(scope) for scope in scopes):
+            return []
+        if loop.function is not None and self.wants_gradients(loop.function, inputs_only=True):
+            return []
+        return forwards
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _pipeline(self, forward: Event) -> bool:
+        """A call of an inference pipeline (diffusers' `DiffusionPipeline`, transformers' `pipeline`),
+        whose `__call__` turns recording off itself."""
+        target = forward.target or ""
+        if any(word in ("pipe", "pipeline") for word in words(target.rsplit(".", 1)[-1])):
+            return True
+        constructor = self._ctx.roles.constructor(target) if target else None
+        if constructor is None:
+            return False
+        callee = self._ctx.callee(constructor) or dotted_name(constructor.func) or ""
+        return "pipeline" in callee.lower()
+
+    def _is_setter(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        return self._ctx.qualified_name(expr) in GRAD_MODE_SETTERS
+
+    def _sets_mode_in(self, body: cst.CSTNode) -> bool:
+        """A plain `torch.set_grad_enabled(...)` call statement directly in a body (not nested defs)."""
+        block = body.body if isinstance(body, cst.IndentedBlock) else ()
+        for statement in block:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Expr) and self._is_setter(small.value):
+                        return True
+        return False
+
+    @cached_property
+    def _module_sets_mode(self) -> bool:
+        """`torch.set_grad_enabled(False)` at module level: an inference script's first line."""
+        for statement in self._ctx.module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.Expr) and self._is_setter(small.value):
+                        return True
+        return False
+
+    def _call_sites(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """Calls in this file that may run `function`: by its bare name, or as `x.name(...)`."""
+        return self._calls_by_name.get(function.name.value, [])
+
+    @cached_property
+    def _calls_by_name(self) -> dict[str, list[cst.Call]]:
+        table: dict[str, list[cst.Call]] = {}
+        for call in self._ctx.index.nodes(cst.Call):
+            name = dotted_name(call.func)
+            if name:
+                table.setdefault(name.rsplit(".", 1)[-1], []).append(call)
+        return table

@@ -1,0 +1,214 @@
+"""NN503 eval-without-no-grad: an evaluation or inference loop that runs the model with autograd on."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import libcst as cst
+
+from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.engine.grad_mode import INFERENCE_WORDS
+from nnlint.engine.loops import Loop
+from nnlint.finding import Severity
+from nnlint.rule import Rule
+
+
+class EvalWithoutNoGrad(Rule):
+    """## What it does
+    Flags an evaluation or inference loop (in a function named like `evaluate`, `validate`, `test`,
+    `predict` or `inference`, or over validation/test data) that runs the model with autograd recording:
+    no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
+    context, as a decorator of its function, or around any call of that function in the file.
+
+    Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
+    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
+    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`).
+
+    ## Why is this bad?
+    With recording on, every forward keeps its activations alive for a backward pass that never comes:
+    evaluation uses several times the memory it needs, so it runs out of memory at the larger batch
+    sizes evaluation usually gets, and every output that is kept (`preds.append(out)`) keeps its whole
+    graph alive until the end of the loop. It is also slower. `model.eval()` does not turn recording off;
+    it only changes dropout and batch-norm behaviour.
+
+    ## Example
+    ```python
+    def evaluate(model, loader):
+        model.eval()
+        correct = 0
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+        return correct
+    ```
+
+    ## Use instead
+    ```python
+    @torch.no_grad()
+    def evaluate(model, loader):
+        model.eval()
+        correct = 0
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+        return correct
+    ```
+
+    ## References
+    - PyTorch docs, "Locally disabling gradient computation" (no_grad, inference_mode, set_grad_enabled).
+    - PyTorch Performance Tuning Guide: "disable gradient calculation for validation or inference".
+    """
+
+    code = "NN503"
+    name = "eval-without-no-grad"
+    severity = Severity.WARNING
+    message = (
+        "This evaluation loop runs the model with autograd on, keeping every activation for a backward "
+        "that never comes; wrap it in `torch.no_grad()` (or `torch.inference_mode()`)."
+    )
+    hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
+
+    VALID: ClassVar[list[str]] = [
+        # Decorated, and a no_grad block inside.
+        """
+import torch
+
+@torch.no_grad()
+def evaluate(model, loader):
+    model.eval()
+    for x, y in loader:
+        out = model(x)
+
+def validate(model, val_loader):
+    model.eval()
+    with torch.inference_mode():
+        for x, y in val_loader:
+            out = model(x)
+""",
+        # The caller turns recording off.
+        """
+import torch
+
+def evaluate(model, loader):
+    model.eval()
+    return [model(x) for x, _ in loader] + [model(x) for x in extra]
+
+def run_test(model, loader):
+    for x, y in loader:
+        out = model(x)
+
+def main(model, test_loader):
+    with torch.no_grad():
+        run_test(model, test_loader)
+""",
+        # set_grad_enabled decided at run time, the phase idiom.
+        """
+import torch
+for phase in ["train", "val"]:
+    for x, y in loaders[phase]:
+        with torch.set_grad_enabled(phase == "train"):
+            out = model(x)
+            loss = criterion(out, y)
+            if phase == "train":
+                loss.backward()
+                optimizer.step()
+""",
+        # An adversarial attack and a saliency map need input gradients.
+        """
+import torch
+
+def test_fgsm(model, test_loader, eps):
+    for x, y in test_loader:
+        x.requires_grad = True
+        loss = torch.nn.functional.nll_loss(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        x_adv = x + eps * x.grad.sign()
+        pred = model(x_adv)
+
+def predict_saliency(model, loader):
+    for x in loader:
+        x = x.requires_grad_()
+        score = model(x).max()
+        grads = torch.autograd.grad(score, x)
+""",
+        # A whole inference script with recording turned off at the top.
+        """
+import torch
+torch.set_grad_enabled(False)
+model = torch.load("model.pt")
+for x in test_loader:
+    out = model(x)
+""",
+    ]
+    INVALID: ClassVar[list[str]] = [
+        # Inline: a test function with eval() but no no_grad.
+        """
+import torch
+
+def test(model, device, test_loader):
+    model.eval()
+    correct = 0
+    for data, target in test_loader:
+        output = model(data.to(device))
+        correct += output.argmax(1).eq(target).sum().item()
+    return correct
+""",
+        # Through a helper: the loop over validation data calls a step function without no_grad.
+        """
+import torch
+model = torch.nn.Linear(4, 2)
+
+def val_step(model, batch):
+    x, y = batch
+    return torch.nn.functional.cross_entropy(model(x), y).item()
+
+losses = []
+for batch in val_loader:
+    losses.append(val_step(model, batch))
+""",
+        # An inference function whose loop keeps every output (and its graph).
+        """
+import torch
+
+def predict(net, loader, cfg):
+    net.eval()
+    outputs = []
+    for batch in loader:
+        outputs.append(net(batch.to(cfg["device"])))
+    return torch.cat(outputs)
+
+def main():
+    net = build_net()
+    preds = predict(net, test_loader, {"device": "cuda"})
+""",
+    ]
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+    def _check(self, node: cst.For | cst.While) -> None:
+        loop = self.ctx.loops.loop(node)
+        if not self._evaluates(loop) or not self.ctx.grad_mode.records_forward(loop):
+            return
+        outer = self.ctx.loops.enclosing_loop(node)
+        while outer is not None and outer.function is loop.function:
+            if self._evaluates(outer) and self.ctx.grad_mode.records_forward(outer):
+                return  # reported at the outer loop
+            outer = self.ctx.loops.enclosing_loop(outer.node)
+        self.report(node)
+
+    def _evaluates(self, loop: Loop) -> bool:
+        """A loop in an evaluation or inference function, or one over held-out data."""
+        function = loop.function
+        if function is not None:
+            if self.ctx.evaluation.is_eval_function(function):
+                return True
+            if set(words(function.name.value)) & INFERENCE_WORDS and not self._model_method(function):
+                return True
+        return is_eval_data_name(loop.iterates)
+
+    def _model_method(self, function: cst.FunctionDef) -> bool:
+        cls = self.ctx.enclosing_class(function)
+        return cls is not None and self.ctx.roles.is_local_model_class(cls.name.value)

@@ -1,0 +1,313 @@
+"""NN206 grad-accumulation: accumulation that does not average, clears too often, or steps inverted."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from nnlint.engine.accumulation import Accumulation
+from nnlint.engine.loops import EventKind, Loop
+from nnlint.finding import Severity
+from nnlint.rule import Invalid, LoopRule
+
+
+class GradAccumulation(LoopRule):
+    """## What it does
+    Flags gradient accumulation written wrong, in a training loop that steps the optimizer once every k
+    micro-batches (`if (i + 1) % accum_steps == 0: optimizer.step()`, or one step after an inner
+    `for micro_step in range(grad_accum_steps)` loop):
+
+    - the loss is a mean-reduced loss (`nn.CrossEntropyLoss()`, `F.mse_loss`, `.mean()`, a Hugging Face
+      output's `.loss`) that reaches `backward()` without being divided by k;
+    - the gradients are cleared on every micro-batch (`optimizer.zero_grad()` outside the step's guard,
+      or inside the micro-batch loop), so only the last micro-batch reaches the step;
+    - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
+      and accumulates across the k-th.
+
+    Not flagged: a loss divided (or multiplied) on its way to `backward()`, inline, through a helper, or
+    inside `scaler.scale(...)`; sum-reduced losses normalised by a token or sample count; accelerate's
+    `accelerator.accumulate()` and `accelerator.backward()`, DeepSpeed and Lightning, which scale by
+    themselves; a guard that gates a whole update (a GAN's generator trained every n steps).
+
+    ## Why is this bad?
+    `backward()` adds into `.grad`, so k mean losses sum to k times the gradient of one batch: the update
+    is k times larger than the batch-size-k·b run it is meant to reproduce, which multiplies the
+    effective learning rate for SGD, shifts gradient-clipping thresholds and weight-decay balance, and
+    makes the run depend on k. Clearing on every micro-batch throws k - 1 micro-batches away while the
+    logs still count them. An inverted guard updates almost every batch with the wrong sum.
+
+    ## Example
+    ```python
+    for i, (x, y) in enumerate(loader):
+        loss = criterion(model(x), y)
+        loss.backward()
+        if (i + 1) % accum_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+    ```
+
+    ## Use instead
+    ```python
+    for i, (x, y) in enumerate(loader):
+        loss = criterion(model(x), y) / accum_steps
+        loss.backward()
+        if (i + 1) % accum_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+    ```
+
+    ## References
+    - PyTorch docs, "Automatic Mixed Precision examples: Gradient accumulation".
+    - Hugging Face, "Methods and tools for efficient training on a single GPU: gradient accumulation".
+    """
+
+    code = "NN206"
+    name = "grad-accumulation"
+    severity = Severity.ERROR
+    message = (
+        "This loop steps once every k micro-batches but backpropagates each mean loss undivided, so every "
+        "update is k times too large; divide the loss by the accumulation steps."
+    )
+    hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
+
+    VALID: ClassVar[list[str]] = [
+        # The loss divided by the accumulation steps.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y) / accum_steps
+    loss.backward()
+    if (i + 1) % accum_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # Divided in a helper, and through the AMP scaler.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+optimizer = torch.optim.AdamW(model.parameters())
+scaler = torch.cuda.amp.GradScaler()
+
+def compute_loss(model, x, y, k):
+    return criterion(model(x), y) / k
+
+for step, (x, y) in enumerate(loader):
+    loss = compute_loss(model, x, y, cfg["accum"])
+    scaler.scale(loss).backward()
+    if (step + 1) % cfg["accum"] == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+for step, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    scaler.scale(loss / cfg["accum"]).backward()
+    if (step + 1) % cfg["accum"] == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+""",
+        # In-place division, and nanoGPT's micro-step loop with the division.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for it in range(max_iters):
+    for micro_step in range(gradient_accumulation_steps):
+        loss = torch.nn.functional.cross_entropy(model(X), Y)
+        loss /= gradient_accumulation_steps
+        loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+""",
+        # accelerate owns accumulation (and divides in accelerator.backward).
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+for step, batch in enumerate(loader):
+    loss = model(**batch).loss
+    accelerator.backward(loss)
+    if step % args.gradient_accumulation_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # A sum-reduced loss normalised by the number of tokens in the whole accumulated batch.
+        """
+import torch
+import torch.nn.functional as F
+optimizer = torch.optim.AdamW(model.parameters())
+for i, (x, y) in enumerate(loader):
+    loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten(), reduction="sum") / tokens_per_update
+    loss.backward()
+    if (i + 1) % k == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # A GAN's generator updated every n_critic steps: its backward is inside the guard.
+        """
+import torch
+opt_d = torch.optim.RMSprop(net_d.parameters())
+opt_g = torch.optim.RMSprop(net_g.parameters())
+for i, real in enumerate(loader):
+    opt_d.zero_grad()
+    loss_d = -(net_d(real).mean() - net_d(net_g(z)).mean())
+    loss_d.backward()
+    opt_d.step()
+    if i % n_critic == 0:
+        opt_g.zero_grad()
+        loss_g = -net_d(net_g(z)).mean()
+        loss_g.backward()
+        opt_g.step()
+""",
+        # Clearing at the start of each window, under its own modulo condition.
+        """
+import torch
+criterion = torch.nn.MSELoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    if i % k == 0:
+        optimizer.zero_grad()
+    loss = criterion(model(x), y) / k
+    loss.backward()
+    if (i + 1) % k == 0 or i == len(loader) - 1:
+        optimizer.step()
+""",
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
+        # Inline: a mean loss, undivided.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    if (i + 1) % accum_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+            line=7,
+        ),
+        # Through a helper that computes the loss, with the steps from a config dict, under AMP.
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+optimizer = torch.optim.AdamW(model.parameters())
+scaler = torch.cuda.amp.GradScaler()
+
+def compute_loss(model, batch):
+    x, y = batch
+    return F.cross_entropy(model(x), y)
+
+for step, batch in enumerate(loader):
+    loss = compute_loss(model, batch)
+    scaler.scale(loss).backward()
+    if (step + 1) % config["grad_accum_steps"] == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+""",
+            line=13,
+        ),
+        # A Hugging Face model's loss in a micro-step loop (nanoGPT shape), undivided.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for it in range(max_iters):
+    for micro_step in range(grad_accum):
+        out = model(**next(batches))
+        out.loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+            line=7,
+        ),
+        # Clearing on every micro-batch: only the last one reaches the step.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    optimizer.zero_grad()
+    loss = criterion(model(x), y) / accum
+    loss.backward()
+    if (i + 1) % accum == 0:
+        optimizer.step()
+""",
+            line=6,
+        ),
+        # Clearing inside the micro-batch loop, through a helper.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+
+def micro_step(model, optimizer, batch, k):
+    optimizer.zero_grad()
+    loss = model(**batch).loss / k
+    loss.backward()
+
+for it in range(max_iters):
+    for micro in range(cfg.accum_steps):
+        micro_step(model, optimizer, next(batches), cfg.accum_steps)
+    optimizer.step()
+""",
+            line=12,
+        ),
+        # An inverted guard steps on k - 1 of every k batches.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y) / k
+    loss.backward()
+    if i % k != 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+            line=8,
+        ),
+    ]
+
+    def check_loop(self, loop: Loop) -> None:
+        accumulation = self.ctx.accumulation.of_loop(loop)
+        if accumulation is None:
+            return
+        if accumulation.inverted and accumulation.guard is not None:
+            self.report(
+                accumulation.guard,
+                "This guard steps the optimizer on every batch except each k-th, the inverse of gradient "
+                "accumulation; step when `(i + 1) % k == 0`.",
+            )
+            return
+        zero = self.ctx.accumulation.clears_every_micro_batch(accumulation)
+        if zero is not None:
+            self.report(
+                zero.site,
+                "The gradients are cleared on every micro-batch while the optimizer steps once every k, so "
+                "only the last micro-batch reaches the step; clear right after the step instead.",
+            )
+            return
+        self._check_division(accumulation)
+
+    def _check_division(self, accumulation: Accumulation) -> None:
+        for backward in accumulation.loop.of_kind(EventKind.BACKWARD, own=False):
+            if (
+                accumulation.micro_loop is not None
+                and accumulation.micro_loop not in self.ctx.index.ancestors(backward.site)
+            ):
+                continue
+            if self.ctx.accumulation.loss_divided(backward) is False:
+                self.report(backward.site)
+                return
