@@ -19,9 +19,9 @@ from nnlint.engine.names import ImportTable, dotted_name
 from nnlint.engine.project import ProjectView, real_path
 
 if TYPE_CHECKING:
+    from nnlint.engine.accumulation import GradientAccumulation
     from nnlint.engine.activations import ActivationFlow
     from nnlint.engine.bindings import FileBindings
-    from nnlint.engine.accumulation import GradientAccumulation
     from nnlint.engine.data_loading import DataLoading
     from nnlint.engine.device import DeviceUse
     from nnlint.engine.entry import EntryPoints
