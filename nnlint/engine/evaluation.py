@@ -1,7 +1,8 @@
 """Where a file evaluates a model: evaluation functions, evaluation blocks and evaluation loops.
 
 Evaluation is recognised by what the code says it does, never by guessing: a function named like
-`evaluate`, `validate` or `test` that runs a model forward; a `torch.no_grad()` block that loops over a
+`evaluate`, `validate` or `test` that runs a model forward, or one (whatever its name) that runs a model
+in a loop over data and never backpropagates or steps; a `torch.no_grad()` block that loops over a
 validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs). A
 `no_grad` block alone is not evaluation: EMA updates, target networks, sampling and weight copies all use
 one. Methods of model and LightningModule classes are never evaluation functions here: Lightning toggles
@@ -20,6 +21,7 @@ import libcst as cst
 
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
+from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -31,6 +33,10 @@ _DATA_WORDS = _FUNCTION_WORDS | _TEST_WORDS | frozenset({"dev", "heldout", "hold
 # `valloader`, `testset`, `evaldata`: one-word data names.
 _DATA_PREFIXES = ("val", "valid", "test", "eval")
 _DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
+# Words of an iterable's name that say it yields batches of data.
+_LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
+# Events that only a training function has.
+_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -75,27 +81,60 @@ class Evaluation:
         )
 
     def is_eval_function(self, function: cst.FunctionDef) -> bool:
-        """Named like evaluation, and not a pytest test nor a method of a model or LightningModule class."""
-        if not self._test_words and function.name.value.startswith("test"):
+        """Named like evaluation or evaluating by what it does (`evaluates_by_behaviour`), and not a pytest
+        test nor a method of a model or LightningModule class."""
+        return self._eval_functions.get(function, False)
+
+    @cached_property
+    def _eval_functions(self) -> dict[cst.FunctionDef, bool]:
+        found: dict[cst.FunctionDef, bool] = {}
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            if not self._test_words and function.name.value.startswith("test"):
+                continue
+            if self._owned_by_model(function):
+                continue
+            named = set(words(function.name.value))
+            if named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS):
+                found[function] = True
+            elif self.evaluates_by_behaviour(function):
+                found[function] = True
+        return found
+
+    def evaluates_by_behaviour(self, function: cst.FunctionDef) -> bool:
+        """Whatever its name, a function that runs a model in a loop over data and never backpropagates,
+        steps or clears gradients: `predict(model, loader)`, `extract_features(net, dataloader)`."""
+        loops = self._ctx.loops
+        events = loops.function_events(function)
+        if any(event.kind in _TRAINING_KINDS for event in events):
             return False
-        named = set(words(function.name.value))
-        if not (named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS)):
+        return any(
+            loop.function is function
+            and self.iterates_data(loop)
+            and loop.of_kind(EventKind.FORWARD, own=False)
+            for loop in loops.loops
+        )
+
+    def iterates_data(self, loop: Loop) -> bool:
+        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
+        name = loop.iterates
+        if not name:
             return False
-        cls = self._ctx.enclosing_class(function)
-        if cls is None:
+        if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
-        return not (
+        return any(word in _LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
+
+    def _owned_by_model(self, function: cst.FunctionDef) -> bool:
+        """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a
+        model's methods do not own its mode."""
+        cls = self._ctx.enclosing_class(function)
+        return cls is not None and (
             self._ctx.roles.is_local_model_class(cls.name.value)
             or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls))
         )
 
     @cached_property
     def eval_function_names(self) -> frozenset[str]:
-        return frozenset(
-            function.name.value
-            for function in self._ctx.index.nodes(cst.FunctionDef)
-            if self.is_eval_function(function)
-        )
+        return frozenset(function.name.value for function in self._eval_functions)
 
     def in_eval_function(self, event: Event) -> bool:
         """Whether an event happens inside an evaluation function (directly or through helpers)."""

@@ -11,6 +11,8 @@ through.
 
 from __future__ import annotations
 
+import builtins
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -152,6 +154,15 @@ _NOTHING_HAPPENS = frozenset(
     }
 )
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+# Methods of a model that run it.
+_RUNNING_METHODS = frozenset({"forward", "generate"})
+# Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
+_NOT_RUNNING = re.compile(
+    r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
+    r"register|prepare|compile|profile|clip|update",
+    re.IGNORECASE,
+)
 _ITER_WRAPPERS = frozenset(
     {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
@@ -472,11 +483,40 @@ class TrainingLoops:
             out.append(where.event(kind, call, target=_substitute(target, subst)))
             return
         helper = self._helper_called(call)
-        if helper is None or depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
+        if helper is None:
+            model = self._model_handed_over(call)
+            if model is not None:
+                out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
+            return
+        if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
         name = helper.name.value
         inner = self._body_events(helper, depth + 1, (*stack, name))
         self._inline(inner, out, where, _bind_arguments(helper, call, subst), site=call, via=(name,))
+
+    def _model_handed_over(self, call: cst.Call) -> str | None:
+        """The model a call this file cannot see into is given together with data, and so most likely
+        runs: `loss = dsm_score_loss(score, x, sigmas)`, `utils.evaluate(model, loader)`. Builtins and
+        calls named for saving, logging, copying or counting (`torch.save(model, path)`) do not run it."""
+        func = call.func
+        name = (
+            func.value
+            if isinstance(func, cst.Name)
+            else func.attr.value
+            if isinstance(func, cst.Attribute)
+            else ""
+        )
+        if not name or name in _BUILTIN_NAMES or _NOT_RUNNING.search(name):
+            return None
+        if isinstance(func, cst.Attribute) and not self._ctx.callee(call):
+            owner = func.value
+            if not (isinstance(owner, cst.Name) and owner.value == "self"):
+                return None  # a method of some object (`ema.update(model)`, `writer.add_graph(model, x)`)
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        models = [value for value in positional if self._roles.has(value, Role.MODEL)]
+        if len(models) != 1 or len(positional) < 2:
+            return None
+        return dotted_name(models[0])
 
     def _body_events(self, owner: cst.CSTNode, depth: int, stack: tuple[str, ...]) -> list[Event]:
         """The events of a loop's or a helper's body as seen from inside it (its own names, no context),
@@ -595,11 +635,12 @@ class TrainingLoops:
             operand = self.backward_operand(call)
             return EventKind.BACKWARD, dotted_name(operand) if operand is not None else None
         if method == "step":
-            if roles.has(owner, Role.SCALER):
+            # The owner as a node: `self.optimizers[0].step()` is an element of a container of optimizers.
+            if roles.has(func.value, Role.SCALER):
                 return EventKind.STEP, first_arg
-            if roles.has(owner, Role.SCHEDULER):
+            if roles.has(func.value, Role.SCHEDULER):
                 return EventKind.SCHEDULER_STEP, owner
-            if roles.has(owner, Role.OPTIMIZER):
+            if roles.has(func.value, Role.OPTIMIZER):
                 return EventKind.STEP, owner
             return None, None
         if method == "zero_grad":
@@ -610,11 +651,13 @@ class TrainingLoops:
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
-        if method in ("eval", "train") and roles.has(owner, Role.MODEL):
+        if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
             is_eval = method == "eval" or _is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), owner
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
+        if method in _RUNNING_METHODS and roles.has(func.value, Role.MODEL):
+            return EventKind.FORWARD, owner  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
 

@@ -77,7 +77,25 @@ _MODEL_WRAPPERS = frozenset(
         "torch.jit.script",
     }
 )
-_MODEL_METHODS_RETURNING_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16"})
+# Methods of a module (a model or a criterion) that return the module itself.
+_METHODS_RETURNING_SELF = frozenset(
+    {
+        "to",
+        "cuda",
+        "cpu",
+        "half",
+        "float",
+        "double",
+        "bfloat16",
+        "train",
+        "eval",
+        "requires_grad_",
+        "to_empty",
+    }
+)
+# Roles a container (list, tuple, dict) of such objects passes on to its elements:
+# `optimizers = [opt_g, opt_d]`, then `for opt in optimizers: opt.step()`.
+_ELEMENT_ROLES = frozenset({"model", "optimizer", "scheduler", "criterion"})
 _OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
 _PARAMETER_NAMES = {
     Role.MODEL: {"model", "net", "network", "module"},
@@ -146,11 +164,14 @@ class Roles:
         self._roles: dict[str, set[Role]] = {}
         self._constructors: dict[str, cst.Call] = {}
         self._bound: dict[str, dict[cst.BaseExpression, None]] = {}
+        # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
+        self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
         self._from_parameters()
         # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
         for _ in range(2):
             self._from_assignments()
+            self._from_iteration()
         self._from_uses()
 
     # -- queries ---------------------------------------------------------------------------------
@@ -159,8 +180,26 @@ class Roles:
         return self._roles.get(name, set()) if name else set()
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
-        name = expr if isinstance(expr, str) or expr is None else dotted_name(expr)
-        return role in self.of(name)
+        """Whether a name or expression holds `role`. Given a node, also `self` inside a model class
+        (the model itself) and an element of a container of that role (`optimizers[0]`)."""
+        if expr is None or isinstance(expr, str):
+            return role in self.of(expr)
+        if role is Role.MODEL and self.is_model_self(expr):
+            return True
+        if isinstance(expr, cst.Subscript):
+            return role in self._elements.get(dotted_name(expr.value) or "", ())
+        return role in self.of(dotted_name(expr))
+
+    def is_model_self(self, expr: cst.BaseExpression) -> bool:
+        """`self` written in a method of an nn.Module subclass of this file: the model itself."""
+        if not (isinstance(expr, cst.Name) and expr.value == "self"):
+            return False
+        cls = self._ctx.enclosing_class(expr)
+        return cls is not None and cls.name.value in self._local_models
+
+    def elements(self, name: str | None) -> set[Role]:
+        """The roles of the elements of a container name (`optimizers = [opt_g, opt_d]`)."""
+        return self._elements.get(name, set()) if name else set()
 
     def names(self, role: Role) -> set[str]:
         return {name for name, roles in self._roles.items() if role in roles}
@@ -247,10 +286,15 @@ class Roles:
 
     def _from_parameters(self) -> None:
         for function in self._ctx.index.nodes(cst.FunctionDef):
-            for param in function.params.params:
+            for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
                 for role, conventional in _PARAMETER_NAMES.items():
                     if name in conventional:
+                        self._add(name, role)
+                # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
+                if param.default is not None and isinstance(param.default, cst.Call):
+                    role = self._role_of_value(param.default)
+                    if role is not None and role is not Role.LOSS:
                         self._add(name, role)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
@@ -258,7 +302,7 @@ class Roles:
             callee = self._ctx.callee(value)
             if callee is not None:
                 if callee in _MODEL_WRAPPERS and value.args:
-                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+                    return Role.MODEL if self._holds_model(value.args[0].value) else None
                 role = _role_of_constructor(callee)
                 if role is not None:
                     return role
@@ -270,12 +314,16 @@ class Roles:
             if isinstance(value.func, cst.Attribute):
                 method = value.func.attr.value
                 owner = value.func.value
-                if method in _MODEL_METHODS_RETURNING_SELF and self.has(owner, Role.MODEL):
-                    return Role.MODEL
+                if method in _METHODS_RETURNING_SELF:
+                    # `nn.CrossEntropyLoss().cuda()`, `Net().to(device).train()`, `model.float()`.
+                    if self._holds_model(owner):
+                        return Role.MODEL
+                    if self.has(owner, Role.CRITERION) or self._role_of_value(owner) is Role.CRITERION:
+                        return Role.CRITERION
                 if method == "from_pretrained":
                     return Role.MODEL
                 if method in ("DistributedDataParallel", "DataParallel") and value.args:
-                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+                    return Role.MODEL if self._holds_model(value.args[0].value) else None
             factory = _role_of_factory(value)
             if factory is not None:
                 return factory
@@ -285,10 +333,38 @@ class Roles:
         if self.is_loss_expr(value):
             return Role.LOSS
         if isinstance(value, (cst.Name, cst.Attribute)):
+            if self.is_model_self(value):
+                return Role.MODEL
             roles = self.of(dotted_name(value))
             if len(roles) == 1:
                 return next(iter(roles))
+        if isinstance(value, cst.Subscript):
+            roles = self.elements(dotted_name(value.value))
+            if len(roles) == 1:
+                return next(iter(roles))
         return None
+
+    def _holds_model(self, expr: cst.BaseExpression) -> bool:
+        """What a wrapper is given is a model: a model name, or a call that builds or moves one."""
+        return self.has(expr, Role.MODEL) or self._role_of_value(expr) is Role.MODEL
+
+    def _element_roles(self, value: cst.BaseExpression) -> set[Role]:
+        """The one role shared by every element of a list, tuple or dict display (values for a dict)."""
+        if isinstance(value, (cst.List, cst.Tuple)):
+            items = [element.value for element in value.elements if isinstance(element, cst.Element)]
+        elif isinstance(value, cst.Dict):
+            items = [element.value for element in value.elements if isinstance(element, cst.DictElement)]
+        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+            items = [value.elt]
+        elif isinstance(value, cst.DictComp):
+            items = [value.value]
+        else:
+            return set()
+        roles = {self._role_of_value(item) for item in items}
+        if len(roles) != 1 or None in roles:
+            return set()
+        role = roles.pop()
+        return {role} if role is not None and role.value in _ELEMENT_ROLES else set()
 
     def _from_assignments(self) -> None:
         index = self._ctx.index
@@ -303,12 +379,39 @@ class Roles:
             if name is None:
                 continue
             self._bound.setdefault(name, {})[value] = None
+            elements = self._element_roles(value)
+            if elements:
+                self._elements.setdefault(name, set()).update(elements)
+                continue
             role = self._role_of_value(value)
             if role is None:
                 continue
             self._add(name, role)
             if isinstance(value, cst.Call) and role is not Role.LOSS:
                 self._constructors.setdefault(name, value)
+
+    def _from_iteration(self) -> None:
+        """`for opt in optimizers:`, `for name, opt in optimizers.items():`, `for opt in optimizers.values():`
+        give the loop name the role of the container's elements."""
+        for loop in self._ctx.index.nodes(cst.For):
+            source, target = loop.iter, loop.target
+            method = (
+                source.func.attr.value
+                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute)
+                else None
+            )
+            if method in ("values", "items"):
+                source = source.func.value  # type: ignore[union-attr]
+            roles = self.elements(dotted_name(source))
+            if len(roles) != 1:
+                continue
+            if method == "items":
+                if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                    continue
+                target = target.elements[1].value
+            name = dotted_name(target)
+            if name is not None:
+                self._add(name, next(iter(roles)))
 
     def _from_uses(self) -> None:
         for call in self._ctx.index.nodes(cst.Call):
