@@ -21,6 +21,10 @@ AFTER_STEP = (
     "Gradients are clipped after `optimizer.step()` has already applied them, so the update is not "
     "clipped; clip between `backward()` and `optimizer.step()`."
 )
+DISCARDED = (
+    "`{op}` returns a new tensor and its result is discarded, so the gradient is not changed at all; use "
+    "the in-place `{op}_` (or `torch.nn.utils.clip_grad_value_` to clip)."
+)
 SCALED = (
     "With a GradScaler the gradients are still multiplied by the loss scale here, so clipping compares "
     "the wrong norm; call `scaler.unscale_(optimizer)` before clipping."
@@ -29,8 +33,10 @@ SCALED = (
 
 class GradClipMisplaced(LoopRule):
     """## What it does
-    Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, or on
-    gradients a GradScaler has not unscaled.
+    Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, on
+    gradients a GradScaler has not unscaled, or an out-of-place clamp of a gradient written as a
+    statement of its own (`p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`), whose result is
+    discarded so it clips nothing.
 
     That is `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` (or a model's or accelerator's
     `clip_grad_norm_`) placed before the `backward()` that produces the gradients the next
@@ -85,6 +91,18 @@ class GradClipMisplaced(LoopRule):
     hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
 
     VALID: ClassVar[list[str]] = [
+        # In-place clamps of the gradients, and an out-of-place one whose result is used.
+        """
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    for p in model.parameters():
+        p.grad.data.clamp_(-1, 1)
+        clipped = p.grad.clamp(-1, 1)
+        p.grad.copy_(clipped)
+    optimizer.step()
+""",
         """
 import torch
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -204,6 +222,27 @@ for x, y in loader:
 """,
             line=10,
         ),
+        # An out-of-place clamp of each gradient, as a statement: it clips nothing.
+        Invalid(
+            """
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    for p in model.parameters():
+        p.grad.data.clamp(-1, 1)
+    optimizer.step()
+""",
+            line=7,
+        ),
+        Invalid(
+            """
+import torch
+for p in model.parameters():
+    torch.clamp(p.grad, -5, 5)
+""",
+            line=4,
+        ),
         # Through a helper that clips after stepping.
         Invalid(
             """
@@ -222,6 +261,15 @@ for batch in loader:
             line=7,
         ),
     ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        discarded = self.ctx.gradients.discarded_result(node)
+        if discarded is None:
+            return
+        op, operand = discarded
+        name = dotted_name(operand)
+        if name is not None and (name.endswith((".grad", ".grad.data")) or name == "grad"):
+            self.report(node, DISCARDED.format(op=op))
 
     def check_loop(self, loop: Loop) -> None:
         if not loop.trains:

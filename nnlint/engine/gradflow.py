@@ -46,6 +46,11 @@ _GRAPH_PRESERVING_METHODS = frozenset(
     }
 )
 _GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Out-of-place operations that return a new tensor; discarded, they change nothing.
+_OUT_OF_PLACE_METHODS = frozenset({"clamp", "clip", "clamp_min", "clamp_max", "mul", "div", "add", "sub"})
+_OUT_OF_PLACE_FUNCTIONS = frozenset(
+    {"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max", "torch.mul", "torch.div"}
+)
 
 
 class GradientFlow:
@@ -201,6 +206,21 @@ class GradientFlow:
             if self._ctx.qualified_name(expr) in NO_GRAD_CONTEXTS:
                 return True
         return False
+
+    def discarded_result(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """An out-of-place operation written as a statement of its own, whose result is thrown away:
+        `loss.clamp(0, 10)`, `p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`, `p.grad.mul(s)`.
+        It changes nothing (the in-place forms end in `_`). Returns (operation, operand), or None."""
+        if not isinstance(self._ctx.index.parent(call), cst.Expr):
+            return None
+        callee = self._ctx.callee(call)
+        if callee in _OUT_OF_PLACE_FUNCTIONS:
+            positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+            return (callee.rsplit(".", 1)[-1], positional[0]) if positional else None
+        func = call.func
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUT_OF_PLACE_METHODS:
+            return func.attr.value, func.value
+        return None
 
     def _bindings(self) -> list[tuple[str, cst.BaseExpression]]:
         """(target name, value) for every assignment, augmented assignment and annotated assignment."""
