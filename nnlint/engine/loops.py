@@ -155,6 +155,10 @@ _NOTHING_HAPPENS = frozenset(
 )
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+# What can be read from an optimizer or scheduler without stepping it.
+_READ_ONLY_MEMBERS = frozenset(
+    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
+)
 # Methods of a model that run it.
 _RUNNING_METHODS = frozenset({"forward", "generate"})
 # Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
@@ -302,6 +306,46 @@ class TrainingLoops:
                 if event.kind is EventKind.SCHEDULER_STEP and event.target == scheduler:
                     found[event.node] = None
         return [call for call in self._ctx.index.nodes(cst.Call) if call in found]
+
+    def never_stepped(self, name: str, constructor: cst.Call) -> bool:
+        """Whether an optimizer or scheduler bound to a plain name is certainly never stepped: in the
+        function (or module) that builds it, every other mention of the name only reads it
+        (`sched.get_last_lr()`, `opt.zero_grad()`, `opt.state_dict()`) or hands an optimizer to a scheduler
+        constructor. Any other use (an argument, a return, a container, an attribute, `global`) may step
+        it elsewhere, and the answer is no."""
+        if "." in name:
+            return False
+        scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
+        index = self._ctx.index
+        for node in index.nodes(cst.Name):
+            if node.value != name or (scope is not self._ctx.module and scope not in index.ancestors(node)):
+                continue
+            parent = index.parent(node)
+            if isinstance(parent, cst.Attribute) and parent.attr is node:
+                continue  # `self.name`: another name
+            if isinstance(parent, cst.Arg) and parent.keyword is node:
+                continue  # `f(name=...)`: a keyword, not a use
+            if isinstance(parent, cst.Param):
+                return False  # a parameter of the same name: another binding
+            if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
+                continue  # the binding itself
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                if parent.attr.value in _READ_ONLY_MEMBERS:
+                    continue
+                return False
+            grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
+            if (
+                isinstance(grand, cst.Call)
+                and self._roles.has(node, Role.OPTIMIZER)
+                and self._builds_scheduler(grand)
+            ):
+                continue
+            return False
+        return True
+
+    def _builds_scheduler(self, call: cst.Call) -> bool:
+        callee = self._ctx.callee(call) or ""
+        return callee.startswith("torch.optim.lr_scheduler.")
 
     def step_frequency(self, call: cst.CSTNode) -> str | None:
         """How often `call` runs relative to the data: "batch" (once per batch, or every few batches for
