@@ -59,9 +59,10 @@ def is_eval_data_name(name: str | None) -> bool:
 
 @dataclass(frozen=True)
 class EvalRegion:
-    """A function or `no_grad` block that evaluates; `events` are those of one run of it, in order."""
+    """A function, `no_grad` block or loop over held-out data that evaluates; `events` are those of one
+    run of it, in order."""
 
-    node: cst.FunctionDef | cst.With
+    node: cst.FunctionDef | cst.With | cst.For
     events: tuple[Event, ...]
 
     @property
@@ -163,6 +164,17 @@ class Evaluation:
                 continue  # the whole function is the region
             region = EvalRegion(block, tuple(loops.events_of_body(block.body)))
             if region.forwards and self._evaluates(block, region):
+                found.append(region)
+        for loop in loops.loops:
+            # `for x, y in test_loader: out = model(x)` outside any evaluation function or no_grad block.
+            if not isinstance(loop.node, cst.For) or not is_eval_data_name(loop.iterates):
+                continue
+            if any(event.kind in _TRAINING_KINDS for event in loop.events):
+                continue
+            if any(region.node in self._ctx.index.ancestors(loop.node) for region in found):
+                continue
+            region = EvalRegion(loop.node, tuple(loop.events))
+            if region.forwards:
                 found.append(region)
         return found
 

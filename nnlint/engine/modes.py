@@ -95,7 +95,7 @@ class ModeSimulation:
                 return no_grad
             if ancestor is region.node:
                 break
-        return forward.site
+        return region.node if isinstance(region.node, cst.For) else forward.site
 
     def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
         """Whether the code that runs before this evaluation leaves the forward's model in training mode:
@@ -107,6 +107,9 @@ class ModeSimulation:
                 self._mode_at(anchor, lambda e: e.kind is EventKind.NO_GRAD and e.node is anchor, forward)
                 == TRAIN
             )
+        if isinstance(node, cst.For):
+            first = region.events[0].node  # the loop's first event marks where it runs
+            return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         return self._mode_at_entry(node, forward, 0) == TRAIN
 
     def _mode_at_entry(self, function: cst.FunctionDef, forward: Event, depth: int) -> str | None:

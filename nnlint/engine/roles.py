@@ -96,6 +96,10 @@ _METHODS_RETURNING_SELF = frozenset(
 # Roles a container (list, tuple, dict) of such objects passes on to its elements:
 # `optimizers = [opt_g, opt_d]`, then `for opt in optimizers: opt.step()`.
 _ELEMENT_ROLES = frozenset({"model", "optimizer", "scheduler", "criterion"})
+# Methods that only modules have, besides `train()`/`eval()`.
+_MODULE_METHODS = frozenset(
+    {"parameters", "named_parameters", "state_dict", "load_state_dict", "modules", "named_modules", "apply"}
+)
 _OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
 _PARAMETER_NAMES = {
     Role.MODEL: {"model", "net", "network", "module"},
@@ -414,6 +418,17 @@ class Roles:
                 self._add(name, next(iter(roles)))
 
     def _from_uses(self) -> None:
+        methods: dict[str, set[str]] = {}
+        for call in self._ctx.index.nodes(cst.Call):
+            if isinstance(call.func, cst.Attribute):
+                owner = dotted_name(call.func.value)
+                if owner:
+                    methods.setdefault(owner, set()).add(call.func.attr.value)
+        for owner, called in methods.items():
+            # A name switched between modes and saved or loaded like a module is one, whatever built it
+            # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
+            if not self.of(owner) and called & {"eval", "train"} and called & _MODULE_METHODS:
+                self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
             if not isinstance(func, cst.Attribute):
@@ -432,8 +447,12 @@ class Roles:
                 # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
                 self._add(owner, Role.OPTIMIZER)
             elif method == "parameters" and owner:
-                # `model.parameters()` handed to an optimizer constructor.
+                # `model.parameters()` handed to an optimizer constructor; or, for a name that holds
+                # nothing else, any `.parameters()` (`getattr(optim, name)(model.parameters())`): only
+                # modules have parameters.
                 parent = self._ctx.index.parent(call)
                 grand = self._ctx.index.parent(parent) if parent is not None else None
-                if isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand):
+                if (
+                    isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand)
+                ) or not self.of(owner):
                     self._add(owner, Role.MODEL)
