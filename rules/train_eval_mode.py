@@ -11,8 +11,11 @@ from nnlint.rule import Invalid, Rule
 class TrainEvalMode(Rule):
     """## What it does
     Flags evaluation that runs a model still in training mode (a forward pass in an `evaluate`/`validate`/
-    `test` function, or in a `torch.no_grad()` block over validation data, with no `model.eval()` on the
-    way there), and training that resumes after such an evaluation without `model.train()`.
+    `test` function, in any function that runs the model over data and never backpropagates, in a
+    `torch.no_grad()` block or a loop over validation data, with no `model.eval()` on the way there), and
+    training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
+    is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
+    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -54,6 +57,40 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A loop over data that computes statistics in train mode on purpose, with train() set inside.
+        """
+import torch
+def update_bn(model, loader):
+    model.train()
+    with torch.no_grad():
+        for x in loader:
+            model(x)
+
+for epoch in range(10):
+    for x in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    update_bn(model, train_loader)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""",
+        # An inline test loop after eval(), and train() at the top of every epoch.
+        """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    model.eval()
+    for x, y in test_loader:
+        out = model(x)
+class Net(torch.nn.Module):
+    pass
+""",
         """
 import torch
 def evaluate(model, loader):
@@ -199,6 +236,92 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
+        Invalid(
+            """
+import torch
+def predict(model, dataloader):
+    outputs = []
+    with torch.no_grad():
+        for batch in dataloader:
+            outputs.append(model.generate(batch))
+    return outputs
+
+def train(model, optimizer, loader, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for batch in loader:
+            optimizer.zero_grad()
+            model(batch).loss.backward()
+            optimizer.step()
+        predict(model, val_loader)
+""",
+            line=5,
+        ),
+        # An inline loop over the test loader, after the training loop, without eval() or no_grad.
+        Invalid(
+            """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    for x, y in test_loader:
+        out = model(x)
+class Net(torch.nn.Module):
+    pass
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=10,
+        ),
+        # A periodic evaluation inside the batch loop switches to eval and never back; the model is run
+        # through a loss helper of another module (ncsn's spelling).
+        Invalid(
+            """
+import torch
+from losses import dsm_loss
+model.train()
+for step, x in enumerate(loader):
+    loss = dsm_loss(model, x)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if step % 100 == 0:
+        model.eval()
+        with torch.no_grad():
+            test_loss = dsm_loss(model, next(test_iter))
+optimizer = torch.optim.Adam(model.parameters())
+""",
+            line=11,
+        ),
+        # A Trainer whose validate() method leaves `self.model` in eval mode (`train(False)`) mid-epoch.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, val_loader):
+        self.model = model.cuda()
+        self.optim = optimizer
+        self.train_loader, self.val_loader = train_loader, val_loader
+
+    def validate(self):
+        self.model.train(False)
+        for x, y in self.val_loader:
+            self.model(x)
+
+    def train_epoch(self):
+        for i, (x, y) in enumerate(self.train_loader):
+            if i % 1000 == 0:
+                self.validate()
+            self.optim.zero_grad()
+            self.model(x).sum().backward()
+            self.optim.step()
+""",
+            line=10,
+        ),
         # The evaluation function never calls model.eval(); the loop trained just before.
         Invalid(
             """
