@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.epochs import PERIOD
+from nnlint.engine.epochs import PERIOD, SHADOWED
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
@@ -23,6 +23,11 @@ IMAGENET_EPOCHS = range(85, 126)
 HAND_RECIPE = (
     "`0.1 ** (epoch // 30)` is the 90-epoch ImageNet schedule, but this run lasts {counts} epochs, so the "
     "learning rate decays at the wrong points; derive the decay period from the number of epochs."
+)
+SHADOWED_BRANCH = (
+    "This branch needs epoch {first} or later, but the earlier `epoch >= {earlier}` branch of the same "
+    "chain takes every such epoch first, so this learning-rate decay never happens; test the larger "
+    "thresholds first."
 )
 UNREACHED = (
     "This learning-rate decay starts at epoch {first}, but the run lasts {counts} epochs: it is never "
@@ -43,7 +48,9 @@ class DefaultLrDecay(Rule):
     Hand-written schedules are judged the same way: `lr = base * 0.1 ** (epoch // 30)` (also in a
     `LambdaLR` lambda) is the same recipe, and a decay that can never happen is flagged too: an
     `if epoch >= 150: lr = ...` branch, or `MultiStepLR(milestones=[150, 225])`, in a run whose every
-    stated length ends before it. Hand-written schedules are judged only when the run length is known.
+    stated length ends before it, or an `elif epoch >= 160:` after an `if epoch >= 120:` (the first branch
+    takes every epoch the second would). Except for that last case, hand-written schedules are judged only
+    when the run length is known.
 
     Not flagged: decay points computed from the run length (`step_size=args.epochs // 3`), a run of about
     90 epochs, and a scheduler stepped once per batch (that is NN212's finding).
@@ -198,6 +205,21 @@ for epoch in range(100):
 """,
             line=7,
         ),
+        # An if/elif chain in ascending order: the later branches can never run.
+        Invalid(
+            """
+import torch
+def adjust_learning_rate(optimizer, epoch, base_lr):
+    lr = base_lr
+    if epoch >= 120:
+        lr = base_lr * 0.1
+    elif epoch >= 160:
+        lr = base_lr * 0.01
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
+            line=7,
+        ),
         # A LambdaLR with the recipe's constants, in a 40-epoch run.
         Invalid(
             """
@@ -262,11 +284,17 @@ def build(optimizer):
     def finish(self) -> None:
         """Hand-written schedules: `0.1 ** (epoch // 30)` and `if epoch >= K: lr = ...` branches."""
         run_length = self.ctx.loops.run_length
+        decays = run_length.hand_written_decays
+        for decay in decays:
+            if decay.kind == SHADOWED:
+                self.report(decay.node, SHADOWED_BRANCH.format(first=decay.epochs, earlier=decay.shadowed_by))
         epochs = run_length.run_epochs
         if not epochs:
-            return  # unknown run length: nothing to judge a hand-written schedule against
+            return  # unknown run length: nothing to judge the other hand-written schedules against
         counts = " or ".join(str(count) for count in sorted(epochs))
-        for decay in run_length.hand_written_decays:
+        for decay in decays:
+            if decay.kind == SHADOWED:
+                continue
             if decay.kind == PERIOD:
                 if (
                     decay.epochs == IMAGENET_STEP

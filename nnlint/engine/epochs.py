@@ -40,20 +40,22 @@ _RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm",
 
 # The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
 CURRENT_EPOCH_NAME = re.compile(r"^(?:cur(?:rent)?_|i_)?epoch(?:_idx|_id|_num|_i)?$|^ep$", re.IGNORECASE)
-PERIOD, MILESTONE = "period", "milestone"
+PERIOD, MILESTONE, SHADOWED = "period", "milestone", "shadowed"
 # Names that hold a learning rate.
 _LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class HandDecay:
-    """A hand-written decay: `kind` PERIOD (every `epochs` epochs, by `factor`) or MILESTONE (from epoch
-    `epochs` on); `node` is the expression or `if` test that states it."""
+    """A hand-written decay: `kind` PERIOD (every `epochs` epochs, by `factor`), MILESTONE (from epoch
+    `epochs` on) or SHADOWED (a milestone an earlier branch of its if/elif chain always takes first);
+    `node` is the expression or `if` test that states it."""
 
     node: cst.CSTNode
     kind: str
     epochs: int
     factor: float | None = None
+    shadowed_by: int | None = None  # SHADOWED: the earlier `epoch >= K` branch that takes its epochs
 
 
 class RunLength:
@@ -160,12 +162,33 @@ class RunLength:
                 found.append(HandDecay(power, PERIOD, int(exponent.right.evaluated_value), factor))
         for branch in self._ctx.index.nodes(cst.If):
             milestone = self._milestone(branch.test)
-            if milestone is not None and _sets_learning_rate(branch.body):
-                found.append(HandDecay(branch.test, MILESTONE, milestone))
+            if milestone is None or not _sets_learning_rate(branch.body):
+                continue
+            first, _ = milestone
+            earlier = self._earlier_lower_bounds(branch)
+            shadowing = [bound for bound in earlier if bound <= first]
+            if shadowing:
+                found.append(HandDecay(branch.test, SHADOWED, first, shadowed_by=max(shadowing)))
+            else:
+                found.append(HandDecay(branch.test, MILESTONE, first))
         return found
 
-    def _milestone(self, test: cst.BaseExpression) -> int | None:
-        """`epoch >= 30`, `epoch > 29`, `30 <= epoch`, `epoch == 30` -> 30, the first epoch it holds at."""
+    def _earlier_lower_bounds(self, branch: cst.If) -> list[int]:
+        """The `epoch >= K` bounds of the branches before `branch` in its if/elif chain: each one takes
+        every epoch from K on, so a later branch needing a larger epoch never runs."""
+        bounds: list[int] = []
+        child: cst.CSTNode = branch
+        parent = self._ctx.index.parent(child)
+        while isinstance(parent, cst.If) and parent.orelse is child:
+            milestone = self._milestone(parent.test)
+            if milestone is not None and milestone[1]:
+                bounds.append(milestone[0])
+            child, parent = parent, self._ctx.index.parent(parent)
+        return bounds
+
+    def _milestone(self, test: cst.BaseExpression) -> tuple[int, bool] | None:
+        """`epoch >= 30`, `epoch > 29`, `30 <= epoch`, `epoch == 30` -> 30, the first epoch it holds at,
+        and whether it holds from then on (a lower bound, not `==`)."""
         if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
             return None
         left, operator, right = test.left, test.comparisons[0].operator, test.comparisons[0].comparator
@@ -179,9 +202,9 @@ class RunLength:
             return None
         bound = int(right.evaluated_value)
         if operator_type in (cst.GreaterThanEqual, cst.Equal):
-            return bound
+            return bound, operator_type is cst.GreaterThanEqual
         if operator_type is cst.GreaterThan:
-            return bound + 1
+            return bound + 1, True
         return None
 
     def _is_current_epoch(self, expr: cst.BaseExpression) -> bool:
