@@ -32,6 +32,10 @@ NEVER_STEPPED = (
     "`{name}` is created here but its `.step()` is never called, so this {what} has no effect on "
     "training; step it (an optimizer after each backward, a scheduler at the frequency it counts)."
 )
+MANUAL_NEVER_STEPPED = (
+    "With `self.automatic_optimization = False` Lightning does not step schedulers, and this class never "
+    "steps this one, so the learning rate never changes; call `.step()` on `self.lr_schedulers()`."
+)
 PER_EPOCH = (
     "`{name}` counts optimizer steps, but `.step()` runs only once per epoch here, so the learning rate "
     "barely follows the schedule; step it after every `optimizer.step()` in the batch loop."
@@ -97,6 +101,25 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # Lightning manual optimization that steps its scheduler through `self.lr_schedulers()`.
+        """
+import torch
+import lightning as L
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optim_g = torch.optim.AdamW(self.parameters())
+        self.scheduler_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, gamma=0.999)
+
+    def training_step(self, batch, batch_idx):
+        optim_g = self.optimizers()
+        optim_g.zero_grad()
+        self.manual_backward(self(batch).mean())
+        optim_g.step()
+        if self.trainer.is_last_batch:
+            self.lr_schedulers().step()
+""",
         # Handed elsewhere (returned, given to a trainer): it may be stepped there.
         """
 import torch
@@ -235,6 +258,29 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Lightning manual optimization: the scheduler is returned but nobody steps it.
+        Invalid(
+            """
+import torch
+import lightning as L
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optim_g = torch.optim.AdamW(self.parameters())
+        self.scheduler_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, gamma=0.999)
+
+    def configure_optimizers(self):
+        return [self.optim_g], [self.scheduler_g]
+
+    def training_step(self, batch, batch_idx):
+        optim_g = self.optimizers()
+        optim_g.zero_grad()
+        self.manual_backward(self(batch).mean())
+        optim_g.step()
+""",
+            line=9,
+        ),
         # A scheduler built and never stepped: the learning rate stays where it started.
         Invalid(
             """
@@ -346,6 +392,8 @@ for epoch in range(30):
                 constructor = roles.constructor(name)
                 if constructor is not None and self.ctx.loops.never_stepped(name, constructor):
                     self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
+        for constructor in self.ctx.loops.manual_schedulers_never_stepped():
+            self.report(constructor, MANUAL_NEVER_STEPPED)
         for scheduler in sorted(roles.names(Role.SCHEDULER)):
             constructor = roles.constructor(scheduler)
             if constructor is None or self._rebound(scheduler):

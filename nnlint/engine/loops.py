@@ -343,6 +343,47 @@ class TrainingLoops:
             return False
         return True
 
+    def manual_schedulers_never_stepped(self) -> list[cst.Call]:
+        """Schedulers a LightningModule with `self.automatic_optimization = False` builds for itself and
+        never steps: with manual optimization Lightning steps neither optimizers nor schedulers, so the
+        class must call `.step()` on them (directly or through `self.lr_schedulers()`)."""
+        found: list[cst.Call] = []
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not self._manual_optimization(cls):
+                continue
+            steps_something = False
+            for call in self._ctx.index.nodes(cst.Call):
+                func = call.func
+                if cls not in self._ctx.index.ancestors(call) or not isinstance(func, cst.Attribute):
+                    continue
+                if func.attr.value == "lr_schedulers" or (
+                    func.attr.value == "step" and not self._roles.has(func.value, Role.OPTIMIZER)
+                ):
+                    steps_something = True
+                    break
+            if steps_something:
+                continue
+            for name in sorted(self._roles.names(Role.SCHEDULER)):
+                constructor = self._roles.constructor(name)
+                if (
+                    constructor is not None
+                    and name.startswith("self.")
+                    and cls in self._ctx.index.ancestors(constructor)
+                ):
+                    found.append(constructor)
+        return found
+
+    def _manual_optimization(self, cls: cst.ClassDef) -> bool:
+        for assign in self._ctx.index.nodes(cst.Assign):
+            if (
+                len(assign.targets) == 1
+                and dotted_name(assign.targets[0].target) == "self.automatic_optimization"
+                and _is_false(assign.value)
+                and cls in self._ctx.index.ancestors(assign)
+            ):
+                return True
+        return False
+
     def _builds_scheduler(self, call: cst.Call) -> bool:
         callee = self._ctx.callee(call) or ""
         return callee.startswith("torch.optim.lr_scheduler.")
