@@ -207,7 +207,8 @@ class GradientFlow:
         names = {dotted_name(value.func) if isinstance(value, cst.Call) else None for value in values}
         if len(names) != 1 or None in names:
             return None
-        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == names.pop()]
+        class_name = names.pop()
+        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == class_name]
         if len(classes) != 1:
             return None
         methods = [
