@@ -99,6 +99,16 @@ class Loop:
         return [event for event in events if event.kind in kinds]
 
     @property
+    def runs_once(self) -> bool:
+        """Whether the body ends in an unconditional `break`: the loop runs one iteration at most."""
+        body = self.node.body
+        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+        last = statements[-1] if statements else None
+        if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return isinstance(last.body[-1], cst.Break)
+        return False
+
+    @property
     def trains(self) -> bool:
         """Whether one iteration of this loop itself runs a training step.
 
