@@ -108,12 +108,26 @@ class Evaluation:
         events = loops.function_events(function)
         if any(event.kind in _TRAINING_KINDS for event in events):
             return False
-        return any(
-            loop.function is function
-            and self.iterates_data(loop)
-            and loop.of_kind(EventKind.FORWARD, own=False)
+        # Its outermost loops are all loops over data that run the model: a `main()` with an epoch loop
+        # that trains through calls nobody can see into is not an evaluation.
+        outer = [
+            loop
             for loop in loops.loops
+            if loop.function is function
+            and not any(isinstance(node, (cst.For, cst.While)) for node in self._between(loop.node, function))
+        ]
+        return bool(outer) and all(
+            self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer
         )
+
+    def _between(self, node: cst.CSTNode, function: cst.FunctionDef) -> list[cst.CSTNode]:
+        """The ancestors of `node` inside `function`."""
+        found: list[cst.CSTNode] = []
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is function:
+                break
+            found.append(ancestor)
+        return found
 
     def iterates_data(self, loop: Loop) -> bool:
         """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
