@@ -7,6 +7,11 @@ the right frequency? This module answers them once per file. Each loop gets the 
 including those inside helper functions of the same file that the body calls (several levels deep, with the
 helper's parameter names mapped back to the caller's arguments), so `train_one_epoch(model, opt)` is seen
 through.
+
+A FORWARD event is a call of the model (`model(x)`, `model.forward(x)`, `model.generate(ids)`) or a model
+handed together with data to a function this file cannot see into (`loss = dsm_loss(score, x)`), which
+most likely runs it. `Loop.runs_once` tells a loop whose body ends in an unconditional `break`;
+`never_stepped` and `manual_schedulers_never_stepped` find optimizers and schedulers nothing steps.
 """
 
 from __future__ import annotations
