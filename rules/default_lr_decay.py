@@ -285,6 +285,8 @@ def build(optimizer):
         """Hand-written schedules: `0.1 ** (epoch // 30)` and `if epoch >= K: lr = ...` branches."""
         run_length = self.ctx.loops.run_length
         decays = run_length.hand_written_decays
+        if not decays:
+            return
         for decay in decays:
             if decay.kind == SHADOWED:
                 self.report(decay.node, SHADOWED_BRANCH.format(first=decay.epochs, earlier=decay.shadowed_by))

@@ -348,9 +348,19 @@ for batch in loader:
     def finish(self) -> None:
         """A function that clips and then backpropagates, with no gradient event before the clip
         (FAMO's `backward()` helper): whatever step follows applies the unclipped new gradients."""
-        if not self.ctx.loops.may_train:
+        if not self.ctx.loops.may_train or "clip_grad" not in self.ctx.source:
             return
+        functions = {
+            self.ctx.enclosing_function(call)
+            for call in self.ctx.index.nodes(cst.Call)
+            if isinstance(call.func, (cst.Attribute, cst.Name))
+            and (call.func.attr if isinstance(call.func, cst.Attribute) else call.func).value.startswith(
+                "clip_grad"
+            )
+        }
         for function in self.ctx.index.nodes(cst.FunctionDef):
+            if function not in functions:
+                continue
             events = [
                 event
                 for event in self.ctx.loops.function_events(function)

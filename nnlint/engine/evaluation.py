@@ -104,6 +104,8 @@ class Evaluation:
     def evaluates_by_behaviour(self, function: cst.FunctionDef) -> bool:
         """Whatever its name, a function that runs a model in a loop over data and never backpropagates,
         steps or clears gradients: `predict(model, loader)`, `extract_features(net, dataloader)`."""
+        if function not in self._functions_with_loops:
+            return False
         loops = self._ctx.loops
         events = loops.function_events(function)
         if any(event.kind in _TRAINING_KINDS for event in events):
@@ -129,14 +131,30 @@ class Evaluation:
             found.append(ancestor)
         return found
 
-    def iterates_data(self, loop: Loop) -> bool:
-        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
-        name = loop.iterates
-        if not name:
-            return False
+    @cached_property
+    def _functions_with_loops(self) -> set[cst.FunctionDef]:
+        """Functions with a `for` loop of their own over something named like data (cheap: no events)."""
+        found: set[cst.FunctionDef] = set()
+        for loop in self._ctx.index.nodes(cst.For):
+            name = dotted_name(loop.iter) if not isinstance(loop.iter, cst.Call) else None
+            if isinstance(loop.iter, cst.Call):
+                inner = loop.iter
+                while isinstance(inner, cst.Call) and inner.args:
+                    inner = inner.args[0].value
+                name = dotted_name(inner)
+            function = self._ctx.enclosing_function(loop)
+            if name and function is not None and self._data_name(name):
+                found.add(function)
+        return found
+
+    def _data_name(self, name: str) -> bool:
         if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
         return any(word in _LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
+
+    def iterates_data(self, loop: Loop) -> bool:
+        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
+        return bool(loop.iterates) and self._data_name(loop.iterates or "")
 
     def _owned_by_model(self, function: cst.FunctionDef) -> bool:
         """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a

@@ -363,6 +363,8 @@ class TrainingLoops:
         never steps: with manual optimization Lightning steps neither optimizers nor schedulers, so the
         class must call `.step()` on them (directly or through `self.lr_schedulers()`)."""
         found: list[cst.Call] = []
+        if "automatic_optimization" not in self._ctx.source:
+            return found
         for cls in self._ctx.index.nodes(cst.ClassDef):
             if not self._manual_optimization(cls):
                 continue
@@ -598,23 +600,23 @@ class TrainingLoops:
         """The model a call this file cannot see into is given together with data, and so most likely
         runs: `loss = dsm_score_loss(score, x, sigmas)`, `utils.evaluate(model, loader)`. Builtins and
         calls named for saving, logging, copying or counting (`torch.save(model, path)`) do not run it."""
-        func = call.func
-        name = (
-            func.value
-            if isinstance(func, cst.Name)
-            else func.attr.value
-            if isinstance(func, cst.Attribute)
-            else ""
-        )
-        if not name or name in _BUILTIN_NAMES or _NOT_RUNNING.search(name):
-            return None
-        if isinstance(func, cst.Attribute) and not self._ctx.callee(call):
-            owner = func.value
-            if not (isinstance(owner, cst.Name) and owner.value == "self"):
-                return None  # a method of some object (`ema.update(model)`, `writer.add_graph(model, x)`)
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        if len(positional) < 2:
+            return None
         models = [value for value in positional if self._roles.has(value, Role.MODEL)]
-        if len(models) != 1 or len(positional) < 2:
+        if len(models) != 1:
+            return None
+        func = call.func
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute):
+            name = func.attr.value
+            owner = func.value
+            if not (isinstance(owner, cst.Name) and owner.value == "self") and not self._ctx.callee(call):
+                return None  # a method of some object (`ema.update(model)`, `writer.add_graph(model, x)`)
+        else:
+            return None
+        if name in _BUILTIN_NAMES or _NOT_RUNNING.search(name):
             return None
         return dotted_name(models[0])
 
