@@ -148,7 +148,23 @@ MODEL_WRAPPERS = frozenset(
 )
 # Methods of nn.Module (and of tensors) that return the object they are called on.
 SELF_RETURNING_METHODS = frozenset(
-    {"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train", "eval", "requires_grad_"}
+    {
+        "to",
+        "cuda",
+        "cpu",
+        "half",
+        "float",
+        "double",
+        "bfloat16",
+        "train",
+        "eval",
+        "requires_grad_",
+        "to_empty",
+    }
+)
+# Methods only modules have, besides `train()`/`eval()`: a name that answers them is a module.
+MODULE_METHODS = frozenset(
+    {"parameters", "named_parameters", "state_dict", "load_state_dict", "modules", "named_modules", "apply"}
 )
 SEQUENTIAL = "torch.nn.Sequential"
 # Wrappers that return the layer they are given, reparametrized.

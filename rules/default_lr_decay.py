@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.epochs import PERIOD, SHADOWED
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
@@ -19,6 +20,21 @@ IMAGENET_MILESTONES = frozenset({30, 60, 80, 90})
 IMAGENET_EPOCHS = range(85, 126)
 
 
+HAND_RECIPE = (
+    "`0.1 ** (epoch // 30)` is the 90-epoch ImageNet schedule, but this run lasts {counts} epochs, so the "
+    "learning rate decays at the wrong points; derive the decay period from the number of epochs."
+)
+SHADOWED_BRANCH = (
+    "This branch needs epoch {first} or later, but the earlier `epoch >= {earlier}` branch of the same "
+    "chain takes every such epoch first, so this learning-rate decay never happens; test the larger "
+    "thresholds first."
+)
+UNREACHED = (
+    "This learning-rate decay starts at epoch {first}, but the run lasts {counts} epochs: it is never "
+    "reached and the learning rate never decays here; derive it from the number of epochs."
+)
+
+
 class DefaultLrDecay(Rule):
     """## What it does
     Flags the ImageNet recipe's decay constants in a run that does not last about 90 epochs.
@@ -28,6 +44,13 @@ class DefaultLrDecay(Rule):
     not ImageNet-like (about 90 to 120) or cannot be found. The epoch count is read from the epoch loop
     (`range(90)`), a constant (`epochs = 90`), an argparse `--epochs` default or a config
     (`{"epochs": 90}`).
+
+    Hand-written schedules are judged the same way: `lr = base * 0.1 ** (epoch // 30)` (also in a
+    `LambdaLR` lambda) is the same recipe, and a decay that can never happen is flagged too: an
+    `if epoch >= 150: lr = ...` branch, or `MultiStepLR(milestones=[150, 225])`, in a run whose every
+    stated length ends before it, or an `elif epoch >= 160:` after an `if epoch >= 120:` (the first branch
+    takes every epoch the second would). Except for that last case, hand-written schedules are judged only
+    when the run length is known.
 
     Not flagged: decay points computed from the run length (`step_size=args.epochs // 3`), a run of about
     90 epochs, and a scheduler stepped once per batch (that is NN212's finding).
@@ -74,6 +97,38 @@ class DefaultLrDecay(Rule):
     hint = "Compute step sizes and milestones from the epoch count, or use CosineAnnealingLR(T_max=epochs)."
 
     VALID: ClassVar[list[str]] = [
+        # Hand-written decays the run reaches; the recipe in a 90-epoch run.
+        """
+import torch
+epochs = 200
+for epoch in range(epochs):
+    if epoch >= 150:
+        lr = 0.001
+    elif epoch >= 100:
+        lr = 0.01
+    train(model, optimizer, lr)
+""",
+        """
+import torch
+def adjust_learning_rate(optimizer, epoch, args):
+    lr = args.lr * (0.1 ** (epoch // 30))
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+
+for epoch in range(90):
+    adjust_learning_rate(optimizer, epoch, args)
+    train(model, optimizer)
+""",
+        # The run length is not known: a hand-written schedule is not judged.
+        """
+import torch
+def adjust_learning_rate(optimizer, epoch, base_lr):
+    lr = base_lr * (0.1 ** (epoch // 30))
+    if epoch >= 300:
+        lr *= 0.1
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
         # The ImageNet example itself: 90 epochs by default.
         """
 import argparse
@@ -118,6 +173,75 @@ for epoch in range(config["epochs"]):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The ImageNet recipe written by hand, in a 200-epoch run.
+        Invalid(
+            """
+import argparse
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=200)
+args = parser.parse_args()
+
+def adjust_learning_rate(optimizer, epoch):
+    lr = args.lr * (0.1 ** (epoch // 30))
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
+            line=9,
+        ),
+        # An if-chain whose second branch is past the end of the run.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(100):
+    if epoch >= 50:
+        lr = 0.01
+    elif epoch >= 150:
+        lr = 0.001
+    for g in optimizer.param_groups:
+        g["lr"] = lr
+    train(model, optimizer)
+""",
+            line=7,
+        ),
+        # An if/elif chain in ascending order: the later branches can never run.
+        Invalid(
+            """
+import torch
+def adjust_learning_rate(optimizer, epoch, base_lr):
+    lr = base_lr
+    if epoch >= 120:
+        lr = base_lr * 0.1
+    elif epoch >= 160:
+        lr = base_lr * 0.01
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
+            line=7,
+        ),
+        # A LambdaLR with the recipe's constants, in a 40-epoch run.
+        Invalid(
+            """
+import torch
+scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 0.1 ** (e // 30))
+for epoch in range(40):
+    train(model, optimizer)
+    scheduler.step()
+""",
+            line=3,
+        ),
+        # MultiStepLR whose milestones all lie past the end of the run.
+        Invalid(
+            """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[150, 225], gamma=0.1)
+for epoch in range(100):
+    train(model, optimizer)
+    scheduler.step()
+""",
+            line=3,
+        ),
         Invalid(
             """
 import torch
@@ -157,7 +281,35 @@ def build(optimizer):
         ),
     ]
 
+    def finish(self) -> None:
+        """Hand-written schedules: `0.1 ** (epoch // 30)` and `if epoch >= K: lr = ...` branches."""
+        run_length = self.ctx.loops.run_length
+        decays = run_length.hand_written_decays
+        if not decays:
+            return
+        for decay in decays:
+            if decay.kind == SHADOWED:
+                self.report(decay.node, SHADOWED_BRANCH.format(first=decay.epochs, earlier=decay.shadowed_by))
+        epochs = run_length.run_epochs
+        if not epochs:
+            return  # unknown run length: nothing to judge the other hand-written schedules against
+        counts = " or ".join(str(count) for count in sorted(epochs))
+        for decay in decays:
+            if decay.kind == SHADOWED:
+                continue
+            if decay.kind == PERIOD:
+                if (
+                    decay.epochs == IMAGENET_STEP
+                    and decay.factor == 0.1
+                    and not epochs & set(IMAGENET_EPOCHS)
+                ):
+                    self.report(decay.node, HAND_RECIPE.format(counts=counts))
+            elif decay.epochs > max(epochs):
+                self.report(decay.node, UNREACHED.format(first=decay.epochs, counts=counts))
+
     def visit_Call(self, node: cst.Call) -> None:
+        if self._milestones_unreached(node):
+            return
         recipe = self._imagenet_recipe(node)
         if recipe is None:
             return
@@ -181,6 +333,24 @@ def build(optimizer):
                 "it runs; derive the decay points from the number of epochs."
             )
         self.report(node, message)
+
+    def _milestones_unreached(self, call: cst.Call) -> bool:
+        """`MultiStepLR(milestones=[150, 225])` in a run that ends first: the rate never decays. Reported."""
+        if self.ctx.callee(call) != MULTI_STEP_LR:
+            return False
+        milestones = _integers(call_argument(call, 1, "milestones"))
+        epochs = self.ctx.loops.run_length.run_epochs
+        name = self._assigned_name(call)
+        steps = self.ctx.loops.scheduler_steps(name) if name else []
+        if not milestones or not epochs or not steps:
+            return False
+        if any(self.ctx.loops.step_frequency(step) != "epoch" for step in steps):
+            return False
+        if min(milestones) <= max(epochs):
+            return False
+        counts = " or ".join(str(count) for count in sorted(epochs))
+        self.report(call, UNREACHED.format(first=min(milestones), counts=counts))
+        return True
 
     def _imagenet_recipe(self, call: cst.Call) -> str | None:
         """`StepLR(step_size=30, gamma=0.1)` or `MultiStepLR(milestones=[30, 60, ...])` with literals."""

@@ -16,11 +16,17 @@ _STOPPING_COMPARISONS = (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal)
 _GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
 
 
+ONE_BATCH = (
+    "This evaluation loop ends in an unconditional `break`, so it evaluates a single batch; remove the "
+    "`break` to evaluate the whole held-out set."
+)
+
+
 class EvalOnFewBatches(Rule):
     """## What it does
     Flags a validation or test loop (in an `evaluate`/`validate`/`test` function, or under `torch.no_grad()`
-    over a validation/test loader) that stops after a literal number of batches: `if i >= 10: break` or
-    `itertools.islice(val_loader, 5)`.
+    over a validation/test loader) that stops after a literal number of batches: `if i >= 10: break`,
+    `itertools.islice(val_loader, 5)`, or a body that ends in an unconditional `break` (one batch).
 
     ## Why is this bad?
     A debugging shortcut that stays in: the "validation loss" is measured on the same few (unshuffled)
@@ -65,6 +71,21 @@ class EvalOnFewBatches(Rule):
     hint = "Evaluate the whole held-out set, or make the budget an explicit, configured option."
 
     VALID: ClassVar[list[str]] = [
+        # A `break` behind a condition, and one batch drawn for a picture (no metric gathered).
+        """
+import torch
+def evaluate(model, val_loader):
+    correct = 0
+    with torch.no_grad():
+        for x, y in val_loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+            if args.dry_run:
+                break
+        for x, y in val_loader:
+            save_image(model(x))
+            break
+    return correct
+""",
         # A dry-run break behind a flag.
         """
 import torch
@@ -138,6 +159,20 @@ def evaluate(model, val_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The body ends in a bare `break`: one batch.
+        Invalid(
+            """
+import torch
+def evaluate(model, val_loader):
+    correct = 0
+    with torch.no_grad():
+        for x, y in val_loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+            break
+    return correct
+""",
+            line=6,
+        ),
         Invalid(
             """
 import torch
@@ -193,6 +228,9 @@ def evaluate(model, loader):
                 self.report(call)
             return
         if not self.ctx.evaluation.is_eval_loop(loop) or not self._accumulates(node):
+            return
+        if loop.runs_once:
+            self.report(node, ONE_BATCH)
             return
         counters = self._counters(node)
         for statement in node.body.body:

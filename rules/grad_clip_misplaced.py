@@ -6,6 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.bindings import reaching_value
+from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.roles import Role
@@ -21,6 +23,15 @@ AFTER_STEP = (
     "Gradients are clipped after `optimizer.step()` has already applied them, so the update is not "
     "clipped; clip between `backward()` and `optimizer.step()`."
 )
+DISCARDED = (
+    "`{op}` returns a new tensor and its result is discarded, so the gradient is not changed at all; use "
+    "the in-place `{op}_` (or `torch.nn.utils.clip_grad_value_` to clip)."
+)
+PARTIAL_SUMS = (
+    "The step runs only every few micro-batches, but this clips after every micro-batch's backward, so it "
+    "bounds partial sums of the gradient, not the one the step applies; clip right before the step, "
+    "under the same condition."
+)
 SCALED = (
     "With a GradScaler the gradients are still multiplied by the loss scale here, so clipping compares "
     "the wrong norm; call `scaler.unscale_(optimizer)` before clipping."
@@ -29,8 +40,11 @@ SCALED = (
 
 class GradClipMisplaced(LoopRule):
     """## What it does
-    Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, or on
-    gradients a GradScaler has not unscaled.
+    Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, on
+    gradients a GradScaler has not unscaled, after every micro-batch while the step runs every k
+    (clipping partial sums), in a helper that clips and then backpropagates, or an out-of-place clamp of a
+    gradient written as a statement of its own (`p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`),
+    whose result is discarded so it clips nothing.
 
     That is `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` (or a model's or accelerator's
     `clip_grad_norm_`) placed before the `backward()` that produces the gradients the next
@@ -85,6 +99,44 @@ class GradClipMisplaced(LoopRule):
     hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
 
     VALID: ClassVar[list[str]] = [
+        # Accumulation that clips once, under the step's condition; and a clip whose norm gates the step.
+        """
+import torch
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y) / accum
+    loss.backward()
+    if (i + 1) % accum == 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    if torch.isfinite(norm):
+        optimizer.step()
+optimizer = torch.optim.AdamW(model.parameters())
+criterion = torch.nn.CrossEntropyLoss()
+""",
+        # A helper that backpropagates, then clips.
+        """
+import torch
+def backward(loss, params):
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+""",
+        # In-place clamps of the gradients, and an out-of-place one whose result is used.
+        """
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    for p in model.parameters():
+        p.grad.data.clamp_(-1, 1)
+        clipped = p.grad.clamp(-1, 1)
+        p.grad.copy_(clipped)
+    optimizer.step()
+""",
         """
 import torch
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -204,6 +256,57 @@ for x, y in loader:
 """,
             line=10,
         ),
+        # An out-of-place clamp of each gradient, as a statement: it clips nothing.
+        Invalid(
+            """
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    for p in model.parameters():
+        p.grad.data.clamp(-1, 1)
+    optimizer.step()
+""",
+            line=7,
+        ),
+        Invalid(
+            """
+import torch
+for p in model.parameters():
+    torch.clamp(p.grad, -5, 5)
+""",
+            line=4,
+        ),
+        # Gradient accumulation: clipping every micro-batch, stepping every k.
+        Invalid(
+            """
+import torch
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y) / accum
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    is_grad_step = (i + 1) % accum == 0
+    if is_grad_step:
+        optimizer.step()
+        optimizer.zero_grad()
+optimizer = torch.optim.AdamW(model.parameters())
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=6,
+        ),
+        # A helper that clips before the backward it then runs; the caller steps.
+        Invalid(
+            """
+import torch
+class Weighting:
+    def backward(self, losses, shared_parameters):
+        loss = sum(losses)
+        torch.nn.utils.clip_grad_norm_(shared_parameters, 1.0)
+        loss.backward()
+        return loss
+""",
+            line=6,
+        ),
         # Through a helper that clips after stepping.
         Invalid(
             """
@@ -223,15 +326,89 @@ for batch in loader:
         ),
     ]
 
+    def visit_Call(self, node: cst.Call) -> None:
+        discarded = self.ctx.gradients.discarded_result(node)
+        if discarded is None:
+            return
+        op, operand = discarded
+        name = dotted_name(operand)
+        if name is not None and (name.endswith((".grad", ".grad.data")) or name == "grad"):
+            self.report(node, DISCARDED.format(op=op))
+
     def check_loop(self, loop: Loop) -> None:
         if not loop.trains:
             return
         for clip in loop.of_kind(EventKind.CLIP):
             if _measures_only(clip.node):
                 continue
-            message = self._misplacement(loop, clip)
+            message = self._misplacement(loop, clip) or self._clips_partial_sums(loop, clip)
             if message is not None:
-                self.report(clip.node, message)
+                self._report_once(clip.node, message)
+
+    def finish(self) -> None:
+        """A function that clips and then backpropagates, with no gradient event before the clip
+        (FAMO's `backward()` helper): whatever step follows applies the unclipped new gradients."""
+        if not self.ctx.loops.may_train or "clip_grad" not in self.ctx.source:
+            return
+        functions = {
+            self.ctx.enclosing_function(call)
+            for call in self.ctx.index.nodes(cst.Call)
+            if isinstance(call.func, (cst.Attribute, cst.Name))
+            and (call.func.attr if isinstance(call.func, cst.Attribute) else call.func).value.startswith(
+                "clip_grad"
+            )
+        }
+        for function in self.ctx.index.nodes(cst.FunctionDef):
+            if function not in functions:
+                continue
+            events = [
+                event
+                for event in self.ctx.loops.function_events(function)
+                if event.kind in (*_GRADIENT_EVENTS, EventKind.CLIP)
+            ]
+            for position, event in enumerate(events):
+                if event.kind is not EventKind.CLIP or event.nested or _measures_only(event.node):
+                    continue
+                later = _first(events[position + 1 :])
+                if (
+                    _first(events[:position]) is None
+                    and later is not None
+                    and later.kind is EventKind.BACKWARD
+                ):
+                    self._report_once(event.node, BEFORE_BACKWARD)
+
+    def _report_once(self, node: cst.CSTNode, message: str) -> None:
+        if all(report.node is not node for report in self.reports):
+            self.report(node, message)
+
+    def _clips_partial_sums(self, loop: Loop, clip: Event) -> str | None:
+        """Accumulating gradients (the step runs only every k micro-batches) and clipping after every
+        micro-batch's backward: each clip bounds a partial sum, not the gradient the step applies."""
+        steps = loop.of_kind(EventKind.STEP)
+        if len(steps) != 1 or steps[0].guard is None or clip.site is steps[0].site:
+            return None
+        guard = steps[0].guard
+        if guard in self.ctx.index.ancestors(clip.site) or not self._accumulates(guard):
+            return None
+        backwards = loop.of_kind(EventKind.BACKWARD)
+        if not backwards or any(event.conditional for event in backwards):
+            return None
+        position = loop.position(clip)
+        if loop.position(backwards[0]) < position < loop.position(steps[0]):
+            return PARTIAL_SUMS
+        return None
+
+    def _accumulates(self, guard: cst.CSTNode) -> bool:
+        """The `if` over a step runs every k micro-batches: `if (i + 1) % k == 0`, or a flag bound from
+        such a test (`is_grad_step = (i + 1) % k == 0`)."""
+        branch = self.ctx.index.parent(guard)
+        if not isinstance(branch, cst.If) or branch.body is not guard:
+            return False
+        test = branch.test
+        if isinstance(test, cst.Name):
+            value = reaching_value(self.ctx, test.value, branch)
+            test = value if value is not None else test
+        return _has_modulo(test)
 
     def _misplacement(self, loop: Loop, clip: Event) -> str | None:
         # The gradient event the clip hands over to, following the loop around into the next iteration.
@@ -279,3 +456,13 @@ def _measures_only(call: cst.CSTNode) -> bool:
         text = bound.args[0].value
         return isinstance(text, cst.SimpleString) and str(text.evaluated_value).lower() in ("inf", "+inf")
     return isinstance(bound, cst.Attribute) and bound.attr.value == "inf"
+
+
+def _has_modulo(expr: cst.CSTNode) -> bool:
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return True
+        stack.extend(children(node))
+    return False

@@ -44,7 +44,9 @@ _PASS_THROUGH = (
 class LossAccumulatedAsTensor(Rule):
     """## What it does
     Flags a training loop that adds the loss *tensor* to a running total (`total += loss`,
-    `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`).
+    `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`), also through a
+    method of a class of the same file that adds its argument into the object's state
+    (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern).
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
@@ -91,6 +93,32 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The meter is given a number, or detaches what it is given.
+        """
+import torch
+class AverageMeter:
+    def __init__(self):
+        self.sum, self.count = 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+class Detaching:
+    def update(self, val):
+        self.total += val.item()
+
+criterion = torch.nn.CrossEntropyLoss()
+raw = Detaching()
+meter = AverageMeter()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    meter.update(loss.item(), x.size(0))
+    raw.update(loss)
+""",
         """
 import torch
 criterion = torch.nn.CrossEntropyLoss()
@@ -179,6 +207,29 @@ criterion = torch.nn.CrossEntropyLoss()
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Through a method: the meter's update adds the loss tensor into `self.sum`.
+        Invalid(
+            """
+import torch
+class AverageMeter:
+    def __init__(self):
+        self.sum, self.count = 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+criterion = torch.nn.CrossEntropyLoss()
+losses = AverageMeter()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    losses.update(loss, x.size(0))
+""",
+            line=18,
+        ),
         Invalid(
             """
 import torch
@@ -269,12 +320,34 @@ print(torch.stack(losses).mean())
         elif target is not None and self.ctx.dotted(value.right) == target:
             self._check(node, node.targets[0].target, value.left)
 
+    _THROUGH_METHOD = (
+        "`{method}` adds this loss tensor into the object's running total, which keeps every iteration's "
+        "autograd graph alive; pass `loss.item()`."
+    )
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "append" and len(node.args) == 1):
+        if not isinstance(func, cst.Attribute):
             return
-        if self.ctx.callee(node) is None:
-            self._check(node, func.value, node.args[0].value)
+        if func.attr.value == "append" and len(node.args) == 1:
+            if self.ctx.callee(node) is None:
+                self._check(node, func.value, node.args[0].value)
+            return
+        for value in self.ctx.gradients.accumulating_method(node):
+            # `losses.update(loss, n)` into a meter of this file whose `update` does `self.sum += val * n`.
+            if self._in_training(node) and self.ctx.gradients.carries_graph(value, node):
+                self.report(
+                    node, self._THROUGH_METHOD.format(method=self.ctx.dotted(func) or func.attr.value)
+                )
+                return
+
+    def _in_training(self, node: cst.CSTNode) -> bool:
+        loop = self.ctx.loops.enclosing_loop(node)
+        return (
+            loop is not None
+            and bool(loop.of_kind(EventKind.BACKWARD))
+            and not self.ctx.gradients.under_no_grad(node)
+        )
 
     def _check(self, node: cst.CSTNode, total: cst.BaseExpression, value: cst.BaseExpression) -> None:
         name = self.ctx.dotted(total)

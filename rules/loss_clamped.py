@@ -23,7 +23,9 @@ _BUILTINS = frozenset({"min", "max"})
 class LossClamped(Rule):
     """## What it does
     Flags a loss that is clamped, clipped or capped (`torch.clamp(loss, max=...)`, `loss.clamp(...)`,
-    `torch.min(loss, bound)`, `min(loss, bound)`) when the clamped value is the one backpropagated.
+    `torch.min(loss, bound)`, `min(loss, bound)`) when the clamped value is the one backpropagated, and
+    an out-of-place clamp of the loss written as a statement of its own (`loss.clamp(0, 10)`), whose
+    result is discarded so it clamps nothing.
 
     ## Why is this bad?
     The gradient of a clamp is zero past its bound: every batch whose loss exceeds the cap contributes
@@ -106,6 +108,15 @@ loss = torch.nn.functional.cross_entropy(logits, targets)
 loss.backward()
 ppl = math.exp(min(loss.item(), 20))
 """,
+        # A discarded clamp of something that is not the loss (logits, a logged value) is not NN201's.
+        """
+import torch
+logits = model(x)
+logits.clamp(-10, 10)
+loss = criterion(logits, y)
+loss.backward()
+criterion = torch.nn.CrossEntropyLoss()
+""",
         # A hinge on a distance: the clamp defines the loss, it does not cap one.
         """
 import torch
@@ -155,6 +166,17 @@ criterion = torch.nn.SmoothL1Loss()
 """,
             line=4,
         ),
+        # An out-of-place clamp as a statement: its result is thrown away.
+        Invalid(
+            """
+import torch
+loss = criterion(model(x), y)
+loss.clamp(0, 10)
+loss.backward()
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=4,
+        ),
         # An in-place clamp of the loss that is then backpropagated.
         Invalid(
             """
@@ -167,7 +189,18 @@ loss.backward()
         ),
     ]
 
+    _DISCARDED = (
+        "`{op}` returns a new tensor and its result is discarded, so this line clamps nothing; and a "
+        "clamped loss would get no gradient past its bound anyway: clip the gradients after backward."
+    )
+
     def visit_Call(self, node: cst.Call) -> None:
+        discarded = self.ctx.gradients.discarded_result(node)
+        if discarded is not None:
+            op, operand = discarded
+            if op.startswith(("clamp", "clip")) and self.ctx.roles.is_loss_expr(operand):
+                self.report(node, self._DISCARDED.format(op=op))
+            return
         clamped = self._clamped_value(node)
         if clamped is None or not self.ctx.roles.is_loss_expr(clamped):
             return

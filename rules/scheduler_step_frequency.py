@@ -16,8 +16,9 @@ from nnlint.rule import Invalid, Rule
 EPOCHS, ITERATIONS = "epochs", "iterations"
 _SCHEDULERS = "torch.optim.lr_scheduler."
 # Names that count optimizer steps rather than epochs (`steps_per_epoch` counts steps).
-_STEP_WORD = re.compile(r"step|iter|batch", re.IGNORECASE)
+_STEP_WORD = re.compile(r"step|iter|batch|update", re.IGNORECASE)
 _EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
+_PER_EPOCH = re.compile(r"per_?epoch|PerEpoch", re.IGNORECASE)
 # Literal periods at least this long are iteration counts: no run has thousands of epochs.
 _ITERATION_SCALE = 1000
 # A per-step decay factor this close to 1 is a per-iteration schedule written with an epoch scheduler.
@@ -26,6 +27,14 @@ _GENTLE_GAMMA = 0.99
 PER_BATCH = (
     "`{name}` counts epochs, but `.step()` runs once per batch here, so the schedule runs "
     "(batches per epoch) times too fast; step it once per epoch, after the batch loop."
+)
+NEVER_STEPPED = (
+    "`{name}` is created here but its `.step()` is never called, so this {what} has no effect on "
+    "training; step it (an optimizer after each backward, a scheduler at the frequency it counts)."
+)
+MANUAL_NEVER_STEPPED = (
+    "With `self.automatic_optimization = False` Lightning does not step schedulers, and this class never "
+    "steps this one, so the learning rate never changes; call `.step()` on `self.lr_schedulers()`."
 )
 PER_EPOCH = (
     "`{name}` counts optimizer steps, but `.step()` runs only once per epoch here, so the learning rate "
@@ -36,7 +45,8 @@ PER_EPOCH = (
 class SchedulerStepFrequency(Rule):
     """## What it does
     Flags a learning-rate scheduler stepped per batch when it counts epochs, or per epoch when it counts
-    steps.
+    steps; and an optimizer or scheduler that is built and never stepped (its name is only read in the
+    function that builds it, never handed anywhere that could step it).
 
     In detail:
     - an epoch-based schedule (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR` whose `T_max`
@@ -91,6 +101,52 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # Lightning manual optimization that steps its scheduler through `self.lr_schedulers()`.
+        """
+import torch
+import lightning as L
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optim_g = torch.optim.AdamW(self.parameters())
+        self.scheduler_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, gamma=0.999)
+
+    def training_step(self, batch, batch_idx):
+        optim_g = self.optimizers()
+        optim_g.zero_grad()
+        self.manual_backward(self(batch).mean())
+        optim_g.step()
+        if self.trainer.is_last_batch:
+            self.lr_schedulers().step()
+""",
+        # Handed elsewhere (returned, given to a trainer): it may be stepped there.
+        """
+import torch
+def configure(model):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+    return optimizer, scheduler
+
+def fit(model):
+    optimizer = torch.optim.Adam(model.parameters())
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)
+    Trainer(model, optimizer=optimizer, scheduler=scheduler).run()
+""",
+        # T_max counts steps (epochs times the updates of one epoch), and it is stepped per batch.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+updates_per_epoch = len(loader)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * updates_per_epoch)
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+criterion = torch.nn.CrossEntropyLoss()
+""",
         # OneCycleLR stepped per batch, as documented.
         """
 import torch
@@ -202,6 +258,63 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Lightning manual optimization: the scheduler is returned but nobody steps it.
+        Invalid(
+            """
+import torch
+import lightning as L
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.optim_g = torch.optim.AdamW(self.parameters())
+        self.scheduler_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, gamma=0.999)
+
+    def configure_optimizers(self):
+        return [self.optim_g], [self.scheduler_g]
+
+    def training_step(self, batch, batch_idx):
+        optim_g = self.optimizers()
+        optim_g.zero_grad()
+        self.manual_backward(self(batch).mean())
+        optim_g.step()
+""",
+            line=9,
+        ),
+        # A scheduler built and never stepped: the learning rate stays where it started.
+        Invalid(
+            """
+import torch
+def main():
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+    for epoch in range(30):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        print(scheduler.get_last_lr())
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=5,
+        ),
+        # T_max is a step count (epochs times the updates of one epoch), stepped once per epoch.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+updates_per_epoch = len(loader) // accum
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * updates_per_epoch)
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=11,
+        ),
         Invalid(
             """
 import torch
@@ -274,6 +387,13 @@ for epoch in range(30):
 
     def finish(self) -> None:
         roles = self.ctx.roles
+        for role in (Role.OPTIMIZER, Role.SCHEDULER):
+            for name in sorted(roles.names(role)):
+                constructor = roles.constructor(name)
+                if constructor is not None and self.ctx.loops.never_stepped(name, constructor):
+                    self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
+        for constructor in self.ctx.loops.manual_schedulers_never_stepped():
+            self.report(constructor, MANUAL_NEVER_STEPPED)
         for scheduler in sorted(roles.names(Role.SCHEDULER)):
             constructor = roles.constructor(scheduler)
             if constructor is None or self._rebound(scheduler):
@@ -343,7 +463,12 @@ for epoch in range(30):
         return None
 
     def _period_unit(self, expr: cst.BaseExpression) -> str | None:
-        """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations."""
+        """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations.
+
+        A product of an epoch count with anything but a literal (`epochs * updates_per_epoch`,
+        `args.epochs * n_iter`) counts steps: the other factor is a per-epoch step count."""
+        if _per_epoch_product(expr):
+            return ITERATIONS
         words = _words(expr)
         if any(_STEP_WORD.search(word) for word in words):
             return ITERATIONS
@@ -361,6 +486,21 @@ for epoch in range(30):
 
     def _gentle(self, gamma: cst.BaseExpression | None) -> bool:
         return isinstance(gamma, cst.Float) and gamma.evaluated_value >= _GENTLE_GAMMA
+
+
+def _per_epoch_product(expr: cst.BaseExpression) -> bool:
+    """`epochs * updates_per_epoch`: an epoch count times a factor that is not a literal."""
+    if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply)):
+        return False
+
+    def counts_epochs(side: cst.BaseExpression) -> bool:
+        return any(_EPOCH_WORD.search(word) and not _PER_EPOCH.search(word) for word in _words(side))
+
+    left, right = counts_epochs(expr.left), counts_epochs(expr.right)
+    if left == right:
+        return False
+    other = expr.right if left else expr.left
+    return not isinstance(other, (cst.Integer, cst.Float))
 
 
 def _words(expr: cst.BaseExpression) -> list[str]:

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import cached_property
 from typing import ClassVar
 
-import libcst as cst
-
-from nnlint.engine.evaluation import EvalRegion
-from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
-
-EVAL = "eval"
-TRAIN = "train"
-# Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
-_WRAPPER_ATTRIBUTES = (".module", "._orig_mod")
-
-
-def _model_key(name: str | None) -> str | None:
-    while name and name.endswith(_WRAPPER_ATTRIBUTES):
-        name = name.rsplit(".", 1)[0]
-    return name
-
-
-def _last_toggle(events: Sequence[Event], model: str) -> str | None:
-    """The mode the last `eval()`/`train()` of `model` in `events` left it in."""
-    for event in reversed(events):
-        if event.kind in (EventKind.EVAL, EventKind.TRAIN) and _model_key(event.target) == model:
-            return EVAL if event.kind is EventKind.EVAL else TRAIN
-    return None
-
-
-def _caller_name(events: Sequence[Event], forward: Event, default: str) -> str:
-    """The model of `forward` as named in `events` (a caller's view, where parameters became arguments)."""
-    for event in events:
-        if event.node is forward.node and event.kind is EventKind.FORWARD:
-            return _model_key(event.target) or default
-    return default
-
-
-def _trains(events: Sequence[Event]) -> bool:
-    return any(event.kind is EventKind.BACKWARD for event in events)
 
 
 class TrainEvalMode(Rule):
     """## What it does
     Flags evaluation that runs a model still in training mode (a forward pass in an `evaluate`/`validate`/
-    `test` function, or in a `torch.no_grad()` block over validation data, with no `model.eval()` on the
-    way there), and training that resumes after such an evaluation without `model.train()`.
+    `test` function, in any function that runs the model over data and never backpropagates, in a
+    `torch.no_grad()` block or a loop over validation data, with no `model.eval()` on the way there), and
+    training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
+    is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
+    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -91,6 +57,40 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A loop over data that computes statistics in train mode on purpose, with train() set inside.
+        """
+import torch
+def update_bn(model, loader):
+    model.train()
+    with torch.no_grad():
+        for x in loader:
+            model(x)
+
+for epoch in range(10):
+    for x in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    update_bn(model, train_loader)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""",
+        # An inline test loop after eval(), and train() at the top of every epoch.
+        """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    model.eval()
+    for x, y in test_loader:
+        out = model(x)
+class Net(torch.nn.Module):
+    pass
+""",
         """
 import torch
 def evaluate(model, loader):
@@ -236,6 +236,92 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
+        Invalid(
+            """
+import torch
+def predict(model, dataloader):
+    outputs = []
+    with torch.no_grad():
+        for batch in dataloader:
+            outputs.append(model.generate(batch))
+    return outputs
+
+def train(model, optimizer, loader, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for batch in loader:
+            optimizer.zero_grad()
+            model(batch).loss.backward()
+            optimizer.step()
+        predict(model, val_loader)
+""",
+            line=5,
+        ),
+        # An inline loop over the test loader, after the training loop, without eval() or no_grad.
+        Invalid(
+            """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    for x, y in test_loader:
+        out = model(x)
+class Net(torch.nn.Module):
+    pass
+criterion = torch.nn.CrossEntropyLoss()
+""",
+            line=10,
+        ),
+        # A periodic evaluation inside the batch loop switches to eval and never back; the model is run
+        # through a loss helper of another module (ncsn's spelling).
+        Invalid(
+            """
+import torch
+from losses import dsm_loss
+model.train()
+for step, x in enumerate(loader):
+    loss = dsm_loss(model, x)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if step % 100 == 0:
+        model.eval()
+        with torch.no_grad():
+            test_loss = dsm_loss(model, next(test_iter))
+optimizer = torch.optim.Adam(model.parameters())
+""",
+            line=11,
+        ),
+        # A Trainer whose validate() method leaves `self.model` in eval mode (`train(False)`) mid-epoch.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, val_loader):
+        self.model = model.cuda()
+        self.optim = optimizer
+        self.train_loader, self.val_loader = train_loader, val_loader
+
+    def validate(self):
+        self.model.train(False)
+        for x, y in self.val_loader:
+            self.model(x)
+
+    def train_epoch(self):
+        for i, (x, y) in enumerate(self.train_loader):
+            if i % 1000 == 0:
+                self.validate()
+            self.optim.zero_grad()
+            self.model(x).sum().backward()
+            self.optim.step()
+""",
+            line=10,
+        ),
         # The evaluation function never calls model.eval(); the loop trained just before.
         Invalid(
             """
@@ -330,7 +416,7 @@ for epoch in range(10):
     evaluate(model, val_loader)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
-            line=14,
+            line=5,
         ),
         # Periodic evaluation inside the batch loop, nanoGPT style, without switching back.
         Invalid(
@@ -356,157 +442,8 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     )
 
     def finish(self) -> None:
-        for region in self.ctx.evaluation.regions:
-            self._check_region(region)
-        for loop in self.ctx.loops.loops:
-            self._check_resumes(loop)
-
-    # -- evaluation in training mode ----------------------------------------------------------------
-
-    def _check_region(self, region: EvalRegion) -> None:
-        reported: set[str] = set()
-        events = list(region.events)
-        for position, forward in enumerate(events):
-            model = _model_key(forward.target)
-            if forward.kind is not EventKind.FORWARD or model is None or model in reported:
-                continue
-            if any(event.kind is EventKind.EVAL for event in events[:position]):
-                continue  # set inside the evaluation (any model: `net.eval()` before `model(x)` is an alias)
-            if _last_toggle(events[:position], model) == TRAIN:
-                continue  # `model.train()` inside the evaluation is deliberate: MC dropout, BN recalibration
-            if self._entered_in_training(region, forward):
-                reported.add(model)
-                self.report(self._evaluation_start(region, forward))
-
-    def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
-        """Where the evaluation visibly starts: the `torch.no_grad()` around the forward, else the forward."""
-        gradients = self.ctx.gradients
-        for ancestor in self.ctx.index.ancestors(forward.site):
-            no_grad = gradients.no_grad_item(ancestor) if isinstance(ancestor, cst.With) else None
-            if no_grad is not None:
-                return no_grad
-            if ancestor is region.node:
-                break
-        return forward.site
-
-    def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
-        """Whether the code that runs before this evaluation leaves the forward's model in training mode:
-        the code before the block, or before any call of the evaluation function."""
-        node = region.node
-        if isinstance(node, cst.With):
-            return (
-                self._mode_at(node, lambda e: e.kind is EventKind.NO_GRAD and e.node is node, forward)
-                == TRAIN
-            )
-        loops = self.ctx.loops
-        calls = [call for call in self.ctx.index.nodes(cst.Call) if loops.helper_called(call) is node]
-        return any(
-            self._mode_at(call, lambda e, call=call: e.site is call, forward) == TRAIN for call in calls
-        )
-
-    def _mode_at(self, anchor: cst.CSTNode, is_anchor: Callable[[Event], bool], forward: Event) -> str | None:
-        """The mode the forward's model is in when `anchor` runs.
-
-        That is the last toggle before the anchor in the enclosing loops (this iteration, then the
-        previous one) and in the enclosing body; failing that, training mode when the model was trained
-        on the way there or built in this body (a new module trains), else unknown. The model is named as
-        the caller names it: the forward's event seen from the caller carries the caller's argument name.
-        """
-        model = _model_key(forward.target) or ""
-        trained = False
-        function = self.ctx.enclosing_function(anchor)
-        loop = self.ctx.loops.enclosing_loop(anchor)
-        while loop is not None and loop.function is function:
-            position = next((i for i, event in enumerate(loop.events) if is_anchor(event)), None)
-            if position is not None:
-                model = _caller_name(loop.events[position:], forward, model)
-                for events in (loop.events[:position], loop.events[position:]):
-                    mode = _last_toggle(events, model)
-                    if mode is not None:
-                        return mode
-                    trained = trained or _trains(events)
-            loop = self.ctx.loops.enclosing_loop(loop.node)
-        body = self._body_events(function)
-        position = next((i for i, event in enumerate(body) if is_anchor(event)), len(body))
-        model = _caller_name(body[position:], forward, model)
-        mode = _last_toggle(body[:position], model)
-        if mode is not None:
-            return mode
-        trained = trained or _trains(body[:position])
-        if trained and model in self._trained_models:
-            return TRAIN
-        return TRAIN if self._built_in(model, function) else None
-
-    def _built_in(self, model: str, function: cst.FunctionDef | None) -> bool:
-        """Whether `model` is constructed in this same body: a new module is in training mode.
-        (`from_pretrained` models come back in eval mode, and loaded ones in whatever mode they were saved.)
-        """
-        constructor = self.ctx.roles.constructor(model)
-        if constructor is None or self.ctx.enclosing_function(constructor) is not function:
-            return False
-        return not (self.ctx.callee(constructor) or self.ctx.dotted(constructor.func) or "").endswith(
-            "from_pretrained"
-        )
-
-    def _body_events(self, function: cst.FunctionDef | None) -> list[Event]:
-        if function is not None:
-            return self.ctx.loops.function_events(function)
-        return self._module_events
-
-    @cached_property
-    def _module_events(self) -> list[Event]:
-        return self.ctx.loops.events_of_body(self.ctx.module)
-
-    @cached_property
-    def _trained_models(self) -> set[str]:
-        """Models whose forward feeds a backward in some training loop, built here (not `from_pretrained`,
-        which returns a model in eval mode)."""
-        found: set[str] = set()
-        for loop in self.ctx.loops.loops:
-            if not loop.of_kind(EventKind.BACKWARD):
-                continue
-            for event in loop.of_kind(EventKind.FORWARD):
-                model = _model_key(event.target)
-                constructor = self.ctx.roles.constructor_name(model) if model else None
-                if (
-                    model
-                    and not self._evaluates(event)
-                    and not (constructor or "").endswith("from_pretrained")
-                ):
-                    found.add(model)
-        return found
-
-    # -- training in evaluation mode ----------------------------------------------------------------
-
-    def _check_resumes(self, loop: Loop) -> None:
-        """Run two iterations of a loop that both trains and evaluates, tracking each model's mode."""
-        events = loop.events
-        if not _trains(events) or not any(event.kind is EventKind.EVAL for event in events):
-            return
-        mode: dict[str, str] = {}
-        set_by: dict[str, Event] = {}
-        evaluated: set[str] = set()
-        for _ in range(2):
-            for position, event in enumerate(events):
-                model = _model_key(event.target)
-                if model is None:
-                    continue
-                if event.kind is EventKind.EVAL:
-                    mode[model], set_by[model] = EVAL, event
-                    evaluated.discard(model)
-                elif event.kind is EventKind.TRAIN:
-                    mode[model] = TRAIN
-                elif event.kind is EventKind.FORWARD and mode.get(model) == EVAL:
-                    if self._evaluates(event):
-                        evaluated.add(model)
-                    elif model in evaluated and _trains(events[position + 1 :]):
-                        self.report(set_by[model].site, message=self._RESUMES)
-                        return
-
-    def _evaluates(self, forward: Event) -> bool:
-        """A forward pass that is evaluation, not training: without gradients or in an eval function."""
-        return (
-            forward.no_grad
-            or self.ctx.evaluation.in_eval_function(forward)
-            or self.ctx.gradients.under_no_grad(forward.node)
-        )
+        modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
+        for node in modes.evaluations_in_training_mode():
+            self.report(node)
+        for node in modes.resumes_in_eval_mode():
+            self.report(node, message=self._RESUMES)

@@ -112,7 +112,9 @@ def test_self_calls_resolve_to_methods_of_the_same_class_only() -> None:
         """
     )
     module_call = loop_at(ctx, "for epoch in range(3):")  # Net.fit: nn.Module.train, not the function
-    assert module_call.events == []
+    assert [(event.kind, event.target, event.via) for event in module_call.events] == [
+        (EventKind.TRAIN, "self", ())
+    ]
     run = next(loop for loop in ctx.loops.loops if loop.function is ctx.functions["run"][0])
     assert [(event.kind, event.via) for event in run.events] == [(EventKind.STEP, ("train",))]
     assert ctx.loops.helper_called(run.node.body.body[0].body[0].value) is ctx.functions["train"][1]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from nnlint.engine.gradflow import GradientFlow
     from nnlint.engine.layers import LayerChains
     from nnlint.engine.loops import TrainingLoops
+    from nnlint.engine.modes import ModeSimulation
     from nnlint.engine.roles import Roles
     from nnlint.engine.shapes import ShapeFacts
 
@@ -195,3 +196,9 @@ class FileContext:
         from nnlint.engine.device import DeviceUse
 
         return DeviceUse(self)
+
+    @cached_property
+    def modes(self) -> ModeSimulation:
+        from nnlint.engine.modes import ModeSimulation
+
+        return ModeSimulation(self)

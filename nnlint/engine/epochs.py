@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
@@ -34,6 +36,26 @@ EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of
 _MAX_VALUES = 8
 _MAX_DEPTH = 4
 _RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "trange", "tqdm.trange"})
+
+
+# The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
+CURRENT_EPOCH_NAME = re.compile(r"^(?:cur(?:rent)?_|i_)?epoch(?:_idx|_id|_num|_i)?$|^ep$", re.IGNORECASE)
+PERIOD, MILESTONE, SHADOWED = "period", "milestone", "shadowed"
+# Names that hold a learning rate.
+_LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HandDecay:
+    """A hand-written decay: `kind` PERIOD (every `epochs` epochs, by `factor`), MILESTONE (from epoch
+    `epochs` on) or SHADOWED (a milestone an earlier branch of its if/elif chain always takes first);
+    `node` is the expression or `if` test that states it."""
+
+    node: cst.CSTNode
+    kind: str
+    epochs: int
+    factor: float | None = None
+    shadowed_by: int | None = None  # SHADOWED: the earlier `epoch >= K` branch that takes its epochs
 
 
 class RunLength:
@@ -108,6 +130,97 @@ class RunLength:
             if value is not expr:
                 found |= self.values(value, depth + 1)
         return frozenset(found) if len(found) <= _MAX_VALUES else frozenset()
+
+    @cached_property
+    def run_epochs(self) -> frozenset[int]:
+        """Every epoch count the run may last: the `range` of each epoch loop, and the stated settings."""
+        found = set(self.stated_epochs)
+        for loop in self._ctx.loops.loops:
+            if loop.kind == "epoch":
+                found |= self.iterations(loop)
+        return frozenset(value for value in found if value > 0)
+
+    @cached_property
+    def hand_written_decays(self) -> list[HandDecay]:
+        """Learning-rate schedules written by hand against the current epoch:
+        `lr = base * 0.1 ** (epoch // 30)` (also inside a `LambdaLR` lambda) is a step decay of period 30;
+        `if epoch >= 30: lr *= 0.1` / `elif epoch > 60: g["lr"] = ...` decays at a milestone."""
+        found: list[HandDecay] = []
+        for power in self._ctx.index.nodes(cst.BinaryOperation):
+            if not isinstance(power.operator, cst.Power):
+                continue
+            factor = _float(power.left)
+            exponent = power.right
+            if (
+                factor is not None
+                and 0 < factor < 1
+                and isinstance(exponent, cst.BinaryOperation)
+                and isinstance(exponent.operator, cst.FloorDivide)
+                and self._is_current_epoch(exponent.left)
+                and isinstance(exponent.right, cst.Integer)
+            ):
+                found.append(HandDecay(power, PERIOD, int(exponent.right.evaluated_value), factor))
+        for branch in self._ctx.index.nodes(cst.If):
+            milestone = self._milestone(branch.test)
+            if milestone is None or not _sets_learning_rate(branch.body):
+                continue
+            first, _ = milestone
+            earlier = self._earlier_lower_bounds(branch)
+            shadowing = [bound for bound in earlier if bound <= first]
+            if shadowing:
+                found.append(HandDecay(branch.test, SHADOWED, first, shadowed_by=max(shadowing)))
+            else:
+                found.append(HandDecay(branch.test, MILESTONE, first))
+        return found
+
+    def _earlier_lower_bounds(self, branch: cst.If) -> list[int]:
+        """The `epoch >= K` bounds of the branches before `branch` in its if/elif chain: each one takes
+        every epoch from K on, so a later branch needing a larger epoch never runs."""
+        bounds: list[int] = []
+        child: cst.CSTNode = branch
+        parent = self._ctx.index.parent(child)
+        while isinstance(parent, cst.If) and parent.orelse is child:
+            milestone = self._milestone(parent.test)
+            if milestone is not None and milestone[1]:
+                bounds.append(milestone[0])
+            child, parent = parent, self._ctx.index.parent(parent)
+        return bounds
+
+    def _milestone(self, test: cst.BaseExpression) -> tuple[int, bool] | None:
+        """`epoch >= 30`, `epoch > 29`, `30 <= epoch`, `epoch == 30` -> 30, the first epoch it holds at,
+        and whether it holds from then on (a lower bound, not `==`)."""
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return None
+        left, operator, right = test.left, test.comparisons[0].operator, test.comparisons[0].comparator
+        if self._is_current_epoch(right) and isinstance(left, cst.Integer):
+            left, right = right, left
+            flipped = {cst.LessThanEqual: cst.GreaterThanEqual, cst.LessThan: cst.GreaterThan}
+            operator_type = flipped.get(type(operator), type(operator))
+        else:
+            operator_type = type(operator)
+        if not (self._is_current_epoch(left) and isinstance(right, cst.Integer)):
+            return None
+        bound = int(right.evaluated_value)
+        if operator_type in (cst.GreaterThanEqual, cst.Equal):
+            return bound, operator_type is cst.GreaterThanEqual
+        if operator_type is cst.GreaterThan:
+            return bound + 1, True
+        return None
+
+    def _is_current_epoch(self, expr: cst.BaseExpression) -> bool:
+        """The current epoch: `epoch`, `self.epoch`, `cur_epoch`, or the parameter of a lambda."""
+        name = dotted_name(expr)
+        if name is None:
+            return False
+        last = name.rsplit(".", 1)[-1]
+        if CURRENT_EPOCH_NAME.match(last):
+            return True
+        lambda_ = self._ctx.index.enclosing(expr, cst.Lambda)
+        return (
+            isinstance(expr, cst.Name)
+            and lambda_ is not None
+            and [param.name.value for param in lambda_.params.params] == [expr.value]
+        )
 
     # -- bindings ----------------------------------------------------------------------------------
 
@@ -195,3 +308,28 @@ def _argparse_option(call: cst.Call) -> str | None:
         return None
     dest = chosen.lstrip("-").replace("-", "_")
     return dest if dest.isidentifier() else None
+
+
+def _float(expr: cst.BaseExpression) -> float | None:
+    if isinstance(expr, (cst.Float, cst.Integer)):
+        return float(expr.evaluated_value)
+    return None
+
+
+def _sets_learning_rate(body: cst.CSTNode) -> bool:
+    """Whether a block assigns a learning rate: `lr = ...`, `lr *= 0.1`, `group["lr"] = ...`."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        targets: list[cst.BaseExpression] = []
+        if isinstance(node, cst.Assign):
+            targets = [target.target for target in node.targets]
+        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            key = _key_of(target)
+            if key is not None and _LR_NAME.search(key):
+                return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(node))
+    return False

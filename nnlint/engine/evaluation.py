@@ -1,7 +1,8 @@
 """Where a file evaluates a model: evaluation functions, evaluation blocks and evaluation loops.
 
 Evaluation is recognised by what the code says it does, never by guessing: a function named like
-`evaluate`, `validate` or `test` that runs a model forward; a `torch.no_grad()` block that loops over a
+`evaluate`, `validate` or `test` that runs a model forward, or one (whatever its name) that runs a model
+in a loop over data and never backpropagates or steps; a `torch.no_grad()` block that loops over a
 validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs). A
 `no_grad` block alone is not evaluation: EMA updates, target networks, sampling and weight copies all use
 one. Methods of model and LightningModule classes are never evaluation functions here: Lightning toggles
@@ -20,6 +21,7 @@ import libcst as cst
 
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
+from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -31,6 +33,10 @@ _DATA_WORDS = _FUNCTION_WORDS | _TEST_WORDS | frozenset({"dev", "heldout", "hold
 # `valloader`, `testset`, `evaldata`: one-word data names.
 _DATA_PREFIXES = ("val", "valid", "test", "eval")
 _DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
+# Words of an iterable's name that say it yields batches of data.
+_LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
+# Events that only a training function has.
+_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -53,9 +59,10 @@ def is_eval_data_name(name: str | None) -> bool:
 
 @dataclass(frozen=True)
 class EvalRegion:
-    """A function or `no_grad` block that evaluates; `events` are those of one run of it, in order."""
+    """A function, `no_grad` block or loop over held-out data that evaluates; `events` are those of one
+    run of it, in order."""
 
-    node: cst.FunctionDef | cst.With
+    node: cst.FunctionDef | cst.With | cst.For
     events: tuple[Event, ...]
 
     @property
@@ -75,27 +82,92 @@ class Evaluation:
         )
 
     def is_eval_function(self, function: cst.FunctionDef) -> bool:
-        """Named like evaluation, and not a pytest test nor a method of a model or LightningModule class."""
-        if not self._test_words and function.name.value.startswith("test"):
+        """Named like evaluation or evaluating by what it does (`evaluates_by_behaviour`), and not a pytest
+        test nor a method of a model or LightningModule class."""
+        return self._eval_functions.get(function, False)
+
+    @cached_property
+    def _eval_functions(self) -> dict[cst.FunctionDef, bool]:
+        found: dict[cst.FunctionDef, bool] = {}
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            if not self._test_words and function.name.value.startswith("test"):
+                continue
+            if self._owned_by_model(function):
+                continue
+            named = set(words(function.name.value))
+            if named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS):
+                found[function] = True
+            elif self.evaluates_by_behaviour(function):
+                found[function] = True
+        return found
+
+    def evaluates_by_behaviour(self, function: cst.FunctionDef) -> bool:
+        """Whatever its name, a function that runs a model in a loop over data and never backpropagates,
+        steps or clears gradients: `predict(model, loader)`, `extract_features(net, dataloader)`."""
+        if function not in self._functions_with_loops:
             return False
-        named = set(words(function.name.value))
-        if not (named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS)):
+        loops = self._ctx.loops
+        events = loops.function_events(function)
+        if any(event.kind in _TRAINING_KINDS for event in events):
             return False
-        cls = self._ctx.enclosing_class(function)
-        if cls is None:
+        # Its outermost loops are all loops over data that run the model: a `main()` with an epoch loop
+        # that trains through calls nobody can see into is not an evaluation.
+        outer = [
+            loop
+            for loop in loops.loops
+            if loop.function is function
+            and not any(isinstance(node, (cst.For, cst.While)) for node in self._between(loop.node, function))
+        ]
+        return bool(outer) and all(
+            self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer
+        )
+
+    def _between(self, node: cst.CSTNode, function: cst.FunctionDef) -> list[cst.CSTNode]:
+        """The ancestors of `node` inside `function`."""
+        found: list[cst.CSTNode] = []
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is function:
+                break
+            found.append(ancestor)
+        return found
+
+    @cached_property
+    def _functions_with_loops(self) -> set[cst.FunctionDef]:
+        """Functions with a `for` loop of their own over something named like data (cheap: no events)."""
+        found: set[cst.FunctionDef] = set()
+        for loop in self._ctx.index.nodes(cst.For):
+            name = dotted_name(loop.iter) if not isinstance(loop.iter, cst.Call) else None
+            if isinstance(loop.iter, cst.Call):
+                inner = loop.iter
+                while isinstance(inner, cst.Call) and inner.args:
+                    inner = inner.args[0].value
+                name = dotted_name(inner)
+            function = self._ctx.enclosing_function(loop)
+            if name and function is not None and self._data_name(name):
+                found.add(function)
+        return found
+
+    def _data_name(self, name: str) -> bool:
+        if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
-        return not (
+        return any(word in _LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
+
+    def iterates_data(self, loop: Loop) -> bool:
+        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
+        return bool(loop.iterates) and self._data_name(loop.iterates or "")
+
+    def _owned_by_model(self, function: cst.FunctionDef) -> bool:
+        """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a
+        model's methods do not own its mode."""
+        cls = self._ctx.enclosing_class(function)
+        return cls is not None and (
             self._ctx.roles.is_local_model_class(cls.name.value)
             or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls))
         )
 
     @cached_property
     def eval_function_names(self) -> frozenset[str]:
-        return frozenset(
-            function.name.value
-            for function in self._ctx.index.nodes(cst.FunctionDef)
-            if self.is_eval_function(function)
-        )
+        return frozenset(function.name.value for function in self._eval_functions)
 
     def in_eval_function(self, event: Event) -> bool:
         """Whether an event happens inside an evaluation function (directly or through helpers)."""
@@ -124,6 +196,17 @@ class Evaluation:
                 continue  # the whole function is the region
             region = EvalRegion(block, tuple(loops.events_of_body(block.body)))
             if region.forwards and self._evaluates(block, region):
+                found.append(region)
+        for loop in loops.loops:
+            # `for x, y in test_loader: out = model(x)` outside any evaluation function or no_grad block.
+            if not isinstance(loop.node, cst.For) or not is_eval_data_name(loop.iterates):
+                continue
+            if any(event.kind in _TRAINING_KINDS for event in loop.events):
+                continue
+            if any(region.node in self._ctx.index.ancestors(loop.node) for region in found):
+                continue
+            region = EvalRegion(loop.node, tuple(loop.events))
+            if region.forwards:
                 found.append(region)
         return found
 

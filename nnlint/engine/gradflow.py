@@ -46,6 +46,11 @@ _GRAPH_PRESERVING_METHODS = frozenset(
     }
 )
 _GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Out-of-place operations that return a new tensor; discarded, they change nothing.
+_OUT_OF_PLACE_METHODS = frozenset({"clamp", "clip", "clamp_min", "clamp_max", "mul", "div", "add", "sub"})
+_OUT_OF_PLACE_FUNCTIONS = frozenset(
+    {"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max", "torch.mul", "torch.div"}
+)
 
 
 class GradientFlow:
@@ -172,6 +177,83 @@ class GradientFlow:
             for event in loop.own_events
         )
 
+    def accumulating_method(self, call: cst.Call) -> list[cst.BaseExpression]:
+        """The arguments a method call adds into persistent state: `meter.update(loss, n)` where `meter`
+        is built from a class of this file whose `update(self, val, n=1)` does `self.sum += val * n` (or
+        `self.values.append(val)`). Empty when the method or its class is not visible."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return []
+        method = self._method_of_instance(dotted_name(func.value), func.attr.value)
+        if method is None:
+            return []
+        params = [param.name.value for param in method.params.params][1:]  # without `self`
+        accumulated = self._accumulated_parameters(method)
+        found: list[cst.BaseExpression] = []
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        for name, arg in zip(params, positional, strict=False):
+            if name in accumulated:
+                found.append(arg.value)
+        found.extend(
+            arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in accumulated
+        )
+        return found
+
+    def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
+        """The method `method` of the class of this file every binding of `instance` constructs."""
+        if instance is None:
+            return None
+        values = self._ctx.roles.bound_values(instance)
+        names = {dotted_name(value.func) if isinstance(value, cst.Call) else None for value in values}
+        if len(names) != 1 or None in names:
+            return None
+        class_name = names.pop()
+        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == class_name]
+        if len(classes) != 1:
+            return None
+        methods = [
+            statement
+            for statement in classes[0].body.body
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == method
+        ]
+        return methods[0] if len(methods) == 1 else None
+
+    def _accumulated_parameters(self, method: cst.FunctionDef) -> frozenset[str]:
+        """Parameters a method adds into an attribute of `self` (`self.sum += val * n`,
+        `self.total = self.total + val`, `self.history.append(val)`)."""
+        params = {param.name.value for param in method.params.params}
+        found: set[str] = set()
+        index = self._ctx.index
+        for node in index.nodes(cst.AugAssign):
+            if method in index.ancestors(node) and (dotted_name(node.target) or "").startswith("self."):
+                if isinstance(node.operator, cst.AddAssign):
+                    found.update(name for name in self._attached_names(node.value) if name in params)
+        for node in index.nodes(cst.Call):
+            func = node.func
+            if (
+                method in index.ancestors(node)
+                and isinstance(func, cst.Attribute)
+                and func.attr.value == "append"
+                and (dotted_name(func.value) or "").startswith("self.")
+                and node.args
+            ):
+                found.update(name for name in self._attached_names(node.args[0].value) if name in params)
+        return frozenset(found)
+
+    def _attached_names(self, expr: cst.BaseExpression) -> list[str]:
+        """The names an expression reads outside detaching calls (`val.item() * n` reads only `n`)."""
+        found: list[str] = []
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.BaseExpression) and self.is_detached(node):
+                continue
+            if isinstance(node, (cst.Name, cst.Attribute)):
+                found.extend(names_in(node))
+                continue
+            stack.extend(children(node))
+        return found
+
     def under_no_grad(self, node: cst.CSTNode) -> bool:
         """Whether `node` runs without gradients: inside `with torch.no_grad()` or a decorated function."""
         for ancestor in self._ctx.index.ancestors(node):
@@ -201,6 +283,21 @@ class GradientFlow:
             if self._ctx.qualified_name(expr) in NO_GRAD_CONTEXTS:
                 return True
         return False
+
+    def discarded_result(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+        """An out-of-place operation written as a statement of its own, whose result is thrown away:
+        `loss.clamp(0, 10)`, `p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`, `p.grad.mul(s)`.
+        It changes nothing (the in-place forms end in `_`). Returns (operation, operand), or None."""
+        if not isinstance(self._ctx.index.parent(call), cst.Expr):
+            return None
+        callee = self._ctx.callee(call)
+        if callee in _OUT_OF_PLACE_FUNCTIONS:
+            positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+            return (callee.rsplit(".", 1)[-1], positional[0]) if positional else None
+        func = call.func
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUT_OF_PLACE_METHODS:
+            return func.attr.value, func.value
+        return None
 
     def _bindings(self) -> list[tuple[str, cst.BaseExpression]]:
         """(target name, value) for every assignment, augmented assignment and annotated assignment."""

@@ -7,10 +7,17 @@ the right frequency? This module answers them once per file. Each loop gets the 
 including those inside helper functions of the same file that the body calls (several levels deep, with the
 helper's parameter names mapped back to the caller's arguments), so `train_one_epoch(model, opt)` is seen
 through.
+
+A FORWARD event is a call of the model (`model(x)`, `model.forward(x)`, `model.generate(ids)`) or a model
+handed together with data to a function this file cannot see into (`loss = dsm_loss(score, x)`), which
+most likely runs it. `Loop.runs_once` tells a loop whose body ends in an unconditional `break`;
+`never_stepped` and `manual_schedulers_never_stepped` find optimizers and schedulers nothing steps.
 """
 
 from __future__ import annotations
 
+import builtins
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -97,6 +104,16 @@ class Loop:
         return [event for event in events if event.kind in kinds]
 
     @property
+    def runs_once(self) -> bool:
+        """Whether the body ends in an unconditional `break`: the loop runs one iteration at most."""
+        body = self.node.body
+        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+        last = statements[-1] if statements else None
+        if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return isinstance(last.body[-1], cst.Break)
+        return False
+
+    @property
     def trains(self) -> bool:
         """Whether one iteration of this loop itself runs a training step.
 
@@ -152,6 +169,19 @@ _NOTHING_HAPPENS = frozenset(
     }
 )
 
+_BUILTIN_NAMES = frozenset(dir(builtins))
+# What can be read from an optimizer or scheduler without stepping it.
+_READ_ONLY_MEMBERS = frozenset(
+    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
+)
+# Methods of a model that run it.
+_RUNNING_METHODS = frozenset({"forward", "generate"})
+# Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
+_NOT_RUNNING = re.compile(
+    r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
+    r"register|prepare|compile|profile|clip|update",
+    re.IGNORECASE,
+)
 _ITER_WRAPPERS = frozenset(
     {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
@@ -291,6 +321,89 @@ class TrainingLoops:
                 if event.kind is EventKind.SCHEDULER_STEP and event.target == scheduler:
                     found[event.node] = None
         return [call for call in self._ctx.index.nodes(cst.Call) if call in found]
+
+    def never_stepped(self, name: str, constructor: cst.Call) -> bool:
+        """Whether an optimizer or scheduler bound to a plain name is certainly never stepped: in the
+        function (or module) that builds it, every other mention of the name only reads it
+        (`sched.get_last_lr()`, `opt.zero_grad()`, `opt.state_dict()`) or hands an optimizer to a scheduler
+        constructor. Any other use (an argument, a return, a container, an attribute, `global`) may step
+        it elsewhere, and the answer is no."""
+        if "." in name:
+            return False
+        scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
+        index = self._ctx.index
+        for node in index.nodes(cst.Name):
+            if node.value != name or (scope is not self._ctx.module and scope not in index.ancestors(node)):
+                continue
+            parent = index.parent(node)
+            if isinstance(parent, cst.Attribute) and parent.attr is node:
+                continue  # `self.name`: another name
+            if isinstance(parent, cst.Arg) and parent.keyword is node:
+                continue  # `f(name=...)`: a keyword, not a use
+            if isinstance(parent, cst.Param):
+                return False  # a parameter of the same name: another binding
+            if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
+                continue  # the binding itself
+            if isinstance(parent, cst.Attribute) and parent.value is node:
+                if parent.attr.value in _READ_ONLY_MEMBERS:
+                    continue
+                return False
+            grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
+            if (
+                isinstance(grand, cst.Call)
+                and self._roles.has(node, Role.OPTIMIZER)
+                and self._builds_scheduler(grand)
+            ):
+                continue
+            return False
+        return True
+
+    def manual_schedulers_never_stepped(self) -> list[cst.Call]:
+        """Schedulers a LightningModule with `self.automatic_optimization = False` builds for itself and
+        never steps: with manual optimization Lightning steps neither optimizers nor schedulers, so the
+        class must call `.step()` on them (directly or through `self.lr_schedulers()`)."""
+        found: list[cst.Call] = []
+        if "automatic_optimization" not in self._ctx.source:
+            return found
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not self._manual_optimization(cls):
+                continue
+            steps_something = False
+            for call in self._ctx.index.nodes(cst.Call):
+                func = call.func
+                if cls not in self._ctx.index.ancestors(call) or not isinstance(func, cst.Attribute):
+                    continue
+                if func.attr.value == "lr_schedulers" or (
+                    func.attr.value == "step" and not self._roles.has(func.value, Role.OPTIMIZER)
+                ):
+                    steps_something = True
+                    break
+            if steps_something:
+                continue
+            for name in sorted(self._roles.names(Role.SCHEDULER)):
+                constructor = self._roles.constructor(name)
+                if (
+                    constructor is not None
+                    and name.startswith("self.")
+                    and cls in self._ctx.index.ancestors(constructor)
+                ):
+                    found.append(constructor)
+        return found
+
+    def _manual_optimization(self, cls: cst.ClassDef) -> bool:
+        for assign in self._ctx.index.nodes(cst.Assign):
+            if (
+                len(assign.targets) == 1
+                and dotted_name(assign.targets[0].target) == "self.automatic_optimization"
+                and _is_false(assign.value)
+                and cls in self._ctx.index.ancestors(assign)
+            ):
+                return True
+        return False
+
+    def _builds_scheduler(self, call: cst.Call) -> bool:
+        callee = self._ctx.callee(call) or ""
+        return callee.startswith("torch.optim.lr_scheduler.")
 
     def step_frequency(self, call: cst.CSTNode) -> str | None:
         """How often `call` runs relative to the data: "batch" (once per batch, or every few batches for
@@ -472,11 +585,40 @@ class TrainingLoops:
             out.append(where.event(kind, call, target=_substitute(target, subst)))
             return
         helper = self._helper_called(call)
-        if helper is None or depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
+        if helper is None:
+            model = self._model_handed_over(call)
+            if model is not None:
+                out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
+            return
+        if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
         name = helper.name.value
         inner = self._body_events(helper, depth + 1, (*stack, name))
         self._inline(inner, out, where, _bind_arguments(helper, call, subst), site=call, via=(name,))
+
+    def _model_handed_over(self, call: cst.Call) -> str | None:
+        """The model a call this file cannot see into is given together with data, and so most likely
+        runs: `loss = dsm_score_loss(score, x, sigmas)`, `utils.evaluate(model, loader)`. Builtins and
+        calls named for saving, logging, copying or counting (`torch.save(model, path)`) do not run it."""
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        if len(positional) < 2:
+            return None
+        models = [value for value in positional if self._roles.has(value, Role.MODEL)]
+        if len(models) != 1:
+            return None
+        func = call.func
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute):
+            name = func.attr.value
+            owner = func.value
+            if not (isinstance(owner, cst.Name) and owner.value == "self") and not self._ctx.callee(call):
+                return None  # a method of some object (`ema.update(model)`, `writer.add_graph(model, x)`)
+        else:
+            return None
+        if name in _BUILTIN_NAMES or _NOT_RUNNING.search(name):
+            return None
+        return dotted_name(models[0])
 
     def _body_events(self, owner: cst.CSTNode, depth: int, stack: tuple[str, ...]) -> list[Event]:
         """The events of a loop's or a helper's body as seen from inside it (its own names, no context),
@@ -595,11 +737,12 @@ class TrainingLoops:
             operand = self.backward_operand(call)
             return EventKind.BACKWARD, dotted_name(operand) if operand is not None else None
         if method == "step":
-            if roles.has(owner, Role.SCALER):
+            # The owner as a node: `self.optimizers[0].step()` is an element of a container of optimizers.
+            if roles.has(func.value, Role.SCALER):
                 return EventKind.STEP, first_arg
-            if roles.has(owner, Role.SCHEDULER):
+            if roles.has(func.value, Role.SCHEDULER):
                 return EventKind.SCHEDULER_STEP, owner
-            if roles.has(owner, Role.OPTIMIZER):
+            if roles.has(func.value, Role.OPTIMIZER):
                 return EventKind.STEP, owner
             return None, None
         if method == "zero_grad":
@@ -610,11 +753,13 @@ class TrainingLoops:
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
-        if method in ("eval", "train") and roles.has(owner, Role.MODEL):
+        if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
             is_eval = method == "eval" or _is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), owner
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
+        if method in _RUNNING_METHODS and roles.has(func.value, Role.MODEL):
+            return EventKind.FORWARD, owner  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
 

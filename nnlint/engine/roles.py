@@ -18,7 +18,7 @@ import libcst as cst
 
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
-from nnlint.vocabulary import LOSS_FUNCTIONS, MODEL_MODULE_BASES
+from nnlint.vocabulary import LOSS_FUNCTIONS, MODEL_MODULE_BASES, MODULE_METHODS, SELF_RETURNING_METHODS
 from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ class Role(str, Enum):
     SCALER = "scaler"
 
 
-_MODEL_METHODS_RETURNING_SELF = frozenset({"to", "cuda", "cpu", "half", "float", "double", "bfloat16"})
+# Roles a container (list, tuple, dict) of such objects passes on to its elements:
+# `optimizers = [opt_g, opt_d]`, then `for opt in optimizers: opt.step()`.
+_ELEMENT_ROLES = frozenset({"model", "optimizer", "scheduler", "criterion"})
 _OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
 _PARAMETER_NAMES = {
     Role.MODEL: {"model", "net", "network", "module"},
@@ -104,11 +106,14 @@ class Roles:
         self._roles: dict[str, set[Role]] = {}
         self._constructors: dict[str, cst.Call] = {}
         self._bound: dict[str, dict[cst.BaseExpression, None]] = {}
+        # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
+        self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
         self._from_parameters()
         # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
         for _ in range(2):
             self._from_assignments()
+            self._from_iteration()
         self._from_uses()
 
     # -- queries ---------------------------------------------------------------------------------
@@ -117,8 +122,26 @@ class Roles:
         return self._roles.get(name, set()) if name else set()
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
-        name = expr if isinstance(expr, str) or expr is None else dotted_name(expr)
-        return role in self.of(name)
+        """Whether a name or expression holds `role`. Given a node, also `self` inside a model class
+        (the model itself) and an element of a container of that role (`optimizers[0]`)."""
+        if expr is None or isinstance(expr, str):
+            return role in self.of(expr)
+        if role is Role.MODEL and self.is_model_self(expr):
+            return True
+        if isinstance(expr, cst.Subscript):
+            return role in self._elements.get(dotted_name(expr.value) or "", ())
+        return role in self.of(dotted_name(expr))
+
+    def is_model_self(self, expr: cst.BaseExpression) -> bool:
+        """`self` written in a method of an nn.Module subclass of this file: the model itself."""
+        if not (isinstance(expr, cst.Name) and expr.value == "self"):
+            return False
+        cls = self._ctx.enclosing_class(expr)
+        return cls is not None and cls.name.value in self._local_models
+
+    def elements(self, name: str | None) -> set[Role]:
+        """The roles of the elements of a container name (`optimizers = [opt_g, opt_d]`)."""
+        return self._elements.get(name, set()) if name else set()
 
     def names(self, role: Role) -> set[str]:
         return {name for name, roles in self._roles.items() if role in roles}
@@ -205,10 +228,15 @@ class Roles:
 
     def _from_parameters(self) -> None:
         for function in self._ctx.index.nodes(cst.FunctionDef):
-            for param in function.params.params:
+            for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
                 for role, conventional in _PARAMETER_NAMES.items():
                     if name in conventional:
+                        self._add(name, role)
+                # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
+                if param.default is not None and isinstance(param.default, cst.Call):
+                    role = self._role_of_value(param.default)
+                    if role is not None and role is not Role.LOSS:
                         self._add(name, role)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
@@ -216,7 +244,7 @@ class Roles:
             callee = self._ctx.callee(value)
             if callee is not None:
                 if callee in _MODEL_WRAPPERS and value.args:
-                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+                    return Role.MODEL if self._holds_model(value.args[0].value) else None
                 role = _role_of_constructor(callee)
                 if role is not None:
                     return role
@@ -228,12 +256,16 @@ class Roles:
             if isinstance(value.func, cst.Attribute):
                 method = value.func.attr.value
                 owner = value.func.value
-                if method in _MODEL_METHODS_RETURNING_SELF and self.has(owner, Role.MODEL):
-                    return Role.MODEL
+                if method in SELF_RETURNING_METHODS:
+                    # `nn.CrossEntropyLoss().cuda()`, `Net().to(device).train()`, `model.float()`.
+                    if self._holds_model(owner):
+                        return Role.MODEL
+                    if self.has(owner, Role.CRITERION) or self._role_of_value(owner) is Role.CRITERION:
+                        return Role.CRITERION
                 if method == "from_pretrained":
                     return Role.MODEL
                 if method in ("DistributedDataParallel", "DataParallel") and value.args:
-                    return Role.MODEL if self.has(value.args[0].value, Role.MODEL) else None
+                    return Role.MODEL if self._holds_model(value.args[0].value) else None
             factory = _role_of_factory(value)
             if factory is not None:
                 return factory
@@ -243,10 +275,38 @@ class Roles:
         if self.is_loss_expr(value):
             return Role.LOSS
         if isinstance(value, (cst.Name, cst.Attribute)):
+            if self.is_model_self(value):
+                return Role.MODEL
             roles = self.of(dotted_name(value))
             if len(roles) == 1:
                 return next(iter(roles))
+        if isinstance(value, cst.Subscript):
+            roles = self.elements(dotted_name(value.value))
+            if len(roles) == 1:
+                return next(iter(roles))
         return None
+
+    def _holds_model(self, expr: cst.BaseExpression) -> bool:
+        """What a wrapper is given is a model: a model name, or a call that builds or moves one."""
+        return self.has(expr, Role.MODEL) or self._role_of_value(expr) is Role.MODEL
+
+    def _element_roles(self, value: cst.BaseExpression) -> set[Role]:
+        """The one role shared by every element of a list, tuple or dict display (values for a dict)."""
+        if isinstance(value, (cst.List, cst.Tuple)):
+            items = [element.value for element in value.elements if isinstance(element, cst.Element)]
+        elif isinstance(value, cst.Dict):
+            items = [element.value for element in value.elements if isinstance(element, cst.DictElement)]
+        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+            items = [value.elt]
+        elif isinstance(value, cst.DictComp):
+            items = [value.value]
+        else:
+            return set()
+        roles = {self._role_of_value(item) for item in items}
+        if len(roles) != 1 or None in roles:
+            return set()
+        role = roles.pop()
+        return {role} if role is not None and role.value in _ELEMENT_ROLES else set()
 
     def _from_assignments(self) -> None:
         index = self._ctx.index
@@ -261,6 +321,10 @@ class Roles:
             if name is None:
                 continue
             self._bound.setdefault(name, {})[value] = None
+            elements = self._element_roles(value)
+            if elements:
+                self._elements.setdefault(name, set()).update(elements)
+                continue
             role = self._role_of_value(value)
             if role is None:
                 continue
@@ -268,7 +332,41 @@ class Roles:
             if isinstance(value, cst.Call) and role is not Role.LOSS:
                 self._constructors.setdefault(name, value)
 
+    def _from_iteration(self) -> None:
+        """`for opt in optimizers:`, `for name, opt in optimizers.items():`, `for opt in optimizers.values():`
+        give the loop name the role of the container's elements."""
+        for loop in self._ctx.index.nodes(cst.For):
+            source, target = loop.iter, loop.target
+            method = (
+                source.func.attr.value
+                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute)
+                else None
+            )
+            if method in ("values", "items"):
+                source = source.func.value  # type: ignore[union-attr]
+            roles = self.elements(dotted_name(source))
+            if len(roles) != 1:
+                continue
+            if method == "items":
+                if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+                    continue
+                target = target.elements[1].value
+            name = dotted_name(target)
+            if name is not None:
+                self._add(name, next(iter(roles)))
+
     def _from_uses(self) -> None:
+        methods: dict[str, set[str]] = {}
+        for call in self._ctx.index.nodes(cst.Call):
+            if isinstance(call.func, cst.Attribute):
+                owner = dotted_name(call.func.value)
+                if owner:
+                    methods.setdefault(owner, set()).add(call.func.attr.value)
+        for owner, called in methods.items():
+            # A name switched between modes and saved or loaded like a module is one, whatever built it
+            # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
+            if not self.of(owner) and called & {"eval", "train"} and called & MODULE_METHODS:
+                self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
             if not isinstance(func, cst.Attribute):
@@ -287,8 +385,12 @@ class Roles:
                 # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
                 self._add(owner, Role.OPTIMIZER)
             elif method == "parameters" and owner:
-                # `model.parameters()` handed to an optimizer constructor.
+                # `model.parameters()` handed to an optimizer constructor; or, for a name that holds
+                # nothing else, any `.parameters()` (`getattr(optim, name)(model.parameters())`): only
+                # modules have parameters.
                 parent = self._ctx.index.parent(call)
                 grand = self._ctx.index.parent(parent) if parent is not None else None
-                if isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand):
+                if (
+                    isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand)
+                ) or not self.of(owner):
                     self._add(owner, Role.MODEL)

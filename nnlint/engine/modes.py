@@ -1,0 +1,295 @@
+"""Train and eval mode: which mode a model is in when an evaluation runs, and when training resumes.
+
+`model.eval()` and `model.train()` (also `model.train(False)`, `self.model.eval()`, `self.eval()` inside
+a model) are the only things that change a module's mode; `torch.no_grad()` does not. This module
+simulates them over the ordered events of the loop analysis (`nnlint.engine.loops`) and answers two
+questions for NN404:
+
+- `evaluations_in_training_mode`: an evaluation (`nnlint.engine.evaluation` finds them, by name or by
+  behaviour) whose model is certainly in training mode when it starts: the code before it, in the
+  enclosing loops (this iteration, then the previous one) and function, trained the model or built it,
+  and nothing switched it to eval. When the enclosing function says nothing, the mode at its start is the
+  mode at every call of it, so the question moves to the callers (a helper called once per epoch).
+- `resumes_in_eval_mode`: a loop that both trains and evaluates a model, where an `eval()` made for an
+  evaluation is still in force when the next training step runs the model (over two iterations).
+
+Names are compared as the caller names them: a helper's parameter is the caller's argument (the loop
+analysis renames events), `model.module` and `model._orig_mod` are `model`, and a plain local alias
+(`model = context.model`) is the name it aliases. Anything not visible answers "unknown": no finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.evaluation import EvalRegion
+from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.names import dotted_name
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+EVAL = "eval"
+TRAIN = "train"
+# Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
+_WRAPPER_ATTRIBUTES = (".module", "._orig_mod")
+# How many callers up the mode at a function's start is looked for.
+_MAX_CALLER_DEPTH = 3
+
+
+def model_key(name: str | None) -> str | None:
+    """The model a name toggles or runs: `model.module` and `model._orig_mod` are `model`."""
+    while name and name.endswith(_WRAPPER_ATTRIBUTES):
+        name = name.rsplit(".", 1)[0]
+    return name
+
+
+def _trains(events: Sequence[Event]) -> bool:
+    return any(event.kind is EventKind.BACKWARD for event in events)
+
+
+class ModeSimulation:
+    """The train/eval mode of each model of one file, at evaluations and training steps."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._alias_cache: dict[cst.FunctionDef | None, dict[str, str]] = {}
+
+    # -- evaluation in training mode ----------------------------------------------------------------
+
+    def evaluations_in_training_mode(self) -> list[cst.CSTNode]:
+        """Where each evaluation that runs a model left in training mode visibly starts: the
+        `torch.no_grad()` around its forward, else the forward (one per evaluation and model)."""
+        found: list[cst.CSTNode] = []
+        regions = self._ctx.evaluation.regions
+        functions = {region.node for region in regions if isinstance(region.node, cst.FunctionDef)}
+        for region in regions:
+            reported: set[str] = set()
+            events = list(region.events)
+            for position, forward in enumerate(events):
+                model = model_key(forward.target)
+                if forward.kind is not EventKind.FORWARD or model is None or model in reported:
+                    continue
+                if forward.via and self._ctx.enclosing_function(forward.node) in functions:
+                    continue  # the evaluation helper it runs in is a region of its own
+                if any(event.kind is EventKind.EVAL for event in events[:position]):
+                    continue  # set inside the evaluation (any model: `net.eval()` may alias `model`)
+                if self._last_toggle(events[:position], model, None) == TRAIN:
+                    continue  # deliberate `model.train()`: MC dropout, BN recalibration
+                if self._entered_in_training(region, forward):
+                    reported.add(model)
+                    node = self._evaluation_start(region, forward)
+                    if node not in found:
+                        found.append(node)
+        return found
+
+    def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
+        gradients = self._ctx.gradients
+        for ancestor in self._ctx.index.ancestors(forward.site):
+            no_grad = gradients.no_grad_item(ancestor) if isinstance(ancestor, cst.With) else None
+            if no_grad is not None:
+                return no_grad
+            if ancestor is region.node:
+                break
+        return region.node if isinstance(region.node, cst.For) else forward.site
+
+    def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
+        """Whether the code that runs before this evaluation leaves the forward's model in training mode:
+        the code before the block, or before any call of the evaluation function."""
+        node = region.node
+        if isinstance(node, cst.With):
+            anchor = node
+            return (
+                self._mode_at(anchor, lambda e: e.kind is EventKind.NO_GRAD and e.node is anchor, forward)
+                == TRAIN
+            )
+        if isinstance(node, cst.For):
+            first = region.events[0].node  # the loop's first event marks where it runs
+            return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
+        return self._mode_at_entry(node, forward, 0) == TRAIN
+
+    def _mode_at_entry(self, function: cst.FunctionDef, forward: Event, depth: int) -> str | None:
+        """The mode the forward's model is in when `function` starts: training when some call of it
+        certainly runs in training mode, else what all calls agree on."""
+        if depth >= _MAX_CALLER_DEPTH:
+            return None
+        loops = self._ctx.loops
+        calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
+        modes = {
+            self._mode_at(call, lambda e, call=call: e.site is call, forward, depth + 1) for call in calls
+        }
+        if TRAIN in modes:
+            return TRAIN
+        return modes.pop() if len(modes) == 1 else None
+
+    def _mode_at(
+        self,
+        anchor: cst.CSTNode,
+        is_anchor: Callable[[Event], bool],
+        forward: Event,
+        depth: int = 0,
+    ) -> str | None:
+        """The mode the forward's model is in when `anchor` runs.
+
+        That is the last toggle before the anchor in the enclosing loops (this iteration, then the
+        previous one) and in the enclosing body; failing that, training mode when the model was trained
+        on the way there or built in this body (a new module trains), else the mode at the start of the
+        enclosing function (asked of its callers), else unknown. The model is named as the caller names
+        it: the forward's event seen from the caller carries the caller's argument name.
+        """
+        model = model_key(forward.target) or ""
+        trained = False
+        function = self._ctx.enclosing_function(anchor)
+        loop = self._ctx.loops.enclosing_loop(anchor)
+        while loop is not None and loop.function is function:
+            position = next((i for i, event in enumerate(loop.events) if is_anchor(event)), None)
+            if position is not None:
+                model = self._caller_name(loop.events[position:], forward, model)
+                for events in (loop.events[:position], loop.events[position:]):
+                    mode = self._last_toggle(events, model, function)
+                    if mode is not None:
+                        return mode
+                    trained = trained or _trains(events)
+            loop = self._ctx.loops.enclosing_loop(loop.node)
+        body = self._body_events(function)
+        position = next((i for i, event in enumerate(body) if is_anchor(event)), len(body))
+        model = self._caller_name(body[position:], forward, model)
+        mode = self._last_toggle(body[:position], model, function)
+        if mode is not None:
+            return mode
+        trained = trained or _trains(body[:position])
+        if trained and self._alias(model, function) in self._trained_models:
+            return TRAIN
+        if self._built_in(model, function):
+            return TRAIN
+        if function is not None and depth > 0:
+            return self._mode_at_entry(function, forward, depth)
+        return None
+
+    def _caller_name(self, events: Sequence[Event], forward: Event, default: str) -> str:
+        """The model of `forward` as named in `events` (a caller's view: parameters became arguments)."""
+        for event in events:
+            if event.node is forward.node and event.kind is EventKind.FORWARD:
+                return model_key(event.target) or default
+        return default
+
+    def _last_toggle(
+        self, events: Sequence[Event], model: str, function: cst.FunctionDef | None
+    ) -> str | None:
+        """The mode the last `eval()`/`train()` of `model` (or of a local alias of it) in `events` left."""
+        wanted = self._alias(model, function)
+        for event in reversed(events):
+            if event.kind in (EventKind.EVAL, EventKind.TRAIN) and (
+                self._alias(model_key(event.target) or "", function) == wanted
+            ):
+                return EVAL if event.kind is EventKind.EVAL else TRAIN
+        return None
+
+    def _alias(self, name: str, function: cst.FunctionDef | None) -> str:
+        """What a local name of `function` aliases when it is bound once, from a plain dotted name
+        (`model = context.model`): the aliased name, else the name itself."""
+        return self._aliases(function).get(name, name)
+
+    def _aliases(self, function: cst.FunctionDef | None) -> dict[str, str]:
+        cache = self._alias_cache
+        if function not in cache:
+            bound: dict[str, list[str | None]] = {}
+            for assign in self._ctx.index.nodes(cst.Assign):
+                if self._ctx.enclosing_function(assign) is not function or len(assign.targets) != 1:
+                    continue
+                target = assign.targets[0].target
+                if isinstance(target, cst.Name):
+                    bound.setdefault(target.value, []).append(dotted_name(assign.value))
+            cache[function] = {
+                name: values[0]
+                for name, values in bound.items()
+                if len(values) == 1 and values[0] is not None and values[0] != name
+            }
+        return cache[function]
+
+    def _built_in(self, model: str, function: cst.FunctionDef | None) -> bool:
+        """Whether `model` is constructed in this same body: a new module is in training mode.
+        (`from_pretrained` models come back in eval mode, and loaded ones in whatever mode they were saved.)
+        """
+        constructor = self._ctx.roles.constructor(model)
+        if constructor is None or self._ctx.enclosing_function(constructor) is not function:
+            return False
+        return not _from_pretrained(self._ctx.callee(constructor) or self._ctx.dotted(constructor.func))
+
+    def _body_events(self, function: cst.FunctionDef | None) -> list[Event]:
+        if function is not None:
+            return self._ctx.loops.function_events(function)
+        return self._module_events
+
+    @cached_property
+    def _module_events(self) -> list[Event]:
+        return self._ctx.loops.events_of_body(self._ctx.module)
+
+    @cached_property
+    def _trained_models(self) -> set[str]:
+        """Models whose forward feeds a backward in some training loop, built here (not `from_pretrained`,
+        which returns a model in eval mode)."""
+        found: set[str] = set()
+        for loop in self._ctx.loops.loops:
+            if not loop.of_kind(EventKind.BACKWARD):
+                continue
+            for event in loop.of_kind(EventKind.FORWARD):
+                model = model_key(event.target)
+                if not model or self._evaluates(event):
+                    continue
+                if not _from_pretrained(self._ctx.roles.constructor_name(model)):
+                    found.add(self._alias(model, loop.function))
+        return found
+
+    # -- training in evaluation mode ----------------------------------------------------------------
+
+    def resumes_in_eval_mode(self) -> list[cst.CSTNode]:
+        """The `eval()` calls still in force when training resumes: in a loop that trains and evaluates,
+        run over two iterations, a model switched to eval, evaluated, then run for a training step."""
+        found: list[cst.CSTNode] = []
+        for loop in self._ctx.loops.loops:
+            node = self._resumes(loop)
+            if node is not None and node not in found:
+                found.append(node)
+        return found
+
+    def _resumes(self, loop: Loop) -> cst.CSTNode | None:
+        events = loop.events
+        if not _trains(events) or not any(event.kind is EventKind.EVAL for event in events):
+            return None
+        mode: dict[str, str] = {}
+        set_by: dict[str, Event] = {}
+        evaluated: set[str] = set()
+        for _ in range(2):
+            for position, event in enumerate(events):
+                model = model_key(event.target)
+                if model is None:
+                    continue
+                model = self._alias(model, loop.function)
+                if event.kind is EventKind.EVAL:
+                    mode[model], set_by[model] = EVAL, event
+                    evaluated.discard(model)
+                elif event.kind is EventKind.TRAIN:
+                    mode[model] = TRAIN
+                elif event.kind is EventKind.FORWARD and mode.get(model) == EVAL:
+                    if self._evaluates(event):
+                        evaluated.add(model)
+                    elif model in evaluated and _trains(events[position + 1 :]):
+                        return set_by[model].node
+        return None
+
+    def _evaluates(self, forward: Event) -> bool:
+        """A forward pass that is evaluation, not training: without gradients or in an eval function."""
+        return (
+            forward.no_grad
+            or self._ctx.evaluation.in_eval_function(forward)
+            or self._ctx.gradients.under_no_grad(forward.node)
+        )
+
+
+def _from_pretrained(callee: str | None) -> bool:
+    return (callee or "").endswith("from_pretrained")
