@@ -102,19 +102,19 @@ class UnusedNoqa(Rule):
         Invalid("x = 1  # noqa: NN999\n", line=1, fixed="x = 1\n"),
         # The words after a suppression stay a comment.
         Invalid(
-            "x = 1  # nnlint: ignore[NN701] -- reshape is intended\n",
+            "x = 1  # nnlint: ignore[NN799] -- reshape is intended\n",
             line=1,
             fixed="x = 1  # -- reshape is intended\n",
         ),
         Invalid(
-            "x = y  # nnlint: ignore[NN701] * 0 if legacy else 1\n",
+            "x = y  # nnlint: ignore[NN799] * 0 if legacy else 1\n",
             line=1,
             fixed="x = y  # * 0 if legacy else 1\n",
         ),
         Invalid(
-            "x = 1  # noqa: NN701 -- reshape is intended\n", line=1, fixed="x = 1  # -- reshape is intended\n"
+            "x = 1  # noqa: NN799 -- reshape is intended\n", line=1, fixed="x = 1  # -- reshape is intended\n"
         ),
-        Invalid("x = 1  # noqa: E501, NN701 -- why\n", line=1, fixed="x = 1  # noqa: E501 -- why\n"),
+        Invalid("x = 1  # noqa: E501, NN799 -- why\n", line=1, fixed="x = 1  # noqa: E501 -- why\n"),
     ]
 
     @classmethod

@@ -14,11 +14,11 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from nnlint.config import Overrides, find_config_for_dir
+from nnlint.config import Overrides, clear_config_cache
 from nnlint.engine.project import find_module
 from nnlint.finding import Finding
 from nnlint.reporters import RenderOptions, render
-from nnlint.rule import all_rules
+from nnlint.rule import default_rules
 from nnlint.runner import check_bytes
 from nnlint.session import CheckOptions, run_check
 
@@ -76,7 +76,7 @@ def test_the_package_gets_the_findings_of_the_same_code_in_one_file(project: Pat
     single = tmp_path / "single" / "train_all.py"
     single.parent.mkdir()
     single.write_text("\n".join(parts) + "\n")
-    one_file = check_bytes(str(single), single.read_bytes(), list(all_rules())).findings
+    one_file = check_bytes(str(single), single.read_bytes(), list(default_rules())).findings
     package = run_check([Path(".")], Overrides()).findings
 
     def described(
@@ -108,7 +108,7 @@ def test_noqa_and_per_file_ignores_apply_in_the_file_the_finding_lands_in(projec
     pyproject.write_text(
         pyproject.read_text() + '\n[tool.nnlint.per-file-ignores]\n"classifier/utils.py" = ["NN401"]\n'
     )
-    find_config_for_dir.cache_clear()
+    clear_config_cache()
     assert run_check([Path("classifier/train.py")], Overrides()).findings == []
 
 
@@ -281,7 +281,7 @@ def test_summaries_of_a_module_are_not_reused_after_a_module_they_rest_on_change
             ),
         },
     )
-    rules = list(all_rules())
+    rules = list(default_rules())
     first = check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings
     assert [(f.filename, f.location.row) for f in first] == [("layers.py", 3)]
     (tmp_path / "layers.py").write_text("def head(x):\n    return x\n")
