@@ -327,7 +327,9 @@ print(torch.stack(losses).mean())
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        # Both spellings need a loop that backpropagates; a file without `backward` has none (and asking
+        # the gradient flow about every method call of every file is not cheap).
+        if not isinstance(func, cst.Attribute) or not self.ctx.loops.may_train:
             return
         if func.attr.value == "append" and len(node.args) == 1:
             if self.ctx.callee(node) is None:

@@ -502,13 +502,19 @@ if __name__ == "__main__":
         spawns: list[cst.Call] = []
         for call in calls:
             local.add(classify(ctx, call))
-            target = project_target(ctx, call)
-            if target is not None and seeds_as_subclass(target, call):
-                local.seeded.update(vocab.RNG_GENERATORS)
-            if target is not None and target.ctx is not ctx:
-                targets.append((call, target))
             if ctx.callee(call) in vocab.PROCESS_SPAWNERS:
                 spawns.append(call)
+        # The project's functions and classes are asked about only when the script's own code leaves a
+        # generator unseeded: resolving them reads other modules, and a fully seeded script needs none.
+        if not local.seeded.issuperset(vocab.RNG_GENERATORS):
+            for call in calls:
+                target = project_target(ctx, call)
+                if target is None:
+                    continue
+                if seeds_as_subclass(target, call):
+                    local.seeded.update(vocab.RNG_GENERATORS)
+                if target.ctx is not ctx:
+                    targets.append((call, target))
         # A draw in another module -> the call of this file that leads there.
         through: dict[int, cst.Call] = {}
         if not local.seeded.issuperset(vocab.RNG_GENERATORS):  # else nothing the project does can matter

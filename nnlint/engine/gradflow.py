@@ -182,8 +182,8 @@ class GradientFlow:
         is built from a class of this file whose `update(self, val, n=1)` does `self.sum += val * n` (or
         `self.values.append(val)`). Empty when the method or its class is not visible."""
         func = call.func
-        if not isinstance(func, cst.Attribute):
-            return []
+        if not isinstance(func, cst.Attribute) or func.attr.value not in self._method_names:
+            return []  # no class of this file has such a method: nothing to look up
         method = self._method_of_instance(dotted_name(func.value), func.attr.value)
         if method is None:
             return []
@@ -198,6 +198,17 @@ class GradientFlow:
             arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in accumulated
         )
         return found
+
+    @cached_property
+    def _method_names(self) -> frozenset[str]:
+        """The names of the methods the classes of this file define."""
+        return frozenset(
+            statement.name.value
+            for cls in self._ctx.index.nodes(cst.ClassDef)
+            if isinstance(cls.body, cst.IndentedBlock)
+            for statement in cls.body.body
+            if isinstance(statement, cst.FunctionDef)
+        )
 
     def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
         """The method `method` of the class of this file every binding of `instance` constructs."""
