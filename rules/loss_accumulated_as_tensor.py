@@ -46,7 +46,10 @@ class LossAccumulatedAsTensor(Rule):
     Flags a training loop that adds the loss *tensor* to a running total (`total += loss`,
     `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`), also through a
     method of a class of the same file that adds its argument into the object's state
-    (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern).
+    (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern), or
+    that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
+    `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated; no fix is offered
+    for these).
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
@@ -205,8 +208,87 @@ for x, y in loader:
     total += loss
 criterion = torch.nn.CrossEntropyLoss()
 """,
+        # Stored as numbers or detached; a per-iteration dict; one fixed key replaced every iteration.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+step_log, totals, last = {}, {}, {}
+for step, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    step_log[step] = loss.item()
+    totals["ce"] += loss.detach()
+    step_log[step + 1] = float(loss)
+    last["loss"] = loss
+    row = {}
+    row[step] = loss
+""",
+        # A dict of losses stacked and backpropagated later is the loss itself.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+losses = {}
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    losses[i] = loss
+total = torch.stack(list(losses.values())).mean()
+total.backward()
+""",
+        # The output dict's loss is detached before the dict is kept.
+        """
+import torch
+outputs = []
+for i, batch in enumerate(loader):
+    output = module.training_step(batch, i)
+    output["loss"].backward()
+    optimizer.step()
+    output["loss"] = output["loss"].detach()
+    outputs.append(output)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # One loss tensor per step kept in a dict made before the loop.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+step_log = {}
+for step, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    step_log[step] = loss
+""",
+            line=9,
+        ),
+        # Summed per key into a dict of totals.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+totals = {}
+for name, x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    totals[name] += loss * x.size(0)
+""",
+            line=9,
+        ),
+        # The output dict whose loss was backpropagated, kept for the whole epoch.
+        Invalid(
+            """
+import torch
+outputs = []
+for i, batch in enumerate(loader):
+    output = module.training_step(batch, i)
+    output["loss"].backward()
+    optimizer.step()
+    outputs.append(output)
+""",
+            line=8,
+        ),
         # Through a method: the meter's update adds the loss tensor into `self.sum`.
         Invalid(
             """
@@ -305,11 +387,24 @@ print(torch.stack(losses).mean())
     ]
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, cst.AddAssign):
+        if not isinstance(node.operator, cst.AddAssign):
+            return
+        if isinstance(node.target, cst.Subscript):
+            self._check_store(node, node.target.value, node.value)  # `totals[name] += loss`
+        else:
             self._check(node, node.target, node.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
+            target = node.targets[0].target
+            # `log[step] = loss` keeps one graph per key; `log["loss"] = loss` replaces the one before.
+            if not all(isinstance(element.slice, cst.Index) for element in target.slice):
+                return
+            keys = [element.slice.value for element in target.slice if isinstance(element.slice, cst.Index)]
+            if not any(isinstance(key, (cst.SimpleString, cst.Integer, cst.Float)) for key in keys):
+                self._check_store(node, target.value, value)
+            return
         if len(node.targets) != 1 or not isinstance(value, cst.BinaryOperation):
             return
         if not isinstance(value.operator, cst.Add):
@@ -333,7 +428,11 @@ print(torch.stack(losses).mean())
             return
         if func.attr.value == "append" and len(node.args) == 1:
             if self.ctx.callee(node) is None:
-                self._check(node, func.value, node.args[0].value)
+                value = node.args[0].value
+                if self.ctx.gradients.holds_backpropagated(value, node):
+                    self._check_store(node, func.value, value)  # `outputs.append(output)`, output['loss']
+                else:
+                    self._check(node, func.value, value)
             return
         for value in self.ctx.gradients.accumulating_method(node):
             # `losses.update(loss, n)` into a meter of this file whose `update` does `self.sum += val * n`.
@@ -362,6 +461,26 @@ print(torch.stack(losses).mean())
         if loop is None or not loop.of_kind(EventKind.BACKWARD) or gradients.under_no_grad(node):
             return
         self.report(node, fix=self._fix(name, value))
+
+    _STORED = (
+        "This loss tensor (or the dict holding it) is kept in `{container}`, which outlives the loop "
+        "iteration, so every iteration's autograd graph stays alive; store `loss.item()` or `loss.detach()`."
+    )
+
+    def _check_store(
+        self, node: cst.CSTNode, container: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
+        """A loss tensor (or a dict holding the one that was backpropagated) written into a container
+        that lives across the iterations: `log[step] = loss`, `totals[k] += loss`, `outputs.append(out)`.
+        No fix: what else reads the container (stacking, `.item()` later) decides what keeps meaning."""
+        name = self.ctx.dotted(container)
+        gradients = self.ctx.gradients
+        if name is None or name in gradients.backpropagated or not self._in_training(node):
+            return
+        if not (gradients.carries_graph(value, node) or gradients.holds_backpropagated(value, node)):
+            return
+        if gradients.outlives_iteration(name, node):
+            self.report(node, self._STORED.format(container=name))
 
     def _fix(self, total: str, value: cst.BaseExpression) -> RuleFix:
         bare = value.with_changes(lpar=[], rpar=[])

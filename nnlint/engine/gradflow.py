@@ -177,6 +177,41 @@ class GradientFlow:
             for event in loop.own_events
         )
 
+    def outlives_iteration(self, container: str, at: cst.CSTNode) -> bool:
+        """Whether the container `container`, written at `at`, lives across the iterations of the loop
+        around `at`: the loop's body never binds it, and its function (or the module) binds it before the
+        loop (`losses = {}` above `for batch in loader:`). A container built inside the loop, or one whose
+        origin is not visible (a parameter), is not known to outlive anything: no."""
+        loop = self._ctx.loops.enclosing_loop(at)
+        if loop is None:
+            return False
+        if any(_binds(node, container) for node in _statements_before(loop.node.body, None)):
+            return False
+        scope = self._ctx.index.enclosing(loop.node, (cst.FunctionDef,)) or self._ctx.module
+        return any(_binds(node, container) for node in _statements_before(scope, loop.node))
+
+    def holds_backpropagated(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether `expr`, read at statement `at`, is a container holding the loss tensor the loop around
+        `at` backpropagated: `output['loss'].backward()` then `outputs.append(output)`, with no write to
+        `output` or `output[...]` in between (which could replace the entry by a detached copy)."""
+        name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        loop = self._ctx.loops.enclosing_loop(at)
+        if name is None or loop is None:
+            return False
+        for event in loop.own_events:
+            if event.kind is not EventKind.BACKWARD or event.via or not isinstance(event.node, cst.Call):
+                continue
+            operand = self._ctx.loops.backward_operand(event.node)
+            if not isinstance(operand, cst.Subscript) or dotted_name(operand.value) != name:
+                continue
+            before = _statements_before(loop.node.body, at)
+            if event.node not in before:
+                continue
+            after = before[before.index(event.node) :]
+            if not any(_writes(node, name) for node in after):
+                return True
+        return False
+
     def accumulating_method(self, call: cst.Call) -> list[cst.BaseExpression]:
         """The arguments a method call adds into persistent state: `meter.update(loss, n)` where `meter`
         is built from a class of this file whose `update(self, val, n=1)` does `self.sum += val * n` (or
@@ -338,8 +373,28 @@ def _targets_of(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
     return names
 
 
-def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode) -> list[cst.CSTNode]:
-    """Nodes of `scope` that come before `stop` in source order (pre-order), not entering definitions."""
+def _binds(node: cst.CSTNode, name: str) -> bool:
+    """Whether `node` is an assignment (or a `for` loop) that binds `name` itself."""
+    if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        return name in _targets_of(node)
+    return isinstance(node, cst.For) and name in names_in(node.target)
+
+
+def _writes(node: cst.CSTNode, name: str) -> bool:
+    """Whether `node` rebinds `name` or writes into it (`name = ...`, `name[k] = ...`, `name.update(...)`)."""
+    if _binds(node, name):
+        return True
+    if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        return any(isinstance(t, cst.Subscript) and dotted_name(t.value) == name for t in targets)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return dotted_name(node.func.value) == name
+    return False
+
+
+def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:
+    """Nodes of `scope` that come before `stop` in source order (pre-order), not entering definitions;
+    all of them when `stop` is None."""
     found: list[cst.CSTNode] = []
     stack: list[cst.CSTNode] = list(reversed(children(scope)))
     while stack:
