@@ -17,14 +17,16 @@ class GradAccumulation(LoopRule):
     `for micro_step in range(grad_accum_steps)` loop):
 
     - the loss is a mean-reduced loss (`nn.CrossEntropyLoss()`, `F.mse_loss`, `.mean()`, a Hugging Face
-      output's `.loss`) that reaches `backward()` without being divided by k;
+      output's `.loss`, the loss the model's own forward returns: `logits, loss = model(x, y)`) that
+      reaches `backward()` without being divided by k;
     - the gradients are cleared on every micro-batch (`optimizer.zero_grad()` outside the step's guard,
       or inside the micro-batch loop), so only the last micro-batch reaches the step;
     - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
       and accumulates across the k-th.
 
     Not flagged: a loss divided (or multiplied) on its way to `backward()`, inline, through a helper, or
-    inside `scaler.scale(...)`; sum-reduced losses normalised by a token or sample count; accelerate's
+    inside `scaler.scale(...)`; sum-reduced losses normalised by a token or sample count, and a model
+    called with a non-mean `reduction=`; a loss unpacked from a call that is not the model's; accelerate's
     `accelerator.accumulate()` and `accelerator.backward()`, DeepSpeed and Lightning, which scale by
     themselves; a guard that gates a whole update (a GAN's generator trained every n steps).
 
@@ -148,6 +150,33 @@ for i, (x, y) in enumerate(loader):
         optimizer.step()
         optimizer.zero_grad()
 """,
+        # nanoGPT today: the model's own loss, unpacked and divided; a loss unpacked from a helper, or a
+        # model asked for a summed loss, whose reductions are unknown.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+scaler = torch.cuda.amp.GradScaler()
+for it in range(max_iters):
+    for micro_step in range(gradient_accumulation_steps):
+        logits, loss = model(X, Y)
+        loss = loss / gradient_accumulation_steps
+        scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+for it in range(max_iters):
+    for micro_step in range(gradient_accumulation_steps):
+        loss, n_tokens = forward_step(model, next(batches))
+        loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+for step, batch in enumerate(loader):
+    loss = model(batch, reduction="sum")
+    loss.backward()
+    if (step + 1) % accum == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
         # A GAN's generator updated every n_critic steps: its backward is inside the guard.
         """
 import torch
@@ -229,6 +258,39 @@ for it in range(max_iters):
     optimizer.zero_grad()
 """,
             line=7,
+        ),
+        # nanoGPT before its fix: the model's own loss, unpacked from its forward, never divided.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+scaler = torch.cuda.amp.GradScaler()
+for it in range(max_iters):
+    for micro_step in range(gradient_accumulation_steps):
+        logits, loss = model(X, Y)
+        X, Y = get_batch("train")
+        scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+""",
+            line=9,
+        ),
+        # A model (a parameter) that returns its loss, stepped under a modulo guard, undivided.
+        Invalid(
+            """
+import torch
+
+def train(config, model, loader):
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    for step, batch in enumerate(loader):
+        loss = model(batch["tokens"], return_type="loss")
+        loss.backward()
+        if (step + 1) % config.accum_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+""",
+            line=8,
         ),
         # Clearing on every micro-batch: only the last one reaches the step.
         Invalid(

@@ -135,6 +135,8 @@ class GradientAccumulation:
             return False
         if self._ctx.roles.has(func, Role.CRITERION):
             return False if self._criterion_means(dotted_name(func)) else None
+        if self._ctx.roles.has(func, Role.MODEL):
+            return False  # a loss the model's forward computes: a mean, as a Hugging Face `.loss` is
         helper = self._ctx.loops.helper_called(expr)
         if helper is not None:
             answers = {
@@ -146,6 +148,10 @@ class GradientAccumulation:
                 return True
             return False if answers == {False} else None
         return None
+
+    def _model_call(self, expr: cst.BaseExpression) -> bool:
+        """A call of the model itself (`model(x, y)`), whose unpacked loss is the forward's own loss."""
+        return isinstance(expr, cst.Call) and self._ctx.roles.has(expr.func, Role.MODEL)
 
     def _criterion_means(self, name: str | None) -> bool:
         """A criterion built here with the default (or `mean`) reduction: `nn.CrossEntropyLoss()`."""
@@ -176,7 +182,10 @@ class GradientAccumulation:
                     if dotted_name(target.target) == name:
                         values.append(node.value)
                     elif _binds_inside(target.target, name):
-                        complete = False
+                        if self._model_call(node.value):
+                            values.append(node.value)  # `logits, loss = model(x, y)` (nanoGPT)
+                        else:
+                            complete = False
             elif isinstance(node, cst.AugAssign) and dotted_name(node.target) == name:
                 if isinstance(node.operator, (cst.DivideAssign, cst.MultiplyAssign)):
                     values.append(cst.BinaryOperation(node.target, cst.Divide(), node.value))
