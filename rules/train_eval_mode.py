@@ -16,6 +16,9 @@ class TrainEvalMode(Rule):
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
     (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
+    An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
+    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
+    or BatchNorm) and never reads `self.training`: the mode changes nothing there.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
