@@ -204,6 +204,62 @@ DROPOUTS = FUNCTIONAL_DROPOUTS | frozenset(
     for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 )
 
+# -- train/eval mode (NN404) -------------------------------------------------------------------------------
+# Layers whose forward differs between train() and eval(): dropout, BatchNorm's batch statistics, RReLU's
+# random slope, spectral norm's power iteration. Listed for reference by what NN404 must never call
+# mode-free; the decision itself is an allowlist (below), so an unlisted layer is never taken as mode-free.
+MODE_DEPENDENT_LAYERS = (
+    DROPOUTS
+    | BATCH_NORMS
+    | frozenset({"torch.nn.RReLU", "torch.nn.functional.rrelu", "torch.nn.functional.batch_norm"})
+    | frozenset(name for name in LAYER_WRAPPERS if name.endswith("spectral_norm"))
+)
+# torch.nn layers that behave the same in both modes whatever their arguments.
+MODE_FREE_LAYERS = frozenset(
+    f"torch.nn.{name}"
+    for name in (
+        *(
+            "Linear",
+            "LazyLinear",
+            "Bilinear",
+            "Identity",
+            "Flatten",
+            "Unflatten",
+            "Embedding",
+            "EmbeddingBag",
+        ),
+        *(
+            f"{kind}{dim}d"
+            for kind in ("Conv", "ConvTranspose", "LazyConv", "LazyConvTranspose")
+            for dim in "123"
+        ),
+        *(f"{kind}Pool{dim}d" for kind in ("Max", "Avg", "AdaptiveMax", "AdaptiveAvg") for dim in "123"),
+        *("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Tanh"),
+        *(
+            "Sigmoid",
+            "Hardtanh",
+            "Hardswish",
+            "Hardsigmoid",
+            "Softplus",
+            "Softsign",
+            "Tanhshrink",
+            "Threshold",
+        ),
+        *("Softmax", "LogSoftmax", "Softmax2d", "LogSigmoid", "GLU"),
+        *("LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"),
+        *("PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
+        *("ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"),
+        *("RNNCell", "LSTMCell", "GRUCell", "Sequential", "ModuleList", "ModuleDict", "ParameterList"),
+    )
+)
+# torch.nn layers that are mode-free only with the argument named here absent or literally zero/False, and
+# at most this many positional arguments (the argument's own position is further on).
+MODE_FREE_UNLESS = {
+    **{f"torch.nn.{name}": ("dropout", 3) for name in ("RNN", "LSTM", "GRU")},
+    "torch.nn.MultiheadAttention": ("dropout", 2),
+    **{f"torch.nn.InstanceNorm{dim}d": ("track_running_stats", 4) for dim in "123"},
+}
+
 # -- randomness and seeding (NN301) ----------------------------------------------------------------------
 # Which calls draw from a global random generator, and which seed one. A generator is named by the
 # library whose global state it is: "torch", "random" (Python's module) or "numpy" (numpy's legacy global).

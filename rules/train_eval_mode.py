@@ -16,6 +16,9 @@ class TrainEvalMode(Rule):
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
     (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
+    An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
+    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
+    or BatchNorm) and never reads `self.training`: the mode changes nothing there.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -218,6 +221,62 @@ def evaluate(model, loader):
         return [model(x) for x in loader]
 model = torch.nn.Linear(2, 2)
 """,
+        # A model of conv, ReLU and pixel shuffle only: train and eval mode compute the same thing.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Upscaler(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, factor**2, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(factor)
+
+    def forward(self, x):
+        return self.shuffle(self.conv2(F.relu(self.conv1(x))))
+
+model = Upscaler(3).to("cuda")
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        for x, y in test_loader:
+            out = model(x)
+""",
+        # LSTM cells and a linear head, built in a base class of the file: no mode-dependent layer.
+        """
+import torch
+import torch.nn as nn
+
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(1, 16)
+        self.rnn = nn.LSTM(16, 16, dropout=0.0)
+
+class Sequence(Base):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Sequential(nn.Linear(16, 1), nn.Tanh())
+
+    def forward(self, x):
+        h, c = self.cell(x)
+        return self.head(h)
+
+seq = Sequence()
+optimizer = torch.optim.LBFGS(seq.parameters())
+for step in range(15):
+    optimizer.zero_grad()
+    seq(data).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        pred = seq(test_data)
+""",
         # MC dropout: `model.train()` inside the evaluation is deliberate.
         """
 import torch
@@ -417,6 +476,85 @@ for epoch in range(10):
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
             line=5,
+        ),
+        # The same script shape as a conv-only model, but this model has dropout.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(torch.relu(self.conv(x)))
+
+model = Net()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    with torch.no_grad():
+        for x, y in test_loader:
+            out = model(x)
+""",
+            line=21,
+        ),
+        # No dropout layer, but a stacked LSTM drops between its layers.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 8, num_layers=2, dropout=0.2)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0])
+
+model = Net()
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    model(x).sum().backward()
+    optimizer.step()
+with torch.no_grad():
+    out = model(test_x)
+""",
+            line=20,
+        ),
+        # Only mode-free layers, but the forward itself reads `self.training`.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Noisy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(x + torch.randn_like(x) if self.training else x)
+
+model = Noisy()
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    model(x).sum().backward()
+    optimizer.step()
+with torch.no_grad():
+    out = model(test_x)
+""",
+            line=19,
         ),
         # Periodic evaluation inside the batch loop, nanoGPT style, without switching back.
         Invalid(

@@ -286,3 +286,68 @@ def test_summaries_of_a_module_are_not_reused_after_a_module_they_rest_on_change
     assert [(f.filename, f.location.row) for f in first] == [("layers.py", 3)]
     (tmp_path / "layers.py").write_text("def head(x):\n    return x\n")
     assert check_bytes("train.py", (tmp_path / "train.py").read_bytes(), rules).findings == []
+
+
+_SUPER_RESOLUTION_MAIN = """
+import torch
+from model import Net
+
+model = Net(3).to("cpu")
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(5):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        for x, y in test_loader:
+            prediction = model(x)
+"""
+_SUPER_RESOLUTION_MODEL = """
+import torch.nn as nn
+from blocks import {block}
+
+class Net(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.body = {block}()
+        self.conv = nn.Conv2d(32, factor**2, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(factor)
+
+    def forward(self, x):
+        return self.shuffle(self.conv(self.body(x)))
+"""
+_BLOCKS = """
+import torch.nn as nn
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU())
+
+    def forward(self, x):
+        return self.layers(x)
+
+class Dropping(Plain):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout2d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.layers(x))
+"""
+
+
+@pytest.mark.parametrize(("block", "reported"), [("Plain", False), ("Dropping", True), ("Missing", True)])
+def test_nn404_asks_the_model_modules_whether_the_mode_matters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: str, reported: bool
+) -> None:
+    """A model built in project modules from mode-free layers only is silent; a dropout in a submodule's
+    class, or a submodule class that cannot be found, keeps the finding."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.py").write_text(_SUPER_RESOLUTION_MAIN)
+    (tmp_path / "model.py").write_text(_SUPER_RESOLUTION_MODEL.format(block=block))
+    (tmp_path / "blocks.py").write_text(_BLOCKS)
+    outcome = run_check([Path("main.py")], Overrides())
+    assert outcome.crashes == []
+    assert [f.location.row for f in outcome.findings if f.code == "NN404"] == ([12] if reported else [])

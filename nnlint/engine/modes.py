@@ -20,15 +20,26 @@ analysis renames events), `model.module` and `model._orig_mod` are `model`, and 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.bindings import resolve_call, resolve_name
 from nnlint.engine.evaluation import EvalRegion
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
+from nnlint.engine.project import Resolved
+from nnlint.vocabulary import (
+    MODE_DEPENDENT_LAYERS,
+    MODE_FREE_LAYERS,
+    MODE_FREE_UNLESS,
+    MODEL_MODULE_BASES,
+    MODEL_WRAPPERS,
+    SELF_RETURNING_METHODS,
+)
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -80,6 +91,8 @@ class ModeSimulation:
                     continue  # set inside the evaluation (any model: `net.eval()` may alias `model`)
                 if self._last_toggle(events[:position], model, None) == TRAIN:
                     continue  # deliberate `model.train()`: MC dropout, BN recalibration
+                if self._mode_free(model):
+                    continue  # no dropout, BatchNorm or `self.training`: the mode changes nothing
                 if self._entered_in_training(region, forward):
                     reported.add(model)
                     node = self._evaluation_start(region, forward)
@@ -220,6 +233,24 @@ class ModeSimulation:
             return False
         return not _from_pretrained(self._ctx.callee(constructor) or self._ctx.dotted(constructor.func))
 
+    def _mode_free(self, model: str) -> bool:
+        """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
+        class of this file or project that behaves the same in both modes (`mode_free_class`)."""
+        values = self._ctx.roles.bound_values(model)
+        return bool(values) and all(self._builds_mode_free(value) for value in values)
+
+    def _builds_mode_free(self, value: cst.BaseExpression) -> bool:
+        while isinstance(value, cst.Call):
+            func = value.func
+            if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+                value = func.value  # `.to(device)`, `.double()`: the same model
+            elif self._ctx.callee_in(value, MODEL_WRAPPERS) and value.args:
+                value = value.args[0].value  # `torch.compile(model)`, `DataParallel(model)`
+            else:
+                cls = resolve_call(self._ctx, value)
+                return cls is not None and isinstance(cls.node, cst.ClassDef) and mode_free_class(cls)
+        return False
+
     def _body_events(self, function: cst.FunctionDef | None) -> list[Event]:
         if function is not None:
             return self._ctx.loops.function_events(function)
@@ -293,3 +324,125 @@ class ModeSimulation:
 
 def _from_pretrained(callee: str | None) -> bool:
     return (callee or "").endswith("from_pretrained")
+
+
+# -- mode-free models -----------------------------------------------------------------------------------
+# How many nested classes and helper functions one mode-free question may look through.
+_MAX_MODE_DEPTH = 8
+_BUILTINS = frozenset(dir(builtins))
+
+
+def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -> bool:
+    """Whether a model class certainly behaves the same in train and eval mode.
+
+    True only when everything it (and its project base classes) is made of is visible and mode-free: its
+    bases are `nn.Module` or such classes; every call in its body is a torch.nn layer known to ignore the
+    mode (`MODE_FREE_LAYERS`, `MODE_FREE_UNLESS` with the mode-dependent argument off), a plain `torch.*` or
+    `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a builtin, a method of
+    a local value (a tensor's), or a project class or function that passes the same test; it never
+    reads `.training` nor overrides `train()`/`eval()`; and it builds at least one layer itself or through
+    a base (an empty stub is unknown). Anything else (a library model, an unresolved
+    class, a registry) answers False: unknown keeps NN404 reporting.
+    """
+    node = cls.node
+    if not isinstance(node, cst.ClassDef) or node in seen or len(seen) >= _MAX_MODE_DEPTH:
+        return False
+    seen = seen | {node}
+    builds = any(
+        cls.ctx.callee(call) in MODE_FREE_LAYERS or cls.ctx.callee(call) in MODE_FREE_UNLESS
+        for call in cls.ctx.index.nodes(cst.Call)
+        if _within(cls.ctx, call, node)
+    )
+    for base in node.bases:
+        qualified = cls.ctx.qualified_name(base.value)
+        if qualified in MODEL_MODULE_BASES:
+            continue
+        parent = (
+            resolve_name(cls.ctx, base.value.value, node) if isinstance(base.value, cst.Name) else None
+        ) or (cls.ctx.project.resolve_qualified(qualified) if qualified else None)
+        if parent is None or not mode_free_class(parent, seen):
+            return False
+        builds = True
+    if not builds:
+        return False  # a stub (`pass`) or a model whose layers come from elsewhere: unknown
+    if any(
+        isinstance(method, cst.FunctionDef) and method.name.value in ("train", "eval")
+        for method in _class_statements(node)
+    ):
+        return False
+    return _mode_free_code(cls.ctx, node, seen)
+
+
+def _class_statements(node: cst.ClassDef) -> Sequence[cst.CSTNode]:
+    return node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+
+
+def _mode_free_code(ctx: FileContext, node: cst.CSTNode, seen: frozenset[cst.CSTNode]) -> bool:
+    """Whether a class body or function reads no `.training` and makes only mode-free calls."""
+    for attribute in ctx.index.nodes(cst.Attribute):
+        if attribute.attr.value == "training" and _within(ctx, attribute, node):
+            return False
+    return all(
+        _mode_free_call(ctx, call, seen) for call in ctx.index.nodes(cst.Call) if _within(ctx, call, node)
+    )
+
+
+def _within(ctx: FileContext, inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
+    return any(ancestor is outer for ancestor in ctx.index.ancestors(inner))
+
+
+def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNode]) -> bool:
+    qualified = ctx.callee(call)
+    if qualified is not None:
+        if qualified in MODE_DEPENDENT_LAYERS:
+            return False
+        if qualified in MODE_FREE_LAYERS:
+            return True
+        if qualified in MODE_FREE_UNLESS:
+            return _argument_off(call, *MODE_FREE_UNLESS[qualified])
+        if (
+            qualified.startswith(("torch.nn.functional.", "torch.nn.init."))
+            or qualified.count(".") == 1
+            and (qualified.startswith("torch.") and not qualified[6:7].isupper())
+        ):
+            return True
+    func = call.func
+    if isinstance(func, cst.Name) and func.value in _BUILTINS and qualified is None:
+        return resolve_name(ctx, func.value, call) is None  # a builtin, unless a definition shadows it
+    resolved = resolve_call(ctx, call)
+    if resolved is not None:
+        if isinstance(resolved.node, cst.ClassDef):
+            return mode_free_class(resolved, seen)
+        if any(resolved.node is node or _within(resolved.ctx, resolved.node, node) for node in seen):
+            return True  # a method of a class being checked: its body is checked with the class
+        if len(seen) >= _MAX_MODE_DEPTH:
+            return False
+        return _mode_free_code(resolved.ctx, resolved.node, seen | {resolved.node})
+    if qualified is not None:
+        return False  # a library call: unknown
+    # `self.conv(x)` runs a submodule (its construction is checked); `x.view(...)` a tensor's method.
+    return isinstance(func, cst.Attribute) and _local_receiver(ctx, func)
+
+
+def _local_receiver(ctx: FileContext, func: cst.Attribute) -> bool:
+    """Whether a method call's receiver is a local value or `self`, not an imported module."""
+    root: cst.BaseExpression = func.value
+    while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
+        root = root.value if not isinstance(root, cst.Call) else root.func
+    if isinstance(root, cst.Name):
+        return ctx.imports.resolve(root.value) is None
+    return True
+
+
+def _argument_off(call: cst.Call, keyword: str, positional: int) -> bool:
+    """Whether a mode-dependent argument is absent or literally 0/False (and not passed positionally)."""
+    positional_args = [arg for arg in call.args if arg.keyword is None]
+    if any(arg.star for arg in call.args) or len(positional_args) > positional:
+        return False
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            value = arg.value
+            return (isinstance(value, (cst.Integer, cst.Float)) and float(value.value) == 0) or (
+                isinstance(value, cst.Name) and value.value == "False"
+            )
+    return True
