@@ -472,3 +472,7 @@ BENCHMARK_TIMERS = frozenset(
     }
 )
 DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.dataloader.DataLoader"})
+
+# -- autograd -----------------------------------------------------------------------------------------------
+# Model methods that turn gradient recording off themselves (transformers' `generate` is `@torch.no_grad()`).
+SELF_NO_GRAD_METHODS = frozenset({"generate"})

@@ -67,6 +67,30 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # transformers' `generate` turns recording off itself.
+        """
+def caption(model, processor, loader):
+    model.eval()
+    for batch in loader:
+        outputs = model.generate(**batch)
+""",
+        # A loop in the model's own code (streaming over segments) runs in the mode its caller chose.
+        """
+from fairseq.models import FairseqEncoder
+
+class StreamingEncoder(FairseqEncoder):
+    def forward_test(self, segments):
+        state = None
+        for segment in segments:
+            out, state = self.forward_jit(segment, state)
+        return out
+""",
+        # The model is handed to a function this file cannot see into: whether it runs, and how, is unknown.
+        """
+def validate(model, val_loader, configs):
+    for config in configs:
+        check_config(model, config)
+""",
         # Decorated, and a no_grad block inside.
         """
 import torch
@@ -203,9 +227,11 @@ def main():
         """A loop in an evaluation or inference function, or one over held-out data."""
         function = loop.function
         if function is not None:
+            if function.name.value.startswith("forward") or self._model_method(function):
+                return False  # a loop inside the model's own code runs in whatever mode its caller chose
             if self.ctx.evaluation.is_eval_function(function):
                 return True
-            if set(words(function.name.value)) & INFERENCE_WORDS and not self._model_method(function):
+            if set(words(function.name.value)) & INFERENCE_WORDS:
                 return True
         return is_eval_data_name(loop.iterates)
 

@@ -20,6 +20,7 @@ from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
+from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -101,7 +102,9 @@ class GradMode:
         block or a managed function, in a loop that wants no gradients. Empty when any forward of the
         loop is managed: the author chose a mode for this code."""
         forwards = [
-            event for event in loop.of_kind(EventKind.FORWARD, own=False) if not self._pipeline(event)
+            event
+            for event in loop.of_kind(EventKind.FORWARD, own=False)
+            if not self._pipeline(event) and self._runs_model_itself(event)
         ]
         if not forwards or loop.of_kind(EventKind.BACKWARD, own=False):
             return []
@@ -118,6 +121,20 @@ class GradMode:
         return forwards
 
     # -- helpers ---------------------------------------------------------------------------------------
+
+    def _runs_model_itself(self, forward: Event) -> bool:
+        """Whether a forward event is a call of the model (`model(x)`, `self.net.forward(x)`), not a call
+        that is handed the model (it may or may not run it, under whatever mode it likes), and not one of
+        the methods that turn recording off themselves (transformers' `generate`)."""
+        node = forward.node
+        if not isinstance(node, cst.Call) or forward.target is None:
+            return False
+        called = dotted_name(node.func)
+        if called is None:
+            return False
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:
+            return False
+        return called == forward.target or called.startswith(f"{forward.target}.")
 
     def _pipeline(self, forward: Event) -> bool:
         """A call of an inference pipeline (diffusers' `DiffusionPipeline`, transformers' `pipeline`),
