@@ -74,18 +74,23 @@ KIND_KEEPING_FUNCTIONS = frozenset(
 )
 
 # -- losses ----------------------------------------------------------------------------------------
+# The torch.nn.functional losses (bare names) whose inputs, targets and options `nnlint run` understands
+# (it patches them to record each loss call; its loss-at-init check knows their expected values).
+RUNTIME_LOSS_FUNCTIONS = (
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+)
 LOSS_FUNCTIONS = frozenset(
     f"torch.nn.functional.{name}"
     for name in (
-        "cross_entropy",
-        "nll_loss",
-        "binary_cross_entropy",
-        "binary_cross_entropy_with_logits",
-        "mse_loss",
-        "l1_loss",
-        "smooth_l1_loss",
-        "huber_loss",
-        "kl_div",
+        *RUNTIME_LOSS_FUNCTIONS,
         "cosine_embedding_loss",
         "ctc_loss",
         "hinge_embedding_loss",

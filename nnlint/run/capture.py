@@ -27,19 +27,8 @@ from torch import nn
 from torch.nn.modules.loss import _Loss
 
 from nnlint.runtime.frames import Site, caller_site
+from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
-# The torch.nn.functional losses whose inputs, targets and options the checks understand.
-LOSS_FUNCTIONS = (
-    "cross_entropy",
-    "nll_loss",
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "mse_loss",
-    "l1_loss",
-    "smooth_l1_loss",
-    "huber_loss",
-    "kl_div",
-)
 # Recent calls kept for linking a step to its model call and loss; a GAN needs a few, nothing needs many.
 KEEP_RECENT = 16
 # Bound on the autograd nodes walked per backward() to see which recorded losses it went through.
