@@ -17,6 +17,7 @@ import click
 
 from nnlint import progress
 from nnlint.color import use_color
+from nnlint.finding import Finding
 from nnlint.reporters import FORMAT_NAMES, RenderOptions, render
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -137,6 +138,7 @@ def run(
     layout_values = {**configured, **{key: value for key, value in given.items() if value is not None}}
     layout = Layout(**layout_values, why="given" if "batch_dim" in layout_values else None)
     out = sys.stdout
+    reported: list[int] = []  # how many findings the checks reported, once they have
     session = Session(
         thresholds,
         fallback=Site(str(anchor.resolve()) if module is None else str(anchor), 1),
@@ -145,12 +147,19 @@ def run(
         causal=causal,
         layout=layout,
         # The spinner ends before the report is printed (with --continue, training goes on after it).
-        on_done=lambda session: (progress.stop(), _report(session, str(target), fmt, plot_dir, out)),
+        on_done=lambda session: (
+            progress.stop(),
+            _report(session, str(target), fmt, plot_dir, out),
+            reported.append(len(session.findings)),
+        ),
     )
     # With machine output, the script's own prints go to stderr so stdout stays parseable.
     stream: TextIO = sys.stderr if fmt == "json" else sys.stdout
     with redirect_stdout(stream), progress.activity(f"nnlint run {target}", progress.wanted()):
         failure = execute(target, args, session)
+    if keep_going and reported:
+        # The report scrolled away while training went on: say again, at the end, what it found.
+        click.echo(_recap(session.findings), err=True)
     if session.internal_error is not None:
         click.echo(session.internal_error, err=True, nl=False)
         _fail("nnlint failed while reporting (a bug in nnlint, not in the script)")
@@ -160,6 +169,21 @@ def run(
         click.echo(f"nnlint: error: {failure.message}", err=True)
         sys.exit(failure.exit_code)
     sys.exit(EXIT_FINDINGS if session.findings else EXIT_CLEAN)
+
+
+def _recap(findings: list[Finding]) -> str:
+    """One line for the end of a `--continue` run: what the checks found at its first steps."""
+    if not findings:
+        return "nnlint run: training finished; the checks at its first steps found nothing."
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    listed = ", ".join(f"{code} ({count})" if count > 1 else code for code, count in sorted(counts.items()))
+    total = len(findings)
+    return (
+        f"nnlint run: training finished; the checks at its first steps found {total} "
+        f"finding{'s' if total != 1 else ''} (reported above): {listed}."
+    )
 
 
 def _report(session: object, target: str, fmt: str, plot_dir: Path | None, out: TextIO) -> None:

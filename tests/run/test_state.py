@@ -43,6 +43,8 @@ def _weights_after(script: Path, save_args: list[str], through_nnlint: bool) -> 
         result = CliRunner().invoke(main, ["run", "--continue", str(script), "--", *save_args])
         assert result.exit_code == 0, result.stderr
         assert "training went on (--continue)" in result.stderr
+        # The report scrolled away while training went on; the end of the run recalls it.
+        assert result.stderr.rstrip().splitlines()[-1].startswith("nnlint run: training finished; the checks")
     else:
         run_target(Target(path=script), save_args)
     return torch.load(saved)
