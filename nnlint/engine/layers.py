@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value, resolve_call
+from nnlint.engine.bindings import reaching_value, resolve_call, returned_values
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
@@ -472,23 +472,8 @@ def _assign_targets(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[cs
     return [node.target]
 
 
-def _returns(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
-    """The values of a function's own `return` statements (nested functions excluded)."""
-    found: list[cst.BaseExpression | None] = []
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
-            found.append(node.value)
-            continue
-        stack.extend(children(node))
-    return found
-
-
 def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
-    returns = _returns(function)
+    returns = returned_values(function)
     return returns[0] if len(returns) == 1 else None
 
 
