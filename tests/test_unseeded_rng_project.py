@@ -140,3 +140,23 @@ def test_an_inference_script_using_the_project_loader_factory_is_left_alone(root
         "    with torch.no_grad():\n        for x in loaders(dataset, 8):\n            print(model(x))\n"
     )
     assert _check(root, {"models.py": MODELS, "data.py": DATA, "train.py": script}) == []
+
+
+def test_a_side_generator_drawn_only_in_a_project_module_of_a_seeding_script_is_left_alone(root: Path) -> None:
+    augment = "import random\n\ndef jitter(batch):\n    return batch if random.random() < 0.5 else batch[::-1]\n"
+    script = (
+        "import numpy as np\nimport torch\nfrom augment import jitter\n\n"
+        "if __name__ == '__main__':\n    torch.manual_seed(0)\n    np.random.seed(0)\n"
+        "    for x, y in torch.utils.data.DataLoader(data, shuffle=True, collate_fn=jitter):\n"
+        "        model(x).sum().backward()\n"
+    )
+    assert _check(root, {"augment.py": augment, "train.py": script}) == []
+    # The same draw in the script itself is its own code's gap: reported.
+    own = script.replace("from augment import jitter\n", "import random\n").replace(
+        "    torch.manual_seed(0)\n", "    torch.manual_seed(0)\n    random.shuffle(files)\n"
+    )
+    findings = _check(root, {"train.py": own})
+    assert len(findings) == 1 and "random" in findings[0].message
+    # A script that seeds nothing is reported for the module's draw as before.
+    unseeded = script.replace("    torch.manual_seed(0)\n    np.random.seed(0)\n", "")
+    assert len(_check(root, {"augment.py": augment, "train.py": unseeded})) == 1
