@@ -46,7 +46,8 @@ class UnseededRng(Rule):
     process that does not inherit the parent's seeds: a worker that draws and never seeds is reported at
     its `def` (unless the parent seeds only when asked, `if args.seed is not None:`: such a script promises
     no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
-    the project's other modules is left alone; torch, and draws in the script itself, are reported. Library modules without an entry point, scripts that neither train nor draw data at random
+    the project's other modules is left alone; torch, and draws in the script itself, are reported.
+    Library modules without an entry point, scripts that neither train nor draw data at random
     (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are
     left alone.
 
@@ -620,8 +621,9 @@ if __name__ == "__main__":
 
     def _under_seed_test(self, node: cst.CSTNode) -> bool:
         for ancestor in self.ctx.index.ancestors(node):
-            if isinstance(ancestor, cst.If) and "seed" in self.ctx.module.code_for_node(ancestor.test).lower():
-                return True
+            if isinstance(ancestor, cst.If):
+                if "seed" in self.ctx.module.code_for_node(ancestor.test).lower():
+                    return True
         return False
 
     def _check_spawned(self, spawns: list[cst.Call]) -> None:

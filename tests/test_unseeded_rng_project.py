@@ -142,8 +142,8 @@ def test_an_inference_script_using_the_project_loader_factory_is_left_alone(root
     assert _check(root, {"models.py": MODELS, "data.py": DATA, "train.py": script}) == []
 
 
-def test_a_side_generator_drawn_only_in_a_project_module_of_a_seeding_script_is_left_alone(root: Path) -> None:
-    augment = "import random\n\ndef jitter(batch):\n    return batch if random.random() < 0.5 else batch[::-1]\n"
+def test_a_side_generator_drawn_only_by_a_project_module_of_a_seeding_script_is_quiet(root: Path) -> None:
+    augment = "import random\n\ndef jitter(b):\n    return b if random.random() < 0.5 else b[::-1]\n"
     script = (
         "import numpy as np\nimport torch\nfrom augment import jitter\n\n"
         "if __name__ == '__main__':\n    torch.manual_seed(0)\n    np.random.seed(0)\n"
