@@ -25,10 +25,14 @@ class SoftmaxIntoCrossEntropy(Rule):
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
     grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
     criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
-    included). The finding is reported on the line that applies the activation (in the file where it is,
-    with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
-    softmax used as the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are
-    correct and are not flagged; a model the code might pick that ends otherwise silences the rule.
+    included), one element of a returned tuple (`logits, probs = model(x)`). The loss may be a project
+    loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
+    calls `F.binary_cross_entropy_with_logits(inputs, ...)`, a method calling `self.loss_func(input=...)`
+    where `self.loss_func = F.binary_cross_entropy_with_logits`). The finding is reported on the line that
+    applies the activation (in the file where it is, with the loss call as a related location); raw
+    logits into NLLLoss are reported at the loss call. A softmax used as the *target* (distillation),
+    log_softmax into `NLLLoss` and sigmoid into `BCELoss` are correct and are not flagged; a model the
+    code might pick that ends otherwise silences the rule.
 
     ## Why is this bad?
     `CrossEntropyLoss` expects raw logits and applies `log_softmax` itself; `BCEWithLogitsLoss` applies the
@@ -77,6 +81,34 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A forward returning (logits, probabilities): the logits element goes to the loss.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class SegNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+    def forward(self, x):
+        x = self.conv(x)
+        return x, F.softmax(x, dim=1)
+model = SegNet()
+criterion = nn.CrossEntropyLoss()
+logits, probs = model(images)
+loss = criterion(logits, labels)
+""",
+        # A project loss that expects probabilities (plain BCE inside) given a sigmoid output.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class FocalLoss(nn.Module):
+    def forward(self, probs, targets):
+        bce = F.binary_cross_entropy(probs, targets, reduction="none")
+        return ((1 - torch.exp(-bce)) ** 2 * bce).mean()
+criterion = FocalLoss()
+loss = criterion(torch.sigmoid(net(x)), y)
+""",
         # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
         """
 import torch
@@ -181,6 +213,58 @@ loss = F.cross_entropy(out, y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A forward returning (logits, probabilities), unpacked; the probabilities go to the loss.
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+class SegNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+    def forward(self, x):
+        x = self.conv(x)
+        return x, F.softmax(x, dim=1)
+model = SegNet()
+criterion = nn.CrossEntropyLoss()
+predicted, softmaxed = model(images)
+loss = criterion(softmaxed, labels)
+""",
+            line=10,
+        ),
+        # A project focal loss whose forward hands its input to BCE-with-logits, given a sigmoid output.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class WeightedFocalLoss(nn.Module):
+    def forward(self, inputs, targets):
+        bce = F.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+        return ((1 - torch.exp(-bce)) ** 2 * bce).mean()
+criterion = WeightedFocalLoss().cuda()
+loss = criterion(torch.sigmoid(net(x)), y)
+""",
+            line=10,
+        ),
+        # A method wrapping a functional loss held as an attribute (Lightning's fine-tuning example).
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+class Lit:
+    def __init__(self):
+        self.loss_func = F.binary_cross_entropy_with_logits
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x))
+    def loss(self, logits, labels):
+        return self.loss_func(input=logits, target=labels)
+    def training_step(self, batch):
+        x, y = batch
+        return self.loss(self.forward(x), y)
+""",
+            line=8,
+        ),
         # Probabilities into NLLLoss, after a reshape.
         Invalid(
             """
@@ -348,6 +432,8 @@ class Lit:
             message += (
                 " (This holds for one of the models the code may pick; nnlint does not know the others.)"
             )
+        if at_loss and loss.ctx is not None and loss.ctx is not self.ctx:
+            return  # a project loss in another file, right for its own callers: nothing here to change
         if at_loss:
             # The model's output is right for another loss: the loss is the line to change (a criterion
             # built elsewhere is reported where it is built).

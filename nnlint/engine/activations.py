@@ -30,6 +30,7 @@ from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
     method_of,
+    reaching_unpacking,
     reaching_value,
     reaching_values,
     resolve_call,
@@ -85,6 +86,9 @@ class Loss:
 
     kind: str
     node: cst.Call
+    # The file of `node` when it is not the asking file's: a project loss whose `forward` (or a helper
+    # whose body) hands its input to this loss (`WeightedFocalLoss()(x, y)`, `self.loss(x, y)`).
+    ctx: FileContext | None = None
 
 
 class ActivationFlow:
@@ -106,6 +110,11 @@ class ActivationFlow:
             value = reaching_value(ctx, expr.value, expr)
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                unpacked = reaching_unpacking(ctx, expr.value, expr)  # `logits, probs = model(x)`
+                callee = ctx.callee(unpacked[0]) if unpacked is not None else None
+                if unpacked is not None and (callee is None or _is_local(callee)):
+                    return self._call_output(unpacked[0], depth + 1, element=unpacked[1])
             if value is None:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
@@ -176,17 +185,113 @@ class ActivationFlow:
         if isinstance(func, cst.Attribute) and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)`
         if isinstance(func, cst.Call):
-            return self._loss_of(func, call, 0)
+            return self._loss_of(func, call, 0) or self._wrapped_loss(call, func)
         name = ctx.dotted(func)
-        if name is None or not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
-            return None  # a function, an import or a name this file never binds
-        return self._loss_of(func, call, 0)
+        if name is None:
+            return None
+        if not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
+            return self._wrapped_loss(call, None)  # a project function or method (`self.loss(x, y)`)
+        return (
+            self._loss_of(func, call, 0)
+            or self._referenced_loss(func, call)
+            or self._wrapped_loss(call, None)
+        )
 
     @cached_property
     def _mentions_losses(self) -> bool:
-        """Whether the file names any input-sensitive loss at all: most files don't, and skip the rest."""
+        """Whether the file names any loss at all: most files don't, and skip the rest. A project loss
+        (`WeightedFocalLoss`, `self.criterion`) counts by its name; what it computes is checked later."""
         source = self._ctx.source
-        return any(word in source for word in _LOSS_WORDS)
+        return any(word in source for word in _LOSS_WORDS) or "loss" in source.lower()
+
+    def _referenced_loss(self, func: cst.BaseExpression, call: cst.Call) -> Loss | None:
+        """`self.loss_func = F.binary_cross_entropy_with_logits`, later `self.loss_func(input=x, target=y)`:
+        a name every assignment of which is the same functional loss itself (not a call of it)."""
+        ctx = self._ctx
+        name = ctx.dotted(func)
+        values = ctx.bindings.values(name) if name is not None else None
+        if not values:
+            return None
+        kinds = {_normalised(ctx.qualified_name(value)) for value in values}
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        return Loss(kind, call) if kind in LOSS_EXPECTS and ".functional." in kind else None
+
+    def _wrapped_loss(self, call: cst.Call, constructed: cst.Call | None) -> Loss | None:
+        """A project loss or helper that hands its first input straight to an input-sensitive loss: a
+        class whose `forward(self, inputs, targets)` returns `F.binary_cross_entropy_with_logits(inputs,
+        ...)`, called as `WeightedFocalLoss()(x, y)` or through a criterion name; a method `self.loss(x,
+        y)` calling `self.loss_func(input=x, ...)`. Only calls whose name says loss are asked (a cheap gate:
+        what the definition computes decides)."""
+        ctx = self._ctx
+        spelled = ctx.module.code_for_node(constructed.func if constructed is not None else call.func).lower()
+        if "loss" not in spelled and "crit" not in spelled and "entropy" not in spelled:
+            return None
+        target: Resolved | None = None
+        if constructed is not None:
+            cls = resolve_call(ctx, constructed)
+            target = (
+                method_of(cls, "forward") if cls is not None and isinstance(cls.node, cst.ClassDef) else None
+            )
+        else:
+            target = resolve_call(ctx, call)
+            if target is not None and isinstance(target.node, cst.ClassDef):
+                return None  # constructing the loss, not calling it
+            if target is None and isinstance(call.func, (cst.Name, cst.Attribute)):
+                target = self._instance_forward(call.func, call)
+        if target is None or not isinstance(target.node, cst.FunctionDef):
+            return None
+        return target.ctx.activations.passes_to_loss(target.node)
+
+    def _instance_forward(self, func: cst.Name | cst.Attribute, at: cst.CSTNode) -> Resolved | None:
+        """`forward` of the project class every assignment of a criterion name builds."""
+        ctx = self._ctx
+        name = ctx.dotted(func)
+        values = ctx.bindings.values(name) if name is not None else None
+        if not values:
+            return None
+        found: Resolved | None = None
+        for value in values:
+            while (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and (value.func.attr.value in SELF_RETURNING_METHODS)
+            ):
+                value = value.func.value
+            cls = resolve_call(ctx, value) if isinstance(value, cst.Call) else None
+            if cls is None or not isinstance(cls.node, cst.ClassDef):
+                return None
+            forward = method_of(cls, "forward")
+            if forward is None or (found is not None and forward.node is not found.node):
+                return None
+            found = forward
+        return found
+
+    def passes_to_loss(self, function: cst.FunctionDef) -> Loss | None:
+        """The input-sensitive loss a function of this file hands its first input to, unchanged (memoized):
+        `def forward(self, inputs, targets): ... F.binary_cross_entropy_with_logits(inputs, targets)`."""
+        key = ("passes", function)
+        if key in self._summaries:  # type: ignore[operator]
+            cached = self._summaries[key]  # type: ignore[index]
+            return None if cached is _PENDING else cached  # type: ignore[return-value]
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        found: Loss | None = None
+        params = [*function.params.posonly_params, *function.params.params]
+        if params and params[0].name.value == "self":
+            params = params[1:]
+        first = params[0].name.value if params else None
+        if first is not None and not _rebinds(function, first):
+            for inner in _calls_in(function):
+                argument = _loss_input(inner)
+                if not (isinstance(argument, cst.Name) and argument.value == first):
+                    continue
+                loss = self.loss_called(inner)
+                if loss is not None:
+                    found = Loss(loss.kind, loss.node, loss.ctx or self._ctx)
+                    break
+        self._summaries[key] = found  # type: ignore[index]
+        return found
 
     def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Loss | None:
         ctx = self._ctx
@@ -217,25 +322,28 @@ class ActivationFlow:
             return None
         return found[0]
 
-    def returns(self, function: cst.FunctionDef) -> Activation | None:
-        """What every `return` of a function of this file gives, when they all agree (memoized)."""
-        cached = self._summaries.get(function)
+    def returns(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
+        """What every `return` of a function of this file gives, when they all agree (memoized); with
+        `element`, what the element at that position of every returned tuple gives (`return x, probs`)."""
+        key = function if element is None else (function, element)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
         if cached is _PENDING:
             return None
-        if cached is not None or function in self._summaries:
+        if cached is not None or key in self._summaries:
             return cached  # type: ignore[return-value]
-        self._summaries[function] = _PENDING
-        values = returned_values(function)
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        values = [_element(value, element) for value in returned_values(function)]
         found: Activation | None = None
         if values and all(value is not None for value in values):
             found = _agreeing([self.of(value) for value in values if value is not None])
-        self._summaries[function] = found
+        self._summaries[key] = found  # type: ignore[index]
         return found
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
-        """The output of a call of something in the project: a layer, a model, a function or method."""
+    def _call_output(self, call: cst.Call, depth: int, element: int | None = None) -> Activation | None:
+        """The output of a call of something in the project: a layer, a model, a function or method
+        (with `element`, the element at that position of the tuple it returns)."""
         ctx = self._ctx
         func = call.func
         forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
@@ -243,15 +351,17 @@ class ActivationFlow:
             func = func.value  # type: ignore[attr-defined]  # `model.forward(x)` runs it like `model(x)`
         layer = ctx.layers.layer_of(func)
         if layer is not None:
-            return self._layer_output(layer)
+            return self._layer_output(layer) if element is None else None
         target = resolve_call(ctx, call)
         if target is not None and not (forward and target.node.name.value != "forward"):
             if isinstance(target.node, cst.FunctionDef):
-                return target.ctx.activations.returns(target.node)
+                return target.ctx.activations.returns(target.node, element)
             return None  # constructing a class gives a model, not a tensor
-        return self._model_output(func, call, depth)
+        return self._model_output(func, call, depth, element)
 
-    def _model_output(self, func: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Activation | None:
+    def _model_output(
+        self, func: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+    ) -> Activation | None:
         """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
 
         A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
@@ -260,7 +370,7 @@ class ActivationFlow:
         """
         ctx = self._ctx
         if isinstance(func, cst.Call):
-            return self._constructed_output(func, at, depth + 1)
+            return self._constructed_output(func, at, depth + 1, element)
         name = ctx.dotted(func)
         if name is None:
             return None
@@ -271,14 +381,14 @@ class ActivationFlow:
             and not value.args
             and ctx.callee(value) == SEQUENTIAL
         ):
-            return self._added_last(func, value)
+            return self._added_last(func, value) if element is None else None
         sites = self._values_of(func, name, value, at)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
         try:
             found = [
-                self._constructed_output(value, site, depth + 1)
+                self._constructed_output(value, site, depth + 1, element)
                 for value, site in sites
                 if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
             ]
@@ -309,7 +419,7 @@ class ActivationFlow:
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
-        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int
+        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
     ) -> Activation | None:
         """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
         ctx = self._ctx
@@ -324,20 +434,20 @@ class ActivationFlow:
                 continue
             layer = ctx.layers.layer_of(value)
             if layer is not None:
-                return self._layer_output(layer)
+                return self._layer_output(layer) if element is None else None
             target = resolve_call(ctx, value)
             if target is None:
                 return None
             if isinstance(target.node, cst.ClassDef):
-                return _forward_output(target)
-            return target.ctx.activations.built_by(target.node)
+                return _forward_output(target, element)
+            return target.ctx.activations.built_by(target.node, element)
         if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
-            return self._model_output(value, at, depth + 1)
+            return self._model_output(value, at, depth + 1, element)
         return None
 
-    def built_by(self, function: cst.FunctionDef) -> Activation | None:
+    def built_by(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
         """The output of the model a factory function of this file returns (`build_model()`), memoized."""
-        key = ("factory", function)
+        key = ("factory", function, element)
         cached = self._summaries.get(key)  # type: ignore[call-overload]
         if cached is _PENDING or (cached is None and key in self._summaries):
             return None
@@ -347,7 +457,7 @@ class ActivationFlow:
         values = returned_values(function)
         found = None
         if values and all(value is not None for value in values):
-            found = _agreeing([self._constructed_output(v, v, 0) for v in values if v is not None])
+            found = _agreeing([self._constructed_output(v, v, 0, element) for v in values if v is not None])
         self._summaries[key] = found  # type: ignore[index]
         return found
 
@@ -395,12 +505,55 @@ class ActivationFlow:
         return None
 
 
-def _forward_output(cls: Resolved) -> Activation | None:
+def _forward_output(cls: Resolved, element: int | None = None) -> Activation | None:
     """What a model class's `forward` returns (through its project base classes)."""
     forward = method_of(cls, "forward")
     if forward is None or not isinstance(forward.node, cst.FunctionDef):
         return None
-    return forward.ctx.activations.returns(forward.node)
+    return forward.ctx.activations.returns(forward.node, element)
+
+
+def _element(value: cst.BaseExpression | None, element: int | None) -> cst.BaseExpression | None:
+    """`value` itself, or with `element` the element at that position of a returned tuple literal."""
+    if element is None or value is None:
+        return value
+    if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) <= element:
+        return None
+    if any(isinstance(item, cst.StarredElement) for item in value.elements):
+        return None
+    return value.elements[element].value
+
+
+def _loss_input(call: cst.Call) -> cst.BaseExpression | None:
+    """A loss call's prediction argument: the first positional one, or `input=`."""
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None or arg.keyword.value == "input":
+            return arg.value
+    return None
+
+
+def _calls_in(function: cst.FunctionDef) -> list[cst.Call]:
+    """The calls in a function's own body (nested definitions left out)."""
+    from nnlint.engine.index import children
+
+    found: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Call):
+            found.append(node)
+        stack.extend(children(node))
+    return found
+
+
+def _rebinds(function: cst.FunctionDef, name: str) -> bool:
+    from nnlint.engine.bindings import binds
+
+    return binds(function.body, name)
 
 
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:

@@ -66,6 +66,50 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
 _NOT_BOUND = object()
 
 
+def reaching_unpacking(ctx: FileContext, name: str, at: cst.CSTNode) -> tuple[cst.Call, int] | None:
+    """`a, b = f(x)` reaching `at` (found as `reaching_value` finds an assignment): the call and the
+    position of `name` among the unpacked targets; None when the binding that reaches is anything else."""
+    index = ctx.index
+    current: cst.CSTNode = at
+    while True:
+        parent = index.parent(current)
+        if parent is None or isinstance(current, _SCOPES) or isinstance(parent, _SCOPES):
+            return None
+        body = _statement_list(parent)
+        if body is not None:
+            for statement in reversed(body[: _position_in(body, current)]):
+                if _binding_in(statement, name) is _NOT_BOUND:
+                    continue
+                return _unpacking_in(statement, name)
+        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS, cst.With)) and binds(parent, name):
+            return None
+        current = parent
+
+
+def _unpacking_in(statement: cst.CSTNode, name: str) -> tuple[cst.Call, int] | None:
+    """For a statement line that is `..., name, ... = call(...)` (nothing starred), the call and position."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if (
+        not isinstance(assign, cst.Assign)
+        or len(assign.targets) != 1
+        or not isinstance(assign.value, cst.Call)
+    ):
+        return None
+    target = assign.targets[0].target
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return None
+    if any(isinstance(item, cst.StarredElement) for item in target.elements):
+        return None
+    positions = [
+        i
+        for i, item in enumerate(target.elements)
+        if isinstance(item.value, cst.Name) and item.value.value == name
+    ]
+    return (assign.value, positions[0]) if len(positions) == 1 else None
+
+
 def reaching_values(ctx: FileContext, name: str, at: cst.CSTNode) -> list[cst.BaseExpression | None] | None:
     """The definitions of `name` that may reach `at`, through `if`/`elif`/`else` branches: one value per
     path, None for a path whose value is unknown (a tuple unpacking, a parameter, a loop). None when the
