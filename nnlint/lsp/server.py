@@ -277,8 +277,13 @@ class NnlintServer(LanguageServer):
         checked.problems.extend(crash.describe() for crash in result.crashes)
         checked.depends = frozenset(result.depends)
         # The settings of the file a finding lands in decide whether it is shown, as in `nnlint check`.
+        try:
+            findings = settle(result.findings, None, Overrides())
+        except ConfigError as error:  # in the config of another file: this file's findings still count
+            checked.problems.append(str(error))
+            findings = [finding for finding in result.findings if finding.filename == str(path)]
         elsewhere: dict[Path, list[Finding]] = {}
-        for finding in settle(result.findings, None, Overrides()):
+        for finding in findings:
             if finding.filename == str(path):
                 checked.findings.append(finding)
             else:

@@ -469,3 +469,30 @@ async def test_closing_the_document_that_found_it_clears_a_finding_elsewhere(cli
     await latest(client, models, ["NN401"], since)
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(train)))
     await latest(client, models, [], since)
+
+
+async def test_the_settings_of_the_file_a_finding_lands_in_decide(client: LanguageClient) -> None:
+    folder, models = cross_file_project(client, "ignored")
+    (folder / "pyproject.toml").write_text(
+        '[tool.nnlint]\nselect = ["NN401", "NN990"]\nper-file-ignores = { "models.py" = ["NN401"] }\n',
+        encoding="utf-8",
+    )
+    since = len(client.published)
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    assert await published(client, train, 1) == []
+    await asyncio.sleep(0.3)  # models.py would have been published right after train.py
+    assert [p.diagnostics for p in client.published[since:] if p.uri == models] in ([], [[]])
+
+
+async def test_a_config_error_where_a_finding_lands_reaches_the_user(client: LanguageClient) -> None:
+    folder, _ = cross_file_project(client, "badconfig")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "pkg" / "models.py").write_text(MODELS, encoding="utf-8")
+    (folder / "pkg" / "pyproject.toml").write_text('[tool.nnlint]\nselectt = ["NN401"]\n', encoding="utf-8")
+    text = TRAIN.replace("from models import", "from pkg.models import") + "total = slow_sum(x)\n"
+    train = open_doc(client, "train.py", text, folder=folder)
+    diagnostics = await published(client, train, 1)
+    assert by_code(diagnostics, "NN990")  # train.py's own findings still count
+    [problem] = [d for d in diagnostics if d.code is None]
+    assert "selectt" in problem.message
