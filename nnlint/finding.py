@@ -12,8 +12,6 @@ from typing import Any
 
 DOCS_BASE = "https://github.com/nnlint/nnlint/blob/main/docs/"
 DOCS_URL = DOCS_BASE + "rules.md#{code}"
-# Runtime findings are documented beside the commands that produce them.
-RUNTIME_DOCS = {"NN90": DOCS_BASE + "probe.md", "NN91": DOCS_BASE + "run.md#what-the-checks-do"}
 
 
 class Severity(str, Enum):
@@ -115,7 +113,10 @@ class Finding:
 
     @property
     def url(self) -> str:
-        return RUNTIME_DOCS.get(self.code[:4]) or DOCS_URL.format(code=self.code.lower())
+        from nnlint.runtime_codes import runtime_code
+
+        runtime = runtime_code(self.code) if self.code.startswith("NN9") else None
+        return runtime.url if runtime is not None else DOCS_URL.format(code=self.code.lower())
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.filename, self.cell or 0, self.location.row, self.location.column, self.code)

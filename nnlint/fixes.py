@@ -11,6 +11,7 @@ the one-pass function differs (`fix_python` here, `nnlint.notebook.fix_notebook_
 
 from __future__ import annotations
 
+import codecs
 import io
 import tokenize
 from collections.abc import Callable, Iterable
@@ -90,11 +91,12 @@ class UnparsableFix(Exception):
 
 
 def encode_like(original: bytes, text: str) -> bytes:
-    """`text` in the encoding of `original`: its PEP 263 coding line or BOM (UTF-8 otherwise)."""
+    """`text` in the encoding of `original`: its PEP 263 coding line or BOM (UTF-8 otherwise, as
+    `decode_source` reads a file whose coding line names no codec Python knows)."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(original).readline)
     except SyntaxError:
-        encoding = "utf-8"
+        encoding = "utf-8-sig" if original.startswith(codecs.BOM_UTF8) else "utf-8"
     return text.encode(encoding)
 
 

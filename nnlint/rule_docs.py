@@ -55,8 +55,7 @@ class _RuleDoc:
 
 
 def _rule_docs() -> list[_RuleDoc]:
-    from nnlint.finding import DOCS_URL, RUNTIME_DOCS
-    from nnlint.runtime_docs import RUNTIME_DOCS as RUNTIME_TEXT
+    from nnlint.finding import DOCS_URL
 
     docs = [
         _RuleDoc(
@@ -78,8 +77,8 @@ def _rule_docs() -> list[_RuleDoc]:
             c.name,
             "runtime",
             c.summary,
-            RUNTIME_TEXT[c.code],
-            RUNTIME_DOCS.get(c.code[:4], DOCS_URL.format(code=c.code.lower())),
+            c.docs,
+            c.url,
             c.command,
             "runtime",
             f"nnlint {c.command}",

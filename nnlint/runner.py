@@ -73,13 +73,21 @@ class FileResult:
 def decode_source(data: bytes) -> str:
     """Decode like Python does: a BOM or a PEP 263 coding line, else UTF-8.
 
-    Raises UnicodeDecodeError, or LookupError for a coding line that names no codec Python knows.
+    A coding line may name a codec that a package registers when the program starts
+    (`# -*- coding: future_fstrings -*-`, which rewrites f-strings for old Pythons): such a file is UTF-8
+    Python to every Python that needs no rewriting, so when the bytes are UTF-8 it is read as UTF-8.
+    Raises UnicodeDecodeError, or LookupError for a coding line that contradicts a BOM, or that names no
+    codec Python knows on bytes that are not UTF-8.
     """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        # An unknown or contradictory coding cookie: Python refuses to run such a file.
-        raise LookupError(error.msg) from error
+        if not error.msg.startswith("unknown encoding"):
+            raise LookupError(error.msg) from error  # a coding line that contradicts the BOM
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise LookupError(f"{error.msg} (and the file is not UTF-8)") from error
     text = data.decode(encoding)
     return text[1:] if text.startswith("\ufeff") else text
 

@@ -40,7 +40,7 @@ def render() -> str:
             f"| {rule.summary()} |"
         )
     lines += ["", "Runtime findings (`nnlint probe`, `nnlint run`), documented with their commands:", ""]
-    lines += [f"- {c.code} {c.name}: {c.summary} See [{c.docs[5:]}]({c.docs[5:]})." for c in RUNTIME_CODES]
+    lines += [f"- {c.code} {c.name}: {c.summary} See [{c.page[5:]}]({c.page[5:]})." for c in RUNTIME_CODES]
     for rule in rules:
         lines += ["", f'<a id="{rule.code.lower()}"></a>', f"## {rule.code} {rule.name}", ""]
         default = "off by default (opt-in)" if rule.opt_in else "on by default"

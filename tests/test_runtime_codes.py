@@ -40,8 +40,20 @@ def test_rule_command_explains_runtime_codes() -> None:
 
 
 def test_every_runtime_code_has_docs_in_the_package() -> None:
-    from nnlint.runtime_docs import RUNTIME_DOCS
+    for code in RUNTIME_CODES:
+        assert code.docs.startswith("## What it does\n"), code.code
+        for section in ("## Why is this bad?", "## How to run it"):
+            assert section in code.docs, (code.code, section)
+        assert "{" not in code.docs, code.code  # an f-string placeholder left unfilled
 
-    assert set(RUNTIME_DOCS) == {c.code for c in RUNTIME_CODES}
-    for docs in RUNTIME_DOCS.values():
-        assert docs.startswith("## What it does\n") and "## Why is this bad?" in docs
+
+def test_runtime_findings_point_to_their_command_page() -> None:
+    from nnlint.finding import Finding, Position, Severity
+
+    def url(code: str) -> str:
+        here = Position(1, 1)
+        return Finding(code, "n", "m", "f.py", here, here, Severity.INFO).url
+
+    assert url("NN901").endswith("docs/probe.md")
+    assert url("NN912").endswith("docs/run.md#what-the-checks-do")
+    assert url("NN204").endswith("docs/rules.md#nn204")

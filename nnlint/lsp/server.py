@@ -13,11 +13,18 @@ document changed again is skipped, so a burst of edits costs at most one stale c
 
 A config error or a rule crash is what `nnlint check` would print on stderr; editors do not show the log,
 so the user gets it as a message (once per problem) and as an error diagnostic on line 1 of the file.
+
+A check of train.py may report a finding in another project file (the softmax in models.py whose output
+reaches the loss in train.py): it is published to that file's URI, beside that file's own diagnostics,
+for as long as the latest check of train.py reports it. Its positions count in models.py as the check
+read it from disk, so it is shown only while the editor's text of models.py is that text; saving a file
+re-checks the open documents whose checks read it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,18 +37,19 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from nnlint import __version__
 from nnlint.config import ConfigError, Overrides, clear_config_cache, config_for, rules_for_codes
+from nnlint.crossfile import settle
 from nnlint.finding import Edit, Finding, Fix, Position
 from nnlint.fixes import apply_edits
 from nnlint.lsp import DEFAULT_MAX_BYTES
 from nnlint.reporters.lsp import SOURCE, ToLsp, position_converter, text_edits, to_diagnostic
 from nnlint.reporters.sources import row_text, split_lines
 from nnlint.rule import rule_by_code_or_name
-from nnlint.runner import check_source, parse_source
+from nnlint.runner import check_source, decode_source, parse_source
 from nnlint.suppress import noqa_edits
 
 DEBOUNCE_SECONDS = 0.3
@@ -50,8 +58,21 @@ _CONVERTER = default_converter()
 
 
 @dataclass
+class Elsewhere:
+    """Findings a check placed in another project file, and that file's text as the check read it (their
+    positions count in it)."""
+
+    source: str
+    findings: list[Finding]
+    lines: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lines = split_lines(self.source)
+
+
+@dataclass
 class Checked:
-    """The findings published for one version of a document, kept to answer code actions and hovers."""
+    """What the check of one version of a document found, in it and in other project files."""
 
     version: int | None
     source: str
@@ -60,14 +81,30 @@ class Checked:
     # Messages for the client's log (config errors, rule crashes), sent from the event loop.
     problems: list[str] = field(default_factory=list)
     skipped_bytes: int | None = None  # set when the file was too large to check
+    # Findings in other files by their resolved path (from the worker), and by their URI (in the event loop).
+    found_in: dict[Path, Elsewhere] = field(default_factory=dict)
+    elsewhere: dict[str, Elsewhere] = field(default_factory=dict)
+    depends: frozenset[str] = frozenset()  # the project modules the check read (resolved paths)
     lines: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.lines = split_lines(self.source)
 
-    def to_client(self, document: TextDocument) -> ToLsp:
-        """Positions in this text as the client counts them (in the encoding it negotiated)."""
-        return position_converter(partial(row_text, self.lines), document.position_codec.client_num_units)
+
+@dataclass(frozen=True)
+class Shown:
+    """A published diagnostic, its finding and the text its positions count in: code actions and hovers
+    answer from these."""
+
+    finding: Finding
+    diagnostic: types.Diagnostic
+    source: str
+
+
+def to_client(lines: list[str], document: TextDocument | None, server: LanguageServer) -> ToLsp:
+    """Positions in this text as the client counts them (in the encoding it negotiated)."""
+    codec = document.position_codec if document is not None else server.workspace.position_codec
+    return position_converter(partial(row_text, lines), codec.client_num_units)
 
 
 class _AnsweringProtocol(LanguageServerProtocol):
@@ -93,6 +130,7 @@ class NnlintServer(LanguageServer):
         )
         self.max_bytes = max_bytes
         self.checked: dict[str, Checked] = {}
+        self.published: dict[str, list[Shown]] = {}  # what was last published per URI
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._shown: dict[str, set[str]] = {}  # problems already shown as messages, per document
         # One worker: checks of one document must not overtake each other, and parsing is CPU-bound.
@@ -107,12 +145,25 @@ class NnlintServer(LanguageServer):
         self._pending[uri] = loop.call_later(delay, lambda: loop.create_task(self.check_and_publish(uri)))
 
     def forget(self, uri: str) -> None:
+        """A closed document: its own diagnostics go, and so do those its checks placed in other files."""
         waiting = self._pending.pop(uri, None)
         if waiting is not None:
             waiting.cancel()
-        self.checked.pop(uri, None)
+        closed = self.checked.pop(uri, None)
         self._shown.pop(uri, None)
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self.publish(uri)  # what the checks of documents still open place in it, usually nothing
+        for target in closed.elsewhere if closed is not None else ():
+            self.publish(target)
+
+    def recheck_dependents(self, uri: str) -> None:
+        """After a save: check again the open documents whose checks read this file from disk."""
+        path = to_fs_path(uri)
+        if path is None:
+            return
+        resolved = str(Path(path).resolve())
+        for other, checked in list(self.checked.items()):
+            if other != uri and resolved in checked.depends:
+                self.schedule(other, 0)
 
     async def check_and_publish(self, uri: str) -> None:
         self._pending.pop(uri, None)
@@ -135,14 +186,56 @@ class NnlintServer(LanguageServer):
         if checked.skipped_bytes is not None:
             checked.diagnostics = [self._skipped_diagnostic(checked.skipped_bytes)]
         else:
-            to_client = checked.to_client(document)
-            checked.diagnostics = [_diagnostic(checked, to_client, f) for f in checked.findings]
-        # After the findings' diagnostics, which code actions and hovers pair with `findings` by position.
+            positions = to_client(checked.lines, document, self)
+            checked.diagnostics = [_diagnostic(checked.lines, positions, f) for f in checked.findings]
+        # After the findings' diagnostics, which `publish` pairs with `findings` in order.
         checked.diagnostics += [_problem_diagnostic(problem) for problem in checked.problems]
+        checked.elsewhere = {self._uri_of(path): found for path, found in checked.found_in.items()}
+        previous = self.checked.get(uri)
         self.checked[uri] = checked
+        self.publish(uri)
+        # Files this check places findings in now, and those the previous check did (they may be gone).
+        for target in {*checked.elsewhere, *(previous.elsewhere if previous is not None else ())}:
+            if target != uri:
+                self.publish(target)
+
+    def publish(self, uri: str) -> None:
+        """Publish a file's diagnostics: its own check's, then what other documents' checks found in it,
+        each finding once, and the latter only while the editor's text of the file is the one they were
+        found in (an edited, unsaved models.py would show them on the wrong lines)."""
+        document = self.workspace.text_documents.get(uri)
+        own = self.checked.get(uri)
+        shown: list[Shown] = []
+        diagnostics: list[types.Diagnostic] = []
+        if own is not None:
+            diagnostics += own.diagnostics
+            shown += [Shown(f, d, own.source) for f, d in zip(own.findings, own.diagnostics, strict=False)]
+        places = {_place(entry.finding) for entry in shown}
+        for other, checked in self.checked.items():
+            found = checked.elsewhere.get(uri)
+            if other == uri or found is None or (document is not None and document.source != found.source):
+                continue
+            positions = to_client(found.lines, document, self)
+            for finding in found.findings:
+                if _place(finding) in places:
+                    continue
+                places.add(_place(finding))
+                diagnostic = _diagnostic(found.lines, positions, finding)
+                diagnostics.append(diagnostic)
+                shown.append(Shown(finding, diagnostic, found.source))
+        self.published[uri] = shown
+        version = own.version if own is not None else document.version if document is not None else None
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=checked.diagnostics, version=version)
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )
+
+    def _uri_of(self, path: Path) -> str:
+        """The URI a file is open under in the editor (which may name it through a symlink), else its own."""
+        for uri in self.workspace.text_documents:
+            fs_path = to_fs_path(uri)
+            if fs_path is not None and Path(fs_path).resolve() == path:
+                return uri
+        return from_fs_path(str(path)) or path.as_uri()
 
     def _tell_user(self, uri: str, problems: list[str]) -> None:
         """Show each new config error or rule crash of a document once as a message (editors do not show
@@ -182,9 +275,24 @@ class NnlintServer(LanguageServer):
             return checked
         result = check_source(str(path), source, rules_for_codes(codes))
         checked.problems.extend(crash.describe() for crash in result.crashes)
-        # Findings this check placed in another project module (a softmax in models.py) carry that file's
-        # positions: they are not this document's diagnostics.
-        checked.findings = [finding for finding in result.findings if finding.filename == str(path)]
+        checked.depends = frozenset(result.depends)
+        # The settings of the file a finding lands in decide whether it is shown, as in `nnlint check`.
+        try:
+            findings = settle(result.findings, None, Overrides())
+        except ConfigError as error:  # in the config of another file: this file's findings still count
+            checked.problems.append(str(error))
+            findings = [finding for finding in result.findings if finding.filename == str(path)]
+        elsewhere: dict[Path, list[Finding]] = {}
+        for finding in findings:
+            if finding.filename == str(path):
+                checked.findings.append(finding)
+            else:
+                # A fix's edits count in the checked text, not in the file the finding lands in.
+                elsewhere.setdefault(Path(finding.filename).resolve(), []).append(replace(finding, fix=None))
+        for target, findings in elsewhere.items():
+            text = _text_as_read(target, result.depends)
+            if text is not None:
+                checked.found_in[target] = Elsewhere(text, findings)
         return checked
 
     def _skipped_diagnostic(self, size: int) -> types.Diagnostic:
@@ -204,11 +312,27 @@ class NnlintServer(LanguageServer):
         )
 
 
-def _diagnostic(checked: Checked, to_client: ToLsp, finding: Finding) -> types.Diagnostic:
+def _text_as_read(path: Path, depends: dict[str, str]) -> str | None:
+    """The text of a project module as a check read it, or None when the file changed since (or cannot be
+    read): findings placed in it count their positions in that text."""
+    try:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != depends.get(str(path)):  # the digest ModuleStore keeps
+            return None
+        return decode_source(data)
+    except (OSError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _place(finding: Finding) -> tuple[str, int, int]:
+    return (finding.code, finding.location.row, finding.location.column)
+
+
+def _diagnostic(lines: list[str], to_client: ToLsp, finding: Finding) -> types.Diagnostic:
     """The diagnostic `--format lsp` writes, as an editor shows it best: the hint under the message, and a
     point (where a syntax error is) widened to the rest of its line, which is hard to miss."""
     end = finding.end_location
-    line = row_text(checked.lines, end.row)
+    line = row_text(lines, end.row)
     if end == finding.location and line is not None:
         end = Position(end.row, len(line) + 1)
     message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
@@ -242,15 +366,16 @@ def code_actions(ls: NnlintServer, params: types.CodeActionParams) -> list[types
     """A quick fix per fixable finding under the cursor, and a `# noqa` for each finding."""
     uri = params.text_document.uri
     document = ls.workspace.text_documents.get(uri)
-    checked = ls.checked.get(uri)
-    if document is None or checked is None or checked.version != document.version:
-        return []  # positions from another version of the text would edit the wrong place
-    to_client = checked.to_client(document)
+    if document is None:
+        return []
+    positions = to_client(split_lines(document.source), document, ls)
     actions = []
-    for finding, diagnostic in zip(checked.findings, checked.diagnostics, strict=False):
-        if not _overlaps(diagnostic.range, params.range):
+    for shown in ls.published.get(uri, []):
+        finding, diagnostic = shown.finding, shown.diagnostic
+        # Positions found in another text than the editor's would edit the wrong place.
+        if shown.source != document.source or not _overlaps(diagnostic.range, params.range):
             continue
-        if finding.fix is not None and _keeps_parsing(checked.source, finding.fix):
+        if finding.fix is not None and _keeps_parsing(shown.source, finding.fix):
             unsafe = finding.fix.applicability != "safe"
             actions.append(
                 types.CodeAction(
@@ -258,17 +383,17 @@ def code_actions(ls: NnlintServer, params: types.CodeActionParams) -> list[types
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
                     is_preferred=not unsafe,
-                    edit=types.WorkspaceEdit(changes={uri: _text_edits(finding.fix.edits, to_client)}),
+                    edit=types.WorkspaceEdit(changes={uri: _text_edits(finding.fix.edits, positions)}),
                 )
             )
-        noqa = noqa_edits(checked.source, [finding])
+        noqa = noqa_edits(shown.source, [finding])
         if noqa:
             actions.append(
                 types.CodeAction(
                     title=f"{finding.code}: suppress on this line (# noqa)",
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
-                    edit=types.WorkspaceEdit(changes={uri: _text_edits(noqa, to_client)}),
+                    edit=types.WorkspaceEdit(changes={uri: _text_edits(noqa, positions)}),
                 )
             )
     return actions
@@ -286,14 +411,12 @@ def _keeps_parsing(source: str, fix: Fix) -> bool:
 
 def hover(ls: NnlintServer, params: types.HoverParams) -> types.Hover | None:
     """The docs of the rules whose diagnostics cover the cursor, as markdown."""
-    checked = ls.checked.get(params.text_document.uri)
-    if checked is None:
-        return None
     cursor = types.Range(params.position, params.position)
     parts = []
-    for finding, diagnostic in zip(checked.findings, checked.diagnostics, strict=False):
+    for shown in ls.published.get(params.text_document.uri, []):
+        finding = shown.finding
         rule = rule_by_code_or_name(finding.code)
-        if rule is None or not _overlaps(diagnostic.range, cursor):
+        if rule is None or not _overlaps(shown.diagnostic.range, cursor):
             continue
         parts.append(
             f"**{rule.code}** `{rule.name}`: {finding.message}\n\n{rule.docs()}\n\n[Docs]({finding.url})"
@@ -317,6 +440,7 @@ def build_server(max_bytes: int = DEFAULT_MAX_BYTES) -> NnlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: NnlintServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri, 0)
+        ls.recheck_dependents(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: NnlintServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -102,11 +102,43 @@ def test_config_files_are_read_once_per_folder(tmp_path: Path, monkeypatch: pyte
     assert len(calls) == 1
 
 
-def test_an_unknown_coding_cookie_is_nn000(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_coding_cookie_naming_a_codec_python_lacks_is_read_as_utf8(tmp_path: Path, bom: bytes) -> None:
+    # future_fstrings registers its codec when the program starts; without it the file is UTF-8 Python.
+    text = "# -*- coding: future_fstrings -*-\n" + ZERO_GRAD_AFTER_BACKWARD + 'label = f"épocha {1}"\n'
     path = tmp_path / "cookie.py"
-    path.write_text("# coding: nonexistent-enc\nimport torch\n")
+    path.write_bytes(bom + text.encode("utf-8"))
+    code, output = check(str(path))
+    assert code == 1 and "NN204" in output and "NN000" not in output
+
+
+def test_a_project_module_with_such_a_cookie_is_read_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN401"]\n')
+    (tmp_path / "models.py").write_text(
+        "# -*- coding: future_fstrings -*-\nimport torch\n\n\n"
+        "def head(x):\n    return torch.softmax(x, dim=1)\n"
+    )
+    (tmp_path / "train.py").write_text(
+        "import torch.nn as nn\nfrom models import head\n\n"
+        "criterion = nn.CrossEntropyLoss()\nloss = criterion(head(x), y)\n"
+    )
+    code, output = check(str(tmp_path / "train.py"))
+    assert code == 1 and "models.py:6:12: NN401" in output
+
+
+def test_an_unknown_coding_cookie_on_bytes_that_are_not_utf8_is_nn000(tmp_path: Path) -> None:
+    path = tmp_path / "cookie.py"
+    path.write_bytes(b"# coding: nonexistent-enc\nimport torch\nname = '\xe9'\n")
     code, output = check(str(path))
     assert code == 1 and "NN000" in output and "unknown encoding: nonexistent-enc" in output
+    assert "not UTF-8" in output
+
+
+def test_a_cookie_that_contradicts_the_bom_is_nn000(tmp_path: Path) -> None:
+    path = tmp_path / "cookie.py"
+    path.write_bytes(b"\xef\xbb\xbf# coding: latin-1\nimport torch\n")
+    code, output = check(str(path))
+    assert code == 1 and "NN000" in output and "encoding problem" in output
 
 
 def test_no_syntax_warning_reaches_stderr(tmp_path: Path) -> None:

@@ -350,3 +350,149 @@ async def test_deeply_nested_documents_get_nn000_and_the_server_goes_on(client: 
         assert sorted(d.code for d in diagnostics) == expected
     other = open_doc(client, "after_deep.py", BUGGY)
     assert len(await published(client, other, 1)) == 2
+
+
+# A project whose train.py finds a bug in models.py: the softmax in `head` reaches CrossEntropyLoss. The
+# sigmoid in `tail` reaching BCEWithLogitsLoss is the same bug, suppressed by a noqa in models.py.
+MODELS = """import torch
+
+
+def head(x):
+    return torch.softmax(x, dim=1)
+
+
+def tail(x):
+    return torch.sigmoid(x)  # noqa: NN401
+"""
+TRAIN = """import torch.nn as nn
+from models import head, tail
+
+criterion, bce = nn.CrossEntropyLoss(), nn.BCEWithLogitsLoss()
+loss = criterion(head(x), y) + bce(tail(x), y)
+"""
+TRAIN_FIXED = TRAIN.replace("criterion(head(x), y)", "criterion(x, y)")
+
+
+def cross_file_project(client: LanguageClient, name: str, models: str = MODELS) -> tuple[Path, str]:
+    """A project folder selecting NN401 (a cross-file rule) and NN990, with models.py on disk."""
+    folder = client.root / name
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN401", "NN990"]\n', encoding="utf-8")
+    (folder / "models.py").write_text(models, encoding="utf-8")
+    return folder, (folder / "models.py").resolve().as_uri()
+
+
+async def latest(
+    client: LanguageClient, uri: str, expected: list[str], since: int = 0, timeout: float = 15
+) -> list[types.Diagnostic]:
+    """The diagnostics last published for `uri` (after the `since`-th publish), once their codes are
+    `expected`."""
+    deadline = time.monotonic() + timeout
+    codes: list[str] | None = None
+    while time.monotonic() < deadline:
+        mine = [params for params in client.published[since:] if params.uri == uri]
+        if mine:
+            codes = sorted(str(d.code) for d in mine[-1].diagnostics)
+            if codes == sorted(expected):
+                return list(mine[-1].diagnostics)
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{uri}: last published {codes}, expected {expected}")
+
+
+async def test_a_finding_in_another_file_is_published_to_that_file(client: LanguageClient) -> None:
+    folder, models = cross_file_project(client, "elsewhere")
+    since = len(client.published)
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    assert await published(client, train, 1) == []
+    [nn401] = await latest(client, models, ["NN401"], since)  # the noqa in models.py holds for `tail`
+    assert nn401.range.start == types.Position(4, 11)  # `torch.softmax(...)` in head
+    [related] = nn401.related_information
+    assert related.location.uri == (folder / "train.py").resolve().as_uri()
+    assert related.location.range.start.line == 4 and "CrossEntropyLoss" in related.message
+    # Once train.py no longer feeds the softmax into the loss, models.py's diagnostic goes.
+    change(client, train, 2, TRAIN_FIXED)
+    assert await published(client, train, 2) == []
+    await latest(client, models, [], since)
+
+
+async def test_a_files_own_diagnostics_and_those_found_from_elsewhere_are_merged(
+    client: LanguageClient,
+) -> None:
+    folder, models_uri = cross_file_project(client, "merged", MODELS + "total = slow_sum(x)\n")
+    models = open_doc(client, "models.py", MODELS + "total = slow_sum(x)\n", folder=folder)
+    assert models == models_uri
+    assert [d.code for d in await published(client, models, 1)] == ["NN990"]
+    since = len(client.published)
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    nn401 = by_code(await latest(client, models, ["NN401", "NN990"], since), "NN401")
+    # In models.py, the finding from train.py answers hovers and offers a noqa like the file's own.
+    [noqa] = [a for a in await code_actions(client, models, nn401) if "noqa" in a.title]
+    assert "    return torch.softmax(x, dim=1)  # noqa: NN401\n" in apply(
+        MODELS + "total = slow_sum(x)\n", noqa.edit.changes[models]
+    )
+    hovered = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(models), nn401.range.start)
+    )
+    assert rule_by_code_or_name("NN401").docs() in hovered.contents.value
+    # Checking models.py again keeps what train.py found there; checking train.py again keeps models.py's own.
+    since = len(client.published)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(models)))
+    await latest(client, models, ["NN401", "NN990"], since)
+    change(client, train, 2, TRAIN_FIXED)
+    await latest(client, models, ["NN990"], since)
+
+
+async def test_findings_from_elsewhere_follow_the_text_they_were_found_in(client: LanguageClient) -> None:
+    folder, _ = cross_file_project(client, "unsaved")
+    models = open_doc(client, "models.py", MODELS, folder=folder)
+    await published(client, models, 1)
+    since = len(client.published)
+    open_doc(client, "train.py", TRAIN, folder=folder)
+    [nn401] = await latest(client, models, ["NN401"], since)
+    assert nn401.range.start.line == 4
+    # An unsaved edit of models.py: the finding counted lines in the saved text, so it is not shown.
+    edited = "# the model\n" + MODELS
+    change(client, models, 2, edited)
+    assert await published(client, models, 2) == []
+    # Saving models.py checks train.py again against the saved text: the finding is back, a line lower.
+    (folder / "models.py").write_text(edited, encoding="utf-8")
+    since = len(client.published)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(models)))
+    [nn401] = await latest(client, models, ["NN401"], since)
+    assert nn401.range.start.line == 5
+
+
+async def test_closing_the_document_that_found_it_clears_a_finding_elsewhere(client: LanguageClient) -> None:
+    folder, models = cross_file_project(client, "closed")
+    since = len(client.published)
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    await latest(client, models, ["NN401"], since)
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(train)))
+    await latest(client, models, [], since)
+
+
+async def test_the_settings_of_the_file_a_finding_lands_in_decide(client: LanguageClient) -> None:
+    folder, models = cross_file_project(client, "ignored")
+    (folder / "pyproject.toml").write_text(
+        '[tool.nnlint]\nselect = ["NN401", "NN990"]\nper-file-ignores = { "models.py" = ["NN401"] }\n',
+        encoding="utf-8",
+    )
+    since = len(client.published)
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    assert await published(client, train, 1) == []
+    await asyncio.sleep(0.3)  # models.py would have been published right after train.py
+    assert [p.diagnostics for p in client.published[since:] if p.uri == models] in ([], [[]])
+
+
+async def test_a_config_error_where_a_finding_lands_reaches_the_user(client: LanguageClient) -> None:
+    folder, _ = cross_file_project(client, "badconfig")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "pkg" / "models.py").write_text(MODELS, encoding="utf-8")
+    (folder / "pkg" / "pyproject.toml").write_text('[tool.nnlint]\nselectt = ["NN401"]\n', encoding="utf-8")
+    text = TRAIN.replace("from models import", "from pkg.models import") + "total = slow_sum(x)\n"
+    train = open_doc(client, "train.py", text, folder=folder)
+    diagnostics = await published(client, train, 1)
+    assert by_code(diagnostics, "NN990")  # train.py's own findings still count
+    [problem] = [d for d in diagnostics if d.code is None]
+    assert "selectt" in problem.message
