@@ -144,3 +144,33 @@ criterion = torch.nn.CrossEntropyLoss()
     tensor = check_source("t.py", template.format(after="print(total.item())"), [rule]).findings
     assert [f.fix.applicability for f in number if f.fix] == ["safe"]
     assert [f.fix.applicability for f in tensor if f.fix] == ["unsafe"]
+
+
+def test_a_trainer_module_that_never_names_torch_is_still_checked() -> None:
+    """OpenNMT's trainer.py imports everything torch through its project: `zero_grad(` marks it."""
+    from nnlint.rule import default_rules
+    from nnlint.runner import check_source
+
+    source = (
+        "class Trainer:\n"
+        "    def __init__(self, model, train_loss, optim):\n"
+        "        self.model = model\n"
+        "        self.train_loss = train_loss\n"
+        "        self.optim = optim\n"
+        "    def train(self, train_iter):\n"
+        "        self.model.train()\n"
+        "        for batch in train_iter:\n"
+        "            self.model.zero_grad()\n"
+        "            self.train_loss(self.model(batch.src)).backward()\n"
+        "            self.optim.step()\n"
+        "    def validate(self, valid_iter):\n"
+        "        self.model.eval()\n"
+        "        for batch in valid_iter:\n"
+        "            outputs = self.model(batch.src)\n"
+        "            self.stats.update(self.train_loss.compute(batch, outputs))\n"
+        "        self.model.train()\n"
+    )
+    codes = {f.code for f in check_source("trainer.py", source, default_rules()).findings}
+    assert "NN503" in codes
+    plain = source.replace("zero_grad()", "clear()").replace(".backward()", ".run()")
+    assert check_source("trainer.py", plain, default_rules()).findings == []

@@ -44,8 +44,10 @@ class FileContext:
         self.module = module
         self.index = TreeIndex(module)
         self._callees: dict[cst.Call, str | None] = {}
-        # Files that never mention torch skip every rule that declares `needs_torch`.
-        self.mentions_torch = "torch" in source
+        # Files that never mention torch skip every rule that declares `needs_torch`. A trainer module
+        # that gets everything torch from its project (OpenNMT's trainer.py imports no torch) still says
+        # `zero_grad(` or `.backward(`.
+        self.mentions_torch = "torch" in source or "zero_grad(" in source or ".backward(" in source
         # Project modules that questions about this file were answered from (see `project.dependencies`).
         self.project_deps: set[Path] = set()
 
