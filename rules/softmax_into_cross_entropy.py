@@ -24,7 +24,8 @@ class SoftmaxIntoCrossEntropy(Rule):
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
     grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
-    criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
+    criterion passed as an argument (also by callers in the project's other modules) or as a
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
     included), one element of a returned tuple (`logits, probs = model(x)`). The loss may be a project
     loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
     calls `F.binary_cross_entropy_with_logits(inputs, ...)`, a method calling `self.loss_func(input=...)`

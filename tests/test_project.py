@@ -351,3 +351,31 @@ def test_nn404_asks_the_model_modules_whether_the_mode_matters(
     outcome = run_check([Path("main.py")], Overrides())
     assert outcome.crashes == []
     assert [f.location.row for f in outcome.findings if f.code == "NN404"] == ([12] if reported else [])
+
+
+def test_a_model_parameter_follows_the_callers_in_other_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DANN's layout: the loop in train.py takes the model as a parameter; only main.py calls it."""
+    monkeypatch.chdir(tmp_path)
+    models = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n"
+        "class Classifier(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(8, 2)\n    def forward(self, x):\n"
+        "        return F.softmax(self.fc(x), dim=1)\n"
+    )
+    train = (
+        "import torch.nn as nn\n\ndef fit(classifier, loader):\n"
+        "    criterion = nn.CrossEntropyLoss().cuda()\n    for x, y in loader:\n"
+        "        loss = criterion(classifier(x), y)\n        loss.backward()\n"
+    )
+    main = "import model\nimport train\n\ntrain.fit(model.Classifier().cuda(), loader)\n"
+    _tree(tmp_path, {"pyproject.toml": "", "model.py": models, "train.py": train, "main.py": main})
+    overrides = Overrides(select=frozenset({"NN401"}))
+    findings = run_check([Path("train.py")], overrides).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("model.py", 8)]
+    assert [(r.filename, r.location.row) for r in findings[0].related] == [("train.py", 6)]
+    # A caller that passes a model ending in logits: nothing to report.
+    logits = models.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)")
+    _tree(tmp_path, {"model.py": logits})
+    assert run_check([Path("train.py")], overrides).findings == []

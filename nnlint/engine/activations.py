@@ -30,6 +30,7 @@ from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
     method_of,
+    project_argument_values,
     reaching_unpacking,
     reaching_value,
     reaching_values,
@@ -383,6 +384,8 @@ class ActivationFlow:
         ):
             return self._added_last(func, value) if element is None else None
         sites = self._values_of(func, name, value, at)
+        if not sites and isinstance(func, cst.Name):
+            return self._passed_from_other_modules(func, depth, element)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
@@ -395,6 +398,25 @@ class ActivationFlow:
         finally:
             self._resolving.discard((name, at))
         return _on_some_path(found)
+
+    def _passed_from_other_modules(
+        self, func: cst.Name, depth: int, element: int | None
+    ) -> Activation | None:
+        """A model parameter of a module-level function that only other project modules call
+        (`def source_only(encoder, classifier, ...)` in train.py, called from main.py with
+        `model.Classifier().cuda()`): what the models they pass give, judged in their files."""
+        parameter = enclosing_parameter(self._ctx, func)
+        if parameter is None or parameter[1].default is not None:
+            return None
+        passed = project_argument_values(self._ctx, *parameter)
+        if not passed:
+            return None
+        return _on_some_path(
+            [
+                module.activations._constructed_output(value, call, depth + 1, element)
+                for module, value, call in passed
+            ]
+        )
 
     def _values_of(
         self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode

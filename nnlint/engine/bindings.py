@@ -488,6 +488,55 @@ def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionD
     return None
 
 
+def project_argument_values(
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]] | None:
+    """What the calls of a module-level function from the project's other modules pass for `param`
+    (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
+    ...)` in train.py), each with its file and call. None when there is no such call, a call's arguments
+    cannot be matched, or the function is not at module level. Callers not in the project stay unknown."""
+    from nnlint.engine.project import modules_mentioning
+
+    if ctx.index.parent(function) is not ctx.module or ctx.real_path is None:
+        return None
+    name = function.name.value
+    modules = modules_mentioning(ctx, name, ctx.real_path.stem)
+    if not modules:
+        return None
+    positional = [*function.params.posonly_params, *function.params.params]
+    position = next((i for i, p in enumerate(positional) if p is param), None)
+    found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
+    for module in modules:
+        for call in module.index.nodes(cst.Call):
+            func = call.func
+            spelled = (
+                func.value
+                if isinstance(func, cst.Name)
+                else getattr(getattr(func, "attr", None), "value", None)
+            )
+            if spelled != name:
+                continue
+            target = resolve_call(module, call)
+            # The other module sees this file through the module store: the same function, another parse.
+            if target is None or target.ctx.real_path != ctx.real_path:
+                continue
+            if not isinstance(target.node, cst.FunctionDef) or target.node.name.value != name:
+                continue
+            if any(arg.star for arg in call.args):
+                return None
+            value = next(
+                (a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None
+            )
+            if value is None and position is not None:
+                plain = [a.value for a in call.args if a.keyword is None]
+                value = plain[position] if position < len(plain) else None
+            value = value if value is not None else param.default
+            if value is None:
+                return None
+            found.append((module, value, call))
+    return found or None
+
+
 def argument_values(
     ctx: FileContext, function: cst.FunctionDef, param: cst.Param
 ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:

@@ -277,6 +277,61 @@ class ProjectView:
         return None
 
 
+# Folders never searched for callers: virtual environments, caches, build output, hidden folders.
+_SKIPPED_FOLDERS = frozenset({"venv", "env", "site-packages", "node_modules", "__pycache__", "build", "dist"})
+# Above this many files a project is too large to scan for callers (silence, not a slow check).
+_MAX_SCANNED_FILES = 3000
+
+
+@lru_cache(maxsize=16)
+def _project_sources(root: Path) -> tuple[Path, ...] | None:
+    """Every Python file of a project (once per process), or None when there are too many."""
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS]
+        found.extend(Path(folder, name) for name in files if name.endswith(".py"))
+        if len(found) > _MAX_SCANNED_FILES:
+            return None
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=4096)
+def _mentions(path: Path, stamp: tuple[int, int], words: tuple[str, ...]) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return all(word in text for word in words)
+
+
+def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | None:
+    """The project's other modules whose text contains every word (parsed through the module store and
+    recorded as this file's dependencies), for questions asked the other way round: who calls this
+    function? None when the file has no project or the project is too large to scan."""
+    here = ctx.real_path
+    if here is None:
+        return None
+    root = project_root(here.parent) or here.parent
+    sources = _project_sources(root)
+    if sources is None:
+        return None
+    found: list[FileContext] = []
+    for path in sources:
+        if path == here:
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if not _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
+            continue
+        module = STORE.context(path)
+        if module is not None:
+            ctx.project_deps.add(path)
+            found.append(module)
+    return found
+
+
 def dependencies(ctx: FileContext) -> dict[str, str]:
     """Every project module a check of `ctx` read, directly or through another module, with its digest."""
     seen: dict[Path, str] = {}
