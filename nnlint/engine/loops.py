@@ -383,7 +383,7 @@ class TrainingLoops:
         if "automatic_optimization" not in self._ctx.source:
             return found
         for cls in self._ctx.index.nodes(cst.ClassDef):
-            if not self._manual_optimization(cls):
+            if not self._ctx.lightning.manual_optimization(cls):
                 continue
             steps_something = False
             for call in self._ctx.index.nodes(cst.Call):
@@ -406,17 +406,6 @@ class TrainingLoops:
                 ):
                     found.append(constructor)
         return found
-
-    def _manual_optimization(self, cls: cst.ClassDef) -> bool:
-        for assign in self._ctx.index.nodes(cst.Assign):
-            if (
-                len(assign.targets) == 1
-                and dotted_name(assign.targets[0].target) == "self.automatic_optimization"
-                and _is_false(assign.value)
-                and cls in self._ctx.index.ancestors(assign)
-            ):
-                return True
-        return False
 
     def _builds_scheduler(self, call: cst.Call) -> bool:
         callee = self._ctx.callee(call) or ""
