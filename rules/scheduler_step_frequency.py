@@ -9,6 +9,7 @@ import libcst as cst
 
 from nnlint.engine.bindings import resolve_name
 from nnlint.engine.index import children
+from nnlint.engine.learning_rate import unapplied_rates
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.roles import Role
 from nnlint.finding import Severity
@@ -36,6 +37,11 @@ NEVER_STEPPED = (
 MANUAL_NEVER_STEPPED = (
     "With `self.automatic_optimization = False` Lightning does not step schedulers, and this class never "
     "steps this one, so the learning rate never changes; call `.step()` on `self.lr_schedulers()`."
+)
+UNAPPLIED_RATE = (
+    "`{name}` is computed from `{counter}` here but never reaches `{optimizer}`: nothing writes it into "
+    "`{optimizer}.param_groups` and no scheduler drives it, so the learning rate stays at its initial value; "
+    'set `group["lr"] = {name}` for every param group (or use a `LambdaLR`).'
 )
 LIGHTNING_PER_EPOCH = (
     '`{name}` counts optimizer steps, but it is returned without `"interval": "step"`, so Lightning '
@@ -66,6 +72,9 @@ class SchedulerStepFrequency(Rule):
       such as `epochs * len(loader)`, and Hugging Face `get_scheduler` / `get_*_schedule_with_warmup`)
       whose `.step()` runs only once per epoch.
 
+    - a learning rate computed from the step (or epoch) counter in a function that steps a
+      `torch.optim` optimizer, when nothing could give it to that optimizer (no `param_groups` write, no
+      scheduler, the optimizer handed nowhere);
     - a LightningModule whose `configure_optimizers` returns a per-iteration schedule without
       `"interval": "step"` (Lightning then steps it once per epoch), and an `lr_scheduler_step` override
       that steps a schedule registered with `"interval": "step"` with the epoch index
@@ -119,6 +128,31 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A hand-driven rate written into the param groups every step (nanoGPT).
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters(), lr=6e-4)
+for it in range(max_iters):
+    lr = get_lr(it)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+    loss = model(*get_batch())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
+        # The rate is handed to a helper together with the optimizer: it may set it there.
+        """
+import torch
+def train(model, loader, base_lr):
+    optimizer = torch.optim.SGD(model.parameters(), lr=base_lr)
+    for step, (x, y) in enumerate(loader):
+        lr = schedule.value(step)
+        set_lr(optimizer, lr)
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+""",
         # Lightning: a step-counted warmup registered with interval "step".
         """
 import torch
@@ -300,6 +334,27 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The rate of each step is computed (and logged) but never given to the optimizer.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def run(self):
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr_exp.start_lr)
+
+        def step(step_id):
+            optimizer.zero_grad()
+            cur_lr = self.lr_exp.value(step_id)
+            loss = self.loss(cur_lr, self.model(next(self.data)))
+            logging.info("step=%d lr=%f", step_id, cur_lr)
+            loss.backward()
+            optimizer.step()
+
+        for step_id in range(self.num_steps):
+            step(step_id)
+""",
+            line=9,
+        ),
         # Lightning: a warmup counted in optimizer steps, returned without interval "step".
         Invalid(
             """
@@ -475,6 +530,13 @@ for epoch in range(30):
         for constructor in self.ctx.loops.manual_schedulers_never_stepped():
             self.report(constructor, MANUAL_NEVER_STEPPED)
         self._check_lightning()
+        for unapplied in unapplied_rates(self.ctx):
+            self.report(
+                unapplied.assign,
+                UNAPPLIED_RATE.format(
+                    name=unapplied.name, optimizer=unapplied.optimizer, counter=unapplied.counter
+                ),
+            )
         for scheduler in sorted(roles.names(Role.SCHEDULER)):
             constructor = roles.constructor(scheduler)
             if constructor is None or self._rebound(scheduler):
