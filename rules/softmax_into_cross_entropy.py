@@ -23,7 +23,9 @@ class SoftmaxIntoCrossEntropy(Rule):
     found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
-    grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a wrapper module
+    or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
+    nn.Softmax(1)))`), or the model or
     criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
     included). The finding is reported on the line that applies the activation (in the file where it is,
     with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
@@ -77,6 +79,25 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A wrapper module that runs the layer it is given: here the layer ends in logits.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Wrap(nn.Module):
+    def forward(self, x, layer):
+        return layer(x * 0.5)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+        self.softmax = nn.Softmax(dim=1)
+        self.wrap = Wrap()
+    def forward(self, x):
+        return self.wrap(x, nn.Sequential(self.fc))
+model = Net()
+for x, y in loader:
+    loss = F.cross_entropy(model(x), y)
+""",
         # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
         """
 import torch
@@ -181,6 +202,28 @@ loss = F.cross_entropy(out, y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A wrapper module that runs the layer it is given, a Sequential ending in Softmax.
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+class Wrap(nn.Module):
+    def forward(self, x, layer):
+        return layer(x * 0.5)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+        self.softmax = nn.Softmax(dim=1)
+        self.wrap = Wrap()
+    def forward(self, x):
+        return self.wrap(x, nn.Sequential(self.fc, self.softmax))
+model = Net()
+for x, y in loader:
+    loss = F.cross_entropy(model(x), y)
+""",
+            line=11,
+        ),
         # Probabilities into NLLLoss, after a reshape.
         Invalid(
             """

@@ -63,6 +63,11 @@ _MAX_DEPTH = 24
 _VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
 # Words one of which any spelling of an input-sensitive loss contains.
 _LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
+# A placeholder kind: "whatever calling this parameter gives" (`def forward(self, x, layer): return
+# layer(x)`). It lives only inside function summaries; a call of the function replaces it with the output
+# of calling the argument it passes (`self.wrap(x, nn.Sequential(fc, nn.Softmax(1)))`), and `of` never
+# answers it. `Activation.node` is the parameter.
+CALLED_ARGUMENT = "called-argument"
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -97,8 +102,13 @@ class ActivationFlow:
 
     # -- queries ---------------------------------------------------------------------------------
 
-    def of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+    def of(self, expr: cst.BaseExpression) -> Activation | None:
         """The activation that certainly produced `expr`, or None."""
+        found = self._of(expr)
+        return None if found is None or found.kind == CALLED_ARGUMENT else found
+
+    def _of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+        """`of`, where the answer may also be a CALLED_ARGUMENT placeholder (inside a function summary)."""
         if depth > _MAX_DEPTH:
             return None
         ctx = self._ctx
@@ -109,10 +119,10 @@ class ActivationFlow:
             if value is None:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
-                    return _on_some_path([self.of(v, depth + 1) if v is not None else None for v in paths])
-            return self.of(value, depth + 1) if value is not None else None
+                    return _on_some_path([self._of(v, depth + 1) if v is not None else None for v in paths])
+            return self._of(value, depth + 1) if value is not None else None
         if isinstance(expr, cst.Subscript):
-            return self.of(expr.value, depth + 1)
+            return self._of(expr.value, depth + 1)
         if not isinstance(expr, cst.Call):
             return None
         direct = self.activation_call(expr)
@@ -121,15 +131,15 @@ class ActivationFlow:
         func = expr.func
         callee = ctx.callee(expr)
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
-            return self.of(func.value, depth + 1)
+            return self._of(func.value, depth + 1)
         first = _first_argument(expr)
         if first is not None and callee in KIND_KEEPING_FUNCTIONS:
-            return self.of(first, depth + 1)
+            return self._of(first, depth + 1)
         exp_of = first if callee in EXP_FUNCTIONS else None
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value == "exp" and not expr.args:
             exp_of = func.value  # `log_probs.exp()`
         if exp_of is not None:
-            inner = self.of(exp_of, depth + 1)
+            inner = self._of(exp_of, depth + 1)
             return Activation(SOFTMAX, expr, ctx) if inner is not None and inner.kind == LOG_SOFTMAX else None
         if callee is not None and not _is_local(callee):
             return None  # a library call: unknown
@@ -228,14 +238,30 @@ class ActivationFlow:
         values = returned_values(function)
         found: Activation | None = None
         if values and all(value is not None for value in values):
-            found = _agreeing([self.of(value) for value in values if value is not None])
+            found = _agreeing([self._of(value) for value in values if value is not None])
         self._summaries[function] = found
         return found
 
     # -- calls -----------------------------------------------------------------------------------
 
     def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
-        """The output of a call of something in the project: a layer, a model, a function or method."""
+        """The output of a call of something in the project: a layer, a model, a function or method; a
+        callee that returns what calling one of its parameters gives answers for the argument passed."""
+        found = self._callee_output(call, depth)
+        if found is None or found.kind != CALLED_ARGUMENT or not isinstance(found.node, cst.Param):
+            return found
+        own = found.ctx.index.enclosing(found.node, cst.FunctionDef)
+        if found.ctx is self._ctx and own is not None and own in self._ctx.index.ancestors(call):
+            return found  # a call of this function's own parameter: the summary being built keeps it
+        argument = _argument_for(found.ctx, found.node, call)
+        if argument is None:
+            return None
+        layer = self._ctx.layers.layer_of(argument)
+        if layer is not None:
+            return self._layer_output(layer)
+        return self._constructed_output(argument, call, depth + 1)
+
+    def _callee_output(self, call: cst.Call, depth: int) -> Activation | None:
         ctx = self._ctx
         func = call.func
         forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
@@ -273,6 +299,10 @@ class ActivationFlow:
         ):
             return self._added_last(func, value)
         sites = self._values_of(func, name, value, at)
+        if not sites and isinstance(func, cst.Name):
+            parameter = enclosing_parameter(ctx, func)
+            if parameter is not None:
+                return Activation(CALLED_ARGUMENT, parameter[1], ctx)  # known only at the call site
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
@@ -401,6 +431,27 @@ def _forward_output(cls: Resolved) -> Activation | None:
     if forward is None or not isinstance(forward.node, cst.FunctionDef):
         return None
     return forward.ctx.activations.returns(forward.node)
+
+
+def _argument_for(ctx: FileContext, param: cst.Param, call: cst.Call) -> cst.BaseExpression | None:
+    """What `call` passes for `param` of the function it runs (by keyword, else by position; `self` is not
+    passed); None when it passes it through `*args`/`**kwargs` or not at all."""
+    function = ctx.index.enclosing(param, cst.FunctionDef)
+    if function is None or any(arg.star for arg in call.args):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param.name.value:
+            return arg.value
+    positional = [*function.params.posonly_params, *function.params.params]
+    method = isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef)
+    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
+    if method and not static and positional:
+        positional = positional[1:]  # `self` / `cls`
+    if param not in positional:
+        return None
+    position = positional.index(param)
+    passed = [arg.value for arg in call.args if arg.keyword is None]
+    return passed[position] if position < len(passed) else None
 
 
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
