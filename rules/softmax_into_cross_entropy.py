@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.activations import Activation, Loss
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 from nnlint.vocabulary import LOG_SOFTMAX, LOGITS, LOSS_DISPLAY, LOSS_WRONG_INPUTS, SIGMOID
@@ -25,7 +26,8 @@ class SoftmaxIntoCrossEntropy(Rule):
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
     grown with `add_module`), a model built by a factory function, `self(x)` in a module, a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
-    nn.Softmax(1)))`), or the model or
+    nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
+    criterion=nn.CrossEntropyLoss)`), or the model or
     criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
     included). The finding is reported on the line that applies the activation (in the file where it is,
     with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
@@ -79,6 +81,19 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # skorch's classifier takes the log of the probabilities itself for NLLLoss (its default).
+        """
+from torch import nn
+from skorch import NeuralNetClassifier
+class MyModule(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.output = nn.Linear(20, 2)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, X):
+        return self.softmax(self.output(X))
+net = NeuralNetClassifier(MyModule, criterion=nn.NLLLoss, max_epochs=10)
+""",
         # A wrapper module that runs the layer it is given: here the layer ends in logits.
         """
 import torch.nn as nn
@@ -202,6 +217,22 @@ loss = F.cross_entropy(out, y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # skorch feeds the module's softmax output to the criterion class it is given.
+        Invalid(
+            """
+from torch import nn
+from skorch import NeuralNetClassifier
+class MyModule(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.output = nn.Linear(20, 2)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, X):
+        return self.softmax(self.output(X))
+net = NeuralNetClassifier(MyModule, criterion=nn.CrossEntropyLoss, max_epochs=10)
+""",
+            line=10,
+        ),
         # A wrapper module that runs the layer it is given, a Sequential ending in Softmax.
         Invalid(
             """
@@ -374,6 +405,12 @@ class Lit:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
+        wired = self.ctx.activations.wired_loss(node)
+        if wired is not None:
+            loss, found = wired
+            if found.kind in LOSS_WRONG_INPUTS[loss.kind]:
+                self._report(node, loss, found, None, "through `criterion=`")
+            return
         loss = self.ctx.activations.loss_called(node)
         if loss is None:
             return
@@ -383,8 +420,15 @@ class Lit:
         found = self.ctx.activations.of(argument.value)
         if found is None or found.kind not in LOSS_WRONG_INPUTS[loss.kind]:
             return
+        self._report(node, loss, found, argument.value, "here")
+
+    def _report(
+        self, node: cst.Call, loss: Loss, found: Activation, argument: cst.BaseExpression | None, how: str
+    ) -> None:
+        """Report a wrong loss input: at the activation, or at the loss when the model's output is right
+        for another loss. `argument` is the loss call's input expression (None for a wired criterion)."""
         name = LOSS_DISPLAY[loss.kind]
-        in_call = found.node is argument.value and found.ctx is self.ctx
+        in_call = argument is not None and found.node is argument and found.ctx is self.ctx
         at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call
         message = _message(found.kind, name, at_loss)
         if found.some_paths:
@@ -402,11 +446,11 @@ class Lit:
             return
         related: tuple[Evidence, ...] = ()
         if not in_call:
-            related = (Evidence(node, f"its output reaches `{name}` here"),)
+            related = (Evidence(node, f"its output reaches `{name}` {how}"),)
         self.report(
             found.node,
             message=message,
-            fix=self._fix(argument.value) if in_call else None,
+            fix=self._fix(argument) if in_call and argument is not None else None,
             related=related,
             ctx=found.ctx,
         )

@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     reaching_value,
     reaching_values,
     resolve_call,
+    resolve_name,
     returned_values,
 )
 from nnlint.engine.names import dotted_name
@@ -41,6 +42,7 @@ from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
     ACTIVATION_LAYERS,
     ACTIVATION_METHODS,
+    CRITERION_WIRING_NETS,
     EXP_FUNCTIONS,
     KIND_KEEPING_FUNCTIONS,
     KIND_KEEPING_METHODS,
@@ -52,6 +54,7 @@ from nnlint.vocabulary import (
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
     SOFTMAX,
+    WIRED_LOSSES,
 )
 
 if TYPE_CHECKING:
@@ -226,6 +229,36 @@ class ActivationFlow:
         if any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
             return None
         return found[0]
+
+    def wired_loss(self, call: cst.Call) -> tuple[Loss, Activation] | None:
+        """For an estimator that trains a module with a criterion class (`NeuralNet(MyModule,
+        criterion=nn.CrossEntropyLoss)`, `vocabulary.CRITERION_WIRING_NETS`), the loss and what the module's
+        forward gives."""
+        ctx = self._ctx
+        if not self._mentions_losses or ctx.callee(call) not in CRITERION_WIRING_NETS:
+            return None
+        criterion = next((a.value for a in call.args if a.keyword and a.keyword.value == "criterion"), None)
+        module = next((a.value for a in call.args if a.keyword and a.keyword.value == "module"), None)
+        if module is None and call.args and call.args[0].keyword is None and not call.args[0].star:
+            module = call.args[0].value
+        kind = _normalised(ctx.qualified_name(criterion)) if criterion is not None else None
+        if kind not in WIRED_LOSSES or module is None:
+            return None
+        found = self._module_class_output(module, call)
+        return (Loss(kind, call), found) if found is not None else None  # type: ignore[arg-type]
+
+    def _module_class_output(self, module: cst.BaseExpression, at: cst.Call) -> Activation | None:
+        """What a module given as a class (`MyModule`) or as an instance (`MyModule(10)`) outputs."""
+        if isinstance(module, cst.Call):
+            found = self._constructed_output(module, at, 0)
+        elif isinstance(module, cst.Name):
+            resolved = resolve_name(self._ctx, module.value, at)
+            if resolved is None or not isinstance(resolved.node, cst.ClassDef):
+                return None
+            found = _forward_output(resolved)
+        else:
+            return None
+        return None if found is None or found.kind == CALLED_ARGUMENT else found
 
     def returns(self, function: cst.FunctionDef) -> Activation | None:
         """What every `return` of a function of this file gives, when they all agree (memoized)."""
