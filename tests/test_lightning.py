@@ -118,6 +118,7 @@ def test_rate_computed_per_step_and_never_applied() -> None:
         ("lr=1e-3)", "lr=1e-3)\n    sched = torch.optim.lr_scheduler.StepLR(optimizer, 10)"),
         ("torch.optim.Adam(", "MyOptimizer("),
         ("schedule.value(step)", "schedule.value(0.5)"),
+        ("        print(cur_lr)\n", "        w.data -= cur_lr * w.grad\n"),
     ],
 )
 def test_rate_that_may_be_applied(change: tuple[str, str]) -> None:

@@ -201,8 +201,9 @@ class LayerChains:
         elements = self._module_list_elements(cls, name)
         layers = [self.layer_of(element, depth + 1) for element in elements or ()]
         known = [layer for layer in layers if layer is not None]
-        if not known or len(known) != len(layers) or len({layer.kind for layer in known}) != 1:
-            return None
+        kinds = {layer.kind for layer in known}
+        if not known or len(known) != len(layers) or len(kinds) != 1 or SEQUENTIAL in kinds:
+            return None  # unknown, mixed, or blocks whose insides may differ
         others = tuple(layer.constructor for layer in known[1:])
         return replace(known[0], editable=False, others=others)
 

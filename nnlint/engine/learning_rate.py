@@ -58,6 +58,8 @@ def unapplied_rates(ctx: FileContext) -> list[UnappliedRate]:
         function = ctx.enclosing_function(assign)
         if function is None:
             continue
+        if _in_arithmetic(ctx, name, function):
+            continue  # `p - lr * g`: a hand-written update uses it
         for optimizer in _stepped_optimizers(ctx, function):
             if _untouched(ctx, optimizer, name, assign):
                 found.append(UnappliedRate(assign, name, optimizer, counter))
@@ -125,6 +127,18 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
             continue  # the binding itself
         return False  # handed somewhere, returned, rebound: it may be given a rate there
     return True
+
+
+def _in_arithmetic(ctx: FileContext, name: str, function: cst.FunctionDef) -> bool:
+    """Whether the function computes with the rate (an operand of `*`, `-`, ..., or of `x -= ...`)."""
+    for node in _walk(function):
+        if isinstance(node, cst.Name) and node.value == name:
+            parent = ctx.index.parent(node)
+            if isinstance(parent, cst.BinaryOperation) or (
+                isinstance(parent, cst.AugAssign) and parent.value is node
+            ):
+                return True
+    return False
 
 
 def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
