@@ -45,6 +45,7 @@ def module(body: str, header: str = "") -> str:
             [{"step", "epoch"}],
         ),
         ('return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": unit}}', [None]),
+        ("self.s = torch.optim.lr_scheduler.StepLR(opt, 10)\nreturn [opt], [self.s]", [{"epoch"}]),
         ("return opt", []),
         ("return [opt, opt]", []),
     ],

@@ -176,8 +176,13 @@ class _ReturnReader:
         return [ReturnedScheduler(self._cls, expr, self._call(expr), frozenset({DEFAULT_INTERVAL}))]
 
     def _call(self, expr: cst.BaseExpression) -> cst.Call | None:
+        """The constructor call a scheduler expression stands for: a local name's value, or the call that
+        made `self.scheduler` a scheduler."""
         value = self._value(expr)
-        return value if isinstance(value, cst.Call) else None
+        if isinstance(value, cst.Call):
+            return value
+        name = dotted_name(expr) if isinstance(expr, cst.Attribute) else None
+        return self._ctx.roles.constructor(name) if name is not None else None
 
 
 def _key(config: cst.Dict, key: str) -> cst.BaseExpression | None:
