@@ -284,8 +284,14 @@ class ActivationFlow:
         if found is None or found.kind != CALLED_ARGUMENT or not isinstance(found.node, cst.Param):
             return found
         own = found.ctx.index.enclosing(found.node, cst.FunctionDef)
-        if found.ctx is self._ctx and own is not None and own in self._ctx.index.ancestors(call):
+        if own is None:
+            return None
+        if found.ctx is self._ctx and own in self._ctx.index.ancestors(call):
             return found  # a call of this function's own parameter: the summary being built keeps it
+        target = resolve_call(self._ctx, call)
+        runs = target.node is own if target is not None else own.name.value == "forward"
+        if not runs:
+            return None  # the parameter of another function (`self.dec = dec` in `__init__`): unknown here
         argument = _argument_for(found.ctx, found.node, call)
         if argument is None:
             return None
