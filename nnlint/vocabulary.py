@@ -131,6 +131,25 @@ LOSS_WRONG_INPUTS = {
     "torch.nn.functional.nll_loss": frozenset({SOFTMAX, LOGITS}),
 }
 
+# Estimators that train the module they are given with the criterion class they are given (skorch's
+# `NeuralNet(Module, criterion=nn.CrossEntropyLoss)`): the module's output is the criterion's input. Only
+# losses that apply their own activation are read this way: skorch's classifier takes the log of the
+# output for `NLLLoss` itself.
+CRITERION_WIRING_NETS = frozenset(
+    {
+        "skorch.NeuralNet",
+        "skorch.net.NeuralNet",
+        "skorch.NeuralNetClassifier",
+        "skorch.classifier.NeuralNetClassifier",
+        "skorch.NeuralNetBinaryClassifier",
+        "skorch.classifier.NeuralNetBinaryClassifier",
+        "skorch.NeuralNetRegressor",
+        "skorch.regressor.NeuralNetRegressor",
+        "ray_skorch.RayTrainNeuralNet",
+    }
+)
+WIRED_LOSSES = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.BCEWithLogitsLoss"})
+
 # -- models, layers, wrappers ----------------------------------------------------------------------
 MODEL_MODULE_BASES = frozenset(
     {

@@ -35,7 +35,8 @@ class BiasBeforeBatchnorm(Rule):
     Flags a `Conv*d`, `ConvTranspose*d` or `Linear` layer that keeps its bias (the default) and whose output
     goes straight into a `BatchNorm`: in an `nn.Sequential(...)` (also built from a list or an
     `OrderedDict`), or in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by
-    `x = self.bn(x)`).
+    `x = self.bn(x)`), also between two `ModuleList`s indexed alike (`self.bns[i](self.linears[i](h))`)
+    when every layer of each list is of one kind and every linear/conv layer keeps its bias.
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the
@@ -73,6 +74,23 @@ class BiasBeforeBatchnorm(Rule):
     hint = "BatchNorm subtracts the channel mean, so a bias before it is dead weight: use `bias=False`."
 
     VALID: ClassVar[list[str]] = [
+        # Two layer lists paired by index, the linear layers built without a bias.
+        """
+import torch.nn as nn
+class MLP(nn.Module):
+    def __init__(self, n, d):
+        super().__init__()
+        self.linears = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for _ in range(n):
+            self.linears.append(nn.Linear(d, d, bias=False))
+            self.norms.append(nn.BatchNorm1d(d))
+
+    def forward(self, h):
+        for i in range(len(self.linears)):
+            h = self.norms[i](self.linears[i](h)).relu()
+        return h
+""",
         """
 import torch.nn as nn
 block = nn.Sequential(nn.Conv2d(3, 16, 3, bias=False), nn.BatchNorm2d(16), nn.ReLU())
@@ -121,6 +139,29 @@ def conv_bn(c_in, c_out, norm=True):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Two layer lists paired by index in forward (GIN's MLP): every Linear keeps its bias.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class MLP(nn.Module):
+    def __init__(self, num_layers, input_dim, hidden_dim):
+        super().__init__()
+        self.linears = torch.nn.ModuleList()
+        self.batch_norms = torch.nn.ModuleList()
+        self.linears.append(nn.Linear(input_dim, hidden_dim))
+        for layer in range(num_layers - 1):
+            self.linears.append(nn.Linear(hidden_dim, hidden_dim))
+        for layer in range(num_layers):
+            self.batch_norms.append(nn.BatchNorm1d(hidden_dim))
+
+    def forward(self, h):
+        for i in range(len(self.linears)):
+            h = torch.relu(self.batch_norms[i](self.linears[i](h)))
+        return h
+""",
+            line=9,
+        ),
         Invalid(
             """
 import torch.nn as nn
@@ -231,7 +272,11 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         if "BatchNorm" not in self.ctx.source:
             return  # no chain can end in a BatchNorm: skip the layer analysis
         for first, second in self.ctx.layers.pairs:
-            if second.kind in BATCH_NORMS and first.kind in _BIAS_POSITION and _has_bias(first) is True:
+            if (
+                second.kind in BATCH_NORMS
+                and first.kind in _BIAS_POSITION
+                and all(_has_bias(call, first.kind) is True for call in (first.constructor, *first.others))
+            ):
                 message = (
                     f"`{_short(first.kind)}` keeps a bias that the `{_short(second.kind)}` right after it "
                     "cancels (it subtracts the per-channel mean); pass `bias=False`."
@@ -271,12 +316,12 @@ def _bias_argument(call: cst.Call, position: int) -> cst.Arg | None:
     return positional[position] if len(positional) > position else None
 
 
-def _has_bias(layer: Layer) -> bool | None:
-    """True when the layer certainly has a bias, False when it certainly has none, None when unknown."""
-    call = layer.constructor
+def _has_bias(call: cst.Call, kind: str) -> bool | None:
+    """True when the layer a constructor call builds certainly has a bias, False when it certainly has
+    none, None when unknown."""
     if any(arg.star for arg in call.args):
         return None
-    argument = _bias_argument(call, _BIAS_POSITION[layer.kind])
+    argument = _bias_argument(call, _BIAS_POSITION[kind])
     if argument is None:
         return True
     value = argument.value

@@ -19,7 +19,8 @@ class MissingZeroGrad(LoopRule):
     Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
     in the loop body, in the helper functions (of the same file) it calls, or in the closure an `LBFGS`
     step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
-    that clears D but not G) is flagged.
+    that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
+    an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`).
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
@@ -64,6 +65,22 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # Each branch of the AMP switch clears the gradients it steps.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for x, y in loader:
+    loss = criterion(model(x), y)
+    if args.amp:
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
         # Gradient accumulation: clearing under the same condition as the step.
         """
 import torch
@@ -176,6 +193,24 @@ for lr in (0.1, 0.01):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Only the AMP branch clears: the plain branch steps the sum of every gradient so far.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for x, y in loader:
+    loss = criterion(model(x), y)
+    if args.amp:
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+""",
+            line=13,
+        ),
         Invalid(
             """
 import torch

@@ -7,7 +7,9 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.bindings import resolve_name
 from nnlint.engine.index import children
+from nnlint.engine.learning_rate import unapplied_rates
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.roles import Role
 from nnlint.finding import Severity
@@ -36,6 +38,21 @@ MANUAL_NEVER_STEPPED = (
     "With `self.automatic_optimization = False` Lightning does not step schedulers, and this class never "
     "steps this one, so the learning rate never changes; call `.step()` on `self.lr_schedulers()`."
 )
+UNAPPLIED_RATE = (
+    "`{name}` is computed from `{counter}` here but never reaches `{optimizer}`: nothing writes it into "
+    "`{optimizer}.param_groups` and no scheduler drives it, so the learning rate stays at its initial value; "
+    'set `group["lr"] = {name}` for every param group (or use a `LambdaLR`).'
+)
+LIGHTNING_PER_EPOCH = (
+    '`{name}` counts optimizer steps, but it is returned without `"interval": "step"`, so Lightning '
+    "steps it once per epoch and the learning rate barely follows the schedule; return "
+    '`{{"scheduler": ..., "interval": "step"}}`.'
+)
+OVERRIDE_EPOCH = (
+    "Lightning calls `lr_scheduler_step` after every optimizer step for a scheduler registered with "
+    '`"interval": "step"`, but this steps it with the epoch index, so a per-step schedule only moves once '
+    "per epoch; call `scheduler.step()` without the epoch (or drop the override)."
+)
 PER_EPOCH = (
     "`{name}` counts optimizer steps, but `.step()` runs only once per epoch here, so the learning rate "
     "barely follows the schedule; step it after every `optimizer.step()` in the batch loop."
@@ -55,10 +72,20 @@ class SchedulerStepFrequency(Rule):
       such as `epochs * len(loader)`, and Hugging Face `get_scheduler` / `get_*_schedule_with_warmup`)
       whose `.step()` runs only once per epoch.
 
+    - a learning rate computed from the step (or epoch) counter in a function that steps a
+      `torch.optim` optimizer, when nothing could give it to that optimizer (no `param_groups` write, no
+      scheduler, the optimizer handed nowhere);
+    - a LightningModule whose `configure_optimizers` returns a per-iteration schedule without
+      `"interval": "step"` (Lightning then steps it once per epoch), and an `lr_scheduler_step` override
+      that steps a schedule registered with `"interval": "step"` with the epoch index
+      (`scheduler.step(epoch=self.current_epoch)`).
+
     Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
     count steps, names that mention epochs count epochs, and literals are compared with the script's
-    epoch count. A step gated by a condition other than gradient accumulation (`if i == len(loader) - 1`)
-    and a schedule whose units cannot be told are left alone.
+    epoch count. A `LambdaLR` counts steps when its function measures its argument against step counts
+    (`warmup_steps`, `max_steps`) and never mentions epochs. A step gated by a condition other than
+    gradient accumulation (`if i == len(loader) - 1`) and a schedule whose units cannot be told are left
+    alone.
 
     ## Why is this bad?
     A scheduler counts its own `.step()` calls. `StepLR(step_size=30)` stepped per batch decays the
@@ -101,6 +128,55 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A hand-driven rate written into the param groups every step (nanoGPT).
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters(), lr=6e-4)
+for it in range(max_iters):
+    lr = get_lr(it)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+    loss = model(*get_batch())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
+        # The rate is handed to a helper together with the optimizer: it may set it there.
+        """
+import torch
+def train(model, loader, base_lr):
+    optimizer = torch.optim.SGD(model.parameters(), lr=base_lr)
+    for step, (x, y) in enumerate(loader):
+        lr = schedule.value(step)
+        set_lr(optimizer, lr)
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+""",
+        # Lightning: a step-counted warmup registered with interval "step".
+        """
+import torch
+import lightning as L
+class Model(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters())
+        warmup_steps = self.hparams.warmup_steps
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, step / warmup_steps))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+""",
+        # Lightning: an epoch decay at the default per-epoch interval; an override that steps without epoch.
+        """
+import torch
+import lightning as L
+class Model(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters())
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.95 ** epoch)
+        return [optimizer], [scheduler]
+
+    def lr_scheduler_step(self, scheduler, metric):
+        scheduler.step()
+""",
         # Lightning manual optimization that steps its scheduler through `self.lr_schedulers()`.
         """
 import torch
@@ -258,6 +334,65 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The rate of each step is computed (and logged) but never given to the optimizer.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def run(self):
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr_exp.start_lr)
+
+        def step(step_id):
+            optimizer.zero_grad()
+            cur_lr = self.lr_exp.value(step_id)
+            loss = self.loss(cur_lr, self.model(next(self.data)))
+            logging.info("step=%d lr=%f", step_id, cur_lr)
+            loss.backward()
+            optimizer.step()
+
+        for step_id in range(self.num_steps):
+            step(step_id)
+""",
+            line=9,
+        ),
+        # Lightning: a warmup counted in optimizer steps, returned without interval "step".
+        Invalid(
+            """
+import torch
+import lightning as L
+class Model(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters())
+        warmup_steps, max_steps = self.hparams.warmup_steps, self.hparams.max_steps
+
+        def lr_lambda(current_step):
+            if current_step < warmup_steps:
+                return current_step / warmup_steps
+            return max(0.0, 1.0 - (current_step - warmup_steps) / (max_steps - warmup_steps))
+
+        lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+        return [optimizer], lr_scheduler
+""",
+            line=15,
+        ),
+        # Lightning calls the override per optimizer step, but it feeds the scheduler the epoch index.
+        Invalid(
+            """
+import torch
+import pytorch_lightning as pl
+class Method(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer, scheduler, by_epoch = build_optimizer(self.hparams, self.model)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "epoch" if by_epoch else "step"},
+        }
+
+    def lr_scheduler_step(self, scheduler, *args, **kwargs):
+        scheduler.step(epoch=self.current_epoch)
+""",
+            line=13,
+        ),
         # Lightning manual optimization: the scheduler is returned but nobody steps it.
         Invalid(
             """
@@ -394,6 +529,14 @@ for epoch in range(30):
                     self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
         for constructor in self.ctx.loops.manual_schedulers_never_stepped():
             self.report(constructor, MANUAL_NEVER_STEPPED)
+        self._check_lightning()
+        for unapplied in unapplied_rates(self.ctx):
+            self.report(
+                unapplied.assign,
+                UNAPPLIED_RATE.format(
+                    name=unapplied.name, optimizer=unapplied.optimizer, counter=unapplied.counter
+                ),
+            )
         for scheduler in sorted(roles.names(Role.SCHEDULER)):
             constructor = roles.constructor(scheduler)
             if constructor is None or self._rebound(scheduler):
@@ -411,6 +554,22 @@ for epoch in range(30):
             elif frequencies and all(frequency == "epoch" for frequency in frequencies):
                 for step in steps:
                     self.report(step, PER_EPOCH.format(name=label))
+
+    def _check_lightning(self) -> None:
+        """Schedulers a LightningModule returns for Lightning to step: a step-counting one left at the
+        default per-epoch interval, and an `lr_scheduler_step` override that steps a per-step one with the
+        epoch index."""
+        lightning = self.ctx.lightning
+        for returned in lightning.returned_schedulers:
+            if returned.value is None or returned.intervals != {"epoch"}:
+                continue
+            if lightning.own_method(returned.cls, "lr_scheduler_step") is not None:
+                continue  # the module steps its schedulers itself
+            if self._unit(returned.value) == ITERATIONS:
+                label = (self.ctx.callee(returned.value) or "scheduler").rsplit(".", 1)[-1]
+                self.report(returned.expr, LIGHTNING_PER_EPOCH.format(name=label))
+        for call, _ in lightning.epoch_stepped_by_override():
+            self.report(call, OVERRIDE_EPOCH)
 
     def _rebound(self, scheduler: str) -> bool:
         """A name bound to different schedulers (one per command-line choice) has no single unit."""
@@ -444,6 +603,8 @@ for epoch in range(30):
         if kind == "CyclicLR":
             period = call_argument(call, 3, "step_size_up")
             return ITERATIONS if period is None or self._period_unit(period) == ITERATIONS else None
+        if kind == "LambdaLR":
+            return self._lambda_unit(call_argument(call, 1, "lr_lambda"), call)
         if kind == "CosineAnnealingLR":
             period = call_argument(call, 1, "T_max")
             return self._period_unit(period) if period is not None else None
@@ -461,6 +622,25 @@ for epoch in range(30):
                 return EPOCHS if units == {EPOCHS} else None
             return self._period_unit(milestones) if milestones is not None else None
         return None
+
+    def _lambda_unit(self, function: cst.BaseExpression | None, call: cst.Call) -> str | None:
+        """ITERATIONS for a `LambdaLR` function whose body measures its argument against step counts
+        (`if current_step < warmup_steps`, `/ max_steps`) and never mentions epochs; else None. The
+        argument's own name proves nothing: the PyTorch docs call it `epoch` whatever it counts."""
+        if isinstance(function, cst.Name):
+            resolved = resolve_name(self.ctx, function.value, call)
+            function = resolved.node if resolved is not None and resolved.ctx is self.ctx else None
+        if isinstance(function, cst.Lambda):
+            params, body = function.params, function.body
+        elif isinstance(function, cst.FunctionDef):
+            params, body = function.params, function.body
+        else:
+            return None
+        own = {param.name.value for param in (*params.posonly_params, *params.params)}
+        words = [word for word in _words(body) if word not in own]
+        if any(_EPOCH_WORD.search(word) for word in words):
+            return None
+        return ITERATIONS if any(_STEP_WORD.search(word) for word in words) else None
 
     def _period_unit(self, expr: cst.BaseExpression) -> str | None:
         """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations.

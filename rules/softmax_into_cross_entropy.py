@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.activations import Activation, Loss
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 from nnlint.vocabulary import LOG_SOFTMAX, LOGITS, LOSS_DISPLAY, LOSS_WRONG_INPUTS, SIGMOID
@@ -23,10 +24,12 @@ class SoftmaxIntoCrossEntropy(Rule):
     found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
-    grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
-    criterion passed as an argument (also by callers in the project's other modules) or as a
-    constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
-    included), one element of a returned tuple (`logits, probs = model(x)`). The loss may be a project
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a wrapper module
+    or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
+    nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
+    criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
+    model or criterion passed as an argument (also by callers in the project's other modules) or as a
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included). The loss may be a project
     loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
     calls `F.binary_cross_entropy_with_logits(inputs, ...)`, a method calling `self.loss_func(input=...)`
     where `self.loss_func = F.binary_cross_entropy_with_logits`). The finding is reported on the line that
@@ -109,6 +112,38 @@ class FocalLoss(nn.Module):
         return ((1 - torch.exp(-bce)) ** 2 * bce).mean()
 criterion = FocalLoss()
 loss = criterion(torch.sigmoid(net(x)), y)
+""",
+        # skorch's classifier takes the log of the probabilities itself for NLLLoss (its default).
+        """
+from torch import nn
+from skorch import NeuralNetClassifier
+class MyModule(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.output = nn.Linear(20, 2)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, X):
+        return self.softmax(self.output(X))
+net = NeuralNetClassifier(MyModule, criterion=nn.NLLLoss, max_epochs=10)
+""",
+        # A wrapper module that runs the layer it is given: here the layer ends in logits.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Wrap(nn.Module):
+    def forward(self, x, layer):
+        return layer(x * 0.5)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+        self.softmax = nn.Softmax(dim=1)
+        self.wrap = Wrap()
+    def forward(self, x):
+        return self.wrap(x, nn.Sequential(self.fc))
+model = Net()
+for x, y in loader:
+    loss = F.cross_entropy(model(x), y)
 """,
         # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
         """
@@ -266,6 +301,44 @@ class Lit:
 """,
             line=8,
         ),
+        # skorch feeds the module's softmax output to the criterion class it is given.
+        Invalid(
+            """
+from torch import nn
+from skorch import NeuralNetClassifier
+class MyModule(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.output = nn.Linear(20, 2)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, X):
+        return self.softmax(self.output(X))
+net = NeuralNetClassifier(MyModule, criterion=nn.CrossEntropyLoss, max_epochs=10)
+""",
+            line=10,
+        ),
+        # A wrapper module that runs the layer it is given, a Sequential ending in Softmax.
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+class Wrap(nn.Module):
+    def forward(self, x, layer):
+        return layer(x * 0.5)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+        self.softmax = nn.Softmax(dim=1)
+        self.wrap = Wrap()
+    def forward(self, x):
+        return self.wrap(x, nn.Sequential(self.fc, self.softmax))
+model = Net()
+for x, y in loader:
+    loss = F.cross_entropy(model(x), y)
+""",
+            line=11,
+        ),
         # Probabilities into NLLLoss, after a reshape.
         Invalid(
             """
@@ -416,6 +489,12 @@ class Lit:
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
+        wired = self.ctx.activations.wired_loss(node)
+        if wired is not None:
+            loss, found = wired
+            if found.kind in LOSS_WRONG_INPUTS[loss.kind]:
+                self._report(node, loss, found, None, "through `criterion=`")
+            return
         loss = self.ctx.activations.loss_called(node)
         if loss is None:
             return
@@ -425,8 +504,15 @@ class Lit:
         found = self.ctx.activations.of(argument.value)
         if found is None or found.kind not in LOSS_WRONG_INPUTS[loss.kind]:
             return
+        self._report(node, loss, found, argument.value, "here")
+
+    def _report(
+        self, node: cst.Call, loss: Loss, found: Activation, argument: cst.BaseExpression | None, how: str
+    ) -> None:
+        """Report a wrong loss input: at the activation, or at the loss when the model's output is right
+        for another loss. `argument` is the loss call's input expression (None for a wired criterion)."""
         name = LOSS_DISPLAY[loss.kind]
-        in_call = found.node is argument.value and found.ctx is self.ctx
+        in_call = argument is not None and found.node is argument and found.ctx is self.ctx
         at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call
         message = _message(found.kind, name, at_loss)
         if found.some_paths:
@@ -446,11 +532,11 @@ class Lit:
             return
         related: tuple[Evidence, ...] = ()
         if not in_call:
-            related = (Evidence(node, f"its output reaches `{name}` here"),)
+            related = (Evidence(node, f"its output reaches `{name}` {how}"),)
         self.report(
             found.node,
             message=message,
-            fix=self._fix(argument.value) if in_call else None,
+            fix=self._fix(argument) if in_call and argument is not None else None,
             related=related,
             ctx=found.ctx,
         )

@@ -174,3 +174,30 @@ def test_reaching_value_gives_up_when_unsure() -> None:
     assert values["c"] is None  # bound later in the loop: reaches the next iteration
     assert values["p"] is None  # a parameter
     assert values["i"] is None  # the loop variable
+
+
+def test_output_of_a_wrapper_that_calls_the_layer_it_is_given() -> None:
+    source = """
+        import torch.nn as nn
+        class Wrap(nn.Module):
+            def forward(self, x, layer):
+                return layer(x * 2)
+        class Holder(nn.Module):
+            def __init__(self, inner, act):
+                super().__init__()
+                self.inner = inner
+            def forward(self, x):
+                return self.inner(nn.Softmax(1), x)
+        wrap = Wrap()
+        through_module = wrap(x, nn.Sequential(nn.Linear(4, 2), nn.Softmax(dim=1)))
+        by_keyword = wrap(x, layer=nn.LogSoftmax(dim=1))
+        logits = wrap(x, nn.Linear(4, 2))
+        unknown = wrap(x, make_layer())
+        held = Holder(*parts)(x)
+        """
+    assert _output(source, "through_module") == "softmax"
+    assert _output(source, "by_keyword") == "log_softmax"
+    assert _output(source, "logits") == "logits"
+    assert _output(source, "unknown") is None
+    # `self.inner` holds `__init__`'s parameter: the call in forward passes nothing for it.
+    assert _output(source, "held") is None

@@ -35,6 +35,7 @@ from nnlint.engine.bindings import (
     reaching_value,
     reaching_values,
     resolve_call,
+    resolve_name,
     returned_values,
 )
 from nnlint.engine.names import dotted_name
@@ -43,6 +44,7 @@ from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
     ACTIVATION_LAYERS,
     ACTIVATION_METHODS,
+    CRITERION_WIRING_NETS,
     EXP_FUNCTIONS,
     KIND_KEEPING_FUNCTIONS,
     KIND_KEEPING_METHODS,
@@ -54,6 +56,7 @@ from nnlint.vocabulary import (
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
     SOFTMAX,
+    WIRED_LOSSES,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +68,11 @@ _MAX_DEPTH = 24
 _VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
 # Words one of which any spelling of an input-sensitive loss contains.
 _LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
+# A placeholder kind: "whatever calling this parameter gives" (`def forward(self, x, layer): return
+# layer(x)`). It lives only inside function summaries; a call of the function replaces it with the output
+# of calling the argument it passes (`self.wrap(x, nn.Sequential(fc, nn.Softmax(1)))`), and `of` never
+# answers it. `Activation.node` is the parameter.
+CALLED_ARGUMENT = "called-argument"
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -102,8 +110,13 @@ class ActivationFlow:
 
     # -- queries ---------------------------------------------------------------------------------
 
-    def of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+    def of(self, expr: cst.BaseExpression) -> Activation | None:
         """The activation that certainly produced `expr`, or None."""
+        found = self._of(expr)
+        return None if found is None or found.kind == CALLED_ARGUMENT else found
+
+    def _of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
+        """`of`, where the answer may also be a CALLED_ARGUMENT placeholder (inside a function summary)."""
         if depth > _MAX_DEPTH:
             return None
         ctx = self._ctx
@@ -119,10 +132,10 @@ class ActivationFlow:
             if value is None:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
-                    return _on_some_path([self.of(v, depth + 1) if v is not None else None for v in paths])
-            return self.of(value, depth + 1) if value is not None else None
+                    return _on_some_path([self._of(v, depth + 1) if v is not None else None for v in paths])
+            return self._of(value, depth + 1) if value is not None else None
         if isinstance(expr, cst.Subscript):
-            return self.of(expr.value, depth + 1)
+            return self._of(expr.value, depth + 1)
         if not isinstance(expr, cst.Call):
             return None
         direct = self.activation_call(expr)
@@ -131,15 +144,15 @@ class ActivationFlow:
         func = expr.func
         callee = ctx.callee(expr)
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
-            return self.of(func.value, depth + 1)
+            return self._of(func.value, depth + 1)
         first = _first_argument(expr)
         if first is not None and callee in KIND_KEEPING_FUNCTIONS:
-            return self.of(first, depth + 1)
+            return self._of(first, depth + 1)
         exp_of = first if callee in EXP_FUNCTIONS else None
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value == "exp" and not expr.args:
             exp_of = func.value  # `log_probs.exp()`
         if exp_of is not None:
-            inner = self.of(exp_of, depth + 1)
+            inner = self._of(exp_of, depth + 1)
             return Activation(SOFTMAX, expr, ctx) if inner is not None and inner.kind == LOG_SOFTMAX else None
         if callee is not None and not _is_local(callee):
             return None  # a library call: unknown
@@ -323,6 +336,36 @@ class ActivationFlow:
             return None
         return found[0]
 
+    def wired_loss(self, call: cst.Call) -> tuple[Loss, Activation] | None:
+        """For an estimator that trains a module with a criterion class (`NeuralNet(MyModule,
+        criterion=nn.CrossEntropyLoss)`, `vocabulary.CRITERION_WIRING_NETS`), the loss and what the module's
+        forward gives."""
+        ctx = self._ctx
+        if not self._mentions_losses or ctx.callee(call) not in CRITERION_WIRING_NETS:
+            return None
+        criterion = next((a.value for a in call.args if a.keyword and a.keyword.value == "criterion"), None)
+        module = next((a.value for a in call.args if a.keyword and a.keyword.value == "module"), None)
+        if module is None and call.args and call.args[0].keyword is None and not call.args[0].star:
+            module = call.args[0].value
+        kind = _normalised(ctx.qualified_name(criterion)) if criterion is not None else None
+        if kind not in WIRED_LOSSES or module is None:
+            return None
+        found = self._module_class_output(module, call)
+        return (Loss(kind, call), found) if found is not None else None  # type: ignore[arg-type]
+
+    def _module_class_output(self, module: cst.BaseExpression, at: cst.Call) -> Activation | None:
+        """What a module given as a class (`MyModule`) or as an instance (`MyModule(10)`) outputs."""
+        if isinstance(module, cst.Call):
+            found = self._constructed_output(module, at, 0)
+        elif isinstance(module, cst.Name):
+            resolved = resolve_name(self._ctx, module.value, at)
+            if resolved is None or not isinstance(resolved.node, cst.ClassDef):
+                return None
+            found = _forward_output(resolved)
+        else:
+            return None
+        return None if found is None or found.kind == CALLED_ARGUMENT else found
+
     def returns(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
         """What every `return` of a function of this file gives, when they all agree (memoized); with
         `element`, what the element at that position of every returned tuple gives (`return x, probs`)."""
@@ -336,15 +379,37 @@ class ActivationFlow:
         values = [_element(value, element) for value in returned_values(function)]
         found: Activation | None = None
         if values and all(value is not None for value in values):
-            found = _agreeing([self.of(value) for value in values if value is not None])
+            found = _agreeing([self._of(value) for value in values if value is not None])
         self._summaries[key] = found  # type: ignore[index]
         return found
 
     # -- calls -----------------------------------------------------------------------------------
 
     def _call_output(self, call: cst.Call, depth: int, element: int | None = None) -> Activation | None:
-        """The output of a call of something in the project: a layer, a model, a function or method
-        (with `element`, the element at that position of the tuple it returns)."""
+        """The output of a call of something in the project: a layer, a model, a function or method (with
+        `element`, the element at that position of the tuple it returns); a callee that returns what
+        calling one of its parameters gives answers for the argument passed."""
+        found = self._callee_output(call, depth, element)
+        if found is None or found.kind != CALLED_ARGUMENT or not isinstance(found.node, cst.Param):
+            return found
+        own = found.ctx.index.enclosing(found.node, cst.FunctionDef)
+        if own is None:
+            return None
+        if found.ctx is self._ctx and own in self._ctx.index.ancestors(call):
+            return found  # a call of this function's own parameter: the summary being built keeps it
+        target = resolve_call(self._ctx, call)
+        runs = target.node is own if target is not None else own.name.value == "forward"
+        if not runs:
+            return None  # the parameter of another function (`self.dec = dec` in `__init__`): unknown here
+        argument = _argument_for(found.ctx, found.node, call)
+        if argument is None:
+            return None
+        layer = self._ctx.layers.layer_of(argument)
+        if layer is not None:
+            return self._layer_output(layer) if element is None else None
+        return self._constructed_output(argument, call, depth + 1, element)
+
+    def _callee_output(self, call: cst.Call, depth: int, element: int | None = None) -> Activation | None:
         ctx = self._ctx
         func = call.func
         forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
@@ -385,7 +450,11 @@ class ActivationFlow:
             return self._added_last(func, value) if element is None else None
         sites = self._values_of(func, name, value, at)
         if not sites and isinstance(func, cst.Name):
-            return self._passed_from_other_modules(func, depth, element)
+            parameter = enclosing_parameter(ctx, func)
+            if parameter is not None:
+                # What callers in other modules pass, else known only at the call site (a placeholder).
+                passed = self._passed_from_other_modules(func, depth, element)
+                return passed or Activation(CALLED_ARGUMENT, parameter[1], ctx)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
@@ -576,6 +645,27 @@ def _rebinds(function: cst.FunctionDef, name: str) -> bool:
     from nnlint.engine.bindings import binds
 
     return binds(function.body, name)
+
+
+def _argument_for(ctx: FileContext, param: cst.Param, call: cst.Call) -> cst.BaseExpression | None:
+    """What `call` passes for `param` of the function it runs (by keyword, else by position; `self` is not
+    passed); None when it passes it through `*args`/`**kwargs` or not at all."""
+    function = ctx.index.enclosing(param, cst.FunctionDef)
+    if function is None or any(arg.star for arg in call.args):
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param.name.value:
+            return arg.value
+    positional = [*function.params.posonly_params, *function.params.params]
+    method = isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef)
+    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
+    if method and not static and positional:
+        positional = positional[1:]  # `self` / `cls`
+    if param not in positional:
+        return None
+    position = positional.index(param)
+    passed = [arg.value for arg in call.args if arg.keyword is None]
+    return passed[position] if position < len(passed) else None
 
 
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:

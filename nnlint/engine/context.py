@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from nnlint.engine.grad_mode import GradMode
     from nnlint.engine.gradflow import GradientFlow
     from nnlint.engine.layers import LayerChains
+    from nnlint.engine.lightning import LightningModules
     from nnlint.engine.loops import TrainingLoops
     from nnlint.engine.modes import ModeSimulation
     from nnlint.engine.roles import Roles
@@ -198,6 +199,12 @@ class FileContext:
         from nnlint.engine.device import DeviceUse
 
         return DeviceUse(self)
+
+    @cached_property
+    def lightning(self) -> LightningModules:
+        from nnlint.engine.lightning import LightningModules
+
+        return LightningModules(self)
 
     @cached_property
     def modes(self) -> ModeSimulation:

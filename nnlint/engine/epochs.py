@@ -42,7 +42,7 @@ _RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm",
 CURRENT_EPOCH_NAME = re.compile(r"^(?:cur(?:rent)?_|i_)?epoch(?:_idx|_id|_num|_i)?$|^ep$", re.IGNORECASE)
 PERIOD, MILESTONE, SHADOWED = "period", "milestone", "shadowed"
 # Names that hold a learning rate.
-_LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
+LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ def _sets_learning_rate(body: cst.CSTNode) -> bool:
             targets = [node.target]
         for target in targets:
             key = _key_of(target)
-            if key is not None and _LR_NAME.search(key):
+            if key is not None and LR_NAME.search(key):
                 return True
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             stack.extend(children(node))

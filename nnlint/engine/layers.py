@@ -17,7 +17,7 @@ the chain instead of being guessed, so rules built on it stay quiet when unsure.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 
 # How many names, attributes and helpers one resolution may pass through (guards against cycles).
 _MAX_DEPTH = 16
+MODULE_LIST = "torch.nn.ModuleList"
+# Methods of a layer list that leave its contents as they are.
+_LIST_READS = frozenset(
+    {"parameters", "named_parameters", "modules", "children", "to", "cuda", "train", "eval"}
+)
 # Functional operations that take part in forward chains like the layers they stand for.
 FUNCTIONAL_LAYERS = FUNCTIONAL_DROPOUTS
 
@@ -60,6 +65,9 @@ class Layer:
     constructor: cst.Call
     kind: str
     editable: bool
+    # For an element of a ModuleList picked by index (`self.linears[i]`): the constructors of the other
+    # elements the index may pick (all of the same kind); `site`/`constructor` are the first element's.
+    others: tuple[cst.Call, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +148,8 @@ class LayerChains:
             return layer
         if isinstance(expr, cst.Attribute):
             return self._attribute_layer(expr, depth)
+        if isinstance(expr, cst.Subscript):
+            return self._indexed_layer(expr, depth)
         return None
 
     # -- constructors ----------------------------------------------------------------------------
@@ -173,6 +183,61 @@ class LayerChains:
         if layer is not None and uses[name] > 1:
             layer = _shared(layer)
         return layer
+
+    def _indexed_layer(self, expr: cst.Subscript, depth: int) -> Layer | None:
+        """`self.linears[i]` -> the first layer of the ModuleList `self.linears`, when every layer the class
+        ever puts in it is known and of one kind (so any index picks that kind); the others ride along."""
+        name = dotted_name(expr.value)
+        cls = self._ctx.enclosing_class(expr)
+        if (
+            name is None
+            or not name.startswith("self.")
+            or name.count(".") != 1
+            or cls is None
+            or len(expr.slice) != 1
+            or not isinstance(expr.slice[0].slice, cst.Index)
+        ):
+            return None
+        elements = self._module_list_elements(cls, name)
+        layers = [self.layer_of(element, depth + 1) for element in elements or ()]
+        known = [layer for layer in layers if layer is not None]
+        kinds = {layer.kind for layer in known}
+        if not known or len(known) != len(layers) or len(kinds) != 1 or SEQUENTIAL in kinds:
+            return None  # unknown, mixed, or blocks whose insides may differ
+        others = tuple(layer.constructor for layer in known[1:])
+        return replace(known[0], editable=False, others=others)
+
+    def _module_list_elements(self, cls: cst.ClassDef, name: str) -> list[cst.BaseExpression] | None:
+        """Everything a class puts in its ModuleList `name`: the elements it is built with and every
+        `append`/`extend` of a literal list, in source order; None when the list is built or changed any
+        other way (another value, `insert`, an extension by a non-literal)."""
+        assigned, _ = self._attributes(cls)
+        values = assigned.get(name, [])
+        if len(values) != 1 or not isinstance(values[0], cst.Call):
+            return None
+        built = values[0]
+        if self._ctx.callee(built) != MODULE_LIST:
+            return None
+        elements: list[cst.BaseExpression | None] = []
+        if built.args:
+            if len(built.args) != 1:
+                return None
+            elements.extend(_literal_elements(built.args[0].value))
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute) or dotted_name(func.value) != name:
+                continue
+            if cls not in self._ctx.index.ancestors(call):
+                continue
+            if func.attr.value == "append" and len(call.args) == 1:
+                elements.append(call.args[0].value)
+            elif func.attr.value == "extend" and len(call.args) == 1:
+                elements.extend(_literal_elements(call.args[0].value))
+            elif func.attr.value not in _LIST_READS:
+                return None
+        if any(element is None for element in elements):
+            return None
+        return [element for element in elements if element is not None]
 
     def _attributes(self, cls: cst.ClassDef) -> tuple[_Assigned, Counter[str]]:
         """Values assigned to `self.x` anywhere in a class, and how often each `self.x` is read.
@@ -402,7 +467,10 @@ class LayerChains:
 
     @staticmethod
     def _is_self_call(call: cst.Call) -> bool:
+        """`self.conv(x)`, or an indexed element of a layer list on `self` (`self.linears[i](x)`)."""
         func = call.func
+        if isinstance(func, cst.Subscript):
+            func = func.value
         return (
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
@@ -457,7 +525,7 @@ def _single_target(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | Non
 
 
 def _shared(layer: Layer) -> Layer:
-    return Layer(site=layer.site, constructor=layer.constructor, kind=layer.kind, editable=False)
+    return replace(layer, editable=False)
 
 
 def _assign_targets(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[cst.BaseExpression]:

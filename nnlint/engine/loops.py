@@ -271,8 +271,12 @@ class TrainingLoops:
         `optimizer.zero_grad()` clears only that optimizer's parameters; `model.zero_grad()` clears the
         model's, which serve every optimizer built over it. In a GAN, `netD.zero_grad()` is D's and
         `optimizerG.zero_grad()` is G's. When the link is not visible, the answer is yes: a rule then
-        stays silent rather than claim that gradients are left uncleared or kept.
+        stays silent rather than claim that gradients are left uncleared or kept. A `zero_grad` in the other
+        branch of an `if` (`if amp: opt.zero_grad(); ... else: loss.backward(); opt.step()`) never runs in
+        the same iteration as the step, so it clears nothing for it.
         """
+        if self._exclusive(zero, step):
+            return False
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
             return True
@@ -284,6 +288,19 @@ class TrainingLoops:
         return not any(
             _same_object(cleared, model) for other in others for model in self._roles.models_of(other)
         )
+
+    def _exclusive(self, a: Event, b: Event) -> bool:
+        """Whether two events sit in different branches of one `if` (its body and its `else`/`elif`)."""
+        x, y = (a.node, b.node) if a.via == b.via else (a.site, b.site)
+        index = self._ctx.index
+        above = set(index.ancestors(y))
+        for node in index.ancestors(x):
+            if node in above:
+                if not isinstance(node, cst.If):
+                    return False
+                tested = {x, y, *above, *index.ancestors(x)}
+                return node.test not in tested  # both in branches, neither in the condition
+        return False
 
     def runs_closure(self, step: Event) -> bool:
         """Whether a step hands the optimizer a closure (`optimizer.step(closure)`, LBFGS-style): the
@@ -366,7 +383,7 @@ class TrainingLoops:
         if "automatic_optimization" not in self._ctx.source:
             return found
         for cls in self._ctx.index.nodes(cst.ClassDef):
-            if not self._manual_optimization(cls):
+            if not self._ctx.lightning.manual_optimization(cls):
                 continue
             steps_something = False
             for call in self._ctx.index.nodes(cst.Call):
@@ -389,17 +406,6 @@ class TrainingLoops:
                 ):
                     found.append(constructor)
         return found
-
-    def _manual_optimization(self, cls: cst.ClassDef) -> bool:
-        for assign in self._ctx.index.nodes(cst.Assign):
-            if (
-                len(assign.targets) == 1
-                and dotted_name(assign.targets[0].target) == "self.automatic_optimization"
-                and _is_false(assign.value)
-                and cls in self._ctx.index.ancestors(assign)
-            ):
-                return True
-        return False
 
     def _builds_scheduler(self, call: cst.Call) -> bool:
         callee = self._ctx.callee(call) or ""
