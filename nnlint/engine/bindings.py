@@ -14,6 +14,7 @@ base classes and into project modules (`project.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -204,7 +205,7 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
         elif isinstance(current, (cst.Global, cst.Nonlocal, cst.Del)):
             unknown = True  # rare enough that giving up costs nothing
         for target in targets:
-            _target_names(target, names)
+            names.update(target_names(target))
         stack.extend(children(current))
     result = None if unknown else frozenset(names)
     if len(_BOUND_NAMES) >= _BOUND_NAMES_LIMIT:
@@ -213,14 +214,21 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
     return result
 
 
-def _target_names(target: cst.CSTNode, into: set[str]) -> None:
-    if isinstance(target, cst.Name):
-        into.add(target.value)
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            _target_names(element.value, into)
-    elif isinstance(target, cst.StarredElement):
-        _target_names(target.value, into)
+def target_names(target: cst.CSTNode) -> list[str]:
+    """The dotted names an assignment or loop target binds, tuples and lists unpacked and starred
+    elements included (`logits, loss`, `self.x`, `first, *rest`); item targets (`d[k]`) bind none."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    name = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+    return [name] if name is not None else []
+
+
+def assigned_names(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
+    """The dotted names an assignment statement binds, every target unpacked."""
+    targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
+    return [name for target in targets for name in target_names(target)]
 
 
 # -- definitions: which function or class a call means -------------------------------------------------
@@ -350,7 +358,7 @@ class Binding:
     parameter's default), else None (a loop target, `with ... as`, an import, `+=`)."""
 
     name: str
-    kind: str  # assign, annotated, augmented, unpack, parameter, loop, with, import, def, class
+    kind: str  # assign, annotated, augmented, unpack, item, parameter, loop, with, import, def, class
     node: cst.CSTNode
     value: cst.BaseExpression | None
 
@@ -358,7 +366,8 @@ class Binding:
 class FileBindings:
     """Every binding of the file by dotted name (`x`, `self.model`), in source order, built on first use
     from the index (no walk of its own). Per file, not per scope: callers that need the value at a point
-    ask `reaching_value`; this table answers "everything this name is ever bound to"."""
+    ask `reaching_value`; this table answers "everything this name is ever bound to". An item written
+    under a string key (`cfg["epochs"] = 90`) is an "item" binding named `cfg['epochs']`."""
 
     def __init__(self, ctx: FileContext) -> None:
         table: dict[str, list[Binding]] = {}
@@ -379,6 +388,11 @@ class FileBindings:
                 return
             if isinstance(target, cst.StarredElement):
                 add(target.value, kind, node, None)
+                return
+            if isinstance(target, cst.Subscript):
+                name = _item_name(target)
+                if name is not None:
+                    table.setdefault(name, []).append(Binding(name, "item", node, value))
                 return
             name = dotted_name(target)
             if name is not None:
@@ -418,6 +432,32 @@ class FileBindings:
         """Every binding of a dotted name in the file (empty when it is never bound here)."""
         return self._table.get(name, [])
 
+    def assigned(self, name: str) -> list[cst.BaseExpression]:
+        """The values of the plain assignments to a name (`name = value`, `name: T = value`), in source
+        order; unpackings and every other kind of binding are left out."""
+        return [b.value for b in self.of(name) if b.kind in ("assign", "annotated") and b.value is not None]
+
+    def sources(self, name: str) -> list[cst.BaseExpression]:
+        """Every right-hand side a name's value may be computed from: the whole value of each assignment,
+        augmented assignment or unpacking that binds it (`logits, loss = model(x, y)` gives `model(x, y)`
+        for both). An over-approximation, for analyses that follow what flows into a value."""
+        return [
+            b.node.value
+            for b in self.of(name)
+            if isinstance(b.node, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and b.node.value is not None
+        ]
+
+    @cached_property
+    def by_last_name(self) -> dict[str, list[Binding]]:
+        """Every binding by the last part of its name: `epochs`, `args.epochs`, `self.epochs` and
+        `cfg['epochs']` all under `epochs`, for settings that scripts move between variables, attributes
+        and dicts."""
+        table: dict[str, list[Binding]] = {}
+        for name, bindings in self._table.items():
+            last = name[name.index("[") + 2 : -2] if name.endswith("']") else name.rsplit(".", 1)[-1]
+            table.setdefault(last, []).extend(bindings)
+        return table
+
     def values(self, name: str) -> list[cst.BaseExpression] | None:
         """The values a name is assigned anywhere in the file; None when one of its bindings has no
         known value (a loop target, `+=`, `with ... as`), so callers cannot mistake a partial list for
@@ -431,6 +471,16 @@ class FileBindings:
         if not bindings or any(b.value is None for b in bindings):
             return None
         return [b.value for b in bindings if b.value is not None]
+
+
+def _item_name(target: cst.Subscript) -> str | None:
+    """`cfg['epochs']` for an item written under a plain string key of a dotted name, else None."""
+    base = dotted_name(target.value)
+    if base is None or len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+        return None
+    key = target.slice[0].slice.value
+    text = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+    return f"{base}[{text!r}]" if isinstance(text, str) and text.isidentifier() else None
 
 
 def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:

@@ -10,12 +10,12 @@ makes rules quieter, which is the direction precision wants.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.bindings import assigned_names, method_of, resolve_call, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
 from nnlint.engine.names import dotted_name
@@ -62,9 +62,7 @@ class GradientFlow:
     @cached_property
     def backpropagated(self) -> frozenset[str]:
         """Dotted names whose value flows into a `backward()` call somewhere in the file."""
-        sources: dict[str, list[cst.BaseExpression]] = defaultdict(list)
-        for target, value in self._bindings():
-            sources[target].append(value)
+        bindings = self._ctx.bindings
         found: set[str] = set()
         pending: list[str] = []
         for call in self._ctx.index.nodes(cst.Call):
@@ -76,7 +74,7 @@ class GradientFlow:
             if name in found:
                 continue
             found.add(name)
-            for value in sources.get(name, ()):
+            for value in bindings.sources(name):
                 pending.extend(names_in(value))
         return frozenset(found)
 
@@ -116,7 +114,7 @@ class GradientFlow:
                     return False
                 node = call
             elif isinstance(parent, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                return any(name in self.backpropagated for name in _targets_of(parent))
+                return any(name in self.backpropagated for name in assigned_names(parent))
             else:
                 return False
 
@@ -159,7 +157,7 @@ class GradientFlow:
             if (
                 isinstance(node, (cst.Assign, cst.AnnAssign))
                 and node.value is not None
-                and name in _targets_of(node)
+                and name in assigned_names(node)
             ):
                 latest = node.value
         if latest is None:
@@ -246,23 +244,13 @@ class GradientFlow:
         )
 
     def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
-        """The method `method` of the class of this file every binding of `instance` constructs."""
-        if instance is None:
-            return None
-        values = self._ctx.roles.bound_values(instance)
-        names = {dotted_name(value.func) if isinstance(value, cst.Call) else None for value in values}
-        if len(names) != 1 or None in names:
-            return None
-        class_name = names.pop()
-        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == class_name]
-        if len(classes) != 1:
-            return None
-        methods = [
-            statement
-            for statement in classes[0].body.body
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == method
-        ]
-        return methods[0] if len(methods) == 1 else None
+        """The method `method` of the class of this file every assignment of `instance` constructs."""
+        ctx = self._ctx
+        values = ctx.bindings.assigned(instance) if instance is not None else []
+        built = {resolve_call(ctx, value) if isinstance(value, cst.Call) else None for value in values}
+        cls = built.pop() if len(built) == 1 else None
+        found = method_of(cls, method) if cls is not None and cls.ctx is ctx else None
+        return found.node if found is not None and found.ctx is ctx else None  # type: ignore[return-value]
 
     def _accumulated_parameters(self, method: cst.FunctionDef) -> frozenset[str]:
         """Parameters a method adds into an attribute of `self` (`self.sum += val * n`,
@@ -345,39 +333,12 @@ class GradientFlow:
             return func.attr.value, func.value
         return None
 
-    def _bindings(self) -> list[tuple[str, cst.BaseExpression]]:
-        """(target name, value) for every assignment, augmented assignment and annotated assignment."""
-        index = self._ctx.index
-        pairs: list[tuple[str, cst.BaseExpression]] = []
-        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign), *index.nodes(cst.AnnAssign)):
-            if node.value is not None:
-                pairs.extend((name, node.value) for name in _targets_of(node))
-        return pairs
-
-
-def _targets_of(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
-    """Names an assignment binds, with tuple targets unpacked (`logits, loss = model(x, y)`)."""
-    if isinstance(node, cst.Assign):
-        targets = [target.target for target in node.targets]
-    else:
-        targets = [node.target]
-    names: list[str] = []
-    while targets:
-        target = targets.pop()
-        if isinstance(target, (cst.Tuple, cst.List)):
-            targets.extend(element.value for element in target.elements)
-        else:
-            name = dotted_name(target)
-            if name:
-                names.append(name)
-    return names
-
 
 def _binds(node: cst.CSTNode, name: str) -> bool:
     """Whether `node` is an assignment (or a `for` loop) that binds `name` itself."""
     if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-        return name in _targets_of(node)
-    return isinstance(node, cst.For) and name in names_in(node.target)
+        return name in assigned_names(node)
+    return isinstance(node, cst.For) and name in target_names(node.target)
 
 
 def _writes(node: cst.CSTNode, name: str) -> bool:
