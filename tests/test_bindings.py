@@ -167,6 +167,7 @@ def test_assigned_sources_and_settings_views() -> None:
         logits, loss = model(x, y)
         args.epochs = 90
         cfg["epochs"] = 30
+        run["cfg"]["epochs"] = 20
         def fit(epochs=10):
             pass
         """
@@ -176,4 +177,4 @@ def test_assigned_sources_and_settings_views() -> None:
     assert sorted(_code(ctx, v) for v in bindings.sources("loss")) == ["aux", "ce", "model(x, y)"]
     assert [b.kind for b in bindings.of("cfg['epochs']")] == ["item"]
     by_last = {_code(ctx, b.value) for b in bindings.by_last_name["epochs"]}
-    assert by_last == {"90", "30", "10"}
+    assert by_last == {"90", "30", "20", "10"}

@@ -454,7 +454,7 @@ class FileBindings:
         and dicts."""
         table: dict[str, list[Binding]] = {}
         for name, bindings in self._table.items():
-            last = name[name.index("[") + 2 : -2] if name.endswith("']") else name.rsplit(".", 1)[-1]
+            last = name[name.rindex("['") + 2 : -2] if name.endswith("']") else name.rsplit(".", 1)[-1]
             table.setdefault(last, []).extend(bindings)
         return table
 
@@ -474,8 +474,11 @@ class FileBindings:
 
 
 def _item_name(target: cst.Subscript) -> str | None:
-    """`cfg['epochs']` for an item written under a plain string key of a dotted name, else None."""
-    base = dotted_name(target.value)
+    """`cfg['epochs']` (`cfg['train']['epochs']`) for an item written under a plain string key of a
+    dotted name (or of such an item), else None."""
+    base = dotted_name(target.value) or (
+        _item_name(target.value) if isinstance(target.value, cst.Subscript) else None
+    )
     if base is None or len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
         return None
     key = target.slice[0].slice.value
