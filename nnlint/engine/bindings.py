@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
 # Compound statements whose body may run again (or only partly) before control leaves them: a binding
 # anywhere inside makes the value at their start uncertain for code inside them.
 _REPEATING = (cst.For, cst.While, cst.Try, cst.TryStar)
@@ -268,21 +269,44 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     return ctx.project.resolve_qualified(qualified) if qualified is not None else None
 
 
+def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
+    """The function or method of this file a call runs (`resolve_call`, kept to this file): for analyses
+    that follow a call into its body with this file's facts. None for classes, other modules and library
+    code; a call whose name no function of this file has is not resolved at all (cheap for most calls)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        name = func.value
+    elif isinstance(func, cst.Attribute):
+        name = func.attr.value
+    else:
+        return None
+    if name not in ctx.functions:
+        return None
+    target = resolve_call(ctx, call)
+    if target is None or target.ctx is not ctx or not isinstance(target.node, cst.FunctionDef):
+        return None
+    return target.node
+
+
 def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | None:
-    """The definition a bare name means at `at`: an enclosing function's nested def, a module-level def or
-    class, or an import of a project module's definition."""
+    """The definition a bare name means at `at`: a def or class of a function enclosing `at` (anywhere in
+    its body, the innermost function first; two there are ambiguous), a module-level one or an import of
+    a project module's definition, else a def nested in a module-level block (`for`, `with`) when
+    nothing else binds the name."""
+    bindings = ctx.bindings.of(name)
+    definitions = [b.node for b in bindings if b.kind in ("def", "class")]
     for scope in ctx.index.ancestors(at):
-        if isinstance(scope, cst.FunctionDef) and isinstance(scope.body, cst.IndentedBlock):
-            nested = [
-                statement
-                for statement in scope.body.body
-                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
-            ]
+        if isinstance(scope, cst.FunctionDef):
+            nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
             if nested:
-                return Resolved(ctx, nested[-1]) if len(nested) == 1 else None
+                return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
             if any(param.name.value == name for param in _parameters(scope)):
                 return None  # a parameter shadows module-level definitions
-    return ctx.project.member([name], 0)
+    found = ctx.project.member([name], 0)
+    if found is not None or len(definitions) != 1 or len(bindings) != 1:
+        return found
+    only = definitions[0]
+    return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
 
 
 def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:

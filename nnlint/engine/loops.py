@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
@@ -243,8 +244,9 @@ class TrainingLoops:
         return events
 
     def helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file that a call runs, as the event collector resolves it (for call sites)."""
-        return self._helper_called(call)
+        """The function of this file that a call runs, whose events the collector inlines: `helper(...)`
+        (scope-aware), `self.helper(...)`, `obj.method(...)` on an instance of a class of this file."""
+        return local_function(self._ctx, call)
 
     def backward_operand(self, call: cst.Call) -> cst.BaseExpression | None:
         """The expression a backward call backpropagates, or None when `call` is not one.
@@ -460,7 +462,7 @@ class TrainingLoops:
     def _functions_called_in_loops(self) -> set[cst.FunctionDef]:
         called = set()
         for call in self._ctx.index.nodes(cst.Call):
-            helper = self._helper_called(call)
+            helper = self.helper_called(call)
             if helper is not None and self._ctx.index.enclosing(call, (cst.For, cst.While)) is not None:
                 called.add(helper)
         return called
@@ -584,7 +586,7 @@ class TrainingLoops:
         if kind is not None:
             out.append(where.event(kind, call, target=_substitute(target, subst)))
             return
-        helper = self._helper_called(call)
+        helper = self.helper_called(call)
         if helper is None:
             model = self._model_handed_over(call)
             if model is not None:
@@ -657,56 +659,6 @@ class TrainingLoops:
                 )
             )
 
-    def _helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file that a call runs: `helper(...)` or `self.helper(...)`.
-
-        `self.helper()` only means a method of the class the call is written in, and a bare `helper()`
-        never means a method, so a script's `train()` function and a module's `train()` method (or
-        `nn.Module.train`) are not mistaken for each other.
-        """
-        func = call.func
-        if isinstance(func, cst.Name):
-            return self._function_named(func.value, call)
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        ):
-            owner = self._ctx.enclosing_class(call)
-            candidates = [
-                function
-                for function in self._ctx.functions.get(func.attr.value, ())
-                if owner is not None and self._method_of(function) is owner
-            ]
-            return candidates[0] if len(candidates) == 1 else None  # unknown, or ambiguous
-        return None
-
-    def _function_named(self, name: str, at: cst.CSTNode) -> cst.FunctionDef | None:
-        """The plain function a bare name means at `at`: defined at module level or in a function that
-        encloses `at`, the innermost one shadowing the others (a `fn` nested in another test is not it)."""
-        candidates = self._ctx.functions.get(name)
-        if not candidates:
-            return None  # a builtin, an import, or a name bound some other way
-        enclosing = set(self._ctx.index.ancestors(at))
-        visible: list[tuple[int, cst.FunctionDef]] = []
-        for function in candidates:
-            scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-            if scope is None:
-                visible.append((0, function))
-            elif isinstance(scope, cst.FunctionDef) and scope in enclosing:
-                visible.append((len(list(self._ctx.index.ancestors(scope))) + 1, function))
-        if not visible:
-            return None
-        visible.sort(key=lambda pair: pair[0])
-        if len(visible) > 1 and visible[-1][0] == visible[-2][0]:
-            return None  # two definitions at the same level (`if cond: def f` / `else: def f`)
-        return visible[-1][1]
-
-    def _method_of(self, function: cst.FunctionDef) -> cst.ClassDef | None:
-        """The class whose body defines `function`, or None for a plain (possibly nested) function."""
-        scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-        return scope if isinstance(scope, cst.ClassDef) else None
-
     def _closure_of(self, call: cst.Call) -> cst.CSTNode | None:
         """The body of the closure an optimizer step is given, when it is a lambda or a local function."""
         for arg in call.args:
@@ -715,9 +667,13 @@ class TrainingLoops:
             if isinstance(arg.value, cst.Lambda):
                 return arg.value.body
             if isinstance(arg.value, cst.Name):
-                function = self._function_named(arg.value.value, call)
-                if function is not None:
-                    return function.body
+                function = resolve_name(self._ctx, arg.value.value, call)
+                if (
+                    function is not None
+                    and function.ctx is self._ctx
+                    and isinstance(function.node, cst.FunctionDef)
+                ):
+                    return function.node.body
         return None
 
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
