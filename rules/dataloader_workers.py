@@ -165,7 +165,7 @@ for x, y in loader:
         values: list[cst.BaseExpression] = [dataset]
         name = self.ctx.dotted(dataset)
         if name is not None:
-            values += self.ctx.roles.bound_values(name)
+            values += self.ctx.bindings.assigned(name)
         for value in values:
             if isinstance(value, (cst.List, cst.Tuple)):
                 return True

@@ -139,7 +139,7 @@ class DataLoading:
         expressions: list[cst.CSTNode] = [dataset]
         name = dotted_name(dataset)
         if name is not None:
-            expressions += self._ctx.roles.bound_values(name)
+            expressions += self._ctx.bindings.assigned(name)
         for expr in expressions:
             text = self._ctx.module.code_for_node(expr)
             if "rank" in text or "shard" in text or "node" in text:
@@ -191,7 +191,7 @@ class DataLoading:
         name = dotted_name(expr)
         if name is None:
             return None
-        values = self._ctx.roles.bound_values(name)
+        values = self._ctx.bindings.assigned(name)
         if not values:
             return None
         settings: dict[str, cst.BaseExpression] = {}

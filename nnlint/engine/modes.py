@@ -236,7 +236,7 @@ class ModeSimulation:
     def _mode_free(self, model: str) -> bool:
         """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
         class of this file or project that behaves the same in both modes (`mode_free_class`)."""
-        values = self._ctx.roles.bound_values(model)
+        values = self._ctx.bindings.assigned(model)
         return bool(values) and all(self._builds_mode_free(value) for value in values)
 
     def _builds_mode_free(self, value: cst.BaseExpression) -> bool:

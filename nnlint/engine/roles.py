@@ -105,7 +105,6 @@ class Roles:
         self._ctx = ctx
         self._roles: dict[str, set[Role]] = {}
         self._constructors: dict[str, cst.Call] = {}
-        self._bound: dict[str, dict[cst.BaseExpression, None]] = {}
         # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
         self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
@@ -153,11 +152,6 @@ class Roles:
     def constructor_name(self, name: str) -> str | None:
         call = self._constructors.get(name)
         return self._ctx.callee(call) if call is not None else None
-
-    def bound_values(self, name: str) -> list[cst.BaseExpression]:
-        """Every value the file assigns to a name: a name rebound to different things
-        (`scheduler = StepLR(...)` in one branch, `scheduler = OneCycleLR(...)` in another) is ambiguous."""
-        return list(self._bound.get(name, ()))
 
     def models_of(self, optimizer: str) -> set[str]:
         """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
@@ -320,7 +314,6 @@ class Roles:
             name = dotted_name(target)
             if name is None:
                 continue
-            self._bound.setdefault(name, {})[value] = None
             elements = self._element_roles(value)
             if elements:
                 self._elements.setdefault(name, set()).update(elements)
