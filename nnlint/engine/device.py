@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.bindings import binds, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Loop
 from nnlint.engine.names import dotted_name
@@ -199,7 +200,7 @@ class DeviceUse:
             for assign in assigns:
                 if self._device_value(assign.value, names):
                     for target in assign.targets:
-                        names |= set(_bound_names(target.target))
+                        names.update(target_names(target.target))
         result = frozenset(names)
         self._device_names[scope] = result
         return result
@@ -233,7 +234,6 @@ class DeviceUse:
         `torch.tensor([...literal...], device=...)` / `.to(...)` of one."""
         index = self._ctx.index
         body = loop.node.body
-        assigned = _names_bound_in(loop.node)
         found: list[cst.Call] = []
         for call in index.nodes(cst.Call):
             if loop.node not in index.ancestors(call) or not self._in_body(call, body):
@@ -246,7 +246,7 @@ class DeviceUse:
             ):
                 moved = func.value
                 name = dotted_name(moved)
-                if name is not None and name not in assigned and self._host_constant(name):
+                if name is not None and not binds(loop.node, name) and self._host_constant(name):
                     found.append(call)
                 elif isinstance(moved, cst.Call) and self._literal_tensor(moved):
                     found.append(call)
@@ -269,7 +269,7 @@ class DeviceUse:
         """Every binding of the name in the file builds a tensor from host data (`torch.tensor(...)`)."""
         if self._ctx.roles.of(name):
             return False  # a model, a loss, a loader...
-        values = self._ctx.roles.bound_values(name)
+        values = self._ctx.bindings.assigned(name)
         return bool(values) and all(
             isinstance(value, cst.Call)
             and self._ctx.callee(value) in TENSOR_CONSTRUCTORS
@@ -282,34 +282,6 @@ class DeviceUse:
         if self._ctx.callee(call) not in _DATA_CONSTRUCTORS or not call.args:
             return False
         return _is_literal_data(call.args[0].value)
-
-
-def _bound_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for element in target.elements for name in _bound_names(element.value)]
-    name = dotted_name(target)
-    return [name] if name else []
-
-
-def _names_bound_in(loop: cst.For | cst.While) -> set[str]:
-    """Names bound anywhere in a loop: its target, assignments, `with ... as`, nested loop targets."""
-    names: set[str] = set()
-    if isinstance(loop, cst.For):
-        names |= set(_bound_names(loop.target))
-    stack: list[cst.CSTNode] = [loop.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                names |= set(_bound_names(target.target))
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-            names |= set(_bound_names(node.target))
-        elif isinstance(node, cst.For):
-            names |= set(_bound_names(node.target))
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            names |= set(_bound_names(node.asname.name))  # type: ignore[arg-type]
-        stack.extend(children(node))
-    return names
 
 
 def _moves_to_cpu(call: cst.Call) -> bool:
