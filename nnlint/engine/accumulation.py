@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint.engine.bindings import returned_values, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -140,9 +141,9 @@ class GradientAccumulation:
         helper = self._ctx.loops.helper_called(expr)
         if helper is not None:
             answers = {
-                self._scaled(node.value, node, depth + 1)
-                for node in _returns(helper)
-                if node.value is not None
+                self._scaled(value, value, depth + 1)
+                for value in returned_values(helper)
+                if value is not None
             }
             if True in answers:
                 return True
@@ -181,7 +182,7 @@ class GradientAccumulation:
                 for target in node.targets:
                     if dotted_name(target.target) == name:
                         values.append(node.value)
-                    elif _binds_inside(target.target, name):
+                    elif name in target_names(target.target):
                         if self._model_call(node.value):
                             values.append(node.value)  # `logits, loss = model(x, y)` (nanoGPT)
                         else:
@@ -197,7 +198,7 @@ class GradientAccumulation:
                 and dotted_name(node.target) == name
             ):
                 values.append(node.value)
-            elif isinstance(node, cst.For) and _binds_inside(node.target, name):
+            elif isinstance(node, cst.For) and name in target_names(node.target):
                 complete = False
             stack.extend(children(node))
         return values, complete
@@ -386,23 +387,3 @@ def _reduction(call: cst.Call) -> str | None:
                 return value.evaluated_value if isinstance(value.evaluated_value, str) else "?"
             return "?"
     return None
-
-
-def _returns(function: cst.FunctionDef) -> list[cst.Return]:
-    found: list[cst.Return] = []
-    stack: list[cst.CSTNode] = list(children(function.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
-            found.append(node)
-        stack.extend(children(node))
-    return found
-
-
-def _binds_inside(target: cst.BaseExpression, name: str) -> bool:
-    """`name` bound by unpacking: `loss, logits = model(x)`."""
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds_inside(element.value, name) for element in target.elements)
-    return dotted_name(target) == name
