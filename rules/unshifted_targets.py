@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import assigned_names, reaching_value
 from nnlint.engine.context import FileContext
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
@@ -336,7 +336,7 @@ for data in batches:
         stop = self._statement_order.get(self.ctx.index.statement_of(second), -1)
         for assign in self._assignments_before(second):
             where = self._statement_order.get(self.ctx.index.statement_of(assign), -1)
-            if start < where < stop and any(_binds(t.target, name_expr.value) for t in assign.targets):
+            if start < where < stop and name_expr.value in assigned_names(assign):
                 return True
         return False
 
@@ -372,14 +372,6 @@ def _subscripts(expr: cst.CSTNode) -> list[cst.Subscript]:
             found.append(node)
         stack.extend(children(node))
     return found
-
-
-def _binds(target: cst.BaseExpression, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds(element.value, name) for element in target.elements)
-    return False
 
 
 def _code(ctx: FileContext, expr: cst.BaseExpression) -> str:
