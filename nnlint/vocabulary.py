@@ -481,3 +481,29 @@ DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.datal
 # -- autograd -----------------------------------------------------------------------------------------------
 # Model methods that turn gradient recording off themselves (transformers' `generate` is `@torch.no_grad()`).
 SELF_NO_GRAD_METHODS = frozenset({"generate"})
+
+# -- training loop (NN2xx) ------------------------------------------------------------------------
+# Functions that clip gradients in place.
+CLIP_FUNCTIONS = frozenset(
+    {
+        "torch.nn.utils.clip_grad_norm_",
+        "torch.nn.utils.clip_grad_value_",
+        "torch.nn.utils.clip_grad.clip_grad_norm_",
+        "torch.nn.utils.clip_grad.clip_grad_value_",
+        "torch.nn.utils.clip_grad_norm",
+    }
+)
+# Context managers (also used as decorators) that turn gradient recording off.
+NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+# What can be read from an optimizer or scheduler without stepping it.
+OPTIMIZER_READ_ONLY_MEMBERS = frozenset(
+    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
+)
+# Methods of a model that run it.
+MODEL_RUNNING_METHODS = frozenset({"forward", "generate"})
+# Calls that iterate what their first argument iterates: `enumerate(tqdm(loader))` goes over `loader`.
+ITERATION_WRAPPERS = frozenset(
+    {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
+)
+# `range` and its progress-bar spellings: `trange(n)` runs n iterations.
+RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})

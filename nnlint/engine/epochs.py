@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 
@@ -37,7 +38,6 @@ _MAX_VALUES = 8
 _MAX_DEPTH = 4
 # Bindings whose value is a setting's value (not `+=`, a loop target or an import).
 _VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "item", "parameter"})
-_RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "trange", "tqdm.trange"})
 
 
 # The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
@@ -91,9 +91,9 @@ class RunLength:
         if not isinstance(node, cst.For):
             return frozenset()
         expr = node.iter
-        while isinstance(expr, cst.Call) and dotted_name(expr.func) in _RANGE_WRAPPERS and expr.args:
+        while isinstance(expr, cst.Call) and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS and expr.args:
             expr = expr.args[0].value
-        if not isinstance(expr, cst.Call) or dotted_name(expr.func) not in ("range", "trange"):
+        if not isinstance(expr, cst.Call) or dotted_name(expr.func) not in vocab.RANGE_FUNCTIONS:
             return frozenset()
         bounds = [arg.value for arg in expr.args if arg.keyword is None]
         if len(bounds) == 1:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import assigned_names, method_of, resolve_call, target_names
 from nnlint.engine.index import children
-from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
+from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
 
@@ -304,7 +305,7 @@ class GradientFlow:
     def no_grad_item(self, block: cst.With) -> cst.Call | None:
         """The `torch.no_grad()` call of a `with` statement, if it has one."""
         for item in block.items:
-            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in NO_GRAD_CONTEXTS:
+            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in vocab.NO_GRAD_CONTEXTS:
                 return item.item
         return None
 
@@ -314,7 +315,7 @@ class GradientFlow:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
                 expr = expr.func
-            if self._ctx.qualified_name(expr) in NO_GRAD_CONTEXTS:
+            if self._ctx.qualified_name(expr) in vocab.NO_GRAD_CONTEXTS:
                 return True
         return False
 

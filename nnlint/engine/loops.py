@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
-
-CLIP_FUNCTIONS = frozenset(
-    {
-        "torch.nn.utils.clip_grad_norm_",
-        "torch.nn.utils.clip_grad_value_",
-        "torch.nn.utils.clip_grad.clip_grad_norm_",
-        "torch.nn.utils.clip_grad.clip_grad_value_",
-        "torch.nn.utils.clip_grad_norm",
-    }
-)
-NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
 class EventKind(str, Enum):
@@ -171,20 +161,11 @@ _NOTHING_HAPPENS = frozenset(
 )
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-# What can be read from an optimizer or scheduler without stepping it.
-_READ_ONLY_MEMBERS = frozenset(
-    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
-)
-# Methods of a model that run it.
-_RUNNING_METHODS = frozenset({"forward", "generate"})
 # Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
 _NOT_RUNNING = re.compile(
     r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
     r"register|prepare|compile|profile|clip|update",
     re.IGNORECASE,
-)
-_ITER_WRAPPERS = frozenset(
-    {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
 
 
@@ -347,7 +328,7 @@ class TrainingLoops:
             if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
                 continue  # the binding itself
             if isinstance(parent, cst.Attribute) and parent.value is node:
-                if parent.attr.value in _READ_ONLY_MEMBERS:
+                if parent.attr.value in vocab.OPTIMIZER_READ_ONLY_MEMBERS:
                     continue
                 return False
             grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
@@ -551,7 +532,7 @@ class TrainingLoops:
         for item in node.items:
             self._collect(item.item, out, where, subst, depth, stack)
             call = item.item
-            if isinstance(call, cst.Call) and self._ctx.callee(call) in NO_GRAD_CONTEXTS:
+            if isinstance(call, cst.Call) and self._ctx.callee(call) in vocab.NO_GRAD_CONTEXTS:
                 out.append(where.event(EventKind.NO_GRAD, node))
                 inner = replace(inner, no_grad=True)
         self._collect(node.body, out, inner, subst, depth, stack)
@@ -679,7 +660,7 @@ class TrainingLoops:
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
         roles = self._roles
         callee = self._ctx.callee(call)
-        if callee in CLIP_FUNCTIONS:
+        if callee in vocab.CLIP_FUNCTIONS:
             return EventKind.CLIP, None
         func = call.func
         if not isinstance(func, cst.Attribute):
@@ -714,7 +695,7 @@ class TrainingLoops:
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), owner
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
-        if method in _RUNNING_METHODS and roles.has(func.value, Role.MODEL):
+        if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
             return EventKind.FORWARD, owner  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
@@ -781,7 +762,7 @@ def _is_false(expr: cst.BaseExpression | None) -> bool:
 
 def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     """`enumerate(tqdm(train_loader))` -> "train_loader"."""
-    while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in _ITER_WRAPPERS:
+    while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
 
