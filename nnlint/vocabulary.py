@@ -507,3 +507,31 @@ ITERATION_WRAPPERS = frozenset(
 )
 # `range` and its progress-bar spellings: `trange(n)` runs n iterations.
 RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})
+
+# -- autograd graph (NN201, NN202, NN501) ----------------------------------------------------------
+# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
+# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
+DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
+DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
+# Methods whose result is the same loss in another dtype, device or layout: it keeps the loss's reduction
+# and its graph (`loss.float()`, `loss.squeeze()`).
+LOSS_PRESERVING_METHODS = frozenset(
+    {"float", "double", "half", "to", "cuda", "squeeze", "clone", "contiguous"}
+)
+# Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
+GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
+GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Clamping, as functions and as tensor methods (the in-place `clamp_` forms included).
+CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
+CLAMP_METHODS = frozenset(
+    {"clamp", "clip", "clamp_", "clip_", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_"}
+)
+# Element-wise minimum/maximum against a bound; `torch.max(x)` and `torch.max(x, dim)` are reductions.
+PAIRWISE_MIN_MAX_FUNCTIONS = frozenset(
+    {"torch.min", "torch.max", "torch.minimum", "torch.maximum", "torch.fmin", "torch.fmax"}
+)
+# Out-of-place operations that return a new tensor; discarded, they change nothing.
+OUT_OF_PLACE_METHODS = frozenset(name for name in CLAMP_METHODS if not name.endswith("_")) | frozenset(
+    {"mul", "div", "add", "sub"}
+)
+OUT_OF_PLACE_FUNCTIONS = CLAMP_FUNCTIONS | frozenset({"torch.mul", "torch.div"})

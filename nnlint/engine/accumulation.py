@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import returned_values, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
@@ -32,8 +33,6 @@ _SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deeps
 _ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
 # Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
 _MICRO_WORDS = ("accum", "micro")
-# Methods whose result keeps a loss's reduction: `loss.float()`, `loss.squeeze()`.
-_TRANSPARENT_METHODS = frozenset({"float", "double", "half", "squeeze", "contiguous", "clone", "to"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ class GradientAccumulation:
         if isinstance(func, cst.Attribute):
             if func.attr.value == "mean" and not expr.args:
                 return False
-            if func.attr.value in _TRANSPARENT_METHODS:
+            if func.attr.value in vocab.LOSS_PRESERVING_METHODS:
                 return self._scaled(func.value, at, depth + 1)
         if _reduction(expr) not in (None, "mean"):
             return None

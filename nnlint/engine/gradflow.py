@@ -25,34 +25,6 @@ from nnlint.engine.roles import Role
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
-# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
-DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
-DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
-# Methods that return the same value for the graph's purposes: the loss is still the loss.
-_GRAPH_PRESERVING_METHODS = frozenset(
-    {
-        "mean",
-        "sum",
-        "float",
-        "double",
-        "half",
-        "to",
-        "cuda",
-        "squeeze",
-        "view",
-        "reshape",
-        "clone",
-        "contiguous",
-    }
-)
-_GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
-# Out-of-place operations that return a new tensor; discarded, they change nothing.
-_OUT_OF_PLACE_METHODS = frozenset({"clamp", "clip", "clamp_min", "clamp_max", "mul", "div", "add", "sub"})
-_OUT_OF_PLACE_FUNCTIONS = frozenset(
-    {"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max", "torch.mul", "torch.div"}
-)
-
 
 class GradientFlow:
     """Backpropagated names and detached expressions of one file."""
@@ -101,7 +73,7 @@ class GradientFlow:
                     return False
                 if any(self._ctx.loops.backward_operand(call) is step for step in path):
                     return True
-                if parent.attr.value not in _GRAPH_PRESERVING_METHODS:
+                if parent.attr.value not in vocab.GRAPH_PRESERVING_METHODS:
                     return False
                 node = call
             elif isinstance(parent, cst.Arg):
@@ -111,7 +83,7 @@ class GradientFlow:
                 if self._ctx.loops.backward_operand(call) is node:
                     return True
                 scales = isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"
-                if not scales and self._ctx.callee(call) not in _GRAPH_PRESERVING_FUNCTIONS:
+                if not scales and self._ctx.callee(call) not in vocab.GRAPH_PRESERVING_FUNCTIONS:
                     return False
                 node = call
             elif isinstance(parent, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
@@ -128,11 +100,11 @@ class GradientFlow:
                 expr = expr.value
             elif isinstance(expr, cst.Call):
                 func = expr.func
-                if isinstance(func, cst.Name) and func.value in DETACHING_BUILTINS:
+                if isinstance(func, cst.Name) and func.value in vocab.DETACHING_BUILTINS:
                     return self._ctx.callee(expr) is None
                 if not isinstance(func, cst.Attribute):
                     return False
-                if func.attr.value in DETACHING_METHODS:
+                if func.attr.value in vocab.DETACHING_METHODS:
                     return True
                 expr = func.value
             else:
@@ -326,11 +298,15 @@ class GradientFlow:
         if not isinstance(self._ctx.index.parent(call), cst.Expr):
             return None
         callee = self._ctx.callee(call)
-        if callee in _OUT_OF_PLACE_FUNCTIONS:
+        if callee in vocab.OUT_OF_PLACE_FUNCTIONS:
             positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
             return (callee.rsplit(".", 1)[-1], positional[0]) if positional else None
         func = call.func
-        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUT_OF_PLACE_METHODS:
+        if (
+            callee is None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in vocab.OUT_OF_PLACE_METHODS
+        ):
             return func.attr.value, func.value
         return None
 
