@@ -141,15 +141,17 @@ MODEL_MODULE_BASES = frozenset(
         "pytorch_lightning.LightningModule",
     }
 )
-# Wrappers that return the model they are given.
-MODEL_WRAPPERS = frozenset(
+# DistributedDataParallel, as it is imported.
+DDP_WRAPPERS = frozenset(
     {
-        "torch.compile",
-        "torch.nn.DataParallel",
-        "torch.nn.parallel.DataParallel",
         "torch.nn.parallel.DistributedDataParallel",
-        "torch.jit.script",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+        "torch.nn.DistributedDataParallel",
     }
+)
+# Wrappers that return the model they are given.
+MODEL_WRAPPERS = DDP_WRAPPERS | frozenset(
+    {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.jit.script"}
 )
 # Methods of nn.Module (and of tensors) that return the object they are called on.
 SELF_RETURNING_METHODS = frozenset(
@@ -535,3 +537,55 @@ OUT_OF_PLACE_METHODS = frozenset(name for name in CLAMP_METHODS if not name.ends
     {"mul", "div", "add", "sub"}
 )
 OUT_OF_PLACE_FUNCTIONS = CLAMP_FUNCTIONS | frozenset({"torch.mul", "torch.div"})
+
+# -- devices and host syncs (NN702, NN703) ---------------------------------------------------------
+# Methods that copy a device tensor to the host and wait for the GPU to finish.
+SYNC_METHODS = frozenset({"item", "cpu", "numpy", "tolist"})
+# Builtins that convert a one-element tensor to a Python number (through `.item()`).
+SYNC_BUILTINS = frozenset({"float", "int", "bool", "print"})
+# Methods that move a value to a device.
+MOVE_METHODS = frozenset({"to", "cuda"})
+# Constructors that copy their (literal) data from the host.
+HOST_DATA_CONSTRUCTORS = frozenset(
+    {"torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor"}
+)
+# Constructors of tensors from host data (a copy to the device follows when they are moved).
+TENSOR_CONSTRUCTORS = HOST_DATA_CONSTRUCTORS | frozenset(
+    {
+        "torch.from_numpy",
+        "torch.ones",
+        "torch.zeros",
+        "torch.full",
+        "torch.arange",
+        "torch.linspace",
+        "torch.eye",
+        "torch.randn",
+        "torch.rand",
+    }
+)
+
+# -- data loading and distributed training (NN6xx, NN701) ------------------------------------------
+# DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, ...)
+LOADER_POSITIONS = (
+    "dataset",
+    "batch_size",
+    "shuffle",
+    "sampler",
+    "batch_sampler",
+    "num_workers",
+    "collate_fn",
+    "pin_memory",
+)
+# DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last)
+SAMPLER_POSITIONS = ("dataset", "num_replicas", "rank", "shuffle", "seed", "drop_last")
+PROCESS_GROUP_STARTS = frozenset({"torch.distributed.init_process_group"})
+DISTRIBUTED_SAMPLERS = frozenset(
+    {"torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler"}
+)
+ITERABLE_DATASETS = frozenset(
+    {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
+)
+# Module prefixes of frameworks that own sharding and sampler epochs.
+SHARDING_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
+# Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
+IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
