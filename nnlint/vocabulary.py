@@ -496,7 +496,15 @@ CLIP_FUNCTIONS = frozenset(
     }
 )
 # Context managers (also used as decorators) that turn gradient recording off.
-NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+NO_GRAD_CONTEXTS = frozenset(
+    {
+        "torch.no_grad",
+        "torch.inference_mode",
+        "torch.autograd.no_grad",
+        "torch.autograd.grad_mode.no_grad",
+        "torch.autograd.grad_mode.inference_mode",
+    }
+)
 # What can be read from an optimizer or scheduler without stepping it.
 OPTIMIZER_READ_ONLY_MEMBERS = frozenset(
     {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
@@ -589,3 +597,33 @@ ITERABLE_DATASETS = frozenset(
 SHARDING_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
 # Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
 IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
+
+# -- grad mode and evaluation (NN404, NN502, NN503) ------------------------------------------------
+# Contexts and decorators that decide the grad mode (whatever their argument says): the no-grad ones,
+# and those that set it from an argument or turn it back on.
+GRAD_MODE_SETTERS = NO_GRAD_CONTEXTS | frozenset(
+    {
+        "torch.set_grad_enabled",
+        "torch.autograd.set_grad_enabled",
+        "torch.autograd.grad_mode.set_grad_enabled",
+        "torch.enable_grad",
+        "torch.autograd.enable_grad",
+    }
+)
+# Calls and names that show gradients are wanted: a backward, input gradients, requires_grad toggles.
+GRADIENT_CALLS = frozenset(
+    {"torch.autograd.grad", "torch.autograd.backward", "torch.func.grad", "torch.func.vjp"}
+)
+GRADIENT_METHODS = frozenset({"backward", "requires_grad_", "retain_grad", "register_hook"})
+GRADIENT_ATTRIBUTES = frozenset({"grad", "requires_grad"})
+# Functions named like inference (besides evaluation's own words).
+INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference", "infer"})
+# Words that name evaluation in functions and data (split from snake_case and camelCase names).
+EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
+TEST_WORDS = frozenset({"test", "testing"})
+EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
+# `valloader`, `testset`, `evaldata`: one-word data names.
+EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
+EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
+# Words of an iterable's name that say it yields batches of data.
+LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
