@@ -627,3 +627,170 @@ EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
 EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
 # Words of an iterable's name that say it yields batches of data.
 LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
+
+# -- shapes and layouts (NN101, NN102) -------------------------------------------------------------
+# Reshaping: `x.view(...)`, `x.reshape(...)`, `torch.reshape(x, ...)`, `torch.flatten(x, ...)`.
+VIEW_METHODS = frozenset({"view", "reshape"})
+RESHAPE_FUNCTIONS = frozenset({"torch.reshape"})
+FLATTEN_FUNCTIONS = frozenset({"torch.flatten"})
+# Methods whose result stores the same dims in the same order as their receiver.
+LAYOUT_KEEPING_METHODS = frozenset(
+    {
+        "contiguous",
+        "clone",
+        "detach",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "long",
+        "int",
+        "bool",
+        "to",
+        "type",
+        "type_as",
+        "cuda",
+        "cpu",
+        "requires_grad_",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "exp",
+        "abs",
+        "sqrt",
+        "softmax",
+        "log_softmax",
+        "masked_fill",
+        "mul",
+        "add",
+        "sub",
+        "div",
+        "clamp",
+        "neg",
+        "pow",
+    }
+)
+# Functions whose first argument's layout their result keeps (elementwise, per-position or per-channel).
+LAYOUT_KEEPING_FUNCTIONS = frozenset(
+    {
+        *(
+            f"torch.nn.functional.{name}"
+            for name in (
+                "relu",
+                "relu6",
+                "gelu",
+                "silu",
+                "elu",
+                "leaky_relu",
+                "mish",
+                "hardswish",
+                "sigmoid",
+                "tanh",
+                "softmax",
+                "log_softmax",
+                "dropout",
+                "dropout2d",
+                "layer_norm",
+                "group_norm",
+                "batch_norm",
+                "instance_norm",
+                "normalize",
+                "pad",
+                "interpolate",
+                "max_pool1d",
+                "max_pool2d",
+                "max_pool3d",
+                "avg_pool1d",
+                "avg_pool2d",
+                "avg_pool3d",
+                "adaptive_avg_pool1d",
+                "adaptive_avg_pool2d",
+                "adaptive_avg_pool3d",
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "linear",
+            )
+        ),
+        "torch.relu",
+        "torch.sigmoid",
+        "torch.tanh",
+        "torch.exp",
+        "torch.abs",
+        "torch.softmax",
+        "torch.clamp",
+    }
+)
+# Layers whose output keeps the rank and dim order of their input (sizes may change).
+LAYOUT_KEEPING_LAYERS = (
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "Linear",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GroupNorm",
+    "LayerNorm",
+    "RMSNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "ReLU",
+    "ReLU6",
+    "GELU",
+    "SiLU",
+    "ELU",
+    "LeakyReLU",
+    "Mish",
+    "Hardswish",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Identity",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "Upsample",
+)
+# Layers that act on each element alone: any input shape, the same shape out.
+ELEMENTWISE_LAYERS = frozenset(
+    {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity"}
+)
+# Layers that pass their input's width through (a Sequential's width is that of the layer before them).
+WIDTH_KEEPING_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Flatten"})
+# Layers that treat each element (or token id) on its own: flattening their input mixes nothing
+# (`embed(ids.view(-1))`).
+PER_ELEMENT_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Embedding", "EmbeddingBag"})
+# Layers whose last width-setting argument is their output width, by position and keyword.
+OUTPUT_WIDTH_ARGUMENT = {
+    "Linear": (1, "out_features"),
+    "Conv1d": (1, "out_channels"),
+    "Conv2d": (1, "out_channels"),
+    "Conv3d": (1, "out_channels"),
+    "LazyLinear": (0, "out_features"),
+}
+# Splitting a tensor into parts along one dim keeps every part's dims in the same order.
+SPLIT_METHODS = frozenset({"chunk", "split", "tensor_split"})
+SPLIT_FUNCTIONS = frozenset({"torch.chunk", "torch.split", "torch.tensor_split"})
+# Batched matrix products: batch dims shared, rows from the left operand, columns from the right.
+MATMUL_FUNCTIONS = frozenset({"torch.matmul", "torch.bmm"})
+MATMUL_METHODS = frozenset({"matmul", "bmm"})
+# Tensor factories whose sizes (given one by one or as one tuple) are the dims of the tensor they make.
+SIZED_FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.rand", "torch.randn"})
+SIZED_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
+# Functional forms of the layers that mix the last dim.
+FUNCTIONAL_LINEAR_LAYERS = frozenset({"torch.nn.functional.linear", "torch.nn.functional.bilinear"})
