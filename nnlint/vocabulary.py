@@ -794,3 +794,43 @@ SIZED_FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty",
 SIZED_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
 # Functional forms of the layers that mix the last dim.
 FUNCTIONAL_LINEAR_LAYERS = frozenset({"torch.nn.functional.linear", "torch.nn.functional.bilinear"})
+
+# -- losses, logging and metrics (NN206, NN501, NN502, NN601) --------------------------------------
+# Losses whose target is one class index per position (a token id, in language modelling).
+CLASS_INDEX_LOSS_FUNCTIONS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
+CLASS_INDEX_CRITERIA = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss"})
+# Methods that change a tensor's shape, dtype or device but not which tokens it holds.
+TOKEN_KEEPING_METHODS = frozenset(
+    {"view", "reshape", "flatten", "contiguous", "long", "to", "cuda", "cpu", "clone", "detach", "pin_memory"}
+)
+# Methods of a list of losses that work the same on a list of numbers, and return nothing read later.
+LIST_FILLING_METHODS = frozenset({"append", "extend", "insert", "clear"})
+# Builtins that take a Python number as happily as a one-element tensor, and return no tensor.
+NUMBER_SINK_BUILTINS = frozenset(
+    {"print", "float", "int", "round", "str", "repr", "format", "len", "sum", "abs", "min", "max", "bool"}
+)
+# Logging calls that take a number (the value is recorded, never used as a tensor).
+LOGGING_METHODS = frozenset(
+    {"add_scalar", "info", "debug", "warning", "set_postfix", "set_description", "set_postfix_str"}
+)
+# Calls that gather a per-batch result into a metric.
+GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
+# Backward calls that divide the loss by the accumulation count themselves: accelerate's
+# `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
+# and Lightning's `manual_backward`.
+SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
+# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
+ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
+# Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
+MICRO_BATCH_WORDS = ("accum", "micro")
+# Words one of which any spelling of an input-sensitive loss contains.
+INPUT_SENSITIVE_LOSS_WORDS = (
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCEWithLogitsLoss",
+    "cross_entropy",
+    "nll_loss",
+    "with_logits",
+)
+# Python's own min/max: `min(loss, 10)` caps a loss like a clamp.
+MIN_MAX_BUILTINS = frozenset({"min", "max"})

@@ -10,8 +10,6 @@ from nnlint import vocabulary as vocab
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
-_BUILTINS = frozenset({"min", "max"})
-
 
 class LossClamped(Rule):
     """## What it does
@@ -216,7 +214,7 @@ loss.backward()
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in vocab.CLAMP_METHODS:
             return func.value
-        if isinstance(func, cst.Name) and func.value in _BUILTINS and len(positional) >= 2:
+        if isinstance(func, cst.Name) and func.value in vocab.MIN_MAX_BUILTINS and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
 

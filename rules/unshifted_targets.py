@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import assigned_names, reaching_value
 from nnlint.engine.context import FileContext
 from nnlint.engine.index import children
@@ -16,12 +17,6 @@ from nnlint.engine.roles import Role
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
-_TOKEN_LOSSES = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
-_TOKEN_CRITERIA = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss"})
-# Methods that change a tensor's shape, dtype or device but not which tokens it holds.
-_SAME_TOKENS = frozenset(
-    {"view", "reshape", "flatten", "contiguous", "long", "to", "cuda", "cpu", "clone", "detach", "pin_memory"}
-)
 # Next-token language modelling, as code says it: causal masks, GPT-style names, sampling loops.
 _LM_EVIDENCE = re.compile(
     r"\btril\b|is_causal|subsequent_mask|[Cc]ausal|\bGPT|[Gg]pt\d?\b|LanguageModel|language_model|CausalLM"
@@ -269,10 +264,10 @@ for data in batches:
         return bool(_RECONSTRUCTION_EVIDENCE.search(self.ctx.source))
 
     def _is_token_loss(self, call: cst.Call) -> bool:
-        if self.ctx.callee_in(call, _TOKEN_LOSSES):
+        if self.ctx.callee_in(call, vocab.CLASS_INDEX_LOSS_FUNCTIONS):
             return True
         name = dotted_name(call.func)
-        return name is not None and self.ctx.roles.constructor_name(name) in _TOKEN_CRITERIA
+        return name is not None and self.ctx.roles.constructor_name(name) in vocab.CLASS_INDEX_CRITERIA
 
     def _is_model_call(self, call: cst.Call) -> bool:
         func = call.func
@@ -350,7 +345,7 @@ def _same_tokens(expr: cst.BaseExpression) -> cst.BaseExpression:
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in _SAME_TOKENS
+        and expr.func.attr.value in vocab.TOKEN_KEEPING_METHODS
     ):
         expr = expr.func.value
     return expr

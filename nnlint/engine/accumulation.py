@@ -25,15 +25,6 @@ from nnlint.engine.roles import LOSS_FUNCTIONS, Role
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Backward calls that divide the loss by the accumulation count themselves: accelerate's
-# `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
-# and Lightning's `manual_backward`.
-_SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
-# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
-_ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
-# Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
-_MICRO_WORDS = ("accum", "micro")
-
 
 @dataclass(frozen=True)
 class Accumulation:
@@ -88,7 +79,7 @@ class GradientAccumulation:
         if call.func.attr.value != "backward":
             return None  # manual_backward: Lightning scales
         owner = dotted_name(call.func.value)
-        if owner is not None and owner.rsplit(".", 1)[-1].startswith(_SELF_SCALING_BACKWARD_OWNERS):
+        if owner is not None and owner.rsplit(".", 1)[-1].startswith(vocab.SELF_SCALING_BACKWARD_OWNERS):
             return None
         operand = self._ctx.loops.backward_operand(call)
         if operand is None:
@@ -274,7 +265,7 @@ class GradientAccumulation:
         if loop.node not in index.ancestors(found) or self._ctx.loops.loop(found).of_kind(EventKind.STEP):
             return None
         text = (dotted_name(found.target) or "") + " " + self._ctx.module.code_for_node(found.iter)
-        return found if any(word in text.lower() for word in _MICRO_WORDS) else None
+        return found if any(word in text.lower() for word in vocab.MICRO_BATCH_WORDS) else None
 
     def _framework_accumulates(self, loop: Loop) -> bool:
         """`with accelerator.accumulate(model):` (or Fabric's `no_backward_sync`) around the step."""
@@ -288,7 +279,7 @@ class GradientAccumulation:
                 if (
                     isinstance(call, cst.Call)
                     and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value in _ACCUMULATE_CONTEXTS
+                    and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
                 ):
                     return True
         return False

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
@@ -61,8 +62,6 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 24
 # Binding kinds that give a name a value (see `bindings.Binding`).
 _VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
-# Words one of which any spelling of an input-sensitive loss contains.
-_LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -186,7 +185,7 @@ class ActivationFlow:
     def _mentions_losses(self) -> bool:
         """Whether the file names any input-sensitive loss at all: most files don't, and skip the rest."""
         source = self._ctx.source
-        return any(word in source for word in _LOSS_WORDS)
+        return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS)
 
     def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Loss | None:
         ctx = self._ctx
