@@ -834,3 +834,27 @@ INPUT_SENSITIVE_LOSS_WORDS = (
 )
 # Python's own min/max: `min(loss, 10)` caps a loss like a clamp.
 MIN_MAX_BUILTINS = frozenset({"min", "max"})
+
+# -- roles (what a name holds) ---------------------------------------------------------------------
+# Words in an optimizer class's name (`torch.optim.AdamW`, `apex.optimizers.FusedLAMB`).
+OPTIMIZER_CLASS_WORDS = (
+    "SGD",
+    "Adam",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "LBFGS",
+    "Lamb",
+    "LAMB",
+    "Lion",
+    "Rprop",
+)
+# Parameter names that say what a function is given, by role (the values of `roles.Role`).
+ROLE_PARAMETER_NAMES = {
+    "model": {"model", "net", "network", "module"},
+    "optimizer": {"optimizer", "optim", "opt"},
+    "scheduler": {"scheduler", "lr_scheduler", "sched"},
+    "criterion": {"criterion", "loss_fn", "loss_func", "loss_function"},
+    "loader": {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
+    "scaler": {"scaler", "grad_scaler"},
+}

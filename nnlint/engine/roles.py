@@ -18,7 +18,14 @@ import libcst as cst
 
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
-from nnlint.vocabulary import LOSS_FUNCTIONS, MODEL_MODULE_BASES, MODULE_METHODS, SELF_RETURNING_METHODS
+from nnlint.vocabulary import (
+    LOSS_FUNCTIONS,
+    MODEL_MODULE_BASES,
+    MODULE_METHODS,
+    OPTIMIZER_CLASS_WORDS,
+    ROLE_PARAMETER_NAMES,
+    SELF_RETURNING_METHODS,
+)
 from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
@@ -38,15 +45,6 @@ class Role(str, Enum):
 # Roles a container (list, tuple, dict) of such objects passes on to its elements:
 # `optimizers = [opt_g, opt_d]`, then `for opt in optimizers: opt.step()`.
 _ELEMENT_ROLES = frozenset({"model", "optimizer", "scheduler", "criterion"})
-_OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
-_PARAMETER_NAMES = {
-    Role.MODEL: {"model", "net", "network", "module"},
-    Role.OPTIMIZER: {"optimizer", "optim", "opt"},
-    Role.SCHEDULER: {"scheduler", "lr_scheduler", "sched"},
-    Role.CRITERION: {"criterion", "loss_fn", "loss_func", "loss_function"},
-    Role.LOADER: {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
-    Role.SCALER: {"scaler", "grad_scaler"},
-}
 
 
 # Factory helpers whose name says what they build: `model.configure_optimizers(...)` (nanoGPT),
@@ -81,7 +79,7 @@ def _role_of_constructor(qualified: str) -> Role | None:
         return Role.SCHEDULER
     if qualified.startswith("torch.optim.") and last[:1].isupper():
         return Role.OPTIMIZER
-    if any(word in last for word in _OPTIMIZER_WORDS) and last[:1].isupper():
+    if any(word in last for word in OPTIMIZER_CLASS_WORDS) and last[:1].isupper():
         return Role.OPTIMIZER
     if qualified.startswith("torch.nn.") and last.endswith("Loss"):
         return Role.CRITERION
@@ -224,9 +222,9 @@ class Roles:
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
-                for role, conventional in _PARAMETER_NAMES.items():
+                for role, conventional in ROLE_PARAMETER_NAMES.items():
                     if name in conventional:
-                        self._add(name, role)
+                        self._add(name, Role(role))
                 # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
                 if param.default is not None and isinstance(param.default, cst.Call):
                     role = self._role_of_value(param.default)
