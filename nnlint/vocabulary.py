@@ -1,5 +1,8 @@
 """The torch names nnlint knows, as data: one home for the engine, the rules and the runtime half.
 
+Beside torch's own names, the conventions the heuristics read live here too: the words that name an
+evaluation or a micro-batch loop, the parameter names that say what a function is given.
+
 Nothing here imports torch or libcst. Names are qualified as users import them (`torch.nn.CrossEntropyLoss`,
 `torch.nn.functional.softmax`); the engine normalises `torch.nn.modules.loss.CrossEntropyLoss` to
 `torch.nn.CrossEntropyLoss` before it looks a class up here.
@@ -858,3 +861,25 @@ ROLE_PARAMETER_NAMES = {
     "loader": {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
     "scaler": {"scaler", "grad_scaler"},
 }
+
+# -- models, layers, wrappers (signatures) ---------------------------------------------------------
+# Layers with a `bias` argument (True by default), and its position among the positional arguments.
+BIAS_POSITION = {
+    "torch.nn.Linear": 2,
+    "torch.nn.Conv1d": 7,
+    "torch.nn.Conv2d": 7,
+    "torch.nn.Conv3d": 7,
+    "torch.nn.ConvTranspose1d": 7,
+    "torch.nn.ConvTranspose2d": 7,
+    "torch.nn.ConvTranspose3d": 7,
+    "torch.nn.LazyLinear": 1,
+    "torch.nn.LazyConv1d": 6,
+    "torch.nn.LazyConv2d": 6,
+    "torch.nn.LazyConv3d": 6,
+    "torch.nn.LazyConvTranspose1d": 6,
+    "torch.nn.LazyConvTranspose2d": 6,
+    "torch.nn.LazyConvTranspose3d": 6,
+}
+# Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
+# Attributes under which a wrapper keeps the model it wraps: DDP's `.module`, torch.compile's `._orig_mod`.
+WRAPPER_ATTRIBUTES = (".module", "._orig_mod")

@@ -6,28 +6,11 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.layers import Layer
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 from nnlint.vocabulary import BATCH_NORMS
-
-# Layers with a `bias` argument (True by default), and its position among the positional arguments.
-_BIAS_POSITION = {
-    "torch.nn.Linear": 2,
-    "torch.nn.Conv1d": 7,
-    "torch.nn.Conv2d": 7,
-    "torch.nn.Conv3d": 7,
-    "torch.nn.ConvTranspose1d": 7,
-    "torch.nn.ConvTranspose2d": 7,
-    "torch.nn.ConvTranspose3d": 7,
-    "torch.nn.LazyLinear": 1,
-    "torch.nn.LazyConv1d": 6,
-    "torch.nn.LazyConv2d": 6,
-    "torch.nn.LazyConv3d": 6,
-    "torch.nn.LazyConvTranspose1d": 6,
-    "torch.nn.LazyConvTranspose2d": 6,
-    "torch.nn.LazyConvTranspose3d": 6,
-}
 
 
 class BiasBeforeBatchnorm(Rule):
@@ -231,7 +214,7 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         if "BatchNorm" not in self.ctx.source:
             return  # no chain can end in a BatchNorm: skip the layer analysis
         for first, second in self.ctx.layers.pairs:
-            if second.kind in BATCH_NORMS and first.kind in _BIAS_POSITION and _has_bias(first) is True:
+            if second.kind in BATCH_NORMS and first.kind in vocab.BIAS_POSITION and _has_bias(first) is True:
                 message = (
                     f"`{_short(first.kind)}` keeps a bias that the `{_short(second.kind)}` right after it "
                     "cancels (it subtracts the per-channel mean); pass `bias=False`."
@@ -242,7 +225,7 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         if not layer.editable:
             return None
         call = layer.constructor
-        explicit = _bias_argument(call, _BIAS_POSITION[layer.kind])
+        explicit = _bias_argument(call, vocab.BIAS_POSITION[layer.kind])
         if explicit is not None:
             replacement: tuple[cst.CSTNode, str] = (explicit.value, "False")
         elif call.args:
@@ -276,7 +259,7 @@ def _has_bias(layer: Layer) -> bool | None:
     call = layer.constructor
     if any(arg.star for arg in call.args):
         return None
-    argument = _bias_argument(call, _BIAS_POSITION[layer.kind])
+    argument = _bias_argument(call, vocab.BIAS_POSITION[layer.kind])
     if argument is None:
         return True
     value = argument.value

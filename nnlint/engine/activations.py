@@ -28,6 +28,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
+    VALUE_KINDS,
     argument_values,
     enclosing_parameter,
     method_of,
@@ -60,8 +61,6 @@ if TYPE_CHECKING:
     from nnlint.engine.layers import Layer
 
 _MAX_DEPTH = 24
-# Binding kinds that give a name a value (see `bindings.Binding`).
-_VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -177,7 +176,7 @@ class ActivationFlow:
         if isinstance(func, cst.Call):
             return self._loss_of(func, call, 0)
         name = ctx.dotted(func)
-        if name is None or not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
+        if name is None or not any(b.kind in VALUE_KINDS for b in ctx.bindings.of(name)):
             return None  # a function, an import or a name this file never binds
         return self._loss_of(func, call, 0)
 

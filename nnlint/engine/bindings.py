@@ -375,6 +375,10 @@ def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None
 # -- the file's binding table ---------------------------------------------------------------------------
 
 
+# Binding kinds whose `value` is the value the name then holds (not `+=`, a loop target or an import).
+VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "item", "parameter"})
+
+
 @dataclass(frozen=True)
 class Binding:
     """One place that binds a (dotted) name: `kind` says how, `value` is the bound expression when one

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import VALUE_KINDS
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 
@@ -36,8 +37,6 @@ EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of
 # How many values a combination may produce before the answer is treated as unknown.
 _MAX_VALUES = 8
 _MAX_DEPTH = 4
-# Bindings whose value is a setting's value (not `+=`, a loop target or an import).
-_VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "item", "parameter"})
 
 
 # The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
@@ -232,7 +231,7 @@ class RunLength:
         (`Trainer(max_epochs=10)`) and argparse defaults (`add_argument("--epochs", default=90)`)."""
         bindings: dict[str, list[cst.BaseExpression]] = defaultdict(list)
         for key, found in self._ctx.bindings.by_last_name.items():
-            bindings[key].extend(b.value for b in found if b.value is not None and b.kind in _VALUE_KINDS)
+            bindings[key].extend(b.value for b in found if b.value is not None and b.kind in VALUE_KINDS)
         index = self._ctx.index
         for element in index.nodes(cst.DictElement):
             key = _key_of(element.key)
