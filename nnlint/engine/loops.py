@@ -374,15 +374,12 @@ class TrainingLoops:
         return found
 
     def _manual_optimization(self, cls: cst.ClassDef) -> bool:
-        for assign in self._ctx.index.nodes(cst.Assign):
-            if (
-                len(assign.targets) == 1
-                and dotted_name(assign.targets[0].target) == "self.automatic_optimization"
-                and _is_false(assign.value)
-                and cls in self._ctx.index.ancestors(assign)
-            ):
-                return True
-        return False
+        return any(
+            binding.kind == "assign"
+            and _is_false(binding.value)
+            and cls in self._ctx.index.ancestors(binding.node)
+            for binding in self._ctx.bindings.of("self.automatic_optimization")
+        )
 
     def _builds_scheduler(self, call: cst.Call) -> bool:
         callee = self._ctx.callee(call) or ""
