@@ -176,5 +176,10 @@ def test_assigned_sources_and_settings_views() -> None:
     assert [_code(ctx, v) for v in bindings.assigned("loss")] == ["ce"]
     assert sorted(_code(ctx, v) for v in bindings.sources("loss")) == ["aux", "ce", "model(x, y)"]
     assert [b.kind for b in bindings.of("cfg['epochs']")] == ["item"]
+    assert {key: [_code(ctx, b.value) for b in found] for key, found in bindings.items("cfg").items()} == {
+        "epochs": ["30"]
+    }
+    assert bindings.items("run") == {}  # `run['cfg']['epochs']` is an item of `run['cfg']`, not of `run`
+    assert list(bindings.items("run['cfg']")) == ["epochs"]
     by_last = {_code(ctx, b.value) for b in bindings.by_last_name["epochs"]}
     assert by_last == {"90", "30", "20", "10"}

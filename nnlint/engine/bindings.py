@@ -486,6 +486,15 @@ class FileBindings:
             table.setdefault(last, []).extend(bindings)
         return table
 
+    def items(self, base: str) -> dict[str, list[Binding]]:
+        """The items written under plain string keys of a name (`cfg["num_workers"] = 4`), by key."""
+        prefix = base + "['"
+        return {
+            name[len(prefix) : -2]: bindings
+            for name, bindings in self._table.items()
+            if name.startswith(prefix) and "['" not in name[len(prefix) :]
+        }
+
     def values(self, name: str) -> list[cst.BaseExpression] | None:
         """The values a name is assigned anywhere in the file; None when one of its bindings has no
         known value (a loop target, `+=`, `with ... as`), so callers cannot mistake a partial list for

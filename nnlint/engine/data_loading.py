@@ -171,11 +171,10 @@ class DataLoading:
             if read is None:
                 return None
             settings.update(read)
-        for assign in self._ctx.index.nodes(cst.Assign):
-            for target in assign.targets:
-                key = _subscript_key(target.target, name)
-                if key is not None:
-                    settings[key] = assign.value
+        for key, items in self._ctx.bindings.items(name).items():
+            for item in items:
+                if item.value is not None:
+                    settings[key] = item.value  # the last write wins
         for call in self._ctx.index.nodes(cst.Call):
             if isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name:
                 if call.func.attr.value in ("update", "setdefault", "pop"):
@@ -198,18 +197,6 @@ def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | N
         if any(arg.keyword is None for arg in expr.args):
             return None
         return {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
-    return None
-
-
-def _subscript_key(target: cst.BaseExpression, name: str) -> str | None:
-    """`name["num_workers"]` -> "num_workers"."""
-    if not isinstance(target, cst.Subscript) or dotted_name(target.value) != name:
-        return None
-    if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
-        return None
-    key = target.slice[0].slice.value
-    if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
-        return key.evaluated_value
     return None
 
 
