@@ -1,5 +1,8 @@
 """The torch names nnlint knows, as data: one home for the engine, the rules and the runtime half.
 
+Beside torch's own names, the conventions the heuristics read live here too: the words that name an
+evaluation or a micro-batch loop, the parameter names that say what a function is given.
+
 Nothing here imports torch or libcst. Names are qualified as users import them (`torch.nn.CrossEntropyLoss`,
 `torch.nn.functional.softmax`); the engine normalises `torch.nn.modules.loss.CrossEntropyLoss` to
 `torch.nn.CrossEntropyLoss` before it looks a class up here.
@@ -160,15 +163,17 @@ MODEL_MODULE_BASES = frozenset(
         "pytorch_lightning.LightningModule",
     }
 )
-# Wrappers that return the model they are given.
-MODEL_WRAPPERS = frozenset(
+# DistributedDataParallel, as it is imported.
+DDP_WRAPPERS = frozenset(
     {
-        "torch.compile",
-        "torch.nn.DataParallel",
-        "torch.nn.parallel.DataParallel",
         "torch.nn.parallel.DistributedDataParallel",
-        "torch.jit.script",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+        "torch.nn.DistributedDataParallel",
     }
+)
+# Wrappers that return the model they are given.
+MODEL_WRAPPERS = DDP_WRAPPERS | frozenset(
+    {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.jit.script"}
 )
 # Methods of nn.Module (and of tensors) that return the object they are called on.
 SELF_RETURNING_METHODS = frozenset(
@@ -500,3 +505,400 @@ DATA_LOADERS = frozenset({"torch.utils.data.DataLoader", "torch.utils.data.datal
 # -- autograd -----------------------------------------------------------------------------------------------
 # Model methods that turn gradient recording off themselves (transformers' `generate` is `@torch.no_grad()`).
 SELF_NO_GRAD_METHODS = frozenset({"generate"})
+
+# -- training loop (NN2xx) ------------------------------------------------------------------------
+# Functions that clip gradients in place.
+CLIP_FUNCTIONS = frozenset(
+    {
+        "torch.nn.utils.clip_grad_norm_",
+        "torch.nn.utils.clip_grad_value_",
+        "torch.nn.utils.clip_grad.clip_grad_norm_",
+        "torch.nn.utils.clip_grad.clip_grad_value_",
+        "torch.nn.utils.clip_grad_norm",
+    }
+)
+# Context managers (also used as decorators) that turn gradient recording off.
+NO_GRAD_CONTEXTS = frozenset(
+    {
+        "torch.no_grad",
+        "torch.inference_mode",
+        "torch.autograd.no_grad",
+        "torch.autograd.grad_mode.no_grad",
+        "torch.autograd.grad_mode.inference_mode",
+    }
+)
+# What can be read from an optimizer or scheduler without stepping it.
+OPTIMIZER_READ_ONLY_MEMBERS = frozenset(
+    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
+)
+# Methods of a model that run it.
+MODEL_RUNNING_METHODS = frozenset({"forward", "generate"})
+# Calls that iterate what their first argument iterates: `enumerate(tqdm(loader))` goes over `loader`.
+ITERATION_WRAPPERS = frozenset(
+    {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
+)
+# `range` and its progress-bar spellings: `trange(n)` runs n iterations.
+RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})
+
+# -- autograd graph (NN201, NN202, NN501) ----------------------------------------------------------
+# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
+# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
+DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
+DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
+# Methods whose result is the same loss in another dtype, device or layout: it keeps the loss's reduction
+# and its graph (`loss.float()`, `loss.squeeze()`).
+LOSS_PRESERVING_METHODS = frozenset(
+    {"float", "double", "half", "to", "cuda", "squeeze", "clone", "contiguous"}
+)
+# Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
+GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
+GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Clamping, as functions and as tensor methods (the in-place `clamp_` forms included).
+CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
+CLAMP_METHODS = frozenset(
+    {"clamp", "clip", "clamp_", "clip_", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_"}
+)
+# Element-wise minimum/maximum against a bound; `torch.max(x)` and `torch.max(x, dim)` are reductions.
+PAIRWISE_MIN_MAX_FUNCTIONS = frozenset(
+    {"torch.min", "torch.max", "torch.minimum", "torch.maximum", "torch.fmin", "torch.fmax"}
+)
+# Out-of-place operations that return a new tensor; discarded, they change nothing.
+OUT_OF_PLACE_METHODS = frozenset(name for name in CLAMP_METHODS if not name.endswith("_")) | frozenset(
+    {"mul", "div", "add", "sub"}
+)
+OUT_OF_PLACE_FUNCTIONS = CLAMP_FUNCTIONS | frozenset({"torch.mul", "torch.div"})
+
+# -- devices and host syncs (NN702, NN703) ---------------------------------------------------------
+# Methods that copy a device tensor to the host and wait for the GPU to finish.
+SYNC_METHODS = frozenset({"item", "cpu", "numpy", "tolist"})
+# Builtins that convert a one-element tensor to a Python number (through `.item()`).
+SYNC_BUILTINS = frozenset({"float", "int", "bool", "print"})
+# Methods that move a value to a device.
+MOVE_METHODS = frozenset({"to", "cuda"})
+# Constructors that copy their (literal) data from the host.
+HOST_DATA_CONSTRUCTORS = frozenset(
+    {"torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor"}
+)
+# Constructors of tensors from host data (a copy to the device follows when they are moved).
+TENSOR_CONSTRUCTORS = HOST_DATA_CONSTRUCTORS | frozenset(
+    {
+        "torch.from_numpy",
+        "torch.ones",
+        "torch.zeros",
+        "torch.full",
+        "torch.arange",
+        "torch.linspace",
+        "torch.eye",
+        "torch.randn",
+        "torch.rand",
+    }
+)
+
+# -- data loading and distributed training (NN6xx, NN701) ------------------------------------------
+# DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, ...)
+LOADER_POSITIONS = (
+    "dataset",
+    "batch_size",
+    "shuffle",
+    "sampler",
+    "batch_sampler",
+    "num_workers",
+    "collate_fn",
+    "pin_memory",
+)
+# DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last)
+SAMPLER_POSITIONS = ("dataset", "num_replicas", "rank", "shuffle", "seed", "drop_last")
+PROCESS_GROUP_STARTS = frozenset({"torch.distributed.init_process_group"})
+DISTRIBUTED_SAMPLERS = frozenset(
+    {"torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler"}
+)
+ITERABLE_DATASETS = frozenset(
+    {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
+)
+# Module prefixes of frameworks that own sharding and sampler epochs.
+SHARDING_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
+# Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
+IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
+
+# -- grad mode and evaluation (NN404, NN502, NN503) ------------------------------------------------
+# Contexts and decorators that decide the grad mode (whatever their argument says): the no-grad ones,
+# and those that set it from an argument or turn it back on.
+GRAD_MODE_SETTERS = NO_GRAD_CONTEXTS | frozenset(
+    {
+        "torch.set_grad_enabled",
+        "torch.autograd.set_grad_enabled",
+        "torch.autograd.grad_mode.set_grad_enabled",
+        "torch.enable_grad",
+        "torch.autograd.enable_grad",
+    }
+)
+# Calls and names that show gradients are wanted: a backward, input gradients, requires_grad toggles.
+GRADIENT_CALLS = frozenset(
+    {"torch.autograd.grad", "torch.autograd.backward", "torch.func.grad", "torch.func.vjp"}
+)
+GRADIENT_METHODS = frozenset({"backward", "requires_grad_", "retain_grad", "register_hook"})
+GRADIENT_ATTRIBUTES = frozenset({"grad", "requires_grad"})
+# Functions named like inference (besides evaluation's own words).
+INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference", "infer"})
+# Words that name evaluation in functions and data (split from snake_case and camelCase names).
+EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
+TEST_WORDS = frozenset({"test", "testing"})
+EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
+# `valloader`, `testset`, `evaldata`: one-word data names.
+EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
+EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
+# Words of an iterable's name that say it yields batches of data.
+LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
+
+# -- shapes and layouts (NN101, NN102) -------------------------------------------------------------
+# Reshaping: `x.view(...)`, `x.reshape(...)`, `torch.reshape(x, ...)`, `torch.flatten(x, ...)`.
+VIEW_METHODS = frozenset({"view", "reshape"})
+RESHAPE_FUNCTIONS = frozenset({"torch.reshape"})
+FLATTEN_FUNCTIONS = frozenset({"torch.flatten"})
+# Methods whose result stores the same dims in the same order as their receiver.
+LAYOUT_KEEPING_METHODS = frozenset(
+    {
+        "contiguous",
+        "clone",
+        "detach",
+        "float",
+        "double",
+        "half",
+        "bfloat16",
+        "long",
+        "int",
+        "bool",
+        "to",
+        "type",
+        "type_as",
+        "cuda",
+        "cpu",
+        "requires_grad_",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "exp",
+        "abs",
+        "sqrt",
+        "softmax",
+        "log_softmax",
+        "masked_fill",
+        "mul",
+        "add",
+        "sub",
+        "div",
+        "clamp",
+        "neg",
+        "pow",
+    }
+)
+# Functions whose first argument's layout their result keeps (elementwise, per-position or per-channel).
+LAYOUT_KEEPING_FUNCTIONS = frozenset(
+    {
+        *(
+            f"torch.nn.functional.{name}"
+            for name in (
+                "relu",
+                "relu6",
+                "gelu",
+                "silu",
+                "elu",
+                "leaky_relu",
+                "mish",
+                "hardswish",
+                "sigmoid",
+                "tanh",
+                "softmax",
+                "log_softmax",
+                "dropout",
+                "dropout2d",
+                "layer_norm",
+                "group_norm",
+                "batch_norm",
+                "instance_norm",
+                "normalize",
+                "pad",
+                "interpolate",
+                "max_pool1d",
+                "max_pool2d",
+                "max_pool3d",
+                "avg_pool1d",
+                "avg_pool2d",
+                "avg_pool3d",
+                "adaptive_avg_pool1d",
+                "adaptive_avg_pool2d",
+                "adaptive_avg_pool3d",
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "linear",
+            )
+        ),
+        "torch.relu",
+        "torch.sigmoid",
+        "torch.tanh",
+        "torch.exp",
+        "torch.abs",
+        "torch.softmax",
+        "torch.clamp",
+    }
+)
+# Layers whose output keeps the rank and dim order of their input (sizes may change).
+LAYOUT_KEEPING_LAYERS = (
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "Linear",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "BatchNorm3d",
+    "GroupNorm",
+    "LayerNorm",
+    "RMSNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "ReLU",
+    "ReLU6",
+    "GELU",
+    "SiLU",
+    "ELU",
+    "LeakyReLU",
+    "Mish",
+    "Hardswish",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Identity",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "Upsample",
+)
+# Layers that act on each element alone: any input shape, the same shape out.
+ELEMENTWISE_LAYERS = frozenset(
+    {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity"}
+)
+# Layers that pass their input's width through (a Sequential's width is that of the layer before them).
+WIDTH_KEEPING_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Flatten"})
+# Layers that treat each element (or token id) on its own: flattening their input mixes nothing
+# (`embed(ids.view(-1))`).
+PER_ELEMENT_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Embedding", "EmbeddingBag"})
+# Layers whose last width-setting argument is their output width, by position and keyword.
+OUTPUT_WIDTH_ARGUMENT = {
+    "Linear": (1, "out_features"),
+    "Conv1d": (1, "out_channels"),
+    "Conv2d": (1, "out_channels"),
+    "Conv3d": (1, "out_channels"),
+    "LazyLinear": (0, "out_features"),
+}
+# Splitting a tensor into parts along one dim keeps every part's dims in the same order.
+SPLIT_METHODS = frozenset({"chunk", "split", "tensor_split"})
+SPLIT_FUNCTIONS = frozenset({"torch.chunk", "torch.split", "torch.tensor_split"})
+# Batched matrix products: batch dims shared, rows from the left operand, columns from the right.
+MATMUL_FUNCTIONS = frozenset({"torch.matmul", "torch.bmm"})
+MATMUL_METHODS = frozenset({"matmul", "bmm"})
+# Tensor factories whose sizes (given one by one or as one tuple) are the dims of the tensor they make.
+SIZED_FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.rand", "torch.randn"})
+SIZED_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
+# Functional forms of the layers that mix the last dim.
+FUNCTIONAL_LINEAR_LAYERS = frozenset({"torch.nn.functional.linear", "torch.nn.functional.bilinear"})
+
+# -- losses, logging and metrics (NN206, NN501, NN502, NN601) --------------------------------------
+# Losses whose target is one class index per position (a token id, in language modelling).
+CLASS_INDEX_LOSS_FUNCTIONS = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
+CLASS_INDEX_CRITERIA = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss"})
+# Methods that change a tensor's shape, dtype or device but not which tokens it holds.
+TOKEN_KEEPING_METHODS = frozenset(
+    {"view", "reshape", "flatten", "contiguous", "long", "to", "cuda", "cpu", "clone", "detach", "pin_memory"}
+)
+# Methods of a list of losses that work the same on a list of numbers, and return nothing read later.
+LIST_FILLING_METHODS = frozenset({"append", "extend", "insert", "clear"})
+# Builtins that take a Python number as happily as a one-element tensor, and return no tensor.
+NUMBER_SINK_BUILTINS = frozenset(
+    {"print", "float", "int", "round", "str", "repr", "format", "len", "sum", "abs", "min", "max", "bool"}
+)
+# Logging calls that take a number (the value is recorded, never used as a tensor).
+LOGGING_METHODS = frozenset(
+    {"add_scalar", "info", "debug", "warning", "set_postfix", "set_description", "set_postfix_str"}
+)
+# Calls that gather a per-batch result into a metric.
+GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
+# Backward calls that divide the loss by the accumulation count themselves: accelerate's
+# `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
+# and Lightning's `manual_backward`.
+SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
+# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
+ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
+# Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
+MICRO_BATCH_WORDS = ("accum", "micro")
+# Words one of which any spelling of an input-sensitive loss contains.
+INPUT_SENSITIVE_LOSS_WORDS = (
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCEWithLogitsLoss",
+    "cross_entropy",
+    "nll_loss",
+    "with_logits",
+)
+# Python's own min/max: `min(loss, 10)` caps a loss like a clamp.
+MIN_MAX_BUILTINS = frozenset({"min", "max"})
+
+# -- roles (what a name holds) ---------------------------------------------------------------------
+# Words in an optimizer class's name (`torch.optim.AdamW`, `apex.optimizers.FusedLAMB`).
+OPTIMIZER_CLASS_WORDS = (
+    "SGD",
+    "Adam",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "LBFGS",
+    "Lamb",
+    "LAMB",
+    "Lion",
+    "Rprop",
+)
+# Parameter names that say what a function is given, by role (the values of `roles.Role`).
+ROLE_PARAMETER_NAMES = {
+    "model": {"model", "net", "network", "module"},
+    "optimizer": {"optimizer", "optim", "opt"},
+    "scheduler": {"scheduler", "lr_scheduler", "sched"},
+    "criterion": {"criterion", "loss_fn", "loss_func", "loss_function"},
+    "loader": {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
+    "scaler": {"scaler", "grad_scaler"},
+}
+
+# -- models, layers, wrappers (signatures) ---------------------------------------------------------
+# Layers with a `bias` argument (True by default), and its position among the positional arguments.
+BIAS_POSITION = {
+    "torch.nn.Linear": 2,
+    "torch.nn.Conv1d": 7,
+    "torch.nn.Conv2d": 7,
+    "torch.nn.Conv3d": 7,
+    "torch.nn.ConvTranspose1d": 7,
+    "torch.nn.ConvTranspose2d": 7,
+    "torch.nn.ConvTranspose3d": 7,
+    "torch.nn.LazyLinear": 1,
+    "torch.nn.LazyConv1d": 6,
+    "torch.nn.LazyConv2d": 6,
+    "torch.nn.LazyConv3d": 6,
+    "torch.nn.LazyConvTranspose1d": 6,
+    "torch.nn.LazyConvTranspose2d": 6,
+    "torch.nn.LazyConvTranspose3d": 6,
+}
+# Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
+# Attributes under which a wrapper keeps the model it wraps: DDP's `.module`, torch.compile's `._orig_mod`.
+WRAPPER_ATTRIBUTES = (".module", "._orig_mod")

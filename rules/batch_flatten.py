@@ -6,29 +6,11 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value
 from nnlint.engine.context import FileContext
-from nnlint.engine.shapes import RESHAPE_FUNCTIONS
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
-
-_FLATTEN_FUNCTIONS = frozenset({"torch.flatten"})
-# Layers that treat each element on its own: flattening their input mixes nothing (`embed(ids.view(-1))`).
-_PER_ELEMENT_LAYERS = frozenset(
-    {
-        "Embedding",
-        "EmbeddingBag",
-        "Dropout",
-        "Identity",
-        "ReLU",
-        "GELU",
-        "SiLU",
-        "Tanh",
-        "Sigmoid",
-        "LeakyReLU",
-    }
-)
-_FUNCTIONAL_LAYERS = frozenset({"torch.nn.functional.linear", "torch.nn.functional.bilinear"})
 
 
 class BatchFlatten(Rule):
@@ -291,11 +273,11 @@ class Net(nn.Module):
             return None  # `*shape` splats dims nnlint cannot count (`x.reshape(*x.shape[:2], -1)`)
         args = list(expr.args)
         callee = self.ctx.callee(expr)
-        if callee in _FLATTEN_FUNCTIONS or callee in RESHAPE_FUNCTIONS:
+        if callee in vocab.FLATTEN_FUNCTIONS or callee in vocab.RESHAPE_FUNCTIONS:
             if not args or args[0].keyword is not None:
                 return None
             receiver, rest = args[0].value, args[1:]
-            if callee in _FLATTEN_FUNCTIONS:
+            if callee in vocab.FLATTEN_FUNCTIONS:
                 return receiver if _from_start(rest) else None
             return receiver if _sizes_are_minus_one(rest) else None
         if callee is not None or not isinstance(expr.func, cst.Attribute):
@@ -337,11 +319,11 @@ class Net(nn.Module):
 
     def _is_layer_call(self, call: cst.Call) -> bool:
         """`self.fc(...)`, a torch.nn layer, or `F.linear`: something with weights that takes features."""
-        if self.ctx.callee_in(call, _FUNCTIONAL_LAYERS):
+        if self.ctx.callee_in(call, vocab.FUNCTIONAL_LINEAR_LAYERS):
             return True
         layer = self.ctx.layers.layer_of(call.func)
         if layer is not None:
-            return layer.kind.rsplit(".", 1)[-1] not in _PER_ELEMENT_LAYERS
+            return layer.kind.rsplit(".", 1)[-1] not in vocab.PER_ELEMENT_LAYERS
         func = call.func
         if isinstance(func, cst.Subscript):  # self.blocks[i](x)
             func = func.value
@@ -367,7 +349,7 @@ class Net(nn.Module):
             replacement: cst.BaseExpression = cst.Call(
                 func=call.func.with_changes(attr=cst.Name("flatten")), args=[cst.Arg(cst.Integer("1"))]
             )
-        elif self.ctx.callee_in(call, _FLATTEN_FUNCTIONS):
+        elif self.ctx.callee_in(call, vocab.FLATTEN_FUNCTIONS):
             replacement = call.with_changes(
                 args=[
                     cst.Arg(receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),

@@ -6,28 +6,11 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.layers import Layer
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 from nnlint.vocabulary import BATCH_NORMS
-
-# Layers with a `bias` argument (True by default), and its position among the positional arguments.
-_BIAS_POSITION = {
-    "torch.nn.Linear": 2,
-    "torch.nn.Conv1d": 7,
-    "torch.nn.Conv2d": 7,
-    "torch.nn.Conv3d": 7,
-    "torch.nn.ConvTranspose1d": 7,
-    "torch.nn.ConvTranspose2d": 7,
-    "torch.nn.ConvTranspose3d": 7,
-    "torch.nn.LazyLinear": 1,
-    "torch.nn.LazyConv1d": 6,
-    "torch.nn.LazyConv2d": 6,
-    "torch.nn.LazyConv3d": 6,
-    "torch.nn.LazyConvTranspose1d": 6,
-    "torch.nn.LazyConvTranspose2d": 6,
-    "torch.nn.LazyConvTranspose3d": 6,
-}
 
 
 class BiasBeforeBatchnorm(Rule):
@@ -274,7 +257,7 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         for first, second in self.ctx.layers.pairs:
             if (
                 second.kind in BATCH_NORMS
-                and first.kind in _BIAS_POSITION
+                and first.kind in vocab.BIAS_POSITION
                 and all(_has_bias(call, first.kind) is True for call in (first.constructor, *first.others))
             ):
                 message = (
@@ -287,7 +270,7 @@ named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn",
         if not layer.editable:
             return None
         call = layer.constructor
-        explicit = _bias_argument(call, _BIAS_POSITION[layer.kind])
+        explicit = _bias_argument(call, vocab.BIAS_POSITION[layer.kind])
         if explicit is not None:
             replacement: tuple[cst.CSTNode, str] = (explicit.value, "False")
         elif call.args:
@@ -321,7 +304,7 @@ def _has_bias(call: cst.Call, kind: str) -> bool | None:
     none, None when unknown."""
     if any(arg.star for arg in call.args):
         return None
-    argument = _bias_argument(call, _BIAS_POSITION[kind])
+    argument = _bias_argument(call, vocab.BIAS_POSITION[kind])
     if argument is None:
         return True
     value = argument.value

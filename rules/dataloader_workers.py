@@ -6,12 +6,10 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.data_loading import LoaderCall
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
-
-# Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
-_IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
 
 
 class DataloaderWorkers(Rule):
@@ -165,12 +163,12 @@ for x, y in loader:
         values: list[cst.BaseExpression] = [dataset]
         name = self.ctx.dotted(dataset)
         if name is not None:
-            values += self.ctx.roles.bound_values(name)
+            values += self.ctx.bindings.assigned(name)
         for value in values:
             if isinstance(value, (cst.List, cst.Tuple)):
                 return True
             if isinstance(value, cst.Call):
                 callee = self.ctx.callee(value) or self.ctx.dotted(value.func) or ""
-                if callee.rsplit(".", 1)[-1] in _IN_MEMORY_DATASETS:
+                if callee.rsplit(".", 1)[-1] in vocab.IN_MEMORY_DATASETS:
                     return True
         return False

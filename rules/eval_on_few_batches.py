@@ -6,14 +6,13 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
 # A literal bound above this is "all of it" for most held-out sets; below it, a subset.
 MAX_FEW_BATCHES = 1000
 _STOPPING_COMPARISONS = (cst.GreaterThanEqual, cst.GreaterThan, cst.Equal)
-# Calls that gather a per-batch result into a metric.
-_GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
 
 
 ONE_BATCH = (
@@ -243,7 +242,7 @@ def evaluate(model, loader):
         index = self.ctx.index
         for found in (*index.nodes(cst.AugAssign), *index.nodes(cst.Call)):
             if isinstance(found, cst.Call) and not (
-                isinstance(found.func, cst.Attribute) and found.func.attr.value in _GATHERING_METHODS
+                isinstance(found.func, cst.Attribute) and found.func.attr.value in vocab.GATHERING_METHODS
             ):
                 continue
             if index.enclosing(found, cst.For) is node:

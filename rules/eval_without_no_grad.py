@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import is_eval_data_name, words
-from nnlint.engine.grad_mode import INFERENCE_WORDS
 from nnlint.engine.loops import Loop
 from nnlint.finding import Severity
 from nnlint.rule import Rule
@@ -231,7 +231,7 @@ def main():
                 return False  # a loop inside the model's own code runs in whatever mode its caller chose
             if self.ctx.evaluation.is_eval_function(function):
                 return True
-            if set(words(function.name.value)) & INFERENCE_WORDS:
+            if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
         return is_eval_data_name(loop.iterates)
 

@@ -8,22 +8,13 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.loops import EventKind
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 
 # Values that need parentheses before `.item()` can be appended.
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
-# Methods of a list of losses that work the same on a list of numbers, and return nothing read later.
-_LIST_METHODS = frozenset({"append", "extend", "insert", "clear"})
-# Builtins that take a Python number as happily as a one-element tensor, and return no tensor.
-_NUMBER_SINKS = frozenset(
-    {"print", "float", "int", "round", "str", "repr", "format", "len", "sum", "abs", "min", "max", "bool"}
-)
-# Logging calls that take a number (the value is recorded, never used as a tensor).
-_LOG_METHODS = frozenset(
-    {"add_scalar", "info", "debug", "warning", "set_postfix", "set_description", "set_postfix_str"}
-)
 # Expressions through which a number stays a number that is only read (arithmetic, comparisons, indexing).
 _PASS_THROUGH = (
     cst.BinaryOperation,
@@ -524,7 +515,11 @@ print(torch.stack(losses).mean())
         parent = index.parent(node)
         if isinstance(parent, cst.Attribute) and parent.value is node:
             call = index.parent(parent)
-            return parent.attr.value in _LIST_METHODS and isinstance(call, cst.Call) and call.func is parent
+            return (
+                parent.attr.value in vocab.LIST_FILLING_METHODS
+                and isinstance(call, cst.Call)
+                and call.func is parent
+            )
         while isinstance(parent, _PASS_THROUGH):
             if isinstance(parent, cst.Subscript) and parent.value is not node:
                 return True  # used as an index: `xs[total]` reads it as an int
@@ -540,8 +535,8 @@ print(torch.stack(losses).mean())
         if isinstance(parent, cst.Call) and node is not parent.func:
             func = parent.func
             if isinstance(func, cst.Name):
-                return func.value in _NUMBER_SINKS and func.value not in self.ctx.functions
-            return isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS
+                return func.value in vocab.NUMBER_SINK_BUILTINS and func.value not in self.ctx.functions
+            return isinstance(func, cst.Attribute) and func.attr.value in vocab.LOGGING_METHODS
         return isinstance(parent, (cst.If, cst.While, cst.Assert)) and node is parent.test
 
 

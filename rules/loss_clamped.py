@@ -6,18 +6,9 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
-
-_CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
-# Element-wise minimum/maximum against a bound; `torch.max(x)` and `torch.max(x, dim)` are reductions.
-_PAIRWISE_FUNCTIONS = frozenset(
-    {"torch.min", "torch.max", "torch.minimum", "torch.maximum", "torch.fmin", "torch.fmax"}
-)
-_CLAMP_METHODS = frozenset(
-    {"clamp", "clip", "clamp_", "clip_", "clamp_min", "clamp_max", "clamp_min_", "clamp_max_"}
-)
-_BUILTINS = frozenset({"min", "max"})
 
 
 class LossClamped(Rule):
@@ -211,9 +202,9 @@ loss.backward()
         """The value a clamping call bounds, or None when the call is not a clamp."""
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         callee = self.ctx.callee(call)
-        if callee in _CLAMP_FUNCTIONS:
+        if callee in vocab.CLAMP_FUNCTIONS:
             return positional[0] if positional else None
-        if callee in _PAIRWISE_FUNCTIONS:
+        if callee in vocab.PAIRWISE_MIN_MAX_FUNCTIONS:
             has_dim = any(arg.keyword is not None and arg.keyword.value == "dim" for arg in call.args)
             if len(positional) != 2 or has_dim or isinstance(positional[1], cst.Integer):
                 return None  # a reduction (over a dim), not a bound
@@ -221,9 +212,9 @@ loss.backward()
         if callee is not None:
             return None
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _CLAMP_METHODS:
+        if isinstance(func, cst.Attribute) and func.attr.value in vocab.CLAMP_METHODS:
             return func.value
-        if isinstance(func, cst.Name) and func.value in _BUILTINS and len(positional) >= 2:
+        if isinstance(func, cst.Name) and func.value in vocab.MIN_MAX_BUILTINS and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
@@ -298,19 +297,10 @@ for real in loader:
         if optimizer is None:
             return False
         return any(
-            node in self.ctx.index.ancestors(assign) for assign in self._assignments.get(optimizer, ())
+            node in self.ctx.index.ancestors(binding.node)
+            for binding in self.ctx.bindings.of(optimizer)
+            if binding.kind == "assign"
         )
-
-    @cached_property
-    def _assignments(self) -> dict[str, list[cst.Assign]]:
-        """Assignments by the dotted name they bind, looked up once per file."""
-        table: dict[str, list[cst.Assign]] = {}
-        for assign in self.ctx.index.nodes(cst.Assign):
-            for target in assign.targets:
-                name = self.ctx.dotted(target.target)
-                if name:
-                    table.setdefault(name, []).append(assign)
-        return table
 
 
 def _runs_once(node: cst.For | cst.While) -> bool:

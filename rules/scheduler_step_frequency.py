@@ -573,7 +573,7 @@ for epoch in range(30):
 
     def _rebound(self, scheduler: str) -> bool:
         """A name bound to different schedulers (one per command-line choice) has no single unit."""
-        values = self.ctx.roles.bound_values(scheduler)
+        values = self.ctx.bindings.assigned(scheduler)
         return len({self.ctx.callee(v) if isinstance(v, cst.Call) else type(v) for v in values}) > 1
 
     # -- what a schedule counts ----------------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import assigned_names, reaching_value
 from nnlint.engine.context import FileContext
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
@@ -16,12 +17,6 @@ from nnlint.engine.roles import Role
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
-_TOKEN_LOSSES = frozenset({"torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss"})
-_TOKEN_CRITERIA = frozenset({"torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss"})
-# Methods that change a tensor's shape, dtype or device but not which tokens it holds.
-_SAME_TOKENS = frozenset(
-    {"view", "reshape", "flatten", "contiguous", "long", "to", "cuda", "cpu", "clone", "detach", "pin_memory"}
-)
 # Next-token language modelling, as code says it: causal masks, GPT-style names, sampling loops.
 _LM_EVIDENCE = re.compile(
     r"\btril\b|is_causal|subsequent_mask|[Cc]ausal|\bGPT|[Gg]pt\d?\b|LanguageModel|language_model|CausalLM"
@@ -269,10 +264,10 @@ for data in batches:
         return bool(_RECONSTRUCTION_EVIDENCE.search(self.ctx.source))
 
     def _is_token_loss(self, call: cst.Call) -> bool:
-        if self.ctx.callee_in(call, _TOKEN_LOSSES):
+        if self.ctx.callee_in(call, vocab.CLASS_INDEX_LOSS_FUNCTIONS):
             return True
         name = dotted_name(call.func)
-        return name is not None and self.ctx.roles.constructor_name(name) in _TOKEN_CRITERIA
+        return name is not None and self.ctx.roles.constructor_name(name) in vocab.CLASS_INDEX_CRITERIA
 
     def _is_model_call(self, call: cst.Call) -> bool:
         func = call.func
@@ -336,7 +331,7 @@ for data in batches:
         stop = self._statement_order.get(self.ctx.index.statement_of(second), -1)
         for assign in self._assignments_before(second):
             where = self._statement_order.get(self.ctx.index.statement_of(assign), -1)
-            if start < where < stop and any(_binds(t.target, name_expr.value) for t in assign.targets):
+            if start < where < stop and name_expr.value in assigned_names(assign):
                 return True
         return False
 
@@ -350,7 +345,7 @@ def _same_tokens(expr: cst.BaseExpression) -> cst.BaseExpression:
     while (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in _SAME_TOKENS
+        and expr.func.attr.value in vocab.TOKEN_KEEPING_METHODS
     ):
         expr = expr.func.value
     return expr
@@ -372,14 +367,6 @@ def _subscripts(expr: cst.CSTNode) -> list[cst.Subscript]:
             found.append(node)
         stack.extend(children(node))
     return found
-
-
-def _binds(target: cst.BaseExpression, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds(element.value, name) for element in target.elements)
-    return False
 
 
 def _code(ctx: FileContext, expr: cst.BaseExpression) -> str:

@@ -147,3 +147,39 @@ def test_arguments_flow_into_parameters() -> None:
     init = ctx.index.enclosing(inner, cst.FunctionDef)
     assert init is not None
     assert [_code(ctx, v) for v, _ in argument_values(ctx, init, inner) or []] == ["given()"]
+
+
+def test_target_names_unpack_every_target_shape() -> None:
+    from nnlint.engine.bindings import assigned_names, target_names
+
+    ctx = _ctx("(a, [b, *c]), self.d = x\nd['k'] = 1\n")
+    assign = next(iter(ctx.index.nodes(cst.Assign)))
+    assert assigned_names(assign) == ["a", "b", "c", "self.d"]
+    item = list(ctx.index.nodes(cst.Assign))[1]
+    assert target_names(item.targets[0].target) == []
+
+
+def test_assigned_sources_and_settings_views() -> None:
+    ctx = _ctx(
+        """
+        loss = ce
+        loss += aux
+        logits, loss = model(x, y)
+        args.epochs = 90
+        cfg["epochs"] = 30
+        run["cfg"]["epochs"] = 20
+        def fit(epochs=10):
+            pass
+        """
+    )
+    bindings = ctx.bindings
+    assert [_code(ctx, v) for v in bindings.assigned("loss")] == ["ce"]
+    assert sorted(_code(ctx, v) for v in bindings.sources("loss")) == ["aux", "ce", "model(x, y)"]
+    assert [b.kind for b in bindings.of("cfg['epochs']")] == ["item"]
+    assert {key: [_code(ctx, b.value) for b in found] for key, found in bindings.items("cfg").items()} == {
+        "epochs": ["30"]
+    }
+    assert bindings.items("run") == {}  # `run['cfg']['epochs']` is an item of `run['cfg']`, not of `run`
+    assert list(bindings.items("run['cfg']")) == ["epochs"]
+    by_last = {_code(ctx, b.value) for b in bindings.by_last_name["epochs"]}
+    assert by_last == {"90", "30", "20", "10"}

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import returned_values, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -22,17 +24,6 @@ from nnlint.engine.roles import LOSS_FUNCTIONS, Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
-
-# Backward calls that divide the loss by the accumulation count themselves: accelerate's
-# `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
-# and Lightning's `manual_backward`.
-_SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
-# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
-_ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
-# Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
-_MICRO_WORDS = ("accum", "micro")
-# Methods whose result keeps a loss's reduction: `loss.float()`, `loss.squeeze()`.
-_TRANSPARENT_METHODS = frozenset({"float", "double", "half", "squeeze", "contiguous", "clone", "to"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ class GradientAccumulation:
         if call.func.attr.value != "backward":
             return None  # manual_backward: Lightning scales
         owner = dotted_name(call.func.value)
-        if owner is not None and owner.rsplit(".", 1)[-1].startswith(_SELF_SCALING_BACKWARD_OWNERS):
+        if owner is not None and owner.rsplit(".", 1)[-1].startswith(vocab.SELF_SCALING_BACKWARD_OWNERS):
             return None
         operand = self._ctx.loops.backward_operand(call)
         if operand is None:
@@ -127,7 +118,7 @@ class GradientAccumulation:
         if isinstance(func, cst.Attribute):
             if func.attr.value == "mean" and not expr.args:
                 return False
-            if func.attr.value in _TRANSPARENT_METHODS:
+            if func.attr.value in vocab.LOSS_PRESERVING_METHODS:
                 return self._scaled(func.value, at, depth + 1)
         if _reduction(expr) not in (None, "mean"):
             return None
@@ -140,9 +131,9 @@ class GradientAccumulation:
         helper = self._ctx.loops.helper_called(expr)
         if helper is not None:
             answers = {
-                self._scaled(node.value, node, depth + 1)
-                for node in _returns(helper)
-                if node.value is not None
+                self._scaled(value, value, depth + 1)
+                for value in returned_values(helper)
+                if value is not None
             }
             if True in answers:
                 return True
@@ -181,7 +172,7 @@ class GradientAccumulation:
                 for target in node.targets:
                     if dotted_name(target.target) == name:
                         values.append(node.value)
-                    elif _binds_inside(target.target, name):
+                    elif name in target_names(target.target):
                         if self._model_call(node.value):
                             values.append(node.value)  # `logits, loss = model(x, y)` (nanoGPT)
                         else:
@@ -197,7 +188,7 @@ class GradientAccumulation:
                 and dotted_name(node.target) == name
             ):
                 values.append(node.value)
-            elif isinstance(node, cst.For) and _binds_inside(node.target, name):
+            elif isinstance(node, cst.For) and name in target_names(node.target):
                 complete = False
             stack.extend(children(node))
         return values, complete
@@ -274,7 +265,7 @@ class GradientAccumulation:
         if loop.node not in index.ancestors(found) or self._ctx.loops.loop(found).of_kind(EventKind.STEP):
             return None
         text = (dotted_name(found.target) or "") + " " + self._ctx.module.code_for_node(found.iter)
-        return found if any(word in text.lower() for word in _MICRO_WORDS) else None
+        return found if any(word in text.lower() for word in vocab.MICRO_BATCH_WORDS) else None
 
     def _framework_accumulates(self, loop: Loop) -> bool:
         """`with accelerator.accumulate(model):` (or Fabric's `no_backward_sync`) around the step."""
@@ -288,7 +279,7 @@ class GradientAccumulation:
                 if (
                     isinstance(call, cst.Call)
                     and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value in _ACCUMULATE_CONTEXTS
+                    and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
                 ):
                     return True
         return False
@@ -386,23 +377,3 @@ def _reduction(call: cst.Call) -> str | None:
                 return value.evaluated_value if isinstance(value.evaluated_value, str) else "?"
             return "?"
     return None
-
-
-def _returns(function: cst.FunctionDef) -> list[cst.Return]:
-    found: list[cst.Return] = []
-    stack: list[cst.CSTNode] = list(children(function.body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
-            found.append(node)
-        stack.extend(children(node))
-    return found
-
-
-def _binds_inside(target: cst.BaseExpression, name: str) -> bool:
-    """`name` bound by unpacking: `loss, logits = model(x)`."""
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_binds_inside(element.value, name) for element in target.elements)
-    return dotted_name(target) == name

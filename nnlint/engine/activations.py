@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
+    VALUE_KINDS,
     argument_values,
     enclosing_parameter,
     method_of,
@@ -64,10 +66,6 @@ if TYPE_CHECKING:
     from nnlint.engine.layers import Layer
 
 _MAX_DEPTH = 24
-# Binding kinds that give a name a value (see `bindings.Binding`).
-_VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "parameter"})
-# Words one of which any spelling of an input-sensitive loss contains.
-_LOSS_WORDS = ("CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "cross_entropy", "nll_loss", "with_logits")
 # A placeholder kind: "whatever calling this parameter gives" (`def forward(self, x, layer): return
 # layer(x)`). It lives only inside function summaries; a call of the function replaces it with the output
 # of calling the argument it passes (`self.wrap(x, nn.Sequential(fc, nn.Softmax(1)))`), and `of` never
@@ -203,7 +201,7 @@ class ActivationFlow:
         name = ctx.dotted(func)
         if name is None:
             return None
-        if not any(b.kind in _VALUE_KINDS for b in ctx.bindings.of(name)):
+        if not any(b.kind in VALUE_KINDS for b in ctx.bindings.of(name)):
             return self._wrapped_loss(call, None)  # a project function or method (`self.loss(x, y)`)
         return (
             self._loss_of(func, call, 0)
@@ -216,7 +214,7 @@ class ActivationFlow:
         """Whether the file names any loss at all: most files don't, and skip the rest. A project loss
         (`WeightedFocalLoss`, `self.criterion`) counts by its name; what it computes is checked later."""
         source = self._ctx.source
-        return any(word in source for word in _LOSS_WORDS) or "loss" in source.lower()
+        return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS) or "loss" in source.lower()
 
     def _referenced_loss(self, func: cst.BaseExpression, call: cst.Call) -> Loss | None:
         """`self.loss_func = F.binary_cross_entropy_with_logits`, later `self.loss_func(input=x, target=y)`:

@@ -14,6 +14,7 @@ base classes and into project modules (`project.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
 # Compound statements whose body may run again (or only partly) before control leaves them: a binding
 # anywhere inside makes the value at their start uncertain for code inside them.
 _REPEATING = (cst.For, cst.While, cst.Try, cst.TryStar)
@@ -248,7 +250,7 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
         elif isinstance(current, (cst.Global, cst.Nonlocal, cst.Del)):
             unknown = True  # rare enough that giving up costs nothing
         for target in targets:
-            _target_names(target, names)
+            names.update(target_names(target))
         stack.extend(children(current))
     result = None if unknown else frozenset(names)
     if len(_BOUND_NAMES) >= _BOUND_NAMES_LIMIT:
@@ -257,14 +259,21 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
     return result
 
 
-def _target_names(target: cst.CSTNode, into: set[str]) -> None:
-    if isinstance(target, cst.Name):
-        into.add(target.value)
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            _target_names(element.value, into)
-    elif isinstance(target, cst.StarredElement):
-        _target_names(target.value, into)
+def target_names(target: cst.CSTNode) -> list[str]:
+    """The dotted names an assignment or loop target binds, tuples and lists unpacked and starred
+    elements included (`logits, loss`, `self.x`, `first, *rest`); item targets (`d[k]`) bind none."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    name = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+    return [name] if name is not None else []
+
+
+def assigned_names(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
+    """The dotted names an assignment statement binds, every target unpacked."""
+    targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
+    return [name for target in targets for name in target_names(target)]
 
 
 # -- definitions: which function or class a call means -------------------------------------------------
@@ -304,21 +313,44 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     return ctx.project.resolve_qualified(qualified) if qualified is not None else None
 
 
+def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
+    """The function or method of this file a call runs (`resolve_call`, kept to this file): for analyses
+    that follow a call into its body with this file's facts. None for classes, other modules and library
+    code; a call whose name no function of this file has is not resolved at all (cheap for most calls)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        name = func.value
+    elif isinstance(func, cst.Attribute):
+        name = func.attr.value
+    else:
+        return None
+    if name not in ctx.functions:
+        return None
+    target = resolve_call(ctx, call)
+    if target is None or target.ctx is not ctx or not isinstance(target.node, cst.FunctionDef):
+        return None
+    return target.node
+
+
 def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | None:
-    """The definition a bare name means at `at`: an enclosing function's nested def, a module-level def or
-    class, or an import of a project module's definition."""
+    """The definition a bare name means at `at`: a def or class of a function enclosing `at` (anywhere in
+    its body, the innermost function first; two there are ambiguous), a module-level one or an import of
+    a project module's definition, else a def nested in a module-level block (`for`, `with`) when
+    nothing else binds the name."""
+    bindings = ctx.bindings.of(name)
+    definitions = [b.node for b in bindings if b.kind in ("def", "class")]
     for scope in ctx.index.ancestors(at):
-        if isinstance(scope, cst.FunctionDef) and isinstance(scope.body, cst.IndentedBlock):
-            nested = [
-                statement
-                for statement in scope.body.body
-                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name
-            ]
+        if isinstance(scope, cst.FunctionDef):
+            nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
             if nested:
-                return Resolved(ctx, nested[-1]) if len(nested) == 1 else None
+                return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
             if any(param.name.value == name for param in _parameters(scope)):
                 return None  # a parameter shadows module-level definitions
-    return ctx.project.member([name], 0)
+    found = ctx.project.member([name], 0)
+    if found is not None or len(definitions) != 1 or len(bindings) != 1:
+        return found
+    only = definitions[0]
+    return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
 
 
 def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
@@ -387,6 +419,10 @@ def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None
 # -- the file's binding table ---------------------------------------------------------------------------
 
 
+# Binding kinds whose `value` is the value the name then holds (not `+=`, a loop target or an import).
+VALUE_KINDS = frozenset({"assign", "annotated", "unpack", "item", "parameter"})
+
+
 @dataclass(frozen=True)
 class Binding:
     """One place that binds a (dotted) name: `kind` says how, `value` is the bound expression when one
@@ -394,7 +430,7 @@ class Binding:
     parameter's default), else None (a loop target, `with ... as`, an import, `+=`)."""
 
     name: str
-    kind: str  # assign, annotated, augmented, unpack, parameter, loop, with, import, def, class
+    kind: str  # assign, annotated, augmented, unpack, item, parameter, loop, with, import, def, class
     node: cst.CSTNode
     value: cst.BaseExpression | None
 
@@ -402,7 +438,8 @@ class Binding:
 class FileBindings:
     """Every binding of the file by dotted name (`x`, `self.model`), in source order, built on first use
     from the index (no walk of its own). Per file, not per scope: callers that need the value at a point
-    ask `reaching_value`; this table answers "everything this name is ever bound to"."""
+    ask `reaching_value`; this table answers "everything this name is ever bound to". An item written
+    under a string key (`cfg["epochs"] = 90`) is an "item" binding named `cfg['epochs']`."""
 
     def __init__(self, ctx: FileContext) -> None:
         table: dict[str, list[Binding]] = {}
@@ -423,6 +460,11 @@ class FileBindings:
                 return
             if isinstance(target, cst.StarredElement):
                 add(target.value, kind, node, None)
+                return
+            if isinstance(target, cst.Subscript):
+                name = _item_name(target)
+                if name is not None:
+                    table.setdefault(name, []).append(Binding(name, "item", node, value))
                 return
             name = dotted_name(target)
             if name is not None:
@@ -462,6 +504,41 @@ class FileBindings:
         """Every binding of a dotted name in the file (empty when it is never bound here)."""
         return self._table.get(name, [])
 
+    def assigned(self, name: str) -> list[cst.BaseExpression]:
+        """The values of the plain assignments to a name (`name = value`, `name: T = value`), in source
+        order; unpackings and every other kind of binding are left out."""
+        return [b.value for b in self.of(name) if b.kind in ("assign", "annotated") and b.value is not None]
+
+    def sources(self, name: str) -> list[cst.BaseExpression]:
+        """Every right-hand side a name's value may be computed from: the whole value of each assignment,
+        augmented assignment or unpacking that binds it (`logits, loss = model(x, y)` gives `model(x, y)`
+        for both). An over-approximation, for analyses that follow what flows into a value."""
+        return [
+            b.node.value
+            for b in self.of(name)
+            if isinstance(b.node, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and b.node.value is not None
+        ]
+
+    @cached_property
+    def by_last_name(self) -> dict[str, list[Binding]]:
+        """Every binding by the last part of its name: `epochs`, `args.epochs`, `self.epochs` and
+        `cfg['epochs']` all under `epochs`, for settings that scripts move between variables, attributes
+        and dicts."""
+        table: dict[str, list[Binding]] = {}
+        for name, bindings in self._table.items():
+            last = name[name.rindex("['") + 2 : -2] if name.endswith("']") else name.rsplit(".", 1)[-1]
+            table.setdefault(last, []).extend(bindings)
+        return table
+
+    def items(self, base: str) -> dict[str, list[Binding]]:
+        """The items written under plain string keys of a name (`cfg["num_workers"] = 4`), by key."""
+        prefix = base + "['"
+        return {
+            name[len(prefix) : -2]: bindings
+            for name, bindings in self._table.items()
+            if name.startswith(prefix) and "['" not in name[len(prefix) :]
+        }
+
     def values(self, name: str) -> list[cst.BaseExpression] | None:
         """The values a name is assigned anywhere in the file; None when one of its bindings has no
         known value (a loop target, `+=`, `with ... as`), so callers cannot mistake a partial list for
@@ -475,6 +552,19 @@ class FileBindings:
         if not bindings or any(b.value is None for b in bindings):
             return None
         return [b.value for b in bindings if b.value is not None]
+
+
+def _item_name(target: cst.Subscript) -> str | None:
+    """`cfg['epochs']` (`cfg['train']['epochs']`) for an item written under a plain string key of a
+    dotted name (or of such an item), else None."""
+    base = dotted_name(target.value) or (
+        _item_name(target.value) if isinstance(target.value, cst.Subscript) else None
+    )
+    if base is None or len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
+        return None
+    key = target.slice[0].slice.value
+    text = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+    return f"{base}[{text!r}]" if isinstance(text, str) and text.isidentifier() else None
 
 
 def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:

@@ -16,40 +16,11 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
-
-# DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, ...)
-LOADER_POSITIONS = (
-    "dataset",
-    "batch_size",
-    "shuffle",
-    "sampler",
-    "batch_sampler",
-    "num_workers",
-    "collate_fn",
-    "pin_memory",
-)
-# DistributedSampler(dataset, num_replicas, rank, shuffle, seed, drop_last)
-SAMPLER_POSITIONS = ("dataset", "num_replicas", "rank", "shuffle", "seed", "drop_last")
-DDP_WRAPPERS = frozenset(
-    {
-        "torch.nn.parallel.DistributedDataParallel",
-        "torch.nn.parallel.distributed.DistributedDataParallel",
-        "torch.nn.DistributedDataParallel",
-    }
-)
-PROCESS_GROUP_STARTS = frozenset({"torch.distributed.init_process_group"})
-DISTRIBUTED_SAMPLERS = frozenset(
-    {"torch.utils.data.distributed.DistributedSampler", "torch.utils.data.DistributedSampler"}
-)
-ITERABLE_DATASETS = frozenset(
-    {"torch.utils.data.IterableDataset", "torch.utils.data.dataset.IterableDataset"}
-)
-# Module prefixes of frameworks that own sharding and sampler epochs.
-_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
 
 
 @dataclass
@@ -83,7 +54,7 @@ class DataLoading:
         for call in self._ctx.index.nodes(cst.Call):
             name = self._ctx.callee(call) or dotted_name(call.func) or ""
             if name.rsplit(".", 1)[-1] == "DataLoader":
-                found.append(self._read(call, LOADER_POSITIONS))
+                found.append(self._read(call, vocab.LOADER_POSITIONS))
         return found
 
     @cached_property
@@ -92,14 +63,14 @@ class DataLoading:
         found = []
         for call in self._ctx.index.nodes(cst.Call):
             name = self._ctx.callee(call) or dotted_name(call.func) or ""
-            if name in DISTRIBUTED_SAMPLERS or name.rsplit(".", 1)[-1] == "DistributedSampler":
-                found.append(self._read(call, SAMPLER_POSITIONS))
+            if name in vocab.DISTRIBUTED_SAMPLERS or name.rsplit(".", 1)[-1] == "DistributedSampler":
+                found.append(self._read(call, vocab.SAMPLER_POSITIONS))
         return found
 
     @cached_property
     def uses_ddp(self) -> bool:
         """The file wraps a model in DistributedDataParallel or starts a process group itself."""
-        names = DDP_WRAPPERS | PROCESS_GROUP_STARTS
+        names = vocab.DDP_WRAPPERS | vocab.PROCESS_GROUP_STARTS
         return any(self._ctx.callee(call) in names for call in self._ctx.index.nodes(cst.Call))
 
     @cached_property
@@ -107,7 +78,7 @@ class DataLoading:
         """A framework shards the data and sets sampler epochs: accelerate (`prepare()`), Lightning,
         Fabric, DeepSpeed, Ignite, Composer imported in the file."""
         text = self._ctx.source
-        return any(f"import {name}" in text or f"from {name}" in text for name in _FRAMEWORKS)
+        return any(f"import {name}" in text or f"from {name}" in text for name in vocab.SHARDING_FRAMEWORKS)
 
     def sampler_alternative(self, loader: LoaderCall) -> bool:
         """The loader may be the single-process alternative of a sharded one: it is built under an
@@ -139,7 +110,7 @@ class DataLoading:
         expressions: list[cst.CSTNode] = [dataset]
         name = dotted_name(dataset)
         if name is not None:
-            expressions += self._ctx.roles.bound_values(name)
+            expressions += self._ctx.bindings.assigned(name)
         for expr in expressions:
             text = self._ctx.module.code_for_node(expr)
             if "rank" in text or "shard" in text or "node" in text:
@@ -155,7 +126,7 @@ class DataLoading:
             cls.name.value
             for cls in self._ctx.index.nodes(cst.ClassDef)
             if any(
-                base in ITERABLE_DATASETS or base.endswith("IterableDataset")
+                base in vocab.ITERABLE_DATASETS or base.endswith("IterableDataset")
                 for base in self._ctx.base_names(cls)
             )
         )
@@ -191,7 +162,7 @@ class DataLoading:
         name = dotted_name(expr)
         if name is None:
             return None
-        values = self._ctx.roles.bound_values(name)
+        values = self._ctx.bindings.assigned(name)
         if not values:
             return None
         settings: dict[str, cst.BaseExpression] = {}
@@ -200,11 +171,10 @@ class DataLoading:
             if read is None:
                 return None
             settings.update(read)
-        for assign in self._ctx.index.nodes(cst.Assign):
-            for target in assign.targets:
-                key = _subscript_key(target.target, name)
-                if key is not None:
-                    settings[key] = assign.value
+        for key, items in self._ctx.bindings.items(name).items():
+            for item in items:
+                if item.value is not None:
+                    settings[key] = item.value  # the last write wins
         for call in self._ctx.index.nodes(cst.Call):
             if isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name:
                 if call.func.attr.value in ("update", "setdefault", "pop"):
@@ -227,18 +197,6 @@ def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | N
         if any(arg.keyword is None for arg in expr.args):
             return None
         return {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
-    return None
-
-
-def _subscript_key(target: cst.BaseExpression, name: str) -> str | None:
-    """`name["num_workers"]` -> "num_workers"."""
-    if not isinstance(target, cst.Subscript) or dotted_name(target.value) != name:
-        return None
-    if len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
-        return None
-    key = target.slice[0].slice.value
-    if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
-        return key.evaluated_value
     return None
 
 

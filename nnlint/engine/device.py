@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import binds, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Loop
 from nnlint.engine.names import dotted_name
@@ -24,35 +26,6 @@ from nnlint.engine.roles import Role
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Methods that copy a device tensor to the host and wait for the GPU to finish.
-SYNC_METHODS = frozenset({"item", "cpu", "numpy", "tolist"})
-# Builtins that convert a one-element tensor to a Python number (through `.item()`).
-SYNC_BUILTINS = frozenset({"float", "int", "bool", "print"})
-# Methods that move a value to a device.
-MOVE_METHODS = frozenset({"to", "cuda"})
-# Constructors of tensors from host data (a copy to the device follows when they are moved).
-TENSOR_CONSTRUCTORS = frozenset(
-    {
-        "torch.tensor",
-        "torch.as_tensor",
-        "torch.Tensor",
-        "torch.FloatTensor",
-        "torch.LongTensor",
-        "torch.from_numpy",
-        "torch.ones",
-        "torch.zeros",
-        "torch.full",
-        "torch.arange",
-        "torch.linspace",
-        "torch.eye",
-        "torch.randn",
-        "torch.rand",
-    }
-)
-# Constructors that copy their (literal) data from the host.
-_DATA_CONSTRUCTORS = frozenset(
-    {"torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor", "torch.LongTensor"}
-)
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # How many helper calls deep a sync is followed from the training loop.
 _MAX_HELPER_DEPTH = 2
@@ -149,9 +122,9 @@ class DeviceUse:
 
     def _is_sync(self, call: cst.Call, names: frozenset[str]) -> bool:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in SYNC_METHODS and not call.args:
+        if isinstance(func, cst.Attribute) and func.attr.value in vocab.SYNC_METHODS and not call.args:
             return self._on_device(func.value, names)
-        if isinstance(func, cst.Name) and func.value in SYNC_BUILTINS and call.args:
+        if isinstance(func, cst.Name) and func.value in vocab.SYNC_BUILTINS and call.args:
             return any(
                 arg.keyword is None
                 and isinstance(arg.value, (cst.Name, cst.Attribute))
@@ -175,7 +148,7 @@ class DeviceUse:
                     stack.append(node.value)
                 continue
             if isinstance(node, cst.Call):
-                if isinstance(node.func, cst.Attribute) and node.func.attr.value in SYNC_METHODS:
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in vocab.SYNC_METHODS:
                     continue  # already on the host
                 stack.append(node.func)
                 continue
@@ -199,16 +172,16 @@ class DeviceUse:
             for assign in assigns:
                 if self._device_value(assign.value, names):
                     for target in assign.targets:
-                        names |= set(_bound_names(target.target))
+                        names.update(target_names(target.target))
         result = frozenset(names)
         self._device_names[scope] = result
         return result
 
     def _device_value(self, expr: cst.BaseExpression, names: set[str]) -> bool:
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
-            if expr.func.attr.value in SYNC_METHODS:
+            if expr.func.attr.value in vocab.SYNC_METHODS:
                 return False
-            if expr.func.attr.value in MOVE_METHODS and not _moves_to_cpu(expr):
+            if expr.func.attr.value in vocab.MOVE_METHODS and not _moves_to_cpu(expr):
                 return True
         stack: list[cst.CSTNode] = [expr]
         while stack:
@@ -218,7 +191,7 @@ class DeviceUse:
             if isinstance(node, cst.Call):
                 if self._ctx.roles.has(node.func, Role.MODEL):
                     return True
-                if isinstance(node.func, cst.Attribute) and node.func.attr.value in SYNC_METHODS:
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in vocab.SYNC_METHODS:
                     continue
             if isinstance(node, _SCOPES):
                 continue
@@ -233,7 +206,6 @@ class DeviceUse:
         `torch.tensor([...literal...], device=...)` / `.to(...)` of one."""
         index = self._ctx.index
         body = loop.node.body
-        assigned = _names_bound_in(loop.node)
         found: list[cst.Call] = []
         for call in index.nodes(cst.Call):
             if loop.node not in index.ancestors(call) or not self._in_body(call, body):
@@ -241,12 +213,12 @@ class DeviceUse:
             func = call.func
             if (
                 isinstance(func, cst.Attribute)
-                and func.attr.value in MOVE_METHODS
+                and func.attr.value in vocab.MOVE_METHODS
                 and not _moves_to_cpu(call)
             ):
                 moved = func.value
                 name = dotted_name(moved)
-                if name is not None and name not in assigned and self._host_constant(name):
+                if name is not None and not binds(loop.node, name) and self._host_constant(name):
                     found.append(call)
                 elif isinstance(moved, cst.Call) and self._literal_tensor(moved):
                     found.append(call)
@@ -269,47 +241,19 @@ class DeviceUse:
         """Every binding of the name in the file builds a tensor from host data (`torch.tensor(...)`)."""
         if self._ctx.roles.of(name):
             return False  # a model, a loss, a loader...
-        values = self._ctx.roles.bound_values(name)
+        values = self._ctx.bindings.assigned(name)
         return bool(values) and all(
             isinstance(value, cst.Call)
-            and self._ctx.callee(value) in TENSOR_CONSTRUCTORS
+            and self._ctx.callee(value) in vocab.TENSOR_CONSTRUCTORS
             and not _has_device(value)
             for value in values
         )
 
     def _literal_tensor(self, call: cst.Call) -> bool:
         """`torch.tensor([1.0, 2.0, 0.5])`: host data written in the code."""
-        if self._ctx.callee(call) not in _DATA_CONSTRUCTORS or not call.args:
+        if self._ctx.callee(call) not in vocab.HOST_DATA_CONSTRUCTORS or not call.args:
             return False
         return _is_literal_data(call.args[0].value)
-
-
-def _bound_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [name for element in target.elements for name in _bound_names(element.value)]
-    name = dotted_name(target)
-    return [name] if name else []
-
-
-def _names_bound_in(loop: cst.For | cst.While) -> set[str]:
-    """Names bound anywhere in a loop: its target, assignments, `with ... as`, nested loop targets."""
-    names: set[str] = set()
-    if isinstance(loop, cst.For):
-        names |= set(_bound_names(loop.target))
-    stack: list[cst.CSTNode] = [loop.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Assign):
-            for target in node.targets:
-                names |= set(_bound_names(target.target))
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-            names |= set(_bound_names(node.target))
-        elif isinstance(node, cst.For):
-            names |= set(_bound_names(node.target))
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            names |= set(_bound_names(node.asname.name))  # type: ignore[arg-type]
-        stack.extend(children(node))
-    return names
 
 
 def _moves_to_cpu(call: cst.Call) -> bool:

@@ -175,7 +175,6 @@ class EntryPoints:
         """Functions and classes of this file that running it may execute (empty without an entry point)."""
         if not self.exists:
             return frozenset()
-        table = self._definitions_by_name
         reached: set[cst.CSTNode] = set()
         pending: list[cst.CSTNode] = []
 
@@ -196,7 +195,7 @@ class EntryPoints:
         while pending:
             scope = pending.pop()
             for name in _names_read(scope):
-                for definition in table.get(name, ()):
+                for definition in self._definitions(name):
                     reach(definition)
         return frozenset(reached)
 
@@ -215,17 +214,17 @@ class EntryPoints:
 
     # -- analysis --------------------------------------------------------------------------------
 
-    @cached_property
-    def _definitions_by_name(self) -> dict[str, list[cst.CSTNode]]:
-        """Functions (not methods: a bare name cannot call those) and classes, by name."""
+    def _definitions(self, name: str) -> list[cst.CSTNode]:
+        """The functions (not methods: a bare name cannot call those) and classes this file names `name`."""
         index = self._ctx.index
-        table: dict[str, list[cst.CSTNode]] = {}
-        for function in index.nodes(cst.FunctionDef):
-            if not isinstance(index.parent(index.parent(function) or function), cst.ClassDef):
-                table.setdefault(function.name.value, []).append(function)
-        for cls in index.nodes(cst.ClassDef):
-            table.setdefault(cls.name.value, []).append(cls)
-        return table
+        return [
+            b.node
+            for b in self._ctx.bindings.of(name)
+            if b.kind == "class"
+            or (
+                b.kind == "def" and not isinstance(index.parent(index.parent(b.node) or b.node), cst.ClassDef)
+            )
+        ]
 
     def _calls_local_function(self, statement: cst.CSTNode) -> bool:
         """`main()` as a module-level statement, for a function `main` defined in this file."""

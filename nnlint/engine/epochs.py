@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import VALUE_KINDS
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 
@@ -35,7 +37,6 @@ EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of
 # How many values a combination may produce before the answer is treated as unknown.
 _MAX_VALUES = 8
 _MAX_DEPTH = 4
-_RANGE_WRAPPERS = frozenset({"enumerate", "tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "trange", "tqdm.trange"})
 
 
 # The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
@@ -89,9 +90,9 @@ class RunLength:
         if not isinstance(node, cst.For):
             return frozenset()
         expr = node.iter
-        while isinstance(expr, cst.Call) and dotted_name(expr.func) in _RANGE_WRAPPERS and expr.args:
+        while isinstance(expr, cst.Call) and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS and expr.args:
             expr = expr.args[0].value
-        if not isinstance(expr, cst.Call) or dotted_name(expr.func) not in ("range", "trange"):
+        if not isinstance(expr, cst.Call) or dotted_name(expr.func) not in vocab.RANGE_FUNCTIONS:
             return frozenset()
         bounds = [arg.value for arg in expr.args if arg.keyword is None]
         if len(bounds) == 1:
@@ -225,25 +226,17 @@ class RunLength:
     # -- bindings ----------------------------------------------------------------------------------
 
     def _collect_bindings(self) -> dict[str, list[cst.BaseExpression]]:
-        index = self._ctx.index
+        """The values each setting name is given: its bindings with a known value (by the last part of
+        the name, from the binding model), dict displays (`{"epochs": 90}`), keyword arguments
+        (`Trainer(max_epochs=10)`) and argparse defaults (`add_argument("--epochs", default=90)`)."""
         bindings: dict[str, list[cst.BaseExpression]] = defaultdict(list)
-
-        def bind(target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-            key = _key_of(target)
-            if key is not None:
-                bindings[key].append(value)
-
-        for assign in index.nodes(cst.Assign):
-            for target in assign.targets:
-                bind(target.target, assign.value)
-        for assign in index.nodes(cst.AnnAssign):
-            if assign.value is not None:
-                bind(assign.target, assign.value)
+        for key, found in self._ctx.bindings.by_last_name.items():
+            bindings[key].extend(b.value for b in found if b.value is not None and b.kind in VALUE_KINDS)
+        index = self._ctx.index
         for element in index.nodes(cst.DictElement):
-            bind(element.key, element.value)
-        for param in index.nodes(cst.Param):
-            if param.default is not None:
-                bindings[param.name.value].append(param.default)
+            key = _key_of(element.key)
+            if key is not None:
+                bindings[key].append(element.value)
         for call in index.nodes(cst.Call):
             option = _argparse_option(call)
             for arg in call.args:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
@@ -26,15 +27,6 @@ from nnlint.engine.roles import Role
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Words that name evaluation in functions and data (split from snake_case and camelCase names).
-_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
-_TEST_WORDS = frozenset({"test", "testing"})
-_DATA_WORDS = _FUNCTION_WORDS | _TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
-# `valloader`, `testset`, `evaldata`: one-word data names.
-_DATA_PREFIXES = ("val", "valid", "test", "eval")
-_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
-# Words of an iterable's name that say it yields batches of data.
-_LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
 # Events that only a training function has.
 _TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -50,9 +42,13 @@ def is_eval_data_name(name: str | None) -> bool:
     if not name:
         return False
     for word in words(name.rsplit(".", 1)[-1]):
-        if word in _DATA_WORDS:
+        if word in vocab.EVAL_DATA_WORDS:
             return True
-        if word.startswith(_DATA_PREFIXES) and word.endswith(_DATA_SUFFIXES) and not word.startswith("value"):
+        if (
+            word.startswith(vocab.EVAL_DATA_PREFIXES)
+            and word.endswith(vocab.EVAL_DATA_SUFFIXES)
+            and not word.startswith("value")
+        ):
             return True
     return False
 
@@ -95,7 +91,7 @@ class Evaluation:
             if self._owned_by_model(function):
                 continue
             named = set(words(function.name.value))
-            if named & _FUNCTION_WORDS or (self._test_words and named & _TEST_WORDS):
+            if named & vocab.EVAL_FUNCTION_WORDS or (self._test_words and named & vocab.TEST_WORDS):
                 found[function] = True
             elif self.evaluates_by_behaviour(function):
                 found[function] = True
@@ -150,7 +146,7 @@ class Evaluation:
     def _data_name(self, name: str) -> bool:
         if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
-        return any(word in _LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
+        return any(word in vocab.LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
 
     def iterates_data(self, loop: Loop) -> bool:
         """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
@@ -25,29 +26,6 @@ from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Contexts and decorators that decide the grad mode (whatever their argument says).
-GRAD_MODE_SETTERS = frozenset(
-    {
-        "torch.no_grad",
-        "torch.inference_mode",
-        "torch.autograd.no_grad",
-        "torch.autograd.grad_mode.no_grad",
-        "torch.autograd.grad_mode.inference_mode",
-        "torch.set_grad_enabled",
-        "torch.autograd.set_grad_enabled",
-        "torch.autograd.grad_mode.set_grad_enabled",
-        "torch.enable_grad",
-        "torch.autograd.enable_grad",
-    }
-)
-# Calls and names that show gradients are wanted: a backward, input gradients, requires_grad toggles.
-_GRADIENT_CALLS = frozenset(
-    {"torch.autograd.grad", "torch.autograd.backward", "torch.func.grad", "torch.func.vjp"}
-)
-_GRADIENT_METHODS = frozenset({"backward", "requires_grad_", "retain_grad", "register_hook"})
-_GRADIENT_ATTRIBUTES = frozenset({"grad", "requires_grad"})
-# Functions named like inference (besides evaluation's own words).
-INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference", "infer"})
 # How many callers up a decorator or a `with` around a call is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -81,15 +59,15 @@ class GradMode:
         """Whether the code under `node` uses gradients on purpose: `backward()`, `torch.autograd.grad`,
         `.grad`, `requires_grad`, `retain_grad`, hooks. With `inputs_only`, only what makes inputs
         require gradients counts (a function that also trains still evaluates without them)."""
-        methods = {"requires_grad_"} if inputs_only else _GRADIENT_METHODS
-        attributes = {"requires_grad"} if inputs_only else _GRADIENT_ATTRIBUTES
+        methods = {"requires_grad_"} if inputs_only else vocab.GRADIENT_METHODS
+        attributes = {"requires_grad"} if inputs_only else vocab.GRADIENT_ATTRIBUTES
         stack: list[cst.CSTNode] = [node]
         while stack:
             current = stack.pop()
             if isinstance(current, cst.Attribute) and current.attr.value in attributes:
                 return True
             if isinstance(current, cst.Call):
-                if self._ctx.callee(current) in _GRADIENT_CALLS:
+                if self._ctx.callee(current) in vocab.GRADIENT_CALLS:
                     return True
                 func = current.func
                 if isinstance(func, cst.Attribute) and func.attr.value in methods:
@@ -151,7 +129,7 @@ class GradMode:
     def _is_setter(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Call):
             expr = expr.func
-        return self._ctx.qualified_name(expr) in GRAD_MODE_SETTERS
+        return self._ctx.qualified_name(expr) in vocab.GRAD_MODE_SETTERS
 
     def _sets_mode_in(self, body: cst.CSTNode) -> bool:
         """A plain `torch.set_grad_enabled(...)` call statement directly in a body (not nested defs)."""

@@ -10,47 +10,20 @@ makes rules quieter, which is the direction precision wants.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import assigned_names, method_of, resolve_call, target_names
 from nnlint.engine.index import children
-from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
+from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
-
-# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
-# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
-DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
-DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
-# Methods that return the same value for the graph's purposes: the loss is still the loss.
-_GRAPH_PRESERVING_METHODS = frozenset(
-    {
-        "mean",
-        "sum",
-        "float",
-        "double",
-        "half",
-        "to",
-        "cuda",
-        "squeeze",
-        "view",
-        "reshape",
-        "clone",
-        "contiguous",
-    }
-)
-_GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
-# Out-of-place operations that return a new tensor; discarded, they change nothing.
-_OUT_OF_PLACE_METHODS = frozenset({"clamp", "clip", "clamp_min", "clamp_max", "mul", "div", "add", "sub"})
-_OUT_OF_PLACE_FUNCTIONS = frozenset(
-    {"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max", "torch.mul", "torch.div"}
-)
 
 
 class GradientFlow:
@@ -62,9 +35,7 @@ class GradientFlow:
     @cached_property
     def backpropagated(self) -> frozenset[str]:
         """Dotted names whose value flows into a `backward()` call somewhere in the file."""
-        sources: dict[str, list[cst.BaseExpression]] = defaultdict(list)
-        for target, value in self._bindings():
-            sources[target].append(value)
+        bindings = self._ctx.bindings
         found: set[str] = set()
         pending: list[str] = []
         for call in self._ctx.index.nodes(cst.Call):
@@ -76,7 +47,7 @@ class GradientFlow:
             if name in found:
                 continue
             found.add(name)
-            for value in sources.get(name, ()):
+            for value in bindings.sources(name):
                 pending.extend(names_in(value))
         return frozenset(found)
 
@@ -102,7 +73,7 @@ class GradientFlow:
                     return False
                 if any(self._ctx.loops.backward_operand(call) is step for step in path):
                     return True
-                if parent.attr.value not in _GRAPH_PRESERVING_METHODS:
+                if parent.attr.value not in vocab.GRAPH_PRESERVING_METHODS:
                     return False
                 node = call
             elif isinstance(parent, cst.Arg):
@@ -112,11 +83,11 @@ class GradientFlow:
                 if self._ctx.loops.backward_operand(call) is node:
                     return True
                 scales = isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"
-                if not scales and self._ctx.callee(call) not in _GRAPH_PRESERVING_FUNCTIONS:
+                if not scales and self._ctx.callee(call) not in vocab.GRAPH_PRESERVING_FUNCTIONS:
                     return False
                 node = call
             elif isinstance(parent, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                return any(name in self.backpropagated for name in _targets_of(parent))
+                return any(name in self.backpropagated for name in assigned_names(parent))
             else:
                 return False
 
@@ -129,11 +100,11 @@ class GradientFlow:
                 expr = expr.value
             elif isinstance(expr, cst.Call):
                 func = expr.func
-                if isinstance(func, cst.Name) and func.value in DETACHING_BUILTINS:
+                if isinstance(func, cst.Name) and func.value in vocab.DETACHING_BUILTINS:
                     return self._ctx.callee(expr) is None
                 if not isinstance(func, cst.Attribute):
                     return False
-                if func.attr.value in DETACHING_METHODS:
+                if func.attr.value in vocab.DETACHING_METHODS:
                     return True
                 expr = func.value
             else:
@@ -159,7 +130,7 @@ class GradientFlow:
             if (
                 isinstance(node, (cst.Assign, cst.AnnAssign))
                 and node.value is not None
-                and name in _targets_of(node)
+                and name in assigned_names(node)
             ):
                 latest = node.value
         if latest is None:
@@ -246,23 +217,13 @@ class GradientFlow:
         )
 
     def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
-        """The method `method` of the class of this file every binding of `instance` constructs."""
-        if instance is None:
-            return None
-        values = self._ctx.roles.bound_values(instance)
-        names = {dotted_name(value.func) if isinstance(value, cst.Call) else None for value in values}
-        if len(names) != 1 or None in names:
-            return None
-        class_name = names.pop()
-        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == class_name]
-        if len(classes) != 1:
-            return None
-        methods = [
-            statement
-            for statement in classes[0].body.body
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == method
-        ]
-        return methods[0] if len(methods) == 1 else None
+        """The method `method` of the class of this file every assignment of `instance` constructs."""
+        ctx = self._ctx
+        values = ctx.bindings.assigned(instance) if instance is not None else []
+        built = {resolve_call(ctx, value) if isinstance(value, cst.Call) else None for value in values}
+        cls = built.pop() if len(built) == 1 else None
+        found = method_of(cls, method) if cls is not None and cls.ctx is ctx else None
+        return found.node if found is not None and found.ctx is ctx else None  # type: ignore[return-value]
 
     def _accumulated_parameters(self, method: cst.FunctionDef) -> frozenset[str]:
         """Parameters a method adds into an attribute of `self` (`self.sum += val * n`,
@@ -316,7 +277,7 @@ class GradientFlow:
     def no_grad_item(self, block: cst.With) -> cst.Call | None:
         """The `torch.no_grad()` call of a `with` statement, if it has one."""
         for item in block.items:
-            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in NO_GRAD_CONTEXTS:
+            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in vocab.NO_GRAD_CONTEXTS:
                 return item.item
         return None
 
@@ -326,7 +287,7 @@ class GradientFlow:
             expr = decorator.decorator
             if isinstance(expr, cst.Call):
                 expr = expr.func
-            if self._ctx.qualified_name(expr) in NO_GRAD_CONTEXTS:
+            if self._ctx.qualified_name(expr) in vocab.NO_GRAD_CONTEXTS:
                 return True
         return False
 
@@ -337,47 +298,24 @@ class GradientFlow:
         if not isinstance(self._ctx.index.parent(call), cst.Expr):
             return None
         callee = self._ctx.callee(call)
-        if callee in _OUT_OF_PLACE_FUNCTIONS:
+        if callee in vocab.OUT_OF_PLACE_FUNCTIONS:
             positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
             return (callee.rsplit(".", 1)[-1], positional[0]) if positional else None
         func = call.func
-        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in _OUT_OF_PLACE_METHODS:
+        if (
+            callee is None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in vocab.OUT_OF_PLACE_METHODS
+        ):
             return func.attr.value, func.value
         return None
-
-    def _bindings(self) -> list[tuple[str, cst.BaseExpression]]:
-        """(target name, value) for every assignment, augmented assignment and annotated assignment."""
-        index = self._ctx.index
-        pairs: list[tuple[str, cst.BaseExpression]] = []
-        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign), *index.nodes(cst.AnnAssign)):
-            if node.value is not None:
-                pairs.extend((name, node.value) for name in _targets_of(node))
-        return pairs
-
-
-def _targets_of(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
-    """Names an assignment binds, with tuple targets unpacked (`logits, loss = model(x, y)`)."""
-    if isinstance(node, cst.Assign):
-        targets = [target.target for target in node.targets]
-    else:
-        targets = [node.target]
-    names: list[str] = []
-    while targets:
-        target = targets.pop()
-        if isinstance(target, (cst.Tuple, cst.List)):
-            targets.extend(element.value for element in target.elements)
-        else:
-            name = dotted_name(target)
-            if name:
-                names.append(name)
-    return names
 
 
 def _binds(node: cst.CSTNode, name: str) -> bool:
     """Whether `node` is an assignment (or a `for` loop) that binds `name` itself."""
     if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-        return name in _targets_of(node)
-    return isinstance(node, cst.For) and name in names_in(node.target)
+        return name in assigned_names(node)
+    return isinstance(node, cst.For) and name in target_names(node.target)
 
 
 def _writes(node: cst.CSTNode, name: str) -> bool:

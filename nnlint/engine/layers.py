@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import reaching_value, resolve_call, returned_values
+from nnlint.engine.bindings import local_function, reaching_value, returned_values
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
@@ -289,13 +289,10 @@ class LayerChains:
         return counts[name.value] - 1
 
     def _local_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file a bare-name call runs (`bindings.resolve_call`, scope-aware)."""
+        """The function of this file a bare-name call runs (`bindings.local_function`, scope-aware)."""
         if not isinstance(call.func, cst.Name) or call.func.value in self._ctx.imports.aliases:
             return None  # imported helpers live in other modules, which layer chains do not follow
-        target = resolve_call(self._ctx, call)
-        if target is None or target.ctx is not self._ctx or not isinstance(target.node, cst.FunctionDef):
-            return None
-        return target.node
+        return local_function(self._ctx, call)
 
     # -- Sequential ------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
@@ -35,17 +37,6 @@ if TYPE_CHECKING:
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
-
-CLIP_FUNCTIONS = frozenset(
-    {
-        "torch.nn.utils.clip_grad_norm_",
-        "torch.nn.utils.clip_grad_value_",
-        "torch.nn.utils.clip_grad.clip_grad_norm_",
-        "torch.nn.utils.clip_grad.clip_grad_value_",
-        "torch.nn.utils.clip_grad_norm",
-    }
-)
-NO_GRAD_CONTEXTS = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
 class EventKind(str, Enum):
@@ -170,20 +161,11 @@ _NOTHING_HAPPENS = frozenset(
 )
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-# What can be read from an optimizer or scheduler without stepping it.
-_READ_ONLY_MEMBERS = frozenset(
-    {"zero_grad", "state_dict", "load_state_dict", "get_last_lr", "get_lr", "param_groups", "last_epoch"}
-)
-# Methods of a model that run it.
-_RUNNING_METHODS = frozenset({"forward", "generate"})
 # Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
 _NOT_RUNNING = re.compile(
     r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
     r"register|prepare|compile|profile|clip|update",
     re.IGNORECASE,
-)
-_ITER_WRAPPERS = frozenset(
-    {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
 
 
@@ -243,8 +225,9 @@ class TrainingLoops:
         return events
 
     def helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file that a call runs, as the event collector resolves it (for call sites)."""
-        return self._helper_called(call)
+        """The function of this file that a call runs, whose events the collector inlines: `helper(...)`
+        (scope-aware), `self.helper(...)`, `obj.method(...)` on an instance of a class of this file."""
+        return local_function(self._ctx, call)
 
     def backward_operand(self, call: cst.Call) -> cst.BaseExpression | None:
         """The expression a backward call backpropagates, or None when `call` is not one.
@@ -362,7 +345,7 @@ class TrainingLoops:
             if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
                 continue  # the binding itself
             if isinstance(parent, cst.Attribute) and parent.value is node:
-                if parent.attr.value in _READ_ONLY_MEMBERS:
+                if parent.attr.value in vocab.OPTIMIZER_READ_ONLY_MEMBERS:
                     continue
                 return False
             grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
@@ -466,7 +449,7 @@ class TrainingLoops:
     def _functions_called_in_loops(self) -> set[cst.FunctionDef]:
         called = set()
         for call in self._ctx.index.nodes(cst.Call):
-            helper = self._helper_called(call)
+            helper = self.helper_called(call)
             if helper is not None and self._ctx.index.enclosing(call, (cst.For, cst.While)) is not None:
                 called.add(helper)
         return called
@@ -555,7 +538,7 @@ class TrainingLoops:
         for item in node.items:
             self._collect(item.item, out, where, subst, depth, stack)
             call = item.item
-            if isinstance(call, cst.Call) and self._ctx.callee(call) in NO_GRAD_CONTEXTS:
+            if isinstance(call, cst.Call) and self._ctx.callee(call) in vocab.NO_GRAD_CONTEXTS:
                 out.append(where.event(EventKind.NO_GRAD, node))
                 inner = replace(inner, no_grad=True)
         self._collect(node.body, out, inner, subst, depth, stack)
@@ -590,7 +573,7 @@ class TrainingLoops:
         if kind is not None:
             out.append(where.event(kind, call, target=_substitute(target, subst)))
             return
-        helper = self._helper_called(call)
+        helper = self.helper_called(call)
         if helper is None:
             model = self._model_handed_over(call)
             if model is not None:
@@ -663,56 +646,6 @@ class TrainingLoops:
                 )
             )
 
-    def _helper_called(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The function of this file that a call runs: `helper(...)` or `self.helper(...)`.
-
-        `self.helper()` only means a method of the class the call is written in, and a bare `helper()`
-        never means a method, so a script's `train()` function and a module's `train()` method (or
-        `nn.Module.train`) are not mistaken for each other.
-        """
-        func = call.func
-        if isinstance(func, cst.Name):
-            return self._function_named(func.value, call)
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        ):
-            owner = self._ctx.enclosing_class(call)
-            candidates = [
-                function
-                for function in self._ctx.functions.get(func.attr.value, ())
-                if owner is not None and self._method_of(function) is owner
-            ]
-            return candidates[0] if len(candidates) == 1 else None  # unknown, or ambiguous
-        return None
-
-    def _function_named(self, name: str, at: cst.CSTNode) -> cst.FunctionDef | None:
-        """The plain function a bare name means at `at`: defined at module level or in a function that
-        encloses `at`, the innermost one shadowing the others (a `fn` nested in another test is not it)."""
-        candidates = self._ctx.functions.get(name)
-        if not candidates:
-            return None  # a builtin, an import, or a name bound some other way
-        enclosing = set(self._ctx.index.ancestors(at))
-        visible: list[tuple[int, cst.FunctionDef]] = []
-        for function in candidates:
-            scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-            if scope is None:
-                visible.append((0, function))
-            elif isinstance(scope, cst.FunctionDef) and scope in enclosing:
-                visible.append((len(list(self._ctx.index.ancestors(scope))) + 1, function))
-        if not visible:
-            return None
-        visible.sort(key=lambda pair: pair[0])
-        if len(visible) > 1 and visible[-1][0] == visible[-2][0]:
-            return None  # two definitions at the same level (`if cond: def f` / `else: def f`)
-        return visible[-1][1]
-
-    def _method_of(self, function: cst.FunctionDef) -> cst.ClassDef | None:
-        """The class whose body defines `function`, or None for a plain (possibly nested) function."""
-        scope = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-        return scope if isinstance(scope, cst.ClassDef) else None
-
     def _closure_of(self, call: cst.Call) -> cst.CSTNode | None:
         """The body of the closure an optimizer step is given, when it is a lambda or a local function."""
         for arg in call.args:
@@ -721,15 +654,19 @@ class TrainingLoops:
             if isinstance(arg.value, cst.Lambda):
                 return arg.value.body
             if isinstance(arg.value, cst.Name):
-                function = self._function_named(arg.value.value, call)
-                if function is not None:
-                    return function.body
+                function = resolve_name(self._ctx, arg.value.value, call)
+                if (
+                    function is not None
+                    and function.ctx is self._ctx
+                    and isinstance(function.node, cst.FunctionDef)
+                ):
+                    return function.node.body
         return None
 
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
         roles = self._roles
         callee = self._ctx.callee(call)
-        if callee in CLIP_FUNCTIONS:
+        if callee in vocab.CLIP_FUNCTIONS:
             return EventKind.CLIP, None
         func = call.func
         if not isinstance(func, cst.Attribute):
@@ -764,7 +701,7 @@ class TrainingLoops:
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), owner
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
-        if method in _RUNNING_METHODS and roles.has(func.value, Role.MODEL):
+        if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
             return EventKind.FORWARD, owner  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
@@ -831,7 +768,7 @@ def _is_false(expr: cst.BaseExpression | None) -> bool:
 
 def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     """`enumerate(tqdm(train_loader))` -> "train_loader"."""
-    while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in _ITER_WRAPPERS:
+    while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
 

@@ -39,6 +39,7 @@ from nnlint.vocabulary import (
     MODEL_MODULE_BASES,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
+    WRAPPER_ATTRIBUTES,
 )
 
 if TYPE_CHECKING:
@@ -46,15 +47,13 @@ if TYPE_CHECKING:
 
 EVAL = "eval"
 TRAIN = "train"
-# Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
-_WRAPPER_ATTRIBUTES = (".module", "._orig_mod")
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
 
 def model_key(name: str | None) -> str | None:
     """The model a name toggles or runs: `model.module` and `model._orig_mod` are `model`."""
-    while name and name.endswith(_WRAPPER_ATTRIBUTES):
+    while name and name.endswith(WRAPPER_ATTRIBUTES):
         name = name.rsplit(".", 1)[0]
     return name
 
@@ -236,7 +235,7 @@ class ModeSimulation:
     def _mode_free(self, model: str) -> bool:
         """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
         class of this file or project that behaves the same in both modes (`mode_free_class`)."""
-        values = self._ctx.roles.bound_values(model)
+        values = self._ctx.bindings.assigned(model)
         return bool(values) and all(self._builds_mode_free(value) for value in values)
 
     def _builds_mode_free(self, value: cst.BaseExpression) -> bool:

@@ -18,7 +18,14 @@ import libcst as cst
 
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
-from nnlint.vocabulary import LOSS_FUNCTIONS, MODEL_MODULE_BASES, MODULE_METHODS, SELF_RETURNING_METHODS
+from nnlint.vocabulary import (
+    LOSS_FUNCTIONS,
+    MODEL_MODULE_BASES,
+    MODULE_METHODS,
+    OPTIMIZER_CLASS_WORDS,
+    ROLE_PARAMETER_NAMES,
+    SELF_RETURNING_METHODS,
+)
 from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
@@ -38,15 +45,6 @@ class Role(str, Enum):
 # Roles a container (list, tuple, dict) of such objects passes on to its elements:
 # `optimizers = [opt_g, opt_d]`, then `for opt in optimizers: opt.step()`.
 _ELEMENT_ROLES = frozenset({"model", "optimizer", "scheduler", "criterion"})
-_OPTIMIZER_WORDS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "LBFGS", "Lamb", "LAMB", "Lion", "Rprop")
-_PARAMETER_NAMES = {
-    Role.MODEL: {"model", "net", "network", "module"},
-    Role.OPTIMIZER: {"optimizer", "optim", "opt"},
-    Role.SCHEDULER: {"scheduler", "lr_scheduler", "sched"},
-    Role.CRITERION: {"criterion", "loss_fn", "loss_func", "loss_function"},
-    Role.LOADER: {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
-    Role.SCALER: {"scaler", "grad_scaler"},
-}
 
 
 # Factory helpers whose name says what they build: `model.configure_optimizers(...)` (nanoGPT),
@@ -81,7 +79,7 @@ def _role_of_constructor(qualified: str) -> Role | None:
         return Role.SCHEDULER
     if qualified.startswith("torch.optim.") and last[:1].isupper():
         return Role.OPTIMIZER
-    if any(word in last for word in _OPTIMIZER_WORDS) and last[:1].isupper():
+    if any(word in last for word in OPTIMIZER_CLASS_WORDS) and last[:1].isupper():
         return Role.OPTIMIZER
     if qualified.startswith("torch.nn.") and last.endswith("Loss"):
         return Role.CRITERION
@@ -105,7 +103,6 @@ class Roles:
         self._ctx = ctx
         self._roles: dict[str, set[Role]] = {}
         self._constructors: dict[str, cst.Call] = {}
-        self._bound: dict[str, dict[cst.BaseExpression, None]] = {}
         # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
         self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
@@ -153,11 +150,6 @@ class Roles:
     def constructor_name(self, name: str) -> str | None:
         call = self._constructors.get(name)
         return self._ctx.callee(call) if call is not None else None
-
-    def bound_values(self, name: str) -> list[cst.BaseExpression]:
-        """Every value the file assigns to a name: a name rebound to different things
-        (`scheduler = StepLR(...)` in one branch, `scheduler = OneCycleLR(...)` in another) is ambiguous."""
-        return list(self._bound.get(name, ()))
 
     def models_of(self, optimizer: str) -> set[str]:
         """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
@@ -230,9 +222,9 @@ class Roles:
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
-                for role, conventional in _PARAMETER_NAMES.items():
+                for role, conventional in ROLE_PARAMETER_NAMES.items():
                     if name in conventional:
-                        self._add(name, role)
+                        self._add(name, Role(role))
                 # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
                 if param.default is not None and isinstance(param.default, cst.Call):
                     role = self._role_of_value(param.default)
@@ -320,7 +312,6 @@ class Roles:
             name = dotted_name(target)
             if name is None:
                 continue
-            self._bound.setdefault(name, {})[value] = None
             elements = self._element_roles(value)
             if elements:
                 self._elements.setdefault(name, set()).update(elements)

@@ -31,168 +31,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-VIEW_METHODS = frozenset({"view", "reshape"})
-RESHAPE_FUNCTIONS = frozenset({"torch.reshape"})
 
-# Methods whose result stores the same dims in the same order as their receiver.
-_KEEP_LAYOUT_METHODS = frozenset(
-    {
-        "contiguous",
-        "clone",
-        "detach",
-        "float",
-        "double",
-        "half",
-        "bfloat16",
-        "long",
-        "int",
-        "bool",
-        "to",
-        "type",
-        "type_as",
-        "cuda",
-        "cpu",
-        "requires_grad_",
-        "relu",
-        "sigmoid",
-        "tanh",
-        "exp",
-        "abs",
-        "sqrt",
-        "softmax",
-        "log_softmax",
-        "masked_fill",
-        "mul",
-        "add",
-        "sub",
-        "div",
-        "clamp",
-        "neg",
-        "pow",
-    }
-)
-# Functions whose first argument's layout their result keeps (elementwise, per-position or per-channel).
-_KEEP_LAYOUT_FUNCTIONS = frozenset(
-    {
-        *(
-            f"torch.nn.functional.{name}"
-            for name in (
-                "relu",
-                "relu6",
-                "gelu",
-                "silu",
-                "elu",
-                "leaky_relu",
-                "mish",
-                "hardswish",
-                "sigmoid",
-                "tanh",
-                "softmax",
-                "log_softmax",
-                "dropout",
-                "dropout2d",
-                "layer_norm",
-                "group_norm",
-                "batch_norm",
-                "instance_norm",
-                "normalize",
-                "pad",
-                "interpolate",
-                "max_pool1d",
-                "max_pool2d",
-                "max_pool3d",
-                "avg_pool1d",
-                "avg_pool2d",
-                "avg_pool3d",
-                "adaptive_avg_pool1d",
-                "adaptive_avg_pool2d",
-                "adaptive_avg_pool3d",
-                "conv1d",
-                "conv2d",
-                "conv3d",
-                "linear",
-            )
-        ),
-        "torch.relu",
-        "torch.sigmoid",
-        "torch.tanh",
-        "torch.exp",
-        "torch.abs",
-        "torch.softmax",
-        "torch.clamp",
-    }
-)
-# Layers whose output keeps the rank and dim order of their input (sizes may change).
-_KEEP_LAYOUT_LAYERS = (
-    "Conv1d",
-    "Conv2d",
-    "Conv3d",
-    "ConvTranspose1d",
-    "ConvTranspose2d",
-    "ConvTranspose3d",
-    "Linear",
-    "BatchNorm1d",
-    "BatchNorm2d",
-    "BatchNorm3d",
-    "GroupNorm",
-    "LayerNorm",
-    "RMSNorm",
-    "InstanceNorm1d",
-    "InstanceNorm2d",
-    "InstanceNorm3d",
-    "Dropout",
-    "Dropout1d",
-    "Dropout2d",
-    "Dropout3d",
-    "ReLU",
-    "ReLU6",
-    "GELU",
-    "SiLU",
-    "ELU",
-    "LeakyReLU",
-    "Mish",
-    "Hardswish",
-    "Sigmoid",
-    "Tanh",
-    "Softmax",
-    "Identity",
-    "MaxPool1d",
-    "MaxPool2d",
-    "MaxPool3d",
-    "AvgPool1d",
-    "AvgPool2d",
-    "AvgPool3d",
-    "AdaptiveAvgPool1d",
-    "AdaptiveAvgPool2d",
-    "AdaptiveAvgPool3d",
-    "Upsample",
-)
-# Layers whose last width-setting argument is their output width, by position and keyword.
-_WIDTH_ARGUMENT = {
-    "Linear": (1, "out_features"),
-    "Conv1d": (1, "out_channels"),
-    "Conv2d": (1, "out_channels"),
-    "Conv3d": (1, "out_channels"),
-    "LazyLinear": (0, "out_features"),
-}
-_ELEMENTWISE_LAYERS = frozenset(
-    {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity", "Flatten"}
-)
-# Splitting a tensor into parts along one dim keeps every part's dims in the same order.
-_PARTS_METHODS = frozenset({"chunk", "split", "tensor_split"})
-_PARTS_FUNCTIONS = frozenset({"torch.chunk", "torch.split", "torch.tensor_split"})
 _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
-# Batched matrix products: batch dims shared, rows from the left operand, columns from the right.
-_MATMUL_FUNCTIONS = frozenset({"torch.matmul", "torch.bmm"})
-_MATMUL_METHODS = frozenset({"matmul", "bmm"})
-# Tensor factories whose sizes (given one by one or as one tuple) are the dims of the tensor they make.
-_FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.rand", "torch.randn"})
-_FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
 # How deep calls of same-module functions are followed to learn the layout they return.
@@ -404,11 +250,11 @@ class ShapeFacts:
 
     def is_view_call(self, call: cst.Call) -> bool:
         """`x.view(...)`, `x.reshape(...)` or `torch.reshape(x, ...)`."""
-        if self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+        if self._ctx.callee_in(call, vocab.RESHAPE_FUNCTIONS):
             return True
         return (
             isinstance(call.func, cst.Attribute)
-            and call.func.attr.value in VIEW_METHODS
+            and call.func.attr.value in vocab.VIEW_METHODS
             and self._ctx.qualified_name(call.func) is None  # `np.reshape` is no tensor method
         )
 
@@ -434,7 +280,7 @@ class ShapeFacts:
             inner = self._ctx.layers.layer_of(arg.value) if arg.keyword is None else None
             if inner is None:
                 return None
-            if inner.kind.rsplit(".", 1)[-1] not in _ELEMENTWISE_LAYERS:
+            if inner.kind.rsplit(".", 1)[-1] not in vocab.WIDTH_KEEPING_LAYERS:
                 return _width(inner.kind, inner.constructor)
         return None
 
@@ -701,7 +547,7 @@ class ShapeFacts:
             method = expr.func.attr.value
             receiver = expr.func.value
             ints = _literal_ints(expr.args)
-            if method in _KEEP_LAYOUT_METHODS and self._ctx.qualified_name(receiver) is None:
+            if method in vocab.LAYOUT_KEEPING_METHODS and self._ctx.qualified_name(receiver) is None:
                 return self._layout(receiver, env)
             if method == "permute" and ints is not None:
                 layout = self._layout(receiver, env)
@@ -722,14 +568,14 @@ class ShapeFacts:
         result, or what a followed function returns."""
         if self.is_view_call(call):
             return self._view_result(call, env)
-        if self._ctx.callee_in(call, _MATMUL_FUNCTIONS) and len(call.args) == 2:
+        if self._ctx.callee_in(call, vocab.MATMUL_FUNCTIONS) and len(call.args) == 2:
             return self._matmul(call.args[0].value, call.args[1].value, env)
         if isinstance(call.func, cst.Attribute) and self._ctx.qualified_name(call.func.value) is None:
-            if call.func.attr.value in _MATMUL_METHODS and len(call.args) == 1:
+            if call.func.attr.value in vocab.MATMUL_METHODS and len(call.args) == 1:
                 return self._matmul(call.func.value, call.args[0].value, env)
-            if call.func.attr.value in _FACTORY_METHODS:
+            if call.func.attr.value in vocab.SIZED_FACTORY_METHODS:
                 return self._factory(list(call.args), env)
-        if self._ctx.callee_in(call, _FACTORY_FUNCTIONS):
+        if self._ctx.callee_in(call, vocab.SIZED_FACTORY_FUNCTIONS):
             return self._factory(list(call.args), env)
         returned = self._returned(call, env)
         return returned if isinstance(returned, Layout) else None
@@ -779,7 +625,7 @@ class ShapeFacts:
     def _view_operands(
         self, call: cst.Call
     ) -> tuple[cst.BaseExpression | None, list[cst.BaseExpression] | None]:
-        if not self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+        if not self._ctx.callee_in(call, vocab.RESHAPE_FUNCTIONS):
             return call.func.value, _size_expressions(list(call.args))  # type: ignore[attr-defined]
         if call.args:
             return call.args[0].value, _size_expressions(list(call.args[1:]))
@@ -889,9 +735,9 @@ class ShapeFacts:
         """The layout every part of `t.chunk(...)` / `t.split(...)` / `torch.chunk(t, ...)` shares."""
         if not isinstance(value, cst.Call):
             return None
-        if self._ctx.callee_in(value, _PARTS_FUNCTIONS) and value.args:
+        if self._ctx.callee_in(value, vocab.SPLIT_FUNCTIONS) and value.args:
             return self._layout(value.args[0].value, env)
-        if isinstance(value.func, cst.Attribute) and value.func.attr.value in _PARTS_METHODS:
+        if isinstance(value.func, cst.Attribute) and value.func.attr.value in vocab.SPLIT_METHODS:
             if self._ctx.qualified_name(value.func.value) is None:
                 return self._layout(value.func.value, env)
         return None
@@ -905,10 +751,10 @@ class ShapeFacts:
         return self._layout(expr, env)
 
     def _keeps_layout(self, call: cst.Call) -> bool:
-        if self._ctx.callee_in(call, _KEEP_LAYOUT_FUNCTIONS):
+        if self._ctx.callee_in(call, vocab.LAYOUT_KEEPING_FUNCTIONS):
             return True
         layer = self._ctx.layers.layer_of(call.func)
-        return layer is not None and layer.kind.rsplit(".", 1)[-1] in _KEEP_LAYOUT_LAYERS
+        return layer is not None and layer.kind.rsplit(".", 1)[-1] in vocab.LAYOUT_KEEPING_LAYERS
 
     # -- view calls ------------------------------------------------------------------------------
 
@@ -918,7 +764,7 @@ class ShapeFacts:
                 return  # comprehension and lambda names shadow the function's
             if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 break
-        if not self._ctx.callee_in(call, RESHAPE_FUNCTIONS):
+        if not self._ctx.callee_in(call, vocab.RESHAPE_FUNCTIONS):
             receiver, size_args = call.func.value, list(call.args)
         elif call.args:
             receiver, size_args = call.args[0].value, list(call.args[1:])
@@ -998,7 +844,7 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
 
 def _width(kind: str, call: cst.Call) -> int | None:
     """The output width a Linear/Conv constructor call spells as a literal, if any."""
-    spec = _WIDTH_ARGUMENT.get(kind.rsplit(".", 1)[-1])
+    spec = vocab.OUTPUT_WIDTH_ARGUMENT.get(kind.rsplit(".", 1)[-1])
     if spec is None:
         return None
     position, keyword = spec
