@@ -277,6 +277,40 @@ for step in range(15):
     with torch.no_grad():
         pred = seq(test_data)
 """,
+        # An inline test on one held-out batch, between eval() and train() toggles.
+        """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for i, (x, y) in enumerate(train_loader):
+    net.train()
+    optimizer.zero_grad()
+    F.nll_loss(net(x), y).backward()
+    optimizer.step()
+    if i % 10 == 0:
+        net.eval()
+        xt, yt = next(iter(test_loader))
+        pred = net(xt)
+class Classifier(torch.nn.Module):
+    pass
+""",
+        # A block that draws a batch from the training data is not an evaluation.
+        """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for i, (x, y) in enumerate(train_loader):
+    optimizer.zero_grad()
+    F.nll_loss(net(x), y).backward()
+    optimizer.step()
+    if i % 10 == 0:
+        xs, ys = next(iter(train_loader))
+        print(net(xs).argmax(1))
+class Classifier(torch.nn.Module):
+    pass
+""",
         # MC dropout: `model.train()` inside the evaluation is deliberate.
         """
 import torch
@@ -571,6 +605,29 @@ for step, (x, y) in enumerate(train_loader):
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
             line=5,
+        ),
+        # Every few steps, an inline test on one batch drawn from the test loader, with no eval() anywhere
+        # (pointnet's spelling): the block runs the model and never trains it.
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for epoch in range(5):
+    for i, (x, y) in enumerate(train_loader):
+        optimizer.zero_grad()
+        loss = F.nll_loss(net(x), y)
+        loss.backward()
+        optimizer.step()
+        if i % 10 == 0:
+            _, (xt, yt) = next(enumerate(test_loader, 0))
+            pred = net(xt)
+            print(F.nll_loss(pred, yt).item())
+class Classifier(torch.nn.Module):
+    pass
+""",
+            line=14,
         ),
     ]
 

@@ -120,8 +120,8 @@ class ModeSimulation:
                 self._mode_at(anchor, lambda e: e.kind is EventKind.NO_GRAD and e.node is anchor, forward)
                 == TRAIN
             )
-        if isinstance(node, cst.For):
-            first = region.events[0].node  # the loop's first event marks where it runs
+        if isinstance(node, (cst.For, cst.If)):
+            first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         return self._mode_at_entry(node, forward, 0) == TRAIN
 
