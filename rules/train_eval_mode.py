@@ -311,6 +311,31 @@ for i, (x, y) in enumerate(train_loader):
 class Classifier(torch.nn.Module):
     pass
 """,
+        # The train() in the no_grad block comes after the evaluation loop: it restores the mode.
+        """
+import torch
+def train(model, train_loader, valid_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for x, y in valid_loader:
+                out = model(x)
+            model.train()
+""",
+        # MC dropout sampling after eval(): a function named for it switches dropout back on on purpose.
+        """
+import torch
+def mc_dropout_predict(model, test_loader, samples=20):
+    model.eval()
+    with torch.no_grad():
+        for x in test_loader:
+            model.train()
+            yield torch.stack([model(x) for _ in range(samples)]).mean(0)
+""",
         # MC dropout: `model.train()` inside the evaluation is deliberate.
         """
 import torch
@@ -629,6 +654,26 @@ class Classifier(torch.nn.Module):
 """,
             line=14,
         ),
+        # The validation loop switches back to train() before every forward, undoing the eval() just made
+        # for it (MultiBench's spelling).
+        Invalid(
+            """
+import torch
+def train(model, train_loader, valid_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for x, y in valid_loader:
+                model.train()
+                out = model(x)
+""",
+            line=13,
+        ),
     ]
 
     _RESUMES = (
@@ -636,9 +681,16 @@ class Classifier(torch.nn.Module):
         "before the next training step."
     )
 
+    _UNDOES_EVAL = (
+        "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
+        "mode; remove it, or move it after the evaluation."
+    )
+
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             self.report(node)
+        for node in modes.trains_inside_evaluation():
+            self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():
             self.report(node, message=self._RESUMES)
