@@ -5,9 +5,10 @@ Evaluation is recognised by what the code says it does, never by guessing: a fun
 in a loop over data and never backpropagates or steps; a `torch.no_grad()` block that loops over a
 validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs); an `if`
 block that draws a batch from held-out data (`next(iter(test_loader))`) and runs the model without
-training it (a periodic test inside the batch loop). A `no_grad` block alone is not evaluation: EMA updates, target networks, sampling and weight copies all use
-one. Methods of model and LightningModule classes are never evaluation functions here: Lightning toggles
-the mode around its own hooks, and a model's methods do not own its mode.
+training it (a periodic test inside the batch loop). A `no_grad` block alone is not evaluation: EMA
+updates, target networks, sampling and weight copies all use one. Methods of model and LightningModule
+classes are never evaluation functions here: Lightning toggles the mode around its own hooks, and a
+model's methods do not own its mode.
 """
 
 from __future__ import annotations
