@@ -22,7 +22,9 @@ class EvalWithoutNoGrad(Rule):
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
-    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`).
+    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
+    loop that turns recording off around all of its own forwards (a sample-saving helper with its own
+    `no_grad`) decided for itself only: the loop's other forwards are still judged.
 
     ## Why is this bad?
     With recording on, every forward keeps its activations alive for a backward pass that never comes:

@@ -15,7 +15,10 @@ class TrainEvalMode(Rule):
     `torch.no_grad()` block or a loop over validation data, with no `model.eval()` on the way there), and
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
-    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
+    (`self.model.eval()`), or a block inside the batch loop (a `no_grad` block, or an `if` block that
+    draws a test batch with `next(iter(test_loader))` and runs the model); `model.train(False)` is
+    `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
+    same function made for it (unless the function is named for MC dropout or uncertainty sampling).
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
