@@ -649,6 +649,10 @@ EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
 EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
 # Words of an iterable's name that say it yields batches of data.
 LOADER_WORDS = frozenset({"loader", "dataloader", "dataset", "data", "batches", "iterator"})
+# Calls that hand out one batch of an iterable (`next(iter(test_loader))`), and the wrappers around the
+# iterable they may be given: an `if` block drawing a held-out batch is an evaluation.
+BATCH_DRAW_CALLS = frozenset({"next"})
+BATCH_DRAW_WRAPPERS = frozenset({"iter", "enumerate"})
 
 # -- shapes and layouts (NN101, NN102) -------------------------------------------------------------
 # Reshaping: `x.view(...)`, `x.reshape(...)`, `torch.reshape(x, ...)`, `torch.flatten(x, ...)`.

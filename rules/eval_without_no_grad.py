@@ -22,7 +22,9 @@ class EvalWithoutNoGrad(Rule):
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
-    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`).
+    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
+    loop that turns recording off around all of its own forwards (a sample-saving helper with its own
+    `no_grad`) decided for itself only: the loop's other forwards are still judged.
 
     ## Why is this bad?
     With recording on, every forward keeps its activations alive for a backward pass that never comes:
@@ -154,6 +156,45 @@ def predict_saliency(model, loader):
         score = model(x).max()
         grads = torch.autograd.grad(score, x)
 """,
+        # Each helper of the evaluation loop turns recording off around its own forwards.
+        """
+import torch
+
+class Trainer:
+    def __init__(self, model, loaders):
+        self.model = model
+        self.loaders = loaders
+
+    def _eval_step(self, batch):
+        with torch.no_grad():
+            return self.model["generator"](batch).mean().item()
+
+    @torch.no_grad()
+    def _save_samples(self, batch):
+        save_audio(self.model["generator"](batch))
+
+    def _eval_epoch(self):
+        for i, batch in enumerate(self.loaders["dev"]):
+            self._eval_step(batch)
+            if i == 0:
+                self._save_samples(batch)
+""",
+        # A tokenizer loaded with `from_pretrained` is not a model: only the model's forward counts, and
+        # it runs under no_grad.
+        """
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+tokenizer = AutoTokenizer.from_pretrained("bert-base-uncased")
+model = AutoModel.from_pretrained("bert-base-uncased")
+
+def embed(batch):
+    with torch.no_grad():
+        return model(**batch).last_hidden_state
+
+for texts in eval_dataloader:
+    embed(tokenizer(texts, return_tensors="pt"))
+""",
         # A whole inference script with recording turned off at the top.
         """
 import torch
@@ -188,6 +229,32 @@ def val_step(model, batch):
 losses = []
 for batch in val_loader:
     losses.append(val_step(model, batch))
+""",
+        # A Trainer's eval epoch over a dict of models: its eval step records a graph; the sample-saving
+        # helper beside it turns recording off for itself only (ParallelWaveGAN's spelling).
+        """
+import torch
+
+class Trainer:
+    def __init__(self, model, loaders):
+        self.model = model
+        self.loaders = loaders
+
+    def _eval_step(self, batch):
+        fake = self.model["generator"](batch)
+        self.total += self.model["discriminator"](fake).mean().item()
+
+    def _save_samples(self, batch):
+        with torch.no_grad():
+            save_audio(self.model["generator"](batch))
+
+    def _eval_epoch(self):
+        for key in self.model:
+            self.model[key].eval()
+        for i, batch in enumerate(self.loaders["dev"]):
+            self._eval_step(batch)
+            if i == 0:
+                self._save_samples(batch)
 """,
         # An inference function whose loop keeps every output (and its graph).
         """

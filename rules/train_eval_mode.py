@@ -15,7 +15,10 @@ class TrainEvalMode(Rule):
     `torch.no_grad()` block or a loop over validation data, with no `model.eval()` on the way there), and
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
-    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
+    (`self.model.eval()`), or a block inside the batch loop (a `no_grad` block, or an `if` block that
+    draws a test batch with `next(iter(test_loader))` and runs the model); `model.train(False)` is
+    `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
+    same function made for it (unless the function is named for MC dropout or uncertainty sampling).
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -276,6 +279,65 @@ for step in range(15):
     optimizer.step()
     with torch.no_grad():
         pred = seq(test_data)
+""",
+        # An inline test on one held-out batch, between eval() and train() toggles.
+        """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for i, (x, y) in enumerate(train_loader):
+    net.train()
+    optimizer.zero_grad()
+    F.nll_loss(net(x), y).backward()
+    optimizer.step()
+    if i % 10 == 0:
+        net.eval()
+        xt, yt = next(iter(test_loader))
+        pred = net(xt)
+class Classifier(torch.nn.Module):
+    pass
+""",
+        # A block that draws a batch from the training data is not an evaluation.
+        """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for i, (x, y) in enumerate(train_loader):
+    optimizer.zero_grad()
+    F.nll_loss(net(x), y).backward()
+    optimizer.step()
+    if i % 10 == 0:
+        xs, ys = next(iter(train_loader))
+        print(net(xs).argmax(1))
+class Classifier(torch.nn.Module):
+    pass
+""",
+        # The train() in the no_grad block comes after the evaluation loop: it restores the mode.
+        """
+import torch
+def train(model, train_loader, valid_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for x, y in valid_loader:
+                out = model(x)
+            model.train()
+""",
+        # MC dropout sampling after eval(): a function named for it switches dropout back on on purpose.
+        """
+import torch
+def mc_dropout_predict(model, test_loader, samples=20):
+    model.eval()
+    with torch.no_grad():
+        for x in test_loader:
+            model.train()
+            yield torch.stack([model(x) for _ in range(samples)]).mean(0)
 """,
         # MC dropout: `model.train()` inside the evaluation is deliberate.
         """
@@ -572,6 +634,49 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
             line=5,
         ),
+        # Every few steps, an inline test on one batch drawn from the test loader, with no eval() anywhere
+        # (pointnet's spelling): the block runs the model and never trains it.
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+net = Classifier()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for epoch in range(5):
+    for i, (x, y) in enumerate(train_loader):
+        optimizer.zero_grad()
+        loss = F.nll_loss(net(x), y)
+        loss.backward()
+        optimizer.step()
+        if i % 10 == 0:
+            _, (xt, yt) = next(enumerate(test_loader, 0))
+            pred = net(xt)
+            print(F.nll_loss(pred, yt).item())
+class Classifier(torch.nn.Module):
+    pass
+""",
+            line=14,
+        ),
+        # The validation loop switches back to train() before every forward, undoing the eval() just made
+        # for it (MultiBench's spelling).
+        Invalid(
+            """
+import torch
+def train(model, train_loader, valid_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            for x, y in valid_loader:
+                model.train()
+                out = model(x)
+""",
+            line=13,
+        ),
     ]
 
     _RESUMES = (
@@ -579,9 +684,16 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         "before the next training step."
     )
 
+    _UNDOES_EVAL = (
+        "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
+        "mode; remove it, or move it after the evaluation."
+    )
+
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             self.report(node)
+        for node in modes.trains_inside_evaluation():
+            self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():
             self.report(node, message=self._RESUMES)

@@ -7,6 +7,7 @@ import pytest
 
 from nnlint.engine.context import FileContext
 from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.engine.roles import Role
 from nnlint.rule import rule_by_code_or_name
 from nnlint.runner import check_source
 
@@ -174,3 +175,62 @@ def test_a_trainer_module_that_never_names_torch_is_still_checked() -> None:
     assert "NN503" in codes
     plain = source.replace("zero_grad()", "clear()").replace(".backward()", ".run()")
     assert check_source("trainer.py", plain, default_rules()).findings == []
+
+
+def test_a_held_out_batch_drawn_in_an_if_block_is_an_evaluation_region() -> None:
+    source = """
+for i, (x, y) in enumerate(train_loader):
+    optimizer.zero_grad()
+    model(x).sum().backward()
+    optimizer.step()
+    if i % 10 == 0:
+        _, (xt, yt) = next(enumerate(test_loader, 0))
+        model(xt)
+    if i % 20 == 0:
+        xs, _ = next(iter(train_loader))
+        model(xs)
+    else:
+        xv, _ = next(iter(val_loader))
+        model(xv)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+    ctx = _context(source)
+    blocks = [region.node for region in ctx.evaluation.regions if isinstance(region.node, cst.If)]
+    # Only the test-loader block: the train-loader draw is not held out, and a draw in `else:` is unknown.
+    assert [ctx.module.code_for_node(block.test) for block in blocks] == ["i % 10 == 0"]
+
+
+def test_elements_of_a_model_run_as_models_and_keep_their_keys() -> None:
+    source = """
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def step(self, z):
+        for key in self.model:
+            self.model[key].eval()
+        return self.model["discriminator"](self.model["generator"](z))
+"""
+    ctx = _context(source)
+    function = ctx.functions["step"][0]
+    events = [(event.kind.value, event.target) for event in ctx.loops.function_events(function)]
+    assert events == [
+        ("eval", None),  # a variable key: which model is unknown
+        ("forward", 'self.model["generator"]'),
+        ("forward", 'self.model["discriminator"]'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "model"),
+    [
+        ('AutoModel.from_pretrained("bert-base-uncased")', True),
+        ('AutoTokenizer.from_pretrained("bert-base-uncased")', False),
+        ("config_class.from_pretrained(name)", False),
+        ('AutoProcessor.from_pretrained("openai/clip-vit-base-patch32")', False),
+    ],
+)
+def test_from_pretrained_makes_a_model_unless_it_loads_a_tokenizer_or_config(call: str, model: bool) -> None:
+    ctx = _context(f"from transformers import AutoModel, AutoTokenizer, AutoProcessor\nthing = {call}\n")
+    assert ctx.roles.has("thing", Role.MODEL) is model

@@ -3,10 +3,12 @@
 Evaluation is recognised by what the code says it does, never by guessing: a function named like
 `evaluate`, `validate` or `test` that runs a model forward, or one (whatever its name) that runs a model
 in a loop over data and never backpropagates or steps; a `torch.no_grad()` block that loops over a
-validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs). A
-`no_grad` block alone is not evaluation: EMA updates, target networks, sampling and weight copies all use
-one. Methods of model and LightningModule classes are never evaluation functions here: Lightning toggles
-the mode around its own hooks, and a model's methods do not own its mode.
+validation or test loader (or is inside such a loop, or feeds the model `x_test`-like inputs); an `if`
+block that draws a batch from held-out data (`next(iter(test_loader))`) and runs the model without
+training it (a periodic test inside the batch loop). A `no_grad` block alone is not evaluation: EMA
+updates, target networks, sampling and weight copies all use one. Methods of model and LightningModule
+classes are never evaluation functions here: Lightning toggles the mode around its own hooks, and a
+model's methods do not own its mode.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ def words(name: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(name)]
 
 
+def _drawn_from(call: cst.Call) -> str | None:
+    """What a `next(...)` call draws a batch from: `next(enumerate(test_loader, 0))` -> `test_loader`."""
+    value: cst.BaseExpression | None = call.args[0].value if call.args else None
+    while isinstance(value, cst.Call) and value.args and dotted_name(value.func) in vocab.BATCH_DRAW_WRAPPERS:
+        value = value.args[0].value
+    return dotted_name(value) if value is not None else None
+
+
 def is_eval_data_name(name: str | None) -> bool:
     """Whether a dotted name looks like held-out data: `val_loader`, `testloader`, `X_test`, `dev_set`."""
     if not name:
@@ -55,10 +65,10 @@ def is_eval_data_name(name: str | None) -> bool:
 
 @dataclass(frozen=True)
 class EvalRegion:
-    """A function, `no_grad` block or loop over held-out data that evaluates; `events` are those of one
-    run of it, in order."""
+    """A function, `no_grad` block, loop over held-out data or `if` block drawing a held-out batch that
+    evaluates; `events` are those of one run of it, in order."""
 
-    node: cst.FunctionDef | cst.With | cst.For
+    node: cst.FunctionDef | cst.With | cst.For | cst.If
     events: tuple[Event, ...]
 
     @property
@@ -204,7 +214,35 @@ class Evaluation:
             region = EvalRegion(loop.node, tuple(loop.events))
             if region.forwards:
                 found.append(region)
+        found.extend(self._drawing_blocks(found))
         return found
+
+    def _drawing_blocks(self, found: list[EvalRegion]) -> list[EvalRegion]:
+        """`if i % 10 == 0: x, y = next(iter(test_loader)); out = model(x)`: an `if` block that draws a
+        held-out batch and runs the model, with no backward, step or zero_grad, and no other region in or
+        around it."""
+        blocks: list[EvalRegion] = []
+        index = self._ctx.index
+        for call in index.nodes(cst.Call):
+            if dotted_name(call.func) not in vocab.BATCH_DRAW_CALLS:
+                continue
+            if not is_eval_data_name(_drawn_from(call)):
+                continue
+            block = index.enclosing(call, (cst.If, cst.FunctionDef, cst.ClassDef))
+            if not isinstance(block, cst.If) or block.body not in index.ancestors(call):
+                continue  # not in an `if` block, or in its test or `else:` branch
+            if any(region.node is block for region in blocks):
+                continue
+            if any(
+                region.node in index.ancestors(block) or block in index.ancestors(region.node)
+                for region in found
+            ):
+                continue
+            events = tuple(self._ctx.loops.events_of_body(block.body))
+            region = EvalRegion(block, events)
+            if region.forwards and not any(event.kind in _TRAINING_KINDS for event in events):
+                blocks.append(region)
+        return blocks
 
     def is_eval_loop(self, loop: Loop, data: str | None = None) -> bool:
         """A loop that evaluates: it runs a forward, no backward, and is in an evaluation function or

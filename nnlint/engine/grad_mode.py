@@ -20,7 +20,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
@@ -86,6 +86,9 @@ class GradMode:
         ]
         if not forwards or loop.of_kind(EventKind.BACKWARD, own=False):
             return []
+        forwards = self._not_chosen_by_helpers(forwards)
+        if not forwards:
+            return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
             return []
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
@@ -100,6 +103,35 @@ class GradMode:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
+    def _not_chosen_by_helpers(self, forwards: list[Event]) -> list[Event]:
+        """The forwards left once those of helpers that chose the grad mode for all of their own forwards
+        are set aside. A plotting helper with its own `torch.no_grad()` (ParallelWaveGAN) decided for
+        itself, not for the eval step beside it; a helper that turns recording off for some of its
+        forwards and not for others keeps them all (the author chose, and the rest stays silent)."""
+        by_helper: dict[cst.FunctionDef, list[Event]] = {}
+        for event in forwards:
+            helper = self._ctx.enclosing_function(event.node) if event.via else None
+            if helper is not None:
+                by_helper.setdefault(helper, []).append(event)
+        chosen = {
+            helper
+            for helper, events in by_helper.items()
+            if all(self._helper_chooses(event.node, helper) for event in events)
+        }
+        return [event for event in forwards if self._ctx.enclosing_function(event.node) not in chosen]
+
+    def _helper_chooses(self, node: cst.CSTNode, helper: cst.FunctionDef) -> bool:
+        """Whether `helper` itself sets the grad mode `node` runs under: a grad-mode `with` around it
+        inside the helper, a grad-mode decorator, or a `set_grad_enabled(...)` statement in its body."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is helper:
+                break
+            if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
+                return True
+        return any(self._is_setter(decorator.decorator) for decorator in helper.decorators) or (
+            self._sets_mode_in(helper.body)
+        )
+
     def _runs_model_itself(self, forward: Event) -> bool:
         """Whether a forward event is a call of the model (`model(x)`, `self.net.forward(x)`), not a call
         that is handed the model (it may or may not run it, under whatever mode it likes), and not one of
@@ -107,7 +139,7 @@ class GradMode:
         node = forward.node
         if not isinstance(node, cst.Call) or forward.target is None:
             return False
-        called = dotted_name(node.func)
+        called = keyed_name(node.func)
         if called is None:
             return False
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:

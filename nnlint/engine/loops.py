@@ -28,7 +28,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -671,7 +671,7 @@ class TrainingLoops:
         func = call.func
         if not isinstance(func, cst.Attribute):
             if roles.has(func, Role.MODEL):
-                return EventKind.FORWARD, dotted_name(func)
+                return EventKind.FORWARD, keyed_name(func)  # `model(x)`, `self.model["generator"](z)`
             return None, None
         method = func.attr.value
         owner = dotted_name(func.value)
@@ -698,11 +698,11 @@ class TrainingLoops:
             return EventKind.CLIP, owner
         if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
             is_eval = method == "eval" or _is_false(call.args[0].value if call.args else None)
-            return (EventKind.EVAL if is_eval else EventKind.TRAIN), owner
+            return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
-            return EventKind.FORWARD, owner  # `model.forward(x)`, `model.generate(ids)`
+            return EventKind.FORWARD, keyed_name(func.value)  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.bindings import resolve_call, resolve_name
-from nnlint.engine.evaluation import EvalRegion
+from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 EVAL = "eval"
 TRAIN = "train"
+UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
+# Words of a function name that say training mode during inference is wanted (MC dropout sampling).
+_DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -99,6 +102,62 @@ class ModeSimulation:
                         found.append(node)
         return found
 
+    def trains_inside_evaluation(self) -> list[cst.CSTNode]:
+        """`model.train()` calls that undo, inside an evaluation, the `eval()` the same function made for
+        it: the evaluation then runs in training mode (MultiBench: `model.eval()`, then `model.train()`
+        before every forward of the validation loop). The `eval()` may come first in the region or right
+        before it (in the enclosing loops and body of the same function, not a caller's: a helper that
+        chooses training mode on its own, as MC dropout does, says nothing against its caller)."""
+        found: list[cst.CSTNode] = []
+        for region in self._ctx.evaluation.regions:
+            events = list(region.events)
+            reported: set[str] = set()
+            for position, forward in enumerate(events):
+                model = model_key(forward.target)
+                if forward.kind is not EventKind.FORWARD or model is None or model in reported:
+                    continue
+                toggle = self._undoing_train(region, events[:position], forward)
+                if toggle is not None and not self._mode_free(model):
+                    reported.add(model)
+                    if toggle.node not in found:
+                        found.append(toggle.node)
+        return found
+
+    def _undoing_train(self, region: EvalRegion, before: list[Event], forward: Event) -> Event | None:
+        """The first `train()` of the forward's model in `before` when every toggle of it there is a
+        `train()` and the region was entered, or the toggles began, with an `eval()` of the same function."""
+        function = self._ctx.enclosing_function(forward.site)
+        if function is not None and set(words(function.name.value)) & _DELIBERATE_TRAIN_WORDS:
+            return None
+        model = model_key(forward.target) or ""
+        toggles = [event for event in before if event.kind in (EventKind.EVAL, EventKind.TRAIN)]
+        if any(event.target is None for event in toggles):
+            return None  # a toggle of a model that cannot be named may be this one's
+        toggles = [
+            event
+            for event in toggles
+            if self._alias(model_key(event.target) or "", function) == self._alias(model, function)
+        ]
+        if not toggles or toggles[-1].kind is not EventKind.TRAIN:
+            return None
+        first_train = next(i for i, event in enumerate(toggles) if event.kind is EventKind.TRAIN)
+        if first_train > 0:
+            evaluated = toggles[first_train - 1].kind is EventKind.EVAL
+        elif isinstance(region.node, cst.FunctionDef):
+            evaluated = False  # the function's start: its callers' mode, not a choice made here
+        else:
+            entry = region.events[0].node
+            anchor = region.node
+            evaluated = self._mode_at(anchor, lambda e: e.node is entry, forward) == EVAL
+        if not evaluated or any(event.kind is EventKind.EVAL for event in toggles[first_train:]):
+            return None
+        # The train() runs in the evaluation loop itself, before the forward of the same iteration; a
+        # `if was_training: model.train()` restore at the end of a function is not that.
+        loop = self._ctx.loops.enclosing_loop(toggles[-1].node)
+        if loop is None or loop is not self._ctx.loops.enclosing_loop(forward.node):
+            return None
+        return toggles[first_train]
+
     def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
         gradients = self._ctx.gradients
         for ancestor in self._ctx.index.ancestors(forward.site):
@@ -119,8 +178,8 @@ class ModeSimulation:
                 self._mode_at(anchor, lambda e: e.kind is EventKind.NO_GRAD and e.node is anchor, forward)
                 == TRAIN
             )
-        if isinstance(node, cst.For):
-            first = region.events[0].node  # the loop's first event marks where it runs
+        if isinstance(node, (cst.For, cst.If)):
+            first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         return self._mode_at_entry(node, forward, 0) == TRAIN
 
@@ -192,12 +251,15 @@ class ModeSimulation:
     def _last_toggle(
         self, events: Sequence[Event], model: str, function: cst.FunctionDef | None
     ) -> str | None:
-        """The mode the last `eval()`/`train()` of `model` (or of a local alias of it) in `events` left."""
+        """The mode the last `eval()`/`train()` of `model` (or of a local alias of it) in `events` left;
+        `UNKNOWN` when a toggle of a model that cannot be named (`self.model[key].eval()`) comes later."""
         wanted = self._alias(model, function)
         for event in reversed(events):
-            if event.kind in (EventKind.EVAL, EventKind.TRAIN) and (
-                self._alias(model_key(event.target) or "", function) == wanted
-            ):
+            if event.kind not in (EventKind.EVAL, EventKind.TRAIN):
+                continue
+            if event.target is None:
+                return UNKNOWN
+            if self._alias(model_key(event.target) or "", function) == wanted:
                 return EVAL if event.kind is EventKind.EVAL else TRAIN
         return None
 

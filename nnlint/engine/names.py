@@ -24,6 +24,18 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     return ".".join(reversed(parts))
 
 
+def keyed_name(expr: cst.BaseExpression) -> str | None:
+    """`dotted_name`, also through subscripts by a literal key: `self.model["generator"]` and `nets[0]`
+    name one element (written as in the source), so two keys of one dict of models stay two models."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        base = keyed_name(expr.value)
+        if base and isinstance(index, cst.Index) and isinstance(index.value, (cst.SimpleString, cst.Integer)):
+            return f"{base}[{index.value.value}]"
+        return None
+    return dotted_name(expr)
+
+
 def _module_name(node: cst.BaseExpression) -> str:
     return dotted_name(node) or ""
 

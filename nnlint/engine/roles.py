@@ -60,6 +60,17 @@ _FACTORY_ROLES = (
 _OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
 
 
+# What else `from_pretrained` loads: `AutoTokenizer`, `config_class`, `AutoProcessor`, feature extractors.
+_NOT_A_MODEL = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
+
+
+def _loads_model(call: cst.Call) -> bool:
+    """Whether a `X.from_pretrained(...)` call loads a model, not a tokenizer, config or processor."""
+    owner = call.func.value if isinstance(call.func, cst.Attribute) else None
+    name = dotted_name(owner) if owner is not None else None
+    return not (name and _NOT_A_MODEL.search(name.rsplit(".", 1)[-1]))
+
+
 def _role_of_factory(call: cst.Call) -> Role | None:
     func = call.func
     if isinstance(func, cst.Attribute):
@@ -120,13 +131,18 @@ class Roles:
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
         """Whether a name or expression holds `role`. Given a node, also `self` inside a model class
-        (the model itself) and an element of a container of that role (`optimizers[0]`)."""
+        (the model itself), an element of a container of that role (`optimizers[0]`) and an element of a
+        model (`model["generator"]`, `net[0]`: a ModuleDict's or Sequential's submodule, or one model of
+        a dict of models)."""
         if expr is None or isinstance(expr, str):
             return role in self.of(expr)
         if role is Role.MODEL and self.is_model_self(expr):
             return True
         if isinstance(expr, cst.Subscript):
-            return role in self._elements.get(dotted_name(expr.value) or "", ())
+            container = dotted_name(expr.value) or ""
+            if role is Role.MODEL and role in self.of(container):
+                return True
+            return role in self._elements.get(container, ())
         return role in self.of(dotted_name(expr))
 
     def is_model_self(self, expr: cst.BaseExpression) -> bool:
@@ -241,7 +257,7 @@ class Roles:
                 if role is not None:
                     return role
                 if callee.rsplit(".", 1)[-1] == "from_pretrained":
-                    return Role.MODEL
+                    return Role.MODEL if _loads_model(value) else None
             local = dotted_name(value.func)
             if local in self._local_models:
                 return Role.MODEL
@@ -255,7 +271,7 @@ class Roles:
                     if self.has(owner, Role.CRITERION) or self._role_of_value(owner) is Role.CRITERION:
                         return Role.CRITERION
                 if method == "from_pretrained":
-                    return Role.MODEL
+                    return Role.MODEL if _loads_model(value) else None
                 if method in ("DistributedDataParallel", "DataParallel") and value.args:
                     return Role.MODEL if self._holds_model(value.args[0].value) else None
             factory = _role_of_factory(value)
