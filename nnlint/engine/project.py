@@ -182,6 +182,10 @@ class ModuleStore:
                 return False
         return True
 
+    def clear(self) -> None:
+        """Forget every module read so far: the next check starts as cold as a fresh process."""
+        self._modules.clear()
+
     def digest(self, path: Path) -> str:
         cached = self._modules.get(path)
         return cached[2] if cached is not None else ""
