@@ -43,7 +43,7 @@ class FileContext:
         self.source = source
         self.module = module
         self.index = TreeIndex(module)
-        self._callees: dict[int, str | None] = {}  # by id: a node's __hash__ is a Python call
+        self._callees: dict[cst.Call, str | None] = {}
         # Files that never mention torch skip every rule that declares `needs_torch`.
         self.mentions_torch = "torch" in source
         # Project modules that questions about this file were answered from (see `project.dependencies`).
@@ -63,9 +63,9 @@ class FileContext:
         Memoized per call node: most rules ask it of every call, about seven times per call in all.
         """
         try:
-            return self._callees[id(call)]
+            return self._callees[call]
         except KeyError:
-            name = self._callees[id(call)] = self.imports.qualified_name(call.func)
+            name = self._callees[call] = self.imports.qualified_name(call.func)
             return name
 
     def callee_in(self, call: cst.Call, names: frozenset[str] | set[str]) -> bool:
