@@ -62,8 +62,9 @@ def entry() -> None:
         if not _quick_exit or not (done.code is None or isinstance(done.code, int)):
             raise
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None when the stream was closed before Python started
+                    stream.flush()
         except (OSError, ValueError):
             raise done from None
         os._exit(done.code or 0)
