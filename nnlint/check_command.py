@@ -191,8 +191,10 @@ def check(
     `-` reads one file from standard input (name it with --stdin-filename); with --fix, the fixed text is
     written to standard output and the findings that remain to standard error.
     """
+    from nnlint.cli import allow_quick_exit
     from nnlint.session import CheckOptions, run_check
 
+    allow_quick_exit()  # `check` runs no project code (the probe, which does, takes it back)
     if add_noqa and (fix or diff):
         raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
     if unsafe_fixes and not (fix or diff):
@@ -393,6 +395,9 @@ def _inside_project(target: str, config: Config) -> str:
 
 def _run_probes(outcome: CheckOutcome, targets: list[str], show_refuted: bool) -> int:
     """Probe each target, add its findings, settle the static ones; return how many refuted were hidden."""
+    from nnlint.cli import allow_quick_exit
+
+    allow_quick_exit(False)  # the probe runs project code: its `atexit` handlers must run at exit
     from nnlint.probe.errors import ProbeError
     from nnlint.probe.settle import settle, split_refuted
 

@@ -1,37 +1,79 @@
 """The `nnlint` command line: a click group whose subcommands live beside the code they drive.
 
-Every subcommand module is imported here, so none of them may import torch at import time: `nnlint check`
-must start fast and work where torch is not installed.
+A subcommand's module is imported only when that subcommand runs (or `nnlint --help` lists them all), so
+`nnlint check` does not pay for the runtime half's command modules. None of them may import torch at import
+time all the same: `nnlint --help` must work where torch is not installed.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
 
 import click
 
 from nnlint import __version__
 
+# Each subcommand: the module that defines it and the name of its click command there.
+COMMANDS = {
+    "check": ("nnlint.check_command", "check"),
+    "lsp": ("nnlint.lsp.command", "lsp"),
+    "probe": ("nnlint.probe.command", "probe"),
+    "rule": ("nnlint.rule_docs", "rule_command"),
+    "rules": ("nnlint.rule_docs", "rules_command"),
+    "run": ("nnlint.run.command", "run"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group that imports a subcommand's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        command: click.Command = getattr(import_module(module), attribute)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnlint")
 def main() -> None:
     """nnlint: catch the silent bugs in PyTorch training code."""
 
 
-from nnlint.check_command import check  # noqa: E402
-from nnlint.rule_docs import rule_command, rules_command  # noqa: E402
+def entry() -> None:
+    """The `nnlint` program (and `python -m nnlint`): `main`, then, after a command that leaves nothing for
+    the interpreter's shutdown to do, an immediate exit with the same status.
 
-main.add_command(check)
-main.add_command(rule_command)
-main.add_command(rules_command)
+    Tearing down the interpreter frees libcst's node classes and every module one by one, which costs about
+    as much CPU as checking a small file. `check` opts in (`allow_quick_exit`) unless it ran project code
+    through the probe, whose `atexit` handlers must run. The output is flushed first; when that fails (a
+    closed pipe), the ordinary exit reports it as Python always does. In-process callers of `main` (tests,
+    `CliRunner`) never exit early.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        if not _quick_exit or not (done.code is None or isinstance(done.code, int)):
+            raise
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None when the stream was closed before Python started
+                    stream.flush()
+        except (OSError, ValueError):
+            raise done from None
+        os._exit(done.code or 0)
 
-from nnlint.run.command import run  # noqa: E402
 
-main.add_command(run)
+_quick_exit = False
 
-from nnlint.lsp.command import lsp  # noqa: E402
 
-main.add_command(lsp)
-
-from nnlint.probe.command import probe  # noqa: E402
-
-main.add_command(probe)
+def allow_quick_exit(allowed: bool = True) -> None:
+    """Let `entry` end the process without the interpreter's shutdown once the command is done."""
+    global _quick_exit
+    _quick_exit = allowed

@@ -91,6 +91,10 @@ class Report:
     ctx: FileContext | None = None
 
 
+# Rule.visitors per rule class: the runner asks for every file, and `dir` of a class is not cheap.
+_VISITORS: dict[type, dict[type, str]] = {}
+
+
 class Rule:
     """Base class of every rule. Subclasses set the class attributes and define `visit_*` methods."""
 
@@ -164,13 +168,15 @@ class Rule:
 
     @classmethod
     def visitors(cls) -> dict[type, str]:
-        """Node types this rule visits, mapped to method names."""
-        found = {}
-        for attr in dir(cls):
-            if attr.startswith("visit_"):
-                node_type = getattr(cst, attr[len("visit_") :], None)
-                if isinstance(node_type, type):
-                    found[node_type] = attr
+        """Node types this rule visits, mapped to method names (found once per rule class)."""
+        found = _VISITORS.get(cls)
+        if found is None:
+            found = _VISITORS[cls] = {}
+            for attr in dir(cls):
+                if attr.startswith("visit_"):
+                    node_type = getattr(cst, attr[len("visit_") :], None)
+                    if isinstance(node_type, type):
+                        found[node_type] = attr
         return found
 
 

@@ -152,6 +152,20 @@ def test_pyproject_config_select_ignore_and_per_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout) == []
 
 
+def test_the_program_reports_and_exits_as_the_command_does(
+    tmp_path: Path, buggy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`nnlint` ends the process without the interpreter's shutdown after `check`: nothing it printed or
+    wrote (the result cache) may be lost, and the status is the command's."""
+    monkeypatch.chdir(tmp_path)
+    for extra in ([], ["--exit-zero"], ["--select", "NN9"]):
+        args = ["check", buggy.name, "--format", "json", *extra]
+        in_process = CliRunner().invoke(main, [*args, "--no-cache"])
+        program = subprocess.run([sys.executable, "-m", "nnlint", *args], capture_output=True, text=True)
+        assert (program.returncode, program.stdout) == (in_process.exit_code, in_process.stdout)
+    assert list((tmp_path / ".nnlint_cache").rglob("*.json"))
+
+
 def test_config_errors_exit_2(tmp_path: Path, buggy: Path) -> None:
     bad_key = tmp_path / "bad_key.toml"
     bad_key.write_text("[tool.nnlint]\nselekt = ['NN2']\n")

@@ -9,7 +9,6 @@ walking the tree again.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import TypeVar
@@ -78,12 +77,18 @@ def _is_node(value: object) -> bool:
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of `node` that carry code, in source order."""
     kids: list[cst.CSTNode] = []
-    for value in _getter_of(type(node))(node):
+    known = _is_node_type
+    for value in (_child_getters.get(type(node)) or _getter_of(type(node)))(node):
         kind = type(value)
         if kind is list or kind is tuple:
-            kids.extend(item for item in value if _is_node(item))
-        elif _is_node(value):
-            kids.append(value)
+            for item in value:
+                is_node = known.get(type(item))
+                if is_node or (is_node is None and _is_node(item)):
+                    kids.append(item)
+        else:
+            is_node = known.get(kind)
+            if is_node or (is_node is None and _is_node(value)):
+                kids.append(value)
     return kids
 
 
@@ -91,30 +96,37 @@ class TreeIndex:
     """Parents of every node and every node grouped by its type, in source (pre-)order."""
 
     def __init__(self, module: cst.Module) -> None:
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.by_type: dict[type, list[cst.CSTNode]] = defaultdict(list)
+        # Keyed by id: a node's own __hash__ is a Python-level call, and nodes hash by identity anyway.
+        self._parents: dict[int, cst.CSTNode] = {}
+        self.by_type: dict[type, list[cst.CSTNode]] = {}
+        parents, by_type = self._parents, self.by_type
         stack: list[cst.CSTNode] = [module]
         while stack:
             node = stack.pop()
-            self.by_type[type(node)].append(node)
+            group = by_type.get(type(node))
+            if group is None:
+                group = by_type[type(node)] = []
+            group.append(node)
             kids = children(node)
             for kid in kids:
-                self.parents[kid] = node
-            stack.extend(reversed(kids))
+                parents[id(kid)] = node
+            kids.reverse()
+            stack.extend(kids)
 
     def nodes(self, node_type: type[N]) -> list[N]:
         """All nodes of exactly this type, in source order."""
         return self.by_type.get(node_type, [])  # type: ignore[return-value]
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parents.get(node)
+        return self._parents.get(id(node))
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         """Parents of `node`, nearest first."""
-        current = self.parents.get(node)
+        parents = self._parents
+        current = parents.get(id(node))
         while current is not None:
             yield current
-            current = self.parents.get(current)
+            current = parents.get(id(current))
 
     def enclosing(self, node: cst.CSTNode, node_type: type[N] | tuple[type, ...]) -> N | None:
         """The nearest ancestor of the given type(s), if any."""
@@ -129,5 +141,5 @@ class TreeIndex:
         while current is not None and not isinstance(
             current, (cst.SimpleStatementLine, cst.BaseCompoundStatement)
         ):
-            current = self.parents.get(current)
+            current = self._parents.get(id(current))
         return current or node

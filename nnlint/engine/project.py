@@ -182,6 +182,10 @@ class ModuleStore:
                 return False
         return True
 
+    def clear(self) -> None:
+        """Forget every module read so far: the next check starts as cold as a fresh process."""
+        self._modules.clear()
+
     def digest(self, path: Path) -> str:
         cached = self._modules.get(path)
         return cached[2] if cached is not None else ""
@@ -250,11 +254,16 @@ class ProjectView:
         if found is None:
             return None
         path, attributes = found
-        module = STORE.context(path)
-        if module is None or not attributes:
+        if not attributes:
             return None
+        module = self.read(path)
+        return module.project.member(attributes, hops + 1) if module is not None else None
+
+    def read(self, path: Path) -> FileContext | None:
+        """The project module at `path`, recorded as a module this file's result depends on, also when it
+        cannot be parsed: the answer drawn from it (unknown, then) changes when it is fixed."""
         self._ctx.project_deps.add(path)
-        return module.project.member(attributes, hops + 1)
+        return STORE.context(path)
 
     def member(self, attributes: list[str], hops: int) -> Resolved | None:
         """`Net` or `Net.forward` defined in this module, following re-exports through its imports."""

@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_name
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import STORE, Resolved, find_module
+from nnlint.engine.project import Resolved, find_module
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -308,9 +308,8 @@ def seeds_on_import(ctx: FileContext) -> set[str]:
     seeded: set[str] = set()
     for qualified in {*ctx.imports.aliases.values(), *ctx.imports.star_modules}:
         found = find_module(ctx.real_path, qualified)
-        module = STORE.context(found[0]) if found is not None else None
+        module = ctx.project.read(found[0]) if found is not None else None
         if module is not None:
-            ctx.project_deps.add(found[0])  # type: ignore[index]
             seeded |= module_level_seeds(module)
     return seeded
 

@@ -1,14 +1,13 @@
 """Reporters turn findings into text for people (text, concise) and for machines (json, json-lines, github,
 gitlab, junit, pylint, sarif, lsp).
 
-Each format is one module with a `render(findings, options) -> str` function, registered in `_formats`;
+Each format is one module with a `render(findings, options) -> str` function, registered in `_MODULES`;
 `render(findings, fmt, options)` is the one entry point, shared by `nnlint check`, `nnlint probe` and the
 language server. Human formats may colour their output; machine formats never do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from nnlint.finding import Finding
@@ -31,53 +30,30 @@ class RenderOptions:
     errors: int = 0
 
 
-Renderer = Callable[[list[Finding], RenderOptions], str]
-
-FORMAT_NAMES = (
-    "text",
-    "concise",
-    "json",
-    "json-lines",
-    "github",
-    "gitlab",
-    "junit",
-    "pylint",
-    "sarif",
-    "lsp",
-)
 # Formats read by people: they carry the summary line (files checked, fixes applied).
 HUMAN_FORMATS = frozenset({"text", "concise"})
 
 
-def _formats() -> dict[str, Renderer]:
-    # Imported on use: a run pays only for the format it prints.
-    from nnlint.reporters import (
-        concise,
-        github,
-        gitlab,
-        json_format,
-        json_lines,
-        junit,
-        lsp,
-        pylint,
-        sarif,
-        text,
-    )
-
-    return {
-        "text": text.render,
-        "concise": concise.render,
-        "json": json_format.render,
-        "json-lines": json_lines.render,
-        "github": github.render,
-        "gitlab": gitlab.render,
-        "junit": junit.render,
-        "pylint": pylint.render,
-        "sarif": sarif.render,
-        "lsp": lsp.render,
-    }
+# The module that renders each format, imported on use: a run pays only for the format it prints (the
+# text format's rich, the junit format's XML library).
+_MODULES = {
+    "text": "text",
+    "concise": "concise",
+    "json": "json_format",
+    "json-lines": "json_lines",
+    "github": "github",
+    "gitlab": "gitlab",
+    "junit": "junit",
+    "pylint": "pylint",
+    "sarif": "sarif",
+    "lsp": "lsp",
+}
+FORMAT_NAMES = tuple(_MODULES)
 
 
 def render(findings: list[Finding], fmt: str = "text", options: RenderOptions | None = None) -> str:
     """Render findings in one of FORMAT_NAMES. Raises KeyError for an unknown format."""
-    return _formats()[fmt](findings, options or RenderOptions())
+    from importlib import import_module
+
+    module = import_module(f"{__name__}.{_MODULES[fmt]}")
+    return module.render(findings, options or RenderOptions())  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@ damaged or unwritable cache never changes what a run reports."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -211,3 +212,54 @@ def test_the_cache_is_capped(tmp_path: Path) -> None:
     prune(tmp_path, limit=10)
     assert len(list(tmp_path.rglob("*.json"))) == 10
     assert not (tmp_path / "v1").exists()
+
+
+CLASSIFIER = Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "classifier"
+
+
+@pytest.fixture
+def package(project: Path) -> Path:
+    """The classifier package (train.py imports models.py, utils.py, data.py and the package's
+    `__init__.py`; no other module imports a project module), copied into the working directory."""
+    shutil.copytree(CLASSIFIER, project, dirs_exist_ok=True)
+    return project / "classifier"
+
+
+def _edit(path: Path) -> None:
+    """A change that leaves the findings as they are (a comment), so only the re-checks differ."""
+    path.write_text(path.read_text() + "# edited\n")
+
+
+@pytest.mark.parametrize(
+    ("edited", "rechecked"),
+    [
+        ("models.py", ["classifier/models.py", "classifier/train.py"]),
+        ("data.py", ["classifier/data.py", "classifier/train.py"]),
+        ("utils.py", ["classifier/train.py", "classifier/utils.py"]),
+        ("__init__.py", ["classifier/__init__.py", "classifier/train.py"]),
+        ("train.py", ["classifier/train.py"]),
+    ],
+)
+def test_a_warm_rerun_rechecks_the_edited_file_and_its_dependents_only(
+    package: Path, checks: list[str], edited: str, rechecked: list[str]
+) -> None:
+    cold = nnlint("check", ".", "--format", "json")
+    assert len(checks) == 5
+    checks.clear()
+    assert nnlint("check", ".", "--format", "json").stdout == cold.stdout
+    assert checks == []
+    _edit(package / edited)
+    assert nnlint("check", ".", "--format", "json").stdout == cold.stdout
+    assert sorted(checks) == rechecked
+
+
+def test_a_module_that_did_not_parse_is_a_dependency_too(package: Path, checks: list[str]) -> None:
+    models = package / "models.py"
+    source = models.read_text()
+    models.write_text(source + "def broken(:\n")
+    first = nnlint("check", "classifier/train.py", "--format", "concise", "--quiet").stdout
+    assert "classifier/models.py" not in first  # unparseable: unknown, silent
+    models.write_text(source)
+    second = nnlint("check", "classifier/train.py", "--format", "concise", "--quiet").stdout
+    assert checks == ["classifier/train.py", "classifier/train.py"]
+    assert "classifier/models.py:14:16: NN401" in second
