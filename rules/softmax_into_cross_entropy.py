@@ -179,8 +179,30 @@ out = F.softmax(logits, dim=1)
 out = head(features)
 loss = F.cross_entropy(out, y)
 """,
+        # Layers added in a loop, then a softmax added only under a flag: the last layer is not certain.
+        """
+import torch.nn as nn
+model = nn.Sequential()
+for i in range(3):
+    model.add_module(f"fc{i}", nn.Linear(8, 8))
+if use_probs:
+    model.add_module("softmax", nn.Softmax(dim=1))
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Hidden layers added in a loop; the unconditional last module added after it is a softmax.
+        Invalid(
+            """
+import torch.nn as nn
+model = nn.Sequential()
+for i in range(3):
+    model.add_module(f"fc{i}", nn.Linear(8, 8))
+model.add_module("softmax", nn.Softmax(dim=1))
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
+            line=6,
+        ),
         # Probabilities into NLLLoss, after a reshape.
         Invalid(
             """

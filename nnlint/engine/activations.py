@@ -355,7 +355,7 @@ class ActivationFlow:
         """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
 
         Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
-        loop makes the last module unknown.
+        loop makes the last module unknown, unless an unconditional call after it adds the last one.
         """
         ctx = self._ctx
         dotted = ctx.dotted(name)
@@ -370,7 +370,7 @@ class ActivationFlow:
             if call is not None:
                 last = call
             elif _mentions_add_module(item, dotted):
-                return None
+                last = None
         layer = ctx.layers.layer_of(last) if last is not None else None
         return self._layer_output(layer) if layer is not None else None
 
