@@ -51,6 +51,17 @@ class DropoutBeforeBatchnorm(Rule):
     hint = "Put dropout after the last BatchNorm (Li et al. 2019, variance shift)."
 
     VALID: ClassVar[list[str]] = [
+        # add_module on a plain Module: its forward, not the registration order, decides the flow.
+        """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.add_module("drop", nn.Dropout(0.1))
+        self.add_module("bn", nn.BatchNorm1d(8))
+    def forward(self, x):
+        return self.drop(self.bn(x))
+""",
         # Dropout or batchnorm, never both: the else branch does not follow the dropout.
         """
 import torch.nn as nn
@@ -158,6 +169,18 @@ class Net(nn.Module):
         self.norm = nn.BatchNorm1d(32)
     def forward(self, x):
         return self.norm(self.drop(x))
+""",
+        # A Sequential subclass that registers its modules with add_module under their own flags.
+        """
+import torch.nn as nn
+class Block(nn.Sequential):
+    def __init__(self, width, drop=0.0, norm=True):
+        super().__init__()
+        self.add_module("fc", nn.Linear(width, width, bias=not norm))
+        if drop:
+            self.add_module("drop", nn.Dropout(drop))
+        if norm:
+            self.add_module("bn", nn.BatchNorm1d(width))
 """,
     ]
 
