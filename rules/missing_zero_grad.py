@@ -64,6 +64,17 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # Optimizers in a list, cleared in one loop over it and stepped in another (names differ).
+        """
+import torch
+optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters(), lr=0.1)]
+for x, y in loader:
+    for optimizer in optimizers:
+        optimizer.zero_grad()
+    loss(x, y).backward()
+    for opt in optimizers:
+        opt.step()
+""",
         # Gradient accumulation: clearing under the same condition as the step.
         """
 import torch
@@ -231,6 +242,21 @@ for real in loader:
 """,
             line=10,
         ),
+        # Optimizers kept in a list and stepped in a loop over it, never cleared.
+        Invalid(
+            """
+import torch
+class FineTuner:
+    def __init__(self, encoder, head):
+        self.optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters(), lr=0.1)]
+    def run(self, loader):
+        for x, y in loader:
+            self.loss(x, y).backward()
+            for opt in self.optimizers:
+                opt.step()
+""",
+            line=10,
+        ),
     ]
 
     def check_loop(self, loop: Loop) -> None:
@@ -251,6 +277,12 @@ for real in loader:
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:
             return self.message
+        if self.ctx.roles.elements(optimizer) or not optimizer.replace(".", "").isidentifier():
+            return (
+                f"The optimizers in `{optimizer}` step in every iteration of this loop but their gradients "
+                "are never cleared, so each step applies the sum of every gradient so far; call "
+                "`zero_grad()` on each once per iteration."
+            )
         return (
             f"`{optimizer}` steps in every iteration of this loop but its gradients are never cleared, so "
             f"each step applies the sum of every gradient so far; call `{optimizer}.zero_grad()` once per "
