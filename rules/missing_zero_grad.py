@@ -248,7 +248,7 @@ for real in loader:
 import torch
 class FineTuner:
     def __init__(self, encoder, head):
-        self.optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters(), lr=0.1)]
+        self.optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters())]
     def run(self, loader):
         for x, y in loader:
             self.loss(x, y).backward()

@@ -17,7 +17,8 @@ class ViewAsPermute(Rule):
     `x.reshape(x.size(1), x.size(0), -1)`. Dims are known from `x.shape` / `x.size()` unpacking,
     `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
     operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `unbind` and integer
-    indexing (`qkv[0]`), `matmul`/`bmm`/`@`, tensors made by `torch.zeros(...)`-style factories from named
+    indexing (`qkv[0]`), `torch.cat` and `repeat` (the joined or repeated dim gets a new size, the others
+    keep theirs), `matmul`/`bmm`/`@`, tensors made by `torch.zeros(...)`-style factories from named
     sizes, and calls of functions of the same module (or methods of the same class) that return such
     tensors. Sizes may be products of dims (`n = h * w`), splits bound to a name (`hd = C // nh`) or widths
     set in `__init__` (`self.head_dim = d_model // n_heads`, whose two parts must then cover the dims the
@@ -221,6 +222,15 @@ class Attention(nn.Module):
         out = (q2 @ k2.transpose(-2, -1)).softmax(-1).matmul(qkv[2])
         return q, out.transpose(1, 2).reshape(B, T, C)
 """,
+        # Joined along the channels, then channels moved last before the tokens view.
+        """
+import torch
+def tokens(x, skip):
+    b, c, h, w = x.shape
+    feats = torch.cat([x, skip], dim=1)
+    tiled = x.repeat(1, 1, 2, 1)
+    return feats.permute(0, 2, 3, 1).reshape(b, h * w, -1), tiled.view(b, c, -1)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -380,6 +390,17 @@ def attend(x, h):
     return out.reshape(b, n, d)
 """,
             line=8,
+        ),
+        # Joined along the channels, then viewed as (b, positions, channels) without moving them.
+        Invalid(
+            """
+import torch
+def tokens(x, skip):
+    b, c, h, w = x.shape
+    feats = torch.cat([x, skip], dim=1)
+    return feats.view(b, h * w, -1)
+""",
+            line=6,
         ),
     ]
 

@@ -546,7 +546,11 @@ def _list_addition(small: cst.CSTNode, name: str) -> tuple[list[cst.BaseExpressi
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         call = small.value
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "add_module" and dotted_name(func.value) == name:
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "add_module"
+            and dotted_name(func.value) == name
+        ):
             return ([call.args[1].value] if len(call.args) == 2 and not call.args[1].star else [None]), False
         if not (isinstance(func, cst.Attribute) and dotted_name(func.value) == name and len(call.args) == 1):
             return None

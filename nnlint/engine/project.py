@@ -57,6 +57,38 @@ def project_root(folder: Path) -> Path | None:
     return None
 
 
+def package_torch_module(folder: Path) -> Path | None:
+    """A module of the package `folder` (a folder with `__init__.py`) that mentions torch, or None.
+
+    Answered per process for the folder's current listing (names, sizes, modification times), so an edit
+    that adds or drops torch from a sibling is seen by the next check in the same process (`nnlint lsp`).
+    """
+    if not (folder / "__init__.py").is_file():
+        return None
+    try:
+        listing = tuple(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name)
+            if entry.name.endswith(".py") and entry.is_file()
+        )
+    except OSError:
+        return None
+    return _torch_module_in(folder, listing)
+
+
+@lru_cache(maxsize=256)
+def _torch_module_in(folder: Path, listing: tuple[tuple[str, int, int], ...]) -> Path | None:
+    for name, size, _ in listing:
+        if size > _MAX_MODULE_BYTES:
+            continue
+        try:
+            if b"torch" in (folder / name).read_bytes():
+                return folder / name
+        except OSError:
+            continue
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _package_top(folder: Path) -> Path:
     """The folder above the chain of packages `folder` belongs to (itself when it is no package)."""

@@ -196,6 +196,8 @@ _FACTORY_FUNCTIONS = frozenset({"torch.zeros", "torch.ones", "torch.empty", "tor
 _FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_empty"})
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
+# Joins along one dim: every other position keeps its dim.
+_CONCAT_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
 
@@ -783,8 +785,47 @@ class ShapeFacts:
                 return self._factory(list(call.args), env)
         if self._ctx.callee_in(call, _FACTORY_FUNCTIONS):
             return self._factory(list(call.args), env)
+        if self._ctx.callee_in(call, _CONCAT_FUNCTIONS):
+            return self._concatenated(call, env)
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "repeat":
+            if self._ctx.qualified_name(call.func.value) is None:
+                return self._repeated(call, env)
         returned = self._returned(call, env)
         return returned if isinstance(returned, Layout) else None
+
+    def _concatenated(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`torch.cat([x, skip], dim=1)`: the layout its known parts share (rank known), with the joined
+        position now holding a new size."""
+        tensors = call.args[0].value if call.args and call.args[0].keyword is None else None
+        dims = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        dims += [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "dim"]
+        joined = _literal_int(dims[0]) if len(dims) == 1 else (0 if not dims else None)
+        if not isinstance(tensors, (cst.List, cst.Tuple)) or joined is None:
+            return None
+        layouts = [self._known_layout(element.value, env) for element in tensors.elements]
+        known = {layout for layout in layouts if layout is not None}
+        if len(known) != 1:
+            return None
+        layout = known.pop()
+        if not layout.rank_known or not -len(layout.order) <= joined < len(layout.order):
+            return None
+        order = list(layout.order)
+        order[joined] = next(self._fresh)
+        return Layout(layout.base, tuple(order), True)
+
+    def _repeated(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`x.repeat(1, 2, 1, 1)`: positions repeated once keep their dim, the others hold a new size."""
+        counts = _literal_ints(call.args)
+        layout = self._known_layout(call.func.value, env)  # type: ignore[attr-defined]
+        if counts is None or layout is None:
+            return None
+        full = layout.extended(len(counts))
+        if full is None:
+            return None
+        order = tuple(
+            index if count == 1 else next(self._fresh) for index, count in zip(full.order, counts, strict=True)
+        )
+        return Layout(layout.base, order, True)
 
     def _view_result(self, call: cst.Call, env: _Env) -> Layout | None:
         """`x.view(B, T, nh, hd)` of a (B, T, C) x holds B and T where x does, then two parts of C.
@@ -1004,7 +1045,9 @@ class ShapeFacts:
             self._facts.pop(call, None)
             return
         args = [self._size(size, env) for size in sizes]
-        positions = _positions(layout, _fill_widths(layout, _with_split_partners(self._ctx.module, sizes, args)))
+        positions = _positions(
+            layout, _fill_widths(layout, _with_split_partners(self._ctx.module, sizes, args))
+        )
         parts = frozenset(p for p, index in enumerate(layout.order) if index in self._split_parts)
         if any(positions):
             self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts)
