@@ -822,9 +822,8 @@ class ShapeFacts:
         full = layout.extended(len(counts))
         if full is None:
             return None
-        order = tuple(
-            index if count == 1 else next(self._fresh) for index, count in zip(full.order, counts, strict=True)
-        )
+        pairs = zip(full.order, counts, strict=True)
+        order = tuple(index if count == 1 else next(self._fresh) for index, count in pairs)
         return Layout(layout.base, order, True)
 
     def _view_result(self, call: cst.Call, env: _Env) -> Layout | None:
