@@ -20,15 +20,16 @@ class SoftmaxIntoCrossEntropy(Rule):
     into `nn.CrossEntropyLoss` / `F.cross_entropy`, a sigmoid output into `nn.BCEWithLogitsLoss` /
     `F.binary_cross_entropy_with_logits`, probabilities (softmax, not log_softmax) into `nn.NLLLoss` /
     `F.nll_loss`, and raw logits (a model that ends with a Linear layer) into `NLLLoss`. The activation is
-    found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
-    indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
-    of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
-    grown with `add_module`), a model built by a factory function, `self(x)` in a module, or the model or
-    criterion passed as an argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()`
-    included). The finding is reported on the line that applies the activation (in the file where it is,
-    with the loss call as a related location); raw logits into NLLLoss are reported at the loss call. A
-    softmax used as the *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are
-    correct and are not flagged; a model the code might pick that ends otherwise silences the rule.
+    found wherever it is applied: in the loss call, through local names (also unpacked from a tuple a model
+    or helper returns: `probs, state = model(x)`), `.view()`/`.squeeze()`/`.to()`/indexing and iteration,
+    `exp(log_softmax(x))`, a helper or method that returns it, the last layer of a model (`forward` in
+    another module of the project, a Sequential ending in `nn.Softmax`, also one grown with `add_module`),
+    a model built by a factory function, `self(x)` in a module, or the model or criterion passed as an
+    argument or as a constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included). The finding
+    is reported on the line that applies the activation (in the file where it is, with the loss call as a
+    related location); raw logits into NLLLoss are reported at the loss call. A softmax used as the
+    *target* (distillation), log_softmax into `NLLLoss` and sigmoid into `BCELoss` are correct and are not
+    flagged; a model the code might pick that ends otherwise silences the rule.
 
     ## Why is this bad?
     `CrossEntropyLoss` expects raw logits and applies `log_softmax` itself; `BCEWithLogitsLoss` applies the
@@ -179,6 +180,19 @@ out = F.softmax(logits, dim=1)
 out = head(features)
 loss = F.cross_entropy(out, y)
 """,
+        # The model returns (logits, probabilities): the loss takes the logits, the probabilities are logged.
+        """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def forward(self, x):
+        logits = self.fc(x)
+        return logits, torch.softmax(logits, dim=-1)
+net = Net()
+logits, probs = net(x)
+loss = nn.CrossEntropyLoss()(logits, y)
+print(probs.max())
+""",
         # Layers added in a loop, then a softmax added only under a flag: the last layer is not certain.
         """
 import torch.nn as nn
@@ -191,6 +205,21 @@ loss = nn.CrossEntropyLoss()(model(x), y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The model returns (probabilities, hidden state); the loop unpacks them.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class CharRNN(nn.Module):
+    def forward(self, x, state=None):
+        h, state = self.rnn(self.embed(x), state)
+        return torch.softmax(self.out(h), dim=-1), state
+model = CharRNN()
+probs, _ = model(x)
+loss = nn.CrossEntropyLoss()(probs.view(-1, 80), y.view(-1))
+""",
+            line=7,
+        ),
         # Hidden layers added in a loop; the unconditional last module added after it is a softmax.
         Invalid(
             """

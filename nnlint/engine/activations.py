@@ -30,6 +30,7 @@ from nnlint.engine.bindings import (
     argument_values,
     enclosing_parameter,
     method_of,
+    reaching_unpacked,
     reaching_value,
     reaching_values,
     resolve_call,
@@ -106,6 +107,10 @@ class ActivationFlow:
             value = reaching_value(ctx, expr.value, expr)
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                unpacked = reaching_unpacked(ctx, expr.value, expr)  # `probs, state = model(x)`
+                if unpacked is not None:
+                    return self._element_of(unpacked[0], unpacked[1], depth + 1)
             if value is None:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
@@ -217,25 +222,42 @@ class ActivationFlow:
             return None
         return found[0]
 
-    def returns(self, function: cst.FunctionDef) -> Activation | None:
-        """What every `return` of a function of this file gives, when they all agree (memoized)."""
-        cached = self._summaries.get(function)
+    def returns(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
+        """What every `return` of a function of this file gives, when they all agree (memoized); with
+        `element`, what that position of the tuple every `return` gives (`return probs, state`)."""
+        key = function if element is None else (function, element)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
         if cached is _PENDING:
             return None
-        if cached is not None or function in self._summaries:
+        if cached is not None or key in self._summaries:
             return cached  # type: ignore[return-value]
-        self._summaries[function] = _PENDING
+        self._summaries[key] = _PENDING  # type: ignore[index]
         values = returned_values(function)
+        if element is not None:
+            values = [_tuple_element(value, element) for value in values]
         found: Activation | None = None
         if values and all(value is not None for value in values):
             found = _agreeing([self.of(value) for value in values if value is not None])
-        self._summaries[function] = found
+        self._summaries[key] = found  # type: ignore[index]
         return found
+
+    def _element_of(self, value: cst.BaseExpression, element: int, depth: int) -> Activation | None:
+        """The activation at one position of what a call of the project returns as a tuple."""
+        if isinstance(value, (cst.Tuple, cst.List)):
+            item = _tuple_element(value, element)  # `probs, y = F.softmax(out, 1), target`
+            return self.of(item, depth + 1) if item is not None else None
+        if depth > _MAX_DEPTH or not isinstance(value, cst.Call) or self.activation_call(value) is not None:
+            return None
+        callee = self._ctx.callee(value)
+        if callee is not None and not _is_local(callee):
+            return None  # a library call: unknown
+        return self._call_output(value, depth + 1, element)
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def _call_output(self, call: cst.Call, depth: int) -> Activation | None:
-        """The output of a call of something in the project: a layer, a model, a function or method."""
+    def _call_output(self, call: cst.Call, depth: int, element: int | None = None) -> Activation | None:
+        """The output of a call of something in the project: a layer, a model, a function or method (with
+        `element`, that position of the tuple it returns)."""
         ctx = self._ctx
         func = call.func
         forward = isinstance(func, cst.Attribute) and func.attr.value == "forward"
@@ -243,15 +265,17 @@ class ActivationFlow:
             func = func.value  # type: ignore[attr-defined]  # `model.forward(x)` runs it like `model(x)`
         layer = ctx.layers.layer_of(func)
         if layer is not None:
-            return self._layer_output(layer)
+            return self._layer_output(layer) if element is None else None
         target = resolve_call(ctx, call)
         if target is not None and not (forward and target.node.name.value != "forward"):
             if isinstance(target.node, cst.FunctionDef):
-                return target.ctx.activations.returns(target.node)
+                return target.ctx.activations.returns(target.node, element)
             return None  # constructing a class gives a model, not a tensor
-        return self._model_output(func, call, depth)
+        return self._model_output(func, call, depth, element)
 
-    def _model_output(self, func: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Activation | None:
+    def _model_output(
+        self, func: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+    ) -> Activation | None:
         """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
 
         A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
@@ -260,7 +284,7 @@ class ActivationFlow:
         """
         ctx = self._ctx
         if isinstance(func, cst.Call):
-            return self._constructed_output(func, at, depth + 1)
+            return self._constructed_output(func, at, depth + 1, element)
         name = ctx.dotted(func)
         if name is None:
             return None
@@ -271,14 +295,14 @@ class ActivationFlow:
             and not value.args
             and ctx.callee(value) == SEQUENTIAL
         ):
-            return self._added_last(func, value)
+            return self._added_last(func, value) if element is None else None
         sites = self._values_of(func, name, value, at)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
         try:
             found = [
-                self._constructed_output(value, site, depth + 1)
+                self._constructed_output(value, site, depth + 1, element)
                 for value, site in sites
                 if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
             ]
@@ -309,7 +333,7 @@ class ActivationFlow:
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
-        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int
+        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
     ) -> Activation | None:
         """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
         ctx = self._ctx
@@ -324,15 +348,15 @@ class ActivationFlow:
                 continue
             layer = ctx.layers.layer_of(value)
             if layer is not None:
-                return self._layer_output(layer)
+                return self._layer_output(layer) if element is None else None
             target = resolve_call(ctx, value)
             if target is None:
                 return None
             if isinstance(target.node, cst.ClassDef):
-                return _forward_output(target)
-            return target.ctx.activations.built_by(target.node)
+                return _forward_output(target, element)
+            return target.ctx.activations.built_by(target.node) if element is None else None
         if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
-            return self._model_output(value, at, depth + 1)
+            return self._model_output(value, at, depth + 1, element)
         return None
 
     def built_by(self, function: cst.FunctionDef) -> Activation | None:
@@ -395,12 +419,21 @@ class ActivationFlow:
         return None
 
 
-def _forward_output(cls: Resolved) -> Activation | None:
+def _forward_output(cls: Resolved, element: int | None = None) -> Activation | None:
     """What a model class's `forward` returns (through its project base classes)."""
     forward = method_of(cls, "forward")
     if forward is None or not isinstance(forward.node, cst.FunctionDef):
         return None
-    return forward.ctx.activations.returns(forward.node)
+    return forward.ctx.activations.returns(forward.node, element)
+
+
+def _tuple_element(value: cst.BaseExpression | None, element: int) -> cst.BaseExpression | None:
+    """The expression at one position of a returned tuple literal (`return probs, state`), else None."""
+    if not isinstance(value, (cst.Tuple, cst.List)) or element >= len(value.elements):
+        return None
+    if any(isinstance(item, cst.StarredElement) for item in value.elements):
+        return None
+    return value.elements[element].value
 
 
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:
