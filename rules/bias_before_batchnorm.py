@@ -34,8 +34,8 @@ class BiasBeforeBatchnorm(Rule):
     """## What it does
     Flags a `Conv*d`, `ConvTranspose*d` or `Linear` layer that keeps its bias (the default) and whose output
     goes straight into a `BatchNorm`: in an `nn.Sequential(...)` (also built from a list or an
-    `OrderedDict`), or in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by
-    `x = self.bn(x)`).
+    `OrderedDict`, or grown with `add_module`, in an `nn.Sequential` subclass or on an empty Sequential), or
+    in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by `x = self.bn(x)`).
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the

@@ -12,10 +12,10 @@ from nnlint.vocabulary import BATCH_NORMS, DROPOUTS
 class DropoutBeforeBatchnorm(Rule):
     """## What it does
     Flags a Dropout layer (or `F.dropout`) whose output goes straight into a BatchNorm: in an
-    `nn.Sequential(...)` (also built from a list or an `OrderedDict`) or in a model's forward
-    (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When the two are
-    appended to the list under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the finding
-    says under which settings the dropout feeds the BatchNorm.
+    `nn.Sequential(...)` (also built from a list or an `OrderedDict`, or grown with `add_module`) or in a
+    model's forward (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When
+    the two are appended (or added) under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the
+    finding says under which settings the dropout feeds the BatchNorm.
 
     ## Why is this bad?
     In training, dropout zeroes activations and scales the rest by `1 / (1 - p)`, which changes their

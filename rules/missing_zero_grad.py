@@ -19,7 +19,8 @@ class MissingZeroGrad(LoopRule):
     Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
     in the loop body, in the helper functions (of the same file) it calls, or in the closure an `LBFGS`
     step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
-    that clears D but not G) is flagged.
+    that clears D but not G) is flagged, and so are optimizers kept in a list and stepped in a loop over
+    it (`for opt in self.optimizers: opt.step()`) that nothing clears.
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
