@@ -76,22 +76,24 @@ class GradMode:
                     self.managed(call, depth + 1) for call in self._call_sites(ancestor)
                 ):
                     return True
-                if self._maybe_managed_by_importers(ancestor):
+                if depth == 0 and self._maybe_managed_by_importers(ancestor):
                     return True
         return self._module_sets_mode
 
     def _maybe_managed_by_importers(self, function: cst.FunctionDef) -> bool:
-        """A module-level function this file never calls, of a package another of whose modules names it
-        and a grad-mode setter (`with torch.no_grad(): evaluate(...)` in train.py): its grad mode may be
-        chosen there, so it is not known here. Those modules become dependencies of this file's result."""
+        """The function around an evaluation, module-level and never called in this file, of a package
+        another of whose modules calls it and names a grad-mode setter (`with torch.no_grad():
+        evaluate(...)` in train.py): its grad mode may be chosen there, so it is not known here. Those
+        modules become dependencies of this file's result."""
         path = self._ctx.real_path
         module_level = self._ctx.index.parent(function) is self._ctx.module
         if path is None or not module_level or self._call_sites(function):
             return False
-        callers = package_modules_mentioning(path, (function.name.value,))
+        called = f"{function.name.value}("
+        callers = package_modules_mentioning(path, (called,))
         self._ctx.project_deps.update(callers)  # a caller that starts to set the mode rechecks this file
         setters = ("no_grad", "inference_mode", "set_grad_enabled")
-        return bool(callers) and bool(package_modules_mentioning(path, (function.name.value,), setters))
+        return bool(callers) and bool(package_modules_mentioning(path, (called,), setters))
 
     def wants_gradients(self, node: cst.CSTNode, inputs_only: bool = False) -> bool:
         """Whether the code under `node` uses gradients on purpose: `backward()`, `torch.autograd.grad`,
