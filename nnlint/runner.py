@@ -263,7 +263,7 @@ def _run_rules(
     active: list[Rule] = []
     dispatch: dict[type, list[tuple[Rule, str]]] = defaultdict(list)
     for rule_class in rules:
-        if rule_class.needs_torch and not ctx.mentions_torch:
+        if rule_class.needs_torch and not ctx.uses_torch:
             continue
         rule = rule_class(ctx)
         active.append(rule)

@@ -17,9 +17,10 @@ class BiasBeforeBatchnorm(Rule):
     """## What it does
     Flags a `Conv*d`, `ConvTranspose*d` or `Linear` layer that keeps its bias (the default) and whose output
     goes straight into a `BatchNorm`: in an `nn.Sequential(...)` (also built from a list or an
-    `OrderedDict`), or in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by
-    `x = self.bn(x)`), also between two `ModuleList`s indexed alike (`self.bns[i](self.linears[i](h))`)
-    when every layer of each list is of one kind and every linear/conv layer keeps its bias.
+    `OrderedDict`, or grown with `add_module`, in an `nn.Sequential` subclass or on an empty Sequential), or
+    in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by `x = self.bn(x)`),
+    also between two `ModuleList`s indexed alike (`self.bns[i](self.linears[i](h))`) when every layer of
+    each list is of one kind and every linear/conv layer keeps its bias.
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the
@@ -119,6 +120,24 @@ import torch.nn as nn
 layers = nn.Sequential(nn.Linear(4, 4, False), nn.BatchNorm1d(4))
 def conv_bn(c_in, c_out, norm=True):
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, bias=not norm), nn.BatchNorm2d(c_out))
+""",
+        # add_module on a Module (its forward decides the order), or on a Sequential that overrides forward.
+        """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.add_module("conv", nn.Conv2d(3, 8, 3))
+        self.add_module("bn", nn.BatchNorm2d(8))
+    def forward(self, x):
+        return self.conv(x) + self.bn(x)
+class Skip(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("conv", nn.Conv2d(8, 8, 3))
+        self.add_module("bn", nn.BatchNorm2d(8))
+    def forward(self, x):
+        return x + self.bn(x) + self.conv(x)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
@@ -246,6 +265,30 @@ def block(n_in, n_out):
     return layers
 generator = nn.Sequential(*block(100, 128), *block(128, 256))
 named = nn.Sequential(OrderedDict([("conv", nn.ConvTranspose2d(8, 4, 4)), ("bn", nn.BatchNorm2d(4))]))
+""",
+            line=5,
+        ),
+        # Registered with add_module in a Sequential subclass, or on an empty Sequential: chained in order.
+        Invalid(
+            """
+import torch.nn as nn
+class ConvBN(nn.Sequential):
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.add_module("conv", nn.Conv2d(c_in, c_out, 3, padding=1))
+        self.add_module("bn", nn.BatchNorm2d(c_out))
+        self.add_module("relu", nn.ReLU())
+""",
+            line=6,
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+def head(n_in, n_out):
+    mlp = nn.Sequential()
+    mlp.add_module("fc", nn.Linear(n_in, n_out))
+    mlp.add_module("bn", nn.BatchNorm1d(n_out))
+    return mlp
 """,
             line=5,
         ),

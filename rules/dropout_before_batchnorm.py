@@ -12,10 +12,10 @@ from nnlint.vocabulary import BATCH_NORMS, DROPOUTS
 class DropoutBeforeBatchnorm(Rule):
     """## What it does
     Flags a Dropout layer (or `F.dropout`) whose output goes straight into a BatchNorm: in an
-    `nn.Sequential(...)` (also built from a list or an `OrderedDict`) or in a model's forward
-    (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When the two are
-    appended to the list under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the finding
-    says under which settings the dropout feeds the BatchNorm.
+    `nn.Sequential(...)` (also built from a list or an `OrderedDict`, or grown with `add_module`) or in a
+    model's forward (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When
+    the two are appended (or added) under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the
+    finding says under which settings the dropout feeds the BatchNorm.
 
     ## Why is this bad?
     In training, dropout zeroes activations and scales the rest by `1 / (1 - p)`, which changes their
@@ -51,6 +51,17 @@ class DropoutBeforeBatchnorm(Rule):
     hint = "Put dropout after the last BatchNorm (Li et al. 2019, variance shift)."
 
     VALID: ClassVar[list[str]] = [
+        # add_module on a plain Module: its forward, not the registration order, decides the flow.
+        """
+import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.add_module("drop", nn.Dropout(0.1))
+        self.add_module("bn", nn.BatchNorm1d(8))
+    def forward(self, x):
+        return self.drop(self.bn(x))
+""",
         # Dropout or batchnorm, never both: the else branch does not follow the dropout.
         """
 import torch.nn as nn
@@ -158,6 +169,18 @@ class Net(nn.Module):
         self.norm = nn.BatchNorm1d(32)
     def forward(self, x):
         return self.norm(self.drop(x))
+""",
+        # A Sequential subclass that registers its modules with add_module under their own flags.
+        """
+import torch.nn as nn
+class Block(nn.Sequential):
+    def __init__(self, width, drop=0.0, norm=True):
+        super().__init__()
+        self.add_module("fc", nn.Linear(width, width, bias=not norm))
+        if drop:
+            self.add_module("drop", nn.Dropout(drop))
+        if norm:
+            self.add_module("bn", nn.BatchNorm1d(width))
 """,
     ]
 

@@ -19,7 +19,9 @@ class MissingZeroGrad(LoopRule):
     in the loop body, in the helper functions (of the same file) it calls, or in the closure an `LBFGS`
     step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
     that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
-    an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`).
+    an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are
+    optimizers kept in a list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`)
+    that nothing clears.
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
@@ -79,6 +81,17 @@ for x, y in loader:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+""",
+        # Optimizers in a list, cleared in one loop over it and stepped in another (names differ).
+        """
+import torch
+optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters(), lr=0.1)]
+for x, y in loader:
+    for optimizer in optimizers:
+        optimizer.zero_grad()
+    loss(x, y).backward()
+    for opt in optimizers:
+        opt.step()
 """,
         # Gradient accumulation: clearing under the same condition as the step.
         """
@@ -265,6 +278,21 @@ for real in loader:
 """,
             line=10,
         ),
+        # Optimizers kept in a list and stepped in a loop over it, never cleared.
+        Invalid(
+            """
+import torch
+class FineTuner:
+    def __init__(self, encoder, head):
+        self.optimizers = [torch.optim.AdamW(encoder.parameters()), torch.optim.SGD(head.parameters())]
+    def run(self, loader):
+        for x, y in loader:
+            self.loss(x, y).backward()
+            for opt in self.optimizers:
+                opt.step()
+""",
+            line=10,
+        ),
     ]
 
     def check_loop(self, loop: Loop) -> None:
@@ -285,6 +313,12 @@ for real in loader:
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:
             return self.message
+        if self.ctx.roles.elements(optimizer) or not optimizer.replace(".", "").isidentifier():
+            return (
+                f"The optimizers in `{optimizer}` step in every iteration of this loop but their gradients "
+                "are never cleared, so each step applies the sum of every gradient so far; call "
+                "`zero_grad()` on each once per iteration."
+            )
         return (
             f"`{optimizer}` steps in every iteration of this loop but its gradients are never cleared, so "
             f"each step applies the sum of every gradient so far; call `{optimizer}.zero_grad()` once per "

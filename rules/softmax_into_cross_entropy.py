@@ -247,6 +247,29 @@ out = F.softmax(logits, dim=1)
 out = head(features)
 loss = F.cross_entropy(out, y)
 """,
+        # The model returns (logits, probabilities): the loss takes the logits, the probabilities are logged.
+        """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def forward(self, x):
+        logits = self.fc(x)
+        return logits, torch.softmax(logits, dim=-1)
+net = Net()
+logits, probs = net(x)
+loss = nn.CrossEntropyLoss()(logits, y)
+print(probs.max())
+""",
+        # Layers added in a loop, then a softmax added only under a flag: the last layer is not certain.
+        """
+import torch.nn as nn
+model = nn.Sequential()
+for i in range(3):
+    model.add_module(f"fc{i}", nn.Linear(8, 8))
+if use_probs:
+    model.add_module("softmax", nn.Softmax(dim=1))
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A forward returning (logits, probabilities), unpacked; the probabilities go to the loss.
@@ -338,6 +361,33 @@ for x, y in loader:
     loss = F.cross_entropy(model(x), y)
 """,
             line=11,
+        ),
+        # The model returns (probabilities, hidden state); the loop unpacks them.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class CharRNN(nn.Module):
+    def forward(self, x, state=None):
+        h, state = self.rnn(self.embed(x), state)
+        return torch.softmax(self.out(h), dim=-1), state
+model = CharRNN()
+probs, _ = model(x)
+loss = nn.CrossEntropyLoss()(probs.view(-1, 80), y.view(-1))
+""",
+            line=7,
+        ),
+        # Hidden layers added in a loop; the unconditional last module added after it is a softmax.
+        Invalid(
+            """
+import torch.nn as nn
+model = nn.Sequential()
+for i in range(3):
+    model.add_module(f"fc{i}", nn.Linear(8, 8))
+model.add_module("softmax", nn.Softmax(dim=1))
+loss = nn.CrossEntropyLoss()(model(x), y)
+""",
+            line=6,
         ),
         # Probabilities into NLLLoss, after a reshape.
         Invalid(

@@ -16,11 +16,15 @@ class ViewAsPermute(Rule):
     in a different order than the tensor stores them, such as `b, c, h, w = x.shape; x.view(b, h, w, c)` or
     `x.reshape(x.size(1), x.size(0), -1)`. Dims are known from `x.shape` / `x.size()` unpacking,
     `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
-    operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `matmul`/`bmm`/`@`,
-    tensors made by `torch.zeros(...)`-style factories from named sizes, and calls of functions of the same
-    module (or methods of the same class) that return such tensors. Merging or splitting neighbouring dims
-    keeps their order and is not flagged; a reshape that places a dim after skipping the heads split off by an
-    earlier reshape (`(B, nh, T, hd)` reshaped to `(B, T, -1)`) is.
+    operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `unbind` and integer
+    indexing (`qkv[0]`), `torch.cat` and `repeat` (the joined or repeated dim gets a new size, the others
+    keep theirs), `matmul`/`bmm`/`@`, tensors made by `torch.zeros(...)`-style factories from named
+    sizes, and calls of functions of the same module (or methods of the same class) that return such
+    tensors. Sizes may be products of dims (`n = h * w`), splits bound to a name (`hd = C // nh`) or widths
+    set in `__init__` (`self.head_dim = d_model // n_heads`, whose two parts must then cover the dims the
+    other sizes leave). Merging or splitting neighbouring dims keeps their order and is not flagged; a
+    reshape that places a dim after skipping the heads split off by an earlier reshape (`(B, nh, T, hd)`
+    reshaped to `(B, T, -1)`) is.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -202,6 +206,31 @@ def f(a):
     n, m = a.shape
     return np.reshape(a, (m, n))
 """,
+        # Head width set in __init__, heads split after the time dim; q/k/v unbound, heads transposed back.
+        """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.head_dim = d_model // n_heads
+    def forward(self, x):
+        B, T, C = x.shape
+        q = x.view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
+        qkv = x.reshape(B, T, 3, self.n_heads, C // self.n_heads).permute(2, 0, 3, 1, 4)
+        q2, k2, v2 = qkv.unbind(0)
+        out = (q2 @ k2.transpose(-2, -1)).softmax(-1).matmul(qkv[2])
+        return q, out.transpose(1, 2).reshape(B, T, C)
+""",
+        # Joined along the channels, then channels moved last before the tokens view.
+        """
+import torch
+def tokens(x, skip):
+    b, c, h, w = x.shape
+    feats = torch.cat([x, skip], dim=1)
+    tiled = x.repeat(1, 1, 2, 1)
+    return feats.permute(0, 2, 3, 1).reshape(b, h * w, -1), tiled.view(b, c, -1)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -333,6 +362,45 @@ class SelfAttention(nn.Module):
         return heads.view(batch_size, l, -1)
 """,
             line=11,
+        ),
+        # Head width set in __init__: (B, T, C) viewed straight into (B, nh, T, hd).
+        Invalid(
+            """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.head_dim = d_model // n_heads
+    def forward(self, x):
+        B, T, C = x.shape
+        return x.view(B, self.n_heads, T, self.head_dim)
+""",
+            line=10,
+        ),
+        # q, k, v unbound from a permuted projection; heads merged back without the transpose.
+        Invalid(
+            """
+import torch
+def attend(x, h):
+    b, n, d = x.shape
+    hd = d // h
+    q, k, v = x.reshape(b, n, 3, h, hd).permute(2, 0, 3, 1, 4).unbind(0)
+    out = (q @ k.transpose(-2, -1)).softmax(dim=-1) @ v
+    return out.reshape(b, n, d)
+""",
+            line=8,
+        ),
+        # Joined along the channels, then viewed as (b, positions, channels) without moving them.
+        Invalid(
+            """
+import torch
+def tokens(x, skip):
+    b, c, h, w = x.shape
+    feats = torch.cat([x, skip], dim=1)
+    return feats.view(b, h * w, -1)
+""",
+            line=6,
         ),
     ]
 

@@ -22,8 +22,9 @@ from nnlint.rule import default_rules
 from nnlint.runner import check_bytes
 from nnlint.session import CheckOptions, run_check
 
-CLASSIFIER = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "classifier"
-EXPECT = re.compile(r"#\s*expect:\s*(NN\d{3})")
+PROJECTS = Path(__file__).resolve().parent.parent / "fixtures" / "projects"
+CLASSIFIER = PROJECTS / "classifier"
+EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>NN\d{3}(?:\s*,\s*NN\d{3})*)")
 
 
 @pytest.fixture
@@ -41,7 +42,8 @@ def _expected(root: Path) -> set[tuple[str, int, str]]:
         for row, line in enumerate(path.read_text().splitlines(), start=1):
             match = EXPECT.search(line)
             if match:
-                found.add((path.relative_to(root).as_posix(), row, match.group(1)))
+                for code in match.group("codes").split(","):
+                    found.add((path.relative_to(root).as_posix(), row, code.strip()))
     return found
 
 
@@ -58,6 +60,25 @@ def test_checking_the_package_reports_at_the_lines_to_change(project: Path) -> N
     assert [(r.filename, _line(project, r.filename, r.location.row)) for r in softmax.related] == [
         ("classifier/train.py", "loss = criterion(output, labels)")
     ]
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in PROJECTS.iterdir() if (p / "pyproject.toml").is_file()), ids=str
+)
+def test_every_project_fixture_gets_the_findings_its_modules_expect(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each package under fixtures/projects marks the findings it expects with `# expect: NNxxx` on the
+    line each must start on, in whichever module that is; every other line of every module stays silent
+    (the `*_clean` packages are near-misses of the `*_buggy` ones)."""
+    root = tmp_path / name
+    shutil.copytree(PROJECTS / name, root)
+    monkeypatch.chdir(root)
+    outcome = run_check([Path(".")], Overrides())
+    assert outcome.crashes == []
+    got = {(f.filename, f.location.row, f.code) for f in outcome.findings}
+    expected = _expected(root)
+    assert got == expected, f"unexpected: {sorted(got - expected)}; missing: {sorted(expected - got)}"
 
 
 def test_checking_only_the_script_reports_in_the_imported_modules(project: Path) -> None:

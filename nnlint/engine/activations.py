@@ -33,7 +33,7 @@ from nnlint.engine.bindings import (
     enclosing_parameter,
     method_of,
     project_argument_values,
-    reaching_unpacking,
+    reaching_unpacked,
     reaching_value,
     reaching_values,
     resolve_call,
@@ -123,10 +123,9 @@ class ActivationFlow:
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
             if value is None:
-                unpacked = reaching_unpacking(ctx, expr.value, expr)  # `logits, probs = model(x)`
-                callee = ctx.callee(unpacked[0]) if unpacked is not None else None
-                if unpacked is not None and (callee is None or _is_local(callee)):
-                    return self._call_output(unpacked[0], depth + 1, element=unpacked[1])
+                unpacked = reaching_unpacked(ctx, expr.value, expr)  # `probs, state = model(x)`
+                if unpacked is not None:
+                    return self._element_of(unpacked[0], unpacked[1], depth + 1)
             if value is None:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
@@ -374,12 +373,26 @@ class ActivationFlow:
         if cached is not None or key in self._summaries:
             return cached  # type: ignore[return-value]
         self._summaries[key] = _PENDING  # type: ignore[index]
-        values = [_element(value, element) for value in returned_values(function)]
+        values = returned_values(function)
+        if element is not None:
+            values = [_tuple_element(value, element) for value in values]
         found: Activation | None = None
         if values and all(value is not None for value in values):
             found = _agreeing([self._of(value) for value in values if value is not None])
         self._summaries[key] = found  # type: ignore[index]
         return found
+
+    def _element_of(self, value: cst.BaseExpression, element: int, depth: int) -> Activation | None:
+        """The activation at one position of what a call of the project returns as a tuple."""
+        if isinstance(value, (cst.Tuple, cst.List)):
+            item = _tuple_element(value, element)  # `probs, y = F.softmax(out, 1), target`
+            return self._of(item, depth + 1) if item is not None else None
+        if depth > _MAX_DEPTH or not isinstance(value, cst.Call) or self.activation_call(value) is not None:
+            return None
+        callee = self._ctx.callee(value)
+        if callee is not None and not _is_local(callee):
+            return None  # a library call: unknown
+        return self._call_output(value, depth + 1, element)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -554,7 +567,7 @@ class ActivationFlow:
         """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
 
         Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
-        loop makes the last module unknown.
+        loop makes the last module unknown, unless an unconditional call after it adds the last one.
         """
         ctx = self._ctx
         dotted = ctx.dotted(name)
@@ -569,7 +582,7 @@ class ActivationFlow:
             if call is not None:
                 last = call
             elif _mentions_add_module(item, dotted):
-                return None
+                last = None
         layer = ctx.layers.layer_of(last) if last is not None else None
         return self._layer_output(layer) if layer is not None else None
 
@@ -602,11 +615,9 @@ def _forward_output(cls: Resolved, element: int | None = None) -> Activation | N
     return forward.ctx.activations.returns(forward.node, element)
 
 
-def _element(value: cst.BaseExpression | None, element: int | None) -> cst.BaseExpression | None:
-    """`value` itself, or with `element` the element at that position of a returned tuple literal."""
-    if element is None or value is None:
-        return value
-    if not isinstance(value, (cst.Tuple, cst.List)) or len(value.elements) <= element:
+def _tuple_element(value: cst.BaseExpression | None, element: int) -> cst.BaseExpression | None:
+    """The expression at one position of a returned tuple literal (`return probs, state`), else None."""
+    if not isinstance(value, (cst.Tuple, cst.List)) or element >= len(value.elements):
         return None
     if any(isinstance(item, cst.StarredElement) for item in value.elements):
         return None

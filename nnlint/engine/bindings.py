@@ -13,6 +13,7 @@ base classes and into project modules (`project.py`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -41,6 +42,19 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
     Only plain single-target assignments count; the search stays inside the enclosing function (or the
     module) and gives up at the first statement that may rebind `name` in any other way.
     """
+    return _reaching(ctx, name, at, _binding_in)  # type: ignore[return-value]
+
+
+def reaching_unpacked(ctx: FileContext, name: str, at: cst.CSTNode) -> tuple[cst.BaseExpression, int] | None:
+    """For `probs, state = model(x)` reaching `at`: the unpacked value and the position `name` takes in
+    it (`probs` -> (model(x), 0)), when that statement certainly binds `name` last; else None."""
+    return _reaching(ctx, name, at, _unpacking_in)  # type: ignore[return-value]
+
+
+def _reaching(
+    ctx: FileContext, name: str, at: cst.CSTNode, binding_in: Callable[[cst.CSTNode, str], object]
+) -> object:
+    """Walk back from `at` to the statement that binds `name`, and let `binding_in` read it."""
     index = ctx.index
     current: cst.CSTNode = at
     while True:
@@ -53,9 +67,9 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
         if body is not None:
             position = _position_in(body, current)
             for statement in reversed(body[:position]):
-                found = _binding_in(statement, name)
+                found = binding_in(statement, name)
                 if found is not _NOT_BOUND:
-                    return found  # type: ignore[return-value]
+                    return found
         elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS)) and binds(parent, name):
             return None
         elif isinstance(parent, cst.With) and any(
@@ -66,50 +80,6 @@ def reaching_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpr
 
 
 _NOT_BOUND = object()
-
-
-def reaching_unpacking(ctx: FileContext, name: str, at: cst.CSTNode) -> tuple[cst.Call, int] | None:
-    """`a, b = f(x)` reaching `at` (found as `reaching_value` finds an assignment): the call and the
-    position of `name` among the unpacked targets; None when the binding that reaches is anything else."""
-    index = ctx.index
-    current: cst.CSTNode = at
-    while True:
-        parent = index.parent(current)
-        if parent is None or isinstance(current, _SCOPES) or isinstance(parent, _SCOPES):
-            return None
-        body = _statement_list(parent)
-        if body is not None:
-            for statement in reversed(body[: _position_in(body, current)]):
-                if _binding_in(statement, name) is _NOT_BOUND:
-                    continue
-                return _unpacking_in(statement, name)
-        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS, cst.With)) and binds(parent, name):
-            return None
-        current = parent
-
-
-def _unpacking_in(statement: cst.CSTNode, name: str) -> tuple[cst.Call, int] | None:
-    """For a statement line that is `..., name, ... = call(...)` (nothing starred), the call and position."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    assign = statement.body[0]
-    if (
-        not isinstance(assign, cst.Assign)
-        or len(assign.targets) != 1
-        or not isinstance(assign.value, cst.Call)
-    ):
-        return None
-    target = assign.targets[0].target
-    if not isinstance(target, (cst.Tuple, cst.List)):
-        return None
-    if any(isinstance(item, cst.StarredElement) for item in target.elements):
-        return None
-    positions = [
-        i
-        for i, item in enumerate(target.elements)
-        if isinstance(item.value, cst.Name) and item.value.value == name
-    ]
-    return (assign.value, positions[0]) if len(positions) == 1 else None
 
 
 def reaching_values(ctx: FileContext, name: str, at: cst.CSTNode) -> list[cst.BaseExpression | None] | None:
@@ -206,6 +176,25 @@ def _binding_in(statement: cst.CSTNode, name: str) -> object:
     if isinstance(statement, cst.AnnAssign) and statement.value is not None:
         if isinstance(statement.target, cst.Name) and statement.target.value == name:
             return statement.value
+    return None if binds(statement, name) else _NOT_BOUND
+
+
+def _unpacking_in(statement: cst.CSTNode, name: str) -> object:
+    """`_binding_in` for a tuple unpacking: (value, position) when `statement` is `a, name = value`."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in reversed(statement.body):
+            found = _unpacking_in(small, name)
+            if found is not _NOT_BOUND:
+                return found
+        return _NOT_BOUND
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+        target = statement.targets[0].target
+        if isinstance(target, (cst.Tuple, cst.List)) and not any(
+            isinstance(element, cst.StarredElement) for element in target.elements
+        ):
+            names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+            if names.count(name) == 1:
+                return statement.value, names.index(name)
     return None if binds(statement, name) else _NOT_BOUND
 
 

@@ -16,7 +16,7 @@ import libcst as cst
 
 from nnlint.engine.index import TreeIndex
 from nnlint.engine.names import ImportTable, dotted_name
-from nnlint.engine.project import ProjectView, real_path
+from nnlint.engine.project import ProjectView, package_torch_module, real_path
 
 if TYPE_CHECKING:
     from nnlint.engine.accumulation import GradientAccumulation
@@ -45,9 +45,9 @@ class FileContext:
         self.module = module
         self.index = TreeIndex(module)
         self._callees: dict[cst.Call, str | None] = {}
-        # Files that never mention torch skip every rule that declares `needs_torch`. A trainer module
-        # that gets everything torch from its project (OpenNMT's trainer.py imports no torch) still says
-        # `zero_grad(` or `.backward(`.
+        # Files that never mention torch skip every rule that declares `needs_torch` (see `uses_torch`). A
+        # trainer module that gets everything torch from its project (OpenNMT's trainer.py imports no
+        # torch) still says `zero_grad(` or `.backward(`.
         self.mentions_torch = "torch" in source or "zero_grad(" in source or ".backward(" in source
         # Project modules that questions about this file were answered from (see `project.dependencies`).
         self.project_deps: set[Path] = set()
@@ -117,6 +117,21 @@ class FileContext:
         """The file on disk (None for sources that are no file); project imports resolve from its folder.
         Set directly for project modules, which the module store reads from a known path."""
         return real_path(self.path)
+
+    @cached_property
+    def uses_torch(self) -> bool:
+        """Whether torch rules apply: the file mentions torch, or it is a module of a package another of
+        whose modules does. A package's utils.py may run and evaluate the models train.py hands it
+        without ever importing torch itself. (A cached result of a file in a package with no torch at all
+        is not rechecked when a sibling starts to mention torch: that file's own edit rechecks it.)"""
+        if self.mentions_torch:
+            return True
+        path = self.real_path
+        found = package_torch_module(path.parent) if path is not None else None
+        if found is None:
+            return False
+        self.project_deps.add(found)  # the cached result holds only while that module mentions torch
+        return True
 
     @cached_property
     def project(self) -> ProjectView:

@@ -115,6 +115,8 @@ class LayerChains:
                 found.extend(self._sequential_pairs(call))
             elif callee in FUNCTIONAL_LAYERS or self._is_self_call(call):
                 found.extend(self._forward_pairs(call))
+        for scope, name in self._grown_sequentials:
+            found.extend(self._list_pairs(scope, name))
         unique: dict[tuple[int, int], tuple[Layer, Layer]] = {}
         for first, second in found:
             unique.setdefault((id(first.site), id(second.site)), (first, second))
@@ -129,6 +131,8 @@ class LayerChains:
         for call in self._ctx.index.nodes(cst.Call):
             if self._ctx.callee(call) == SEQUENTIAL:
                 self._sequential_pairs(call, found)
+        for scope, name in self._grown_sequentials:
+            self._list_pairs(scope, name, found)
         unique: dict[tuple[int, int], ConditionalPair] = {}
         for pair in found:
             unique.setdefault((id(pair.first.site), id(pair.second.site)), pair)
@@ -357,6 +361,32 @@ class LayerChains:
                     pairs.extend(self._list_pairs(helper, returned.value, conditional))
         return pairs
 
+    @cached_property
+    def _grown_sequentials(self) -> list[tuple[cst.FunctionDef, str]]:
+        """Sequentials grown with `add_module`, which chains modules in the order they are added: `self`
+        in a method of an `nn.Sequential` subclass that keeps Sequential's `forward`, or a name bound to an
+        empty `nn.Sequential()` in the same function. Each is (the function that grows it, the name)."""
+        ctx = self._ctx
+        found: dict[tuple[int, str], tuple[cst.FunctionDef, str]] = {}
+        for call in ctx.index.nodes(cst.Call):
+            func = call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_module"):
+                continue
+            scope = ctx.enclosing_function(call)
+            name = dotted_name(func.value)
+            if scope is None or not isinstance(func.value, cst.Name) or name is None:
+                continue
+            if name == "self":
+                cls = ctx.enclosing_class(call)
+                if cls is None or SEQUENTIAL not in ctx.base_names(cls) or _defines_forward(cls):
+                    continue  # a `forward` of its own decides the order
+            else:
+                value = reaching_value(ctx, name, call)
+                if not (isinstance(value, cst.Call) and not value.args and ctx.callee(value) == SEQUENTIAL):
+                    continue
+            found.setdefault((id(scope), name), (scope, name))
+        return list(found.values())
+
     # -- lists that become a Sequential ----------------------------------------------------------
 
     def _list_pairs(
@@ -537,6 +567,13 @@ def _assign_targets(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[cs
     return [node.target]
 
 
+def _defines_forward(cls: cst.ClassDef) -> bool:
+    return any(
+        isinstance(statement, cst.FunctionDef) and statement.name.value == "forward"
+        for statement in _suite_statements(cls.body)
+    )
+
+
 def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
     returns = returned_values(function)
     return returns[0] if len(returns) == 1 else None
@@ -557,7 +594,7 @@ def _rebinds(small: cst.CSTNode, name: str) -> bool:
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         func = small.value.func
         if isinstance(func, cst.Attribute) and dotted_name(func.value) == name:
-            return func.attr.value not in ("append", "extend")  # insert, pop, reverse, ...
+            return func.attr.value not in ("append", "extend", "add_module")  # insert, pop, reverse, ...
         return False  # the list passed to a call, e.g. `print(layers)`
     if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
         return any(_mentions(target, name) for target in _assign_targets(small))
@@ -567,12 +604,19 @@ def _rebinds(small: cst.CSTNode, name: str) -> bool:
 def _list_addition(small: cst.CSTNode, name: str) -> tuple[list[cst.BaseExpression | None], bool] | None:
     """The elements a small statement adds to the list `name`, and whether it first empties the list.
 
-    `name = [a, b]`, `name.append(a)`, `name.extend([a, b])`, `name += [a, b]`; an element that cannot be
-    read (a starred one, an extension by another list) is None, which breaks the chain there.
+    `name = [a, b]`, `name.append(a)`, `name.extend([a, b])`, `name += [a, b]`, and a Sequential's
+    `name.add_module("key", a)`; an element that cannot be read (a starred one, an extension by another
+    list) is None, which breaks the chain there.
     """
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         call = small.value
         func = call.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "add_module"
+            and dotted_name(func.value) == name
+        ):
+            return ([call.args[1].value] if len(call.args) == 2 and not call.args[1].star else [None]), False
         if not (isinstance(func, cst.Attribute) and dotted_name(func.value) == name and len(call.args) == 1):
             return None
         if func.attr.value == "append":

@@ -511,6 +511,14 @@ class TrainingLoops:
             head = node.iter if node_type is cst.For else node.test
             self._collect(head, out, where, subst, depth, stack)
             inner = self._body_events(node, depth, stack)
+            container = self._training_objects(node) if node_type is cst.For else None
+            if container is not None:
+                # `for opt in self.optimizers: opt.step()` steps each optimizer once per iteration of the
+                # loop around it: its events belong to that iteration, acting on the container.
+                variable = node.target.value  # type: ignore[attr-defined]
+                renamed = {**subst, variable: _substitute(container, subst) or container}
+                self._inline(inner, out, where, renamed, site=None, via=())
+                return
             self._inline(inner, out, where.deeper(), subst, site=None, via=())
             return
         if node_type is cst.With:
@@ -584,6 +592,23 @@ class TrainingLoops:
         name = helper.name.value
         inner = self._body_events(helper, depth + 1, (*stack, name))
         self._inline(inner, out, where, _bind_arguments(helper, call, subst), site=call, via=(name,))
+
+    def _training_objects(self, node: cst.For) -> str | None:
+        """The container a `for` loop walks when it walks optimizers or schedulers, not data
+        (`for opt in self.optimizers:`, `for s in [sched_g, sched_d]:`): its dotted name, or its source."""
+        if not isinstance(node.target, cst.Name):
+            return None
+        iterated = node.iter
+        wanted = (Role.OPTIMIZER, Role.SCHEDULER)
+        name = dotted_name(iterated)
+        if name is not None:
+            return name if self._roles.elements(name) & set(wanted) else None
+        if isinstance(iterated, (cst.List, cst.Tuple)) and iterated.elements:
+            names = [dotted_name(element.value) for element in iterated.elements]
+            for role in wanted:
+                if all(item is not None and self._roles.has(item, role) for item in names):
+                    return self._ctx.module.code_for_node(iterated)
+        return None
 
     def _model_handed_over(self, call: cst.Call) -> str | None:
         """The model a call this file cannot see into is given together with data, and so most likely

@@ -38,6 +38,8 @@ _MAX_HOPS = 8
 _MAX_MODULE_BYTES = 2_000_000
 
 Definition = cst.FunctionDef | cst.ClassDef
+# A folder's Python files as (name, size, modification time): a cache key that changes with any edit.
+_Listing = tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,66 @@ def project_root(folder: Path) -> Path | None:
         if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
             return candidate
     return None
+
+
+def package_torch_module(folder: Path) -> Path | None:
+    """A module of the package `folder` (a folder with `__init__.py`) that mentions torch, or None.
+
+    Answered per process for the folder's current listing (names, sizes, modification times), so an edit
+    that adds or drops torch from a sibling is seen by the next check in the same process (`nnlint lsp`).
+    """
+    listing = _package_listing(folder)
+    return _torch_module_in(folder, listing) if listing is not None else None
+
+
+def _package_listing(folder: Path, leaving_out: str = "") -> _Listing | None:
+    """The Python files of a package folder (one with `__init__.py`), None for any other folder."""
+    if not (folder / "__init__.py").is_file():
+        return None
+    try:
+        return tuple(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in sorted(os.scandir(folder), key=lambda e: e.name)
+            if entry.name.endswith(".py") and entry.is_file() and entry.name != leaving_out
+        )
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _torch_module_in(folder: Path, listing: _Listing) -> Path | None:
+    found = _modules_mentioning(folder, listing, (b"torch",), ())
+    return found[0] if found else None
+
+
+def package_modules_mentioning(
+    path: Path, all_of: tuple[str, ...], any_of: tuple[str, ...] = ()
+) -> tuple[Path, ...]:
+    """The other modules of the package `path` is in whose text holds every word of `all_of` and one of
+    `any_of`: a cheap, conservative look at callers a module cannot see (`evaluate` called under
+    `torch.no_grad()` in train.py). Empty when `path` is in no package."""
+    listing = _package_listing(path.parent, leaving_out=path.name)
+    if listing is None:
+        return ()
+    encoded = (tuple(w.encode() for w in all_of), tuple(w.encode() for w in any_of))
+    return _modules_mentioning(path.parent, listing, *encoded)
+
+
+@lru_cache(maxsize=256)
+def _modules_mentioning(
+    folder: Path, listing: _Listing, all_of: tuple[bytes, ...], any_of: tuple[bytes, ...]
+) -> tuple[Path, ...]:
+    found: list[Path] = []
+    for name, size, _ in listing:
+        if size > _MAX_MODULE_BYTES:
+            continue
+        try:
+            text = (folder / name).read_bytes()
+        except OSError:
+            continue
+        if all(word in text for word in all_of) and (not any_of or any(word in text for word in any_of)):
+            found.append(folder / name)
+    return tuple(found)
 
 
 @lru_cache(maxsize=1024)
@@ -187,8 +249,12 @@ class ModuleStore:
         self._modules.clear()
 
     def digest(self, path: Path) -> str:
+        """The digest of a module a check depended on: of the bytes it was parsed from, or of the file now
+        when the check only looked at it (a sibling that mentions torch) without parsing it."""
         cached = self._modules.get(path)
-        return cached[2] if cached is not None else ""
+        if cached is not None and cached[2]:
+            return cached[2]
+        return file_digest(str(path)) or ""
 
 
 STORE = ModuleStore()

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import reaching_value
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
+# Joins along one dim: every other position keeps its dim.
+_CONCAT_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
 
@@ -87,6 +90,14 @@ class Layout:
         if index in self.order:
             return self.order.index(index)
         return None if self.rank_known or index < len(self.order) else index
+
+    def without(self, position: int) -> Layout | None:
+        """The layout after one position is indexed away (`t[0]`, `t.unbind(0)`); rank must be known."""
+        if not self.rank_known or not -len(self.order) <= position < len(self.order):
+            return None
+        order = list(self.order)
+        del order[position]
+        return Layout(self.base, tuple(order), True)
 
     def permuted(self, dims: list[int]) -> Layout | None:
         rank = len(dims)
@@ -499,7 +510,43 @@ class ShapeFacts:
                 return SizeArg(SizeKind.SPLIT, left.dims, _code(self._ctx.module, expr.right))
         if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
             return self._size(expr.args[0].value, env)
+        if isinstance(expr, (cst.Name, cst.Attribute)):
+            return self._named_width(expr, env)
         return SizeArg(SizeKind.UNKNOWN)
+
+    def _named_width(self, expr: cst.Name | cst.Attribute, env: _Env) -> SizeArg:
+        """A width bound to a name as a division: `hd = C // nh` in the function (a split of C), or
+        `self.head_dim = d_model // n_heads` in the class's methods (a split of a width that is no dim of
+        the tensor: which dims it covers is left to `_fill_widths`). The divisor is spelled as the
+        attribute that holds it (`self.n_heads = n_heads`), as `forward` writes it."""
+        unknown = SizeArg(SizeKind.UNKNOWN)
+        if isinstance(expr, cst.Name):
+            value = reaching_value(self._ctx, expr.value, expr)
+            if not _is_division(value):
+                return unknown
+            size = self._size(value, env)  # type: ignore[arg-type]
+            return size if size.kind is SizeKind.SPLIT else unknown
+        name = dotted_name(expr)
+        cls = self._ctx.enclosing_class(expr)
+        if name is None or not name.startswith("self.") or name.count(".") != 1 or cls is None:
+            return unknown
+        values = self._class_values(cls, name)
+        if len(values) != 1 or not _is_division(values[0]):
+            return unknown
+        divisor = _division(values[0])[1]  # type: ignore[index]
+        code = _code(self._ctx.module, divisor)
+        if isinstance(divisor, cst.Name):
+            held = self._class_values(cls, f"self.{divisor.value}")
+            if len(held) == 1 and isinstance(held[0], cst.Name) and held[0].value == divisor.value:
+                code = f"self.{divisor.value}"
+        return SizeArg(SizeKind.SPLIT, frozenset(), code)
+
+    def _class_values(self, cls: cst.ClassDef, name: str) -> list[cst.BaseExpression]:
+        """The values `self.x` is bound to in the methods of one class; empty when one is not known."""
+        bindings = [b for b in self._ctx.bindings.of(name) if self._ctx.enclosing_class(b.node) is cls]
+        if any(b.value is None or b.kind not in ("assign", "annotated") for b in bindings):
+            return []
+        return [b.value for b in bindings if b.value is not None]
 
     def _dim_read(self, expr: cst.BaseExpression, env: _Env) -> DimRef | None:
         """`x.size(i)`, `x.shape[i]`, `x.size()[i]`, `s[i]`: the dim of x read, if its layout is known."""
@@ -537,6 +584,13 @@ class ShapeFacts:
             left, right = self._known_layout(expr.left, env), self._known_layout(expr.right, env)
             if left is None or right is None or left == right:
                 return left or right
+            return None
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+            element = expr.slice[0].slice
+            if isinstance(element, cst.Index) and _literal_int(element.value) is not None:
+                # `qkv[0]` of a (3, B, nh, T, hd) tensor holds the dims after the first.
+                layout = self._known_layout(expr.value, env)
+                return layout.without(0) if layout is not None else None
             return None
         if not isinstance(expr, cst.Call):
             return None
@@ -577,8 +631,46 @@ class ShapeFacts:
                 return self._factory(list(call.args), env)
         if self._ctx.callee_in(call, vocab.SIZED_FACTORY_FUNCTIONS):
             return self._factory(list(call.args), env)
+        if self._ctx.callee_in(call, _CONCAT_FUNCTIONS):
+            return self._concatenated(call, env)
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "repeat":
+            if self._ctx.qualified_name(call.func.value) is None:
+                return self._repeated(call, env)
         returned = self._returned(call, env)
         return returned if isinstance(returned, Layout) else None
+
+    def _concatenated(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`torch.cat([x, skip], dim=1)`: the layout its known parts share (rank known), with the joined
+        position now holding a new size."""
+        tensors = call.args[0].value if call.args and call.args[0].keyword is None else None
+        dims = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        dims += [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "dim"]
+        joined = _literal_int(dims[0]) if len(dims) == 1 else (0 if not dims else None)
+        if not isinstance(tensors, (cst.List, cst.Tuple)) or joined is None:
+            return None
+        layouts = [self._known_layout(element.value, env) for element in tensors.elements]
+        known = {layout for layout in layouts if layout is not None}
+        if len(known) != 1:
+            return None
+        layout = known.pop()
+        if not layout.rank_known or not -len(layout.order) <= joined < len(layout.order):
+            return None
+        order = list(layout.order)
+        order[joined] = next(self._fresh)
+        return Layout(layout.base, tuple(order), True)
+
+    def _repeated(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`x.repeat(1, 2, 1, 1)`: positions repeated once keep their dim, the others hold a new size."""
+        counts = _literal_ints(call.args)
+        layout = self._known_layout(call.func.value, env)  # type: ignore[attr-defined]
+        if counts is None or layout is None:
+            return None
+        full = layout.extended(len(counts))
+        if full is None:
+            return None
+        pairs = zip(full.order, counts, strict=True)
+        order = tuple(index if count == 1 else next(self._fresh) for index, count in pairs)
+        return Layout(layout.base, order, True)
 
     def _view_result(self, call: cst.Call, env: _Env) -> Layout | None:
         """`x.view(B, T, nh, hd)` of a (B, T, C) x holds B and T where x does, then two parts of C.
@@ -593,6 +685,7 @@ class ShapeFacts:
         if sizes is None or layout is None:
             return None
         args = _with_split_partners(self._ctx.module, sizes, [self._size(size, env) for size in sizes])
+        args = _fill_widths(layout, args)
         if ViewFacts(call, receiver, tuple(sizes), _positions(layout, args)).reorders:
             return None
         order: list[int] = []
@@ -740,7 +833,28 @@ class ShapeFacts:
         if isinstance(value.func, cst.Attribute) and value.func.attr.value in vocab.SPLIT_METHODS:
             if self._ctx.qualified_name(value.func.value) is None:
                 return self._layout(value.func.value, env)
+        unbound = self._unbound(value)
+        if unbound is not None:
+            layout = self._known_layout(unbound[0], env)
+            return layout.without(unbound[1]) if layout is not None else None
         return None
+
+    def _unbound(self, call: cst.Call) -> tuple[cst.BaseExpression, int] | None:
+        """`t.unbind(k)` / `torch.unbind(t, k)` (k literal, default 0): the tensor and the dim removed."""
+        if self._ctx.callee(call) == "torch.unbind" and call.args:
+            tensor, rest = call.args[0].value, call.args[1:]
+        elif (
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "unbind"
+            and self._ctx.qualified_name(call.func.value) is None
+        ):
+            tensor, rest = call.func.value, call.args
+        else:
+            return None
+        if not rest:
+            return tensor, 0
+        dim = _literal_int(rest[0].value) if len(rest) == 1 else None
+        return (tensor, dim) if dim is not None else None
 
     def _known_layout(self, expr: cst.BaseExpression, env: _Env) -> Layout | None:
         """A layout already known, without making one up for names never seen as tensors."""
@@ -776,12 +890,54 @@ class ShapeFacts:
             self._facts.pop(call, None)
             return
         args = [self._size(size, env) for size in sizes]
-        positions = _positions(layout, _with_split_partners(self._ctx.module, sizes, args))
+        positions = _positions(
+            layout, _fill_widths(layout, _with_split_partners(self._ctx.module, sizes, args))
+        )
         parts = frozenset(p for p, index in enumerate(layout.order) if index in self._split_parts)
         if any(positions):
             self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts)
         else:
             self._facts.pop(call, None)
+
+
+def _division(expr: cst.BaseExpression | None) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """`a // b`, `a / b` or `int(a / b)` -> (a, b)."""
+    if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
+        expr = expr.args[0].value
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.FloorDivide, cst.Divide)):
+        return expr.left, expr.right
+    return None
+
+
+def _is_division(expr: cst.BaseExpression | None) -> bool:
+    return _division(expr) is not None
+
+
+def _fill_widths(layout: Layout, args: list[SizeArg]) -> list[SizeArg]:
+    """`view(B, nh, T, hd)` of a (B, T, C) tensor, with `hd = d_model // nh` set in `__init__`: the two
+    parts of that width must cover what the other sizes leave (C), since a view keeps the element count.
+    Filled only when every other size names known dims and the rank is known; else they stay unknown."""
+    open_parts = [i for i, arg in enumerate(args) if arg.kind is SizeKind.SPLIT and not arg.dims]
+    if not open_parts:
+        return args
+    unknown = [SizeArg(SizeKind.UNKNOWN) if i in open_parts else arg for i, arg in enumerate(args)]
+    others = [arg for i, arg in enumerate(args) if i not in open_parts]
+    if (
+        not layout.rank_known
+        or len({args[i].divisor for i in open_parts}) != 1
+        or not all(arg.kind in (SizeKind.DIMS, SizeKind.SPLIT) and arg.dims for arg in others)
+    ):
+        return unknown
+    covered: set[int] = set()
+    for position in _positions(layout, others):
+        if position is None:
+            return unknown
+        covered |= position
+    rest = [p for p in range(len(layout.order)) if p not in covered]
+    if not rest:
+        return unknown
+    dims = frozenset(DimRef(layout.base, layout.order[p]) for p in rest)
+    return [replace(arg, dims=dims) if i in open_parts else arg for i, arg in enumerate(args)]
 
 
 def _with_split_partners(

@@ -234,7 +234,8 @@ def _edit(path: Path) -> None:
     ("edited", "rechecked"),
     [
         ("models.py", ["classifier/models.py", "classifier/train.py"]),
-        ("data.py", ["classifier/data.py", "classifier/train.py"]),
+        # `__init__.py` never names torch: torch rules run on it because its sibling data.py does.
+        ("data.py", ["classifier/__init__.py", "classifier/data.py", "classifier/train.py"]),
         ("utils.py", ["classifier/train.py", "classifier/utils.py"]),
         ("__init__.py", ["classifier/__init__.py", "classifier/train.py"]),
         ("train.py", ["classifier/train.py"]),
