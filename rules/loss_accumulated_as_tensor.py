@@ -435,12 +435,29 @@ print(torch.stack(losses).mean())
                     self._check(node, func.value, value)
             return
         for value in self.ctx.gradients.accumulating_method(node):
-            # `losses.update(loss, n)` into a meter of this file whose `update` does `self.sum += val * n`.
-            if self._in_training(node) and self.ctx.gradients.carries_graph(value, node):
+            # `losses.update(loss, n)` into a meter (of this file or a project module) whose `update` does
+            # `self.sum += val * n`.
+            if self._keeps_graphs(node, func.value) and self.ctx.gradients.carries_graph(value, node):
                 self.report(
                     node, self._THROUGH_METHOD.format(method=self.ctx.dotted(func) or func.attr.value)
                 )
                 return
+
+    def _keeps_graphs(self, node: cst.CSTNode, receiver: cst.BaseExpression) -> bool:
+        """Whether a meter updated at `node` keeps a graph per training step: in a loop that trains, or in
+        a training step method (it backpropagates itself, once per call) updating a meter of the object
+        (`self.losses`), which outlives the call."""
+        if self._in_training(node):
+            return True
+        function = self.ctx.enclosing_function(node)
+        if function is None or not (self.ctx.dotted(receiver) or "").startswith("self."):
+            return False
+        if self.ctx.gradients.under_no_grad(node):
+            return False
+        return any(
+            event.kind is EventKind.BACKWARD and not event.no_grad and event.nested == 0
+            for event in self.ctx.loops.function_events(function)
+        )
 
     def _in_training(self, node: cst.CSTNode) -> bool:
         loop = self.ctx.loops.enclosing_loop(node)
@@ -455,7 +472,7 @@ print(torch.stack(losses).mean())
         if name is None or name == self.ctx.dotted(value):
             return
         gradients = self.ctx.gradients
-        if not gradients.carries_graph(value, node) or name in gradients.backpropagated:
+        if not gradients.carries_graph(value, node) or gradients.backpropagated_at(name, node):
             return  # a number, or building the loss that is backpropagated
         loop = self.ctx.loops.enclosing_loop(node)
         if loop is None or not loop.of_kind(EventKind.BACKWARD) or gradients.under_no_grad(node):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from nnlint.engine.modes import ModeSimulation
     from nnlint.engine.roles import Roles
     from nnlint.engine.shapes import ShapeFacts
+    from nnlint.engine.summaries import FunctionSummaries
 
 
 class FileContext:
@@ -196,6 +197,12 @@ class FileContext:
         from nnlint.engine.device import DeviceUse
 
         return DeviceUse(self)
+
+    @cached_property
+    def summaries(self) -> FunctionSummaries:
+        from nnlint.engine.summaries import FunctionSummaries
+
+        return FunctionSummaries(self)
 
     @cached_property
     def modes(self) -> ModeSimulation:

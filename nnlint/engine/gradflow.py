@@ -19,7 +19,7 @@ import libcst as cst
 from nnlint.engine.index import children
 from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
 from nnlint.engine.names import dotted_name
-from nnlint.engine.roles import Role
+from nnlint.engine.roles import LIBRARY_PREFIXES, Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -78,6 +78,67 @@ class GradientFlow:
             found.add(name)
             for value in sources.get(name, ()):
                 pending.extend(names_in(value))
+        return frozenset(found)
+
+    def backpropagated_at(self, name: str, at: cst.CSTNode) -> bool:
+        """Whether the name `name` as read at `at` flows into a `backward()`, with Python's scopes: a plain
+        name is its function's own (a parameter `D_loss` of `__init__` is not the `D_loss` total of
+        `train`), `self.x` is shared by the file. Backward calls in project helpers count through their
+        summaries (`self._backward(loss, opt)` backpropagates `loss`)."""
+        return (self._scope_key(name, at), name) in self._scoped_backpropagated
+
+    def _scope_key(self, name: str, at: cst.CSTNode) -> cst.CSTNode | None:
+        if "." in name:
+            return None
+        function = self._ctx.index.enclosing(at, cst.FunctionDef)
+        while function is not None and not self._binds_in(function, name):
+            function = self._ctx.index.enclosing(function, cst.FunctionDef)
+        return function
+
+    def _binds_in(self, function: cst.FunctionDef, name: str) -> bool:
+        return any(
+            self._ctx.index.enclosing(binding.node, cst.FunctionDef) is function
+            for binding in self._ctx.bindings.of(name)
+        )
+
+    @cached_property
+    def _scoped_backpropagated(self) -> frozenset[tuple[cst.CSTNode | None, str]]:
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        sources: dict[tuple[cst.CSTNode | None, str], list[cst.BaseExpression]] = defaultdict(list)
+        index = self._ctx.index
+        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign), *index.nodes(cst.AnnAssign)):
+            if node.value is not None:
+                for target in _targets_of(node):
+                    sources[(self._scope_key(target, node), target)].append(node.value)
+        pending: list[tuple[cst.CSTNode | None, str]] = []
+
+        def read(expr: cst.BaseExpression) -> None:
+            for name, node in _names_with_nodes(expr):
+                pending.append((self._scope_key(name, node), name))
+
+        for call in index.nodes(cst.Call):
+            operand = self._ctx.loops.backward_operand(call)
+            if operand is not None:
+                read(operand)
+            elif (
+                isinstance(call.func, (cst.Name, cst.Attribute))
+                and call.args
+                and "backward" in self._ctx.source
+            ):
+                if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+                    continue
+                summary = summary_of_call(self._ctx, call)
+                for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
+                    read(value)
+        found: set[tuple[cst.CSTNode | None, str]] = set()
+        while pending:
+            key = pending.pop()
+            if key in found:
+                continue
+            found.add(key)
+            for value in sources.get(key, ()):
+                read(value)
         return frozenset(found)
 
     def reaches_backward(self, expr: cst.BaseExpression) -> bool:
@@ -213,80 +274,28 @@ class GradientFlow:
         return False
 
     def accumulating_method(self, call: cst.Call) -> list[cst.BaseExpression]:
-        """The arguments a method call adds into persistent state: `meter.update(loss, n)` where `meter`
-        is built from a class of this file whose `update(self, val, n=1)` does `self.sum += val * n` (or
-        `self.values.append(val)`). Empty when the method or its class is not visible."""
-        func = call.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in self._method_names:
-            return []  # no class of this file has such a method: nothing to look up
-        method = self._method_of_instance(dotted_name(func.value), func.attr.value)
-        if method is None:
+        """The arguments a call adds into persistent state: `meter.update(loss, n)` or
+        `self.losses.update([a, b])` where the object is built from a project class (this file or another
+        module) whose `update` does `self.sum += val * n` (or `self.values.append(val)`); a list or tuple
+        argument counts by its elements. Empty when the method or its class is not visible."""
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        if not isinstance(call.func, cst.Attribute) or not call.args:
             return []
-        params = [param.name.value for param in method.params.params][1:]  # without `self`
-        accumulated = self._accumulated_parameters(method)
+        if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            return []  # `torch.stack(...)`, `np.mean(...)`: no project method
+        summary = summary_of_call(self._ctx, call)
+        if summary is None:
+            return []
         found: list[cst.BaseExpression] = []
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-        for name, arg in zip(params, positional, strict=False):
-            if name in accumulated:
-                found.append(arg.value)
-        found.extend(
-            arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in accumulated
-        )
+        for value in summary.passed_with(call, Effect.ACCUMULATE):
+            if isinstance(value, (cst.List, cst.Tuple)):
+                found.extend(element.value for element in value.elements)
+            else:
+                found.append(value)
         return found
 
-    @cached_property
-    def _method_names(self) -> frozenset[str]:
-        """The names of the methods the classes of this file define."""
-        return frozenset(
-            statement.name.value
-            for cls in self._ctx.index.nodes(cst.ClassDef)
-            if isinstance(cls.body, cst.IndentedBlock)
-            for statement in cls.body.body
-            if isinstance(statement, cst.FunctionDef)
-        )
-
-    def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
-        """The method `method` of the class of this file every binding of `instance` constructs."""
-        if instance is None:
-            return None
-        values = self._ctx.roles.bound_values(instance)
-        names = {dotted_name(value.func) if isinstance(value, cst.Call) else None for value in values}
-        if len(names) != 1 or None in names:
-            return None
-        class_name = names.pop()
-        classes = [cls for cls in self._ctx.index.nodes(cst.ClassDef) if cls.name.value == class_name]
-        if len(classes) != 1:
-            return None
-        methods = [
-            statement
-            for statement in classes[0].body.body
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == method
-        ]
-        return methods[0] if len(methods) == 1 else None
-
-    def _accumulated_parameters(self, method: cst.FunctionDef) -> frozenset[str]:
-        """Parameters a method adds into an attribute of `self` (`self.sum += val * n`,
-        `self.total = self.total + val`, `self.history.append(val)`)."""
-        params = {param.name.value for param in method.params.params}
-        found: set[str] = set()
-        index = self._ctx.index
-        for node in index.nodes(cst.AugAssign):
-            if method in index.ancestors(node) and (dotted_name(node.target) or "").startswith("self."):
-                if isinstance(node.operator, cst.AddAssign):
-                    found.update(name for name in self._attached_names(node.value) if name in params)
-        for node in index.nodes(cst.Call):
-            func = node.func
-            if (
-                method in index.ancestors(node)
-                and isinstance(func, cst.Attribute)
-                and func.attr.value == "append"
-                and (dotted_name(func.value) or "").startswith("self.")
-                and node.args
-            ):
-                found.update(name for name in self._attached_names(node.args[0].value) if name in params)
-        return frozenset(found)
-
-    def _attached_names(self, expr: cst.BaseExpression) -> list[str]:
+    def attached_names(self, expr: cst.BaseExpression) -> list[str]:
         """The names an expression reads outside detaching calls (`val.item() * n` reads only `n`)."""
         found: list[str] = []
         stack: list[cst.CSTNode] = [expr]
@@ -404,6 +413,23 @@ def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst
         found.append(node)
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             stack.extend(reversed(children(node)))
+    return found
+
+
+def _names_with_nodes(expr: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
+    """Every dotted name an expression reads (as `names_in`), each with the node that reads it."""
+    found: list[tuple[str, cst.CSTNode]] = []
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        name = dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name is not None:
+            found.append((name, node))
+            head = name.split(".", 1)[0]
+            if head != name:
+                found.append((head, node))
+            continue
+        stack.extend(children(node))
     return found
 
 
