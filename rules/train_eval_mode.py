@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Evidence, Invalid, Rule
 
 
 class TrainEvalMode(Rule):
@@ -15,7 +15,10 @@ class TrainEvalMode(Rule):
     `torch.no_grad()` block or a loop over validation data, with no `model.eval()` on the way there), and
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
-    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`.
+    (`self.model.eval()`), or a block inside the batch loop; `model.train(False)` is `model.eval()`. A
+    helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
+    reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
+    location.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -54,6 +57,7 @@ class TrainEvalMode(Rule):
     """
 
     code = "NN404"
+    cross_file = True
     name = "train-eval-mode"
     severity = Severity.WARNING
     message = "The model is evaluated here in training mode; call `model.eval()` before evaluating."
@@ -579,9 +583,22 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         "before the next training step."
     )
 
+    _IN_HELPER = (
+        "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
+        " call `model.eval()` here before evaluating."
+    )
+
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             self.report(node)
         for node in modes.resumes_in_eval_mode():
             self.report(node, message=self._RESUMES)
+        for ctx, node, call in modes.helpers_evaluating_in_training_mode():
+            # The helper of another module is the line to change; the call here is why.
+            self.report(
+                node,
+                message=self._IN_HELPER,
+                related=(Evidence(call, "called here with the model still in training mode"),),
+                ctx=ctx,
+            )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.index import children
-from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind
+from nnlint.engine.loops import NO_GRAD_CONTEXTS, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import LIBRARY_PREFIXES, Role
 
@@ -216,6 +216,7 @@ class GradientFlow:
         if name is None or scope is None:
             return True
         latest = None
+        unpacked: Role | None = None
         for node in _statements_before(scope, at):
             if (
                 isinstance(node, (cst.Assign, cst.AnnAssign))
@@ -223,8 +224,11 @@ class GradientFlow:
                 and name in _targets_of(node)
             ):
                 latest = node.value
+                unpacked = self._unpacked_role(node, name)
         if latest is None:
             return True
+        if unpacked is Role.LOSS:
+            return True  # `loss, part = compute(...)`: that position of the project function's result
         if self.is_detached(latest):
             return False
         roles = self._ctx.roles
@@ -237,6 +241,47 @@ class GradientFlow:
             event.kind is EventKind.BACKWARD and event.target == name and not event.via
             for event in loop.own_events
         )
+
+    def _unpacked_role(self, node: cst.Assign | cst.AnnAssign, name: str) -> Role | None:
+        """The role `name` gets from its position in a tuple unpacked from a project call."""
+        if not isinstance(node, cst.Assign) or len(node.targets) != 1 or not isinstance(node.value, cst.Call):
+            return None
+        target = node.targets[0].target
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            return None
+        for position, element in enumerate(target.elements):
+            if dotted_name(element.value) == name:
+                return self._ctx.roles.element_role(node.value, position)
+        return None
+
+    def backpropagates(self, loop: Loop) -> bool:
+        """Whether one iteration of a loop backpropagates: a backward of its own or of a helper of this
+        file (loop events), or a call of a project function that backpropagates an argument (summaries)."""
+        if loop.of_kind(EventKind.BACKWARD):
+            return True
+        return any(self.backpropagating_call(node) for node in self._own_calls(loop.node.body))
+
+    def backpropagating_call(self, call: cst.Call) -> bool:
+        """Whether a call runs a project function that backpropagates one of the arguments it is given."""
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            return False
+        summary = summary_of_call(self._ctx, call)
+        return summary is not None and bool(summary.passed_with(call, Effect.BACKWARD))
+
+    def _own_calls(self, body: cst.CSTNode) -> list[cst.Call]:
+        """Calls in a loop body, outside nested loops and definitions."""
+        found: list[cst.Call] = []
+        stack: list[cst.CSTNode] = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.For, cst.While)):
+                continue
+            if isinstance(node, cst.Call):
+                found.append(node)
+            stack.extend(children(node))
+        return found
 
     def outlives_iteration(self, container: str, at: cst.CSTNode) -> bool:
         """Whether the container `container`, written at `at`, lives across the iterations of the loop

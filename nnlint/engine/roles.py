@@ -390,6 +390,12 @@ class Roles:
             if role is not None and not isinstance(element, cst.StarredElement):
                 self._add(dotted_name(element.value), role)
 
+    def element_role(self, call: cst.Call, position: int) -> Role | None:
+        """The role of one position of the tuple a project function returns (`loss, parts = f(x)`)."""
+        summary = self._project_summary(call)
+        elements = summary.elements if summary is not None else ()
+        return elements[position] if position < len(elements) else None
+
     def _project_role(self, call: cst.Call) -> Role | None:
         """The role of what a call of a project definition gives: an nn.Module subclass of another module
         builds a model; a project function, what its summary says it returns."""

@@ -318,6 +318,8 @@ def _loss_roots(
             if value is not None and binding.kind in ("assign", "with"):
                 found |= _loss_roots(ctx, function, value, depth + 1)
         return found
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
+        return _loss_roots(ctx, function, expr.left, depth + 1)  # `loss * weight`: the weight is no loss
     if isinstance(expr, cst.BinaryOperation):
         return _loss_roots(ctx, function, expr.left, depth + 1) | _loss_roots(
             ctx, function, expr.right, depth + 1
