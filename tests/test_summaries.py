@@ -74,7 +74,8 @@ def test_the_helper_alone_is_silent(project: Path) -> None:
 def test_a_caller_that_switches_to_eval_first_is_silent(project: Path) -> None:
     train = project / "segmenter" / "train.py"
     source = train.read_text()
-    source = source.replace("        print(epoch, total, logged, dice_score", "        net.eval()\n        print(epoch, total, logged, dice_score")
+    printed = "        print(epoch, total, logged, dice_score"
+    source = source.replace(printed, "        net.eval()\n" + printed)
     train.write_text(source)
     outcome = run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN404"})))
     assert outcome.findings == []
