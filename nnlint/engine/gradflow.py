@@ -121,16 +121,12 @@ class GradientFlow:
             operand = self._ctx.loops.backward_operand(call)
             if operand is not None:
                 read(operand)
-            elif (
-                isinstance(call.func, (cst.Name, cst.Attribute))
-                and call.args
-                and "backward" in self._ctx.source
-            ):
-                if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
-                    continue
-                summary = summary_of_call(self._ctx, call)
-                for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
-                    read(value)
+                continue
+            if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+                continue  # no argument to backpropagate, or a library call (no summary)
+            summary = summary_of_call(self._ctx, call)
+            for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
+                read(value)
         found: set[tuple[cst.CSTNode | None, str]] = set()
         while pending:
             key = pending.pop()

@@ -117,6 +117,8 @@ class ModeSimulation:
             if not isinstance(call, cst.Call) or call in seen:
                 continue
             seen.add(call)
+            if not any(dotted_name(arg.value) == event.target for arg in call.args):
+                continue  # `model(x)` itself: the model is called, not handed to a helper
             summary = summary_of_call(self._ctx, call)
             if summary is None or summary.ctx is self._ctx or not summary.evaluates:
                 continue

@@ -23,6 +23,8 @@ from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.project import Resolved
+    from nnlint.engine.summaries import Summary
 
 
 class Role(str, Enum):
@@ -419,13 +421,13 @@ class Roles:
         self._project_calls[call] = role
         return role
 
-    def _project_summary(self, call: cst.Call):  # type: ignore[no-untyped-def]
+    def _project_summary(self, call: cst.Call) -> Summary | None:
         target = self._project_target(call)
         if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
             return None
         return target.ctx.summaries.of(target.node)
 
-    def _project_target(self, call: cst.Call):  # type: ignore[no-untyped-def]
+    def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
         a name imported from a project module (library calls are never looked up)."""
         func = call.func

@@ -84,8 +84,8 @@ class Summary:
     # Positional parameter names in order, without `self`/`cls` for a method.
     positional: tuple[str, ...]
     effects: Mapping[str, frozenset[Effect]]
-    evaluates: frozenset[str] = frozenset()
-    _returns: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # Answers computed on first request (what it returns, what it evaluates): most callers ask neither.
+    _lazy: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def does(self, parameter: str, effect: Effect) -> bool:
         return effect in self.effects.get(parameter, frozenset())
@@ -110,6 +110,14 @@ class Summary:
         return [value for name, value in passed.items() if self.does(name, effect)]
 
     @property
+    def evaluates(self) -> frozenset[str]:
+        """The parameters the function runs as an evaluation without switching their mode."""
+        if "evaluates" not in self._lazy:
+            _, names = _parameters(self.ctx, self.function)
+            self._lazy["evaluates"] = _evaluated(self.ctx, self.function, names)
+        return self._lazy["evaluates"]  # type: ignore[return-value]
+
+    @property
     def returns(self) -> Role | None:
         """The role of what every `return` gives (a loss only with its graph attached), else None."""
         return self._returned()[0]  # type: ignore[return-value]
@@ -120,13 +128,13 @@ class Summary:
         return self._returned()[1]  # type: ignore[return-value]
 
     def _returned(self) -> tuple[Role | None, tuple[Role | None, ...]]:
-        cached = self._returns.get("value")
+        cached = self._lazy.get("returned")
         if cached is not None:
             return cached  # type: ignore[return-value]
         if self.ctx in building_roles():
             return None, ()  # asked while this file's roles are built: unknown (and not remembered)
         found = _returned_roles(self)
-        self._returns["value"] = found
+        self._lazy["returned"] = found
         return found
 
 
@@ -289,7 +297,6 @@ def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summa
         ctx=ctx,
         positional=positional,
         effects={name: frozenset(found) for name, found in effects.items()},
-        evaluates=_evaluated(ctx, function, names),
     )
 
 
