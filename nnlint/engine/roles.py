@@ -66,6 +66,9 @@ _OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?(?:_\w+)?$|^(?:\w{1,3}_)?
 LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
 _BUILDING: set[FileContext] = set()
+# How many files' roles may be built inside one another (a summary of a module whose roles need a summary
+# of another module...): deeper chains answer "unknown" rather than risk the interpreter's recursion limit.
+_MAX_NESTED_BUILDS = 6
 
 
 def building_roles() -> set[FileContext]:
@@ -430,6 +433,8 @@ class Roles:
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
         a name imported from a project module (library calls are never looked up)."""
+        if len(_BUILDING) >= _MAX_NESTED_BUILDS:
+            return None
         func = call.func
         if isinstance(func, cst.Attribute) and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
