@@ -133,6 +133,7 @@ class Summary:
             return cached  # type: ignore[return-value]
         if self.ctx in building_roles():
             return None, ()  # asked while this file's roles are built: unknown (and not remembered)
+        self._lazy["returned"] = (None, ())  # a recursive question meanwhile answers "unknown"
         found = _returned_roles(self)
         self._lazy["returned"] = found
         return found
