@@ -323,6 +323,17 @@ class GradientFlow:
 
         if not isinstance(call.func, cst.Attribute) or not call.args:
             return []
+        roles = self._ctx.roles
+        if not any(
+            roles.is_loss_expr(item)
+            for arg in call.args
+            for item in (
+                [element.value for element in arg.value.elements]
+                if isinstance(arg.value, (cst.List, cst.Tuple))
+                else [arg.value]
+            )
+        ):
+            return []  # no loss is passed: nothing to look up (reading the class may parse another module)
         if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
             return []  # `torch.stack(...)`, `np.mean(...)`: no project method
         summary = summary_of_call(self._ctx, call)

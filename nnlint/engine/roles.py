@@ -418,6 +418,8 @@ class Roles:
 
             if isinstance(target.node, cst.ClassDef):
                 role = Role.MODEL if is_model_class(target) else None
+            elif target.ctx is not self._ctx and "backward" not in target.ctx.source:
+                role = None  # what a module that never trains returns is not worth its whole analysis
             else:
                 summary = target.ctx.summaries.of(target.node)
                 role = summary.returns if summary is not None else None
@@ -428,7 +430,16 @@ class Roles:
         target = self._project_target(call)
         if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
             return None
+        if target.ctx is not self._ctx and "backward" not in target.ctx.source:
+            return None  # as in `_project_role`
         return target.ctx.summaries.of(target.node)
+
+    def _defined_here(self, func: cst.BaseExpression) -> bool:
+        """`f(...)` of a function or class this file defines, or `self.m(...)`: no other module to read."""
+        if isinstance(func, cst.Name):
+            return any(binding.kind in ("def", "class") for binding in self._ctx.bindings.of(func.value))
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        return isinstance(receiver, cst.Name) and receiver.value == "self"
 
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
@@ -436,6 +447,8 @@ class Roles:
         if len(_BUILDING) >= _MAX_NESTED_BUILDS:
             return None
         func = call.func
+        if "backward" not in self._ctx.source and not self._defined_here(func):
+            return None  # a file that never trains reads no other module for its roles (cost)
         if isinstance(func, cst.Attribute) and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
         ):
