@@ -36,8 +36,11 @@ class LossAccumulatedAsTensor(Rule):
     """## What it does
     Flags a training loop that adds the loss *tensor* to a running total (`total += loss`,
     `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`), also through a
-    method of a class of the same file that adds its argument into the object's state
-    (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern), or
+    method of a class of this file or another project module that adds its argument into the object's
+    state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
+    also from a training-step method that backpropagates and updates a meter held in `self`), a total of
+    what a project helper returns when it backpropagates the loss and gives it back
+    (`total += backward_and_step(loss, opt)`), or
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated; no fix is offered
     for these).
@@ -87,6 +90,53 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The helper gives back a number; the meter of a validation step that never backpropagates.
+        """
+import torch
+def backward_and_step(loss, optimizer):
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+class Meter:
+    def __init__(self):
+        self.total = 0
+
+    def update(self, value):
+        self.total += value
+
+class Runner:
+    def __init__(self, model):
+        self.model = model
+        self.val_losses = Meter()
+
+    def val_step(self, x, y):
+        loss = torch.nn.functional.mse_loss(self.model(x), y)
+        self.val_losses.update(loss)
+
+for x, y in loader:
+    optimizer.zero_grad()
+    total += backward_and_step(torch.nn.functional.mse_loss(model(x), y), optimizer)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""",
+        # The sum is the loss that is backpropagated (a constructor parameter has the same name).
+        """
+import torch
+class Trainer:
+    def __init__(self, model, D_loss):
+        self.model = model
+        self.D_loss = D_loss
+
+    def train(self, loader, optimizer):
+        for x in loader:
+            D_loss = 0
+            for part in x:
+                loss = self.D_loss(self.model, part)
+                D_loss = D_loss + loss
+            optimizer.zero_grad()
+            D_loss.backward()
+            optimizer.step()
+""",
         # The meter is given a number, or detaches what it is given.
         """
 import torch
@@ -239,6 +289,55 @@ for i, batch in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A training-step method updates the object's meter with loss tensors (called once per batch).
+        Invalid(
+            """
+import torch
+class Meter:
+    def __init__(self, n):
+        self._sum = [0] * n
+
+    def update(self, values):
+        for i, v in enumerate(values):
+            self._sum[i] += v
+
+class Runner:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.losses = Meter(2)
+
+    def train_step(self, x, y):
+        out = self.model(x)
+        ce = torch.nn.functional.cross_entropy(out, y)
+        reg = out.pow(2).mean()
+        loss = ce + reg
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.losses.update([ce * 1000, reg])
+""",
+            line=24,
+        ),
+        # A helper backpropagates the loss and returns it; the loop sums what it returns.
+        Invalid(
+            """
+import torch
+def backward_and_step(loss, optimizer, scale=1.0):
+    loss = loss * scale
+    loss.backward()
+    optimizer.step()
+    return loss
+
+for epoch in range(10):
+    total = 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        total += backward_and_step(loss, optimizer)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""",
+            line=14,
+        ),
         # One loss tensor per step kept in a dict made before the loop.
         Invalid(
             """
@@ -426,18 +525,35 @@ print(torch.stack(losses).mean())
                     self._check(node, func.value, value)
             return
         for value in self.ctx.gradients.accumulating_method(node):
-            # `losses.update(loss, n)` into a meter of this file whose `update` does `self.sum += val * n`.
-            if self._in_training(node) and self.ctx.gradients.carries_graph(value, node):
+            # `losses.update(loss, n)` into a meter (of this file or a project module) whose `update` does
+            # `self.sum += val * n`.
+            if self._keeps_graphs(node, func.value) and self.ctx.gradients.carries_graph(value, node):
                 self.report(
                     node, self._THROUGH_METHOD.format(method=self.ctx.dotted(func) or func.attr.value)
                 )
                 return
 
+    def _keeps_graphs(self, node: cst.CSTNode, receiver: cst.BaseExpression) -> bool:
+        """Whether a meter updated at `node` keeps a graph per training step: in a loop that trains, or in
+        a training step method (it backpropagates itself, once per call) updating a meter of the object
+        (`self.losses`), which outlives the call."""
+        if self._in_training(node):
+            return True
+        function = self.ctx.enclosing_function(node)
+        if function is None or not (self.ctx.dotted(receiver) or "").startswith("self."):
+            return False
+        if self.ctx.gradients.under_no_grad(node):
+            return False
+        return any(
+            event.kind is EventKind.BACKWARD and not event.no_grad and event.nested == 0
+            for event in self.ctx.loops.function_events(function)
+        )
+
     def _in_training(self, node: cst.CSTNode) -> bool:
         loop = self.ctx.loops.enclosing_loop(node)
         return (
             loop is not None
-            and bool(loop.of_kind(EventKind.BACKWARD))
+            and self.ctx.gradients.backpropagates(loop)
             and not self.ctx.gradients.under_no_grad(node)
         )
 
@@ -446,10 +562,10 @@ print(torch.stack(losses).mean())
         if name is None or name == self.ctx.dotted(value):
             return
         gradients = self.ctx.gradients
-        if not gradients.carries_graph(value, node) or name in gradients.backpropagated:
+        if not gradients.carries_graph(value, node) or gradients.backpropagated_at(name, node):
             return  # a number, or building the loss that is backpropagated
         loop = self.ctx.loops.enclosing_loop(node)
-        if loop is None or not loop.of_kind(EventKind.BACKWARD) or gradients.under_no_grad(node):
+        if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):
             return
         self.report(node, fix=self._fix(name, value))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Evidence, Invalid, Rule
 
 
 class TrainEvalMode(Rule):
@@ -18,7 +18,10 @@ class TrainEvalMode(Rule):
     (`self.model.eval()`), or a block inside the batch loop (a `no_grad` block, or an `if` block that
     draws a test batch with `next(iter(test_loader))` and runs the model); `model.train(False)` is
     `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
-    same function made for it (unless the function is named for MC dropout or uncertainty sampling).
+    same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
+    helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
+    reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
+    location.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -57,6 +60,7 @@ class TrainEvalMode(Rule):
     """
 
     code = "NN404"
+    cross_file = True
     name = "train-eval-mode"
     severity = Severity.WARNING
     message = "The model is evaluated here in training mode; call `model.eval()` before evaluating."
@@ -688,6 +692,10 @@ def train(model, train_loader, valid_loader, optimizer, epochs):
         "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
         "mode; remove it, or move it after the evaluation."
     )
+    _IN_HELPER = (
+        "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
+        " call `model.eval()` here before evaluating."
+    )
 
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
@@ -697,3 +705,11 @@ def train(model, train_loader, valid_loader, optimizer, epochs):
             self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():
             self.report(node, message=self._RESUMES)
+        for ctx, node, call in modes.helpers_evaluating_in_training_mode():
+            # The helper of another module is the line to change; the call here is why.
+            self.report(
+                node,
+                message=self._IN_HELPER,
+                related=(Evidence(call, "called here with the model still in training mode"),),
+                ctx=ctx,
+            )

@@ -10,17 +10,18 @@ makes rules quieter, which is the direction precision wants.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import assigned_names, method_of, resolve_call, target_names
+from nnlint.engine.bindings import assigned_names, target_names
 from nnlint.engine.index import children
-from nnlint.engine.loops import EventKind
+from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.names import dotted_name
-from nnlint.engine.roles import Role
+from nnlint.engine.roles import LIBRARY_PREFIXES, Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -49,6 +50,63 @@ class GradientFlow:
             found.add(name)
             for value in bindings.sources(name):
                 pending.extend(names_in(value))
+        return frozenset(found)
+
+    def backpropagated_at(self, name: str, at: cst.CSTNode) -> bool:
+        """Whether the name `name` as read at `at` flows into a `backward()`, with Python's scopes: a plain
+        name is its function's own (a parameter `D_loss` of `__init__` is not the `D_loss` total of
+        `train`), `self.x` is shared by the file. Backward calls in project helpers count through their
+        summaries (`self._backward(loss, opt)` backpropagates `loss`)."""
+        return (self._scope_key(name, at), name) in self._scoped_backpropagated
+
+    def _scope_key(self, name: str, at: cst.CSTNode) -> cst.CSTNode | None:
+        if "." in name:
+            return None
+        function = self._ctx.index.enclosing(at, cst.FunctionDef)
+        while function is not None and not self._binds_in(function, name):
+            function = self._ctx.index.enclosing(function, cst.FunctionDef)
+        return function
+
+    def _binds_in(self, function: cst.FunctionDef, name: str) -> bool:
+        return any(
+            self._ctx.index.enclosing(binding.node, cst.FunctionDef) is function
+            for binding in self._ctx.bindings.of(name)
+        )
+
+    @cached_property
+    def _scoped_backpropagated(self) -> frozenset[tuple[cst.CSTNode | None, str]]:
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        sources: dict[tuple[cst.CSTNode | None, str], list[cst.BaseExpression]] = defaultdict(list)
+        index = self._ctx.index
+        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign), *index.nodes(cst.AnnAssign)):
+            if node.value is not None:
+                for target in assigned_names(node):
+                    sources[(self._scope_key(target, node), target)].append(node.value)
+        pending: list[tuple[cst.CSTNode | None, str]] = []
+
+        def read(expr: cst.BaseExpression) -> None:
+            for name, node in _names_with_nodes(expr):
+                pending.append((self._scope_key(name, node), name))
+
+        for call in index.nodes(cst.Call):
+            operand = self._ctx.loops.backward_operand(call)
+            if operand is not None:
+                read(operand)
+                continue
+            if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+                continue  # no argument to backpropagate, or a library call (no summary)
+            summary = summary_of_call(self._ctx, call)
+            for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
+                read(value)
+        found: set[tuple[cst.CSTNode | None, str]] = set()
+        while pending:
+            key = pending.pop()
+            if key in found:
+                continue
+            found.add(key)
+            for value in sources.get(key, ()):
+                read(value)
         return frozenset(found)
 
     def reaches_backward(self, expr: cst.BaseExpression) -> bool:
@@ -126,6 +184,7 @@ class GradientFlow:
         if name is None or scope is None:
             return True
         latest = None
+        unpacked: Role | None = None
         for node in _statements_before(scope, at):
             if (
                 isinstance(node, (cst.Assign, cst.AnnAssign))
@@ -133,8 +192,11 @@ class GradientFlow:
                 and name in assigned_names(node)
             ):
                 latest = node.value
+                unpacked = self._unpacked_role(node, name)
         if latest is None:
             return True
+        if unpacked is Role.LOSS:
+            return True  # `loss, part = compute(...)`: that position of the project function's result
         if self.is_detached(latest):
             return False
         roles = self._ctx.roles
@@ -147,6 +209,47 @@ class GradientFlow:
             event.kind is EventKind.BACKWARD and event.target == name and not event.via
             for event in loop.own_events
         )
+
+    def _unpacked_role(self, node: cst.Assign | cst.AnnAssign, name: str) -> Role | None:
+        """The role `name` gets from its position in a tuple unpacked from a project call."""
+        if not isinstance(node, cst.Assign) or len(node.targets) != 1 or not isinstance(node.value, cst.Call):
+            return None
+        target = node.targets[0].target
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            return None
+        for position, element in enumerate(target.elements):
+            if dotted_name(element.value) == name:
+                return self._ctx.roles.element_role(node.value, position)
+        return None
+
+    def backpropagates(self, loop: Loop) -> bool:
+        """Whether one iteration of a loop backpropagates: a backward of its own or of a helper of this
+        file (loop events), or a call of a project function that backpropagates an argument (summaries)."""
+        if loop.of_kind(EventKind.BACKWARD):
+            return True
+        return any(self.backpropagating_call(node) for node in self._own_calls(loop.node.body))
+
+    def backpropagating_call(self, call: cst.Call) -> bool:
+        """Whether a call runs a project function that backpropagates one of the arguments it is given."""
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            return False
+        summary = summary_of_call(self._ctx, call)
+        return summary is not None and bool(summary.passed_with(call, Effect.BACKWARD))
+
+    def _own_calls(self, body: cst.CSTNode) -> list[cst.Call]:
+        """Calls in a loop body, outside nested loops and definitions."""
+        found: list[cst.Call] = []
+        stack: list[cst.CSTNode] = [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.For, cst.While)):
+                continue
+            if isinstance(node, cst.Call):
+                found.append(node)
+            stack.extend(children(node))
+        return found
 
     def outlives_iteration(self, container: str, at: cst.CSTNode) -> bool:
         """Whether the container `container`, written at `at`, lives across the iterations of the loop
@@ -184,70 +287,39 @@ class GradientFlow:
         return False
 
     def accumulating_method(self, call: cst.Call) -> list[cst.BaseExpression]:
-        """The arguments a method call adds into persistent state: `meter.update(loss, n)` where `meter`
-        is built from a class of this file whose `update(self, val, n=1)` does `self.sum += val * n` (or
-        `self.values.append(val)`). Empty when the method or its class is not visible."""
-        func = call.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in self._method_names:
-            return []  # no class of this file has such a method: nothing to look up
-        method = self._method_of_instance(dotted_name(func.value), func.attr.value)
-        if method is None:
+        """The arguments a call adds into persistent state: `meter.update(loss, n)` or
+        `self.losses.update([a, b])` where the object is built from a project class (this file or another
+        module) whose `update` does `self.sum += val * n` (or `self.values.append(val)`); a list or tuple
+        argument counts by its elements. Empty when the method or its class is not visible."""
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        if not isinstance(call.func, cst.Attribute) or not call.args:
             return []
-        params = [param.name.value for param in method.params.params][1:]  # without `self`
-        accumulated = self._accumulated_parameters(method)
+        roles = self._ctx.roles
+        if not any(
+            roles.is_loss_expr(item)
+            for arg in call.args
+            for item in (
+                [element.value for element in arg.value.elements]
+                if isinstance(arg.value, (cst.List, cst.Tuple))
+                else [arg.value]
+            )
+        ):
+            return []  # no loss is passed: nothing to look up (reading the class may parse another module)
+        if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            return []  # `torch.stack(...)`, `np.mean(...)`: no project method
+        summary = summary_of_call(self._ctx, call)
+        if summary is None:
+            return []
         found: list[cst.BaseExpression] = []
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-        for name, arg in zip(params, positional, strict=False):
-            if name in accumulated:
-                found.append(arg.value)
-        found.extend(
-            arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in accumulated
-        )
+        for value in summary.passed_with(call, Effect.ACCUMULATE):
+            if isinstance(value, (cst.List, cst.Tuple)):
+                found.extend(element.value for element in value.elements)
+            else:
+                found.append(value)
         return found
 
-    @cached_property
-    def _method_names(self) -> frozenset[str]:
-        """The names of the methods the classes of this file define."""
-        return frozenset(
-            statement.name.value
-            for cls in self._ctx.index.nodes(cst.ClassDef)
-            if isinstance(cls.body, cst.IndentedBlock)
-            for statement in cls.body.body
-            if isinstance(statement, cst.FunctionDef)
-        )
-
-    def _method_of_instance(self, instance: str | None, method: str) -> cst.FunctionDef | None:
-        """The method `method` of the class of this file every assignment of `instance` constructs."""
-        ctx = self._ctx
-        values = ctx.bindings.assigned(instance) if instance is not None else []
-        built = {resolve_call(ctx, value) if isinstance(value, cst.Call) else None for value in values}
-        cls = built.pop() if len(built) == 1 else None
-        found = method_of(cls, method) if cls is not None and cls.ctx is ctx else None
-        return found.node if found is not None and found.ctx is ctx else None  # type: ignore[return-value]
-
-    def _accumulated_parameters(self, method: cst.FunctionDef) -> frozenset[str]:
-        """Parameters a method adds into an attribute of `self` (`self.sum += val * n`,
-        `self.total = self.total + val`, `self.history.append(val)`)."""
-        params = {param.name.value for param in method.params.params}
-        found: set[str] = set()
-        index = self._ctx.index
-        for node in index.nodes(cst.AugAssign):
-            if method in index.ancestors(node) and (dotted_name(node.target) or "").startswith("self."):
-                if isinstance(node.operator, cst.AddAssign):
-                    found.update(name for name in self._attached_names(node.value) if name in params)
-        for node in index.nodes(cst.Call):
-            func = node.func
-            if (
-                method in index.ancestors(node)
-                and isinstance(func, cst.Attribute)
-                and func.attr.value == "append"
-                and (dotted_name(func.value) or "").startswith("self.")
-                and node.args
-            ):
-                found.update(name for name in self._attached_names(node.args[0].value) if name in params)
-        return frozenset(found)
-
-    def _attached_names(self, expr: cst.BaseExpression) -> list[str]:
+    def attached_names(self, expr: cst.BaseExpression) -> list[str]:
         """The names an expression reads outside detaching calls (`val.item() * n` reads only `n`)."""
         found: list[str] = []
         stack: list[cst.CSTNode] = [expr]
@@ -342,6 +414,23 @@ def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst
         found.append(node)
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             stack.extend(reversed(children(node)))
+    return found
+
+
+def _names_with_nodes(expr: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
+    """Every dotted name an expression reads (as `names_in`), each with the node that reads it."""
+    found: list[tuple[str, cst.CSTNode]] = []
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        name = dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if name is not None:
+            found.append((name, node))
+            head = name.split(".", 1)[0]
+            if head != name:
+                found.append((head, node))
+            continue
+        stack.extend(children(node))
     return found
 
 

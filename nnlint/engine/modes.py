@@ -158,6 +158,51 @@ class ModeSimulation:
             return None
         return toggles[first_train]
 
+    def helpers_evaluating_in_training_mode(self) -> list[tuple[FileContext, cst.CSTNode, cst.Call]]:
+        """Evaluation helpers of other project modules that this file calls with a model left in training
+        mode: `val_dice = eval_net(net, val)` after a training epoch, where eval_net (in eval.py) runs
+        `net` as an evaluation and never switches it to eval (its summary says so). Each answer is the
+        helper's file, where its evaluation starts there (the line to change) and the call here."""
+        from nnlint.engine.summaries import summary_of_call
+
+        found: list[tuple[FileContext, cst.CSTNode, cst.Call]] = []
+        seen: set[cst.CSTNode] = set()
+        events = [event for loop in self._ctx.loops.loops for event in loop.events] + self._module_events
+        for event in events:
+            call = event.site
+            if event.kind is not EventKind.FORWARD or event.via or call is not event.node:
+                continue
+            if not isinstance(call, cst.Call) or call in seen:
+                continue
+            seen.add(call)
+            if not any(dotted_name(arg.value) == event.target for arg in call.args):
+                continue  # `model(x)` itself: the model is called, not handed to a helper
+            summary = summary_of_call(self._ctx, call)
+            if summary is None or summary.ctx is self._ctx or not summary.evaluates:
+                continue
+            passed = summary.arguments(call) or {}
+            for parameter in sorted(summary.evaluates):
+                model = model_key(dotted_name(passed[parameter])) if parameter in passed else None
+                if model is None or model != model_key(event.target) or self._mode_free(model):
+                    continue
+                if self._mode_at(call, lambda e, call=call: e.site is call, event) != TRAIN:
+                    continue
+                start = summary.ctx.modes.evaluation_start_of(summary.function, parameter)
+                if start is not None:
+                    found.append((summary.ctx, start, call))
+                    break
+        return found
+
+    def evaluation_start_of(self, function: cst.FunctionDef, model: str) -> cst.CSTNode | None:
+        """Where the evaluation that `function` is starts running `model` (see `_evaluation_start`)."""
+        for region in self._ctx.evaluation.regions:
+            if region.node is not function:
+                continue
+            for event in region.events:
+                if event.kind is EventKind.FORWARD and model_key(event.target) == model:
+                    return self._evaluation_start(region, event)
+        return None
+
     def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
         gradients = self._ctx.gradients
         for ancestor in self._ctx.index.ancestors(forward.site):

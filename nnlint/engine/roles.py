@@ -30,6 +30,8 @@ from nnlint.vocabulary import MODEL_WRAPPERS as _MODEL_WRAPPERS
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.project import Resolved
+    from nnlint.engine.summaries import Summary
 
 
 class Role(str, Enum):
@@ -58,6 +60,18 @@ _FACTORY_ROLES = (
 
 # Attribute names that hold an optimizer: `optimizer`, `optim`, `opt`, `optimizer_g`, `d_optim`, `opt_d`.
 _OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
+# Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
+LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
+# The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
+_BUILDING: set[FileContext] = set()
+# How many files' roles may be built inside one another (a summary of a module whose roles need a summary
+# of another module...): deeper chains answer "unknown" rather than risk the interpreter's recursion limit.
+_MAX_NESTED_BUILDS = 6
+
+
+def building_roles() -> set[FileContext]:
+    """Files whose `Roles` are being built right now (a function summary of one answers "unknown")."""
+    return _BUILDING
 
 
 # What else `from_pretrained` loads: `AutoTokenizer`, `config_class`, `AutoProcessor`, feature extractors.
@@ -117,16 +131,34 @@ class Roles:
         # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
         self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
-        self._from_parameters()
-        # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
-        for _ in range(2):
-            self._from_assignments()
-            self._from_iteration()
-        self._from_uses()
+        self._project_calls: dict[cst.Call, object] = {}
+        # Unpackings from calls of functions of files whose roles were being built (this one): their
+        # summaries need these roles, so they are read on the first question after construction.
+        self._deferred: list[tuple[cst.Tuple | cst.List, cst.Call]] = []
+        self._ready = False
+        _BUILDING.add(ctx)
+        try:
+            self._from_parameters()
+            # Two passes: a name bound from another name (`model = model.to(device)`) may be seen first.
+            for _ in range(2):
+                self._from_assignments()
+                self._from_iteration()
+            self._from_uses()
+        finally:
+            _BUILDING.discard(ctx)
+        self._ready = True
+
+    def _settle(self) -> None:
+        """Read the deferred unpackings (once; questions asked meanwhile see the roles without them)."""
+        if self._ready and self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for target, value in deferred:
+                self._from_unpacked(target, value)
 
     # -- queries ---------------------------------------------------------------------------------
 
     def of(self, name: str | None) -> set[Role]:
+        self._settle()
         return self._roles.get(name, set()) if name else set()
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
@@ -157,6 +189,7 @@ class Roles:
         return self._elements.get(name, set()) if name else set()
 
     def names(self, role: Role) -> set[str]:
+        self._settle()
         return {name for name, roles in self._roles.items() if role in roles}
 
     def constructor(self, name: str) -> cst.Call | None:
@@ -188,6 +221,10 @@ class Roles:
             stack.extend(children(node))
         return found
 
+    def role_of(self, value: cst.BaseExpression) -> Role | None:
+        """The role a value gives the name it is bound to (`torch.optim.SGD(...)` -> optimizer)."""
+        return self._role_of_value(value)
+
     def is_local_model_class(self, name: str) -> bool:
         return name in self._local_models
 
@@ -202,6 +239,8 @@ class Roles:
             callee = self._ctx.callee(expr)
             if callee in LOSS_FUNCTIONS or self.has(expr.func, Role.CRITERION):
                 return True
+            if self._project_role(expr) is Role.LOSS:
+                return True  # a project function that returns a loss tensor, graph attached
             # `loss.mean()`, `loss.sum()`: still the loss.
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
                 return self.is_loss_expr(expr.func.value)
@@ -261,6 +300,9 @@ class Roles:
             local = dotted_name(value.func)
             if local in self._local_models:
                 return Role.MODEL
+            project = self._project_role(value)
+            if project is not None:
+                return project
             if isinstance(value.func, cst.Attribute):
                 method = value.func.attr.value
                 owner = value.func.value
@@ -325,6 +367,9 @@ class Roles:
             if assign.value is not None:
                 pairs.append((assign.target, assign.value))
         for target, value in pairs:
+            if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
+                self._from_unpacked(target, value)
+                continue
             name = dotted_name(target)
             if name is None:
                 continue
@@ -338,6 +383,93 @@ class Roles:
             self._add(name, role)
             if isinstance(value, cst.Call) and role is not Role.LOSS:
                 self._constructors.setdefault(name, value)
+
+    def _from_unpacked(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
+        """`loss, logits = compute(batch)`: each name gets the role of its position of what the project
+        function returns (`summaries.Summary.elements`)."""
+        found = self._project_target(value)
+        if found is not None and (
+            found.ctx in _BUILDING
+            or (isinstance(found.node, cst.FunctionDef) and found.ctx.summaries.pending(found.node))
+        ):
+            self._deferred.append((target, value))  # asked again on the next question
+            return
+        summary = self._project_summary(value)
+        elements = summary.elements if summary is not None else ()
+        if len(elements) != len(target.elements):
+            return
+        for element, role in zip(target.elements, elements, strict=True):
+            if role is not None and not isinstance(element, cst.StarredElement):
+                self._add(dotted_name(element.value), role)
+
+    def element_role(self, call: cst.Call, position: int) -> Role | None:
+        """The role of one position of the tuple a project function returns (`loss, parts = f(x)`)."""
+        summary = self._project_summary(call)
+        elements = summary.elements if summary is not None else ()
+        return elements[position] if position < len(elements) else None
+
+    def _project_role(self, call: cst.Call) -> Role | None:
+        """The role of what a call of a project definition gives: an nn.Module subclass of another module
+        builds a model; a project function, what its summary says it returns."""
+        cached = self._project_calls.get(call, self)
+        if cached is not self:
+            return cached  # type: ignore[return-value]
+        self._project_calls[call] = None
+        role: Role | None = None
+        target = self._project_target(call)
+        if target is not None and target.ctx in _BUILDING:
+            del self._project_calls[call]  # that file's roles are being built: unknown for now
+            return None
+        if target is not None:
+            from nnlint.engine.summaries import is_model_class
+
+            if isinstance(target.node, cst.ClassDef):
+                role = Role.MODEL if is_model_class(target) else None
+            elif target.ctx is not self._ctx and "backward" not in target.ctx.source:
+                role = None  # what a module that never trains returns is not worth its whole analysis
+            else:
+                summary = target.ctx.summaries.of(target.node)
+                role = summary.returns if summary is not None else None
+        self._project_calls[call] = role
+        return role
+
+    def _project_summary(self, call: cst.Call) -> Summary | None:
+        target = self._project_target(call)
+        if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
+            return None
+        if target.ctx is not self._ctx and "backward" not in target.ctx.source:
+            return None  # as in `_project_role`
+        return target.ctx.summaries.of(target.node)
+
+    def _defined_here(self, func: cst.BaseExpression) -> bool:
+        """`f(...)` of a function or class this file defines, or `self.m(...)`: no other module to read."""
+        if isinstance(func, cst.Name):
+            return any(binding.kind in ("def", "class") for binding in self._ctx.bindings.of(func.value))
+        receiver = func.value if isinstance(func, cst.Attribute) else None
+        return isinstance(receiver, cst.Name) and receiver.value == "self"
+
+    def _project_target(self, call: cst.Call) -> Resolved | None:
+        """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
+        a name imported from a project module (library calls are never looked up)."""
+        if len(_BUILDING) >= _MAX_NESTED_BUILDS:
+            return None
+        func = call.func
+        if "backward" not in self._ctx.source and not self._defined_here(func):
+            return None  # a file that never trains reads no other module for its roles (cost)
+        if isinstance(func, cst.Attribute) and not (
+            isinstance(func.value, cst.Name) and func.value.value == "self"
+        ):
+            qualified = self._ctx.callee(call)
+            if qualified is None or qualified.startswith(LIBRARY_PREFIXES):
+                return None
+        elif not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        elif isinstance(func, cst.Name) and self._ctx.callee(call) is not None:
+            if self._ctx.callee(call).startswith(LIBRARY_PREFIXES):  # type: ignore[union-attr]
+                return None
+        from nnlint.engine.bindings import resolve_call
+
+        return resolve_call(self._ctx, call)
 
     def _from_iteration(self) -> None:
         """`for opt in optimizers:`, `for name, opt in optimizers.items():`, `for opt in optimizers.values():`

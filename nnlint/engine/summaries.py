@@ -1,0 +1,543 @@
+"""Role summaries of project functions and methods: what a function returns, and what it does to each
+parameter.
+
+A training loop in train.py calls helpers of utils.py and methods of classes of other modules; the
+questions its rules ask are about those helpers: does `eval_net(net, val)` run `net` as an evaluation
+without switching it to eval mode? Does `meter.update(loss)` add the loss tensor into the meter's running
+sum? Does `self._backward(loss, opt)` return the loss it backpropagated, graph attached? A summary answers
+them once per function, on the context of the file that defines it (which the project's module store keeps
+for the whole run), so every file that calls it shares the answer.
+
+A summary holds
+
+- `effects`: per parameter, what the function (or a project function it passes the parameter on to) does
+  with it: switches it to eval or train mode, runs it as a model, steps or zeroes it, backpropagates it,
+  or adds it into persistent state (`self.sum += val * n`, `self._sum[i] += v` for each `v` of a list
+  parameter, `self.history.append(val)`);
+- `returns`: the role (`roles.Role`) every `return` gives when they agree; a loss only when its graph is
+  attached (not `.item()`, not detached); `elements`, the role of each position when every `return` gives
+  a tuple of the same length (`return loss, logits`), where a loss's parts computed here and added into it
+  (`loss = coarse + fine`) are losses too;
+- `evaluates`: the parameters the function runs as an evaluation (its file's `evaluation` analysis says
+  the function evaluates) without switching their mode on the way.
+
+Anything not visible (a library call, a registry, `*args`) adds nothing: unknown means silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from nnlint.engine.bindings import method_of, reaching_value, resolve_call, resolve_name
+from nnlint.engine.index import children
+from nnlint.engine.names import dotted_name
+from nnlint.engine.project import Resolved
+from nnlint.engine.roles import Role, building_roles
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
+
+# How many project calls deep a parameter's effects are followed.
+_MAX_DEPTH = 4
+# Calls that give back the tensor they are given, for the graph's purposes (a loss scaled is the loss).
+_PRESERVING_METHODS = frozenset(
+    {"mean", "sum", "float", "double", "half", "to", "cuda", "squeeze", "view", "reshape", "clone"}
+)
+_SCALING_CALLS = frozenset({"scale", "scale_loss"})
+# Wrappers whose mode and forward are the wrapped model's: `model.module.eval()` toggles `model`.
+_WRAPPER_ATTRIBUTES = ("module", "_orig_mod")
+_REDUCTIONS = frozenset({"mean", "sum"})
+# Marks a summary being computed (recursion answers "unknown" meanwhile).
+_PENDING = object()
+
+
+class Effect(str, Enum):
+    EVAL = "eval"
+    TRAIN = "train"
+    FORWARD = "forward"
+    STEP = "step"
+    ZERO_GRAD = "zero_grad"
+    BACKWARD = "backward"
+    ACCUMULATE = "accumulate"
+
+
+_METHOD_EFFECTS = {
+    "eval": Effect.EVAL,
+    "train": Effect.TRAIN,
+    "forward": Effect.FORWARD,
+    "step": Effect.STEP,
+    "zero_grad": Effect.ZERO_GRAD,
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one function does with its parameters and gives back (see the module docstring)."""
+
+    function: cst.FunctionDef
+    ctx: FileContext
+    # Positional parameter names in order, without `self`/`cls` for a method.
+    positional: tuple[str, ...]
+    effects: Mapping[str, frozenset[Effect]]
+    # Answers computed on first request (what it returns, what it evaluates): most callers ask neither.
+    _lazy: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def does(self, parameter: str, effect: Effect) -> bool:
+        return effect in self.effects.get(parameter, frozenset())
+
+    def arguments(self, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
+        """The expression a call passes for each parameter it names or fills by position; None when it
+        passes `*args`/`**kwargs` (which parameter gets what is then unknown)."""
+        if any(arg.star for arg in call.args):
+            return None
+        found: dict[str, cst.BaseExpression] = {}
+        positional = [arg.value for arg in call.args if arg.keyword is None]
+        for name, value in zip(self.positional, positional, strict=False):
+            found[name] = value
+        for arg in call.args:
+            if arg.keyword is not None:
+                found[arg.keyword.value] = arg.value
+        return found
+
+    def passed_with(self, call: cst.Call, effect: Effect) -> list[cst.BaseExpression]:
+        """The arguments of `call` that the function does `effect` to."""
+        passed = self.arguments(call) or {}
+        return [value for name, value in passed.items() if self.does(name, effect)]
+
+    @property
+    def evaluates(self) -> frozenset[str]:
+        """The parameters the function runs as an evaluation without switching their mode."""
+        if "evaluates" not in self._lazy:
+            _, names = _parameters(self.ctx, self.function)
+            self._lazy["evaluates"] = _evaluated(self.ctx, self.function, names)
+        return self._lazy["evaluates"]  # type: ignore[return-value]
+
+    @property
+    def returns(self) -> Role | None:
+        """The role of what every `return` gives (a loss only with its graph attached), else None."""
+        return self._returned()[0]  # type: ignore[return-value]
+
+    @property
+    def elements(self) -> tuple[Role | None, ...]:
+        """The role of each position of the tuple every `return` gives (empty when not such a tuple)."""
+        return self._returned()[1]  # type: ignore[return-value]
+
+    def _returned(self) -> tuple[Role | None, tuple[Role | None, ...]]:
+        cached = self._lazy.get("returned")
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        if self.ctx in building_roles():
+            return None, ()  # asked while this file's roles are built: unknown (and not remembered)
+        self._lazy["returned"] = (None, ())  # a recursive question meanwhile answers "unknown"
+        found = _returned_roles(self)
+        self._lazy["returned"] = found
+        return found
+
+
+class FunctionSummaries:
+    """Summaries of one file's functions, computed on first request and kept with the file's context."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._ctx = ctx
+        self._summaries: dict[cst.FunctionDef, object] = {}
+
+    def pending(self, function: cst.FunctionDef) -> bool:
+        """Whether the summary of `function` is being computed right now (asking it answers None)."""
+        return self._summaries.get(function) is _PENDING
+
+    def of(self, function: cst.FunctionDef, depth: int = 0) -> Summary | None:
+        cached = self._summaries.get(function)
+        if cached is _PENDING or depth > _MAX_DEPTH:
+            return None
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._summaries[function] = _PENDING
+        try:
+            summary = _summarize(self._ctx, function, depth)
+        finally:
+            self._summaries.pop(function, None)
+        self._summaries[function] = summary
+        return summary
+
+
+def summary_of_call(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary | None:
+    """The summary of the project function or method a call runs (`resolve_call`, plus methods of the
+    object a name or `self.attr` holds when every binding of it builds the same project class)."""
+    target = resolve_call(ctx, call) or _instance_method(ctx, call)
+    if target is None or not isinstance(target.node, cst.FunctionDef):
+        return None
+    return target.ctx.summaries.of(target.node, depth)
+
+
+def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """`self.losses.update(...)` where `self.losses = AverageMeter(...)` in the class (or `meter.update`
+    where every binding of `meter` in the file builds one class): that class's method."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    receiver = dotted_name(func.value)
+    if receiver is None or receiver == "self":
+        return None
+    values = ctx.bindings.values(receiver)
+    if not values:
+        return None
+    if receiver.startswith("self."):
+        cls = ctx.enclosing_class(call)
+        values = [value for value in values if ctx.enclosing_class(value) is cls]
+    classes = set()
+    found: Resolved | None = None
+    for value in values:
+        built = resolve_call(ctx, value) if isinstance(value, cst.Call) else None
+        if built is None or not isinstance(built.node, cst.ClassDef):
+            return None
+        classes.add(built.node)
+        found = built
+    if found is None or len(classes) != 1:
+        return None
+    return method_of(found, func.attr.value)
+
+
+def is_model_class(cls: Resolved, hops: int = 0) -> bool:
+    """Whether a project class derives from `nn.Module` (or a LightningModule), through project bases."""
+    from nnlint.vocabulary import MODEL_MODULE_BASES
+
+    node = cls.node
+    if not isinstance(node, cst.ClassDef) or hops > _MAX_DEPTH:
+        return False
+    for base in node.bases:
+        qualified = cls.ctx.qualified_name(base.value) or dotted_name(base.value) or ""
+        if qualified in MODEL_MODULE_BASES or qualified.endswith("LightningModule"):
+            return True
+        parent = resolve_name(cls.ctx, base.value.value, node) if isinstance(base.value, cst.Name) else None
+        if parent is None and qualified:
+            parent = cls.ctx.project.resolve_qualified(qualified)
+        if parent is not None and is_model_class(parent, hops + 1):
+            return True
+    return False
+
+
+# -- computing a summary ---------------------------------------------------------------------------------
+
+
+def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str, ...], set[str]]:
+    params = function.params
+    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if isinstance(owner, cst.ClassDef) and positional and positional[0] in ("self", "cls"):
+        positional = positional[1:]
+    names = set(positional) | {param.name.value for param in params.kwonly_params}
+    return tuple(positional), names
+
+
+def _own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The nodes of a function's body, without nested functions, classes and lambdas."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        found.append(node)
+        stack.extend(children(node))
+    return found
+
+
+def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
+    """The parameter an expression is, through wrapper attributes: `model`, `model.module` -> model."""
+    while isinstance(expr, cst.Attribute) and expr.attr.value in _WRAPPER_ATTRIBUTES:
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) and expr.value in names else None
+
+
+def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summary:
+    positional, names = _parameters(ctx, function)
+    effects: dict[str, set[Effect]] = {}
+    nodes = _own_nodes(function)
+
+    def add(parameter: str | None, effect: Effect) -> None:
+        if parameter is not None:
+            effects.setdefault(parameter, set()).add(effect)
+
+    loops = ctx.loops
+    for node in nodes:
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in names:
+            add(func.value, Effect.FORWARD)
+            continue
+        operand = loops.backward_operand(node)
+        if operand is not None:
+            for root in _loss_roots(ctx, function, operand, 0):
+                if root in names:
+                    add(root, Effect.BACKWARD)
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value in _METHOD_EFFECTS:
+            effect = _METHOD_EFFECTS[func.attr.value]
+            if effect is Effect.TRAIN and _switches_off(node):
+                effect = Effect.EVAL
+            add(_parameter_of(func.value, names), effect)
+            continue
+        passed = [arg.value for arg in node.args if not arg.star and _parameter_of(arg.value, names)]
+        if passed and depth < _MAX_DEPTH:
+            callee = summary_of_call(ctx, node, depth + 1)
+            arguments = callee.arguments(node) if callee is not None else None
+            for name, value in (arguments or {}).items():
+                parameter = _parameter_of(value, names)
+                if parameter is not None:
+                    effects.setdefault(parameter, set()).update(callee.effects.get(name, ()))  # type: ignore[union-attr]
+    for parameter in _accumulated(ctx, nodes, names):
+        add(parameter, Effect.ACCUMULATE)
+    return Summary(
+        function=function,
+        ctx=ctx,
+        positional=positional,
+        effects={name: frozenset(found) for name, found in effects.items()},
+    )
+
+
+def _switches_off(call: cst.Call) -> bool:
+    """`model.train(False)`: eval mode."""
+    return (
+        bool(call.args) and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+    )
+
+
+def _loss_roots(
+    ctx: FileContext, function: cst.FunctionDef, expr: cst.BaseExpression, depth: int
+) -> set[str]:
+    """The names a backpropagated value is, up to arithmetic and graph-preserving calls, followed through
+    the function's own bindings: `loss *= w` keeps `loss`; `with amp.scale_loss(loss, opt) as scaled:`
+    then `scaled.backward()` backpropagates `loss`."""
+    found: set[str] = set()
+    if depth > _MAX_DEPTH:
+        return found
+    if isinstance(expr, cst.Name):
+        found.add(expr.value)
+        for binding in ctx.bindings.of(expr.value):
+            if ctx.index.enclosing(binding.node, cst.FunctionDef) is not function:
+                continue
+            value = binding.node.item if isinstance(binding.node, cst.WithItem) else binding.value
+            if value is not None and binding.kind in ("assign", "with"):
+                found |= _loss_roots(ctx, function, value, depth + 1)
+        return found
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Divide)):
+        return _loss_roots(ctx, function, expr.left, depth + 1)  # `loss * weight`: the weight is no loss
+    if isinstance(expr, cst.BinaryOperation):
+        return _loss_roots(ctx, function, expr.left, depth + 1) | _loss_roots(
+            ctx, function, expr.right, depth + 1
+        )
+    if isinstance(expr, cst.UnaryOperation):
+        return _loss_roots(ctx, function, expr.expression, depth + 1)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        method = expr.func.attr.value
+        if method in _PRESERVING_METHODS:
+            return _loss_roots(ctx, function, expr.func.value, depth + 1)
+        if method in _SCALING_CALLS and expr.args and expr.args[0].keyword is None:
+            return _loss_roots(ctx, function, expr.args[0].value, depth + 1)
+    return found
+
+
+def _accumulated(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
+    """Parameters the function adds into an attribute of `self`: `self.sum += val * n`,
+    `self._sum[i] += v` for `v` of a loop over the parameter, `self.total = self.total + val`,
+    `self.history.append(val)`. Detached reads (`val.item()`) do not count."""
+    aliases = _loop_aliases(nodes, names)
+    gradients = ctx.gradients
+    found: set[str] = set()
+
+    def read(value: cst.BaseExpression) -> None:
+        for name in gradients.attached_names(value):
+            parameter = aliases.get(name, name if name in names else None)
+            if parameter is not None:
+                found.add(parameter)
+
+    for node in nodes:
+        if isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            if _is_state(node.target):
+                read(node.value)
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and _is_state(node.targets[0].target):
+            value = node.value
+            target = dotted_name(node.targets[0].target)
+            if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+                if target is not None and dotted_name(value.left) == target:
+                    read(value.right)
+                elif target is not None and dotted_name(value.right) == target:
+                    read(value.left)
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "append"
+            and _is_state(node.func.value)
+            and len(node.args) == 1
+        ):
+            read(node.args[0].value)
+    return found
+
+
+def _is_state(target: cst.BaseExpression) -> bool:
+    """`self.x` or `self.x[...]`: state of the object, which outlives the call."""
+    if isinstance(target, cst.Subscript):
+        target = target.value
+    return (dotted_name(target) or "").startswith("self.")
+
+
+def _loop_aliases(nodes: list[cst.CSTNode], names: set[str]) -> dict[str, str]:
+    """Loop names that hold the items of a parameter: `for v in values`, `for i, v in enumerate(values)`."""
+    aliases: dict[str, str] = {}
+    for node in nodes:
+        if not isinstance(node, cst.For):
+            continue
+        source = node.iter
+        target = node.target
+        if (
+            isinstance(source, cst.Call)
+            and isinstance(source.func, cst.Name)
+            and source.func.value == "enumerate"
+            and source.args
+            and isinstance(target, cst.Tuple)
+            and len(target.elements) == 2
+        ):
+            source, target = source.args[0].value, target.elements[1].value
+        if isinstance(source, cst.Name) and source.value in names and isinstance(target, cst.Name):
+            aliases[target.value] = source.value
+    return aliases
+
+
+def _evaluated(ctx: FileContext, function: cst.FunctionDef, names: set[str]) -> frozenset[str]:
+    """Parameters that the function runs as an evaluation (its file's `evaluation` says the function is
+    one) without an `eval()` or `train()` on the way."""
+    if not names:
+        return frozenset()
+    from nnlint.engine.evaluation import EventKind
+    from nnlint.engine.modes import model_key
+
+    found: set[str] = set()
+    for region in ctx.evaluation.regions:
+        if region.node is not function:
+            continue
+        if any(event.kind in (EventKind.EVAL, EventKind.TRAIN) for event in region.events):
+            return frozenset()  # any model switched inside: `net.eval()` may alias the parameter
+        for event in region.events:
+            model = model_key(event.target)
+            if event.kind is EventKind.FORWARD and model in names and not event.via:
+                found.add(model)
+    return frozenset(found)
+
+
+# -- what a function returns ------------------------------------------------------------------------------
+
+
+def _returned_roles(summary: Summary) -> tuple[Role | None, tuple[Role | None, ...]]:
+    from nnlint.engine.bindings import returned_values
+
+    values = returned_values(summary.function)
+    if not values or any(value is None for value in values):
+        return None, ()
+    # `if loss is None: return 0`: an early exit with a constant says nothing about the other returns.
+    values = [value for value in values if not _constant(value)] or values
+    roles = {_role_of_returned(summary, value) for value in values if value is not None}
+    whole = roles.pop() if len(roles) == 1 else None
+    tuples = [value for value in values if isinstance(value, cst.Tuple)]
+    if len(tuples) != len(values) or len({len(value.elements) for value in tuples}) != 1:
+        return whole, ()
+    positions: list[Role | None] = []
+    for elements in zip(*(value.elements for value in tuples), strict=True):
+        found = {
+            _role_of_returned(summary, element.value) or _loss_part(summary, element.value)
+            for element in elements
+        }
+        positions.append(found.pop() if len(found) == 1 else None)
+    return whole, tuple(positions)
+
+
+def _constant(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, (cst.Integer, cst.Float)) or (
+        isinstance(value, cst.Name) and value.value == "None"
+    )
+
+
+def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | None:
+    """The role of one returned value; a loss only while its graph is attached."""
+    ctx = summary.ctx
+    gradients = ctx.gradients
+    if isinstance(value, cst.Name):
+        bound = reaching_value(ctx, value.value, value)
+        if bound is not None and gradients.is_detached(bound):
+            return None
+    if gradients.is_detached(value):
+        return None
+    names = set(summary.effects)
+    roots = _loss_roots(ctx, summary.function, value, 0)
+    if any(summary.does(root, Effect.BACKWARD) for root in roots if root in names):
+        return Role.LOSS  # `loss.backward(); return loss * world_size`
+    role = ctx.roles.role_of(value)
+    if role is Role.LOSS and isinstance(value, (cst.Name, cst.Attribute)):
+        # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
+        return Role.LOSS if _built_or_backpropagated(summary, value) else None
+    return role
+
+
+def _built_or_backpropagated(summary: Summary, value: cst.Name | cst.Attribute) -> bool:
+    ctx = summary.ctx
+    name = dotted_name(value)
+    for node in _own_nodes(summary.function):
+        if isinstance(node, cst.Call):
+            operand = ctx.loops.backward_operand(node)
+            if operand is not None and dotted_name(operand) == name:
+                return True
+        if isinstance(node, cst.Assign) and any(dotted_name(t.target) == name for t in node.targets):
+            if ctx.roles.is_loss_expr(node.value) and not ctx.gradients.is_detached(node.value):
+                return True
+    return False
+
+
+def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
+    """A returned name that is a part of a loss built in the function (`loss = coarse + fine`), itself
+    bound only from reductions or losses here (`coarse = dist(a, b).mean()`): a loss tensor too."""
+    if not isinstance(value, cst.Name):
+        return None
+    ctx = summary.ctx
+    roles = ctx.roles
+    bindings = [
+        binding
+        for binding in ctx.bindings.of(value.value)
+        if ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
+    ]
+    if not bindings or any(binding.kind != "assign" or binding.value is None for binding in bindings):
+        return None
+    for binding in bindings:
+        bound = binding.value
+        reduced = (
+            isinstance(bound, cst.Call)
+            and isinstance(bound.func, cst.Attribute)
+            and bound.func.attr.value in _REDUCTIONS
+        )
+        if not (reduced or roles.is_loss_expr(bound)):  # type: ignore[arg-type]
+            return None
+    for node in _own_nodes(summary.function):
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = (
+                [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            )
+            if any(roles.has(target, Role.LOSS) for target in targets) and value.value in _read_names(
+                node.value
+            ):
+                return Role.LOSS
+    return None
+
+
+def _read_names(expr: cst.BaseExpression) -> set[str]:
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        stack.extend(children(node))
+    return found

@@ -1,0 +1,130 @@
+"""Role summaries of project functions (nnlint.engine.summaries), and the findings they make possible
+across modules: an evaluation helper of another module run on a model left in training mode (NN404,
+reported in the helper's file), loss tensors added into a meter of another module or returned by a helper
+that backpropagates them (NN501)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from nnlint.config import Overrides
+from nnlint.engine.context import FileContext
+from nnlint.engine.project import STORE
+from nnlint.engine.roles import Role
+from nnlint.engine.summaries import Effect, Summary
+from nnlint.session import run_check
+
+SEGMENTER = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "segmenter"
+EXPECT = re.compile(r"#\s*expect:\s*(NN\d{3})")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "segmenter"
+    shutil.copytree(SEGMENTER, root)
+    monkeypatch.chdir(root)
+    yield root
+
+
+def _expected(root: Path) -> set[tuple[str, int, str]]:
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        for row, line in enumerate(path.read_text().splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                found.add((path.relative_to(root).as_posix(), row, match.group(1)))
+    return found
+
+
+def _summary(root: Path, module: str, function: str) -> Summary:
+    ctx = STORE.context((root / "segmenter" / f"{module}.py").resolve())
+    assert ctx is not None
+    node = ctx.functions[function][0]
+    summary = ctx.summaries.of(node)
+    assert summary is not None
+    return summary
+
+
+def test_checking_the_package_reports_at_the_lines_to_change(project: Path) -> None:
+    outcome = run_check([Path(".")], Overrides(select=frozenset({"NN404", "NN501"})))
+    assert outcome.crashes == []
+    assert {(f.filename, f.location.row, f.code) for f in outcome.findings} == _expected(project)
+
+
+def test_checking_only_the_script_reports_the_helper_in_its_own_module(project: Path) -> None:
+    outcome = run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN404", "NN501"})))
+    assert {(f.filename, f.location.row, f.code) for f in outcome.findings} == _expected(project)
+    in_helper = next(f for f in outcome.findings if f.code == "NN404")
+    assert in_helper.filename == "segmenter/evaluation.py"
+    assert [(r.filename, r.location.row) for r in in_helper.related] == [("segmenter/train.py", 47)]
+
+
+def test_the_helper_alone_is_silent(project: Path) -> None:
+    """Nobody in evaluation.py calls dice_score: the caller may well switch the model to eval first."""
+    outcome = run_check([Path("segmenter/evaluation.py")], Overrides(select=frozenset({"NN404"})))
+    assert outcome.findings == []
+
+
+def test_a_caller_that_switches_to_eval_first_is_silent(project: Path) -> None:
+    train = project / "segmenter" / "train.py"
+    source = train.read_text()
+    printed = "        print(epoch, total, logged, dice_score"
+    source = source.replace(printed, "        net.eval()\n" + printed)
+    train.write_text(source)
+    outcome = run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN404"})))
+    assert outcome.findings == []
+
+
+def test_summaries_say_what_functions_do_with_their_parameters(project: Path) -> None:
+    backpropagate = _summary(project, "losses", "backpropagate")
+    assert backpropagate.effects["loss"] == {Effect.BACKWARD}
+    assert backpropagate.effects["optimizer"] == {Effect.STEP}
+    assert backpropagate.returns is Role.LOSS
+    update = _summary(project, "meters", "update")
+    assert update.positional == ("values",)
+    assert update.effects == {"values": {Effect.ACCUMULATE}}
+    dice = _summary(project, "evaluation", "dice_score")
+    assert dice.evaluates == {"net"} and dice.effects["net"] == {Effect.FORWARD}
+    switching = _summary(project, "evaluation", "dice_score_in_eval_mode")
+    assert switching.evaluates == frozenset()
+    assert switching.effects["net"] == {Effect.EVAL, Effect.TRAIN, Effect.FORWARD}
+
+
+def test_summaries_say_what_functions_return(project: Path) -> None:
+    loss = _summary(project, "losses", "segmentation_loss")
+    assert loss.elements == (Role.LOSS, Role.LOSS, Role.LOSS)
+    assert loss.effects["net"] == {Effect.FORWARD}
+    assert _summary(project, "meters", "average").returns is None
+
+
+def test_a_detached_return_is_no_loss(tmp_path: Path) -> None:
+    source = (
+        "import torch.nn.functional as F\n"
+        "def step(model, x, y, optimizer):\n"
+        "    loss = F.mse_loss(model(x), y)\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    return loss.item()\n"
+        "def step_graph(model, x, y):\n"
+        "    loss = F.mse_loss(model(x), y)\n"
+        "    loss.backward()\n"
+        "    return loss\n"
+    )
+    ctx = FileContext("steps.py", source, cst.parse_module(source))
+    detached, attached = (ctx.summaries.of(ctx.functions[name][0]) for name in ("step", "step_graph"))
+    assert detached is not None and detached.returns is None
+    assert attached is not None and attached.returns is Role.LOSS
+    assert detached.effects["model"] == {Effect.FORWARD}
+    assert detached.effects["optimizer"] == {Effect.STEP}
+
+
+def test_summaries_are_computed_once_per_function(project: Path) -> None:
+    first = _summary(project, "losses", "backpropagate")
+    run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN501"})))
+    assert _summary(project, "losses", "backpropagate") is first
