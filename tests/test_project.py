@@ -379,3 +379,46 @@ def test_a_model_parameter_follows_the_callers_in_other_modules(
     logits = models.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)")
     _tree(tmp_path, {"model.py": logits})
     assert run_check([Path("train.py")], overrides).findings == []
+
+
+def test_a_helper_of_another_module_that_clears_gradients_clears_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """improved-diffusion's layout: every step starts with `zero_grad(self.model_params)`, a helper of
+    fp16_util.py that zeroes each parameter's `.grad`. A helper that clears one model clears only that one:
+    a GAN step that clears D through it still leaves G's gradients."""
+    monkeypatch.chdir(tmp_path)
+    util = (
+        "def zero_grad(model_params):\n    for param in model_params:\n"
+        "        if param.grad is not None:\n            param.grad.detach_()\n"
+        "            param.grad.zero_()\n"
+        "\ndef clear(net):\n    net.zero_grad()\n"
+    )
+    train = (
+        "import torch\nfrom pkg.fp16_util import zero_grad\n\n"
+        "class TrainLoop:\n    def __init__(self, model):\n        self.model = model\n"
+        "        self.params = list(model.parameters())\n"
+        "        self.opt = torch.optim.AdamW(self.params)\n"
+        "    def run_loop(self, data):\n        for batch in data:\n            self.run_step(batch)\n"
+        "    def run_step(self, batch):\n        zero_grad(self.params)\n"
+        "        self.model(batch).mean().backward()\n        self.opt.step()\n"
+    )
+    gan = (
+        "import torch\nfrom pkg import fp16_util\n\n"
+        "opt_d = torch.optim.Adam(net_d.parameters())\nopt_g = torch.optim.Adam(net_g.parameters())\n"
+        "for real in loader:\n    fp16_util.clear(net_d)\n    d_loss(real).backward()\n    opt_d.step()\n"
+        "    g_loss(real).backward()\n    opt_g.step()\n"
+    )
+    _tree(
+        tmp_path,
+        {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/fp16_util.py": util},
+    )
+    _tree(tmp_path, {"train.py": train, "gan.py": gan})
+    overrides = Overrides(select=frozenset({"NN203"}))
+    assert run_check([Path("train.py")], overrides).findings == []
+    assert [(f.filename, f.location.row) for f in run_check([Path("gan.py")], overrides).findings] == [
+        ("gan.py", 11)
+    ]
+    # Without the clearing call the loop is reported.
+    _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
+    assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]

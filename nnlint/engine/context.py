@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from nnlint.engine.modes import ModeSimulation
     from nnlint.engine.roles import Roles
     from nnlint.engine.shapes import ShapeFacts
+    from nnlint.engine.summaries import FunctionSummaries
 
 
 class FileContext:
@@ -139,6 +140,12 @@ class FileContext:
         from nnlint.engine.roles import Roles
 
         return Roles(self)
+
+    @cached_property
+    def summaries(self) -> FunctionSummaries:
+        from nnlint.engine.summaries import FunctionSummaries
+
+        return FunctionSummaries(self)
 
     @cached_property
     def loops(self) -> TrainingLoops:

@@ -28,6 +28,7 @@ import libcst as cst
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
+from nnlint.engine.summaries import clearing
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -592,6 +593,10 @@ class TrainingLoops:
             return
         helper = self._helper_called(call)
         if helper is None:
+            cleared = clearing(self._ctx, call)  # a project helper of another module that clears
+            if cleared is not None:
+                out.append(where.event(EventKind.ZERO_GRAD, call, target=_substitute(cleared.target, subst)))
+                return
             model = self._model_handed_over(call)
             if model is not None:
                 out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
