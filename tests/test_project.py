@@ -422,3 +422,29 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
     # Without the clearing call the loop is reported.
     _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
     assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]
+
+
+def test_a_scheduler_parameter_is_judged_by_what_other_modules_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama-recipes' layout: the script builds `StepLR(optimizer, step_size=1)` and hands it to
+    utils/train_utils.py's `train(..., lr_scheduler, ...)`, which steps it in the batch loop."""
+    monkeypatch.chdir(tmp_path)
+    train = (
+        "def train(model, loader, optimizer, lr_scheduler, epochs):\n    for epoch in range(epochs):\n"
+        "        for batch in loader:\n            model(batch).mean().backward()\n"
+        "            optimizer.step()\n            optimizer.zero_grad()\n            lr_scheduler.step()\n"
+    )
+    script = (
+        "import torch\nfrom torch.optim.lr_scheduler import {kind}\nfrom utils.train_utils import train\n\n"
+        "optimizer = torch.optim.AdamW(model.parameters())\nscheduler = {kind}(optimizer, {args})\n"
+        "train(model, loader, optimizer, scheduler, 3)\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "utils/__init__.py": "", "utils/train_utils.py": train})
+    overrides = Overrides(select=frozenset({"NN212"}))
+    _tree(tmp_path, {"finetune.py": script.format(kind="StepLR", args="step_size=1, gamma=0.85")})
+    findings = run_check([Path("utils/train_utils.py")], overrides).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("utils/train_utils.py", 7)]
+    # A per-step schedule stepped per batch is right.
+    _tree(tmp_path, {"finetune.py": script.format(kind="OneCycleLR", args="max_lr=0.1, total_steps=1000")})
+    assert run_check([Path("utils/train_utils.py")], overrides).findings == []

@@ -115,6 +115,7 @@ class Roles:
             self._from_assignments()
             self._from_iteration()
         self._from_uses()
+        self._from_arguments()
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -153,6 +154,26 @@ class Roles:
     def constructor_name(self, name: str) -> str | None:
         call = self._constructors.get(name)
         return self._ctx.callee(call) if call is not None else None
+
+    def passed_constructors(
+        self, function: cst.FunctionDef, param: cst.Param
+    ) -> list[tuple[FileContext, cst.Call]] | None:
+        """The calls that built what the project's other modules pass for a parameter, each with its file
+        (`scheduler = StepLR(...)` in llama_finetuning.py, handed to `train(..., scheduler, ...)` of
+        utils/train_utils.py), when every such caller passes a name built by a call of its module.
+        None when any caller passes something else or there is no such caller."""
+        from nnlint.engine.bindings import project_argument_values
+
+        passed = project_argument_values(self._ctx, function, param)
+        if not passed:
+            return None
+        found = []
+        for module, value, _ in passed:
+            constructor = module.roles.constructor(dotted_name(value) or "")
+            if constructor is None:
+                return None
+            found.append((module, constructor))
+        return found
 
     def bound_values(self, name: str) -> list[cst.BaseExpression]:
         """Every value the file assigns to a name: a name rebound to different things
@@ -238,6 +259,26 @@ class Roles:
                     role = self._role_of_value(param.default)
                     if role is not None and role is not Role.LOSS:
                         self._add(name, role)
+
+    def _from_arguments(self) -> None:
+        """A parameter every call of its function in this file passes a scheduler for is a scheduler:
+        `def train_gan(..., generator_scheduler)` called as `train_gan(..., generator_scheduler=
+        self.generator_scheduler)`, so its `.step()` steps that scheduler."""
+        from nnlint.engine.bindings import argument_values
+
+        stepped = {
+            dotted_name(call.func.value)
+            for call in self._ctx.index.nodes(cst.Call)
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"
+        }
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            for param in (*function.params.params, *function.params.kwonly_params):
+                name = param.name.value
+                if name not in stepped or self._roles.get(name):
+                    continue  # only a parameter that is stepped can be a scheduler that matters
+                passed = argument_values(self._ctx, function, param)
+                if passed and all(self.has(value, Role.SCHEDULER) for value, _ in passed):
+                    self._add(name, Role.SCHEDULER)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
         if isinstance(value, cst.Call):
