@@ -422,6 +422,21 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
     # Without the clearing call the loop is reported.
     _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
     assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]
+    # DINO's helper drops some gradients, only in the first epochs (a frozen layer): not a clearing, so
+    # calling it between backward and step is no NN204.
+    freeze = (
+        "def cancel_last_layer(epoch, model, freeze):\n    if epoch >= freeze:\n        return\n"
+        "    for n, p in model.named_parameters():\n"
+        "        if 'last_layer' in n:\n            p.grad = None\n"
+    )
+    dino = (
+        "import torch\nfrom pkg import freeze_util\n\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for epoch in range(9):\n    for x in loader:\n        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n"
+        "        freeze_util.cancel_last_layer(epoch, model, 1)\n        opt.step()\n"
+    )
+    _tree(tmp_path, {"pkg/freeze_util.py": freeze, "dino.py": dino})
+    assert run_check([Path("dino.py")], Overrides(select=frozenset({"NN203", "NN204"}))).findings == []
 
 
 def test_a_scheduler_parameter_is_judged_by_what_other_modules_pass(

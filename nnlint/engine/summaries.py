@@ -7,8 +7,11 @@ looks as if it never cleared them. A summary answers the one question that matte
 per function (in the context of the file that defines it) however many calls reach it.
 
 A gradient clearer is a function whose body clears gradients (`opt.zero_grad()`, `p.grad.zero_()`,
-`p.grad = None`, or a call of another clearer) and neither backpropagates nor steps: a helper that also
-trains is a training step, not a clearing, and its events are not summarised here.
+`p.grad = None`, or a call of another clearer), always and all of them, and neither backpropagates nor
+steps. A helper that also trains is a training step, not a clearing; one whose clearing sits under a
+condition (other than `if p.grad is not None`) clears only some gradients or only sometimes, like DINO's
+`cancel_gradients_last_layer` (`p.grad = None` for the last layer during the first epochs), which freezes
+a layer rather than clearing the step's gradients. Neither is summarised as a clearer.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class FunctionSummaries:
             node = stack.pop()
             if isinstance(node, _SCOPES):
                 continue
+            if isinstance(node, cst.If) and not _grad_none_test(node.test):
+                return None  # clears some gradients, or only sometimes (DINO's freeze of the last layer)
             stack.extend(children(node))
             if isinstance(node, cst.Assign) and _sets_grad_to_none(node):
                 targets.add("")
@@ -118,6 +123,18 @@ def clearing(ctx: FileContext, call: cst.Call) -> Clearing | None:
     argument = _argument_for(function, call, head, is_method=_is_method(called.ctx, function))
     named = dotted_name(argument) if argument is not None else None
     return Clearing(named + dot + rest if named else None)
+
+
+def _grad_none_test(test: cst.BaseExpression) -> bool:
+    """`p.grad is not None` / `p.grad is None`: a test that skips parameters with nothing to clear."""
+    return (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
+        and (dotted_name(test.left) or "").endswith(".grad")
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    )
 
 
 def _sets_grad_to_none(node: cst.Assign) -> bool:
