@@ -21,6 +21,8 @@ class GradAccumulation(LoopRule):
       reaches `backward()` without being divided by k;
     - the gradients are cleared on every micro-batch (`optimizer.zero_grad()` outside the step's guard,
       or inside the micro-batch loop), so only the last micro-batch reaches the step;
+    - the loop has an accumulation guard (`if step % gradient_accumulation_steps == 0:` around
+      clipping or counters) but the optimizer steps outside it, on every micro-batch;
     - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
       and accumulates across the k-th.
 
@@ -72,6 +74,18 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # accelerate's backward accumulates by itself; the guard only counts optimizer updates.
+        """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for step, batch in enumerate(train_loader):
+    loss = model(batch)
+    accelerator.backward(loss)
+    if step % args.gradient_accumulation_steps == 0:
+        global_step += 1
+    optimizer.step()
+    optimizer.zero_grad()
+""",
         # The loss divided by the accumulation steps.
         """
 import torch
@@ -208,6 +222,25 @@ for i, (x, y) in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The accumulation guard gates only clipping and counters; the step runs every micro-batch.
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.AdamW(model.parameters())
+for epoch in range(epochs):
+    for step, batch in enumerate(train_loader):
+        loss = model(batch)
+        loss.backward()
+        actual_step += 1
+        if actual_step % gradient_accumulation_steps == 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            global_step += 1
+        if optimizer is not None:
+            optimizer.step()
+            optimizer.zero_grad()
+""",
+            line=13,
+        ),
         # Inline: a mean loss, undivided.
         Invalid(
             """
@@ -345,6 +378,13 @@ for i, (x, y) in enumerate(loader):
     def check_loop(self, loop: Loop) -> None:
         accumulation = self.ctx.accumulation.of_loop(loop)
         if accumulation is None:
+            outside = self.ctx.accumulation.steps_outside_guard(loop)
+            if outside is not None:
+                self.report(
+                    outside[1].site,
+                    "This loop has a gradient-accumulation guard but the optimizer steps outside it, on "
+                    "every micro-batch, so nothing accumulates; step and clear inside the guard.",
+                )
             return
         if accumulation.inverted and accumulation.guard is not None:
             self.report(

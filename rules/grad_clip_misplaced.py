@@ -32,6 +32,11 @@ PARTIAL_SUMS = (
     "bounds partial sums of the gradient, not the one the step applies; clip right before the step, "
     "under the same condition."
 )
+ACCELERATE_PARTIAL_SUMS = (
+    "Inside `accelerator.accumulate()` the step and `zero_grad` only take effect every few micro-batches, "
+    "but this clip runs on every one, so it bounds partial sums of the gradient; clip under "
+    "`if accelerator.sync_gradients:`."
+)
 SCALED = (
     "With a GradScaler the gradients are still multiplied by the loss scale here, so clipping compares "
     "the wrong norm; call `scaler.unscale_(optimizer)` before clipping."
@@ -42,7 +47,9 @@ class GradClipMisplaced(LoopRule):
     """## What it does
     Flags gradient clipping that cannot bound the update: before `backward()`, after `step()`, on
     gradients a GradScaler has not unscaled, after every micro-batch while the step runs every k
-    (clipping partial sums), in a helper that clips and then backpropagates, or an out-of-place clamp of a
+    (clipping partial sums; with accelerate, a clip inside `accelerator.accumulate()` of an
+    `Accelerator(gradient_accumulation_steps=...)` not under `if accelerator.sync_gradients:`), in a
+    helper that clips and then backpropagates, or an out-of-place clamp of a
     gradient written as a statement of its own (`p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`),
     whose result is discarded so it clips nothing.
 
@@ -99,6 +106,21 @@ class GradClipMisplaced(LoopRule):
     hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
 
     VALID: ClassVar[list[str]] = [
+        # accelerate's documented form: clip only on the micro-batch that syncs and steps.
+        """
+import torch
+from accelerate import Accelerator
+accelerator = Accelerator(gradient_accumulation_steps=args.gradient_accumulation_steps)
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(batch).mean()
+        accelerator.backward(loss)
+        if accelerator.sync_gradients:
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+""",
         # Accumulation that clips once, under the step's condition; and a clip whose norm gates the step.
         """
 import torch
@@ -214,6 +236,23 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # accelerate accumulates: the clip runs on every micro-batch's partial sum.
+        Invalid(
+            """
+import torch
+from accelerate import Accelerator
+accelerator = Accelerator(gradient_accumulation_steps=args.gradient_accumulation_steps)
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(batch).mean()
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+            line=10,
+        ),
         Invalid(
             """
 import torch
@@ -384,6 +423,8 @@ for batch in loader:
     def _clips_partial_sums(self, loop: Loop, clip: Event) -> str | None:
         """Accumulating gradients (the step runs only every k micro-batches) and clipping after every
         micro-batch's backward: each clip bounds a partial sum, not the gradient the step applies."""
+        if self._accelerate_accumulates(clip):
+            return ACCELERATE_PARTIAL_SUMS
         steps = loop.of_kind(EventKind.STEP)
         if len(steps) != 1 or steps[0].guard is None or clip.site is steps[0].site:
             return None
@@ -397,6 +438,36 @@ for batch in loader:
         if loop.position(backwards[0]) < position < loop.position(steps[0]):
             return PARTIAL_SUMS
         return None
+
+    def _accelerate_accumulates(self, clip: Event) -> bool:
+        """A clip inside `with accelerator.accumulate(model):`, not under `if accelerator.sync_gradients:`,
+        in a file that builds its `Accelerator(gradient_accumulation_steps=...)` with more than one step:
+        accelerate skips the step and zero_grad off the sync boundary, but not the clip."""
+        index = self.ctx.index
+        clip_node = clip.node
+        within = [*index.ancestors(clip_node), *index.ancestors(clip.site)]
+        if not any(
+            isinstance(node, cst.With)
+            and any(
+                isinstance(item.item, cst.Call)
+                and isinstance(item.item.func, cst.Attribute)
+                and item.item.func.attr.value == "accumulate"
+                for item in node.items
+            )
+            for node in within
+        ):
+            return False
+        if any(
+            isinstance(node, cst.If) and "sync_gradients" in self.ctx.module.code_for_node(node.test)
+            for node in within
+        ):
+            return False
+        for call in index.nodes(cst.Call):
+            if self.ctx.callee(call) == "accelerate.Accelerator":
+                for arg in call.args:
+                    if arg.keyword is not None and arg.keyword.value == "gradient_accumulation_steps":
+                        return not (isinstance(arg.value, cst.Integer) and arg.value.value == "1")
+        return False
 
     def _accumulates(self, guard: cst.CSTNode) -> bool:
         """The `if` over a step runs every k micro-batches: `if (i + 1) % k == 0`, or a flag bound from

@@ -16,8 +16,9 @@ class MissingZeroGrad(LoopRule):
     Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
 
     Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
-    in the loop body, in the helper functions (of the same file) it calls, or in the closure an `LBFGS`
-    step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
+    in the loop body, in the helper functions it calls (a helper of another project module counts when
+    it only clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an
+    `LBFGS` step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
     that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
     an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are
     optimizers kept in a list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`)
@@ -119,6 +120,32 @@ for x, y in loader:
     loss = ((model(x) - y) ** 2).mean()
     loss.backward()
     optimizer.step()
+""",
+        # A step method that starts by clearing every parameter's gradient through a helper
+        # (improved-diffusion's `zero_grad(self.model_params)`).
+        """
+import torch
+
+def zero_grad(model_params):
+    for param in model_params:
+        if param.grad is not None:
+            param.grad.detach_()
+            param.grad.zero_()
+
+class TrainLoop:
+    def __init__(self, model):
+        self.model = model
+        self.model_params = list(model.parameters())
+        self.opt = torch.optim.AdamW(self.model_params, lr=1e-4)
+
+    def run_loop(self, data):
+        while True:
+            self.run_step(next(data))
+
+    def run_step(self, batch):
+        zero_grad(self.model_params)
+        self.model(batch).mean().backward()
+        self.opt.step()
 """,
         # Clearing parameter by parameter, and through the model.
         """

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from nnlint.engine.bindings import resolve_name
+from nnlint.engine.bindings import argument_values, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.learning_rate import unapplied_rates
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.roles import Role
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
 
 EPOCHS, ITERATIONS = "epochs", "iterations"
 _SCHEDULERS = "torch.optim.lr_scheduler."
@@ -80,6 +83,10 @@ class SchedulerStepFrequency(Rule):
       that steps a schedule registered with `"interval": "step"` with the epoch index
       (`scheduler.step(epoch=self.current_epoch)`).
 
+    A scheduler handed to the function that steps it (`train(..., scheduler)`, `train_gan(...,
+    generator_scheduler=self.generator_scheduler)`, or from another project module) is judged by the
+    schedule its callers build.
+
     Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
     count steps, names that mention epochs count epochs, and literals are compared with the script's
     epoch count. A `LambdaLR` counts steps when its function measures its argument against step counts
@@ -128,6 +135,28 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A per-step schedule handed to the function that steps it per batch, by keyword from `self`.
+        """
+import torch
+
+def train_gan(loader, optimizer, generator_scheduler):
+    for x in loader:
+        optimizer.zero_grad()
+        model(x).mean().backward()
+        optimizer.step()
+        generator_scheduler.step()
+
+class Trainer:
+    def __init__(self, epochs):
+        self.epochs = epochs
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.generator_scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=0.1, total_steps=epochs * len(loader)
+        )
+    def run(self):
+        for epoch in range(self.epochs):
+            train_gan(loader, self.optimizer, generator_scheduler=self.generator_scheduler)
+""",
         # A hand-driven rate written into the param groups every step (nanoGPT).
         """
 import torch
@@ -334,6 +363,29 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # An epoch schedule built on `self`, handed by keyword to a function that steps it per batch.
+        Invalid(
+            """
+import torch
+
+def train_gan(loader, optimizer, generator_scheduler):
+    for x in loader:
+        optimizer.zero_grad()
+        model(x).mean().backward()
+        optimizer.step()
+        generator_scheduler.step()
+
+class Trainer:
+    def __init__(self, epochs):
+        self.epochs = epochs
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.generator_scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=epochs // 2)
+    def run(self):
+        for epoch in range(self.epochs):
+            train_gan(loader, self.optimizer, generator_scheduler=self.generator_scheduler)
+""",
+            line=9,
+        ),
         # The rate of each step is computed (and logged) but never given to the optimizer.
         Invalid(
             """
@@ -544,16 +596,50 @@ for epoch in range(30):
             unit = self._unit(constructor)
             if unit is None:
                 continue
-            steps = self.ctx.loops.scheduler_steps(scheduler)
-            frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
             label = (self.ctx.callee(constructor) or "scheduler").rsplit(".", 1)[-1]
-            if unit == EPOCHS:
-                for step, frequency in zip(steps, frequencies, strict=True):
-                    if frequency == "batch":
-                        self.report(step, PER_BATCH.format(name=label))
-            elif frequencies and all(frequency == "epoch" for frequency in frequencies):
-                for step in steps:
-                    self.report(step, PER_EPOCH.format(name=label))
+            self._check_steps(self.ctx.loops.scheduler_steps(scheduler), unit, label)
+        for function, param in self._parameters_without_constructor():
+            passed = roles.passed_constructors(function, param)
+            if not passed:
+                continue
+            units = {self._unit(constructor, module) for module, constructor in passed}
+            labels = {(module.callee(constructor) or "").rsplit(".", 1)[-1] for module, constructor in passed}
+            if len(units) != 1 or len(labels) != 1 or None in units:
+                continue
+            name = param.name.value
+            steps = [
+                step
+                for step in self.ctx.loops.scheduler_steps(name)
+                if function in self.ctx.index.ancestors(step)
+            ]
+            self._check_steps(steps, units.pop(), labels.pop() or "scheduler")
+
+    def _check_steps(self, steps: list[cst.Call], unit: str, label: str) -> None:
+        """Report the steps of one schedule that run at the wrong frequency for what it counts."""
+        frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
+        if unit == EPOCHS:
+            for step, frequency in zip(steps, frequencies, strict=True):
+                if frequency == "batch":
+                    self.report(step, PER_BATCH.format(name=label))
+        elif frequencies and all(frequency == "epoch" for frequency in frequencies):
+            for step in steps:
+                self.report(step, PER_EPOCH.format(name=label))
+
+    def _parameters_without_constructor(self) -> list[tuple[cst.FunctionDef, cst.Param]]:
+        """Scheduler parameters of module-level functions that no call in this file binds: what they hold
+        is built where the project's other modules call the function (`train(..., lr_scheduler, ...)`)."""
+        roles = self.ctx.roles
+        found = []
+        for function in self.ctx.index.nodes(cst.FunctionDef):
+            if self.ctx.index.parent(function) is not self.ctx.module:
+                continue
+            for param in (*function.params.params, *function.params.kwonly_params):
+                name = param.name.value
+                if not roles.has(name, Role.SCHEDULER) or roles.constructor(name) is not None:
+                    continue
+                if argument_values(self.ctx, function, param) is None:
+                    found.append((function, param))
+        return found
 
     def _check_lightning(self) -> None:
         """Schedulers a LightningModule returns for Lightning to step: a step-counting one left at the
@@ -578,9 +664,11 @@ for epoch in range(30):
 
     # -- what a schedule counts ----------------------------------------------------------------------
 
-    def _unit(self, call: cst.Call) -> str | None:
-        """EPOCHS or ITERATIONS for the schedules whose units their arguments reveal, else None."""
-        callee = self.ctx.callee(call) or ""
+    def _unit(self, call: cst.Call, ctx: FileContext | None = None) -> str | None:
+        """EPOCHS or ITERATIONS for the schedules whose units their arguments reveal, else None; `ctx` is
+        the file the constructor is written in (another project module for a scheduler passed in)."""
+        ctx = ctx or self.ctx
+        callee = ctx.callee(call) or ""
         if callee.startswith("transformers.") and "schedule" in callee:
             # Hugging Face schedules count optimizer steps (warm-up and total), whatever they are called with.
             position = 3 if callee.endswith("get_scheduler") else 2
@@ -589,7 +677,7 @@ for epoch in range(30):
             )
             if period is None:
                 return None  # a constant schedule: any frequency is the same
-            return ITERATIONS if self._period_unit(period) != EPOCHS else None
+            return ITERATIONS if self._period_unit(ctx, period) != EPOCHS else None
         if not callee.startswith(_SCHEDULERS):
             return None
         kind = callee[len(_SCHEDULERS) :]
@@ -599,37 +687,39 @@ for epoch in range(30):
             if call_argument(call, 4, "steps_per_epoch") is not None:
                 return ITERATIONS
             total = call_argument(call, 2, "total_steps")
-            return self._period_unit(total) if total is not None else None
+            return self._period_unit(ctx, total) if total is not None else None
         if kind == "CyclicLR":
             period = call_argument(call, 3, "step_size_up")
-            return ITERATIONS if period is None or self._period_unit(period) == ITERATIONS else None
+            return ITERATIONS if period is None or self._period_unit(ctx, period) == ITERATIONS else None
         if kind == "LambdaLR":
-            return self._lambda_unit(call_argument(call, 1, "lr_lambda"), call)
+            return self._lambda_unit(ctx, call_argument(call, 1, "lr_lambda"), call)
         if kind == "CosineAnnealingLR":
             period = call_argument(call, 1, "T_max")
-            return self._period_unit(period) if period is not None else None
+            return self._period_unit(ctx, period) if period is not None else None
         if self._gentle(call_argument(call, 1 if kind == "ExponentialLR" else 2, "gamma")):
             return None
         if kind == "ExponentialLR":
             return EPOCHS
         if kind == "StepLR":
             period = call_argument(call, 1, "step_size")
-            return EPOCHS if period is not None and self._period_unit(period) == EPOCHS else None
+            return EPOCHS if period is not None and self._period_unit(ctx, period) == EPOCHS else None
         if kind == "MultiStepLR":
             milestones = call_argument(call, 1, "milestones")
             if isinstance(milestones, (cst.List, cst.Tuple)) and milestones.elements:
-                units = {self._period_unit(element.value) for element in milestones.elements}
+                units = {self._period_unit(ctx, element.value) for element in milestones.elements}
                 return EPOCHS if units == {EPOCHS} else None
-            return self._period_unit(milestones) if milestones is not None else None
+            return self._period_unit(ctx, milestones) if milestones is not None else None
         return None
 
-    def _lambda_unit(self, function: cst.BaseExpression | None, call: cst.Call) -> str | None:
+    def _lambda_unit(
+        self, ctx: FileContext, function: cst.BaseExpression | None, call: cst.Call
+    ) -> str | None:
         """ITERATIONS for a `LambdaLR` function whose body measures its argument against step counts
         (`if current_step < warmup_steps`, `/ max_steps`) and never mentions epochs; else None. The
         argument's own name proves nothing: the PyTorch docs call it `epoch` whatever it counts."""
         if isinstance(function, cst.Name):
-            resolved = resolve_name(self.ctx, function.value, call)
-            function = resolved.node if resolved is not None and resolved.ctx is self.ctx else None
+            resolved = resolve_name(ctx, function.value, call)
+            function = resolved.node if resolved is not None and resolved.ctx is ctx else None
         if isinstance(function, cst.Lambda):
             params, body = function.params, function.body
         elif isinstance(function, cst.FunctionDef):
@@ -642,7 +732,7 @@ for epoch in range(30):
             return None
         return ITERATIONS if any(_STEP_WORD.search(word) for word in words) else None
 
-    def _period_unit(self, expr: cst.BaseExpression) -> str | None:
+    def _period_unit(self, ctx: FileContext, expr: cst.BaseExpression) -> str | None:
         """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations.
 
         A product of an epoch count with anything but a literal (`epochs * updates_per_epoch`,
@@ -654,10 +744,10 @@ for epoch in range(30):
             return ITERATIONS
         if any(_EPOCH_WORD.search(word) for word in words):
             return EPOCHS
-        values = self.ctx.loops.run_length.values(expr)
+        values = ctx.loops.run_length.values(expr)
         if not values:
             return None
-        epochs = self.ctx.loops.run_length.stated_epochs
+        epochs = ctx.loops.run_length.stated_epochs
         if all(value >= _ITERATION_SCALE or (epochs and value > 10 * max(epochs)) for value in values):
             return ITERATIONS
         if all(value < _ITERATION_SCALE and (not epochs or value <= max(epochs)) for value in values):

@@ -400,3 +400,87 @@ def test_a_model_parameter_follows_the_callers_in_other_modules(
     logits = models.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)")
     _tree(tmp_path, {"model.py": logits})
     assert run_check([Path("train.py")], overrides).findings == []
+
+
+def test_a_helper_of_another_module_that_clears_gradients_clears_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """improved-diffusion's layout: every step starts with `zero_grad(self.model_params)`, a helper of
+    fp16_util.py that zeroes each parameter's `.grad`. A helper that clears one model clears only that one:
+    a GAN step that clears D through it still leaves G's gradients."""
+    monkeypatch.chdir(tmp_path)
+    util = (
+        "def zero_grad(model_params):\n    for param in model_params:\n"
+        "        if param.grad is not None:\n            param.grad.detach_()\n"
+        "            param.grad.zero_()\n"
+        "\ndef clear(net):\n    net.zero_grad()\n"
+    )
+    train = (
+        "import torch\nfrom pkg.fp16_util import zero_grad\n\n"
+        "class TrainLoop:\n    def __init__(self, model):\n        self.model = model\n"
+        "        self.params = list(model.parameters())\n"
+        "        self.opt = torch.optim.AdamW(self.params)\n"
+        "    def run_loop(self, data):\n        for batch in data:\n            self.run_step(batch)\n"
+        "    def run_step(self, batch):\n        zero_grad(self.params)\n"
+        "        self.model(batch).mean().backward()\n        self.opt.step()\n"
+    )
+    gan = (
+        "import torch\nfrom pkg import fp16_util\n\n"
+        "opt_d = torch.optim.Adam(net_d.parameters())\nopt_g = torch.optim.Adam(net_g.parameters())\n"
+        "for real in loader:\n    fp16_util.clear(net_d)\n    d_loss(real).backward()\n    opt_d.step()\n"
+        "    g_loss(real).backward()\n    opt_g.step()\n"
+    )
+    _tree(
+        tmp_path,
+        {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/fp16_util.py": util},
+    )
+    _tree(tmp_path, {"train.py": train, "gan.py": gan})
+    overrides = Overrides(select=frozenset({"NN203"}))
+    assert run_check([Path("train.py")], overrides).findings == []
+    assert [(f.filename, f.location.row) for f in run_check([Path("gan.py")], overrides).findings] == [
+        ("gan.py", 11)
+    ]
+    # Without the clearing call the loop is reported.
+    _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
+    assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]
+    # DINO's helper drops some gradients, only in the first epochs (a frozen layer): not a clearing, so
+    # calling it between backward and step is no NN204.
+    freeze = (
+        "def cancel_last_layer(epoch, model, freeze):\n    if epoch >= freeze:\n        return\n"
+        "    for n, p in model.named_parameters():\n"
+        "        if 'last_layer' in n:\n            p.grad = None\n"
+    )
+    dino = (
+        "import torch\nfrom pkg import freeze_util\n\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for epoch in range(9):\n    for x in loader:\n        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n"
+        "        freeze_util.cancel_last_layer(epoch, model, 1)\n        opt.step()\n"
+    )
+    _tree(tmp_path, {"pkg/freeze_util.py": freeze, "dino.py": dino})
+    assert run_check([Path("dino.py")], Overrides(select=frozenset({"NN203", "NN204"}))).findings == []
+
+
+def test_a_scheduler_parameter_is_judged_by_what_other_modules_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """llama-recipes' layout: the script builds `StepLR(optimizer, step_size=1)` and hands it to
+    utils/train_utils.py's `train(..., lr_scheduler, ...)`, which steps it in the batch loop."""
+    monkeypatch.chdir(tmp_path)
+    train = (
+        "def train(model, loader, optimizer, lr_scheduler, epochs):\n    for epoch in range(epochs):\n"
+        "        for batch in loader:\n            model(batch).mean().backward()\n"
+        "            optimizer.step()\n            optimizer.zero_grad()\n            lr_scheduler.step()\n"
+    )
+    script = (
+        "import torch\nfrom torch.optim.lr_scheduler import {kind}\nfrom utils.train_utils import train\n\n"
+        "optimizer = torch.optim.AdamW(model.parameters())\nscheduler = {kind}(optimizer, {args})\n"
+        "train(model, loader, optimizer, scheduler, 3)\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "utils/__init__.py": "", "utils/train_utils.py": train})
+    overrides = Overrides(select=frozenset({"NN212"}))
+    _tree(tmp_path, {"finetune.py": script.format(kind="StepLR", args="step_size=1, gamma=0.85")})
+    findings = run_check([Path("utils/train_utils.py")], overrides).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("utils/train_utils.py", 7)]
+    # A per-step schedule stepped per batch is right.
+    _tree(tmp_path, {"finetune.py": script.format(kind="OneCycleLR", args="max_lr=0.1, total_steps=1000")})
+    assert run_check([Path("utils/train_utils.py")], overrides).findings == []

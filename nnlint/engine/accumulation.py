@@ -78,8 +78,7 @@ class GradientAccumulation:
             return None
         if call.func.attr.value != "backward":
             return None  # manual_backward: Lightning scales
-        owner = dotted_name(call.func.value)
-        if owner is not None and owner.rsplit(".", 1)[-1].startswith(vocab.SELF_SCALING_BACKWARD_OWNERS):
+        if _self_scaling(backward):
             return None
         operand = self._ctx.loops.backward_operand(call)
         if operand is None:
@@ -302,6 +301,43 @@ class GradientAccumulation:
                     return zero
         return None
 
+    def steps_outside_guard(self, loop: Loop) -> tuple[cst.If, Event] | None:
+        """An accumulation guard that gates no step while the optimizer steps on every iteration: the
+        loop computes `if actual_step % gradient_accumulation_steps == 0:` (clipping, counters) but
+        `optimizer.step()` sits after it, unguarded, so nothing accumulates. The guard is the loop's own
+        `if`s on a modulo of a counter whose test names accumulation; the step runs unconditionally or
+        under `x is not None` tests only; a backward runs every iteration. Returns the guard and the step."""
+        if (
+            not loop.trains
+            or loop.kind != "batch"
+            or self._framework_accumulates(loop)
+            or self._skips_rest(loop)
+        ):
+            return None
+        if self.of_loop(loop) is not None:
+            return None
+        index = self._ctx.index
+        code = self._ctx.module.code_for_node
+        guards = [
+            node
+            for node in index.nodes(cst.If)
+            if index.enclosing(node, (cst.For, cst.While, cst.FunctionDef)) is loop.node
+            and _modulo_polarity(node.test) is True
+            and "accum" in code(node.test).lower()
+        ]
+        if not guards or not all(self._backward_outside(loop, guard) for guard in guards):
+            return None
+        if any(_self_scaling(event) for event in loop.of_kind(EventKind.BACKWARD, own=False)):
+            return None  # DeepSpeed's engine and accelerate step every micro-batch and accumulate inside
+        for step in loop.of_kind(EventKind.STEP):
+            path = self._path(loop, step)
+            if step.nested or any(guard in path for guard in guards):
+                continue
+            tests = [parent.test for node in path if isinstance(parent := index.parent(node), cst.If)]
+            if all(_is_none_test(test) for test in tests):
+                return guards[0], step
+        return None
+
     def _skips_rest(self, loop: Loop) -> bool:
         """A `continue` of this loop anywhere in its body."""
         index = self._ctx.index
@@ -337,6 +373,26 @@ def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
         if isinstance(target.operator, cst.NotEqual):
             return False
     return None
+
+
+def _self_scaling(backward: Event) -> bool:
+    """`accelerator.backward(loss)`, `model_engine.backward(loss)`: a backward that scales by itself."""
+    call = backward.node
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return False
+    owner = dotted_name(call.func.value)
+    return owner is not None and owner.rsplit(".", 1)[-1].startswith(vocab.SELF_SCALING_BACKWARD_OWNERS)
+
+
+def _is_none_test(test: cst.BaseExpression) -> bool:
+    """`x is not None` / `x is None`: a test that holds for the whole run, not per iteration."""
+    return (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    )
 
 
 def _is_modulo(expr: cst.BaseExpression) -> bool:

@@ -291,7 +291,9 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     if isinstance(receiver, cst.Name) and receiver.value == "self":
         owner = _enclosing_class(ctx, call)
         return method_of(owner, func.attr.value) if owner is not None else None
-    if isinstance(receiver, cst.Name):
+    # Only a name some assignment binds can hold an instance (`torch` bound only by its import cannot):
+    # the walk back to the reaching assignment is skipped for the rest, which keeps long files linear.
+    if isinstance(receiver, cst.Name) and any(b.kind in VALUE_KINDS for b in ctx.bindings.of(receiver.value)):
         value = reaching_value(ctx, receiver.value, call)
         if isinstance(value, cst.Call):
             cls = resolve_call(ctx, value)

@@ -27,6 +27,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
+from nnlint.engine.clearing import clearing
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.engine.roles import Role
@@ -583,6 +584,10 @@ class TrainingLoops:
             return
         helper = self.helper_called(call)
         if helper is None:
+            cleared = clearing(self._ctx, call)  # a project helper of another module that clears
+            if cleared is not None:
+                out.append(where.event(EventKind.ZERO_GRAD, call, target=_substitute(cleared.target, subst)))
+                return
             model = self._model_handed_over(call)
             if model is not None:
                 out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -144,6 +145,7 @@ class Roles:
                 self._from_assignments()
                 self._from_iteration()
             self._from_uses()
+            self._from_arguments()
         finally:
             _BUILDING.discard(ctx)
         self._ready = True
@@ -199,6 +201,26 @@ class Roles:
     def constructor_name(self, name: str) -> str | None:
         call = self._constructors.get(name)
         return self._ctx.callee(call) if call is not None else None
+
+    def passed_constructors(
+        self, function: cst.FunctionDef, param: cst.Param
+    ) -> list[tuple[FileContext, cst.Call]] | None:
+        """The calls that built what the project's other modules pass for a parameter, each with its file
+        (`scheduler = StepLR(...)` in llama_finetuning.py, handed to `train(..., scheduler, ...)` of
+        utils/train_utils.py), when every such caller passes a name built by a call of its module.
+        None when any caller passes something else or there is no such caller."""
+        from nnlint.engine.bindings import project_argument_values
+
+        passed = project_argument_values(self._ctx, function, param)
+        if not passed:
+            return None
+        found = []
+        for module, value, _ in passed:
+            constructor = module.roles.constructor(dotted_name(value) or "")
+            if constructor is None:
+                return None
+            found.append((module, constructor))
+        return found
 
     def models_of(self, optimizer: str) -> set[str]:
         """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
@@ -285,6 +307,26 @@ class Roles:
                     role = self._role_of_value(param.default)
                     if role is not None and role is not Role.LOSS:
                         self._add(name, role)
+
+    def _from_arguments(self) -> None:
+        """A parameter every call of its function in this file passes a scheduler for is a scheduler:
+        `def train_gan(..., generator_scheduler)` called as `train_gan(..., generator_scheduler=
+        self.generator_scheduler)`, so its `.step()` steps that scheduler."""
+        from nnlint.engine.bindings import argument_values
+
+        stepped = {
+            dotted_name(call.func.value)
+            for call in self._ctx.index.nodes(cst.Call)
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"
+        }
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            for param in (*function.params.params, *function.params.kwonly_params):
+                name = param.name.value
+                if name not in stepped or self._roles.get(name):
+                    continue  # only a parameter that is stepped can be a scheduler that matters
+                passed = argument_values(self._ctx, function, param)
+                if passed and all(self.has(value, Role.SCHEDULER) for value, _ in passed):
+                    self._add(name, Role.SCHEDULER)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
         if isinstance(value, cst.Call):
@@ -448,13 +490,18 @@ class Roles:
         receiver = func.value if isinstance(func, cst.Attribute) else None
         return isinstance(receiver, cst.Name) and receiver.value == "self"
 
+    @cached_property
+    def _trains(self) -> bool:
+        """Whether the file may train at all (asked once: the source is searched, not once per call)."""
+        return "backward" in self._ctx.source
+
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
         a name imported from a project module (library calls are never looked up)."""
         if len(_BUILDING) >= _MAX_NESTED_BUILDS:
             return None
         func = call.func
-        if "backward" not in self._ctx.source and not self._defined_here(func):
+        if not self._trains and not self._defined_here(func):
             return None  # a file that never trains reads no other module for its roles (cost)
         if isinstance(func, cst.Attribute) and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
