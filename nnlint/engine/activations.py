@@ -105,6 +105,7 @@ class ActivationFlow:
         self._ctx = ctx
         self._summaries: dict[cst.CSTNode, object] = {}
         self._resolving: set[tuple[str, cst.CSTNode]] = set()
+        self._loss_memo: dict[tuple[str, cst.CSTNode], Loss | None] = {}
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -321,17 +322,27 @@ class ActivationFlow:
         value = reaching_value(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
         if value is not None:
             return self._loss_of(value, at, depth + 1)
+        key = (name, at)
+        if key in self._loss_memo:
+            return self._loss_memo[key]
         sites = self._values_of(expr, name, None, at)
-        if not sites or (name, at) in self._resolving:
+        if not sites or key in self._resolving:
             return None
-        self._resolving.add((name, at))
+        self._resolving.add(key)
+        answer: Loss | None = None
         try:
-            found = [self._loss_of(value, site, depth + 1) for value, site in sites]
+            # Every site must give the same loss: stop at the first that does not (a parameter passed
+            # through many call sites would otherwise be explored along every path).
+            for value, site in sites:
+                item = self._loss_of(value, site, depth + 1)
+                if item is None or (answer is not None and item.kind != answer.kind):
+                    answer = None
+                    break
+                answer = answer or item
         finally:
-            self._resolving.discard((name, at))
-        if any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
-            return None
-        return found[0]
+            self._resolving.discard(key)
+        self._loss_memo[key] = answer
+        return answer
 
     def wired_loss(self, call: cst.Call) -> tuple[Loss, Activation] | None:
         """For an estimator that trains a module with a criterion class (`NeuralNet(MyModule,
