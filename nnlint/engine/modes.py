@@ -31,7 +31,7 @@ from nnlint.engine.bindings import resolve_call, resolve_name
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.vocabulary import (
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_LAYERS,
@@ -235,12 +235,38 @@ class ModeSimulation:
             return None
         loops = self._ctx.loops
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
+        if not calls and depth == 0 and self._handed_in_by_no_one(function, forward):
+            return TRAIN
         modes = {
             self._mode_at(call, lambda e, call=call: e.site is call, forward, depth + 1) for call in calls
         }
         if TRAIN in modes:
             return TRAIN
         return modes.pop() if len(modes) == 1 else None
+
+    def _handed_in_by_no_one(self, function: cst.FunctionDef, forward: Event) -> bool:
+        """An evaluation function of the project's API (`def test_model(loader, model)`) that runs a model it
+        is given and that nothing in the project calls (tests aside): its callers are the library's users,
+        whose fresh or just-trained model is in training mode unless the function sets the mode. A
+        function some project module calls stays unknown (that caller may set it)."""
+        model = model_key(forward.target)
+        name = function.name.value
+        if model is None or "." in model or name.startswith("_") or forward.via:
+            return False
+        if self._ctx.index.parent(function) is not self._ctx.module:
+            return False  # a method: its class's users and framework hooks call it
+        if model not in {param.name.value for param in function.params.params}:
+            return False
+        call = forward.node
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == model):
+            return False  # `model(x)` itself, not a model handed to some other function
+        mentions = [node for node in self._ctx.index.nodes(cst.Name) if node.value == name]
+        if len(mentions) > 1:
+            return False  # referenced elsewhere in its file (a dispatch table, a callback): called unseen
+        modules = modules_mentioning(self._ctx, name)
+        if modules is None:
+            return False
+        return not any(not _is_test_module(module.path) for module in modules)
 
     def _mode_at(
         self,
@@ -552,3 +578,10 @@ def _argument_off(call: cst.Call, keyword: str, positional: int) -> bool:
                 isinstance(value, cst.Name) and value.value == "False"
             )
     return True
+
+
+def _is_test_module(path: str) -> bool:
+    """A test module (`tests/test_models.py`, `models_test.py`): its calls say nothing of the callers'."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return name.startswith("test_") or name.endswith("_test.py") or any(p in ("tests", "test") for p in parts)
