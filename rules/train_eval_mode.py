@@ -21,7 +21,9 @@ class TrainEvalMode(Rule):
     same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
-    location.
+    location. A module-level evaluation function that runs a model it is given, never sets the mode, and
+    that no module of the project calls (tests aside) is reported too: its callers are the library's
+    users, whose model is in training mode unless the function sets it.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
