@@ -295,7 +295,7 @@ class ActivationFlow:
         first = params[0].name.value if params else None
         if first is not None and not _rebinds(function, first):
             for inner in _calls_in(function):
-                argument = _loss_input(inner)
+                argument = _first_argument(inner)
                 if not (isinstance(argument, cst.Name) and argument.value == first):
                     continue
                 loss = self.loss_called(inner)
@@ -633,16 +633,6 @@ def _tuple_element(value: cst.BaseExpression | None, element: int) -> cst.BaseEx
     if any(isinstance(item, cst.StarredElement) for item in value.elements):
         return None
     return value.elements[element].value
-
-
-def _loss_input(call: cst.Call) -> cst.BaseExpression | None:
-    """A loss call's prediction argument: the first positional one, or `input=`."""
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None or arg.keyword.value == "input":
-            return arg.value
-    return None
 
 
 def _calls_in(function: cst.FunctionDef) -> list[cst.Call]:
