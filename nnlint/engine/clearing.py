@@ -111,6 +111,11 @@ def clearing(ctx: FileContext, call: cst.Call) -> Clearing | None:
     another project module), or None."""
     from nnlint.engine.bindings import resolve_call
 
+    # A cheap gate before resolving (which may read another module): a clearer is named for what it does
+    # (`zero_grad`, `clear_grads`, `reset_gradients`); its body then decides.
+    spelled = (dotted_name(call.func) or "").rsplit(".", 1)[-1].lower()
+    if not any(word in spelled for word in ("zero", "grad", "clear", "reset")):
+        return None
     called = resolve_call(ctx, call)
     if called is None or not isinstance(called.node, cst.FunctionDef):
         return None
