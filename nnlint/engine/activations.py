@@ -30,8 +30,10 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     VALUE_KINDS,
     argument_values,
+    binds,
     enclosing_parameter,
     method_of,
+    own_nodes,
     project_argument_values,
     reaching_unpacked,
     reaching_value,
@@ -293,8 +295,9 @@ class ActivationFlow:
         if params and params[0].name.value == "self":
             params = params[1:]
         first = params[0].name.value if params else None
-        if first is not None and not _rebinds(function, first):
-            for inner in _calls_in(function):
+        calls = [node for node in own_nodes(function) if isinstance(node, cst.Call)]
+        if first is not None and not binds(function.body, first):
+            for inner in calls:
                 argument = _first_argument(inner)
                 if not (isinstance(argument, cst.Name) and argument.value == first):
                     continue
@@ -633,28 +636,6 @@ def _tuple_element(value: cst.BaseExpression | None, element: int) -> cst.BaseEx
     if any(isinstance(item, cst.StarredElement) for item in value.elements):
         return None
     return value.elements[element].value
-
-
-def _calls_in(function: cst.FunctionDef) -> list[cst.Call]:
-    """The calls in a function's own body (nested definitions left out)."""
-    from nnlint.engine.index import children
-
-    found: list[cst.Call] = []
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Call):
-            found.append(node)
-        stack.extend(children(node))
-    return found
-
-
-def _rebinds(function: cst.FunctionDef, name: str) -> bool:
-    from nnlint.engine.bindings import binds
-
-    return binds(function.body, name)
 
 
 def _argument_for(ctx: FileContext, param: cst.Param, call: cst.Call) -> cst.BaseExpression | None:

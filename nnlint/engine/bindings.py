@@ -391,6 +391,19 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     return found
 
 
+def own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The nodes of a function's own body: nested functions, classes and lambdas run later (or never)."""
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        found.append(node)
+        stack.extend(children(node))
+    return found
+
+
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""

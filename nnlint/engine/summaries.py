@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import method_of, reaching_value, resolve_call, resolve_name
+from nnlint.engine.bindings import method_of, own_nodes, reaching_value, resolve_call, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
@@ -234,19 +234,6 @@ def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str,
     return tuple(positional), names
 
 
-def _own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
-    """The nodes of a function's body, without nested functions, classes and lambdas."""
-    found: list[cst.CSTNode] = []
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        found.append(node)
-        stack.extend(children(node))
-    return found
-
-
 def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
     """The parameter an expression is, through wrapper attributes: `model`, `model.module` -> model."""
     while isinstance(expr, cst.Attribute) and expr.attr.value in _WRAPPER_ATTRIBUTES:
@@ -257,7 +244,7 @@ def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
 def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summary:
     positional, names = _parameters(ctx, function)
     effects: dict[str, set[Effect]] = {}
-    nodes = _own_nodes(function)
+    nodes = own_nodes(function)
 
     def add(parameter: str | None, effect: Effect) -> None:
         if parameter is not None:
@@ -486,7 +473,7 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
 def _built_or_backpropagated(summary: Summary, value: cst.Name | cst.Attribute) -> bool:
     ctx = summary.ctx
     name = dotted_name(value)
-    for node in _own_nodes(summary.function):
+    for node in own_nodes(summary.function):
         if isinstance(node, cst.Call):
             operand = ctx.loops.backward_operand(node)
             if operand is not None and dotted_name(operand) == name:
@@ -520,7 +507,7 @@ def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
         )
         if not (reduced or roles.is_loss_expr(bound)):  # type: ignore[arg-type]
             return None
-    for node in _own_nodes(summary.function):
+    for node in own_nodes(summary.function):
         if isinstance(node, (cst.Assign, cst.AugAssign)):
             targets = (
                 [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
