@@ -9,6 +9,8 @@ entries (well-known scripts believed bug-free) report every finding as a false f
 
     python bench/real_bugs/score.py [--manifest FILE ...] [--only NN401] [--json OUT] [--mirrors DIR]
 
+Without --manifest it scores every bench/real_bugs/manifest*.json except those marked
+`"scored_by_default": false` (a held-out set that rule work must not see until it is measured).
 See bench/real_bugs/README.md for the manifest's schema and how to add a bug.
 """
 
@@ -117,6 +119,20 @@ def load_manifests(paths: list[Path]) -> tuple[list[Bug], list[Clean], list[str]
             seen.add(entry.id)
             clean.append(entry)
     return bugs, clean, problems
+
+
+def default_manifests(folder: Path = HERE) -> list[Path]:
+    """The manifests a plain run scores: every `manifest*.json` in `folder` that does not opt out.
+
+    A held-out set opts out with a top-level `"scored_by_default": false`, so that the default run, which
+    everyone tuning rules uses, never prints its ids or misses; it is scored only when named with
+    --manifest.
+    """
+    return [
+        path
+        for path in sorted(folder.glob("manifest*.json"))
+        if json.loads(path.read_text()).get("scored_by_default", True)
+    ]
 
 
 def find_git_dir(mirrors: Path, repo: str) -> Path | None:
@@ -314,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         "--manifest",
         action="append",
         type=Path,
-        help="manifest file (repeatable; default: every bench/real_bugs/manifest*.json)",
+        help="manifest file (repeatable; default: every bench/real_bugs/manifest*.json not marked "
+        "scored_by_default: false)",
     )
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS, help="folder of fetched mirrors")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="scratch folder for trees")
@@ -324,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write machine-readable results here")
     args = parser.parse_args(argv)
 
-    manifests = args.manifest or sorted(HERE.glob("manifest*.json"))
+    manifests = args.manifest or default_manifests()
     if not manifests:
         parser.error("no manifest files found")
     for path in manifests:
