@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import is_eval_data_name, words
-from nnlint.engine.loops import Loop
+from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.modes import EVAL
+from nnlint.engine.positions import compute_ranges
 from nnlint.finding import Severity
-from nnlint.rule import Rule
+from nnlint.rule import Evidence, Rule
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
 
 
 class EvalWithoutNoGrad(Rule):
@@ -273,15 +278,35 @@ def main():
 """,
     ]
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._steps: set[cst.FunctionDef] = set()  # evaluation steps reported (once, whatever calls them)
+
     def visit_For(self, node: cst.For) -> None:
         self._check(node)
 
     def visit_While(self, node: cst.While) -> None:
         self._check(node)
 
+    _WHEN_FLAG_OFF = (
+        "With `{flag}` false (as in the call at line {line}), this loop evaluates the model with autograd "
+        "on, keeping every activation for a backward that never comes; turn recording off for that case "
+        "(`torch.set_grad_enabled({flag})`)."
+    )
+
+    _STEP = (
+        "This evaluation step runs the model with autograd on, once per batch of the loop at line {line}, "
+        "keeping every activation for a backward that never comes; decorate it with `@torch.no_grad()`."
+    )
+
     def _check(self, node: cst.For | cst.While) -> None:
         loop = self.ctx.loops.loop(node)
-        if not self._evaluates(loop) or not self.ctx.grad_mode.records_forward(loop):
+        if self._check_flagged(loop):
+            return
+        if not self._evaluates(loop):
+            self._check_step(loop)
+            return
+        if not self.ctx.grad_mode.records_forward(loop):
             return
         outer = self.ctx.loops.enclosing_loop(node)
         while outer is not None and outer.function is loop.function:
@@ -289,6 +314,50 @@ def main():
                 return  # reported at the outer loop
             outer = self.ctx.loops.enclosing_loop(outer.node)
         self.report(node)
+
+    def _check_step(self, loop: Loop) -> None:
+        """A loop that is no evaluation by itself but calls, per iteration, a step function named for
+        evaluation (`step = self.validation_step(Xi, yi)` in a fit loop): every forward that records runs
+        in that step, which is reported at its `def`, where the decorator goes."""
+        forwards = (
+            self.ctx.grad_mode.records_forward(loop) if loop.of_kind(EventKind.FORWARD, own=False) else []
+        )
+        steps = {self.ctx.loops.helper_called(event.site) if event.via else None for event in forwards}
+        if len(steps) != 1:
+            return
+        step = steps.pop()
+        if step is None or step in self._steps or self._model_method(step):
+            return
+        named = set(words(step.name.value))
+        if "step" not in named or not named & (vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS):
+            return
+        self._steps.add(step)
+        line = compute_ranges(self.ctx.module, [loop.node])[id(loop.node)].start.line
+        self.report(
+            step.name,
+            message=self._STEP.format(line=line),
+            related=(Evidence(loop.node, "runs the evaluation step once per batch"),),
+        )
+
+    def _check_flagged(self, loop: Loop) -> bool:
+        """A loop whose training step runs only under `if <flag>:` of its function, evaluating with
+        recording on in the calls that pass the flag as False (an epoch function shared by training and
+        evaluation). Reported at the loop, with such a call as related location."""
+        evaluation = self.ctx.evaluation
+        found = evaluation.training_flag(loop) if loop.function is not None else None
+        if found is None or self._model_method(loop.function):  # type: ignore[arg-type]
+            return False
+        flag, bodies = found
+        calls = evaluation.calls_passing_false(loop.function, flag)  # type: ignore[arg-type]
+        if not calls or not self.ctx.grad_mode.records_forward(loop, skipping=bodies):
+            return False
+        line = compute_ranges(self.ctx.module, [calls[0]])[id(calls[0])].start.line
+        self.report(
+            loop.node,
+            message=self._WHEN_FLAG_OFF.format(flag=flag, line=line),
+            related=(Evidence(calls[0], f"called with `{flag}=False`: an evaluation"),),
+        )
+        return True
 
     def _evaluates(self, loop: Loop) -> bool:
         """A loop in an evaluation or inference function, or one over held-out data."""
@@ -300,7 +369,18 @@ def main():
                 return True
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
-        return is_eval_data_name(loop.iterates)
+        return is_eval_data_name(loop.iterates) or self._infers_after_eval(loop)
+
+    def _infers_after_eval(self, loop: Loop) -> bool:
+        """In a file that never backpropagates (an inference script or demo), a loop that runs a model
+        the code before it switched to eval mode: `model.eval()`, then `for path in images: model(x)`."""
+        if self.ctx.loops.may_train:
+            return False
+        modes = self.ctx.modes
+        return any(
+            modes.mode_entering(loop, forward) == EVAL
+            for forward in loop.of_kind(EventKind.FORWARD, own=False)
+        )
 
     def _model_method(self, function: cst.FunctionDef) -> bool:
         cls = self.ctx.enclosing_class(function)
