@@ -480,17 +480,20 @@ def main(args):
         """A loop that is no evaluation by itself but calls, per iteration, a step function named for
         evaluation (`step = self.validation_step(Xi, yi)` in a fit loop): every forward that records runs
         in that step, which is reported at its `def`, where the decorator goes."""
-        forwards = (
-            self.ctx.grad_mode.records_forward(loop) if loop.of_kind(EventKind.FORWARD, own=False) else []
-        )
+        wanted = vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
+        if not any(
+            event.via and _step_named(event.via[0], wanted)
+            for event in loop.of_kind(EventKind.FORWARD, own=False)
+        ):
+            return  # cheap: no forward runs through a step function named for evaluation
+        forwards = self.ctx.grad_mode.records_forward(loop)
         steps = {self.ctx.loops.helper_called(event.site) if event.via else None for event in forwards}
         if len(steps) != 1:
             return
         step = steps.pop()
         if step is None or step in self._steps or self._model_method(step):
             return
-        named = set(words(step.name.value))
-        if "step" not in named or not named & (vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS):
+        if not _step_named(step.name.value, wanted):
             return
         self._steps.add(step)
         line = compute_ranges(self.ctx.module, [loop.node])[id(loop.node)].start.line
@@ -546,3 +549,9 @@ def main(args):
     def _model_method(self, function: cst.FunctionDef) -> bool:
         cls = self.ctx.enclosing_class(function)
         return cls is not None and self.ctx.roles.is_local_model_class(cls.name.value)
+
+
+def _step_named(name: str, wanted: frozenset[str]) -> bool:
+    """`validation_step`, `eval_step`, `test_step`: a per-batch step named for evaluation."""
+    named = set(words(name))
+    return "step" in named and bool(named & wanted)
