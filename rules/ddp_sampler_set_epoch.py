@@ -6,19 +6,28 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.bindings import local_function
 from nnlint.engine.evaluation import is_eval_data_name
+from nnlint.engine.training_calls import trains
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
+
+# Builtins that only iterate a loader or measure it: they never set its sampler's epoch.
+_ITERATING_BUILTINS = frozenset({"iter", "next", "enumerate", "len", "zip"})
 
 
 class DdpSamplerSetEpoch(Rule):
     """## What it does
     Flags a shuffling `DistributedSampler` in a file that trains over several epochs but never calls
-    `set_epoch` (on the sampler, on `loader.sampler`, or in a helper).
+    `set_epoch` (on the sampler, on `loader.sampler`, or in a helper). The sampler class may be chosen
+    through an alias (`S = RandomSampler if rank == -1 else DistributedSampler`), its shuffling may come
+    from the configuration, and the epoch loop may train through a project model wrapper
+    (`model.optimize_parameters(step)`, whose every definition in the project backpropagates and steps).
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
     does not matter), files without an epoch loop (the loop that would call `set_epoch` is elsewhere),
-    samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch), and
+    samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
+    built around one, handed to a function of another module, counts as handed on too), and
     files using accelerate, Lightning, Fabric or DeepSpeed, which set the epoch themselves.
 
     ## Why is this bad?
@@ -108,8 +117,96 @@ from torch.utils.data import DataLoader, DistributedSampler
 loader = DataLoader(train_set, sampler=DistributedSampler(train_set))
 trainer = L.Trainer(max_epochs=10)
 """,
+        # The loader (sampler inside) goes to a function of another module, which may set the epoch.
+        """
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+from engine import train_one_epoch
+loader = DataLoader(train_set, sampler=DistributedSampler(train_set))
+for epoch in range(epochs):
+    train_one_epoch(model, loader, optimizer)
+loss.backward()
+""",
+        # The epoch loop runs a wrapper method that only evaluates: nothing in this file trains.
+        """
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+from models import define_model
+
+class Wrapper:
+    def test(self):
+        with torch.no_grad():
+            self.out = self.net(self.x)
+
+model = define_model(opt)
+loader = DataLoader(train_set, sampler=DistributedSampler(train_set))
+for epoch in range(10):
+    for batch in loader:
+        model.test()
+""",
+        # A sampler class chosen by alias, but with shuffling switched off.
+        """
+import torch
+from torch.utils.data import DataLoader, RandomSampler, DistributedSampler
+Sampler = RandomSampler if local_rank == -1 else DistributedSampler
+loader = DataLoader(train_set, sampler=Sampler(train_set, shuffle=False))
+for epoch in range(epochs):
+    for x, y in loader:
+        model(x).sum().backward()
+        optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The sampler class through an alias; batches drawn with next() from iterators rebuilt per pass
+        # (FixMatch's spelling): the loader iterated with `iter()` still never sets the epoch.
+        Invalid(
+            """
+import torch
+from torch.utils.data import DataLoader, RandomSampler, DistributedSampler
+Sampler = RandomSampler if local_rank == -1 else DistributedSampler
+loader = DataLoader(train_set, sampler=Sampler(train_set), batch_size=64)
+
+def train(loader, model, optimizer):
+    batches = iter(loader)
+    for epoch in range(epochs):
+        for step in range(steps_per_epoch):
+            try:
+                x, y = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                x, y = next(batches)
+            model(x).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+train(loader, model, optimizer)
+""",
+            line=5,
+        ),
+        # The epoch loop trains through a model wrapper built by a factory (KAIR's spelling): every
+        # `optimize_parameters` of the project backpropagates and steps; shuffling comes from the config.
+        Invalid(
+            """
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+from models.select import define_model
+
+class ModelPlain:
+    def optimize_parameters(self, step):
+        self.optimizer.zero_grad()
+        self.loss_fn(self.net(self.x), self.y).backward()
+        self.optimizer.step()
+
+model = define_model(opt)
+sampler = DistributedSampler(train_set, shuffle=opt["shuffle"])
+loader = DataLoader(train_set, batch_size=16, sampler=sampler)
+for epoch in range(1000):
+    for batch in loader:
+        model.feed_data(batch)
+        model.optimize_parameters(epoch)
+""",
+            line=13,
+        ),
         Invalid(
             """
 import torch
@@ -166,18 +263,23 @@ for epoch in range(epochs):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if facts.sets_sampler_epoch or facts.framework_managed or not self._trains_over_epochs():
+        if not facts.samplers or facts.sets_sampler_epoch or facts.framework_managed:
+            return
+        if not self._trains_over_epochs():
             return
         for sampler in facts.samplers:
-            if sampler.has("shuffle") and not sampler.is_literal("shuffle", True):
-                continue  # shuffle=False, or decided elsewhere
+            if sampler.has("shuffle") and _literal_false(sampler.settings["shuffle"]):
+                continue  # shuffle=False (a value read from a config may shuffle: set_epoch is needed then)
             if self._held_out(sampler.node, sampler.settings.get("dataset")) or self._handed_on(sampler.node):
                 continue
             self.report(sampler.node)
 
     def _handed_on(self, call: cst.Call) -> bool:
         """The sampler's name passed to a call other than a DataLoader (`train(..., sampler=sampler)`):
-        that function may set the epoch, in this file's helpers or another module."""
+        that function may set the epoch, in this file's helpers or another module. A sampler built inside
+        the loader's construction travels with the loader (`loader.sampler.set_epoch`): the loader passed
+        to a function this file cannot see into may have its epoch set there, but not when it is only
+        iterated (`iter(loader)`) or handed to a function of this file (whose `set_epoch` calls count)."""
         statement = self.ctx.index.statement_of(call)
         names = set()
         if isinstance(statement, cst.SimpleStatementLine):
@@ -185,17 +287,38 @@ for epoch in range(epochs):
                 if isinstance(small, cst.Assign):
                     names |= {self.ctx.dotted(target.target) for target in small.targets}
         names.discard(None)
+        in_loader = self._in_loader(call)
         for other in self.ctx.index.nodes(cst.Call):
             callee = self.ctx.dotted(other.func) or ""
             if callee.rsplit(".", 1)[-1] == "DataLoader":
+                continue
+            if in_loader and (callee in _ITERATING_BUILTINS or local_function(self.ctx, other) is not None):
                 continue
             if any(self.ctx.dotted(arg.value) in names for arg in other.args):
                 return True
         return False
 
+    def _in_loader(self, call: cst.Call) -> bool:
+        """Whether the sampler is built as an argument of a `DataLoader(...)` call."""
+        parent = self.ctx.index.parent(call)
+        loader = self.ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
+        return isinstance(loader, cst.Call) and any(
+            found.node is loader for found in self.ctx.data_loading.loaders
+        )
+
     def _trains_over_epochs(self) -> bool:
+        """An epoch loop in a file that trains, or whose iteration trains through a project wrapper's
+        method (`model.optimize_parameters(step)`, the backward and step inside it)."""
         loops = self.ctx.loops
-        return loops.may_train and any(loop.kind == "epoch" for loop in loops.loops)
+        epochs = [loop for loop in loops.loops if loop.kind == "epoch"]
+        if loops.may_train:
+            return bool(epochs)
+        return any(
+            trains(self.ctx, call)
+            for loop in epochs
+            for call in self.ctx.index.nodes(cst.Call)
+            if isinstance(call.func, cst.Attribute) and loop.node in self.ctx.index.ancestors(call)
+        )
 
     def _held_out(self, call: cst.Call, dataset: cst.BaseExpression | None) -> bool:
         """A sampler over validation or test data, by the dataset's name or the name it is bound to."""
@@ -208,3 +331,9 @@ for epoch in range(epochs):
                     if any(is_eval_data_name(self.ctx.dotted(target.target)) for target in small.targets):
                         return True
         return False
+
+
+def _literal_false(value: cst.BaseExpression) -> bool:
+    return (isinstance(value, cst.Name) and value.value == "False") or (
+        isinstance(value, cst.Integer) and value.value == "0"
+    )

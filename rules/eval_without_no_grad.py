@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import is_eval_data_name, words
-from nnlint.engine.loops import Loop
+from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.modes import EVAL
+from nnlint.engine.positions import compute_ranges
 from nnlint.finding import Severity
-from nnlint.rule import Rule
+from nnlint.rule import Evidence, Invalid, Rule
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
 
 
 class EvalWithoutNoGrad(Rule):
@@ -18,11 +23,17 @@ class EvalWithoutNoGrad(Rule):
     Flags an evaluation or inference loop (in a function named like `evaluate`, `validate`, `test`,
     `predict` or `inference`, or over validation/test data) that runs the model with autograd recording:
     no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
-    context, as a decorator of its function, or around any call of that function in the file.
+    context, as a decorator of its function, or around any call of that function in the file. Also: a
+    loop of an epoch function shared by training and evaluation whose step runs only under
+    `if train_model:` and that is called with it false; a per-batch evaluation step method
+    (`validation_step`, `eval_step`) that a fit loop calls, reported at its `def`; and, in a script that
+    never backpropagates, a loop that runs a model the code before it switched to `eval()` (a demo or
+    inference script looping over image files).
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
-    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
+    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`), and pre-0.4 code
+    that passes `volatile=True` (which turned recording off then). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged.
 
@@ -203,8 +214,80 @@ model = torch.load("model.pt")
 for x in test_loader:
     out = model(x)
 """,
+        # Pre-0.4 PyTorch: `volatile=True` turned recording off for everything computed from the input.
+        """
+import torch
+
+def evaluate(model, data):
+    for batch in data.make_batches(64):
+        outputs = model(batch.src, batch.tgt, volatile=True)
+""",
+        # A shared epoch function that turns recording on only for training.
+        """
+import torch
+
+class Runner:
+    def epoch(self, loader, train_model):
+        self.net.train(mode=train_model)
+        torch.set_grad_enabled(train_model)
+        for x, y in loader:
+            loss = self.criterion(self.net(x), y)
+            if train_model:
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+
+    def fit(self, train_loader, valid_loader, epochs):
+        for epoch in range(epochs):
+            self.epoch(train_loader, train_model=True)
+            self.epoch(valid_loader, train_model=False)
+""",
+        # The same shared epoch function, called with the flag false only under no_grad.
+        """
+import torch
+
+def run_epoch(model, loader, optimizer, train):
+    for x, y in loader:
+        loss = model(x, y)
+        if train:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+for epoch in range(10):
+    run_epoch(model, train_loader, optimizer, True)
+    with torch.no_grad():
+        run_epoch(model, dev_loader, optimizer, False)
+""",
+        # An evaluation step called per batch, with recording off inside it.
+        """
+import torch
+
+class Net:
+    def validation_step(self, x, y):
+        self.module_.eval()
+        with torch.no_grad():
+            return self.criterion(self.module_(x), y)
+
+    def fit_loop(self, batches):
+        for x, y in self.iterator(batches):
+            self.validation_step(x, y)
+""",
+        # eval() before a loop in a file that also trains: not an inference script, the loop is judged
+        # by what it iterates (a training loader here) and where it runs.
+        """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+model.eval()
+for images in train_images:
+    model(images).sum().backward()
+    optimizer.step()
+class Net(torch.nn.Module):
+    pass
+""",
     ]
-    INVALID: ClassVar[list[str]] = [
+    INVALID: ClassVar[list[str | Invalid]] = [
         # Inline: a test function with eval() but no no_grad.
         """
 import torch
@@ -271,7 +354,94 @@ def main():
     net = build_net()
     preds = predict(net, test_loader, {"device": "cuda"})
 """,
+        # One epoch function for training and evaluation: the step runs only under `if train_model:`, and
+        # the validation call passes False (DeepRank's spelling): that pass records a graph for nothing.
+        Invalid(
+            """
+import torch
+
+class NeuralNet:
+    def __init__(self, net):
+        self.net = net
+        self.optimizer = torch.optim.Adam(self.net.parameters())
+
+    def _epoch(self, data_loader, train_model):
+        running_loss = 0
+        for d in data_loader:
+            outputs = self.net(d["feature"])
+            loss = self.criterion(outputs, d["target"])
+            running_loss += loss.item()
+            if train_model:
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+        return running_loss
+
+    def train(self, train_loader, valid_loader, nepoch):
+        for epoch in range(nepoch):
+            self._epoch(train_loader, train_model=True)
+            self._epoch(valid_loader, train_model=False)
+""",
+            line=11,
+        ),
+        # A per-batch validation step method of a fit loop, with no loop of its own (skorch's spelling):
+        # reported at its `def`, where the decorator goes.
+        Invalid(
+            """
+import torch
+
+class NeuralNet:
+    def __init__(self, module):
+        self.module_ = module
+        self.optimizer_ = torch.optim.SGD(self.module_.parameters(), lr=0.1)
+
+    def validation_step(self, Xi, yi):
+        self.module_.eval()
+        y_pred = self.infer(Xi)
+        return self.get_loss(y_pred, yi)
+
+    def infer(self, x):
+        return self.module_(x)
+
+    def train_step(self, Xi, yi):
+        self.module_.train()
+        self.optimizer_.zero_grad()
+        loss = self.get_loss(self.infer(Xi), yi)
+        loss.backward()
+        self.optimizer_.step()
+
+    def fit_loop(self, train, valid, epochs):
+        for _ in range(epochs):
+            for Xi, yi in self.get_iterator(train, training=True):
+                self.train_step(Xi, yi)
+            for Xi, yi in self.get_iterator(valid, training=False):
+                self.validation_step(Xi, yi)
+""",
+            line=9,
+        ),
+        # A demo script: eval(), then a loop over image files, autograd on (SeqNet's spelling).
+        Invalid(
+            """
+import torch
+from glob import glob
+
+class SeqNet(torch.nn.Module):
+    pass
+
+def main(args):
+    model = SeqNet(args.cfg)
+    model.eval()
+    for path in sorted(glob("demo/*.jpg")):
+        output = model(load_image(path))
+        show(path, output)
+""",
+            line=11,
+        ),
     ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._steps: set[cst.FunctionDef] = set()  # evaluation steps reported (once, whatever calls them)
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node)
@@ -279,9 +449,25 @@ def main():
     def visit_While(self, node: cst.While) -> None:
         self._check(node)
 
+    _WHEN_FLAG_OFF = (
+        "With `{flag}` false (as in the call at line {line}), this loop evaluates the model with autograd "
+        "on, keeping every activation for a backward that never comes; turn recording off for that case "
+        "(`torch.set_grad_enabled({flag})`)."
+    )
+
+    _STEP = (
+        "This evaluation step runs the model with autograd on, once per batch of the loop at line {line}, "
+        "keeping every activation for a backward that never comes; decorate it with `@torch.no_grad()`."
+    )
+
     def _check(self, node: cst.For | cst.While) -> None:
         loop = self.ctx.loops.loop(node)
-        if not self._evaluates(loop) or not self.ctx.grad_mode.records_forward(loop):
+        if self._check_flagged(loop):
+            return
+        if not self._evaluates(loop):
+            self._check_step(loop)
+            return
+        if not self.ctx.grad_mode.records_forward(loop):
             return
         outer = self.ctx.loops.enclosing_loop(node)
         while outer is not None and outer.function is loop.function:
@@ -289,6 +475,53 @@ def main():
                 return  # reported at the outer loop
             outer = self.ctx.loops.enclosing_loop(outer.node)
         self.report(node)
+
+    def _check_step(self, loop: Loop) -> None:
+        """A loop that is no evaluation by itself but calls, per iteration, a step function named for
+        evaluation (`step = self.validation_step(Xi, yi)` in a fit loop): every forward that records runs
+        in that step, which is reported at its `def`, where the decorator goes."""
+        wanted = vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
+        if not any(
+            event.via and _step_named(event.via[0], wanted)
+            for event in loop.of_kind(EventKind.FORWARD, own=False)
+        ):
+            return  # cheap: no forward runs through a step function named for evaluation
+        forwards = self.ctx.grad_mode.records_forward(loop)
+        steps = {self.ctx.loops.helper_called(event.site) if event.via else None for event in forwards}
+        if len(steps) != 1:
+            return
+        step = steps.pop()
+        if step is None or step in self._steps or self._model_method(step):
+            return
+        if not _step_named(step.name.value, wanted):
+            return
+        self._steps.add(step)
+        line = compute_ranges(self.ctx.module, [loop.node])[id(loop.node)].start.line
+        self.report(
+            step.name,
+            message=self._STEP.format(line=line),
+            related=(Evidence(loop.node, "runs the evaluation step once per batch"),),
+        )
+
+    def _check_flagged(self, loop: Loop) -> bool:
+        """A loop whose training step runs only under `if <flag>:` of its function, evaluating with
+        recording on in the calls that pass the flag as False (an epoch function shared by training and
+        evaluation). Reported at the loop, with such a call as related location."""
+        evaluation = self.ctx.evaluation
+        found = evaluation.training_flag(loop) if loop.function is not None else None
+        if found is None or self._model_method(loop.function):  # type: ignore[arg-type]
+            return False
+        flag, bodies = found
+        calls = evaluation.calls_passing_false(loop.function, flag)  # type: ignore[arg-type]
+        if not calls or not self.ctx.grad_mode.records_forward(loop, skipping=bodies):
+            return False
+        line = compute_ranges(self.ctx.module, [calls[0]])[id(calls[0])].start.line
+        self.report(
+            loop.node,
+            message=self._WHEN_FLAG_OFF.format(flag=flag, line=line),
+            related=(Evidence(calls[0], f"called with `{flag}=False`: an evaluation"),),
+        )
+        return True
 
     def _evaluates(self, loop: Loop) -> bool:
         """A loop in an evaluation or inference function, or one over held-out data."""
@@ -300,8 +533,25 @@ def main():
                 return True
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
-        return is_eval_data_name(loop.iterates)
+        return is_eval_data_name(loop.iterates) or self._infers_after_eval(loop)
+
+    def _infers_after_eval(self, loop: Loop) -> bool:
+        """In a file that never backpropagates (an inference script or demo), a loop that runs a model
+        the code before it switched to eval mode: `model.eval()`, then `for path in images: model(x)`."""
+        if self.ctx.loops.may_train:
+            return False
+        modes = self.ctx.modes
+        return any(
+            modes.mode_entering(loop, forward) == EVAL
+            for forward in loop.of_kind(EventKind.FORWARD, own=False)
+        )
 
     def _model_method(self, function: cst.FunctionDef) -> bool:
         cls = self.ctx.enclosing_class(function)
         return cls is not None and self.ctx.roles.is_local_model_class(cls.name.value)
+
+
+def _step_named(name: str, wanted: frozenset[str]) -> bool:
+    """`validation_step`, `eval_step`, `test_step`: a per-batch step named for evaluation."""
+    named = set(words(name))
+    return "step" in named and bool(named & wanted)

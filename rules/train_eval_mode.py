@@ -16,7 +16,9 @@ class TrainEvalMode(Rule):
     training that resumes after such an evaluation without `model.train()` (reported at the `eval()` that
     is left in force). The evaluation may be a helper called once per epoch, a method of a trainer class
     (`self.model.eval()`), or a block inside the batch loop (a `no_grad` block, or an `if` block that
-    draws a test batch with `next(iter(test_loader))` and runs the model); `model.train(False)` is
+    draws a test batch with `next(iter(test_loader))` and runs the model, or one epoch function shared by
+    training and evaluation, `_epoch(loader, train_model)`, that steps only under `if train_model:` and
+    is called with it false); `model.train(False)` is
     `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
     same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
@@ -361,6 +363,30 @@ for epoch in range(10):
     evaluate_mc_dropout(model, val_loader)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """,
+        # One epoch function for training and evaluation that sets the mode from its flag.
+        """
+import torch
+
+class Runner:
+    def __init__(self, net):
+        self.net = net
+        self.optimizer = torch.optim.Adam(self.net.parameters())
+
+    def epoch(self, loader, train_model):
+        self.net.train(mode=train_model)
+        for x, y in loader:
+            loss = self.criterion(self.net(x), y)
+            if train_model:
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+
+    def fit(self, train_loader, valid_loader, epochs):
+        for epoch in range(epochs):
+            self.epoch(train_loader, train_model=True)
+            with torch.no_grad():
+                self.epoch(valid_loader, train_model=False)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
@@ -682,6 +708,33 @@ def train(model, train_loader, valid_loader, optimizer, epochs):
                 out = model(x)
 """,
             line=13,
+        ),
+        # One epoch function for training and evaluation that never sets the mode (DeepRank's spelling):
+        # the validation pass, called with the flag false right after training, runs in training mode.
+        Invalid(
+            """
+import torch
+
+class NeuralNet:
+    def __init__(self, net):
+        self.net = net
+        self.optimizer = torch.optim.Adam(self.net.parameters())
+
+    def _epoch(self, data_loader, train_model):
+        for d in data_loader:
+            loss = self.criterion(self.net(d["feature"]), d["target"])
+            if train_model:
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+
+    def fit(self, train_loader, valid_loader, nepoch):
+        for epoch in range(nepoch):
+            self._epoch(train_loader, train_model=True)
+            with torch.no_grad():
+                self._epoch(valid_loader, train_model=False)
+""",
+            line=10,
         ),
     ]
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import reaching_value
 from nnlint.engine.names import dotted_name
 
 if TYPE_CHECKING:
@@ -59,13 +60,28 @@ class DataLoading:
 
     @cached_property
     def samplers(self) -> list[LoaderCall]:
-        """`DistributedSampler(...)` constructions, read like loaders."""
+        """`DistributedSampler(...)` constructions, read like loaders; also calls of a name bound to the
+        class, or to a choice between it and a single-process sampler (`S = RandomSampler if
+        args.local_rank == -1 else DistributedSampler`, then `S(dataset)`): the distributed run shards."""
+        if "DistributedSampler" not in self._ctx.source:
+            return []
         found = []
         for call in self._ctx.index.nodes(cst.Call):
-            name = self._ctx.callee(call) or dotted_name(call.func) or ""
-            if name in vocab.DISTRIBUTED_SAMPLERS or name.rsplit(".", 1)[-1] == "DistributedSampler":
+            if self._is_sampler_class(call.func, call):
                 found.append(self._read(call, vocab.SAMPLER_POSITIONS))
         return found
+
+    def _is_sampler_class(self, expr: cst.BaseExpression, at: cst.CSTNode, alias: bool = True) -> bool:
+        name = self._ctx.qualified_name(expr) or dotted_name(expr) or ""
+        if name in vocab.DISTRIBUTED_SAMPLERS or name.rsplit(".", 1)[-1] == "DistributedSampler":
+            return True
+        if not alias or not isinstance(expr, cst.Name):
+            return False
+        if not any(binding.kind == "assign" for binding in self._ctx.bindings.of(expr.value)):
+            return False  # cheap: most called names (`print`, `len`, functions) are never assigned
+        value = reaching_value(self._ctx, expr.value, at)
+        choices = [value.body, value.orelse] if isinstance(value, cst.IfExp) else [value]
+        return any(choice is not None and self._is_sampler_class(choice, at, False) for choice in choices)
 
     @cached_property
     def uses_ddp(self) -> bool:

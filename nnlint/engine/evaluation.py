@@ -70,6 +70,8 @@ class EvalRegion:
 
     node: cst.FunctionDef | cst.With | cst.For | cst.If
     events: tuple[Event, ...]
+    # For a loop that evaluates only when its function is called with a training flag false: those calls.
+    calls: tuple[cst.Call, ...] = ()
 
     @property
     def forwards(self) -> list[Event]:
@@ -215,7 +217,32 @@ class Evaluation:
             if region.forwards:
                 found.append(region)
         found.extend(self._drawing_blocks(found))
+        found.extend(self._flagged_loops(found))
         return found
+
+    def _flagged_loops(self, found: list[EvalRegion]) -> list[EvalRegion]:
+        """Loops of an epoch function shared by training and evaluation (`def _epoch(loader, train_model)`
+        with the step under `if train_model:`), as run by the calls that pass the flag as False: their
+        events without the training step."""
+        regions: list[EvalRegion] = []
+        index = self._ctx.index
+        for loop in self._ctx.loops.loops:
+            flagged = self.training_flag(loop)
+            if flagged is None or any(region.node is loop.node for region in found):
+                continue
+            flag, bodies = flagged
+            calls = self.calls_passing_false(loop.function, flag)  # type: ignore[arg-type]
+            if not calls:
+                continue
+            events = tuple(
+                event
+                for event in loop.events
+                if not any(ancestor in bodies for ancestor in index.ancestors(event.site))
+            )
+            region = EvalRegion(loop.node, events, tuple(calls))
+            if region.forwards:
+                regions.append(region)
+        return regions
 
     def _drawing_blocks(self, found: list[EvalRegion]) -> list[EvalRegion]:
         """`if i % 10 == 0: x, y = next(iter(test_loader)); out = model(x)`: an `if` block that draws a
@@ -254,6 +281,67 @@ class Evaluation:
         if function is not None and self.is_eval_function(function):
             return True
         return is_eval_data_name(data or loop.iterates) and self._ctx.gradients.under_no_grad(loop.node)
+
+    # -- loops that evaluate when a flag says so --------------------------------------------------
+
+    def training_flag(self, loop: Loop) -> tuple[str, frozenset[cst.CSTNode]] | None:
+        """The parameter of the loop's function under whose `if` every backward, step and zero_grad of the
+        loop runs (`if train_model: loss.backward(); optimizer.step()`), with the bodies of those `if`
+        statements: one epoch function shared by training and evaluation, which evaluates when called
+        with it false."""
+        function = loop.function
+        if function is None or not loop.of_kind(*_TRAINING_KINDS, own=False):
+            return None
+        params = function.params
+        names = {
+            param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        }
+        flags: set[str] = set()
+        guards: set[cst.CSTNode] = set()
+        for event in loop.of_kind(*_TRAINING_KINDS, own=False):
+            guard = self._flag_guard(event.site, loop.node, names)
+            if guard is None:
+                return None
+            flags.add(guard.test.value)  # type: ignore[attr-defined]
+            guards.add(guard.body)
+        return (flags.pop(), frozenset(guards)) if len(flags) == 1 else None
+
+    def _flag_guard(self, node: cst.CSTNode, stop: cst.CSTNode, names: set[str]) -> cst.If | None:
+        """The `if <parameter>:` whose body holds `node`, below `stop`."""
+        child = node
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is stop:
+                return None
+            if (
+                isinstance(ancestor, cst.If)
+                and child is ancestor.body
+                and isinstance(ancestor.test, cst.Name)
+                and ancestor.test.value in names
+            ):
+                return ancestor
+            child = ancestor
+        return None
+
+    def calls_passing_false(self, function: cst.FunctionDef, parameter: str) -> list[cst.Call]:
+        """The calls of `function` in this file that pass a literal `False` for `parameter`."""
+        summary = self._ctx.summaries.of(function)
+        if summary is None:
+            return []
+        found = []
+        name = function.name.value
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            spelled = (
+                func.value
+                if isinstance(func, cst.Name)
+                else getattr(getattr(func, "attr", None), "value", "")
+            )
+            if spelled != name or self._ctx.loops.helper_called(call) is not function:
+                continue
+            value = (summary.arguments(call) or {}).get(parameter)
+            if isinstance(value, cst.Name) and value.value == "False":
+                found.append(call)
+        return found
 
     # -- what makes a no_grad block an evaluation --------------------------------------------------
 

@@ -73,15 +73,20 @@ class GradMode:
         setters = ("no_grad", "inference_mode", "set_grad_enabled")
         return bool(callers) and bool(package_modules_mentioning(path, (called,), setters))
 
-    def wants_gradients(self, node: cst.CSTNode, inputs_only: bool = False) -> bool:
+    def wants_gradients(
+        self, node: cst.CSTNode, inputs_only: bool = False, skipping: frozenset[cst.CSTNode] = frozenset()
+    ) -> bool:
         """Whether the code under `node` uses gradients on purpose: `backward()`, `torch.autograd.grad`,
         `.grad`, `requires_grad`, `retain_grad`, hooks. With `inputs_only`, only what makes inputs
-        require gradients counts (a function that also trains still evaluates without them)."""
+        require gradients counts (a function that also trains still evaluates without them). Code under
+        the `skipping` blocks is left out."""
         methods = {"requires_grad_"} if inputs_only else vocab.GRADIENT_METHODS
         attributes = {"requires_grad"} if inputs_only else vocab.GRADIENT_ATTRIBUTES
         stack: list[cst.CSTNode] = [node]
         while stack:
             current = stack.pop()
+            if current in skipping:
+                continue
             if isinstance(current, cst.Attribute) and current.attr.value in attributes:
                 return True
             if isinstance(current, cst.Call):
@@ -93,16 +98,25 @@ class GradMode:
             stack.extend(children(current))
         return False
 
-    def records_forward(self, loop: Loop) -> list[Event]:
+    def records_forward(self, loop: Loop, skipping: frozenset[cst.CSTNode] = frozenset()) -> list[Event]:
         """The model forwards of a loop's iteration that certainly record a graph: none under a no-grad
         block or a managed function, in a loop that wants no gradients. Empty when any forward of the
-        loop is managed: the author chose a mode for this code."""
+        loop is managed: the author chose a mode for this code. `skipping` are blocks of the loop taken
+        as not run (the `if train:` that holds the training step, when the loop runs to evaluate)."""
+        index = self._ctx.index
+        events = [
+            event
+            for event in loop.events
+            if not skipping or not any(ancestor in skipping for ancestor in index.ancestors(event.site))
+        ]
         forwards = [
             event
-            for event in loop.of_kind(EventKind.FORWARD, own=False)
-            if not self._pipeline(event) and self._runs_model_itself(event)
+            for event in events
+            if event.kind is EventKind.FORWARD
+            and not self._pipeline(event)
+            and self._runs_model_itself(event)
         ]
-        if not forwards or loop.of_kind(EventKind.BACKWARD, own=False):
+        if not forwards or any(event.kind is EventKind.BACKWARD for event in events):
             return []
         forwards = self._not_chosen_by_helpers(forwards)
         if not forwards:
@@ -113,8 +127,10 @@ class GradMode:
             return []
         helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
         scopes: list[cst.CSTNode] = [loop.node, *(f for f in helpers if f is not None)]
-        if any(self.wants_gradients(scope) for scope in scopes):
+        if any(self.wants_gradients(scope, skipping=skipping) for scope in scopes):
             return []
+        if "volatile" in self._ctx.source and any(_volatile(scope) for scope in [*scopes, loop.function]):
+            return []  # pre-0.4 PyTorch: `Variable(x, volatile=True)` was how recording was turned off
         if loop.function is not None and self.wants_gradients(loop.function, inputs_only=True):
             return []
         return forwards
@@ -213,3 +229,20 @@ class GradMode:
             if name:
                 table.setdefault(name.rsplit(".", 1)[-1], []).append(call)
         return table
+
+
+def _volatile(node: cst.CSTNode | None) -> bool:
+    """Whether code under `node` passes `volatile=True` (to `Variable(...)` or a model that builds its
+    Variables with it): before PyTorch 0.4 that turned recording off for everything computed from it."""
+    stack: list[cst.CSTNode] = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if (
+            isinstance(current, cst.Arg)
+            and current.keyword is not None
+            and current.keyword.value == "volatile"
+            and not (isinstance(current.value, cst.Name) and current.value.value == "False")
+        ):
+            return True
+        stack.extend(children(current))
+    return False

@@ -203,6 +203,14 @@ class ModeSimulation:
                     return self._evaluation_start(region, event)
         return None
 
+    def mode_entering(self, loop: Loop, forward: Event) -> str | None:
+        """The mode the model of `forward` (an event of `loop`) is in when the loop starts: `EVAL`,
+        `TRAIN`, `UNKNOWN` or None (see `_mode_at`)."""
+        if not loop.events:
+            return None
+        first = loop.events[0].node
+        return self._mode_at(loop.node, lambda e: e.node is first, forward)
+
     def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
         gradients = self._ctx.gradients
         for ancestor in self._ctx.index.ancestors(forward.site):
@@ -223,10 +231,27 @@ class ModeSimulation:
                 self._mode_at(anchor, lambda e: e.kind is EventKind.NO_GRAD and e.node is anchor, forward)
                 == TRAIN
             )
+        if isinstance(node, cst.For) and region.calls:
+            return self._entered_by_flag(node, region, forward)
         if isinstance(node, (cst.For, cst.If)):
             first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         return self._mode_at_entry(node, forward, 0) == TRAIN
+
+    def _entered_by_flag(self, node: cst.For, region: EvalRegion, forward: Event) -> bool:
+        """A loop that evaluates when its function is called with the training flag false: in training
+        mode when that function sets no mode at all (`model.train(mode=train_model)` chooses per call)
+        and the model is in training mode at one of those calls."""
+        function = self._ctx.enclosing_function(node)
+        if function is None or any(
+            event.kind in (EventKind.EVAL, EventKind.TRAIN)
+            for event in self._ctx.loops.function_events(function)
+        ):
+            return False
+        return any(
+            self._mode_at(call, lambda e, call=call: e.site is call, forward, 1) == TRAIN
+            for call in region.calls
+        )
 
     def _mode_at_entry(self, function: cst.FunctionDef, forward: Event, depth: int) -> str | None:
         """The mode the forward's model is in when `function` starts: training when some call of it

@@ -495,13 +495,19 @@ class Roles:
         """Whether the file may train at all (asked once: the source is searched, not once per call)."""
         return "backward" in self._ctx.source
 
+    def _builds_for_inference(self, func: cst.BaseExpression) -> bool:
+        """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode: an
+        inference script building its project model (only classes are looked up there, for cost)."""
+        name = dotted_name(func) or ""
+        return name.rsplit(".", 1)[-1][:1].isupper() and ".eval()" in self._ctx.source
+
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
         a name imported from a project module (library calls are never looked up)."""
         if len(_BUILDING) >= _MAX_NESTED_BUILDS:
             return None
         func = call.func
-        if not self._trains and not self._defined_here(func):
+        if not self._trains and not self._defined_here(func) and not self._builds_for_inference(func):
             return None  # a file that never trains reads no other module for its roles (cost)
         if isinstance(func, cst.Attribute) and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
