@@ -553,6 +553,8 @@ LOSS_PRESERVING_METHODS = frozenset(
 # Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
 GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
 GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Builtins that do the same to tensors (`sum(losses)` adds the tensors of a tuple or list).
+GRAPH_PRESERVING_BUILTINS = frozenset({"sum"})
 # Clamping, as functions and as tensor methods (the in-place `clamp_` forms included).
 CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
 CLAMP_METHODS = frozenset(
