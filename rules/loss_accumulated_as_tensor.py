@@ -41,6 +41,9 @@ class LossAccumulatedAsTensor(Rule):
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`), or
+    what a model call gives when the iteration backpropagates it as the loss itself
+    (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
+    `losses_list.append(losses)`; no fix, as it may be a tuple), or
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated; no fix is offered
     for these).

@@ -440,9 +440,11 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
     assert [(f.filename, f.location.row) for f in run_check([Path("gan.py")], overrides).findings] == [
         ("gan.py", 11)
     ]
-    # Without the clearing call the loop is reported.
+    # Without the clearing call the step method is reported (it steps its object's optimizer: the line
+    # to change is there), with the loop's call of it as the related location.
     _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
-    assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]
+    findings = run_check([Path("train.py")], overrides).findings
+    assert [(f.location.row, [r.location.row for r in f.related]) for f in findings] == [(14, [11])]
     # DINO's helper drops some gradients, only in the first epochs (a frozen layer): not a clearing, so
     # calling it between backward and step is no NN204.
     freeze = (
