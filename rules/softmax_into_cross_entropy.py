@@ -24,7 +24,9 @@ class SoftmaxIntoCrossEntropy(Rule):
     found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
-    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a wrapper module
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a submodule of
+    a model the loop calls (`transformer.decoder(...)` where the model's class sets `self.decoder =
+    Decoder(...)`), a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
@@ -85,6 +87,32 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # Submodules of a model: a plain layer gives logits; one the class sets to two different kinds
+        # (softmax or not, by a flag) is unknown; a wrapper's attribute is not the wrapped model's.
+        """
+import torch.nn as nn
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, x):
+        return self.softmax(x)
+class Seq2Seq(nn.Module):
+    def __init__(self, probs):
+        super().__init__()
+        self.head = nn.Linear(8, 10)
+        if probs:
+            self.decoder = Decoder()
+        else:
+            self.decoder = nn.Linear(8, 10)
+def train(model, wrapped, criterion, loader):
+    for x, y in loader:
+        criterion(model.head(x), y).backward()
+        criterion(model.decoder(x), y).backward()
+        criterion(wrapped.decoder(x), y).backward()
+model = Seq2Seq(True).to("cuda")
+train(model, nn.DataParallel(model), nn.CrossEntropyLoss(), loader)
+""",
         # A forward returning (logits, probabilities): the logits element goes to the loss.
         """
 import torch.nn as nn
@@ -272,6 +300,32 @@ loss = nn.CrossEntropyLoss()(model(x), y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The loop runs a submodule of the model (`model.decoder`), whose class ends in a softmax.
+        Invalid(
+            """
+import torch.nn as nn
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(8, 10)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, x):
+        return self.softmax(self.out(x))
+class Seq2Seq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, 8)
+        self.decoder = Decoder()
+def train(model, criterion, loader):
+    for x, y in loader:
+        out = model.decoder(model.encoder(x))
+        loss = criterion(out[:, :-1].permute(0, 2, 1), y)
+        loss.backward()
+model = Seq2Seq().to("cuda")
+train(model, nn.CrossEntropyLoss(), loader)
+""",
+            line=9,
+        ),
         # A forward returning (logits, probabilities), unpacked; the probabilities go to the loss.
         Invalid(
             """

@@ -451,9 +451,15 @@ class ActivationFlow:
         return self._model_output(func, call, depth, element)
 
     def _model_output(
-        self, func: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+        self,
+        func: cst.BaseExpression,
+        at: cst.CSTNode,
+        depth: int,
+        element: int | None = None,
+        submodule: str | None = None,
     ) -> Activation | None:
-        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
+        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`; with
+        `submodule`, what calling that attribute of the model gives (`transformer.decoder(...)`).
 
         A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
         or an attribute to every value that name is assigned in the file, which must all agree.
@@ -461,7 +467,7 @@ class ActivationFlow:
         """
         ctx = self._ctx
         if isinstance(func, cst.Call):
-            return self._constructed_output(func, at, depth + 1, element)
+            return self._constructed_output(func, at, depth + 1, element, submodule)
         name = ctx.dotted(func)
         if name is None:
             return None
@@ -476,16 +482,25 @@ class ActivationFlow:
         sites = self._values_of(func, name, value, at)
         if not sites and isinstance(func, cst.Name):
             parameter = enclosing_parameter(ctx, func)
-            if parameter is not None:
+            if parameter is not None and submodule is None:
                 # What callers in other modules pass, else known only at the call site (a placeholder).
                 passed = self._passed_from_other_modules(func, depth, element)
                 return passed or Activation(CALLED_ARGUMENT, parameter[1], ctx)
+        if (
+            not sites
+            and submodule is None
+            and isinstance(func, cst.Attribute)
+            and not name.startswith("self.")
+            and depth <= _MAX_DEPTH
+        ):
+            # `transformer.decoder(...)`: the submodule that the model's class sets in its `__init__`.
+            return self._model_output(func.value, at, depth + 1, element, func.attr.value)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
         try:
             found = [
-                self._constructed_output(value, site, depth + 1, element)
+                self._constructed_output(value, site, depth + 1, element, submodule)
                 for value, site in sites
                 if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
             ]
@@ -535,9 +550,15 @@ class ActivationFlow:
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
-        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+        self,
+        value: cst.BaseExpression,
+        at: cst.CSTNode,
+        depth: int,
+        element: int | None = None,
+        submodule: str | None = None,
     ) -> Activation | None:
-        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
+        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories;
+        with `submodule`, the output of that attribute of the model (`self.decoder = Decoder(...)`)."""
         ctx = self._ctx
         while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
             depth += 1
@@ -546,20 +567,48 @@ class ActivationFlow:
                 value = func.value
                 continue
             if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+                if submodule is not None:
+                    return None  # `DataParallel(net).decoder` is no attribute of `net`
                 value = value.args[0].value
                 continue
             layer = ctx.layers.layer_of(value)
             if layer is not None:
-                return self._layer_output(layer) if element is None else None
+                return self._layer_output(layer) if element is None and submodule is None else None
             target = resolve_call(ctx, value)
             if target is None:
                 return None
             if isinstance(target.node, cst.ClassDef):
+                if submodule is not None:
+                    return target.ctx.activations.submodule_output(target.node, submodule, element)
                 return _forward_output(target, element)
+            if submodule is not None:
+                return None
             return target.ctx.activations.built_by(target.node, element)
         if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
-            return self._model_output(value, at, depth + 1, element)
+            return self._model_output(value, at, depth + 1, element, submodule)
         return None
+
+    def submodule_output(self, cls: cst.ClassDef, attribute: str, element: int | None) -> Activation | None:
+        """What calling `self.<attribute>` of a model class of this file gives: every value the class
+        assigns it (in `__init__` or elsewhere) must agree. Base classes are not read: unknown."""
+        key = ("submodule", cls, attribute, element)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if cached is _PENDING or (cached is None and key in self._summaries):
+            return None
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        ctx = self._ctx
+        values = [
+            value
+            for value in ctx.bindings.values(f"self.{attribute}") or ()
+            if ctx.enclosing_class(value) is cls
+        ]
+        found = None
+        if values:
+            found = _agreeing([self._constructed_output(value, value, 0, element) for value in values])
+        self._summaries[key] = found  # type: ignore[index]
+        return found
 
     def built_by(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
         """The output of the model a factory function of this file returns (`build_model()`), memoized."""
