@@ -571,6 +571,21 @@ def _item_name(target: cst.Subscript) -> str | None:
     return f"{base}[{text!r}]" if isinstance(text, str) and text.isidentifier() else None
 
 
+def _subclass_init(ctx: FileContext, call: cst.Call, cls: cst.ClassDef) -> bool:
+    """`super().__init__(...)` (or `super(Sub, self).__init__(...)`) in a direct subclass of `cls`."""
+    func = call.func
+    if not (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and isinstance(func.value, cst.Call)
+        and isinstance(func.value.func, cst.Name)
+        and func.value.func.value == "super"
+    ):
+        return False
+    sub = ctx.enclosing_class(call)
+    return sub is not None and sub is not cls and cls.name.value in ctx.base_names(sub)
+
+
 def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:
     """The function whose parameter a bare name at this point is, when it is one (and not rebound)."""
     function = ctx.index.enclosing(name, cst.FunctionDef)
@@ -635,7 +650,8 @@ def argument_values(
     ctx: FileContext, function: cst.FunctionDef, param: cst.Param
 ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
     """What every call of `function` in this file passes for `param` (with the place the value is read),
-    or the parameter's default where a call leaves it out; a constructor's calls are those of its class.
+    or the parameter's default where a call leaves it out; a constructor's calls are those of its class
+    and the `super().__init__(...)` calls of its subclasses in this file.
     With no call in the file, the default alone (what the signature declares). None when a call passes
     `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
     params = function.params
@@ -653,11 +669,14 @@ def argument_values(
         named = func.value if isinstance(func, cst.Name) else None
         if is_method and not constructor and isinstance(func, cst.Attribute):
             named = func.attr.value
-        if named != wanted:
+        if constructor and isinstance(owner, cst.ClassDef) and _subclass_init(ctx, call, owner):
+            pass
+        elif named != wanted:
             continue
-        target = resolve_call(ctx, call)
-        if target is None or target.node is not (owner if constructor else function):
-            continue
+        else:
+            target = resolve_call(ctx, call)
+            if target is None or target.node is not (owner if constructor else function):
+                continue
         if any(arg.star for arg in call.args):
             return None
         value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)
