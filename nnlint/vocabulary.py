@@ -75,6 +75,23 @@ KIND_KEEPING_METHODS = frozenset(
 KIND_KEEPING_FUNCTIONS = frozenset(
     {"torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.transpose", "torch.permute"}
 )
+# Factories of a buffer that a loop then fills (`outputs = torch.zeros(T, B, V)`, `outputs[t] = out`), and
+# the legacy wrapper it may come in (`Variable(torch.zeros(...))`).
+BUFFER_FACTORIES = frozenset(
+    {
+        "torch.zeros",
+        "torch.empty",
+        "torch.ones",
+        "torch.full",
+        "torch.zeros_like",
+        "torch.empty_like",
+        "torch.ones_like",
+        "torch.full_like",
+    }
+)
+VARIABLE_WRAPPERS = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+# Functions that join tensors: the result has the kind all of them share.
+JOINING_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"})
 
 # -- losses ----------------------------------------------------------------------------------------
 # The torch.nn.functional losses (bare names) whose inputs, targets and options `nnlint run` understands

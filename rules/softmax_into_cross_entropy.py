@@ -26,7 +26,10 @@ class SoftmaxIntoCrossEntropy(Rule):
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
     grown with `add_module`), a model built by a factory function, `self(x)` in a module, a submodule of
     a model the loop calls (`transformer.decoder(...)` where the model's class sets `self.decoder =
-    Decoder(...)`), a wrapper module
+    Decoder(...)`, also a `decoder` its constructor is given by a caller in another module), a buffer
+    the model fills step by step and returns (`outputs = torch.zeros(...)`, `outputs[t] = out`),
+    tensors joined with `torch.cat`/`torch.stack` that all have the kind, a helper's parameter that every
+    caller in the file passes the same kind, a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
@@ -87,6 +90,36 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A buffer filled with logits; softmaxes joined with logits; a helper whose callers disagree.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+def head_loss(scores, target):
+    return F.cross_entropy(scores, target)
+class Decoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.out = nn.Linear(n, n)
+    def forward(self, x):
+        return self.out(x)
+class Seq2Seq(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.decoder = Decoder(n)
+    def forward(self, src, steps):
+        outputs = torch.zeros(steps, src.size(0), 10)
+        for t in range(steps):
+            outputs[t] = self.decoder(src)
+        return outputs
+model = Seq2Seq(10)
+for src, trg in loader:
+    loss = F.cross_entropy(model(src, 5).view(-1, 10), trg.view(-1))
+    mixed = torch.cat((F.softmax(src, dim=-1), src), dim=-1)
+    loss = F.cross_entropy(mixed, trg)
+    head_loss(F.softmax(src, dim=-1).detach() * 0 + src, trg)
+    head_loss(src, trg)
+""",
         # Submodules of a model: a plain layer gives logits; one the class sets to two different kinds
         # (softmax or not, by a flag) is unknown; a wrapper's attribute is not the wrapped model's.
         """
@@ -300,6 +333,56 @@ loss = nn.CrossEntropyLoss()(model(x), y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A decoder's step outputs stored into a fresh buffer that the model returns (seq2seq).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Decoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.out = nn.Linear(n, n)
+    def forward(self, x, h):
+        return F.log_softmax(self.out(x), dim=1), h
+class Seq2Seq(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.decoder = Decoder(n)
+    def forward(self, src, steps):
+        outputs = torch.zeros(steps, src.size(0), 10).cuda()
+        out, h = src, None
+        for t in range(steps):
+            out, h = self.decoder(out, h)
+            outputs[t] = out
+        return outputs
+model = Seq2Seq(10)
+for src, trg in loader:
+    loss = F.cross_entropy(model(src, 5).view(-1, 10), trg.view(-1))
+""",
+            line=24,
+        ),
+        # Per-head softmaxes joined with torch.cat (onto what was joined so far), handed to a loss helper.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+def head_loss(scores, target):
+    return F.cross_entropy(scores.reshape(-1, 2), target.reshape(-1))
+class Heads(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(n, 2) for _ in range(3)])
+    def forward(self, x):
+        joined = torch.tensor([])
+        for head in self.heads:
+            joined = torch.cat((joined, F.softmax(head(x), dim=-1)), dim=-1)
+            head_loss(joined, x)
+        return joined
+""",
+            line=14,
+        ),
         # The loop runs a submodule of the model (`model.decoder`), whose class ends in a softmax.
         Invalid(
             """

@@ -48,8 +48,10 @@ from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
     ACTIVATION_LAYERS,
     ACTIVATION_METHODS,
+    BUFFER_FACTORIES,
     CRITERION_WIRING_NETS,
     EXP_FUNCTIONS,
+    JOINING_FUNCTIONS,
     KIND_KEEPING_FUNCTIONS,
     KIND_KEEPING_METHODS,
     LOG_SOFTMAX,
@@ -60,6 +62,7 @@ from nnlint.vocabulary import (
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
     SOFTMAX,
+    VARIABLE_WRAPPERS,
     WIRED_LOSSES,
 )
 
@@ -133,7 +136,11 @@ class ActivationFlow:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
                     return _on_some_path([self._of(v, depth + 1) if v is not None else None for v in paths])
-            return self._of(value, depth + 1) if value is not None else None
+            if value is None:
+                return self._passed_in(expr, depth)
+            if _fresh_buffer(ctx, value):
+                return self._filled(expr, depth)
+            return self._of(value, depth + 1)
         if isinstance(expr, cst.Subscript):
             return self._of(expr.value, depth + 1)
         if not isinstance(expr, cst.Call):
@@ -143,6 +150,8 @@ class ActivationFlow:
             return Activation(direct[0], expr, ctx)
         func = expr.func
         callee = ctx.callee(expr)
+        if callee in JOINING_FUNCTIONS:
+            return self._joined(expr, depth)
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
             return self._of(func.value, depth + 1)
         first = _first_argument(expr)
@@ -157,6 +166,61 @@ class ActivationFlow:
         if callee is not None and not _is_local(callee):
             return None  # a library call: unknown
         return self._call_output(expr, depth + 1)
+
+    def _passed_in(self, name: cst.Name, depth: int) -> Activation | None:
+        """A parameter's kind from what every call of its function in this file passes (`state_loss(self,
+        preds, ...)` called as `self.state_loss(preds, ...)` with `preds` from the model): all must agree."""
+        parameter = enclosing_parameter(self._ctx, name)
+        if parameter is None or binds(parameter[0].body, name.value):
+            return None
+        passed = argument_values(self._ctx, *parameter)
+        if not passed:
+            return None
+        return _agreeing([self._of(value, depth + 1) for value, _ in passed])
+
+    def _filled(self, name: cst.Name, depth: int) -> Activation | None:
+        """A fresh buffer read at `name` holds what its function stores into it (`outputs[t] = out`):
+        every store must agree, and a buffer nothing is stored into is unknown."""
+        function = self._ctx.index.enclosing(name, cst.FunctionDef)
+        if function is None:
+            return None
+        stored = [
+            node.value
+            for node in own_nodes(function)
+            if isinstance(node, cst.Assign)
+            and any(
+                isinstance(target.target, cst.Subscript)
+                and isinstance(target.target.value, cst.Name)
+                and target.target.value.value == name.value
+                for target in node.targets
+            )
+        ]
+        if not stored:
+            return None
+        return _agreeing([self._of(value, depth + 1) for value in stored])
+
+    def _joined(self, call: cst.Call, depth: int) -> Activation | None:
+        """`torch.cat((probs_a, probs_b))`, `torch.stack(outputs)`: the kind every joined tensor has. An
+        accumulator joined with what it grows by (`preds = torch.cat((preds, p.unsqueeze(-1)))` in a loop)
+        counts by what it grows by."""
+        first = _first_argument(call)
+        if not isinstance(first, (cst.Tuple, cst.List)) or not first.elements:
+            return None
+        if any(isinstance(element, cst.StarredElement) for element in first.elements):
+            return None
+        assign = self._ctx.index.parent(call)
+        grown = (
+            assign.targets[0].target if isinstance(assign, cst.Assign) and len(assign.targets) == 1 else None
+        )
+        grown_name = grown.value if isinstance(grown, cst.Name) else None
+        items = [
+            element.value
+            for element in first.elements
+            if not (isinstance(element.value, cst.Name) and element.value.value == grown_name)
+        ]
+        if not items:
+            return None
+        return _agreeing([self._of(item, depth + 1) for item in items])
 
     def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
         """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
@@ -733,6 +797,21 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
         else:
             return None
     return ctx.dotted(value)
+
+
+def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """`torch.zeros(T, B, V)`, also moved (`.cuda()`) or wrapped (`Variable(...)`): a buffer to be filled."""
+    while isinstance(value, cst.Call):
+        callee = ctx.callee(value)
+        if callee in BUFFER_FACTORIES:
+            return True
+        if callee in VARIABLE_WRAPPERS and value.args:
+            value = value.args[0].value
+        elif isinstance(value.func, cst.Attribute) and value.func.attr.value in SELF_RETURNING_METHODS:
+            value = value.func.value
+        else:
+            return False
+    return False
 
 
 def _agreeing(found: list[Activation | None]) -> Activation | None:

@@ -602,17 +602,31 @@ def project_argument_values(
 ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]] | None:
     """What the calls of a module-level function from the project's other modules pass for `param`
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
-    ...)` in train.py), each with its file and call. None when there is no such call, a call's arguments
-    cannot be matched, or the function is not at module level. Callers not in the project stay unknown."""
+    ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
+    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py). None when there is no
+    such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
+    project stay unknown."""
     from nnlint.engine.project import modules_mentioning
 
-    if ctx.index.parent(function) is not ctx.module or ctx.real_path is None:
+    if ctx.real_path is None:
         return None
-    name = function.name.value
+    positional = [*function.params.posonly_params, *function.params.params]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if owner is None and ctx.index.parent(function) is ctx.module:
+        name, kind = function.name.value, cst.FunctionDef
+    elif (
+        isinstance(owner, cst.ClassDef)
+        and function.name.value == "__init__"
+        and ctx.index.enclosing(owner, (cst.FunctionDef, cst.ClassDef)) is None
+        and positional
+    ):
+        name, kind = owner.name.value, cst.ClassDef
+        positional = positional[1:]  # `self`
+    else:
+        return None
     modules = modules_mentioning(ctx, name, ctx.real_path.stem)
     if not modules:
         return None
-    positional = [*function.params.posonly_params, *function.params.params]
     position = next((i for i, p in enumerate(positional) if p is param), None)
     found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
     for module in modules:
@@ -629,7 +643,7 @@ def project_argument_values(
             # The other module sees this file through the module store: the same function, another parse.
             if target is None or target.ctx.real_path != ctx.real_path:
                 continue
-            if not isinstance(target.node, cst.FunctionDef) or target.node.name.value != name:
+            if not isinstance(target.node, kind) or target.node.name.value != name:
                 continue
             if any(arg.star for arg in call.args):
                 return None
