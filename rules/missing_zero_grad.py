@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
@@ -464,7 +465,7 @@ class FineTuner:
         the object (which outlives the call) and clears the gradients of some other optimizer or model
         but never of this one. A step that clears nothing leaves clearing to its caller: not flagged."""
         loops = self.ctx.loops
-        if not loops.may_train or node in loops.inlined_functions:
+        if node not in self._stepping_functions or node in loops.inlined_functions:
             return
         events = [event for event in loops.function_events(node) if not event.no_grad]
         if not any(event.kind is EventKind.BACKWARD and event.nested == 0 for event in events):
@@ -483,6 +484,20 @@ class FineTuner:
             reported.add(target)
             cleared = ", ".join(sorted({f"`{zero.target}`" for zero in zeros if zero.target}))
             self.report(step.site, self._STEP_FUNCTION.format(optimizer=target, cleared=cleared))
+
+    @cached_property
+    def _stepping_functions(self) -> frozenset[cst.FunctionDef]:
+        """Functions that call a `.step()` themselves, in a file that can train: the only candidates for
+        a training step (one pass over the file's calls instead of events for every function)."""
+        if not self.ctx.loops.may_train:
+            return frozenset()
+        found = set()
+        for call in self.ctx.index.nodes(cst.Call):
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step":
+                function = self.ctx.enclosing_function(call)
+                if function is not None:
+                    found.add(function)
+        return frozenset(found)
 
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:
