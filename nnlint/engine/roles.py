@@ -80,6 +80,24 @@ def building_roles() -> set[FileContext]:
 _NOT_A_MODEL = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
 
 
+def _parallel_pairs(
+    target: cst.BaseExpression, value: cst.BaseExpression
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """`a, b = x, y` as `a = x` and `b = y` (nested alike); any other assignment as it is."""
+    if (
+        isinstance(target, (cst.Tuple, cst.List))
+        and isinstance(value, (cst.Tuple, cst.List))
+        and len(target.elements) == len(value.elements)
+        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    ):
+        return [
+            pair
+            for element, item in zip(target.elements, value.elements, strict=True)
+            for pair in _parallel_pairs(element.value, item.value)
+        ]
+    return [(target, value)]
+
+
 def _loads_model(call: cst.Call) -> bool:
     """Whether a `X.from_pretrained(...)` call loads a model, not a tokenizer, config or processor."""
     owner = call.func.value if isinstance(call.func, cst.Attribute) else None
@@ -412,6 +430,8 @@ class Roles:
         for assign in index.nodes(cst.AnnAssign):
             if assign.value is not None:
                 pairs.append((assign.target, assign.value))
+        # `self.model, self.optimizer = model, optimizer`: each name from the value at its position.
+        pairs = [pair for target, value in pairs for pair in _parallel_pairs(target, value)]
         for target, value in pairs:
             if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
                 self._from_unpacked(target, value)
