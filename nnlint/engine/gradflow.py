@@ -245,7 +245,7 @@ class GradientFlow:
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and expr.value in assigned_names(
                 node
             ):
-                latest = node.value
+                latest = None if isinstance(node, cst.AugAssign) else node.value  # `+=` adds to the value
         if not isinstance(latest, cst.Call) or not self._model_call(latest):
             return False
         targets = {
