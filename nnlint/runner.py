@@ -30,6 +30,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
+from nnlint.legacy_syntax import parse_pre37, python2_hint
 from nnlint.rule import Report, Rule, RuleFix
 from nnlint.suppress import Suppressions, parse_suppressions
 
@@ -126,7 +127,7 @@ def _python_parse_error(filename: str, source: str) -> Finding | None:
             warnings.simplefilter("ignore")
             ast.parse(source)
     except SyntaxError as error:
-        message = f"Cannot parse this file: {error.msg}"
+        message = f"Cannot parse this file: {error.msg}{python2_hint(error.msg)}"
         if error.msg == "too many nested parentheses":
             message += f" ({TOO_DEEP})"
         return syntax_finding(filename, message, error.lineno or 1, error.offset or 1)
@@ -150,6 +151,9 @@ def parse_source(filename: str, source: str) -> cst.Module | Finding:
         # parser, run only on failure, says where and what in the words users know.
         rejected = _python_parse_error(filename, source)
         if rejected is not None:
+            legacy = parse_pre37(source)
+            if legacy is not None:
+                return legacy
             return rejected
         message = f"Cannot parse this file: {error.message}"
         return syntax_finding(filename, message, error.raw_line, error.raw_column + 1)

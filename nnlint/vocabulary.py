@@ -75,6 +75,23 @@ KIND_KEEPING_METHODS = frozenset(
 KIND_KEEPING_FUNCTIONS = frozenset(
     {"torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.reshape", "torch.transpose", "torch.permute"}
 )
+# Factories of a buffer that a loop then fills (`outputs = torch.zeros(T, B, V)`, `outputs[t] = out`), and
+# the legacy wrapper it may come in (`Variable(torch.zeros(...))`).
+BUFFER_FACTORIES = frozenset(
+    {
+        "torch.zeros",
+        "torch.empty",
+        "torch.ones",
+        "torch.full",
+        "torch.zeros_like",
+        "torch.empty_like",
+        "torch.ones_like",
+        "torch.full_like",
+    }
+)
+VARIABLE_WRAPPERS = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+# Functions that join tensors: the result has the kind all of them share.
+JOINING_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate", "torch.stack"})
 
 # -- losses ----------------------------------------------------------------------------------------
 # The torch.nn.functional losses (bare names) whose inputs, targets and options `nnlint run` understands
@@ -553,6 +570,8 @@ LOSS_PRESERVING_METHODS = frozenset(
 # Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
 GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
 GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Builtins that do the same to tensors (`sum(losses)` adds the tensors of a tuple or list).
+GRAPH_PRESERVING_BUILTINS = frozenset({"sum"})
 # Clamping, as functions and as tensor methods (the in-place `clamp_` forms included).
 CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min", "torch.clamp_max"})
 CLAMP_METHODS = frozenset(

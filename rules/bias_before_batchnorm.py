@@ -20,7 +20,10 @@ class BiasBeforeBatchnorm(Rule):
     `OrderedDict`, or grown with `add_module`, in an `nn.Sequential` subclass or on an empty Sequential), or
     in a model's forward (`self.bn(self.conv(x))`, or `x = self.conv(x)` followed by `x = self.bn(x)`),
     also between two `ModuleList`s indexed alike (`self.bns[i](self.linears[i](h))`) when every layer of
-    each list is of one kind and every linear/conv layer keeps its bias.
+    each list is of one kind and every linear/conv layer keeps its bias, and in a list grown in a loop
+    over block configurations (`for d_in, d_out, norm, act in blocks:` appending `nn.Linear(d_in, d_out)`
+    then `norm` when given) whose entries the subclasses' `super().__init__([...])` calls of the same
+    file pass (`(256, 256, nn.BatchNorm1d(256), nn.ReLU())`).
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the
@@ -58,6 +61,40 @@ class BiasBeforeBatchnorm(Rule):
     hint = "BatchNorm subtracts the channel mean, so a bias before it is dead weight: use `bias=False`."
 
     VALID: ClassVar[list[str]] = [
+        # Block configurations without a BatchNorm, or with a norm that is not one everywhere; a Linear
+        # built with the bias off where a norm follows.
+        """
+import torch.nn as nn
+class Head(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.layers = []
+        for d_in, d_out, norm, act in blocks:
+            self.layers.append(nn.Linear(d_in, d_out))
+            if norm:
+                self.layers.append(norm)
+            if act:
+                self.layers.append(act)
+        self.layers = nn.Sequential(*self.layers)
+
+class Plain(Head):
+    def __init__(self, d):
+        super().__init__([(d, d, None, nn.ReLU()), (d, d, None, None)])
+
+class Mixed(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        layers = []
+        for d_in, d_out, norm in blocks:
+            layers.append(nn.Linear(d_in, d_out, bias=norm is None))
+            if norm is not None:
+                layers.append(norm)
+        self.net = nn.Sequential(*layers)
+
+class Configured(Mixed):
+    def __init__(self, d):
+        super().__init__([(d, d, nn.BatchNorm1d(d)), (d, d, nn.LayerNorm(d))])
+""",
         # Two layer lists paired by index, the linear layers built without a bias.
         """
 import torch.nn as nn
@@ -141,6 +178,29 @@ class Skip(nn.Sequential):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Block configurations handed to the base class by subclasses: the BatchNorm follows the Linear.
+        Invalid(
+            """
+import torch.nn as nn
+class Head(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.layers = []
+        for d_in, d_out, norm, act in blocks:
+            self.layers.append(nn.Linear(d_in, d_out))
+            if norm:
+                self.layers.append(norm)
+            if act:
+                self.layers.append(act)
+        self.layers = nn.Sequential(*self.layers)
+
+class ProjectionHead(Head):
+    def __init__(self, d, use_bn=True):
+        bn = nn.BatchNorm1d(d) if use_bn else None
+        super().__init__([(d, d, bn, nn.ReLU()), (d, d, None, None)])
+""",
+            line=8,
+        ),
         # Two layer lists paired by index in forward (GIN's MLP): every Linear keeps its bias.
         Invalid(
             """

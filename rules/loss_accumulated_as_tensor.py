@@ -41,6 +41,9 @@ class LossAccumulatedAsTensor(Rule):
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`), or
+    what a model call gives when the iteration backpropagates it as the loss itself
+    (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
+    `losses_list.append(losses)`; no fix, as it may be a tuple), or
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated; no fix is offered
     for these).
@@ -90,6 +93,29 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The model's output reaches the backward only through the criterion (it is no loss), the
+        # kept values are numbers, and a model output that is not what gets backpropagated.
+        """
+import torch
+class Trainer:
+    def __init__(self, model, optimizer, criterion):
+        self.model = model
+        self.optimizer = optimizer
+        self.criterion = criterion
+
+    def train_epoch(self, loader):
+        outputs, kept, scores = [], [], []
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            out = self.model(x)
+            loss = self.criterion(out, y)
+            loss.backward()
+            self.optimizer.step()
+            outputs.append(out)
+            losses = self.model.calculate_loss(x)
+            kept.append(losses)
+        return outputs, kept
+""",
         # The helper gives back a number; the meter of a validation step that never backpropagates.
         """
 import torch
@@ -289,6 +315,28 @@ for i, batch in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # What a model method gives is the loss (or a tuple of losses) that is backpropagated; it is kept.
+        Invalid(
+            """
+import torch
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    def train_epoch(self, loader):
+        losses_list = []
+        for batch in loader:
+            self.optimizer.zero_grad()
+            losses = self.model.calculate_loss(batch)
+            loss = sum(losses) if isinstance(losses, tuple) else losses
+            loss.backward()
+            self.optimizer.step()
+            losses_list.append(losses)
+        return sum(losses_list)
+""",
+            line=16,
+        ),
         # A training-step method updates the object's meter with loss tensors (called once per batch).
         Invalid(
             """
@@ -567,7 +615,8 @@ print(torch.stack(losses).mean())
         loop = self.ctx.loops.enclosing_loop(node)
         if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):
             return
-        self.report(node, fix=self._fix(name, value))
+        # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that.
+        self.report(node, fix=self._fix(name, value) if self.ctx.roles.is_loss_expr(value) else None)
 
     _STORED = (
         "This loss tensor (or the dict holding it) is kept in `{container}`, which outlives the loop "

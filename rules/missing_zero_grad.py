@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
 
-from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, LoopRule
+from nnlint.rule import Evidence, Invalid, LoopRule
 
 
 class MissingZeroGrad(LoopRule):
@@ -22,7 +23,12 @@ class MissingZeroGrad(LoopRule):
     that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
     an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are
     optimizers kept in a list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`)
-    that nothing clears.
+    that nothing clears. A method the loop calls that steps its object's own optimizer
+    (`self.optimizers.step()` in `train_step`) is reported at that step, the line to change, with the
+    loop's call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`,
+    looped by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but
+    never those of an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step
+    that clears nothing leaves clearing to its caller and is not flagged.
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
@@ -67,6 +73,44 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # Step methods with no loop of their own: one clears nothing (its caller does), one clears both
+        # models, one steps an optimizer its caller hands it.
+        """
+import torch
+class Discriminator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(4, 1)
+        self.optimizer = torch.optim.Adam(self.parameters())
+
+class Generator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(2, 4)
+        self.optimizer = torch.optim.Adam(self.parameters())
+
+class GAN:
+    def __init__(self):
+        self.generator = Generator()
+        self.discriminator = Discriminator()
+
+    def step_d(self, real):
+        self.discriminator(real).mean().backward()
+        self.discriminator.optimizer.step()
+
+    def step(self, real, noise):
+        self.discriminator.zero_grad()
+        self.discriminator(real).mean().backward()
+        self.discriminator.optimizer.step()
+        self.generator.zero_grad()
+        self.discriminator(self.generator(noise)).mean().backward()
+        self.generator.optimizer.step()
+
+    def step_with(self, optimizer, real):
+        self.generator.zero_grad()
+        self.discriminator(real).mean().backward()
+        optimizer.step()
+""",
         # Each branch of the AMP switch clears the gradients it steps.
         """
 import torch
@@ -232,6 +276,61 @@ for lr in (0.1, 0.01):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A per-batch step method, looped by a caller elsewhere: it clears the generator, never the
+        # discriminator whose optimizer (kept on the model) it steps.
+        Invalid(
+            """
+import torch
+class Discriminator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(4, 1)
+        self.optimizer = torch.optim.Adam(self.parameters())
+
+class Generator(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(2, 4)
+        self.optimizer = torch.optim.Adam(self.parameters())
+
+class GAN:
+    def __init__(self):
+        self.generator = Generator()
+        self.discriminator = Discriminator()
+        self.criterion = torch.nn.BCELoss()
+
+    def step(self, real, noise, ones, zeros):
+        self.criterion(self.discriminator(real), ones).backward()
+        fake = self.generator(noise)
+        self.criterion(self.discriminator(fake.detach()), zeros).backward()
+        self.discriminator.optimizer.step()
+        self.generator.zero_grad()
+        self.criterion(self.discriminator(fake), ones).backward()
+        self.generator.optimizer.step()
+""",
+            line=25,
+        ),
+        # The loop clears once, before it starts; the method it calls per batch steps the object's
+        # optimizers: reported at that step, the line to change.
+        Invalid(
+            """
+import torch
+class Recipe:
+    def __init__(self, model):
+        self.model = model
+        self.optimizers = torch.optim.AdamW(model.parameters())
+
+    def train_step(self, batch):
+        self.model(batch).mean().backward()
+        self.optimizers.step()
+
+    def train(self, loader):
+        self.optimizers.zero_grad()
+        for batch in loader:
+            self.train_step(batch)
+""",
+            line=10,
+        ),
         # Only the AMP branch clears: the plain branch steps the sum of every gradient so far.
         Invalid(
             """
@@ -335,7 +434,70 @@ class FineTuner:
                 continue  # the closure clears, whether or not it is readable here
             if not any(self.ctx.loops.clears(loop, zero, step) for zero in zeros):
                 reported.add(step.target)
-                self.report(step.site, self._message(step.target))
+                if self._owned_by_helper(step):
+                    # The helper is the training step: the clearing belongs at its start.
+                    related = (Evidence(step.site, "called once per iteration of the loop here"),)
+                    self.report(step.node, self._message(step.target), related=related)
+                else:
+                    self.report(step.site, self._message(step.target))
+
+    def _owned_by_helper(self, step: Event) -> bool:
+        """Whether a step reached through a method of this file steps an optimizer the method finds on its
+        object (`self.optimizers.step()` in `train_step`), rather than one its caller hands it."""
+        if not step.via or step.target is None or not step.target.startswith("self."):
+            return False
+        function = self.ctx.enclosing_function(step.node)
+        if function is None or not function.params.params:
+            return False
+        return (
+            function.params.params[0].name.value == "self" and self.ctx.enclosing_class(function) is not None
+        )
+
+    _STEP_FUNCTION = (
+        "`{optimizer}` steps in every call of this training step but its gradients are never cleared (the "
+        "step clears {cleared} only), so each call applies the sum of every gradient so far; call "
+        "`{optimizer}.zero_grad()` (or its model's) at the start of the step."
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        """A training step with no loop of its own, looped by a caller this file does not show
+        (`GAN.step(batch)` called per batch from a script): it backpropagates, steps an optimizer kept on
+        the object (which outlives the call) and clears the gradients of some other optimizer or model
+        but never of this one. A step that clears nothing leaves clearing to its caller: not flagged."""
+        loops = self.ctx.loops
+        if node not in self._stepping_functions or node in loops.inlined_functions:
+            return
+        events = [event for event in loops.function_events(node) if not event.no_grad]
+        if not any(event.kind is EventKind.BACKWARD and event.nested == 0 for event in events):
+            return
+        zeros = [event for event in events if event.kind is EventKind.ZERO_GRAD]
+        if not zeros:
+            return
+        steps = [event for event in events if event.kind is EventKind.STEP and event.nested == 0]
+        reported: set[str] = set()
+        for step in steps:
+            target = step.target
+            if target is None or not target.startswith("self.") or target in reported:
+                continue
+            if loops.runs_closure(step) or any(loops.clears_among(steps, zero, step) for zero in zeros):
+                continue
+            reported.add(target)
+            cleared = ", ".join(sorted({f"`{zero.target}`" for zero in zeros if zero.target}))
+            self.report(step.site, self._STEP_FUNCTION.format(optimizer=target, cleared=cleared))
+
+    @cached_property
+    def _stepping_functions(self) -> frozenset[cst.FunctionDef]:
+        """Functions that call a `.step()` themselves, in a file that can train: the only candidates for
+        a training step (one pass over the file's calls instead of events for every function)."""
+        if not self.ctx.loops.may_train:
+            return frozenset()
+        found = set()
+        for call in self.ctx.index.nodes(cst.Call):
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step":
+                function = self.ctx.enclosing_function(call)
+                if function is not None:
+                    found.add(function)
+        return frozenset(found)
 
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:

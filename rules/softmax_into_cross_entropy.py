@@ -24,7 +24,12 @@ class SoftmaxIntoCrossEntropy(Rule):
     found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
-    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a wrapper module
+    grown with `add_module`), a model built by a factory function, `self(x)` in a module, a submodule of
+    a model the loop calls (`transformer.decoder(...)` where the model's class sets `self.decoder =
+    Decoder(...)`, also a `decoder` its constructor is given by a caller in another module), a buffer
+    the model fills step by step and returns (`outputs = torch.zeros(...)`, `outputs[t] = out`),
+    tensors joined with `torch.cat`/`torch.stack` that all have the kind, a helper's parameter that every
+    caller in the file passes the same kind, a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
@@ -85,6 +90,62 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A buffer filled with logits; softmaxes joined with logits; a helper whose callers disagree.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+def head_loss(scores, target):
+    return F.cross_entropy(scores, target)
+class Decoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.out = nn.Linear(n, n)
+    def forward(self, x):
+        return self.out(x)
+class Seq2Seq(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.decoder = Decoder(n)
+    def forward(self, src, steps):
+        outputs = torch.zeros(steps, src.size(0), 10)
+        for t in range(steps):
+            outputs[t] = self.decoder(src)
+        return outputs
+model = Seq2Seq(10)
+for src, trg in loader:
+    loss = F.cross_entropy(model(src, 5).view(-1, 10), trg.view(-1))
+    mixed = torch.cat((F.softmax(src, dim=-1), src), dim=-1)
+    loss = F.cross_entropy(mixed, trg)
+    head_loss(F.softmax(src, dim=-1).detach() * 0 + src, trg)
+    head_loss(src, trg)
+""",
+        # Submodules of a model: a plain layer gives logits; one the class sets to two different kinds
+        # (softmax or not, by a flag) is unknown; a wrapper's attribute is not the wrapped model's.
+        """
+import torch.nn as nn
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, x):
+        return self.softmax(x)
+class Seq2Seq(nn.Module):
+    def __init__(self, probs):
+        super().__init__()
+        self.head = nn.Linear(8, 10)
+        if probs:
+            self.decoder = Decoder()
+        else:
+            self.decoder = nn.Linear(8, 10)
+def train(model, wrapped, criterion, loader):
+    for x, y in loader:
+        criterion(model.head(x), y).backward()
+        criterion(model.decoder(x), y).backward()
+        criterion(wrapped.decoder(x), y).backward()
+model = Seq2Seq(True).to("cuda")
+train(model, nn.DataParallel(model), nn.CrossEntropyLoss(), loader)
+""",
         # A forward returning (logits, probabilities): the logits element goes to the loss.
         """
 import torch.nn as nn
@@ -272,6 +333,82 @@ loss = nn.CrossEntropyLoss()(model(x), y)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A decoder's step outputs stored into a fresh buffer that the model returns (seq2seq).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Decoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.out = nn.Linear(n, n)
+    def forward(self, x, h):
+        return F.log_softmax(self.out(x), dim=1), h
+class Seq2Seq(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.decoder = Decoder(n)
+    def forward(self, src, steps):
+        outputs = torch.zeros(steps, src.size(0), 10).cuda()
+        out, h = src, None
+        for t in range(steps):
+            out, h = self.decoder(out, h)
+            outputs[t] = out
+        return outputs
+model = Seq2Seq(10)
+for src, trg in loader:
+    loss = F.cross_entropy(model(src, 5).view(-1, 10), trg.view(-1))
+""",
+            line=24,
+        ),
+        # Per-head softmaxes joined with torch.cat (onto what was joined so far), handed to a loss helper.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+def head_loss(scores, target):
+    return F.cross_entropy(scores.reshape(-1, 2), target.reshape(-1))
+class Heads(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(n, 2) for _ in range(3)])
+    def forward(self, x):
+        joined = torch.tensor([])
+        for head in self.heads:
+            joined = torch.cat((joined, F.softmax(head(x), dim=-1)), dim=-1)
+            head_loss(joined, x)
+        return joined
+""",
+            line=14,
+        ),
+        # The loop runs a submodule of the model (`model.decoder`), whose class ends in a softmax.
+        Invalid(
+            """
+import torch.nn as nn
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(8, 10)
+        self.softmax = nn.Softmax(dim=-1)
+    def forward(self, x):
+        return self.softmax(self.out(x))
+class Seq2Seq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(8, 8)
+        self.decoder = Decoder()
+def train(model, criterion, loader):
+    for x, y in loader:
+        out = model.decoder(model.encoder(x))
+        loss = criterion(out[:, :-1].permute(0, 2, 1), y)
+        loss.backward()
+model = Seq2Seq().to("cuda")
+train(model, nn.CrossEntropyLoss(), loader)
+""",
+            line=9,
+        ),
         # A forward returning (logits, probabilities), unpacked; the probabilities go to the loss.
         Invalid(
             """

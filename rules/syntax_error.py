@@ -11,8 +11,9 @@ from nnlint.runner import SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME
 
 class SyntaxErrorRule(Rule):
     """## What it does
-    Reports a file that nnlint cannot read as Python 3: a syntax error, a Python 2 file, bytes that are not
-    valid in the file's encoding.
+    Reports a file that nnlint cannot read as Python 3: a syntax error, a Python 2 file (the message says
+    so), bytes that are not valid in the file's encoding. Python 3 code written before 3.7, where `async`
+    and `await` were plain names (`x.cuda(async=True)`), is read and checked like any other file.
 
     ## Why is this bad?
     No rule can check a file that does not parse, so its bugs would go unreported in silence. The rest of
@@ -32,7 +33,7 @@ class SyntaxErrorRule(Rule):
     severity = Severity.ERROR
     message = "Cannot parse this file."
     needs_torch = False
-    VALID: ClassVar[list[str]] = ["import torch\n", ""]
+    VALID: ClassVar[list[str]] = ["import torch\n", "", "import torch\nx = torch.ones(2).cuda(async=True)\n"]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid('print "hello"\n', line=1),
         Invalid("def f(:\n    pass\n", line=1),

@@ -65,6 +65,22 @@ def test_qualified_names_through_aliases() -> None:
     assert calls["local.thing"] is None
 
 
+def test_roles_of_a_parallel_assignment_by_position() -> None:
+    ctx = context(
+        """
+        import torch
+        class Trainer:
+            def __init__(self, model, optimizer, lr):
+                self.model, (self.optimizer, self.lr) = model, (optimizer, lr)
+                a, b = torch.optim.SGD(model.parameters()), *rest
+        """
+    )
+    roles = ctx.roles
+    assert roles.of("self.model") == {Role.MODEL}
+    assert roles.of("self.optimizer") == {Role.OPTIMIZER}
+    assert not roles.of("self.lr") and not roles.of("a")  # a starred display is not matched by position
+
+
 def test_roles_from_constructors_uses_and_parameters() -> None:
     ctx = context(
         """

@@ -440,9 +440,11 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
     assert [(f.filename, f.location.row) for f in run_check([Path("gan.py")], overrides).findings] == [
         ("gan.py", 11)
     ]
-    # Without the clearing call the loop is reported.
+    # Without the clearing call the step method is reported (it steps its object's optimizer: the line
+    # to change is there), with the loop's call of it as the related location.
     _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
-    assert [f.location.row for f in run_check([Path("train.py")], overrides).findings] == [11]
+    findings = run_check([Path("train.py")], overrides).findings
+    assert [(f.location.row, [r.location.row for r in f.related]) for f in findings] == [(14, [11])]
     # DINO's helper drops some gradients, only in the first epochs (a frozen layer): not a clearing, so
     # calling it between backward and step is no NN204.
     freeze = (
@@ -509,3 +511,39 @@ def test_an_api_evaluation_function_nobody_in_the_project_calls_sets_the_mode_it
     _tree(tmp_path, {"tests/test_models.py": "from pkg.models import test_model\n\ntest_model([], None)\n"})
     _project_sources.cache_clear()
     assert len(run_check([Path("pkg/models.py")], overrides).findings) == 1
+
+
+def test_a_submodule_given_to_a_constructor_in_another_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """seq2seq's layout: `Seq2Seq(encoder, decoder)` built in train.py keeps `self.decoder = decoder`;
+    its forward fills a buffer with the decoder's softmax outputs. Another caller passing a plain Linear
+    makes the decoder unknown: no finding."""
+    model = (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+        "class Decoder(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+        "        self.out = nn.Linear(n, n)\n    def forward(self, x):\n"
+        "        return F.softmax(self.out(x), dim=-1)\n\n"
+        "class Seq2Seq(nn.Module):\n    def __init__(self, encoder, decoder):\n        super().__init__()\n"
+        "        self.encoder = encoder\n        self.decoder = decoder\n"
+        "    def forward(self, src, steps):\n        outputs = torch.zeros(steps, src.size(0), 10)\n"
+        "        for t in range(steps):\n            outputs[t] = self.decoder(self.encoder(src))\n"
+        "        return outputs\n"
+    )
+    train = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\nfrom model import Decoder, Seq2Seq\n\n"
+        "model = Seq2Seq(nn.Linear(10, 10), Decoder(10)).cuda()\n"
+        "for src, trg in loader:\n    out = model(src, 5)\n"
+        "    F.cross_entropy(out[1:].view(-1, 10), trg[1:].view(-1)).backward()\n"
+    )
+    other = "import torch.nn as nn\nfrom model import Seq2Seq\nm = Seq2Seq(None, nn.Linear(2, 2))\n"
+    selected = Overrides(select=frozenset({"NN401"}))
+    buggy, mixed = tmp_path / "buggy", tmp_path / "mixed"
+    _tree(buggy, {"pyproject.toml": "", "model.py": model, "train.py": train})
+    _tree(mixed, {"pyproject.toml": "", "model.py": model, "train.py": train, "other.py": other})
+    monkeypatch.chdir(buggy)
+    findings = run_check([Path("train.py")], selected).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("model.py", 10)]
+    assert [(r.filename, r.location.row) for r in findings[0].related] == [("train.py", 8)]
+    monkeypatch.chdir(mixed)
+    assert run_check([Path("train.py")], selected).findings == []

@@ -48,8 +48,10 @@ from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
     ACTIVATION_LAYERS,
     ACTIVATION_METHODS,
+    BUFFER_FACTORIES,
     CRITERION_WIRING_NETS,
     EXP_FUNCTIONS,
+    JOINING_FUNCTIONS,
     KIND_KEEPING_FUNCTIONS,
     KIND_KEEPING_METHODS,
     LOG_SOFTMAX,
@@ -60,6 +62,7 @@ from nnlint.vocabulary import (
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
     SOFTMAX,
+    VARIABLE_WRAPPERS,
     WIRED_LOSSES,
 )
 
@@ -133,7 +136,11 @@ class ActivationFlow:
                 paths = reaching_values(ctx, expr.value, expr)  # `if ...: out = a` / `else: out = b`
                 if paths and len(paths) > 1:
                     return _on_some_path([self._of(v, depth + 1) if v is not None else None for v in paths])
-            return self._of(value, depth + 1) if value is not None else None
+            if value is None:
+                return self._passed_in(expr, depth)
+            if _fresh_buffer(ctx, value):
+                return self._filled(expr, depth)
+            return self._of(value, depth + 1)
         if isinstance(expr, cst.Subscript):
             return self._of(expr.value, depth + 1)
         if not isinstance(expr, cst.Call):
@@ -143,6 +150,8 @@ class ActivationFlow:
             return Activation(direct[0], expr, ctx)
         func = expr.func
         callee = ctx.callee(expr)
+        if callee in JOINING_FUNCTIONS:
+            return self._joined(expr, depth)
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value in KIND_KEEPING_METHODS:
             return self._of(func.value, depth + 1)
         first = _first_argument(expr)
@@ -157,6 +166,61 @@ class ActivationFlow:
         if callee is not None and not _is_local(callee):
             return None  # a library call: unknown
         return self._call_output(expr, depth + 1)
+
+    def _passed_in(self, name: cst.Name, depth: int) -> Activation | None:
+        """A parameter's kind from what every call of its function in this file passes (`state_loss(self,
+        preds, ...)` called as `self.state_loss(preds, ...)` with `preds` from the model): all must agree."""
+        parameter = enclosing_parameter(self._ctx, name)
+        if parameter is None or binds(parameter[0].body, name.value):
+            return None
+        passed = argument_values(self._ctx, *parameter)
+        if not passed:
+            return None
+        return _agreeing([self._of(value, depth + 1) for value, _ in passed])
+
+    def _filled(self, name: cst.Name, depth: int) -> Activation | None:
+        """A fresh buffer read at `name` holds what its function stores into it (`outputs[t] = out`):
+        every store must agree, and a buffer nothing is stored into is unknown."""
+        function = self._ctx.index.enclosing(name, cst.FunctionDef)
+        if function is None:
+            return None
+        stored = [
+            node.value
+            for node in own_nodes(function)
+            if isinstance(node, cst.Assign)
+            and any(
+                isinstance(target.target, cst.Subscript)
+                and isinstance(target.target.value, cst.Name)
+                and target.target.value.value == name.value
+                for target in node.targets
+            )
+        ]
+        if not stored:
+            return None
+        return _agreeing([self._of(value, depth + 1) for value in stored])
+
+    def _joined(self, call: cst.Call, depth: int) -> Activation | None:
+        """`torch.cat((probs_a, probs_b))`, `torch.stack(outputs)`: the kind every joined tensor has. An
+        accumulator joined with what it grows by (`preds = torch.cat((preds, p.unsqueeze(-1)))` in a loop)
+        counts by what it grows by."""
+        first = _first_argument(call)
+        if not isinstance(first, (cst.Tuple, cst.List)) or not first.elements:
+            return None
+        if any(isinstance(element, cst.StarredElement) for element in first.elements):
+            return None
+        assign = self._ctx.index.parent(call)
+        grown = (
+            assign.targets[0].target if isinstance(assign, cst.Assign) and len(assign.targets) == 1 else None
+        )
+        grown_name = grown.value if isinstance(grown, cst.Name) else None
+        items = [
+            element.value
+            for element in first.elements
+            if not (isinstance(element.value, cst.Name) and element.value.value == grown_name)
+        ]
+        if not items:
+            return None
+        return _agreeing([self._of(item, depth + 1) for item in items])
 
     def activation_call(self, call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
         """For a call that applies softmax, log_softmax or sigmoid itself, that operation and its input.
@@ -451,9 +515,15 @@ class ActivationFlow:
         return self._model_output(func, call, depth, element)
 
     def _model_output(
-        self, func: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+        self,
+        func: cst.BaseExpression,
+        at: cst.CSTNode,
+        depth: int,
+        element: int | None = None,
+        submodule: str | None = None,
     ) -> Activation | None:
-        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`.
+        """What calling a model gives: `model = Net().to(device)` then `model(x)`; `self.net(x)`; with
+        `submodule`, what calling that attribute of the model gives (`transformer.decoder(...)`).
 
         A name bound in the same function is followed to its value; a parameter (`def train(model, ...)`)
         or an attribute to every value that name is assigned in the file, which must all agree.
@@ -461,7 +531,7 @@ class ActivationFlow:
         """
         ctx = self._ctx
         if isinstance(func, cst.Call):
-            return self._constructed_output(func, at, depth + 1, element)
+            return self._constructed_output(func, at, depth + 1, element, submodule)
         name = ctx.dotted(func)
         if name is None:
             return None
@@ -476,16 +546,25 @@ class ActivationFlow:
         sites = self._values_of(func, name, value, at)
         if not sites and isinstance(func, cst.Name):
             parameter = enclosing_parameter(ctx, func)
-            if parameter is not None:
+            if parameter is not None and submodule is None:
                 # What callers in other modules pass, else known only at the call site (a placeholder).
                 passed = self._passed_from_other_modules(func, depth, element)
                 return passed or Activation(CALLED_ARGUMENT, parameter[1], ctx)
+        if (
+            not sites
+            and submodule is None
+            and isinstance(func, cst.Attribute)
+            and not name.startswith("self.")
+            and depth <= _MAX_DEPTH
+        ):
+            # `transformer.decoder(...)`: the submodule that the model's class sets in its `__init__`.
+            return self._model_output(func.value, at, depth + 1, element, func.attr.value)
         if not sites or (name, at) in self._resolving:
             return None
         self._resolving.add((name, at))
         try:
             found = [
-                self._constructed_output(value, site, depth + 1, element)
+                self._constructed_output(value, site, depth + 1, element, submodule)
                 for value, site in sites
                 if not (isinstance(value, cst.Call) and _strip_self_returning(ctx, value) == name)
             ]
@@ -535,9 +614,15 @@ class ActivationFlow:
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
-        self, value: cst.BaseExpression, at: cst.CSTNode, depth: int, element: int | None = None
+        self,
+        value: cst.BaseExpression,
+        at: cst.CSTNode,
+        depth: int,
+        element: int | None = None,
+        submodule: str | None = None,
     ) -> Activation | None:
-        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories."""
+        """The output of the model a value builds: `Net(...)`, through `.to()`, wrappers and factories;
+        with `submodule`, the output of that attribute of the model (`self.decoder = Decoder(...)`)."""
         ctx = self._ctx
         while isinstance(value, cst.Call) and depth <= _MAX_DEPTH:
             depth += 1
@@ -546,20 +631,48 @@ class ActivationFlow:
                 value = func.value
                 continue
             if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+                if submodule is not None:
+                    return None  # `DataParallel(net).decoder` is no attribute of `net`
                 value = value.args[0].value
                 continue
             layer = ctx.layers.layer_of(value)
             if layer is not None:
-                return self._layer_output(layer) if element is None else None
+                return self._layer_output(layer) if element is None and submodule is None else None
             target = resolve_call(ctx, value)
             if target is None:
                 return None
             if isinstance(target.node, cst.ClassDef):
+                if submodule is not None:
+                    return target.ctx.activations.submodule_output(target.node, submodule, element)
                 return _forward_output(target, element)
+            if submodule is not None:
+                return None
             return target.ctx.activations.built_by(target.node, element)
         if isinstance(value, (cst.Name, cst.Attribute)) and depth <= _MAX_DEPTH:
-            return self._model_output(value, at, depth + 1, element)
+            return self._model_output(value, at, depth + 1, element, submodule)
         return None
+
+    def submodule_output(self, cls: cst.ClassDef, attribute: str, element: int | None) -> Activation | None:
+        """What calling `self.<attribute>` of a model class of this file gives: every value the class
+        assigns it (in `__init__` or elsewhere) must agree. Base classes are not read: unknown."""
+        key = ("submodule", cls, attribute, element)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if cached is _PENDING or (cached is None and key in self._summaries):
+            return None
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._summaries[key] = _PENDING  # type: ignore[index]
+        ctx = self._ctx
+        values = [
+            value
+            for value in ctx.bindings.values(f"self.{attribute}") or ()
+            if ctx.enclosing_class(value) is cls
+        ]
+        found = None
+        if values:
+            found = _agreeing([self._constructed_output(value, value, 0, element) for value in values])
+        self._summaries[key] = found  # type: ignore[index]
+        return found
 
     def built_by(self, function: cst.FunctionDef, element: int | None = None) -> Activation | None:
         """The output of the model a factory function of this file returns (`build_model()`), memoized."""
@@ -684,6 +797,21 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
         else:
             return None
     return ctx.dotted(value)
+
+
+def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """`torch.zeros(T, B, V)`, also moved (`.cuda()`) or wrapped (`Variable(...)`): a buffer to be filled."""
+    while isinstance(value, cst.Call):
+        callee = ctx.callee(value)
+        if callee in BUFFER_FACTORIES:
+            return True
+        if callee in VARIABLE_WRAPPERS and value.args:
+            value = value.args[0].value
+        elif isinstance(value.func, cst.Attribute) and value.func.attr.value in SELF_RETURNING_METHODS:
+            value = value.func.value
+        else:
+            return False
+    return False
 
 
 def _agreeing(found: list[Activation | None]) -> Activation | None:

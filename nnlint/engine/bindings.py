@@ -571,6 +571,21 @@ def _item_name(target: cst.Subscript) -> str | None:
     return f"{base}[{text!r}]" if isinstance(text, str) and text.isidentifier() else None
 
 
+def _subclass_init(ctx: FileContext, call: cst.Call, cls: cst.ClassDef) -> bool:
+    """`super().__init__(...)` (or `super(Sub, self).__init__(...)`) in a direct subclass of `cls`."""
+    func = call.func
+    if not (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "__init__"
+        and isinstance(func.value, cst.Call)
+        and isinstance(func.value.func, cst.Name)
+        and func.value.func.value == "super"
+    ):
+        return False
+    sub = ctx.enclosing_class(call)
+    return sub is not None and sub is not cls and cls.name.value in ctx.base_names(sub)
+
+
 def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionDef, cst.Param] | None:
     """The function whose parameter a bare name at this point is, when it is one (and not rebound)."""
     function = ctx.index.enclosing(name, cst.FunctionDef)
@@ -587,17 +602,31 @@ def project_argument_values(
 ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]] | None:
     """What the calls of a module-level function from the project's other modules pass for `param`
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
-    ...)` in train.py), each with its file and call. None when there is no such call, a call's arguments
-    cannot be matched, or the function is not at module level. Callers not in the project stay unknown."""
+    ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
+    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py). None when there is no
+    such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
+    project stay unknown."""
     from nnlint.engine.project import modules_mentioning
 
-    if ctx.index.parent(function) is not ctx.module or ctx.real_path is None:
+    if ctx.real_path is None:
         return None
-    name = function.name.value
+    positional = [*function.params.posonly_params, *function.params.params]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if owner is None and ctx.index.parent(function) is ctx.module:
+        name, kind = function.name.value, cst.FunctionDef
+    elif (
+        isinstance(owner, cst.ClassDef)
+        and function.name.value == "__init__"
+        and ctx.index.enclosing(owner, (cst.FunctionDef, cst.ClassDef)) is None
+        and positional
+    ):
+        name, kind = owner.name.value, cst.ClassDef
+        positional = positional[1:]  # `self`
+    else:
+        return None
     modules = modules_mentioning(ctx, name, ctx.real_path.stem)
     if not modules:
         return None
-    positional = [*function.params.posonly_params, *function.params.params]
     position = next((i for i, p in enumerate(positional) if p is param), None)
     found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
     for module in modules:
@@ -614,7 +643,7 @@ def project_argument_values(
             # The other module sees this file through the module store: the same function, another parse.
             if target is None or target.ctx.real_path != ctx.real_path:
                 continue
-            if not isinstance(target.node, cst.FunctionDef) or target.node.name.value != name:
+            if not isinstance(target.node, kind) or target.node.name.value != name:
                 continue
             if any(arg.star for arg in call.args):
                 return None
@@ -635,7 +664,8 @@ def argument_values(
     ctx: FileContext, function: cst.FunctionDef, param: cst.Param
 ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
     """What every call of `function` in this file passes for `param` (with the place the value is read),
-    or the parameter's default where a call leaves it out; a constructor's calls are those of its class.
+    or the parameter's default where a call leaves it out; a constructor's calls are those of its class
+    and the `super().__init__(...)` calls of its subclasses in this file.
     With no call in the file, the default alone (what the signature declares). None when a call passes
     `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
     params = function.params
@@ -653,11 +683,14 @@ def argument_values(
         named = func.value if isinstance(func, cst.Name) else None
         if is_method and not constructor and isinstance(func, cst.Attribute):
             named = func.attr.value
-        if named != wanted:
+        if constructor and isinstance(owner, cst.ClassDef) and _subclass_init(ctx, call, owner):
+            pass
+        elif named != wanted:
             continue
-        target = resolve_call(ctx, call)
-        if target is None or target.node is not (owner if constructor else function):
-            continue
+        else:
+            target = resolve_call(ctx, call)
+            if target is None or target.node is not (owner if constructor else function):
+                continue
         if any(arg.star for arg in call.args):
             return None
         value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)

@@ -116,6 +116,12 @@ class GradientFlow:
         `scaler.scale(...)`) to where the value ends up: a `backward()` call, or an assignment to a
         backpropagated name. Anything else (a function argument, a comparison, a return) is unknown: no.
         """
+        end = self._backward_end(expr)
+        return end is True or (isinstance(end, list) and any(name in self.backpropagated for name in end))
+
+    def _backward_end(self, expr: cst.BaseExpression) -> bool | list[str]:
+        """Where the value of `expr` ends up, climbing through arithmetic, a choice (`a if c else b`) and
+        graph-preserving calls: True for a `backward()` call, the names of an assignment, else False."""
         index = self._ctx.index
         node: cst.CSTNode = expr
         # `scaler.scale(loss).backward()` backpropagates `loss`, a step below the call: keep the path.
@@ -124,6 +130,8 @@ class GradientFlow:
             path.append(node)
             parent = index.parent(node)
             if isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation)):
+                node = parent
+            elif isinstance(parent, cst.IfExp) and parent.test is not node:
                 node = parent
             elif isinstance(parent, cst.Attribute) and parent.value is node:
                 call = index.parent(parent)
@@ -140,14 +148,23 @@ class GradientFlow:
                     return False
                 if self._ctx.loops.backward_operand(call) is node:
                     return True
-                scales = isinstance(call.func, cst.Attribute) and call.func.attr.value == "scale"
-                if not scales and self._ctx.callee(call) not in vocab.GRAPH_PRESERVING_FUNCTIONS:
+                if not self._preserves_graph(call):
                     return False
                 node = call
             elif isinstance(parent, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
-                return any(name in self.backpropagated for name in assigned_names(parent))
+                return assigned_names(parent)
             else:
                 return False
+
+    def _preserves_graph(self, call: cst.Call) -> bool:
+        """A call whose result is its argument for the graph's purposes: `scaler.scale(loss)`,
+        `torch.mean(loss)`, the builtin `sum(losses)` (unless the file defines its own `sum`)."""
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            return func.attr.value == "scale" or self._ctx.callee(call) in vocab.GRAPH_PRESERVING_FUNCTIONS
+        if isinstance(func, cst.Name) and func.value in vocab.GRAPH_PRESERVING_BUILTINS:
+            return func.value not in self._ctx.functions and not self._ctx.bindings.of(func.value)
+        return self._ctx.callee(call) in vocab.GRAPH_PRESERVING_FUNCTIONS
 
     def is_detached(self, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is cut off from the graph: `.item()`, `.detach()`, `float(...)`, `.data`."""
@@ -177,8 +194,10 @@ class GradientFlow:
         return value that is not backpropagated here (`loss = train_step(...)`, which may well be a
         number) does not. Roles are per file, values are per place.
         """
-        if not self._ctx.roles.is_loss_expr(expr) or self.is_detached(expr):
+        if self.is_detached(expr):
             return False
+        if not self._ctx.roles.is_loss_expr(expr):
+            return self._model_output_made_loss(expr, at)
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
         scope = self._ctx.index.enclosing(at, (cst.For, cst.While, cst.FunctionDef))
         if name is None or scope is None:
@@ -208,6 +227,51 @@ class GradientFlow:
         return loop is not None and any(
             event.kind is EventKind.BACKWARD and event.target == name and not event.via
             for event in loop.own_events
+        )
+
+    def _model_output_made_loss(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether a name read at `at` holds what a model call gave in this iteration (`model(x)`,
+        `self.model.calculate_loss(batch)`) and the loop then backpropagates it as the loss itself: its
+        value reaches the loop's `backward()` through arithmetic, a choice or a sum only
+        (`loss = sum(losses) if isinstance(losses, tuple) else losses; loss.backward()`), never through
+        another call (a criterion given the output makes the output no loss)."""
+        if not isinstance(expr, cst.Name):
+            return False
+        loop = self._ctx.loops.enclosing_loop(at)
+        if loop is None:
+            return False
+        latest: cst.BaseExpression | None = None
+        for node in _statements_before(loop.node.body, at):
+            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and expr.value in assigned_names(
+                node
+            ):
+                latest = None if isinstance(node, cst.AugAssign) else node.value  # `+=` adds to the value
+        if not isinstance(latest, cst.Call) or not self._model_call(latest):
+            return False
+        targets = {
+            event.target
+            for event in loop.own_events
+            if event.kind is EventKind.BACKWARD and not event.via and event.target
+        }
+        for use in _statements_before(loop.node.body, at):
+            if isinstance(use, cst.Name) and use.value == expr.value and use is not expr:
+                end = self._backward_end(use)
+                if end is True or (isinstance(end, list) and targets.intersection(end)):
+                    return True
+        return False
+
+    def _model_call(self, call: cst.Call) -> bool:
+        """`model(x)` or a method of a model (`self.model.calculate_loss(batch)`), not `model.parameters()`
+        nor a method that returns the model itself."""
+        roles = self._ctx.roles
+        if roles.has(call.func, Role.MODEL):
+            return True
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and roles.has(func.value, Role.MODEL)
+            and func.attr.value not in vocab.SELF_RETURNING_METHODS
+            and func.attr.value not in vocab.MODULE_METHODS
         )
 
     def _unpacked_role(self, node: cst.Assign | cst.AnnAssign, name: str) -> Role | None:

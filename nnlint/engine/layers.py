@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import local_function, reaching_value, returned_values
+from nnlint.engine.bindings import (
+    argument_values,
+    enclosing_parameter,
+    local_function,
+    reaching_value,
+    returned_values,
+)
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
@@ -146,7 +152,9 @@ class LayerChains:
             return self._layer_of_call(expr, depth)
         if isinstance(expr, cst.Name):
             value = reaching_value(self._ctx, expr.value, expr)
-            layer = self.layer_of(value, depth + 1) if value is not None else None
+            if value is None:
+                return self._configured_layer(expr, depth)
+            layer = self.layer_of(value, depth + 1)
             if layer is not None and self._name_reads(expr) > 1:
                 layer = _shared(layer)
             return layer
@@ -172,6 +180,66 @@ class LayerChains:
             if layer is not None:
                 return Layer(site=call, constructor=layer.constructor, kind=layer.kind, editable=False)
         return None
+
+    def _configured_layer(self, name: cst.Name, depth: int) -> Layer | None:
+        """A layer named by a loop target over a parameter that lists layer configurations, read from what
+        the callers in this file pass: `for d_in, d_out, norm, act in blocks:` in `__init__(self, blocks)`,
+        with subclasses calling `super().__init__([(256, 256, nn.BatchNorm1d(256), nn.ReLU()), ...])`.
+        `None` entries add no layer (the append sits under `if norm:`); every other entry must be a layer
+        of one kind, else unknown. The layer is not editable: its constructors are the callers'."""
+        loop = self._ctx.index.enclosing(name, cst.For)
+        if loop is None or not isinstance(loop.iter, cst.Name):
+            return None
+        position = _target_position(loop.target, name.value)
+        parameter = enclosing_parameter(self._ctx, loop.iter)
+        if (
+            position is None
+            or parameter is None
+            or reaching_value(self._ctx, loop.iter.value, loop) is not None
+        ):
+            return None
+        passed = argument_values(self._ctx, *parameter)
+        if not passed:
+            return None
+        constructors: list[Layer] = []
+        for listed, _ in passed:
+            if not isinstance(listed, (cst.List, cst.Tuple)):
+                return None
+            for entry in _literal_elements(listed):
+                value = entry if position < 0 else _tuple_item(entry, position)
+                layers = self._optional_layers(value, depth + 1) if value is not None else None
+                if layers is None:
+                    return None
+                constructors.extend(layers)
+        kinds = {layer.kind for layer in constructors}
+        if len(kinds) != 1 or SEQUENTIAL in kinds:
+            return None
+        others = tuple(layer.constructor for layer in constructors[1:])
+        return Layer(
+            site=name,
+            constructor=constructors[0].constructor,
+            kind=kinds.pop(),
+            editable=False,
+            others=others,
+        )
+
+    def _optional_layers(self, value: cst.BaseExpression, depth: int) -> list[Layer] | None:
+        """The layers a configuration entry may hold: none for `None`, both sides of `a if c else b`
+        (`nn.BatchNorm1d(d) if batch_norm else None`, also through a local name); None when unknown."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(value, cst.Name):
+            if value.value == "None":
+                return []
+            reached = reaching_value(self._ctx, value.value, value)
+            if isinstance(reached, cst.IfExp):
+                return self._optional_layers(reached, depth + 1)
+        if isinstance(value, cst.IfExp):
+            body = self._optional_layers(value.body, depth + 1)
+            orelse = self._optional_layers(value.orelse, depth + 1)
+            return None if body is None or orelse is None else body + orelse
+        layer = self.layer_of(value, depth)
+        return [layer] if layer is not None else None
 
     def _attribute_layer(self, expr: cst.Attribute, depth: int) -> Layer | None:
         """`self.conv` -> the layer assigned to it in its class, when it is assigned exactly once."""
@@ -351,9 +419,11 @@ class LayerChains:
         for arg in call.args:
             if arg.star != "*":
                 continue
-            if isinstance(arg.value, cst.Name):
+            listed = dotted_name(arg.value) if isinstance(arg.value, (cst.Name, cst.Attribute)) else None
+            if listed is not None and (isinstance(arg.value, cst.Name) or listed.count(".") == 1):
+                # `nn.Sequential(*layers)`, `nn.Sequential(*self.layers)` of a list grown in this scope.
                 scope = self._ctx.enclosing_function(call) or self._ctx.module
-                pairs.extend(self._list_pairs(scope, arg.value.value, conditional))
+                pairs.extend(self._list_pairs(scope, listed, conditional))
             elif isinstance(arg.value, cst.Call):
                 helper = self._local_function(arg.value)
                 returned = _single_return(helper) if helper is not None else None
@@ -580,10 +650,15 @@ def _single_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
+    """Whether `node` reads or writes the name `name` (a dotted one such as `self.layers` included)."""
+    dotted = "." in name
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name) and current.value == name:
+        if dotted:
+            if isinstance(current, cst.Attribute) and dotted_name(current) == name:
+                return True
+        elif isinstance(current, cst.Name) and current.value == name:
             return True
         stack.extend(children(current))
     return False
@@ -635,6 +710,28 @@ def _list_addition(small: cst.CSTNode, name: str) -> tuple[list[cst.BaseExpressi
                 return _literal_elements(small.value), True
             return [None], True
     return None
+
+
+def _target_position(target: cst.BaseExpression, name: str) -> int | None:
+    """Where `name` sits in a loop target: -1 for the whole target, its index in a flat tuple of names."""
+    if isinstance(target, cst.Name):
+        return -1 if target.value == name else None
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for position, element in enumerate(target.elements):
+            if isinstance(element, cst.StarredElement):
+                return None
+            if isinstance(element.value, cst.Name) and element.value.value == name:
+                return position
+    return None
+
+
+def _tuple_item(entry: cst.BaseExpression | None, position: int) -> cst.BaseExpression | None:
+    """Item `position` of a tuple or list literal with no starred items, else None."""
+    if not isinstance(entry, (cst.Tuple, cst.List)) or position >= len(entry.elements):
+        return None
+    if any(isinstance(element, cst.StarredElement) for element in entry.elements):
+        return None
+    return entry.elements[position].value
 
 
 def _literal_elements(expr: cst.BaseExpression) -> list[cst.BaseExpression | None]:

@@ -216,6 +216,22 @@ class TrainingLoops:
         found = self._ctx.index.enclosing(node, (cst.For, cst.While))
         return self._by_node.get(found) if found is not None else None
 
+    @cached_property
+    def inlined_functions(self) -> frozenset[cst.FunctionDef]:
+        """Functions of this file whose events a loop of this file analyses as part of its iteration (the
+        helpers it calls, directly or through other helpers)."""
+        index = self._ctx.index
+        found: set[cst.FunctionDef] = set()
+        for loop in self.loops:
+            for event in loop.events:
+                if not event.via:
+                    continue
+                first = self.helper_called(event.site) if isinstance(event.site, cst.Call) else None
+                for function in (first, index.enclosing(event.node, cst.FunctionDef)):
+                    if function is not None:
+                        found.add(function)
+        return frozenset(found)
+
     def function_events(self, function: cst.FunctionDef) -> list[Event]:
         """The events of one call of a function defined in this file."""
         return self.events_of_body(function.body)
@@ -259,12 +275,16 @@ class TrainingLoops:
         branch of an `if` (`if amp: opt.zero_grad(); ... else: loss.backward(); opt.step()`) never runs in
         the same iteration as the step, so it clears nothing for it.
         """
+        return self.clears_among(loop.of_kind(EventKind.STEP, own=False), zero, step)
+
+    def clears_among(self, steps: list[Event], zero: Event, step: Event) -> bool:
+        """`clears` for a step among `steps`, the steps of one iteration or of one call of a function."""
         if self._exclusive(zero, step):
             return False
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
             return True
-        others = {event.target for event in loop.of_kind(EventKind.STEP, own=False)} - {None, stepped}
+        others = {event.target for event in steps} - {None, stepped}
         if cleared in others or self._roles.has(cleared, Role.OPTIMIZER):
             return False  # another optimizer's gradients
         if any(_same_object(cleared, model) for model in self._roles.models_of(stepped)):

@@ -199,7 +199,7 @@ class ModuleStore:
     def context(self, path: Path) -> FileContext | None:
         """The context of a project module (None when it cannot be read or parsed)."""
         from nnlint.engine.context import FileContext
-        from nnlint.runner import decode_source
+        from nnlint.runner import decode_source, parse_source
 
         try:
             stat = path.stat()
@@ -216,9 +216,12 @@ class ModuleStore:
                 data = path.read_bytes()
                 digest = hashlib.sha256(data).hexdigest()
                 source = decode_source(data)
-                ctx = FileContext(display_path(path), source, cst.parse_module(source))
-                ctx.real_path = path
-            except (OSError, UnicodeDecodeError, LookupError, cst.ParserSyntaxError, RecursionError):
+                # The checked file's own parse: the same recovery of older grammars, the same guards.
+                parsed = parse_source("", source)
+                if isinstance(parsed, cst.Module):
+                    ctx = FileContext(display_path(path), source, parsed)
+                    ctx.real_path = path
+            except (OSError, UnicodeDecodeError, LookupError):
                 ctx = None
         self._modules[path] = (stamp, ctx, digest)
         return ctx

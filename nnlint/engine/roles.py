@@ -59,8 +59,9 @@ _FACTORY_ROLES = (
 )
 
 
-# Attribute names that hold an optimizer: `optimizer`, `optim`, `opt`, `optimizer_g`, `d_optim`, `opt_d`.
-_OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
+# Attribute names that hold an optimizer (or a container acting as one): `optimizer`, `optim`, `opt`,
+# `optimizer_g`, `d_optim`, `opt_d`, `self.optimizers` (torchtitan's container, stepped and cleared as one).
+_OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?s?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
 # Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
 LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
@@ -77,6 +78,24 @@ def building_roles() -> set[FileContext]:
 
 # What else `from_pretrained` loads: `AutoTokenizer`, `config_class`, `AutoProcessor`, feature extractors.
 _NOT_A_MODEL = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
+
+
+def _parallel_pairs(
+    target: cst.BaseExpression, value: cst.BaseExpression
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+    """`a, b = x, y` as `a = x` and `b = y` (nested alike); any other assignment as it is."""
+    if (
+        isinstance(target, (cst.Tuple, cst.List))
+        and isinstance(value, (cst.Tuple, cst.List))
+        and len(target.elements) == len(value.elements)
+        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    ):
+        return [
+            pair
+            for element, item in zip(target.elements, value.elements, strict=True)
+            for pair in _parallel_pairs(element.value, item.value)
+        ]
+    return [(target, value)]
 
 
 def _loads_model(call: cst.Call) -> bool:
@@ -224,10 +243,13 @@ class Roles:
 
     def models_of(self, optimizer: str) -> set[str]:
         """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
-        so a `netG.zero_grad()` can be matched to the optimizer it serves; empty when not visible."""
+        so a `netG.zero_grad()` can be matched to the optimizer it serves; empty when not visible. An
+        optimizer kept on a model and built elsewhere (`self.generator.optimizer`, made in the generator's
+        `__init__`) serves that model."""
         call = self._constructors.get(optimizer)
         if call is None:
-            return set()
+            owner = optimizer.rpartition(".")[0]
+            return {owner} if owner and Role.MODEL in self.of(owner) else set()
         found: set[str] = set()
         stack: list[cst.CSTNode] = [arg.value for arg in call.args]
         while stack:
@@ -408,6 +430,8 @@ class Roles:
         for assign in index.nodes(cst.AnnAssign):
             if assign.value is not None:
                 pairs.append((assign.target, assign.value))
+        # `self.model, self.optimizer = model, optimizer`: each name from the value at its position.
+        pairs = [pair for target, value in pairs for pair in _parallel_pairs(target, value)]
         for target, value in pairs:
             if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
                 self._from_unpacked(target, value)
