@@ -391,13 +391,17 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     return found
 
 
-def own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
-    """The nodes of a function's own body: nested functions, classes and lambdas run later (or never)."""
+def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) -> list[cst.CSTNode]:
+    """The nodes of a function's own body (or of one block, such as a loop's body): nested functions,
+    classes and lambdas run later (or never), so they are left out. With `nested_loops=False`, loops
+    nested inside are left out too, for questions about one iteration of the loop whose body this is
+    (their calls run a different number of times). The one walk of this kind in the engine."""
+    skipped: tuple[type[cst.CSTNode], ...] = _SCOPES if nested_loops else (*_SCOPES, cst.For, cst.While)
     found: list[cst.CSTNode] = []
-    stack: list[cst.CSTNode] = [function.body]
+    stack: list[cst.CSTNode] = [root.body if isinstance(root, cst.FunctionDef) else root]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, skipped):
             continue
         found.append(node)
         stack.extend(children(node))
@@ -407,17 +411,7 @@ def own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""
-    found: list[cst.BaseExpression | None] = []
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
-            found.append(node.value)
-            continue
-        stack.extend(children(node))
-    return found
+    return [node.value for node in own_nodes(function) if isinstance(node, cst.Return)]
 
 
 # -- the file's binding table ---------------------------------------------------------------------------

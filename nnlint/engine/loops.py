@@ -27,10 +27,10 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
-from nnlint.engine.clearing import clearing
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.engine.roles import Role
+from nnlint.engine.summaries import clearing
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
