@@ -21,7 +21,7 @@ from nnlint.engine.bindings import assigned_names, own_nodes, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.names import dotted_name
-from nnlint.engine.roles import LIBRARY_PREFIXES, Role
+from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -94,7 +94,7 @@ class GradientFlow:
             if operand is not None:
                 read(operand)
                 continue
-            if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
                 continue  # no argument to backpropagate, or a library call (no summary)
             summary = summary_of_call(self._ctx, call)
             for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
@@ -237,7 +237,7 @@ class GradientFlow:
         """Whether a call runs a project function that backpropagates one of the arguments it is given."""
         from nnlint.engine.summaries import Effect, summary_of_call
 
-        if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+        if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return False
         summary = summary_of_call(self._ctx, call)
         return summary is not None and bool(summary.passed_with(call, Effect.BACKWARD))
@@ -297,7 +297,7 @@ class GradientFlow:
             )
         ):
             return []  # no loss is passed: nothing to look up (reading the class may parse another module)
-        if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+        if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return []  # `torch.stack(...)`, `np.mean(...)`: no project method
         summary = summary_of_call(self._ctx, call)
         if summary is None:

@@ -33,6 +33,7 @@ from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.vocabulary import (
+    DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_LAYERS,
     MODE_FREE_UNLESS,
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 EVAL = "eval"
 TRAIN = "train"
 UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
-# Words of a function name that say training mode during inference is wanted (MC dropout sampling).
-_DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -127,7 +126,7 @@ class ModeSimulation:
         """The first `train()` of the forward's model in `before` when every toggle of it there is a
         `train()` and the region was entered, or the toggles began, with an `eval()` of the same function."""
         function = self._ctx.enclosing_function(forward.site)
-        if function is not None and set(words(function.name.value)) & _DELIBERATE_TRAIN_WORDS:
+        if function is not None and set(words(function.name.value)) & DELIBERATE_TRAIN_WORDS:
             return None
         model = model_key(forward.target) or ""
         toggles = [event for event in before if event.kind in (EventKind.EVAL, EventKind.TRAIN)]

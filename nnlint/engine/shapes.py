@@ -43,7 +43,6 @@ _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
 # Joins along one dim: every other position keeps its dim.
-_CONCAT_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
 
@@ -631,7 +630,7 @@ class ShapeFacts:
                 return self._factory(list(call.args), env)
         if self._ctx.callee_in(call, vocab.SIZED_FACTORY_FUNCTIONS):
             return self._factory(list(call.args), env)
-        if self._ctx.callee_in(call, _CONCAT_FUNCTIONS):
+        if self._ctx.callee_in(call, vocab.CONCAT_FUNCTIONS):
             return self._concatenated(call, env)
         if isinstance(call.func, cst.Attribute) and call.func.attr.value == "repeat":
             if self._ctx.qualified_name(call.func.value) is None:

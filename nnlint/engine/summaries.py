@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import method_of, own_nodes, reaching_value, resolve_call, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
@@ -53,18 +54,10 @@ if TYPE_CHECKING:
 
 # How many project calls deep a parameter's effects are followed.
 _MAX_DEPTH = 4
-# Calls that give back the tensor they are given, for the graph's purposes (a loss scaled is the loss).
-_PRESERVING_METHODS = frozenset(
-    {"mean", "sum", "float", "double", "half", "to", "cuda", "squeeze", "view", "reshape", "clone"}
-)
-_SCALING_CALLS = frozenset({"scale", "scale_loss"})
 # Wrappers whose mode and forward are the wrapped model's: `model.module.eval()` toggles `model`.
-_WRAPPER_ATTRIBUTES = ("module", "_orig_mod")
-_REDUCTIONS = frozenset({"mean", "sum"})
+_WRAPPER_ATTRIBUTES = tuple(attribute.lstrip(".") for attribute in vocab.WRAPPER_ATTRIBUTES)
 # Marks a summary being computed (recursion answers "unknown" meanwhile).
 _PENDING = object()
-# Calls that make a function more than a gradient clearer: it trains.
-_TRAINING_METHODS = frozenset({"backward", "manual_backward", "step"})
 
 
 class Effect(str, Enum):
@@ -385,9 +378,9 @@ def _loss_roots(
         return _loss_roots(ctx, function, expr.expression, depth + 1)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         method = expr.func.attr.value
-        if method in _PRESERVING_METHODS:
+        if method in vocab.GRAPH_PRESERVING_METHODS:
             return _loss_roots(ctx, function, expr.func.value, depth + 1)
-        if method in _SCALING_CALLS and expr.args and expr.args[0].keyword is None:
+        if method in vocab.LOSS_SCALING_CALLS and expr.args and expr.args[0].keyword is None:
             return _loss_roots(ctx, function, expr.args[0].value, depth + 1)
     return found
 
@@ -492,7 +485,7 @@ def _cleared(ctx: FileContext, function: cst.FunctionDef, depth: int) -> str | N
         if (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in _TRAINING_METHODS
+            and node.func.attr.value in vocab.TRAINING_METHODS
         ):
             return None
     targets: set[str] = set()
@@ -625,7 +618,7 @@ def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
         reduced = (
             isinstance(bound, cst.Call)
             and isinstance(bound.func, cst.Attribute)
-            and bound.func.attr.value in _REDUCTIONS
+            and bound.func.attr.value in vocab.REDUCTION_METHODS
         )
         if not (reduced or roles.is_loss_expr(bound)):  # type: ignore[arg-type]
             return None
