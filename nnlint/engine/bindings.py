@@ -13,7 +13,7 @@ base classes and into project modules (`project.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -391,6 +391,31 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     return found
 
 
+def call_parameters(ctx: FileContext, function: cst.FunctionDef) -> list[cst.Param]:
+    """The parameters a call of `function` fills by position, in order: a method's first (`self`, `cls`)
+    is bound by the attribute call, not passed (a static method's is)."""
+    positional = [*function.params.posonly_params, *function.params.params]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
+    return positional[1:] if isinstance(owner, cst.ClassDef) and not static else positional
+
+
+def matched_arguments(positional: Sequence[str], call: cst.Call) -> dict[str, cst.BaseExpression]:
+    """The expression a call passes for each parameter it names, or fills by position before any
+    `*args`/`**kwargs` (after one, which parameter gets what is unknown). `positional` is what
+    `call_parameters` gives, by name. The one matcher of arguments to parameters."""
+    found: dict[str, cst.BaseExpression] = {}
+    plain = [arg for arg in call.args if arg.keyword is None]
+    for name, arg in zip(positional, plain, strict=False):
+        if arg.star:
+            break
+        found[name] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            found[arg.keyword.value] = arg.value
+    return found
+
+
 def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) -> list[cst.CSTNode]:
     """The nodes of a function's own body (or of one block, such as a loop's body): nested functions,
     classes and lambdas run later (or never), so they are left out. With `nested_loops=False`, loops
@@ -591,8 +616,7 @@ def project_argument_values(
     modules = modules_mentioning(ctx, name, ctx.real_path.stem)
     if not modules:
         return None
-    positional = [*function.params.posonly_params, *function.params.params]
-    position = next((i for i, p in enumerate(positional) if p is param), None)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
     found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
     for module in modules:
         for call in module.index.nodes(cst.Call):
@@ -612,13 +636,7 @@ def project_argument_values(
                 continue
             if any(arg.star for arg in call.args):
                 return None
-            value = next(
-                (a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None
-            )
-            if value is None and position is not None:
-                plain = [a.value for a in call.args if a.keyword is None]
-                value = plain[position] if position < len(plain) else None
-            value = value if value is not None else param.default
+            value = matched_arguments(positional, call).get(param.name.value, param.default)
             if value is None:
                 return None
             found.append((module, value, call))
@@ -632,13 +650,9 @@ def argument_values(
     or the parameter's default where a call leaves it out; a constructor's calls are those of its class.
     With no call in the file, the default alone (what the signature declares). None when a call passes
     `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
-    params = function.params
-    positional = [*params.posonly_params, *params.params]
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
     is_method = isinstance(owner, cst.ClassDef)
-    if is_method and positional and positional[0].name.value == "self":
-        positional = positional[1:]
-    position = next((i for i, p in enumerate(positional) if p is param), None)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
     constructor = isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
     wanted = owner.name.value if constructor else function.name.value  # type: ignore[union-attr]
     found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
@@ -654,11 +668,7 @@ def argument_values(
             continue
         if any(arg.star for arg in call.args):
             return None
-        value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)
-        if value is None and position is not None:
-            plain = [a.value for a in call.args if a.keyword is None]
-            value = plain[position] if position < len(plain) else None
-        value = value if value is not None else param.default
+        value = matched_arguments(positional, call).get(param.name.value, param.default)
         if value is None:
             return None
         found.append((value, call))

@@ -43,7 +43,15 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import method_of, own_nodes, reaching_value, resolve_call, resolve_name
+from nnlint.engine.bindings import (
+    call_parameters,
+    matched_arguments,
+    method_of,
+    own_nodes,
+    reaching_value,
+    resolve_call,
+    resolve_name,
+)
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
@@ -99,7 +107,7 @@ class Summary:
         passes `*args`/`**kwargs` (which parameter gets what is then unknown)."""
         if any(arg.star for arg in call.args):
             return None
-        return _matched_arguments(self.positional, call)
+        return matched_arguments(self.positional, call)
 
     def passed_with(self, call: cst.Call, effect: Effect) -> list[cst.BaseExpression]:
         """The arguments of `call` that the function does `effect` to."""
@@ -200,7 +208,7 @@ def clearing(ctx: FileContext, call: cst.Call) -> Clearing | None:
     if not cleared:
         return Clearing(None)
     head, dot, rest = cleared.partition(".")
-    argument = _matched_arguments(_parameters(called.ctx, function)[0], call).get(head)
+    argument = matched_arguments(_parameters(called.ctx, function)[0], call).get(head)
     named = dotted_name(argument) if argument is not None else None
     return Clearing(named + dot + rest if named else None)
 
@@ -265,28 +273,9 @@ def is_model_class(cls: Resolved, hops: int = 0) -> bool:
 
 
 def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str, ...], set[str]]:
-    params = function.params
-    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
-    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-    if isinstance(owner, cst.ClassDef) and positional and positional[0] in ("self", "cls"):
-        positional = positional[1:]
-    names = set(positional) | {param.name.value for param in params.kwonly_params}
+    positional = [param.name.value for param in call_parameters(ctx, function)]
+    names = set(positional) | {param.name.value for param in function.params.kwonly_params}
     return tuple(positional), names
-
-
-def _matched_arguments(positional: tuple[str, ...], call: cst.Call) -> dict[str, cst.BaseExpression]:
-    """The expression a call passes for each parameter it names, or fills by position before any
-    `*args`/`**kwargs` (after which which parameter gets what is unknown)."""
-    found: dict[str, cst.BaseExpression] = {}
-    plain = [arg for arg in call.args if arg.keyword is None]
-    for name, arg in zip(positional, plain, strict=False):
-        if arg.star:
-            break
-        found[name] = arg.value
-    for arg in call.args:
-        if arg.keyword is not None:
-            found[arg.keyword.value] = arg.value
-    return found
 
 
 def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
