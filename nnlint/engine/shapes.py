@@ -33,7 +33,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import call_argument, dotted_name
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -1002,14 +1002,7 @@ def _width(kind: str, call: cst.Call) -> int | None:
     spec = vocab.OUTPUT_WIDTH_ARGUMENT.get(kind.rsplit(".", 1)[-1])
     if spec is None:
         return None
-    position, keyword = spec
-    value = None
-    positional = [arg for arg in call.args if arg.keyword is None]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            value = arg.value
-    if value is None and len(positional) > position:
-        value = positional[position].value
+    value = call_argument(call, *spec)
     return int(value.value, 0) if isinstance(value, cst.Integer) else None
 
 
