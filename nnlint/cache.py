@@ -32,7 +32,7 @@ from typing import Any
 
 from nnlint import __version__
 from nnlint.atomic import write_atomic
-from nnlint.engine.project import file_digest
+from nnlint.engine.project import LISTING_DIGEST_PREFIX, file_digest, listing_digest
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
@@ -111,10 +111,13 @@ class Cache:
 
 
 def _changed(path: str, digest: str | None) -> bool:
-    """Whether a dependency of a cached result changed: a module's digest, or a path an import resolution
-    probed and did not find (None) that exists now (a module, or a folder of modules, created since)."""
+    """Whether a dependency of a cached result changed: a module's digest, a path an import resolution
+    probed and did not find (None) that exists now (a module, or a folder of modules, created since), or
+    the file listing of a project whose callers the check looked for."""
     if digest is None:
         return os.path.exists(path)
+    if digest.startswith(LISTING_DIGEST_PREFIX):
+        return listing_digest(Path(path)) != digest  # a project's file listing: a module came or went
     return file_digest(path) != digest
 
 

@@ -198,10 +198,33 @@ def find_module(
         bases, bound = search_path(folder)
     lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
     for base in bases:
-        for size in range(len(parts), lowest - 1, -1):
-            found = _module_file(base, parts[:size], absent)
-            if found is not None and found != from_file:
-                return found, parts[size:]
+        found = _find_in(base, parts, lowest, from_file, absent)
+        if found is not None:
+            return found
+    return None
+
+
+def _find_in(
+    base: Path, parts: list[str], lowest: int, from_file: Path, absent: set[Path] | None
+) -> tuple[Path, list[str]] | None:
+    """`find_module` in one search folder: the longest prefix of `parts` that is a module there."""
+    if parts and not (base / parts[0]).exists():
+        # Nothing exists below a missing folder (`torch/` for a library name): of all the prefixes only
+        # `parts[0].py` (or, for a relative import, the package itself) can be a module here.
+        if absent is not None:
+            absent.add(base / parts[0])
+        candidates = [(1, base / f"{parts[0]}.py")] + ([(0, base / "__init__.py")] if lowest == 0 else [])
+        for size, candidate in candidates:
+            if candidate.is_file():
+                if candidate != from_file:
+                    return candidate, parts[size:]
+            elif absent is not None:
+                absent.add(candidate)
+        return None
+    for size in range(len(parts), lowest - 1, -1):
+        found = _module_file(base, parts[:size], absent)
+        if found is not None and found != from_file:
+            return found, parts[size:]
     return None
 
 
@@ -253,10 +276,12 @@ class ModuleStore:
         if ctx is None:
             return True
         view = ctx.project
-        if any(path.exists() for path in view.absent):
-            return False  # a module its imports would now resolve to has appeared
-        if any(_project_listing(root).version != version for root, version in view.listed.items()):
-            return False  # a module was created or deleted: its callers may differ
+        if view.confirmed != _check_number:  # once per check: the paths are many, the files stay put
+            if any(path.exists() for path in view.absent):
+                return False  # a module its imports would now resolve to has appeared
+            if any(_project_listing(root).version != version for root, version in view.listed.items()):
+                return False  # a module was created or deleted: its callers may differ
+            view.confirmed = _check_number
         for dep in ctx.project_deps:
             if dep in seen:
                 continue
@@ -343,6 +368,8 @@ class ProjectView:
         self.absent: set[Path] = set()
         # The project listings this file's answers rest on (who calls this?), by root, with their version.
         self.listed: dict[Path, int] = {}
+        # The check in which `absent` and `listed` were last confirmed to hold (`ModuleStore`).
+        self.confirmed = -1
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
@@ -407,6 +434,8 @@ class _ProjectListing:
 
 
 _LISTINGS: dict[Path, _ProjectListing] = {}
+# How a dependency on a project's file listing is marked among a cached result's dependencies.
+LISTING_DIGEST_PREFIX = "files:"
 # Counts the checks of this process (`begin_check`): a listing is confirmed at most once per check.
 _check_number = 0
 # Numbers every listing that differs from the one before it (unique in the process, also after eviction).
@@ -414,7 +443,8 @@ _listing_versions = 0
 
 
 def begin_check() -> None:
-    """A new check starts: project listings are confirmed again (once) when it asks about them."""
+    """A new check (of a file, or a run's cache lookups) starts: project listings are confirmed again
+    (once) when it asks about them."""
     global _check_number
     _check_number += 1
 
@@ -451,6 +481,14 @@ def _project_listing(root: Path) -> _ProjectListing:
         _LISTINGS.pop(next(iter(_LISTINGS)))
     listing = _LISTINGS[root] = _ProjectListing(tuple(folders), sources, version, _check_number)
     return listing
+
+
+def listing_digest(root: Path) -> str:
+    """A digest of which Python files a project has, for a cached result whose answers asked who calls a
+    function (`modules_mentioning`): a module created or deleted since changes it."""
+    listing = _project_listing(root)
+    text = "\n".join(map(str, listing.sources)) if listing.sources is not None else "too many files"
+    return LISTING_DIGEST_PREFIX + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _unchanged(folders: tuple[tuple[str, int], ...]) -> bool:
@@ -501,10 +539,12 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
 
 def dependencies(ctx: FileContext) -> dict[str, str | None]:
     """Every project module a check of `ctx` read, directly or through another module, with its digest;
-    and every path its import resolutions probed without finding a module (`find_module`), with None:
-    the result holds only while they stay absent."""
+    every path its import resolutions probed without finding a module (`find_module`), with None: the
+    result holds only while they stay absent; and the root of every project whose file listing it asked
+    (who calls this?), with `listing_digest`: a module created or deleted there may be a new caller."""
     seen: dict[Path, str] = {}
     absent: set[Path] = set(ctx.project.absent)
+    listed: set[Path] = set(ctx.project.listed)
     stack = list(ctx.project_deps)
     while stack:
         path = stack.pop()
@@ -515,7 +555,10 @@ def dependencies(ctx: FileContext) -> dict[str, str | None]:
         if module is not None:
             stack.extend(module.project_deps)
             absent |= module.project.absent
+            listed |= set(module.project.listed)
     found: dict[str, str | None] = {str(path): digest for path, digest in sorted(seen.items())}
+    for root in sorted(listed):
+        found[str(root)] = listing_digest(root)
     for path in sorted(absent):
         found.setdefault(str(path), None)
     return found

@@ -318,3 +318,22 @@ def test_a_module_created_where_an_import_looked_makes_the_warm_rerun_miss(
     found = nnlint(*command).stdout
     assert checks == ["train.py", "train.py"]
     assert f"{created and list(created)[-1]}:11:16: NN401" in found
+
+
+def test_a_new_caller_module_makes_the_callees_warm_rerun_miss(project: Path, checks: list[str]) -> None:
+    """A result that rests on who calls a function (an evaluation function of the package's API that no
+    project module calls must set the mode itself) holds while the project's modules are the same ones."""
+    (project / "pyproject.toml").write_text("")
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "models.py").write_text(
+        "import torch\n\ndef test_model(loader, model):\n    with torch.no_grad():\n"
+        "        for x, y in loader:\n            out = model(x)\n    return out\n"
+    )
+    command = ("check", "pkg/models.py", "--format", "concise", "--quiet", "--select", "NN404")
+    assert "pkg/models.py:4:" in nnlint(*command).stdout
+    assert "pkg/models.py:4:" in nnlint(*command).stdout
+    assert checks == ["pkg/models.py"]  # the warm rerun came from the cache
+    (project / "pkg" / "run.py").write_text("from pkg.models import test_model\n\ntest_model(loader, net)\n")
+    assert nnlint(*command).stdout == ""  # a caller may set the mode first: unknown, silent
+    assert checks == ["pkg/models.py", "pkg/models.py"]
