@@ -12,7 +12,11 @@ holds several unrelated projects does not mix them, since each file searches fro
 Imported modules are parsed once per process (`ModuleStore`) and never reported on. Every resolution made
 from a file is remembered on that file's context (`FileContext.project_deps`), so a check can tell which
 project modules its result depends on (`dependencies`): the result cache keys on their contents, and a warm
-rerun after an edit of models.py checks train.py again.
+rerun after an edit of models.py checks train.py again. Answers also rest on what is not there: the paths an
+import probed and did not find (`ProjectView.absent`; a module created there would win) and the project's
+file listing that "who calls this?" read (`ProjectView.listed`; a new module may be a caller). Both count
+as dependencies too, for the result cache, the module store and the language server, so no answer goes
+stale when a module appears.
 """
 
 from __future__ import annotations
