@@ -5,7 +5,8 @@ when there is none), one small JSON file per checked file, named by a hash of ev
 findings: the file's bytes, the path its findings carry, the enabled codes, the nnlint, Python and libcst
 versions, and a fingerprint of nnlint's own source files, so an editable install whose rules changed never
 reads results of the old rules. An entry also lists the project modules the check read through imports
-(models.py for train.py) with their content digests; when one of them changed, the entry is a miss.
+(models.py for train.py) with their content digests, and the paths its imports probed and did not find;
+when one of the modules changed, or one of those paths exists now, the entry is a miss.
 Anything new that changes results (rule options, say) belongs in `settings_digest`.
 
 Entries are written atomically, so parallel workers never read half an entry, and the last of two writers
@@ -31,7 +32,7 @@ from typing import Any
 
 from nnlint import __version__
 from nnlint.atomic import write_atomic
-from nnlint.engine.project import file_digest
+from nnlint.engine.project import LISTING_DIGEST_PREFIX, file_digest, listing_digest
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
@@ -83,8 +84,8 @@ class Cache:
         try:
             raw = json.loads(self._entry(filename, data).read_bytes())
             depends = raw.get("depends", {})
-            if any(file_digest(path) != digest for path, digest in depends.items()):
-                return None  # a project module this result read has changed since
+            if any(_changed(path, digest) for path, digest in depends.items()):
+                return None  # a project module this result read has changed, or one it missed appeared
             findings = [_finding(item) for item in raw["findings"]]
             return FileResult(filename, findings, depends=dict(depends))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
@@ -107,6 +108,17 @@ class Cache:
                     os.unlink(older.path)
         except OSError:
             pass  # a read-only checkout or a full disk: run without the cache
+
+
+def _changed(path: str, digest: str | None) -> bool:
+    """Whether a dependency of a cached result changed: a module's digest, a path an import resolution
+    probed and did not find (None) that exists now (a module, or a folder of modules, created since), or
+    the file listing of a project whose callers the check looked for."""
+    if digest is None:
+        return os.path.exists(path)
+    if digest.startswith(LISTING_DIGEST_PREFIX):
+        return listing_digest(Path(path)) != digest  # a project's file listing: a module came or went
+    return file_digest(path) != digest
 
 
 def prune(directory: Path, limit: int = MAX_ENTRIES) -> None:

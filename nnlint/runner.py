@@ -28,7 +28,7 @@ import libcst as cst
 
 from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
-from nnlint.engine.project import dependencies
+from nnlint.engine.project import begin_check, dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.legacy_syntax import parse_pre37, python2_hint
 from nnlint.rule import Report, Rule, RuleFix
@@ -67,8 +67,9 @@ class FileResult:
     filename: str
     findings: list[Finding] = field(default_factory=list)
     crashes: list[RuleCrash] = field(default_factory=list)
-    # Project modules the check read (absolute path -> content digest): the result is valid while they are.
-    depends: dict[str, str] = field(default_factory=dict)
+    # Project modules the check read (absolute path -> content digest), and paths its imports probed and
+    # did not find (-> None): the result is valid while the modules are unchanged and the others absent.
+    depends: dict[str, str | None] = field(default_factory=dict)
 
 
 def decode_source(data: bytes) -> str:
@@ -217,8 +218,9 @@ def _check_module(filename: str, source: str, parsed: cst.Module, rules: list[ty
     """Run the rules over one parsed file. Raises RecursionError when its nesting is too deep."""
     result = FileResult(filename)
     ctx = FileContext(filename, source, parsed)
+    begin_check()
     reports = _run_rules(ctx, rules, result)
-    if ctx.project_deps:
+    if ctx.project_deps or ctx.project.absent or ctx.project.listed:
         result.depends = dependencies(ctx)
     auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
     if not reports and not auditors:

@@ -30,6 +30,7 @@ from nnlint.cache import CACHE_DIR_NAME, Cache, settings_digest
 from nnlint.config import Config, Overrides, config_for, rules_for_codes
 from nnlint.crossfile import settle
 from nnlint.discovery import discover
+from nnlint.engine.project import begin_check
 from nnlint.finding import Finding
 from nnlint.fixes import (
     MAX_PASSES,
@@ -260,6 +261,7 @@ def run_check(
 ) -> CheckOutcome:
     """Check the files under `paths`; `on_progress(done, total)` is called as files finish."""
     options = options or CheckOptions()
+    begin_check()  # the cache lookups of this run see the project listings as they are now
     work = []
     digests: dict[frozenset[str], str] = {}
     unlisted: list[str] = []

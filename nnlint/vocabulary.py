@@ -10,6 +10,8 @@ Nothing here imports torch or libcst. Names are qualified as users import them (
 
 from __future__ import annotations
 
+import re
+
 # -- activation kinds ------------------------------------------------------------------------------
 # What a tensor is, as far as a loss is concerned. "logits" is known only where a model certainly ends
 # in a layer that produces raw scores (a Linear head), never guessed from a name.
@@ -925,3 +927,56 @@ BIAS_POSITION = {
 # Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
 # Attributes under which a wrapper keeps the model it wraps: DDP's `.module`, torch.compile's `._orig_mod`.
 WRAPPER_ATTRIBUTES = (".module", "._orig_mod")
+
+# -- more torch and library names ------------------------------------------------------------------
+# Concatenation along a dim.
+CONCAT_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
+# Loss scaling that hands back the loss to backpropagate (GradScaler's `scale`, apex's `scale_loss`).
+LOSS_SCALING_CALLS = frozenset({"scale", "scale_loss"})
+# Reductions of a tensor to a number-sized tensor that keep the graph.
+REDUCTION_METHODS = frozenset({"mean", "sum"})
+# Calls that train: a function making one is more than a clearing of gradients.
+TRAINING_METHODS = frozenset({"backward", "manual_backward", "step"})
+# Where Lightning keeps the current epoch inside a LightningModule.
+LIGHTNING_CURRENT_EPOCH = ("self.current_epoch", "self.trainer.current_epoch")
+# Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
+LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
+# torch and its sibling packages: frames inside them are not the user's code (runtime half).
+TORCH_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch")
+# Optimizers whose first step moves every weight by about the learning rate (updates normalised by running
+# gradient statistics), so a single first step overstates the steps that follow (runtime half).
+ADAPTIVE_OPTIMIZERS = frozenset(
+    {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adadelta", "Adagrad", "RMSprop", "SparseAdam", "Adafactor"}
+)
+# A step of these runs many updates (LBFGS: up to max_iter iterations with a line search).
+MULTI_UPDATE_OPTIMIZERS = frozenset({"LBFGS"})
+# Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`).
+MODEL_TARGET_KEYWORDS = frozenset(
+    {"labels", "label", "targets", "target", "start_positions", "end_positions"}
+)
+
+# -- naming conventions the heuristics read ----------------------------------------------------------
+# Names that hold the number of epochs of a run (not the current epoch, a start epoch or warmup epochs).
+EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of)?_?epochs?$", re.IGNORECASE)
+# The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
+CURRENT_EPOCH_NAME = re.compile(r"^(?:cur(?:rent)?_|i_)?epoch(?:_idx|_id|_num|_i)?$|^ep$", re.IGNORECASE)
+# Names that hold a learning rate.
+LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
+# Names of a step counter (`step_id`, `global_step`, `it`, `iteration`).
+STEP_COUNTER_NAME = re.compile(r"step|iter|^it$", re.IGNORECASE)
+# Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
+NOT_RUNNING_NAME = re.compile(
+    r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
+    r"register|prepare|compile|profile|clip|update",
+    re.IGNORECASE,
+)
+# What else `from_pretrained` loads: `AutoTokenizer`, `config_class`, `AutoProcessor`, feature extractors.
+NOT_A_MODEL_NAME = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
+# Attribute names that hold an optimizer (or a container acting as one): `optimizer`, `optim`, `opt`,
+# `optimizer_g`, `d_optim`, `opt_d`, `self.optimizers` (torchtitan's container, stepped and cleared as one).
+OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?s?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
+# Words of a function name that say training mode during inference is wanted (MC dropout sampling).
+DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})
+# Names a script calls its model by, and the keywords that pass a loss its targets (NN601).
+MODEL_CALL_NAMES = frozenset({"model", "net"})
+TARGET_KEYWORDS = frozenset({"targets", "target"})

@@ -28,8 +28,6 @@ _RECONSTRUCTION_EVIDENCE = re.compile(
 )
 # A context window cut from a token stream: `data[i:i + block_size]`.
 _WINDOW_NAMES = re.compile(r"block_size|seq_len|bptt|context_len|ctx_len|n_ctx")
-_MODEL_NAMES = frozenset({"model", "net"})
-_TARGET_KEYWORDS = frozenset({"targets", "target"})
 
 
 class UnshiftedTargets(Rule):
@@ -224,7 +222,7 @@ for data in batches:
         targets = [
             arg.value
             for arg in call.args
-            if arg.keyword is not None and arg.keyword.value in _TARGET_KEYWORDS
+            if arg.keyword is not None and arg.keyword.value in vocab.TARGET_KEYWORDS
         ]
         if not inputs or not targets or not self._is_model_call(call):
             return
@@ -274,7 +272,8 @@ for data in batches:
         if isinstance(func, cst.Name) and func.value == "self":
             return True
         return (
-            self.ctx.roles.has(func, Role.MODEL) or (dotted_name(func) or "").split(".")[-1] in _MODEL_NAMES
+            self.ctx.roles.has(func, Role.MODEL)
+            or (dotted_name(func) or "").split(".")[-1] in vocab.MODEL_CALL_NAMES
         )
 
     def _model_shifts_inside(self, call: cst.Call) -> bool:

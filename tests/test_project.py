@@ -15,7 +15,7 @@ import libcst as cst
 import pytest
 
 from nnlint.config import Overrides, clear_config_cache
-from nnlint.engine.project import _project_sources, find_module
+from nnlint.engine.project import find_module
 from nnlint.finding import Finding
 from nnlint.reporters import RenderOptions, render
 from nnlint.rule import default_rules
@@ -501,15 +501,13 @@ def test_an_api_evaluation_function_nobody_in_the_project_calls_sets_the_mode_it
     overrides = Overrides(select=frozenset({"NN404"}))
     findings = run_check([Path("pkg/models.py")], overrides).findings
     assert [(f.filename, f.location.row) for f in findings] == [("pkg/models.py", 4)]
-    # A project module that calls it may set the mode first: unknown, silent. (The project's file listing
-    # is read once per process; a new module needs a new process, or the listing cleared.)
+    # A project module that calls it may set the mode first: unknown, silent. The project's file listing
+    # is confirmed again by the next check in the same process, which sees the new module.
     _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
-    _project_sources.cache_clear()
     assert run_check([Path("pkg/models.py")], overrides).findings == []
     # Tests calling it say nothing about its users.
     (tmp_path / "pkg/run.py").unlink()
     _tree(tmp_path, {"tests/test_models.py": "from pkg.models import test_model\n\ntest_model([], None)\n"})
-    _project_sources.cache_clear()
     assert len(run_check([Path("pkg/models.py")], overrides).findings) == 1
 
 

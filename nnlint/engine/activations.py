@@ -31,7 +31,9 @@ from nnlint.engine.bindings import (
     VALUE_KINDS,
     argument_values,
     binds,
+    call_parameters,
     enclosing_parameter,
+    matched_arguments,
     method_of,
     own_nodes,
     project_argument_values,
@@ -757,19 +759,8 @@ def _argument_for(ctx: FileContext, param: cst.Param, call: cst.Call) -> cst.Bas
     function = ctx.index.enclosing(param, cst.FunctionDef)
     if function is None or any(arg.star for arg in call.args):
         return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == param.name.value:
-            return arg.value
-    positional = [*function.params.posonly_params, *function.params.params]
-    method = isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef)
-    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
-    if method and not static and positional:
-        positional = positional[1:]  # `self` / `cls`
-    if param not in positional:
-        return None
-    position = positional.index(param)
-    passed = [arg.value for arg in call.args if arg.keyword is None]
-    return passed[position] if position < len(passed) else None
+    positional = [p.name.value for p in call_parameters(ctx, function)]
+    return matched_arguments(positional, call).get(param.name.value)
 
 
 def _first_argument(call: cst.Call) -> cst.BaseExpression | None:

@@ -13,7 +13,7 @@ base classes and into project modules (`project.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -391,13 +391,42 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     return found
 
 
-def own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
-    """The nodes of a function's own body: nested functions, classes and lambdas run later (or never)."""
+def call_parameters(ctx: FileContext, function: cst.FunctionDef) -> list[cst.Param]:
+    """The parameters a call of `function` fills by position, in order: a method's first (`self`, `cls`)
+    is bound by the attribute call, not passed (a static method's is)."""
+    positional = [*function.params.posonly_params, *function.params.params]
+    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
+    return positional[1:] if isinstance(owner, cst.ClassDef) and not static else positional
+
+
+def matched_arguments(positional: Sequence[str], call: cst.Call) -> dict[str, cst.BaseExpression]:
+    """The expression a call passes for each parameter it names, or fills by position before any
+    `*args`/`**kwargs` (after one, which parameter gets what is unknown). `positional` is what
+    `call_parameters` gives, by name. The one matcher of arguments to parameters."""
+    found: dict[str, cst.BaseExpression] = {}
+    plain = [arg for arg in call.args if arg.keyword is None]
+    for name, arg in zip(positional, plain, strict=False):
+        if arg.star:
+            break
+        found[name] = arg.value
+    for arg in call.args:
+        if arg.keyword is not None:
+            found[arg.keyword.value] = arg.value
+    return found
+
+
+def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) -> list[cst.CSTNode]:
+    """The nodes of a function's own body (or of one block, such as a loop's body): nested functions,
+    classes and lambdas run later (or never), so they are left out. With `nested_loops=False`, loops
+    nested inside are left out too, for questions about one iteration of the loop whose body this is
+    (their calls run a different number of times). The one walk of this kind in the engine."""
+    skipped: tuple[type[cst.CSTNode], ...] = _SCOPES if nested_loops else (*_SCOPES, cst.For, cst.While)
     found: list[cst.CSTNode] = []
-    stack: list[cst.CSTNode] = [function.body]
+    stack: list[cst.CSTNode] = [root.body if isinstance(root, cst.FunctionDef) else root]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, skipped):
             continue
         found.append(node)
         stack.extend(children(node))
@@ -407,17 +436,7 @@ def own_nodes(function: cst.FunctionDef) -> list[cst.CSTNode]:
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""
-    found: list[cst.BaseExpression | None] = []
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.Return):
-            found.append(node.value)
-            continue
-        stack.extend(children(node))
-    return found
+    return [node.value for node in own_nodes(function) if isinstance(node, cst.Return)]
 
 
 # -- the file's binding table ---------------------------------------------------------------------------
@@ -610,7 +629,6 @@ def project_argument_values(
 
     if ctx.real_path is None:
         return None
-    positional = [*function.params.posonly_params, *function.params.params]
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
     if owner is None and ctx.index.parent(function) is ctx.module:
         name, kind = function.name.value, cst.FunctionDef
@@ -618,16 +636,14 @@ def project_argument_values(
         isinstance(owner, cst.ClassDef)
         and function.name.value == "__init__"
         and ctx.index.enclosing(owner, (cst.FunctionDef, cst.ClassDef)) is None
-        and positional
     ):
         name, kind = owner.name.value, cst.ClassDef
-        positional = positional[1:]  # `self`
     else:
         return None
     modules = modules_mentioning(ctx, name, ctx.real_path.stem)
     if not modules:
         return None
-    position = next((i for i, p in enumerate(positional) if p is param), None)
+    names = [p.name.value for p in call_parameters(ctx, function)]
     found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
     for module in modules:
         for call in module.index.nodes(cst.Call):
@@ -647,13 +663,7 @@ def project_argument_values(
                 continue
             if any(arg.star for arg in call.args):
                 return None
-            value = next(
-                (a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None
-            )
-            if value is None and position is not None:
-                plain = [a.value for a in call.args if a.keyword is None]
-                value = plain[position] if position < len(plain) else None
-            value = value if value is not None else param.default
+            value = matched_arguments(names, call).get(param.name.value, param.default)
             if value is None:
                 return None
             found.append((module, value, call))
@@ -668,13 +678,9 @@ def argument_values(
     and the `super().__init__(...)` calls of its subclasses in this file.
     With no call in the file, the default alone (what the signature declares). None when a call passes
     `*args`/`**kwargs` or leaves out a parameter without default: callers then know nothing."""
-    params = function.params
-    positional = [*params.posonly_params, *params.params]
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
     is_method = isinstance(owner, cst.ClassDef)
-    if is_method and positional and positional[0].name.value == "self":
-        positional = positional[1:]
-    position = next((i for i, p in enumerate(positional) if p is param), None)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
     constructor = isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
     wanted = owner.name.value if constructor else function.name.value  # type: ignore[union-attr]
     found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
@@ -693,11 +699,7 @@ def argument_values(
                 continue
         if any(arg.star for arg in call.args):
             return None
-        value = next((a.value for a in call.args if a.keyword and a.keyword.value == param.name.value), None)
-        if value is None and position is not None:
-            plain = [a.value for a in call.args if a.keyword is None]
-            value = plain[position] if position < len(plain) else None
-        value = value if value is not None else param.default
+        value = matched_arguments(positional, call).get(param.name.value, param.default)
         if value is None:
             return None
         found.append((value, call))

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from nnlint.engine.accumulation import GradientAccumulation
     from nnlint.engine.activations import ActivationFlow
     from nnlint.engine.bindings import FileBindings
-    from nnlint.engine.clearing import GradientClearers
     from nnlint.engine.data_loading import DataLoading
     from nnlint.engine.device import DeviceUse
     from nnlint.engine.entry import EntryPoints
@@ -156,12 +155,6 @@ class FileContext:
         from nnlint.engine.roles import Roles
 
         return Roles(self)
-
-    @cached_property
-    def clearing(self) -> GradientClearers:
-        from nnlint.engine.clearing import GradientClearers
-
-        return GradientClearers(self)
 
     @cached_property
     def loops(self) -> TrainingLoops:

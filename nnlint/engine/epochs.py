@@ -14,7 +14,6 @@ the expression may take, empty when none is known.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,18 +31,12 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.loops import Loop
 
-# Names that hold the number of epochs of a run (not the current epoch, a start epoch or warmup epochs).
-EPOCH_COUNT_NAME = re.compile(r"^(?:n|num|max|total|train|num_train|nb|number_of)?_?epochs?$", re.IGNORECASE)
 # How many values a combination may produce before the answer is treated as unknown.
 _MAX_VALUES = 8
 _MAX_DEPTH = 4
 
 
-# The current epoch (not a count of epochs): `epoch`, `cur_epoch`, `epoch_idx`, `ep`.
-CURRENT_EPOCH_NAME = re.compile(r"^(?:cur(?:rent)?_|i_)?epoch(?:_idx|_id|_num|_i)?$|^ep$", re.IGNORECASE)
 PERIOD, MILESTONE, SHADOWED = "period", "milestone", "shadowed"
-# Names that hold a learning rate.
-LR_NAME = re.compile(r"(?:^|_)lr$|^learning_rate$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -73,7 +66,7 @@ class RunLength:
         """Every epoch count the file states through a conventionally named setting."""
         found: set[int] = set()
         for name, values in self._bindings.items():
-            if name.lower() != "epoch" and EPOCH_COUNT_NAME.match(name):
+            if name.lower() != "epoch" and vocab.EPOCH_COUNT_NAME.match(name):
                 for value in values:
                     found |= self.values(value)
         return frozenset(value for value in found if value > 0)
@@ -214,7 +207,7 @@ class RunLength:
         if name is None:
             return False
         last = name.rsplit(".", 1)[-1]
-        if CURRENT_EPOCH_NAME.match(last):
+        if vocab.CURRENT_EPOCH_NAME.match(last):
             return True
         lambda_ = self._ctx.index.enclosing(expr, cst.Lambda)
         return (
@@ -321,7 +314,7 @@ def _sets_learning_rate(body: cst.CSTNode) -> bool:
             targets = [node.target]
         for target in targets:
             key = _key_of(target)
-            if key is not None and LR_NAME.search(key):
+            if key is not None and vocab.LR_NAME.search(key):
                 return True
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             stack.extend(children(node))

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import assigned_names, target_names
+from nnlint.engine.bindings import assigned_names, own_nodes, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.names import dotted_name
-from nnlint.engine.roles import LIBRARY_PREFIXES, Role
+from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -94,7 +94,7 @@ class GradientFlow:
             if operand is not None:
                 read(operand)
                 continue
-            if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+            if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
                 continue  # no argument to backpropagate, or a library call (no summary)
             summary = summary_of_call(self._ctx, call)
             for value in summary.passed_with(call, Effect.BACKWARD) if summary is not None else ():
@@ -291,29 +291,20 @@ class GradientFlow:
         file (loop events), or a call of a project function that backpropagates an argument (summaries)."""
         if loop.of_kind(EventKind.BACKWARD):
             return True
-        return any(self.backpropagating_call(node) for node in self._own_calls(loop.node.body))
+        return any(
+            self.backpropagating_call(node)
+            for node in own_nodes(loop.node.body, nested_loops=False)
+            if isinstance(node, cst.Call)
+        )
 
     def backpropagating_call(self, call: cst.Call) -> bool:
         """Whether a call runs a project function that backpropagates one of the arguments it is given."""
         from nnlint.engine.summaries import Effect, summary_of_call
 
-        if not call.args or (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+        if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return False
         summary = summary_of_call(self._ctx, call)
         return summary is not None and bool(summary.passed_with(call, Effect.BACKWARD))
-
-    def _own_calls(self, body: cst.CSTNode) -> list[cst.Call]:
-        """Calls in a loop body, outside nested loops and definitions."""
-        found: list[cst.Call] = []
-        stack: list[cst.CSTNode] = [body]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.For, cst.While)):
-                continue
-            if isinstance(node, cst.Call):
-                found.append(node)
-            stack.extend(children(node))
-        return found
 
     def outlives_iteration(self, container: str, at: cst.CSTNode) -> bool:
         """Whether the container `container`, written at `at`, lives across the iterations of the loop
@@ -370,7 +361,7 @@ class GradientFlow:
             )
         ):
             return []  # no loss is passed: nothing to look up (reading the class may parse another module)
-        if (self._ctx.callee(call) or "").startswith(LIBRARY_PREFIXES):
+        if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return []  # `torch.stack(...)`, `np.mean(...)`: no project method
         summary = summary_of_call(self._ctx, call)
         if summary is None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.bindings import (
+    Binding,
     argument_values,
     enclosing_parameter,
     local_function,
@@ -50,10 +51,6 @@ _LIST_READS = frozenset(
 )
 # Functional operations that take part in forward chains like the layers they stand for.
 FUNCTIONAL_LAYERS = FUNCTIONAL_DROPOUTS
-
-
-# Values assigned to each `self.x` of a class; None for a value we cannot read (tuple unpacking, `+=`).
-_Assigned = dict[str, list["cst.BaseExpression | None"]]
 
 
 @dataclass(frozen=True)
@@ -106,7 +103,7 @@ class LayerChains:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        self._class_attributes: dict[cst.ClassDef, tuple[_Assigned, Counter[str]]] = {}
+        self._class_reads: dict[cst.ClassDef, Counter[str]] = {}
         self._name_counts: dict[cst.CSTNode, Counter[str]] = {}
 
     # -- queries ---------------------------------------------------------------------------------
@@ -247,12 +244,11 @@ class LayerChains:
         cls = self._ctx.enclosing_class(expr)
         if name is None or not name.startswith("self.") or name.count(".") != 1 or cls is None:
             return None
-        assigned, uses = self._attributes(cls)
-        values = assigned.get(name, [])
+        values = self._assigned(cls, name)
         if len(values) != 1 or values[0] is None:
             return None
         layer = self.layer_of(values[0], depth + 1)
-        if layer is not None and uses[name] > 1:
+        if layer is not None and self._reads(cls)[name] > 1:
             layer = _shared(layer)
         return layer
 
@@ -283,8 +279,7 @@ class LayerChains:
         """Everything a class puts in its ModuleList `name`: the elements it is built with and every
         `append`/`extend` of a literal list, in source order; None when the list is built or changed any
         other way (another value, `insert`, an extension by a non-literal)."""
-        assigned, _ = self._attributes(cls)
-        values = assigned.get(name, [])
+        values = self._assigned(cls, name)
         if len(values) != 1 or not isinstance(values[0], cst.Call):
             return None
         built = values[0]
@@ -311,39 +306,43 @@ class LayerChains:
             return None
         return [element for element in elements if element is not None]
 
-    def _attributes(self, cls: cst.ClassDef) -> tuple[_Assigned, Counter[str]]:
-        """Values assigned to `self.x` anywhere in a class, and how often each `self.x` is read.
+    def _assigned(self, cls: cst.ClassDef, name: str) -> list[cst.BaseExpression | None]:
+        """The values the binding model says a class assigns to `self.x` (in any of its methods, not in a
+        nested class, which has its own `self`); None for a value we cannot read (an element of a tuple
+        unpacking, `+=`, one of several targets, a loop or `with` target)."""
+        ctx = self._ctx
+        return [
+            binding.value if _plain_binding(binding) else None
+            for binding in ctx.bindings.of(name)
+            if ctx.enclosing_class(binding.node) is cls
+        ]
+
+    def _reads(self, cls: cst.ClassDef) -> Counter[str]:
+        """How often each `self.x` is read in a class (a nested class has its own `self`).
 
         A read of `self.conv.weight` counts as a read of `self.conv`: code that touches the layer's
         parameters is one more reason not to edit its constructor.
         """
-        cached = self._class_attributes.get(cls)
+        cached = self._class_reads.get(cls)
         if cached is not None:
             return cached
-        assigned: _Assigned = {}
         uses: Counter[str] = Counter()
         targets: set[int] = set()
         stack: list[cst.CSTNode] = [cls.body]
         while stack:
             node = stack.pop()
             if isinstance(node, cst.ClassDef):
-                continue  # a nested class has its own `self`
+                continue
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-                for target in _assign_targets(node):
-                    targets.add(id(target))
-                    name = dotted_name(target)
-                    if name is not None and name.startswith("self."):
-                        # Tuple targets and augmented assignments bind values we do not know.
-                        plain = not isinstance(node, cst.AugAssign) and target is _single_target(node)
-                        assigned.setdefault(name, []).append(node.value if plain else None)
+                targets.update(id(target) for target in _assign_targets(node))
             if isinstance(node, cst.Attribute) and id(node) not in targets:
                 name = dotted_name(node)
                 if name is not None and name.startswith("self."):
                     uses[".".join(name.split(".", 2)[:2])] += 1
                     continue
             stack.extend(children(node))
-        self._class_attributes[cls] = (assigned, uses)
-        return assigned, uses
+        self._class_reads[cls] = uses
+        return uses
 
     def _name_reads(self, name: cst.Name) -> int:
         """How often a local name occurs in its function (or module), less its one binding."""
@@ -615,10 +614,10 @@ class _ListPaths:
     conditional: list[ConditionalPair]
 
 
-def _single_target(node: cst.Assign | cst.AnnAssign) -> cst.BaseExpression | None:
-    if isinstance(node, cst.AnnAssign):
-        return node.target
-    return node.targets[0].target if len(node.targets) == 1 else None
+def _plain_binding(binding: Binding) -> bool:
+    """An assignment or annotation of one target, whose value is the value the name then holds."""
+    node = binding.node
+    return binding.kind == "annotated" or (binding.kind == "assign" and len(node.targets) == 1)  # type: ignore[attr-defined]
 
 
 def _shared(layer: Layer) -> Layer:

@@ -10,21 +10,18 @@ saves it; the file never touches `param_groups` and builds no scheduler.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.epochs import CURRENT_EPOCH_NAME, LR_NAME
 from nnlint.engine.index import children
 from nnlint.engine.roles import Role
+from nnlint.vocabulary import CURRENT_EPOCH_NAME, LR_NAME, STEP_COUNTER_NAME
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-# Names of a step counter (`step_id`, `global_step`, `it`, `iteration`).
-_STEP_COUNTER = re.compile(r"step|iter|^it$", re.IGNORECASE)
 # What a scope may do with an optimizer without touching its learning rate.
 _LR_NEUTRAL_MEMBERS = frozenset({"zero_grad", "step", "state_dict", "load_state_dict"})
 _OPTIMIZERS = "torch.optim."
@@ -76,7 +73,7 @@ def _counter_read(ctx: FileContext, value: cst.BaseExpression) -> str | None:
         if ctx.roles.has(arg.value, Role.OPTIMIZER):
             return None
         if isinstance(arg.value, cst.Name) and (
-            _STEP_COUNTER.search(arg.value.value) or CURRENT_EPOCH_NAME.match(arg.value.value)
+            STEP_COUNTER_NAME.search(arg.value.value) or CURRENT_EPOCH_NAME.match(arg.value.value)
         ):
             counter = arg.value.value
     return counter

@@ -27,7 +27,6 @@ from nnlint.engine.names import dotted_name
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
-_CURRENT_EPOCH = ("self.current_epoch", "self.trainer.current_epoch")
 # Lightning's default for a scheduler returned without an interval.
 DEFAULT_INTERVAL = "epoch"
 

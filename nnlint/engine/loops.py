@@ -17,7 +17,6 @@ most likely runs it. `Loop.runs_once` tells a loop whose body ends in an uncondi
 from __future__ import annotations
 
 import builtins
-import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -27,10 +26,10 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
-from nnlint.engine.clearing import clearing
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.engine.roles import Role
+from nnlint.engine.summaries import clearing
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -162,12 +161,6 @@ _NOTHING_HAPPENS = frozenset(
 )
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
-# Functions named for what does not run a model: `torch.save(model, path)`, `copy_params(model, ema)`.
-_NOT_RUNNING = re.compile(
-    r"save|load|log|print|copy|summary|count|param|init|freeze|watch|ema|swa|state|size|device|wrap|hook|"
-    r"register|prepare|compile|profile|clip|update",
-    re.IGNORECASE,
-)
 
 
 class TrainingLoops:
@@ -655,7 +648,7 @@ class TrainingLoops:
                 return None  # a method of some object (`ema.update(model)`, `writer.add_graph(model, x)`)
         else:
             return None
-        if name in _BUILTIN_NAMES or _NOT_RUNNING.search(name):
+        if name in _BUILTIN_NAMES or vocab.NOT_RUNNING_NAME.search(name):
             return None
         return dotted_name(models[0])
 

@@ -33,6 +33,7 @@ from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.vocabulary import (
+    DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_LAYERS,
     MODE_FREE_UNLESS,
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 EVAL = "eval"
 TRAIN = "train"
 UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
-# Words of a function name that say training mode during inference is wanted (MC dropout sampling).
-_DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -70,7 +69,7 @@ class ModeSimulation:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        self._alias_cache: dict[cst.FunctionDef | None, dict[str, str]] = {}
+        self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -127,7 +126,7 @@ class ModeSimulation:
         """The first `train()` of the forward's model in `before` when every toggle of it there is a
         `train()` and the region was entered, or the toggles began, with an `eval()` of the same function."""
         function = self._ctx.enclosing_function(forward.site)
-        if function is not None and set(words(function.name.value)) & _DELIBERATE_TRAIN_WORDS:
+        if function is not None and set(words(function.name.value)) & DELIBERATE_TRAIN_WORDS:
             return None
         model = model_key(forward.target) or ""
         toggles = [event for event in before if event.kind in (EventKind.EVAL, EventKind.TRAIN)]
@@ -361,25 +360,21 @@ class ModeSimulation:
 
     def _alias(self, name: str, function: cst.FunctionDef | None) -> str:
         """What a local name of `function` aliases when it is bound once, from a plain dotted name
-        (`model = context.model`): the aliased name, else the name itself."""
-        return self._aliases(function).get(name, name)
-
-    def _aliases(self, function: cst.FunctionDef | None) -> dict[str, str]:
-        cache = self._alias_cache
-        if function not in cache:
-            bound: dict[str, list[str | None]] = {}
-            for assign in self._ctx.index.nodes(cst.Assign):
-                if self._ctx.enclosing_function(assign) is not function or len(assign.targets) != 1:
-                    continue
-                target = assign.targets[0].target
-                if isinstance(target, cst.Name):
-                    bound.setdefault(target.value, []).append(dotted_name(assign.value))
-            cache[function] = {
-                name: values[0]
-                for name, values in bound.items()
-                if len(values) == 1 and values[0] is not None and values[0] != name
-            }
-        return cache[function]
+        (`model = context.model`): the aliased name, else the name itself. Asks the binding model for the
+        single-target assignments of the name in `function`."""
+        key = (name, function)
+        if key not in self._alias_cache:
+            ctx = self._ctx
+            values = [
+                binding.value
+                for binding in ctx.bindings.of(name)
+                if binding.kind == "assign"
+                and len(binding.node.targets) == 1  # type: ignore[attr-defined]
+                and ctx.enclosing_function(binding.node) is function
+            ]
+            aliased = dotted_name(values[0]) if len(values) == 1 and name.isidentifier() else None
+            self._alias_cache[key] = aliased if aliased is not None else name
+        return self._alias_cache[key]
 
     def _built_in(self, model: str, function: cst.FunctionDef | None) -> bool:
         """Whether `model` is constructed in this same body: a new module is in training mode.

@@ -12,7 +12,11 @@ holds several unrelated projects does not mix them, since each file searches fro
 Imported modules are parsed once per process (`ModuleStore`) and never reported on. Every resolution made
 from a file is remembered on that file's context (`FileContext.project_deps`), so a check can tell which
 project modules its result depends on (`dependencies`): the result cache keys on their contents, and a warm
-rerun after an edit of models.py checks train.py again.
+rerun after an edit of models.py checks train.py again. Answers also rest on what is not there: the paths an
+import probed and did not find (`ProjectView.absent`; a module created there would win) and the project's
+file listing that "who calls this?" read (`ProjectView.listed`; a new module may be a caller). Both count
+as dependencies too, for the result cache, the module store and the language server, so no answer goes
+stale when a module appears.
 """
 
 from __future__ import annotations
@@ -145,22 +149,45 @@ def _is_below(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _module_file(base: Path, parts: list[str]) -> Path | None:
-    """`base/a/b.py` or `base/a/b/__init__.py` for parts ["a", "b"]; `base/__init__.py` for no parts."""
+def _module_file(base: Path, parts: list[str], absent: set[Path] | None = None) -> Path | None:
+    """`base/a/b.py` or `base/a/b/__init__.py` for parts ["a", "b"]; `base/__init__.py` for no parts.
+    Each candidate not found goes into `absent` (see `find_module`)."""
     target = base.joinpath(*parts)
     if parts:
         module = target.with_name(target.name + ".py")
         if module.is_file():
             return module
+        if absent is not None:
+            absent.add(_first_missing(base, parts[:-1], module))
     package = target / "__init__.py"
-    return package if package.is_file() else None
+    if package.is_file():
+        return package
+    if absent is not None:
+        absent.add(_first_missing(base, parts, package))
+    return None
 
 
-def find_module(from_file: Path, qualified: str) -> tuple[Path, list[str]] | None:
+def _first_missing(base: Path, folders: list[str], candidate: Path) -> Path:
+    """What must appear for `candidate` (in `base/folders...`) to exist: the first of those folders that
+    does not exist, else the candidate itself. One path stands for every module below a missing folder
+    (`torch/` for `torch/nn/functional.py`), which keeps the negative lookups of library names few."""
+    folder = base
+    for part in folders:
+        folder = folder / part
+        if not folder.exists():
+            return folder
+    return candidate
+
+
+def find_module(
+    from_file: Path, qualified: str, absent: set[Path] | None = None
+) -> tuple[Path, list[str]] | None:
     """The project module a qualified name starts in, and the attribute path that remains in it.
 
     `models.Net` from train.py -> (models.py, ["Net"]); `.layers.Head` -> (package/layers.py, ["Head"]);
     `pkg.sub` -> (pkg/sub/__init__.py, []). The longest importable prefix wins, as in Python.
+    The candidates probed and not found before the answer go into `absent` (a negative lookup): the
+    answer holds only while they stay absent, since a module created there would win.
     """
     level = len(qualified) - len(qualified.lstrip("."))
     parts = [part for part in qualified[level:].split(".") if part]
@@ -175,10 +202,33 @@ def find_module(from_file: Path, qualified: str) -> tuple[Path, list[str]] | Non
         bases, bound = search_path(folder)
     lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
     for base in bases:
-        for size in range(len(parts), lowest - 1, -1):
-            found = _module_file(base, parts[:size])
-            if found is not None and found != from_file:
-                return found, parts[size:]
+        found = _find_in(base, parts, lowest, from_file, absent)
+        if found is not None:
+            return found
+    return None
+
+
+def _find_in(
+    base: Path, parts: list[str], lowest: int, from_file: Path, absent: set[Path] | None
+) -> tuple[Path, list[str]] | None:
+    """`find_module` in one search folder: the longest prefix of `parts` that is a module there."""
+    if parts and not (base / parts[0]).exists():
+        # Nothing exists below a missing folder (`torch/` for a library name): of all the prefixes only
+        # `parts[0].py` (or, for a relative import, the package itself) can be a module here.
+        if absent is not None:
+            absent.add(base / parts[0])
+        candidates = [(1, base / f"{parts[0]}.py")] + ([(0, base / "__init__.py")] if lowest == 0 else [])
+        for size, candidate in candidates:
+            if candidate.is_file():
+                if candidate != from_file:
+                    return candidate, parts[size:]
+            elif absent is not None:
+                absent.add(candidate)
+        return None
+    for size in range(len(parts), lowest - 1, -1):
+        found = _module_file(base, parts[:size], absent)
+        if found is not None and found != from_file:
+            return found, parts[size:]
     return None
 
 
@@ -232,6 +282,13 @@ class ModuleStore:
         server) then never answers from a summary of code that has changed."""
         if ctx is None:
             return True
+        view = ctx.project
+        if view.confirmed != _check_number:  # once per check: the paths are many, the files stay put
+            if any(path.exists() for path in view.absent):
+                return False  # a module its imports would now resolve to has appeared
+            if any(_project_listing(root).version != version for root, version in view.listed.items()):
+                return False  # a module was created or deleted: its callers may differ
+            view.confirmed = _check_number
         for dep in ctx.project_deps:
             if dep in seen:
                 continue
@@ -314,12 +371,18 @@ class ProjectView:
         self._ctx = ctx
         self._file = ctx.real_path
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
+        # Negative lookups this file's answers rest on: module paths probed and not found (`find_module`).
+        self.absent: set[Path] = set()
+        # The project listings this file's answers rest on (who calls this?), by root, with their version.
+        self.listed: dict[Path, int] = {}
+        # The check in which `absent` and `listed` were last confirmed to hold (`ModuleStore`).
+        self.confirmed = -1
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
         if self._file is None or hops > _MAX_HOPS:
             return None
-        found = find_module(self._file, qualified)
+        found = self.find(qualified)
         if found is None:
             return None
         path, attributes = found
@@ -327,6 +390,10 @@ class ProjectView:
             return None
         module = self.read(path)
         return module.project.member(attributes, hops + 1) if module is not None else None
+
+    def find(self, qualified: str) -> tuple[Path, list[str]] | None:
+        """`find_module` from this file, its negative lookups recorded as this file's dependencies."""
+        return find_module(self._file, qualified, self.absent) if self._file is not None else None
 
     def read(self, path: Path) -> FileContext | None:
         """The project module at `path`, recorded as a module this file's result depends on, also when it
@@ -361,16 +428,81 @@ _SKIPPED_FOLDERS = frozenset({"venv", "env", "site-packages", "node_modules", "_
 _MAX_SCANNED_FILES = 3000
 
 
-@lru_cache(maxsize=16)
-def _project_sources(root: Path) -> tuple[Path, ...] | None:
-    """Every Python file of a project (once per process), or None when there are too many."""
+@dataclass
+class _ProjectListing:
+    """A project's Python files as last listed (None: too many), with the modification time of every
+    folder the listing walked (a file created, deleted or renamed changes its folder's time). `version`
+    counts the listings that differed; `check` is the check it was last confirmed for."""
+
+    folders: tuple[tuple[str, int], ...]
+    sources: tuple[Path, ...] | None
+    version: int
+    check: int
+
+
+_LISTINGS: dict[Path, _ProjectListing] = {}
+# How a dependency on a project's file listing is marked among a cached result's dependencies.
+LISTING_DIGEST_PREFIX = "files:"
+# Counts the checks of this process (`begin_check`): a listing is confirmed at most once per check.
+_check_number = 0
+# Numbers every listing that differs from the one before it (unique in the process, also after eviction).
+_listing_versions = 0
+
+
+def begin_check() -> None:
+    """A new check (of a file, or a run's cache lookups) starts: project listings are confirmed again
+    (once) when it asks about them."""
+    global _check_number
+    _check_number += 1
+
+
+def _project_listing(root: Path) -> _ProjectListing:
+    """The project's current listing: walked once, then confirmed (the folders' modification times, not
+    a new walk) once per check, so a long-lived process (the language server) sees a module created
+    since, such as a new caller of the function a check asks about."""
+    global _listing_versions
+    cached = _LISTINGS.get(root)
+    if cached is not None and (cached.check == _check_number or _unchanged(cached.folders)):
+        cached.check = _check_number
+        return cached
+    folders: list[tuple[str, int]] = []
     found: list[Path] = []
+    complete = True
     for folder, subfolders, files in os.walk(root):
+        try:
+            folders.append((folder, os.stat(folder).st_mtime_ns))
+        except OSError:
+            continue
         subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS]
         found.extend(Path(folder, name) for name in files if name.endswith(".py"))
         if len(found) > _MAX_SCANNED_FILES:
-            return None
-    return tuple(sorted(found))
+            complete = False
+            break
+    sources = tuple(sorted(found)) if complete else None
+    if cached is not None and cached.sources == sources:
+        version = cached.version  # only other files came or went
+    else:
+        _listing_versions += 1
+        version = _listing_versions
+    if cached is None and len(_LISTINGS) >= 16:
+        _LISTINGS.pop(next(iter(_LISTINGS)))
+    listing = _LISTINGS[root] = _ProjectListing(tuple(folders), sources, version, _check_number)
+    return listing
+
+
+def listing_digest(root: Path) -> str:
+    """A digest of which Python files a project has, for a cached result whose answers asked who calls a
+    function (`modules_mentioning`): a module created or deleted since changes it."""
+    listing = _project_listing(root)
+    text = "\n".join(map(str, listing.sources)) if listing.sources is not None else "too many files"
+    return LISTING_DIGEST_PREFIX + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unchanged(folders: tuple[tuple[str, int], ...]) -> bool:
+    try:
+        return all(os.stat(folder).st_mtime_ns == stamp for folder, stamp in folders)
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=4096)
@@ -390,7 +522,9 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     if here is None:
         return None
     root = project_root(here.parent) or here.parent
-    sources = _project_sources(root)
+    listing = _project_listing(root)
+    ctx.project.listed[root] = listing.version  # a module answering from it is stale once it changes
+    sources = listing.sources
     if sources is None:
         return None
     found: list[FileContext] = []
@@ -410,9 +544,14 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     return found
 
 
-def dependencies(ctx: FileContext) -> dict[str, str]:
-    """Every project module a check of `ctx` read, directly or through another module, with its digest."""
+def dependencies(ctx: FileContext) -> dict[str, str | None]:
+    """Every project module a check of `ctx` read, directly or through another module, with its digest;
+    every path its import resolutions probed without finding a module (`find_module`), with None: the
+    result holds only while they stay absent; and the root of every project whose file listing it asked
+    (who calls this?), with `listing_digest`: a module created or deleted there may be a new caller."""
     seen: dict[Path, str] = {}
+    absent: set[Path] = set(ctx.project.absent)
+    listed: set[Path] = set(ctx.project.listed)
     stack = list(ctx.project_deps)
     while stack:
         path = stack.pop()
@@ -422,7 +561,14 @@ def dependencies(ctx: FileContext) -> dict[str, str]:
         module = STORE.context(path)
         if module is not None:
             stack.extend(module.project_deps)
-    return {str(path): digest for path, digest in sorted(seen.items())}
+            absent |= module.project.absent
+            listed |= set(module.project.listed)
+    found: dict[str, str | None] = {str(path): digest for path, digest in sorted(seen.items())}
+    for root in sorted(listed):
+        found[str(root)] = listing_digest(root)
+    for path in sorted(absent):
+        found.setdefault(str(path), None)
+    return found
 
 
 def file_digest(path: str) -> str | None:

@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_name
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved, find_module
+from nnlint.engine.project import Resolved
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -256,7 +256,7 @@ def _in_project(ctx: FileContext, qualified: str) -> bool:
     memo = _memo(ctx).in_project
     prefix = qualified.rsplit(".", 1)[0] if "." in qualified.lstrip(".") else qualified
     if prefix not in memo:
-        memo[prefix] = find_module(ctx.real_path, qualified) is not None
+        memo[prefix] = ctx.project.find(qualified) is not None
     return memo[prefix]
 
 
@@ -307,7 +307,7 @@ def seeds_on_import(ctx: FileContext) -> set[str]:
         return set()
     seeded: set[str] = set()
     for qualified in {*ctx.imports.aliases.values(), *ctx.imports.star_modules}:
-        found = find_module(ctx.real_path, qualified)
+        found = ctx.project.find(qualified)
         module = ctx.project.read(found[0]) if found is not None else None
         if module is not None:
             seeded |= module_level_seeds(module)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
@@ -59,11 +60,6 @@ _FACTORY_ROLES = (
 )
 
 
-# Attribute names that hold an optimizer (or a container acting as one): `optimizer`, `optim`, `opt`,
-# `optimizer_g`, `d_optim`, `opt_d`, `self.optimizers` (torchtitan's container, stepped and cleared as one).
-_OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?s?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
-# Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
-LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
 _BUILDING: set[FileContext] = set()
 # How many files' roles may be built inside one another (a summary of a module whose roles need a summary
@@ -74,10 +70,6 @@ _MAX_NESTED_BUILDS = 6
 def building_roles() -> set[FileContext]:
     """Files whose `Roles` are being built right now (a function summary of one answers "unknown")."""
     return _BUILDING
-
-
-# What else `from_pretrained` loads: `AutoTokenizer`, `config_class`, `AutoProcessor`, feature extractors.
-_NOT_A_MODEL = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
 
 
 def _parallel_pairs(
@@ -102,7 +94,7 @@ def _loads_model(call: cst.Call) -> bool:
     """Whether a `X.from_pretrained(...)` call loads a model, not a tokenizer, config or processor."""
     owner = call.func.value if isinstance(call.func, cst.Attribute) else None
     name = dotted_name(owner) if owner is not None else None
-    return not (name and _NOT_A_MODEL.search(name.rsplit(".", 1)[-1]))
+    return not (name and vocab.NOT_A_MODEL_NAME.search(name.rsplit(".", 1)[-1]))
 
 
 def _role_of_factory(call: cst.Call) -> Role | None:
@@ -537,12 +529,12 @@ class Roles:
             isinstance(func.value, cst.Name) and func.value.value == "self"
         ):
             qualified = self._ctx.callee(call)
-            if qualified is None or qualified.startswith(LIBRARY_PREFIXES):
+            if qualified is None or qualified.startswith(vocab.LIBRARY_PREFIXES):
                 return None
         elif not isinstance(func, (cst.Name, cst.Attribute)):
             return None
         elif isinstance(func, cst.Name) and self._ctx.callee(call) is not None:
-            if self._ctx.callee(call).startswith(LIBRARY_PREFIXES):  # type: ignore[union-attr]
+            if self._ctx.callee(call).startswith(vocab.LIBRARY_PREFIXES):  # type: ignore[union-attr]
                 return None
         from nnlint.engine.bindings import resolve_call
 
@@ -596,7 +588,7 @@ class Roles:
                 method == "step"
                 and owner
                 and not self.of(owner)
-                and _OPTIMIZER_NAME.match(owner.rsplit(".", 1)[-1])
+                and vocab.OPTIMIZER_NAME.match(owner.rsplit(".", 1)[-1])
             ):
                 # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
                 self._add(owner, Role.OPTIMIZER)

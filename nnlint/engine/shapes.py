@@ -33,7 +33,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import call_argument, dotted_name
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -43,7 +43,6 @@ _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
 # Joins along one dim: every other position keeps its dim.
-_CONCAT_FUNCTIONS = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
 
@@ -631,7 +630,7 @@ class ShapeFacts:
                 return self._factory(list(call.args), env)
         if self._ctx.callee_in(call, vocab.SIZED_FACTORY_FUNCTIONS):
             return self._factory(list(call.args), env)
-        if self._ctx.callee_in(call, _CONCAT_FUNCTIONS):
+        if self._ctx.callee_in(call, vocab.CONCAT_FUNCTIONS):
             return self._concatenated(call, env)
         if isinstance(call.func, cst.Attribute) and call.func.attr.value == "repeat":
             if self._ctx.qualified_name(call.func.value) is None:
@@ -1003,14 +1002,7 @@ def _width(kind: str, call: cst.Call) -> int | None:
     spec = vocab.OUTPUT_WIDTH_ARGUMENT.get(kind.rsplit(".", 1)[-1])
     if spec is None:
         return None
-    position, keyword = spec
-    value = None
-    positional = [arg for arg in call.args if arg.keyword is None]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            value = arg.value
-    if value is None and len(positional) > position:
-        value = positional[position].value
+    value = call_argument(call, *spec)
     return int(value.value, 0) if isinstance(value, cst.Integer) else None
 
 

@@ -19,7 +19,16 @@ A summary holds
   a tuple of the same length (`return loss, logits`), where a loss's parts computed here and added into it
   (`loss = coarse + fine`) are losses too;
 - `evaluates`: the parameters the function runs as an evaluation (its file's `evaluation` analysis says
-  the function evaluates) without switching their mode on the way.
+  the function evaluates) without switching their mode on the way;
+- `clears` (asked of `FunctionSummaries`, without the rest): whether the function is a gradient clearer,
+  and which parameter it clears. The training-loop collector inlines the helpers of the checked file, but
+  a helper of another project module (`from .fp16_util import zero_grad`, then `zero_grad(params)` at the
+  top of every step) is opaque to it; a call of a clearer counts as a `zero_grad` there (`clearing`).
+  A clearer's body clears gradients (`opt.zero_grad()`, `p.grad.zero_()`, `p.grad = None`, or a call of
+  another clearer), always and all of them, and neither backpropagates nor steps: a helper that also
+  trains is a training step, and one whose clearing sits under a condition (other than `if p.grad is not
+  None`) clears only some gradients or only sometimes, like DINO's `cancel_gradients_last_layer` (the last
+  layer's `p.grad = None` during the first epochs), which freezes a layer rather than clearing the step.
 
 Anything not visible (a library call, a registry, `*args`) adds nothing: unknown means silent.
 """
@@ -33,7 +42,16 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import method_of, own_nodes, reaching_value, resolve_call, resolve_name
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import (
+    call_parameters,
+    matched_arguments,
+    method_of,
+    own_nodes,
+    reaching_value,
+    resolve_call,
+    resolve_name,
+)
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
@@ -44,14 +62,8 @@ if TYPE_CHECKING:
 
 # How many project calls deep a parameter's effects are followed.
 _MAX_DEPTH = 4
-# Calls that give back the tensor they are given, for the graph's purposes (a loss scaled is the loss).
-_PRESERVING_METHODS = frozenset(
-    {"mean", "sum", "float", "double", "half", "to", "cuda", "squeeze", "view", "reshape", "clone"}
-)
-_SCALING_CALLS = frozenset({"scale", "scale_loss"})
 # Wrappers whose mode and forward are the wrapped model's: `model.module.eval()` toggles `model`.
-_WRAPPER_ATTRIBUTES = ("module", "_orig_mod")
-_REDUCTIONS = frozenset({"mean", "sum"})
+_WRAPPER_ATTRIBUTES = tuple(attribute.lstrip(".") for attribute in vocab.WRAPPER_ATTRIBUTES)
 # Marks a summary being computed (recursion answers "unknown" meanwhile).
 _PENDING = object()
 
@@ -95,14 +107,7 @@ class Summary:
         passes `*args`/`**kwargs` (which parameter gets what is then unknown)."""
         if any(arg.star for arg in call.args):
             return None
-        found: dict[str, cst.BaseExpression] = {}
-        positional = [arg.value for arg in call.args if arg.keyword is None]
-        for name, value in zip(self.positional, positional, strict=False):
-            found[name] = value
-        for arg in call.args:
-            if arg.keyword is not None:
-                found[arg.keyword.value] = arg.value
-        return found
+        return matched_arguments(self.positional, call)
 
     def passed_with(self, call: cst.Call, effect: Effect) -> list[cst.BaseExpression]:
         """The arguments of `call` that the function does `effect` to."""
@@ -139,12 +144,32 @@ class Summary:
         return found
 
 
+@dataclass(frozen=True)
+class Clearing:
+    """A call that clears gradients. `target` is what it clears, in the caller's names (`optimizer` for
+    `reset(optimizer)` of `def reset(opt): opt.zero_grad()`), or None when that is not one visible
+    object (parameter by parameter, several objects, a global of the other module): then it clears what
+    is stepped."""
+
+    target: str | None
+
+
 class FunctionSummaries:
     """Summaries of one file's functions, computed on first request and kept with the file's context."""
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._summaries: dict[cst.FunctionDef, object] = {}
+        self._clears: dict[cst.FunctionDef, str | None] = {}
+
+    def clears(self, function: cst.FunctionDef, depth: int = 0) -> str | None:
+        """Whether `function` is a gradient clearer (module docstring): None if not, else the parameter
+        whose gradients it clears (`opt` for `opt.zero_grad()`), or "" when that is not one parameter.
+        Computed apart from the other facts, which the loop collector that asks this must not need."""
+        if function not in self._clears:
+            self._clears[function] = None  # a recursive call of itself clears nothing more
+            self._clears[function] = _cleared(self._ctx, function, depth)
+        return self._clears[function]
 
     def pending(self, function: cst.FunctionDef) -> bool:
         """Whether the summary of `function` is being computed right now (asking it answers None)."""
@@ -163,6 +188,29 @@ class FunctionSummaries:
             self._summaries.pop(function, None)
         self._summaries[function] = summary
         return summary
+
+
+def clearing(ctx: FileContext, call: cst.Call) -> Clearing | None:
+    """The clearing a call performs when it runs a project function that clears gradients (in this file or
+    another project module), or None."""
+    # A cheap gate before resolving (which may read another module): a clearer is named for what it does
+    # (`zero_grad`, `clear_grads`, `reset_gradients`); its body then decides.
+    spelled = (dotted_name(call.func) or "").rsplit(".", 1)[-1].lower()
+    if not any(word in spelled for word in ("zero", "grad", "clear", "reset")):
+        return None
+    called = resolve_call(ctx, call)
+    if called is None or not isinstance(called.node, cst.FunctionDef):
+        return None
+    function = called.node
+    cleared = called.ctx.summaries.clears(function)
+    if cleared is None:
+        return None
+    if not cleared:
+        return Clearing(None)
+    head, dot, rest = cleared.partition(".")
+    argument = matched_arguments(_parameters(called.ctx, function)[0], call).get(head)
+    named = dotted_name(argument) if argument is not None else None
+    return Clearing(named + dot + rest if named else None)
 
 
 def summary_of_call(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary | None:
@@ -225,12 +273,8 @@ def is_model_class(cls: Resolved, hops: int = 0) -> bool:
 
 
 def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str, ...], set[str]]:
-    params = function.params
-    positional = [param.name.value for param in (*params.posonly_params, *params.params)]
-    owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
-    if isinstance(owner, cst.ClassDef) and positional and positional[0] in ("self", "cls"):
-        positional = positional[1:]
-    names = set(positional) | {param.name.value for param in params.kwonly_params}
+    positional = [param.name.value for param in call_parameters(ctx, function)]
+    names = set(positional) | {param.name.value for param in function.params.kwonly_params}
     return tuple(positional), names
 
 
@@ -323,9 +367,9 @@ def _loss_roots(
         return _loss_roots(ctx, function, expr.expression, depth + 1)
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         method = expr.func.attr.value
-        if method in _PRESERVING_METHODS:
+        if method in vocab.GRAPH_PRESERVING_METHODS:
             return _loss_roots(ctx, function, expr.func.value, depth + 1)
-        if method in _SCALING_CALLS and expr.args and expr.args[0].keyword is None:
+        if method in vocab.LOSS_SCALING_CALLS and expr.args and expr.args[0].keyword is None:
             return _loss_roots(ctx, function, expr.args[0].value, depth + 1)
     return found
 
@@ -417,6 +461,66 @@ def _evaluated(ctx: FileContext, function: cst.FunctionDef, names: set[str]) -> 
     return frozenset(found)
 
 
+# -- gradient clearers ------------------------------------------------------------------------------------
+
+
+def _cleared(ctx: FileContext, function: cst.FunctionDef, depth: int) -> str | None:
+    """What `FunctionSummaries.clears` answers, computed: the cheap disqualifiers (a training call, a
+    condition) first, then the clearing calls, resolving other calls only when nothing disqualified."""
+    nodes = own_nodes(function)
+    for node in nodes:
+        if isinstance(node, cst.If) and not _grad_none_test(node.test):
+            return None  # clears some gradients, or only sometimes (DINO's freeze of the last layer)
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in vocab.TRAINING_METHODS
+        ):
+            return None
+    targets: set[str] = set()
+    for node in nodes:
+        if isinstance(node, cst.Assign) and _sets_grad_to_none(node):
+            targets.add("")
+            continue
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        method = func.attr.value if isinstance(func, cst.Attribute) else None
+        if method == "zero_grad":
+            targets.add(dotted_name(func.value) or "")  # type: ignore[union-attr]
+        elif method == "zero_" and (dotted_name(func.value) or "").endswith((".grad", ".grad.data")):  # type: ignore[union-attr]
+            targets.add("")
+        elif depth < _MAX_DEPTH:
+            called = resolve_call(ctx, node)
+            if called is not None and isinstance(called.node, cst.FunctionDef):
+                if called.ctx.summaries.clears(called.node, depth + 1) is not None:
+                    targets.add("")  # cleared through another clearer: which object is not followed
+    if len(targets) != 1:
+        return "" if targets else None
+    (target,) = targets
+    return target if target.partition(".")[0] in _parameters(ctx, function)[1] else ""
+
+
+def _grad_none_test(test: cst.BaseExpression) -> bool:
+    """`p.grad is not None` / `p.grad is None`: a test that skips parameters with nothing to clear."""
+    return (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
+        and (dotted_name(test.left) or "").endswith(".grad")
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    )
+
+
+def _sets_grad_to_none(node: cst.Assign) -> bool:
+    return (
+        isinstance(node.value, cst.Name)
+        and node.value.value == "None"
+        and any(isinstance(t.target, cst.Attribute) and t.target.attr.value == "grad" for t in node.targets)
+    )
+
+
 # -- what a function returns ------------------------------------------------------------------------------
 
 
@@ -503,7 +607,7 @@ def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
         reduced = (
             isinstance(bound, cst.Call)
             and isinstance(bound.func, cst.Attribute)
-            and bound.func.attr.value in _REDUCTIONS
+            and bound.func.attr.value in vocab.REDUCTION_METHODS
         )
         if not (reduced or roles.is_loss_expr(bound)):  # type: ignore[arg-type]
             return None

@@ -160,9 +160,10 @@ class NnlintServer(LanguageServer):
         path = to_fs_path(uri)
         if path is None:
             return
-        resolved = str(Path(path).resolve())
+        # The file itself, or a folder it was created in that an import resolution probed and missed.
+        resolved = {str(Path(path).resolve()), *(str(folder) for folder in Path(path).resolve().parents)}
         for other, checked in list(self.checked.items()):
-            if other != uri and resolved in checked.depends:
+            if other != uri and not resolved.isdisjoint(checked.depends):
                 self.schedule(other, 0)
 
     async def check_and_publish(self, uri: str) -> None:
@@ -312,7 +313,7 @@ class NnlintServer(LanguageServer):
         )
 
 
-def _text_as_read(path: Path, depends: dict[str, str]) -> str | None:
+def _text_as_read(path: Path, depends: dict[str, str | None]) -> str | None:
     """The text of a project module as a check read it, or None when the file changed since (or cannot be
     read): findings placed in it count their positions in that text."""
     try:

@@ -22,11 +22,9 @@ from torch.utils._pytree import tree_flatten, tree_map
 
 from nnlint.run.capture import LossCall, ModelCall
 from nnlint.runtime.state import swapped_in
+from nnlint.vocabulary import MODEL_TARGET_KEYWORDS
 
 Path = tuple[Any, ...]
-# Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`):
-# zeroing the inputs must keep them real, even when the model copies them before the loss sees them.
-TARGET_KWARGS = frozenset({"labels", "label", "targets", "target", "start_positions", "end_positions"})
 
 
 def batch_size(call: ModelCall) -> int | None:
@@ -114,7 +112,7 @@ class Replay:
 
         kwargs = {
             key: tree_map(lambda v: rows(v, indices, self.size), value)
-            if self.returns_loss and key in TARGET_KWARGS
+            if self.returns_loss and key in MODEL_TARGET_KEYWORDS  # zeroing the inputs keeps the targets real
             else tree_map(pick, value)
             for key, value in self.call.kwargs.items()
         }

@@ -37,6 +37,7 @@ from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import traced_forward
 from nnlint.runtime.frames import Site
 from nnlint.runtime.state import kept_rng
+from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS
 
 
 @dataclass
@@ -248,7 +249,7 @@ class Session:
         return list(result.probe.findings())
 
     def _update_ratio(self, optimizer: torch.optim.Optimizer, result: OptimizerResult) -> list[Finding]:
-        if result.name in update_ratio.MULTI_UPDATE_OPTIMIZERS:
+        if result.name in MULTI_UPDATE_OPTIMIZERS:
             self.notes.append(
                 f"NN915 skipped for {result.name}: one of its steps runs many updates (a line search), so "
                 "the one-step update/weight heuristic does not apply"

@@ -20,17 +20,9 @@ from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
 from nnlint.runtime.frames import Site
 from nnlint.runtime_codes import declared
+from nnlint.vocabulary import ADAPTIVE_OPTIMIZERS
 
 CODE, NAME = declared("NN915")
-# Optimizers whose first step moves every weight by about the learning rate (updates normalised by running
-# gradient statistics), so a single first step overstates the steps that follow.
-ADAPTIVE_OPTIMIZERS = frozenset(
-    {"Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adadelta", "Adagrad", "RMSprop", "SparseAdam", "Adafactor"}
-)
-
-# A step of these runs many updates (LBFGS: up to max_iter iterations with a line search): the one-step
-# heuristic does not apply to it.
-MULTI_UPDATE_OPTIMIZERS = frozenset({"LBFGS"})
 
 Snapshot = list[list[torch.Tensor | None]]
 

@@ -22,18 +22,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from nnlint.vocabulary import TORCH_PACKAGES
+
 Frame = tuple[str, int]  # (absolute filename, 1-based line)
 
 _NNLINT_DIR = os.path.join(str(Path(__file__).resolve().parents[1]), "")
 _STDLIB_DIR = os.path.join(sysconfig.get_paths()["stdlib"], "")
-_LIBRARY_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch")
 
 
 @functools.cache
 def _package_roots() -> tuple[str, ...]:
     """nnlint's folder and those of torch and its siblings (found without importing them)."""
     roots = [_NNLINT_DIR]
-    for name in _LIBRARY_PACKAGES:
+    for name in TORCH_PACKAGES:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):

@@ -264,3 +264,76 @@ def test_a_module_that_did_not_parse_is_a_dependency_too(package: Path, checks: 
     second = nnlint("check", "classifier/train.py", "--format", "concise", "--quiet").stdout
     assert checks == ["classifier/train.py", "classifier/train.py"]
     assert "classifier/models.py:14:16: NN401" in second
+
+
+NET_WITH_SOFTMAX = """import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+"""
+TRAIN_IMPORTING = """import torch
+import torch.nn as nn
+from {module} import Net
+
+model = Net()
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "created"),
+    [
+        ("models", {"models.py": NET_WITH_SOFTMAX}),
+        # The first missing piece was the folder: creating the package in it counts too.
+        ("nets.models", {"nets/__init__.py": "", "nets/models.py": NET_WITH_SOFTMAX}),
+    ],
+)
+def test_a_module_created_where_an_import_looked_makes_the_warm_rerun_miss(
+    project: Path, checks: list[str], module: str, created: dict[str, str]
+) -> None:
+    """A cached result rests on the modules its imports did not find, too: once the module an import now
+    resolves to exists, the result is checked again (here it then finds the softmax fed to the loss)."""
+    (project / "pyproject.toml").write_text("")
+    (project / "train.py").write_text(TRAIN_IMPORTING.format(module=module))
+    command = ("check", "train.py", "--format", "concise", "--quiet", "--select", "NN401")
+    assert nnlint(*command).stdout == ""  # the module does not exist: unknown, silent
+    assert nnlint(*command).stdout == ""
+    assert checks == ["train.py"]  # the warm rerun came from the cache
+    for name, text in created.items():
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(text)
+    found = nnlint(*command).stdout
+    assert checks == ["train.py", "train.py"]
+    assert f"{created and list(created)[-1]}:11:16: NN401" in found
+
+
+def test_a_new_caller_module_makes_the_callees_warm_rerun_miss(project: Path, checks: list[str]) -> None:
+    """A result that rests on who calls a function (an evaluation function of the package's API that no
+    project module calls must set the mode itself) holds while the project's modules are the same ones."""
+    (project / "pyproject.toml").write_text("")
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "models.py").write_text(
+        "import torch\n\ndef test_model(loader, model):\n    with torch.no_grad():\n"
+        "        for x, y in loader:\n            out = model(x)\n    return out\n"
+    )
+    command = ("check", "pkg/models.py", "--format", "concise", "--quiet", "--select", "NN404")
+    assert "pkg/models.py:4:" in nnlint(*command).stdout
+    assert "pkg/models.py:4:" in nnlint(*command).stdout
+    assert checks == ["pkg/models.py"]  # the warm rerun came from the cache
+    (project / "pkg" / "run.py").write_text("from pkg.models import test_model\n\ntest_model(loader, net)\n")
+    assert nnlint(*command).stdout == ""  # a caller may set the mode first: unknown, silent
+    assert checks == ["pkg/models.py", "pkg/models.py"]

@@ -496,3 +496,44 @@ async def test_a_config_error_where_a_finding_lands_reaches_the_user(client: Lan
     assert by_code(diagnostics, "NN990")  # train.py's own findings still count
     [problem] = [d for d in diagnostics if d.code is None]
     assert "selectt" in problem.message
+
+
+API_EVALUATION = """import torch
+
+def test_model(loader, model):
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+    return out
+"""
+
+
+async def test_a_caller_module_created_later_is_seen_by_the_next_check(client: LanguageClient) -> None:
+    """ "Who calls this function?" reads the project's file listing, which the server confirms on each
+    check: a module created after the server started, that calls the function, is seen."""
+    folder = client.root / "callers"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN404", "NN990"]\n', encoding="utf-8")
+    (folder / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    models = open_doc(client, "models.py", API_EVALUATION, folder=folder / "pkg")
+    # An evaluation function of the package's API that no project module calls: it must set the mode.
+    assert [d.code for d in await published(client, models, 1)] == ["NN404"]
+    run = "from pkg.models import test_model\n\ntest_model(loader, net)\n"
+    (folder / "pkg" / "run.py").write_text(run, encoding="utf-8")
+    change(client, models, 2, API_EVALUATION)  # a caller may set the mode first: unknown, silent
+    assert await published(client, models, 2) == []
+
+
+async def test_saving_a_new_module_an_import_looked_for_checks_the_importer_again(
+    client: LanguageClient,
+) -> None:
+    folder = client.root / "created"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN401", "NN990"]\n', encoding="utf-8")
+    train = open_doc(client, "train.py", TRAIN, folder=folder)
+    assert await published(client, train, 1) == []  # models.py does not exist yet: unknown, silent
+    since = len(client.published)
+    models = open_doc(client, "models.py", MODELS, folder=folder)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(models)))
+    [nn401] = await latest(client, models, ["NN401"], since)  # train.py, checked again, found it there
+    assert nn401.range.start == types.Position(4, 11)
