@@ -232,6 +232,41 @@ def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: py
     assert [f.filename for f in run_check([Path("b/train.py")], Overrides()).findings] == ["b/models.py"]
 
 
+def test_an_installed_distribution_is_a_project_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python install that is a git checkout puts a project root above `site-packages`: a file of an
+    installed package still sees only its own package's modules (sympy is a library to torch), and a
+    user's project with a virtual environment inside it resolves its own modules as before."""
+    monkeypatch.chdir(tmp_path)
+    packages = "py/.git/HEAD", "py/lib/site-packages"
+    _tree(
+        tmp_path,
+        {
+            packages[0]: "",
+            f"{packages[1]}/torch/__init__.py": "",
+            f"{packages[1]}/torch/nn/__init__.py": "",
+            f"{packages[1]}/torch/nn/modules.py": "",
+            f"{packages[1]}/torch/utils.py": "",
+            f"{packages[1]}/sympy/__init__.py": "",
+            f"{packages[1]}/six.py": "",
+            "user/pyproject.toml": "",
+            "user/train.py": "",
+            "user/models.py": "",
+            "user/.venv/lib/site-packages/sympy/__init__.py": "",
+        },
+    )
+    site = tmp_path / packages[1]
+    modules = site / "torch" / "nn" / "modules.py"
+    assert find_module(modules, "torch.utils.f") == (site / "torch" / "utils.py", ["f"])
+    assert find_module(modules, "..utils.f") == (site / "torch" / "utils.py", ["f"])
+    assert find_module(modules, "sympy.Symbol") is None
+    assert find_module(site / "six.py", "torch.utils.f") is None
+    train = tmp_path / "user" / "train.py"
+    assert find_module(train, "models.Net") == (tmp_path / "user" / "models.py", ["Net"])
+    assert find_module(train, "sympy.Symbol") is None
+
+
 def test_import_as_and_module_attribute_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     _tree(

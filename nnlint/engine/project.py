@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -127,9 +129,36 @@ def _package_top(folder: Path) -> Path:
     return folder
 
 
+# Folders that installed distributions live in: a library there is never part of a sibling's project.
+_INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+def _installed_package(folder: Path) -> tuple[Path, Path] | None:
+    """For a folder inside an installed distribution (`.../site-packages/torch/nn`): the install folder
+    (`site-packages`) and the distribution's own top-level package (`site-packages/torch`), else None."""
+    parts = folder.parts
+    for position in range(len(parts) - 1, -1, -1):
+        if parts[position] in _INSTALL_FOLDERS:
+            install = Path(*parts[: position + 1])
+            return install, (install / parts[position + 1] if position + 1 < len(parts) else install)
+    return None
+
+
 @lru_cache(maxsize=1024)
 def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
-    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds."""
+    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds.
+
+    A file of an installed distribution (inside `site-packages`) belongs to its own top-level package:
+    `import sympy` in torch's sources names a library, not a module of torch's project, even when a
+    marker (a git checkout of the whole Python install) puts a project root above `site-packages`. A
+    user's project with a virtual environment inside it is unaffected: its own files are not in there."""
+    installed = _installed_package(folder)
+    if installed is not None:
+        install, package = installed
+        # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
+        # `find_module` keeps only what it finds below the package.
+        # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
+        return ((folder, install) if folder != install else ()), package
     root = project_root(folder)
     bound = root if root is not None else folder
     if root is None and _is_below(folder, Path.cwd()):
@@ -177,7 +206,7 @@ def find_module(from_file: Path, qualified: str) -> tuple[Path, list[str]] | Non
     for base in bases:
         for size in range(len(parts), lowest - 1, -1):
             found = _module_file(base, parts[:size])
-            if found is not None and found != from_file:
+            if found is not None and found != from_file and _is_below(found, bound):
                 return found, parts[size:]
     return None
 
@@ -244,6 +273,12 @@ class ModuleStore:
                 return False
         return True
 
+    def parsed(self, path: Path) -> FileContext | None:
+        """The context of a module this process has parsed already (None for one it has not parsed):
+        the modules it drew answers from are recorded there. One it never parsed drew none."""
+        cached = self._modules.get(path)
+        return cached[1] if cached is not None else None
+
     def clear(self) -> None:
         """Forget every module read so far: the next check starts as cold as a fresh process."""
         self._modules.clear()
@@ -304,6 +339,23 @@ def _member(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     return found
 
 
+# Above zero while questions are asked about the checked file alone (`this_file_only`).
+_LOCAL_ONLY = 0
+
+
+@contextmanager
+def this_file_only() -> Iterator[None]:
+    """Resolve names without reading any other module: for questions whose answer is kept only when it
+    is a definition of the asking file itself (`bindings.local_function`), so reading the module an
+    imported name leads to would be wasted work. Inside, every project module is unknown."""
+    global _LOCAL_ONLY
+    _LOCAL_ONLY += 1
+    try:
+        yield
+    finally:
+        _LOCAL_ONLY -= 1
+
+
 class ProjectView:
     """Project questions asked from one file: what does this imported name define?"""
 
@@ -314,7 +366,7 @@ class ProjectView:
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
-        if self._file is None or hops > _MAX_HOPS:
+        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY:
             return None
         found = find_module(self._file, qualified)
         if found is None:
@@ -328,6 +380,8 @@ class ProjectView:
     def read(self, path: Path) -> FileContext | None:
         """The project module at `path`, recorded as a module this file's result depends on, also when it
         cannot be parsed: the answer drawn from it (unknown, then) changes when it is fixed."""
+        if _LOCAL_ONLY:
+            return None
         self._ctx.project_deps.add(path)
         return STORE.context(path)
 
@@ -386,7 +440,10 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     here = ctx.real_path
     if here is None:
         return None
-    root = project_root(here.parent) or here.parent
+    installed = _installed_package(here.parent)
+    if installed is not None and installed[0] == here.parent:
+        return None  # a module directly in `site-packages`: a project of its own
+    root = installed[1] if installed is not None else project_root(here.parent) or here.parent
     sources = _project_sources(root)
     if sources is None:
         return None
@@ -416,7 +473,7 @@ def dependencies(ctx: FileContext) -> dict[str, str]:
         if path in seen or path == ctx.real_path:
             continue
         seen[path] = STORE.digest(path)
-        module = STORE.context(path)
+        module = STORE.parsed(path)
         if module is not None:
             stack.extend(module.project_deps)
     return {str(path): digest for path, digest in sorted(seen.items())}
