@@ -28,8 +28,8 @@ from pathlib import Path
 import libcst as cst
 
 from nnlint.config import Overrides
-from nnlint.finding import Finding
 from nnlint.engine.project import STORE
+from nnlint.finding import Finding
 from nnlint.rule import all_rules
 from nnlint.runner import check_bytes, decode_source
 from nnlint.session import run_check
