@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -224,6 +225,7 @@ class ModuleStore:
 
     def __init__(self) -> None:
         self._modules: dict[Path, tuple[tuple[int, int], FileContext | None, str]] = {}
+        self._texts: dict[Path, tuple[tuple[int, int], bytes | None]] = {}
 
     def context(self, path: Path) -> FileContext | None:
         """The context of a project module (None when it cannot be read or parsed)."""
@@ -267,11 +269,38 @@ class ModuleStore:
                 stat = dep.stat()
             except OSError:
                 return False
-            if cached is None or cached[0] != (stat.st_mtime_ns, stat.st_size):
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if cached is None:
+                # A module only looked at as text (`text`) drew on nothing else.
+                looked_at = self._texts.get(dep)
+                if looked_at is None or looked_at[0] != stamp:
+                    return False
+                continue
+            if cached[0] != stamp:
                 return False
             if not self._deps_fresh(cached[1], seen):
                 return False
         return True
+
+    def text(self, path: Path) -> bytes | None:
+        """The bytes of a project module (None when it cannot be read or is too large to be read), for
+        questions answered from its text without parsing it. Read once per version of the file."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._texts.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        data: bytes | None = None
+        if stat.st_size <= _MAX_MODULE_BYTES:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = None
+        self._texts[path] = (stamp, data)
+        return data
 
     def parsed(self, path: Path) -> FileContext | None:
         """The context of a module this process has parsed already (None for one it has not parsed):
@@ -282,6 +311,7 @@ class ModuleStore:
     def clear(self) -> None:
         """Forget every module read so far: the next check starts as cold as a fresh process."""
         self._modules.clear()
+        self._texts.clear()
 
     def digest(self, path: Path) -> str:
         """The digest of a module a check depended on: of the bytes it was parsed from, or of the file now
@@ -356,6 +386,41 @@ def this_file_only() -> Iterator[None]:
         _LOCAL_ONLY -= 1
 
 
+# Words a function of another module must have in its module's text to be resolved (`only_if_mentions`).
+_FUNCTION_GATE: tuple[bytes, ...] = ()
+
+
+@contextmanager
+def only_if_mentions(*words: str) -> Iterator[None]:
+    """Resolve a function of another module only when that module's text holds every word: for questions
+    whose answer about such a function is "unknown" anyway unless its module says them (what a function
+    returns is not asked of a module that never says `backward`). The module is looked at as text, not
+    parsed, when a plain top-level `def` of the name is all it binds the name to; classes and re-exports
+    are resolved as always."""
+    global _FUNCTION_GATE
+    previous = _FUNCTION_GATE
+    _FUNCTION_GATE = tuple(word.encode() for word in words)
+    try:
+        yield
+    finally:
+        _FUNCTION_GATE = previous
+
+
+def _defines_only_a_function(text: bytes, name: str) -> bool:
+    """Whether a module binds `name` by a top-level `def` and by nothing else that could win (a class, an
+    assignment, an import): a conservative look at the text, which says no when unsure."""
+    word = re.escape(name.encode())
+    if not re.search(rb"^(?:async[ \t]+)?def[ \t]+" + word + rb"\b", text, re.MULTILINE):
+        return False
+    rebound = (
+        rb"^[ \t]*class[ \t]+" + word + rb"\b"  # a class of the same name
+        rb"|^[ \t]*" + word + rb"[ \t]*(?::[^=\n]*)?=[^=]"  # `name = ...`, `name: T = ...`
+        rb"|\bimport\b[^\n]*\b" + word + rb"\b"  # `from x import name`
+        rb"|^[ \t]*" + word + rb"[ \t]*(?:,|\)|[ \t]as\b|$)"  # a line of a parenthesized import
+    )
+    return re.search(rebound, text, re.MULTILINE) is None
+
+
 class ProjectView:
     """Project questions asked from one file: what does this imported name define?"""
 
@@ -374,6 +439,15 @@ class ProjectView:
         path, attributes = found
         if not attributes:
             return None
+        if _FUNCTION_GATE and len(attributes) == 1 and path != self._file:
+            text = STORE.text(path)
+            if (
+                text is not None
+                and not all(word in text for word in _FUNCTION_GATE)
+                and _defines_only_a_function(text, attributes[0])
+            ):
+                self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
+                return None
         module = self.read(path)
         return module.project.member(attributes, hops + 1) if module is not None else None
 
