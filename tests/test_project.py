@@ -544,3 +544,53 @@ def test_an_api_evaluation_function_nobody_in_the_project_calls_sets_the_mode_it
     _tree(tmp_path, {"tests/test_models.py": "from pkg.models import test_model\n\ntest_model([], None)\n"})
     _project_sources.cache_clear()
     assert len(run_check([Path("pkg/models.py")], overrides).findings) == 1
+
+
+def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's roles resolve `opt = make()` from another module on the first question about `opt`; a
+    function of a module that never says `backward` returns no role, known from its text (not parsed)."""
+    from nnlint.engine.project import STORE
+    from nnlint.engine.roles import Role
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "train.py": (
+                "from optim import make\nfrom plain import helper\n"
+                "opt = make()\nvalue = helper()\nloss.backward()\n"
+            ),
+            "optim.py": "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n# backward\n",
+            "plain.py": "import torch\n\ndef helper():\n    return torch.optim.SGD([], lr=1)\n",
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    roles = ctx.roles
+    assert STORE.parsed(tmp_path / "optim.py") is None
+    assert roles.of("opt") == {Role.OPTIMIZER}
+    assert STORE.parsed(tmp_path / "optim.py") is not None
+    assert roles.of("value") == set()
+    assert STORE.parsed(tmp_path / "plain.py") is None
+    assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+
+
+def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker reads the project modules its files import for itself (its own module store): the
+    project-wide findings must not depend on which process checked which file, nor on a store filled
+    before the workers were started."""
+    from nnlint.engine.project import STORE
+
+    monkeypatch.chdir(PROJECTS)
+    STORE.clear()
+    alone = run_check([Path(".")], Overrides(), jobs=1).findings
+    assert alone
+    # Workers are forked from this process, whose store the run above filled: they must find the same.
+    together = run_check([Path(".")], Overrides(), jobs=2).findings
+    STORE.clear()
+    cold = run_check([Path(".")], Overrides(), jobs=2).findings
+    assert [f.to_json() for f in together] == [f.to_json() for f in alone] == [f.to_json() for f in cold]
