@@ -1,12 +1,18 @@
 """Benchmark: `nnlint check` with every rule against the bare libcst parse of the same files, side by side.
 
 The parse is the floor no libcst-based linter can go below, so the ratio check/parse says what the engine
-and the rules cost on top of it. Runs alternate (parse, check, parse, check, ...) so both see the same
-machine noise, and the medians are compared. The corpus defaults to the installed torch package's own
-sources (real PyTorch code, present wherever the probe extra is installed); `--corpus DIR` picks another.
+and the rules cost on top of it, project-wide pass included: every check is cold, as a fresh `nnlint
+check` process has it (the module store that keeps the project modules the files import is emptied first,
+also before worker processes are started, which would otherwise inherit it filled). Runs alternate
+(parse, check, parse, check, ...) so both see the same machine noise, and the medians of the per-run
+ratios are compared, in one process and in `--jobs` processes (the parse split over as many processes as
+the check's workers). Each ratio is given in wall time and in CPU time (the processes' own, children
+included): on a shared machine the CPU-time ratio is the steadier one. The corpus defaults to the
+installed torch package's own sources (real PyTorch code, present wherever the probe extra is installed);
+`--corpus DIR` picks another. The findings of the worker run must equal those of the one-process run.
 It also times a run with an empty result cache against a run with every file cached (`.nnlint_cache/`).
 
-    python bench/check_bench.py [--corpus DIR] [--files N] [--repeats R]
+    python bench/check_bench.py [--corpus DIR] [--files N] [--repeats R] [--jobs J]
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import libcst as cst
 
 from nnlint.config import Overrides
 from nnlint.engine.project import STORE
+from nnlint.finding import Finding
 from nnlint.rule import all_rules
 from nnlint.runner import check_bytes, decode_source
 from nnlint.session import run_check
@@ -45,35 +52,60 @@ def collect(corpus: Path, limit: int) -> list[tuple[str, bytes]]:
     return [(str(path), path.read_bytes()) for path in chosen]
 
 
-def time_parse(files: list[tuple[str, bytes]]) -> float:
-    start = time.perf_counter()
+def _clock() -> tuple[float, float]:
+    """Wall time and CPU time of this process and of its finished children (worker processes)."""
+    times = os.times()
+    return time.perf_counter(), times.user + times.system + times.children_user + times.children_system
+
+
+def _since(start: tuple[float, float]) -> tuple[float, float]:
+    wall, cpu = _clock()
+    return wall - start[0], cpu - start[1]
+
+
+def _parse_all(files: list[tuple[str, bytes]]) -> None:
     for _, data in files:
         try:
             cst.parse_module(decode_source(data))
         except Exception:  # noqa: BLE001 - the floor counts failed parses too
             pass
-    return time.perf_counter() - start
 
 
-def time_check(files: list[tuple[str, bytes]]) -> tuple[float, int]:
+def time_parse(files: list[tuple[str, bytes]], jobs: int = 1) -> tuple[float, float]:
+    """The bare parse of every file, in this process or split over `jobs` worker processes."""
+    start = _clock()
+    if jobs <= 1:
+        _parse_all(files)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            list(pool.map(_parse_all, [files[start::jobs] for start in range(jobs)]))
+    return _since(start)
+
+
+def time_check(files: list[tuple[str, bytes]]) -> tuple[float, float, int]:
     """One cold run, as a fresh `nnlint check` process has it: the project modules the files import are
     read (parsed and indexed) again, not taken from an earlier run's store."""
     rules = list(all_rules())
     STORE.clear()
-    start = time.perf_counter()
+    start = _clock()
     findings = 0
     for name, data in files:
         findings += len(check_bytes(name, data, rules).findings)
-    return time.perf_counter() - start, findings
+    return (*_since(start), findings)
 
 
-def time_parallel(paths: list[Path]) -> float:
-    start = time.perf_counter()
-    run_check(paths, Overrides())
-    return time.perf_counter() - start
+def time_parallel(paths: list[Path], jobs: int) -> tuple[float, float, list[Finding]]:
+    """One cold `nnlint check` run in `jobs` worker processes (forked with an empty module store)."""
+    STORE.clear()
+    start = _clock()
+    outcome = run_check(paths, Overrides(), jobs=jobs)
+    return (*_since(start), outcome.findings)
 
 
-def time_cache(paths: list[Path]) -> tuple[float, float]:
+def time_cache(paths: list[Path], jobs: int) -> tuple[float, float]:
     """One run with an empty result cache (cold: every file checked and stored), then one with every file
     cached (warm), as `nnlint check` runs them (the cache is on there), worker processes included."""
     import tempfile
@@ -87,11 +119,12 @@ def time_cache(paths: list[Path]) -> tuple[float, float]:
         # Files that no config governs keep their cache in the working directory: a fresh one per run.
         os.chdir(scratch)
         try:
+            STORE.clear()
             start = time.perf_counter()
-            run_check(absolute, Overrides(), options=options)
+            run_check(absolute, Overrides(), jobs=jobs, options=options)
             cold = time.perf_counter() - start
             start = time.perf_counter()
-            run_check(absolute, Overrides(), options=options)
+            run_check(absolute, Overrides(), jobs=jobs, options=options)
             warm = time.perf_counter() - start
         finally:
             os.chdir(home)
@@ -108,6 +141,12 @@ def time_cold_single_file(path: Path) -> float:
     return time.perf_counter() - start
 
 
+def _print_ratios(label: str, ratios: list[tuple[float, float]]) -> None:
+    wall = statistics.median(ratio for ratio, _ in ratios)
+    cpu = statistics.median(ratio for _, ratio in ratios)
+    print(f"ratio check / parse-only floor, {label}: {wall:.2f}x wall, {cpu:.2f}x CPU (medians of runs)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,6 +154,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes of the parallel run")
     args = parser.parse_args()
     corpus = args.corpus or default_corpus()
     files = collect(corpus, args.files)
@@ -123,32 +163,36 @@ def main() -> None:
 
     time_parse(files[:5])  # warm imports and caches
     time_check(files[:5])
-    parse_times, check_times, ratios = [], [], []
+    serial: list[tuple[float, float]] = []
     findings = 0
     for _ in range(args.repeats):
         parse = time_parse(files)
-        check, findings = time_check(files)
-        parse_times.append(parse)
-        check_times.append(check)
-        ratios.append(check / parse)
-    print(f"parse only (floor), one process : median {statistics.median(parse_times):.2f} s")
-    check_median = statistics.median(check_times)
-    print(f"check, all rules, one process   : median {check_median:.2f} s ({findings} findings)")
-    print(f"ratio check / parse-only floor  : {statistics.median(ratios):.2f}x (median of per-run ratios)")
+        *check, findings = time_check(files)
+        serial.append((check[0] / parse[0], check[1] / parse[1]))
+        print(f"  one process: parse {parse[0]:.2f} s, check {check[0]:.2f} s (wall)", flush=True)
+    print(f"check, all rules, one process ({findings} findings)")
+    _print_ratios("one process", serial)
 
     paths = [Path(name) for name, _ in files]
-    parallel = [time_parallel(paths) for _ in range(max(1, args.repeats // 2))]
-    cores = os.cpu_count() or 1
-    print(
-        f"check, {cores} worker processes   : median {statistics.median(parallel):.2f} s, "
-        f"{statistics.median(parse_times) / statistics.median(parallel):.2f}x faster than the serial parse"
-    )
+    jobs = args.jobs
+    parallel: list[tuple[float, float]] = []
+    STORE.clear()
+    in_process = run_check(paths, Overrides(), jobs=1).findings
+    worker_findings: list[Finding] = []
+    for _ in range(args.repeats):
+        parse = time_parse(files, jobs)
+        *check, worker_findings = time_parallel(paths, jobs)
+        parallel.append((check[0] / parse[0], check[1] / parse[1]))
+        print(f"  {jobs} processes: parse {parse[0]:.2f} s, check {check[0]:.2f} s (wall)", flush=True)
+    _print_ratios(f"{jobs} processes", parallel)
+    same = [f.to_json() for f in worker_findings] == [f.to_json() for f in in_process]
+    print(f"findings in {jobs} worker processes equal the one-process run's: {'yes' if same else 'NO'}")
 
-    cached = [time_cache(paths) for _ in range(max(1, args.repeats // 2))]
+    cached = [time_cache(paths, jobs) for _ in range(max(1, args.repeats // 2))]
     cold_cache = statistics.median(cold for cold, _ in cached)
     warm_cache = statistics.median(warm for _, warm in cached)
     print(
-        f"result cache, {cores} workers      : cold {cold_cache:.2f} s, warm {warm_cache:.2f} s, "
+        f"result cache, {jobs} workers: cold {cold_cache:.2f} s, warm {warm_cache:.2f} s, "
         f"warm run {statistics.median(c / w for c, w in cached):.1f}x faster (median of cold/warm ratios)"
     )
 

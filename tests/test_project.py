@@ -232,6 +232,41 @@ def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: py
     assert [f.filename for f in run_check([Path("b/train.py")], Overrides()).findings] == ["b/models.py"]
 
 
+def test_an_installed_distribution_is_a_project_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python install that is a git checkout puts a project root above `site-packages`: a file of an
+    installed package still sees only its own package's modules (sympy is a library to torch), and a
+    user's project with a virtual environment inside it resolves its own modules as before."""
+    monkeypatch.chdir(tmp_path)
+    packages = "py/.git/HEAD", "py/lib/site-packages"
+    _tree(
+        tmp_path,
+        {
+            packages[0]: "",
+            f"{packages[1]}/torch/__init__.py": "",
+            f"{packages[1]}/torch/nn/__init__.py": "",
+            f"{packages[1]}/torch/nn/modules.py": "",
+            f"{packages[1]}/torch/utils.py": "",
+            f"{packages[1]}/sympy/__init__.py": "",
+            f"{packages[1]}/six.py": "",
+            "user/pyproject.toml": "",
+            "user/train.py": "",
+            "user/models.py": "",
+            "user/.venv/lib/site-packages/sympy/__init__.py": "",
+        },
+    )
+    site = tmp_path / packages[1]
+    modules = site / "torch" / "nn" / "modules.py"
+    assert find_module(modules, "torch.utils.f") == (site / "torch" / "utils.py", ["f"])
+    assert find_module(modules, "..utils.f") == (site / "torch" / "utils.py", ["f"])
+    assert find_module(modules, "sympy.Symbol") is None
+    assert find_module(site / "six.py", "torch.utils.f") is None
+    train = tmp_path / "user" / "train.py"
+    assert find_module(train, "models.Net") == (tmp_path / "user" / "models.py", ["Net"])
+    assert find_module(train, "sympy.Symbol") is None
+
+
 def test_import_as_and_module_attribute_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     _tree(
@@ -545,3 +580,53 @@ def test_a_submodule_given_to_a_constructor_in_another_module(
     assert [(r.filename, r.location.row) for r in findings[0].related] == [("train.py", 8)]
     monkeypatch.chdir(mixed)
     assert run_check([Path("train.py")], selected).findings == []
+
+
+def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's roles resolve `opt = make()` from another module on the first question about `opt`; a
+    function of a module that never says `backward` returns no role, known from its text (not parsed)."""
+    from nnlint.engine.project import STORE
+    from nnlint.engine.roles import Role
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "train.py": (
+                "from optim import make\nfrom plain import helper\n"
+                "opt = make()\nvalue = helper()\nloss.backward()\n"
+            ),
+            "optim.py": "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n# backward\n",
+            "plain.py": "import torch\n\ndef helper():\n    return torch.optim.SGD([], lr=1)\n",
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    roles = ctx.roles
+    assert STORE.parsed(tmp_path / "optim.py") is None
+    assert roles.of("opt") == {Role.OPTIMIZER}
+    assert STORE.parsed(tmp_path / "optim.py") is not None
+    assert roles.of("value") == set()
+    assert STORE.parsed(tmp_path / "plain.py") is None
+    assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+
+
+def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker reads the project modules its files import for itself (its own module store): the
+    project-wide findings must not depend on which process checked which file, nor on a store filled
+    before the workers were started."""
+    from nnlint.engine.project import STORE
+
+    monkeypatch.chdir(PROJECTS)
+    STORE.clear()
+    alone = run_check([Path(".")], Overrides(), jobs=1).findings
+    assert alone
+    # Workers are forked from this process, whose store the run above filled: they must find the same.
+    together = run_check([Path(".")], Overrides(), jobs=2).findings
+    STORE.clear()
+    cold = run_check([Path(".")], Overrides(), jobs=2).findings
+    assert [f.to_json() for f in together] == [f.to_json() for f in alone] == [f.to_json() for f in cold]

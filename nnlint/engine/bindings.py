@@ -22,7 +22,7 @@ import libcst as cst
 
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, this_file_only
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -317,7 +317,8 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
         return None
     if name not in ctx.functions:
         return None
-    target = resolve_call(ctx, call)
+    with this_file_only():  # what another module defines is not kept: not read either
+        target = resolve_call(ctx, call)
     if target is None or target.ctx is not ctx or not isinstance(target.node, cst.FunctionDef):
         return None
     return target.node

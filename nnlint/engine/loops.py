@@ -28,7 +28,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name
-from nnlint.engine.roles import Role
+from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import clearing
 
 if TYPE_CHECKING:
@@ -168,8 +168,14 @@ class TrainingLoops:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        self._roles = ctx.roles
         self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
+
+    @cached_property
+    def _roles(self) -> Roles:
+        """The file's roles, built on the first question that needs them: a summary of one function of
+        another module asks for its loops (`backward_operand`) and must not build that module's roles
+        (which read further modules) when the function has no backward call."""
+        return self._ctx.roles
 
     @cached_property
     def may_train(self) -> bool:

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -131,9 +134,36 @@ def _package_top(folder: Path) -> Path:
     return folder
 
 
+# Folders that installed distributions live in: a library there is never part of a sibling's project.
+_INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+def _installed_package(folder: Path) -> tuple[Path, Path] | None:
+    """For a folder inside an installed distribution (`.../site-packages/torch/nn`): the install folder
+    (`site-packages`) and the distribution's own top-level package (`site-packages/torch`), else None."""
+    parts = folder.parts
+    for position in range(len(parts) - 1, -1, -1):
+        if parts[position] in _INSTALL_FOLDERS:
+            install = Path(*parts[: position + 1])
+            return install, (install / parts[position + 1] if position + 1 < len(parts) else install)
+    return None
+
+
 @lru_cache(maxsize=1024)
 def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
-    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds."""
+    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds.
+
+    A file of an installed distribution (inside `site-packages`) belongs to its own top-level package:
+    `import sympy` in torch's sources names a library, not a module of torch's project, even when a
+    marker (a git checkout of the whole Python install) puts a project root above `site-packages`. A
+    user's project with a virtual environment inside it is unaffected: its own files are not in there."""
+    installed = _installed_package(folder)
+    if installed is not None:
+        install, package = installed
+        # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
+        # `find_module` keeps only what it finds below the package.
+        # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
+        return ((folder, install) if folder != install else ()), package
     root = project_root(folder)
     bound = root if root is not None else folder
     if root is None and _is_below(folder, Path.cwd()):
@@ -203,7 +233,7 @@ def find_module(
     lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
     for base in bases:
         found = _find_in(base, parts, lowest, from_file, absent)
-        if found is not None:
+        if found is not None and _is_below(found[0], bound):
             return found
     return None
 
@@ -245,6 +275,7 @@ class ModuleStore:
 
     def __init__(self) -> None:
         self._modules: dict[Path, tuple[tuple[int, int], FileContext | None, str]] = {}
+        self._texts: dict[Path, tuple[tuple[int, int], bytes | None]] = {}
 
     def context(self, path: Path) -> FileContext | None:
         """The context of a project module (None when it cannot be read or parsed)."""
@@ -298,15 +329,49 @@ class ModuleStore:
                 stat = dep.stat()
             except OSError:
                 return False
-            if cached is None or cached[0] != (stat.st_mtime_ns, stat.st_size):
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if cached is None:
+                # A module only looked at as text (`text`) drew on nothing else.
+                looked_at = self._texts.get(dep)
+                if looked_at is None or looked_at[0] != stamp:
+                    return False
+                continue
+            if cached[0] != stamp:
                 return False
             if not self._deps_fresh(cached[1], seen):
                 return False
         return True
 
+    def text(self, path: Path) -> bytes | None:
+        """The bytes of a project module (None when it cannot be read or is too large to be read), for
+        questions answered from its text without parsing it. Read once per version of the file."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._texts.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        data: bytes | None = None
+        if stat.st_size <= _MAX_MODULE_BYTES:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = None
+        self._texts[path] = (stamp, data)
+        return data
+
+    def parsed(self, path: Path) -> FileContext | None:
+        """The context of a module this process has parsed already (None for one it has not parsed):
+        the modules it drew answers from are recorded there. One it never parsed drew none."""
+        cached = self._modules.get(path)
+        return cached[1] if cached is not None else None
+
     def clear(self) -> None:
         """Forget every module read so far: the next check starts as cold as a fresh process."""
         self._modules.clear()
+        self._texts.clear()
 
     def digest(self, path: Path) -> str:
         """The digest of a module a check depended on: of the bytes it was parsed from, or of the file now
@@ -364,6 +429,58 @@ def _member(cls: cst.ClassDef, name: str) -> cst.FunctionDef | None:
     return found
 
 
+# Above zero while questions are asked about the checked file alone (`this_file_only`).
+_LOCAL_ONLY = 0
+
+
+@contextmanager
+def this_file_only() -> Iterator[None]:
+    """Resolve names without reading any other module: for questions whose answer is kept only when it
+    is a definition of the asking file itself (`bindings.local_function`), so reading the module an
+    imported name leads to would be wasted work. Inside, every project module is unknown."""
+    global _LOCAL_ONLY
+    _LOCAL_ONLY += 1
+    try:
+        yield
+    finally:
+        _LOCAL_ONLY -= 1
+
+
+# Words a function of another module must have in its module's text to be resolved (`only_if_mentions`).
+_FUNCTION_GATE: tuple[bytes, ...] = ()
+
+
+@contextmanager
+def only_if_mentions(*words: str) -> Iterator[None]:
+    """Resolve a function of another module only when that module's text holds every word: for questions
+    whose answer about such a function is "unknown" anyway unless its module says them (what a function
+    returns is not asked of a module that never says `backward`). The module is looked at as text, not
+    parsed, when a plain top-level `def` of the name is all it binds the name to; classes and re-exports
+    are resolved as always."""
+    global _FUNCTION_GATE
+    previous = _FUNCTION_GATE
+    _FUNCTION_GATE = tuple(word.encode() for word in words)
+    try:
+        yield
+    finally:
+        _FUNCTION_GATE = previous
+
+
+def _defines_only_a_function(text: bytes, name: str) -> bool:
+    """Whether a module binds `name` by a top-level `def` and by nothing else that could win (a class, an
+    assignment, an import): a conservative look at the text, which says no when unsure."""
+    word = re.escape(name.encode())
+    if not re.search(rb"^(?:async[ \t]+)?def[ \t]+" + word + rb"\b", text, re.MULTILINE):
+        return False
+    rebound = (
+        rb"^[ \t]*class[ \t]+" + word + rb"\b"  # a class of the same name
+        rb"|^[ \t]*" + word + rb"[ \t]*(?::[^=\n]*)?=[^=]"  # `name = ...`, `name: T = ...`
+        rb"|\bimport\b[^\n]*\b" + word + rb"\b"  # `from x import name`
+        rb"|^[ \t]*" + word + rb"[ \t]*(?:,|\)|[ \t]as\b|$)"  # a line of a parenthesized import
+    )
+    return re.search(rebound, text, re.MULTILINE) is None
+
+
 class ProjectView:
     """Project questions asked from one file: what does this imported name define?"""
 
@@ -380,7 +497,7 @@ class ProjectView:
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
-        if self._file is None or hops > _MAX_HOPS:
+        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY:
             return None
         found = self.find(qualified)
         if found is None:
@@ -388,6 +505,15 @@ class ProjectView:
         path, attributes = found
         if not attributes:
             return None
+        if _FUNCTION_GATE and len(attributes) == 1 and path != self._file:
+            text = STORE.text(path)
+            if (
+                text is not None
+                and not all(word in text for word in _FUNCTION_GATE)
+                and _defines_only_a_function(text, attributes[0])
+            ):
+                self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
+                return None
         module = self.read(path)
         return module.project.member(attributes, hops + 1) if module is not None else None
 
@@ -398,6 +524,8 @@ class ProjectView:
     def read(self, path: Path) -> FileContext | None:
         """The project module at `path`, recorded as a module this file's result depends on, also when it
         cannot be parsed: the answer drawn from it (unknown, then) changes when it is fixed."""
+        if _LOCAL_ONLY:
+            return None
         self._ctx.project_deps.add(path)
         return STORE.context(path)
 
@@ -521,7 +649,10 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     here = ctx.real_path
     if here is None:
         return None
-    root = project_root(here.parent) or here.parent
+    installed = _installed_package(here.parent)
+    if installed is not None and installed[0] == here.parent:
+        return None  # a module directly in `site-packages`: a project of its own
+    root = installed[1] if installed is not None else project_root(here.parent) or here.parent
     listing = _project_listing(root)
     ctx.project.listed[root] = listing.version  # a module answering from it is stale once it changes
     sources = listing.sources
@@ -558,7 +689,7 @@ def dependencies(ctx: FileContext) -> dict[str, str | None]:
         if path in seen or path == ctx.real_path:
             continue
         seen[path] = STORE.digest(path)
-        module = STORE.context(path)
+        module = STORE.parsed(path)
         if module is not None:
             stack.extend(module.project_deps)
             absent |= module.project.absent

@@ -235,7 +235,9 @@ def project_target(ctx: FileContext, call: cst.Call) -> Resolved | None:
         if func.value == "self":
             return None
         imported = ctx.imports.resolve(func.value)
-        if imported is not None and not _in_project(ctx, imported):
+        if imported is not None and (
+            imported.startswith(vocab.LIBRARY_PREFIXES) or not _in_project(ctx, imported)
+        ):
             return None
         return resolve_name(ctx, func.value, call)
     root: cst.BaseExpression = func
@@ -244,7 +246,8 @@ def project_target(ctx: FileContext, call: cst.Call) -> Resolved | None:
     if not isinstance(root, cst.Name) or ctx.imports.resolve(root.value) is None:
         return None  # a method of a local object: its class, if any, is summarized where it is built
     qualified = ctx.qualified_name(func)
-    if qualified is None or not _in_project(ctx, qualified):
+    # Library names (`torch.randn`) are never followed, also from the library's own sources.
+    if qualified is None or qualified.startswith(vocab.LIBRARY_PREFIXES) or not _in_project(ctx, qualified):
         return None
     return ctx.project.resolve_qualified(qualified)
 
@@ -307,6 +310,8 @@ def seeds_on_import(ctx: FileContext) -> set[str]:
         return set()
     seeded: set[str] = set()
     for qualified in {*ctx.imports.aliases.values(), *ctx.imports.star_modules}:
+        if f"{qualified}.".startswith(vocab.LIBRARY_PREFIXES):
+            continue  # a library (also imported from its own sources) seeds nothing on import
         found = ctx.project.find(qualified)
         module = ctx.project.read(found[0]) if found is not None else None
         if module is not None:

@@ -20,6 +20,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
+from nnlint.engine.project import only_if_mentions, this_file_only
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
@@ -133,6 +134,15 @@ def _role_of_constructor(qualified: str) -> Role | None:
     return None
 
 
+def _unpacked_names(target: cst.Tuple | cst.List) -> list[str]:
+    """The names an unpacking binds directly (`loss, parts` of `loss, parts = f(x)`)."""
+    return [
+        name
+        for element in target.elements
+        if not isinstance(element, cst.StarredElement) and (name := dotted_name(element.value))
+    ]
+
+
 class Roles:
     """Role facts for one file: `roles.of("opt")`, `roles.has(expr, Role.LOSS)`, `roles.constructor(name)`."""
 
@@ -147,6 +157,15 @@ class Roles:
         # Unpackings from calls of functions of files whose roles were being built (this one): their
         # summaries need these roles, so they are read on the first question after construction.
         self._deferred: list[tuple[cst.Tuple | cst.List, cst.Call]] = []
+        # Names bound from calls whose role only a project definition can give (`model = build(cfg)`),
+        # with those values in order: resolved on the first question about the name (`_resolve_pending`),
+        # since resolving reads other modules and most names of a module are never asked about.
+        self._pending: dict[str, list[cst.BaseExpression]] = {}
+        # Unpackings from project calls (`loss, logits = compute(batch)`), by each name they bind.
+        self._pending_unpacked: dict[str, list[tuple[cst.Tuple | cst.List, cst.Call]]] = {}
+        # While set, `_project_role` answers None and notes that it was asked (`_asked_project`).
+        self._no_project = False
+        self._asked_project = False
         self._ready = False
         _BUILDING.add(ctx)
         try:
@@ -170,8 +189,38 @@ class Roles:
 
     # -- queries ---------------------------------------------------------------------------------
 
+    def _resolve_pending(self, name: str) -> None:
+        """Give a name the roles its pending values have (see `_pending`): what the definitions of other
+        modules that they call return."""
+        values = self._pending.pop(name, None) or []
+        unpacked = self._pending_unpacked.pop(name, None) or []
+        if not values and not unpacked:
+            return
+        probing = self._no_project, self._asked_project  # asked while another value is probed
+        self._no_project = False
+        try:
+            for value in values:
+                self._bind(name, value, self._role_of_value(value))
+            for target, call in unpacked:
+                for other in _unpacked_names(target):
+                    entries = self._pending_unpacked.get(other, [])
+                    if any(entry[1] is call for entry in entries):
+                        entries.remove(next(entry for entry in entries if entry[1] is call))
+                self._from_unpacked(target, call)
+        finally:
+            self._no_project, self._asked_project = probing
+
+    def _bind(self, name: str, value: cst.BaseExpression, role: Role | None) -> None:
+        if role is None:
+            return
+        self._add(name, role)
+        if isinstance(value, cst.Call) and role is not Role.LOSS:
+            self._constructors.setdefault(name, value)
+
     def of(self, name: str | None) -> set[Role]:
         self._settle()
+        if name in self._pending or name in self._pending_unpacked:
+            self._resolve_pending(name)  # type: ignore[arg-type]
         return self._roles.get(name, set()) if name else set()
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
@@ -203,14 +252,17 @@ class Roles:
 
     def names(self, role: Role) -> set[str]:
         self._settle()
+        for name in [*self._pending, *self._pending_unpacked]:
+            self._resolve_pending(name)
         return {name for name, roles in self._roles.items() if role in roles}
 
     def constructor(self, name: str) -> cst.Call | None:
         """The call a name was bound from, when that call gave it its role."""
+        self.of(name)
         return self._constructors.get(name)
 
     def constructor_name(self, name: str) -> str | None:
-        call = self._constructors.get(name)
+        call = self.constructor(name)
         return self._ctx.callee(call) if call is not None else None
 
     def passed_constructors(
@@ -238,7 +290,7 @@ class Roles:
         so a `netG.zero_grad()` can be matched to the optimizer it serves; empty when not visible. An
         optimizer kept on a model and built elsewhere (`self.generator.optimizer`, made in the generator's
         `__init__`) serves that model."""
-        call = self._constructors.get(optimizer)
+        call = self.constructor(optimizer)
         if call is None:
             owner = optimizer.rpartition(".")[0]
             return {owner} if owner and Role.MODEL in self.of(owner) else set()
@@ -336,7 +388,7 @@ class Roles:
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
-                if name not in stepped or self._roles.get(name):
+                if name not in stepped or self.of(name):
                     continue  # only a parameter that is stepped can be a scheduler that matters
                 passed = argument_values(self._ctx, function, param)
                 if passed and all(self.has(value, Role.SCHEDULER) for value, _ in passed):
@@ -426,7 +478,11 @@ class Roles:
         pairs = [pair for target, value in pairs for pair in _parallel_pairs(target, value)]
         for target, value in pairs:
             if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
-                self._from_unpacked(target, value)
+                # Read on the first question about one of its names: it resolves a project call.
+                for name in _unpacked_names(target):
+                    entries = self._pending_unpacked.setdefault(name, [])
+                    if not any(entry[1] is value for entry in entries):
+                        entries.append((target, value))
                 continue
             name = dotted_name(target)
             if name is None:
@@ -435,17 +491,29 @@ class Roles:
             if elements:
                 self._elements.setdefault(name, set()).update(elements)
                 continue
-            role = self._role_of_value(value)
-            if role is None:
+            if name in self._pending:
+                if not any(pending is value for pending in self._pending[name]):
+                    self._pending[name].append(value)
+                continue  # its values are resolved in order, on the first question about it
+            # Resolving a project call reads other modules: a value whose role only a project definition
+            # can give waits for a question about its name (`_pending`).
+            self._no_project, self._asked_project = True, False
+            try:
+                role = self._role_of_value(value)
+            finally:
+                self._no_project = False
+            if role is None and self._asked_project:
+                self._pending[name] = [value]
                 continue
-            self._add(name, role)
-            if isinstance(value, cst.Call) and role is not Role.LOSS:
-                self._constructors.setdefault(name, value)
+            if self._asked_project:
+                role = self._role_of_value(value)  # a local role, unless a project one comes first
+            self._bind(name, value, role)
 
     def _from_unpacked(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
         """`loss, logits = compute(batch)`: each name gets the role of its position of what the project
         function returns (`summaries.Summary.elements`)."""
-        found = self._project_target(value)
+        with only_if_mentions("backward"):  # as `_project_summary` asks
+            found = self._project_target(value)
         if found is not None and (
             found.ctx in _BUILDING
             or (isinstance(found.node, cst.FunctionDef) and found.ctx.summaries.pending(found.node))
@@ -469,12 +537,21 @@ class Roles:
     def _project_role(self, call: cst.Call) -> Role | None:
         """The role of what a call of a project definition gives: an nn.Module subclass of another module
         builds a model; a project function, what its summary says it returns."""
+        if self._no_project:
+            # A definition of this file gives nothing while its roles are built (see below); any other
+            # call may be one of another module's: noted, and resolved when the name is asked about.
+            with this_file_only():
+                here = self._project_target(call)
+            if here is None or here.ctx is not self._ctx:
+                self._asked_project = True
+            return None
         cached = self._project_calls.get(call, self)
         if cached is not self:
             return cached  # type: ignore[return-value]
         self._project_calls[call] = None
         role: Role | None = None
-        target = self._project_target(call)
+        with only_if_mentions("backward"):  # the check below, made before reading the module
+            target = self._project_target(call)
         if target is not None and target.ctx in _BUILDING:
             del self._project_calls[call]  # that file's roles are being built: unknown for now
             return None
@@ -492,7 +569,8 @@ class Roles:
         return role
 
     def _project_summary(self, call: cst.Call) -> Summary | None:
-        target = self._project_target(call)
+        with only_if_mentions("backward"):  # the check below, made before reading the module
+            target = self._project_target(call)
         if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
             return None
         if target.ctx is not self._ctx and "backward" not in target.ctx.source:
@@ -573,7 +651,7 @@ class Roles:
         for owner, called in methods.items():
             # A name switched between modes and saved or loaded like a module is one, whatever built it
             # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
-            if not self.of(owner) and called & {"eval", "train"} and called & MODULE_METHODS:
+            if called & {"eval", "train"} and called & MODULE_METHODS and not self.of(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
@@ -587,8 +665,8 @@ class Roles:
             elif (
                 method == "step"
                 and owner
-                and not self.of(owner)
                 and vocab.OPTIMIZER_NAME.match(owner.rsplit(".", 1)[-1])
+                and not self.of(owner)
             ):
                 # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
                 self._add(owner, Role.OPTIMIZER)
