@@ -270,6 +270,7 @@ class ShapeFacts:
         self._same: dict[object, object] = {}
         self._carried: dict[tuple[int, int], int] = {}  # a base dim carried into another base's layout
         self._merges: dict[tuple[int | None, tuple[int, ...]], int] = {}
+        self._spellings: dict[cst.BaseExpression, str] = {}
         # While a called function is followed for its return layout: its returns, and the calls on the way.
         self._returns: list[list[_Fact | _Several]] = []
         self._following: list[cst.FunctionDef] = []
@@ -612,11 +613,15 @@ class ShapeFacts:
             isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, cst.Integer)
         ):
             return None
+        if expr in self._spellings:
+            return self._spellings[expr]
+        spelling = None
         if isinstance(expr, cst.Name):
             value = reaching_value(self._ctx, expr.value, expr)
-            if isinstance(value, cst.Attribute) and dotted_name(value) is not None:
-                return dotted_name(value)
-        return _code(self._ctx.module, expr)
+            if isinstance(value, cst.Attribute):
+                spelling = dotted_name(value)
+        spelling = self._spellings[expr] = spelling or _code(self._ctx.module, expr)
+        return spelling
 
     def _named_width(self, expr: cst.Name | cst.Attribute, env: _Env) -> SizeArg:
         """A width bound to a name as a division: `hd = C // nh` in the function (a split of C), or
