@@ -358,6 +358,8 @@ def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
     bindings = [b for b in ctx.bindings.of(f"self.{func.attr.value}") if ctx.enclosing_class(b.node) is cls]
     if not bindings or any(b.kind != "assign" or not isinstance(b.value, cst.Call) for b in bindings):
         return None
+    if any((ctx.callee(b.value) or "").startswith("torch.") for b in bindings):  # type: ignore[arg-type]
+        return None  # a library layer, no project class
     built = {resolve_call(ctx, b.value) for b in bindings}  # type: ignore[arg-type]
     found = built.pop() if len(built) == 1 else None
     if found is None or not isinstance(found.node, cst.ClassDef):

@@ -271,6 +271,7 @@ class ShapeFacts:
         self._carried: dict[tuple[int, int], int] = {}  # a base dim carried into another base's layout
         self._merges: dict[tuple[int | None, tuple[int, ...]], int] = {}
         self._spellings: dict[cst.BaseExpression, str] = {}
+        self._submodules: dict[tuple[cst.ClassDef, str, FileContext], Resolved | None] = {}
         # While a called function is followed for its return layout: its returns, and the calls on the way.
         self._returns: list[list[_Fact | _Several]] = []
         self._following: list[cst.FunctionDef] = []
@@ -991,12 +992,13 @@ class ShapeFacts:
             return Resolved(self._ctx, candidates[0])
         if owner is None or candidates or not self._passes_layout(call, env):
             return None
-        if self._ctx.layers.layer_of(func) is not None:
-            return None  # a torch layer: `_keeps_layout` knows it
-        found = submodule_forward(self._ctx, call)
-        if found is None or not isinstance(found.node, cst.FunctionDef) or found.node.asynchronous:
-            return None
-        return found
+        key = (owner, name, self._ctx)
+        if key not in self._submodules:  # one answer per class attribute
+            found = submodule_forward(self._ctx, call)
+            function = found.node if found is not None else None
+            usable = isinstance(function, cst.FunctionDef) and function.asynchronous is None
+            self._submodules[key] = found if usable else None
+        return self._submodules[key]
 
     @staticmethod
     def _passes_layout(call: cst.Call, env: _Env) -> bool:
