@@ -18,13 +18,19 @@ class ViewAsPermute(Rule):
     `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
     operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `unbind` and integer
     indexing (`qkv[0]`), `torch.cat` and `repeat` (the joined or repeated dim gets a new size, the others
-    keep theirs), `matmul`/`bmm`/`@`, tensors made by `torch.zeros(...)`-style factories from named
-    sizes, and calls of functions of the same module (or methods of the same class) that return such
-    tensors. Sizes may be products of dims (`n = h * w`), splits bound to a name (`hd = C // nh`) or widths
-    set in `__init__` (`self.head_dim = d_model // n_heads`, whose two parts must then cover the dims the
-    other sizes leave). Merging or splitting neighbouring dims keeps their order and is not flagged; a
-    reshape that places a dim after skipping the heads split off by an earlier reshape (`(B, nh, T, hd)`
-    reshaped to `(B, T, -1)`) is.
+    keep theirs; `repeat(n_head, 1, 1)` stacks copies outside the first dim), `matmul`/`bmm`/`@` (whose
+    operands' batch dims are then known to be equal, also for q and k/v projected from different tensors),
+    tensors made by `torch.zeros(...)`-style factories from named sizes, calls of functions of the same
+    module or methods of the same class (the tensor passed as a parameter, the layout returned), and the
+    `forward` of a project submodule (`self.attention(q, k, v)`). Sizes may be products of dims
+    (`n = h * w`), splits bound to a name (`hd = C // nh`), widths set in `__init__`
+    (`self.head_dim = d_model // n_heads`, whose two parts must then cover the dims the other sizes leave)
+    or names that an earlier view split off (`view(B * self.n_heads, -1, self.head_dim)` merges B with the
+    heads of `view(B, T, self.n_heads, self.head_dim)`). Merging or splitting neighbouring dims keeps their
+    order and is not flagged; a reshape that places a dim after skipping the heads split off by an earlier
+    reshape (`(B, nh, T, hd)` reshaped to `(B, T, -1)`) is, and so is one that reads a merged dim's parts in
+    another order (heads stacked batch-major as `B * nh`, split back as `view(nh, B, ...)`). After an `if`,
+    a layout known on some branches counts on those paths.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -231,6 +237,92 @@ def tokens(x, skip):
     tiled = x.repeat(1, 1, 2, 1)
     return feats.permute(0, 2, 3, 1).reshape(b, h * w, -1), tiled.view(b, c, -1)
 """,
+        # Heads stacked into the batch dim by `repeat` (heads outermost), attention in a submodule, and the
+        # heads split off the batch and moved next to the features before merging them.
+        """
+import torch
+import torch.nn as nn
+class DotAttention(nn.Module):
+    def forward(self, q, k, v):
+        attn = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)
+        return torch.bmm(attn, v), attn
+class StackedHeads(nn.Module):
+    def __init__(self, n_head, d_model, d_k):
+        super().__init__()
+        self.n_head = n_head
+        self.w = nn.Parameter(torch.randn(n_head, d_model, d_k))
+        self.attention = DotAttention()
+    def forward(self, x):
+        n_head = self.n_head
+        batch, length, d_model = x.size()
+        s = x.repeat(n_head, 1, 1).view(n_head, -1, d_model)
+        s = torch.bmm(s, self.w).view(-1, length, self.w.size(2))
+        out, attn = self.attention(s, s, s)
+        out = out.view(n_head, batch, length, -1).permute(1, 2, 0, 3).contiguous()
+        return out.view(batch, length, -1)
+""",
+        # Heads moved into the batch dim batch-major (`B * nh`) by helper methods, read back in that order.
+        """
+import torch
+import torch.nn as nn
+class HeadsInBatch(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.proj = nn.Linear(dim, dim)
+    def split(self, batch_size, t):
+        t = t.view(batch_size, -1, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        return t.contiguous().view(batch_size * self.num_heads, -1, self.head_dim)
+    def forward(self, x):
+        batch_size = x.size(0)
+        q = self.split(batch_size, self.proj(x))
+        out = torch.bmm(torch.softmax(torch.bmm(q, q.transpose(1, 2)), -1), q)
+        out = out.view(batch_size, self.num_heads, -1, self.head_dim).permute(0, 2, 1, 3)
+        return out.contiguous().view(batch_size, -1, self.num_heads * self.head_dim)
+""",
+        # Cross-attention: queries from another tensor, sized by the first one's dims; heads moved back.
+        """
+import torch
+import torch.nn as nn
+class CrossAttention(nn.Module):
+    def __init__(self, d_model, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = d_model // num_heads
+        self.kv = nn.Linear(d_model, 2 * d_model)
+        self.q = nn.Linear(d_model, d_model)
+    def forward(self, x, y):
+        batch_size, length, d_model = x.size()
+        kv = self.kv(x).reshape(batch_size, length, self.num_heads, 2 * self.head_dim).permute(0, 2, 1, 3)
+        q = self.q(y).reshape(batch_size, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        k, v = kv.chunk(2, dim=-1)
+        values = torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1), v)
+        return values.permute(0, 2, 1, 3).reshape(batch_size, length, d_model)
+""",
+        # bmm attention over (b * h) rows, heads split off the rows and moved back before the merge.
+        """
+import torch
+def attend(x, h):
+    b, n, d = x.shape
+    q = x.reshape(b, n, h, d // h).transpose(1, 2).reshape(b * h, n, d // h)
+    out = torch.bmm(torch.bmm(q, q.transpose(1, 2)).softmax(-1), q)
+    return out.reshape(b, h, n, d // h).transpose(1, 2).reshape(b, n, d)
+""",
+        # The attention is passed in from outside: what layout it returns is unknown.
+        """
+import torch.nn as nn
+class AttentionLayer(nn.Module):
+    def __init__(self, attention, n_heads):
+        super().__init__()
+        self.inner = attention
+        self.n_heads = n_heads
+    def forward(self, x):
+        B, L, _ = x.shape
+        q = x.view(B, L, self.n_heads, -1)
+        out = self.inner(q, q, q)
+        return out.view(B, L, -1)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -401,6 +493,91 @@ def tokens(x, skip):
     return feats.view(b, h * w, -1)
 """,
             line=6,
+        ),
+        # Heads stacked into the batch dim by `repeat` (heads outermost), attention run by a submodule with
+        # bmm, then merged as if batch came first: rows of different heads and samples mix (real bug).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class DotAttention(nn.Module):
+    def forward(self, q, k, v):
+        attn = torch.softmax(torch.bmm(q, k.transpose(1, 2)), dim=-1)
+        return torch.bmm(attn, v), attn
+class StackedHeads(nn.Module):
+    def __init__(self, n_head, d_model, d_k):
+        super().__init__()
+        self.n_head = n_head
+        self.w = nn.Parameter(torch.randn(n_head, d_model, d_k))
+        self.attention = DotAttention()
+    def forward(self, x):
+        n_head = self.n_head
+        batch, length, d_model = x.size()
+        s = x.repeat(n_head, 1, 1).view(n_head, -1, d_model)
+        s = torch.bmm(s, self.w).view(-1, length, self.w.size(2))
+        out, attn = self.attention(s, s, s)
+        return out.view(batch, length, -1)
+""",
+            line=20,
+        ),
+        # Heads moved into the batch dim batch-major (`B * nh`) by helper methods of the class, then read
+        # back as if heads came first (real bug).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class HeadsInBatch(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.proj = nn.Linear(dim, dim)
+    def split(self, batch_size, t):
+        t = t.view(batch_size, -1, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        return t.contiguous().view(batch_size * self.num_heads, -1, self.head_dim)
+    def forward(self, x):
+        batch_size = x.size(0)
+        q = self.split(batch_size, self.proj(x))
+        out = torch.bmm(torch.softmax(torch.bmm(q, q.transpose(1, 2)), -1), q)
+        out = out.view(self.num_heads, batch_size, -1, self.head_dim)
+        return out.permute(1, 2, 0, 3).contiguous().view(batch_size, -1, self.num_heads * self.head_dim)
+""",
+            line=17,
+        ),
+        # Cross-attention: queries from another tensor, sized by the first one's dims; the merge forgets to
+        # move the heads back (real bug).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class CrossAttention(nn.Module):
+    def __init__(self, d_model, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = d_model // num_heads
+        self.kv = nn.Linear(d_model, 2 * d_model)
+        self.q = nn.Linear(d_model, d_model)
+    def forward(self, x, y):
+        batch_size, length, d_model = x.size()
+        kv = self.kv(x).reshape(batch_size, length, self.num_heads, 2 * self.head_dim).permute(0, 2, 1, 3)
+        q = self.q(y).reshape(batch_size, length, self.num_heads, self.head_dim).permute(0, 2, 1, 3)
+        k, v = kv.chunk(2, dim=-1)
+        values = torch.matmul(torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1), v)
+        return values.reshape(batch_size, length, d_model)
+""",
+            line=17,
+        ),
+        # bmm attention over (b * h) rows: heads split off the rows, then merged without moving them back.
+        Invalid(
+            """
+import torch
+def attend(x, h):
+    b, n, d = x.shape
+    q = x.reshape(b, n, h, d // h).transpose(1, 2).reshape(b * h, n, d // h)
+    out = torch.bmm(torch.bmm(q, q.transpose(1, 2)).softmax(-1), q)
+    return out.reshape(b, h, n, d // h).reshape(b, n, d)
+""",
+            line=7,
         ),
     ]
 

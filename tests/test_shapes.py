@@ -108,7 +108,9 @@ def test_branches_keep_only_what_every_path_agrees_on() -> None:
         return z.view(b, h, w, c)
     """
     views = _views(source)
-    assert views["x.reshape(b, c, h * w)"] is None
+    # Only b sits where both paths put it; where c and h * w are depends on the path.
+    merged = views["x.reshape(b, c, h * w)"]
+    assert merged is not None and merged.positions == (frozenset({0}), None, None) and not merged.reorders
     facts = views["z.view(b, h, w, c)"]
     assert facts is None or not facts.reorders
 
@@ -178,3 +180,98 @@ def test_output_width_of_heads() -> None:
     }
     widths = {code: ctx.shapes.output_width(call) for code, call in calls.items()}
     assert widths == {"self.head(x)": 1, "self.seq(x)": 1, "self.cls(x)": 10, "self.var(x)": None}
+
+
+def test_a_layout_known_on_some_branches_counts_on_those_paths() -> None:
+    source = """
+    def f(self, q, mode):
+        B, L, H, D = q.shape
+        if mode == "abs":
+            out = q.transpose(1, 2)
+        elif mode == "rel":
+            out = self.unknown(q)
+        return out.reshape(B, L, -1)
+    """
+    assert _views(source)["out.reshape(B, L, -1)"].reorders
+
+
+def test_heads_merged_into_the_batch_are_read_back_part_by_part() -> None:
+    source = """
+    import torch
+    def f(self, x):
+        B, T, C = x.shape
+        q = x.view(B, T, self.n_heads, self.head_dim).transpose(1, 2)
+        q = q.reshape(B * self.n_heads, -1, self.head_dim)
+        out = torch.bmm(torch.bmm(q, q.transpose(1, 2)), q)
+        good = out.view(B, self.n_heads, T, self.head_dim)
+        bad = out.view(self.n_heads, B, T, self.head_dim)
+        return good, bad
+    """
+    views = _views(source)
+    merged = views["q.reshape(B * self.n_heads, -1, self.head_dim)"]
+    assert merged.positions == (frozenset({0, 1}), frozenset({2}), frozenset({3}))
+    assert not views["out.view(B, self.n_heads, T, self.head_dim)"].reorders
+    assert views["out.view(self.n_heads, B, T, self.head_dim)"].reorders
+
+
+def test_bmm_batch_dims_are_equal_across_tensors() -> None:
+    # Heads stacked outside the batch by repeat; a size read off v names the batch of `attn @ v`.
+    source = """
+    import torch
+    def f(q, v, n):
+        mb, lq, d = q.size()
+        mb, lv, d = v.size()
+        qs = q.repeat(n, 1, 1)
+        vs = v.repeat(n, 1, 1)
+        out = torch.bmm(torch.bmm(qs, vs.transpose(1, 2)), vs)
+        return out.view(mb, lq, -1), out.view(n, mb, lq, -1)
+    """
+    views = _views(source)
+    assert views["out.view(mb, lq, -1)"].reorders
+    assert not views["out.view(n, mb, lq, -1)"].reorders
+
+
+def test_a_project_submodule_forward_is_followed(tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "modules.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            import torch.nn as nn
+            class DotAttention(nn.Module):
+                def forward(self, q, k, v):
+                    return torch.bmm(torch.bmm(q, k.transpose(1, 2)).softmax(-1), v), None
+            """
+        )
+    )
+    layer = tmp_path / "layer.py"
+    layer.write_text(
+        textwrap.dedent(
+            """
+            import torch.nn as nn
+            from modules import DotAttention
+            class Heads(nn.Module):
+                def __init__(self, attention, n):
+                    super().__init__()
+                    self.n = n
+                    self.attention = DotAttention()
+                    self.injected = attention
+                def forward(self, x):
+                    b, t, d = x.shape
+                    s = x.repeat(self.n, 1, 1)
+                    out, _ = self.attention(s, s, s)
+                    other, _ = self.injected(s, s, s)
+                    return out.view(b, t, -1), other.view(b, t, -1)
+            """
+        )
+    )
+    module = cst.parse_module(layer.read_text())
+    ctx = FileContext(str(layer), module.code, module)
+    views = {
+        module.code_for_node(call): ctx.shapes.view(call)
+        for call in ctx.index.nodes(cst.Call)
+        if ctx.shapes.is_view_call(call)
+    }
+    assert views["out.view(b, t, -1)"].reorders
+    assert views["other.view(b, t, -1)"] is None  # passed in from outside: unknown
+    assert tmp_path / "modules.py" in ctx.project_deps

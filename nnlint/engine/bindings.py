@@ -345,6 +345,29 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | Non
     return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
 
 
+def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """`self.attention(q, k, v)` where every binding of `self.attention` in the enclosing class builds the
+    same project class (`self.attention = ScaledDotProductAttention(d)`): that class's `forward`. A
+    submodule passed in from outside (a constructor parameter) or picked by a condition between classes
+    stays unknown."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or dotted_name(func.value) != "self":
+        return None
+    cls = ctx.enclosing_class(call)
+    if cls is None:
+        return None
+    bindings = [b for b in ctx.bindings.of(f"self.{func.attr.value}") if ctx.enclosing_class(b.node) is cls]
+    if not bindings or any(b.kind != "assign" or not isinstance(b.value, cst.Call) for b in bindings):
+        return None
+    if any((ctx.callee(b.value) or "").startswith("torch.") for b in bindings):  # type: ignore[arg-type]
+        return None  # a library layer, no project class
+    built = {resolve_call(ctx, b.value) for b in bindings}  # type: ignore[arg-type]
+    found = built.pop() if len(built) == 1 else None
+    if found is None or not isinstance(found.node, cst.ClassDef):
+        return None
+    return method_of(found, "forward")
+
+
 def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     """A method of a class, looked up in the class and then in its bases (in this or project modules)."""
     if not isinstance(cls.node, cst.ClassDef) or hops > _MAX_HOPS:

@@ -20,6 +20,21 @@ batch dims, the rows of the left and the columns of the right; and a call of a f
 (or a method of the same class) returns the layout its `return` gives for the layouts passed in. A reshape
 that places a named dim after skipping a dim that an earlier reshape split off (the heads of
 `view(B, T, nh, hd)`) moves that split part behind it: a reorder too.
+
+Attention code moves heads through the batch dim, helpers and submodules, so layouts also follow:
+- merged dims: a size that covers several neighbouring dims (`view(B * nh, T, hd)`, or a -1 between known
+  sizes) makes a dim that remembers its parts, outermost first, and `x.repeat(n, 1, 1)` merges a new part
+  of `n` copies outside the first dim; sizes name parts of merged dims, so `view(nh, B, ...)` of a
+  `B * nh` merge is a reorder;
+- spelled dims: a dim made for a size written as a name (`self.n_heads`, `h`) is named again by a size
+  spelled the same (`B * self.n_heads`), and counts as a split-off part;
+- equal dims across tensors: `bmm`/`matmul` operands share their batch dims, and a view of one tensor
+  sized by another's dims (`q.view(B, T, nh, hd)` with `B, T` read off `x`) holds dims of those sizes;
+  such dims are kept in classes of equal dims, so a size read off `v` names the batch dim of `attn @ v`;
+- the `forward` of a project submodule whose every binding builds one class is followed like a method;
+- after an `if`, facts known on some branches and agreed on by those are kept: a view that scrambles data
+  on the paths where its source is known is a bug on those paths (layouts that differ keep only the
+  positions that agree).
 """
 
 from __future__ import annotations
@@ -32,8 +47,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import reaching_value, submodule_forward
 from nnlint.engine.names import call_argument, dotted_name
+from nnlint.engine.project import Resolved
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -127,6 +143,9 @@ class SizeKind(Enum):
     WILDCARD = "-1"
     DIMS = "dims"  # one dim, or the product of several
     SPLIT = "split"  # a part of one dim (`c // g`)
+    # A product of dims and of names that may size dims made earlier (`B * self.n_heads`): DIMS once every
+    # name is found in the layout it is matched against, else UNKNOWN.
+    SPELLED = "spelled"
     UNKNOWN = "unknown"
 
 
@@ -137,6 +156,7 @@ class SizeArg:
     kind: SizeKind
     dims: frozenset[DimRef] = frozenset()
     divisor: str | None = None  # for a split `c // g`: the source text of `g`
+    spelled: tuple[str, ...] = ()  # for SPELLED: the names of the factors that are no known dims
 
 
 @dataclass(frozen=True)
@@ -238,6 +258,19 @@ class ShapeFacts:
         self._bases = itertools.count()
         self._fresh = itertools.count(_FRESH_START)
         self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
+        # A fresh dim that holds several merged dims (`view(B * nh, T, hd)`, `repeat(nh, 1, 1)`): its parts,
+        # outermost first, in the base of the layout it was made in.
+        self._merged: dict[int, tuple[int, ...]] = {}
+        # Fresh dims made for a size spelled by a name (`self.n_heads`, `h`): a later size spelled the same
+        # names that dim again.
+        self._spelled: dict[int, str] = {}
+        # Dims known to be equal in size and place (`bmm` pairs its operands' batch dims; a view of another
+        # tensor sized by `x.size(0)` holds a dim of x): one class per set, keyed as `_key` says.
+        self._same: dict[object, object] = {}
+        self._carried: dict[tuple[int, int], int] = {}  # a base dim carried into another base's layout
+        self._merges: dict[tuple[int | None, tuple[int, ...]], int] = {}
+        self._spellings: dict[cst.BaseExpression, str] = {}
+        self._submodules: dict[tuple[cst.ClassDef, str, FileContext], Resolved | None] = {}
         # While a called function is followed for its return layout: its returns, and the calls on the way.
         self._returns: list[list[_Fact | _Several]] = []
         self._following: list[cst.FunctionDef] = []
@@ -325,7 +358,7 @@ class ShapeFacts:
                 branches.append(self._suite(statement.orelse.body, env.copy()))
             else:
                 branches.append(env)
-            return _Env.agreed(branches)
+            return self._joined(branches)
         if isinstance(statement, (cst.For, cst.While)):
             if isinstance(statement, cst.For):
                 self._forget_target(statement.target, env)
@@ -368,6 +401,49 @@ class ShapeFacts:
                 self._returns[-1].append(_Several(facts))
             else:
                 self._returns[-1].append(self._value_facts(value, env) if value is not None else None)
+
+    def _joined(self, branches: list[_Env]) -> _Env:
+        """Facts after an `if`: what every branch agrees on, and what the branches that know a fact agree
+        on. A view that scrambles data on the paths where its source is known scrambles it on those paths,
+        whatever the others do (`if abs: out = self.attn(q, k, v) elif rel: out = unknown(...)`). Layouts
+        known on several paths keep the positions whose dims agree; the others hold a dim nothing names."""
+        joined = _Env.agreed(branches)
+        for part in ("dims", "shapes", "products"):
+            table = getattr(joined, part)
+            for name in {name for branch in branches for name in getattr(branch, part)} - set(table):
+                if any(name in branch.layouts for branch in branches):
+                    continue
+                values = [getattr(branch, part)[name] for branch in branches if name in getattr(branch, part)]
+                if all(value == values[0] for value in values):
+                    table[name] = values[0]
+        for name in {name for branch in branches for name in branch.layouts} - set(joined.layouts):
+            if any(name in b.dims or name in b.shapes or name in b.products for b in branches):
+                continue
+            layouts = [branch.layouts[name] for branch in branches if name in branch.layouts]
+            met: Layout | None = layouts[0]
+            for other in layouts[1:]:
+                met = self._meet(met, other) if met is not None else None
+            if met is not None:
+                joined.layouts[name] = met
+        return joined
+
+    def _meet(self, first: Layout, second: Layout) -> Layout | None:
+        """The positions two layouts of one rank hold the same dims at (merged dims part by part), in the
+        first's base; a position where they differ holds a fresh dim. None when no position agrees."""
+        if first == second:
+            return first
+        if not (first.rank_known and second.rank_known) or len(first.order) != len(second.order):
+            return None
+        order, agreed = [], False
+        for a, b in zip(first.order, second.order, strict=True):
+            parts_a, parts_b = self._merged.get(a, (a,)), self._merged.get(b, (b,))
+            same = len(parts_a) == len(parts_b) and all(
+                self._root(self._key(first.base, x)) == self._root(self._key(second.base, y))
+                for x, y in zip(parts_a, parts_b, strict=True)
+            )
+            agreed = agreed or same
+            order.append(a if same else next(self._fresh))
+        return Layout(first.base, tuple(order), True) if agreed else None
 
     def _forget_target(self, target: cst.BaseExpression, env: _Env) -> None:
         if isinstance(target, cst.Name):
@@ -505,6 +581,7 @@ class ShapeFacts:
                 right = self._size(expr.right, env)
                 if left.kind is SizeKind.DIMS and right.kind is SizeKind.DIMS:
                     return SizeArg(SizeKind.DIMS, left.dims | right.dims)
+                return self._spelled_product(((expr.left, left), (expr.right, right)))
             elif isinstance(expr.operator, (cst.FloorDivide, cst.Divide)) and left.kind is SizeKind.DIMS:
                 return SizeArg(SizeKind.SPLIT, left.dims, _code(self._ctx.module, expr.right))
         if isinstance(expr, cst.Call) and dotted_name(expr.func) == "int" and len(expr.args) == 1:
@@ -512,6 +589,39 @@ class ShapeFacts:
         if isinstance(expr, (cst.Name, cst.Attribute)):
             return self._named_width(expr, env)
         return SizeArg(SizeKind.UNKNOWN)
+
+    def _spelled_product(self, factors: tuple[tuple[cst.BaseExpression, SizeArg], ...]) -> SizeArg:
+        """`B * self.n_heads`: the dims it names and the names of its other factors, when each factor is a
+        dim, a product of dims or a plain name (a literal or a call leaves the product unknown)."""
+        dims: frozenset[DimRef] = frozenset()
+        spelled: list[str] = []
+        for expr, size in factors:
+            if size.kind in (SizeKind.DIMS, SizeKind.SPELLED):
+                dims |= size.dims
+                spelled.extend(size.spelled)
+                continue
+            spelling = self._spelling(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+            if spelling is None:
+                return SizeArg(SizeKind.UNKNOWN)
+            spelled.append(spelling)
+        return SizeArg(SizeKind.SPELLED, dims, spelled=tuple(spelled))
+
+    def _spelling(self, expr: cst.BaseExpression) -> str | None:
+        """How a size is written, to find the dim an earlier size of the same spelling made: the source
+        text without spaces, a local name bound once to `self.x` spelled `self.x`. None for literals."""
+        if isinstance(expr, (cst.Integer, cst.Float)) or (
+            isinstance(expr, cst.UnaryOperation) and isinstance(expr.expression, cst.Integer)
+        ):
+            return None
+        if expr in self._spellings:
+            return self._spellings[expr]
+        spelling = None
+        if isinstance(expr, cst.Name):
+            value = reaching_value(self._ctx, expr.value, expr)
+            if isinstance(value, cst.Attribute):
+                spelling = dotted_name(value)
+        spelling = self._spellings[expr] = spelling or _code(self._ctx.module, expr)
+        return spelling
 
     def _named_width(self, expr: cst.Name | cst.Attribute, env: _Env) -> SizeArg:
         """A width bound to a name as a division: `hd = C // nh` in the function (a split of C), or
@@ -573,6 +683,8 @@ class ShapeFacts:
         if isinstance(expr, cst.Name):
             if expr.value in env.dims or expr.value in env.shapes or expr.value in env.products:
                 return None
+            if expr.value == "self":
+                return None  # `self.softmax(x)` calls a submodule: no tensor method of `self`
             if expr.value not in env.layouts:
                 env.layouts[expr.value] = Layout(next(self._bases))
             return env.layouts[expr.value]
@@ -622,10 +734,12 @@ class ShapeFacts:
         if self.is_view_call(call):
             return self._view_result(call, env)
         if self._ctx.callee_in(call, vocab.MATMUL_FUNCTIONS) and len(call.args) == 2:
-            return self._matmul(call.args[0].value, call.args[1].value, env)
+            batched = self._ctx.callee(call) == "torch.bmm"
+            return self._matmul(call.args[0].value, call.args[1].value, env, batched)
         if isinstance(call.func, cst.Attribute) and self._ctx.qualified_name(call.func.value) is None:
             if call.func.attr.value in vocab.MATMUL_METHODS and len(call.args) == 1:
-                return self._matmul(call.func.value, call.args[0].value, env)
+                batched = call.func.attr.value == "bmm"
+                return self._matmul(call.func.value, call.args[0].value, env, batched)
             if call.func.attr.value in vocab.SIZED_FACTORY_METHODS:
                 return self._factory(list(call.args), env)
         if self._ctx.callee_in(call, vocab.SIZED_FACTORY_FUNCTIONS):
@@ -659,17 +773,30 @@ class ShapeFacts:
         return Layout(layout.base, tuple(order), True)
 
     def _repeated(self, call: cst.Call, env: _Env) -> Layout | None:
-        """`x.repeat(1, 2, 1, 1)`: positions repeated once keep their dim, the others hold a new size."""
-        counts = _literal_ints(call.args)
+        """`x.repeat(1, 2, 1, 1)`: positions repeated once keep their dim, the others hold a new size. A
+        count spelled by a name (`q.repeat(n_head, 1, 1)`) stacks copies outside the dim: that position
+        holds the count (a split-off part, as heads are) merged with the dim, the count outermost."""
+        counts = _size_expressions([arg for arg in call.args if arg.keyword is None])
         layout = self._known_layout(call.func.value, env)  # type: ignore[attr-defined]
         if counts is None or layout is None:
             return None
         full = layout.extended(len(counts))
         if full is None:
             return None
-        pairs = zip(full.order, counts, strict=True)
-        order = tuple(index if count == 1 else next(self._fresh) for index, count in pairs)
-        return Layout(layout.base, order, True)
+        order = []
+        for index, count in zip(full.order, counts, strict=True):
+            literal = _literal_int(count)
+            spelling = self._spelling(count) if isinstance(count, (cst.Name, cst.Attribute)) else None
+            if literal == 1:
+                order.append(index)
+            elif spelling is None:
+                order.append(next(self._fresh))
+            else:
+                copies = next(self._fresh)
+                self._spelled[copies] = spelling
+                self._split_parts.add(copies)
+                order.append(self._merge(layout.base, (copies, index)))
+        return Layout(layout.base, tuple(order), True)
 
     def _view_result(self, call: cst.Call, env: _Env) -> Layout | None:
         """`x.view(B, T, nh, hd)` of a (B, T, C) x holds B and T where x does, then two parts of C.
@@ -683,27 +810,48 @@ class ShapeFacts:
         layout = self._layout(receiver, env) if receiver is not None else None
         if sizes is None or layout is None:
             return None
-        args = _with_split_partners(self._ctx.module, sizes, [self._size(size, env) for size in sizes])
-        args = _fill_widths(layout, args)
-        if ViewFacts(call, receiver, tuple(sizes), _positions(layout, args)).reorders:
+        flat, args, positions = self._view_args(layout, sizes, env)
+        if ViewFacts(call, receiver, tuple(sizes), positions).reorders:
             return None
         order: list[int] = []
         cursor = 0  # receiver positions the sizes so far cover, while that is certain
-        for i, arg in enumerate(args):
-            where = _positions(layout, [arg])[0] if arg.kind is SizeKind.DIMS else None
-            if cursor is not None and where == frozenset(range(cursor, cursor + len(where or ()))) and where:
-                order.append(layout.dim_at(cursor) if len(where) == 1 else next(self._fresh))
+        for i, (size, arg) in enumerate(zip(sizes, args, strict=True)):
+            where = positions[i] if arg.kind in (SizeKind.DIMS, SizeKind.WILDCARD) else None
+            if cursor is not None and where and where == frozenset(range(cursor, cursor + len(where))):
+                held = [flat.dim_at(p) for p in range(cursor, cursor + len(where))]
+                if any(index is None for index in held):
+                    return None
+                order.append(held[0] if len(held) == 1 else self._merge(flat.base, tuple(held)))  # type: ignore[arg-type]
                 cursor += len(where)
+                continue
+            foreign = self._foreign_dim(flat, arg)
+            if foreign is not None:
+                order.append(foreign)
+                cursor = None
                 continue
             fresh = next(self._fresh)
             order.append(fresh)
-            if cursor is not None and self._splits_last(layout, cursor, args[i:], arg):
+            spelling = self._spelling(size) if arg.kind is not SizeKind.WILDCARD else None
+            if spelling is not None:
+                self._spelled[fresh] = spelling
+            # A part of the last dim, or a named count (`self.n_heads`) a view splits off: no size-1 dim
+            # that a later reshape may drop on purpose.
+            splits = cursor is not None and self._splits_last(flat, cursor, args[i:], arg)
+            if splits or (spelling is not None and isinstance(size, (cst.Name, cst.Attribute))):
                 self._split_parts.add(fresh)
-            else:
+            if not splits:
                 cursor = None
-        if any(index is None for index in order):
+        return Layout(layout.base, tuple(order), True)
+
+    def _foreign_dim(self, flat: Layout, arg: SizeArg) -> int | None:
+        """A size naming one dim of another tensor (`q.view(B, T, nh, hd)` of a projection of `y`, with
+        `B, T` read off `x`): the result holds a dim of that size there, carried into this base."""
+        if arg.kind is not SizeKind.DIMS or len(arg.dims) != 1:
             return None
-        return Layout(layout.base, tuple(order), True)  # type: ignore[arg-type]
+        ref = next(iter(arg.dims))
+        if ref.base == flat.base or self._find(flat, ref) is not None:
+            return None
+        return self._carry(ref.index, ref.base, flat.base)
 
     @staticmethod
     def _splits_last(layout: Layout, cursor: int, rest: list[SizeArg], arg: SizeArg) -> bool:
@@ -723,16 +871,32 @@ class ShapeFacts:
             return call.args[0].value, _size_expressions(list(call.args[1:]))
         return None, None
 
-    def _matmul(self, left: cst.BaseExpression, right: cst.BaseExpression, env: _Env) -> Layout | None:
-        """`a @ b` of one base: the shared batch dims, the rows of `a`, the columns of `b`."""
+    def _matmul(
+        self, left: cst.BaseExpression, right: cst.BaseExpression, env: _Env, batched: bool = False
+    ) -> Layout | None:
+        """`a @ b`: the batch dims, the rows of `a`, the columns of `b` (in `a`'s base). Operands of equal
+        known rank (3 or more) must agree on their batch dims, which are then known to be equal. A `bmm`
+        (both operands 3-d, batch dims equal) with one operand unknown still keeps what the known one
+        fixes: batch and rows of `a`, or batch and columns of `b`."""
         first, second = self._known_layout(left, env), self._known_layout(right, env)
-        if first is None or second is None or first.base != second.base:
+        if batched:  # a tensor seen only as a name (its own order, rank unknown) tells a bmm nothing
+            first, second = (
+                None if t is not None and not (t.rank_known or t.order) else t for t in (first, second)
+            )
+        if first is not None and second is not None:
+            if not (first.rank_known and second.rank_known) or len(first.order) != len(second.order):
+                return None
+            if len(first.order) < 3:
+                return None
+            self._unite_dims(first, second, range(len(first.order) - 2))
+            columns = self._carry(second.order[-1], second.base, first.base)
+            return Layout(first.base, (*first.order[:-2], first.order[-2], columns), True)
+        known = first or second
+        if not batched or known is None or not known.rank_known or len(known.order) != 3:
             return None
-        if not (first.rank_known and second.rank_known) or len(first.order) != len(second.order):
-            return None
-        if len(first.order) < 3 or first.order[:-2] != second.order[:-2]:
-            return None
-        return Layout(first.base, (*second.order[:-2], first.order[-2], second.order[-1]), True)
+        if first is not None:
+            return Layout(first.base, (first.order[0], first.order[1], next(self._fresh)), True)
+        return Layout(known.base, (known.order[0], next(self._fresh), known.order[2]), True)
 
     def _factory(self, args: list[cst.Arg], env: _Env) -> Layout | None:
         """`torch.zeros(nh, B, T, d)`: a tensor whose positions hold the dims its sizes name (one base)."""
@@ -750,14 +914,16 @@ class ShapeFacts:
         return Layout(bases.pop(), order, True)
 
     def _returned(self, value: cst.BaseExpression, env: _Env) -> _Fact | _Several:
-        """What a call of a function of this module (or a method of the enclosing class) returns for the
-        layouts passed to it: every `return` must agree, else unknown."""
-        function = self._followed(value)
-        if function is None or function in self._following or len(self._following) >= _MAX_CALL_DEPTH:
+        """What a call of a function of this module, a method of the enclosing class or the `forward` of a
+        project submodule (`self.attention(q, k, v)`) returns for the layouts passed to it: every `return`
+        must agree, else unknown."""
+        if not isinstance(value, cst.Call) or any(arg.star for arg in value.args):
             return None
-        assert isinstance(value, cst.Call)
-        if any(arg.star for arg in value.args):
+        target = self._followed(value, env)
+        if target is None or target.node in self._following or len(self._following) >= _MAX_CALL_DEPTH:
             return None
+        function = target.node
+        assert isinstance(function, cst.FunctionDef)
         params = list(function.params.params)
         if isinstance(value.func, cst.Attribute):
             params = params[1:]  # `self`
@@ -775,11 +941,14 @@ class ShapeFacts:
         inner = _Env()
         for name, fact in passed:
             self._bind(name, fact, inner)
+        caller = self._ctx
+        self._ctx = target.ctx  # a submodule's class may live in another project module
         self._following.append(function)
         self._returns.append([])
         try:
             self._suite(function.body, inner)
         finally:
+            self._ctx = caller
             self._following.pop()
             found = self._returns.pop()
         result = found[0] if found and all(fact == found[0] for fact in found) else None
@@ -796,12 +965,11 @@ class ShapeFacts:
             return env.dims.get(name) or env.products.get(name) or env.layouts.get(name)
         return self._value_facts(expr, env)
 
-    def _followed(self, value: cst.BaseExpression) -> cst.FunctionDef | None:
+    def _followed(self, call: cst.Call, env: _Env) -> Resolved | None:
         """The function a call runs, when it is a plain function of this module or a method of the class
-        the call is in, defined once; else None."""
-        if not isinstance(value, cst.Call):
-            return None
-        func = value.func
+        the call is in, defined once; or the `forward` of a project submodule (`self.attention(...)`)
+        when a tensor of known layout is passed to it. Else None."""
+        func = call.func
         if isinstance(func, cst.Name):
             name, owner = func.value, None
         elif (
@@ -809,7 +977,7 @@ class ShapeFacts:
             and isinstance(func.value, cst.Name)
             and func.value.value == "self"
         ):
-            name, owner = func.attr.value, self._ctx.enclosing_class(value)
+            name, owner = func.attr.value, self._ctx.enclosing_class(call)
             if owner is None:
                 return None
         else:
@@ -819,9 +987,21 @@ class ShapeFacts:
             for f in self._ctx.functions.get(name, [])
             if self._ctx.enclosing_function(f) is None and self._ctx.enclosing_class(f) is owner
         ]
-        if len(candidates) != 1 or candidates[0].asynchronous is not None:
+        if len(candidates) == 1 and candidates[0].asynchronous is None:
+            return Resolved(self._ctx, candidates[0])
+        if owner is None or candidates or not self._passes_layout(call, env):
             return None
-        return candidates[0]
+        key = (owner, name, self._ctx)
+        if key not in self._submodules:  # one answer per class attribute
+            found = submodule_forward(self._ctx, call)
+            function = found.node if found is not None else None
+            usable = isinstance(function, cst.FunctionDef) and function.asynchronous is None
+            self._submodules[key] = found if usable else None
+        return self._submodules[key]
+
+    @staticmethod
+    def _passes_layout(call: cst.Call, env: _Env) -> bool:
+        return any(isinstance(arg.value, cst.Name) and arg.value.value in env.layouts for arg in call.args)
 
     def _parts_layout(self, value: cst.BaseExpression, env: _Env) -> Layout | None:
         """The layout every part of `t.chunk(...)` / `t.split(...)` / `torch.chunk(t, ...)` shares."""
@@ -869,6 +1049,121 @@ class ShapeFacts:
         layer = self._ctx.layers.layer_of(call.func)
         return layer is not None and layer.kind.rsplit(".", 1)[-1] in vocab.LAYOUT_KEEPING_LAYERS
 
+    # -- dims across tensors and merged dims -----------------------------------------------------------
+
+    @staticmethod
+    def _key(base: int, index: int) -> object:
+        """A dim's identity across layouts: fresh dims are global, a named dim belongs to its base."""
+        return index if index >= _FRESH_START else (base, index)
+
+    def _root(self, key: object) -> object:
+        while key in self._same:
+            key = self._same[key]
+        return key
+
+    def _unite(self, first: object, second: object) -> None:
+        a, b = self._root(first), self._root(second)
+        if a != b:
+            self._same[a] = b
+
+    def _unite_dims(self, first: Layout, second: Layout, positions: range) -> None:
+        """Record that two layouts hold dims of equal size and place at `positions` (bmm batch dims);
+        merged dims of as many parts pair part by part."""
+        for position in positions:
+            a, b = first.order[position], second.order[position]
+            self._unite(self._key(first.base, a), self._key(second.base, b))
+            parts_a, parts_b = self._merged.get(a, ()), self._merged.get(b, ())
+            if parts_a and len(parts_a) == len(parts_b):
+                for x, y in zip(parts_a, parts_b, strict=True):
+                    self._unite(self._key(first.base, x), self._key(second.base, y))
+
+    def _merge(self, base: int, parts: tuple[int, ...]) -> int:
+        """A fresh dim holding `parts` (dims of `base`) merged, outermost first; the same parts of the same
+        base give the same dim."""
+        flat = tuple(p for part in parts for p in self._merged.get(part, (part,)))
+        key = (base, flat) if any(p < _FRESH_START for p in flat) else (None, flat)
+        index = self._merges.get(key)
+        if index is None:
+            index = self._merges[key] = next(self._fresh)
+            self._merged[index] = flat
+        return index
+
+    def _carry(self, index: int, source: int, target: int) -> int:
+        """Dim `index` of base `source` as a dim of a layout of base `target`: named dims of another base
+        become fresh dims known to equal them."""
+        if source == target:
+            return index
+        if index in self._merged:
+            parts = tuple(self._carry(part, source, target) for part in self._merged[index])
+            return self._merge(target, parts)
+        if index >= _FRESH_START:
+            return index
+        carried = self._carried.get((source, index))
+        if carried is None:
+            carried = self._carried[(source, index)] = next(self._fresh)
+            self._unite(carried, (source, index))
+        return carried
+
+    def _flat(self, layout: Layout) -> Layout:
+        """The layout with each merged dim spread into its parts, so sizes can name the parts."""
+        if not layout.rank_known or not any(index in self._merged for index in layout.order):
+            return layout
+        order = tuple(p for index in layout.order for p in self._merged.get(index, (index,)))
+        return Layout(layout.base, order, True)
+
+    def _find(self, flat: Layout, ref: DimRef) -> int | None:
+        """The position of a (flat) layout that holds `ref`, itself or a dim known to equal it."""
+        if ref.base == flat.base or (ref.index >= _FRESH_START and ref.index in flat.order):
+            position = flat.position_of(ref.index)
+            if position is not None:
+                return position
+        root = self._root(self._key(ref.base, ref.index))
+        hits = [p for p, index in enumerate(flat.order) if self._root(self._key(flat.base, index)) == root]
+        return hits[0] if len(hits) == 1 else None
+
+    def _resolved(self, flat: Layout, sizes: list[cst.BaseExpression], args: list[SizeArg]) -> list[SizeArg]:
+        """Sizes in terms of the dims of `flat`: merged dims named by one size are split into their parts,
+        dims of other tensors known to equal one of `flat` become that one, and a size spelled like the
+        size that made a dim (`self.n_heads`, `B * self.n_heads`) names that dim."""
+        resolved = []
+        for size, arg in zip(sizes, args, strict=True):
+            if arg.kind in (SizeKind.DIMS, SizeKind.SPELLED):
+                dims = set()
+                for ref in arg.dims:
+                    for part in self._merged.get(ref.index, (ref.index,)):
+                        found = self._find(flat, DimRef(ref.base, part))
+                        held = flat.order[found] if found is not None and found < len(flat.order) else None
+                        dims.add(DimRef(flat.base, held) if held is not None else DimRef(ref.base, part))
+                spelled = [self._spelled_dim(flat, name) for name in arg.spelled]
+                if any(dim is None for dim in spelled):
+                    resolved.append(SizeArg(SizeKind.UNKNOWN))
+                    continue
+                dims |= {DimRef(flat.base, dim) for dim in spelled if dim is not None}
+                resolved.append(SizeArg(SizeKind.DIMS, frozenset(dims)))
+            elif arg.kind in (SizeKind.UNKNOWN, SizeKind.SPLIT):
+                spelling = self._spelling(size)
+                dim = self._spelled_dim(flat, spelling) if spelling is not None else None
+                named = (
+                    SizeArg(SizeKind.DIMS, frozenset({DimRef(flat.base, dim)})) if dim is not None else arg
+                )
+                resolved.append(named)
+            else:
+                resolved.append(arg)
+        return resolved
+
+    def _spelled_dim(self, flat: Layout, spelling: str) -> int | None:
+        found = [index for index in flat.order if self._spelled.get(index) == spelling]
+        return found[0] if len(found) == 1 else None
+
+    def _view_args(
+        self, layout: Layout, sizes: list[cst.BaseExpression], env: _Env
+    ) -> tuple[Layout, list[SizeArg], tuple[frozenset[int] | None, ...]]:
+        """The receiver's flat layout, what each size stands for in it, and the positions each covers."""
+        flat = self._flat(layout)
+        args = self._resolved(flat, sizes, [self._size(size, env) for size in sizes])
+        args = _fill_widths(flat, _with_split_partners(self._ctx.module, sizes, args))
+        return flat, args, _positions(flat, args)
+
     # -- view calls ------------------------------------------------------------------------------
 
     def _record(self, call: cst.Call, env: _Env) -> None:
@@ -888,11 +1183,8 @@ class ShapeFacts:
         if sizes is None or layout is None:
             self._facts.pop(call, None)
             return
-        args = [self._size(size, env) for size in sizes]
-        positions = _positions(
-            layout, _fill_widths(layout, _with_split_partners(self._ctx.module, sizes, args))
-        )
-        parts = frozenset(p for p, index in enumerate(layout.order) if index in self._split_parts)
+        flat, _, positions = self._view_args(layout, sizes, env)
+        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
         if any(positions):
             self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts)
         else:
@@ -994,6 +1286,15 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
         rest = frozenset(range(len(layout.order))) - covered
         if rest:
             positions[wildcards[0]] = rest
+    if len(wildcards) == 1 and positions[wildcards[0]] is None:
+        # `view(-1, T, hd)`: a -1 between sizes whose positions are known covers what lies between them.
+        i = wildcards[0]
+        before = positions[i - 1] if i > 0 else frozenset({-1})
+        after = positions[i + 1] if i + 1 < len(args) else None
+        if after is None and i + 1 == len(args) and layout.rank_known:
+            after = frozenset({len(layout.order)})
+        if before and after and max(before) + 1 < min(after):
+            positions[i] = frozenset(range(max(before) + 1, min(after)))
     return tuple(positions)
 
 
