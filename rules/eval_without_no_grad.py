@@ -8,6 +8,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.engine.grad_mode import passes_volatile
 from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.modes import EVAL
 from nnlint.engine.positions import compute_ranges
@@ -32,8 +33,7 @@ class EvalWithoutNoGrad(Rule):
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
-    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`), and pre-0.4 code
-    that passes `volatile=True` (which turned recording off then). A helper of the
+    code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged.
 
@@ -214,14 +214,6 @@ model = torch.load("model.pt")
 for x in test_loader:
     out = model(x)
 """,
-        # Pre-0.4 PyTorch: `volatile=True` turned recording off for everything computed from the input.
-        """
-import torch
-
-def evaluate(model, data):
-    for batch in data.make_batches(64):
-        outputs = model(batch.src, batch.tgt, volatile=True)
-""",
         # A shared epoch function that turns recording on only for training.
         """
 import torch
@@ -288,6 +280,16 @@ class Net(torch.nn.Module):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # `volatile=True` turned recording off before PyTorch 0.4; it has been ignored since.
+        """
+import torch
+from torch.autograd import Variable
+
+def evaluate(model, loader):
+    model.eval()
+    for x, y in loader:
+        out = model(Variable(x, volatile=True))
+""",
         # Inline: a test function with eval() but no no_grad.
         """
 import torch
@@ -455,6 +457,12 @@ def main(args):
         "(`torch.set_grad_enabled({flag})`)."
     )
 
+    _VOLATILE = (
+        "This evaluation loop runs the model with autograd on: `volatile=True` has been ignored since "
+        "PyTorch 0.4, so every activation is kept for a backward that never comes; wrap the loop in "
+        "`torch.no_grad()` instead."
+    )
+
     _STEP = (
         "This evaluation step runs the model with autograd on, once per batch of the loop at line {line}, "
         "keeping every activation for a backward that never comes; decorate it with `@torch.no_grad()`."
@@ -474,7 +482,7 @@ def main(args):
             if self._evaluates(outer) and self.ctx.grad_mode.records_forward(outer):
                 return  # reported at the outer loop
             outer = self.ctx.loops.enclosing_loop(outer.node)
-        self.report(node)
+        self.report(node, message=self._VOLATILE if passes_volatile(node) else None)
 
     def _check_step(self, loop: Loop) -> None:
         """A loop that is no evaluation by itself but calls, per iteration, a step function named for

@@ -129,8 +129,6 @@ class GradMode:
         scopes: list[cst.CSTNode] = [loop.node, *(f for f in helpers if f is not None)]
         if any(self.wants_gradients(scope, skipping=skipping) for scope in scopes):
             return []
-        if "volatile" in self._ctx.source and any(_volatile(scope) for scope in [*scopes, loop.function]):
-            return []  # pre-0.4 PyTorch: `Variable(x, volatile=True)` was how recording was turned off
         if loop.function is not None and self.wants_gradients(loop.function, inputs_only=True):
             return []
         return forwards
@@ -231,9 +229,11 @@ class GradMode:
         return table
 
 
-def _volatile(node: cst.CSTNode | None) -> bool:
+def passes_volatile(node: cst.CSTNode | None) -> bool:
     """Whether code under `node` passes `volatile=True` (to `Variable(...)` or a model that builds its
-    Variables with it): before PyTorch 0.4 that turned recording off for everything computed from it."""
+    Variables with it). Before PyTorch 0.4 that turned recording off; since 0.4 it is ignored with a
+    warning, so such a loop records like any other (what the fixes of such code replace it with is
+    `torch.no_grad()`)."""
     stack: list[cst.CSTNode] = [node] if node is not None else []
     while stack:
         current = stack.pop()
