@@ -178,9 +178,17 @@ class Detaching:
     def update(self, val):
         self.total += val.item()
 
+class Averager:
+    def add(self, v):
+        count = v.data.numel()
+        v = v.data.sum()
+        self.n_count += count
+        self.sum += v
+
 criterion = torch.nn.CrossEntropyLoss()
 raw = Detaching()
 meter = AverageMeter()
+loss_avg = Averager()
 for x, y in loader:
     loss = criterion(model(x), y)
     optimizer.zero_grad()
@@ -188,6 +196,7 @@ for x, y in loader:
     optimizer.step()
     meter.update(loss.item(), x.size(0))
     raw.update(loss)
+    loss_avg.add(loss)
 """,
         """
 import torch
@@ -365,6 +374,28 @@ class Runner:
         self.losses.update([ce * 1000, reg])
 """,
             line=24,
+        ),
+        # The averager rebinds what it is given, but to a value still attached to the graph.
+        Invalid(
+            """
+import torch
+class Averager:
+    def add(self, v):
+        count = v.numel()
+        v = v.sum()
+        self.n_count += count
+        self.sum += v
+
+criterion = torch.nn.CrossEntropyLoss()
+loss_avg = Averager()
+for x, y in loader:
+    cost = criterion(model(x), y)
+    optimizer.zero_grad()
+    cost.backward()
+    optimizer.step()
+    loss_avg.add(cost)
+""",
+            line=17,
         ),
         # A helper backpropagates the loss and returns it; the loop sums what it returns.
         Invalid(

@@ -59,6 +59,7 @@ from nnlint.engine.roles import Role, building_roles
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.gradflow import GradientFlow
 
 # How many project calls deep a parameter's effects are followed.
 _MAX_DEPTH = 4
@@ -377,9 +378,11 @@ def _loss_roots(
 def _accumulated(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
     """Parameters the function adds into an attribute of `self`: `self.sum += val * n`,
     `self._sum[i] += v` for `v` of a loop over the parameter, `self.total = self.total + val`,
-    `self.history.append(val)`. Detached reads (`val.item()`) do not count."""
-    aliases = _loop_aliases(nodes, names)
+    `self.history.append(val)`. Detached reads (`val.item()`) do not count, nor does a parameter the function
+    rebinds to a detached value (`v = v.data.sum()` then `self.sum += v`)."""
     gradients = ctx.gradients
+    names = names - _rebound_detached(gradients, nodes, names)
+    aliases = _loop_aliases(nodes, names)
     found: set[str] = set()
 
     def read(value: cst.BaseExpression) -> None:
@@ -409,6 +412,22 @@ def _accumulated(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) ->
         ):
             read(node.args[0].value)
     return found
+
+
+def _rebound_detached(gradients: GradientFlow, nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
+    """Parameters the function rebinds to a value cut off from the graph (`v = v.data.sum()`,
+    `val = float(val)`): from there on the name holds no graph, whatever the caller passed."""
+    rebound: set[str] = set()
+    for node in nodes:
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and node.targets[0].target.value in names
+            and not names.intersection(gradients.attached_names(node.value))
+        ):
+            rebound.add(node.targets[0].target.value)
+    return rebound
 
 
 def _is_state(target: cst.BaseExpression) -> bool:
