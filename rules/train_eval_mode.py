@@ -387,8 +387,91 @@ class Runner:
             with torch.no_grad():
                 self.epoch(valid_loader, train_model=False)
 """,
+        # A phase loop: each phase sets its own mode (an `if`/`else` switch, or a conditional expression).
+        """
+import torch
+def train_model(model, criterion, optimizer, dataloaders, num_epochs):
+    for epoch in range(num_epochs):
+        for phase in ['train', 'val']:
+            if phase == 'train':
+                model.train(True)
+            else:
+                model.train(False)
+            for inputs, labels in dataloaders[phase]:
+                optimizer.zero_grad()
+                if phase == 'val':
+                    with torch.no_grad():
+                        outputs = model(inputs)
+                else:
+                    outputs = model(inputs)
+                loss = criterion(outputs, labels)
+                if phase == 'train':
+                    loss.backward()
+                    optimizer.step()
+""",
+        """
+import torch
+def train_model(model, criterion, optimizer, dataloaders, num_epochs):
+    for epoch in range(num_epochs):
+        for phase in ['train', 'val']:
+            model.train() if phase == 'train' else model.eval()
+            for inputs, labels in dataloaders[phase]:
+                optimizer.zero_grad()
+                if phase == 'val':
+                    with torch.no_grad():
+                        outputs = model(inputs)
+                else:
+                    outputs = model(inputs)
+                loss = criterion(outputs, labels)
+                if phase == 'train':
+                    loss.backward()
+                    optimizer.step()
+""",
+        """
+import torch
+def train_model(model, criterion, optimizer, dataloaders, num_epochs):
+    for epoch in range(num_epochs):
+        for phase in ['train', 'val']:
+            model.train(phase == 'train')
+            for inputs, labels in dataloaders[phase]:
+                optimizer.zero_grad()
+                if phase == 'val':
+                    with torch.no_grad():
+                        outputs = model(inputs)
+                else:
+                    outputs = model(inputs)
+                loss = criterion(outputs, labels)
+                if phase == 'train':
+                    loss.backward()
+                    optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
+        Invalid(
+            """
+import torch
+def train_model(model, criterion, optimizer, scheduler, dataloaders, num_epochs):
+    for epoch in range(num_epochs):
+        for phase in ['train', 'val']:
+            if phase == 'train':
+                scheduler.step()
+            else:
+                model.train(False)
+            for inputs, labels in dataloaders[phase]:
+                optimizer.zero_grad()
+                if phase == 'val':
+                    with torch.no_grad():
+                        outputs = model(inputs)
+                else:
+                    outputs = model(inputs)
+                loss = criterion(outputs, labels)
+                if phase == 'train':
+                    loss.backward()
+                    optimizer.step()
+""",
+            line=9,
+        ),
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
         Invalid(
             """

@@ -453,7 +453,10 @@ class ModeSimulation:
                 if model is None:
                     continue
                 model = self._alias(model, loop.function)
-                if event.kind is EventKind.EVAL:
+                if event.kind is EventKind.EVAL and self._other_branch_trains(event, events, model, loop):
+                    mode[model] = UNKNOWN  # `if phase == 'train': model.train() else: model.eval()`
+                    evaluated.discard(model)
+                elif event.kind is EventKind.EVAL:
                     mode[model], set_by[model] = EVAL, event
                     evaluated.discard(model)
                 elif event.kind is EventKind.TRAIN:
@@ -464,6 +467,35 @@ class ModeSimulation:
                     elif model in evaluated and _trains(events[position + 1 :]):
                         return set_by[model].node
         return None
+
+    def _other_branch_trains(self, toggle: Event, events: Sequence[Event], model: str, loop: Loop) -> bool:
+        """Whether `toggle` (an `eval()`) is one branch of a per-phase switch whose other branch puts the
+        same model in training mode: `if phase == 'train': model.train() else: model.eval()`, or the
+        conditional expression `model.train() if training else model.eval()`. The mode then follows the
+        phase, which the simulation cannot tell: each iteration picks its own."""
+        trains = [
+            event.node
+            for event in events
+            if event.kind is EventKind.TRAIN
+            and event.target is not None
+            and self._alias(model_key(event.target) or "", loop.function) == model
+        ]
+        if not trains:
+            return False
+        previous: cst.CSTNode = toggle.node
+        for ancestor in self._ctx.index.ancestors(toggle.node):
+            if ancestor is loop.node:
+                return False
+            other: cst.CSTNode | None = None
+            if isinstance(ancestor, (cst.If, cst.IfExp)):
+                if previous is ancestor.body:
+                    other = ancestor.orelse
+                elif previous is ancestor.orelse:
+                    other = ancestor.body
+            if other is not None and any(_within(self._ctx, node, other) or node is other for node in trains):
+                return True
+            previous = ancestor
+        return False
 
     def _evaluates(self, forward: Event) -> bool:
         """A forward pass that is evaluation, not training: without gradients or in an eval function."""
