@@ -49,8 +49,9 @@ class DefaultLrDecay(Rule):
     `LambdaLR` lambda) is the same recipe, and a decay that can never happen is flagged too: an
     `if epoch >= 150: lr = ...` branch, or `MultiStepLR(milestones=[150, 225])`, in a run whose every
     stated length ends before it, or an `elif epoch >= 160:` after an `if epoch >= 120:` (the first branch
-    takes every epoch the second would). Except for that last case, hand-written schedules are judged only
-    when the run length is known.
+    takes every epoch the second would; also when the branches set the exponent of the decay factor,
+    `decay = 2` for `lr = args.lr * 0.1 ** decay`). Except for that last case, hand-written schedules
+    are judged only when the run length is known.
 
     Not flagged: decay points computed from the run length (`step_size=args.epochs // 3`), a run of about
     90 epochs, and a scheduler stepped once per batch (that is NN212's finding).
@@ -119,6 +120,31 @@ for epoch in range(90):
     adjust_learning_rate(optimizer, epoch, args)
     train(model, optimizer)
 """,
+        # A schedule through a decay counter, largest threshold first; a counter that is no decay exponent.
+        """
+import torch
+def adjust_learning_rate(optimizer, epoch, args):
+    decay = 0
+    if epoch >= 122:
+        decay = 2
+    elif epoch >= 81:
+        decay = 1
+    lr = args.lr * (0.1 ** decay)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
+        """
+import torch
+def adjust_learning_rate(optimizer, epoch, args):
+    stage = 1
+    if epoch >= 81:
+        stage = 2
+    elif epoch >= 122:
+        stage = 3
+    lr = args.lr / stage
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
         # The run length is not known: a hand-written schedule is not judged.
         """
 import torch
@@ -173,6 +199,22 @@ for epoch in range(config["epochs"]):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The schedule sets the exponent of its decay factor; the second threshold is caught by the first.
+        Invalid(
+            """
+import torch
+def adjust_learning_rate(optimizer, epoch, args):
+    decay = 0
+    if epoch >= 81:
+        decay = 1
+    elif epoch >= 122:
+        decay = 2
+    lr = args.lr * (0.1 ** decay)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+""",
+            line=7,
+        ),
         # The ImageNet recipe written by hand, in a 200-epoch run.
         Invalid(
             """

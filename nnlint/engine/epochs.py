@@ -156,7 +156,9 @@ class RunLength:
                 found.append(HandDecay(power, PERIOD, int(exponent.right.evaluated_value), factor))
         for branch in self._ctx.index.nodes(cst.If):
             milestone = self._milestone(branch.test)
-            if milestone is None or not _sets_learning_rate(branch.body):
+            if milestone is None or not (
+                _sets_learning_rate(branch.body) or self._sets_decay_exponent(branch)
+            ):
                 continue
             first, _ = milestone
             earlier = self._earlier_lower_bounds(branch)
@@ -165,6 +167,32 @@ class RunLength:
                 found.append(HandDecay(branch.test, SHADOWED, first, shadowed_by=max(shadowing)))
             else:
                 found.append(HandDecay(branch.test, MILESTONE, first))
+        return found
+
+    def _sets_decay_exponent(self, branch: cst.If) -> bool:
+        """Whether the branch sets the exponent of a decay factor of its function: `decay = 2` where
+        `lr = args.lr * (0.1 ** decay)` follows, the schedule spelled through a counter of decays."""
+        function = self._ctx.index.enclosing(branch, cst.FunctionDef)
+        exponents = self._decay_exponents.get(function)
+        if not exponents:
+            return False
+        return any(
+            isinstance(node, cst.Assign)
+            and any(isinstance(t.target, cst.Name) and t.target.value in exponents for t in node.targets)
+            for node in _walk_block(branch.body)
+        )
+
+    @cached_property
+    def _decay_exponents(self) -> dict[cst.FunctionDef | None, set[str]]:
+        """Per function, the names raised as a decay factor's exponent: `decay` in `0.1 ** decay`."""
+        found: dict[cst.FunctionDef | None, set[str]] = {}
+        for power in self._ctx.index.nodes(cst.BinaryOperation):
+            if not isinstance(power.operator, cst.Power) or not isinstance(power.right, cst.Name):
+                continue
+            factor = _float(power.left)
+            if factor is not None and 0 < factor < 1:
+                function = self._ctx.index.enclosing(power, cst.FunctionDef)
+                found.setdefault(function, set()).add(power.right.value)
         return found
 
     def _earlier_lower_bounds(self, branch: cst.If) -> list[int]:
@@ -302,11 +330,21 @@ def _float(expr: cst.BaseExpression) -> float | None:
     return None
 
 
-def _sets_learning_rate(body: cst.CSTNode) -> bool:
-    """Whether a block assigns a learning rate: `lr = ...`, `lr *= 0.1`, `group["lr"] = ...`."""
+def _walk_block(body: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes of a block, not descending into nested functions, classes or lambdas."""
+    found: list[cst.CSTNode] = []
     stack: list[cst.CSTNode] = [body]
     while stack:
         node = stack.pop()
+        found.append(node)
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(children(node))
+    return found
+
+
+def _sets_learning_rate(body: cst.CSTNode) -> bool:
+    """Whether a block assigns a learning rate: `lr = ...`, `lr *= 0.1`, `group["lr"] = ...`."""
+    for node in _walk_block(body):
         targets: list[cst.BaseExpression] = []
         if isinstance(node, cst.Assign):
             targets = [target.target for target in node.targets]
@@ -316,6 +354,4 @@ def _sets_learning_rate(body: cst.CSTNode) -> bool:
             key = _key_of(target)
             if key is not None and vocab.LR_NAME.search(key):
                 return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(children(node))
     return False
