@@ -89,7 +89,8 @@ class SchedulerStepFrequency(Rule):
 
     Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
     count steps, names that mention epochs count epochs, and literals are compared with the script's
-    epoch count. A `LambdaLR` counts steps when its function measures its argument against step counts
+    epoch count; a name that only echoes `StepLR`'s own keyword (`step_size=args.step_size`) is read by
+    its value, not its name. A `LambdaLR` counts steps when its function measures its argument against step counts
     (`warmup_steps`, `max_steps`) and never mentions epochs. A step gated by a condition other than
     gradient accumulation (`if i == len(loader) - 1`) and a schedule whose units cannot be told are left
     alone.
@@ -361,8 +362,48 @@ for epoch in range(args.epochs):
         optimizer.step()
     scheduler.step()
 """,
+        # The echoed keyword holds an iteration count, or the name counts steps itself.
+        """
+import argparse
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=100)
+parser.add_argument("--step_size", type=int, default=30000)
+parser.add_argument("--decay_steps", type=int, default=30)
+args = parser.parse_args()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=args.step_size, gamma=0.1)
+other = torch.optim.lr_scheduler.StepLR(optimizer, step_size=args.decay_steps, gamma=0.1)
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+        other.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # StepLR's own keyword echoed in an argparse name says nothing about the unit; its default does.
+        Invalid(
+            """
+import argparse
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=100)
+parser.add_argument("--step_size", type=int, default=30)
+args = parser.parse_args()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=args.step_size, gamma=0.1)
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+            line=15,
+        ),
         # An epoch schedule built on `self`, handed by keyword to a function that steps it per batch.
         Invalid(
             """
@@ -702,7 +743,8 @@ for epoch in range(30):
             return EPOCHS
         if kind == "StepLR":
             period = call_argument(call, 1, "step_size")
-            return EPOCHS if period is not None and self._period_unit(ctx, period) == EPOCHS else None
+            unit = self._period_unit(ctx, period, echo="step_size") if period is not None else None
+            return EPOCHS if unit == EPOCHS else None
         if kind == "MultiStepLR":
             milestones = call_argument(call, 1, "milestones")
             if isinstance(milestones, (cst.List, cst.Tuple)) and milestones.elements:
@@ -732,14 +774,16 @@ for epoch in range(30):
             return None
         return ITERATIONS if any(_STEP_WORD.search(word) for word in words) else None
 
-    def _period_unit(self, ctx: FileContext, expr: cst.BaseExpression) -> str | None:
+    def _period_unit(self, ctx: FileContext, expr: cst.BaseExpression, echo: str = "") -> str | None:
         """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations.
 
         A product of an epoch count with anything but a literal (`epochs * updates_per_epoch`,
-        `args.epochs * n_iter`) counts steps: the other factor is a per-epoch step count."""
+        `args.epochs * n_iter`) counts steps: the other factor is a per-epoch step count. A name that only
+        echoes the scheduler's own keyword (`echo`: `StepLR(step_size=args.step_size)`, `args.lr_step_size`)
+        says nothing about the unit: its value decides."""
         if _per_epoch_product(expr):
             return ITERATIONS
-        words = _words(expr)
+        words = [word for word in _words(expr) if not (echo and word.lower().endswith(echo))]
         if any(_STEP_WORD.search(word) for word in words):
             return ITERATIONS
         if any(_EPOCH_WORD.search(word) for word in words):
