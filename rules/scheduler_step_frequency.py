@@ -90,10 +90,10 @@ class SchedulerStepFrequency(Rule):
     Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
     count steps, names that mention epochs count epochs, and literals are compared with the script's
     epoch count; a name that only echoes `StepLR`'s own keyword (`step_size=args.step_size`) is read by
-    its value, not its name. A `LambdaLR` counts steps when its function measures its argument against step counts
-    (`warmup_steps`, `max_steps`) and never mentions epochs. A step gated by a condition other than
-    gradient accumulation (`if i == len(loader) - 1`) and a schedule whose units cannot be told are left
-    alone.
+    its value, not its name. A `LambdaLR` counts steps when its function measures its argument against
+    step counts (`warmup_steps`, `max_steps`) and never mentions epochs. A step gated by a condition other
+    than gradient accumulation (`if i == len(loader) - 1`) and a schedule whose units cannot be told are
+    left alone.
 
     ## Why is this bad?
     A scheduler counts its own `.step()` calls. `StepLR(step_size=30)` stepped per batch decays the
