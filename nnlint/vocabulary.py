@@ -44,13 +44,15 @@ EXP_FUNCTIONS = frozenset({"torch.exp"})
 LOGIT_LAYERS = frozenset({"torch.nn.Linear", "torch.nn.LazyLinear", "torch.nn.Bilinear"})
 
 # Tensor methods and functions that keep what a tensor holds (its activation kind): shape, device,
-# dtype and copies. Indexing keeps it too.
+# dtype and copies (`resize` is the legacy spelling of `view`). Indexing keeps it too.
 KIND_KEEPING_METHODS = frozenset(
     {
         "view",
         "view_as",
         "reshape",
         "reshape_as",
+        "resize",
+        "resize_as",
         "squeeze",
         "unsqueeze",
         "flatten",

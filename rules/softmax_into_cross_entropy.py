@@ -331,8 +331,51 @@ if use_probs:
     model.add_module("softmax", nn.Softmax(dim=1))
 loss = nn.CrossEntropyLoss()(model(x), y)
 """,
+        # The legacy `resize` of the logits; the softmax only feeds the prediction.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.fc = nn.Linear(10, n)
+        self.n = n
+    def forward(self, x):
+        return self.fc(x).resize(1, self.n)
+model = Net(5)
+criterion = nn.CrossEntropyLoss()
+for x, y in loader:
+    scores = model(x)
+    loss = criterion(scores, y)
+    pred = F.softmax(scores, dim=1).resize(5).argmax()
+    loss.backward()
+    optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The legacy `resize` keeps a softmax output what it is, like `view`.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.fc = nn.Linear(10, n)
+        self.n = n
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1).resize(1, self.n)
+model = Net(5)
+criterion = nn.CrossEntropyLoss()
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+""",
+            line=11,
+        ),
         # A decoder's step outputs stored into a fresh buffer that the model returns (seq2seq).
         Invalid(
             """
