@@ -45,8 +45,9 @@ class LossAccumulatedAsTensor(Rule):
     (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
     `losses_list.append(losses)`; no fix, as it may be a tuple), or
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
-    `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated; no fix is offered
-    for these).
+    `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
+    before the loop whose last element is the loss backpropagated, `losses[-1].backward()`; no fix is
+    offered for these). A meter whose method detaches what it is given (`v = v.data.sum()`) is not flagged.
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
@@ -322,8 +323,33 @@ for i, batch in enumerate(loader):
     output["loss"] = output["loss"].detach()
     outputs.append(output)
 """,
+        # A list made for this iteration whose element is backpropagated.
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+for x, y in loader:
+    losses = []
+    optimizer.zero_grad()
+    losses.append(criterion(model(x), y))
+    losses[-1].backward()
+    optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The list outlives the loop; only its last element is backpropagated, every earlier one is kept.
+        Invalid(
+            """
+import torch
+criterion = torch.nn.CrossEntropyLoss()
+losses = []
+for x, y in loader:
+    optimizer.zero_grad()
+    losses.append(criterion(model(x), y))
+    losses[-1].backward()
+    optimizer.step()
+""",
+            line=7,
+        ),
         # What a model method gives is the loss (or a tuple of losses) that is backpropagated; it is kept.
         Invalid(
             """
@@ -646,8 +672,10 @@ print(torch.stack(losses).mean())
         loop = self.ctx.loops.enclosing_loop(node)
         if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):
             return
-        # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that.
-        self.report(node, fix=self._fix(name, value) if self.ctx.roles.is_loss_expr(value) else None)
+        # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that; nor for a
+        # list whose last element is backpropagated (`losses[-1].backward()` needs the tensor).
+        fixable = self.ctx.roles.is_loss_expr(value) and not gradients.element_backpropagated(name, node)
+        self.report(node, fix=self._fix(name, value) if fixable else None)
 
     _STORED = (
         "This loss tensor (or the dict holding it) is kept in `{container}`, which outlives the loop "

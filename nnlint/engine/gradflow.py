@@ -57,7 +57,27 @@ class GradientFlow:
         name is its function's own (a parameter `D_loss` of `__init__` is not the `D_loss` total of
         `train`), `self.x` is shared by the file. Backward calls in project helpers count through their
         summaries (`self._backward(loss, opt)` backpropagates `loss`)."""
-        return (self._scope_key(name, at), name) in self._scoped_backpropagated
+        key = (self._scope_key(name, at), name)
+        if key in self._scoped_backpropagated:
+            return True
+        # `losses.append(criterion(...))` then `losses[-1].backward()`: a list made for this iteration is
+        # the loss being built; one kept across iterations holds every earlier loss too.
+        return self.element_backpropagated(name, at) and not self.outlives_iteration(name, at)
+
+    def element_backpropagated(self, name: str, at: cst.CSTNode) -> bool:
+        """Whether an element of the container `name` (read at `at`) is backpropagated directly:
+        `losses[-1].backward()`; what is stored there must stay a tensor."""
+        return (self._scope_key(name, at), name) in self._elements_backpropagated
+
+    @cached_property
+    def _elements_backpropagated(self) -> frozenset[tuple[cst.CSTNode | None, str]]:
+        """Containers an element of which is backpropagated directly: `losses[-1].backward()`."""
+        found: set[tuple[cst.CSTNode | None, str]] = set()
+        for call in self._ctx.index.nodes(cst.Call):
+            operand = self._ctx.loops.backward_operand(call)
+            if isinstance(operand, cst.Subscript) and isinstance(operand.value, cst.Name):
+                found.add((self._scope_key(operand.value.value, operand), operand.value.value))
+        return frozenset(found)
 
     def _scope_key(self, name: str, at: cst.CSTNode) -> cst.CSTNode | None:
         if "." in name:
@@ -91,6 +111,9 @@ class GradientFlow:
 
         for call in index.nodes(cst.Call):
             operand = self._ctx.loops.backward_operand(call)
+            if isinstance(operand, cst.Subscript) and isinstance(operand.value, cst.Name):
+                # `losses[-1].backward()` backpropagates one element: `_elements_backpropagated`.
+                continue
             if operand is not None:
                 read(operand)
                 continue
