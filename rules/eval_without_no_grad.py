@@ -337,6 +337,19 @@ for batch_i, (paths, imgs) in enumerate(dataloader):
 class Net(torch.nn.Module):
     pass
 """,
+        # A stress test of a toy module that the script never set to a mode: no loaded model is run.
+        """
+import torch
+
+class Elementwise(torch.nn.Module):
+    def forward(self, x, y):
+        return x * y + y
+
+module = Elementwise()
+for _ in range(50):
+    x, y = torch.randn(10, 20), torch.randn(10, 20)
+    torch.testing.assert_close(module(x, y), x * y + y)
+""",
         """
 from transformers import AutoModelForCausalLM
 model = AutoModelForCausalLM.from_pretrained("gpt2")

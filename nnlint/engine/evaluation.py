@@ -238,8 +238,8 @@ class Evaluation:
     @cached_property
     def script_inference_loops(self) -> list[Loop]:
         """In a file that never trains (`never_trains`), the outermost loops at module level or in a
-        module-level function (`main()`, `detect()`) that run a model and use its output: a test, demo or
-        inference script
+        module-level function (`main()`, `detect()`) that run a model the same scope set to a mode
+        (`model.eval()`, or `model.train()` by mistake) and use its output: a test, demo or inference script
         classifying frames or detecting on a data set. Whatever they iterate and whatever mode the code
         set, running a model there is inference, and the mode and grad mode it runs in are the script's
         choice. pytest modules are left out (a test runs a model to check it, not to infer)."""
@@ -251,9 +251,30 @@ class Evaluation:
             for loop in loops.loops
             if (loop.function is None or self._ctx.index.parent(loop.function) is self._ctx.module)
             and self._outermost(loop)
-            and any(self._output_used(event) for event in loop.of_kind(EventKind.FORWARD, own=False))
+            and any(
+                self._output_used(event) and self._mode_set(loop, event)
+                for event in loop.of_kind(EventKind.FORWARD, own=False)
+            )
         ]
         return candidates if candidates and self.never_trains else []
+
+    def _mode_set(self, loop: Loop, forward: Event) -> bool:
+        """Whether the scope the loop runs in (its function, or the module) sets the forward's model to a
+        mode (`model.eval()`, `model.train()`): a model the script loaded to run, not a parameter-free
+        helper module or a stress test's toy module."""
+        from nnlint.engine.modes import model_key
+
+        model = model_key(forward.target)
+        if model is None:
+            return False
+        loops = self._ctx.loops
+        scope = (
+            loops.function_events(loop.function)
+            if loop.function is not None
+            else loops.events_of_body(self._ctx.module)
+        )
+        toggles = (EventKind.EVAL, EventKind.TRAIN)
+        return any(event.kind in toggles and model_key(event.target) == model for event in scope)
 
     def _output_used(self, forward: Event) -> bool:
         """A forward whose output the code keeps: `out = model(x)`, not a bare `model(x)` run only for its
