@@ -243,8 +243,8 @@ class Evaluation:
         classifying frames or detecting on a data set. Whatever they iterate and whatever mode the code
         set, running a model there is inference, and the mode and grad mode it runs in are the script's
         choice. pytest modules are left out (a test runs a model to check it, not to infer)."""
-        if not self._test_words or "(" not in self._ctx.source:
-            return []
+        if not self._test_words or any(word in self._ctx.source for word in _TRAINING_WORDS):
+            return []  # cheap: a pytest module, or a file whose text may train
         loops = self._ctx.loops
         candidates = [
             loop
@@ -290,8 +290,7 @@ class Evaluation:
         """Whether nothing in the file backpropagates, steps or clears gradients, builds an optimizer or a
         trainer, or calls a project helper that runs a training step (`train_one_epoch(model, ...)` in
         engine.py): cheap text checks first, project helpers resolved only when those pass."""
-        source = self._ctx.source
-        if any(word in source for word in _TRAINING_WORDS):
+        if any(word in self._ctx.source for word in _TRAINING_WORDS):
             return False
         return not any(trains(self._ctx, call) for call in self._ctx.index.nodes(cst.Call))
 
