@@ -29,7 +29,10 @@ class EvalWithoutNoGrad(Rule):
     `if train_model:` and that is called with it false; a per-batch evaluation step method
     (`validation_step`, `eval_step`) that a fit loop calls, reported at its `def`; and, in a script that
     never backpropagates, a loop that runs a model the code before it switched to `eval()` (a demo or
-    inference script looping over image files).
+    inference script looping over image files); and, in a script that never trains (no backward, optimizer,
+    step or trainer, and no call of a project helper that trains), a loop at module level or in a
+    module-level function such as `main()` that runs a model and uses its output: that is inference, however
+    the loop and its data are named.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
@@ -278,6 +281,81 @@ for images in train_images:
 class Net(torch.nn.Module):
     pass
 """,
+        # Scripts near an inference script: one that trains at module level, one that only preprocesses
+        # data, one whose loop runs under no_grad, one under inference_mode, one that turned recording off
+        # for the whole run, and one that samples with `generate()` (which turns recording off itself).
+        """
+import torch
+model = Net()
+opt = torch.optim.Adam(model.parameters())
+for x, y in dataloader:
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+class Net(torch.nn.Module):
+    pass
+""",
+        """
+import torch
+from glob import glob
+for path in glob("raw/*.png"):
+    image = load_image(path)
+    torch.save(resize(image), path + ".pt")
+""",
+        """
+import torch
+model = Net()
+model.eval()
+with torch.no_grad():
+    for batch_i, (paths, imgs) in enumerate(dataloader):
+        detections = model(imgs)
+class Net(torch.nn.Module):
+    pass
+""",
+        """
+import torch
+
+@torch.inference_mode()
+def main():
+    model = Net()
+    model.eval()
+    while True:
+        out = model(read_frame())
+        show(out)
+
+class Net(torch.nn.Module):
+    pass
+""",
+        """
+import torch
+torch.set_grad_enabled(False)
+model = Net()
+model.eval()
+for batch_i, (paths, imgs) in enumerate(dataloader):
+    detections = model(imgs)
+class Net(torch.nn.Module):
+    pass
+""",
+        # A stress test of a toy module that the script never set to a mode: no loaded model is run.
+        """
+import torch
+
+class Elementwise(torch.nn.Module):
+    def forward(self, x, y):
+        return x * y + y
+
+module = Elementwise()
+for _ in range(50):
+    x, y = torch.randn(10, 20), torch.randn(10, 20)
+    torch.testing.assert_close(module(x, y), x * y + y)
+""",
+        """
+from transformers import AutoModelForCausalLM
+model = AutoModelForCausalLM.from_pretrained("gpt2")
+for prompt in prompts:
+    print(model.generate(**prompt))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # `volatile=True` turned recording off before PyTorch 0.4; it has been ignored since.
@@ -421,6 +499,40 @@ class NeuralNet:
 """,
             line=9,
         ),
+        # A module-level detection script that never trains: its loop over the data set is inference, whatever
+        # the loader is called (YOLOv3's test.py spelling).
+        Invalid(
+            """
+import torch
+model = Darknet(opt.cfg)
+model.load_state_dict(torch.load(opt.weights))
+model.eval()
+for batch_i, (imgs, targets) in enumerate(dataloader):
+    outputs = model(imgs.to(device))
+    metrics.update(outputs, targets)
+class Darknet(torch.nn.Module):
+    pass
+""",
+            line=6,
+        ),
+        # An inference `main()` classifying camera frames in a `while` loop, in a script that never trains.
+        Invalid(
+            """
+import torch
+
+class Classifier(torch.nn.Module):
+    pass
+
+def main():
+    model = Classifier()
+    model.load_state_dict(torch.load("ckpt.pt"))
+    model.eval()
+    while True:
+        label = model.forward(read_frame()).argmax()
+        print(label)
+""",
+            line=11,
+        ),
         # A demo script: eval(), then a loop over image files, autograd on (SeqNet's spelling).
         Invalid(
             """
@@ -541,7 +653,11 @@ def main(args):
                 return True
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
-        return is_eval_data_name(loop.iterates) or self._infers_after_eval(loop)
+        return (
+            is_eval_data_name(loop.iterates)
+            or self.ctx.evaluation.is_script_inference(loop)
+            or self._infers_after_eval(loop)
+        )
 
     def _infers_after_eval(self, loop: Loop) -> bool:
         """In a file that never backpropagates (an inference script or demo), a loop that runs a model

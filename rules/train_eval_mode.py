@@ -26,6 +26,9 @@ class TrainEvalMode(Rule):
     location. A module-level evaluation function that runs a model it is given, never sets the mode, and
     that no module of the project calls (tests aside) is reported too: its callers are the library's
     users, whose model is in training mode unless the function sets it.
+    In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
+    that trains), a loop at module level or in a module-level function such as `main()` that runs a model
+    and uses its output is an inference, and is judged the same way (`model.train()` before it included).
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -445,6 +448,56 @@ def train_model(model, criterion, optimizer, dataloaders, num_epochs):
                     loss.backward()
                     optimizer.step()
 """,
+        # An inference script that sets eval() first; one that recalibrates BatchNorm statistics in training
+        # mode on purpose (the outputs are discarded); one that trains at module level.
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+def main():
+    model = Net()
+    model.eval()
+    while True:
+        with torch.no_grad():
+            out = model.forward(read_frame())
+        show(out)
+""",
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = torch.nn.BatchNorm1d(4)
+
+model = Net()
+model.train()
+with torch.no_grad():
+    for x in calibration_loader:
+        model(x)
+torch.save(model.state_dict(), "recalibrated.pt")
+""",
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+model = Net()
+model.train()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    out = model(x)
+    optimizer.zero_grad()
+    torch.nn.functional.mse_loss(out, y).backward()
+    optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
@@ -471,6 +524,29 @@ def train_model(model, criterion, optimizer, scheduler, dataloaders, num_epochs)
                     optimizer.step()
 """,
             line=9,
+        ),
+        # An inference `main()` of a script that never trains: it loads a checkpoint, calls `train()` (!)
+        # and classifies camera frames under no_grad with dropout still on.
+        Invalid(
+            """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+def main():
+    model = Net()
+    model.load_state_dict(torch.load("ckpt.pt"))
+    model.train()
+    while True:
+        frame = read_frame()
+        with torch.no_grad():
+            out = model.forward(frame)
+        show(out)
+""",
+            line=15,
         ),
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
         Invalid(

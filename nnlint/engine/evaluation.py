@@ -25,12 +25,16 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
+from nnlint.engine.training_calls import trains
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 # Events that only a training function has.
 _TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
+# Words whose presence in a file's text means it may train (`loss.backward()`, `torch.optim`, `opt.step()`,
+# `trainer.fit(...)`, `Trainer(...)`, `accelerator.backward`).
+_TRAINING_WORDS = ("backward", "optim", "zero_grad", ".step(", ".fit(", "Trainer", "autograd.grad")
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -68,7 +72,7 @@ class EvalRegion:
     """A function, `no_grad` block, loop over held-out data or `if` block drawing a held-out batch that
     evaluates; `events` are those of one run of it, in order."""
 
-    node: cst.FunctionDef | cst.With | cst.For | cst.If
+    node: cst.FunctionDef | cst.With | cst.For | cst.While | cst.If
     events: tuple[Event, ...]
     # For a loop that evaluates only when its function is called with a training flag false: those calls.
     calls: tuple[cst.Call, ...] = ()
@@ -218,7 +222,77 @@ class Evaluation:
                 found.append(region)
         found.extend(self._drawing_blocks(found))
         found.extend(self._flagged_loops(found))
+        found.extend(
+            EvalRegion(loop.node, tuple(loop.events))
+            for loop in self.script_inference_loops
+            if not any(region.node in self._ctx.index.ancestors(loop.node) for region in found)
+        )
         return found
+
+    # -- inference scripts -------------------------------------------------------------------------
+
+    def is_script_inference(self, loop: Loop) -> bool:
+        """Whether `loop` is an inference loop of a script (see `script_inference_loops`)."""
+        return loop in self.script_inference_loops
+
+    @cached_property
+    def script_inference_loops(self) -> list[Loop]:
+        """In a file that never trains (`never_trains`), the outermost loops at module level or in a
+        module-level function (`main()`, `detect()`) that run a model the same scope set to a mode
+        (`model.eval()`, or `model.train()` by mistake) and use its output: a test, demo or inference script
+        classifying frames or detecting on a data set. Whatever they iterate and whatever mode the code
+        set, running a model there is inference, and the mode and grad mode it runs in are the script's
+        choice. pytest modules are left out (a test runs a model to check it, not to infer)."""
+        if not self._test_words or any(word in self._ctx.source for word in _TRAINING_WORDS):
+            return []  # cheap: a pytest module, or a file whose text may train
+        loops = self._ctx.loops
+        candidates = [
+            loop
+            for loop in loops.loops
+            if (loop.function is None or self._ctx.index.parent(loop.function) is self._ctx.module)
+            and self._outermost(loop)
+            and any(
+                self._output_used(event) and self._mode_set(loop, event)
+                for event in loop.of_kind(EventKind.FORWARD, own=False)
+            )
+        ]
+        return candidates if candidates and self.never_trains else []
+
+    def _mode_set(self, loop: Loop, forward: Event) -> bool:
+        """Whether the scope the loop runs in (its function, or the module) sets the forward's model to a
+        mode (`model.eval()`, `model.train()`): a model the script loaded to run, not a parameter-free
+        helper module or a stress test's toy module."""
+        from nnlint.engine.modes import model_key
+
+        model = model_key(forward.target)
+        if model is None:
+            return False
+        loops = self._ctx.loops
+        scope = (
+            loops.function_events(loop.function)
+            if loop.function is not None
+            else loops.events_of_body(self._ctx.module)
+        )
+        toggles = (EventKind.EVAL, EventKind.TRAIN)
+        return any(event.kind in toggles and model_key(event.target) == model for event in scope)
+
+    def _output_used(self, forward: Event) -> bool:
+        """A forward whose output the code keeps: `out = model(x)`, not a bare `model(x)` run only for its
+        side effects (a pass that recalibrates BatchNorm statistics in training mode on purpose)."""
+        return not isinstance(self._ctx.index.parent(forward.node), cst.Expr)
+
+    def _outermost(self, loop: Loop) -> bool:
+        outer = self._ctx.loops.enclosing_loop(loop.node)
+        return outer is None or outer.function is not loop.function
+
+    @cached_property
+    def never_trains(self) -> bool:
+        """Whether nothing in the file backpropagates, steps or clears gradients, builds an optimizer or a
+        trainer, or calls a project helper that runs a training step (`train_one_epoch(model, ...)` in
+        engine.py): cheap text checks first, project helpers resolved only when those pass."""
+        if any(word in self._ctx.source for word in _TRAINING_WORDS):
+            return False
+        return not any(trains(self._ctx, call) for call in self._ctx.index.nodes(cst.Call))
 
     def _flagged_loops(self, found: list[EvalRegion]) -> list[EvalRegion]:
         """Loops of an epoch function shared by training and evaluation (`def _epoch(loader, train_model)`

@@ -218,7 +218,7 @@ class ModeSimulation:
                 return no_grad
             if ancestor is region.node:
                 break
-        return region.node if isinstance(region.node, cst.For) else forward.site
+        return region.node if isinstance(region.node, (cst.For, cst.While)) else forward.site
 
     def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
         """Whether the code that runs before this evaluation leaves the forward's model in training mode:
@@ -232,7 +232,7 @@ class ModeSimulation:
             )
         if isinstance(node, cst.For) and region.calls:
             return self._entered_by_flag(node, region, forward)
-        if isinstance(node, (cst.For, cst.If)):
+        if isinstance(node, (cst.For, cst.While, cst.If)):
             first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         return self._mode_at_entry(node, forward, 0) == TRAIN
