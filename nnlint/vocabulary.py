@@ -640,6 +640,11 @@ ITERABLE_DATASETS = frozenset(
 )
 # Module prefixes of frameworks that own sharding and sampler epochs.
 SHARDING_FRAMEWORKS = ("accelerate", "lightning", "pytorch_lightning", "deepspeed", "ignite", "composer")
+# Those of them that also call `set_epoch` on the samplers of the loaders they run: accelerate's prepared
+# loader sets its epoch on every `iter()`, Lightning's loops and Fabric's wrapped loaders too. DeepSpeed
+# is not one: its library never calls `set_epoch`, not even on the loader `deepspeed.initialize(
+# training_data=...)` builds, so a DistributedSampler in a DeepSpeed script is the user's to advance.
+EPOCH_SETTING_FRAMEWORKS = tuple(name for name in SHARDING_FRAMEWORKS if name != "deepspeed")
 # Datasets whose items are already tensors in memory: workers would only add start-up and IPC cost.
 IN_MEMORY_DATASETS = frozenset({"TensorDataset", "range", "list"})
 

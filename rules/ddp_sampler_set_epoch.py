@@ -28,7 +28,9 @@ class DdpSamplerSetEpoch(Rule):
     does not matter), files without an epoch loop (the loop that would call `set_epoch` is elsewhere),
     samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
     built around one, handed to a function of another module, counts as handed on too), and
-    files using accelerate, Lightning, Fabric or DeepSpeed, which set the epoch themselves.
+    files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
+    library never calls `set_epoch`, so a DistributedSampler a DeepSpeed script builds is flagged like
+    any other.
 
     ## Why is this bad?
     `DistributedSampler` shuffles with a generator seeded by `seed + epoch`, and the epoch only changes
@@ -244,6 +246,28 @@ for epoch in range(cfg["epochs"]):
 """,
             line=6,
         ),
+        # A DeepSpeed script: the engine never sets the epoch of a loader the script built itself
+        # (min-max-gpt's spelling: the sampler chosen by rank in a conditional expression).
+        Invalid(
+            """
+import deepspeed
+from torch.utils.data import DataLoader, RandomSampler
+from torch.utils.data.distributed import DistributedSampler
+
+def train(engine, loader):
+    for batch in loader:
+        loss = engine(batch["input_ids"])["loss"]
+        engine.backward(loss)
+        engine.step()
+
+sampler = RandomSampler(train_set) if local_rank == -1 else DistributedSampler(train_set, seed=seed)
+loader = DataLoader(train_set, sampler=sampler, batch_size=8)
+engine, optimizer, _, _ = deepspeed.initialize(model=model, config=ds_config)
+for epoch in range(epochs):
+    train(engine, loader)
+""",
+            line=12,
+        ),
         # Sampler options from a config dict.
         Invalid(
             """
@@ -263,7 +287,7 @@ for epoch in range(epochs):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if not facts.samplers or facts.sets_sampler_epoch or facts.framework_managed:
+        if not facts.samplers or facts.sets_sampler_epoch or facts.framework_sets_epochs:
             return
         if not self._trains_over_epochs():
             return

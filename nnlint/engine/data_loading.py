@@ -5,7 +5,7 @@ A loader's settings come from keywords, positions, or a `**config` dict bound in
 (`loader_kwargs = {"batch_size": 64, "shuffle": True}`; `DataLoader(ds, **loader_kwargs)`); a dict that
 cannot be read leaves the settings incomplete, and rules then treat every missing setting as unknown.
 Frameworks that shard and reseed for the user (accelerate's `prepare()`, Lightning, Fabric) make the
-distributed questions moot.
+distributed questions moot; DeepSpeed shards only the loader it builds and never sets a sampler's epoch.
 """
 
 from __future__ import annotations
@@ -91,10 +91,19 @@ class DataLoading:
 
     @cached_property
     def framework_managed(self) -> bool:
-        """A framework shards the data and sets sampler epochs: accelerate (`prepare()`), Lightning,
-        Fabric, DeepSpeed, Ignite, Composer imported in the file."""
+        """A framework shards the data: accelerate (`prepare()`), Lightning, Fabric, DeepSpeed, Ignite,
+        Composer imported in the file."""
+        return self._imports_any(vocab.SHARDING_FRAMEWORKS)
+
+    @cached_property
+    def framework_sets_epochs(self) -> bool:
+        """A framework that calls `set_epoch` on the samplers of the loaders it runs is imported in the
+        file (not DeepSpeed, which never does: `vocab.EPOCH_SETTING_FRAMEWORKS`)."""
+        return self._imports_any(vocab.EPOCH_SETTING_FRAMEWORKS)
+
+    def _imports_any(self, frameworks: tuple[str, ...]) -> bool:
         text = self._ctx.source
-        return any(f"import {name}" in text or f"from {name}" in text for name in vocab.SHARDING_FRAMEWORKS)
+        return any(f"import {name}" in text or f"from {name}" in text for name in frameworks)
 
     def sampler_alternative(self, loader: LoaderCall) -> bool:
         """The loader may be the single-process alternative of a sharded one: it is built under an
