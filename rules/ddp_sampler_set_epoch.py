@@ -146,6 +146,26 @@ for epoch in range(10):
     for batch in loader:
         model.test()
 """,
+        # The sampler is built in a loader helper that only the validation function calls.
+        """
+import deepspeed
+from torch.utils.data import DataLoader, DistributedSampler
+
+def get_dataloader(args, dataset):
+    sampler = DistributedSampler(dataset)
+    return DataLoader(dataset, sampler=sampler, batch_size=args.batch_size)
+
+def pretrain_validation(args, model):
+    for batch in get_dataloader(args, PreTrainingDataset(args.valid_path)):
+        model.eval_batch(batch)
+
+for epoch in range(args.epochs):
+    for batch in shards.get_batches(epoch):
+        loss = model(batch)
+        model.backward(loss)
+        model.step()
+    pretrain_validation(args, model)
+""",
         # A sampler class chosen by alias, but with shuffling switched off.
         """
 import torch
@@ -345,7 +365,8 @@ for epoch in range(epochs):
         )
 
     def _held_out(self, call: cst.Call, dataset: cst.BaseExpression | None) -> bool:
-        """A sampler over validation or test data, by the dataset's name or the name it is bound to."""
+        """A sampler over validation or test data, by the dataset's name or the name it is bound to, or
+        built in a loader helper that only evaluation functions of this file call."""
         if dataset is not None and is_eval_data_name(self.ctx.dotted(dataset)):
             return True
         statement = self.ctx.index.statement_of(call)
@@ -354,7 +375,21 @@ for epoch in range(epochs):
                 if isinstance(small, cst.Assign):
                     if any(is_eval_data_name(self.ctx.dotted(target.target)) for target in small.targets):
                         return True
-        return False
+        return self._only_evaluation_calls(self.ctx.enclosing_function(call))
+
+    def _only_evaluation_calls(self, function: cst.FunctionDef | None) -> bool:
+        """Every call of `function` in this file sits in an evaluation function (DeepSpeed's bing_bert
+        builds its sampler in `get_dataloader`, which only `pretrain_validation` calls)."""
+        if function is None or self.ctx.evaluation.is_eval_function(function):
+            return function is not None
+        callers = [
+            self.ctx.enclosing_function(other)
+            for other in self.ctx.index.nodes(cst.Call)
+            if local_function(self.ctx, other) is function
+        ]
+        return bool(callers) and all(
+            caller is not None and self.ctx.evaluation.is_eval_function(caller) for caller in callers
+        )
 
 
 def _literal_false(value: cst.BaseExpression) -> bool:
