@@ -24,13 +24,18 @@ class GradAccumulation(LoopRule):
     - the loop has an accumulation guard (`if step % gradient_accumulation_steps == 0:` around
       clipping or counters) but the optimizer steps outside it, on every micro-batch;
     - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
-      and accumulates across the k-th.
+      and accumulates across the k-th;
+    - inside `with accelerator.accumulate(model):`, the model's own `zero_grad()` runs on every
+      micro-batch: accelerate skips only the prepared optimizer's `zero_grad()` and `step()` between
+      sync steps, so the model's clears what the micro-batches accumulated.
 
     Not flagged: a loss divided (or multiplied) on its way to `backward()`, inline, through a helper, or
     inside `scaler.scale(...)`; sum-reduced losses normalised by a token or sample count, and a model
     called with a non-mean `reduction=`; a loss unpacked from a call that is not the model's; accelerate's
-    `accelerator.accumulate()` and `accelerator.backward()`, DeepSpeed and Lightning, which scale by
-    themselves; a guard that gates a whole update (a GAN's generator trained every n steps).
+    `accelerator.accumulate()` and `accelerator.backward()` (the optimizer's `zero_grad()` and `step()`
+    inside it, and a model's `zero_grad()` under `if accelerator.sync_gradients:`), DeepSpeed and
+    Lightning, which scale by themselves; a guard that gates a whole update (a GAN's generator trained
+    every n steps).
 
     ## Why is this bad?
     `backward()` adds into `.grad`, so k mean losses sum to k times the gradient of one batch: the update
@@ -74,6 +79,34 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # Under accelerate's accumulate(): the prepared optimizer's zero_grad is skipped between sync
+        # steps; a model's zero_grad only on the sync step; or an Accelerator accumulating one batch.
+        """
+import torch
+from accelerate import Accelerator
+accelerator = Accelerator(gradient_accumulation_steps=4)
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+        if accelerator.sync_gradients:
+            model.zero_grad()
+""",
+        """
+import torch
+from accelerate import Accelerator
+accelerator = Accelerator(gradient_accumulation_steps=1)
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        model.zero_grad()
+""",
         # accelerate's backward accumulates by itself; the guard only counts optimizer updates.
         """
 import torch
@@ -222,6 +255,23 @@ for i, (x, y) in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The model's zero_grad inside accelerate's accumulate() (alpaca-farm's PPO trainer): accelerate
+        # does not skip it between sync steps, so each micro-batch's gradients are wiped.
+        Invalid(
+            """
+import torch
+
+class Trainer:
+    def step_with_rollouts(self, loader):
+        for batch in loader:
+            with self.accelerator.accumulate(self.policy):
+                loss = self.compute_loss(batch)
+                self.accelerator.backward(loss)
+                self.optimizer.step()
+                self.policy.zero_grad(set_to_none=True)
+""",
+            line=11,
+        ),
         # The accumulation guard gates only clipping and counters; the step runs every micro-batch.
         Invalid(
             """
@@ -384,6 +434,15 @@ for i, (x, y) in enumerate(loader):
                     outside[1].site,
                     "This loop has a gradient-accumulation guard but the optimizer steps outside it, on "
                     "every micro-batch, so nothing accumulates; step and clear inside the guard.",
+                )
+                return
+            zero = self.ctx.accumulation.clears_model_under_accumulate(loop)
+            if zero is not None:
+                self.report(
+                    zero.site,
+                    "This clears the model's gradients on every micro-batch inside `accumulate()`, which "
+                    "skips only the prepared optimizer's `zero_grad()` and `step()` between sync steps, so "
+                    "only the last micro-batch reaches the step; call `optimizer.zero_grad()` instead.",
                 )
             return
         if accumulation.inverted and accumulation.guard is not None:

@@ -266,6 +266,56 @@ class GradientAccumulation:
         text = (dotted_name(found.target) or "") + " " + self._ctx.module.code_for_node(found.iter)
         return found if any(word in text.lower() for word in vocab.MICRO_BATCH_WORDS) else None
 
+    def clears_model_under_accumulate(self, loop: Loop) -> Event | None:
+        """A model's `zero_grad()` that runs on every micro-batch inside `with accelerator.accumulate(
+        model):`. accelerate skips the prepared optimizer's `zero_grad()` and `step()` off the sync
+        boundary (`AcceleratedOptimizer` checks `gradient_state.sync_gradients`), but nothing skips the
+        model's own `zero_grad()`: it wipes each micro-batch's gradients, so only the last one reaches the
+        step (alpaca-farm's `self.policy.zero_grad()`). The cleared object is the model the context is
+        given, or a name holding a model; a file that builds its `Accelerator` with
+        `gradient_accumulation_steps=1` accumulates nothing and is left alone."""
+        if not loop.trains or not self._accumulation_configured():
+            return None
+        for zero in loop.of_kind(EventKind.ZERO_GRAD):
+            if zero.conditional or zero.target is None:
+                continue
+            context = self._accumulate_context(zero.site, loop)
+            if context is None or self._ctx.roles.has(zero.target, Role.OPTIMIZER):
+                continue
+            models = {dotted_name(arg.value) for arg in context.args}
+            if zero.target in models or self._ctx.roles.has(zero.target, Role.MODEL):
+                return zero
+        return None
+
+    def _accumulate_context(self, node: cst.CSTNode, loop: Loop) -> cst.Call | None:
+        """The `accelerator.accumulate(...)` (or Fabric `no_backward_sync(...)`) call of a `with` inside
+        `loop` around `node`."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is loop.node:
+                return None
+            if isinstance(ancestor, cst.With):
+                for item in ancestor.items:
+                    call = item.item
+                    if (
+                        isinstance(call, cst.Call)
+                        and isinstance(call.func, cst.Attribute)
+                        and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
+                    ):
+                        return call
+        return None
+
+    def _accumulation_configured(self) -> bool:
+        """Not known to accumulate a single micro-batch: no `Accelerator(gradient_accumulation_steps=1)`
+        in the file (the count may come from a keyword, a plugin, the launcher's config or another module)."""
+        for call in self._ctx.index.nodes(cst.Call):
+            if (self._ctx.callee(call) or "").rsplit(".", 1)[-1] != "Accelerator":
+                continue
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == "gradient_accumulation_steps":
+                    if isinstance(arg.value, cst.Integer) and arg.value.value == "1":
+                        return False
+        return True
+
     def _framework_accumulates(self, loop: Loop) -> bool:
         """`with accelerator.accumulate(model):` (or Fabric's `no_backward_sync`) around the step."""
         for with_node in self._ctx.index.nodes(cst.With):
