@@ -23,6 +23,9 @@ class GradAccumulation(LoopRule):
       or inside the micro-batch loop), so only the last micro-batch reaches the step;
     - the loop has an accumulation guard (`if step % gradient_accumulation_steps == 0:` around
       clipping or counters) but the optimizer steps outside it, on every micro-batch;
+    - the loss is divided by the accumulation steps (`loss /= gradient_accumulation_steps`) but the
+      optimizer steps on every micro-batch, unguarded: nothing accumulates, and every update is k
+      times too small;
     - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
       and accumulates across the k-th;
     - inside `with accelerator.accumulate(model):`, the model's own `zero_grad()` runs on every
@@ -79,6 +82,26 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # Divided by the accumulation count and stepped every k; divided by a token count and stepped
+        # every batch.
+        """
+import torch
+for step, batch in enumerate(loader):
+    loss = model(**batch).loss / args.gradient_accumulation_steps
+    loss.backward()
+    if (step + 1) % args.gradient_accumulation_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        """
+import torch
+criterion = torch.nn.CrossEntropyLoss(reduction="sum")
+for batch in loader:
+    loss = criterion(model(batch.src), batch.tgt) / batch.ntokens
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
         # Under accelerate's accumulate(): the prepared optimizer's zero_grad is skipped between sync
         # steps; a model's zero_grad only on the sync step; or an Accelerator accumulating one batch.
         """
@@ -255,6 +278,23 @@ for i, (x, y) in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The loss is divided by the accumulation count, but the step runs on every micro-batch
+        # (reformer's pretraining loop).
+        Invalid(
+            """
+import torch
+loss_fn = torch.nn.CrossEntropyLoss()
+for epoch in range(epochs):
+    for step, batch in enumerate(loader):
+        loss = loss_fn(model(batch["x"]), batch["y"])
+        if gradient_accumulation_steps > 1:
+            loss /= gradient_accumulation_steps
+        loss.backward()
+        optimizer.step()
+        model.zero_grad()
+""",
+            line=10,
+        ),
         # The model's zero_grad inside accelerate's accumulate() (alpaca-farm's PPO trainer): accelerate
         # does not skip it between sync steps, so each micro-batch's gradients are wiped.
         Invalid(
@@ -434,6 +474,15 @@ for i, (x, y) in enumerate(loader):
                     outside[1].site,
                     "This loop has a gradient-accumulation guard but the optimizer steps outside it, on "
                     "every micro-batch, so nothing accumulates; step and clear inside the guard.",
+                )
+                return
+            step = self.ctx.accumulation.steps_every_divided_micro_batch(loop)
+            if step is not None:
+                self.report(
+                    step.site,
+                    "This loop divides the loss by the accumulation steps but steps the optimizer on every "
+                    "micro-batch, so nothing accumulates and every update is k times too small; step and "
+                    "clear only every k micro-batches.",
                 )
                 return
             zero = self.ctx.accumulation.clears_model_under_accumulate(loop)

@@ -388,6 +388,51 @@ class GradientAccumulation:
                 return guards[0], step
         return None
 
+    def steps_every_divided_micro_batch(self, loop: Loop) -> Event | None:
+        """A loop that divides its loss by the accumulation count but steps on every iteration: the loss
+        reaching an unconditional `backward()` is divided by a name that says accumulation
+        (`loss /= gradient_accumulation_steps`) while every optimizer step of the iteration runs
+        unconditionally, with no micro-batch loop and no accumulating framework (reformer's pretraining
+        loop). Nothing accumulates, and each update is k times too small. Returns the step."""
+        if not loop.trains or self._framework_accumulates(loop) or self._skips_rest(loop):
+            return None
+        steps = loop.of_kind(EventKind.STEP)
+        if not steps or any(step.conditional for step in steps):
+            return None
+        backwards = loop.of_kind(EventKind.BACKWARD, own=False)
+        if any(event.nested or _self_scaling(event) for event in backwards):
+            return None
+        for backward in backwards:
+            call = backward.node
+            operand = self._ctx.loops.backward_operand(call) if isinstance(call, cst.Call) else None
+            if operand is not None and self._divided_by_accumulation(operand, call, 0):
+                return steps[0]
+        return None
+
+    def _divided_by_accumulation(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> bool:
+        """A division of the loss by an accumulation count (`/ gradient_accumulation_steps`,
+        `.div(args.accum_iter)`), in the expression or in a value its name is bound to in scope."""
+        if depth > 4:
+            return False
+        code = self._ctx.module.code_for_node
+        stack: list[cst.CSTNode] = [expr]
+        while stack:
+            node = stack.pop()
+            divisor = None
+            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+                divisor = node.right
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
+                if node.func.attr.value in ("div", "div_", "true_divide"):
+                    divisor = node.args[0].value
+            if divisor is not None and "accum" in code(divisor).lower():
+                return True
+            stack.extend(children(node))
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return False
+        name = dotted_name(expr)
+        values = self._bindings_in_scope(name, at)[0] if name else []
+        return any(self._divided_by_accumulation(value, at, depth + 1) for value in values)
+
     def _skips_rest(self, loop: Loop) -> bool:
         """A `continue` of this loop anywhere in its body."""
         index = self._ctx.index
