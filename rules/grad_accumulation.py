@@ -82,6 +82,22 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # A project loss module that sums: the loss is not a mean, its scale is the author's choice.
+        """
+import torch
+
+class TokenLoss(torch.nn.Module):
+    def forward(self, x, target):
+        return torch.nn.functional.cross_entropy(x, target, reduction="sum")
+
+loss_fn = TokenLoss()
+for i, (x, y) in enumerate(loader):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    if (i + 1) % accum == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
         # Divided by the accumulation count and stepped every k; divided by a token count and stepped
         # every batch.
         """
@@ -278,6 +294,33 @@ for i, (x, y) in enumerate(loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The criterion is one of two mean losses: a project label-smoothing module whose forward returns
+        # a mean, or CrossEntropyLoss (atlas's finetune loop).
+        Invalid(
+            """
+import torch
+
+class LabelSmoothing(torch.nn.Module):
+    def forward(self, x, target):
+        logprobs = torch.nn.functional.log_softmax(x, dim=-1)
+        loss = -logprobs.gather(dim=-1, index=target.unsqueeze(1)).squeeze(1)
+        return loss.mean()
+
+if args.ls > 0:
+    loss_fn = LabelSmoothing()
+else:
+    loss_fn = torch.nn.CrossEntropyLoss()
+scaler = torch.cuda.amp.GradScaler()
+for i, (x, y) in enumerate(loader):
+    loss = loss_fn(model(x), y)
+    scaler.scale(loss).backward()
+    if (i + 1) % args.num_grad_accumulation == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+""",
+            line=17,
+        ),
         # The loss is divided by the accumulation count, but the step runs on every micro-batch
         # (reformer's pretraining loop).
         Invalid(

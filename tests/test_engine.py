@@ -159,3 +159,14 @@ def test_loop_events_in_order_through_helpers() -> None:
     assert epoch.kind == "epoch" and not epoch.trains
     eval_event = epoch.of_kind(EventKind.EVAL)[0]
     assert eval_event.no_grad and eval_event.target == "model"
+
+
+def test_deepspeed_shards_but_never_sets_sampler_epochs() -> None:
+    """DeepSpeed is a framework that shards (NN602 leaves its files alone) but its library never calls
+    `set_epoch`, so NN603 still asks about its files' samplers; accelerate does both."""
+    deepspeed = context("import deepspeed\nfrom torch.utils.data import DistributedSampler\n").data_loading
+    assert deepspeed.framework_managed and not deepspeed.framework_sets_epochs
+    accelerate = context("from accelerate import Accelerator\n").data_loading
+    assert accelerate.framework_managed and accelerate.framework_sets_epochs
+    plain = context("import torch\n").data_loading
+    assert not plain.framework_managed and not plain.framework_sets_epochs

@@ -222,3 +222,63 @@ def test_run_length_reads_literal_epoch_counts() -> None:
     assert run_length.iterations(second) == {30}
     assert run_length.iterations(third) == frozenset()
     assert run_length.epochs_of(third) == {120, 30, 12}
+
+
+def test_accumulation_facts_under_accelerate_and_without_a_guard() -> None:
+    """accelerate's accumulate() skips only the prepared optimizer's zero_grad: a model's zero_grad inside
+    it is the one that clears every micro-batch; a loss divided by the accumulation count with an
+    unguarded step accumulates nothing."""
+    ctx = context(
+        """
+        import torch
+        optimizer = torch.optim.AdamW(model.parameters())
+        for batch in loader:
+            with accelerator.accumulate(model):
+                accelerator.backward(model(batch).loss)
+                optimizer.step()
+                optimizer.zero_grad()
+                model.zero_grad()
+        for batch in loader:
+            with accelerator.accumulate(model):
+                accelerator.backward(model(batch).loss)
+                optimizer.step()
+                if accelerator.sync_gradients:
+                    model.zero_grad()
+        for batch in loader:
+            loss = model(batch).loss
+            loss = loss / args.gradient_accumulation_steps
+            loss.backward()
+            optimizer.step()
+        for batch in loader:
+            loss = model(batch).loss / batch.num_tokens
+            loss.backward()
+            optimizer.step()
+        """
+    )
+    first, second, third, fourth = ctx.loops.loops
+    accumulation = ctx.accumulation
+    cleared = accumulation.clears_model_under_accumulate(first)
+    assert cleared is not None and cleared.target == "model"
+    assert accumulation.clears_model_under_accumulate(second) is None
+    assert accumulation.clears_model_under_accumulate(third) is None  # no accumulate() context
+    step = accumulation.steps_every_divided_micro_batch(third)
+    assert step is not None and step.target == "optimizer"
+    assert accumulation.steps_every_divided_micro_batch(fourth) is None  # a token count, not k
+    assert accumulation.steps_every_divided_micro_batch(first) is None  # accelerate accumulates
+
+
+def test_accelerator_built_for_one_micro_batch_accumulates_nothing() -> None:
+    ctx = context(
+        """
+        import torch
+        from accelerate import Accelerator
+        accelerator = Accelerator(gradient_accumulation_steps=1)
+        optimizer = torch.optim.AdamW(model.parameters())
+        for batch in loader:
+            with accelerator.accumulate(model):
+                accelerator.backward(model(batch).loss)
+                optimizer.step()
+                model.zero_grad()
+        """
+    )
+    assert ctx.accumulation.clears_model_under_accumulate(ctx.loops.loops[0]) is None

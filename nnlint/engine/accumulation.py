@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import returned_values, target_names
+from nnlint.engine.bindings import method_of, resolve_call, returned_values, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -24,6 +24,10 @@ from nnlint.engine.roles import LOSS_FUNCTIONS, Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+
+
+# A value a function returns, with the file it is written in.
+Returned = tuple["FileContext", "cst.BaseExpression | None"]
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,12 @@ class GradientAccumulation:
         if self._ctx.roles.has(func, Role.CRITERION):
             return False if self._criterion_means(dotted_name(func)) else None
         if self._ctx.roles.has(func, Role.MODEL):
-            return False  # a loss the model's forward computes: a mean, as a Hugging Face `.loss` is
+            # A loss the model's forward computes: a mean, as a Hugging Face `.loss` is; but a project
+            # loss module whose forward returns one loss that is not known to be a mean stays unknown.
+            returned = self._forward_returns(expr)
+            if returned and not any(isinstance(value, cst.Tuple) for _, value in returned):
+                return False if self._returns_mean(returned) else None
+            return False
         helper = self._ctx.loops.helper_called(expr)
         if helper is not None:
             answers = {
@@ -144,14 +153,51 @@ class GradientAccumulation:
         return isinstance(expr, cst.Call) and self._ctx.roles.has(expr.func, Role.MODEL)
 
     def _criterion_means(self, name: str | None) -> bool:
-        """A criterion built here with the default (or `mean`) reduction: `nn.CrossEntropyLoss()`."""
+        """A criterion built here with the default (or `mean`) reduction: `nn.CrossEntropyLoss()`, or a
+        project loss module whose `forward` returns a mean (`return loss.mean()`); when the name is bound
+        more than once (`LabelSmoothing(ls) if ls else CrossEntropyLoss()` in an `if`), every binding."""
         if name is None:
             return False
-        call = self._ctx.roles.constructor(name)
-        if call is None:
+        values = self._ctx.bindings.assigned(name)
+        if not values:
+            call = self._ctx.roles.constructor(name)
+            values = [call] if call is not None else []
+        return bool(values) and all(self._mean_criterion(value) for value in values)
+
+    def _mean_criterion(self, value: cst.BaseExpression) -> bool:
+        if not isinstance(value, cst.Call):
             return False
-        callee = self._ctx.callee(call) or ""
-        return callee.startswith("torch.nn.") and _reduction(call) in (None, "mean")
+        callee = self._ctx.callee(value) or ""
+        if callee.startswith("torch.nn."):
+            return _reduction(value) in (None, "mean")
+        return self._returns_mean(self._class_forward_returns(value))
+
+    def _forward_returns(self, call: cst.Call) -> list[Returned]:
+        """What the `forward` of the project class a called name was built from returns (`loss_fn(x, y)`
+        with `loss_fn = LabelSmoothing()`), when the name has one binding; empty when unknown."""
+        values = self._ctx.bindings.assigned(dotted_name(call.func) or "")
+        return self._class_forward_returns(values[0]) if len(values) == 1 else []
+
+    def _class_forward_returns(self, value: cst.BaseExpression) -> list[Returned]:
+        """What `forward` returns (each with its file) for the project class `value` constructs; empty
+        when unknown."""
+        if not isinstance(value, cst.Call):
+            return []
+        target = resolve_call(self._ctx, value)
+        if target is None or not isinstance(target.node, cst.ClassDef):
+            return []
+        forward = method_of(target, "forward")
+        if forward is None or not isinstance(forward.node, cst.FunctionDef):
+            return []
+        return [(forward.ctx, returned) for returned in returned_values(forward.node)]
+
+    @staticmethod
+    def _returns_mean(returned: list[Returned]) -> bool:
+        """Every returned value is certainly an unscaled mean-reduced loss (`return loss.mean()`)."""
+        return bool(returned) and all(
+            value is not None and module.accumulation._scaled(value, value, 1) is False
+            for module, value in returned
+        )
 
     def _bindings_in_scope(self, name: str, at: cst.CSTNode) -> tuple[list[cst.BaseExpression], bool]:
         """Every value `name` is bound to in the function (or module) around `at`, an augmented
@@ -405,13 +451,15 @@ class GradientAccumulation:
         for backward in backwards:
             call = backward.node
             operand = self._ctx.loops.backward_operand(call) if isinstance(call, cst.Call) else None
-            if operand is not None and self._divided_by_accumulation(operand, call, 0):
+            if operand is not None and self._divided_by_accumulation(operand, call, loop, 0):
                 return steps[0]
         return None
 
-    def _divided_by_accumulation(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> bool:
+    def _divided_by_accumulation(
+        self, expr: cst.BaseExpression, at: cst.CSTNode, loop: Loop, depth: int
+    ) -> bool:
         """A division of the loss by an accumulation count (`/ gradient_accumulation_steps`,
-        `.div(args.accum_iter)`), in the expression or in a value its name is bound to in scope."""
+        `.div(args.accum_iter)`), in the expression or in a value its name is bound to inside `loop`."""
         if depth > 4:
             return False
         code = self._ctx.module.code_for_node
@@ -431,7 +479,12 @@ class GradientAccumulation:
             return False
         name = dotted_name(expr)
         values = self._bindings_in_scope(name, at)[0] if name else []
-        return any(self._divided_by_accumulation(value, at, depth + 1) for value in values)
+        index = self._ctx.index
+        return any(
+            loop.node in index.ancestors(value if index.parent(value) else _anchor(value))
+            and self._divided_by_accumulation(value, at, loop, depth + 1)
+            for value in values
+        )
 
     def _skips_rest(self, loop: Loop) -> bool:
         """A `continue` of this loop anywhere in its body."""
@@ -440,6 +493,12 @@ class GradientAccumulation:
             index.enclosing(node, (cst.For, cst.While)) is loop.node and loop.node in index.ancestors(node)
             for node in index.nodes(cst.Continue)
         )
+
+
+def _anchor(value: cst.BaseExpression) -> cst.BaseExpression:
+    """A node of the tree standing for a value: `_bindings_in_scope` writes `loss /= k` as a new
+    `loss / k` node, whose divisor is the tree's own."""
+    return value.right if isinstance(value, cst.BinaryOperation) else value
 
 
 def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
