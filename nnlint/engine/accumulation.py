@@ -339,15 +339,8 @@ class GradientAccumulation:
         for ancestor in self._ctx.index.ancestors(node):
             if ancestor is loop.node:
                 return None
-            if isinstance(ancestor, cst.With):
-                for item in ancestor.items:
-                    call = item.item
-                    if (
-                        isinstance(call, cst.Call)
-                        and isinstance(call.func, cst.Attribute)
-                        and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
-                    ):
-                        return call
+            if isinstance(ancestor, cst.With) and (call := _accumulate_call(ancestor)) is not None:
+                return call
         return None
 
     def _accumulation_configured(self) -> bool:
@@ -369,14 +362,8 @@ class GradientAccumulation:
                 with_node
             ) and with_node not in self._ctx.index.ancestors(loop.node):
                 continue
-            for item in with_node.items:
-                call = item.item
-                if (
-                    isinstance(call, cst.Call)
-                    and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
-                ):
-                    return True
+            if _accumulate_call(with_node) is not None:
+                return True
         return False
 
     def clears_every_micro_batch(self, accumulation: Accumulation) -> Event | None:
@@ -493,6 +480,19 @@ class GradientAccumulation:
             index.enclosing(node, (cst.For, cst.While)) is loop.node and loop.node in index.ancestors(node)
             for node in index.nodes(cst.Continue)
         )
+
+
+def _accumulate_call(with_node: cst.With) -> cst.Call | None:
+    """The `accelerator.accumulate(model)` (or Fabric `no_backward_sync(...)`) call a `with` enters."""
+    for item in with_node.items:
+        call = item.item
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in vocab.ACCUMULATE_CONTEXTS
+        ):
+            return call
+    return None
 
 
 def _anchor(value: cst.BaseExpression) -> cst.BaseExpression:
