@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from nnlint.engine.bindings import local_function
+from nnlint.engine.data_loading import LoaderCall
 from nnlint.engine.evaluation import is_eval_data_name
+from nnlint.engine.loops import Loop
 from nnlint.engine.training_calls import trains
 from nnlint.finding import Severity
-from nnlint.rule import Invalid, Rule
+from nnlint.rule import Evidence, Invalid, Rule
+
+if TYPE_CHECKING:
+    from nnlint.engine.context import FileContext
 
 # Builtins that only iterate a loader or measure it: they never set its sampler's epoch.
 _ITERATING_BUILTINS = frozenset({"iter", "next", "enumerate", "len", "zip"})
@@ -23,9 +28,14 @@ class DdpSamplerSetEpoch(Rule):
     through an alias (`S = RandomSampler if rank == -1 else DistributedSampler`), its shuffling may come
     from the configuration, and the epoch loop may train through a project model wrapper
     (`model.optimize_parameters(step)`, whose every definition in the project backpropagates and steps).
+    A training loader built in another module with a DistributedSampler and handed to this file's epoch
+    loop (a parameter whose callers pass it, a name unpacked from a project function's return, returns of
+    returns) is followed to its sampler; the finding then sits on the epoch loop, where `set_epoch`
+    belongs, with the sampler as related location.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
     does not matter), files without an epoch loop (the loop that would call `set_epoch` is elsewhere),
+    loaders built elsewhere in modules that mention `set_epoch` (a helper there may set it),
     samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
     built around one, handed to a function of another module, counts as handed on too), and
     files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
@@ -307,7 +317,10 @@ for epoch in range(epochs):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if not facts.samplers or facts.sets_sampler_epoch or facts.framework_sets_epochs:
+        if facts.sets_sampler_epoch or facts.framework_sets_epochs:
+            return
+        if not facts.samplers:
+            self._check_carried()
             return
         if not self._trains_over_epochs():
             return
@@ -317,6 +330,66 @@ for epoch in range(epochs):
             if self._held_out(sampler.node, sampler.settings.get("dataset")) or self._handed_on(sampler.node):
                 continue
             self.report(sampler.node)
+
+    def _check_carried(self) -> None:
+        """An epoch loop of this file runs a training loader built elsewhere in the project with a
+        DistributedSampler (HydraGNN: `create_dataloaders` in load_data.py builds it, run_training.py
+        hands the loader to `train_validate_test`, whose epoch loop never sets the epoch). The line to
+        change is the epoch loop's start, where `set_epoch` belongs."""
+        if "loader" not in self.ctx.source.lower() or not self._trains_over_epochs():
+            return
+        for loop in self.ctx.loops.loops:
+            if loop.kind != "epoch":
+                continue
+            for name in self._loader_names(loop):
+                found = self.ctx.data_loading.sampler_carried(name, name)
+                if found is None:
+                    continue
+                module, sampler = found
+                if self._held_out_in(module, sampler):
+                    continue
+                self.report(
+                    loop.node,
+                    f"This epoch loop runs `{name.value}`, whose DistributedSampler is never told the epoch, "
+                    "so it yields the same order (and the same shard) every epoch; call "
+                    f"`{name.value}.sampler.set_epoch(epoch)` at the start of each epoch.",
+                    related=(Evidence(sampler.node, "the DistributedSampler, built here", ctx=module),),
+                )
+                break
+
+    def _loader_names(self, loop: Loop) -> list[cst.Name]:
+        """Training loaders the epoch loop runs: names iterated by its loops or passed to its calls, whose
+        name says loader and not held-out data."""
+        found: dict[str, cst.Name] = {}
+        index = self.ctx.index
+        for call in index.nodes(cst.Call):
+            if loop.node not in index.ancestors(call):
+                continue
+            for arg in call.args:
+                value = arg.value
+                if isinstance(value, cst.Name) and "loader" in value.value.lower():
+                    found.setdefault(value.value, value)
+        for inner in index.nodes(cst.For):
+            iterated = inner.iter
+            if not isinstance(iterated, cst.Name) or "loader" not in iterated.value.lower():
+                continue
+            if inner is loop.node or loop.node in index.ancestors(inner):
+                found.setdefault(iterated.value, iterated)
+        return [name for key, name in found.items() if not is_eval_data_name(key)]
+
+    @staticmethod
+    def _held_out_in(module: FileContext, sampler: LoaderCall) -> bool:
+        """A sampler of another module over validation or test data, by its dataset's or its own name."""
+        dataset = sampler.settings.get("dataset")
+        if dataset is not None and is_eval_data_name(module.dotted(dataset)):
+            return True
+        statement = module.index.statement_of(sampler.node)
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    if any(is_eval_data_name(module.dotted(target.target)) for target in small.targets):
+                        return True
+        return False
 
     def _handed_on(self, call: cst.Call) -> bool:
         """The sampler's name passed to a call other than a DataLoader (`train(..., sampler=sampler)`):

@@ -17,11 +17,24 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import (
+    argument_values,
+    enclosing_parameter,
+    project_argument_values,
+    reaching_unpacked,
+    reaching_value,
+    reaching_values,
+    resolve_call,
+    returned_values,
+)
 from nnlint.engine.names import dotted_name
+from nnlint.engine.project import modules_mentioning
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+
+# How many hops (a caller's argument, a function's return) a loader is followed back to its sampler.
+_MAX_LOADER_HOPS = 6
 
 
 @dataclass
@@ -48,6 +61,7 @@ class DataLoading:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
+        self._carried: dict[tuple[int, int], tuple[FileContext, LoaderCall] | None] = {}
 
     @cached_property
     def loaders(self) -> list[LoaderCall]:
@@ -117,6 +131,97 @@ class DataLoading:
             if ancestor is scope:
                 break
         return any(self._ctx.enclosing_function(sampler.node) is scope for sampler in self.samplers)
+
+    def sampler_carried(
+        self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int = 0
+    ) -> tuple[FileContext, LoaderCall] | None:
+        """The shuffling DistributedSampler a loader expression carries when the loader was built elsewhere
+        in the project, with the file that builds it: through a parameter (what this file's or the
+        project's other callers pass), a name bound from a project function's return (also unpacked:
+        `train_loader, val_loader = build_loaders(cfg)`), returns of returns, to a `DataLoader(...,
+        sampler=DistributedSampler(ds))` or a sampler name bound to one. Any path that leads to one
+        counts; a module on the way that mentions `set_epoch` (a helper may set it) ends the search."""
+        if depth > _MAX_LOADER_HOPS or "set_epoch" in self._ctx.source:
+            return None
+        if depth == 0 and not self._project_mentions_samplers:
+            return None  # cheap: no module of the project could have built one
+        key = (id(expr), id(at))
+        if key not in self._carried:
+            self._carried[key] = None  # a cycle through callers answers nothing
+            self._carried[key] = self._sampler_carried(expr, at, depth)
+        return self._carried[key]
+
+    @cached_property
+    def _project_mentions_samplers(self) -> bool:
+        """Some module of the project (this one or another) names `DistributedSampler` in its text."""
+        if "DistributedSampler" in self._ctx.source:
+            return True
+        return bool(modules_mentioning(self._ctx, "DistributedSampler"))
+
+    def _sampler_carried(
+        self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int
+    ) -> tuple[FileContext, LoaderCall] | None:
+        if isinstance(expr, cst.Call):
+            return self._built_with_sampler(expr, depth)
+        if not isinstance(expr, cst.Name):
+            return None
+        owner = enclosing_parameter(self._ctx, expr) if self._ctx.index.parent(expr) is not None else None
+        if owner is not None and reaching_values(self._ctx, expr.value, at) is None:
+            function, param = owner
+            here = argument_values(self._ctx, function, param) or ()
+            passed = [(self._ctx, value, call) for value, call in here]
+            passed += project_argument_values(self._ctx, function, param) or []
+            for module, value, call in passed:
+                found = module.data_loading.sampler_carried(value, call, depth + 1)
+                if found is not None:
+                    return found
+            return None
+        unpacked = reaching_unpacked(self._ctx, expr.value, at)
+        if unpacked is not None:
+            call, position = unpacked
+            return self._returned_with_sampler(call, position, depth) if isinstance(call, cst.Call) else None
+        for value in reaching_values(self._ctx, expr.value, at) or ():
+            found = self.sampler_carried(value, value, depth + 1) if value is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def _built_with_sampler(self, call: cst.Call, depth: int) -> tuple[FileContext, LoaderCall] | None:
+        """A `DataLoader(...)` built with a shuffling DistributedSampler, or a project function's call
+        that returns one."""
+        loader = next((found for found in self.loaders if found.node is call), None)
+        if loader is None:
+            return self._returned_with_sampler(call, None, depth)
+        sampler = loader.settings.get("sampler")
+        if isinstance(sampler, cst.Name):
+            sampler = reaching_value(self._ctx, sampler.value, call)
+        for candidate in self.samplers:
+            if candidate.node is sampler and not _no_shuffle(candidate):
+                return self._ctx, candidate
+        return None
+
+    def _returned_with_sampler(
+        self, call: cst.Call, position: int | None, depth: int
+    ) -> tuple[FileContext, LoaderCall] | None:
+        """What a project function's `return`s give, at a tuple position when the call is unpacked."""
+        target = resolve_call(self._ctx, call)
+        if target is None or not isinstance(target.node, cst.FunctionDef):
+            return None
+        facts = target.ctx.data_loading
+        for value in returned_values(target.node):
+            found = None
+            if value is None:
+                continue
+            if position is None:
+                found = facts.sampler_carried(value, value, depth + 1)
+            elif isinstance(value, cst.Tuple) and len(value.elements) > position:
+                element = value.elements[position].value
+                found = facts.sampler_carried(element, element, depth + 1)
+            elif isinstance(value, cst.Call) and depth < _MAX_LOADER_HOPS:
+                found = facts._returned_with_sampler(value, position, depth + 1)  # `return build(...)`
+            if found is not None:
+                return found
+        return None
 
     @cached_property
     def sets_sampler_epoch(self) -> bool:
@@ -223,6 +328,12 @@ def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | N
             return None
         return {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
     return None
+
+
+def _no_shuffle(sampler: LoaderCall) -> bool:
+    """A sampler built with `shuffle=False` (or 0): its order does not depend on the epoch."""
+    value = sampler.settings.get("shuffle")
+    return value is not None and _literal(value) in (False, 0)
 
 
 def _literal(expr: cst.BaseExpression) -> bool | int | None:
