@@ -11,6 +11,7 @@ answers the questions NN206 asks about them: is the guard inverted, is the loss 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -320,7 +321,7 @@ class GradientAccumulation:
         step (alpaca-farm's `self.policy.zero_grad()`). The cleared object is the model the context is
         given, or a name holding a model; a file that builds its `Accelerator` with
         `gradient_accumulation_steps=1` accumulates nothing and is left alone."""
-        if not loop.trains or not self._accumulation_configured():
+        if not loop.trains or not self._accumulates_by_context or not self._accumulation_configured:
             return None
         for zero in loop.of_kind(EventKind.ZERO_GRAD):
             if zero.conditional or zero.target is None:
@@ -343,6 +344,17 @@ class GradientAccumulation:
                 return call
         return None
 
+    @cached_property
+    def _accumulates_by_context(self) -> bool:
+        """Cheap: the file's text names an accumulating context (`accumulate(`, `no_backward_sync(`)."""
+        return any(f"{name}(" in self._ctx.source for name in vocab.ACCUMULATE_CONTEXTS)
+
+    @cached_property
+    def _names_accumulation(self) -> bool:
+        """Cheap: the file's text says `accum` somewhere (an accumulation count's name)."""
+        return "accum" in self._ctx.source.lower()
+
+    @cached_property
     def _accumulation_configured(self) -> bool:
         """Not known to accumulate a single micro-batch: no `Accelerator(gradient_accumulation_steps=1)`
         in the file (the count may come from a keyword, a plugin, the launcher's config or another module)."""
@@ -427,7 +439,9 @@ class GradientAccumulation:
         (`loss /= gradient_accumulation_steps`) while every optimizer step of the iteration runs
         unconditionally, with no micro-batch loop and no accumulating framework (reformer's pretraining
         loop). Nothing accumulates, and each update is k times too small. Returns the step."""
-        if not loop.trains or self._framework_accumulates(loop) or self._skips_rest(loop):
+        if not loop.trains or not self._names_accumulation:
+            return None
+        if self._framework_accumulates(loop) or self._skips_rest(loop):
             return None
         steps = loop.of_kind(EventKind.STEP)
         if not steps or any(step.conditional for step in steps):
