@@ -196,7 +196,8 @@ class DataLoading:
         if isinstance(sampler, cst.Name):
             sampler = reaching_value(self._ctx, sampler.value, call)
         for candidate in self.samplers:
-            if candidate.node is sampler and not _no_shuffle(candidate):
+            off = candidate.is_literal("shuffle", False) or candidate.is_literal("shuffle", 0)
+            if candidate.node is sampler and not off:
                 return self._ctx, candidate
         return None
 
@@ -204,7 +205,7 @@ class DataLoading:
         self, call: cst.Call, position: int | None, depth: int
     ) -> tuple[FileContext, LoaderCall] | None:
         """What a project function's `return`s give, at a tuple position when the call is unpacked."""
-        target = resolve_call(self._ctx, call)
+        target = resolve_call(self._ctx, call) if depth <= _MAX_LOADER_HOPS else None
         if target is None or not isinstance(target.node, cst.FunctionDef):
             return None
         facts = target.ctx.data_loading
@@ -217,7 +218,7 @@ class DataLoading:
             elif isinstance(value, cst.Tuple) and len(value.elements) > position:
                 element = value.elements[position].value
                 found = facts.sampler_carried(element, element, depth + 1)
-            elif isinstance(value, cst.Call) and depth < _MAX_LOADER_HOPS:
+            elif isinstance(value, cst.Call) and "set_epoch" not in target.ctx.source:
                 found = facts._returned_with_sampler(value, position, depth + 1)  # `return build(...)`
             if found is not None:
                 return found
@@ -328,12 +329,6 @@ def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | N
             return None
         return {arg.keyword.value: arg.value for arg in expr.args if arg.keyword is not None}
     return None
-
-
-def _no_shuffle(sampler: LoaderCall) -> bool:
-    """A sampler built with `shuffle=False` (or 0): its order does not depend on the epoch."""
-    value = sampler.settings.get("shuffle")
-    return value is not None and _literal(value) in (False, 0)
 
 
 def _literal(expr: cst.BaseExpression) -> bool | int | None:
