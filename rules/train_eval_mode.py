@@ -28,7 +28,8 @@ class TrainEvalMode(Rule):
     users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
-    and uses its output is an inference, and is judged the same way (`model.train()` before it included).
+    and uses its output is an inference, and is judged the same way; a `model.train()` that is the last
+    mode switch before it is reported itself, as the line to change (`eval()` was meant).
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -448,6 +449,26 @@ def train_model(model, criterion, optimizer, dataloaders, num_epochs):
                     loss.backward()
                     optimizer.step()
 """,
+        # An inference script that switches to train() for a calibration pass, then back to eval() before
+        # classifying frames.
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+def main():
+    model = Net()
+    model.train()
+    calibrate_bn(model, frames)
+    model.eval()
+    while True:
+        with torch.no_grad():
+            out = model(read_frame())
+        show(out)
+""",
         # An inference script that sets eval() first; one that recalibrates BatchNorm statistics in training
         # mode on purpose (the outputs are discarded); one that trains at module level.
         """
@@ -526,7 +547,8 @@ def train_model(model, criterion, optimizer, scheduler, dataloaders, num_epochs)
             line=9,
         ),
         # An inference `main()` of a script that never trains: it loads a checkpoint, calls `train()` (!)
-        # and classifies camera frames under no_grad with dropout still on.
+        # and classifies camera frames under no_grad with dropout still on (pytorch-video-recognition's
+        # spelling): the `train()` is the line to change.
         Invalid(
             """
 import torch
@@ -546,7 +568,7 @@ def main():
             out = model.forward(frame)
         show(out)
 """,
-            line=15,
+            line=12,
         ),
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
         Invalid(
@@ -906,6 +928,10 @@ class NeuralNet:
         "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
         "mode; remove it, or move it after the evaluation."
     )
+    _TRAIN_FOR_INFERENCE = (
+        "`train()` switches the model to training mode right before this script uses it for inference, so"
+        " dropout and BatchNorm run as in training; call `model.eval()` instead."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -915,6 +941,12 @@ class NeuralNet:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             self.report(node)
+        for toggle, start in modes.trains_for_inference():
+            self.report(
+                toggle,
+                message=self._TRAIN_FOR_INFERENCE,
+                related=(Evidence(start, "the inference that runs in training mode"),),
+            )
         for node in modes.trains_inside_evaluation():
             self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():

@@ -97,9 +97,47 @@ class ModeSimulation:
                 if self._entered_in_training(region, forward):
                     reported.add(model)
                     node = self._evaluation_start(region, forward)
-                    if node not in found:
+                    if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
         return found
+
+    def trains_for_inference(self) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
+        """In a file that never trains, a `model.train()` that is the last mode switch before an inference
+        of that model (nothing trains in between): `eval()` was meant, so the `train()` is the line to
+        change (pytorch-video-recognition's inference.py). Each answer is the `train()` call and where
+        the inference starts; `evaluations_in_training_mode` leaves these evaluations to this answer."""
+        found: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        if not self._ctx.evaluation.never_trains:
+            return found
+        for region in self._ctx.evaluation.regions:
+            for forward in region.forwards:
+                toggle = self._inference_switch(region, forward)
+                if toggle is not None and not any(toggle is seen for seen, _ in found):
+                    found.append((toggle, self._evaluation_start(region, forward)))
+        return found
+
+    def _inference_switch(self, region: EvalRegion, forward: Event) -> cst.CSTNode | None:
+        """The `train()` of the forward's model that the scope around a loop region (its function, or the
+        module) makes last before the region, in a file that never trains; None otherwise."""
+        node = region.node
+        if not isinstance(node, (cst.For, cst.While)) or not self._ctx.evaluation.never_trains:
+            return None
+        model = model_key(forward.target)
+        if model is None or any(event.kind is EventKind.EVAL for event in region.events):
+            return None
+        function = self._ctx.enclosing_function(node)
+        first = region.events[0].node
+        body = self._body_events(function)
+        position = next((i for i, event in enumerate(body) if event.node is first), None)
+        if position is None:
+            return None
+        wanted = self._alias(model, function)
+        for event in reversed(body[:position]):
+            if event.kind in (EventKind.EVAL, EventKind.TRAIN) and (
+                event.target is None or self._alias(model_key(event.target) or "", function) == wanted
+            ):
+                return event.node if event.kind is EventKind.TRAIN and event.target is not None else None
+        return None
 
     def trains_inside_evaluation(self) -> list[cst.CSTNode]:
         """`model.train()` calls that undo, inside an evaluation, the `eval()` the same function made for
