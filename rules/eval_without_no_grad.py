@@ -515,6 +515,22 @@ class Darknet(torch.nn.Module):
 """,
             line=6,
         ),
+        # The same script with its model class star-imported from the project (`from models import *`):
+        # switched to eval and moved to the GPU, `model` can only be a module.
+        Invalid(
+            """
+import torch
+from models import *
+model = Darknet(opt.cfg)
+model.cuda()
+model.eval()
+for batch_i, (imgs, targets) in enumerate(dataloader):
+    imgs = Variable(imgs.type(Tensor), volatile=True)
+    outputs = model(imgs)
+    metrics.update(outputs, targets)
+""",
+            line=7,
+        ),
         # An inference `main()` classifying camera frames in a `while` loop, in a script that never trains.
         Invalid(
             """

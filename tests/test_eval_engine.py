@@ -234,3 +234,18 @@ class Trainer:
 def test_from_pretrained_makes_a_model_unless_it_loads_a_tokenizer_or_config(call: str, model: bool) -> None:
     ctx = _context(f"from transformers import AutoModel, AutoTokenizer, AutoProcessor\nthing = {call}\n")
     assert ctx.roles.has("thing", Role.MODEL) is model
+
+
+@pytest.mark.parametrize(
+    ("calls", "model"),
+    [
+        ("net.cuda()\nnet.eval()\n", True),  # switched to eval and moved: only modules do both
+        ("net = net.to(device)\nnet.eval()\n", True),
+        ("net.cuda()\n", False),  # a tensor moves too
+        ("net.eval()\n", False),  # TensorFlow 1 tensors and sympy expressions have `eval()`
+        ("net.to(device)\nnet.train()\n", False),  # `train()` is a common method of trainers and wrappers
+    ],
+)
+def test_a_name_switched_to_eval_and_moved_to_a_device_is_a_model(calls: str, model: bool) -> None:
+    ctx = _context(f"import torch\nfrom models import *\nnet = Darknet(cfg)\n{calls}")
+    assert ctx.roles.has("net", Role.MODEL) is model

@@ -25,6 +25,7 @@ from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
     MODULE_METHODS,
+    MOVE_METHODS,
     OPTIMIZER_CLASS_WORDS,
     ROLE_PARAMETER_NAMES,
     SELF_RETURNING_METHODS,
@@ -651,7 +652,10 @@ class Roles:
         for owner, called in methods.items():
             # A name switched between modes and saved or loaded like a module is one, whatever built it
             # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
-            if called & {"eval", "train"} and called & MODULE_METHODS and not self.of(owner):
+            # So is one switched to eval and moved to a device (`model.cuda()`, `model.to(device)`): a
+            # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported).
+            evaluated = "eval" in called and called & MOVE_METHODS
+            if called & {"eval", "train"} and (called & MODULE_METHODS or evaluated) and not self.of(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
