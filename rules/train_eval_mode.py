@@ -449,6 +449,98 @@ def train_model(model, criterion, optimizer, dataloaders, num_epochs):
                     loss.backward()
                     optimizer.step()
 """,
+        # Near-misses of the trainer above: a `load` method switches it to eval.
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = Net()
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def load(self, path):
+        self.model.load_state_dict(torch.load(path))
+        self.model.eval()
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # Near-misses of the trainer above: the model is the caller's (its mode is theirs).
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = model
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # Near-misses of the trainer above: it is loaded whole (its mode is the saved one).
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = torch.load(config.path)
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # ... and one whose caller switches the trainer's model to eval before predicting.
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self):
+        self.model = Net()
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+
+trainer = Trainer()
+trainer.model.eval()
+trainer.predict()
+""",
         # An inference script that switches to train() for a calibration pass, then back to eval() before
         # classifying frames.
         """
@@ -830,6 +922,40 @@ with torch.no_grad():
     out = model(test_x)
 """,
             line=19,
+        ),
+        # A trainer whose model is built in its base class's `__init__` and that nothing ever switches to
+        # eval: its `predict` method runs it in training mode, whoever calls it (zh320's segmentation
+        # trainer; the base class may live in another module).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class BaseTrainer:
+    def __init__(self, config):
+        self.model = Net().to(config.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+class SegTrainer(BaseTrainer):
+    def train_one_epoch(self, loader):
+        self.model.train()
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+            line=26,
         ),
         # Periodic evaluation inside the batch loop, nanoGPT style, without switching back.
         Invalid(
