@@ -668,7 +668,9 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
     if isinstance(built.node, cst.ClassDef):
         return True
     return not any(
-        isinstance(call.func, cst.Attribute) and call.func.attr.value == "eval" and _within(built.ctx, call, built.node)
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "eval"
+        and _within(built.ctx, call, built.node)
         for call in built.ctx.index.nodes(cst.Call)
     )
 

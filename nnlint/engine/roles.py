@@ -604,9 +604,8 @@ class Roles:
 
         hierarchy = class_hierarchy(Resolved(self._ctx, cls)) or []
         texts = tuple(f"{owner}.{method}(" for method in MODULE_METHODS)
-        return any(
-            any(text in base.ctx.source for text in texts) for base in hierarchy[1:] if base.ctx is not self._ctx
-        )
+        bases = [base for base in hierarchy[1:] if base.ctx is not self._ctx]
+        return any(text in base.ctx.source for base in bases for text in texts)
 
     def _builds_for_inference(self, func: cst.BaseExpression) -> bool:
         """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode: an
