@@ -541,6 +541,81 @@ trainer = Trainer()
 trainer.model.eval()
 trainer.predict()
 """,
+        # The same wrapper, switched back with `train_start()` after the validation, or at every step.
+        """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+            model.train_start()
+""",
+        """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_start()
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+""",
         # An inference script that switches to train() for a calibration pass, then back to eval() before
         # classifying frames.
         """
@@ -956,6 +1031,48 @@ class SegTrainer(BaseTrainer):
             save(preds.argmax(1))
 """,
             line=26,
+        ),
+        # A wrapper that is no module switches its encoders with its own methods (`train_start()`,
+        # `val_start()`) and trains them in `train_emb()`: the periodic validation's `val_start()` is still
+        # in force when the batch loop's next training step runs (vsepp's spelling).
+        Invalid(
+            """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+""",
+            line=27,
         ),
         # Periodic evaluation inside the batch loop, nanoGPT style, without switching back.
         Invalid(

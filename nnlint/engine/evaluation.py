@@ -13,7 +13,6 @@ model's methods do not own its mode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
@@ -23,7 +22,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
 from nnlint.engine.training_calls import trains
 
@@ -31,16 +30,10 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 # Events that only a training function has.
-_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
+_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD, EventKind.TRAIN_STEP)
 # Words whose presence in a file's text means it may train (`loss.backward()`, `torch.optim`, `opt.step()`,
 # `trainer.fit(...)`, `Trainer(...)`, `accelerator.backward`).
 _TRAINING_WORDS = ("backward", "optim", "zero_grad", ".step(", ".fit(", "Trainer", "autograd.grad")
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def words(name: str) -> list[str]:
-    """Lower-case words of an identifier or dotted name: `evalDataLoader_2` -> eval, data, loader, 2."""
-    return [word.lower() for word in _WORD.findall(name)]
 
 
 def _drawn_from(call: cst.Call) -> str | None:

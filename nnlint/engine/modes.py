@@ -61,7 +61,7 @@ def model_key(name: str | None) -> str | None:
 
 
 def _trains(events: Sequence[Event]) -> bool:
-    return any(event.kind is EventKind.BACKWARD for event in events)
+    return any(event.kind in (EventKind.BACKWARD, EventKind.TRAIN_STEP) for event in events)
 
 
 class ModeSimulation:
@@ -547,6 +547,8 @@ class ModeSimulation:
                     evaluated.discard(model)
                 elif event.kind is EventKind.TRAIN:
                     mode[model] = TRAIN
+                elif event.kind is EventKind.TRAIN_STEP and mode.get(model) == EVAL and model in evaluated:
+                    return set_by[model].node  # `model.train_emb(*batch)`: a wrapper's training step
                 elif event.kind is EventKind.FORWARD and mode.get(model) == EVAL:
                     if self._evaluates(event):
                         evaluated.add(model)

@@ -315,6 +315,14 @@ def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summa
                 effect = Effect.EVAL
             add(_parameter_of(func.value, names), effect)
             continue
+        parameter = _parameter_of(func.value, names) if isinstance(func, cst.Attribute) else None
+        if parameter is not None and not node.args:
+            from nnlint.engine.training_calls import switched_mode
+
+            mode = switched_mode(ctx, node)  # `model.val_start()`: a wrapper's own mode switch
+            if mode is not None:
+                add(parameter, Effect.EVAL if mode == "eval" else Effect.TRAIN)
+                continue
         passed = [arg.value for arg in node.args if not arg.star and _parameter_of(arg.value, names)]
         if passed and depth < _MAX_DEPTH:
             callee = summary_of_call(ctx, node, depth + 1)
