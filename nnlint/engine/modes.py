@@ -108,8 +108,6 @@ class ModeSimulation:
         change (pytorch-video-recognition's inference.py). Each answer is the `train()` call and where
         the inference starts; `evaluations_in_training_mode` leaves these evaluations to this answer."""
         found: list[tuple[cst.CSTNode, cst.CSTNode]] = []
-        if not self._ctx.evaluation.never_trains:
-            return found
         for region in self._ctx.evaluation.regions:
             for forward in region.forwards:
                 toggle = self._inference_switch(region, forward)
@@ -121,7 +119,7 @@ class ModeSimulation:
         """The `train()` of the forward's model that the scope around a loop region (its function, or the
         module) makes last before the region, in a file that never trains; None otherwise."""
         node = region.node
-        if not isinstance(node, (cst.For, cst.While)) or not self._ctx.evaluation.never_trains:
+        if not isinstance(node, (cst.For, cst.While)):
             return None
         model = model_key(forward.target)
         if model is None or any(event.kind is EventKind.EVAL for event in region.events):
@@ -137,7 +135,10 @@ class ModeSimulation:
             if event.kind in (EventKind.EVAL, EventKind.TRAIN) and (
                 event.target is None or self._alias(model_key(event.target) or "", function) == wanted
             ):
-                return event.node if event.kind is EventKind.TRAIN and event.target is not None else None
+                if event.kind is not EventKind.TRAIN or event.target is None:
+                    return None
+                # Asked last: whether the file never trains may read the project's helpers.
+                return event.node if self._ctx.evaluation.never_trains else None
         return None
 
     def trains_inside_evaluation(self) -> list[cst.CSTNode]:
