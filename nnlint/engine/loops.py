@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
 # Words of a wrapper method's name that may run a training step (`train_emb`, `optimize_parameters`).
-_TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "update", "fit"})
+_TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "optimise"})
 
 
 class EventKind(str, Enum):
@@ -663,12 +663,10 @@ class TrainingLoops:
 
     def _wrapper_training_step(self, call: cst.Call) -> bool:
         """`model.train_emb(*batch)`: a method of a model wrapper whose project definitions all run a
-        training step (`training_calls.trains`). Looked up in a file that never says `backward`, or for a
-        method named for training (`train_step`, `optimize_parameters`), so most calls cost nothing."""
+        training step (`training_calls.trains`). Only methods named for training (`train_emb`,
+        `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
         func = call.func
-        if not isinstance(func, cst.Attribute):
-            return False
-        if "backward" in self._ctx.source and not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+        if not isinstance(func, cst.Attribute) or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
             return False
         if (
             not self._roles.has(func.value, Role.MODEL)
