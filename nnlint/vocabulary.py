@@ -566,6 +566,8 @@ RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange
 # the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
 DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
 DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
+# Methods after which nothing can backpropagate into the tensor (`.cpu()` keeps the graph).
+GRAPH_DROPPING_METHODS = frozenset({"item", "detach", "tolist", "numpy"})
 # Methods whose result is the same loss in another dtype, device or layout: it keeps the loss's reduction
 # and its graph (`loss.float()`, `loss.squeeze()`).
 LOSS_PRESERVING_METHODS = frozenset(

@@ -32,7 +32,9 @@ class EvalWithoutNoGrad(Rule):
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
     step or trainer, and no call of a project helper that trains), a loop at module level or in a
     module-level function such as `main()` that runs a model and uses its output: that is inference, however
-    the loop and its data are named.
+    the loop and its data are named. Inside a model class, a method (not `forward`) whose loop runs the
+    model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
+    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
@@ -281,6 +283,30 @@ for images in train_images:
 class Net(torch.nn.Module):
     pass
 """,
+        # A model method that runs its forward in chunks and keeps the outputs attached (a caller may
+        # backpropagate through them), and one that samples token by token from what it computes.
+        """
+import torch
+
+class Encoder(torch.nn.Module):
+    def forward(self, x):
+        return self.layer(x)
+
+    def forward_chunked(self, x, size):
+        return torch.cat([self(chunk) for chunk in x.split(size)])
+
+    def encode_all(self, batches):
+        outputs = []
+        for batch in batches:
+            outputs.append(self(batch))
+        return torch.cat(outputs)
+
+    def sample(self, idx, steps):
+        for _ in range(steps):
+            logits = self(idx)
+            idx = torch.cat([idx, torch.multinomial(logits.softmax(-1), 1)], 1)
+        return idx
+""",
         # Scripts near an inference script: one that trains at module level, one that only preprocesses
         # data, one whose loop runs under no_grad, one under inference_mode, one that turned recording off
         # for the whole run, and one that samples with `generate()` (which turns recording off itself).
@@ -515,6 +541,56 @@ class Darknet(torch.nn.Module):
 """,
             line=6,
         ),
+        # The same script with its model class star-imported from the project (`from models import *`):
+        # switched to eval and moved to the GPU, `model` can only be a module.
+        Invalid(
+            """
+import torch
+from models import *
+model = Darknet(opt.cfg)
+model.cuda()
+model.eval()
+for batch_i, (imgs, targets) in enumerate(dataloader):
+    imgs = Variable(imgs.type(Tensor), volatile=True)
+    outputs = model(imgs)
+    metrics.update(outputs, targets)
+""",
+            line=7,
+        ),
+        # A model's own `encode` method: batch after batch through its forward, every output taken off the
+        # graph for numpy, autograd on (InferSent's spelling); also when the output is bound to a name first.
+        Invalid(
+            """
+import numpy as np
+import torch
+
+class Encoder(torch.nn.Module):
+    def forward(self, batch):
+        return self.lstm(batch)[0].max(0)[0]
+
+    def encode(self, sentences, bsize=64):
+        embeddings = []
+        for start in range(0, len(sentences), bsize):
+            batch = self.get_batch(sentences[start:start + bsize])
+            embeddings.append(self.forward(batch).data.cpu().numpy())
+        return np.vstack(embeddings)
+""",
+            line=11,
+        ),
+        Invalid(
+            """
+import torch
+
+class Encoder(torch.nn.Module):
+    def embed(self, batches):
+        vectors = []
+        for batch in batches:
+            out = self(batch)
+            vectors.extend(out.detach().cpu().tolist())
+        return vectors
+""",
+            line=7,
+        ),
         # An inference `main()` classifying camera frames in a `while` loop, in a script that never trains.
         Invalid(
             """
@@ -648,7 +724,9 @@ def main(args):
         function = loop.function
         if function is not None:
             if function.name.value.startswith("forward") or self._model_method(function):
-                return False  # a loop inside the model's own code runs in whatever mode its caller chose
+                # A loop inside the model's own code runs in whatever mode its caller chose, unless it
+                # encodes batch after batch and takes every output off the graph (InferSent's `encode`).
+                return self.ctx.evaluation.is_model_inference(loop)
             if self.ctx.evaluation.is_eval_function(function):
                 return True
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:

@@ -28,7 +28,8 @@ class TrainEvalMode(Rule):
     users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
-    and uses its output is an inference, and is judged the same way (`model.train()` before it included).
+    and uses its output is an inference, and is judged the same way; a `model.train()` that is the last
+    mode switch before it is reported itself, as the line to change (`eval()` was meant).
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
     or BatchNorm) and never reads `self.training`: the mode changes nothing there.
@@ -448,6 +449,193 @@ def train_model(model, criterion, optimizer, dataloaders, num_epochs):
                     loss.backward()
                     optimizer.step()
 """,
+        # Near-misses of the trainer above: a `load` method switches it to eval.
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = Net()
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def load(self, path):
+        self.model.load_state_dict(torch.load(path))
+        self.model.eval()
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # Near-misses of the trainer above: the model is the caller's (its mode is theirs).
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = model
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # Near-misses of the trainer above: it is loaded whole (its mode is the saved one).
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self, config, model=None):
+        self.model = torch.load(config.path)
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+        # ... and one whose caller switches the trainer's model to eval before predicting.
+        """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class Trainer:
+    def __init__(self):
+        self.model = Net()
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+
+trainer = Trainer()
+trainer.model.eval()
+trainer.predict()
+""",
+        # The same wrapper, switched back with `train_start()` after the validation, or at every step.
+        """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+            model.train_start()
+""",
+        """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_start()
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+""",
+        # An inference script that switches to train() for a calibration pass, then back to eval() before
+        # classifying frames.
+        """
+import torch
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+def main():
+    model = Net()
+    model.train()
+    calibrate_bn(model, frames)
+    model.eval()
+    while True:
+        with torch.no_grad():
+            out = model(read_frame())
+        show(out)
+""",
         # An inference script that sets eval() first; one that recalibrates BatchNorm statistics in training
         # mode on purpose (the outputs are discarded); one that trains at module level.
         """
@@ -526,7 +714,8 @@ def train_model(model, criterion, optimizer, scheduler, dataloaders, num_epochs)
             line=9,
         ),
         # An inference `main()` of a script that never trains: it loads a checkpoint, calls `train()` (!)
-        # and classifies camera frames under no_grad with dropout still on.
+        # and classifies camera frames under no_grad with dropout still on (pytorch-video-recognition's
+        # spelling): the `train()` is the line to change.
         Invalid(
             """
 import torch
@@ -546,7 +735,7 @@ def main():
             out = model.forward(frame)
         show(out)
 """,
-            line=15,
+            line=12,
         ),
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
         Invalid(
@@ -809,6 +998,82 @@ with torch.no_grad():
 """,
             line=19,
         ),
+        # A trainer whose model is built in its base class's `__init__` and that nothing ever switches to
+        # eval: its `predict` method runs it in training mode, whoever calls it (zh320's segmentation
+        # trainer; the base class may live in another module).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+class BaseTrainer:
+    def __init__(self, config):
+        self.model = Net().to(config.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+class SegTrainer(BaseTrainer):
+    def train_one_epoch(self, loader):
+        self.model.train()
+        for x, y in loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+
+    @torch.no_grad()
+    def predict(self):
+        for images in self.test_loader:
+            preds = self.model(images)
+            save(preds.argmax(1))
+""",
+            line=26,
+        ),
+        # A wrapper that is no module switches its encoders with its own methods (`train_start()`,
+        # `val_start()`) and trains them in `train_emb()`: the periodic validation's `val_start()` is still
+        # in force when the batch loop's next training step runs (vsepp's spelling).
+        Invalid(
+            """
+import torch
+from evaluation import encode_data
+
+class VSE(object):
+    def __init__(self, opt):
+        self.img_enc = ImageEncoder(opt)
+        self.txt_enc = TextEncoder(opt)
+        self.optimizer = torch.optim.Adam(self.txt_enc.parameters())
+
+    def train_start(self):
+        "Switch to train mode."
+        self.img_enc.train()
+        self.txt_enc.train()
+
+    def val_start(self):
+        self.img_enc.eval()
+        self.txt_enc.eval()
+
+    def train_emb(self, images, captions):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.img_enc(images), self.txt_enc(captions))
+        loss.backward()
+        self.optimizer.step()
+
+def validate(model, val_loader):
+    model.val_start()
+    return encode_data(model, val_loader)
+
+def train(opt, train_loader, model, val_loader):
+    model.train_start()
+    for i, (images, captions) in enumerate(train_loader):
+        model.train_emb(images, captions)
+        if i % opt.val_step == 0:
+            validate(model, val_loader)
+""",
+            line=27,
+        ),
         # Periodic evaluation inside the batch loop, nanoGPT style, without switching back.
         Invalid(
             """
@@ -906,6 +1171,10 @@ class NeuralNet:
         "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
         "mode; remove it, or move it after the evaluation."
     )
+    _TRAIN_FOR_INFERENCE = (
+        "`train()` switches the model to training mode right before this script uses it for inference, so"
+        " dropout and BatchNorm run as in training; call `model.eval()` instead."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -915,6 +1184,12 @@ class NeuralNet:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             self.report(node)
+        for toggle, start in modes.trains_for_inference():
+            self.report(
+                toggle,
+                message=self._TRAIN_FOR_INFERENCE,
+                related=(Evidence(start, "the inference that runs in training mode"),),
+            )
         for node in modes.trains_inside_evaluation():
             self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():

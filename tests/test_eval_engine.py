@@ -234,3 +234,56 @@ class Trainer:
 def test_from_pretrained_makes_a_model_unless_it_loads_a_tokenizer_or_config(call: str, model: bool) -> None:
     ctx = _context(f"from transformers import AutoModel, AutoTokenizer, AutoProcessor\nthing = {call}\n")
     assert ctx.roles.has("thing", Role.MODEL) is model
+
+
+@pytest.mark.parametrize(
+    ("calls", "model"),
+    [
+        ("net.cuda()\nnet.eval()\n", True),  # switched to eval and moved: only modules do both
+        ("net = net.to(device)\nnet.eval()\n", True),
+        ("net.cuda()\n", False),  # a tensor moves too
+        ("net.eval()\n", False),  # TensorFlow 1 tensors and sympy expressions have `eval()`
+        ("net.to(device)\nnet.train()\n", False),  # `train()` is a common method of trainers and wrappers
+    ],
+)
+def test_a_name_switched_to_eval_and_moved_to_a_device_is_a_model(calls: str, model: bool) -> None:
+    ctx = _context(f"import torch\nfrom models import *\nnet = Darknet(cfg)\n{calls}")
+    assert ctx.roles.has("net", Role.MODEL) is model
+
+
+def test_a_wrappers_own_mode_switches_and_training_step_are_events_of_the_wrapper() -> None:
+    source = """
+import torch
+
+class Wrapper:
+    def __init__(self, net):
+        self.net = net
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=0.1)
+
+    def train_start(self):
+        self.net.train()
+
+    def val_start(self):
+        self.net.eval()
+
+    def eval_and_log(self):
+        self.net.eval()
+        print("evaluating")
+
+    def train_step(self, x):
+        self.optimizer.zero_grad()
+        self.net(x).sum().backward()
+        self.optimizer.step()
+
+def run(model, loader):
+    for x in loader:
+        model.train_start()
+        model.train_step(x)
+        model.val_start()
+        model.eval_and_log()
+"""
+    ctx = _context(source)
+    (loop,) = [loop for loop in ctx.loops.loops if loop.function is ctx.functions["run"][0]]
+    events = [(event.kind.value, event.target) for event in loop.events]
+    # `eval_and_log` does more than switch modes: unknown, no event.
+    assert events == [("train", "model"), ("train_step", "model"), ("eval", "model")]

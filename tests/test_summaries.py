@@ -128,3 +128,31 @@ def test_summaries_are_computed_once_per_function(project: Path) -> None:
     first = _summary(project, "losses", "backpropagate")
     run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN501"})))
     assert _summary(project, "losses", "backpropagate") is first
+
+
+def test_mode_switches_of_a_parameter_rebound_to_a_copy_are_not_the_callers() -> None:
+    source = (
+        "from copy import deepcopy\n"
+        "def attack(model, x):\n"
+        "    model = deepcopy(model)\n"
+        "    model.eval()\n"
+        "    return model(x)\n"
+        "def evaluate(model, x):\n"
+        "    model = model.to('cuda')\n"
+        "    model.eval()\n"
+        "    return model(x)\n"
+        "class Wrapper:\n"
+        "    def val_start(self):\n"
+        "        self.net.eval()\n"
+        "def validate(model, loader):\n"
+        "    model.val_start()\n"
+        "    return [model.embed(x) for x in loader]\n"
+    )
+    ctx = FileContext("attacks.py", source, cst.parse_module(source))
+    attack, evaluate, validate = (
+        ctx.summaries.of(ctx.functions[name][0]) for name in ("attack", "evaluate", "validate")
+    )
+    assert attack is not None and Effect.EVAL not in attack.effects["model"]
+    assert evaluate is not None and Effect.EVAL in evaluate.effects["model"]
+    # A wrapper's own mode-switch method (every project definition only switches its modules to eval).
+    assert validate is not None and Effect.EVAL in validate.effects["model"]

@@ -388,6 +388,23 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     return None
 
 
+def class_hierarchy(cls: Resolved, hops: int = 0) -> list[Resolved] | None:
+    """A class and all its base classes (in this or project modules), the class first; None when a base
+    other than `object` cannot be found in the project (a library base may do anything)."""
+    if not isinstance(cls.node, cst.ClassDef) or hops > _MAX_HOPS:
+        return None
+    found = [cls]
+    for base in cls.node.bases:
+        if isinstance(base.value, cst.Name) and base.value.value == "object":
+            continue
+        parent = _resolve_expression(cls.ctx, base.value, cls.node)
+        above = class_hierarchy(parent, hops + 1) if parent is not None else None
+        if above is None:
+            return None
+        found.extend(above)
+    return found
+
+
 def _resolve_expression(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
     if isinstance(expr, cst.Name):
         return resolve_name(ctx, expr.value, at)

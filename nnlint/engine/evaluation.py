@@ -13,7 +13,6 @@ model's methods do not own its mode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
@@ -23,7 +22,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
 from nnlint.engine.training_calls import trains
 
@@ -31,16 +30,10 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 # Events that only a training function has.
-_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD)
+_TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD, EventKind.TRAIN_STEP)
 # Words whose presence in a file's text means it may train (`loss.backward()`, `torch.optim`, `opt.step()`,
 # `trainer.fit(...)`, `Trainer(...)`, `accelerator.backward`).
 _TRAINING_WORDS = ("backward", "optim", "zero_grad", ".step(", ".fit(", "Trainer", "autograd.grad")
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def words(name: str) -> list[str]:
-    """Lower-case words of an identifier or dotted name: `evalDataLoader_2` -> eval, data, loader, 2."""
-    return [word.lower() for word in _WORD.findall(name)]
 
 
 def _drawn_from(call: cst.Call) -> str | None:
@@ -228,6 +221,62 @@ class Evaluation:
             if not any(region.node in self._ctx.index.ancestors(loop.node) for region in found)
         )
         return found
+
+    # -- a model's own inference methods ----------------------------------------------------------
+
+    def is_model_inference(self, loop: Loop) -> bool:
+        """A `for` loop in a method of a model class (not `forward*`, not a dunder, not a LightningModule's)
+        that runs the model itself (`self(x)`, `self.forward(x)`) and takes every output off the graph
+        right away (`.data`, `.detach()`, `.numpy()`, `.item()`, `.tolist()`), in a method that never
+        trains: the model encoding or predicting a corpus batch by batch (InferSent's `encode`). Nothing
+        downstream can backpropagate through such outputs, so the graph each forward records is waste; a
+        loop whose outputs stay attached (chunked forwards, sampling) is not judged."""
+        function = loop.function
+        if not isinstance(loop.node, cst.For) or function is None:
+            return False
+        name = function.name.value
+        if name.startswith(("forward", "__")) or not self._owned_by_model(function):
+            return False
+        cls = self._ctx.enclosing_class(function)
+        if cls is None or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls)):
+            return False
+        if any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function)):
+            return False
+        forwards = loop.of_kind(EventKind.FORWARD, own=False)
+        return bool(forwards) and all(
+            event.target == "self" and not event.via and self._taken_off_graph(event.node, loop.node)
+            for event in forwards
+        )
+
+    def _taken_off_graph(self, call: cst.CSTNode, loop: cst.CSTNode) -> bool:
+        """Whether a forward's output leaves the graph at once: the chain around the call ends in a
+        dropping operation (`self.forward(x).data.cpu().numpy()`), or the call is bound to a name that the
+        loop only reads that way (`out = self(x)`, then `outs.append(out.detach())`)."""
+        index = self._ctx.index
+        node = call
+        parent = index.parent(node)
+        while isinstance(parent, (cst.Attribute, cst.Subscript, cst.Call)):
+            if isinstance(parent, cst.Attribute) and parent.attr.value == "data":
+                return True
+            if isinstance(parent, cst.Call) and isinstance(node, cst.Attribute):
+                if node.attr.value in vocab.GRAPH_DROPPING_METHODS:
+                    return True
+            elif isinstance(parent, cst.Call):
+                break  # the output passed as an argument
+            node, parent = parent, index.parent(parent)
+        if not (
+            isinstance(parent, cst.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0].target, cst.Name)
+        ):
+            return False
+        name = parent.targets[0].target.value
+        reads = [
+            use
+            for use in index.nodes(cst.Name)
+            if use.value == name and loop in index.ancestors(use) and use is not parent.targets[0].target
+        ]
+        return bool(reads) and all(self._taken_off_graph(use, loop) for use in reads)
 
     # -- inference scripts -------------------------------------------------------------------------
 

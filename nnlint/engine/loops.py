@@ -27,7 +27,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import local_function, resolve_name
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name, keyed_name
+from nnlint.engine.names import dotted_name, keyed_name, words
 from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import clearing
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
+# Words of a wrapper method's name that may run a training step (`train_emb`, `optimize_parameters`).
+_TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "optimise"})
 
 
 class EventKind(str, Enum):
@@ -50,6 +52,10 @@ class EventKind(str, Enum):
     EVAL = "eval"
     TRAIN = "train"
     NO_GRAD = "no_grad"
+    # A call that runs a whole training step (forward, backward and optimizer step) inside a project
+    # method of a model wrapper (`model.train_emb(*batch)`, `model.optimize_parameters()`): its target is
+    # the wrapper. Only the mode simulation and the evaluation finder read it.
+    TRAIN_STEP = "train_step"
 
 
 @dataclass(frozen=True)
@@ -609,7 +615,12 @@ class TrainingLoops:
                 return
             model = self._model_handed_over(call)
             if model is not None:
+                if self._evaluates_elsewhere(call, model):
+                    out.append(where.event(EventKind.EVAL, call, target=_substitute(model, subst)))
                 out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
+            elif self._wrapper_training_step(call):
+                target = keyed_name(call.func.value)  # type: ignore[attr-defined]
+                out.append(where.event(EventKind.TRAIN_STEP, call, target=_substitute(target, subst)))
             return
         if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
@@ -633,6 +644,39 @@ class TrainingLoops:
                 if all(item is not None and self._roles.has(item, role) for item in names):
                     return self._ctx.module.code_for_node(iterated)
         return None
+
+    def _evaluates_elsewhere(self, call: cst.Call, model: str) -> bool:
+        """Whether a project function of another module that `call` hands `model` to switches it to eval and
+        never to train (`encode_data(model, loader)` whose `model.val_start()` evaluates), by its summary."""
+        from nnlint.engine.summaries import Effect, summary_of_call
+
+        summary = summary_of_call(self._ctx, call)
+        if summary is None or summary.ctx is self._ctx:
+            return False
+        passed = summary.arguments(call) or {}
+        return any(
+            dotted_name(value) == model
+            and Effect.EVAL in summary.effects.get(parameter, ())
+            and Effect.TRAIN not in summary.effects.get(parameter, ())
+            for parameter, value in passed.items()
+        )
+
+    def _wrapper_training_step(self, call: cst.Call) -> bool:
+        """`model.train_emb(*batch)`: a method of a model wrapper whose project definitions all run a
+        training step (`training_calls.trains`). Only methods named for training (`train_emb`,
+        `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
+        func = call.func
+        if not isinstance(func, cst.Attribute) or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+            return False
+        if (
+            not self._roles.has(func.value, Role.MODEL)
+            or isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            return False
+        from nnlint.engine.training_calls import trains
+
+        return trains(self._ctx, call)
 
     def _model_handed_over(self, call: cst.Call) -> str | None:
         """The model a call this file cannot see into is given together with data, and so most likely
@@ -748,6 +792,12 @@ class TrainingLoops:
         if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
             is_eval = method == "eval" or _is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
+        if not call.args and roles.has(func.value, Role.MODEL):
+            from nnlint.engine.training_calls import switched_mode
+
+            mode = switched_mode(self._ctx, call)  # `model.val_start()`: a wrapper's own mode switch
+            if mode is not None:
+                return (EventKind.EVAL if mode == "eval" else EventKind.TRAIN), keyed_name(func.value)
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):

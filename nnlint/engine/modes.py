@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import resolve_call, resolve_name
+from nnlint.engine.bindings import class_hierarchy, resolve_call, resolve_name
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -61,7 +61,7 @@ def model_key(name: str | None) -> str | None:
 
 
 def _trains(events: Sequence[Event]) -> bool:
-    return any(event.kind is EventKind.BACKWARD for event in events)
+    return any(event.kind in (EventKind.BACKWARD, EventKind.TRAIN_STEP) for event in events)
 
 
 class ModeSimulation:
@@ -70,6 +70,7 @@ class ModeSimulation:
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
+        self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -97,9 +98,48 @@ class ModeSimulation:
                 if self._entered_in_training(region, forward):
                     reported.add(model)
                     node = self._evaluation_start(region, forward)
-                    if node not in found:
+                    if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
         return found
+
+    def trains_for_inference(self) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
+        """In a file that never trains, a `model.train()` that is the last mode switch before an inference
+        of that model (nothing trains in between): `eval()` was meant, so the `train()` is the line to
+        change (pytorch-video-recognition's inference.py). Each answer is the `train()` call and where
+        the inference starts; `evaluations_in_training_mode` leaves these evaluations to this answer."""
+        found: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        for region in self._ctx.evaluation.regions:
+            for forward in region.forwards:
+                toggle = self._inference_switch(region, forward)
+                if toggle is not None and not any(toggle is seen for seen, _ in found):
+                    found.append((toggle, self._evaluation_start(region, forward)))
+        return found
+
+    def _inference_switch(self, region: EvalRegion, forward: Event) -> cst.CSTNode | None:
+        """The `train()` of the forward's model that the scope around a loop region (its function, or the
+        module) makes last before the region, in a file that never trains; None otherwise."""
+        node = region.node
+        if not isinstance(node, (cst.For, cst.While)):
+            return None
+        model = model_key(forward.target)
+        if model is None or any(event.kind is EventKind.EVAL for event in region.events):
+            return None
+        function = self._ctx.enclosing_function(node)
+        first = region.events[0].node
+        body = self._body_events(function)
+        position = next((i for i, event in enumerate(body) if event.node is first), None)
+        if position is None:
+            return None
+        wanted = self._alias(model, function)
+        for event in reversed(body[:position]):
+            if event.kind in (EventKind.EVAL, EventKind.TRAIN) and (
+                event.target is None or self._alias(model_key(event.target) or "", function) == wanted
+            ):
+                if event.kind is not EventKind.TRAIN or event.target is None:
+                    return None
+                # Asked last: whether the file never trains may read the project's helpers.
+                return event.node if self._ctx.evaluation.never_trains else None
+        return None
 
     def trains_inside_evaluation(self) -> list[cst.CSTNode]:
         """`model.train()` calls that undo, inside an evaluation, the `eval()` the same function made for
@@ -257,6 +297,8 @@ class ModeSimulation:
         certainly runs in training mode, else what all calls agree on."""
         if depth >= _MAX_CALLER_DEPTH:
             return None
+        if depth == 0 and self._never_switched_to_eval(function, model_key(forward.target) or ""):
+            return TRAIN
         loops = self._ctx.loops
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
         if not calls and depth == 0 and self._handed_in_by_no_one(function, forward):
@@ -334,7 +376,52 @@ class ModeSimulation:
             return TRAIN
         if function is not None and depth > 0:
             return self._mode_at_entry(function, forward, depth)
+        if function is not None and self._never_switched_to_eval(function, model):
+            return TRAIN
         return None
+
+    # -- a model kept on an object ------------------------------------------------------------------
+
+    def _never_switched_to_eval(self, function: cst.FunctionDef, model: str) -> bool:
+        """Whether `self.<attr>`, run in a method of a class that is no model (a trainer, a wrapper), is in
+        training mode whenever that method runs: the class or a project base class builds it fresh in
+        `__init__` (a project model class or factory that never calls `eval()`; a new module trains), and
+        nothing ever switches it to eval: no `eval()`/`train(False)` on it (or on a name that could alias
+        it) in the classes, none in the project's text (`.model.eval(`), and no module that names the class
+        switches anything to eval or assigns the attribute (zh320's segmentation trainer: `predict` runs
+        `self.model`, built by `get_model(config)` in the base trainer of another module)."""
+        cls = self._ctx.enclosing_class(function)
+        attr = model[5:] if model.startswith("self.") else ""
+        if cls is None or not attr.isidentifier() or self._ctx.roles.is_local_model_class(cls.name.value):
+            return False
+        key = (cls, attr)
+        if key not in self._attribute_cache:
+            self._attribute_cache[key] = self._fresh_and_never_evaluated(cls, attr)
+        return self._attribute_cache[key]
+
+    def _fresh_and_never_evaluated(self, cls: cst.ClassDef, attr: str) -> bool:
+        ctx = self._ctx
+        switches = (f".{attr}.eval(", f".{attr}.train(False", f".{attr}.train(mode=False")
+        if any(text in ctx.source for text in switches):
+            return False  # cheap: this file switches some such attribute itself
+        hierarchy = class_hierarchy(Resolved(ctx, cls))
+        if hierarchy is None:
+            return False
+        fresh_in_init = False
+        for owner in hierarchy:
+            verdict = _attribute_facts(owner, attr)
+            if verdict is None:
+                return False
+            fresh_in_init = fresh_in_init or verdict
+        if not fresh_in_init:
+            return False
+        if ctx.real_path is None:
+            return True  # a file of no project (standard input): no other module can touch it
+        name = cls.name.value
+        # Another module may switch it (`trainer.model.eval()`), switch anything of a module that names
+        # the class, or bind the attribute; a project too large to scan (None) may do anything.
+        gates = [(text,) for text in switches] + [(name, ".eval("), (name, f".{attr} =")]
+        return all(modules_mentioning(ctx, *words) == [] for words in gates)
 
     def _caller_name(self, events: Sequence[Event], forward: Event, default: str) -> str:
         """The model of `forward` as named in `events` (a caller's view: parameters became arguments)."""
@@ -461,6 +548,8 @@ class ModeSimulation:
                     evaluated.discard(model)
                 elif event.kind is EventKind.TRAIN:
                     mode[model] = TRAIN
+                elif event.kind is EventKind.TRAIN_STEP and mode.get(model) == EVAL and model in evaluated:
+                    return set_by[model].node  # `model.train_emb(*batch)`: a wrapper's training step
                 elif event.kind is EventKind.FORWARD and mode.get(model) == EVAL:
                     if self._evaluates(event):
                         evaluated.add(model)
@@ -504,6 +593,93 @@ class ModeSimulation:
             or self._ctx.evaluation.in_eval_function(forward)
             or self._ctx.gradients.under_no_grad(forward.node)
         )
+
+
+# Words of a callee that may give back a module in whatever mode it was saved or set in.
+_LOADING_WORDS = frozenset({"load", "loaded", "pretrained", "restore", "checkpoint", "copy", "deepcopy"})
+
+
+def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
+    """What a class does with its `self.<attr>` model: None when a method switches it (or a local name,
+    which may alias it) to eval, or binds it to anything but a fresh module or a wrapper of itself;
+    else whether its `__init__` builds it fresh."""
+    ctx, node = owner.ctx, owner.node
+    wanted = f"self.{attr}"
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("eval", "train"):
+            continue
+        if func.attr.value == "train" and (not call.args or _is_true(call.args[0].value)):
+            continue  # `train()` keeps training mode
+        if not _within(ctx, call, node):
+            continue
+        receiver = dotted_name(func.value)
+        if receiver is None:
+            if isinstance(func.value, cst.Call) and words(dotted_name(func.value.func) or "")[-1:] in (
+                ["deepcopy"],
+                ["copy"],
+            ):
+                continue  # `deepcopy(self.model).eval()`: a copy (an EMA model) is switched
+            return None
+        key = model_key(receiver) or ""
+        if receiver == "self" or (key.startswith("self.") and key != wanted):
+            continue  # the wrapper's own method, or another attribute
+        return None
+    fresh = False
+    for assign in ctx.index.nodes(cst.Assign):
+        if not any(dotted_name(target.target) == wanted for target in assign.targets):
+            continue
+        if not _within(ctx, assign, node):
+            continue
+        value = assign.value
+        if any(dotted_name(inner) == wanted for inner in _attributes_in(value)):
+            continue  # `self.model = DataParallel(self.model)`: the same module, wrapped
+        if not _builds_fresh(ctx, value):
+            return None
+        function = ctx.enclosing_function(assign)
+        fresh = fresh or (function is not None and function.name.value == "__init__")
+    return fresh
+
+
+def _attributes_in(value: cst.BaseExpression) -> list[cst.Attribute]:
+    found: list[cst.Attribute] = []
+    stack: list[cst.CSTNode] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Attribute):
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """Whether a value builds a new module: a call of a project model class, or of a project factory that
+    never calls `eval()`, through `.to(device)`-like methods and wrappers; nothing named for loading."""
+    while isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
+            value = func.value
+        elif ctx.callee_in(value, MODEL_WRAPPERS) and value.args:
+            value = value.args[0].value
+        else:
+            break
+    if not isinstance(value, cst.Call) or set(words(dotted_name(value.func) or "load")) & _LOADING_WORDS:
+        return False
+    built = resolve_call(ctx, value)
+    if built is None:
+        return False
+    if isinstance(built.node, cst.ClassDef):
+        return True
+    return not any(
+        isinstance(call.func, cst.Attribute)
+        and call.func.attr.value == "eval"
+        and _within(built.ctx, call, built.node)
+        for call in built.ctx.index.nodes(cst.Call)
+    )
+
+
+def _is_true(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "True"
 
 
 def _from_pretrained(callee: str | None) -> bool:

@@ -9,7 +9,16 @@ fraction of the price. A name bound by an import anywhere in the file counts eve
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def words(name: str) -> list[str]:
+    """Lower-case words of an identifier or dotted name: `evalDataLoader_2` -> eval, data, loader, 2."""
+    return [word.lower() for word in _WORD.findall(name)]
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:

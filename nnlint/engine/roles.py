@@ -25,6 +25,7 @@ from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
     MODULE_METHODS,
+    MOVE_METHODS,
     OPTIMIZER_CLASS_WORDS,
     ROLE_PARAMETER_NAMES,
     SELF_RETURNING_METHODS,
@@ -589,6 +590,23 @@ class Roles:
         """Whether the file may train at all (asked once: the source is searched, not once per call)."""
         return "backward" in self._ctx.source
 
+    def _module_in_base_classes(self, owner: str, call: cst.Call) -> bool:
+        """Whether `self.<attr>` (switched between modes at `call`) is used like a module by a project base
+        class of the class around `call`: the base's file says `self.<attr>.load_state_dict(` or another
+        module-only method of it. Only base classes are read, and only for such attributes."""
+        if not owner.startswith("self.") or owner.count(".") != 1:
+            return False
+        cls = self._ctx.enclosing_class(call)
+        if cls is None or not cls.bases:
+            return False
+        from nnlint.engine.bindings import class_hierarchy
+        from nnlint.engine.project import Resolved
+
+        hierarchy = class_hierarchy(Resolved(self._ctx, cls)) or []
+        texts = tuple(f"{owner}.{method}(" for method in MODULE_METHODS)
+        bases = [base for base in hierarchy[1:] if base.ctx is not self._ctx]
+        return any(text in base.ctx.source for base in bases for text in texts)
+
     def _builds_for_inference(self, func: cst.BaseExpression) -> bool:
         """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode: an
         inference script building its project model (only classes are looked up there, for cost)."""
@@ -643,15 +661,26 @@ class Roles:
 
     def _from_uses(self) -> None:
         methods: dict[str, set[str]] = {}
+        switched: dict[str, cst.Call] = {}
         for call in self._ctx.index.nodes(cst.Call):
             if isinstance(call.func, cst.Attribute):
                 owner = dotted_name(call.func.value)
                 if owner:
                     methods.setdefault(owner, set()).add(call.func.attr.value)
+                    if call.func.attr.value in ("eval", "train"):
+                        switched.setdefault(owner, call)
+        for owner, call in switched.items():
+            # `self.model.train()` in a subclass whose project base class builds, saves or loads it like a
+            # module (`self.model.load_state_dict(...)` in the base trainer of another module).
+            if not methods[owner] & MODULE_METHODS and self._module_in_base_classes(owner, call):
+                methods[owner] |= MODULE_METHODS
         for owner, called in methods.items():
             # A name switched between modes and saved or loaded like a module is one, whatever built it
             # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
-            if called & {"eval", "train"} and called & MODULE_METHODS and not self.of(owner):
+            # So is one switched to eval and moved to a device (`model.cuda()`, `model.to(device)`): a
+            # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported).
+            evaluated = "eval" in called and called & MOVE_METHODS
+            if called & {"eval", "train"} and (called & MODULE_METHODS or evaluated) and not self.of(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func

@@ -315,6 +315,14 @@ def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summa
                 effect = Effect.EVAL
             add(_parameter_of(func.value, names), effect)
             continue
+        parameter = _parameter_of(func.value, names) if isinstance(func, cst.Attribute) else None
+        if parameter is not None and not node.args:
+            from nnlint.engine.training_calls import switched_mode
+
+            mode = switched_mode(ctx, node)  # `model.val_start()`: a wrapper's own mode switch
+            if mode is not None:
+                add(parameter, Effect.EVAL if mode == "eval" else Effect.TRAIN)
+                continue
         passed = [arg.value for arg in node.args if not arg.star and _parameter_of(arg.value, names)]
         if passed and depth < _MAX_DEPTH:
             callee = summary_of_call(ctx, node, depth + 1)
@@ -325,12 +333,38 @@ def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summa
                     effects.setdefault(parameter, set()).update(callee.effects.get(name, ()))  # type: ignore[union-attr]
     for parameter in _accumulated(ctx, nodes, names):
         add(parameter, Effect.ACCUMULATE)
+    for parameter in _rebound_to_another(nodes, names):
+        # `model = deepcopy(model); model.eval()` (an adversarial attack on a copy): which object a
+        # mode switch reaches depends on the order, so neither switch is the caller's model's.
+        effects.get(parameter, set()).difference_update({Effect.EVAL, Effect.TRAIN})
     return Summary(
         function=function,
         ctx=ctx,
         positional=positional,
         effects={name: frozenset(found) for name, found in effects.items()},
     )
+
+
+def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
+    """Parameters the function rebinds to another object (`model = deepcopy(model)`, `net = build()`);
+    `model = model.to(device)` and `model = model.module` keep the same module."""
+    rebound: set[str] = set()
+    for node in nodes:
+        if not (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and node.targets[0].target.value in names
+        ):
+            continue
+        value: cst.BaseExpression = node.value
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if value.func.attr.value not in vocab.SELF_RETURNING_METHODS:
+                break
+            value = value.func.value
+        if _parameter_of(value, names) != node.targets[0].target.value:
+            rebound.add(node.targets[0].target.value)
+    return rebound
 
 
 def _switches_off(call: cst.Call) -> bool:

@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_call
 from nnlint.engine.loops import EventKind
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import modules_mentioning
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
+# Words of a method name that switches modes (`train_start`, `val_start`, `set_eval_mode`).
+_MODE_WORDS = frozenset({"train", "training"}) | vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
 # Roles of receivers whose methods are library API, never a project wrapper's training step.
 _LIBRARY_ROLES = frozenset(Role) - {Role.MODEL}
 
@@ -55,6 +59,54 @@ def trains(ctx: FileContext, call: cst.Call) -> bool:
     definitions = project_methods(ctx, func.attr.value)
     working = [(module, method) for module, method in definitions if not _stub(method)]
     return bool(working) and all(runs_training_step(module, method) for module, method in working)
+
+
+def switched_mode(ctx: FileContext, call: cst.Call) -> str | None:
+    """`"eval"` or `"train"` when a method call with no arguments on a model-like object runs a project
+    method that only switches its object's modules to that mode (`model.val_start()` where VSE defines
+    `def val_start(self): self.img_enc.eval(); self.txt_enc.eval()`), whichever class the object is: every
+    project definition of that name does the same. Only names that say train, eval, val or test (with
+    another word: `train_start`, `set_eval_mode`) are looked up, so most calls cost nothing."""
+    func = call.func
+    if call.args or not isinstance(func, cst.Attribute):
+        return None
+    name = func.attr.value
+    named = set(words(name))
+    if name in ("train", "eval") or len(named) < 2 or not named & _MODE_WORDS:
+        return None
+    target = resolve_call(ctx, call)
+    if target is not None:
+        definitions = [(target.ctx, target.node)] if isinstance(target.node, cst.FunctionDef) else []
+    else:
+        definitions = project_methods(ctx, name)
+    modes = {_only_switches(function) for _, function in definitions}
+    return modes.pop() if len(modes) == 1 else None
+
+
+def _only_switches(function: cst.FunctionDef) -> str | None:
+    """The mode a method's body switches `self`'s modules to, when it does nothing else (a docstring
+    aside): `self.img_enc.eval()` statements, all to the same mode; None otherwise."""
+    body = function.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    modes: set[str] = set()
+    for statement in statements:
+        if not isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return None
+        for small in statement.body:
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString):
+                continue
+            value = small.value if isinstance(small, cst.Expr) else None
+            func = value.func if isinstance(value, cst.Call) else None
+            receiver = dotted_name(func.value) if isinstance(func, cst.Attribute) else None
+            if func is None or receiver is None or not receiver.startswith("self."):
+                return None
+            if func.attr.value == "eval" and not value.args:  # type: ignore[union-attr]
+                modes.add("eval")
+            elif func.attr.value == "train" and not value.args:  # type: ignore[union-attr]
+                modes.add("train")
+            else:
+                return None
+    return modes.pop() if len(modes) == 1 else None
 
 
 def project_methods(ctx: FileContext, name: str) -> list[tuple[FileContext, cst.FunctionDef]]:
