@@ -562,9 +562,9 @@ ITERATION_WRAPPERS = frozenset(
 RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})
 
 # -- autograd graph (NN201, NN202, NN501) ----------------------------------------------------------
-# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
-# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
-DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
+# Calls whose result no longer references the graph. `.cpu()` is not one: a copy to the host keeps the
+# graph (`meter.update(loss.cpu())` keeps every step's), and `.cpu().numpy()` is detached by `.numpy()`.
+DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy"})
 DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
 # Methods whose result is the same loss in another dtype, device or layout: it keeps the loss's reduction
 # and its graph (`loss.float()`, `loss.squeeze()`).

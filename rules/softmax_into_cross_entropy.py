@@ -34,7 +34,9 @@ class SoftmaxIntoCrossEntropy(Rule):
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
     model or criterion passed as an argument (also by callers in the project's other modules) or as a
-    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included). The loss may be a project
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), or a criterion attribute
+    set on one branch of a test that `__init__` fixes (`if self.action_type == "discrete":`) and used
+    under the same test. The loss may be a project
     loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
     calls `F.binary_cross_entropy_with_logits(inputs, ...)`, a method calling `self.loss_func(input=...)`
     where `self.loss_func = F.binary_cross_entropy_with_logits`). The finding is reported on the line that
@@ -90,6 +92,38 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # The criterion is cross-entropy only when `self.discrete` holds, and the softmax feeds it only
+        # when it does not; a test on a setting changed after `__init__` pairs nothing.
+        """
+import torch
+import torch.nn.functional as F
+class Inverse(torch.nn.Module):
+    def __init__(self, discrete, mode):
+        super().__init__()
+        self.discrete = discrete
+        self.mode = mode
+        self.fc = torch.nn.Linear(8, 4)
+        if self.discrete:
+            self.loss = torch.nn.CrossEntropyLoss()
+        else:
+            self.loss = torch.nn.MSELoss()
+        if self.mode == "ce":
+            self.aux = torch.nn.CrossEntropyLoss()
+        else:
+            self.aux = torch.nn.KLDivLoss()
+
+    def set_mode(self, mode):
+        self.mode = mode
+
+    def forward(self, x, a):
+        if self.discrete:
+            out = self.loss(self.fc(x), a)
+        else:
+            out = self.loss(F.softmax(self.fc(x), dim=1), a)
+        if self.mode == "ce":
+            out = out + self.aux(F.softmax(self.fc(x), dim=1), a)
+        return out
+""",
         # A buffer filled with logits; softmaxes joined with logits; a helper whose callers disagree.
         """
 import torch
@@ -354,6 +388,30 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The criterion attribute is cross-entropy on one branch of a test fixed in `__init__`, and the
+        # forward feeds it a softmax under the same test.
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+class Inverse(torch.nn.Module):
+    def __init__(self, action_type):
+        super().__init__()
+        self.action_type = action_type
+        self.fc = torch.nn.Linear(8, 4)
+        if self.action_type == "discrete":
+            self.loss = torch.nn.CrossEntropyLoss()
+        else:
+            self.loss = torch.nn.MSELoss()
+
+    def forward(self, x, a):
+        if self.action_type == "discrete":
+            x = F.softmax(self.fc(x), dim=1)
+            return self.loss(x, a.view(-1).long())
+        return self.loss(self.fc(x), a)
+""",
+            line=16,
+        ),
         # The legacy `resize` keeps a softmax output what it is, like `view`.
         Invalid(
             """

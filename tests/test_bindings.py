@@ -7,7 +7,13 @@ import textwrap
 
 import libcst as cst
 
-from nnlint.engine.bindings import argument_values, enclosing_parameter, reaching_values, resolve_call
+from nnlint.engine.bindings import (
+    argument_values,
+    enclosing_parameter,
+    exclusive_branches,
+    reaching_values,
+    resolve_call,
+)
 from nnlint.engine.context import FileContext
 
 
@@ -183,3 +189,50 @@ def test_assigned_sources_and_settings_views() -> None:
     assert list(bindings.items("run['cfg']")) == ["epochs"]
     by_last = {_code(ctx, b.value) for b in bindings.by_last_name["epochs"]}
     assert by_last == {"90", "30", "20", "10"}
+
+
+def test_branches_under_one_test_fixed_at_init_exclude_each_other() -> None:
+    ctx = _ctx(
+        """
+        class M:
+            def __init__(self, kind, flag):
+                self.kind = kind
+                self.flag = flag
+                if self.kind == "discrete":
+                    self.loss = CE()
+                elif self.flag:
+                    self.loss = MSE()
+                else:
+                    self.loss = L1()
+
+            def set_flag(self, flag):
+                self.flag = flag
+
+            def forward(self, x, kind):
+                if self.kind == "discrete":
+                    a = self.loss(x)
+                else:
+                    b = self.loss(x)
+                    if self.flag:
+                        c = self.loss(x)
+                if kind == "discrete":
+                    d = self.loss(x)
+        """
+    )
+    ce, mse, l1 = (_call(ctx, text) for text in ("CE()", "MSE()", "L1()"))
+    a, b, c, d = (
+        next(
+            call
+            for call in ctx.index.nodes(cst.Call)
+            if _code(ctx, call) == "self.loss(x)"
+            and _code(ctx, ctx.index.enclosing(call, cst.SimpleStatementLine)).strip().startswith(name)
+        )
+        for name in "abcd"
+    )
+    assert not exclusive_branches(ctx, ce, a)
+    assert exclusive_branches(ctx, mse, a) and exclusive_branches(ctx, l1, a)
+    assert exclusive_branches(ctx, ce, b) and not exclusive_branches(ctx, mse, b)
+    # `self.flag` is also set outside `__init__`: its test pairs nothing.
+    assert not exclusive_branches(ctx, l1, c)
+    # A parameter of the use's own function is not the attribute tested in `__init__`.
+    assert not exclusive_branches(ctx, mse, d)

@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     binds,
     call_parameters,
     enclosing_parameter,
+    exclusive_branches,
     matched_arguments,
     method_of,
     own_nodes,
@@ -610,9 +611,14 @@ class ActivationFlow:
                     return list(passed)
         values = ctx.bindings.values(name)
         if values and name.startswith("self."):
-            # `self.x` of the class the use is in (a nested class has its own `self`).
+            # `self.x` of the class the use is in (a nested class has its own `self`), leaving out what
+            # it is set to under a test the use's own test contradicts (`if self.discrete:` in both).
             cls = ctx.enclosing_class(at)
-            values = [value for value in values if ctx.enclosing_class(value) is cls]
+            values = [
+                value
+                for value in values
+                if ctx.enclosing_class(value) is cls and not exclusive_branches(ctx, value, at)
+            ]
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(

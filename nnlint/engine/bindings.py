@@ -601,6 +601,67 @@ class FileBindings:
         return [b.value for b in bindings if b.value is not None]
 
 
+def exclusive_branches(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Whether two nodes of one class's methods never run for the same object: they sit on opposite sides
+    of `if` statements with the same test (`if self.action_type == "discrete":` in `__init__` and in
+    `forward`), a test that reads only attributes of `self` set in `__init__` and literals, so its answer
+    is fixed when the object is built. `self.loss = nn.CrossEntropyLoss()` on one side and
+    `self.loss = nn.MSELoss()` on the other: a use under the same test reads the first."""
+    cls = ctx.enclosing_class(first)
+    if cls is None or ctx.enclosing_class(second) is not cls:
+        return False
+    taken = {text: holds for text, holds, _ in _branch_tests(ctx, first)}
+    return any(
+        text in taken and taken[text] is not holds and _fixed_at_init(ctx, test, cls)
+        for text, holds, test in _branch_tests(ctx, second)
+    )
+
+
+def _branch_tests(ctx: FileContext, node: cst.CSTNode) -> list[tuple[str, bool, cst.BaseExpression]]:
+    """The tests of the `if` statements `node` runs under in its function, by source text, each with
+    whether it holds there (True in the body; False in the `else` and in every `elif` after it)."""
+    found: list[tuple[str, bool, cst.BaseExpression]] = []
+    child = node
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, _SCOPES):
+            break
+        if isinstance(ancestor, cst.If):
+            if child is ancestor.body or child is ancestor.orelse:
+                text = ctx.module.code_for_node(ancestor.test)
+                found.append((text, child is ancestor.body, ancestor.test))
+        child = ancestor
+    return found
+
+
+def _fixed_at_init(ctx: FileContext, test: cst.BaseExpression, cls: cst.ClassDef) -> bool:
+    """Whether a test reads only literals and attributes of `self` that only `__init__` of `cls` binds."""
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            bindings = [
+                b for b in ctx.bindings.of(f"self.{node.attr.value}") if ctx.enclosing_class(b.node) is cls
+            ]
+            if not bindings or any(_binding_function(ctx, b) != "__init__" for b in bindings):
+                return False
+            continue
+        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+            return False
+        if isinstance(node, (cst.Call, cst.Lambda, cst.NamedExpr, cst.Await)):
+            return False
+        stack.extend(children(node))
+    return True
+
+
+def _binding_function(ctx: FileContext, binding: Binding) -> str | None:
+    function = ctx.index.enclosing(binding.node, cst.FunctionDef)
+    return function.name.value if function is not None else None
+
+
 def _item_name(target: cst.Subscript) -> str | None:
     """`cfg['epochs']` (`cfg['train']['epochs']`) for an item written under a plain string key of a
     dotted name (or of such an item), else None."""

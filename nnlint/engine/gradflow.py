@@ -69,6 +69,27 @@ class GradientFlow:
         `losses[-1].backward()`; what is stored there must stay a tensor."""
         return (self._scope_key(name, at), name) in self._elements_backpropagated
 
+    def appended_then_backpropagated(self, container: str, append: cst.Call) -> bool:
+        """Whether what `container.append(...)` adds at `append` is the loss the same iteration then
+        backpropagates as the container's last element (`losses.append(reduce(add, parts))`, then
+        `losses[-1].backward()`): whatever the appended expression is, it is a tensor with its graph."""
+        loop = self._ctx.loops.enclosing_loop(append)
+        if loop is None:
+            return False
+        before = _statements_before(loop.node.body, append)
+        for event in loop.own_events:
+            if event.kind is not EventKind.BACKWARD or event.via or not isinstance(event.node, cst.Call):
+                continue
+            operand = self._ctx.loops.backward_operand(event.node)
+            if (
+                isinstance(operand, cst.Subscript)
+                and dotted_name(operand.value) == container
+                and _last_index(operand)
+                and event.node not in before
+            ):
+                return True
+        return False
+
     @cached_property
     def _elements_backpropagated(self) -> frozenset[tuple[cst.CSTNode | None, str]]:
         """Containers an element of which is backpropagated directly: `losses[-1].backward()`."""
@@ -527,3 +548,16 @@ def names_in(expr: cst.CSTNode) -> list[str]:
             continue
         stack.extend(children(node))
     return found
+
+
+def _last_index(item: cst.Subscript) -> bool:
+    """`xs[-1]`: the last element of a container."""
+    if len(item.slice) != 1 or not isinstance(item.slice[0].slice, cst.Index):
+        return False
+    index = item.slice[0].slice.value
+    return (
+        isinstance(index, cst.UnaryOperation)
+        and isinstance(index.operator, cst.Minus)
+        and isinstance(index.expression, cst.Integer)
+        and index.expression.value == "1"
+    )
