@@ -47,7 +47,9 @@ class LossAccumulatedAsTensor(Rule):
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
     before the loop whose last element is the loss backpropagated, `losses[-1].backward()`, whatever
-    expression was appended (`losses.append(reduce(add, parts))`); no fix is offered for these). A meter whose method detaches what it is given (`v = v.data.sum()`) is not flagged.
+    expression was appended (`losses.append(reduce(add, parts))`); no fix is offered for these). A meter
+    whose method detaches what it is given (`v = v.data.sum()`) is not flagged; one that sums a host copy
+    (`val.cpu()`) keeps the graph and is.
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
