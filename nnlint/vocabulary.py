@@ -196,6 +196,9 @@ DDP_WRAPPERS = frozenset(
 MODEL_WRAPPERS = DDP_WRAPPERS | frozenset(
     {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.jit.script"}
 )
+# Calls that return a copy of the model they are given: another object (its mode and parameters are its
+# own), whose forward is the same.
+MODEL_COPIES = frozenset({"copy.deepcopy"})
 # Methods of nn.Module (and of tensors) that return the object they are called on.
 SELF_RETURNING_METHODS = frozenset(
     {

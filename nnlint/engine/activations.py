@@ -61,6 +61,7 @@ from nnlint.vocabulary import (
     LOGIT_LAYERS,
     LOGITS,
     LOSS_EXPECTS,
+    MODEL_COPIES,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
@@ -74,11 +75,17 @@ if TYPE_CHECKING:
     from nnlint.engine.layers import Layer
 
 _MAX_DEPTH = 24
+# Calls whose result runs the forward of the model they are given: wrappers and copies.
+_SAME_FORWARD = MODEL_WRAPPERS | MODEL_COPIES
 # A placeholder kind: "whatever calling this parameter gives" (`def forward(self, x, layer): return
 # layer(x)`). It lives only inside function summaries; a call of the function replaces it with the output
 # of calling the argument it passes (`self.wrap(x, nn.Sequential(fc, nn.Softmax(1)))`), and `of` never
 # answers it. `Activation.node` is the parameter.
 CALLED_ARGUMENT = "called-argument"
+# The kind of a value that is one of several known models' outputs of different kinds (`if args.model ==
+# "mlp": net = MLP()` giving a softmax, `else: net = CNN()` a log_softmax): `Activation.alternatives`
+# lists them. `of` never answers it; `paths_of` answers the alternatives.
+MIXED = "mixed"
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -92,6 +99,8 @@ class Activation:
     ctx: FileContext
     # True when only some of the models a name may hold give this (the others are unknown to nnlint).
     some_paths: bool = False
+    # For the MIXED kind: what each model the value may come from gives (every one known, of 2+ kinds).
+    alternatives: tuple[Activation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,8 +118,11 @@ class Loss:
 class ActivationFlow:
     """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
 
-    def __init__(self, ctx: FileContext) -> None:
+    def __init__(self, ctx: FileContext, cross_module: bool = True) -> None:
         self._ctx = ctx
+        # False for the flow that answers "is this the output of a parameter?" (`_local`): a parameter
+        # then stays a placeholder instead of what other modules' callers pass.
+        self._cross_module = cross_module
         self._summaries: dict[cst.CSTNode, object] = {}
         self._resolving: set[tuple[str, cst.CSTNode]] = set()
         self._loss_memo: dict[tuple[str, cst.CSTNode], Loss | None] = {}
@@ -120,7 +132,16 @@ class ActivationFlow:
     def of(self, expr: cst.BaseExpression) -> Activation | None:
         """The activation that certainly produced `expr`, or None."""
         found = self._of(expr)
-        return None if found is None or found.kind == CALLED_ARGUMENT else found
+        return None if found is None or found.kind in (CALLED_ARGUMENT, MIXED) else found
+
+    def paths_of(self, expr: cst.BaseExpression) -> tuple[Activation, ...] | None:
+        """The activations `expr` may have been produced by, when every path is known: one for a certain
+        answer (`of`), one per place when the code picks between known models of different kinds (an MLP
+        ending in a softmax or a CNN ending in a log_softmax); None when any is unknown."""
+        found = self._of(expr)
+        if found is None or found.kind == CALLED_ARGUMENT:
+            return None
+        return found.alternatives if found.kind == MIXED else (found,)
 
     def _of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
         """`of`, where the answer may also be a CALLED_ARGUMENT placeholder (inside a function summary)."""
@@ -348,6 +369,69 @@ class ActivationFlow:
                 return None
             found = forward
         return found
+
+    def passed_model_losses(
+        self, call: cst.Call
+    ) -> list[tuple[Loss, cst.Call, FileContext, tuple[Activation, ...]]]:
+        """For a call of a function or method of another project module that runs a model it is given
+        and hands the model's output to an input-sensitive loss (`local.train(net=MLP(...))` in
+        main.py, where `train` computes `self.loss_func(net(images), labels)` in update.py): each such
+        loss, the loss call, its file, and what the model this call passes gives (`paths_of`). The
+        callee's file, checked by itself, finds the same through `project_argument_values`; this is
+        the answer for a check of the calling file alone."""
+        ctx = self._ctx
+        if not any(isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call)) for arg in call.args):
+            return []
+        callee = ctx.callee(call)
+        if callee is not None and not _is_local(callee):
+            return []
+        target = resolve_call(ctx, call)
+        if target is None or target.ctx is ctx or not isinstance(target.node, cst.FunctionDef):
+            return []
+        losses = target.ctx.activations.model_parameter_losses(target.node)
+        if not losses or any(arg.star for arg in call.args):
+            return []
+        passed = matched_arguments([p.name.value for p in call_parameters(target.ctx, target.node)], call)
+        found: list[tuple[Loss, cst.Call, FileContext, tuple[Activation, ...]]] = []
+        for parameter, loss, loss_call in losses:
+            argument = passed.get(parameter)
+            output = self._constructed_output(argument, call, 0) if argument is not None else None
+            if output is not None and output.kind != CALLED_ARGUMENT:
+                paths = output.alternatives if output.kind == MIXED else (output,)
+                found.append((loss, loss_call, target.ctx, paths))
+        return found
+
+    def model_parameter_losses(self, function: cst.FunctionDef) -> tuple[tuple[str, Loss, cst.Call], ...]:
+        """The input-sensitive losses a function of this file computes on the output of calling one of
+        its parameters (`log_probs = net(images)`, `self.loss_func(log_probs, labels)`): the parameter,
+        the loss and the loss call, memoized. Judged without the project's other callers, so that the
+        parameter stays a parameter."""
+        key = ("parameter-losses", function)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if isinstance(cached, tuple):
+            return cached
+        self._summaries[key] = ()  # type: ignore[index]
+        found: list[tuple[str, Loss, cst.Call]] = []
+        if self._mentions_losses:
+            local = self._local
+            for node in own_nodes(function):
+                loss = self.loss_called(node) if isinstance(node, cst.Call) else None
+                argument = _first_argument(node) if loss is not None else None  # type: ignore[arg-type]
+                output = local._of(argument) if argument is not None else None
+                if (
+                    output is not None
+                    and output.kind == CALLED_ARGUMENT
+                    and isinstance(output.node, cst.Param)
+                    and output.ctx is self._ctx
+                    and self._ctx.index.enclosing(output.node, cst.FunctionDef) is function
+                ):
+                    found.append((output.node.name.value, loss, node))  # type: ignore[arg-type]
+        self._summaries[key] = tuple(found)  # type: ignore[index]
+        return self._summaries[key]  # type: ignore[return-value]
+
+    @cached_property
+    def _local(self) -> ActivationFlow:
+        return ActivationFlow(self._ctx, cross_module=False) if self._cross_module else self
 
     def passes_to_loss(self, function: cst.FunctionDef) -> Loss | None:
         """The input-sensitive loss a function of this file hands its first input to, unchanged (memoized):
@@ -578,11 +662,12 @@ class ActivationFlow:
     def _passed_from_other_modules(
         self, func: cst.Name, depth: int, element: int | None
     ) -> Activation | None:
-        """A model parameter of a module-level function that only other project modules call
-        (`def source_only(encoder, classifier, ...)` in train.py, called from main.py with
-        `model.Classifier().cuda()`): what the models they pass give, judged in their files."""
+        """A model parameter of a module-level function (or of a method of a module-level class) that
+        only other project modules call (`def source_only(encoder, classifier, ...)` in train.py, called
+        from main.py with `model.Classifier().cuda()`): what the models they pass give, judged in their
+        files."""
         parameter = enclosing_parameter(self._ctx, func)
-        if parameter is None or parameter[1].default is not None:
+        if parameter is None or parameter[1].default is not None or not self._cross_module:
             return None
         passed = project_argument_values(self._ctx, *parameter)
         if not passed:
@@ -638,7 +723,7 @@ class ActivationFlow:
             if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
                 value = func.value
                 continue
-            if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+            if ctx.callee(value) in _SAME_FORWARD and value.args:
                 if submodule is not None:
                     return None  # `DataParallel(net).decoder` is no attribute of `net`
                 value = value.args[0].value
@@ -789,7 +874,7 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
         func = value.func
         if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
             value = func.value
-        elif ctx.callee(value) in MODEL_WRAPPERS and value.args:
+        elif ctx.callee(value) in _SAME_FORWARD and value.args:
             value = value.args[0].value
         else:
             return None
@@ -812,8 +897,11 @@ def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
 
 
 def _agreeing(found: list[Activation | None]) -> Activation | None:
-    """The first of several answers when every one is known and of the same kind, else None."""
+    """The first of several answers when every one is known and of the same kind, else None (several
+    MIXED answers agree only when there is one)."""
     if not found or any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+        return None
+    if len(found) > 1 and found[0].kind == MIXED:  # type: ignore[union-attr]
         return None
     return found[0]
 
@@ -877,10 +965,23 @@ def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
 def _on_some_path(found: list[Activation | None]) -> Activation | None:
     """The models a name may hold (`if ...: model = A() else: model = B()`): their common kind when the
     known ones agree, marked `some_paths` when some are unknown (a library model). A path that feeds the
-    loss the wrong kind is a bug on that path; known models of another kind make it no finding at all."""
+    loss the wrong kind is a bug on that path. When every model is known and they differ in kind, the
+    answer is MIXED, with each model's own answer (`paths_of`): a loss every one of them is wrong for is
+    a bug on every path."""
     known = [item for item in found if item is not None]
-    if not known or len({item.kind for item in known}) != 1:
+    kinds = {item.kind for item in known}
+    if len(kinds) == 1 and MIXED not in kinds:
+        if len(known) == len(found):
+            return known[0]
+        return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)
+    if not known or len(known) != len(found) or CALLED_ARGUMENT in kinds:
         return None
-    if len(known) == len(found):
-        return known[0]
-    return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)
+    # Every model is known and they differ: each path's own answer, once per kind and place.
+    paths: dict[tuple[str, int], Activation] = {}
+    for item in known:
+        for path in item.alternatives or (item,):
+            paths.setdefault((path.kind, id(path.node)), path)
+    alternatives = tuple(paths.values())
+    if len({path.kind for path in alternatives}) == 1:
+        return alternatives[0]
+    return Activation(MIXED, alternatives[0].node, alternatives[0].ctx, alternatives=alternatives)

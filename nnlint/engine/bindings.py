@@ -707,7 +707,8 @@ def project_argument_values(
     """What the calls of a module-level function from the project's other modules pass for `param`
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
     ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
-    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py). None when there is no
+    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
+    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). None when there is no
     such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
     project stay unknown."""
     from nnlint.engine.project import modules_mentioning
@@ -715,17 +716,21 @@ def project_argument_values(
     if ctx.real_path is None:
         return None
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    words: tuple[str, ...] = ()
     if owner is None and ctx.index.parent(function) is ctx.module:
         name, kind = function.name.value, cst.FunctionDef
     elif (
         isinstance(owner, cst.ClassDef)
-        and function.name.value == "__init__"
         and ctx.index.enclosing(owner, (cst.FunctionDef, cst.ClassDef)) is None
     ):
-        name, kind = owner.name.value, cst.ClassDef
+        if function.name.value == "__init__":
+            name, kind = owner.name.value, cst.ClassDef
+        else:
+            # A method: its callers build the class (`LocalUpdate(...).train(net=...)`).
+            name, kind, words = function.name.value, cst.FunctionDef, (owner.name.value,)
     else:
         return None
-    modules = modules_mentioning(ctx, name, ctx.real_path.stem)
+    modules = modules_mentioning(ctx, name, ctx.real_path.stem, *words)
     if not modules:
         return None
     names = [p.name.value for p in call_parameters(ctx, function)]
@@ -746,6 +751,10 @@ def project_argument_values(
                 continue
             if not isinstance(target.node, kind) or target.node.name.value != name:
                 continue
+            if words:
+                cls = target.ctx.enclosing_class(target.node)
+                if cls is None or cls.name.value != words[0]:
+                    continue
             if any(arg.star for arg in call.args):
                 return None
             value = matched_arguments(names, call).get(param.name.value, param.default)
