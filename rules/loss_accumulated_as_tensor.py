@@ -41,6 +41,9 @@ class LossAccumulatedAsTensor(Rule):
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`), or
+    what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
+    where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
+    from it: `cls, total = losses`), or
     what a model call gives when the iteration backpropagates it as the loss itself
     (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
     `losses_list.append(losses)`; no fix, as it may be a tuple), or
@@ -96,6 +99,38 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The step gives back numbers once it has backpropagated; the evaluation step never backpropagates.
+        """
+import torch
+class Trainer(torch.nn.Module):
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.model, self.optimizer = model, optimizer
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad()
+        losses = self.model(x, y)
+        losses.total.backward()
+        self.optimizer.step()
+        losses = Losses(*[value.item() for value in losses])
+        return losses
+
+    def eval_step(self, x, y):
+        losses = self.model(x, y)
+        return losses
+
+def fit_one_epoch(loader):
+    total_loss, val_loss = 0, 0
+    for x, y in loader:
+        losses = trainer.train_step(x, y)
+        part, total = losses
+        total_loss += total
+        scores = trainer.eval_step(x, y)
+        val_part, val_total = scores
+        val_loss += val_total
+    return total_loss
+trainer = Trainer(model, optimizer)
+""",
         # The model's output reaches the backward only through the criterion (it is no loss), the
         # kept values are numbers, and a model output that is not what gets backpropagated.
         """
@@ -355,6 +390,39 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The trainer's step backpropagates one field of the losses it returns; the loop sums the parts.
+        Invalid(
+            """
+import torch
+from collections import namedtuple
+LossTuple = namedtuple("LossTuple", ["cls_loss", "loc_loss", "total_loss"])
+class Trainer(torch.nn.Module):
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.model, self.optimizer = model, optimizer
+
+    def forward(self, x, y):
+        cls_loss, loc_loss = self.model(x, y)
+        return LossTuple(cls_loss, loc_loss, cls_loss + loc_loss)
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad()
+        losses = self.forward(x, y)
+        losses.total_loss.backward()
+        self.optimizer.step()
+        return losses
+
+def fit_one_epoch(loader):
+    total_loss = 0
+    for x, y in loader:
+        losses = trainer.train_step(x, y)
+        cls_part, loc_part, total = losses
+        total_loss += total
+    return total_loss
+trainer = Trainer(model, optimizer)
+""",
+            line=26,
+        ),
         # The meter sums a host copy of what it is given: `.cpu()` keeps the graph.
         Invalid(
             """
