@@ -29,8 +29,10 @@ class SoftmaxIntoCrossEntropy(Rule):
     a model the loop calls (`transformer.decoder(...)` where the model's class sets `self.decoder =
     Decoder(...)`, also a `decoder` its constructor is given by a caller in another module), a buffer
     the model fills step by step and returns (`outputs = torch.zeros(...)`, `outputs[t] = out`),
-    tensors joined with `torch.cat`/`torch.stack` that all have the kind, a helper's parameter that every
-    caller in the file passes the same kind, a wrapper module
+    tensors joined with `torch.cat`/`torch.stack` that all have the kind (also grown in a loop, `preds =
+    torch.cat((preds, p))`), a helper's parameter that every caller in the file passes the same kind (a
+    method a subclass overrides also gets what the base class's methods pass it, read on the subclass:
+    their `self.forward(...)` runs the subclass's), a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
@@ -96,6 +98,28 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # On the subclass, the base's training step scores the subclass's own forward (logits); the
+        # base's softmax forward goes to the base's own loss, which wants probabilities.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 4)
+    def forward(self, x):
+        return F.softmax(self.head(x), dim=1)
+    def score(self, preds, targets):
+        return nn.MSELoss()(preds, targets)
+    def train_step(self, x, targets):
+        loss = self.score(self.forward(x), targets)
+        loss.backward()
+class Logits(Base):
+    def forward(self, x):
+        return self.head(x)
+    def score(self, preds, targets):
+        return nn.CrossEntropyLoss()(preds, targets)
+""",
         # One of the models the script may pick gives logits: the softmax one is not known to be used.
         """
 import copy
@@ -418,6 +442,41 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The base class's training step calls `self.forward` and `self.state_loss`; on the subclass both
+        # run its overrides: a forward that stacks one softmax per head, and a cross-entropy.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 4)
+    def forward(self, x):
+        return self.head(x), x
+    def state_loss(self, preds, targets):
+        return nn.MSELoss()(preds, targets)
+    def train_step(self, x, targets):
+        preds, _ = self.forward(x)
+        loss = self.state_loss(preds, targets)
+        loss.backward()
+class OneHot(Base):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(8, 2) for _ in range(3)])
+    def forward(self, x):
+        preds = torch.tensor([])
+        for head in self.heads:
+            pred = F.softmax(head(x), dim=1)
+            preds = torch.cat((preds, pred.unsqueeze(-1)), dim=-1)
+        return preds, x
+    def state_loss(self, preds, targets):
+        preds = preds.permute(0, 2, 1)
+        return nn.CrossEntropyLoss()(preds.reshape(-1, 2), targets.reshape(-1))
+""",
+            line=24,
+        ),
         # Every model the script may pick is wrong for cross-entropy (one ends in a softmax, the other in a
         # log_softmax): each is reported; the model reaches the loop as a copy.
         Invalid(

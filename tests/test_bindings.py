@@ -9,8 +9,10 @@ import libcst as cst
 
 from nnlint.engine.bindings import (
     argument_values,
+    dispatched_argument_values,
     enclosing_parameter,
     exclusive_branches,
+    loop_carried_value,
     reaching_values,
     resolve_call,
 )
@@ -236,3 +238,57 @@ def test_branches_under_one_test_fixed_at_init_exclude_each_other() -> None:
     assert not exclusive_branches(ctx, l1, c)
     # A parameter of the use's own function is not the attribute tested in `__init__`.
     assert not exclusive_branches(ctx, mse, d)
+
+
+def test_overrides_get_what_base_class_methods_pass() -> None:
+    ctx = _ctx(
+        """
+        class Base:
+            def step(self, x):
+                return self.score(self.forward(x), x)
+            def score(self, preds, targets):
+                return preds
+        class Sub(Base):
+            def score(self, preds, targets):
+                return preds
+        class Own(Base):
+            def step(self, x):
+                return 0
+            def score(self, preds, targets):
+                return preds
+        """
+    )
+    sub, own = (ctx.functions["score"][i] for i in (1, 2))
+    preds = [p for p in sub.params.params if p.name.value == "preds"][0]
+    passed = dispatched_argument_values(ctx, sub, preds)
+    assert [_code(ctx, value) for value, _ in passed or []] == ["self.forward(x)"]
+    # `Own` overrides the calling method too: the base's call never runs its `score`.
+    own_preds = [p for p in own.params.params if p.name.value == "preds"][0]
+    assert dispatched_argument_values(ctx, own, own_preds) is None
+
+
+def test_a_name_grown_from_itself_in_a_loop_holds_the_last_growth() -> None:
+    ctx = _ctx(
+        """
+        def grow(xs):
+            acc = start()
+            for x in xs:
+                acc = join(acc, x)
+            use(acc)
+            out = start()
+            for x in xs:
+                if x:
+                    out = join(out, x)
+            use(out)
+        """
+    )
+    acc, out = (
+        next(
+            n
+            for n in ctx.index.nodes(cst.Name)
+            if n.value == name and _code(ctx, ctx.index.parent(ctx.index.parent(n))) == f"use({name})"
+        )
+        for name in ("acc", "out")
+    )
+    assert _code(ctx, loop_carried_value(ctx, "acc", acc)) == "join(acc, x)"
+    assert loop_carried_value(ctx, "out", out) is None

@@ -32,8 +32,10 @@ from nnlint.engine.bindings import (
     argument_values,
     binds,
     call_parameters,
+    dispatched_argument_values,
     enclosing_parameter,
     exclusive_branches,
+    loop_carried_value,
     matched_arguments,
     method_of,
     own_nodes,
@@ -118,8 +120,14 @@ class Loss:
 class ActivationFlow:
     """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
 
-    def __init__(self, ctx: FileContext, cross_module: bool = True) -> None:
+    def __init__(
+        self, ctx: FileContext, cross_module: bool = True, instance_of: cst.ClassDef | None = None
+    ) -> None:
         self._ctx = ctx
+        # A class of this file whose instance `self` is (`_as_instance_of`): `self.m(...)` in a base
+        # class's method then runs the class's own `m` (virtual dispatch).
+        self._instance_of = Resolved(ctx, instance_of) if instance_of is not None else None
+        self._instance_flows: dict[cst.ClassDef, ActivationFlow] = {}
         # False for the flow that answers "is this the output of a parameter?" (`_local`): a parameter
         # then stays a placeholder instead of what other modules' callers pass.
         self._cross_module = cross_module
@@ -152,6 +160,8 @@ class ActivationFlow:
             value = reaching_value(ctx, expr.value, expr)
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                value = loop_carried_value(ctx, expr.value, expr)  # `preds = torch.cat((preds, p))`
             if value is None:
                 unpacked = reaching_unpacked(ctx, expr.value, expr)  # `probs, state = model(x)`
                 if unpacked is not None:
@@ -195,12 +205,16 @@ class ActivationFlow:
         """A parameter's kind from what every call of its function in this file passes (`state_loss(self,
         preds, ...)` called as `self.state_loss(preds, ...)` with `preds` from the model): all must agree."""
         parameter = enclosing_parameter(self._ctx, name)
-        if parameter is None or binds(parameter[0].body, name.value):
-            return None
-        passed = argument_values(self._ctx, *parameter)
-        if not passed:
-            return None
-        return _agreeing([self._of(value, depth + 1) for value, _ in passed])
+        if parameter is None or reaching_values(self._ctx, name.value, name) is not None:
+            return None  # rebound on some path before the use
+        passed = argument_values(self._ctx, *parameter) or []
+        found = [self._of(value, depth + 1) for value, _ in passed]
+        dispatched = dispatched_argument_values(self._ctx, *parameter)
+        if dispatched:
+            # Calls in base-class methods, read as on an instance of this method's class.
+            flow = self._as_instance_of(self._ctx.index.enclosing(parameter[0], cst.ClassDef))  # type: ignore[arg-type]
+            found.extend(flow._of(value, depth + 1) for value, _ in dispatched)
+        return _agreeing(found) if found else None
 
     def _filled(self, name: cst.Name, depth: int) -> Activation | None:
         """A fresh buffer read at `name` holds what its function stores into it (`outputs[t] = out`):
@@ -429,6 +443,30 @@ class ActivationFlow:
         self._summaries[key] = tuple(found)  # type: ignore[index]
         return self._summaries[key]  # type: ignore[return-value]
 
+    def _as_instance_of(self, cls: cst.ClassDef) -> ActivationFlow:
+        """The flow of this file that reads `self` as an instance of `cls` (memoized per class)."""
+        if self._instance_of is not None and self._instance_of.node is cls:
+            return self
+        flow = self._instance_flows.get(cls)
+        if flow is None:
+            flow = self._instance_flows[cls] = ActivationFlow(self._ctx, self._cross_module, cls)
+        return flow
+
+    def _resolve(self, call: cst.Call) -> Resolved | None:
+        """`resolve_call`, except that `self.m(...)` and `self(...)` run the method of the class whose
+        instance `self` is, when the flow reads it as one (`_as_instance_of`)."""
+        if self._instance_of is not None:
+            func = call.func
+            if isinstance(func, cst.Name) and func.value == "self":
+                return method_of(self._instance_of, "forward")
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+            ):
+                return method_of(self._instance_of, func.attr.value)
+        return resolve_call(self._ctx, call)
+
     @cached_property
     def _local(self) -> ActivationFlow:
         return ActivationFlow(self._ctx, cross_module=False) if self._cross_module else self
@@ -573,7 +611,7 @@ class ActivationFlow:
             return None
         if found.ctx is self._ctx and own in self._ctx.index.ancestors(call):
             return found  # a call of this function's own parameter: the summary being built keeps it
-        target = resolve_call(self._ctx, call)
+        target = self._resolve(call)
         runs = target.node is own if target is not None else own.name.value == "forward"
         if not runs:
             return None  # the parameter of another function (`self.dec = dec` in `__init__`): unknown here
@@ -594,7 +632,7 @@ class ActivationFlow:
         layer = ctx.layers.layer_of(func)
         if layer is not None:
             return self._layer_output(layer) if element is None else None
-        target = resolve_call(ctx, call)
+        target = self._resolve(call)
         if target is not None and not (forward and target.node.name.value != "forward"):
             if isinstance(target.node, cst.FunctionDef):
                 return target.ctx.activations.returns(target.node, element)

@@ -764,6 +764,114 @@ def project_argument_values(
     return found or None
 
 
+def dispatched_argument_values(
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+) -> list[tuple[cst.BaseExpression, cst.Call]] | None:
+    """What the calls `self.<method>(...)` in the methods of this file's base classes of the method's
+    class pass for `param`, where the class overrides the method but not the calling method: on an
+    instance of the class they run this one (virtual dispatch; `VisionTransformer.train_model` calling
+    `self.state_loss(...)`, which `ViTOneHot` overrides). The values are the base class's expressions,
+    to be read as on an instance of the class (`self.forward(...)` there runs the class's own). None when
+    there is no such call or one cannot be matched."""
+    cls = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if not isinstance(cls, cst.ClassDef) or function.name.value == "__init__":
+        return None
+    name = function.name.value
+    overridden = {
+        statement.name.value
+        for statement in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ())
+        if isinstance(statement, cst.FunctionDef)
+    }
+    bases = _file_bases(ctx, cls)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
+    found: list[tuple[cst.BaseExpression, cst.Call]] = []
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == name
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            continue
+        caller = ctx.index.enclosing(call, cst.FunctionDef)
+        owner = ctx.index.enclosing(caller, (cst.FunctionDef, cst.ClassDef)) if caller is not None else None
+        if owner not in bases or caller.name.value in overridden:  # type: ignore[union-attr]
+            continue
+        if any(arg.star for arg in call.args):
+            return None
+        value = matched_arguments(positional, call).get(param.name.value, param.default)
+        if value is None:
+            return None
+        found.append((value, call))
+    return found or None
+
+
+def _file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
+    """The classes of this file that `cls` derives from, directly or through each other."""
+    found: list[cst.ClassDef] = []
+    pending = [cls]
+    while pending and len(found) <= _MAX_HOPS:
+        current = pending.pop()
+        for base in current.bases:
+            parent = (
+                resolve_name(ctx, base.value.value, current) if isinstance(base.value, cst.Name) else None
+            )
+            if parent is not None and parent.ctx is ctx and isinstance(parent.node, cst.ClassDef):
+                if parent.node not in found:
+                    found.append(parent.node)
+                    pending.append(parent.node)
+    return found
+
+
+def loop_carried_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpression | None:
+    """For a name that a loop before `at` grows once per iteration from itself (`preds = torch.cat((preds,
+    p.unsqueeze(-1)))`, the loop body's one binding of it, unconditional), that value: after the loop the
+    name holds what its last iteration made. None otherwise."""
+    statement = ctx.index.statement_of(at)
+    block = ctx.index.parent(statement)
+    body = _statement_list(block) if block is not None else None
+    if body is None:
+        return None
+    loop: cst.CSTNode | None = None
+    for previous in reversed(body[: _position_in(body, statement)]):
+        if binds(previous, name):
+            loop = previous
+            break
+    if not isinstance(loop, (cst.For, cst.While)) or loop.orelse is not None:
+        return None
+    if isinstance(loop, cst.For) and name in target_names(loop.target):
+        return None
+    grown = [
+        small
+        for line in _block(loop.body)
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+        if isinstance(small, cst.Assign) and binds(small, name)
+    ]
+    if len(grown) != 1 or len(grown[0].targets) != 1:
+        return None
+    target = grown[0].targets[0].target
+    if not (isinstance(target, cst.Name) and target.value == name):
+        return None
+    # The one binding in the whole body must be that statement (none nested under an `if` or a loop).
+    others = [node for node in _block(loop.body) if binds(node, name)]
+    if len(others) != 1 or name not in _read(grown[0].value):
+        return None
+    return grown[0].value
+
+
+def _read(expr: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        stack.extend(children(node))
+    return found
+
+
 def argument_values(
     ctx: FileContext, function: cst.FunctionDef, param: cst.Param
 ) -> list[tuple[cst.BaseExpression, cst.CSTNode]] | None:
