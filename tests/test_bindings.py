@@ -9,6 +9,7 @@ import libcst as cst
 
 from nnlint.engine.bindings import (
     argument_values,
+    attribute_values,
     dispatched_argument_values,
     enclosing_parameter,
     exclusive_branches,
@@ -292,3 +293,27 @@ def test_a_name_grown_from_itself_in_a_loop_holds_the_last_growth() -> None:
     )
     assert _code(ctx, loop_carried_value(ctx, "acc", acc)) == "join(acc, x)"
     assert loop_carried_value(ctx, "out", out) is None
+
+
+def test_a_class_attribute_holds_what_its_own_methods_assign() -> None:
+    ctx = _ctx(
+        """
+        class A:
+            def __init__(self):
+                self.loss = CE()
+                self.count = 0
+            def step(self):
+                self.count += 1
+            class Inner:
+                def __init__(self):
+                    self.loss = MSE()
+        class B:
+            def __init__(self):
+                self.count = 1
+        """
+    )
+    a, inner, b = ctx.index.nodes(cst.ClassDef)
+    assert [_code(ctx, v) for v in attribute_values(ctx, a, "loss") or []] == ["CE()"]
+    assert [_code(ctx, v) for v in attribute_values(ctx, inner, "loss") or []] == ["MSE()"]
+    assert attribute_values(ctx, a, "count") is None  # `+=` leaves its value unknown
+    assert [_code(ctx, v) for v in attribute_values(ctx, b, "count") or []] == ["1"]

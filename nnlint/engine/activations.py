@@ -30,6 +30,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     VALUE_KINDS,
     argument_values,
+    attribute_values,
     binds,
     call_parameters,
     dispatched_argument_values,
@@ -47,7 +48,6 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -732,16 +732,13 @@ class ActivationFlow:
                 passed = argument_values(ctx, *parameter)
                 if passed is not None:
                     return list(passed)
-        values = ctx.bindings.values(name)
-        if values and name.startswith("self."):
-            # `self.x` of the class the use is in (a nested class has its own `self`), leaving out what
-            # it is set to under a test the use's own test contradicts (`if self.discrete:` in both).
-            cls = ctx.enclosing_class(at)
-            values = [
-                value
-                for value in values
-                if ctx.enclosing_class(value) is cls and not exclusive_branches(ctx, value, at)
-            ]
+        if name.startswith("self."):
+            # `self.x` of the class the use is in, leaving out what it is set to under a test the use's
+            # own test contradicts (`if self.discrete:` in both).
+            values = attribute_values(ctx, ctx.enclosing_class(at), name[len("self.") :])
+            values = [value for value in values or () if not exclusive_branches(ctx, value, at)]
+        else:
+            values = ctx.bindings.values(name)
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
@@ -793,12 +790,7 @@ class ActivationFlow:
         if cached is not None:
             return cached  # type: ignore[return-value]
         self._summaries[key] = _PENDING  # type: ignore[index]
-        ctx = self._ctx
-        values = [
-            value
-            for value in ctx.bindings.values(f"self.{attribute}") or ()
-            if ctx.enclosing_class(value) is cls
-        ]
+        values = attribute_values(self._ctx, cls, attribute)
         found = None
         if values:
             found = _agreeing([self._constructed_output(value, value, 0, element) for value in values])
@@ -822,27 +814,15 @@ class ActivationFlow:
         return found
 
     def _added_last(self, name: cst.Name | cst.Attribute, sequential: cst.Call) -> Activation | None:
-        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
-
-        Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
-        loop makes the last module unknown, unless an unconditional call after it adds the last one.
-        """
+        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: what its last
+        module gives, as `layers.last_added` finds it (one added under an `if` or in a loop makes it
+        unknown, unless an unconditional addition after it adds the last one)."""
         ctx = self._ctx
         dotted = ctx.dotted(name)
-        statement = ctx.index.statement_of(sequential)
-        block = ctx.index.parent(statement)
-        body = getattr(block, "body", None)
-        if not isinstance(body, (list, tuple)):
+        if dotted is None:
             return None
-        last: cst.BaseExpression | None = None
-        for item in body[list(body).index(statement) + 1 :]:
-            call = _add_module_call(item, dotted)
-            if call is not None:
-                last = call
-            elif _mentions_add_module(item, dotted):
-                last = None
-        layer = ctx.layers.layer_of(last) if last is not None else None
-        return self._layer_output(layer) if layer is not None else None
+        last = ctx.layers.last_added(ctx.index.statement_of(sequential), dotted)
+        return self._layer_output(last) if last is not None else None
 
     def _layer_output(self, layer: Layer) -> Activation | None:
         """A layer's own activation (`nn.Softmax`), or a Sequential's last layer's, or logits (Linear)."""
@@ -949,41 +929,6 @@ def _normalised(qualified: str | None) -> str | None:
     if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
         return qualified
     return "torch.nn." + qualified.rsplit(".", 1)[-1]
-
-
-def _add_module_call(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
-    """The module of a `name.add_module("key", module)` statement line, else None."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-        return None
-    call = small.value
-    func = call.func
-    if (
-        isinstance(func, cst.Attribute)
-        and func.attr.value == "add_module"
-        and dotted_name(func.value) == name
-        and len(call.args) == 2
-    ):
-        return call.args[1].value
-    return None
-
-
-def _mentions_add_module(node: cst.CSTNode, name: str) -> bool:
-    """Whether a compound statement adds modules to `name` somewhere inside (conditionally)."""
-    from nnlint.engine.index import children
-
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if (
-            isinstance(current, cst.Call)
-            and _add_module_call(cst.SimpleStatementLine([cst.Expr(current)]), name) is not None
-        ):
-            return True
-        stack.extend(children(current))
-    return False
 
 
 def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:

@@ -345,6 +345,24 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | Non
     return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
 
 
+def attribute_bindings(ctx: FileContext, cls: cst.ClassDef | None, attribute: str) -> list[Binding]:
+    """Every binding of `self.<attribute>` in the methods of `cls` (a class nested in it has its own
+    `self`): what that attribute of the class's instances may hold. The one answer to "what does a class
+    attribute hold" for submodules (`self.attention = Attention(d)`), criteria and meters."""
+    return [b for b in ctx.bindings.of(f"self.{attribute}") if ctx.enclosing_class(b.node) is cls]
+
+
+def attribute_values(
+    ctx: FileContext, cls: cst.ClassDef | None, attribute: str
+) -> list[cst.BaseExpression] | None:
+    """The values `cls` assigns to `self.<attribute>` (`attribute_bindings`); None when there is none or
+    one of its bindings has no known value (`self.x += 1`, a loop target), as `FileBindings.values`."""
+    bindings = attribute_bindings(ctx, cls, attribute)
+    if not bindings or any(b.value is None for b in bindings):
+        return None
+    return [b.value for b in bindings if b.value is not None]
+
+
 def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
     """`self.attention(q, k, v)` where every binding of `self.attention` in the enclosing class builds the
     same project class (`self.attention = ScaledDotProductAttention(d)`): that class's `forward`. A
@@ -356,7 +374,7 @@ def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
     cls = ctx.enclosing_class(call)
     if cls is None:
         return None
-    bindings = [b for b in ctx.bindings.of(f"self.{func.attr.value}") if ctx.enclosing_class(b.node) is cls]
+    bindings = attribute_bindings(ctx, cls, func.attr.value)
     if not bindings or any(b.kind != "assign" or not isinstance(b.value, cst.Call) for b in bindings):
         return None
     if any((ctx.callee(b.value) or "").startswith("torch.") for b in bindings):  # type: ignore[arg-type]
@@ -643,9 +661,7 @@ def _fixed_at_init(ctx: FileContext, test: cst.BaseExpression, cls: cst.ClassDef
             and isinstance(node.value, cst.Name)
             and node.value.value == "self"
         ):
-            bindings = [
-                b for b in ctx.bindings.of(f"self.{node.attr.value}") if ctx.enclosing_class(b.node) is cls
-            ]
+            bindings = attribute_bindings(ctx, cls, node.attr.value)
             if not bindings or any(_binding_function(ctx, b) != "__init__" for b in bindings):
                 return False
             continue

@@ -44,6 +44,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
+    attribute_values,
     call_parameters,
     matched_arguments,
     method_of,
@@ -232,12 +233,12 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
     receiver = dotted_name(func.value)
     if receiver is None or receiver == "self":
         return None
-    values = ctx.bindings.values(receiver)
+    if receiver.startswith("self."):
+        values = attribute_values(ctx, ctx.enclosing_class(call), receiver[len("self.") :])
+    else:
+        values = ctx.bindings.values(receiver)
     if not values:
         return None
-    if receiver.startswith("self."):
-        cls = ctx.enclosing_class(call)
-        values = [value for value in values if ctx.enclosing_class(value) is cls]
     classes = set()
     found: Resolved | None = None
     for value in values:
