@@ -196,6 +196,9 @@ DDP_WRAPPERS = frozenset(
 MODEL_WRAPPERS = DDP_WRAPPERS | frozenset(
     {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.jit.script"}
 )
+# Calls that return a copy of the model they are given: another object (its mode and parameters are its
+# own), whose forward is the same.
+MODEL_COPIES = frozenset({"copy.deepcopy"})
 # Methods of nn.Module (and of tensors) that return the object they are called on.
 SELF_RETURNING_METHODS = frozenset(
     {
@@ -562,9 +565,9 @@ ITERATION_WRAPPERS = frozenset(
 RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})
 
 # -- autograd graph (NN201, NN202, NN501) ----------------------------------------------------------
-# Calls whose result no longer references the graph. `.cpu()` does keep the graph, but it is nearly always
-# the first step of `.cpu().numpy()` or of logging, so counting it as detached keeps rules quiet there.
-DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy", "cpu"})
+# Calls whose result no longer references the graph. `.cpu()` is not one: a copy to the host keeps the
+# graph (`meter.update(loss.cpu())` keeps every step's), and `.cpu().numpy()` is detached by `.numpy()`.
+DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy"})
 DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
 # Methods after which nothing can backpropagate into the tensor (`.cpu()` keeps the graph).
 GRAPH_DROPPING_METHODS = frozenset({"item", "detach", "tolist", "numpy"})

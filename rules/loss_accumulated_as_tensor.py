@@ -41,13 +41,18 @@ class LossAccumulatedAsTensor(Rule):
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`), or
+    what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
+    where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
+    from it: `cls, total = losses`), or
     what a model call gives when the iteration backpropagates it as the loss itself
     (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
     `losses_list.append(losses)`; no fix, as it may be a tuple), or
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
-    before the loop whose last element is the loss backpropagated, `losses[-1].backward()`; no fix is
-    offered for these). A meter whose method detaches what it is given (`v = v.data.sum()`) is not flagged.
+    before the loop whose last element is the loss backpropagated, `losses[-1].backward()`, whatever
+    expression was appended (`losses.append(reduce(add, parts))`); no fix is offered for these). A meter
+    whose method detaches what it is given (`v = v.data.sum()`) is not flagged; one that sums a host copy
+    (`val.cpu()`) keeps the graph and is.
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
@@ -94,6 +99,38 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The step gives back numbers once it has backpropagated; the evaluation step never backpropagates.
+        """
+import torch
+class Trainer(torch.nn.Module):
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.model, self.optimizer = model, optimizer
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad()
+        losses = self.model(x, y)
+        losses.total.backward()
+        self.optimizer.step()
+        losses = Losses(*[value.item() for value in losses])
+        return losses
+
+    def eval_step(self, x, y):
+        losses = self.model(x, y)
+        return losses
+
+def fit_one_epoch(loader):
+    total_loss, val_loss = 0, 0
+    for x, y in loader:
+        losses = trainer.train_step(x, y)
+        part, total = losses
+        total_loss += total
+        scores = trainer.eval_step(x, y)
+        val_part, val_total = scores
+        val_loss += val_total
+    return total_loss
+trainer = Trainer(model, optimizer)
+""",
         # The model's output reaches the backward only through the criterion (it is no loss), the
         # kept values are numbers, and a model output that is not what gets backpropagated.
         """
@@ -178,6 +215,8 @@ class AverageMeter:
 class Detaching:
     def update(self, val):
         self.total += val.item()
+        self.host += val.detach().cpu()
+        self.array += val.cpu().numpy()
 
 class Averager:
     def add(self, v):
@@ -323,6 +362,21 @@ for i, batch in enumerate(loader):
     output["loss"] = output["loss"].detach()
     outputs.append(output)
 """,
+        # A list made for this iteration whose last element is backpropagated; the kept history holds
+        # numbers.
+        """
+import torch
+from functools import reduce
+history = []
+for x, y in loader:
+    parts = [criterion(model(x), y), model.penalty()]
+    step_losses = []
+    step_losses.append(reduce(lambda a, b: a + b, parts))
+    step_losses[-1].backward()
+    history.append(reduce(lambda a, b: a + b, parts).item())
+    optimizer.step()
+criterion = torch.nn.CrossEntropyLoss()
+""",
         # A list made for this iteration whose element is backpropagated.
         """
 import torch
@@ -336,6 +390,82 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The trainer's step backpropagates one field of the losses it returns; the loop sums the parts.
+        Invalid(
+            """
+import torch
+from collections import namedtuple
+LossTuple = namedtuple("LossTuple", ["cls_loss", "loc_loss", "total_loss"])
+class Trainer(torch.nn.Module):
+    def __init__(self, model, optimizer):
+        super().__init__()
+        self.model, self.optimizer = model, optimizer
+
+    def forward(self, x, y):
+        cls_loss, loc_loss = self.model(x, y)
+        return LossTuple(cls_loss, loc_loss, cls_loss + loc_loss)
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad()
+        losses = self.forward(x, y)
+        losses.total_loss.backward()
+        self.optimizer.step()
+        return losses
+
+def fit_one_epoch(loader):
+    total_loss = 0
+    for x, y in loader:
+        losses = trainer.train_step(x, y)
+        cls_part, loc_part, total = losses
+        total_loss += total
+    return total_loss
+trainer = Trainer(model, optimizer)
+""",
+            line=26,
+        ),
+        # The meter sums a host copy of what it is given: `.cpu()` keeps the graph.
+        Invalid(
+            """
+import torch
+import horovod.torch as hvd
+class Metric:
+    def __init__(self, name):
+        self.name = name
+        self.sum = torch.tensor(0.0)
+
+    def update(self, val):
+        self.sum += hvd.allreduce(val.cpu(), name=self.name)
+
+def train(model, loader, optimizer):
+    train_loss = Metric("train_loss")
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        train_loss.update(loss)
+""",
+            line=19,
+        ),
+        # Whatever is appended is the loss: the iteration backpropagates the list's last element.
+        Invalid(
+            """
+import torch
+from functools import reduce
+def optimize(params, loss_function):
+    optimizer = torch.optim.Adam(params)
+    losses = []
+    while True:
+        optimizer.zero_grad()
+        parts = loss_function(*params)
+        losses.append(reduce(lambda a, b: a + b, parts))
+        if len(losses) > 1000:
+            break
+        losses[-1].backward()
+        optimizer.step()
+""",
+            line=10,
+        ),
         # The list outlives the loop; only its last element is backpropagated, every earlier one is kept.
         Invalid(
             """
@@ -627,7 +757,7 @@ print(torch.stack(losses).mean())
                 if self.ctx.gradients.holds_backpropagated(value, node):
                     self._check_store(node, func.value, value)  # `outputs.append(output)`, output['loss']
                 else:
-                    self._check(node, func.value, value)
+                    self._check(node, func.value, value, appended=node)
             return
         for value in self.ctx.gradients.accumulating_method(node):
             # `losses.update(loss, n)` into a meter (of this file or a project module) whose `update` does
@@ -662,12 +792,21 @@ print(torch.stack(losses).mean())
             and not self.ctx.gradients.under_no_grad(node)
         )
 
-    def _check(self, node: cst.CSTNode, total: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def _check(
+        self,
+        node: cst.CSTNode,
+        total: cst.BaseExpression,
+        value: cst.BaseExpression,
+        appended: cst.Call | None = None,
+    ) -> None:
         name = self.ctx.dotted(total)
         if name is None or name == self.ctx.dotted(value):
             return
         gradients = self.ctx.gradients
-        if not gradients.carries_graph(value, node) or gradients.backpropagated_at(name, node):
+        attached = gradients.carries_graph(value, node) or (
+            appended is not None and gradients.appended_then_backpropagated(name, appended)
+        )
+        if not attached or gradients.backpropagated_at(name, node):
             return  # a number, or building the loss that is backpropagated
         loop = self.ctx.loops.enclosing_loop(node)
         if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):

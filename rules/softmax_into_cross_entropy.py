@@ -7,6 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint.engine.activations import Activation, Loss
+from nnlint.engine.context import FileContext
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 from nnlint.vocabulary import LOG_SOFTMAX, LOGITS, LOSS_DISPLAY, LOSS_WRONG_INPUTS, SIGMOID
@@ -28,20 +29,27 @@ class SoftmaxIntoCrossEntropy(Rule):
     a model the loop calls (`transformer.decoder(...)` where the model's class sets `self.decoder =
     Decoder(...)`, also a `decoder` its constructor is given by a caller in another module), a buffer
     the model fills step by step and returns (`outputs = torch.zeros(...)`, `outputs[t] = out`),
-    tensors joined with `torch.cat`/`torch.stack` that all have the kind, a helper's parameter that every
-    caller in the file passes the same kind, a wrapper module
+    tensors joined with `torch.cat`/`torch.stack` that all have the kind (also grown in a loop, `preds =
+    torch.cat((preds, p))`), a helper's parameter that every caller in the file passes the same kind (a
+    method a subclass overrides also gets what the base class's methods pass it, read on the subclass:
+    their `self.forward(...)` runs the subclass's), a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
     model or criterion passed as an argument (also by callers in the project's other modules) or as a
-    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included). The loss may be a project
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), or a criterion attribute
+    set on one branch of a test that `__init__` fixes (`if self.action_type == "discrete":`) and used
+    under the same test. The loss may be a project
     loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
     calls `F.binary_cross_entropy_with_logits(inputs, ...)`, a method calling `self.loss_func(input=...)`
     where `self.loss_func = F.binary_cross_entropy_with_logits`). The finding is reported on the line that
     applies the activation (in the file where it is, with the loss call as a related location); raw
     logits into NLLLoss are reported at the loss call. A softmax used as the *target* (distillation),
     log_softmax into `NLLLoss` and sigmoid into `BCELoss` are correct and are not flagged; a model the
-    code might pick that ends otherwise silences the rule.
+    code might pick that ends otherwise silences the rule, unless every model it might pick is wrong for
+    the loss (a softmax MLP or a log_softmax CNN into cross-entropy: each is reported). A model passed
+    from the checked file to a function or method of another module that scores its output
+    (`LocalUpdate(...).train(net=copy.deepcopy(net))`) is judged at that call.
 
     ## Why is this bad?
     `CrossEntropyLoss` expects raw logits and applies `log_softmax` itself; `BCEWithLogitsLoss` applies the
@@ -90,6 +98,86 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # On the subclass, the base's training step scores the subclass's own forward (logits); the
+        # base's softmax forward goes to the base's own loss, which wants probabilities.
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 4)
+    def forward(self, x):
+        return F.softmax(self.head(x), dim=1)
+    def score(self, preds, targets):
+        return nn.MSELoss()(preds, targets)
+    def train_step(self, x, targets):
+        loss = self.score(self.forward(x), targets)
+        loss.backward()
+class Logits(Base):
+    def forward(self, x):
+        return self.head(x)
+    def score(self, preds, targets):
+        return nn.CrossEntropyLoss()(preds, targets)
+""",
+        # One of the models the script may pick gives logits: the softmax one is not known to be used.
+        """
+import copy
+import torch.nn as nn
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return nn.Softmax(dim=1)(self.fc(x))
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+def train(net, loader):
+    criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        criterion(net(x), y).backward()
+if args.model == "mlp":
+    net_glob = MLP()
+else:
+    net_glob = Plain()
+train(copy.deepcopy(net_glob).cuda(), loader)
+""",
+        # The criterion is cross-entropy only when `self.discrete` holds, and the softmax feeds it only
+        # when it does not; a test on a setting changed after `__init__` pairs nothing.
+        """
+import torch
+import torch.nn.functional as F
+class Inverse(torch.nn.Module):
+    def __init__(self, discrete, mode):
+        super().__init__()
+        self.discrete = discrete
+        self.mode = mode
+        self.fc = torch.nn.Linear(8, 4)
+        if self.discrete:
+            self.loss = torch.nn.CrossEntropyLoss()
+        else:
+            self.loss = torch.nn.MSELoss()
+        if self.mode == "ce":
+            self.aux = torch.nn.CrossEntropyLoss()
+        else:
+            self.aux = torch.nn.KLDivLoss()
+
+    def set_mode(self, mode):
+        self.mode = mode
+
+    def forward(self, x, a):
+        if self.discrete:
+            out = self.loss(self.fc(x), a)
+        else:
+            out = self.loss(F.softmax(self.fc(x), dim=1), a)
+        if self.mode == "ce":
+            out = out + self.aux(F.softmax(self.fc(x), dim=1), a)
+        return out
+""",
         # A buffer filled with logits; softmaxes joined with logits; a helper whose callers disagree.
         """
 import torch
@@ -354,6 +442,96 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The base class's training step calls `self.forward` and `self.state_loss`; on the subclass both
+        # run its overrides: a forward that stacks one softmax per head, and a cross-entropy.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Base(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(8, 4)
+    def forward(self, x):
+        return self.head(x), x
+    def state_loss(self, preds, targets):
+        return nn.MSELoss()(preds, targets)
+    def train_step(self, x, targets):
+        preds, _ = self.forward(x)
+        loss = self.state_loss(preds, targets)
+        loss.backward()
+class OneHot(Base):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(8, 2) for _ in range(3)])
+    def forward(self, x):
+        preds = torch.tensor([])
+        for head in self.heads:
+            pred = F.softmax(head(x), dim=1)
+            preds = torch.cat((preds, pred.unsqueeze(-1)), dim=-1)
+        return preds, x
+    def state_loss(self, preds, targets):
+        preds = preds.permute(0, 2, 1)
+        return nn.CrossEntropyLoss()(preds.reshape(-1, 2), targets.reshape(-1))
+""",
+            line=24,
+        ),
+        # Every model the script may pick is wrong for cross-entropy (one ends in a softmax, the other in a
+        # log_softmax): each is reported; the model reaches the loop as a copy.
+        Invalid(
+            """
+import copy
+import torch.nn as nn
+import torch.nn.functional as F
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return nn.Softmax(dim=1)(self.fc(x))
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+    def forward(self, x):
+        return F.log_softmax(self.fc(x), dim=1)
+def train(net, loader):
+    criterion = nn.CrossEntropyLoss()
+    for x, y in loader:
+        criterion(net(x), y).backward()
+if args.model == "mlp":
+    net_glob = MLP()
+else:
+    net_glob = CNN()
+train(copy.deepcopy(net_glob).cuda(), loader)
+""",
+            line=10,
+        ),
+        # The criterion attribute is cross-entropy on one branch of a test fixed in `__init__`, and the
+        # forward feeds it a softmax under the same test.
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+class Inverse(torch.nn.Module):
+    def __init__(self, action_type):
+        super().__init__()
+        self.action_type = action_type
+        self.fc = torch.nn.Linear(8, 4)
+        if self.action_type == "discrete":
+            self.loss = torch.nn.CrossEntropyLoss()
+        else:
+            self.loss = torch.nn.MSELoss()
+
+    def forward(self, x, a):
+        if self.action_type == "discrete":
+            x = F.softmax(self.fc(x), dim=1)
+            return self.loss(x, a.view(-1).long())
+        return self.loss(self.fc(x), a)
+""",
+            line=16,
+        ),
         # The legacy `resize` keeps a softmax output what it is, like `view`.
         Invalid(
             """
@@ -727,42 +905,89 @@ class Lit:
             return
         loss = self.ctx.activations.loss_called(node)
         if loss is None:
+            for loss, loss_call, where, paths in self.ctx.activations.passed_model_losses(node):
+                # A helper of another module runs the model this call passes and scores its output.
+                self._check_paths(loss_call, loss, paths, None, where, passed_at=node)
             return
         argument = _input_argument(node)
         if argument is None:
             return
-        found = self.ctx.activations.of(argument.value)
-        if found is None or found.kind not in LOSS_WRONG_INPUTS[loss.kind]:
+        paths = self.ctx.activations.paths_of(argument.value)
+        if paths is not None:
+            self._check_paths(node, loss, paths, argument.value, self.ctx)
+
+    def _check_paths(
+        self,
+        node: cst.Call,
+        loss: Loss,
+        paths: tuple[Activation, ...],
+        argument: cst.BaseExpression | None,
+        where: FileContext,
+        passed_at: cst.Call | None = None,
+    ) -> None:
+        """Report the loss call `node` (in `where`) when every model its input may come from gives it the
+        wrong kind; `passed_at` is the call of the checked file that passes the model, when the loss is
+        computed in another module."""
+        if any(found.kind not in LOSS_WRONG_INPUTS[loss.kind] for found in paths):
             return
-        self._report(node, loss, found, argument.value, "here")
+        if len(paths) == 1:
+            self._report(node, loss, paths[0], argument, "here", where=where, passed_at=passed_at)
+            return
+        if any(found.kind == LOGITS for found in paths):
+            return  # raw logits are wrong only for NLLLoss, whose fix (the loss) the softmax paths refute
+        for found in paths:
+            # Every model the code may pick gives this loss the wrong kind: each is a line to change.
+            self._report(
+                node, loss, found, argument, "here", every_path=True, where=where, passed_at=passed_at
+            )
 
     def _report(
-        self, node: cst.Call, loss: Loss, found: Activation, argument: cst.BaseExpression | None, how: str
+        self,
+        node: cst.Call,
+        loss: Loss,
+        found: Activation,
+        argument: cst.BaseExpression | None,
+        how: str,
+        every_path: bool = False,
+        where: FileContext | None = None,
+        passed_at: cst.Call | None = None,
     ) -> None:
         """Report a wrong loss input: at the activation, or at the loss when the model's output is right
-        for another loss. `argument` is the loss call's input expression (None for a wired criterion)."""
+        for another loss. `argument` is the loss call's input expression (None for a wired criterion);
+        `every_path` when `found` is one of several models of different kinds, each wrong for the loss
+        (reported at each model, since no other loss suits them all). `where` is the file of `node`
+        when it is not the checked one, `passed_at` then the checked file's call that leads there."""
+        where = where or self.ctx
         name = LOSS_DISPLAY[loss.kind]
-        in_call = argument is not None and found.node is argument and found.ctx is self.ctx
-        at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call
+        in_call = argument is not None and found.node is argument and found.ctx is where
+        at_loss = found.kind in (LOGITS, LOG_SOFTMAX) and not in_call and not every_path
         message = _message(found.kind, name, at_loss)
+        if every_path:
+            message += " (This holds for each of the models the code may pick, of different kinds.)"
         if found.some_paths:
             message += (
                 " (This holds for one of the models the code may pick; nnlint does not know the others.)"
             )
-        if at_loss and loss.ctx is not None and loss.ctx is not self.ctx:
+        if at_loss and loss.ctx is not None and loss.ctx is not where:
             return  # a project loss in another file, right for its own callers: nothing here to change
+        passed = (Evidence(passed_at, "the model is passed here"),) if passed_at is not None else ()
         if at_loss:
             # The model's output is right for another loss: the loss is the line to change (a criterion
             # built elsewhere is reported where it is built).
             what = "raw logits" if found.kind == LOGITS else "log-probabilities"
             evidence = [Evidence(found.node, f"the model's output is {what} from here", found.ctx)]
             if loss.node is not node:
-                evidence.append(Evidence(node, f"`{name}` is called on it here"))
-            self.report(loss.node, message=message, related=tuple(evidence))
+                evidence.append(Evidence(node, f"`{name}` is called on it here", where))
+            self.report(
+                loss.node,
+                message=message,
+                related=(*evidence, *passed),
+                ctx=where if where is not self.ctx else None,
+            )
             return
-        related: tuple[Evidence, ...] = ()
+        related: tuple[Evidence, ...] = passed
         if not in_call:
-            related = (Evidence(node, f"its output reaches `{name}` {how}"),)
+            related = (Evidence(node, f"its output reaches `{name}` {how}", where), *passed)
         self.report(
             found.node,
             message=message,

@@ -7,7 +7,16 @@ import textwrap
 
 import libcst as cst
 
-from nnlint.engine.bindings import argument_values, enclosing_parameter, reaching_values, resolve_call
+from nnlint.engine.bindings import (
+    argument_values,
+    attribute_values,
+    dispatched_argument_values,
+    enclosing_parameter,
+    exclusive_branches,
+    loop_carried_value,
+    reaching_values,
+    resolve_call,
+)
 from nnlint.engine.context import FileContext
 
 
@@ -183,3 +192,128 @@ def test_assigned_sources_and_settings_views() -> None:
     assert list(bindings.items("run['cfg']")) == ["epochs"]
     by_last = {_code(ctx, b.value) for b in bindings.by_last_name["epochs"]}
     assert by_last == {"90", "30", "20", "10"}
+
+
+def test_branches_under_one_test_fixed_at_init_exclude_each_other() -> None:
+    ctx = _ctx(
+        """
+        class M:
+            def __init__(self, kind, flag):
+                self.kind = kind
+                self.flag = flag
+                if self.kind == "discrete":
+                    self.loss = CE()
+                elif self.flag:
+                    self.loss = MSE()
+                else:
+                    self.loss = L1()
+
+            def set_flag(self, flag):
+                self.flag = flag
+
+            def forward(self, x, kind):
+                if self.kind == "discrete":
+                    a = self.loss(x)
+                else:
+                    b = self.loss(x)
+                    if self.flag:
+                        c = self.loss(x)
+                if kind == "discrete":
+                    d = self.loss(x)
+        """
+    )
+    ce, mse, l1 = (_call(ctx, text) for text in ("CE()", "MSE()", "L1()"))
+    a, b, c, d = (
+        next(
+            call
+            for call in ctx.index.nodes(cst.Call)
+            if _code(ctx, call) == "self.loss(x)"
+            and _code(ctx, ctx.index.enclosing(call, cst.SimpleStatementLine)).strip().startswith(name)
+        )
+        for name in "abcd"
+    )
+    assert not exclusive_branches(ctx, ce, a)
+    assert exclusive_branches(ctx, mse, a) and exclusive_branches(ctx, l1, a)
+    assert exclusive_branches(ctx, ce, b) and not exclusive_branches(ctx, mse, b)
+    # `self.flag` is also set outside `__init__`: its test pairs nothing.
+    assert not exclusive_branches(ctx, l1, c)
+    # A parameter of the use's own function is not the attribute tested in `__init__`.
+    assert not exclusive_branches(ctx, mse, d)
+
+
+def test_overrides_get_what_base_class_methods_pass() -> None:
+    ctx = _ctx(
+        """
+        class Base:
+            def step(self, x):
+                return self.score(self.forward(x), x)
+            def score(self, preds, targets):
+                return preds
+        class Sub(Base):
+            def score(self, preds, targets):
+                return preds
+        class Own(Base):
+            def step(self, x):
+                return 0
+            def score(self, preds, targets):
+                return preds
+        """
+    )
+    sub, own = (ctx.functions["score"][i] for i in (1, 2))
+    preds = [p for p in sub.params.params if p.name.value == "preds"][0]
+    passed = dispatched_argument_values(ctx, sub, preds)
+    assert [_code(ctx, value) for value, _ in passed or []] == ["self.forward(x)"]
+    # `Own` overrides the calling method too: the base's call never runs its `score`.
+    own_preds = [p for p in own.params.params if p.name.value == "preds"][0]
+    assert dispatched_argument_values(ctx, own, own_preds) is None
+
+
+def test_a_name_grown_from_itself_in_a_loop_holds_the_last_growth() -> None:
+    ctx = _ctx(
+        """
+        def grow(xs):
+            acc = start()
+            for x in xs:
+                acc = join(acc, x)
+            use(acc)
+            out = start()
+            for x in xs:
+                if x:
+                    out = join(out, x)
+            use(out)
+        """
+    )
+    acc, out = (
+        next(
+            n
+            for n in ctx.index.nodes(cst.Name)
+            if n.value == name and _code(ctx, ctx.index.parent(ctx.index.parent(n))) == f"use({name})"
+        )
+        for name in ("acc", "out")
+    )
+    assert _code(ctx, loop_carried_value(ctx, "acc", acc)) == "join(acc, x)"
+    assert loop_carried_value(ctx, "out", out) is None
+
+
+def test_a_class_attribute_holds_what_its_own_methods_assign() -> None:
+    ctx = _ctx(
+        """
+        class A:
+            def __init__(self):
+                self.loss = CE()
+                self.count = 0
+            def step(self):
+                self.count += 1
+            class Inner:
+                def __init__(self):
+                    self.loss = MSE()
+        class B:
+            def __init__(self):
+                self.count = 1
+        """
+    )
+    a, inner, b = ctx.index.nodes(cst.ClassDef)
+    assert [_code(ctx, v) for v in attribute_values(ctx, a, "loss") or []] == ["CE()"]
+    assert [_code(ctx, v) for v in attribute_values(ctx, inner, "loss") or []] == ["MSE()"]
+    assert attribute_values(ctx, a, "count") is None  # `+=` leaves its value unknown
+    assert [_code(ctx, v) for v in attribute_values(ctx, b, "count") or []] == ["1"]

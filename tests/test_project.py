@@ -630,3 +630,66 @@ def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.Monkey
     STORE.clear()
     cold = run_check([Path(".")], Overrides(), jobs=2).findings
     assert [f.to_json() for f in together] == [f.to_json() for f in alone] == [f.to_json() for f in cold]
+
+
+def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """main.py picks one of two models (a softmax and a log_softmax, both wrong for cross-entropy) and
+    hands a copy to `LocalUpdate(...).train(net=...)` of update.py, whose criterion is a `self.`
+    attribute: checking main.py alone, or update.py alone, reports both models. A pick that may give
+    logits, or a trainer that scores something else than the model's output, is silent."""
+    nets = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n"
+        "class MLP(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n        self.softmax = nn.Softmax(dim=1)\n"
+        "    def forward(self, x):\n        return self.softmax(self.fc(x))\n\n"
+        "class CNN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n"
+        "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\n"
+        "class Plain(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    update = (
+        "import torch\nfrom torch import nn\n\n"
+        "class LocalUpdate(object):\n    def __init__(self, args):\n        self.args = args\n"
+        "        self.loss_func = nn.CrossEntropyLoss()\n\n"
+        "    def train(self, net, loader):\n        net.train()\n"
+        "        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+        "        for images, labels in loader:\n            net.zero_grad()\n"
+        "            log_probs = net(images)\n            loss = self.loss_func(log_probs, labels)\n"
+        "            loss.backward()\n            optimizer.step()\n"
+        "        return net.state_dict()\n"
+    )
+    main = (
+        "import copy\nimport torch\nfrom nets import MLP, CNN, Plain\nfrom update import LocalUpdate\n\n"
+        "if args.model == 'mlp':\n    net_glob = MLP().to(args.device)\n"
+        "else:\n    net_glob = {other}().to(args.device)\n"
+        "for idx in range(10):\n    local = LocalUpdate(args=args)\n"
+        "    w = local.train(net=copy.deepcopy(net_glob).to(args.device), loader=loader)\n"
+    )
+    selected = Overrides(select=frozenset({"NN401"}))
+    buggy, clean = tmp_path / "buggy", tmp_path / "clean"
+    _tree(
+        buggy,
+        {"pyproject.toml": "", "nets.py": nets, "update.py": update, "main.py": main.format(other="CNN")},
+    )
+    _tree(
+        clean,
+        {"pyproject.toml": "", "nets.py": nets, "update.py": update, "main.py": main.format(other="Plain")},
+    )
+    monkeypatch.chdir(buggy)
+    for checked in ("main.py", "update.py"):
+        findings = run_check([Path(checked)], selected).findings
+        assert sorted((f.filename, f.location.row) for f in findings) == [("nets.py", 10), ("nets.py", 17)]
+    via_main = run_check([Path("main.py")], selected).findings
+    assert {(r.filename, r.location.row) for r in via_main[0].related} == {("update.py", 15), ("main.py", 12)}
+    monkeypatch.chdir(clean)
+    assert run_check([Path("main.py")], selected).findings == []
+    assert run_check([Path("update.py")], selected).findings == []
+    monkeypatch.chdir(buggy)
+    (buggy / "update.py").write_text(
+        update.replace("self.loss_func(log_probs, labels)", "self.loss_func(images, labels)")
+    )
+    assert run_check([Path("main.py")], selected).findings == []

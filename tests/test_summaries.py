@@ -124,6 +124,33 @@ def test_a_detached_return_is_no_loss(tmp_path: Path) -> None:
     assert detached.effects["optimizer"] == {Effect.STEP}
 
 
+def test_a_container_whose_field_was_backpropagated_is_returned_as_losses() -> None:
+    source = (
+        "def step(self, x, y):\n"
+        "    losses = self.forward(x, y)\n"
+        "    losses.total_loss.backward()\n"
+        "    self.optimizer.step()\n"
+        "    return losses\n"
+        "def step_dict(self, x, y):\n"
+        "    out = self.model(x, y)\n"
+        "    out['loss'].backward()\n"
+        "    return out\n"
+        "def step_detached(self, x, y):\n"
+        "    out = self.model(x, y)\n"
+        "    out['loss'].backward()\n"
+        "    out['loss'] = out['loss'].item()\n"
+        "    return out\n"
+        "def step_rebound(self, x, y):\n"
+        "    out = self.model(x, y)\n"
+        "    out.loss.backward()\n"
+        "    out = summarize(out)\n"
+        "    return out\n"
+    )
+    ctx = FileContext("steps.py", source, cst.parse_module(source))
+    returns = {name: ctx.summaries.of(ctx.functions[name][0]).returns for name in ctx.functions}  # type: ignore[union-attr]
+    assert returns == {"step": Role.LOSS, "step_dict": Role.LOSS, "step_detached": None, "step_rebound": None}
+
+
 def test_summaries_are_computed_once_per_function(project: Path) -> None:
     first = _summary(project, "losses", "backpropagate")
     run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN501"})))

@@ -30,9 +30,13 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     VALUE_KINDS,
     argument_values,
+    attribute_values,
     binds,
     call_parameters,
+    dispatched_argument_values,
     enclosing_parameter,
+    exclusive_branches,
+    loop_carried_value,
     matched_arguments,
     method_of,
     own_nodes,
@@ -44,7 +48,6 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -60,6 +63,7 @@ from nnlint.vocabulary import (
     LOGIT_LAYERS,
     LOGITS,
     LOSS_EXPECTS,
+    MODEL_COPIES,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
@@ -73,11 +77,17 @@ if TYPE_CHECKING:
     from nnlint.engine.layers import Layer
 
 _MAX_DEPTH = 24
+# Calls whose result runs the forward of the model they are given: wrappers and copies.
+_SAME_FORWARD = MODEL_WRAPPERS | MODEL_COPIES
 # A placeholder kind: "whatever calling this parameter gives" (`def forward(self, x, layer): return
 # layer(x)`). It lives only inside function summaries; a call of the function replaces it with the output
 # of calling the argument it passes (`self.wrap(x, nn.Sequential(fc, nn.Softmax(1)))`), and `of` never
 # answers it. `Activation.node` is the parameter.
 CALLED_ARGUMENT = "called-argument"
+# The kind of a value that is one of several known models' outputs of different kinds (`if args.model ==
+# "mlp": net = MLP()` giving a softmax, `else: net = CNN()` a log_softmax): `Activation.alternatives`
+# lists them. `of` never answers it; `paths_of` answers the alternatives.
+MIXED = "mixed"
 # Marks a summary being computed (recursion): it answers None meanwhile.
 _PENDING = object()
 
@@ -91,6 +101,8 @@ class Activation:
     ctx: FileContext
     # True when only some of the models a name may hold give this (the others are unknown to nnlint).
     some_paths: bool = False
+    # For the MIXED kind: what each model the value may come from gives (every one known, of 2+ kinds).
+    alternatives: tuple[Activation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,8 +120,17 @@ class Loss:
 class ActivationFlow:
     """Activation kinds of one file's expressions; summaries of its functions for other files to ask."""
 
-    def __init__(self, ctx: FileContext) -> None:
+    def __init__(
+        self, ctx: FileContext, cross_module: bool = True, instance_of: cst.ClassDef | None = None
+    ) -> None:
         self._ctx = ctx
+        # A class of this file whose instance `self` is (`_as_instance_of`): `self.m(...)` in a base
+        # class's method then runs the class's own `m` (virtual dispatch).
+        self._instance_of = Resolved(ctx, instance_of) if instance_of is not None else None
+        self._instance_flows: dict[cst.ClassDef, ActivationFlow] = {}
+        # False for the flow that answers "is this the output of a parameter?" (`_local`): a parameter
+        # then stays a placeholder instead of what other modules' callers pass.
+        self._cross_module = cross_module
         self._summaries: dict[cst.CSTNode, object] = {}
         self._resolving: set[tuple[str, cst.CSTNode]] = set()
         self._loss_memo: dict[tuple[str, cst.CSTNode], Loss | None] = {}
@@ -119,7 +140,16 @@ class ActivationFlow:
     def of(self, expr: cst.BaseExpression) -> Activation | None:
         """The activation that certainly produced `expr`, or None."""
         found = self._of(expr)
-        return None if found is None or found.kind == CALLED_ARGUMENT else found
+        return None if found is None or found.kind in (CALLED_ARGUMENT, MIXED) else found
+
+    def paths_of(self, expr: cst.BaseExpression) -> tuple[Activation, ...] | None:
+        """The activations `expr` may have been produced by, when every path is known: one for a certain
+        answer (`of`), one per place when the code picks between known models of different kinds (an MLP
+        ending in a softmax or a CNN ending in a log_softmax); None when any is unknown."""
+        found = self._of(expr)
+        if found is None or found.kind == CALLED_ARGUMENT:
+            return None
+        return found.alternatives if found.kind == MIXED else (found,)
 
     def _of(self, expr: cst.BaseExpression, depth: int = 0) -> Activation | None:
         """`of`, where the answer may also be a CALLED_ARGUMENT placeholder (inside a function summary)."""
@@ -130,6 +160,8 @@ class ActivationFlow:
             value = reaching_value(ctx, expr.value, expr)
             if value is None:
                 value = _iterated(ctx, expr)  # `for out in outputs:` holds slices of `outputs`
+            if value is None:
+                value = loop_carried_value(ctx, expr.value, expr)  # `preds = torch.cat((preds, p))`
             if value is None:
                 unpacked = reaching_unpacked(ctx, expr.value, expr)  # `probs, state = model(x)`
                 if unpacked is not None:
@@ -173,12 +205,16 @@ class ActivationFlow:
         """A parameter's kind from what every call of its function in this file passes (`state_loss(self,
         preds, ...)` called as `self.state_loss(preds, ...)` with `preds` from the model): all must agree."""
         parameter = enclosing_parameter(self._ctx, name)
-        if parameter is None or binds(parameter[0].body, name.value):
-            return None
-        passed = argument_values(self._ctx, *parameter)
-        if not passed:
-            return None
-        return _agreeing([self._of(value, depth + 1) for value, _ in passed])
+        if parameter is None or reaching_values(self._ctx, name.value, name) is not None:
+            return None  # rebound on some path before the use
+        passed = argument_values(self._ctx, *parameter) or []
+        found = [self._of(value, depth + 1) for value, _ in passed]
+        dispatched = dispatched_argument_values(self._ctx, *parameter)
+        if dispatched:
+            # Calls in base-class methods, read as on an instance of this method's class.
+            flow = self._as_instance_of(self._ctx.index.enclosing(parameter[0], cst.ClassDef))  # type: ignore[arg-type]
+            found.extend(flow._of(value, depth + 1) for value, _ in dispatched)
+        return _agreeing(found) if found else None
 
     def _filled(self, name: cst.Name, depth: int) -> Activation | None:
         """A fresh buffer read at `name` holds what its function stores into it (`outputs[t] = out`):
@@ -348,6 +384,93 @@ class ActivationFlow:
             found = forward
         return found
 
+    def passed_model_losses(
+        self, call: cst.Call
+    ) -> list[tuple[Loss, cst.Call, FileContext, tuple[Activation, ...]]]:
+        """For a call of a function or method of another project module that runs a model it is given
+        and hands the model's output to an input-sensitive loss (`local.train(net=MLP(...))` in
+        main.py, where `train` computes `self.loss_func(net(images), labels)` in update.py): each such
+        loss, the loss call, its file, and what the model this call passes gives (`paths_of`). The
+        callee's file, checked by itself, finds the same through `project_argument_values`; this is
+        the answer for a check of the calling file alone."""
+        ctx = self._ctx
+        if not any(isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call)) for arg in call.args):
+            return []
+        callee = ctx.callee(call)
+        if callee is not None and not _is_local(callee):
+            return []
+        target = resolve_call(ctx, call)
+        if target is None or target.ctx is ctx or not isinstance(target.node, cst.FunctionDef):
+            return []
+        losses = target.ctx.activations.model_parameter_losses(target.node)
+        if not losses or any(arg.star for arg in call.args):
+            return []
+        passed = matched_arguments([p.name.value for p in call_parameters(target.ctx, target.node)], call)
+        found: list[tuple[Loss, cst.Call, FileContext, tuple[Activation, ...]]] = []
+        for parameter, loss, loss_call in losses:
+            argument = passed.get(parameter)
+            output = self._constructed_output(argument, call, 0) if argument is not None else None
+            if output is not None and output.kind != CALLED_ARGUMENT:
+                paths = output.alternatives if output.kind == MIXED else (output,)
+                found.append((loss, loss_call, target.ctx, paths))
+        return found
+
+    def model_parameter_losses(self, function: cst.FunctionDef) -> tuple[tuple[str, Loss, cst.Call], ...]:
+        """The input-sensitive losses a function of this file computes on the output of calling one of
+        its parameters (`log_probs = net(images)`, `self.loss_func(log_probs, labels)`): the parameter,
+        the loss and the loss call, memoized. Judged without the project's other callers, so that the
+        parameter stays a parameter."""
+        key = ("parameter-losses", function)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if isinstance(cached, tuple):
+            return cached
+        self._summaries[key] = ()  # type: ignore[index]
+        found: list[tuple[str, Loss, cst.Call]] = []
+        if self._mentions_losses:
+            local = self._local
+            for node in own_nodes(function):
+                loss = self.loss_called(node) if isinstance(node, cst.Call) else None
+                argument = _first_argument(node) if loss is not None else None  # type: ignore[arg-type]
+                output = local._of(argument) if argument is not None else None
+                if (
+                    output is not None
+                    and output.kind == CALLED_ARGUMENT
+                    and isinstance(output.node, cst.Param)
+                    and output.ctx is self._ctx
+                    and self._ctx.index.enclosing(output.node, cst.FunctionDef) is function
+                ):
+                    found.append((output.node.name.value, loss, node))  # type: ignore[arg-type]
+        self._summaries[key] = tuple(found)  # type: ignore[index]
+        return self._summaries[key]  # type: ignore[return-value]
+
+    def _as_instance_of(self, cls: cst.ClassDef) -> ActivationFlow:
+        """The flow of this file that reads `self` as an instance of `cls` (memoized per class)."""
+        if self._instance_of is not None and self._instance_of.node is cls:
+            return self
+        flow = self._instance_flows.get(cls)
+        if flow is None:
+            flow = self._instance_flows[cls] = ActivationFlow(self._ctx, self._cross_module, cls)
+        return flow
+
+    def _resolve(self, call: cst.Call) -> Resolved | None:
+        """`resolve_call`, except that `self.m(...)` and `self(...)` run the method of the class whose
+        instance `self` is, when the flow reads it as one (`_as_instance_of`)."""
+        if self._instance_of is not None:
+            func = call.func
+            if isinstance(func, cst.Name) and func.value == "self":
+                return method_of(self._instance_of, "forward")
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+            ):
+                return method_of(self._instance_of, func.attr.value)
+        return resolve_call(self._ctx, call)
+
+    @cached_property
+    def _local(self) -> ActivationFlow:
+        return ActivationFlow(self._ctx, cross_module=False) if self._cross_module else self
+
     def passes_to_loss(self, function: cst.FunctionDef) -> Loss | None:
         """The input-sensitive loss a function of this file hands its first input to, unchanged (memoized):
         `def forward(self, inputs, targets): ... F.binary_cross_entropy_with_logits(inputs, targets)`."""
@@ -488,7 +611,7 @@ class ActivationFlow:
             return None
         if found.ctx is self._ctx and own in self._ctx.index.ancestors(call):
             return found  # a call of this function's own parameter: the summary being built keeps it
-        target = resolve_call(self._ctx, call)
+        target = self._resolve(call)
         runs = target.node is own if target is not None else own.name.value == "forward"
         if not runs:
             return None  # the parameter of another function (`self.dec = dec` in `__init__`): unknown here
@@ -509,7 +632,7 @@ class ActivationFlow:
         layer = ctx.layers.layer_of(func)
         if layer is not None:
             return self._layer_output(layer) if element is None else None
-        target = resolve_call(ctx, call)
+        target = self._resolve(call)
         if target is not None and not (forward and target.node.name.value != "forward"):
             if isinstance(target.node, cst.FunctionDef):
                 return target.ctx.activations.returns(target.node, element)
@@ -577,11 +700,12 @@ class ActivationFlow:
     def _passed_from_other_modules(
         self, func: cst.Name, depth: int, element: int | None
     ) -> Activation | None:
-        """A model parameter of a module-level function that only other project modules call
-        (`def source_only(encoder, classifier, ...)` in train.py, called from main.py with
-        `model.Classifier().cuda()`): what the models they pass give, judged in their files."""
+        """A model parameter of a module-level function (or of a method of a module-level class) that
+        only other project modules call (`def source_only(encoder, classifier, ...)` in train.py, called
+        from main.py with `model.Classifier().cuda()`): what the models they pass give, judged in their
+        files."""
         parameter = enclosing_parameter(self._ctx, func)
-        if parameter is None or parameter[1].default is not None:
+        if parameter is None or parameter[1].default is not None or not self._cross_module:
             return None
         passed = project_argument_values(self._ctx, *parameter)
         if not passed:
@@ -608,11 +732,13 @@ class ActivationFlow:
                 passed = argument_values(ctx, *parameter)
                 if passed is not None:
                     return list(passed)
-        values = ctx.bindings.values(name)
-        if values and name.startswith("self."):
-            # `self.x` of the class the use is in (a nested class has its own `self`).
-            cls = ctx.enclosing_class(at)
-            values = [value for value in values if ctx.enclosing_class(value) is cls]
+        if name.startswith("self."):
+            # `self.x` of the class the use is in, leaving out what it is set to under a test the use's
+            # own test contradicts (`if self.discrete:` in both).
+            values = attribute_values(ctx, ctx.enclosing_class(at), name[len("self.") :])
+            values = [value for value in values or () if not exclusive_branches(ctx, value, at)]
+        else:
+            values = ctx.bindings.values(name)
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
@@ -632,7 +758,7 @@ class ActivationFlow:
             if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
                 value = func.value
                 continue
-            if ctx.callee(value) in MODEL_WRAPPERS and value.args:
+            if ctx.callee(value) in _SAME_FORWARD and value.args:
                 if submodule is not None:
                     return None  # `DataParallel(net).decoder` is no attribute of `net`
                 value = value.args[0].value
@@ -664,12 +790,7 @@ class ActivationFlow:
         if cached is not None:
             return cached  # type: ignore[return-value]
         self._summaries[key] = _PENDING  # type: ignore[index]
-        ctx = self._ctx
-        values = [
-            value
-            for value in ctx.bindings.values(f"self.{attribute}") or ()
-            if ctx.enclosing_class(value) is cls
-        ]
+        values = attribute_values(self._ctx, cls, attribute)
         found = None
         if values:
             found = _agreeing([self._constructed_output(value, value, 0, element) for value in values])
@@ -693,27 +814,15 @@ class ActivationFlow:
         return found
 
     def _added_last(self, name: cst.Name | cst.Attribute, sequential: cst.Call) -> Activation | None:
-        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: its last module.
-
-        Only unconditional calls in the block that binds the Sequential count; one under an `if` or in a
-        loop makes the last module unknown, unless an unconditional call after it adds the last one.
-        """
+        """The output of an empty `nn.Sequential()` grown by `name.add_module(...)` calls: what its last
+        module gives, as `layers.last_added` finds it (one added under an `if` or in a loop makes it
+        unknown, unless an unconditional addition after it adds the last one)."""
         ctx = self._ctx
         dotted = ctx.dotted(name)
-        statement = ctx.index.statement_of(sequential)
-        block = ctx.index.parent(statement)
-        body = getattr(block, "body", None)
-        if not isinstance(body, (list, tuple)):
+        if dotted is None:
             return None
-        last: cst.BaseExpression | None = None
-        for item in body[list(body).index(statement) + 1 :]:
-            call = _add_module_call(item, dotted)
-            if call is not None:
-                last = call
-            elif _mentions_add_module(item, dotted):
-                last = None
-        layer = ctx.layers.layer_of(last) if last is not None else None
-        return self._layer_output(layer) if layer is not None else None
+        last = ctx.layers.last_added(ctx.index.statement_of(sequential), dotted)
+        return self._layer_output(last) if last is not None else None
 
     def _layer_output(self, layer: Layer) -> Activation | None:
         """A layer's own activation (`nn.Softmax`), or a Sequential's last layer's, or logits (Linear)."""
@@ -783,7 +892,7 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
         func = value.func
         if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
             value = func.value
-        elif ctx.callee(value) in MODEL_WRAPPERS and value.args:
+        elif ctx.callee(value) in _SAME_FORWARD and value.args:
             value = value.args[0].value
         else:
             return None
@@ -806,8 +915,11 @@ def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
 
 
 def _agreeing(found: list[Activation | None]) -> Activation | None:
-    """The first of several answers when every one is known and of the same kind, else None."""
+    """The first of several answers when every one is known and of the same kind, else None (several
+    MIXED answers agree only when there is one)."""
     if not found or any(item is None for item in found) or len({item.kind for item in found if item}) != 1:
+        return None
+    if len(found) > 1 and found[0].kind == MIXED:  # type: ignore[union-attr]
         return None
     return found[0]
 
@@ -817,41 +929,6 @@ def _normalised(qualified: str | None) -> str | None:
     if qualified is None or not qualified.startswith("torch.nn.") or ".functional." in qualified:
         return qualified
     return "torch.nn." + qualified.rsplit(".", 1)[-1]
-
-
-def _add_module_call(statement: cst.CSTNode, name: str) -> cst.BaseExpression | None:
-    """The module of a `name.add_module("key", module)` statement line, else None."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    small = statement.body[0]
-    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
-        return None
-    call = small.value
-    func = call.func
-    if (
-        isinstance(func, cst.Attribute)
-        and func.attr.value == "add_module"
-        and dotted_name(func.value) == name
-        and len(call.args) == 2
-    ):
-        return call.args[1].value
-    return None
-
-
-def _mentions_add_module(node: cst.CSTNode, name: str) -> bool:
-    """Whether a compound statement adds modules to `name` somewhere inside (conditionally)."""
-    from nnlint.engine.index import children
-
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if (
-            isinstance(current, cst.Call)
-            and _add_module_call(cst.SimpleStatementLine([cst.Expr(current)]), name) is not None
-        ):
-            return True
-        stack.extend(children(current))
-    return False
 
 
 def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
@@ -871,10 +948,23 @@ def _iterated(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
 def _on_some_path(found: list[Activation | None]) -> Activation | None:
     """The models a name may hold (`if ...: model = A() else: model = B()`): their common kind when the
     known ones agree, marked `some_paths` when some are unknown (a library model). A path that feeds the
-    loss the wrong kind is a bug on that path; known models of another kind make it no finding at all."""
+    loss the wrong kind is a bug on that path. When every model is known and they differ in kind, the
+    answer is MIXED, with each model's own answer (`paths_of`): a loss every one of them is wrong for is
+    a bug on every path."""
     known = [item for item in found if item is not None]
-    if not known or len({item.kind for item in known}) != 1:
+    kinds = {item.kind for item in known}
+    if len(kinds) == 1 and MIXED not in kinds:
+        if len(known) == len(found):
+            return known[0]
+        return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)
+    if not known or len(known) != len(found) or CALLED_ARGUMENT in kinds:
         return None
-    if len(known) == len(found):
-        return known[0]
-    return Activation(known[0].kind, known[0].node, known[0].ctx, some_paths=True)
+    # Every model is known and they differ: each path's own answer, once per kind and place.
+    paths: dict[tuple[str, int], Activation] = {}
+    for item in known:
+        for path in item.alternatives or (item,):
+            paths.setdefault((path.kind, id(path.node)), path)
+    alternatives = tuple(paths.values())
+    if len({path.kind for path in alternatives}) == 1:
+        return alternatives[0]
+    return Activation(MIXED, alternatives[0].node, alternatives[0].ctx, alternatives=alternatives)

@@ -345,6 +345,24 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | Non
     return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
 
 
+def attribute_bindings(ctx: FileContext, cls: cst.ClassDef | None, attribute: str) -> list[Binding]:
+    """Every binding of `self.<attribute>` in the methods of `cls` (a class nested in it has its own
+    `self`): what that attribute of the class's instances may hold. The one answer to "what does a class
+    attribute hold" for submodules (`self.attention = Attention(d)`), criteria and meters."""
+    return [b for b in ctx.bindings.of(f"self.{attribute}") if ctx.enclosing_class(b.node) is cls]
+
+
+def attribute_values(
+    ctx: FileContext, cls: cst.ClassDef | None, attribute: str
+) -> list[cst.BaseExpression] | None:
+    """The values `cls` assigns to `self.<attribute>` (`attribute_bindings`); None when there is none or
+    one of its bindings has no known value (`self.x += 1`, a loop target), as `FileBindings.values`."""
+    bindings = attribute_bindings(ctx, cls, attribute)
+    if not bindings or any(b.value is None for b in bindings):
+        return None
+    return [b.value for b in bindings if b.value is not None]
+
+
 def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
     """`self.attention(q, k, v)` where every binding of `self.attention` in the enclosing class builds the
     same project class (`self.attention = ScaledDotProductAttention(d)`): that class's `forward`. A
@@ -356,7 +374,7 @@ def submodule_forward(ctx: FileContext, call: cst.Call) -> Resolved | None:
     cls = ctx.enclosing_class(call)
     if cls is None:
         return None
-    bindings = [b for b in ctx.bindings.of(f"self.{func.attr.value}") if ctx.enclosing_class(b.node) is cls]
+    bindings = attribute_bindings(ctx, cls, func.attr.value)
     if not bindings or any(b.kind != "assign" or not isinstance(b.value, cst.Call) for b in bindings):
         return None
     if any((ctx.callee(b.value) or "").startswith("torch.") for b in bindings):  # type: ignore[arg-type]
@@ -618,6 +636,65 @@ class FileBindings:
         return [b.value for b in bindings if b.value is not None]
 
 
+def exclusive_branches(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Whether two nodes of one class's methods never run for the same object: they sit on opposite sides
+    of `if` statements with the same test (`if self.action_type == "discrete":` in `__init__` and in
+    `forward`), a test that reads only attributes of `self` set in `__init__` and literals, so its answer
+    is fixed when the object is built. `self.loss = nn.CrossEntropyLoss()` on one side and
+    `self.loss = nn.MSELoss()` on the other: a use under the same test reads the first."""
+    cls = ctx.enclosing_class(first)
+    if cls is None or ctx.enclosing_class(second) is not cls:
+        return False
+    taken = {text: holds for text, holds, _ in _branch_tests(ctx, first)}
+    return any(
+        text in taken and taken[text] is not holds and _fixed_at_init(ctx, test, cls)
+        for text, holds, test in _branch_tests(ctx, second)
+    )
+
+
+def _branch_tests(ctx: FileContext, node: cst.CSTNode) -> list[tuple[str, bool, cst.BaseExpression]]:
+    """The tests of the `if` statements `node` runs under in its function, by source text, each with
+    whether it holds there (True in the body; False in the `else` and in every `elif` after it)."""
+    found: list[tuple[str, bool, cst.BaseExpression]] = []
+    child = node
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, _SCOPES):
+            break
+        if isinstance(ancestor, cst.If):
+            if child is ancestor.body or child is ancestor.orelse:
+                text = ctx.module.code_for_node(ancestor.test)
+                found.append((text, child is ancestor.body, ancestor.test))
+        child = ancestor
+    return found
+
+
+def _fixed_at_init(ctx: FileContext, test: cst.BaseExpression, cls: cst.ClassDef) -> bool:
+    """Whether a test reads only literals and attributes of `self` that only `__init__` of `cls` binds."""
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+        ):
+            bindings = attribute_bindings(ctx, cls, node.attr.value)
+            if not bindings or any(_binding_function(ctx, b) != "__init__" for b in bindings):
+                return False
+            continue
+        if isinstance(node, cst.Name) and node.value not in ("True", "False", "None"):
+            return False
+        if isinstance(node, (cst.Call, cst.Lambda, cst.NamedExpr, cst.Await)):
+            return False
+        stack.extend(children(node))
+    return True
+
+
+def _binding_function(ctx: FileContext, binding: Binding) -> str | None:
+    function = ctx.index.enclosing(binding.node, cst.FunctionDef)
+    return function.name.value if function is not None else None
+
+
 def _item_name(target: cst.Subscript) -> str | None:
     """`cfg['epochs']` (`cfg['train']['epochs']`) for an item written under a plain string key of a
     dotted name (or of such an item), else None."""
@@ -663,7 +740,8 @@ def project_argument_values(
     """What the calls of a module-level function from the project's other modules pass for `param`
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
     ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
-    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py). None when there is no
+    the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
+    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). None when there is no
     such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
     project stay unknown."""
     from nnlint.engine.project import modules_mentioning
@@ -671,17 +749,21 @@ def project_argument_values(
     if ctx.real_path is None:
         return None
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    words: tuple[str, ...] = ()
     if owner is None and ctx.index.parent(function) is ctx.module:
         name, kind = function.name.value, cst.FunctionDef
     elif (
         isinstance(owner, cst.ClassDef)
-        and function.name.value == "__init__"
         and ctx.index.enclosing(owner, (cst.FunctionDef, cst.ClassDef)) is None
     ):
-        name, kind = owner.name.value, cst.ClassDef
+        if function.name.value == "__init__":
+            name, kind = owner.name.value, cst.ClassDef
+        else:
+            # A method: its callers build the class (`LocalUpdate(...).train(net=...)`).
+            name, kind, words = function.name.value, cst.FunctionDef, (owner.name.value,)
     else:
         return None
-    modules = modules_mentioning(ctx, name, ctx.real_path.stem)
+    modules = modules_mentioning(ctx, name, ctx.real_path.stem, *words)
     if not modules:
         return None
     names = [p.name.value for p in call_parameters(ctx, function)]
@@ -702,6 +784,10 @@ def project_argument_values(
                 continue
             if not isinstance(target.node, kind) or target.node.name.value != name:
                 continue
+            if words:
+                cls = target.ctx.enclosing_class(target.node)
+                if cls is None or cls.name.value != words[0]:
+                    continue
             if any(arg.star for arg in call.args):
                 return None
             value = matched_arguments(names, call).get(param.name.value, param.default)
@@ -709,6 +795,114 @@ def project_argument_values(
                 return None
             found.append((module, value, call))
     return found or None
+
+
+def dispatched_argument_values(
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+) -> list[tuple[cst.BaseExpression, cst.Call]] | None:
+    """What the calls `self.<method>(...)` in the methods of this file's base classes of the method's
+    class pass for `param`, where the class overrides the method but not the calling method: on an
+    instance of the class they run this one (virtual dispatch; `VisionTransformer.train_model` calling
+    `self.state_loss(...)`, which `ViTOneHot` overrides). The values are the base class's expressions,
+    to be read as on an instance of the class (`self.forward(...)` there runs the class's own). None when
+    there is no such call or one cannot be matched."""
+    cls = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if not isinstance(cls, cst.ClassDef) or function.name.value == "__init__":
+        return None
+    name = function.name.value
+    overridden = {
+        statement.name.value
+        for statement in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ())
+        if isinstance(statement, cst.FunctionDef)
+    }
+    bases = _file_bases(ctx, cls)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
+    found: list[tuple[cst.BaseExpression, cst.Call]] = []
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == name
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+        ):
+            continue
+        caller = ctx.index.enclosing(call, cst.FunctionDef)
+        owner = ctx.index.enclosing(caller, (cst.FunctionDef, cst.ClassDef)) if caller is not None else None
+        if owner not in bases or caller.name.value in overridden:  # type: ignore[union-attr]
+            continue
+        if any(arg.star for arg in call.args):
+            return None
+        value = matched_arguments(positional, call).get(param.name.value, param.default)
+        if value is None:
+            return None
+        found.append((value, call))
+    return found or None
+
+
+def _file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
+    """The classes of this file that `cls` derives from, directly or through each other."""
+    found: list[cst.ClassDef] = []
+    pending = [cls]
+    while pending and len(found) <= _MAX_HOPS:
+        current = pending.pop()
+        for base in current.bases:
+            parent = (
+                resolve_name(ctx, base.value.value, current) if isinstance(base.value, cst.Name) else None
+            )
+            if parent is not None and parent.ctx is ctx and isinstance(parent.node, cst.ClassDef):
+                if parent.node not in found:
+                    found.append(parent.node)
+                    pending.append(parent.node)
+    return found
+
+
+def loop_carried_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpression | None:
+    """For a name that a loop before `at` grows once per iteration from itself (`preds = torch.cat((preds,
+    p.unsqueeze(-1)))`, the loop body's one binding of it, unconditional), that value: after the loop the
+    name holds what its last iteration made. None otherwise."""
+    statement = ctx.index.statement_of(at)
+    block = ctx.index.parent(statement)
+    body = _statement_list(block) if block is not None else None
+    if body is None:
+        return None
+    loop: cst.CSTNode | None = None
+    for previous in reversed(body[: _position_in(body, statement)]):
+        if binds(previous, name):
+            loop = previous
+            break
+    if not isinstance(loop, (cst.For, cst.While)) or loop.orelse is not None:
+        return None
+    if isinstance(loop, cst.For) and name in target_names(loop.target):
+        return None
+    grown = [
+        small
+        for line in _block(loop.body)
+        if isinstance(line, cst.SimpleStatementLine)
+        for small in line.body
+        if isinstance(small, cst.Assign) and binds(small, name)
+    ]
+    if len(grown) != 1 or len(grown[0].targets) != 1:
+        return None
+    target = grown[0].targets[0].target
+    if not (isinstance(target, cst.Name) and target.value == name):
+        return None
+    # The one binding in the whole body must be that statement (none nested under an `if` or a loop).
+    others = [node for node in _block(loop.body) if binds(node, name)]
+    if len(others) != 1 or name not in _read(grown[0].value):
+        return None
+    return grown[0].value
+
+
+def _read(expr: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        stack.extend(children(node))
+    return found
 
 
 def argument_values(

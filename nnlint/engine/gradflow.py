@@ -69,6 +69,27 @@ class GradientFlow:
         `losses[-1].backward()`; what is stored there must stay a tensor."""
         return (self._scope_key(name, at), name) in self._elements_backpropagated
 
+    def appended_then_backpropagated(self, container: str, append: cst.Call) -> bool:
+        """Whether what `container.append(...)` adds at `append` is the loss the same iteration then
+        backpropagates as the container's last element (`losses.append(reduce(add, parts))`, then
+        `losses[-1].backward()`): whatever the appended expression is, it is a tensor with its graph."""
+        loop = self._ctx.loops.enclosing_loop(append)
+        if loop is None:
+            return False
+        before = statements_before(loop.node.body, append)
+        for event in loop.own_events:
+            if event.kind is not EventKind.BACKWARD or event.via or not isinstance(event.node, cst.Call):
+                continue
+            operand = self._ctx.loops.backward_operand(event.node)
+            if (
+                isinstance(operand, cst.Subscript)
+                and dotted_name(operand.value) == container
+                and _last_index(operand)
+                and event.node not in before
+            ):
+                return True
+        return False
+
     @cached_property
     def _elements_backpropagated(self) -> frozenset[tuple[cst.CSTNode | None, str]]:
         """Containers an element of which is backpropagated directly: `losses[-1].backward()`."""
@@ -220,14 +241,14 @@ class GradientFlow:
         if self.is_detached(expr):
             return False
         if not self._ctx.roles.is_loss_expr(expr):
-            return self._model_output_made_loss(expr, at)
+            return self._model_output_made_loss(expr, at) or self._returned_losses(expr, at)
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
         scope = self._ctx.index.enclosing(at, (cst.For, cst.While, cst.FunctionDef))
         if name is None or scope is None:
             return True
         latest = None
         unpacked: Role | None = None
-        for node in _statements_before(scope, at):
+        for node in statements_before(scope, at):
             if (
                 isinstance(node, (cst.Assign, cst.AnnAssign))
                 and node.value is not None
@@ -264,7 +285,7 @@ class GradientFlow:
         if loop is None:
             return False
         latest: cst.BaseExpression | None = None
-        for node in _statements_before(loop.node.body, at):
+        for node in statements_before(loop.node.body, at):
             if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and expr.value in assigned_names(
                 node
             ):
@@ -276,11 +297,46 @@ class GradientFlow:
             for event in loop.own_events
             if event.kind is EventKind.BACKWARD and not event.via and event.target
         }
-        for use in _statements_before(loop.node.body, at):
+        for use in statements_before(loop.node.body, at):
             if isinstance(use, cst.Name) and use.value == expr.value and use is not expr:
                 end = self._backward_end(use)
                 if end is True or (isinstance(end, list) and targets.intersection(end)):
                     return True
+        return False
+
+    def _returned_losses(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether a name read at `at` holds, in this iteration, what a project method returns as losses
+        with their graph (`losses = trainer.train_step(x)`, where `train_step` backpropagates
+        `losses.total_loss` and returns `losses`), or a part unpacked from it (`rpn, roi, total = losses`).
+        The method is found as `summaries.summary_of_call` finds it (`trainer` built from one project
+        class in this file)."""
+        from nnlint.engine.summaries import summary_of_call
+
+        loop = self._ctx.loops.enclosing_loop(at)
+        if not isinstance(expr, cst.Name) or loop is None:
+            return False
+        name = expr.value
+        before = statements_before(loop.node.body, at)
+        for _ in range(2):  # the name itself, then the name it was unpacked from
+            latest: cst.Assign | None = None
+            for node in before:
+                if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and name in assigned_names(
+                    node
+                ):
+                    latest = node if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
+            if latest is None:
+                return False
+            value = latest.value
+            if isinstance(value, cst.Call):
+                if (self._ctx.callee(value) or "").startswith(vocab.LIBRARY_PREFIXES):
+                    return False
+                summary = summary_of_call(self._ctx, value)
+                return summary is not None and summary.returns is Role.LOSS
+            if not isinstance(value, cst.Name) or not isinstance(
+                latest.targets[0].target, (cst.Tuple, cst.List)
+            ):
+                return False
+            name = value.value
         return False
 
     def _model_call(self, call: cst.Call) -> bool:
@@ -321,13 +377,19 @@ class GradientFlow:
         )
 
     def backpropagating_call(self, call: cst.Call) -> bool:
-        """Whether a call runs a project function that backpropagates one of the arguments it is given."""
+        """Whether a call runs a project function that backpropagates one of the arguments it is given,
+        or that runs a training step of its own (`trainer.train_step(x)`: backward and optimizer step)."""
         from nnlint.engine.summaries import Effect, summary_of_call
+        from nnlint.engine.training_calls import runs_training_step
 
         if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return False
         summary = summary_of_call(self._ctx, call)
-        return summary is not None and bool(summary.passed_with(call, Effect.BACKWARD))
+        if summary is None:
+            return False
+        return bool(summary.passed_with(call, Effect.BACKWARD)) or runs_training_step(
+            summary.ctx, summary.function
+        )
 
     def outlives_iteration(self, container: str, at: cst.CSTNode) -> bool:
         """Whether the container `container`, written at `at`, lives across the iterations of the loop
@@ -337,10 +399,10 @@ class GradientFlow:
         loop = self._ctx.loops.enclosing_loop(at)
         if loop is None:
             return False
-        if any(_binds(node, container) for node in _statements_before(loop.node.body, None)):
+        if any(_binds(node, container) for node in statements_before(loop.node.body, None)):
             return False
         scope = self._ctx.index.enclosing(loop.node, (cst.FunctionDef,)) or self._ctx.module
-        return any(_binds(node, container) for node in _statements_before(scope, loop.node))
+        return any(_binds(node, container) for node in statements_before(scope, loop.node))
 
     def holds_backpropagated(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether `expr`, read at statement `at`, is a container holding the loss tensor the loop around
@@ -356,11 +418,11 @@ class GradientFlow:
             operand = self._ctx.loops.backward_operand(event.node)
             if not isinstance(operand, cst.Subscript) or dotted_name(operand.value) != name:
                 continue
-            before = _statements_before(loop.node.body, at)
+            before = statements_before(loop.node.body, at)
             if event.node not in before:
                 continue
             after = before[before.index(event.node) :]
-            if not any(_writes(node, name) for node in after):
+            if not any(writes(node, name) for node in after):
                 return True
         return False
 
@@ -468,19 +530,21 @@ def _binds(node: cst.CSTNode, name: str) -> bool:
     return isinstance(node, cst.For) and name in target_names(node.target)
 
 
-def _writes(node: cst.CSTNode, name: str) -> bool:
+def writes(node: cst.CSTNode, name: str) -> bool:
     """Whether `node` rebinds `name` or writes into it (`name = ...`, `name[k] = ...`, `name.update(...)`)."""
     if _binds(node, name):
         return True
     if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-        return any(isinstance(t, cst.Subscript) and dotted_name(t.value) == name for t in targets)
+        return any(
+            isinstance(t, (cst.Subscript, cst.Attribute)) and dotted_name(t.value) == name for t in targets
+        )
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         return dotted_name(node.func.value) == name
     return False
 
 
-def _statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:
+def statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:
     """Nodes of `scope` that come before `stop` in source order (pre-order), not entering definitions;
     all of them when `stop` is None."""
     found: list[cst.CSTNode] = []
@@ -527,3 +591,16 @@ def names_in(expr: cst.CSTNode) -> list[str]:
             continue
         stack.extend(children(node))
     return found
+
+
+def _last_index(item: cst.Subscript) -> bool:
+    """`xs[-1]`: the last element of a container."""
+    if len(item.slice) != 1 or not isinstance(item.slice[0].slice, cst.Index):
+        return False
+    index = item.slice[0].slice.value
+    return (
+        isinstance(index, cst.UnaryOperation)
+        and isinstance(index.operator, cst.Minus)
+        and isinstance(index.expression, cst.Integer)
+        and index.expression.value == "1"
+    )

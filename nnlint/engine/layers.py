@@ -391,6 +391,19 @@ class LayerChains:
             return layers
         return [self.layer_of(arg.value) if arg.keyword else None for arg in call.args]
 
+    def last_added(self, statement: cst.CSTNode, name: str) -> Layer | None:
+        """The last plain layer added to `name` (`add_module`, `append`, `extend`, `+=`) by the statements
+        that follow `statement` in its block, when it is certain: one added under an `if` or in a loop
+        makes it unknown, unless an unconditional addition follows. The same walk as the pairs of a
+        grown list or Sequential (`_scan_block`), asked for where it ends."""
+        block = self._ctx.index.parent(statement)
+        body = getattr(block, "body", None)
+        if not isinstance(body, (list, tuple)) or statement not in body:
+            return None
+        rest = list(body)[list(body).index(statement) + 1 :]
+        tail, _ = self._scan_block(rest, name, None, [], _ListPaths([]))
+        return tail
+
     def ends(self, layer: Layer | None, depth: int = 0) -> tuple[Layer | None, Layer | None]:
         """The first and last plain layers of a layer: itself, or the ends of a nested Sequential."""
         if layer is None or layer.kind != SEQUENTIAL or depth > _MAX_DEPTH:

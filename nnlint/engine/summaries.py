@@ -44,6 +44,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
+    attribute_values,
     call_parameters,
     matched_arguments,
     method_of,
@@ -232,12 +233,12 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
     receiver = dotted_name(func.value)
     if receiver is None or receiver == "self":
         return None
-    values = ctx.bindings.values(receiver)
+    if receiver.startswith("self."):
+        values = attribute_values(ctx, ctx.enclosing_class(call), receiver[len("self.") :])
+    else:
+        values = ctx.bindings.values(receiver)
     if not values:
         return None
-    if receiver.startswith("self."):
-        cls = ctx.enclosing_class(call)
-        values = [value for value in values if ctx.enclosing_class(value) is cls]
     classes = set()
     found: Resolved | None = None
     for value in values:
@@ -620,11 +621,35 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
     roots = _loss_roots(ctx, summary.function, value, 0)
     if any(summary.does(root, Effect.BACKWARD) for root in roots if root in names):
         return Role.LOSS  # `loss.backward(); return loss * world_size`
+    if isinstance(value, cst.Name) and _member_backpropagated(summary, value.value):
+        return Role.LOSS  # `losses.total_loss.backward(); return losses`: the losses, graphs attached
     role = ctx.roles.role_of(value)
     if role is Role.LOSS and isinstance(value, (cst.Name, cst.Attribute)):
         # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
         return Role.LOSS if _built_or_backpropagated(summary, value) else None
     return role
+
+
+def _member_backpropagated(summary: Summary, name: str) -> bool:
+    """Whether the function backpropagates a field or an item of a container it holds in a local name
+    (`losses.total_loss.backward()`, `out["loss"].backward()`) and never writes that name again after
+    (which could put a detached copy in): the container holds the loss with its graph."""
+    from nnlint.engine.gradflow import statements_before, writes
+
+    ctx = summary.ctx
+    backward: cst.Call | None = None
+    for node in own_nodes(summary.function):
+        operand = ctx.loops.backward_operand(node) if isinstance(node, cst.Call) else None
+        if isinstance(operand, (cst.Attribute, cst.Subscript)) and dotted_name(operand.value) == name:
+            backward = node  # type: ignore[assignment]
+    if backward is None:
+        return False
+    before = {id(node) for node in statements_before(summary.function.body, backward)}
+    return not any(
+        id(node) not in before and writes(node, name)
+        for node in own_nodes(summary.function)
+        if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.Call))
+    )
 
 
 def _built_or_backpropagated(summary: Summary, value: cst.Name | cst.Attribute) -> bool:
