@@ -1,9 +1,10 @@
 """The shipped real-bug manifests (bench/real_bugs/manifest*.json) are well formed and kept apart.
 
-The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`, and
-`manifest_heldout2.json`, built from repositories new to both) exist to check it, so no bug may be in two
-sets, and every entry must carry what the scorer and a reader need. The second held-out set stays out of
-the default run until it has been measured. No mirrors are needed: this reads the JSON only.
+The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`,
+`manifest_heldout2.json`, built from repositories new to both, and `manifest_heldout3.json`, built from
+repositories new to all three) exist to check it, so no bug may be in two sets, and every entry must carry
+what the scorer and a reader need. The second and third held-out sets stay out of the default run until
+they have been measured. No mirrors are needed: this reads the JSON only.
 """
 
 from __future__ import annotations
@@ -93,6 +94,30 @@ def test_the_second_held_out_set_uses_only_repositories_new_to_both_earlier_sets
     assert not _repos(_load("manifest_heldout2.json"), "bugs", "clean") & earlier
 
 
-def test_every_out_of_scope_bug_of_the_second_held_out_set_says_why() -> None:
-    for bug in _load("manifest_heldout2.json")["bugs"]:
+@pytest.mark.parametrize("name", ["manifest_heldout2.json", "manifest_heldout3.json"])
+def test_every_out_of_scope_bug_of_the_later_held_out_sets_says_why(name: str) -> None:
+    for bug in _load(name)["bugs"]:
         assert bug["in_scope"] or "Out of scope" in bug["evidence"], bug["id"]
+
+
+def test_the_third_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / "manifest_heldout3.json" in MANIFESTS
+    assert _load("manifest_heldout3.json")["scored_by_default"] is False
+    assert HERE / "manifest_heldout3.json" not in score.default_manifests()
+
+
+def test_the_third_held_out_set_uses_only_repositories_new_to_all_earlier_sets() -> None:
+    earlier: set[str] = set()
+    for name in ("manifest.json", "manifest_heldout.json", "manifest_heldout2.json"):
+        earlier |= _repos(_load(name), "bugs", "clean")
+    earlier = {repo.lower() for repo in earlier}
+    third = _load("manifest_heldout3.json")
+    assert not {repo.lower() for repo in _repos(third, "bugs", "clean")} & earlier
+
+
+def test_the_third_held_out_set_has_its_planned_size() -> None:
+    third = _load("manifest_heldout3.json")
+    assert len(third["bugs"]) >= 40
+    assert len(third["clean"]) >= 16
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in third[part]]
+    assert len(ids) == len(set(ids))
