@@ -103,6 +103,21 @@ def test_text_output_shows_source_and_hint(buggy: Path) -> None:
     assert "Found 1 finding" in output
 
 
+def test_text_output_shows_a_window_of_a_very_long_line(tmp_path: Path) -> None:
+    # One line of a minified file: the snippet keeps the span and its neighbourhood, not 50 kB of code.
+    padding = "a" * 5000
+    source = f"import torch\nx = ({padding},) + (\n"
+    path = tmp_path / "minified.py"
+    path.write_text(source)
+    code, output = run("check", str(path))
+    assert code == 1 and "NN000" in output
+    shown = [line for line in output.splitlines() if line.startswith("2 | ")]
+    assert len(shown) == 1 and len(shown[0]) < 200
+    assert shown[0].startswith("2 | …") and shown[0].endswith("(")
+    caret_row = output.splitlines()[output.splitlines().index(shown[0]) + 1]
+    assert caret_row.rstrip().endswith("^") and caret_row.index("^") == len(shown[0]) - 1
+
+
 def test_noqa_suppressions(tmp_path: Path) -> None:
     variants = {
         "bare": "optimizer.zero_grad()  # noqa",

@@ -26,6 +26,26 @@ from nnlint.reporters.summary import summary_line
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 
 
+# A minified or generated file can hold one line of many kilobytes; the snippet shows a window of it
+# around the span instead, with an ellipsis where it was cut, as compilers' caret diagnostics do.
+_WIDTH = 120
+_LEAD = 40  # columns kept before the span when the line is cut on the left
+_CUT = "…"
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """`text` cut to about `_WIDTH` columns around [start, end), and the span's offsets in the cut text."""
+    if len(text) <= _WIDTH:
+        return text, start, end
+    left = max(0, min(start - _LEAD, len(text) - _WIDTH))
+    right = min(len(text), left + _WIDTH)
+    shown = text[left:right]
+    prefix = _CUT if left > 0 else ""
+    suffix = _CUT if right < len(text) else ""
+    offset = len(prefix) - left
+    return prefix + shown + suffix, start + offset, min(end, right) + offset
+
+
 def _snippet(finding: Finding) -> list[str]:
     """The finding's first line with a caret underline, in plain text (no markup)."""
     if finding.cell is not None:
@@ -40,11 +60,13 @@ def _snippet(finding: Finding) -> list[str]:
         end = max(finding.end_location.column - 1, start + 1)
     else:
         end = len(text.rstrip())
+    end = min(end, len(text))
+    text, start, end = _window(text, start, end)
     gutter = " " * len(str(row))
     return [
         f"{gutter} |",
         f"{row} | {text}",
-        f"{gutter} | {' ' * start}{'^' * max(1, min(end, len(text)) - start)}",
+        f"{gutter} | {' ' * start}{'^' * max(1, end - start)}",
     ]
 
 
