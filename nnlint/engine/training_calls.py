@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 # Words of a method name that switches modes (`train_start`, `val_start`, `set_eval_mode`).
 _MODE_WORDS = frozenset({"train", "training"}) | vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
+# Functions whose events are being collected to answer `runs_training_step` (a recursion guard).
+_EXAMINED: set[cst.FunctionDef] = set()
 # Roles of receivers whose methods are library API, never a project wrapper's training step.
 _LIBRARY_ROLES = frozenset(Role) - {Role.MODEL}
 
@@ -39,7 +41,13 @@ def runs_training_step(ctx: FileContext, function: cst.FunctionDef) -> bool:
     or through helpers and methods of its file (`self.netG_forward()`)."""
     if "backward" not in ctx.source:
         return False  # cheap: no backward anywhere in its file
-    events = ctx.loops.function_events(function)
+    if function in _EXAMINED:
+        return False  # asked again while its events are collected (a step method calling itself): unknown
+    _EXAMINED.add(function)
+    try:
+        events = ctx.loops.function_events(function)
+    finally:
+        _EXAMINED.discard(function)
     kinds = {event.kind for event in events}
     return EventKind.BACKWARD in kinds and EventKind.STEP in kinds
 
