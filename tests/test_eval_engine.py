@@ -287,3 +287,23 @@ def run(model, loader):
     events = [(event.kind.value, event.target) for event in loop.events]
     # `eval_and_log` does more than switch modes: unknown, no event.
     assert events == [("train", "model"), ("train_step", "model"), ("eval", "model")]
+
+
+def test_a_training_step_method_that_calls_a_method_of_the_same_name_does_not_recurse() -> None:
+    source = """
+import torch
+
+class Trainer:
+    def __init__(self, model):
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def training_step(self, model, batches):
+        for batch in batches:
+            loss = model.training_step(batch)
+            loss.backward()
+            self.optimizer.step()
+"""
+    ctx = _context(source)
+    (loop,) = ctx.loops.loops
+    kinds = [event.kind.value for event in loop.events]
+    assert "backward" in kinds and "step" in kinds

@@ -646,6 +646,26 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     """The project's other modules whose text contains every word (parsed through the module store and
     recorded as this file's dependencies), for questions asked the other way round: who calls this
     function? None when the file has no project or the project is too large to scan."""
+    paths = _paths_mentioning(ctx, words)
+    if paths is None:
+        return None
+    found: list[FileContext] = []
+    for path in paths:
+        module = STORE.context(path)
+        if module is not None:
+            ctx.project_deps.add(path)
+            found.append(module)
+    return found
+
+
+def project_mentions(ctx: FileContext, *words: str) -> bool | None:
+    """Whether another module of the project has every word in its text, without parsing any (a gate
+    before `modules_mentioning`); None when the file has no project or the project is too large."""
+    paths = _paths_mentioning(ctx, words)
+    return None if paths is None else bool(paths)
+
+
+def _paths_mentioning(ctx: FileContext, words: tuple[str, ...]) -> list[Path] | None:
     here = ctx.real_path
     if here is None:
         return None
@@ -658,7 +678,7 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     sources = listing.sources
     if sources is None:
         return None
-    found: list[FileContext] = []
+    found: list[Path] = []
     for path in sources:
         if path == here:
             continue
@@ -666,12 +686,8 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
             stat = path.stat()
         except OSError:
             continue
-        if not _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
-            continue
-        module = STORE.context(path)
-        if module is not None:
-            ctx.project_deps.add(path)
-            found.append(module)
+        if _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
+            found.append(path)
     return found
 
 

@@ -22,7 +22,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_call
 from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import modules_mentioning
+from nnlint.engine.project import modules_mentioning, project_mentions
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 # Words of a method name that switches modes (`train_start`, `val_start`, `set_eval_mode`).
 _MODE_WORDS = frozenset({"train", "training"}) | vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
+# Methods of every module that run, move or save it: never a wrapper's training step.
+_NEVER_A_STEP = vocab.MODEL_RUNNING_METHODS | vocab.SELF_RETURNING_METHODS | vocab.MODULE_METHODS
+# Functions whose events are being collected to answer `runs_training_step` (a recursion guard).
+_EXAMINED: set[cst.FunctionDef] = set()
 # Roles of receivers whose methods are library API, never a project wrapper's training step.
 _LIBRARY_ROLES = frozenset(Role) - {Role.MODEL}
 
@@ -39,7 +43,13 @@ def runs_training_step(ctx: FileContext, function: cst.FunctionDef) -> bool:
     or through helpers and methods of its file (`self.netG_forward()`)."""
     if "backward" not in ctx.source:
         return False  # cheap: no backward anywhere in its file
-    events = ctx.loops.function_events(function)
+    if function in _EXAMINED:
+        return False  # asked again while its events are collected (a step method calling itself): unknown
+    _EXAMINED.add(function)
+    try:
+        events = ctx.loops.function_events(function)
+    finally:
+        _EXAMINED.discard(function)
     kinds = {event.kind for event in events}
     return EventKind.BACKWARD in kinds and EventKind.STEP in kinds
 
@@ -56,7 +66,13 @@ def trains(ctx: FileContext, call: cst.Call) -> bool:
     receiver = ctx.dotted(func.value)
     if receiver is None or receiver == "self" or ctx.roles.of(receiver) & _LIBRARY_ROLES:
         return False
-    definitions = project_methods(ctx, func.attr.value)
+    name = func.attr.value
+    if name in _NEVER_A_STEP:
+        return False  # `model.forward(x)`, `model.cuda()`, `model.state_dict()`: a module's own API
+    here = "backward" in ctx.source and f"def {name}(" in ctx.source
+    if not here and not project_mentions(ctx, f"def {name}(", "backward"):
+        return False  # cheap: no module that defines it backpropagates (nothing parsed)
+    definitions = project_methods(ctx, name)
     working = [(module, method) for module, method in definitions if not _stub(method)]
     return bool(working) and all(runs_training_step(module, method) for module, method in working)
 
