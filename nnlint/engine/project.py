@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.names import dotted_name
+from nnlint.vocabulary import LIBRARY_PREFIXES
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -496,8 +497,12 @@ class ProjectView:
         self.confirmed = -1
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
-        """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
-        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY:
+        """The project definition a qualified name from this file's imports stands for (`models.Net`).
+
+        A name of a library the vocabulary knows (`torch.`, `timm.`, `numpy.`: `LIBRARY_PREFIXES`) is
+        never a project definition, also where the checked file is part of that library's own source
+        tree: what it defines stays unknown, as every analysis that asks treats library code."""
+        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY or qualified.startswith(LIBRARY_PREFIXES):
             return None
         found = self.find(qualified)
         if found is None:
