@@ -61,11 +61,6 @@ class Resolved:
     node: Definition
 
 
-def project_root(folder: Path) -> Path | None:
-    """The nearest folder at or above `folder` that marks a project root, or None."""
-    return _layout(folder).root
-
-
 def package_torch_module(folder: Path) -> Path | None:
     """A module of the package `folder` (a folder with `__init__.py`) that mentions torch, or None.
 
@@ -154,7 +149,7 @@ def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
 
 @dataclass(frozen=True)
 class _Layout:
-    """What a folder's place in the project gives (`search_path`, `project_root`), with the paths whose
+    """What a folder's place in the project gives (`search_path`, the project's root), with the paths whose
     absence it rests on: a project marker or an `__init__.py` created there moves the root or extends the
     chain of packages, so the answer holds only while they stay absent (`find_module` records them)."""
 
@@ -181,22 +176,21 @@ def _layout(folder: Path) -> _Layout:
 
 
 def _compute_layout(folder: Path) -> _Layout:
+    installed = _installed_package(folder)
+    if installed is not None:
+        install, package = installed
+        # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
+        # `find_module` keeps only what it finds below the package, its root. No marker decides anything.
+        # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
+        return _Layout(((folder, install) if folder != install else ()), package, package, frozenset())
     absent: list[Path] = []
-    root = None
+    root = None  # the nearest folder at or above `folder` with a project marker
     for candidate in (folder, *folder.parents):
         markers = [candidate / marker for marker in PROJECT_MARKERS]
         if any(marker.exists() for marker in markers):
             root = candidate
             break
         absent.extend(markers)
-    installed = _installed_package(folder)
-    if installed is not None:
-        install, package = installed
-        # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
-        # `find_module` keeps only what it finds below the package.
-        # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
-        # No marker decides anything here: nothing is recorded as absent.
-        return _Layout(((folder, install) if folder != install else ()), package, root, frozenset())
     top = folder  # the folder above the chain of packages `folder` belongs to (itself when it is none)
     while (top / "__init__.py").is_file() and top.parent != top:
         top = top.parent
@@ -732,12 +726,9 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     installed = _installed_package(here.parent)
     if installed is not None and installed[0] == here.parent:
         return None  # a module directly in `site-packages`: a project of its own
-    if installed is not None:
-        root = installed[1]
-    else:
-        layout = _layout(here.parent)
-        root = layout.root or here.parent
-        ctx.project.absent |= layout.absent  # a marker created below the root moves it
+    layout = _layout(here.parent)  # an installed distribution's root is its own top-level package
+    root = layout.root or here.parent
+    ctx.project.absent |= layout.absent  # a marker created below the root moves it
     paths = mentioning(root, words)
     ctx.project.mentioned[(root, words)] = paths
     if paths is None:
