@@ -622,6 +622,7 @@ for epoch in range(30):
 
     def finish(self) -> None:
         roles = self.ctx.roles
+        self._unstepped: dict[str, bool] = {}
         for role in (Role.OPTIMIZER, Role.SCHEDULER):
             for name in sorted(roles.names(role, where=self._may_be_never_stepped)):
                 constructor = roles.constructor(name)
@@ -672,10 +673,16 @@ for epoch in range(30):
 
     def _may_be_never_stepped(self, name: str) -> bool:
         """Whether a name could be reported as never stepped, whatever its role turns out to be: the
-        names that fail are not resolved (a name bound from a project call reads the modules it leads to)."""
-        return "." not in name and any(
-            self.ctx.loops.never_stepped(name, call) for call in self._bound_calls(name)
-        )
+        names that fail are not resolved (a name bound from a project call reads the modules it leads to).
+        Asked once per name (`names` asks it of each name it may return, for both roles)."""
+        if "." in name:
+            return False
+        known = self._unstepped.get(name)
+        if known is None:
+            known = self._unstepped[name] = any(
+                self.ctx.loops.never_stepped(name, call) for call in self._bound_calls(name)
+            )
+        return known
 
     def _may_count_a_unit(self, name: str) -> bool:
         """Whether a name could be bound by a schedule whose unit `_unit` can tell (a library scheduler):

@@ -499,6 +499,14 @@ def only_if_mentions(*words: str) -> Iterator[None]:
         _FUNCTION_GATE = previous
 
 
+@lru_cache(maxsize=4096)
+def _unknown_from_text(text: bytes, name: str, words: tuple[bytes, ...]) -> bool:
+    """Whether a module's text alone answers "unknown" for its function `name` (`only_if_mentions`).
+    Asked again for the same module and name by every file that calls it: remembered (a text's hash is
+    computed once, and the text is the store's one copy)."""
+    return not all(word in text for word in words) and _defines_only_a_function(text, name)
+
+
 def _defines_only_a_function(text: bytes, name: str) -> bool:
     """Whether a module binds `name` by a top-level `def` and by nothing else that could win (a class, an
     assignment, an import): a conservative look at the text, which says no when unsure."""
@@ -544,11 +552,7 @@ class ProjectView:
             return None
         if _FUNCTION_GATE and len(attributes) == 1 and path != self._file:
             text = STORE.text(path)
-            if (
-                text is not None
-                and not all(word in text for word in _FUNCTION_GATE)
-                and _defines_only_a_function(text, attributes[0])
-            ):
+            if text is not None and _unknown_from_text(text, attributes[0], _FUNCTION_GATE):
                 self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
                 return None
         module = self.read(path)
