@@ -32,7 +32,7 @@ from typing import Any
 
 from nnlint import __version__
 from nnlint.atomic import write_atomic
-from nnlint.engine.project import LISTING_DIGEST_PREFIX, file_digest, listing_digest
+from nnlint.engine.project import LISTING_DIGEST_PREFIX, asked_in, callers_digest, file_digest
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.runner import FileResult
 
@@ -116,8 +116,9 @@ def _changed(path: str, digest: str | None) -> bool:
     the file listing of a project whose callers the check looked for."""
     if digest is None:
         return os.path.exists(path)
-    if digest.startswith(LISTING_DIGEST_PREFIX):
-        return listing_digest(Path(path)) != digest  # a project's file listing: a module came or went
+    if digest.startswith(LISTING_DIGEST_PREFIX):  # who mentions what: a caller came, went or changed
+        asked = asked_in(digest)
+        return asked is None or callers_digest(Path(path), asked) != digest
     return file_digest(path) != digest
 
 

@@ -220,7 +220,7 @@ def _check_module(filename: str, source: str, parsed: cst.Module, rules: list[ty
     ctx = FileContext(filename, source, parsed)
     begin_check()
     reports = _run_rules(ctx, rules, result)
-    if ctx.project_deps or ctx.project.absent or ctx.project.listed:
+    if ctx.project_deps or ctx.project.absent or ctx.project.mentioned:
         result.depends = dependencies(ctx)
     auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
     if not reports and not auditors:

@@ -829,11 +829,12 @@ print(torch.stack(losses).mean())
         No fix: what else reads the container (stacking, `.item()` later) decides what keeps meaning."""
         name = self.ctx.dotted(container)
         gradients = self.ctx.gradients
-        if name is None or name in gradients.backpropagated or not self._in_training(node):
+        # The syntactic question first: whether the loop trains may read the helpers it calls.
+        if name is None or name in gradients.backpropagated or not gradients.outlives_iteration(name, node):
             return
         if not (gradients.carries_graph(value, node) or gradients.holds_backpropagated(value, node)):
             return
-        if gradients.outlives_iteration(name, node):
+        if self._in_training(node):
             self.report(node, self._STORED.format(container=name))
 
     def _fix(self, total: str, value: cst.BaseExpression) -> RuleFix:

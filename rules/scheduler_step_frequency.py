@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 EPOCHS, ITERATIONS = "epochs", "iterations"
 _SCHEDULERS = "torch.optim.lr_scheduler."
+
+
+def _may_have_unit(callee: str) -> bool:
+    """The constructors whose schedules `_unit` can tell the unit of: torch's and Hugging Face's."""
+    return callee.startswith(_SCHEDULERS) or (callee.startswith("transformers.") and "schedule" in callee)
+
+
 # Names that count optimizer steps rather than epochs (`steps_per_epoch` counts steps).
 _STEP_WORD = re.compile(r"step|iter|batch|update", re.IGNORECASE)
 _EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
@@ -615,8 +622,9 @@ for epoch in range(30):
 
     def finish(self) -> None:
         roles = self.ctx.roles
+        self._unstepped: dict[str, bool] = {}
         for role in (Role.OPTIMIZER, Role.SCHEDULER):
-            for name in sorted(roles.names(role)):
+            for name in sorted(roles.names(role, where=self._may_be_never_stepped)):
                 constructor = roles.constructor(name)
                 if constructor is not None and self.ctx.loops.never_stepped(name, constructor):
                     self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
@@ -630,7 +638,7 @@ for epoch in range(30):
                     name=unapplied.name, optimizer=unapplied.optimizer, counter=unapplied.counter
                 ),
             )
-        for scheduler in sorted(roles.names(Role.SCHEDULER)):
+        for scheduler in sorted(roles.names(Role.SCHEDULER, where=self._may_count_a_unit)):
             constructor = roles.constructor(scheduler)
             if constructor is None or self._rebound(scheduler):
                 continue
@@ -654,6 +662,32 @@ for epoch in range(30):
                 if function in self.ctx.index.ancestors(step)
             ]
             self._check_steps(steps, units.pop(), labels.pop() or "scheduler")
+
+    def _bound_calls(self, name: str) -> list[cst.Call]:
+        """The calls a name is bound from in this file: whatever `Roles.constructor` answers for it is one."""
+        return [
+            binding.value
+            for binding in self.ctx.bindings.of(name)
+            if binding.kind in ("assign", "annotated", "unpack") and isinstance(binding.value, cst.Call)
+        ]
+
+    def _may_be_never_stepped(self, name: str) -> bool:
+        """Whether a name could be reported as never stepped, whatever its role turns out to be: the
+        names that fail are not resolved (a name bound from a project call reads the modules it leads to).
+        Asked once per name (`names` asks it of each name it may return, for both roles)."""
+        if "." in name:
+            return False
+        known = self._unstepped.get(name)
+        if known is None:
+            known = self._unstepped[name] = any(
+                self.ctx.loops.never_stepped(name, call) for call in self._bound_calls(name)
+            )
+        return known
+
+    def _may_count_a_unit(self, name: str) -> bool:
+        """Whether a name could be bound by a schedule whose unit `_unit` can tell (a library scheduler):
+        a name that only project calls bind has no such constructor, whatever they return."""
+        return any(_may_have_unit(self.ctx.callee(call) or "") for call in self._bound_calls(name))
 
     def _check_steps(self, steps: list[cst.Call], unit: str, label: str) -> None:
         """Report the steps of one schedule that run at the wrong frequency for what it counts."""

@@ -546,6 +546,64 @@ def test_an_api_evaluation_function_nobody_in_the_project_calls_sets_the_mode_it
     assert len(run_check([Path("pkg/models.py")], overrides).findings) == 1
 
 
+def test_a_module_edited_to_call_an_api_function_is_seen_by_a_warm_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Nobody in the project calls this function" rests on which modules mention it: an existing module
+    edited to call it makes the cached answer stale (its file listing is the same)."""
+    monkeypatch.chdir(tmp_path)
+    api = (
+        "import torch\n\ndef test_model(loader, model):\n    with torch.no_grad():\n"
+        "        for x, y in loader:\n            out = model(x)\n    return out\n"
+    )
+    _tree(
+        tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/models.py": api, "pkg/run.py": "x = 1\n"}
+    )
+    overrides, options = Overrides(select=frozenset({"NN404"})), CheckOptions(cache=True)
+    assert len(run_check([Path("pkg/models.py")], overrides, options=options).findings) == 1
+    _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
+    assert run_check([Path("pkg/models.py")], overrides, options=options).findings == []
+    # And an edit of a module that has nothing to do with it keeps the cached result.
+    _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\ny = 2\n"})
+    assert run_check([Path("pkg/models.py")], overrides, options=options).findings == []
+
+
+def test_a_project_marker_or_package_created_later_is_seen_by_the_next_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a file's project root and package chain are is looked up again by each check (a long-lived
+    process such as the language server outlives the layout), and a cached result rests on the markers
+    and `__init__.py` files whose absence placed them."""
+    monkeypatch.chdir(tmp_path)
+    softmax_model = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n"
+        "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, 1)\n"
+    )
+    script = "import torch.nn as nn\nfrom models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
+    _tree(tmp_path, {"outer/.git/HEAD": "", "outer/models.py": softmax_model, "outer/inner/train.py": script})
+    train = [Path("outer/inner/train.py")]
+    for options in (CheckOptions(), CheckOptions(cache=True)):
+        assert [f.filename for f in run_check(train, Overrides(), options=options).findings] == [
+            "outer/models.py"
+        ]
+        # inner/ becomes a project of its own: outer/models.py is another project's module.
+        _tree(tmp_path, {"outer/inner/pyproject.toml": ""})
+        assert run_check(train, Overrides(), options=options).findings == []
+        (tmp_path / "outer/inner/pyproject.toml").unlink()
+    # A script in a folder that becomes a package: its imports are searched above the package chain.
+    nested = "import torch.nn as nn\nfrom lib.models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
+    _tree(
+        tmp_path,
+        {"proj/.git/HEAD": "", "proj/src/lib/models.py": softmax_model, "proj/src/app/run.py": nested},
+    )
+    run = [Path("proj/src/app/run.py")]
+    assert run_check(run, Overrides(), options=CheckOptions(cache=True)).findings == []
+    _tree(tmp_path, {"proj/src/app/__init__.py": ""})
+    assert [f.filename for f in run_check(run, Overrides(), options=CheckOptions(cache=True)).findings] == [
+        "proj/src/lib/models.py"
+    ]
+
+
 def test_a_submodule_given_to_a_constructor_in_another_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

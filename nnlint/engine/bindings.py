@@ -581,6 +581,20 @@ class FileBindings:
                     Binding(definition.name.value, kind, definition, None)
                 )
         self._table = table
+        self._index = index
+
+    @cached_property
+    def _mentions(self) -> dict[str, list[cst.Name]]:
+        table: dict[str, list[cst.Name]] = {}
+        for node in self._index.nodes(cst.Name):
+            table.setdefault(node.value, []).append(node)
+        return table
+
+    def mentions(self, name: str) -> list[cst.Name]:
+        """Every `Name` node spelling a plain name, in source order: its bindings and its reads, also an
+        attribute (`self.name`) or a keyword of that spelling. Grouped once per file, for questions about
+        every use of a name, which would otherwise walk all of the file's names each time."""
+        return self._mentions.get(name, [])
 
     def of(self, name: str) -> list[Binding]:
         """Every binding of a dotted name in the file (empty when it is never bound here)."""

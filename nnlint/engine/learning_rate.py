@@ -42,7 +42,7 @@ class UnappliedRate:
 def unapplied_rates(ctx: FileContext) -> list[UnappliedRate]:
     """Per-step (or per-epoch) learning rates that never reach the optimizer they are computed for."""
     source = ctx.source
-    if "param_groups" in source or "lr_scheduler" in source or ctx.roles.names(Role.SCHEDULER):
+    if "param_groups" in source or "lr_scheduler" in source:
         return []
     found: list[UnappliedRate] = []
     for assign in ctx.index.nodes(cst.Assign):
@@ -61,6 +61,8 @@ def unapplied_rates(ctx: FileContext) -> list[UnappliedRate]:
             if _untouched(ctx, optimizer, name, assign):
                 found.append(UnappliedRate(assign, name, optimizer, counter))
                 break
+    if found and ctx.roles.names(Role.SCHEDULER):
+        return []  # a scheduler sets the rate (asked last: it resolves every name bound from a project call)
     return found
 
 

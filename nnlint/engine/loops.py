@@ -358,8 +358,8 @@ class TrainingLoops:
             return False
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
         index = self._ctx.index
-        for node in index.nodes(cst.Name):
-            if node.value != name or (scope is not self._ctx.module and scope not in index.ancestors(node)):
+        for node in self._ctx.bindings.mentions(name):
+            if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
             parent = index.parent(node)
             if isinstance(parent, cst.Attribute) and parent.attr is node:
@@ -377,8 +377,8 @@ class TrainingLoops:
             grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
             if (
                 isinstance(grand, cst.Call)
-                and self._roles.has(node, Role.OPTIMIZER)
                 and self._builds_scheduler(grand)
+                and self._roles.has(node, Role.OPTIMIZER)
             ):
                 continue
             return False
@@ -656,8 +656,8 @@ class TrainingLoops:
         passed = summary.arguments(call) or {}
         return any(
             dotted_name(value) == model
-            and Effect.EVAL in summary.effects.get(parameter, ())
-            and Effect.TRAIN not in summary.effects.get(parameter, ())
+            and summary.does(parameter, Effect.EVAL)
+            and not summary.does(parameter, Effect.TRAIN)
             for parameter, value in passed.items()
         )
 

@@ -13,18 +13,21 @@ Imported modules are parsed once per process (`ModuleStore`) and never reported 
 from a file is remembered on that file's context (`FileContext.project_deps`), so a check can tell which
 project modules its result depends on (`dependencies`): the result cache keys on their contents, and a warm
 rerun after an edit of models.py checks train.py again. Answers also rest on what is not there: the paths an
-import probed and did not find (`ProjectView.absent`; a module created there would win) and the project's
-file listing that "who calls this?" read (`ProjectView.listed`; a new module may be a caller). Both count
-as dependencies too, for the result cache, the module store and the language server, so no answer goes
-stale when a module appears.
+import probed and did not find (`ProjectView.absent`; a module created there would win), the project markers
+and `__init__.py` files whose absence placed the project's root and package chain where they are (a
+`pyproject.toml` created later moves them), and which of the project's files mention a function that "who
+calls this?" asked about (`ProjectView.mentioned`; a module created or edited to call it may be a caller).
+All count as dependencies too, for the result cache, the module store and the language server, so no
+answer goes stale when a module appears or changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.names import dotted_name
+from nnlint.vocabulary import LIBRARY_PREFIXES
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -55,15 +59,6 @@ class Resolved:
 
     ctx: FileContext
     node: Definition
-
-
-@lru_cache(maxsize=1024)
-def project_root(folder: Path) -> Path | None:
-    """The nearest folder at or above `folder` that marks a project root, or None."""
-    for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
-            return candidate
-    return None
 
 
 def package_torch_module(folder: Path) -> Path | None:
@@ -126,14 +121,6 @@ def _modules_mentioning(
     return tuple(found)
 
 
-@lru_cache(maxsize=1024)
-def _package_top(folder: Path) -> Path:
-    """The folder above the chain of packages `folder` belongs to (itself when it is no package)."""
-    while (folder / "__init__.py").is_file() and folder.parent != folder:
-        folder = folder.parent
-    return folder
-
-
 # Folders that installed distributions live in: a library there is never part of a sibling's project.
 _INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
 
@@ -149,7 +136,6 @@ def _installed_package(folder: Path) -> tuple[Path, Path] | None:
     return None
 
 
-@lru_cache(maxsize=1024)
 def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
     """The folders absolute imports are searched in from a file in `folder`, and the project's bounds.
 
@@ -157,22 +143,66 @@ def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
     `import sympy` in torch's sources names a library, not a module of torch's project, even when a
     marker (a git checkout of the whole Python install) puts a project root above `site-packages`. A
     user's project with a virtual environment inside it is unaffected: its own files are not in there."""
+    layout = _layout(folder)
+    return layout.roots, layout.bound
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a folder's place in the project gives (`search_path`, the project's root), with the paths whose
+    absence it rests on: a project marker or an `__init__.py` created there moves the root or extends the
+    chain of packages, so the answer holds only while they stay absent (`find_module` records them)."""
+
+    roots: tuple[Path, ...]
+    bound: Path
+    root: Path | None
+    absent: frozenset[Path]
+
+
+# Layouts by folder, each with the check it was computed in: a long-lived process (the language server)
+# sees a `pyproject.toml` or an `__init__.py` created since, from the next check on.
+_LAYOUTS: dict[Path, tuple[int, _Layout]] = {}
+
+
+def _layout(folder: Path) -> _Layout:
+    cached = _LAYOUTS.get(folder)
+    if cached is not None and cached[0] == _check_number:
+        return cached[1]
+    if len(_LAYOUTS) >= 4096:
+        _LAYOUTS.clear()
+    layout = _compute_layout(folder)
+    _LAYOUTS[folder] = (_check_number, layout)
+    return layout
+
+
+def _compute_layout(folder: Path) -> _Layout:
     installed = _installed_package(folder)
     if installed is not None:
         install, package = installed
         # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
-        # `find_module` keeps only what it finds below the package.
+        # `find_module` keeps only what it finds below the package, its root. No marker decides anything.
         # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
-        return ((folder, install) if folder != install else ()), package
-    root = project_root(folder)
+        return _Layout(((folder, install) if folder != install else ()), package, package, frozenset())
+    absent: list[Path] = []
+    root = None  # the nearest folder at or above `folder` with a project marker
+    for candidate in (folder, *folder.parents):
+        markers = [candidate / marker for marker in PROJECT_MARKERS]
+        if any(marker.exists() for marker in markers):
+            root = candidate
+            break
+        absent.extend(markers)
+    top = folder  # the folder above the chain of packages `folder` belongs to (itself when it is none)
+    while (top / "__init__.py").is_file() and top.parent != top:
+        top = top.parent
+    absent.append(top / "__init__.py")
     bound = root if root is not None else folder
     if root is None and _is_below(folder, Path.cwd()):
         bound = Path.cwd()
     roots: list[Path] = []
-    for candidate in (folder, _package_top(folder), root or bound):
+    for candidate in (folder, top, root or bound):
         if candidate not in roots and _is_below(candidate, bound):
             roots.append(candidate)
-    return tuple(roots), bound
+    return _Layout(tuple(roots), bound, root, frozenset(absent))
 
 
 def _is_below(path: Path, folder: Path) -> bool:
@@ -222,14 +252,17 @@ def find_module(
     level = len(qualified) - len(qualified.lstrip("."))
     parts = [part for part in qualified[level:].split(".") if part]
     folder = from_file.parent
+    layout = _layout(folder)
+    if absent is not None:
+        absent |= layout.absent
+    bound = layout.bound
     if level:
         base = folder
         for _ in range(level - 1):
             base = base.parent
-        _, bound = search_path(folder)
         bases: tuple[Path, ...] = (base,) if _is_below(base, bound) else ()
     else:
-        bases, bound = search_path(folder)
+        bases = layout.roots
     lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
     for base in bases:
         found = _find_in(base, parts, lowest, from_file, absent)
@@ -317,8 +350,8 @@ class ModuleStore:
         if view.confirmed != _check_number:  # once per check: the paths are many, the files stay put
             if any(path.exists() for path in view.absent):
                 return False  # a module its imports would now resolve to has appeared
-            if any(_project_listing(root).version != version for root, version in view.listed.items()):
-                return False  # a module was created or deleted: its callers may differ
+            if any(mentioning(root, words) != found for (root, words), found in view.mentioned.items()):
+                return False  # a module that calls a function it asked about came, went or changed
             view.confirmed = _check_number
         for dep in ctx.project_deps:
             if dep in seen:
@@ -466,6 +499,14 @@ def only_if_mentions(*words: str) -> Iterator[None]:
         _FUNCTION_GATE = previous
 
 
+@lru_cache(maxsize=4096)
+def _unknown_from_text(text: bytes, name: str, words: tuple[bytes, ...]) -> bool:
+    """Whether a module's text alone answers "unknown" for its function `name` (`only_if_mentions`).
+    Asked again for the same module and name by every file that calls it: remembered (a text's hash is
+    computed once, and the text is the store's one copy)."""
+    return not all(word in text for word in words) and _defines_only_a_function(text, name)
+
+
 def _defines_only_a_function(text: bytes, name: str) -> bool:
     """Whether a module binds `name` by a top-level `def` and by nothing else that could win (a class, an
     assignment, an import): a conservative look at the text, which says no when unsure."""
@@ -490,14 +531,18 @@ class ProjectView:
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
         # Negative lookups this file's answers rest on: module paths probed and not found (`find_module`).
         self.absent: set[Path] = set()
-        # The project listings this file's answers rest on (who calls this?), by root, with their version.
-        self.listed: dict[Path, int] = {}
-        # The check in which `absent` and `listed` were last confirmed to hold (`ModuleStore`).
+        # Who mentions what in the project (who calls this?), as this file's answers found it (`mentioning`).
+        self.mentioned: dict[tuple[Path, tuple[str, ...]], tuple[Path, ...] | None] = {}
+        # The check in which `absent` and `mentioned` were last confirmed to hold (`ModuleStore`).
         self.confirmed = -1
 
     def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
-        """The project definition a qualified name from this file's imports stands for (`models.Net`)."""
-        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY:
+        """The project definition a qualified name from this file's imports stands for (`models.Net`).
+
+        A name of a library the vocabulary knows (`torch.`, `timm.`, `numpy.`: `LIBRARY_PREFIXES`) is
+        never a project definition, also where the checked file is part of that library's own source
+        tree: what it defines stays unknown, as every analysis that asks treats library code."""
+        if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY or qualified.startswith(LIBRARY_PREFIXES):
             return None
         found = self.find(qualified)
         if found is None:
@@ -507,11 +552,7 @@ class ProjectView:
             return None
         if _FUNCTION_GATE and len(attributes) == 1 and path != self._file:
             text = STORE.text(path)
-            if (
-                text is not None
-                and not all(word in text for word in _FUNCTION_GATE)
-                and _defines_only_a_function(text, attributes[0])
-            ):
+            if text is not None and _unknown_from_text(text, attributes[0], _FUNCTION_GATE):
                 self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
                 return None
         module = self.read(path)
@@ -559,22 +600,19 @@ _MAX_SCANNED_FILES = 3000
 @dataclass
 class _ProjectListing:
     """A project's Python files as last listed (None: too many), with the modification time of every
-    folder the listing walked (a file created, deleted or renamed changes its folder's time). `version`
-    counts the listings that differed; `check` is the check it was last confirmed for."""
+    folder the listing walked (a file created, deleted or renamed changes its folder's time); `check` is
+    the check it was last confirmed for."""
 
     folders: tuple[tuple[str, int], ...]
     sources: tuple[Path, ...] | None
-    version: int
     check: int
 
 
 _LISTINGS: dict[Path, _ProjectListing] = {}
-# How a dependency on a project's file listing is marked among a cached result's dependencies.
+# How a dependency on who mentions what in a project is marked among a cached result's dependencies.
 LISTING_DIGEST_PREFIX = "files:"
 # Counts the checks of this process (`begin_check`): a listing is confirmed at most once per check.
 _check_number = 0
-# Numbers every listing that differs from the one before it (unique in the process, also after eviction).
-_listing_versions = 0
 
 
 def begin_check() -> None:
@@ -588,7 +626,6 @@ def _project_listing(root: Path) -> _ProjectListing:
     """The project's current listing: walked once, then confirmed (the folders' modification times, not
     a new walk) once per check, so a long-lived process (the language server) sees a module created
     since, such as a new caller of the function a check asks about."""
-    global _listing_versions
     cached = _LISTINGS.get(root)
     if cached is not None and (cached.check == _check_number or _unchanged(cached.folders)):
         cached.check = _check_number
@@ -607,23 +644,10 @@ def _project_listing(root: Path) -> _ProjectListing:
             complete = False
             break
     sources = tuple(sorted(found)) if complete else None
-    if cached is not None and cached.sources == sources:
-        version = cached.version  # only other files came or went
-    else:
-        _listing_versions += 1
-        version = _listing_versions
     if cached is None and len(_LISTINGS) >= 16:
         _LISTINGS.pop(next(iter(_LISTINGS)))
-    listing = _LISTINGS[root] = _ProjectListing(tuple(folders), sources, version, _check_number)
+    listing = _LISTINGS[root] = _ProjectListing(tuple(folders), sources, _check_number)
     return listing
-
-
-def listing_digest(root: Path) -> str:
-    """A digest of which Python files a project has, for a cached result whose answers asked who calls a
-    function (`modules_mentioning`): a module created or deleted since changes it."""
-    listing = _project_listing(root)
-    text = "\n".join(map(str, listing.sources)) if listing.sources is not None else "too many files"
-    return LISTING_DIGEST_PREFIX + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _unchanged(folders: tuple[tuple[str, int], ...]) -> bool:
@@ -642,10 +666,64 @@ def _mentions(path: Path, stamp: tuple[int, int], words: tuple[str, ...]) -> boo
     return all(word in text for word in words)
 
 
+# Who mentions what (`mentioning`), by project root and words, with the check it was confirmed for.
+_MENTIONING: dict[tuple[Path, tuple[str, ...]], tuple[int, tuple[Path, ...] | None]] = {}
+
+
+def mentioning(root: Path, words: tuple[str, ...]) -> tuple[Path, ...] | None:
+    """Every Python file of the project at `root` whose text holds every word; None when the project is
+    too large to scan. Confirmed once per check (each file's size and modification time; a text is read
+    again only when it changed): a module created, deleted or edited to call a function, or to stop
+    calling it, changes the answer of the next check in a long-lived process (the language server)."""
+    cached = _MENTIONING.get((root, words))
+    if cached is not None and cached[0] == _check_number:
+        return cached[1]
+    sources = _project_listing(root).sources
+    found: tuple[Path, ...] | None = None
+    if sources is not None:
+        hits = []
+        for path in sources:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
+                hits.append(path)
+        found = tuple(hits)
+    if len(_MENTIONING) >= 256:
+        _MENTIONING.clear()
+    _MENTIONING[(root, words)] = (_check_number, found)
+    return found
+
+
+def callers_digest(root: Path, asked: Iterable[tuple[str, ...]]) -> str:
+    """A digest, for a cached result, of which files of the project at `root` mention each set of words
+    its check asked about (who calls this function?), the sets themselves kept readable after it
+    (`asked_in`): a module created, deleted or edited so that it mentions them, or no longer does,
+    changes it; an edit of anything else does not."""
+    sets = sorted(set(asked))
+    lines = []
+    for words in sets:
+        found = mentioning(root, words)
+        lines.append(f"{words!r}: " + ("too many files" if found is None else " ".join(map(str, found))))
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return f"{LISTING_DIGEST_PREFIX}{digest}:{json.dumps(sets)}"
+
+
+def asked_in(digest: str) -> list[tuple[str, ...]] | None:
+    """The sets of words a `callers_digest` was made for (None for a digest of another form)."""
+    try:
+        sets = json.loads(digest[len(LISTING_DIGEST_PREFIX) + 65 :])
+        return [tuple(words) for words in sets]
+    except (ValueError, TypeError):
+        return None
+
+
 def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | None:
     """The project's other modules whose text contains every word (parsed through the module store and
     recorded as this file's dependencies), for questions asked the other way round: who calls this
-    function? None when the file has no project or the project is too large to scan."""
+    function? None when the file has no project or the project is too large to scan. The answer is
+    recorded on the asking file (`ProjectView.mentioned`), which rests on it."""
     paths = _paths_mentioning(ctx, words)
     if paths is None:
         return None
@@ -666,39 +744,31 @@ def project_mentions(ctx: FileContext, *words: str) -> bool | None:
 
 
 def _paths_mentioning(ctx: FileContext, words: tuple[str, ...]) -> list[Path] | None:
+    """The other modules of the file's project whose text holds every word, recorded on the asking file."""
     here = ctx.real_path
     if here is None:
         return None
     installed = _installed_package(here.parent)
     if installed is not None and installed[0] == here.parent:
         return None  # a module directly in `site-packages`: a project of its own
-    root = installed[1] if installed is not None else project_root(here.parent) or here.parent
-    listing = _project_listing(root)
-    ctx.project.listed[root] = listing.version  # a module answering from it is stale once it changes
-    sources = listing.sources
-    if sources is None:
+    layout = _layout(here.parent)  # an installed distribution's root is its own top-level package
+    root = layout.root or here.parent
+    ctx.project.absent |= layout.absent  # a marker created below the root moves it
+    paths = mentioning(root, words)
+    ctx.project.mentioned[(root, words)] = paths
+    if paths is None:
         return None
-    found: list[Path] = []
-    for path in sources:
-        if path == here:
-            continue
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        if _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
-            found.append(path)
-    return found
+    return [path for path in paths if path != here]
 
 
 def dependencies(ctx: FileContext) -> dict[str, str | None]:
     """Every project module a check of `ctx` read, directly or through another module, with its digest;
     every path its import resolutions probed without finding a module (`find_module`), with None: the
     result holds only while they stay absent; and the root of every project whose file listing it asked
-    (who calls this?), with `listing_digest`: a module created or deleted there may be a new caller."""
+    (who calls this?), with `callers_digest`: a module created, deleted or edited there may be a caller."""
     seen: dict[Path, str] = {}
     absent: set[Path] = set(ctx.project.absent)
-    listed: set[Path] = set(ctx.project.listed)
+    mentioned: set[tuple[Path, tuple[str, ...]]] = set(ctx.project.mentioned)
     stack = list(ctx.project_deps)
     while stack:
         path = stack.pop()
@@ -709,10 +779,10 @@ def dependencies(ctx: FileContext) -> dict[str, str | None]:
         if module is not None:
             stack.extend(module.project_deps)
             absent |= module.project.absent
-            listed |= set(module.project.listed)
+            mentioned |= set(module.project.mentioned)
     found: dict[str, str | None] = {str(path): digest for path, digest in sorted(seen.items())}
-    for root in sorted(listed):
-        found[str(root)] = listing_digest(root)
+    for root in sorted({root for root, _ in mentioned}):
+        found[str(root)] = callers_digest(root, [words for other, words in mentioned if other == root])
     for path in sorted(absent):
         found.setdefault(str(path), None)
     return found

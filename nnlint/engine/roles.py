@@ -11,6 +11,7 @@ names for the same things, and a per-scope analysis would cost more than it wins
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -251,11 +252,18 @@ class Roles:
         """The roles of the elements of a container name (`optimizers = [opt_g, opt_d]`)."""
         return self._elements.get(name, set()) if name else set()
 
-    def names(self, role: Role) -> set[str]:
+    def names(self, role: Role, where: Callable[[str], bool] | None = None) -> set[str]:
+        """The names that hold `role`; with `where`, only those it accepts. A name bound from a project
+        call is resolved (which reads the modules the call leads to) only when `where` accepts it: a
+        caller that can tell from a name's uses that its role would not change the answer (an optimizer
+        that is stepped is never reported as never stepped) spares those reads."""
         self._settle()
         for name in [*self._pending, *self._pending_unpacked]:
-            self._resolve_pending(name)
-        return {name for name, roles in self._roles.items() if role in roles}
+            if where is None or where(name):
+                self._resolve_pending(name)
+        return {
+            name for name, roles in self._roles.items() if role in roles and (where is None or where(name))
+        }
 
     def constructor(self, name: str) -> cst.Call | None:
         """The call a name was bound from, when that call gave it its role."""

@@ -66,8 +66,8 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 4
 # Wrappers whose mode and forward are the wrapped model's: `model.module.eval()` toggles `model`.
 _WRAPPER_ATTRIBUTES = tuple(attribute.lstrip(".") for attribute in vocab.WRAPPER_ATTRIBUTES)
-# Marks a summary being computed (recursion answers "unknown" meanwhile).
-_PENDING = object()
+# Marks the effects of a parameter being computed (recursion answers "unknown" meanwhile).
+_COMPUTING = object()
 
 
 class Effect(str, Enum):
@@ -91,18 +91,53 @@ _METHOD_EFFECTS = {
 
 @dataclass(frozen=True)
 class Summary:
-    """What one function does with its parameters and gives back (see the module docstring)."""
+    """What one function does with its parameters and gives back (see the module docstring).
+
+    Every answer is computed on first request: what the function does with one parameter follows the
+    project calls that parameter is passed to (reading their modules) only when that parameter is asked
+    about, and what it returns only when that is asked."""
 
     function: cst.FunctionDef
     ctx: FileContext
     # Positional parameter names in order, without `self`/`cls` for a method.
     positional: tuple[str, ...]
-    effects: Mapping[str, frozenset[Effect]]
+    # Every parameter name: the positional ones and the keyword-only ones.
+    parameters: frozenset[str]
+    # How many project calls deep the question that made this summary was: callees are followed up to
+    # `_MAX_DEPTH` calls from there.
+    depth: int = 0
     # Answers computed on first request (what it returns, what it evaluates): most callers ask neither.
     _lazy: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    # What the function does with each parameter asked about so far (`_COMPUTING` while it is computed).
+    _effects: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def effects_of(self, parameter: str) -> frozenset[Effect]:
+        """What the function (or a project function it passes the parameter on to) does with a parameter.
+        Asked again while it is computed (recursion), the answer is unknown: nothing."""
+        cached = self._effects.get(parameter)
+        if cached is _COMPUTING or parameter not in self.parameters:
+            return frozenset()
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._effects[parameter] = _COMPUTING
+        try:
+            found = _effects_on(self, parameter)
+        finally:
+            del self._effects[parameter]
+        self._effects[parameter] = found
+        return found
+
+    @property
+    def effects(self) -> Mapping[str, frozenset[Effect]]:
+        """The effects of every parameter the function does something with."""
+        return {name: found for name in sorted(self.parameters) if (found := self.effects_of(name))}
+
+    def computing(self) -> bool:
+        """Whether what the function does with some parameter is being computed right now."""
+        return _COMPUTING in self._effects.values()
 
     def does(self, parameter: str, effect: Effect) -> bool:
-        return effect in self.effects.get(parameter, frozenset())
+        return effect in self.effects_of(parameter)
 
     def arguments(self, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
         """The expression a call passes for each parameter it names or fills by position; None when it
@@ -120,8 +155,7 @@ class Summary:
     def evaluates(self) -> frozenset[str]:
         """The parameters the function runs as an evaluation without switching their mode."""
         if "evaluates" not in self._lazy:
-            _, names = _parameters(self.ctx, self.function)
-            self._lazy["evaluates"] = _evaluated(self.ctx, self.function, names)
+            self._lazy["evaluates"] = _evaluated(self.ctx, self.function, set(self.parameters))
         return self._lazy["evaluates"]  # type: ignore[return-value]
 
     @property
@@ -161,7 +195,7 @@ class FunctionSummaries:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        self._summaries: dict[cst.FunctionDef, object] = {}
+        self._summaries: dict[cst.FunctionDef, Summary] = {}
         self._clears: dict[cst.FunctionDef, str | None] = {}
 
     def clears(self, function: cst.FunctionDef, depth: int = 0) -> str | None:
@@ -174,21 +208,19 @@ class FunctionSummaries:
         return self._clears[function]
 
     def pending(self, function: cst.FunctionDef) -> bool:
-        """Whether the summary of `function` is being computed right now (asking it answers None)."""
-        return self._summaries.get(function) is _PENDING
+        """Whether what `function` does with its parameters is being computed right now (a question that
+        needs it answers "unknown" meanwhile)."""
+        summary = self._summaries.get(function)
+        return summary is not None and summary.computing()
 
     def of(self, function: cst.FunctionDef, depth: int = 0) -> Summary | None:
-        cached = self._summaries.get(function)
-        if cached is _PENDING or depth > _MAX_DEPTH:
+        if depth > _MAX_DEPTH:
             return None
-        if cached is not None:
-            return cached  # type: ignore[return-value]
-        self._summaries[function] = _PENDING
-        try:
-            summary = _summarize(self._ctx, function, depth)
-        finally:
-            self._summaries.pop(function, None)
-        self._summaries[function] = summary
+        summary = self._summaries.get(function)
+        if summary is None:
+            positional, names = _parameters(self._ctx, function)
+            summary = Summary(function, self._ctx, positional, frozenset(names), depth)
+            self._summaries[function] = summary
         return summary
 
 
@@ -287,63 +319,66 @@ def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
     return expr.value if isinstance(expr, cst.Name) and expr.value in names else None
 
 
-def _summarize(ctx: FileContext, function: cst.FunctionDef, depth: int) -> Summary:
-    positional, names = _parameters(ctx, function)
-    effects: dict[str, set[Effect]] = {}
-    nodes = own_nodes(function)
-
-    def add(parameter: str | None, effect: Effect) -> None:
-        if parameter is not None:
-            effects.setdefault(parameter, set()).add(effect)
-
+def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
+    """What `Summary.effects_of` answers, computed: the calls of the function's own body that run the
+    parameter, backpropagate it, call one of its effect methods, or pass it to a project function (whose
+    summary is asked about the parameter it lands in), and its accumulation into `self` state."""
+    ctx, function, names = summary.ctx, summary.function, summary.parameters
+    nodes = _own_nodes(summary)
+    found: set[Effect] = set()
     loops = ctx.loops
     for node in nodes:
         if not isinstance(node, cst.Call):
             continue
         func = node.func
         if isinstance(func, cst.Name) and func.value in names:
-            add(func.value, Effect.FORWARD)
+            if func.value == parameter:
+                found.add(Effect.FORWARD)
             continue
         operand = loops.backward_operand(node)
         if operand is not None:
-            for root in _loss_roots(ctx, function, operand, 0):
-                if root in names:
-                    add(root, Effect.BACKWARD)
+            if parameter in _loss_roots(ctx, function, operand, 0):
+                found.add(Effect.BACKWARD)
             continue
         if isinstance(func, cst.Attribute) and func.attr.value in _METHOD_EFFECTS:
             effect = _METHOD_EFFECTS[func.attr.value]
             if effect is Effect.TRAIN and _switches_off(node):
                 effect = Effect.EVAL
-            add(_parameter_of(func.value, names), effect)
+            if _parameter_of(func.value, names) == parameter:
+                found.add(effect)
             continue
-        parameter = _parameter_of(func.value, names) if isinstance(func, cst.Attribute) else None
-        if parameter is not None and not node.args:
+        if isinstance(func, cst.Attribute) and not node.args and _parameter_of(func.value, names) == parameter:
             from nnlint.engine.training_calls import switched_mode
 
             mode = switched_mode(ctx, node)  # `model.val_start()`: a wrapper's own mode switch
             if mode is not None:
-                add(parameter, Effect.EVAL if mode == "eval" else Effect.TRAIN)
+                found.add(Effect.EVAL if mode == "eval" else Effect.TRAIN)
                 continue
-        passed = [arg.value for arg in node.args if not arg.star and _parameter_of(arg.value, names)]
-        if passed and depth < _MAX_DEPTH:
-            callee = summary_of_call(ctx, node, depth + 1)
+        passed = any(not arg.star and _parameter_of(arg.value, names) == parameter for arg in node.args)
+        if passed and summary.depth < _MAX_DEPTH:
+            callee = summary_of_call(ctx, node, summary.depth + 1)
             arguments = callee.arguments(node) if callee is not None else None
             for name, value in (arguments or {}).items():
-                parameter = _parameter_of(value, names)
-                if parameter is not None:
-                    effects.setdefault(parameter, set()).update(callee.effects.get(name, ()))  # type: ignore[union-attr]
-    for parameter in _accumulated(ctx, nodes, names):
-        add(parameter, Effect.ACCUMULATE)
-    for parameter in _rebound_to_another(nodes, names):
+                if _parameter_of(value, names) == parameter:
+                    found |= callee.effects_of(name)  # type: ignore[union-attr]
+    if "accumulated" not in summary._lazy:
+        summary._lazy["accumulated"] = _accumulated(ctx, nodes, set(names))
+    if parameter in summary._lazy["accumulated"]:  # type: ignore[operator]
+        found.add(Effect.ACCUMULATE)
+    if "rebound" not in summary._lazy:
+        summary._lazy["rebound"] = _rebound_to_another(nodes, set(names))
+    if parameter in summary._lazy["rebound"]:  # type: ignore[operator]
         # `model = deepcopy(model); model.eval()` (an adversarial attack on a copy): which object a
         # mode switch reaches depends on the order, so neither switch is the caller's model's.
-        effects.get(parameter, set()).difference_update({Effect.EVAL, Effect.TRAIN})
-    return Summary(
-        function=function,
-        ctx=ctx,
-        positional=positional,
-        effects={name: frozenset(found) for name, found in effects.items()},
-    )
+        found -= {Effect.EVAL, Effect.TRAIN}
+    return frozenset(found)
+
+
+def _own_nodes(summary: Summary) -> list[cst.CSTNode]:
+    """The function's own nodes (`own_nodes`), walked once per summary."""
+    if "nodes" not in summary._lazy:
+        summary._lazy["nodes"] = own_nodes(summary.function)
+    return summary._lazy["nodes"]  # type: ignore[return-value]
 
 
 def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
@@ -617,9 +652,8 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
             return None
     if gradients.is_detached(value):
         return None
-    names = set(summary.effects)
     roots = _loss_roots(ctx, summary.function, value, 0)
-    if any(summary.does(root, Effect.BACKWARD) for root in roots if root in names):
+    if any(summary.does(root, Effect.BACKWARD) for root in roots & summary.parameters):
         return Role.LOSS  # `loss.backward(); return loss * world_size`
     if isinstance(value, cst.Name) and _member_backpropagated(summary, value.value):
         return Role.LOSS  # `losses.total_loss.backward(); return losses`: the losses, graphs attached
