@@ -34,8 +34,9 @@ class DdpSamplerSetEpoch(Rule):
     belongs, with the sampler as related location.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
-    does not matter; also one built in a loader helper that only evaluation functions call), files without an epoch loop (the loop that would call `set_epoch` is elsewhere),
-    loaders built elsewhere in modules that mention `set_epoch` (a helper there may set it),
+    does not matter; also one built in a loader helper that only evaluation functions call), files
+    without an epoch loop (the loop that would call `set_epoch` is elsewhere), loaders built elsewhere
+    in modules that mention `set_epoch` (a helper there may set it),
     samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
     built around one, handed to a function of another module, counts as handed on too), and
     files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
