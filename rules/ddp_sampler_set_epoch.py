@@ -318,10 +318,10 @@ for epoch in range(epochs):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if facts.sets_sampler_epoch or facts.framework_sets_epochs:
-            return
         if not facts.samplers:
             self._check_carried()
+            return
+        if facts.sets_sampler_epoch or facts.framework_sets_epochs:
             return
         if not self._trains_over_epochs():
             return
@@ -337,7 +337,12 @@ for epoch in range(epochs):
         DistributedSampler (HydraGNN: `create_dataloaders` in load_data.py builds it, run_training.py
         hands the loader to `train_validate_test`, whose epoch loop never sets the epoch). The line to
         change is the epoch loop's start, where `set_epoch` belongs."""
-        if "loader" not in self.ctx.source.lower() or not self._trains_over_epochs():
+        source = self.ctx.source
+        if not self.ctx.loops.may_train or "set_epoch" in source:
+            return  # cheap text gates first: no backward in the file, or an epoch set somewhere
+        if ("loader" not in source and "Loader" not in source) or self.ctx.data_loading.framework_sets_epochs:
+            return
+        if not self._trains_over_epochs():
             return
         for loop in self.ctx.loops.loops:
             if loop.kind != "epoch":
