@@ -34,8 +34,9 @@ class DdpSamplerSetEpoch(Rule):
     belongs, with the sampler as related location.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
-    does not matter; also one built in a loader helper that only evaluation functions call), files without an epoch loop (the loop that would call `set_epoch` is elsewhere),
-    loaders built elsewhere in modules that mention `set_epoch` (a helper there may set it),
+    does not matter; also one built in a loader helper that only evaluation functions call), files
+    without an epoch loop (the loop that would call `set_epoch` is elsewhere), loaders built elsewhere
+    in modules that mention `set_epoch` (a helper there may set it),
     samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
     built around one, handed to a function of another module, counts as handed on too), and
     files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
@@ -317,10 +318,10 @@ for epoch in range(epochs):
 
     def visit_Module(self, node: cst.Module) -> None:
         facts = self.ctx.data_loading
-        if facts.sets_sampler_epoch or facts.framework_sets_epochs:
-            return
         if not facts.samplers:
             self._check_carried()
+            return
+        if facts.sets_sampler_epoch or facts.framework_sets_epochs:
             return
         if not self._trains_over_epochs():
             return
@@ -336,7 +337,12 @@ for epoch in range(epochs):
         DistributedSampler (HydraGNN: `create_dataloaders` in load_data.py builds it, run_training.py
         hands the loader to `train_validate_test`, whose epoch loop never sets the epoch). The line to
         change is the epoch loop's start, where `set_epoch` belongs."""
-        if "loader" not in self.ctx.source.lower() or not self._trains_over_epochs():
+        source = self.ctx.source
+        if not self.ctx.loops.may_train or "set_epoch" in source:
+            return  # cheap text gates first: no backward in the file, or an epoch set somewhere
+        if ("loader" not in source and "Loader" not in source) or self.ctx.data_loading.framework_sets_epochs:
+            return
+        if not self._trains_over_epochs():
             return
         for loop in self.ctx.loops.loops:
             if loop.kind != "epoch":
