@@ -723,7 +723,7 @@ def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
     main = (
         "import copy\nimport torch\nfrom nets import MLP, CNN, Plain\nfrom update import LocalUpdate\n\n"
         "if args.model == 'mlp':\n    net_glob = MLP().to(args.device)\n"
-        "else:\n    net_glob = {other}().to(args.device)\n"
+        "else:\n    net_glob = {other}().to(args.device)\nnet_glob.train()\n"
         "for idx in range(10):\n    local = LocalUpdate(args=args)\n"
         "    w = local.train(net=copy.deepcopy(net_glob).to(args.device), loader=loader)\n"
     )
@@ -742,7 +742,7 @@ def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
         findings = run_check([Path(checked)], selected).findings
         assert sorted((f.filename, f.location.row) for f in findings) == [("nets.py", 10), ("nets.py", 17)]
     via_main = run_check([Path("main.py")], selected).findings
-    assert {(r.filename, r.location.row) for r in via_main[0].related} == {("update.py", 15), ("main.py", 12)}
+    assert {(r.filename, r.location.row) for r in via_main[0].related} == {("update.py", 15), ("main.py", 13)}
     monkeypatch.chdir(clean)
     assert run_check([Path("main.py")], selected).findings == []
     assert run_check([Path("update.py")], selected).findings == []

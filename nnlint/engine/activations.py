@@ -49,6 +49,7 @@ from nnlint.engine.bindings import (
     returned_values,
 )
 from nnlint.engine.project import Resolved
+from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
     ACTIVATION_LAYERS,
@@ -394,10 +395,16 @@ class ActivationFlow:
         callee's file, checked by itself, finds the same through `project_argument_values`; this is
         the answer for a check of the calling file alone."""
         ctx = self._ctx
-        if not any(isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call)) for arg in call.args):
+        # Cheap tests first (resolving every call of a large project would read its modules): a call of
+        # something this file imports (or builds from an import), not of a library, given a model.
+        if not call.args:
             return []
         callee = ctx.callee(call)
         if callee is not None and not _is_local(callee):
+            return []
+        if not _from_import(ctx, call.func) or not any(
+            _model_like(ctx, arg.value) for arg in call.args if not arg.star
+        ):
             return []
         target = resolve_call(ctx, call)
         if target is None or target.ctx is ctx or not isinstance(target.node, cst.FunctionDef):
@@ -897,6 +904,43 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
         else:
             return None
     return ctx.dotted(value)
+
+
+def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False) -> bool:
+    """Whether a callee is a name the file imports, an attribute of one (`train.source_only`), or a
+    method of an object built by calling one (`local.train` after `local = LocalUpdate(args)`)."""
+    while isinstance(expr, (cst.Call, cst.Attribute)):
+        expr = expr.func if isinstance(expr, cst.Call) else expr.value
+    if not isinstance(expr, cst.Name) or expr.value == "self":
+        return False
+    if any(binding.kind == "import" for binding in ctx.bindings.of(expr.value)):
+        return True
+    return not built and any(
+        isinstance(value, cst.Call) and _from_import(ctx, value.func, True)
+        for value in ctx.bindings.values(expr.value) or ()
+    )
+
+
+def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """A cheap test (no other module read) that a value may be a model: a name with the model role, or
+    one the file binds to a class-like call (`net = MLP(...).to(d)`), under self-returning calls, wrappers
+    and copies (`copy.deepcopy(net).to(d)`)."""
+    name = _strip_self_returning(ctx, value)
+    if name is None:
+        return False
+    if Role.MODEL in ctx.roles.of(name):
+        return True
+    for bound in ctx.bindings.values(name) or ():
+        while (
+            isinstance(bound, cst.Call)
+            and isinstance(bound.func, cst.Attribute)
+            and bound.func.attr.value in SELF_RETURNING_METHODS
+        ):
+            bound = bound.func.value
+        built = ctx.dotted(bound.func) if isinstance(bound, cst.Call) else None
+        if built is not None and built.rsplit(".", 1)[-1][:1].isupper():
+            return True
+    return False
 
 
 def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
