@@ -347,7 +347,8 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
             if _parameter_of(func.value, names) == parameter:
                 found.add(effect)
             continue
-        if isinstance(func, cst.Attribute) and not node.args and _parameter_of(func.value, names) == parameter:
+        receiver = func.value if isinstance(func, cst.Attribute) and not node.args else None
+        if receiver is not None and _parameter_of(receiver, names) == parameter:
             from nnlint.engine.training_calls import switched_mode
 
             mode = switched_mode(ctx, node)  # `model.val_start()`: a wrapper's own mode switch
