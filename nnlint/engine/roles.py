@@ -166,6 +166,9 @@ class Roles:
         # While set, `_project_role` answers None and notes that it was asked (`_asked_project`).
         self._no_project = False
         self._asked_project = False
+        # Whether a call runs a definition of this file, as `_project_role` asks it in each pass over the
+        # assignments (the answer reads this file only, so it does not change between passes).
+        self._calls_here: dict[cst.Call, bool] = {}
         self._ready = False
         _BUILDING.add(ctx)
         try:
@@ -540,9 +543,12 @@ class Roles:
         if self._no_project:
             # A definition of this file gives nothing while its roles are built (see below); any other
             # call may be one of another module's: noted, and resolved when the name is asked about.
-            with this_file_only():
-                here = self._project_target(call)
-            if here is None or here.ctx is not self._ctx:
+            local = self._calls_here.get(call)
+            if local is None:
+                with this_file_only():
+                    here = self._project_target(call)
+                local = self._calls_here[call] = here is not None and here.ctx is self._ctx
+            if not local:
                 self._asked_project = True
             return None
         cached = self._project_calls.get(call, self)
