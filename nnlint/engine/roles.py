@@ -73,14 +73,19 @@ def building_roles() -> set[FileContext]:
     return _BUILDING
 
 
+# Display types by identity (`isinstance` against libcst's ABC-based classes is slow on hot paths).
+_SEQUENCE_DISPLAYS = frozenset({cst.Tuple, cst.List})
+_CONTAINER_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.GeneratorExp, cst.DictComp})
+
+
 def _parallel_pairs(
     target: cst.BaseExpression, value: cst.BaseExpression
 ) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
     """`a, b = x, y` as `a = x` and `b = y` (nested alike); any other assignment as it is."""
     if (
-        isinstance(target, (cst.Tuple, cst.List))
-        and isinstance(value, (cst.Tuple, cst.List))
-        and len(target.elements) == len(value.elements)
+        type(target) in _SEQUENCE_DISPLAYS
+        and type(value) in _SEQUENCE_DISPLAYS
+        and len(target.elements) == len(value.elements)  # type: ignore[attr-defined]
         and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
     ):
         return [
@@ -321,12 +326,13 @@ class Roles:
 
     def is_loss_expr(self, expr: cst.BaseExpression) -> bool:
         """A loss value: a loss name, a criterion or loss-function call, or arithmetic over them."""
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        kind = type(expr)  # asked very often: types by identity, not `isinstance` (slow for libcst's ABCs)
+        if kind is cst.Name or kind is cst.Attribute:
             if self.has(expr, Role.LOSS):
                 return True
             # `out.loss` from a model output (Hugging Face style).
-            return isinstance(expr, cst.Attribute) and expr.attr.value == "loss"
-        if isinstance(expr, cst.Call):
+            return kind is cst.Attribute and expr.attr.value == "loss"  # type: ignore[attr-defined]
+        if kind is cst.Call:
             callee = self._ctx.callee(expr)
             if callee in LOSS_FUNCTIONS or self.has(expr.func, Role.CRITERION):
                 return True
@@ -336,10 +342,10 @@ class Roles:
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
                 return self.is_loss_expr(expr.func.value)
             return False
-        if isinstance(expr, cst.BinaryOperation):
-            return self.is_loss_expr(expr.left) or self.is_loss_expr(expr.right)
-        if isinstance(expr, cst.UnaryOperation):
-            return self.is_loss_expr(expr.expression)
+        if kind is cst.BinaryOperation:
+            return self.is_loss_expr(expr.left) or self.is_loss_expr(expr.right)  # type: ignore[attr-defined]
+        if kind is cst.UnaryOperation:
+            return self.is_loss_expr(expr.expression)  # type: ignore[attr-defined]
         return False
 
     # -- evidence --------------------------------------------------------------------------------
@@ -453,16 +459,17 @@ class Roles:
 
     def _element_roles(self, value: cst.BaseExpression) -> set[Role]:
         """The one role shared by every element of a list, tuple or dict display (values for a dict)."""
-        if isinstance(value, (cst.List, cst.Tuple)):
-            items = [element.value for element in value.elements if isinstance(element, cst.Element)]
-        elif isinstance(value, cst.Dict):
-            items = [element.value for element in value.elements if isinstance(element, cst.DictElement)]
-        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
-            items = [value.elt]
-        elif isinstance(value, cst.DictComp):
-            items = [value.value]
-        else:
+        kind = type(value)  # asked of every assigned value: types by identity, not `isinstance` (slow)
+        if kind not in _CONTAINER_DISPLAYS:
             return set()
+        if kind is cst.List or kind is cst.Tuple:
+            items = [element.value for element in value.elements if type(element) is cst.Element]  # type: ignore[attr-defined]
+        elif kind is cst.Dict:
+            items = [element.value for element in value.elements if type(element) is cst.DictElement]  # type: ignore[attr-defined]
+        elif kind is cst.DictComp:
+            items = [value.value]  # type: ignore[attr-defined]
+        else:
+            items = [value.elt]  # type: ignore[attr-defined]
         roles = {self._role_of_value(item) for item in items}
         if len(roles) != 1 or None in roles:
             return set()
