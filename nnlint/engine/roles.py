@@ -166,6 +166,9 @@ class Roles:
         # with those values in order: resolved on the first question about the name (`_resolve_pending`),
         # since resolving reads other modules and most names of a module are never asked about.
         self._pending: dict[str, list[cst.BaseExpression]] = {}
+        # (name, id of value) of every entry of `_pending`: a name assigned thousands of times (generated
+        # code) must not make each assignment scan its list (quadratic).
+        self._pending_keys: set[tuple[str, int]] = set()
         # Unpackings from project calls (`loss, logits = compute(batch)`), by each name they bind.
         self._pending_unpacked: dict[str, list[tuple[cst.Tuple | cst.List, cst.Call]]] = {}
         # While set, `_project_role` answers None and notes that it was asked (`_asked_project`).
@@ -201,6 +204,7 @@ class Roles:
         """Give a name the roles its pending values have (see `_pending`): what the definitions of other
         modules that they call return."""
         values = self._pending.pop(name, None) or []
+        self._pending_keys.difference_update((name, id(value)) for value in values)
         unpacked = self._pending_unpacked.pop(name, None) or []
         if not values and not unpacked:
             return
@@ -502,7 +506,8 @@ class Roles:
                 self._elements.setdefault(name, set()).update(elements)
                 continue
             if name in self._pending:
-                if not any(pending is value for pending in self._pending[name]):
+                if (name, id(value)) not in self._pending_keys:
+                    self._pending_keys.add((name, id(value)))
                     self._pending[name].append(value)
                 continue  # its values are resolved in order, on the first question about it
             # Resolving a project call reads other modules: a value whose role only a project definition
@@ -514,6 +519,7 @@ class Roles:
                 self._no_project = False
             if role is None and self._asked_project:
                 self._pending[name] = [value]
+                self._pending_keys.add((name, id(value)))
                 continue
             if self._asked_project:
                 role = self._role_of_value(value)  # a local role, unless a project one comes first
