@@ -1,7 +1,8 @@
 """Suppression comments: `# noqa`, `# noqa: NN101`, `# nnlint: ignore[NN101]`, `# nnlint: file-ignore[NN301]`.
 
 Comments are found with the tokenizer, not a regex over lines, so a `# noqa` inside a string does not count.
-Tokenizing costs time, so it runs only for files that mention `noqa` or `nnlint:`.
+Tokenizing costs time, so it runs only for files that mention `noqa` or `nnlint:`, up to the last row
+that does.
 
 Each directive remembers which of its codes suppressed a finding, so NN001 (unused-noqa) can tell a stale
 suppression from a working one, and `noqa_edits` writes directives for the findings of a codebase that
@@ -117,8 +118,7 @@ def _tokens(source: str) -> tuple[tokenize.TokenInfo, ...]:
     """The source's tokens, or () when it does not tokenize.
 
     Tokenizing a large file takes a good part of a second, and the same text is often tokenized again
-    right after: by `--add-noqa` once the check read its suppressions, and by the language server once
-    per finding it offers a noqa for.
+    right after: by the language server once per finding it offers a noqa for.
     """
     try:
         return tuple(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -127,10 +127,26 @@ def _tokens(source: str) -> tuple[tokenize.TokenInfo, ...]:
 
 
 def parse_suppressions(source: str) -> Suppressions:
-    if "noqa" not in source.lower() and "nnlint:" not in source:
+    """The directives in the source's comments.
+
+    The tokenizer stops after the last row that says `noqa` or `nnlint:`: no later comment can hold a
+    directive, and the torch-style `# noqa: F401` sits in the imports at the top of a long file.
+    """
+    lowered = source.lower()
+    if "noqa" not in lowered and "nnlint:" not in source:
         return Suppressions()
-    comments = (token for token in _tokens(source) if token.type == tokenize.COMMENT)
-    return Suppressions([directive for token in comments for directive in _directives(token)])
+    last = max(lowered.rfind("noqa"), lowered.rfind("nnlint:"))
+    last_row = source.count("\n", 0, last) + 1  # rows as the tokenizer counts them
+    found: list[Directive] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.start[0] > last_row:
+                break
+            if token.type == tokenize.COMMENT:
+                found.extend(_directives(token))
+    except (tokenize.TokenError, SyntaxError):
+        return Suppressions()
+    return Suppressions(found)
 
 
 # -- adding directives (--add-noqa) ---------------------------------------------------------------------

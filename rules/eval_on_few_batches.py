@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.loops import runs_once
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
@@ -219,35 +221,49 @@ def evaluate(model, loader):
     ]
 
     def visit_For(self, node: cst.For) -> None:
-        loop = self.ctx.loops.loop(node)
+        # The cheap facts of the loop's own text first: the loop analysis (every loop's events, the
+        # file's roles) is asked only about a loop that gathers a result and stops after a few batches.
+        if node not in self._gathering_loops:
+            return
         sliced = self._islice_bound(node.iter)
         if sliced is not None:
             data, call = sliced
-            if self.ctx.evaluation.is_eval_loop(loop, data) and self._accumulates(node):
+            if self.ctx.evaluation.is_eval_loop(self.ctx.loops.loop(node), data):
                 self.report(call)
             return
-        if not self.ctx.evaluation.is_eval_loop(loop) or not self._accumulates(node):
+        if runs_once(node):
+            stops: list[cst.If] = []
+        else:
+            counters = self._counters(node)
+            stops = [
+                statement
+                for statement in node.body.body
+                if isinstance(statement, cst.If) and self._stops_after_literal(statement, counters)
+            ]
+            if not stops:
+                return
+        if not self.ctx.evaluation.is_eval_loop(self.ctx.loops.loop(node)):
             return
-        if loop.runs_once:
+        if not stops:
             self.report(node, ONE_BATCH)
-            return
-        counters = self._counters(node)
-        for statement in node.body.body:
-            if isinstance(statement, cst.If) and self._stops_after_literal(statement, counters):
-                self.report(statement)
+        for statement in stops:
+            self.report(statement)
 
-    def _accumulates(self, node: cst.For) -> bool:
-        """Whether the loop gathers a result (`total += ...`, `losses.append(...)`, `metric.update(...)`):
-        a loop that only draws a few samples for display reports no metric."""
+    @cached_property
+    def _gathering_loops(self) -> set[cst.CSTNode]:
+        """The `for` loops that gather a result (`total += ...`, `losses.append(...)`, `metric.update(...)`)
+        in their own body: a loop that only draws a few samples for display reports no metric."""
         index = self.ctx.index
-        for found in (*index.nodes(cst.AugAssign), *index.nodes(cst.Call)):
-            if isinstance(found, cst.Call) and not (
-                isinstance(found.func, cst.Attribute) and found.func.attr.value in vocab.GATHERING_METHODS
+        found: set[cst.CSTNode] = set()
+        for node in (*index.nodes(cst.AugAssign), *index.nodes(cst.Call)):
+            if isinstance(node, cst.Call) and not (
+                isinstance(node.func, cst.Attribute) and node.func.attr.value in vocab.GATHERING_METHODS
             ):
                 continue
-            if index.enclosing(found, cst.For) is node:
-                return True
-        return False
+            loop = index.enclosing(node, cst.For)
+            if loop is not None:
+                found.add(loop)
+        return found
 
     def _islice_bound(self, expr: cst.BaseExpression) -> tuple[str | None, cst.Call] | None:
         """`islice(val_loader, 5)`, possibly inside `enumerate(...)`/`tqdm(...)`: the data and the call."""

@@ -751,14 +751,22 @@ print(torch.stack(losses).mean())
         # the gradient flow about every method call of every file is not cheap).
         if not isinstance(func, cst.Attribute) or not self.ctx.loops.may_train:
             return
+        # Both need a loop around the call, or (a meter's update only) a method on `self.`-state: asked of
+        # the syntax tree before the loop and gradient analyses are.
+        in_loop = self.ctx.index.enclosing(node, (cst.For, cst.While)) is not None
         if func.attr.value == "append" and len(node.args) == 1:
-            if self.ctx.callee(node) is None:
+            if in_loop and self.ctx.callee(node) is None:
                 value = node.args[0].value
                 if self.ctx.gradients.holds_backpropagated(value, node):
                     self._check_store(node, func.value, value)  # `outputs.append(output)`, output['loss']
                 else:
                     self._check(node, func.value, value, appended=node)
             return
+        if not in_loop and (
+            self.ctx.enclosing_function(node) is None
+            or not (self.ctx.dotted(func.value) or "").startswith("self.")
+        ):
+            return  # `_keeps_graphs` says no
         for value in self.ctx.gradients.accumulating_method(node):
             # `losses.update(loss, n)` into a meter (of this file or a project module) whose `update` does
             # `self.sum += val * n`.
@@ -802,6 +810,8 @@ print(torch.stack(losses).mean())
         name = self.ctx.dotted(total)
         if name is None or name == self.ctx.dotted(value):
             return
+        if self.ctx.index.enclosing(node, (cst.For, cst.While)) is None:
+            return  # no loop around it (asked below too, after the costlier questions)
         gradients = self.ctx.gradients
         attached = gradients.carries_graph(value, node) or (
             appended is not None and gradients.appended_then_backpropagated(name, appended)

@@ -192,6 +192,8 @@ loss.backward()
             if op.startswith(("clamp", "clip")) and self.ctx.roles.is_loss_expr(operand):
                 self.report(node, self._DISCARDED.format(op=op))
             return
+        if not self.ctx.loops.may_train:
+            return  # what follows needs a backward call of this file (`reaches_backward`, `backpropagated`)
         clamped = self._clamped_value(node)
         if clamped is None or not self.ctx.roles.is_loss_expr(clamped):
             return

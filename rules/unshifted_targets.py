@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
 from typing import ClassVar
 
@@ -17,14 +18,29 @@ from nnlint.engine.roles import Role
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
+
+def _says(words: tuple[str, ...], patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """A test of whether a text says one of `words`, or matches one of `patterns`.
+
+    One regex of many alternatives scans every position of a file trying each (milliseconds a file), so
+    each alternative is either a plain substring search or a pattern that starts with a literal (a
+    `\\b` before it is written as a look-behind after it), which the regex engine finds by a fast scan.
+    """
+    compiled = tuple(re.compile(pattern) for pattern in patterns)
+    return lambda text: any(word in text for word in words) or any(p.search(text) for p in compiled)
+
+
 # Next-token language modelling, as code says it: causal masks, GPT-style names, sampling loops.
-_LM_EVIDENCE = re.compile(
-    r"\btril\b|is_causal|subsequent_mask|[Cc]ausal|\bGPT|[Gg]pt\d?\b|LanguageModel|language_model|CausalLM"
-    r"|next[_ ]token|\bbptt\b|\bmultinomial\b"
+_LM_EVIDENCE = _says(
+    ("subsequent_mask", "Causal", "causal", "LanguageModel", "language_model", "next_token", "next token"),
+    (r"tril(?<=\btril)\b", r"GPT(?<=\bGPT)", r"Gpt\d?\b", r"gpt\d?\b", r"bptt(?<=\bbptt)\b")
+    + (r"multinomial(?<=\bmultinomial)\b",),
 )
 # Reconstruction objectives, where predicting the input is the point: masked LM, autoencoders, BERT.
-_RECONSTRUCTION_EVIDENCE = re.compile(
-    r"\bmlm\b|[Mm]asked_?[Ll][Mm]|mask_token|[Aa]uto_?[Ee]ncoder|\bVAE\b|\bvae\b|[Rr]econstruct|[Dd]enois|\b[Bb]ert"
+_RECONSTRUCTION_EVIDENCE = _says(
+    ("mask_token", "Reconstruct", "reconstruct", "Denois", "denois"),
+    (r"mlm(?<=\bmlm)\b", r"Masked_?[Ll][Mm]", r"masked_?[Ll][Mm]", r"Auto_?[Ee]ncoder", r"auto_?[Ee]ncoder")
+    + (r"VAE(?<=\bVAE)\b", r"vae(?<=\bvae)\b", r"Bert(?<=\bBert)", r"bert(?<=\bbert)"),
 )
 # A context window cut from a token stream: `data[i:i + block_size]`.
 _WINDOW_NAMES = re.compile(r"block_size|seq_len|bptt|context_len|ctx_len|n_ctx")
@@ -243,23 +259,12 @@ for data in batches:
     # -- evidence ------------------------------------------------------------------------------------
 
     @cached_property
-    def _lowered_source(self) -> str:
-        return self.ctx.source.lower()
-
-    @cached_property
     def _next_token_file(self) -> bool:
-        # A substring pre-check first: the regex scans every position of the file and costs milliseconds.
-        words = ("tril", "causal", "subsequent_mask", "gpt", "languagemodel", "language_model", "next")
-        if not any(word in self._lowered_source for word in (*words, "bptt", "multinomial")):
-            return False
-        return bool(_LM_EVIDENCE.search(self.ctx.source))
+        return _LM_EVIDENCE(self.ctx.source)
 
     @cached_property
     def _reconstruction_file(self) -> bool:
-        words = ("mlm", "masked", "mask_token", "encoder", "vae", "reconstruct", "denois", "bert")
-        if not any(word in self._lowered_source for word in words):
-            return False
-        return bool(_RECONSTRUCTION_EVIDENCE.search(self.ctx.source))
+        return _RECONSTRUCTION_EVIDENCE(self.ctx.source)
 
     def _is_token_loss(self, call: cst.Call) -> bool:
         if self.ctx.callee_in(call, vocab.CLASS_INDEX_LOSS_FUNCTIONS):

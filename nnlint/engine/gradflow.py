@@ -409,9 +409,10 @@ class GradientFlow:
         `at` backpropagated: `output['loss'].backward()` then `outputs.append(output)`, with no write to
         `output` or `output[...]` in between (which could replace the entry by a detached copy)."""
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
-        loop = self._ctx.loops.enclosing_loop(at)
-        if name is None or loop is None:
-            return False
+        around = self._ctx.index.enclosing(at, (cst.For, cst.While))
+        if name is None or around is None or around not in self._loops_with_backward_calls:
+            return False  # the backward call must be in the loop's text: told before its events are asked
+        loop = self._ctx.loops.loop(around)
         for event in loop.own_events:
             if event.kind is not EventKind.BACKWARD or event.via or not isinstance(event.node, cst.Call):
                 continue
@@ -425,6 +426,19 @@ class GradientFlow:
             if not any(writes(node, name) for node in after):
                 return True
         return False
+
+    @cached_property
+    def _loops_with_backward_calls(self) -> set[cst.CSTNode]:
+        """The loops whose text holds a `.backward(...)`/`.manual_backward(...)` call (at any depth)."""
+        index = self._ctx.index
+        found: set[cst.CSTNode] = set()
+        for call in index.nodes(cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward"):
+                found.update(
+                    node for node in index.ancestors(call) if type(node) is cst.For or type(node) is cst.While
+                )
+        return found
 
     def accumulating_method(self, call: cst.Call) -> list[cst.BaseExpression]:
         """The arguments a call adds into persistent state: `meter.update(loss, n)` or

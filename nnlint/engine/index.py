@@ -92,6 +92,17 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return kids
 
 
+# Per `enclosing` question, the node types asked for when none has subclasses (FunctionDef, For, ...):
+# then a type's identity answers, without `isinstance`, which goes through `ABCMeta.__instancecheck__`
+# for libcst classes. Empty for a question about a base class (BaseCompoundStatement).
+_leaf_types: dict[type | tuple[type, ...], frozenset[type]] = {}
+
+
+def _leaves_of(node_type: type | tuple[type, ...]) -> frozenset[type]:
+    types = node_type if isinstance(node_type, tuple) else (node_type,)
+    return frozenset(types) if not any(kind.__subclasses__() for kind in types) else frozenset()
+
+
 class TreeIndex:
     """Parents of every node and every node grouped by its type, in source (pre-)order."""
 
@@ -130,10 +141,18 @@ class TreeIndex:
 
     def enclosing(self, node: cst.CSTNode, node_type: type[N] | tuple[type, ...]) -> N | None:
         """The nearest ancestor of the given type(s), if any."""
-        for ancestor in self.ancestors(node):
-            if isinstance(ancestor, node_type):
-                return ancestor  # type: ignore[return-value]
-        return None
+        parents = self._parents
+        current = parents.get(id(node))
+        leaves = _leaf_types.get(node_type)
+        if leaves is None:
+            leaves = _leaf_types[node_type] = _leaves_of(node_type)
+        if leaves:
+            while current is not None and type(current) not in leaves:
+                current = parents.get(id(current))
+            return current  # type: ignore[return-value]
+        while current is not None and not isinstance(current, node_type):
+            current = parents.get(id(current))
+        return current  # type: ignore[return-value]
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The statement that contains `node` (itself if it is one)."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import local_function, resolve_name
+from nnlint.engine.bindings import call_parameters, local_function, matched_arguments, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
 from nnlint.engine.roles import Role, Roles
@@ -103,12 +103,7 @@ class Loop:
     @property
     def runs_once(self) -> bool:
         """Whether the body ends in an unconditional `break`: the loop runs one iteration at most."""
-        body = self.node.body
-        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
-        last = statements[-1] if statements else None
-        if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            return isinstance(last.body[-1], cst.Break)
-        return False
+        return runs_once(self.node)
 
     @property
     def trains(self) -> bool:
@@ -134,6 +129,17 @@ class Loop:
         i = self.position(event)
         earlier = self.events[:i][::-1]
         return earlier + (self.events[i + 1 :][::-1] if wrap else [])
+
+
+def runs_once(node: cst.For | cst.While) -> bool:
+    """Whether a loop's body ends in an unconditional `break`: it runs one iteration at most (a fact of
+    its text alone, which a rule may ask before the loop analysis)."""
+    body = node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    last = statements[-1] if statements else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return isinstance(last.body[-1], cst.Break)
+    return False
 
 
 # Nodes that can hold no event: definitions (they run nothing where they stand), names, literals,
@@ -626,7 +632,9 @@ class TrainingLoops:
             return
         name = helper.name.value
         inner = self._body_events(helper, depth + 1, (*stack, name))
-        self._inline(inner, out, where, _bind_arguments(helper, call, subst), site=call, via=(name,))
+        self._inline(
+            inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
+        )
 
     def _training_objects(self, node: cst.For) -> str | None:
         """The container a `for` loop walks when it walks optimizers or schedulers, not data
@@ -882,19 +890,16 @@ def _substitute(name: str | None, subst: dict[str, str]) -> str | None:
     return name
 
 
-def _bind_arguments(helper: cst.FunctionDef, call: cst.Call, outer: dict[str, str]) -> dict[str, str]:
-    params = [param.name.value for param in helper.params.params]
-    if params and params[0] == "self" and isinstance(call.func, cst.Attribute):
-        params = params[1:]
+def _bind_arguments(
+    ctx: FileContext, helper: cst.FunctionDef, call: cst.Call, outer: dict[str, str]
+) -> dict[str, str]:
+    """The helper's parameters renamed to the caller's names for what the call passes them (`def f(opt)`
+    called as `f(optimizer)`: `opt` -> `optimizer`), through the engine's one argument matcher; a
+    parameter given anything but a (dotted) name is left out."""
     bound: dict[str, str] = {}
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for name, arg in zip(params, positional, strict=False):
-        value = dotted_name(arg.value)
+    positional = [param.name.value for param in call_parameters(ctx, helper)]
+    for name, expr in matched_arguments(positional, call).items():
+        value = dotted_name(expr)
         if value:
             bound[name] = _substitute(value, outer) or value
-    for arg in call.args:
-        if arg.keyword is not None:
-            value = dotted_name(arg.value)
-            if value:
-                bound[arg.keyword.value] = _substitute(value, outer) or value
     return bound

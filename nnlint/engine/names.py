@@ -22,15 +22,26 @@ def words(name: str) -> list[str]:
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """`a.b.c` for a chain of Name/Attribute nodes, else None (calls, subscripts, literals)."""
+    """`a.b.c` for a chain of Name/Attribute nodes, else None (calls, subscripts, literals).
+
+    Asked a few hundred thousand times a run: node types are compared by identity, since `isinstance`
+    against a libcst class goes through `ABCMeta.__instancecheck__` (neither class has subclasses).
+    """
+    kind = type(expr)
+    if kind is _NAME:
+        return expr.value  # type: ignore[attr-defined]
     parts: list[str] = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if not isinstance(expr, cst.Name):
+    while kind is _ATTRIBUTE:
+        parts.append(expr.attr.value)  # type: ignore[attr-defined]
+        expr = expr.value  # type: ignore[attr-defined]
+        kind = type(expr)
+    if kind is not _NAME:
         return None
-    parts.append(expr.value)
+    parts.append(expr.value)  # type: ignore[attr-defined]
     return ".".join(reversed(parts))
+
+
+_NAME, _ATTRIBUTE = cst.Name, cst.Attribute
 
 
 def keyed_name(expr: cst.BaseExpression) -> str | None:

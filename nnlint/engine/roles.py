@@ -75,14 +75,19 @@ def building_roles() -> set[FileContext]:
     return _BUILDING
 
 
+# Display types by identity (`isinstance` against libcst's ABC-based classes is slow on hot paths).
+_SEQUENCE_DISPLAYS = frozenset({cst.Tuple, cst.List})
+_CONTAINER_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.GeneratorExp, cst.DictComp})
+
+
 def _parallel_pairs(
     target: cst.BaseExpression, value: cst.BaseExpression
 ) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
     """`a, b = x, y` as `a = x` and `b = y` (nested alike); any other assignment as it is."""
     if (
-        isinstance(target, (cst.Tuple, cst.List))
-        and isinstance(value, (cst.Tuple, cst.List))
-        and len(target.elements) == len(value.elements)
+        type(target) in _SEQUENCE_DISPLAYS
+        and type(value) in _SEQUENCE_DISPLAYS
+        and len(target.elements) == len(value.elements)  # type: ignore[attr-defined]
         and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
     ):
         return [
@@ -163,11 +168,17 @@ class Roles:
         # with those values in order: resolved on the first question about the name (`_resolve_pending`),
         # since resolving reads other modules and most names of a module are never asked about.
         self._pending: dict[str, list[cst.BaseExpression]] = {}
+        # (name, id of value) of every entry of `_pending`: a name assigned thousands of times (generated
+        # code) must not make each assignment scan its list (quadratic).
+        self._pending_keys: set[tuple[str, int]] = set()
         # Unpackings from project calls (`loss, logits = compute(batch)`), by each name they bind.
         self._pending_unpacked: dict[str, list[tuple[cst.Tuple | cst.List, cst.Call]]] = {}
         # While set, `_project_role` answers None and notes that it was asked (`_asked_project`).
         self._no_project = False
         self._asked_project = False
+        # Whether a call runs a definition of this file, as `_project_role` asks it in each pass over the
+        # assignments (the answer reads this file only, so it does not change between passes).
+        self._calls_here: dict[cst.Call, bool] = {}
         self._ready = False
         _BUILDING.add(ctx)
         try:
@@ -195,6 +206,7 @@ class Roles:
         """Give a name the roles its pending values have (see `_pending`): what the definitions of other
         modules that they call return."""
         values = self._pending.pop(name, None) or []
+        self._pending_keys.difference_update((name, id(value)) for value in values)
         unpacked = self._pending_unpacked.pop(name, None) or []
         if not values and not unpacked:
             return
@@ -327,12 +339,13 @@ class Roles:
 
     def is_loss_expr(self, expr: cst.BaseExpression) -> bool:
         """A loss value: a loss name, a criterion or loss-function call, or arithmetic over them."""
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        kind = type(expr)  # asked very often: types by identity, not `isinstance` (slow for libcst's ABCs)
+        if kind is cst.Name or kind is cst.Attribute:
             if self.has(expr, Role.LOSS):
                 return True
             # `out.loss` from a model output (Hugging Face style).
-            return isinstance(expr, cst.Attribute) and expr.attr.value == "loss"
-        if isinstance(expr, cst.Call):
+            return kind is cst.Attribute and expr.attr.value == "loss"  # type: ignore[attr-defined]
+        if kind is cst.Call:
             callee = self._ctx.callee(expr)
             if callee in LOSS_FUNCTIONS or self.has(expr.func, Role.CRITERION):
                 return True
@@ -342,10 +355,10 @@ class Roles:
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
                 return self.is_loss_expr(expr.func.value)
             return False
-        if isinstance(expr, cst.BinaryOperation):
-            return self.is_loss_expr(expr.left) or self.is_loss_expr(expr.right)
-        if isinstance(expr, cst.UnaryOperation):
-            return self.is_loss_expr(expr.expression)
+        if kind is cst.BinaryOperation:
+            return self.is_loss_expr(expr.left) or self.is_loss_expr(expr.right)  # type: ignore[attr-defined]
+        if kind is cst.UnaryOperation:
+            return self.is_loss_expr(expr.expression)  # type: ignore[attr-defined]
         return False
 
     # -- evidence --------------------------------------------------------------------------------
@@ -459,16 +472,17 @@ class Roles:
 
     def _element_roles(self, value: cst.BaseExpression) -> set[Role]:
         """The one role shared by every element of a list, tuple or dict display (values for a dict)."""
-        if isinstance(value, (cst.List, cst.Tuple)):
-            items = [element.value for element in value.elements if isinstance(element, cst.Element)]
-        elif isinstance(value, cst.Dict):
-            items = [element.value for element in value.elements if isinstance(element, cst.DictElement)]
-        elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
-            items = [value.elt]
-        elif isinstance(value, cst.DictComp):
-            items = [value.value]
-        else:
+        kind = type(value)  # asked of every assigned value: types by identity, not `isinstance` (slow)
+        if kind not in _CONTAINER_DISPLAYS:
             return set()
+        if kind is cst.List or kind is cst.Tuple:
+            items = [element.value for element in value.elements if type(element) is cst.Element]  # type: ignore[attr-defined]
+        elif kind is cst.Dict:
+            items = [element.value for element in value.elements if type(element) is cst.DictElement]  # type: ignore[attr-defined]
+        elif kind is cst.DictComp:
+            items = [value.value]  # type: ignore[attr-defined]
+        else:
+            items = [value.elt]  # type: ignore[attr-defined]
         roles = {self._role_of_value(item) for item in items}
         if len(roles) != 1 or None in roles:
             return set()
@@ -501,7 +515,8 @@ class Roles:
                 self._elements.setdefault(name, set()).update(elements)
                 continue
             if name in self._pending:
-                if not any(pending is value for pending in self._pending[name]):
+                if (name, id(value)) not in self._pending_keys:
+                    self._pending_keys.add((name, id(value)))
                     self._pending[name].append(value)
                 continue  # its values are resolved in order, on the first question about it
             # Resolving a project call reads other modules: a value whose role only a project definition
@@ -513,6 +528,7 @@ class Roles:
                 self._no_project = False
             if role is None and self._asked_project:
                 self._pending[name] = [value]
+                self._pending_keys.add((name, id(value)))
                 continue
             if self._asked_project:
                 role = self._role_of_value(value)  # a local role, unless a project one comes first
@@ -549,9 +565,12 @@ class Roles:
         if self._no_project:
             # A definition of this file gives nothing while its roles are built (see below); any other
             # call may be one of another module's: noted, and resolved when the name is asked about.
-            with this_file_only():
-                here = self._project_target(call)
-            if here is None or here.ctx is not self._ctx:
+            local = self._calls_here.get(call)
+            if local is None:
+                with this_file_only():
+                    here = self._project_target(call)
+                local = self._calls_here[call] = here is not None and here.ctx is self._ctx
+            if not local:
                 self._asked_project = True
             return None
         cached = self._project_calls.get(call, self)
