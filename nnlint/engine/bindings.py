@@ -903,12 +903,13 @@ def loop_carried_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.Base
         return None
     # The one binding in the whole body must be that statement (none nested under an `if` or a loop).
     others = [node for node in _block(loop.body) if binds(node, name)]
-    if len(others) != 1 or name not in _read(grown[0].value):
+    if len(others) != 1 or name not in read_names(grown[0].value):
         return None
     return grown[0].value
 
 
-def _read(expr: cst.CSTNode) -> set[str]:
+def read_names(expr: cst.CSTNode) -> set[str]:
+    """Every plain name the expression spells, at any depth (`a.b[c]` reads `a`, `b` and `c`)."""
     found: set[str] = set()
     stack: list[cst.CSTNode] = [expr]
     while stack:

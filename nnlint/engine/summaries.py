@@ -50,10 +50,10 @@ from nnlint.engine.bindings import (
     method_of,
     own_nodes,
     reaching_value,
+    read_names,
     resolve_call,
     resolve_name,
 )
-from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role, building_roles
@@ -729,19 +729,8 @@ def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
             targets = (
                 [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]
             )
-            if any(roles.has(target, Role.LOSS) for target in targets) and value.value in _read_names(
+            if any(roles.has(target, Role.LOSS) for target in targets) and value.value in read_names(
                 node.value
             ):
                 return Role.LOSS
     return None
-
-
-def _read_names(expr: cst.BaseExpression) -> set[str]:
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name):
-            found.add(node.value)
-        stack.extend(children(node))
-    return found
