@@ -475,6 +475,15 @@ def matched_arguments(positional: Sequence[str], call: cst.Call) -> dict[str, cs
     return found
 
 
+def passed_value(positional: Sequence[str], call: cst.Call, param: cst.Param) -> cst.BaseExpression | None:
+    """What one call passes for `param`, or its default where the call leaves it out; None when the call
+    spreads `*args`/`**kwargs` (which parameter gets what is unknown) or leaves out a parameter without
+    default. Every collector of "what do the callers pass" asks this."""
+    if any(arg.star for arg in call.args):
+        return None
+    return matched_arguments(positional, call).get(param.name.value, param.default)
+
+
 def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) -> list[cst.CSTNode]:
     """The nodes of a function's own body (or of one block, such as a loop's body): nested functions,
     classes and lambdas run later (or never), so they are left out. With `nested_loops=False`, loops
@@ -802,9 +811,7 @@ def project_argument_values(
                 cls = target.ctx.enclosing_class(target.node)
                 if cls is None or cls.name.value != words[0]:
                     continue
-            if any(arg.star for arg in call.args):
-                return None
-            value = matched_arguments(names, call).get(param.name.value, param.default)
+            value = passed_value(names, call, param)
             if value is None:
                 return None
             found.append((module, value, call))
@@ -845,9 +852,7 @@ def dispatched_argument_values(
         owner = ctx.index.enclosing(caller, (cst.FunctionDef, cst.ClassDef)) if caller is not None else None
         if owner not in bases or caller.name.value in overridden:  # type: ignore[union-attr]
             continue
-        if any(arg.star for arg in call.args):
-            return None
-        value = matched_arguments(positional, call).get(param.name.value, param.default)
+        value = passed_value(positional, call, param)
         if value is None:
             return None
         found.append((value, call))
@@ -947,9 +952,7 @@ def argument_values(
             target = resolve_call(ctx, call)
             if target is None or target.node is not (owner if constructor else function):
                 continue
-        if any(arg.star for arg in call.args):
-            return None
-        value = matched_arguments(positional, call).get(param.name.value, param.default)
+        value = passed_value(positional, call, param)
         if value is None:
             return None
         found.append((value, call))
