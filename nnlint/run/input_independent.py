@@ -4,6 +4,11 @@ The recipe's "input-independent baseline": train once on the real inputs and onc
 the real inputs must do better. When they do not, the model's output does not depend on its input (a forward
 that drops `x`, an overwritten variable, inputs that never reach the layers) and every result it gives is the
 label prior. Both runs start from the same weights and make the same number of updates on the same targets.
+
+A model that ignores its input gives the same curve for both runs. So when the real run is still falling at
+the end and has come down clearly further than the zeroed one, the comparison is unsettled, not a finding: a
+small GPT memorising random tokens at Adam 3e-4 (a smoke test practitioners run) is still learning after
+600 steps, far from the floor, and its end gap alone looks no better than the zeros' prior.
 """
 
 from __future__ import annotations
@@ -24,8 +29,7 @@ def check(
     """Flag when real inputs get no closer to the floor than zeros do (and zeros cannot reach it)."""
     if not (real.finite and zeroed.finite) or zeroed.near_floor(thresholds.overfit_tolerance):
         return []  # zeros alone fit these targets (e.g. a per-position prior): the comparison says nothing
-    real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
-    if real_gap <= thresholds.input_independent_ratio * zero_gap:
+    if not reaches_as_far(real, zeroed, thresholds) or unsettled(real, zeroed, thresholds):
         return []
     steps = len(real.losses) - 1
     message = (
@@ -34,3 +38,20 @@ def check(
     )
     evidence = {"steps": steps, "real_end": round(real.end, 4), "zeroed_end": round(zeroed.end, 4)}
     return [finding_at(site, fallback, CODE, NAME, message, Severity.ERROR, evidence=evidence)]
+
+
+def reaches_as_far(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
+    """The real inputs end no closer to the floor than zeros do (within the margin)."""
+    real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
+    return real_gap > thresholds.input_independent_ratio * zero_gap
+
+
+def unsettled(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
+    """The end gaps look alike, but the real run is still falling and has come down clearly further than the
+    zeroed one (by the same margin): a model that ignored its input would have given the zeroed curve."""
+    real_drop, zero_drop = real.start - real.end, zeroed.start - zeroed.end
+    return (
+        reaches_as_far(real, zeroed, thresholds)
+        and real.still_falling()
+        and real_drop * thresholds.input_independent_ratio > max(zero_drop, 0.0)
+    )

@@ -88,7 +88,7 @@ class Session:
         with self._quietly():
             if result.steps == 0:
                 named = params_not_updated.owners(self.instrumentation.models.values())
-                sites = self.instrumentation.module_sites
+                sites = self.instrumentation.sites
                 self._guard(
                     "NN916",
                     lambda: params_not_updated.check_gradients(
@@ -119,9 +119,9 @@ class Session:
         models = list(capture.models.values())
         named = params_not_updated.owners(models)
         optimizers = capture.constructed_optimizers()
-        sites: dict[object, Site] = {**capture.module_sites, **capture.optimizer_sites}
         self._guard(
-            "NN916", lambda: params_not_updated.check_orphans(models, optimizers, named, sites, self.fallback)
+            "NN916",
+            lambda: params_not_updated.check_orphans(models, optimizers, named, capture.sites, self.fallback),
         )
         try:
             self.on_done(self)  # before the hooks go: the report still sees the captured calls
@@ -135,7 +135,7 @@ class Session:
     def _check_model(self, model: nn.Module) -> None:
         capture = self.instrumentation
         calls = [call for call in capture.calls if call.module is model]
-        model_site = capture.module_sites.get(model) or (calls[-1].site if calls else None)
+        model_site = capture.sites.get(model) or (calls[-1].site if calls else None)
         # A torch.compile'd model is checked through the module it wraps, eagerly: the checks call it with
         # other batches and weights, which would recompile (or fail to) for every one of them.
         eager = uncompiled(model)
@@ -179,6 +179,7 @@ class Session:
         varied = isinstance(targets, torch.Tensor) and bool(
             (targets.reshape(len(indices), -1) != targets.reshape(len(indices), -1)[:1]).any()
         )
+        zeroed = None
         if not varied or not replay.zeroes_something(indices):
             self.notes.append(
                 f"NN913 skipped for {result.name}: the chosen samples' targets or inputs do not vary"
@@ -196,15 +197,17 @@ class Session:
             if found:
                 return found  # an input-independent model cannot overfit either: one finding, the cause
         if real.still_falling() and not real.near_floor(self.thresholds.overfit_tolerance):
+            unsettled = zeroed is not None and input_independent.unsettled(real, zeroed, self.thresholds)
+            codes = "NN912/NN913" if unsettled else "NN912"
             self.notes.append(
-                f"NN912 inconclusive for {result.name}: the loss was still falling after "
+                f"{codes} inconclusive for {result.name}: the loss was still falling after "
                 f"{len(real.losses) - 1} steps ({real.start:.3f} -> {real.end:.3f}); raise overfit-steps "
                 "in [tool.nnlint.run] to settle it"
             )
         return overfit_batch.check(real, len(indices), self.thresholds, site, self.fallback)
 
     def _look_inside(self, model: nn.Module, call: ModelCall, result: ModelResult) -> list[Finding]:
-        sites = dict(self.instrumentation.module_sites)
+        sites = self.instrumentation.sites
         units, dropouts = dead_units.UnitWatch(sites), dropout_before_bn.DropoutWatch(sites)
         traced_forward(model, call, [units, dropouts])
         result.layers = units.layers
@@ -265,7 +268,7 @@ class Session:
         key = id(optimizer)
         if key not in self.optimizers:
             capture = self.instrumentation
-            site = capture.optimizer_sites.get(optimizer) or capture.step_sites.get(key)
+            site = capture.sites.get(optimizer) or capture.step_sites.get(key)
             self.optimizers[key] = OptimizerResult(type(optimizer).__name__, site)
         return self.optimizers[key]
 
