@@ -5,10 +5,11 @@ the real inputs must do better. When they do not, the model's output does not de
 that drops `x`, an overwritten variable, inputs that never reach the layers) and every result it gives is the
 label prior. Both runs start from the same weights and make the same number of updates on the same targets.
 
-A model that ignores its input gives the same curve for both runs. So when the real run is still falling at
-the end and has come down clearly further than the zeroed one, the comparison is unsettled, not a finding: a
-small GPT memorising random tokens at Adam 3e-4 (a smoke test practitioners run) is still learning after
-600 steps, far from the floor, and its end gap alone looks no better than the zeros' prior.
+A model that ignores its input gives the same curve for both runs, so the real run must also come down no
+further than the zeroed one (within the same margin) to be reported. The end gaps alone are not enough when
+the budget ends far from the floor: a 2-layer GPT-2 memorising 8 x 32 random tokens at Adam 3e-4 (a smoke test
+practitioners run) came down 4.17 -> 3.23 in 100 steps, zeroed inputs 4.17 -> 3.54: the end gaps are within
+the margin, the drops (0.94 against 0.63) are not.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def check(
     """Flag when real inputs get no closer to the floor than zeros do (and zeros cannot reach it)."""
     if not (real.finite and zeroed.finite) or zeroed.near_floor(thresholds.overfit_tolerance):
         return []  # zeros alone fit these targets (e.g. a per-position prior): the comparison says nothing
-    if not reaches_as_far(real, zeroed, thresholds) or unsettled(real, zeroed, thresholds):
+    if not reaches_as_far(real, zeroed, thresholds) or learns_more(real, zeroed, thresholds):
         return []
     steps = len(real.losses) - 1
     message = (
@@ -41,17 +42,12 @@ def check(
 
 
 def reaches_as_far(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
-    """The real inputs end no closer to the floor than zeros do (within the margin)."""
+    """The real run ends no closer to the floor than the zeroed one (within the margin)."""
     real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
     return real_gap > thresholds.input_independent_ratio * zero_gap
 
 
-def unsettled(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
-    """The end gaps look alike, but the real run is still falling and has come down clearly further than the
-    zeroed one (by the same margin): a model that ignored its input would have given the zeroed curve."""
+def learns_more(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
+    """The real run came down clearly further than the zeroed one: the output depends on the input."""
     real_drop, zero_drop = real.start - real.end, zeroed.start - zeroed.end
-    return (
-        reaches_as_far(real, zeroed, thresholds)
-        and real.still_falling()
-        and real_drop * thresholds.input_independent_ratio > max(zero_drop, 0.0)
-    )
+    return real_drop * thresholds.input_independent_ratio > max(zero_drop, 0.0)

@@ -179,7 +179,6 @@ class Session:
         varied = isinstance(targets, torch.Tensor) and bool(
             (targets.reshape(len(indices), -1) != targets.reshape(len(indices), -1)[:1]).any()
         )
-        zeroed = None
         if not varied or not replay.zeroes_something(indices):
             self.notes.append(
                 f"NN913 skipped for {result.name}: the chosen samples' targets or inputs do not vary"
@@ -197,10 +196,8 @@ class Session:
             if found:
                 return found  # an input-independent model cannot overfit either: one finding, the cause
         if real.still_falling() and not real.near_floor(self.thresholds.overfit_tolerance):
-            unsettled = zeroed is not None and input_independent.unsettled(real, zeroed, self.thresholds)
-            codes = "NN912/NN913" if unsettled else "NN912"
             self.notes.append(
-                f"{codes} inconclusive for {result.name}: the loss was still falling after "
+                f"NN912 inconclusive for {result.name}: the loss was still falling after "
                 f"{len(real.losses) - 1} steps ({real.start:.3f} -> {real.end:.3f}); raise overfit-steps "
                 "in [tool.nnlint.run] to settle it"
             )

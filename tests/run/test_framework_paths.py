@@ -68,15 +68,15 @@ def _curve(start: float, end: float, steps: int = 600) -> Curve:
     return Curve([start + (end - start) * i / steps for i in range(steps + 1)], 0.0, 1.0)
 
 
-def test_a_real_run_still_falling_well_below_the_zeroed_one_is_not_input_independence() -> None:
-    """The end gaps alone (2.6 against the zeros' 3.2, within the 0.8 margin) would call the model input
-    independent; but the real run is still falling and came down 1.57 where zeros came down 0.97."""
+def test_a_model_that_learns_more_from_real_inputs_than_from_zeros_is_not_input_independent() -> None:
+    """A 2-layer GPT-2 memorising 8 x 32 random tokens, 100 steps at Adam 3e-4: real inputs 4.17 -> 3.23,
+    zeroed 4.17 -> 3.54. The end gaps are within the 0.8 margin; the drops (0.94 against 0.63) are not."""
     site, thresholds = Site("train.py", 1), Thresholds()
-    falling, plateau = _curve(4.17, 2.6), Curve([4.17] * 50 + [3.2] * 551, 0.0, 1.0)
-    assert falling.still_falling() and not plateau.still_falling()
-    assert input_independent(falling, plateau, thresholds, site, site) == []
-    # A model that ignores its input gives the zeroed run's curve, still falling or not: reported.
-    assert input_independent(falling, falling, thresholds, site, site)
+    real, zeroed = _curve(4.17, 3.23, 100), _curve(4.17, 3.54, 100)
+    assert input_independent(real, zeroed, thresholds, site, site) == []  # was: NN913, an error
+    # A model that ignores its input gives the zeroed run's curve: reported, far from the floor or not.
+    assert input_independent(zeroed, zeroed, thresholds, site, site)
+    plateau = Curve([1.39] * 20 + [1.33] * 131, 0.0, 1.0)
     assert input_independent(plateau, plateau, thresholds, site, site)
 
 
