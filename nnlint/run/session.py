@@ -37,7 +37,7 @@ from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import traced_forward
 from nnlint.runtime.frames import Site
 from nnlint.runtime.state import kept_rng
-from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS
+from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS, RUNTIME_MODEL_WRAPPERS
 
 
 @dataclass
@@ -135,10 +135,12 @@ class Session:
     def _check_model(self, model: nn.Module) -> None:
         capture = self.instrumentation
         calls = [call for call in capture.calls if call.module is model]
-        model_site = capture.sites.get(model) or (calls[-1].site if calls else None)
-        # A torch.compile'd model is checked through the module it wraps, eagerly: the checks call it with
-        # other batches and weights, which would recompile (or fail to) for every one of them.
-        eager = uncompiled(model)
+        # A wrapped model (torch.compile, DDP, Fabric) is checked through the module it wraps, eagerly: the
+        # checks call it with other batches and weights, which would recompile (or fail to) for every one.
+        eager = unwrapped(model)
+        model_site = (
+            capture.sites.get(eager) or capture.sites.get(model) or (calls[-1].site if calls else None)
+        )
         label = type(eager).__name__ + (f" ({model_site})" if model_site else "")
         result = self.models[id(model)] = ModelResult(label)
         replay: Replay | str = "the script's loss is not a torch.nn.functional loss nnlint knows"
@@ -319,7 +321,13 @@ class Session:
             self.instrumentation.paused = False
 
 
-def uncompiled(model: nn.Module) -> nn.Module:
-    """The module a `torch.compile` wrapper runs (its `_orig_mod`), else the model itself."""
-    original = getattr(model, "_orig_mod", None)
-    return original if isinstance(original, nn.Module) else model
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The model a wrapper that only passes its call on runs (torch.compile's `_orig_mod`, DDP's and Fabric's
+    module), else the model itself: the checks call it with other batches and weights, eagerly."""
+    while True:
+        kind = type(model)
+        attribute = RUNTIME_MODEL_WRAPPERS.get(f"{kind.__module__}.{kind.__qualname__}")
+        inner = getattr(model, attribute, None) if attribute else None
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner

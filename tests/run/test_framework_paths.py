@@ -122,3 +122,29 @@ def test_tied_weights_train_in_the_replay_and_leave_the_scripts_gradients_alone(
     assert "training went on (--continue)" in result.stderr, result.stderr
     plain, checked = torch.load(tmp_path / "plain.pt"), torch.load(tmp_path / "checked.pt")
     assert all(torch.equal(plain[key], checked[key]) for key in plain)  # was: every weight differed
+
+
+def test_a_wrapped_model_is_checked_and_named_through_the_model_it_wraps(tmp_path: Path) -> None:
+    """Fabric's `setup` (like DDP and DataParallel) returns a wrapper that only passes the call on: the report
+    names the user's model and the line that built it, not the wrapper (DataParallel on the CPU here)."""
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        torch.manual_seed(0)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+        model = nn.DataParallel(net)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+    )
+    assert code == 0, stderr
+    assert "model Sequential (" in stderr and "train.py:8)" in stderr  # was: model DataParallel (...:9)
+    assert "worst 1 (ReLU)" in stderr  # the layer's own name, not `module.1`
