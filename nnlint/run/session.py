@@ -14,7 +14,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -221,6 +221,7 @@ class Session:
         tensors are probed, everything else (flags, `num_items_in_batch`) is passed unchanged.
         """
         try:
+            from nnlint.probe.errors import NoTimeDim
             from nnlint.probe.pipeline import Options, run_probe
             from nnlint.probe.target import ProbeSpec
         except ImportError:
@@ -247,7 +248,11 @@ class Session:
             name=type(model).__name__,
             causal_inputs=layout.causal_inputs,
         )
-        result.probe = run_probe(spec, Options(device=device))
+        try:
+            result.probe = run_probe(spec, Options(device=device))
+        except NoTimeDim as error:  # batch mixing is still worth judging
+            self.notes.append(f"NN902 skipped for {result.name}: {error}")
+            result.probe = run_probe(replace(spec, causal=False), Options(device=device))
         return list(result.probe.findings())
 
     def _update_ratio(self, optimizer: torch.optim.Optimizer, result: OptimizerResult) -> list[Finding]:

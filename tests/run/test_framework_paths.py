@@ -148,3 +148,29 @@ def test_a_wrapped_model_is_checked_and_named_through_the_model_it_wraps(tmp_pat
     assert code == 0, stderr
     assert "model Sequential (" in stderr and "train.py:8)" in stderr  # was: model DataParallel (...:9)
     assert "worst 1 (ReLU)" in stderr  # the layer's own name, not `module.1`
+
+
+def test_causal_asked_of_a_model_with_no_time_in_its_output_still_judges_batch_mixing(tmp_path: Path) -> None:
+    """PyTorch's word_language_model RNN returns `log_softmax(decoded.view(-1, ntoken))`: no time dim left.
+    `--causal` then skips causality with its reason, and the batch-mixing verdict stays."""
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        torch.manual_seed(0)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+        "--causal",
+    )
+    assert code == 0, stderr
+    assert "batch independence   ok" in stderr  # was: "NN901 could not run: ProbeError: ..."
+    assert "NN902 skipped for Sequential" in stderr and "outputs have none ((5, 3))" in stderr
