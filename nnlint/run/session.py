@@ -238,13 +238,20 @@ class Session:
                 f"probe of {result.name}: batch dim {layout.batch_dim}, time dim {layout.time_dim} "
                 f"({layout.why}; set --batch-dim/--time-dim to override)"
             )
+        # A next-token target makes causality a requirement: output t must not see its own target, input t+1.
+        causal = self.causal if self.causal is not None else layout.next_token
+        if causal and self.causal is None:
+            self.notes.append(
+                f"probe of {result.name}: causality tested, as the target is the next input token "
+                "(--no-causal to skip)"
+            )
         spec = ProbeSpec(
             model,
             tuple(call.args),
             dict(call.kwargs),
             batch_dim=layout.batch_dim,
             time_dim=layout.time_dim,
-            causal=bool(self.causal),
+            causal=causal,
             name=type(model).__name__,
             causal_inputs=layout.causal_inputs,
         )

@@ -174,3 +174,56 @@ def test_causal_asked_of_a_model_with_no_time_in_its_output_still_judges_batch_m
     assert code == 0, stderr
     assert "batch independence   ok" in stderr  # was: "NN901 could not run: ProbeError: ..."
     assert "NN902 skipped for Sequential" in stderr and "outputs have none ((5, 3))" in stderr
+
+
+NEXT_TOKEN = """
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class LM(nn.Module):
+    '''Lightning's demo Transformer and nanoGPT with `is_causal=False`: the encoder reads the whole window.'''
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, ids):
+        causal = sys.argv[1] == "causal"
+        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1]) if causal else None
+        return self.head(self.layer(self.emb(ids), src_mask=mask))
+
+torch.manual_seed(0)
+stream = torch.arange(2000) * 7 % 20
+model = LM()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for _ in range(3):
+    starts = torch.randint(0, 1900, (8,))
+    x = torch.stack([stream[s : s + 10] for s in starts])
+    y = torch.stack([stream[s + 1 : s + 11] for s in starts])
+    F.cross_entropy(model(x).reshape(-1, 20), y.reshape(-1)).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_a_next_token_target_makes_the_run_test_causality_unasked(tmp_path: Path) -> None:
+    """The target is the input shifted by one step: output t must not see input t+1, its own target."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    script = tmp_path / "train.py"
+    script.write_text(NEXT_TOKEN)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
+        return result.exit_code, result.stderr + result.stdout  # the report, then the findings
+
+    code, stderr = run(str(script), "--", "leaky")
+    assert code == 1 and "NN902 causal-leakage" in stderr, stderr  # was: exit 0, causality never tested
+    assert "causality tested, as the target is the next input token" in stderr
+    code, stderr = run(str(script), "--", "causal")
+    assert code == 0 and "causality            ok" in stderr, stderr
+    code, stderr = run("--no-causal", str(script), "--", "leaky")
+    assert code == 0 and "causality" not in stderr, stderr
