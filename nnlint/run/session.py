@@ -96,7 +96,7 @@ class Session:
                     ),
                 )
                 for model in self._models_of(optimizer):
-                    self._check_model(model)
+                    self._guard("the checks", lambda model=model: self._check_model(model))
             result.before = update_ratio.snapshot(optimizer)
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -132,7 +132,10 @@ class Session:
 
     # The checks on one model ------------------------------------------------------------------------------
 
-    def _check_model(self, model: nn.Module) -> None:
+    def _check_model(self, model: nn.Module) -> list[Finding]:
+        """Every check of one model (they add their findings as they run); each is guarded, and so is the
+        whole: it runs inside the script's step, where a failure of nnlint's own must not become the
+        script's exception."""
         capture = self.instrumentation
         calls = [call for call in capture.calls if call.module is model]
         # A wrapped model (torch.compile, DDP, Fabric) is checked through the module it wraps, eagerly: the
@@ -161,6 +164,7 @@ class Session:
         if call is not None:
             self._guard("NN914", lambda: self._look_inside(eager, call, result))
             self._guard("NN901", lambda: self._probe(eager, call, result))
+        return []
 
     def _losses_newest_first(self) -> list[LossCall]:
         """The recorded losses a backward went through, newest first (then any others, for NN911's sake)."""

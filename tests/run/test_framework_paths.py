@@ -227,3 +227,31 @@ def test_a_next_token_target_makes_the_run_test_causality_unasked(tmp_path: Path
     assert code == 0 and "causality            ok" in stderr, stderr
     code, stderr = run("--no-causal", str(script), "--", "leaky")
     assert code == 0 and "causality" not in stderr, stderr
+
+
+def test_a_failure_of_nnlints_own_inside_the_step_never_becomes_the_scripts(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The checks run inside the script's `optimizer.step()` (inside accelerate's and Lightning's wrappers):
+    an error of nnlint's glue there raised out of the script's step, ending its training with a traceback."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("nnlint's own bug")
+
+    monkeypatch.setattr("nnlint.run.session.link", broken)
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        model = nn.Linear(6, 3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        """,
+    )
+    assert code == 0, stderr  # was: "train.py raised TypeError before its first optimizer step", exit 1
+    assert "the checks could not run: TypeError: nnlint's own bug" in stderr
