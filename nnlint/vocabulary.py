@@ -962,6 +962,14 @@ ADAPTIVE_OPTIMIZERS = frozenset(
 )
 # A step of these runs many updates (LBFGS: up to max_iter iterations with a line search).
 MULTI_UPDATE_OPTIMIZERS = frozenset({"LBFGS"})
+# Module classes (module path and class name) that only pass their call on to the model they hold, and the
+# attribute that holds it: the runtime checks run that model (torch.compile, DDP, DataParallel, Fabric).
+RUNTIME_MODEL_WRAPPERS = {
+    "torch._dynamo.eval_frame.OptimizedModule": "_orig_mod",
+    "torch.nn.parallel.distributed.DistributedDataParallel": "module",
+    "torch.nn.parallel.data_parallel.DataParallel": "module",
+    "lightning.fabric.wrappers._FabricModule": "_forward_module",
+}
 # Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`).
 MODEL_TARGET_KEYWORDS = frozenset(
     {"labels", "label", "targets", "target", "start_positions", "end_positions"}

@@ -8,3 +8,8 @@ class ProbeError(Exception):
 
     The original exception, when there is one, is chained as `__cause__` so `--verbose` can show it.
     """
+
+
+class NoTimeDim(ProbeError):
+    """A causal probe of a model whose inputs or outputs have no time dim to judge: `nnlint run --causal`
+    still judges batch mixing then, and says why causality was not tested."""

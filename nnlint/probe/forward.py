@@ -57,9 +57,30 @@ def tracked_outputs(result: Any, batch: ProbeBatch) -> list[Tracked]:
     """The batched tensors among whatever the model returned (tensor, tuple, dict, dataclass-like output)."""
     tracked = []
     for leaf in pytree.tree_leaves(result):
-        if isinstance(leaf, torch.Tensor) and (found := track(leaf, batch)) is not None:
+        if isinstance(leaf, torch.Tensor) and (found := track(leaf, batch) or _merged(leaf, batch)):
             tracked.append(found)
     return tracked
+
+
+def _merged(tensor: torch.Tensor, batch: ProbeBatch) -> Tracked | None:
+    """An output that is a view flattening the batch and time dims of another tensor, split back into two.
+
+    Language models often return `log_softmax(logits).view(-1, vocab)` for the loss (Lightning's demo
+    Transformer). The order of the two dims is read from the tensor the view was taken of: a batch-first
+    model and one that went time-major inside give different orders, and guessing wrong would call the
+    steps of one sample "other samples". An output flattened by a copy (`reshape` of a non-contiguous
+    tensor, an op after the view) carries no such record and is left out.
+    """
+    base, b, steps = tensor._base, batch.b, batch.steps
+    if base is None or steps is None or steps < 2 or b == steps:
+        return None
+    for dim in range(base.dim() - 1):
+        pair = tuple(base.shape[dim : dim + 2])
+        flattened = (*base.shape[:dim], b * steps, *base.shape[dim + 2 :])
+        if pair in ((b, steps), (steps, b)) and tuple(tensor.shape) == flattened:
+            batch_first = pair == (b, steps)
+            return Tracked(tensor.unflatten(dim, pair), dim + (not batch_first), dim + batch_first)
+    return None
 
 
 def reseed(device: torch.device) -> None:

@@ -19,7 +19,7 @@ from nnlint.probe.batch import BatchVerdict
 from nnlint.probe.capture import Frame
 from nnlint.probe.causal import CausalVerdict
 from nnlint.probe.cause import causal_cause
-from nnlint.probe.errors import ProbeError
+from nnlint.probe.errors import NoTimeDim, ProbeError
 from nnlint.probe.forward import BlindGradients, GradientRun, gradient_run, out_of_memory
 from nnlint.probe.localize import BatchRule, CausalRule, Localization, exercised_lines, localize
 from nnlint.probe.prepare import ProbeBatch, preserved, probe_batch, resolve_device
@@ -180,9 +180,11 @@ def _gradient_verdicts(
     verdict = causal_verdict = None
     if run is not None:
         if causal and not any(out.time_dim is not None for out in run.outputs):
-            raise ProbeError(
+            shapes = ", ".join(str(tuple(out.tensor.shape)) for out in run.outputs)
+            raise NoTimeDim(
                 f"A causal probe needs an output with the time dimension ({batch.steps} steps at dim "
-                f"{spec.time_dim}); this model's outputs have none."
+                f"{spec.time_dim}); this model's batched outputs have none ({shapes}). A model that computes "
+                "every step only when given targets (nanoGPT) needs them among the inputs."
             )
         speculative = []
         if causal and not options.thorough:
@@ -210,7 +212,7 @@ def _gradient_verdicts(
 
 def _splits(batch: ProbeBatch, spec: ProbeSpec, generators: _Generators) -> list[int]:
     if batch.steps is None:
-        raise ProbeError(
+        raise NoTimeDim(
             f"A causal probe needs inputs with a time dimension at dim {spec.time_dim}; set --time-dim."
         )
     return causal_test.choose_splits(batch.steps, spec.shift, batch.b, generators.cpu)

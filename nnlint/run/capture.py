@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn.modules.loss import _Loss
 
-from nnlint.runtime.frames import Site, caller_site
+from nnlint.runtime.frames import Site, SiteMap, caller_site
 from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 # Recent calls kept for linking a step to its model call and loss; a GAN needs a few, nothing needs many.
@@ -98,10 +98,7 @@ class Instrumentation:
     losses: deque[LossCall] = field(default_factory=lambda: deque(maxlen=KEEP_RECENT))
     models: dict[int, nn.Module] = field(default_factory=dict)  # outermost trainable modules, in call order
     optimizers: list[weakref.ref[torch.optim.Optimizer]] = field(default_factory=list)
-    module_sites: weakref.WeakKeyDictionary[nn.Module, Site] = field(
-        default_factory=weakref.WeakKeyDictionary
-    )
-    optimizer_sites: weakref.WeakKeyDictionary[Any, Site] = field(default_factory=weakref.WeakKeyDictionary)
+    sites: SiteMap = field(default_factory=SiteMap)  # the line that built each layer and optimizer
     step_sites: dict[int, Site] = field(default_factory=dict)
     model_calls: int = 0
     optimizers_built: int = 0  # the weak references above die with the script; the count does not
@@ -189,7 +186,7 @@ class Instrumentation:
     # Construction sites ------------------------------------------------------------------------------------
 
     def _wrap_module_init(self, original: Callable[..., None]) -> Callable[..., None]:
-        sites = self.module_sites
+        sites = self.sites
 
         @functools.wraps(original)
         def init(module: nn.Module, *args: Any, **kwargs: Any) -> None:
@@ -210,7 +207,7 @@ class Instrumentation:
             self.optimizers_built += 1
             site = caller_site(sys._getframe(1), constructing=optimizer)
             if site is not None:
-                self.optimizer_sites[optimizer] = site
+                self.sites[optimizer] = site
 
         return init
 

@@ -18,7 +18,7 @@ from nnlint.finding import Finding, Severity
 from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import call_site
-from nnlint.runtime.frames import Site
+from nnlint.runtime.frames import Site, SiteMap
 from nnlint.runtime.recorder import Op
 from nnlint.runtime_codes import declared
 
@@ -49,7 +49,7 @@ class LayerStats:
 class UnitWatch:
     """Observer for trace.traced_forward: activation statistics per call."""
 
-    def __init__(self, modules: dict[nn.Module, Site]) -> None:
+    def __init__(self, modules: SiteMap) -> None:
         self.module_sites = modules
         self.layers: list[LayerStats] = []
         self._conv1d_shapes: set[tuple[int, ...]] = set()

@@ -21,7 +21,7 @@ from torch.utils._pytree import tree_flatten
 from nnlint.finding import Finding, Severity
 from nnlint.run.sites import finding_at
 from nnlint.run.trace import call_site
-from nnlint.runtime.frames import Site
+from nnlint.runtime.frames import Site, SiteMap
 from nnlint.runtime.recorder import Op
 from nnlint.runtime_codes import declared
 
@@ -40,7 +40,7 @@ class Hit:
 class DropoutWatch:
     """Observer for trace.traced_forward: which tensors carry a dropout's output, and does a BN read one."""
 
-    def __init__(self, modules: dict[nn.Module, Site]) -> None:
+    def __init__(self, modules: SiteMap) -> None:
         self.module_sites = modules
         self.hits: list[Hit] = []
         self._tainted: dict[int, str] = {}  # id(tensor) -> the dropout it came from

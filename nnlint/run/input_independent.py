@@ -4,6 +4,12 @@ The recipe's "input-independent baseline": train once on the real inputs and onc
 the real inputs must do better. When they do not, the model's output does not depend on its input (a forward
 that drops `x`, an overwritten variable, inputs that never reach the layers) and every result it gives is the
 label prior. Both runs start from the same weights and make the same number of updates on the same targets.
+
+A model that ignores its input gives the same curve for both runs, so the real run must also come down no
+further than the zeroed one (within the same margin) to be reported. The end gaps alone are not enough when
+the budget ends far from the floor: a 2-layer GPT-2 memorising 8 x 32 random tokens at Adam 3e-4 (a smoke test
+practitioners run) came down 4.17 -> 3.23 in 100 steps, zeroed inputs 4.17 -> 3.54: the end gaps are within
+the margin, the drops (0.94 against 0.63) are not.
 """
 
 from __future__ import annotations
@@ -24,8 +30,7 @@ def check(
     """Flag when real inputs get no closer to the floor than zeros do (and zeros cannot reach it)."""
     if not (real.finite and zeroed.finite) or zeroed.near_floor(thresholds.overfit_tolerance):
         return []  # zeros alone fit these targets (e.g. a per-position prior): the comparison says nothing
-    real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
-    if real_gap <= thresholds.input_independent_ratio * zero_gap:
+    if not reaches_as_far(real, zeroed, thresholds) or learns_more(real, zeroed, thresholds):
         return []
     steps = len(real.losses) - 1
     message = (
@@ -34,3 +39,15 @@ def check(
     )
     evidence = {"steps": steps, "real_end": round(real.end, 4), "zeroed_end": round(zeroed.end, 4)}
     return [finding_at(site, fallback, CODE, NAME, message, Severity.ERROR, evidence=evidence)]
+
+
+def reaches_as_far(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
+    """The real run ends no closer to the floor than the zeroed one (within the margin)."""
+    real_gap, zero_gap = real.end - real.floor, zeroed.end - zeroed.floor
+    return real_gap > thresholds.input_independent_ratio * zero_gap
+
+
+def learns_more(real: Curve, zeroed: Curve, thresholds: Thresholds) -> bool:
+    """The real run came down clearly further than the zeroed one: the output depends on the input."""
+    real_drop, zero_drop = real.start - real.end, zeroed.start - zeroed.end
+    return real_drop * thresholds.input_independent_ratio > max(zero_drop, 0.0)

@@ -11,6 +11,9 @@ batch would call the time steps "samples" and report them mixing. The user can s
   `batch_first`, so N is the batch size, and the input dim of that size is the batch.
 
 Without such evidence the batch is dim 0, as before.
+
+A target that is the input shifted by one step also says the model predicts the next token: its output at
+step t must not see input t + 1, which is its own target. The causality test then runs without `--causal`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Layout:
     time_dim: int = 1
     causal_inputs: tuple[int | str, ...] | None = None
     why: str | None = None  # "given" by the user, or how the run showed it; None for the default
+    next_token: bool = False  # the target is the input shifted by one step: a next-token predictor
 
 
 def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layout) -> Layout:
@@ -43,9 +47,8 @@ def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layou
     if tokens is not None and loss is not None and isinstance(loss.target, torch.Tensor):
         time = _shifted_dim(tokens, loss.target)
         if time is not None:
-            return Layout(
-                1 - time, time, given.causal_inputs, f"the target is the input shifted along dim {time}"
-            )
+            why = f"the target is the input shifted along dim {time}"
+            return Layout(1 - time, time, given.causal_inputs, why, next_token=True)
     batch = _rnn_batch(model, call)
     first = next((a for a in call.args if isinstance(a, torch.Tensor) and a.ndim >= 2), None)
     if batch is not None and first is not None:

@@ -21,7 +21,7 @@ from nnlint.run.replay import Replay
 from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
 from nnlint.runtime.frames import Site
-from nnlint.runtime.state import cloned_state, modes, swapped_in
+from nnlint.runtime.state import cloned_state, modes, swapped_in, unique
 from nnlint.runtime_codes import declared
 
 CODE, NAME = declared("NN912")
@@ -115,7 +115,7 @@ def fit(
     Without `steps`, training stops once the loss is near its floor (or at the step or time limit).
     """
     state = cloned_state(replay.model, trainable=True)
-    trainable = [tensor for tensor in state.values() if tensor.requires_grad]
+    trainable = [tensor for tensor in unique(state) if tensor.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=thresholds.overfit_lr)
     limit = thresholds.overfit_steps if steps is None else steps
     lowest = floor(replay, indices)

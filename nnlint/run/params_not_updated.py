@@ -16,7 +16,7 @@ from torch import nn
 
 from nnlint.finding import Finding, Severity
 from nnlint.run.sites import finding_at
-from nnlint.runtime.frames import Site
+from nnlint.runtime.frames import Site, SiteMap
 from nnlint.runtime_codes import declared
 
 CODE, NAME = declared("NN916")
@@ -53,7 +53,7 @@ def _names(params: list[torch.Tensor], named: dict[int, Owner]) -> str:
 def check_gradients(
     optimizer: torch.optim.Optimizer,
     named: dict[int, Owner],
-    sites: dict[nn.Module, Site],
+    sites: SiteMap,
     fallback: Site,
     optimizer_site: Site | None = None,
 ) -> list[Finding]:
@@ -102,7 +102,7 @@ def check_orphans(
     models: list[nn.Module],
     optimizers: list[torch.optim.Optimizer],
     named: dict[int, Owner],
-    sites: dict[object, Site],
+    sites: SiteMap,
     fallback: Site,
 ) -> list[Finding]:
     """Trainable parameters of the captured models that no optimizer holds.

@@ -14,7 +14,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -37,7 +37,7 @@ from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import traced_forward
 from nnlint.runtime.frames import Site
 from nnlint.runtime.state import kept_rng
-from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS
+from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS, RUNTIME_MODEL_WRAPPERS
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Session:
         with self._quietly():
             if result.steps == 0:
                 named = params_not_updated.owners(self.instrumentation.models.values())
-                sites = self.instrumentation.module_sites
+                sites = self.instrumentation.sites
                 self._guard(
                     "NN916",
                     lambda: params_not_updated.check_gradients(
@@ -96,7 +96,7 @@ class Session:
                     ),
                 )
                 for model in self._models_of(optimizer):
-                    self._check_model(model)
+                    self._guard("the checks", lambda model=model: self._check_model(model))
             result.before = update_ratio.snapshot(optimizer)
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -119,9 +119,9 @@ class Session:
         models = list(capture.models.values())
         named = params_not_updated.owners(models)
         optimizers = capture.constructed_optimizers()
-        sites: dict[object, Site] = {**capture.module_sites, **capture.optimizer_sites}
         self._guard(
-            "NN916", lambda: params_not_updated.check_orphans(models, optimizers, named, sites, self.fallback)
+            "NN916",
+            lambda: params_not_updated.check_orphans(models, optimizers, named, capture.sites, self.fallback),
         )
         try:
             self.on_done(self)  # before the hooks go: the report still sees the captured calls
@@ -132,13 +132,18 @@ class Session:
 
     # The checks on one model ------------------------------------------------------------------------------
 
-    def _check_model(self, model: nn.Module) -> None:
+    def _check_model(self, model: nn.Module) -> list[Finding]:
+        """Every check of one model (they add their findings as they run); each is guarded, and so is the
+        whole: it runs inside the script's step, where a failure of nnlint's own must not become the
+        script's exception."""
         capture = self.instrumentation
         calls = [call for call in capture.calls if call.module is model]
-        model_site = capture.module_sites.get(model) or (calls[-1].site if calls else None)
-        # A torch.compile'd model is checked through the module it wraps, eagerly: the checks call it with
-        # other batches and weights, which would recompile (or fail to) for every one of them.
-        eager = uncompiled(model)
+        # A wrapped model (torch.compile, DDP, Fabric) is checked through the module it wraps, eagerly: the
+        # checks call it with other batches and weights, which would recompile (or fail to) for every one.
+        eager = unwrapped(model)
+        model_site = (
+            capture.sites.get(eager) or capture.sites.get(model) or (calls[-1].site if calls else None)
+        )
         label = type(eager).__name__ + (f" ({model_site})" if model_site else "")
         result = self.models[id(model)] = ModelResult(label)
         replay: Replay | str = "the script's loss is not a torch.nn.functional loss nnlint knows"
@@ -159,6 +164,7 @@ class Session:
         if call is not None:
             self._guard("NN914", lambda: self._look_inside(eager, call, result))
             self._guard("NN901", lambda: self._probe(eager, call, result))
+        return []
 
     def _losses_newest_first(self) -> list[LossCall]:
         """The recorded losses a backward went through, newest first (then any others, for NN911's sake)."""
@@ -204,7 +210,7 @@ class Session:
         return overfit_batch.check(real, len(indices), self.thresholds, site, self.fallback)
 
     def _look_inside(self, model: nn.Module, call: ModelCall, result: ModelResult) -> list[Finding]:
-        sites = dict(self.instrumentation.module_sites)
+        sites = self.instrumentation.sites
         units, dropouts = dead_units.UnitWatch(sites), dropout_before_bn.DropoutWatch(sites)
         traced_forward(model, call, [units, dropouts])
         result.layers = units.layers
@@ -219,6 +225,7 @@ class Session:
         tensors are probed, everything else (flags, `num_items_in_batch`) is passed unchanged.
         """
         try:
+            from nnlint.probe.errors import NoTimeDim
             from nnlint.probe.pipeline import Options, run_probe
             from nnlint.probe.target import ProbeSpec
         except ImportError:
@@ -235,17 +242,28 @@ class Session:
                 f"probe of {result.name}: batch dim {layout.batch_dim}, time dim {layout.time_dim} "
                 f"({layout.why}; set --batch-dim/--time-dim to override)"
             )
+        # A next-token target makes causality a requirement: output t must not see its own target, input t+1.
+        causal = self.causal if self.causal is not None else layout.next_token
+        if causal and self.causal is None:
+            self.notes.append(
+                f"probe of {result.name}: causality tested, as the target is the next input token "
+                "(--no-causal to skip)"
+            )
         spec = ProbeSpec(
             model,
             tuple(call.args),
             dict(call.kwargs),
             batch_dim=layout.batch_dim,
             time_dim=layout.time_dim,
-            causal=bool(self.causal),
+            causal=causal,
             name=type(model).__name__,
             causal_inputs=layout.causal_inputs,
         )
-        result.probe = run_probe(spec, Options(device=device))
+        try:
+            result.probe = run_probe(spec, Options(device=device))
+        except NoTimeDim as error:  # batch mixing is still worth judging
+            self.notes.append(f"NN902 skipped for {result.name}: {error}")
+            result.probe = run_probe(replace(spec, causal=False), Options(device=device))
         return list(result.probe.findings())
 
     def _update_ratio(self, optimizer: torch.optim.Optimizer, result: OptimizerResult) -> list[Finding]:
@@ -265,7 +283,7 @@ class Session:
         key = id(optimizer)
         if key not in self.optimizers:
             capture = self.instrumentation
-            site = capture.optimizer_sites.get(optimizer) or capture.step_sites.get(key)
+            site = capture.sites.get(optimizer) or capture.step_sites.get(key)
             self.optimizers[key] = OptimizerResult(type(optimizer).__name__, site)
         return self.optimizers[key]
 
@@ -319,7 +337,13 @@ class Session:
             self.instrumentation.paused = False
 
 
-def uncompiled(model: nn.Module) -> nn.Module:
-    """The module a `torch.compile` wrapper runs (its `_orig_mod`), else the model itself."""
-    original = getattr(model, "_orig_mod", None)
-    return original if isinstance(original, nn.Module) else model
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The model a wrapper that only passes its call on runs (torch.compile's `_orig_mod`, DDP's and Fabric's
+    module), else the model itself: the checks call it with other batches and weights, eagerly."""
+    while True:
+        kind = type(model)
+        attribute = RUNTIME_MODEL_WRAPPERS.get(f"{kind.__module__}.{kind.__qualname__}")
+        inner = getattr(model, attribute, None) if attribute else None
+        if not isinstance(inner, nn.Module):
+            return model
+        model = inner

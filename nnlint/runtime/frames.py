@@ -17,6 +17,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -113,6 +114,31 @@ class Site:
 
     def __str__(self) -> str:
         return f"{display_path(self.filename)}:{self.line}"
+
+
+class SiteMap:
+    """The line that built each object (a layer, an optimizer), keyed by identity and held weakly.
+
+    Never hashes the object: a module may define `__hash__` from state its own `__init__` has not set yet
+    when `nn.Module.__init__` returns (torchmetrics' `Metric`, which Lightning builds for every `self.log`),
+    and a `WeakKeyDictionary` would raise inside the user's script.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[weakref.ref[Any], Site]] = {}
+
+    def __setitem__(self, obj: Any, site: Site) -> None:
+        key = id(obj)
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            if self._entries.get(key, (None,))[0] is ref:
+                del self._entries[key]
+
+        self._entries[key] = (weakref.ref(obj, forget), site)
+
+    def get(self, obj: Any) -> Site | None:
+        entry = self._entries.get(id(obj))
+        return entry[1] if entry is not None and entry[0]() is obj else None
 
 
 def caller_site(frame: FrameType | None, constructing: Any = None) -> Site | None:

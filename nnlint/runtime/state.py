@@ -20,12 +20,30 @@ from torch import nn
 
 
 def cloned_state(model: nn.Module, trainable: bool) -> dict[str, torch.Tensor]:
-    """Copies of the buffers, and with `trainable` of the parameters too (as fresh leaves to train)."""
-    state = {name: buffer.detach().clone() for name, buffer in model.named_buffers()}
+    """Copies of the buffers, and with `trainable` of the parameters too (as fresh leaves to train).
+
+    Every name of a tied tensor is in the state, all bound to one copy: GPT-2's `lm_head.weight` is
+    `transformer.wte.weight`, and a state naming only the first would leave the head on the user's own
+    parameter, whose `.grad` every replayed backward would then add to. Train `unique(state)`.
+    """
+    copies: dict[int, torch.Tensor] = {}
+
+    def copy_of(tensor: torch.Tensor, leaf: bool) -> torch.Tensor:
+        if id(tensor) not in copies:
+            data = tensor.detach().clone()
+            copies[id(tensor)] = data.requires_grad_(tensor.requires_grad) if leaf else data
+        return copies[id(tensor)]
+
+    state = {name: copy_of(buffer, False) for name, buffer in model.named_buffers(remove_duplicate=False)}
     if trainable:
-        for name, param in model.named_parameters():
-            state[name] = param.detach().clone().requires_grad_(param.requires_grad)
+        for name, param in model.named_parameters(remove_duplicate=False):
+            state[name] = copy_of(param, True)
     return state
+
+
+def unique(state: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """The distinct tensors of a state (a tied weight once), in order."""
+    return list({id(tensor): tensor for tensor in state.values()}.values())
 
 
 @contextmanager

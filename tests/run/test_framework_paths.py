@@ -1,0 +1,257 @@
+"""What real Lightning, Hugging Face and accelerate scripts showed `nnlint run` and the probe, kept as tests.
+
+Neither framework is a test dependency: each test takes the same path through torch and nnlint as the real
+framework did when it broke (found with Lightning 2.6.6, transformers 5.25.0, accelerate 1.16.0; see
+bench/real_frameworks.py for the real scripts).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import torch
+from click.testing import CliRunner
+
+from nnlint.cli import main
+from nnlint.run.capture import Target, run_target
+from nnlint.run.input_independent import check as input_independent
+from nnlint.run.overfit_batch import Curve
+from nnlint.run.thresholds import Thresholds
+from nnlint.runtime.frames import Site
+
+FAST = "[tool.nnlint.run]\noverfit-steps = 150\noverfit-lr = 0.01\n"
+
+
+def _run(tmp_path: Path, script: str, *options: str) -> tuple[int, str]:
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(script))
+    result = CliRunner().invoke(main, ["run", *options, str(path)], catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+def test_a_module_that_hashes_state_its_init_has_not_set_yet_is_built_unharmed(tmp_path: Path) -> None:
+    """torchmetrics' Metric (built by Lightning for every `self.log`) hashes attributes set after
+    `nn.Module.__init__` returns: noting the line that built it must not hash it."""
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        class Metric(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self._defaults = {"total": 0}
+
+            def __hash__(self):
+                return hash(tuple(self._defaults))
+
+        torch.manual_seed(0)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            meter = Metric()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+    )
+    assert code == 0, stderr  # was: AttributeError '_defaults' raised inside the script, exit 1
+    assert "train.py:17): 1 step(s)" in stderr  # the optimizer's line
+
+
+def _curve(start: float, end: float, steps: int = 600) -> Curve:
+    return Curve([start + (end - start) * i / steps for i in range(steps + 1)], 0.0, 1.0)
+
+
+def test_a_model_that_learns_more_from_real_inputs_than_from_zeros_is_not_input_independent() -> None:
+    """A 2-layer GPT-2 memorising 8 x 32 random tokens, 100 steps at Adam 3e-4: real inputs 4.17 -> 3.23,
+    zeroed 4.17 -> 3.54. The end gaps are within the 0.8 margin; the drops (0.94 against 0.63) are not."""
+    site, thresholds = Site("train.py", 1), Thresholds()
+    real, zeroed = _curve(4.17, 3.23, 100), _curve(4.17, 3.54, 100)
+    assert input_independent(real, zeroed, thresholds, site, site) == []  # was: NN913, an error
+    # A model that ignores its input gives the zeroed run's curve: reported, far from the floor or not.
+    assert input_independent(zeroed, zeroed, thresholds, site, site)
+    plateau = Curve([1.39] * 20 + [1.33] * 131, 0.0, 1.0)
+    assert input_independent(plateau, plateau, thresholds, site, site)
+
+
+TIED = """
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class TiedLM(nn.Module):
+    '''GPT-2's head shares the token embedding's weight (`lm_head.weight is wte.weight`).'''
+
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(20, 16)
+        self.mix = nn.Linear(16, 16)
+        self.lm_head = nn.Linear(16, 20, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+    def forward(self, ids):
+        return self.lm_head(torch.tanh(self.mix(self.wte(ids))))
+
+torch.manual_seed(0)
+model = TiedLM()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for _ in range(3):
+    ids = torch.randint(0, 20, (8, 6))
+    F.cross_entropy(model(ids).reshape(-1, 20), torch.roll(ids, -1, 1).reshape(-1)).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+torch.save(model.state_dict(), sys.argv[1])
+"""
+
+
+def test_tied_weights_train_in_the_replay_and_leave_the_scripts_gradients_alone(tmp_path: Path) -> None:
+    """The overfit replay trains copies of the weights; a tied head left on the user's own parameter was not
+    trained there, and every replayed backward added to the gradient the script's first step then used."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    script = tmp_path / "train.py"
+    script.write_text(TIED)
+    run_target(Target(path=script), [str(tmp_path / "plain.pt")])
+    result = CliRunner().invoke(main, ["run", "--continue", str(script), "--", str(tmp_path / "checked.pt")])
+    assert "training went on (--continue)" in result.stderr, result.stderr
+    plain, checked = torch.load(tmp_path / "plain.pt"), torch.load(tmp_path / "checked.pt")
+    assert all(torch.equal(plain[key], checked[key]) for key in plain)  # was: every weight differed
+
+
+def test_a_wrapped_model_is_checked_and_named_through_the_model_it_wraps(tmp_path: Path) -> None:
+    """Fabric's `setup` (like DDP and DataParallel) returns a wrapper that only passes the call on: the report
+    names the user's model and the line that built it, not the wrapper (DataParallel on the CPU here)."""
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        torch.manual_seed(0)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+        model = nn.DataParallel(net)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+    )
+    assert code == 0, stderr
+    assert "model Sequential (" in stderr and "train.py:8)" in stderr  # was: model DataParallel (...:9)
+    assert "worst 1 (ReLU)" in stderr  # the layer's own name, not `module.1`
+
+
+def test_causal_asked_of_a_model_with_no_time_in_its_output_still_judges_batch_mixing(tmp_path: Path) -> None:
+    """PyTorch's word_language_model RNN returns `log_softmax(decoded.view(-1, ntoken))`: no time dim left.
+    `--causal` then skips causality with its reason, and the batch-mixing verdict stays."""
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        torch.manual_seed(0)
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+        "--causal",
+    )
+    assert code == 0, stderr
+    assert "batch independence   ok" in stderr  # was: "NN901 could not run: ProbeError: ..."
+    assert "NN902 skipped for Sequential" in stderr and "outputs have none ((5, 3))" in stderr
+
+
+NEXT_TOKEN = """
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class LM(nn.Module):
+    '''Lightning's demo Transformer and nanoGPT with `is_causal=False`: the encoder reads the whole window.'''
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, ids):
+        causal = sys.argv[1] == "causal"
+        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1]) if causal else None
+        return self.head(self.layer(self.emb(ids), src_mask=mask))
+
+torch.manual_seed(0)
+stream = torch.arange(2000) * 7 % 20
+model = LM()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for _ in range(3):
+    starts = torch.randint(0, 1900, (8,))
+    x = torch.stack([stream[s : s + 10] for s in starts])
+    y = torch.stack([stream[s + 1 : s + 11] for s in starts])
+    F.cross_entropy(model(x).reshape(-1, 20), y.reshape(-1)).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_a_next_token_target_makes_the_run_test_causality_unasked(tmp_path: Path) -> None:
+    """The target is the input shifted by one step: output t must not see input t+1, its own target."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    script = tmp_path / "train.py"
+    script.write_text(NEXT_TOKEN)
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["run", *args], catch_exceptions=False)
+        return result.exit_code, result.stderr + result.stdout  # the report, then the findings
+
+    code, stderr = run(str(script), "--", "leaky")
+    assert code == 1 and "NN902 causal-leakage" in stderr, stderr  # was: exit 0, causality never tested
+    assert "causality tested, as the target is the next input token" in stderr
+    code, stderr = run(str(script), "--", "causal")
+    assert code == 0 and "causality            ok" in stderr, stderr
+    code, stderr = run("--no-causal", str(script), "--", "leaky")
+    assert code == 0 and "causality" not in stderr, stderr
+
+
+def test_a_failure_of_nnlints_own_inside_the_step_never_becomes_the_scripts(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The checks run inside the script's `optimizer.step()` (inside accelerate's and Lightning's wrappers):
+    an error of nnlint's glue there raised out of the script's step, ending its training with a traceback."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("nnlint's own bug")
+
+    monkeypatch.setattr("nnlint.run.session.link", broken)
+    code, stderr = _run(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+        model = nn.Linear(6, 3)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        """,
+    )
+    assert code == 0, stderr  # was: "train.py raised TypeError before its first optimizer step", exit 1
+    assert "the checks could not run: TypeError: nnlint's own bug" in stderr
