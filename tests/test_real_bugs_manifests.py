@@ -95,7 +95,10 @@ def test_the_second_held_out_set_uses_only_repositories_new_to_both_earlier_sets
     assert not _repos(_load("manifest_heldout2.json"), "bugs", "clean") & earlier
 
 
-@pytest.mark.parametrize("name", ["manifest_heldout2.json", "manifest_heldout3.json", "manifest_heldout4.json"])
+LATER_HELD_OUT = ["manifest_heldout2.json", "manifest_heldout3.json", "manifest_heldout4.json"]
+
+
+@pytest.mark.parametrize("name", LATER_HELD_OUT)
 def test_every_out_of_scope_bug_of_the_later_held_out_sets_says_why(name: str) -> None:
     for bug in _load(name)["bugs"]:
         assert bug["in_scope"] or "Out of scope" in bug["evidence"], bug["id"]
@@ -132,7 +135,7 @@ def test_the_fourth_held_out_set_is_scored_only_when_named() -> None:
 
 def test_the_fourth_held_out_set_uses_only_repositories_new_to_all_earlier_sets() -> None:
     earlier: set[str] = set()
-    for name in ("manifest.json", "manifest_heldout.json", "manifest_heldout2.json", "manifest_heldout3.json"):
+    for name in ("manifest.json", "manifest_heldout.json", *LATER_HELD_OUT[:2]):
         earlier |= _repos(_load(name), "bugs", "clean")
     earlier = {repo.lower() for repo in earlier}
     fourth = _load("manifest_heldout4.json")
