@@ -2,9 +2,10 @@
 
 The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`,
 `manifest_heldout2.json`, built from repositories new to both, and `manifest_heldout3.json`, built from
-repositories new to all three) exist to check it, so no bug may be in two sets, and every entry must carry
-what the scorer and a reader need. The second and third held-out sets stay out of the default run until
-they have been measured. No mirrors are needed: this reads the JSON only.
+repositories new to all three, and `manifest_heldout4.json`, built from repositories new to all four) exist
+to check it, so no bug may be in two sets, and every entry must carry what the scorer and a reader need.
+The second, third and fourth held-out sets stay out of the default run until they have been measured. No
+mirrors are needed: this reads the JSON only.
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def test_the_second_held_out_set_uses_only_repositories_new_to_both_earlier_sets
     assert not _repos(_load("manifest_heldout2.json"), "bugs", "clean") & earlier
 
 
-@pytest.mark.parametrize("name", ["manifest_heldout2.json", "manifest_heldout3.json"])
+LATER_HELD_OUT = ["manifest_heldout2.json", "manifest_heldout3.json", "manifest_heldout4.json"]
+
+
+@pytest.mark.parametrize("name", LATER_HELD_OUT)
 def test_every_out_of_scope_bug_of_the_later_held_out_sets_says_why(name: str) -> None:
     for bug in _load(name)["bugs"]:
         assert bug["in_scope"] or "Out of scope" in bug["evidence"], bug["id"]
@@ -121,3 +125,31 @@ def test_the_third_held_out_set_has_its_planned_size() -> None:
     assert len(third["clean"]) >= 16
     ids = [entry["id"] for part in ("bugs", "clean") for entry in third[part]]
     assert len(ids) == len(set(ids))
+
+
+def test_the_fourth_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / "manifest_heldout4.json" in MANIFESTS
+    assert _load("manifest_heldout4.json")["scored_by_default"] is False
+    assert HERE / "manifest_heldout4.json" not in score.default_manifests()
+
+
+def test_the_fourth_held_out_set_uses_only_repositories_new_to_all_earlier_sets() -> None:
+    earlier: set[str] = set()
+    for name in ("manifest.json", "manifest_heldout.json", *LATER_HELD_OUT[:2]):
+        earlier |= _repos(_load(name), "bugs", "clean")
+    earlier = {repo.lower() for repo in earlier}
+    fourth = _load("manifest_heldout4.json")
+    assert not {repo.lower() for repo in _repos(fourth, "bugs", "clean")} & earlier
+
+
+def test_the_fourth_held_out_set_has_its_planned_size_and_mix() -> None:
+    fourth = _load("manifest_heldout4.json")
+    assert len(fourth["bugs"]) >= 31
+    assert len(fourth["clean"]) >= 16
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in fourth[part]]
+    assert len(ids) == len(set(ids))
+    # Its clean files come from repositories that hold none of its bugs.
+    assert not _repos(fourth, "clean") & _repos(fourth, "bugs")
+    # No rule class makes up more than about a third of the bugs in scope.
+    in_scope = [bug["class"] for bug in fourth["bugs"] if bug["in_scope"]]
+    assert max(in_scope.count(code) for code in set(in_scope)) <= 0.35 * len(in_scope)
