@@ -635,10 +635,14 @@ class Roles:
         return any(text in base.ctx.source for base in bases for text in texts)
 
     def _builds_for_inference(self, func: cst.BaseExpression) -> bool:
-        """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode: an
-        inference script building its project model (only classes are looked up there, for cost)."""
+        """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode or loads
+        weights into one (`.load_state_dict(`): an inference script building its project model (only
+        classes are looked up there, for cost)."""
         name = dotted_name(func) or ""
-        return name.rsplit(".", 1)[-1][:1].isupper() and ".eval()" in self._ctx.source
+        source = self._ctx.source
+        return name.rsplit(".", 1)[-1][:1].isupper() and (
+            ".eval()" in source or ".load_state_dict(" in source
+        )
 
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
