@@ -487,13 +487,17 @@ class ModeSimulation:
             names = {param.name.value for param in function.params.params}
             if {toggled, wanted} <= names:
                 return self._passed_apart(function, toggled, wanted)
-        built = [self._ctx.bindings.assigned(name) for name in (toggled, wanted)]
-        return all(
+        return all(self._built_once(name, function) for name in (toggled, wanted))
+
+    def _built_once(self, name: str, function: cst.FunctionDef | None) -> bool:
+        """Whether a name is bound once in the file, in `function`'s own scope, by the constructor call
+        that gives it its role (`encoder = Encoder()`): a module of its own."""
+        values = self._ctx.bindings.assigned(name)
+        return (
             len(values) == 1
             and isinstance(values[0], cst.Call)
             and self._ctx.roles.constructor(name) is values[0]
             and self._ctx.enclosing_function(values[0]) is function
-            for name, values in zip((toggled, wanted), built)
         )
 
     def _passed_apart(self, function: cst.FunctionDef, first: str, second: str) -> bool:
