@@ -31,10 +31,14 @@ class EvalWithoutNoGrad(Rule):
     never backpropagates, a loop that runs a model the code before it switched to `eval()` (a demo or
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
     step or trainer, and no call of a project helper that trains), a loop at module level or in a
-    module-level function such as `main()` that runs a model and uses its output: that is inference, however
-    the loop and its data are named. Inside a model class, a method (not `forward`) whose loop runs the
+    module-level function such as `main()` that runs a model the script set to a mode or loaded weights
+    into and uses its output: that is inference, however the loop and its data are named (a plain list of
+    feature tensors too). Inside a model class, a method (not `forward`) whose loop runs the
     model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
     `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
+
+    A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
+    after the forward) turns nothing off for the model's forward.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and

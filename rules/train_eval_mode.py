@@ -28,11 +28,27 @@ class TrainEvalMode(Rule):
     users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
-    and uses its output is an inference, and is judged the same way; a `model.train()` that is the last
-    mode switch before it is reported itself, as the line to change (`eval()` was meant).
+    the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
+    iterates (a loader, image paths, a plain list of tensors), and uses its output is an inference, and is
+    judged the same way; so is a single prediction in a `torch.no_grad()` block there. A `model.train()`
+    that is the last mode switch before it is reported itself, as the line to change (`eval()` was meant).
+    A `no_grad` block in the training loop that draws a batch from held-out data through a helper
+    (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
+    network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
+    callers fill with two different networks). A network an object builds fresh (in `__init__`, or in
+    the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
+    nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
+    def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
+    (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
+    reported whoever calls them.
+    The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
+    when the block is opened once per batch inside the evaluation's loop, at the evaluation loop or the
+    forward run in training mode.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
-    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
-    or BatchNorm) and never reads `self.training`: the mode changes nothing there.
+    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
+    layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
+    mode changes nothing there. Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
+    unknown.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
