@@ -148,6 +148,13 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     # The caller hands in the model's own head: `model.eval()` switched it too.
     nested = _context(source.replace("{second}", "model.head"))
     assert nested.modes.evaluations_in_training_mode() == []
+    # A parameter the function rebinds is another object, whose mode is not known here.
+    rebound = _context(
+        source.replace("{second}", "predictor").replace(
+            "    model.eval()\n", "    model.eval()\n    predictor = wrap(predictor)\n"
+        )
+    )
+    assert rebound.modes.evaluations_in_training_mode() == []
 
 
 def test_generation_methods_are_methods_named_for_it_that_no_training_method_calls() -> None:

@@ -485,8 +485,14 @@ class ModeSimulation:
             return False
         if function is not None:
             names = {param.name.value for param in function.params.params}
+            rebound = any(
+                binding.kind != "parameter" and self._ctx.enclosing_function(binding.node) is function
+                for name in (toggled, wanted)
+                for binding in self._ctx.bindings.of(name)
+            )
             if {toggled, wanted} <= names:
-                return self._passed_apart(function, toggled, wanted)
+                # A parameter rebound in the function (`model = GCNInference(weights)`) is another object.
+                return not rebound and self._passed_apart(function, toggled, wanted)
         return all(self._built_once(name, function) for name in (toggled, wanted))
 
     def _built_once(self, name: str, function: cst.FunctionDef | None) -> bool:
