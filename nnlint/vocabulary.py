@@ -685,8 +685,10 @@ GENERATION_WORDS = frozenset({"sample", "samples", "generate", "generation", "sy
 EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
 TEST_WORDS = frozenset({"test", "testing"})
 EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
-# A held-out split named by a string (`get_batch('val')`, `load_split("test")`).
+# A held-out split named by a string to a batch getter (`get_batch('val')`, `load_split("test")`): the
+# split names, and the words of a getter's name.
 EVAL_SPLIT_STRINGS = frozenset({"val", "valid", "validation", "test", "eval", "dev", "heldout"})
+BATCH_GETTER_WORDS = frozenset({"batch", "batches", "sample", "data", "dataset", "loader", "split", "iter"})
 # `valloader`, `testset`, `evaldata`: one-word data names.
 EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
 EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")

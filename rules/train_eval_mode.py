@@ -740,8 +740,10 @@ model.load_state_dict(torch.load("upscaler.pt"))
 with torch.no_grad():
     out = model(load_image("in.png"))
 """,
-        # A no_grad block in the step loop that draws its batch from the training set: no evaluation.
+        # No_grad blocks in the step loop that draw their batch from the training set, or only name a
+        # folder "test": no evaluation.
         """
+import os
 import torch
 
 optimizer = torch.optim.Adadelta(model.parameters())
@@ -753,6 +755,9 @@ for step, x in enumerate(train_loader):
         with torch.no_grad():
             x = sample_random_batch(train_dset, batch_size=16)
             save_images(model(x), step)
+        with torch.no_grad():
+            folder = os.path.join(out_dir, "test")
+            save_images(model(x), folder)
 """,
         # Both networks switched to eval; and an eval() of a model says nothing against running its own
         # submodule (`model.encoder`) or a network the caller hands in twice.

@@ -47,13 +47,16 @@ def _drawn_from(call: cst.Call) -> str | None:
 
 def _draws_from_held_out(call: cst.Call) -> bool:
     """A call given held-out data: an argument named like it (`test_dset`, `val_data`), a held-out split
-    named by a string (`get_batch('val')`), or `next(iter(test_loader))`."""
-    if dotted_name(call.func) in vocab.BATCH_DRAW_CALLS:
+    named by a string to a batch getter (`get_batch('val')`, not `os.path.join(root, "test")`), or
+    `next(iter(test_loader))`."""
+    callee = dotted_name(call.func)
+    if callee in vocab.BATCH_DRAW_CALLS:
         return is_eval_data_name(_drawn_from(call))
+    getter = bool(set(words((callee or "").rsplit(".", 1)[-1])) & vocab.BATCH_GETTER_WORDS)
     for arg in call.args:
         value = arg.value
         if isinstance(value, cst.SimpleString):
-            if value.evaluated_value in vocab.EVAL_SPLIT_STRINGS:
+            if getter and value.evaluated_value in vocab.EVAL_SPLIT_STRINGS:
                 return True
         elif is_eval_data_name(dotted_name(value)):
             return True
