@@ -1575,6 +1575,10 @@ def train(net, optimizer, data_loader, val_loader, epochs):
         "`train()` switches the model to training mode right before this script uses it for inference, so"
         " dropout and BatchNorm run as in training; call `model.eval()` instead."
     )
+    _PER_NETWORK = (
+        "`{0}` is evaluated here in training mode: this evaluation switches `{1}` to eval, but the mode is"
+        " per network; call `{0}.eval()` too."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -1583,7 +1587,8 @@ def train(net, optimizer, data_loader, val_loader, epochs):
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
-            self.report(node)
+            other = modes.switched_instead(node)
+            self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
         for toggle, start in modes.trains_for_inference():
             self.report(
                 toggle,

@@ -144,7 +144,9 @@ for epoch in range(3):
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """
     apart = _context(source.replace("{second}", "predictor"))
-    assert [_line(apart, node) for node in apart.modes.evaluations_in_training_mode()] == [12]
+    (found,) = apart.modes.evaluations_in_training_mode()
+    assert _line(apart, found) == 12
+    assert apart.modes.switched_instead(found) == ("predictor", "model")  # named in the message
     # The caller hands in the model's own head: `model.eval()` switched it too.
     nested = _context(source.replace("{second}", "model.head"))
     assert nested.modes.evaluations_in_training_mode() == []

@@ -73,6 +73,7 @@ class ModeSimulation:
         self._ctx = ctx
         self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
+        self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -106,7 +107,18 @@ class ModeSimulation:
                     node = self._evaluation_start(region, forward)
                     if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
+                        others = [
+                            e.target for e in events[:position] if e.kind is EventKind.EVAL and e.target
+                        ]
+                        if others:
+                            self._switched_instead[node] = (model, model_key(others[-1]) or others[-1])
         return found
+
+    def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
+        """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
+        network to eval (`model.eval()`, then `predictor(h)` runs): the network run in training mode and
+        the one switched, else None."""
+        return self._switched_instead.get(node)
 
     def trains_for_inference(self) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
         """In a file that never trains, a `model.train()` that is the last mode switch before an inference
