@@ -328,3 +328,22 @@ optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     found = ctx.modes.evaluations_in_training_mode()
     # `val`: the forward (its `no_grad` is opened per batch); `evaluate`: the `no_grad` around its loop.
     assert sorted(_line(ctx, node) for node in found) == [8, 12]
+
+
+def test_a_train_call_right_before_a_scripts_single_inference_is_the_line_to_change() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+def main(path, x):
+    model = Net()
+    model.load_state_dict(torch.load(path))
+    model.train()
+    with torch.no_grad():
+        out = model(x)
+    print(out)
+"""
+    )
+    assert [
+        (_line(ctx, toggle), _line(ctx, start)) for toggle, start in ctx.modes.trains_for_inference()
+    ] == [(15, 16)]
+    assert ctx.modes.evaluations_in_training_mode() == []

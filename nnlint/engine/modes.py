@@ -134,10 +134,14 @@ class ModeSimulation:
         return found
 
     def _inference_switch(self, region: EvalRegion, forward: Event) -> cst.CSTNode | None:
-        """The `train()` of the forward's model that the scope around a loop region (its function, or the
-        module) makes last before the region, in a file that never trains; None otherwise."""
+        """The `train()` of the forward's model that the scope around a loop region or a script's inference
+        block (its function, or the module) makes last before the region, in a file that never trains; None
+        otherwise."""
         node = region.node
-        if not isinstance(node, (cst.For, cst.While)):
+        if (
+            not isinstance(node, (cst.For, cst.While))
+            and node not in self._ctx.evaluation.script_inference_blocks
+        ):
             return None
         model = model_key(forward.target)
         if model is None or any(event.kind is EventKind.EVAL for event in region.events):
