@@ -345,5 +345,5 @@ def main(path, x):
     )
     assert [
         (_line(ctx, toggle), _line(ctx, start)) for toggle, start in ctx.modes.trains_for_inference()
-    ] == [(15, 16)]
+    ] == [(14, 15)]
     assert ctx.modes.evaluations_in_training_mode() == []
