@@ -271,10 +271,10 @@ class Evaluation:
         loops = self._ctx.loops
         found: list[cst.FunctionDef] = []
         for function in self._ctx.index.nodes(cst.FunctionDef):
+            if not set(words(function.name.value)) & vocab.GENERATION_WORDS:
+                continue  # cheap: the name first
             cls = self._ctx.index.parent(self._ctx.index.parent(function) or function)
             if not isinstance(cls, cst.ClassDef) or self._owned_by_model(function):
-                continue
-            if not set(words(function.name.value)) & vocab.GENERATION_WORDS:
                 continue
             events = loops.function_events(function)
             if any(event.kind in _TRAINING_KINDS for event in events) or not any(
