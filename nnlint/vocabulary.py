@@ -305,10 +305,16 @@ MODE_FREE_LAYERS = frozenset(
         *("RNNCell", "LSTMCell", "GRUCell", "Sequential", "ModuleList", "ModuleDict", "ParameterList"),
     )
 )
+# Calls in a model's code that make no layer and have no mode: a learned tensor (`nn.Parameter(...)`), an
+# old-style autograd wrapper (`Variable(torch.zeros(...))` for an initial hidden state).
+MODE_FREE_CALLS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"})
 # torch.nn layers that are mode-free only with the argument named here absent or literally zero/False, and
-# at most this many positional arguments (the argument's own position is further on).
+# at most this many positional arguments (the argument's own 0-based position: `nn.LSTM(input_size,
+# hidden_size, num_layers, bias, batch_first, dropout)`, `nn.RNN` with `nonlinearity` before `bias`). A
+# recurrent layer's default `dropout=0` drops nothing: with a value that is not visibly zero it counts.
 MODE_FREE_UNLESS = {
-    **{f"torch.nn.{name}": ("dropout", 3) for name in ("RNN", "LSTM", "GRU")},
+    "torch.nn.RNN": ("dropout", 6),
+    **{f"torch.nn.{name}": ("dropout", 5) for name in ("LSTM", "GRU")},
     "torch.nn.MultiheadAttention": ("dropout", 2),
     **{f"torch.nn.InstanceNorm{dim}d": ("track_running_stats", 4) for dim in "123"},
 }
@@ -673,10 +679,16 @@ GRADIENT_METHODS = frozenset({"backward", "requires_grad_", "retain_grad", "regi
 GRADIENT_ATTRIBUTES = frozenset({"grad", "requires_grad"})
 # Functions named like inference (besides evaluation's own words).
 INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference", "infer"})
+# Words that name generation by a trained network (a synthesizer's `sample(n)`, `generate_samples`).
+GENERATION_WORDS = frozenset({"sample", "samples", "generate", "generation", "synthesize", "synthesise"})
 # Words that name evaluation in functions and data (split from snake_case and camelCase names).
 EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
 TEST_WORDS = frozenset({"test", "testing"})
 EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
+# A held-out split named by a string to a batch getter (`get_batch('val')`, `load_split("test")`): the
+# split names, and the words of a getter's name.
+EVAL_SPLIT_STRINGS = frozenset({"val", "valid", "validation", "test", "eval", "dev", "heldout"})
+BATCH_GETTER_WORDS = frozenset({"batch", "batches", "sample", "data", "dataset", "loader", "split", "iter"})
 # `valloader`, `testset`, `evaldata`: one-word data names.
 EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
 EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
@@ -908,6 +920,8 @@ OPTIMIZER_CLASS_WORDS = (
     "Lion",
     "Rprop",
 )
+# Words of a module's name that say it computes a loss, not the model's output (`loss_obj_id`, `criterion`).
+CRITERION_WORDS = frozenset({"loss", "criterion", "crit"})
 # Parameter names that say what a function is given, by role (the values of `roles.Role`).
 ROLE_PARAMETER_NAMES = {
     "model": {"model", "net", "network", "module"},

@@ -31,10 +31,14 @@ class EvalWithoutNoGrad(Rule):
     never backpropagates, a loop that runs a model the code before it switched to `eval()` (a demo or
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
     step or trainer, and no call of a project helper that trains), a loop at module level or in a
-    module-level function such as `main()` that runs a model and uses its output: that is inference, however
-    the loop and its data are named. Inside a model class, a method (not `forward`) whose loop runs the
+    module-level function such as `main()` that runs a model the script set to a mode or loaded weights
+    into and uses its output: that is inference, however the loop and its data are named (a plain list of
+    feature tensors too). Inside a model class, a method (not `forward`) whose loop runs the
     model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
     `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
+
+    A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
+    after the forward) turns nothing off for the model's forward.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
@@ -382,6 +386,37 @@ model = AutoModelForCausalLM.from_pretrained("gpt2")
 for prompt in prompts:
     print(model.generate(**prompt))
 """,
+        # The evaluation branch wraps the forward and the loss in no_grad: nothing records.
+        """
+import torch
+
+def train_and_valid(model, optimizer, data_loader, is_train):
+    for batch in data_loader:
+        if is_train:
+            loss = criterion(model(batch.x), batch.y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        else:
+            with torch.no_grad():
+                loss = criterion(model(batch.x), batch.y)
+
+for epoch in range(10):
+    train_and_valid(model, optimizer, train_loader, True)
+    train_and_valid(model, optimizer, valid_loader, False)
+""",
+        # A toy module the script neither loads weights into nor sets to a mode, run over a list.
+        """
+import torch
+
+class Scale(torch.nn.Module):
+    def forward(self, x):
+        return 2 * x
+
+module = Scale()
+for x in [torch.randn(3), torch.randn(4)]:
+    print(module(x))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # `volatile=True` turned recording off before PyTorch 0.4; it has been ignored since.
@@ -626,6 +661,65 @@ def main(args):
         show(path, output)
 """,
             line=11,
+        ),
+        # The shared epoch function's evaluation branch wraps only the loss module in no_grad; the forward
+        # before it still records (particleflow's `train_and_valid(..., is_train)`, called with False).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class FocalLoss(nn.Module):
+    def __init__(self, gamma):
+        super().__init__()
+        self.gamma = gamma
+
+def compute_loss(y, pred):
+    focal = FocalLoss(gamma=2.0)
+    return focal(pred, y)
+
+def train_and_valid(model, optimizer, data_loader, is_train):
+    if is_train:
+        model.train()
+    else:
+        model.eval()
+    for batch in data_loader:
+        pred = model(batch.x)
+        if is_train:
+            loss = compute_loss(batch.y, pred)
+            optimizer.zero_grad()
+        else:
+            with torch.no_grad():
+                loss = compute_loss(batch.y, pred)
+        if is_train:
+            loss.backward()
+            optimizer.step()
+
+for epoch in range(10):
+    train_and_valid(model, optimizer, train_loader, True)
+    train_and_valid(model, optimizer, valid_loader, False)
+""",
+            line=19,
+        ),
+        # An inference script that loads trained weights into its network and runs it over a plain list of
+        # feature tensors, recording a graph each time (CLAPE).
+        Invalid(
+            """
+import torch
+
+class Head(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(64, 2, 3, padding=1)
+
+features = [encode(s) for s in read_sequences(path)]
+predictor = Head()
+predictor.load_state_dict(torch.load("weights/DNA.pth"))
+results = []
+for f in features:
+    results.append(predictor(f).squeeze(0).tolist())
+""",
+            line=13,
         ),
     ]
 

@@ -28,11 +28,27 @@ class TrainEvalMode(Rule):
     users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
-    and uses its output is an inference, and is judged the same way; a `model.train()` that is the last
-    mode switch before it is reported itself, as the line to change (`eval()` was meant).
+    the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
+    iterates (a loader, image paths, a plain list of tensors), and uses its output is an inference, and is
+    judged the same way; so is a single prediction in a `torch.no_grad()` block there. A `model.train()`
+    that is the last mode switch before it is reported itself, as the line to change (`eval()` was meant).
+    A `no_grad` block in the training loop that draws a batch from held-out data through a helper
+    (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
+    network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
+    callers fill with two different networks). A network an object builds fresh (in `__init__`, or in
+    the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
+    nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
+    def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
+    (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
+    reported whoever calls them.
+    The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
+    when the block is opened once per batch inside the evaluation's loop, at the evaluation loop or the
+    forward run in training mode.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
-    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, no dropout
-    or BatchNorm) and never reads `self.training`: the mode changes nothing there.
+    only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
+    layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
+    mode changes nothing there. Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
+    unknown.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -686,6 +702,173 @@ for x, y in loader:
     torch.nn.functional.mse_loss(out, y).backward()
     optimizer.step()
 """,
+        # The same predict script, with eval() after loading the weights.
+        """
+import torch
+import torch.nn as nn
+
+class Completion(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 3, 3, padding=1)
+        self.norm = nn.BatchNorm2d(3)
+
+def main(args):
+    model = Completion()
+    model.load_state_dict(torch.load(args.model, map_location="cpu"))
+    model.eval()
+    with torch.no_grad():
+        output = model(load_image(args.input))
+        save_image(output, args.output)
+""",
+        # A loaded network of convolutions and ReLUs only, run once under no_grad: the mode changes nothing.
+        """
+import torch
+import torch.nn as nn
+
+class Upscaler(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x):
+        return self.shuffle(torch.relu(self.conv(x)))
+
+model = Upscaler()
+model.load_state_dict(torch.load("upscaler.pt"))
+with torch.no_grad():
+    out = model(load_image("in.png"))
+""",
+        # No_grad blocks in the step loop that draw their batch from the training set, or only name a
+        # folder "test": no evaluation.
+        """
+import os
+import torch
+
+optimizer = torch.optim.Adadelta(model.parameters())
+for step, x in enumerate(train_loader):
+    completion_loss(model(x), x).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    if step % 1000 == 0:
+        with torch.no_grad():
+            x = sample_random_batch(train_dset, batch_size=16)
+            save_images(model(x), step)
+        with torch.no_grad():
+            folder = os.path.join(out_dir, "test")
+            save_images(model(x), folder)
+""",
+        # Both networks switched to eval; and an eval() of a model says nothing against running its own
+        # submodule (`model.encoder`) or a network the caller hands in twice.
+        """
+import torch
+
+@torch.no_grad()
+def test(model, predictor, data, edges):
+    model.eval()
+    predictor.eval()
+    h = model.encoder(data.x)
+    return [predictor(h[e[0]], h[e[1]]) for e in edges]
+
+@torch.no_grad()
+def score(model, head, data):
+    model.eval()
+    return head(model(data))
+
+for epoch in range(100):
+    model.train()
+    for x in loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    test(model, predictor, data, edges)
+    score(model, model.head, data)
+optimizer = torch.optim.Adam(model.parameters())
+""",
+        # A synthesizer that switches its generator to eval before sampling; an agent whose action sampling
+        # is part of its training rollout; a generator of linear layers and ReLUs only.
+        """
+import torch
+import torch.nn as nn
+
+class Generator(nn.Module):
+    def __init__(self, noise_dim, data_dim):
+        super().__init__()
+        self.seq = nn.Sequential(nn.Linear(noise_dim, 128), nn.BatchNorm1d(128), nn.Linear(128, data_dim))
+
+    def forward(self, z):
+        return self.seq(z)
+
+class PlainGenerator(nn.Module):
+    def __init__(self, noise_dim, data_dim):
+        super().__init__()
+        self.seq = nn.Sequential(nn.Linear(noise_dim, 128), nn.ReLU(), nn.Linear(128, data_dim))
+
+    def forward(self, z):
+        return self.seq(z)
+
+class GANSynthesizer:
+    def fit(self, data):
+        self.generator = Generator(64, data.shape[1])
+        self.plain = PlainGenerator(64, data.shape[1])
+        optimizer = torch.optim.Adam([*self.generator.parameters(), *self.plain.parameters()])
+        for batch in make_batches(data):
+            optimizer.zero_grad()
+            adversarial_loss(self.generator(torch.randn(len(batch), 64)), batch).backward()
+            optimizer.step()
+
+    def sample(self, n):
+        self.generator.eval()
+        return self.generator(torch.randn(n, 64)).detach()
+
+    def sample_plain(self, n):
+        return self.plain(torch.randn(n, 64)).detach()
+
+class Agent:
+    def __init__(self):
+        self.actor = Generator(8, 2)
+        self.optimizer = torch.optim.Adam(self.actor.parameters())
+
+    def sample_action(self, obs):
+        return self.actor(obs).argmax()
+
+    def train(self, env, steps):
+        for step in range(steps):
+            action = self.sample_action(env.observation())
+            self.optimizer.zero_grad()
+            policy_loss(self.actor, env.step(action)).backward()
+            self.optimizer.step()
+""",
+        # The LSTM tutorial's network: a stacked LSTM with the default `dropout=0` (its arguments given by
+        # position), an initial state built by `torch.zeros(...).to(device)`, and a linear head.
+        """
+import torch
+import torch.nn as nn
+
+class RNN(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, num_classes):
+        super(RNN, self).__init__()
+        self.hidden_size, self.num_layers = hidden_size, num_layers
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.fc = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x):
+        h0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(x.device)
+        c0 = torch.zeros(self.num_layers, x.size(0), self.hidden_size).to(x.device)
+        out, _ = self.lstm(x, (h0, c0))
+        return self.fc(out[:, -1, :])
+
+model = RNN(28, 128, 2, 10)
+optimizer = torch.optim.Adam(model.parameters())
+for images, labels in train_loader:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(images), labels).backward()
+    optimizer.step()
+with torch.no_grad():
+    for images, labels in test_loader:
+        outputs = model(images)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
@@ -1160,6 +1343,223 @@ class NeuralNet:
 """,
             line=10,
         ),
+        # A predict script that loads trained weights into a fresh BatchNorm network and makes one
+        # prediction under no_grad, never calling eval() (GLCIC's predict.py).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Completion(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 3, 3, padding=1)
+        self.norm = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        return self.norm(self.conv(x))
+
+def main(args):
+    model = Completion()
+    model.load_state_dict(torch.load(args.model, map_location="cpu"))
+    x = load_image(args.input)
+    with torch.no_grad():
+        output = model(x)
+        save_image(output, args.output)
+""",
+            line=18,
+        ),
+        # An inference script at module level: a loaded BatchNorm network run over a plain list of
+        # precomputed feature tensors (CLAPE's predictor).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(64, 2, 3, padding=1)
+        self.norm = nn.BatchNorm1d(2)
+
+    def forward(self, x):
+        return self.norm(self.conv(x))
+
+features = [encode(s) for s in read_sequences(path)]
+predictor = Head()
+if ligand == "DNA":
+    predictor.load_state_dict(torch.load("weights/DNA.pth"))
+results = []
+for f in features:
+    out = predictor(f).detach().numpy()
+    results.append(out)
+""",
+            line=19,
+        ),
+        # A periodic test inside the step loop whose batch a project helper draws from the test set
+        # (GLCIC's train.py: `sample_random_batch(test_dset, ...)`), under no_grad, with no eval().
+        Invalid(
+            """
+import torch
+from utils import sample_random_batch
+
+optimizer = torch.optim.Adadelta(model.parameters())
+for step, x in enumerate(train_loader):
+    loss = completion_loss(model(x), x)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    if step % 1000 == 0:
+        with torch.no_grad():
+            x = sample_random_batch(test_dset, batch_size=16).to(device)
+            output = model(x)
+            save_images(output, step)
+""",
+            line=12,
+        ),
+        # The mode is per network: `test()` switches the GNN to eval but runs the dropout link predictor
+        # it is also given in training mode (OGB's link-prediction examples).
+        Invalid(
+            """
+import torch
+import torch.nn.functional as F
+
+def train(model, predictor, data, optimizer):
+    model.train()
+    predictor.train()
+    for perm in loader:
+        optimizer.zero_grad()
+        h = model(data.x, data.adj_t)
+        loss = -torch.log(predictor(h[perm[0]], h[perm[1]]) + 1e-15).mean()
+        loss.backward()
+        optimizer.step()
+
+@torch.no_grad()
+def test(model, predictor, data, edges):
+    model.eval()
+    h = model(data.x, data.adj_t)
+    preds = []
+    for e in edges:
+        preds += [predictor(h[e[0]], h[e[1]]).cpu()]
+    return torch.cat(preds)
+
+class LinkPredictor(torch.nn.Module):
+    def __init__(self, channels, dropout):
+        super().__init__()
+        self.lin = torch.nn.Linear(channels, 1)
+        self.dropout = dropout
+
+    def forward(self, x_i, x_j):
+        x = F.dropout(x_i * x_j, p=self.dropout, training=self.training)
+        return torch.sigmoid(self.lin(x))
+
+model = GNN(128)
+predictor = LinkPredictor(128, dropout=0.5)
+optimizer = torch.optim.Adam([*model.parameters(), *predictor.parameters()])
+for epoch in range(100):
+    train(model, predictor, data, optimizer)
+    result = test(model, predictor, data, edges)
+""",
+            line=21,
+        ),
+        # A synthesizer whose `fit()` builds and trains a BatchNorm generator, and whose `sample()` runs it
+        # over noise batches: nothing ever switches it to eval, so it generates in training mode whoever
+        # calls `sample()` (SDGym's CTGAN, TableGAN and MedGAN; the caller is a base class's `fit_sample`).
+        Invalid(
+            """
+import numpy as np
+import torch
+import torch.nn as nn
+
+class Generator(nn.Module):
+    def __init__(self, noise_dim, data_dim):
+        super().__init__()
+        self.seq = nn.Sequential(nn.Linear(noise_dim, 128), nn.BatchNorm1d(128), nn.ReLU(),
+                                 nn.Linear(128, data_dim))
+
+    def forward(self, z):
+        return self.seq(z)
+
+class GANSynthesizer:
+    def __init__(self, noise_dim=64, batch_size=500):
+        self.noise_dim, self.batch_size = noise_dim, batch_size
+
+    def fit(self, data):
+        self.generator = Generator(self.noise_dim, data.shape[1])
+        optimizer = torch.optim.Adam(self.generator.parameters())
+        for batch in make_batches(data, self.batch_size):
+            optimizer.zero_grad()
+            fake = self.generator(torch.randn(len(batch), self.noise_dim))
+            adversarial_loss(fake, batch).backward()
+            optimizer.step()
+
+    def sample(self, n):
+        data = []
+        for _ in range(n // self.batch_size + 1):
+            fake = self.generator(torch.randn(self.batch_size, self.noise_dim))
+            data.append(fake.detach().numpy())
+        return np.concatenate(data)[:n]
+""",
+            line=31,
+        ),
+        # An agent's `@no_grad` evaluation method, called by evaluation utilities of another module, runs
+        # one of the dropout Q-networks it builds in `__init__` (a list of them) and never switches to
+        # eval (MORL-Baselines' GPI-PD).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+class QNet(nn.Module):
+    def __init__(self, obs_dim, n_actions):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(obs_dim, 64), nn.Dropout(0.01), nn.Linear(64, n_actions))
+
+    def forward(self, obs):
+        return self.net(obs)
+
+class Agent:
+    def __init__(self, obs_dim, n_actions, num_nets=2):
+        self.q_nets = [QNet(obs_dim, n_actions) for _ in range(num_nets)]
+        self.optimizer = torch.optim.Adam(self.q_nets[0].parameters())
+
+    def update(self, obs, target):
+        self.optimizer.zero_grad()
+        torch.nn.functional.mse_loss(self.q_nets[0](obs), target).backward()
+        self.optimizer.step()
+
+    @torch.no_grad()
+    def eval(self, obs):
+        return self.q_nets[0](torch.as_tensor(obs)).argmax().item()
+""",
+            line=25,
+        ),
+        # A no_grad block opened per batch inside the evaluation function's loop is no place for `eval()`:
+        # the forward run in training mode is reported (hyperspectral classification's `val`).
+        Invalid(
+            """
+import torch
+
+def val(net, data_loader, device="cpu"):
+    accuracy, total = 0.0, 0.0
+    for data, target in data_loader:
+        with torch.no_grad():
+            output = net(data.to(device))
+            accuracy += (output.argmax(1) == target).sum().item()
+            total += len(target)
+    return accuracy / total
+
+def train(net, optimizer, data_loader, val_loader, epochs):
+    net.train()
+    for e in range(epochs):
+        for data, target in data_loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(data), target).backward()
+            optimizer.step()
+        val_acc = val(net, val_loader)
+""",
+            line=8,
+        ),
     ]
 
     _RESUMES = (
@@ -1175,6 +1575,10 @@ class NeuralNet:
         "`train()` switches the model to training mode right before this script uses it for inference, so"
         " dropout and BatchNorm run as in training; call `model.eval()` instead."
     )
+    _PER_NETWORK = (
+        "`{0}` is evaluated here in training mode: this evaluation switches `{1}` to eval, but the mode is"
+        " per network; call `{0}.eval()` too."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -1183,7 +1587,8 @@ class NeuralNet:
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
-            self.report(node)
+            other = modes.switched_instead(node)
+            self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
         for toggle, start in modes.trains_for_inference():
             self.report(
                 toggle,

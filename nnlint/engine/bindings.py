@@ -406,14 +406,23 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     return None
 
 
+# Bases that give a class nothing but a type-checking role.
+_MARKER_BASES = frozenset({"abc.ABC", "typing.Generic", "typing.Protocol"})
+
+
 def class_hierarchy(cls: Resolved, hops: int = 0) -> list[Resolved] | None:
     """A class and all its base classes (in this or project modules), the class first; None when a base
-    other than `object` cannot be found in the project (a library base may do anything)."""
+    other than `object` or a typing marker (`abc.ABC`, `Generic[T]`, `Protocol`: they add no state or
+    behaviour to the class's instances) cannot be found in the project (a library base may do
+    anything)."""
     if not isinstance(cls.node, cst.ClassDef) or hops > _MAX_HOPS:
         return None
     found = [cls]
     for base in cls.node.bases:
         if isinstance(base.value, cst.Name) and base.value.value == "object":
+            continue
+        marker = base.value.value if isinstance(base.value, cst.Subscript) else base.value
+        if cls.ctx.qualified_name(marker) in _MARKER_BASES:
             continue
         parent = _resolve_expression(cls.ctx, base.value, cls.node)
         above = class_hierarchy(parent, hops + 1) if parent is not None else None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import own_nodes
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
@@ -42,6 +43,24 @@ def _drawn_from(call: cst.Call) -> str | None:
     while isinstance(value, cst.Call) and value.args and dotted_name(value.func) in vocab.BATCH_DRAW_WRAPPERS:
         value = value.args[0].value
     return dotted_name(value) if value is not None else None
+
+
+def _draws_from_held_out(call: cst.Call) -> bool:
+    """A call given held-out data: an argument named like it (`test_dset`, `val_data`), a held-out split
+    named by a string to a batch getter (`get_batch('val')`, not `os.path.join(root, "test")`), or
+    `next(iter(test_loader))`."""
+    callee = dotted_name(call.func)
+    if callee in vocab.BATCH_DRAW_CALLS:
+        return is_eval_data_name(_drawn_from(call))
+    getter = bool(set(words((callee or "").rsplit(".", 1)[-1])) & vocab.BATCH_GETTER_WORDS)
+    for arg in call.args:
+        value = arg.value
+        if isinstance(value, cst.SimpleString):
+            if getter and value.evaluated_value in vocab.EVAL_SPLIT_STRINGS:
+                return True
+        elif is_eval_data_name(dotted_name(value)):
+            return True
+    return False
 
 
 def is_eval_data_name(name: str | None) -> bool:
@@ -69,6 +88,9 @@ class EvalRegion:
     events: tuple[Event, ...]
     # For a loop that evaluates only when its function is called with a training flag false: those calls.
     calls: tuple[cst.Call, ...] = ()
+    # A generation method of an object holding its networks (`generation_methods`): judged only for the
+    # `self.<attr>` networks that are in training mode whenever they exist, whoever calls the method.
+    generation: bool = False
 
     @property
     def forwards(self) -> list[Event]:
@@ -213,6 +235,11 @@ class Evaluation:
             region = EvalRegion(loop.node, tuple(loop.events))
             if region.forwards:
                 found.append(region)
+        found.extend(
+            EvalRegion(method, tuple(loops.function_events(method)), generation=True)
+            for method in self.generation_methods
+            if not any(region.node is method for region in found)
+        )
         found.extend(self._drawing_blocks(found))
         found.extend(self._flagged_loops(found))
         found.extend(
@@ -220,7 +247,58 @@ class Evaluation:
             for loop in self.script_inference_loops
             if not any(region.node in self._ctx.index.ancestors(loop.node) for region in found)
         )
+        found.extend(
+            EvalRegion(block, tuple(loops.events_of_body(block.body)))
+            for block in self.script_inference_blocks
+            if not any(
+                region.node is block or region.node in self._ctx.index.ancestors(block) for region in found
+            )
+        )
         return found
+
+    # -- generation methods -----------------------------------------------------------------------
+
+    @cached_property
+    def generation_methods(self) -> list[cst.FunctionDef]:
+        """Methods named for generation (`sample`, `generate`, `synthesize`) of a class that is no model,
+        that run a network the object holds (`self.generator(noise)`) and never backpropagate, step or
+        clear gradients, and that no training method of the class calls: a synthesizer's `sample(n)`
+        after `fit()` trained its generator (SDGym's CTGAN, TableGAN, MedGAN; the caller is a base class's
+        `fit_sample`, anywhere). Not evaluation functions (NN503 does not judge them): the mode simulation
+        judges them only for networks that are in training mode whenever they exist."""
+        if not any(word in self._ctx.source for word in ("sample", "generat", "synthes")):
+            return []  # cheap: no such name in the file
+        loops = self._ctx.loops
+        found: list[cst.FunctionDef] = []
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            if not set(words(function.name.value)) & vocab.GENERATION_WORDS:
+                continue  # cheap: the name first
+            cls = self._ctx.index.parent(self._ctx.index.parent(function) or function)
+            if not isinstance(cls, cst.ClassDef) or self._owned_by_model(function):
+                continue
+            events = loops.function_events(function)
+            if any(event.kind in _TRAINING_KINDS for event in events) or not any(
+                event.kind is EventKind.FORWARD and (event.target or "").startswith("self.")
+                for event in events
+            ):
+                continue
+            if not self._called_in_training(function, cls):
+                found.append(function)
+        return found
+
+    def _called_in_training(self, method: cst.FunctionDef, cls: cst.ClassDef) -> bool:
+        """Whether a method of `cls` that trains calls `method` (`self.sample_action(obs)` in a rollout
+        loop that collects training data): then it is part of training, not generation after it."""
+        loops = self._ctx.loops
+        for call in self._ctx.index.nodes(cst.Call):
+            if loops.helper_called(call) is not method:
+                continue
+            caller = self._ctx.enclosing_function(call)
+            if caller is None or self._ctx.enclosing_class(caller) is not cls:
+                return True  # called from elsewhere in the file: unknown, leave it
+            if any(event.kind in _TRAINING_KINDS for event in loops.function_events(caller)):
+                return True
+        return False
 
     # -- a model's own inference methods ----------------------------------------------------------
 
@@ -287,30 +365,64 @@ class Evaluation:
     @cached_property
     def script_inference_loops(self) -> list[Loop]:
         """In a file that never trains (`never_trains`), the outermost loops at module level or in a
-        module-level function (`main()`, `detect()`) that run a model the same scope set to a mode
-        (`model.eval()`, or `model.train()` by mistake) and use its output: a test, demo or inference script
-        classifying frames or detecting on a data set. Whatever they iterate and whatever mode the code
-        set, running a model there is inference, and the mode and grad mode it runs in are the script's
-        choice. pytest modules are left out (a test runs a model to check it, not to infer)."""
-        if not self._test_words or any(word in self._ctx.source for word in _TRAINING_WORDS):
-            return []  # cheap: a pytest module, or a file whose text may train
-        loops = self._ctx.loops
+        module-level function (`main()`, `detect()`) that run a model the same scope readied for inference
+        (`_readied`) and use its output: a test, demo or inference script classifying frames or detecting on
+        a data set. Whatever they iterate (a loader, image paths, a plain list of feature tensors) and
+        whatever mode the code set, running a model there is inference, and the mode and grad mode it runs
+        in are the script's choice. pytest modules are left out (a test runs a model to check it, not to
+        infer)."""
+        if not self._may_infer:
+            return []
         candidates = [
             loop
-            for loop in loops.loops
-            if (loop.function is None or self._ctx.index.parent(loop.function) is self._ctx.module)
+            for loop in self._ctx.loops.loops
+            if self._script_scope(loop.function)
             and self._outermost(loop)
             and any(
-                self._output_used(event) and self._mode_set(loop, event)
+                self._output_used(event) and self._readied(loop.function, event)
                 for event in loop.of_kind(EventKind.FORWARD, own=False)
             )
         ]
         return candidates if candidates and self.never_trains else []
 
-    def _mode_set(self, loop: Loop, forward: Event) -> bool:
-        """Whether the scope the loop runs in (its function, or the module) sets the forward's model to a
-        mode (`model.eval()`, `model.train()`): a model the script loaded to run, not a parameter-free
-        helper module or a stress test's toy module."""
+    @cached_property
+    def script_inference_blocks(self) -> list[cst.With]:
+        """In a file that never trains, the `torch.no_grad()` blocks outside any loop, at module level or in a
+        module-level function, that run a model the same scope readied for inference and use its output:
+        one prediction of a predict or demo script (`model.load_state_dict(...)`, then `with
+        torch.no_grad(): output = model(x)`). The block is the script saying "this is inference"."""
+        if not self._may_infer or "no_grad" not in self._ctx.source:
+            return []
+        gradients = self._ctx.gradients
+        loops = self._ctx.loops
+        candidates = [
+            block
+            for block in self._ctx.index.nodes(cst.With)
+            if gradients.is_no_grad_block(block)
+            and self._script_scope(self._ctx.enclosing_function(block))
+            and loops.enclosing_loop(block) is None
+            and any(
+                self._output_used(event) and self._readied(self._ctx.enclosing_function(block), event)
+                for event in loops.events_of_body(block.body)
+                if event.kind is EventKind.FORWARD
+            )
+        ]
+        return candidates if candidates and self.never_trains else []
+
+    @cached_property
+    def _may_infer(self) -> bool:
+        """Cheap: not a pytest module, and nothing in the file's text says it may train."""
+        return self._test_words and not any(word in self._ctx.source for word in _TRAINING_WORDS)
+
+    def _script_scope(self, function: cst.FunctionDef | None) -> bool:
+        """The module itself or a module-level function (`main()`): where a script does its work."""
+        return function is None or self._ctx.index.parent(function) is self._ctx.module
+
+    def _readied(self, function: cst.FunctionDef | None, forward: Event) -> bool:
+        """Whether the scope a forward runs in (`function`, or the module) readies its model for inference:
+        it sets the model to a mode (`model.eval()`, or `model.train()` by mistake) or loads trained
+        weights into it (`model.load_state_dict(...)`). Either says the model is one the script loaded to
+        run, not a parameter-free helper module or a stress test's toy module."""
         from nnlint.engine.modes import model_key
 
         model = model_key(forward.target)
@@ -318,12 +430,32 @@ class Evaluation:
             return False
         loops = self._ctx.loops
         scope = (
-            loops.function_events(loop.function)
-            if loop.function is not None
+            loops.function_events(function)
+            if function is not None
             else loops.events_of_body(self._ctx.module)
         )
         toggles = (EventKind.EVAL, EventKind.TRAIN)
-        return any(event.kind in toggles and model_key(event.target) == model for event in scope)
+        if any(event.kind in toggles and model_key(event.target) == model for event in scope):
+            return True
+        return model in self._weights_loaded.get(function, ())
+
+    @cached_property
+    def _weights_loaded(self) -> dict[cst.FunctionDef | None, frozenset[str]]:
+        """The models each scope (a function, or None for the module) loads a state dict into:
+        `model.load_state_dict(torch.load(path))`, wherever in the scope (under an `if`, too)."""
+        from nnlint.engine.modes import model_key
+
+        if "load_state_dict" not in self._ctx.source:
+            return {}
+        found: dict[cst.FunctionDef | None, set[str]] = {}
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute) or func.attr.value != "load_state_dict":
+                continue
+            model = model_key(dotted_name(func.value))
+            if model is not None:
+                found.setdefault(self._ctx.enclosing_function(call), set()).add(model)
+        return {scope: frozenset(models) for scope, models in found.items()}
 
     def _output_used(self, forward: Event) -> bool:
         """A forward whose output the code keeps: `out = model(x)`, not a bare `model(x)` run only for its
@@ -469,7 +601,8 @@ class Evaluation:
     # -- what makes a no_grad block an evaluation --------------------------------------------------
 
     def _evaluates(self, node: cst.FunctionDef | cst.With, region: EvalRegion) -> bool:
-        """Held-out data in sight: a loop over it inside or around the block, or a forward fed with it."""
+        """Held-out data in sight: a loop over it inside or around the block, a forward fed with it, or
+        (for a `no_grad` block) a batch drawn from it in the block."""
         loops = self._ctx.loops
         if any(is_eval_data_name(loops.loop(inner).iterates) for inner in self._loops_in(node)):
             return True
@@ -479,11 +612,33 @@ class Evaluation:
             if is_eval_data_name(outer.iterates):
                 return True
             outer = loops.enclosing_loop(outer.node)
-        return any(
+        if any(
             isinstance(event.node, cst.Call)
             and any(is_eval_data_name(dotted_name(arg.value)) for arg in event.node.args)
             for event in region.forwards
-        )
+        ):
+            return True
+        return isinstance(node, cst.With) and self._draws_held_out(node, region)
+
+    def _draws_held_out(self, block: cst.With, region: EvalRegion) -> bool:
+        """Whether a `no_grad` block binds a batch drawn from held-out data by some call that is not a
+        forward: a project helper given the test set (`x = sample_random_batch(test_dset, 16).to(gpu)`,
+        GLCIC's periodic test), a batch getter given the validation split (`xb, yb = get_batch(val_data,
+        ...)`, `get_batch('val')`), or `next(iter(test_loader))`. The block then tests the model on it."""
+        forwards = {event.node for event in region.forwards}
+        for node in own_nodes(block.body):
+            if not isinstance(node, cst.Assign):
+                continue
+            value = node.value
+            while (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in vocab.SELF_RETURNING_METHODS
+            ):
+                value = value.func.value  # `.to(gpu)`: the same batch
+            if isinstance(value, cst.Call) and value not in forwards and _draws_from_held_out(value):
+                return True
+        return False
 
     def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
         index = self._ctx.index

@@ -119,6 +119,10 @@ class GradMode:
         if not forwards or any(event.kind is EventKind.BACKWARD for event in events):
             return []
         forwards = self._not_chosen_by_helpers(forwards)
+        # A `no_grad` block around the loss only (`with torch.no_grad(): loss = focal_loss(pred, y)`,
+        # after the forward that records) chooses nothing for the model: the loss module's forwards
+        # under it are set aside, not taken as the author's choice of mode for the loop.
+        forwards = [event for event in forwards if not (event.no_grad and self._criterion(event))]
         if not forwards:
             return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
@@ -177,6 +181,18 @@ class GradMode:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:
             return False
         return called == forward.target or called.startswith(f"{forward.target}.")
+
+    def _criterion(self, forward: Event) -> bool:
+        """Whether a forward runs a loss module, not the model: its name says so (`loss_obj_id`,
+        `criterion`) or its class's does (`FocalLoss(gamma=2.0)`)."""
+        target = (forward.target or "").rsplit(".", 1)[-1]
+        if set(words(target)) & vocab.CRITERION_WORDS:
+            return True
+        constructor = self._ctx.roles.constructor(forward.target) if forward.target else None
+        if constructor is None:
+            return False
+        callee = self._ctx.callee(constructor) or dotted_name(constructor.func) or ""
+        return callee.rsplit(".", 1)[-1].endswith("Loss")
 
     def _pipeline(self, forward: Event) -> bool:
         """A call of an inference pipeline (diffusers' `DiffusionPipeline`, transformers' `pipeline`),

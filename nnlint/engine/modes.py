@@ -21,6 +21,7 @@ analysis renames events), `model.module` and `model._orig_mod` are `model`, and 
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.vocabulary import (
     DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
+    MODE_FREE_CALLS,
     MODE_FREE_LAYERS,
     MODE_FREE_UNLESS,
     MODEL_MODULE_BASES,
@@ -71,6 +73,7 @@ class ModeSimulation:
         self._ctx = ctx
         self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
+        self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -89,8 +92,12 @@ class ModeSimulation:
                     continue
                 if forward.via and self._ctx.enclosing_function(forward.node) in functions:
                     continue  # the evaluation helper it runs in is a region of its own
-                if any(event.kind is EventKind.EVAL for event in events[:position]):
-                    continue  # set inside the evaluation (any model: `net.eval()` may alias `model`)
+                function = self._ctx.enclosing_function(forward.site)
+                if any(
+                    event.kind is EventKind.EVAL and not self._another_network(event, model, function)
+                    for event in events[:position]
+                ):
+                    continue  # set inside the evaluation (any model that may be this one)
                 if self._last_toggle(events[:position], model, None) == TRAIN:
                     continue  # deliberate `model.train()`: MC dropout, BN recalibration
                 if self._mode_free(model):
@@ -100,7 +107,18 @@ class ModeSimulation:
                     node = self._evaluation_start(region, forward)
                     if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
+                        others = [
+                            e.target for e in events[:position] if e.kind is EventKind.EVAL and e.target
+                        ]
+                        if others:
+                            self._switched_instead[node] = (model, model_key(others[-1]) or others[-1])
         return found
+
+    def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
+        """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
+        network to eval (`model.eval()`, then `predictor(h)` runs): the network run in training mode and
+        the one switched, else None."""
+        return self._switched_instead.get(node)
 
     def trains_for_inference(self) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
         """In a file that never trains, a `model.train()` that is the last mode switch before an inference
@@ -116,10 +134,14 @@ class ModeSimulation:
         return found
 
     def _inference_switch(self, region: EvalRegion, forward: Event) -> cst.CSTNode | None:
-        """The `train()` of the forward's model that the scope around a loop region (its function, or the
-        module) makes last before the region, in a file that never trains; None otherwise."""
+        """The `train()` of the forward's model that the scope around a loop region or a script's inference
+        block (its function, or the module) makes last before the region, in a file that never trains; None
+        otherwise."""
         node = region.node
-        if not isinstance(node, (cst.For, cst.While)):
+        if (
+            not isinstance(node, (cst.For, cst.While))
+            and node not in self._ctx.evaluation.script_inference_blocks
+        ):
             return None
         model = model_key(forward.target)
         if model is None or any(event.kind is EventKind.EVAL for event in region.events):
@@ -251,13 +273,23 @@ class ModeSimulation:
         return self._mode_at(loop.node, lambda e: e.node is first, forward)
 
     def _evaluation_start(self, region: EvalRegion, forward: Event) -> cst.CSTNode:
+        """The line a reviewer changes: the `torch.no_grad()` around the whole evaluation (`model.eval()`
+        goes right before it), else the evaluation loop, else the forward run in the wrong mode. A
+        `no_grad` opened per batch inside the evaluation's loop is not where `eval()` belongs (hsi's
+        `val`: `for batch in loader: with torch.no_grad(): net(data)`): the loop, or in an evaluation
+        function the forward, is reported instead."""
         gradients = self._ctx.gradients
+        no_grad: cst.CSTNode | None = None
         for ancestor in self._ctx.index.ancestors(forward.site):
-            no_grad = gradients.no_grad_item(ancestor) if isinstance(ancestor, cst.With) else None
-            if no_grad is not None:
-                return no_grad
+            if no_grad is None and isinstance(ancestor, cst.With):
+                no_grad = gradients.no_grad_item(ancestor)
+            elif no_grad is not None and isinstance(ancestor, (cst.For, cst.While)):
+                no_grad = None  # opened once per iteration
+                break
             if ancestor is region.node:
                 break
+        if no_grad is not None:
+            return no_grad
         return region.node if isinstance(region.node, (cst.For, cst.While)) else forward.site
 
     def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
@@ -275,6 +307,8 @@ class ModeSimulation:
         if isinstance(node, (cst.For, cst.While, cst.If)):
             first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
+        if region.generation:
+            return self._never_switched_to_eval(node, model_key(forward.target) or "")
         return self._mode_at_entry(node, forward, 0) == TRAIN
 
     def _entered_by_flag(self, node: cst.For, region: EvalRegion, forward: Event) -> bool:
@@ -392,6 +426,7 @@ class ModeSimulation:
         `self.model`, built by `get_model(config)` in the base trainer of another module)."""
         cls = self._ctx.enclosing_class(function)
         attr = model[5:] if model.startswith("self.") else ""
+        attr = _container_of(attr)  # `self.q_nets[0]`: an element of a list of networks
         if cls is None or not attr.isidentifier() or self._ctx.roles.is_local_model_class(cls.name.value):
             return False
         key = (cls, attr)
@@ -419,9 +454,14 @@ class ModeSimulation:
             return True  # a file of no project (standard input): no other module can touch it
         name = cls.name.value
         # Another module may switch it (`trainer.model.eval()`), switch anything of a module that names
-        # the class, or bind the attribute; a project too large to scan (None) may do anything.
-        gates = [(text,) for text in switches] + [(name, ".eval("), (name, f".{attr} =")]
-        return all(modules_mentioning(ctx, *words) == [] for words in gates)
+        # the class (as a whole word: `GPIPDContinuousAction` does not name `GPIPD`), or bind the
+        # attribute; a project too large to scan (None) may do anything.
+        named = re.compile(rf"\b{re.escape(name)}\b")
+        for texts in [(text,) for text in switches] + [(name, ".eval("), (name, f".{attr} =")]:
+            modules = modules_mentioning(ctx, *texts)
+            if modules is None or any(len(texts) == 1 or named.search(module.source) for module in modules):
+                return False
+        return True
 
     def _caller_name(self, events: Sequence[Event], forward: Event, default: str) -> str:
         """The model of `forward` as named in `events` (a caller's view: parameters became arguments)."""
@@ -444,6 +484,62 @@ class ModeSimulation:
             if self._alias(model_key(event.target) or "", function) == wanted:
                 return EVAL if event.kind is EventKind.EVAL else TRAIN
         return None
+
+    def _another_network(self, toggle: Event, model: str, function: cst.FunctionDef | None) -> bool:
+        """Whether a mode switch (`toggle`) certainly leaves the network `model` alone: the mode is per
+        network, and `model.eval()` says nothing of `predictor` (ogb's link prediction `test(model,
+        predictor, ...)`: the GNN is switched, the dropout predictor is not). Certain only for two plain
+        names, neither a local alias of the other, that are two parameters of the function every call of
+        which in this file passes two different plain names for (neither a submodule of the other), or two
+        names of the same scope each built once by its own constructor call. Anything else may be the same
+        module, or a parent of it: not another network."""
+        if toggle.target is None:
+            return False
+        toggled = self._alias(model_key(toggle.target) or "", function)
+        wanted = self._alias(model, function)
+        if not (toggled.isidentifier() and wanted.isidentifier()) or toggled == wanted:
+            return False
+        if function is not None:
+            names = {param.name.value for param in function.params.params}
+            rebound = any(
+                binding.kind != "parameter" and self._ctx.enclosing_function(binding.node) is function
+                for name in (toggled, wanted)
+                for binding in self._ctx.bindings.of(name)
+            )
+            if {toggled, wanted} <= names:
+                # A parameter rebound in the function (`model = GCNInference(weights)`) is another object.
+                return not rebound and self._passed_apart(function, toggled, wanted)
+        return all(self._built_once(name, function) for name in (toggled, wanted))
+
+    def _built_once(self, name: str, function: cst.FunctionDef | None) -> bool:
+        """Whether a name is bound once in the file, in `function`'s own scope, by the constructor call
+        that gives it its role (`encoder = Encoder()`): a module of its own."""
+        values = self._ctx.bindings.assigned(name)
+        return (
+            len(values) == 1
+            and isinstance(values[0], cst.Call)
+            and self._ctx.roles.constructor(name) is values[0]
+            and self._ctx.enclosing_function(values[0]) is function
+        )
+
+    def _passed_apart(self, function: cst.FunctionDef, first: str, second: str) -> bool:
+        """Whether every call of `function` in this file (one at least) passes different plain names for
+        its parameters `first` and `second`, neither a submodule of the other (`test(model, predictor)`,
+        not `test(model, model.head)`)."""
+        summary = self._ctx.summaries.of(function)
+        if summary is None:
+            return False
+        loops = self._ctx.loops
+        calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
+        for call in calls:
+            passed = summary.arguments(call) or {}
+            names = [
+                model_key(dotted_name(passed[name])) if name in passed else None for name in (first, second)
+            ]
+            a, b = names
+            if a is None or b is None or a == b or a.startswith(f"{b}.") or b.startswith(f"{a}."):
+                return False
+        return bool(calls)
 
     def _alias(self, name: str, function: cst.FunctionDef | None) -> str:
         """What a local name of `function` aliases when it is bound once, from a plain dotted name
@@ -599,10 +695,18 @@ class ModeSimulation:
 _LOADING_WORDS = frozenset({"load", "loaded", "pretrained", "restore", "checkpoint", "copy", "deepcopy"})
 
 
+def _container_of(attr: str) -> str:
+    """`q_nets[0]` -> `q_nets`: the attribute a subscripted element is held in; other names unchanged."""
+    head, bracket, _ = attr.partition("[")
+    return head if bracket and attr.endswith("]") else attr
+
+
 def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
     """What a class does with its `self.<attr>` model: None when a method switches it (or a local name,
-    which may alias it) to eval, or binds it to anything but a fresh module or a wrapper of itself;
-    else whether its `__init__` builds it fresh."""
+    which may alias it) to eval, or binds it to anything but a fresh module (or a list of fresh modules)
+    or a wrapper of itself; else whether its `__init__`, or a method that then trains it (a synthesizer's
+    `fit`: `self.generator = Generator(...)`, then its training loop), builds it fresh. Either way the
+    module is in training mode whenever it exists."""
     ctx, node = owner.ctx, owner.node
     wanted = f"self.{attr}"
     for call in ctx.index.nodes(cst.Call):
@@ -634,11 +738,25 @@ def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
         value = assign.value
         if any(dotted_name(inner) == wanted for inner in _attributes_in(value)):
             continue  # `self.model = DataParallel(self.model)`: the same module, wrapped
-        if not _builds_fresh(ctx, value):
+        elements = _comprehended(value)
+        if not elements or not all(_builds_fresh(ctx, element) for element in elements):
             return None
         function = ctx.enclosing_function(assign)
-        fresh = fresh or (function is not None and function.name.value == "__init__")
+        fresh = fresh or (
+            function is not None
+            and (function.name.value == "__init__" or _trains(ctx.loops.function_events(function)))
+        )
     return fresh
+
+
+def _comprehended(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """What a value builds, element by element: the element of a list comprehension (`[QNet(...) for _
+    in range(n)]`), the elements of a list or tuple display, else the value itself."""
+    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        return [value.elt]
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return [element.value for element in value.elements if not isinstance(element, cst.StarredElement)]
+    return [value]
 
 
 def _attributes_in(value: cst.BaseExpression) -> list[cst.Attribute]:
@@ -751,12 +869,30 @@ def _within(ctx: FileContext, inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
     return any(ancestor is outer for ancestor in ctx.index.ancestors(inner))
 
 
+# Layers that hold other layers: mode-free only when what they hold is built in sight.
+_CONTAINER_LAYERS = frozenset({"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"})
+
+
+def _given_from_outside(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a container layer is handed layers its class does not build: an argument that is a
+    parameter of the function around it (`Sequential(*layers)` with `layers` given to `__init__`, as
+    SDGym's TableGAN generator is given BatchNorm blocks by a helper of its module)."""
+    function = ctx.enclosing_function(call)
+    if function is None:
+        return False
+    params = function.params
+    names = {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    return any(isinstance(arg.value, cst.Name) and arg.value.value in names for arg in call.args)
+
+
 def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNode]) -> bool:
     qualified = ctx.callee(call)
     if qualified is not None:
         if qualified in MODE_DEPENDENT_LAYERS:
             return False
-        if qualified in MODE_FREE_LAYERS:
+        if qualified in _CONTAINER_LAYERS:
+            return not _given_from_outside(ctx, call)
+        if qualified in MODE_FREE_LAYERS or qualified in MODE_FREE_CALLS:
             return True
         if qualified in MODE_FREE_UNLESS:
             return _argument_off(call, *MODE_FREE_UNLESS[qualified])
@@ -785,10 +921,14 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
 
 
 def _local_receiver(ctx: FileContext, func: cst.Attribute) -> bool:
-    """Whether a method call's receiver is a local value or `self`, not an imported module."""
+    """Whether a method call's receiver is a local value or `self`, not an imported module. A method of a
+    call's result (`torch.zeros(n, b, h).to(x.device)`, a tensor's) is a local value's: the call it is
+    made on is one of the class's calls and is judged on its own."""
     root: cst.BaseExpression = func.value
-    while isinstance(root, (cst.Attribute, cst.Subscript, cst.Call)):
-        root = root.value if not isinstance(root, cst.Call) else root.func
+    while isinstance(root, (cst.Attribute, cst.Subscript)):
+        root = root.value
+    if isinstance(root, cst.Call):
+        return True
     if isinstance(root, cst.Name):
         return ctx.imports.resolve(root.value) is None
     return True

@@ -635,10 +635,37 @@ class Roles:
         return any(text in base.ctx.source for base in bases for text in texts)
 
     def _builds_for_inference(self, func: cst.BaseExpression) -> bool:
-        """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode: an
-        inference script building its project model (only classes are looked up there, for cost)."""
+        """A class-like name (`SeqNet(cfg)`) called in a file that switches some model to eval mode, or whose
+        result the file loads weights into (`model = CompletionNetwork()`, then `model.load_state_dict(...)`):
+        an inference script building its project model (only such classes are looked up there, for cost)."""
         name = dotted_name(func) or ""
-        return name.rsplit(".", 1)[-1][:1].isupper() and ".eval()" in self._ctx.source
+        if not name.rsplit(".", 1)[-1][:1].isupper():
+            return False
+        return ".eval()" in self._ctx.source or name in self._loaded_classes
+
+    @cached_property
+    def _loaded_classes(self) -> frozenset[str]:
+        """The callees of the assignments `x = Cls(...)` (through `.to(device)`-like methods) whose `x` the
+        file loads a state dict into."""
+        if ".load_state_dict(" not in self._ctx.source:
+            return frozenset()
+        found: set[str] = set()
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict"):
+                continue
+            if not isinstance(func.value, cst.Name):
+                continue
+            for value in self._ctx.bindings.assigned(func.value.value):
+                while (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value in SELF_RETURNING_METHODS
+                ):
+                    value = value.func.value
+                if isinstance(value, cst.Call) and dotted_name(value.func):
+                    found.add(dotted_name(value.func))  # type: ignore[arg-type]
+        return frozenset(found)
 
     def _project_target(self, call: cst.Call) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,

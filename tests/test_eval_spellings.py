@@ -1,0 +1,349 @@
+"""Engine facts behind the evaluation spellings of held-out set 3 (nnlint.engine.evaluation, modes,
+grad_mode, bindings): inference scripts that load weights, batches drawn from held-out data by a helper,
+the mode as a per-network fact, generation methods, networks held in lists, and `no_grad` around a loss."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from nnlint.engine.bindings import class_hierarchy
+from nnlint.engine.context import FileContext
+from nnlint.engine.loops import EventKind
+from nnlint.engine.modes import mode_free_class
+from nnlint.engine.positions import compute_ranges
+from nnlint.engine.project import Resolved
+
+
+def _context(source: str, path: str = "script.py") -> FileContext:
+    return FileContext(path, source, cst.parse_module(source))
+
+
+def _line(ctx: FileContext, node: cst.CSTNode) -> int:
+    return compute_ranges(ctx.module, [node])[id(node)].start.line
+
+
+def _class(ctx: FileContext, name: str) -> Resolved:
+    return Resolved(ctx, next(c for c in ctx.index.nodes(cst.ClassDef) if c.name.value == name))
+
+
+def _function(ctx: FileContext, name: str) -> cst.FunctionDef:
+    return next(f for f in ctx.index.nodes(cst.FunctionDef) if f.name.value == name)
+
+
+_BN_NET = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3)
+        self.norm = nn.BatchNorm2d(3)
+"""
+
+
+def test_a_predict_script_that_loads_weights_makes_one_inference_under_no_grad() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+def main(path, x):
+    model = Net()
+    model.load_state_dict(torch.load(path))
+    with torch.no_grad():
+        out = model(x)
+    with torch.no_grad():
+        toy = Net()(x)
+    return out, toy
+"""
+    )
+    blocks = ctx.evaluation.script_inference_blocks
+    assert [ctx.module.code_for_node(block.body).strip().splitlines()[0] for block in blocks] == [
+        "out = model(x)"
+    ]
+    assert [_line(ctx, node) for node in ctx.modes.evaluations_in_training_mode()] == [14]
+
+
+def test_no_inference_block_in_a_file_that_trains() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+model = Net()
+model.load_state_dict(torch.load("ckpt.pt"))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+with torch.no_grad():
+    out = model(x)
+"""
+    )
+    assert ctx.evaluation.script_inference_blocks == []
+
+
+def test_a_script_loop_over_a_list_runs_a_loaded_model_as_inference() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+predictor = Net()
+if kind == "a":
+    predictor.load_state_dict(torch.load("a.pth"))
+for f in features:
+    out = predictor(f).detach()
+for f in features:
+    print(Net()(f))
+"""
+    )
+    loops = ctx.evaluation.script_inference_loops
+    assert [_line(ctx, loop.node) for loop in loops] == [14]
+
+
+def test_a_no_grad_block_that_draws_a_held_out_batch_through_a_helper_evaluates() -> None:
+    ctx = _context(
+        """
+import torch
+for step, x in enumerate(train_loader):
+    loss = model(x).sum()
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        xt = sample_random_batch(test_dset, batch_size=8).to(device)
+        out = model(xt)
+    with torch.no_grad():
+        xb, yb = get_batch("val")
+        out = model(xb)
+    with torch.no_grad():
+        xs = sample_random_batch(train_dset, batch_size=8)
+        out = model(xs)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+    )
+    regions = [region for region in ctx.evaluation.regions if isinstance(region.node, cst.With)]
+    assert [_line(ctx, region.node) for region in regions] == [7, 10]
+
+
+def test_an_eval_of_one_network_leaves_another_parameter_network_in_training_mode() -> None:
+    source = """
+import torch
+
+class Pred(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.5)
+
+@torch.no_grad()
+def test(model, predictor, x):
+    model.eval()
+    return predictor(model(x))
+
+predictor = Pred()
+for epoch in range(3):
+    model.train()
+    predictor.train()
+    for x in loader:
+        optimizer.zero_grad()
+        predictor(model(x)).sum().backward()
+        optimizer.step()
+    test(model, {second}, x)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+    apart = _context(source.replace("{second}", "predictor"))
+    (found,) = apart.modes.evaluations_in_training_mode()
+    assert _line(apart, found) == 12
+    assert apart.modes.switched_instead(found) == ("predictor", "model")  # named in the message
+    # The caller hands in the model's own head: `model.eval()` switched it too.
+    nested = _context(source.replace("{second}", "model.head"))
+    assert nested.modes.evaluations_in_training_mode() == []
+    # A parameter the function rebinds is another object, whose mode is not known here.
+    rebound = _context(
+        source.replace("{second}", "predictor").replace(
+            "    model.eval()\n", "    model.eval()\n    predictor = wrap(predictor)\n"
+        )
+    )
+    assert rebound.modes.evaluations_in_training_mode() == []
+
+
+def test_generation_methods_are_methods_named_for_it_that_no_training_method_calls() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+class Synth:
+    def fit(self, data):
+        self.gen = Net()
+        opt = torch.optim.Adam(self.gen.parameters())
+        for batch in data:
+            opt.zero_grad()
+            self.gen(batch).sum().backward()
+            opt.step()
+            self.sample_rollout(batch)
+
+    def sample(self, n):
+        return self.gen(torch.randn(n, 3))
+
+    def sample_rollout(self, batch):
+        return self.gen(batch)
+
+    def summary(self):
+        return self.gen(torch.zeros(1, 3))
+"""
+    )
+    assert [f.name.value for f in ctx.evaluation.generation_methods] == ["sample"]
+    assert [_line(ctx, node) for node in ctx.modes.evaluations_in_training_mode()] == [22]
+
+
+def test_a_list_of_networks_built_in_init_is_in_training_mode_in_every_method() -> None:
+    ctx = _context(
+        """
+import torch
+import torch.nn as nn
+from abc import ABC
+
+class QNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+
+class Base(ABC):
+    pass
+
+class Agent(Base):
+    def __init__(self):
+        self.q_nets = [QNet().to("cpu") for _ in range(2)]
+
+    @torch.no_grad()
+    def eval(self, obs):
+        return self.q_nets[0](obs)
+"""
+    )
+    assert [cls.node.name.value for cls in class_hierarchy(_class(ctx, "Agent")) or []] == ["Agent", "Base"]
+    forward = next(
+        event
+        for event in ctx.loops.function_events(_function(ctx, "eval"))
+        if event.kind is EventKind.FORWARD
+    )
+    assert forward.target == "self.q_nets[0]"
+    assert [_line(ctx, node) for node in ctx.modes.evaluations_in_training_mode()] == [20]
+
+
+def test_mode_free_models_read_recurrent_dropout_by_position_and_containers_by_what_they_hold() -> None:
+    ctx = _context(
+        """
+import torch
+import torch.nn as nn
+
+class Tutorial(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 128, 2, batch_first=True)
+        self.fc = nn.Linear(128, 10)
+        self.scale = nn.Parameter(torch.ones(10))
+
+    def forward(self, x):
+        h0 = torch.zeros(2, x.size(0), 128).to(x.device)
+        return self.fc(self.lstm(x, (h0, h0))[0])
+
+class Stacked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 128, 2, True, True, 0.3)
+
+class Given(nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.seq = nn.Sequential(*layers)
+
+class Built(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Linear(4, 4), nn.ReLU()]
+        self.seq = nn.Sequential(*layers)
+"""
+    )
+    verdicts = {
+        name: mode_free_class(_class(ctx, name)) for name in ("Tutorial", "Stacked", "Given", "Built")
+    }
+    assert verdicts == {"Tutorial": True, "Stacked": False, "Given": False, "Built": True}
+
+
+def test_no_grad_around_the_loss_module_only_leaves_the_forward_recording() -> None:
+    source = """
+import torch
+
+class FocalLoss(torch.nn.Module):
+    pass
+
+def run(model, loader, is_train):
+    focal = FocalLoss()
+    for batch in loader:
+        pred = model(batch.x)
+        if is_train:
+            loss = focal(pred, batch.y)
+            loss.backward()
+            optimizer.step()
+        else:
+            with torch.no_grad():
+                loss = focal(pred, batch.y)
+
+run(model, train_loader, True)
+run(model, valid_loader, False)
+"""
+    ctx = _context(source)
+    loop = ctx.loops.loops[0]
+    flag, bodies = ctx.evaluation.training_flag(loop) or ("", frozenset())
+    assert flag == "is_train"
+    assert [event.target for event in ctx.grad_mode.records_forward(loop, skipping=bodies)] == ["model"]
+    # The same block around the model's forward is the author's choice of grad mode.
+    chosen = _context(
+        source.replace("pred = model(batch.x)", "with torch.no_grad():\n            pred = model(batch.x)")
+    )
+    loop = chosen.loops.loops[0]
+    _, bodies = chosen.evaluation.training_flag(loop) or ("", frozenset())
+    assert chosen.grad_mode.records_forward(loop, skipping=bodies) == []
+
+
+def test_the_evaluation_function_with_a_per_batch_no_grad_is_reported_at_its_forward() -> None:
+    ctx = _context(
+        """
+import torch
+
+def val(net, loader):
+    total = 0
+    for x, y in loader:
+        with torch.no_grad():
+            total += (net(x).argmax(1) == y).sum().item()
+    return total
+
+def evaluate(net, loader):
+    with torch.no_grad():
+        for x, y in loader:
+            net(x)
+
+net.train()
+for epoch in range(3):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        net(x).sum().backward()
+        optimizer.step()
+    val(net, val_loader)
+    evaluate(net, val_loader)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+"""
+    )
+    found = ctx.modes.evaluations_in_training_mode()
+    # `val`: the forward (its `no_grad` is opened per batch); `evaluate`: the `no_grad` around its loop.
+    assert sorted(_line(ctx, node) for node in found) == [8, 12]
+
+
+def test_a_train_call_right_before_a_scripts_single_inference_is_the_line_to_change() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+def main(path, x):
+    model = Net()
+    model.load_state_dict(torch.load(path))
+    model.train()
+    with torch.no_grad():
+        out = model(x)
+    print(out)
+"""
+    )
+    assert [
+        (_line(ctx, toggle), _line(ctx, start)) for toggle, start in ctx.modes.trains_for_inference()
+    ] == [(14, 15)]
+    assert ctx.modes.evaluations_in_training_mode() == []
