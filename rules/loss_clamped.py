@@ -295,6 +295,7 @@ def _is_infinite(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Attribute) and expr.attr.value == "inf":
         return True
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "float":
-        args = expr.args
-        return len(args) == 1 and isinstance(args[0].value, cst.SimpleString) and "inf" in args[0].value.value.lower()
+        (arg, *rest) = expr.args or (None,)
+        text = arg.value if arg is not None and isinstance(arg.value, cst.SimpleString) else None
+        return not rest and text is not None and "inf" in text.value.lower()
     return False
