@@ -33,8 +33,8 @@ class ViewAsPermute(Rule):
     a layout known on some branches counts on those paths. Sizes between two known sizes cover the dims
     between them (`reshape(B, -1, self.dim_head, H * W)` of a `(B, C, H, W)` tensor splits C), a dim split
     that way and named whole later covers where its parts went, `flatten(start, end)` merges the dims it
-    flattens, and a reshape whose last size ends before split-off parts stored after it (heads and their
-    width left behind the positions) is a reorder too.
+    flattens, an `nn.Embedding` adds a dim after its input's, and a reshape whose last size ends before
+    split-off parts stored after it (heads and their width left behind the positions) is a reorder too.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -349,6 +349,19 @@ class ConvAttention(nn.Module):
         t = x.flatten(2).transpose(1, 2)
         return t.transpose(1, 2).reshape(B, C, H, W)
 """,
+        # An embedded label map with the vectors moved next to the classes before the merge.
+        """
+import torch.nn as nn
+class LabelUNet(nn.Module):
+    def __init__(self, num_classes, dim):
+        super().__init__()
+        self.dim = dim
+        self.embedding = nn.Embedding(num_classes, dim)
+    def forward(self, x):
+        B, C, H, W = x.size()
+        x = self.embedding(x).permute(0, 1, 4, 2, 3)
+        return x.reshape(B, C * self.dim, H, W)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # Conv attention: (B, heads, H * W, head_dim) swapped to (B, H * W, heads, head_dim), then read as
@@ -391,6 +404,22 @@ def heads(x):
     return t.reshape(B, C, H, W)
 """,
             line=6,
+        ),
+        # An embedded label map (B, C, H, W, dim), permuted so H and W swap, then read as (B, C * dim, H, W).
+        Invalid(
+            """
+import torch.nn as nn
+class LabelUNet(nn.Module):
+    def __init__(self, num_classes, dim):
+        super().__init__()
+        self.dim = dim
+        self.embedding = nn.Embedding(num_classes, dim)
+    def forward(self, x):
+        B, C, H, W = x.size()
+        x = self.embedding(x).permute(0, 1, 3, 2, 4)
+        return x.reshape(B, C * self.dim, H, W)
+""",
+            line=11,
         ),
         # Tokens from flatten(2) (B, C, H * W) read back as (B, H * W, C) without a transpose.
         Invalid(

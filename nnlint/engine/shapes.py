@@ -743,6 +743,9 @@ class ShapeFacts:
                 return full.transposed(0, 1) if full is not None else None
         if expr.args and expr.args[0].keyword is None and self._keeps_layout(expr):
             return self._layout(expr.args[0].value, env)
+        embedded = self._embedded(expr, env)
+        if embedded is not None:
+            return embedded
         if self._ctx.callee_in(expr, vocab.FLATTEN_FUNCTIONS) and expr.args and expr.args[0].keyword is None:
             ints = _literal_ints(expr.args[1:])
             if ints is not None:
@@ -1124,6 +1127,18 @@ class ShapeFacts:
             return True
         layer = self._ctx.layers.layer_of(call.func)
         return layer is not None and layer.kind.rsplit(".", 1)[-1] in vocab.LAYOUT_KEEPING_LAYERS
+
+    def _embedded(self, call: cst.Call, env: _Env) -> Layout | None:
+        """`self.embedding(x)` of an `nn.Embedding`: x's dims, then a new one for the vectors (rank known)."""
+        if not call.args or call.args[0].keyword is not None or not isinstance(call.func, cst.Attribute):
+            return None
+        layer = self._ctx.layers.layer_of(call.func)
+        if layer is None or layer.kind.rsplit(".", 1)[-1] != "Embedding":
+            return None
+        layout = self._layout(call.args[0].value, env)
+        if layout is None or not layout.rank_known:
+            return None
+        return Layout(layout.base, (*layout.order, next(self._fresh)), True)
 
     # -- dims across tensors and merged dims -----------------------------------------------------------
 
