@@ -19,7 +19,11 @@ made by `torch.zeros(nh, B, T, d)` holds the dims its sizes name; `matmul`/`bmm`
 batch dims, the rows of the left and the columns of the right; and a call of a function of the same module
 (or a method of the same class) returns the layout its `return` gives for the layouts passed in. A reshape
 that places a named dim after skipping a dim that an earlier reshape split off (the heads of
-`view(B, T, nh, hd)`) moves that split part behind it: a reorder too.
+`view(B, T, nh, hd)`) moves that split part behind it: a reorder too, and so is one whose last size ends
+before split-off parts stored after it. Sizes between two sizes of known place cover the dims between them
+(`reshape(B, -1, self.dim_head, H * W)` of a (B, C, H, W) tensor splits C into two parts, and a later size
+naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, and an
+`nn.Embedding` appends a dim to its input's.
 
 Attention code moves heads through the batch dim, helpers and submodules, so layouts also follow:
 - merged dims: a size that covers several neighbouring dims (`view(B * nh, T, hd)`, or a -1 between known
@@ -708,7 +712,7 @@ class ShapeFacts:
             # Broadcasting arithmetic (`x * scale`, `x + pos`) keeps the tensor operand's layout; of two
             # tensors of the same rank, the left one's.
             left, right = self._known_layout(expr.left, env), self._known_layout(expr.right, env)
-            if left is None or right is None or left == right or self._same_dims(left, right):
+            if left is None or right is None or left == right or self._broadcast_together(left, right):
                 return left or right
             return None
         if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
@@ -872,10 +876,9 @@ class ShapeFacts:
                     order.append(fresh)
                     self._split_parts.add(fresh)
                     if i == group[-1]:
-                        parts = tuple(order[-len(group) :])
                         held = flat.dim_at(cursor)
                         if held is not None:
-                            self._split_into[(flat.base, held)] = parts
+                            self._split_into[(flat.base, held)] = tuple(order[-len(group) :])
                 if i == group[-1]:
                     cursor += 1  # type: ignore[operator]
                     group = []
@@ -1196,7 +1199,7 @@ class ShapeFacts:
         return carried
 
     @staticmethod
-    def _same_dims(first: Layout, second: Layout) -> bool:
+    def _broadcast_together(first: Layout, second: Layout) -> bool:
         """Two layouts of the same known rank (`attn + self.pos_embed(q)`, a bias built from q's sizes):
         broadcasting adds position by position, so each position of the sum holds the left operand's dim
         (the two are equal, or the right one is 1)."""
