@@ -745,11 +745,10 @@ class ShapeFacts:
                 layout = self._layout(receiver, env)
                 full = layout.extended(2) if layout is not None else None
                 return full.transposed(0, 1) if full is not None else None
-        if expr.args and expr.args[0].keyword is None and self._keeps_layout(expr):
-            return self._layout(expr.args[0].value, env)
-        embedded = self._embedded(expr, env)
-        if embedded is not None:
-            return embedded
+        if expr.args and expr.args[0].keyword is None:
+            layered = self._layer_result(expr, env)
+            if layered is not None:
+                return layered
         if self._ctx.callee_in(expr, vocab.FLATTEN_FUNCTIONS) and expr.args and expr.args[0].keyword is None:
             ints = _literal_ints(expr.args[1:])
             if ints is not None:
@@ -1125,18 +1124,17 @@ class ShapeFacts:
             return None
         return self._layout(expr, env)
 
-    def _keeps_layout(self, call: cst.Call) -> bool:
+    def _layer_result(self, call: cst.Call, env: _Env) -> Layout | None:
+        """The layout a layer's call gives its first argument: the same for layout-keeping functions and
+        layers (elementwise, norms, convolutions, linear layers); for an `nn.Embedding`, the input's dims
+        then a new one for the vectors (rank known)."""
         if self._ctx.callee_in(call, vocab.LAYOUT_KEEPING_FUNCTIONS):
-            return True
+            return self._layout(call.args[0].value, env)
         layer = self._ctx.layers.layer_of(call.func)
-        return layer is not None and layer.kind.rsplit(".", 1)[-1] in vocab.LAYOUT_KEEPING_LAYERS
-
-    def _embedded(self, call: cst.Call, env: _Env) -> Layout | None:
-        """`self.embedding(x)` of an `nn.Embedding`: x's dims, then a new one for the vectors (rank known)."""
-        if not call.args or call.args[0].keyword is not None or not isinstance(call.func, cst.Attribute):
-            return None
-        layer = self._ctx.layers.layer_of(call.func)
-        if layer is None or layer.kind.rsplit(".", 1)[-1] != "Embedding":
+        kind = layer.kind.rsplit(".", 1)[-1] if layer is not None else None
+        if kind in vocab.LAYOUT_KEEPING_LAYERS:
+            return self._layout(call.args[0].value, env)
+        if kind != "Embedding":
             return None
         layout = self._layout(call.args[0].value, env)
         if layout is None or not layout.rank_known:
