@@ -127,6 +127,9 @@ LOSS_FUNCTIONS = frozenset(
         "soft_margin_loss",
         "triplet_margin_loss",
     )
+) | frozenset(
+    # The KL divergence between two distributions: the KL term of VAE and world-model losses.
+    {"torch.distributions.kl_divergence", "torch.distributions.kl.kl_divergence"}
 )
 # Losses that care what their input is, with the kind they expect, and how the docs spell them.
 LOSS_EXPECTS = {
@@ -596,6 +599,8 @@ CLAMP_METHODS = frozenset(
 PAIRWISE_MIN_MAX_FUNCTIONS = frozenset(
     {"torch.min", "torch.max", "torch.minimum", "torch.maximum", "torch.fmin", "torch.fmax"}
 )
+# The ones of those that cap from above (the others floor).
+PAIRWISE_MIN_FUNCTIONS = frozenset({"torch.min", "torch.minimum", "torch.fmin"})
 # Out-of-place operations that return a new tensor; discarded, they change nothing.
 OUT_OF_PLACE_METHODS = frozenset(name for name in CLAMP_METHODS if not name.endswith("_")) | frozenset(
     {"mul", "div", "add", "sub"}
@@ -903,8 +908,6 @@ INPUT_SENSITIVE_LOSS_WORDS = (
     "nll_loss",
     "with_logits",
 )
-# Python's own min/max: `min(loss, 10)` caps a loss like a clamp.
-MIN_MAX_BUILTINS = frozenset({"min", "max"})
 
 # -- roles (what a name holds) ---------------------------------------------------------------------
 # Words in an optimizer class's name (`torch.optim.AdamW`, `apex.optimizers.FusedLAMB`).

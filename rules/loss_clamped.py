@@ -13,10 +13,12 @@ from nnlint.rule import Invalid, Rule
 
 class LossClamped(Rule):
     """## What it does
-    Flags a loss that is clamped, clipped or capped (`torch.clamp(loss, max=...)`, `loss.clamp(...)`,
-    `torch.min(loss, bound)`, `min(loss, bound)`) when the clamped value is the one backpropagated, and
-    an out-of-place clamp of the loss written as a statement of its own (`loss.clamp(0, 10)`), whose
-    result is discarded so it clamps nothing.
+    Flags a loss that is clamped, clipped or capped from above (`torch.clamp(loss, max=...)`,
+    `loss.clamp(0, 10)`, `torch.min(loss, bound)`, `min(loss, bound)`) when the clamped value is the one
+    backpropagated, also a term of it (a KL divergence capped, then summed into the loss), and an
+    out-of-place clamp of the loss written as a statement of its own (`loss.clamp(0, 10)`), whose
+    result is discarded so it clamps nothing. A floor alone (`clamp(min=...)`, `torch.max(kl,
+    free_nats)`: "free bits") is not a cap and is not flagged.
 
     ## Why is this bad?
     The gradient of a clamp is zero past its bound: every batch whose loss exceeds the cap contributes
@@ -115,6 +117,16 @@ dist = (a - b).pow(2).sum(1)
 loss = torch.clamp(margin - dist, min=0.0).mean()
 loss.backward()
 """,
+        # "Free bits": a floor under the KL term (no gradient below it, by design) is not a cap.
+        """
+import torch
+from torch.distributions import kl_divergence
+kl = torch.mean(kl_divergence(posterior, prior))
+kl = torch.clamp(kl, free_nats, float("inf"))
+kl_floor = torch.max(kl, torch.tensor(free_nats))
+loss = recon_loss + kl + kl_floor.clamp(min=0.5)
+loss.backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -168,6 +180,29 @@ criterion = torch.nn.CrossEntropyLoss()
 """,
             line=4,
         ),
+        # The KL term of a world-model loss capped at free_nats (the bound meant as a floor), then
+        # summed into the loss that a training method backpropagates.
+        Invalid(
+            """
+import torch
+
+
+class Algo:
+    def optimize(self, samples):
+        model_loss = self.loss(samples)
+        self.optimizer.zero_grad()
+        model_loss.backward()
+        self.optimizer.step()
+
+    def loss(self, samples):
+        prior, post = self.model(samples)
+        div = torch.mean(torch.distributions.kl.kl_divergence(post, prior))
+        div = torch.clamp(div, -float("inf"), self.free_nats)
+        model_loss = self.kl_scale * div + self.reward_loss(samples)
+        return model_loss
+""",
+            line=15,
+        ),
         # An in-place clamp of the loss that is then backpropagated.
         Invalid(
             """
@@ -201,24 +236,48 @@ loss.backward()
             self.report(node)
 
     def _clamped_value(self, call: cst.Call) -> cst.BaseExpression | None:
-        """The value a clamping call bounds, or None when the call is not a clamp."""
+        """The value a capping call bounds from above, or None when the call is not a cap.
+
+        Only an upper bound silences the batches the model gets most wrong; a floor
+        (`torch.clamp(kl, min=free_nats)`, `torch.max(kl, free_nats)`: "free bits") stops the gradient of
+        the batches already below it, a deliberate technique, so floors are not caps."""
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         callee = self.ctx.callee(call)
         if callee in vocab.CLAMP_FUNCTIONS:
-            return positional[0] if positional else None
+            bounds = positional[1:]
+            if not positional or not self._has_upper_bound(callee.rsplit(".", 1)[-1], bounds, call):
+                return None
+            return positional[0]
         if callee in vocab.PAIRWISE_MIN_MAX_FUNCTIONS:
             has_dim = any(arg.keyword is not None and arg.keyword.value == "dim" for arg in call.args)
             if len(positional) != 2 or has_dim or isinstance(positional[1], cst.Integer):
                 return None  # a reduction (over a dim), not a bound
+            if callee not in vocab.PAIRWISE_MIN_FUNCTIONS:
+                return None  # an element-wise maximum is a floor
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         if callee is not None:
             return None
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in vocab.CLAMP_METHODS:
-            return func.value
-        if isinstance(func, cst.Name) and func.value in vocab.MIN_MAX_BUILTINS and len(positional) >= 2:
+            return func.value if self._has_upper_bound(func.attr.value, positional, call) else None
+        if isinstance(func, cst.Name) and func.value == "min" and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
+
+    @staticmethod
+    def _has_upper_bound(op: str, bounds: list[cst.BaseExpression], call: cst.Call) -> bool:
+        """Whether a clamp (`clamp`, `clamp_max`, `clip_`, ...) has an upper bound other than infinity:
+        the second positional bound or `max=`; `clamp_min` and `clamp(min=...)` only floor."""
+        op = op.rstrip("_")
+        if op == "clamp_min":
+            return False
+        if op == "clamp_max":
+            return True
+        upper = bounds[1] if len(bounds) > 1 else None
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == "max":
+                upper = arg.value
+        return upper is not None and not _is_infinite(upper)
 
     def _clamps_in_place(self, call: cst.Call, clamped: cst.BaseExpression) -> bool:
         """`loss.clamp_(max=...)` as a statement: the backpropagated name itself is changed."""
@@ -227,3 +286,16 @@ loss.backward()
             return False
         name = self.ctx.dotted(clamped)
         return name is not None and name in self.ctx.gradients.backpropagated
+
+
+def _is_infinite(expr: cst.BaseExpression) -> bool:
+    """`float("inf")`, `math.inf`, `np.inf`, `torch.inf` (or `None`): a bound that bounds nothing."""
+    if isinstance(expr, cst.Name) and expr.value == "None":
+        return True
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "inf":
+        return True
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "float":
+        (arg, *rest) = expr.args or (None,)
+        text = arg.value if arg is not None and isinstance(arg.value, cst.SimpleString) else None
+        return not rest and text is not None and "inf" in text.value.lower()
+    return False

@@ -30,7 +30,11 @@ class ViewAsPermute(Rule):
     order and is not flagged; a reshape that places a dim after skipping the heads split off by an earlier
     reshape (`(B, nh, T, hd)` reshaped to `(B, T, -1)`) is, and so is one that reads a merged dim's parts in
     another order (heads stacked batch-major as `B * nh`, split back as `view(nh, B, ...)`). After an `if`,
-    a layout known on some branches counts on those paths.
+    a layout known on some branches counts on those paths. Sizes between two known sizes cover the dims
+    between them (`reshape(B, -1, self.dim_head, H * W)` of a `(B, C, H, W)` tensor splits C), a dim split
+    that way and named whole later covers where its parts went, `flatten(start, end)` merges the dims it
+    flattens, an `nn.Embedding` adds a dim after its input's, and a reshape whose last size ends before
+    split-off parts stored after it (heads and their width left behind the positions) is a reorder too.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -323,8 +327,111 @@ class AttentionLayer(nn.Module):
         out = self.inner(q, q, q)
         return out.view(B, L, -1)
 """,
+        # Conv attention done right: heads split off the channels, their width moved back before the
+        # spatial positions, tokens made with flatten(2).transpose(1, 2) and folded back after a transpose.
+        """
+import torch
+import torch.nn as nn
+class ConvAttention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.dim_head = dim // num_heads
+        self.qkv = nn.Conv2d(dim, dim * 3, 1)
+    def forward(self, x):
+        B, C, H, W = x.shape
+        x = self.qkv(x).reshape(B, -1, self.dim_head, H * W).transpose(-1, -2)
+        q, k, v = torch.split(x, self.num_heads, dim=1)
+        out = (q @ k.transpose(-1, -2)).softmax(dim=-1) @ v
+        return out.transpose(-1, -2).reshape(B, C, H, W)
+    def tokens(self, x):
+        B, C, H, W = x.shape
+        t = x.flatten(2).transpose(1, 2)
+        return t.transpose(1, 2).reshape(B, C, H, W)
+""",
+        # An embedded label map with the vectors moved next to the classes before the merge.
+        """
+import torch.nn as nn
+class LabelUNet(nn.Module):
+    def __init__(self, num_classes, dim):
+        super().__init__()
+        self.dim = dim
+        self.embedding = nn.Embedding(num_classes, dim)
+    def forward(self, x):
+        B, C, H, W = x.size()
+        x = self.embedding(x).permute(0, 1, 4, 2, 3)
+        return x.reshape(B, C * self.dim, H, W)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Conv attention: (B, heads, H * W, head_dim) swapped to (B, H * W, heads, head_dim), then read as
+        # (B, C, H, W): the heads and their width, stored after the positions, must come before them. The
+        # sizes between B and H * W (`-1`, `self.dim_head`) split C; the positional bias built from q's
+        # sizes keeps the logits' layout.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class PosBias(nn.Module):
+    def forward(self, q):
+        B, num_heads, HW, _ = q.shape
+        return q.new_zeros(B, num_heads, HW, HW)
+class ConvAttention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.dim_head = dim // num_heads
+        self.dim_out = dim
+        self.qkv = nn.Conv2d(dim, dim * 3, 1)
+        self.pos = PosBias()
+    def forward(self, x):
+        B, C, H, W = x.shape
+        x = self.qkv(x).reshape(B, -1, self.dim_head, H * W).transpose(-1, -2)
+        q, k, v = torch.split(x, self.num_heads, dim=1)
+        logits = q @ k.transpose(-1, -2) + self.pos(q)
+        out = logits.softmax(dim=-1) @ v
+        return out.transpose(1, 2).reshape(B, self.dim_out, H, W)
+""",
+            line=22,
+        ),
+        # A dim split into (heads, width) is named whole later: its parts are not neighbours any more.
+        Invalid(
+            """
+import torch
+def heads(x):
+    B, C, H, W = x.shape
+    t = x.reshape(B, 4, C // 4, H * W).transpose(2, 3)
+    return t.reshape(B, C, H, W)
+""",
+            line=6,
+        ),
+        # An embedded label map (B, C, H, W, dim), permuted so H and W swap, then read as (B, C * dim, H, W).
+        Invalid(
+            """
+import torch.nn as nn
+class LabelUNet(nn.Module):
+    def __init__(self, num_classes, dim):
+        super().__init__()
+        self.dim = dim
+        self.embedding = nn.Embedding(num_classes, dim)
+    def forward(self, x):
+        B, C, H, W = x.size()
+        x = self.embedding(x).permute(0, 1, 3, 2, 4)
+        return x.reshape(B, C * self.dim, H, W)
+""",
+            line=11,
+        ),
+        # Tokens from flatten(2) (B, C, H * W) read back as (B, H * W, C) without a transpose.
+        Invalid(
+            """
+import torch
+def tokens(x):
+    B, C, H, W = x.shape
+    t = torch.flatten(x, 2)
+    return t.reshape(B, H * W, C)
+""",
+            line=6,
+        ),
         Invalid(
             """
 import torch

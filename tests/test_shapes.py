@@ -86,6 +86,27 @@ def test_size_arguments_map_to_positions(body: str, positions: list[set[int] | N
         ("b, c, h, w = x.shape\ny = g(x)\ny.view(b, h, w, c)", False),
         ("b, c, h, w = x.shape\nh = h // 2\nx.view(b, h, w, c)", True),  # w and c still reordered
         ("b, c, h, w = x.shape\nh, w = w, h\nx.view(b, c, h, w)", True),  # the swap is followed
+        # Sizes between two known ones split the dims between them; the whole dim named later covers the
+        # parts, wherever they went.
+        (
+            "b, c, h, w = x.shape\nt = x.reshape(b, -1, s.hd, h * w).transpose(2, 3)\nt.reshape(b, c, h, w)",
+            True,
+        ),
+        ("b, c, h, w = x.shape\nt = x.reshape(b, -1, self.hd, h * w)\nt.reshape(b, c, h, w)", False),
+        (
+            "b, c, h, w = x.shape\nt = x.reshape(b, 4, c // 4, h * w).transpose(2, 3)\nt.view(b, c, h * w)",
+            True,
+        ),
+        # Split-off parts left stored after the last size: an earlier size must reach behind it.
+        (
+            "b, c, h, w = x.shape\nt = x.reshape(b, 4, c // 4, h * w).transpose(1, 3)\nt.view(b, s, h, w)",
+            True,
+        ),
+        ("b, c, h, w = x.shape\nt = x.reshape(b, 4, c // 4, h * w)\nt.reshape(b, s, h, w)", False),
+        # flatten(start) merges the dims from start on.
+        ("b, c, h, w = x.shape\nx.flatten(2).reshape(b, h * w, c)", True),
+        ("b, c, h, w = x.shape\nx.flatten(2).transpose(1, 2).reshape(b, h * w, c)", False),
+        ("b, c, h, w = x.shape\ntorch.flatten(x, 1, 2).reshape(b, c, h, w)", False),
     ],
 )
 def test_reorder_is_told_apart_from_merge_and_split(source: str, reorders: bool) -> None:

@@ -351,8 +351,10 @@ class Roles:
                 return True
             if self._project_role(expr) is Role.LOSS:
                 return True  # a project function that returns a loss tensor, graph attached
-            # `loss.mean()`, `loss.sum()`: still the loss.
+            # `loss.mean()`, `loss.sum()`, `torch.mean(loss)`: still the loss.
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
+                if callee in vocab.GRAPH_PRESERVING_FUNCTIONS and expr.args:
+                    return self.is_loss_expr(expr.args[0].value)
                 return self.is_loss_expr(expr.func.value)
             return False
         if kind is cst.BinaryOperation:

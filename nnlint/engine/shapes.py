@@ -19,7 +19,11 @@ made by `torch.zeros(nh, B, T, d)` holds the dims its sizes name; `matmul`/`bmm`
 batch dims, the rows of the left and the columns of the right; and a call of a function of the same module
 (or a method of the same class) returns the layout its `return` gives for the layouts passed in. A reshape
 that places a named dim after skipping a dim that an earlier reshape split off (the heads of
-`view(B, T, nh, hd)`) moves that split part behind it: a reorder too.
+`view(B, T, nh, hd)`) moves that split part behind it: a reorder too, and so is one whose last size ends
+before split-off parts stored after it. Sizes between two sizes of known place cover the dims between them
+(`reshape(B, -1, self.dim_head, H * W)` of a (B, C, H, W) tensor splits C into two parts, and a later size
+naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, and an
+`nn.Embedding` appends a dim to its input's.
 
 Attention code moves heads through the batch dim, helpers and submodules, so layouts also follow:
 - merged dims: a size that covers several neighbouring dims (`view(B * nh, T, hd)`, or a -1 between known
@@ -170,6 +174,8 @@ class ViewFacts:
     positions: tuple[frozenset[int] | None, ...]
     # Receiver positions holding a part that an earlier reshape split off a dim (the heads of a split).
     split_parts: frozenset[int] = frozenset()
+    # The receiver's (flat) rank, when known.
+    rank: int | None = None
 
     @property
     def reorders(self) -> bool:
@@ -179,7 +185,7 @@ class ViewFacts:
         if len(known) >= 2 and self._disjoint(known):
             if any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2)):
                 return True
-        return self._skips_split_part()
+        return self._skips_split_part() or self._leaves_split_part_behind()
 
     def _skips_split_part(self) -> bool:
         """`values.reshape(B, T, -1)` of a (B, nh, T, hd) tensor: T is placed second, but nh, split off by
@@ -196,6 +202,14 @@ class ViewFacts:
                 return False
             cursor = max(covered) + 1
         return False
+
+    def _leaves_split_part_behind(self) -> bool:
+        """`reshape(B, self.dim_out, H, W)` of a (B, H * W, nh, hd) tensor: the last size ends at H * W,
+        so the heads and their width stored after it must be placed before it by an earlier size."""
+        last = self.positions[-1] if self.positions else None
+        if not last or self.rank is None:
+            return False
+        return bool(set(range(max(last) + 1, self.rank)) & self.split_parts)
 
     @staticmethod
     def _disjoint(known: list[frozenset[int]]) -> bool:
@@ -258,6 +272,10 @@ class ShapeFacts:
         self._bases = itertools.count()
         self._fresh = itertools.count(_FRESH_START)
         self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
+        # A dim that a reshape split into several fresh parts (`reshape(B, nh, C // nh, H * W)` splits C):
+        # the parts, outermost first, keyed by the base and index of the dim split; a later size naming
+        # the whole dim (`reshape(B, C, H, W)`) covers where the parts are then.
+        self._split_into: dict[tuple[int, int], tuple[int, ...]] = {}
         # A fresh dim that holds several merged dims (`view(B * nh, T, hd)`, `repeat(nh, 1, 1)`): its parts,
         # outermost first, in the base of the layout it was made in.
         self._merged: dict[int, tuple[int, ...]] = {}
@@ -691,9 +709,10 @@ class ShapeFacts:
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.MatrixMultiply):
             return self._matmul(expr.left, expr.right, env)
         if isinstance(expr, cst.BinaryOperation):
-            # Broadcasting arithmetic (`x * scale`, `x + pos`) keeps the tensor operand's layout.
+            # Broadcasting arithmetic (`x * scale`, `x + pos`) keeps the tensor operand's layout; of two
+            # tensors of the same rank, the left one's.
             left, right = self._known_layout(expr.left, env), self._known_layout(expr.right, env)
-            if left is None or right is None or left == right:
+            if left is None or right is None or left == right or self._broadcast_together(left, right):
                 return left or right
             return None
         if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
@@ -720,13 +739,35 @@ class ShapeFacts:
             if method in ("transpose", "swapaxes", "swapdims") and ints is not None and len(ints) == 2:
                 layout = self._layout(receiver, env)
                 return layout.transposed(*ints) if layout is not None else None
+            if method == "flatten" and ints is not None:
+                return self._flattened(self._layout(receiver, env), ints)
             if method == "t" and not expr.args:
                 layout = self._layout(receiver, env)
                 full = layout.extended(2) if layout is not None else None
                 return full.transposed(0, 1) if full is not None else None
-        if expr.args and expr.args[0].keyword is None and self._keeps_layout(expr):
-            return self._layout(expr.args[0].value, env)
+        if expr.args and expr.args[0].keyword is None:
+            layered = self._layer_result(expr, env)
+            if layered is not None:
+                return layered
+        if self._ctx.callee_in(expr, vocab.FLATTEN_FUNCTIONS) and expr.args and expr.args[0].keyword is None:
+            ints = _literal_ints(expr.args[1:])
+            if ints is not None:
+                return self._flattened(self._layout(expr.args[0].value, env), ints)
         return None
+
+    def _flattened(self, layout: Layout | None, ints: list[int]) -> Layout | None:
+        """`x.flatten(2)` of a (B, C, H, W) x: (B, C, H * W), the flattened dims merged (rank known)."""
+        if layout is None or not layout.rank_known or len(ints) > 2:
+            return None
+        rank = len(layout.order)
+        start, end = (ints + [0, -1][len(ints) :])[:2]
+        start, end = start % rank if rank else 0, end % rank if rank else 0
+        if not 0 <= start <= end < rank:
+            return None
+        if start == end:
+            return layout
+        merged = self._merge(layout.base, layout.order[start : end + 1])
+        return Layout(layout.base, (*layout.order[:start], merged, *layout.order[end + 1 :]), True)
 
     def _made_layout(self, call: cst.Call, env: _Env) -> Layout | None:
         """The layout of a tensor a call makes: a view/reshape result, a matrix product, a factory's
@@ -811,12 +852,36 @@ class ShapeFacts:
         if sizes is None or layout is None:
             return None
         flat, args, positions = self._view_args(layout, sizes, env)
-        if ViewFacts(call, receiver, tuple(sizes), positions).reorders:
+        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
+        rank = len(flat.order) if flat.rank_known else None
+        if ViewFacts(call, receiver, tuple(sizes), positions, parts, rank).reorders:
             return None
         order: list[int] = []
         cursor = 0  # receiver positions the sizes so far cover, while that is certain
+        group: list[int] = []  # sizes that together cover the one receiver dim at `cursor` (see `_anchored`)
         for i, (size, arg) in enumerate(zip(sizes, args, strict=True)):
             where = positions[i] if arg.kind in (SizeKind.DIMS, SizeKind.WILDCARD) else None
+            if cursor is not None and not group and not where:
+                group = self._anchored(args, positions, i, cursor)
+            if group:
+                # Sizes between two known ones that cover one receiver dim: that dim, or its parts.
+                if len(group) == 1:
+                    held = flat.dim_at(cursor)
+                    if held is None:
+                        return None
+                    order.append(held)
+                else:
+                    fresh = next(self._fresh)
+                    order.append(fresh)
+                    self._split_parts.add(fresh)
+                    if i == group[-1]:
+                        held = flat.dim_at(cursor)
+                        if held is not None:
+                            self._split_into[(flat.base, held)] = tuple(order[-len(group) :])
+                if i == group[-1]:
+                    cursor += 1  # type: ignore[operator]
+                    group = []
+                continue
             if cursor is not None and where and where == frozenset(range(cursor, cursor + len(where))):
                 held = [flat.dim_at(p) for p in range(cursor, cursor + len(where))]
                 if any(index is None for index in held):
@@ -852,6 +917,22 @@ class ShapeFacts:
         if ref.base == flat.base or self._find(flat, ref) is not None:
             return None
         return self._carry(ref.index, ref.base, flat.base)
+
+    @staticmethod
+    def _anchored(
+        args: list[SizeArg], positions: tuple[frozenset[int] | None, ...], start: int, cursor: int
+    ) -> list[int]:
+        """The sizes from `start` on that cover exactly the receiver dim at `cursor`: those before the next
+        size whose positions are known and begin right after it (`reshape(B, -1, self.dim_head, H * W)` of
+        a (B, C, H, W) tensor: `-1` and `self.dim_head` split C). A view keeps the element count and the
+        order, so what lies between two known sizes covers the dims between them. Empty when unsure."""
+        for j in range(start, len(args)):
+            where = positions[j] if args[j].kind is SizeKind.DIMS else None
+            if where:
+                return list(range(start, j)) if min(where) == cursor + 1 and j > start else []
+            if args[j].kind is SizeKind.DIMS:
+                return []  # a known size at an unknown place: no anchor
+        return []
 
     @staticmethod
     def _splits_last(layout: Layout, cursor: int, rest: list[SizeArg], arg: SizeArg) -> bool:
@@ -1043,11 +1124,22 @@ class ShapeFacts:
             return None
         return self._layout(expr, env)
 
-    def _keeps_layout(self, call: cst.Call) -> bool:
+    def _layer_result(self, call: cst.Call, env: _Env) -> Layout | None:
+        """The layout a layer's call gives its first argument: the same for layout-keeping functions and
+        layers (elementwise, norms, convolutions, linear layers); for an `nn.Embedding`, the input's dims
+        then a new one for the vectors (rank known)."""
         if self._ctx.callee_in(call, vocab.LAYOUT_KEEPING_FUNCTIONS):
-            return True
+            return self._layout(call.args[0].value, env)
         layer = self._ctx.layers.layer_of(call.func)
-        return layer is not None and layer.kind.rsplit(".", 1)[-1] in vocab.LAYOUT_KEEPING_LAYERS
+        kind = layer.kind.rsplit(".", 1)[-1] if layer is not None else None
+        if kind in vocab.LAYOUT_KEEPING_LAYERS:
+            return self._layout(call.args[0].value, env)
+        if kind != "Embedding":
+            return None
+        layout = self._layout(call.args[0].value, env)
+        if layout is None or not layout.rank_known:
+            return None
+        return Layout(layout.base, (*layout.order, next(self._fresh)), True)
 
     # -- dims across tensors and merged dims -----------------------------------------------------------
 
@@ -1104,6 +1196,13 @@ class ShapeFacts:
             self._unite(carried, (source, index))
         return carried
 
+    @staticmethod
+    def _broadcast_together(first: Layout, second: Layout) -> bool:
+        """Two layouts of the same known rank (`attn + self.pos_embed(q)`, a bias built from q's sizes):
+        broadcasting adds position by position, so each position of the sum holds the left operand's dim
+        (the two are equal, or the right one is 1)."""
+        return first.rank_known and second.rank_known and len(first.order) == len(second.order)
+
     def _flat(self, layout: Layout) -> Layout:
         """The layout with each merged dim spread into its parts, so sizes can name the parts."""
         if not layout.rank_known or not any(index in self._merged for index in layout.order):
@@ -1133,6 +1232,10 @@ class ShapeFacts:
                     for part in self._merged.get(ref.index, (ref.index,)):
                         found = self._find(flat, DimRef(ref.base, part))
                         held = flat.order[found] if found is not None and found < len(flat.order) else None
+                        pieces = self._split_into.get((ref.base, part), ()) if held is None else ()
+                        if pieces and all(piece in flat.order for piece in pieces):
+                            dims |= {DimRef(flat.base, piece) for piece in pieces}  # split earlier
+                            continue
                         dims.add(DimRef(flat.base, held) if held is not None else DimRef(ref.base, part))
                 spelled = [self._spelled_dim(flat, name) for name in arg.spelled]
                 if any(dim is None for dim in spelled):
@@ -1186,7 +1289,8 @@ class ShapeFacts:
         flat, _, positions = self._view_args(layout, sizes, env)
         parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
         if any(positions):
-            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts)
+            rank = len(flat.order) if flat.rank_known else None
+            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts, rank)
         else:
             self._facts.pop(call, None)
 
