@@ -686,6 +686,43 @@ for x, y in loader:
     torch.nn.functional.mse_loss(out, y).backward()
     optimizer.step()
 """,
+        # The model's own inference method switches it to eval mode before its forward.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def infer(self, x):
+        self.eval()
+        return self.forward(x).argmax(-1)
+
+
+def evaluate(model, loader):
+    with torch.no_grad():
+        for x, y in loader:
+            pred = model.infer(x)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in train_loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        evaluate(model, val_loader)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
@@ -1159,6 +1196,46 @@ class NeuralNet:
                 self._epoch(valid_loader, train_model=False)
 """,
             line=10,
+        ),
+        # The evaluation runs the model through a method of its class (`model.infer(x)` runs `self.forward`):
+        # that call is the forward, in the training mode the epoch left.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def infer(self, x):
+        return self.forward(x).argmax(-1)
+
+
+def evaluate(model, loader):
+    with torch.no_grad():
+        for x, y in loader:
+            pred = model.infer(x)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in train_loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        evaluate(model, val_loader)
+""",
+            line=20,
         ),
     ]
 

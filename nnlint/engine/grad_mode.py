@@ -148,11 +148,11 @@ class GradMode:
         chosen = {
             helper
             for helper, events in by_helper.items()
-            if all(self._helper_chooses(event.node, helper) for event in events)
+            if all(self.chooses(event.node, helper) for event in events)
         }
         return [event for event in forwards if self._ctx.enclosing_function(event.node) not in chosen]
 
-    def _helper_chooses(self, node: cst.CSTNode, helper: cst.FunctionDef) -> bool:
+    def chooses(self, node: cst.CSTNode, helper: cst.FunctionDef) -> bool:
         """Whether `helper` itself sets the grad mode `node` runs under: a grad-mode `with` around it
         inside the helper, a grad-mode decorator, or a `set_grad_enabled(...)` statement in its body."""
         for ancestor in self._ctx.index.ancestors(node):
