@@ -15,7 +15,8 @@ import libcst as cst
 import pytest
 
 from nnlint.config import Overrides, clear_config_cache
-from nnlint.engine.project import find_module
+from nnlint.engine.bindings import resolve_call, resolve_name
+from nnlint.engine.project import STORE, find_module, this_file_only
 from nnlint.finding import Finding
 from nnlint.reporters import RenderOptions, render
 from nnlint.rule import default_rules
@@ -751,3 +752,44 @@ def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
         update.replace("self.loss_func(log_probs, labels)", "self.loss_func(images, labels)")
     )
     assert run_check([Path("main.py")], selected).findings == []
+
+
+def test_a_star_import_binds_the_public_names_of_a_project_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`from util import *` binds util's public top-level names, or those its `__all__` lists; a name the
+    file binds itself, a private name and a library's star import stay as they are."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "util.py": "def do_eval(model, loader):\n    pass\n\ndef _hidden(model):\n    pass\n",
+            "listed.py": "__all__ = ['shown']\n\ndef shown():\n    pass\n\ndef unlisted():\n    pass\n",
+            "train.py": (
+                "from torch.nn import *\nfrom listed import *\nfrom util import *\n\n"
+                "do_eval(model, loader)\n_hidden(model)\nshown()\nunlisted()\nLinear(2, 2)\n\n"
+                "def mine():\n    pass\n\nmine()\n"
+            ),
+        },
+    )
+    ctx = STORE.context((tmp_path / "train.py").resolve())
+    assert ctx is not None
+    resolved = {}
+    for call in ctx.index.nodes(cst.Call):
+        target = resolve_call(ctx, call)
+        resolved[ctx.module.code_for_node(call.func)] = (
+            (Path(target.ctx.path).name, target.node.name.value) if target is not None else None  # type: ignore[union-attr]
+        )
+    assert resolved == {
+        "do_eval": ("util.py", "do_eval"),
+        "_hidden": None,
+        "shown": ("listed.py", "shown"),
+        "unlisted": None,
+        "Linear": None,
+        "mine": ("train.py", "mine"),
+    }
+    # Asked first while only this file may be read, the answer is not remembered as unknown.
+    with this_file_only():
+        assert resolve_name(ctx, "shown", ctx.module) is None
+    assert resolve_name(ctx, "shown", ctx.module) is not None

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import reaching_value, resolve_call
+from nnlint.engine.bindings import method_of, reaching_value, resolve_call
 from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import modules_mentioning, project_mentions
+from nnlint.engine.project import Resolved, modules_mentioning, project_mentions
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -116,26 +116,41 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         return None  # cheap: no module of the project defines the method (nothing parsed)
     if summary is not None:
         return summary.on_self
-    if _built_by_library(ctx, func.value, call):
-        return None
+    built = _builder(ctx, func.value, call)
+    if built == _LIBRARY:
+        return None  # built by a library call: its methods are the library's
+    if isinstance(built, Resolved):
+        if isinstance(built.node, cst.ClassDef):
+            method = method_of(built, name)  # the object's class decides, not the project's other classes
+            if method is not None and isinstance(method.node, cst.FunctionDef):
+                return method.ctx.summaries.of(method.node).on_self  # type: ignore[union-attr]
+            return None
     working = [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
     found = {module.summaries.of(method).on_self for module, method in working}  # type: ignore[union-attr]
     return found.pop() if len(found) == 1 else None
 
 
-def _built_by_library(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> bool:
-    """Whether the object a name holds where `at` runs was built by a library call (through `.to()`-like
-    chains): `model = AutoModel.from_pretrained(...).cuda()`. Its methods are the library's."""
+_LIBRARY = "library"
+
+
+def _builder(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> Resolved | str | None:
+    """What built the object a name holds where `at` runs, through `.to()`-like chains: the project class
+    (`model = Wrapper().cuda()`), a project factory function (`models.make(spec)`, whose class is unknown),
+    or `_LIBRARY` for a library call (`AutoModel.from_pretrained(...)`); None when no call visibly built
+    it."""
     if not isinstance(receiver, cst.Name):
-        return False
+        return None
     value = reaching_value(ctx, receiver.value, at)
     while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
         if value.func.attr.value not in vocab.SELF_RETURNING_METHODS:
             break
         value = value.func.value
     if not isinstance(value, cst.Call):
-        return False
-    return ctx.callee(value) is not None and resolve_call(ctx, value) is None
+        return None
+    target = resolve_call(ctx, value)
+    if target is not None:
+        return target
+    return _LIBRARY if ctx.callee(value) is not None else None
 
 
 def switched_mode(ctx: FileContext, call: cst.Call) -> str | None:
