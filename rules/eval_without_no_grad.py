@@ -37,6 +37,14 @@ class EvalWithoutNoGrad(Rule):
     model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
     `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
 
+    A forward may be a method call: `model.predict(batch)` or `model.infer(x)` runs the model when the
+    project's definition of that method runs its object's network (`self.network(x)`, `self.encoder(x)`)
+    and trains nothing; a method that turns recording off itself (`@torch.no_grad()`) decided for its
+    callers, and a library object's methods stay unknown. An evaluation helper of another module that
+    several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
+    call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
+    related location.
+
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the

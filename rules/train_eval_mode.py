@@ -23,7 +23,9 @@ class TrainEvalMode(Rule):
     same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
-    location. A module-level evaluation function that runs a model it is given, never sets the mode, and
+    location; the helper may come from a `from utils import *`. A forward may be a method call,
+    `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
+    switches it to eval first, or not). A module-level evaluation function that runs a model it is given, never sets the mode, and
     that no module of the project calls (tests aside) is reported too: its callers are the library's
     users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
