@@ -25,9 +25,9 @@ class TrainEvalMode(Rule):
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
     location; the helper may come from a `from utils import *`. A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
-    switches it to eval first, or not). A module-level evaluation function that runs a model it is given, never sets the mode, and
-    that no module of the project calls (tests aside) is reported too: its callers are the library's
-    users, whose model is in training mode unless the function sets it.
+    switches it to eval first, or not). A module-level evaluation function that runs a model it is given,
+    never sets the mode, and that no module of the project calls (tests aside) is reported too: its callers
+    are the library's users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
     and uses its output is an inference, and is judged the same way; a `model.train()` that is the last

@@ -30,7 +30,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import method_of, reaching_value, resolve_call
 from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import Resolved, modules_mentioning, project_mentions
+from nnlint.engine.project import Resolved, modules_mentioning, paths_mentioning, project_mentions
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -110,10 +110,10 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         return None  # a library module's function, or not a model
     if ctx.roles.of(receiver) & _LIBRARY_ROLES:
         return None
-    if f"def {name}(" in ctx.source or project_mentions(ctx, f"def {name}("):
-        summary = summary_of_call(ctx, call)
-    else:
+    defining = paths_mentioning(ctx, f"def {name}(")
+    if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
+    summary = summary_of_call(ctx, call)
     if summary is not None:
         return summary.on_self
     built = _builder(ctx, func.value, call)
@@ -125,12 +125,17 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
             if method is not None and isinstance(method.node, cst.FunctionDef):
                 return method.ctx.summaries.of(method.node).on_self  # type: ignore[union-attr]
             return None
+    if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
+        return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
     working = [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
     found = {module.summaries.of(method).on_self for module, method in working}  # type: ignore[union-attr]
     return found.pop() if len(found) == 1 else None
 
 
 _LIBRARY = "library"
+# Above this many modules defining a method of that name, a call of it on an object of unknown class is
+# not looked up: so many classes share the name that no single wrapper is meant (and reading them all costs).
+_MAX_DEFINING_MODULES = 6
 
 
 def _builder(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> Resolved | str | None:
