@@ -781,14 +781,17 @@ def eval_iou(loader, model):
 
     def _shared(self, ctx: FileContext, function: cst.FunctionDef) -> bool:
         """Whether modules other than this one and the helper's own call the helper, by their text (they
-        say `name(` and name the helper's module): a helper shared by several callers, each of which
+        say `name(` and import the helper's module): a helper shared by several callers, each of which
         chooses whether its call records. A helper of one caller is reported at its own loop, by its
         module's check."""
         stem = ctx.real_path.stem if ctx.real_path is not None else None
         if stem is None or stem == "__init__":
             return False
-        others = paths_mentioning(self.ctx, f"{function.name.value}(", stem)
-        return bool(others) and any(path != ctx.real_path for path in others)
+        called = f"{function.name.value}("
+        for spelled in (f"{stem} import", f"import {stem}"):
+            if any(path != ctx.real_path for path in paths_mentioning(self.ctx, called, spelled) or ()):
+                return True
+        return False
 
     def visit_While(self, node: cst.While) -> None:
         self._check(node)

@@ -725,6 +725,54 @@ def main():
             opt.step()
         evaluate(model, val_loader)
 """,
+        # An agent's action selection, shared by training and testing, switches to eval only under
+        # `if self.is_test:` (rainbow-is-all-you-need's spelling): the flag, set by `test()`, decides.
+        """
+import torch
+
+
+class QNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.layers(x)
+
+    def log_dist(self, x):
+        return torch.log_softmax(self.layers(x), dim=-1)
+
+
+class Agent:
+    def __init__(self, env):
+        self.env = env
+        self.dqn = QNet()
+        self.optimizer = torch.optim.Adam(self.dqn.parameters())
+        self.is_test = False
+
+    def select_action(self, state):
+        if self.is_test:
+            self.dqn.eval()
+        return self.dqn(state).argmax()
+
+    def train(self, frames):
+        state = self.env.reset()
+        for frame in range(frames):
+            action = self.select_action(state)
+            state = self.env.step(action)
+            with torch.no_grad():
+                target = self.dqn(state).argmax(1)
+            loss = -self.dqn.log_dist(state)[:, target].mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+    def test(self):
+        self.is_test = True
+        state, done = self.env.reset(), False
+        while not done:
+            state, done = self.env.step(self.select_action(state))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.

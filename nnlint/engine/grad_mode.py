@@ -74,8 +74,15 @@ class GradMode:
         setters = ("no_grad", "inference_mode", "set_grad_enabled")
         if callers:
             return bool(package_modules_mentioning(path, (called,), setters))
-        # Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls).
-        return any(paths_mentioning(self._ctx, called, setter) for setter in setters)
+        # Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls): their
+        # text calls it, imports its module (`from mt_dnn.inference import`, `import inference`) and names
+        # a setter.
+        if path.stem == "__init__" or function.name.value.startswith("_"):
+            return False
+        imported = (f"{path.stem} import", f"import {path.stem}")
+        return any(
+            paths_mentioning(self._ctx, called, spelled, setter) for spelled in imported for setter in setters
+        )
 
     def wants_gradients(
         self, node: cst.CSTNode, inputs_only: bool = False, skipping: frozenset[cst.CSTNode] = frozenset()
