@@ -793,3 +793,42 @@ def test_a_star_import_binds_the_public_names_of_a_project_module(
     with this_file_only():
         assert resolve_name(ctx, "shown", ctx.module) is None
     assert resolve_name(ctx, "shown", ctx.module) is not None
+
+
+def test_an_evaluation_helper_called_under_no_grad_from_outside_its_package_is_not_judged_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mt-dnn's layout: the evaluation loop is in `mt_dnn/inference.py`, its callers are scripts beside the
+    package. When a caller imports the helper's module and wraps its call in `no_grad`, the helper's own
+    check cannot tell the grad mode (silent); without any setter in its callers, its loop records."""
+    monkeypatch.chdir(tmp_path)
+    helper = "import torch\n\ndef eval_model(model, data):\n    for x in data:\n        model(x)\n"
+    caller = "import torch\nfrom mt_dnn.inference import eval_model\n\n{body}\n"
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "mt_dnn/__init__.py": "",
+            "mt_dnn/model.py": "import torch\n",
+            "mt_dnn/inference.py": helper,
+            "train.py": caller.format(body="with torch.no_grad():\n    eval_model(model, dev_data)"),
+            # Another script that names a setter but never imports the helper's module decides nothing.
+            "other.py": "import torch\n\nwith torch.no_grad():\n    eval_model(model, data)\n",
+        },
+    )
+    select = Overrides(select=frozenset({"NN503"}))
+    assert run_check([Path("mt_dnn/inference.py")], select).findings == []
+    _tree(tmp_path, {"train.py": caller.format(body="eval_model(model, dev_data)")})
+    found = run_check([Path("mt_dnn/inference.py")], select).findings
+    assert [(f.filename, f.location.row) for f in found] == [("mt_dnn/inference.py", 4)]
+
+
+def test_a_shared_evaluation_helper_is_reported_at_each_call_with_its_loop_related(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "star_helpers_buggy"
+    shutil.copytree(PROJECTS / "star_helpers_buggy", root)
+    monkeypatch.chdir(root)
+    findings = run_check([Path("tagger/train.py")], Overrides(select=frozenset({"NN503"}))).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("tagger/train.py", 13)]
+    assert [(r.filename, r.location.row) for r in findings[0].related] == [("tagger/util.py", 8)]
