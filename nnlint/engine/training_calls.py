@@ -92,11 +92,12 @@ def trains(ctx: FileContext, call: cst.Call) -> bool:
 
 def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     """What a call does when it runs a forward of its receiver through a project method (module docstring):
-    `model.predict(batch)` where every non-stub project definition of `predict` (the one of the receiver's
-    class when that is known) runs the object's forward and trains nothing. None for `self.method(...)`
-    (the loop collector follows those itself), calls without arguments, a module's own API, a receiver
-    that is no model or that a library built (`AutoModel.from_pretrained(...).encode(x)`: library code),
-    and methods the project does not define."""
+    `model.predict(batch)` where the receiver's class's method (when a project class visibly built the
+    object), or else every non-stub project definition of a method named for running a model on data
+    (`predict`, `infer`, `encode`, ...), runs the object's forward and trains nothing. None for
+    `self.method(...)` (the loop collector follows those itself), calls without arguments, a module's own
+    API, a receiver that is no model or that a library built (`AutoModel.from_pretrained(...).encode(x)`:
+    library code), and methods the project does not define."""
     from nnlint.engine.summaries import summary_of_call
 
     func = call.func
@@ -110,9 +111,6 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         return None  # a library module's function, or not a model
     if ctx.roles.of(receiver) & _LIBRARY_ROLES:
         return None
-    defining = paths_mentioning(ctx, f"def {name}(")
-    if not defining and f"def {name}(" not in ctx.source:
-        return None  # cheap: no module of the project defines the method (nothing parsed)
     summary = summary_of_call(ctx, call)
     if summary is not None:
         return summary.on_self
@@ -125,6 +123,13 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
             if method is not None and isinstance(method.node, cst.FunctionDef):
                 return method.ctx.summaries.of(method.node).on_self  # type: ignore[union-attr]
             return None
+    # An object of unknown class (a parameter, a registry's product): only a method named for running
+    # the model on data is looked up in the whole project, and only a name few modules define.
+    if not set(words(name)) & _FORWARD_METHOD_WORDS:
+        return None
+    defining = paths_mentioning(ctx, f"def {name}(")
+    if not defining and f"def {name}(" not in ctx.source:
+        return None  # cheap: no module of the project defines the method (nothing parsed)
     if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
         return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
     working = [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
@@ -133,6 +138,14 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
 
 
 _LIBRARY = "library"
+# Words of a method name that runs a model on data (`predict`, `infer`, `predict_batch`, `encode_images`):
+# the methods of an object of unknown class that are looked up in the project.
+_FORWARD_METHOD_WORDS = (
+    vocab.INFERENCE_WORDS
+    | vocab.EVAL_FUNCTION_WORDS
+    | vocab.TEST_WORDS
+    | frozenset({"encode", "embed", "extract", "classify", "detect", "segment", "translate", "score"})
+)
 # Above this many modules defining a method of that name, a call of it on an object of unknown class is
 # not looked up: so many classes share the name that no single wrapper is meant (and reading them all costs).
 _MAX_DEFINING_MODULES = 6
