@@ -595,7 +595,9 @@ def _recording_evaluation(summary: Summary) -> tuple[cst.For | cst.While, frozen
     from nnlint.engine.modes import model_key
 
     ctx, function = summary.ctx, summary.function
-    if not summary.parameters or not ctx.evaluation.is_eval_function(function):
+    if not summary.parameters or not _loops_calling_parameters(summary):
+        return None  # cheap, before the analyses of its whole module
+    if not ctx.evaluation.is_eval_function(function):
         return None
     for loop in ctx.loops.loops:
         if loop.function is not function or ctx.loops.enclosing_loop(loop.node) is not None:
@@ -604,6 +606,22 @@ def _recording_evaluation(summary: Summary) -> tuple[cst.For | cst.While, frozen
         if run & summary.parameters:
             return loop.node, frozenset(run & summary.parameters)  # type: ignore[arg-type]
     return None
+
+
+def _loops_calling_parameters(summary: Summary) -> bool:
+    """Whether the function has a loop of its own and calls a parameter or a method of one (`model(x)`,
+    `model.predict(x)`): the text of a loop that may run a model it is given."""
+    nodes = _own_nodes(summary)
+    if not any(isinstance(node, (cst.For, cst.While)) for node in nodes):
+        return False
+    for node in nodes:
+        if isinstance(node, cst.Call):
+            func = node.func
+            while isinstance(func, cst.Attribute):
+                func = func.value
+            if isinstance(func, cst.Name) and func.value in summary.parameters:
+                return True
+    return False
 
 
 # -- methods that run their own object ---------------------------------------------------------------------
