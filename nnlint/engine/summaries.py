@@ -609,8 +609,9 @@ def _recording_evaluation(summary: Summary) -> tuple[cst.For | cst.While, frozen
 
 
 def _loops_calling_parameters(summary: Summary) -> bool:
-    """Whether the function has a loop of its own and calls a parameter or a method of one (`model(x)`,
-    `model.predict(x)`): the text of a loop that may run a model it is given."""
+    """Whether the function has a loop of its own and calls a parameter, a method of one or a helper given
+    one (`model(x)`, `model.predict(x)`, `step(model, x)`): the text of a loop that may run a model it is
+    given."""
     nodes = _own_nodes(summary)
     if not any(isinstance(node, (cst.For, cst.While)) for node in nodes):
         return False
@@ -620,6 +621,8 @@ def _loops_calling_parameters(summary: Summary) -> bool:
             while isinstance(func, cst.Attribute):
                 func = func.value
             if isinstance(func, cst.Name) and func.value in summary.parameters:
+                return True
+            if any(_parameter_of(arg.value, summary.parameters) for arg in node.args):  # type: ignore[arg-type]
                 return True
     return False
 
