@@ -12,6 +12,7 @@ from nnlint.engine.grad_mode import passes_volatile
 from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.modes import EVAL
 from nnlint.engine.positions import compute_ranges
+from nnlint.engine.project import paths_mentioning
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule
 
@@ -39,6 +40,13 @@ class EvalWithoutNoGrad(Rule):
 
     A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
     after the forward) turns nothing off for the model's forward.
+    A forward may be a method call: `model.predict(batch)` or `model.infer(x)` runs the model when the
+    project's definition of that method runs its object's network (`self.network(x)`, `self.encoder(x)`)
+    and trains nothing; a method that turns recording off itself (`@torch.no_grad()`) decided for its
+    callers, and a library object's methods stay unknown. An evaluation helper of another module that
+    several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
+    call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
+    related location.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
@@ -417,6 +425,46 @@ module = Scale()
 for x in [torch.randn(3), torch.randn(4)]:
     print(module(x))
 """,
+        # A wrapper's `predict` that turns recording off itself (and switches its network to eval): the
+        # loops that call it record nothing.
+        """
+import torch
+
+
+class Classifier:
+    def __init__(self):
+        self.network = torch.nn.Sequential(torch.nn.Linear(8, 2), torch.nn.Dropout(0.1))
+
+    @torch.no_grad()
+    def predict(self, batch):
+        self.network.eval()
+        return self.network(batch).argmax(-1)
+
+
+def validate(model, val_loader):
+    for batch in val_loader:
+        model.predict(batch)
+""",
+        # A library model's `encode` is library code, whatever the project's own `encode` methods do.
+        """
+import torch
+from transformers import AutoModel
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.network = torch.nn.Linear(8, 8)
+
+    def encode(self, batch):
+        return self.network(batch)
+
+
+def embed_corpus(test_loader):
+    model = AutoModel.from_pretrained("bert-base-uncased").cuda()
+    model.eval()
+    return [model.encode(batch) for batch in test_loader]
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # `volatile=True` turned recording off before PyTorch 0.4; it has been ignored since.
@@ -721,6 +769,59 @@ for f in features:
 """,
             line=13,
         ),
+        # The network runs through a method of the object that holds it (MT-DNN's `model.predict(batch_meta,
+        # batch_data)` of a plain wrapper class): the method call is the forward, and it records.
+        Invalid(
+            """
+import torch
+
+
+class Classifier:
+    \"\"\"Holds the network and its optimizer.\"\"\"
+
+    def __init__(self):
+        self.network = torch.nn.Sequential(torch.nn.Linear(8, 2), torch.nn.Dropout(0.1))
+        self.optimizer = torch.optim.Adam(self.network.parameters())
+
+    def predict(self, batch):
+        self.network.eval()
+        return self.network(batch).argmax(-1)
+
+
+def evaluate(model, dev_loader):
+    predictions = []
+    for batch in dev_loader:
+        predictions.extend(model.predict(batch).tolist())
+    return predictions
+""",
+            line=19,
+        ),
+        # A model's own inference method that runs its layers (SAM-Adapter's `model.infer(inp)`), on a model
+        # built by the script.
+        Invalid(
+            """
+import torch
+
+
+class Segmenter(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Conv2d(3, 8, 3)
+        self.head = torch.nn.Conv2d(8, 1, 1)
+
+    def infer(self, image):
+        return self.head(self.encoder(image))
+
+
+def eval_iou(loader, model):
+    scores = []
+    for batch in loader:
+        pred = torch.sigmoid(model.infer(batch["inp"]))
+        scores.append(iou(pred, batch["gt"]).item())
+    return scores
+""",
+            line=17,
+        ),
     ]
 
     def __init__(self, ctx: FileContext) -> None:
@@ -729,6 +830,61 @@ for f in features:
 
     def visit_For(self, node: cst.For) -> None:
         self._check(node)
+
+    _CALLS_RECORDING = (
+        "This call runs an evaluation loop of another module (`{name}`) with autograd on, keeping every "
+        "activation for a backward that never comes; wrap the call in `torch.no_grad()` (or decorate "
+        "`{name}` with `@torch.no_grad()`)."
+    )
+
+    def finish(self) -> None:
+        """Calls of an evaluation helper of another project module (`eval_model(model, dev_data)`, with the
+        loop in utils.py) that run its recording loop: reported at each call that nobody wrapped, where
+        the grad mode of that evaluation is chosen, with the helper's loop as related location (a check of
+        the helper's own module reports the loop itself)."""
+        from nnlint.engine.summaries import summary_of_call
+
+        wanted = vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS | vocab.INFERENCE_WORDS
+        for call in self.ctx.index.nodes(cst.Call):
+            # Cheap gates before resolving: a name imported from elsewhere (by name, or maybe by a star
+            # import), named for evaluation.
+            qualified = self.ctx.callee(call) if call.args else None
+            if qualified is None and call.args and self.ctx.imports.star_modules:
+                qualified = call.func.value if isinstance(call.func, cst.Name) else None
+            if qualified is None or qualified.startswith(vocab.LIBRARY_PREFIXES):
+                continue
+            if not set(words(qualified.rsplit(".", 1)[-1])) & wanted:
+                continue
+            summary = summary_of_call(self.ctx, call)
+            if summary is None or summary.ctx is self.ctx:
+                continue
+            found = summary.records_evaluation
+            if found is None:
+                continue
+            loop, run = found
+            if not run & set(summary.arguments(call) or {}):
+                continue
+            if not self._shared(summary.ctx, summary.function) or self.ctx.grad_mode.managed(call):
+                continue
+            self.report(
+                call,
+                message=self._CALLS_RECORDING.format(name=summary.function.name.value),
+                related=(Evidence(loop, "the evaluation loop that records a graph", ctx=summary.ctx),),
+            )
+
+    def _shared(self, ctx: FileContext, function: cst.FunctionDef) -> bool:
+        """Whether modules other than this one and the helper's own call the helper, by their text (they
+        say `name(` and import the helper's module): a helper shared by several callers, each of which
+        chooses whether its call records. A helper of one caller is reported at its own loop, by its
+        module's check."""
+        stem = ctx.real_path.stem if ctx.real_path is not None else None
+        if stem is None or stem == "__init__":
+            return False
+        called = f"{function.name.value}("
+        for spelled in (f"{stem} import", f"import {stem}"):
+            if any(path != ctx.real_path for path in paths_mentioning(self.ctx, called, spelled) or ()):
+                return True
+        return False
 
     def visit_While(self, node: cst.While) -> None:
         self._check(node)

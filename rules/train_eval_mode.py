@@ -23,9 +23,11 @@ class TrainEvalMode(Rule):
     same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
-    location. A module-level evaluation function that runs a model it is given, never sets the mode, and
-    that no module of the project calls (tests aside) is reported too: its callers are the library's
-    users, whose model is in training mode unless the function sets it.
+    location; the helper may come from a `from utils import *`. A forward may be a method call,
+    `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
+    switches it to eval first, or not). A module-level evaluation function that runs a model it is given,
+    never sets the mode, and that no module of the project calls (tests aside) is reported too: its callers
+    are the library's users, whose model is in training mode unless the function sets it.
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
     the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
@@ -869,6 +871,91 @@ with torch.no_grad():
     for images, labels in test_loader:
         outputs = model(images)
 """,
+        # The model's own inference method switches it to eval mode before its forward.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def infer(self, x):
+        self.eval()
+        return self.forward(x).argmax(-1)
+
+
+def evaluate(model, loader):
+    with torch.no_grad():
+        for x, y in loader:
+            pred = model.infer(x)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in train_loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        evaluate(model, val_loader)
+""",
+        # An agent's action selection, shared by training and testing, switches to eval only under
+        # `if self.is_test:` (rainbow-is-all-you-need's spelling): the flag, set by `test()`, decides.
+        """
+import torch
+
+
+class QNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.layers(x)
+
+    def log_dist(self, x):
+        return torch.log_softmax(self.layers(x), dim=-1)
+
+
+class Agent:
+    def __init__(self, env):
+        self.env = env
+        self.dqn = QNet()
+        self.optimizer = torch.optim.Adam(self.dqn.parameters())
+        self.is_test = False
+
+    def select_action(self, state):
+        if self.is_test:
+            self.dqn.eval()
+        return self.dqn(state).argmax()
+
+    def train(self, frames):
+        state = self.env.reset()
+        for frame in range(frames):
+            action = self.select_action(state)
+            state = self.env.step(action)
+            with torch.no_grad():
+                target = self.dqn(state).argmax(1)
+            loss = -self.dqn.log_dist(state)[:, target].mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+    def test(self):
+        self.is_test = True
+        state, done = self.env.reset(), False
+        while not done:
+            state, done = self.env.step(self.select_action(state))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
@@ -1559,6 +1646,46 @@ def train(net, optimizer, data_loader, val_loader, epochs):
         val_acc = val(net, val_loader)
 """,
             line=8,
+        ),
+        # The evaluation runs the model through a method of its class (`model.infer(x)` runs `self.forward`):
+        # that call is the forward, in the training mode the epoch left.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def infer(self, x):
+        return self.forward(x).argmax(-1)
+
+
+def evaluate(model, loader):
+    with torch.no_grad():
+        for x, y in loader:
+            pred = model.infer(x)
+
+
+def main():
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in train_loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        evaluate(model, val_loader)
+""",
+            line=20,
         ),
     ]
 

@@ -15,7 +15,8 @@ import libcst as cst
 import pytest
 
 from nnlint.config import Overrides, clear_config_cache
-from nnlint.engine.project import find_module
+from nnlint.engine.bindings import resolve_call, resolve_name
+from nnlint.engine.project import STORE, find_module, this_file_only
 from nnlint.finding import Finding
 from nnlint.reporters import RenderOptions, render
 from nnlint.rule import default_rules
@@ -751,3 +752,83 @@ def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
         update.replace("self.loss_func(log_probs, labels)", "self.loss_func(images, labels)")
     )
     assert run_check([Path("main.py")], selected).findings == []
+
+
+def test_a_star_import_binds_the_public_names_of_a_project_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`from util import *` binds util's public top-level names, or those its `__all__` lists; a name the
+    file binds itself, a private name and a library's star import stay as they are."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "util.py": "def do_eval(model, loader):\n    pass\n\ndef _hidden(model):\n    pass\n",
+            "listed.py": "__all__ = ['shown']\n\ndef shown():\n    pass\n\ndef unlisted():\n    pass\n",
+            "train.py": (
+                "from torch.nn import *\nfrom listed import *\nfrom util import *\n\n"
+                "do_eval(model, loader)\n_hidden(model)\nshown()\nunlisted()\nLinear(2, 2)\n\n"
+                "def mine():\n    pass\n\nmine()\n"
+            ),
+        },
+    )
+    ctx = STORE.context((tmp_path / "train.py").resolve())
+    assert ctx is not None
+    resolved = {}
+    for call in ctx.index.nodes(cst.Call):
+        target = resolve_call(ctx, call)
+        resolved[ctx.module.code_for_node(call.func)] = (
+            (Path(target.ctx.path).name, target.node.name.value) if target is not None else None  # type: ignore[union-attr]
+        )
+    assert resolved == {
+        "do_eval": ("util.py", "do_eval"),
+        "_hidden": None,
+        "shown": ("listed.py", "shown"),
+        "unlisted": None,
+        "Linear": None,
+        "mine": ("train.py", "mine"),
+    }
+    # Asked first while only this file may be read, the answer is not remembered as unknown.
+    with this_file_only():
+        assert resolve_name(ctx, "shown", ctx.module) is None
+    assert resolve_name(ctx, "shown", ctx.module) is not None
+
+
+def test_an_evaluation_helper_called_under_no_grad_from_outside_its_package_is_not_judged_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mt-dnn's layout: the evaluation loop is in `mt_dnn/inference.py`, its callers are scripts beside the
+    package. When a caller imports the helper's module and wraps its call in `no_grad`, the helper's own
+    check cannot tell the grad mode (silent); without any setter in its callers, its loop records."""
+    monkeypatch.chdir(tmp_path)
+    helper = "import torch\n\ndef eval_model(model, data):\n    for x in data:\n        model(x)\n"
+    caller = "import torch\nfrom mt_dnn.inference import eval_model\n\n{body}\n"
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "mt_dnn/__init__.py": "",
+            "mt_dnn/model.py": "import torch\n",
+            "mt_dnn/inference.py": helper,
+            "train.py": caller.format(body="with torch.no_grad():\n    eval_model(model, dev_data)"),
+            # Another script that names a setter but never imports the helper's module decides nothing.
+            "other.py": "import torch\n\nwith torch.no_grad():\n    eval_model(model, data)\n",
+        },
+    )
+    select = Overrides(select=frozenset({"NN503"}))
+    assert run_check([Path("mt_dnn/inference.py")], select).findings == []
+    _tree(tmp_path, {"train.py": caller.format(body="eval_model(model, dev_data)")})
+    found = run_check([Path("mt_dnn/inference.py")], select).findings
+    assert [(f.filename, f.location.row) for f in found] == [("mt_dnn/inference.py", 4)]
+
+
+def test_a_shared_evaluation_helper_is_reported_at_each_call_with_its_loop_related(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "star_helpers_buggy"
+    shutil.copytree(PROJECTS / "star_helpers_buggy", root)
+    monkeypatch.chdir(root)
+    findings = run_check([Path("tagger/train.py")], Overrides(select=frozenset({"NN503"}))).findings
+    assert [(f.filename, f.location.row) for f in findings] == [("tagger/train.py", 13)]
+    assert [(r.filename, r.location.row) for r in findings[0].related] == [("tagger/util.py", 8)]

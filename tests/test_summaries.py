@@ -183,3 +183,118 @@ def test_mode_switches_of_a_parameter_rebound_to_a_copy_are_not_the_callers() ->
     assert evaluate is not None and Effect.EVAL in evaluate.effects["model"]
     # A wrapper's own mode-switch method (every project definition only switches its modules to eval).
     assert validate is not None and Effect.EVAL in validate.effects["model"]
+
+
+# -- methods that run their own object ---------------------------------------------------------------------
+
+_WRAPPERS = """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def forward(self, x):
+        return self.fc(x)
+
+    def infer(self, x):
+        return self.fc(x).argmax(-1)
+
+    def score(self, x, y):
+        return self.loss_fn(x, y)
+
+
+class Wrapper:
+    def __init__(self):
+        self.network = Net()
+        self.optimizer = torch.optim.SGD(self.network.parameters(), lr=0.1)
+
+    def predict(self, x):
+        self.network.eval()
+        return self._run(x)
+
+    def _run(self, x):
+        return self.network(x)
+
+    @torch.no_grad()
+    def predict_quietly(self, x):
+        return self.network(x)
+
+    def update(self, x, y):
+        self.network.train()
+        loss = nn.functional.cross_entropy(self.network(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def save(self, path):
+        torch.save(self.network.state_dict(), path)
+"""
+
+
+def test_a_method_that_runs_its_own_network_is_a_forward_of_its_object(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "models.py").write_text(_WRAPPERS)
+    ctx = STORE.context((tmp_path / "models.py").resolve())
+    assert ctx is not None
+
+    def on_self(name: str):  # noqa: ANN202
+        return ctx.summaries.of(ctx.functions[name][0]).on_self  # type: ignore[union-attr]
+
+    # A layer of a model class, a held network (through another method), with the mode it switches to.
+    assert (on_self("infer").mode, on_self("infer").chooses_grad_mode) == (None, False)
+    assert (on_self("predict").mode, on_self("predict").chooses_grad_mode) == ("eval", False)
+    assert on_self("predict_quietly").chooses_grad_mode
+    # A criterion is no layer of the network; a training step and a save run no forward to judge.
+    assert on_self("score") is None
+    assert on_self("update") is None
+    assert on_self("save") is None
+
+
+def test_a_wrapper_method_call_in_another_module_is_a_forward_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop collector of the calling module sees `model.predict(x)` as an eval switch and a forward
+    of `model`, whether the object's class is known (built here) or not (a parameter); a library object's
+    method of the same name stays unknown."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "models.py").write_text(_WRAPPERS)
+    (tmp_path / "evaluate.py").write_text(
+        "from transformers import AutoModel\nfrom models import Wrapper\n\n"
+        "def evaluate(model, loader):\n    for x in loader:\n        model.predict(x)\n\n"
+        "def quietly(model, loader):\n    for x in loader:\n        model.predict_quietly(x)\n\n"
+        "def built(loader):\n    model = Wrapper()\n    for x in loader:\n        model.infer(x)\n\n"
+        "def library(loader):\n    model = AutoModel.from_pretrained('bert').cuda()\n"
+        "    for x in loader:\n        model.infer(x)\n"
+    )
+    ctx = STORE.context((tmp_path / "evaluate.py").resolve())
+    assert ctx is not None
+
+    def events(name: str) -> list[tuple[str, str | None, bool]]:
+        found = ctx.loops.function_events(ctx.functions[name][0])
+        return [(event.kind.value, event.target, event.no_grad) for event in found]
+
+    assert events("evaluate") == [("eval", "model", False), ("forward", "model", False)]
+    assert events("quietly") == [("forward", "model", True)]
+    assert events("library") == []
+    # `Wrapper` has no `infer`: the built object's class decides, not the project's other classes.
+    assert events("built") == []
+
+
+def test_an_evaluation_helper_says_which_loop_records_and_whose_model(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "utils.py").write_text(
+        "import torch\n\ndef eval_model(model, data):\n    for x in data:\n        model(x)\n\n"
+        "@torch.no_grad()\ndef test_model(model, data):\n    for x in data:\n        model(x)\n"
+    )
+    ctx = STORE.context((tmp_path / "utils.py").resolve())
+    assert ctx is not None
+    recording = ctx.summaries.of(ctx.functions["eval_model"][0]).records_evaluation  # type: ignore[union-attr]
+    assert recording is not None and recording[1] == {"model"}
+    assert ctx.index.parent(recording[0]) is not None and isinstance(recording[0], cst.For)
+    assert ctx.summaries.of(ctx.functions["test_model"][0]).records_evaluation is None  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, keyed_name
-from nnlint.engine.project import package_modules_mentioning
+from nnlint.engine.project import package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
@@ -61,8 +61,9 @@ class GradMode:
     def _maybe_managed_by_importers(self, function: cst.FunctionDef) -> bool:
         """The function around an evaluation, module-level and never called in this file, of a package
         another of whose modules calls it and names a grad-mode setter (`with torch.no_grad():
-        evaluate(...)` in train.py): its grad mode may be chosen there, so it is not known here. Those
-        modules become dependencies of this file's result."""
+        evaluate(...)` in train.py), or, when none of its package does, of a project another module of
+        which does (train.py beside the package): its grad mode may be chosen there, so it is not known
+        here. Those modules become dependencies of this file's result."""
         path = self._ctx.real_path
         module_level = self._ctx.index.parent(function) is self._ctx.module
         if path is None or not module_level or self._call_sites(function):
@@ -71,7 +72,17 @@ class GradMode:
         callers = package_modules_mentioning(path, (called,))
         self._ctx.project_deps.update(callers)  # a caller that starts to set the mode rechecks this file
         setters = ("no_grad", "inference_mode", "set_grad_enabled")
-        return bool(callers) and bool(package_modules_mentioning(path, (called,), setters))
+        if callers:
+            return bool(package_modules_mentioning(path, (called,), setters))
+        # Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls): their
+        # text calls it, imports its module (`from mt_dnn.inference import`, `import inference`) and names
+        # a setter.
+        if path.stem == "__init__" or function.name.value.startswith("_"):
+            return False
+        imported = (f"{path.stem} import", f"import {path.stem}")
+        return any(
+            paths_mentioning(self._ctx, called, spelled, setter) for spelled in imported for setter in setters
+        )
 
     def wants_gradients(
         self, node: cst.CSTNode, inputs_only: bool = False, skipping: frozenset[cst.CSTNode] = frozenset()
@@ -152,11 +163,11 @@ class GradMode:
         chosen = {
             helper
             for helper, events in by_helper.items()
-            if all(self._helper_chooses(event.node, helper) for event in events)
+            if all(self.chooses(event.node, helper) for event in events)
         }
         return [event for event in forwards if self._ctx.enclosing_function(event.node) not in chosen]
 
-    def _helper_chooses(self, node: cst.CSTNode, helper: cst.FunctionDef) -> bool:
+    def chooses(self, node: cst.CSTNode, helper: cst.FunctionDef) -> bool:
         """Whether `helper` itself sets the grad mode `node` runs under: a grad-mode `with` around it
         inside the helper, a grad-mode decorator, or a `set_grad_enabled(...)` statement in its body."""
         for ancestor in self._ctx.index.ancestors(node):

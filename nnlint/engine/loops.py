@@ -34,6 +34,7 @@ from nnlint.engine.summaries import clearing
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.epochs import RunLength
+    from nnlint.engine.summaries import SelfForward
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
@@ -181,6 +182,7 @@ class TrainingLoops:
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
         self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
+        self._forwarding: dict[cst.Call, SelfForward | None] = {}  # `_wrapper_forward`, per call
 
     @cached_property
     def _roles(self) -> Roles:
@@ -627,6 +629,8 @@ class TrainingLoops:
             elif self._wrapper_training_step(call):
                 target = keyed_name(call.func.value)  # type: ignore[attr-defined]
                 out.append(where.event(EventKind.TRAIN_STEP, call, target=_substitute(target, subst)))
+            else:
+                self._wrapper_forward(call, out, where, subst)
             return
         if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
@@ -685,6 +689,27 @@ class TrainingLoops:
         from nnlint.engine.training_calls import trains
 
         return trains(self._ctx, call)
+
+    def _wrapper_forward(
+        self, call: cst.Call, out: list[Event], where: _Where, subst: dict[str, str]
+    ) -> None:
+        """`model.predict(batch_meta, batch_data)`, `model.infer(x)`: a project method (of another module, or
+        of a class this file cannot tie the object to) that runs its object's forward is a forward of the
+        receiver, after the mode switch the method makes, and with recording off when the method chose
+        that (`training_calls.runs_forward`)."""
+        from nnlint.engine.training_calls import runs_forward
+
+        if call not in self._forwarding:
+            self._forwarding[call] = runs_forward(self._ctx, call)
+        use = self._forwarding[call]
+        if use is None:
+            return
+        target = _substitute(keyed_name(call.func.value), subst)  # type: ignore[attr-defined]
+        if use.mode is not None:
+            kind = EventKind.EVAL if use.mode == "eval" else EventKind.TRAIN
+            out.append(where.event(kind, call, target=target))
+        inside = replace(where, no_grad=True) if use.chooses_grad_mode else where
+        out.append(inside.event(EventKind.FORWARD, call, target=target))
 
     def _model_handed_over(self, call: cst.Call) -> str | None:
         """The model a call this file cannot see into is given together with data, and so most likely

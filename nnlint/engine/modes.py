@@ -636,7 +636,9 @@ class ModeSimulation:
                 if model is None:
                     continue
                 model = self._alias(model, loop.function)
-                if event.kind is EventKind.EVAL and self._other_branch_trains(event, events, model, loop):
+                if event.kind is EventKind.EVAL and (
+                    self._other_branch_trains(event, events, model, loop) or self._flag_mode(event)
+                ):
                     mode[model] = UNKNOWN  # `if phase == 'train': model.train() else: model.eval()`
                     evaluated.discard(model)
                 elif event.kind is EventKind.EVAL:
@@ -652,6 +654,20 @@ class ModeSimulation:
                     elif model in evaluated and _trains(events[position + 1 :]):
                         return set_by[model].node
         return None
+
+    def _flag_mode(self, toggle: Event) -> bool:
+        """Whether `toggle` (an `eval()`) sits in a helper under `if <flag>:` (`if self.is_test:
+        self.dqn.eval()` in an agent's `select_action`, which training and testing share): the flag, set
+        outside the loop, decides the mode, which the simulation cannot tell."""
+        guard = toggle.guard
+        if not toggle.via or guard is None:
+            return False
+        block = self._ctx.index.parent(guard)
+        return (
+            isinstance(block, cst.If)
+            and block.body is guard
+            and type(block.test) in (cst.Name, cst.Attribute)
+        )
 
     def _other_branch_trains(self, toggle: Event, events: Sequence[Event], model: str, loop: Loop) -> bool:
         """Whether `toggle` (an `eval()`) is one branch of a per-phase switch whose other branch puts the

@@ -23,6 +23,7 @@ answer goes stale when a module appears or changes.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 # How many re-exports (`from .models import Net` in `__init__.py`) one resolution follows.
 _MAX_HOPS = 8
+_BUILTIN_NAMES = frozenset(dir(builtins))
 # Project modules larger than this are not read (generated code, vendored blobs): unknown, silent.
 _MAX_MODULE_BYTES = 2_000_000
 
@@ -529,6 +531,9 @@ class ProjectView:
         self._ctx = ctx
         self._file = ctx.real_path
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
+        # Names resolved through this file's `from m import *` statements (`_through_star_imports`).
+        self._starred: dict[str, Resolved | None] = {}
+        self._star_paths: dict[str, Path | None] = {}  # each star-imported module's file, when in the project
         # Negative lookups this file's answers rest on: module paths probed and not found (`find_module`).
         self.absent: set[Path] = set()
         # Who mentions what in the project (who calls this?), as this file's answers found it (`mentioning`).
@@ -577,6 +582,12 @@ class ProjectView:
         if table is None:
             table = self._tables[0] = _top_level(ctx.module)
         node = table.get(attributes[0])
+        if node is None and len(attributes) <= 2:
+            found = self._through_star_imports(attributes[0], hops)
+            if found is None or len(attributes) == 1:
+                return found
+            method = _member(found.node, attributes[1]) if isinstance(found.node, cst.ClassDef) else None
+            return Resolved(found.ctx, method) if method is not None else None
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             qualified = ctx.imports.resolve(attributes[0])
             if qualified is None:
@@ -589,6 +600,60 @@ class ProjectView:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and len(attributes) == 1:
             return Resolved(ctx, node)
         return None
+
+    def _through_star_imports(self, name: str, hops: int) -> Resolved | None:
+        """The project definition a name nothing else in this file binds gets from a `from m import *` of a
+        project module, as Python binds it: m's public top-level names, or those its `__all__` lists (the
+        last star import that exports the name wins). Asked only for such names, and remembered per name;
+        a library's star import stays unknown."""
+        ctx = self._ctx
+        if _LOCAL_ONLY or hops > _MAX_HOPS or not ctx.imports.star_modules:
+            return None  # (not remembered: asked again outside `this_file_only`, the answer may be known)
+        if name in _BUILTIN_NAMES or ctx.bindings.of(name):
+            return None
+        if name in self._starred:
+            return self._starred[name]
+        self._starred[name] = None  # a cycle of star imports meanwhile answers "unknown"
+        found: Resolved | None = None
+        for module in reversed(ctx.imports.star_modules):
+            if module.startswith(LIBRARY_PREFIXES):
+                continue
+            if module not in self._star_paths:
+                located = self.find(module)
+                self._star_paths[module] = located[0] if located is not None and not located[1] else None
+            path = self._star_paths[module]
+            if path is None:
+                continue  # not a project module
+            other = self.read(path)
+            if other is None or other is ctx or not _exports(other.module, name):
+                continue
+            found = other.project.member([name], hops + 1)
+            if found is not None:
+                break
+        self._starred[name] = found
+        return found
+
+
+def _exports(module: cst.Module, name: str) -> bool:
+    """Whether `from module import *` binds `name`: listed in a literal `__all__` when the module has one,
+    else public (no leading underscore)."""
+    listed: set[str] | None = None
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and small.targets[0].target.value == "__all__"
+            ):
+                value = small.value
+                elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else None
+                if elements is None or not all(isinstance(e.value, cst.SimpleString) for e in elements):
+                    return False  # computed: unknown
+                listed = {e.value.evaluated_value for e in elements}  # type: ignore[union-attr]
+    return name in listed if listed is not None else not name.startswith("_")
 
 
 # Folders never searched for callers: virtual environments, caches, build output, hidden folders.
@@ -741,6 +806,12 @@ def project_mentions(ctx: FileContext, *words: str) -> bool | None:
     before `modules_mentioning`); None when the file has no project or the project is too large."""
     paths = _paths_mentioning(ctx, words)
     return None if paths is None else bool(paths)
+
+
+def paths_mentioning(ctx: FileContext, *words: str) -> list[Path] | None:
+    """The paths of the project's other modules whose text holds every word, without parsing any (who
+    else may call this?); None when the file has no project or the project is too large."""
+    return _paths_mentioning(ctx, words)
 
 
 def _paths_mentioning(ctx: FileContext, words: tuple[str, ...]) -> list[Path] | None:

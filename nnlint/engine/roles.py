@@ -454,6 +454,10 @@ class Roles:
             if self.is_loss_expr(value):
                 return Role.LOSS
             return None
+        if type(value) is cst.IfExp:
+            # `nn.DataParallel(net) if multi_gpu else net`: the role both branches agree on.
+            body = self._role_of_value(value.body)  # type: ignore[attr-defined]
+            return body if body is self._role_of_value(value.orelse) else None  # type: ignore[attr-defined]
         if self.is_loss_expr(value):
             return Role.LOSS
         if isinstance(value, (cst.Name, cst.Attribute)):

@@ -20,6 +20,12 @@ A summary holds
   (`loss = coarse + fine`) are losses too;
 - `evaluates`: the parameters the function runs as an evaluation (its file's `evaluation` analysis says
   the function evaluates) without switching their mode on the way;
+- `on_self` (methods): what one call does with the method's own object, when it runs a forward of it or
+  of the network it holds (`self(x)`, `self.forward(x)`, `self.encoder(x)`, `self.network(*inputs)`, through
+  other methods of the class) and trains nothing: a wrapper's `predict(batch)` or a model's `infer(x)`.
+  Calling such a method is a forward of the object; `SelfForward` also says whether the method switches
+  the network's mode first (`self.network.eval()`) and whether it chose the grad mode of its forwards itself
+  (`@torch.no_grad()`, a `no_grad` block around them all);
 - `clears` (asked of `FunctionSummaries`, without the rest): whether the function is a gradient clearer,
   and which parameter it clears. The training-loop collector inlines the helpers of the checked file, but
   a helper of another project module (`from .fp16_util import zero_grad`, then `zero_grad(params)` at the
@@ -61,6 +67,7 @@ from nnlint.engine.roles import Role, building_roles
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.gradflow import GradientFlow
+    from nnlint.engine.loops import Event
 
 # How many project calls deep a parameter's effects are followed.
 _MAX_DEPTH = 4
@@ -159,6 +166,26 @@ class Summary:
         return self._lazy["evaluates"]  # type: ignore[return-value]
 
     @property
+    def on_self(self) -> SelfForward | None:
+        """For a method that runs a forward of its own object or of the network it holds, and trains
+        nothing: what one call of it does (`SelfForward`); None otherwise (and for plain functions)."""
+        if "on_self" not in self._lazy:
+            self._lazy["on_self"] = None  # a recursive question meanwhile answers "unknown"
+            self._lazy["on_self"] = _self_forward(self.ctx, self.function)
+        return self._lazy["on_self"]  # type: ignore[return-value]
+
+    @property
+    def records_evaluation(self) -> tuple[cst.For | cst.While, frozenset[str]] | None:
+        """For an evaluation function (its file's `evaluation` says so), a loop of its own that runs
+        models with autograd recording, by its file's grad-mode analysis (nobody chose the grad mode for
+        it: no `no_grad` inside or around it, no decorator, no caller in its file or package that names
+        a grad-mode setter), with the parameters whose models it runs; None otherwise. A caller of
+        another module that calls it with recording on evaluates with recording on."""
+        if "records_evaluation" not in self._lazy:
+            self._lazy["records_evaluation"] = _recording_evaluation(self)
+        return self._lazy["records_evaluation"]  # type: ignore[return-value]
+
+    @property
     def returns(self) -> Role | None:
         """The role of what every `return` gives (a loss only with its graph attached), else None."""
         return self._returned()[0]  # type: ignore[return-value]
@@ -178,6 +205,18 @@ class Summary:
         found = _returned_roles(self)
         self._lazy["returned"] = found
         return found
+
+
+@dataclass(frozen=True)
+class SelfForward:
+    """What one call of a method that runs its own object's forward does (`Summary.on_self`)."""
+
+    # "eval" or "train" when the method switches its object's network to that mode before its first
+    # forward (`self.network.eval()`; `self.train(False)` is eval), else None.
+    mode: str | None
+    # Whether the method itself set the grad mode of every forward it runs (a grad-mode decorator, a
+    # `no_grad` block around them, a `set_grad_enabled` statement): it records or not as it chose.
+    chooses_grad_mode: bool
 
 
 @dataclass(frozen=True)
@@ -549,6 +588,125 @@ def _evaluated(ctx: FileContext, function: cst.FunctionDef, names: set[str]) -> 
             if event.kind is EventKind.FORWARD and model in names and not event.via:
                 found.add(model)
     return frozenset(found)
+
+
+def _recording_evaluation(summary: Summary) -> tuple[cst.For | cst.While, frozenset[str]] | None:
+    """What `Summary.records_evaluation` answers, computed."""
+    from nnlint.engine.modes import model_key
+
+    ctx, function = summary.ctx, summary.function
+    if not summary.parameters or not _loops_calling_parameters(summary):
+        return None  # cheap, before the analyses of its whole module
+    if not ctx.evaluation.is_eval_function(function):
+        return None
+    for loop in ctx.loops.loops:
+        if loop.function is not function or ctx.loops.enclosing_loop(loop.node) is not None:
+            continue
+        run = {model_key(event.target) for event in ctx.grad_mode.records_forward(loop)}
+        if run & summary.parameters:
+            return loop.node, frozenset(run & summary.parameters)  # type: ignore[arg-type]
+    return None
+
+
+def _loops_calling_parameters(summary: Summary) -> bool:
+    """Whether the function has a loop of its own and calls a parameter, a method of one or a helper given
+    one (`model(x)`, `model.predict(x)`, `step(model, x)`): the text of a loop that may run a model it is
+    given."""
+    nodes = _own_nodes(summary)
+    if not any(isinstance(node, (cst.For, cst.While)) for node in nodes):
+        return False
+    for node in nodes:
+        if isinstance(node, cst.Call):
+            func = node.func
+            while isinstance(func, cst.Attribute):
+                func = func.value
+            if isinstance(func, cst.Name) and func.value in summary.parameters:
+                return True
+            if any(_parameter_of(arg.value, summary.parameters) for arg in node.args):  # type: ignore[arg-type]
+                return True
+    return False
+
+
+# -- methods that run their own object ---------------------------------------------------------------------
+
+
+def _self_forward(ctx: FileContext, function: cst.FunctionDef) -> SelfForward | None:
+    """What `Summary.on_self` answers, computed on the method's own file: the events of one call of it
+    (its file's loop collector, which follows `self.helper()` calls) hold a call of `self` or of a network
+    it holds (`self.net(x)`, `self.net.forward(x)`, `self.nets["g"](z)`), and no training step."""
+    from nnlint.engine.loops import EventKind
+
+    if not isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef):
+        return None
+    if any(dotted_name(d.decorator) in ("staticmethod", "classmethod") for d in function.decorators):
+        return None
+    events = ctx.loops.function_events(function)
+    kinds = {event.kind for event in events}
+    if kinds & {EventKind.BACKWARD, EventKind.STEP, EventKind.TRAIN_STEP}:
+        return None  # a training step, not a forward
+    forwards = [event for event in events if event.kind is EventKind.FORWARD and _runs_own_network(event)]
+    if not forwards:
+        forwards = _layer_calls(ctx, function)
+    if not forwards:
+        return None
+    first = events.index(forwards[0]) if forwards[0] in events else len(events)
+    toggles = {
+        event.kind
+        for event in events[:first]
+        if event.kind in (EventKind.EVAL, EventKind.TRAIN)
+        and (event.target == "self" or (event.target or "").startswith("self."))
+    }
+    mode = None
+    if toggles == {EventKind.EVAL}:
+        mode = "eval"
+    elif toggles == {EventKind.TRAIN}:
+        mode = "train"
+    grad_mode = ctx.grad_mode
+    chooses = all(
+        event.no_grad
+        or grad_mode.chooses(event.node, function)
+        or grad_mode.chooses(event.node, ctx.index.enclosing(event.node, cst.FunctionDef))  # type: ignore[arg-type]
+        for event in forwards
+    )
+    return SelfForward(mode, chooses)
+
+
+def _runs_own_network(event: Event) -> bool:
+    """A forward event that calls the object itself or a network it holds (`self(x)`, `self.net(x)`,
+    `self.net.forward(x)`), not one that only hands it over, nor `generate` (which turns recording off)."""
+    from nnlint.engine.names import keyed_name
+
+    target, node = event.target or "", event.node
+    if not (target == "self" or target.startswith("self.")) or not isinstance(node, cst.Call):
+        return False
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value in vocab.SELF_NO_GRAD_METHODS:
+        return False
+    called = keyed_name(node.func)
+    return called is not None and (called == target or called.startswith(f"{target}."))
+
+
+def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
+    """In a method of a model class, the calls of its own torch layers (`self.fc(x)` where every binding of
+    `self.fc` in the class builds a `torch.nn` layer, not a criterion), as forward events: a submodule's
+    call runs part of the model."""
+    from nnlint.engine.loops import Event, EventKind
+
+    cls = ctx.enclosing_class(function)
+    if cls is None or not ctx.roles.is_local_model_class(cls.name.value):
+        return []
+    found = []
+    for node in own_nodes(function):
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            continue
+        if dotted_name(node.func.value) != "self" or ctx.roles.has(node.func, Role.CRITERION):
+            continue
+        values = attribute_values(ctx, cls, node.func.attr.value)
+        if values and all(
+            isinstance(value, cst.Call) and (ctx.callee(value) or "").startswith("torch.nn.")
+            for value in values
+        ):
+            found.append(Event(EventKind.FORWARD, node, node, target="self"))
+    return found
 
 
 # -- gradient clearers ------------------------------------------------------------------------------------

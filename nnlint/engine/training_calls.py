@@ -1,4 +1,5 @@
-"""Calls that train: a project function or method whose one call runs a backward and an optimizer step.
+"""Calls that train or run a model through a project method: a function or method whose one call runs a
+backward and an optimizer step, and a wrapper's method whose one call runs the model's forward.
 
 Image-restoration and GAN code bases (KAIR, BasicSR, pix2pix/CycleGAN and their descendants) train through
 a model wrapper: the epoch loop calls `model.feed_data(batch)` and `model.optimize_parameters(step)`, and
@@ -10,6 +11,13 @@ whichever class the object is.
 
 Only calls whose receiver carries no role other than a model's are looked up this way (an optimizer's or
 a scheduler's `step()` is no wrapper), and only project code counts: a library method stays unknown.
+
+The same holds for forwards (`runs_forward`). An evaluation loop often runs the network through a method
+of the object that holds it: `model.predict(batch_meta, batch_data)` of a plain wrapper class whose
+`predict` calls `self.network(*inputs)`, or `model.infer(x)` of a model class whose `infer` runs its
+encoder and decoder. When the project's definitions of that method run their object's forward
+(`summaries.Summary.on_self`), the call is a forward of the receiver, in the mode and grad mode the method
+itself sets, if any.
 """
 
 from __future__ import annotations
@@ -19,19 +27,24 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import resolve_call
+from nnlint.engine.bindings import method_of, reaching_value, resolve_call
 from nnlint.engine.loops import EventKind
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import modules_mentioning, project_mentions
+from nnlint.engine.project import Resolved, modules_mentioning, paths_mentioning, project_mentions
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.summaries import SelfForward
 
 # Words of a method name that switches modes (`train_start`, `val_start`, `set_eval_mode`).
 _MODE_WORDS = frozenset({"train", "training"}) | vocab.EVAL_FUNCTION_WORDS | vocab.TEST_WORDS
 # Methods of every module that run, move or save it: never a wrapper's training step.
 _NEVER_A_STEP = vocab.MODEL_RUNNING_METHODS | vocab.SELF_RETURNING_METHODS | vocab.MODULE_METHODS
+# Methods of every module, and mode switches: never a wrapper's forward.
+_NEVER_A_FORWARD = (
+    vocab.MODEL_RUNNING_METHODS | vocab.SELF_RETURNING_METHODS | vocab.MODULE_METHODS | {"eval", "train"}
+)
 # Functions whose events are being collected to answer `runs_training_step` (a recursion guard).
 _EXAMINED: set[cst.FunctionDef] = set()
 # Roles of receivers whose methods are library API, never a project wrapper's training step.
@@ -75,6 +88,87 @@ def trains(ctx: FileContext, call: cst.Call) -> bool:
     definitions = project_methods(ctx, name)
     working = [(module, method) for module, method in definitions if not _stub(method)]
     return bool(working) and all(runs_training_step(module, method) for module, method in working)
+
+
+def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
+    """What a call does when it runs a forward of its receiver through a project method (module docstring):
+    `model.predict(batch)` where the receiver's class's method (when a project class visibly built the
+    object), or else every non-stub project definition of a method named for running a model on data
+    (`predict`, `infer`, `encode`, ...), runs the object's forward and trains nothing. None for
+    `self.method(...)` (the loop collector follows those itself), calls without arguments, a module's own
+    API, a receiver that is no model or that a library built (`AutoModel.from_pretrained(...).encode(x)`:
+    library code), and methods the project does not define."""
+    from nnlint.engine.summaries import summary_of_call
+
+    func = call.func
+    if not call.args or not isinstance(func, cst.Attribute):
+        return None
+    name = func.attr.value
+    receiver = ctx.dotted(func.value)
+    if name in _NEVER_A_FORWARD or receiver is None or receiver == "self":
+        return None
+    if ctx.qualified_name(func.value) is not None or not ctx.roles.has(func.value, Role.MODEL):
+        return None  # a library module's function, or not a model
+    if ctx.roles.of(receiver) & _LIBRARY_ROLES:
+        return None
+    summary = summary_of_call(ctx, call)
+    if summary is not None:
+        return summary.on_self
+    built = _builder(ctx, func.value, call)
+    if built == _LIBRARY:
+        return None  # built by a library call: its methods are the library's
+    if isinstance(built, Resolved):
+        if isinstance(built.node, cst.ClassDef):
+            method = method_of(built, name)  # the object's class decides, not the project's other classes
+            if method is not None and isinstance(method.node, cst.FunctionDef):
+                return method.ctx.summaries.of(method.node).on_self  # type: ignore[union-attr]
+            return None
+    # An object of unknown class (a parameter, a registry's product): only a method named for running
+    # the model on data is looked up in the whole project, and only a name few modules define.
+    if not set(words(name)) & _FORWARD_METHOD_WORDS:
+        return None
+    defining = paths_mentioning(ctx, f"def {name}(")
+    if not defining and f"def {name}(" not in ctx.source:
+        return None  # cheap: no module of the project defines the method (nothing parsed)
+    if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
+        return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
+    working = [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
+    found = {module.summaries.of(method).on_self for module, method in working}  # type: ignore[union-attr]
+    return found.pop() if len(found) == 1 else None
+
+
+_LIBRARY = "library"
+# Words of a method name that runs a model on data (`predict`, `infer`, `predict_batch`, `encode_images`):
+# the methods of an object of unknown class that are looked up in the project.
+_FORWARD_METHOD_WORDS = (
+    vocab.INFERENCE_WORDS
+    | vocab.EVAL_FUNCTION_WORDS
+    | vocab.TEST_WORDS
+    | frozenset({"encode", "embed", "extract", "classify", "detect", "segment", "translate", "score"})
+)
+# Above this many modules defining a method of that name, a call of it on an object of unknown class is
+# not looked up: so many classes share the name that no single wrapper is meant (and reading them all costs).
+_MAX_DEFINING_MODULES = 6
+
+
+def _builder(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> Resolved | str | None:
+    """What built the object a name holds where `at` runs, through `.to()`-like chains: the project class
+    (`model = Wrapper().cuda()`), a project factory function (`models.make(spec)`, whose class is unknown),
+    or `_LIBRARY` for a library call (`AutoModel.from_pretrained(...)`); None when no call visibly built
+    it."""
+    if not isinstance(receiver, cst.Name):
+        return None
+    value = reaching_value(ctx, receiver.value, at)
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value not in vocab.SELF_RETURNING_METHODS:
+            break
+        value = value.func.value
+    if not isinstance(value, cst.Call):
+        return None
+    target = resolve_call(ctx, value)
+    if target is not None:
+        return target
+    return _LIBRARY if ctx.callee(value) is not None else None
 
 
 def switched_mode(ctx: FileContext, call: cst.Call) -> str | None:
