@@ -970,6 +970,9 @@ RUNTIME_MODEL_WRAPPERS = {
     "torch.nn.parallel.data_parallel.DataParallel": "module",
     "lightning.fabric.wrappers._FabricModule": "_forward_module",
 }
+# Attributes under which a settings object built in user code carries the learning rate a training framework
+# builds the optimizer with (HF's `TrainingArguments.learning_rate`, an argparse namespace's `lr`).
+LEARNING_RATE_ATTRIBUTES = ("learning_rate", "lr")
 # Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`).
 MODEL_TARGET_KEYWORDS = frozenset(
     {"labels", "label", "targets", "target", "start_positions", "end_positions"}

@@ -283,7 +283,10 @@ class Session:
             return []
         named = params_not_updated.owners(self.instrumentation.models.values())
         names = {key: owner.name for key, owner in named.items()}
-        return update_ratio.check(result.groups, self.thresholds, result.site, self.fallback, names)
+        # A framework that built the optimizer from the user's settings object (HF's TrainingArguments): the
+        # line that set the learning rate, which the finding tells the user to change.
+        site = self.instrumentation.lr_sites.get(optimizer) or result.site
+        return update_ratio.check(result.groups, self.thresholds, site, self.fallback, names)
 
     # Helpers ----------------------------------------------------------------------------------------------
 

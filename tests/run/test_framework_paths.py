@@ -323,3 +323,69 @@ def test_zeroed_inputs_far_from_the_input_free_loss_leave_input_independence_und
     prior = _curve(1.39, 1.321)
     prior.input_free = 1.3209
     assert not unsettled(prior, thresholds) and input_independent(prior, prior, thresholds, site, site)
+
+
+FRAMEWORK = """
+import torch
+import torch.nn.functional as F
+
+
+class Trainer:
+    '''The HF Trainer's path: the optimizer is built inside the framework from the user's settings object.'''
+
+    def __init__(self, model, args, data):
+        self.model, self.args, self.data = model, args, data
+
+    def train(self):
+        optimizer = torch.optim.SGD(self.model.parameters(), lr=self.args.learning_rate)
+        x, y = self.data
+        for _ in range(2):
+            F.cross_entropy(self.model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+"""
+
+
+def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_where_it_was_set(
+    tmp_path: Path,
+) -> None:
+    """HF's Trainer builds AdamW from `TrainingArguments.learning_rate`; NN915 was at `trainer.train()`."""
+    installed = tmp_path / "site-packages"
+    installed.mkdir()
+    (installed / "minitrainer.py").write_text(FRAMEWORK)
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    (tmp_path / "train.py").write_text(
+        textwrap.dedent(
+            """
+        import sys
+        from dataclasses import dataclass
+        from pathlib import Path
+
+        import torch
+        from torch import nn
+
+        sys.path.insert(0, str(Path(__file__).parent / "site-packages"))
+        from minitrainer import Trainer
+
+
+        @dataclass
+        class Settings:
+            output_dir: str
+            learning_rate: float = 1e-3
+
+
+        def main():
+            torch.manual_seed(0)
+            model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+            settings = Settings("out", learning_rate=50.0)
+            Trainer(model, settings, (torch.randn(32, 6), torch.randint(0, 3, (32,)))).train()
+
+
+        main()
+        """
+        )
+    )
+    ran = CliRunner().invoke(main, ["run", str(tmp_path / "train.py")], catch_exceptions=False)
+    assert ran.exit_code == 1, ran.stderr
+    assert "train.py:22:5: NN915" in ran.stdout  # the settings line; was train.py:23, `Trainer(...).train()`
+    assert "train.py:23): 1 step(s)" in ran.stderr  # the optimizer is still named by the line that ran it
