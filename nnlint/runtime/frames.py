@@ -210,6 +210,13 @@ def _binding_line(frame: FrameType, name: str) -> int | None:
     return found
 
 
+def innermost_function(frame: FrameType | None) -> str | None:
+    """The name of the innermost function at or above `frame` that is not library code."""
+    while frame is not None and is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame.f_code.co_name if frame is not None else None
+
+
 def current_site(constructing: Any = None) -> Site | None:
     """`caller_site` from the caller of this function."""
     return caller_site(sys._getframe(1), constructing)

@@ -389,3 +389,59 @@ def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_wher
     assert ran.exit_code == 1, ran.stderr
     assert "train.py:22:5: NN915" in ran.stdout  # the settings line; was train.py:23, `Trainer(...).train()`
     assert "train.py:23): 1 step(s)" in ran.stderr  # the optimizer is still named by the line that ran it
+
+
+GELU_TANH = """
+import math
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class NewGELU(nn.Module):
+    '''minGPT's (and HF's NewGELUActivation) GELU, tanh approximation.'''
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def new_gelu(x):  # nanoGPT's first version: the same, as a function
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act, self.head = nn.Linear(6, 32), NewGELU(), nn.Linear(32, 3)
+
+    def forward(self, x):
+        h = self.fc(x) * 0.1 + 5  # pre-activations far past the tanh's knee
+        h = {"module": self.act, "function": new_gelu, "tanh": torch.tanh}[sys.argv[1]](h)
+        return self.head(h)
+
+
+torch.manual_seed(0)
+x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for _ in range(2):
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_the_tanh_inside_a_gelu_is_not_watched_as_a_tanh_unit(tmp_path: Path) -> None:
+    """minGPT's NewGELU (HF's NewGELUActivation, nanoGPT's new_gelu) computes GELU through a tanh; its
+    saturation blocks no gradient (the `x` factor carries it). It was reported as saturated tanh units."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    (tmp_path / "train.py").write_text(GELU_TANH)
+
+    def run(mode: str) -> str:
+        script = str(tmp_path / "train.py")
+        return CliRunner().invoke(main, ["run", script, "--", mode], catch_exceptions=False).stdout
+
+    assert "NN914" not in run("module")  # was: "tanh units of tanh in act stay saturated"
+    assert "NN914" not in run("function")
+    assert "tanh units of tanh in the model" in run("tanh")  # the model's own tanh still is a unit
