@@ -8,6 +8,7 @@ bench/real_frameworks.py for the real scripts).
 from __future__ import annotations
 
 import math
+import sys
 import textwrap
 from pathlib import Path
 
@@ -352,7 +353,7 @@ def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_wher
     """HF's Trainer builds AdamW from `TrainingArguments.learning_rate`; NN915 was at `trainer.train()`."""
     installed = tmp_path / "site-packages"
     installed.mkdir()
-    (installed / "minitrainer.py").write_text(FRAMEWORK)
+    (installed / "settings_trainer.py").write_text(FRAMEWORK)  # a name no other test imports
     (tmp_path / "pyproject.toml").write_text(FAST)
     (tmp_path / "train.py").write_text(
         textwrap.dedent(
@@ -365,7 +366,7 @@ def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_wher
         from torch import nn
 
         sys.path.insert(0, str(Path(__file__).parent / "site-packages"))
-        from minitrainer import Trainer
+        from settings_trainer import Trainer
 
 
         @dataclass
@@ -386,6 +387,7 @@ def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_wher
         )
     )
     ran = CliRunner().invoke(main, ["run", str(tmp_path / "train.py")], catch_exceptions=False)
+    sys.modules.pop("settings_trainer", None)  # the script ran in this process
     assert ran.exit_code == 1, ran.stderr
     assert "train.py:22:5: NN915" in ran.stdout  # the settings line; was train.py:23, `Trainer(...).train()`
     assert "train.py:23): 1 step(s)" in ran.stderr  # the optimizer is still named by the line that ran it
