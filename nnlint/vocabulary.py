@@ -987,6 +987,14 @@ RUNTIME_MODEL_WRAPPERS = {
     "torch.nn.parallel.data_parallel.DataParallel": "module",
     "lightning.fabric.wrappers._FabricModule": "_forward_module",
 }
+# Activations that gate their input by a tanh or sigmoid of it (`x * sigmoid(x)`, GELU's tanh approximation
+# `0.5 * x * (1 + tanh(...))`, Mish), matched in the name of the parameter-free module or the function that
+# computes one (minGPT's NewGELU, HF's NewGELUActivation, nanoGPT's new_gelu): the inner tanh or sigmoid is
+# not a unit of the model, and its saturation blocks no gradient, which flows through the `x` factor.
+GATED_ACTIVATION_NAMES = ("gelu", "silu", "swish", "mish")
+# Attributes under which a settings object built in user code carries the learning rate a training framework
+# builds the optimizer with (HF's `TrainingArguments.learning_rate`, an argparse namespace's `lr`).
+LEARNING_RATE_ATTRIBUTES = ("learning_rate", "lr")
 # Keyword arguments that carry the targets of a model that computes its own loss (Hugging Face's `labels`).
 MODEL_TARGET_KEYWORDS = frozenset(
     {"labels", "label", "targets", "target", "start_positions", "end_positions"}

@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from torch.nn.modules.loss import _Loss
 
-from nnlint.runtime.frames import Site, SiteMap, caller_site
+from nnlint.runtime.frames import Site, SiteMap, caller_site, setting_site
+from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES
 from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 # Recent calls kept for linking a step to its model call and loss; a GAN needs a few, nothing needs many.
@@ -99,6 +100,8 @@ class Instrumentation:
     models: dict[int, nn.Module] = field(default_factory=dict)  # outermost trainable modules, in call order
     optimizers: list[weakref.ref[torch.optim.Optimizer]] = field(default_factory=list)
     sites: SiteMap = field(default_factory=SiteMap)  # the line that built each layer and optimizer
+    # The line that set the learning rate of an optimizer a framework built (frames.setting_site).
+    lr_sites: SiteMap = field(default_factory=SiteMap)
     step_sites: dict[int, Site] = field(default_factory=dict)
     model_calls: int = 0
     optimizers_built: int = 0  # the weak references above die with the script; the count does not
@@ -208,6 +211,11 @@ class Instrumentation:
             site = caller_site(sys._getframe(1), constructing=optimizer)
             if site is not None:
                 self.sites[optimizer] = site
+            lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
+            if isinstance(lr, (int, float)):
+                setting = setting_site(sys._getframe(1), lr, LEARNING_RATE_ATTRIBUTES)
+                if setting is not None:
+                    self.lr_sites[optimizer] = setting
 
         return init
 

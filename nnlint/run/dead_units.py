@@ -8,6 +8,7 @@ both mean the model starts with part of its capacity switched off.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -18,9 +19,10 @@ from nnlint.finding import Finding, Severity
 from nnlint.run.sites import finding_at
 from nnlint.run.thresholds import Thresholds
 from nnlint.run.trace import call_site
-from nnlint.runtime.frames import Site, SiteMap
+from nnlint.runtime.frames import Site, SiteMap, innermost_function
 from nnlint.runtime.recorder import Op
 from nnlint.runtime_codes import declared
+from nnlint.vocabulary import GATED_ACTIVATION_NAMES
 
 CODE, NAME = declared("NN914")
 
@@ -65,6 +67,8 @@ class UnitWatch:
         )
         if kind is None or not isinstance(output, torch.Tensor) or output.ndim < 2:
             return
+        if kind != "relu" and _inside_gated_activation(place.module):
+            return
         # Units are channels for conv feature maps (N, C, ...), else the last (feature) dim.
         channels_first = output.ndim >= 4 or (output.ndim == 3 and tuple(output.shape) in self._conv1d_shapes)
         values = (
@@ -97,6 +101,17 @@ class UnitWatch:
                 fed_by=place.produced_by(args[0] if args else None),
             )
         )
+
+
+def _inside_gated_activation(module: nn.Module) -> bool:
+    """The tanh or sigmoid is part of a gating activation (GELU's tanh approximation, SiLU, Mish) that the
+    running parameter-free module or the calling function computes: not a unit of its own."""
+    if isinstance(module, _ACTIVATION_MODULES):
+        return False
+    names = [innermost_function(sys._getframe(2)) or ""]
+    if next(module.parameters(recurse=False), None) is None:
+        names.append(type(module).__name__)
+    return any(gate in name.lower() for name in names for gate in GATED_ACTIVATION_NAMES)
 
 
 def check(layers: list[LayerStats], thresholds: Thresholds, fallback: Site) -> list[Finding]:

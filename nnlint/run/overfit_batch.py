@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,9 @@ class Curve:
     # The loss an uninformed model gives (ln(classes) for cross-entropy), when known: "near the floor" is
     # measured against it, so a run starting from a huge loss cannot pass by merely becoming ordinary.
     uninformed: float | None = None
+    # The lowest loss an output that depends on no input reaches (input_free_floor), when known: a zeroed run
+    # still falling towards it has not yet shown what the inputs add.
+    input_free: float | None = None
 
     @property
     def start(self) -> float:
@@ -79,6 +83,35 @@ def floor(replay: Replay, indices: torch.Tensor) -> float:
     if per_term and loss.arguments.get("reduction", "mean") == "sum" and not replay.returns_loss:
         return per_term * (terms(loss, target) or 1)
     return per_term
+
+
+def input_free_floor(replay: Replay, indices: torch.Tensor) -> float | None:
+    """The lowest mean cross-entropy of an output that sees no input, for class-index targets: it may still
+    depend on the position (a positional embedding, a recurrence from a zero state), so it is the entropy of
+    the chosen samples' targets at each position, averaged. None for other losses and targets, for a sum, and
+    for ignored targets (their positions hold fewer terms)."""
+    loss = replay.loss
+    target = replay.targets(indices)
+    if (
+        loss.name not in ("cross_entropy", "nll_loss")
+        or replay.returns_loss
+        or not isinstance(target, torch.Tensor)
+        or target.is_floating_point()
+        or float(loss.arguments.get("label_smoothing", 0.0)) > 0
+        or loss.arguments.get("reduction", "mean") != "mean"
+        or loss.arguments.get("weight") is not None
+        or bool((target == int(loss.arguments.get("ignore_index", -100))).any())
+        or target.numel() % len(indices)
+    ):
+        return None
+    # One row per position, one column per sample, in the order rows() laid the samples out.
+    flat = target.reshape(len(indices), -1).T if replay.batch_dim == 0 else target.reshape(-1, len(indices))
+    total = 0.0
+    for labels in flat.tolist():
+        counts = torch.tensor(list(Counter(labels).values()), dtype=torch.float64)
+        probs = counts / counts.sum()
+        total += float(-(probs * probs.log()).sum())
+    return total / max(len(flat), 1)
 
 
 def _floor_per_term(replay: Replay, target: torch.Tensor) -> float:

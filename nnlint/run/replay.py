@@ -8,6 +8,10 @@ checks that need a replay say so instead of guessing.
 
 Weights are never touched: the model runs with cloned parameters and buffers swapped in (runtime/state.py), so
 BatchNorm statistics, `.grad` and the optimizer's state stay exactly as the script left them.
+
+Samples are taken along the batch dim of the run's layout (layout.py, the probe's too): PyTorch's
+word_language_model feeds `(T, B)` token ids, and picking rows of dim 0 there would train on a few time steps
+of every sequence, whose targets (the next steps) were cut away, instead of on a few whole sequences.
 """
 
 from __future__ import annotations
@@ -21,17 +25,18 @@ from torch import nn
 from torch.utils._pytree import tree_flatten, tree_map
 
 from nnlint.run.capture import LossCall, ModelCall
+from nnlint.run.layout import Layout, infer
 from nnlint.runtime.state import swapped_in
 from nnlint.vocabulary import MODEL_TARGET_KEYWORDS
 
 Path = tuple[Any, ...]
 
 
-def batch_size(call: ModelCall) -> int | None:
-    """The leading size of the first tensor the model was called with (batch dim 0, as the probe assumes)."""
+def batch_size(call: ModelCall, dim: int = 0) -> int | None:
+    """The size along the batch dim `dim` of the first tensor the model was called with that has it."""
     for value in (*call.args, *call.kwargs.values()):
-        if isinstance(value, torch.Tensor) and value.ndim > 0:
-            return int(value.shape[0])
+        if isinstance(value, torch.Tensor) and value.ndim > dim:
+            return int(value.shape[dim])
     return None
 
 
@@ -57,15 +62,18 @@ def at(obj: Any, path: Path) -> Any:
     return obj
 
 
-def rows(value: Any, indices: torch.Tensor, size: int, flattened: bool = False) -> Any:
-    """The chosen samples of a batch-first tensor; with `flattened`, also of a (size*k, ...) flattened one."""
+def rows(value: Any, indices: torch.Tensor, size: int, flattened: bool = False, dim: int = 0) -> Any:
+    """The chosen samples, along `dim`, of a tensor with the batch there; with `flattened`, also of one whose
+    first dim flattens the batch and time dims (`(B*T, ...)` batch-first, `(T*B, ...)` sequence-first)."""
     if not isinstance(value, torch.Tensor) or value.ndim == 0:
         return value
-    if value.shape[0] == size:
-        return value[indices.to(value.device)]
-    if flattened and value.shape[0] % size == 0:
-        grouped = value.reshape(size, -1, *value.shape[1:])
-        return grouped[indices.to(value.device)].reshape(-1, *value.shape[1:])
+    chosen = indices.to(value.device)
+    if value.ndim > dim and value.shape[dim] == size:
+        return value.index_select(dim, chosen)
+    if flattened and dim <= 1 and value.shape[0] % size == 0:
+        rest = value.shape[1:]
+        grouped = value.reshape(size, -1, *rest) if dim == 0 else value.reshape(-1, size, *rest)
+        return grouped.index_select(dim, chosen).reshape(-1, *rest)
     return value
 
 
@@ -92,26 +100,27 @@ class Replay:
     returns_loss: bool
     reshape_tail: tuple[int, ...] | None  # the loss input is output.reshape(-1, *tail)
     size: int
+    batch_dim: int = 0  # the run's layout (layout.infer): 1 for sequence-first `(T, B)` batches
 
     def targets(self, indices: torch.Tensor) -> Any:
-        return rows(self.loss.target, indices, self.size, flattened=True)
+        return rows(self.loss.target, indices, self.size, flattened=True, dim=self.batch_dim)
 
     def inputs(self, indices: torch.Tensor, zeroed: bool = False) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The chosen samples of the model's arguments; with `zeroed`, features and token ids set to zero."""
         target = self.loss.target
 
         def pick(value: Any) -> Any:
-            chosen = rows(value, indices, self.size)
+            chosen = rows(value, indices, self.size, dim=self.batch_dim)
             if not zeroed or not isinstance(chosen, torch.Tensor) or is_mask(chosen):
                 return chosen
-            if value.ndim == 0 or value.shape[0] != self.size:
+            if value.ndim <= self.batch_dim or value.shape[self.batch_dim] != self.size:
                 return chosen  # not a per-sample input (HF's num_items_in_batch, a shared table)
             if self.returns_loss and isinstance(target, torch.Tensor) and _shares_memory(value, target):
                 return chosen  # targets passed to a model that computes its own loss stay real
             return torch.zeros_like(chosen)
 
         kwargs = {
-            key: tree_map(lambda v: rows(v, indices, self.size), value)
+            key: tree_map(lambda v: rows(v, indices, self.size, dim=self.batch_dim), value)
             if self.returns_loss and key in MODEL_TARGET_KEYWORDS  # zeroing the inputs keeps the targets real
             else tree_map(pick, value)
             for key, value in self.call.kwargs.items()
@@ -145,13 +154,15 @@ class Replay:
         """Up to `count` samples, distinct classes first as far as the targets allow (NN913 needs variety)."""
         count = min(count, self.size)
         target = self.loss.target
+        dim = self.batch_dim
         if (
             isinstance(target, torch.Tensor)
             and not target.is_floating_point()
-            and target.shape[:1] == (self.size,)
+            and target.ndim > dim
+            and target.shape[dim] == self.size
         ):
             first_of_class: dict[Any, int] = {}
-            for index, label in enumerate(target.reshape(self.size, -1).tolist()):
+            for index, label in enumerate(target.movedim(dim, 0).reshape(self.size, -1).tolist()):
                 first_of_class.setdefault(tuple(label), index)
             chosen = list(first_of_class.values())[:count]
             chosen += [i for i in range(self.size) if i not in chosen][: count - len(chosen)]
@@ -163,30 +174,36 @@ def _shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()
 
 
-def link(model: nn.Module, calls: list[ModelCall], loss: LossCall) -> Replay | str:
-    """The replay of `loss` from one of `model`'s calls, or why there is none."""
+def link(model: nn.Module, calls: list[ModelCall], loss: LossCall, given: Layout) -> Replay | str:
+    """The replay of `loss` from one of `model`'s calls, or why there is none.
+
+    `given` is the layout the user set (or the default); the batch dim is the one the probe uses too.
+    """
     for call in reversed(calls):
         if call.module is not model:
             continue
-        size = batch_size(call)
+        dim = infer(model, call, loss, given).batch_dim
+        size = batch_size(call, dim)
         if size is None:
             continue
         path = find_tensor(call.output, lambda t: t is loss.output)
         if path is None:  # a loss the model normalised after the fact (HF: sum / num_items_in_batch)
             path = find_tensor(call.output, lambda t: t.ndim == 0 and _derives_from(t, loss.output))
         if path is not None:
-            return Replay(model, call, loss, path, True, None, size)
+            return Replay(model, call, loss, path, True, None, size, dim)
         path = find_tensor(call.output, lambda t: t is loss.input)
         tail: tuple[int, ...] | None = None
         if path is None:
-            path = find_tensor(call.output, lambda t, size=size: _is_reshape(t, loss.input, size))
+            path = find_tensor(
+                call.output, lambda t, size=size, dim=dim: _is_reshape(t, loss.input, size, dim)
+            )
             tail = tuple(loss.input.shape[1:])
         if path is None:
             continue
         target = loss.target
         if isinstance(target, torch.Tensor) and (target.ndim == 0 or target.shape[0] % size):
             return f"the {loss.name} target's first dim ({tuple(target.shape)}) is not the batch ({size})"
-        return Replay(model, call, loss, path, False, tail, size)
+        return Replay(model, call, loss, path, False, tail, size, dim)
     return (
         f"the {loss.name} input is computed from the model's output by code nnlint cannot replay "
         "(only the output itself, a reshape of it, or a loss the model returns)"
@@ -206,13 +223,15 @@ def _derives_from(value: torch.Tensor, source: torch.Tensor, depth: int = 4) -> 
     return any(node is target for node in frontier)
 
 
-def _is_reshape(output: torch.Tensor, loss_input: Any, size: int) -> bool:
-    """`loss_input` is `output.reshape(-1, ...)` of a batch-first output: same memory, same order."""
+def _is_reshape(output: torch.Tensor, loss_input: Any, size: int, dim: int) -> bool:
+    """`loss_input` is `output.reshape(-1, ...)` of an output with the batch at `dim` (0 or 1): same memory,
+    same order."""
     return (
         isinstance(loss_input, torch.Tensor)
         and loss_input.ndim >= 1
-        and output.ndim >= 1
-        and output.shape[0] == size
+        and output.ndim > dim
+        and dim <= 1
+        and output.shape[dim] == size
         and output.numel() == loss_input.numel()
         and output.data_ptr() == loss_input.data_ptr()
         and output.is_contiguous()

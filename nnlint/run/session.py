@@ -148,7 +148,7 @@ class Session:
         result = self.models[id(model)] = ModelResult(label)
         replay: Replay | str = "the script's loss is not a torch.nn.functional loss nnlint knows"
         for loss in self._losses_newest_first():
-            linked = link(model, calls, loss)
+            linked = link(model, calls, loss, self.layout)
             if isinstance(replay, str) and (isinstance(linked, Replay) or loss.reached):
                 replay = linked
             if loss.steps_before == 0 and id(loss) not in self._losses_checked:
@@ -198,9 +198,17 @@ class Session:
                 steps=len(real.losses) - 1,
                 uninformed=uninformed,
             )
-            found = input_independent.check(real, zeroed, self.thresholds, site, self.fallback)
-            if found:
-                return found  # an input-independent model cannot overfit either: one finding, the cause
+            zeroed.input_free = overfit_batch.input_free_floor(replay, indices)
+            if input_independent.unsettled(zeroed, self.thresholds):
+                self.notes.append(
+                    f"NN913 inconclusive for {result.name}: in {len(zeroed.losses) - 1} steps zeroed inputs "
+                    f"came down to {zeroed.end:.3f}, short of the {zeroed.input_free:.3f} an output that "
+                    "sees no input can reach; raise overfit-steps in [tool.nnlint.run] to settle it"
+                )
+            else:
+                found = input_independent.check(real, zeroed, self.thresholds, site, self.fallback)
+                if found:
+                    return found  # an input-independent model cannot overfit either: one finding, the cause
         if real.still_falling() and not real.near_floor(self.thresholds.overfit_tolerance):
             self.notes.append(
                 f"NN912 inconclusive for {result.name}: the loss was still falling after "
@@ -275,7 +283,10 @@ class Session:
             return []
         named = params_not_updated.owners(self.instrumentation.models.values())
         names = {key: owner.name for key, owner in named.items()}
-        return update_ratio.check(result.groups, self.thresholds, result.site, self.fallback, names)
+        # A framework that built the optimizer from the user's settings object (HF's TrainingArguments): the
+        # line that set the learning rate, which the finding tells the user to change.
+        site = self.instrumentation.lr_sites.get(optimizer) or result.site
+        return update_ratio.check(result.groups, self.thresholds, site, self.fallback, names)
 
     # Helpers ----------------------------------------------------------------------------------------------
 

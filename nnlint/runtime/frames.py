@@ -11,6 +11,7 @@ Three kinds of frames:
 
 from __future__ import annotations
 
+import dis
 import functools
 import importlib.util
 import linecache
@@ -158,6 +159,62 @@ def caller_site(frame: FrameType | None, constructing: Any = None) -> Site | Non
             fallback = fallback or Site(os.path.abspath(filename), frame.f_lineno)
         frame = frame.f_back
     return fallback
+
+
+def setting_site(frame: FrameType | None, value: float, attributes: tuple[str, ...]) -> Site | None:
+    """Where the user's own code bound the settings object a framework read `value` from, if it did.
+
+    Only when the first non-library frame at or above `frame` is third-party: the framework, not the user,
+    made the call (the HF Trainer builds the optimizer from `args.learning_rate`), so the user's calling line
+    (`trainer.train()`) is not where the value is set. The user's frame then holds the object among its locals
+    (`args = TrainingArguments(..., learning_rate=...)`): the line that bound that name is the site. The
+    attributes are read from the instance's `__dict__`, so no property of the user's objects runs.
+    """
+    while frame is not None and is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None or not is_third_party(frame.f_code.co_filename):
+        return None
+    while frame is not None and not is_own(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    for name, obj in frame.f_locals.items():
+        fields = getattr(obj, "__dict__", None)
+        if not isinstance(fields, dict) or isinstance(obj, type):
+            continue
+        if any(_same_number(fields.get(attribute), value) for attribute in attributes):
+            line = _binding_line(frame, name)
+            if line is not None:
+                return Site(os.path.abspath(frame.f_code.co_filename), line)
+    return None
+
+
+def _same_number(candidate: Any, value: float) -> bool:
+    return (
+        isinstance(candidate, (int, float))
+        and not isinstance(candidate, bool)
+        and abs(candidate - value) <= 1e-12 * max(abs(value), 1.0)
+    )
+
+
+def _binding_line(frame: FrameType, name: str) -> int | None:
+    """The line of the last assignment to `name` in the frame's code before the line it is running."""
+    found, line = None, None
+    for instruction in dis.get_instructions(frame.f_code):
+        positions = getattr(instruction, "positions", None)  # Python 3.11+; else the line that starts here
+        start = positions.lineno if positions is not None and positions.lineno else instruction.starts_line
+        line = start or line
+        stores = instruction.opname in ("STORE_FAST", "STORE_NAME", "STORE_GLOBAL", "STORE_DEREF")
+        if stores and instruction.argval == name and line is not None and line <= frame.f_lineno:
+            found = line
+    return found
+
+
+def innermost_function(frame: FrameType | None) -> str | None:
+    """The name of the innermost function at or above `frame` that is not library code."""
+    while frame is not None and is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame.f_code.co_name if frame is not None else None
 
 
 def current_site(constructing: Any = None) -> Site | None:

@@ -7,6 +7,8 @@ bench/real_frameworks.py for the real scripts).
 
 from __future__ import annotations
 
+import math
+import sys
 import textwrap
 from pathlib import Path
 
@@ -255,3 +257,193 @@ def test_a_failure_of_nnlints_own_inside_the_step_never_becomes_the_scripts(
     )
     assert code == 0, stderr  # was: "train.py raised TypeError before its first optimizer step", exit 1
     assert "the checks could not run: TypeError: nnlint's own bug" in stderr
+
+
+class _SeqFirstLM(torch.nn.Module):
+    """PyTorch's word_language_model RNNModel in small: `(T, B)` ids and an `(layers, B, hidden)` state in,
+    `log_softmax` over `(T * B, vocab)` out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb, self.rnn, self.out = torch.nn.Embedding(30, 8), torch.nn.GRU(8, 8), torch.nn.Linear(8, 30)
+
+    def forward(self, ids: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        output, hidden = self.rnn(self.emb(ids), hidden)
+        return torch.log_softmax(self.out(output).view(-1, 30), dim=1), hidden
+
+
+def test_the_overfit_replay_of_a_sequence_first_batch_takes_whole_sequences() -> None:
+    """word_language_model: the replay chose 8 of the 35 time rows of every sequence (and zeroed inputs
+    ended where real ones did: a false NN913). It takes the batch dim the run inferred, as the probe does."""
+    from nnlint.run.capture import LossCall, ModelCall
+    from nnlint.run.layout import Layout
+    from nnlint.run.replay import Replay, link
+
+    torch.manual_seed(0)
+    model, steps, batch = _SeqFirstLM(), 12, 10
+    data = torch.randint(0, 30, (steps + 1, batch))
+    ids, target, hidden = data[:-1], data[1:].reshape(-1), torch.zeros(1, batch, 8)
+    output = model(ids, hidden)
+    loss = LossCall(
+        "nll_loss", torch.nn.functional.nll_loss, {"input": output[0], "target": target}, "input", "target",
+        torch.nn.functional.nll_loss(output[0], target), None, 0, reached=True,
+    )  # fmt: skip
+    replay = link(model, [ModelCall(model, (ids, hidden), {}, output, True, None)], loss, Layout())
+    assert isinstance(replay, Replay) and (replay.batch_dim, replay.size) == (1, batch)  # was (0, 12)
+    chosen = torch.tensor([2, 5, 7])
+    (picked, state), _ = replay.inputs(chosen)
+    assert torch.equal(picked, ids[:, chosen]) and state.shape == (1, 3, 8)
+    assert torch.equal(replay.targets(chosen), data[1:, chosen].reshape(-1))
+    (zeroed, _), _ = replay.inputs(chosen, zeroed=True)
+    assert not zeroed.any()
+    with torch.no_grad():
+        assert replay.compute(dict(model.named_parameters()), chosen).shape == ()
+    # What an output that sees no input can reach: the entropy of the 3 sequences' targets at each step.
+    from collections import Counter
+
+    from nnlint.run.overfit_batch import input_free_floor
+
+    def entropy(labels: list[int]) -> float:
+        return -sum(n / len(labels) * math.log(n / len(labels)) for n in Counter(labels).values())
+
+    expected = sum(entropy(row) for row in data[1:, chosen].tolist()) / steps
+    assert math.isclose(input_free_floor(replay, chosen), expected)
+
+
+def test_zeroed_inputs_far_from_the_input_free_loss_leave_input_independence_undecided() -> None:
+    """word_language_model's LSTM (emsize 32) on 8 sequences of real text, 600 steps: real 7.83 -> 4.61,
+    zeroed 7.83 -> 4.62, the tokens' unigram; an output that sees no input reaches 2.02 there."""
+    from nnlint.run.input_independent import unsettled
+
+    site, thresholds = Site("train.py", 1), Thresholds()
+    real, zeroed = _curve(7.83, 4.61), _curve(7.83, 4.62)
+    zeroed.input_free = 2.02
+    assert input_independent(real, zeroed, thresholds, site, site)  # the curves alone look alike
+    assert unsettled(zeroed, thresholds)  # so the session notes it undecided; was: NN913, an error
+    # A classifier that ignores its input: both runs reach the label prior, which needs no input.
+    prior = _curve(1.39, 1.321)
+    prior.input_free = 1.3209
+    assert not unsettled(prior, thresholds) and input_independent(prior, prior, thresholds, site, site)
+
+
+FRAMEWORK = """
+import torch
+import torch.nn.functional as F
+
+
+class Trainer:
+    '''The HF Trainer's path: the optimizer is built inside the framework from the user's settings object.'''
+
+    def __init__(self, model, args, data):
+        self.model, self.args, self.data = model, args, data
+
+    def train(self):
+        optimizer = torch.optim.SGD(self.model.parameters(), lr=self.args.learning_rate)
+        x, y = self.data
+        for _ in range(2):
+            F.cross_entropy(self.model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+"""
+
+
+def test_a_learning_rate_a_framework_read_from_a_settings_object_is_located_where_it_was_set(
+    tmp_path: Path,
+) -> None:
+    """HF's Trainer builds AdamW from `TrainingArguments.learning_rate`; NN915 was at `trainer.train()`."""
+    installed = tmp_path / "site-packages"
+    installed.mkdir()
+    (installed / "settings_trainer.py").write_text(FRAMEWORK)  # a name no other test imports
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    (tmp_path / "train.py").write_text(
+        textwrap.dedent(
+            """
+        import sys
+        from dataclasses import dataclass
+        from pathlib import Path
+
+        import torch
+        from torch import nn
+
+        sys.path.insert(0, str(Path(__file__).parent / "site-packages"))
+        from settings_trainer import Trainer
+
+
+        @dataclass
+        class Settings:
+            output_dir: str
+            learning_rate: float = 1e-3
+
+
+        def main():
+            torch.manual_seed(0)
+            model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+            settings = Settings("out", learning_rate=50.0)
+            Trainer(model, settings, (torch.randn(32, 6), torch.randint(0, 3, (32,)))).train()
+
+
+        main()
+        """
+        )
+    )
+    ran = CliRunner().invoke(main, ["run", str(tmp_path / "train.py")], catch_exceptions=False)
+    sys.modules.pop("settings_trainer", None)  # the script ran in this process
+    assert ran.exit_code == 1, ran.stderr
+    assert "train.py:22:5: NN915" in ran.stdout  # the settings line; was train.py:23, `Trainer(...).train()`
+    assert "train.py:23): 1 step(s)" in ran.stderr  # the optimizer is still named by the line that ran it
+
+
+GELU_TANH = """
+import math
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class NewGELU(nn.Module):
+    '''minGPT's (and HF's NewGELUActivation) GELU, tanh approximation.'''
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def new_gelu(x):  # nanoGPT's first version: the same, as a function
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act, self.head = nn.Linear(6, 32), NewGELU(), nn.Linear(32, 3)
+
+    def forward(self, x):
+        h = self.fc(x) * 0.1 + 5  # pre-activations far past the tanh's knee
+        h = {"module": self.act, "function": new_gelu, "tanh": torch.tanh}[sys.argv[1]](h)
+        return self.head(h)
+
+
+torch.manual_seed(0)
+x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for _ in range(2):
+    F.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_the_tanh_inside_a_gelu_is_not_watched_as_a_tanh_unit(tmp_path: Path) -> None:
+    """minGPT's NewGELU (HF's NewGELUActivation, nanoGPT's new_gelu) computes GELU through a tanh; its
+    saturation blocks no gradient (the `x` factor carries it). It was reported as saturated tanh units."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    (tmp_path / "train.py").write_text(GELU_TANH)
+
+    def run(mode: str) -> str:
+        script = str(tmp_path / "train.py")
+        return CliRunner().invoke(main, ["run", script, "--", mode], catch_exceptions=False).stdout
+
+    assert "NN914" not in run("module")  # was: "tanh units of tanh in act stay saturated"
+    assert "NN914" not in run("function")
+    assert "tanh units of tanh in the model" in run("tanh")  # the model's own tanh still is a unit
