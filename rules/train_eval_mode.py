@@ -956,6 +956,48 @@ class Agent:
         while not done:
             state, done = self.env.step(self.select_action(state))
 """,
+        # The evaluation runs a loss module the caller built from a project class (`criterion =
+        # Tacotron2Loss()`): a loss has no mode to set, so `model.eval()` covers the evaluation.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class PairLoss(nn.Module):
+    def forward(self, pred, target):
+        return nn.MSELoss()(pred, target)
+
+
+def validate(model, criterion, loader):
+    model.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            loss = criterion(model(x), y)
+            print(loss.item())
+    model.train()
+
+
+def main():
+    model = Net()
+    criterion = PairLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        validate(model, criterion, val_loader)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.

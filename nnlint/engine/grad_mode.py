@@ -194,16 +194,8 @@ class GradMode:
         return called == forward.target or called.startswith(f"{forward.target}.")
 
     def _criterion(self, forward: Event) -> bool:
-        """Whether a forward runs a loss module, not the model: its name says so (`loss_obj_id`,
-        `criterion`) or its class's does (`FocalLoss(gamma=2.0)`)."""
-        target = (forward.target or "").rsplit(".", 1)[-1]
-        if set(words(target)) & vocab.CRITERION_WORDS:
-            return True
-        constructor = self._ctx.roles.constructor(forward.target) if forward.target else None
-        if constructor is None:
-            return False
-        callee = self._ctx.callee(constructor) or dotted_name(constructor.func) or ""
-        return callee.rsplit(".", 1)[-1].endswith("Loss")
+        """Whether a forward runs a loss module, not the model (`criterion(pred, y)`, `FocalLoss(...)`)."""
+        return forward.target is not None and self._ctx.roles.is_loss_module(forward.target)
 
     def _pipeline(self, forward: Event) -> bool:
         """A call of an inference pipeline (diffusers' `DiffusionPipeline`, transformers' `pipeline`),

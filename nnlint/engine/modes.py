@@ -499,6 +499,8 @@ class ModeSimulation:
         wanted = self._alias(model, function)
         if not (toggled.isidentifier() and wanted.isidentifier()) or toggled == wanted:
             return False
+        if self._ctx.roles.is_loss_module(wanted):
+            return False  # a loss module (`criterion(y_pred, y)` after `model.eval()`) has no mode to set
         if function is not None:
             names = {param.name.value for param in function.params.params}
             rebound = any(

@@ -20,7 +20,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import only_if_mentions, this_file_only
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
@@ -281,6 +281,18 @@ class Roles:
         """The call a name was bound from, when that call gave it its role."""
         self.of(name)
         return self._constructors.get(name)
+
+    def is_loss_module(self, name: str) -> bool:
+        """Whether a name holds a loss module, not a network whose mode matters: its last part says so
+        (`criterion`, `loss_fn`), it has the criterion role, or the class it was built from is named for a
+        loss (`Tacotron2Loss()`, `FocalLoss(gamma=2.0)`)."""
+        if set(words(name.rsplit(".", 1)[-1])) & vocab.CRITERION_WORDS or self.has(name, Role.CRITERION):
+            return True
+        constructor = self.constructor(name)
+        if constructor is None:
+            return False
+        callee = self._ctx.callee(constructor) or dotted_name(constructor.func) or ""
+        return callee.rsplit(".", 1)[-1].endswith("Loss")
 
     def constructor_name(self, name: str) -> str | None:
         call = self.constructor(name)
