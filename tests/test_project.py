@@ -644,7 +644,8 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file's roles resolve `opt = make()` from another module on the first question about `opt`; a
-    function of a module that never says `backward` returns no role, known from its text (not parsed)."""
+    function of a module that never calls a backward (it may say the word) returns no role, known from
+    its text (not parsed)."""
     from nnlint.engine.project import STORE
     from nnlint.engine.roles import Role
 
@@ -657,8 +658,11 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
                 "from optim import make\nfrom plain import helper\n"
                 "opt = make()\nvalue = helper()\nloss.backward()\n"
             ),
-            "optim.py": "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n# backward\n",
-            "plain.py": "import torch\n\ndef helper():\n    return torch.optim.SGD([], lr=1)\n",
+            "optim.py": (
+                "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n\n"
+                "def train(loss):\n    loss.backward()\n"
+            ),
+            "plain.py": "import torch\n\ndef helper():  # no backward here\n    return torch.optim.SGD([], lr=1)\n",
         },
     )
     STORE.clear()
