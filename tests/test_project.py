@@ -662,7 +662,9 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
                 "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n\n"
                 "def train(loss):\n    loss.backward()\n"
             ),
-            "plain.py": "import torch\n\ndef helper():  # no backward here\n    return torch.optim.SGD([], lr=1)\n",
+            "plain.py": (
+                "import torch\n\ndef helper():  # no backward here\n    return torch.optim.SGD([], lr=1)\n"
+            ),
         },
     )
     STORE.clear()

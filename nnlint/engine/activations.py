@@ -405,7 +405,9 @@ class ActivationFlow:
             _model_like(ctx, arg.value) for arg in call.args if not arg.star
         ):
             return []
-        with only_if_text(_module_says_loss):  # a function of a module that names no loss computes none
+        # A function of a module that names no loss computes none; a class called by its name (`Net(...)`)
+        # builds an object and computes nothing: neither module is read.
+        with only_if_text(_module_says_loss, classes=not isinstance(call.func, cst.Name)):
             target = resolve_call(ctx, call)
         if target is None or target.ctx is ctx or not isinstance(target.node, cst.FunctionDef):
             return []

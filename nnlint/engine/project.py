@@ -479,23 +479,25 @@ def this_file_only() -> Iterator[None]:
         _LOCAL_ONLY -= 1
 
 
-# What a module's text must say for a function of it to be resolved (`only_if_text`); None: no gate.
-_TEXT_GATE: Callable[[bytes], bool] | None = None
+# What a module's text must say for a function of it to be resolved, and whether a class is an answer
+# (`only_if_text`); None: no gate.
+_TEXT_GATE: tuple[Callable[[bytes], bool], bool] | None = None
 
 
 @contextmanager
-def only_if_text(says: Callable[[bytes], bool]) -> Iterator[None]:
+def only_if_text(says: Callable[[bytes], bool], classes: bool = True) -> Iterator[None]:
     """Resolve a function of another module only when `says(its text)`: for questions whose answer about
     such a function is "unknown" anyway unless its module says something (what a function returns is
-    not asked of a module that never says `backward`; a loss is not computed by a module that names
+    not asked of a module that never calls a backward; a loss is not computed by a module that names
     none). The module is looked at as text, not parsed, when a plain top-level `def` of the name is all
     it binds the name to, or, for `Class.method`, a `class` is all it binds the class's name to (the
     method is then looked up in that class's own body, in that text). Classes themselves and re-exports
-    are resolved as always. `says` must be one object per question (a module-level function), the
-    answers are remembered by it."""
+    are resolved as always, unless `classes` is False: for a question whose answer is never a class (a
+    call of a name that runs a function), a name bound only by a `class` is unknown without parsing too.
+    `says` must be one object per question (a module-level function): the answers are remembered by it."""
     global _TEXT_GATE
     previous = _TEXT_GATE
-    _TEXT_GATE = says
+    _TEXT_GATE = (says, classes)
     try:
         yield
     finally:
@@ -514,17 +516,26 @@ def _saying_all(words: tuple[bytes, ...]) -> Callable[[bytes], bool]:
 
 
 @lru_cache(maxsize=4096)
-def _unknown_from_text(text: bytes, attributes: tuple[str, ...], says: Callable[[bytes], bool]) -> bool:
+def _unknown_from_text(
+    text: bytes, attributes: tuple[str, ...], says: Callable[[bytes], bool], classes: bool
+) -> bool:
     """Whether a module's text alone answers "unknown" for its function or method (`only_if_text`).
     Asked again for the same module and name by every file that calls it: remembered (a text's hash is
     computed once, and the text is the store's one copy)."""
+    name = attributes[0]
+    if len(attributes) == 1 and not classes and _bound_only_by(text, name, _CLASS, _DEF):
+        return True
     if says(text):
         return False
     if len(attributes) == 1:
-        return _bound_only_by(text, attributes[0], rb"^(?:async[ \t]+)?def[ \t]+", rb"^[ \t]*class[ \t]+")
-    return len(attributes) == 2 and _bound_only_by(
-        text, attributes[0], rb"^[ \t]*class[ \t]+", rb"^[ \t]*(?:async[ \t]+)?def[ \t]+"
-    )
+        return _bound_only_by(text, name, _TOP_LEVEL_DEF, _CLASS)
+    return len(attributes) == 2 and _bound_only_by(text, name, _CLASS, _DEF)
+
+
+# Lines that define a name (`_bound_only_by`): a class (also under `if`/`try`), a top-level function.
+_CLASS = rb"^[ \t]*class[ \t]+"
+_DEF = rb"^[ \t]*(?:async[ \t]+)?def[ \t]+"
+_TOP_LEVEL_DEF = rb"^(?:async[ \t]+)?def[ \t]+"
 
 
 def _bound_only_by(text: bytes, name: str, definition: bytes, other: bytes) -> bool:
@@ -573,7 +584,7 @@ class ProjectView:
             return None
         if _TEXT_GATE is not None and len(attributes) <= 2 and path != self._file:
             text = STORE.text(path)
-            if text is not None and _unknown_from_text(text, tuple(attributes), _TEXT_GATE):
+            if text is not None and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE):
                 self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
                 return None
         module = self.read(path)
