@@ -679,6 +679,50 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
 
 
+def test_a_question_that_needs_a_loss_reads_no_module_that_names_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NN401's passed-model trigger (`fit(net)` of another module) wants a function that computes a loss:
+    a module whose text names none, a class called by its name (`Holder(net)`) and a method of a class of
+    such a module (`Runner.go(net)`) are answered from the text, not parsed; a name the module imports
+    (in a parenthesized import) is followed to the module that defines it, as before."""
+    from nnlint.engine.project import STORE
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "main.py": (
+                "import torch\nfrom helpers import fit, Holder, Runner\nfrom reexport import run\n"
+                "net = Net()\nfit(net)\nHolder(net)\nRunner.go(net)\nrun(net)\n"
+            ),
+            "helpers.py": (
+                "def fit(model):\n    return model(1)\n\n"
+                "class Holder:\n    def __init__(self, model):\n        self.model = model\n\n"
+                "class Runner:\n    @staticmethod\n    def go(model):\n        return model(2)\n"
+            ),
+            "reexport.py": "from impl import (\n    other,  # (unused)\n    run,\n)\n",
+            "impl.py": (
+                "import torch.nn.functional as F\n\ndef other():\n    pass\n\n"
+                "def run(model):\n    return F.cross_entropy(model(1), 0)\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "main.py")
+    assert ctx is not None
+    calls = [node for node in ctx.index.nodes(cst.Call) if ctx.dotted(node.func) != "Net"]
+    assert [ctx.dotted(call.func) for call in calls] == ["fit", "Holder", "Runner.go", "run"]
+    for call in calls[:3]:
+        assert ctx.activations.passed_model_losses(call) == []
+    assert STORE.parsed(tmp_path / "helpers.py") is None
+    assert tmp_path / "helpers.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+    ctx.activations.passed_model_losses(calls[3])
+    assert STORE.parsed(tmp_path / "reexport.py") is not None
+    assert STORE.parsed(tmp_path / "impl.py") is not None
+
+
 def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each worker reads the project modules its files import for itself (its own module store): the
     project-wide findings must not depend on which process checked which file, nor on a store filled
