@@ -645,7 +645,8 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file's roles resolve `opt = make()` from another module on the first question about `opt`; a
-    function of a module that never says `backward` returns no role, known from its text (not parsed)."""
+    function of a module that never calls a backward (it may say the word) returns no role, known from
+    its text (not parsed)."""
     from nnlint.engine.project import STORE
     from nnlint.engine.roles import Role
 
@@ -658,8 +659,13 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
                 "from optim import make\nfrom plain import helper\n"
                 "opt = make()\nvalue = helper()\nloss.backward()\n"
             ),
-            "optim.py": "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n# backward\n",
-            "plain.py": "import torch\n\ndef helper():\n    return torch.optim.SGD([], lr=1)\n",
+            "optim.py": (
+                "import torch\n\ndef make():\n    return torch.optim.SGD([], lr=1)\n\n"
+                "def train(loss):\n    loss.backward()\n"
+            ),
+            "plain.py": (
+                "import torch\n\ndef helper():  # no backward here\n    return torch.optim.SGD([], lr=1)\n"
+            ),
         },
     )
     STORE.clear()
@@ -672,6 +678,50 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     assert roles.of("value") == set()
     assert STORE.parsed(tmp_path / "plain.py") is None
     assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+
+
+def test_a_question_that_needs_a_loss_reads_no_module_that_names_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NN401's passed-model trigger (`fit(net)` of another module) wants a function that computes a loss:
+    a module whose text names none, a class called by its name (`Holder(net)`) and a method of a class of
+    such a module (`Runner.go(net)`) are answered from the text, not parsed; a name the module imports
+    (in a parenthesized import) is followed to the module that defines it, as before."""
+    from nnlint.engine.project import STORE
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "main.py": (
+                "import torch\nfrom helpers import fit, Holder, Runner\nfrom reexport import run\n"
+                "net = Net()\nfit(net)\nHolder(net)\nRunner.go(net)\nrun(net)\n"
+            ),
+            "helpers.py": (
+                "def fit(model):\n    return model(1)\n\n"
+                "class Holder:\n    def __init__(self, model):\n        self.model = model\n\n"
+                "class Runner:\n    @staticmethod\n    def go(model):\n        return model(2)\n"
+            ),
+            "reexport.py": "from impl import (\n    other,  # (unused)\n    run,\n)\n",
+            "impl.py": (
+                "import torch.nn.functional as F\n\ndef other():\n    pass\n\n"
+                "def run(model):\n    return F.cross_entropy(model(1), 0)\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "main.py")
+    assert ctx is not None
+    calls = [node for node in ctx.index.nodes(cst.Call) if ctx.dotted(node.func) != "Net"]
+    assert [ctx.dotted(call.func) for call in calls] == ["fit", "Holder", "Runner.go", "run"]
+    for call in calls[:3]:
+        assert ctx.activations.passed_model_losses(call) == []
+    assert STORE.parsed(tmp_path / "helpers.py") is None
+    assert tmp_path / "helpers.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+    ctx.activations.passed_model_losses(calls[3])
+    assert STORE.parsed(tmp_path / "reexport.py") is not None
+    assert STORE.parsed(tmp_path / "impl.py") is not None
 
 
 def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:

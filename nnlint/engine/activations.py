@@ -48,7 +48,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, only_if_text
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -318,8 +318,7 @@ class ActivationFlow:
     def _mentions_losses(self) -> bool:
         """Whether the file names any loss at all: most files don't, and skip the rest. A project loss
         (`WeightedFocalLoss`, `self.criterion`) counts by its name; what it computes is checked later."""
-        source = self._ctx.source
-        return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS) or "loss" in source.lower()
+        return _says_loss(self._ctx.source)
 
     def _referenced_loss(self, func: cst.BaseExpression, call: cst.Call) -> Loss | None:
         """`self.loss_func = F.binary_cross_entropy_with_logits`, later `self.loss_func(input=x, target=y)`:
@@ -406,7 +405,10 @@ class ActivationFlow:
             _model_like(ctx, arg.value) for arg in call.args if not arg.star
         ):
             return []
-        target = resolve_call(ctx, call)
+        # A function of a module that names no loss computes none; a class called by its name (`Net(...)`)
+        # builds an object and computes nothing: neither module is read.
+        with only_if_text(_module_says_loss, classes=not isinstance(call.func, cst.Name)):
+            target = resolve_call(ctx, call)
         if target is None or target.ctx is ctx or not isinstance(target.node, cst.FunctionDef):
             return []
         losses = target.ctx.activations.model_parameter_losses(target.node)
@@ -919,6 +921,17 @@ def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False
         isinstance(value, cst.Call) and _from_import(ctx, value.func, True)
         for value in ctx.bindings.values(expr.value) or ()
     )
+
+
+def _says_loss(source: str) -> bool:
+    """Whether a source names any loss (`ActivationFlow._mentions_losses`)."""
+    return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS) or "loss" in source.lower()
+
+
+def _module_says_loss(text: bytes) -> bool:
+    """`_says_loss` of another module's bytes, before parsing it (`project.only_if_text`): a function of
+    a module that names no loss has no `model_parameter_losses`."""
+    return _says_loss(text.decode("utf-8", "replace"))
 
 
 def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# The same as sets of concrete types, for walks that test every node (`own_nodes`, `_bound_names`).
+_SCOPE_TYPES = frozenset(_SCOPES)
+_SCOPE_AND_LOOP_TYPES = frozenset((*_SCOPES, cst.For, cst.While))
 _DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
 # Compound statements whose body may run again (or only partly) before control leaves them: a binding
 # anywhere inside makes the value at their start uncertain for code inside them.
@@ -143,9 +146,12 @@ def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
 
 def _statement_list(node: cst.CSTNode) -> list[cst.CSTNode] | None:
     """The ordered statements (or small statements) a node holds directly, if it is a block."""
-    if isinstance(node, (cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)):
-        return list(node.body)
+    if type(node) in _BLOCK_TYPES:
+        return list(node.body)  # type: ignore[attr-defined]
     return None
+
+
+_BLOCK_TYPES = frozenset((cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine))
 
 
 def _position_in(body: list[cst.CSTNode], node: cst.CSTNode) -> int:
@@ -212,6 +218,11 @@ _BOUND_NAMES: dict[int, tuple[cst.CSTNode, frozenset[str] | None]] = {}
 _BOUND_NAMES_LIMIT = 50_000
 
 
+# Nodes whose `target` a name is bound to, and statements that may bind any name (`_bound_names`).
+_TARGET_HOLDERS = frozenset((cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For, cst.CompFor))
+_UNKNOWN_BINDERS = frozenset((cst.Global, cst.Nonlocal, cst.Del))
+
+
 def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
     """Every name that may be bound in `node`; None when any name may be (`global`, `nonlocal`, `del`)."""
     cached = _BOUND_NAMES.get(id(node))
@@ -222,21 +233,20 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
     stack = [node]
     while stack and not unknown:
         current = stack.pop()
-        if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
-            names.add(current.name.value)
+        kind = type(current)  # concrete libcst classes: identity instead of ABCMeta's isinstance
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            names.add(current.name.value)  # type: ignore[attr-defined]
             continue
-        if isinstance(current, cst.Lambda):
+        if kind is cst.Lambda:
             continue
         targets: list[cst.CSTNode] = []
-        if isinstance(current, cst.Assign):
-            targets = [target.target for target in current.targets]
-        elif isinstance(current, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
-            targets = [current.target]
-        elif isinstance(current, (cst.For, cst.CompFor)):
-            targets = [current.target]
-        elif isinstance(current, cst.AsName):
-            targets = [current.name]
-        elif isinstance(current, (cst.Global, cst.Nonlocal, cst.Del)):
+        if kind is cst.Assign:
+            targets = [target.target for target in current.targets]  # type: ignore[attr-defined]
+        elif kind in _TARGET_HOLDERS:
+            targets = [current.target]  # type: ignore[attr-defined]
+        elif kind is cst.AsName:
+            targets = [current.name]  # type: ignore[attr-defined]
+        elif kind in _UNKNOWN_BINDERS:
             unknown = True  # rare enough that giving up costs nothing
         for target in targets:
             names.update(target_names(target))
@@ -498,12 +508,14 @@ def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) 
     classes and lambdas run later (or never), so they are left out. With `nested_loops=False`, loops
     nested inside are left out too, for questions about one iteration of the loop whose body this is
     (their calls run a different number of times). The one walk of this kind in the engine."""
-    skipped: tuple[type[cst.CSTNode], ...] = _SCOPES if nested_loops else (*_SCOPES, cst.For, cst.While)
+    # Type identity, not isinstance: these are concrete libcst classes (never subclassed), and a failed
+    # isinstance against a libcst class goes through ABCMeta's Python-level check, for every node.
+    skipped = _SCOPE_TYPES if nested_loops else _SCOPE_AND_LOOP_TYPES
     found: list[cst.CSTNode] = []
-    stack: list[cst.CSTNode] = [root.body if isinstance(root, cst.FunctionDef) else root]
+    stack: list[cst.CSTNode] = [root.body if type(root) is cst.FunctionDef else root]
     while stack:
         node = stack.pop()
-        if isinstance(node, skipped):
+        if type(node) in skipped:
             continue
         found.append(node)
         stack.extend(children(node))

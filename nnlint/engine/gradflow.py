@@ -539,9 +539,10 @@ class GradientFlow:
 
 def _binds(node: cst.CSTNode, name: str) -> bool:
     """Whether `node` is an assignment (or a `for` loop) that binds `name` itself."""
-    if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-        return name in assigned_names(node)
-    return isinstance(node, cst.For) and name in target_names(node.target)
+    kind = type(node)  # concrete libcst classes: identity instead of ABCMeta's isinstance (every node)
+    if kind is cst.Assign or kind is cst.AnnAssign or kind is cst.AugAssign:
+        return name in assigned_names(node)  # type: ignore[arg-type]
+    return kind is cst.For and name in target_names(node.target)  # type: ignore[attr-defined]
 
 
 def writes(node: cst.CSTNode, name: str) -> bool:
@@ -558,6 +559,9 @@ def writes(node: cst.CSTNode, name: str) -> bool:
     return False
 
 
+_DEFINITION_TYPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+
+
 def statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:
     """Nodes of `scope` that come before `stop` in source order (pre-order), not entering definitions;
     all of them when `stop` is None."""
@@ -568,7 +572,7 @@ def statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.
         if node is stop:
             break
         found.append(node)
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(node) not in _DEFINITION_TYPES:  # identity: no ABCMeta isinstance per node
             stack.extend(reversed(children(node)))
     return found
 

@@ -28,8 +28,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -481,45 +481,77 @@ def this_file_only() -> Iterator[None]:
         _LOCAL_ONLY -= 1
 
 
-# Words a function of another module must have in its module's text to be resolved (`only_if_mentions`).
-_FUNCTION_GATE: tuple[bytes, ...] = ()
+# What a module's text must say for a function of it to be resolved, and whether a class is an answer
+# (`only_if_text`); None: no gate.
+_TEXT_GATE: tuple[Callable[[bytes], bool], bool] | None = None
 
 
 @contextmanager
-def only_if_mentions(*words: str) -> Iterator[None]:
-    """Resolve a function of another module only when that module's text holds every word: for questions
-    whose answer about such a function is "unknown" anyway unless its module says them (what a function
-    returns is not asked of a module that never says `backward`). The module is looked at as text, not
-    parsed, when a plain top-level `def` of the name is all it binds the name to; classes and re-exports
-    are resolved as always."""
-    global _FUNCTION_GATE
-    previous = _FUNCTION_GATE
-    _FUNCTION_GATE = tuple(word.encode() for word in words)
+def only_if_text(says: Callable[[bytes], bool], classes: bool = True) -> Iterator[None]:
+    """Resolve a function of another module only when `says(its text)`: for questions whose answer about
+    such a function is "unknown" anyway unless its module says something (what a function returns is
+    not asked of a module that never calls a backward; a loss is not computed by a module that names
+    none). The module is looked at as text, not parsed, when a plain top-level `def` of the name is all
+    it binds the name to, or, for `Class.method`, a `class` is all it binds the class's name to (the
+    method is then looked up in that class's own body, in that text). Classes themselves and re-exports
+    are resolved as always, unless `classes` is False: for a question whose answer is never a class (a
+    call of a name that runs a function), a name bound only by a `class` is unknown without parsing too.
+    `says` must be one object per question (a module-level function): the answers are remembered by it."""
+    global _TEXT_GATE
+    previous = _TEXT_GATE
+    _TEXT_GATE = (says, classes)
     try:
         yield
     finally:
-        _FUNCTION_GATE = previous
+        _TEXT_GATE = previous
+
+
+def only_if_mentions(*words: str) -> AbstractContextManager[None]:
+    """`only_if_text` for a module whose text holds every word."""
+    return only_if_text(_saying_all(tuple(word.encode() for word in words)))
+
+
+@lru_cache(maxsize=64)
+def _saying_all(words: tuple[bytes, ...]) -> Callable[[bytes], bool]:
+    """One test per set of words, so that `_unknown_from_text` remembers its answers across questions."""
+    return lambda text: all(word in text for word in words)
 
 
 @lru_cache(maxsize=4096)
-def _unknown_from_text(text: bytes, name: str, words: tuple[bytes, ...]) -> bool:
-    """Whether a module's text alone answers "unknown" for its function `name` (`only_if_mentions`).
+def _unknown_from_text(
+    text: bytes, attributes: tuple[str, ...], says: Callable[[bytes], bool], classes: bool
+) -> bool:
+    """Whether a module's text alone answers "unknown" for its function or method (`only_if_text`).
     Asked again for the same module and name by every file that calls it: remembered (a text's hash is
     computed once, and the text is the store's one copy)."""
-    return not all(word in text for word in words) and _defines_only_a_function(text, name)
+    name = attributes[0]
+    if len(attributes) == 1 and not classes and _bound_only_by(text, name, _CLASS, _DEF):
+        return True
+    if says(text):
+        return False
+    if len(attributes) == 1:
+        return _bound_only_by(text, name, _TOP_LEVEL_DEF, _CLASS)
+    return len(attributes) == 2 and _bound_only_by(text, name, _CLASS, _DEF)
 
 
-def _defines_only_a_function(text: bytes, name: str) -> bool:
-    """Whether a module binds `name` by a top-level `def` and by nothing else that could win (a class, an
-    assignment, an import): a conservative look at the text, which says no when unsure."""
+# Lines that define a name (`_bound_only_by`): a class (also under `if`/`try`), a top-level function.
+_CLASS = rb"^[ \t]*class[ \t]+"
+_DEF = rb"^[ \t]*(?:async[ \t]+)?def[ \t]+"
+_TOP_LEVEL_DEF = rb"^(?:async[ \t]+)?def[ \t]+"
+
+
+def _bound_only_by(text: bytes, name: str, definition: bytes, other: bytes) -> bool:
+    """Whether a module binds `name` by a `definition` (a top-level `def`, or a `class`) and by nothing
+    else that could win (the `other` kind of definition, an assignment, an import): a conservative look
+    at the text, which says no when unsure."""
     word = re.escape(name.encode())
-    if not re.search(rb"^(?:async[ \t]+)?def[ \t]+" + word + rb"\b", text, re.MULTILINE):
+    if not re.search(definition + word + rb"\b", text, re.MULTILINE):
         return False
     rebound = (
-        rb"^[ \t]*class[ \t]+" + word + rb"\b"  # a class of the same name
+        other + word + rb"\b"  # a class (or def) of the same name
         rb"|^[ \t]*" + word + rb"[ \t]*(?::[^=\n]*)?=[^=]"  # `name = ...`, `name: T = ...`
-        rb"|\bimport\b[^\n]*\b" + word + rb"\b"  # `from x import name`
-        rb"|^[ \t]*" + word + rb"[ \t]*(?:,|\)|[ \t]as\b|$)"  # a line of a parenthesized import
+        rb"|\bimport\b(?:[^\n]*\\\n)*[^\n]*\b" + word + rb"\b"  # `from x import name`, also after `\`
+        rb"|\bimport[ \t]*\((?:[^)#]|#[^\n]*\n)*\b" + word + rb"\b"  # `from x import (\n    a,\n    name,\n)`
     )
     return re.search(rebound, text, re.MULTILINE) is None
 
@@ -555,9 +587,9 @@ class ProjectView:
         path, attributes = found
         if not attributes:
             return None
-        if _FUNCTION_GATE and len(attributes) == 1 and path != self._file:
+        if _TEXT_GATE is not None and len(attributes) <= 2 and path != self._file:
             text = STORE.text(path)
-            if text is not None and _unknown_from_text(text, attributes[0], _FUNCTION_GATE):
+            if text is not None and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE):
                 self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
                 return None
         module = self.read(path)

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
     from nnlint.engine.project import Resolved
     from nnlint.engine.summaries import Summary
 
+# What a module that trains says (`loss.backward()`, `accelerator.backward(loss)`, `manual_backward(`): the
+# roles of what another module's function returns are read only from such a module, and a checked file
+# reads other modules for its roles only when it says it too (cost: a module that only names the word, in
+# a comment or `register_full_backward_hook`, is not worth its whole analysis).
+_BACKWARD_CALL = "backward("
+
 
 class Role(str, Enum):
     MODEL = "model"
@@ -555,7 +561,7 @@ class Roles:
     def _from_unpacked(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
         """`loss, logits = compute(batch)`: each name gets the role of its position of what the project
         function returns (`summaries.Summary.elements`)."""
-        with only_if_mentions("backward"):  # as `_project_summary` asks
+        with only_if_mentions(_BACKWARD_CALL):  # as `_project_summary` asks
             found = self._project_target(value)
         if found is not None and (
             found.ctx in _BUILDING
@@ -596,7 +602,7 @@ class Roles:
             return cached  # type: ignore[return-value]
         self._project_calls[call] = None
         role: Role | None = None
-        with only_if_mentions("backward"):  # the check below, made before reading the module
+        with only_if_mentions(_BACKWARD_CALL):  # the check below, made before reading the module
             target = self._project_target(call)
         if target is not None and target.ctx in _BUILDING:
             del self._project_calls[call]  # that file's roles are being built: unknown for now
@@ -606,7 +612,7 @@ class Roles:
 
             if isinstance(target.node, cst.ClassDef):
                 role = Role.MODEL if is_model_class(target) else None
-            elif target.ctx is not self._ctx and "backward" not in target.ctx.source:
+            elif target.ctx is not self._ctx and _BACKWARD_CALL not in target.ctx.source:
                 role = None  # what a module that never trains returns is not worth its whole analysis
             else:
                 summary = target.ctx.summaries.of(target.node)
@@ -615,11 +621,11 @@ class Roles:
         return role
 
     def _project_summary(self, call: cst.Call) -> Summary | None:
-        with only_if_mentions("backward"):  # the check below, made before reading the module
+        with only_if_mentions(_BACKWARD_CALL):  # the check below, made before reading the module
             target = self._project_target(call)
         if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
             return None
-        if target.ctx is not self._ctx and "backward" not in target.ctx.source:
+        if target.ctx is not self._ctx and _BACKWARD_CALL not in target.ctx.source:
             return None  # as in `_project_role`
         return target.ctx.summaries.of(target.node)
 
@@ -633,7 +639,7 @@ class Roles:
     @cached_property
     def _trains(self) -> bool:
         """Whether the file may train at all (asked once: the source is searched, not once per call)."""
-        return "backward" in self._ctx.source
+        return _BACKWARD_CALL in self._ctx.source
 
     def _module_in_base_classes(self, owner: str, call: cst.Call) -> bool:
         """Whether `self.<attr>` (switched between modes at `call`) is used like a module by a project base
