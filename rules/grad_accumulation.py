@@ -38,8 +38,8 @@ class GradAccumulation(LoopRule):
     `accelerator.accumulate()` and `accelerator.backward()` (the optimizer's `zero_grad()` and `step()`
     inside it, and a model's `zero_grad()` under `if accelerator.sync_gradients:`), DeepSpeed and
     Lightning's Trainer, which scale by themselves (Lightning Fabric's `fabric.backward(loss)` does not,
-    and Fabric's `no_backward_sync` and DDP's `no_sync` only skip the all-reduce); a guard that gates a whole update (a GAN's generator trained
-    every n steps).
+    and Fabric's `no_backward_sync` and DDP's `no_sync` only skip the all-reduce); a guard that gates a
+    whole update (a GAN's generator trained every n steps).
 
     ## Why is this bad?
     `backward()` adds into `.grad`, so k mean losses sum to k times the gradient of one batch: the update
