@@ -893,10 +893,14 @@ LOGGING_METHODS = frozenset(
 GATHERING_METHODS = frozenset({"append", "extend", "update", "add_batch", "add", "add_"})
 # Backward calls that divide the loss by the accumulation count themselves: accelerate's
 # `accelerator.backward(loss)` (with `gradient_accumulation_steps` set), DeepSpeed's `engine.backward(loss)`
-# and Lightning's `manual_backward`.
-SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed", "fabric")
-# Context managers that own accumulation (accelerate, Lightning Fabric, DDP's no_sync is not one).
-ACCUMULATE_CONTEXTS = frozenset({"accumulate", "no_backward_sync"})
+# and Lightning's `manual_backward`. Lightning Fabric's `fabric.backward(loss)` is not one: it backpropagates
+# the loss as given, and the caller divides it.
+SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepspeed")
+# Context managers that own accumulation: accelerate's `accumulate(model)` skips the prepared optimizer's
+# step and zero_grad between sync steps. Fabric's `no_backward_sync(...)` and DDP's `no_sync()` are not
+# ones: they only skip the gradient all-reduce, and neither divide nor step, so the loop's own guard and
+# division still decide the accumulation.
+ACCUMULATE_CONTEXTS = frozenset({"accumulate"})
 # Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
 MICRO_BATCH_WORDS = ("accum", "micro")
 # Words one of which any spelling of an input-sensitive loss contains.

@@ -37,8 +37,9 @@ class GradAccumulation(LoopRule):
     called with a non-mean `reduction=`; a loss unpacked from a call that is not the model's; accelerate's
     `accelerator.accumulate()` and `accelerator.backward()` (the optimizer's `zero_grad()` and `step()`
     inside it, and a model's `zero_grad()` under `if accelerator.sync_gradients:`), DeepSpeed and
-    Lightning, which scale by themselves; a guard that gates a whole update (a GAN's generator trained
-    every n steps).
+    Lightning's Trainer, which scale by themselves (Lightning Fabric's `fabric.backward(loss)` does not,
+    and Fabric's `no_backward_sync` and DDP's `no_sync` only skip the all-reduce); a guard that gates a
+    whole update (a GAN's generator trained every n steps).
 
     ## Why is this bad?
     `backward()` adds into `.grad`, so k mean losses sum to k times the gradient of one batch: the update
@@ -82,6 +83,39 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # Fabric's accumulation written right: the all-reduce skipped while accumulating, the loss divided,
+        # the step on every k-th micro-batch.
+        """
+import torch
+import lightning as L
+
+def train(fabric: L.Fabric, model, optimizer, data, max_iters, accum):
+    for iter_num in range(max_iters):
+        is_accumulating = (iter_num + 1) % accum != 0
+        with fabric.no_backward_sync(model, enabled=is_accumulating):
+            input_ids, targets = get_batch(data)
+            loss = torch.nn.functional.cross_entropy(model(input_ids), targets)
+            fabric.backward(loss / accum)
+        if not is_accumulating:
+            optimizer.step()
+            optimizer.zero_grad()
+""",
+        # DDP's `no_sync()` on the accumulating micro-batches, the loss divided.
+        """
+import torch
+
+def train(model, optimizer, loader, accum):
+    for i, (x, y) in enumerate(loader):
+        if (i + 1) % accum != 0:
+            with model.no_sync():
+                loss = torch.nn.functional.cross_entropy(model(x), y) / accum
+                loss.backward()
+        else:
+            loss = torch.nn.functional.cross_entropy(model(x), y) / accum
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+""",
         # A project loss module that sums: the loss is not a mean, its scale is the author's choice.
         """
 import torch
@@ -505,6 +539,44 @@ for i, (x, y) in enumerate(loader):
         optimizer.zero_grad()
 """,
             line=8,
+        ),
+        # Lightning Fabric's backward backpropagates the loss as given: it does not divide by the
+        # accumulation steps (lit-llama's LoRA finetuning loop).
+        Invalid(
+            """
+import torch
+import lightning as L
+
+def train(fabric: L.Fabric, model, optimizer, data, max_iters, accum):
+    for iter_num in range(max_iters):
+        input_ids, targets = get_batch(data)
+        loss = torch.nn.functional.cross_entropy(model(input_ids), targets)
+        fabric.backward(loss)
+        if (iter_num + 1) % accum == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+""",
+            line=9,
+        ),
+        # Fabric's `no_backward_sync` only skips the all-reduce; the loop's inverted flag still decides
+        # when it steps (lit-llama's full finetuning loop).
+        Invalid(
+            """
+import torch
+import lightning as L
+
+def train(fabric: L.Fabric, model, optimizer, data, max_iters, accum):
+    for iter_num in range(max_iters):
+        is_accumulating = (iter_num + 1) % accum == 0
+        with fabric.no_backward_sync(model, enabled=is_accumulating):
+            input_ids, targets = get_batch(data)
+            loss = torch.nn.functional.cross_entropy(model(input_ids), targets)
+            fabric.backward(loss / accum)
+        if not is_accumulating:
+            optimizer.step()
+            optimizer.zero_grad()
+""",
+            line=12,
         ),
     ]
 

@@ -56,7 +56,9 @@ class GradClipMisplaced(LoopRule):
     That is `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` (or a model's or accelerator's
     `clip_grad_norm_`) placed before the `backward()` that produces the gradients the next
     `optimizer.step()` applies, or after that step; and, with a `GradScaler`, clipping without
-    `scaler.unscale_(optimizer)` first.
+    `scaler.unscale_(optimizer)` first, in a training loop or in one call of a function that scales and
+    backpropagates the loss, clips and steps the scaler (a per-batch `step(loss)` method whose loop is
+    elsewhere).
 
     The check follows the loop around: a clip at the top of an iteration that the previous iteration's
     `backward()` fed, right before the step, is well placed; gradient accumulation (backward in an inner
@@ -169,6 +171,28 @@ for x, y in loader:
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
 """,
+        # A per-batch step method that unscales before clipping; one that never scales is left alone.
+        """
+import torch
+
+class Stepper:
+    def __init__(self, optimizer, params):
+        self.scaler = torch.cuda.amp.GradScaler()
+        self.optimizer = optimizer
+        self.params = params
+
+    def step(self, loss):
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+
+    def plain_step(self, loss):
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+""",
         # AMP with unscale_ before the clip.
         """
 import torch
@@ -278,6 +302,29 @@ for x, y in loader:
 """,
             line=8,
         ),
+        # A per-batch step method with no loop of its own (EveryDream2's optimizer wrapper): it scales
+        # and backpropagates, clips the scaled gradients, then steps each optimizer through the scaler.
+        Invalid(
+            """
+import torch
+
+class Stepper:
+    def __init__(self, optimizers, params, clip):
+        self.scaler = torch.cuda.amp.GradScaler()
+        self.optimizers = optimizers
+        self.params = params
+        self.clip = clip
+
+    def step(self, loss):
+        self.scaler.scale(loss).backward()
+        if self.clip is not None:
+            torch.nn.utils.clip_grad_norm_(parameters=self.params, max_norm=self.clip)
+        for optimizer in self.optimizers:
+            self.scaler.step(optimizer)
+        self.scaler.update()
+""",
+            line=14,
+        ),
         # AMP without unscale_: the clip sees scaled gradients.
         Invalid(
             """
@@ -386,7 +433,8 @@ for batch in loader:
 
     def finish(self) -> None:
         """A function that clips and then backpropagates, with no gradient event before the clip
-        (FAMO's `backward()` helper): whatever step follows applies the unclipped new gradients."""
+        (FAMO's `backward()` helper): whatever step follows applies the unclipped new gradients. And a
+        function whose one call scales, backpropagates, clips and steps the scaler without `unscale_`."""
         if not self.ctx.loops.may_train or "clip_grad" not in self.ctx.source:
             return
         functions = {
@@ -400,11 +448,8 @@ for batch in loader:
         for function in self.ctx.index.nodes(cst.FunctionDef):
             if function not in functions:
                 continue
-            events = [
-                event
-                for event in self.ctx.loops.function_events(function)
-                if event.kind in (*_GRADIENT_EVENTS, EventKind.CLIP)
-            ]
+            all_events = self.ctx.loops.function_events(function)
+            events = [event for event in all_events if event.kind in (*_GRADIENT_EVENTS, EventKind.CLIP)]
             for position, event in enumerate(events):
                 if event.kind is not EventKind.CLIP or event.nested or _measures_only(event.node):
                     continue
@@ -415,6 +460,38 @@ for batch in loader:
                     and later.kind is EventKind.BACKWARD
                 ):
                     self._report_once(event.node, BEFORE_BACKWARD)
+                elif later is not None and self._clips_scaled_in_call(all_events, event, later):
+                    self._report_once(event.node, SCALED)
+
+    def _clips_scaled_in_call(self, events: list[Event], clip: Event, step: Event) -> bool:
+        """One call of a function scales and backpropagates the loss, clips, then steps the GradScaler,
+        with no `unscale_` between the backward and the clip (a per-batch `step(loss)` method whose
+        training loop is elsewhere): the clip sees scaled gradients, as in a loop."""
+        if step.kind is not EventKind.STEP or not self._steps_scaler(step):
+            return False
+        position = next(index for index, event in enumerate(events) if event is clip)
+        for event in reversed(events[:position]):
+            if event.kind is EventKind.UNSCALE:
+                return False
+            if event.kind is EventKind.BACKWARD:
+                return event.nested == 0 and self._scaled_backward(event)
+        return False  # the backward is not in this call: its unscale may be too
+
+    def _steps_scaler(self, step: Event) -> bool:
+        func = step.node.func if isinstance(step.node, cst.Call) else None
+        return isinstance(func, cst.Attribute) and self.ctx.roles.has(func.value, Role.SCALER)
+
+    def _scaled_backward(self, backward: Event) -> bool:
+        """`scaler.scale(loss).backward()`: the gradients it writes are multiplied by the loss scale."""
+        func = backward.node.func if isinstance(backward.node, cst.Call) else None
+        if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+            return False
+        scale = func.value.func
+        return (
+            isinstance(scale, cst.Attribute)
+            and scale.attr.value == "scale"
+            and self.ctx.roles.has(scale.value, Role.SCALER)
+        )
 
     def _report_once(self, node: cst.CSTNode, message: str) -> None:
         if all(report.node is not node for report in self.reports):
@@ -500,8 +577,7 @@ for batch in loader:
 
     def _clips_scaled_gradients(self, loop: Loop, clip: Event, step: Event) -> bool:
         """A GradScaler step whose optimizer's gradients were not unscaled since the last backward."""
-        func = step.node.func if isinstance(step.node, cst.Call) else None
-        if not isinstance(func, cst.Attribute) or not self.ctx.roles.has(func.value, Role.SCALER):
+        if not self._steps_scaler(step):
             return False
         for event in loop.before(clip, wrap=True):
             if event.kind is EventKind.UNSCALE and event.target in (None, step.target):

@@ -282,3 +282,42 @@ def test_accelerator_built_for_one_micro_batch_accumulates_nothing() -> None:
         """
     )
     assert ctx.accumulation.clears_model_under_accumulate(ctx.loops.loops[0]) is None
+
+
+def test_fabric_backward_and_sync_skipping_contexts_leave_accumulation_to_the_loop() -> None:
+    """Lightning Fabric's `fabric.backward(loss)` backpropagates the loss as given, and Fabric's
+    `no_backward_sync(...)` and DDP's `no_sync()` only skip the all-reduce: the loop's own guard decides
+    the step and its own division the scale. accelerate's `accumulate()` still owns accumulation."""
+    ctx = context(
+        """
+        import torch
+        import torch.nn.functional as F
+        for i, (x, y) in enumerate(loader):
+            with fabric.no_backward_sync(model, enabled=(i + 1) % k != 0):
+                fabric.backward(F.cross_entropy(model(x), y))
+            if (i + 1) % k == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+        for j, (x, y) in enumerate(loader):
+            with model.no_sync():
+                loss = F.cross_entropy(model(x), y) / k
+                loss.backward()
+            if j % k != 0:
+                optimizer.step()
+        for n, (x, y) in enumerate(loader):
+            with accelerator.accumulate(model):
+                accelerator.backward(F.cross_entropy(model(x), y))
+                if (n + 1) % k == 0:
+                    optimizer.step()
+        """
+    )
+    fabric_loop, ddp_loop, accelerate_loop = ctx.loops.loops
+    accumulation = ctx.accumulation.of_loop(fabric_loop)
+    assert accumulation is not None and not accumulation.inverted
+    (backward,) = fabric_loop.of_kind(EventKind.BACKWARD, own=False)
+    assert ctx.accumulation.loss_divided(backward) is False
+    inverted = ctx.accumulation.of_loop(ddp_loop)
+    assert inverted is not None and inverted.inverted
+    (divided,) = ddp_loop.of_kind(EventKind.BACKWARD, own=False)
+    assert ctx.accumulation.loss_divided(divided) is True
+    assert ctx.accumulation.of_loop(accelerate_loop) is None

@@ -335,7 +335,7 @@ class GradientAccumulation:
         return None
 
     def _accumulate_context(self, node: cst.CSTNode, loop: Loop) -> cst.Call | None:
-        """The `accelerator.accumulate(...)` (or Fabric `no_backward_sync(...)`) call of a `with` inside
+        """The `accelerator.accumulate(...)` call of a `with` inside
         `loop` around `node`."""
         for ancestor in self._ctx.index.ancestors(node):
             if ancestor is loop.node:
@@ -346,7 +346,7 @@ class GradientAccumulation:
 
     @cached_property
     def _accumulates_by_context(self) -> bool:
-        """Cheap: the file's text names an accumulating context (`accumulate(`, `no_backward_sync(`)."""
+        """Cheap: the file's text names an accumulating context (`accumulate(`)."""
         return any(f"{name}(" in self._ctx.source for name in vocab.ACCUMULATE_CONTEXTS)
 
     @cached_property
@@ -368,7 +368,8 @@ class GradientAccumulation:
         return True
 
     def _framework_accumulates(self, loop: Loop) -> bool:
-        """`with accelerator.accumulate(model):` (or Fabric's `no_backward_sync`) around the step."""
+        """`with accelerator.accumulate(model):` around the step (Fabric's `no_backward_sync` and DDP's
+        `no_sync` only skip the all-reduce: the loop's own guard still steps)."""
         for with_node in self._ctx.index.nodes(cst.With):
             if loop.node not in self._ctx.index.ancestors(
                 with_node
@@ -497,7 +498,7 @@ class GradientAccumulation:
 
 
 def _accumulate_call(with_node: cst.With) -> cst.Call | None:
-    """The `accelerator.accumulate(model)` (or Fabric `no_backward_sync(...)`) call a `with` enters."""
+    """The `accelerator.accumulate(model)` call a `with` enters."""
     for item in with_node.items:
         call = item.item
         if (
