@@ -41,8 +41,8 @@ class TrainEvalMode(Rule):
     A `no_grad` block in the training loop that draws a batch from held-out data through a helper
     (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
     network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
-    callers fill with two different networks). A network an object builds fresh (in `__init__`, or in
-    the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
+    callers fill with two different networks). A network an object builds fresh (in `__init__` or a method
+    `__init__` calls, `self.setup_model()`, or in the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
     nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
     def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
     (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
@@ -102,6 +102,42 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The helper that builds the network is not run by `__init__`: when it runs is not visible.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc(nn.functional.dropout(x, p=0.5, training=self.training))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+
+    def setup_model(self):
+        self.model = Net()
+
+    def fit(self):
+        optimizer = torch.optim.Adam(self.model.parameters())
+        self.model.train()
+        for x, y in self.batches:
+            optimizer.zero_grad()
+            nn.functional.mse_loss(self.model(x), y).backward()
+            optimizer.step()
+
+    def score(self):
+        self.scores = []
+        for x, y in self.testing_pairs:
+            prediction = self.model(x)
+            self.scores.append(nn.functional.mse_loss(prediction, y).item())
+""",
         # An inference script whose network is built only from layers that ignore the mode: nothing to switch.
         """
 import torch
@@ -1078,6 +1114,47 @@ def main():
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
+        # nothing ever switches it to eval: its scoring method runs it with dropout on.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc(nn.functional.dropout(x, p=0.5, training=self.training))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        self.setup_model()
+
+    def setup_model(self):
+        self.model = Net()
+
+    def fit(self):
+        optimizer = torch.optim.Adam(self.model.parameters())
+        self.model.train()
+        for x, y in self.batches:
+            optimizer.zero_grad()
+            nn.functional.mse_loss(self.model(x), y).backward()
+            optimizer.step()
+
+    def score(self):
+        self.scores = []
+        for x, y in self.testing_pairs:
+            prediction = self.model(x)
+            self.scores.append(nn.functional.mse_loss(prediction, y).item())
+""",
+            line=34,
+        ),
         # An inference script that builds a BatchNorm network and never switches it to eval: it runs in
         # training mode (no weights loaded, no mode set anywhere).
         Invalid(

@@ -818,9 +818,29 @@ def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
         function = ctx.enclosing_function(assign)
         fresh = fresh or (
             function is not None
-            and (function.name.value == "__init__" or _trains(ctx.loops.function_events(function)))
+            and (
+                function.name.value == "__init__"
+                or _called_from_init(ctx, node, function.name.value)
+                or _trains(ctx.loops.function_events(function))
+            )
         )
     return fresh
+
+
+def _called_from_init(ctx: FileContext, cls: cst.CSTNode, method: str) -> bool:
+    """Whether the class's `__init__` calls `self.<method>()` itself (`self.setup_model()` building the
+    network in a helper): the method runs whenever an object is made."""
+    for statement in _class_statements(cls) if isinstance(cls, cst.ClassDef) else ():
+        if not (isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__"):
+            continue
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == method
+            and dotted_name(call.func.value) == "self"
+            and _within(ctx, call, statement)
+            for call in ctx.index.nodes(cst.Call)
+        )
+    return False
 
 
 def _comprehended(value: cst.BaseExpression) -> list[cst.BaseExpression]:
