@@ -42,7 +42,8 @@ class TrainEvalMode(Rule):
     (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
     network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
     callers fill with two different networks). A network an object builds fresh (in `__init__` or a method
-    `__init__` calls, `self.setup_model()`, or in the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
+    `__init__` calls, `self.setup_model()`, or in the method that trains it, such as a synthesizer's
+    `fit`; alone or as a list of networks) and that
     nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
     def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
     (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
