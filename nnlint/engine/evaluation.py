@@ -448,9 +448,13 @@ class Evaluation:
         toggles = (EventKind.EVAL, EventKind.TRAIN)
         if any(event.kind in toggles and model_key(event.target) == model for event in scope):
             return True
-        return model in self._weights_loaded.get(function, ()) or self._built_mode_dependent(model, forward)
+        return self.loads_weights(function, model) or self.built_mode_dependent(model, forward)
 
-    def _built_mode_dependent(self, model: str, forward: Event) -> bool:
+    def loads_weights(self, function: cst.FunctionDef | None, model: str) -> bool:
+        """Whether the scope (a function, or None for the module) loads trained weights into `model`."""
+        return model in self._weights_loaded.get(function, ())
+
+    def built_mode_dependent(self, model: str, forward: Event) -> bool:
         """Whether the scope builds the model it runs from a class with dropout or BatchNorm (`net = Net()`,
         then `net = net.to(device)`): a network the script made to run, whose mode matters."""
         from nnlint.engine.bindings import reaching_value, resolve_call

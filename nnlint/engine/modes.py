@@ -310,9 +310,20 @@ class ModeSimulation:
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         if region.generation:
             return self._never_switched_to_eval(node, model_key(forward.target) or "")
-        if isinstance(node, cst.FunctionDef) and self._built_in(model_key(forward.target) or "", node):
+        if isinstance(node, cst.FunctionDef) and self._built_to_run(node, forward):
             return True  # `net = Net()` in the evaluating function itself (a script's `main()`): a new module
         return self._mode_at_entry(node, forward, 0) == TRAIN
+
+    def _built_to_run(self, function: cst.FunctionDef, forward: Event) -> bool:
+        """Whether the evaluating function builds the model it runs (a new module is in training mode) and
+        that visibly matters: the class has dropout or BatchNorm, or the function loads trained weights into
+        it. A throwaway module built to benchmark or to decode (fairseq's streaming Demucs check, an F0
+        decoder) stays unknown."""
+        model = model_key(forward.target) or ""
+        if not self._built_in(model, function):
+            return False
+        evaluation = self._ctx.evaluation
+        return evaluation.loads_weights(function, model) or evaluation.built_mode_dependent(model, forward)
 
     def _entered_by_flag(self, node: cst.For, region: EvalRegion, forward: Event) -> bool:
         """A loop that evaluates when its function is called with the training flag false: in training
