@@ -103,6 +103,29 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A benchmark builds a throwaway module whose layers it cannot see (handed to `nn.Sequential`): no
+        # weights, no dropout or BatchNorm in sight, so its mode is unknown (fairseq's Demucs streaming check).
+        """
+import torch
+from torch import nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test():
+    model = Denoiser(make_layers())
+    with torch.no_grad():
+        for x in clips:
+            out = model(x)
+            print(out.norm())
+""",
         # The helper that builds the network is not run by `__init__`: when it runs is not visible.
         """
 import torch
