@@ -104,7 +104,7 @@ class TrainEvalMode(Rule):
 
     VALID: ClassVar[list[str]] = [
         # A benchmark builds a throwaway module whose layers it cannot see (handed to `nn.Sequential`): no
-        # weights, no dropout or BatchNorm in sight, so its mode is unknown (fairseq's Demucs streaming check).
+        # weights, no dropout or BatchNorm in sight: its mode is unknown (fairseq's Demucs streaming check).
         """
 import torch
 from torch import nn
