@@ -467,6 +467,27 @@ def embed_corpus(test_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The model of an inference script comes from a project factory in another module
+        # (3DUnetCNN's `build_or_load_model`): a model all the same, run with autograd recording.
+        Invalid(
+            """
+import torch
+from unet3d.models.build import build_or_load_model
+
+
+def main():
+    model = build_or_load_model(config["name"], args.model_filename, n_gpus=1)
+    model.eval()
+    for i, (img, trg) in enumerate(loader):
+        pred = model(img.cuda())[0].cpu()
+        torch.save(pred, f"{i}.pt")
+
+
+if __name__ == "__main__":
+    main()
+""",
+            line=9,
+        ),
         # `volatile=True` turned recording off before PyTorch 0.4; it has been ignored since.
         """
 import torch

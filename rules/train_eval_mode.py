@@ -34,15 +34,25 @@ class TrainEvalMode(Rule):
     iterates (a loader, image paths, a plain list of tensors), and uses its output is an inference, and is
     judged the same way; so is a single prediction in a `torch.no_grad()` block there. A `model.train()`
     that is the last mode switch before it is reported itself, as the line to change (`eval()` was meant).
+    A model the script builds itself from a class with dropout or BatchNorm counts as readied too (a new
+    module is in training mode), and so does one handed to a loading helper (`load_checkpoint(net=net,
+    ...)`); an inference script may get its network from a project factory named for it
+    (`build_or_load_model(...)`, `get_model(cfg)`).
     A `no_grad` block in the training loop that draws a batch from held-out data through a helper
     (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
     network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
-    callers fill with two different networks). A network an object builds fresh (in `__init__`, or in
-    the method that trains it, such as a synthesizer's `fit`; alone or as a list of networks) and that
+    callers fill with two different networks). A network an object builds fresh (in `__init__` or a method
+    `__init__` calls, `self.setup_model()`, or in the method that trains it, such as a synthesizer's
+    `fit`; alone or as a list of networks) and that
     nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
     def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
     (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
     reported whoever calls them.
+    An `eval()` still in force when the same model runs a training step (a forward, then a backward and
+    the step of an optimizer built over that model's parameters, with no `train()` between) is reported
+    wherever it sits, such as at the top of the training epoch. Freezing on purpose stays silent: an
+    `eval()` of a submodule, a model whose parts are switched back (`model.eval(); model.head.train()`),
+    or a network the stepped optimizer does not own (a frozen backbone, a GAN's discriminator).
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
     when the block is opened once per batch inside the evaluation's loop, at the evaluation loop or the
     forward run in training mode.
@@ -93,6 +103,134 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A benchmark builds a throwaway module whose layers it cannot see (handed to `nn.Sequential`): no
+        # weights, no dropout or BatchNorm in sight: its mode is unknown (fairseq's Demucs streaming check).
+        """
+import torch
+from torch import nn
+
+
+class Denoiser(nn.Module):
+    def __init__(self, layers):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def test():
+    model = Denoiser(make_layers())
+    with torch.no_grad():
+        for x in clips:
+            out = model(x)
+            print(out.norm())
+""",
+        # The helper that builds the network is not run by `__init__`: when it runs is not visible.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc(nn.functional.dropout(x, p=0.5, training=self.training))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+
+    def setup_model(self):
+        self.model = Net()
+
+    def fit(self):
+        optimizer = torch.optim.Adam(self.model.parameters())
+        self.model.train()
+        for x, y in self.batches:
+            optimizer.zero_grad()
+            nn.functional.mse_loss(self.model(x), y).backward()
+            optimizer.step()
+
+    def score(self):
+        self.scores = []
+        for x, y in self.testing_pairs:
+            prediction = self.model(x)
+            self.scores.append(nn.functional.mse_loss(prediction, y).item())
+""",
+        # An inference script whose network is built only from layers that ignore the mode: nothing to switch.
+        """
+import torch
+from torch import nn
+
+
+class Smoother(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+if __name__ == "__main__":
+    net = Smoother()
+    net = net.to("cuda")
+    with torch.no_grad():
+        for images in loader:
+            save(net(images.cuda()))
+""",
+        # BatchNorm frozen on purpose: the model goes to eval and its head back to training mode.
+        """
+import torch
+
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    model.eval()
+    model.head.train()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+        # A frozen backbone in eval mode under a head that its own optimizer trains.
+        """
+import torch
+
+backbone = Backbone()
+head = Head()
+optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+for epoch in range(10):
+    backbone.eval()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(head(backbone(x)), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+""",
+        # The discriminator in eval mode while the generator's optimizer steps, then back to training.
+        """
+import torch
+
+netG = Gen()
+netD = Disc()
+optG = torch.optim.Adam(netG.parameters())
+for epoch in range(10):
+    for x in loader:
+        netD.eval()
+        loss = -netD(netG(noise())).mean()
+        optG.zero_grad()
+        loss.backward()
+        optG.step()
+        netD.train()
+""",
         # A loop over data that computes statistics in train mode on purpose, with train() set inside.
         """
 import torch
@@ -1000,6 +1138,118 @@ def main():
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
+        # nothing ever switches it to eval: its scoring method runs it with dropout on.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc(nn.functional.dropout(x, p=0.5, training=self.training))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        self.setup_model()
+
+    def setup_model(self):
+        self.model = Net()
+
+    def fit(self):
+        optimizer = torch.optim.Adam(self.model.parameters())
+        self.model.train()
+        for x, y in self.batches:
+            optimizer.zero_grad()
+            nn.functional.mse_loss(self.model(x), y).backward()
+            optimizer.step()
+
+    def score(self):
+        self.scores = []
+        for x, y in self.testing_pairs:
+            prediction = self.model(x)
+            self.scores.append(nn.functional.mse_loss(prediction, y).item())
+""",
+            line=34,
+        ),
+        # An inference script that builds a BatchNorm network and never switches it to eval: it runs in
+        # training mode (no weights loaded, no mode set anywhere).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+if __name__ == "__main__":
+    net = Net()
+    net = net.to("cuda")
+    with torch.no_grad():
+        for images in loader:
+            save(net(images.cuda()))
+""",
+            line=19,
+        ),
+        # The network comes from a project factory, the weights from a loading helper given the network
+        # (pytorch-auto-drive's visualisation scripts); `optimizer=None` says nothing is trained.
+        Invalid(
+            """
+import torch
+from utils.models import build_lane_detection_model
+from utils.checkpoints import load_checkpoint
+
+if __name__ == "__main__":
+    net = build_lane_detection_model(args, num_classes)
+    net = net.to(device)
+    load_checkpoint(net=net, optimizer=None, lr_scheduler=None, filename=args.continue_from)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8)
+    with torch.no_grad():
+        for images, filenames in loader:
+            labels = net(images.to(device))["out"]
+            save_images(labels, filenames)
+""",
+            line=11,
+        ),
+        # `eval()` at the top of the training epoch, right before the batch loop that steps the model
+        # (awesome-semantic-segmentation-pytorch's trainer): the model trains in eval mode.
+        Invalid(
+            """
+import torch
+
+
+class Trainer:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+
+    def train(self, epochs):
+        for epoch in range(epochs):
+            self.model.eval()
+            for images, targets in self.loader:
+                loss = torch.nn.functional.cross_entropy(self.model(images), targets)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+""",
+            line=13,
+        ),
         # A phase loop whose other branch does not set training mode: the next train phase runs in eval.
         Invalid(
             """
@@ -1736,6 +1986,11 @@ def main():
         "before the next training step."
     )
 
+    _TRAINS_IN_EVAL = (
+        "This `eval()` is in force when the model is trained: its training step runs with dropout off and"
+        " BatchNorm statistics frozen; call `model.train()` before training (or move the `eval()` to the"
+        " evaluation)."
+    )
     _UNDOES_EVAL = (
         "This `train()` undoes the `eval()` made for this evaluation, so the model is evaluated in training "
         "mode; remove it, or move it after the evaluation."
@@ -1767,7 +2022,8 @@ def main():
         for node in modes.trains_inside_evaluation():
             self.report(node, message=self._UNDOES_EVAL)
         for node in modes.resumes_in_eval_mode():
-            self.report(node, message=self._RESUMES)
+            trained = modes.trains_in_eval_mode(node)
+            self.report(node, message=self._TRAINS_IN_EVAL if trained else self._RESUMES)
         for ctx, node, call in modes.helpers_evaluating_in_training_mode():
             # The helper of another module is the line to change; the call here is why.
             self.report(

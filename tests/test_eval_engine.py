@@ -307,3 +307,85 @@ class Trainer:
     (loop,) = ctx.loops.loops
     kinds = [event.kind.value for event in loop.events]
     assert "backward" in kinds and "step" in kinds
+
+
+@pytest.mark.parametrize(
+    ("call", "model"),
+    [
+        ("build_or_load_model(name, path)", True),
+        ("build_lane_detection_model(args, 5)", True),
+        ("get_model(cfg)", True),
+        ("build_loader(cfg)", False),
+        ("load_config(path)", False),
+    ],
+)
+def test_a_model_factory_gives_the_model_role_in_a_file_that_never_trains(call: str, model: bool) -> None:
+    ctx = _context(f"from project.build import *\nnet = {call}\nfor x in loader:\n    y = net(x)\n")
+    assert ctx.roles.has("net", Role.MODEL) is model
+
+
+def test_a_model_factory_name_is_not_trusted_in_a_training_file() -> None:
+    source = "from project.build import get_model\nnet = get_model(cfg)\nloss = f(net)\nloss.backward()\n"
+    assert not _context(source).roles.has("net", Role.MODEL)
+
+
+@pytest.mark.parametrize(
+    ("layer", "readied"),
+    [("nn.BatchNorm2d(8)", True), ("nn.Dropout(0.5)", True), ("nn.ReLU()", False)],
+)
+def test_a_script_network_built_from_a_mode_dependent_class_is_readied_for_inference(
+    layer: str, readied: bool
+) -> None:
+    source = f"""
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.extra = {layer}
+
+net = Net()
+net = net.to("cuda")
+for images in loader:
+    out = net(images)
+"""
+    ctx = _context(source, "infer.py")
+    assert bool(ctx.evaluation.script_inference_loops) is readied
+
+
+def test_a_loading_helper_given_the_network_readies_it_and_optimizer_none_is_no_training() -> None:
+    source = """
+import torch
+from utils import load_checkpoint, make
+net = make()
+load_checkpoint(net=net, optimizer=None, filename=path)
+for images in loader:
+    out = net(images)
+"""
+    ctx = _context(source, "infer.py")
+    assert ctx.evaluation.never_trains
+    assert not ctx.evaluation.script_inference_loops  # `make()` says nothing of a model
+    ctx = _context(source.replace("make", "build_model"), "infer.py")
+    assert len(ctx.evaluation.script_inference_loops) == 1
+
+
+def test_an_eval_at_the_top_of_the_training_epoch_is_training_in_eval_mode() -> None:
+    source = """
+import torch
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    model.eval()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+    modes = _context(source).modes
+    [toggle] = modes.resumes_in_eval_mode()
+    assert modes.trains_in_eval_mode(toggle)
+    stepped_elsewhere = source.replace("SGD(model.parameters()", "SGD(head.parameters()")
+    assert _context(stepped_elsewhere).modes.resumes_in_eval_mode() == []

@@ -13,6 +13,7 @@ model's methods do not own its mode.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
@@ -34,7 +35,13 @@ if TYPE_CHECKING:
 _TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD, EventKind.TRAIN_STEP)
 # Words whose presence in a file's text means it may train (`loss.backward()`, `torch.optim`, `opt.step()`,
 # `trainer.fit(...)`, `Trainer(...)`, `accelerator.backward`).
-_TRAINING_WORDS = ("backward", "optim", "zero_grad", ".step(", ".fit(", "Trainer", "autograd.grad")
+# Helpers that load trained weights into the module they are given: `load_checkpoint(model, path)`,
+# `load_weights(net, file)`, `load_pretrained(model, url)`.
+_LOADING_HELPER = re.compile(
+    r"^load_(?:[a-z0-9]+_)*(?:checkpoint|ckpt|weights|state_dict|pretrained|model)s?$"
+)
+# Text that says a file may train; `optimizer=None` handed to a checkpoint loader says it does not.
+_TRAINING_TEXT = re.compile(r"backward|optim(?!izer=None)|zero_grad|\.step\(|\.fit\(|Trainer|autograd\.grad")
 
 
 def _drawn_from(call: cst.Call) -> str | None:
@@ -246,6 +253,10 @@ class Evaluation:
             EvalRegion(loop.node, tuple(loop.events))
             for loop in self.script_inference_loops
             if not any(region.node in self._ctx.index.ancestors(loop.node) for region in found)
+            # a loop inside an inference `no_grad` block is judged with the block (one finding, at it)
+            and not any(
+                block in self._ctx.index.ancestors(loop.node) for block in self.script_inference_blocks
+            )
         )
         found.extend(
             EvalRegion(block, tuple(loops.events_of_body(block.body)))
@@ -412,7 +423,7 @@ class Evaluation:
     @cached_property
     def _may_infer(self) -> bool:
         """Cheap: not a pytest module, and nothing in the file's text says it may train."""
-        return self._test_words and not any(word in self._ctx.source for word in _TRAINING_WORDS)
+        return self._test_words and not _TRAINING_TEXT.search(self._ctx.source)
 
     def _script_scope(self, function: cst.FunctionDef | None) -> bool:
         """The module itself or a module-level function (`main()`): where a script does its work."""
@@ -437,24 +448,60 @@ class Evaluation:
         toggles = (EventKind.EVAL, EventKind.TRAIN)
         if any(event.kind in toggles and model_key(event.target) == model for event in scope):
             return True
+        return self.loads_weights(function, model) or self.built_mode_dependent(model, forward)
+
+    def loads_weights(self, function: cst.FunctionDef | None, model: str) -> bool:
+        """Whether the scope (a function, or None for the module) loads trained weights into `model`."""
         return model in self._weights_loaded.get(function, ())
+
+    def built_mode_dependent(self, model: str, forward: Event) -> bool:
+        """Whether the scope builds the model it runs from a class with dropout or BatchNorm (`net = Net()`,
+        then `net = net.to(device)`): a network the script made to run, whose mode matters."""
+        from nnlint.engine.bindings import reaching_value, resolve_call
+        from nnlint.engine.modes import mode_dependent_class
+
+        at: cst.CSTNode = forward.node
+        name = model
+        for _ in range(4):
+            value = reaching_value(self._ctx, name, at)
+            while (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value in vocab.SELF_RETURNING_METHODS
+            ):
+                value = value.func.value  # `Net().to(device)`, `net.cuda()`
+            if isinstance(value, cst.Name):
+                at, name = value, value.value  # `net = net.to(device)`: the binding before
+                continue
+            if not isinstance(value, cst.Call):
+                return False
+            resolved = resolve_call(self._ctx, value)
+            return resolved is not None and mode_dependent_class(resolved)
+        return False
 
     @cached_property
     def _weights_loaded(self) -> dict[cst.FunctionDef | None, frozenset[str]]:
         """The models each scope (a function, or None for the module) loads a state dict into:
-        `model.load_state_dict(torch.load(path))`, wherever in the scope (under an `if`, too)."""
+        `model.load_state_dict(torch.load(path))`, or a loading helper given the model
+        (`load_checkpoint(net=net, optimizer=None, filename=path)`, timm's `load_checkpoint(model, path)`),
+        wherever in the scope (under an `if`, too)."""
         from nnlint.engine.modes import model_key
 
-        if "load_state_dict" not in self._ctx.source:
+        if "load_" not in self._ctx.source:
             return {}
         found: dict[cst.FunctionDef | None, set[str]] = {}
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
-            if not isinstance(func, cst.Attribute) or func.attr.value != "load_state_dict":
+            if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict":
+                loaded = [func.value]
+            elif _LOADING_HELPER.match((dotted_name(func) or "").rsplit(".", 1)[-1]):
+                loaded = [arg.value for arg in call.args]  # `load_checkpoint(net=net, filename=path)`
+            else:
                 continue
-            model = model_key(dotted_name(func.value))
-            if model is not None:
-                found.setdefault(self._ctx.enclosing_function(call), set()).add(model)
+            for value in loaded:
+                model = model_key(dotted_name(value))
+                if model is not None:
+                    found.setdefault(self._ctx.enclosing_function(call), set()).add(model)
         return {scope: frozenset(models) for scope, models in found.items()}
 
     def _output_used(self, forward: Event) -> bool:
@@ -471,7 +518,7 @@ class Evaluation:
         """Whether nothing in the file backpropagates, steps or clears gradients, builds an optimizer or a
         trainer, or calls a project helper that runs a training step (`train_one_epoch(model, ...)` in
         engine.py): cheap text checks first, project helpers resolved only when those pass."""
-        if any(word in self._ctx.source for word in _TRAINING_WORDS):
+        if _TRAINING_TEXT.search(self._ctx.source):
             return False
         return not any(trains(self._ctx, call) for call in self._ctx.index.nodes(cst.Call))
 

@@ -74,6 +74,7 @@ class ModeSimulation:
         self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
         self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
+        self._trained_in_eval: set[cst.CSTNode] = set()
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -309,7 +310,20 @@ class ModeSimulation:
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         if region.generation:
             return self._never_switched_to_eval(node, model_key(forward.target) or "")
+        if isinstance(node, cst.FunctionDef) and self._built_to_run(node, forward):
+            return True  # `net = Net()` in the evaluating function itself (a script's `main()`): a new module
         return self._mode_at_entry(node, forward, 0) == TRAIN
+
+    def _built_to_run(self, function: cst.FunctionDef, forward: Event) -> bool:
+        """Whether the evaluating function builds the model it runs (a new module is in training mode) and
+        that visibly matters: the class has dropout or BatchNorm, or the function loads trained weights into
+        it. A throwaway module built to benchmark or to decode (fairseq's streaming Demucs check, an F0
+        decoder) stays unknown."""
+        model = model_key(forward.target) or ""
+        if not self._built_in(model, function):
+            return False
+        evaluation = self._ctx.evaluation
+        return evaluation.loads_weights(function, model) or evaluation.built_mode_dependent(model, forward)
 
     def _entered_by_flag(self, node: cst.For, region: EvalRegion, forward: Event) -> bool:
         """A loop that evaluates when its function is called with the training flag false: in training
@@ -573,8 +587,19 @@ class ModeSimulation:
     def _mode_free(self, model: str) -> bool:
         """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
         class of this file or project that behaves the same in both modes (`mode_free_class`)."""
-        values = self._ctx.bindings.assigned(model)
+        values = [value for value in self._ctx.bindings.assigned(model) if not self._rebinds(value, model)]
         return bool(values) and all(self._builds_mode_free(value) for value in values)
+
+    @staticmethod
+    def _rebinds(value: cst.BaseExpression, model: str) -> bool:
+        """`model = model.to(device)`: the same module bound again, no new one."""
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in SELF_RETURNING_METHODS
+        ):
+            value = value.func.value
+        return isinstance(value, cst.Name) and value.value == model
 
     def _builds_mode_free(self, value: cst.BaseExpression) -> bool:
         while isinstance(value, cst.Call):
@@ -655,7 +680,49 @@ class ModeSimulation:
                         evaluated.add(model)
                     elif model in evaluated and _trains(events[position + 1 :]):
                         return set_by[model].node
+                    elif (
+                        self._stepped_after(events[position + 1 :], model, loop)
+                        and not self._mode_free(model)
+                        and not self._parts_trained(loop, model)
+                    ):
+                        self._trained_in_eval.add(set_by[model].node)
+                        return set_by[model].node  # `model.eval()` at the top of the training epoch
         return None
+
+    def trains_in_eval_mode(self, toggle: cst.CSTNode) -> bool:
+        """For an `eval()` `resumes_in_eval_mode` found: whether no evaluation ran under it at all (the
+        `eval()` sits right before the training step it spoils)."""
+        return toggle in self._trained_in_eval
+
+    def _parts_trained(self, loop: Loop, model: str) -> bool:
+        """`model.eval(); model.head.train()` in the loop: parts of the model kept in each mode on purpose
+        (BatchNorm frozen in the backbone, the head trained)."""
+        prefix = f"{model}."
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "train":
+                owner = dotted_name(func.value) or ""
+                if owner.startswith(prefix) and _within(self._ctx, call, loop.node):
+                    return True
+        return False
+
+    def _stepped_after(self, events: Sequence[Event], model: str, loop: Loop) -> bool:
+        """Whether a training step follows a forward of `model` before any mode switch: a backward, then
+        the step of an optimizer built over `model.parameters()` itself. The step proves the model is the
+        one being trained (an `eval()`'d discriminator run inside the generator's step, or a frozen
+        backbone under a head with its own optimizer, is not stepped: deliberate)."""
+        backward = False
+        for event in events:
+            if event.kind in (EventKind.EVAL, EventKind.TRAIN):
+                return False
+            if event.kind is EventKind.BACKWARD:
+                backward = True
+            elif event.kind is EventKind.STEP and backward and event.target:
+                owners = self._ctx.roles.models_of(event.target)
+                stepped = {self._alias(name, loop.function) for name in owners}
+                if model in stepped:
+                    return True
+        return False
 
     def _flag_mode(self, toggle: Event) -> bool:
         """Whether `toggle` (an `eval()`) sits in a helper under `if <flag>:` (`if self.is_test:
@@ -762,9 +829,29 @@ def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
         function = ctx.enclosing_function(assign)
         fresh = fresh or (
             function is not None
-            and (function.name.value == "__init__" or _trains(ctx.loops.function_events(function)))
+            and (
+                function.name.value == "__init__"
+                or _called_from_init(ctx, node, function.name.value)
+                or _trains(ctx.loops.function_events(function))
+            )
         )
     return fresh
+
+
+def _called_from_init(ctx: FileContext, cls: cst.CSTNode, method: str) -> bool:
+    """Whether the class's `__init__` calls `self.<method>()` itself (`self.setup_model()` building the
+    network in a helper): the method runs whenever an object is made."""
+    for statement in _class_statements(cls) if isinstance(cls, cst.ClassDef) else ():
+        if not (isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__"):
+            continue
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == method
+            and dotted_name(call.func.value) == "self"
+            and _within(ctx, call, statement)
+            for call in ctx.index.nodes(cst.Call)
+        )
+    return False
 
 
 def _comprehended(value: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -867,6 +954,21 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     ):
         return False
     return _mode_free_code(cls.ctx, node, seen)
+
+
+def mode_dependent_class(cls: Resolved) -> bool:
+    """Whether a model class visibly behaves differently in train and eval mode: it (or a project base
+    class of it) builds or calls a dropout or BatchNorm layer (`MODE_DEPENDENT_LAYERS`). False when
+    nothing such is in sight (its layers may come from elsewhere: unknown)."""
+    if not isinstance(cls.node, cst.ClassDef):
+        return False
+    hierarchy = class_hierarchy(cls) or [cls]
+    return any(
+        owner.ctx.callee(call) in MODE_DEPENDENT_LAYERS
+        for owner in hierarchy
+        for call in owner.ctx.index.nodes(cst.Call)
+        if _within(owner.ctx, call, owner.node)
+    )
 
 
 def _class_statements(node: cst.ClassDef) -> Sequence[cst.CSTNode]:

@@ -67,6 +67,14 @@ _FACTORY_ROLES = (
     (re.compile(rf"^{_FACTORY_VERBS}_optimi[sz]ers?(?:_v\d+)?$"), Role.OPTIMIZER),
     (re.compile(rf"^{_FACTORY_VERBS}_(?:lr_)?scheduler(?:_v\d+)?$"), Role.SCHEDULER),
 )
+# Project factories an inference script gets its network from: `build_or_load_model(name, path)`
+# (3DUnetCNN), `build_lane_detection_model(args, n)` (pytorch-auto-drive), `get_model(cfg)`. Trusted only
+# in a file that never trains, where nothing else says which object is the network (a training script has
+# its optimizer and backward for that), and where a wrong guess costs nothing unless the script also
+# runs the object over data as a model.
+_MODEL_FACTORY = re.compile(
+    r"^(?:build|create|make|get|load|init|setup)(?:_[a-z0-9]+)*_(?:model|net|network)$"
+)
 
 
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
@@ -469,6 +477,8 @@ class Roles:
             factory = _role_of_factory(value)
             if factory is not None:
                 return factory
+            if not self._trains and self._model_factory(value):
+                return Role.MODEL
             if self.is_loss_expr(value):
                 return Role.LOSS
             return None
@@ -635,6 +645,15 @@ class Roles:
             return any(binding.kind in ("def", "class") for binding in self._ctx.bindings.of(func.value))
         receiver = func.value if isinstance(func, cst.Attribute) else None
         return isinstance(receiver, cst.Name) and receiver.value == "self"
+
+    def _model_factory(self, call: cst.Call) -> bool:
+        """`model = build_or_load_model(...)` of a project module (or of this file), see `_MODEL_FACTORY`;
+        a library's function of that name is left to `_role_of_constructor`."""
+        name = dotted_name(call.func)
+        if name is None or not _MODEL_FACTORY.match(name.rsplit(".", 1)[-1]):
+            return False
+        callee = self._ctx.callee(call)
+        return callee is None or not callee.startswith(vocab.LIBRARY_PREFIXES)
 
     @cached_property
     def _trains(self) -> bool:
