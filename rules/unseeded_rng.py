@@ -20,6 +20,7 @@ from nnlint.engine.randomness import (
     seeds_on_import,
     summarize,
 )
+from nnlint.engine.training_calls import trains
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 
@@ -303,6 +304,35 @@ def worker(rank):
 if __name__ == "__main__":
     mp.spawn(worker, nprocs=2)
 """,
+        # A flat module whose module-level call only evaluates is no script: its shuffling loader is
+        # the importer's business.
+        """
+import torch
+
+class Framework:
+    def __init__(self, model):
+        self.model = model
+
+    def evaluate(self, batches):
+        return [self.model(x) for x in batches]
+
+loader = torch.utils.data.DataLoader(data, shuffle=True)
+framework = Framework(torch.nn.Linear(4, 2))
+framework.evaluate(loader)
+""",
+        # A name bound to numpy's random module seeds numpy's global generator (`self.rng = np.random`).
+        """
+import numpy as np
+import torch
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    rng = np.random
+    rng.seed(0)
+    model = torch.nn.Linear(4, 2)
+    for i in np.random.permutation(10):
+        model(batches[i]).sum().backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -509,6 +539,45 @@ if __name__ == "__main__":
 """,
             line=5,
         ),
+        # A flat script: no `__main__` guard, no loop, no `main()`; it trains through a method call at
+        # module level.
+        Invalid(
+            """
+import torch
+
+class Framework:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_model(self, batches):
+        for x in batches:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+model = torch.nn.Linear(4, 2)
+framework = Framework(model)
+if not args.only_test:
+    framework.train_model(batches)
+""",
+            line=15,
+        ),
+        # Seeding a private generator (`RandomState`, `default_rng`, `torch.Generator`) seeds that object
+        # only: torch's global generator still initialises the layer.
+        Invalid(
+            """
+import numpy as np
+import torch
+
+if __name__ == "__main__":
+    rng = np.random.RandomState()
+    rng.seed(0)
+    model = torch.nn.Linear(4, 2)
+    model(torch.tensor(rng.uniform(size=4))).sum().backward()
+""",
+            line=8,
+        ),
     ]
 
     def finish(self) -> None:
@@ -548,6 +617,8 @@ if __name__ == "__main__":
         total = Randomness()
         total.merge(local)
         total.merge(imported)
+        if not total.trains and (total.draws or total.implicit is not None):
+            total.trains = self._trains_elsewhere(calls)
         # A project helper's random data pipeline (a loader factory, a transforms factory) often draws on
         # some paths only (`is_training=True`): it makes the script count when the script trains, but
         # not on its own, as an inference script's call of the same factory must stay silent.
@@ -595,6 +666,23 @@ if __name__ == "__main__":
         else:
             node = entry.anchor_line  # type: ignore[assignment]
         self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
+
+    def _trains_elsewhere(self, calls: list[cst.Call]) -> bool:
+        """Whether the script trains through code whose draws and seeds are not its own: a function that
+        `multiprocessing.Process(target=train, ...)` runs in another process (it trains, but what it
+        seeds stays there), or a method of an object of unknown class whose project definitions train
+        (`training_calls.trains`: `wrapper.optimize_parameters()` on a model from a factory). Asked only
+        when the script draws and does not train otherwise, so most scripts never pay for it."""
+        ctx = self.ctx
+        for call in calls:
+            if ctx.callee(call) in vocab.PROCESS_CLASSES:
+                target = next((a.value for a in call.args if a.keyword and a.keyword.value == "target"), None)
+                worker = defined_function(ctx, target, call) if target is not None else None
+                if worker is not None and summarize(worker).trains:
+                    return True
+            elif isinstance(call.func, cst.Attribute) and trains(ctx, call):
+                return True
+        return False
 
     def _describe(self, draw: Draw, through: dict[int, cst.Call]) -> str:
         """A draw in words; one in another module says which call of this file leads there."""
