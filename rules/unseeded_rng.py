@@ -28,7 +28,8 @@ from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 class UnseededRng(Rule):
     """## What it does
     Flags a training script (a file with an `if __name__ == "__main__":` guard, a module-level training
-    loop, a notebook, or a module-level `main()` call) that draws random numbers and never seeds the
+    loop, a notebook, a module-level `main()` call, or a module-level call that trains through the project,
+    as a flat example script's `framework.train_model(...)`) that draws random numbers and never seeds the
     generators it draws from. Randomness counts from torch (`torch.rand*`/`randn`/`randint`/`randperm`,
     `normal_` and the other in-place samplers, `nn.init`, `DataLoader(shuffle=True)`, random samplers,
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
@@ -37,7 +38,13 @@ class UnseededRng(Rule):
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
     `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
     transformers' `Trainer`, an imported helper with "seed" in its name, and the functions of the file and
-    of the project's other modules that do any of this, followed from the entry point.
+    of the project's other modules that do any of this, followed from the entry point. Seeding a private
+    generator (`self.rng.seed(seed)` on `np.random.RandomState()`, `random.Random()`, `torch.Generator()`)
+    seeds that object only.
+
+    The script trains when it backpropagates, calls a project function or method that does, or starts
+    one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
+    process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
     its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
