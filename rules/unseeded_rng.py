@@ -20,7 +20,6 @@ from nnlint.engine.randomness import (
     seeds_on_import,
     summarize,
 )
-from nnlint.engine.training_calls import trains
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 
@@ -675,11 +674,9 @@ if __name__ == "__main__":
         self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
 
     def _trains_elsewhere(self, calls: list[cst.Call]) -> bool:
-        """Whether the script trains through code whose draws and seeds are not its own: a function that
-        `multiprocessing.Process(target=train, ...)` runs in another process (it trains, but what it
-        seeds stays there), or a method of an object of unknown class whose project definitions train
-        (`training_calls.trains`: `wrapper.optimize_parameters()` on a model from a factory). Asked only
-        when the script draws and does not train otherwise, so most scripts never pay for it."""
+        """Whether the script trains in another process: `multiprocessing.Process(target=train, ...)` runs
+        a project function that trains, but what that function seeds stays in its process (the model the
+        parent builds for it was drawn before). Asked only when the script draws and trains nowhere else."""
         ctx = self.ctx
         for call in calls:
             if ctx.callee(call) in vocab.PROCESS_CLASSES:
@@ -687,8 +684,6 @@ if __name__ == "__main__":
                 worker = defined_function(ctx, target, call) if target is not None else None
                 if worker is not None and summarize(worker).trains:
                     return True
-            elif isinstance(call.func, cst.Attribute) and trains(ctx, call):
-                return True
         return False
 
     def _describe(self, draw: Draw, through: dict[int, cst.Call]) -> str:
