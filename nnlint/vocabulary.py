@@ -498,6 +498,20 @@ SEEDING_TRAINER_PREFIXES = ("transformers.", "trl.")
 NOT_SEEDING = frozenset(
     {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}
 )
+# Constructors of private generators: seeding one (`self.rng.seed(seed)`, `gen.manual_seed(0)`) seeds that
+# object only, never the global generators a script's other draws use.
+PRIVATE_GENERATORS = frozenset(
+    {
+        "numpy.random.RandomState",
+        "numpy.random.default_rng",
+        "numpy.random.Generator",
+        "random.Random",
+        "torch.Generator",
+    }
+)
+# Classes that run a function (`target=`) in another process: it trains there, but what it seeds stays
+# there.
+PROCESS_CLASSES = frozenset({"multiprocessing.Process", "torch.multiprocessing.Process"})
 # Functions that run their first argument in fresh processes, which inherit no seed from their parent.
 PROCESS_SPAWNERS = frozenset(
     {

@@ -27,7 +27,8 @@ from nnlint.rule import Evidence, Invalid, Rule, RuleFix
 class UnseededRng(Rule):
     """## What it does
     Flags a training script (a file with an `if __name__ == "__main__":` guard, a module-level training
-    loop, a notebook, or a module-level `main()` call) that draws random numbers and never seeds the
+    loop, a notebook, a module-level `main()` call, or a module-level call that trains through the project,
+    as a flat example script's `framework.train_model(...)`) that draws random numbers and never seeds the
     generators it draws from. Randomness counts from torch (`torch.rand*`/`randn`/`randint`/`randperm`,
     `normal_` and the other in-place samplers, `nn.init`, `DataLoader(shuffle=True)`, random samplers,
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
@@ -36,7 +37,13 @@ class UnseededRng(Rule):
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
     `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
     transformers' `Trainer`, an imported helper with "seed" in its name, and the functions of the file and
-    of the project's other modules that do any of this, followed from the entry point.
+    of the project's other modules that do any of this, followed from the entry point. Seeding a private
+    generator (`self.rng.seed(seed)` on `np.random.RandomState()`, `random.Random()`, `torch.Generator()`)
+    seeds that object only.
+
+    The script trains when it backpropagates, calls a project function or method that does, or starts
+    one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
+    process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
     its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
@@ -303,6 +310,35 @@ def worker(rank):
 if __name__ == "__main__":
     mp.spawn(worker, nprocs=2)
 """,
+        # A flat module whose module-level call only evaluates is no script: its shuffling loader is
+        # the importer's business.
+        """
+import torch
+
+class Framework:
+    def __init__(self, model):
+        self.model = model
+
+    def evaluate(self, batches):
+        return [self.model(x) for x in batches]
+
+loader = torch.utils.data.DataLoader(data, shuffle=True)
+framework = Framework(torch.nn.Linear(4, 2))
+framework.evaluate(loader)
+""",
+        # A name bound to numpy's random module seeds numpy's global generator (`self.rng = np.random`).
+        """
+import numpy as np
+import torch
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    rng = np.random
+    rng.seed(0)
+    model = torch.nn.Linear(4, 2)
+    for i in np.random.permutation(10):
+        model(batches[i]).sum().backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -509,6 +545,45 @@ if __name__ == "__main__":
 """,
             line=5,
         ),
+        # A flat script: no `__main__` guard, no loop, no `main()`; it trains through a method call at
+        # module level.
+        Invalid(
+            """
+import torch
+
+class Framework:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_model(self, batches):
+        for x in batches:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+model = torch.nn.Linear(4, 2)
+framework = Framework(model)
+if not args.only_test:
+    framework.train_model(batches)
+""",
+            line=15,
+        ),
+        # Seeding a private generator (`RandomState`, `default_rng`, `torch.Generator`) seeds that object
+        # only: torch's global generator still initialises the layer.
+        Invalid(
+            """
+import numpy as np
+import torch
+
+if __name__ == "__main__":
+    rng = np.random.RandomState()
+    rng.seed(0)
+    model = torch.nn.Linear(4, 2)
+    model(torch.tensor(rng.uniform(size=4))).sum().backward()
+""",
+            line=8,
+        ),
     ]
 
     def finish(self) -> None:
@@ -548,6 +623,8 @@ if __name__ == "__main__":
         total = Randomness()
         total.merge(local)
         total.merge(imported)
+        if not total.trains and (total.draws or total.implicit is not None):
+            total.trains = self._trains_elsewhere(calls)
         # A project helper's random data pipeline (a loader factory, a transforms factory) often draws on
         # some paths only (`is_training=True`): it makes the script count when the script trains, but
         # not on its own, as an inference script's call of the same factory must stay silent.
@@ -595,6 +672,19 @@ if __name__ == "__main__":
         else:
             node = entry.anchor_line  # type: ignore[assignment]
         self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
+
+    def _trains_elsewhere(self, calls: list[cst.Call]) -> bool:
+        """Whether the script trains in another process: `multiprocessing.Process(target=train, ...)` runs
+        a project function that trains, but what that function seeds stays in its process (the model the
+        parent builds for it was drawn before). Asked only when the script draws and trains nowhere else."""
+        ctx = self.ctx
+        for call in calls:
+            if ctx.callee(call) in vocab.PROCESS_CLASSES:
+                target = next((a.value for a in call.args if a.keyword and a.keyword.value == "target"), None)
+                worker = defined_function(ctx, target, call) if target is not None else None
+                if worker is not None and summarize(worker).trains:
+                    return True
+        return False
 
     def _describe(self, draw: Draw, through: dict[int, cst.Call]) -> str:
         """A draw in words; one in another module says which call of this file leads there."""

@@ -160,3 +160,113 @@ def test_a_side_generator_drawn_only_by_a_project_module_of_a_seeding_script_is_
     # A script that seeds nothing is reported for the module's draw as before.
     unseeded = script.replace("    torch.manual_seed(0)\n    np.random.seed(0)\n", "")
     assert len(_check(root, {"augment.py": augment, "train.py": unseeded})) == 1
+
+
+WORKER = """
+import torch
+
+def train(rank, model, batches):
+{seed}
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x in batches:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+"""
+PROCESSES = """
+import torch
+import torch.multiprocessing as mp
+from models import Net
+from worker import train
+
+if __name__ == "__main__":
+{seed}
+    model = Net()
+    model.share_memory()
+    workers = [mp.Process(target=train, args=(rank, model, [])) for rank in range(4)]
+    for p in workers:
+        p.start()
+"""
+
+
+def test_a_model_built_for_workers_that_multiprocessing_process_starts_is_drawn_unseeded(root: Path) -> None:
+    # The workers train and each seeds its own process; the shared model's weights come from the parent.
+    worker = WORKER.format(seed="    torch.manual_seed(rank)")
+    files = {"models.py": MODELS, "worker.py": worker, "train.py": PROCESSES.format(seed="    pass")}
+    findings = _check(root, files)
+    assert len(findings) == 1
+    assert "`nn.Linear` initialisation in models.py, through `Net()`" in findings[0].message
+    files["train.py"] = PROCESSES.format(seed="    torch.manual_seed(0)")
+    assert _check(root, files) == []
+
+
+def test_a_process_target_that_does_not_train_leaves_the_model_alone(root: Path) -> None:
+    worker = "def train(rank, model, batches):\n    print(model(batches))\n"
+    files = {"models.py": MODELS, "worker.py": worker, "train.py": PROCESSES.format(seed="    pass")}
+    assert _check(root, files) == []
+
+
+FRAMEWORK = """
+import torch
+
+class Framework:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_model(self, batches):
+        for x in batches:
+            self.optimizer.zero_grad()
+            self.model(x).sum().backward()
+            self.optimizer.step()
+
+    def eval_model(self, batches):
+        return [self.model(x) for x in batches]
+"""
+FLAT = """
+import torch
+import framework
+from models import Net
+{seed}
+model = Net()
+runner = framework.Framework(model)
+if not args.only_test:
+    runner.{method}(batches)
+"""
+
+
+def test_a_flat_script_training_through_a_project_method_is_an_entry_point(root: Path) -> None:
+    files = {
+        "models.py": MODELS,
+        "framework.py": FRAMEWORK,
+        "train.py": FLAT.format(seed="", method="train_model"),
+    }
+    findings = _check(root, files)
+    assert [(f.filename, f.location.row) for f in findings] == [("train.py", 9)]  # the training call
+    files["train.py"] = FLAT.format(seed="torch.manual_seed(0)", method="train_model")
+    assert _check(root, files) == []
+    files["train.py"] = FLAT.format(seed="", method="eval_model")  # no training call: a module, not a script
+    assert _check(root, files) == []
+
+
+def test_a_private_generator_seeded_in_a_project_module_does_not_seed_the_script(root: Path) -> None:
+    masks = """
+import numpy as np
+
+class MaskFunc:
+    def __init__(self):
+        self.rng = np.random.RandomState()
+
+    def __call__(self, shape, seed=None):
+        self.rng.seed(seed)
+        return self.rng.uniform(size=shape)
+"""
+    train = TRAIN.format(imports="from masks import MaskFunc", setup="    mask = MaskFunc()")
+    files = {"models.py": MODELS, "data.py": DATA, "masks.py": masks, "train.py": train}
+    findings = _check(root, files)
+    assert len(findings) == 1
+    assert "torch (" in findings[0].message
+    # The same method on the numpy module itself seeds numpy's global generator, and only that one.
+    files["masks.py"] = masks.replace("np.random.RandomState()", "np.random")
+    findings = _check(root, files)
+    assert len(findings) == 1 and "numpy" not in findings[0].message and "torch (" in findings[0].message

@@ -3,7 +3,9 @@
 Reproducibility rules care about scripts, not libraries: a module of helper functions decides nothing about
 seeds, the script that calls it does. A file is an entry point when it has an `if __name__ == "__main__":`
 guard, a module-level loop that trains or iterates over data or epochs (a notebook's cells, concatenated,
-look like this too), or a module-level call of one of its own functions (`main()` at the bottom). The code
+look like this too), a module-level call of one of its own functions (`main()` at the bottom), or a
+module-level call that trains through the project (`framework.train_model(...)` at the end of a flat
+example script whose model and trainer are built at module level). The code
 such a run executes is the module-level code plus every function and class of the file it references,
 followed transitively: calls, but also functions passed as values (`mp.spawn(main_worker, ...)`,
 `Trainer(...)`), since a callback runs as surely as a call. A class that is referenced brings all its
@@ -19,7 +21,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
+from nnlint.engine.project import project_mentions
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -58,9 +62,37 @@ class EntryPoints:
         found = [node for node in candidates if self._ctx.loops.loop(node).kind in ("batch", "epoch")]
         return sorted(found, key=_module_order(self._ctx))
 
+    @cached_property
+    def trainings(self) -> list[cst.SimpleStatementLine]:
+        """Module-level statements (outside any function or class, possibly under an `if`) that call a
+        project function or method that trains (`training_calls.trains`): a flat script with no guard, no
+        loop and no `main()`. Asked only of files that are no entry point otherwise, and only of calls made
+        as statements, so that a library module pays nothing."""
+        ctx = self._ctx
+        if self.guards or self.calls or self.loops:
+            return []
+        # Imported here: training_calls asks about loops, whose module asks about entry points.
+        from nnlint.engine.training_calls import trains
+
+        if "backward" not in ctx.source and not project_mentions(ctx, "backward"):
+            return []  # cheap: nothing in the file or its project backpropagates (nothing parsed)
+        index = ctx.index
+        found = []
+        for expr in index.nodes(cst.Expr):
+            call = expr.value
+            if not isinstance(call, cst.Call) or index.enclosing(expr, _DEFINITIONS) is not None:
+                continue
+            if (ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
+                continue  # `logging.info(...)`, `torch.cuda.empty_cache()`: library code trains nothing here
+            if trains(ctx, call):
+                statement = index.parent(expr)
+                if isinstance(statement, cst.SimpleStatementLine):
+                    found.append(statement)
+        return found
+
     @property
     def exists(self) -> bool:
-        return bool(self.guards or self.calls or self.loops)
+        return bool(self.guards or self.calls or self.loops or self.trainings)
 
     @property
     def anchor(self) -> cst.CSTNode | None:
@@ -69,7 +101,9 @@ class EntryPoints:
             return self.guards[0]
         if self.loops:
             return self.loops[0]
-        return self.calls[0] if self.calls else None
+        if self.calls:
+            return self.calls[0]
+        return self.trainings[0] if self.trainings else None
 
     @property
     def first_statement(self) -> cst.CSTNode | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 # How deep summaries follow calls into other definitions.
 _MAX_DEPTH = 6
+# Modules whose functions draw from a global generator, as a value bound to a name (`self.rng = np.random`).
+_RANDOM_MODULES = frozenset({"numpy.random", "random", "torch"})
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ def classify(ctx: FileContext, call: cst.Call) -> Effect:
     method = func.attr.value if isinstance(func, cst.Attribute) else None
     trains = method in ("backward", "manual_backward", "fit")
     if callee is None:
+        bound = _seeds_bound(ctx, call)
+        if bound is not None:
+            return Effect(seeds=bound)
         if method in vocab.RNG_TORCH_METHODS:
             return Effect(draw=Draw("torch", f"`.{method}()`", call, ctx, dummy=True), trains=trains)
         if _seeds_by_name(ctx, call):
@@ -182,6 +188,20 @@ def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
     else:
         return False
     return "seed" in name.lower() and (ctx.callee(call) or "") not in vocab.NOT_SEEDING
+
+
+def _seeds_bound(ctx: FileContext, call: cst.Call) -> frozenset[str] | None:
+    """What a seed-named method of a name bound to a generator seeds (None when the name is bound to no
+    generator): a private generator's (`self.rng.seed(seed)` on `np.random.RandomState()`) seeds that
+    object only, and a random module's alias (`self.rng = np.random`) seeds that module's generator only."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or "seed" not in func.attr.value.lower():
+        return None
+    bound = _memo(ctx).generators.get(ctx.dotted(func.value) or "")
+    if bound is None:
+        return None
+    seeded = vocab.SEEDS_ONE.get(f"{bound}.{func.attr.value}") if call.args else None
+    return frozenset({seeded}) if seeded else frozenset()
 
 
 def _cli_seeds(call: cst.Call) -> bool:
@@ -349,6 +369,23 @@ class _Memo:
         self.in_project: dict[str, bool] = {}
         self._ctx = ctx
         self._calls: dict[int, list[cst.Call]] | None = None
+
+    @cached_property
+    def generators(self) -> dict[str, str]:
+        """Names (`rng`, `self.rng`) this file binds, anywhere, to a generator object
+        (`np.random.RandomState(...)`: the constructor's name) or to a random module itself
+        (`self.rng = np.random`: `numpy.random`). Asked only of a seed-named method of an unknown object."""
+        ctx = self._ctx
+        bound: dict[str, str] = {}
+        for assign in ctx.index.nodes(cst.Assign):
+            value = assign.value
+            what = ctx.callee(value) if isinstance(value, cst.Call) else ctx.qualified_name(value)
+            if what in vocab.PRIVATE_GENERATORS or what in _RANDOM_MODULES:
+                for target in assign.targets:
+                    name = ctx.dotted(target.target)
+                    if name is not None:
+                        bound[name] = what
+        return bound
 
     def calls_in(self, definition: cst.CSTNode) -> list[cst.Call]:
         if self._calls is None:
