@@ -247,6 +247,10 @@ def test_a_flat_script_training_through_a_project_method_is_an_entry_point(root:
     assert _check(root, files) == []
     files["train.py"] = FLAT.format(seed="", method="eval_model")  # no training call: a module, not a script
     assert _check(root, files) == []
+    # A module of a package runs on import, not as a script: the same statements there are no entry point.
+    files["train.py"] = FLAT.format(seed="", method="train_model")
+    files["__init__.py"] = ""
+    assert _check(root, files) == []
 
 
 def test_a_private_generator_seeded_in_a_project_module_does_not_seed_the_script(root: Path) -> None:

@@ -71,6 +71,11 @@ class EntryPoints:
         ctx = self._ctx
         if self.guards or self.calls or self.loops:
             return []
+        path = ctx.real_path
+        if path is not None and (path.parent / "__init__.py").is_file():
+            # A module of a package runs on import, not as a script: a flat training script lives outside
+            # packages (and a library package's modules would each ask the project below; cost).
+            return []
         # Imported here: training_calls asks about loops, whose module asks about entry points.
         from nnlint.engine.training_calls import trains
 
