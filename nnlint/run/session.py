@@ -199,12 +199,21 @@ class Session:
                 uninformed=uninformed,
             )
             zeroed.input_free = overfit_batch.input_free_floor(replay, indices)
+            real.prior = overfit_batch.prior_floor(replay, indices)
             if input_independent.unsettled(zeroed, self.thresholds):
                 self.notes.append(
                     f"NN913 inconclusive for {result.name}: in {len(zeroed.losses) - 1} steps zeroed inputs "
                     f"came down to {zeroed.end:.3f}, short of the {zeroed.input_free:.3f} an output that "
                     "sees no input can reach; raise overfit-steps in [tool.nnlint.run] to settle it"
                 )
+                if input_independent.no_input_used_yet(real, zeroed, self.thresholds):
+                    self.notes.append(
+                        f"NN912 inconclusive for {result.name}: real inputs came down no further than zeroed "
+                        f"ones ({real.end:.3f}), towards the {real.prior:.3f} a constant output reaches (the "
+                        "targets' prior): the model has not started using its input yet; raise overfit-steps "
+                        "in [tool.nnlint.run] to settle it"
+                    )
+                    return []
             else:
                 found = input_independent.check(real, zeroed, self.thresholds, site, self.fallback)
                 if found:
