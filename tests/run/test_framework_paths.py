@@ -12,6 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -229,6 +230,62 @@ def test_a_next_token_target_makes_the_run_test_causality_unasked(tmp_path: Path
     assert code == 0 and "causality            ok" in stderr, stderr
     code, stderr = run("--no-causal", str(script), "--", "leaky")
     assert code == 0 and "causality" not in stderr, stderr
+
+
+SHIFTS_INSIDE = """
+import sys
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class LM(nn.Module):
+    '''A Hugging Face causal-LM head in small: `labels=input_ids`, shifted inside the model, as
+    transformers' ForCausalLMLoss pads them (5.x) or cuts the last step (4.x). Bidirectional: no mask.'''
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, input_ids, attention_mask=None, labels=None):
+        logits = self.head(self.layer(self.emb(input_ids)))
+        if sys.argv[1] == "pad":
+            shifted = F.pad(labels, (0, 1), value=-100)[:, 1:]
+            loss = F.cross_entropy(logits.reshape(-1, 20), shifted.reshape(-1), ignore_index=-100)
+        else:
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, 20), labels[:, 1:].reshape(-1))
+        return {"loss": loss, "logits": logits}
+
+torch.manual_seed(0)
+stream = torch.arange(2000) * 7 % 20
+model = LM()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for _ in range(3):
+    starts = torch.randint(0, 1900, (8,))
+    batch = torch.stack([stream[s : s + 10] for s in starts])
+    model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch)["loss"].backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+@pytest.mark.parametrize("shift", ["pad", "cut"])
+def test_labels_the_model_shifts_itself_make_the_run_test_causality_unasked(
+    tmp_path: Path, shift: str
+) -> None:
+    """HF GPT-2 trained with `labels=input_ids` (the model shifts them) needed --causal: the input came by
+    keyword and the loss's target holds an ignored last step (or none). A bidirectional LM went unreported."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    script = tmp_path / "train.py"
+    script.write_text(SHIFTS_INSIDE)
+    ran = CliRunner().invoke(main, ["run", str(script), "--", shift], catch_exceptions=False)
+    assert ran.exit_code == 1 and "NN902 causal-leakage" in ran.stdout, ran.stderr  # was: exit 0
+    assert "causality tested, as the target is the next input token" in ran.stderr
+    skipped = CliRunner().invoke(
+        main, ["run", "--no-causal", str(script), "--", shift], catch_exceptions=False
+    )
+    assert skipped.exit_code == 0 and "causality" not in skipped.stderr, skipped.stderr
 
 
 def test_a_failure_of_nnlints_own_inside_the_step_never_becomes_the_scripts(
