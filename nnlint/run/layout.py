@@ -46,11 +46,13 @@ def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layou
         return given
     if loss is not None and isinstance(loss.target, torch.Tensor):
         ignore = loss.arguments.get("ignore_index", -100)
-        for tokens in _token_inputs(call):
+        for key, tokens in _token_inputs(call):
             time = _shifted_dim(tokens, loss.target, ignore if isinstance(ignore, int) else None)
             if time is not None:
                 why = f"the target is the input shifted along dim {time}"
-                return Layout(1 - time, time, given.causal_inputs, why, next_token=True)
+                # That input is the autoregressive one; any other (a translation model's source) is context.
+                causal_inputs = given.causal_inputs or (key,)
+                return Layout(1 - time, time, causal_inputs, why, next_token=True)
     batch = _rnn_batch(model, call)
     first = next((a for a in call.args if isinstance(a, torch.Tensor) and a.ndim >= 2), None)
     if batch is not None and first is not None:
@@ -60,11 +62,18 @@ def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layou
     return Layout(given.batch_dim, given.time_dim, given.causal_inputs, None)
 
 
-def _token_inputs(call: ModelCall) -> list[torch.Tensor]:
-    """The (N, T) integer inputs of the call, positional or keyword; not the targets handed to a model that
-    computes its own loss (`labels=`), which are the target, not an input."""
-    values = [*call.args, *(v for k, v in call.kwargs.items() if k not in MODEL_TARGET_KEYWORDS)]
-    return [v for v in values if isinstance(v, torch.Tensor) and v.ndim == 2 and not v.is_floating_point()]
+def _token_inputs(call: ModelCall) -> list[tuple[int | str, torch.Tensor]]:
+    """The (N, T) integer inputs of the call with their positions or keywords; not the targets handed to a
+    model that computes its own loss (`labels=`), which are the target, not an input."""
+    values = [
+        *enumerate(call.args),
+        *((k, v) for k, v in call.kwargs.items() if k not in MODEL_TARGET_KEYWORDS),
+    ]
+    return [
+        (key, v)
+        for key, v in values
+        if isinstance(v, torch.Tensor) and v.ndim == 2 and not v.is_floating_point()
+    ]
 
 
 def _shifted_dim(tokens: torch.Tensor, target: torch.Tensor, ignore: int | None) -> int | None:

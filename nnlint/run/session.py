@@ -163,7 +163,7 @@ class Session:
         call = replay.call if isinstance(replay, Replay) else (calls[-1] if calls else None)
         if call is not None:
             self._guard("NN914", lambda: self._look_inside(eager, call, result))
-            self._guard("NN901", lambda: self._probe(eager, call, result))
+            self._guard("NN901", lambda: self._probe(eager, call, result, model_site))
         return []
 
     def _losses_newest_first(self) -> list[LossCall]:
@@ -235,7 +235,9 @@ class Session:
             dropouts.hits, self.fallback
         )
 
-    def _probe(self, model: nn.Module, call: ModelCall, result: ModelResult) -> list[Finding]:
+    def _probe(
+        self, model: nn.Module, call: ModelCall, result: ModelResult, site: Site | None
+    ) -> list[Finding]:
         """The batch-mixing (and, if asked, causal) probe on the real model with the captured batch.
 
         Positional and keyword inputs alike (HF Trainer and accelerate call `model(**batch)`): the batched
@@ -275,6 +277,8 @@ class Session:
             causal=causal,
             name=type(model).__name__,
             causal_inputs=layout.causal_inputs,
+            built_at=(site.filename, site.line) if site is not None else None,
+            buffer_sites=self.instrumentation.buffer_sites,
         )
         try:
             result.probe = run_probe(spec, Options(device=device))

@@ -7,6 +7,7 @@ bench/real_frameworks.py for the real scripts).
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import textwrap
@@ -286,6 +287,112 @@ def test_labels_the_model_shifts_itself_make_the_run_test_causality_unasked(
         main, ["run", "--no-causal", str(script), "--", shift], catch_exceptions=False
     )
     assert skipped.exit_code == 0 and "causality" not in skipped.stderr, skipped.stderr
+
+
+INSTALLED_LM = """
+import torch
+from torch import nn
+
+
+class BidirectionalLM(nn.Module):
+    '''An installed model class (a Hugging Face BertLMHeadModel left with is_decoder=False): no mask.'''
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(16, 20)
+
+    def forward(self, ids):
+        return self.head(self.layer(self.emb(ids)))
+"""
+
+
+def test_a_leak_inside_installed_code_is_reported_at_the_users_line_with_the_library_line_related(
+    tmp_path: Path,
+) -> None:
+    """A bidirectional BertLMHeadModel trained as an LM leaked at transformers/masking_utils.py: a line of
+    no use to the user. The finding goes to the line that built the model; the library line is related."""
+    installed = tmp_path / "site-packages"
+    installed.mkdir()
+    (installed / "installed_lm.py").write_text(INSTALLED_LM)  # a name no other test imports
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    (tmp_path / "train.py").write_text(
+        textwrap.dedent(
+            """
+        import sys
+        from pathlib import Path
+
+        import torch
+        import torch.nn.functional as F
+
+        sys.path.insert(0, str(Path(__file__).parent / "site-packages"))
+        from installed_lm import BidirectionalLM
+
+        torch.manual_seed(0)
+        stream = torch.arange(2000) * 7 % 20
+        model = BidirectionalLM()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        starts = torch.randint(0, 1900, (8,))
+        x = torch.stack([stream[s : s + 10] for s in starts])
+        y = torch.stack([stream[s + 1 : s + 11] for s in starts])
+        F.cross_entropy(model(x).reshape(-1, 20), y.reshape(-1)).backward()
+        optimizer.step()
+        """
+        )
+    )
+    ran = CliRunner().invoke(main, ["run", "--format", "json", str(tmp_path / "train.py")])
+    sys.modules.pop("installed_lm", None)  # the script ran in this process
+    findings = [f for f in json.loads(ran.stdout) if f["code"] == "NN902"]
+    assert len(findings) == 1, ran.stderr
+    finding = findings[0]
+    assert finding["filename"].endswith("train.py") and finding["location"]["row"] == 13  # was: site-packages
+    (related,) = finding["related"]
+    assert "site-packages" in related["filename"] and "installed code" in finding["message"]
+
+
+SEQ2SEQ = """
+import sys
+import torch
+from torch import nn
+
+class Seq2Seq(nn.Module):
+    '''A translation model trained with teacher forcing, the usual way: `model(src, tgt[:, :-1])`.'''
+
+    def __init__(self):
+        super().__init__()
+        self.src_emb, self.tgt_emb = nn.Embedding(20, 16), nn.Embedding(20, 16)
+        self.transformer = nn.Transformer(16, 2, 1, 1, 32, dropout=0.0, batch_first=True)
+        self.out = nn.Linear(16, 20)
+
+    def forward(self, src, tgt_in):
+        steps = tgt_in.shape[1]
+        mask = None if sys.argv[1] == "nomask" else nn.Transformer.generate_square_subsequent_mask(steps)
+        return self.out(self.transformer(self.src_emb(src), self.tgt_emb(tgt_in), tgt_mask=mask))
+
+torch.manual_seed(0)
+src = torch.randint(2, 20, (16, 8))
+tgt = torch.cat([torch.ones(16, 1, dtype=torch.long), src.flip(1)], dim=1)
+model = Seq2Seq()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+logits = model(src, tgt[:, :-1])
+nn.functional.cross_entropy(logits.reshape(-1, 20), tgt[:, 1:].reshape(-1)).backward()
+optimizer.step()
+"""
+
+
+def test_a_translation_models_source_is_context_when_its_target_is_the_shifted_decoder_input(
+    tmp_path: Path,
+) -> None:
+    """The target is the decoder input shifted by one step, so causality is tested, on that input alone: the
+    encoder may read the whole source. Taking every input as causal would report the encoder's reading."""
+    (tmp_path / "pyproject.toml").write_text(FAST)
+    script = tmp_path / "train.py"
+    script.write_text(SEQ2SEQ)
+    ran = CliRunner().invoke(main, ["run", str(script), "--", "masked"], catch_exceptions=False)
+    assert ran.exit_code == 0 and "causality            ok" in ran.stderr, ran.stdout
+    leaky = CliRunner().invoke(main, ["run", str(script), "--", "nomask"], catch_exceptions=False)
+    assert leaky.exit_code == 1 and "NN902 causal-leakage" in leaky.stdout, leaky.stderr
 
 
 def test_a_failure_of_nnlints_own_inside_the_step_never_becomes_the_scripts(
