@@ -17,6 +17,8 @@ step t must not see input t + 1, which is its own target. The causality test the
 The shift is read from the loss the script's backward went through, wherever it was computed: a Hugging Face
 causal LM called with `labels=input_ids` shifts inside the model (`ForCausalLMLoss` pads each row's shifted
 labels with `ignore_index`; older versions cut the last step), and the comparison skips ignored targets.
+The input the target is shifted from is then the autoregressive one, unless the user named others: a
+translation model's source (`model(src, tgt[:, :-1])`) is context its encoder may read whole.
 """
 
 from __future__ import annotations
