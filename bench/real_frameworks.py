@@ -113,16 +113,39 @@ for epoch in range(2):
 GPT2 = """
 import sys
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
+from transformers import BertConfig, BertLMHeadModel, GPT2Config, GPT2LMHeadModel
 
 torch.manual_seed(0)
-model = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=64, n_embd=32, n_layer=2, n_head=2))
+if sys.argv[1] == "bert":  # a bidirectional model trained as an LM: is_decoder left False
+    config = BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = BertLMHeadModel(config)
+else:
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=64, n_positions=64, n_embd=32, n_layer=2, n_head=2))
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 data = torch.randint(0, 64, (2000,))
 for step in range(20):
     starts = torch.randint(0, len(data) - 33, (8,))
     batch = torch.stack([data[s : s + 32] for s in starts])
     model(input_ids=batch, labels=batch).loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+VIT = """
+import sys
+import torch
+from transformers import ViTConfig, ViTForImageClassification
+
+torch.manual_seed(0)
+config = ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                   intermediate_size=64, num_labels=5)
+model = ViTForImageClassification(config)
+optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4)
+images = torch.randn(256, 3, 32, 32)
+labels = images[:, 0, :4, :4].flatten(1).argmax(1) % 5
+for i in range(0, 256, 32):
+    model(pixel_values=images[i : i + 32], labels=labels[i : i + 32]).loss.backward()
     optimizer.step()
     optimizer.zero_grad()
 """
@@ -136,6 +159,9 @@ RUNS = [
     ("accelerate", "accelerate", ACCELERATE, "clean", set()),
     ("accelerate", "accelerate", ACCELERATE, "softmax", {"NN912"}),
     ("transformers", "gpt2_loop", GPT2, "clean", set()),
+    # labels=input_ids, shifted inside the model: causality is tested unasked
+    ("transformers", "gpt2_loop", GPT2, "bert", {"NN902"}),
+    ("transformers", "vit_loop", VIT, "clean", set()),
 ]
 
 MODELS = """

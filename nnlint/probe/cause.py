@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from nnlint.runtime.frames import Frame, is_library
+from nnlint.runtime.frames import Frame, SiteMap, is_library
 
 # Layers whose construction alone decides whether they see the future.
 _STRUCTURAL = (nn.RNNBase, _ConvNd)
@@ -37,8 +37,14 @@ class Cause:
     why: str
 
 
-def causal_cause(model: nn.Module, module_path: str | None, steps: int, shift: int) -> Cause | None:
-    """The construction line that makes the module at `module_path` (or a mask it holds) see the future."""
+def causal_cause(
+    model: nn.Module, module_path: str | None, steps: int, shift: int, buffer_sites: SiteMap | None = None
+) -> Cause | None:
+    """The construction line that makes the module at `module_path` (or a mask it holds) see the future.
+
+    A mask buffer is blamed where it was set, when that was seen (`buffer_sites`, from
+    frames.wrap_register_buffer): a script that replaces a model's mask after building it made the mistake on
+    its own line, not in the class that registered a correct one."""
     if module_path is None:
         return None
     try:
@@ -52,7 +58,9 @@ def causal_cause(model: nn.Module, module_path: str | None, steps: int, shift: i
     for name, buffer in module.named_buffers(recurse=False):
         lookahead = mask_lookahead(buffer, steps)
         if lookahead is not None and lookahead > shift:
-            frame = _assignment(model, f"{module_path}.{name}" if module_path else name)
+            recorded = (buffer_sites.get(module) or {}).get(name) if buffer_sites is not None else None
+            frame = (recorded.filename, recorded.line) if recorded is not None else None
+            frame = frame or _assignment(model, f"{module_path}.{name}" if module_path else name)
             if frame is not None:
                 return Cause(frame, f"the mask `{name}` lets step t see {lookahead} step(s) ahead")
     return None

@@ -25,6 +25,7 @@ from nnlint.probe.localize import BatchRule, CausalRule, Localization, exercised
 from nnlint.probe.prepare import ProbeBatch, preserved, probe_batch, resolve_device
 from nnlint.probe.report import VACUOUS_NOTE, ProbeReport, TrainModeResult
 from nnlint.probe.target import ProbeSpec
+from nnlint.runtime.frames import SiteMap
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,12 @@ def _probe(spec: ProbeSpec, batch: ProbeBatch, device: torch.device, options: Op
     if options.localize and verdict.mixing:
         report.batch_location = _localize_batch(model, batch, verdict, generators)
     if options.localize and report.causal_verdict is not None and report.causal_verdict.leak:
-        report.causal_location = _localize_causal(model, batch, report.causal_verdict, generators)
+        report.causal_location = _localize_causal(
+            model, batch, report.causal_verdict, generators, spec.buffer_sites
+        )
     if options.train_mode:
         report.train_mode = _train_mode(model, batch, spec, options, generators, eval_mixing=verdict.mixing)
+    report.built_at = spec.built_at
     if report.findings():  # where a finding goes when localization fails
         report.forward_at = _forward_at(model)
     if options.exercised:
@@ -229,7 +233,11 @@ def _localize_batch(
 
 
 def _localize_causal(
-    model: nn.Module, batch: ProbeBatch, verdict: CausalVerdict, generators: _Generators
+    model: nn.Module,
+    batch: ProbeBatch,
+    verdict: CausalVerdict,
+    generators: _Generators,
+    buffer_sites: SiteMap | None = None,
 ) -> Localization:
     leak = verdict.leaks[0]
     assert batch.steps is not None
@@ -241,7 +249,7 @@ def _localize_causal(
     rule = CausalRule(leak.split + min(verdict.shift, 0), batch.steps, verdict.shift)
     location = localize(model, batch, rule, perturbed)
     if location.found:
-        cause = causal_cause(model, location.module, batch.steps, verdict.shift)
+        cause = causal_cause(model, location.module, batch.steps, verdict.shift, buffer_sites)
         if cause is not None:
             location.blame(cause.frame, cause.why)
     return location

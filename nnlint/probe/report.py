@@ -10,11 +10,11 @@ import linecache
 from dataclasses import dataclass, field
 from typing import Any
 
-from nnlint.finding import Finding, Position, Severity
+from nnlint.finding import Finding, Position, Related, Severity
 from nnlint.probe.batch import BatchVerdict
 from nnlint.probe.causal import CausalVerdict
 from nnlint.probe.localize import Localization
-from nnlint.runtime.frames import Frame, display_path
+from nnlint.runtime.frames import Frame, display_path, is_own
 from nnlint.runtime_codes import declared
 
 BATCH_MIXING = declared("NN901")
@@ -74,6 +74,7 @@ class ProbeReport:
     integer_inputs: bool
     batch: BatchVerdict
     forward_at: Frame | None = None
+    built_at: Frame | None = None  # the user's line that built the model, when known (ProbeSpec.built_at)
     gradient_note: str | None = None
     causal_verdict: CausalVerdict | None = None
     batch_location: Localization | None = None
@@ -204,6 +205,14 @@ class ProbeReport:
             message += " (not localized: reported at the model's forward)"
         if where is not None and where.attempts:
             evidence["capture_attempts"] = where.attempts
+        related: tuple[Related, ...] = ()
+        if frame is not None and not is_own(frame[0]) and self.built_at is not None:
+            # Installed code (a Hugging Face layer) is no line of the user's: the finding goes to the line
+            # that built the model, and the library line it shows at is related context.
+            library = Related(display_path(frame[0]), _position(frame[1], frame[0]), "the leak shows here")
+            related, frame = (library,), self.built_at
+            message += f" It shows in installed code, at {library.filename}:{library.location.row}."
+            evidence["library_frame"] = {"filename": library.filename, "line": library.location.row}
         filename, row = frame if frame else ("<unknown>", 1)
         text = linecache.getline(filename, row)
         column = len(text) - len(text.lstrip()) + 1 if text.strip() else 1
@@ -218,6 +227,7 @@ class ProbeReport:
             severity=Severity.ERROR,
             hint=hint,
             evidence=evidence,
+            related=related,
         )
 
     def text(self, color: bool = False) -> str:
@@ -296,6 +306,11 @@ class ProbeReport:
                 self.causal_verdict.matrix, "output step", "input step", lambda i, j: j > i + shift
             )
         return lines
+
+
+def _position(row: int, filename: str) -> Position:
+    text = linecache.getline(filename, row)
+    return Position(row, len(text) - len(text.lstrip()) + 1 if text.strip() else 1)
 
 
 def _verdict_line(label: str, bad: bool, method: str, passes: int) -> str:

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from nnlint.probe.errors import ProbeError
+from nnlint.runtime.frames import Frame, SiteMap, recording_sites
 
 _SPEC_KEYS = {"model", "inputs", "batch_dim", "time_dim", "causal", "shift", "causal_inputs"}
 # Keyword inputs that are autoregressive in Hugging Face encoder-decoders (T5, BART, Whisper): the decoder's.
@@ -46,6 +47,12 @@ class ProbeSpec:
     # Positions or keyword names of the autoregressive inputs; None: every timed input (or, for an HF
     # encoder-decoder called with `decoder_input_ids`, the decoder's inputs). The others are context.
     causal_inputs: tuple[int | str, ...] | None = None
+    # The user's line that built the model: where a finding goes when the leak shows only inside installed
+    # code (a Hugging Face layer), which is then named as related context. And per module, the user's line
+    # that set each buffer (frames.wrap_register_buffer), so a mask replaced after construction is blamed
+    # where it was replaced, not where its class built a correct one.
+    built_at: Frame | None = None
+    buffer_sites: SiteMap | None = None
 
     def autoregressive(self) -> tuple[int | str, ...] | None:
         """The causal inputs, recognising HF encoder-decoders when nobody said."""
@@ -111,14 +118,18 @@ def _import_file(path: Path) -> Any:
 def build_spec(target: str) -> ProbeSpec:
     """Call the factory a TARGET names and normalise its result."""
     factory = load_factory(target)
+    modules, buffers = SiteMap(), SiteMap()
     try:
-        built = factory()
+        with recording_sites(modules, buffers):
+            built = factory()
     except Exception as error:
         raise ProbeError(
             f"The factory '{target}' raised {type(error).__name__}: {error}. It must build the model "
             "without arguments."
         ) from error
-    return normalise(built, name=target)
+    spec = normalise(built, name=target)
+    site = modules.get(spec.model)
+    return replace(spec, built_at=(site.filename, site.line) if site else None, buffer_sites=buffers)
 
 
 def normalise(built: Any, name: str = "model") -> ProbeSpec:

@@ -26,7 +26,14 @@ import torch
 from torch import nn
 from torch.nn.modules.loss import _Loss
 
-from nnlint.runtime.frames import Site, SiteMap, caller_site, setting_site
+from nnlint.runtime.frames import (
+    Site,
+    SiteMap,
+    caller_site,
+    setting_site,
+    wrap_module_init,
+    wrap_register_buffer,
+)
 from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES
 from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
@@ -100,6 +107,7 @@ class Instrumentation:
     models: dict[int, nn.Module] = field(default_factory=dict)  # outermost trainable modules, in call order
     optimizers: list[weakref.ref[torch.optim.Optimizer]] = field(default_factory=list)
     sites: SiteMap = field(default_factory=SiteMap)  # the line that built each layer and optimizer
+    buffer_sites: SiteMap = field(default_factory=SiteMap)  # per module, the line that set each buffer
     # The line that set the learning rate of an optimizer a framework built (frames.setting_site).
     lr_sites: SiteMap = field(default_factory=SiteMap)
     step_sites: dict[int, Site] = field(default_factory=dict)
@@ -136,7 +144,10 @@ class Instrumentation:
             "ignore", message=r"Using `torch.compile\(module\)` when there are global hooks"
         )
         self._undo.append(lambda: quiet.__exit__(None, None, None))
-        self._wrap(nn.Module, "__init__", self._wrap_module_init)
+        self._wrap(nn.Module, "__init__", lambda init: wrap_module_init(init, self.sites))
+        self._wrap(
+            nn.Module, "register_buffer", lambda register: wrap_register_buffer(register, self.buffer_sites)
+        )
         self._wrap(torch.optim.Optimizer, "__init__", self._wrap_optimizer_init)
         self._wrap(torch.autograd, "backward", self._wrap_backward)
         for name in LOSS_FUNCTIONS:
@@ -187,18 +198,6 @@ class Instrumentation:
             raise ManualUpdate(caller_site(sys._getframe(2)))
 
     # Construction sites ------------------------------------------------------------------------------------
-
-    def _wrap_module_init(self, original: Callable[..., None]) -> Callable[..., None]:
-        sites = self.sites
-
-        @functools.wraps(original)
-        def init(module: nn.Module, *args: Any, **kwargs: Any) -> None:
-            original(module, *args, **kwargs)
-            site = caller_site(sys._getframe(1), constructing=module)
-            if site is not None:
-                sites[module] = site
-
-        return init
 
     def _wrap_optimizer_init(self, original: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(original)

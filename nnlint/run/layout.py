@@ -14,6 +14,11 @@ Without such evidence the batch is dim 0, as before.
 
 A target that is the input shifted by one step also says the model predicts the next token: its output at
 step t must not see input t + 1, which is its own target. The causality test then runs without `--causal`.
+The shift is read from the loss the script's backward went through, wherever it was computed: a Hugging Face
+causal LM called with `labels=input_ids` shifts inside the model (`ForCausalLMLoss` pads each row's shifted
+labels with `ignore_index`; older versions cut the last step), and the comparison skips ignored targets.
+The input the target is shifted from is then the autoregressive one, unless the user named others: a
+translation model's source (`model(src, tgt[:, :-1])`) is context its encoder may read whole.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from torch import nn
 from torch.utils._pytree import tree_leaves
 
 from nnlint.run.capture import LossCall, ModelCall
+from nnlint.vocabulary import MODEL_TARGET_KEYWORDS
 
 
 @dataclass(frozen=True)
@@ -40,15 +46,15 @@ def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layou
     """`given` when the user set the dims (`why` is "given"); else what the run shows, else the default."""
     if given.why == "given":
         return given
-    tokens = next(
-        (a for a in call.args if isinstance(a, torch.Tensor) and a.ndim == 2 and not a.is_floating_point()),
-        None,
-    )
-    if tokens is not None and loss is not None and isinstance(loss.target, torch.Tensor):
-        time = _shifted_dim(tokens, loss.target)
-        if time is not None:
-            why = f"the target is the input shifted along dim {time}"
-            return Layout(1 - time, time, given.causal_inputs, why, next_token=True)
+    if loss is not None and isinstance(loss.target, torch.Tensor):
+        ignore = loss.arguments.get("ignore_index", -100)
+        for key, tokens in _token_inputs(call):
+            time = _shifted_dim(tokens, loss.target, ignore if isinstance(ignore, int) else None)
+            if time is not None:
+                why = f"the target is the input shifted along dim {time}"
+                # That input is the autoregressive one; any other (a translation model's source) is context.
+                causal_inputs = given.causal_inputs or (key,)
+                return Layout(1 - time, time, causal_inputs, why, next_token=True)
     batch = _rnn_batch(model, call)
     first = next((a for a in call.args if isinstance(a, torch.Tensor) and a.ndim >= 2), None)
     if batch is not None and first is not None:
@@ -58,18 +64,45 @@ def infer(model: nn.Module, call: ModelCall, loss: LossCall | None, given: Layou
     return Layout(given.batch_dim, given.time_dim, given.causal_inputs, None)
 
 
-def _shifted_dim(tokens: torch.Tensor, target: torch.Tensor) -> int | None:
-    if target.numel() != tokens.numel() or target.is_floating_point():
+def _token_inputs(call: ModelCall) -> list[tuple[int | str, torch.Tensor]]:
+    """The (N, T) integer inputs of the call with their positions or keywords; not the targets handed to a
+    model that computes its own loss (`labels=`), which are the target, not an input."""
+    values = [
+        *enumerate(call.args),
+        *((k, v) for k, v in call.kwargs.items() if k not in MODEL_TARGET_KEYWORDS),
+    ]
+    return [
+        (key, v)
+        for key, v in values
+        if isinstance(v, torch.Tensor) and v.ndim == 2 and not v.is_floating_point()
+    ]
+
+
+def _shifted_dim(tokens: torch.Tensor, target: torch.Tensor, ignore: int | None) -> int | None:
+    """The dim along which the target's step t is the input's step t + 1, if one is.
+
+    The target may hold every step (`target[t] = tokens[t + 1]` for t < T - 1, the last one ignored or
+    anything) or only the first T - 1 (the last step, which has no next token, cut away). Ignored targets are
+    skipped.
+    """
+    if target.is_floating_point():
         return None
-    target = target.reshape(tokens.shape).to(tokens.device)
+    target = target.to(tokens.device)
     for dim in (0, 1):
-        if tokens.shape[dim] < 3 or tokens.shape[1 - dim] == tokens.shape[dim]:
+        steps = tokens.shape[dim]
+        if steps < 3 or tokens.shape[1 - dim] == steps:
             continue
-        later, earlier = (
-            tokens.narrow(dim, 1, tokens.shape[dim] - 1),
-            target.narrow(dim, 0, tokens.shape[dim] - 1),
-        )
-        if torch.equal(later, earlier) and not torch.equal(tokens, target):
+        later = tokens.narrow(dim, 1, steps - 1)
+        if target.numel() == tokens.numel():
+            earlier = target.reshape(tokens.shape).narrow(dim, 0, steps - 1)
+        elif target.numel() == later.numel():
+            earlier = target.reshape(later.shape)
+        else:
+            continue
+        kept = earlier != ignore if ignore is not None else torch.ones_like(earlier, dtype=torch.bool)
+        if kept.sum() < 2 or not torch.equal(later[kept], earlier[kept]):
+            continue
+        if target.numel() != tokens.numel() or not torch.equal(tokens, target.reshape(tokens.shape)):
             return dim
     return None
 

@@ -42,6 +42,8 @@ class Curve:
     # The lowest loss an output that depends on no input reaches (input_free_floor), when known: a zeroed run
     # still falling towards it has not yet shown what the inputs add.
     input_free: float | None = None
+    # The loss of the best constant output (prior_floor), when known.
+    prior: float | None = None
 
     @property
     def start(self) -> float:
@@ -90,6 +92,26 @@ def input_free_floor(replay: Replay, indices: torch.Tensor) -> float | None:
     depend on the position (a positional embedding, a recurrence from a zero state), so it is the entropy of
     the chosen samples' targets at each position, averaged. None for other losses and targets, for a sum, and
     for ignored targets (their positions hold fewer terms)."""
+    target = _class_targets(replay, indices)
+    if target is None:
+        return None
+    # One row per position, one column per sample, in the order rows() laid the samples out.
+    flat = target.reshape(len(indices), -1).T if replay.batch_dim == 0 else target.reshape(-1, len(indices))
+    return sum(_entropy(labels) for labels in flat.tolist()) / max(len(flat), 1)
+
+
+def prior_floor(replay: Replay, indices: torch.Tensor) -> float | None:
+    """The mean cross-entropy of the best constant output: the entropy of the chosen samples' targets pooled
+    over every position (the label prior; a language model's unigram). Every healthy model learns it first, an
+    output bias alone reaches it, and a model that cannot get there in the budget has flattened on a broken
+    loss or forward. None where `input_free_floor` is None."""
+    target = _class_targets(replay, indices)
+    return None if target is None else _entropy(target.reshape(-1).tolist())
+
+
+def _class_targets(replay: Replay, indices: torch.Tensor) -> torch.Tensor | None:
+    """The chosen class-index targets of a mean cross-entropy or NLL the loss of whose output nnlint computes,
+    every one counted (no weights, smoothing or ignored targets); else None."""
     loss = replay.loss
     target = replay.targets(indices)
     if (
@@ -104,14 +126,13 @@ def input_free_floor(replay: Replay, indices: torch.Tensor) -> float | None:
         or target.numel() % len(indices)
     ):
         return None
-    # One row per position, one column per sample, in the order rows() laid the samples out.
-    flat = target.reshape(len(indices), -1).T if replay.batch_dim == 0 else target.reshape(-1, len(indices))
-    total = 0.0
-    for labels in flat.tolist():
-        counts = torch.tensor(list(Counter(labels).values()), dtype=torch.float64)
-        probs = counts / counts.sum()
-        total += float(-(probs * probs.log()).sum())
-    return total / max(len(flat), 1)
+    return target
+
+
+def _entropy(labels: list[int]) -> float:
+    counts = torch.tensor(list(Counter(labels).values()), dtype=torch.float64)
+    probs = counts / counts.sum()
+    return float(-(probs * probs.log()).sum())
 
 
 def _floor_per_term(replay: Replay, target: torch.Tensor) -> float:

@@ -163,7 +163,7 @@ class Session:
         call = replay.call if isinstance(replay, Replay) else (calls[-1] if calls else None)
         if call is not None:
             self._guard("NN914", lambda: self._look_inside(eager, call, result))
-            self._guard("NN901", lambda: self._probe(eager, call, result))
+            self._guard("NN901", lambda: self._probe(eager, call, result, model_site))
         return []
 
     def _losses_newest_first(self) -> list[LossCall]:
@@ -199,12 +199,21 @@ class Session:
                 uninformed=uninformed,
             )
             zeroed.input_free = overfit_batch.input_free_floor(replay, indices)
+            real.prior = overfit_batch.prior_floor(replay, indices)
             if input_independent.unsettled(zeroed, self.thresholds):
                 self.notes.append(
                     f"NN913 inconclusive for {result.name}: in {len(zeroed.losses) - 1} steps zeroed inputs "
                     f"came down to {zeroed.end:.3f}, short of the {zeroed.input_free:.3f} an output that "
                     "sees no input can reach; raise overfit-steps in [tool.nnlint.run] to settle it"
                 )
+                if input_independent.no_input_used_yet(real, zeroed, self.thresholds):
+                    self.notes.append(
+                        f"NN912 inconclusive for {result.name}: real inputs came down no further than zeroed "
+                        f"ones ({real.end:.3f}), towards the {real.prior:.3f} a constant output reaches (the "
+                        "targets' prior): the model has not started using its input yet; raise overfit-steps "
+                        "in [tool.nnlint.run] to settle it"
+                    )
+                    return []
             else:
                 found = input_independent.check(real, zeroed, self.thresholds, site, self.fallback)
                 if found:
@@ -226,7 +235,9 @@ class Session:
             dropouts.hits, self.fallback
         )
 
-    def _probe(self, model: nn.Module, call: ModelCall, result: ModelResult) -> list[Finding]:
+    def _probe(
+        self, model: nn.Module, call: ModelCall, result: ModelResult, site: Site | None
+    ) -> list[Finding]:
         """The batch-mixing (and, if asked, causal) probe on the real model with the captured batch.
 
         Positional and keyword inputs alike (HF Trainer and accelerate call `model(**batch)`): the batched
@@ -266,6 +277,8 @@ class Session:
             causal=causal,
             name=type(model).__name__,
             causal_inputs=layout.causal_inputs,
+            built_at=(site.filename, site.line) if site is not None else None,
+            buffer_sites=self.instrumentation.buffer_sites,
         )
         try:
             result.probe = run_probe(spec, Options(device=device))

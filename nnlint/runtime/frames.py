@@ -19,6 +19,8 @@ import os
 import sys
 import sysconfig
 import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -118,7 +120,8 @@ class Site:
 
 
 class SiteMap:
-    """The line that built each object (a layer, an optimizer), keyed by identity and held weakly.
+    """The line that built each object (a layer, an optimizer), or any fact about it (the lines that set a
+    module's buffers), keyed by identity and held weakly.
 
     Never hashes the object: a module may define `__hash__` from state its own `__init__` has not set yet
     when `nn.Module.__init__` returns (torchmetrics' `Metric`, which Lightning builds for every `self.log`),
@@ -126,9 +129,9 @@ class SiteMap:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref[Any], Site]] = {}
+        self._entries: dict[int, tuple[weakref.ref[Any], Any]] = {}
 
-    def __setitem__(self, obj: Any, site: Site) -> None:
+    def __setitem__(self, obj: Any, site: Any) -> None:
         key = id(obj)
 
         def forget(ref: weakref.ref[Any]) -> None:
@@ -137,9 +140,55 @@ class SiteMap:
 
         self._entries[key] = (weakref.ref(obj, forget), site)
 
-    def get(self, obj: Any) -> Site | None:
+    def get(self, obj: Any) -> Any:
         entry = self._entries.get(id(obj))
         return entry[1] if entry is not None and entry[0]() is obj else None
+
+
+def wrap_module_init(original: Callable[..., None], sites: SiteMap) -> Callable[..., None]:
+    """`nn.Module.__init__` that notes the line of the user's code that built each module (`sites`)."""
+
+    @functools.wraps(original)
+    def init(module: Any, *args: Any, **kwargs: Any) -> None:
+        original(module, *args, **kwargs)
+        site = caller_site(sys._getframe(1), constructing=module)
+        if site is not None:
+            sites[module] = site
+
+    return init
+
+
+def wrap_register_buffer(original: Callable[..., None], buffers: SiteMap) -> Callable[..., None]:
+    """`nn.Module.register_buffer` that notes, per module, the user's line that set each buffer: a class's
+    own `__init__` when it builds its mask there, the script's line when the script replaces it later, the
+    line that built the model when an installed class registers it."""
+
+    @functools.wraps(original)
+    def register_buffer(module: Any, name: str, *args: Any, **kwargs: Any) -> None:
+        original(module, name, *args, **kwargs)
+        site = caller_site(sys._getframe(1))
+        if site is not None:
+            table = buffers.get(module)
+            if table is None:
+                table = {}
+                buffers[module] = table
+            table[name] = site
+
+    return register_buffer
+
+
+@contextmanager
+def recording_sites(modules: SiteMap, buffers: SiteMap) -> Iterator[None]:
+    """Note where modules are built and buffers set while the block runs (a probe target's factory)."""
+    from torch import nn
+
+    init, register = nn.Module.__init__, nn.Module.register_buffer
+    nn.Module.__init__ = wrap_module_init(init, modules)  # type: ignore[method-assign]
+    nn.Module.register_buffer = wrap_register_buffer(register, buffers)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        nn.Module.__init__, nn.Module.register_buffer = init, register  # type: ignore[method-assign]
 
 
 def caller_site(frame: FrameType | None, constructing: Any = None) -> Site | None:

@@ -3,11 +3,16 @@ RNN), kept as stand-ins: neither Lightning nor transformers is a test dependency
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
+from click.testing import CliRunner
 from torch import nn
 
 import nnlint
+from nnlint.cli import main
 
 
 class FlatLM(nn.Module):
@@ -69,3 +74,48 @@ class TimeMajorInside(nn.Module):
 def test_the_flattening_order_is_the_models_not_the_inputs() -> None:
     report = nnlint.probe(TimeMajorInside(), _ids(4, 9), causal=True, device="cpu")
     assert report.clean, report.text()  # split in the inputs' order, its steps would look like samples
+
+
+MASKED = """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Attention(nn.Module):
+    def __init__(self, width=16, steps=12):
+        super().__init__()
+        self.qkv = nn.Linear(width, 3 * width)
+        self.register_buffer("bias", torch.tril(torch.ones(steps, steps)))  # correct: nanoGPT's mask
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        t = x.shape[1]
+        att = (q @ k.transpose(-2, -1)).masked_fill(self.bias[:t, :t] == 0, float("-inf"))
+        return F.softmax(att, dim=-1) @ v
+
+
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb, self.attn, self.head = nn.Embedding(30, 16), Attention(), nn.Linear(16, 30)
+
+    def forward(self, ids):
+        return self.head(self.attn(self.emb(ids)))
+
+
+def build():
+    model = LM()
+    model.attn.register_buffer("bias", torch.tril(torch.ones(12, 12), diagonal=2))  # widened: the mistake
+    ids = torch.randint(0, 30, (4, 12), generator=torch.Generator().manual_seed(0))
+    return {"model": model, "inputs": ids, "causal": True}
+"""
+
+
+def test_a_mask_replaced_after_construction_is_blamed_where_it_was_replaced(tmp_path: Path) -> None:
+    """nanoGPT with its mask buffer re-registered two steps wider by the factory: the finding sat at the
+    `register_buffer` in nanoGPT's class, which builds a correct mask. It now sits where the mask was set."""
+    (tmp_path / "masked.py").write_text(MASKED)
+    ran = CliRunner().invoke(main, ["probe", "--format", "json", f"{tmp_path / 'masked.py'}:build"])
+    (finding,) = json.loads(ran.stdout)
+    assert finding["code"] == "NN902" and finding["location"]["row"] == 31, ran.stdout  # was 11, the class
