@@ -90,6 +90,20 @@ def test_unknown_selector_is_usage_error(buggy: Path) -> None:
     assert "unknown rule" in output
 
 
+@pytest.mark.parametrize(
+    ("selector", "suggestion"),
+    [("NN1011", "did you mean 'NN101'?"), ("mising-zero-grad", "did you mean 'missing-zero-grad'?")],
+)
+def test_unknown_selector_suggests_the_close_code_or_name(buggy: Path, selector: str, suggestion: str) -> None:
+    code, output = run("check", str(buggy), "--ignore", selector)
+    assert code == 2 and suggestion in output
+
+
+def test_unknown_selector_far_from_every_rule_suggests_nothing(buggy: Path) -> None:
+    code, output = run("check", str(buggy), "--select", "XYZ")
+    assert code == 2 and "did you mean" not in output
+
+
 def test_missing_path_is_usage_error(tmp_path: Path) -> None:
     assert run("check", str(tmp_path / "nope.py"))[0] == 2
 
