@@ -205,7 +205,9 @@ def class_cycle(lines: Lines, rng: random.Random) -> Lines:
     if other != name:
         for row_b, name_b in classes:
             if name_b == other:
-                out[row_b] = re.sub(r"class\s+(\w+)\s*(\([^)]*\))?\s*:", f"class \\1({name}):", out[row_b], count=1)
+                out[row_b] = re.sub(
+                    r"class\s+(\w+)\s*(\([^)]*\))?\s*:", f"class \\1({name}):", out[row_b], count=1
+                )
     return out
 
 
@@ -395,17 +397,25 @@ def main(argv: list[str] | None = None) -> int:
         for key, file, detail in run_project(args.scratch / "work", mutant.files, args.slow, parsed):
             if key not in found:
                 found[key] = Failure(key, mutant, file, detail)
-                print(f"mutant {number}: {key[0]} {key[1]} ({file}; {', '.join(mutant.steps)})", file=sys.stderr)
+                print(
+                    f"mutant {number}: {key[0]} {key[1]} ({file}; {', '.join(mutant.steps)})", file=sys.stderr
+                )
     for failure in found.values():
-        failure.reduced = reduce(args.scratch / "work", failure.mutant.files, failure.key, args.slow, args.reduce_seconds)
+        failure.reduced = reduce(
+            args.scratch / "work", failure.mutant.files, failure.key, args.slow, args.reduce_seconds
+        )
 
-    print(f"seed {args.seed}: {args.mutants} mutant projects from {len(sources)} corpus files, "
-          f"{time.perf_counter() - started:.0f} s; {len(parsed)} of {3 * args.mutants} files parsed")
+    print(
+        f"seed {args.seed}: {args.mutants} mutant projects from {len(sources)} corpus files, "
+        f"{time.perf_counter() - started:.0f} s; {len(parsed)} of {3 * args.mutants} files parsed"
+    )
     print("mutations: " + ", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
     print(f"failures: {len(found)}")
     for failure in found.values():
         print(f"\n== {failure.key[0]}: {failure.key[1]}")
-        print(f"   mutant {failure.mutant.number} ({', '.join(failure.mutant.steps)}) of {failure.mutant.train}")
+        print(
+            f"   mutant {failure.mutant.number} ({', '.join(failure.mutant.steps)}) of {failure.mutant.train}"
+        )
         print(f"   {failure.detail.strip().splitlines()[-1]}")
         for name, text in (failure.reduced or {}).items():
             print(f"--- {name}\n{text}")
