@@ -289,7 +289,7 @@ def make_mutant(number: int, rng: random.Random, sources: list[Path]) -> Mutant:
         texts.append(lines)
     if rng.random() < 0.6:
         name = rng.choice(sorted(PROJECT_IMPORTS))
-        for lines, extra in zip(texts, PROJECT_IMPORTS[name]):
+        for lines, extra in zip(texts, PROJECT_IMPORTS[name], strict=True):
             lines.insert(0, extra)
         steps.append(f"project:{name}")
     files = {"pkg/__init__.py": "from .train import *\n" if rng.random() < 0.3 else ""}
