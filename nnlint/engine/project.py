@@ -33,6 +33,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -781,10 +782,11 @@ def mentioning(root: Path, words: tuple[str, ...]) -> tuple[Path, ...] | None:
         hits = []
         for path in sources:
             try:
-                stat = path.stat()
+                info = path.stat()
             except OSError:
                 continue
-            if _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
+            # A FIFO or device named like a module would block the read (or never end): not source.
+            if S_ISREG(info.st_mode) and _mentions(path, (info.st_mtime_ns, info.st_size), words):
                 hits.append(path)
         found = tuple(hits)
     if len(_MENTIONING) >= 256:
