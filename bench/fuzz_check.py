@@ -219,6 +219,75 @@ def alias_cycle(lines: Lines, rng: random.Random) -> Lines:
     return lines[:spot] + [f"{first} = {second}", f"{second} = {first}"] + lines[spot:]
 
 
+def rebind_import(lines: Lines, rng: random.Random) -> Lines:
+    """An import bound to a surprising name (`import torch.nn as torch`), or a builtin shadowed."""
+    spot = rng.choice([r for r in range(len(lines) + 1) if r == len(lines) or not lines[r][:1].isspace()])
+    extra = rng.choice(
+        [
+            "import torch.nn as torch",
+            "from torch import nn as torch",
+            "import torch as nn",
+            "from torch.nn import functional as nn",
+            "range = list",
+            "super = None",
+            "self = None",
+            "torch = torch.nn",
+            "from torch import *",
+            "from torch.nn import *",
+        ]
+    )
+    return lines[:spot] + [extra] + lines[spot:]
+
+
+def decorate(lines: Lines, rng: random.Random) -> Lines:
+    """A decorator (one that changes what the name is) on a function or class."""
+    defs = _defs(lines, _DEF) + _defs(lines, _CLASS)
+    if not defs:
+        return lines
+    row, name = rng.choice(defs)
+    margin = lines[row][: _indent(lines[row])]
+    decorator = rng.choice(
+        [
+            "@property",
+            "@staticmethod",
+            "@classmethod",
+            "@torch.no_grad()",
+            f"@{name}",
+            "@lambda f: f",
+            "@x[0].y",
+        ]
+    )
+    return lines[:row] + [margin + decorator] + lines[row:]
+
+
+def self_reference(lines: Lines, rng: random.Random) -> Lines:
+    """An assignment that reads its own target (`self.x = self.x`, `model = model.model`)."""
+    rows = [r for r in _code_rows(lines) if re.match(r"\s*[\w.]+\s*=[^=]", lines[r])]
+    if not rows:
+        return lines
+    row = rng.choice(rows)
+    target = lines[row].split("=", 1)[0].strip()
+    out = list(lines)
+    value = rng.choice([target, f"{target}.{target.split('.')[-1]}", f"{target}({target})", f"[{target}]"])
+    out[row] = lines[row][: _indent(lines[row])] + f"{target} = {value}"
+    return out
+
+
+def star_arguments(lines: Lines, rng: random.Random) -> Lines:
+    """A call's arguments replaced by `*args, **kwargs`, or a starred or keyword-only oddity."""
+    rows = [r for r in _code_rows(lines) if re.search(r"\w\([^()]+\)", lines[r])]
+    if not rows:
+        return lines
+    row = rng.choice(rows)
+    hit = rng.choice(list(re.finditer(r"(\w)\(([^()]+)\)", lines[row])))
+    new = rng.choice(
+        ["*args, **kwargs", "*[]", "**{}", f"*{hit.group(2)}", f"{hit.group(2)}, {hit.group(2)}"]
+    )
+    out = list(lines)
+    out[row] = lines[row][: hit.start(2)] + new + lines[row][hit.end(2) :]
+    return out
+
+
 MUTATIONS: dict[str, Callable[[Lines, random.Random], Lines]] = {
     "truncate": truncate,
     "delete-line": delete_line,
@@ -232,6 +301,10 @@ MUTATIONS: dict[str, Callable[[Lines, random.Random], Lines]] = {
     "recursive": recursive,
     "class-cycle": class_cycle,
     "alias-cycle": alias_cycle,
+    "rebind-import": rebind_import,
+    "decorate": decorate,
+    "self-reference": self_reference,
+    "star-arguments": star_arguments,
 }
 
 # Imports put at the top of the two modules of a project (`train.py`, `helper.py` in package `pkg`).
@@ -281,7 +354,7 @@ def make_mutant(number: int, rng: random.Random, sources: list[Path]) -> Mutant:
     texts = []
     for path in (train, helper):
         lines = path.read_text("utf-8", "replace").split("\n")
-        for _ in range(rng.randrange(1, 4) if path is train else rng.randrange(0, 2)):
+        for _ in range(rng.randrange(1, 6) if path is train else rng.randrange(0, 3)):
             name = rng.choice(sorted(MUTATIONS))
             if _code_rows(lines):
                 lines = MUTATIONS[name](lines, rng)
