@@ -190,6 +190,8 @@ def check(
 
     `-` reads one file from standard input (name it with --stdin-filename); with --fix, the fixed text is
     written to standard output and the findings that remain to standard error.
+
+    Exit codes: 0 no findings (or --exit-zero), 1 findings, 2 a usage, configuration or internal error.
     """
     from nnlint.cli import allow_quick_exit
     from nnlint.session import CheckOptions, run_check

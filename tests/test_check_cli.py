@@ -309,3 +309,13 @@ def test_findings_sorted_by_file_line_column(tmp_path: Path) -> None:
     findings = json.loads(run("check", str(tmp_path), "--format", "json")[1])
     keys = [(f["filename"], f["location"]["row"], f["location"]["column"]) for f in findings]
     assert keys == sorted(keys) and len(keys) >= 4
+
+
+def test_help_lists_every_command_in_full_and_the_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands  # no summary cut short
+    assert "Exit codes: 0 no findings, 1 findings, 2" in result.output
+    check_help = CliRunner().invoke(main, ["check", "--help"], terminal_width=200).output
+    assert "Exit codes: 0 no findings" in check_help
