@@ -177,3 +177,24 @@ def test_a_notebook_large_for_its_outputs_is_still_checked() -> None:
     }
     data = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
     assert [f.code for f in check_notebook("big.ipynb", data, list(all_rules())).findings] == ["NN101"]
+
+
+def test_jobs_far_above_the_file_count_start_one_worker_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import concurrent.futures
+
+    started: list[int] = []
+    pool = concurrent.futures.ProcessPoolExecutor
+
+    def counting_pool(max_workers: int, **kwargs: object) -> concurrent.futures.ProcessPoolExecutor:
+        started.append(max_workers)
+        # Two at most here, so that a regression fails the assertion instead of forking 100,000 workers.
+        return pool(max_workers=min(max_workers, 2), **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting_pool)
+    for number in range(session.PARALLEL_THRESHOLD):
+        (tmp_path / f"m{number}.py").write_text(GOOD)
+    outcome = run_check([tmp_path], Overrides(), jobs=100_000)
+    assert started == [session.PARALLEL_THRESHOLD]
+    assert outcome.files == session.PARALLEL_THRESHOLD and not outcome.errors
