@@ -190,6 +190,8 @@ def check(
 
     `-` reads one file from standard input (name it with --stdin-filename); with --fix, the fixed text is
     written to standard output and the findings that remain to standard error.
+
+    Exit codes: 0 no findings (or --exit-zero), 1 findings, 2 a usage, configuration or internal error.
     """
     from nnlint.cli import allow_quick_exit
     from nnlint.session import CheckOptions, run_check
@@ -221,6 +223,9 @@ def check(
             respect_gitignore=respect_gitignore,
         )
         roots = list(paths) or [Path(".")]
+        if output_file is not None and not (show_settings or show_files):
+            named = ([Path(stdin_filename)] if stdin_filename else []) if stdin else roots
+            _refuse_output_onto_input(output_file, named, explicit, overrides)
         if show_settings:
             _show_settings(
                 Path(stdin_filename) if stdin and stdin_filename else roots[0], explicit, overrides
@@ -245,6 +250,8 @@ def check(
     except ConfigError as error:
         click.echo(f"nnlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
+    except click.ClickException:
+        raise  # a usage error: click prints it and exits 2
     except Exception:  # noqa: BLE001 - a bug of nnlint's must not read as "findings" (exit 1) in CI
         import traceback
 
@@ -323,6 +330,28 @@ def _check_stdin(
     if outcome.crashes or outcome.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_CLEAN if exit_zero else status)
+
+
+def _refuse_output_onto_input(
+    output_file: Path, roots: list[Path], explicit: Config | None, overrides: Overrides
+) -> None:
+    """`-o` naming a file that the run checks would replace that source with the report: a usage error.
+
+    Only an existing file can be one; the discovery walk is paid only when its name is a source's.
+    """
+    from nnlint.discovery import SOURCE_SUFFIXES, discover
+
+    if not output_file.is_file():
+        return
+    target = output_file.resolve()
+    named = any(root.is_file() and root.resolve() == target for root in roots)
+    if named or (
+        output_file.name.endswith(SOURCE_SUFFIXES)
+        and any(path.resolve() == target for path in discover(roots, explicit, overrides=overrides))
+    ):
+        raise click.UsageError(
+            f"--output-file {output_file} is a file being checked; the report would overwrite it"
+        )
 
 
 def _show_files(roots: list[Path], explicit: Config | None, overrides: Overrides) -> None:

@@ -24,6 +24,15 @@ COMMANDS = {
     "rules": ("nnlint.rule_docs", "rules_command"),
     "run": ("nnlint.run.command", "run"),
 }
+# The one-line summaries of `nnlint --help`: click would cut each docstring's first sentence at "...".
+SUMMARIES = {
+    "check": "Check files or folders statically (never runs them).",
+    "lsp": "Run the language server over stdio, for editors.",
+    "probe": "Run a model factory and test batch independence and causality (needs torch).",
+    "rule": "Explain one rule, with examples.",
+    "rules": "List every rule.",
+    "run": "Run a training script and check its first steps (needs torch).",
+}
 
 
 class _LazyGroup(click.Group):
@@ -37,13 +46,18 @@ class _LazyGroup(click.Group):
             return None
         module, attribute = COMMANDS[cmd_name]
         command: click.Command = getattr(import_module(module), attribute)
+        command.short_help = command.short_help or SUMMARIES[cmd_name]
         return command
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnlint")
 def main() -> None:
-    """nnlint: catch the silent bugs in PyTorch training code."""
+    """nnlint: catch the silent bugs in PyTorch training code.
+
+    Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error (`run` keeps a
+    script's own `sys.exit(n)` and uncaught exception, as python would).
+    """
 
 
 def entry() -> None:

@@ -73,6 +73,24 @@ def _selects(rule: type[Rule], selector: str, inclusive: bool) -> bool:
     return inclusive or not rule.opt_in or len(prefix) >= _FAMILY_PREFIX
 
 
+def _did_you_mean(selector: str, rules: tuple[type[Rule], ...]) -> str:
+    """`; did you mean 'NN101'?` for a selector a typo away from a rule's code or name, else "".
+
+    A code-like selector is compared with the codes (the longest shared start wins: NN1011 -> NN101), a
+    name with the names."""
+    import difflib
+    import os.path
+
+    if selector[:2].upper() == "NN":
+        wanted = selector.upper()
+        shared = {rule.code: len(os.path.commonprefix([rule.code, wanted])) for rule in rules}
+        best = max(shared.values(), default=0)
+        close = sorted(code for code, length in shared.items() if length == best and best > 2)[:3]
+    else:
+        close = difflib.get_close_matches(selector, [rule.name for rule in rules], n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(name) for name in close)}?" if close else ""
+
+
 def resolve_selectors(selectors: list[str], origin: str, inclusive: bool = False) -> set[str]:
     """The codes a list of selectors names. Raises ConfigError for a selector that names nothing.
 
@@ -88,7 +106,10 @@ def resolve_selectors(selectors: list[str], origin: str, inclusive: bool = False
             continue
         matched = {rule.code for rule in rules if _selects(rule, selector, inclusive)}
         if not matched:
-            raise ConfigError(f"{origin}: unknown rule code or name {selector!r} (see `nnlint rules`)")
+            raise ConfigError(
+                f"{origin}: unknown rule code or name {selector!r}{_did_you_mean(selector, rules)} "
+                "(see `nnlint rules`)"
+            )
         codes |= matched
     return codes
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 
 from nnlint import ignore_files
 from nnlint.config import Config, Overrides, config_for
@@ -80,10 +81,21 @@ def discover(
                     continue
                 if gitignore and ignore_files.is_ignored(candidate):
                     continue
+                if _special(candidate):
+                    continue
                 resolved = _resolve(candidate)
                 if resolved not in seen:
                     seen.add(resolved)
                     yield candidate
+
+
+def _special(path: Path) -> bool:
+    """A FIFO, socket or device with a source's name: reading it would block or never end, so a folder's
+    walk passes it by (one named on the command line is read: `<(cat train.py)` is a pipe)."""
+    try:
+        return not S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False  # a symlink loop or an unreadable entry: yielded, and reported when it cannot be read
 
 
 def _resolve(path: Path) -> Path:

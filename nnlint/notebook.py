@@ -146,10 +146,12 @@ def load_notebook(data: bytes) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}"
         raise NotebookError(f"Cannot read this notebook: invalid JSON at {where}: {error.msg}") from error
-    if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
+    if not isinstance(raw, dict) or raw.get("nbformat") != 4:
         found = raw.get("nbformat") if isinstance(raw, dict) else None
         detail = f"nbformat {found}" if found is not None else "no nbformat version"
         raise NotebookError(f"Cannot read this notebook: nnlint reads nbformat 4, this has {detail}")
+    if not isinstance(raw.get("cells"), list):
+        raise NotebookError("Cannot read this notebook: its `cells` is not a list")
     for cell in raw["cells"]:
         source = cell.get("source", "") if isinstance(cell, dict) else None
         valid_source = isinstance(source, str) or (

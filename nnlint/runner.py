@@ -28,7 +28,7 @@ import libcst as cst
 
 from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
-from nnlint.engine.project import begin_check, dependencies
+from nnlint.engine.project import MAX_SOURCE_BYTES, begin_check, dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
 from nnlint.legacy_syntax import parse_pre37, python2_hint
 from nnlint.rule import Report, Rule, RuleFix
@@ -94,7 +94,10 @@ def decode_source(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def syntax_finding(filename: str, message: str, row: int, column: int) -> Finding:
+_PARSE_HINT = "nnlint checks only files that Python 3 can parse; other files are still checked."
+
+
+def syntax_finding(filename: str, message: str, row: int, column: int, hint: str = _PARSE_HINT) -> Finding:
     """An NN000 finding: the file (or notebook) cannot be read as Python, for the reason in `message`."""
     location = Position(max(row, 1), max(column, 1))
     return Finding(
@@ -105,7 +108,7 @@ def syntax_finding(filename: str, message: str, row: int, column: int) -> Findin
         location=location,
         end_location=location,
         severity=Severity.ERROR,
-        hint="nnlint checks only files that Python 3 can parse; other files are still checked.",
+        hint=hint,
     )
 
 
@@ -141,6 +144,13 @@ def _python_parse_error(filename: str, source: str) -> Finding | None:
 
 def parse_source(filename: str, source: str) -> cst.Module | Finding:
     """The libcst module, or an NN000 finding that says why the file cannot be parsed."""
+    if len(source) > MAX_SOURCE_BYTES:
+        limit = MAX_SOURCE_BYTES // 10**6
+        message = (
+            f"Cannot check this file: {len(source) / 1e6:.1f} MB of source, over nnlint's {limit} MB limit"
+        )
+        hint = "A file this large is generated code or data: `exclude` it in [tool.nnlint] to silence this."
+        return syntax_finding(filename, message, 1, 1, hint)
     if _maybe_too_deep(source):
         rejected = _python_parse_error(filename, source)
         if rejected is not None:

@@ -276,7 +276,8 @@ def run_check(
             cache = Cache(config.root / CACHE_DIR_NAME, digests[codes])
         work.append(_Job(_display(path), codes, options, cache))
     outcome = CheckOutcome(files=len(work), warnings=unlisted)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    # Never more workers than files: a pool forks all of them up front (`-j 100000` forked for minutes).
+    workers = min(jobs if jobs is not None else (os.cpu_count() or 1), len(work))
     if workers > 1 and len(work) >= PARALLEL_THRESHOLD:
         results = _in_workers(work, workers, on_progress)
     else:

@@ -90,6 +90,20 @@ def test_unknown_selector_is_usage_error(buggy: Path) -> None:
     assert "unknown rule" in output
 
 
+@pytest.mark.parametrize(
+    ("selector", "suggestion"),
+    [("NN1011", "did you mean 'NN101'?"), ("mising-zero-grad", "did you mean 'missing-zero-grad'?")],
+)
+def test_unknown_selector_suggests_a_close_one(buggy: Path, selector: str, suggestion: str) -> None:
+    code, output = run("check", str(buggy), "--ignore", selector)
+    assert code == 2 and suggestion in output
+
+
+def test_unknown_selector_far_from_every_rule_suggests_nothing(buggy: Path) -> None:
+    code, output = run("check", str(buggy), "--select", "XYZ")
+    assert code == 2 and "did you mean" not in output
+
+
 def test_missing_path_is_usage_error(tmp_path: Path) -> None:
     assert run("check", str(tmp_path / "nope.py"))[0] == 2
 
@@ -295,3 +309,13 @@ def test_findings_sorted_by_file_line_column(tmp_path: Path) -> None:
     findings = json.loads(run("check", str(tmp_path), "--format", "json")[1])
     keys = [(f["filename"], f["location"]["row"], f["location"]["column"]) for f in findings]
     assert keys == sorted(keys) and len(keys) >= 4
+
+
+def test_help_lists_every_command_in_full_and_the_exit_codes() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands  # no summary cut short
+    assert "Exit codes: 0 no findings, 1 findings, 2" in result.output
+    check_help = CliRunner().invoke(main, ["check", "--help"], terminal_width=200).output
+    assert "Exit codes: 0 no findings" in check_help

@@ -33,6 +33,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -47,8 +48,10 @@ PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 # How many re-exports (`from .models import Net` in `__init__.py`) one resolution follows.
 _MAX_HOPS = 8
 _BUILTIN_NAMES = frozenset(dir(builtins))
-# Project modules larger than this are not read (generated code, vendored blobs): unknown, silent.
-_MAX_MODULE_BYTES = 2_000_000
+# Source larger than this is not parsed: libcst needs about a gigabyte and half a minute per megabyte (a
+# 10 MB generated file took 11 GB), in native code that no time limit interrupts. A checked file that
+# large gets an NN000 saying so; a project module that large is not read (unknown, silent).
+MAX_SOURCE_BYTES = 2_000_000
 
 Definition = cst.FunctionDef | cst.ClassDef
 # A folder's Python files as (name, size, modification time): a cache key that changes with any edit.
@@ -112,7 +115,7 @@ def _modules_mentioning(
 ) -> tuple[Path, ...]:
     found: list[Path] = []
     for name, size, _ in listing:
-        if size > _MAX_MODULE_BYTES:
+        if size > MAX_SOURCE_BYTES:
             continue
         try:
             text = (folder / name).read_bytes()
@@ -327,7 +330,7 @@ class ModuleStore:
             return cached[1]
         ctx: FileContext | None = None
         digest = ""
-        if stat.st_size <= _MAX_MODULE_BYTES:
+        if stat.st_size <= MAX_SOURCE_BYTES:
             try:
                 data = path.read_bytes()
                 digest = hashlib.sha256(data).hexdigest()
@@ -389,7 +392,7 @@ class ModuleStore:
         if cached is not None and cached[0] == stamp:
             return cached[1]
         data: bytes | None = None
-        if stat.st_size <= _MAX_MODULE_BYTES:
+        if stat.st_size <= MAX_SOURCE_BYTES:
             try:
                 data = path.read_bytes()
             except OSError:
@@ -781,10 +784,11 @@ def mentioning(root: Path, words: tuple[str, ...]) -> tuple[Path, ...] | None:
         hits = []
         for path in sources:
             try:
-                stat = path.stat()
+                info = path.stat()
             except OSError:
                 continue
-            if _mentions(path, (stat.st_mtime_ns, stat.st_size), words):
+            # A FIFO or device named like a module would block the read (or never end): not source.
+            if S_ISREG(info.st_mode) and _mentions(path, (info.st_mtime_ns, info.st_size), words):
                 hits.append(path)
         found = tuple(hits)
     if len(_MENTIONING) >= 256:

@@ -68,11 +68,15 @@ def load_factory(target: str) -> Callable[[], Any]:
     """Import the callable a TARGET string names; `:build` is assumed when no attribute is given."""
     where, _, attr = target.rpartition(":") if ":" in target else (target, ":", "build")
     attr = attr or "build"
+    if not where:
+        raise ProbeError(f"The target '{target}' names no file or module: give path/to/model.py:{attr}.")
     if where.endswith(".py") or Path(where).exists():
         module = _import_file(Path(where))
     else:
         try:
             module = importlib.import_module(where)
+        except SystemExit as exit_:
+            raise _exited(f"Importing module '{where}'", exit_) from exit_
         except Exception as error:  # the user's module may raise anything while importing
             raise ProbeError(
                 f"Could not import module '{where}' named by the target '{target}': "
@@ -104,6 +108,9 @@ def _import_file(path: Path) -> Any:
     sys.path.insert(0, str(path.parent))
     try:
         spec.loader.exec_module(module)
+    except SystemExit as exit_:
+        del sys.modules[name]
+        raise _exited(f"Importing '{path}'", exit_) from exit_
     except Exception as error:
         del sys.modules[name]
         raise ProbeError(
@@ -115,6 +122,16 @@ def _import_file(path: Path) -> Any:
     return module
 
 
+def _exited(doing: str, exit_: SystemExit) -> ProbeError:
+    """A target that ends the program (sys.exit, argparse on unknown arguments) built no model: an error,
+    never the probe's own exit status (`sys.exit(0)` would read as a clean probe)."""
+    return ProbeError(
+        f"{doing} called sys.exit({exit_.code!r}) instead of returning. The target must build the model "
+        "without ending the program; keep a script's command-line handling under `if __name__ == "
+        "'__main__':`."
+    )
+
+
 def build_spec(target: str) -> ProbeSpec:
     """Call the factory a TARGET names and normalise its result."""
     factory = load_factory(target)
@@ -122,6 +139,8 @@ def build_spec(target: str) -> ProbeSpec:
     try:
         with recording_sites(modules, buffers):
             built = factory()
+    except SystemExit as exit_:
+        raise _exited(f"The factory '{target}'", exit_) from exit_
     except Exception as error:
         raise ProbeError(
             f"The factory '{target}' raised {type(error).__name__}: {error}. It must build the model "

@@ -103,6 +103,8 @@ def run(
         if not args:
             _fail("give a script to run (nnlint run train.py -- ARGS) or a module (nnlint run -m pkg.train)")
         script = Path(args.pop(0))
+        if script.is_dir():
+            _fail(f"{script} is a folder: name the training script in it (nnlint run {script}/train.py)")
         if not script.is_file():
             _fail(f"no such script: {script}")
     if args[:1] == ["--"]:

@@ -149,3 +149,52 @@ def test_an_internal_error_exits_2_not_1(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path / "a.py")])
     assert result.exit_code == 2
     assert "internal error (please report this)" in result.output
+
+
+def test_source_over_the_size_limit_is_an_nn000_not_gigabytes_of_parsing() -> None:
+    from nnlint.engine.project import MAX_SOURCE_BYTES
+
+    source = "import torch\n" + "x = torch.zeros(1)\n" * (MAX_SOURCE_BYTES // 19 + 1)
+    started = time.perf_counter()
+    [finding] = check_source("generated.py", source, list(all_rules())).findings
+    assert time.perf_counter() - started < 5
+    assert finding.code == "NN000" and "MB of source, over nnlint's 2 MB limit" in finding.message
+    assert finding.hint is not None and "exclude" in finding.hint
+
+
+def test_a_notebook_large_for_its_outputs_is_still_checked() -> None:
+    import json
+
+    from nnlint.notebook import check_notebook
+
+    picture = {"output_type": "display_data", "data": {"image/png": "A" * 3_000_000}, "metadata": {}}
+    cell = {
+        "cell_type": "code",
+        "source": PERMUTED,
+        "metadata": {},
+        "outputs": [picture],
+        "execution_count": 1,
+    }
+    data = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+    assert [f.code for f in check_notebook("big.ipynb", data, list(all_rules())).findings] == ["NN101"]
+
+
+def test_jobs_far_above_the_file_count_start_one_worker_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import concurrent.futures
+
+    started: list[int] = []
+    pool = concurrent.futures.ProcessPoolExecutor
+
+    def counting_pool(max_workers: int, **kwargs: object) -> concurrent.futures.ProcessPoolExecutor:
+        started.append(max_workers)
+        # Two at most here, so that a regression fails the assertion instead of forking 100,000 workers.
+        return pool(max_workers=min(max_workers, 2), **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", counting_pool)
+    for number in range(session.PARALLEL_THRESHOLD):
+        (tmp_path / f"m{number}.py").write_text(GOOD)
+    outcome = run_check([tmp_path], Overrides(), jobs=100_000)
+    assert started == [session.PARALLEL_THRESHOLD]
+    assert outcome.files == session.PARALLEL_THRESHOLD and not outcome.errors

@@ -79,3 +79,27 @@ def test_in_place_write_also_refuses_a_changed_file(tmp_path: Path) -> None:
     with pytest.raises(ChangedMeanwhile):
         write_atomic(path, b"fixed", expected=b"old")
     assert path.read_text() == "new"
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_the_report_never_overwrites_a_checked_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    monkeypatch.chdir(tmp_path)
+    args = ["check", "--no-cache", "-o", "train.py", "train.py" if named else "."]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "is a file being checked" in result.output
+    assert "Traceback" not in result.output
+    assert path.read_text() == BUGGY
+
+
+def test_the_report_may_go_to_a_new_file_or_a_non_source_one(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    (tmp_path / "report.txt").write_text("old report\n")
+    for target in ("report.txt", "new/report.txt"):
+        result = CliRunner().invoke(main, ["check", "--no-cache", "-o", str(tmp_path / target), str(path)])
+        assert result.exit_code == 1, result.output
+        assert "NN001" in (tmp_path / target).read_text()

@@ -142,6 +142,8 @@ def test_a_cell_that_does_not_parse_is_reported_and_the_others_are_still_checked
         (b'{"cells": "\xff"}', "not UTF-8"),
         (b"[1, 2]", "no nbformat version"),
         (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "nbformat 3"),
+        (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "its `cells` is not a list"),
+        (json.dumps({"nbformat": 4}).encode(), "its `cells` is not a list"),
         (
             json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}).encode(),
             "text `source`",

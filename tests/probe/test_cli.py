@@ -103,6 +103,27 @@ def test_unknown_module_and_missing_attribute_are_bad_input() -> None:
     assert "Cannot find the file" in invoke("missing/file.py:build")[2]
 
 
+@pytest.mark.parametrize(
+    ("source", "target", "said"),
+    [
+        ("import sys\n\ndef build():\n    sys.exit(0)\n", "build", "The factory"),
+        ("def build():\n    raise SystemExit(3)\n", "build", "The factory"),
+        ("import sys\nsys.exit(0)\n", "build", "Importing"),
+    ],
+)
+def test_a_target_that_exits_is_bad_input_not_its_exit_status(tmp_path, source, target, said) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text(source)
+    code, _, err = invoke(f"{path}:{target}")
+    assert code == 2
+    assert said in err and "called sys.exit(" in err and "Traceback" not in err
+
+
+def test_a_target_without_a_path_is_bad_input() -> None:
+    code, _, err = invoke(":build")
+    assert code == 2 and "names no file or module" in err
+
+
 def test_verbose_shows_the_traceback() -> None:
     code, _, err = invoke(fixture("bad_import"), "--verbose")
     assert code == 2

@@ -47,6 +47,11 @@ def test_missing_script_and_module(nnlint_run) -> None:
     assert outcome.exit_code == 2 and "no module named" in outcome.stderr
 
 
+def test_a_folder_is_not_a_script(nnlint_run, tmp_path: Path) -> None:
+    outcome = nnlint_run(str(tmp_path))
+    assert outcome.exit_code == 2 and "is a folder: name the training script in it" in outcome.stderr
+
+
 def test_unknown_config_key_is_an_error(tmp_path: Path, fixtures: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.nnlint.run]\nupdate-ratio-hi = 1.0\n")
     script = tmp_path / "lr_ten.py"
