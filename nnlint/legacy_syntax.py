@@ -1,4 +1,4 @@
-"""Parse Python 3 code written for a grammar older than libcst's: `async` and `await` used as names.
+"""Parse code written for a grammar older than libcst's: `async`/`await` names, Python 2 print statements.
 
 Before Python 3.7, `async` and `await` were ordinary names outside coroutines, and PyTorch code of that
 time spells a non-blocking copy `x.cuda(async=True)`. libcst's native parser always uses the current
@@ -7,13 +7,21 @@ would be an NN000 and nothing else. Here each such name is swapped for a placeho
 the text is parsed, and the placeholders are renamed back in the tree: the tree prints exactly the
 original text, so positions, suppressions and fixes stay right.
 
-This runs only after the normal parse failed: files that parse pay nothing. Python 2 files (a print
-statement, `except E, e:`) stay unparseable; `python2_hint` says so in the NN000 message.
+Early PyTorch training scripts (2017-2018) were often Python 2 whose only Python 2 spelling is the print
+statement (`print 'loss', loss.data[0]`). The blank after such a `print` is swapped for a comma
+(`print,'loss', loss.data[0]`): a tuple expression of the same length, so every position stays right and
+the printed values stay visible to the rules as expressions. Only these statements print differently from
+the original text (fixes edit the original text by position, so they are unaffected).
+
+This runs only after the normal parse failed: files that parse pay nothing. Python 2 files with any other
+Python 2 spelling (`except E, e:`, `exec "..."`, backquotes) stay unparseable; `python2_hint` says so in
+the NN000 message.
 """
 
 from __future__ import annotations
 
 import io
+import keyword
 import tokenize
 
 import libcst as cst
@@ -29,24 +37,31 @@ _PYTHON2_MESSAGES = (
 )
 
 
-def parse_pre37(source: str) -> cst.Module | None:
-    """The module of a text that parses once pre-3.7 `async`/`await` names are read as names, else None."""
-    if "async" not in source and "await" not in source:
+def parse_legacy(source: str) -> cst.Module | None:
+    """The module of a text that parses once pre-3.7 `async`/`await` names are read as names and Python 2
+    print statements as tuples, else None."""
+    if "async" not in source and "await" not in source and "print" not in source:
         return None
-    spans = _legacy_name_spans(source)
-    if not spans:
+    tokens = _tokens(source)
+    name_spans = _legacy_name_spans(tokens)
+    print_blanks = _print_statement_blanks(tokens)
+    if not name_spans and not print_blanks:
         return None
     placeholders = {word: _placeholder(word, source) for word in _SOFT_KEYWORDS}
     if None in placeholders.values():
         return None
+    edits = [(row, column, word, placeholders[word]) for row, column, word in name_spans]
+    edits += [(row, column, " ", ",") for row, column in print_blanks]
     lines = io.StringIO(source).readlines()  # the lines tokenize numbered
-    for row, column, word in reversed(spans):
+    for row, column, old, new in sorted(edits, reverse=True):
         line = lines[row - 1]
-        lines[row - 1] = line[:column] + placeholders[word] + line[column + len(word) :]
+        lines[row - 1] = line[:column] + new + line[column + len(old) :]
     try:
         module = cst.parse_module("".join(lines))
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
+    if not name_spans:
+        return module
     originals = {placeholder: word for word, placeholder in placeholders.items()}
     return module.visit(_RenameBack(originals))
 
@@ -58,20 +73,24 @@ def python2_hint(message: str) -> str:
     return ""
 
 
-def _legacy_name_spans(source: str) -> list[tuple[int, int, str]]:
-    """(row, column, word) of each `async`/`await` that a pre-3.7 Python reads as a plain name.
-
-    `async` is the keyword only before `def`/`for`/`with`. `await` is the keyword only inside an
-    `async def`, so it is taken as a name only in a file that has none.
-    """
+def _tokens(source: str) -> list[tokenize.TokenInfo]:
+    """The text's tokens without blank-line, comment and indentation tokens; [] if it cannot be tokenized."""
     try:
-        tokens = [
+        return [
             token
             for token in tokenize.generate_tokens(io.StringIO(source).readline)
             if token.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT)
         ]
     except (tokenize.TokenError, SyntaxError):  # IndentationError is a SyntaxError
         return []
+
+
+def _legacy_name_spans(tokens: list[tokenize.TokenInfo]) -> list[tuple[int, int, str]]:
+    """(row, column, word) of each `async`/`await` that a pre-3.7 Python reads as a plain name.
+
+    `async` is the keyword only before `def`/`for`/`with`. `await` is the keyword only inside an
+    `async def`, so it is taken as a name only in a file that has none.
+    """
     has_coroutines = any(
         token.string == "async" and following.string == "def"
         for token, following in zip(tokens, tokens[1:], strict=False)
@@ -87,6 +106,49 @@ def _legacy_name_spans(source: str) -> list[tuple[int, int, str]]:
             continue
         spans.append((token.start[0], token.start[1], token.string))
     return spans
+
+
+# Tokens that end the statement before a token: a `print` right after one of them starts a statement.
+_STATEMENT_BOUNDARIES = {";", ":"}
+# Keywords that can start an expression (after any other keyword, `print` followed by it is Python 3 or no
+# statement at all).
+_EXPRESSION_KEYWORDS = {"not", "lambda", "None", "True", "False"}
+# Operators that can start an expression but never continue one after a name (`print -x`, `print (x)`,
+# `print [x]` are already Python 3 expressions and stay as they are).
+_EXPRESSION_OPENERS = {"{", "~"}
+
+
+def _print_statement_blanks(tokens: list[tokenize.TokenInfo]) -> list[tuple[int, int]]:
+    """(row, column) of the blank after each Python 2 print statement's `print`.
+
+    A print statement is a `print` that starts a statement and is followed, after a blank, by a token that
+    starts an expression and cannot continue the name `print` in Python 3: a string, a number, a name, an
+    expression keyword, `{` or `~`.
+    """
+    blanks = []
+    for index, token in enumerate(tokens[:-1]):
+        if token.type != tokenize.NAME or token.string != "print":
+            continue
+        before = tokens[index - 1] if index else None
+        starts = (
+            before is None
+            or before.type == tokenize.NEWLINE
+            or (before.type == tokenize.OP and before.string in _STATEMENT_BOUNDARIES)
+        )
+        following = tokens[index + 1]
+        if not starts or following.start != (token.end[0], token.end[1] + 1):
+            continue
+        opens = (
+            following.type in (tokenize.STRING, tokenize.NUMBER)
+            or (
+                following.type == tokenize.NAME
+                and (not keyword.iskeyword(following.string) or following.string in _EXPRESSION_KEYWORDS)
+            )
+            or (following.type == tokenize.OP and following.string in _EXPRESSION_OPENERS)
+        )
+        if opens and token.line[token.end[1]] in " \t":
+            blanks.append(token.end)
+    return blanks
 
 
 def _placeholder(word: str, source: str) -> str | None:

@@ -30,7 +30,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import MAX_SOURCE_BYTES, begin_check, dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
-from nnlint.legacy_syntax import parse_pre37, python2_hint
+from nnlint.legacy_syntax import parse_legacy, python2_hint
 from nnlint.rule import Report, Rule, RuleFix
 from nnlint.suppress import Suppressions, parse_suppressions
 
@@ -162,7 +162,7 @@ def parse_source(filename: str, source: str) -> cst.Module | Finding:
         # parser, run only on failure, says where and what in the words users know.
         rejected = _python_parse_error(filename, source)
         if rejected is not None:
-            legacy = parse_pre37(source)
+            legacy = parse_legacy(source)
             if legacy is not None:
                 return legacy
             return rejected

@@ -262,6 +262,19 @@ class FocalLoss(nn.Module):
 criterion = FocalLoss()
 loss = criterion(torch.sigmoid(net(x)), y)
 """,
+        # The project loss takes the log of its input before NLL: it expects probabilities (the input is
+        # rebound through a computation, not only reshaped).
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class CrossEntropy2d(nn.Module):
+    def forward(self, predict, target):
+        predict = torch.log(predict.clamp(min=1e-8)).flatten(1)
+        return F.nll_loss(predict, target)
+criterion = CrossEntropy2d()
+loss = criterion(F.softmax(net(x), dim=1), y)
+""",
         # skorch's classifier takes the log of the probabilities itself for NLLLoss (its default).
         """
 from torch import nn
@@ -664,6 +677,23 @@ loss = criterion(torch.sigmoid(net(x)), y)
 """,
             line=10,
         ),
+        # A segmentation loss that flattens its scores (rebinding its input through transposes, a mask and
+        # a view) before `F.cross_entropy`, given softmax scores.
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+class CrossEntropy2d(nn.Module):
+    def forward(self, predict, target):
+        n, c, h, w = predict.size()
+        predict = predict.transpose(1, 2).transpose(2, 3).contiguous()
+        predict = predict[target.unsqueeze(-1) >= 0].view(-1, c)
+        return F.cross_entropy(predict, target[target >= 0])
+criterion = CrossEntropy2d()
+loss = criterion(F.softmax(net(x), dim=1), y)
+""",
+            line=11,
+        ),
         # A method wrapping a functional loss held as an attribute (Lightning's fine-tuning example).
         Invalid(
             """
@@ -969,7 +999,12 @@ class Lit:
                 " (This holds for one of the models the code may pick; nnlint does not know the others.)"
             )
         if at_loss and loss.ctx is not None and loss.ctx is not where:
-            return  # a project loss in another file, right for its own callers: nothing here to change
+            if found.kind != LOG_SOFTMAX or found.ctx is not where:
+                return  # a project loss in another file, right for its own callers: nothing here to change
+            # A log_softmax written in the calling file (`pred = nn.LogSoftmax()(pred); CrossEntropy2d()(pred,
+            # y)`): the project loss is right for its other callers, the log_softmax is the line to change.
+            at_loss = False
+            message = _message(found.kind, name)
         passed = (Evidence(passed_at, "the model is passed here"),) if passed_at is not None else ()
         if at_loss:
             # The model's output is right for another loss: the loss is the line to change (a criterion

@@ -13,7 +13,8 @@ class SyntaxErrorRule(Rule):
     """## What it does
     Reports a file that nnlint cannot read as Python 3: a syntax error, a Python 2 file (the message says
     so), bytes that are not valid in the file's encoding. Python 3 code written before 3.7, where `async`
-    and `await` were plain names (`x.cuda(async=True)`), is read and checked like any other file.
+    and `await` were plain names (`x.cuda(async=True)`), is read and checked like any other file, and so
+    is a Python 2 script whose only Python 2 spelling is the print statement (`print 'loss', loss`).
 
     ## Why is this bad?
     No rule can check a file that does not parse, so its bugs would go unreported in silence. The rest of
@@ -21,7 +22,7 @@ class SyntaxErrorRule(Rule):
 
     ## Example
     ```python
-    print "training"  # Python 2
+    exec "x = 1"  # Python 2
     ```
 
     ## Use instead
@@ -33,9 +34,15 @@ class SyntaxErrorRule(Rule):
     severity = Severity.ERROR
     message = "Cannot parse this file."
     needs_torch = False
-    VALID: ClassVar[list[str]] = ["import torch\n", "", "import torch\nx = torch.ones(2).cuda(async=True)\n"]
+    VALID: ClassVar[list[str]] = [
+        "import torch\n",
+        "",
+        "import torch\nx = torch.ones(2).cuda(async=True)\n",
+        "import torch\nprint 'loss', torch.ones(2).sum()\n",
+    ]
     INVALID: ClassVar[list[str | Invalid]] = [
-        Invalid('print "hello"\n', line=1),
+        Invalid('exec "x = 1"\n', line=1),
+        Invalid("x = `1`\n", line=1),
         Invalid("def f(:\n    pass\n", line=1),
         Invalid("x = 1\nif x\n    pass\n", line=2),
     ]

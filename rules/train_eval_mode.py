@@ -37,7 +37,8 @@ class TrainEvalMode(Rule):
     A model the script builds itself from a class with dropout or BatchNorm counts as readied too (a new
     module is in training mode), and so does one handed to a loading helper (`load_checkpoint(net=net,
     ...)`); an inference script may get its network from a project factory named for it
-    (`build_or_load_model(...)`, `get_model(cfg)`).
+    (`build_or_load_model(...)`, `get_model(cfg)`, or the one network-named name of its tuple:
+    `net, aug, _, weights = build_segmentation_model(...)`).
     A `no_grad` block in the training loop that draws a batch from held-out data through a helper
     (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
     network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
@@ -103,6 +104,19 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # Unknown models: a model factory's tuple with two names that say network (names alone cannot tell
+        # which is the network), and a tuple from a factory whose name does not say it builds a model.
+        """
+import torch
+from utils.models import build_distill_model, build_loaders
+
+if __name__ == "__main__":
+    student_net, teacher_net = build_distill_model(configs)
+    net, loader = build_loaders(configs)
+    with torch.no_grad():
+        for images in loader:
+            save(student_net(images), teacher_net(images), net(images))
+""",
         # A benchmark builds a throwaway module whose layers it cannot see (handed to `nn.Sequential`): no
         # weights, no dropout or BatchNorm in sight: its mode is unknown (fairseq's Demucs streaming check).
         """
@@ -1225,6 +1239,23 @@ if __name__ == "__main__":
             save_images(labels, filenames)
 """,
             line=11,
+        ),
+        # The factory returns a tuple; the unpacked name that says network is the model (the sibling
+        # segmentation script of pytorch-auto-drive).
+        Invalid(
+            """
+import torch
+from utils.models import build_segmentation_model
+
+if __name__ == "__main__":
+    net, city_aug, _, weights = build_segmentation_model(configs, args, num_classes)
+    net = net.to(device)
+    load_checkpoint(net=net, optimizer=None, lr_scheduler=None, filename=args.continue_from)
+    with torch.no_grad():
+        for images, filenames in loader:
+            save_images(net(images.to(device))["out"], filenames)
+""",
+            line=9,
         ),
         # `eval()` at the top of the training epoch, right before the batch loop that steps the model
         # (awesome-semantic-segmentation-pytorch's trainer): the model trains in eval mode.

@@ -225,7 +225,7 @@ def test_default_excludes_and_config_exclude(tmp_path: Path) -> None:
 
 
 def test_bad_inputs_never_crash_the_run(tmp_path: Path) -> None:
-    (tmp_path / "py2.py").write_text('print "hello"\n')
+    (tmp_path / "py2.py").write_text('exec "x = 1"\n')
     (tmp_path / "latin1.py").write_bytes(b"x = '\xe9\xff'\n")
     (tmp_path / "empty.py").write_text("")
     (tmp_path / "huge.py").write_text("import torch\n" + "x = torch.zeros(1)\n" * 20000)

@@ -1,5 +1,6 @@
 """Files written for Python 3 grammars before 3.7 (`x.cuda(async=True)`) are checked like any other, in the
-checked file and in the project modules it imports; Python 2 files stay NN000 and say why."""
+checked file and in the project modules it imports; so are Python 2 scripts whose only Python 2 spelling is
+the print statement. Other Python 2 files stay NN000 and say why."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 import nnlint.runner
 from nnlint.config import Overrides
-from nnlint.legacy_syntax import parse_pre37
+from nnlint.legacy_syntax import parse_legacy
 from nnlint.rule import default_rules
 from nnlint.runner import check_source, parse_source
 from nnlint.session import run_check
@@ -57,13 +58,13 @@ def test_coroutine_keywords_stay_keywords() -> None:
 
 
 def test_text_that_fails_for_another_reason_is_not_recovered() -> None:
-    assert parse_pre37("x.cuda(async=True)\ndef (:\n") is None
+    assert parse_legacy("x.cuda(async=True)\ndef (:\n") is None
     finding = parse_source("bad.py", "x.cuda(async=True)\ndef (:\n")
     assert not isinstance(finding, cst.Module) and finding.code == "NN000"
 
 
 def test_python2_files_stay_nn000_and_say_so() -> None:
-    for source in ("print 'loss', loss\n", 'exec "x = 1"\n'):
+    for source in ("print 'loss', loss\nx = `loss`\n", 'exec "x = 1"\n'):
         finding = parse_source("py2.py", source)
         assert not isinstance(finding, cst.Module)
         assert finding.code == "NN000" and "Python 2" in finding.message
@@ -73,7 +74,7 @@ def test_python2_files_stay_nn000_and_say_so() -> None:
 
 def test_files_that_parse_never_try_the_older_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(nnlint.runner, "parse_pre37", lambda source: calls.append(source))
+    monkeypatch.setattr(nnlint.runner, "parse_legacy", lambda source: calls.append(source))
     assert isinstance(
         parse_source("new.py", "import torch\nx = torch.ones(2).cuda(non_blocking=True)\n"), cst.Module
     )
@@ -104,3 +105,60 @@ def _names(module: cst.Module) -> list[cst.Name]:
 
     module.visit(Collect())
     return found
+
+
+PY2_SCRIPT = """\
+import torch.nn.functional as F
+
+
+def train(model, loader, optimizer):
+    for i, (x, y) in enumerate(loader):
+        probs = F.softmax(model(x), dim=1)
+        loss = F.cross_entropy(probs, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if i % 10 == 0: print 'iter', i, 'loss =', loss.data[0]
+    print
+    print "done"
+"""
+
+
+def test_python2_print_statements_are_read_as_expressions_and_the_file_is_checked() -> None:
+    result = check_source("py2.py", PY2_SCRIPT, default_rules())
+    assert [(f.code, f.location.row, f.location.column) for f in result.findings] == [("NN401", 6, 17)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "print 'a', b\n",
+        "print x,\n",
+        "if a: print x\n",
+        "x = 1; print not x\n",
+        "print {'a': 1}\n",
+        "def f():\n    print 'a' % b\n    return x.cuda(async=True)\n",
+    ],
+)
+def test_print_statements_parse_with_positions_unchanged(source: str) -> None:
+    module = parse_source("py2.py", source)
+    assert isinstance(module, cst.Module)
+    printed = module.code
+    assert len(printed) == len(source) and printed.splitlines()[0][:3] == source.splitlines()[0][:3]
+    assert "async" not in source or "async=True" in printed
+
+
+@pytest.mark.parametrize(
+    "source",
+    # Already Python 3 (a call, a name, a shift, a subtraction, a subscript): the text is left as it is.
+    ["print(x)\n", "print\n", "print >>f, x\n", "print -x\n", "print [0]\n", "x = print\n"],
+)
+def test_python3_uses_of_print_are_not_rewritten(source: str) -> None:
+    module = parse_source("py3.py", source)
+    assert isinstance(module, cst.Module) and module.code == source
+
+
+def test_print_not_starting_a_statement_is_not_a_print_statement() -> None:
+    # `foo.print x` is no print statement: the text stays unparseable.
+    assert parse_legacy("foo.print x\n") is None
+    assert parse_legacy("y = print 'a'\n") is None

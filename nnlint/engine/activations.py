@@ -494,10 +494,10 @@ class ActivationFlow:
             params = params[1:]
         first = params[0].name.value if params else None
         calls = [node for node in own_nodes(function) if isinstance(node, cst.Call)]
-        if first is not None and not binds(function.body, first):
+        if first is not None:
             for inner in calls:
                 argument = _first_argument(inner)
-                if not (isinstance(argument, cst.Name) and argument.value == first):
+                if argument is None or not self._holds_parameter(argument, first, function):
                     continue
                 loss = self.loss_called(inner)
                 if loss is not None:
@@ -505,6 +505,35 @@ class ActivationFlow:
                     break
         self._summaries[key] = found  # type: ignore[index]
         return found
+
+    def _holds_parameter(self, expr: cst.BaseExpression, parameter: str, function: cst.FunctionDef) -> bool:
+        """Whether `expr` is the parameter's value, maybe reshaped, indexed or moved on the way: `inputs`,
+        or `predict` after `predict = predict.transpose(1, 2).contiguous()` and `predict =
+        predict[mask].view(-1, c)` (a segmentation loss flattening its scores before `F.cross_entropy`).
+        What the parameter holds (its activation kind) is what `expr` holds."""
+        ctx = self._ctx
+        for _ in range(_MAX_DEPTH):
+            if isinstance(expr, cst.Subscript):
+                expr = expr.value
+            elif (
+                isinstance(expr, cst.Call)
+                and isinstance(expr.func, cst.Attribute)
+                and expr.func.attr.value in KIND_KEEPING_METHODS
+            ):
+                expr = expr.func.value
+            elif isinstance(expr, cst.Name) and expr.value == parameter:
+                if not binds(function.body, parameter):
+                    return True
+                value = reaching_value(ctx, parameter, expr)
+                if value is None:
+                    # Nothing rebinds it on any path before this use: the parameter itself.
+                    return reaching_values(ctx, parameter, expr) is None and (
+                        enclosing_parameter(ctx, expr) is not None
+                    )
+                expr = value
+            else:
+                return False
+        return False
 
     def _loss_of(self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int) -> Loss | None:
         ctx = self._ctx

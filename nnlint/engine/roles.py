@@ -75,6 +75,8 @@ _FACTORY_ROLES = (
 _MODEL_FACTORY = re.compile(
     r"^(?:build|create|make|get|load|init|setup)(?:_[a-z0-9]+)*_(?:model|net|network)$"
 )
+# A name that says it holds the network, for a model factory's tuple (`net, aug, _, w = build_..._model()`).
+_NETWORK_NAME = re.compile(r"^(?:[a-z0-9]+_)*(?:model|net|network)$")
 
 
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
@@ -582,10 +584,28 @@ class Roles:
         summary = self._project_summary(value)
         elements = summary.elements if summary is not None else ()
         if len(elements) != len(target.elements):
+            self._from_unpacked_factory(target, value)
             return
         for element, role in zip(target.elements, elements, strict=True):
             if role is not None and not isinstance(element, cst.StarredElement):
                 self._add(dotted_name(element.value), role)
+
+    def _from_unpacked_factory(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
+        """`net, aug, _, weights = build_segmentation_model(...)` in a file that never trains: the one
+        unpacked name that says network (`net`, `model`, `seg_net`) of a project model factory's tuple (as
+        `_model_factory` trusts the factory's name for a single value, when no summary tells the
+        positions)."""
+        if self._trains or not self._model_factory(value):
+            return
+        named = [
+            name
+            for element in target.elements
+            if not isinstance(element, cst.StarredElement)
+            and isinstance(element.value, cst.Name)
+            and _NETWORK_NAME.match(name := element.value.value)
+        ]
+        if len(named) == 1:
+            self._add(named[0], Role.MODEL)
 
     def element_role(self, call: cst.Call, position: int) -> Role | None:
         """The role of one position of the tuple a project function returns (`loss, parts = f(x)`)."""

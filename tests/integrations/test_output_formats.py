@@ -40,7 +40,7 @@ def json_findings(*paths: str) -> list[dict[str, Any]]:
 def scripts(project: Path) -> list[str]:
     (project / "train.py").write_text(BUGGY)
     (project / "sub dir").mkdir()
-    (project / "sub dir" / "py2.py").write_text('print "hello"\n')
+    (project / "sub dir" / "py2.py").write_text('exec "x = 1"\n')
     return ["train.py", "sub dir/py2.py"]
 
 
