@@ -87,6 +87,18 @@ for i, (x, y) in enumerate(loader):
     optimizer.step()
     optimizer.zero_grad()
 """,
+        # The first micro-batch of each accumulation cycle clears: once per step.
+        """
+import torch
+for x, y in loader:
+    micro = 0
+    while micro < accum:
+        if micro == 0:
+            optimizer.zero_grad()
+        loss_fn(model(x[micro]), y[micro]).backward()
+        micro += 1
+    optimizer.step()
+""",
         """
 import torch
 for phase in ["train", "val"]:

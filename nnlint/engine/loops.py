@@ -328,10 +328,14 @@ class TrainingLoops:
         around_step = {*index.ancestors(step.node), *index.ancestors(step.site)}
         chains = [(zero.node, loop.node)] + ([(zero.site, loop.node)] if zero.site is not zero.node else [])
         for start, stop in chains:
-            inner: cst.CSTNode = start
+            path: list[cst.CSTNode] = []
             for node in index.ancestors(start):
                 if node is stop or isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                     break
+                path.append(node)
+            if any(isinstance(node, (cst.For, cst.While)) for node in path):
+                continue  # an inner loop may run the guarded clear once per iteration of this one
+            for inner, node in zip([start, *path], path, strict=False):
                 if (
                     isinstance(node, cst.If)
                     and node not in around_step
@@ -339,7 +343,6 @@ class TrainingLoops:
                     and (self._once(node.test, loop) or self._scheduler_exists(node.test))
                 ):
                     return node
-                inner = node
         return None
 
     def _once(self, test: cst.BaseExpression, loop: Loop) -> bool:
