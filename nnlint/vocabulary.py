@@ -405,6 +405,13 @@ RNG_INITIALISED_LAYERS = frozenset(
         "FeatureAlphaDropout",
     }
 )
+# Libraries whose model classes' `from_config(...)` builds a network with freshly drawn weights
+# (`from_pretrained` loads them): `AutoModelForCausalLM.from_config(config)` trains from a random
+# initialisation; diffusers' `DDPMScheduler.from_config(...)` is no network and draws nothing.
+RNG_FROM_CONFIG_LIBRARIES = ("transformers.", "diffusers.")
+# Library calls that add freshly initialised trainable weights to a model: PEFT's LoRA adapters (`lora_A`
+# is drawn from the torch generator).
+RNG_INITIALISING_CALLS = frozenset({"peft.get_peft_model", "peft.mapping.get_peft_model"})
 # Python's `random` functions that draw from its global generator.
 RNG_RANDOM_MODULE_FUNCTIONS = frozenset(
     {

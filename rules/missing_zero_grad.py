@@ -28,7 +28,10 @@ class MissingZeroGrad(LoopRule):
     loop's call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`,
     looped by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but
     never those of an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step
-    that clears nothing leaves clearing to its caller and is not flagged.
+    that clears nothing leaves clearing to its caller and is not flagged. A loop whose only clearing runs
+    on a single iteration (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by
+    the loop, `self.batch_index = b_idx` for a step method) or only when a scheduler exists (the clear
+    indented into `if self.scheduler: self.scheduler.step()`) is flagged at that clearing.
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
@@ -73,6 +76,49 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # A clear on the first batch and another after every step; a clear under a string test; a
+        # scheduler stepped in its own block with the clearing outside it.
+        """
+import torch
+for i, (x, y) in enumerate(loader):
+    if i == 0:
+        optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        # The first micro-batch of each accumulation cycle clears: once per step.
+        """
+import torch
+for x, y in loader:
+    micro = 0
+    while micro < accum:
+        if micro == 0:
+            optimizer.zero_grad()
+        loss_fn(model(x[micro]), y[micro]).backward()
+        micro += 1
+    optimizer.step()
+""",
+        """
+import torch
+for phase in ["train", "val"]:
+    for x, y in loaders[phase]:
+        if phase == "train":
+            optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        if phase == "train":
+            loss.backward()
+            optimizer.step()
+""",
+        """
+import torch
+for x, y in loader:
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    optimizer.zero_grad()
+""",
         # Step methods with no loop of their own: one clears nothing (its caller does), one clears both
         # models, one steps an optimizer its caller hands it.
         """
@@ -419,6 +465,36 @@ class FineTuner:
 """,
             line=10,
         ),
+        # The only clearing runs on the first batch.
+        Invalid(
+            """
+import torch
+for i, (x, y) in enumerate(loader):
+    if i == 0:
+        optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+""",
+            line=5,
+        ),
+        # A per-batch step method whose clearing was indented into the scheduler's block: a run without
+        # a scheduler never clears (tez's `Model.train_one_step`).
+        Invalid(
+            """
+import torch
+class Model(torch.nn.Module):
+    def train_one_step(self, data):
+        self.loss(data).backward()
+        self.optimizer.step()
+        if self.scheduler:
+            self.scheduler.step()
+            self.zero_grad()
+    def train_one_epoch(self, loader):
+        for data in loader:
+            self.train_one_step(data)
+""",
+            line=9,
+        ),
     ]
 
     def check_loop(self, loop: Loop) -> None:
@@ -432,7 +508,14 @@ class FineTuner:
                 continue
             if self.ctx.loops.runs_closure(step):
                 continue  # the closure clears, whether or not it is readable here
-            if not any(self.ctx.loops.clears(loop, zero, step) for zero in zeros):
+            clearing = [zero for zero in zeros if self.ctx.loops.clears(loop, zero, step)]
+            guards = [self.ctx.loops.sparse_clearing(loop, zero, step) for zero in clearing]
+            if clearing and all(guards):
+                # The line to change is the last clearing: it belongs outside its condition.
+                reported.add(step.target)
+                related = (Evidence(step.node, "the step that applies the gradients"), *self._at(guards))
+                self.report(clearing[-1].node, self._sparse_message(step.target, guards), related=related)
+            elif not clearing:
                 reported.add(step.target)
                 if self._owned_by_helper(step):
                     # The helper is the training step: the clearing belongs at its start.
@@ -440,6 +523,22 @@ class FineTuner:
                     self.report(step.node, self._message(step.target), related=related)
                 else:
                     self.report(step.site, self._message(step.target))
+
+    def _sparse_message(self, optimizer: str | None, guards: list[cst.If | None]) -> str:
+        tests = ", ".join(
+            sorted({f"`if {self.ctx.module.code_for_node(guard.test)}:`" for guard in guards if guard})
+        )
+        name = f"`{optimizer}`" if optimizer else "The optimizer"
+        return (
+            f"{name} steps in every iteration of this loop but its gradients are cleared only under "
+            f"{tests} (one iteration, or only when a scheduler is set), so the other steps add every earlier "
+            "gradient to their own; move this clearing out of that condition."
+        )
+
+    def _at(self, guards: list[cst.If | None]) -> tuple[Evidence, ...]:
+        return tuple(
+            Evidence(guard.test, "the only clearing runs under this condition") for guard in guards if guard
+        )
 
     def _owned_by_helper(self, step: Event) -> bool:
         """Whether a step reached through a method of this file steps an optimizer the method finds on its

@@ -32,7 +32,8 @@ class UnseededRng(Rule):
     generators it draws from. Randomness counts from torch (`torch.rand*`/`randn`/`randint`/`randperm`,
     `normal_` and the other in-place samplers, `nn.init`, `DataLoader(shuffle=True)`, random samplers,
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
-    constructing layers and dropout), from Python's `random` module and from numpy's global generator.
+    constructing layers, a Hugging Face model built with `from_config` or PEFT adapters added by
+    `get_peft_model`, and dropout), from Python's `random` module and from numpy's global generator.
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
     `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
@@ -339,6 +340,38 @@ if __name__ == "__main__":
     for i in np.random.permutation(10):
         model(batches[i]).sum().backward()
 """,
+        # The same script seeded first (`transformers.set_seed`), and a model loaded with `from_pretrained`
+        # (weights read, not drawn) trained on a fixed batch.
+        """
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, set_seed
+
+if __name__ == "__main__":
+    set_seed(0)
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained("gpt2"))
+    ids = torch.tensor([[1, 2, 3]])
+    model(input_ids=ids, labels=ids).loss.backward()
+""",
+        """
+import torch
+from transformers import AutoModelForCausalLM
+
+if __name__ == "__main__":
+    model = AutoModelForCausalLM.from_pretrained("gpt2")
+    ids = torch.tensor([[1, 2, 3]])
+    model(input_ids=ids, labels=ids).loss.backward()
+""",
+        # A diffusers noise scheduler's `from_config` builds no network: nothing is drawn.
+        """
+import torch
+from diffusers import DDPMScheduler, UNet2DModel
+
+if __name__ == "__main__":
+    noise_scheduler = DDPMScheduler.from_config("scheduler_config.json")
+    model = UNet2DModel.from_pretrained("ddpm-cifar10")
+    x = torch.ones(1, 3, 32, 32)
+    model(x, 1).sample.mean().backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -581,6 +614,23 @@ if __name__ == "__main__":
     rng.seed(0)
     model = torch.nn.Linear(4, 2)
     model(torch.tensor(rng.uniform(size=4))).sum().backward()
+""",
+            line=8,
+        ),
+        # A Hugging Face model built from its config (`from_config`) starts from random weights, and LoRA
+        # adapters (`get_peft_model`) are drawn too: a fine-tuning script that seeds nothing.
+        Invalid(
+            """
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoConfig, AutoModelForCausalLM
+
+if __name__ == "__main__":
+    config = AutoConfig.from_pretrained("gpt2")
+    model = AutoModelForCausalLM.from_config(config)
+    model = get_peft_model(model, LoraConfig(r=8))
+    ids = torch.tensor([[1, 2, 3]])
+    model(input_ids=ids, labels=ids).loss.backward()
 """,
             line=8,
         ),

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import call_parameters, local_function, matched_arguments, resolve_name
+from nnlint.engine.bindings import (
+    assigned_names,
+    call_parameters,
+    local_function,
+    matched_arguments,
+    resolve_name,
+    target_names,
+)
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
 from nnlint.engine.roles import Role, Roles
@@ -183,6 +190,7 @@ class TrainingLoops:
         self._ctx = ctx
         self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
         self._forwarding: dict[cst.Call, SelfForward | None] = {}  # `_wrapper_forward`, per call
+        self._varying_names: dict[cst.CSTNode, frozenset[str]] = {}  # `_varying`, per loop
 
     @cached_property
     def _roles(self) -> Roles:
@@ -304,6 +312,84 @@ class TrainingLoops:
             return True
         return not any(
             _same_object(cleared, model) for other in others for model in self._roles.models_of(other)
+        )
+
+    def sparse_clearing(self, loop: Loop, zero: Event, step: Event) -> cst.If | None:
+        """The `if` that keeps a clear of `loop` from running on the iterations `step` applies, or None.
+
+        Two guards: one that holds on a single iteration, a loop counter compared with an integer
+        (`if batch_index == 0: model.zero_grad()`, also as a conjunct, the counter bound by the loop or
+        assigned in its body, `self.batch_index = b_idx`); and one that holds only when an optional
+        scheduler exists (`if self.scheduler: scheduler.step(); zero_grad()`, the clear indented into the
+        scheduler's block). An `if` that also holds the step guards both alike and is not counted; a clear
+        in another module's helper is not read (None: it clears).
+        """
+        index = self._ctx.index
+        around_step = {*index.ancestors(step.node), *index.ancestors(step.site)}
+        chains = [(zero.node, loop.node)] + ([(zero.site, loop.node)] if zero.site is not zero.node else [])
+        for start, stop in chains:
+            path: list[cst.CSTNode] = []
+            for node in index.ancestors(start):
+                if node is stop or isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                    break
+                path.append(node)
+            if any(isinstance(node, (cst.For, cst.While)) for node in path):
+                continue  # an inner loop may run the guarded clear once per iteration of this one
+            for inner, node in zip([start, *path], path, strict=False):
+                if (
+                    isinstance(node, cst.If)
+                    and node not in around_step
+                    and inner is node.body
+                    and (self._once(node.test, loop) or self._scheduler_exists(node.test))
+                ):
+                    return node
+        return None
+
+    def _once(self, test: cst.BaseExpression, loop: Loop) -> bool:
+        """`counter == 0` (or a conjunction holding it) for a name the loop binds or assigns."""
+        while isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            if self._once(test.left, loop):
+                return True
+            test = test.right
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return False
+        target = test.comparisons[0]
+        if not isinstance(target.operator, cst.Equal):
+            return False
+        sides = (test.left, target.comparator)
+        name = next((dotted_name(side) for side in sides if not isinstance(side, cst.Integer)), None)
+        return any(isinstance(side, cst.Integer) for side in sides) and name in self._varying(loop)
+
+    def _varying(self, loop: Loop) -> frozenset[str]:
+        """The names a loop changes every iteration: its own target and what its body assigns."""
+        cached = self._varying_names.get(loop.node)
+        if cached is not None:
+            return cached
+        found: set[str] = set()
+        if isinstance(loop.node, cst.For):
+            found.update(target_names(loop.node.target))
+        index = self._ctx.index
+        for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign)):
+            if loop.node in index.ancestors(node):
+                found.update(assigned_names(node))
+        self._varying_names[loop.node] = frozenset(found)
+        return self._varying_names[loop.node]
+
+    def _scheduler_exists(self, test: cst.BaseExpression) -> bool:
+        """`if scheduler:` / `if self.lr_scheduler is not None:`: whether an optional scheduler exists."""
+        if (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.IsNot)
+            and isinstance(test.comparisons[0].comparator, cst.Name)
+            and test.comparisons[0].comparator.value == "None"
+        ):
+            test = test.left
+        name = dotted_name(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
+        if name is None:
+            return False
+        return self._roles.has(name, Role.SCHEDULER) or any(
+            word in ("scheduler", "sched") for word in words(name.rsplit(".", 1)[-1])
         )
 
     def _exclusive(self, a: Event, b: Event) -> bool:

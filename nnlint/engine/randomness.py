@@ -239,6 +239,12 @@ def _implicit_randomness(callee: str, last: str) -> str | None:
         return f"`F.{last}()`"
     if callee.startswith("torchvision.models.") and last[:1].islower() or callee == "timm.create_model":
         return f"`{last}()` initialisation"
+    if last == "from_config" and callee.startswith(vocab.RNG_FROM_CONFIG_LIBRARIES):
+        owner = callee.rsplit(".", 2)[-2]
+        if "Model" in owner or "For" in owner or owner.startswith("Autoencoder"):
+            return f"`{owner}.from_config()` initialisation"  # a network; a noise scheduler draws nothing
+    if callee in vocab.RNG_INITIALISING_CALLS:
+        return f"`{last}()` adapter initialisation"
     return None
 
 
