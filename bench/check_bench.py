@@ -10,7 +10,8 @@ the check's workers). Each ratio is given in wall time and in CPU time (the proc
 included): on a shared machine the CPU-time ratio is the steadier one. The corpus defaults to the
 installed torch package's own sources (real PyTorch code, present wherever the probe extra is installed);
 `--corpus DIR` picks another. The findings of the worker run must equal those of the one-process run.
-It also times a run with an empty result cache against a run with every file cached (`.nnlint_cache/`).
+It also times a run with an empty result cache against a run with every file cached (`.nnlint_cache/`),
+and a cold `nnlint check FILE` of single files (fresh process, no result cache, byte-code as installed).
 
     python bench/check_bench.py [--corpus DIR] [--files N] [--repeats R] [--jobs J]
 """
@@ -22,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,8 +110,6 @@ def time_parallel(paths: list[Path], jobs: int) -> tuple[float, float, list[Find
 def time_cache(paths: list[Path], jobs: int) -> tuple[float, float]:
     """One run with an empty result cache (cold: every file checked and stored), then one with every file
     cached (warm), as `nnlint check` runs them (the cache is on there), worker processes included."""
-    import tempfile
-
     from nnlint.session import CheckOptions
 
     absolute = [path.resolve() for path in paths]
@@ -131,12 +131,19 @@ def time_cache(paths: list[Path], jobs: int) -> tuple[float, float]:
     return cold, warm
 
 
-def time_cold_single_file(path: Path) -> float:
+def time_cold_single_file(path: Path, pycache: Path) -> float:
+    """One `nnlint check FILE` in a fresh process, as a user's editor hook runs it: no result cache (a cached
+    answer is a warm run, not a cold one) and nnlint's byte-code compiled, as an install has it (shells that
+    set PYTHONDONTWRITEBYTECODE would otherwise compile every nnlint module in every run: the byte-code goes
+    to `pycache`, written by a warm-up run). The file stays where it is, so its project is read as usual."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "nnlint", "check", str(path), "--exit-zero"],
+        [sys.executable, "-m", "nnlint", "check", str(path), "--exit-zero", "--no-cache"],
         capture_output=True,
         check=True,
+        env=env,
     )
     return time.perf_counter() - start
 
@@ -196,11 +203,18 @@ def main() -> None:
         f"warm run {statistics.median(c / w for c, w in cached):.1f}x faster (median of cold/warm ratios)"
     )
 
-    script = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
-    sample = next(iter(sorted(script.rglob("*.py"))), None) if script.is_dir() else None
-    if sample is not None:
-        cold = [time_cold_single_file(sample) for _ in range(5)]
-        print(f"cold single-file check (process start included): median {statistics.median(cold):.2f} s")
+    scripts = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
+    samples = [next(iter(sorted(scripts.rglob("*.py"))), None), scripts / "showcase" / "buggy_train.py"]
+    with tempfile.TemporaryDirectory(prefix="nnlint-pycache-") as pycache:
+        for sample in samples:
+            if sample is None or not sample.is_file():
+                continue
+            time_cold_single_file(sample, Path(pycache))  # warm-up: byte-code, the page cache
+            cold = [time_cold_single_file(sample, Path(pycache)) for _ in range(5)]
+            print(
+                f"cold single-file check of {sample.relative_to(scripts)} (fresh process, no result cache): "
+                f"median {statistics.median(cold):.2f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -721,7 +721,7 @@ print(torch.stack(losses).mean())
 
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Subscript):
+        if len(node.targets) == 1 and type(node.targets[0].target) is cst.Subscript:
             target = node.targets[0].target
             # `log[step] = loss` keeps one graph per key; `log["loss"] = loss` replaces the one before.
             if not all(isinstance(element.slice, cst.Index) for element in target.slice):

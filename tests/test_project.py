@@ -680,6 +680,46 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
 
 
+def test_the_carried_sampler_gate_reads_texts_not_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NN603's carried-loader search starts only when some module of the project names DistributedSampler:
+    that is a question about texts, answered without parsing the modules that name it (a single-file check
+    inside a large repository parsed every one of them). The answer still rests on those texts: creating
+    such a module changes the gate."""
+    from nnlint.engine.project import STORE, begin_check
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "train.py": (
+                "from torch.utils.data import DataLoader\n\ndef train(model, data, optimizer):\n"
+                "    loader = DataLoader(data, shuffle=True)\n    for epoch in range(10):\n"
+                "        for x in loader:\n            model(x).sum().backward()\n"
+                "            optimizer.step()\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    assert ctx.data_loading._project_mentions_samplers is False
+    (tmp_path / "shards.py").write_text(
+        "from torch.utils.data import DistributedSampler\n\ndef sampler(data):\n"
+        "    return DistributedSampler(data)\n"
+    )
+    begin_check()
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    assert ctx.data_loading._project_mentions_samplers is True
+    findings = check_bytes("train.py", (tmp_path / "train.py").read_bytes(), list(default_rules())).findings
+    assert not [finding for finding in findings if finding.code == "NN603"]
+    assert STORE.parsed(tmp_path / "shards.py") is None
+
+
 def test_a_question_that_needs_a_loss_reads_no_module_that_names_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

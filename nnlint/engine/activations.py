@@ -940,9 +940,9 @@ def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | 
 def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False) -> bool:
     """Whether a callee is a name the file imports, an attribute of one (`train.source_only`), or a
     method of an object built by calling one (`local.train` after `local = LocalUpdate(args)`)."""
-    while isinstance(expr, (cst.Call, cst.Attribute)):
-        expr = expr.func if isinstance(expr, cst.Call) else expr.value
-    if not isinstance(expr, cst.Name) or expr.value == "self":
+    while type(expr) is cst.Call or type(expr) is cst.Attribute:  # type identity: no ABC check (hot)
+        expr = expr.func if type(expr) is cst.Call else expr.value  # type: ignore[attr-defined]
+    if type(expr) is not cst.Name or expr.value == "self":  # type: ignore[attr-defined]
         return False
     if any(binding.kind == "import" for binding in ctx.bindings.of(expr.value)):
         return True

@@ -28,7 +28,7 @@ from nnlint.engine.bindings import (
     returned_values,
 )
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import modules_mentioning
+from nnlint.engine.project import project_mentions
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -153,10 +153,11 @@ class DataLoading:
 
     @cached_property
     def _project_mentions_samplers(self) -> bool:
-        """Some module of the project (this one or another) names `DistributedSampler` in its text."""
+        """Some module of the project (this one or another) names `DistributedSampler` in its text: a test of
+        the texts alone (parsing them is left to the search that follows a loader there)."""
         if "DistributedSampler" in self._ctx.source:
             return True
-        return bool(modules_mentioning(self._ctx, "DistributedSampler"))
+        return bool(project_mentions(self._ctx, "DistributedSampler"))
 
     def _sampler_carried(
         self, expr: cst.BaseExpression, at: cst.CSTNode, depth: int

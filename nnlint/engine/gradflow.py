@@ -521,7 +521,7 @@ class GradientFlow:
         """An out-of-place operation written as a statement of its own, whose result is thrown away:
         `loss.clamp(0, 10)`, `p.grad.data.clamp(-1, 1)`, `torch.clamp(p.grad, -1, 1)`, `p.grad.mul(s)`.
         It changes nothing (the in-place forms end in `_`). Returns (operation, operand), or None."""
-        if not isinstance(self._ctx.index.parent(call), cst.Expr):
+        if type(self._ctx.index.parent(call)) is not cst.Expr:  # type identity: no ABC check (hot)
             return None
         callee = self._ctx.callee(call)
         if callee in vocab.OUT_OF_PLACE_FUNCTIONS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from operator import attrgetter
-from typing import TypeVar
+from typing import Literal, TypeVar, get_args, get_origin
 
 import libcst as cst
 
@@ -41,11 +41,15 @@ _child_getters: dict[type, Callable[[cst.CSTNode], tuple[object, ...]]] = {}
 
 
 def _getter_of(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
-    """A function returning the values of a node type's code-carrying fields, in one C-level call."""
+    """A function returning the values of a node type's code-carrying fields, in one C-level call. A
+    field whose declared type can hold no node (`Name.value: str`, `Arg.star: Literal["", "*", "**"]`)
+    is left out: a leaf (a name, a string, a number) has no child to look for."""
     getter = _child_getters.get(node_type)
     if getter is None:
         names = tuple(
-            f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_SKIPPED_FIELD_PREFIXES)
+            f.name
+            for f in dataclasses.fields(node_type)
+            if not f.name.startswith(_SKIPPED_FIELD_PREFIXES) and _may_hold_node(f.type)
         )
         if not names:
             getter = _no_fields
@@ -60,6 +64,16 @@ def _getter_of(node_type: type) -> Callable[[cst.CSTNode], tuple[object, ...]]:
 
 def _no_fields(node: cst.CSTNode) -> tuple[object, ...]:
     return ()
+
+
+def _may_hold_node(declared: object) -> bool:
+    """Whether a field declared with this type may hold a node (unknown spellings: yes)."""
+    if isinstance(declared, type):
+        return issubclass(declared, cst.CSTNode) or not issubclass(declared, (str, bool, int, float))
+    if get_origin(declared) is Literal:
+        return False
+    arguments = get_args(declared)
+    return not arguments or any(_may_hold_node(argument) for argument in arguments)
 
 
 _is_node_type: dict[type, bool] = {}
@@ -111,16 +125,33 @@ class TreeIndex:
         self._parents: dict[int, cst.CSTNode] = {}
         self.by_type: dict[type, list[cst.CSTNode]] = {}
         parents, by_type = self._parents, self.by_type
+        getters, known = _child_getters, _is_node_type
         stack: list[cst.CSTNode] = [module]
         while stack:
             node = stack.pop()
-            group = by_type.get(type(node))
+            kind = type(node)
+            group = by_type.get(kind)
             if group is None:
-                group = by_type[type(node)] = []
+                group = by_type[kind] = []
             group.append(node)
-            kids = children(node)
-            for kid in kids:
-                parents[id(kid)] = node
+            getter = getters.get(kind) or _getter_of(kind)
+            if getter is _no_fields:
+                continue  # a leaf (most nodes are names): no call, no list
+            # `children(node)`, inlined: this loop visits every node of every file.
+            kids: list[cst.CSTNode] = []
+            for value in getter(node):
+                value_kind = type(value)
+                if value_kind is list or value_kind is tuple:
+                    for item in value:
+                        is_node = known.get(type(item))
+                        if is_node or (is_node is None and _is_node(item)):
+                            kids.append(item)
+                            parents[id(item)] = node
+                else:
+                    is_node = known.get(value_kind)
+                    if is_node or (is_node is None and _is_node(value)):
+                        kids.append(value)
+                        parents[id(value)] = node
             kids.reverse()
             stack.extend(kids)
 

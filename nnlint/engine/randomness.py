@@ -399,7 +399,7 @@ class _Memo:
             self._calls = {}
             for call in index.nodes(cst.Call):
                 for ancestor in index.ancestors(call):
-                    if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef)):
+                    if type(ancestor) is cst.FunctionDef or type(ancestor) is cst.ClassDef:
                         self._calls.setdefault(id(ancestor), []).append(call)
         return self._calls.get(id(definition), [])
 

@@ -262,7 +262,7 @@ class Roles:
             return role in self.of(expr)
         if role is Role.MODEL and self.is_model_self(expr):
             return True
-        if isinstance(expr, cst.Subscript):
+        if type(expr) is cst.Subscript:
             container = dotted_name(expr.value) or ""
             if role is Role.MODEL and role in self.of(container):
                 return True
@@ -271,7 +271,7 @@ class Roles:
 
     def is_model_self(self, expr: cst.BaseExpression) -> bool:
         """`self` written in a method of an nn.Module subclass of this file: the model itself."""
-        if not (isinstance(expr, cst.Name) and expr.value == "self"):
+        if not (type(expr) is cst.Name and expr.value == "self"):  # type: ignore[attr-defined]
             return False
         cls = self._ctx.enclosing_class(expr)
         return cls is not None and cls.name.value in self._local_models

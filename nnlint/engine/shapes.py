@@ -314,7 +314,7 @@ class ShapeFacts:
         if self._ctx.callee_in(call, vocab.RESHAPE_FUNCTIONS):
             return True
         return (
-            isinstance(call.func, cst.Attribute)
+            type(call.func) is cst.Attribute
             and call.func.attr.value in vocab.VIEW_METHODS
             and self._ctx.qualified_name(call.func) is None  # `np.reshape` is no tensor method
         )

@@ -551,7 +551,7 @@ def _loop_aliases(nodes: list[cst.CSTNode], names: set[str]) -> dict[str, str]:
     """Loop names that hold the items of a parameter: `for v in values`, `for i, v in enumerate(values)`."""
     aliases: dict[str, str] = {}
     for node in nodes:
-        if not isinstance(node, cst.For):
+        if type(node) is not cst.For:
             continue
         source = node.iter
         target = node.target
