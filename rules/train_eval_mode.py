@@ -103,6 +103,51 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The same evaluation with the mode switched around it.
+        """
+import torch
+from torch import nn
+
+
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(8, 8)
+
+    def forward(self, x, y):
+        logits = self.head(self.drop(x))
+        return logits, nn.functional.mse_loss(logits, y)
+
+
+model = GPT()
+optimizer = torch.optim.AdamW(model.parameters())
+
+
+@torch.no_grad()
+def estimate_loss():
+    out = {}
+    model.eval()
+    for split in ["train", "val"]:
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            X, Y = get_batch(split)
+            logits, loss = model(X, Y)
+            losses[k] = loss.item()
+        out[split] = losses.mean()
+    model.train()
+    return out
+
+
+for it in range(max_iters):
+    if it % eval_interval == 0:
+        print(estimate_loss())
+    X, Y = get_batch("train")
+    logits, loss = model(X, Y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+""",
         # A benchmark builds a throwaway module whose layers it cannot see (handed to `nn.Sequential`): no
         # weights, no dropout or BatchNorm in sight: its mode is unknown (fairseq's Demucs streaming check).
         """
@@ -1138,6 +1183,53 @@ def main():
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # nanoGPT's spelling: a loop over `range(eval_iters)` that draws each batch from a batch getter
+        # (`get_batch(split)`), inside a loop over the split names, is an evaluation by behaviour.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(8, 8)
+
+    def forward(self, x, y):
+        logits = self.head(self.drop(x))
+        return logits, nn.functional.mse_loss(logits, y)
+
+
+model = GPT()
+optimizer = torch.optim.AdamW(model.parameters())
+
+
+@torch.no_grad()
+def estimate_loss():
+    out = {}
+    for split in ["train", "val"]:
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            X, Y = get_batch(split)
+            logits, loss = model(X, Y)
+            losses[k] = loss.item()
+        out[split] = losses.mean()
+    return out
+
+
+for it in range(max_iters):
+    if it % eval_interval == 0:
+        print(estimate_loss())
+    X, Y = get_batch("train")
+    logits, loss = model(X, Y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+""",
+            line=28,
+        ),
         # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
         # nothing ever switches it to eval: its scoring method runs it with dropout on.
         Invalid(
