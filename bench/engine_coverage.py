@@ -73,7 +73,9 @@ def _first_line(ctx: FileContext, node: cst.CSTNode) -> str:
 
 
 def _descendant_loops(ctx: FileContext, loop: Loop) -> list[Loop]:
-    return [other for other in ctx.loops.loops if other is loop or loop.node in ctx.index.ancestors(other.node)]
+    return [
+        other for other in ctx.loops.loops if other is loop or loop.node in ctx.index.ancestors(other.node)
+    ]
 
 
 def _training_loops(ctx: FileContext) -> Iterator[tuple[cst.CSTNode, str, bool]]:
@@ -144,8 +146,11 @@ def _roles(ctx: FileContext) -> Iterator[tuple[int, str, str, bool]]:
             if ctx.source_lines[line - 1].lstrip().startswith("#"):
                 continue
             seen.add((piece, name))
-            yield line, piece, name, ctx.roles.has(name, role) or bool(
-                role in ctx.roles.elements(name.rsplit("[", 1)[0])
+            yield (
+                line,
+                piece,
+                name,
+                ctx.roles.has(name, role) or bool(role in ctx.roles.elements(name.rsplit("[", 1)[0])),
             )
 
 
