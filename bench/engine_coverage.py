@@ -128,7 +128,9 @@ def _evaluations(ctx: FileContext) -> Iterator[tuple[cst.CSTNode, str, bool]]:
 _ROLE_EVIDENCE: tuple[tuple[str, Role, re.Pattern[str]], ...] = (
     # `opt.step()` / `optimizer.zero_grad()` on a name that says optimizer
     ("optimizer", Role.OPTIMIZER, re.compile(r"\b((?:[\w]+\.)*\w*optim\w*)\.(?:step|zero_grad)\(")),
-    ("scheduler", Role.SCHEDULER, re.compile(r"\b((?:[\w]+\.)*\w*sched\w*)\.step\(")),
+    # an LR scheduler's step takes no argument or one (an epoch, a metric); a diffusion sampler's
+    # `scheduler.step(noise_pred, t, latents)` takes several
+    ("scheduler", Role.SCHEDULER, re.compile(r"\b((?:[\w]+\.)*\w*sched\w*)\.step\([^,()]*\)")),
     ("criterion", Role.CRITERION, re.compile(r"\b((?:[\w]+\.)*(?:criterion|loss_fn|loss_func\w*))\(")),
     ("model", Role.MODEL, re.compile(r"\b((?:[\w]+\.)*\w*(?:model|net)\w*)\.(?:eval|train)\(\)")),
     ("loader", Role.LOADER, re.compile(r"\bin\s+(?:enumerate\()?((?:[\w]+\.)*\w*loader\w*)\b")),

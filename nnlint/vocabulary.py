@@ -954,8 +954,11 @@ ROLE_PARAMETER_NAMES = {
     "optimizer": {"optimizer", "optim", "opt"},
     "scheduler": {"scheduler", "lr_scheduler", "sched"},
     "criterion": {"criterion", "loss_fn", "loss_func", "loss_function"},
-    "loader": {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
-    "scaler": {"scaler", "grad_scaler"},
+    "loader": {
+        *("loader", "dataloader", "data_loader", "train_loader", "val_loader", "test_loader", "valid_loader"),
+        *("eval_loader", "train_dataloader", "val_dataloader", "test_dataloader", "eval_dataloader"),
+    },
+    "scaler": {"scaler", "grad_scaler", "loss_scaler", "amp_scaler"},
 }
 
 # -- models, layers, wrappers (signatures) ---------------------------------------------------------
