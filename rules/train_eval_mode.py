@@ -103,6 +103,27 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The unpickled module switched to eval; and a `torch.load` result that is never switched (a state
+        # dict, or anything else) is no model.
+        """
+import torch
+
+model = torch.load("model.pt", map_location="cpu")
+model.eval()
+with torch.no_grad():
+    for x, y in test_loader:
+        out = model(x)
+        print((out.argmax(1) == y).float().mean())
+""",
+        """
+import torch
+
+state = torch.load("model.pt", map_location="cpu")
+with torch.no_grad():
+    for x, y in test_loader:
+        out = state(x)
+        print(out)
+""",
         # The same evaluation with the mode switched around it.
         """
 import torch
@@ -1183,6 +1204,22 @@ def main():
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A whole module unpickled with `torch.load` (the old way of saving one) and switched to training
+        # mode right before a script's inference: a name only ever bound from `torch.load` whose mode is
+        # switched holds a module.
+        Invalid(
+            """
+import torch
+
+model = torch.load("model.pt", map_location="cpu")
+model.train()
+with torch.no_grad():
+    for x, y in test_loader:
+        out = model(x)
+        print((out.argmax(1) == y).float().mean())
+""",
+            line=5,
+        ),
         # nanoGPT's spelling: a loop over `range(eval_iters)` that draws each batch from a batch getter
         # (`get_batch(split)`), inside a loop over the split names, is an evaluation by behaviour.
         Invalid(
