@@ -274,7 +274,8 @@ class TrainingLoops:
         """
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in ("backward", "manual_backward"):
-            return None
+            scaled = self._scaler_call(call)
+            return scaled[0] if scaled is not None else None  # `loss_scaler(loss, optimizer)`
         owner = func.value
         positional = [arg.value for arg in call.args if arg.keyword is None]
         if positional and (func.attr.value == "manual_backward" or not self._roles.has(owner, Role.LOSS)):
@@ -626,9 +627,12 @@ class TrainingLoops:
             scaled = self._scaler_call(call)
             if scaled is not None:
                 loss, optimizer, steps = scaled
-                out.append(where.event(EventKind.BACKWARD, call, target=_substitute(loss, subst)))
+                out.append(
+                    where.event(EventKind.BACKWARD, call, target=_substitute(dotted_name(loss), subst))
+                )
                 if steps:
-                    out.append(where.event(EventKind.STEP, call, target=_substitute(optimizer, subst)))
+                    named = dotted_name(optimizer) or self._ctx.module.code_for_node(optimizer)
+                    out.append(where.event(EventKind.STEP, call, target=_substitute(named, subst)))
                 return
             cleared = clearing(self._ctx, call)  # a project helper of another module that clears
             if cleared is not None:
@@ -653,7 +657,7 @@ class TrainingLoops:
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
 
-    def _scaler_call(self, call: cst.Call) -> tuple[str | None, str, bool] | None:
+    def _scaler_call(self, call: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
         """`loss_scaler(loss, optimizer, clip_grad=..., parameters=...)`: timm's loss-scaler object (and
         the many training scripts built on it: DeiT, MAE, ConvNeXt) backpropagates the loss and steps the
         optimizer in its `__call__`. A call of an object named like a scaler (or a GradScaler's holder)
@@ -678,7 +682,7 @@ class TrainingLoops:
             "update" in words(keyword) and not (isinstance(value, cst.Name) and value.value == "True")
             for keyword, value in keyed.items()
         )
-        return loss_name, dotted_name(optimizer) or self._ctx.module.code_for_node(optimizer), steps
+        return loss, optimizer, steps
 
     def _training_objects(self, node: cst.For) -> str | None:
         """The container a `for` loop walks when it walks optimizers or schedulers, not data
