@@ -223,7 +223,7 @@ class Evaluation:
     def _batch_drawing_loops(self) -> frozenset[cst.CSTNode]:
         """Loops whose own iteration binds a batch from a batch-drawing helper (`X, Y = get_batch(split)`
         in `for k in range(eval_iters):`): loops over data, whatever they iterate."""
-        if "batch" not in self._ctx.source:
+        if "batch(" not in self._ctx.source and "batches(" not in self._ctx.source:
             return frozenset()  # cheap: no batch helper named anywhere
         index = self._ctx.index
         found: set[cst.CSTNode] = set()

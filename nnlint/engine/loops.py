@@ -657,12 +657,18 @@ class TrainingLoops:
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
 
+    @cached_property
+    def _calls_scaler(self) -> bool:
+        return "scaler(" in self._ctx.source
+
     def _scaler_call(self, call: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
         """`loss_scaler(loss, optimizer, clip_grad=..., parameters=...)`: timm's loss-scaler object (and
         the many training scripts built on it: DeiT, MAE, ConvNeXt) backpropagates the loss and steps the
         optimizer in its `__call__`. A call of an object named like a scaler (or a GradScaler's holder)
         given a loss and then an optimizer: the loss, the optimizer, and whether it certainly steps (not
         when an `update_grad=`/`need_update=` keyword decides: an accumulation guard inside the call)."""
+        if not self._calls_scaler:
+            return None  # cheap: no scaler is called in this file (asked of every call)
         func = call.func
         name = dotted_name(func)
         if name is None or "scaler" not in name.lower() or self._ctx.callee(call) is not None:
