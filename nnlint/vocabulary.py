@@ -715,6 +715,11 @@ EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout"
 # split names, and the words of a getter's name.
 EVAL_SPLIT_STRINGS = frozenset({"val", "valid", "validation", "test", "eval", "dev", "heldout"})
 BATCH_GETTER_WORDS = frozenset({"batch", "batches", "sample", "data", "dataset", "loader", "split", "iter"})
+# A helper that hands out a fresh batch on each call, bound in a loop (`X, Y = get_batch(split)`,
+# `batch = next_batch()`): a loop over `range(eval_iters)` that draws one is a loop over data. Its name
+# says batch and a verb of drawing (not `batch_norm`, `collate_batch`).
+BATCH_NOUNS = frozenset({"batch", "batches", "minibatch"})
+BATCH_DRAW_VERBS = frozenset({"get", "next", "sample", "fetch", "load", "draw", "random"})
 # `valloader`, `testset`, `evaldata`: one-word data names.
 EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")
 EVAL_DATA_SUFFIXES = ("loader", "set", "data", "dataset", "iter", "batches")
@@ -956,8 +961,11 @@ ROLE_PARAMETER_NAMES = {
     "optimizer": {"optimizer", "optim", "opt"},
     "scheduler": {"scheduler", "lr_scheduler", "sched"},
     "criterion": {"criterion", "loss_fn", "loss_func", "loss_function"},
-    "loader": {"loader", "dataloader", "train_loader", "val_loader", "test_loader", "valid_loader"},
-    "scaler": {"scaler", "grad_scaler"},
+    "loader": {
+        *("loader", "dataloader", "data_loader", "train_loader", "val_loader", "test_loader", "valid_loader"),
+        *("eval_loader", "train_dataloader", "val_dataloader", "test_dataloader", "eval_dataloader"),
+    },
+    "scaler": {"scaler", "grad_scaler", "loss_scaler", "amp_scaler"},
 }
 
 # -- models, layers, wrappers (signatures) ---------------------------------------------------------

@@ -99,6 +99,24 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # timm's loss-scaler call backpropagates `loss` (DeiT's engine): summing the iteration's loss terms
+        # into it before the call is building the loss, not accumulating a metric.
+        """
+import torch
+
+
+def train_one_epoch(model, criterion, data_loader, optimizer, loss_scaler, args):
+    model.train()
+    for samples, targets in data_loader:
+        outputs = model(samples)
+        if not args.cosub:
+            loss = criterion(samples, outputs, targets)
+        else:
+            loss = 0.25 * criterion(outputs[0], targets)
+            loss = loss + 0.25 * criterion(outputs[1], targets)
+        optimizer.zero_grad()
+        loss_scaler(loss, optimizer, parameters=model.parameters())
+""",
         # The step gives back numbers once it has backpropagated; the evaluation step never backpropagates.
         """
 import torch

@@ -320,6 +320,35 @@ for lr in (0.1, 0.01):
     model(x).sum().backward()
     optimizer.step()
 """,
+        # The same loop clearing the gradients each iteration; and a scaler call whose `update_grad=`
+        # decides the step (an accumulation guard inside the call) is not read as an unconditional step.
+        """
+import torch
+
+
+def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scaler, max_norm=0):
+    model.train()
+    for samples, targets in data_loader:
+        samples = samples.to(device)
+        optimizer.zero_grad()
+        outputs = model(samples)
+        loss = criterion(outputs, targets)
+        loss_scaler(loss, optimizer, clip_grad=max_norm, parameters=model.parameters())
+        torch.cuda.synchronize()
+""",
+        """
+import torch
+
+
+def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scaler, max_norm=0):
+    model.train()
+    for samples, targets in data_loader:
+        samples = samples.to(device)
+        outputs = model(samples)
+        loss = criterion(outputs, targets)
+        loss_scaler(loss, optimizer, update_grad=(i + 1) % 4 == 0, parameters=model.parameters())
+        torch.cuda.synchronize()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A per-batch step method, looped by a caller elsewhere: it clears the generator, never the
@@ -494,6 +523,24 @@ class Model(torch.nn.Module):
             self.train_one_step(data)
 """,
             line=9,
+        ),
+        # timm's loss-scaler object (DeiT, ConvNeXt, BEiT training engines): `loss_scaler(loss, optimizer)`
+        # backpropagates and steps in its `__call__`, so the loop trains without saying `backward`.
+        Invalid(
+            """
+import torch
+
+
+def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scaler, max_norm=0):
+    model.train()
+    for samples, targets in data_loader:
+        samples = samples.to(device)
+        outputs = model(samples)
+        loss = criterion(outputs, targets)
+        loss_scaler(loss, optimizer, clip_grad=max_norm, parameters=model.parameters())
+        torch.cuda.synchronize()
+""",
+            line=11,
         ),
     ]
 

@@ -1150,6 +1150,72 @@ def main():
             optimizer.step()
         validate(model, criterion, val_loader)
 """,
+        # The unpickled module switched to eval; and a `torch.load` result that is never switched (a state
+        # dict, or anything else) is no model.
+        """
+import torch
+
+model = torch.load("model.pt", map_location="cpu")
+model.eval()
+with torch.no_grad():
+    for x, y in test_loader:
+        out = model(x)
+        print((out.argmax(1) == y).float().mean())
+""",
+        """
+import torch
+
+state = torch.load("model.pt", map_location="cpu")
+with torch.no_grad():
+    for x, y in test_loader:
+        out = state(x)
+        print(out)
+""",
+        # The same evaluation with the mode switched around it.
+        """
+import torch
+from torch import nn
+
+
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(8, 8)
+
+    def forward(self, x, y):
+        logits = self.head(self.drop(x))
+        return logits, nn.functional.mse_loss(logits, y)
+
+
+model = GPT()
+optimizer = torch.optim.AdamW(model.parameters())
+
+
+@torch.no_grad()
+def estimate_loss():
+    out = {}
+    model.eval()
+    for split in ["train", "val"]:
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            X, Y = get_batch(split)
+            logits, loss = model(X, Y)
+            losses[k] = loss.item()
+        out[split] = losses.mean()
+    model.train()
+    return out
+
+
+for it in range(max_iters):
+    if it % eval_interval == 0:
+        print(estimate_loss())
+    X, Y = get_batch("train")
+    logits, loss = model(X, Y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
@@ -2009,6 +2075,69 @@ def main():
         evaluate(model, val_loader)
 """,
             line=20,
+        ),
+        # A whole module unpickled with `torch.load` (the old way of saving one) and switched to training
+        # mode right before a script's inference: a name only ever bound from `torch.load` whose mode is
+        # switched holds a module.
+        Invalid(
+            """
+import torch
+
+model = torch.load("model.pt", map_location="cpu")
+model.train()
+with torch.no_grad():
+    for x, y in test_loader:
+        out = model(x)
+        print((out.argmax(1) == y).float().mean())
+""",
+            line=5,
+        ),
+        # nanoGPT's spelling: a loop over `range(eval_iters)` that draws each batch from a batch getter
+        # (`get_batch(split)`), inside a loop over the split names, is an evaluation by behaviour.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class GPT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+        self.head = nn.Linear(8, 8)
+
+    def forward(self, x, y):
+        logits = self.head(self.drop(x))
+        return logits, nn.functional.mse_loss(logits, y)
+
+
+model = GPT()
+optimizer = torch.optim.AdamW(model.parameters())
+
+
+@torch.no_grad()
+def estimate_loss():
+    out = {}
+    for split in ["train", "val"]:
+        losses = torch.zeros(eval_iters)
+        for k in range(eval_iters):
+            X, Y = get_batch(split)
+            logits, loss = model(X, Y)
+            losses[k] = loss.item()
+        out[split] = losses.mean()
+    return out
+
+
+for it in range(max_iters):
+    if it % eval_interval == 0:
+        print(estimate_loss())
+    X, Y = get_batch("train")
+    logits, loss = model(X, Y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+""",
+            line=28,
         ),
     ]
 

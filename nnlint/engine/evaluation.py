@@ -70,6 +70,23 @@ def _draws_from_held_out(call: cst.Call) -> bool:
     return False
 
 
+def _draws_a_batch(call: cst.Call) -> bool:
+    """`get_batch(split)`, `self.next_batch()`, `sample_batch(data)`: a helper named for drawing a batch."""
+    name = dotted_name(call.func)
+    said = set(words(name.rsplit(".", 1)[-1])) if name else set()
+    return bool(said & vocab.BATCH_NOUNS) and bool(said & vocab.BATCH_DRAW_VERBS)
+
+
+def _over_strings(node: cst.For | cst.While) -> bool:
+    """`for split in ['train', 'val']:`: a loop over a literal sequence of strings."""
+    values = node.iter if isinstance(node, cst.For) else None
+    return (
+        isinstance(values, (cst.List, cst.Tuple))
+        and bool(values.elements)
+        and all(isinstance(element.value, cst.SimpleString) for element in values.elements)
+    )
+
+
 def is_eval_data_name(name: str | None) -> bool:
     """Whether a dotted name looks like held-out data: `val_loader`, `testloader`, `X_test`, `dev_set`."""
     if not name:
@@ -152,9 +169,25 @@ class Evaluation:
             if loop.function is function
             and not any(isinstance(node, (cst.For, cst.While)) for node in self._between(loop.node, function))
         ]
+        # `for split in ['train', 'val']:` around the loops that draw each split's batches (nanoGPT's
+        # `estimate_loss`) is no loop over data itself: its inner loops are judged instead.
+        while any(_over_strings(loop.node) for loop in outer):
+            outer = [inner for loop in outer for inner in self._spread(loop, loops.loops)]
         return bool(outer) and all(
             self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer
         )
+
+    def _spread(self, loop: Loop, loops: list[Loop]) -> list[Loop]:
+        """`loop` itself, or, for a loop over literal strings, the loops directly inside it."""
+        if not _over_strings(loop.node):
+            return [loop]
+        return [
+            inner
+            for inner in loops
+            if inner is not loop
+            and loop.node in self._ctx.index.ancestors(inner.node)
+            and self._ctx.index.enclosing(inner.node, (cst.For, cst.While)) is loop.node
+        ]
 
     def _between(self, node: cst.CSTNode, function: cst.FunctionDef) -> list[cst.CSTNode]:
         """The ancestors of `node` inside `function`."""
@@ -179,7 +212,31 @@ class Evaluation:
             function = self._ctx.enclosing_function(loop)
             if name and function is not None and self._data_name(name):
                 found.add(function)
+        found.update(
+            function
+            for loop in self._batch_drawing_loops
+            if (function := self._ctx.enclosing_function(loop)) is not None
+        )
         return found
+
+    @cached_property
+    def _batch_drawing_loops(self) -> frozenset[cst.CSTNode]:
+        """Loops whose own iteration binds a batch from a batch-drawing helper (`X, Y = get_batch(split)`
+        in `for k in range(eval_iters):`): loops over data, whatever they iterate."""
+        if "batch(" not in self._ctx.source and "batches(" not in self._ctx.source:
+            return frozenset()  # cheap: no batch helper named anywhere
+        index = self._ctx.index
+        found: set[cst.CSTNode] = set()
+        for assign in index.nodes(cst.Assign):
+            call = assign.value
+            if not isinstance(call, cst.Call) or not _draws_a_batch(call):
+                continue
+            if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
+                continue
+            loop = index.enclosing(assign, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda))
+            if isinstance(loop, (cst.For, cst.While)):
+                found.add(loop)
+        return frozenset(found)
 
     def _data_name(self, name: str) -> bool:
         if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
@@ -187,8 +244,11 @@ class Evaluation:
         return any(word in vocab.LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
 
     def iterates_data(self, loop: Loop) -> bool:
-        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`)."""
-        return bool(loop.iterates) and self._data_name(loop.iterates or "")
+        """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`),
+        or a loop that draws a batch from a helper each iteration (`X, Y = get_batch(split)`)."""
+        return (bool(loop.iterates) and self._data_name(loop.iterates or "")) or (
+            loop.node in self._batch_drawing_loops
+        )
 
     def _owned_by_model(self, function: cst.FunctionDef) -> bool:
         """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a

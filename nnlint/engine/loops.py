@@ -139,6 +139,12 @@ class Loop:
         return earlier + (self.events[i + 1 :][::-1] if wrap else [])
 
 
+def may_backpropagate(source: str) -> bool:
+    """Whether a source may backpropagate: it says `backward`, or calls a loss scaler that does
+    (`loss_scaler(loss, optimizer)`, see `TrainingLoops._scaler_call`). Cheap text, for gates."""
+    return "backward" in source or "scaler(" in source
+
+
 def runs_once(node: cst.For | cst.While) -> bool:
     """Whether a loop's body ends in an unconditional `break`: it runs one iteration at most (a fact of
     its text alone, which a rule may ask before the loop analysis)."""
@@ -203,7 +209,7 @@ class TrainingLoops:
     def may_train(self) -> bool:
         """Whether any loop of the file can run a training step: without a `backward` anywhere in the
         source, no iteration can (`trains` needs one), so per-loop training rules skip the file."""
-        return "backward" in self._ctx.source
+        return may_backpropagate(self._ctx.source)
 
     @cached_property
     def loops(self) -> list[Loop]:
@@ -276,7 +282,8 @@ class TrainingLoops:
         """
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in ("backward", "manual_backward"):
-            return None
+            scaled = self._scaler_call(call)
+            return scaled[0] if scaled is not None else None  # `loss_scaler(loss, optimizer)`
         owner = func.value
         positional = [arg.value for arg in call.args if arg.keyword is None]
         if positional and (func.attr.value == "manual_backward" or not self._roles.has(owner, Role.LOSS)):
@@ -703,6 +710,16 @@ class TrainingLoops:
             return
         helper = self.helper_called(call)
         if helper is None:
+            scaled = self._scaler_call(call)
+            if scaled is not None:
+                loss, optimizer, steps = scaled
+                out.append(
+                    where.event(EventKind.BACKWARD, call, target=_substitute(dotted_name(loss), subst))
+                )
+                if steps:
+                    named = dotted_name(optimizer) or self._ctx.module.code_for_node(optimizer)
+                    out.append(where.event(EventKind.STEP, call, target=_substitute(named, subst)))
+                return
             cleared = clearing(self._ctx, call)  # a project helper of another module that clears
             if cleared is not None:
                 out.append(where.event(EventKind.ZERO_GRAD, call, target=_substitute(cleared.target, subst)))
@@ -725,6 +742,39 @@ class TrainingLoops:
         self._inline(
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    @cached_property
+    def _calls_scaler(self) -> bool:
+        return "scaler(" in self._ctx.source
+
+    def _scaler_call(self, call: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+        """`loss_scaler(loss, optimizer, clip_grad=..., parameters=...)`: timm's loss-scaler object (and
+        the many training scripts built on it: DeiT, MAE, ConvNeXt) backpropagates the loss and steps the
+        optimizer in its `__call__`. A call of an object named like a scaler (or a GradScaler's holder)
+        given a loss and then an optimizer: the loss, the optimizer, and whether it certainly steps (not
+        when an `update_grad=`/`need_update=` keyword decides: an accumulation guard inside the call)."""
+        if not self._calls_scaler:
+            return None  # cheap: no scaler is called in this file (asked of every call)
+        func = call.func
+        name = dotted_name(func)
+        if name is None or "scaler" not in name.lower() or self._ctx.callee(call) is not None:
+            return None
+        if "scaler" not in words(name.rsplit(".", 1)[-1]) and not self._roles.has(func, Role.SCALER):
+            return None
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        keyed = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        loss = positional[0] if positional else keyed.get("loss")
+        optimizer = positional[1] if len(positional) > 1 else keyed.get("optimizer")
+        if loss is None or optimizer is None or not self._roles.has(optimizer, Role.OPTIMIZER):
+            return None
+        loss_name = dotted_name(loss)
+        if not self._roles.has(loss, Role.LOSS) and "loss" not in words(loss_name or ""):
+            return None
+        steps = not any(
+            "update" in words(keyword) and not (isinstance(value, cst.Name) and value.value == "True")
+            for keyword, value in keyed.items()
+        )
+        return loss, optimizer, steps
 
     def _training_objects(self, node: cst.For) -> str | None:
         """The container a `for` loop walks when it walks optimizers or schedulers, not data

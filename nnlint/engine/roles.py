@@ -776,6 +776,17 @@ class Roles:
             if name is not None:
                 self._add(name, next(iter(roles)))
 
+    def _unpickled(self, name: str) -> bool:
+        """`model = torch.load(path)` (a whole pickled module, the old way of saving one): a name only ever
+        bound from `torch.load` whose mode is switched holds a module (a state dict has no `eval()`)."""
+        if "load(" not in self._ctx.source:
+            return False  # cheap: nothing is loaded in this file
+        bindings = self._ctx.bindings.of(name)
+        return bool(bindings) and all(
+            isinstance(binding.value, cst.Call) and self._ctx.callee(binding.value) == "torch.load"
+            for binding in bindings
+        )
+
     def _from_uses(self) -> None:
         methods: dict[str, set[str]] = {}
         switched: dict[str, cst.Call] = {}
@@ -798,6 +809,8 @@ class Roles:
             # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported).
             evaluated = "eval" in called and called & MOVE_METHODS
             if called & {"eval", "train"} and (called & MODULE_METHODS or evaluated) and not self.of(owner):
+                self._add(owner, Role.MODEL)
+            elif called & {"eval", "train"} and not self.of(owner) and self._unpickled(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func

@@ -28,7 +28,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import method_of, reaching_value, resolve_call
-from nnlint.engine.loops import EventKind
+from nnlint.engine.loops import EventKind, may_backpropagate
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved, modules_mentioning, paths_mentioning, project_mentions
 from nnlint.engine.roles import Role
@@ -54,7 +54,7 @@ _LIBRARY_ROLES = frozenset(Role) - {Role.MODEL}
 def runs_training_step(ctx: FileContext, function: cst.FunctionDef) -> bool:
     """Whether one call of `function` (of the file `ctx`) backpropagates and steps an optimizer, itself
     or through helpers and methods of its file (`self.netG_forward()`)."""
-    if "backward" not in ctx.source:
+    if not may_backpropagate(ctx.source):
         return False  # cheap: no backward anywhere in its file
     if function in _EXAMINED:
         return False  # asked again while its events are collected (a step method calling itself): unknown
