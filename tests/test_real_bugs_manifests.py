@@ -179,8 +179,8 @@ def test_the_fifth_held_out_set_uses_only_repositories_new_to_every_other_set() 
 
 def test_the_fifth_held_out_set_has_its_planned_size_and_keeps_clean_files_apart() -> None:
     fifth = _load("manifest_heldout5.json")
-    assert len(fifth["bugs"]) >= 21
-    assert sum(bug["in_scope"] for bug in fifth["bugs"]) >= 17
+    assert len(fifth["bugs"]) >= 24
+    assert sum(bug["in_scope"] for bug in fifth["bugs"]) >= 19
     assert len(fifth["clean"]) >= 15
     ids = [entry["id"] for part in ("bugs", "clean") for entry in fifth[part]]
     assert len(ids) == len(set(ids))
