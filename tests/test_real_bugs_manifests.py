@@ -2,9 +2,10 @@
 
 The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`,
 `manifest_heldout2.json`, built from repositories new to both, and `manifest_heldout3.json`, built from
-repositories new to all three, and `manifest_heldout4.json`, built from repositories new to all four) exist
-to check it, so no bug may be in two sets, and every entry must carry what the scorer and a reader need.
-The second, third and fourth held-out sets stay out of the default run until they have been measured. No
+repositories new to all three, `manifest_heldout4.json`, built from repositories new to all four, and
+`manifest_heldout5.json`, built from repositories new to all five) exist to check it, so no bug may be in two
+sets, and every entry must carry what the scorer and a reader need. The second to fifth held-out sets stay
+out of the default run until they have been measured. No
 mirrors are needed: this reads the JSON only.
 """
 
@@ -95,7 +96,12 @@ def test_the_second_held_out_set_uses_only_repositories_new_to_both_earlier_sets
     assert not _repos(_load("manifest_heldout2.json"), "bugs", "clean") & earlier
 
 
-LATER_HELD_OUT = ["manifest_heldout2.json", "manifest_heldout3.json", "manifest_heldout4.json"]
+LATER_HELD_OUT = [
+    "manifest_heldout2.json",
+    "manifest_heldout3.json",
+    "manifest_heldout4.json",
+    "manifest_heldout5.json",
+]
 
 
 @pytest.mark.parametrize("name", LATER_HELD_OUT)
@@ -153,3 +159,30 @@ def test_the_fourth_held_out_set_has_its_planned_size_and_mix() -> None:
     # No rule class makes up more than about a third of the bugs in scope.
     in_scope = [bug["class"] for bug in fourth["bugs"] if bug["in_scope"]]
     assert max(in_scope.count(code) for code in set(in_scope)) <= 0.35 * len(in_scope)
+
+
+def test_the_fifth_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / "manifest_heldout5.json" in MANIFESTS
+    assert _load("manifest_heldout5.json")["scored_by_default"] is False
+    assert HERE / "manifest_heldout5.json" not in score.default_manifests()
+
+
+def test_the_fifth_held_out_set_uses_only_repositories_new_to_every_other_set() -> None:
+    # The dev set (manifest.json) also holds the bugs the dev-set miner took while this set was built.
+    fifth = _load("manifest_heldout5.json")
+    own = {repo.lower() for repo in _repos(fifth, "bugs", "clean")}
+    for path in MANIFESTS:
+        if path.name != "manifest_heldout5.json":
+            other = {repo.lower() for repo in _repos(_load(path.name), "bugs", "clean")}
+            assert not own & other, (path.name, sorted(own & other))
+
+
+def test_the_fifth_held_out_set_has_its_planned_size_and_keeps_clean_files_apart() -> None:
+    fifth = _load("manifest_heldout5.json")
+    assert len(fifth["bugs"]) >= 24
+    assert sum(bug["in_scope"] for bug in fifth["bugs"]) >= 19
+    assert len(fifth["clean"]) >= 15
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in fifth[part]]
+    assert len(ids) == len(set(ids))
+    # Its clean files come from repositories that hold none of its bugs.
+    assert not _repos(fifth, "clean") & _repos(fifth, "bugs")
