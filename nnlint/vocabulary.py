@@ -734,6 +734,8 @@ BATCH_DRAW_WRAPPERS = frozenset({"iter", "enumerate"})
 # Reshaping: `x.view(...)`, `x.reshape(...)`, `torch.reshape(x, ...)`, `torch.flatten(x, ...)`.
 VIEW_METHODS = frozenset({"view", "reshape"})
 RESHAPE_FUNCTIONS = frozenset({"torch.reshape"})
+# Functions that pad a tensor's last dims (`F.pad(x, (1, 0))`).
+PAD_FUNCTIONS = frozenset({"torch.nn.functional.pad"})
 FLATTEN_FUNCTIONS = frozenset({"torch.flatten"})
 # Methods whose result stores the same dims in the same order as their receiver.
 LAYOUT_KEEPING_METHODS = frozenset(

@@ -9,6 +9,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value
 from nnlint.engine.context import FileContext
+from nnlint.engine.names import dotted_name
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 
@@ -165,6 +166,16 @@ class Net(nn.Module):
     def forward(self, x):
         return self.fc(x.reshape(-1, *x.shape[2:]))
 """,
+        # Every scalar embedded by itself, the batch restored at once (SDXL's time ids in diffusers).
+        """
+import torch
+import torch.nn as nn
+class UNet(nn.Module):
+    def forward(self, sample, text_embeds, time_ids):
+        time_embeds = self.add_time_proj(time_ids.flatten())
+        time_embeds = time_embeds.reshape((text_embeds.shape[0], -1))
+        return self.add_embedding(torch.concat([text_embeds, time_embeds], dim=-1))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         Invalid(
@@ -241,7 +252,7 @@ class Net(nn.Module):
     def visit_Call(self, node: cst.Call) -> None:
         if self._in_forward(node) and self._is_layer_call(node):
             positional = [arg for arg in node.args if arg.keyword is None]
-            if positional:
+            if positional and not self._restored_per_sample(node):
                 self._check_input(positional[0].value, node)
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -288,6 +299,39 @@ class Net(nn.Module):
         if method == "flatten" and _from_start(args):
             return expr.func.value
         return None
+
+    def _restored_per_sample(self, call: cst.Call) -> bool:
+        """The layer's output, bound to a name, is reshaped back to `(batch, -1)` by the next statement
+        (`time_embeds = self.add_time_proj(time_ids.flatten())`, then `time_embeds.reshape((B, -1))`,
+        SDXL's "text_time" embedding copied across diffusers): the layer embeds every scalar by itself,
+        and the batch is restored before anything mixes samples. The batch size is read off a tensor
+        (`text_embeds.shape[0]`, `x.size(0)`)."""
+        index = self.ctx.index
+        assign = index.parent(call)
+        line = index.parent(assign) if isinstance(assign, cst.Assign) else None
+        block = index.parent(line) if isinstance(line, cst.SimpleStatementLine) else None
+        body = getattr(block, "body", None)
+        if (
+            not isinstance(assign, cst.Assign)
+            or len(assign.targets) != 1
+            or not isinstance(body, (list, tuple))
+        ):
+            return False
+        name = dotted_name(assign.targets[0].target)
+        position = list(body).index(line)
+        following = body[position + 1] if position + 1 < len(body) else None
+        if name is None or not isinstance(following, cst.SimpleStatementLine):
+            return False
+        restore = following.body[0]
+        value = restore.value if isinstance(restore, cst.Assign) else None
+        if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Attribute):
+            return False
+        if value.func.attr.value not in ("view", "reshape") or dotted_name(value.func.value) != name:
+            return False
+        sizes = [arg.value for arg in value.args]
+        if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
+            sizes = [element.value for element in sizes[0].elements]
+        return len(sizes) == 2 and _batch_size(sizes[0]) and _sizes_are_minus_one([cst.Arg(sizes[1])])
 
     def _one_per_sample(self, receiver: cst.BaseExpression, call: cst.BaseExpression) -> bool:
         """A `(B, 1)` head: its flatten keeps one value per sample."""
@@ -375,6 +419,27 @@ def _sizes_are_minus_one(args: list[cst.Arg]) -> bool:
         and isinstance(value.operator, cst.Minus)
         and isinstance(value.expression, cst.Integer)
         and value.expression.value == "1"
+    )
+
+
+def _batch_size(expr: cst.BaseExpression) -> bool:
+    """`t.shape[0]` or `t.size(0)`: the batch size of a tensor."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        return (
+            isinstance(expr.value, cst.Attribute)
+            and expr.value.attr.value == "shape"
+            and isinstance(index, cst.Index)
+            and isinstance(index.value, cst.Integer)
+            and index.value.value == "0"
+        )
+    return (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "size"
+        and len(expr.args) == 1
+        and isinstance(expr.args[0].value, cst.Integer)
+        and expr.args[0].value.value == "0"
     )
 
 

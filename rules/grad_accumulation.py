@@ -326,6 +326,35 @@ for i, (x, y) in enumerate(loader):
     if (i + 1) % k == 0 or i == len(loader) - 1:
         optimizer.step()
 """,
+        # Lazy regularisation (StyleGAN2's R1 and path-length penalties): every k-th iteration an extra
+        # update that clears, backpropagates and steps by itself, beside the step of every iteration.
+        """
+import torch
+
+def train(loader, generator, discriminator, g_optim, d_optim, args):
+    for i, real in enumerate(loader):
+        fake = generator(torch.randn(real.size(0), 512))
+        d_loss = torch.nn.functional.softplus(discriminator(fake.detach())).mean()
+        discriminator.zero_grad()
+        d_loss.backward()
+        d_optim.step()
+        d_regularize = i % args.d_reg_every == 0
+        if d_regularize:
+            real.requires_grad = True
+            r1_loss = r1_penalty(discriminator(real), real)
+            discriminator.zero_grad()
+            (args.r1 / 2 * r1_loss * args.d_reg_every).backward()
+            d_optim.step()
+        g_loss = torch.nn.functional.softplus(-discriminator(generator(torch.randn(8, 512)))).mean()
+        generator.zero_grad()
+        g_loss.backward()
+        g_optim.step()
+        if i % args.g_reg_every == 0:
+            path_loss = path_penalty(generator)
+            generator.zero_grad()
+            (args.path_regularize * args.g_reg_every * path_loss).backward()
+            g_optim.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The criterion is one of two mean losses: a project label-smoothing module whose forward returns

@@ -362,8 +362,29 @@ class LabelUNet(nn.Module):
         x = self.embedding(x).permute(0, 1, 4, 2, 3)
         return x.reshape(B, C * self.dim, H, W)
 """,
+        # Transformer-XL's relative shift: one column padded, the last two sizes swapped so that each row
+        # starts one step later, the first row sliced off and the result viewed back (fairseq2).
+        """
+import torch.nn.functional as F
+def shift(bd):
+    x = F.pad(bd, (1, 0))
+    x = x.view(x.size(0), x.size(1), x.size(3), x.size(2))
+    x = x[:, :, 1:, :]
+    return x.view_as(bd)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The same swap after a pad, but the result used as it is: rows and columns scrambled.
+        Invalid(
+            """
+import torch.nn.functional as F
+def scores(bd):
+    x = F.pad(bd, (1, 0))
+    x = x.view(x.size(0), x.size(1), x.size(3), x.size(2))
+    return x.softmax(-1)
+""",
+            line=5,
+        ),
         # Conv attention: (B, heads, H * W, head_dim) swapped to (B, H * W, heads, head_dim), then read as
         # (B, C, H, W): the heads and their width, stored after the positions, must come before them. The
         # sizes between B and H * W (`-1`, `self.dim_head`) split C; the positional bias built from q's

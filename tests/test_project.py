@@ -885,6 +885,56 @@ def test_a_star_import_binds_the_public_names_of_a_project_module(
     assert resolve_name(ctx, "shown", ctx.module) is not None
 
 
+def test_a_star_import_of_a_project_module_brings_its_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytorch-deeplab-xception's train.py never imports torch: `from modeling.deeplab import *` brings the
+    module's own `import torch`, so its `torch.no_grad()` and `torch.manual_seed()` are torch's (also
+    through a second star import, and as `__all__` allows). Through a library's star import the name is
+    unknown, and the rules stay silent rather than reading `torch.no_grad()` as something else."""
+    monkeypatch.chdir(tmp_path)
+    script = (
+        "{star}\n\n\ndef evaluate(model, loader):\n    model.eval()\n    with torch.no_grad():\n"
+        "        for x in loader:\n            model(x)\n\n\ndef main():\n    {seed}\n"
+        "    loader = make_loader()\n    model = Net()\n    opt = torch.optim.SGD(model.parameters(), 0.1)\n"
+        "    for x in loader:\n        opt.zero_grad()\n        model(x).sum().backward()\n"
+        "        opt.step()\n"
+        "    evaluate(model, loader)\n\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "modeling/__init__.py": "",
+            "modeling/net.py": "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    pass\n",
+            "modeling/again.py": "from modeling.net import *\n",
+            "modeling/listed.py": "import torch\n__all__ = ['Net']\n\nclass Net:\n    pass\n",
+            "data.py": (
+                "import torch\n\n\ndef make_loader():\n"
+                "    return torch.utils.data.DataLoader(range(4), shuffle=True)\n"
+            ),
+        },
+    )
+    selected = Overrides(select=frozenset({"NN301", "NN503"}))
+    cases = {
+        "from modeling.net import *": [],
+        "from modeling.again import *": [],
+        "from torchvision.models import *": [],  # a library's: unknown, silent
+        # `__all__` leaves torch out: neither the no_grad nor the seed is torch's
+        "from modeling.listed import *": ["NN503", "NN301"],
+    }
+    for star, expected in cases.items():
+        (tmp_path / "train.py").write_text(
+            script.format(star=f"from data import make_loader\n{star}", seed="torch.manual_seed(0)")
+        )
+        findings = run_check([Path("train.py")], selected).findings
+        assert [f.code for f in findings] == expected, star
+    star = "from data import make_loader\nfrom modeling.net import *"
+    (tmp_path / "train.py").write_text(script.format(star=star, seed="pass"))
+    assert [f.code for f in run_check([Path("train.py")], selected).findings] == ["NN301"]
+
+
 def test_an_evaluation_helper_called_under_no_grad_from_outside_its_package_is_not_judged_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

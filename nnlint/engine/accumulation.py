@@ -61,6 +61,8 @@ class GradientAccumulation:
             found = self._modulo_guard(loop, step)
             if found is not None:
                 guard, inverted = found
+                if self._own_update(loop, guard, step):
+                    continue  # an extra update every k iterations (lazy regularisation), not accumulation
                 if not self._backward_outside(loop, guard):
                     return None  # the guard gates a whole update (a GAN's generator every n steps)
                 return Accumulation(loop, step, guard=guard, inverted=inverted)
@@ -293,6 +295,27 @@ class GradientAccumulation:
         return any(
             guard not in index.ancestors(event.site) and guard not in index.ancestors(event.node)
             for event in loop.of_kind(EventKind.BACKWARD, own=False)
+        )
+
+    def _own_update(self, loop: Loop, guard: cst.If, step: Event) -> bool:
+        """Whether the guarded step applies an update the guard's block makes whole by itself: it clears
+        the step's gradients and then backpropagates (StyleGAN2's lazy R1 and path-length regularisation:
+        `if d_regularize: D.zero_grad(); r1_loss.backward(); d_optim.step()`, every 16 iterations, beside
+        the unconditional D step), or the same optimizer also steps outside the guard on every iteration.
+        Either way nothing the other iterations backpropagate reaches this step: no accumulation."""
+        index = self._ctx.index
+
+        def guarded(event: Event) -> bool:
+            return guard in index.ancestors(event.site) or guard in index.ancestors(event.node)
+
+        events, loops = loop.events, self._ctx.loops
+        for position, zero in enumerate(events):
+            if zero.kind is EventKind.ZERO_GRAD and guarded(zero) and loops.clears(loop, zero, step):
+                if any(e.kind is EventKind.BACKWARD and guarded(e) for e in events[position + 1 :]):
+                    return True
+        return step.target is not None and any(
+            other.target == step.target and not other.conditional and not guarded(other)
+            for other in loop.of_kind(EventKind.STEP)
         )
 
     def _micro_loop(self, loop: Loop) -> cst.For | None:

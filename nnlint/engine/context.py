@@ -55,7 +55,9 @@ class FileContext:
 
     @cached_property
     def imports(self) -> ImportTable:
-        return ImportTable(self.index.nodes(cst.Import), self.index.nodes(cst.ImportFrom))
+        imports, from_imports = self.index.nodes(cst.Import), self.index.nodes(cst.ImportFrom)
+        star = any(isinstance(node.names, cst.ImportStar) for node in from_imports)
+        return ImportTable(imports, from_imports, self.project.star_imported if star else None)
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """The imported thing an expression names (`F.softmax` -> `torch.nn.functional.softmax`)."""

@@ -27,6 +27,8 @@ from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
 
+# The last part of every grad-mode setter's name (`no_grad`, `set_grad_enabled`).
+_SETTER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in vocab.GRAD_MODE_SETTERS)
 # How many callers up a decorator or a `with` around a call is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -212,7 +214,14 @@ class GradMode:
     def _is_setter(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Call):
             expr = expr.func
-        return self._ctx.qualified_name(expr) in vocab.GRAD_MODE_SETTERS
+        if self._ctx.qualified_name(expr) in vocab.GRAD_MODE_SETTERS:
+            return True
+        # `torch.no_grad()` where `torch` may come from a library's `from m import *`: unknown, so managed.
+        return (
+            isinstance(expr, cst.Attribute)
+            and expr.attr.value in _SETTER_NAMES
+            and self._ctx.imports.star_unknown(expr)
+        )
 
     def _sets_mode_in(self, body: cst.CSTNode) -> bool:
         """A plain `torch.set_grad_enabled(...)` call statement directly in a body (not nested defs)."""

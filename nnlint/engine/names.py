@@ -10,6 +10,7 @@ fraction of the price. A name bound by an import anywhere in the file counts eve
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -56,6 +57,10 @@ def keyed_name(expr: cst.BaseExpression) -> str | None:
     return dotted_name(expr)
 
 
+# What a star import binds a name to when it cannot be read (a library's `from m import *`).
+UNKNOWN_STAR = "?"
+
+
 def _module_name(node: cst.BaseExpression) -> str:
     return dotted_name(node) or ""
 
@@ -63,8 +68,16 @@ def _module_name(node: cst.BaseExpression) -> str:
 class ImportTable:
     """Local names bound by imports, mapped to the qualified names they stand for."""
 
-    def __init__(self, imports: list[cst.Import], from_imports: list[cst.ImportFrom]) -> None:
+    def __init__(
+        self,
+        imports: list[cst.Import],
+        from_imports: list[cst.ImportFrom],
+        star_lookup: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.aliases: dict[str, str] = {}
+        # What a name no import of this file binds stands for when a `from m import *` brings it (m's own
+        # `import torch`): asked lazily, only for such names, only when there are star imports.
+        self._star_lookup = star_lookup
         # Modules imported with `from m import *`: unknown bare names may come from them.
         self.star_modules: list[str] = []
         for node in imports:
@@ -96,8 +109,22 @@ class ImportTable:
         head, _, rest = dotted.partition(".")
         target = self.aliases.get(head)
         if target is None:
-            return None
+            if not self.star_modules or self._star_lookup is None:
+                return None
+            target = self._star_lookup(head)
+            if target is None or target == UNKNOWN_STAR:
+                return None
         return f"{target}.{rest}" if rest else target
+
+    def star_unknown(self, expr: cst.BaseExpression) -> bool:
+        """Whether what an expression names may come from a star import that cannot be read (a library's
+        `from m import *` before `torch.manual_seed(0)`, with no `import torch`): neither known to be the
+        thing a rule looks for nor known not to be."""
+        dotted = dotted_name(expr)
+        if not dotted or not self.star_modules or self._star_lookup is None:
+            return False
+        head = dotted.partition(".")[0]
+        return head not in self.aliases and self._star_lookup(head) == UNKNOWN_STAR
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         dotted = dotted_name(expr)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import UNKNOWN_STAR, dotted_name
 from nnlint.vocabulary import LIBRARY_PREFIXES
 
 if TYPE_CHECKING:
@@ -569,6 +569,8 @@ class ProjectView:
         # Names resolved through this file's `from m import *` statements (`_through_star_imports`).
         self._starred: dict[str, Resolved | None] = {}
         self._star_paths: dict[str, Path | None] = {}  # each star-imported module's file, when in the project
+        # Imported names this file's star imports bring (`star_imported`), by the local name.
+        self._star_aliases: dict[str, str | None] = {}
         # Negative lookups this file's answers rest on: module paths probed and not found (`find_module`).
         self.absent: set[Path] = set()
         # Who mentions what in the project (who calls this?), as this file's answers found it (`mentioning`).
@@ -667,6 +669,56 @@ class ProjectView:
                 break
         self._starred[name] = found
         return found
+
+    def star_imported(self, name: str, hops: int = 0) -> str | None:
+        """What a name this file never binds stands for when a `from m import *` of a project module brings
+        m's own import of it: `torch` (`torch.nn` for `nn`) in a script that gets torch from `from
+        models.net import *`, whose module says `import torch`. Followed through m's own star imports;
+        the last star import that exports the name decides, as in Python. None when none binds it by an
+        import (m defines it itself: a project definition, `_through_star_imports`); `UNKNOWN_STAR` when
+        what binds it cannot be read: a library's star import, a module not found in the project, an
+        import relative to m's own folder. Rules then stay silent on it (`ImportTable.star_unknown`).
+
+        Asked by the import table only for names no import of the file binds, remembered per name. Read
+        also inside `this_file_only`: the answer is kept by every callee memo, so it may not depend on
+        the mode it was first asked in (and only files with star imports pay)."""
+        ctx = self._ctx
+        if hops > _MAX_HOPS or name in _BUILTIN_NAMES:
+            return None
+        if name in self._star_aliases:
+            return self._star_aliases[name]
+        self._star_aliases[name] = None  # a cycle of star imports meanwhile answers "not bound"
+        found: str | None = None
+        if not ctx.bindings.of(name):
+            found = self._star_import_of(name, hops)
+        self._star_aliases[name] = found
+        return found
+
+    def _star_import_of(self, name: str, hops: int) -> str | None:
+        ctx = self._ctx
+        for module in reversed(ctx.imports.star_modules):
+            if module.startswith(LIBRARY_PREFIXES) or self._file is None:
+                return UNKNOWN_STAR  # what a library's star import binds is unknown, and it would win
+            if module not in self._star_paths:
+                located = self.find(module)
+                self._star_paths[module] = located[0] if located is not None and not located[1] else None
+            path = self._star_paths[module]
+            if path is None:
+                return UNKNOWN_STAR  # not a module of the project
+            ctx.project_deps.add(path)
+            other = STORE.context(path)
+            if other is None:
+                return UNKNOWN_STAR
+            if other is ctx or not _exports(other.module, name):
+                continue
+            target = other.imports.aliases.get(name)
+            if target is None and name not in _top_level(other.module):
+                target = other.project.star_imported(name, hops + 1)
+                ctx.project_deps.update(other.project_deps)
+            if target is not None and target.startswith("."):
+                return UNKNOWN_STAR  # relative to m's own folder
+            return target
+        return None
 
 
 def _exports(module: cst.Module, name: str) -> bool:

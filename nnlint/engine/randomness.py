@@ -182,8 +182,14 @@ def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
             return False
         name = func.value
     elif isinstance(func, cst.Attribute):
-        if func.attr.value == "manual_seed" and ctx.callee(call) is None:
-            return False  # `generator.manual_seed(0)` seeds that generator only
+        if (
+            func.attr.value == "manual_seed"
+            and ctx.callee(call) is None
+            and not ctx.imports.star_unknown(func)
+        ):
+            return (
+                False  # `generator.manual_seed(0)` seeds that generator only (not `torch.` of a star import)
+            )
         name = func.attr.value
     else:
         return False

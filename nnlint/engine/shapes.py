@@ -1288,11 +1288,93 @@ class ShapeFacts:
             return
         flat, _, positions = self._view_args(layout, sizes, env)
         parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
-        if any(positions):
-            rank = len(flat.order) if flat.rank_known else None
-            self._facts[call] = ViewFacts(call, receiver, tuple(sizes), positions, parts, rank)
+        rank = len(flat.order) if flat.rank_known else None
+        facts = ViewFacts(call, receiver, tuple(sizes), positions, parts, rank)
+        if any(positions) and not (facts.reorders and self._relative_shift(facts)):
+            self._facts[call] = facts
         else:
             self._facts.pop(call, None)
+
+    def _relative_shift(self, facts: ViewFacts) -> bool:
+        """The relative-position shift of Transformer-XL attention (fairseq2's `_shift_bd`): a tensor padded
+        by one column (`x = pad(bd, (1, 0))`) is viewed with two neighbouring sizes swapped, so each row
+        starts one step later in memory; a slice then drops the first row and a view restores the shape
+        (`x[:, :, 1:, :].view_as(bd)`). A deliberate reinterpretation, not a transpose gone wrong: the swap
+        must be the only change, one of its dims padded just before, and the result sliced and viewed back."""
+        known = [next(iter(p)) for p in facts.positions if p and len(p) == 1]
+        rank = facts.rank if facts.rank is not None else len(known)  # every dim named once: all of them
+        if len(known) != len(facts.positions) or sorted(known) != list(range(rank)):
+            return False
+        moved = [i for i, position in enumerate(known) if position != i]
+        if len(moved) != 2 or moved[1] != moved[0] + 1:
+            return False
+        padded = self._padded_dims(facts.receiver, facts.call, rank)
+        return bool(padded & set(moved)) and self._sliced_and_viewed_back(facts.call)
+
+    def _padded_dims(self, receiver: cst.BaseExpression, at: cst.CSTNode, rank: int) -> set[int]:
+        """The dims a `pad(...)` call widens, when it is the receiver or the value the statement just before
+        `at` binds to the receiver's name (a literal pad tuple: its pairs pad the last dims, last first)."""
+        pad = receiver
+        if isinstance(receiver, cst.Name):
+            previous = self._previous_statement(at)
+            pad = None
+            if isinstance(previous, cst.SimpleStatementLine) and len(previous.body) == 1:
+                assign = previous.body[0]
+                if isinstance(assign, cst.Assign) and [dotted_name(t.target) for t in assign.targets] == [
+                    receiver.value
+                ]:
+                    pad = assign.value
+        if not isinstance(pad, cst.Call) or not self._ctx.callee_in(pad, vocab.PAD_FUNCTIONS):
+            return set()
+        widths = call_argument(pad, 1, "pad")
+        amounts = _literal_ints([cst.Arg(widths)]) if widths is not None else None
+        if not amounts or len(amounts) % 2:
+            return set()
+        pairs = zip(amounts[::2], amounts[1::2], strict=True)
+        return {rank - 1 - j for j, pair in enumerate(pairs) if any(pair)}
+
+    def _previous_statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        statement, block = self._statement_and_block(node)
+        if statement is None or block is None:
+            return None
+        position = block.index(statement)
+        return block[position - 1] if position > 0 else None
+
+    def _statement_and_block(self, node: cst.CSTNode) -> tuple[cst.CSTNode | None, list[cst.CSTNode] | None]:
+        """The statement holding `node` and the list of statements it sits in."""
+        index = self._ctx.index
+        for ancestor in index.ancestors(node):
+            if isinstance(ancestor, cst.SimpleStatementLine):
+                parent = index.parent(ancestor)
+                body = getattr(parent, "body", None)
+                return ancestor, list(body) if isinstance(body, (list, tuple)) else None
+        return None, None
+
+    def _sliced_and_viewed_back(self, call: cst.Call) -> bool:
+        """The view's result, bound to a name, is sliced (`x[:, :, 1:, :]`) and the slice viewed or
+        reshaped again by the statements after it (chained, or through the name it is bound to)."""
+        statement, block = self._statement_and_block(call)
+        if statement is None or block is None or not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        assign = statement.body[0]
+        if not isinstance(assign, cst.Assign) or assign.value is not call or len(assign.targets) != 1:
+            return False
+        names = {dotted_name(assign.targets[0].target)}
+        sliced = False
+        for later in block[block.index(statement) + 1 :]:
+            for node in _walk(later):
+                if isinstance(node, cst.Subscript) and dotted_name(node.value) in names:
+                    if any(isinstance(element.slice, cst.Slice) for element in node.slice):
+                        sliced = True
+                        parent = self._ctx.index.parent(node)
+                        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+                            names.add(dotted_name(parent.targets[0].target))
+                elif sliced and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                    if node.func.attr.value in _VIEW_BACK and dotted_name(node.func.value) in names:
+                        return True
+                    if node.func.attr.value in _VIEW_BACK and isinstance(node.func.value, cst.Subscript):
+                        return dotted_name(node.func.value.value) in names
+        return False
 
 
 def _division(expr: cst.BaseExpression | None) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
@@ -1431,6 +1513,21 @@ def _slice_start(subscript: cst.Subscript) -> int | None:
     if part.upper is not None or part.step is not None or part.lower is None:
         return None
     return _literal_int(part.lower)
+
+
+# Methods that view a sliced shift back into shape (`_relative_shift`).
+_VIEW_BACK = frozenset({"view", "view_as", "reshape", "reshape_as"})
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """A statement's nodes, parents before children, in source order."""
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(list(current.children)))
+    return found
 
 
 def _literal_int(expr: cst.BaseExpression) -> int | None:
