@@ -71,8 +71,7 @@ class EntryPoints:
         ctx = self._ctx
         if self.guards or self.calls or self.loops:
             return []
-        path = ctx.real_path
-        if path is not None and (path.parent / "__init__.py").is_file():
+        if self._in_package:
             # A module of a package runs on import, not as a script: a flat training script lives outside
             # packages (and a library package's modules would each ask the project below; cost).
             return []
@@ -265,8 +264,17 @@ class EntryPoints:
             )
         ]
 
+    @cached_property
+    def _in_package(self) -> bool:
+        """Whether the file is a module of a package (its folder has an `__init__.py`): imported, mostly."""
+        path = self._ctx.real_path
+        return path is not None and (path.parent / "__init__.py").is_file()
+
     def _calls_local_function(self, statement: cst.CSTNode) -> bool:
-        """`main()` as a module-level statement, for a function `main` defined in this file."""
+        """`main()` as a module-level statement, for a function `main` defined in this file; also
+        `result = main()`, except in a module of a package: there a module-level assignment from a helper
+        of the file (`PATTERN = _build_pattern(...)`) sets up a constant of a library on import, and
+        a script run with `python -m` calls its `main()` as a statement."""
         if not isinstance(statement, cst.SimpleStatementLine):
             return False
         for small in statement.body:
@@ -276,7 +284,7 @@ class EntryPoints:
                 if any(
                     isinstance(node, cst.FunctionDef) and node.name.value == name
                     for node in self._ctx.module.body
-                ):
+                ) and (isinstance(small, cst.Expr) or not self._in_package):
                     return True
         return False
 
