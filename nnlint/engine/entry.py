@@ -3,7 +3,8 @@
 Reproducibility rules care about scripts, not libraries: a module of helper functions decides nothing about
 seeds, the script that calls it does. A file is an entry point when it has an `if __name__ == "__main__":`
 guard, a module-level loop that trains or iterates over data or epochs (a notebook's cells, concatenated,
-look like this too), a module-level call of one of its own functions (`main()` at the bottom), or a
+look like this too), a module-level call of one of its own functions (`main()` at the bottom; in a module
+of a package only as a statement: `PATTERN = _build()` there sets up a library on import), or a
 module-level call that trains through the project (`framework.train_model(...)` at the end of a flat
 example script whose model and trainer are built at module level). The code
 such a run executes is the module-level code plus every function and class of the file it references,
