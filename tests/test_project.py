@@ -972,3 +972,57 @@ def test_a_shared_evaluation_helper_is_reported_at_each_call_with_its_loop_relat
     findings = run_check([Path("tagger/train.py")], Overrides(select=frozenset({"NN503"}))).findings
     assert [(f.filename, f.location.row) for f in findings] == [("tagger/train.py", 13)]
     assert [(r.filename, r.location.row) for r in findings[0].related] == [("tagger/util.py", 8)]
+
+
+def test_a_base_class_of_another_module_is_read_only_when_its_text_may_give_the_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`self.size_args()` looked up through a base class of another module (`bindings.method_of`): a base
+    that lists no base of its own and whose module never says the method's name cannot give it, known
+    from the text (not parsed); a base that defines it, or lists bases of its own (not in the text), is
+    read and the method is found, also two modules up. Under a question's text gate (`only_if_text`) a
+    method of a module that fails the gate is unknown too, unparsed, while one that passes is found."""
+    from nnlint.engine.bindings import method_of
+    from nnlint.engine.project import Resolved, only_if_mentions
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "plain.py": "class Plain(object):\n    def other(self):\n        return 0\n",
+            "defines.py": "class Defines:\n    def size_args(self):\n        return 1\n",
+            "chained.py": "from defines import Defines\n\nclass Chained(Defines):\n    pass\n",
+            "trains.py": "class Trains:\n    def size_args(self, loss):\n        loss.backward()\n",
+            "main.py": (
+                "from plain import Plain\nfrom defines import Defines\nfrom chained import Chained\n"
+                "from trains import Trains\n\n"
+                "class A(Plain):\n    pass\n\nclass B(Defines):\n    pass\n\n"
+                "class C(Chained):\n    pass\n\nclass D(Trains):\n    pass\n"
+            ),
+        },
+    )
+
+    def lookup(name: str) -> Resolved | None:
+        ctx = STORE.context(tmp_path / "main.py")
+        assert ctx is not None
+        cls = next(node for node in ctx.index.nodes(cst.ClassDef) if node.name.value == name)
+        return method_of(Resolved(ctx, cls), "size_args")
+
+    def found_in(resolved: Resolved | None) -> str | None:
+        return resolved.ctx.real_path.name if resolved is not None and resolved.ctx.real_path else None
+
+    STORE.clear()
+    assert lookup("A") is None
+    assert STORE.parsed(tmp_path / "plain.py") is None
+    main = STORE.context(tmp_path / "main.py")
+    assert main is not None and tmp_path / "plain.py" in main.project_deps  # its text decided
+    assert found_in(lookup("B")) == "defines.py"
+    assert found_in(lookup("C")) == "defines.py"
+    STORE.clear()
+    with only_if_mentions("backward("):
+        assert lookup("B") is None
+        assert lookup("C") is None
+        assert found_in(lookup("D")) == "trains.py"
+    assert STORE.parsed(tmp_path / "defines.py") is None
+    assert STORE.parsed(tmp_path / "chained.py") is not None  # it lists a base: read

@@ -274,3 +274,24 @@ class MaskFunc:
     files["masks.py"] = masks.replace("np.random.RandomState()", "np.random")
     findings = _check(root, files)
     assert len(findings) == 1 and "numpy" not in findings[0].message and "torch (" in findings[0].message
+
+
+def test_a_package_module_setting_up_constants_with_its_helpers_is_no_entry_point(root: Path) -> None:
+    """`PATTERN = _pattern(...)` at module level of a package module builds a library's constant on import
+    (its project calls are not resolved: their modules are not read); outside a package the same
+    assignment still makes a flat script, and a package module calling `main()` as a statement is still
+    a script run with `python -m`."""
+    from nnlint.engine.project import STORE
+
+    library = (
+        "import torch\nfrom models import Net\n\ndef _build():\n    model = Net()\n"
+        "    model(torch.ones(4, 3)).sum().backward()\n    return model\n\nPATTERN = _build()\n"
+    )
+    files = {"models.py": MODELS, "train.py": library}
+    assert [(f.filename, f.location.row) for f in _check(root, files)] == [("train.py", 9)]
+    files["__init__.py"] = ""
+    STORE.clear()
+    assert _check(root, files) == []
+    assert STORE.parsed(root / "models.py") is None  # `Net()` was not resolved
+    files["train.py"] = library.replace("PATTERN = _build()", "_build()")
+    assert [(f.filename, f.location.row) for f in _check(root, files)] == [("train.py", 9)]

@@ -334,11 +334,12 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     return target.node
 
 
-def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | None:
+def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | None = None) -> Resolved | None:
     """The definition a bare name means at `at`: a def or class of a function enclosing `at` (anywhere in
     its body, the innermost function first; two there are ambiguous), a module-level one or an import of
     a project module's definition, else a def nested in a module-level block (`for`, `with`) when
-    nothing else binds the name."""
+    nothing else binds the name. `method`: the class is wanted only for that method of it
+    (`ProjectView.resolve_qualified`: a module that cannot give it is not read)."""
     bindings = ctx.bindings.of(name)
     definitions = [b.node for b in bindings if b.kind in ("def", "class")]
     for scope in ctx.index.ancestors(at):
@@ -348,7 +349,7 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode) -> Resolved | Non
                 return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
             if any(param.name.value == name for param in _parameters(scope)):
                 return None  # a parameter shadows module-level definitions
-    found = ctx.project.member([name], 0)
+    found = ctx.project.member([name], 0, method)
     if found is not None or len(definitions) != 1 or len(bindings) != 1:
         return found
     only = definitions[0]
@@ -408,7 +409,7 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     if found is not None:
         return Resolved(cls.ctx, found)
     for base in cls.node.bases:
-        parent = _resolve_expression(cls.ctx, base.value, cls.node)
+        parent = _resolve_expression(cls.ctx, base.value, cls.node, method=name)
         if parent is not None and isinstance(parent.node, cst.ClassDef):
             method = method_of(parent, name, hops + 1)
             if method is not None:
@@ -442,11 +443,13 @@ def class_hierarchy(cls: Resolved, hops: int = 0) -> list[Resolved] | None:
     return found
 
 
-def _resolve_expression(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+def _resolve_expression(
+    ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode, method: str | None = None
+) -> Resolved | None:
     if isinstance(expr, cst.Name):
-        return resolve_name(ctx, expr.value, at)
+        return resolve_name(ctx, expr.value, at, method)
     qualified = ctx.qualified_name(expr)
-    return ctx.project.resolve_qualified(qualified) if qualified is not None else None
+    return ctx.project.resolve_qualified(qualified, method=method) if qualified is not None else None
 
 
 def _enclosing_class(ctx: FileContext, node: cst.CSTNode) -> Resolved | None:

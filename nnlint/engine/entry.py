@@ -3,7 +3,8 @@
 Reproducibility rules care about scripts, not libraries: a module of helper functions decides nothing about
 seeds, the script that calls it does. A file is an entry point when it has an `if __name__ == "__main__":`
 guard, a module-level loop that trains or iterates over data or epochs (a notebook's cells, concatenated,
-look like this too), a module-level call of one of its own functions (`main()` at the bottom), or a
+look like this too), a module-level call of one of its own functions (`main()` at the bottom; in a module
+of a package only as a statement: `PATTERN = _build()` there sets up a library on import), or a
 module-level call that trains through the project (`framework.train_model(...)` at the end of a flat
 example script whose model and trainer are built at module level). The code
 such a run executes is the module-level code plus every function and class of the file it references,
@@ -71,8 +72,7 @@ class EntryPoints:
         ctx = self._ctx
         if self.guards or self.calls or self.loops:
             return []
-        path = ctx.real_path
-        if path is not None and (path.parent / "__init__.py").is_file():
+        if self._in_package:
             # A module of a package runs on import, not as a script: a flat training script lives outside
             # packages (and a library package's modules would each ask the project below; cost).
             return []
@@ -265,8 +265,17 @@ class EntryPoints:
             )
         ]
 
+    @cached_property
+    def _in_package(self) -> bool:
+        """Whether the file is a module of a package (its folder has an `__init__.py`): imported, mostly."""
+        path = self._ctx.real_path
+        return path is not None and (path.parent / "__init__.py").is_file()
+
     def _calls_local_function(self, statement: cst.CSTNode) -> bool:
-        """`main()` as a module-level statement, for a function `main` defined in this file."""
+        """`main()` as a module-level statement, for a function `main` defined in this file; also
+        `result = main()`, except in a module of a package: there a module-level assignment from a helper
+        of the file (`PATTERN = _build_pattern(...)`) sets up a constant of a library on import, and
+        a script run with `python -m` calls its `main()` as a statement."""
         if not isinstance(statement, cst.SimpleStatementLine):
             return False
         for small in statement.body:
@@ -276,7 +285,7 @@ class EntryPoints:
                 if any(
                     isinstance(node, cst.FunctionDef) and node.name.value == name
                     for node in self._ctx.module.body
-                ):
+                ) and (isinstance(small, cst.Expr) or not self._in_package):
                     return True
         return False
 

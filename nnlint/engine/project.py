@@ -537,10 +537,28 @@ def _unknown_from_text(
     return len(attributes) == 2 and _bound_only_by(text, name, _CLASS, _DEF)
 
 
+@lru_cache(maxsize=4096)
+def _no_method_from_text(text: bytes, name: str, method: str, says: Callable[[bytes], bool] | None) -> bool:
+    """Whether a module's text alone shows that its class `name`, looked up for `method` as a base class,
+    gives nothing worth parsing the module for: the module binds `name` only by `class` statements that
+    list no base (so the method can only be in that body), and the text never says the method's name
+    (it has no such method), or a text gate is on (`only_if_text`) and the text fails it (a method of
+    that module is unknown to the question anyway). A class with bases is read: they are not in the text."""
+    if not _bound_only_by(text, name, _CLASS, _DEF):
+        return False
+    word = re.escape(name.encode())
+    statements = re.findall(_CLASS + word + rb"\b[^:\n]*", text, re.MULTILINE)
+    if not all(re.fullmatch(_CLASS + word + _NO_BASES, line) for line in statements):
+        return False
+    return method.encode() not in text or (says is not None and not says(text))
+
+
 # Lines that define a name (`_bound_only_by`): a class (also under `if`/`try`), a top-level function.
 _CLASS = rb"^[ \t]*class[ \t]+"
 _DEF = rb"^[ \t]*(?:async[ \t]+)?def[ \t]+"
 _TOP_LEVEL_DEF = rb"^(?:async[ \t]+)?def[ \t]+"
+# What follows the name of a class that lists no base: `class A:`, `class A():`, `class A(object):`.
+_NO_BASES = rb"[ \t]*(?:\([ \t]*(?:object)?[ \t]*\))?[ \t]*"
 
 
 def _bound_only_by(text: bytes, name: str, definition: bytes, other: bytes) -> bool:
@@ -578,12 +596,16 @@ class ProjectView:
         # The check in which `absent` and `mentioned` were last confirmed to hold (`ModuleStore`).
         self.confirmed = -1
 
-    def resolve_qualified(self, qualified: str, hops: int = 0) -> Resolved | None:
+    def resolve_qualified(self, qualified: str, hops: int = 0, method: str | None = None) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`).
 
         A name of a library the vocabulary knows (`torch.`, `timm.`, `numpy.`: `LIBRARY_PREFIXES`) is
         never a project definition, also where the checked file is part of that library's own source
-        tree: what it defines stays unknown, as every analysis that asks treats library code."""
+        tree: what it defines stays unknown, as every analysis that asks treats library code.
+
+        `method`: a class is wanted only to look that method up in it (a base class, `bindings.method_of`):
+        a module whose text shows that the class cannot give the method, or gives it from a module the
+        question's text gate (`only_if_text`) rules out, is not read (`_no_method_from_text`)."""
         if self._file is None or hops > _MAX_HOPS or _LOCAL_ONLY or qualified.startswith(LIBRARY_PREFIXES):
             return None
         found = self.find(qualified)
@@ -592,13 +614,23 @@ class ProjectView:
         path, attributes = found
         if not attributes:
             return None
-        if _TEXT_GATE is not None and len(attributes) <= 2 and path != self._file:
+        gated = _TEXT_GATE is not None and len(attributes) <= 2
+        for_method = method is not None and len(attributes) == 1
+        if (gated or for_method) and path != self._file:
             text = STORE.text(path)
-            if text is not None and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE):
+            if text is not None and (
+                (gated and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE))  # type: ignore[misc]
+                or (
+                    for_method
+                    and _no_method_from_text(
+                        text, attributes[0], method, _TEXT_GATE[0] if _TEXT_GATE is not None else None
+                    )
+                )
+            ):
                 self._ctx.project_deps.add(path)  # the answer (unknown) was drawn from its text
                 return None
         module = self.read(path)
-        return module.project.member(attributes, hops + 1) if module is not None else None
+        return module.project.member(attributes, hops + 1, method) if module is not None else None
 
     def find(self, qualified: str) -> tuple[Path, list[str]] | None:
         """`find_module` from this file, its negative lookups recorded as this file's dependencies."""
@@ -612,8 +644,9 @@ class ProjectView:
         self._ctx.project_deps.add(path)
         return STORE.context(path)
 
-    def member(self, attributes: list[str], hops: int) -> Resolved | None:
-        """`Net` or `Net.forward` defined in this module, following re-exports through its imports."""
+    def member(self, attributes: list[str], hops: int, method: str | None = None) -> Resolved | None:
+        """`Net` or `Net.forward` defined in this module, following re-exports through its imports
+        (`method`: as `resolve_qualified`)."""
         ctx = self._ctx
         table = self._tables.get(0)
         if table is None:
@@ -630,7 +663,7 @@ class ProjectView:
             if qualified is None:
                 return None
             rest = ".".join(attributes[1:])
-            return self.resolve_qualified(f"{qualified}.{rest}" if rest else qualified, hops)
+            return self.resolve_qualified(f"{qualified}.{rest}" if rest else qualified, hops, method)
         if isinstance(node, cst.ClassDef) and len(attributes) == 2:
             method = _member(node, attributes[1])
             return Resolved(ctx, method) if method is not None else None
