@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import VALUE_KINDS
+from nnlint.engine.bindings import VALUE_KINDS, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
+from nnlint.engine.project import only_if_mentions
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.loops import Loop
+    from nnlint.engine.project import Resolved
 
 # How many values a combination may produce before the answer is treated as unknown.
 _MAX_VALUES = 8
@@ -50,6 +52,24 @@ class HandDecay:
     epochs: int
     factor: float | None = None
     shadowed_by: int | None = None  # SHADOWED: the earlier `epoch >= K` branch that takes its epochs
+
+
+@dataclass(frozen=True)
+class SettingDecay:
+    """A hand-written schedule that decays once per epoch listed in a setting: `np.sum(epoch >
+    np.asarray(opt.lr_decay_epochs))`, `if epoch in args.schedule: lr *= gamma`. `node` is where the list
+    is stated (an argparse default `'250,300,350'`, a list `[150, 225]`), `milestones` its values, `first`
+    the offset from a milestone to the first epoch that decays (1 for `epoch > m`, else 0) and `where` the
+    function that compares."""
+
+    node: cst.CSTNode
+    milestones: tuple[int, ...]
+    first: int
+    where: str
+
+
+# Wrappers a schedule puts around a list of milestones before comparing the epoch with it.
+_LIST_WRAPPERS = frozenset({"asarray", "array", "tensor", "list", "tuple", "sorted"})
 
 
 class RunLength:
@@ -169,6 +189,58 @@ class RunLength:
                 found.append(HandDecay(branch.test, MILESTONE, first))
         return found
 
+    @cached_property
+    def setting_decays(self) -> list[SettingDecay]:
+        """Hand-written schedules that decay at the epochs a setting lists, with the lists this file
+        states: the comparisons of this file's functions, and those of a project helper the file calls
+        with the current epoch (`adjust_learning_rate(epoch, opt, optimizer)` from util.py). Only asked
+        about settings this file gives a list of integers (or a string of them, split at run time)."""
+        lists = self._milestone_lists
+        if not lists:
+            return []
+        ctx = self._ctx
+        found: dict[int, SettingDecay] = {}
+
+        def add(key: str, first: int, where: str) -> None:
+            for node, milestones in lists.get(key, ()):
+                found.setdefault(id(node), SettingDecay(node, milestones, first, where))
+
+        for function in ctx.index.nodes(cst.FunctionDef):
+            for key, first in epoch_list_comparisons(ctx, function):
+                add(key, first, function.name.value)
+        for call in ctx.index.nodes(cst.Call):
+            helper = self._epoch_helper(call)
+            if helper is not None and helper.ctx is not ctx:
+                for key, first in epoch_list_comparisons(helper.ctx, helper.node):  # type: ignore[arg-type]
+                    add(key, first, f"{helper.node.name.value}` in `{helper.ctx.path}")  # type: ignore[union-attr]
+        return list(found.values())
+
+    @cached_property
+    def _milestone_lists(self) -> dict[str, list[tuple[cst.CSTNode, tuple[int, ...]]]]:
+        """Settings bound to a list of epochs: `[150, 225]`, or a string of integers an argparse option
+        gives as its default (`'250,300,350'`, split into integers by the script)."""
+        found: dict[str, list[tuple[cst.CSTNode, tuple[int, ...]]]] = {}
+        for key, values in self._bindings.items():
+            for value in values:
+                milestones = _integer_list(value)
+                if milestones:
+                    found.setdefault(key, []).append((value, milestones))
+        return found
+
+    def _epoch_helper(self, call: cst.Call) -> Resolved | None:
+        """The project function a call runs when it is handed the current epoch (`util.adjust_lr(epoch,
+        ...)`), resolved only in modules that mention epochs."""
+        if not any(self._is_current_epoch(arg.value) for arg in call.args):
+            return None
+        ctx = self._ctx
+        with only_if_mentions("epoch"):
+            if isinstance(call.func, cst.Name):
+                found = resolve_name(ctx, call.func.value, call)
+            else:
+                qualified = ctx.qualified_name(call.func) if isinstance(call.func, cst.Attribute) else None
+                found = ctx.project.resolve_qualified(qualified) if qualified else None
+        return found if found is not None and isinstance(found.node, cst.FunctionDef) else None
+
     def _sets_decay_exponent(self, branch: cst.If) -> bool:
         """Whether the branch sets the exponent of a decay factor of its function: `decay = 2` where
         `lr = args.lr * (0.1 ** decay)` follows, the schedule spelled through a counter of decays."""
@@ -268,6 +340,53 @@ class RunLength:
                 elif arg.keyword.value not in ("default", "dest"):
                     bindings[arg.keyword.value].append(arg.value)
         return bindings
+
+
+def epoch_list_comparisons(ctx: FileContext, function: cst.FunctionDef) -> list[tuple[str, int]]:
+    """The settings a learning-rate function compares the current epoch with as a list: `epoch >
+    np.asarray(opt.lr_decay_epochs)` -> ("lr_decay_epochs", 1), `epoch in args.schedule` -> ("schedule",
+    0). Each with the offset from a listed epoch to the first epoch that decays. Nothing unless the
+    function sets a learning rate (`new_lr = ...`, `group["lr"] = ...`)."""
+    found: list[tuple[str, int]] = []
+    for node in _walk_block(function.body):
+        if not (isinstance(node, cst.Comparison) and len(node.comparisons) == 1):
+            continue
+        operator, listed = node.comparisons[0].operator, node.comparisons[0].comparator
+        name = dotted_name(node.left)
+        if name is None or not vocab.CURRENT_EPOCH_NAME.match(name.rsplit(".", 1)[-1]):
+            continue
+        while (
+            isinstance(listed, cst.Call)
+            and len(listed.args) == 1
+            and (dotted_name(listed.func) or "").rsplit(".", 1)[-1] in _LIST_WRAPPERS
+        ):
+            listed = listed.args[0].value
+        key = _key_of(listed) if isinstance(listed, (cst.Attribute, cst.Subscript, cst.Name)) else None
+        if key is None:
+            continue
+        if isinstance(operator, cst.GreaterThan):
+            found.append((key, 1))
+        elif isinstance(operator, (cst.GreaterThanEqual, cst.In)):
+            found.append((key, 0))
+    if found and not _sets_learning_rate(function.body):
+        return []
+    return found
+
+
+def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
+    """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers; else nothing."""
+    if isinstance(value, (cst.List, cst.Tuple)):
+        elements = [element.value for element in value.elements]
+        if elements and all(isinstance(element, cst.Integer) for element in elements):
+            return tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
+        return ()
+    if isinstance(value, cst.SimpleString):
+        text = value.evaluated_value
+        if isinstance(text, str):
+            parts = [part.strip() for part in text.split(",")]
+            if parts and all(part.isdigit() for part in parts):
+                return tuple(int(part) for part in parts)
+    return ()
 
 
 _OPERATIONS: dict[type, Callable[[int, int], int | None]] = {
