@@ -374,18 +374,20 @@ def epoch_list_comparisons(ctx: FileContext, function: cst.FunctionDef) -> list[
 
 
 def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
-    """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers; else nothing."""
+    """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers, when they could be decay epochs
+    (positive, increasing); else nothing (`'0'`, a GPU id, is no schedule)."""
+    found: tuple[int, ...] = ()
     if isinstance(value, (cst.List, cst.Tuple)):
         elements = [element.value for element in value.elements]
         if elements and all(isinstance(element, cst.Integer) for element in elements):
-            return tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
-        return ()
-    if isinstance(value, cst.SimpleString):
+            found = tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
+    elif isinstance(value, cst.SimpleString):
         text = value.evaluated_value
-        if isinstance(text, str):
-            parts = [part.strip() for part in text.split(",")]
-            if parts and all(part.isdigit() for part in parts):
-                return tuple(int(part) for part in parts)
+        parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else []
+        if parts and all(part.isdigit() for part in parts):
+            found = tuple(int(part) for part in parts)
+    if found and found[0] > 0 and all(a < b for a, b in zip(found, found[1:], strict=False)):
+        return found
     return ()
 
 
