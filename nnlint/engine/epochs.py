@@ -195,24 +195,22 @@ class RunLength:
         states: the comparisons of this file's functions, and those of a project helper the file calls
         with the current epoch (`adjust_learning_rate(epoch, opt, optimizer)` from util.py). Only asked
         about settings this file gives a list of integers (or a string of them, split at run time)."""
-        lists = self._milestone_lists
+        lists = self._milestone_lists if "epoch" in self._ctx.source else {}
         if not lists:
             return []
         ctx = self._ctx
         found: dict[int, SettingDecay] = {}
-
-        def add(key: str, first: int, where: str) -> None:
-            for node, milestones in lists.get(key, ()):
-                found.setdefault(id(node), SettingDecay(node, milestones, first, where))
-
-        for function in ctx.index.nodes(cst.FunctionDef):
-            for key, first in epoch_list_comparisons(ctx, function):
-                add(key, first, function.name.value)
+        comparisons = epoch_list_comparisons(ctx)
         for call in ctx.index.nodes(cst.Call):
             helper = self._epoch_helper(call)
             if helper is not None and helper.ctx is not ctx:
-                for key, first in epoch_list_comparisons(helper.ctx, helper.node):  # type: ignore[arg-type]
-                    add(key, first, f"{helper.node.name.value}` in `{helper.ctx.path}")  # type: ignore[union-attr]
+                in_helper = epoch_list_comparisons(helper.ctx, helper.node)  # type: ignore[arg-type]
+                comparisons += [
+                    (key, first, f"{name}` in `{helper.ctx.path}") for key, first, name in in_helper
+                ]
+        for key, first, where in comparisons:
+            for node, milestones in lists.get(key, ()):
+                found.setdefault(id(node), SettingDecay(node, milestones, first, where))
         return list(found.values())
 
     @cached_property
@@ -342,19 +340,25 @@ class RunLength:
         return bindings
 
 
-def epoch_list_comparisons(ctx: FileContext, function: cst.FunctionDef) -> list[tuple[str, int]]:
-    """The settings a learning-rate function compares the current epoch with as a list: `epoch >
-    np.asarray(opt.lr_decay_epochs)` -> ("lr_decay_epochs", 1), `epoch in args.schedule` -> ("schedule",
-    0). Each with the offset from a listed epoch to the first epoch that decays. Nothing unless the
-    function sets a learning rate (`new_lr = ...`, `group["lr"] = ...`)."""
-    found: list[tuple[str, int]] = []
-    for node in _walk_block(function.body):
-        if not (isinstance(node, cst.Comparison) and len(node.comparisons) == 1):
+def epoch_list_comparisons(
+    ctx: FileContext, only: cst.FunctionDef | None = None
+) -> list[tuple[str, int, str]]:
+    """The settings learning-rate functions compare the current epoch with as a list: `epoch >
+    np.asarray(opt.lr_decay_epochs)` -> ("lr_decay_epochs", 1, function name), `epoch in args.schedule`
+    -> ("schedule", 0, ...), with the offset from a listed epoch to the first epoch that decays. Only in
+    functions that set a learning rate (`new_lr = ...`, `group["lr"] = ...`); `only`: in that one."""
+    found: dict[cst.FunctionDef, list[tuple[str, int, str]]] = {}
+    for node in ctx.index.nodes(cst.Comparison):
+        if len(node.comparisons) != 1:
             continue
-        operator, listed = node.comparisons[0].operator, node.comparisons[0].comparator
+        operator = node.comparisons[0].operator
+        first = 1 if isinstance(operator, cst.GreaterThan) else 0
+        if not first and not isinstance(operator, (cst.GreaterThanEqual, cst.In)):
+            continue
         name = dotted_name(node.left)
         if name is None or not vocab.CURRENT_EPOCH_NAME.match(name.rsplit(".", 1)[-1]):
             continue
+        listed = node.comparisons[0].comparator
         while (
             isinstance(listed, cst.Call)
             and len(listed.args) == 1
@@ -362,15 +366,11 @@ def epoch_list_comparisons(ctx: FileContext, function: cst.FunctionDef) -> list[
         ):
             listed = listed.args[0].value
         key = _key_of(listed) if isinstance(listed, (cst.Attribute, cst.Subscript, cst.Name)) else None
-        if key is None:
+        function = ctx.index.enclosing(node, cst.FunctionDef)
+        if key is None or function is None or (only is not None and function is not only):
             continue
-        if isinstance(operator, cst.GreaterThan):
-            found.append((key, 1))
-        elif isinstance(operator, (cst.GreaterThanEqual, cst.In)):
-            found.append((key, 0))
-    if found and not _sets_learning_rate(function.body):
-        return []
-    return found
+        found.setdefault(function, []).append((key, first, function.name.value))  # type: ignore[arg-type]
+    return [hit for function, hits in found.items() if _sets_learning_rate(function.body) for hit in hits]
 
 
 def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
