@@ -499,8 +499,13 @@ SEEDING_CLI_CLASSES = frozenset(
     }
 )
 SEEDING_CLI_SWITCH = "seed_everything_default"
-# Trainers that seed every generator from their arguments (transformers' `TrainingArguments.seed`, 42).
+# Trainers that seed every generator from their arguments (transformers' `TrainingArguments.seed`, 42;
+# trl's trainers from v0.3.0, Feb 2023, on: `set_seed(config.seed)`, later through transformers' Trainer).
+# The installed version is unknown, so the released behaviour is assumed: a false "never seeds" claim on
+# current code is the worse error. Earlier trl seeded nothing (its PPOTrainer got `set_seed` in v0.3.0).
 SEEDING_TRAINER_PREFIXES = ("transformers.", "trl.")
+# Trainers under those prefixes known never to seed: the original trl's `trl.ppo` module (2020-2022).
+NOT_SEEDING_TRAINERS = frozenset({"trl.ppo.PPOTrainer"})
 # Library functions with "seed" in their name that do not make a run repeatable.
 NOT_SEEDING = frozenset(
     {"torch.seed", "torch.initial_seed", "torch.cuda.seed", "torch.cuda.seed_all", "torch.cuda.initial_seed"}

@@ -29,6 +29,15 @@ SHADOWED_BRANCH = (
     "chain takes every such epoch first, so this learning-rate decay never happens; test the larger "
     "thresholds first."
 )
+SETTING_UNREACHED = (
+    "Every decay point listed here ({points}) lies at or after the end of the run ({counts} epochs), so "
+    "the schedule in `{where}` never lowers the learning rate; derive the decay points from the number of "
+    "epochs."
+)
+MILESTONES_UNREACHED = (
+    "Every milestone of this MultiStepLR ({points}) lies at or after the end of the run ({counts} epochs), "
+    "so the learning rate never decays; derive the milestones from the number of epochs."
+)
 UNREACHED = (
     "This learning-rate decay starts at epoch {first}, but the run lasts {counts} epochs: it is never "
     "reached and the learning rate never decays here; derive it from the number of epochs."
@@ -50,8 +59,12 @@ class DefaultLrDecay(Rule):
     `if epoch >= 150: lr = ...` branch, or `MultiStepLR(milestones=[150, 225])`, in a run whose every
     stated length ends before it, or an `elif epoch >= 160:` after an `if epoch >= 120:` (the first branch
     takes every epoch the second would; also when the branches set the exponent of the decay factor,
-    `decay = 2` for `lr = args.lr * 0.1 ** decay`). Except for that last case, hand-written schedules
-    are judged only when the run length is known.
+    `decay = 2` for `lr = args.lr * 0.1 ** decay`). Decay points listed in a setting are read too: an
+    argparse string default (`--lr_decay_epochs`, default `'250,300,350'`, split into integers) or a list
+    that a learning-rate function compares the epoch with (`np.sum(epoch > np.asarray(opt.lr_decay_epochs))`,
+    `if epoch in args.schedule:`), also in a project helper the script hands the epoch; the finding is on
+    the list when all its points lie at or after the end of the run. Except for the shadowed branch,
+    hand-written schedules are judged only when the run length is known.
 
     Not flagged: decay points computed from the run length (`step_size=args.epochs // 3`), a run of about
     90 epochs, and a scheduler stepped once per batch (that is NN212's finding).
@@ -188,6 +201,33 @@ for epoch in range(1, 15):
     train(model, optimizer)
     scheduler.step()
 """,
+        # Decay points in a string setting, all reached by the run; a scheduler stepped out of sight.
+        """
+import argparse
+import numpy as np
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=240)
+parser.add_argument("--lr_decay_epochs", type=str, default="150,180,210")
+opt = parser.parse_args()
+opt.lr_decay_epochs = [int(x) for x in opt.lr_decay_epochs.split(",")]
+
+def adjust_learning_rate(epoch, opt, optimizer):
+    steps = np.sum(epoch > np.asarray(opt.lr_decay_epochs))
+    new_lr = opt.learning_rate * (opt.lr_decay_rate ** steps)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = new_lr
+
+for epoch in range(1, opt.epochs + 1):
+    adjust_learning_rate(epoch, opt, optimizer)
+    train(model, optimizer)
+""",
+        """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2000, 4000], gamma=0.1)
+for epoch in range(10):
+    train_one_epoch(model, loader, optimizer, scheduler)
+""",
         # A 100-epoch run with the [30, 60, 90] milestones.
         """
 import torch
@@ -284,6 +324,40 @@ for epoch in range(100):
 """,
             line=3,
         ),
+        # Decay points in an argparse string, all past the end of the run: the schedule never decays.
+        Invalid(
+            """
+import argparse
+import numpy as np
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=240)
+parser.add_argument("--lr_decay_epochs", type=str, default="250,300,350")
+opt = parser.parse_args()
+opt.lr_decay_epochs = list(map(int, opt.lr_decay_epochs.split(",")))
+
+def adjust_learning_rate(epoch, opt, optimizer):
+    steps = np.sum(epoch > np.asarray(opt.lr_decay_epochs))
+    new_lr = opt.learning_rate * (opt.lr_decay_rate ** steps)
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = new_lr
+
+for epoch in range(1, opt.epochs + 1):
+    adjust_learning_rate(epoch, opt, optimizer)
+    train(model, optimizer)
+""",
+            line=7,
+        ),
+        # MultiStepLR milestones at or past the end of a 240-epoch run, the scheduler stepped nowhere seen.
+        Invalid(
+            """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[240, 300], gamma=0.1)
+for epoch in range(240):
+    train(model, optimizer)
+""",
+            line=3,
+        ),
         Invalid(
             """
 import torch
@@ -324,8 +398,10 @@ def build(optimizer):
     ]
 
     def finish(self) -> None:
-        """Hand-written schedules: `0.1 ** (epoch // 30)` and `if epoch >= K: lr = ...` branches."""
+        """Hand-written schedules: `0.1 ** (epoch // 30)`, `if epoch >= K: lr = ...` branches, and decay
+        points listed in a setting."""
         run_length = self.ctx.loops.run_length
+        self._setting_decays_unreached()
         decays = run_length.hand_written_decays
         if not decays:
             return
@@ -348,6 +424,25 @@ def build(optimizer):
                     self.report(decay.node, HAND_RECIPE.format(counts=counts))
             elif decay.epochs > max(epochs):
                 self.report(decay.node, UNREACHED.format(first=decay.epochs, counts=counts))
+
+    def _setting_decays_unreached(self) -> None:
+        """Decay points listed in a setting (`--lr_decay_epochs` defaulting to `'250,300,350'`) that all
+        lie at or past the end of the run: the schedule comparing the epoch with them never decays."""
+        run_length = self.ctx.loops.run_length
+        decays = run_length.setting_decays
+        if not decays:
+            return
+        epochs = run_length.run_epochs
+        if not epochs:
+            return
+        counts = " or ".join(str(count) for count in sorted(epochs))
+        for decay in decays:
+            if min(decay.milestones) + decay.first > max(epochs):
+                points = ", ".join(str(point) for point in decay.milestones)
+                self.report(
+                    decay.node,
+                    SETTING_UNREACHED.format(points=points, where=decay.where, counts=counts),
+                )
 
     def visit_Call(self, node: cst.Call) -> None:
         if self._milestones_unreached(node):
@@ -377,22 +472,35 @@ def build(optimizer):
         self.report(node, message)
 
     def _milestones_unreached(self, call: cst.Call) -> bool:
-        """`MultiStepLR(milestones=[150, 225])` in a run that ends first: the rate never decays. Reported."""
+        """`MultiStepLR(milestones=[150, 225])` in a run that ends at or before the first: the rate never
+        decays. Reported."""
         if self.ctx.callee(call) != MULTI_STEP_LR:
             return False
         milestones = _integers(call_argument(call, 1, "milestones"))
         epochs = self.ctx.loops.run_length.run_epochs
         name = self._assigned_name(call)
-        steps = self.ctx.loops.scheduler_steps(name) if name else []
-        if not milestones or not epochs or not steps:
+        if not milestones or not epochs or not name:
             return False
+        steps = self.ctx.loops.scheduler_steps(name)
         if any(self.ctx.loops.step_frequency(step) != "epoch" for step in steps):
             return False
-        if min(milestones) <= max(epochs):
+        if not steps and self._handed_on(name):
+            return False  # stepped elsewhere, maybe once per batch: milestones counted in steps
+        if min(milestones) < max(epochs):
             return False
         counts = " or ".join(str(count) for count in sorted(epochs))
-        self.report(call, UNREACHED.format(first=min(milestones), counts=counts))
+        points = ", ".join(str(point) for point in milestones)
+        self.report(call, MILESTONES_UNREACHED.format(points=points, counts=counts))
         return True
+
+    def _handed_on(self, name: str) -> bool:
+        """Whether the scheduler bound to `name` is passed to a call or returned (stepped out of sight)."""
+        for node in (*self.ctx.index.nodes(cst.Name), *self.ctx.index.nodes(cst.Attribute)):
+            if dotted_name(node) == name and isinstance(
+                self.ctx.index.parent(node), (cst.Arg, cst.Return, cst.Element, cst.DictElement)
+            ):
+                return True
+        return False
 
     def _imagenet_recipe(self, call: cst.Call) -> str | None:
         """`StepLR(step_size=30, gamma=0.1)` or `MultiStepLR(milestones=[30, 60, ...])` with literals."""

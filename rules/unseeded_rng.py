@@ -37,10 +37,15 @@ class UnseededRng(Rule):
     Seeding counts through `torch.manual_seed`, `torch.cuda.manual_seed_all`, `random.seed`,
     `np.random.seed`, `seed_everything` (Lightning), `set_seed` (transformers, accelerate), Lightning's
     `LightningCLI` and its subclasses (unless `seed_everything_default=False`), colossalai's `launch*`,
-    transformers' `Trainer`, an imported helper with "seed" in its name, and the functions of the file and
-    of the project's other modules that do any of this, followed from the entry point. Seeding a private
-    generator (`self.rng.seed(seed)` on `np.random.RandomState()`, `random.Random()`, `torch.Generator()`)
-    seeds that object only.
+    transformers' `Trainer` and trl's trainers (which seed from their config since trl 0.3; in trl's own
+    source tree the trainer's code is read instead), an imported helper with "seed" in its name, and the
+    functions of the file and of the project's other modules that do any of this, followed from the entry
+    point. Seeding a private generator (`self.rng.seed(seed)` on `np.random.RandomState()`,
+    `random.Random()`, `torch.Generator()`) or another object the code holds (`env.seed(seed)` on a gym
+    environment, `env.action_space.seed(seed)`) seeds that object only.
+
+    A script that never names torch is checked when it imports a project module that does (a flat
+    folder's `train.py` building and training the networks of `agent.py`).
 
     The script trains when it backpropagates, calls a project function or method that does, or starts
     one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
@@ -99,6 +104,7 @@ class UnseededRng(Rule):
     """
 
     code = "NN301"
+    needs_torch = False  # a script may train torch models it never names (see `runs_project_torch`)
     name = "unseeded-rng"
     severity = Severity.WARNING
     message = (
@@ -372,8 +378,35 @@ if __name__ == "__main__":
     x = torch.ones(1, 3, 32, 32)
     model(x, 1).sample.mean().backward()
 """,
+        # torch's own seeding, the names reached through a star import: still the library's seed.
+        """
+from common import *
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    model(torch.ones(1, 4)).sum().backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # `env.seed(...)` seeds the environment, not torch's generator the layer is drawn from.
+        Invalid(
+            """
+import gym
+import torch
+
+def main(seed):
+    env = gym.make("CartPole-v1")
+    env.seed(seed)
+    env.action_space.seed(seed)
+    policy = torch.nn.Linear(4, 2)
+    policy(torch.as_tensor(env.reset())).sum().backward()
+
+if __name__ == "__main__":
+    main(0)
+""",
+            line=9,
+        ),
         Invalid(
             """
 import torch
@@ -638,6 +671,8 @@ if __name__ == "__main__":
 
     def finish(self) -> None:
         ctx = self.ctx
+        if not ctx.runs_project_torch:
+            return
         entry = ctx.entry
         if entry.anchor is None:
             return

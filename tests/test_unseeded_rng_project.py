@@ -295,3 +295,94 @@ def test_a_package_module_setting_up_constants_with_its_helpers_is_no_entry_poin
     assert STORE.parsed(root / "models.py") is None  # `Net()` was not resolved
     files["train.py"] = library.replace("PATTERN = _build()", "_build()")
     assert [(f.filename, f.location.row) for f in _check(root, files)] == [("train.py", 9)]
+
+
+AGENT = """
+import torch
+from models import Net
+
+class Agent:
+    def __init__(self, env):
+        self.env = env
+        self.net = Net()
+        self.opt = torch.optim.Adam(self.net.parameters())
+
+    def learn(self):
+        for _ in range(10):
+            self._update()
+
+    def _update(self):
+        self.opt.zero_grad()
+        self.net(self.env.sample()).sum().backward()
+        self.opt.step()
+"""
+AGENT_SCRIPT = """
+import random
+import gym
+import numpy as np
+from agent import Agent
+
+def launch(seed):
+    env = gym.make("FetchReach-v1")
+    env.seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    Agent(env).learn()
+
+if __name__ == "__main__":
+    launch(0)
+"""
+
+
+def test_a_script_training_a_project_agent_without_naming_torch_is_checked(root: Path) -> None:
+    """A flat folder's script builds a project agent (its networks in models.py) and trains it through
+    `agent.learn()`, never importing torch; `env.seed(...)` seeds the environment only."""
+    findings = _check(root, {"models.py": MODELS, "agent.py": AGENT, "train.py": AGENT_SCRIPT})
+    assert [(f.location.row, "through `Agent()`" in f.message) for f in findings] == [(14, True)]
+    seeded = AGENT_SCRIPT.replace("from agent import Agent", "from agent import Agent\nimport torch")
+    seeded = seeded.replace("    env.seed(seed)", "    env.seed(seed)\n    torch.manual_seed(seed)")
+    assert _check(root, {"train.py": seeded}) == []
+
+
+def test_a_script_importing_no_torch_project_module_is_left_alone(root: Path) -> None:
+    plain = "import numpy as np\n\ndef prepare(seed):\n    return np.arange(seed)\n"
+    script = AGENT_SCRIPT.replace("from agent import Agent", "from agent import prepare")
+    script = script.replace("    Agent(env).learn()", "    prepare(seed).fit()")
+    assert _check(root, {"agent.py": plain, "train.py": script}) == []
+
+
+TRAINER_LIBRARY = """
+import torch
+
+class PPOTrainer:
+    def __init__(self, config, model, dataset):
+        self.dataloader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)
+{seed}
+    def step(self):
+        pass
+"""
+TRAINER_SCRIPT = """
+import torch
+from trl import PPOTrainer
+
+if __name__ == "__main__":
+    trainer = PPOTrainer(config, model, dataset)
+    for epoch, batch in enumerate(trainer.dataloader):
+        model(batch).sum().backward()
+        trainer.step()
+"""
+
+
+def test_a_library_trainer_whose_source_is_in_the_project_is_read_not_assumed(root: Path) -> None:
+    """trl's trainers seed from their config (v0.3 on), so a script using the installed library is
+    silent; in trl's own repository the trainer's source says what that version does."""
+    library = {"trl/__init__.py": "from trl.trainer import PPOTrainer\n", "train.py": TRAINER_SCRIPT}
+    unseeding = TRAINER_LIBRARY.format(seed="")
+    findings = _check(root, {**library, "trl/trainer.py": unseeding})
+    assert len(findings) == 1 and "through `PPOTrainer()`" in findings[0].message
+    seeding = TRAINER_LIBRARY.format(seed="        torch.manual_seed(config.seed)\n")
+    assert _check(root, {"trl/trainer.py": seeding}) == []
+    (root / "trl" / "trainer.py").unlink()
+    (root / "trl" / "__init__.py").unlink()
+    (root / "trl").rmdir()
+    assert _check(root, {}) == []  # installed trl: its trainers seed

@@ -16,7 +16,8 @@ import libcst as cst
 
 from nnlint.engine.index import TreeIndex
 from nnlint.engine.names import ImportTable, dotted_name
-from nnlint.engine.project import ProjectView, package_torch_module, real_path
+from nnlint.engine.project import STORE, ProjectView, package_torch_module, real_path
+from nnlint.vocabulary import LIBRARY_PREFIXES
 
 if TYPE_CHECKING:
     from nnlint.engine.accumulation import GradientAccumulation
@@ -135,6 +136,26 @@ class FileContext:
             return False
         self.project_deps.add(found)  # the cached result holds only while that module mentions torch
         return True
+
+    @cached_property
+    def runs_project_torch(self) -> bool:
+        """Whether torch rules apply, or the file imports a project module that mentions torch: a flat
+        folder's `train.py` that builds and trains the networks of `agent.py`/`models.py` without naming
+        torch itself. For the rules that follow the project's code into those modules (NN301); the
+        modules are looked at as text, and only for files that do not mention torch."""
+        if self.uses_torch:
+            return True
+        if self.real_path is None:
+            return False
+        for qualified in {*self.imports.aliases.values(), *self.imports.star_modules}:
+            if f"{qualified}.".startswith(LIBRARY_PREFIXES):
+                continue
+            found = self.project.find(qualified)
+            text = STORE.text(found[0]) if found is not None else None
+            if text is not None and b"torch" in text:
+                self.project_deps.add(found[0])  # the answer holds while that module mentions torch
+                return True
+        return False
 
     @cached_property
     def project(self) -> ProjectView:

@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import VALUE_KINDS
+from nnlint.engine.bindings import VALUE_KINDS, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
+from nnlint.engine.project import only_if_mentions
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.loops import Loop
+    from nnlint.engine.project import Resolved
 
 # How many values a combination may produce before the answer is treated as unknown.
 _MAX_VALUES = 8
@@ -50,6 +52,24 @@ class HandDecay:
     epochs: int
     factor: float | None = None
     shadowed_by: int | None = None  # SHADOWED: the earlier `epoch >= K` branch that takes its epochs
+
+
+@dataclass(frozen=True)
+class SettingDecay:
+    """A hand-written schedule that decays once per epoch listed in a setting: `np.sum(epoch >
+    np.asarray(opt.lr_decay_epochs))`, `if epoch in args.schedule: lr *= gamma`. `node` is where the list
+    is stated (an argparse default `'250,300,350'`, a list `[150, 225]`), `milestones` its values, `first`
+    the offset from a milestone to the first epoch that decays (1 for `epoch > m`, else 0) and `where` the
+    function that compares."""
+
+    node: cst.CSTNode
+    milestones: tuple[int, ...]
+    first: int
+    where: str
+
+
+# Wrappers a schedule puts around a list of milestones before comparing the epoch with it.
+_LIST_WRAPPERS = frozenset({"asarray", "array", "tensor", "list", "tuple", "sorted"})
 
 
 class RunLength:
@@ -169,6 +189,56 @@ class RunLength:
                 found.append(HandDecay(branch.test, MILESTONE, first))
         return found
 
+    @cached_property
+    def setting_decays(self) -> list[SettingDecay]:
+        """Hand-written schedules that decay at the epochs a setting lists, with the lists this file
+        states: the comparisons of this file's functions, and those of a project helper the file calls
+        with the current epoch (`adjust_learning_rate(epoch, opt, optimizer)` from util.py). Only asked
+        about settings this file gives a list of integers (or a string of them, split at run time)."""
+        lists = self._milestone_lists if "epoch" in self._ctx.source else {}
+        if not lists:
+            return []
+        ctx = self._ctx
+        found: dict[int, SettingDecay] = {}
+        comparisons = epoch_list_comparisons(ctx)
+        for call in ctx.index.nodes(cst.Call):
+            helper = self._epoch_helper(call)
+            if helper is not None and helper.ctx is not ctx:
+                in_helper = epoch_list_comparisons(helper.ctx, helper.node)  # type: ignore[arg-type]
+                comparisons += [
+                    (key, first, f"{name}` in `{helper.ctx.path}") for key, first, name in in_helper
+                ]
+        for key, first, where in comparisons:
+            for node, milestones in lists.get(key, ()):
+                found.setdefault(id(node), SettingDecay(node, milestones, first, where))
+        return list(found.values())
+
+    @cached_property
+    def _milestone_lists(self) -> dict[str, list[tuple[cst.CSTNode, tuple[int, ...]]]]:
+        """Settings bound to a list of epochs: `[150, 225]`, or a string of integers an argparse option
+        gives as its default (`'250,300,350'`, split into integers by the script)."""
+        found: dict[str, list[tuple[cst.CSTNode, tuple[int, ...]]]] = {}
+        for key, values in self._bindings.items():
+            for value in values:
+                milestones = _integer_list(value)
+                if milestones:
+                    found.setdefault(key, []).append((value, milestones))
+        return found
+
+    def _epoch_helper(self, call: cst.Call) -> Resolved | None:
+        """The project function a call runs when it is handed the current epoch (`util.adjust_lr(epoch,
+        ...)`), resolved only in modules that mention epochs."""
+        if not any(self._is_current_epoch(arg.value) for arg in call.args):
+            return None
+        ctx = self._ctx
+        with only_if_mentions("epoch"):
+            if isinstance(call.func, cst.Name):
+                found = resolve_name(ctx, call.func.value, call)
+            else:
+                qualified = ctx.qualified_name(call.func) if isinstance(call.func, cst.Attribute) else None
+                found = ctx.project.resolve_qualified(qualified) if qualified else None
+        return found if found is not None and isinstance(found.node, cst.FunctionDef) else None
+
     def _sets_decay_exponent(self, branch: cst.If) -> bool:
         """Whether the branch sets the exponent of a decay factor of its function: `decay = 2` where
         `lr = args.lr * (0.1 ** decay)` follows, the schedule spelled through a counter of decays."""
@@ -268,6 +338,57 @@ class RunLength:
                 elif arg.keyword.value not in ("default", "dest"):
                     bindings[arg.keyword.value].append(arg.value)
         return bindings
+
+
+def epoch_list_comparisons(
+    ctx: FileContext, only: cst.FunctionDef | None = None
+) -> list[tuple[str, int, str]]:
+    """The settings learning-rate functions compare the current epoch with as a list: `epoch >
+    np.asarray(opt.lr_decay_epochs)` -> ("lr_decay_epochs", 1, function name), `epoch in args.schedule`
+    -> ("schedule", 0, ...), with the offset from a listed epoch to the first epoch that decays. Only in
+    functions that set a learning rate (`new_lr = ...`, `group["lr"] = ...`); `only`: in that one."""
+    found: dict[cst.FunctionDef, list[tuple[str, int, str]]] = {}
+    for node in ctx.index.nodes(cst.Comparison):
+        if len(node.comparisons) != 1:
+            continue
+        operator = node.comparisons[0].operator
+        first = 1 if isinstance(operator, cst.GreaterThan) else 0
+        if not first and not isinstance(operator, (cst.GreaterThanEqual, cst.In)):
+            continue
+        name = dotted_name(node.left)
+        if name is None or not vocab.CURRENT_EPOCH_NAME.match(name.rsplit(".", 1)[-1]):
+            continue
+        listed = node.comparisons[0].comparator
+        while (
+            isinstance(listed, cst.Call)
+            and len(listed.args) == 1
+            and (dotted_name(listed.func) or "").rsplit(".", 1)[-1] in _LIST_WRAPPERS
+        ):
+            listed = listed.args[0].value
+        key = _key_of(listed) if isinstance(listed, (cst.Attribute, cst.Subscript, cst.Name)) else None
+        function = ctx.index.enclosing(node, cst.FunctionDef)
+        if key is None or function is None or (only is not None and function is not only):
+            continue
+        found.setdefault(function, []).append((key, first, function.name.value))  # type: ignore[arg-type]
+    return [hit for function, hits in found.items() if _sets_learning_rate(function.body) for hit in hits]
+
+
+def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
+    """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers, when they could be decay epochs
+    (positive, increasing); else nothing (`'0'`, a GPU id, is no schedule)."""
+    found: tuple[int, ...] = ()
+    if isinstance(value, (cst.List, cst.Tuple)):
+        elements = [element.value for element in value.elements]
+        if elements and all(isinstance(element, cst.Integer) for element in elements):
+            found = tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
+    elif isinstance(value, cst.SimpleString):
+        text = value.evaluated_value
+        parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else []
+        if parts and all(part.isdigit() for part in parts):
+            found = tuple(int(part) for part in parts)
+    if found and found[0] > 0 and all(a < b for a, b in zip(found, found[1:], strict=False)):
+        return found
+    return ()
 
 
 _OPERATIONS: dict[type, Callable[[int, int], int | None]] = {

@@ -143,7 +143,7 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
     if (
         callee in vocab.SEEDS_ALL
         or _seeds_by_name(ctx, call)
-        or (callee.startswith(vocab.SEEDING_TRAINER_PREFIXES) and callee.endswith("Trainer"))
+        or _seeding_trainer(ctx, callee)
         or (callee in vocab.SEEDING_CLI_CLASSES and _cli_seeds(call))
     ):
         return Effect(seeds=frozenset(vocab.RNG_GENERATORS))
@@ -170,6 +170,18 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
 
 
+def _seeding_trainer(ctx: FileContext, callee: str) -> bool:
+    """A library trainer that seeds every generator when built (transformers' `Trainer` from `args.seed`,
+    trl's trainers from v0.3 on). Not when the project holds the trainer's own source (the library's
+    repository): its definition is summarized and says what it seeds at that version."""
+    return (
+        callee.startswith(vocab.SEEDING_TRAINER_PREFIXES)
+        and callee.endswith("Trainer")
+        and callee not in vocab.NOT_SEEDING_TRAINERS
+        and not _in_project(ctx, callee)
+    )
+
+
 def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
     """An imported or unknown helper named like a seeder (`utils.set_seed`, `fabric.seed_everything`).
 
@@ -182,18 +194,35 @@ def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
             return False
         name = func.value
     elif isinstance(func, cst.Attribute):
+        if func.attr.value in ("manual_seed", "seed") and _local_object(ctx, func.value):
+            # `generator.manual_seed(0)`, `env.seed(args.seed)`, `self.env.action_space.seed(s)`: that
+            # object only (`torch.manual_seed` through a star import stays a seed of torch)
+            return False
         if (
             func.attr.value == "manual_seed"
             and ctx.callee(call) is None
             and not ctx.imports.star_unknown(func)
         ):
-            return (
-                False  # `generator.manual_seed(0)` seeds that generator only (not `torch.` of a star import)
-            )
+            return False  # an unresolved `x.manual_seed(0)` seeds that generator only
         name = func.attr.value
     else:
         return False
     return "seed" in name.lower() and (ctx.callee(call) or "") not in vocab.NOT_SEEDING
+
+
+def _local_object(ctx: FileContext, expr: cst.BaseExpression) -> bool:
+    """Whether an expression is an object the code holds (`env`, `self.env`, `envs.action_space`) rather
+    than a module: its root is bound by the file (assigned, a parameter, a loop target), or it is an
+    attribute of `self`. A name the file binds only by an import, or not at all (a star import), may be
+    a random module."""
+    root = expr
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return True  # `make_env().seed(0)`, `envs[0].seed(0)`
+    if root.value in ("self", "cls"):
+        return root is not expr
+    return any(b.kind not in ("import", "def", "class") for b in ctx.bindings.of(root.value))
 
 
 def _seeds_bound(ctx: FileContext, call: cst.Call) -> frozenset[str] | None:
