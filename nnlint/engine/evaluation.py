@@ -115,6 +115,8 @@ class EvalRegion:
     # A generation method of an object holding its networks (`generation_methods`): judged only for the
     # `self.<attr>` networks that are in training mode whenever they exist, whoever calls the method.
     generation: bool = False
+    # An inference method of a model class (`inference_methods`): judged by the mode its callers leave.
+    inference: bool = False
 
     @property
     def forwards(self) -> list[Event]:
@@ -307,6 +309,10 @@ class Evaluation:
             for method in self.generation_methods
             if not any(region.node is method for region in found)
         )
+        found.extend(
+            EvalRegion(method, tuple(loops.function_events(method)), inference=True)
+            for method in self.inference_methods
+        )
         found.extend(self._drawing_blocks(found))
         found.extend(self._flagged_loops(found))
         found.extend(
@@ -325,6 +331,44 @@ class Evaluation:
                 region.node is block or region.node in self._ctx.index.ancestors(block) for region in found
             )
         )
+        return found
+
+    @cached_property
+    def inference_methods(self) -> list[cst.FunctionDef]:
+        """Inference methods of the model classes of this file: a public method other than `forward` that
+        runs the model's own forward (`self(x)`, `self.forward(x)`) with gradients off by its own choice
+        (`@torch.no_grad()`, a `no_grad` block around it), switches no mode, trains nothing, and that no
+        method of its class calls (a helper of `forward` or of a training step runs in its caller's mode):
+        LightGCN's `predict(users, items)`, called by an evaluation engine. Not evaluation functions (a
+        model's methods do not own its mode): the mode simulation asks who calls them."""
+        source = self._ctx.source
+        if "no_grad" not in source and "inference_mode" not in source:
+            return []  # cheap: nothing in the file turns gradients off
+        roles = self._ctx.roles
+        found: list[cst.FunctionDef] = []
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not roles.is_local_model_class(cls.name.value) or any(
+                base.endswith("LightningModule") for base in self._ctx.base_names(cls)
+            ):
+                continue
+            body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+            called = {
+                call.func.attr.value
+                for call in self._ctx.index.nodes(cst.Call)
+                if isinstance(call.func, cst.Attribute)
+                and dotted_name(call.func.value) == "self"
+                and self._ctx.enclosing_class(call) is cls
+            }
+            for method in body:
+                if not isinstance(method, cst.FunctionDef):
+                    continue
+                name = method.name.value
+                if name.startswith("_") or name == "forward" or name in called:
+                    continue
+                summary = self._ctx.summaries.of(method)
+                runs = summary.on_self if summary is not None else None
+                if runs is not None and runs.chooses_grad_mode and runs.mode is None:
+                    found.append(method)
         return found
 
     # -- generation methods -----------------------------------------------------------------------

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 EVAL = "eval"
 TRAIN = "train"
 UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
+# Texts that switch some module to eval mode.
+_EVAL_SWITCHES = (".eval()", ".train(False", ".train(mode=False")
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -75,6 +77,7 @@ class ModeSimulation:
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
         self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
         self._trained_in_eval: set[cst.CSTNode] = set()
+        self._inference_cache: dict[cst.FunctionDef, bool] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -310,6 +313,8 @@ class ModeSimulation:
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         if region.generation:
             return self._never_switched_to_eval(node, model_key(forward.target) or "")
+        if region.inference and isinstance(node, cst.FunctionDef):
+            return self._called_in_training(node)
         if isinstance(node, cst.FunctionDef) and self._built_to_run(node, forward):
             return True  # `net = Net()` in the evaluating function itself (a script's `main()`): a new module
         return self._mode_at_entry(node, forward, 0) == TRAIN
@@ -427,6 +432,44 @@ class ModeSimulation:
         if function is not None and self._never_switched_to_eval(function, model):
             return TRAIN
         return None
+
+    def _called_in_training(self, method: cst.FunctionDef) -> bool:
+        """Whether a model's inference method (`Evaluation.inference_methods`) runs in training mode: its
+        class visibly depends on the mode (dropout, BatchNorm, `self.training`), the project calls it on an
+        object (`model.predict(users, items)`, not `self.predict(...)`), and neither its own module nor any
+        module calling it switches anything to eval (tests aside): the model keeps the training mode a new
+        or just-trained module has (beta-recsys's LightGCN.predict, called by its evaluation engine)."""
+        if method not in self._inference_cache:
+            self._inference_cache[method] = self._left_in_training_by_callers(method)
+        return self._inference_cache[method]
+
+    def _left_in_training_by_callers(self, method: cst.FunctionDef) -> bool:
+        from nnlint.engine.project import STORE, paths_mentioning
+
+        ctx = self._ctx
+        cls = ctx.enclosing_class(method)
+        if cls is None or any(text in ctx.source for text in _EVAL_SWITCHES):
+            return False
+        if not mode_dependent_class(Resolved(ctx, cls)):
+            return False
+        called = re.compile(rf"(?<!\bself)\.{re.escape(method.name.value)}\(")
+        callers = 1 if called.search(ctx.source) else 0
+        if ctx.real_path is None:
+            return bool(callers)  # a file of no project (standard input): its own calls are all there are
+        paths = paths_mentioning(ctx, f".{method.name.value}(")
+        if paths is None:
+            return False
+        for path in paths:
+            if _is_test_module(str(path)):
+                continue
+            data = STORE.text(path)
+            text = data.decode("utf-8", "replace") if data is not None else ""
+            if not called.search(text):
+                continue  # only the class's own `self.predict(...)` (another class's)
+            if any(switch in text for switch in _EVAL_SWITCHES):
+                return False  # this caller may switch the model to eval first
+            callers += 1
+        return bool(callers)
 
     # -- a model kept on an object ------------------------------------------------------------------
 
@@ -958,7 +1001,8 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
 
 def mode_dependent_class(cls: Resolved) -> bool:
     """Whether a model class visibly behaves differently in train and eval mode: it (or a project base
-    class of it) builds or calls a dropout or BatchNorm layer (`MODE_DEPENDENT_LAYERS`). False when
+    class of it) builds or calls a dropout or BatchNorm layer (`MODE_DEPENDENT_LAYERS`), or reads
+    `self.training` (LightGCN's edge dropout). False when
     nothing such is in sight (its layers may come from elsewhere: unknown)."""
     if not isinstance(cls.node, cst.ClassDef):
         return False
@@ -968,6 +1012,12 @@ def mode_dependent_class(cls: Resolved) -> bool:
         for owner in hierarchy
         for call in owner.ctx.index.nodes(cst.Call)
         if _within(owner.ctx, call, owner.node)
+    ) or any(
+        attribute.attr.value == "training" and dotted_name(attribute.value) == "self"
+        for owner in hierarchy
+        if ".training" in owner.ctx.source
+        for attribute in owner.ctx.index.nodes(cst.Attribute)
+        if _within(owner.ctx, attribute, owner.node)
     )
 
 
