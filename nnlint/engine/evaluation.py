@@ -23,6 +23,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import own_nodes
+from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
@@ -42,6 +43,30 @@ _LOADING_HELPER = re.compile(
 )
 # Text that says a file may train; `optimizer=None` handed to a checkpoint loader says it does not.
 _TRAINING_TEXT = re.compile(r"backward|optim(?!izer=None)|zero_grad|\.step\(|\.fit\(|Trainer|autograd\.grad")
+
+
+def _holds(value: cst.CSTNode, call: cst.Call, names: set[str]) -> bool:
+    """Whether an expression contains `call` itself or reads one of `names`."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if node is call or (type(node) is cst.Name and node.value in names):
+            return True
+        stack.extend(children(node))
+    return False
+
+
+def _bound_names(assign: cst.Assign) -> set[str]:
+    """The plain names an assignment binds (`Y, state = ...` binds both)."""
+    found: set[str] = set()
+    for target in assign.targets:
+        value = target.target
+        elements = value.elements if isinstance(value, (cst.Tuple, cst.List)) else [value]
+        for element in elements:
+            inner = element.value if isinstance(element, cst.BaseElement) else element
+            if type(inner) is cst.Name:
+                found.add(inner.value)
+    return found
 
 
 def _drawn_from(call: cst.Call) -> str | None:
@@ -150,9 +175,40 @@ class Evaluation:
             named = set(words(function.name.value))
             if named & vocab.EVAL_FUNCTION_WORDS or (self._test_words and named & vocab.TEST_WORDS):
                 found[function] = True
-            elif self.evaluates_by_behaviour(function):
+            elif self.evaluates_by_behaviour(function) or self._decodes(function):
                 found[function] = True
         return found
+
+    def _decodes(self, function: cst.FunctionDef) -> bool:
+        """Whatever its name, a function that runs a model step by step on its own outputs and never
+        backpropagates, steps or clears gradients: a loop whose forward is given a name the same loop binds
+        from that forward's output (`Y, state = model.decoder(dec_X, state)`, `dec_X = Y.argmax(2)`): greedy
+        or sampled decoding, which is inference (d2l's `predict_seq2seq`)."""
+        loops = self._ctx.loops
+        candidates = [
+            loop for loop in loops.loops if loop.function is function and loop.of_kind(EventKind.FORWARD)
+        ]
+        if not candidates or any(event.kind in _TRAINING_KINDS for event in loops.function_events(function)):
+            return False
+        return any(self._fed_back(loop) for loop in candidates)
+
+    def _fed_back(self, loop: Loop) -> bool:
+        """Whether a forward of the loop's own iteration is given a name the iteration binds from its output
+        (directly, or from a name bound from it)."""
+        nodes = own_nodes(loop.node.body, nested_loops=False)
+        assigns = [node for node in nodes if type(node) is cst.Assign]
+        for forward in loop.of_kind(EventKind.FORWARD):
+            call = forward.node
+            if not isinstance(call, cst.Call):
+                continue
+            given = {dotted_name(arg.value) for arg in call.args} - {None}
+            produced: set[str] = set()
+            for assign in assigns:  # in order: a name bound from the output, or from such a name
+                if _holds(assign.value, call, produced):
+                    produced |= _bound_names(assign)
+            if given & produced:
+                return True
+        return False
 
     def evaluates_by_behaviour(self, function: cst.FunctionDef) -> bool:
         """Whatever its name, a function that runs a model in a loop over data and never backpropagates,

@@ -969,6 +969,13 @@ class TrainingLoops:
                 return (EventKind.EVAL if mode == "eval" else EventKind.TRAIN), keyed_name(func.value)
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
+        if (
+            type(func.value) is cst.Name
+            and func.value.value != "self"
+            and set(words(method)) & vocab.MODEL_PART_WORDS
+            and roles.has(func.value, Role.MODEL)
+        ):
+            return EventKind.FORWARD, func.value.value  # `model.encoder(src)`: a part of the model runs
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
             return EventKind.FORWARD, keyed_name(func.value)  # `model.forward(x)`, `model.generate(ids)`
         return None, None

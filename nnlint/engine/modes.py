@@ -345,9 +345,12 @@ class ModeSimulation:
             for call in region.calls
         )
 
-    def _mode_at_entry(self, function: cst.FunctionDef, forward: Event, depth: int) -> str | None:
+    def _mode_at_entry(
+        self, function: cst.FunctionDef, forward: Event, depth: int, name: str | None = None
+    ) -> str | None:
         """The mode the forward's model is in when `function` starts: training when some call of it
-        certainly runs in training mode, else what all calls agree on."""
+        certainly runs in training mode, else what all calls agree on. `name` is the model's name in
+        `function` when it is a caller of the evaluation (depth > 0)."""
         if depth >= _MAX_CALLER_DEPTH:
             return None
         if depth == 0 and self._never_switched_to_eval(function, model_key(forward.target) or ""):
@@ -356,6 +359,8 @@ class ModeSimulation:
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
         if not calls and depth == 0 and self._handed_in_by_no_one(function, forward):
             return TRAIN
+        if not calls and depth > 0 and name and self._called_by_no_one(function, name):
+            return TRAIN  # `translate(model, ...)` of the API hands its model on to the evaluation
         modes = {
             self._mode_at(call, lambda e, call=call: e.site is call, forward, depth + 1) for call in calls
         }
@@ -369,23 +374,35 @@ class ModeSimulation:
         whose fresh or just-trained model is in training mode unless the function sets the mode. A
         function some project module calls stays unknown (that caller may set it)."""
         model = model_key(forward.target)
+        if model is None or forward.via:
+            return False
+        call = forward.node
+        func = call.func if isinstance(call, cst.Call) else None
+        if isinstance(func, cst.Attribute):
+            func = func.value  # `model.encoder(src)`, `model.forward(x)`: the model runs
+        if not (isinstance(func, cst.Name) and func.value == model):
+            return False  # `model(x)` itself, not a model handed to some other function
+        return self._called_by_no_one(function, model)
+
+    def _called_by_no_one(self, function: cst.FunctionDef, model: str) -> bool:
+        """Whether `function` is a public module-level function given `model` as a parameter that nothing
+        in the project calls or refers to (tests aside)."""
         name = function.name.value
-        if model is None or "." in model or name.startswith("_") or forward.via:
+        if "." in model or name.startswith("_"):
             return False
         if self._ctx.index.parent(function) is not self._ctx.module:
             return False  # a method: its class's users and framework hooks call it
         if model not in {param.name.value for param in function.params.params}:
             return False
-        call = forward.node
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == model):
-            return False  # `model(x)` itself, not a model handed to some other function
         mentions = [node for node in self._ctx.index.nodes(cst.Name) if node.value == name]
         if len(mentions) > 1:
             return False  # referenced elsewhere in its file (a dispatch table, a callback): called unseen
         modules = modules_mentioning(self._ctx, name)
         if modules is None:
             return False
-        return not any(not _is_test_module(module.path) for module in modules)
+        # A module that only defines a function of the same name (another backend's copy) calls nothing.
+        used = re.compile(rf"(?<!def )\b{re.escape(name)}\b")
+        return not any(not _is_test_module(module.path) and used.search(module.source) for module in modules)
 
     def _mode_at(
         self,
@@ -428,7 +445,7 @@ class ModeSimulation:
         if self._built_in(model, function):
             return TRAIN
         if function is not None and depth > 0:
-            return self._mode_at_entry(function, forward, depth)
+            return self._mode_at_entry(function, forward, depth, model)
         if function is not None and self._never_switched_to_eval(function, model):
             return TRAIN
         return None
