@@ -1216,6 +1216,92 @@ for it in range(max_iters):
     loss.backward()
     optimizer.step()
 """,
+        # A model's inference method whose caller switches the model to eval first: the caller decides.
+        """
+import torch
+from torch import nn
+
+
+class Recommender(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n, dim)
+        self.drop = nn.Dropout(0.2)
+
+    def forward(self, ids):
+        return self.drop(self.emb(ids)).sum(-1)
+
+    def predict(self, ids):
+        with torch.no_grad():
+            return self.forward(ids)
+
+
+def score(model, batches):
+    model.eval()
+    return [model.predict(ids) for ids in batches]
+""",
+        # An inference method its own class calls (from `forward` or a training step) runs in its caller's
+        # mode, and one of a class whose layers ignore the mode changes nothing.
+        """
+import torch
+from torch import nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x)) + self.prior(x)
+
+    def prior(self, x):
+        with torch.no_grad():
+            return self.forward(x.detach()).mean()
+
+
+class Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self(x).argmax(-1)
+
+
+def run(model, rows):
+    return [model.predict(x) for x in rows]
+""",
+        # A greedy decoding helper the training loop calls after switching the model to eval.
+        """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+
+
+def train(model, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x, y).backward()
+            optimizer.step()
+        model.eval()
+        print(predict_seq(model, x, 10))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
@@ -2138,6 +2224,65 @@ for it in range(max_iters):
     optimizer.step()
 """,
             line=28,
+        ),
+        # A model's own inference method (beta-recsys's LightGCN.predict): it runs `self.forward` under
+        # no_grad and never switches the model to eval; the code that calls it on data never does either, so
+        # the dropout the model reads from `self.training` stays on. Reported at its no_grad block.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class GraphRecommender(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n, dim)
+
+    def forward(self, adj):
+        if self.training:
+            adj = edge_dropout(adj, 0.9)
+        return torch.sparse.mm(adj, self.emb.weight)
+
+    def predict(self, users, items):
+        with torch.no_grad():
+            emb = self.forward(self.adj)
+            return (emb[users] * emb[items]).sum(-1)
+
+
+def evaluate_scores(model, batches):
+    return [model.predict(users, items) for users, items in batches]
+""",
+            line=17,
+        ),
+        # Greedy decoding through the model's parts (`model.encoder(src)`, then `model.decoder(y, state)` fed
+        # its own output), called after each training epoch with the model still in training mode (d2l's
+        # `predict_seq2seq`): the parts run with the dropout of training.
+        Invalid(
+            """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+
+
+def train(model, loader, optimizer, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x, y).backward()
+            optimizer.step()
+        print(predict_seq(model, x, 10))
+""",
+            line=6,
         ),
     ]
 
