@@ -36,7 +36,9 @@ class EvalWithoutNoGrad(Rule):
     into and uses its output: that is inference, however the loop and its data are named (a plain list of
     feature tensors too). Inside a model class, a method (not `forward`) whose loop runs the
     model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
-    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
+    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too; so is a function that never
+    trains and decodes step by step (a loop whose forward is given what the loop made from its output:
+    `y, state = model.decoder(y_prev, state)`; calling a model's part, `model.encoder(src)`, runs the model).
 
     A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
     after the forward) turns nothing off for the model's forward.

@@ -19,7 +19,9 @@ class TrainEvalMode(Rule):
     draws a test batch with `next(iter(test_loader))` and runs the model, or one epoch function shared by
     training and evaluation, `_epoch(loader, train_model)`, that steps only under `if train_model:` and
     is called with it false); `model.train(False)` is
-    `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
+    `model.eval()`. The `eval()` left in force may be made by an object of another project module built on
+    the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`): it is
+    reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
     same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
@@ -27,7 +29,15 @@ class TrainEvalMode(Rule):
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not). A module-level evaluation function that runs a model it is given,
     never sets the mode, and that no module of the project calls (tests aside) is reported too: its callers
-    are the library's users, whose model is in training mode unless the function sets it.
+    are the library's users, whose model is in training mode unless the function sets it; so is one such
+    function hands its model on to (`translate(..., model)` calling `predict_seq(model, ...)`). Besides
+    loops over data, a function that decodes (a loop whose forward is given what the loop made from its
+    output) and never trains is an evaluation, and calling a model's part (`model.encoder(src)`,
+    `model.decoder(y, state)`, `model.backbone(x)`) runs the model. A model's own inference method (a
+    public method other than `forward`, which no method of its class calls, that runs `self(...)` or
+    `self.forward(...)` with gradients off by its own choice and never switches the mode) is reported at its
+    `no_grad` when its class depends on the mode (dropout, BatchNorm, reading `self.training`) and the
+    project calls it on an object from modules that never switch anything to eval (tests aside).
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
     the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
