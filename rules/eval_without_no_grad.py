@@ -467,6 +467,18 @@ def embed_corpus(test_loader):
     model.eval()
     return [model.encode(batch) for batch in test_loader]
 """,
+        # A loop that runs a model again and again on the same input (a timing benchmark) feeds nothing back:
+        # no decoding, and nothing says it evaluates.
+        """
+import time
+
+
+def benchmark(model, x, runs):
+    start = time.time()
+    for _ in range(runs):
+        y = model.encoder(x)
+    return (time.time() - start) / runs, y
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The model of an inference script comes from a project factory in another module
@@ -844,6 +856,24 @@ def eval_iou(loader, model):
     return scores
 """,
             line=17,
+        ),
+        # Greedy decoding through the model's parts, each step fed the last prediction (d2l's
+        # `predict_seq2seq`), with autograd recording every step.
+        Invalid(
+            """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+""",
+            line=8,
         ),
     ]
 
