@@ -467,6 +467,22 @@ def embed_corpus(test_loader):
     model.eval()
     return [model.encode(batch) for batch in test_loader]
 """,
+        # A policy rollout whose next input is the environment's observation, not the model's output: no
+        # decoding (its log-probabilities keep their graph for the caller's REINFORCE update).
+        """
+import torch
+
+
+def rollout(policy, env, steps):
+    obs = env.reset()
+    log_probs = []
+    for _ in range(steps):
+        dist = policy(torch.as_tensor(obs))
+        action = dist.sample()
+        log_probs.append(dist.log_prob(action))
+        obs, reward, done, _ = env.step(action.item())
+    return log_probs
+""",
         # A loop that runs a model again and again on the same input (a timing benchmark) feeds nothing back:
         # no decoding, and nothing says it evaluates.
         """

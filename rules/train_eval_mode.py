@@ -21,8 +21,8 @@ class TrainEvalMode(Rule):
     is called with it false); `model.train(False)` is
     `model.eval()`. The `eval()` left in force may be made by an object of another project module built on
     the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`): it is
-    reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
-    same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
+    reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()`
+    the same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
     location; the helper may come from a `from utils import *`. A forward may be a method call,

@@ -23,7 +23,6 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import own_nodes
-from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
@@ -43,17 +42,6 @@ _LOADING_HELPER = re.compile(
 )
 # Text that says a file may train; `optimizer=None` handed to a checkpoint loader says it does not.
 _TRAINING_TEXT = re.compile(r"backward|optim(?!izer=None)|zero_grad|\.step\(|\.fit\(|Trainer|autograd\.grad")
-
-
-def _holds(value: cst.CSTNode, call: cst.Call, names: set[str]) -> bool:
-    """Whether an expression contains `call` itself or reads one of `names`."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if node is call or (type(node) is cst.Name and node.value in names):
-            return True
-        stack.extend(children(node))
-    return False
 
 
 def _bound_names(assign: cst.Assign) -> set[str]:
@@ -184,13 +172,47 @@ class Evaluation:
         backpropagates, steps or clears gradients: a loop whose forward is given a name the same loop binds
         from that forward's output (`Y, state = model.decoder(dec_X, state)`, `dec_X = Y.argmax(2)`): greedy
         or sampled decoding, which is inference (d2l's `predict_seq2seq`)."""
+        candidates = self._forward_loops.get(function)
         loops = self._ctx.loops
-        candidates = [
-            loop for loop in loops.loops if loop.function is function and loop.of_kind(EventKind.FORWARD)
-        ]
         if not candidates or any(event.kind in _TRAINING_KINDS for event in loops.function_events(function)):
             return False
         return any(self._fed_back(loop) for loop in candidates)
+
+    def _derived(self, value: cst.BaseExpression, call: cst.Call, produced: set[str]) -> bool:
+        """Whether an expression is the forward's output or computed from it by tensor operations: its
+        methods, items and attributes (`Y.argmax(dim=2)`, `logits[:, -1]`), arithmetic, and torch functions
+        of it (`torch.multinomial(probs, 1)`, `torch.cat((idx, nxt), 1)`); not what another object makes of
+        it (`env.step(action)`: an environment's next observation is no output of the model)."""
+        node: cst.BaseExpression = value
+        while type(node) in (cst.Attribute, cst.Subscript):
+            node = node.value  # type: ignore[attr-defined]
+        kind = type(node)
+        if node is call:
+            return True
+        if kind is cst.Name:
+            return node.value in produced  # type: ignore[attr-defined]
+        if kind is cst.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is cst.Attribute and self._derived(func.value, call, produced):
+                return True
+            if not (self._ctx.callee(node) or "").startswith("torch."):  # type: ignore[arg-type]
+                return False
+            return any(self._derived(arg.value, call, produced) for arg in node.args)  # type: ignore[attr-defined]
+        if kind is cst.BinaryOperation or kind is cst.UnaryOperation:
+            parts = [node.left, node.right] if kind is cst.BinaryOperation else [node.expression]  # type: ignore[attr-defined]
+            return any(self._derived(part, call, produced) for part in parts)
+        if kind is cst.Tuple or kind is cst.List:
+            return any(self._derived(element.value, call, produced) for element in node.elements)  # type: ignore[attr-defined]
+        return False
+
+    @cached_property
+    def _forward_loops(self) -> dict[cst.FunctionDef, list[Loop]]:
+        """The loops of each function that run a model in their iteration (one pass over the loops)."""
+        found: dict[cst.FunctionDef, list[Loop]] = {}
+        for loop in self._ctx.loops.loops:
+            if loop.function is not None and loop.of_kind(EventKind.FORWARD):
+                found.setdefault(loop.function, []).append(loop)
+        return found
 
     def _fed_back(self, loop: Loop) -> bool:
         """Whether a forward of the loop's own iteration is given a name the iteration binds from its output
@@ -204,7 +226,7 @@ class Evaluation:
             given = {dotted_name(arg.value) for arg in call.args} - {None}
             produced: set[str] = set()
             for assign in assigns:  # in order: a name bound from the output, or from such a name
-                if _holds(assign.value, call, produced):
+                if self._derived(assign.value, call, produced):
                     produced |= _bound_names(assign)
             if given & produced:
                 return True
