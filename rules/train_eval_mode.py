@@ -2318,6 +2318,10 @@ def train(model, loader, optimizer, epochs):
         "`{0}` is evaluated here in training mode: this evaluation switches `{1}` to eval, but the mode is"
         " per network; call `{0}.eval()` too."
     )
+    _INFERENCE_METHOD = (
+        "This inference method runs the model in the mode its callers leave it, and none of them switches it"
+        " to eval: it predicts with dropout and batch statistics of training; call `self.eval()` here."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -2327,7 +2331,10 @@ def train(model, loader, optimizer, epochs):
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             other = modes.switched_instead(node)
-            self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
+            if modes.in_inference_method(node):
+                self.report(node, message=self._INFERENCE_METHOD)
+            else:
+                self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
         for toggle, start in modes.trains_for_inference():
             self.report(
                 toggle,

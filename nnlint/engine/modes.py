@@ -78,6 +78,7 @@ class ModeSimulation:
         self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
         self._trained_in_eval: set[cst.CSTNode] = set()
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
+        self._inference_methods: set[cst.CSTNode] = set()
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -111,12 +112,19 @@ class ModeSimulation:
                     node = self._evaluation_start(region, forward)
                     if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
+                        if region.inference:
+                            self._inference_methods.add(node)
                         others = [
                             e.target for e in events[:position] if e.kind is EventKind.EVAL and e.target
                         ]
                         if others:
                             self._switched_instead[node] = (model, model_key(others[-1]) or others[-1])
         return found
+
+    def in_inference_method(self, node: cst.CSTNode) -> bool:
+        """Whether an evaluation `evaluations_in_training_mode` found is a model's own inference method
+        (`Evaluation.inference_methods`), whose callers leave the model in training mode."""
+        return node in self._inference_methods
 
     def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
         """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
