@@ -44,6 +44,21 @@ _LOADING_HELPER = re.compile(
 _TRAINING_TEXT = re.compile(r"backward|optim(?!izer=None)|zero_grad|\.step\(|\.fit\(|Trainer|autograd\.grad")
 
 
+def _bound_names_of_loop(node: cst.For | cst.While) -> set[str]:
+    """The plain names a `for` loop's target binds (`for i, (name, module) in ...`)."""
+    if not isinstance(node, cst.For):
+        return set()
+    stack: list[cst.BaseExpression] = [node.target]
+    found: set[str] = set()
+    while stack:
+        target = stack.pop()
+        if type(target) is cst.Name:
+            found.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            stack.extend(element.value for element in target.elements)
+    return found
+
+
 def _bound_names(assign: cst.Assign) -> set[str]:
     """The plain names an assignment binds (`Y, state = ...` binds both)."""
     found: set[str] = set()
@@ -215,20 +230,32 @@ class Evaluation:
         return found
 
     def _fed_back(self, loop: Loop) -> bool:
-        """Whether a forward of the loop's own iteration is given a name the iteration binds from its output
-        (directly, or from a name bound from it)."""
-        nodes = own_nodes(loop.node.body, nested_loops=False)
-        assigns = [node for node in nodes if type(node) is cst.Assign]
+        """Whether a forward of the loop's own iteration is given a name that carries its output over from
+        the previous iteration: bound from that output (directly, or from a name bound from it) by the
+        assignment around the forward or one after it, and not bound before the forward in the iteration
+        (`x = f(x)` after `x = next_batch()` starts afresh). The model must be the same in every iteration:
+        `for module in self.values(): x = module(x)` runs a chain of layers, not a decoder."""
+        index = self._ctx.index
+        own = set(own_nodes(loop.node.body, nested_loops=False))
+        assigns = [node for node in index.nodes(cst.Assign) if node in own]  # in source order
+        rebound = _bound_names_of_loop(loop.node) | {
+            name for assign in assigns for name in _bound_names(assign)
+        }
         for forward in loop.of_kind(EventKind.FORWARD):
             call = forward.node
-            if not isinstance(call, cst.Call):
+            around = index.enclosing(call, cst.Assign)
+            if not isinstance(call, cst.Call) or around not in own:
                 continue
+            if (forward.target or "").split(".")[0] in rebound:
+                continue  # a different module each iteration
             given = {dotted_name(arg.value) for arg in call.args} - {None}
+            start = assigns.index(around)  # type: ignore[arg-type]
+            before = {name for assign in assigns[:start] for name in _bound_names(assign)}
             produced: set[str] = set()
-            for assign in assigns:  # in order: a name bound from the output, or from such a name
+            for assign in assigns[start:]:  # a name bound from the output, or from such a name
                 if self._derived(assign.value, call, produced):
                     produced |= _bound_names(assign)
-            if given & produced:
+            if (given & produced) - before:
                 return True
         return False
 
