@@ -170,3 +170,24 @@ def test_an_evaluator_of_another_module_leaves_the_model_in_eval_mode(
     _tree(tmp_path, files)
     got = _rows("trainer.py")
     assert got == rows
+
+
+def test_an_evaluator_kept_on_the_trainer_leaves_the_model_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluator built once in the trainer's `__init__` (`self.dev_evaluator = Evaluator(self.model,
+    ...)`) and called every epoch switches the same model to eval."""
+    monkeypatch.chdir(tmp_path)
+    trainer = _TRAINER.format(switch="").replace(
+        "        self.epochs = epochs\n",
+        "        self.epochs = epochs\n        self.dev_evaluator = Evaluator(self.model, dev_loader)\n",
+    )
+    trainer = trainer.replace(
+        "            dev_evaluator = Evaluator(self.model, self.dev_loader)\n"
+        "            dev_evaluator.get_scores()\n",
+        "            self.dev_evaluator.get_scores()\n",
+    )
+    _tree(
+        tmp_path, {"pyproject.toml": "", "evaluator.py": _EVALUATOR.format(restore=""), "trainer.py": trainer}
+    )
+    assert _rows("trainer.py") == [("trainer.py", 25)]

@@ -710,18 +710,22 @@ def modes_switched_through_object(
 ) -> list[tuple[str, cst.BaseExpression, bool]]:
     """The mode switches a method call makes on the networks its object was built with, when the object's
     class is a project class of another module: `Evaluator(self.model, loader).get_scores()`, or
-    `ev.get_scores()` with `ev = Evaluator(self.model, ...)`, where `__init__` keeps the network
-    (`self.model = model`) and `get_scores` calls `self.model.eval()` (hedwig's trainer and evaluator).
-    Each answer is the mode, the constructor's argument it applies to, and whether the method then
-    evaluates that network (`Summary.self_modes`). Only a constructor given a
+    `ev.get_scores()` with `ev = Evaluator(self.model, ...)` (or `self.evaluator = ...` in the class),
+    where `__init__` keeps the network (`self.model = model`) and `get_scores` calls `self.model.eval()`
+    (hedwig's trainer and evaluator). Each answer is the mode, the constructor's argument it applies to,
+    and whether the method then evaluates that network (`Summary.self_modes`). Only a constructor given a
     model is resolved (asked of method calls, so the gate is the arguments' roles)."""
     func = call.func
     if type(func) is not cst.Attribute:
         return []
     receiver = func.value
     constructor: cst.BaseExpression | None = receiver
-    if type(receiver) is cst.Name:
-        values = ctx.bindings.values(receiver.value)
+    name = dotted_name(receiver) if type(receiver) is not cst.Call else None
+    if name is not None:
+        if name.startswith("self.") and name.count(".") == 1:  # `self.evaluator = Evaluator(model)`
+            values = attribute_values(ctx, ctx.enclosing_class(call), name[len("self.") :])
+        else:
+            values = ctx.bindings.values(name) if "." not in name else None
         constructor = values[0] if values and len(values) == 1 else None
     if type(constructor) is not cst.Call:
         return []
