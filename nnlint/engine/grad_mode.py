@@ -40,7 +40,10 @@ class GradMode:
     def managed(self, node: cst.CSTNode, depth: int = 0) -> bool:
         """Whether someone chose the grad mode `node` runs under: a `with` or decorator of a grad-mode
         setter around it, a `set_grad_enabled(...)` call statement before it in its function (or the
-        module), or the same at any call site of a function around it (up to a few callers)."""
+        module), or the same at any call site of a function around it (up to a few callers), or an
+        importing module of such a function that no module of this file calls (`_maybe_managed_by_importers`,
+        asked of the callers too: torchtitan's `denoise` runs under `generate_image`, which its
+        `@torch.no_grad()` validators call)."""
         index = self._ctx.index
         for ancestor in index.ancestors(node):
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
@@ -54,8 +57,8 @@ class GradMode:
                     self.managed(call, depth + 1) for call in self._call_sites(ancestor)
                 ):
                     return True
-                if depth == 0 and self._maybe_managed_by_importers(ancestor):
-                    return True
+                if self._maybe_managed_by_importers(ancestor):
+                    return True  # at any depth: `generate_image` calls the sampler, train.py calls it
         return self._module_sets_mode
 
     def _maybe_managed_by_importers(self, function: cst.FunctionDef) -> bool:
