@@ -188,10 +188,9 @@ class Evaluation:
         from that forward's output (`Y, state = model.decoder(dec_X, state)`, `dec_X = Y.argmax(2)`): greedy
         or sampled decoding, which is inference (d2l's `predict_seq2seq`)."""
         candidates = self._forward_loops.get(function)
-        loops = self._ctx.loops
-        if not candidates or any(event.kind in _TRAINING_KINDS for event in loops.function_events(function)):
-            return False
-        return any(self._fed_back(loop) for loop in candidates)
+        if not candidates or not any(self._fed_back(loop) for loop in candidates):
+            return False  # asked first: the function's events (helpers inlined) cost more
+        return not any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function))
 
     def _derived(self, value: cst.BaseExpression, call: cst.Call, produced: set[str]) -> bool:
         """Whether an expression is the forward's output or computed from it by tensor operations: its
