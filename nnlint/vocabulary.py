@@ -592,6 +592,9 @@ OPTIMIZER_READ_ONLY_MEMBERS = frozenset(
 )
 # Methods of a model that run it.
 MODEL_RUNNING_METHODS = frozenset({"forward", "generate"})
+# Words of the attribute names under which a model holds the networks it is made of: calling one
+# (`model.encoder(src)`, `model.decoder(y, state)`, `net.backbone(x)`) runs part of that model, in its mode.
+MODEL_PART_WORDS = frozenset({"encoder", "decoder", "backbone", "head", "neck", "classifier"})
 # Calls that iterate what their first argument iterates: `enumerate(tqdm(loader))` goes over `loader`.
 ITERATION_WRAPPERS = frozenset(
     {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}

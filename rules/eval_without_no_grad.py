@@ -36,7 +36,9 @@ class EvalWithoutNoGrad(Rule):
     into and uses its output: that is inference, however the loop and its data are named (a plain list of
     feature tensors too). Inside a model class, a method (not `forward`) whose loop runs the
     model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
-    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too.
+    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too; so is a function that never
+    trains and decodes step by step (a loop whose forward is given what the loop made from its output:
+    `y, state = model.decoder(y_prev, state)`; calling a model's part, `model.encoder(src)`, runs the model).
 
     A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
     after the forward) turns nothing off for the model's forward.
@@ -465,6 +467,34 @@ def embed_corpus(test_loader):
     model.eval()
     return [model.encode(batch) for batch in test_loader]
 """,
+        # A policy rollout whose next input is the environment's observation, not the model's output: no
+        # decoding (its log-probabilities keep their graph for the caller's REINFORCE update).
+        """
+import torch
+
+
+def rollout(policy, env, steps):
+    obs = env.reset()
+    log_probs = []
+    for _ in range(steps):
+        dist = policy(torch.as_tensor(obs))
+        action = dist.sample()
+        log_probs.append(dist.log_prob(action))
+        obs, reward, done, _ = env.step(action.item())
+    return log_probs
+""",
+        # A loop that runs a model again and again on the same input (a timing benchmark) feeds nothing back:
+        # no decoding, and nothing says it evaluates.
+        """
+import time
+
+
+def benchmark(model, x, runs):
+    start = time.time()
+    for _ in range(runs):
+        y = model.encoder(x)
+    return (time.time() - start) / runs, y
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The model of an inference script comes from a project factory in another module
@@ -842,6 +872,24 @@ def eval_iou(loader, model):
     return scores
 """,
             line=17,
+        ),
+        # Greedy decoding through the model's parts, each step fed the last prediction (d2l's
+        # `predict_seq2seq`), with autograd recording every step.
+        Invalid(
+            """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+""",
+            line=8,
         ),
     ]
 

@@ -19,15 +19,25 @@ class TrainEvalMode(Rule):
     draws a test batch with `next(iter(test_loader))` and runs the model, or one epoch function shared by
     training and evaluation, `_epoch(loader, train_model)`, that steps only under `if train_model:` and
     is called with it false); `model.train(False)` is
-    `model.eval()`. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()` the
-    same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
+    `model.eval()`. The `eval()` left in force may be made by an object of another project module built on
+    the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`): it is
+    reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()`
+    the same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
     location; the helper may come from a `from utils import *`. A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not). A module-level evaluation function that runs a model it is given,
     never sets the mode, and that no module of the project calls (tests aside) is reported too: its callers
-    are the library's users, whose model is in training mode unless the function sets it.
+    are the library's users, whose model is in training mode unless the function sets it; so is one such
+    function hands its model on to (`translate(..., model)` calling `predict_seq(model, ...)`). Besides
+    loops over data, a function that decodes (a loop whose forward is given what the loop made from its
+    output) and never trains is an evaluation, and calling a model's part (`model.encoder(src)`,
+    `model.decoder(y, state)`, `model.backbone(x)`) runs the model. A model's own inference method (a
+    public method other than `forward`, which no method of its class calls, that runs `self(...)` or
+    `self.forward(...)` with gradients off by its own choice and never switches the mode) is reported at its
+    `no_grad` when its class depends on the mode (dropout, BatchNorm, reading `self.training`) and the
+    project calls it on an object from modules that never switch anything to eval (tests aside).
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
     the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
@@ -1216,6 +1226,92 @@ for it in range(max_iters):
     loss.backward()
     optimizer.step()
 """,
+        # A model's inference method whose caller switches the model to eval first: the caller decides.
+        """
+import torch
+from torch import nn
+
+
+class Recommender(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n, dim)
+        self.drop = nn.Dropout(0.2)
+
+    def forward(self, ids):
+        return self.drop(self.emb(ids)).sum(-1)
+
+    def predict(self, ids):
+        with torch.no_grad():
+            return self.forward(ids)
+
+
+def score(model, batches):
+    model.eval()
+    return [model.predict(ids) for ids in batches]
+""",
+        # An inference method its own class calls (from `forward` or a training step) runs in its caller's
+        # mode, and one of a class whose layers ignore the mode changes nothing.
+        """
+import torch
+from torch import nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x)) + self.prior(x)
+
+    def prior(self, x):
+        with torch.no_grad():
+            return self.forward(x.detach()).mean()
+
+
+class Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self(x).argmax(-1)
+
+
+def run(model, rows):
+    return [model.predict(x) for x in rows]
+""",
+        # A greedy decoding helper the training loop calls after switching the model to eval.
+        """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+
+
+def train(model, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x, y).backward()
+            optimizer.step()
+        model.eval()
+        print(predict_seq(model, x, 10))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
@@ -2139,6 +2235,65 @@ for it in range(max_iters):
 """,
             line=28,
         ),
+        # A model's own inference method (beta-recsys's LightGCN.predict): it runs `self.forward` under
+        # no_grad and never switches the model to eval; the code that calls it on data never does either, so
+        # the dropout the model reads from `self.training` stays on. Reported at its no_grad block.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class GraphRecommender(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n, dim)
+
+    def forward(self, adj):
+        if self.training:
+            adj = edge_dropout(adj, 0.9)
+        return torch.sparse.mm(adj, self.emb.weight)
+
+    def predict(self, users, items):
+        with torch.no_grad():
+            emb = self.forward(self.adj)
+            return (emb[users] * emb[items]).sum(-1)
+
+
+def evaluate_scores(model, batches):
+    return [model.predict(users, items) for users, items in batches]
+""",
+            line=17,
+        ),
+        # Greedy decoding through the model's parts (`model.encoder(src)`, then `model.decoder(y, state)` fed
+        # its own output), called after each training epoch with the model still in training mode (d2l's
+        # `predict_seq2seq`): the parts run with the dropout of training.
+        Invalid(
+            """
+import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+
+
+def train(model, loader, optimizer, epochs):
+    model.train()
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x, y).backward()
+            optimizer.step()
+        print(predict_seq(model, x, 10))
+""",
+            line=6,
+        ),
     ]
 
     _RESUMES = (
@@ -2163,6 +2318,10 @@ for it in range(max_iters):
         "`{0}` is evaluated here in training mode: this evaluation switches `{1}` to eval, but the mode is"
         " per network; call `{0}.eval()` too."
     )
+    _INFERENCE_METHOD = (
+        "This inference method runs the model in the mode its callers leave it, and none of them switches it"
+        " to eval: it predicts with dropout and batch statistics of training; call `self.eval()` here."
+    )
     _IN_HELPER = (
         "This evaluation runs a model that its caller left in training mode (it never calls `model.eval()`);"
         " call `model.eval()` here before evaluating."
@@ -2172,7 +2331,10 @@ for it in range(max_iters):
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
             other = modes.switched_instead(node)
-            self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
+            if modes.in_inference_method(node):
+                self.report(node, message=self._INFERENCE_METHOD)
+            else:
+                self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
         for toggle, start in modes.trains_for_inference():
             self.report(
                 toggle,

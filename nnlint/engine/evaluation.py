@@ -44,6 +44,34 @@ _LOADING_HELPER = re.compile(
 _TRAINING_TEXT = re.compile(r"backward|optim(?!izer=None)|zero_grad|\.step\(|\.fit\(|Trainer|autograd\.grad")
 
 
+def _bound_names_of_loop(node: cst.For | cst.While) -> set[str]:
+    """The plain names a `for` loop's target binds (`for i, (name, module) in ...`)."""
+    if not isinstance(node, cst.For):
+        return set()
+    stack: list[cst.BaseExpression] = [node.target]
+    found: set[str] = set()
+    while stack:
+        target = stack.pop()
+        if type(target) is cst.Name:
+            found.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            stack.extend(element.value for element in target.elements)
+    return found
+
+
+def _bound_names(assign: cst.Assign) -> set[str]:
+    """The plain names an assignment binds (`Y, state = ...` binds both)."""
+    found: set[str] = set()
+    for target in assign.targets:
+        value = target.target
+        elements = value.elements if isinstance(value, (cst.Tuple, cst.List)) else [value]
+        for element in elements:
+            inner = element.value if isinstance(element, cst.BaseElement) else element
+            if type(inner) is cst.Name:
+                found.add(inner.value)
+    return found
+
+
 def _drawn_from(call: cst.Call) -> str | None:
     """What a `next(...)` call draws a batch from: `next(enumerate(test_loader, 0))` -> `test_loader`."""
     value: cst.BaseExpression | None = call.args[0].value if call.args else None
@@ -115,6 +143,8 @@ class EvalRegion:
     # A generation method of an object holding its networks (`generation_methods`): judged only for the
     # `self.<attr>` networks that are in training mode whenever they exist, whoever calls the method.
     generation: bool = False
+    # An inference method of a model class (`inference_methods`): judged by the mode its callers leave.
+    inference: bool = False
 
     @property
     def forwards(self) -> list[Event]:
@@ -148,9 +178,85 @@ class Evaluation:
             named = set(words(function.name.value))
             if named & vocab.EVAL_FUNCTION_WORDS or (self._test_words and named & vocab.TEST_WORDS):
                 found[function] = True
-            elif self.evaluates_by_behaviour(function):
+            elif self.evaluates_by_behaviour(function) or self._decodes(function):
                 found[function] = True
         return found
+
+    def _decodes(self, function: cst.FunctionDef) -> bool:
+        """Whatever its name, a function that runs a model step by step on its own outputs and never
+        backpropagates, steps or clears gradients: a loop whose forward is given a name the same loop binds
+        from that forward's output (`Y, state = model.decoder(dec_X, state)`, `dec_X = Y.argmax(2)`): greedy
+        or sampled decoding, which is inference (d2l's `predict_seq2seq`)."""
+        candidates = self._forward_loops.get(function)
+        if not candidates or not any(self._fed_back(loop) for loop in candidates):
+            return False  # asked first: the function's events (helpers inlined) cost more
+        return not any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function))
+
+    def _derived(self, value: cst.BaseExpression, call: cst.Call, produced: set[str]) -> bool:
+        """Whether an expression is the forward's output or computed from it by tensor operations: its
+        methods, items and attributes (`Y.argmax(dim=2)`, `logits[:, -1]`), arithmetic, and torch functions
+        of it (`torch.multinomial(probs, 1)`, `torch.cat((idx, nxt), 1)`); not what another object makes of
+        it (`env.step(action)`: an environment's next observation is no output of the model)."""
+        node: cst.BaseExpression = value
+        while type(node) in (cst.Attribute, cst.Subscript):
+            node = node.value  # type: ignore[attr-defined]
+        kind = type(node)
+        if node is call:
+            return True
+        if kind is cst.Name:
+            return node.value in produced  # type: ignore[attr-defined]
+        if kind is cst.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is cst.Attribute and self._derived(func.value, call, produced):
+                return True
+            if not (self._ctx.callee(node) or "").startswith("torch."):  # type: ignore[arg-type]
+                return False
+            return any(self._derived(arg.value, call, produced) for arg in node.args)  # type: ignore[attr-defined]
+        if kind is cst.BinaryOperation or kind is cst.UnaryOperation:
+            parts = [node.left, node.right] if kind is cst.BinaryOperation else [node.expression]  # type: ignore[attr-defined]
+            return any(self._derived(part, call, produced) for part in parts)
+        if kind is cst.Tuple or kind is cst.List:
+            return any(self._derived(element.value, call, produced) for element in node.elements)  # type: ignore[attr-defined]
+        return False
+
+    @cached_property
+    def _forward_loops(self) -> dict[cst.FunctionDef, list[Loop]]:
+        """The loops of each function that run a model in their iteration (one pass over the loops)."""
+        found: dict[cst.FunctionDef, list[Loop]] = {}
+        for loop in self._ctx.loops.loops:
+            if loop.function is not None and loop.of_kind(EventKind.FORWARD):
+                found.setdefault(loop.function, []).append(loop)
+        return found
+
+    def _fed_back(self, loop: Loop) -> bool:
+        """Whether a forward of the loop's own iteration is given a name that carries its output over from
+        the previous iteration: bound from that output (directly, or from a name bound from it) by the
+        assignment around the forward or one after it, and not bound before the forward in the iteration
+        (`x = f(x)` after `x = next_batch()` starts afresh). The model must be the same in every iteration:
+        `for module in self.values(): x = module(x)` runs a chain of layers, not a decoder."""
+        index = self._ctx.index
+        own = set(own_nodes(loop.node.body, nested_loops=False))
+        assigns = [node for node in index.nodes(cst.Assign) if node in own]  # in source order
+        rebound = _bound_names_of_loop(loop.node) | {
+            name for assign in assigns for name in _bound_names(assign)
+        }
+        for forward in loop.of_kind(EventKind.FORWARD):
+            call = forward.node
+            around = index.enclosing(call, cst.Assign)
+            if not isinstance(call, cst.Call) or around not in own:
+                continue
+            if (forward.target or "").split(".")[0] in rebound:
+                continue  # a different module each iteration
+            given = {dotted_name(arg.value) for arg in call.args} - {None}
+            start = assigns.index(around)  # type: ignore[arg-type]
+            before = {name for assign in assigns[:start] for name in _bound_names(assign)}
+            produced: set[str] = set()
+            for assign in assigns[start:]:  # a name bound from the output, or from such a name
+                if self._derived(assign.value, call, produced):
+                    produced |= _bound_names(assign)
+            if (given & produced) - before:
+                return True
+        return False
 
     def evaluates_by_behaviour(self, function: cst.FunctionDef) -> bool:
         """Whatever its name, a function that runs a model in a loop over data and never backpropagates,
@@ -307,6 +413,10 @@ class Evaluation:
             for method in self.generation_methods
             if not any(region.node is method for region in found)
         )
+        found.extend(
+            EvalRegion(method, tuple(loops.function_events(method)), inference=True)
+            for method in self.inference_methods
+        )
         found.extend(self._drawing_blocks(found))
         found.extend(self._flagged_loops(found))
         found.extend(
@@ -325,6 +435,44 @@ class Evaluation:
                 region.node is block or region.node in self._ctx.index.ancestors(block) for region in found
             )
         )
+        return found
+
+    @cached_property
+    def inference_methods(self) -> list[cst.FunctionDef]:
+        """Inference methods of the model classes of this file: a public method other than `forward` that
+        runs the model's own forward (`self(x)`, `self.forward(x)`) with gradients off by its own choice
+        (`@torch.no_grad()`, a `no_grad` block around it), switches no mode, trains nothing, and that no
+        method of its class calls (a helper of `forward` or of a training step runs in its caller's mode):
+        LightGCN's `predict(users, items)`, called by an evaluation engine. Not evaluation functions (a
+        model's methods do not own its mode): the mode simulation asks who calls them."""
+        source = self._ctx.source
+        if "no_grad" not in source and "inference_mode" not in source:
+            return []  # cheap: nothing in the file turns gradients off
+        roles = self._ctx.roles
+        found: list[cst.FunctionDef] = []
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not roles.is_local_model_class(cls.name.value) or any(
+                base.endswith("LightningModule") for base in self._ctx.base_names(cls)
+            ):
+                continue
+            body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+            called = {
+                call.func.attr.value
+                for call in self._ctx.index.nodes(cst.Call)
+                if isinstance(call.func, cst.Attribute)
+                and dotted_name(call.func.value) == "self"
+                and self._ctx.enclosing_class(call) is cls
+            }
+            for method in body:
+                if not isinstance(method, cst.FunctionDef):
+                    continue
+                name = method.name.value
+                if name.startswith("_") or name == "forward" or name in called:
+                    continue
+                summary = self._ctx.summaries.of(method)
+                runs = summary.on_self if summary is not None else None
+                if runs is not None and runs.chooses_grad_mode and runs.mode is None:
+                    found.append(method)
         return found
 
     # -- generation methods -----------------------------------------------------------------------

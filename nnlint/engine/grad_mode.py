@@ -42,7 +42,10 @@ class GradMode:
     def managed(self, node: cst.CSTNode, depth: int = 0) -> bool:
         """Whether someone chose the grad mode `node` runs under: a `with` or decorator of a grad-mode
         setter around it, a `set_grad_enabled(...)` call statement before it in its function (or the
-        module), or the same at any call site of a function around it (up to a few callers)."""
+        module), or the same at any call site of a function around it (up to a few callers), or an
+        importing module of such a function that no module of this file calls (`_maybe_managed_by_importers`,
+        asked of the callers too: torchtitan's `denoise` runs under `generate_image`, which its
+        `@torch.no_grad()` validators call)."""
         index = self._ctx.index
         for ancestor in index.ancestors(node):
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
@@ -56,30 +59,38 @@ class GradMode:
                     self.managed(call, depth + 1) for call in self._call_sites(ancestor)
                 ):
                     return True
-                if depth == 0 and self._maybe_managed_by_importers(ancestor):
-                    return True
+                if self._maybe_managed_by_importers(ancestor, importing=depth > 0):
+                    return True  # a caller's importers too: `generate_image` runs the sampler
         return self._module_sets_mode
 
-    def _maybe_managed_by_importers(self, function: cst.FunctionDef) -> bool:
+    def _maybe_managed_by_importers(self, function: cst.FunctionDef, importing: bool = False) -> bool:
         """The function around an evaluation, module-level and never called in this file, of a package
         another of whose modules calls it and names a grad-mode setter (`with torch.no_grad():
         evaluate(...)` in train.py), or, when none of its package does, of a project another module of
         which does (train.py beside the package): its grad mode may be chosen there, so it is not known
-        here. Those modules become dependencies of this file's result."""
+        here. Those modules become dependencies of this file's result. With `importing` (a caller of the
+        evaluation, not the evaluation itself, whose name may be as common as `main`), only modules that
+        also import its module count, wherever they are."""
         path = self._ctx.real_path
         module_level = self._ctx.index.parent(function) is self._ctx.module
         if path is None or not module_level or self._call_sites(function):
             return False
         called = f"{function.name.value}("
+        setters = ("no_grad", "inference_mode", "set_grad_enabled")
+        if importing:
+            return self._managed_by_importers(function, called, setters)
         callers = package_modules_mentioning(path, (called,))
         self._ctx.project_deps.update(callers)  # a caller that starts to set the mode rechecks this file
-        setters = ("no_grad", "inference_mode", "set_grad_enabled")
         if callers:
             return bool(package_modules_mentioning(path, (called,), setters))
-        # Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls): their
-        # text calls it, imports its module (`from mt_dnn.inference import`, `import inference`) and names
-        # a setter.
-        if path.stem == "__init__" or function.name.value.startswith("_"):
+        return self._managed_by_importers(function, called, setters)
+
+    def _managed_by_importers(self, function: cst.FunctionDef, called: str, setters: tuple[str, ...]) -> bool:
+        """Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls): their
+        text calls it, imports its module (`from mt_dnn.inference import`, `import inference`) and names
+        a setter."""
+        path = self._ctx.real_path
+        if path is None or path.stem == "__init__" or function.name.value.startswith("_"):
             return False
         imported = (f"{path.stem} import", f"import {path.stem}")
         return any(

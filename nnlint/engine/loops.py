@@ -196,6 +196,7 @@ class TrainingLoops:
         self._ctx = ctx
         self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
         self._forwarding: dict[cst.Call, SelfForward | None] = {}  # `_wrapper_forward`, per call
+        self._switching: dict[cst.Call, list[tuple[str, cst.BaseExpression, bool]]] = {}  # `_object_switches`
         self._varying_names: dict[cst.CSTNode, frozenset[str]] = {}  # `_varying`, per loop
 
     @cached_property
@@ -724,6 +725,12 @@ class TrainingLoops:
             if cleared is not None:
                 out.append(where.event(EventKind.ZERO_GRAD, call, target=_substitute(cleared.target, subst)))
                 return
+            for mode, value, evaluates in self._object_switches(call):
+                kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
+                switched = _substitute(dotted_name(value), subst)
+                out.append(where.event(kind, call, target=switched))
+                if evaluates:  # then runs it with recording off: an evaluation
+                    out.append(replace(where, no_grad=True).event(EventKind.FORWARD, call, target=switched))
             model = self._model_handed_over(call)
             if model is not None:
                 if self._evaluates_elsewhere(call, model):
@@ -808,6 +815,18 @@ class TrainingLoops:
             and not summary.does(parameter, Effect.TRAIN)
             for parameter, value in passed.items()
         )
+
+    def _object_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
+        """`Evaluator(self.model, loader).get_scores()`: the mode switches a method of a project class of
+        another module makes on the model its object was built with (`summaries`), memoized per call."""
+        if type(call.func) is not cst.Attribute:
+            return []
+        found = self._switching.get(call)
+        if found is None:
+            from nnlint.engine.summaries import modes_switched_through_object
+
+            found = self._switching[call] = modes_switched_through_object(self._ctx, call)
+        return found
 
     def _wrapper_training_step(self, call: cst.Call) -> bool:
         """`model.train_emb(*batch)`: a method of a model wrapper whose project definitions all run a
@@ -969,6 +988,13 @@ class TrainingLoops:
                 return (EventKind.EVAL if mode == "eval" else EventKind.TRAIN), keyed_name(func.value)
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
+        if (
+            type(func.value) is cst.Name
+            and func.value.value != "self"
+            and set(words(method)) & vocab.MODEL_PART_WORDS
+            and roles.has(func.value, Role.MODEL)
+        ):
+            return EventKind.FORWARD, func.value.value  # `model.encoder(src)`: a part of the model runs
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
             return EventKind.FORWARD, keyed_name(func.value)  # `model.forward(x)`, `model.generate(ids)`
         return None, None

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 EVAL = "eval"
 TRAIN = "train"
 UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
+# Texts that switch some module to eval mode.
+_EVAL_SWITCHES = (".eval()", ".train(False", ".train(mode=False")
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -75,6 +77,8 @@ class ModeSimulation:
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
         self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
         self._trained_in_eval: set[cst.CSTNode] = set()
+        self._inference_cache: dict[cst.FunctionDef, bool] = {}
+        self._inference_methods: set[cst.CSTNode] = set()
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -108,12 +112,19 @@ class ModeSimulation:
                     node = self._evaluation_start(region, forward)
                     if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
+                        if region.inference:
+                            self._inference_methods.add(node)
                         others = [
                             e.target for e in events[:position] if e.kind is EventKind.EVAL and e.target
                         ]
                         if others:
                             self._switched_instead[node] = (model, model_key(others[-1]) or others[-1])
         return found
+
+    def in_inference_method(self, node: cst.CSTNode) -> bool:
+        """Whether an evaluation `evaluations_in_training_mode` found is a model's own inference method
+        (`Evaluation.inference_methods`), whose callers leave the model in training mode."""
+        return node in self._inference_methods
 
     def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
         """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
@@ -310,6 +321,8 @@ class ModeSimulation:
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
         if region.generation:
             return self._never_switched_to_eval(node, model_key(forward.target) or "")
+        if region.inference and isinstance(node, cst.FunctionDef):
+            return self._called_in_training(node)
         if isinstance(node, cst.FunctionDef) and self._built_to_run(node, forward):
             return True  # `net = Net()` in the evaluating function itself (a script's `main()`): a new module
         return self._mode_at_entry(node, forward, 0) == TRAIN
@@ -340,9 +353,12 @@ class ModeSimulation:
             for call in region.calls
         )
 
-    def _mode_at_entry(self, function: cst.FunctionDef, forward: Event, depth: int) -> str | None:
+    def _mode_at_entry(
+        self, function: cst.FunctionDef, forward: Event, depth: int, name: str | None = None
+    ) -> str | None:
         """The mode the forward's model is in when `function` starts: training when some call of it
-        certainly runs in training mode, else what all calls agree on."""
+        certainly runs in training mode, else what all calls agree on. `name` is the model's name in
+        `function` when it is a caller of the evaluation (depth > 0)."""
         if depth >= _MAX_CALLER_DEPTH:
             return None
         if depth == 0 and self._never_switched_to_eval(function, model_key(forward.target) or ""):
@@ -351,6 +367,8 @@ class ModeSimulation:
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
         if not calls and depth == 0 and self._handed_in_by_no_one(function, forward):
             return TRAIN
+        if not calls and depth > 0 and name and self._called_by_no_one(function, name):
+            return TRAIN  # `translate(model, ...)` of the API hands its model on to the evaluation
         modes = {
             self._mode_at(call, lambda e, call=call: e.site is call, forward, depth + 1) for call in calls
         }
@@ -364,23 +382,35 @@ class ModeSimulation:
         whose fresh or just-trained model is in training mode unless the function sets the mode. A
         function some project module calls stays unknown (that caller may set it)."""
         model = model_key(forward.target)
+        if model is None or forward.via:
+            return False
+        call = forward.node
+        func = call.func if isinstance(call, cst.Call) else None
+        if isinstance(func, cst.Attribute):
+            func = func.value  # `model.encoder(src)`, `model.forward(x)`: the model runs
+        if not (isinstance(func, cst.Name) and func.value == model):
+            return False  # `model(x)` itself, not a model handed to some other function
+        return self._called_by_no_one(function, model)
+
+    def _called_by_no_one(self, function: cst.FunctionDef, model: str) -> bool:
+        """Whether `function` is a public module-level function given `model` as a parameter that nothing
+        in the project calls or refers to (tests aside)."""
         name = function.name.value
-        if model is None or "." in model or name.startswith("_") or forward.via:
+        if "." in model or name.startswith("_"):
             return False
         if self._ctx.index.parent(function) is not self._ctx.module:
             return False  # a method: its class's users and framework hooks call it
         if model not in {param.name.value for param in function.params.params}:
             return False
-        call = forward.node
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == model):
-            return False  # `model(x)` itself, not a model handed to some other function
         mentions = [node for node in self._ctx.index.nodes(cst.Name) if node.value == name]
         if len(mentions) > 1:
             return False  # referenced elsewhere in its file (a dispatch table, a callback): called unseen
         modules = modules_mentioning(self._ctx, name)
         if modules is None:
             return False
-        return not any(not _is_test_module(module.path) for module in modules)
+        # A module that only defines a function of the same name (another backend's copy) calls nothing.
+        used = re.compile(rf"(?<!def )\b{re.escape(name)}\b")
+        return not any(not _is_test_module(module.path) and used.search(module.source) for module in modules)
 
     def _mode_at(
         self,
@@ -423,10 +453,48 @@ class ModeSimulation:
         if self._built_in(model, function):
             return TRAIN
         if function is not None and depth > 0:
-            return self._mode_at_entry(function, forward, depth)
+            return self._mode_at_entry(function, forward, depth, model)
         if function is not None and self._never_switched_to_eval(function, model):
             return TRAIN
         return None
+
+    def _called_in_training(self, method: cst.FunctionDef) -> bool:
+        """Whether a model's inference method (`Evaluation.inference_methods`) runs in training mode: its
+        class visibly depends on the mode (dropout, BatchNorm, `self.training`), the project calls it on an
+        object (`model.predict(users, items)`, not `self.predict(...)`), and neither its own module nor any
+        module calling it switches anything to eval (tests aside): the model keeps the training mode a new
+        or just-trained module has (beta-recsys's LightGCN.predict, called by its evaluation engine)."""
+        if method not in self._inference_cache:
+            self._inference_cache[method] = self._left_in_training_by_callers(method)
+        return self._inference_cache[method]
+
+    def _left_in_training_by_callers(self, method: cst.FunctionDef) -> bool:
+        from nnlint.engine.project import STORE, paths_mentioning
+
+        ctx = self._ctx
+        cls = ctx.enclosing_class(method)
+        if cls is None or any(text in ctx.source for text in _EVAL_SWITCHES):
+            return False
+        if not mode_dependent_class(Resolved(ctx, cls)):
+            return False
+        called = re.compile(rf"(?<!\bself)\.{re.escape(method.name.value)}\(")
+        callers = 1 if called.search(ctx.source) else 0
+        if ctx.real_path is None:
+            return bool(callers)  # a file of no project (standard input): its own calls are all there are
+        paths = paths_mentioning(ctx, f".{method.name.value}(")
+        if paths is None:
+            return False
+        for path in paths:
+            if _is_test_module(str(path)):
+                continue
+            data = STORE.text(path)
+            text = data.decode("utf-8", "replace") if data is not None else ""
+            if not called.search(text):
+                continue  # only the class's own `self.predict(...)` (another class's)
+            if any(switch in text for switch in _EVAL_SWITCHES):
+                return False  # this caller may switch the model to eval first
+            callers += 1
+        return bool(callers)
 
     # -- a model kept on an object ------------------------------------------------------------------
 
@@ -958,7 +1026,8 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
 
 def mode_dependent_class(cls: Resolved) -> bool:
     """Whether a model class visibly behaves differently in train and eval mode: it (or a project base
-    class of it) builds or calls a dropout or BatchNorm layer (`MODE_DEPENDENT_LAYERS`). False when
+    class of it) builds or calls a dropout or BatchNorm layer (`MODE_DEPENDENT_LAYERS`), or reads
+    `self.training` (LightGCN's edge dropout). False when
     nothing such is in sight (its layers may come from elsewhere: unknown)."""
     if not isinstance(cls.node, cst.ClassDef):
         return False
@@ -968,6 +1037,12 @@ def mode_dependent_class(cls: Resolved) -> bool:
         for owner in hierarchy
         for call in owner.ctx.index.nodes(cst.Call)
         if _within(owner.ctx, call, owner.node)
+    ) or any(
+        attribute.attr.value == "training" and dotted_name(attribute.value) == "self"
+        for owner in hierarchy
+        if ".training" in owner.ctx.source
+        for attribute in owner.ctx.index.nodes(cst.Attribute)
+        if _within(owner.ctx, attribute, owner.node)
     )
 
 

@@ -175,6 +175,16 @@ class Summary:
         return self._lazy["on_self"]  # type: ignore[return-value]
 
     @property
+    def self_modes(self) -> Mapping[str, tuple[str, bool]]:
+        """For a method: the mode ("eval" or "train") each network it holds (`self.model`) is left in by
+        one call of it, by the last unconditional switch of it in the method's events (its file's loop
+        collector follows `self.helper()` calls), and whether the method then evaluates it (runs it with
+        recording off); empty for plain functions."""
+        if "self_modes" not in self._lazy:
+            self._lazy["self_modes"] = _self_modes(self.ctx, self.function)
+        return self._lazy["self_modes"]  # type: ignore[return-value]
+
+    @property
     def records_evaluation(self) -> tuple[cst.For | cst.While, frozenset[str]] | None:
         """For an evaluation function (its file's `evaluation` says so), a loop of its own that runs
         models with autograd recording, by its file's grad-mode analysis (nobody chose the grad mode for
@@ -669,6 +679,98 @@ def _self_forward(ctx: FileContext, function: cst.FunctionDef) -> SelfForward | 
         for event in forwards
     )
     return SelfForward(mode, chooses)
+
+
+def _self_modes(ctx: FileContext, function: cst.FunctionDef) -> dict[str, tuple[str, bool]]:
+    """What `Summary.self_modes` answers, computed on the method's own file."""
+    from nnlint.engine.loops import EventKind
+    from nnlint.engine.modes import model_key
+
+    if ctx.enclosing_class(function) is None or (".eval(" not in ctx.source and ".train(" not in ctx.source):
+        return {}  # cheap: no method, or no mode switch written in its file
+    found: dict[str, tuple[str, bool]] = {}
+    for event in ctx.loops.function_events(function):
+        target = model_key(event.target) or ""
+        attr = target[len("self.") :]
+        if not target.startswith("self.") or not attr.isidentifier():
+            continue
+        if event.kind is EventKind.FORWARD and attr in found and event.no_grad:
+            found[attr] = (found[attr][0], True)
+        if event.kind not in (EventKind.EVAL, EventKind.TRAIN):
+            continue
+        if event.conditional:
+            found.pop(attr, None)  # switched only sometimes: unknown
+            continue
+        found[attr] = ("eval" if event.kind is EventKind.EVAL else "train", False)
+    return found
+
+
+def modes_switched_through_object(
+    ctx: FileContext, call: cst.Call
+) -> list[tuple[str, cst.BaseExpression, bool]]:
+    """The mode switches a method call makes on the networks its object was built with, when the object's
+    class is a project class of another module: `Evaluator(self.model, loader).get_scores()`, or
+    `ev.get_scores()` with `ev = Evaluator(self.model, ...)` (or `self.evaluator = ...` in the class),
+    where `__init__` keeps the network (`self.model = model`) and `get_scores` calls `self.model.eval()`
+    (hedwig's trainer and evaluator). Each answer is the mode, the constructor's argument it applies to,
+    and whether the method then evaluates that network (`Summary.self_modes`). Only a constructor given a
+    model is resolved (asked of method calls, so the gate is the arguments' roles)."""
+    func = call.func
+    if type(func) is not cst.Attribute:
+        return []
+    receiver = func.value
+    constructor: cst.BaseExpression | None = receiver
+    name = dotted_name(receiver) if type(receiver) is not cst.Call else None
+    if name is not None:
+        if name.startswith("self.") and name.count(".") == 1:  # `self.evaluator = Evaluator(model)`
+            values = attribute_values(ctx, ctx.enclosing_class(call), name[len("self.") :])
+        else:
+            values = ctx.bindings.values(name) if "." not in name else None
+        constructor = values[0] if values and len(values) == 1 else None
+    if type(constructor) is not cst.Call:
+        return []
+    models = [arg.value for arg in constructor.args if not arg.star and ctx.roles.has(arg.value, Role.MODEL)]
+    if not models:
+        return []
+    cls = resolve_call(ctx, constructor)
+    if cls is None or cls.ctx is ctx or not isinstance(cls.node, cst.ClassDef):
+        return []  # a class of this file: the loop collector follows its methods itself
+    method = method_of(cls, func.attr.value)
+    init = method_of(cls, "__init__")
+    if method is None or init is None or not isinstance(method.node, cst.FunctionDef):
+        return []
+    if not isinstance(init.node, cst.FunctionDef) or method.ctx is not cls.ctx or init.ctx is not cls.ctx:
+        return []
+    switched = cls.ctx.summaries.of(method.node)
+    init_summary = cls.ctx.summaries.of(init.node)
+    if switched is None or init_summary is None or not switched.self_modes:
+        return []
+    passed = init_summary.arguments(constructor) or {}
+    kept = _kept_parameters(init.node, init_summary.parameters)
+    found: list[tuple[str, cst.BaseExpression, bool]] = []
+    for attr, (mode, evaluates) in switched.self_modes.items():
+        parameter = kept.get(attr)
+        value = passed.get(parameter) if parameter is not None else None
+        if value is not None and any(value is model for model in models):
+            found.append((mode, value, evaluates))
+    return found
+
+
+def _kept_parameters(init: cst.FunctionDef, parameters: frozenset[str]) -> dict[str, str]:
+    """The attributes `__init__` binds straight from one of its parameters (`self.model = model`)."""
+    found: dict[str, str] = {}
+    for node in own_nodes(init):
+        if (
+            type(node) is not cst.Assign
+            or type(node.value) is not cst.Name
+            or node.value.value not in parameters
+        ):
+            continue
+        for target in node.targets:
+            name = dotted_name(target.target) or ""
+            if name.startswith("self.") and name[len("self.") :].isidentifier():
+                found[name[len("self.") :]] = node.value.value
+    return found
 
 
 def _runs_own_network(event: Event) -> bool:

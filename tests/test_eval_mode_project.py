@@ -1,0 +1,193 @@
+"""NN404 across a project's modules: inference methods of model classes called from other modules, an
+uncalled API function that hands its model on to a decoding helper, and an evaluator object of another
+module that leaves the model it was built with in eval mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nnlint.config import Overrides
+from nnlint.session import run_check
+
+_SELECT = Overrides(select=frozenset({"NN404"}))
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).write_text(text)
+
+
+def _rows(target: str) -> list[tuple[str, int]]:
+    outcome = run_check([Path(target)], _SELECT)
+    assert outcome.crashes == []
+    return [(f.filename, f.location.row) for f in outcome.findings]
+
+
+_RECOMMENDER = """import torch
+from torch import nn
+
+
+class Recommender(nn.Module):
+    def __init__(self, n, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n, dim)
+        self.drop = nn.Dropout(0.2)
+
+    def forward(self, ids):
+        return self.drop(self.emb(ids)).sum(-1)
+
+    def predict(self, ids):
+        with torch.no_grad():
+            return self.forward(ids)
+"""
+_SCORER = """def score(model, batches):
+{switch}    return [model.predict(ids) for ids in batches]
+"""
+
+
+@pytest.mark.parametrize(("switch", "rows"), [("", [("model.py", 15)]), ("    model.eval()\n", [])])
+def test_an_inference_method_is_judged_by_the_modules_that_call_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """beta-recsys: the model's `predict` runs `self.forward` under no_grad; the evaluation engine of
+    another module calls it and never switches the model to eval (reported at the no_grad block). A
+    caller module that switches it first decides the mode: silent."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path, {"pyproject.toml": "", "model.py": _RECOMMENDER, "engine.py": _SCORER.format(switch=switch)}
+    )
+    assert _rows("model.py") == rows
+
+
+def test_an_inference_method_nobody_calls_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(tmp_path, {"pyproject.toml": "", "model.py": _RECOMMENDER})
+    assert _rows("model.py") == []
+
+
+_DECODING = """import torch
+
+
+def predict_seq(model, src, num_steps):
+    state = model.encoder(src)
+    y, out = src[:, :1], []
+    for _ in range(num_steps):
+        logits, state = model.decoder(y, state)
+        y = logits.argmax(-1)
+        out.append(y)
+    return out
+
+
+def translate(pairs, model, num_steps):
+{switch}    for src, ref in pairs:
+        print(predict_seq(model, src, num_steps), ref)
+"""
+
+
+@pytest.mark.parametrize(("switch", "rows"), [("", [("seq.py", 5)]), ("    model.eval()\n", [])])
+def test_an_uncalled_api_function_hands_its_training_model_to_a_decoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """d2l: `translate(..., model, ...)`, which no module calls (the book's pages do), hands the model to
+    `predict_seq`, which decodes through its parts and never switches it to eval. Another module that
+    only defines functions of the same names (another backend's copy) calls neither."""
+    monkeypatch.chdir(tmp_path)
+    other = (
+        "def predict_seq(model, src, num_steps):\n    pass\n\n\n"
+        "def translate(pairs, model, num_steps):\n    pass\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "seq.py": _DECODING.format(switch=switch), "mx.py": other})
+    assert _rows("seq.py") == rows
+
+
+_EVALUATOR = """import torch
+
+
+class Evaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def get_scores(self):
+        self.model.eval()
+        total = 0
+        with torch.no_grad():
+            for x, y in self.loader:
+                total += (self.model(x).argmax(1) == y).sum().item()
+{restore}        return total
+"""
+_TRAINER = """import torch.nn.functional as F
+
+from evaluator import Evaluator
+
+
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, dev_loader, epochs):
+        self.model = model
+        self.optimizer = optimizer
+        self.train_loader = train_loader
+        self.dev_loader = dev_loader
+        self.epochs = epochs
+
+    def train_epoch(self):
+        for x, y in self.train_loader:
+            F.cross_entropy(self.model(x), y).backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+
+    def train(self):
+        self.model.train()
+        for epoch in range(self.epochs):
+{switch}            self.train_epoch()
+            dev_evaluator = Evaluator(self.model, self.dev_loader)
+            dev_evaluator.get_scores()
+"""
+
+
+@pytest.mark.parametrize(
+    ("restore", "switch", "rows"),
+    [
+        ("", "", [("trainer.py", 25)]),
+        ("", "            self.model.train()\n", []),
+        ("        self.model.train()\n", "", []),
+    ],
+)
+def test_an_evaluator_of_another_module_leaves_the_model_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore: str, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """hedwig: the trainer sets `train()` once before its epoch loop, and each epoch builds an evaluator
+    of another module on the model, whose `get_scores()` switches it to eval: training resumes in eval
+    mode (reported at the call). Silent when the epoch switches back to train, or when the evaluator
+    restores the training mode itself."""
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "pyproject.toml": "",
+        "evaluator.py": _EVALUATOR.format(restore=restore),
+        "trainer.py": _TRAINER.format(switch=switch),
+    }
+    _tree(tmp_path, files)
+    got = _rows("trainer.py")
+    assert got == rows
+
+
+def test_an_evaluator_kept_on_the_trainer_leaves_the_model_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluator built once in the trainer's `__init__` (`self.dev_evaluator = Evaluator(self.model,
+    ...)`) and called every epoch switches the same model to eval."""
+    monkeypatch.chdir(tmp_path)
+    trainer = _TRAINER.format(switch="").replace(
+        "        self.epochs = epochs\n",
+        "        self.epochs = epochs\n        self.dev_evaluator = Evaluator(self.model, dev_loader)\n",
+    )
+    trainer = trainer.replace(
+        "            dev_evaluator = Evaluator(self.model, self.dev_loader)\n"
+        "            dev_evaluator.get_scores()\n",
+        "            self.dev_evaluator.get_scores()\n",
+    )
+    _tree(
+        tmp_path, {"pyproject.toml": "", "evaluator.py": _EVALUATOR.format(restore=""), "trainer.py": trainer}
+    )
+    assert _rows("trainer.py") == [("trainer.py", 25)]
