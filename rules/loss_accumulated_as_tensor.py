@@ -740,13 +740,16 @@ print(torch.stack(losses).mean())
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
         if len(node.targets) == 1 and type(node.targets[0].target) is cst.Subscript:
-            target = node.targets[0].target
-            # `log[step] = loss` keeps one graph per key; `log["loss"] = loss` replaces the one before.
-            if not all(isinstance(element.slice, cst.Index) for element in target.slice):
-                return
-            keys = [element.slice.value for element in target.slice if isinstance(element.slice, cst.Index)]
-            if not any(isinstance(key, (cst.SimpleString, cst.Integer, cst.Float)) for key in keys):
-                self._check_store(node, target.value, value)
+            if _per_key(node.targets[0].target):
+                self._check_store(node, node.targets[0].target.value, value)
+            return
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, (cst.Tuple, cst.List)):
+            # `losses[it], costs[it] = optimizer.step(closure)`: what each element gets is not an
+            # expression of its own; a container an element of which is backpropagated holds losses.
+            for element in node.targets[0].target.elements:
+                if isinstance(element.value, cst.Subscript) and _per_key(element.value):
+                    if self._check_store(node, element.value.value, None):
+                        return
             return
         if len(node.targets) != 1 or not isinstance(value, cst.BinaryOperation):
             return
@@ -850,20 +853,36 @@ print(torch.stack(losses).mean())
     )
 
     def _check_store(
-        self, node: cst.CSTNode, container: cst.BaseExpression, value: cst.BaseExpression
-    ) -> None:
+        self, node: cst.CSTNode, container: cst.BaseExpression, value: cst.BaseExpression | None
+    ) -> bool:
         """A loss tensor (or a dict holding the one that was backpropagated) written into a container
-        that lives across the iterations: `log[step] = loss`, `totals[k] += loss`, `outputs.append(out)`.
-        No fix: what else reads the container (stacking, `.item()` later) decides what keeps meaning."""
+        that lives across the iterations: `log[step] = loss`, `totals[k] += loss`, `outputs.append(out)`,
+        or what is stored (`value`; None when unpacked from a call) into a container an element of which
+        is backpropagated (`losses[it] = model(x).sum()`, then `losses[it - 1].backward()`). No fix: what
+        else reads the container (stacking, `.item()` later) decides what keeps meaning. Whether it
+        reported."""
         name = self.ctx.dotted(container)
         gradients = self.ctx.gradients
         # The syntactic question first: whether the loop trains may read the helpers it calls.
-        if name is None or name in gradients.backpropagated or not gradients.outlives_iteration(name, node):
-            return
-        if not (gradients.carries_graph(value, node) or gradients.holds_backpropagated(value, node)):
-            return
-        if self._in_training(node):
+        if name is None or not gradients.outlives_iteration(name, node):
+            return False
+        element_backward = gradients.element_backpropagated(name, node)
+        if name in gradients.backpropagated and (
+            not element_backward or gradients.container_backpropagated(name, node)
+        ):
+            return False  # the kept losses are the loss being built: `torch.stack(losses).sum().backward()`
+        if value is None or gradients.is_detached(value):
+            attached = value is None and element_backward
+        else:
+            attached = (
+                element_backward
+                or gradients.carries_graph(value, node)
+                or gradients.holds_backpropagated(value, node)
+            )
+        if attached and self._in_training(node):
             self.report(node, self._STORED.format(container=name))
+            return True
+        return False
 
     def _fix(self, total: str, value: cst.BaseExpression) -> RuleFix:
         bare = value.with_changes(lpar=[], rpar=[])
@@ -930,6 +949,15 @@ print(torch.stack(losses).mean())
                 return func.value in vocab.NUMBER_SINK_BUILTINS and func.value not in self.ctx.functions
             return isinstance(func, cst.Attribute) and func.attr.value in vocab.LOGGING_METHODS
         return isinstance(parent, (cst.If, cst.While, cst.Assert)) and node is parent.test
+
+
+def _per_key(target: cst.Subscript) -> bool:
+    """`log[step]`, `losses[it - 1]`: a store that keeps one value per key; `log["loss"]`, `xs[0]` and
+    slices replace what one fixed place holds."""
+    if not all(isinstance(element.slice, cst.Index) for element in target.slice):
+        return False
+    keys = [element.slice.value for element in target.slice if isinstance(element.slice, cst.Index)]
+    return not any(isinstance(key, (cst.SimpleString, cst.Integer, cst.Float)) for key in keys)
 
 
 def _starts_numeric(

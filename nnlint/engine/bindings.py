@@ -320,6 +320,20 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     return ctx.project.resolve_qualified(qualified) if qualified is not None else None
 
 
+def call_candidates(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
+    """The methods `self.<attribute>(...)` may run when the attribute is bound to one of several methods
+    of the enclosing class (`method_aliases`; one candidate is what `resolve_call` gives); None when it
+    is not such a call. Facts about the call are the ones all candidates agree on."""
+    func = call.func
+    if not _may_alias_method(ctx, func):
+        return None
+    owner = _enclosing_class(ctx, call)
+    if owner is None or method_of(owner, func.attr.value) is not None:  # type: ignore[union-attr]
+        return None
+    candidates = method_aliases(owner, func.attr.value)  # type: ignore[union-attr]
+    return candidates if candidates is not None and len(candidates) > 1 else None
+
+
 def method_aliases(owner: Resolved, attribute: str) -> list[Resolved] | None:
     """The methods an attribute of `owner`'s instances is bound to when the class defines no method of
     that name but every binding of `self.<attribute>` in it names methods of `self`: directly
