@@ -40,7 +40,9 @@ class LossAccumulatedAsTensor(Rule):
     state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
-    (`total += backward_and_step(loss, opt)`), or
+    (`total += backward_and_step(loss, opt)`, also through an attribute bound to the method,
+    `self.step_fn = self.step_auto`, or to one of several that all do so,
+    `self.step_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[mode]`), or
     what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
     where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
     from it: `cls, total = losses`), or
@@ -50,7 +52,10 @@ class LossAccumulatedAsTensor(Rule):
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
     before the loop whose last element is the loss backpropagated, `losses[-1].backward()`, whatever
-    expression was appended (`losses.append(reduce(add, parts))`); no fix is offered for these). A meter
+    expression was appended (`losses.append(reduce(add, parts))`), or whatever is stored into a list made
+    before the loop an element of which is backpropagated (`losses[it] = model(x).sum()`, or unpacked,
+    `losses[it], costs[it] = optimizer.step(closure)`, then `losses[it - 1].backward()`); no fix is
+    offered for these). A meter
     whose method detaches what it is given (`v = v.data.sum()`) is not flagged; one that sums a host copy
     (`val.cpu()`) keeps the graph and is.
 
@@ -406,8 +411,163 @@ for x, y in loader:
     losses[-1].backward()
     optimizer.step()
 """,
+        # The attribute picks one of two methods, and one gives back a number: not every candidate returns
+        # the loss tensor (unknown: silent).
+        """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.step_fn = {"auto": self.step_auto, "number": self.step_number}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_number(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss.item(), x
+
+    def run(self):
+        total = 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            loss, _ = self.step_fn(x)
+            total += loss
+            self.opt.step()
+""",
+        # Per-step losses stored as numbers; a list of losses filled by the inner loop and backpropagated
+        # once per outer step on purpose; detached values next to an element that is backpropagated.
+        """
+import torch
+def train(model, x, optimizer, steps, chunks):
+    history = [None] * steps
+    for it in range(steps):
+        optimizer.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        optimizer.step()
+        history[it] = loss.item()
+    for it in range(steps):
+        parts = [None] * len(chunks)
+        for i, chunk in enumerate(chunks):
+            parts[i] = model(chunk).sum()
+        optimizer.zero_grad()
+        sum(parts).backward()
+        optimizer.step()
+    losses = [None] * steps
+    kept = [None] * steps
+    for it in range(1, steps):
+        optimizer.zero_grad()
+        losses[0] = model(x).sum()
+        losses[0].backward()
+        kept[it] = losses[0].detach()
+        optimizer.step()
+    return history
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The backpropagating method is reached through an attribute bound to it, or to a dict of methods
+        # that all backpropagate the loss and return it.
+        Invalid(
+            """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad="auto"):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.step_fn = self.step_auto
+        self.pick_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_scaled(self, x):
+        loss = 2.0 * self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def run(self):
+        total, picked = 0, 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            loss, _ = self.step_fn(x)
+            total += loss
+            self.opt.step()
+        for x in self.loader:
+            self.opt.zero_grad()
+            other, _ = self.pick_fn(x)
+            picked += other
+            self.opt.step()
+""",
+            line=24,
+        ),
+        Invalid(
+            """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad="auto"):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.pick_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_scaled(self, x):
+        loss = 2.0 * self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def run(self):
+        picked = 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            other, _ = self.pick_fn(x)
+            picked += other
+            self.opt.step()
+""",
+            line=23,
+        ),
+        # The loss is never a name: unpacked into a list made before the loop and backpropagated from it
+        # the next iteration (a line search), or stored and backpropagated through the subscript.
+        Invalid(
+            """
+import torch
+def train(model, x, optimizer, steps):
+    def closure():
+        return model(x).sum(), 0.0
+
+    losses, costs = [None] * steps, [None] * steps
+    losses[0], costs[0] = closure()
+    it = 1
+    while it < steps:
+        optimizer.zero_grad()
+        losses[it - 1].backward()
+        losses[it], costs[it] = optimizer.step(closure)
+        it += 1
+    return losses
+""",
+            line=13,
+        ),
+        Invalid(
+            """
+import torch
+def train(model, x, optimizer, steps):
+    kept = [None] * steps
+    for it in range(steps):
+        optimizer.zero_grad()
+        kept[it] = model(x).sum()
+        kept[it].backward()
+        optimizer.step()
+    return kept
+""",
+            line=7,
+        ),
         # The trainer's step backpropagates one field of the losses it returns; the loop sums the parts.
         Invalid(
             """

@@ -378,7 +378,7 @@ def _method_references(value: cst.BaseExpression | None) -> list[str] | None:
     """The method names `value` picks from `self`: `self.m`, `{k: self.m, ...}[key]`, `self.m if c else
     self.n`; None for anything else."""
     if isinstance(value, cst.Attribute):
-        return [value.attr.value] if isinstance(value.value, cst.Name) and value.value.value == "self" else None
+        return [value.attr.value] if dotted_name(value.value) == "self" else None
     if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Dict):
         names: list[str] = []
         for element in value.value.elements:

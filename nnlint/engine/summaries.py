@@ -51,8 +51,8 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     attribute_values,
-    call_parameters,
     call_candidates,
+    call_parameters,
     matched_arguments,
     method_of,
     own_nodes,
