@@ -40,7 +40,9 @@ class LossAccumulatedAsTensor(Rule):
     state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
-    (`total += backward_and_step(loss, opt)`), or
+    (`total += backward_and_step(loss, opt)`, also through an attribute bound to the method,
+    `self.step_fn = self.step_auto`, or to one of several that all do so,
+    `self.step_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[mode]`), or
     what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
     where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
     from it: `cls, total = losses`), or
@@ -50,7 +52,10 @@ class LossAccumulatedAsTensor(Rule):
     that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
     before the loop whose last element is the loss backpropagated, `losses[-1].backward()`, whatever
-    expression was appended (`losses.append(reduce(add, parts))`); no fix is offered for these). A meter
+    expression was appended (`losses.append(reduce(add, parts))`), or whatever is stored into a list made
+    before the loop an element of which is backpropagated (`losses[it] = model(x).sum()`, or unpacked,
+    `losses[it], costs[it] = optimizer.step(closure)`, then `losses[it - 1].backward()`); no fix is
+    offered for these). A meter
     whose method detaches what it is given (`v = v.data.sum()`) is not flagged; one that sums a host copy
     (`val.cpu()`) keeps the graph and is.
 
@@ -406,8 +411,163 @@ for x, y in loader:
     losses[-1].backward()
     optimizer.step()
 """,
+        # The attribute picks one of two methods, and one gives back a number: not every candidate returns
+        # the loss tensor (unknown: silent).
+        """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.step_fn = {"auto": self.step_auto, "number": self.step_number}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_number(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss.item(), x
+
+    def run(self):
+        total = 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            loss, _ = self.step_fn(x)
+            total += loss
+            self.opt.step()
+""",
+        # Per-step losses stored as numbers; a list of losses filled by the inner loop and backpropagated
+        # once per outer step on purpose; detached values next to an element that is backpropagated.
+        """
+import torch
+def train(model, x, optimizer, steps, chunks):
+    history = [None] * steps
+    for it in range(steps):
+        optimizer.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        optimizer.step()
+        history[it] = loss.item()
+    for it in range(steps):
+        parts = [None] * len(chunks)
+        for i, chunk in enumerate(chunks):
+            parts[i] = model(chunk).sum()
+        optimizer.zero_grad()
+        sum(parts).backward()
+        optimizer.step()
+    losses = [None] * steps
+    kept = [None] * steps
+    for it in range(1, steps):
+        optimizer.zero_grad()
+        losses[0] = model(x).sum()
+        losses[0].backward()
+        kept[it] = losses[0].detach()
+        optimizer.step()
+    return history
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The backpropagating method is reached through an attribute bound to it, or to a dict of methods
+        # that all backpropagate the loss and return it.
+        Invalid(
+            """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad="auto"):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.step_fn = self.step_auto
+        self.pick_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_scaled(self, x):
+        loss = 2.0 * self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def run(self):
+        total, picked = 0, 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            loss, _ = self.step_fn(x)
+            total += loss
+            self.opt.step()
+        for x in self.loader:
+            self.opt.zero_grad()
+            other, _ = self.pick_fn(x)
+            picked += other
+            self.opt.step()
+""",
+            line=24,
+        ),
+        Invalid(
+            """
+import torch
+class Solver:
+    def __init__(self, model, opt, loader, grad="auto"):
+        self.model, self.opt, self.loader = model, opt, loader
+        self.pick_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[grad]
+
+    def step_auto(self, x):
+        loss = self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def step_scaled(self, x):
+        loss = 2.0 * self.model(x).mean()
+        loss.backward()
+        return loss, x
+
+    def run(self):
+        picked = 0
+        for x in self.loader:
+            self.opt.zero_grad()
+            other, _ = self.pick_fn(x)
+            picked += other
+            self.opt.step()
+""",
+            line=23,
+        ),
+        # The loss is never a name: unpacked into a list made before the loop and backpropagated from it
+        # the next iteration (a line search), or stored and backpropagated through the subscript.
+        Invalid(
+            """
+import torch
+def train(model, x, optimizer, steps):
+    def closure():
+        return model(x).sum(), 0.0
+
+    losses, costs = [None] * steps, [None] * steps
+    losses[0], costs[0] = closure()
+    it = 1
+    while it < steps:
+        optimizer.zero_grad()
+        losses[it - 1].backward()
+        losses[it], costs[it] = optimizer.step(closure)
+        it += 1
+    return losses
+""",
+            line=13,
+        ),
+        Invalid(
+            """
+import torch
+def train(model, x, optimizer, steps):
+    kept = [None] * steps
+    for it in range(steps):
+        optimizer.zero_grad()
+        kept[it] = model(x).sum()
+        kept[it].backward()
+        optimizer.step()
+    return kept
+""",
+            line=7,
+        ),
         # The trainer's step backpropagates one field of the losses it returns; the loop sums the parts.
         Invalid(
             """
@@ -740,13 +900,16 @@ print(torch.stack(losses).mean())
     def visit_Assign(self, node: cst.Assign) -> None:
         value = node.value
         if len(node.targets) == 1 and type(node.targets[0].target) is cst.Subscript:
-            target = node.targets[0].target
-            # `log[step] = loss` keeps one graph per key; `log["loss"] = loss` replaces the one before.
-            if not all(isinstance(element.slice, cst.Index) for element in target.slice):
-                return
-            keys = [element.slice.value for element in target.slice if isinstance(element.slice, cst.Index)]
-            if not any(isinstance(key, (cst.SimpleString, cst.Integer, cst.Float)) for key in keys):
-                self._check_store(node, target.value, value)
+            if _per_key(node.targets[0].target):
+                self._check_store(node, node.targets[0].target.value, value)
+            return
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, (cst.Tuple, cst.List)):
+            # `losses[it], costs[it] = optimizer.step(closure)`: what each element gets is not an
+            # expression of its own; a container an element of which is backpropagated holds losses.
+            for element in node.targets[0].target.elements:
+                if isinstance(element.value, cst.Subscript) and _per_key(element.value):
+                    if self._check_store(node, element.value.value, None):
+                        return
             return
         if len(node.targets) != 1 or not isinstance(value, cst.BinaryOperation):
             return
@@ -850,20 +1013,36 @@ print(torch.stack(losses).mean())
     )
 
     def _check_store(
-        self, node: cst.CSTNode, container: cst.BaseExpression, value: cst.BaseExpression
-    ) -> None:
+        self, node: cst.CSTNode, container: cst.BaseExpression, value: cst.BaseExpression | None
+    ) -> bool:
         """A loss tensor (or a dict holding the one that was backpropagated) written into a container
-        that lives across the iterations: `log[step] = loss`, `totals[k] += loss`, `outputs.append(out)`.
-        No fix: what else reads the container (stacking, `.item()` later) decides what keeps meaning."""
+        that lives across the iterations: `log[step] = loss`, `totals[k] += loss`, `outputs.append(out)`,
+        or what is stored (`value`; None when unpacked from a call) into a container an element of which
+        is backpropagated (`losses[it] = model(x).sum()`, then `losses[it - 1].backward()`). No fix: what
+        else reads the container (stacking, `.item()` later) decides what keeps meaning. Whether it
+        reported."""
         name = self.ctx.dotted(container)
         gradients = self.ctx.gradients
         # The syntactic question first: whether the loop trains may read the helpers it calls.
-        if name is None or name in gradients.backpropagated or not gradients.outlives_iteration(name, node):
-            return
-        if not (gradients.carries_graph(value, node) or gradients.holds_backpropagated(value, node)):
-            return
-        if self._in_training(node):
+        if name is None or not gradients.outlives_iteration(name, node):
+            return False
+        element_backward = gradients.element_backpropagated(name, node)
+        if name in gradients.backpropagated and (
+            not element_backward or gradients.container_backpropagated(name, node)
+        ):
+            return False  # the kept losses are the loss being built: `torch.stack(losses).sum().backward()`
+        if value is None or gradients.is_detached(value):
+            attached = value is None and element_backward
+        else:
+            attached = (
+                element_backward
+                or gradients.carries_graph(value, node)
+                or gradients.holds_backpropagated(value, node)
+            )
+        if attached and self._in_training(node):
             self.report(node, self._STORED.format(container=name))
+            return True
+        return False
 
     def _fix(self, total: str, value: cst.BaseExpression) -> RuleFix:
         bare = value.with_changes(lpar=[], rpar=[])
@@ -930,6 +1109,15 @@ print(torch.stack(losses).mean())
                 return func.value in vocab.NUMBER_SINK_BUILTINS and func.value not in self.ctx.functions
             return isinstance(func, cst.Attribute) and func.attr.value in vocab.LOGGING_METHODS
         return isinstance(parent, (cst.If, cst.While, cst.Assert)) and node is parent.test
+
+
+def _per_key(target: cst.Subscript) -> bool:
+    """`log[step]`, `losses[it - 1]`: a store that keeps one value per key; `log["loss"]`, `xs[0]` and
+    slices replace what one fixed place holds."""
+    if not all(isinstance(element.slice, cst.Index) for element in target.slice):
+        return False
+    keys = [element.slice.value for element in target.slice if isinstance(element.slice, cst.Index)]
+    return not any(isinstance(key, (cst.SimpleString, cst.Integer, cst.Float)) for key in keys)
 
 
 def _starts_numeric(

@@ -300,7 +300,13 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     receiver = func.value
     if isinstance(receiver, cst.Name) and receiver.value == "self":
         owner = _enclosing_class(ctx, call)
-        return method_of(owner, func.attr.value) if owner is not None else None
+        if owner is None:
+            return None
+        method = method_of(owner, func.attr.value)
+        if method is not None:
+            return method
+        candidates = method_aliases(owner, func.attr.value)
+        return candidates[0] if candidates is not None and len(candidates) == 1 else None
     # Only a name some assignment binds can hold an instance (`torch` bound only by its import cannot):
     # the walk back to the reaching assignment is skipped for the rest, which keeps long files linear.
     if isinstance(receiver, cst.Name) and any(b.kind in VALUE_KINDS for b in ctx.bindings.of(receiver.value)):
@@ -314,6 +320,79 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     return ctx.project.resolve_qualified(qualified) if qualified is not None else None
 
 
+def call_candidates(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
+    """The methods `self.<attribute>(...)` may run when the attribute is bound to one of several methods
+    of the enclosing class (`method_aliases`; one candidate is what `resolve_call` gives); None when it
+    is not such a call. Facts about the call are the ones all candidates agree on."""
+    func = call.func
+    if not _may_alias_method(ctx, func):
+        return None
+    owner = _enclosing_class(ctx, call)
+    if owner is None or method_of(owner, func.attr.value) is not None:  # type: ignore[union-attr]
+        return None
+    candidates = method_aliases(owner, func.attr.value)  # type: ignore[union-attr]
+    return candidates if candidates is not None and len(candidates) > 1 else None
+
+
+def method_aliases(owner: Resolved, attribute: str) -> list[Resolved] | None:
+    """The methods an attribute of `owner`'s instances is bound to when the class defines no method of
+    that name but every binding of `self.<attribute>` in it names methods of `self`: directly
+    (`self.step_fn = self.step_auto`), a dict literal of them picked by any key
+    (`self.step_fn = {"auto": self.step_auto, "manual": self.step_manual}[mode]`) or a choice between
+    them (`self.step_auto if auto else self.step_manual`). The distinct candidates, in order; None when
+    a binding is anything else (a parameter, a library function, a submodule) or names no method of the
+    class: then `self.<attribute>(...)` stays unknown."""
+    if not isinstance(owner.node, cst.ClassDef):
+        return None
+    bindings = attribute_bindings(owner.ctx, owner.node, attribute)
+    if not bindings:
+        return None
+    found: list[Resolved] = []
+    for binding in bindings:
+        names = _method_references(binding.value) if binding.kind == "assign" else None
+        if not names:
+            return None
+        for name in names:
+            method = method_of(owner, name)
+            if method is None:
+                return None
+            if all(method.node is not known.node for known in found):
+                found.append(method)
+    return found
+
+
+def _may_alias_method(ctx: FileContext, func: cst.BaseExpression) -> bool:
+    """Cheap gate for `method_aliases`: `self.<name>` some assignment binds to a picked attribute."""
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == "self"
+        and any(
+            isinstance(binding.value, (cst.Attribute, cst.Subscript, cst.IfExp))
+            for binding in ctx.bindings.of(f"self.{func.attr.value}")
+        )
+    )
+
+
+def _method_references(value: cst.BaseExpression | None) -> list[str] | None:
+    """The method names `value` picks from `self`: `self.m`, `{k: self.m, ...}[key]`, `self.m if c else
+    self.n`; None for anything else."""
+    if isinstance(value, cst.Attribute):
+        return [value.attr.value] if dotted_name(value.value) == "self" else None
+    if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Dict):
+        names: list[str] = []
+        for element in value.value.elements:
+            picked = _method_references(element.value) if isinstance(element, cst.DictElement) else None
+            if not picked:
+                return None
+            names.extend(picked)
+        return names
+    if isinstance(value, cst.IfExp):
+        body, orelse = _method_references(value.body), _method_references(value.orelse)
+        return body + orelse if body and orelse else None
+    return None
+
+
 def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     """The function or method of this file a call runs (`resolve_call`, kept to this file): for analyses
     that follow a call into its body with this file's facts. None for classes, other modules and library
@@ -325,7 +404,7 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
         name = func.attr.value
     else:
         return None
-    if name not in ctx.functions:
+    if name not in ctx.functions and not _may_alias_method(ctx, func):
         return None
     with this_file_only():  # what another module defines is not kept: not read either
         target = resolve_call(ctx, call)

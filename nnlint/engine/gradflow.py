@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import assigned_names, own_nodes, target_names
+from nnlint.engine.bindings import assigned_names, call_candidates, own_nodes, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -25,6 +25,7 @@ from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.project import Resolved
 
 
 class GradientFlow:
@@ -68,6 +69,12 @@ class GradientFlow:
         """Whether an element of the container `name` (read at `at`) is backpropagated directly:
         `losses[-1].backward()`; what is stored there must stay a tensor."""
         return (self._scope_key(name, at), name) in self._elements_backpropagated
+
+    def container_backpropagated(self, container: str, at: cst.CSTNode) -> bool:
+        """Whether the container `container` flows into a `backward()` whole, read at `at` with Python's
+        scopes (`torch.stack(list(losses.values())).mean().backward()`: the losses kept are the loss being
+        built), as opposed to one element of it (`losses[it - 1].backward()`, `element_backpropagated`)."""
+        return (self._scope_key(container, at), container) in self._scoped_backpropagated
 
     def appended_then_backpropagated(self, container: str, append: cst.Call) -> bool:
         """Whether what `container.append(...)` adds at `append` is the loss the same iteration then
@@ -240,6 +247,11 @@ class GradientFlow:
         """
         if self.is_detached(expr):
             return False
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name):
+            # `losses[it]` of a container an element of which is backpropagated (`losses[it - 1].backward()`):
+            # its elements are loss tensors with their graphs.
+            if self.element_backpropagated(expr.value.value, at):
+                return True
         if not self._ctx.roles.is_loss_expr(expr):
             return self._model_output_made_loss(expr, at) or self._returned_losses(expr, at)
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
@@ -384,6 +396,11 @@ class GradientFlow:
 
         if not call.args or (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return False
+        candidates = call_candidates(self._ctx, call)
+        if candidates is not None:
+            # `self.step_fn(x)`, one of several methods of the class (not inlined into the loop's events):
+            # each of them backpropagates in every call.
+            return all(_always_backpropagates(target) for target in candidates)
         summary = summary_of_call(self._ctx, call)
         if summary is None:
             return False
@@ -535,6 +552,16 @@ class GradientFlow:
         ):
             return func.attr.value, func.value
         return None
+
+
+def _always_backpropagates(target: Resolved) -> bool:
+    """Whether one call of a project function runs a `backward()` of its own, under no condition."""
+    if not isinstance(target.node, cst.FunctionDef):
+        return False
+    return any(
+        event.kind is EventKind.BACKWARD and not event.conditional and not event.no_grad and event.nested == 0
+        for event in target.ctx.loops.function_events(target.node)
+    )
 
 
 def _binds(node: cst.CSTNode, name: str) -> bool:

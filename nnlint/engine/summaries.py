@@ -51,6 +51,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     attribute_values,
+    call_candidates,
     call_parameters,
     matched_arguments,
     method_of,
@@ -300,9 +301,43 @@ def summary_of_call(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary
     """The summary of the project function or method a call runs (`resolve_call`, plus methods of the
     object a name or `self.attr` holds when every binding of it builds the same project class)."""
     target = resolve_call(ctx, call) or _instance_method(ctx, call)
-    if target is None or not isinstance(target.node, cst.FunctionDef):
+    if target is None:
+        return alias_summary(ctx, call, depth)
+    if not isinstance(target.node, cst.FunctionDef):
         return None
     return target.ctx.summaries.of(target.node, depth)
+
+
+def alias_summary(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary | None:
+    """`self.step_fn(x)` where `self.step_fn` is one of several methods of the class, picked at run time
+    (`bindings.method_aliases`: `{"auto": self.step_auto, "manual": self.step_manual}[mode]`): the first
+    candidate's summary when every candidate's agrees with it on what it gives back (each position) and
+    what it does with each positional parameter; None when they differ (unknown: silent)."""
+    candidates = call_candidates(ctx, call)
+    if candidates is None:
+        return None
+    summaries = [
+        target.ctx.summaries.of(target.node, depth)
+        for target in candidates
+        if isinstance(target.node, cst.FunctionDef)
+    ]
+    if len(summaries) != len(candidates):
+        return None
+    first = summaries[0]
+    if any(_agreement(summary) != _agreement(first) for summary in summaries[1:]):
+        return None
+    return first
+
+
+def _agreement(summary: Summary) -> tuple[object, ...]:
+    """What callers of one of several candidate methods may rely on, by position (names may differ)."""
+    return (
+        len(summary.positional),
+        summary.returns,
+        summary.elements,
+        tuple(summary.effects_of(name) for name in summary.positional),
+        summary.on_self is None,
+    )
 
 
 def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
