@@ -106,6 +106,17 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return kids
 
 
+def walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node` and every node under it that carries code, parents before children, in source order."""
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(children(current)))
+    return found
+
+
 # Per `enclosing` question, the node types asked for when none has subclasses (FunctionDef, For, ...):
 # then a type's identity answers, without `isinstance`, which goes through `ABCMeta.__instancecheck__`
 # for libcst classes. Empty for a question about a base class (BaseCompoundStatement).

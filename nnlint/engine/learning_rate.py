@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.index import children
+from nnlint.engine.index import walk
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import CURRENT_EPOCH_NAME, LR_NAME, STEP_COUNTER_NAME
 
@@ -106,7 +106,7 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
     callee = (ctx.callee(constructor) or "") if constructor is not None else ""
     if constructor is None or not callee.startswith(_OPTIMIZERS) or callee.startswith(_SCHEDULERS):
         return False
-    if any(isinstance(node, cst.Name) and node.value == rate for node in _walk(constructor)):
+    if any(isinstance(node, cst.Name) and node.value == rate for node in walk(constructor)):
         return False
     index = ctx.index
     scope: cst.CSTNode = ctx.enclosing_function(constructor) or ctx.module
@@ -130,7 +130,7 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
 
 def _in_arithmetic(ctx: FileContext, name: str, function: cst.FunctionDef) -> bool:
     """Whether the function computes with the rate (an operand of `*`, `-`, ..., or of `x -= ...`)."""
-    for node in _walk(function):
+    for node in walk(function):
         if isinstance(node, cst.Name) and node.value == name:
             parent = ctx.index.parent(node)
             if isinstance(parent, cst.BinaryOperation) or (
@@ -138,13 +138,3 @@ def _in_arithmetic(ctx: FileContext, name: str, function: cst.FunctionDef) -> bo
             ):
                 return True
     return False
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(children(current))
-    return found

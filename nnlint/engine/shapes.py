@@ -52,6 +52,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value, submodule_forward
+from nnlint.engine.index import walk
 from nnlint.engine.names import call_argument, dotted_name
 from nnlint.engine.project import Resolved
 
@@ -1362,7 +1363,7 @@ class ShapeFacts:
         names = {dotted_name(assign.targets[0].target)}
         sliced = False
         for later in block[block.index(statement) + 1 :]:
-            for node in _walk(later):
+            for node in walk(later):
                 if isinstance(node, cst.Subscript) and dotted_name(node.value) in names:
                     if any(isinstance(element.slice, cst.Slice) for element in node.slice):
                         sliced = True
@@ -1517,17 +1518,6 @@ def _slice_start(subscript: cst.Subscript) -> int | None:
 
 # Methods that view a sliced shift back into shape (`_relative_shift`).
 _VIEW_BACK = frozenset({"view", "view_as", "reshape", "reshape_as"})
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """A statement's nodes, parents before children, in source order."""
-    found: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(reversed(list(current.children)))
-    return found
 
 
 def _literal_int(expr: cst.BaseExpression) -> int | None:
