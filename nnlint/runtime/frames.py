@@ -266,11 +266,6 @@ def innermost_function(frame: FrameType | None) -> str | None:
     return frame.f_code.co_name if frame is not None else None
 
 
-def current_site(constructing: Any = None) -> Site | None:
-    """`caller_site` from the caller of this function."""
-    return caller_site(sys._getframe(1), constructing)
-
-
 def source_line(filename: str, line: int) -> str:
     return linecache.getline(filename, line).strip()
 
