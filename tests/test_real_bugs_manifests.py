@@ -3,8 +3,9 @@
 The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`,
 `manifest_heldout2.json`, built from repositories new to both, and `manifest_heldout3.json`, built from
 repositories new to all three, `manifest_heldout4.json`, built from repositories new to all four, and
-`manifest_heldout5.json`, built from repositories new to all five) exist to check it, so no bug may be in two
-sets, and every entry must carry what the scorer and a reader need. The second to fifth held-out sets stay
+`manifest_heldout5.json`, built from repositories new to all five, and `manifest_heldout6.json`, built from
+repositories new to all six) exist to check it, so no bug may be in two sets, and every entry must carry what
+the scorer and a reader need. The second to sixth held-out sets stay
 out of the default run until they have been measured. No
 mirrors are needed: this reads the JSON only.
 """
@@ -101,6 +102,7 @@ LATER_HELD_OUT = [
     "manifest_heldout3.json",
     "manifest_heldout4.json",
     "manifest_heldout5.json",
+    "manifest_heldout6.json",
 ]
 
 
@@ -186,3 +188,34 @@ def test_the_fifth_held_out_set_has_its_planned_size_and_keeps_clean_files_apart
     assert len(ids) == len(set(ids))
     # Its clean files come from repositories that hold none of its bugs.
     assert not _repos(fifth, "clean") & _repos(fifth, "bugs")
+
+
+def test_the_sixth_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / "manifest_heldout6.json" in MANIFESTS
+    assert _load("manifest_heldout6.json")["scored_by_default"] is False
+    assert HERE / "manifest_heldout6.json" not in score.default_manifests()
+
+
+def test_the_sixth_held_out_set_uses_only_repositories_new_to_every_other_set() -> None:
+    sixth = _load("manifest_heldout6.json")
+    own = {repo.lower() for repo in _repos(sixth, "bugs", "clean")}
+    for path in MANIFESTS:
+        if path.name != "manifest_heldout6.json":
+            other = {repo.lower() for repo in _repos(_load(path.name), "bugs", "clean")}
+            assert not own & other, (path.name, sorted(own & other))
+
+
+def test_the_sixth_held_out_set_has_its_planned_size_mix_and_keeps_clean_files_apart() -> None:
+    sixth = _load("manifest_heldout6.json")
+    assert len(sixth["bugs"]) >= 20
+    assert sum(bug["in_scope"] for bug in sixth["bugs"]) >= 15
+    assert len(sixth["clean"]) >= 17
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in sixth[part]]
+    assert len(ids) == len(set(ids))
+    fixes = [bug["fix_commit"] for bug in sixth["bugs"]]
+    assert len(fixes) == len(set(fixes))
+    # Its clean files come from repositories that hold none of its bugs.
+    assert not _repos(sixth, "clean") & _repos(sixth, "bugs")
+    # No rule class makes up more than about a third of the bugs in scope.
+    in_scope = [bug["class"] for bug in sixth["bugs"] if bug["in_scope"]]
+    assert max(in_scope.count(code) for code in set(in_scope)) <= 0.35 * len(in_scope)
