@@ -760,6 +760,8 @@ class TrainingLoops:
         call passes, and a helper that does nothing but switch the variable of a loop over a list parameter
         switches each model the call lists (every listed name a model here). A test or an argument of any
         other form leaves the helper's events as they are: unknown."""
+        if not any(type(arg.value) in _LITERAL_ARGUMENTS for arg in call.args):
+            return events  # cheap: the call passes no string, list or tuple literal
         passed = matched_arguments([param.name.value for param in call_parameters(self._ctx, helper)], call)
         strings = {
             name: value.evaluated_value for name, value in passed.items() if type(value) is cst.SimpleString
@@ -769,9 +771,10 @@ class TrainingLoops:
             for name, value in passed.items()
             if (elements := _listed_names(value)) and self._lists_a_model(value)  # type: ignore[arg-type]
         }
-        # A pure switching helper: nothing but (loop-variable) mode switches of its own.
+        # A pure switching helper: its only events are the switches of its loop variable.
         switched = self._listed_switches(helper, lists, set(passed)) if lists else []
-        listed = bool(switched) and all(event.kind in _MODE_EVENTS and not event.via for event in events)
+        nodes = {id(event.node) for event in switched}
+        listed = bool(switched) and all(id(event.node) in nodes and not event.via for event in events)
         if listed:
             events = switched
         if not strings and not listed:
@@ -1174,6 +1177,7 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
 
 
 _MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)
+_LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)
 
 
 def _listed_names(expr: cst.BaseExpression) -> list[str] | None:
