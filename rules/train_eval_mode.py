@@ -114,6 +114,66 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # Mode switched through pure helpers over a list of models (`set_eval([net])`, `set_train([net])`,
+        # through the DDP wrapper) and through a helper that takes the mode as a string (clevr-iep's
+        # `set_mode("eval", models)`): the evaluation runs in eval mode and training resumes in train mode.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def set_train(nets):
+    for n in nets:
+        n.module.train()
+
+
+def set_eval(nets):
+    for n in nets:
+        n.module.eval()
+
+
+def set_mode(mode, models):
+    for m in models:
+        if m is None:
+            continue
+        if mode == "train":
+            m.train()
+        if mode == "eval":
+            m.eval()
+
+
+def validate(net, head, loader):
+    set_eval([net])
+    set_mode("eval", [head, None])
+    with torch.no_grad():
+        hits = sum((head(net(x)).argmax(1) == y).sum().item() for x, y in loader)
+    set_train([net])
+    set_mode("train", [head, None])
+    return hits
+
+
+def main(train_loader, val_loader):
+    net = nn.parallel.DistributedDataParallel(Net())
+    head = Net()
+    opt = torch.optim.SGD(list(net.parameters()) + list(head.parameters()), lr=0.1)
+    for epoch in range(10):
+        set_train([net])
+        for x, y in train_loader:
+            loss = nn.functional.cross_entropy(head(net(x)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        validate(net, head, val_loader)
+""",
         # Unknown models: a model factory's tuple with two names that say network (names alone cannot tell
         # which is the network), and a tuple from a factory whose name does not say it builds a model.
         """
@@ -1314,6 +1374,48 @@ def train(model, loader, optimizer, epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # clevr-iep's `check_accuracy`, run every few steps of training, switches the models through
+        # `set_mode(mode, models)` and ends with "eval" where "train" was meant: the rest of training
+        # runs with dropout off (reported at that call).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+def set_mode(mode, models):
+    for m in models:
+        if mode == "train":
+            m.train()
+        if mode == "eval":
+            m.eval()
+
+
+def check_accuracy(model, baseline, loader):
+    set_mode("eval", [model, baseline])
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+    set_mode("eval", [model, baseline])
+    return correct
+
+
+def train_loop(train_loader, val_loader):
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    baseline = None
+    optimizer = torch.optim.Adam(model.parameters())
+    set_mode("train", [model, baseline])
+    for t, (x, y) in enumerate(train_loader):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if t % 100 == 0:
+            print(check_accuracy(model, baseline, val_loader))
+""",
+            line=20,
+        ),
         # The trainer builds its network in a helper its `__init__` calls (SimGNN's `setup_model`), and
         # nothing ever switches it to eval: its scoring method runs it with dropout on.
         Invalid(

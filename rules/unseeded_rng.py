@@ -113,6 +113,23 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # `env.step()` is not an optimizer's step: a rollout that never trains draws nothing that matters.
+        """
+import random
+import torch
+
+
+def rollout(env, steps):
+    policy = torch.nn.Linear(4, 2)
+    obs = env.reset()
+    for _ in range(steps):
+        action = random.randrange(2) if random.random() < 0.1 else int(policy(obs).argmax())
+        obs, reward, done, info = env.step(action)
+
+
+if __name__ == "__main__":
+    rollout(make_env(), 100)
+""",
         # Seeded in main.
         """
 import torch
@@ -389,6 +406,30 @@ if __name__ == "__main__":
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # NJUNMT-pytorch: the backward happens inside the loss object's call (a sharded criterion handed in
+        # as a parameter), and only the optimizer's `step()` shows that the script trains; the
+        # Transformer's initialisation and the data shuffle are never seeded.
+        Invalid(
+            """
+import random
+import torch
+
+
+def train(criterion, batches):
+    model = torch.nn.Linear(8, 2)
+    optim = torch.optim.Adam(model.parameters())
+    random.shuffle(batches)
+    for x, y in batches:
+        optim.zero_grad()
+        criterion(model(x), y)
+        optim.step()
+
+
+if __name__ == "__main__":
+    train(make_criterion(), load_batches())
+""",
+            line=7,
+        ),
         # `env.seed(...)` seeds the environment, not torch's generator the layer is drawn from.
         Invalid(
             """

@@ -30,6 +30,7 @@ from nnlint.engine.bindings import (
     call_parameters,
     local_function,
     matched_arguments,
+    own_nodes,
     resolve_name,
     target_names,
 )
@@ -745,10 +746,118 @@ class TrainingLoops:
         if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
         name = helper.name.value
-        inner = self._body_events(helper, depth + 1, (*stack, name))
+        inner = self._switches_as_called(helper, call, self._body_events(helper, depth + 1, (*stack, name)))
         self._inline(
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    def _switches_as_called(
+        self, helper: cst.FunctionDef, call: cst.Call, events: list[Event]
+    ) -> list[Event]:
+        """A mode-switching helper's switches as this call makes them. `set_mode("eval", [encoder, decoder])`
+        over `for m in models: if mode == "train": m.train()` / `if mode == "eval": m.eval()` switches
+        both models to eval: a branch on a string parameter is taken or skipped by the string literal the
+        call passes, and a helper that does nothing but switch the variable of a loop over a list parameter
+        switches each model the call lists (every listed name a model here). A test or an argument of any
+        other form leaves the helper's events as they are: unknown."""
+        if not any(type(arg.value) in _LITERAL_ARGUMENTS for arg in call.args):
+            return events  # cheap: the call passes no string, list or tuple literal
+        passed = matched_arguments([param.name.value for param in call_parameters(self._ctx, helper)], call)
+        strings = {
+            name: value.evaluated_value for name, value in passed.items() if type(value) is cst.SimpleString
+        }
+        lists = {
+            name: elements
+            for name, value in passed.items()
+            if (elements := _listed_names(value)) and self._lists_a_model(value)  # type: ignore[arg-type]
+        }
+        # A pure switching helper: its only events are the switches of its loop variable.
+        switched = self._listed_switches(helper, lists, set(passed)) if lists else []
+        nodes = {id(event.node) for event in switched}
+        listed = bool(switched) and all(id(event.node) in nodes and not event.via for event in events)
+        if listed:
+            events = switched
+        if not strings and not listed:
+            return events
+        found: list[Event] = []
+        for event in events:
+            taken = self._branch_taken(event.node, helper, strings) if event.kind in _MODE_EVENTS else None
+            if taken is False:
+                continue
+            if taken and not event.via:
+                event = replace(event, conditional=False, guard=None)
+            # The call is the switch a pure switching helper makes: the place to point at.
+            found.append(replace(event, node=call, site=call) if listed else event)
+        return found
+
+    def _lists_a_model(self, value: cst.List | cst.Tuple) -> bool:
+        return any(self._roles.has(element.value, Role.MODEL) for element in value.elements)
+
+    def _listed_switches(
+        self, helper: cst.FunctionDef, lists: dict[str, list[str]], parameters: set[str]
+    ) -> list[Event]:
+        """`m.eval()` / `m.train()` / `m.train(False)` on the variable of the helper's `for m in models:`,
+        once per model the call lists for `models`, in order (the loop is unrolled)."""
+        found: list[Event] = []
+        for node in own_nodes(helper):
+            if type(node) is not cst.Call:
+                continue
+            func = node.func
+            if not (type(func) is cst.Attribute and func.attr.value in ("eval", "train")):
+                continue
+            receiver = func.value  # `m.eval()`, or `m.module.eval()` through a DDP/DataParallel wrapper
+            while type(receiver) is cst.Attribute and f".{receiver.attr.value}" in vocab.WRAPPER_ATTRIBUTES:
+                receiver = receiver.value
+            if type(receiver) is not cst.Name:
+                continue
+            loop = self._ctx.index.enclosing(node, (cst.For, cst.FunctionDef))
+            if not (type(loop) is cst.For and self._ctx.enclosing_function(loop) is helper):
+                continue
+            variable, iterated = loop.target, loop.iter
+            names = lists.get(iterated.value) if type(iterated) is cst.Name else None
+            if names is None or type(variable) is not cst.Name or variable.value != receiver.value:
+                continue
+            if parameters & {name.split(".")[0] for name in names}:
+                continue  # a listed name is also a parameter of the helper: renaming it would mislead
+            is_eval = func.attr.value == "eval" or _is_false(node.args[0].value if node.args else None)
+            guard = self._ctx.index.enclosing(node, (cst.If, cst.For))
+            block = guard.body if type(guard) is cst.If else None
+            kind = EventKind.EVAL if is_eval else EventKind.TRAIN
+            for name in names:
+                found.append(
+                    Event(
+                        kind=kind,
+                        node=node,
+                        site=node,
+                        target=name,
+                        conditional=block is not None,
+                        guard=block,
+                    )
+                )
+        return found
+
+    def _branch_taken(
+        self, node: cst.CSTNode, helper: cst.FunctionDef, strings: dict[str, str]
+    ) -> bool | None:
+        """Whether every `if` between `node` and its helper's top is decided by the string arguments
+        (`if mode == "eval":`, `elif mode in ("train", "finetune"):`): True when all are taken, False when
+        one is skipped, None when some condition is not such a test (or there is none)."""
+        child: cst.CSTNode = node
+        decided = False
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is helper:
+                return decided or None
+            if isinstance(ancestor, (cst.Try, cst.TryStar, cst.IfExp, cst.BooleanOperation)):
+                return None
+            if isinstance(ancestor, cst.If) and child is not ancestor.test:
+                holds = _string_test(ancestor.test, strings)
+                if holds is None:
+                    return None
+                if holds != (child is ancestor.body):
+                    return False
+                decided = True
+            child = ancestor
+        return None
 
     @cached_property
     def _calls_scaler(self) -> bool:
@@ -1065,6 +1174,46 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
+
+
+_MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)
+_LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)
+
+
+def _listed_names(expr: cst.BaseExpression) -> list[str] | None:
+    """The dotted names a list or tuple literal holds (`[encoder, self.decoder]`), if it holds only names."""
+    if not isinstance(expr, (cst.List, cst.Tuple)) or not expr.elements:
+        return None
+    names = [dotted_name(element.value) for element in expr.elements]
+    if any(
+        name is None or isinstance(element, cst.StarredElement)
+        for name, element in zip(names, expr.elements, strict=True)
+    ):
+        return None
+    return names  # type: ignore[return-value]
+
+
+def _string_test(test: cst.BaseExpression, strings: dict[str, str]) -> bool | None:
+    """The value of `name == "lit"`, `name != "lit"`, `"lit" == name` or `name in ("a", "b")` for a name
+    bound to a known string; None for any other test."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    left, right = test.left, target.comparator
+    if type(left) is cst.SimpleString and type(right) is cst.Name:
+        left, right = right, left
+    if type(left) is not cst.Name or left.value not in strings:
+        return None
+    value = strings[left.value]
+    operator = type(target.operator)
+    if operator in (cst.Equal, cst.NotEqual) and type(right) is cst.SimpleString:
+        return (value == right.evaluated_value) == (operator is cst.Equal)
+    if operator in (cst.In, cst.NotIn) and isinstance(right, (cst.List, cst.Tuple, cst.Set)):
+        options = [element.value for element in right.elements]
+        if not all(type(option) is cst.SimpleString for option in options):
+            return None
+        return (value in [option.evaluated_value for option in options]) == (operator is cst.In)  # type: ignore[attr-defined]
+    return None
 
 
 def _substitute(name: str | None, subst: dict[str, str]) -> str | None:

@@ -23,6 +23,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
+from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -119,7 +120,11 @@ def classify(ctx: FileContext, call: cst.Call) -> Effect:
     callee = ctx.callee(call)
     func = call.func
     method = func.attr.value if isinstance(func, cst.Attribute) else None
-    trains = method in ("backward", "manual_backward", "fit")
+    trains = method in ("backward", "manual_backward", "fit") or (
+        # `optim.step()`: the update shows training even where the backward hides in a loss object's
+        # call (OpenNMT-style sharded losses backpropagate inside `criterion(...)`)
+        method == "step" and ctx.roles.has(func.value, Role.OPTIMIZER)  # type: ignore[union-attr]
+    )
     if callee is None:
         bound = _seeds_bound(ctx, call)
         if bound is not None:
