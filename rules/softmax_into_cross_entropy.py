@@ -453,6 +453,22 @@ for x, y in loader:
     loss.backward()
     optimizer.step()
 """,
+        # A submodule named `softmax` that is a LogSoftmax layer (the char-RNN and BERT spellings): its
+        # output is log-probabilities, right for NLLLoss, whatever the attribute is called.
+        """
+import torch.nn as nn
+class Head(nn.Module):
+    def __init__(self, hidden, vocab):
+        super().__init__()
+        self.linear = nn.Linear(hidden, vocab)
+        self.softmax = nn.LogSoftmax(dim=-1)
+    def forward(self, x):
+        return self.softmax(self.linear(x))
+model = Head(8, 10)
+criterion = nn.NLLLoss(ignore_index=0)
+for x, y in loader:
+    criterion(model(x), y).backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The base class's training step calls `self.forward` and `self.state_loss`; on the subclass both

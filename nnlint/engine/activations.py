@@ -271,7 +271,11 @@ class ActivationFlow:
         callee = ctx.callee(call)
         func = call.func
         if callee is None and isinstance(func, cst.Attribute) and func.attr.value in ACTIVATION_METHODS:
-            return ACTIVATION_METHODS[func.attr.value], func.value
+            # `self.softmax(x)` calls a submodule, not the tensor method `x.softmax()`: what it applies is
+            # the layer it is bound to (`self.softmax = nn.LogSoftmax(dim=1)` is common), never its name.
+            if not (isinstance(func.value, cst.Name) and func.value.value == "self"):
+                return ACTIVATION_METHODS[func.attr.value], func.value
+            callee = None
         if callee in ACTIVATION_FUNCTIONS:
             operation: str | None = ACTIVATION_FUNCTIONS[callee]
         else:
