@@ -46,9 +46,9 @@ def discover(
 ) -> Iterator[Path]:
     """Yield each file to check once, in a stable order.
 
-    Folders that cannot be listed are not skipped silently: each is described in `problems`. Symlinked
-    folders are not followed (so a symlink loop costs nothing); a file that is a symlink loop is yielded
-    and reported when it cannot be read.
+    Folders that cannot be listed, and broken symbolic links (dangling, or loops) met in a folder, are not
+    skipped silently: each is described in `problems`. Symlinked folders are not followed (so a symlink loop
+    costs nothing). A path given by the caller is yielded whatever it is, and reported when it cannot be read.
     """
     overrides = overrides or Overrides()
     seen: set[Path] = set()
@@ -83,10 +83,22 @@ def discover(
                     continue
                 if _special(candidate):
                     continue
+                if _dangling(candidate):
+                    # A link to nothing holds no source: skipped with a warning, as for a folder that cannot
+                    # be listed, so one stale link does not fail the check of a whole tree. A path named on
+                    # the command line is read, and an error when it cannot be.
+                    if problems is not None:
+                        problems.append(f"{candidate}: broken symbolic link (or a link loop), skipped")
+                    continue
                 resolved = _resolve(candidate)
                 if resolved not in seen:
                     seen.add(resolved)
                     yield candidate
+
+
+def _dangling(path: Path) -> bool:
+    """A symbolic link whose target does not exist, or a loop of links."""
+    return path.is_symlink() and not path.exists()
 
 
 def _special(path: Path) -> bool:
@@ -95,7 +107,7 @@ def _special(path: Path) -> bool:
     try:
         return not S_ISREG(path.stat().st_mode)
     except OSError:
-        return False  # a symlink loop or an unreadable entry: yielded, and reported when it cannot be read
+        return False  # an unreadable entry: yielded, and reported when it cannot be read
 
 
 def _resolve(path: Path) -> Path:
