@@ -119,7 +119,7 @@ def test_a_target_that_exits_is_bad_input_not_its_exit_status(tmp_path, source, 
     assert said in err and "called sys.exit(" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("where", ["def build():\n    raise KeyboardInterrupt\n", "raise KeyboardInterrupt\n"])
+@pytest.mark.parametrize("where", ["def build():\n    raise KeyboardInterrupt\n", "raise KeyboardInterrupt"])
 def test_ctrl_c_in_a_factory_exits_130(tmp_path, where: str) -> None:
     path = tmp_path / "slow.py"
     path.write_text(where)
