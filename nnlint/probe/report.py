@@ -19,8 +19,8 @@ from nnlint.runtime_codes import declared
 
 BATCH_MIXING = declared("NN901")
 VACUOUS_NOTE = (
-    "the output depends on no input at these weights (a zero-initialised layer?): judged on the activations "
-    "of the model's layers instead"
+    "the output depends on no input at these weights (a zero-initialised layer, or a detach()?): judged on "
+    "the activations of the model's layers instead"
 )
 # A model whose outputs have no batch dim at all: per-sample lists (torchvision's detectors return one dict
 # of boxes per image, often empty at random weights), or only a reduced scalar.
