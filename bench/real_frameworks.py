@@ -4,14 +4,17 @@ The test suite takes the frameworks' paths through torch with stand-ins (tests/r
 tests/probe/test_real_models.py); this runs the real things. Each training script is written the way
 practitioners write it, with an optional planted bug. For each: the plain script's wall time, `nnlint run`'s
 (checks, then stop) and `nnlint run --continue`'s (checks, then the whole training), the findings, and whether
-they are the expected ones. Then the probe on real models built from configs (no network). A framework that is
-not installed is skipped with a message.
+they are the expected ones. Then the probe on real models built from configs (no network): transformers'
+encoders, decoders, encoder-decoders, CLIP and audio models, torchvision's classifiers, segmenters and
+detectors, pytorch/examples-style models, each with the verdict a user needs (planted bugs included). A
+framework that is not installed is skipped with a message.
 
-    python bench/real_frameworks.py [--only lightning,transformers,accelerate] [--repeats 1]
+    python bench/real_frameworks.py [--only lightning,transformers,accelerate,torchvision,torch] [--repeats 1]
+    python bench/real_frameworks.py --probes-only    # the probe sweep alone
 
 Install the frameworks in a separate environment, keeping the torch you have:
     pip install -c <(python -c 'import torch; print("torch==" + torch.__version__)') \\
-        lightning transformers accelerate
+        lightning transformers accelerate torchvision
 """
 
 from __future__ import annotations

@@ -81,9 +81,10 @@ def discover(
                     continue
                 if gitignore and ignore_files.is_ignored(candidate):
                     continue
-                if _special(candidate):
+                kind = _kind(candidate)
+                if kind == "special":
                     continue
-                if _dangling(candidate):
+                if kind == "broken link":
                     # A link to nothing holds no source: skipped with a warning, as for a folder that cannot
                     # be listed, so one stale link does not fail the check of a whole tree. A path named on
                     # the command line is read, and an error when it cannot be.
@@ -96,18 +97,18 @@ def discover(
                     yield candidate
 
 
-def _dangling(path: Path) -> bool:
-    """A symbolic link whose target does not exist, or a loop of links."""
-    return path.is_symlink() and not path.exists()
+def _kind(path: Path) -> str:
+    """What a folder's entry is, with one stat (and a link test only when the stat fails).
 
-
-def _special(path: Path) -> bool:
-    """A FIFO, socket or device with a source's name: reading it would block or never end, so a folder's
-    walk passes it by (one named on the command line is read: `<(cat train.py)` is a pipe)."""
+    "special": a FIFO, socket or device with a source's name; reading it would block or never end, so a walk
+    passes it by (one named on the command line is read: `<(cat train.py)` is a pipe). "broken link": a
+    symbolic link to nothing (dangling, or a loop). "file" otherwise, an unreadable entry included: it is
+    yielded, and reported when it cannot be read.
+    """
     try:
-        return not S_ISREG(path.stat().st_mode)
+        return "file" if S_ISREG(path.stat().st_mode) else "special"
     except OSError:
-        return False  # an unreadable entry: yielded, and reported when it cannot be read
+        return "broken link" if path.is_symlink() else "file"
 
 
 def _resolve(path: Path) -> Path:
