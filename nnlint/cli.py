@@ -15,6 +15,8 @@ import click
 
 from nnlint import __version__
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C ended
+
 # Each subcommand: the module that defines it and the name of its click command there.
 COMMANDS = {
     "check": ("nnlint.check_command", "check"),
@@ -49,6 +51,15 @@ class _LazyGroup(click.Group):
         command.short_help = command.short_help or SUMMARIES[cmd_name]
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Ctrl-C (in a checked file's parse, a probe factory, a run script) exits 130 as shells expect of
+        an interrupted program, not click's "Aborted!" with status 1, which reads like findings."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnlint")
@@ -56,7 +67,7 @@ def main() -> None:
     """nnlint: catch the silent bugs in PyTorch training code.
 
     Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error (`run` keeps a
-    script's own `sys.exit(n)` and uncaught exception, as python would).
+    script's own `sys.exit(n)` and uncaught exception, as python would), 130 interrupted (Ctrl-C).
     """
 
 

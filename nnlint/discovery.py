@@ -46,9 +46,9 @@ def discover(
 ) -> Iterator[Path]:
     """Yield each file to check once, in a stable order.
 
-    Folders that cannot be listed are not skipped silently: each is described in `problems`. Symlinked
-    folders are not followed (so a symlink loop costs nothing); a file that is a symlink loop is yielded
-    and reported when it cannot be read.
+    Folders that cannot be listed, and broken symbolic links (dangling, or loops) met in a folder, are not
+    skipped silently: each is described in `problems`. Symlinked folders are not followed (so a symlink loop
+    costs nothing). A path given by the caller is yielded whatever it is, and reported when it cannot be read.
     """
     overrides = overrides or Overrides()
     seen: set[Path] = set()
@@ -81,7 +81,15 @@ def discover(
                     continue
                 if gitignore and ignore_files.is_ignored(candidate):
                     continue
-                if _special(candidate):
+                kind = _kind(candidate)
+                if kind == "special":
+                    continue
+                if kind == "broken link":
+                    # A link to nothing holds no source: skipped with a warning, as for a folder that cannot
+                    # be listed, so one stale link does not fail the check of a whole tree. A path named on
+                    # the command line is read, and an error when it cannot be.
+                    if problems is not None:
+                        problems.append(f"{candidate}: broken symbolic link (or a link loop), skipped")
                     continue
                 resolved = _resolve(candidate)
                 if resolved not in seen:
@@ -89,13 +97,18 @@ def discover(
                     yield candidate
 
 
-def _special(path: Path) -> bool:
-    """A FIFO, socket or device with a source's name: reading it would block or never end, so a folder's
-    walk passes it by (one named on the command line is read: `<(cat train.py)` is a pipe)."""
+def _kind(path: Path) -> str:
+    """What a folder's entry is, with one stat (and a link test only when the stat fails).
+
+    "special": a FIFO, socket or device with a source's name; reading it would block or never end, so a walk
+    passes it by (one named on the command line is read: `<(cat train.py)` is a pipe). "broken link": a
+    symbolic link to nothing (dangling, or a loop). "file" otherwise, an unreadable entry included: it is
+    yielded, and reported when it cannot be read.
+    """
     try:
-        return not S_ISREG(path.stat().st_mode)
+        return "file" if S_ISREG(path.stat().st_mode) else "special"
     except OSError:
-        return False  # a symlink loop or an unreadable entry: yielded, and reported when it cannot be read
+        return "broken link" if path.is_symlink() else "file"
 
 
 def _resolve(path: Path) -> Path:

@@ -22,6 +22,7 @@ from nnlint.probe.errors import ProbeError
 from nnlint.probe.prepare import ProbeBatch
 
 SEED = 0
+NO_BATCHED_OUTPUT = "no batched output carries a gradient"
 
 
 @dataclass
@@ -54,10 +55,17 @@ def _dim_of_size(tensor: torch.Tensor, preferred: int, size: int, exclude: int |
 
 
 def tracked_outputs(result: Any, batch: ProbeBatch) -> list[Tracked]:
-    """The batched tensors among whatever the model returned (tensor, tuple, dict, dataclass-like output)."""
+    """The batched tensors among whatever the model returned (tensor, tuple, dict, dataclass-like output).
+
+    A b x b output (CLIP's `logits_per_image`, any contrastive similarity matrix) scores pairs of samples: its
+    entry (i, j) depends on samples i and j by design, so it is not judged. The probe batch size is chosen to
+    differ from every other dim of the inputs, so a second dim of that size is the batch again.
+    """
     tracked = []
     for leaf in pytree.tree_leaves(result):
-        if isinstance(leaf, torch.Tensor) and (found := track(leaf, batch) or _merged(leaf, batch)):
+        if not isinstance(leaf, torch.Tensor) or sum(n == batch.b for n in leaf.shape) > 1:
+            continue
+        if found := track(leaf, batch) or _merged(leaf, batch):
             tracked.append(found)
     return tracked
 
@@ -144,6 +152,7 @@ class GradientRun:
     sources: list[Tracked]
     b: int
     batched: bool
+    embedded: bool = False  # some sources are embedding outputs (the inputs include token ids)
 
     def reach(self, weight_sets: list[torch.Tensor], generator: torch.Generator) -> list[torch.Tensor]:
         """One backward pass per weight set: how strongly the weighted outputs depend on each input sample
@@ -281,6 +290,7 @@ def gradient_run(
     inside: list[Any] = []
     given = {id(leaf) for leaf in leaves}
     seen = _layer_tensors(model, inside, given) if intermediate else nullcontext()
+    float_sources = len(sources)
     with torch.enable_grad(), hooks, cudnn, seen:
         result = call(model, batch, leaves)
     outputs = [
@@ -289,8 +299,9 @@ def gradient_run(
     if not sources:
         return None, "no float input or embedding output to take gradients at"
     if not outputs:
-        return None, "no batched output carries a gradient"
-    return GradientRun(outputs, sources, batch.b, batched=batch.device.type != "cpu"), None
+        return None, NO_BATCHED_OUTPUT
+    embedded = len(sources) > float_sources
+    return GradientRun(outputs, sources, batch.b, batched=batch.device.type != "cpu", embedded=embedded), None
 
 
 def _from_causal_input(ids: Any, batch: ProbeBatch, leaves: list[Any]) -> bool:

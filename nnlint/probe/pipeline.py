@@ -20,10 +20,10 @@ from nnlint.probe.capture import Frame
 from nnlint.probe.causal import CausalVerdict
 from nnlint.probe.cause import causal_cause
 from nnlint.probe.errors import NoTimeDim, ProbeError
-from nnlint.probe.forward import BlindGradients, GradientRun, gradient_run, out_of_memory
+from nnlint.probe.forward import NO_BATCHED_OUTPUT, BlindGradients, GradientRun, gradient_run, out_of_memory
 from nnlint.probe.localize import BatchRule, CausalRule, Localization, exercised_lines, localize
 from nnlint.probe.prepare import ProbeBatch, preserved, probe_batch, resolve_device
-from nnlint.probe.report import VACUOUS_NOTE, ProbeReport, TrainModeResult
+from nnlint.probe.report import UNBATCHED_NOTE, VACUOUS_NOTE, ProbeReport, TrainModeResult
 from nnlint.probe.target import ProbeSpec
 from nnlint.runtime.frames import SiteMap
 
@@ -61,8 +61,9 @@ def run_probe(spec: ProbeSpec, options: Options) -> ProbeReport:
     try:
         with preserved(model, device):
             model.eval()
+            sizes = frozenset(size for parameter in model.parameters() for size in parameter.shape)
             batch = probe_batch(
-                spec.args, spec.kwargs, spec.batch_dim, spec.time_dim, device, spec.autoregressive()
+                spec.args, spec.kwargs, spec.batch_dim, spec.time_dim, device, spec.autoregressive(), sizes
             )
             return _probe(spec, batch, device, options)
     except torch.cuda.OutOfMemoryError as error:
@@ -78,6 +79,9 @@ def _probe(spec: ProbeSpec, batch: ProbeBatch, device: torch.device, options: Op
     )
     detected = _detect(model, batch, spec, options, generators, causal=spec.causal)
     verdict = detected.batch
+    # Integer inputs are token ids when an embedding reads them or perturbation changed them; `labels=` of an
+    # image classifier (HF ViT) are neither, and the summary must not call them so.
+    token_ids = integer_inputs and (detected.embedded or verdict.method == "perturbation")
     report = ProbeReport(
         target=spec.name,
         model=type(model).__name__,
@@ -86,7 +90,7 @@ def _probe(spec: ProbeSpec, batch: ProbeBatch, device: torch.device, options: Op
         steps=batch.steps,
         causal=spec.causal,
         shift=spec.shift,
-        integer_inputs=integer_inputs,
+        token_ids=token_ids,
         batch=verdict,
         gradient_note=detected.note,
         inconclusive=detected.inconclusive,
@@ -114,6 +118,7 @@ class _Detected:
     causal: CausalVerdict | None
     note: str | None  # why perturbation stood in for gradients, if it did
     inconclusive: str | None = None  # why no verdict means anything (the output ignores every input)
+    embedded: bool = False  # the gradients were read at embedding outputs (token ids among the inputs)
 
 
 def _detect(
@@ -130,16 +135,22 @@ def _detect(
     splits = _splits(batch, spec, generators) if causal else []
     run, note = gradient_run(model, batch)
     verdict, causal_verdict, note = _gradient_verdicts(run, note, batch, spec, options, generators, splits)
-    if verdict is None and run is not None and _ignores_inputs(run, generators):
-        # A zero-initialised head (torchvision's ViT, many recipes): the output depends on no input at these
-        # weights, so "no mixing" would mean nothing. Judge the activations inside the model instead.
+    # A zero-initialised head (torchvision's ViT, many recipes): the output depends on no input at these
+    # weights, so "no mixing" would mean nothing. A detector returns one dict per image, empty at random
+    # weights: no output has the batch dim. Either way, judge the activations inside the model instead.
+    vacuous = verdict is None and run is not None and _ignores_inputs(run, generators)
+    unbatched = run is None and note == NO_BATCHED_OUTPUT and not causal
+    if vacuous or unbatched:
         inner, _ = gradient_run(model, batch, intermediate=True)
-        verdict, causal_verdict, _ = _gradient_verdicts(inner, None, batch, spec, options, generators, splits)
-        if verdict is None:
+        inner_verdict, inner_causal, _ = _gradient_verdicts(
+            inner, None, batch, spec, options, generators, splits
+        )
+        if inner_verdict is not None:
+            note = VACUOUS_NOTE if vacuous else UNBATCHED_NOTE
+            return _Detected(inner_verdict, inner_causal, note, embedded=inner is not None and inner.embedded)
+        if vacuous:
             reason = "the output depends on no input at these weights, nor do the layers' activations"
             return _Detected(BatchVerdict("gradient", 0, False), None, None, reason)
-        note = VACUOUS_NOTE
-        return _Detected(verdict, causal_verdict, note)
     if verdict is None:
         note = note or "gradients do not reach every sample's own input"
         verdict = perturb.batch_test(model, batch, generators.cpu)
@@ -159,7 +170,8 @@ def _detect(
         inconclusive = (
             "the output depends on no input at these weights (perturbing every input changes nothing)"
         )
-    return _Detected(verdict, causal_verdict, note, inconclusive)
+    embedded = verdict.method == "gradient" and run is not None and run.embedded
+    return _Detected(verdict, causal_verdict, note, inconclusive, embedded)
 
 
 def _ignores_inputs(run: GradientRun, generators: _Generators) -> bool:

@@ -17,9 +17,18 @@ from torch.utils import _pytree as pytree
 from nnlint.probe.errors import ProbeError
 from nnlint.runtime.state import kept_rng, on_copies
 
-# The probe batch is a prime that differs from every other dimension, so a dimension of that size inside the
-# model is almost surely the batch, and a reshape that mixes samples cannot line up with it by accident.
-_PRIMES = (5, 7, 11, 13, 17, 19, 23, 29, 31)
+# The probe batch is a prime that differs from every other dimension of the inputs and of the model's
+# parameters (a 5-class head, a 7x7 kernel), so a dimension of that size inside the model or in its outputs is
+# almost surely the batch, and a reshape that mixes samples cannot line up with it by accident.
+_LARGEST_BATCH = 31
+
+
+def _prime_not_in(sizes: set[int] | frozenset[int]) -> int:
+    """The smallest prime from 5 up that is none of `sizes`."""
+    candidate = 5
+    while candidate in sizes or any(candidate % k == 0 for k in range(2, int(candidate**0.5) + 1)):
+        candidate += 1
+    return candidate
 
 
 def resolve_device(requested: str | None, model: nn.Module) -> torch.device:
@@ -111,8 +120,10 @@ def probe_batch(
     time_dim: int,
     device: torch.device,
     causal_inputs: tuple[int | str, ...] | None = None,
+    model_sizes: frozenset[int] = frozenset(),
 ) -> ProbeBatch:
-    """Resample the user's batch to a prime number of samples (repeating samples when it has fewer).
+    """Resample the user's batch to a prime number of samples (repeating samples when it has fewer), avoiding
+    the sizes of the inputs' dims and `model_sizes` (the model's parameters' dims).
 
     With `causal_inputs`, only those arguments are autoregressive: the time dimension is theirs, and the
     other inputs are context that any output may see whole (an encoder's source).
@@ -144,8 +155,10 @@ def probe_batch(
         if is_batched and leaf.dim() > time_dim and (causal is None or causal[k])
     ]
     steps = timed[0].shape[time_dim] if timed and time_dim != batch_dim else None
-    other_sizes = {size for leaf in batched_leaves for size in leaf.shape}
-    b = next(p for p in _PRIMES if p not in other_sizes)
+    input_sizes = {size for leaf in batched_leaves for size in leaf.shape}
+    b = _prime_not_in(input_sizes | model_sizes)
+    if b > _LARGEST_BATCH:  # a model with parameters of every small size: the inputs' sizes alone decide
+        b = _prime_not_in(input_sizes)
     index = torch.arange(b) % user_batch
     probe_leaves = []
     for leaf, is_batched in zip(leaves, batched, strict=True):

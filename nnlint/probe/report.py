@@ -19,9 +19,16 @@ from nnlint.runtime_codes import declared
 
 BATCH_MIXING = declared("NN901")
 VACUOUS_NOTE = (
-    "the output depends on no input at these weights (a zero-initialised layer?): judged on the activations "
-    "of the model's layers instead"
+    "the output depends on no input at these weights (a zero-initialised layer, or a detach()?): judged on "
+    "the activations of the model's layers instead"
 )
+# A model whose outputs have no batch dim at all: per-sample lists (torchvision's detectors return one dict
+# of boxes per image, often empty at random weights), or only a reduced scalar.
+UNBATCHED_NOTE = (
+    "no output has the batch dim (per-sample lists, as detectors return, or a reduced value): judged on the "
+    "activations of the model's layers instead"
+)
+LAYER_NOTES = (VACUOUS_NOTE, UNBATCHED_NOTE)
 CAUSAL_LEAKAGE = declared("NN902")
 
 # Advice by the kind of operation the leak was located at; the first match wins.
@@ -71,7 +78,7 @@ class ProbeReport:
     steps: int | None
     causal: bool
     shift: int
-    integer_inputs: bool
+    token_ids: bool  # integer inputs that an embedding read (or perturbation changed): named in the summary
     batch: BatchVerdict
     forward_at: Frame | None = None
     built_at: Frame | None = None  # the user's line that built the model, when known (ProbeSpec.built_at)
@@ -245,6 +252,8 @@ class ProbeReport:
             parts.append(
                 f"Found {len(findings)} problem{'s' if len(findings) != 1 else ''} by running the model.\n"
             )
+        elif self.inconclusive is not None:
+            parts.append("Inconclusive: nothing was judged (see above).\n")
         else:
             checked = "no batch mixing" + (", no causal leakage" if self.causal_verdict is not None else "")
             parts.append(f"Clean: {checked} in the probed forward.\n")
@@ -254,7 +263,7 @@ class ProbeReport:
         """The verdict block printed above the findings in text output."""
         dims = f"{self.samples} samples" + (f" x {self.steps} steps" if self.steps and self.causal else "")
         token = ""
-        if self.integer_inputs:
+        if self.token_ids:
             at = "gradients at the embedding output" if self.batch.method == "gradient" else "perturbed ids"
             token = f", token ids ({at})"
         lines = [f"probe {self.target}: {self.model} on {self.device}, eval mode, probe batch {dims}{token}"]
@@ -264,7 +273,7 @@ class ProbeReport:
         lines.append(
             _verdict_line("batch independence", self.batch.mixing, self.batch.method, self.batch.passes)
         )
-        if self.gradient_note == VACUOUS_NOTE:
+        if self.gradient_note in LAYER_NOTES:
             lines.append(f"  ({self.gradient_note})")
         elif self.gradient_note:
             lines.append(f"  (perturbation used: {self.gradient_note})")

@@ -2,9 +2,9 @@
 
 The checks that train (NN912, NN913) or look inside (NN914, NN917) must compute the script's loss again
 without running the script's code again. That works when the loss input is one of the model's outputs (or a
-contiguous reshape of one, as in `logits.view(-1, vocab)`), or when the model returns the loss itself
-(nanoGPT, Hugging Face). Anything else between model and loss is user code nnlint cannot replay, and the
-checks that need a replay say so instead of guessing.
+contiguous reshape of one, as in `logits.view(-1, vocab)`, or its softmax, log_softmax or sigmoid), or when
+the model returns the loss itself (nanoGPT, Hugging Face). Anything else between model and loss is user code
+nnlint cannot replay, and the checks that need a replay say so instead of guessing.
 
 Weights are never touched: the model runs with cloned parameters and buffers swapped in (runtime/state.py), so
 BatchNorm statistics, `.grad` and the optimizer's state stay exactly as the script left them.
@@ -101,6 +101,7 @@ class Replay:
     reshape_tail: tuple[int, ...] | None  # the loss input is output.reshape(-1, *tail)
     size: int
     batch_dim: int = 0  # the run's layout (layout.infer): 1 for sequence-first `(T, B)` batches
+    normalise: Callable[[torch.Tensor], torch.Tensor] | None = None  # the loss input is normalise(output)
 
     def targets(self, indices: torch.Tensor) -> Any:
         return rows(self.loss.target, indices, self.size, flattened=True, dim=self.batch_dim)
@@ -143,6 +144,8 @@ class Replay:
             picked = at(self.model(*args, **kwargs), self.path)
         if self.returns_loss:
             return picked
+        if self.normalise is not None:
+            picked = self.normalise(picked)
         if self.reshape_tail is not None:
             picked = picked.reshape(-1, *self.reshape_tail)
         arguments = dict(self.loss.arguments)
@@ -193,21 +196,54 @@ def link(model: nn.Module, calls: list[ModelCall], loss: LossCall, given: Layout
             return Replay(model, call, loss, path, True, None, size, dim)
         path = find_tensor(call.output, lambda t: t is loss.input)
         tail: tuple[int, ...] | None = None
+        normalise = None
         if path is None:
             path = find_tensor(
                 call.output, lambda t, size=size, dim=dim: _is_reshape(t, loss.input, size, dim)
             )
             tail = tuple(loss.input.shape[1:])
         if path is None:
+            path = find_tensor(call.output, lambda t: _normalisation(t, loss.input) is not None)
+            if path is not None:
+                normalise, tail = _normalisation(at(call.output, path), loss.input), None
+        if path is None:
             continue
         target = loss.target
         if isinstance(target, torch.Tensor) and (target.ndim == 0 or target.shape[0] % size):
             return f"the {loss.name} target's first dim ({tuple(target.shape)}) is not the batch ({size})"
-        return Replay(model, call, loss, path, False, tail, size, dim)
+        return Replay(model, call, loss, path, False, tail, size, dim, normalise)
     return (
         f"the {loss.name} input is computed from the model's output by code nnlint cannot replay "
-        "(only the output itself, a reshape of it, or a loss the model returns)"
+        "(only the output itself, a reshape of it, its softmax, log_softmax or sigmoid, or a loss the model "
+        "returns)"
     )
+
+
+def _signed(dim: int) -> int:
+    """A dim saved by autograd as an unsigned 64-bit integer (-1 reads 2**64 - 1)."""
+    return dim - 2**64 if dim >= 2**63 else dim
+
+
+# Loss inputs one normalisation away from a model output: probabilities or log-probabilities taken by the
+# script's own loss code (`F.cross_entropy(outputs.logits.softmax(-1), labels)` in a Trainer's compute_loss,
+# `F.nll_loss(F.log_softmax(model(x), 1), y)`), recognised by the autograd node that made them.
+_NORMALISATIONS: dict[str, Callable[[Any], Callable[[torch.Tensor], torch.Tensor]]] = {
+    "SoftmaxBackward0": lambda node: lambda t: torch.softmax(t, _signed(node._saved_dim)),
+    "LogSoftmaxBackward0": lambda node: lambda t: torch.log_softmax(t, _signed(node._saved_dim)),
+    "SigmoidBackward0": lambda node: torch.sigmoid,
+}
+
+
+def _normalisation(output: torch.Tensor, loss_input: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """How `loss_input` was computed from `output` by one softmax, log_softmax or sigmoid; None otherwise."""
+    if not isinstance(loss_input, torch.Tensor) or loss_input.shape != output.shape:
+        return None
+    node, source = loss_input.grad_fn, output.grad_fn
+    if node is None or source is None or type(node).__name__ not in _NORMALISATIONS:
+        return None
+    if not any(child is source for child, _ in node.next_functions):
+        return None
+    return _NORMALISATIONS[type(node).__name__](node)
 
 
 def _derives_from(value: torch.Tensor, source: torch.Tensor, depth: int = 4) -> bool:

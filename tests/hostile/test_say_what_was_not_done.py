@@ -170,16 +170,31 @@ def test_an_unlistable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Mo
     assert "locked: cannot list this folder: Permission denied" in output
 
 
-def test_symlink_loops_are_reported_not_a_traceback(tmp_path: Path) -> None:
+def test_broken_symlinks_in_a_folder_are_warned_and_skipped(tmp_path: Path) -> None:
+    """As ruff users ask (astral-sh/ruff#19421): a stale link in a tree is named, not a failed check."""
     (tmp_path / "loop1.py").symlink_to(tmp_path / "loop2.py")
     (tmp_path / "loop2.py").symlink_to(tmp_path / "loop1.py")
+    (tmp_path / "gone.py").symlink_to(tmp_path / "deleted.py")
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "again").symlink_to(tmp_path / "folder")
     (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
     code, output = check(str(tmp_path))
-    assert code == 2
-    assert "train.py:7" in output
-    assert "loop1.py: cannot read" in output and "Too many levels of symbolic links" in output
+    assert code == 1 and "train.py:7" in output
+    for name in ("loop1.py", "loop2.py", "gone.py"):
+        assert f"warning: {tmp_path / name}: broken symbolic link (or a link loop), skipped" in output
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "gone.py").symlink_to(tmp_path / "deleted.py")
+    assert check(str(clean))[0] == 0
+
+
+def test_a_broken_symlink_named_on_the_command_line_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "loop1.py").symlink_to(tmp_path / "loop2.py")
+    (tmp_path / "loop2.py").symlink_to(tmp_path / "loop1.py")
+    (tmp_path / "gone.py").symlink_to(tmp_path / "deleted.py")
+    for name in ("loop1.py", "gone.py"):
+        code, output = check(str(tmp_path / name))
+        assert code == 2 and f"Path '{tmp_path / name}' does not exist" in output
 
 
 def _notebook(metadata: object, source: str = "import torch\n") -> str:

@@ -119,6 +119,14 @@ def test_a_target_that_exits_is_bad_input_not_its_exit_status(tmp_path, source, 
     assert said in err and "called sys.exit(" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("where", ["def build():\n    raise KeyboardInterrupt\n", "raise KeyboardInterrupt"])
+def test_ctrl_c_in_a_factory_exits_130(tmp_path, where: str) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(where)
+    code, _, err = invoke(f"{path}:build")
+    assert code == 130 and "Interrupted." in err and "Aborted" not in err
+
+
 def test_a_target_without_a_path_is_bad_input() -> None:
     code, _, err = invoke(":build")
     assert code == 2 and "names no file or module" in err

@@ -90,7 +90,7 @@ def test_integer_path_without_embedding_uses_perturbation(device: str) -> None:
 
 def test_token_models_take_gradients_at_the_embedding(device: str) -> None:
     report = probe_target(fixture("causal_gpt"), device=device, exercised=False)
-    assert report.integer_inputs and report.batch.method == "gradient"
+    assert report.token_ids and report.batch.method == "gradient"
     assert report.batch.passes == 4  # group testing: C(4, 2) >= 5 samples
     assert report.causal_verdict is not None and report.causal_verdict.passes == 1
 

@@ -119,3 +119,93 @@ def test_a_mask_replaced_after_construction_is_blamed_where_it_was_replaced(tmp_
     ran = CliRunner().invoke(main, ["probe", "--format", "json", f"{tmp_path / 'masked.py'}:build"])
     (finding,) = json.loads(ran.stdout)
     assert finding["code"] == "NN902" and finding["location"]["row"] == 31, ran.stdout  # was 11, the class
+
+
+class Detector(nn.Module):
+    """Returns one dict of boxes per image, as torchvision's detectors do in eval mode; at random weights no
+    score passes the threshold, so every dict is empty. `mix` normalises features over the batch, a bug."""
+
+    def __init__(self, mix: bool = False) -> None:
+        super().__init__()
+        self.backbone = nn.Conv2d(3, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 4 + 1, 1)  # 4 box coordinates and a score per location
+        self.mix = mix
+
+    def forward(self, images: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+        features = self.backbone(images)
+        if self.mix:
+            features = features - features.mean(dim=0, keepdim=True)
+        out = self.head(features).flatten(2)
+        detections = []
+        for per_image in out:
+            keep = per_image[4] > 1e6  # nothing passes at these weights
+            detections.append({"boxes": per_image[:4].T[keep], "scores": per_image[4][keep]})
+        return detections
+
+
+def test_a_detectors_per_image_outputs_are_judged_on_its_layers() -> None:
+    images = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    report = nnlint.probe(Detector(), images)
+    assert report.clean and report.inconclusive is None and report.batch.method == "gradient"
+    assert "no output has the batch dim" in report.text()
+    mixing = nnlint.probe(Detector(mix=True), images)
+    assert mixing.batch.mixing and [f.code for f in mixing.findings()] == ["NN901"]
+
+
+class Contrastive(nn.Module):
+    """CLIP's shape: two encoders, and `logits_per_image`, the b x b similarity of every image-text pair."""
+
+    def __init__(self, mix: bool = False) -> None:
+        super().__init__()
+        self.image = nn.Linear(12, 8)
+        self.text = nn.Embedding(30, 8)
+        self.mix = mix
+
+    def forward(self, pixels: torch.Tensor, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        image = F.normalize(self.image(pixels), dim=-1)
+        text = F.normalize(self.text(ids).mean(1), dim=-1)
+        if self.mix:
+            image = image - image.mean(0)
+        return {"logits_per_image": image @ text.T, "image_embeds": image, "text_embeds": text}
+
+
+def test_a_contrastive_similarity_matrix_is_not_batch_mixing() -> None:
+    pixels = torch.randn(4, 12, generator=torch.Generator().manual_seed(0))
+    assert nnlint.probe(Contrastive(), (pixels, _ids(4, 6))).clean
+    assert nnlint.probe(Contrastive(mix=True), (pixels, _ids(4, 6))).batch.mixing
+
+
+def test_the_probe_batch_avoids_the_models_sizes() -> None:
+    """A 5-class head: with 5 samples its logits would be a b x b matrix, taken for pairwise scores."""
+    head = nn.Sequential(nn.Linear(12, 5))
+    report = nnlint.probe(head, torch.randn(4, 12))
+    assert report.samples == 7 and report.clean
+
+
+class ImageClassifierWithLabels(nn.Module):
+    """HF's ViTForImageClassification(pixel_values=..., labels=...): integer inputs that are no token ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, pixel_values: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        logits = self.head(pixel_values)
+        return {"loss": F.cross_entropy(logits, labels), "logits": logits}
+
+
+def test_labels_are_not_called_token_ids() -> None:
+    inputs = {"pixel_values": torch.randn(4, 12), "labels": torch.tensor([0, 1, 2, 0])}
+    report = nnlint.probe(ImageClassifierWithLabels(), inputs)
+    assert report.clean and not report.token_ids and "token ids" not in report.text()
+    assert "token ids" in nnlint.probe(FlatLM(causal=True), _ids(4, 6), causal=True).text()
+
+
+def test_an_inconclusive_report_does_not_end_with_clean() -> None:
+    class Constant(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.zeros_like(x)
+
+    report = nnlint.probe(Constant(), torch.randn(4, 12))
+    assert report.inconclusive is not None and not report.clean
+    assert report.text().rstrip().endswith("Inconclusive: nothing was judged (see above).")
