@@ -593,7 +593,9 @@ class GradientAccumulation:
             ):
                 name = node.targets[0].target.value
                 guard = index.enclosing(node, cst.If)
-                if guard is not None and loop.node in index.ancestors(guard) and name in read_names(guard.test):
+                if guard is None or name not in read_names(guard.test):
+                    continue
+                if loop.node in index.ancestors(guard):
                     reset.add(name)
         return counted & reset
 
