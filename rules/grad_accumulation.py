@@ -28,6 +28,9 @@ class GradAccumulation(LoopRule):
       times too small;
     - the guard is inverted (`if i % k != 0: optimizer.step()`): it steps on k - 1 of every k batches
       and accumulates across the k-th;
+    - the loss is divided by the loop's running micro-batch counter (`n += 1` every iteration, `n = 0`
+      when the guard `if n >= accum_steps:` steps) instead of the accumulation count, so the
+      micro-batches of one step are weighted 1, 1/2, 1/3, ...;
     - inside `with accelerator.accumulate(model):`, the model's own `zero_grad()` runs on every
       micro-batch: accelerate skips only the prepared optimizer's `zero_grad()` and `step()` between
       sync steps, so the model's clears what the micro-batches accumulated.
@@ -83,6 +86,41 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # The losses of k micro-batches are summed and their mean backpropagated once, under the guard that
+        # resets the counter: dividing by the counter there is the mean.
+        """
+import torch
+
+def train(model, optimizer, loader, k):
+    total, n = 0, 0
+    for batch in loader:
+        total = total + model(batch)
+        n += 1
+        if n == k:
+            loss = total / n
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            total = 0
+            n = 0
+""",
+        # A running count divides only the logged value; the loss reaching backward() is the accumulation
+        # count's share.
+        """
+import torch
+
+def train(model, optimizer, loader, k):
+    n = 0
+    for batch in loader:
+        n += 1
+        loss = model(batch) / k
+        shown = loss.item() / n
+        loss.backward()
+        if n >= k:
+            optimizer.step()
+            optimizer.zero_grad()
+            n = 0
+""",
         # Fabric's accumulation written right: the all-reduce skipped while accumulating, the loss divided,
         # the step on every k-th micro-batch.
         """
@@ -357,6 +395,27 @@ def train(loader, generator, discriminator, g_optim, d_optim, args):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The loss is divided by the running micro-batch counter (1, 2, 3, ...) that the step's guard
+        # resets, not by the accumulation count (neural_sp's ASR training loop).
+        Invalid(
+            """
+import torch
+
+def train(model, optimizer, loader, tasks, accum_grad_n_steps):
+    accum_n_steps = 0
+    for batch in loader:
+        accum_n_steps += 1
+        for task in tasks:
+            loss = model(batch, task=task)
+            loss = loss / accum_n_steps
+            loss.backward()
+            if accum_n_steps >= accum_grad_n_steps:
+                optimizer.step()
+                optimizer.zero_grad()
+                accum_n_steps = 0
+""",
+            line=10,
+        ),
         # The criterion is one of two mean losses: a project label-smoothing module whose forward returns
         # a mean, or CrossEntropyLoss (atlas's finetune loop).
         Invalid(
@@ -610,6 +669,15 @@ def train(fabric: L.Fabric, model, optimizer, data, max_iters, accum):
     ]
 
     def check_loop(self, loop: Loop) -> None:
+        running = self.ctx.accumulation.divided_by_running_count(loop)
+        if running is not None:
+            division, counter = running
+            self.report(
+                division,
+                f"This divides the loss by `{counter}`, the running count of micro-batches (1, 2, 3, ...), "
+                "so the micro-batches of one step are weighted unequally; divide by the accumulation steps.",
+            )
+            return
         accumulation = self.ctx.accumulation.of_loop(loop)
         if accumulation is None:
             outside = self.ctx.accumulation.steps_outside_guard(loop)

@@ -33,6 +33,11 @@ class MissingZeroGrad(LoopRule):
     the loop, `self.batch_index = b_idx` for a step method) or only when a scheduler exists (the clear
     indented into `if self.scheduler: self.scheduler.step()`) is flagged at that clearing.
 
+    A callable parameter called for its effect (`backprop(loss)` in an epoch method) counts as what
+    every call of the method hands it: a trainer base class that calls
+    `self._train_epoch_impl(progress, self._backprop)` (also through an attribute a subclass binds to its
+    own epoch method) makes `backprop(loss)` the base's `_backprop`, a backward and a step.
+
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
     fresh optimizer every iteration, and Lightning's `training_step` (the trainer clears), are not flagged.
@@ -76,6 +81,41 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # The step the epoch is handed clears before it backpropagates.
+        """
+class Trainer:
+    def step(self, loss):
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self):
+        self.run_epoch(self.step)
+
+    def run_epoch(self, backprop):
+        for x in self.loader:
+            backprop(self.model(x).mean())
+""",
+        # Two callers hand the epoch different callables (one only logs): what `backprop` does is unknown.
+        """
+class Trainer:
+    def step(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def show(self, loss):
+        print(loss.item())
+
+    def fit(self):
+        self.run_epoch(self.step)
+
+    def check(self):
+        self.run_epoch(self.show)
+
+    def run_epoch(self, backprop):
+        for x in self.loader:
+            backprop(self.model(x).mean())
+""",
         # A clear on the first batch and another after every step; a clear under a string test; a
         # scheduler stepped in its own block with the clearing outside it.
         """
@@ -351,6 +391,31 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A subclass binds the base's epoch hook to its own epoch method, which runs the backprop callable
+        # the base hands it (backward and step) on every batch and never clears (torch-em's mean teacher).
+        Invalid(
+            """
+class Trainer:
+    def _backprop(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, progress):
+        self._train_epoch_impl(progress, self._backprop)
+
+
+class MeanTeacher(Trainer):
+    def __init__(self, unsupervised):
+        if unsupervised:
+            self._train_epoch_impl = self._train_epoch_unsupervised
+
+    def _train_epoch_unsupervised(self, progress, backprop):
+        for x in self.loader:
+            loss = self.loss(self.model(x), self.teacher(x))
+            backprop(loss)
+""",
+            line=19,
+        ),
         # A per-batch step method, looped by a caller elsewhere: it clears the generator, never the
         # discriminator whose optimizer (kept on the model) it steps.
         Invalid(

@@ -10,6 +10,7 @@ answers the questions NN206 asks about them: is the guard inverted, is the loss 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -17,7 +18,14 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import method_of, resolve_call, returned_values, target_names
+from nnlint.engine.bindings import (
+    method_of,
+    own_nodes,
+    read_names,
+    resolve_call,
+    returned_values,
+    target_names,
+)
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -485,9 +493,21 @@ class GradientAccumulation:
     ) -> bool:
         """A division of the loss by an accumulation count (`/ gradient_accumulation_steps`,
         `.div(args.accum_iter)`), in the expression or in a value its name is bound to inside `loop`."""
-        if depth > 4:
-            return False
         code = self._ctx.module.code_for_node
+        return self._division(expr, at, loop, lambda divisor: "accum" in code(divisor).lower(), 0) is not None
+
+    def _division(
+        self,
+        expr: cst.BaseExpression,
+        at: cst.CSTNode,
+        loop: Loop,
+        divides: Callable[[cst.BaseExpression], bool],
+        depth: int,
+    ) -> cst.CSTNode | None:
+        """The division (`a / d`, `a.div(d)`) whose divisor `divides` accepts, in the expression or in a
+        value its name is bound to inside `loop` (`loss = loss / d` before `loss.backward()`)."""
+        if depth > 4:
+            return None
         stack: list[cst.CSTNode] = [expr]
         while stack:
             node = stack.pop()
@@ -497,19 +517,87 @@ class GradientAccumulation:
             elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
                 if node.func.attr.value in ("div", "div_", "true_divide"):
                     divisor = node.args[0].value
-            if divisor is not None and "accum" in code(divisor).lower():
-                return True
+            if divisor is not None and divides(divisor):
+                return node
             stack.extend(children(node))
         if not isinstance(expr, (cst.Name, cst.Attribute)):
-            return False
+            return None
         name = dotted_name(expr)
         values = self._bindings_in_scope(name, at)[0] if name else []
         index = self._ctx.index
-        return any(
-            loop.node in index.ancestors(value if index.parent(value) else _anchor(value))
-            and self._divided_by_accumulation(value, at, loop, depth + 1)
-            for value in values
-        )
+        for value in values:
+            anchor = value if index.parent(value) else _anchor(value)
+            if loop.node in index.ancestors(anchor):
+                found = self._division(value, at, loop, divides, depth + 1)
+                if found is not None:
+                    # `loss /= n` is rewritten as a new `loss / n` node: report the statement's divisor.
+                    return found if index.parent(found) else anchor
+        return None
+
+    def divided_by_running_count(self, loop: Loop) -> tuple[cst.CSTNode, str] | None:
+        """A loss divided, on its way to `backward()`, by the loop's running micro-batch counter instead
+        of the accumulation count: `n += 1` on every iteration, `n = 0` again under an `if` that tests
+        `n` (the step's guard, `if n >= accum_steps:`), and `loss = loss / n` in between. The micro-batches
+        of one accumulation are weighted 1, 1/2, 1/3, ... of each other, so the update is neither their
+        mean nor their sum. Returns the division and the counter's name."""
+        backwards = loop.of_kind(EventKind.BACKWARD, own=False)
+        counters = self._running_counters(loop) if backwards else set()
+        if not counters:
+            return None
+        for backward in backwards:
+            call = backward.node
+            operand = self._ctx.loops.backward_operand(call) if isinstance(call, cst.Call) else None
+            if operand is None or self._tests_counter(call, loop, counters):
+                continue  # `(total / n).backward()` once n losses are summed: the mean, not a running weight
+            found = self._division(
+                operand, call, loop, lambda d: isinstance(d, cst.Name) and d.value in counters, 0
+            )
+            if found is not None:
+                divisor = found.right if isinstance(found, cst.BinaryOperation) else found
+                name = divisor.value if isinstance(divisor, cst.Name) else next(iter(counters))
+                return found, name
+        return None
+
+    def _tests_counter(self, node: cst.CSTNode, loop: Loop, counters: set[str]) -> bool:
+        """Whether `node` runs under an `if` inside `loop` whose test reads one of the counters."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is loop.node:
+                return False
+            if isinstance(ancestor, cst.If) and read_names(ancestor.test) & counters:
+                return True
+        return False
+
+    def _running_counters(self, loop: Loop) -> set[str]:
+        """The names this loop counts its iterations with and resets: `n += 1` in the loop's own body,
+        under no `if`, and `n = 0` under an `if` of the loop (or of a loop nested in it) whose test reads
+        `n`."""
+        index = self._ctx.index
+        outside = {id(node) for node in index.ancestors(loop.node)}
+        counted = {
+            node.target.value
+            for node in own_nodes(loop.node.body, nested_loops=False)
+            if isinstance(node, cst.AugAssign)
+            and isinstance(node.operator, cst.AddAssign)
+            and isinstance(node.target, cst.Name)
+            and isinstance(node.value, cst.Integer)
+            and node.value.value == "1"
+            and id(index.enclosing(node, cst.If)) in outside | {id(None)}
+        }
+        reset: set[str] = set()
+        for node in own_nodes(loop.node.body) if counted else ():
+            if (
+                isinstance(node, cst.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0].target, cst.Name)
+                and _is_zero(node.value)
+            ):
+                name = node.targets[0].target.value
+                guard = index.enclosing(node, cst.If)
+                if guard is None or name not in read_names(guard.test):
+                    continue
+                if loop.node in index.ancestors(guard):
+                    reset.add(name)
+        return counted & reset
 
     def _skips_rest(self, loop: Loop) -> bool:
         """A `continue` of this loop anywhere in its body."""

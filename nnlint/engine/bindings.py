@@ -962,6 +962,59 @@ def dispatched_argument_values(
     return found or None
 
 
+def passed_methods(ctx: FileContext, function: cst.FunctionDef, param: cst.Param) -> list[Resolved] | None:
+    """The project functions a method's callable parameter is given by every call of the method on an
+    instance of its class: `self.<method>(...)`, or `self.<alias>(...)` where the class binds
+    `self.<alias> = self.<method>` (`method_aliases`), in the methods of the class and of its project
+    base classes, whichever module they are in. A trainer base class calls
+    `self._train_epoch_impl(progress, context, self._backprop)` and a subclass binds `_train_epoch_impl`
+    to its own epoch method, whose `backprop(loss)` then runs the base's `_backprop`. A value `self.m`
+    is read on an instance of the class (the class's own `m`, or the one it inherits); a bare name as the
+    calling module binds it. None when there is no such call, one passes anything else (a lambda, a
+    parameter, a library function), or a base class is not in the project: unknown means silent."""
+    cls = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+    if not isinstance(cls, cst.ClassDef) or function.name.value == "__init__":
+        return None
+    owner = Resolved(ctx, cls)
+    hierarchy = class_hierarchy(owner)
+    if hierarchy is None:
+        return None
+    name = function.name.value
+    names = {name}
+    for statement in ctx.index.nodes(cst.Assign):
+        if len(statement.targets) != 1 or ctx.enclosing_class(statement) is not cls:
+            continue
+        target = statement.targets[0].target
+        if isinstance(target, cst.Attribute) and dotted_name(statement.value) == f"self.{name}":
+            candidates = method_aliases(owner, target.attr.value)
+            if candidates and any(candidate.node is function for candidate in candidates):
+                names.add(target.attr.value)
+    positional = [p.name.value for p in call_parameters(ctx, function)]
+    found: list[Resolved] = []
+    for member in hierarchy:
+        for call in member.ctx.index.nodes(cst.Call):
+            func = call.func
+            if not (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in names
+                and isinstance(func.value, cst.Name)
+                and func.value.value == "self"
+                and member.ctx.enclosing_class(call) is member.node
+            ):
+                continue
+            value = passed_value(positional, call, param)
+            if isinstance(value, cst.Attribute) and dotted_name(value.value) == "self":
+                target = method_of(owner, value.attr.value)
+            elif isinstance(value, cst.Name):
+                target = resolve_name(member.ctx, value.value, call)
+            else:
+                return None
+            if target is None or not isinstance(target.node, cst.FunctionDef):
+                return None
+            found.append(target)
+    return found or None
+
+
 def _file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
     """The classes of this file that `cls` derives from, directly or through each other."""
     found: list[cst.ClassDef] = []

@@ -28,9 +28,11 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     assigned_names,
     call_parameters,
+    enclosing_parameter,
     local_function,
     matched_arguments,
     own_nodes,
+    passed_methods,
     resolve_name,
     target_names,
 )
@@ -65,6 +67,10 @@ class EventKind(str, Enum):
     # method of a model wrapper (`model.train_emb(*batch)`, `model.optimize_parameters()`): its target is
     # the wrapper. Only the mode simulation and the evaluation finder read it.
     TRAIN_STEP = "train_step"
+
+
+# What a function handed over as a callable (`backprop(loss)`) contributes to the loop that calls it.
+_PASSED_KINDS = frozenset({EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD, EventKind.UNSCALE})
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,7 @@ class TrainingLoops:
         self._forwarding: dict[cst.Call, SelfForward | None] = {}  # `_wrapper_forward`, per call
         self._switching: dict[cst.Call, list[tuple[str, cst.BaseExpression, bool]]] = {}  # `_object_switches`
         self._varying_names: dict[cst.CSTNode, frozenset[str]] = {}  # `_varying`, per loop
+        self._passed: dict[cst.Call, list[tuple[EventKind, str | None]] | None] = {}  # `_passed_steps`
 
     @cached_property
     def _roles(self) -> Roles:
@@ -210,8 +217,24 @@ class TrainingLoops:
     @cached_property
     def may_train(self) -> bool:
         """Whether any loop of the file can run a training step: without a `backward` anywhere in the
-        source, no iteration can (`trains` needs one), so per-loop training rules skip the file."""
-        return may_backpropagate(self._ctx.source)
+        source, no iteration can (`trains` needs one), so per-loop training rules skip the file; unless
+        a loop of a method calls a callable parameter for its effect that backpropagates (`backprop(loss)`,
+        `_passed_steps`)."""
+        if may_backpropagate(self._ctx.source):
+            return True
+        if "class " not in self._ctx.source:
+            return False  # `_passed_steps` follows methods only
+        index = self._ctx.index
+        for statement in index.nodes(cst.Expr):
+            call = statement.value
+            if (
+                type(call) is cst.Call
+                and type(call.func) is cst.Name
+                and index.enclosing(statement, (cst.For, cst.While)) is not None
+                and self._passed_steps(call)
+            ):
+                return True
+        return False
 
     @cached_property
     def loops(self) -> list[Loop]:
@@ -712,6 +735,11 @@ class TrainingLoops:
             return
         helper = self.helper_called(call)
         if helper is None:
+            passed = self._passed_steps(call)
+            if passed is not None:
+                for kind, target in passed:
+                    out.append(where.event(kind, call, target=_substitute(target, subst)))
+                return
             scaled = self._scaler_call(call)
             if scaled is not None:
                 loss, optimizer, steps = scaled
@@ -858,6 +886,43 @@ class TrainingLoops:
                 decided = True
             child = ancestor
         return None
+
+    def _passed_steps(self, call: cst.Call) -> list[tuple[EventKind, str | None]] | None:
+        """The training events of a callable parameter called as a statement, `backprop(loss)`, when
+        every call of its method passes a project function that backpropagates and steps
+        (`bindings.passed_methods`) and they all agree: that function's own unconditional backward, step
+        and clearing, with its parameters renamed to this call's arguments (`loss.backward()` in
+        `def _backprop(self, loss)` is a backward of the caller's `loss`; `self.optimizer.step()` steps
+        the same object's optimizer). Memoized per call; None while one is being computed (a function
+        handed to itself), and for anything unknown."""
+        if type(call.func) is not cst.Name or type(self._ctx.index.parent(call)) is not cst.Expr:
+            return None  # cheap gate: only a bare name called for its effect
+        if call in self._passed:
+            return self._passed[call]
+        self._passed[call] = None
+        found = enclosing_parameter(self._ctx, call.func)
+        functions = passed_methods(self._ctx, *found) if found is not None else None
+        agreed: list[tuple[EventKind, str | None]] | None = None
+        for function in functions or ():
+            positional = [param.name.value for param in call_parameters(function.ctx, function.node)]
+            renamed = {
+                name: value
+                for name, expr in matched_arguments(positional, call).items()
+                if (value := dotted_name(expr))
+            }
+            events = [
+                (event.kind, _substitute(event.target, renamed))
+                for event in function.ctx.loops.function_events(function.node)  # type: ignore[arg-type]
+                if event.kind in _PASSED_KINDS and not event.conditional and not event.nested
+            ]
+            if agreed is not None and events != agreed:
+                agreed = None
+                break
+            agreed = events
+        kinds = {kind for kind, _ in agreed or ()}
+        result = agreed if {EventKind.BACKWARD, EventKind.STEP} <= kinds else None
+        self._passed[call] = result
+        return result
 
     @cached_property
     def _calls_scaler(self) -> bool:

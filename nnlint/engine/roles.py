@@ -485,9 +485,16 @@ class Roles:
                 return Role.LOSS
             return None
         if type(value) is cst.IfExp:
-            # `nn.DataParallel(net) if multi_gpu else net`: the role both branches agree on.
-            body = self._role_of_value(value.body)  # type: ignore[attr-defined]
-            return body if body is self._role_of_value(value.orelse) else None  # type: ignore[attr-defined]
+            # `nn.DataParallel(net) if multi_gpu else net`: the role both branches agree on. A branch of
+            # `None` (`GradScaler() if mixed_precision else None`) holds nothing to call: whenever the
+            # name is used as an object, it is the other branch's.
+            body, orelse = value.body, value.orelse  # type: ignore[attr-defined]
+            if _is_none(orelse):
+                return self._role_of_value(body)
+            if _is_none(body):
+                return self._role_of_value(orelse)
+            role = self._role_of_value(body)
+            return role if role is self._role_of_value(orelse) else None
         if self.is_loss_expr(value):
             return Role.LOSS
         if isinstance(value, (cst.Name, cst.Attribute)):
@@ -843,3 +850,7 @@ class Roles:
                     isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand)
                 ) or not self.of(owner):
                     self._add(owner, Role.MODEL)
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return type(expr) is cst.Name and expr.value == "None"
