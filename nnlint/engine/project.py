@@ -566,15 +566,40 @@ def _bound_only_by(text: bytes, name: str, definition: bytes, other: bytes) -> b
     else that could win (the `other` kind of definition, an assignment, an import): a conservative look
     at the text, which says no when unsure."""
     word = re.escape(name.encode())
-    if not re.search(definition + word + rb"\b", text, re.MULTILINE):
+    # The one-line forms are looked for in the lines that say the name only: a pattern that starts with
+    # `^` is tried at every position of the text, ~4 ms for a 200 KB module, asked once per name.
+    lines = _lines_saying(text, name.encode())
+    if not re.search(definition + word + rb"\b", lines, re.MULTILINE):
         return False
     rebound = (
         other + word + rb"\b"  # a class (or def) of the same name
         rb"|^[ \t]*" + word + rb"[ \t]*(?::[^=\n]*)?=[^=]"  # `name = ...`, `name: T = ...`
-        rb"|\bimport\b(?:[^\n]*\\\n)*[^\n]*\b" + word + rb"\b"  # `from x import name`, also after `\`
-        rb"|\bimport[ \t]*\((?:[^)#]|#[^\n]*\n)*\b" + word + rb"\b"  # `from x import (\n    a,\n    name,\n)`
     )
-    return re.search(rebound, text, re.MULTILINE) is None
+    if re.search(rebound, lines, re.MULTILINE):
+        return False
+    # The import forms may span lines, so they are looked for in the whole text; the pattern starts with
+    # the literal `import` (which the regex engine skips to), and `(?<!\wimport)` is the `\b` before it.
+    imported = (
+        rb"import(?<!\wimport)(?:"
+        rb"\b(?:[^\n]*\\\n)*[^\n]*\b" + word + rb"\b"  # `from x import name`, also after `\`
+        rb"|[ \t]*\((?:[^)#]|#[^\n]*\n)*\b" + word + rb"\b"  # `from x import (\n    a,\n    name,\n)`
+        rb")"
+    )
+    return re.search(imported, text) is None
+
+
+def _lines_saying(text: bytes, word: bytes) -> bytes:
+    """The lines of `text` that hold `word` anywhere, each with its line end, in order: a one-line pattern
+    that must match `word` finds in them exactly what it finds in `text` (each line still starts after a
+    line end or at the start, and ends with its own)."""
+    lines: list[bytes] = []
+    start = text.find(word)
+    while start != -1:
+        end = text.find(b"\n", start)
+        end = len(text) if end == -1 else end + 1
+        lines.append(text[text.rfind(b"\n", 0, start) + 1 : end])
+        start = text.find(word, end)
+    return b"".join(lines)
 
 
 class ProjectView:
