@@ -991,7 +991,8 @@ class ShapeFacts:
         d_head)`: the explicit sizes split the projection's last dim, so the leading -1 holds the input's
         leading dims, the first of them outermost (dim 0 of `Linear(x)` is dim 0 of `x`). The sizes must be
         the factors of the layer's `out_features`, read through the `self.<attr> = <param>` assignments of
-        the class that builds the layer. With the input's rank known, the -1 merges all but its last dim."""
+        the class that builds the layer (or the attributes themselves). With the input's rank known, the -1
+        merges all but its last dim."""
         if len(sizes) < 3 or _literal_int(sizes[0]) != -1 or not self._splits_projection(receiver, sizes[1:]):
             return None
         if flat.rank_known:
@@ -1030,16 +1031,21 @@ class ShapeFacts:
         cls = self._ctx.enclosing_class(layer.constructor)
         if factors is None or cls is None or len(factors) != len(sizes):
             return False
-        wanted = sorted(_code(self._ctx.module, factor) for factor in factors)
-        spelled = []
+        wanted = [_code(self._ctx.module, factor) for factor in factors]
         for size in sizes:
             name = dotted_name(size)
             if name is None or not name.startswith("self.") or name.count(".") != 1:
                 return False
             values = self._class_values(cls, name)
             held = values[0] if len(values) == 1 else None
-            spelled.append(held.value if isinstance(held, cst.Name) else name)
-        return sorted(spelled) == wanted
+            # The factor is spelled as the attribute, or as the parameter the class stores in it.
+            match = [
+                spelling for spelling in (name, dotted_name(held) if held else None) if spelling in wanted
+            ]
+            if not match:
+                return False
+            wanted.remove(match[0])
+        return not wanted
 
     def _foreign_dim(self, flat: Layout, arg: SizeArg) -> int | None:
         """A size naming one dim of another tensor (`q.view(B, T, nh, hd)` of a projection of `y`, with
