@@ -35,6 +35,12 @@ class ViewAsPermute(Rule):
     that way and named whole later covers where its parts went, `flatten(start, end)` merges the dims it
     flattens, an `nn.Embedding` adds a dim after its input's, and a reshape whose last size ends before
     split-off parts stored after it (heads and their width left behind the positions) is a reorder too.
+    A leading `-1` whose other sizes are the factors of a linear layer's `out_features`
+    (`self.proj(x).view(-1, self.n_heads, self.d)` with `nn.Linear(d_in, n_heads * d)`, also when the layer
+    is built in a base class) keeps the input's first dim in front; a reduction along one dim with
+    `keepdim=True` keeps the rank (without it the dim is gone); and a size naming the receiver's first dim
+    placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
+    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with

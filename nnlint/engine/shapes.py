@@ -22,8 +22,10 @@ that places a named dim after skipping a dim that an earlier reshape split off (
 `view(B, T, nh, hd)`) moves that split part behind it: a reorder too, and so is one whose last size ends
 before split-off parts stored after it. Sizes between two sizes of known place cover the dims between them
 (`reshape(B, -1, self.dim_head, H * W)` of a (B, C, H, W) tensor splits C into two parts, and a later size
-naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, and an
-`nn.Embedding` appends a dim to its input's.
+naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, an
+`nn.Embedding` appends a dim to its input's, a reduction along one dim keeps it as a size-1 dim with
+`keepdim=True` and drops it otherwise, and `self.proj(x).view(-1, self.h, self.d)` with `self.proj =
+nn.Linear(d_in, h * d)` keeps x's first dim in front (the other sizes split the projection's last dim).
 
 Attention code moves heads through the batch dim, helpers and submodules, so layouts also follow:
 - merged dims: a size that covers several neighbouring dims (`view(B * nh, T, hd)`, or a -1 between known
