@@ -782,6 +782,10 @@ LAYOUT_KEEPING_METHODS = frozenset(
         "pow",
     }
 )
+# Reductions along one dim that return one tensor: `x.sum(dim=-1, keepdim=True)` keeps the rank (the reduced
+# dim becomes size 1), without `keepdim` the dim is gone. (`max`/`min` with a dim return values and indices.)
+DIM_REDUCTION_METHODS = frozenset({"sum", "mean", "prod", "amax", "amin", "logsumexp"})
+DIM_REDUCTION_FUNCTIONS = frozenset(f"torch.{name}" for name in DIM_REDUCTION_METHODS)
 # Functions whose first argument's layout their result keeps (elementwise, per-position or per-channel).
 LAYOUT_KEEPING_FUNCTIONS = frozenset(
     {

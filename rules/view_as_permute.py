@@ -35,6 +35,12 @@ class ViewAsPermute(Rule):
     that way and named whole later covers where its parts went, `flatten(start, end)` merges the dims it
     flattens, an `nn.Embedding` adds a dim after its input's, and a reshape whose last size ends before
     split-off parts stored after it (heads and their width left behind the positions) is a reorder too.
+    A leading `-1` whose other sizes are the factors of a linear layer's `out_features`
+    (`self.proj(x).view(-1, self.n_heads, self.d)` with `nn.Linear(d_in, n_heads * d)`, also when the layer
+    is built in a base class) keeps the input's first dim in front; a reduction along one dim with
+    `keepdim=True` keeps the rank (without it the dim is gone); and a size naming the receiver's first dim
+    placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
+    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -372,8 +378,94 @@ def shift(bd):
     x = x[:, :, 1:, :]
     return x.view_as(bd)
 """,
+        # Graph attention (GAT): heads split off a projection of width heads * features with a leading -1,
+        # attention applied per head by bmm, and the (heads, nodes, features) result permuted back before
+        # merging; the per-head scores (keepdim) permuted, not reshaped.
+        """
+import torch
+import torch.nn as nn
+class GATLayer(nn.Module):
+    def __init__(self, fin, fout, nh):
+        super().__init__()
+        self.nh = nh
+        self.fout = fout
+        self.proj = nn.Linear(fin, nh * fout)
+        self.a_trg = nn.Parameter(torch.zeros(1, nh, fout))
+class GATLayerImp(GATLayer):
+    def forward(self, x, mask):
+        n = x.shape[0]
+        h = self.proj(x).view(-1, self.nh, self.fout)
+        trg = torch.sum(h * self.a_trg, dim=-1, keepdim=True).permute(1, 2, 0)
+        att = torch.softmax(trg + mask, dim=-1)
+        out = torch.bmm(att, h.transpose(0, 1)).permute(1, 0, 2)
+        return out.reshape(n, self.nh * self.fout), out.reshape(n, -1)
+""",
+        # A leading -1 whose sizes are no known split of the projection keeps nothing: an input-sized view
+        # of the bmm result is not judged; a leading dim viewed in after a size-1 keepdim dim is fine.
+        """
+import torch
+import torch.nn as nn
+class Layer(nn.Module):
+    def __init__(self, fin, nh, fout):
+        super().__init__()
+        self.nh = nh
+        self.fout = fout
+        self.proj = nn.Linear(fin, 2 * nh * fout)
+    def forward(self, x, att, nh):
+        n = x.shape[0]
+        h = self.proj(x).view(-1, self.nh, self.fout)
+        s = h.sum(dim=0, keepdim=True)
+        return h.transpose(0, 1).reshape(self.nh, n, self.fout), s.reshape(n, self.nh, self.fout)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # GAT with heads split off the projection by a leading -1 (the input's nodes stay first): the
+        # (nodes, heads, 1) per-head scores reshaped to (heads, 1, nodes), and the (heads, nodes, features)
+        # bmm result reshaped to (nodes, heads, features), both meant as permutes (pytorch-GAT imp2).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class GATLayer(nn.Module):
+    def __init__(self, fin, fout, nh):
+        super().__init__()
+        self.nh = nh
+        self.fout = fout
+        self.proj = nn.Linear(fin, nh * fout)
+        self.a_trg = nn.Parameter(torch.zeros(1, nh, fout))
+class GATLayerImp(GATLayer):
+    def forward(self, x, mask):
+        n = x.shape[0]
+        h = self.proj(x).view(-1, self.nh, self.fout)
+        trg = torch.sum(h * self.a_trg, dim=-1, keepdim=True).reshape(self.nh, 1, n)
+        return trg + mask
+""",
+            line=15,
+        ),
+        # The bmm result holds the heads first (from the operands) and the features last; listing the nodes
+        # before the heads cannot be a merge or split, whatever the unknown attention's rows are.
+        Invalid(
+            """
+import torch
+def aggregate(x, att, nh, fout):
+    n = x.shape[0]
+    h = x.view(n, nh, fout)
+    out = torch.bmm(att, h.transpose(0, 1))
+    return out.reshape(n, nh, fout)
+""",
+            line=7,
+        ),
+        # A keepdim reduction keeps the rank: (n, nh, 1) listed as (nh, 1, n).
+        Invalid(
+            """
+import torch
+def scores(x, nh, fout):
+    n = x.shape[0]
+    h = x.view(n, nh, fout)
+    return h.sum(dim=-1, keepdim=True).reshape(nh, 1, n)
+""",
+            line=6,
+        ),
         # The same swap after a pad, but the result used as it is: rows and columns scrambled.
         Invalid(
             """

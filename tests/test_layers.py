@@ -201,3 +201,31 @@ def test_output_of_a_wrapper_that_calls_the_layer_it_is_given() -> None:
     assert _output(source, "unknown") is None
     # `self.inner` holds `__init__`'s parameter: the call in forward passes nothing for it.
     assert _output(source, "held") is None
+
+
+def test_layer_built_in_a_base_class_of_the_same_file() -> None:
+    ctx = _ctx(
+        """
+        import torch.nn as nn
+        class Base(nn.Module):
+            def __init__(self, d, kind):
+                super().__init__()
+                if kind == 1:
+                    self.w = nn.Parameter(None)
+                else:
+                    self.proj = nn.Linear(d, d)
+                self.twice = nn.ReLU()
+        class Child(Base):
+            def __init__(self, d):
+                super().__init__(d, 2)
+                self.twice = nn.Tanh()
+            def forward(self, x):
+                return self.proj(x), self.twice(x), self.missing(x)
+        """
+    )
+    calls = {ctx.module.code_for_node(c.func): c for c in ctx.index.nodes(cst.Call)}
+    proj = ctx.layers.layer_of(calls["self.proj"].func)
+    assert proj is not None and proj.kind == "torch.nn.Linear" and not proj.editable
+    own = ctx.layers.layer_of(calls["self.twice"].func)
+    assert own is not None and own.kind == "torch.nn.Tanh"  # the subclass's own assignment wins
+    assert ctx.layers.layer_of(calls["self.missing"].func) is None

@@ -939,7 +939,7 @@ def dispatched_argument_values(
         for statement in (cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ())
         if isinstance(statement, cst.FunctionDef)
     }
-    bases = _file_bases(ctx, cls)
+    bases = file_bases(ctx, cls)
     positional = [p.name.value for p in call_parameters(ctx, function)]
     found: list[tuple[cst.BaseExpression, cst.Call]] = []
     for call in ctx.index.nodes(cst.Call):
@@ -1015,7 +1015,7 @@ def passed_methods(ctx: FileContext, function: cst.FunctionDef, param: cst.Param
     return found or None
 
 
-def _file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
+def file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
     """The classes of this file that `cls` derives from, directly or through each other."""
     found: list[cst.ClassDef] = []
     pending = [cls]

@@ -27,6 +27,7 @@ from nnlint.engine.bindings import (
     Binding,
     argument_values,
     enclosing_parameter,
+    file_bases,
     local_function,
     reaching_value,
     returned_values,
@@ -105,6 +106,7 @@ class LayerChains:
         self._ctx = ctx
         self._class_reads: dict[cst.ClassDef, Counter[str]] = {}
         self._name_counts: dict[cst.CSTNode, Counter[str]] = {}
+        self._bases: dict[cst.ClassDef, list[cst.ClassDef]] = {}
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -245,12 +247,27 @@ class LayerChains:
         if name is None or not name.startswith("self.") or name.count(".") != 1 or cls is None:
             return None
         values = self._assigned(cls, name)
+        if not values:
+            return self._inherited_layer(cls, name, depth)
         if len(values) != 1 or values[0] is None:
             return None
         layer = self.layer_of(values[0], depth + 1)
         if layer is not None and self._reads(cls)[name] > 1:
             layer = _shared(layer)
         return layer
+
+    def _inherited_layer(self, cls: cst.ClassDef, name: str, depth: int) -> Layer | None:
+        """`self.linear_proj` in a subclass whose base class of this file builds it (GAT layers sharing one
+        `__init__`): the layer the nearest base assigning it builds there once. Not editable: every subclass
+        shares the constructor."""
+        if cls not in self._bases:
+            self._bases[cls] = file_bases(self._ctx, cls) if cls.bases else []
+        for base in self._bases[cls]:
+            values = self._assigned(base, name)
+            if values:
+                layer = self.layer_of(values[0], depth + 1) if len(values) == 1 and values[0] else None
+                return _shared(layer) if layer is not None else None
+        return None
 
     def _indexed_layer(self, expr: cst.Subscript, depth: int) -> Layer | None:
         """`self.linears[i]` -> the first layer of the ModuleList `self.linears`, when every layer the class

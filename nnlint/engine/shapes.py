@@ -22,8 +22,10 @@ that places a named dim after skipping a dim that an earlier reshape split off (
 `view(B, T, nh, hd)`) moves that split part behind it: a reorder too, and so is one whose last size ends
 before split-off parts stored after it. Sizes between two sizes of known place cover the dims between them
 (`reshape(B, -1, self.dim_head, H * W)` of a (B, C, H, W) tensor splits C into two parts, and a later size
-naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, and an
-`nn.Embedding` appends a dim to its input's.
+naming C covers where those parts went); `flatten(start, end)` merges the dims it flattens, an
+`nn.Embedding` appends a dim to its input's, a reduction along one dim keeps it as a size-1 dim with
+`keepdim=True` and drops it otherwise, and `self.proj(x).view(-1, self.h, self.d)` with `self.proj =
+nn.Linear(d_in, h * d)` keeps x's first dim in front (the other sizes split the projection's last dim).
 
 Attention code moves heads through the batch dim, helpers and submodules, so layouts also follow:
 - merged dims: a size that covers several neighbouring dims (`view(B * nh, T, hd)`, or a -1 between known
@@ -177,6 +179,11 @@ class ViewFacts:
     split_parts: frozenset[int] = frozenset()
     # The receiver's (flat) rank, when known.
     rank: int | None = None
+    # Per size argument: whether it names dims of known tensors none of which the receiver is known to hold
+    # (`n` read off the input, viewing a bmm result whose rows came from an unknown operand).
+    unplaced: tuple[bool, ...] = ()
+    # Receiver positions holding a dim a `keepdim=True` reduction left at size 1.
+    ones: frozenset[int] = frozenset()
 
     @property
     def reorders(self) -> bool:
@@ -186,7 +193,23 @@ class ViewFacts:
         if len(known) >= 2 and self._disjoint(known):
             if any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2)):
                 return True
-        return self._skips_split_part() or self._leaves_split_part_behind()
+        return self._skips_split_part() or self._leaves_split_part_behind() or self._places_first_late()
+
+    def _places_first_late(self) -> bool:
+        """`out.reshape(n, nh, f)` of a (nh, ?, f) bmm result: the size naming the receiver's first dim comes
+        after a size naming a dim the receiver is not known to hold. A view keeps the memory order, so sizes
+        before the first dim's could only be 1; here every size names a dim, and the placed ones leave a
+        receiver dim (no size-1 dim of a keepdim reduction) that only the unplaced sizes can stand for."""
+        if self.rank is None or len(self.unplaced) != len(self.positions):
+            return False
+        first = [i for i, covered in enumerate(self.positions) if covered and min(covered) == 0]
+        if not first or first[0] == 0 or not all(self.unplaced[: first[0]]):
+            return False
+        pairs = zip(self.positions, self.unplaced, strict=True)
+        if not all(covered or unplaced for covered, unplaced in pairs):
+            return False
+        placed = set().union(*(covered for covered in self.positions if covered))
+        return bool(set(range(self.rank)) - placed - self.ones)
 
     def _skips_split_part(self) -> bool:
         """`values.reshape(B, T, -1)` of a (B, nh, T, hd) tensor: T is placed second, but nh, split off by
@@ -273,6 +296,7 @@ class ShapeFacts:
         self._bases = itertools.count()
         self._fresh = itertools.count(_FRESH_START)
         self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
+        self._ones: set[int] = set()  # fresh dims of size 1 that a `keepdim=True` reduction left
         # A dim that a reshape split into several fresh parts (`reshape(B, nh, C // nh, H * W)` splits C):
         # the parts, outermost first, keyed by the base and index of the dim split; a later size naming
         # the whole dim (`reshape(B, C, H, W)`) covers where the parts are then.
@@ -742,6 +766,8 @@ class ShapeFacts:
                 return layout.transposed(*ints) if layout is not None else None
             if method == "flatten" and ints is not None:
                 return self._flattened(self._layout(receiver, env), ints)
+            if method in vocab.DIM_REDUCTION_METHODS and self._ctx.qualified_name(receiver) is None:
+                return self._reduced(self._layout(receiver, env), expr.args)
             if method == "t" and not expr.args:
                 layout = self._layout(receiver, env)
                 full = layout.extended(2) if layout is not None else None
@@ -750,11 +776,40 @@ class ShapeFacts:
             layered = self._layer_result(expr, env)
             if layered is not None:
                 return layered
-        if self._ctx.callee_in(expr, vocab.FLATTEN_FUNCTIONS) and expr.args and expr.args[0].keyword is None:
+        first_positional = bool(expr.args) and expr.args[0].keyword is None
+        if first_positional and self._ctx.callee_in(expr, vocab.DIM_REDUCTION_FUNCTIONS):
+            return self._reduced(self._layout(expr.args[0].value, env), expr.args[1:])
+        if first_positional and self._ctx.callee_in(expr, vocab.FLATTEN_FUNCTIONS):
             ints = _literal_ints(expr.args[1:])
             if ints is not None:
                 return self._flattened(self._layout(expr.args[0].value, env), ints)
         return None
+
+    def _reduced(self, layout: Layout | None, args: tuple[cst.Arg, ...] | list[cst.Arg]) -> Layout | None:
+        """`x.sum(dim=-1, keepdim=True)`: the reduced position holds a size-1 dim; without `keepdim` it is
+        gone (rank known). One literal dim only: a reduction over all or several dims is left unknown."""
+        positional = [arg.value for arg in args if arg.keyword is None]
+        keywords = {arg.keyword.value: arg.value for arg in args if arg.keyword is not None}
+        dim = keywords.get("dim", positional[0] if positional else None)
+        keep = keywords.get("keepdim", positional[1] if len(positional) > 1 else None)
+        position = _literal_int(dim) if dim is not None else None
+        keepdim = False if keep is None else {"True": True, "False": False}.get(dotted_name(keep) or "")
+        if layout is None or position is None or keepdim is None:
+            return None
+        if not keepdim:
+            return layout.without(position)
+        if position < 0:
+            if not layout.rank_known or -position > len(layout.order):
+                return None
+            position += len(layout.order)
+        full = layout.extended(max(position + 1, len(layout.order))) if not layout.rank_known else layout
+        if full is None or position >= len(full.order):
+            return None
+        one = next(self._fresh)
+        self._ones.add(one)
+        order = list(full.order)
+        order[position] = one
+        return replace(full, order=tuple(order), rank_known=layout.rank_known)
 
     def _flattened(self, layout: Layout | None, ints: list[int]) -> Layout | None:
         """`x.flatten(2)` of a (B, C, H, W) x: (B, C, H * W), the flattened dims merged (rank known)."""
@@ -853,10 +908,11 @@ class ShapeFacts:
         if sizes is None or layout is None:
             return None
         flat, args, positions = self._view_args(layout, sizes, env)
-        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
-        rank = len(flat.order) if flat.rank_known else None
-        if ViewFacts(call, receiver, tuple(sizes), positions, parts, rank).reorders:
+        if self._view_facts(call, receiver, sizes, flat, args, positions).reorders:
             return None
+        leading = self._leading_wildcard(call, receiver, sizes, flat)
+        if leading is not None:
+            return leading
         order: list[int] = []
         cursor = 0  # receiver positions the sizes so far cover, while that is certain
         group: list[int] = []  # sizes that together cover the one receiver dim at `cursor` (see `_anchored`)
@@ -908,6 +964,90 @@ class ShapeFacts:
             if not splits:
                 cursor = None
         return Layout(layout.base, tuple(order), True)
+
+    def _view_facts(
+        self,
+        call: cst.Call,
+        receiver: cst.BaseExpression,
+        sizes: list[cst.BaseExpression],
+        flat: Layout,
+        args: list[SizeArg],
+        positions: tuple[frozenset[int] | None, ...],
+    ) -> ViewFacts:
+        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
+        ones = frozenset(p for p, index in enumerate(flat.order) if index in self._ones)
+        unplaced = tuple(
+            arg.kind is SizeKind.DIMS
+            and bool(arg.dims)
+            and all(self._find(flat, ref) is None for ref in arg.dims)
+            and all(ref.index not in self._ones for ref in arg.dims)
+            for arg in args
+        )
+        rank = len(flat.order) if flat.rank_known else None
+        return ViewFacts(call, receiver, tuple(sizes), positions, parts, rank, unplaced, ones)
+
+    def _leading_wildcard(
+        self, call: cst.Call, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression], flat: Layout
+    ) -> Layout | None:
+        """`self.proj(x).view(-1, self.n_heads, self.d_head)` with `self.proj = nn.Linear(d, n_heads *
+        d_head)`: the explicit sizes split the projection's last dim, so the leading -1 holds the input's
+        leading dims, the first of them outermost (dim 0 of `Linear(x)` is dim 0 of `x`). The sizes must be
+        the factors of the layer's `out_features`, read through the `self.<attr> = <param>` assignments of
+        the class that builds the layer (or the attributes themselves). With the input's rank known, the -1
+        merges all but its last dim."""
+        if len(sizes) < 3 or _literal_int(sizes[0]) != -1 or not self._splits_projection(receiver, sizes[1:]):
+            return None
+        if flat.rank_known:
+            if len(flat.order) < 2:
+                return None
+            leading = flat.order[:-1]
+            first = leading[0] if len(leading) == 1 else self._merge(flat.base, leading)
+        else:
+            first = flat.dim_at(0)  # type: ignore[assignment]
+            if first is None:
+                return None
+        order = [first]
+        for size in sizes[1:]:
+            fresh = next(self._fresh)
+            self._split_parts.add(fresh)
+            spelling = self._spelling(size)
+            if spelling is not None:
+                self._spelled[fresh] = spelling
+            order.append(fresh)
+        return Layout(flat.base, tuple(order), True)
+
+    def _splits_projection(self, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression]) -> bool:
+        """Whether `receiver` is a linear layer's output (the call, or a name bound to it) whose
+        `out_features` is the product of `sizes`, factor by factor as spelled (`self.h * self.d` against
+        `nn.Linear(d_in, h * d)` in a class that sets `self.h = h` and `self.d = d`)."""
+        value = receiver
+        if isinstance(receiver, cst.Name):
+            value = reaching_value(self._ctx, receiver.value, receiver)  # type: ignore[assignment]
+        if not isinstance(value, cst.Call) or not value.args:
+            return False
+        layer = self._ctx.layers.layer_of(value.func)
+        if layer is None or layer.kind.rsplit(".", 1)[-1] not in ("Linear", "LazyLinear"):
+            return False
+        width = call_argument(layer.constructor, *vocab.OUTPUT_WIDTH_ARGUMENT[layer.kind.rsplit(".", 1)[-1]])
+        factors = _factors(width) if width is not None else None
+        cls = self._ctx.enclosing_class(layer.constructor)
+        if factors is None or cls is None or len(factors) != len(sizes):
+            return False
+        wanted = [_code(self._ctx.module, factor) for factor in factors]
+        for size in sizes:
+            name = dotted_name(size)
+            if name is None or not name.startswith("self.") or name.count(".") != 1:
+                return False
+            values = self._class_values(cls, name)
+            held = values[0] if len(values) == 1 else None
+            # The factor is spelled as the attribute, or as the parameter the class stores in it.
+            match = [
+                spelling for spelling in (name, dotted_name(held) if held else None) if spelling in wanted
+            ]
+            if not match:
+                return False
+            wanted.remove(match[0])
+        return not wanted
 
     def _foreign_dim(self, flat: Layout, arg: SizeArg) -> int | None:
         """A size naming one dim of another tensor (`q.view(B, T, nh, hd)` of a projection of `y`, with
@@ -1287,10 +1427,8 @@ class ShapeFacts:
         if sizes is None or layout is None:
             self._facts.pop(call, None)
             return
-        flat, _, positions = self._view_args(layout, sizes, env)
-        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
-        rank = len(flat.order) if flat.rank_known else None
-        facts = ViewFacts(call, receiver, tuple(sizes), positions, parts, rank)
+        flat, args, positions = self._view_args(layout, sizes, env)
+        facts = self._view_facts(call, receiver, sizes, flat, args, positions)
         if any(positions) and not (facts.reorders and self._relative_shift(facts)):
             self._facts[call] = facts
         else:
@@ -1384,6 +1522,16 @@ def _division(expr: cst.BaseExpression | None) -> tuple[cst.BaseExpression, cst.
         expr = expr.args[0].value
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.FloorDivide, cst.Divide)):
         return expr.left, expr.right
+    return None
+
+
+def _factors(expr: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The factors of a product as written (`h * d` -> [h, d]); None when it is no product."""
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        left, right = _factors(expr.left), _factors(expr.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return [expr]
     return None
 
 
