@@ -270,12 +270,21 @@ class ActivationFlow:
         ctx = self._ctx
         callee = ctx.callee(call)
         func = call.func
-        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in ACTIVATION_METHODS:
+        layer = ctx.layers.layer_of(func) if callee not in ACTIVATION_FUNCTIONS else None
+        if (
+            callee is None
+            and layer is None
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in ACTIVATION_METHODS
+        ):
+            # `x.softmax(dim)`, a tensor method. `self.softmax(x)` calls a layer the module holds, whatever
+            # its name says (`self.softmax = nn.LogSoftmax(dim=-1)`): `self` is no tensor.
+            if isinstance(func.value, cst.Name) and func.value.value == "self":
+                return None
             return ACTIVATION_METHODS[func.attr.value], func.value
         if callee in ACTIVATION_FUNCTIONS:
             operation: str | None = ACTIVATION_FUNCTIONS[callee]
         else:
-            layer = ctx.layers.layer_of(func)
             operation = ACTIVATION_LAYERS.get(layer.kind) if layer is not None else None
         if operation is None:
             return None

@@ -41,8 +41,8 @@ class GradMode:
 
     def managed(self, node: cst.CSTNode, depth: int = 0) -> bool:
         """Whether someone chose the grad mode `node` runs under: a `with` or decorator of a grad-mode
-        setter around it, a `set_grad_enabled(...)` call statement before it in its function (or the
-        module), or the same at any call site of a function around it (up to a few callers), or an
+        setter around it, a `set_grad_enabled(...)` call statement in a block around it (its function's
+        body, a loop's body, or the module), or the same at any call site of a function around it (up to a few callers), or an
         importing module of such a function that no module of this file calls (`_maybe_managed_by_importers`,
         asked of the callers too: torchtitan's `denoise` runs under `generate_image`, which its
         `@torch.no_grad()` validators call)."""
@@ -50,10 +50,12 @@ class GradMode:
         for ancestor in index.ancestors(node):
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
                 return True
+            # A setter statement in any block around it: a function's body, or a module-level epoch loop
+            # that calls `torch.set_grad_enabled(False)` before its test loop.
+            if isinstance(ancestor, cst.IndentedBlock) and self._sets_mode_in(ancestor):
+                return True
             if isinstance(ancestor, cst.FunctionDef):
                 if any(self._is_setter(decorator.decorator) for decorator in ancestor.decorators):
-                    return True
-                if self._sets_mode_in(ancestor.body):
                     return True
                 if depth < _MAX_CALLER_DEPTH and any(
                     self.managed(call, depth + 1) for call in self._call_sites(ancestor)
