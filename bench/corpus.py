@@ -7,11 +7,11 @@ so each is checked as its own project. It then runs `nnlint check --format json 
 --exit-zero` from each repository's root and prints the corpus size, the count of findings per code and every
 finding (`repo path:line CODE message`). `--json OUT` also writes all of it as JSON for later comparison.
 
-`--list FILE` replaces the pinned corpus by a wide sweep: one `owner/name commit` a line (whole repository,
-`#` starts a comment), e.g. bench/wide_corpus.txt, the held-out precision sweep of repositories that no real-bug
-manifest uses. `--max-files N` caps the files taken from each repository (the first N paths in sorted order).
-A repository on which nnlint fails is recorded (`errors` in the JSON) and the sweep goes on; each repository's
-check time is recorded too, to spot slow inputs.
+`--list FILE` replaces the pinned corpus by a wide sweep: one `owner/name commit` a line (whole
+repository, `#` starts a comment), e.g. bench/wide_corpus.txt, the precision sweep over repositories that no
+real-bug manifest uses. `--max-files N` caps the files taken from each repository (the first N paths in
+sorted order). A repository on which nnlint fails is recorded (`errors` in the JSON) and the sweep goes on;
+each repository's check time is recorded too, to spot slow inputs.
 
 Only `.py` files are materialized (mirrors lack large data files, and nothing else is checked). Test folders
 are left out: the corpus is training code, not a library's test suite.
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="nnlint worker processes (default 2)")
     parser.add_argument("--only", action="append", default=[], help="check only this repo (repeatable)")
     parser.add_argument("--json", type=Path, help="also write sizes and findings to this JSON file")
-    parser.add_argument("--list", type=Path, help="sweep these repositories instead (`owner/name commit` lines)")
+    parser.add_argument("--list", type=Path, help="sweep these repositories (`owner/name commit` lines)")
     parser.add_argument("--max-files", type=int, help="take at most this many files of each repository")
     args = parser.parse_args(argv)
 
