@@ -44,8 +44,8 @@ class GradMode:
         setter around it, a `set_grad_enabled(...)` call statement in a block around it (its function's
         body, a loop's body, or the module), or the same at any call site of a function around it (up to
         a few callers), or an importing module of such a function that no module of this file calls
-        (`_maybe_managed_by_importers`, asked of the callers too: torchtitan's `denoise` runs under `generate_image`, which its
-        `@torch.no_grad()` validators call)."""
+        (`_maybe_managed_by_importers`, asked of the callers too: torchtitan's `denoise` runs under
+        `generate_image`, which its `@torch.no_grad()` validators call)."""
         index = self._ctx.index
         for ancestor in index.ancestors(node):
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
