@@ -327,10 +327,11 @@ class TrainingLoops:
 
         Two guards: one that holds on a single iteration, a loop counter compared with an integer
         (`if batch_index == 0: model.zero_grad()`, also as a conjunct, the counter bound by the loop or
-        assigned in its body, `self.batch_index = b_idx`); and one that holds only when an optional
-        scheduler exists (`if self.scheduler: scheduler.step(); zero_grad()`, the clear indented into the
-        scheduler's block). An `if` that also holds the step guards both alike and is not counted; a clear
-        in another module's helper is not read (None: it clears).
+        assigned in its body, `self.batch_index = b_idx`, and never set back to that integer there); and
+        one that holds only when an optional scheduler exists (`if self.scheduler: scheduler.step();
+        zero_grad()`, the clear indented into the scheduler's block). An `if` that also holds the step
+        guards both alike and is not counted; a clear in another module's helper is not read (None: it
+        clears).
         """
         index = self._ctx.index
         around_step = {*index.ancestors(step.node), *index.ancestors(step.site)}
@@ -366,7 +367,22 @@ class TrainingLoops:
             return False
         sides = (test.left, target.comparator)
         name = next((dotted_name(side) for side in sides if not isinstance(side, cst.Integer)), None)
-        return any(isinstance(side, cst.Integer) for side in sides) and name in self._varying(loop)
+        value = next((side.value for side in sides if isinstance(side, cst.Integer)), None)
+        return value is not None and name in self._varying(loop) and not self._reset_to(loop, name, value)
+
+    def _reset_to(self, loop: Loop, name: str, value: str) -> bool:
+        """Whether the loop's body sets `name` back to the integer `value` (`batch_idx = 0` after the
+        step of an accumulation): the counter comes round again, so `name == value` holds periodically."""
+        index = self._ctx.index
+        for node in index.nodes(cst.Assign):
+            if (
+                isinstance(node.value, cst.Integer)
+                and node.value.value == value
+                and loop.node in index.ancestors(node)
+                and any(dotted_name(target.target) == name for target in node.targets)
+            ):
+                return True
+        return False
 
     def _varying(self, loop: Loop) -> frozenset[str]:
         """The names a loop changes every iteration: its own target and what its body assigns."""
