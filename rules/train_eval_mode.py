@@ -114,6 +114,32 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A shape smoke test named like a test: outputs read only for their shapes (or fed to the next
+        # module of the check); the mode changes none of what it looks at.
+        """
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv3d(channels, channels, 3, padding=1)
+        self.bn = nn.BatchNorm3d(channels)
+
+    def forward(self, x):
+        return self.bn(self.conv(x)), x
+
+
+def test_all_modules():
+    a = torch.rand(1, 16, 8, 8, 8)
+    encoder = Block(16)
+    y, skip = encoder(a)
+    assert y.shape == a.shape, print(y.shape)
+    decoder = Block(16)
+    z, _ = decoder(y)
+    print("decoder ok", z.size(), len(skip))
+""",
         # Unknown models: a model factory's tuple with two names that say network (names alone cannot tell
         # which is the network), and a tuple from a factory whose name does not say it builds a model.
         """
