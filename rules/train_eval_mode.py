@@ -114,6 +114,43 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A generator made of weight-normed convolutions, reflection padding and tanh (a hop length from
+        # numpy): the same in both modes, so sampling it in training mode changes nothing.
+        """
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import weight_norm
+
+
+def WNConv1d(*args, **kwargs):
+    return weight_norm(nn.Conv1d(*args, **kwargs))
+
+
+class Generator(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        ratios = [8, 8, 2, 2]
+        self.hop_length = np.prod(ratios)
+        self.model = nn.Sequential(nn.ReflectionPad1d(3), WNConv1d(channels, 1, 7), nn.Tanh())
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def main():
+    netG = Generator(80)
+    optG = torch.optim.Adam(netG.parameters())
+    for step, (mel, audio) in enumerate(train_loader):
+        loss = (netG(mel) - audio).abs().mean()
+        optG.zero_grad()
+        loss.backward()
+        optG.step()
+        if step % 100 == 0:
+            with torch.no_grad():
+                for voc in test_mels:
+                    save_sample(netG(voc))
+""",
         # A shape smoke test named like a test: outputs read only for their shapes (or fed to the next
         # module of the check); the mode changes none of what it looks at.
         """

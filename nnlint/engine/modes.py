@@ -989,7 +989,8 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     True only when everything it (and its project base classes) is made of is visible and mode-free: its
     bases are `nn.Module` or such classes; every call in its body is a torch.nn layer known to ignore the
     mode (`MODE_FREE_LAYERS`, `MODE_FREE_UNLESS` with the mode-dependent argument off), a plain `torch.*` or
-    `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a builtin, a method of
+    `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a numpy or math
+    function, a builtin, a method of
     a local value (a tensor's), or a project class or function that passes the same test; it never
     reads `.training` nor overrides `train()`/`eval()`; and it builds at least one layer itself or through
     a base (an empty stub is unknown). Anything else (a library model, an unresolved
@@ -1064,6 +1065,8 @@ def _within(ctx: FileContext, inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
     return any(ancestor is outer for ancestor in ctx.index.ancestors(inner))
 
 
+# Libraries of numbers and arrays: their calls (`np.prod(ratios)` for a hop length) build no layer.
+_ARRAY_MODULES = ("numpy.", "math.")
 # Layers that hold other layers: mode-free only when what they hold is built in sight.
 _CONTAINER_LAYERS = frozenset({"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"})
 
@@ -1092,7 +1095,7 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
         if qualified in MODE_FREE_UNLESS:
             return _argument_off(call, *MODE_FREE_UNLESS[qualified])
         if (
-            qualified.startswith(("torch.nn.functional.", "torch.nn.init."))
+            qualified.startswith(("torch.nn.functional.", "torch.nn.init.", *_ARRAY_MODULES))
             or qualified.count(".") == 1
             and (qualified.startswith("torch.") and not qualified[6:7].isupper())
         ):
