@@ -114,6 +114,23 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A loop over evaluation callbacks (`eval_cbs`) is no loop over held-out data: each callback sets
+        # the mode it evaluates in.
+        """
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch_index, (x, y) in enumerate(train_loader):
+    loss = nn.functional.mse_loss(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    for eval_cb in eval_cbs:
+        if eval_cb is not None:
+            eval_cb(model, batch_index)
+""",
         # A generator made of weight-normed convolutions, reflection padding and tanh (a hop length from
         # numpy): the same in both modes, so sampling it in training mode changes nothing.
         """

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.index import TreeIndex
 
+# Words of a name that holds functions to call (`eval_cbs`, `val_hooks`), whatever else it says.
+_CALLABLE_WORDS = frozenset({"cb", "cbs", "callback", "callbacks", "hook", "hooks", "fn", "fns", "funcs"})
 # Tensor attributes and methods that read a layout, never a value.
 _LAYOUT_READS = frozenset({"shape", "size", "dim", "ndim", "ndimension", "dtype", "device"})
 # Events that only a training function has.
@@ -135,7 +137,10 @@ def is_eval_data_name(name: str | None) -> bool:
     """Whether a dotted name looks like held-out data: `val_loader`, `testloader`, `X_test`, `dev_set`."""
     if not name:
         return False
-    for word in words(name.rsplit(".", 1)[-1]):
+    named = words(name.rsplit(".", 1)[-1])
+    if any(word in _CALLABLE_WORDS for word in named):
+        return False  # `eval_cbs`, `val_hooks`: functions to call, not data
+    for word in named:
         if word in vocab.EVAL_DATA_WORDS:
             return True
         if (
