@@ -114,6 +114,26 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # d2l's evaluate_accuracy: eval, forward, train per batch for a module; the `else` branch's forward
+        # (a plain function) never runs after that train().
+        """
+import torch
+from torch import nn
+
+
+def evaluate_accuracy(data_iter, net):
+    acc_sum, n = 0.0, 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            if isinstance(net, nn.Module):
+                net.eval()
+                acc_sum += (net(X).argmax(dim=1) == y).float().sum().item()
+                net.train()
+            else:
+                acc_sum += (net(X).argmax(dim=1) == y).float().sum().item()
+            n += y.shape[0]
+    return acc_sum / n
+""",
         # A loop over evaluation callbacks (`eval_cbs`) is no loop over held-out data: each callback sets
         # the mode it evaluates in.
         """

@@ -308,7 +308,7 @@ class TrainingLoops:
 
     def clears_among(self, steps: list[Event], zero: Event, step: Event) -> bool:
         """`clears` for a step among `steps`, the steps of one iteration or of one call of a function."""
-        if self._exclusive(zero, step):
+        if self.exclusive(zero, step):
             return False
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
@@ -416,7 +416,7 @@ class TrainingLoops:
             word in ("scheduler", "sched") for word in words(name.rsplit(".", 1)[-1])
         )
 
-    def _exclusive(self, a: Event, b: Event) -> bool:
+    def exclusive(self, a: Event, b: Event) -> bool:
         """Whether two events sit in different branches of one `if` (its body and its `else`/`elif`)."""
         x, y = (a.node, b.node) if a.via == b.via else (a.site, b.site)
         index = self._ctx.index

@@ -211,6 +211,9 @@ class ModeSimulation:
             for event in toggles
             if self._alias(model_key(event.target) or "", function) == self._alias(model, function)
         ]
+        # A toggle in the other branch of an `if` (`if isinstance(net, nn.Module): net.eval(); ...;
+        # net.train()  else: net(X)`) never runs in the forward's iteration.
+        toggles = [event for event in toggles if not self._ctx.loops.exclusive(event, forward)]
         if not toggles or toggles[-1].kind is not EventKind.TRAIN:
             return None
         first_train = next(i for i, event in enumerate(toggles) if event.kind is EventKind.TRAIN)
