@@ -114,6 +114,46 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # Each round builds a new model (through a helper that assigns `self.model`) before training it:
+        # the last round's `eval()` is on a module that is gone.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Trainer:
+    def _setup_model(self):
+        self.model = Net()
+
+    def fit_a_single_model(self):
+        self._setup_model()
+        optimizer = torch.optim.Adam(self.model.parameters())
+        for _ in range(10):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(self.model(self.x), self.y)
+            loss.backward()
+            optimizer.step()
+
+    def score_a_single_model(self):
+        self.model.eval()
+        return self.model(self.x).argmax(1)
+
+    def fit(self):
+        for _ in range(self.budget):
+            self.fit_a_single_model()
+            predictions = self.score_a_single_model()
+            self.update_labels(predictions)
+""",
         # d2l's evaluate_accuracy: eval, forward, train per batch for a module; the `else` branch's forward
         # (a plain function) never runs after that train().
         """

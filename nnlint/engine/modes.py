@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import class_hierarchy, resolve_call, resolve_name
+from nnlint.engine.bindings import (
+    assigned_names,
+    class_hierarchy,
+    own_nodes,
+    resolve_call,
+    resolve_name,
+)
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -728,7 +734,11 @@ class ModeSimulation:
         mode: dict[str, str] = {}
         set_by: dict[str, Event] = {}
         evaluated: set[str] = set()
+        rebuilt = self._rebuilt_each_iteration(loop)
         for _ in range(2):
+            for model in rebuilt:  # a new module each iteration: nothing carries over from the last one
+                mode.pop(model, None)
+                evaluated.discard(model)
             for position, event in enumerate(events):
                 model = model_key(event.target)
                 if model is None:
@@ -759,6 +769,29 @@ class ModeSimulation:
                         self._trained_in_eval.add(set_by[model].node)
                         return set_by[model].node  # `model.eval()` at the top of the training epoch
         return None
+
+    def _rebuilt_each_iteration(self, loop: Loop) -> set[str]:
+        """Models the loop's body builds afresh, directly or in a helper it calls (a few calls deep):
+        `model = build_model(args)` per seed, `self._setup_model()` assigning `self.model = SEAL(...)` per
+        round of active learning. Each iteration then starts with a new module in training mode."""
+        found: set[str] = set()
+        pending: list[tuple[cst.CSTNode, int]] = [(loop.node, 0)]
+        seen: set[cst.CSTNode] = set()
+        while pending:
+            root, depth = pending.pop()
+            if root in seen:
+                continue
+            seen.add(root)
+            for node in own_nodes(root.body if isinstance(root, (cst.For, cst.While)) else root):
+                if isinstance(node, cst.Assign) and _builds_fresh(self._ctx, node.value):
+                    # In a helper only the object's attributes are the caller's names, not its locals.
+                    names = [name for name in assigned_names(node) if depth == 0 or name.startswith("self.")]
+                    found.update(model_key(name) or name for name in names)
+                elif isinstance(node, cst.Call) and depth < _MAX_CALLER_DEPTH:
+                    helper = self._ctx.loops.helper_called(node)
+                    if helper is not None:
+                        pending.append((helper, depth + 1))
+        return {self._alias(model, loop.function) for model in found}
 
     def trains_in_eval_mode(self, toggle: cst.CSTNode) -> bool:
         """For an `eval()` `resumes_in_eval_mode` found: whether no evaluation ran under it at all (the
