@@ -1026,3 +1026,45 @@ def test_a_base_class_of_another_module_is_read_only_when_its_text_may_give_the_
         assert found_in(lookup("D")) == "trains.py"
     assert STORE.parsed(tmp_path / "defines.py") is None
     assert STORE.parsed(tmp_path / "chained.py") is not None  # it lists a base: read
+
+
+_RUNNER_WITH_SAMPLER = (
+    "import torch\nfrom torch.utils.data import DataLoader, DistributedSampler\n{imports}\n\n"
+    "def train(model, data, optimizer):\n"
+    "    sampler = DistributedSampler(data, shuffle=True)\n"
+    "    loader = DataLoader(data, batch_size=8, sampler=sampler)\n"
+    "    loader = {wrap}\n"
+    "    for epoch in range(10):\n"
+    "        for x in loader:\n            model(x).sum().backward()\n"
+    "            optimizer.step()\n            optimizer.zero_grad()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "wrap", "reported"),
+    [
+        # A project wrapper of another module holds the loader (MiniGPT-4's IterLoader): it may set the epoch.
+        ("from loaders import IterLoader", "IterLoader(loader)", False),
+        # A library's progress bar only iterates it: the sampler is still never told the epoch.
+        ("from tqdm import tqdm", "tqdm(loader)", True),
+    ],
+)
+def test_a_loader_given_the_sampler_by_name_carries_it_to_a_project_wrapper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imports: str, wrap: str, reported: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "loaders.py": (
+                "class IterLoader:\n    def __init__(self, loader):\n        self._loader = loader\n"
+                "        self._epoch = 0\n\n    def __iter__(self):\n"
+                "        self._loader.sampler.set_epoch(self._epoch)\n        self._epoch += 1\n"
+                "        return iter(self._loader)\n"
+            ),
+            "train.py": _RUNNER_WITH_SAMPLER.format(imports=imports, wrap=wrap),
+        },
+    )
+    findings = run_check([Path("train.py")], Overrides()).findings
+    assert bool([f for f in findings if f.code == "NN603"]) is reported
