@@ -1068,3 +1068,24 @@ def test_a_loader_given_the_sampler_by_name_carries_it_to_a_project_wrapper(
     )
     findings = run_check([Path("train.py")], Overrides()).findings
     assert bool([f for f in findings if f.code == "NN603"]) is reported
+
+
+def test_a_module_level_optimizer_that_another_module_imports_is_stepped_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lornatang's DCGAN builds its optimizers in config.py; train.py star-imports them and steps them."""
+    monkeypatch.chdir(tmp_path)
+    config = (
+        "import torch\nfrom torch import nn\n\nmodel = nn.Linear(4, 1)\n"
+        "optimizer = torch.optim.Adam(model.parameters(), 2e-4)\n"
+    )
+    train = (
+        "from config import *\n\nfor x, y in loader:\n    loss = (model(x) - y).pow(2).mean()\n"
+        "    optimizer.zero_grad()\n    loss.backward()\n    optimizer.step()\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "config.py": config, "train.py": train})
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code == "NN212"]
+    (tmp_path / "train.py").write_text("print('no training here')\n")
+    STORE.clear()
+    findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert [f.location.row for f in findings if f.code == "NN212"] == [5]

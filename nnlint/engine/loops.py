@@ -35,6 +35,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
+from nnlint.engine.project import paths_mentioning
 from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import clearing
 
@@ -500,7 +501,14 @@ class TrainingLoops:
             ):
                 continue
             return False
-        return True
+        # A module-level one that another module of the project imports (`from config import *` in
+        # train.py, which steps `d_optimizer`): stepped there, maybe.
+        return scope is not self._ctx.module or not self._imported_elsewhere(name)
+
+    def _imported_elsewhere(self, name: str) -> bool:
+        """Whether another module of the project mentions `name` and this module's name."""
+        path = self._ctx.real_path
+        return path is not None and bool(paths_mentioning(self._ctx, name, path.stem))
 
     def manual_schedulers_never_stepped(self) -> list[cst.Call]:
         """Schedulers a LightningModule with `self.automatic_optimization = False` builds for itself and
