@@ -715,8 +715,9 @@ for epoch in range(30):
     def _check_steps(self, steps: list[cst.Call], unit: str, label: str) -> None:
         """Report the steps of one schedule that run at the wrong frequency for what it counts. A step
         given the count itself (`lr_scheduler.step(self.total_steps)`, `step(epoch + i / iters)`) sets
-        where the schedule is, however often it runs."""
-        steps = [step for step in steps if not step.args]
+        where the schedule is, however often it runs; ReduceLROnPlateau's argument is a metric instead."""
+        if label != "ReduceLROnPlateau":
+            steps = [step for step in steps if not step.args]
         frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
         if unit == EPOCHS:
             for step, frequency in zip(steps, frequencies, strict=True):
