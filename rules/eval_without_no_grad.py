@@ -233,6 +233,25 @@ model = torch.load("model.pt")
 for x in test_loader:
     out = model(x)
 """,
+        # A project decorator that applies inference_mode or no_grad (YOLOv5's smart_inference_mode).
+        """
+import torch
+
+
+def smart_inference_mode(torch_1_9=True):
+    def decorate(fn):
+        return (torch.inference_mode if torch_1_9 else torch.no_grad)()(fn)
+
+    return decorate
+
+
+@smart_inference_mode()
+def run(model, dataloader):
+    model.eval()
+    for images, labels in dataloader:
+        preds = model(images)
+        print((preds.argmax(1) == labels).float().mean())
+""",
         # A module-level epoch loop that switches recording with plain statements around its two loops.
         """
 import torch

@@ -1089,3 +1089,36 @@ def test_a_module_level_optimizer_that_another_module_imports_is_stepped_there(
     STORE.clear()
     findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
     assert [f.location.row for f in findings if f.code == "NN212"] == [5]
+
+
+def test_a_project_decorator_that_applies_inference_mode_manages_the_grad_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YOLOv5's `@smart_inference_mode()` from utils/torch_utils.py on val.py's `run`: recording is off."""
+    monkeypatch.chdir(tmp_path)
+    decorator = (
+        "import torch\n\n\ndef smart_inference_mode(torch_1_9=True):\n    def decorate(fn):\n"
+        "        return (torch.inference_mode if torch_1_9 else torch.no_grad)()(fn)\n\n"
+        "    return decorate\n\n\n"
+        "def timed(fn):\n    return fn\n"
+    )
+    val = (
+        "from utils.torch_utils import {name}\n\n\n@{name}{call}\ndef run(model, dataloader):\n"
+        "    model.eval()\n    for images, labels in dataloader:\n        preds = model(images)\n"
+        "        print((preds.argmax(1) == labels).float().mean())\n"
+    )
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "utils/__init__.py": "",
+            "utils/torch_utils.py": decorator,
+            "val.py": val.format(name="smart_inference_mode", call="()"),
+        },
+    )
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code == "NN503"]
+    # A project decorator that names no grad-mode setter leaves recording on.
+    (tmp_path / "val.py").write_text(val.format(name="timed", call=""))
+    STORE.clear()
+    findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert [f.code for f in findings if f.code == "NN503"] == ["NN503"]
