@@ -1122,3 +1122,27 @@ def test_a_project_decorator_that_applies_inference_mode_manages_the_grad_mode(
     STORE.clear()
     findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
     assert [f.code for f in findings if f.code == "NN503"] == ["NN503"]
+
+
+def test_a_decoding_method_of_a_model_whose_base_is_in_another_module_is_no_evaluation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ImageCaptioning's `FCModel(CaptionModel)`: `_sample` decodes step by step through its recurrent core,
+    but it is a method of a model (CaptionModel, in another module, is an nn.Module), whose callers choose
+    its grad mode (self-critical training samples with gradients)."""
+    monkeypatch.chdir(tmp_path)
+    base = "import torch.nn as nn\n\n\nclass CaptionModel(nn.Module):\n    pass\n"
+    fc = (
+        "import torch.nn as nn\nfrom base import CaptionModel\n\n\nclass Core(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.cell = nn.LSTMCell(8, 8)\n\n"
+        "    def forward(self, xt, state):\n        return self.cell(xt, state)\n\n\n"
+        "class FCModel(CaptionModel):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.embed = nn.Embedding(10, 8)\n        self.core = Core()\n"
+        "        self.logit = nn.Linear(8, 10)\n\n"
+        "    def _sample(self, it, steps):\n        state = None\n        seq = []\n"
+        "        for t in range(steps):\n            h, c = self.core(self.embed(it), state)\n"
+        "            state = (h, c)\n            it = self.logit(h).argmax(1)\n            seq.append(it)\n"
+        "        return seq\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "base.py": base, "fc.py": fc})
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code in ("NN503", "NN404")]

@@ -25,7 +25,9 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import own_nodes, target_names
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
+from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role
+from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
 
 if TYPE_CHECKING:
@@ -418,10 +420,14 @@ class Evaluation:
         """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a
         model's methods do not own its mode."""
         cls = self._ctx.enclosing_class(function)
-        return cls is not None and (
-            self._ctx.roles.is_local_model_class(cls.name.value)
-            or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls))
-        )
+        if cls is None or not cls.bases:
+            return False
+        if self._ctx.roles.is_local_model_class(cls.name.value) or any(
+            base.endswith("LightningModule") for base in self._ctx.base_names(cls)
+        ):
+            return True
+        # A base of another project module (`class FCModel(CaptionModel)`, CaptionModel an nn.Module).
+        return is_model_class(Resolved(self._ctx, cls))
 
     @cached_property
     def eval_function_names(self) -> frozenset[str]:
