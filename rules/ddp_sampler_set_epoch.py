@@ -417,9 +417,10 @@ for epoch in range(epochs):
             if callee.rsplit(".", 1)[-1] == "DataLoader":
                 continue
             arguments = {self.ctx.dotted(arg.value) for arg in other.args}
-            if arguments & carriers and local_function(self.ctx, other) is None:
-                if resolve_call(self.ctx, other) is not None:
-                    return True  # `IterLoader(loader)`, which may call `loader.sampler.set_epoch`
+            if arguments & carriers:
+                wrapper = resolve_call(self.ctx, other)
+                if wrapper is not None and wrapper.ctx is not self.ctx:
+                    return True  # `IterLoader(loader)` of another module: `loader.sampler.set_epoch` there
             if in_loader and (callee in _ITERATING_BUILTINS or local_function(self.ctx, other) is not None):
                 continue
             if arguments & names:
