@@ -307,21 +307,6 @@ model = Net()
 for x, y in loader:
     loss = F.cross_entropy(model(x), y)
 """,
-        # A layer attribute named `softmax` that holds a LogSoftmax: the layer counts, not its name.
-        """
-import torch.nn as nn
-class NextSentencePrediction(nn.Module):
-    def __init__(self, hidden):
-        super().__init__()
-        self.linear = nn.Linear(hidden, 2)
-        self.softmax = nn.LogSoftmax(dim=-1)
-    def forward(self, x):
-        return self.softmax(self.linear(x[:, 0]))
-model = NextSentencePrediction(64)
-criterion = nn.NLLLoss(ignore_index=0)
-for x, y in loader:
-    loss = criterion(model(x), y)
-""",
         # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
         """
 import torch

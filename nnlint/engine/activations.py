@@ -270,21 +270,16 @@ class ActivationFlow:
         ctx = self._ctx
         callee = ctx.callee(call)
         func = call.func
-        layer = ctx.layers.layer_of(func) if callee not in ACTIVATION_FUNCTIONS else None
-        if (
-            callee is None
-            and layer is None
-            and isinstance(func, cst.Attribute)
-            and func.attr.value in ACTIVATION_METHODS
-        ):
-            # `x.softmax(dim)`, a tensor method. `self.softmax(x)` calls a layer the module holds, whatever
-            # its name says (`self.softmax = nn.LogSoftmax(dim=-1)`): `self` is no tensor.
-            if isinstance(func.value, cst.Name) and func.value.value == "self":
-                return None
-            return ACTIVATION_METHODS[func.attr.value], func.value
+        if callee is None and isinstance(func, cst.Attribute) and func.attr.value in ACTIVATION_METHODS:
+            # `self.softmax(x)` calls a submodule, not the tensor method `x.softmax()`: what it applies is
+            # the layer it is bound to (`self.softmax = nn.LogSoftmax(dim=1)` is common), never its name.
+            if not (isinstance(func.value, cst.Name) and func.value.value == "self"):
+                return ACTIVATION_METHODS[func.attr.value], func.value
+            callee = None
         if callee in ACTIVATION_FUNCTIONS:
             operation: str | None = ACTIVATION_FUNCTIONS[callee]
         else:
+            layer = ctx.layers.layer_of(func)
             operation = ACTIVATION_LAYERS.get(layer.kind) if layer is not None else None
         if operation is None:
             return None
