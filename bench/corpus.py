@@ -7,10 +7,17 @@ so each is checked as its own project. It then runs `nnlint check --format json 
 --exit-zero` from each repository's root and prints the corpus size, the count of findings per code and every
 finding (`repo path:line CODE message`). `--json OUT` also writes all of it as JSON for later comparison.
 
+`--list FILE` replaces the pinned corpus by a wide sweep: one `owner/name commit` a line (whole
+repository, `#` starts a comment), e.g. bench/wide_corpus.txt, the precision sweep over repositories that no
+real-bug manifest uses. `--max-files N` caps the files taken from each repository (the first N paths in
+sorted order). A repository on which nnlint fails is recorded (`errors` in the JSON) and the sweep goes on;
+each repository's check time is recorded too, to spot slow inputs.
+
 Only `.py` files are materialized (mirrors lack large data files, and nothing else is checked). Test folders
 are left out: the corpus is training code, not a library's test suite.
 
     python bench/corpus.py [--mirrors DIR] [--scratch DIR] [--jobs 2] [--only REPO] [--json OUT]
+                           [--list bench/wide_corpus.txt --max-files 150]
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -78,6 +86,16 @@ def git(git_dir: Path, *args: str) -> bytes:
     return subprocess.run(["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True).stdout
 
 
+def read_list(path: Path) -> tuple[Source, ...]:
+    """The whole-repository sources of a list file: `owner/name commit` a line, `#` comments."""
+    sources: list[Source] = []
+    for line in path.read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            sources.append(Source(fields[0], fields[1], ("",)))
+    return tuple(sources)
+
+
 def corpus_files(git_dir: Path, source: Source) -> list[tuple[str, str]]:
     """The (blob id, path) of every corpus `.py` file of `source` at its commit."""
     listing = git(git_dir, "ls-tree", "-r", "--full-tree", source.commit).decode()
@@ -92,14 +110,15 @@ def corpus_files(git_dir: Path, source: Source) -> list[tuple[str, str]]:
     return chosen
 
 
-def materialize(git_dir: Path, source: Source, dest: Path) -> list[Path]:
-    """Write the corpus files of `source` under `dest` (emptied first) with one `git cat-file --batch`."""
+def materialize(git_dir: Path, source: Source, dest: Path, max_files: int | None = None) -> list[Path]:
+    """Write the corpus files of `source` (at most `max_files`, by sorted path) under `dest` (emptied first)
+    with one `git cat-file --batch`."""
     if dest.exists():
         subprocess.run(["rm", "-rf", str(dest)], check=True)
     dest.mkdir(parents=True)
     # A marker so that nnlint takes this folder as the project root, as it would in a real checkout.
     (dest / ".git").mkdir()
-    files = corpus_files(git_dir, source)
+    files = sorted(corpus_files(git_dir, source), key=lambda item: item[1])[:max_files]
     request = "".join(f"{blob}\n" for blob, _ in files).encode()
     out = subprocess.run(
         ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
@@ -125,6 +144,10 @@ def materialize(git_dir: Path, source: Source, dest: Path) -> list[Path]:
     return written
 
 
+class NnlintFailed(Exception):
+    """nnlint exited with an error on a corpus repository."""
+
+
 def run_nnlint(root: Path, jobs: int) -> list[dict]:
     """Every finding of `nnlint check --select ALL` on the project at `root`, as its JSON objects."""
     nnlint = Path(sys.executable).with_name("nnlint")
@@ -132,7 +155,7 @@ def run_nnlint(root: Path, jobs: int) -> list[dict]:
     command += ["--no-cache", "--exit-zero", "-j", str(jobs), "."]
     proc = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"nnlint failed on {root} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise NnlintFailed(f"nnlint failed on {root} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout or "[]")
 
 
@@ -143,23 +166,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="nnlint worker processes (default 2)")
     parser.add_argument("--only", action="append", default=[], help="check only this repo (repeatable)")
     parser.add_argument("--json", type=Path, help="also write sizes and findings to this JSON file")
+    parser.add_argument("--list", type=Path, help="sweep these repositories (`owner/name commit` lines)")
+    parser.add_argument("--max-files", type=int, help="take at most this many files of each repository")
     args = parser.parse_args(argv)
 
-    sources = [s for s in CORPUS if not args.only or s.repo in args.only]
+    pinned = read_list(args.list) if args.list else CORPUS
+    sources = [s for s in pinned if not args.only or s.repo in args.only]
     totals = {"files": 0, "lines": 0}
     per_repo: list[dict] = []
     findings: list[dict] = []
+    errors: list[dict] = []
     for source in sources:
         git_dir = args.mirrors / source.repo.replace("/", "+") / "repo"
         if not git_dir.is_dir():
             print(f"skip {source.repo}: no mirror at {git_dir}", file=sys.stderr)
             continue
         root = args.scratch / source.repo.replace("/", "+")
-        written = materialize(git_dir, source, root)
+        written = materialize(git_dir, source, root, args.max_files)
         lines = sum(path.read_bytes().count(b"\n") for path in written)
         totals["files"] += len(written)
         totals["lines"] += lines
-        found = run_nnlint(root, args.jobs)
+        started = time.perf_counter()
+        try:
+            found = run_nnlint(root, args.jobs)
+        except NnlintFailed as failure:
+            if not args.list:
+                raise SystemExit(str(failure)) from None
+            errors.append({"repo": source.repo, "commit": source.commit, "error": str(failure)})
+            print(failure, file=sys.stderr)
+            found = []
+        seconds = round(time.perf_counter() - started, 2)
         for finding in found:
             finding["repo"] = source.repo
             finding["commit"] = source.commit
@@ -171,16 +207,20 @@ def main(argv: list[str] | None = None) -> int:
                 "files": len(written),
                 "lines": lines,
                 "findings": len(found),
+                "seconds": seconds,
             }
         )
         print(
-            f"{source.repo}@{source.commit[:10]}: {len(written)} files, {lines} lines, {len(found)} findings",
+            f"{source.repo}@{source.commit[:10]}: {len(written)} files, {lines} lines, {len(found)} findings,"
+            f" {seconds} s",
             file=sys.stderr,
         )
 
     counts = Counter(f["code"] for f in findings)
     print(f"corpus: {len(per_repo)} repositories, {totals['files']} files, {totals['lines']} lines")
     print(f"findings: {len(findings)}")
+    for error in errors:
+        print(f"  error: {error['repo']}", file=sys.stderr)
     for code, count in sorted(counts.items()):
         print(f"  {code}: {count}")
     for f in sorted(findings, key=lambda f: (f["code"], f["repo"], f["filename"], f["location"]["row"])):
@@ -191,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             "repos": per_repo,
             "counts": dict(sorted(counts.items())),
             "findings": findings,
+            "errors": errors,
         }
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0

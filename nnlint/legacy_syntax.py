@@ -1,4 +1,5 @@
-"""Parse code written for a grammar older than libcst's: `async`/`await` names, Python 2 print statements.
+"""Parse code written for a grammar older than libcst's: `async`/`await` names, Python 2 print statements,
+and indentation that mixes tabs into blanks the way CPython still accepts (`parse_mixed_indentation`).
 
 Before Python 3.7, `async` and `await` were ordinary names outside coroutines, and PyTorch code of that
 time spells a non-blocking copy `x.cuda(async=True)`. libcst's native parser always uses the current
@@ -20,9 +21,11 @@ the NN000 message.
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
 import tokenize
+import warnings
 
 import libcst as cst
 
@@ -35,6 +38,32 @@ _PYTHON2_MESSAGES = (
     "multiple exception types must be parenthesized",
     "leading zeros in decimal integer literals",
 )
+
+
+def parse_mixed_indentation(source: str) -> cst.Module | None:
+    """The module of a text CPython accepts but libcst's tokenizer rejects for tabs mixed into blank
+    indentation (`\t    x` under a four-blank `for`: "no matching outer block for dedent"), else None.
+
+    Each tab of a line's leading whitespace becomes one blank, so the text keeps its length and every
+    position stays right; the result is used only when CPython reads the very same tree from both texts
+    (a tab inside a string, or an indentation the swap changes, leaves the file an NN000)."""
+    if "\t" not in source:
+        return None
+    lines = source.splitlines(keepends=True)
+    for row, line in enumerate(lines):
+        code = line.lstrip(" \t")
+        lead = line[: len(line) - len(code)]
+        if "\t" in lead:
+            lines[row] = lead.replace("\t", " ") + code
+    swapped = "".join(lines)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if ast.dump(ast.parse(source)) != ast.dump(ast.parse(swapped)):
+                return None
+        return cst.parse_module(swapped)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError, RecursionError, MemoryError):
+        return None
 
 
 def parse_legacy(source: str) -> cst.Module | None:

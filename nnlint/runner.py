@@ -30,7 +30,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import MAX_SOURCE_BYTES, begin_check, dependencies
 from nnlint.finding import Edit, Finding, Fix, Position, Related, Severity
-from nnlint.legacy_syntax import parse_legacy, python2_hint
+from nnlint.legacy_syntax import parse_legacy, parse_mixed_indentation, python2_hint
 from nnlint.rule import Report, Rule, RuleFix
 from nnlint.suppress import Suppressions, parse_suppressions
 
@@ -166,6 +166,9 @@ def parse_source(filename: str, source: str) -> cst.Module | Finding:
             if legacy is not None:
                 return legacy
             return rejected
+        mixed = parse_mixed_indentation(source)  # CPython accepts it: only libcst's tokenizer objects
+        if mixed is not None:
+            return mixed
         message = f"Cannot parse this file: {error.message}"
         return syntax_finding(filename, message, error.raw_line, error.raw_column + 1)
     except (RecursionError, MemoryError):

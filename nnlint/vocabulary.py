@@ -304,13 +304,21 @@ MODE_FREE_LAYERS = frozenset(
         *("Softmax", "LogSoftmax", "Softmax2d", "LogSigmoid", "GLU"),
         *("LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"),
         *("PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
-        *("ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"),
+        *(
+            f"{kind}Pad{dim}d"
+            for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular")
+            for dim in "123"
+        ),
         *("RNNCell", "LSTMCell", "GRUCell", "Sequential", "ModuleList", "ModuleDict", "ParameterList"),
     )
 )
 # Calls in a model's code that make no layer and have no mode: a learned tensor (`nn.Parameter(...)`), an
 # old-style autograd wrapper (`Variable(torch.zeros(...))` for an initial hidden state).
-MODE_FREE_CALLS = frozenset({"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"})
+# Weight norm recomputes `g * v / ||v||` on every forward alike; spectral norm's power iteration does not.
+MODE_FREE_CALLS = frozenset(
+    {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"}
+    | {name for name in LAYER_WRAPPERS if name.endswith("weight_norm")}
+)
 # torch.nn layers that are mode-free only with the argument named here absent or literally zero/False, and
 # at most this many positional arguments (the argument's own 0-based position: `nn.LSTM(input_size,
 # hidden_size, num_layers, bias, batch_first, dropout)`, `nn.RNN` with `nonlinearity` before `bias`). A

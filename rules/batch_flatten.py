@@ -68,6 +68,31 @@ class BatchFlatten(Rule):
         self._methods: dict[cst.ClassDef | None, set[str]] = {}
 
     VALID: ClassVar[list[str]] = [
+        # A criterion compares element with element: Hugging Face's regression head flattens the logits
+        # and the labels alike for MSELoss.
+        """
+import torch.nn as nn
+from torch.nn import CrossEntropyLoss, MSELoss
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, hidden, num_labels):
+        super().__init__()
+        self.num_labels = num_labels
+        self.classifier = nn.Linear(hidden, num_labels)
+
+    def forward(self, pooled, labels=None):
+        logits = self.classifier(pooled)
+        loss = None
+        if labels is not None:
+            if self.num_labels == 1:
+                loss_fct = MSELoss()
+                loss = loss_fct(logits.view(-1), labels.view(-1))
+            else:
+                loss_fct = CrossEntropyLoss()
+                loss = loss_fct(logits.view(-1, self.num_labels), labels.view(-1))
+        return loss, logits
+""",
         """
 import torch
 import torch.nn as nn
@@ -367,7 +392,10 @@ class Net(nn.Module):
             return True
         layer = self.ctx.layers.layer_of(call.func)
         if layer is not None:
-            return layer.kind.rsplit(".", 1)[-1] not in vocab.PER_ELEMENT_LAYERS
+            # A criterion (`MSELoss()(logits.view(-1), labels.view(-1))`, Hugging Face's regression head)
+            # compares element with element: flattening both sides mixes no samples.
+            kind = layer.kind.rsplit(".", 1)[-1]
+            return kind not in vocab.PER_ELEMENT_LAYERS and not kind.endswith("Loss")
         func = call.func
         if isinstance(func, cst.Subscript):  # self.blocks[i](x)
             func = func.value

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from nnlint.engine.bindings import local_function
+from nnlint.engine.bindings import local_function, resolve_call
 from nnlint.engine.data_loading import LoaderCall
 from nnlint.engine.evaluation import is_eval_data_name
 from nnlint.engine.loops import Loop
@@ -38,7 +38,8 @@ class DdpSamplerSetEpoch(Rule):
     without an epoch loop (the loop that would call `set_epoch` is elsewhere), loaders built elsewhere
     in modules that mention `set_epoch` (a helper there may set it),
     samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
-    built around one, handed to a function of another module, counts as handed on too), and
+    built around one, or given one by name and handed to a project class or function of another module
+    such as an `IterLoader(loader)` that calls `loader.sampler.set_epoch`, counts as handed on too), and
     files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
     library never calls `set_epoch`, so a DistributedSampler a DeepSpeed script builds is flagged like
     any other.
@@ -400,26 +401,42 @@ for epoch in range(epochs):
     def _handed_on(self, call: cst.Call) -> bool:
         """The sampler's name passed to a call other than a DataLoader (`train(..., sampler=sampler)`):
         that function may set the epoch, in this file's helpers or another module. A sampler built inside
-        the loader's construction travels with the loader (`loader.sampler.set_epoch`): the loader passed
-        to a function this file cannot see into may have its epoch set there, but not when it is only
+        the loader's construction, or given to it by name, travels with the loader
+        (`loader.sampler.set_epoch`): the loader passed to a function this file cannot see into
+        (`IterLoader(loader)` of another module) may have its epoch set there, but not when it is only
         iterated (`iter(loader)`) or handed to a function of this file (whose `set_epoch` calls count)."""
+        names = self._assigned_by(call)
+        in_loader = self._in_loader(call)
+        # Loaders given the sampler by name carry it too, into a project helper of another module.
+        carriers: set[str | None] = set()
+        for found in self.ctx.data_loading.loaders:
+            if not in_loader and any(self.ctx.dotted(arg.value) in names for arg in found.node.args):
+                carriers |= self._assigned_by(found.node)
+        for other in self.ctx.index.nodes(cst.Call):
+            callee = self.ctx.dotted(other.func) or ""
+            if callee.rsplit(".", 1)[-1] == "DataLoader":
+                continue
+            arguments = {self.ctx.dotted(arg.value) for arg in other.args}
+            if arguments & carriers:
+                wrapper = resolve_call(self.ctx, other)
+                if wrapper is not None and wrapper.ctx is not self.ctx:
+                    return True  # `IterLoader(loader)` of another module: `loader.sampler.set_epoch` there
+            if in_loader and (callee in _ITERATING_BUILTINS or local_function(self.ctx, other) is not None):
+                continue
+            if arguments & names:
+                return True
+        return False
+
+    def _assigned_by(self, call: cst.Call) -> set[str | None]:
+        """The names the statement of `call` assigns (`sampler = DistributedSampler(...)`)."""
         statement = self.ctx.index.statement_of(call)
-        names = set()
+        names: set[str | None] = set()
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Assign):
                     names |= {self.ctx.dotted(target.target) for target in small.targets}
         names.discard(None)
-        in_loader = self._in_loader(call)
-        for other in self.ctx.index.nodes(cst.Call):
-            callee = self.ctx.dotted(other.func) or ""
-            if callee.rsplit(".", 1)[-1] == "DataLoader":
-                continue
-            if in_loader and (callee in _ITERATING_BUILTINS or local_function(self.ctx, other) is not None):
-                continue
-            if any(self.ctx.dotted(arg.value) in names for arg in other.args):
-                return True
-        return False
+        return names
 
     def _in_loader(self, call: cst.Call) -> bool:
         """Whether the sampler is built as an argument of a `DataLoader(...)` call."""

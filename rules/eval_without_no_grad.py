@@ -233,6 +233,46 @@ model = torch.load("model.pt")
 for x in test_loader:
     out = model(x)
 """,
+        # A project decorator that applies inference_mode or no_grad (YOLOv5's smart_inference_mode).
+        """
+import torch
+
+
+def smart_inference_mode(torch_1_9=True):
+    def decorate(fn):
+        return (torch.inference_mode if torch_1_9 else torch.no_grad)()(fn)
+
+    return decorate
+
+
+@smart_inference_mode()
+def run(model, dataloader):
+    model.eval()
+    for images, labels in dataloader:
+        preds = model(images)
+        print((preds.argmax(1) == labels).float().mean())
+""",
+        # A module-level epoch loop that switches recording with plain statements around its two loops.
+        """
+import torch
+from torch import nn
+
+net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+opt = torch.optim.Adam(net.parameters())
+loss_func = nn.CrossEntropyLoss()
+for epoch in range(10):
+    torch.set_grad_enabled(True)
+    net.train()
+    for x, y in train_loader:
+        loss = loss_func(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    torch.set_grad_enabled(False)
+    net.eval()
+    for x, y in test_loader:
+        predict = net(x)
+""",
         # A shared epoch function that turns recording on only for training.
         """
 import torch

@@ -108,6 +108,30 @@ class GradClipMisplaced(LoopRule):
     hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
 
     VALID: ClassVar[list[str]] = [
+        # `grad.mul(op)` on a project gradient container whose own `mul` works in place: no tensor method.
+        """
+import torch
+
+
+class Grad:
+    def __init__(self, network):
+        self.grads = [torch.zeros_like(p) for p in network.parameters()]
+
+    def mul(self, coef):
+        for grad in self.grads:
+            grad.mul_(coef)
+        return self
+
+
+class Grads:
+    def __init__(self, network, n):
+        self.grads = [Grad(network) for _ in range(n)]
+
+    def scale(self, op):
+        for grad in self.grads:
+            grad.mul(op)
+        return self
+""",
         # accelerate's documented form: clip only on the micro-batch that syncs and steps.
         """
 import torch

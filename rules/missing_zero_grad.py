@@ -39,7 +39,8 @@ class MissingZeroGrad(LoopRule):
     own epoch method) makes `backprop(loss)` the base's `_backprop`, a backward and a step.
 
     Gradient accumulation is not flagged: clearing under a condition
-    (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears. Loops that build a
+    (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears, and so does
+    `if idx == 0: optimizer.zero_grad()` with a counter the step sets back to 0. Loops that build a
     fresh optimizer every iteration, and Lightning's `training_step` (the trainer clears), are not flagged.
 
     ## Why is this bad?
@@ -223,6 +224,22 @@ for x, y in loader:
     loss(x, y).backward()
     for opt in optimizers:
         opt.step()
+""",
+        # Accumulation with a counter that the step sets back to 0: `counter == 0` comes round again.
+        """
+import torch
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+batch_per_iter_idx = 0
+for x, y in loader:
+    if batch_per_iter_idx == 0:
+        optimizer.zero_grad()
+    loss = ((model(x) - y) ** 2).mean() / 4
+    loss.backward()
+    batch_per_iter_idx += 1
+    if batch_per_iter_idx == 4:
+        optimizer.step()
+        batch_per_iter_idx = 0
 """,
         # Gradient accumulation: clearing under the same condition as the step.
         """

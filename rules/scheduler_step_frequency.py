@@ -143,6 +143,29 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A step given the count itself (DeepRL's PPO): the schedule is where the count says, however
+        # often the step runs.
+        """
+import torch
+
+
+class PPOAgent:
+    def __init__(self, network, max_steps):
+        self.network = network
+        self.opt = torch.optim.Adam(network.parameters(), 3e-4)
+        self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda step: 1 - step / max_steps)
+        self.total_steps = 0
+
+    def step(self, rollouts, epochs):
+        self.total_steps += len(rollouts)
+        self.lr_scheduler.step(self.total_steps)
+        for _ in range(epochs):
+            for batch in rollouts:
+                loss = self.network(batch).mean()
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+""",
         # A per-step schedule handed to the function that steps it per batch, by keyword from `self`.
         """
 import torch
@@ -690,7 +713,11 @@ for epoch in range(30):
         return any(_may_have_unit(self.ctx.callee(call) or "") for call in self._bound_calls(name))
 
     def _check_steps(self, steps: list[cst.Call], unit: str, label: str) -> None:
-        """Report the steps of one schedule that run at the wrong frequency for what it counts."""
+        """Report the steps of one schedule that run at the wrong frequency for what it counts. A step
+        given the count itself (`lr_scheduler.step(self.total_steps)`, `step(epoch + i / iters)`) sets
+        where the schedule is, however often it runs; ReduceLROnPlateau's argument is a metric instead."""
+        if label != "ReduceLROnPlateau":
+            steps = [step for step in steps if not step.args]
         frequencies = [self.ctx.loops.step_frequency(step) for step in steps]
         if unit == EPOCHS:
             for step, frequency in zip(steps, frequencies, strict=True):

@@ -781,6 +781,146 @@ trainer = Trainer()
 trainer.model.eval()
 trainer.predict()
 """,
+        # Each round builds a new model (through a helper that assigns `self.model`) before training it:
+        # the last round's `eval()` is on a module that is gone.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Trainer:
+    def _setup_model(self):
+        self.model = Net()
+
+    def fit_a_single_model(self):
+        self._setup_model()
+        optimizer = torch.optim.Adam(self.model.parameters())
+        for _ in range(10):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(self.model(self.x), self.y)
+            loss.backward()
+            optimizer.step()
+
+    def score_a_single_model(self):
+        self.model.eval()
+        return self.model(self.x).argmax(1)
+
+    def fit(self):
+        for _ in range(self.budget):
+            self.fit_a_single_model()
+            predictions = self.score_a_single_model()
+            self.update_labels(predictions)
+""",
+        # d2l's evaluate_accuracy: eval, forward, train per batch for a module; the `else` branch's forward
+        # (a plain function) never runs after that train().
+        """
+import torch
+from torch import nn
+
+
+def evaluate_accuracy(data_iter, net):
+    acc_sum, n = 0.0, 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            if isinstance(net, nn.Module):
+                net.eval()
+                acc_sum += (net(X).argmax(dim=1) == y).float().sum().item()
+                net.train()
+            else:
+                acc_sum += (net(X).argmax(dim=1) == y).float().sum().item()
+            n += y.shape[0]
+    return acc_sum / n
+""",
+        # A loop over evaluation callbacks (`eval_cbs`) is no loop over held-out data: each callback sets
+        # the mode it evaluates in.
+        """
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for batch_index, (x, y) in enumerate(train_loader):
+    loss = nn.functional.mse_loss(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    for eval_cb in eval_cbs:
+        if eval_cb is not None:
+            eval_cb(model, batch_index)
+""",
+        # A generator made of weight-normed convolutions, reflection padding and tanh (a hop length from
+        # numpy): the same in both modes, so sampling it in training mode changes nothing.
+        """
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils import weight_norm
+
+
+def WNConv1d(*args, **kwargs):
+    return weight_norm(nn.Conv1d(*args, **kwargs))
+
+
+class Generator(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        ratios = [8, 8, 2, 2]
+        self.hop_length = np.prod(ratios)
+        self.model = nn.Sequential(nn.ReflectionPad1d(3), WNConv1d(channels, 1, 7), nn.Tanh())
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def main():
+    netG = Generator(80)
+    optG = torch.optim.Adam(netG.parameters())
+    for step, (mel, audio) in enumerate(train_loader):
+        loss = (netG(mel) - audio).abs().mean()
+        optG.zero_grad()
+        loss.backward()
+        optG.step()
+        if step % 100 == 0:
+            with torch.no_grad():
+                for voc in test_mels:
+                    save_sample(netG(voc))
+""",
+        # A shape smoke test named like a test: outputs read only for their shapes (or fed to the next
+        # module of the check); the mode changes none of what it looks at.
+        """
+import torch
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv3d(channels, channels, 3, padding=1)
+        self.bn = nn.BatchNorm3d(channels)
+
+    def forward(self, x):
+        return self.bn(self.conv(x)), x
+
+
+def test_all_modules():
+    a = torch.rand(1, 16, 8, 8, 8)
+    encoder = Block(16)
+    y, skip = encoder(a)
+    assert y.shape == a.shape, print(y.shape)
+    decoder = Block(16)
+    z, _ = decoder(y)
+    print("decoder ok", z.size(), len(skip))
+""",
         # The same wrapper, switched back with `train_start()` after the validation, or at every step.
         """
 import torch

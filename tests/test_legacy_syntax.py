@@ -11,7 +11,7 @@ import pytest
 
 import nnlint.runner
 from nnlint.config import Overrides
-from nnlint.legacy_syntax import parse_legacy
+from nnlint.legacy_syntax import parse_legacy, parse_mixed_indentation
 from nnlint.rule import default_rules
 from nnlint.runner import check_source, parse_source
 from nnlint.session import run_check
@@ -162,3 +162,27 @@ def test_print_not_starting_a_statement_is_not_a_print_statement() -> None:
     # `foo.print x` is no print statement: the text stays unparseable.
     assert parse_legacy("foo.print x\n") is None
     assert parse_legacy("y = print 'a'\n") is None
+
+
+# A tab after the blanks of its block (`for` at four blanks, its body at tab + four): CPython reads the tab
+# as eight columns and accepts the file; libcst's tokenizer does not.
+MIXED_TABS = (
+    "import torch\n\n\ndef train(model, loader, optimizer):\n    for x, y in loader:\n"
+    "\t    loss = torch.nn.functional.cross_entropy(torch.softmax(model(x), 1), y)\n"
+    "\t    optimizer.zero_grad()\n\t    loss.backward()\n\t    optimizer.step()\n    return model\n"
+)
+
+
+def test_tabs_mixed_into_blank_indentation_are_read_with_positions_unchanged() -> None:
+    module = parse_source("mixed_tabs.py", MIXED_TABS)
+    assert isinstance(module, cst.Module)
+    assert len(module.code) == len(MIXED_TABS)  # one blank per tab: every position stays right
+    result = check_source("mixed_tabs.py", MIXED_TABS, default_rules())
+    assert [(f.code, f.location.row) for f in result.findings] == [("NN401", 6)]
+
+
+def test_a_tab_swap_that_would_change_the_tree_is_not_used() -> None:
+    # The tab stands for eight columns beside eight blanks: one blank in its place would end the block.
+    assert parse_mixed_indentation("if x:\n        a = 1\n\tb = 2\n") is None
+    # A tab inside a string is text, not indentation: swapping it would change the string.
+    assert parse_mixed_indentation('s = """\n\t x\n"""\n') is None

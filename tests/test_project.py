@@ -1026,3 +1026,123 @@ def test_a_base_class_of_another_module_is_read_only_when_its_text_may_give_the_
         assert found_in(lookup("D")) == "trains.py"
     assert STORE.parsed(tmp_path / "defines.py") is None
     assert STORE.parsed(tmp_path / "chained.py") is not None  # it lists a base: read
+
+
+_RUNNER_WITH_SAMPLER = (
+    "import torch\nfrom torch.utils.data import DataLoader, DistributedSampler\n{imports}\n\n"
+    "def train(model, data, optimizer):\n"
+    "    sampler = DistributedSampler(data, shuffle=True)\n"
+    "    loader = DataLoader(data, batch_size=8, sampler=sampler)\n"
+    "    loader = {wrap}\n"
+    "    for epoch in range(10):\n"
+    "        for x in loader:\n            model(x).sum().backward()\n"
+    "            optimizer.step()\n            optimizer.zero_grad()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "wrap", "reported"),
+    [
+        # A project wrapper of another module holds the loader (MiniGPT-4's IterLoader): it may set the epoch.
+        ("from loaders import IterLoader", "IterLoader(loader)", False),
+        # A library's progress bar only iterates it: the sampler is still never told the epoch.
+        ("from tqdm import tqdm", "tqdm(loader)", True),
+    ],
+)
+def test_a_loader_given_the_sampler_by_name_carries_it_to_a_project_wrapper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imports: str, wrap: str, reported: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "loaders.py": (
+                "class IterLoader:\n    def __init__(self, loader):\n        self._loader = loader\n"
+                "        self._epoch = 0\n\n    def __iter__(self):\n"
+                "        self._loader.sampler.set_epoch(self._epoch)\n        self._epoch += 1\n"
+                "        return iter(self._loader)\n"
+            ),
+            "train.py": _RUNNER_WITH_SAMPLER.format(imports=imports, wrap=wrap),
+        },
+    )
+    findings = run_check([Path("train.py")], Overrides()).findings
+    assert bool([f for f in findings if f.code == "NN603"]) is reported
+
+
+def test_a_module_level_optimizer_that_another_module_imports_is_stepped_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lornatang's DCGAN builds its optimizers in config.py; train.py star-imports them and steps them."""
+    monkeypatch.chdir(tmp_path)
+    config = (
+        "import torch\nfrom torch import nn\n\nmodel = nn.Linear(4, 1)\n"
+        "optimizer = torch.optim.Adam(model.parameters(), 2e-4)\n"
+    )
+    train = (
+        "from config import *\n\nfor x, y in loader:\n    loss = (model(x) - y).pow(2).mean()\n"
+        "    optimizer.zero_grad()\n    loss.backward()\n    optimizer.step()\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "config.py": config, "train.py": train})
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code == "NN212"]
+    (tmp_path / "train.py").write_text("print('no training here')\n")
+    STORE.clear()
+    findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert [f.location.row for f in findings if f.code == "NN212"] == [5]
+
+
+def test_a_project_decorator_that_applies_inference_mode_manages_the_grad_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """YOLOv5's `@smart_inference_mode()` from utils/torch_utils.py on val.py's `run`: recording is off."""
+    monkeypatch.chdir(tmp_path)
+    decorator = (
+        "import torch\n\n\ndef smart_inference_mode(torch_1_9=True):\n    def decorate(fn):\n"
+        "        return (torch.inference_mode if torch_1_9 else torch.no_grad)()(fn)\n\n"
+        "    return decorate\n\n\n"
+        "def timed(fn):\n    return fn\n"
+    )
+    val = (
+        "from utils.torch_utils import {name}\n\n\n@{name}{call}\ndef run(model, dataloader):\n"
+        "    model.eval()\n    for images, labels in dataloader:\n        preds = model(images)\n"
+        "        print((preds.argmax(1) == labels).float().mean())\n"
+    )
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "utils/__init__.py": "",
+            "utils/torch_utils.py": decorator,
+            "val.py": val.format(name="smart_inference_mode", call="()"),
+        },
+    )
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code == "NN503"]
+    # A project decorator that names no grad-mode setter leaves recording on.
+    (tmp_path / "val.py").write_text(val.format(name="timed", call=""))
+    STORE.clear()
+    findings = run_check([Path(".")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert [f.code for f in findings if f.code == "NN503"] == ["NN503"]
+
+
+def test_a_decoding_method_of_a_model_whose_base_is_in_another_module_is_no_evaluation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ImageCaptioning's `FCModel(CaptionModel)`: `_sample` decodes step by step through its recurrent core,
+    but it is a method of a model (CaptionModel, in another module, is an nn.Module), whose callers choose
+    its grad mode (self-critical training samples with gradients)."""
+    monkeypatch.chdir(tmp_path)
+    base = "import torch.nn as nn\n\n\nclass CaptionModel(nn.Module):\n    pass\n"
+    fc = (
+        "import torch.nn as nn\nfrom base import CaptionModel\n\n\nclass Core(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.cell = nn.LSTMCell(8, 8)\n\n"
+        "    def forward(self, xt, state):\n        return self.cell(xt, state)\n\n\n"
+        "class FCModel(CaptionModel):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.embed = nn.Embedding(10, 8)\n        self.core = Core()\n"
+        "        self.logit = nn.Linear(8, 10)\n\n"
+        "    def _sample(self, it, steps):\n        state = None\n        seq = []\n"
+        "        for t in range(steps):\n            h, c = self.core(self.embed(it), state)\n"
+        "            state = (h, c)\n            it = self.logit(h).argmax(1)\n            seq.append(it)\n"
+        "        return seq\n"
+    )
+    _tree(tmp_path, {"pyproject.toml": "", "base.py": base, "fc.py": fc})
+    assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code in ("NN503", "NN404")]

@@ -22,15 +22,22 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import own_nodes
+from nnlint.engine.bindings import own_nodes, target_names
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
+from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role
+from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.index import TreeIndex
 
+# Words of a name that holds functions to call (`eval_cbs`, `val_hooks`), whatever else it says.
+_CALLABLE_WORDS = frozenset({"cb", "cbs", "callback", "callbacks", "hook", "hooks", "fn", "fns", "funcs"})
+# Tensor attributes and methods that read a layout, never a value.
+_LAYOUT_READS = frozenset({"shape", "size", "dim", "ndim", "ndimension", "dtype", "device"})
 # Events that only a training function has.
 _TRAINING_KINDS = (EventKind.BACKWARD, EventKind.STEP, EventKind.ZERO_GRAD, EventKind.TRAIN_STEP)
 # Words whose presence in a file's text means it may train (`loss.backward()`, `torch.optim`, `opt.step()`,
@@ -115,11 +122,27 @@ def _over_strings(node: cst.For | cst.While) -> bool:
     )
 
 
+def _bound_by_assignment(name: cst.Name, parent: cst.CSTNode | None, index: TreeIndex) -> bool:
+    """Whether `name` is (part of) an assignment's target, `y` in `y, _ = m(a)`: bound, not read."""
+    node: cst.CSTNode | None = name
+    while isinstance(parent, (cst.Element, cst.StarredElement, cst.Tuple, cst.List)):
+        node, parent = parent, index.parent(parent)
+    return isinstance(parent, cst.AssignTarget) and node is parent.target
+
+
+def _calls_len(call: cst.CSTNode | None) -> bool:
+    """`len(x)`: a size read."""
+    return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "len"
+
+
 def is_eval_data_name(name: str | None) -> bool:
     """Whether a dotted name looks like held-out data: `val_loader`, `testloader`, `X_test`, `dev_set`."""
     if not name:
         return False
-    for word in words(name.rsplit(".", 1)[-1]):
+    named = words(name.rsplit(".", 1)[-1])
+    if any(word in _CALLABLE_WORDS for word in named):
+        return False  # `eval_cbs`, `val_hooks`: functions to call, not data
+    for word in named:
         if word in vocab.EVAL_DATA_WORDS:
             return True
         if (
@@ -177,10 +200,47 @@ class Evaluation:
                 continue
             named = set(words(function.name.value))
             if named & vocab.EVAL_FUNCTION_WORDS or (self._test_words and named & vocab.TEST_WORDS):
-                found[function] = True
+                found[function] = not self._checks_shapes_only(function)
             elif self.evaluates_by_behaviour(function) or self._decodes(function):
                 found[function] = True
         return found
+
+    def _checks_shapes_only(self, function: cst.FunctionDef) -> bool:
+        """A shape smoke test, whatever its name (`def test_all_modules(): y = m1(a); assert y.shape ==
+        a.shape`): every forward the function runs is its own, bound to names that are read only for
+        their layout (`.shape`, `.size()`, `len(...)`, at least once) or fed to another of those
+        forwards. The mode changes no value it looks at: no evaluation."""
+        forwards = [
+            event for event in self._ctx.loops.function_events(function) if event.kind is EventKind.FORWARD
+        ]
+        if not forwards or any(event.via for event in forwards):
+            return False
+        index = self._ctx.index
+        outputs: set[str] = set()
+        calls = {event.node for event in forwards}
+        for event in forwards:
+            statement = index.parent(event.node)
+            if not isinstance(statement, cst.Assign):
+                return False
+            outputs.update(name for target in statement.targets for name in target_names(target.target))
+        shapes_read = False
+        for node in own_nodes(function):
+            if not isinstance(node, cst.Name) or node.value not in outputs:
+                continue
+            parent = index.parent(node)
+            if _bound_by_assignment(node, parent, index):
+                continue
+            if (
+                isinstance(parent, cst.Attribute)
+                and parent.value is node
+                and parent.attr.value in _LAYOUT_READS
+            ):
+                shapes_read = True
+            elif isinstance(parent, cst.Arg) and _calls_len(index.parent(parent)):
+                shapes_read = True
+            elif not (isinstance(parent, cst.Arg) and index.parent(parent) in calls):
+                return False  # a value read; fed to the next module of the same check is no read
+        return shapes_read
 
     def _decodes(self, function: cst.FunctionDef) -> bool:
         """Whatever its name, a function that runs a model step by step on its own outputs and never
@@ -360,10 +420,14 @@ class Evaluation:
         """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a
         model's methods do not own its mode."""
         cls = self._ctx.enclosing_class(function)
-        return cls is not None and (
-            self._ctx.roles.is_local_model_class(cls.name.value)
-            or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls))
-        )
+        if cls is None or not cls.bases:
+            return False
+        if self._ctx.roles.is_local_model_class(cls.name.value) or any(
+            base.endswith("LightningModule") for base in self._ctx.base_names(cls)
+        ):
+            return True
+        # A base of another project module (`class FCModel(CaptionModel)`, CaptionModel an nn.Module).
+        return is_model_class(Resolved(self._ctx, cls))
 
     @cached_property
     def eval_function_names(self) -> frozenset[str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import resolve_call, resolve_name
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
@@ -38,22 +39,27 @@ class GradMode:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
+        self._project_decorators: dict[cst.CSTNode, bool] = {}
 
     def managed(self, node: cst.CSTNode, depth: int = 0) -> bool:
         """Whether someone chose the grad mode `node` runs under: a `with` or decorator of a grad-mode
-        setter around it, a `set_grad_enabled(...)` call statement before it in its function (or the
-        module), or the same at any call site of a function around it (up to a few callers), or an
-        importing module of such a function that no module of this file calls (`_maybe_managed_by_importers`,
-        asked of the callers too: torchtitan's `denoise` runs under `generate_image`, which its
-        `@torch.no_grad()` validators call)."""
+        setter around it, a `set_grad_enabled(...)` call statement in a block around it (its function's
+        body, a loop's body, or the module), or the same at any call site of a function around it (up to
+        a few callers), or an importing module of such a function that no module of this file calls
+        (`_maybe_managed_by_importers`, asked of the callers too: torchtitan's `denoise` runs under
+        `generate_image`, which its `@torch.no_grad()` validators call)."""
         index = self._ctx.index
         for ancestor in index.ancestors(node):
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
                 return True
+            # A setter statement in any block around it: a function's body, or a module-level epoch loop
+            # that calls `torch.set_grad_enabled(False)` before its test loop.
+            if isinstance(ancestor, cst.IndentedBlock) and self._sets_mode_in(ancestor):
+                return True
             if isinstance(ancestor, cst.FunctionDef):
-                if any(self._is_setter(decorator.decorator) for decorator in ancestor.decorators):
-                    return True
-                if self._sets_mode_in(ancestor.body):
+                if any(
+                    self._sets_mode_as_decorator(decorator.decorator) for decorator in ancestor.decorators
+                ):
                     return True
                 if depth < _MAX_CALLER_DEPTH and any(
                     self.managed(call, depth + 1) for call in self._call_sites(ancestor)
@@ -188,7 +194,7 @@ class GradMode:
                 break
             if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
                 return True
-        return any(self._is_setter(decorator.decorator) for decorator in helper.decorators) or (
+        return any(self._sets_mode_as_decorator(decorator.decorator) for decorator in helper.decorators) or (
             self._sets_mode_in(helper.body)
         )
 
@@ -233,6 +239,31 @@ class GradMode:
             and expr.attr.value in _SETTER_NAMES
             and self._ctx.imports.star_unknown(expr)
         )
+
+    def _sets_mode_as_decorator(self, expr: cst.BaseExpression) -> bool:
+        """A grad-mode setter used as a decorator, or a project decorator whose definition names one:
+        YOLOv5's `@smart_inference_mode()` returns `torch.inference_mode()` or `torch.no_grad()` as the
+        decorator. Whatever such a decorator picks, the function's author chose its grad mode."""
+        if self._is_setter(expr):
+            return True
+        call = expr if isinstance(expr, cst.Call) else None
+        key = call.func if call is not None else expr
+        known = self._project_decorators.get(key)
+        if known is None:
+            if call is not None:
+                target = resolve_call(self._ctx, call)
+            elif isinstance(expr, cst.Name):
+                target = resolve_name(self._ctx, expr.value, expr)
+            else:
+                target = None
+            known = (
+                target is not None
+                and isinstance(target.node, cst.FunctionDef)
+                and any(name in target.ctx.source for name in _SETTER_NAMES)
+                and any(name in target.ctx.module.code_for_node(target.node) for name in _SETTER_NAMES)
+            )
+            self._project_decorators[key] = known
+        return known
 
     def _sets_mode_in(self, body: cst.CSTNode) -> bool:
         """A plain `torch.set_grad_enabled(...)` call statement directly in a body (not nested defs)."""

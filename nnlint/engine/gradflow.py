@@ -549,9 +549,23 @@ class GradientFlow:
             callee is None
             and isinstance(func, cst.Attribute)
             and func.attr.value in vocab.OUT_OF_PLACE_METHODS
+            and func.attr.value not in self._methods_defined
         ):
             return func.attr.value, func.value
         return None
+
+    @cached_property
+    def _methods_defined(self) -> frozenset[str]:
+        """Names of the methods this file's classes define: `grad.mul(op)` on a project object whose `mul`
+        works in place (a gradient container's) is no tensor's out-of-place method, so such names are
+        unknown here."""
+        return frozenset(
+            statement.name.value
+            for cls in self._ctx.index.nodes(cst.ClassDef)
+            if isinstance(cls.body, cst.IndentedBlock)
+            for statement in cls.body.body
+            if isinstance(statement, cst.FunctionDef)
+        )
 
 
 def _always_backpropagates(target: Resolved) -> bool:

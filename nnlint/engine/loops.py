@@ -38,6 +38,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
+from nnlint.engine.project import paths_mentioning
 from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import clearing
 
@@ -332,7 +333,7 @@ class TrainingLoops:
 
     def clears_among(self, steps: list[Event], zero: Event, step: Event) -> bool:
         """`clears` for a step among `steps`, the steps of one iteration or of one call of a function."""
-        if self._exclusive(zero, step):
+        if self.exclusive(zero, step):
             return False
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
@@ -351,10 +352,11 @@ class TrainingLoops:
 
         Two guards: one that holds on a single iteration, a loop counter compared with an integer
         (`if batch_index == 0: model.zero_grad()`, also as a conjunct, the counter bound by the loop or
-        assigned in its body, `self.batch_index = b_idx`); and one that holds only when an optional
-        scheduler exists (`if self.scheduler: scheduler.step(); zero_grad()`, the clear indented into the
-        scheduler's block). An `if` that also holds the step guards both alike and is not counted; a clear
-        in another module's helper is not read (None: it clears).
+        assigned in its body, `self.batch_index = b_idx`, and never set back to that integer there); and
+        one that holds only when an optional scheduler exists (`if self.scheduler: scheduler.step();
+        zero_grad()`, the clear indented into the scheduler's block). An `if` that also holds the step
+        guards both alike and is not counted; a clear in another module's helper is not read (None: it
+        clears).
         """
         index = self._ctx.index
         around_step = {*index.ancestors(step.node), *index.ancestors(step.site)}
@@ -390,7 +392,22 @@ class TrainingLoops:
             return False
         sides = (test.left, target.comparator)
         name = next((dotted_name(side) for side in sides if not isinstance(side, cst.Integer)), None)
-        return any(isinstance(side, cst.Integer) for side in sides) and name in self._varying(loop)
+        value = next((side.value for side in sides if isinstance(side, cst.Integer)), None)
+        return value is not None and name in self._varying(loop) and not self._reset_to(loop, name, value)
+
+    def _reset_to(self, loop: Loop, name: str, value: str) -> bool:
+        """Whether the loop's body sets `name` back to the integer `value` (`batch_idx = 0` after the
+        step of an accumulation): the counter comes round again, so `name == value` holds periodically."""
+        index = self._ctx.index
+        for node in index.nodes(cst.Assign):
+            if (
+                isinstance(node.value, cst.Integer)
+                and node.value.value == value
+                and loop.node in index.ancestors(node)
+                and any(dotted_name(target.target) == name for target in node.targets)
+            ):
+                return True
+        return False
 
     def _varying(self, loop: Loop) -> frozenset[str]:
         """The names a loop changes every iteration: its own target and what its body assigns."""
@@ -424,7 +441,7 @@ class TrainingLoops:
             word in ("scheduler", "sched") for word in words(name.rsplit(".", 1)[-1])
         )
 
-    def _exclusive(self, a: Event, b: Event) -> bool:
+    def exclusive(self, a: Event, b: Event) -> bool:
         """Whether two events sit in different branches of one `if` (its body and its `else`/`elif`)."""
         x, y = (a.node, b.node) if a.via == b.via else (a.site, b.site)
         index = self._ctx.index
@@ -508,7 +525,14 @@ class TrainingLoops:
             ):
                 continue
             return False
-        return True
+        # A module-level one that another module of the project imports (`from config import *` in
+        # train.py, which steps `d_optimizer`): stepped there, maybe.
+        return scope is not self._ctx.module or not self._imported_elsewhere(name)
+
+    def _imported_elsewhere(self, name: str) -> bool:
+        """Whether another module of the project mentions `name` and this module's name."""
+        path = self._ctx.real_path
+        return path is not None and bool(paths_mentioning(self._ctx, name, path.stem))
 
     def manual_schedulers_never_stepped(self) -> list[cst.Call]:
         """Schedulers a LightningModule with `self.automatic_optimization = False` builds for itself and

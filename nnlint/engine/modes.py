@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.bindings import class_hierarchy, resolve_call, resolve_name
+from nnlint.engine.bindings import (
+    assigned_names,
+    class_hierarchy,
+    own_nodes,
+    resolve_call,
+    resolve_name,
+)
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
@@ -211,6 +217,9 @@ class ModeSimulation:
             for event in toggles
             if self._alias(model_key(event.target) or "", function) == self._alias(model, function)
         ]
+        # A toggle in the other branch of an `if` (`if isinstance(net, nn.Module): net.eval(); ...;
+        # net.train()  else: net(X)`) never runs in the forward's iteration.
+        toggles = [event for event in toggles if not self._ctx.loops.exclusive(event, forward)]
         if not toggles or toggles[-1].kind is not EventKind.TRAIN:
             return None
         first_train = next(i for i, event in enumerate(toggles) if event.kind is EventKind.TRAIN)
@@ -725,7 +734,11 @@ class ModeSimulation:
         mode: dict[str, str] = {}
         set_by: dict[str, Event] = {}
         evaluated: set[str] = set()
+        rebuilt = self._rebuilt_each_iteration(loop)
         for _ in range(2):
+            for model in rebuilt:  # a new module each iteration: nothing carries over from the last one
+                mode.pop(model, None)
+                evaluated.discard(model)
             for position, event in enumerate(events):
                 model = model_key(event.target)
                 if model is None:
@@ -756,6 +769,29 @@ class ModeSimulation:
                         self._trained_in_eval.add(set_by[model].node)
                         return set_by[model].node  # `model.eval()` at the top of the training epoch
         return None
+
+    def _rebuilt_each_iteration(self, loop: Loop) -> set[str]:
+        """Models the loop's body builds afresh, directly or in a helper it calls (a few calls deep):
+        `model = build_model(args)` per seed, `self._setup_model()` assigning `self.model = SEAL(...)` per
+        round of active learning. Each iteration then starts with a new module in training mode."""
+        found: set[str] = set()
+        pending: list[tuple[cst.CSTNode, int]] = [(loop.node, 0)]
+        seen: set[cst.CSTNode] = set()
+        while pending:
+            root, depth = pending.pop()
+            if root in seen:
+                continue
+            seen.add(root)
+            for node in own_nodes(root.body if isinstance(root, (cst.For, cst.While)) else root):
+                if isinstance(node, cst.Assign) and _builds_fresh(self._ctx, node.value):
+                    # In a helper only the object's attributes are the caller's names, not its locals.
+                    names = [name for name in assigned_names(node) if depth == 0 or name.startswith("self.")]
+                    found.update(model_key(name) or name for name in names)
+                elif isinstance(node, cst.Call) and depth < _MAX_CALLER_DEPTH:
+                    helper = self._ctx.loops.helper_called(node)
+                    if helper is not None:
+                        pending.append((helper, depth + 1))
+        return {self._alias(model, loop.function) for model in found}
 
     def trains_in_eval_mode(self, toggle: cst.CSTNode) -> bool:
         """For an `eval()` `resumes_in_eval_mode` found: whether no evaluation ran under it at all (the
@@ -989,7 +1025,8 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     True only when everything it (and its project base classes) is made of is visible and mode-free: its
     bases are `nn.Module` or such classes; every call in its body is a torch.nn layer known to ignore the
     mode (`MODE_FREE_LAYERS`, `MODE_FREE_UNLESS` with the mode-dependent argument off), a plain `torch.*` or
-    `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a builtin, a method of
+    `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a numpy or math
+    function, a builtin, a method of
     a local value (a tensor's), or a project class or function that passes the same test; it never
     reads `.training` nor overrides `train()`/`eval()`; and it builds at least one layer itself or through
     a base (an empty stub is unknown). Anything else (a library model, an unresolved
@@ -1064,6 +1101,8 @@ def _within(ctx: FileContext, inner: cst.CSTNode, outer: cst.CSTNode) -> bool:
     return any(ancestor is outer for ancestor in ctx.index.ancestors(inner))
 
 
+# Libraries of numbers and arrays: their calls (`np.prod(ratios)` for a hop length) build no layer.
+_ARRAY_MODULES = ("numpy.", "math.")
 # Layers that hold other layers: mode-free only when what they hold is built in sight.
 _CONTAINER_LAYERS = frozenset({"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"})
 
@@ -1092,7 +1131,7 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
         if qualified in MODE_FREE_UNLESS:
             return _argument_off(call, *MODE_FREE_UNLESS[qualified])
         if (
-            qualified.startswith(("torch.nn.functional.", "torch.nn.init."))
+            qualified.startswith(("torch.nn.functional.", "torch.nn.init.", *_ARRAY_MODULES))
             or qualified.count(".") == 1
             and (qualified.startswith("torch.") and not qualified[6:7].isupper())
         ):
