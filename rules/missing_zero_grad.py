@@ -119,7 +119,7 @@ def train(model, criterion, loader, mode, optimizer):
         """
 from typing import Optional
 
-import torch
+from torch.optim.lr_scheduler import _LRScheduler
 
 
 class WeightEMA(object):
@@ -134,7 +134,7 @@ class WeightEMA(object):
 
 
 class Trainer:
-    def __init__(self, optimizer, optimizer_scheduler: Optional[torch.optim.lr_scheduler._LRScheduler] = None):
+    def __init__(self, optimizer, optimizer_scheduler: Optional[_LRScheduler] = None):
         self.optimizer = optimizer
         self.optimizer_scheduler = optimizer_scheduler
 

@@ -438,8 +438,7 @@ class TrainingLoops:
                 continue  # the optimizer itself, rescheduled or wrapped
             if not isinstance(value, cst.Call) or self._roles.role_of(value) is not Role.OPTIMIZER:
                 return True
-            params = value.args[0].value if value.args and value.args[0].keyword is None else None
-            params = params or next((a.value for a in value.args if a.keyword and a.keyword.value == "params"), None)
+            params = matched_arguments(["params"], value).get("params")
             if params is None or _dotted_names(params) & varying:
                 return True
         return False
