@@ -1074,6 +1074,15 @@ NOT_RUNNING_NAME = re.compile(
 NOT_A_MODEL_NAME = re.compile(r"tokeni[sz]er|config|processor|extractor", re.IGNORECASE)
 # Attribute names that hold an optimizer (or a container acting as one): `optimizer`, `optim`, `opt`,
 # `optimizer_g`, `d_optim`, `opt_d`, `self.optimizers` (torchtitan's container, stepped and cleared as one).
+# Words of a name that say it holds a scheduler (`optimizer_scheduler`, `lr_sched`): such a name is not
+# taken for an optimizer's by `OPTIMIZER_NAME` alone.
+SCHEDULER_NAME_WORDS = frozenset({"scheduler", "schedulers", "sched"})
+# Words of a name that say it reads gradients (`p.grad`, `clip_grad_norm_`, `grads`), and the grad-mode
+# switches that hold the word without reading any (`torch.no_grad()`, `requires_grad`).
+GRADIENT_WORDS = frozenset({"grad", "grads", "gradient", "gradients"})
+GRAD_MODE_NAMES = frozenset(
+    {"no_grad", "enable_grad", "set_grad_enabled", "requires_grad", "requires_grad_", "is_grad_enabled"}
+)
 OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?s?(?:_\w+)?$|^(?:\w{1,3}_)?opt(?:_\w{1,3})?$")
 # Words of a function name that say training mode during inference is wanted (MC dropout sampling).
 DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})

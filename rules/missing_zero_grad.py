@@ -38,10 +38,18 @@ class MissingZeroGrad(LoopRule):
     `self._train_epoch_impl(progress, self._backprop)` (also through an attribute a subclass binds to its
     own epoch method) makes `backprop(loss)` the base's `_backprop`, a backward and a step.
 
+    Gradients live on the parameters, not on the optimizer: a loop that builds a new optimizer every
+    batch over the same model (to set its learning rate) and never clears is flagged; one that builds the
+    model afresh too (`for lr in lrs: model = Net(); opt = SGD(model.parameters(), lr=lr)`) is not. A
+    clearing that runs only on a path that ends the iteration (`if mode == "dann": opt.zero_grad(); ...;
+    continue`) clears nothing for the steps after it. Only optimizers count: a name that says optimizer
+    bound to a project class that reads no gradient and steps nothing (an EMA helper's
+    `ema_optimizer.step()`), or that says scheduler as well (`optimizer_scheduler`), is not one.
+
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears, and so does
-    `if idx == 0: optimizer.zero_grad()` with a counter the step sets back to 0. Loops that build a
-    fresh optimizer every iteration, and Lightning's `training_step` (the trainer clears), are not flagged.
+    `if idx == 0: optimizer.zero_grad()` with a counter the step sets back to 0. Lightning's
+    `training_step` (the trainer clears) is not flagged.
 
     ## Why is this bad?
     `backward()` adds into `.grad`; it never overwrites. Without clearing, every step applies the sum of
@@ -82,6 +90,64 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # An optimizer built every batch (to set its learning rate) and cleared once built.
+        """
+import torch.optim as optim
+
+
+def train(encoder, head, criterion, loader):
+    for x, y in loader:
+        optimizer = optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.01)
+        optimizer.zero_grad()
+        criterion(head(encoder(x)), y).backward()
+        optimizer.step()
+""",
+        # Each mode clears on its own path: the adversarial branch before its step, the plain path after.
+        """
+def train(model, criterion, loader, mode, optimizer):
+    for x, y in loader:
+        if mode == "dann":
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+            continue
+        criterion(model(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        # An EMA helper named like an optimizer: its `step()` blends weights and never reads a gradient;
+        # and a learning-rate scheduler a trainer is handed under a name that says both.
+        """
+from typing import Optional
+
+from torch.optim.lr_scheduler import _LRScheduler
+
+
+class WeightEMA(object):
+    def __init__(self, model, ema_model, alpha=0.999):
+        self.params = list(model.state_dict().values())
+        self.ema_params = list(ema_model.state_dict().values())
+        self.alpha = alpha
+
+    def step(self):
+        for param, ema_param in zip(self.params, self.ema_params):
+            ema_param.mul_(self.alpha).add_(param * (1 - self.alpha))
+
+
+class Trainer:
+    def __init__(self, optimizer, optimizer_scheduler: Optional[_LRScheduler] = None):
+        self.optimizer = optimizer
+        self.optimizer_scheduler = optimizer_scheduler
+
+    def fit(self, model, ema_model, loader):
+        ema_optimizer = WeightEMA(model, ema_model)
+        for x in loader:
+            self.optimizer.zero_grad()
+            model(x).mean().backward()
+            self.optimizer.step()
+            ema_optimizer.step()
+            self.optimizer_scheduler.step()
+""",
         # The step the epoch is handed clears before it backpropagates.
         """
 class Trainer:
@@ -408,6 +474,63 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A new optimizer every batch over the same parameters clears nothing: the gradients live on the
+        # parameters (DANN's source-only mode; the adversarial mode reschedules the optimizer it is given).
+        Invalid(
+            """
+import torch.optim as optim
+
+
+def train(encoder, head, criterion, loader, mode, optimizer, schedule):
+    for step, (x, y) in enumerate(loader):
+        if mode == "dann":
+            optimizer = schedule(optimizer, step)
+            optimizer.zero_grad()
+            criterion(head(encoder(x)), y).backward()
+            optimizer.step()
+        elif mode == "source":
+            optimizer = optim.SGD(list(encoder.parameters()) + list(head.parameters()), lr=0.01)
+            criterion(head(encoder(x)), y).backward()
+            optimizer.step()
+""",
+            line=15,
+        ),
+        # The only clearing is on the path that ends the iteration (`continue`): the other path never
+        # clears, and its steps add the adversarial mode's gradients too.
+        Invalid(
+            """
+def train(model, criterion, loader, mode, optimizer):
+    for x, y in loader:
+        if mode == "dann":
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+            continue
+        criterion(model(x), y).backward()
+        optimizer.step()
+""",
+            line=10,
+        ),
+        # A hand-written optimizer class that reads `p.grad` is an optimizer, whatever it derives from.
+        Invalid(
+            """
+class PlainSGD:
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        for p in self.params:
+            p.data -= self.lr * p.grad
+
+
+def fit(model, loader):
+    my_optimizer = PlainSGD(model.parameters(), lr=0.1)
+    for x in loader:
+        model(x).mean().backward()
+        my_optimizer.step()
+""",
+            line=15,
+        ),
         # A subclass binds the base's epoch hook to its own epoch method, which runs the backprop callable
         # the base hands it (backward and step) on every batch and never clears (torch-em's mean teacher).
         Invalid(
@@ -633,7 +756,7 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
         zeros = loop.of_kind(EventKind.ZERO_GRAD, own=False)
         reported: set[str | None] = set()
         for step in loop.of_kind(EventKind.STEP):
-            if step.target in reported or self._rebuilt_each_iteration(node, step.target):
+            if step.target in reported or self.ctx.loops.starts_without_gradients(loop, step):
                 continue
             if self.ctx.loops.runs_closure(step):
                 continue  # the closure clears, whether or not it is readable here
@@ -740,17 +863,6 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
             f"`{optimizer}` steps in every iteration of this loop but its gradients are never cleared, so "
             f"each step applies the sum of every gradient so far; call `{optimizer}.zero_grad()` once per "
             "iteration."
-        )
-
-    def _rebuilt_each_iteration(self, node: cst.For | cst.While, optimizer: str | None) -> bool:
-        """An optimizer constructed inside the loop body starts every iteration with fresh parameters'
-        state; its model (built alongside it) has no gradients yet."""
-        if optimizer is None:
-            return False
-        return any(
-            node in self.ctx.index.ancestors(binding.node)
-            for binding in self.ctx.bindings.of(optimizer)
-            if binding.kind == "assign"
         )
 
 

@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     matched_arguments,
     own_nodes,
     passed_methods,
+    reaching_values,
     resolve_name,
     target_names,
 )
@@ -424,6 +425,41 @@ class TrainingLoops:
         self._varying_names[loop.node] = frozenset(found)
         return self._varying_names[loop.node]
 
+    def starts_without_gradients(self, loop: Loop, step: Event) -> bool:
+        """Whether the optimizer a step of `loop` applies is built in this iteration over parameters that
+        are new in it too (`for lr in lrs: model = Net(); opt = SGD(model.parameters(), lr=lr)`): nothing
+        has backpropagated into them before this iteration, so there is nothing to clear.
+
+        Gradients live on the parameters (`.grad`), not on the optimizer: one rebuilt every batch over
+        the same model (DANN ports that set the learning rate that way) clears nothing. So each value of
+        the optimizer's name that reaches the step (per `if` branch) is read: a constructor whose
+        parameters argument names something the loop rebinds starts clean; one over names bound outside
+        the loop, a value handed the optimizer itself (`optimizer_scheduler(optimizer, p)`, a wrapper) and
+        a binding outside the loop keep the old gradients. An in-loop value of any other kind, or a
+        binding this cannot follow, is unknown: True, so that a rule stays silent."""
+        name = step.target
+        if name is None:
+            return False
+        index = self._ctx.index
+        in_loop = [b for b in self._ctx.bindings.of(name) if loop.node in index.ancestors(b.node)]
+        if not in_loop:
+            return False
+        values = reaching_values(self._ctx, name, step.site)
+        if values is None or None in values:
+            return True  # a binding of the loop this cannot follow (an unpacking, a later rebinding)
+        varying = self._varying(loop)
+        for value in values:
+            if loop.node not in index.ancestors(value):
+                continue  # bound before the loop: the same parameters every iteration
+            if name in _dotted_names(value):
+                continue  # the optimizer itself, rescheduled or wrapped
+            if not isinstance(value, cst.Call) or self._roles.role_of(value) is not Role.OPTIMIZER:
+                return True
+            params = matched_arguments(["params"], value).get("params")
+            if params is None or _dotted_names(params) & varying:
+                return True
+        return False
+
     def _scheduler_exists(self, test: cst.BaseExpression) -> bool:
         """`if scheduler:` / `if self.lr_scheduler is not None:`: whether an optional scheduler exists."""
         if (
@@ -449,10 +485,44 @@ class TrainingLoops:
         for node in index.ancestors(x):
             if node in above:
                 if not isinstance(node, cst.If):
-                    return False
+                    return self._leaves_before(x, y, node) or self._leaves_before(y, x, node)
                 tested = {x, y, *above, *index.ancestors(x)}
                 return node.test not in tested  # both in branches, neither in the condition
         return False
+
+    def _leaves_before(self, x: cst.CSTNode, y: cst.CSTNode, common: cst.CSTNode) -> bool:
+        """Whether `x` sits in an `if` branch or `except` handler that ends the iteration (its last
+        statement is `continue`, `break`, `return` or `raise`) and that comes before `y` in the block
+        `common` holding both: no iteration that reaches `y` has run `x` (`if mode == "dann":
+        opt.zero_grad(); ...; continue`, then the other modes' step), and none that runs `x` goes on to
+        `y`. A jump inside a loop nested under `common` leaves only that loop: not counted."""
+        statements = common.body if type(common) in _BLOCKS else None
+        if not isinstance(statements, (list, tuple)):
+            return False
+        index = self._ctx.index
+        ends = False
+        child = x
+        for node in index.ancestors(x):
+            if node is common:
+                break
+            if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda)):
+                return False
+            if (
+                type(node) is cst.IndentedBlock
+                and isinstance(index.parent(node), (cst.If, cst.Else, cst.ExceptHandler))
+                and _ends_iteration(node)
+            ):
+                ends = True
+            child = node
+        else:
+            return False
+        if not ends:
+            return False
+        position = {id(statement): i for i, statement in enumerate(statements)}
+        y_child = next((node for node in (y, *index.ancestors(y)) if index.parent(node) is common), None)
+        if child not in statements or y_child is None:
+            return False
+        return position[id(child)] < position[id(y_child)]
 
     def runs_closure(self, step: Event) -> bool:
         """Whether a step hands the optimizer a closure (`optimizer.step(closure)`, LBFGS-style): the
@@ -1247,6 +1317,33 @@ def _steady_condition(text: str, test: cst.BaseExpression) -> bool:
             return False
         stack.extend(children(node))
     return True
+
+
+# Blocks whose statements run in order, one after the other.
+_BLOCKS = frozenset({cst.IndentedBlock, cst.Module})
+
+
+def _ends_iteration(block: cst.IndentedBlock) -> bool:
+    """A block whose last statement leaves the iteration: `continue`, `break`, `return` or `raise`."""
+    last = block.body[-1] if block.body else None
+    if not isinstance(last, cst.SimpleStatementLine):
+        return False
+    return isinstance(last.body[-1], (cst.Continue, cst.Break, cst.Return, cst.Raise))
+
+
+def _dotted_names(expr: cst.CSTNode) -> set[str]:
+    """Every (dotted) name an expression reads: `list(model.encoder.parameters())` gives `list`, `model`,
+    `model.encoder` and `model.encoder.parameters`."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name or type(node) is cst.Attribute:
+            name = dotted_name(node)  # type: ignore[arg-type]
+            if name:
+                found.add(name)
+        stack.extend(children(node))
+    return found
 
 
 def _same_object(a: str, b: str | None) -> bool:

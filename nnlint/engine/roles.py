@@ -425,6 +425,26 @@ class Roles:
                     role = self._role_of_value(param.default)
                     if role is not None and role is not Role.LOSS:
                         self._add(name, role)
+                # `optimizer_scheduler: Optional[torch.optim.lr_scheduler._LRScheduler] = None` (EGG's
+                # trainer): the annotation says what the parameter holds, whatever it is called.
+                annotated = self._annotated_role(param.annotation)
+                if annotated is not None:
+                    self._add(name, annotated)
+
+    def _annotated_role(self, annotation: cst.Annotation | None) -> Role | None:
+        """The optimizer or scheduler role a parameter's annotation names (`torch.optim.Optimizer`,
+        `Optional[_LRScheduler]`, `LRScheduler | None`); None for any other annotation."""
+        if annotation is None:
+            return None
+        expr = annotation.annotation
+        if type(expr) is cst.BinaryOperation and _is_none(expr.right):  # type: ignore[attr-defined]
+            expr = expr.left  # type: ignore[attr-defined]
+        if type(expr) is cst.Subscript and len(expr.slice) == 1:  # type: ignore[attr-defined]
+            if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
+                expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
+        qualified = self._ctx.qualified_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
+        return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
 
     def _from_arguments(self) -> None:
         """A parameter every call of its function in this file passes a scheduler for is a scheduler:
@@ -837,8 +857,12 @@ class Roles:
                 and owner
                 and vocab.OPTIMIZER_NAME.match(owner.rsplit(".", 1)[-1])
                 and not self.of(owner)
+                and not set(words(owner.rsplit(".", 1)[-1])) & vocab.SCHEDULER_NAME_WORDS
+                and not self._built_as_non_optimizer(owner)
             ):
-                # `self.policy.optimizer.step()`: built in another class or file, but named for what it is.
+                # `self.policy.optimizer.step()`: built in another class or file, but named for what it is;
+                # not `optimizer_scheduler` (a scheduler by its name too: unknown) nor `ema_optimizer`
+                # built here from a project class that is no optimizer (see `_built_as_non_optimizer`).
                 self._add(owner, Role.OPTIMIZER)
             elif method == "parameters" and owner:
                 # `model.parameters()` handed to an optimizer constructor; or, for a name that holds
@@ -850,6 +874,44 @@ class Roles:
                     isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand)
                 ) or not self.of(owner):
                     self._add(owner, Role.MODEL)
+
+    def _built_as_non_optimizer(self, name: str) -> bool:
+        """Whether the name is bound in this file to an instance of a project class that is certainly no
+        optimizer: every class of its hierarchy is the project's (no library base such as
+        `torch.optim.Optimizer`), and none reads a gradient or steps anything (MixMatch's `WeightEMA`,
+        whose `step()` blends the model's weights into an EMA copy; FixMatch-style EMA helpers). A
+        wrapper that steps an inner optimizer (`NoamOpt.step()` calling `self.optimizer.step()`) or a
+        hand-written optimizer reading `p.grad` is not ruled out."""
+        from nnlint.engine.bindings import class_hierarchy, resolve_call
+
+        for value in self._ctx.bindings.assigned(name):
+            if not isinstance(value, cst.Call):
+                continue
+            target = resolve_call(self._ctx, value)
+            if target is None or not isinstance(target.node, cst.ClassDef):
+                continue
+            hierarchy = class_hierarchy(target)
+            if hierarchy is not None and not any(_uses_gradients(cls.node) for cls in hierarchy):
+                return True
+        return False
+
+
+def _uses_gradients(node: cst.CSTNode) -> bool:
+    """Whether a class body reads gradients or steps something: a `.grad`-like name (`p.grad`,
+    `clip_grad_norm_`, `grads`; not the grad-mode switches `no_grad`, `requires_grad`), or a call of
+    `step`/`zero_grad` on any object."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is cst.Name and current.value not in vocab.GRAD_MODE_NAMES:  # type: ignore[attr-defined]
+            if set(words(current.value)) & vocab.GRADIENT_WORDS:  # type: ignore[attr-defined]
+                return True
+        elif kind is cst.Call and type(current.func) is cst.Attribute:  # type: ignore[attr-defined]
+            if current.func.attr.value in ("step", "zero_grad"):  # type: ignore[attr-defined]
+                return True
+        stack.extend(children(current))
+    return False
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
