@@ -229,8 +229,9 @@ class Summary:
         """The parameters the function gives back as it got them, by the position of the returned tuple
         they take (None: the whole value): `def load_checkpoint(model, optimizer, path): ...; return model,
         optimizer, epoch` gives {0: "model", 1: "optimizer"}; `return model` gives {None: "model"}. Every
-        `return` must agree (constants aside) and the function must never rebind the parameter, so what
-        the caller gets is the very object it passed, with its facts (class, last layer, role)."""
+        `return` must agree (constants aside; for a position, every tuple `return`, since only those can
+        be unpacked) and the function must never rebind the parameter, so what the caller gets is the very
+        object it passed, with its facts (class, last layer, role)."""
         if "passes_through" not in self._lazy:
             self._lazy["passes_through"] = _passed_through(self)
         return self._lazy["passes_through"]  # type: ignore[return-value]
@@ -984,15 +985,14 @@ def _passed_through(summary: Summary) -> dict[int | None, str]:
         return {}
     parameters = summary.parameters
     found: dict[int | None, str] = {}
-    if all(type(value) is cst.Name for value in values):
-        names = {value.value for value in values}  # type: ignore[union-attr]
-        if len(names) == 1 and names <= parameters:
-            found[None] = names.pop()
-    elif all(type(value) is cst.Tuple for value in values):
-        lengths = {len(value.elements) for value in values}  # type: ignore[union-attr]
-        if len(lengths) != 1:
-            return {}
-        for position, elements in enumerate(zip(*(value.elements for value in values), strict=True)):  # type: ignore[union-attr]
+    names = {value.value if type(value) is cst.Name else None for value in values}  # type: ignore[union-attr]
+    if len(names) == 1 and (name := names.pop()) in parameters:
+        found[None] = name  # type: ignore[assignment]
+    # Positions are read from the tuple returns alone: a caller that unpacks the result gets one of them
+    # (`return model` on the path without an optimizer, as CenterNet's `load_model`, would not unpack).
+    tuples = [value for value in values if type(value) is cst.Tuple]
+    if tuples and len({len(value.elements) for value in tuples}) == 1:  # type: ignore[union-attr]
+        for position, elements in enumerate(zip(*(value.elements for value in tuples), strict=True)):  # type: ignore[union-attr]
             names = {element.value.value if type(element.value) is cst.Name else None for element in elements}
             if len(names) == 1 and (name := names.pop()) in parameters:
                 found[position] = name  # type: ignore[assignment]
