@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import only_if_mentions, this_file_only
+from nnlint.engine.project import only_if_mentions, only_if_text, this_file_only
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
@@ -43,9 +43,23 @@ if TYPE_CHECKING:
 # reads other modules for its roles only when it says it too (cost: a module that only names the word, in
 # a comment or `register_full_backward_hook`, is not worth its whole analysis).
 _BACKWARD_CALL = "backward("
-# What a module whose function may return a model says (`nn.Module`, `torchvision.models`, `torch.load`):
-# a module that never names torch is not read for a model factory.
-_MODEL_MODULE_WORD = "torch"
+# What a module whose function may return a model says (`nn.Module`, `nn.Sequential`, `torchvision`,
+# `model = Net()`, `load_state_dict`): a module that says none of these is not read for a model factory.
+_MODEL_WORDS = (
+    b"Module",
+    b"Sequential",
+    b"model",
+    b"Model",
+    b"net",
+    b"Net",
+    b"torchvision",
+    b"load_state_dict",
+)
+
+
+def _names_a_model(text: bytes) -> bool:
+    """The text gate of `Roles._project_model` (`project.only_if_text`; one object, so answers are kept)."""
+    return any(word in text for word in _MODEL_WORDS)
 
 
 class Role(str, Enum):
@@ -694,7 +708,7 @@ class Roles:
         self._project_models[call] = None
         target = None
         if self._trains or ".eval()" in self._ctx.source:  # cheap: a file that runs a model
-            with only_if_mentions(_MODEL_MODULE_WORD):  # a module that never says torch builds no model
+            with only_if_text(_names_a_model):  # a module that names no model builds none
                 target = self._project_target(call, inference=True)
         if target is None or target.ctx in _BUILDING:
             if target is not None:
