@@ -199,6 +199,9 @@ DDP_WRAPPERS = frozenset(
 MODEL_WRAPPERS = DDP_WRAPPERS | frozenset(
     {"torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.jit.script"}
 )
+# Library namespaces whose every public callable builds a model, so that picking one by name
+# (`models.__dict__[args.arch](pretrained=True)`, `getattr(models, arch)()`) gives a model.
+MODEL_NAMESPACES = frozenset({"torchvision.models"})
 # Calls that return a copy of the model they are given: another object (its mode and parameters are its
 # own), whose forward is the same.
 MODEL_COPIES = frozenset({"copy.deepcopy"})

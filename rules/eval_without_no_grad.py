@@ -99,6 +99,17 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # A torchvision model picked by name, run under `no_grad`.
+        """
+import torch
+import torchvision.models as models
+def main(arch, images):
+    model = models.__dict__[arch](pretrained=True)
+    model.eval()
+    with torch.no_grad():
+        for image in images:
+            print(model(image).argmax())
+""",
         # transformers' `generate` turns recording off itself.
         """
 def caption(model, processor, loader):
@@ -537,6 +548,30 @@ def benchmark(model, x, runs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
+        # the inference loop runs it with autograd on.
+        Invalid(
+            """
+import torchvision.models as models
+def main(arch, images):
+    model = models.__dict__[arch](pretrained=True)
+    model.eval()
+    for image in images:
+        print(model(image).argmax())
+""",
+            line=6,
+        ),
+        Invalid(
+            """
+from torchvision import models
+def main(arch, images):
+    model = getattr(models, arch)(pretrained=True)
+    model.eval()
+    for image in images:
+        print(model(image).argmax())
+""",
+            line=6,
+        ),
         # The model of an inference script comes from a project factory in another module
         # (3DUnetCNN's `build_or_load_model`): a model all the same, run with autograd recording.
         Invalid(

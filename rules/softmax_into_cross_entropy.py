@@ -98,6 +98,53 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # The forward replaced by assignment only scales the logits: no activation in front of the loss.
+        """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+    def forward(self, x):
+        return self.fc(x)
+def create_model():
+    model = Net()
+    model.original_forward = model.forward
+    softmax = nn.Softmax(dim=1)
+    model.forward = lambda inp: model.original_forward(inp) * 2.0
+    return model
+def main(loader):
+    model = create_model()
+    criterion = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+""",
+        # The resume helper may give back another network (it rebinds the name to a fresh logits layer):
+        # which model the loop trains is unknown.
+        """
+import torch
+import torch.nn as nn
+def build():
+    return nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))
+def load_checkpoint(model, path):
+    model = nn.Linear(4, 3)
+    return model, 0
+def main(resume, loader):
+    model = build()
+    if resume:
+        model, start = load_checkpoint(model, resume)
+    criterion = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        criterion(model(x), y).backward()
+        opt.step()
+""",
         # On the subclass, the base's training step scores the subclass's own forward (logits); the
         # base's softmax forward goes to the base's own loss, which wants probabilities.
         """
@@ -471,6 +518,60 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The factory replaces the model's forward by a lambda that appends a softmax (for export), and
+        # the loop feeds `model(x)` to cross-entropy: reported at the softmax the lambda applies.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+    def forward(self, x):
+        return self.fc(x)
+def create_model():
+    model = Net()
+    model.original_forward = model.forward
+    softmax = nn.Softmax(dim=1)
+    model.forward = lambda inp: softmax(model.original_forward(inp))
+    return model
+def main(loader):
+    model = create_model()
+    criterion = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        opt.step()
+""",
+            line=13,
+        ),
+        # `load_checkpoint` gives back the very model it was passed (in a tuple, under `if resume:`): the
+        # model is still the factory's Sequential ending in a softmax.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+def build():
+    return nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))
+def load_checkpoint(model, path):
+    model.load_state_dict(torch.load(path))
+    return model, 0
+def main(resume, loader):
+    model = build()
+    if resume:
+        model, start = load_checkpoint(model, resume)
+    criterion = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        criterion(model(x), y).backward()
+        opt.step()
+""",
+            line=5,
+        ),
         # The base class's training step calls `self.forward` and `self.state_loss`; on the subclass both
         # run its overrides: a forward that stacks one softmax per head, and a cross-entropy.
         Invalid(

@@ -68,6 +68,7 @@ from nnlint.vocabulary import (
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
+    SIGMOID,
     SOFTMAX,
     VARIABLE_WRAPPERS,
     WIRED_LOSSES,
@@ -702,6 +703,9 @@ class ActivationFlow:
         name = ctx.dotted(func)
         if name is None:
             return None
+        replaced = self._replaced_forward(func, at, depth) if isinstance(func, cst.Name) else None
+        if replaced is not None:
+            return replaced if element is None and submodule is None else None
         value = reaching_value(ctx, func.value, at) if isinstance(func, cst.Name) else None
         if (
             isinstance(func, cst.Name)
@@ -738,6 +742,20 @@ class ActivationFlow:
         finally:
             self._resolving.discard((name, at))
         return _on_some_path(found)
+
+    def _replaced_forward(self, func: cst.Name, at: cst.CSTNode, depth: int) -> Activation | None:
+        """What calling a model gives when the function around `at` replaced its forward by assignment:
+        `model.forward = lambda input: softmax(model.original_forward(input))` (a factory that appends an
+        activation for export), then `model(x)` or `return model`: the lambda's own activation. Only the
+        one assignment of `<name>.forward` in the file, in the same function as `at`, counts."""
+        bindings = self._ctx.bindings.of(f"{func.value}.forward")
+        if len(bindings) != 1 or type(bindings[0].value) is not cst.Lambda:
+            return None
+        index = self._ctx.index
+        if index.enclosing(bindings[0].node, cst.FunctionDef) is not index.enclosing(at, cst.FunctionDef):
+            return None
+        found = self._of(bindings[0].value.body, depth + 1)  # type: ignore[union-attr]
+        return found if found is not None and found.kind in (SOFTMAX, LOG_SOFTMAX, SIGMOID) else None
 
     def _passed_from_other_modules(
         self, func: cst.Name, depth: int, element: int | None
@@ -781,6 +799,8 @@ class ActivationFlow:
             values = [value for value in values or () if not exclusive_branches(ctx, value, at)]
         else:
             values = ctx.bindings.values(name)
+            if values is None and isinstance(expr, cst.Name):
+                values = _values_through_helpers(ctx, name)
         return [(value, value) for value in values] if values else None
 
     def _constructed_output(
@@ -1002,6 +1022,38 @@ def _fresh_buffer(ctx: FileContext, value: cst.BaseExpression) -> bool:
         else:
             return False
     return False
+
+
+def _values_through_helpers(ctx: FileContext, name: str) -> list[cst.BaseExpression] | None:
+    """`bindings.values`, where an unpacking that binds the name from a project helper giving back the
+    object it was passed (`model, optimizer, epoch = load_checkpoint(model, optimizer, path)`, under `if
+    args.resume:`) holds that argument (`summaries.passed_through`); None when any binding stays unknown."""
+    from nnlint.engine.summaries import passed_through
+
+    found: list[cst.BaseExpression] = []
+    for binding in ctx.bindings.of(name):
+        if binding.kind in ("import", "def", "class") or (
+            binding.kind == "parameter" and binding.value is None
+        ):
+            continue
+        value = binding.value
+        node = binding.node
+        if value is None and binding.kind == "unpack" and isinstance(node, cst.Assign):
+            targets = [target.target for target in node.targets]
+            unpacked = targets[0] if len(targets) == 1 and isinstance(node.value, cst.Call) else None
+            if isinstance(unpacked, (cst.Tuple, cst.List)):
+                names = [element.value for element in unpacked.elements]
+                positions = [
+                    i
+                    for i, element in enumerate(names)
+                    if type(element) is cst.Name and element.value == name
+                ]
+                if len(positions) == 1:
+                    value = passed_through(ctx, node.value, positions[0], name)  # type: ignore[arg-type]
+        if value is None:
+            return None
+        found.append(value)
+    return found or None
 
 
 def _agreeing(found: list[Activation | None]) -> Activation | None:

@@ -728,6 +728,32 @@ class ProjectView:
         self._starred[name] = found
         return found
 
+    def exported(self, hops: int = 0) -> dict[str, Resolved | None] | None:
+        """What `from <this module> import *` (or `module.__dict__`) gives that can be called: each public
+        name the module defines or imports by name (`__all__` decides when literal), also through its own
+        star imports of project modules, with its project definition (None: a library's, or unknown).
+        Plain `import x` binds a module, not a callable: left out. None when a star import cannot be
+        followed (a library's, a module not found) or the chain is too deep."""
+        ctx = self._ctx
+        if _LOCAL_ONLY or hops > _MAX_HOPS:
+            return None
+        found: dict[str, Resolved | None] = {}
+        for module in ctx.imports.star_modules:
+            located = None if module.startswith(LIBRARY_PREFIXES) else self.find(module)
+            other = self.read(located[0]) if located is not None and not located[1] else None
+            names = other.project.exported(hops + 1) if other is not None and other is not ctx else None
+            if names is None:
+                return None
+            found.update((name, value) for name, value in names.items() if _exports(ctx.module, name))
+        for name, node in _top_level(ctx.module).items():
+            if isinstance(node, cst.Import) or not _exports(ctx.module, name):
+                continue
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.ImportFrom)):
+                found[name] = self.member([name], hops + 1)
+            else:
+                found.pop(name, None)  # an assignment: a value, not known to be callable (left out)
+        return found
+
     def star_imported(self, name: str, hops: int = 0) -> str | None:
         """What a name this file never binds stands for when a `from m import *` of a project module brings
         m's own import of it: `torch` (`torch.nn` for `nn`) in a script that gets torch from `from

@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import only_if_mentions, this_file_only
+from nnlint.engine.project import only_if_mentions, only_if_text, this_file_only
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
@@ -43,6 +43,23 @@ if TYPE_CHECKING:
 # reads other modules for its roles only when it says it too (cost: a module that only names the word, in
 # a comment or `register_full_backward_hook`, is not worth its whole analysis).
 _BACKWARD_CALL = "backward("
+# What a module whose function may return a model says (`nn.Module`, `nn.Sequential`, `torchvision`,
+# `model = Net()`, `load_state_dict`): a module that says none of these is not read for a model factory.
+_MODEL_WORDS = (
+    b"Module",
+    b"Sequential",
+    b"model",
+    b"Model",
+    b"net",
+    b"Net",
+    b"torchvision",
+    b"load_state_dict",
+)
+
+
+def _names_a_model(text: bytes) -> bool:
+    """The text gate of `Roles._project_model` (`project.only_if_text`; one object, so answers are kept)."""
+    return any(word in text for word in _MODEL_WORDS)
 
 
 class Role(str, Enum):
@@ -91,6 +108,8 @@ def building_roles() -> set[FileContext]:
     return _BUILDING
 
 
+# A callee picked by name from a namespace: `models.__dict__[arch](...)`, `getattr(models, arch)(...)`.
+_PICKED_CALLEES = frozenset({cst.Subscript, cst.Call})
 # Display types by identity (`isinstance` against libcst's ABC-based classes is slow on hot paths).
 _SEQUENCE_DISPLAYS = frozenset({cst.Tuple, cst.List})
 _CONTAINER_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.GeneratorExp, cst.DictComp})
@@ -177,6 +196,7 @@ class Roles:
         self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
         self._project_calls: dict[cst.Call, object] = {}
+        self._project_models: dict[cst.Call, object] = {}  # `_project_model`'s answers
         # Unpackings from calls of functions of files whose roles were being built (this one): their
         # summaries need these roles, so they are read on the first question after construction.
         self._deferred: list[tuple[cst.Tuple | cst.List, cst.Call]] = []
@@ -480,9 +500,11 @@ class Roles:
             local = dotted_name(value.func)
             if local in self._local_models:
                 return Role.MODEL
-            project = self._project_role(value)
+            project = self._project_role(value) or self._project_model(value)
             if project is not None:
                 return project
+            if type(value.func) in _PICKED_CALLEES and self._picks_a_model(value):
+                return Role.MODEL  # `models.__dict__[args.arch](pretrained=True)`
             if isinstance(value.func, cst.Attribute):
                 method = value.func.attr.value
                 owner = value.func.value
@@ -611,10 +633,25 @@ class Roles:
         summary = self._project_summary(value)
         elements = summary.elements if summary is not None else ()
         if len(elements) != len(target.elements):
+            self._from_passed_through(target, value)
             self._from_unpacked_factory(target, value)
             return
         for element, role in zip(target.elements, elements, strict=True):
             if role is not None and not isinstance(element, cst.StarredElement):
+                self._add(dotted_name(element.value), role)
+
+    def _from_passed_through(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
+        """`model, optimizer, start_epoch = load_checkpoint(model, optimizer, path)`: a name unpacked from
+        a position where the project function gives back a parameter unchanged (`summaries.passed_through`)
+        holds what the call passed there, with its role."""
+        from nnlint.engine.summaries import passed_through
+
+        for position, element in enumerate(target.elements):
+            if isinstance(element, cst.StarredElement) or type(element.value) is not cst.Name:
+                continue
+            passed = passed_through(self._ctx, value, position, element.value.value)
+            role = self._role_of_value(passed) if passed is not None else None
+            if role is not None:
                 self._add(dotted_name(element.value), role)
 
     def _from_unpacked_factory(self, target: cst.Tuple | cst.List, value: cst.Call) -> None:
@@ -676,6 +713,43 @@ class Roles:
                 role = summary.returns if summary is not None else None
         self._project_calls[call] = role
         return role
+
+    def _project_model(self, call: cst.Call) -> Role | None:
+        """`model = models.build(data)`, `create_model(arch)`, `get_model(cfg)`: a project function that
+        constructs a model and returns it (`Summary.returns_model`), also of a module that never trains and
+        called from a file that never trains but runs a model in eval mode (an inference script). Asked
+        only after `_project_role` found nothing, which reads no such module (its questions are about
+        losses, which a module without a backward never returns attached)."""
+        if self._no_project:
+            return None  # `_project_role` noted the question: the name is resolved when asked about
+        cached = self._project_models.get(call, self)
+        if cached is not self:
+            return cached  # type: ignore[return-value]
+        self._project_models[call] = None
+        target = None
+        if self._trains or ".eval()" in self._ctx.source:  # cheap: a file that runs a model
+            with only_if_text(_names_a_model):  # a module that names no model builds none
+                target = self._project_target(call, inference=True)
+        if target is None or target.ctx in _BUILDING:
+            if target is not None:
+                del self._project_models[call]  # that file's roles are being built: unknown for now
+            return None
+        summary = target.ctx.summaries.of(target.node) if isinstance(target.node, cst.FunctionDef) else None
+        role = Role.MODEL if summary is not None and summary.returns_model else None
+        self._project_models[call] = role
+        return role
+
+    def _picks_a_model(self, call: cst.Call) -> bool:
+        """`summaries.picks_a_model`, which may read a project package: deferred like `_project_role`
+        while the roles are built, and asked only in a file that trains or switches a model to eval."""
+        if self._no_project:
+            self._asked_project = True
+            return False
+        if not (self._trains or ".eval()" in self._ctx.source):
+            return False
+        from nnlint.engine.summaries import picks_a_model
+
+        return picks_a_model(self._ctx, call)
 
     def _project_summary(self, call: cst.Call) -> Summary | None:
         with only_if_mentions(_BACKWARD_CALL):  # the check below, made before reading the module
@@ -761,13 +835,18 @@ class Roles:
                     found.add(dotted_name(value.func))  # type: ignore[arg-type]
         return frozenset(found)
 
-    def _project_target(self, call: cst.Call) -> Resolved | None:
+    def _project_target(self, call: cst.Call, inference: bool = False) -> Resolved | None:
         """The project definition a call runs, for calls that may be one: a bare name, a method of `self`,
-        a name imported from a project module (library calls are never looked up)."""
+        a name imported from a project module (library calls are never looked up). With `inference`, a
+        file that never trains looks up any such call (`_project_model` gates it)."""
         if len(_BUILDING) >= _MAX_NESTED_BUILDS:
             return None
         func = call.func
-        if not self._trains and not self._defined_here(func) and not self._builds_for_inference(func):
+        if (
+            not (self._trains or inference)
+            and not self._defined_here(func)
+            and not self._builds_for_inference(func)
+        ):
             return None  # a file that never trains reads no other module for its roles (cost)
         if isinstance(func, cst.Attribute) and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"

@@ -60,6 +60,7 @@ from nnlint.engine.bindings import (
     read_names,
     resolve_call,
     resolve_name,
+    returned_values,
 )
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
@@ -206,6 +207,35 @@ class Summary:
         """The role of each position of the tuple every `return` gives (empty when not such a tuple)."""
         return self._returned()[1]  # type: ignore[return-value]
 
+    @property
+    def returns_model(self) -> bool:
+        """Whether every `return` (leaving out constants: `return None` on a failed load) gives a model by
+        this file's roles: a project factory (`def build(data): model = Net(); model.load_state_dict(data);
+        return model`, `create_model(arch)` returning one of several model classes or a Sequential around
+        one). Unlike `returns`, asked of modules that never train and without their gradient flow: a
+        model's role needs neither."""
+        if "returns_model" not in self._lazy:
+            if self.ctx in building_roles():
+                return False  # asked while this file's roles are built: unknown (and not remembered)
+            self._lazy["returns_model"] = False  # a recursive question meanwhile answers "unknown"
+            values = _significant_returns(self.function)
+            self._lazy["returns_model"] = bool(values) and all(
+                value is not None and self.ctx.roles.role_of(value) is Role.MODEL for value in values
+            )
+        return self._lazy["returns_model"]  # type: ignore[return-value]
+
+    @property
+    def passes_through(self) -> Mapping[int | None, str]:
+        """The parameters the function gives back as it got them, by the position of the returned tuple
+        they take (None: the whole value): `def load_checkpoint(model, optimizer, path): ...; return model,
+        optimizer, epoch` gives {0: "model", 1: "optimizer"}; `return model` gives {None: "model"}. Every
+        `return` must agree (constants aside; for a position, every tuple `return`, since only those can
+        be unpacked) and the function must never rebind the parameter, so what the caller gets is the very
+        object it passed, with its facts (class, last layer, role)."""
+        if "passes_through" not in self._lazy:
+            self._lazy["passes_through"] = _passed_through(self)
+        return self._lazy["passes_through"]  # type: ignore[return-value]
+
     def _returned(self) -> tuple[Role | None, tuple[Role | None, ...]]:
         cached = self._lazy.get("returned")
         if cached is not None:
@@ -247,6 +277,24 @@ class FunctionSummaries:
         self._ctx = ctx
         self._summaries: dict[cst.FunctionDef, Summary] = {}
         self._clears: dict[cst.FunctionDef, str | None] = {}
+        self._only_models: bool | None = None
+
+    def builds_only_models(self) -> bool:
+        """Whether this module (a package's `__init__`) exports callables and every one builds a model: an
+        nn.Module subclass, or a function that returns a model (`picks_a_model`). Remembered."""
+        if self._only_models is None:
+            self._only_models = False  # a cycle meanwhile answers "unknown"
+            exported = self._ctx.project.exported()
+            self._only_models = bool(exported) and all(
+                found is not None
+                and (
+                    is_model_class(found)
+                    if isinstance(found.node, cst.ClassDef)
+                    else found.ctx.summaries.of(found.node).returns_model  # type: ignore[union-attr, arg-type]
+                )
+                for found in exported.values()  # type: ignore[union-attr]
+            )
+        return self._only_models
 
     def clears(self, function: cst.FunctionDef, depth: int = 0) -> str | None:
         """Whether `function` is a gradient clearer (module docstring): None if not, else the parameter
@@ -910,8 +958,6 @@ def _sets_grad_to_none(node: cst.Assign) -> bool:
 
 
 def _returned_roles(summary: Summary) -> tuple[Role | None, tuple[Role | None, ...]]:
-    from nnlint.engine.bindings import returned_values
-
     values = returned_values(summary.function)
     if not values or any(value is None for value in values):
         return None, ()
@@ -930,6 +976,115 @@ def _returned_roles(summary: Summary) -> tuple[Role | None, tuple[Role | None, .
         }
         positions.append(found.pop() if len(found) == 1 else None)
     return whole, tuple(positions)
+
+
+def _passed_through(summary: Summary) -> dict[int | None, str]:
+    """What `Summary.passes_through` answers, computed (syntactic: the function's own returns and writes)."""
+    values = _significant_returns(summary.function)
+    if not values or any(value is None for value in values):
+        return {}
+    parameters = summary.parameters
+    found: dict[int | None, str] = {}
+    names = {value.value if type(value) is cst.Name else None for value in values}  # type: ignore[union-attr]
+    if len(names) == 1 and (name := names.pop()) in parameters:
+        found[None] = name  # type: ignore[assignment]
+    # Positions are read from the tuple returns alone: a caller that unpacks the result gets one of them
+    # (`return model` on the path without an optimizer, as CenterNet's `load_model`, would not unpack).
+    tuples = [value for value in values if type(value) is cst.Tuple]
+    if tuples and len({len(value.elements) for value in tuples}) == 1:  # type: ignore[union-attr]
+        for position, elements in enumerate(zip(*(value.elements for value in tuples), strict=True)):  # type: ignore[union-attr]
+            names = {element.value.value if type(element.value) is cst.Name else None for element in elements}
+            if len(names) == 1 and (name := names.pop()) in parameters:
+                found[position] = name  # type: ignore[assignment]
+    if not found:
+        return {}
+    # A parameter the function rebinds (`model = model.module`) may give back another object: left out.
+    # Calls that write into it (`model.load_state_dict(...)`) keep the object, and so its facts.
+    rebound = set().union(*(_rebound_names(node) for node in own_nodes(summary.function)))
+    return {position: name for position, name in found.items() if name not in rebound}
+
+
+def _rebound_names(node: cst.CSTNode) -> set[str]:
+    """The plain names a statement binds (`name = ...`, `for name in`, `with ... as name`), not the
+    attributes or items it writes."""
+    if isinstance(node, cst.Assign):
+        return set().union(*(_target_names(target.target) for target in node.targets))
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+        return _target_names(node.target)
+    if isinstance(node, cst.WithItem) and node.asname is not None:
+        return _target_names(node.asname.name)
+    return set()
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {name for element in target.elements for name in _target_names(element.value)}
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return set()
+
+
+def passed_through(
+    ctx: FileContext, call: cst.Call, position: int | None, name: str
+) -> cst.BaseExpression | None:
+    """The argument that `name = call` (`position` None) or the unpacking of `call` that binds `name` at
+    `position` gets back, when the project function the call runs returns that parameter unchanged
+    (`Summary.passes_through`): `model` for `model, optimizer, epoch = load_checkpoint(model, optimizer,
+    path)`. Only a call that passes `name` itself is resolved (cheap gate: the idiom hands an object to a
+    helper and takes it back under the same name)."""
+    if not any(type(arg.value) is cst.Name and arg.value.value == name and not arg.star for arg in call.args):
+        return None
+    called = resolve_call(ctx, call)
+    if called is None or not isinstance(called.node, cst.FunctionDef):
+        return None
+    summary = called.ctx.summaries.of(called.node)
+    parameter = summary.passes_through.get(position) if summary is not None else None
+    if parameter is None:
+        return None
+    return (summary.arguments(call) or {}).get(parameter)  # type: ignore[union-attr]
+
+
+def picks_a_model(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call picks a model constructor from a namespace by name and runs it: `models.__dict__[
+    arch](pretrained=True)` or `getattr(models, arch)(...)`, where `models` is torchvision's (every
+    public callable builds a model) or a project package whose every exported callable is a model class
+    or a function that returns a model (`Summary.returns_model`; `ProjectView.exported`): whichever name
+    is picked, the result is a model. Its class stays unknown."""
+    func = call.func
+    owner: cst.BaseExpression | None = None
+    if (
+        type(func) is cst.Subscript
+        and type(func.value) is cst.Attribute
+        and func.value.attr.value == "__dict__"
+    ):
+        owner = func.value.value
+    elif (
+        type(func) is cst.Call
+        and type(func.func) is cst.Name
+        and func.func.value == "getattr"
+        and len(func.args) == 2
+        and not ctx.bindings.of("getattr")
+    ):
+        owner = func.args[0].value
+    qualified = ctx.qualified_name(owner) if owner is not None else None
+    if qualified is None:
+        return False
+    if qualified in vocab.MODEL_NAMESPACES:
+        return True
+    if qualified.startswith(vocab.LIBRARY_PREFIXES):
+        return False
+    located = ctx.project.find(qualified)
+    package = ctx.project.read(located[0]) if located is not None and not located[1] else None
+    return package is not None and package.summaries.builds_only_models()
+
+
+def _significant_returns(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    """The values of a function's returns, leaving out constants (`return None` after a failed load), or
+    all of them when every one is a constant; None for a bare `return`."""
+    values = returned_values(function)
+    return [value for value in values if value is None or not _constant(value)] or values
 
 
 def _constant(value: cst.BaseExpression | None) -> bool:
