@@ -196,14 +196,12 @@ def _path_adding_helpers(ctx: FileContext) -> dict[str, int]:
     """The module's top-level functions that add one of their parameters to `sys.path` (`def add_path(path):
     if path not in sys.path: sys.path.insert(0, path)`), with that parameter's position."""
     helpers: dict[str, int] = {}
-    for statement in ctx.module.body:
-        if not isinstance(statement, cst.FunctionDef):
-            continue
-        names = [param.name.value for param in statement.params.params]
-        for call in ctx.index.nodes(cst.Call):
-            if ctx.enclosing_function(call) is not statement:
-                continue
-            added = _added_argument(ctx, call)
-            if isinstance(added, cst.Name) and added.value in names:
-                helpers[statement.name.value] = names.index(added.value)
+    top_level = {id(statement) for statement in ctx.module.body if isinstance(statement, cst.FunctionDef)}
+    for call in ctx.index.nodes(cst.Call):
+        function = ctx.enclosing_function(call)
+        added = _added_argument(ctx, call) if function is not None and id(function) in top_level else None
+        if isinstance(added, cst.Name):
+            names = [param.name.value for param in function.params.params]  # type: ignore[union-attr]
+            if added.value in names:
+                helpers[function.name.value] = names.index(added.value)  # type: ignore[union-attr]
     return helpers
