@@ -276,6 +276,7 @@ def _resolved(path: Path, qualified: str) -> Path | None:
             True,
         ),
         ("import sys\nsys.path.append('../lib')", True),
+        ("import sys, os\nsys.path.append(os.path.dirname(os.path.dirname(__file__)) + '/lib')", True),
         # Computed otherwise: unknown, nothing is added.
         ("import sys, os\nsys.path.append(os.environ['LIB'])", False),
         ("import sys, os\nsys.path.append(os.path.join(os.getcwd(), 'lib'))", False),

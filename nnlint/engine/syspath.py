@@ -8,16 +8,17 @@ starts with `import _init_paths`, a module beside it whose top level runs
 `sys.path.insert(0, str(Path(__file__).parent / 'lib'))`, `sys.path.append('..')`.
 
 Only paths that can be read without running anything are understood: `__file__` and what
-`os.path.dirname`/`abspath`/`realpath`/`normpath`/`join` and `pathlib.Path` (`.parent`, `.parents[n]`,
-`/`, `.resolve()`, `.absolute()`, `.joinpath()`) make of it and of string literals, through names the
-module's top level binds to such values. A relative literal counts from the module's own folder (where
+`os.path.dirname`/`abspath`/`realpath`/`normpath`/`join`, `+ '/lib'` and `pathlib.Path` (`.parent`,
+`.parents[n]`, `/`, `.resolve()`, `.absolute()`, `.joinpath()`) make of it and of string literals, through
+names the module's top level binds to such values. A relative literal counts from the module's own folder (where
 such scripts are run from). Anything else (an absolute literal, the working directory, an environment
 variable, a configuration value) is unknown and adds nothing. Calls inside functions are read only
 through a helper of the module called at its top level with the path (`add_path(lib_path)`).
 
-`ProjectView.find` searches these folders after the usual ones, for the file that makes the calls and for
-the files that import the module that makes them; a folder outside the importing file's project bound is
-never searched (several unrelated projects side by side stay apart).
+`ProjectView.find` searches these folders after the usual ones (a name found there before stays found
+there), for the file that makes the calls and for the files that import the module that makes them, for
+all their absolute imports (where the set-up sits among them is not read); a folder outside the importing
+file's project bound is never searched (several unrelated projects side by side stay apart).
 """
 
 from __future__ import annotations
@@ -134,6 +135,12 @@ class _Reader:
             left = self._raw(expr.left)
             part = _literal(expr.right)
             return _joined(left, [part]) if part is not None else None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            # `os.path.dirname(__file__) + '/lib'`: a literal that starts a path part below the left side
+            left, part = self._raw(expr.left), _literal(expr.right)
+            if left is None or part is None or not part.startswith(("/", os.sep)):
+                return None
+            return _joined(left, [part.lstrip("/" + os.sep)])
         if not isinstance(expr, cst.Call):
             return None
         func = expr.func
