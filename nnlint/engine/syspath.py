@@ -10,8 +10,8 @@ starts with `import _init_paths`, a module beside it whose top level runs
 Only paths that can be read without running anything are understood: `__file__` and what
 `os.path.dirname`/`abspath`/`realpath`/`normpath`/`join`, `+ '/lib'` and `pathlib.Path` (`.parent`,
 `.parents[n]`, `/`, `.resolve()`, `.absolute()`, `.joinpath()`) make of it and of string literals, through
-names the module's top level binds to such values. A relative literal counts from the module's own folder (where
-such scripts are run from). Anything else (an absolute literal, the working directory, an environment
+names the module's top level binds to such values. A relative literal counts from the module's own
+folder (where such scripts are run from). Anything else (an absolute literal, the working directory, an environment
 variable, a configuration value) is unknown and adds nothing. Calls inside functions are read only
 through a helper of the module called at its top level with the path (`add_path(lib_path)`).
 
