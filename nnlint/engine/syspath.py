@@ -11,9 +11,9 @@ Only paths that can be read without running anything are understood: `__file__` 
 `os.path.dirname`/`abspath`/`realpath`/`normpath`/`join`, `+ '/lib'` and `pathlib.Path` (`.parent`,
 `.parents[n]`, `/`, `.resolve()`, `.absolute()`, `.joinpath()`) make of it and of string literals, through
 names the module's top level binds to such values. A relative literal counts from the module's own
-folder (where such scripts are run from). Anything else (an absolute literal, the working directory, an environment
-variable, a configuration value) is unknown and adds nothing. Calls inside functions are read only
-through a helper of the module called at its top level with the path (`add_path(lib_path)`).
+folder (where such scripts are run from). Anything else (an absolute literal, the working directory, an
+environment variable, a configuration value) is unknown and adds nothing. Calls inside functions are read
+only through a helper of the module called at its top level with the path (`add_path(lib_path)`).
 
 `ProjectView.find` searches these folders after the usual ones (a name found there before stays found
 there), for the file that makes the calls and for the files that import the module that makes them, for
