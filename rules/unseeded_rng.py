@@ -48,15 +48,18 @@ class UnseededRng(Rule):
     A script that never names torch is checked when it imports a project module that does (a flat
     folder's `train.py` building and training the networks of `agent.py`).
 
-    The script trains when it backpropagates, calls a project function or method that does, or starts
+    The script trains when it backpropagates, calls a project function or method that does (also deep
+    inside the project: `train_net(net, ...)` building a solver whose method runs `self.net.train_step(...)`
+    on the network it was handed, when every project definition of that method backpropagates), or starts
     one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
     process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
     its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
     the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
-    module, on the entry point's first line (the `__main__` guard, or the first training loop), with the
-    draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
+    module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
+    forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
+    first training loop), with the draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
     process that does not inherit the parent's seeds: a worker that draws and never seeds is reported at
     its `def` (unless the parent seeds only when asked, `if args.seed is not None:`: such a script promises
     no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
