@@ -19,6 +19,7 @@ from nnlint.engine.randomness import (
     seeds_as_subclass,
     seeds_on_import,
     summarize,
+    trains_through,
 )
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule, RuleFix
@@ -47,15 +48,18 @@ class UnseededRng(Rule):
     A script that never names torch is checked when it imports a project module that does (a flat
     folder's `train.py` building and training the networks of `agent.py`).
 
-    The script trains when it backpropagates, calls a project function or method that does, or starts
+    The script trains when it backpropagates, calls a project function or method that does (also deep
+    inside the project: `train_net(net, ...)` building a solver whose method runs `self.net.train_step(...)`
+    on the network it was handed, when every project definition of that method backpropagates), or starts
     one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
     process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
     its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
     the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
-    module, on the entry point's first line (the `__main__` guard, or the first training loop), with the
-    draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
+    module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
+    forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
+    first training loop), with the draws shown as related locations. A worker that `torch.multiprocessing.spawn` runs starts in a fresh
     process that does not inherit the parent's seeds: a worker that draws and never seeds is reported at
     its `def` (unless the parent seeds only when asked, `if args.seed is not None:`: such a script promises
     no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
@@ -750,7 +754,11 @@ if __name__ == "__main__":
         total.merge(local)
         total.merge(imported)
         if not total.trains and (total.draws or total.implicit is not None):
-            total.trains = self._trains_elsewhere(calls)
+            # A script may train only deep inside the project: `train_net(net, ...)` builds a solver whose
+            # method runs `self.net.train_step(...)` on the network it was handed, where the backward is.
+            total.trains = self._trains_elsewhere(calls) or any(
+                trains_through(target) for _, target in targets
+            )
         # A project helper's random data pipeline (a loader factory, a transforms factory) often draws on
         # some paths only (`is_training=True`): it makes the script count when the script trains, but
         # not on its own, as an inference script's call of the same factory must stay silent.
@@ -770,7 +778,8 @@ if __name__ == "__main__":
             return
         # One line, where the user looks: the first of those draws in this file's code (the whole `__main__`
         # block would be underlined, and a noqa would land on its first line). When every draw is in an
-        # imported project module, the entry point's first line: that is where the seed goes.
+        # imported project module, the script's seeding of its other generators, else the entry point's first
+        # line: that is where the seed goes.
         for generator in unseeded:
             mine = local.draws.get(generator)
             if mine is None and generator == "torch" and total.trains:
@@ -796,7 +805,12 @@ if __name__ == "__main__":
             # related locations get their positions with the finding's).
             related = (Evidence(entry.anchor_line, "the entry point: seed here"), *related)
         else:
-            node = entry.anchor_line  # type: ignore[assignment]
+            # Every draw is in an imported module: where the script seeds its other generators
+            # (`np.random.seed(cfg.RNG_SEED)`), the seed it forgot goes beside them; else the entry point.
+            seeding = (
+                next((call for call in calls if classify(ctx, call).seeds), None) if local.seeded else None
+            )
+            node = seeding.func if seeding is not None else entry.anchor_line  # type: ignore[assignment]
         self.report(node, message=message, fix=self._fix(list(unseeded)), related=related)
 
     def _trains_elsewhere(self, calls: list[cst.Call]) -> bool:

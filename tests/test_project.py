@@ -233,6 +233,122 @@ def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: py
     assert [f.filename for f in run_check([Path("b/train.py")], Overrides()).findings] == ["b/models.py"]
 
 
+INIT_PATHS = """
+import os.path as osp
+import sys
+
+def add_path(path):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+this_dir = osp.dirname(__file__)
+lib_path = osp.join(this_dir, '..', 'lib')
+add_path(lib_path)
+"""
+
+
+def _resolved(path: Path, qualified: str) -> Path | None:
+    ctx = STORE.context(path)
+    assert ctx is not None
+    found = ctx.project.find(qualified)
+    return found[0] if found is not None else None
+
+
+@pytest.mark.parametrize(
+    ("set_up", "found"),
+    [
+        # `import _init_paths`: a module beside the script puts `../lib` on `sys.path` through a helper.
+        ("import _init_paths", True),
+        # The same inline, in the spellings real scripts use.
+        (
+            "import sys, os\n"
+            "sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../lib'))",
+            True,
+        ),
+        (
+            "import sys\nfrom pathlib import Path\n"
+            "sys.path.append(str(Path(__file__).resolve().parent.parent / 'lib'))",
+            True,
+        ),
+        (
+            "import sys\nfrom pathlib import Path\n"
+            "sys.path.insert(0, str(Path(__file__).parents[1] / 'lib'))",
+            True,
+        ),
+        ("import sys\nsys.path.append('../lib')", True),
+        ("import sys, os\nsys.path.append(os.path.dirname(os.path.dirname(__file__)) + '/lib')", True),
+        # Computed otherwise: unknown, nothing is added.
+        ("import sys, os\nsys.path.append(os.environ['LIB'])", False),
+        ("import sys, os\nsys.path.append(os.path.join(os.getcwd(), 'lib'))", False),
+        ("import sys\nsys.path.append(LIB_DIR)", False),
+        # A set-up module the script never imports adds nothing to it.
+        ("import os", False),
+    ],
+)
+def test_imports_resolve_through_sys_path_set_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, set_up: str, found: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "proj/.git/HEAD": "",
+            "proj/tools/_init_paths.py": INIT_PATHS,
+            "proj/tools/train.py": f"{set_up}\nfrom model.train_val import train_net\n",
+            "proj/lib/model/__init__.py": "",
+            "proj/lib/model/train_val.py": "def train_net(net):\n    pass\n",
+        },
+    )
+    train = tmp_path / "proj" / "tools" / "train.py"
+    expected = tmp_path / "proj" / "lib" / "model" / "train_val.py"
+    assert _resolved(train, "model.train_val.train_net") == (expected if found else None)
+
+
+def test_a_sys_path_set_up_never_reaches_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`../lib` from a project at the top of a folder of projects names a sibling project's folder: several
+    projects side by side stay apart, whatever a path set-up says."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "proj/.git/HEAD": "",
+            "proj/_init_paths.py": INIT_PATHS,
+            "proj/train.py": "import _init_paths\nfrom model.train_val import train_net\n",
+            "lib/model/__init__.py": "",
+            "lib/model/train_val.py": "def train_net(net):\n    pass\n",
+        },
+    )
+    assert _resolved(tmp_path / "proj" / "train.py", "model.train_val.train_net") is None
+
+
+def test_a_warm_rerun_after_editing_the_path_set_up_is_never_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    softmax_model = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n"
+        "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, 1)\n"
+    )
+    script = "import torch.nn as nn\nimport _init_paths\nfrom models import Net\n"
+    script += "loss = nn.CrossEntropyLoss()(Net()(x), y)\n"
+    _tree(
+        tmp_path,
+        {
+            "proj/.git/HEAD": "",
+            "proj/tools/_init_paths.py": INIT_PATHS.replace("'..', 'lib'", "'..', 'elsewhere'"),
+            "proj/tools/train.py": script,
+            "proj/lib/models.py": softmax_model,
+        },
+    )
+    overrides, options = Overrides(select=frozenset({"NN401"})), CheckOptions(cache=True)
+    assert run_check([Path("proj/tools/train.py")], overrides, options=options).findings == []
+    _tree(tmp_path, {"proj/tools/_init_paths.py": INIT_PATHS})
+    findings = run_check([Path("proj/tools/train.py")], overrides, options=options).findings
+    assert [f.filename for f in findings] == ["proj/lib/models.py"]
+
+
 def test_an_installed_distribution_is_a_project_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -338,7 +338,8 @@ def test_a_script_training_a_project_agent_without_naming_torch_is_checked(root:
     """A flat folder's script builds a project agent (its networks in models.py) and trains it through
     `agent.learn()`, never importing torch; `env.seed(...)` seeds the environment only."""
     findings = _check(root, {"models.py": MODELS, "agent.py": AGENT, "train.py": AGENT_SCRIPT})
-    assert [(f.location.row, "through `Agent()`" in f.message) for f in findings] == [(14, True)]
+    # At the script's `random.seed(seed)`: the torch seed it forgot goes beside the seeds it has.
+    assert [(f.location.row, "through `Agent()`" in f.message) for f in findings] == [(10, True)]
     seeded = AGENT_SCRIPT.replace("from agent import Agent", "from agent import Agent\nimport torch")
     seeded = seeded.replace("    env.seed(seed)", "    env.seed(seed)\n    torch.manual_seed(seed)")
     assert _check(root, {"train.py": seeded}) == []
@@ -386,3 +387,115 @@ def test_a_library_trainer_whose_source_is_in_the_project_is_read_not_assumed(ro
     (root / "trl" / "__init__.py").unlink()
     (root / "trl").rmdir()
     assert _check(root, {}) == []  # installed trl: its trainers seed
+
+
+# A detection code base's layout: scripts in tools/ reach lib/ through `import _init_paths`, and the script
+# trains only through a helper that builds a solver, whose method runs the handed network's `train_step`.
+_INIT_PATHS = """
+import os.path as osp
+import sys
+
+def add_path(path):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+add_path(osp.join(osp.dirname(__file__), '..', 'lib'))
+"""
+_NETWORK = """
+import torch.nn as nn
+
+class Network(nn.Module):
+    def train_step(self, blobs, train_op):
+        train_op.zero_grad()
+        self.loss(blobs).backward()
+        train_op.step()
+
+class Detector(Network):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(4, 2)
+        self.head.weight.data.normal_(0, 0.01)
+"""
+_TRAIN_VAL = """
+import torch
+
+class SolverWrapper:
+    def __init__(self, network):
+        self.net = network
+
+    def train_model(self, max_iters):
+        optimizer = torch.optim.SGD(self.net.parameters(), lr=0.01)
+        for _ in range(max_iters):
+            self.net.train_step(next_blobs(), optimizer)
+
+def train_net(network, max_iters=10):
+    sw = SolverWrapper(network)
+    sw.train_model(max_iters)
+"""
+_TRAINVAL_NET = """
+import numpy as np
+import _init_paths
+from model.train_val import train_net
+from nets.network import Detector
+
+if __name__ == '__main__':
+    np.random.seed(3)
+    net = Detector()
+    train_net(net, max_iters=100)
+"""
+
+
+def _detection_tree(root: Path, **changes: str) -> dict[str, str]:
+    files = {
+        "tools/_init_paths.py": _INIT_PATHS,
+        "tools/train.py": _TRAINVAL_NET,
+        "lib/model/__init__.py": "",
+        "lib/model/train_val.py": _TRAIN_VAL,
+        "lib/nets/__init__.py": "",
+        "lib/nets/network.py": _NETWORK,
+    }
+    files.update(changes)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return files
+
+
+def _check_tools(root: Path) -> list:
+    overrides = Overrides(select=frozenset({"NN301"}))
+    return [f for f in run_check([Path("tools/train.py")], overrides).findings if f.code == "NN301"]
+
+
+def test_a_script_that_trains_deep_inside_the_project_through_sys_path_imports(root: Path) -> None:
+    _detection_tree(root)
+    findings = _check_tools(root)
+    assert len(findings) == 1
+    # Beside the script's seeding of numpy: the seed it forgot goes there.
+    assert (findings[0].filename, findings[0].location.row) == ("tools/train.py", 8)
+    assert "`.normal_()` in lib/nets/network.py, through `Detector()`" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # The script seeds torch too.
+        {
+            "tools/train.py": _TRAINVAL_NET.replace(
+                "np.random.seed(3)", "np.random.seed(3); torch.manual_seed(3)"
+            ).replace("import numpy as np", "import numpy as np\nimport torch")
+        },
+        # Without the path set-up, lib/ is not where Python looks: unknown, silent.
+        {"tools/train.py": _TRAINVAL_NET.replace("import _init_paths\n", "")},
+        # One project definition of `train_step` only evaluates: the handed network may be that one.
+        {
+            "lib/nets/other.py": "class Evaluator:\n"
+            "    def train_step(self, blobs, op):\n        return self(blobs)\n"
+        },
+        # The solver never runs the network's training step.
+        {"lib/model/train_val.py": _TRAIN_VAL.replace("self.net.train_step(", "self.net.evaluate(")},
+    ],
+)
+def test_deep_project_training_near_misses_stay_silent(root: Path, changes: dict[str, str]) -> None:
+    _detection_tree(root, **changes)
+    assert _check_tools(root) == []

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -620,6 +621,7 @@ class ProjectView:
         self.mentioned: dict[tuple[Path, tuple[str, ...]], tuple[Path, ...] | None] = {}
         # The check in which `absent` and `mentioned` were last confirmed to hold (`ModuleStore`).
         self.confirmed = -1
+        self._path_folders: tuple[Path, ...] | None = None  # `path_folders`, once asked
 
     def resolve_qualified(self, qualified: str, hops: int = 0, method: str | None = None) -> Resolved | None:
         """The project definition a qualified name from this file's imports stands for (`models.Net`).
@@ -658,8 +660,48 @@ class ProjectView:
         return module.project.member(attributes, hops + 1, method) if module is not None else None
 
     def find(self, qualified: str) -> tuple[Path, list[str]] | None:
-        """`find_module` from this file, its negative lookups recorded as this file's dependencies."""
-        return find_module(self._file, qualified, self.absent) if self._file is not None else None
+        """`find_module` from this file, its negative lookups recorded as this file's dependencies; an
+        absolute name not found there is looked for in the folders the file, or a module it imports
+        (`import _init_paths`), adds to `sys.path` (`path_folders`)."""
+        if self._file is None:
+            return None
+        found = find_module(self._file, qualified, self.absent)
+        if found is not None or qualified.startswith(".") or qualified.startswith(LIBRARY_PREFIXES):
+            return found
+        parts = [part for part in qualified.split(".") if part]
+        for folder in self.path_folders():
+            found = _find_in(folder, parts, 1, self._file, self.absent)
+            if found is not None:
+                return found
+        return None
+
+    def path_folders(self) -> tuple[Path, ...]:
+        """The folders this file's top level, or the top level of a project module it imports, adds to
+        `sys.path` (`syspath.added_folders`), inside the file's project bound; memoized. A module whose
+        text never says `sys.path` is not parsed; one that does is a dependency of this file's result."""
+        if self._path_folders is not None:
+            return self._path_folders
+        self._path_folders = ()  # meanwhile (a module importing this file back): none
+        from nnlint.engine.syspath import added_folders, mentions_sys_path
+
+        assert self._file is not None
+        folders = list(added_folders(self._ctx))
+        for qualified in {*self._ctx.imports.aliases.values(), *self._ctx.imports.star_modules}:
+            head = qualified.split(".", 1)[0]
+            if not head or f"{qualified}.".startswith(LIBRARY_PREFIXES) or head in sys.stdlib_module_names:
+                continue
+            located = find_module(self._file, head, self.absent)
+            if located is None or located[1]:
+                continue
+            text = STORE.text(located[0])
+            if text is None or not mentions_sys_path(text):
+                continue
+            module = self.read(located[0])
+            if module is not None:
+                folders.extend(added_folders(module))
+        bound = _layout(self._file.parent).bound
+        self._path_folders = tuple(folder for folder in dict.fromkeys(folders) if _is_below(folder, bound))
+        return self._path_folders
 
     def read(self, path: Path) -> FileContext | None:
         """The project module at `path`, recorded as a module this file's result depends on, also when it

@@ -12,9 +12,10 @@ unknown, and a call it cannot resolve adds nothing: unknown means silent.
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -22,7 +23,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_name
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -407,11 +408,64 @@ def summarize(definition: Resolved, depth: int = 0) -> Randomness:
     return result
 
 
+def trains_through(definition: Resolved, depth: int = 0) -> bool:
+    """Whether running a project function, or building a project class, backpropagates somewhere down
+    its project calls: what `summarize` sees (its own `backward()`, the project functions and classes it
+    calls), and also a method it calls on an object of unknown class, such as the network a helper was
+    handed (`self.net.train_step(blobs, optimizer)` in a `SolverWrapper` that `train_net(net, ...)`
+    builds), when every non-stub project definition of that method does
+    (`training_calls.backpropagating_candidates`). Asked only of scripts that draw and do not visibly
+    train (NN301); memoized per definition, bounded in depth, a cycle adds nothing."""
+    if summarize(definition).trains:
+        return True
+    memo = _memo(definition.ctx)
+    key = id(definition.node)
+    if key in memo.trains_through:
+        return memo.trains_through[key]
+    memo.trains_through[key] = False  # in progress
+    found = depth < _MAX_DEPTH and _calls_train(definition, depth)
+    memo.trains_through[key] = found
+    return found
+
+
+def _calls_train(definition: Resolved, depth: int) -> bool:
+    from nnlint.engine.training_calls import backpropagating_candidates
+
+    ctx = definition.ctx
+    memo = _memo(ctx)
+    names = memo.backpropagating_names
+    for call in memo.calls_in(definition.node):
+        target = project_target(ctx, call)
+        if target is not None:
+            if target.node is not definition.node and trains_through(target, depth + 1):
+                return True
+            continue
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in names:
+            continue  # cheap: no module of the project that backpropagates defines the method
+        candidates = backpropagating_candidates(ctx, call)
+        if candidates and all(
+            trains_through(Resolved(module, method), depth + 1) for module, method in candidates
+        ):
+            return True
+    return False
+
+
+# `def name(` in a module's text: the functions and methods a module defines.
+_DEFINED = re.compile(rb"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.MULTILINE)
+
+
+@lru_cache(maxsize=1024)
+def _defined_names(text: bytes) -> frozenset[str]:
+    return frozenset(name.decode() for name in _DEFINED.findall(text))
+
+
 class _Memo:
     """Per file: the calls inside each definition (nested ones included), and the summaries made."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.summaries: dict[int, Randomness] = {}
+        self.trains_through: dict[int, bool] = {}
         self.in_project: dict[str, bool] = {}
         self._ctx = ctx
         self._calls: dict[int, list[cst.Call]] | None = None
@@ -432,6 +486,21 @@ class _Memo:
                     if name is not None:
                         bound[name] = what
         return bound
+
+    @cached_property
+    def backpropagating_names(self) -> frozenset[str]:
+        """The names of the functions and methods defined in this file or in the project's modules that
+        say `backward` (read as text, nothing parsed): the only methods of objects of unknown class that
+        `trains_through` looks up."""
+        ctx = self._ctx
+        names: set[str] = set()
+        if "backward" in ctx.source:
+            names |= _defined_names(ctx.source.encode())
+        for path in paths_mentioning(ctx, "backward") or ():
+            text = STORE.text(path)
+            if text is not None:
+                names |= _defined_names(text)
+        return frozenset(names)
 
     def calls_in(self, definition: cst.CSTNode) -> list[cst.Call]:
         if self._calls is None:

@@ -73,21 +73,29 @@ def trains(ctx: FileContext, call: cst.Call) -> bool:
     target = resolve_call(ctx, call)
     if target is not None:
         return isinstance(target.node, cst.FunctionDef) and runs_training_step(target.ctx, target.node)
+    working = backpropagating_candidates(ctx, call)
+    return bool(working) and all(runs_training_step(module, method) for module, method in working)
+
+
+def backpropagating_candidates(ctx: FileContext, call: cst.Call) -> list[tuple[FileContext, cst.FunctionDef]]:
+    """The project definitions a method call on an object of unknown class may run, when one of the
+    modules defining that name backpropagates: every non-stub method of that name in the project (empty
+    for a bare name, a library module's function, `self.m()`, a receiver with a library role such as an
+    optimizer, a module's own API, or a name no backpropagating module defines). The caller asks what
+    every one of them does: whichever class the object is, the call does that too."""
     func = call.func
     if not isinstance(func, cst.Attribute) or ctx.qualified_name(func.value) is not None:
-        return False  # a bare unknown name, or a library module's function
+        return []  # a bare unknown name, or a library module's function
     receiver = ctx.dotted(func.value)
     if receiver is None or receiver == "self" or ctx.roles.of(receiver) & _LIBRARY_ROLES:
-        return False
+        return []
     name = func.attr.value
     if name in _NEVER_A_STEP:
-        return False  # `model.forward(x)`, `model.cuda()`, `model.state_dict()`: a module's own API
+        return []  # `model.forward(x)`, `model.cuda()`, `model.state_dict()`: a module's own API
     here = "backward" in ctx.source and f"def {name}(" in ctx.source
     if not here and not project_mentions(ctx, f"def {name}(", "backward"):
-        return False  # cheap: no module that defines it backpropagates (nothing parsed)
-    definitions = project_methods(ctx, name)
-    working = [(module, method) for module, method in definitions if not _stub(method)]
-    return bool(working) and all(runs_training_step(module, method) for module, method in working)
+        return []  # cheap: no module that defines it backpropagates (nothing parsed)
+    return [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
 
 
 def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
