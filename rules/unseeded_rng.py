@@ -61,7 +61,8 @@ class UnseededRng(Rule):
     forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
     first training loop), with the draws shown as related locations. A worker that
     `torch.multiprocessing.spawn` runs starts in a fresh process that does not inherit the parent's
-    seeds: a worker that draws and never seeds is reported at its `def` (unless the parent seeds only when asked, `if args.seed is not None:`: such a script promises
+    seeds: a worker that draws and never seeds is reported at its `def` (unless the parent seeds only
+    when asked, `if args.seed is not None:`: such a script promises
     no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
     the project's other modules is left alone; torch, and draws in the script itself, are reported.
     Library modules without an entry point, scripts that neither train nor draw data at random
