@@ -39,7 +39,6 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
-from nnlint.engine.project import paths_mentioning
 from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import clearing
 
@@ -595,14 +594,22 @@ class TrainingLoops:
             ):
                 continue
             return False
-        # A module-level one that another module of the project imports (`from config import *` in
-        # train.py, which steps `d_optimizer`): stepped there, maybe.
-        return scope is not self._ctx.module or not self._imported_elsewhere(name)
+        # A module-level one in a module that is no script (no entry point: a `config.py` that train.py
+        # star-imports and steps `d_optimizer` from) is built for its importers: maybe stepped there.
+        # Asked of the module itself, not by scanning the project for importers: that read every file
+        # of a torch-sized project once per optimizer name.
+        return scope is not self._ctx.module or self._is_script()
 
-    def _imported_elsewhere(self, name: str) -> bool:
-        """Whether another module of the project mentions `name` and this module's name."""
-        path = self._ctx.real_path
-        return path is not None and bool(paths_mentioning(self._ctx, name, path.stem))
+    def _is_script(self) -> bool:
+        """Whether the module runs something itself: a `__main__` guard, a module-level call of its own
+        function, or a module-level loop (read from the syntax: the loops' kinds are being computed)."""
+        entry = self._ctx.entry
+        if entry.guards or entry.calls:
+            return True
+        return any(
+            self._ctx.enclosing_function(node) is None
+            for node in (*self._ctx.index.nodes(cst.For), *self._ctx.index.nodes(cst.While))
+        )
 
     def manual_schedulers_never_stepped(self) -> list[cst.Call]:
         """Schedulers a LightningModule with `self.automatic_optimization = False` builds for itself and
