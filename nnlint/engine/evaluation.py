@@ -196,13 +196,18 @@ class Evaluation:
         for function in self._ctx.index.nodes(cst.FunctionDef):
             if not self._test_words and function.name.value.startswith("test"):
                 continue
-            if self._owned_by_model(function):
+            if self._owned_by_local_model(function):
                 continue
             named = set(words(function.name.value))
             if named & vocab.EVAL_FUNCTION_WORDS or (self._test_words and named & vocab.TEST_WORDS):
-                found[function] = not self._checks_shapes_only(function)
+                evaluates = not self._checks_shapes_only(function)
             elif self.evaluates_by_behaviour(function) or self._decodes(function):
-                found[function] = True
+                evaluates = True
+            else:
+                continue
+            # Asked last: it reads a base class in another project module; only candidates need it.
+            if not self._owned_by_project_model(function):
+                found[function] = evaluates
         return found
 
     def _checks_shapes_only(self, function: cst.FunctionDef) -> bool:
@@ -417,17 +422,24 @@ class Evaluation:
         )
 
     def _owned_by_model(self, function: cst.FunctionDef) -> bool:
-        """A method of a model or LightningModule class: Lightning toggles the mode around its hooks, and a
-        model's methods do not own its mode."""
+        """A method of a model or LightningModule class, of this file or through a project base class."""
+        return self._owned_by_local_model(function) or self._owned_by_project_model(function)
+
+    def _owned_by_local_model(self, function: cst.FunctionDef) -> bool:
+        """A method of a model or LightningModule class of this file: Lightning toggles the mode around its
+        hooks, and a model's methods do not own its mode."""
         cls = self._ctx.enclosing_class(function)
         if cls is None or not cls.bases:
             return False
-        if self._ctx.roles.is_local_model_class(cls.name.value) or any(
+        return self._ctx.roles.is_local_model_class(cls.name.value) or any(
             base.endswith("LightningModule") for base in self._ctx.base_names(cls)
-        ):
-            return True
-        # A base of another project module (`class FCModel(CaptionModel)`, CaptionModel an nn.Module).
-        return is_model_class(Resolved(self._ctx, cls))
+        )
+
+    def _owned_by_project_model(self, function: cst.FunctionDef) -> bool:
+        """A method of a class whose base is a model of another project module (`class FCModel(CaptionModel)`,
+        CaptionModel an nn.Module)."""
+        cls = self._ctx.enclosing_class(function)
+        return cls is not None and bool(cls.bases) and is_model_class(Resolved(self._ctx, cls))
 
     @cached_property
     def eval_function_names(self) -> frozenset[str]:
