@@ -3,9 +3,10 @@
 The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_heldout.json`,
 `manifest_heldout2.json`, built from repositories new to both, and `manifest_heldout3.json`, built from
 repositories new to all three, `manifest_heldout4.json`, built from repositories new to all four, and
-`manifest_heldout5.json`, built from repositories new to all five, and `manifest_heldout6.json`, built from
-repositories new to all six) exist to check it, so no bug may be in two sets, and every entry must carry what
-the scorer and a reader need. The second to sixth held-out sets stay
+`manifest_heldout5.json`, built from repositories new to all five, `manifest_heldout6.json`, built from
+repositories new to all six, and `manifest_heldout7.json`, built from repositories new to all seven) exist to
+check it, so no bug may be in two sets, and every entry must carry what
+the scorer and a reader need. The second to seventh held-out sets stay
 out of the default run until they have been measured. No
 mirrors are needed: this reads the JSON only.
 """
@@ -103,6 +104,7 @@ LATER_HELD_OUT = [
     "manifest_heldout4.json",
     "manifest_heldout5.json",
     "manifest_heldout6.json",
+    "manifest_heldout7.json",
 ]
 
 
@@ -219,3 +221,38 @@ def test_the_sixth_held_out_set_has_its_planned_size_mix_and_keeps_clean_files_a
     # No rule class makes up more than about a third of the bugs in scope.
     in_scope = [bug["class"] for bug in sixth["bugs"] if bug["in_scope"]]
     assert max(in_scope.count(code) for code in set(in_scope)) <= 0.35 * len(in_scope)
+
+
+def test_the_seventh_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / "manifest_heldout7.json" in MANIFESTS
+    assert _load("manifest_heldout7.json")["scored_by_default"] is False
+    assert HERE / "manifest_heldout7.json" not in score.default_manifests()
+
+
+def test_the_seventh_held_out_set_uses_only_repositories_new_to_every_other_set() -> None:
+    seventh = _load("manifest_heldout7.json")
+    own = {repo.lower() for repo in _repos(seventh, "bugs", "clean")}
+    for path in MANIFESTS:
+        if path.name != "manifest_heldout7.json":
+            other = {repo.lower() for repo in _repos(_load(path.name), "bugs", "clean")}
+            assert not own & other, (path.name, sorted(own & other))
+
+
+def test_the_seventh_held_out_set_repeats_no_fix_commit_of_any_set() -> None:
+    seventh = [(b["repo"].lower(), b["fix_commit"]) for b in _load("manifest_heldout7.json")["bugs"]]
+    assert len(seventh) == len(set(seventh))
+    for path in MANIFESTS:
+        if path.name != "manifest_heldout7.json":
+            other = {(b["repo"].lower(), b["fix_commit"]) for b in _load(path.name)["bugs"]}
+            assert not set(seventh) & other, path.name
+
+
+def test_the_seventh_held_out_set_has_its_planned_size_and_keeps_clean_files_apart() -> None:
+    seventh = _load("manifest_heldout7.json")
+    assert len(seventh["bugs"]) >= 22
+    assert sum(bug["in_scope"] for bug in seventh["bugs"]) >= 20
+    assert len(seventh["clean"]) >= 15
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in seventh[part]]
+    assert len(ids) == len(set(ids))
+    # Its clean files come from repositories that hold none of its bugs.
+    assert not _repos(seventh, "clean") & _repos(seventh, "bugs")
