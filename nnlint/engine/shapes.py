@@ -182,14 +182,26 @@ class ViewFacts:
     # Per size argument: whether it names dims of known tensors none of which the receiver is known to hold
     # (`n` read off the input, viewing a bmm result whose rows came from an unknown operand).
     unplaced: tuple[bool, ...] = ()
-    # Receiver positions holding a dim a `keepdim=True` reduction left at size 1.
+    # Receiver positions holding a size-1 dim (left by a `keepdim=True` reduction or viewed in as a `1`).
     ones: frozenset[int] = frozenset()
+    # Receiver positions holding a dim of unknown size that no size names (made for a `-1`, a bmm's columns
+    # from an operand seen only as a name): a size naming another dim may equal it by value.
+    vague: frozenset[int] = frozenset()
+    # Which size arguments are the `-1`.
+    wildcards: frozenset[int] = frozenset()
 
     @property
     def reorders(self) -> bool:
         """Whether a later size argument covers a dim stored before one an earlier argument covers, or
         places a dim after skipping a split-off part that must then come behind it."""
-        known = [p for p in self.positions if p]
+        # A size-1 dim may move anywhere, and a -1 that covers a dim of unknown size behind a named one may
+        # stand for that named one instead (`l_neg.view(-1, npatches)` of a (B, N, N) bmm result).
+        known = [
+            p - self.ones - (self.vague if i in self.wildcards else frozenset())
+            for i, p in enumerate(self.positions)
+            if p
+        ]
+        known = [p for p in known if p]
         if len(known) >= 2 and self._disjoint(known):
             if any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2)):
                 return True
@@ -296,7 +308,8 @@ class ShapeFacts:
         self._bases = itertools.count()
         self._fresh = itertools.count(_FRESH_START)
         self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
-        self._ones: set[int] = set()  # fresh dims of size 1 that a `keepdim=True` reduction left
+        self._ones: set[int] = set()  # fresh dims of size 1 (a `keepdim=True` reduction, a `1` viewed in)
+        self._vague: set[int] = set()  # fresh dims a `-1` made whose size nothing names
         # A dim that a reshape split into several fresh parts (`reshape(B, nh, C // nh, H * W)` splits C):
         # the parts, outermost first, keyed by the base and index of the dim split; a later size naming
         # the whole dim (`reshape(B, C, H, W)`) covers where the parts are then.
@@ -576,10 +589,13 @@ class ShapeFacts:
             positions = [*range(star), *(i - len(elements) for i in range(star + 1, len(elements)))]
             elements = [e for i, e in enumerate(elements) if i != star]
             full = layout
+        # A name unpacked twice (`b, h, w, h, w = corr.shape`) names two dims: which one it means is unknown.
+        names = [e.value.value for e in elements if isinstance(e.value, cst.Name)]
         for element, position in zip(elements, positions, strict=True):
             index = full.dim_at(position)
             if isinstance(element.value, cst.Name) and index is not None:
-                env.dims[element.value.value] = DimRef(full.base, index)
+                if names.count(element.value.value) == 1:
+                    env.dims[element.value.value] = DimRef(full.base, index)
 
     @staticmethod
     def _set_layout_of_source(old: Layout, new: Layout, env: _Env) -> None:
@@ -953,6 +969,10 @@ class ShapeFacts:
                 continue
             fresh = next(self._fresh)
             order.append(fresh)
+            if _literal_int(size) == 1:
+                self._ones.add(fresh)  # a size-1 dim: it may sit anywhere without moving data
+            if arg.kind is SizeKind.WILDCARD:
+                self._vague.add(fresh)
             spelling = self._spelling(size) if arg.kind is not SizeKind.WILDCARD else None
             if spelling is not None:
                 self._spelled[fresh] = spelling
@@ -974,8 +994,18 @@ class ShapeFacts:
         args: list[SizeArg],
         positions: tuple[frozenset[int] | None, ...],
     ) -> ViewFacts:
-        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
         ones = frozenset(p for p, index in enumerate(flat.order) if index in self._ones)
+        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts) - ones
+        united = set(self._same) | set(self._same.values())
+        vague = frozenset(
+            p
+            for p, index in enumerate(flat.order)
+            if index >= _FRESH_START
+            and index in self._vague
+            and index not in self._split_parts
+            and index not in united
+        )
+        wildcards = frozenset(i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD)
         unplaced = tuple(
             arg.kind is SizeKind.DIMS
             and bool(arg.dims)
@@ -984,7 +1014,9 @@ class ShapeFacts:
             for arg in args
         )
         rank = len(flat.order) if flat.rank_known else None
-        return ViewFacts(call, receiver, tuple(sizes), positions, parts, rank, unplaced, ones)
+        return ViewFacts(
+            call, receiver, tuple(sizes), positions, parts, rank, unplaced, ones, vague, wildcards
+        )
 
     def _leading_wildcard(
         self, call: cst.Call, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression], flat: Layout
@@ -1116,9 +1148,11 @@ class ShapeFacts:
         known = first or second
         if not batched or known is None or not known.rank_known or len(known.order) != 3:
             return None
+        fresh = next(self._fresh)
+        self._vague.add(fresh)  # the unknown operand's rows or columns
         if first is not None:
-            return Layout(first.base, (first.order[0], first.order[1], next(self._fresh)), True)
-        return Layout(known.base, (known.order[0], next(self._fresh), known.order[2]), True)
+            return Layout(first.base, (first.order[0], first.order[1], fresh), True)
+        return Layout(known.base, (known.order[0], fresh, known.order[2]), True)
 
     def _factory(self, args: list[cst.Arg], env: _Env) -> Layout | None:
         """`torch.zeros(nh, B, T, d)`: a tensor whose positions hold the dims its sizes name (one base)."""
@@ -1274,7 +1308,15 @@ class ShapeFacts:
         layer = self._ctx.layers.layer_of(call.func)
         kind = layer.kind.rsplit(".", 1)[-1] if layer is not None else None
         if kind in vocab.LAYOUT_KEEPING_LAYERS:
-            return self._layout(call.args[0].value, env)
+            layout = self._layout(call.args[0].value, env)
+            width = _width(layer.kind, layer.constructor) if kind == "Linear" and layer is not None else None
+            if width is None or layout is None or not layout.rank_known or not layout.order:
+                return layout
+            # A literal out width makes a new last dim, no dim of the input; of size 1, one that may move.
+            fresh = next(self._fresh)
+            if width == 1:
+                self._ones.add(fresh)
+            return replace(layout, order=(*layout.order[:-1], fresh))
         if kind != "Embedding":
             return None
         layout = self._layout(call.args[0].value, env)
@@ -1448,7 +1490,7 @@ class ShapeFacts:
         if len(moved) != 2 or moved[1] != moved[0] + 1:
             return False
         padded = self._padded_dims(facts.receiver, facts.call, rank)
-        return bool(padded & set(moved)) and self._sliced_and_viewed_back(facts.call)
+        return self._sliced_and_viewed_back(facts.call, set(moved), bool(padded & set(moved)))
 
     def _padded_dims(self, receiver: cst.BaseExpression, at: cst.CSTNode, rank: int) -> set[int]:
         """The dims a `pad(...)` call widens, when it is the receiver or the value the statement just before
@@ -1489,9 +1531,11 @@ class ShapeFacts:
                 return ancestor, list(body) if isinstance(body, (list, tuple)) else None
         return None, None
 
-    def _sliced_and_viewed_back(self, call: cst.Call) -> bool:
+    def _sliced_and_viewed_back(self, call: cst.Call, moved: set[int], padded: bool) -> bool:
         """The view's result, bound to a name, is sliced (`x[:, :, 1:, :]`) and the slice viewed or
-        reshaped again by the statements after it (chained, or through the name it is bound to)."""
+        reshaped again by the statements after it (chained, or through the name it is bound to). Without a
+        pad just before, the slice must drop the first entry of a swapped dim (Transformer-XL's TF-style
+        `rel_shift`: `reshape(x, [s[1], s[0], ...])`, then `x[1:, ...]`, then reshaped back)."""
         statement, block = self._statement_and_block(call)
         if statement is None or block is None or not isinstance(statement, cst.SimpleStatementLine):
             return False
@@ -1504,7 +1548,12 @@ class ShapeFacts:
             for node in walk(later):
                 if isinstance(node, cst.Subscript) and dotted_name(node.value) in names:
                     if any(isinstance(element.slice, cst.Slice) for element in node.slice):
-                        sliced = True
+                        sliced = padded or any(
+                            i in moved and _slice_start_of(element) == 1
+                            for i, element in enumerate(node.slice)
+                        )
+                        if not sliced:
+                            return False
                         parent = self._ctx.index.parent(node)
                         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
                             names.add(dotted_name(parent.targets[0].target))
@@ -1513,6 +1562,8 @@ class ShapeFacts:
                         return True
                     if node.func.attr.value in _VIEW_BACK and isinstance(node.func.value, cst.Subscript):
                         return dotted_name(node.func.value.value) in names
+                    if self._ctx.callee_in(node, vocab.RESHAPE_FUNCTIONS) and node.args:
+                        return dotted_name(node.args[0].value) in names
         return False
 
 
@@ -1583,13 +1634,15 @@ def _with_split_partners(
     partnered = []
     for i, (size, arg) in enumerate(zip(sizes, args, strict=True)):
         partner = None
-        if arg.kind is SizeKind.UNKNOWN:
+        if arg.kind in (SizeKind.UNKNOWN, SizeKind.SPLIT):
             code = _code(module, size)
             neighbours = [args[j] for j in (i - 1, i + 1) if 0 <= j < len(args)]
             adjacent = [n for n in neighbours if n.kind is SizeKind.SPLIT and n.divisor == code]
             if adjacent:
+                # A size that divides its neighbour is that split's other part, whatever it was computed
+                # from (`factor = height // 256` in `reshape(b, c, height // factor, factor, ...)`).
                 partner = adjacent[0]
-            elif counts.get(code) == 1:
+            elif arg.kind is SizeKind.UNKNOWN and counts.get(code) == 1:
                 partner = next(a for a in args if a.kind is SizeKind.SPLIT and a.divisor == code)
         partnered.append(partner if partner is not None else arg)
     return partnered
@@ -1610,6 +1663,12 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
             if all(p is not None for p in where):
                 found = frozenset(p for p in where if p is not None)
         positions.append(found)
+    # Two sizes naming the same dims (`view(n, h * w, h * w)`, `reshape(dim, dim)`): one of them stands for
+    # another dim of equal size, and which one is unknown.
+    named = [positions[i] if arg.kind is SizeKind.DIMS else None for i, arg in enumerate(args)]
+    for i, where in enumerate(named):
+        if where is not None and named.count(where) > 1:
+            positions[i] = None
     wildcards = [i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD]
     others_known = all(
         arg.kind is SizeKind.DIMS and positions[i] is not None
@@ -1656,10 +1715,15 @@ def _size_expressions(args: list[cst.Arg]) -> list[cst.BaseExpression] | None:
 
 def _slice_start(subscript: cst.Subscript) -> int | None:
     """The literal start of `s[k:]`, else None."""
-    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Slice):
+    return _slice_start_of(subscript.slice[0]) if len(subscript.slice) == 1 else None
+
+
+def _slice_start_of(element: cst.SubscriptElement) -> int | None:
+    """The literal start of one open-ended slice element (`k:`), else None."""
+    part = element.slice
+    if not isinstance(part, cst.Slice) or part.lower is None:
         return None
-    part = subscript.slice[0].slice
-    if part.upper is not None or part.step is not None or part.lower is None:
+    if part.upper is not None or part.step is not None:
         return None
     return _literal_int(part.lower)
 
