@@ -40,7 +40,9 @@ class ViewAsPermute(Rule):
     is built in a base class) keeps the input's first dim in front; a reduction along one dim with
     `keepdim=True` keeps the rank (without it the dim is gone); and a size naming the receiver's first dim
     placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
-    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder.
+    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder. A tensor of unknown rank with a
+    dim swapped last (`y.transpose(1, -1)`) holds that dim after every other, so `reshape(y.shape[1], -1)`
+    lists it before dim 0.
 
     What cannot be placed stays silent: two sizes naming the same dims (a square `(n, h * w, h * w)` map,
     `reshape(dim, dim)`), a name unpacked twice (`b, h, w, h, w = x.shape`), a size-1 dim (viewed in as a
@@ -490,8 +492,29 @@ def rel_shift(x, klen):
     x = torch.reshape(x, [x_size[0], x_size[1] - 1, x_size[2], x_size[3]])
     return x[0:, 0:klen, 0:, 0:]
 """,
+        # Rank unknown, dim 1 swapped last and listed last: (N, ..., C) flattened to (N * ..., C); classes
+        # moved first by a transpose of the first two dims.
+        """
+import torch
+def flat(pre, y):
+    rows = pre.transpose(1, -1).reshape(-1, pre.shape[1])
+    cols = y.transpose(0, 1).reshape(y.shape[1], -1)
+    return rows, cols
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A tensor of unknown rank with dim 1 swapped last (`transpose(1, -1)`), then reshaped with that dim
+        # listed first: dim 0 is stored before it whatever the rank (one-hot targets in a confusion matrix;
+        # real bug, fixed upstream by swapping dims 0 and 1 instead).
+        Invalid(
+            """
+import torch
+def update(y, y_pred):
+    y_ohe_t = y.transpose(1, -1).reshape(y.shape[1], -1).float()
+    return torch.matmul(y_ohe_t, y_pred)
+""",
+            line=4,
+        ),
         # GAT with heads split off the projection by a leading -1 (the input's nodes stay first): the
         # (nodes, heads, 1) per-head scores reshaped to (heads, 1, nodes), and the (heads, nodes, features)
         # bmm result reshaped to (nodes, heads, features), both meant as permutes (pytorch-GAT imp2).

@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
+# Stands, while sizes are placed, for the position of a layout's known last dim (`Layout.last`).
+_LAST = -1
 # Joins along one dim: every other position keeps its dim.
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
@@ -83,17 +85,25 @@ class Layout:
     """Which base dim each position of a tensor holds: `order[p]` is the base index at position p.
 
     With `rank_known` false, the tensor may have more positions than `order` lists, each holding the base
-    dim of the same index (a tensor seen only through `x.size(1)` is stored in its own order).
+    dim of the same index (a tensor seen only through `x.size(1)` is stored in its own order), except that
+    `last`, when set, is the dim stored last (`y.transpose(1, -1)` of a tensor of unknown rank moves dim 1
+    behind every other; which dim the positions after `order` then hold is unknown).
     """
 
     base: int
     order: tuple[int, ...] = ()
     rank_known: bool = False
+    last: int | None = None
 
     def extended(self, rank: int) -> Layout | None:
         """The same layout with its rank fixed, or None when `rank` contradicts it."""
         if self.rank_known:
             return self if rank == len(self.order) else None
+        if self.last is not None:
+            if rank <= len(self.order):
+                return None
+            middle = tuple(range(len(self.order), rank - 1))
+            return Layout(self.base, (*self.order, *middle, self.last), True)
         if rank < len(self.order):
             return None
         return Layout(self.base, self.order + tuple(range(len(self.order), rank)), True)
@@ -101,16 +111,20 @@ class Layout:
     def dim_at(self, position: int) -> int | None:
         """The base dim at a (possibly negative) position."""
         if position < 0:
+            if position == -1 and self.last is not None:
+                return self.last
             if not self.rank_known or -position > len(self.order):
                 return None
             return self.order[position]
         if position < len(self.order):
             return self.order[position]
-        return None if self.rank_known else position
+        return None if self.rank_known or self.last is not None else position
 
     def position_of(self, index: int) -> int | None:
         if index in self.order:
             return self.order.index(index)
+        if self.last is not None:
+            return None  # the last dim's place is only known relative to the others (`_positions`)
         return None if self.rank_known or index < len(self.order) else index
 
     def without(self, position: int) -> Layout | None:
@@ -130,6 +144,8 @@ class Layout:
         return Layout(self.base, tuple(full.order[d] for d in normal), True)
 
     def transposed(self, first: int, second: int) -> Layout | None:
+        if self.last is not None and max(first, second) >= len(self.order):
+            return None  # where the listed positions end and the last one begins is unknown
         if min(first, second) < 0:
             if not self.rank_known:
                 return None
@@ -779,6 +795,8 @@ class ShapeFacts:
                 return layout.permuted(ints) if layout is not None else None
             if method in ("transpose", "swapaxes", "swapdims") and ints is not None and len(ints) == 2:
                 layout = self._layout(receiver, env)
+                if layout is not None and not layout.rank_known and -1 in ints and max(ints) >= 0:
+                    return self._to_last(layout, max(ints))
                 return layout.transposed(*ints) if layout is not None else None
             if method == "flatten" and ints is not None:
                 return self._flattened(self._layout(receiver, env), ints)
@@ -800,6 +818,17 @@ class ShapeFacts:
             if ints is not None:
                 return self._flattened(self._layout(expr.args[0].value, env), ints)
         return None
+
+    def _to_last(self, layout: Layout, position: int) -> Layout | None:
+        """`y.transpose(1, -1)` of a tensor of unknown rank: the dim at `position` goes last, after every
+        other, and `position` holds the former last dim, which nothing names (of rank `position + 1` the
+        swap changes nothing, and the moved dim still comes after the ones before it)."""
+        if layout.last is not None or len(layout.order) > position + 1:
+            return None
+        order = (*layout.order, *range(len(layout.order), position + 1))
+        fresh = next(self._fresh)
+        self._vague.add(fresh)
+        return Layout(layout.base, (*order[:position], fresh), False, order[position])
 
     def _reduced(self, layout: Layout | None, args: tuple[cst.Arg, ...] | list[cst.Arg]) -> Layout | None:
         """`x.sum(dim=-1, keepdim=True)`: the reduced position holds a size-1 dim; without `keepdim` it is
@@ -1662,7 +1691,12 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
             where = [layout.position_of(ref.index) if ref.base == layout.base else None for ref in arg.dims]
             if all(p is not None for p in where):
                 found = frozenset(p for p in where if p is not None)
+        if found is None and arg.kind is SizeKind.DIMS and layout.last is not None:
+            if arg.dims == frozenset({DimRef(layout.base, layout.last)}):
+                found = frozenset({_LAST})
         positions.append(found)
+    if layout.last is not None:
+        _place_last(layout, args, positions)
     # Two sizes naming the same dims (`view(n, h * w, h * w)`, `reshape(dim, dim)`): one of them stands for
     # another dim of equal size, and which one is unknown.
     named = [positions[i] if arg.kind is SizeKind.DIMS else None for i, arg in enumerate(args)]
@@ -1690,6 +1724,27 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
         if before and after and max(before) + 1 < min(after):
             positions[i] = frozenset(range(max(before) + 1, min(after)))
     return tuple(positions)
+
+
+def _place_last(layout: Layout, args: list[SizeArg], positions: list[frozenset[int] | None]) -> None:
+    """Sizes of a layout whose last dim is known but not its rank: that dim sits after every position the
+    other sizes name and after those `order` lists, and a lone -1 covers at least the listed positions no
+    other size covers (a view keeps every element: `reshape(y.shape[1], -1)` of `y.transpose(1, -1)`
+    lists the moved dim before dim 0)."""
+    named = [p for p in positions if p and _LAST not in p]
+    after = max([len(layout.order), *(max(p) + 1 for p in named)])
+    for i, where in enumerate(positions):
+        if where == frozenset({_LAST}):
+            positions[i] = frozenset({after})
+    wildcards = [i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD]
+    others_known = all(
+        positions[i] is not None for i, arg in enumerate(args) if arg.kind is not SizeKind.WILDCARD
+    )
+    if len(wildcards) == 1 and others_known and any(after in p for p in positions if p):
+        covered = set().union(*(p for p in positions if p))
+        gaps = frozenset(range(len(layout.order))) - covered
+        if gaps:
+            positions[wildcards[0]] = gaps
 
 
 def _width(kind: str, call: cst.Call) -> int | None:
