@@ -41,8 +41,8 @@ class ViewAsPermute(Rule):
     `keepdim=True` keeps the rank (without it the dim is gone); and a size naming the receiver's first dim
     placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
     (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder. A tensor of unknown rank with a
-    dim swapped last (`y.transpose(1, -1)`) holds that dim after every other, so `reshape(y.shape[1], -1)`
-    lists it before dim 0.
+    dim moved last (`y.transpose(1, -1)`, `y.movedim(1, -1)`) holds that dim after every other, so
+    `reshape(y.shape[1], -1)` lists it before dim 0.
 
     What cannot be placed stays silent: two sizes naming the same dims (a square `(n, h * w, h * w)` map,
     `reshape(dim, dim)`), a name unpacked twice (`b, h, w, h, w = x.shape`), a size-1 dim (viewed in as a
@@ -499,7 +499,7 @@ import torch
 def flat(pre, y):
     rows = pre.transpose(1, -1).reshape(-1, pre.shape[1])
     cols = y.transpose(0, 1).reshape(y.shape[1], -1)
-    return rows, cols
+    return rows, cols, y.movedim(1, -1).reshape(-1, y.shape[1])
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
@@ -512,6 +512,14 @@ import torch
 def update(y, y_pred):
     y_ohe_t = y.transpose(1, -1).reshape(y.shape[1], -1).float()
     return torch.matmul(y_ohe_t, y_pred)
+""",
+            line=4,
+        ),
+        Invalid(
+            """
+import torch
+def classes_first(y):
+    return y.movedim(1, -1).reshape(y.shape[1], -1)
 """,
             line=4,
         ),

@@ -798,6 +798,11 @@ class ShapeFacts:
                 if layout is not None and not layout.rank_known and -1 in ints and max(ints) >= 0:
                     return self._to_last(layout, max(ints))
                 return layout.transposed(*ints) if layout is not None else None
+            if method in ("movedim", "moveaxis") and ints is not None and len(ints) == 2 and ints[1] == -1:
+                layout = self._layout(receiver, env)
+                if layout is not None and not layout.rank_known and ints[0] >= 0:
+                    return self._to_last(layout, ints[0])  # the dims after it shift, their order kept
+                return None
             if method == "flatten" and ints is not None:
                 return self._flattened(self._layout(receiver, env), ints)
             if method in vocab.DIM_REDUCTION_METHODS and self._ctx.qualified_name(receiver) is None:
@@ -820,8 +825,8 @@ class ShapeFacts:
         return None
 
     def _to_last(self, layout: Layout, position: int) -> Layout | None:
-        """`y.transpose(1, -1)` of a tensor of unknown rank: the dim at `position` goes last, after every
-        other, and `position` holds the former last dim, which nothing names (of rank `position + 1` the
+        """`y.transpose(1, -1)` (or `movedim(1, -1)`) of a tensor of unknown rank: the dim at `position` goes
+        last, after every other, and `position` holds a dim that nothing names (of rank `position + 1` the
         swap changes nothing, and the moved dim still comes after the ones before it)."""
         if layout.last is not None or len(layout.order) > position + 1:
             return None
