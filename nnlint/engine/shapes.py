@@ -41,6 +41,11 @@ Attention code moves heads through the batch dim, helpers and submodules, so lay
 - after an `if`, facts known on some branches and agreed on by those are kept: a view that scrambles data
   on the paths where its source is known is a bug on those paths (layouts that differ keep only the
   positions that agree).
+
+Rank need not be known to know the last dim: `y.transpose(1, -1)` (or `movedim(1, -1)`) stores dim 1 after
+every other (`Layout.last`). What cannot be placed stays unknown: two sizes naming the same dims, a name
+unpacked twice, size-1 dims (a `1` viewed in, a width-1 linear output, a keepdim reduction) wherever they
+move, and dims of unknown size (made by a `-1`) that a `-1` covers behind a named size.
 """
 
 from __future__ import annotations
