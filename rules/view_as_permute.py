@@ -40,7 +40,17 @@ class ViewAsPermute(Rule):
     is built in a base class) keeps the input's first dim in front; a reduction along one dim with
     `keepdim=True` keeps the rank (without it the dim is gone); and a size naming the receiver's first dim
     placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
-    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder.
+    (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder. A tensor of unknown rank with a
+    dim moved last (`y.transpose(1, -1)`, `y.movedim(1, -1)`) holds that dim after every other, so
+    `reshape(y.shape[1], -1)` lists it before dim 0.
+
+    What cannot be placed stays silent: two sizes naming the same dims (a square `(n, h * w, h * w)` map,
+    `reshape(dim, dim)`), a name unpacked twice (`b, h, w, h, w = x.shape`), a size-1 dim (viewed in as a
+    `1`, the output of a width-1 linear layer) wherever it moves, and a `-1` covering a dim of unknown size
+    behind a named one (it may hold that size by value). A size that divides its neighbour
+    (`height // factor, factor`) is that split's other part, whatever it was computed from, and
+    Transformer-XL's relative shift (two neighbours swapped, the first row of one sliced off, the rest
+    reshaped back) is deliberate.
 
     ## Why is this bad?
     `view` and `reshape` never move data: they reinterpret the same memory, read in row-major order, with
@@ -417,8 +427,102 @@ class Layer(nn.Module):
         s = h.sum(dim=0, keepdim=True)
         return h.transpose(0, 1).reshape(self.nh, n, self.fout), s.reshape(n, self.nh, self.fout)
 """,
+        # Two sizes naming the same dims stand for two dims of equal size: which is which is unknown (a
+        # square attention map `(n, h * w, h * w)`; a weight's rows permuted within one dim and merged back);
+        # a name unpacked twice (`b, h, w, h, w`) names no dim.
+        """
+import torch
+n_heads = 32
+dim = 4096
+def attend(x):
+    n, c, h, w = x.size()
+    y = torch.sigmoid(x)
+    return torch.bmm(x.view(n, c, h * w), y.view(n, h * w, h * w)).view(n, c, h, w)
+def unpermute(w):
+    return w.view(n_heads, 2, dim // n_heads // 2, dim).transpose(1, 2).reshape(dim, dim)
+def corr_loss(corr):
+    b, h, w, h, w = corr.shape
+    return corr.reshape(-1, h * w, h * w)
+""",
+        # A size-1 dim may sit anywhere: viewed in as a `1` and moved by the permute (YOLOX's head), or the
+        # width-1 output of a linear layer left behind a `-1` (additive attention scores).
+        """
+import torch
+import torch.nn as nn
+def decode(output, n_ch):
+    batch_size = output.shape[0]
+    hsize, wsize = output.shape[-2:]
+    output = output.view(batch_size, 1, n_ch, hsize, wsize)
+    return output.permute(0, 1, 3, 4, 2).reshape(batch_size, hsize * wsize, -1)
+class Additive(nn.Module):
+    def __init__(self, hid):
+        super().__init__()
+        self.hid = hid
+        self.alpha = nn.Linear(hid, 1)
+    def forward(self, p, att_size):
+        att = torch.tanh(p.view(-1, att_size, self.hid))
+        return self.alpha(att.view(-1, self.hid)).view(-1, att_size)
+""",
+        # A -1 covering a dim of unknown size (the keys' count of a bmm) may hold the named size's dim by
+        # value: `(B, N, N)` scores read as `(-1, N)`.
+        """
+import torch
+def negatives(feat_q, feat_k, batch, dim):
+    feat_q = feat_q.view(batch, -1, dim)
+    feat_k = feat_k.view(batch, -1, dim)
+    npatches = feat_q.size(1)
+    return torch.bmm(feat_q, feat_k.transpose(2, 1)).view(-1, npatches)
+""",
+        # A factor computed from a dim but dividing its neighbour is that split's other part.
+        """
+import torch
+def downsample(img):
+    batch, channel, height, width = img.shape
+    factor = height // 256
+    return img.reshape(batch, channel, height // factor, factor, width // factor, factor).mean([3, 5])
+""",
+        # Transformer-XL's TF-style relative shift: two neighbours swapped, the first row of one dropped,
+        # and the rest reshaped back.
+        """
+import torch
+def rel_shift(x, klen):
+    x_size = x.shape
+    x = torch.reshape(x, [x_size[1], x_size[0], x_size[2], x_size[3]])
+    x = x[1:, 0:, 0:, 0:]
+    x = torch.reshape(x, [x_size[0], x_size[1] - 1, x_size[2], x_size[3]])
+    return x[0:, 0:klen, 0:, 0:]
+""",
+        # Rank unknown, dim 1 swapped last and listed last: (N, ..., C) flattened to (N * ..., C); classes
+        # moved first by a transpose of the first two dims.
+        """
+import torch
+def flat(pre, y):
+    rows = pre.transpose(1, -1).reshape(-1, pre.shape[1])
+    cols = y.transpose(0, 1).reshape(y.shape[1], -1)
+    return rows, cols, y.movedim(1, -1).reshape(-1, y.shape[1])
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A tensor of unknown rank with dim 1 swapped last (`transpose(1, -1)`), then reshaped with that dim
+        # listed first: dim 0 is stored before it whatever the rank (one-hot targets in a confusion matrix;
+        # real bug, fixed upstream by swapping dims 0 and 1 instead).
+        Invalid(
+            """
+import torch
+def update(y, y_pred):
+    y_ohe_t = y.transpose(1, -1).reshape(y.shape[1], -1).float()
+    return torch.matmul(y_ohe_t, y_pred)
+""",
+            line=4,
+        ),
+        Invalid(
+            """
+import torch
+def classes_first(y):
+    return y.movedim(1, -1).reshape(y.shape[1], -1)
+""",
+            line=4,
+        ),
         # GAT with heads split off the projection by a leading -1 (the input's nodes stay first): the
         # (nodes, heads, 1) per-head scores reshaped to (heads, 1, nodes), and the (heads, nodes, features)
         # bmm result reshaped to (nodes, heads, features), both meant as permutes (pytorch-GAT imp2).

@@ -41,6 +41,11 @@ Attention code moves heads through the batch dim, helpers and submodules, so lay
 - after an `if`, facts known on some branches and agreed on by those are kept: a view that scrambles data
   on the paths where its source is known is a bug on those paths (layouts that differ keep only the
   positions that agree).
+
+Rank need not be known to know the last dim: `y.transpose(1, -1)` (or `movedim(1, -1)`) stores dim 1 after
+every other (`Layout.last`). What cannot be placed stays unknown: two sizes naming the same dims, a name
+unpacked twice, size-1 dims (a `1` viewed in, a width-1 linear output, a keepdim reduction) wherever they
+move, and dims of unknown size (made by a `-1`) that a `-1` covers behind a named size.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ if TYPE_CHECKING:
 _SCOPES = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
 # Dims that nothing in the code names get indices from here on, far above any rank.
 _FRESH_START = 1_000_000
+# Stands, while sizes are placed, for the position of a layout's known last dim (`Layout.last`).
+_LAST = -1
 # Joins along one dim: every other position keeps its dim.
 # How deep calls of same-module functions are followed to learn the layout they return.
 _MAX_CALL_DEPTH = 3
@@ -83,17 +90,25 @@ class Layout:
     """Which base dim each position of a tensor holds: `order[p]` is the base index at position p.
 
     With `rank_known` false, the tensor may have more positions than `order` lists, each holding the base
-    dim of the same index (a tensor seen only through `x.size(1)` is stored in its own order).
+    dim of the same index (a tensor seen only through `x.size(1)` is stored in its own order), except that
+    `last`, when set, is the dim stored last (`y.transpose(1, -1)` of a tensor of unknown rank moves dim 1
+    behind every other; which dim the positions after `order` then hold is unknown).
     """
 
     base: int
     order: tuple[int, ...] = ()
     rank_known: bool = False
+    last: int | None = None
 
     def extended(self, rank: int) -> Layout | None:
         """The same layout with its rank fixed, or None when `rank` contradicts it."""
         if self.rank_known:
             return self if rank == len(self.order) else None
+        if self.last is not None:
+            if rank <= len(self.order):
+                return None
+            middle = tuple(range(len(self.order), rank - 1))
+            return Layout(self.base, (*self.order, *middle, self.last), True)
         if rank < len(self.order):
             return None
         return Layout(self.base, self.order + tuple(range(len(self.order), rank)), True)
@@ -101,16 +116,20 @@ class Layout:
     def dim_at(self, position: int) -> int | None:
         """The base dim at a (possibly negative) position."""
         if position < 0:
+            if position == -1 and self.last is not None:
+                return self.last
             if not self.rank_known or -position > len(self.order):
                 return None
             return self.order[position]
         if position < len(self.order):
             return self.order[position]
-        return None if self.rank_known else position
+        return None if self.rank_known or self.last is not None else position
 
     def position_of(self, index: int) -> int | None:
         if index in self.order:
             return self.order.index(index)
+        if self.last is not None:
+            return None  # the last dim's place is only known relative to the others (`_positions`)
         return None if self.rank_known or index < len(self.order) else index
 
     def without(self, position: int) -> Layout | None:
@@ -130,6 +149,8 @@ class Layout:
         return Layout(self.base, tuple(full.order[d] for d in normal), True)
 
     def transposed(self, first: int, second: int) -> Layout | None:
+        if self.last is not None and max(first, second) >= len(self.order):
+            return None  # where the listed positions end and the last one begins is unknown
         if min(first, second) < 0:
             if not self.rank_known:
                 return None
@@ -182,14 +203,26 @@ class ViewFacts:
     # Per size argument: whether it names dims of known tensors none of which the receiver is known to hold
     # (`n` read off the input, viewing a bmm result whose rows came from an unknown operand).
     unplaced: tuple[bool, ...] = ()
-    # Receiver positions holding a dim a `keepdim=True` reduction left at size 1.
+    # Receiver positions holding a size-1 dim (left by a `keepdim=True` reduction or viewed in as a `1`).
     ones: frozenset[int] = frozenset()
+    # Receiver positions holding a dim of unknown size that no size names (made for a `-1`, a bmm's columns
+    # from an operand seen only as a name): a size naming another dim may equal it by value.
+    vague: frozenset[int] = frozenset()
+    # Which size arguments are the `-1`.
+    wildcards: frozenset[int] = frozenset()
 
     @property
     def reorders(self) -> bool:
         """Whether a later size argument covers a dim stored before one an earlier argument covers, or
         places a dim after skipping a split-off part that must then come behind it."""
-        known = [p for p in self.positions if p]
+        # A size-1 dim may move anywhere, and a -1 that covers a dim of unknown size behind a named one may
+        # stand for that named one instead (`l_neg.view(-1, npatches)` of a (B, N, N) bmm result).
+        known = [
+            p - self.ones - (self.vague if i in self.wildcards else frozenset())
+            for i, p in enumerate(self.positions)
+            if p
+        ]
+        known = [p for p in known if p]
         if len(known) >= 2 and self._disjoint(known):
             if any(min(later) < max(earlier) for earlier, later in itertools.combinations(known, 2)):
                 return True
@@ -296,7 +329,8 @@ class ShapeFacts:
         self._bases = itertools.count()
         self._fresh = itertools.count(_FRESH_START)
         self._split_parts: set[int] = set()  # fresh dims that are parts of a split, by index
-        self._ones: set[int] = set()  # fresh dims of size 1 that a `keepdim=True` reduction left
+        self._ones: set[int] = set()  # fresh dims of size 1 (a `keepdim=True` reduction, a `1` viewed in)
+        self._vague: set[int] = set()  # fresh dims a `-1` made whose size nothing names
         # A dim that a reshape split into several fresh parts (`reshape(B, nh, C // nh, H * W)` splits C):
         # the parts, outermost first, keyed by the base and index of the dim split; a later size naming
         # the whole dim (`reshape(B, C, H, W)`) covers where the parts are then.
@@ -576,10 +610,13 @@ class ShapeFacts:
             positions = [*range(star), *(i - len(elements) for i in range(star + 1, len(elements)))]
             elements = [e for i, e in enumerate(elements) if i != star]
             full = layout
+        # A name unpacked twice (`b, h, w, h, w = corr.shape`) names two dims: which one it means is unknown.
+        names = [e.value.value for e in elements if isinstance(e.value, cst.Name)]
         for element, position in zip(elements, positions, strict=True):
             index = full.dim_at(position)
             if isinstance(element.value, cst.Name) and index is not None:
-                env.dims[element.value.value] = DimRef(full.base, index)
+                if names.count(element.value.value) == 1:
+                    env.dims[element.value.value] = DimRef(full.base, index)
 
     @staticmethod
     def _set_layout_of_source(old: Layout, new: Layout, env: _Env) -> None:
@@ -763,7 +800,14 @@ class ShapeFacts:
                 return layout.permuted(ints) if layout is not None else None
             if method in ("transpose", "swapaxes", "swapdims") and ints is not None and len(ints) == 2:
                 layout = self._layout(receiver, env)
+                if layout is not None and not layout.rank_known and -1 in ints and max(ints) >= 0:
+                    return self._to_last(layout, max(ints))
                 return layout.transposed(*ints) if layout is not None else None
+            if method in ("movedim", "moveaxis") and ints is not None and len(ints) == 2 and ints[1] == -1:
+                layout = self._layout(receiver, env)
+                if layout is not None and not layout.rank_known and ints[0] >= 0:
+                    return self._to_last(layout, ints[0])  # the dims after it shift, their order kept
+                return None
             if method == "flatten" and ints is not None:
                 return self._flattened(self._layout(receiver, env), ints)
             if method in vocab.DIM_REDUCTION_METHODS and self._ctx.qualified_name(receiver) is None:
@@ -784,6 +828,17 @@ class ShapeFacts:
             if ints is not None:
                 return self._flattened(self._layout(expr.args[0].value, env), ints)
         return None
+
+    def _to_last(self, layout: Layout, position: int) -> Layout | None:
+        """`y.transpose(1, -1)` (or `movedim(1, -1)`) of a tensor of unknown rank: the dim at `position` goes
+        last, after every other, and `position` holds a dim that nothing names (of rank `position + 1` the
+        swap changes nothing, and the moved dim still comes after the ones before it)."""
+        if layout.last is not None or len(layout.order) > position + 1:
+            return None
+        order = (*layout.order, *range(len(layout.order), position + 1))
+        fresh = next(self._fresh)
+        self._vague.add(fresh)
+        return Layout(layout.base, (*order[:position], fresh), False, order[position])
 
     def _reduced(self, layout: Layout | None, args: tuple[cst.Arg, ...] | list[cst.Arg]) -> Layout | None:
         """`x.sum(dim=-1, keepdim=True)`: the reduced position holds a size-1 dim; without `keepdim` it is
@@ -953,6 +1008,10 @@ class ShapeFacts:
                 continue
             fresh = next(self._fresh)
             order.append(fresh)
+            if _literal_int(size) == 1:
+                self._ones.add(fresh)  # a size-1 dim: it may sit anywhere without moving data
+            if arg.kind is SizeKind.WILDCARD:
+                self._vague.add(fresh)
             spelling = self._spelling(size) if arg.kind is not SizeKind.WILDCARD else None
             if spelling is not None:
                 self._spelled[fresh] = spelling
@@ -974,8 +1033,18 @@ class ShapeFacts:
         args: list[SizeArg],
         positions: tuple[frozenset[int] | None, ...],
     ) -> ViewFacts:
-        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts)
         ones = frozenset(p for p, index in enumerate(flat.order) if index in self._ones)
+        parts = frozenset(p for p, index in enumerate(flat.order) if index in self._split_parts) - ones
+        united = set(self._same) | set(self._same.values())
+        vague = frozenset(
+            p
+            for p, index in enumerate(flat.order)
+            if index >= _FRESH_START
+            and index in self._vague
+            and index not in self._split_parts
+            and index not in united
+        )
+        wildcards = frozenset(i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD)
         unplaced = tuple(
             arg.kind is SizeKind.DIMS
             and bool(arg.dims)
@@ -984,7 +1053,9 @@ class ShapeFacts:
             for arg in args
         )
         rank = len(flat.order) if flat.rank_known else None
-        return ViewFacts(call, receiver, tuple(sizes), positions, parts, rank, unplaced, ones)
+        return ViewFacts(
+            call, receiver, tuple(sizes), positions, parts, rank, unplaced, ones, vague, wildcards
+        )
 
     def _leading_wildcard(
         self, call: cst.Call, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression], flat: Layout
@@ -1116,9 +1187,11 @@ class ShapeFacts:
         known = first or second
         if not batched or known is None or not known.rank_known or len(known.order) != 3:
             return None
+        fresh = next(self._fresh)
+        self._vague.add(fresh)  # the unknown operand's rows or columns
         if first is not None:
-            return Layout(first.base, (first.order[0], first.order[1], next(self._fresh)), True)
-        return Layout(known.base, (known.order[0], next(self._fresh), known.order[2]), True)
+            return Layout(first.base, (first.order[0], first.order[1], fresh), True)
+        return Layout(known.base, (known.order[0], fresh, known.order[2]), True)
 
     def _factory(self, args: list[cst.Arg], env: _Env) -> Layout | None:
         """`torch.zeros(nh, B, T, d)`: a tensor whose positions hold the dims its sizes name (one base)."""
@@ -1274,7 +1347,15 @@ class ShapeFacts:
         layer = self._ctx.layers.layer_of(call.func)
         kind = layer.kind.rsplit(".", 1)[-1] if layer is not None else None
         if kind in vocab.LAYOUT_KEEPING_LAYERS:
-            return self._layout(call.args[0].value, env)
+            layout = self._layout(call.args[0].value, env)
+            width = _width(layer.kind, layer.constructor) if kind == "Linear" and layer is not None else None
+            if width is None or layout is None or not layout.rank_known or not layout.order:
+                return layout
+            # A literal out width makes a new last dim, no dim of the input; of size 1, one that may move.
+            fresh = next(self._fresh)
+            if width == 1:
+                self._ones.add(fresh)
+            return replace(layout, order=(*layout.order[:-1], fresh))
         if kind != "Embedding":
             return None
         layout = self._layout(call.args[0].value, env)
@@ -1448,7 +1529,7 @@ class ShapeFacts:
         if len(moved) != 2 or moved[1] != moved[0] + 1:
             return False
         padded = self._padded_dims(facts.receiver, facts.call, rank)
-        return bool(padded & set(moved)) and self._sliced_and_viewed_back(facts.call)
+        return self._sliced_and_viewed_back(facts.call, set(moved), bool(padded & set(moved)))
 
     def _padded_dims(self, receiver: cst.BaseExpression, at: cst.CSTNode, rank: int) -> set[int]:
         """The dims a `pad(...)` call widens, when it is the receiver or the value the statement just before
@@ -1489,9 +1570,11 @@ class ShapeFacts:
                 return ancestor, list(body) if isinstance(body, (list, tuple)) else None
         return None, None
 
-    def _sliced_and_viewed_back(self, call: cst.Call) -> bool:
+    def _sliced_and_viewed_back(self, call: cst.Call, moved: set[int], padded: bool) -> bool:
         """The view's result, bound to a name, is sliced (`x[:, :, 1:, :]`) and the slice viewed or
-        reshaped again by the statements after it (chained, or through the name it is bound to)."""
+        reshaped again by the statements after it (chained, or through the name it is bound to). Without a
+        pad just before, the slice must drop the first entry of a swapped dim (Transformer-XL's TF-style
+        `rel_shift`: `reshape(x, [s[1], s[0], ...])`, then `x[1:, ...]`, then reshaped back)."""
         statement, block = self._statement_and_block(call)
         if statement is None or block is None or not isinstance(statement, cst.SimpleStatementLine):
             return False
@@ -1504,7 +1587,12 @@ class ShapeFacts:
             for node in walk(later):
                 if isinstance(node, cst.Subscript) and dotted_name(node.value) in names:
                     if any(isinstance(element.slice, cst.Slice) for element in node.slice):
-                        sliced = True
+                        sliced = padded or any(
+                            i in moved and _slice_start_of(element) == 1
+                            for i, element in enumerate(node.slice)
+                        )
+                        if not sliced:
+                            return False
                         parent = self._ctx.index.parent(node)
                         if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
                             names.add(dotted_name(parent.targets[0].target))
@@ -1513,6 +1601,8 @@ class ShapeFacts:
                         return True
                     if node.func.attr.value in _VIEW_BACK and isinstance(node.func.value, cst.Subscript):
                         return dotted_name(node.func.value.value) in names
+                    if self._ctx.callee_in(node, vocab.RESHAPE_FUNCTIONS) and node.args:
+                        return dotted_name(node.args[0].value) in names
         return False
 
 
@@ -1583,13 +1673,15 @@ def _with_split_partners(
     partnered = []
     for i, (size, arg) in enumerate(zip(sizes, args, strict=True)):
         partner = None
-        if arg.kind is SizeKind.UNKNOWN:
+        if arg.kind in (SizeKind.UNKNOWN, SizeKind.SPLIT):
             code = _code(module, size)
             neighbours = [args[j] for j in (i - 1, i + 1) if 0 <= j < len(args)]
             adjacent = [n for n in neighbours if n.kind is SizeKind.SPLIT and n.divisor == code]
             if adjacent:
+                # A size that divides its neighbour is that split's other part, whatever it was computed
+                # from (`factor = height // 256` in `reshape(b, c, height // factor, factor, ...)`).
                 partner = adjacent[0]
-            elif counts.get(code) == 1:
+            elif arg.kind is SizeKind.UNKNOWN and counts.get(code) == 1:
                 partner = next(a for a in args if a.kind is SizeKind.SPLIT and a.divisor == code)
         partnered.append(partner if partner is not None else arg)
     return partnered
@@ -1609,7 +1701,18 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
             where = [layout.position_of(ref.index) if ref.base == layout.base else None for ref in arg.dims]
             if all(p is not None for p in where):
                 found = frozenset(p for p in where if p is not None)
+        if found is None and arg.kind is SizeKind.DIMS and layout.last is not None:
+            if arg.dims == frozenset({DimRef(layout.base, layout.last)}):
+                found = frozenset({_LAST})
         positions.append(found)
+    if layout.last is not None:
+        _place_last(layout, args, positions)
+    # Two sizes naming the same dims (`view(n, h * w, h * w)`, `reshape(dim, dim)`): one of them stands for
+    # another dim of equal size, and which one is unknown.
+    named = [positions[i] if arg.kind is SizeKind.DIMS else None for i, arg in enumerate(args)]
+    for i, where in enumerate(named):
+        if where is not None and named.count(where) > 1:
+            positions[i] = None
     wildcards = [i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD]
     others_known = all(
         arg.kind is SizeKind.DIMS and positions[i] is not None
@@ -1631,6 +1734,27 @@ def _positions(layout: Layout, args: list[SizeArg]) -> tuple[frozenset[int] | No
         if before and after and max(before) + 1 < min(after):
             positions[i] = frozenset(range(max(before) + 1, min(after)))
     return tuple(positions)
+
+
+def _place_last(layout: Layout, args: list[SizeArg], positions: list[frozenset[int] | None]) -> None:
+    """Sizes of a layout whose last dim is known but not its rank: that dim sits after every position the
+    other sizes name and after those `order` lists, and a lone -1 covers at least the listed positions no
+    other size covers (a view keeps every element: `reshape(y.shape[1], -1)` of `y.transpose(1, -1)`
+    lists the moved dim before dim 0)."""
+    named = [p for p in positions if p and _LAST not in p]
+    after = max([len(layout.order), *(max(p) + 1 for p in named)])
+    for i, where in enumerate(positions):
+        if where == frozenset({_LAST}):
+            positions[i] = frozenset({after})
+    wildcards = [i for i, arg in enumerate(args) if arg.kind is SizeKind.WILDCARD]
+    others_known = all(
+        positions[i] is not None for i, arg in enumerate(args) if arg.kind is not SizeKind.WILDCARD
+    )
+    if len(wildcards) == 1 and others_known and any(after in p for p in positions if p):
+        covered = set().union(*(p for p in positions if p))
+        gaps = frozenset(range(len(layout.order))) - covered
+        if gaps:
+            positions[wildcards[0]] = gaps
 
 
 def _width(kind: str, call: cst.Call) -> int | None:
@@ -1656,10 +1780,15 @@ def _size_expressions(args: list[cst.Arg]) -> list[cst.BaseExpression] | None:
 
 def _slice_start(subscript: cst.Subscript) -> int | None:
     """The literal start of `s[k:]`, else None."""
-    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Slice):
+    return _slice_start_of(subscript.slice[0]) if len(subscript.slice) == 1 else None
+
+
+def _slice_start_of(element: cst.SubscriptElement) -> int | None:
+    """The literal start of one open-ended slice element (`k:`), else None."""
+    part = element.slice
+    if not isinstance(part, cst.Slice) or part.lower is None:
         return None
-    part = subscript.slice[0].slice
-    if part.upper is not None or part.step is not None or part.lower is None:
+    if part.upper is not None or part.step is not None:
         return None
     return _literal_int(part.lower)
 
