@@ -859,7 +859,7 @@ if __name__ == "__main__":
         probes: list[Draw] = []
         for generator in unseeded:
             mine = local.draws.get(generator)
-            if mine is not None and probe_input(ctx, mine.call):
+            if mine is not None and mine.dummy and probe_input(ctx, mine.call):
                 probes.append(mine)
                 mine = None
             if mine is None and generator == "torch" and total.trains:

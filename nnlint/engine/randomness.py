@@ -195,11 +195,13 @@ def _in_worker_code(ctx: FileContext, call: cst.Call) -> bool:
 
 
 def probe_input(ctx: FileContext, call: cst.Call) -> bool:
-    """Whether a draw only makes an input for inspecting a model: bound to a name that is read only as a
-    later argument of calls that are handed something else first (`dump_input = torch.rand(1, 3, H, W)`,
-    then `get_model_summary(model, dump_input.cuda())`, `writer.add_graph(model, (dump_input,))`,
-    `torch.onnx.export(model, dump_input, path)`). Its values never reach what a run computes, so the
-    place to ask for a seed is not there."""
+    """Whether a random tensor only makes an input for inspecting a model: an argument after the first of
+    a call that is handed something else first (`profile(model, inputs=(torch.randn(1, 3, 32, 32),))`), or
+    bound to a name read only so (`dump_input = torch.rand(1, 3, H, W)`, then `get_model_summary(model,
+    dump_input.cuda())`, `writer.add_graph(model, (dump_input,))`, `torch.onnx.export(model, dump_input,
+    path)`). Its values never reach what a run computes, so the place to ask for a seed is not there."""
+    if _later_argument(ctx, call):
+        return True
     assign = ctx.index.parent(call)
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
         return False
@@ -223,10 +225,10 @@ def _plain_read(ctx: FileContext, name: cst.Name) -> bool:
     return not (isinstance(parent, cst.Arg) and parent.keyword is name)
 
 
-def _later_argument(ctx: FileContext, name: cst.Name) -> bool:
-    """`f(first, name)`: the name (moved, `name.cuda()`, or in a tuple) is a positional argument after
-    the first of a call."""
-    node: cst.CSTNode = name
+def _later_argument(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """`f(first, value)`, `f(first, inputs=(value,))`: the value (moved, `value.cuda()`, or in a tuple) is
+    an argument after the first of a call."""
+    node: cst.CSTNode = value
     parent = ctx.index.parent(node)
     while True:
         if isinstance(parent, cst.Attribute) and parent.value is node:
@@ -240,7 +242,6 @@ def _later_argument(ctx: FileContext, name: cst.Name) -> bool:
             call = ctx.index.parent(parent)
             return (
                 isinstance(call, cst.Call)
-                and parent.keyword is None
                 and parent.star == ""
                 and any(arg is parent for arg in call.args[1:])
             )
