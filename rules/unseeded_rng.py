@@ -60,7 +60,9 @@ class UnseededRng(Rule):
     the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
     module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
     forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
-    first training loop), with the draws shown as related locations. A worker that
+    first training loop), with the draws shown as related locations. A random tensor made only to inspect
+    the model (`get_model_summary(model, dump_input)`) is no such place: the finding goes to the layers the
+    file builds, else where the seed goes. A worker that
     `torch.multiprocessing.spawn` runs starts in a fresh process that does not inherit the parent's
     seeds: a worker that draws and never seeds is reported at its `def` (unless the parent seeds only
     when asked, `if args.seed is not None:`: such a script promises
