@@ -465,6 +465,12 @@ RNG_NUMPY_NOT_GLOBAL = frozenset(
         "SFC64",
     }
 )
+# Functions that choose among data (which samples, in which order, in which split) rather than draw numbers,
+# per generator: `np.random.permutation(n)` for a train/test split, `random.sample(buffer, k)` for a batch.
+RNG_DATA_CHOICES = {
+    "numpy": frozenset({"shuffle", "permutation", "choice"}),
+    "random": frozenset({"shuffle", "sample", "choice", "choices"}),
+}
 # Calls that seed one generator (with an argument: `random.seed()` alone seeds from the clock).
 SEEDS_ONE = {
     "torch.manual_seed": "torch",

@@ -15,6 +15,7 @@ from nnlint.engine.randomness import (
     classify,
     defined_function,
     module_level_seeds,
+    probe_input,
     project_target,
     seeds_as_subclass,
     seeds_on_import,
@@ -59,12 +60,17 @@ class UnseededRng(Rule):
     the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
     module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
     forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
-    first training loop), with the draws shown as related locations. A worker that
+    first training loop), with the draws shown as related locations. A random tensor made only to inspect
+    the model (`get_model_summary(model, dump_input)`) is no such place: the finding goes to the layers the
+    file builds, else where the seed goes. A worker that
     `torch.multiprocessing.spawn` runs starts in a fresh process that does not inherit the parent's
     seeds: a worker that draws and never seeds is reported at its `def` (unless the parent seeds only
     when asked, `if args.seed is not None:`: such a script promises
     no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
-    the project's other modules is left alone; torch, and draws in the script itself, are reported.
+    the project's other modules is left alone; torch, draws in the script itself, and a choice of data made
+    in the main process (`np.random.choice` in a sampler's `__iter__`, `np.random.permutation` for a split;
+    DataLoader workers reseed `random` and numpy from the torch seed, the main process does not) are
+    reported.
     Library modules without an entry point, scripts that neither train nor draw data at random
     (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are
     left alone.
@@ -713,6 +719,69 @@ if __name__ == "__main__":
 """,
             line=8,
         ),
+        # A random batch made only to inspect the model (a summary's dummy input) is no place for the
+        # finding: it goes to the layers the script builds, else to where the seed goes.
+        Invalid(
+            """
+import torch
+from torchinfo import summary
+
+
+def main(loader):
+    model = torch.nn.Linear(8, 2)
+    dump_input = torch.rand(1, 8)
+    summary(model, dump_input.cuda())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    main(None)
+""",
+            line=7,
+        ),
+        Invalid(
+            """
+import torch
+from models import build_model
+
+
+def main(loader):
+    model = build_model()
+    dump_input = torch.rand(1, 3, 224, 224)
+    writer.add_graph(model, (dump_input,))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    main(None)
+""",
+            line=17,
+        ),
+        # The random batch is what the model trains on: the finding stays on it.
+        Invalid(
+            """
+import torch
+from models import build_model
+
+if __name__ == "__main__":
+    model = build_model()
+    inputs = torch.rand(64, 8)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in range(100):
+        optimizer.zero_grad()
+        model(inputs).pow(2).mean().backward()
+        optimizer.step()
+""",
+            line=7,
+        ),
     ]
 
     def finish(self) -> None:
@@ -771,8 +840,14 @@ if __name__ == "__main__":
         if unseeded and (local.seeded or imported.seeded):
             # A script that seeds has a seeding policy; a side generator (Python's `random`, numpy's) that
             # only the project's other modules draw from is too weak a claim against it (DeiT seeds torch
-            # and numpy, its augment module draws `random.random()`). Torch, and draws in this file, stay.
-            unseeded = {g: draw for g, draw in unseeded.items() if g == "torch" or g in local.draws}
+            # and numpy, its augment module draws `random.random()`). Torch, and draws in this file, stay,
+            # and so does a choice of data in the main process (`np.random.choice` in a sampler, a
+            # permutation for a split): only the script's seeds reach it.
+            unseeded = {
+                g: draw
+                for g, draw in unseeded.items()
+                if g == "torch" or g in local.draws or draw.chooses_data
+            }
         if not unseeded:
             if not self._seeding_opt_in(calls):
                 self._check_spawned(spawns)
@@ -780,14 +855,20 @@ if __name__ == "__main__":
         # One line, where the user looks: the first of those draws in this file's code (the whole `__main__`
         # block would be underlined, and a noqa would land on its first line). When every draw is in an
         # imported project module, the script's seeding of its other generators, else the entry point's first
-        # line: that is where the seed goes.
+        # line: that is where the seed goes. A draw that only makes an input for inspecting the model (a
+        # summary's dummy batch, `probe_input`) is no such place: the layers this file builds are, else the
+        # seed's place, with the probe shown beside the finding.
+        probes: list[Draw] = []
         for generator in unseeded:
             mine = local.draws.get(generator)
+            if mine is not None and mine.dummy and probe_input(ctx, mine.call):
+                probes.append(mine)
+                mine = None
             if mine is None and generator == "torch" and total.trains:
                 mine = local.implicit
             if mine is not None:
                 unseeded[generator] = mine
-        here = [draw for draw in unseeded.values() if draw.ctx is ctx]
+        here = [draw for draw in unseeded.values() if draw.ctx is ctx and all(draw is not p for p in probes)]
         described = ", ".join(
             f"{generator} ({self._describe(draw, through)})" for generator, draw in unseeded.items()
         )
@@ -798,7 +879,7 @@ if __name__ == "__main__":
         related = tuple(
             Evidence(draw.call.func, f"draws from the unseeded {generator} generator", ctx=draw.ctx)
             for generator, draw in unseeded.items()
-            if draw.ctx is not ctx
+            if draw.ctx is not ctx or any(draw is p for p in probes)
         )
         if here:
             node: cst.CSTNode = min(here, key=lambda draw: order.get(id(draw.call), 0)).call.func

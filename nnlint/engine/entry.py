@@ -83,7 +83,9 @@ class EntryPoints:
             return []  # cheap: nothing in the file or its project backpropagates (nothing parsed)
         index = ctx.index
         found = []
-        for expr in index.nodes(cst.Expr):
+        # A call made as a statement, or whose results are kept (`actor_loss, critic_loss = agent.update(
+        # memory, batch_size)` in an RL script's episode loop).
+        for expr in (*index.nodes(cst.Expr), *index.nodes(cst.Assign)):
             call = expr.value
             if not isinstance(call, cst.Call) or index.enclosing(expr, _DEFINITIONS) is not None:
                 continue
@@ -93,7 +95,7 @@ class EntryPoints:
                 statement = index.parent(expr)
                 if isinstance(statement, cst.SimpleStatementLine):
                     found.append(statement)
-        return found
+        return sorted(found, key=_module_order(ctx))
 
     @property
     def exists(self) -> bool:

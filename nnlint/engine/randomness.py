@@ -46,6 +46,10 @@ class Draw:
     # Fills a tensor with random values (`torch.randn`, `.random_()`, `nn.init`): an input or weights, as a
     # benchmark's dummy batch is, rather than a choice among data (a shuffle, a sample, a split).
     dummy: bool = False
+    # Chooses among data (`np.random.permutation` for a split, `np.random.choice` in a sampler's `__iter__`)
+    # outside a dataset's `__getitem__`: in the main process, where only the script's own seeds count
+    # (DataLoader workers reseed `random`, numpy and torch from the torch seed; the main process does not).
+    chooses_data: bool = False
 
 
 @dataclass
@@ -158,7 +162,8 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
 
     def draw(generator: str, what: str, loads_data: bool = False) -> Effect:
         dummy = callee in vocab.RNG_TENSOR_FACTORIES or callee.startswith("torch.nn.init.")
-        return Effect(draw=Draw(generator, what, call, ctx, dummy), loads_data=loads_data)
+        chooses = last in vocab.RNG_DATA_CHOICES.get(generator, ()) and not _in_worker_code(ctx, call)
+        return Effect(draw=Draw(generator, what, call, ctx, dummy, chooses), loads_data=loads_data)
 
     if callee.startswith("random.") and last in vocab.RNG_RANDOM_MODULE_FUNCTIONS:
         return draw("random", f"`{last}()`")
@@ -174,6 +179,79 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
     implicit = _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
+
+
+def _in_worker_code(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call may run in a DataLoader worker: in a dataset's `__getitem__`, or an `__iter__` of a
+    class that is no sampler (an iterable dataset). A sampler's `__iter__` runs in the main process."""
+    function = ctx.enclosing_function(call)
+    if function is None or function.name.value not in ("__getitem__", "__iter__"):
+        return False
+    if function.name.value == "__getitem__":
+        return True
+    cls = ctx.enclosing_class(function)
+    bases = [dotted_name(base.value) or "" for base in cls.bases] if cls is not None else []
+    return not any(base.rsplit(".", 1)[-1].endswith("Sampler") for base in bases)
+
+
+def probe_input(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a random tensor only makes an input for inspecting a model: an argument after the first of
+    a call that is handed something else first (`profile(model, inputs=(torch.randn(1, 3, 32, 32),))`), or
+    bound to a name read only so (`dump_input = torch.rand(1, 3, H, W)`, then `get_model_summary(model,
+    dump_input.cuda())`, `writer.add_graph(model, (dump_input,))`, `torch.onnx.export(model, dump_input,
+    path)`). Its values never reach what a run computes, so the place to ask for a seed is not there."""
+    if _later_argument(ctx, call):
+        return True
+    assign = ctx.index.parent(call)
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+        return False
+    target = assign.targets[0].target
+    if not isinstance(target, cst.Name):
+        return False
+    scope = ctx.enclosing_function(call)
+    reads = [
+        name
+        for name in ctx.bindings.mentions(target.value)
+        if name is not target and ctx.enclosing_function(name) is scope and _plain_read(ctx, name)
+    ]
+    return bool(reads) and all(_later_argument(ctx, name) for name in reads)
+
+
+def _plain_read(ctx: FileContext, name: cst.Name) -> bool:
+    """A mention that is the name itself, not an attribute or keyword spelled the same."""
+    parent = ctx.index.parent(name)
+    if isinstance(parent, cst.Attribute) and parent.attr is name:
+        return False
+    return not (isinstance(parent, cst.Arg) and parent.keyword is name)
+
+
+def _later_argument(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """`f(first, value)`, `f(first, inputs=(value,))`: the value (moved, `value.cuda()`, or in a tuple) is
+    an argument after the first of a call."""
+    node: cst.CSTNode = value
+    parent = ctx.index.parent(node)
+    while True:
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = ctx.index.parent(parent)
+            if not (isinstance(call, cst.Call) and call.func is parent and parent.attr.value in _MOVES):
+                return False
+            node = call
+        elif isinstance(parent, cst.Element | cst.Tuple):
+            node = parent
+        elif isinstance(parent, cst.Arg):
+            call = ctx.index.parent(parent)
+            return (
+                isinstance(call, cst.Call)
+                and parent.star == ""
+                and any(arg is parent for arg in call.args[1:])
+            )
+        else:
+            return False
+        parent = ctx.index.parent(node)
+
+
+# Methods that give the same values on another device or in another type.
+_MOVES = frozenset({"cuda", "to", "cpu", "float", "half"})
 
 
 def _seeding_trainer(ctx: FileContext, callee: str) -> bool:
