@@ -1022,9 +1022,10 @@ def file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
     while pending and len(found) <= _MAX_HOPS:
         current = pending.pop()
         for base in current.bases:
-            parent = (
-                resolve_name(ctx, base.value.value, current) if isinstance(base.value, cst.Name) else None
-            )
+            if not isinstance(base.value, cst.Name):
+                continue
+            with this_file_only():  # a base class of another module is not kept: not read either
+                parent = resolve_name(ctx, base.value.value, current)
             if parent is not None and parent.ctx is ctx and isinstance(parent.node, cst.ClassDef):
                 if parent.node not in found:
                     found.append(parent.node)
