@@ -62,9 +62,9 @@ def _reaching(
     current: cst.CSTNode = at
     while True:
         parent = index.parent(current)
-        if parent is None or isinstance(current, _SCOPES):
+        if parent is None or type(current) in _SCOPES:
             return None
-        if isinstance(parent, _SCOPES):
+        if type(parent) in _SCOPES:
             return None  # reached the start of the function: a parameter or a global, unknown here
         body = _statement_list(parent)
         if body is not None:
@@ -73,7 +73,7 @@ def _reaching(
                 found = binding_in(statement, name)
                 if found is not _NOT_BOUND:
                     return found
-        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS)) and binds(parent, name):
+        elif (type(parent) in _REPEATING or type(parent) in _COMPREHENSIONS) and binds(parent, name):
             return None
         elif isinstance(parent, cst.With) and any(
             item.asname is not None and binds(item.asname, name) for item in parent.items
@@ -261,7 +261,7 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
 def target_names(target: cst.CSTNode) -> list[str]:
     """The dotted names an assignment or loop target binds, tuples and lists unpacked and starred
     elements included (`logits, loss`, `self.x`, `first, *rest`); item targets (`d[k]`) bind none."""
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         return [name for element in target.elements for name in target_names(element.value)]
     if isinstance(target, cst.StarredElement):
         return target_names(target.value)
@@ -422,7 +422,7 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
     bindings = ctx.bindings.of(name)
     definitions = [b.node for b in bindings if b.kind in ("def", "class")]
     for scope in ctx.index.ancestors(at):
-        if isinstance(scope, cst.FunctionDef):
+        if type(scope) is cst.FunctionDef:
             nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
             if nested:
                 return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
@@ -607,7 +607,7 @@ def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) 
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""
-    return [node.value for node in own_nodes(function) if isinstance(node, cst.Return)]
+    return [node.value for node in own_nodes(function) if type(node) is cst.Return]
 
 
 # -- the file's binding table ---------------------------------------------------------------------------
@@ -640,7 +640,7 @@ class FileBindings:
         index = ctx.index
 
         def add(target: cst.BaseExpression, kind: str, node: cst.CSTNode, value: cst.BaseExpression | None):
-            if isinstance(target, (cst.Tuple, cst.List)):
+            if type(target) in (cst.Tuple, cst.List):
                 elements = [element.value for element in target.elements]
                 values: list[cst.BaseExpression | None] = [None] * len(elements)
                 if (
@@ -652,10 +652,10 @@ class FileBindings:
                 for element, element_value in zip(elements, values, strict=True):
                     add(element, "unpack", node, element_value)
                 return
-            if isinstance(target, cst.StarredElement):
+            if type(target) is cst.StarredElement:
                 add(target.value, kind, node, None)
                 return
-            if isinstance(target, cst.Subscript):
+            if type(target) is cst.Subscript:
                 name = _item_name(target)
                 if name is not None:
                     table.setdefault(name, []).append(Binding(name, "item", node, value))
@@ -1098,8 +1098,8 @@ def argument_values(
     found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
     for call in ctx.index.nodes(cst.Call):
         func = call.func
-        named = func.value if isinstance(func, cst.Name) else None
-        if is_method and not constructor and isinstance(func, cst.Attribute):
+        named = func.value if type(func) is cst.Name else None
+        if is_method and not constructor and type(func) is cst.Attribute:
             named = func.attr.value
         if constructor and isinstance(owner, cst.ClassDef) and _subclass_init(ctx, call, owner):
             pass

@@ -283,7 +283,7 @@ class EntryPoints:
             if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
                 name = value.func.value
                 if any(
-                    isinstance(node, cst.FunctionDef) and node.name.value == name
+                    type(node) is cst.FunctionDef and node.name.value == name
                     for node in self._ctx.module.body
                 ) and (isinstance(small, cst.Expr) or not self._in_package):
                     return True
@@ -358,20 +358,20 @@ def _names_read(scope: cst.CSTNode) -> set[str]:
         stack = [scope]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             names.add(node.value)
             continue
-        if isinstance(node, cst.Attribute):  # `obj.train` reads `obj`, not a function called `train`
+        if type(node) is cst.Attribute:  # `obj.train` reads `obj`, not a function called `train`
             stack.append(node.value)
             continue
-        if isinstance(node, cst.Arg):  # `f(seed=1)` reads `1`, not `seed`
+        if type(node) is cst.Arg:  # `f(seed=1)` reads `1`, not `seed`
             stack.append(node.value)
             continue
-        if isinstance(node, cst.FunctionDef):
+        if type(node) is cst.FunctionDef:
             stack.extend(decorator.decorator for decorator in node.decorators)
             stack.append(node.params)
             continue
-        if isinstance(node, cst.ClassDef):
+        if type(node) is cst.ClassDef:
             stack.extend(base.value for base in node.bases)
             continue
         stack.extend(children(node))

@@ -426,7 +426,7 @@ def _key_of(expr: cst.BaseExpression) -> str | None:
 
 def _argparse_option(call: cst.Call) -> str | None:
     """The attribute `add_argument("--num-epochs", ...)` sets: its `dest`, else its first long flag."""
-    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+    if not (type(call.func) is cst.Attribute and call.func.attr.value == "add_argument"):
         return None
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "dest":

@@ -103,7 +103,7 @@ class GradientFlow:
         found: set[tuple[cst.CSTNode | None, str]] = set()
         for call in self._ctx.index.nodes(cst.Call):
             operand = self._ctx.loops.backward_operand(call)
-            if isinstance(operand, cst.Subscript) and isinstance(operand.value, cst.Name):
+            if type(operand) is cst.Subscript and type(operand.value) is cst.Name:
                 found.add((self._scope_key(operand.value.value, operand), operand.value.value))
         return frozenset(found)
 
@@ -298,7 +298,7 @@ class GradientFlow:
             return False
         latest: cst.BaseExpression | None = None
         for node in statements_before(loop.node.body, at):
-            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and expr.value in assigned_names(
+            if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign) and expr.value in assigned_names(
                 node
             ):
                 latest = None if isinstance(node, cst.AugAssign) else node.value  # `+=` adds to the value
@@ -332,9 +332,7 @@ class GradientFlow:
         for _ in range(2):  # the name itself, then the name it was unpacked from
             latest: cst.Assign | None = None
             for node in before:
-                if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and name in assigned_names(
-                    node
-                ):
+                if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign) and name in assigned_names(node):
                     latest = node if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
             if latest is None:
                 return False
@@ -451,7 +449,7 @@ class GradientFlow:
         found: set[cst.CSTNode] = set()
         for call in index.nodes(cst.Call):
             func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward"):
+            if type(func) is cst.Attribute and func.attr.value in ("backward", "manual_backward"):
                 found.update(
                     node for node in index.ancestors(call) if type(node) is cst.For or type(node) is cst.While
                 )

@@ -348,11 +348,11 @@ class LayerChains:
         stack: list[cst.CSTNode] = [cls.body]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.ClassDef):
+            if type(node) is cst.ClassDef:
                 continue
-            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign):
                 targets.update(id(target) for target in _assign_targets(node))
-            if isinstance(node, cst.Attribute) and id(node) not in targets:
+            if type(node) is cst.Attribute and id(node) not in targets:
                 name = dotted_name(node)
                 if name is not None and name.startswith("self."):
                     uses[".".join(name.split(".", 2)[:2])] += 1

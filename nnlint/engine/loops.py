@@ -307,7 +307,7 @@ class TrainingLoops:
         analyses that follow the value rather than the name (nnlint.engine.gradflow) use the node.
         """
         func = call.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in ("backward", "manual_backward"):
+        if type(func) is not cst.Attribute or func.attr.value not in ("backward", "manual_backward"):
             scaled = self._scaler_call(call)
             return scaled[0] if scaled is not None else None  # `loss_scaler(loss, optimizer)`
         owner = func.value
@@ -1225,7 +1225,7 @@ class TrainingLoops:
         if callee in vocab.CLIP_FUNCTIONS:
             return EventKind.CLIP, None
         func = call.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             if roles.has(func, Role.MODEL):
                 return EventKind.FORWARD, keyed_name(func)  # `model(x)`, `self.model["generator"](z)`
             return None, None

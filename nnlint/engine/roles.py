@@ -475,7 +475,7 @@ class Roles:
         stepped = {
             dotted_name(call.func.value)
             for call in self._ctx.index.nodes(cst.Call)
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"
+            if type(call.func) is cst.Attribute and call.func.attr.value == "step"
         }
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
@@ -487,7 +487,7 @@ class Roles:
                     self._add(name, Role.SCHEDULER)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             callee = self._ctx.callee(value)
             if callee is not None:
                 if callee in _MODEL_WRAPPERS and value.args:
@@ -539,13 +539,13 @@ class Roles:
             return role if role is self._role_of_value(orelse) else None
         if self.is_loss_expr(value):
             return Role.LOSS
-        if isinstance(value, (cst.Name, cst.Attribute)):
+        if type(value) in (cst.Name, cst.Attribute):
             if self.is_model_self(value):
                 return Role.MODEL
             roles = self.of(dotted_name(value))
             if len(roles) == 1:
                 return next(iter(roles))
-        if isinstance(value, cst.Subscript):
+        if type(value) is cst.Subscript:
             roles = self.elements(dotted_name(value.value))
             if len(roles) == 1:
                 return next(iter(roles))
@@ -585,7 +585,7 @@ class Roles:
         # `self.model, self.optimizer = model, optimizer`: each name from the value at its position.
         pairs = [pair for target, value in pairs for pair in _parallel_pairs(target, value)]
         for target, value in pairs:
-            if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
+            if type(target) in (cst.Tuple, cst.List) and type(value) is cst.Call:
                 # Read on the first question about one of its names: it resolves a project call.
                 for name in _unpacked_names(target):
                     entries = self._pending_unpacked.setdefault(name, [])
@@ -901,7 +901,7 @@ class Roles:
         methods: dict[str, set[str]] = {}
         switched: dict[str, cst.Call] = {}
         for call in self._ctx.index.nodes(cst.Call):
-            if isinstance(call.func, cst.Attribute):
+            if type(call.func) is cst.Attribute:
                 owner = dotted_name(call.func.value)
                 if owner:
                     methods.setdefault(owner, set()).add(call.func.attr.value)
@@ -924,7 +924,7 @@ class Roles:
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
-            if not isinstance(func, cst.Attribute):
+            if type(func) is not cst.Attribute:
                 continue
             method = func.attr.value
             owner = dotted_name(func.value)
