@@ -950,7 +950,7 @@ def _is_local(qualified: str) -> bool:
 
 def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | None:
     """The dotted name under a chain of self-returning calls and wrappers: `model.to(device)` -> model."""
-    while isinstance(value, cst.Call):
+    while type(value) is cst.Call:
         func = value.func
         if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
             value = func.value
@@ -971,7 +971,7 @@ def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False
     if any(binding.kind == "import" for binding in ctx.bindings.of(expr.value)):
         return True
     return not built and any(
-        isinstance(value, cst.Call) and _from_import(ctx, value.func, True)
+        type(value) is cst.Call and _from_import(ctx, value.func, True)
         for value in ctx.bindings.values(expr.value) or ()
     )
 

@@ -75,7 +75,7 @@ def _reaching(
                     return found
         elif (type(parent) in _REPEATING or type(parent) in _COMPREHENSIONS) and binds(parent, name):
             return None
-        elif isinstance(parent, cst.With) and any(
+        elif type(parent) is cst.With and any(
             item.asname is not None and binds(item.asname, name) for item in parent.items
         ):
             return None
@@ -167,19 +167,19 @@ def _binding_in(statement: cst.CSTNode, name: str) -> object:
     The assigned value for `name = value`; None when the statement may rebind `name` otherwise; the
     `_NOT_BOUND` marker when it leaves `name` alone.
     """
-    if isinstance(statement, cst.SimpleStatementLine):
+    if type(statement) is cst.SimpleStatementLine:
         for small in reversed(statement.body):
             found = _binding_in(small, name)
             if found is not _NOT_BOUND:
                 return found
         return _NOT_BOUND
-    if isinstance(statement, cst.Assign):
+    if type(statement) is cst.Assign:
         if len(statement.targets) == 1:
             target = statement.targets[0].target
             if isinstance(target, cst.Name) and target.value == name:
                 return statement.value
         return None if binds(statement, name) else _NOT_BOUND
-    if isinstance(statement, cst.AnnAssign) and statement.value is not None:
+    if type(statement) is cst.AnnAssign and statement.value is not None:
         if isinstance(statement.target, cst.Name) and statement.target.value == name:
             return statement.value
     return None if binds(statement, name) else _NOT_BOUND
@@ -263,7 +263,7 @@ def target_names(target: cst.CSTNode) -> list[str]:
     elements included (`logits, loss`, `self.x`, `first, *rest`); item targets (`d[k]`) bind none."""
     if type(target) in (cst.Tuple, cst.List):
         return [name for element in target.elements for name in target_names(element.value)]
-    if isinstance(target, cst.StarredElement):
+    if type(target) is cst.StarredElement:
         return target_names(target.value)
     name = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
     return [name] if name is not None else []
@@ -290,7 +290,7 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     `pkg.f(...)` a function of an imported project module. Library calls stay unknown.
     """
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         if func.value == "self":
             owner = _enclosing_class(ctx, call)
             return method_of(owner, "forward") if owner is not None else None
@@ -364,7 +364,7 @@ def method_aliases(owner: Resolved, attribute: str) -> list[Resolved] | None:
 def _may_alias_method(ctx: FileContext, func: cst.BaseExpression) -> bool:
     """Cheap gate for `method_aliases`: `self.<name>` some assignment binds to a picked attribute."""
     return (
-        isinstance(func, cst.Attribute)
+        type(func) is cst.Attribute
         and isinstance(func.value, cst.Name)
         and func.value.value == "self"
         and any(
@@ -398,7 +398,7 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     that follow a call into its body with this file's facts. None for classes, other modules and library
     code; a call whose name no function of this file has is not resolved at all (cheap for most calls)."""
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         name = func.value
     elif isinstance(func, cst.Attribute):
         name = func.attr.value
@@ -483,7 +483,7 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     found = None
     if isinstance(cls.node.body, cst.IndentedBlock):
         for statement in cls.node.body.body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            if type(statement) is cst.FunctionDef and statement.name.value == name:
                 found = statement
     if found is not None:
         return Resolved(cls.ctx, found)
@@ -546,7 +546,7 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     params = function.params
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             found.append(star)
     return found
 
@@ -838,7 +838,7 @@ def _subclass_init(ctx: FileContext, call: cst.Call, cls: cst.ClassDef) -> bool:
     """`super().__init__(...)` (or `super(Sub, self).__init__(...)`) in a direct subclass of `cls`."""
     func = call.func
     if not (
-        isinstance(func, cst.Attribute)
+        type(func) is cst.Attribute
         and func.attr.value == "__init__"
         and isinstance(func.value, cst.Call)
         and isinstance(func.value.func, cst.Name)

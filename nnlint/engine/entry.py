@@ -276,11 +276,11 @@ class EntryPoints:
         `result = main()`, except in a module of a package: there a module-level assignment from a helper
         of the file (`PATTERN = _build_pattern(...)`) sets up a constant of a library on import, and
         a script run with `python -m` calls its `main()` as a statement."""
-        if not isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is not cst.SimpleStatementLine:
             return False
         for small in statement.body:
-            value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
-            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            value = small.value if type(small) in (cst.Expr, cst.Assign) else None
+            if type(value) is cst.Call and type(value.func) is cst.Name:
                 name = value.func.value
                 if any(
                     type(node) is cst.FunctionDef and node.name.value == name
@@ -306,7 +306,7 @@ class EntryPoints:
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:
     """`if __name__ == "__main__":` (either operand order, any quotes)."""
-    if not isinstance(statement, cst.If) or not isinstance(statement.test, cst.Comparison):
+    if type(statement) is not cst.If or type(statement.test) is not cst.Comparison:
         return False
     test = statement.test
     if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):

@@ -161,7 +161,7 @@ class RunLength:
         `if epoch >= 30: lr *= 0.1` / `elif epoch > 60: g["lr"] = ...` decays at a milestone."""
         found: list[HandDecay] = []
         for power in self._ctx.index.nodes(cst.BinaryOperation):
-            if not isinstance(power.operator, cst.Power):
+            if type(power.operator) is not cst.Power:
                 continue
             factor = _float(power.left)
             exponent = power.right
@@ -281,7 +281,7 @@ class RunLength:
     def _milestone(self, test: cst.BaseExpression) -> tuple[int, bool] | None:
         """`epoch >= 30`, `epoch > 29`, `30 <= epoch`, `epoch == 30` -> 30, the first epoch it holds at,
         and whether it holds from then on (a lower bound, not `==`)."""
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        if not (type(test) is cst.Comparison and len(test.comparisons) == 1):
             return None
         left, operator, right = test.left, test.comparisons[0].operator, test.comparisons[0].comparator
         if self._is_current_epoch(right) and isinstance(left, cst.Integer):
@@ -377,11 +377,11 @@ def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
     """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers, when they could be decay epochs
     (positive, increasing); else nothing (`'0'`, a GPU id, is no schedule)."""
     found: tuple[int, ...] = ()
-    if isinstance(value, (cst.List, cst.Tuple)):
+    if type(value) in (cst.List, cst.Tuple):
         elements = [element.value for element in value.elements]
         if elements and all(isinstance(element, cst.Integer) for element in elements):
             found = tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
-    elif isinstance(value, cst.SimpleString):
+    elif type(value) is cst.SimpleString:
         text = value.evaluated_value
         parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else []
         if parts and all(part.isdigit() for part in parts):

@@ -470,7 +470,7 @@ class GradientFlow:
             for arg in call.args
             for item in (
                 [element.value for element in arg.value.elements]
-                if isinstance(arg.value, (cst.List, cst.Tuple))
+                if type(arg.value) in (cst.List, cst.Tuple)
                 else [arg.value]
             )
         ):

@@ -574,11 +574,11 @@ class TrainingLoops:
             if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
             parent = index.parent(node)
-            if isinstance(parent, cst.Attribute) and parent.attr is node:
+            if type(parent) is cst.Attribute and parent.attr is node:
                 continue  # `self.name`: another name
-            if isinstance(parent, cst.Arg) and parent.keyword is node:
+            if type(parent) is cst.Arg and parent.keyword is node:
                 continue  # `f(name=...)`: a keyword, not a use
-            if isinstance(parent, cst.Param):
+            if type(parent) is cst.Param:
                 return False  # a parameter of the same name: another binding
             if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
                 continue  # the binding itself
@@ -808,7 +808,7 @@ class TrainingLoops:
         # `p.grad = None` clears a gradient just like zero_grad(set_to_none=True).
         for target in node.targets:
             if (
-                isinstance(target.target, cst.Attribute)
+                type(target.target) is cst.Attribute
                 and target.target.attr.value == "grad"
                 and isinstance(node.value, cst.Name)
                 and node.value.value == "None"
@@ -1108,7 +1108,7 @@ class TrainingLoops:
         training step (`training_calls.trains`). Only methods named for training (`train_emb`,
         `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
         func = call.func
-        if not isinstance(func, cst.Attribute) or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
             return False
         if (
             not self._roles.has(func.value, Role.MODEL)

@@ -142,7 +142,7 @@ def _loads_model(call: cst.Call) -> bool:
 
 def _role_of_factory(call: cst.Call) -> Role | None:
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         name = func.attr.value
     elif isinstance(func, cst.Name):
         name = func.value
@@ -181,7 +181,7 @@ def _unpacked_names(target: cst.Tuple | cst.List) -> list[str]:
     return [
         name
         for element in target.elements
-        if not isinstance(element, cst.StarredElement) and (name := dotted_name(element.value))
+        if type(element) is not cst.StarredElement and (name := dotted_name(element.value))
     ]
 
 
@@ -400,7 +400,7 @@ class Roles:
             if self._project_role(expr) is Role.LOSS:
                 return True  # a project function that returns a loss tensor, graph attached
             # `loss.mean()`, `loss.sum()`, `torch.mean(loss)`: still the loss.
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
+            if type(expr.func) is cst.Attribute and expr.func.attr.value in ("mean", "sum"):
                 if callee in vocab.GRAPH_PRESERVING_FUNCTIONS and expr.args:
                     return self.is_loss_expr(expr.args[0].value)
                 return self.is_loss_expr(expr.func.value)
@@ -462,7 +462,7 @@ class Roles:
         if type(expr) is cst.Subscript and len(expr.slice) == 1:  # type: ignore[attr-defined]
             if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
                 expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
-        qualified = self._ctx.qualified_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
         role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
         return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
 
@@ -505,7 +505,7 @@ class Roles:
                 return project
             if type(value.func) in _PICKED_CALLEES and self._picks_a_model(value):
                 return Role.MODEL  # `models.__dict__[args.arch](pretrained=True)`
-            if isinstance(value.func, cst.Attribute):
+            if type(value.func) is cst.Attribute:
                 method = value.func.attr.value
                 owner = value.func.value
                 if method in SELF_RETURNING_METHODS:
@@ -766,7 +766,7 @@ class Roles:
 
     def _defined_here(self, func: cst.BaseExpression) -> bool:
         """`f(...)` of a function or class this file defines, or `self.m(...)`: no other module to read."""
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             return any(binding.kind in ("def", "class") for binding in self._ctx.bindings.of(func.value))
         receiver = func.value if isinstance(func, cst.Attribute) else None
         return isinstance(receiver, cst.Name) and receiver.value == "self"
@@ -848,7 +848,7 @@ class Roles:
             and not self._builds_for_inference(func)
         ):
             return None  # a file that never trains reads no other module for its roles (cost)
-        if isinstance(func, cst.Attribute) and not (
+        if type(func) is cst.Attribute and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
         ):
             qualified = self._ctx.callee(call)

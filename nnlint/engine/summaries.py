@@ -1009,7 +1009,7 @@ def _rebound_names(node: cst.CSTNode) -> set[str]:
     attributes or items it writes."""
     if isinstance(node, cst.Assign):
         return set().union(*(_target_names(target.target) for target in node.targets))
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+    if type(node) in (cst.AugAssign, cst.AnnAssign, cst.For):
         return _target_names(node.target)
     if isinstance(node, cst.WithItem) and node.asname is not None:
         return _target_names(node.asname.name)
