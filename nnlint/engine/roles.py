@@ -727,7 +727,7 @@ class Roles:
             return cached  # type: ignore[return-value]
         self._project_models[call] = None
         target = None
-        if self._trains or ".eval()" in self._ctx.source:  # cheap: a file that runs a model
+        if self._trains or self._switches_to_eval:  # cheap: a file that runs a model
             with only_if_text(_names_a_model):  # a module that names no model builds none
                 target = self._project_target(call, inference=True)
         if target is None or target.ctx in _BUILDING:
@@ -745,7 +745,7 @@ class Roles:
         if self._no_project:
             self._asked_project = True
             return False
-        if not (self._trains or ".eval()" in self._ctx.source):
+        if not (self._trains or self._switches_to_eval):
             return False
         from nnlint.engine.summaries import picks_a_model
 
@@ -785,6 +785,11 @@ class Roles:
         """Whether the file may train at all (asked once: the source is searched, not once per call)."""
         return _BACKWARD_CALL in self._ctx.source
 
+    @cached_property
+    def _switches_to_eval(self) -> bool:
+        """Whether the file switches some model to eval mode (asked once, as `_trains`)."""
+        return ".eval()" in self._ctx.source
+
     def _module_in_base_classes(self, owner: str, call: cst.Call) -> bool:
         """Whether `self.<attr>` (switched between modes at `call`) is used like a module by a project base
         class of the class around `call`: the base's file says `self.<attr>.load_state_dict(` or another
@@ -809,7 +814,7 @@ class Roles:
         name = dotted_name(func) or ""
         if not name.rsplit(".", 1)[-1][:1].isupper():
             return False
-        return ".eval()" in self._ctx.source or name in self._loaded_classes
+        return self._switches_to_eval or name in self._loaded_classes
 
     @cached_property
     def _loaded_classes(self) -> frozenset[str]:
