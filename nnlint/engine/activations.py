@@ -304,9 +304,9 @@ class ActivationFlow:
         if callee in LOSS_EXPECTS:
             return Loss(callee, call)
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        if type(func) is cst.Attribute and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)`
-        if isinstance(func, cst.Call):
+        if type(func) is cst.Call:
             return self._loss_of(func, call, 0) or self._wrapped_loss(call, func)
         name = ctx.dotted(func)
         if name is None:
@@ -998,12 +998,12 @@ def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
         return True
     for bound in ctx.bindings.values(name) or ():
         while (
-            isinstance(bound, cst.Call)
+            type(bound) is cst.Call
             and isinstance(bound.func, cst.Attribute)
             and bound.func.attr.value in SELF_RETURNING_METHODS
         ):
             bound = bound.func.value
-        built = ctx.dotted(bound.func) if isinstance(bound, cst.Call) else None
+        built = ctx.dotted(bound.func) if type(bound) is cst.Call else None
         if built is not None and built.rsplit(".", 1)[-1][:1].isupper():
             return True
     return False

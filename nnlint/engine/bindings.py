@@ -265,7 +265,7 @@ def target_names(target: cst.CSTNode) -> list[str]:
         return [name for element in target.elements for name in target_names(element.value)]
     if type(target) is cst.StarredElement:
         return target_names(target.value)
-    name = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+    name = dotted_name(target) if type(target) in (cst.Name, cst.Attribute) else None
     return [name] if name is not None else []
 
 
@@ -365,7 +365,7 @@ def _may_alias_method(ctx: FileContext, func: cst.BaseExpression) -> bool:
     """Cheap gate for `method_aliases`: `self.<name>` some assignment binds to a picked attribute."""
     return (
         type(func) is cst.Attribute
-        and isinstance(func.value, cst.Name)
+        and type(func.value) is cst.Name
         and func.value.value == "self"
         and any(
             isinstance(binding.value, (cst.Attribute, cst.Subscript, cst.IfExp))
@@ -557,7 +557,7 @@ def call_parameters(ctx: FileContext, function: cst.FunctionDef) -> list[cst.Par
     positional = [*function.params.posonly_params, *function.params.params]
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
     static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
-    return positional[1:] if isinstance(owner, cst.ClassDef) and not static else positional
+    return positional[1:] if type(owner) is cst.ClassDef and not static else positional
 
 
 def matched_arguments(positional: Sequence[str], call: cst.Call) -> dict[str, cst.BaseExpression]:
@@ -644,7 +644,7 @@ class FileBindings:
                 elements = [element.value for element in target.elements]
                 values: list[cst.BaseExpression | None] = [None] * len(elements)
                 if (
-                    isinstance(value, (cst.Tuple, cst.List))
+                    type(value) in (cst.Tuple, cst.List)
                     and len(value.elements) == len(elements)
                     and not any(isinstance(e, cst.StarredElement) for e in value.elements)
                 ):
@@ -679,7 +679,7 @@ class FileBindings:
             if item.asname is not None:
                 add(item.asname.name, "with", item, None)  # type: ignore[arg-type]
         for node in (*index.nodes(cst.Import), *index.nodes(cst.ImportFrom)):
-            if isinstance(node.names, cst.ImportStar):
+            if type(node.names) is cst.ImportStar:
                 continue
             for alias in node.names:
                 bound = alias.asname.name if alias.asname is not None else alias.name

@@ -309,7 +309,7 @@ class RunLength:
             return True
         lambda_ = self._ctx.index.enclosing(expr, cst.Lambda)
         return (
-            isinstance(expr, cst.Name)
+            type(expr) is cst.Name
             and lambda_ is not None
             and [param.name.value for param in lambda_.params.params] == [expr.value]
         )
@@ -352,8 +352,8 @@ def epoch_list_comparisons(
         if len(node.comparisons) != 1:
             continue
         operator = node.comparisons[0].operator
-        first = 1 if isinstance(operator, cst.GreaterThan) else 0
-        if not first and not isinstance(operator, (cst.GreaterThanEqual, cst.In)):
+        first = 1 if type(operator) is cst.GreaterThan else 0
+        if not first and type(operator) not in (cst.GreaterThanEqual, cst.In):
             continue
         name = dotted_name(node.left)
         if name is None or not vocab.CURRENT_EPOCH_NAME.match(name.rsplit(".", 1)[-1]):
@@ -410,9 +410,9 @@ def _combine(
 
 def _key_of(expr: cst.BaseExpression) -> str | None:
     """The setting name an expression reads: `epochs`, `args.epochs`, `cfg["epochs"]` -> "epochs"."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return expr.attr.value
     if isinstance(expr, cst.SimpleString):
         text = expr.evaluated_value

@@ -220,11 +220,11 @@ class GradientFlow:
     def is_detached(self, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is cut off from the graph: `.item()`, `.detach()`, `float(...)`, `.data`."""
         while True:
-            if isinstance(expr, cst.Attribute):
+            if type(expr) is cst.Attribute:
                 if expr.attr.value == "data":
                     return True
                 expr = expr.value
-            elif isinstance(expr, cst.Call):
+            elif type(expr) is cst.Call:
                 func = expr.func
                 if isinstance(func, cst.Name) and func.value in vocab.DETACHING_BUILTINS:
                     return self._ctx.callee(expr) is None
@@ -545,7 +545,7 @@ class GradientFlow:
         func = call.func
         if (
             callee is None
-            and isinstance(func, cst.Attribute)
+            and type(func) is cst.Attribute
             and func.attr.value in vocab.OUT_OF_PLACE_METHODS
             and func.attr.value not in self._methods_defined
         ):

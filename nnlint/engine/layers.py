@@ -469,7 +469,7 @@ class LayerChains:
         found: dict[tuple[int, str], tuple[cst.FunctionDef, str]] = {}
         for call in ctx.index.nodes(cst.Call):
             func = call.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_module"):
+            if not (type(func) is cst.Attribute and func.attr.value == "add_module"):
                 continue
             scope = ctx.enclosing_function(call)
             name = dotted_name(func.value)
@@ -595,13 +595,9 @@ class LayerChains:
     def _is_self_call(call: cst.Call) -> bool:
         """`self.conv(x)`, or an indexed element of a layer list on `self` (`self.linears[i](x)`)."""
         func = call.func
-        if isinstance(func, cst.Subscript):
+        if type(func) is cst.Subscript:
             func = func.value
-        return (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        )
+        return type(func) is cst.Attribute and isinstance(func.value, cst.Name) and func.value.value == "self"
 
     def _call_layer(self, call: cst.Call) -> Layer | None:
         """The layer a call runs: `self.conv(x)`, `F.dropout(x)`, `conv(x)` for a local layer name."""

@@ -580,15 +580,15 @@ class TrainingLoops:
                 continue  # `f(name=...)`: a keyword, not a use
             if type(parent) is cst.Param:
                 return False  # a parameter of the same name: another binding
-            if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
+            if type(parent) is cst.AssignTarget and index.parent(parent) is index.parent(constructor):
                 continue  # the binding itself
-            if isinstance(parent, cst.Attribute) and parent.value is node:
+            if type(parent) is cst.Attribute and parent.value is node:
                 if parent.attr.value in vocab.OPTIMIZER_READ_ONLY_MEMBERS:
                     continue
                 return False
-            grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
+            grand = index.parent(parent) if type(parent) is cst.Arg else None
             if (
-                isinstance(grand, cst.Call)
+                type(grand) is cst.Call
                 and self._builds_scheduler(grand)
                 and self._roles.has(node, Role.OPTIMIZER)
             ):
@@ -1375,7 +1375,7 @@ _LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)
 
 def _listed_names(expr: cst.BaseExpression) -> list[str] | None:
     """The dotted names a list or tuple literal holds (`[encoder, self.decoder]`), if it holds only names."""
-    if not isinstance(expr, (cst.List, cst.Tuple)) or not expr.elements:
+    if type(expr) not in (cst.List, cst.Tuple) or not expr.elements:
         return None
     names = [dotted_name(element.value) for element in expr.elements]
     if any(

@@ -123,7 +123,7 @@ def _parallel_pairs(
         type(target) in _SEQUENCE_DISPLAYS
         and type(value) in _SEQUENCE_DISPLAYS
         and len(target.elements) == len(value.elements)  # type: ignore[attr-defined]
-        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+        and not any(type(e) is cst.StarredElement for e in (*target.elements, *value.elements))
     ):
         return [
             pair
@@ -441,7 +441,7 @@ class Roles:
                     if name in conventional:
                         self._add(name, Role(role))
                 # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
-                if param.default is not None and isinstance(param.default, cst.Call):
+                if param.default is not None and type(param.default) is cst.Call:
                     role = self._role_of_value(param.default)
                     if role is not None and role is not Role.LOSS:
                         self._add(name, role)
@@ -647,7 +647,7 @@ class Roles:
         from nnlint.engine.summaries import passed_through
 
         for position, element in enumerate(target.elements):
-            if isinstance(element, cst.StarredElement) or type(element.value) is not cst.Name:
+            if type(element) is cst.StarredElement or type(element.value) is not cst.Name:
                 continue
             passed = passed_through(self._ctx, value, position, element.value.value)
             role = self._role_of_value(passed) if passed is not None else None
@@ -875,7 +875,7 @@ class Roles:
             source, target = loop.iter, loop.target
             method = (
                 source.func.attr.value
-                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute)
+                if type(source) is cst.Call and type(source.func) is cst.Attribute
                 else None
             )
             if method in ("values", "items"):

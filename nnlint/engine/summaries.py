@@ -446,7 +446,7 @@ def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str,
 
 def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
     """The parameter an expression is, through wrapper attributes: `model`, `model.module` -> model."""
-    while isinstance(expr, cst.Attribute) and expr.attr.value in _WRAPPER_ATTRIBUTES:
+    while type(expr) is cst.Attribute and expr.attr.value in _WRAPPER_ATTRIBUTES:
         expr = expr.value
     return expr.value if isinstance(expr, cst.Name) and expr.value in names else None
 
