@@ -257,7 +257,7 @@ def evaluate(model, loader):
         found: set[cst.CSTNode] = set()
         for node in (*index.nodes(cst.AugAssign), *index.nodes(cst.Call)):
             if isinstance(node, cst.Call) and not (
-                isinstance(node.func, cst.Attribute) and node.func.attr.value in vocab.GATHERING_METHODS
+                type(node.func) is cst.Attribute and node.func.attr.value in vocab.GATHERING_METHODS
             ):
                 continue
             loop = index.enclosing(node, cst.For)

@@ -903,7 +903,7 @@ print(torch.stack(losses).mean())
             if _per_key(node.targets[0].target):
                 self._check_store(node, node.targets[0].target.value, value)
             return
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, (cst.Tuple, cst.List)):
+        if len(node.targets) == 1 and type(node.targets[0].target) in (cst.Tuple, cst.List):
             # `losses[it], costs[it] = optimizer.step(closure)`: what each element gets is not an
             # expression of its own; a container an element of which is backpropagated holds losses.
             for element in node.targets[0].target.elements:
@@ -911,7 +911,7 @@ print(torch.stack(losses).mean())
                     if self._check_store(node, element.value.value, None):
                         return
             return
-        if len(node.targets) != 1 or not isinstance(value, cst.BinaryOperation):
+        if len(node.targets) != 1 or type(value) is not cst.BinaryOperation:
             return
         if not isinstance(value.operator, cst.Add):
             return
@@ -930,7 +930,7 @@ print(torch.stack(losses).mean())
         func = node.func
         # Both spellings need a loop that backpropagates; a file without `backward` has none (and asking
         # the gradient flow about every method call of every file is not cheap).
-        if not isinstance(func, cst.Attribute) or not self.ctx.loops.may_train:
+        if type(func) is not cst.Attribute or not self.ctx.loops.may_train:
             return
         # Both need a loop around the call, or (a meter's update only) a method on `self.`-state: asked of
         # the syntax tree before the loop and gradient analyses are.

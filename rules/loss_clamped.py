@@ -258,9 +258,9 @@ loss.backward()
         if callee is not None:
             return None
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in vocab.CLAMP_METHODS:
+        if type(func) is cst.Attribute and func.attr.value in vocab.CLAMP_METHODS:
             return func.value if self._has_upper_bound(func.attr.value, positional, call) else None
-        if isinstance(func, cst.Name) and func.value == "min" and len(positional) >= 2:
+        if type(func) is cst.Name and func.value == "min" and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
 

@@ -844,7 +844,7 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
             return frozenset()
         found = set()
         for call in self.ctx.index.nodes(cst.Call):
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step":
+            if type(call.func) is cst.Attribute and call.func.attr.value == "step":
                 function = self.ctx.enclosing_function(call)
                 if function is not None:
                     found.add(function)

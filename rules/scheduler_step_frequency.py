@@ -691,7 +691,7 @@ for epoch in range(30):
         return [
             binding.value
             for binding in self.ctx.bindings.of(name)
-            if binding.kind in ("assign", "annotated", "unpack") and isinstance(binding.value, cst.Call)
+            if binding.kind in ("assign", "annotated", "unpack") and type(binding.value) is cst.Call
         ]
 
     def _may_be_never_stepped(self, name: str) -> bool:

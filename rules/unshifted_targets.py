@@ -213,7 +213,7 @@ for data in batches:
     def visit_Return(self, node: cst.Return) -> None:
         if self._reconstruction_file:
             return
-        if isinstance(node.value, cst.Tuple) and len(node.value.elements) == 2:
+        if type(node.value) is cst.Tuple and len(node.value.elements) == 2:
             inputs, targets = (_same_tokens(element.value) for element in node.value.elements)
             if isinstance(inputs, cst.Name) and isinstance(targets, cst.Name):
                 self._check_batch(inputs, targets, node)

@@ -1268,3 +1268,33 @@ def test_a_decoding_method_of_a_model_whose_base_is_in_another_module_is_no_eval
     )
     _tree(tmp_path, {"pyproject.toml": "", "base.py": base, "fc.py": fc})
     assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code in ("NN503", "NN404")]
+
+
+def test_the_same_file_base_classes_read_no_other_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bindings.file_bases` keeps only classes of the asking file, so a base imported from another project
+    module is not parsed for it (torch's instancenorm.py read batchnorm.py that way); the same-file chain is
+    still followed through each class's bases."""
+    from nnlint.engine.bindings import file_bases
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "norms.py": "class NormBase:\n    def __init__(self):\n        self.weight = 1\n",
+            "main.py": (
+                "from norms import NormBase\n\n"
+                "class Local(NormBase):\n    pass\n\n"
+                "class Child(Local):\n    pass\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "main.py")
+    assert ctx is not None
+    child = next(node for node in ctx.index.nodes(cst.ClassDef) if node.name.value == "Child")
+    assert [cls.name.value for cls in file_bases(ctx, child)] == ["Local"]
+    assert STORE.parsed(tmp_path / "norms.py") is None
+    STORE.clear()

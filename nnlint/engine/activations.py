@@ -304,9 +304,9 @@ class ActivationFlow:
         if callee in LOSS_EXPECTS:
             return Loss(callee, call)
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        if type(func) is cst.Attribute and func.attr.value == "forward":
             func = func.value  # `criterion.forward(out, y)`
-        if isinstance(func, cst.Call):
+        if type(func) is cst.Call:
             return self._loss_of(func, call, 0) or self._wrapped_loss(call, func)
         name = ctx.dotted(func)
         if name is None:
@@ -950,7 +950,7 @@ def _is_local(qualified: str) -> bool:
 
 def _strip_self_returning(ctx: FileContext, value: cst.BaseExpression) -> str | None:
     """The dotted name under a chain of self-returning calls and wrappers: `model.to(device)` -> model."""
-    while isinstance(value, cst.Call):
+    while type(value) is cst.Call:
         func = value.func
         if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
             value = func.value
@@ -971,7 +971,7 @@ def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False
     if any(binding.kind == "import" for binding in ctx.bindings.of(expr.value)):
         return True
     return not built and any(
-        isinstance(value, cst.Call) and _from_import(ctx, value.func, True)
+        type(value) is cst.Call and _from_import(ctx, value.func, True)
         for value in ctx.bindings.values(expr.value) or ()
     )
 
@@ -998,12 +998,12 @@ def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
         return True
     for bound in ctx.bindings.values(name) or ():
         while (
-            isinstance(bound, cst.Call)
+            type(bound) is cst.Call
             and isinstance(bound.func, cst.Attribute)
             and bound.func.attr.value in SELF_RETURNING_METHODS
         ):
             bound = bound.func.value
-        built = ctx.dotted(bound.func) if isinstance(bound, cst.Call) else None
+        built = ctx.dotted(bound.func) if type(bound) is cst.Call else None
         if built is not None and built.rsplit(".", 1)[-1][:1].isupper():
             return True
     return False

@@ -62,9 +62,9 @@ def _reaching(
     current: cst.CSTNode = at
     while True:
         parent = index.parent(current)
-        if parent is None or isinstance(current, _SCOPES):
+        if parent is None or type(current) in _SCOPES:
             return None
-        if isinstance(parent, _SCOPES):
+        if type(parent) in _SCOPES:
             return None  # reached the start of the function: a parameter or a global, unknown here
         body = _statement_list(parent)
         if body is not None:
@@ -73,9 +73,9 @@ def _reaching(
                 found = binding_in(statement, name)
                 if found is not _NOT_BOUND:
                     return found
-        elif isinstance(parent, (*_REPEATING, *_COMPREHENSIONS)) and binds(parent, name):
+        elif (type(parent) in _REPEATING or type(parent) in _COMPREHENSIONS) and binds(parent, name):
             return None
-        elif isinstance(parent, cst.With) and any(
+        elif type(parent) is cst.With and any(
             item.asname is not None and binds(item.asname, name) for item in parent.items
         ):
             return None
@@ -167,19 +167,19 @@ def _binding_in(statement: cst.CSTNode, name: str) -> object:
     The assigned value for `name = value`; None when the statement may rebind `name` otherwise; the
     `_NOT_BOUND` marker when it leaves `name` alone.
     """
-    if isinstance(statement, cst.SimpleStatementLine):
+    if type(statement) is cst.SimpleStatementLine:
         for small in reversed(statement.body):
             found = _binding_in(small, name)
             if found is not _NOT_BOUND:
                 return found
         return _NOT_BOUND
-    if isinstance(statement, cst.Assign):
+    if type(statement) is cst.Assign:
         if len(statement.targets) == 1:
             target = statement.targets[0].target
             if isinstance(target, cst.Name) and target.value == name:
                 return statement.value
         return None if binds(statement, name) else _NOT_BOUND
-    if isinstance(statement, cst.AnnAssign) and statement.value is not None:
+    if type(statement) is cst.AnnAssign and statement.value is not None:
         if isinstance(statement.target, cst.Name) and statement.target.value == name:
             return statement.value
     return None if binds(statement, name) else _NOT_BOUND
@@ -261,11 +261,11 @@ def _bound_names(node: cst.CSTNode) -> frozenset[str] | None:
 def target_names(target: cst.CSTNode) -> list[str]:
     """The dotted names an assignment or loop target binds, tuples and lists unpacked and starred
     elements included (`logits, loss`, `self.x`, `first, *rest`); item targets (`d[k]`) bind none."""
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         return [name for element in target.elements for name in target_names(element.value)]
-    if isinstance(target, cst.StarredElement):
+    if type(target) is cst.StarredElement:
         return target_names(target.value)
-    name = dotted_name(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
+    name = dotted_name(target) if type(target) in (cst.Name, cst.Attribute) else None
     return [name] if name is not None else []
 
 
@@ -290,7 +290,7 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
     `pkg.f(...)` a function of an imported project module. Library calls stay unknown.
     """
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         if func.value == "self":
             owner = _enclosing_class(ctx, call)
             return method_of(owner, "forward") if owner is not None else None
@@ -364,8 +364,8 @@ def method_aliases(owner: Resolved, attribute: str) -> list[Resolved] | None:
 def _may_alias_method(ctx: FileContext, func: cst.BaseExpression) -> bool:
     """Cheap gate for `method_aliases`: `self.<name>` some assignment binds to a picked attribute."""
     return (
-        isinstance(func, cst.Attribute)
-        and isinstance(func.value, cst.Name)
+        type(func) is cst.Attribute
+        and type(func.value) is cst.Name
         and func.value.value == "self"
         and any(
             isinstance(binding.value, (cst.Attribute, cst.Subscript, cst.IfExp))
@@ -398,7 +398,7 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     that follow a call into its body with this file's facts. None for classes, other modules and library
     code; a call whose name no function of this file has is not resolved at all (cheap for most calls)."""
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         name = func.value
     elif isinstance(func, cst.Attribute):
         name = func.attr.value
@@ -422,7 +422,7 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
     bindings = ctx.bindings.of(name)
     definitions = [b.node for b in bindings if b.kind in ("def", "class")]
     for scope in ctx.index.ancestors(at):
-        if isinstance(scope, cst.FunctionDef):
+        if type(scope) is cst.FunctionDef:
             nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
             if nested:
                 return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
@@ -483,7 +483,7 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
     found = None
     if isinstance(cls.node.body, cst.IndentedBlock):
         for statement in cls.node.body.body:
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            if type(statement) is cst.FunctionDef and statement.name.value == name:
                 found = statement
     if found is not None:
         return Resolved(cls.ctx, found)
@@ -546,7 +546,7 @@ def _parameters(function: cst.FunctionDef) -> list[cst.Param]:
     params = function.params
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             found.append(star)
     return found
 
@@ -557,7 +557,7 @@ def call_parameters(ctx: FileContext, function: cst.FunctionDef) -> list[cst.Par
     positional = [*function.params.posonly_params, *function.params.params]
     owner = ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
     static = any(dotted_name(d.decorator) == "staticmethod" for d in function.decorators)
-    return positional[1:] if isinstance(owner, cst.ClassDef) and not static else positional
+    return positional[1:] if type(owner) is cst.ClassDef and not static else positional
 
 
 def matched_arguments(positional: Sequence[str], call: cst.Call) -> dict[str, cst.BaseExpression]:
@@ -607,7 +607,7 @@ def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) 
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""
-    return [node.value for node in own_nodes(function) if isinstance(node, cst.Return)]
+    return [node.value for node in own_nodes(function) if type(node) is cst.Return]
 
 
 # -- the file's binding table ---------------------------------------------------------------------------
@@ -640,11 +640,11 @@ class FileBindings:
         index = ctx.index
 
         def add(target: cst.BaseExpression, kind: str, node: cst.CSTNode, value: cst.BaseExpression | None):
-            if isinstance(target, (cst.Tuple, cst.List)):
+            if type(target) in (cst.Tuple, cst.List):
                 elements = [element.value for element in target.elements]
                 values: list[cst.BaseExpression | None] = [None] * len(elements)
                 if (
-                    isinstance(value, (cst.Tuple, cst.List))
+                    type(value) in (cst.Tuple, cst.List)
                     and len(value.elements) == len(elements)
                     and not any(isinstance(e, cst.StarredElement) for e in value.elements)
                 ):
@@ -652,10 +652,10 @@ class FileBindings:
                 for element, element_value in zip(elements, values, strict=True):
                     add(element, "unpack", node, element_value)
                 return
-            if isinstance(target, cst.StarredElement):
+            if type(target) is cst.StarredElement:
                 add(target.value, kind, node, None)
                 return
-            if isinstance(target, cst.Subscript):
+            if type(target) is cst.Subscript:
                 name = _item_name(target)
                 if name is not None:
                     table.setdefault(name, []).append(Binding(name, "item", node, value))
@@ -679,7 +679,7 @@ class FileBindings:
             if item.asname is not None:
                 add(item.asname.name, "with", item, None)  # type: ignore[arg-type]
         for node in (*index.nodes(cst.Import), *index.nodes(cst.ImportFrom)):
-            if isinstance(node.names, cst.ImportStar):
+            if type(node.names) is cst.ImportStar:
                 continue
             for alias in node.names:
                 bound = alias.asname.name if alias.asname is not None else alias.name
@@ -838,7 +838,7 @@ def _subclass_init(ctx: FileContext, call: cst.Call, cls: cst.ClassDef) -> bool:
     """`super().__init__(...)` (or `super(Sub, self).__init__(...)`) in a direct subclass of `cls`."""
     func = call.func
     if not (
-        isinstance(func, cst.Attribute)
+        type(func) is cst.Attribute
         and func.attr.value == "__init__"
         and isinstance(func.value, cst.Call)
         and isinstance(func.value.func, cst.Name)
@@ -1022,9 +1022,10 @@ def file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
     while pending and len(found) <= _MAX_HOPS:
         current = pending.pop()
         for base in current.bases:
-            parent = (
-                resolve_name(ctx, base.value.value, current) if isinstance(base.value, cst.Name) else None
-            )
+            if not isinstance(base.value, cst.Name):
+                continue
+            with this_file_only():  # a base class of another module is not kept: not read either
+                parent = resolve_name(ctx, base.value.value, current)
             if parent is not None and parent.ctx is ctx and isinstance(parent.node, cst.ClassDef):
                 if parent.node not in found:
                     found.append(parent.node)
@@ -1097,8 +1098,8 @@ def argument_values(
     found: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
     for call in ctx.index.nodes(cst.Call):
         func = call.func
-        named = func.value if isinstance(func, cst.Name) else None
-        if is_method and not constructor and isinstance(func, cst.Attribute):
+        named = func.value if type(func) is cst.Name else None
+        if is_method and not constructor and type(func) is cst.Attribute:
             named = func.attr.value
         if constructor and isinstance(owner, cst.ClassDef) and _subclass_init(ctx, call, owner):
             pass

@@ -57,7 +57,7 @@ class FileContext:
     @cached_property
     def imports(self) -> ImportTable:
         imports, from_imports = self.index.nodes(cst.Import), self.index.nodes(cst.ImportFrom)
-        star = any(isinstance(node.names, cst.ImportStar) for node in from_imports)
+        star = any(type(node.names) is cst.ImportStar for node in from_imports)
         return ImportTable(imports, from_imports, self.project.star_imported if star else None)
 
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:

@@ -278,14 +278,14 @@ class EntryPoints:
         `result = main()`, except in a module of a package: there a module-level assignment from a helper
         of the file (`PATTERN = _build_pattern(...)`) sets up a constant of a library on import, and
         a script run with `python -m` calls its `main()` as a statement."""
-        if not isinstance(statement, cst.SimpleStatementLine):
+        if type(statement) is not cst.SimpleStatementLine:
             return False
         for small in statement.body:
-            value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
-            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            value = small.value if type(small) in (cst.Expr, cst.Assign) else None
+            if type(value) is cst.Call and type(value.func) is cst.Name:
                 name = value.func.value
                 if any(
-                    isinstance(node, cst.FunctionDef) and node.name.value == name
+                    type(node) is cst.FunctionDef and node.name.value == name
                     for node in self._ctx.module.body
                 ) and (isinstance(small, cst.Expr) or not self._in_package):
                     return True
@@ -308,7 +308,7 @@ class EntryPoints:
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:
     """`if __name__ == "__main__":` (either operand order, any quotes)."""
-    if not isinstance(statement, cst.If) or not isinstance(statement.test, cst.Comparison):
+    if type(statement) is not cst.If or type(statement.test) is not cst.Comparison:
         return False
     test = statement.test
     if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
@@ -360,20 +360,20 @@ def _names_read(scope: cst.CSTNode) -> set[str]:
         stack = [scope]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             names.add(node.value)
             continue
-        if isinstance(node, cst.Attribute):  # `obj.train` reads `obj`, not a function called `train`
+        if type(node) is cst.Attribute:  # `obj.train` reads `obj`, not a function called `train`
             stack.append(node.value)
             continue
-        if isinstance(node, cst.Arg):  # `f(seed=1)` reads `1`, not `seed`
+        if type(node) is cst.Arg:  # `f(seed=1)` reads `1`, not `seed`
             stack.append(node.value)
             continue
-        if isinstance(node, cst.FunctionDef):
+        if type(node) is cst.FunctionDef:
             stack.extend(decorator.decorator for decorator in node.decorators)
             stack.append(node.params)
             continue
-        if isinstance(node, cst.ClassDef):
+        if type(node) is cst.ClassDef:
             stack.extend(base.value for base in node.bases)
             continue
         stack.extend(children(node))

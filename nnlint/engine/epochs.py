@@ -161,7 +161,7 @@ class RunLength:
         `if epoch >= 30: lr *= 0.1` / `elif epoch > 60: g["lr"] = ...` decays at a milestone."""
         found: list[HandDecay] = []
         for power in self._ctx.index.nodes(cst.BinaryOperation):
-            if not isinstance(power.operator, cst.Power):
+            if type(power.operator) is not cst.Power:
                 continue
             factor = _float(power.left)
             exponent = power.right
@@ -281,7 +281,7 @@ class RunLength:
     def _milestone(self, test: cst.BaseExpression) -> tuple[int, bool] | None:
         """`epoch >= 30`, `epoch > 29`, `30 <= epoch`, `epoch == 30` -> 30, the first epoch it holds at,
         and whether it holds from then on (a lower bound, not `==`)."""
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        if not (type(test) is cst.Comparison and len(test.comparisons) == 1):
             return None
         left, operator, right = test.left, test.comparisons[0].operator, test.comparisons[0].comparator
         if self._is_current_epoch(right) and isinstance(left, cst.Integer):
@@ -309,7 +309,7 @@ class RunLength:
             return True
         lambda_ = self._ctx.index.enclosing(expr, cst.Lambda)
         return (
-            isinstance(expr, cst.Name)
+            type(expr) is cst.Name
             and lambda_ is not None
             and [param.name.value for param in lambda_.params.params] == [expr.value]
         )
@@ -352,8 +352,8 @@ def epoch_list_comparisons(
         if len(node.comparisons) != 1:
             continue
         operator = node.comparisons[0].operator
-        first = 1 if isinstance(operator, cst.GreaterThan) else 0
-        if not first and not isinstance(operator, (cst.GreaterThanEqual, cst.In)):
+        first = 1 if type(operator) is cst.GreaterThan else 0
+        if not first and type(operator) not in (cst.GreaterThanEqual, cst.In):
             continue
         name = dotted_name(node.left)
         if name is None or not vocab.CURRENT_EPOCH_NAME.match(name.rsplit(".", 1)[-1]):
@@ -377,11 +377,11 @@ def _integer_list(value: cst.BaseExpression) -> tuple[int, ...]:
     """`[150, 225]`, `(150, 225)` or `'250,300,350'` -> the integers, when they could be decay epochs
     (positive, increasing); else nothing (`'0'`, a GPU id, is no schedule)."""
     found: tuple[int, ...] = ()
-    if isinstance(value, (cst.List, cst.Tuple)):
+    if type(value) in (cst.List, cst.Tuple):
         elements = [element.value for element in value.elements]
         if elements and all(isinstance(element, cst.Integer) for element in elements):
             found = tuple(int(element.evaluated_value) for element in elements)  # type: ignore[union-attr]
-    elif isinstance(value, cst.SimpleString):
+    elif type(value) is cst.SimpleString:
         text = value.evaluated_value
         parts = [part.strip() for part in text.split(",")] if isinstance(text, str) else []
         if parts and all(part.isdigit() for part in parts):
@@ -410,9 +410,9 @@ def _combine(
 
 def _key_of(expr: cst.BaseExpression) -> str | None:
     """The setting name an expression reads: `epochs`, `args.epochs`, `cfg["epochs"]` -> "epochs"."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return expr.attr.value
     if isinstance(expr, cst.SimpleString):
         text = expr.evaluated_value
@@ -426,7 +426,7 @@ def _key_of(expr: cst.BaseExpression) -> str | None:
 
 def _argparse_option(call: cst.Call) -> str | None:
     """The attribute `add_argument("--num-epochs", ...)` sets: its `dest`, else its first long flag."""
-    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+    if not (type(call.func) is cst.Attribute and call.func.attr.value == "add_argument"):
         return None
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "dest":

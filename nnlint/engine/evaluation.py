@@ -569,7 +569,7 @@ class Evaluation:
             if not set(words(function.name.value)) & vocab.GENERATION_WORDS:
                 continue  # cheap: the name first
             cls = self._ctx.index.parent(self._ctx.index.parent(function) or function)
-            if not isinstance(cls, cst.ClassDef) or self._owned_by_model(function):
+            if not isinstance(cls, cst.ClassDef):
                 continue
             events = loops.function_events(function)
             if any(event.kind in _TRAINING_KINDS for event in events) or not any(
@@ -577,7 +577,8 @@ class Evaluation:
                 for event in events
             ):
                 continue
-            if not self._called_in_training(function, cls):
+            # Last: whether the class is a model may read its project base classes.
+            if not self._owned_by_model(function) and not self._called_in_training(function, cls):
                 found.append(function)
         return found
 

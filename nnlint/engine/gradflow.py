@@ -103,7 +103,7 @@ class GradientFlow:
         found: set[tuple[cst.CSTNode | None, str]] = set()
         for call in self._ctx.index.nodes(cst.Call):
             operand = self._ctx.loops.backward_operand(call)
-            if isinstance(operand, cst.Subscript) and isinstance(operand.value, cst.Name):
+            if type(operand) is cst.Subscript and type(operand.value) is cst.Name:
                 found.add((self._scope_key(operand.value.value, operand), operand.value.value))
         return frozenset(found)
 
@@ -220,11 +220,11 @@ class GradientFlow:
     def is_detached(self, expr: cst.BaseExpression) -> bool:
         """Whether `expr` is cut off from the graph: `.item()`, `.detach()`, `float(...)`, `.data`."""
         while True:
-            if isinstance(expr, cst.Attribute):
+            if type(expr) is cst.Attribute:
                 if expr.attr.value == "data":
                     return True
                 expr = expr.value
-            elif isinstance(expr, cst.Call):
+            elif type(expr) is cst.Call:
                 func = expr.func
                 if isinstance(func, cst.Name) and func.value in vocab.DETACHING_BUILTINS:
                     return self._ctx.callee(expr) is None
@@ -298,7 +298,7 @@ class GradientFlow:
             return False
         latest: cst.BaseExpression | None = None
         for node in statements_before(loop.node.body, at):
-            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and expr.value in assigned_names(
+            if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign) and expr.value in assigned_names(
                 node
             ):
                 latest = None if isinstance(node, cst.AugAssign) else node.value  # `+=` adds to the value
@@ -332,9 +332,7 @@ class GradientFlow:
         for _ in range(2):  # the name itself, then the name it was unpacked from
             latest: cst.Assign | None = None
             for node in before:
-                if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) and name in assigned_names(
-                    node
-                ):
+                if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign) and name in assigned_names(node):
                     latest = node if isinstance(node, cst.Assign) and len(node.targets) == 1 else None
             if latest is None:
                 return False
@@ -451,7 +449,7 @@ class GradientFlow:
         found: set[cst.CSTNode] = set()
         for call in index.nodes(cst.Call):
             func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value in ("backward", "manual_backward"):
+            if type(func) is cst.Attribute and func.attr.value in ("backward", "manual_backward"):
                 found.update(
                     node for node in index.ancestors(call) if type(node) is cst.For or type(node) is cst.While
                 )
@@ -472,7 +470,7 @@ class GradientFlow:
             for arg in call.args
             for item in (
                 [element.value for element in arg.value.elements]
-                if isinstance(arg.value, (cst.List, cst.Tuple))
+                if type(arg.value) in (cst.List, cst.Tuple)
                 else [arg.value]
             )
         ):
@@ -547,7 +545,7 @@ class GradientFlow:
         func = call.func
         if (
             callee is None
-            and isinstance(func, cst.Attribute)
+            and type(func) is cst.Attribute
             and func.attr.value in vocab.OUT_OF_PLACE_METHODS
             and func.attr.value not in self._methods_defined
         ):

@@ -348,11 +348,11 @@ class LayerChains:
         stack: list[cst.CSTNode] = [cls.body]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.ClassDef):
+            if type(node) is cst.ClassDef:
                 continue
-            if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign):
                 targets.update(id(target) for target in _assign_targets(node))
-            if isinstance(node, cst.Attribute) and id(node) not in targets:
+            if type(node) is cst.Attribute and id(node) not in targets:
                 name = dotted_name(node)
                 if name is not None and name.startswith("self."):
                     uses[".".join(name.split(".", 2)[:2])] += 1
@@ -469,7 +469,7 @@ class LayerChains:
         found: dict[tuple[int, str], tuple[cst.FunctionDef, str]] = {}
         for call in ctx.index.nodes(cst.Call):
             func = call.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == "add_module"):
+            if not (type(func) is cst.Attribute and func.attr.value == "add_module"):
                 continue
             scope = ctx.enclosing_function(call)
             name = dotted_name(func.value)
@@ -595,13 +595,9 @@ class LayerChains:
     def _is_self_call(call: cst.Call) -> bool:
         """`self.conv(x)`, or an indexed element of a layer list on `self` (`self.linears[i](x)`)."""
         func = call.func
-        if isinstance(func, cst.Subscript):
+        if type(func) is cst.Subscript:
             func = func.value
-        return (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-        )
+        return type(func) is cst.Attribute and isinstance(func.value, cst.Name) and func.value.value == "self"
 
     def _call_layer(self, call: cst.Call) -> Layer | None:
         """The layer a call runs: `self.conv(x)`, `F.dropout(x)`, `conv(x)` for a local layer name."""

@@ -46,7 +46,7 @@ def unapplied_rates(ctx: FileContext) -> list[UnappliedRate]:
         return []
     found: list[UnappliedRate] = []
     for assign in ctx.index.nodes(cst.Assign):
-        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
             continue
         name = assign.targets[0].target.value
         counter = _counter_read(ctx, assign.value) if LR_NAME.search(name) else None

@@ -307,7 +307,7 @@ class TrainingLoops:
         analyses that follow the value rather than the name (nnlint.engine.gradflow) use the node.
         """
         func = call.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in ("backward", "manual_backward"):
+        if type(func) is not cst.Attribute or func.attr.value not in ("backward", "manual_backward"):
             scaled = self._scaler_call(call)
             return scaled[0] if scaled is not None else None  # `loss_scaler(loss, optimizer)`
         owner = func.value
@@ -574,21 +574,21 @@ class TrainingLoops:
             if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
             parent = index.parent(node)
-            if isinstance(parent, cst.Attribute) and parent.attr is node:
+            if type(parent) is cst.Attribute and parent.attr is node:
                 continue  # `self.name`: another name
-            if isinstance(parent, cst.Arg) and parent.keyword is node:
+            if type(parent) is cst.Arg and parent.keyword is node:
                 continue  # `f(name=...)`: a keyword, not a use
-            if isinstance(parent, cst.Param):
+            if type(parent) is cst.Param:
                 return False  # a parameter of the same name: another binding
-            if isinstance(parent, cst.AssignTarget) and index.parent(parent) is index.parent(constructor):
+            if type(parent) is cst.AssignTarget and index.parent(parent) is index.parent(constructor):
                 continue  # the binding itself
-            if isinstance(parent, cst.Attribute) and parent.value is node:
+            if type(parent) is cst.Attribute and parent.value is node:
                 if parent.attr.value in vocab.OPTIMIZER_READ_ONLY_MEMBERS:
                     continue
                 return False
-            grand = index.parent(parent) if isinstance(parent, cst.Arg) else None
+            grand = index.parent(parent) if type(parent) is cst.Arg else None
             if (
-                isinstance(grand, cst.Call)
+                type(grand) is cst.Call
                 and self._builds_scheduler(grand)
                 and self._roles.has(node, Role.OPTIMIZER)
             ):
@@ -808,7 +808,7 @@ class TrainingLoops:
         # `p.grad = None` clears a gradient just like zero_grad(set_to_none=True).
         for target in node.targets:
             if (
-                isinstance(target.target, cst.Attribute)
+                type(target.target) is cst.Attribute
                 and target.target.attr.value == "grad"
                 and isinstance(node.value, cst.Name)
                 and node.value.value == "None"
@@ -1108,7 +1108,7 @@ class TrainingLoops:
         training step (`training_calls.trains`). Only methods named for training (`train_emb`,
         `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
         func = call.func
-        if not isinstance(func, cst.Attribute) or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
             return False
         if (
             not self._roles.has(func.value, Role.MODEL)
@@ -1225,7 +1225,7 @@ class TrainingLoops:
         if callee in vocab.CLIP_FUNCTIONS:
             return EventKind.CLIP, None
         func = call.func
-        if not isinstance(func, cst.Attribute):
+        if type(func) is not cst.Attribute:
             if roles.has(func, Role.MODEL):
                 return EventKind.FORWARD, keyed_name(func)  # `model(x)`, `self.model["generator"](z)`
             return None, None
@@ -1375,7 +1375,7 @@ _LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)
 
 def _listed_names(expr: cst.BaseExpression) -> list[str] | None:
     """The dotted names a list or tuple literal holds (`[encoder, self.decoder]`), if it holds only names."""
-    if not isinstance(expr, (cst.List, cst.Tuple)) or not expr.elements:
+    if type(expr) not in (cst.List, cst.Tuple) or not expr.elements:
         return None
     names = [dotted_name(element.value) for element in expr.elements]
     if any(

@@ -94,7 +94,7 @@ class ImportTable:
                 module = "." * len(node.relative) + (_module_name(node.module) if node.module else "")
             else:
                 module = _module_name(node.module) if node.module else ""
-            if isinstance(node.names, cst.ImportStar):
+            if type(node.names) is cst.ImportStar:
                 self.star_modules.append(module)
                 continue
             for alias in node.names:

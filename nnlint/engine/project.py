@@ -430,11 +430,11 @@ def _top_level(module: cst.Module) -> dict[str, cst.CSTNode]:
     stack: list[cst.CSTNode] = list(reversed(module.body))
     while stack:
         statement = stack.pop()
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        if type(statement) in (cst.FunctionDef, cst.ClassDef):
             table[statement.name.value] = statement
         elif isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                if type(small) in (cst.Import, cst.ImportFrom) and not isinstance(
                     getattr(small, "names", None), cst.ImportStar
                 ):
                     for alias in small.names:  # type: ignore[union-attr]
@@ -725,13 +725,13 @@ class ProjectView:
                 return found
             method = _member(found.node, attributes[1]) if isinstance(found.node, cst.ClassDef) else None
             return Resolved(found.ctx, method) if method is not None else None
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
+        if type(node) in (cst.Import, cst.ImportFrom):
             qualified = ctx.imports.resolve(attributes[0])
             if qualified is None:
                 return None
             rest = ".".join(attributes[1:])
             return self.resolve_qualified(f"{qualified}.{rest}" if rest else qualified, hops, method)
-        if isinstance(node, cst.ClassDef) and len(attributes) == 2:
+        if type(node) is cst.ClassDef and len(attributes) == 2:
             method = _member(node, attributes[1])
             return Resolved(ctx, method) if method is not None else None
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and len(attributes) == 1:

@@ -123,7 +123,7 @@ def _parallel_pairs(
         type(target) in _SEQUENCE_DISPLAYS
         and type(value) in _SEQUENCE_DISPLAYS
         and len(target.elements) == len(value.elements)  # type: ignore[attr-defined]
-        and not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+        and not any(type(e) is cst.StarredElement for e in (*target.elements, *value.elements))
     ):
         return [
             pair
@@ -142,7 +142,7 @@ def _loads_model(call: cst.Call) -> bool:
 
 def _role_of_factory(call: cst.Call) -> Role | None:
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         name = func.attr.value
     elif isinstance(func, cst.Name):
         name = func.value
@@ -181,7 +181,7 @@ def _unpacked_names(target: cst.Tuple | cst.List) -> list[str]:
     return [
         name
         for element in target.elements
-        if not isinstance(element, cst.StarredElement) and (name := dotted_name(element.value))
+        if type(element) is not cst.StarredElement and (name := dotted_name(element.value))
     ]
 
 
@@ -400,7 +400,7 @@ class Roles:
             if self._project_role(expr) is Role.LOSS:
                 return True  # a project function that returns a loss tensor, graph attached
             # `loss.mean()`, `loss.sum()`, `torch.mean(loss)`: still the loss.
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("mean", "sum"):
+            if type(expr.func) is cst.Attribute and expr.func.attr.value in ("mean", "sum"):
                 if callee in vocab.GRAPH_PRESERVING_FUNCTIONS and expr.args:
                     return self.is_loss_expr(expr.args[0].value)
                 return self.is_loss_expr(expr.func.value)
@@ -441,7 +441,7 @@ class Roles:
                     if name in conventional:
                         self._add(name, Role(role))
                 # `def __init__(self, criterion=nn.CrossEntropyLoss())`: the default says what it holds.
-                if param.default is not None and isinstance(param.default, cst.Call):
+                if param.default is not None and type(param.default) is cst.Call:
                     role = self._role_of_value(param.default)
                     if role is not None and role is not Role.LOSS:
                         self._add(name, role)
@@ -462,7 +462,7 @@ class Roles:
         if type(expr) is cst.Subscript and len(expr.slice) == 1:  # type: ignore[attr-defined]
             if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
                 expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
-        qualified = self._ctx.qualified_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
         role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
         return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
 
@@ -475,7 +475,7 @@ class Roles:
         stepped = {
             dotted_name(call.func.value)
             for call in self._ctx.index.nodes(cst.Call)
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"
+            if type(call.func) is cst.Attribute and call.func.attr.value == "step"
         }
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
@@ -487,7 +487,7 @@ class Roles:
                     self._add(name, Role.SCHEDULER)
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:
             callee = self._ctx.callee(value)
             if callee is not None:
                 if callee in _MODEL_WRAPPERS and value.args:
@@ -505,7 +505,7 @@ class Roles:
                 return project
             if type(value.func) in _PICKED_CALLEES and self._picks_a_model(value):
                 return Role.MODEL  # `models.__dict__[args.arch](pretrained=True)`
-            if isinstance(value.func, cst.Attribute):
+            if type(value.func) is cst.Attribute:
                 method = value.func.attr.value
                 owner = value.func.value
                 if method in SELF_RETURNING_METHODS:
@@ -539,13 +539,13 @@ class Roles:
             return role if role is self._role_of_value(orelse) else None
         if self.is_loss_expr(value):
             return Role.LOSS
-        if isinstance(value, (cst.Name, cst.Attribute)):
+        if type(value) in (cst.Name, cst.Attribute):
             if self.is_model_self(value):
                 return Role.MODEL
             roles = self.of(dotted_name(value))
             if len(roles) == 1:
                 return next(iter(roles))
-        if isinstance(value, cst.Subscript):
+        if type(value) is cst.Subscript:
             roles = self.elements(dotted_name(value.value))
             if len(roles) == 1:
                 return next(iter(roles))
@@ -585,7 +585,7 @@ class Roles:
         # `self.model, self.optimizer = model, optimizer`: each name from the value at its position.
         pairs = [pair for target, value in pairs for pair in _parallel_pairs(target, value)]
         for target, value in pairs:
-            if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, cst.Call):
+            if type(target) in (cst.Tuple, cst.List) and type(value) is cst.Call:
                 # Read on the first question about one of its names: it resolves a project call.
                 for name in _unpacked_names(target):
                     entries = self._pending_unpacked.setdefault(name, [])
@@ -647,7 +647,7 @@ class Roles:
         from nnlint.engine.summaries import passed_through
 
         for position, element in enumerate(target.elements):
-            if isinstance(element, cst.StarredElement) or type(element.value) is not cst.Name:
+            if type(element) is cst.StarredElement or type(element.value) is not cst.Name:
                 continue
             passed = passed_through(self._ctx, value, position, element.value.value)
             role = self._role_of_value(passed) if passed is not None else None
@@ -727,7 +727,7 @@ class Roles:
             return cached  # type: ignore[return-value]
         self._project_models[call] = None
         target = None
-        if self._trains or ".eval()" in self._ctx.source:  # cheap: a file that runs a model
+        if self._trains or self._switches_to_eval:  # cheap: a file that runs a model
             with only_if_text(_names_a_model):  # a module that names no model builds none
                 target = self._project_target(call, inference=True)
         if target is None or target.ctx in _BUILDING:
@@ -745,7 +745,7 @@ class Roles:
         if self._no_project:
             self._asked_project = True
             return False
-        if not (self._trains or ".eval()" in self._ctx.source):
+        if not (self._trains or self._switches_to_eval):
             return False
         from nnlint.engine.summaries import picks_a_model
 
@@ -766,7 +766,7 @@ class Roles:
 
     def _defined_here(self, func: cst.BaseExpression) -> bool:
         """`f(...)` of a function or class this file defines, or `self.m(...)`: no other module to read."""
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             return any(binding.kind in ("def", "class") for binding in self._ctx.bindings.of(func.value))
         receiver = func.value if isinstance(func, cst.Attribute) else None
         return isinstance(receiver, cst.Name) and receiver.value == "self"
@@ -784,6 +784,11 @@ class Roles:
     def _trains(self) -> bool:
         """Whether the file may train at all (asked once: the source is searched, not once per call)."""
         return _BACKWARD_CALL in self._ctx.source
+
+    @cached_property
+    def _switches_to_eval(self) -> bool:
+        """Whether the file switches some model to eval mode (asked once, as `_trains`)."""
+        return ".eval()" in self._ctx.source
 
     def _module_in_base_classes(self, owner: str, call: cst.Call) -> bool:
         """Whether `self.<attr>` (switched between modes at `call`) is used like a module by a project base
@@ -809,7 +814,7 @@ class Roles:
         name = dotted_name(func) or ""
         if not name.rsplit(".", 1)[-1][:1].isupper():
             return False
-        return ".eval()" in self._ctx.source or name in self._loaded_classes
+        return self._switches_to_eval or name in self._loaded_classes
 
     @cached_property
     def _loaded_classes(self) -> frozenset[str]:
@@ -848,7 +853,7 @@ class Roles:
             and not self._builds_for_inference(func)
         ):
             return None  # a file that never trains reads no other module for its roles (cost)
-        if isinstance(func, cst.Attribute) and not (
+        if type(func) is cst.Attribute and not (
             isinstance(func.value, cst.Name) and func.value.value == "self"
         ):
             qualified = self._ctx.callee(call)
@@ -870,7 +875,7 @@ class Roles:
             source, target = loop.iter, loop.target
             method = (
                 source.func.attr.value
-                if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute)
+                if type(source) is cst.Call and type(source.func) is cst.Attribute
                 else None
             )
             if method in ("values", "items"):
@@ -901,7 +906,7 @@ class Roles:
         methods: dict[str, set[str]] = {}
         switched: dict[str, cst.Call] = {}
         for call in self._ctx.index.nodes(cst.Call):
-            if isinstance(call.func, cst.Attribute):
+            if type(call.func) is cst.Attribute:
                 owner = dotted_name(call.func.value)
                 if owner:
                     methods.setdefault(owner, set()).add(call.func.attr.value)
@@ -924,7 +929,7 @@ class Roles:
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
-            if not isinstance(func, cst.Attribute):
+            if type(func) is not cst.Attribute:
                 continue
             method = func.attr.value
             owner = dotted_name(func.value)

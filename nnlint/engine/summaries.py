@@ -446,7 +446,7 @@ def _parameters(ctx: FileContext, function: cst.FunctionDef) -> tuple[tuple[str,
 
 def _parameter_of(expr: cst.BaseExpression, names: set[str]) -> str | None:
     """The parameter an expression is, through wrapper attributes: `model`, `model.module` -> model."""
-    while isinstance(expr, cst.Attribute) and expr.attr.value in _WRAPPER_ATTRIBUTES:
+    while type(expr) is cst.Attribute and expr.attr.value in _WRAPPER_ATTRIBUTES:
         expr = expr.value
     return expr.value if isinstance(expr, cst.Name) and expr.value in names else None
 
@@ -460,7 +460,7 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
     found: set[Effect] = set()
     loops = ctx.loops
     for node in nodes:
-        if not isinstance(node, cst.Call):
+        if type(node) is not cst.Call:
             continue
         func = node.func
         if isinstance(func, cst.Name) and func.value in names:
@@ -520,7 +520,7 @@ def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
     rebound: set[str] = set()
     for node in nodes:
         if not (
-            isinstance(node, cst.Assign)
+            type(node) is cst.Assign
             and len(node.targets) == 1
             and isinstance(node.targets[0].target, cst.Name)
             and node.targets[0].target.value in names
@@ -595,10 +595,10 @@ def _accumulated(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) ->
                 found.add(parameter)
 
     for node in nodes:
-        if isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+        if type(node) is cst.AugAssign and type(node.operator) is cst.AddAssign:
             if _is_state(node.target):
                 read(node.value)
-        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and _is_state(node.targets[0].target):
+        elif type(node) is cst.Assign and len(node.targets) == 1 and _is_state(node.targets[0].target):
             value = node.value
             target = dotted_name(node.targets[0].target)
             if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
@@ -607,7 +607,7 @@ def _accumulated(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) ->
                 elif target is not None and dotted_name(value.right) == target:
                     read(value.left)
         elif (
-            isinstance(node, cst.Call)
+            type(node) is cst.Call
             and isinstance(node.func, cst.Attribute)
             and node.func.attr.value == "append"
             and _is_state(node.func.value)
@@ -623,7 +623,7 @@ def _rebound_detached(gradients: GradientFlow, nodes: list[cst.CSTNode], names: 
     rebound: set[str] = set()
     for node in nodes:
         if (
-            isinstance(node, cst.Assign)
+            type(node) is cst.Assign
             and len(node.targets) == 1
             and isinstance(node.targets[0].target, cst.Name)
             and node.targets[0].target.value in names
@@ -1009,7 +1009,7 @@ def _rebound_names(node: cst.CSTNode) -> set[str]:
     attributes or items it writes."""
     if isinstance(node, cst.Assign):
         return set().union(*(_target_names(target.target) for target in node.targets))
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+    if type(node) in (cst.AugAssign, cst.AnnAssign, cst.For):
         return _target_names(node.target)
     if isinstance(node, cst.WithItem) and node.asname is not None:
         return _target_names(node.asname.name)
@@ -1124,8 +1124,8 @@ def _member_backpropagated(summary: Summary, name: str) -> bool:
     ctx = summary.ctx
     backward: cst.Call | None = None
     for node in own_nodes(summary.function):
-        operand = ctx.loops.backward_operand(node) if isinstance(node, cst.Call) else None
-        if isinstance(operand, (cst.Attribute, cst.Subscript)) and dotted_name(operand.value) == name:
+        operand = ctx.loops.backward_operand(node) if type(node) is cst.Call else None
+        if type(operand) in (cst.Attribute, cst.Subscript) and dotted_name(operand.value) == name:
             backward = node  # type: ignore[assignment]
     if backward is None:
         return False

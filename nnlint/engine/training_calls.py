@@ -109,7 +109,7 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     from nnlint.engine.summaries import summary_of_call
 
     func = call.func
-    if not call.args or not isinstance(func, cst.Attribute):
+    if not call.args or type(func) is not cst.Attribute:
         return None
     name = func.attr.value
     receiver = ctx.dotted(func.value)
