@@ -1512,6 +1512,75 @@ def train(model, loader, optimizer, epochs):
         model.eval()
         print(predict_seq(model, x, 10))
 """,
+        # The model's own `generate` switches it to eval first (RTVC/WaveRNN vocoders; the parameter's
+        # annotation names the class): calling it is an evaluation in eval mode.
+        """
+import torch
+from torch import nn
+
+
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+        self.drop = nn.Dropout(0.1)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, mel):
+        return self.out(self.drop(self.rnn(mel)[0]))
+
+    def generate(self, mel):
+        self.eval()
+        with torch.no_grad():
+            return self.out(self.rnn(mel)[0])
+
+
+def gen_testset(model: Vocoder, test_set):
+    for mel in test_set:
+        wav = model.generate(mel)
+        print(wav.shape)
+
+
+def train(model, loader, test_set, optimizer):
+    for step, (mel, wav) in enumerate(loader):
+        model.train()
+        loss = (model(mel) - wav).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 1000 == 0:
+            gen_testset(model, test_set)
+""",
+        # A project loader gives the model back after an unconditional `model.eval()` (vq-vae-2's
+        # `load_model`, FastSpeech2's `get_model(..., train=False)`): the script's inference is in eval mode.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+def load_model(path):
+    model = Net()
+    model.load_state_dict(torch.load(path))
+    model.eval()
+    return model.to("cuda")
+
+
+if __name__ == "__main__":
+    net = load_model("net.pt")
+    with torch.no_grad():
+        for x in [torch.randn(4, 8)]:
+            print(net(x))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # clevr-iep's `check_accuracy`, run every few steps of training, switches the models through
