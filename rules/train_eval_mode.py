@@ -70,8 +70,14 @@ class TrainEvalMode(Rule):
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
     layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
-    mode changes nothing there. Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
-    unknown.
+    mode changes nothing there, nor when it holds no layer at all (only buffers and settings: melgan's
+    `Audio2Mel`, an STFT). Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
+    unknown. A model is in eval mode when a project loader gives it back after an unconditional
+    `model.eval()` (`model = load_model(path)`, `get_model(args, train=False)`), when the method that runs
+    it switches its own object first (`model.generate(mel)` whose `generate` calls `self.eval()`; the class
+    may come from the parameter's annotation, `def gen_testset(model: WaveRNN, ...)`), and when an
+    evaluation helper it is handed to switches it, even one that builds a default model for callers that
+    pass none (`if model is None: model = CRAFT()`).
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -1550,36 +1556,6 @@ def train(model, loader, test_set, optimizer):
         optimizer.step()
         if step % 1000 == 0:
             gen_testset(model, test_set)
-""",
-        # A project loader gives the model back after an unconditional `model.eval()` (vq-vae-2's
-        # `load_model`, FastSpeech2's `get_model(..., train=False)`): the script's inference is in eval mode.
-        """
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(8, 2)
-        self.drop = nn.Dropout(0.5)
-
-    def forward(self, x):
-        return self.fc(self.drop(x))
-
-
-def load_model(path):
-    model = Net()
-    model.load_state_dict(torch.load(path))
-    model.eval()
-    return model.to("cuda")
-
-
-if __name__ == "__main__":
-    net = load_model("net.pt")
-    with torch.no_grad():
-        for x in [torch.randn(4, 8)]:
-            print(net(x))
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [

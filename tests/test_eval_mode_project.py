@@ -239,12 +239,17 @@ if __name__ == "__main__":
 def test_a_loader_that_switches_its_model_to_eval_hands_it_over_in_eval_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
 ) -> None:
-    """FastSpeech2's `get_model(args, configs, device, train=False)`, vq-vae-2's `load_model(...)`: the project
-    function gives back the model after an unconditional `model.eval()` (its `if train:` branch returns a
-    tuple), so the script's inference runs in eval mode. Without that switch, the freshly built model is
-    in training mode: reported."""
+    """FastSpeech2's `get_model(args, configs, device, train=False)`, vq-vae-2's `load_model(...)`: the
+    project function gives back the model after an unconditional `model.eval()` (its `if train:` branch
+    returns a tuple), so the script's inference runs in eval mode. Without that switch, the freshly built
+    model is in training mode: reported."""
     monkeypatch.chdir(tmp_path)
-    files = {"pyproject.toml": "", "net.py": _NET, "loader.py": _LOADER.format(switch=switch), "sample.py": _SCRIPT}
+    files = {
+        "pyproject.toml": "",
+        "net.py": _NET,
+        "loader.py": _LOADER.format(switch=switch),
+        "sample.py": _SCRIPT,
+    }
     _tree(tmp_path, files)
     assert _rows("sample.py") == rows
 
