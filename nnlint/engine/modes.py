@@ -1085,16 +1085,18 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
 def parameter_free_class(cls: Resolved) -> bool:
     """Whether a model class visibly holds no parameter and no submodule, only buffers and plain settings:
     melgan's `Audio2Mel(nn.Module)`, whose `__init__` keeps its FFT sizes and registers a window and a mel
-    basis as buffers, and whose `forward` is an STFT. Such a module behaves the same in both modes and
+    basis as buffers, and whose `forward` is an STFT; an image-quality metric module (`PSNR(crop_border:
+    int, ...)`). Such a module behaves the same in both modes and
     records no graph of its own. Its base must be `nn.Module` itself; nothing in the class may build a
     torch.nn layer, a project class or an `nn.Parameter`, add a module or parameter by name, or read
     `.training`; and each `self.<attr> = value` must be made of constants, `__init__` parameters with a
-    constant default, and torch tensor functions (`torch.Tensor([...]).view(1, 3, 1, 1)`). Anything else
-    (a parameter with no default may be a module) is unknown: False."""
+    constant default or a scalar annotation, torch tensor and numpy functions
+    (`torch.Tensor([...]).view(1, 3, 1, 1)`). Anything else (a parameter with no default may be a module)
+    is unknown: False."""
     node = cls.node
     ctx = cls.ctx
-    if not isinstance(node, cst.ClassDef) or "register_buffer" not in ctx.source:
-        return False  # cheap: a class with nothing but settings also registers its tensors as buffers
+    if not isinstance(node, cst.ClassDef):
+        return False
     if not node.bases or any(ctx.qualified_name(base.value) not in MODEL_MODULE_BASES for base in node.bases):
         return False
     for statement in _class_statements(node):
@@ -1164,6 +1166,8 @@ def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
             return _plain_setting(ctx, func.value)  # `torch.Tensor([...]).view(1, 3, 1, 1)`
         qualified = ctx.callee(value) or ""
+        if qualified.startswith(_ARRAY_MODULES):
+            return True  # `np.outer(kernel, kernel)`: an array
         return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
     return False
 
@@ -1176,10 +1180,16 @@ def _defaulted_parameter(ctx: FileContext, name: cst.Name) -> bool:
     for param in (*params.params, *params.kwonly_params):
         if param.name.value == name.value:
             default = param.default
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if isinstance(annotation, cst.Name) and annotation.value in _SCALAR_TYPES:
+                return True  # `crop_border: int`
             return isinstance(default, (cst.Integer, cst.Float, cst.SimpleString)) or (
                 isinstance(default, cst.Name) and default.value in ("True", "False", "None")
             )
     return False
+
+
+_SCALAR_TYPES = frozenset({"int", "float", "bool", "str"})
 
 
 def mode_dependent_class(cls: Resolved) -> bool:
