@@ -1089,7 +1089,8 @@ def parameter_free_class(cls: Resolved) -> bool:
     int, ...)`). Such a module behaves the same in both modes and
     records no graph of its own. Its base must be `nn.Module` itself; nothing in the class may build a
     torch.nn layer, a project class or an `nn.Parameter`, add a module or parameter by name, or read
-    `.training`; and each `self.<attr> = value` must be made of constants, `__init__` parameters with a
+    `.training` or hand `self` to a function; it defines `forward` (a stub is unknown); and each
+    `self.<attr> = value` must be made of constants, `__init__` parameters with a
     constant default or a scalar annotation, torch tensor and numpy functions
     (`torch.Tensor([...]).view(1, 3, 1, 1)`). Anything else (a parameter with no default may be a module)
     is unknown: False."""
@@ -1099,9 +1100,9 @@ def parameter_free_class(cls: Resolved) -> bool:
         return False
     if not node.bases or any(ctx.qualified_name(base.value) not in MODEL_MODULE_BASES for base in node.bases):
         return False
-    for statement in _class_statements(node):
-        if isinstance(statement, cst.FunctionDef) and statement.name.value in ("train", "eval"):
-            return False
+    methods = {s.name.value for s in _class_statements(node) if isinstance(s, cst.FunctionDef)}
+    if "forward" not in methods or methods & {"train", "eval"}:
+        return False  # a stub (`pass`) is unknown
     for attribute in ctx.index.nodes(cst.Attribute):
         if attribute.attr.value == "training" and _within(ctx, attribute, node):
             return False
@@ -1137,6 +1138,8 @@ def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
     )
     if name in _ADDING_METHODS or name == "Parameter":
         return False
+    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args):
+        return False  # `build_layers(self, cfg)`: a helper may add modules to the object
     qualified = ctx.callee(call) or ""
     if qualified.startswith("torch.nn.") and not qualified.startswith(
         ("torch.nn.functional.", "torch.nn.init.")
