@@ -578,6 +578,22 @@ def main(test_loader):
         test_voc.append(fft(x.cuda()).detach())
     return test_voc
 """,
+        # `torch.set_grad_enabled(False)` as a context inside the loop is `no_grad` spelled as a setter
+        # (pytorch-ssd's `eval(net, loader)`, DeepSatModels' `evaluate_split`).
+        """
+import torch
+
+
+def evaluate(net, loader, criterion):
+    net.eval()
+    running_loss = 0.0
+    for inputs, labels in loader:
+        with torch.set_grad_enabled(False):
+            outputs = net(inputs)
+            loss = criterion(outputs, labels)
+        running_loss += loss.item()
+    return running_loss
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:

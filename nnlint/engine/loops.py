@@ -801,7 +801,7 @@ class TrainingLoops:
         for item in node.items:
             self._collect(item.item, out, where, subst, depth, stack)
             call = item.item
-            if isinstance(call, cst.Call) and self._ctx.callee(call) in vocab.NO_GRAD_CONTEXTS:
+            if isinstance(call, cst.Call) and turns_recording_off(self._ctx, call):
                 out.append(where.event(EventKind.NO_GRAD, node))
                 inner = replace(inner, no_grad=True)
         self._collect(node.body, out, inner, subst, depth, stack)
@@ -1423,6 +1423,19 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
+
+
+def turns_recording_off(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a context manager call turns autograd recording off: `torch.no_grad()`,
+    `torch.inference_mode()`, or `torch.set_grad_enabled(False)` with the literal (the same thing, spelled
+    as a setter: DeepSatModels' and pytorch-ssd's evaluation loops)."""
+    callee = ctx.callee(call)
+    if callee in vocab.NO_GRAD_CONTEXTS:
+        return True
+    if callee not in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") or len(call.args) != 1:
+        return False
+    value = call.args[0].value
+    return isinstance(value, cst.Name) and value.value == "False"
 
 
 _MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)
