@@ -848,7 +848,7 @@ class TrainingLoops:
             return
         target = node.targets[0].target
         name = keyed_name(target) if type(target) in (cst.Name, cst.Attribute) else None
-        if name is None or not self._roles.has(target, Role.MODEL):
+        if name is None:
             return
         call: cst.BaseExpression = node.value
         while type(call) is cst.Call and type(call.func) is cst.Attribute:
@@ -857,11 +857,14 @@ class TrainingLoops:
             call = call.func.value  # type: ignore[attr-defined]
         if type(call) is not cst.Call or type(call.func) not in (cst.Name, cst.Attribute):
             return
+        if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
+            return  # cheap: `x = torch.zeros(1)`, a library's call
         from nnlint.engine.summaries import summary_of_call
 
         summary = summary_of_call(self._ctx, call)
         mode = summary.returns_in_mode if summary is not None else None
-        if mode is not None:
+        # The role last: asking it builds the file's roles, which most files never need here.
+        if mode is not None and self._roles.has(target, Role.MODEL):
             kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
             out.append(where.event(kind, node, target=_substitute(name, subst)))
 
