@@ -54,7 +54,9 @@ class EvalWithoutNoGrad(Rule):
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
-    `no_grad`) decided for itself only: the loop's other forwards are still judged.
+    `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
+    that holds no parameter and no layer, only buffers and settings (melgan's `Audio2Mel`, an STFT), records
+    no graph of its own: running it is no forward that needs `no_grad`.
 
     ## Why is this bad?
     With recording on, every forward keeps its activations alive for a backward pass that never comes:
@@ -545,6 +547,52 @@ def benchmark(model, x, runs):
     for _ in range(runs):
         y = model.encoder(x)
     return (time.time() - start) / runs, y
+""",
+        # A module holding only buffers and settings (melgan's `Audio2Mel`: an STFT and a mel basis) has no
+        # parameter: running it over test audio records no graph.
+        """
+import librosa
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Audio2Mel(nn.Module):
+    def __init__(self, n_fft=1024, hop_length=256, n_mels=80):
+        super().__init__()
+        basis = torch.from_numpy(librosa.filters.mel(sr=22050, n_fft=n_fft, n_mels=n_mels)).float()
+        self.register_buffer("mel_basis", basis)
+        self.register_buffer("window", torch.hann_window(n_fft).float())
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+
+    def forward(self, audio):
+        spec = torch.stft(F.pad(audio, (384, 384)), self.n_fft, self.hop_length, window=self.window)
+        return torch.log10(torch.clamp(torch.matmul(self.mel_basis, spec.abs()), min=1e-5))
+
+
+def main(test_loader):
+    fft = Audio2Mel().cuda()
+    test_voc = []
+    for x in test_loader:
+        test_voc.append(fft(x.cuda()).detach())
+    return test_voc
+""",
+        # `torch.set_grad_enabled(False)` as a context inside the loop is `no_grad` spelled as a setter
+        # (pytorch-ssd's `eval(net, loader)`, DeepSatModels' `evaluate_split`).
+        """
+import torch
+
+
+def evaluate(net, loader, criterion):
+    net.eval()
+    running_loss = 0.0
+    for inputs, labels in loader:
+        with torch.set_grad_enabled(False):
+            outputs = net(inputs)
+            loss = criterion(outputs, labels)
+        running_loss += loss.item()
+    return running_loss
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [

@@ -70,8 +70,14 @@ class TrainEvalMode(Rule):
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
     layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
-    mode changes nothing there. Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
-    unknown.
+    mode changes nothing there, nor when it holds no layer at all (only buffers and settings: melgan's
+    `Audio2Mel`, an STFT). Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
+    unknown. A model is in eval mode when a project loader gives it back after an unconditional
+    `model.eval()` (`model = load_model(path)`, `get_model(args, train=False)`), when the method that runs
+    it switches its own object first (`model.generate(mel)` whose `generate` calls `self.eval()`; the class
+    may come from the parameter's annotation, `def gen_testset(model: WaveRNN, ...)`), and when an
+    evaluation helper it is handed to switches it, even one that builds a default model for callers that
+    pass none (`if model is None: model = CRAFT()`).
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -1511,6 +1517,45 @@ def train(model, loader, optimizer, epochs):
             optimizer.step()
         model.eval()
         print(predict_seq(model, x, 10))
+""",
+        # The model's own `generate` switches it to eval first (RTVC/WaveRNN vocoders; the parameter's
+        # annotation names the class): calling it is an evaluation in eval mode.
+        """
+import torch
+from torch import nn
+
+
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+        self.drop = nn.Dropout(0.1)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, mel):
+        return self.out(self.drop(self.rnn(mel)[0]))
+
+    def generate(self, mel):
+        self.eval()
+        with torch.no_grad():
+            return self.out(self.rnn(mel)[0])
+
+
+def gen_testset(model: Vocoder, test_set):
+    for mel in test_set:
+        wav = model.generate(mel)
+        print(wav.shape)
+
+
+def train(model, loader, test_set, optimizer):
+    for step, (mel, wav) in enumerate(loader):
+        model.train()
+        loss = (model(mel) - wav).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 1000 == 0:
+            gen_testset(model, test_set)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [

@@ -191,3 +191,113 @@ def test_an_evaluator_kept_on_the_trainer_leaves_the_model_in_eval_mode(
         tmp_path, {"pyproject.toml": "", "evaluator.py": _EVALUATOR.format(restore=""), "trainer.py": trainer}
     )
     assert _rows("trainer.py") == [("trainer.py", 25)]
+
+
+_NET = """import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+"""
+_LOADER = """import torch
+from net import Net
+
+
+def load_model(path, train=False):
+    model = Net()
+    model.load_state_dict(torch.load(path))
+    if train:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        model.train()
+        return model, optimizer
+{switch}    return model
+"""
+_SCRIPT = """import torch
+from loader import load_model
+
+
+def run(model, batches):
+    with torch.no_grad():
+        for x in batches:
+            print(model(x))
+
+
+if __name__ == "__main__":
+    model = load_model("net.pt", train=False)
+    run(model, [torch.randn(4, 8)])
+"""
+
+
+@pytest.mark.parametrize(("switch", "rows"), [("    model.eval()\n", []), ("", [("sample.py", 6)])])
+def test_a_loader_that_switches_its_model_to_eval_hands_it_over_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """FastSpeech2's `get_model(args, configs, device, train=False)`, vq-vae-2's `load_model(...)`: the
+    project function gives back the model after an unconditional `model.eval()` (its `if train:` branch
+    returns a tuple), so the script's inference runs in eval mode. Without that switch, the freshly built
+    model is in training mode: reported."""
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "pyproject.toml": "",
+        "net.py": _NET,
+        "loader.py": _LOADER.format(switch=switch),
+        "sample.py": _SCRIPT,
+    }
+    _tree(tmp_path, files)
+    assert _rows("sample.py") == rows
+
+
+_EVAL_HELPER = """import torch
+from net import Net
+
+
+def main_eval(path, loader, model):
+    if model is None:
+        model = Net()
+        model.load_state_dict(torch.load(path))
+{switch}    with torch.no_grad():
+        return [model(x) for x in loader]
+"""
+_TRAINER_CALLING = """import torch
+from evaluation import main_eval
+from net import Net
+
+
+def evaluate(model, path, loader):
+    return main_eval(path, loader, model)
+
+
+def train(model, loader, optimizer, path):
+    for epoch in range(3):
+        model.train()
+        for x in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        evaluate(model, path, loader)
+"""
+
+
+@pytest.mark.parametrize(("switch", "rows"), [("    model.eval()\n", []), ("", [("trainer.py", 7)])])
+def test_a_default_model_built_when_none_is_passed_keeps_the_callers_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """EasyOCR's `main_eval(..., model, ...)`: `if model is None: model = CRAFT()` builds a default only for
+    callers that pass none, so the `model.eval()` after it switches the caller's model. Without it, the
+    evaluation the trainer hands its model to runs in training mode."""
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "pyproject.toml": "",
+        "net.py": _NET,
+        "evaluation.py": _EVAL_HELPER.format(switch=switch),
+        "trainer.py": _TRAINER_CALLING,
+    }
+    _tree(tmp_path, files)
+    assert _rows("trainer.py") == rows

@@ -145,6 +145,7 @@ class GradMode:
             if event.kind is EventKind.FORWARD
             and not self._pipeline(event)
             and self._runs_model_itself(event)
+            and not self._ctx.modes.parameter_free(event.target or "")
         ]
         if not forwards or any(event.kind is EventKind.BACKWARD for event in events):
             return []

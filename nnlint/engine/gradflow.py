@@ -19,7 +19,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import assigned_names, call_candidates, own_nodes, target_names
 from nnlint.engine.index import children
-from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.loops import EventKind, Loop, turns_recording_off
 from nnlint.engine.names import dotted_name
 from nnlint.engine.roles import Role
 
@@ -516,9 +516,10 @@ class GradientFlow:
         return self.no_grad_item(block) is not None
 
     def no_grad_item(self, block: cst.With) -> cst.Call | None:
-        """The `torch.no_grad()` call of a `with` statement, if it has one."""
+        """The `torch.no_grad()` call of a `with` statement (or `torch.set_grad_enabled(False)`), if it has
+        one."""
         for item in block.items:
-            if isinstance(item.item, cst.Call) and self._ctx.callee(item.item) in vocab.NO_GRAD_CONTEXTS:
+            if isinstance(item.item, cst.Call) and turns_recording_off(self._ctx, item.item):
                 return item.item
         return None
 

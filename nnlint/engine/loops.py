@@ -781,6 +781,8 @@ class TrainingLoops:
             self._assign_event(node, out, where, subst)
         for child in children(node):
             self._collect(child, out, where, subst, depth, stack)
+        if node_type is cst.Assign:
+            self._factory_mode_event(node, out, where, subst)
         if node_type is cst.Call:
             # Children first: in `scaler.scale(loss).backward()` and `opt.step(closure())` the inner
             # calls run before the outer one.
@@ -799,7 +801,7 @@ class TrainingLoops:
         for item in node.items:
             self._collect(item.item, out, where, subst, depth, stack)
             call = item.item
-            if isinstance(call, cst.Call) and self._ctx.callee(call) in vocab.NO_GRAD_CONTEXTS:
+            if isinstance(call, cst.Call) and turns_recording_off(self._ctx, call):
                 out.append(where.event(EventKind.NO_GRAD, node))
                 inner = replace(inner, no_grad=True)
         self._collect(node.body, out, inner, subst, depth, stack)
@@ -814,6 +816,57 @@ class TrainingLoops:
                 and node.value.value == "None"
             ):
                 out.append(where.event(EventKind.ZERO_GRAD, node, target=None))
+
+    def _own_switches(self, call: cst.Call) -> tuple[EventKind | None, EventKind | None] | None:
+        """`model.generate(mel)` whose project method (of the class the object is known to be) switches its
+        own object (`self.eval()`) before it runs: that switch, and the one it leaves in force after the
+        run when it switches back (`self.train()` at the end). Only the model-running methods other than
+        `forward` (`generate`) are looked up; None when nothing is known."""
+        func = call.func
+        if type(func) is not cst.Attribute or func.attr.value not in _OWN_SWITCH_METHODS:
+            return None
+        from nnlint.engine.summaries import summary_of_call
+
+        summary = summary_of_call(self._ctx, call)
+        use = summary.on_self if summary is not None else None
+        if use is None or use.mode is None:
+            return None
+        before = EventKind.EVAL if use.mode == "eval" else EventKind.TRAIN
+        toggles = [
+            event.kind
+            for event in summary.ctx.loops.function_events(summary.function)  # type: ignore[union-attr]
+            if event.kind in _MODE_EVENTS and event.target == "self" and not event.conditional
+        ]
+        return before, (toggles[-1] if toggles and toggles[-1] is not before else None)
+
+    def _factory_mode_event(
+        self, node: cst.Assign, out: list[Event], where: _Where, subst: dict[str, str]
+    ) -> None:
+        """`model = load_model(path)` where the project function switches the model it gives back to eval
+        (`Summary.returns_in_mode`): the name is switched to that mode where the call returns."""
+        if len(node.targets) != 1 or type(node.value) is not cst.Call:
+            return
+        target = node.targets[0].target
+        name = keyed_name(target) if type(target) in (cst.Name, cst.Attribute) else None
+        if name is None:
+            return
+        call: cst.BaseExpression = node.value
+        while type(call) is cst.Call and type(call.func) is cst.Attribute:
+            if call.func.attr.value not in vocab.SELF_RETURNING_METHODS:  # type: ignore[attr-defined]
+                break
+            call = call.func.value  # type: ignore[attr-defined]
+        if type(call) is not cst.Call or type(call.func) not in (cst.Name, cst.Attribute):
+            return
+        if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
+            return  # cheap: `x = torch.zeros(1)`, a library's call
+        from nnlint.engine.summaries import summary_of_call
+
+        summary = summary_of_call(self._ctx, call)
+        mode = summary.returns_in_mode if summary is not None else None
+        # The role last: asking it builds the file's roles, which most files never need here.
+        if mode is not None and self._roles.has(target, Role.MODEL):
+            kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
+            out.append(where.event(kind, node, target=_substitute(name, subst)))
 
     def _call_events(
         self,
@@ -832,7 +885,13 @@ class TrainingLoops:
             if closure is not None and depth < MAX_HELPER_DEPTH:
                 self._collect(closure, out, where, subst, depth + 1, stack)
         if kind is not None:
-            out.append(where.event(kind, call, target=_substitute(target, subst)))
+            switches = self._own_switches(call) if kind is EventKind.FORWARD else None
+            named = _substitute(target, subst)
+            if switches is not None and switches[0] is not None:
+                out.append(where.event(switches[0], call, target=named))
+            out.append(where.event(kind, call, target=named))
+            if switches is not None and switches[1] is not None:
+                out.append(where.event(switches[1], call, target=named))
             return
         helper = self.helper_called(call)
         if helper is None:
@@ -1369,7 +1428,22 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     return dotted_name(expr)
 
 
+def turns_recording_off(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a context manager call turns autograd recording off: `torch.no_grad()`,
+    `torch.inference_mode()`, or `torch.set_grad_enabled(False)` with the literal (the same thing, spelled
+    as a setter: DeepSatModels' and pytorch-ssd's evaluation loops)."""
+    callee = ctx.callee(call)
+    if callee in vocab.NO_GRAD_CONTEXTS:
+        return True
+    if callee not in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") or len(call.args) != 1:
+        return False
+    value = call.args[0].value
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
 _MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)
+# Model-running methods whose project definition may switch the object's own mode (`forward` never does).
+_OWN_SWITCH_METHODS = vocab.MODEL_RUNNING_METHODS - {"forward"}
 _LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)
 
 

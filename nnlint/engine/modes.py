@@ -85,6 +85,7 @@ class ModeSimulation:
         self._trained_in_eval: set[cst.CSTNode] = set()
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
         self._inference_methods: set[cst.CSTNode] = set()
+        self._parameter_free: dict[str, bool] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -667,6 +668,24 @@ class ModeSimulation:
         values = [value for value in self._ctx.bindings.assigned(model) if not self._rebinds(value, model)]
         return bool(values) and all(self._builds_mode_free(value) for value in values)
 
+    def parameter_free(self, model: str) -> bool:
+        """Whether every value the file binds the model's name to builds a project class that holds no
+        parameter and no submodule (`parameter_free_class`): running it records no graph of its own."""
+        if model not in self._parameter_free:
+            values = [
+                value for value in self._ctx.bindings.assigned(model) if not self._rebinds(value, model)
+            ]
+            self._parameter_free[model] = bool(values) and all(self._builds_parameter_free(v) for v in values)
+        return self._parameter_free[model]
+
+    def _builds_parameter_free(self, value: cst.BaseExpression) -> bool:
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if value.func.attr.value not in SELF_RETURNING_METHODS:
+                break
+            value = value.func.value  # `.cuda()`, `.to(device)`: the same module
+        cls = resolve_call(self._ctx, value) if isinstance(value, cst.Call) else None
+        return cls is not None and isinstance(cls.node, cst.ClassDef) and parameter_free_class(cls)
+
     @staticmethod
     def _rebinds(value: cst.BaseExpression, model: str) -> bool:
         """`model = model.to(device)`: the same module bound again, no new one."""
@@ -1035,6 +1054,8 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     node = cls.node
     if not isinstance(node, cst.ClassDef) or node in seen or len(seen) >= _MAX_MODE_DEPTH:
         return False
+    if parameter_free_class(cls):
+        return True
     seen = seen | {node}
     builds = any(
         cls.ctx.callee(call) in MODE_FREE_LAYERS or cls.ctx.callee(call) in MODE_FREE_UNLESS
@@ -1059,6 +1080,119 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     ):
         return False
     return _mode_free_code(cls.ctx, node, seen)
+
+
+def parameter_free_class(cls: Resolved) -> bool:
+    """Whether a model class visibly holds no parameter and no submodule, only buffers and plain settings:
+    melgan's `Audio2Mel(nn.Module)`, whose `__init__` keeps its FFT sizes and registers a window and a mel
+    basis as buffers, and whose `forward` is an STFT; an image-quality metric module (`PSNR(crop_border:
+    int, ...)`). Such a module behaves the same in both modes and
+    records no graph of its own. Its base must be `nn.Module` itself; nothing in the class may build a
+    torch.nn layer, a project class or an `nn.Parameter`, add a module or parameter by name, or read
+    `.training` or hand `self` to a function; it defines `forward` (a stub is unknown); and each
+    `self.<attr> = value` must be made of constants, `__init__` parameters with a
+    constant default or a scalar annotation, torch tensor and numpy functions
+    (`torch.Tensor([...]).view(1, 3, 1, 1)`). Anything else (a parameter with no default may be a module)
+    is unknown: False."""
+    node = cls.node
+    ctx = cls.ctx
+    if not isinstance(node, cst.ClassDef):
+        return False
+    if not node.bases or any(ctx.qualified_name(base.value) not in MODEL_MODULE_BASES for base in node.bases):
+        return False
+    methods = {s.name.value for s in _class_statements(node) if isinstance(s, cst.FunctionDef)}
+    if "forward" not in methods or methods & {"train", "eval"}:
+        return False  # a stub (`pass`) is unknown
+    for attribute in ctx.index.nodes(cst.Attribute):
+        if attribute.attr.value == "training" and _within(ctx, attribute, node):
+            return False
+    for call in ctx.index.nodes(cst.Call):
+        if _within(ctx, call, node) and not _builds_nothing(ctx, call):
+            return False
+    for assign in ctx.index.nodes(cst.Assign):
+        if not _within(ctx, assign, node):
+            continue
+        to_self = any(
+            isinstance(t.target, cst.Attribute) and dotted_name(t.target.value) == "self"
+            for t in assign.targets
+        )
+        if to_self and not _plain_setting(ctx, assign.value):
+            return False
+    return True
+
+
+# Calls that add a parameter or a module to a module by name.
+_ADDING_METHODS = frozenset({"register_parameter", "add_module", "register_module", "setattr"})
+
+
+def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
+    """A call of a parameter-free class's body: no torch.nn layer or `Parameter`, no project class, no
+    `add_module`/`register_parameter`."""
+    func = call.func
+    name = (
+        func.attr.value
+        if isinstance(func, cst.Attribute)
+        else func.value
+        if isinstance(func, cst.Name)
+        else ""
+    )
+    if name in _ADDING_METHODS or name == "Parameter":
+        return False
+    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args):
+        return False  # `build_layers(self, cfg)`: a helper may add modules to the object
+    qualified = ctx.callee(call) or ""
+    if qualified.startswith("torch.nn.") and not qualified.startswith(
+        ("torch.nn.functional.", "torch.nn.init.")
+    ):
+        return False
+    resolved = resolve_call(ctx, call)
+    return resolved is None or not isinstance(resolved.node, cst.ClassDef)
+
+
+def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """A value kept on `self` that cannot be a module: constants and arithmetic of them, a parameter of
+    the enclosing function with a constant default, a torch tensor function's result (and its methods)."""
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("True", "False", "None") or _defaulted_parameter(ctx, value)
+    if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)):
+        return _plain_setting(ctx, value.left) and _plain_setting(ctx, value.right)
+    if isinstance(value, cst.UnaryOperation):
+        return _plain_setting(ctx, value.expression)
+    if isinstance(value, (cst.Tuple, cst.List)):
+        return all(_plain_setting(ctx, element.value) for element in value.elements)
+    if isinstance(value, cst.Attribute):
+        return dotted_name(value.value) == "self"  # another setting of the object
+    if isinstance(value, cst.Call):
+        func = value.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            return _plain_setting(ctx, func.value)  # `torch.Tensor([...]).view(1, 3, 1, 1)`
+        qualified = ctx.callee(value) or ""
+        if qualified.startswith(_ARRAY_MODULES):
+            return True  # `np.outer(kernel, kernel)`: an array
+        return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
+    return False
+
+
+def _defaulted_parameter(ctx: FileContext, name: cst.Name) -> bool:
+    function = ctx.enclosing_function(name)
+    if function is None:
+        return False
+    params = function.params
+    for param in (*params.params, *params.kwonly_params):
+        if param.name.value == name.value:
+            default = param.default
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if isinstance(annotation, cst.Name) and annotation.value in _SCALAR_TYPES:
+                return True  # `crop_border: int`
+            return isinstance(default, (cst.Integer, cst.Float, cst.SimpleString)) or (
+                isinstance(default, cst.Name) and default.value in ("True", "False", "None")
+            )
+    return False
+
+
+_SCALAR_TYPES = frozenset({"int", "float", "bool", "str"})
 
 
 def mode_dependent_class(cls: Resolved) -> bool:

@@ -187,6 +187,17 @@ class Summary:
         return self._lazy["self_modes"]  # type: ignore[return-value]
 
     @property
+    def returns_in_mode(self) -> str | None:
+        """For a function whose last statement gives back a model it holds (`model.eval(); return model`,
+        the only `return` of a bare name): the mode ("eval" or "train") its last switch of that model leaves
+        it in, when that switch is unconditional; None otherwise. A project factory or loader
+        (`load_model(name, path)`, `get_model(args, configs, train=False)` whose `if train:` branch returns
+        a tuple) hands its caller a model already in eval mode: the caller need not switch it."""
+        if "returns_in_mode" not in self._lazy:
+            self._lazy["returns_in_mode"] = _returned_mode(self)
+        return self._lazy["returns_in_mode"]  # type: ignore[return-value]
+
+    @property
     def records_evaluation(self) -> tuple[cst.For | cst.While, frozenset[str]] | None:
         """For an evaluation function (its file's `evaluation` says so), a loop of its own that runs
         models with autograd recording, by its file's grad-mode analysis (nobody chose the grad mode for
@@ -397,6 +408,9 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
     receiver = dotted_name(func.value)
     if receiver is None or receiver == "self":
         return None
+    annotated = _annotated_class(ctx, call, receiver)
+    if annotated is not None:
+        return method_of(annotated, func.attr.value)
     if receiver.startswith("self."):
         values = attribute_values(ctx, ctx.enclosing_class(call), receiver[len("self.") :])
     else:
@@ -414,6 +428,29 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
     if found is None or len(classes) != 1:
         return None
     return method_of(found, func.attr.value)
+
+
+def _annotated_class(ctx: FileContext, call: cst.Call, receiver: str) -> Resolved | None:
+    """The project class a parameter of the enclosing function is annotated with (`def gen_testset(model:
+    WaveRNN, ...)`), when the function never rebinds it; None for any other annotation."""
+    function = ctx.enclosing_function(call)
+    if function is None or not receiver.isidentifier() or ":" not in ctx.source:
+        return None
+    if any(
+        binding.kind == "assign" and ctx.enclosing_function(binding.node) is function
+        for binding in ctx.bindings.of(receiver)
+    ):
+        return None  # rebound in the function: the annotation may not hold at the call
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != receiver:
+            continue
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if not isinstance(annotation, cst.Name):
+            return None
+        cls = resolve_name(ctx, annotation.value, function)
+        return cls if cls is not None and isinstance(cls.node, cst.ClassDef) else None
+    return None
 
 
 def is_model_class(cls: Resolved, hops: int = 0) -> bool:
@@ -499,7 +536,7 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
     if parameter in summary._lazy["accumulated"]:  # type: ignore[operator]
         found.add(Effect.ACCUMULATE)
     if "rebound" not in summary._lazy:
-        summary._lazy["rebound"] = _rebound_to_another(nodes, set(names))
+        summary._lazy["rebound"] = _rebound_to_another(ctx, nodes, set(names))
     if parameter in summary._lazy["rebound"]:  # type: ignore[operator]
         # `model = deepcopy(model); model.eval()` (an adversarial attack on a copy): which object a
         # mode switch reaches depends on the order, so neither switch is the caller's model's.
@@ -514,9 +551,11 @@ def _own_nodes(summary: Summary) -> list[cst.CSTNode]:
     return summary._lazy["nodes"]  # type: ignore[return-value]
 
 
-def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
+def _rebound_to_another(ctx: FileContext, nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
     """Parameters the function rebinds to another object (`model = deepcopy(model)`, `net = build()`);
-    `model = model.to(device)` and `model = model.module` keep the same module."""
+    `model = model.to(device)` and `model = model.module` keep the same module, and so does a default built
+    only when the caller passed none (`if model is None: model = CRAFT()`): a caller that passes a model
+    gets every switch the function makes."""
     rebound: set[str] = set()
     for node in nodes:
         if not (
@@ -526,6 +565,8 @@ def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
             and node.targets[0].target.value in names
         ):
             continue
+        if _built_when_absent(ctx, node, node.targets[0].target.value):
+            continue
         value: cst.BaseExpression = node.value
         while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
             if value.func.attr.value not in vocab.SELF_RETURNING_METHODS:
@@ -534,6 +575,34 @@ def _rebound_to_another(nodes: list[cst.CSTNode], names: set[str]) -> set[str]:
         if _parameter_of(value, names) != node.targets[0].target.value:
             rebound.add(node.targets[0].target.value)
     return rebound
+
+
+def _built_when_absent(ctx: FileContext, node: cst.Assign, name: str) -> bool:
+    """Whether an assignment to a parameter sits in the body of `if name is None:` (or `if not name:`),
+    at any depth: it runs only for callers that passed no object, so it rebinds nothing of theirs."""
+    child: cst.CSTNode = node
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, cst.FunctionDef):
+            return False
+        if isinstance(ancestor, cst.If) and child is ancestor.body and _tests_absent(ancestor.test, name):
+            return True
+        child = ancestor
+    return False
+
+
+def _tests_absent(test: cst.BaseExpression, name: str) -> bool:
+    """`name is None` or `not name`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return isinstance(test.expression, cst.Name) and test.expression.value == name
+    return (
+        isinstance(test, cst.Comparison)
+        and isinstance(test.left, cst.Name)
+        and test.left.value == name
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    )
 
 
 def _switches_off(call: cst.Call) -> bool:
@@ -762,6 +831,43 @@ def _self_forward(ctx: FileContext, function: cst.FunctionDef) -> SelfForward | 
         for event in forwards
     )
     return SelfForward(mode, chooses)
+
+
+def _returned_mode(summary: Summary) -> str | None:
+    """What `Summary.returns_in_mode` answers, computed on the function's own file."""
+    from nnlint.engine.loops import EventKind
+    from nnlint.engine.modes import model_key
+
+    ctx, function = summary.ctx, summary.function
+    if ".eval(" not in ctx.source and ".train(" not in ctx.source:
+        return None  # cheap: no mode switch written in its file
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    if not (isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return)):
+        return None
+    name = _bare_name(last.body[0].value)
+    if name is None:
+        return None
+    returns = [node for node in _own_nodes(summary) if isinstance(node, cst.Return)]
+    if any(_bare_name(node.value) not in (None, name) for node in returns if node is not last.body[0]):
+        return None  # another model given back on some path
+    toggles = [
+        event
+        for event in ctx.loops.function_events(function)
+        if event.kind in (EventKind.EVAL, EventKind.TRAIN) and model_key(event.target) == name
+    ]
+    if not toggles or toggles[-1].conditional or toggles[-1].via:
+        return None
+    return "eval" if toggles[-1].kind is EventKind.EVAL else "train"
+
+
+def _bare_name(value: cst.BaseExpression | None) -> str | None:
+    """The name a `return` gives back, through `.to(device)`-like calls: `return model.to(device)`."""
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value not in vocab.SELF_RETURNING_METHODS:
+            return None
+        value = value.func.value
+    return value.value if isinstance(value, cst.Name) and value.value != "None" else None
 
 
 def _self_modes(ctx: FileContext, function: cst.FunctionDef) -> dict[str, tuple[str, bool]]:
