@@ -40,7 +40,7 @@ from nnlint.engine.bindings import (
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
 from nnlint.engine.roles import Role, Roles
-from nnlint.engine.summaries import clearing
+from nnlint.engine.summaries import Effect, clearing, handed
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -564,8 +564,10 @@ class TrainingLoops:
         """Whether an optimizer or scheduler bound to a plain name is certainly never stepped: in the
         function (or module) that builds it, every other mention of the name only reads it
         (`sched.get_last_lr()`, `opt.zero_grad()`, `opt.state_dict()`) or hands an optimizer to a scheduler
-        constructor. Any other use (an argument, a return, a container, an attribute, `global`) may step
-        it elsewhere, and the answer is no."""
+        constructor, or hands it to a project function that certainly never steps it
+        (`summaries.handed`: `adjust_learning_rate(optimizer, epoch)` that only writes
+        `param_group["lr"]`). Any other use (an argument of any other call, a return, a container, an
+        attribute, `global`) may step it elsewhere, and the answer is no."""
         if "." in name:
             return False
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
@@ -593,6 +595,8 @@ class TrainingLoops:
                 and self._roles.has(node, Role.OPTIMIZER)
             ):
                 continue
+            if isinstance(grand, cst.Call) and handed(self._ctx, grand, node, Effect.STEP) is False:
+                continue  # handed to a project function that certainly never steps it (an lr helper)
             return False
         # A module-level one in a module that is no script (no entry point: a `config.py` that train.py
         # star-imports and steps `d_optimizer` from) is built for its importers: maybe stepped there.
@@ -1078,7 +1082,7 @@ class TrainingLoops:
     def _evaluates_elsewhere(self, call: cst.Call, model: str) -> bool:
         """Whether a project function of another module that `call` hands `model` to switches it to eval and
         never to train (`encode_data(model, loader)` whose `model.val_start()` evaluates), by its summary."""
-        from nnlint.engine.summaries import Effect, summary_of_call
+        from nnlint.engine.summaries import summary_of_call
 
         summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
