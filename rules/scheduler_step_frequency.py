@@ -145,6 +145,21 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # An optimizer built only to be saved with the initial checkpoint (glow-tts's data-dependent
+        # initialisation runs one forward and trains nothing): nothing to step.
+        """
+import torch
+
+def save_checkpoint(model, optimizer, path):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, path)
+
+def main(model, loader):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for x in loader:
+        model(x)
+        break
+    save_checkpoint(model, optimizer, "init.pth")
+""",
         # Optimizers handed to helpers that step them in ways only partly visible: through a GradScaler
         # (library code), in a loop over a list, by `getattr`, by forwarding `*args`, from a closure.
         """

@@ -566,12 +566,14 @@ class TrainingLoops:
         (`sched.get_last_lr()`, `opt.zero_grad()`, `opt.state_dict()`) or hands an optimizer to a scheduler
         constructor, or hands it to a project function that certainly never steps it
         (`summaries.handed`: `adjust_learning_rate(optimizer, epoch)` that only writes
-        `param_group["lr"]`). Any other use (an argument of any other call, a return, a container, an
-        attribute, `global`) may step it elsewhere, and the answer is no."""
+        `param_group["lr"]`), and then only where that function (or module) backpropagates. Any other
+        use (an argument of any other call, a return, a container, an attribute, `global`) may step it
+        elsewhere, and the answer is no."""
         if "." in name:
             return False
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
         index = self._ctx.index
+        handed_over = False
         for node in self._ctx.bindings.mentions(name):
             if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
@@ -596,13 +598,29 @@ class TrainingLoops:
             ):
                 continue
             if isinstance(grand, cst.Call) and handed(self._ctx, grand, node, Effect.STEP) is False:
+                handed_over = True
                 continue  # handed to a project function that certainly never steps it (an lr helper)
             return False
+        if handed_over and not self._backpropagates_in(scope):
+            return False  # built to be saved or loaded with a checkpoint (`save_checkpoint(model, opt)`)
         # A module-level one in a module that is no script (no entry point: a `config.py` that train.py
         # star-imports and steps `d_optimizer` from) is built for its importers: maybe stepped there.
         # Asked of the module itself, not by scanning the project for importers: that read every file
         # of a torch-sized project once per optimizer name.
         return scope is not self._ctx.module or self._is_script()
+
+    def _backpropagates_in(self, scope: cst.CSTNode) -> bool:
+        """Whether the function (or module) that builds an optimizer backpropagates itself: one handed only
+        to helpers that never step it is a training bug there, not in a script that builds it only to
+        save or load it with a checkpoint (glow-tts's data-dependent initialisation)."""
+        if not may_backpropagate(self._ctx.source):
+            return False
+        if isinstance(scope, cst.FunctionDef):
+            return any(
+                type(node) is cst.Call and self.backward_operand(node) is not None
+                for node in own_nodes(scope)
+            )
+        return any(self.backward_operand(node) is not None for node in self._ctx.index.nodes(cst.Call))
 
     def _is_script(self) -> bool:
         """Whether the module runs something itself: a `__main__` guard, a module-level call of its own
