@@ -573,7 +573,7 @@ class TrainingLoops:
             return False
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
         index = self._ctx.index
-        handed_over = False
+        handoffs: list[tuple[cst.Call, cst.Name]] = []
         for node in self._ctx.bindings.mentions(name):
             if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
@@ -597,12 +597,14 @@ class TrainingLoops:
                 and self._roles.has(node, Role.OPTIMIZER)
             ):
                 continue
-            if isinstance(grand, cst.Call) and handed(self._ctx, grand, node, Effect.STEP) is False:
-                handed_over = True
-                continue  # handed to a project function that certainly never steps it (an lr helper)
+            if isinstance(grand, cst.Call) and not parent.star:  # type: ignore[union-attr]
+                handoffs.append((grand, node))  # asked last: resolving it may read other modules
+                continue
             return False
-        if handed_over and not self._backpropagates_in(scope):
+        if handoffs and not self._backpropagates_in(scope):
             return False  # built to be saved or loaded with a checkpoint (`save_checkpoint(model, opt)`)
+        if any(handed(self._ctx, call, node, Effect.STEP) is not False for call, node in handoffs):
+            return False  # handed to something that steps it, or may
         # A module-level one in a module that is no script (no entry point: a `config.py` that train.py
         # star-imports and steps `d_optimizer` from) is built for its importers: maybe stepped there.
         # Asked of the module itself, not by scanning the project for importers: that read every file
