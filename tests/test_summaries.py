@@ -349,6 +349,22 @@ def wrapper_method(optimizer):
     optimizer.step_and_update_lr()
 
 
+def on_epoch(function):
+    return function
+
+
+@on_epoch
+def decorated(gen, epoch):
+    for batch in gen:
+        pass
+
+
+@torch.no_grad()
+def quietly(gen, epoch):
+    for batch in gen:
+        pass
+
+
 def other_member(optimizer, grads):
     optimizer.apply(grads)
 
@@ -390,6 +406,8 @@ def fit_storing(gen, state):
         ("other_member", Effect.STEP, None),  # a member that may step, not named for it
         ("fit", Effect.SET_EPOCH, False),  # `enumerate(tqdm(gen))`, `len(gen)`
         ("fit_with_epoch", Effect.SET_EPOCH, True),
+        ("decorated", Effect.SET_EPOCH, None),  # a decorator may run other code around it
+        ("quietly", Effect.SET_EPOCH, False),
         ("fit_aliasing_the_sampler", Effect.SET_EPOCH, None),
         ("fit_storing", Effect.SET_EPOCH, None),
         ("fit", Effect.ZERO_GRAD, None),  # not a question `handed` answers

@@ -538,6 +538,10 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
 
 # Builtins that only read the object they are given (`len(loader)`, `isinstance(opt, Adam)`).
 _READING_BUILTINS = frozenset({"len", "isinstance", "hasattr", "print", "id", "type", "str", "repr", "bool"})
+# Decorators that run the function as written: grad modes and method kinds.
+_PLAIN_DECORATORS = frozenset(
+    {"no_grad", "inference_mode", "enable_grad", "staticmethod", "classmethod", "wraps", "override"}
+)
 # Member uses that do an effect to the object (`handed`), and the first members that can do it some
 # other way (`loader.sampler` held in a local name, `loader.batch_sampler`): any use of those is unknown.
 _DOING = {
@@ -648,8 +652,8 @@ def _passed_uses(
     if target is not None:
         function = target.node if isinstance(target.node, cst.FunctionDef) else None
         callee = target.ctx.summaries.of(function, depth) if function is not None else None
-        if callee is None:
-            return None  # a project class, or too deep
+        if callee is None or _rewrapped(callee.function):
+            return None  # a project class, too deep, or a function a decorator may wrap in other code
         passed = [
             name for name, value in matched_arguments(callee.positional, call).items() if value is argument
         ]
@@ -664,6 +668,17 @@ def _passed_uses(
     if name in vocab.ITERATION_WRAPPERS or name == "next":
         return frozenset({"iter"})
     return frozenset({"read"}) if name in _READING_BUILTINS else None
+
+
+def _rewrapped(function: cst.FunctionDef) -> bool:
+    """Whether a decorator other than a grad mode or a method kind may run other code around the function
+    (a hook that sets the epoch of the loader it is given, a retry wrapper)."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        name = dotted_name(expr.func if isinstance(expr, cst.Call) else expr) or ""
+        if name.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS:
+            return True
+    return False
 
 
 def _own_nodes(summary: Summary) -> list[cst.CSTNode]:
