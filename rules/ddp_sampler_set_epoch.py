@@ -10,6 +10,7 @@ from nnlint.engine.bindings import local_function, resolve_call
 from nnlint.engine.data_loading import LoaderCall
 from nnlint.engine.evaluation import is_eval_data_name
 from nnlint.engine.loops import Loop
+from nnlint.engine.summaries import Effect, handed
 from nnlint.engine.training_calls import trains
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, Rule
@@ -31,15 +32,20 @@ class DdpSamplerSetEpoch(Rule):
     A training loader built in another module with a DistributedSampler and handed to this file's epoch
     loop (a parameter whose callers pass it, a name unpacked from a project function's return, returns of
     returns) is followed to its sampler; the finding then sits on the epoch loop, where `set_epoch`
-    belongs, with the sampler as related location.
+    belongs, with the sampler as related location. An epoch loop may also train through a project
+    function of another module (`fit_one_epoch(model_train, ..., gen, gen_val, ...)`), and a loader or
+    sampler handed to a project function is followed into it: when every use of it there (and in what
+    that function hands it to) is seen and none sets the epoch (`enumerate(gen)`, `len(gen)`), handing it
+    over does not set the epoch.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
     does not matter; also one built in a loader helper that only evaluation functions call), files
     without an epoch loop (the loop that would call `set_epoch` is elsewhere), loaders built elsewhere
     in modules that mention `set_epoch` (a helper there may set it),
-    samplers handed to another function (`train(..., sampler=sampler)`, which may set the epoch; a loader
-    built around one, or given one by name and handed to a project class or function of another module
-    such as an `IterLoader(loader)` that calls `loader.sampler.set_epoch`, counts as handed on too), and
+    samplers handed to another function that may set the epoch (`train(..., sampler=sampler)` of code
+    nnlint cannot read; a loader built around one, or given one by name and handed to a project class or
+    function of another module such as an `IterLoader(loader)` that calls `loader.sampler.set_epoch`,
+    counts as handed on too), and
     files using accelerate, Lightning or Fabric, which set the epoch themselves. DeepSpeed does not: its
     library never calls `set_epoch`, so a DistributedSampler a DeepSpeed script builds is flagged like
     any other.
@@ -140,6 +146,24 @@ loader = DataLoader(train_set, sampler=DistributedSampler(train_set))
 for epoch in range(epochs):
     train_one_epoch(model, loader, optimizer)
 loss.backward()
+""",
+        # The sampler handed to a function that hands it on to code nnlint cannot read (a callback
+        # object of unknown class, which may set the epoch).
+        """
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+def fit_one_epoch(model, optimizer, gen, sampler, epoch, callbacks):
+    callbacks.on_epoch_start(sampler, epoch)
+    for x, y in gen:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+
+train_sampler = DistributedSampler(train_set, shuffle=True)
+gen = DataLoader(train_set, batch_size=16, sampler=train_sampler)
+for epoch in range(epochs):
+    fit_one_epoch(model, optimizer, gen, train_sampler, epoch, callbacks)
 """,
         # The epoch loop runs a wrapper method that only evaluates: nothing in this file trains.
         """
@@ -300,6 +324,27 @@ for epoch in range(epochs):
 """,
             line=12,
         ),
+        # The sampler handed by name to the epoch function, which only iterates the loader and never
+        # sets the epoch: being handed to a function is not being told the epoch.
+        Invalid(
+            """
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+def fit_one_epoch(model, optimizer, gen, sampler, epoch):
+    for x, y in tqdm(gen, desc=f"epoch {epoch}"):
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+
+train_sampler = DistributedSampler(train_set, shuffle=True)
+gen = DataLoader(train_set, batch_size=16, sampler=train_sampler)
+for epoch in range(epochs):
+    fit_one_epoch(model, optimizer, gen, train_sampler, epoch)
+""",
+            line=12,
+        ),
         # Sampler options from a config dict.
         Invalid(
             """
@@ -416,16 +461,26 @@ for epoch in range(epochs):
             callee = self.ctx.dotted(other.func) or ""
             if callee.rsplit(".", 1)[-1] == "DataLoader":
                 continue
-            arguments = {self.ctx.dotted(arg.value) for arg in other.args}
-            if arguments & carriers:
+            carried = [arg.value for arg in other.args if self.ctx.dotted(arg.value) in carriers]
+            if carried:
                 wrapper = resolve_call(self.ctx, other)
-                if wrapper is not None and wrapper.ctx is not self.ctx:
+                elsewhere = wrapper is not None and wrapper.ctx is not self.ctx
+                if elsewhere and not self._never_sets(other, carried):
                     return True  # `IterLoader(loader)` of another module: `loader.sampler.set_epoch` there
             if in_loader and (callee in _ITERATING_BUILTINS or local_function(self.ctx, other) is not None):
                 continue
-            if arguments & names:
+            passed = [arg.value for arg in other.args if self.ctx.dotted(arg.value) in names]
+            if passed and not self._never_sets(other, passed):
                 return True
         return False
+
+    def _never_sets(self, call: cst.Call, arguments: list[cst.BaseExpression]) -> bool:
+        """Whether the project function `call` runs certainly never sets the epoch of any of `arguments`
+        (a loader or a sampler): every use of each is seen and none reaches `set_epoch` or the loader's
+        sampler (`summaries.handed`: bubbliiiing's `fit_one_epoch(..., gen, ...)` only runs `enumerate(gen)`).
+        Unknown (a class such as `IterLoader(loader)`, a library function, a use that cannot be read) is
+        no."""
+        return all(handed(self.ctx, call, argument, Effect.SET_EPOCH) is False for argument in arguments)
 
     def _assigned_by(self, call: cst.Call) -> set[str | None]:
         """The names the statement of `call` assigns (`sampler = DistributedSampler(...)`)."""
@@ -448,7 +503,8 @@ for epoch in range(epochs):
 
     def _trains_over_epochs(self) -> bool:
         """An epoch loop in a file that trains, or whose iteration trains through a project wrapper's
-        method (`model.optimize_parameters(step)`, the backward and step inside it)."""
+        method (`model.optimize_parameters(step)`, the backward and step inside it) or a project function
+        of another module (`fit_one_epoch(model_train, ..., gen, ...)` of utils/utils_fit.py)."""
         loops = self.ctx.loops
         epochs = [loop for loop in loops.loops if loop.kind == "epoch"]
         if loops.may_train:
@@ -457,7 +513,7 @@ for epoch in range(epochs):
             trains(self.ctx, call)
             for loop in epochs
             for call in self.ctx.index.nodes(cst.Call)
-            if isinstance(call.func, cst.Attribute) and loop.node in self.ctx.index.ancestors(call)
+            if type(call.func) in (cst.Attribute, cst.Name) and loop.node in self.ctx.index.ancestors(call)
         )
 
     def _held_out(self, call: cst.Call, dataset: cst.BaseExpression | None) -> bool:

@@ -73,7 +73,9 @@ class SchedulerStepFrequency(Rule):
     """## What it does
     Flags a learning-rate scheduler stepped per batch when it counts epochs, or per epoch when it counts
     steps; and an optimizer or scheduler that is built and never stepped (its name is only read in the
-    function that builds it, never handed anywhere that could step it).
+    function that builds it, never handed anywhere that could step it: a project function that only reads
+    it or writes its groups' rates, such as `adjust_learning_rate(optimizer, epoch)`, cannot; a library
+    call, a class, a container or anything nnlint cannot read might).
 
     In detail:
     - an epoch-based schedule (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR` whose `T_max`
@@ -143,6 +145,65 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # An optimizer built only to be saved with the initial checkpoint (glow-tts's data-dependent
+        # initialisation runs one forward and trains nothing): nothing to step.
+        """
+import torch
+
+def save_checkpoint(model, optimizer, path):
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, path)
+
+def main(model, loader):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for x in loader:
+        model(x)
+        break
+    save_checkpoint(model, optimizer, "init.pth")
+""",
+        # Optimizers handed to helpers that step them in ways only partly visible: through a GradScaler
+        # (library code), in a loop over a list, by `getattr`, by forwarding `*args`, from a closure.
+        """
+import torch
+scaler = torch.cuda.amp.GradScaler()
+
+def amp_step(optimizer, loss):
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+
+def step_all(*optimizers):
+    for opt in [*optimizers]:
+        opt.step()
+
+def step_each(first, second):
+    for opt in [first, second]:
+        opt.step()
+
+def step_named(optimizer, method="step"):
+    getattr(optimizer, method)()
+
+def forward_args(*args):
+    step_named(*args)
+
+def later(optimizer):
+    return lambda: optimizer.step()
+
+def main(model, loader):
+    opt_a = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_b = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_c = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_d = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_e = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt_f = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = model(x).sum()
+        amp_step(opt_a, loss)
+        step_all(opt_b)
+        step_each(opt_c, opt_b)
+        step_named(opt_d)
+        forward_args(opt_e)
+        later(opt_f)()
+""",
         # A step given the count itself (DeepRL's PPO): the schedule is where the count says, however
         # often the step runs.
         """
@@ -539,6 +600,40 @@ class GAN(L.LightningModule):
 """,
             line=9,
         ),
+        # A discriminator's optimizer zeroed and backpropagated but never stepped, in one of two trainer
+        # functions that each build their own `optimizer_d` (deepfillv2's spelling); handing it to the
+        # nested learning-rate helper, which only writes its groups' rates, steps nothing.
+        Invalid(
+            """
+import torch
+
+def wgan_trainer(opt, generator, discriminator, loader):
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=opt.lr_d)
+    for x, y in loader:
+        optimizer_d.zero_grad()
+        (discriminator(generator(x)) - discriminator(y)).mean().backward()
+        optimizer_d.step()
+
+def lsgan_trainer(opt, generator, discriminator, loader):
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=opt.lr_g)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=opt.lr_d)
+
+    def adjust_learning_rate(lr_in, optimizer, epoch):
+        for param_group in optimizer.param_groups:
+            param_group["lr"] = lr_in * 0.5 ** (epoch // 10)
+
+    for epoch in range(opt.epochs):
+        for x, y in loader:
+            optimizer_d.zero_grad()
+            ((discriminator(y) - 1) ** 2).mean().backward()
+            optimizer_g.zero_grad()
+            ((discriminator(generator(x)) - 1) ** 2).mean().backward()
+            optimizer_g.step()
+        adjust_learning_rate(opt.lr_g, optimizer_g, epoch + 1)
+        adjust_learning_rate(opt.lr_d, optimizer_d, epoch + 1)
+""",
+            line=13,
+        ),
         # A scheduler built and never stepped: the learning rate stays where it started.
         Invalid(
             """
@@ -648,9 +743,9 @@ for epoch in range(30):
         self._unstepped: dict[str, bool] = {}
         for role in (Role.OPTIMIZER, Role.SCHEDULER):
             for name in sorted(roles.names(role, where=self._may_be_never_stepped)):
-                constructor = roles.constructor(name)
-                if constructor is not None and self.ctx.loops.never_stepped(name, constructor):
-                    self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
+                for constructor in self._constructors(name, role):
+                    if self.ctx.loops.never_stepped(name, constructor):
+                        self.report(constructor, NEVER_STEPPED.format(name=name, what=role.value))
         for constructor in self.ctx.loops.manual_schedulers_never_stepped():
             self.report(constructor, MANUAL_NEVER_STEPPED)
         self._check_lightning()
@@ -692,6 +787,18 @@ for epoch in range(30):
             binding.value
             for binding in self.ctx.bindings.of(name)
             if binding.kind in ("assign", "annotated", "unpack") and type(binding.value) is cst.Call
+        ]
+
+    def _constructors(self, name: str, role: Role) -> list[cst.Call]:
+        """Every call of this file that binds a name and gives it the role: one trainer function per GAN
+        loss builds its own `optimizer_d`, and each is stepped (or not) in its own function."""
+        first = self.ctx.roles.constructor(name)
+        if first is None:
+            return []
+        return [first] + [
+            call
+            for call in self._bound_calls(name)
+            if call is not first and self.ctx.roles.role_of(call) is role
         ]
 
     def _may_be_never_stepped(self, name: str) -> bool:

@@ -15,9 +15,10 @@ import pytest
 
 from nnlint.config import Overrides
 from nnlint.engine.context import FileContext
+from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE
 from nnlint.engine.roles import Role
-from nnlint.engine.summaries import Effect, Summary
+from nnlint.engine.summaries import Effect, Summary, handed
 from nnlint.session import run_check
 
 SEGMENTER = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "segmenter"
@@ -298,3 +299,130 @@ def test_an_evaluation_helper_says_which_loop_records_and_whose_model(tmp_path: 
     assert recording is not None and recording[1] == {"model"}
     assert ctx.index.parent(recording[0]) is not None and isinstance(recording[0], cst.For)
     assert ctx.summaries.of(ctx.functions["test_model"][0]).records_evaluation is None  # type: ignore[union-attr]
+
+
+_HELPERS = """\
+import torch
+from tqdm import tqdm
+
+
+def set_rate(optimizer, lr):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def decay(optimizer, epoch, lr=0.1):
+    set_rate(optimizer, lr * 0.1 ** (epoch // 30))
+    print(optimizer.state_dict())
+
+
+def update(optimizer):
+    optimizer.zero_grad()
+    optimizer.step()
+
+
+def through_update(opt):
+    if opt is not None:
+        update(opt)
+
+
+def in_a_list(optimizer):
+    for opt in [optimizer]:
+        opt.step()
+
+
+def by_getattr(optimizer):
+    getattr(optimizer, "step")()
+
+
+def forwarded(*args):
+    update(*args)
+
+
+def closure(optimizer):
+    def run():
+        optimizer.step()
+    return run
+
+
+def wrapper_method(optimizer):
+    optimizer.step_and_update_lr()
+
+
+def on_epoch(function):
+    return function
+
+
+@on_epoch
+def decorated(gen, epoch):
+    for batch in gen:
+        pass
+
+
+@torch.no_grad()
+def quietly(gen, epoch):
+    for batch in gen:
+        pass
+
+
+def other_member(optimizer, grads):
+    optimizer.apply(grads)
+
+
+def fit(gen, epoch):
+    for i, batch in enumerate(tqdm(gen)):
+        pass
+    return len(gen)
+
+
+def fit_with_epoch(gen, epoch):
+    gen.sampler.set_epoch(epoch)
+    fit(gen, epoch)
+
+
+def fit_aliasing_the_sampler(gen, epoch):
+    sampler = gen.sampler
+    for batch in gen:
+        pass
+
+
+def fit_storing(gen, state):
+    state.loader = gen
+"""
+
+
+@pytest.mark.parametrize(
+    ("helper", "effect", "expected"),
+    [
+        ("decay", Effect.STEP, False),  # only writes the groups' rates, through another helper
+        ("set_rate", Effect.STEP, False),
+        ("update", Effect.STEP, True),
+        ("through_update", Effect.STEP, True),  # transitively, under a condition
+        ("in_a_list", Effect.STEP, None),
+        ("by_getattr", Effect.STEP, None),
+        ("forwarded", Effect.STEP, None),
+        ("closure", Effect.STEP, None),
+        ("wrapper_method", Effect.STEP, True),  # a member named for stepping (a project wrapper's)
+        ("other_member", Effect.STEP, None),  # a member that may step, not named for it
+        ("fit", Effect.SET_EPOCH, False),  # `enumerate(tqdm(gen))`, `len(gen)`
+        ("fit_with_epoch", Effect.SET_EPOCH, True),
+        ("decorated", Effect.SET_EPOCH, None),  # a decorator may run other code around it
+        ("quietly", Effect.SET_EPOCH, False),
+        ("fit_aliasing_the_sampler", Effect.SET_EPOCH, None),
+        ("fit_storing", Effect.SET_EPOCH, None),
+        ("fit", Effect.ZERO_GRAD, None),  # not a question `handed` answers
+    ],
+)
+def test_what_a_function_does_with_an_object_handed_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper: str, effect: Effect, expected: bool | None
+) -> None:
+    """`handed` answers from every use of the parameter, in the helper and what it hands it on to: yes,
+    certainly not, or unknown (a container, `getattr`, `*args`, a closure, a member that may do it)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "helpers.py").write_text(_HELPERS)
+    (tmp_path / "train.py").write_text(f"from helpers import {helper}\n\n{helper}(obj, 1)\n")
+    ctx = STORE.context((tmp_path / "train.py").resolve())
+    assert ctx is not None
+    call = next(node for node in ctx.index.nodes(cst.Call) if dotted_name(node.func) == helper)
+    assert handed(ctx, call, call.args[0].value, effect) is expected

@@ -40,7 +40,7 @@ from nnlint.engine.bindings import (
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, keyed_name, words
 from nnlint.engine.roles import Role, Roles
-from nnlint.engine.summaries import clearing
+from nnlint.engine.summaries import Effect, clearing, handed
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -564,12 +564,16 @@ class TrainingLoops:
         """Whether an optimizer or scheduler bound to a plain name is certainly never stepped: in the
         function (or module) that builds it, every other mention of the name only reads it
         (`sched.get_last_lr()`, `opt.zero_grad()`, `opt.state_dict()`) or hands an optimizer to a scheduler
-        constructor. Any other use (an argument, a return, a container, an attribute, `global`) may step
-        it elsewhere, and the answer is no."""
+        constructor, or hands it to a project function that certainly never steps it
+        (`summaries.handed`: `adjust_learning_rate(optimizer, epoch)` that only writes
+        `param_group["lr"]`), and then only where that function (or module) backpropagates. Any other
+        use (an argument of any other call, a return, a container, an attribute, `global`) may step it
+        elsewhere, and the answer is no."""
         if "." in name:
             return False
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
         index = self._ctx.index
+        handoffs: list[tuple[cst.Call, cst.Name]] = []
         for node in self._ctx.bindings.mentions(name):
             if scope is not self._ctx.module and scope not in index.ancestors(node):
                 continue
@@ -593,12 +597,32 @@ class TrainingLoops:
                 and self._roles.has(node, Role.OPTIMIZER)
             ):
                 continue
+            if isinstance(grand, cst.Call) and not parent.star:  # type: ignore[union-attr]
+                handoffs.append((grand, node))  # asked last: resolving it may read other modules
+                continue
             return False
+        if handoffs and not self._backpropagates_in(scope):
+            return False  # built to be saved or loaded with a checkpoint (`save_checkpoint(model, opt)`)
+        if any(handed(self._ctx, call, node, Effect.STEP) is not False for call, node in handoffs):
+            return False  # handed to something that steps it, or may
         # A module-level one in a module that is no script (no entry point: a `config.py` that train.py
         # star-imports and steps `d_optimizer` from) is built for its importers: maybe stepped there.
         # Asked of the module itself, not by scanning the project for importers: that read every file
         # of a torch-sized project once per optimizer name.
         return scope is not self._ctx.module or self._is_script()
+
+    def _backpropagates_in(self, scope: cst.CSTNode) -> bool:
+        """Whether the function (or module) that builds an optimizer backpropagates itself: one handed only
+        to helpers that never step it is a training bug there, not in a script that builds it only to
+        save or load it with a checkpoint (glow-tts's data-dependent initialisation)."""
+        if not may_backpropagate(self._ctx.source):
+            return False
+        if isinstance(scope, cst.FunctionDef):
+            return any(
+                type(node) is cst.Call and self.backward_operand(node) is not None
+                for node in own_nodes(scope)
+            )
+        return any(self.backward_operand(node) is not None for node in self._ctx.index.nodes(cst.Call))
 
     def _is_script(self) -> bool:
         """Whether the module runs something itself: a `__main__` guard, a module-level call of its own
@@ -1137,7 +1161,7 @@ class TrainingLoops:
     def _evaluates_elsewhere(self, call: cst.Call, model: str) -> bool:
         """Whether a project function of another module that `call` hands `model` to switches it to eval and
         never to train (`encode_data(model, loader)` whose `model.val_start()` evaluates), by its summary."""
-        from nnlint.engine.summaries import Effect, summary_of_call
+        from nnlint.engine.summaries import summary_of_call
 
         summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:

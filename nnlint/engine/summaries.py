@@ -36,6 +36,14 @@ A summary holds
   None`) clears only some gradients or only sometimes, like DINO's `cancel_gradients_last_layer` (the last
   layer's `p.grad = None` during the first epochs), which freezes a layer rather than clearing the step.
 
+`effects` says what is seen to happen to a parameter; `uses_of` says everything that happens to it, or
+nothing when some of it cannot be read. A rule that reports something never done to an object its code
+hands to a helper (an optimizer never stepped, a sampler never told the epoch) needs the second: the
+helper certainly does not do it only when every use of the parameter is seen (`handed`). Being handed
+to a function is not "anything may happen": `adjust_learning_rate(optimizer, epoch)` that only writes
+`param_group["lr"]` never steps, and `fit_one_epoch(..., gen, ...)` that only runs `enumerate(gen)`
+never sets the epoch of `gen.sampler`.
+
 Anything not visible (a library call, a registry, `*args`) adds nothing: unknown means silent.
 """
 
@@ -87,6 +95,8 @@ class Effect(str, Enum):
     ZERO_GRAD = "zero_grad"
     BACKWARD = "backward"
     ACCUMULATE = "accumulate"
+    # Asked of `handed` only: `loader.sampler.set_epoch(epoch)`, `sampler.set_epoch(epoch)`.
+    SET_EPOCH = "set_epoch"
 
 
 _METHOD_EFFECTS = {
@@ -147,6 +157,23 @@ class Summary:
 
     def does(self, parameter: str, effect: Effect) -> bool:
         return effect in self.effects_of(parameter)
+
+    def uses_of(self, parameter: str) -> frozenset[str] | None:
+        """Everything the function (and the project functions it hands the parameter to) does with a
+        parameter, as `_Uses` tokens (`step()`, `param_groups`, `sampler.set_epoch()`, `iter`, `read`);
+        None when some use is unknown: the parameter handed to a library call, a class or a call
+        spreading `*args`, stored, returned, aliased, put in a container, rebound, or read by a nested
+        function. Asked again while it is computed (recursion), the answer is unknown."""
+        answers: dict[str, object] = self._lazy.setdefault("uses", {})  # type: ignore[assignment]
+        if parameter in answers:
+            cached = answers[parameter]
+            return None if cached is _COMPUTING else cached  # type: ignore[return-value]
+        if parameter not in self.parameters:
+            return None
+        answers[parameter] = _COMPUTING
+        found = _uses(self, parameter)
+        answers[parameter] = found
+        return found
 
     def arguments(self, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
         """The expression a call passes for each parameter it names or fills by position; None when it
@@ -542,6 +569,153 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
         # mode switch reaches depends on the order, so neither switch is the caller's model's.
         found -= {Effect.EVAL, Effect.TRAIN}
     return frozenset(found)
+
+
+# -- everything a function does with a parameter ---------------------------------------------------------
+
+# Builtins that only read the object they are given (`len(loader)`, `isinstance(opt, Adam)`).
+_READING_BUILTINS = frozenset({"len", "isinstance", "hasattr", "print", "id", "type", "str", "repr", "bool"})
+# Decorators that run the function as written: grad modes and method kinds.
+_PLAIN_DECORATORS = frozenset(
+    {"no_grad", "inference_mode", "enable_grad", "staticmethod", "classmethod", "wraps", "override"}
+)
+# Member uses that do an effect to the object (`handed`), and the first members that can do it some
+# other way (`loader.sampler` held in a local name, `loader.batch_sampler`): any use of those is unknown.
+_DOING = {
+    Effect.STEP: (frozenset({"step()"}), frozenset({"step"})),
+    Effect.SET_EPOCH: (
+        frozenset({"set_epoch()", "sampler.set_epoch()"}),
+        frozenset({"set_epoch", "sampler", "batch_sampler"}),
+    ),
+}
+
+
+def handed(ctx: FileContext, call: cst.Call, argument: cst.BaseExpression, effect: Effect) -> bool | None:
+    """What the project function a call runs does to one of the call's arguments (`argument`, the very
+    node): True when it (or a project function it hands it on to) does `effect` somewhere (an optimizer
+    stepped, a loader's sampler told the epoch); False when every use of it is seen (`Summary.uses_of`)
+    and none could: an optimizer whose every use is a member that only reads it or its groups
+    (`vocab.OPTIMIZER_READ_ONLY_MEMBERS`: `for g in optimizer.param_groups: g["lr"] = lr`), a loader only
+    iterated or read (`enumerate(gen)`, `len(gen)`, `gen.dataset`); None when unknown (a library function,
+    a class, `*args`, the argument stored or handed on to something unresolved)."""
+    if effect not in _DOING:
+        return None
+    uses = _passed_uses(ctx, call, argument, 0)
+    if uses is None:
+        return None
+    doing, risky = _DOING[effect]
+    if uses & doing or any(effect.value in use for use in uses):
+        return True  # done, or something named for it done (`loader.dataset.set_epoch(epoch)`)
+    for use in uses:
+        member = use.partition(".")[0].removesuffix("()")
+        if member in risky:
+            return None
+        if effect is Effect.STEP and use != "read" and member not in vocab.OPTIMIZER_READ_ONLY_MEMBERS:
+            return None  # an optimizer's other members (a project wrapper's `step_and_update_lr()`)
+    return False
+
+
+def _uses(summary: Summary, parameter: str) -> frozenset[str] | None:
+    """What `Summary.uses_of` answers, computed from every mention of the parameter's name in the
+    function (nested functions and lambdas included: a use there is unknown)."""
+    ctx, function = summary.ctx, summary.function
+    index = ctx.index
+    found: set[str] = set()
+    for node in ctx.bindings.mentions(parameter):
+        parent = index.parent(node)
+        if type(parent) is cst.Attribute and parent.attr is node:
+            continue  # `self.optimizer`: another name
+        if type(parent) is cst.Arg and parent.keyword is node:
+            continue  # `f(optimizer=...)`: a keyword
+        scope = index.enclosing(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+        if type(parent) is cst.Param and scope is function:
+            continue  # the parameter itself
+        if function is not scope and function not in index.ancestors(node):
+            continue  # another function's name
+        if scope is not function:
+            return None  # read (or rebound) by a nested function or lambda: when and how is unknown
+        use = _use(summary, node, parent)
+        if use is None:
+            return None
+        found |= use
+    return frozenset(found)
+
+
+def _use(summary: Summary, node: cst.Name, parent: cst.CSTNode | None) -> frozenset[str] | None:
+    """The `_uses` tokens of one mention of a parameter: its member chain (`sampler.set_epoch()`), or
+    what the context does with the bare name; None when unknown (a binding of it included)."""
+    index = summary.ctx.index
+    members: list[str] = []
+    current: cst.CSTNode = node
+    while type(parent) is cst.Attribute and parent.value is current:
+        members.append(parent.attr.value)
+        current, parent = parent, index.parent(parent)
+    called = type(parent) is cst.Call and parent.func is current
+    if members:
+        if _bound_here(current, parent):
+            return None  # `optimizer.param_groups = ...`: a write of the member
+        return frozenset({".".join(members) + ("()" if called else "")})
+    if called:
+        return frozenset({"()"})
+    call = index.parent(parent) if type(parent) is cst.Arg and not parent.star else None
+    if type(call) is cst.Call and call.func is not node:
+        return _passed_uses(summary.ctx, call, node, summary.depth + 1)
+    if type(parent) in (cst.For, cst.CompFor) and parent.iter is node:  # type: ignore[union-attr]
+        return frozenset({"iter"})
+    if type(parent) in (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While):
+        return frozenset({"read"})
+    if type(parent) is cst.UnaryOperation and type(parent.operator) is cst.Not:
+        return frozenset({"read"})
+    return None  # stored, returned, aliased, in a container, rebound: unknown
+
+
+def _bound_here(member: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+    """Whether a member chain is written (`x.attr = v`, `x.attr += v`, `del x.attr`)."""
+    if type(parent) is cst.AssignTarget:
+        return True
+    if type(parent) in (cst.AugAssign, cst.AnnAssign):
+        return parent.target is member  # type: ignore[union-attr]
+    return type(parent) is cst.Del
+
+
+def _passed_uses(
+    ctx: FileContext, call: cst.Call, argument: cst.BaseExpression, depth: int
+) -> frozenset[str] | None:
+    """What a call does with one of its arguments (the very node): what the project function it runs
+    does with the parameter the argument lands in (its `uses_of`), an iteration for `enumerate`, `tqdm`,
+    `iter`, `zip`, `next`, a read for the reading builtins; None for anything else (a library call, a
+    class, a call spreading `*args` before it, a method picked at run time)."""
+    target = resolve_call(ctx, call) or _instance_method(ctx, call)
+    if target is not None:
+        function = target.node if isinstance(target.node, cst.FunctionDef) else None
+        callee = target.ctx.summaries.of(function, depth) if function is not None else None
+        if callee is None or _rewrapped(callee.function):
+            return None  # a project class, too deep, or a function a decorator may wrap in other code
+        passed = [
+            name for name, value in matched_arguments(callee.positional, call).items() if value is argument
+        ]
+        return callee.uses_of(passed[0]) if len(passed) == 1 else None
+    if call_candidates(ctx, call) is not None:
+        return None  # one of several methods, picked at run time
+    name = dotted_name(call.func)
+    if (ctx.qualified_name(call.func) or "").startswith("tqdm."):
+        return frozenset({"iter"})
+    if name is None or ctx.bindings.of(name):
+        return None  # a library call, or a name this file binds to something else
+    if name in vocab.ITERATION_WRAPPERS or name == "next":
+        return frozenset({"iter"})
+    return frozenset({"read"}) if name in _READING_BUILTINS else None
+
+
+def _rewrapped(function: cst.FunctionDef) -> bool:
+    """Whether a decorator other than a grad mode or a method kind may run other code around the function
+    (a hook that sets the epoch of the loader it is given, a retry wrapper)."""
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        name = dotted_name(expr.func if isinstance(expr, cst.Call) else expr) or ""
+        if name.rsplit(".", 1)[-1] not in _PLAIN_DECORATORS:
+            return True
+    return False
 
 
 def _own_nodes(summary: Summary) -> list[cst.CSTNode]:
