@@ -126,6 +126,18 @@ def test_a_model_a_script_hands_to_a_constructor_reaches_the_loss_the_class_scor
     assert _check() == _SIGMOID
 
 
+def test_a_wrapper_defined_in_a_package_init_is_found_through_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The class lives in `lib/modules/__init__.py` itself: its importers name the package, not a module."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path)
+    wrapper = tmp_path / "lib" / "modules" / "wrapper.py"
+    (tmp_path / "lib" / "modules" / "__init__.py").write_text(wrapper.read_text())
+    wrapper.unlink()
+    assert _check() == _SIGMOID
+
+
 @pytest.mark.parametrize("run", ["model", "encoder"])
 def test_the_attribute_and_its_alias_both_hold_the_passed_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: str

@@ -1023,16 +1023,19 @@ def importers_of(ctx: FileContext, name: str, *words: str) -> list[FileContext] 
     word: those that name the file's module (`from clmr.modules.supervised_learning import ...`), and,
     when the package's `__init__.py` re-exports the name (`from .supervised_learning import
     SupervisedLearning`), those that name the package instead (`from clmr.modules import
-    SupervisedLearning`), up to `_REEXPORT_LEVELS` packages up. Each search is one recorded text search
+    SupervisedLearning`), up to `_REEXPORT_LEVELS` packages up; for a name defined in a package's
+    `__init__.py`, those that name the package. Each search is one recorded text search
     (`modules_mentioning`); None when the file has no project or it is too large."""
     here = ctx.real_path
     if here is None:
         return None
-    found = modules_mentioning(ctx, name, here.stem, *words)
+    spelled, package = here.stem, here.parent
+    if spelled == "__init__":  # a name the package's own `__init__.py` defines: importers name the package
+        spelled, package = package.name, package.parent
+    found = modules_mentioning(ctx, name, spelled, *words)
     if found is None:
         return None
     by_path = {module.real_path: module for module in found}
-    spelled, package = here.stem, here.parent
     for _ in range(_REEXPORT_LEVELS):
         reexports = paths_mentioning(ctx, name, spelled)
         if not reexports or package / "__init__.py" not in reexports:
