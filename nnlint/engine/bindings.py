@@ -867,7 +867,8 @@ def project_argument_values(
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
     ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
     the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
-    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). None when there is no
+    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). Callers are the modules
+    `project.importers_of` finds (also those importing through a package's re-export). None when there is no
     such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
     project stay unknown."""
     from nnlint.engine.project import importers_of
