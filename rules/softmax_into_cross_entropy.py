@@ -36,8 +36,13 @@ class SoftmaxIntoCrossEntropy(Rule):
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
     nn.Softmax(1)))`), a module class handed to skorch with a criterion class (`NeuralNet(MyModule,
     criterion=nn.CrossEntropyLoss)`), one element of a returned tuple (`logits, probs = model(x)`), or the
-    model or criterion passed as an argument (also by callers in the project's other modules) or as a
-    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), or a criterion attribute
+    model or criterion passed as an argument (also by callers in the project's other modules, a model
+    handed to a wrapper's constructor included: `Trainer(encoder, ...)` in a script, even one importing
+    the class through its package's `__init__`, with `self.encoder = encoder` and its aliases `self.model =
+    self.encoder`; every construction in the project must pass models of one kind) or as a
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), a criterion returned by a
+    project function or method (`self.criterion = self.configure_criterion()`; returns that give
+    different losses leave it unknown), or a criterion attribute
     set on one branch of a test that `__init__` fixes (`if self.action_type == "discrete":`) and used
     under the same test. The loss may be a project
     loss or helper that hands its input straight to one of these (`WeightedFocalLoss` whose `forward`
@@ -98,6 +103,32 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # The criterion method returns BCEWithLogitsLoss for one dataset and CrossEntropyLoss otherwise:
+        # which one scores the sigmoid is unknown (and a sigmoid is not the named mistake for the other).
+        """
+import torch.nn as nn
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+    def forward(self, x):
+        return nn.Sigmoid()(self.fc(x))
+
+class Lit:
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self.model = Tagger()
+        self.criterion = self.configure_criterion()
+    def configure_criterion(self):
+        if self.dataset == "tags":
+            criterion = nn.BCEWithLogitsLoss()
+        else:
+            criterion = nn.CrossEntropyLoss()
+        return criterion
+    def training_step(self, batch):
+        x, y = batch
+        return self.criterion(self.model(x), y)
+""",
         # The forward replaced by assignment only scales the logits: no activation in front of the loss.
         """
 import torch
@@ -1040,6 +1071,32 @@ class Lit:
         return self.criterion(self.net(x), y)
 """,
             line=10,
+        ),
+        # The criterion is what a method returns (`self.configure_criterion()`), the model an alias.
+        Invalid(
+            """
+import torch.nn as nn
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+        self.sigmoid = nn.Sigmoid()
+    def forward(self, x):
+        return self.sigmoid(self.fc(x))
+
+class Lit:
+    def __init__(self):
+        self.encoder = Tagger()
+        self.model = self.encoder
+        self.criterion = self.configure_criterion()
+    def configure_criterion(self):
+        criterion = nn.BCEWithLogitsLoss()
+        return criterion
+    def training_step(self, batch):
+        x, y = batch
+        return self.criterion(self.model(x), y)
+""",
+            line=9,
         ),
     ]
 

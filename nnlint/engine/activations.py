@@ -550,7 +550,15 @@ class ActivationFlow:
                 expr = func.value
                 continue
             callee = _normalised(ctx.callee(expr))
-            return Loss(callee, expr) if callee in LOSS_EXPECTS else None  # type: ignore[arg-type]
+            if callee in LOSS_EXPECTS:
+                return Loss(callee, expr)  # type: ignore[arg-type]
+            if callee is not None and not _is_local(callee):
+                return None  # a library call
+            target = resolve_call(ctx, expr)
+            if target is None or not isinstance(target.node, cst.FunctionDef):
+                return None
+            # `self.criterion = self.configure_criterion()`, `criterion = get_loss(cfg)`: what it returns.
+            return target.ctx.activations.returned_loss(target.node, depth + 1, ctx)
         name = ctx.dotted(expr)
         if name is None:
             return None
@@ -578,6 +586,31 @@ class ActivationFlow:
             self._resolving.discard(key)
         self._loss_memo[key] = answer
         return answer
+
+    def returned_loss(self, function: cst.FunctionDef, depth: int, asking: FileContext) -> Loss | None:
+        """The input-sensitive loss every `return` of a function of this file gives (a criterion factory
+        or method: `def configure_criterion(self): ... return criterion`), memoized; None when a return
+        gives something else or the returns disagree (`BCEWithLogitsLoss` for one dataset,
+        `CrossEntropyLoss` otherwise: which one runs is unknown). The loss carries its file when that is
+        not `asking`'s."""
+        key = ("returned-loss", function)
+        cached = self._summaries.get(key)  # type: ignore[call-overload]
+        if cached is _PENDING or (cached is None and key in self._summaries):
+            return None
+        if cached is None:
+            self._summaries[key] = _PENDING  # type: ignore[index]
+            values = returned_values(function)
+            found: Loss | None = None
+            if values and all(value is not None for value in values):
+                losses = [self._loss_of(value, value, depth + 1) for value in values if value is not None]
+                if all(losses) and len({loss.kind for loss in losses if loss}) == 1:
+                    found = losses[0]
+            self._summaries[key] = found  # type: ignore[index]
+            cached = found
+        loss: Loss | None = cached  # type: ignore[assignment]
+        if loss is not None and loss.ctx is None and asking is not self._ctx:
+            return Loss(loss.kind, loss.node, self._ctx)
+        return loss
 
     def wired_loss(self, call: cst.Call) -> tuple[Loss, Activation] | None:
         """For an estimator that trains a module with a criterion class (`NeuralNet(MyModule,

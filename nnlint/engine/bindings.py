@@ -867,10 +867,11 @@ def project_argument_values(
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
     ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
     the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
-    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). None when there is no
+    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). Callers are the modules
+    `project.importers_of` finds (also those importing through a package's re-export). None when there is no
     such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
     project stay unknown."""
-    from nnlint.engine.project import modules_mentioning
+    from nnlint.engine.project import importers_of
 
     if ctx.real_path is None:
         return None
@@ -889,7 +890,7 @@ def project_argument_values(
             name, kind, words = function.name.value, cst.FunctionDef, (owner.name.value,)
     else:
         return None
-    modules = modules_mentioning(ctx, name, ctx.real_path.stem, *words)
+    modules = importers_of(ctx, name, *words)
     if not modules:
         return None
     names = [p.name.value for p in call_parameters(ctx, function)]

@@ -1018,6 +1018,40 @@ def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | Non
     return found
 
 
+def importers_of(ctx: FileContext, name: str, *words: str) -> list[FileContext] | None:
+    """The project's other modules that may import `name` from this file and whose text holds every
+    word: those that name the file's module (`from clmr.modules.supervised_learning import ...`), and,
+    when the package's `__init__.py` re-exports the name (`from .supervised_learning import
+    SupervisedLearning`), those that name the package instead (`from clmr.modules import
+    SupervisedLearning`), up to `_REEXPORT_LEVELS` packages up; for a name defined in a package's
+    `__init__.py`, those that name the package. Each search is one recorded text search
+    (`modules_mentioning`); None when the file has no project or it is too large."""
+    here = ctx.real_path
+    if here is None:
+        return None
+    spelled, package = here.stem, here.parent
+    if spelled == "__init__":  # a name the package's own `__init__.py` defines: importers name the package
+        spelled, package = package.name, package.parent
+    found = modules_mentioning(ctx, name, spelled, *words)
+    if found is None:
+        return None
+    by_path = {module.real_path: module for module in found}
+    for _ in range(_REEXPORT_LEVELS):
+        reexports = paths_mentioning(ctx, name, spelled)
+        if not reexports or package / "__init__.py" not in reexports:
+            break
+        spelled = package.name
+        for module in modules_mentioning(ctx, name, spelled, *words) or ():
+            by_path.setdefault(module.real_path, module)
+        package = package.parent
+    return list(by_path.values())
+
+
+# How many package `__init__.py` files up a re-exported name is followed (`clmr.modules` re-exporting
+# `clmr.modules.supervised_learning.SupervisedLearning` is one).
+_REEXPORT_LEVELS = 2
+
+
 def project_mentions(ctx: FileContext, *words: str) -> bool | None:
     """Whether another module of the project has every word in its text, without parsing any (a gate
     before `modules_mentioning`); None when the file has no project or the project is too large."""
