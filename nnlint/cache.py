@@ -2,12 +2,12 @@
 
 Entries live in `.nnlint_cache/` beside the config file that governs the file (or in the working directory
 when there is none), one small JSON file per checked file, named by a hash of everything that decides its
-findings: the file's bytes, the path its findings carry, the enabled codes, the nnlint, Python and libcst
-versions, and a fingerprint of nnlint's own source files, so an editable install whose rules changed never
-reads results of the old rules. An entry also lists the project modules the check read through imports
-(models.py for train.py) with their content digests, and the paths its imports probed and did not find;
-when one of the modules changed, or one of those paths exists now, the entry is a miss.
-Anything new that changes results (rule options, say) belongs in `settings_digest`.
+findings: the file's bytes, the path its findings carry and its absolute path, the enabled codes, the nnlint,
+Python and libcst versions, and a fingerprint of nnlint's own source files, so an editable install whose rules
+changed never reads results of the old rules. An entry also lists the project modules the check read through
+imports (models.py for train.py) with their content digests, and the paths its imports probed and did not
+find; when one of the modules changed, or one of those paths exists now, the entry is a miss. Anything new
+that changes results (rule options, say) belongs in `settings_digest`.
 
 Entries are written atomically, so parallel workers never read half an entry, and the last of two writers
 of the same entry wins with identical content. An entry that cannot be read or decoded is a miss, and a
@@ -73,8 +73,13 @@ class Cache:
     settings: str
 
     def _entry(self, filename: str, data: bytes) -> Path:
-        """`LAYOUT/ab/<hash of the path>/<hash of settings and content>.json`: one folder per file."""
-        folder = hashlib.sha256(filename.encode("utf-8", "surrogateescape")).hexdigest()
+        """`LAYOUT/ab/<hash of the path>/<hash of settings and content>.json`: one folder per file.
+
+        The path is the one findings carry and the absolute one: an entry lists its dependencies by
+        absolute path, so a project copied with its cache (`cp -r`) must not read the original's entries,
+        whose dependencies are the original's modules (an edit in the copy would go unseen)."""
+        located = f"{os.path.abspath(filename)}\0{filename}"
+        folder = hashlib.sha256(located.encode("utf-8", "surrogateescape")).hexdigest()
         digest = hashlib.sha256(self.settings.encode() + b"\0")
         digest.update(data)
         return self.directory / LAYOUT / folder[:2] / folder / f"{digest.hexdigest()}.json"

@@ -337,3 +337,18 @@ def test_a_new_caller_module_makes_the_callees_warm_rerun_miss(project: Path, ch
     (project / "pkg" / "run.py").write_text("from pkg.models import test_model\n\ntest_model(loader, net)\n")
     assert nnlint(*command).stdout == ""  # a caller may set the mode first: unknown, silent
     assert checks == ["pkg/models.py", "pkg/models.py"]
+
+
+def test_a_project_copied_with_its_cache_sees_edits_of_its_own_modules(
+    package: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries name their dependencies by absolute path: the copy's train.py depends on the copy's models.py,
+    not on the original's, so editing the copy's models.py makes its train.py miss."""
+    nnlint("check", ".")
+    copy = package.parent.parent / "copy"
+    shutil.copytree(package.parent, copy)
+    monkeypatch.chdir(copy)
+    checks.clear()
+    _edit(copy / "classifier" / "models.py")
+    nnlint("check", ".")
+    assert "classifier/train.py" in checks
