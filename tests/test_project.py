@@ -1365,3 +1365,23 @@ def test_a_star_imported_name_unknown_under_a_text_gate_is_known_without_it(
 
 def _says_nothing(text: bytes) -> bool:
     return False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"def f(x):\n    return F.cross_entropy(x, 0)\n",
+        b"crit = nn.BCEWithLogitsLoss()\n",
+        b"total_LoSs = 0\n",
+        b"\xe2loss = 1  # a stray byte before the word\n",
+        b"name = 'LO\xc5\xbfS'  # long s: no loss\n",
+        "k = '\u212aelvin'  # lowercases to ASCII, no loss\n".encode(),
+        b"def g():\n    return 1\n",
+    ],
+)
+def test_the_loss_text_gate_reads_bytes_as_the_decoded_text(text: bytes) -> None:
+    """`activations._module_says_loss` answers on a module's bytes what `_says_loss` answers on its decoded
+    text, without decoding it."""
+    from nnlint.engine.activations import _module_says_loss, _says_loss
+
+    assert _module_says_loss(text) == _says_loss(text.decode("utf-8", "replace"))

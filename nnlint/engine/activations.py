@@ -983,8 +983,13 @@ def _says_loss(source: str) -> bool:
 
 def _module_says_loss(text: bytes) -> bool:
     """`_says_loss` of another module's bytes, before parsing it (`project.only_if_text`): a function of
-    a module that names no loss has no `model_parameter_losses`."""
-    return _says_loss(text.decode("utf-8", "replace"))
+    a module that names no loss has no `model_parameter_losses`. Read on the bytes, with the same answer
+    as on the decoded text (an ASCII word is in the decoded text exactly where it is in the bytes, and no
+    other character lowercases to a letter of "loss"), without decoding and lowercasing a whole module."""
+    return any(word in text for word in _LOSS_WORDS_BYTES) or b"loss" in text.lower()
+
+
+_LOSS_WORDS_BYTES = tuple(word.encode() for word in vocab.INPUT_SENSITIVE_LOSS_WORDS)
 
 
 def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
