@@ -978,7 +978,11 @@ def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False
 
 def _says_loss(source: str) -> bool:
     """Whether a source names any loss (`ActivationFlow._mentions_losses`)."""
-    return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS) or "loss" in source.lower()
+    return any(word in source for word in _LOSS_WORDS) or "loss" in source.lower()
+
+
+# The loss words that do not say "loss" in any case (`CrossEntropyLoss` does: one scan finds them all).
+_LOSS_WORDS = tuple(word for word in vocab.INPUT_SENSITIVE_LOSS_WORDS if "loss" not in word.lower())
 
 
 def _module_says_loss(text: bytes) -> bool:
@@ -989,7 +993,7 @@ def _module_says_loss(text: bytes) -> bool:
     return any(word in text for word in _LOSS_WORDS_BYTES) or b"loss" in text.lower()
 
 
-_LOSS_WORDS_BYTES = tuple(word.encode() for word in vocab.INPUT_SENSITIVE_LOSS_WORDS)
+_LOSS_WORDS_BYTES = tuple(word.encode() for word in _LOSS_WORDS)
 
 
 def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
