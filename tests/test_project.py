@@ -1298,3 +1298,90 @@ def test_the_same_file_base_classes_read_no_other_module(
     assert [cls.name.value for cls in file_bases(ctx, child)] == ["Local"]
     assert STORE.parsed(tmp_path / "norms.py") is None
     STORE.clear()
+
+
+def test_a_factory_assignment_reads_only_modules_that_write_a_mode_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop collector asks every `x = f(...)` of a project function whether `f` hands back a model in
+    eval mode (`Summary.returns_in_mode`): a module that never writes `.eval(` or `.train(` cannot, so it
+    is answered from its text, not parsed, nor is a class called by its bare name; a loader that switches
+    its model is read and its mode found, as before."""
+    from nnlint.engine.loops import EventKind
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "loader.py": "def load_model(net):\n    net.eval()\n    return net\n",
+            "plain.py": "def build(net):\n    return net\n\nclass Holder:\n    pass\n",
+            "main.py": (
+                "import torch\nfrom loader import load_model\nfrom plain import build, Holder\n\n"
+                "def run(net, x):\n    model = load_model(net)\n    other = build(net)\n    held = Holder()\n"
+                "    model(x)\n    other(x)\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "main.py")
+    assert ctx is not None
+    run = next(node for node in ctx.index.nodes(cst.FunctionDef) if node.name.value == "run")
+    switched = [(event.kind, event.target) for event in ctx.loops.function_events(run)]
+    assert (EventKind.EVAL, "model") in switched
+    assert not any(target == "other" for kind, target in switched if kind is EventKind.EVAL)
+    assert STORE.parsed(tmp_path / "loader.py") is not None
+    assert STORE.parsed(tmp_path / "plain.py") is None
+    assert tmp_path / "plain.py" in ctx.project_deps  # its text decided: an edit of it re-checks
+    STORE.clear()
+
+
+def test_a_star_imported_name_unknown_under_a_text_gate_is_known_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name a star import brings is remembered per text gate (`only_if_text`): a question that ruled its
+    module out first does not leave "unknown" for the questions asked without a gate."""
+    from nnlint.engine.project import only_if_text
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "net.py": "class Net:\n    pass\n",
+            "models.py": "from net import Net\n",
+            "train.py": "from models import *\n\nmodel = Net()\n",
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    with only_if_text(_says_nothing, classes=False):
+        assert resolve_name(ctx, "Net", ctx.module) is None
+    found = resolve_name(ctx, "Net", ctx.module)
+    assert found is not None and Path(found.ctx.path).name == "net.py"
+    STORE.clear()
+
+
+def _says_nothing(text: bytes) -> bool:
+    return False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"def f(x):\n    return F.cross_entropy(x, 0)\n",
+        b"crit = nn.BCEWithLogitsLoss()\n",
+        b"total_LoSs = 0\n",
+        b"\xe2loss = 1  # a stray byte before the word\n",
+        b"name = 'LO\xc5\xbfS'  # long s: no loss\n",
+        "k = '\u212aelvin'  # lowercases to ASCII, no loss\n".encode(),
+        b"def g():\n    return 1\n",
+    ],
+)
+def test_the_loss_text_gate_reads_bytes_as_the_decoded_text(text: bytes) -> None:
+    """`activations._module_says_loss` answers on a module's bytes what `_says_loss` answers on its decoded
+    text, without decoding it."""
+    from nnlint.engine.activations import _module_says_loss, _says_loss
+
+    assert _module_says_loss(text) == _says_loss(text.decode("utf-8", "replace"))

@@ -1011,13 +1011,22 @@ def _from_import(ctx: FileContext, expr: cst.BaseExpression, built: bool = False
 
 def _says_loss(source: str) -> bool:
     """Whether a source names any loss (`ActivationFlow._mentions_losses`)."""
-    return any(word in source for word in vocab.INPUT_SENSITIVE_LOSS_WORDS) or "loss" in source.lower()
+    return any(word in source for word in _LOSS_WORDS) or "loss" in source.lower()
+
+
+# The loss words that do not say "loss" in any case (`CrossEntropyLoss` does: one scan finds them all).
+_LOSS_WORDS = tuple(word for word in vocab.INPUT_SENSITIVE_LOSS_WORDS if "loss" not in word.lower())
 
 
 def _module_says_loss(text: bytes) -> bool:
     """`_says_loss` of another module's bytes, before parsing it (`project.only_if_text`): a function of
-    a module that names no loss has no `model_parameter_losses`."""
-    return _says_loss(text.decode("utf-8", "replace"))
+    a module that names no loss has no `model_parameter_losses`. Read on the bytes, with the same answer
+    as on the decoded text (an ASCII word is in the decoded text exactly where it is in the bytes, and no
+    other character lowercases to a letter of "loss"), without decoding and lowercasing a whole module."""
+    return any(word in text for word in _LOSS_WORDS_BYTES) or b"loss" in text.lower()
+
+
+_LOSS_WORDS_BYTES = tuple(word.encode() for word in _LOSS_WORDS)
 
 
 def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:

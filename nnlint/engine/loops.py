@@ -883,10 +883,7 @@ class TrainingLoops:
             return
         if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return  # cheap: `x = torch.zeros(1)`, a library's call
-        from nnlint.engine.summaries import summary_of_call
-
-        summary = summary_of_call(self._ctx, call)
-        mode = summary.returns_in_mode if summary is not None else None
+        mode = _returned_mode(self._ctx, call)
         # The role last: asking it builds the file's roles, which most files never need here.
         if mode is not None and self._roles.has(target, Role.MODEL):
             kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
@@ -1450,6 +1447,33 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
+
+
+def _returned_mode(ctx: FileContext, call: cst.Call) -> str | None:
+    """`Summary.returns_in_mode` of the project function a call runs (`summary_of_call`), asked by the loop
+    collector of every assignment from a call that is not a library's. Resolved under a text gate
+    (`project.only_if_text`): the answer is None for a function whose module never writes `.eval(` or
+    `.train(` (`summaries._returned_mode`), so such a module is not parsed to find it; nor for a class, so
+    a bare name that another module binds only by a `class` (`PatternMatcherPass()`) is not looked up
+    either. A mode found under the gate is confirmed without it (a base class the gate passed over could
+    have given the method). A call on `self` is resolved as always: its candidates' summaries
+    (`alias_summary`) are not asked under a gate."""
+    from nnlint.engine.project import only_if_text
+    from nnlint.engine.summaries import summary_of_call
+
+    func = call.func
+    if type(func) is not cst.Attribute or type(func.value) is not cst.Name or func.value.value != "self":
+        with only_if_text(_writes_a_mode_switch, classes=type(func) is not cst.Name):
+            summary = summary_of_call(ctx, call)
+        if summary is None or summary.returns_in_mode is None:
+            return None
+    summary = summary_of_call(ctx, call)
+    return summary.returns_in_mode if summary is not None else None
+
+
+def _writes_a_mode_switch(text: bytes) -> bool:
+    """The text gate of `_returned_mode` (one object, so `project` remembers its answers)."""
+    return b".eval(" in text or b".train(" in text
 
 
 def turns_recording_off(ctx: FileContext, call: cst.Call) -> bool:

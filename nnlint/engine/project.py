@@ -610,8 +610,9 @@ class ProjectView:
         self._ctx = ctx
         self._file = ctx.real_path
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
-        # Names resolved through this file's `from m import *` statements (`_through_star_imports`).
-        self._starred: dict[str, Resolved | None] = {}
+        # Names resolved through this file's `from m import *` statements (`_through_star_imports`), by name
+        # and text gate (`only_if_text`): what is unknown under a gate may be known to a question without it.
+        self._starred: dict[tuple[str, object], Resolved | None] = {}
         self._star_paths: dict[str, Path | None] = {}  # each star-imported module's file, when in the project
         # Imported names this file's star imports bring (`star_imported`), by the local name.
         self._star_aliases: dict[str, str | None] = {}
@@ -748,9 +749,10 @@ class ProjectView:
             return None  # (not remembered: asked again outside `this_file_only`, the answer may be known)
         if name in _BUILTIN_NAMES or ctx.bindings.of(name):
             return None
-        if name in self._starred:
-            return self._starred[name]
-        self._starred[name] = None  # a cycle of star imports meanwhile answers "unknown"
+        key = (name, _TEXT_GATE)
+        if key in self._starred:
+            return self._starred[key]
+        self._starred[key] = None  # a cycle of star imports meanwhile answers "unknown"
         found: Resolved | None = None
         for module in reversed(ctx.imports.star_modules):
             if module.startswith(LIBRARY_PREFIXES):
@@ -767,7 +769,7 @@ class ProjectView:
             found = other.project.member([name], hops + 1)
             if found is not None:
                 break
-        self._starred[name] = found
+        self._starred[key] = found
         return found
 
     def exported(self, hops: int = 0) -> dict[str, Resolved | None] | None:
