@@ -86,6 +86,8 @@ class ModeSimulation:
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
         self._inference_methods: set[cst.CSTNode] = set()
         self._parameter_free: dict[str, bool] = {}
+        # Evaluation loops reported instead of the `no_grad` opened inside them per batch: that block.
+        self._per_batch_blocks: dict[cst.CSTNode, cst.CSTNode] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -132,6 +134,11 @@ class ModeSimulation:
         """Whether an evaluation `evaluations_in_training_mode` found is a model's own inference method
         (`Evaluation.inference_methods`), whose callers leave the model in training mode."""
         return node in self._inference_methods
+
+    def per_batch_block(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """For an evaluation loop `evaluations_in_training_mode` reported, the `torch.no_grad()` opened
+        inside it once per batch (where the evaluation visibly starts, but not where `eval()` goes)."""
+        return self._per_batch_blocks.get(node)
 
     def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
         """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
@@ -311,8 +318,26 @@ class ModeSimulation:
             if ancestor is region.node:
                 break
         if no_grad is not None:
+            if isinstance(region.node, cst.With):
+                loop = self._evaluation_loop_around(region.node)
+                if loop is not None:
+                    # `for batch in val_loader: with torch.no_grad(): ...`: opened per batch.
+                    self._per_batch_blocks.setdefault(loop, no_grad)
+                    return loop
             return no_grad
         return region.node if isinstance(region.node, (cst.For, cst.While)) else forward.site
+
+    def _evaluation_loop_around(self, block: cst.With) -> cst.For | None:
+        """The loop over held-out data, in the same function, that a `no_grad` block is opened inside of
+        once per batch: `model.eval()` belongs before that loop, not before the block."""
+        evaluation = self._ctx.evaluation
+        function = self._ctx.enclosing_function(block)
+        loop = self._ctx.loops.enclosing_loop(block)
+        while loop is not None and loop.function is function:
+            if isinstance(loop.node, cst.For) and evaluation.iterates_held_out(loop):
+                return loop.node
+            loop = self._ctx.loops.enclosing_loop(loop.node)
+        return None
 
     def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
         """Whether the code that runs before this evaluation leaves the forward's model in training mode:
