@@ -128,6 +128,34 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # Linear probing (MoCo's and SimSiam's `main_lincls.py`): every parameter but the classifier's is
+        # frozen with `requires_grad = False`, the optimizer takes what still requires gradients, and
+        # `model.eval()` at the top of each epoch keeps the frozen BatchNorm statistics fixed on purpose.
+        """
+import torch
+import torchvision
+
+
+def train(loader, model, criterion, optimizer):
+    model.eval()
+    for images, target in loader:
+        loss = criterion(model(images), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main(loader, epochs):
+    model = torchvision.models.resnet50()
+    for name, param in model.named_parameters():
+        if name not in ["fc.weight", "fc.bias"]:
+            param.requires_grad = False
+    parameters = list(filter(lambda p: p.requires_grad, model.parameters()))
+    optimizer = torch.optim.SGD(parameters, 0.1)
+    criterion = torch.nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        train(loader, model, criterion, optimizer)
+""",
         # The epoch function's second loop runs over a parameter one of its calls fills with training data:
         # whether that loop evaluates is unknown, so nothing is reported.
         """

@@ -36,6 +36,7 @@ from nnlint.engine.bindings import (
     resolve_name,
 )
 from nnlint.engine.evaluation import EvalRegion, words
+from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved, modules_mentioning
@@ -809,6 +810,7 @@ class ModeSimulation:
                         self._stepped_after(events[position + 1 :], model, loop)
                         and not self._mode_free(model)
                         and not self._parts_trained(loop, model)
+                        and not self._freezes(model)
                     ):
                         self._trained_in_eval.add(set_by[model].node)
                         return set_by[model].node  # `model.eval()` at the top of the training epoch
@@ -851,6 +853,29 @@ class ModeSimulation:
             if isinstance(func, cst.Attribute) and func.attr.value == "train":
                 owner = dotted_name(func.value) or ""
                 if owner.startswith(prefix) and _within(self._ctx, call, loop.node):
+                    return True
+        return False
+
+    def _freezes(self, model: str) -> bool:
+        """Whether the file turns off gradients for some of the model's parameters (`for name, p in
+        model.named_parameters(): if ...: p.requires_grad = False`, `model.backbone.requires_grad_(False)`):
+        the optimizer then trains only the rest, and an `eval()` in force keeps the frozen part's BatchNorm
+        fixed on purpose (linear probing: MoCo's and SimSiam's `main_lincls.py`)."""
+        if "requires_grad" not in self._ctx.source:
+            return False
+        prefix = f"{model}."
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            owner = model_key(dotted_name(func.value)) or ""
+            if owner != model and not owner.startswith(prefix):
+                continue
+            if func.attr.value == "requires_grad_" and call.args and _is_false(call.args[0].value):
+                return True
+            if func.attr.value in ("parameters", "named_parameters"):
+                loop = self._ctx.index.parent(call)
+                if isinstance(loop, cst.For) and loop.iter is call and _sets_requires_grad_false(loop):
                     return True
         return False
 
@@ -1047,6 +1072,25 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
         and _within(built.ctx, call, built.node)
         for call in built.ctx.index.nodes(cst.Call)
     )
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
+def _sets_requires_grad_false(loop: cst.For) -> bool:
+    """Whether a loop's body assigns `<something>.requires_grad = False`."""
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign) and _is_false(node.value):
+            if any(
+                isinstance(target.target, cst.Attribute) and target.target.attr.value == "requires_grad"
+                for target in node.targets
+            ):
+                return True
+        stack.extend(children(node))
+    return False
 
 
 def _is_true(value: cst.BaseExpression) -> bool:
