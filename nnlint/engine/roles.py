@@ -970,6 +970,11 @@ class Roles:
             if name is not None:
                 self._add(name, next(iter(roles)))
 
+    def _only_a_parameter(self, name: str) -> bool:
+        """Whether every binding of the name in the file is a function's parameter."""
+        bindings = self._ctx.bindings.of(name)
+        return bool(bindings) and all(binding.kind == "parameter" for binding in bindings)
+
     def _unpickled(self, name: str) -> bool:
         """`model = torch.load(path)` (a whole pickled module, the old way of saving one): a name only ever
         bound from `torch.load` whose mode is switched holds a module (a state dict has no `eval()`)."""
@@ -1006,12 +1011,15 @@ class Roles:
             # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
             # So is one switched to eval and moved to a device (`model.cuda()`, `model.to(device)`): a
             # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported),
-            # and one switched and run on an input (`model_train.train()` then `outputs = model_train(x)`, a
-            # parameter of an epoch function whatever it is called): only a module has both.
+            # and a parameter switched and run on an input (`model_train.train()` then `outputs =
+            # model_train(x)` in an epoch function, whatever it is called): only a module has both. (A name
+            # bound here from an unknown callable stays unknown: its binding says what it holds.)
             if not used & {"eval", "train"} or self.of(owner):
                 continue
             evaluated = "eval" in used and used & MOVE_METHODS
-            if used & MODULE_METHODS or evaluated or owner in called or self._unpickled(owner):
+            if used & MODULE_METHODS or evaluated or self._unpickled(owner):
+                self._add(owner, Role.MODEL)
+            elif owner in called and self._only_a_parameter(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
