@@ -218,6 +218,7 @@ class Roles:
         # Whether a call runs a definition of this file, as `_project_role` asks it in each pass over the
         # assignments (the answer reads this file only, so it does not change between passes).
         self._calls_here: dict[cst.Call, bool] = {}
+        self._models_of: dict[str, set[str]] = {}  # `models_of`'s answers, asked once per step event
         self._ready = False
         _BUILDING.add(ctx)
         try:
@@ -363,11 +364,17 @@ class Roles:
         optimizer kept on a model and built elsewhere (`self.generator.optimizer`, made in the generator's
         `__init__`) serves that model. A parameter list derived from a model still belongs to it, however
         it reaches the optimizer (`derived_models`)."""
-        call = self.constructor(optimizer)
-        if call is None:
-            owner = optimizer.rpartition(".")[0]
-            return {owner} if owner and Role.MODEL in self.of(owner) else set()
-        return self.derived_models([arg.value for arg in call.args], call)
+        if optimizer not in self._models_of:
+            call = self.constructor(optimizer)
+            if call is None:
+                owner = optimizer.rpartition(".")[0]
+                found = {owner} if owner and Role.MODEL in self.of(owner) else set()
+            else:
+                found = self.derived_models([arg.value for arg in call.args], call)
+            if not self._ready:
+                return found  # asked while the roles are still being read: not final
+            self._models_of[optimizer] = found
+        return set(self._models_of[optimizer])
 
     def derived_models(self, values: list[cst.BaseExpression], at: cst.CSTNode) -> set[str]:
         """The models whose parameters `values` (read at `at`) hold: `model.parameters()` and
