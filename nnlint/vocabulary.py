@@ -987,6 +987,11 @@ OPTIMIZER_CLASS_WORDS = (
 # Words of a module's name that say it computes a loss, not the model's output (`loss_obj_id`, `criterion`).
 CRITERION_WORDS = frozenset({"loss", "criterion", "crit"})
 # Parameter names that say what a function is given, by role (the values of `roles.Role`).
+# Library helpers that return the parameter groups of the model they are given first (timm's
+# `param_groups_weight_decay(model, wd)`, its older `add_weight_decay`, `param_groups_layer_decay`).
+PARAMETER_GROUP_HELPERS = frozenset(
+    {"param_groups_weight_decay", "add_weight_decay", "param_groups_layer_decay"}
+)
 ROLE_PARAMETER_NAMES = {
     "model": {"model", "net", "network", "module"},
     "optimizer": {"optimizer", "optim", "opt"},

@@ -64,9 +64,17 @@ class TrainEvalMode(Rule):
     wherever it sits, such as at the top of the training epoch. Freezing on purpose stays silent: an
     `eval()` of a submodule, a model whose parts are switched back (`model.eval(); model.head.train()`),
     or a network the stepped optimizer does not own (a frozen backbone, a GAN's discriminator).
+    The optimizer may be built over any parameter list derived from the model: groups of
+    `[p for n, p in model.named_parameters() if ...]`, `a + b` of such lists, names bound to them, or what a
+    project helper that reads the model's parameters or modules returns (`split_bn_params(backbone)`,
+    `add_weight_decay(model, wd)`, timm's `param_groups_weight_decay(model)`).
+    A loop over held-out data may iterate a parameter that every call of its function fills with
+    held-out data (`fit_one_epoch(net, ..., gen, gen_val)` looping over `genval`), and a model may be a
+    parameter of any name that the function switches to a mode and runs (`model_train.train()`,
+    `model_train(images)`).
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
-    when the block is opened once per batch inside the evaluation's loop, at the evaluation loop or the
-    forward run in training mode.
+    when the block is opened once per batch inside the evaluation's loop, at the evaluation loop (with the
+    block as a related location) or the forward run in training mode.
     An evaluation is not flagged when the model's class (in the file or a project module) is visibly built
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
     layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
@@ -120,6 +128,115 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # Linear probing (MoCo's and SimSiam's `main_lincls.py`): every parameter but the classifier's is
+        # frozen with `requires_grad = False`, the optimizer takes what still requires gradients, and
+        # `model.eval()` at the top of each epoch keeps the frozen BatchNorm statistics fixed on purpose.
+        """
+import torch
+import torchvision
+
+
+def train(loader, model, criterion, optimizer):
+    model.eval()
+    for images, target in loader:
+        loss = criterion(model(images), target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main(loader, epochs):
+    model = torchvision.models.resnet50()
+    for name, param in model.named_parameters():
+        if name not in ["fc.weight", "fc.bias"]:
+            param.requires_grad = False
+    parameters = list(filter(lambda p: p.requires_grad, model.parameters()))
+    optimizer = torch.optim.SGD(parameters, 0.1)
+    criterion = torch.nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        train(loader, model, criterion, optimizer)
+""",
+        # The epoch function's second loop runs over a parameter one of its calls fills with training data:
+        # whether that loop evaluates is unknown, so nothing is reported.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def fit_one_epoch(net, optimizer, gen, genval):
+    net.train()
+    for iteration, batch in enumerate(gen):
+        imgs, labels = batch
+        loss = nn.functional.mse_loss(net(imgs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    val_loss = 0
+    for iteration, batch in enumerate(genval):
+        imgs, labels = batch
+        with torch.no_grad():
+            val_loss += nn.functional.mse_loss(net(imgs), labels).item()
+    return val_loss
+
+
+if __name__ == "__main__":
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters())
+    gen, gen_val = make_loaders()
+    for epoch in range(10):
+        fit_one_epoch(model, optimizer, gen, gen_val)
+        fit_one_epoch(model, optimizer, gen, gen)
+""",
+        # Linear probing: the backbone is frozen in eval mode on purpose and the optimizer is built from
+        # groups a helper splits out of the head alone (`split_decay(model.fc)`): the stepped optimizer
+        # does not own the whole model, nor anything a helper that reads no parameters builds.
+        """
+import torch
+from torch import nn
+
+
+def split_decay(module):
+    decay = [p for n, p in module.named_parameters() if not n.endswith("bias")]
+    no_decay = [p for n, p in module.named_parameters() if n.endswith("bias")]
+    return [{"params": decay, "weight_decay": 1e-4}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def make_groups(cfg):
+    return cfg.groups
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten())
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(self.backbone(x))
+
+
+def main(loader, cfg):
+    model = Probe()
+    optimizer = torch.optim.SGD(split_decay(model.fc), lr=0.1)
+    other = torch.optim.SGD(make_groups(cfg), lr=0.1)
+    model.eval()
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        other.zero_grad()
+        loss.backward()
+        optimizer.step()
+        other.step()
+""",
         # Mode switched through pure helpers over a list of models (`set_eval([net])`, `set_train([net])`,
         # through the DDP wrapper) and through a helper that takes the mode as a string (clevr-iep's
         # `set_mode("eval", models)`): the evaluation runs in eval mode and training resumes in train mode.
@@ -1559,6 +1676,107 @@ def train(model, loader, test_set, optimizer):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The detection/segmentation template (bubbliiiing's `fit_one_epoch(net, ..., gen, genval)`): the
+        # epoch function trains, then loops over a parameter that every call fills with the validation
+        # loader, opening `no_grad` per batch and never calling `eval()`. Reported at the loop, where
+        # `net.eval()` goes (the per-batch block is a related location).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU())
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def fit_one_epoch(net, optimizer, gen, genval):
+    net.train()
+    for iteration, batch in enumerate(gen):
+        imgs, labels = batch
+        loss = nn.functional.mse_loss(net(imgs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    val_loss = 0
+    for iteration, batch in enumerate(genval):
+        imgs, labels = batch
+        with torch.no_grad():
+            val_loss += nn.functional.mse_loss(net(imgs), labels).item()
+    return val_loss
+
+
+if __name__ == "__main__":
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters())
+    gen, gen_val = make_loaders()
+    for epoch in range(10):
+        fit_one_epoch(model, optimizer, gen, gen_val)
+""",
+            line=24,
+        ),
+        # The 2022 template's epoch function of another module takes the wrapped model under a name no
+        # convention gives (`model_train`): switched to training and run on the batches, it is a model.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+def fit_one_epoch(model_train, model, optimizer, gen, gen_val):
+    model_train.train()
+    for images, targets in gen:
+        loss = nn.CrossEntropyLoss()(model_train(images), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    val_loss = 0
+    for images, targets in gen_val:
+        with torch.no_grad():
+            val_loss += nn.CrossEntropyLoss()(model_train(images), targets).item()
+    torch.save(model.state_dict(), "last.pth")
+""",
+            line=14,
+        ),
+        # The optimizer is built from parameter groups a project helper splits out of the backbone (no
+        # weight decay for BatchNorm, face.evoLVe's `separate_irse_bn_paras(BACKBONE)`); an `eval()` left
+        # at the top of each epoch then spoils training. Only the step of an optimizer that owns the
+        # backbone shows it is trained (a frozen backbone in eval mode is deliberate).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+def split_bn_params(module):
+    only_bn, without_bn = [], []
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            only_bn.extend(layer.parameters(recurse=False))
+        else:
+            without_bn.extend(layer.parameters(recurse=False))
+    return only_bn, without_bn
+
+
+if __name__ == "__main__":
+    backbone = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten())
+    only_bn, without_bn = split_bn_params(backbone)
+    optimizer = torch.optim.SGD([{"params": without_bn, "weight_decay": 5e-4}, {"params": only_bn}], lr=0.1)
+    for epoch in range(10):
+        backbone.eval()
+        for images, labels in train_loader:
+            loss = backbone(images).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+""",
+            line=21,
+        ),
         # clevr-iep's `check_accuracy`, run every few steps of training, switches the models through
         # `set_mode(mode, models)` and ends with "eval" where "train" was meant: the rest of training
         # runs with dropout off (reported at that call).
@@ -2614,6 +2832,8 @@ def train(model, loader, optimizer, epochs):
         " call `model.eval()` here before evaluating."
     )
 
+    _PER_BATCH_BLOCK = "`torch.no_grad()` opened per batch: it turns gradients off, not training mode"
+
     def finish(self) -> None:
         modes = self.ctx.modes  # the simulation lives in the engine (nnlint.engine.modes)
         for node in modes.evaluations_in_training_mode():
@@ -2621,7 +2841,13 @@ def train(model, loader, optimizer, epochs):
             if modes.in_inference_method(node):
                 self.report(node, message=self._INFERENCE_METHOD)
             else:
-                self.report(node, message=self._PER_NETWORK.format(*other) if other else None)
+                block = modes.per_batch_block(node)
+                related = (Evidence(block, self._PER_BATCH_BLOCK),)
+                self.report(
+                    node,
+                    message=self._PER_NETWORK.format(*other) if other else None,
+                    related=related if block is not None else (),
+                )
         for toggle, start in modes.trains_for_inference():
             self.report(
                 toggle,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import own_nodes, target_names
+from nnlint.engine.bindings import argument_values, own_nodes, target_names
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved
@@ -184,6 +184,7 @@ class Evaluation:
         self._test_words = not (
             stem.startswith("test_") or stem.endswith("_test.py") or stem == "conftest.py"
         )
+        self._held_out_parameters: dict[tuple[cst.FunctionDef, str], bool] = {}
 
     def is_eval_function(self, function: cst.FunctionDef) -> bool:
         """Named like evaluation or evaluating by what it does (`evaluates_by_behaviour`), and not a pytest
@@ -414,6 +415,36 @@ class Evaluation:
             return True
         return any(word in vocab.LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
 
+    def iterates_held_out(self, loop: Loop) -> bool:
+        """A loop over held-out data: its iterable is named for it (`val_loader`, `X_test`), or is a
+        parameter of its function that every call in this file fills with held-out data
+        (`fit_one_epoch(net, ..., gen, gen_val)` looping `for batch in enumerate(genval)`). A parameter some
+        call fills with other data (`run_epoch(train_loader)`), or with no call in sight, stays unknown."""
+        name = loop.iterates
+        if is_eval_data_name(name):
+            return True
+        if not name or not name.isidentifier() or loop.function is None:
+            return False
+        key = (loop.function, name)
+        if key not in self._held_out_parameters:
+            self._held_out_parameters[key] = self._filled_with_held_out(loop.function, name)
+        return self._held_out_parameters[key]
+
+    def _filled_with_held_out(self, function: cst.FunctionDef, name: str) -> bool:
+        param = next(
+            (p for p in (*function.params.params, *function.params.kwonly_params) if p.name.value == name),
+            None,
+        )
+        if param is None or any(
+            binding.kind != "parameter" and self._ctx.enclosing_function(binding.node) is function
+            for binding in self._ctx.bindings.of(name)
+        ):
+            return False  # not a parameter, or rebound in the function
+        passed = argument_values(self._ctx, function, param)
+        return bool(passed) and all(
+            value is not param.default and is_eval_data_name(dotted_name(value)) for value, _ in passed
+        )
+
     def iterates_data(self, loop: Loop) -> bool:
         """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`),
         or a loop that draws a batch from a helper each iteration (`X, Y = get_batch(split)`)."""
@@ -475,7 +506,7 @@ class Evaluation:
                 found.append(region)
         for loop in loops.loops:
             # `for x, y in test_loader: out = model(x)` outside any evaluation function or no_grad block.
-            if not isinstance(loop.node, cst.For) or not is_eval_data_name(loop.iterates):
+            if not isinstance(loop.node, cst.For) or not self.iterates_held_out(loop):
                 continue
             if any(event.kind in _TRAINING_KINDS for event in loop.events):
                 continue
@@ -867,7 +898,8 @@ class Evaluation:
         function = loop.function
         if function is not None and self.is_eval_function(function):
             return True
-        return is_eval_data_name(data or loop.iterates) and self._ctx.gradients.under_no_grad(loop.node)
+        held_out = is_eval_data_name(data) if data else self.iterates_held_out(loop)
+        return held_out and self._ctx.gradients.under_no_grad(loop.node)
 
     # -- loops that evaluate when a flag says so --------------------------------------------------
 
@@ -936,12 +968,12 @@ class Evaluation:
         """Held-out data in sight: a loop over it inside or around the block, a forward fed with it, or
         (for a `no_grad` block) a batch drawn from it in the block."""
         loops = self._ctx.loops
-        if any(is_eval_data_name(loops.loop(inner).iterates) for inner in self._loops_in(node)):
+        if any(self.iterates_held_out(loops.loop(inner)) for inner in self._loops_in(node)):
             return True
         function = node if isinstance(node, cst.FunctionDef) else self._ctx.enclosing_function(node)
         outer = loops.enclosing_loop(node)
         while outer is not None and outer.function is function:
-            if is_eval_data_name(outer.iterates):
+            if self.iterates_held_out(outer):
                 return True
             outer = loops.enclosing_loop(outer.node)
         if any(

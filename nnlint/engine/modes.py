@@ -36,6 +36,7 @@ from nnlint.engine.bindings import (
     resolve_name,
 )
 from nnlint.engine.evaluation import EvalRegion, words
+from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved, modules_mentioning
@@ -86,6 +87,8 @@ class ModeSimulation:
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
         self._inference_methods: set[cst.CSTNode] = set()
         self._parameter_free: dict[str, bool] = {}
+        # Evaluation loops reported instead of the `no_grad` opened inside them per batch: that block.
+        self._per_batch_blocks: dict[cst.CSTNode, cst.CSTNode] = {}
 
     # -- evaluation in training mode ----------------------------------------------------------------
 
@@ -132,6 +135,11 @@ class ModeSimulation:
         """Whether an evaluation `evaluations_in_training_mode` found is a model's own inference method
         (`Evaluation.inference_methods`), whose callers leave the model in training mode."""
         return node in self._inference_methods
+
+    def per_batch_block(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """For an evaluation loop `evaluations_in_training_mode` reported, the `torch.no_grad()` opened
+        inside it once per batch (where the evaluation visibly starts, but not where `eval()` goes)."""
+        return self._per_batch_blocks.get(node)
 
     def switched_instead(self, node: cst.CSTNode) -> tuple[str, str] | None:
         """For an evaluation `evaluations_in_training_mode` found, when the evaluation switched another
@@ -311,8 +319,26 @@ class ModeSimulation:
             if ancestor is region.node:
                 break
         if no_grad is not None:
+            if isinstance(region.node, cst.With):
+                loop = self._evaluation_loop_around(region.node)
+                if loop is not None:
+                    # `for batch in val_loader: with torch.no_grad(): ...`: opened per batch.
+                    self._per_batch_blocks.setdefault(loop, no_grad)
+                    return loop
             return no_grad
         return region.node if isinstance(region.node, (cst.For, cst.While)) else forward.site
+
+    def _evaluation_loop_around(self, block: cst.With) -> cst.For | None:
+        """The loop over held-out data, in the same function, that a `no_grad` block is opened inside of
+        once per batch: `model.eval()` belongs before that loop, not before the block."""
+        evaluation = self._ctx.evaluation
+        function = self._ctx.enclosing_function(block)
+        loop = self._ctx.loops.enclosing_loop(block)
+        while loop is not None and loop.function is function:
+            if isinstance(loop.node, cst.For) and evaluation.iterates_held_out(loop):
+                return loop.node
+            loop = self._ctx.loops.enclosing_loop(loop.node)
+        return None
 
     def _entered_in_training(self, region: EvalRegion, forward: Event) -> bool:
         """Whether the code that runs before this evaluation leaves the forward's model in training mode:
@@ -784,6 +810,7 @@ class ModeSimulation:
                         self._stepped_after(events[position + 1 :], model, loop)
                         and not self._mode_free(model)
                         and not self._parts_trained(loop, model)
+                        and not self._freezes(model)
                     ):
                         self._trained_in_eval.add(set_by[model].node)
                         return set_by[model].node  # `model.eval()` at the top of the training epoch
@@ -826,6 +853,29 @@ class ModeSimulation:
             if isinstance(func, cst.Attribute) and func.attr.value == "train":
                 owner = dotted_name(func.value) or ""
                 if owner.startswith(prefix) and _within(self._ctx, call, loop.node):
+                    return True
+        return False
+
+    def _freezes(self, model: str) -> bool:
+        """Whether the file turns off gradients for some of the model's parameters (`for name, p in
+        model.named_parameters(): if ...: p.requires_grad = False`, `model.backbone.requires_grad_(False)`):
+        the optimizer then trains only the rest, and an `eval()` in force keeps the frozen part's BatchNorm
+        fixed on purpose (linear probing: MoCo's and SimSiam's `main_lincls.py`)."""
+        if "requires_grad" not in self._ctx.source:
+            return False
+        prefix = f"{model}."
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not isinstance(func, cst.Attribute):
+                continue
+            owner = model_key(dotted_name(func.value)) or ""
+            if owner != model and not owner.startswith(prefix):
+                continue
+            if func.attr.value == "requires_grad_" and call.args and _is_false(call.args[0].value):
+                return True
+            if func.attr.value in ("parameters", "named_parameters"):
+                loop = self._ctx.index.parent(call)
+                if isinstance(loop, cst.For) and loop.iter is call and _sets_requires_grad_false(loop):
                     return True
         return False
 
@@ -1022,6 +1072,25 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
         and _within(built.ctx, call, built.node)
         for call in built.ctx.index.nodes(cst.Call)
     )
+
+
+def _is_false(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "False"
+
+
+def _sets_requires_grad_false(loop: cst.For) -> bool:
+    """Whether a loop's body assigns `<something>.requires_grad = False`."""
+    stack: list[cst.CSTNode] = [loop.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Assign) and _is_false(node.value):
+            if any(
+                isinstance(target.target, cst.Attribute) and target.target.attr.value == "requires_grad"
+                for target in node.targets
+            ):
+                return True
+        stack.extend(children(node))
+    return False
 
 
 def _is_true(value: cst.BaseExpression) -> bool:

@@ -110,6 +110,9 @@ def building_roles() -> set[FileContext]:
 
 # A callee picked by name from a namespace: `models.__dict__[arch](...)`, `getattr(models, arch)(...)`.
 _PICKED_CALLEES = frozenset({cst.Subscript, cst.Call})
+# Methods that list a module's parameters or submodules: a helper that calls one on its parameter hands back
+# (part of) that module's parameters.
+_MODULE_LISTS = frozenset({"parameters", "named_parameters", "modules", "named_modules"})
 # Display types by identity (`isinstance` against libcst's ABC-based classes is slow on hot paths).
 _SEQUENCE_DISPLAYS = frozenset({cst.Tuple, cst.List})
 _CONTAINER_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.GeneratorExp, cst.DictComp})
@@ -215,6 +218,7 @@ class Roles:
         # Whether a call runs a definition of this file, as `_project_role` asks it in each pass over the
         # assignments (the answer reads this file only, so it does not change between passes).
         self._calls_here: dict[cst.Call, bool] = {}
+        self._models_of: dict[str, set[str]] = {}  # `models_of`'s answers, asked once per step event
         self._ready = False
         _BUILDING.add(ctx)
         try:
@@ -358,24 +362,106 @@ class Roles:
         """The names whose parameters an optimizer was built over (`SGD(model.parameters())` -> {"model"}),
         so a `netG.zero_grad()` can be matched to the optimizer it serves; empty when not visible. An
         optimizer kept on a model and built elsewhere (`self.generator.optimizer`, made in the generator's
-        `__init__`) serves that model."""
-        call = self.constructor(optimizer)
-        if call is None:
-            owner = optimizer.rpartition(".")[0]
-            return {owner} if owner and Role.MODEL in self.of(owner) else set()
+        `__init__`) serves that model. A parameter list derived from a model still belongs to it, however
+        it reaches the optimizer (`derived_models`)."""
+        if optimizer not in self._models_of:
+            call = self.constructor(optimizer)
+            if call is None:
+                owner = optimizer.rpartition(".")[0]
+                found = {owner} if owner and Role.MODEL in self.of(owner) else set()
+            else:
+                found = self.derived_models([arg.value for arg in call.args], call)
+            if not self._ready:
+                return found  # asked while the roles are still being read: not final
+            self._models_of[optimizer] = found
+        return set(self._models_of[optimizer])
+
+    def derived_models(self, values: list[cst.BaseExpression], at: cst.CSTNode) -> set[str]:
+        """The models whose parameters `values` (read at `at`) hold: `model.parameters()` and
+        `model.named_parameters()` anywhere inside them (a list comprehension or `filter(...)` over them,
+        a `{'params': ...}` group, `a + b`); the names they read, followed to what the same function binds
+        them to (`no_decay_params = [p for n, p in model.named_parameters() if ...]`, `params += ...`,
+        `groups.append({...})`, `a, b = split_bn_params(model)`); and the model handed to a helper that
+        reads its parameters or modules (`add_weight_decay(model, wd)` whose body iterates
+        `model.named_parameters()`, `model.param_groups(wd)` whose method reads `self.parameters()`, timm's
+        `param_groups_weight_decay(model)`). Other helpers' results stay unknown."""
         found: set[str] = set()
-        stack: list[cst.CSTNode] = [arg.value for arg in call.args]
+        function = self._ctx.enclosing_function(at)
+        followed: set[str] = set()
+        stack: list[cst.CSTNode] = list(values)
         while stack:
             node = stack.pop()
-            if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and node.func.attr.value in ("parameters", "named_parameters")
-            ):
-                owner = dotted_name(node.func.value)
-                if owner:
-                    found.add(owner)
+            kind = type(node)
+            if kind is cst.Call:
+                func = node.func  # type: ignore[attr-defined]
+                if type(func) is cst.Attribute and func.attr.value in ("parameters", "named_parameters"):
+                    owner = dotted_name(func.value)
+                    if owner:
+                        found.add(owner)
+                        continue
+                found.update(self._parameters_read_by(node))  # type: ignore[arg-type]
+            elif kind is cst.Name and node.value not in followed:  # type: ignore[attr-defined]
+                followed.add(node.value)  # type: ignore[attr-defined]
+                if Role.MODEL not in self.of(node.value):  # type: ignore[attr-defined]
+                    stack.extend(self._bound_in(node.value, function))  # type: ignore[attr-defined]
             stack.extend(children(node))
+        return found
+
+    def _bound_in(self, name: str, function: cst.FunctionDef | None) -> list[cst.CSTNode]:
+        """What `function` (None: module level) binds a name to or adds to it: assigned and unpacked
+        values, `name += ...`, and the arguments of `name.append(...)`/`name.extend(...)`."""
+        ctx = self._ctx
+        found: list[cst.CSTNode] = []
+        for binding in ctx.bindings.of(name):
+            if binding.kind not in ("assign", "annotated", "unpack", "augmented"):
+                continue
+            if ctx.enclosing_function(binding.node) is not function:
+                continue
+            value = binding.value if binding.value is not None else getattr(binding.node, "value", None)
+            if value is not None:
+                found.append(value)
+        for mention in ctx.bindings.mentions(name):
+            attribute = ctx.index.parent(mention)
+            if type(attribute) is not cst.Attribute or attribute.value is not mention:  # type: ignore[union-attr]
+                continue
+            call = ctx.index.parent(attribute)
+            if (
+                type(call) is cst.Call
+                and attribute.attr.value in ("append", "extend")  # type: ignore[union-attr]
+                and ctx.enclosing_function(call) is function
+            ):
+                found.extend(arg.value for arg in call.args)  # type: ignore[union-attr]
+        return found
+
+    def _parameters_read_by(self, call: cst.Call) -> set[str]:
+        """The models a helper call hands over whose parameters or modules the helper reads: the argument
+        for a parameter `p` of a project function whose body calls `p.parameters()`, `p.named_parameters()`,
+        `p.modules()` or `p.named_modules()`; the receiver of a project method that calls them on `self`;
+        the first argument of a library helper known to return a model's parameter groups."""
+        from nnlint.engine.bindings import call_parameters, matched_arguments, resolve_call
+
+        callee = self._ctx.callee(call) or ""
+        if callee.rsplit(".", 1)[-1] in vocab.PARAMETER_GROUP_HELPERS and callee.startswith("timm."):
+            first = dotted_name(call.args[0].value) if call.args and call.args[0].keyword is None else None
+            return {first} if first else set()
+        if callee.startswith(vocab.LIBRARY_PREFIXES):
+            return set()
+        target = resolve_call(self._ctx, call)
+        if target is None or not isinstance(target.node, cst.FunctionDef):
+            return set()
+        read = _modules_read(target.node)
+        if not read:
+            return set()
+        found: set[str] = set()
+        if "self" in read and type(call.func) is cst.Attribute:
+            owner = dotted_name(call.func.value)
+            if owner and owner != "self":
+                found.add(owner)
+        positional = [param.name.value for param in call_parameters(target.ctx, target.node)]
+        for name, value in matched_arguments(positional, call).items():
+            passed = dotted_name(value)
+            if name in read and passed:
+                found.add(passed)
         return found
 
     def role_of(self, value: cst.BaseExpression) -> Role | None:
@@ -891,6 +977,11 @@ class Roles:
             if name is not None:
                 self._add(name, next(iter(roles)))
 
+    def _only_a_parameter(self, name: str) -> bool:
+        """Whether every binding of the name in the file is a function's parameter."""
+        bindings = self._ctx.bindings.of(name)
+        return bool(bindings) and all(binding.kind == "parameter" for binding in bindings)
+
     def _unpickled(self, name: str) -> bool:
         """`model = torch.load(path)` (a whole pickled module, the old way of saving one): a name only ever
         bound from `torch.load` whose mode is switched holds a module (a state dict has no `eval()`)."""
@@ -905,6 +996,7 @@ class Roles:
     def _from_uses(self) -> None:
         methods: dict[str, set[str]] = {}
         switched: dict[str, cst.Call] = {}
+        called: set[str] = set()  # names called themselves on some input: `model_train(images)`
         for call in self._ctx.index.nodes(cst.Call):
             if type(call.func) is cst.Attribute:
                 owner = dotted_name(call.func.value)
@@ -912,20 +1004,29 @@ class Roles:
                     methods.setdefault(owner, set()).add(call.func.attr.value)
                     if call.func.attr.value in ("eval", "train"):
                         switched.setdefault(owner, call)
+            if call.args and type(call.func) in (cst.Name, cst.Attribute):
+                name = dotted_name(call.func)
+                if name:
+                    called.add(name)
         for owner, call in switched.items():
             # `self.model.train()` in a subclass whose project base class builds, saves or loads it like a
             # module (`self.model.load_state_dict(...)` in the base trainer of another module).
             if not methods[owner] & MODULE_METHODS and self._module_in_base_classes(owner, call):
                 methods[owner] |= MODULE_METHODS
-        for owner, called in methods.items():
+        for owner, used in methods.items():
             # A name switched between modes and saved or loaded like a module is one, whatever built it
             # (`model = tx.modules.BERTClassifier(...)`; `model.train()` ... `model.load_state_dict(...)`).
             # So is one switched to eval and moved to a device (`model.cuda()`, `model.to(device)`): a
-            # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported).
-            evaluated = "eval" in called and called & MOVE_METHODS
-            if called & {"eval", "train"} and (called & MODULE_METHODS or evaluated) and not self.of(owner):
+            # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported),
+            # and a parameter switched and run on an input (`model_train.train()` then `outputs =
+            # model_train(x)` in an epoch function, whatever it is called): only a module has both. (A name
+            # bound here from an unknown callable stays unknown: its binding says what it holds.)
+            if not used & {"eval", "train"} or self.of(owner):
+                continue
+            evaluated = "eval" in used and used & MOVE_METHODS
+            if used & MODULE_METHODS or evaluated or self._unpickled(owner):
                 self._add(owner, Role.MODEL)
-            elif called & {"eval", "train"} and not self.of(owner) and self._unpickled(owner):
+            elif owner in called and self._only_a_parameter(owner):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
@@ -978,6 +1079,24 @@ class Roles:
             if hierarchy is not None and not any(_uses_gradients(cls.node) for cls in hierarchy):
                 return True
         return False
+
+
+def _modules_read(function: cst.FunctionDef) -> set[str]:
+    """The plain names whose whole parameter or module list a function reads (`p.parameters()`,
+    `p.named_parameters()`, `p.modules()`, `p.named_modules()`): its parameters (or `self`) whose
+    parameters the function hands back, filtered or split."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is cst.Attribute and func.attr.value in _MODULE_LISTS:
+                if type(func.value) is cst.Name:
+                    found.add(func.value.value)
+        stack.extend(children(node))
+    params = {param.name.value for param in (*function.params.params, *function.params.kwonly_params)}
+    return found & params
 
 
 def _uses_gradients(node: cst.CSTNode) -> bool:
