@@ -554,7 +554,10 @@ class ActivationFlow:
                 return Loss(callee, expr)  # type: ignore[arg-type]
             if callee is not None and not _is_local(callee):
                 return None  # a library call
-            target = resolve_call(ctx, expr)
+            # Only a function's returns are asked: a module that names no loss returns none, and a class
+            # called (`PatternMatcherPass()`) builds no loss here, so neither module is parsed.
+            with only_if_text(_module_says_loss, classes=False):
+                target = resolve_call(ctx, expr)
             if target is None or not isinstance(target.node, cst.FunctionDef):
                 return None
             # `self.criterion = self.configure_criterion()`, `criterion = get_loss(cfg)`: what it returns.
