@@ -38,7 +38,7 @@ from nnlint.engine.bindings import (
     target_names,
 )
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name, keyed_name, words
+from nnlint.engine.names import dotted_name, is_false, keyed_name, words
 from nnlint.engine.roles import Role, Roles
 from nnlint.engine.summaries import Effect, clearing, handed
 
@@ -883,7 +883,7 @@ class TrainingLoops:
             return
         if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
             return  # cheap: `x = torch.zeros(1)`, a library's call
-        mode = _returned_mode(self._ctx, call)
+        mode = _mode_a_call_returns(self._ctx, call)
         # The role last: asking it builds the file's roles, which most files never need here.
         if mode is not None and self._roles.has(target, Role.MODEL):
             kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
@@ -1028,7 +1028,7 @@ class TrainingLoops:
                 continue
             if parameters & {name.split(".")[0] for name in names}:
                 continue  # a listed name is also a parameter of the helper: renaming it would mislead
-            is_eval = func.attr.value == "eval" or _is_false(node.args[0].value if node.args else None)
+            is_eval = func.attr.value == "eval" or is_false(node.args[0].value if node.args else None)
             guard = self._ctx.index.enclosing(node, (cst.If, cst.For))
             block = guard.body if type(guard) is cst.If else None
             kind = EventKind.EVAL if is_eval else EventKind.TRAIN
@@ -1333,7 +1333,7 @@ class TrainingLoops:
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
         if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
-            is_eval = method == "eval" or _is_false(call.args[0].value if call.args else None)
+            is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
         if not call.args and roles.has(func.value, Role.MODEL):
             from nnlint.engine.training_calls import switched_mode
@@ -1438,10 +1438,6 @@ def _same_object(a: str, b: str | None) -> bool:
     return b is not None and (a == b or a.startswith(b + ".") or b.startswith(a + "."))
 
 
-def _is_false(expr: cst.BaseExpression | None) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "False"
-
-
 def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     """`enumerate(tqdm(train_loader))` -> "train_loader"."""
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
@@ -1449,7 +1445,7 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     return dotted_name(expr)
 
 
-def _returned_mode(ctx: FileContext, call: cst.Call) -> str | None:
+def _mode_a_call_returns(ctx: FileContext, call: cst.Call) -> str | None:
     """`Summary.returns_in_mode` of the project function a call runs (`summary_of_call`), asked by the loop
     collector of every assignment from a call that is not a library's. Resolved under a text gate
     (`project.only_if_text`): the answer is None for a function whose module never writes `.eval(` or
@@ -1472,7 +1468,7 @@ def _returned_mode(ctx: FileContext, call: cst.Call) -> str | None:
 
 
 def _writes_a_mode_switch(text: bytes) -> bool:
-    """The text gate of `_returned_mode` (one object, so `project` remembers its answers)."""
+    """The text gate of `_mode_a_call_returns` (one object, so `project` remembers its answers)."""
     return b".eval(" in text or b".train(" in text
 
 

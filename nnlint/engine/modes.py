@@ -38,7 +38,7 @@ from nnlint.engine.bindings import (
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, is_false
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.vocabulary import (
     DELIBERATE_TRAIN_WORDS,
@@ -871,7 +871,7 @@ class ModeSimulation:
             owner = model_key(dotted_name(func.value)) or ""
             if owner != model and not owner.startswith(prefix):
                 continue
-            if func.attr.value == "requires_grad_" and call.args and _is_false(call.args[0].value):
+            if func.attr.value == "requires_grad_" and call.args and is_false(call.args[0].value):
                 return True
             if func.attr.value in ("parameters", "named_parameters"):
                 loop = self._ctx.index.parent(call)
@@ -1074,16 +1074,12 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
     )
 
 
-def _is_false(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Name) and value.value == "False"
-
-
 def _sets_requires_grad_false(loop: cst.For) -> bool:
     """Whether a loop's body assigns `<something>.requires_grad = False`."""
     stack: list[cst.CSTNode] = [loop.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Assign) and _is_false(node.value):
+        if isinstance(node, cst.Assign) and is_false(node.value):
             if any(
                 isinstance(target.target, cst.Attribute) and target.target.attr.value == "requires_grad"
                 for target in node.targets

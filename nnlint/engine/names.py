@@ -145,3 +145,8 @@ def call_argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpres
             return arg.value
     positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
     return positional[position] if len(positional) > position else None
+
+
+def is_false(expr: cst.BaseExpression | None) -> bool:
+    """Whether an expression is the literal `False` (`model.train(False)`, `p.requires_grad = False`)."""
+    return type(expr) is cst.Name and expr.value == "False"
