@@ -1035,8 +1035,6 @@ LOSS_SCALING_CALLS = frozenset({"scale", "scale_loss"})
 REDUCTION_METHODS = frozenset({"mean", "sum"})
 # Calls that train: a function making one is more than a clearing of gradients.
 TRAINING_METHODS = frozenset({"backward", "manual_backward", "step"})
-# Where Lightning keeps the current epoch inside a LightningModule.
-LIGHTNING_CURRENT_EPOCH = ("self.current_epoch", "self.trainer.current_epoch")
 # Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
 LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
 # torch and its sibling packages: frames inside them are not the user's code (runtime half).

@@ -272,7 +272,6 @@ def _is_literal_data(expr: cst.BaseExpression, top: bool = True) -> bool:
     """A list or tuple of numbers written in the code (a table; a lone scalar is an accumulator's start)."""
     if isinstance(expr, (cst.Integer, cst.Float)):
         return not top
-        return True
     if isinstance(expr, cst.UnaryOperation):
         return _is_literal_data(expr.expression, top)
     if isinstance(expr, (cst.List, cst.Tuple)):

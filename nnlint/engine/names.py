@@ -130,13 +130,6 @@ class ImportTable:
         dotted = dotted_name(expr)
         return self.resolve(dotted) if dotted else None
 
-    def imports_module(self, prefix: str) -> bool:
-        """Whether anything from `prefix` (e.g. "torch") is imported in this file."""
-        return any(
-            target == prefix or target.startswith(prefix + ".")
-            for target in list(self.aliases.values()) + self.star_modules
-        )
-
 
 def call_argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
     """The argument a call passes for a parameter, by keyword or by position (`StepLR(opt, 30)`)."""

@@ -142,22 +142,14 @@ def _installed_package(folder: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def search_path(folder: Path) -> tuple[tuple[Path, ...], Path]:
-    """The folders absolute imports are searched in from a file in `folder`, and the project's bounds.
-
-    A file of an installed distribution (inside `site-packages`) belongs to its own top-level package:
-    `import sympy` in torch's sources names a library, not a module of torch's project, even when a
-    marker (a git checkout of the whole Python install) puts a project root above `site-packages`. A
-    user's project with a virtual environment inside it is unaffected: its own files are not in there."""
-    layout = _layout(folder)
-    return layout.roots, layout.bound
-
-
 @dataclass(frozen=True)
 class _Layout:
-    """What a folder's place in the project gives (`search_path`, the project's root), with the paths whose
-    absence it rests on: a project marker or an `__init__.py` created there moves the root or extends the
-    chain of packages, so the answer holds only while they stay absent (`find_module` records them)."""
+    """What a folder's place in the project gives (the folders absolute imports are searched in, the
+    project's bounds and root), with the paths whose absence it rests on: a project marker or an
+    `__init__.py` created there moves the root or extends the chain of packages, so the answer holds only
+    while they stay absent (`find_module` records them). A file of an installed distribution (inside
+    `site-packages`) belongs to its own top-level package: `import sympy` in torch's sources names a
+    library, not a module of torch's project."""
 
     roots: tuple[Path, ...]
     bound: Path

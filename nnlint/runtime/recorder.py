@@ -55,9 +55,6 @@ class OpRecorder(TorchFunctionMode):
     def produced_by(self, tensor: Any) -> str | None:
         return self._produced.get(id(tensor)) if isinstance(tensor, torch.Tensor) else None
 
-    def keep_alive(self, value: Any) -> None:
-        self._alive.append(value)
-
     def __enter__(self) -> OpRecorder:
         for name, module in self.model.named_modules():
             if not name:
