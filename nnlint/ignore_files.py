@@ -101,9 +101,3 @@ def is_ignored_with_parents(path: Path) -> bool:
         if top in parent.parents and is_ignored(parent, is_dir=True):
             return True
     return is_ignored(absolute, is_dir=absolute.is_dir())
-
-
-def clear_caches() -> None:
-    """Forget what was read: for long-lived processes (the language server) whose ignore files change."""
-    for cached in (_spec, _repository_root, _layers):
-        cached.cache_clear()
