@@ -34,7 +34,7 @@ from nnlint.runtime.frames import (
     wrap_module_init,
     wrap_register_buffer,
 )
-from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES
+from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES, SYMMETRIC_LOSS_FUNCTIONS
 from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 # Recent calls kept for linking a step to its model call and loss; a GAN needs a few, nothing needs many.
@@ -228,15 +228,16 @@ class Instrumentation:
         def loss(*args: Any, **kwargs: Any) -> torch.Tensor:
             output = original(*args, **kwargs)
             if not self.paused and isinstance(output, torch.Tensor) and output.requires_grad:
-                bound = signature.bind(*args, **kwargs)
+                arguments = dict(signature.bind(*args, **kwargs).arguments)
                 site = caller_site(sys._getframe(1))
+                prediction, truth = _roles(name, arguments, input_name, target_name)
                 self.losses.append(
                     LossCall(
                         name,
                         original,
-                        dict(bound.arguments),
-                        input_name,
-                        target_name,
+                        arguments,
+                        prediction,
+                        truth,
                         output,
                         site,
                         self.steps,
@@ -335,6 +336,26 @@ class Instrumentation:
 
     def constructed_optimizers(self) -> list[torch.optim.Optimizer]:
         return [opt for ref in self.optimizers if (opt := ref()) is not None]
+
+
+def _roles(name: str, arguments: dict[str, Any], input_name: str, target_name: str) -> tuple[str, str]:
+    """Which argument of a loss call is the prediction and which the target, as (input, target) names.
+
+    A symmetric loss given the prediction second (`F.mse_loss(x, self(x))`, Lightning's autoencoder example)
+    computes the same value with the two swapped; taken as written, the data would be judged as the model's
+    output: NN911 expected the model output's variance, and NN912/NN913 said the input was not replayable.
+    Only the one argument that carries a gradient is the prediction.
+    """
+    given, wanted = arguments.get(input_name), arguments.get(target_name)
+    if (
+        name in SYMMETRIC_LOSS_FUNCTIONS
+        and isinstance(given, torch.Tensor)
+        and isinstance(wanted, torch.Tensor)
+        and wanted.requires_grad
+        and not given.requires_grad
+    ):
+        return target_name, input_name
+    return input_name, target_name
 
 
 def _sample(param: torch.Tensor) -> torch.Tensor:
