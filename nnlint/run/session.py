@@ -200,7 +200,7 @@ class Session:
             )
             zeroed.input_free = overfit_batch.input_free_floor(replay, indices)
             real.prior = overfit_batch.prior_floor(replay, indices)
-            if input_independent.unsettled(zeroed, self.thresholds):
+            if input_independent.undecided(real, zeroed, self.thresholds):
                 self.notes.append(
                     f"NN913 inconclusive for {result.name}: in {len(zeroed.losses) - 1} steps zeroed inputs "
                     f"came down to {zeroed.end:.3f}, short of the {zeroed.input_free:.3f} an output that "
@@ -299,6 +299,14 @@ class Session:
         # A framework that built the optimizer from the user's settings object (HF's TrainingArguments): the
         # line that set the learning rate, which the finding tells the user to change.
         site = self.instrumentation.lr_sites.get(optimizer) or result.site
+        warming = update_ratio.warming_up(result.groups, self.thresholds)
+        if warming:
+            which = ", ".join(str(group.index) for group in warming)
+            self.notes.append(
+                f"NN915 'too small' not judged for {result.name} (group {which}): its learning rate was "
+                f"still warming up ({warming[0].lr_text()}) at the {result.steps} step(s) watched; "
+                "--steps N watches past the warm-up"
+            )
         return update_ratio.check(result.groups, self.thresholds, site, self.fallback, names)
 
     # Helpers ----------------------------------------------------------------------------------------------
