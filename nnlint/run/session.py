@@ -38,6 +38,7 @@ from nnlint.run.trace import traced_forward
 from nnlint.runtime.frames import Site
 from nnlint.runtime.state import kept_rng
 from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS, RUNTIME_MODEL_WRAPPERS
+from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 
 @dataclass
@@ -119,6 +120,13 @@ class Session:
         models = list(capture.models.values())
         named = params_not_updated.owners(models)
         optimizers = capture.constructed_optimizers()
+        if models and not self._losses_checked:
+            # Silent otherwise: the Hugging Face Trainer with label_smoothing_factor computes its loss with
+            # its own LabelSmoother (log_softmax and gather), and the report simply had no "loss at init".
+            self.notes.append(
+                "NN911 skipped: the loss was not computed by a torch.nn.functional loss nnlint knows "
+                f"({', '.join(LOSS_FUNCTIONS)}, or an nn loss module calling one)"
+            )
         self._guard(
             "NN916",
             lambda: params_not_updated.check_orphans(models, optimizers, named, capture.sites, self.fallback),

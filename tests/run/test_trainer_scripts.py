@@ -228,3 +228,31 @@ for i in range(0, 256, 32):
     optimizer.step()
     optimizer.zero_grad()
 """
+
+
+SMOOTHED = """
+import torch
+from torch import nn
+
+torch.manual_seed(0)
+x, y = torch.randn(256, 20), torch.randint(0, 4, (256,))
+model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 4))
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+for i in range(0, 256, 32):
+    # transformers' LabelSmoother (the Trainer's label_smoothing_factor): log_softmax and gather by hand
+    log_probs = -torch.log_softmax(model(x[i : i + 32]), dim=-1)
+    nll = log_probs.gather(-1, y[i : i + 32, None]).mean()
+    loss = 0.9 * nll + 0.1 * log_probs.mean()
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+"""
+
+
+def test_a_loss_computed_by_hand_says_that_loss_at_init_was_not_checked(tmp_path: Path) -> None:
+    """The Hugging Face Trainer with label_smoothing_factor: the report had no "loss at init" line and no
+    word on why; a clean-looking run that never checked the first loss."""
+    code, stderr = _run(tmp_path, SMOOTHED)
+    assert code == 0, stderr
+    assert "NN911 skipped: the loss was not computed by a torch.nn.functional loss nnlint knows" in stderr
+    assert "loss at init" not in stderr
