@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import multiprocessing.process
 import runpy
 import sys
 import warnings
@@ -114,6 +115,9 @@ class Instrumentation:
     model_calls: int = 0
     optimizers_built: int = 0  # the weak references above die with the script; the count does not
     backward_calls: int = 0
+    # Processes the script started (DDP spawn, torch.multiprocessing, DataLoader workers): training done in
+    # them is out of sight, and a run that never trained here says so.
+    processes_started: int = 0
     steps: int = 0
     # True while nnlint runs the model itself: its own forwards and losses are not the script's.
     paused: bool = False
@@ -150,6 +154,7 @@ class Instrumentation:
         )
         self._wrap(torch.optim.Optimizer, "__init__", self._wrap_optimizer_init)
         self._wrap(torch.autograd, "backward", self._wrap_backward)
+        self._wrap(multiprocessing.process.BaseProcess, "start", self._wrap_process_start)
         for name in LOSS_FUNCTIONS:
             self._wrap(torch.nn.functional, name, functools.partial(self._wrap_loss, name))
 
@@ -164,6 +169,14 @@ class Instrumentation:
         original = getattr(owner, name)
         setattr(owner, name, make(original))
         self._undo.append(lambda: setattr(owner, name, original))
+
+    def _wrap_process_start(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        @functools.wraps(original)
+        def start(process: Any) -> None:
+            self.processes_started += 1
+            original(process)
+
+        return start
 
     # Model calls -------------------------------------------------------------------------------------------
 

@@ -256,3 +256,33 @@ def test_a_loss_computed_by_hand_says_that_loss_at_init_was_not_checked(tmp_path
     assert code == 0, stderr
     assert "NN911 skipped: the loss was not computed by a torch.nn.functional loss nnlint knows" in stderr
     assert "loss at init" not in stderr
+
+
+IN_A_CHILD = """
+import multiprocessing
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def train():
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    F.cross_entropy(model(torch.randn(8, 4)), torch.randint(0, 2, (8,))).backward()
+    optimizer.step()
+
+
+if __name__ == "__main__":
+    worker = multiprocessing.get_context("fork").Process(target=train)
+    worker.start()
+    worker.join()
+"""
+
+
+def test_training_in_other_processes_is_named_as_the_reason_nothing_was_checked(tmp_path: Path) -> None:
+    """Lightning with strategy="ddp_spawn" (devices=2 on CPU) trained both epochs in spawned processes, and
+    the run said only "it never called a module with trainable parameters", as if nothing had trained."""
+    code, stderr = _run(tmp_path, IN_A_CHILD)
+    assert code == 2, stderr
+    assert "it started 1 other process(es)" in stderr and "devices=1" in stderr
