@@ -11,11 +11,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import torch
 from click.testing import CliRunner
 
 from nnlint.cli import main
-from nnlint.run import update_ratio
 from nnlint.run.input_independent import check as input_independent
 from nnlint.run.overfit_batch import Curve
 from nnlint.run.thresholds import Thresholds
@@ -99,41 +97,6 @@ def test_a_warm_up_from_zero_is_not_a_learning_rate_too_small(tmp_path: Path) ->
     # A rate too small for real is still reported, on the steps past the warm-up.
     code, stderr = _run(tmp_path, WARMUP, "--steps", "6", arguments=("1e-9",))
     assert code == 1 and "NN915" in stderr and "past the warm-up, lr=1e-09" in stderr, stderr
-
-
-def _ratios(scheduler: str, lr: float, steps: int) -> list[update_ratio.GroupRatios]:
-    torch.manual_seed(0)
-    model = torch.nn.Linear(64, 64)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    schedule = eval(scheduler)  # noqa: S307 - the test's own schedule expressions
-    groups: list[update_ratio.GroupRatios] = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        model(torch.randn(8, 64)).pow(2).mean().backward()
-        before = update_ratio.snapshot(optimizer)
-        optimizer.step()
-        update_ratio.measure(optimizer, before, groups)
-        schedule.step()
-    return groups
-
-
-def _codes(groups: list[update_ratio.GroupRatios]) -> list[str]:
-    site = Site("train.py", 1)
-    return [finding.code for finding in update_ratio.check(groups, Thresholds(), site, site)]
-
-
-def test_a_decaying_rate_is_not_a_warm_up() -> None:
-    """Below `initial_lr` after a step at it is a decay: those steps are judged (a warm-up starts below)."""
-    decay = _ratios("torch.optim.lr_scheduler.ExponentialLR(optimizer, 0.5)", 1e-6, 4)
-    assert decay[0].warming == [False] * 4 and _codes(decay) == ["NN915"]
-    warm = _ratios("torch.optim.lr_scheduler.LinearLR(optimizer, 0.01, 1.0, total_iters=3)", 1e-6, 4)
-    assert warm[0].warming == [True, True, True, False]
-    assert update_ratio.warming_up(warm, Thresholds()) == []  # the fourth step is at the rate: judged
-    assert _codes(warm) == ["NN915"]
-    assert (
-        _codes(_ratios("torch.optim.lr_scheduler.LinearLR(optimizer, 0.01, 1.0, total_iters=3)", 1e-6, 3))
-        == []
-    )
 
 
 def test_real_inputs_that_fit_while_zeroed_ones_stall_leave_nothing_undecided() -> None:
