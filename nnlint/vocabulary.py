@@ -111,6 +111,9 @@ RUNTIME_LOSS_FUNCTIONS = (
     "huber_loss",
     "kl_div",
 )
+# Those of them symmetric in their first two arguments (a function of input - target alone): written either
+# way round, as Lightning's autoencoder example writes `F.mse_loss(x, self(x))`, they compute the same loss.
+SYMMETRIC_LOSS_FUNCTIONS = frozenset({"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"})
 LOSS_FUNCTIONS = frozenset(
     f"torch.nn.functional.{name}"
     for name in (

@@ -116,16 +116,42 @@ def call(model: nn.Module, batch: ProbeBatch, leaves: list[Any] | None = None) -
     except ProbeError:
         raise
     except Exception as error:
-        shapes = ", ".join(
-            f"{tuple(leaf.shape)} {str(leaf.dtype).removeprefix('torch.')}"
-            for leaf in batch.leaves
-            if isinstance(leaf, torch.Tensor)
-        )
-        raise ProbeError(
-            f"The model's forward raised {type(error).__name__}: {str(error).rstrip('.')}. The probe called "
-            f"it on {batch.b} samples (inputs {shapes}); check that the inputs match what the model expects, "
-            f"and that it accepts any batch size along dim {batch.batch_dim}."
-        ) from error
+        if isinstance(error, NotImplementedError) and _innermost_function(error) == "_forward_unimplemented":
+            raise _no_forward(model) from error
+        raise _forward_failed(error, batch) from error
+
+
+def _forward_failed(error: Exception, batch: ProbeBatch) -> ProbeError:
+    shapes = ", ".join(
+        f"{tuple(leaf.shape)} {str(leaf.dtype).removeprefix('torch.')}"
+        for leaf in batch.leaves
+        if isinstance(leaf, torch.Tensor)
+    )
+    return ProbeError(
+        f"The model's forward raised {type(error).__name__}: {str(error).rstrip('.')}. The probe called "
+        f"it on {batch.b} samples (inputs {shapes}); check that the inputs match what the model expects, "
+        f"and that it accepts any batch size along dim {batch.batch_dim}."
+    )
+
+
+def _innermost_function(error: BaseException) -> str | None:
+    """The function the error was raised in (nn.Module's `_forward_unimplemented` for a missing forward)."""
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return trace.tb_frame.f_code.co_name if trace is not None else None
+
+
+def _no_forward(model: nn.Module) -> ProbeError:
+    """A module that defines no forward() (a LightningModule may compute in its training_step alone, and
+    its own forward only passes the call on to nn.Module's): name the submodules that could be probed. It
+    read "check that the inputs match what the model expects", which no input could satisfy."""
+    children = [f"`.{child}`" for child, _ in model.named_children()]
+    hint = f"; probe the submodule it runs instead ({', '.join(children[:6])})" if children else ""
+    return ProbeError(
+        f"{type(model).__name__} defines no forward(), so the probe has nothing to call (a LightningModule "
+        f"may compute in its training_step alone){hint}."
+    )
 
 
 def out_of_memory(error: BaseException) -> ProbeError:

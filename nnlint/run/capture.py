@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import multiprocessing.process
 import runpy
 import sys
 import warnings
@@ -34,7 +35,7 @@ from nnlint.runtime.frames import (
     wrap_module_init,
     wrap_register_buffer,
 )
-from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES
+from nnlint.vocabulary import LEARNING_RATE_ATTRIBUTES, SYMMETRIC_LOSS_FUNCTIONS
 from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 # Recent calls kept for linking a step to its model call and loss; a GAN needs a few, nothing needs many.
@@ -114,6 +115,9 @@ class Instrumentation:
     model_calls: int = 0
     optimizers_built: int = 0  # the weak references above die with the script; the count does not
     backward_calls: int = 0
+    # Processes the script started (DDP spawn, torch.multiprocessing, DataLoader workers): training done in
+    # them is out of sight, and a run that never trained here says so.
+    processes_started: int = 0
     steps: int = 0
     # True while nnlint runs the model itself: its own forwards and losses are not the script's.
     paused: bool = False
@@ -150,6 +154,7 @@ class Instrumentation:
         )
         self._wrap(torch.optim.Optimizer, "__init__", self._wrap_optimizer_init)
         self._wrap(torch.autograd, "backward", self._wrap_backward)
+        self._wrap(multiprocessing.process.BaseProcess, "start", self._wrap_process_start)
         for name in LOSS_FUNCTIONS:
             self._wrap(torch.nn.functional, name, functools.partial(self._wrap_loss, name))
 
@@ -164,6 +169,14 @@ class Instrumentation:
         original = getattr(owner, name)
         setattr(owner, name, make(original))
         self._undo.append(lambda: setattr(owner, name, original))
+
+    def _wrap_process_start(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        @functools.wraps(original)
+        def start(process: Any) -> None:
+            self.processes_started += 1
+            original(process)
+
+        return start
 
     # Model calls -------------------------------------------------------------------------------------------
 
@@ -228,15 +241,16 @@ class Instrumentation:
         def loss(*args: Any, **kwargs: Any) -> torch.Tensor:
             output = original(*args, **kwargs)
             if not self.paused and isinstance(output, torch.Tensor) and output.requires_grad:
-                bound = signature.bind(*args, **kwargs)
+                arguments = dict(signature.bind(*args, **kwargs).arguments)
                 site = caller_site(sys._getframe(1))
+                prediction, truth = _roles(name, arguments, input_name, target_name)
                 self.losses.append(
                     LossCall(
                         name,
                         original,
-                        dict(bound.arguments),
-                        input_name,
-                        target_name,
+                        arguments,
+                        prediction,
+                        truth,
                         output,
                         site,
                         self.steps,
@@ -335,6 +349,26 @@ class Instrumentation:
 
     def constructed_optimizers(self) -> list[torch.optim.Optimizer]:
         return [opt for ref in self.optimizers if (opt := ref()) is not None]
+
+
+def _roles(name: str, arguments: dict[str, Any], input_name: str, target_name: str) -> tuple[str, str]:
+    """Which argument of a loss call is the prediction and which the target, as (input, target) names.
+
+    A symmetric loss given the prediction second (`F.mse_loss(x, self(x))`, Lightning's autoencoder example)
+    computes the same value with the two swapped; taken as written, the data would be judged as the model's
+    output: NN911 expected the model output's variance, and NN912/NN913 said the input was not replayable.
+    Only the one argument that carries a gradient is the prediction.
+    """
+    given, wanted = arguments.get(input_name), arguments.get(target_name)
+    if (
+        name in SYMMETRIC_LOSS_FUNCTIONS
+        and isinstance(given, torch.Tensor)
+        and isinstance(wanted, torch.Tensor)
+        and wanted.requires_grad
+        and not given.requires_grad
+    ):
+        return target_name, input_name
+    return input_name, target_name
 
 
 def _sample(param: torch.Tensor) -> torch.Tensor:

@@ -94,6 +94,15 @@ def _never_stepped(target: Target, capture: Instrumentation) -> Failure:
         what = "it never built a torch.optim optimizer"
     else:
         what = "it never called optimizer.step()"
+    elsewhere = ""
+    if capture.model_calls == 0 and capture.processes_started:
+        # Lightning's strategy="ddp_spawn" (devices=2 on CPU) trained both epochs in spawned processes; the
+        # message said only that nothing was ever called, as if the script trained nothing.
+        elsewhere = (
+            f"; it started {capture.processes_started} other process(es), and training done there (DDP "
+            "spawn, torch.multiprocessing) is out of nnlint run's sight: run it as one process (Lightning: "
+            "devices=1, no spawn strategy)"
+        )
     return Failure(
-        f"{target} finished without an optimizer step: {what}; nnlint run checks a training script"
+        f"{target} finished without an optimizer step: {what}{elsewhere}; nnlint run checks a training script"
     )

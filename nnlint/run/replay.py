@@ -64,8 +64,17 @@ def at(obj: Any, path: Path) -> Any:
 
 def rows(value: Any, indices: torch.Tensor, size: int, flattened: bool = False, dim: int = 0) -> Any:
     """The chosen samples, along `dim`, of a tensor with the batch there; with `flattened`, also of one whose
-    first dim flattens the batch and time dims (`(B*T, ...)` batch-first, `(T*B, ...)` sequence-first)."""
-    if not isinstance(value, torch.Tensor) or value.ndim == 0:
+    first dim flattens the batch and time dims (`(B*T, ...)` batch-first, `(T*B, ...)` sequence-first).
+
+    Detached: the replay trains the model's cloned weights and nothing upstream. Lightning's README
+    autoencoder calls `self.decoder(self.encoder(x))` in its training_step: the decoder's input carries the
+    encoder's graph, which the script's backward had freed, and the decoder's replay died with "Trying to
+    backward through the graph a second time" (with retain_graph it would have added to the encoder's .grad).
+    """
+    if not isinstance(value, torch.Tensor):
+        return value
+    value = value.detach()
+    if value.ndim == 0:
         return value
     chosen = indices.to(value.device)
     if value.ndim > dim and value.shape[dim] == size:
@@ -193,7 +202,7 @@ def link(model: nn.Module, calls: list[ModelCall], loss: LossCall, given: Layout
         if path is None:  # a loss the model normalised after the fact (HF: sum / num_items_in_batch)
             path = find_tensor(call.output, lambda t: t.ndim == 0 and _derives_from(t, loss.output))
         if path is not None:
-            return Replay(model, call, loss, path, True, None, size, dim)
+            return _upstream(call) or Replay(model, call, loss, path, True, None, size, dim)
         path = find_tensor(call.output, lambda t: t is loss.input)
         tail: tuple[int, ...] | None = None
         normalise = None
@@ -211,12 +220,28 @@ def link(model: nn.Module, calls: list[ModelCall], loss: LossCall, given: Layout
         target = loss.target
         if isinstance(target, torch.Tensor) and (target.ndim == 0 or target.shape[0] % size):
             return f"the {loss.name} target's first dim ({tuple(target.shape)}) is not the batch ({size})"
-        return Replay(model, call, loss, path, False, tail, size, dim, normalise)
+        return _upstream(call) or Replay(model, call, loss, path, False, tail, size, dim, normalise)
     return (
         f"the {loss.name} input is computed from the model's output by code nnlint cannot replay "
         "(only the output itself, a reshape of it, its softmax, log_softmax or sigmoid, or a loss the model "
         "returns)"
     )
+
+
+def _upstream(call: ModelCall) -> str | None:
+    """Why a call whose input was computed with gradients (another model's output, trained with it) is not
+    replayed: the replay would train this model alone on inputs frozen at their initial values, which is not
+    the script's problem. Lightning's README autoencoder calls `self.decoder(self.encoder(x))`: the decoder
+    alone, on its random encoder's 3-wide codes of 8 images, came down 0.348 -> 0.059, zeroed codes to 0.071,
+    a false NN913. A leaf input that asks for its gradient (an adversarial example's) is data, and replayed.
+    """
+    tensors = [t for t in tree_flatten((call.args, call.kwargs))[0] if isinstance(t, torch.Tensor)]
+    if any(t.grad_fn is not None for t in tensors):
+        return (
+            "its input is computed with gradients (another model's output, trained with it): replaying it "
+            "alone would hold that model at its initial weights"
+        )
+    return None
 
 
 def _signed(dim: int) -> int:

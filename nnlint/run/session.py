@@ -38,6 +38,7 @@ from nnlint.run.trace import traced_forward
 from nnlint.runtime.frames import Site
 from nnlint.runtime.state import kept_rng
 from nnlint.vocabulary import MULTI_UPDATE_OPTIMIZERS, RUNTIME_MODEL_WRAPPERS
+from nnlint.vocabulary import RUNTIME_LOSS_FUNCTIONS as LOSS_FUNCTIONS
 
 
 @dataclass
@@ -119,6 +120,13 @@ class Session:
         models = list(capture.models.values())
         named = params_not_updated.owners(models)
         optimizers = capture.constructed_optimizers()
+        if models and not self._losses_checked:
+            # Silent otherwise: the Hugging Face Trainer with label_smoothing_factor computes its loss with
+            # its own LabelSmoother (log_softmax and gather), and the report simply had no "loss at init".
+            self.notes.append(
+                "NN911 skipped: the loss was not computed by a torch.nn.functional loss nnlint knows "
+                f"({', '.join(LOSS_FUNCTIONS)}, or an nn loss module calling one)"
+            )
         self._guard(
             "NN916",
             lambda: params_not_updated.check_orphans(models, optimizers, named, capture.sites, self.fallback),
@@ -200,7 +208,7 @@ class Session:
             )
             zeroed.input_free = overfit_batch.input_free_floor(replay, indices)
             real.prior = overfit_batch.prior_floor(replay, indices)
-            if input_independent.unsettled(zeroed, self.thresholds):
+            if input_independent.undecided(real, zeroed, self.thresholds):
                 self.notes.append(
                     f"NN913 inconclusive for {result.name}: in {len(zeroed.losses) - 1} steps zeroed inputs "
                     f"came down to {zeroed.end:.3f}, short of the {zeroed.input_free:.3f} an output that "
@@ -299,6 +307,14 @@ class Session:
         # A framework that built the optimizer from the user's settings object (HF's TrainingArguments): the
         # line that set the learning rate, which the finding tells the user to change.
         site = self.instrumentation.lr_sites.get(optimizer) or result.site
+        warming = update_ratio.warming_up(result.groups, self.thresholds)
+        if warming:
+            which = ", ".join(str(group.index) for group in warming)
+            self.notes.append(
+                f"NN915 'too small' not judged for {result.name} (group {which}): its learning rate was "
+                f"still warming up ({warming[0].lr_text()}) at the {result.steps} step(s) watched; "
+                "--steps N watches past the warm-up"
+            )
         return update_ratio.check(result.groups, self.thresholds, site, self.fallback, names)
 
     # Helpers ----------------------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ Much lower and the model barely learns (learning rate too low, or gradients vani
 thrashes (learning rate too high; with SGD at lr=10 the first step rewrites the weights). Measured per
 weight tensor and per parameter group, over the real steps of the real optimizer:
 ||w_after - w_before|| / ||w_before||, judged by its median over the observed steps.
+
+"Too small" is judged only on steps taken at the rate the schedule is heading for: a warm-up starts below it,
+at 0 for the Hugging Face `Trainer` with `warmup_steps`/`warmup_ratio` (LambdaLR from 0), where the first step
+moves nothing by design. Judged there, every such run was told to raise its learning rate.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class GroupRatios:
     adaptive: bool = False  # the optimizer scales each update by running gradient statistics
     steps: list[float] = field(default_factory=list)
     lrs: list[float | None] = field(default_factory=list)
+    # Per step: whether it ran below the rate its schedule starts from and returns to (a warm-up step).
+    warming: list[bool] = field(default_factory=list)
     params: dict[int, list[float]] = field(default_factory=dict)  # id(param) -> its ratio at each step
     judged: set[int] = field(default_factory=set)  # ids of matrix-shaped params (judged one by one)
 
@@ -48,13 +54,24 @@ class GroupRatios:
     def ratio(self) -> float:
         return median(self.steps)
 
-    def lr_text(self) -> str:
-        known = sorted({lr for lr in self.lrs if lr is not None})
+    @property
+    def settled(self) -> list[int]:
+        """The indices of the steps taken at the scheduled rate, not during a warm-up."""
+        return [i for i in range(len(self.steps)) if not (i < len(self.warming) and self.warming[i])]
+
+    @property
+    def settled_ratio(self) -> float:
+        """The median ratio over the settled steps (call only when there are some)."""
+        return median(self.steps[i] for i in self.settled)
+
+    def lr_text(self, indices: list[int] | None = None) -> str:
+        lrs = self.lrs if indices is None else [self.lrs[i] for i in indices]
+        known = sorted({lr for lr in lrs if lr is not None})
         if not known:
             return "its learning rate"
         if len(known) == 1:
             return f"lr={known[0]:g}"
-        return f"lr {self.lrs[0]:g} to {self.lrs[-1]:g} over the steps"
+        return f"lr {lrs[0]:g} to {lrs[-1]:g} over the steps"
 
 
 def snapshot(optimizer: torch.optim.Optimizer) -> Snapshot:
@@ -65,9 +82,17 @@ def snapshot(optimizer: torch.optim.Optimizer) -> Snapshot:
     ]
 
 
-def _lr(group: dict) -> float | None:
-    lr = group.get("lr")
+def _lr(group: dict, key: str = "lr") -> float | None:
+    lr = group.get(key)
     return float(lr) if isinstance(lr, (int, float, torch.Tensor)) else None
+
+
+def _warming(group: dict, reached: bool) -> bool:
+    """Whether this step runs below the group's scheduled rate: at lr 0 (nothing can move), or, before any
+    watched step ran at it (`reached`; after that a lower rate is a decay), below the `initial_lr` torch's
+    schedulers record (LambdaLR, LinearLR and the Hugging Face warm-ups ramp up to it)."""
+    lr, initial = _lr(group), _lr(group, "initial_lr")
+    return lr is not None and (lr == 0.0 or (not reached and initial is not None and lr < initial))
 
 
 def measure(optimizer: torch.optim.Optimizer, before: Snapshot, groups: list[GroupRatios]) -> None:
@@ -91,6 +116,7 @@ def measure(optimizer: torch.optim.Optimizer, before: Snapshot, groups: list[Gro
         if weight_sq > 0:  # all-zero weights (fresh biases) have no ratio
             ratios.steps.append(math.sqrt(update_sq / weight_sq))
             ratios.lrs.append(_lr(group))
+            ratios.warming.append(_warming(group, reached=not all(ratios.warming)))
 
 
 def check(
@@ -105,7 +131,8 @@ def check(
     Too large is judged per weight matrix (a head moving twice its size per step does not hide behind a
     large group); vectors (biases, norm scales) are judged only through their group, because a small bias
     moved by Adam's lr-sized first step shows a large ratio without harm. Too small is judged on the group:
-    a single tensor can legitimately barely move (an embedding whose rows were not in the batch).
+    a single tensor can legitimately barely move (an embedding whose rows were not in the batch), and only
+    over the steps at the scheduled rate (see `warming_up`).
     """
     names = names or {}
     findings = []
@@ -130,12 +157,21 @@ def check(
                 f"{group.lr_text()}); about 1e-3 is healthy, so the step is too large: lower the learning "
                 "rate"
             )
-        elif group.ratio > high or group.ratio < thresholds.update_ratio_low:
+        elif group.ratio > high:
             ratio = group.ratio
-            direction = "too large: lower" if ratio > high else "too small: raise"
             message = (
                 f"parameter group {group.index} moves {ratio:.2g} of its weight norm per step ({steps}, "
-                f"{group.lr_text()}); about 1e-3 is healthy, so the step is {direction} the learning rate"
+                f"{group.lr_text()}); about 1e-3 is healthy, so the step is too large: lower the learning "
+                "rate"
+            )
+        elif group.settled and group.settled_ratio < thresholds.update_ratio_low:
+            ratio, settled = group.settled_ratio, group.settled
+            if len(settled) < len(group.steps):
+                steps = f"the median of {len(settled)} step(s) past the warm-up"
+            message = (
+                f"parameter group {group.index} moves {ratio:.2g} of its weight norm per step ({steps}, "
+                f"{group.lr_text(settled)}); about 1e-3 is healthy, so the step is too small: raise the "
+                "learning rate"
             )
         else:
             continue
@@ -149,3 +185,12 @@ def check(
             evidence["parameter"] = names.get(loud[0][1])
         findings.append(finding_at(site, fallback, CODE, NAME, message, Severity.WARNING, evidence=evidence))
     return findings
+
+
+def warming_up(groups: list[GroupRatios], thresholds: Thresholds) -> list[GroupRatios]:
+    """The groups whose step looked too small but ran only during a warm-up: "too small" was not judged."""
+    return [
+        group
+        for group in groups
+        if group.steps and not group.settled and group.ratio < thresholds.update_ratio_low
+    ]

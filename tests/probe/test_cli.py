@@ -97,6 +97,31 @@ def test_bad_input_is_one_paragraph_and_exit_2(target: str, extra: list[str], me
     assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1
 
 
+def test_a_module_without_forward_names_what_could_be_probed(tmp_path) -> None:
+    """A LightningModule that computes in its training_step alone: Lightning's forward passes the call on to
+    nn.Module's, which raises NotImplementedError. That read "check that the inputs match what the model
+    expects" (Lightning 2.6.6); no input could. The stand-in has Lightning's pass-through forward."""
+    factory = tmp_path / "lit.py"
+    factory.write_text(
+        "import torch\n"
+        "class LightningModule(torch.nn.Module):\n"
+        "    def forward(self, *args, **kwargs):\n"
+        "        return super().forward(*args, **kwargs)\n"
+        "class Lit(LightningModule):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.net = torch.nn.Linear(10, 3)\n"
+        "    def training_step(self, batch, batch_idx):\n"
+        "        return self.net(batch[0]).sum()\n"
+        "def build():\n"
+        "    return Lit(), torch.randn(4, 10)\n"
+    )
+    code, _, err = invoke(str(factory), "--device", "cpu")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "Lit defines no forward()" in err and "(`.net`)" in err
+    assert "check that the inputs match" not in err
+
+
 def test_unknown_module_and_missing_attribute_are_bad_input() -> None:
     assert "Could not import module" in invoke("no_such_package.models:build")[2]
     assert "has no callable named 'make'" in invoke(fixture("batch_mean") + ":make")[2]

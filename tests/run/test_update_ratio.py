@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from nnlint.run import update_ratio
@@ -10,11 +12,13 @@ from nnlint.runtime.frames import Site
 
 
 def _ratios(
-    optimizer_class: type[torch.optim.Optimizer], lr: float, steps: int
+    optimizer_class: type[torch.optim.Optimizer], lr: float, steps: int, schedule: Callable | None = None
 ) -> list[update_ratio.GroupRatios]:
+    """The ratios of `steps` steps; `schedule(optimizer)` builds a scheduler stepped after each."""
     torch.manual_seed(0)
     model = torch.nn.Linear(64, 64)
     optimizer = optimizer_class(model.parameters(), lr=lr)
+    scheduler = schedule(optimizer) if schedule is not None else None
     groups: list[update_ratio.GroupRatios] = []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -22,6 +26,8 @@ def _ratios(
         before = update_ratio.snapshot(optimizer)
         optimizer.step()
         update_ratio.measure(optimizer, before, groups)
+        if scheduler is not None:
+            scheduler.step()
     return groups
 
 
@@ -104,3 +110,20 @@ def test_the_lr_quoted_is_the_one_in_effect() -> None:
     site = Site("train.py", 1)
     (finding,) = update_ratio.check(groups, Thresholds(), site, site)
     assert "lr 10 to 20 over the steps" in finding.message  # not the warm-up lr alone
+
+
+def test_a_decaying_rate_is_not_a_warm_up() -> None:
+    """Below `initial_lr` after a step at it is a decay, and judged; a warm-up starts below it, and "too
+    small" is judged only once a step ran at the rate (tests/run/test_trainer_scripts.py runs a warm-up)."""
+    schedulers = torch.optim.lr_scheduler
+    decay = _ratios(torch.optim.SGD, 1e-6, 4, lambda opt: schedulers.ExponentialLR(opt, 0.5))
+    assert decay[0].warming == [False] * 4 and _codes(decay) == ["NN915"]
+
+    def ramp(opt: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+        return schedulers.LinearLR(opt, 0.01, 1.0, total_iters=3)
+
+    warm = _ratios(torch.optim.SGD, 1e-6, 4, ramp)
+    assert warm[0].warming == [True, True, True, False]
+    assert update_ratio.warming_up(warm, Thresholds()) == []  # the fourth step ran at the rate: judged
+    assert _codes(warm) == ["NN915"]
+    assert _codes(_ratios(torch.optim.SGD, 1e-6, 3, ramp)) == []  # warm-up steps only: not judged
