@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nnlint.finding import Finding, Severity
-from nnlint.reporters import RenderOptions
+from nnlint.reporters import RenderOptions, printable
 from nnlint.reporters.concise import location
 from nnlint.reporters.sources import source_line
 from nnlint.reporters.summary import summary_line
@@ -54,7 +54,7 @@ def _snippet(finding: Finding) -> list[str]:
     line = source_line(finding.filename, row)
     if line is None:
         return []
-    text = line.expandtabs(1)
+    text = printable(line.expandtabs(1))
     start = finding.location.column - 1
     if finding.end_location.row == row:
         end = max(finding.end_location.column - 1, start + 1)
@@ -84,7 +84,7 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
         style = _STYLE[finding.severity]
         console.print(
             f"[bold]{escape(location(finding))}:[/bold] [{style}]{finding.code}[/{style}] "
-            f"[dim]{finding.name}[/dim]  {escape(finding.message)}"
+            f"[dim]{finding.name}[/dim]  {escape(printable(finding.message))}"
             + (f" [dim]({finding.confirmation} by the probe)[/dim]" if finding.confirmation else "")
         )
         if options.show_source:
@@ -92,9 +92,9 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
                 console.print(f"[blue]{escape(line)}[/blue]" if number == 2 else escape(line))
         gutter = " " * len(str(finding.location.row))
         for related in finding.related:
-            console.print(f"{gutter} [cyan]= related:[/cyan] {escape(related.describe())}")
+            console.print(f"{gutter} [cyan]= related:[/cyan] {escape(printable(related.describe()))}")
         if finding.hint:
-            console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(finding.hint)}")
+            console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(printable(finding.hint))}")
         console.print()
     summary = summary_line(findings, options)
     if summary:

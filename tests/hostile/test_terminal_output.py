@@ -1,0 +1,36 @@
+"""What a checked file holds reaches the user's terminal only as text to read: its control characters (an
+ESC that would clear the screen or retitle the window, a BEL, a backspace) are shown as symbols, never sent
+as they are, and the snippet's caret stays under the span."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nnlint.cli import main
+from nnlint.reporters import printable
+
+HOSTILE = b"y = 0\nx = = 1  # \x1b]0;pwned\x07 \x1b[2J\x08\x7f\xc2\x9b\n"
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise", "pylint"])
+def test_control_characters_of_a_file_never_reach_the_terminal(tmp_path: Path, fmt: str) -> None:
+    name = tmp_path / "bad\x1b[31mname.py"
+    name.write_bytes(HOSTILE)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", fmt, str(name)])
+    assert result.exit_code == 1, result.output
+    assert "NN000" in result.output
+    for control in ("\x1b", "\x07", "\x08", "\x7f", "\x9b"):
+        assert control not in result.output, (fmt, repr(control))
+    assert "␛[31mname.py" in result.output  # the name, still readable
+    if fmt == "text":
+        assert "2 | x = = 1  # ␛]0;pwned␇ ␛[2J␈␡\ufffd" in result.output
+        line, caret = [row for row in result.output.splitlines() if row.startswith(("2 |", "  |"))][1:3]
+        assert caret.index("^") == line.index("= 1")  # one column per shown control, carets in place
+
+
+def test_printable_keeps_text_and_tabs() -> None:
+    assert printable("a\tb é — ✓") == "a\tb é — ✓"
+    assert printable("\x00\x1f\x7f") == "␀␟␡"
