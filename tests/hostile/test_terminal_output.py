@@ -34,3 +34,23 @@ def test_control_characters_of_a_file_never_reach_the_terminal(tmp_path: Path, f
 def test_printable_keeps_text_and_tabs() -> None:
     assert printable("a\tb é — ✓") == "a\tb é — ✓"
     assert printable("\x00\x1f\x7f") == "␀␟␡"
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (b'# -*- coding: latin-1 -*-\ns = "\xe9t\xe9" = 1\n', '2 | s = "été" = 1'),
+        (b'\xef\xbb\xbfs = "x" = 1\n', '1 | s = "x" = 1'),  # no BOM before the row, carets in place
+    ],
+)
+def test_the_snippet_shows_the_file_as_the_check_decoded_it(tmp_path: Path, data: bytes, shown: str) -> None:
+    """Source lines were read as UTF-8 whatever the file's coding line said: a latin-1 file's `é` showed
+    as U+FFFD (the check itself, and `nnlint check -`, decode it as Python does)."""
+    path = tmp_path / "coded.py"
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(path)])
+    assert result.exit_code == 1 and "NN000" in result.output
+    rows = result.output.splitlines()
+    assert shown in rows, result.output
+    line = rows.index(shown)
+    assert rows[line + 1].index("^") == rows[line].index('"')
