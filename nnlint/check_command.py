@@ -215,6 +215,9 @@ def check(
     view = _View(fmt, output_file, color, quiet or silent, silent, statistics)
     try:
         explicit: Config | None = load_config_file(config_path) if config_path else None
+        if select and not _selectors(select):
+            # `--select ""` (an unset variable in a CI script) would check nothing and pass everything.
+            raise click.UsageError("--select needs a rule code, prefix or name (see `nnlint rules`)")
         overrides = Overrides(
             select=_codes(select, "--select") if select else None,
             extend_select=_codes(extend_select, "--extend-select"),

@@ -187,7 +187,10 @@ class Config:
     def enabled_codes(self, path: Path, overrides: Overrides) -> frozenset[str]:
         """The codes enabled for one file: config, then command-line overrides, then per-file ignores."""
         every = {rule.code for rule in default_rules()}
-        selected = set(overrides.select if overrides.select is not None else (self.select or every))
+        selected = set(every)
+        for chosen in (self.select, overrides.select):  # `select = []` selects nothing, as in ruff
+            if chosen is not None:
+                selected = set(chosen)
         selected |= self.extend_select | overrides.extend_select
         selected -= self.ignore | overrides.ignore
         relative = _relative(path, self.root)

@@ -247,3 +247,24 @@ def _results(output: str) -> list[dict]:
 
 def test_config_error_type_is_exported() -> None:
     assert issubclass(ConfigError, Exception)
+
+
+def test_an_empty_select_in_the_config_selects_nothing_as_in_ruff(tmp_path: Path) -> None:
+    """`select = []` turned every default rule on, the opposite of ruff and of `select` replacing the
+    default; an explicit empty selection selects nothing (extend-select still adds)."""
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    (tmp_path / "pyproject.toml").write_text("[tool.nnlint]\nselect = []\n")
+    assert check(str(tmp_path)) == (0, "All checks passed: no findings in 1 file.\n")
+    clear_config_cache()
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint]\nselect = []\nextend-select = ["NN204"]\n')
+    code, output = check(str(tmp_path))
+    assert code == 1 and "NN204" in output and "NN301" not in output
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_a_select_option_naming_nothing_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    """`--select "$CODES"` with the variable unset checked nothing and printed "All checks passed"; ruff
+    refuses an empty selector too."""
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    code, output = check("--select", value, str(tmp_path))
+    assert code == 2 and "--select needs a rule code" in output
