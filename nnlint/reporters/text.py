@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
@@ -63,10 +64,12 @@ def _snippet(finding: Finding) -> list[str]:
     end = min(end, len(text))
     text, start, end = _window(text, start, end)
     gutter = " " * len(str(row))
+    # Carets count terminal cells, not characters: a CJK character or an emoji takes two.
+    lead, span = cell_len(text[:start]), cell_len(text[start:end])
     return [
         f"{gutter} |",
         f"{row} | {text}",
-        f"{gutter} | {' ' * start}{'^' * max(1, end - start)}",
+        f"{gutter} | {' ' * lead}{'^' * max(1, span)}",
     ]
 
 

@@ -54,3 +54,16 @@ def test_the_snippet_shows_the_file_as_the_check_decoded_it(tmp_path: Path, data
     assert shown in rows, result.output
     line = rows.index(shown)
     assert rows[line + 1].index("^") == rows[line].index('"')
+
+
+def test_the_caret_counts_terminal_cells_past_wide_characters(tmp_path: Path) -> None:
+    """Each CJK character takes two cells on a terminal: the caret stood two cells left of the span for
+    each one before it (ruff counts cells too)."""
+    from rich.cells import cell_len
+
+    path = tmp_path / "wide.py"
+    path.write_text('a = "日本"; b = = 1\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(path)])
+    rows = result.output.splitlines()
+    line = rows.index('1 | a = "日本"; b = = 1')
+    assert cell_len(rows[line][: rows[line].rindex("= 1")]) == rows[line + 1].index("^")
