@@ -50,6 +50,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _named_file(value: Path | None, param: click.Parameter) -> Path | None:
+    """An empty file name (`-o ""`, an unset variable) is Path("."), the current folder: refuse it as the
+    usage error it is, not "cannot write .: Is a directory" after the whole check has run."""
+    if value is not None and str(value) == ".":  # "" and "." alike (a folder, which click refuses too)
+        raise click.BadParameter("give a file name", param=param)
+    return value
+
+
 def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     """Print the report, or write it to `output_file` in one piece (a reader never sees half a report).
 
@@ -98,6 +106,7 @@ def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     "--output-file",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=lambda _ctx, param, value: _named_file(value, param),
     help="Write the report (or the --diff) to this file instead of standard output.",
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report the findings that remain.")

@@ -103,3 +103,11 @@ def test_the_report_may_go_to_a_new_file_or_a_non_source_one(tmp_path: Path) -> 
         result = CliRunner().invoke(main, ["check", "--no-cache", "-o", str(tmp_path / target), str(path)])
         assert result.exit_code == 1, result.output
         assert "NN001" in (tmp_path / target).read_text()
+
+
+def test_an_empty_output_file_name_is_a_usage_error(tmp_path: Path) -> None:
+    """`-o ""` (an unset variable) ran the whole check, then failed with "cannot write .: Is a directory"."""
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-o", "", str(path)])
+    assert result.exit_code == 2 and "--output-file" in result.output and "give a file name" in result.output
