@@ -268,3 +268,20 @@ def test_a_select_option_naming_nothing_is_a_usage_error(tmp_path: Path, value: 
     (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
     code, output = check("--select", value, str(tmp_path))
     assert code == 2 and "--select needs a rule code" in output
+
+
+def test_a_named_file_that_is_no_python_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    """`nnlint check *` names README.md and data.csv too: each was parsed as Python and reported as NN000
+    (exit 1); like ruff, a file whose name says it is something else is skipped, and the warning says so.
+    Names that say Python, or nothing (a shebang script, `<(cat train.py)`), are checked as before."""
+    (tmp_path / "README.md").write_text("Hello world, this is prose.\n")
+    (tmp_path / "data.csv").write_text("a b\n1 2\n")
+    (tmp_path / "train").write_text("#!/usr/bin/env python\n" + ZERO_GRAD_AFTER_BACKWARD)
+    (tmp_path / "stub.pyi").write_text("x = = 1\n")
+    names = [str(tmp_path / name) for name in ("README.md", "data.csv")]
+    code, output = check(*names)
+    assert code == 0 and "NN000" not in output
+    assert f"{names[0]}: not a Python file" in output and f"{names[1]}: not a Python file" in output
+    code, output = check(str(tmp_path / "train"), str(tmp_path / "stub.pyi"), *names)
+    assert code == 1 and "train:8:5: NN204" in output and "stub.pyi:1:5: NN000" in output
+    assert "README.md:1" not in output
