@@ -109,7 +109,10 @@ def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
         key = code.strip()
         docs = [d for d in docs if d.code.lower() == key.lower() or d.name == key]
         if not docs:
-            click.echo(f"nnlint: error: unknown rule {code!r} (see `nnlint rules`)", err=True)
+            from nnlint.config import did_you_mean
+
+            hint = did_you_mean(key, _rule_docs())
+            click.echo(f"nnlint: error: unknown rule {code!r}{hint} (see `nnlint rules`)", err=True)
             sys.exit(EXIT_ERROR)
     fmt = fmt or ("text" if sys.stdout.isatty() else "markdown")
     if fmt == "json":
@@ -156,28 +159,28 @@ def rules_command(fmt: str) -> None:
         import shutil
 
         width = shutil.get_terminal_size().columns
-    click.echo("\n".join(_listing(docs, width)))
+    lines = _listing(docs)
     if width is not None:
-        click.echo("\n`nnlint rule CODE` explains a rule; `--format json` gives every rule's docs.")
+        lines += ["", "`nnlint rule CODE` explains a rule; `--format json` gives every rule's docs."]
+        # One line each, cut with an ellipsis: a wrapped summary column ran to dozens of lines per rule.
+        lines = [line if len(line) <= width else line[: max(width - 1, 0)].rstrip() + "…" for line in lines]
+    click.echo("\n".join(lines))
 
 
-def _listing(docs: list[_RuleDoc], width: int | None) -> list[str]:
-    """`nnlint rules` as text: a heading per family, then a row per rule (code, name, severity or the
-    runtime command, summary). Each row is one line: cut to `width` columns with an ellipsis on a
-    terminal (a wrapped column of summary runs to dozens of lines per rule), whole through a pipe."""
+def _listing(docs: list[_RuleDoc]) -> list[str]:
+    """`nnlint rules` as text: a heading per family, then one line per rule (code, name, severity or the
+    runtime command, summary); blank lines between families."""
     name_width = max(len(doc.name) for doc in docs)
     lines: list[str] = []
     family = None
     for doc in docs:
         if doc.family != family:
             family = doc.family
-            heading = (
+            if lines:
+                lines.append("")
+            lines.append(
                 "runtime (reported by `nnlint probe` and `nnlint run`)" if family == "runtime" else family
             )
-            lines.append(f"{chr(10) if lines else ''}{heading}")
         kind = doc.command if doc.command != "check" else doc.severity
-        row = f"  {doc.code}  {doc.name:<{name_width}}  {kind:<7}  {doc.summary}"
-        if width is not None and len(row) > width:
-            row = row[: max(width - 1, 0)].rstrip() + "…"
-        lines.append(row)
+        lines.append(f"  {doc.code}  {doc.name:<{name_width}}  {kind:<7}  {doc.summary}")
     return lines

@@ -304,6 +304,13 @@ def test_rule_docs_and_listing() -> None:
     assert all(row["summary"] for row in rows)
 
 
+def test_an_unknown_rule_gets_the_suggestion_a_selector_gets() -> None:
+    """`--select zero-grad-after-backwards` suggested the right name; `nnlint rule` said only "unknown"."""
+    code, output = run("rule", "zero-grad-after-backwards")
+    assert code == 2 and "did you mean 'zero-grad-after-backward'?" in output
+    assert "did you mean 'NN912'?" in run("rule", "NN9122")[1]  # runtime codes too
+
+
 def test_rule_summary_is_the_first_sentence_of_the_docs() -> None:
     """The summary (`nnlint rules`, docs/rules.md's table, SARIF's shortDescription) was the whole first
     paragraph, thousands of characters for some rules; it is the first sentence, as documented."""

@@ -392,6 +392,8 @@ def test_rules_list_one_line_per_rule_that_fits_the_terminal(tmp_path: Path) -> 
     listed = [row["code"] for row in json.loads(run("rules", "--format", "json", cwd=tmp_path).stdout)]
     assert codes == listed  # every rule, once, on a line of its own
     assert "nnlint rule CODE" in terminal
+    _, narrow, _ = run_in_terminal("rules", cwd=tmp_path, tty="stdout", env={"COLUMNS": "30"})
+    assert all(len(line) <= 30 for line in narrow.replace("\r", "").splitlines())  # headings too
     # Through a pipe nothing is cut: each rule's row holds its whole first sentence, on one line.
     piped = run("rules", cwd=tmp_path, env={"COLUMNS": "40"}).stdout.splitlines()
     for rule in all_rules():
