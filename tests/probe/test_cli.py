@@ -97,6 +97,13 @@ def test_bad_input_is_one_paragraph_and_exit_2(target: str, extra: list[str], me
     assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1
 
 
+def test_the_returned_type_is_named_with_its_article(tmp_path) -> None:
+    """ "The factory returned a int" read as a typo in the one line a user gets."""
+    factory = tmp_path / "five.py"
+    factory.write_text("def build():\n    return 5\n")
+    assert "The factory returned an int;" in invoke(f"{factory}:build", "--device", "cpu")[2]
+
+
 def test_unknown_module_and_missing_attribute_are_bad_input() -> None:
     assert "Could not import module" in invoke("no_such_package.models:build")[2]
     assert "has no callable named 'make'" in invoke(fixture("batch_mean") + ":make")[2]
