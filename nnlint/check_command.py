@@ -100,7 +100,9 @@ def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     show_default=True,
     envvar="NNLINT_OUTPUT_FORMAT",
     show_envvar=True,
-    help="Output format.",
+    # The choices in the help text, where they wrap: as a metavar they made one 95-column line.
+    metavar="FORMAT",
+    help=f"Output format: {', '.join(FORMAT_NAMES)}.",
 )
 @click.option(
     "--output-file",

@@ -328,6 +328,14 @@ def test_rule_summary_is_the_first_sentence_of_the_docs() -> None:
         assert not re.search(r"[.!?] [A-Z]", prose), (rule.code, summary)
 
 
+@pytest.mark.parametrize("command", [[], ["check"], ["rule"], ["rules"], ["run"], ["probe"], ["lsp"]])
+def test_every_help_screen_fits_80_columns(command: list[str]) -> None:
+    """`nnlint check --help` listed the ten formats as the option's metavar, one line of 95 columns."""
+    result = CliRunner().invoke(main, [*command, "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    assert [line for line in result.output.splitlines() if len(line) > 80] == []
+
+
 def test_findings_sorted_by_file_line_column(tmp_path: Path) -> None:
     for name in ("b.py", "a.py"):
         (tmp_path / name).write_text(BUGGY + BUGGY.replace("import torch", ""))
