@@ -111,3 +111,30 @@ def test_an_empty_output_file_name_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text(BUGGY)
     result = CliRunner().invoke(main, ["check", "--no-cache", "-o", "", str(path)])
     assert result.exit_code == 2 and "--output-file" in result.output and "give a file name" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+def test_a_report_to_a_device_or_fifo_is_written_through_not_put_in_its_place(tmp_path: Path) -> None:
+    """`-o /dev/stdout`, `-o /dev/null`: the report went to a temporary file renamed over the path, so the
+    special file was replaced by a regular one (as root, /dev/null itself for the whole system), or, for
+    /dev/stdout's pipe, the write failed. A FIFO (reached through a link, as /dev/stdout
+    is) stands in for a device here: it must stay a FIFO and its reader must get the report."""
+    import threading
+
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = CliRunner().invoke(
+        main, ["check", "--no-cache", "--format", "concise", "-o", str(link), str(path)]
+    )
+    reader.join(timeout=30)
+    assert result.exit_code == 1, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
+    assert received and b"NN001" in received[0]
+    assert not list(tmp_path.glob(".*.tmp"))
