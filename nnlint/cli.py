@@ -7,6 +7,7 @@ time all the same: `nnlint --help` must work where torch is not installed.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from importlib import import_module
@@ -16,6 +17,8 @@ import click
 from nnlint import __version__
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C ended
+EXIT_ERROR = 2
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 # Each subcommand: the module that defines it and the name of its click command there.
 COMMANDS = {
@@ -59,6 +62,14 @@ class _LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as error:
+            # A full disk under the report (`nnlint check > out.txt`, `> /dev/full`) was a traceback and exit
+            # 1, which reads as findings. These errors come only from writing; a closed pipe (`| head`) is
+            # not one of them and ends as Python ends it.
+            if error.errno not in _DISK_FULL:
+                raise
+            click.echo(f"nnlint: error: cannot write the output: {error.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -138,3 +138,27 @@ def test_a_report_to_a_device_or_fifo_is_written_through_not_put_in_its_place(tm
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
     assert received and b"NN001" in received[0]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("command", [["check", "--no-cache"], ["rules"]])
+def test_a_full_disk_under_the_output_is_an_error_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    """`nnlint check > /dev/full` (a full disk under a redirected report) was a traceback and exit 1, which
+    reads as "findings"; it is one error line and exit 2."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists() or not stat.S_ISCHR(os.stat("/dev/full").st_mode):
+        pytest.skip("no /dev/full device here")
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    args = [*command, str(path)] if command[0] == "check" else command
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "nnlint", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr == "nnlint: error: cannot write the output: No space left on device\n"
