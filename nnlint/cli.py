@@ -11,6 +11,7 @@ import errno
 import os
 import sys
 from importlib import import_module
+from typing import Any
 
 import click
 
@@ -80,6 +81,26 @@ def main() -> None:
     Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error (`run` keeps a
     script's own `sys.exit(n)` and uncaught exception, as python would), 130 interrupted (Ctrl-C).
     """
+    for stream in (sys.stdout, sys.stderr):
+        _keep_undecodable_names(stream)
+
+
+def _keep_undecodable_names(stream: Any) -> None:
+    """Let a UTF-8 stream write the file names that are not UTF-8 as the bytes they are.
+
+    Python decodes such a name with surrogate escapes; under a UTF-8 locale (en_US.UTF-8, not C.UTF-8)
+    stdout encodes strictly, so printing `caf\xe9.py` in a report was a traceback, in every format. With
+    `surrogateescape` the name comes out byte for byte, as `ls` prints it."""
+    import codecs
+
+    encoding, errors = getattr(stream, "encoding", None), getattr(stream, "errors", None)
+    if not encoding or errors != "strict" or not hasattr(stream, "reconfigure"):
+        return
+    try:
+        if codecs.lookup(encoding).name == "utf-8":
+            stream.reconfigure(errors="surrogateescape")
+    except (LookupError, ValueError, OSError):
+        pass  # a stream that cannot be reconfigured keeps its settings
 
 
 def entry() -> None:

@@ -241,6 +241,23 @@ def test_sarif_for_a_file_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pyt
     assert uris and set(uris) == {"caf%E9.py"}
 
 
+@pytest.mark.parametrize(
+    "fmt", ["text", "concise", "json", "json-lines", "github", "gitlab", "junit", "pylint", "lsp"]
+)
+def test_every_format_reports_a_file_name_that_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A name that is not UTF-8 was a traceback (UnicodeEncodeError, exit 1) in every format wherever stdout
+    encodes strictly (a UTF-8 locale such as en_US.UTF-8; CliRunner's stream does too), and `--format
+    gitlab` also hashed the name as UTF-8 for its fingerprint. Every format reports it."""
+    monkeypatch.chdir(tmp_path)
+    Path(os.fsdecode(b"caf\xe9.py")).write_text(ZERO_GRAD_AFTER_BACKWARD)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", fmt, "."])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    assert "NN204" in result.output
+
+
 def _results(output: str) -> list[dict]:
     return json.loads(output)["runs"][0]["results"]
 
