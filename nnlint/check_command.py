@@ -527,10 +527,13 @@ def _report_diff(outcome: CheckOutcome, output_file: Path | None, view: _View) -
 
 
 def _report_problems(outcome: CheckOutcome, view: _View) -> None:
+    """Warnings and errors on stderr, for a person: a file name's control characters shown as symbols."""
+    from nnlint.reporters import printable
+
     if not view.quiet:
         for warning in outcome.warnings:
-            click.echo(f"nnlint: warning: {warning}", err=True)
+            click.echo(f"nnlint: warning: {printable(warning)}", err=True)
     for problem in outcome.errors:
-        click.echo(f"nnlint: error: {problem}", err=True)
+        click.echo(f"nnlint: error: {printable(problem)}", err=True)
     for crash in outcome.crashes:
-        click.echo(f"nnlint: error: {crash.describe()}", err=True)
+        click.echo(f"nnlint: error: {printable(crash.describe())}", err=True)

@@ -67,3 +67,12 @@ def test_the_caret_counts_terminal_cells_past_wide_characters(tmp_path: Path) ->
     rows = result.output.splitlines()
     line = rows.index('1 | a = "日本"; b = = 1')
     assert cell_len(rows[line][: rows[line].rindex("= 1")]) == rows[line + 1].index("^")
+
+
+def test_warnings_on_stderr_show_control_characters_as_symbols(tmp_path: Path) -> None:
+    """A broken link named with an ESC went into the warning line as is."""
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    (tmp_path / "gone\x1b[2J.py").symlink_to(tmp_path / "missing.py")
+    result = CliRunner().invoke(main, ["check", "--no-cache", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "gone␛[2J.py: broken symbolic link" in result.output and "\x1b" not in result.output
