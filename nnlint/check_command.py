@@ -208,6 +208,7 @@ def check(
     from nnlint.session import CheckOptions, run_check
 
     allow_quick_exit()  # `check` runs no project code (the probe, which does, takes it back)
+    _require_working_directory()
     if add_noqa and (fix or diff):
         raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
     if unsafe_fixes and not (fix or diff):
@@ -285,6 +286,18 @@ def check(
     if outcome.crashes or outcome.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_CLEAN if exit_zero else status)
+
+
+def _require_working_directory() -> None:
+    """Paths, configs and the cache are found from the working directory: one deleted under the shell (a
+    branch switch, a removed build folder) was a traceback and "internal error (please report this)"."""
+    import os
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        click.echo("nnlint: error: the current directory no longer exists; cd to the project again", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @dataclass(frozen=True)

@@ -302,3 +302,26 @@ def test_a_named_file_that_is_no_python_is_skipped_with_a_warning(tmp_path: Path
     code, output = check(str(tmp_path / "train"), str(tmp_path / "stub.pyi"), *names)
     assert code == 1 and "train:8:5: NN204" in output and "stub.pyi:1:5: NN000" in output
     assert "README.md:1" not in output
+
+
+def test_a_deleted_working_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A working directory deleted under the shell was a traceback and "internal error (please report
+    this)"; it is one error line and exit 2, whatever the paths."""
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    script = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "sys.argv = ['nnlint', 'check', '--no-cache', sys.argv[2]]; from nnlint.cli import main; main()"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(gone), str(tmp_path / "train.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "the current directory no longer exists" in run.stderr
