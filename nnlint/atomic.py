@@ -8,7 +8,8 @@ Rewriting a user's source file must leave everything but its text as it was. The
 old file's mode, owner and group; a file with other hard links, or whose owner this process cannot give
 the replacement, is rewritten in place instead (the links and the owner stay; the write is then not
 atomic). A read-only file is refused, and a file that changed since nnlint read it (an editor saved it
-meanwhile) is left alone: both raise an OSError whose message says so.
+meanwhile) is left alone: both raise an OSError whose message says so. A path that is no regular file (a
+device such as /dev/null or /dev/stdout, a FIFO) is written through, never replaced.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def write_atomic(path: Path | str, data: bytes, expected: bytes | None = None) -
     `expected`, the file must still hold exactly those bytes (else ChangedMeanwhile) and must be
     writable by its owner (else PermissionError). Raises OSError when the directory cannot be written.
     """
+    if _write_through(path, data):
+        return
     target = Path(os.path.realpath(path))
     try:
         info = target.stat()
@@ -69,6 +72,22 @@ def write_atomic(path: Path | str, data: bytes, expected: bytes | None = None) -
         except OSError:
             pass
         raise
+
+
+def _write_through(path: Path | str, data: bytes) -> bool:
+    """Write `data` into `path` when it is a device, a FIFO or a socket (`-o /dev/stdout`, `-o /dev/null`);
+    False for a regular file or none. Such a path must be written, never replaced: a file renamed over
+    /dev/null (as root) would take the device's place for the whole system, and `/dev/stdout` resolves to a
+    pipe that has no folder to put a temporary file in."""
+    try:
+        mode = os.stat(path).st_mode  # through symbolic links: /dev/stdout -> /proc/self/fd/1 -> the pipe
+    except OSError:
+        return False
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return False
+    with open(path, "wb") as stream:
+        stream.write(data)
+    return True
 
 
 def _can_own(info: os.stat_result) -> bool:

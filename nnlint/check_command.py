@@ -50,6 +50,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _named_file(value: Path | None, param: click.Parameter) -> Path | None:
+    """An empty file name (`-o ""`, an unset variable) is Path("."), the current folder: refuse it as the
+    usage error it is, not "cannot write .: Is a directory" after the whole check has run."""
+    if value is not None and str(value) == ".":  # "" and "." alike (a folder, which click refuses too)
+        raise click.BadParameter("give a file name", param=param)
+    return value
+
+
 def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     """Print the report, or write it to `output_file` in one piece (a reader never sees half a report).
 
@@ -92,12 +100,15 @@ def _emit(text: str, output_file: Path | None, color: bool = False) -> None:
     show_default=True,
     envvar="NNLINT_OUTPUT_FORMAT",
     show_envvar=True,
-    help="Output format.",
+    # The choices in the help text, where they wrap: as a metavar they made one 95-column line.
+    metavar="FORMAT",
+    help=f"Output format: {', '.join(FORMAT_NAMES)}.",
 )
 @click.option(
     "--output-file",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=lambda _ctx, param, value: _named_file(value, param),
     help="Write the report (or the --diff) to this file instead of standard output.",
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report the findings that remain.")
@@ -197,6 +208,7 @@ def check(
     from nnlint.session import CheckOptions, run_check
 
     allow_quick_exit()  # `check` runs no project code (the probe, which does, takes it back)
+    _require_working_directory()
     if add_noqa and (fix or diff):
         raise click.UsageError("--add-noqa cannot be combined with --fix or --diff")
     if unsafe_fixes and not (fix or diff):
@@ -215,6 +227,9 @@ def check(
     view = _View(fmt, output_file, color, quiet or silent, silent, statistics)
     try:
         explicit: Config | None = load_config_file(config_path) if config_path else None
+        if select and not _selectors(select):
+            # `--select ""` (an unset variable in a CI script) would check nothing and pass everything.
+            raise click.UsageError("--select needs a rule code, prefix or name (see `nnlint rules`)")
         overrides = Overrides(
             select=_codes(select, "--select") if select else None,
             extend_select=_codes(extend_select, "--extend-select"),
@@ -271,6 +286,18 @@ def check(
     if outcome.crashes or outcome.errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_CLEAN if exit_zero else status)
+
+
+def _require_working_directory() -> None:
+    """Paths, configs and the cache are found from the working directory: one deleted under the shell (a
+    branch switch, a removed build folder) was a traceback and "internal error (please report this)"."""
+    import os
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        click.echo("nnlint: error: the current directory no longer exists; cd to the project again", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @dataclass(frozen=True)
@@ -513,10 +540,13 @@ def _report_diff(outcome: CheckOutcome, output_file: Path | None, view: _View) -
 
 
 def _report_problems(outcome: CheckOutcome, view: _View) -> None:
+    """Warnings and errors on stderr, for a person: a file name's control characters shown as symbols."""
+    from nnlint.reporters import printable
+
     if not view.quiet:
         for warning in outcome.warnings:
-            click.echo(f"nnlint: warning: {warning}", err=True)
+            click.echo(f"nnlint: warning: {printable(warning)}", err=True)
     for problem in outcome.errors:
-        click.echo(f"nnlint: error: {problem}", err=True)
+        click.echo(f"nnlint: error: {printable(problem)}", err=True)
     for crash in outcome.crashes:
-        click.echo(f"nnlint: error: {crash.describe()}", err=True)
+        click.echo(f"nnlint: error: {printable(crash.describe())}", err=True)

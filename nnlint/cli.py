@@ -7,15 +7,19 @@ time all the same: `nnlint --help` must work where torch is not installed.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from importlib import import_module
+from typing import Any
 
 import click
 
 from nnlint import __version__
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program that Ctrl-C ended
+EXIT_ERROR = 2
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 # Each subcommand: the module that defines it and the name of its click command there.
 COMMANDS = {
@@ -59,6 +63,14 @@ class _LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except OSError as error:
+            # A full disk under the report (`nnlint check > out.txt`, `> /dev/full`) was a traceback and exit
+            # 1, which reads as findings. These errors come only from writing; a closed pipe (`| head`) is
+            # not one of them and ends as Python ends it.
+            if error.errno not in _DISK_FULL:
+                raise
+            click.echo(f"nnlint: error: cannot write the output: {error.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,6 +81,26 @@ def main() -> None:
     Exit codes: 0 no findings, 1 findings, 2 a usage, configuration or internal error (`run` keeps a
     script's own `sys.exit(n)` and uncaught exception, as python would), 130 interrupted (Ctrl-C).
     """
+    for stream in (sys.stdout, sys.stderr):
+        _keep_undecodable_names(stream)
+
+
+def _keep_undecodable_names(stream: Any) -> None:
+    """Let a UTF-8 stream write the file names that are not UTF-8 as the bytes they are.
+
+    Python decodes such a name with surrogate escapes; under a UTF-8 locale (en_US.UTF-8, not C.UTF-8)
+    stdout encodes strictly, so printing `caf\xe9.py` in a report was a traceback, in every format. With
+    `surrogateescape` the name comes out byte for byte, as `ls` prints it."""
+    import codecs
+
+    encoding, errors = getattr(stream, "encoding", None), getattr(stream, "errors", None)
+    if not encoding or errors != "strict" or not hasattr(stream, "reconfigure"):
+        return
+    try:
+        if codecs.lookup(encoding).name == "utf-8":
+            stream.reconfigure(errors="surrogateescape")
+    except (LookupError, ValueError, OSError):
+        pass  # a stream that cannot be reconfigured keeps its settings
 
 
 def entry() -> None:

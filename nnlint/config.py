@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import fnmatch
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nnlint.rule import Rule, all_rules, default_rules
 
@@ -73,8 +74,14 @@ def _selects(rule: type[Rule], selector: str, inclusive: bool) -> bool:
     return inclusive or not rule.opt_in or len(prefix) >= _FAMILY_PREFIX
 
 
-def _did_you_mean(selector: str, rules: tuple[type[Rule], ...]) -> str:
-    """`; did you mean 'NN101'?` for a selector a typo away from a rule's code or name, else "".
+class _Named(Protocol):
+    code: str
+    name: str
+
+
+def did_you_mean(selector: str, rules: Sequence[_Named]) -> str:
+    """`; did you mean 'NN101'?` for a selector a typo away from a rule's code or name, else "" (for the
+    config and the command line's selectors, and for `nnlint rule`, whose rules include the runtime ones).
 
     A code-like selector is compared with the codes (the longest shared start wins: NN1011 -> NN101), a
     name with the names."""
@@ -107,7 +114,7 @@ def resolve_selectors(selectors: list[str], origin: str, inclusive: bool = False
         matched = {rule.code for rule in rules if _selects(rule, selector, inclusive)}
         if not matched:
             raise ConfigError(
-                f"{origin}: unknown rule code or name {selector!r}{_did_you_mean(selector, rules)} "
+                f"{origin}: unknown rule code or name {selector!r}{did_you_mean(selector, rules)} "
                 "(see `nnlint rules`)"
             )
         codes |= matched
@@ -187,7 +194,10 @@ class Config:
     def enabled_codes(self, path: Path, overrides: Overrides) -> frozenset[str]:
         """The codes enabled for one file: config, then command-line overrides, then per-file ignores."""
         every = {rule.code for rule in default_rules()}
-        selected = set(overrides.select if overrides.select is not None else (self.select or every))
+        selected = set(every)
+        for chosen in (self.select, overrides.select):  # `select = []` selects nothing, as in ruff
+            if chosen is not None:
+                selected = set(chosen)
         selected |= self.extend_select | overrides.extend_select
         selected -= self.ignore | overrides.ignore
         relative = _relative(path, self.root)

@@ -5,7 +5,7 @@ excluded folders before descending into them, so a `.venv` with thousands of fil
 `.gitignore`, `.ignore` and `.git/info/exclude` exclude is skipped too (`respect-gitignore = false` turns
 that off; see `nnlint.ignore_files`). A file named explicitly is always checked, like ruff does, even when
 an exclude pattern matches it, unless `force-exclude` is set: pre-commit names every staged file, and a
-project's excludes must hold there too.
+project's excludes must hold there too; unless its name says it is no Python (`NAMED_SUFFIXES`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from nnlint import ignore_files
 from nnlint.config import Config, Overrides, config_for
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
+# A file named on the command line is checked when its name says Python (stubs and .pyw too) or says
+# nothing (a script with a shebang, `<(cat train.py)`); one named like something else (README.md, data.csv,
+# what `nnlint check *` puts there) is skipped with a warning, as ruff skips it, not reported as NN000.
+NAMED_SUFFIXES = (*SOURCE_SUFFIXES, ".pyi", ".pyw")
 
 
 def _respects_gitignore(config: Config, overrides: Overrides) -> bool:
@@ -60,6 +64,10 @@ def discover(
     for path in paths:
         if not path.is_dir():
             if force_excluded(path, explicit, overrides):
+                continue
+            if path.suffix and path.suffix.lower() not in NAMED_SUFFIXES:
+                if problems is not None:
+                    problems.append(f"{path}: not a Python file (.py, .pyi, .pyw, .ipynb), skipped")
                 continue
             if _resolve(path) not in seen:
                 seen.add(_resolve(path))

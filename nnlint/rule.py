@@ -28,6 +28,21 @@ if TYPE_CHECKING:
     from nnlint.engine.loops import Loop
 
 
+# A sentence ends at `.`, `!` or `?` followed by a space and what starts a sentence, outside `code` spans;
+# "e.g." and the like end none.
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)(?<!\bcf)[.!?](?=\s+[A-Z(`*_\"'])")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph of docs (the whole paragraph when it holds one)."""
+    spans = text.split("`")
+    for index in range(0, len(spans), 2):  # even items are outside backticks
+        end = _SENTENCE_END.search(spans[index])
+        if end:
+            return "`".join(spans[:index] + [spans[index][: end.end()]])
+    return text
+
+
 # Code families, by the first digit after `NN`. The performance family is opt-in (`Rule.opt_in`).
 FAMILIES = {
     "0": "nnlint",
@@ -156,10 +171,11 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """The first sentence of the docs."""
+        """The first sentence of the docs: the one line that `nnlint rules`, the table of docs/rules.md and
+        SARIF's shortDescription show (the first paragraph can run to thousands of characters)."""
         first = cls.docs().split("\n\n", 1)[0].replace("\n", " ")
         first = re.sub(r"^#+\s*What it does\s*", "", first).strip()
-        return first
+        return first_sentence(first)
 
     @classmethod
     def family(cls) -> str:

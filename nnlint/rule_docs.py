@@ -109,7 +109,10 @@ def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
         key = code.strip()
         docs = [d for d in docs if d.code.lower() == key.lower() or d.name == key]
         if not docs:
-            click.echo(f"nnlint: error: unknown rule {code!r} (see `nnlint rules`)", err=True)
+            from nnlint.config import did_you_mean
+
+            hint = did_you_mean(key, _rule_docs())
+            click.echo(f"nnlint: error: unknown rule {code!r}{hint} (see `nnlint rules`)", err=True)
             sys.exit(EXIT_ERROR)
     fmt = fmt or ("text" if sys.stdout.isatty() else "markdown")
     if fmt == "json":
@@ -139,23 +142,45 @@ def rule_command(code: str | None, show_all: bool, fmt: str | None) -> None:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="text: one line per rule, grouped by family (cut to the terminal's width on a terminal); "
+    "json: everything about every rule, docs included.",
 )
 def rules_command(fmt: str) -> None:
-    """List every rule with its code, name, family, whether it is on by default, severity and summary
-    (runtime codes last)."""
-    columns = ("code", "name", "family", "default", "severity", "summary")
-    rows = [{column: getattr(doc, column) for column in columns} for doc in _rule_docs()]
+    """List every rule: one line each with its code, name, severity and the first sentence of its docs,
+    under its family (runtime codes last). `nnlint rule CODE` explains one in full."""
+    docs = _rule_docs()
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([doc.to_json() for doc in docs], indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    width = None
+    if sys.stdout.isatty():
+        import shutil
 
-    table = Table(show_lines=False, box=None, pad_edge=False)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(row[column] for column in columns))
-    Console(highlight=False, soft_wrap=True).print(table)
+        width = shutil.get_terminal_size().columns
+    lines = _listing(docs)
+    if width is not None:
+        lines += ["", "`nnlint rule CODE` explains a rule; `--format json` gives every rule's docs."]
+        # One line each, cut with an ellipsis: a wrapped summary column ran to dozens of lines per rule.
+        lines = [line if len(line) <= width else line[: max(width - 1, 0)].rstrip() + "…" for line in lines]
+    click.echo("\n".join(lines))
+
+
+def _listing(docs: list[_RuleDoc]) -> list[str]:
+    """`nnlint rules` as text: a heading per family, then one line per rule (code, name, severity or the
+    runtime command, summary); blank lines between families."""
+    name_width = max(len(doc.name) for doc in docs)
+    lines: list[str] = []
+    family = None
+    for doc in docs:
+        if doc.family != family:
+            family = doc.family
+            if lines:
+                lines.append("")
+            lines.append(
+                "runtime (reported by `nnlint probe` and `nnlint run`)" if family == "runtime" else family
+            )
+        kind = doc.command if doc.command != "check" else doc.severity
+        lines.append(f"  {doc.code}  {doc.name:<{name_width}}  {kind:<7}  {doc.summary}")
+    return lines

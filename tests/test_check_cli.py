@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -301,6 +302,38 @@ def test_rule_docs_and_listing() -> None:
     rows = json.loads(output)
     assert {"NN000", "NN204"} <= {row["code"] for row in rows}
     assert all(row["summary"] for row in rows)
+
+
+def test_an_unknown_rule_gets_the_suggestion_a_selector_gets() -> None:
+    """`--select zero-grad-after-backwards` suggested the right name; `nnlint rule` said only "unknown"."""
+    code, output = run("rule", "zero-grad-after-backwards")
+    assert code == 2 and "did you mean 'zero-grad-after-backward'?" in output
+    assert "did you mean 'NN912'?" in run("rule", "NN9122")[1]  # runtime codes too
+
+
+def test_rule_summary_is_the_first_sentence_of_the_docs() -> None:
+    """The summary (`nnlint rules`, docs/rules.md's table, SARIF's shortDescription) was the whole first
+    paragraph, thousands of characters for some rules; it is the first sentence, as documented."""
+    from nnlint.rule import all_rules, first_sentence
+
+    assert (
+        first_sentence("Flags `x.view(a. B)`, e.g. `y`. It matters. Really.")
+        == "Flags `x.view(a. B)`, e.g. `y`."
+    )
+    assert first_sentence("One sentence with no full stop") == "One sentence with no full stop"
+    for rule in all_rules():
+        summary = rule.summary()
+        assert summary and summary in " ".join(rule.docs().split()), rule.code
+        prose = re.sub(r"`[^`]*`", "``", summary)  # code spans may hold anything
+        assert not re.search(r"[.!?] [A-Z]", prose), (rule.code, summary)
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["rule"], ["rules"], ["run"], ["probe"], ["lsp"]])
+def test_every_help_screen_fits_80_columns(command: list[str]) -> None:
+    """`nnlint check --help` listed the ten formats as the option's metavar, one line of 95 columns."""
+    result = CliRunner().invoke(main, [*command, "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    assert [line for line in result.output.splitlines() if len(line) > 80] == []
 
 
 def test_findings_sorted_by_file_line_column(tmp_path: Path) -> None:

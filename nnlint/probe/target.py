@@ -244,8 +244,8 @@ def _dtype(name: str) -> torch.dtype:
 
 
 def _describe(value: Any) -> str:
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"  # "an int", "an object", "a str"
     if isinstance(value, (tuple, list)):
-        return (
-            f"a {type(value).__name__} of {len(value)} items ({', '.join(type(v).__name__ for v in value)})"
-        )
-    return f"a {type(value).__name__}"
+        return f"a {kind} of {len(value)} items ({', '.join(type(v).__name__ for v in value)})"
+    return f"{article} {kind}"

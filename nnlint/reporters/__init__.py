@@ -30,6 +30,21 @@ class RenderOptions:
     errors: int = 0
 
 
+# Control characters of a checked file (its source lines, its name, text quoted in a message) would reach a
+# terminal as they are: an ESC starts an escape sequence that can clear the screen, retitle the window or
+# hide the rest of the line. Formats read on a terminal show them as the control pictures U+2400..U+2421,
+# one column each so that carets stay aligned, as ruff does; a C1 control (U+0080..U+009F, which some
+# terminals read as ESC sequences too) as U+FFFD. Tabs stay: each format handles its own.
+_CONTROLS = {code: 0x2400 + code for code in range(0x20) if code != 0x09}
+_CONTROLS[0x7F] = 0x2421
+_CONTROLS.update({code: 0xFFFD for code in range(0x80, 0xA0)})
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (not tabs) shown as visible symbols of one column each."""
+    return text.translate(_CONTROLS)
+
+
 # Formats read by people: they carry the summary line (files checked, fixes applied).
 HUMAN_FORMATS = frozenset({"text", "concise"})
 

@@ -35,7 +35,7 @@ def _issue(finding: Finding, occurrence: int) -> dict[str, Any]:
         "description": description,
         "categories": ["Bug Risk"],
         "severity": SEVERITY[finding.severity],
-        "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest(),
+        "fingerprint": hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(),  # a non-UTF-8 name
         "location": {"path": finding.filename, "lines": lines},
     }
 

@@ -9,10 +9,14 @@ prints it for module-level messages. A notebook finding names its cell in the me
 from __future__ import annotations
 
 from nnlint.finding import Finding
-from nnlint.reporters import RenderOptions
+from nnlint.reporters import RenderOptions, printable
 
 
 def line(finding: Finding) -> str:
+    return printable(_line(finding))
+
+
+def _line(finding: Finding) -> str:
     message = " ".join(finding.message.split())  # one line, whatever the message holds
     if finding.cell is not None:
         message = f"cell {finding.cell}, line {finding.location.row}: {message}"

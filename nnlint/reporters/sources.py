@@ -24,10 +24,19 @@ def split_lines(text: str) -> list[str]:
 
 @lru_cache(maxsize=64)
 def _read(filename: str, size: int, mtime_ns: int) -> tuple[str, ...]:
+    """The file's rows, decoded as the check decoded it (a BOM, a coding line: a latin-1 file's `é` is an
+    `é`, not U+FFFD), or as UTF-8 with replacement characters when it could not be decoded at all."""
+    from nnlint.runner import decode_source
+
     try:
-        return tuple(split_lines(Path(filename).read_text(encoding="utf-8", errors="replace")))
+        data = Path(filename).read_bytes()
     except OSError:
         return ()
+    try:
+        text = decode_source(data)
+    except (UnicodeDecodeError, LookupError, SyntaxError):
+        text = data.decode("utf-8", errors="replace")
+    return tuple(split_lines(text))
 
 
 # Text checked from standard input, under the name it is reported as (`--stdin-filename`): the file of

@@ -42,7 +42,12 @@ def summary_line(findings: list[Finding], options: RenderOptions) -> str:
     counts = [(by_severity[s], s) for s in ("error", "warning", "info") if by_severity[s]]
     detail = ", ".join(f"{count} {s}" if s == "info" else _plural(count, s) for count, s in counts)
     remaining = "remaining " if options.fixed else ""
+    # Findings do not make a run complete: a file that could not be read, a rule that crashed, is said here
+    # too, not only in an error line that a long report has scrolled away.
+    incomplete = (
+        f" The check is incomplete: {_plural(options.errors, 'error')} (on stderr)." if options.errors else ""
+    )
     return (
         f"{fixed}Found {_plural(len(findings), remaining + 'finding')} ({detail}) in {files}.{hidden}"
-        f"{_fixable(findings, options)}"
+        f"{_fixable(findings, options)}{incomplete}"
     )

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import io
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
 from nnlint.finding import Finding, Severity
-from nnlint.reporters import RenderOptions
+from nnlint.reporters import RenderOptions, printable
 from nnlint.reporters.concise import location
 from nnlint.reporters.sources import source_line
 from nnlint.reporters.summary import summary_line
@@ -54,7 +55,7 @@ def _snippet(finding: Finding) -> list[str]:
     line = source_line(finding.filename, row)
     if line is None:
         return []
-    text = line.expandtabs(1)
+    text = printable(line.expandtabs(1))
     start = finding.location.column - 1
     if finding.end_location.row == row:
         end = max(finding.end_location.column - 1, start + 1)
@@ -63,10 +64,12 @@ def _snippet(finding: Finding) -> list[str]:
     end = min(end, len(text))
     text, start, end = _window(text, start, end)
     gutter = " " * len(str(row))
+    # Carets count terminal cells, not characters: a CJK character or an emoji takes two.
+    lead, span = cell_len(text[:start]), cell_len(text[start:end])
     return [
         f"{gutter} |",
         f"{row} | {text}",
-        f"{gutter} | {' ' * start}{'^' * max(1, end - start)}",
+        f"{gutter} | {' ' * lead}{'^' * max(1, span)}",
     ]
 
 
@@ -84,7 +87,7 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
         style = _STYLE[finding.severity]
         console.print(
             f"[bold]{escape(location(finding))}:[/bold] [{style}]{finding.code}[/{style}] "
-            f"[dim]{finding.name}[/dim]  {escape(finding.message)}"
+            f"[dim]{finding.name}[/dim]  {escape(printable(finding.message))}"
             + (f" [dim]({finding.confirmation} by the probe)[/dim]" if finding.confirmation else "")
         )
         if options.show_source:
@@ -92,9 +95,9 @@ def render(findings: list[Finding], options: RenderOptions) -> str:
                 console.print(f"[blue]{escape(line)}[/blue]" if number == 2 else escape(line))
         gutter = " " * len(str(finding.location.row))
         for related in finding.related:
-            console.print(f"{gutter} [cyan]= related:[/cyan] {escape(related.describe())}")
+            console.print(f"{gutter} [cyan]= related:[/cyan] {escape(printable(related.describe()))}")
         if finding.hint:
-            console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(finding.hint)}")
+            console.print(f"{gutter} [cyan]= hint:[/cyan] {escape(printable(finding.hint))}")
         console.print()
     summary = summary_line(findings, options)
     if summary:

@@ -72,10 +72,16 @@ def execute(target: Target, script_args: list[str], session: Session) -> Failure
 
 
 def _script_traceback(error: BaseException) -> str:
-    """The traceback as `python script.py` prints it: from the script's frame on, not nnlint's or runpy's."""
+    """The traceback as `python script.py` prints it: from the script's frame on, not nnlint's or runpy's.
+
+    A script that does not compile has no frame of its own: python then prints only the error's file, line
+    and caret, and so does this (the frames of nnlint and runpy that compiled it are no help to its author).
+    """
     tb = error.__traceback__
     while tb is not None and is_library(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
+    if tb is None and isinstance(error, SyntaxError):
+        return "".join(traceback.format_exception_only(type(error), error))
     return "".join(traceback.format_exception(type(error), error, tb or error.__traceback__))
 
 

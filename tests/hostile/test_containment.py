@@ -140,6 +140,29 @@ def test_a_crashed_rule_never_ends_in_all_checks_passed(
     assert "rule NN204 crashed" in result.output
 
 
+def test_a_crashed_rule_is_in_the_summary_beside_other_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With findings to report, the summary said only "Found 1 finding ..." although a rule had crashed
+    (exit 2): the one line that told it was an error line above, scrolled away by a long report."""
+    from nnlint.rules.zero_grad_after_backward import ZeroGradAfterBackward
+
+    def explode(self: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(ZeroGradAfterBackward, "finish", explode)
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nmodel = torch.nn.Linear(2, 2)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x, y in loader:\n    loss = (model(x) - y).pow(2).mean()\n    loss.backward()\n    opt.step()\n"
+        "    opt.zero_grad()\n"
+    )
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "concise", str(path)])
+    assert result.exit_code == 2 and "NN301" in result.output
+    summary = next(line for line in result.output.splitlines() if line.startswith("Found "))
+    assert summary.endswith("The check is incomplete: 1 error (on stderr)."), summary
+
+
 def test_an_internal_error_exits_2_not_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bug")

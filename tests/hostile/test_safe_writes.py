@@ -103,3 +103,62 @@ def test_the_report_may_go_to_a_new_file_or_a_non_source_one(tmp_path: Path) -> 
         result = CliRunner().invoke(main, ["check", "--no-cache", "-o", str(tmp_path / target), str(path)])
         assert result.exit_code == 1, result.output
         assert "NN001" in (tmp_path / target).read_text()
+
+
+def test_an_empty_output_file_name_is_a_usage_error(tmp_path: Path) -> None:
+    """`-o ""` (an unset variable) ran the whole check, then failed with "cannot write .: Is a directory"."""
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "-o", "", str(path)])
+    assert result.exit_code == 2 and "--output-file" in result.output and "give a file name" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+def test_a_report_to_a_device_or_fifo_is_written_through_not_put_in_its_place(tmp_path: Path) -> None:
+    """`-o /dev/stdout`, `-o /dev/null`: the report went to a temporary file renamed over the path, so the
+    special file was replaced by a regular one (as root, /dev/null itself for the whole system), or, for
+    /dev/stdout's pipe, the write failed. A FIFO (reached through a link, as /dev/stdout
+    is) stands in for a device here: it must stay a FIFO and its reader must get the report."""
+    import threading
+
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = CliRunner().invoke(
+        main, ["check", "--no-cache", "--format", "concise", "-o", str(link), str(path)]
+    )
+    reader.join(timeout=30)
+    assert result.exit_code == 1, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
+    assert received and b"NN001" in received[0]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("command", [["check", "--no-cache"], ["rules"]])
+def test_a_full_disk_under_the_output_is_an_error_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    """`nnlint check > /dev/full` (a full disk under a redirected report) was a traceback and exit 1, which
+    reads as "findings"; it is one error line and exit 2."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists() or not stat.S_ISCHR(os.stat("/dev/full").st_mode):
+        pytest.skip("no /dev/full device here")
+    path = tmp_path / "train.py"
+    path.write_text(BUGGY)
+    args = [*command, str(path)] if command[0] == "check" else command
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "nnlint", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr == "nnlint: error: cannot write the output: No space left on device\n"

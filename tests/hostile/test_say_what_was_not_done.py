@@ -241,9 +241,87 @@ def test_sarif_for_a_file_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pyt
     assert uris and set(uris) == {"caf%E9.py"}
 
 
+@pytest.mark.parametrize(
+    "fmt", ["text", "concise", "json", "json-lines", "github", "gitlab", "junit", "pylint", "lsp"]
+)
+def test_every_format_reports_a_file_name_that_is_not_utf8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A name that is not UTF-8 was a traceback (UnicodeEncodeError, exit 1) in every format wherever stdout
+    encodes strictly (a UTF-8 locale such as en_US.UTF-8; CliRunner's stream does too), and `--format
+    gitlab` also hashed the name as UTF-8 for its fingerprint. Every format reports it."""
+    monkeypatch.chdir(tmp_path)
+    Path(os.fsdecode(b"caf\xe9.py")).write_text(ZERO_GRAD_AFTER_BACKWARD)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", fmt, "."])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    assert "NN204" in result.output
+
+
 def _results(output: str) -> list[dict]:
     return json.loads(output)["runs"][0]["results"]
 
 
 def test_config_error_type_is_exported() -> None:
     assert issubclass(ConfigError, Exception)
+
+
+def test_an_empty_select_in_the_config_selects_nothing_as_in_ruff(tmp_path: Path) -> None:
+    """`select = []` turned every default rule on, the opposite of ruff and of `select` replacing the
+    default; an explicit empty selection selects nothing (extend-select still adds)."""
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    (tmp_path / "pyproject.toml").write_text("[tool.nnlint]\nselect = []\n")
+    assert check(str(tmp_path)) == (0, "All checks passed: no findings in 1 file.\n")
+    clear_config_cache()
+    (tmp_path / "pyproject.toml").write_text('[tool.nnlint]\nselect = []\nextend-select = ["NN204"]\n')
+    code, output = check(str(tmp_path))
+    assert code == 1 and "NN204" in output and "NN301" not in output
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_a_select_option_naming_nothing_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    """`--select "$CODES"` with the variable unset checked nothing and printed "All checks passed"; ruff
+    refuses an empty selector too."""
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    code, output = check("--select", value, str(tmp_path))
+    assert code == 2 and "--select needs a rule code" in output
+
+
+def test_a_named_file_that_is_no_python_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    """`nnlint check *` names README.md and data.csv too: each was parsed as Python and reported as NN000
+    (exit 1); like ruff, a file whose name says it is something else is skipped, and the warning says so.
+    Names that say Python, or nothing (a shebang script, `<(cat train.py)`), are checked as before."""
+    (tmp_path / "README.md").write_text("Hello world, this is prose.\n")
+    (tmp_path / "data.csv").write_text("a b\n1 2\n")
+    (tmp_path / "train").write_text("#!/usr/bin/env python\n" + ZERO_GRAD_AFTER_BACKWARD)
+    (tmp_path / "stub.pyi").write_text("x = = 1\n")
+    names = [str(tmp_path / name) for name in ("README.md", "data.csv")]
+    code, output = check(*names)
+    assert code == 0 and "NN000" not in output
+    assert f"{names[0]}: not a Python file" in output and f"{names[1]}: not a Python file" in output
+    code, output = check(str(tmp_path / "train"), str(tmp_path / "stub.pyi"), *names)
+    assert code == 1 and "train:8:5: NN204" in output and "stub.pyi:1:5: NN000" in output
+    assert "README.md:1" not in output
+
+
+def test_a_deleted_working_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A working directory deleted under the shell was a traceback and "internal error (please report
+    this)"; it is one error line and exit 2, whatever the paths."""
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (tmp_path / "train.py").write_text(ZERO_GRAD_AFTER_BACKWARD)
+    script = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "sys.argv = ['nnlint', 'check', '--no-cache', sys.argv[2]]; from nnlint.cli import main; main()"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(gone), str(tmp_path / "train.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "the current directory no longer exists" in run.stderr

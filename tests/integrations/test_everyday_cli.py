@@ -379,6 +379,31 @@ def test_rule_all_and_json(tmp_path: Path) -> None:
     assert run("rule", "NN204", "--all", cwd=tmp_path).code == 2
 
 
+def test_rules_list_one_line_per_rule_that_fits_the_terminal(tmp_path: Path) -> None:
+    """`nnlint rules` in an 80-column terminal printed each summary paragraph wrapped in a narrow column,
+    dozens of lines per rule; like ruff's listings it is one line per rule, the rest in `nnlint rule`."""
+    from nnlint.rule import all_rules
+
+    code, terminal, _ = run_in_terminal("rules", cwd=tmp_path, tty="stdout", env={"COLUMNS": "80"})
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", terminal).replace("\r", "").splitlines()
+    assert code == 0 and lines and all(len(line) <= 80 for line in lines)
+    rows = [line for line in lines if re.match(r"  NN\d{3}  ", line)]
+    codes = [row.split()[0] for row in rows]
+    listed = [row["code"] for row in json.loads(run("rules", "--format", "json", cwd=tmp_path).stdout)]
+    assert codes == listed  # every rule, once, on a line of its own
+    assert "nnlint rule CODE" in terminal
+    _, narrow, _ = run_in_terminal("rules", cwd=tmp_path, tty="stdout", env={"COLUMNS": "30"})
+    assert all(len(line) <= 30 for line in narrow.replace("\r", "").splitlines())  # headings too
+    # Through a pipe nothing is cut: each rule's row holds its whole first sentence, on one line.
+    piped = run("rules", cwd=tmp_path, env={"COLUMNS": "40"}).stdout.splitlines()
+    for rule in all_rules():
+        [row] = [line for line in piped if line.startswith(f"  {rule.code}  ")]
+        assert row.endswith(rule.summary()) and "\n" not in rule.summary()
+    # Everything, docs included, in JSON.
+    nn204 = json.loads(run("rules", "--format", "json", cwd=tmp_path).stdout)[listed.index("NN204")]
+    assert nn204["docs"] == rule_by_code_or_name("NN204").docs()  # type: ignore[union-attr]
+
+
 def test_rule_docs_on_a_terminal_are_rendered(tmp_path: Path) -> None:
     code, terminal, _ = run_in_terminal("rule", "NN101", cwd=tmp_path, tty="stdout")
     assert code == 0 and "NN101 view-as-permute" in terminal

@@ -122,6 +122,13 @@ def test_a_module_without_forward_names_what_could_be_probed(tmp_path) -> None:
     assert "check that the inputs match" not in err
 
 
+def test_the_returned_type_is_named_with_its_article(tmp_path) -> None:
+    """ "The factory returned a int" read as a typo in the one line a user gets."""
+    factory = tmp_path / "five.py"
+    factory.write_text("def build():\n    return 5\n")
+    assert "The factory returned an int;" in invoke(f"{factory}:build", "--device", "cpu")[2]
+
+
 def test_unknown_module_and_missing_attribute_are_bad_input() -> None:
     assert "Could not import module" in invoke("no_such_package.models:build")[2]
     assert "has no callable named 'make'" in invoke(fixture("batch_mean") + ":make")[2]

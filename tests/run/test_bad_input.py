@@ -20,6 +20,21 @@ def test_crash_before_the_first_step_names_the_error_and_line(nnlint_run) -> Non
     assert "crash_before_step.py:8" in outcome.stderr
 
 
+def test_a_script_that_does_not_compile_shows_its_error_as_python_does(tmp_path: Path) -> None:
+    """A syntax error printed nnlint's and runpy's frames (execute.py, capture.py, <frozen runpy>) above
+    the script's line; python prints the file, the line, the caret and the error only."""
+    script = tmp_path / "broken.py"
+    script.write_text("import torch\nx = = 1\n")
+    result = CliRunner().invoke(main, ["run", str(script)])
+    assert result.exit_code == 1  # as `python broken.py` exits
+    shown = result.output.split("nnlint: error")[0]
+    assert "Traceback" not in shown and "nnlint/run/" not in shown and "runpy" not in shown
+    assert (
+        f'File "{script}", line 2' in shown and "x = = 1" in shown and "SyntaxError: invalid syntax" in shown
+    )
+    assert "raised SyntaxError before its first optimizer step" in result.output
+
+
 def test_script_that_never_steps(nnlint_run) -> None:
     outcome = nnlint_run("no_step.py")
     assert outcome.exit_code == 2
