@@ -358,7 +358,12 @@ def _in_workers(
     done: list[list[_FileOutcome | str] | None] = [None] * len(chunks)
     finished = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(_process_chunk, chunk) for chunk in chunks]
+        futures = []
+        for chunk in chunks:
+            try:
+                futures.append(pool.submit(_process_chunk, chunk))
+            except BrokenProcessPool:  # a worker died while the rest were still being handed out
+                break
         for number, future in enumerate(futures):
             try:
                 done[number] = future.result()

@@ -102,6 +102,34 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path: Path, monkeypatch: pyt
     assert "crashed" in boom.message
 
 
+def test_a_worker_that_dies_while_work_is_handed_out_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load the first chunk can kill its worker before the last chunk is submitted: `submit` on a
+    broken pool raises BrokenProcessPool, which escaped as a traceback (seen once in a loaded test run).
+    Here the second submission waits until the pool is broken, which makes that order certain."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    submit = ProcessPoolExecutor.submit
+
+    def submit_after_the_break(pool: ProcessPoolExecutor, *args: object, **kwargs: object) -> object:
+        if getattr(pool, "_submitted", False):
+            deadline = time.monotonic() + 30
+            while not pool._broken and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                time.sleep(0.01)
+        pool._submitted = True  # type: ignore[attr-defined]
+        return submit(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", submit_after_the_break)
+    monkeypatch.setattr(session, "check_bytes", _dies_on_boom(session.check_bytes))
+    (tmp_path / "boom.py").write_text(GOOD)  # sorted first: the first chunk
+    paths = [tmp_path / f"file{number:02}.py" for number in range(12)]
+    for path in paths:
+        path.write_text(PERMUTED)
+    outcome = run_check([tmp_path], Overrides(), jobs=2)
+    assert _codes(outcome.findings) == sorted([("boom.py", "NN000")] + [(p.name, "NN101") for p in paths])
+
+
 def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
