@@ -171,8 +171,17 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """The first sentence of the docs: the one line that `nnlint rules`, the table of docs/rules.md and
-        SARIF's shortDescription show (the first paragraph can run to thousands of characters)."""
+        """The one line that `nnlint rules`, the table of docs/rules.md and SARIF's shortDescription show:
+        the headline of the rule's module docstring (`NN501 loss-accumulated-as-tensor: a running total of
+        losses keeps every iteration's autograd graph.`), where every rule module states it in a hundred
+        characters. The docs' first sentence is the fallback; it can run to a paragraph, as it lists the
+        spellings a rule knows."""
+        module = inspect.getmodule(cls)
+        headline = (inspect.getdoc(module) or "").split("\n", 1)[0] if module else ""
+        prefix = re.match(rf"{cls.code} [\w-]+(?: \(opt-in\))?: (.+)", headline)
+        if prefix:
+            text = re.sub(r" \([^()]*\)\.$", ".", prefix.group(1))  # "(reported by the engine, ...)"
+            return text[:1].upper() + text[1:]
         first = cls.docs().split("\n\n", 1)[0].replace("\n", " ")
         first = re.sub(r"^#+\s*What it does\s*", "", first).strip()
         return first_sentence(first)
