@@ -87,14 +87,20 @@ def main() -> None:
                 elsewhere = [
                     f"{short(f['filename'])}:{f['location']['row']}" for f in findings if f["code"] == code
                 ]
-                misses.append({"mark": f"{short(path)}:{line}", "code": code, "same_class_elsewhere": elsewhere})
+                misses.append(
+                    {"mark": f"{short(path)}:{line}", "code": code, "same_class_elsewhere": elsewhere}
+                )
         for i, f in enumerate(findings):
             if i not in used:
                 extras.append({"at": f"{short(f['filename'])}:{f['location']['row']}", "code": f["code"]})
     for case in cases("clean"):
         for f in check(case):
             clean_findings.append(
-                {"at": f"{short(f['filename'])}:{f['location']['row']}", "code": f["code"], "message": f["message"]}
+                {
+                    "at": f"{short(f['filename'])}:{f['location']['row']}",
+                    "code": f["code"],
+                    "message": f["message"],
+                }
             )
 
     found = sum(v[0] for v in per_class.values())
@@ -106,7 +112,9 @@ def main() -> None:
     print(f"ALL    {found:>5}/{total:<5}  {found / total:.3f}")
     print(f"\nmisses ({len(misses)}):")
     for m in misses:
-        where = f" (same class at {', '.join(m['same_class_elsewhere'])})" if m["same_class_elsewhere"] else ""
+        where = (
+            f" (same class at {', '.join(m['same_class_elsewhere'])})" if m["same_class_elsewhere"] else ""
+        )
         print(f"  {m['code']} {m['mark']}{where}")
     print(f"\nfindings on {len(cases('clean'))} clean cases: {len(clean_findings)}")
     for c in clean_findings:
