@@ -90,6 +90,17 @@ shard = Subset(train_set, range(dist.get_rank(), len(train_set), dist.get_world_
 loader = DataLoader(shard, batch_size=64, shuffle=True)
 other = DataLoader(train_set, **cfg.loader_kwargs)
 """,
+        # Split by rank in a comprehension: the rank is compared with what varies, not a constant.
+        """
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, Subset
+dist.init_process_group("nccl")
+rank, world = dist.get_rank(), dist.get_world_size()
+mine = Subset(train_set, [i for i in range(len(train_set)) if i % world == rank])
+model = DDP(model)
+loader = DataLoader(mine, batch_size=64, shuffle=True)
+""",
         # No DDP in the file: a single-process script.
         """
 import torch
@@ -126,6 +137,21 @@ def main():
     loader = build_loader(train_set, 32)
 """,
             line=7,
+        ),
+        # Downloading on the main process only (`download=(rank == 0)`) does not split the data by rank.
+        Invalid(
+            """
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader
+from torchvision import datasets
+dist.init_process_group("nccl")
+rank = dist.get_rank()
+train_set = datasets.CIFAR10("./data", train=True, download=(rank == 0))
+model = DDP(model.cuda())
+loader = DataLoader(train_set, batch_size=128, shuffle=True)
+""",
+            line=10,
         ),
         # Through a config dict.
         Invalid(

@@ -108,6 +108,23 @@ class GradClipMisplaced(LoopRule):
     hint = "Order: backward(), [scaler.unscale_(optimizer)], clip_grad_norm_(...), optimizer.step()."
 
     VALID: ClassVar[list[str]] = [
+        # The same per-batch update method with the clip where it belongs, and a helper that only
+        # backpropagates and clips (its step is elsewhere).
+        """
+import torch
+
+
+class Agent:
+    def update(self, loss):
+        self.optim.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 0.5)
+        self.optim.step()
+
+    def backward_clipped(self, loss):
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 0.5)
+""",
         # `grad.mul(op)` on a project gradient container whose own `mul` works in place: no tensor method.
         """
 import torch
@@ -284,6 +301,21 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A per-batch update method (its loop is elsewhere) that clears, backpropagates, steps, then clips.
+        Invalid(
+            """
+import torch
+
+
+class Agent:
+    def update(self, loss):
+        self.optim.zero_grad()
+        loss.backward()
+        self.optim.step()
+        torch.nn.utils.clip_grad_norm_(self.params, 0.5)
+""",
+            line=10,
+        ),
         # accelerate accumulates: the clip runs on every micro-batch's partial sum.
         Invalid(
             """
@@ -486,6 +518,8 @@ for batch in loader:
                     self._report_once(event.node, BEFORE_BACKWARD)
                 elif later is not None and self._clips_scaled_in_call(all_events, event, later):
                     self._report_once(event.node, SCALED)
+                elif later is None and _after_own_update(events, position):
+                    self._report_once(event.node, AFTER_STEP)
 
     def _clips_scaled_in_call(self, events: list[Event], clip: Event, step: Event) -> bool:
         """One call of a function scales and backpropagates the loss, clips, then steps the GradScaler,
@@ -609,6 +643,18 @@ for batch in loader:
             if event.kind is EventKind.BACKWARD:
                 return True
         return True
+
+
+def _after_own_update(events: list[Event], position: int) -> bool:
+    """The clip at `position` ends a function whose one call clears, backpropagates and steps, in that
+    order, unconditionally and outside any loop (a per-batch `update()` method whose loop is elsewhere):
+    the step has already used the gradients, and every later call clears them before its own backward,
+    so no step ever applies what the clip edits."""
+    before = [event for event in events[:position] if event.kind in _GRADIENT_EVENTS]
+    if len(before) < 3 or any(event.nested or event.conditional for event in (*before, events[position])):
+        return False
+    kinds = [event.kind for event in before[-3:]]
+    return kinds == [EventKind.ZERO_GRAD, EventKind.BACKWARD, EventKind.STEP]
 
 
 def _first(events: list[Event]) -> Event | None:

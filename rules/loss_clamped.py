@@ -7,6 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import reaching_value
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
@@ -55,6 +56,29 @@ class LossClamped(Rule):
     hint = "Keep the loss as is and bound the update with `torch.nn.utils.clip_grad_norm_` after backward."
 
     VALID: ClassVar[list[str]] = [
+        # Element-wise clamps for stability or by design, not caps of a loss term: a Gaussian
+        # likelihood's log-variance, PPO's ratio (a factor of the loss, not a term of it).
+        """
+import torch
+
+
+def nll_step(model, opt, x, y):
+    mu, logvar = model(x)
+    logvar = logvar.clamp(-30.0, 20.0)
+    loss = ((mu - y) ** 2 / logvar.exp() + logvar).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def ppo_step(policy, opt, obs, act, adv, old_logp):
+    ratio = (policy(obs).log_prob(act) - old_logp).exp()
+    ratio = ratio.clamp(max=10.0)
+    loss = -(ratio * adv).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+""",
         # Clamping logits or probabilities is not clamping the loss.
         """
 import torch
@@ -203,6 +227,24 @@ class Algo:
 """,
             line=15,
         ),
+        # A KL term written out by hand (no loss call), capped, then added into the loss.
+        Invalid(
+            """
+import torch
+
+
+def train_step(model, opt, x, kl_cap=50.0):
+    recon, mu, logvar = model(x)
+    rec = torch.nn.functional.binary_cross_entropy(recon, x, reduction="sum")
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.size(0)
+    kl = kl.clamp(max=kl_cap)
+    loss = rec + kl
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+""",
+            line=9,
+        ),
         # An in-place clamp of the loss that is then backpropagated.
         Invalid(
             """
@@ -220,6 +262,11 @@ loss.backward()
         "clamped loss would get no gradient past its bound anyway: clip the gradients after backward."
     )
 
+    _TERM = (
+        "This caps a term that is then added into the backpropagated loss, so past the bound that term "
+        "gives no gradient at all."
+    )
+
     def visit_Call(self, node: cst.Call) -> None:
         discarded = self.ctx.gradients.discarded_result(node)
         if discarded is not None:
@@ -230,7 +277,12 @@ loss.backward()
         if not self.ctx.loops.may_train:
             return  # what follows needs a backward call of this file (`reaches_backward`, `backpropagated`)
         clamped = self._clamped_value(node)
-        if clamped is None or not self.ctx.roles.is_loss_expr(clamped):
+        if clamped is None:
+            return
+        if not self.ctx.roles.is_loss_expr(clamped):
+            # A term capped, then added into the loss (`kl = kl.clamp(max=cap)`; `loss = rec + kl`).
+            if self._fully_reduced(clamped, node) and self.ctx.gradients.added_into_loss(node):
+                self.report(node, self._TERM)
             return
         if self.ctx.gradients.reaches_backward(node) or self._clamps_in_place(node, clamped):
             self.report(node)
@@ -263,6 +315,38 @@ loss.backward()
         if type(func) is cst.Name and func.value == "min" and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
+
+    def _fully_reduced(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether `expr` (or the value its name holds at `at`) is a scalar computed by a full reduction
+        (`-0.5 * torch.sum(...) / n`, `x.mean()`): a loss term. An element-wise tensor capped before it
+        enters the loss (`logvar.clamp(-30, 20)` of a Gaussian likelihood) is numerical hygiene."""
+        name = self.ctx.dotted(expr)
+        if name is not None:
+            value = reaching_value(self.ctx, name, at)
+            if value is None:
+                return False
+            expr = value
+        return self._has_full_reduction(expr)
+
+    def _has_full_reduction(self, expr: cst.BaseExpression) -> bool:
+        """A full reduction as `expr` or as an operand of its arithmetic."""
+        if isinstance(expr, cst.UnaryOperation):
+            return self._has_full_reduction(expr.expression)
+        if isinstance(expr, cst.BinaryOperation):
+            return self._has_full_reduction(expr.left) or self._has_full_reduction(expr.right)
+        return self._full_reduction(expr)
+
+    def _full_reduction(self, expr: cst.BaseExpression) -> bool:
+        """`torch.sum(t)`, `t.mean()`: a sum or mean over every element (no `dim`)."""
+        if not isinstance(expr, cst.Call):
+            return False
+        func = expr.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in vocab.REDUCTION_METHODS):
+            return False
+        positional = [arg for arg in expr.args if arg.keyword is None]
+        has_dim = any(arg.keyword is not None and arg.keyword.value == "dim" for arg in expr.args)
+        reduces_all = len(positional) == (1 if self.ctx.callee(expr) in vocab.DIM_REDUCTION_FUNCTIONS else 0)
+        return reduces_all and not has_dim
 
     @staticmethod
     def _has_upper_bound(op: str, bounds: list[cst.BaseExpression], call: cst.Call) -> bool:

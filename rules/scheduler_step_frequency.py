@@ -145,6 +145,25 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # A per-iteration schedule built by the caller in the same file, stepped per batch.
+        """
+import torch
+
+
+def train_model(model, loader, optimizer, scheduler, epochs):
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            scheduler.step()
+
+
+def fit(model, loader, epochs=10):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, epochs=epochs, steps_per_epoch=len(loader))
+    train_model(model, loader, opt, sched, epochs)
+""",
         # An optimizer built only to be saved with the initial checkpoint (glow-tts's data-dependent
         # initialisation runs one forward and trains nothing): nothing to step.
         """
@@ -475,6 +494,28 @@ for epoch in range(args.epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A StepLR built by the caller in the same file and stepped per batch by the training function.
+        Invalid(
+            """
+import torch
+
+
+def train_model(model, loader, optimizer, scheduler, epochs):
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            scheduler.step()
+
+
+def finetune(model, loader):
+    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    exp_lr = torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.1)
+    train_model(model, loader, opt, exp_lr, 25)
+""",
+            line=11,
+        ),
         # StepLR's own keyword echoed in an argparse name says nothing about the unit; its default does.
         Invalid(
             """
@@ -766,7 +807,7 @@ for epoch in range(30):
             label = (self.ctx.callee(constructor) or "scheduler").rsplit(".", 1)[-1]
             self._check_steps(self.ctx.loops.scheduler_steps(scheduler), unit, label)
         for function, param in self._parameters_without_constructor():
-            passed = roles.passed_constructors(function, param)
+            passed = self._passed_constructors(function, param)
             if not passed:
                 continue
             units = {self._unit(constructor, module) for module, constructor in passed}
@@ -835,8 +876,9 @@ for epoch in range(30):
                 self.report(step, PER_EPOCH.format(name=label))
 
     def _parameters_without_constructor(self) -> list[tuple[cst.FunctionDef, cst.Param]]:
-        """Scheduler parameters of module-level functions that no call in this file binds: what they hold
-        is built where the project's other modules call the function (`train(..., lr_scheduler, ...)`)."""
+        """Scheduler parameters of module-level functions that nothing in the function binds: what they
+        hold is built where the function is called, in this file or in the project's other modules
+        (`train(..., lr_scheduler, ...)`)."""
         roles = self.ctx.roles
         found = []
         for function in self.ctx.index.nodes(cst.FunctionDef):
@@ -846,8 +888,27 @@ for epoch in range(30):
                 name = param.name.value
                 if not roles.has(name, Role.SCHEDULER) or roles.constructor(name) is not None:
                     continue
-                if argument_values(self.ctx, function, param) is None:
-                    found.append((function, param))
+                found.append((function, param))
+        return found
+
+    def _passed_constructors(
+        self, function: cst.FunctionDef, param: cst.Param
+    ) -> list[tuple[FileContext, cst.Call]] | None:
+        """The scheduler constructions that the calls of `function` pass for `param`: those of this file's
+        calls (`train_model(model, loaders, criterion, optimizer, exp_lr_scheduler)` in the same script),
+        else those of the project's other modules. None when a caller passes what no call of its file
+        builds (a default, an unknown value)."""
+        values = argument_values(self.ctx, function, param)
+        if values is None:
+            return self.ctx.roles.passed_constructors(function, param)
+        found = []
+        for value, at in values:
+            if not isinstance(at, cst.Call):
+                return None  # the default: no caller in this file passes one
+            constructor = self.ctx.roles.constructor(self.ctx.dotted(value) or "")
+            if constructor is None:
+                return None
+            found.append((self.ctx, constructor))
         return found
 
     def _check_lightning(self) -> None:

@@ -244,7 +244,7 @@ class DataLoading:
         if name is not None:
             expressions += self._ctx.bindings.assigned(name)
         for expr in expressions:
-            text = self._ctx.module.code_for_node(expr)
+            text = _text_without_rank_gates(self._ctx.module, expr)
             if "rank" in text or "shard" in text or "node" in text:
                 return True
             if isinstance(expr, cst.Call) and dotted_name(expr.func) in self.iterable_dataset_classes:
@@ -312,6 +312,46 @@ class DataLoading:
                 if call.func.attr.value in ("update", "setdefault", "pop"):
                     return None  # changed in ways not followed here
         return settings
+
+
+def _text_without_rank_gates(module: cst.Module, expr: cst.BaseExpression) -> str:
+    """The source of `expr` with every test of a rank against constants left out.
+
+    `download=local_rank == 0` or `verbose=rank in (-1, 0)` asks whether this is the main process (to
+    download or print once); it selects no data, so it is no sign of a dataset split by rank, unlike
+    `idx[rank::world]` or `i % world == rank`, which compare with something that varies."""
+    text = module.code_for_node(expr)
+    for test in _rank_gates(expr):
+        text = text.replace(module.code_for_node(test), "", 1)
+    return text
+
+
+def _rank_gates(expr: cst.BaseExpression) -> list[cst.Comparison]:
+    """The comparisons inside `expr` of one rank-named operand with integer constants only."""
+    gates = []
+    for test in _comparisons(expr):
+        operands = [test.left, *(target.comparator for target in test.comparisons)]
+        named = [op for op in operands if not _is_int_constant(op)]
+        if len(named) == 1 and "rank" in (dotted_name(named[0]) or "").lower():
+            gates.append(test)
+    return gates
+
+
+def _comparisons(node: cst.CSTNode) -> list[cst.Comparison]:
+    if isinstance(node, cst.Comparison):
+        return [node]
+    return [found for child in node.children for found in _comparisons(child)]
+
+
+def _is_int_constant(expr: cst.BaseExpression) -> bool:
+    """`0`, `-1`, or a tuple/list/set of such (`rank in (-1, 0)`)."""
+    if isinstance(expr, cst.Integer):
+        return True
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        return isinstance(expr.expression, cst.Integer)
+    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return bool(expr.elements) and all(_is_int_constant(e.value) for e in expr.elements)
+    return False
 
 
 def _dict_literal(expr: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:

@@ -170,6 +170,55 @@ class GradientFlow:
         end = self._backward_end(expr)
         return end is True or (isinstance(end, list) and any(name in self.backpropagated for name in end))
 
+    def added_into_loss(self, expr: cst.BaseExpression) -> bool:
+        """Whether the value of `expr`, once bound to a name, is added into the loss afterwards in the
+        same function: `kl = kl.clamp(max=cap)` then `loss = rec + kl` (a loss-role name), or
+        `(rec + kl).backward()`.
+
+        `reaches_backward` asks whether a value *is* the loss; this asks whether it is a term of it, read
+        through the name it is bound to, whatever that term was computed from (a KL written out by hand,
+        `-0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())`, holds no loss call)."""
+        end = self._backward_end(expr)
+        if not isinstance(end, list):
+            return end is True
+        function = self._ctx.enclosing_function(expr)
+        statement = self._ctx.index.enclosing(expr, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+        for name in end:
+            seen_binding = False
+            for mention in self._ctx.bindings.mentions(name):
+                if statement is not None and self._ctx.index.enclosing(mention, type(statement)) is statement:
+                    seen_binding = True  # the binding itself; what follows reads the bound value
+                    continue
+                if not seen_binding or self._ctx.enclosing_function(mention) is not function:
+                    continue
+                if not self._summand(mention):
+                    continue
+                after = self._backward_end(mention)
+                if after is True or (
+                    isinstance(after, list)
+                    and any(self._ctx.roles.has(target, Role.LOSS) for target in after if target != name)
+                ):
+                    return True
+        return False
+
+    def _summand(self, name: cst.Name) -> bool:
+        """Whether `name` is read as a term of a sum: under `+`/`-` (or a scaling by a number literal),
+        not as a factor of a product (`ratio * adv`: PPO's clipped ratio weights the loss on purpose)."""
+        node: cst.CSTNode = name
+        parent = self._ctx.index.parent(node)
+        while isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation)):
+            if isinstance(parent, cst.BinaryOperation) and not isinstance(
+                parent.operator, (cst.Add, cst.Subtract)
+            ):
+                other = parent.right if parent.left is node else parent.left
+                scaling = isinstance(parent.operator, (cst.Multiply, cst.Divide)) and isinstance(
+                    other, (cst.Integer, cst.Float)
+                )
+                if not scaling:
+                    return False
+            node, parent = parent, self._ctx.index.parent(parent)
+        return True
+
     def _backward_end(self, expr: cst.BaseExpression) -> bool | list[str]:
         """Where the value of `expr` ends up, climbing through arithmetic, a choice (`a if c else b`) and
         graph-preserving calls: True for a `backward()` call, the names of an assignment, else False."""
