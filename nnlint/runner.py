@@ -229,8 +229,16 @@ def _check_deep(filename: str, source: str, module: cst.Module, rules: list[type
 
 def _check_module(filename: str, source: str, parsed: cst.Module, rules: list[type[Rule]]) -> FileResult:
     """Run the rules over one parsed file. Raises RecursionError when its nesting is too deep."""
-    result = FileResult(filename)
     ctx = FileContext(filename, source, parsed)
+    try:
+        return _check_context(ctx, rules)
+    finally:
+        ctx.release()  # the context and its tree go now, not at the cyclic collector's next pass
+
+
+def _check_context(ctx: FileContext, rules: list[type[Rule]]) -> FileResult:
+    filename, source = ctx.path, ctx.source
+    result = FileResult(filename)
     begin_check()
     reports = _run_rules(ctx, rules, result)
     if ctx.project_deps or ctx.project.absent or ctx.project.mentioned:

@@ -213,9 +213,16 @@ def binds(node: cst.CSTNode, name: str) -> bool:
 # The names each asked-about node binds, computed once per node: callers ask about the same loop or block
 # for many names, and walking its subtree for each question made binding queries quadratic in the size of
 # the enclosing block. Keyed by identity (libcst nodes take no weak references); the node is kept beside its
-# answer so that its id cannot be reused while the entry lives, and the table is emptied when it grows large.
+# answer so that its id cannot be reused while the entry lives. The table is emptied when a file's check
+# ends (`forget_bound_names`), else the subtrees of every file checked before stayed alive (100,000 nodes
+# over check_bench's files) for the cyclic collector to walk again and again, and when it grows large.
 _BOUND_NAMES: dict[int, tuple[cst.CSTNode, frozenset[str] | None]] = {}
 _BOUND_NAMES_LIMIT = 50_000
+
+
+def forget_bound_names() -> None:
+    """Empty the bound-names table: a check is done, and its nodes need not outlive it."""
+    _BOUND_NAMES.clear()
 
 
 # Nodes whose `target` a name is bound to, and statements that may bind any name (`_bound_names`).

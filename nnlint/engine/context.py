@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from nnlint.engine.lightning import LightningModules
     from nnlint.engine.loops import TrainingLoops
     from nnlint.engine.modes import ModeSimulation
+    from nnlint.engine.randomness import RandomnessMemo
     from nnlint.engine.roles import Roles
     from nnlint.engine.shapes import ShapeFacts
     from nnlint.engine.summaries import FunctionSummaries
@@ -53,6 +54,22 @@ class FileContext:
         self.mentions_torch = "torch" in source or "zero_grad(" in source or ".backward(" in source
         # Project modules that questions about this file were answered from (see `project.dependencies`).
         self.project_deps: set[Path] = set()
+
+    def release(self) -> None:
+        """Drop the analyses computed for this file, once its check is done.
+
+        Each analysis points back at its context (`self._ctx`), so a context that keeps its analyses is
+        a reference cycle, and its whole tree outlived the check until Python's cyclic collector found it:
+        every checked file's tree went to the oldest generation, whose collections then walked them all
+        (a third of check_bench's cost beyond the parse was the collector). Without the analyses the
+        context and its tree are freed as soon as the check lets go of them. Each analysis is a cached
+        property: should anything still ask, it is computed again. The bound-names table, which keeps the
+        nodes it was asked about, is emptied too."""
+        from nnlint.engine.bindings import forget_bound_names
+
+        for name in _ANALYSES:
+            self.__dict__.pop(name, None)
+        forget_bound_names()
 
     @cached_property
     def imports(self) -> ImportTable:
@@ -256,3 +273,13 @@ class FileContext:
         from nnlint.engine.modes import ModeSimulation
 
         return ModeSimulation(self)
+
+    @cached_property
+    def randomness(self) -> RandomnessMemo:
+        from nnlint.engine.randomness import RandomnessMemo
+
+        return RandomnessMemo(self)
+
+
+# The cached properties of a context, which `FileContext.release` drops.
+_ANALYSES = tuple(name for name, value in vars(FileContext).items() if isinstance(value, cached_property))

@@ -13,7 +13,6 @@ unknown, and a call it cannot resolve adds nothing: unknown means silent.
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -316,7 +315,7 @@ def _seeds_bound(ctx: FileContext, call: cst.Call) -> frozenset[str] | None:
     func = call.func
     if not isinstance(func, cst.Attribute) or "seed" not in func.attr.value.lower():
         return None
-    bound = _memo(ctx).generators.get(ctx.dotted(func.value) or "")
+    bound = ctx.randomness.generators.get(ctx.dotted(func.value) or "")
     if bound is None:
         return None
     seeded = vocab.SEEDS_ONE.get(f"{bound}.{func.attr.value}") if call.args else None
@@ -401,7 +400,7 @@ def _in_project(ctx: FileContext, qualified: str) -> bool:
     """Whether a qualified name starts in a project module, memoized per file and module prefix."""
     if ctx.real_path is None:
         return False
-    memo = _memo(ctx).in_project
+    memo = ctx.randomness.in_project
     prefix = qualified.rsplit(".", 1)[0] if "." in qualified.lstrip(".") else qualified
     if prefix not in memo:
         memo[prefix] = ctx.project.find(qualified) is not None
@@ -467,7 +466,7 @@ def seeds_on_import(ctx: FileContext) -> set[str]:
 def summarize(definition: Resolved, depth: int = 0) -> Randomness:
     """What running a project function, or building a project class (all its methods), does with
     randomness, following the project calls it makes. Memoized per definition; a cycle adds nothing."""
-    memo = _memo(definition.ctx)
+    memo = definition.ctx.randomness
     key = id(definition.node)
     if key in memo.summaries:
         return memo.summaries[key]
@@ -496,7 +495,7 @@ def trains_through(definition: Resolved, depth: int = 0) -> bool:
     train (NN301); memoized per definition, bounded in depth, a cycle adds nothing."""
     if summarize(definition).trains:
         return True
-    memo = _memo(definition.ctx)
+    memo = definition.ctx.randomness
     key = id(definition.node)
     if key in memo.trains_through:
         return memo.trains_through[key]
@@ -510,7 +509,7 @@ def _calls_train(definition: Resolved, depth: int) -> bool:
     from nnlint.engine.training_calls import backpropagating_candidates
 
     ctx = definition.ctx
-    memo = _memo(ctx)
+    memo = ctx.randomness
     names = memo.backpropagating_names
     for call in memo.calls_in(definition.node):
         target = project_target(ctx, call)
@@ -538,8 +537,9 @@ def _defined_names(text: bytes) -> frozenset[str]:
     return frozenset(name.decode() for name in _DEFINED.findall(text))
 
 
-class _Memo:
-    """Per file: the calls inside each definition (nested ones included), and the summaries made."""
+class RandomnessMemo:
+    """Per file (`FileContext.randomness`): the calls inside each definition (nested ones included), and
+    the summaries made."""
 
     def __init__(self, ctx: FileContext) -> None:
         self.summaries: dict[int, Randomness] = {}
@@ -589,13 +589,3 @@ class _Memo:
                     if type(ancestor) is cst.FunctionDef or type(ancestor) is cst.ClassDef:
                         self._calls.setdefault(id(ancestor), []).append(call)
         return self._calls.get(id(definition), [])
-
-
-_MEMOS: weakref.WeakKeyDictionary[FileContext, _Memo] = weakref.WeakKeyDictionary()
-
-
-def _memo(ctx: FileContext) -> _Memo:
-    memo = _MEMOS.get(ctx)
-    if memo is None:
-        memo = _MEMOS[ctx] = _Memo(ctx)
-    return memo
