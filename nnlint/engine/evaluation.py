@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import argument_values, own_nodes, target_names
+from nnlint.engine.entry import is_test_module
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved
@@ -179,11 +179,8 @@ class Evaluation:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        stem = PurePath(ctx.path).name
         # In pytest modules `test*` functions are tests, not evaluation, whatever else their name says.
-        self._test_words = not (
-            stem.startswith("test_") or stem.endswith("_test.py") or stem == "conftest.py"
-        )
+        self._test_words = not is_test_module(ctx.path, ctx.source)
         self._held_out_parameters: dict[tuple[cst.FunctionDef, str], bool] = {}
 
     def is_eval_function(self, function: cst.FunctionDef) -> bool:
