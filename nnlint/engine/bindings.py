@@ -423,6 +423,7 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
     that cannot give it is not read)."""
     bindings = ctx.bindings.of(name)
     definitions = [b.node for b in bindings if b.kind in ("def", "class")]
+    owners: list[cst.CSTNode | None] | None = None  # the function or class each binding sits in, once asked
     for scope in ctx.index.ancestors(at):
         if type(scope) is cst.FunctionDef:
             nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
@@ -430,7 +431,9 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
                 return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
             if any(param.name.value == name for param in _parameters(scope)):
                 return None  # a parameter shadows module-level definitions
-            local = [b for b in bindings if ctx.index.enclosing(b.node, _DEFINITIONS) is scope]
+            if owners is None:
+                owners = [ctx.index.enclosing(b.node, _DEFINITIONS) for b in bindings]
+            local = [b for b, owner in zip(bindings, owners, strict=True) if owner is scope]
             if local:  # bound in this function: by one import alone, else (also assigned) unknown
                 only = local[0].node if len(local) == 1 and local[0].kind == "import" else None
                 return _locally_imported(ctx, name, only, method) if only is not None else None
