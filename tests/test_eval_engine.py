@@ -181,6 +181,12 @@ def test_an_evaluation_script_named_like_a_test_has_evaluation_functions() -> No
     assert ctx.evaluation.eval_function_names == {"test_one_epoch"}
     ctx = _context("import pytest\n" + _EVAL_SCRIPT, path="test_pcrnet.py")
     assert ctx.evaluation.eval_function_names == set()
+    # A launcher-run test script (accelerate's test_utils/scripts): its asserting `test*` functions are
+    # tests, also where it runs as a script.
+    asserting = _EVAL_SCRIPT.replace(
+        "model(data.to(device))", "assert model(data.to(device)).isfinite().all()"
+    )
+    assert _context(asserting, path="test_pcrnet.py").evaluation.eval_function_names == set()
 
 
 def test_loss_accumulation_fix_is_safe_only_when_the_total_stays_a_number() -> None:
