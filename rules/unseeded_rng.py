@@ -56,7 +56,8 @@ class UnseededRng(Rule):
     process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
-    its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
+    its layers, the loader factory in data.py that shuffles, a project `DataLoader` subclass whose project
+    base class builds a random sampler (`super().__init__(...)` of a `BaseDataLoader`). The finding sits on the first random draw in
     the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
     module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
     forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
