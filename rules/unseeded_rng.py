@@ -57,9 +57,9 @@ class UnseededRng(Rule):
 
     Randomness in the project's other modules counts too: the model class in models.py that initialises
     its layers, the loader factory in data.py that shuffles, a project `DataLoader` subclass whose project
-    base class builds a random sampler (`super().__init__(...)` of a `BaseDataLoader`). The finding sits on the first random draw in
-    the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
-    module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
+    base class builds a random sampler (`super().__init__(...)` of a `BaseDataLoader`). The finding sits
+    on the first random draw in the script (one line, where a `# noqa: NN301` goes), or, when every draw
+    happens in an imported project module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
     forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
     first training loop), with the draws shown as related locations. A random tensor made only to inspect
     the model (`get_model_summary(model, dump_input)`) is no such place: the finding goes to the layers the
