@@ -55,25 +55,24 @@ class UnseededRng(Rule):
     one of another module in another process (`multiprocessing.Process(target=train, ...)`: what that
     process seeds stays in it, so the model the parent builds for it is still drawn unseeded).
 
-    Randomness in the project's other modules counts too: the model class in models.py that initialises
-    its layers, the loader factory in data.py that shuffles. The finding sits on the first random draw in
-    the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in an imported project
-    module, on the script's first seeding call when it seeds other generators (`np.random.seed(...)`: the
-    forgotten seed goes beside it), else on the entry point's first line (the `__main__` guard, or the
-    first training loop), with the draws shown as related locations. A random tensor made only to inspect
-    the model (`get_model_summary(model, dump_input)`) is no such place: the finding goes to the layers the
-    file builds, else where the seed goes. A worker that
-    `torch.multiprocessing.spawn` runs starts in a fresh process that does not inherit the parent's
-    seeds: a worker that draws and never seeds is reported at its `def` (unless the parent seeds only
-    when asked, `if args.seed is not None:`: such a script promises
-    no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn only in
-    the project's other modules is left alone; torch, draws in the script itself, and a choice of data made
-    in the main process (`np.random.choice` in a sampler's `__iter__`, `np.random.permutation` for a split;
-    DataLoader workers reseed `random` and numpy from the torch seed, the main process does not) are
-    reported.
-    Library modules without an entry point, scripts that neither train nor draw data at random
-    (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are
-    left alone.
+    Randomness in the project's other modules counts too: the model class in models.py that initialises its
+    layers, the loader factory in data.py that shuffles, a project `DataLoader` subclass whose project base
+    class builds a random sampler (`super().__init__(...)` of a `BaseDataLoader`). The finding sits on the
+    first random draw in the script (one line, where a `# noqa: NN301` goes), or, when every draw happens in
+    an imported project module, on the script's first seeding call when it seeds other generators
+    (`np.random.seed(...)`: the forgotten seed goes beside it), else on the entry point's first line (the
+    `__main__` guard, or the first training loop), with the draws shown as related locations. A random tensor
+    made only to inspect the model (`get_model_summary(model, dump_input)`) is no such place: the finding goes
+    to the layers the file builds, else where the seed goes. A worker that `torch.multiprocessing.spawn` runs
+    starts in a fresh process that does not inherit the parent's seeds: a worker that draws and never seeds is
+    reported at its `def` (unless the parent seeds only when asked, `if args.seed is not None:`: such a script
+    promises no reproducibility by default). In a script that seeds, a side generator (`random`, numpy) drawn
+    only in the project's other modules is left alone; torch, draws in the script itself, and a choice of data
+    made in the main process (`np.random.choice` in a sampler's `__iter__`, `np.random.permutation` for a
+    split; DataLoader workers reseed `random` and numpy from the torch seed, the main process does not) are
+    reported. Library modules without an entry point, scripts that neither train nor draw data at random
+    (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are left
+    alone.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws

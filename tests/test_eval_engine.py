@@ -6,6 +6,7 @@ import libcst as cst
 import pytest
 
 from nnlint.engine.context import FileContext
+from nnlint.engine.entry import is_test_module
 from nnlint.engine.evaluation import is_eval_data_name, words
 from nnlint.engine.roles import Role
 from nnlint.rule import rule_by_code_or_name
@@ -126,6 +127,66 @@ def test_eval_mode(model):
     assert ctx.evaluation.eval_function_names == {"test_model", "validate", "test_eval_mode"}
     ctx = _context(source, path="test_train.py")
     assert ctx.evaluation.eval_function_names == {"validate"}
+
+
+_EVAL_SCRIPT = """
+import argparse
+import torch
+
+def test_one_epoch(device, model, test_loader):
+    model.eval()
+    for i, data in enumerate(test_loader):
+        if i > 2:
+            break
+        model(data.to(device))
+
+def main():
+    args = argparse.ArgumentParser().parse_args()
+    test_one_epoch(args.device, load_model(args), make_loader(args))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "test_module"),
+    [
+        # pcrnet's test_pcrnet.py: named like a test, but it parses arguments and its guard runs main().
+        ("test_pcrnet.py", _EVAL_SCRIPT, False),
+        ("test_pcrnet.py", _EVAL_SCRIPT.replace("import argparse\n", ""), False),
+        # A real test suite: a framework import decides, whatever else the file does.
+        ("test_pcrnet.py", "import pytest\n" + _EVAL_SCRIPT, True),
+        ("tests/test_models.py", "import torch\n\ndef test_forward():\n    assert net(x).shape\n", True),
+        # A plain pytest file whose guard runs only its own tests, or none.
+        (
+            "test_models.py",
+            "def test_forward():\n    pass\n\nif __name__ == '__main__':\n    test_forward()\n",
+            True,
+        ),
+        ("models_test.py", "import unittest\n\nclass T(unittest.TestCase):\n    pass\n", True),
+        # Not named like a test: a framework import with tests defined makes one; a script stays one.
+        ("checks.py", "from unittest import TestCase\n\nclass T(TestCase):\n    pass\n", True),
+        ("test.py", _EVAL_SCRIPT, False),
+        ("eval.py", "import pytest\n\ndef evaluate(model):\n    pass\n", False),
+    ],
+)
+def test_a_test_module_is_decided_by_its_content(path: str, source: str, test_module: bool) -> None:
+    assert is_test_module(path, source) is test_module
+
+
+def test_an_evaluation_script_named_like_a_test_has_evaluation_functions() -> None:
+    """pcrnet's `test_one_epoch(device, model, test_loader)` in test_pcrnet.py is an evaluation (NN502)."""
+    ctx = _context(_EVAL_SCRIPT, path="test_pcrnet.py")
+    assert ctx.evaluation.eval_function_names == {"test_one_epoch"}
+    ctx = _context("import pytest\n" + _EVAL_SCRIPT, path="test_pcrnet.py")
+    assert ctx.evaluation.eval_function_names == set()
+    # A launcher-run test script (accelerate's test_utils/scripts): its asserting `test*` functions are
+    # tests, also where it runs as a script.
+    asserting = _EVAL_SCRIPT.replace(
+        "model(data.to(device))", "assert model(data.to(device)).isfinite().all()"
+    )
+    assert _context(asserting, path="test_pcrnet.py").evaluation.eval_function_names == set()
 
 
 def test_loss_accumulation_fix_is_safe_only_when_the_total_stays_a_number() -> None:

@@ -1385,3 +1385,108 @@ def test_the_loss_text_gate_reads_bytes_as_the_decoded_text(text: bytes) -> None
     from nnlint.engine.activations import _module_says_loss, _says_loss
 
     assert _module_says_loss(text) == _says_loss(text.decode("utf-8", "replace"))
+
+
+def test_names_imported_inside_functions_resolve_as_module_level_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DBNet's tools/train.py imports its project modules inside `main()` (after argparse and a `sys.path`
+    set-up): the names mean there, and in functions nested in it, what they would mean imported at the
+    top. A name the function also binds otherwise, or imports twice, is unknown; the import does not reach
+    other functions or the module level."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "loaders.py": "def get_loader(cfg):\n    return cfg\n",
+            "other.py": "def get_loader(cfg):\n    return None\n",
+            "train.py": (
+                "def main(cfg):\n"
+                "    from loaders import get_loader\n"
+                "    import loaders as L\n"
+                "    a = get_loader(cfg)\n"
+                "    b = L.get_loader(cfg)\n"
+                "    def inner():\n"
+                "        return get_loader(cfg)\n"
+                "    return inner\n"
+                "\n"
+                "def shadowed(cfg):\n"
+                "    from loaders import get_loader\n"
+                "    get_loader = wrap(get_loader)\n"
+                "    return get_loader(cfg)\n"
+                "\n"
+                "def twice(cfg, fast):\n"
+                "    if fast:\n"
+                "        from other import get_loader\n"
+                "    else:\n"
+                "        from loaders import get_loader\n"
+                "    return get_loader(cfg)\n"
+                "\n"
+                "def elsewhere(cfg):\n"
+                "    return get_loader(cfg)\n"
+            ),
+        },
+    )
+    STORE.clear()
+    ctx = STORE.context(tmp_path / "train.py")
+    assert ctx is not None
+    calls = {
+        (ctx.enclosing_function(call).name.value, ctx.dotted(call.func)): call  # type: ignore[union-attr]
+        for call in ctx.index.nodes(cst.Call)
+        if (ctx.dotted(call.func) or "").endswith("get_loader")
+    }
+
+    def target(function: str, callee: str = "get_loader") -> Path | None:
+        found = resolve_call(ctx, calls[(function, callee)])
+        return found.ctx.real_path if found is not None else None
+
+    assert target("main") == tmp_path / "loaders.py"
+    assert target("main", "L.get_loader") == tmp_path / "loaders.py"
+    assert target("inner") == tmp_path / "loaders.py"
+    assert target("shadowed") is None
+    assert target("twice") is None
+    assert target("elsewhere") is None
+
+
+def test_a_loader_built_by_a_function_imported_inside_main_is_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NN603 on DBNet's spelling: the loader factory (with its own function-local sampler import) is
+    imported inside `main()`, whose epoch loop never sets the epoch."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "data_loader/__init__.py": (
+                "from torch.utils.data import DataLoader\n\n"
+                "def get_dataloader(config, distributed=False):\n"
+                "    if distributed:\n"
+                "        from torch.utils.data.distributed import DistributedSampler\n"
+                "        sampler = DistributedSampler(config['dataset'], shuffle=config['shuffle'])\n"
+                "        return DataLoader(config['dataset'], sampler=sampler)\n"
+                "    return DataLoader(config['dataset'], shuffle=True)\n"
+            ),
+            "train.py": (
+                "import argparse\n\n"
+                "def main(config):\n"
+                "    import torch\n"
+                "    from data_loader import get_dataloader\n"
+                "    train_loader = get_dataloader(config, True)\n"
+                "    model = torch.nn.Linear(3, 1)\n"
+                "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+                "    for epoch in range(config['epochs']):\n"
+                "        for x, y in train_loader:\n"
+                "            optimizer.zero_grad()\n"
+                "            torch.nn.functional.mse_loss(model(x), y).backward()\n"
+                "            optimizer.step()\n\n"
+                "if __name__ == '__main__':\n"
+                "    main(vars(argparse.ArgumentParser().parse_args()))\n"
+            ),
+        },
+    )
+    findings = run_check([Path("train.py")], Overrides()).findings
+    assert [(f.code, f.filename, f.location.row) for f in findings if f.code == "NN603"] == [
+        ("NN603", "train.py", 9)
+    ]

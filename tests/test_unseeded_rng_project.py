@@ -499,3 +499,48 @@ def test_a_script_that_trains_deep_inside_the_project_through_sys_path_imports(r
 def test_deep_project_training_near_misses_stay_silent(root: Path, changes: dict[str, str]) -> None:
     _detection_tree(root, **changes)
     assert _check_tools(root) == []
+
+
+BASE_LOADER = """
+import numpy as np
+from torch.utils.data import DataLoader
+from torch.utils.data.sampler import SubsetRandomSampler
+
+class BaseDataLoader(DataLoader):
+    def __init__(self, dataset, batch_size, validation_split):
+        self.sampler, self.valid_sampler = self._split_sampler(len(dataset), validation_split)
+        super().__init__(dataset, batch_size=batch_size, sampler=self.sampler)
+
+    def _split_sampler(self, n, split):
+        idx = np.arange(n)
+        np.random.seed(0)
+        np.random.shuffle(idx)
+        cut = int(n * split)
+        return SubsetRandomSampler(idx[cut:]), SubsetRandomSampler(idx[:cut])
+"""
+LOADERS = """
+from base.base_data_loader import BaseDataLoader
+
+class MnistDataLoader(BaseDataLoader):
+    def __init__(self, data_dir, batch_size, validation_split=0.1):
+        self.dataset = load(data_dir)
+        super().__init__(self.dataset, batch_size, validation_split)
+"""
+
+
+def test_a_project_loader_draws_through_its_project_base_class(root: Path) -> None:
+    """pytorch-template's spelling: the project's `DataLoader` subclass builds its random sampler in a
+    project base class's `__init__` (`super().__init__(...)`); building it draws from torch, which
+    nothing seeds. The numpy shuffle is seeded there."""
+    train = (
+        TRAIN.format(imports="import data_loaders as module_data", setup="    pass")
+        .replace("model = Net()", "model = load_model()")
+        .replace("loaders(dataset, 32)", "module_data.MnistDataLoader('data', 64)")
+    )
+    files = {"base/base_data_loader.py": BASE_LOADER, "data_loaders.py": LOADERS, "train.py": train}
+    findings = _check(root, files)
+    assert len(findings) == 1
+    assert "torch (`SubsetRandomSampler` in base/base_data_loader.py" in findings[0].message
+    assert "numpy" not in findings[0].message
+    seeded = train.replace("    pass", "    torch.manual_seed(0)")
+    assert _check(root, {"train.py": seeded}) == []

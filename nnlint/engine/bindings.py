@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import ImportTable, dotted_name
 from nnlint.engine.project import Resolved, this_file_only
 
 if TYPE_CHECKING:
@@ -422,12 +422,15 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
 
 def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | None = None) -> Resolved | None:
     """The definition a bare name means at `at`: a def or class of a function enclosing `at` (anywhere in
-    its body, the innermost function first; two there are ambiguous), a module-level one or an import of
-    a project module's definition, else a def nested in a module-level block (`for`, `with`) when
-    nothing else binds the name. `method`: the class is wanted only for that method of it
-    (`ProjectView.resolve_qualified`: a module that cannot give it is not read)."""
+    its body, the innermost function first; two there are ambiguous) or a project definition imported in
+    it (`_locally_imported`), a module-level one or an import of a project module's definition, else a def
+    nested in a module-level block (`for`, `with`) when nothing else binds the name. A name an enclosing
+    function binds in any other way (assigned, a loop target) is that function's local: unknown.
+    `method`: the class is wanted only for that method of it (`ProjectView.resolve_qualified`: a module
+    that cannot give it is not read)."""
     bindings = ctx.bindings.of(name)
     definitions = [b.node for b in bindings if b.kind in ("def", "class")]
+    owners: list[cst.CSTNode | None] | None = None  # the function or class each binding sits in, once asked
     for scope in ctx.index.ancestors(at):
         if type(scope) is cst.FunctionDef:
             nested = [node for node in definitions if ctx.index.enclosing(node, _DEFINITIONS) is scope]
@@ -435,11 +438,27 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
                 return Resolved(ctx, nested[0]) if len(nested) == 1 else None  # type: ignore[arg-type]
             if any(param.name.value == name for param in _parameters(scope)):
                 return None  # a parameter shadows module-level definitions
+            if owners is None:
+                owners = [ctx.index.enclosing(b.node, _DEFINITIONS) for b in bindings]
+            local = [b for b, owner in zip(bindings, owners, strict=True) if owner is scope]
+            if local:  # bound in this function: by one import alone, else (also assigned) unknown
+                only = local[0].node if len(local) == 1 and local[0].kind == "import" else None
+                return _locally_imported(ctx, name, only, method) if only is not None else None
     found = ctx.project.member([name], 0, method)
     if found is not None or len(definitions) != 1 or len(bindings) != 1:
         return found
     only = definitions[0]
     return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
+
+
+def _locally_imported(ctx: FileContext, name: str, node: cst.CSTNode, method: str | None) -> Resolved | None:
+    """The project definition a name imported inside a function means there (`def main(): from models
+    import build_model`, common in scripts that parse arguments or extend `sys.path` first): resolved like
+    a module-level import, from that import statement itself (the file's import table keeps one meaning
+    per name, the last import anywhere in the file)."""
+    table = ImportTable([node], []) if type(node) is cst.Import else ImportTable([], [node])  # type: ignore[list-item]
+    qualified = table.resolve(name)
+    return ctx.project.resolve_qualified(qualified, 0, method) if qualified is not None else None
 
 
 def attribute_bindings(ctx: FileContext, cls: cst.ClassDef | None, attribute: str) -> list[Binding]:
@@ -501,6 +520,20 @@ def method_of(cls: Resolved, name: str, hops: int = 0) -> Resolved | None:
             if method is not None:
                 return method
     return None
+
+
+def project_bases(cls: Resolved) -> list[Resolved]:
+    """The direct base classes of a class that the project defines (in this or project modules): what an
+    instance also runs (`super().__init__(...)`, inherited methods). Library bases (`DataLoader`,
+    `nn.Module`) and bases that cannot be found are left out."""
+    if not isinstance(cls.node, cst.ClassDef):
+        return []
+    found = []
+    for base in cls.node.bases:
+        parent = _resolve_expression(cls.ctx, base.value, cls.node)
+        if parent is not None and isinstance(parent.node, cst.ClassDef):
+            found.append(parent)
+    return found
 
 
 # Bases that give a class nothing but a type-checking role.

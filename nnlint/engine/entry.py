@@ -16,8 +16,10 @@ long as they look for the seed in the same code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -304,6 +306,57 @@ class EntryPoints:
                 continue
             return True
         return False
+
+
+# A test framework imported (`import pytest`, `from unittest import TestCase`), tests defined, argparse
+# imported, and a `__main__` guard with the indented body that follows it: the text signals of
+# `is_test_module`, read without parsing (it is asked of other modules' texts too).
+_TEST_FRAMEWORK = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:pytest|unittest)\b", re.M)
+_DEFINES_TESTS = re.compile(r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+test|class[ \t]+\w+\([^)]*TestCase\b)", re.M)
+_ARGPARSE = re.compile(r"^[ \t]*(?:import[ \t]+argparse\b|from[ \t]+argparse[ \t]+import\b)", re.M)
+_GUARD = re.compile(
+    r"^if[ \t]+(?:__name__[ \t]*==[ \t]*['\"]__main__['\"]|['\"]__main__['\"][ \t]*==[ \t]*__name__)[ \t]*:"
+    r"(?P<inline>[^\n]*)\n(?P<body>(?:[ \t]+[^\n]*\n|[ \t]*\n)*)",
+    re.M,
+)
+_CALLED = re.compile(r"\b([A-Za-z_][\w.]*)[ \t]*\(")
+
+
+def named_like_test(path: str, folders: bool = False) -> bool:
+    """pytest's default file names (`test_*.py`, `*_test.py`) and `conftest.py`; with `folders`, also any
+    file under a `tests`/`test` folder."""
+    parts = PurePath(path.replace("\\", "/")).parts
+    name = parts[-1] if parts else ""
+    named = name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    return named or (folders and any(part in ("tests", "test") for part in parts[:-1]))
+
+
+def is_test_module(path: str, source: str, folders: bool = False) -> bool:
+    """Whether a module is a test suite (pytest or unittest collects it, its `test*` functions are tests)
+    rather than a script, decided by its content with its name as one signal. A module that imports a test
+    framework is one when it is named like a test or defines tests; one named like a test without a
+    framework import stays one unless it shows that it runs as a script: it imports argparse, or its
+    `__main__` guard runs more than its own `test*` functions (`main()`; pcrnet's test_pcrnet.py
+    evaluates a trained network). Real research repositories name their evaluation scripts
+    `test_<model>.py`; a plain pytest file (no framework import, no guard) keeps its name's verdict."""
+    if _TEST_FRAMEWORK.search(source):
+        return named_like_test(path, folders) or bool(_DEFINES_TESTS.search(source))
+    if not named_like_test(path, folders):
+        return False
+    return not (_ARGPARSE.search(source) or _guard_runs_more_than_tests(source))
+
+
+def _guard_runs_more_than_tests(source: str) -> bool:
+    """A `__main__` guard whose body calls something other than the module's `test*` functions and
+    `print`: the file does its own work when run."""
+    for guard in _GUARD.finditer(source):
+        body = guard.group("inline") + "\n" + guard.group("body")
+        for line in body.splitlines():
+            code = line.split("#", 1)[0]
+            for called in _CALLED.findall(code):
+                if not called.split(".")[-1].startswith("test") and called != "print":
+                    return True
+    return False
 
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:

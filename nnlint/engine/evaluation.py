@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import argument_values, own_nodes, target_names
+from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved
@@ -179,11 +179,11 @@ class Evaluation:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        stem = PurePath(ctx.path).name
         # In pytest modules `test*` functions are tests, not evaluation, whatever else their name says.
-        self._test_words = not (
-            stem.startswith("test_") or stem.endswith("_test.py") or stem == "conftest.py"
-        )
+        self._test_words = not is_test_module(ctx.path, ctx.source)
+        # A script named like a test (run by a launcher, or an evaluation script such as test_pcrnet.py):
+        # its `test*` functions that assert are tests (`_asserts`).
+        self._named_test = self._test_words and named_like_test(ctx.path)
         self._held_out_parameters: dict[tuple[cst.FunctionDef, str], bool] = {}
 
     def is_eval_function(self, function: cst.FunctionDef) -> bool:
@@ -195,7 +195,9 @@ class Evaluation:
     def _eval_functions(self) -> dict[cst.FunctionDef, bool]:
         found: dict[cst.FunctionDef, bool] = {}
         for function in self._ctx.index.nodes(cst.FunctionDef):
-            if not self._test_words and function.name.value.startswith("test"):
+            if function.name.value.startswith("test") and (
+                not self._test_words or (self._named_test and _asserts(function))
+            ):
                 continue
             if self._owned_by_local_model(function):
                 continue
@@ -1007,3 +1009,10 @@ class Evaluation:
     def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
         index = self._ctx.index
         return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]
+
+
+def _asserts(function: cst.FunctionDef) -> bool:
+    """Whether a function's own body asserts: a `test*` function that checks results (accelerate's
+    test_utils/scripts/test_sync.py, run by a launcher, asserts on gradients) is a test, while an
+    evaluation script's `test_one_epoch(device, model, test_loader)` only measures."""
+    return any(type(node) is cst.Assert for node in own_nodes(function))

@@ -35,6 +35,7 @@ from nnlint.engine.bindings import (
     resolve_call,
     resolve_name,
 )
+from nnlint.engine.entry import is_test_module
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
@@ -446,7 +447,10 @@ class ModeSimulation:
             return False
         # A module that only defines a function of the same name (another backend's copy) calls nothing.
         used = re.compile(rf"(?<!def )\b{re.escape(name)}\b")
-        return not any(not _is_test_module(module.path) and used.search(module.source) for module in modules)
+        return not any(
+            used.search(module.source) and not is_test_module(module.path, module.source, folders=True)
+            for module in modules
+        )
 
     def _mode_at(
         self,
@@ -521,12 +525,10 @@ class ModeSimulation:
         if paths is None:
             return False
         for path in paths:
-            if _is_test_module(str(path)):
-                continue
             data = STORE.text(path)
             text = data.decode("utf-8", "replace") if data is not None else ""
-            if not called.search(text):
-                continue  # only the class's own `self.predict(...)` (another class's)
+            if not called.search(text) or is_test_module(str(path), text, folders=True):
+                continue  # only the class's own `self.predict(...)` (another class's), or a test's
             if any(switch in text for switch in _EVAL_SWITCHES):
                 return False  # this caller may switch the model to eval first
             callers += 1
@@ -1379,10 +1381,3 @@ def _argument_off(call: cst.Call, keyword: str, positional: int) -> bool:
                 isinstance(value, cst.Name) and value.value == "False"
             )
     return True
-
-
-def _is_test_module(path: str) -> bool:
-    """A test module (`tests/test_models.py`, `models_test.py`): its calls say nothing of the callers'."""
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    return name.startswith("test_") or name.endswith("_test.py") or any(p in ("tests", "test") for p in parts)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import resolve_name
+from nnlint.engine.bindings import project_bases, resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
@@ -481,6 +481,16 @@ def summarize(definition: Resolved, depth: int = 0) -> Randomness:
                 result.merge(summarize(target, depth + 1))
                 if seeds_as_subclass(target, call):
                     result.seeded.update(vocab.RNG_GENERATORS)
+    if depth < _MAX_DEPTH and isinstance(definition.node, cst.ClassDef) and definition.node.bases:
+        # An instance runs its project base classes' methods too (`super().__init__(...)` of a project
+        # `BaseDataLoader(DataLoader)` that builds a `SubsetRandomSampler`): what they draw and seed
+        # counts. Whether the code trains is not taken from them: a base's training method (`Network.
+        # train_step`) runs only when something calls it, which `trains_through` asks of the callers.
+        for base in project_bases(definition):
+            inherited = summarize(base, depth + 1)
+            trains = result.trains
+            result.merge(inherited)
+            result.trains = trains
     memo.summaries[key] = result
     return result
 
