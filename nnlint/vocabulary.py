@@ -738,7 +738,8 @@ GENERATION_WORDS = frozenset({"sample", "samples", "generate", "generation", "sy
 # Words that name evaluation in functions and data (split from snake_case and camelCase names).
 EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
 TEST_WORDS = frozenset({"test", "testing"})
-EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout"})
+# `va`: k-fold code's validation fold (`for tr, va in kf.split(X)`, `va_idx`, `X_va`).
+EVAL_DATA_WORDS = EVAL_FUNCTION_WORDS | TEST_WORDS | frozenset({"dev", "heldout", "holdout", "va"})
 # A held-out split named by a string to a batch getter (`get_batch('val')`, `load_split("test")`): the
 # split names, and the words of a getter's name.
 EVAL_SPLIT_STRINGS = frozenset({"val", "valid", "validation", "test", "eval", "dev", "heldout"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from nnlint.finding import Severity
-from nnlint.rule import Rule
+from nnlint.rule import Evidence, Invalid, Rule
 from nnlint.vocabulary import BATCH_NORMS, DROPOUTS
 
 
@@ -15,7 +15,9 @@ class DropoutBeforeBatchnorm(Rule):
     `nn.Sequential(...)` (also built from a list or an `OrderedDict`, or grown with `add_module`) or in a
     model's forward (`self.bn(self.drop(x))`, or `x = self.drop(x)` followed by `x = self.bn(x)`). When
     the two are appended (or added) under separate `if`s (`if dropout: ...`, then `if batchnorm: ...`), the
-    finding says under which settings the dropout feeds the BatchNorm.
+    finding says under which settings the dropout feeds the BatchNorm. In a forward, the finding is on the
+    call that runs the dropout (where the order is written and changed), with the layer's definition as a
+    related location.
 
     ## Why is this bad?
     In training, dropout zeroes activations and scales the rest by `1 / (1 - p)`, which changes their
@@ -127,7 +129,7 @@ class Head(nn.Module):
         return x + y
 """,
     ]
-    INVALID: ClassVar[list[str]] = [
+    INVALID: ClassVar[list[str | Invalid]] = [
         """
 import torch.nn as nn
 head = nn.Sequential(nn.Linear(512, 256), nn.ReLU(), nn.Dropout(0.5), nn.BatchNorm1d(256))
@@ -160,7 +162,8 @@ class Net(nn.Module):
         x = self.bn(x)
         return x
 """,
-        """
+        Invalid(
+            """
 from torch import nn
 class Net(nn.Module):
     def __init__(self):
@@ -170,6 +173,26 @@ class Net(nn.Module):
     def forward(self, x):
         return self.norm(self.drop(x))
 """,
+            line=9,
+        ),
+        # Applied in the forward, one statement each: reported where the forward runs the dropout.
+        Invalid(
+            """
+import torch.nn as nn
+class ConvNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(32, 64, 3, bias=False)
+        self.drop = nn.Dropout2d(0.25)
+        self.bn = nn.BatchNorm2d(64)
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.drop(x)
+        x = self.bn(x)
+        return x
+""",
+            line=11,
+        ),
         # A Sequential subclass that registers its modules with add_module under their own flags.
         """
 import torch.nn as nn
@@ -189,7 +212,10 @@ class Block(nn.Sequential):
             return
         for first, second in self.ctx.layers.pairs:
             if first.kind in DROPOUTS and second.kind in BATCH_NORMS:
-                self.report(first.site)
+                if first.applied is None or first.applied is first.site:
+                    self.report(first.site)
+                else:  # the forward's order is the line to change; the layer is built elsewhere
+                    self.report(first.applied, related=(Evidence(first.site, "the dropout, built here"),))
         for pair in self.ctx.layers.conditional_pairs:
             if pair.first.kind in DROPOUTS and pair.second.kind in BATCH_NORMS:
                 self.report(

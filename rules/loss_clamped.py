@@ -56,6 +56,25 @@ class LossClamped(Rule):
     hint = "Keep the loss as is and bound the update with `torch.nn.utils.clip_grad_norm_` after backward."
 
     VALID: ClassVar[list[str]] = [
+        # The smaller of two candidate losses (a symmetric matching: either order of the pair may be
+        # right) is a choice between terms, not a cap; the helper's result is backpropagated.
+        """
+import torch
+
+
+def pair_loss(pred, target):
+    direct = ((pred - target) ** 2).mean()
+    swapped = ((pred - target.flip(1)) ** 2).mean()
+    return torch.min(direct, swapped) + 0.0
+
+
+def train(model, opt, loader):
+    for x, y in loader:
+        loss = pair_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+""",
         # Element-wise clamps for stability or by design, not caps of a loss term: a Gaussian
         # likelihood's log-variance, PPO's ratio (a factor of the loss, not a term of it).
         """
@@ -153,6 +172,30 @@ loss.backward()
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A loss helper that caps its KL term with `torch.min` against a bound and returns the sum the
+        # training loop backpropagates.
+        Invalid(
+            """
+import torch
+
+
+def vae_loss(recon, x, mu, logvar, kl_cap):
+    rec = torch.nn.functional.mse_loss(recon, x, reduction="sum") / x.size(0)
+    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / x.size(0)
+    kl = torch.min(kl, torch.tensor(kl_cap))
+    return rec + kl
+
+
+def train(model, opt, loader):
+    for x in loader:
+        recon, mu, logvar = model(x)
+        loss = vae_loss(recon, x, mu, logvar, kl_cap=50.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+""",
+            line=8,
+        ),
         Invalid(
             """
 import torch
@@ -306,7 +349,8 @@ loss.backward()
                 return None  # a reduction (over a dim), not a bound
             if callee not in vocab.PAIRWISE_MIN_FUNCTIONS:
                 return None  # an element-wise maximum is a floor
-            return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
+            loss = next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
+            return loss if loss is not None else self._capped_term(positional, call)
         if callee is not None:
             return None
         func = call.func
@@ -315,6 +359,12 @@ loss.backward()
         if type(func) is cst.Name and func.value == "min" and len(positional) >= 2:
             return next((value for value in positional if self.ctx.roles.is_loss_expr(value)), None)
         return None
+
+    def _capped_term(self, pair: list[cst.BaseExpression], call: cst.Call) -> cst.BaseExpression | None:
+        """`torch.min(kl, torch.tensor(cap))`: the fully reduced operand, when the other is not one (a
+        bound). The minimum of two reduced terms (two candidate losses) caps neither."""
+        reduced = [value for value in pair if self._fully_reduced(value, call)]
+        return reduced[0] if len(reduced) == 1 else None
 
     def _fully_reduced(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether `expr` (or the value its name holds at `at`) is a scalar computed by a full reduction

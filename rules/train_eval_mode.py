@@ -128,6 +128,24 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # k-fold scored on its validation fold after `model.eval()`.
+        """
+import torch
+import torch.nn as nn
+from sklearn.model_selection import KFold
+
+X, Y = torch.randn(1000, 30), torch.randint(0, 2, (1000,))
+for fold, (tr, va) in enumerate(KFold(n_splits=5).split(X)):
+    model = nn.Sequential(nn.Linear(30, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 2))
+    opt = torch.optim.Adam(model.parameters())
+    for epoch in range(10):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X[tr]), Y[tr]).backward()
+        opt.step()
+    model.eval()
+    with torch.no_grad():
+        acc = (model(X[va]).argmax(1) == Y[va]).float().mean().item()
+""",
         # Linear probing (MoCo's and SimSiam's `main_lincls.py`): every parameter but the classifier's is
         # frozen with `requires_grad = False`, the optimizer takes what still requires gradients, and
         # `model.eval()` at the top of each epoch keeps the frozen BatchNorm statistics fixed on purpose.
@@ -1676,6 +1694,27 @@ def train(model, loader, test_set, optimizer):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # k-fold: each fold trains a fresh model, then scores it under `no_grad` on the rows its
+        # validation indices pick (`X[val_idx]`), still in training mode (dropout on).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+from sklearn.model_selection import KFold
+
+X, Y = torch.randn(1000, 30), torch.randint(0, 2, (1000,))
+for fold, (trn_idx, val_idx) in enumerate(KFold(n_splits=5).split(X)):
+    model = nn.Sequential(nn.Linear(30, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 2))
+    opt = torch.optim.Adam(model.parameters())
+    for epoch in range(10):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X[trn_idx]), Y[trn_idx]).backward()
+        opt.step()
+    with torch.no_grad():
+        acc = (model(X[val_idx]).argmax(1) == Y[val_idx]).float().mean().item()
+""",
+            line=14,
+        ),
         # The detection/segmentation template (bubbliiiing's `fit_one_epoch(net, ..., gen, genval)`): the
         # epoch function trains, then loops over a parameter that every call fills with the validation
         # loader, opening `no_grad` per batch and never calling `eval()`. Reported at the loop, where

@@ -39,6 +39,8 @@ def test_words_split_snake_and_camel_case() -> None:
         ("self.valid_dl", True),
         ("X_test", True),
         ("dev_set", True),
+        ("va_idx", True),
+        ("X_va", True),
         ("train_loader", False),
         ("values", False),
         ("device", False),

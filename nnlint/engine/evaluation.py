@@ -154,6 +154,17 @@ def is_eval_data_name(name: str | None) -> bool:
     return False
 
 
+def _held_out_operand(expr: cst.BaseExpression) -> bool:
+    """Whether a forward's argument is held-out data: a held-out name (`x_val`), a slice of one
+    (`X_test[i:i + 64]`), or data picked by held-out indices (`X[val_idx]`, k-fold's validation fold)."""
+    while isinstance(expr, cst.Subscript):
+        for element in expr.slice:
+            if isinstance(element.slice, cst.Index) and is_eval_data_name(dotted_name(element.slice.value)):
+                return True
+        expr = expr.value
+    return is_eval_data_name(dotted_name(expr))
+
+
 @dataclass(frozen=True)
 class EvalRegion:
     """A function, `no_grad` block, loop over held-out data or `if` block drawing a held-out batch that
@@ -979,8 +990,7 @@ class Evaluation:
                 return True
             outer = loops.enclosing_loop(outer.node)
         if any(
-            isinstance(event.node, cst.Call)
-            and any(is_eval_data_name(dotted_name(arg.value)) for arg in event.node.args)
+            isinstance(event.node, cst.Call) and any(_held_out_operand(arg.value) for arg in event.node.args)
             for event in region.forwards
         ):
             return True

@@ -199,6 +199,32 @@ class GradientFlow:
                     and any(self._ctx.roles.has(target, Role.LOSS) for target in after if target != name)
                 ):
                     return True
+                if self._returned_as_loss(mention):
+                    return True
+        return False
+
+    def _returned_as_loss(self, term: cst.Name) -> bool:
+        """Whether `term` is a summand of what its function returns (`return rec + kl`), and a call of
+        that function in this file is backpropagated or bound to a loss name (`loss = vae_loss(...)`;
+        `loss.backward()`): a loss helper whose result is the loss."""
+        index = self._ctx.index
+        node: cst.CSTNode = term
+        parent = index.parent(node)
+        while isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation)):
+            node, parent = parent, index.parent(parent)
+        if not isinstance(parent, cst.Return):
+            return False
+        function = self._ctx.enclosing_function(parent)
+        if function is None:
+            return False
+        for call in index.nodes(cst.Call):
+            if self._ctx.loops.helper_called(call) is not function:
+                continue
+            after = self._backward_end(call)
+            if after is True or (
+                isinstance(after, list) and any(self._ctx.roles.has(target, Role.LOSS) for target in after)
+            ):
+                return True
         return False
 
     def _summand(self, name: cst.Name) -> bool:

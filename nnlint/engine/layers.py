@@ -72,6 +72,9 @@ class Layer:
     # For an element of a ModuleList picked by index (`self.linears[i]`): the constructors of the other
     # elements the index may pick (all of the same kind); `site`/`constructor` are the first element's.
     others: tuple[cst.Call, ...] = ()
+    # For a pair found in a model's forward: the call that runs the layer there (`self.drop(x)`), where
+    # the order of the two layers is written (the site is where the layer is built).
+    applied: cst.Call | None = None
 
 
 @dataclass(frozen=True)
@@ -620,10 +623,12 @@ class LayerChains:
         if not isinstance(source, cst.Call):
             return []
         producer = self._call_layer(source)
-        if producer is not None and not self._same_block(source, call):
+        if producer is None:
+            return []
+        if not self._same_block(source, call):
             # `x = self.fc(x)`, then `if flag: x = self.bn(x)`: a fix must not edit what also runs alone.
             producer = _shared(producer)
-        return self._chain([producer, layer]) if producer is not None else []
+        return self._chain([replace(producer, applied=source), replace(layer, applied=call)])
 
     def _same_block(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
         index = self._ctx.index

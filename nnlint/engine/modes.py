@@ -1063,6 +1063,8 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
             break
     if not isinstance(value, cst.Call) or set(words(dotted_name(value.func) or "load")) & _LOADING_WORDS:
         return False
+    if _library_module(ctx.callee(value)):
+        return True
     built = resolve_call(ctx, value)
     if built is None:
         return False
@@ -1073,6 +1075,22 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
         and call.func.attr.value == "eval"
         and _within(built.ctx, call, built.node)
         for call in built.ctx.index.nodes(cst.Call)
+    )
+
+
+def _library_module(qualified: str | None) -> bool:
+    """A torch.nn module class (`nn.Sequential(...)`, `nn.LSTM(...)`) or a torchvision model builder
+    (`models.resnet18(num_classes=3)`): a new module, in training mode like every new module."""
+    if not qualified:
+        return False
+    if qualified.startswith("torchvision.models."):
+        return True
+    last = qualified.rsplit(".", 1)[-1]
+    return (
+        qualified.startswith("torch.nn.")
+        and last[:1].isupper()
+        and not qualified.startswith(("torch.nn.functional.", "torch.nn.init.", "torch.nn.parameter."))
+        and last != "Parameter"
     )
 
 
