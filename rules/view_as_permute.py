@@ -42,10 +42,7 @@ class ViewAsPermute(Rule):
     placed after sizes that name dims the receiver is not known to hold (`torch.bmm(att, h.transpose(0, 1))`,
     (heads, ?, features), reshaped to `(n, heads, features)`) is a reorder. A tensor of unknown rank with a
     dim moved last (`y.transpose(1, -1)`, `y.movedim(1, -1)`) holds that dim after every other, so
-    `reshape(y.shape[1], -1)` lists it before dim 0. A conv's output, stored (N, C, *spatial), reshaped
-    straight to `(N, -1, k)` where `k` is its `out_channels` or a factor of it as the constructor spells
-    it (`nn.Conv2d(c, num_anchors * num_classes, 3)`, `self.num_classes`) reads k spatial positions as
-    the k classes: a detection head that forgot `permute(0, 2, 3, 1)`.
+    `reshape(y.shape[1], -1)` lists it before dim 0.
 
     What cannot be placed stays silent: two sizes naming the same dims (a square `(n, h * w, h * w)` map,
     `reshape(dim, dim)`), a name unpacked twice (`b, h, w, h, w = x.shape`), a size-1 dim (viewed in as a
@@ -91,20 +88,6 @@ class ViewAsPermute(Rule):
     probe_settles = True
 
     VALID: ClassVar[list[str]] = [
-        # The same head with the channels moved last first (torchvision's RetinaNet spelling).
-        """
-import torch.nn as nn
-class Head(nn.Module):
-    def __init__(self, in_ch, num_anchors, num_classes):
-        super().__init__()
-        self.num_classes = num_classes
-        self.cls_conv = nn.Conv2d(in_ch, num_anchors * num_classes, 3, padding=1)
-    def forward(self, f):
-        N, _, H, W = f.shape
-        cls = self.cls_conv(f)
-        cls = cls.view(N, -1, self.num_classes, H, W).permute(0, 3, 4, 1, 2)
-        return cls.reshape(N, -1, self.num_classes)
-""",
         # Merging and splitting neighbours keeps the order.
         """
 import torch
@@ -520,23 +503,6 @@ def flat(pre, y):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
-        # A detection head's class logits (N, A * K, H, W) read as (N, H * W * A, K) without moving the
-        # channels last: each row of K holds K spatial positions of one channel.
-        Invalid(
-            """
-import torch.nn as nn
-class Head(nn.Module):
-    def __init__(self, in_ch, num_anchors, num_classes):
-        super().__init__()
-        self.num_classes = num_classes
-        self.cls_conv = nn.Conv2d(in_ch, num_anchors * num_classes, 3, padding=1)
-    def forward(self, f):
-        N = f.shape[0]
-        cls = self.cls_conv(f)
-        return cls.reshape(N, -1, self.num_classes)
-""",
-            line=11,
-        ),
         # A tensor of unknown rank with dim 1 swapped last (`transpose(1, -1)`), then reshaped with that dim
         # listed first: dim 0 is stored before it whatever the rank (one-hot targets in a confusion matrix;
         # real bug, fixed upstream by swapping dims 0 and 1 instead).
@@ -939,16 +905,9 @@ def attend(x, h):
         ),
     ]
 
-    _CHANNELS_LAST = (
-        "This reshape reads its last dim along the conv output's spatial positions, not its channels: a "
-        "conv stores (N, C, *spatial); move the channels last first (`permute(0, 2, 3, 1)`), then reshape."
-    )
-
     def visit_Call(self, node: cst.Call) -> None:
         facts = self.ctx.shapes.view(node) if self.ctx.shapes.is_view_call(node) else None
         if facts is None or not facts.reorders:
-            if self.ctx.shapes.reads_channels_last(node):
-                self.report(node, self._CHANNELS_LAST)
             return
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "reshape"
         source = self.ctx.module.code_for_node(facts.receiver)

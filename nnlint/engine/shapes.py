@@ -382,43 +382,6 @@ class ShapeFacts:
         """What is known about a view/reshape call's sizes; None when no size names a dim of its receiver."""
         return self._facts.get(call)
 
-    def reads_channels_last(self, call: cst.Call) -> bool:
-        """`cls.reshape(N, -1, self.num_classes)` where `cls = self.cls_conv(f)` with
-        `nn.Conv2d(c, num_anchors * num_classes, ...)`: a conv output is stored (N, C, *spatial), so a
-        reshape whose last size is a factor of C (or C itself) reads its last dim along the spatial
-        positions, not the channels. A detection head must `permute(0, 2, 3, 1)` first. The receiver must
-        be the conv's output itself (a name bound to the call, no permute between); the factor is spelled
-        as in the constructor, or as the `self.<attr>` the class stores the parameter in."""
-        if not self.is_view_call(call) or not isinstance(call.func, cst.Attribute):
-            return False
-        sizes = _size_expressions(list(call.args))
-        if sizes is None or len(sizes) != 3 or _literal_int(sizes[1]) != -1:
-            return False
-        receiver = call.func.value
-        value = receiver
-        if isinstance(receiver, cst.Name):
-            value = reaching_value(self._ctx, receiver.value, receiver)  # type: ignore[assignment]
-        if not isinstance(value, cst.Call) or not value.args:
-            return False
-        layer = self._ctx.layers.layer_of(value.func)
-        kind = layer.kind.rsplit(".", 1)[-1] if layer is not None else None
-        if layer is None or kind not in ("Conv1d", "Conv2d", "Conv3d"):
-            return False
-        width = call_argument(layer.constructor, *vocab.OUTPUT_WIDTH_ARGUMENT[kind])
-        factors = _factors(width) if width is not None else None
-        cls = self._ctx.enclosing_class(layer.constructor)
-        if not factors or cls is None:
-            return False
-        wanted = {_code(self._ctx.module, factor) for factor in factors} | {_code(self._ctx.module, width)}
-        last = sizes[-1]
-        name = dotted_name(last)
-        spellings = {_code(self._ctx.module, last)}
-        if name is not None and name.startswith("self.") and name.count(".") == 1:
-            values = self._class_values(cls, name)
-            if len(values) == 1 and dotted_name(values[0]) is not None:
-                spellings.add(dotted_name(values[0]))  # type: ignore[arg-type]
-        return bool(spellings & wanted)
-
     def output_width(self, expr: cst.BaseExpression) -> int | None:
         """The literal feature width of what a layer call returns: `self.head(x)` with `nn.Linear(d, 1)` -> 1.
 
