@@ -174,3 +174,30 @@ def test_a_step_decay_setting_bound_here_is_read_by_its_value() -> None:
             scheduler.step()
     """
     assert codes(source) == [("NN212", 13)]
+
+
+def test_a_plateau_schedule_fed_each_batch_loss_in_a_loop_over_a_progress_bar() -> None:
+    """pytorch-ts (827b496, pts/trainer.py): the batch loop goes over `with tqdm(train_iter) as it`, the
+    loader a parameter annotated `DataLoader`, and never steps the optimizer, so the loop is known as a
+    batch loop by what it iterates alone."""
+    source = """
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    def fit(net, train_iter: DataLoader, epochs: int):
+        optimizer = torch.optim.AdamW(net.parameters())
+        lr_scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=10)
+        for epoch_no in range(epochs):
+            with tqdm(train_iter) as it:
+                for batch_no, data_entry in enumerate(it, start=1):
+                    optimizer.zero_grad()
+                    loss = net(data_entry)
+                    loss.backward()
+                    lr_scheduler.step(loss)
+    """
+    ctx = context(source)
+    assert ctx.roles.of("train_iter") == {Role.LOADER}
+    batch_loop = next(loop for loop in ctx.loops.loops if loop.iterates == "train_iter")
+    assert batch_loop.kind == "batch"
+    assert codes(source) == [("NN212", 7), ("NN212", 15)]

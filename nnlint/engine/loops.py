@@ -248,11 +248,28 @@ class TrainingLoops:
             loop = Loop(node=node, function=self._ctx.enclosing_function(node))
             loop.events = self._body_events(node, 0, ())
             if isinstance(node, cst.For):
-                loop.iterates = _unwrap_iterable(node.iter)
+                loop.iterates = self._iterated(node)
             loops.append(loop)
         for loop in loops:
             loop.kind = self._classify(loop)
         return loops
+
+    def _iterated(self, node: cst.For) -> str | None:
+        """What a `for` loop goes over, through iteration wrappers (`enumerate(tqdm(loader))`) and a
+        progress bar bound by the enclosing `with` (`with tqdm(loader) as it: for b in enumerate(it)`)."""
+        name = _unwrap_iterable(node.iter)
+        if name is None or "." in name:
+            return name
+        for item in self._ctx.index.ancestors(node):
+            if not isinstance(item, cst.With):
+                continue
+            for withitem in item.items:
+                bound = withitem.asname.name if withitem.asname is not None else None
+                if type(bound) is cst.Name and bound.value == name and isinstance(withitem.item, cst.Call):
+                    if dotted_name(withitem.item.func) in vocab.ITERATION_WRAPPERS:
+                        return _unwrap_iterable(withitem.item) or name
+                    return name
+        return name
 
     @cached_property
     def _by_node(self) -> dict[cst.CSTNode, Loop]:

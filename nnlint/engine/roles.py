@@ -549,8 +549,9 @@ class Roles:
                     self._add(name, annotated)
 
     def _annotated_role(self, annotation: cst.Annotation | None) -> Role | None:
-        """The optimizer or scheduler role a parameter's annotation names (`torch.optim.Optimizer`,
-        `Optional[_LRScheduler]`, `LRScheduler | None`); None for any other annotation."""
+        """The optimizer, scheduler or loader role a parameter's annotation names (`torch.optim.Optimizer`,
+        `Optional[_LRScheduler]`, `LRScheduler | None`, `torch.utils.data.DataLoader`); None for any other
+        annotation."""
         if annotation is None:
             return None
         expr = annotation.annotation
@@ -560,6 +561,8 @@ class Roles:
             if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
                 expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
         qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+        if qualified == "torch.utils.data.DataLoader":
+            return Role.LOADER
         role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
         return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
 
