@@ -988,6 +988,21 @@ OPTIMIZER_CLASS_WORDS = (
     "Lion",
     "Rprop",
 )
+# Learning-rate schedulers by module (every class of `torch.optim.lr_scheduler`) and by name outside it:
+# `torch.optim.swa_utils.SWALR` is a scheduler over an optimizer's rates (its `.step()` anneals them), not
+# an optimizer, though it lives under `torch.optim`.
+LR_SCHEDULER_MODULES = ("torch.optim.lr_scheduler.",)
+LR_SCHEDULER_CLASSES = frozenset({"torch.optim.swa_utils.SWALR"})
+# The words of a step decay's own settings: `steps`, `lr_steps`, `lr_decay_step`, `decay_steps`,
+# `step_size`, `milestones`. Such a name says where or how often the rate drops, in "steps" of the schedule
+# (MultiStepLR's milestones, StepLR's step size), not whether those steps are epochs or iterations: DCRNN's
+# `steps: [20, 30, 40, 50]` and PSENet's `lr_decay_step = [200, 400]` are epochs.
+STEP_DECAY_SETTING_WORDS = frozenset(
+    {"lr", "learning", "rate", "decay", "step", "steps", "milestone", "milestones", "size", "schedule"}
+)
+# Weight-averaging wrappers: a module holding a running average of another model's weights, updated by
+# `update_parameters(model)` (no gradients, no optimizer step) and run like the model it copies.
+WEIGHT_AVERAGING_MODELS = frozenset({"torch.optim.swa_utils.AveragedModel"})
 # Words of a module's name that say it computes a loss, not the model's output (`loss_obj_id`, `criterion`).
 CRITERION_WORDS = frozenset({"loss", "criterion", "crit"})
 # Parameter names that say what a function is given, by role (the values of `roles.Role`).

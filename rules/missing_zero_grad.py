@@ -90,6 +90,26 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # pytorch-ts: `SWALR` is a learning-rate scheduler (its `.step()` anneals the rates) and
+        # `AveragedModel` a running average of the weights; the optimizer is the one cleared.
+        """
+import torch
+from torch.optim.swa_utils import AveragedModel, SWALR
+
+def fit(net, loader, epochs, swa_start):
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    swa_model = AveragedModel(net)
+    swa_scheduler = SWALR(optimizer, swa_lr=0.05)
+    for epoch in range(epochs):
+        for x in loader:
+            optimizer.zero_grad()
+            net(x).backward()
+            optimizer.step()
+            if epoch > swa_start:
+                swa_model.update_parameters(net)
+                swa_scheduler.step()
+    return swa_model
+""",
         # An optimizer built every batch (to set its learning rate) and cleared once built.
         """
 import torch.optim as optim

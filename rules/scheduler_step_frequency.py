@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from nnlint.engine.bindings import argument_values, resolve_name
+from nnlint import vocabulary as vocab
+from nnlint.engine.bindings import argument_values, reaching_values, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.learning_rate import unapplied_rates
-from nnlint.engine.names import call_argument, dotted_name
-from nnlint.engine.roles import Role
+from nnlint.engine.names import call_argument, dotted_name, words
+from nnlint.engine.roles import Role, is_scheduler_class
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule
 
@@ -24,7 +25,7 @@ _SCHEDULERS = "torch.optim.lr_scheduler."
 
 def _may_have_unit(callee: str) -> bool:
     """The constructors whose schedules `_unit` can tell the unit of: torch's and Hugging Face's."""
-    return callee.startswith(_SCHEDULERS) or (callee.startswith("transformers.") and "schedule" in callee)
+    return is_scheduler_class(callee)
 
 
 # Names that count optimizer steps rather than epochs (`steps_per_epoch` counts steps).
@@ -33,6 +34,8 @@ _EPOCH_WORD = re.compile(r"epoch", re.IGNORECASE)
 _PER_EPOCH = re.compile(r"per_?epoch|PerEpoch", re.IGNORECASE)
 # Literal periods at least this long are iteration counts: no run has thousands of epochs.
 _ITERATION_SCALE = 1000
+# How many assignments a period's name is followed through (`steps = total`, `total = epochs * n`).
+_MAX_BINDING_DEPTH = 3
 # A per-step decay factor this close to 1 is a per-iteration schedule written with an epoch scheduler.
 _GENTLE_GAMMA = 0.99
 
@@ -99,10 +102,13 @@ class SchedulerStepFrequency(Rule):
     Units are read from the arguments: names that mention steps, iterations, batches or `len(loader)`
     count steps, names that mention epochs count epochs, and literals are compared with the script's
     epoch count; a name that only echoes `StepLR`'s own keyword (`step_size=args.step_size`) is read by
-    its value, not its name. A `LambdaLR` counts steps when its function measures its argument against
-    step counts (`warmup_steps`, `max_steps`) and never mentions epochs. A step gated by a condition other
-    than gradient accumulation (`if i == len(loader) - 1`) and a schedule whose units cannot be told are
-    left alone.
+    its value, not its name, and a name made of a step decay's own words (`milestones=steps`,
+    `config.lr_decay_step`: where the rate drops) by what it is bound to in the function, else not at
+    all. A `LambdaLR` counts steps when its function measures its argument against step counts
+    (`warmup_steps`, `max_steps`) and never mentions epochs. A step in the batch loop under a condition on
+    the epoch (`if epoch > swa_start: ... else: scheduler.step()`) runs per batch in the epochs it holds;
+    a step gated by any other condition than gradient accumulation (`if i == len(loader) - 1`) and a
+    schedule whose units cannot be told are left alone.
 
     ## Why is this bad?
     A scheduler counts its own `.step()` calls. `StepLR(step_size=30)` stepped per batch decays the
@@ -163,6 +169,39 @@ def fit(model, loader, epochs=10):
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, epochs=epochs, steps_per_epoch=len(loader))
     train_model(model, loader, opt, sched, epochs)
+""",
+        # DCRNN: the milestones are a parameter named `steps` that the configurations fill with epochs;
+        # PSENet: a project config's `lr_decay_step`. A step decay's own word is no unit.
+        """
+import torch
+import config
+
+def train(model, loader, base_lr, steps, epochs=100):
+    optimizer = torch.optim.Adam(model.parameters(), lr=base_lr)
+    lr_scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=steps, gamma=0.1)
+    other = torch.optim.lr_scheduler.MultiStepLR(optimizer, config.lr_decay_step, gamma=0.1)
+    for epoch_num in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.l1_loss(model(x), y).backward()
+            optimizer.step()
+        lr_scheduler.step()
+        other.step()
+""",
+        # A setting that chooses the frequency (SSA-SC's `FREQUENCY`) is no condition on the epoch.
+        """
+import torch
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        if cfg["SCHEDULER"]["FREQUENCY"] == "iteration":
+            scheduler.step()
+    if cfg["SCHEDULER"]["FREQUENCY"] == "epoch":
+        scheduler.step()
 """,
         # An optimizer built only to be saved with the initial checkpoint (glow-tts's data-dependent
         # initialisation runs one forward and trains nothing): nothing to step.
@@ -515,6 +554,35 @@ def finetune(model, loader):
     train_model(model, loader, opt, exp_lr, 25)
 """,
             line=11,
+        ),
+        # pytorch-ts's SWA trainer: the cosine over the epochs is stepped per batch until the SWA epochs
+        # begin (a condition on the epoch holds on every batch of an epoch); each epoch's batch loop ends
+        # after a fixed number of batches.
+        Invalid(
+            """
+import torch
+from torch.optim.swa_utils import AveragedModel, SWALR
+
+class Trainer:
+    def __call__(self, net, data_loader):
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.epochs)
+        swa_model, swa_scheduler = AveragedModel(net), SWALR(optimizer, swa_lr=0.05)
+        for epoch_no in range(self.epochs):
+            for batch_no, batch in enumerate(data_loader, start=1):
+                optimizer.zero_grad()
+                net(batch).backward()
+                optimizer.step()
+                if epoch_no > self.swa_start:
+                    swa_model.update_parameters(net)
+                    swa_scheduler.step()
+                else:
+                    scheduler.step()
+                if batch_no == self.num_batches_per_epoch:
+                    break
+        return swa_model
+""",
+            line=19,
         ),
         # StepLR's own keyword echoed in an argparse name says nothing about the unit; its default does.
         Invalid(
@@ -1003,20 +1071,28 @@ for epoch in range(30):
             return None
         return ITERATIONS if any(_STEP_WORD.search(word) for word in words) else None
 
-    def _period_unit(self, ctx: FileContext, expr: cst.BaseExpression, echo: str = "") -> str | None:
-        """Whether a period (`T_max`, `step_size`, `total_steps`) counts epochs or iterations.
+    def _period_unit(
+        self, ctx: FileContext, expr: cst.BaseExpression, echo: str = "", depth: int = 0
+    ) -> str | None:
+        """Whether a period (`T_max`, `step_size`, `total_steps`, milestones) counts epochs or iterations.
 
         A product of an epoch count with anything but a literal (`epochs * updates_per_epoch`,
         `args.epochs * n_iter`) counts steps: the other factor is a per-epoch step count. A name that only
         echoes the scheduler's own keyword (`echo`: `StepLR(step_size=args.step_size)`, `args.lr_step_size`)
-        says nothing about the unit: its value decides."""
+        says nothing about the unit: its value decides. A name made of a step decay's own words (`steps`,
+        `lr_decay_step`, `decay_steps`: where the rate drops, in the schedule's steps) says nothing either:
+        what it is bound to in this function decides (`steps = epochs * len(loader)`), else nothing does."""
         if _per_epoch_product(expr):
             return ITERATIONS
         words = [word for word in _words(expr) if not (echo and word.lower().endswith(echo))]
+        settings = [word for word in words if _names_a_decay_setting(word)]
+        words = [word for word in words if word not in settings]
         if any(_STEP_WORD.search(word) for word in words):
             return ITERATIONS
         if any(_EPOCH_WORD.search(word) for word in words):
             return EPOCHS
+        if settings:
+            return self._bound_unit(ctx, expr, depth)
         values = ctx.loops.run_length.values(expr)
         if not values:
             return None
@@ -1027,8 +1103,30 @@ for epoch in range(30):
             return EPOCHS
         return None
 
+    def _bound_unit(self, ctx: FileContext, expr: cst.BaseExpression, depth: int) -> str | None:
+        """The unit of what a plain name is bound to where it is read, when every value agrees; None for a
+        parameter, a setting of another object or module (`config.lr_decay_step`) or a disagreement."""
+        if type(expr) is not cst.Name or depth >= _MAX_BINDING_DEPTH:
+            return None
+        values = reaching_values(ctx, expr.value, expr)
+        if not values or None in values:
+            return None
+        units = {self._period_unit(ctx, value, depth=depth + 1) for value in values}  # type: ignore[arg-type]
+        return units.pop() if len(units) == 1 else None
+
     def _gentle(self, gamma: cst.BaseExpression | None) -> bool:
         return isinstance(gamma, cst.Float) and gamma.evaluated_value >= _GENTLE_GAMMA
+
+
+def _names_a_decay_setting(word: str) -> bool:
+    """`steps`, `lr_steps`, `lr_decay_step`: a name made only of a step decay's own words, one of them
+    "step" (`step_size` too; an echo of StepLR's keyword is read the same way by `echo`)."""
+    parts = words(word)
+    return (
+        bool(parts)
+        and any(part in ("step", "steps") for part in parts)
+        and all(part in vocab.STEP_DECAY_SETTING_WORDS for part in parts)
+    )
 
 
 def _per_epoch_product(expr: cst.BaseExpression) -> bool:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 # What a scope may do with an optimizer without touching its learning rate.
 _LR_NEUTRAL_MEMBERS = frozenset({"zero_grad", "step", "state_dict", "load_state_dict"})
 _OPTIMIZERS = "torch.optim."
-_SCHEDULERS = "torch.optim.lr_scheduler."
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,11 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
     from the rate."""
     constructor = ctx.roles.constructor(optimizer)
     callee = (ctx.callee(constructor) or "") if constructor is not None else ""
-    if constructor is None or not callee.startswith(_OPTIMIZERS) or callee.startswith(_SCHEDULERS):
+    if (
+        constructor is None
+        or not callee.startswith(_OPTIMIZERS)
+        or ctx.roles.role_of(constructor) is not Role.OPTIMIZER  # not a scheduler or an averaged model
+    ):
         return False
     if any(isinstance(node, cst.Name) and node.value == rate for node in walk(constructor)):
         return False

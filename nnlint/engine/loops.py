@@ -37,9 +37,9 @@ from nnlint.engine.bindings import (
     resolve_name,
     target_names,
 )
-from nnlint.engine.index import children
+from nnlint.engine.index import children, walk
 from nnlint.engine.names import dotted_name, is_false, keyed_name, words
-from nnlint.engine.roles import Role, Roles
+from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, handed
 
 if TYPE_CHECKING:
@@ -248,11 +248,28 @@ class TrainingLoops:
             loop = Loop(node=node, function=self._ctx.enclosing_function(node))
             loop.events = self._body_events(node, 0, ())
             if isinstance(node, cst.For):
-                loop.iterates = _unwrap_iterable(node.iter)
+                loop.iterates = self._iterated(node)
             loops.append(loop)
         for loop in loops:
             loop.kind = self._classify(loop)
         return loops
+
+    def _iterated(self, node: cst.For) -> str | None:
+        """What a `for` loop goes over, through iteration wrappers (`enumerate(tqdm(loader))`) and a
+        progress bar bound by the enclosing `with` (`with tqdm(loader) as it: for b in enumerate(it)`)."""
+        name = _unwrap_iterable(node.iter)
+        if name is None or "." in name:
+            return name
+        for item in self._ctx.index.ancestors(node):
+            if not isinstance(item, cst.With):
+                continue
+            for withitem in item.items:
+                bound = withitem.asname.name if withitem.asname is not None else None
+                if type(bound) is cst.Name and bound.value == name and isinstance(withitem.item, cst.Call):
+                    if dotted_name(withitem.item.func) in vocab.ITERATION_WRAPPERS:
+                        return _unwrap_iterable(withitem.item) or name
+                    return name
+        return name
 
     @cached_property
     def _by_node(self) -> dict[cst.CSTNode, Loop]:
@@ -668,8 +685,7 @@ class TrainingLoops:
         return found
 
     def _builds_scheduler(self, call: cst.Call) -> bool:
-        callee = self._ctx.callee(call) or ""
-        return callee.startswith("torch.optim.lr_scheduler.")
+        return is_scheduler_class(self._ctx.callee(call) or "")
 
     def step_frequency(self, call: cst.CSTNode) -> str | None:
         """How often `call` runs relative to the data: "batch" (once per batch, or every few batches for
@@ -704,10 +720,10 @@ class TrainingLoops:
         stop: cst.CSTNode,
         extra: tuple[cst.CSTNode, cst.CSTNode] | None = None,
     ) -> str | None:
-        gated = not self._runs_every_time(node, stop) or (
-            extra is not None and not self._runs_every_time(*extra)
-        )
         if self._per_batch(loop):
+            gated = not self._runs_every_time(node, stop, batch_loop=loop) or (
+                extra is not None and not self._runs_every_time(*extra)
+            )
             return None if gated else "batch"
         return "epoch" if loop.kind == "epoch" else None
 
@@ -731,10 +747,11 @@ class TrainingLoops:
                 called.add(helper)
         return called
 
-    def _runs_every_time(self, node: cst.CSTNode, stop: cst.CSTNode) -> bool:
+    def _runs_every_time(self, node: cst.CSTNode, stop: cst.CSTNode, batch_loop: Loop | None = None) -> bool:
         """Whether no condition between `node` and its ancestor `stop` can skip it on some iterations,
         other than gradient accumulation (the update runs on every optimizer step) and plain flags or
-        None checks (they hold for the whole run)."""
+        None checks (they hold for the whole run); in a `batch_loop`, also a condition on the epoch
+        (`if epoch_no > swa_start:`), which holds on every batch of the epochs it holds in."""
         child = node
         for ancestor in self._ctx.index.ancestors(node):
             if ancestor is stop:
@@ -743,10 +760,25 @@ class TrainingLoops:
                 isinstance(ancestor, cst.If)
                 and child is not ancestor.test
                 and not _steady_condition(self._ctx.module.code_for_node(ancestor.test), ancestor.test)
+                and not (batch_loop is not None and self._holds_per_epoch(ancestor.test, batch_loop))
             ):
                 return False
             child = ancestor
         return True
+
+    def _holds_per_epoch(self, test: cst.BaseExpression, loop: Loop) -> bool:
+        """Whether a condition inside a batch loop is a condition on the epoch: it reads the counter of
+        the epoch loop around `loop` (`epoch_no > swa_epoch_start`, `epoch < warmup_epochs`), nothing
+        `loop` changes and calls nothing, so within one epoch it holds on every batch or on none. A test
+        of anything else (a setting compared with a string, a counter of batches) may choose the
+        frequency itself and stays unknown."""
+        outer = self._ctx.index.enclosing(loop.node, (cst.For, cst.While))
+        if not isinstance(outer, cst.For) or self.loop(outer).kind != "epoch":
+            return False
+        if any(isinstance(node, cst.Call) for node in walk(test)):
+            return False
+        read = _dotted_names(test)
+        return bool(read & set(target_names(outer.target))) and not read & self._varying(loop)
 
     # -- classification ---------------------------------------------------------------------------
 

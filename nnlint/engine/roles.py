@@ -154,12 +154,23 @@ def _role_of_factory(call: cst.Call) -> Role | None:
     return next((role for pattern, role in _FACTORY_ROLES if pattern.match(name)), None)
 
 
+def is_scheduler_class(qualified: str) -> bool:
+    """Whether a qualified name is a learning-rate scheduler of torch (`torch.optim.lr_scheduler.*`,
+    `torch.optim.swa_utils.SWALR`) or Hugging Face (`transformers.get_*_schedule*`): the one answer to
+    "scheduler, not optimizer" for every part of the engine that reads a constructor."""
+    return (
+        qualified.startswith(vocab.LR_SCHEDULER_MODULES)
+        or qualified in vocab.LR_SCHEDULER_CLASSES
+        or (qualified.startswith("transformers.") and "schedule" in qualified.rsplit(".", 1)[-1])
+    )
+
+
 def _role_of_constructor(qualified: str) -> Role | None:
     last = qualified.rsplit(".", 1)[-1]
-    if qualified.startswith("torch.optim.lr_scheduler.") or (
-        qualified.startswith("transformers.") and "schedule" in last
-    ):
+    if is_scheduler_class(qualified):
         return Role.SCHEDULER
+    if qualified in vocab.WEIGHT_AVERAGING_MODELS:
+        return Role.MODEL
     if qualified.startswith("torch.optim.") and last[:1].isupper():
         return Role.OPTIMIZER
     if any(word in last for word in OPTIMIZER_CLASS_WORDS) and last[:1].isupper():
@@ -538,8 +549,9 @@ class Roles:
                     self._add(name, annotated)
 
     def _annotated_role(self, annotation: cst.Annotation | None) -> Role | None:
-        """The optimizer or scheduler role a parameter's annotation names (`torch.optim.Optimizer`,
-        `Optional[_LRScheduler]`, `LRScheduler | None`); None for any other annotation."""
+        """The optimizer, scheduler or loader role a parameter's annotation names (`torch.optim.Optimizer`,
+        `Optional[_LRScheduler]`, `LRScheduler | None`, `torch.utils.data.DataLoader`); None for any other
+        annotation."""
         if annotation is None:
             return None
         expr = annotation.annotation
@@ -549,6 +561,8 @@ class Roles:
             if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
                 expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
         qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+        if qualified == "torch.utils.data.DataLoader":
+            return Role.LOADER
         role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
         return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
 
