@@ -44,8 +44,12 @@ class EvalWithoutNoGrad(Rule):
     after the forward) turns nothing off for the model's forward.
     A forward may be a method call: `model.predict(batch)` or `model.infer(x)` runs the model when the
     project's definition of that method runs its object's network (`self.network(x)`, `self.encoder(x)`)
-    and trains nothing; a method that turns recording off itself (`@torch.no_grad()`) decided for its
-    callers, and a library object's methods stay unknown. An evaluation helper of another module that
+    and trains nothing; so does any method of a project `nn.Module` class that calls the module's own
+    submodules, whatever its name (`model.decode(**batch)` of a CRF tagger running its embedder and
+    encoder). A method that turns recording off itself (`@torch.no_grad()`) decided for its callers, and
+    so did one whose branch, selected by a literal flag the call passes, does (`model.run_batch(batch,
+    training=False)` whose `else:` branch runs the network under `no_grad`); a library object's methods
+    stay unknown. An evaluation helper of another module that
     several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
     call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
     related location.

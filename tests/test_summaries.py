@@ -287,6 +287,127 @@ def test_a_wrapper_method_call_in_another_module_is_a_forward_there(
     assert events("built") == []
 
 
+_TAGGERS = """
+import torch
+import torch.nn as nn
+from layers import Encoder
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+
+    def forward(self, words, labels):
+        return nn.functional.cross_entropy(self.encoder(words), labels)
+
+    def decode(self, words, **kwargs):
+        return self.encoder(words).argmax(-1)
+
+    def describe(self, words):
+        return len(words)
+
+
+class Codec:
+    def __init__(self):
+        self.table = {}
+
+    def transcode(self, words):
+        return self.table.get(words)
+
+
+class Entity:
+    def __init__(self):
+        self.net = Tagger()
+
+    def run_batch(self, words, labels=None, training=True):
+        if training:
+            self.net.train()
+            return self.net(words, labels)
+        else:
+            self.net.eval()
+            with torch.no_grad():
+                return self.net.decode(words)
+"""
+
+
+def test_a_model_method_that_runs_its_submodules_is_a_forward_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`model.decode(words)` runs the model when the project's `decode` is a method of an `nn.Module` class
+    that calls its own submodules (`self.encoder = Encoder()`, a project module of another file), whether
+    the object's class is known (an annotation) or not (a bare parameter: every project definition of the
+    name is such a method); a method that runs nothing, and a plain class's method, stay unknown."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "layers.py").write_text(
+        "import torch.nn as nn\n\nclass Encoder(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.rnn = nn.LSTM(8, 8)\n\n"
+        "    def forward(self, x):\n        return self.rnn(x)[0]\n"
+    )
+    (tmp_path / "models.py").write_text(_TAGGERS)
+    (tmp_path / "evaluate.py").write_text(
+        "from models import Tagger\n\n"
+        "def annotated(model: Tagger, batches):\n    for batch in batches:\n        model.decode(**batch)\n\n"
+        "def bare(model, batches):\n    for words in batches:\n        model.decode(words)\n\n"
+        "def described(model, batches):\n    for words in batches:\n        model.describe(words)\n\n"
+        "def plain(model, batches):\n    for words in batches:\n        model.transcode(words)\n"
+    )
+    ctx = STORE.context((tmp_path / "evaluate.py").resolve())
+    assert ctx is not None
+
+    def events(name: str) -> list[tuple[str, str | None, bool]]:
+        found = ctx.loops.function_events(ctx.functions[name][0])
+        return [(event.kind.value, event.target, event.no_grad) for event in found]
+
+    assert events("annotated") == [("forward", "model", False)]
+    assert events("bare") == [("forward", "model", False)]
+    assert events("described") == []
+    assert events("plain") == []
+
+
+def test_a_literal_flag_selects_the_branch_of_a_method_that_runs_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`model.run_batch(words, training=False)` runs the `else:` branch of the project method: the network
+    switched to eval and run under `no_grad` (the same branch decision as a mode-switching helper's string
+    argument); `training=True` runs the training branch; without a literal both branches count. (The
+    parameter `model` is tied to `Entity` by the file's one binding of the name, as in PURE's
+    run_entity.py.)"""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "layers.py").write_text(
+        "import torch.nn as nn\n\nclass Encoder(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(8, 8)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    )
+    (tmp_path / "models.py").write_text(_TAGGERS)
+    (tmp_path / "evaluate.py").write_text(
+        "from models import Entity\n\n"
+        "def quiet(model, batches):\n    for words in batches:\n"
+        "        model.run_batch(words, training=False)\n\n"
+        "def loud(model, batches):\n    for words in batches:\n        model.run_batch(words, None, True)\n\n"
+        "def either(model, batches, flag):\n    for words in batches:\n"
+        "        model.run_batch(words, training=flag)\n\n"
+        "def main(batches):\n    model = Entity()\n    quiet(model, batches)\n"
+    )
+    ctx = STORE.context((tmp_path / "evaluate.py").resolve())
+    assert ctx is not None
+    summary = STORE.context((tmp_path / "models.py").resolve()).summaries.of(  # type: ignore[union-attr]
+        STORE.context((tmp_path / "models.py").resolve()).functions["run_batch"][0]  # type: ignore[union-attr]
+    )
+    assert summary is not None and summary.on_self is not None
+    assert not summary.on_self.chooses_grad_mode  # the training branch records
+
+    def events(name: str) -> list[tuple[str, str | None, bool]]:
+        found = ctx.loops.function_events(ctx.functions[name][0])
+        return [(event.kind.value, event.target, event.no_grad) for event in found]
+
+    assert events("quiet") == [("eval", "model", False), ("forward", "model", True)]
+    assert events("loud") == [("train", "model", False), ("forward", "model", False)]
+    assert ("forward", "model", False) in events("either")
+
+
 def test_an_evaluation_helper_says_which_loop_records_and_whose_model(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "utils.py").write_text(
