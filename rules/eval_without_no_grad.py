@@ -598,6 +598,32 @@ def evaluate(net, loader, criterion):
         running_loss += loss.item()
     return running_loss
 """,
+        # A parameter named for nothing that one caller fills with a model and another with a function:
+        # what it holds is unknown.
+        """
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def evaluate(tagger_net, batches):
+    correct = 0
+    for x, y in batches:
+        correct += (tagger_net(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def main(batches):
+    evaluate(Tagger(), batches)
+    evaluate(len, batches)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
@@ -1017,6 +1043,33 @@ def predict_seq(model, src, num_steps):
     return out
 """,
             line=8,
+        ),
+        # A parameter named for nothing (`tagger_net`) that every caller fills with a model holds one.
+        Invalid(
+            """
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def evaluate(tagger_net, batches):
+    correct = 0
+    for x, y in batches:
+        correct += (tagger_net(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def main(batches):
+    evaluate(Tagger(), batches)
+""",
+            line=16,
         ),
     ]
 

@@ -75,7 +75,10 @@ class TrainEvalMode(Rule):
     A loop over held-out data may iterate a parameter that every call of its function fills with
     held-out data (`fit_one_epoch(net, ..., gen, gen_val)` looping over `genval`), and a model may be a
     parameter of any name that the function switches to a mode and runs (`model_train.train()`,
-    `model_train(images)`).
+    `model_train(images)`), or one it runs that every caller, in its module or another, fills with a model
+    (`output_batch(self, ner_model, ...)` called with a constructed tagger). A template method of a base
+    class (`apply_model` returning None) called as `self.apply_model(...)` runs its subclasses' overrides
+    in the same module when they all do the same.
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
     when the block is opened once per batch inside the evaluation's loop, at the evaluation loop (with the
     block as a related location) or the forward run in training mode.

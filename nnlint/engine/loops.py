@@ -32,6 +32,7 @@ from nnlint.engine.bindings import (
     enclosing_parameter,
     local_function,
     matched_arguments,
+    overrides_in_file,
     own_nodes,
     passed_methods,
     reaching_values,
@@ -955,11 +956,31 @@ class TrainingLoops:
             return
         if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
+        helper = self._dispatched(helper, call, depth, stack)
         name = helper.name.value
         inner = self._switches_as_called(helper, call, self._body_events(helper, depth + 1, (*stack, name)))
         self._inline(
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    def _dispatched(
+        self, helper: cst.FunctionDef, call: cst.Call, depth: int, stack: tuple[str, ...]
+    ) -> cst.FunctionDef:
+        """For `self.method(...)` whose method is a stub of a base class (`pass`, `raise
+        NotImplementedError`, `return None`), the override of this file's subclasses that runs instead,
+        when every override has the same events (`predict_w.apply_model` and `predict_wc.apply_model` both
+        run `ner_model(...)`): what the call does whichever subclass the object is. Otherwise the stub."""
+        from nnlint.engine.training_calls import is_stub
+
+        func = call.func
+        if not (type(func) is cst.Attribute and dotted_name(func.value) == "self") or not is_stub(helper):
+            return helper
+        overrides = overrides_in_file(self._ctx, helper)
+        shapes = {
+            tuple((event.kind, event.target) for event in self._body_events(other, depth + 1, stack))
+            for other in overrides
+        }
+        return overrides[0] if len(shapes) == 1 else helper
 
     def _switches_as_called(
         self, helper: cst.FunctionDef, call: cst.Call, events: list[Event]
