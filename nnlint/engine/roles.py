@@ -98,6 +98,9 @@ _NETWORK_NAME = re.compile(r"^(?:[a-z0-9]+_)*(?:model|net|network)$")
 
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
 _BUILDING: set[FileContext] = set()
+# Above this many other modules naming a function, what they pass for a parameter is not read to give the
+# parameter a role (`Roles._from_callers`): a name that common is no one model's entry point.
+_MAX_CALLER_MODULES = 6
 # How many files' roles may be built inside one another (a summary of a module whose roles need a summary
 # of another module...): deeper chains answer "unknown" rather than risk the interpreter's recursion limit.
 _MAX_NESTED_BUILDS = 6
@@ -575,7 +578,12 @@ class Roles:
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
-                if name in run and not self._roles.get(name) and self._only_a_parameter(name):
+                if (
+                    name in run
+                    and name not in ("self", "cls")
+                    and not self._roles.get(name)
+                    and self._only_a_parameter(name)
+                ):
                     self._pending_parameters.setdefault(name, []).append((function, param))
                 if name not in stepped or self.of(name):
                     continue  # only a parameter that is stepped can be a scheduler that matters
@@ -606,6 +614,8 @@ class Roles:
             if local and any(value is not param.default for value in local):
                 verdicts.append(all(self._holds_model(value) for value in local))
                 continue
+            if not self._few_caller_modules(function):
+                continue  # cheap: no other module names it, or too many to read for one parameter
             passed = project_argument_values(self._ctx, function, param)
             if passed:
                 verdicts.append(
@@ -616,6 +626,23 @@ class Roles:
                 )
         if verdicts and all(verdicts):
             self._add(name, Role.MODEL)
+
+    def _few_caller_modules(self, function: cst.FunctionDef) -> bool:
+        """Whether some, and at most `_MAX_CALLER_MODULES`, other modules name the function (the class, for
+        `__init__`) and this file's module, by their text alone: the gate before reading what they pass."""
+        from nnlint.engine.project import paths_mentioning
+
+        here = self._ctx.real_path
+        owner = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+        spelled = (
+            owner.name.value
+            if isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
+            else None
+        )
+        if here is None:
+            return False
+        paths = paths_mentioning(self._ctx, spelled or function.name.value, here.stem)
+        return bool(paths) and len(paths) <= _MAX_CALLER_MODULES  # type: ignore[arg-type]
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
         if type(value) is cst.Call:
