@@ -44,8 +44,12 @@ class EvalWithoutNoGrad(Rule):
     after the forward) turns nothing off for the model's forward.
     A forward may be a method call: `model.predict(batch)` or `model.infer(x)` runs the model when the
     project's definition of that method runs its object's network (`self.network(x)`, `self.encoder(x)`)
-    and trains nothing; a method that turns recording off itself (`@torch.no_grad()`) decided for its
-    callers, and a library object's methods stay unknown. An evaluation helper of another module that
+    and trains nothing; so does any method of a project `nn.Module` class that calls the module's own
+    submodules, whatever its name (`model.decode(**batch)` of a CRF tagger running its embedder and
+    encoder). A method that turns recording off itself (`@torch.no_grad()`) decided for its callers, and
+    so did one whose branch, selected by a literal flag the call passes, does (`model.run_batch(batch,
+    training=False)` whose `else:` branch runs the network under `no_grad`); a library object's methods
+    stay unknown. An evaluation helper of another module that
     several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
     call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
     related location.
@@ -594,6 +598,32 @@ def evaluate(net, loader, criterion):
         running_loss += loss.item()
     return running_loss
 """,
+        # A parameter named for nothing that one caller fills with a model and another with a function:
+        # what it holds is unknown.
+        """
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def evaluate(tagger_net, batches):
+    correct = 0
+    for x, y in batches:
+        correct += (tagger_net(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def main(batches):
+    evaluate(Tagger(), batches)
+    evaluate(len, batches)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
@@ -1013,6 +1043,33 @@ def predict_seq(model, src, num_steps):
     return out
 """,
             line=8,
+        ),
+        # A parameter named for nothing (`tagger_net`) that every caller fills with a model holds one.
+        Invalid(
+            """
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def evaluate(tagger_net, batches):
+    correct = 0
+    for x, y in batches:
+        correct += (tagger_net(x).argmax(1) == y).sum().item()
+    return correct
+
+
+def main(batches):
+    evaluate(Tagger(), batches)
+""",
+            line=16,
         ),
     ]
 

@@ -27,17 +27,21 @@ class TrainEvalMode(Rule):
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
     location; the helper may come from a `from utils import *`. A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
-    switches it to eval first, or not). A module-level evaluation function that runs a model it is given,
-    never sets the mode, and that no module of the project calls (tests aside) is reported too: its callers
-    are the library's users, whose model is in training mode unless the function sets it; so is one such
-    function hands its model on to (`translate(..., model)` calling `predict_seq(model, ...)`). Besides
-    loops over data, a function that decodes (a loop whose forward is given what the loop made from its
-    output) and never trains is an evaluation, and calling a model's part (`model.encoder(src)`,
-    `model.decoder(y, state)`, `model.backbone(x)`) runs the model. A model's own inference method (a
-    public method other than `forward`, which no method of its class calls, that runs `self(...)` or
-    `self.forward(...)` with gradients off by its own choice and never switches the mode) is reported at its
-    `no_grad` when its class depends on the mode (dropout, BatchNorm, reading `self.training`) and the
-    project calls it on an object from modules that never switch anything to eval (tests aside).
+    switches it to eval first, or not); a method of a project `nn.Module` class that calls the module's
+    own submodules runs the model whatever its name (`model.decode(**batch)` running the tagger's
+    encoder), and a literal flag the call passes selects the method's branch (`model.run_batch(batch,
+    training=False)` runs the `else:` branch that switches the network to eval). A module-level
+    evaluation function that runs a model it is given, never sets the mode, and that no module of the
+    project calls (tests aside) is reported too: its callers are the library's users, whose model is in
+    training mode unless the function sets it; so is one such function hands its model on to
+    (`translate(..., model)` calling `predict_seq(model, ...)`). Besides loops over data, a function that
+    decodes (a loop whose forward is given what the loop made from its output) and never trains is an
+    evaluation, and calling a model's part (`model.encoder(src)`, `model.decoder(y, state)`,
+    `model.backbone(x)`) runs the model. A model's own inference method (a public method other than `forward`,
+    which no method of its class calls, that runs `self(...)` or `self.forward(...)` with gradients off by its
+    own choice and never switches the mode) is reported at its `no_grad` when its class depends on the mode
+    (dropout, BatchNorm, reading `self.training`) and the project calls it on an object from modules that
+    never switch anything to eval (tests aside).
     In a script that never trains (no backward, optimizer, step or trainer, no call of a project helper
     that trains), a loop at module level or in a module-level function such as `main()` that runs a model
     the same scope set to a mode or loaded weights into (`model.load_state_dict(...)`), whatever it
@@ -71,7 +75,10 @@ class TrainEvalMode(Rule):
     A loop over held-out data may iterate a parameter that every call of its function fills with
     held-out data (`fit_one_epoch(net, ..., gen, gen_val)` looping over `genval`), and a model may be a
     parameter of any name that the function switches to a mode and runs (`model_train.train()`,
-    `model_train(images)`).
+    `model_train(images)`), or one it runs that every caller, in its module or another, fills with a model
+    (`output_batch(self, ner_model, ...)` called with a constructed tagger). A template method of a base
+    class (`apply_model` returning None) called as `self.apply_model(...)` runs its subclasses' overrides
+    in the same module when they all do the same.
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
     when the block is opened once per batch inside the evaluation's loop, at the evaluation loop (with the
     block as a related location) or the forward run in training mode.

@@ -1074,6 +1074,24 @@ def file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:
     return found
 
 
+def overrides_in_file(ctx: FileContext, method: cst.FunctionDef) -> list[cst.FunctionDef]:
+    """The methods of this file's subclasses of the method's class that override it, in file order: what
+    `self.<method>(...)` in the base class runs on their instances (LM-LSTM-CRF's `predict.output_batch`
+    calls `self.apply_model(...)`, a template that `predict_w` and `predict_wc` override)."""
+    cls = ctx.index.enclosing(method, (cst.FunctionDef, cst.ClassDef))
+    if not isinstance(cls, cst.ClassDef):
+        return []
+    name = method.name.value
+    found: list[cst.FunctionDef] = []
+    for other in ctx.index.nodes(cst.ClassDef):
+        if other is cls or not other.bases or cls not in file_bases(ctx, other):
+            continue
+        for statement in other.body.body if isinstance(other.body, cst.IndentedBlock) else ():
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                found.append(statement)
+    return found
+
+
 def loop_carried_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpression | None:
     """For a name that a loop before `at` grows once per iteration from itself (`preds = torch.cat((preds,
     p.unsqueeze(-1)))`, the loop body's one binding of it, unconditional), that value: after the loop the

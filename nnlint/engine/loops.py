@@ -17,6 +17,7 @@ most likely runs it. `Loop.runs_once` tells a loop whose body ends in an uncondi
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
@@ -31,6 +32,7 @@ from nnlint.engine.bindings import (
     enclosing_parameter,
     local_function,
     matched_arguments,
+    overrides_in_file,
     own_nodes,
     passed_methods,
     reaching_values,
@@ -986,11 +988,31 @@ class TrainingLoops:
             return
         if depth >= MAX_HELPER_DEPTH or helper.name.value in stack:
             return
+        helper = self._dispatched(helper, call, depth, stack)
         name = helper.name.value
         inner = self._switches_as_called(helper, call, self._body_events(helper, depth + 1, (*stack, name)))
         self._inline(
             inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    def _dispatched(
+        self, helper: cst.FunctionDef, call: cst.Call, depth: int, stack: tuple[str, ...]
+    ) -> cst.FunctionDef:
+        """For `self.method(...)` whose method is a stub of a base class (`pass`, `raise
+        NotImplementedError`, `return None`), the override of this file's subclasses that runs instead,
+        when every override has the same events (`predict_w.apply_model` and `predict_wc.apply_model` both
+        run `ner_model(...)`): what the call does whichever subclass the object is. Otherwise the stub."""
+        from nnlint.engine.training_calls import is_stub
+
+        func = call.func
+        if not (type(func) is cst.Attribute and dotted_name(func.value) == "self") or not is_stub(helper):
+            return helper
+        overrides = overrides_in_file(self._ctx, helper)
+        shapes = {
+            tuple((event.kind, event.target) for event in self._body_events(other, depth + 1, stack))
+            for other in overrides
+        }
+        return overrides[0] if len(shapes) == 1 else helper
 
     def _switches_as_called(
         self, helper: cst.FunctionDef, call: cst.Call, events: list[Event]
@@ -1081,24 +1103,8 @@ class TrainingLoops:
         self, node: cst.CSTNode, helper: cst.FunctionDef, strings: dict[str, str]
     ) -> bool | None:
         """Whether every `if` between `node` and its helper's top is decided by the string arguments
-        (`if mode == "eval":`, `elif mode in ("train", "finetune"):`): True when all are taken, False when
-        one is skipped, None when some condition is not such a test (or there is none)."""
-        child: cst.CSTNode = node
-        decided = False
-        for ancestor in self._ctx.index.ancestors(node):
-            if ancestor is helper:
-                return decided or None
-            if isinstance(ancestor, (cst.Try, cst.TryStar, cst.IfExp, cst.BooleanOperation)):
-                return None
-            if isinstance(ancestor, cst.If) and child is not ancestor.test:
-                holds = _string_test(ancestor.test, strings)
-                if holds is None:
-                    return None
-                if holds != (child is ancestor.body):
-                    return False
-                decided = True
-            child = ancestor
-        return None
+        (`branch_taken`)."""
+        return branch_taken(self._ctx, node, helper, strings)
 
     def _passed_steps(self, call: cst.Call) -> list[tuple[EventKind, str | None]] | None:
         """The training events of a callable parameter called as a statement, `backprop(loss)`, when
@@ -1536,19 +1542,75 @@ def _listed_names(expr: cst.BaseExpression) -> list[str] | None:
     return names  # type: ignore[return-value]
 
 
-def _string_test(test: cst.BaseExpression, strings: dict[str, str]) -> bool | None:
-    """The value of `name == "lit"`, `name != "lit"`, `"lit" == name` or `name in ("a", "b")` for a name
-    bound to a known string; None for any other test."""
+# A literal a call passes for a flag or a mode (`training=False`, `mode="eval"`), as its Python value.
+LiteralValue = str | bool | int | None
+
+
+def literal_arguments(passed: dict[str, cst.BaseExpression]) -> dict[str, LiteralValue]:
+    """The arguments a call passes as literals (`training=False`, `mode="eval"`, `None`, `0`), by name."""
+    found: dict[str, LiteralValue] = {}
+    for name, value in passed.items():
+        if type(value) is cst.SimpleString:
+            found[name] = value.evaluated_value  # type: ignore[assignment]
+        elif type(value) is cst.Name and value.value in _CONSTANTS:
+            found[name] = _CONSTANTS[value.value]
+        elif type(value) is cst.Integer:
+            found[name] = value.evaluated_value
+    return found
+
+
+_CONSTANTS: dict[str, LiteralValue] = {"True": True, "False": False, "None": None}
+
+
+def branch_taken(
+    ctx: FileContext, node: cst.CSTNode, function: cst.FunctionDef, values: Mapping[str, LiteralValue]
+) -> bool | None:
+    """Whether every `if` between `node` and the top of `function` is decided by the literal arguments a call
+    passes (`values`): True when all are taken, False when one is skipped, None when some condition is not
+    such a test (or there is none). The tests read are a flag (`if training:`, `if not eval_mode:`, `if flag
+    is False:`) and a string mode (`if mode == "eval":`, `elif mode in ("train", "finetune"):`): a helper
+    `set_mode("eval", models)` switches as its `"eval"` branch does, and a method `run_batch(batch,
+    training=False)` runs its `else:` branch (`self.net.eval()`, then the forward under `no_grad`)."""
+    child: cst.CSTNode = node
+    decided = False
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is function:
+            return decided or None
+        if isinstance(ancestor, (cst.Try, cst.TryStar, cst.IfExp, cst.BooleanOperation)):
+            return None
+        if isinstance(ancestor, cst.If) and child is not ancestor.test:
+            holds = _literal_test(ancestor.test, values)
+            if holds is None:
+                return None
+            if holds != (child is ancestor.body):
+                return False
+            decided = True
+        child = ancestor
+    return None
+
+
+def _literal_test(test: cst.BaseExpression, values: Mapping[str, LiteralValue]) -> bool | None:
+    """The value of a test of one parameter bound to a known literal: `flag`, `not flag`, `flag is False`,
+    `name == "lit"`, `name != "lit"`, `"lit" == name`, `name in ("a", "b")`; None for any other test."""
+    if type(test) is cst.Name:
+        return bool(values[test.value]) if test.value in values else None
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+        inner = _literal_test(test.expression, values)
+        return None if inner is None else not inner
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return None
     target = test.comparisons[0]
     left, right = test.left, target.comparator
     if type(left) is cst.SimpleString and type(right) is cst.Name:
         left, right = right, left
-    if type(left) is not cst.Name or left.value not in strings:
+    if type(left) is not cst.Name or left.value not in values:
         return None
-    value = strings[left.value]
+    value = values[left.value]
     operator = type(target.operator)
+    if operator in (cst.Is, cst.IsNot) and type(right) is cst.Name and right.value in _CONSTANTS:
+        return (value is _CONSTANTS[right.value]) == (operator is cst.Is)
+    if not isinstance(value, str):
+        return None
     if operator in (cst.Equal, cst.NotEqual) and type(right) is cst.SimpleString:
         return (value == right.evaluated_value) == (operator is cst.Equal)
     if operator in (cst.In, cst.NotIn) and isinstance(right, (cst.List, cst.Tuple, cst.Set)):

@@ -98,6 +98,9 @@ _NETWORK_NAME = re.compile(r"^(?:[a-z0-9]+_)*(?:model|net|network)$")
 
 # The files whose roles are being built: a summary asked meanwhile must not ask them back (see summaries).
 _BUILDING: set[FileContext] = set()
+# Above this many other modules naming a function, what they pass for a parameter is not read to give the
+# parameter a role (`Roles._from_callers`): a name that common is no one model's entry point.
+_MAX_CALLER_MODULES = 6
 # How many files' roles may be built inside one another (a summary of a module whose roles need a summary
 # of another module...): deeper chains answer "unknown" rather than risk the interpreter's recursion limit.
 _MAX_NESTED_BUILDS = 6
@@ -223,6 +226,10 @@ class Roles:
         self._pending_keys: set[tuple[str, int]] = set()
         # Unpackings from project calls (`loss, logits = compute(batch)`), by each name they bind.
         self._pending_unpacked: dict[str, list[tuple[cst.Tuple | cst.List, cst.Call]]] = {}
+        # Parameters run like a model (`ner_model(x)`) that nothing here gives a role, with the functions
+        # whose parameter they are: their callers are read on the first question about the name
+        # (`_from_callers`), since that reads the modules that call them.
+        self._pending_parameters: dict[str, list[tuple[cst.FunctionDef, cst.Param]]] = {}
         # While set, `_project_role` answers None and notes that it was asked (`_asked_project`).
         self._no_project = False
         self._asked_project = False
@@ -286,6 +293,8 @@ class Roles:
         self._settle()
         if name in self._pending or name in self._pending_unpacked:
             self._resolve_pending(name)  # type: ignore[arg-type]
+        if self._ready and name in self._pending_parameters:
+            self._from_callers(name)  # type: ignore[arg-type]
         return self._roles.get(name, set()) if name else set()
 
     def has(self, expr: cst.BaseExpression | str | None, role: Role) -> bool:
@@ -572,19 +581,82 @@ class Roles:
         self.generator_scheduler)`, so its `.step()` steps that scheduler."""
         from nnlint.engine.bindings import argument_values
 
-        stepped = {
-            dotted_name(call.func.value)
-            for call in self._ctx.index.nodes(cst.Call)
-            if type(call.func) is cst.Attribute and call.func.attr.value == "step"
-        }
+        stepped: set[str | None] = set()
+        run: set[str] = set()  # names called on an input: `ner_model(features)`
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if type(func) is cst.Attribute and func.attr.value == "step":
+                stepped.add(dotted_name(func.value))
+            elif type(func) is cst.Name and call.args:
+                run.add(func.value)
         for function in self._ctx.index.nodes(cst.FunctionDef):
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
+                if (
+                    name in run
+                    and name not in ("self", "cls")
+                    and not self._roles.get(name)
+                    and self._only_a_parameter(name)
+                ):
+                    self._pending_parameters.setdefault(name, []).append((function, param))
                 if name not in stepped or self.of(name):
                     continue  # only a parameter that is stepped can be a scheduler that matters
                 passed = argument_values(self._ctx, function, param)
                 if passed and all(self.has(value, Role.SCHEDULER) for value, _ in passed):
                     self._add(name, Role.SCHEDULER)
+
+    def _from_callers(self, name: str) -> None:
+        """A parameter run on an input (`scores, _ = ner_model(features)`) that every caller fills with a
+        model is a model, whatever it is called: LM-LSTM-CRF's `output_batch(self, ner_model, documents,
+        fout)` is called from seq_w.py as `predictor.output_batch(ner_model, features, fout)` with
+        `ner_model = LSTM_CRF(...)`. The callers are those of this file (`bindings.argument_values`), else
+        those of the project's other modules (`bindings.project_argument_values`), each value judged by the
+        roles of its own file; every function of this file with that parameter whose callers are known must
+        agree, and at least one must be known (unknown means silent)."""
+        from nnlint.engine.bindings import argument_values, project_argument_values
+
+        functions = self._pending_parameters.pop(name, [])
+        verdicts: list[bool] = []
+        for function, param in functions:
+            # A call that passes the name on (`self.apply_model(ner_model, ...)` in `output_batch`) says
+            # nothing: the name is the one being decided.
+            local = [
+                value
+                for value, _ in argument_values(self._ctx, function, param) or ()
+                if not (type(value) is cst.Name and value.value == name)  # type: ignore[attr-defined]
+            ]
+            if local and any(value is not param.default for value in local):
+                verdicts.append(all(self._holds_model(value) for value in local))
+                continue
+            if not self._few_caller_modules(function):
+                continue  # cheap: no other module names it, or too many to read for one parameter
+            passed = project_argument_values(self._ctx, function, param)
+            if passed:
+                verdicts.append(
+                    all(
+                        module not in _BUILDING and module.roles._holds_model(value)
+                        for module, value, _ in passed
+                    )
+                )
+        if verdicts and all(verdicts):
+            self._add(name, Role.MODEL)
+
+    def _few_caller_modules(self, function: cst.FunctionDef) -> bool:
+        """Whether some, and at most `_MAX_CALLER_MODULES`, other modules name the function (the class, for
+        `__init__`) and this file's module, by their text alone: the gate before reading what they pass."""
+        from nnlint.engine.project import paths_mentioning
+
+        here = self._ctx.real_path
+        owner = self._ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+        spelled = (
+            owner.name.value
+            if isinstance(owner, cst.ClassDef) and function.name.value == "__init__"
+            else None
+        )
+        if here is None:
+            return False
+        paths = paths_mentioning(self._ctx, spelled or function.name.value, here.stem)
+        return bool(paths) and len(paths) <= _MAX_CALLER_MODULES  # type: ignore[arg-type]
 
     def _role_of_value(self, value: cst.BaseExpression) -> Role | None:
         if type(value) is cst.Call:

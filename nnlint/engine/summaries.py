@@ -77,7 +77,11 @@ from nnlint.engine.roles import Role, building_roles
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.gradflow import GradientFlow
-    from nnlint.engine.loops import Event
+    from nnlint.engine.loops import Event, LiteralValue
+
+# Names that are literal flags (`training=False`): with a string or an integer, what a call may pass to
+# select a method's branch; a call passing none of them is answered by `on_self` alone.
+_LITERAL_NAMES = frozenset({"True", "False", "None"})
 
 # How many project calls deep a parameter's effects are followed.
 _MAX_DEPTH = 4
@@ -202,6 +206,25 @@ class Summary:
             self._lazy["on_self"] = None  # a recursive question meanwhile answers "unknown"
             self._lazy["on_self"] = _self_forward(self.ctx, self.function)
         return self._lazy["on_self"]  # type: ignore[return-value]
+
+    def on_self_as_called(self, call: cst.Call) -> SelfForward | None:
+        """`on_self` for one call: when the call passes literals for parameters the method's `if` tests
+        read (`model.run_batch(batch, training=False)` over `if training: ... else: self.net.eval(); with
+        torch.no_grad(): ...`), only the events of the branches those literals select count
+        (`loops.branch_taken`, the mechanism that decides a mode-switching helper's branches by its string
+        arguments); otherwise `on_self`. Computed only for calls that pass a literal, once per literal set."""
+        from nnlint.engine.loops import literal_arguments
+
+        if not any(_is_literal(arg.value) for arg in call.args):
+            return self.on_self  # cheap: the call passes no literal
+        literals = literal_arguments(self.arguments(call) or {})
+        if not literals:
+            return self.on_self
+        key = ("on_self", *sorted((name, repr(value)) for name, value in literals.items()))
+        if key not in self._lazy:
+            self._lazy[key] = None  # a recursive question meanwhile answers "unknown"
+            self._lazy[key] = _self_forward(self.ctx, self.function, literals)
+        return self._lazy[key]  # type: ignore[return-value]
 
     @property
     def self_modes(self) -> Mapping[str, tuple[str, bool]]:
@@ -966,23 +989,40 @@ def _loops_calling_parameters(summary: Summary) -> bool:
 # -- methods that run their own object ---------------------------------------------------------------------
 
 
-def _self_forward(ctx: FileContext, function: cst.FunctionDef) -> SelfForward | None:
+def _is_literal(value: cst.BaseExpression) -> bool:
+    """A literal flag or mode a call may pass (`False`, `"eval"`, `0`)."""
+    if type(value) is cst.Name:
+        return value.value in _LITERAL_NAMES  # type: ignore[attr-defined]
+    return type(value) in (cst.SimpleString, cst.Integer)
+
+
+def _self_forward(
+    ctx: FileContext, function: cst.FunctionDef, literals: Mapping[str, LiteralValue] | None = None
+) -> SelfForward | None:
     """What `Summary.on_self` answers, computed on the method's own file: the events of one call of it
     (its file's loop collector, which follows `self.helper()` calls) hold a call of `self` or of a network
-    it holds (`self.net(x)`, `self.net.forward(x)`, `self.nets["g"](z)`), and no training step."""
-    from nnlint.engine.loops import EventKind
+    it holds (`self.net(x)`, `self.net.forward(x)`, `self.nets["g"](z)`), and no training step. With the
+    literals a call passes (`Summary.on_self_as_called`), the events of the branches they skip are left
+    out."""
+    from nnlint.engine.loops import EventKind, branch_taken
 
     if not isinstance(ctx.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef):
         return None
     if any(dotted_name(d.decorator) in ("staticmethod", "classmethod") for d in function.decorators):
         return None
     events = ctx.loops.function_events(function)
+    if literals:
+        events = [event for event in events if branch_taken(ctx, event.site, function, literals) is not False]
     kinds = {event.kind for event in events}
     if kinds & {EventKind.BACKWARD, EventKind.STEP, EventKind.TRAIN_STEP}:
         return None  # a training step, not a forward
     forwards = [event for event in events if event.kind is EventKind.FORWARD and _runs_own_network(event)]
     if not forwards:
         forwards = _layer_calls(ctx, function)
+        if literals:
+            forwards = [
+                event for event in forwards if branch_taken(ctx, event.node, function, literals) is not False
+            ]
     if not forwards:
         return None
     first = events.index(forwards[0]) if forwards[0] in events else len(events)
@@ -1151,13 +1191,17 @@ def _runs_own_network(event: Event) -> bool:
 
 
 def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
-    """In a method of a model class, the calls of its own torch layers (`self.fc(x)` where every binding of
-    `self.fc` in the class builds a `torch.nn` layer, not a criterion), as forward events: a submodule's
-    call runs part of the model."""
+    """In a method of a model class (of this file, or through a project base class), the calls of its own
+    submodules (`self.fc(x)` where every binding of `self.fc` in the class builds a `torch.nn` layer, not a
+    criterion, or a project `nn.Module` class: `self.encoder = BiLSTMEncoder(config)`), as forward events:
+    a submodule's call runs part of the model, so `decode(self, words)` that runs the embedder and the
+    encoder runs the model, whatever the method is called."""
     from nnlint.engine.loops import Event, EventKind
 
     cls = ctx.enclosing_class(function)
-    if cls is None or not ctx.roles.is_local_model_class(cls.name.value):
+    if cls is None or not (
+        ctx.roles.is_local_model_class(cls.name.value) or (cls.bases and is_model_class(Resolved(ctx, cls)))
+    ):
         return []
     found = []
     for node in own_nodes(function):
@@ -1166,12 +1210,23 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
         if dotted_name(node.func.value) != "self" or ctx.roles.has(node.func, Role.CRITERION):
             continue
         values = attribute_values(ctx, cls, node.func.attr.value)
-        if values and all(
-            isinstance(value, cst.Call) and (ctx.callee(value) or "").startswith("torch.nn.")
-            for value in values
-        ):
+        if values and all(_builds_submodule(ctx, value) for value in values):
             found.append(Event(EventKind.FORWARD, node, node, target="self"))
     return found
+
+
+def _builds_submodule(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """A value that builds a network a model holds: a `torch.nn` layer (not a criterion), or a project
+    class that derives from `nn.Module` (a library's class, a registry or a factory: unknown)."""
+    if not isinstance(value, cst.Call):
+        return False
+    callee = ctx.callee(value) or ""
+    if callee.startswith("torch.nn."):
+        return True
+    if callee.startswith(vocab.LIBRARY_PREFIXES):
+        return False
+    built = resolve_call(ctx, value)
+    return built is not None and isinstance(built.node, cst.ClassDef) and is_model_class(built)
 
 
 # -- gradient clearers ------------------------------------------------------------------------------------

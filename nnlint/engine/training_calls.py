@@ -95,7 +95,7 @@ def backpropagating_candidates(ctx: FileContext, call: cst.Call) -> list[tuple[F
     here = "backward" in ctx.source and f"def {name}(" in ctx.source
     if not here and not project_mentions(ctx, f"def {name}(", "backward"):
         return []  # cheap: no module that defines it backpropagates (nothing parsed)
-    return [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
+    return [(module, method) for module, method in project_methods(ctx, name) if not is_stub(method)]
 
 
 def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
@@ -121,7 +121,7 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         return None
     summary = summary_of_call(ctx, call)
     if summary is not None:
-        return summary.on_self
+        return summary.on_self_as_called(call)
     built = _builder(ctx, func.value, call)
     if built == _LIBRARY:
         return None  # built by a library call: its methods are the library's
@@ -129,20 +129,36 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         if isinstance(built.node, cst.ClassDef):
             method = method_of(built, name)  # the object's class decides, not the project's other classes
             if method is not None and isinstance(method.node, cst.FunctionDef):
-                return method.ctx.summaries.of(method.node).on_self  # type: ignore[union-attr]
+                return method.ctx.summaries.of(method.node).on_self_as_called(call)  # type: ignore[union-attr]
             return None
-    # An object of unknown class (a parameter, a registry's product): only a method named for running
-    # the model on data is looked up in the whole project, and only a name few modules define.
-    if not set(words(name)) & _FORWARD_METHOD_WORDS:
-        return None
+    # An object of unknown class (a parameter, a registry's product): a method is looked up in the whole
+    # project only under a name few modules define, and, unless it is named for running the model on data,
+    # only when every definition is a method of a project `nn.Module` class (`model.decode(**batch)` of a
+    # CRF tagger whose `decode` runs its encoder): a model's own method that runs its submodules is a
+    # forward, whatever it is called; a plain object's `run(x)` is not looked up.
     defining = paths_mentioning(ctx, f"def {name}(")
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
     if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
         return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
-    working = [(module, method) for module, method in project_methods(ctx, name) if not _stub(method)]
-    found = {module.summaries.of(method).on_self for module, method in working}  # type: ignore[union-attr]
+    working = [(module, method) for module, method in project_methods(ctx, name) if not is_stub(method)]
+    if not set(words(name)) & _FORWARD_METHOD_WORDS and not all(
+        _of_model_class(module, method) for module, method in working
+    ):
+        return None
+    found = {
+        module.summaries.of(method).on_self_as_called(call)  # type: ignore[union-attr]
+        for module, method in working
+    }
     return found.pop() if len(found) == 1 else None
+
+
+def _of_model_class(ctx: FileContext, method: cst.FunctionDef) -> bool:
+    """Whether a method belongs to a project class that derives from `nn.Module`."""
+    from nnlint.engine.summaries import is_model_class
+
+    cls = ctx.enclosing_class(method)
+    return cls is not None and bool(cls.bases) and is_model_class(Resolved(ctx, cls))
 
 
 _LIBRARY = "library"
@@ -238,8 +254,9 @@ def project_methods(ctx: FileContext, name: str) -> list[tuple[FileContext, cst.
     return found
 
 
-def _stub(function: cst.FunctionDef) -> bool:
-    """A body that does nothing (`pass`, `...`, a docstring) or only raises: an abstract placeholder."""
+def is_stub(function: cst.FunctionDef) -> bool:
+    """A body that does nothing (`pass`, `...`, a docstring, `return None`) or only raises: an abstract
+    placeholder (LM-LSTM-CRF's template `apply_model` of its base predictor returns None)."""
     body = function.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
     for statement in statements:
@@ -247,6 +264,8 @@ def _stub(function: cst.FunctionDef) -> bool:
             return False
         for small in statement.body:
             if isinstance(small, (cst.Pass, cst.Raise)):
+                continue
+            if isinstance(small, cst.Return) and (small.value is None or dotted_name(small.value) == "None"):
                 continue
             if isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.Ellipsis)):
                 continue
