@@ -14,6 +14,7 @@ and limit; a file too deep even for that gets an NN000 "nesting too deep to anal
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import sys
 import threading
@@ -228,12 +229,22 @@ def _check_deep(filename: str, source: str, module: cst.Module, rules: list[type
 
 
 def _check_module(filename: str, source: str, parsed: cst.Module, rules: list[type[Rule]]) -> FileResult:
-    """Run the rules over one parsed file. Raises RecursionError when its nesting is too deep."""
+    """Run the rules over one parsed file. Raises RecursionError when its nesting is too deep.
+
+    The cyclic collector is paused meanwhile: the analyses allocate many small objects, each of which
+    counts towards the collector's next pass, and every pass walks the young objects (the file's tree
+    among them) and, every so often, the whole heap, only to find nothing to free: what a check allocates
+    lives until its end, when `release` frees it by reference counting. Cycles it leaves behind are
+    found by the next pass after it."""
+    paused = gc.isenabled()
+    gc.disable()
     ctx = FileContext(filename, source, parsed)
     try:
         return _check_context(ctx, rules)
     finally:
         ctx.release()  # the context and its tree go now, not at the cyclic collector's next pass
+        if paused:
+            gc.enable()
 
 
 def _check_context(ctx: FileContext, rules: list[type[Rule]]) -> FileResult:

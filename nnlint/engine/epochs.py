@@ -77,7 +77,6 @@ class RunLength:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
-        self._bindings = self._collect_bindings()
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -316,10 +315,12 @@ class RunLength:
 
     # -- bindings ----------------------------------------------------------------------------------
 
-    def _collect_bindings(self) -> dict[str, list[cst.BaseExpression]]:
+    @cached_property
+    def _bindings(self) -> dict[str, list[cst.BaseExpression]]:
         """The values each setting name is given: its bindings with a known value (by the last part of
         the name, from the binding model), dict displays (`{"epochs": 90}`), keyword arguments
-        (`Trainer(max_epochs=10)`) and argparse defaults (`add_argument("--epochs", default=90)`)."""
+        (`Trainer(max_epochs=10)`) and argparse defaults (`add_argument("--epochs", default=90)`). Built on
+        the first question that reads them: most files write no schedule by hand, which NN211 asks first."""
         bindings: dict[str, list[cst.BaseExpression]] = defaultdict(list)
         for key, found in self._ctx.bindings.by_last_name.items():
             bindings[key].extend(b.value for b in found if b.value is not None and b.kind in VALUE_KINDS)

@@ -209,6 +209,7 @@ class TrainingLoops:
         self._switching: dict[cst.Call, list[tuple[str, cst.BaseExpression, bool]]] = {}  # `_object_switches`
         self._varying_names: dict[cst.CSTNode, frozenset[str]] = {}  # `_varying`, per loop
         self._passed: dict[cst.Call, list[tuple[EventKind, str | None]] | None] = {}  # `_passed_steps`
+        self._backpropagating: dict[cst.CSTNode, bool] = {}  # `_backpropagates_in`, per scope
 
     @cached_property
     def _roles(self) -> Roles:
@@ -633,15 +634,21 @@ class TrainingLoops:
     def _backpropagates_in(self, scope: cst.CSTNode) -> bool:
         """Whether the function (or module) that builds an optimizer backpropagates itself: one handed only
         to helpers that never step it is a training bug there, not in a script that builds it only to
-        save or load it with a checkpoint (glow-tts's data-dependent initialisation)."""
+        save or load it with a checkpoint (glow-tts's data-dependent initialisation). Asked once per scope:
+        every name bound there from a call asks it (`names` with NN212's filter)."""
         if not may_backpropagate(self._ctx.source):
             return False
-        if isinstance(scope, cst.FunctionDef):
-            return any(
-                type(node) is cst.Call and self.backward_operand(node) is not None
-                for node in own_nodes(scope)
+        known = self._backpropagating.get(scope)
+        if known is None:
+            if isinstance(scope, cst.FunctionDef):
+                nodes = (node for node in own_nodes(scope) if type(node) is cst.Call)
+            else:
+                nodes = self._ctx.index.nodes(cst.Call)
+            known = self._backpropagating[scope] = any(
+                self.backward_operand(node) is not None  # type: ignore[arg-type]
+                for node in nodes
             )
-        return any(self.backward_operand(node) is not None for node in self._ctx.index.nodes(cst.Call))
+        return known
 
     def _is_script(self) -> bool:
         """Whether the module runs something itself: a `__main__` guard, a module-level call of its own
