@@ -1053,13 +1053,17 @@ def project_mentions(ctx: FileContext, *words: str) -> bool | None:
     return None if paths is None else bool(paths)
 
 
-def paths_mentioning(ctx: FileContext, *words: str) -> list[Path] | None:
+def paths_mentioning(ctx: FileContext, *words: str, max_files: int | None = None) -> list[Path] | None:
     """The paths of the project's other modules whose text holds every word, without parsing any (who
-    else may call this?); None when the file has no project or the project is too large."""
-    return _paths_mentioning(ctx, words)
+    else may call this?); None when the file has no project or the project is too large (more than
+    `max_files` Python files, where the question is worth less than reading them all: each new set of
+    words reads every file once, and torch's own tree has thousands)."""
+    return _paths_mentioning(ctx, words, max_files)
 
 
-def _paths_mentioning(ctx: FileContext, words: tuple[str, ...]) -> list[Path] | None:
+def _paths_mentioning(
+    ctx: FileContext, words: tuple[str, ...], max_files: int | None = None
+) -> list[Path] | None:
     """The other modules of the file's project whose text holds every word, recorded on the asking file."""
     here = ctx.real_path
     if here is None:
@@ -1070,6 +1074,8 @@ def _paths_mentioning(ctx: FileContext, words: tuple[str, ...]) -> list[Path] | 
     layout = _layout(here.parent)  # an installed distribution's root is its own top-level package
     root = layout.root or here.parent
     ctx.project.absent |= layout.absent  # a marker created below the root moves it
+    if max_files is not None and len(_project_listing(root).sources or ()) > max_files:
+        return None
     paths = mentioning(root, words)
     ctx.project.mentioned[(root, words)] = paths
     if paths is None:
