@@ -995,12 +995,15 @@ def asked_in(digest: str) -> list[tuple[str, ...]] | None:
         return None
 
 
-def modules_mentioning(ctx: FileContext, *words: str) -> list[FileContext] | None:
+def modules_mentioning(
+    ctx: FileContext, *words: str, max_files: int | None = None
+) -> list[FileContext] | None:
     """The project's other modules whose text contains every word (parsed through the module store and
     recorded as this file's dependencies), for questions asked the other way round: who calls this
     function? None when the file has no project or the project is too large to scan. The answer is
-    recorded on the asking file (`ProjectView.mentioned`), which rests on it."""
-    paths = _paths_mentioning(ctx, words)
+    recorded on the asking file (`ProjectView.mentioned`), which rests on it. `max_files`: as in
+    `paths_mentioning`."""
+    paths = _paths_mentioning(ctx, words, max_files)
     if paths is None:
         return None
     found: list[FileContext] = []
@@ -1051,6 +1054,13 @@ def project_mentions(ctx: FileContext, *words: str) -> bool | None:
     before `modules_mentioning`); None when the file has no project or the project is too large."""
     paths = _paths_mentioning(ctx, words)
     return None if paths is None else bool(paths)
+
+
+# Above this many Python files, a project is too large for a question worth less than reading every
+# file's text once (`paths_mentioning(max_files=...)`): who passes what for a parameter
+# (`Roles._from_callers`), which class defines a method not named for running a model
+# (`training_calls.runs_forward`). torch's own tree has 2,300; a user's project is far smaller.
+LARGE_PROJECT_FILES = 500
 
 
 def paths_mentioning(ctx: FileContext, *words: str, max_files: int | None = None) -> list[Path] | None:

@@ -21,7 +21,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import only_if_mentions, only_if_text, this_file_only
+from nnlint.engine.project import LARGE_PROJECT_FILES, only_if_mentions, only_if_text, this_file_only
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
@@ -101,10 +101,6 @@ _BUILDING: set[FileContext] = set()
 # Above this many other modules naming a function, what they pass for a parameter is not read to give the
 # parameter a role (`Roles._from_callers`): a name that common is no one model's entry point.
 _MAX_CALLER_MODULES = 6
-# Above this many Python files in the project, other modules' callers are not searched for a parameter's
-# role at all: each function asked about reads every file's text once (torch's tree: 2,300 files, and
-# check_bench's subset files[0::5] went from 1.7 s to 3.7 s of CPU); user projects are far smaller.
-_MAX_PROJECT_FILES_FOR_CALLERS = 500
 # How many files' roles may be built inside one another (a summary of a module whose roles need a summary
 # of another module...): deeper chains answer "unknown" rather than risk the interpreter's recursion limit.
 _MAX_NESTED_BUILDS = 6
@@ -660,7 +656,7 @@ class Roles:
         if here is None:
             return False
         paths = paths_mentioning(
-            self._ctx, spelled or function.name.value, here.stem, max_files=_MAX_PROJECT_FILES_FOR_CALLERS
+            self._ctx, spelled or function.name.value, here.stem, max_files=LARGE_PROJECT_FILES
         )
         return bool(paths) and len(paths) <= _MAX_CALLER_MODULES  # type: ignore[arg-type]
 

@@ -30,7 +30,13 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import method_of, reaching_value, resolve_call
 from nnlint.engine.loops import EventKind, may_backpropagate
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import Resolved, modules_mentioning, paths_mentioning, project_mentions
+from nnlint.engine.project import (
+    LARGE_PROJECT_FILES,
+    Resolved,
+    modules_mentioning,
+    paths_mentioning,
+    project_mentions,
+)
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -136,15 +142,16 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     # only when every definition is a method of a project `nn.Module` class (`model.decode(**batch)` of a
     # CRF tagger whose `decode` runs its encoder): a model's own method that runs its submodules is a
     # forward, whatever it is called; a plain object's `run(x)` is not looked up.
-    defining = paths_mentioning(ctx, f"def {name}(")
+    # Any other name is looked up in the other modules of a project of at most `LARGE_PROJECT_FILES` files:
+    # each name reads every file's text once (torch's tree has 2,300).
+    limit = None if set(words(name)) & _FORWARD_METHOD_WORDS else LARGE_PROJECT_FILES
+    defining = paths_mentioning(ctx, f"def {name}(", max_files=limit)
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
     if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
         return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
-    working = [(module, method) for module, method in project_methods(ctx, name) if not is_stub(method)]
-    if not set(words(name)) & _FORWARD_METHOD_WORDS and not all(
-        _of_model_class(module, method) for module, method in working
-    ):
+    working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
+    if limit is not None and not all(_of_model_class(module, method) for module, method in working):
         return None
     found = {
         module.summaries.of(method).on_self_as_called(call)  # type: ignore[union-attr]
@@ -243,9 +250,12 @@ def _only_switches(function: cst.FunctionDef) -> str | None:
     return modes.pop() if len(modes) == 1 else None
 
 
-def project_methods(ctx: FileContext, name: str) -> list[tuple[FileContext, cst.FunctionDef]]:
-    """Every method called `name` defined in a class of the project (this file included)."""
-    modules = [ctx, *(modules_mentioning(ctx, f"def {name}(") or ())]
+def project_methods(
+    ctx: FileContext, name: str, max_files: int | None = None
+) -> list[tuple[FileContext, cst.FunctionDef]]:
+    """Every method called `name` defined in a class of the project (this file included); only this file's
+    in a project of more than `max_files` Python files (`project.paths_mentioning`)."""
+    modules = [ctx, *(modules_mentioning(ctx, f"def {name}(", max_files=max_files) or ())]
     found: list[tuple[FileContext, cst.FunctionDef]] = []
     for module in modules:
         for function in module.functions.get(name, ()):
