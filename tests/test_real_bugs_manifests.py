@@ -5,9 +5,10 @@ The dev set (`manifest.json`) guided the work; the held-out sets (`manifest_held
 repositories new to all three, `manifest_heldout4.json`, built from repositories new to all four, and
 `manifest_heldout5.json`, built from repositories new to all five, `manifest_heldout6.json`, built from
 repositories new to all six, `manifest_heldout7.json`, built from repositories new to all seven, and
-`manifest_heldout8.json`, built from repositories new to all eight) exist to check it, so no bug may be in
-two sets, and every entry must carry what the scorer and a reader need. The second to eighth held-out sets
-stay out of the default run until they have been measured. No mirrors are needed: this reads the JSON only.
+`manifest_heldout8.json`, built from repositories new to all eight, and `manifest_heldout9b.json`, part B
+of the ninth, new to all of them) exist to check it, so no bug may be in two sets, and every entry must
+carry what the scorer and a reader need. The second to ninth held-out sets stay out of the default run
+until they have been measured. No mirrors are needed: this reads the JSON only.
 """
 
 from __future__ import annotations
@@ -300,4 +301,55 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
     assert len(clean_repos) == len(set(clean_repos))
     # At most four bugs from one repository (pytorch-ts: three by one author, one by another).
     repos = [bug["repo"] for bug in eighth["bugs"]]
+    assert max(repos.count(repo) for repo in set(repos)) <= 4
+
+
+# Held-out set 9, part B (NLP, speech, RL, graphs, time series, recommenders, tabular, scientific ML):
+# built from repositories new to every other set, kept out of the default run until it has been measured.
+NINTH_B = "manifest_heldout9b.json"
+
+
+def test_the_ninth_b_held_out_set_is_scored_only_when_named() -> None:
+    assert HERE / NINTH_B in MANIFESTS
+    assert _load(NINTH_B)["scored_by_default"] is False
+    assert HERE / NINTH_B not in score.default_manifests()
+
+
+def test_the_ninth_b_held_out_set_uses_only_repositories_new_to_every_other_set() -> None:
+    own = {repo.lower() for repo in _repos(_load(NINTH_B), "bugs", "clean")}
+    own_names = {repo.split("/")[1] for repo in own}
+    for path in MANIFESTS:
+        if path.name != NINTH_B:
+            other = {repo.lower() for repo in _repos(_load(path.name), "bugs", "clean")}
+            assert not own & other, (path.name, sorted(own & other))
+            # Compared by repository name too: a fork or a renamed owner is the same code.
+            other_names = {repo.split("/")[1] for repo in other}
+            assert not own_names & other_names, (path.name, sorted(own_names & other_names))
+
+
+def test_the_ninth_b_held_out_set_repeats_no_fix_commit_of_any_set() -> None:
+    ninth = [(b["repo"].lower(), b["fix_commit"]) for b in _load(NINTH_B)["bugs"]]
+    assert len(ninth) == len(set(ninth))
+    for path in MANIFESTS:
+        if path.name != NINTH_B:
+            other = {(b["repo"].lower(), b["fix_commit"]) for b in _load(path.name)["bugs"]}
+            assert not set(ninth) & other, path.name
+
+
+def test_the_ninth_b_held_out_set_keeps_its_clean_files_apart_and_says_why_out_of_scope() -> None:
+    ninth = _load(NINTH_B)
+    # Planned 12+ in scope; see bench/real_bugs/notes/heldout9b.md, "How the set was built".
+    assert len(ninth["bugs"]) >= 18
+    assert sum(bug["in_scope"] for bug in ninth["bugs"]) >= 11
+    assert len(ninth["clean"]) >= 10
+    ids = [entry["id"] for part in ("bugs", "clean") for entry in ninth[part]]
+    assert len(ids) == len(set(ids))
+    for bug in ninth["bugs"]:
+        assert bug["in_scope"] or "Out of scope" in bug["evidence"], bug["id"]
+    # Its clean files come from repositories that hold none of its bugs, one file per repository.
+    assert not _repos(ninth, "clean") & _repos(ninth, "bugs")
+    clean_repos = [entry["repo"] for entry in ninth["clean"]]
+    assert len(clean_repos) == len(set(clean_repos))
+    # At most four bugs from one repository (stanza: four, in three different files).
+    repos = [bug["repo"] for bug in ninth["bugs"]]
     assert max(repos.count(repo) for repo in set(repos)) <= 4
