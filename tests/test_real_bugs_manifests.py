@@ -350,6 +350,6 @@ def test_the_ninth_b_held_out_set_keeps_its_clean_files_apart_and_says_why_out_o
     assert not _repos(ninth, "clean") & _repos(ninth, "bugs")
     clean_repos = [entry["repo"] for entry in ninth["clean"]]
     assert len(clean_repos) == len(set(clean_repos))
-    # At most four bugs from one repository (stanza: four, in three different files).
+    # At most four bugs from one repository (stanza: four, in three files, one maintainer).
     repos = [bug["repo"] for bug in ninth["bugs"]]
     assert max(repos.count(repo) for repo in set(repos)) <= 4
