@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from nnlint.engine.epochs import RunLength
     from nnlint.engine.summaries import SelfForward
 
+Comprehension = cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
 # Words of a wrapper method's name that may run a training step (`train_emb`, `optimize_parameters`).
@@ -101,9 +104,10 @@ class Event:
 
 @dataclass
 class Loop:
-    """A `for` or `while` loop with the events of one of its iterations."""
+    """A `for` or `while` loop with the events of one of its iterations; or a comprehension over data
+    whose element runs a model (`TrainingLoops.comprehension_loops`), its iteration being the element."""
 
-    node: cst.For | cst.While
+    node: cst.For | cst.While | Comprehension
     events: list[Event] = field(default_factory=list)
     kind: str = "other"  # "batch", "epoch" or "other"
     iterates: str | None = None  # dotted name of what a `for` loop iterates over, unwrapped
@@ -275,10 +279,35 @@ class TrainingLoops:
         return name
 
     @cached_property
-    def _by_node(self) -> dict[cst.CSTNode, Loop]:
-        return {loop.node: loop for loop in self.loops}
+    def comprehension_loops(self) -> list[Loop]:
+        """Comprehensions whose outermost `for` goes over a data loader or a name that says data and whose
+        element runs a model: `[model.validation_step(b) for b in val_loader]` (the evaluation of a
+        much-copied course template), `torch.cat([net(x) for x, _ in test_dl])`. Each is a loop whose
+        iteration is its element. Kept apart from `loops`, whose users read a statement body: a rule
+        that judges evaluation loops asks for these too. Inside a `for` loop, a comprehension's events
+        are also that loop's (`_collect` walks it like any expression)."""
+        index = self._ctx.index
+        found: list[Loop] = []
+        for kind in COMPREHENSIONS:
+            for node in index.nodes(kind):
+                iterated = _unwrap_iterable(node.for_in.iter)
+                if iterated is None or not self._ctx.evaluation.names_data(iterated):
+                    continue
+                events: list[Event] = []
+                elements = (node.key, node.value) if type(node) is cst.DictComp else (node.elt,)
+                for element in elements:
+                    self._collect(element, events, _Where(), {}, 0, ())
+                if not any(event.kind is EventKind.FORWARD for event in events):
+                    continue
+                function = self._ctx.enclosing_function(node)
+                found.append(Loop(node=node, events=events, iterates=iterated, function=function))
+        return found
 
-    def loop(self, node: cst.For | cst.While) -> Loop:
+    @cached_property
+    def _by_node(self) -> dict[cst.CSTNode, Loop]:
+        return {loop.node: loop for loop in (*self.loops, *self.comprehension_loops)}
+
+    def loop(self, node: cst.For | cst.While | Comprehension) -> Loop:
         return self._by_node[node]
 
     def training_loops(self) -> list[Loop]:
