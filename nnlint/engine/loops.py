@@ -47,6 +47,7 @@ from nnlint.engine.summaries import Effect, clearing, handed
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.epochs import RunLength
+    from nnlint.engine.project import Resolved
     from nnlint.engine.summaries import SelfForward
 
 Comprehension = cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
@@ -157,6 +158,11 @@ def may_backpropagate(source: str) -> bool:
     """Whether a source may backpropagate: it says `backward`, or calls a loss scaler that does
     (`loss_scaler(loss, optimizer)`, see `TrainingLoops._scaler_call`). Cheap text, for gates."""
     return "backward" in source or "scaler(" in source
+
+
+def _may_train_or_switch(source: str) -> bool:
+    """Text that may switch a mode, backpropagate or step (a method nnlint does not inline)."""
+    return ".train(" in source or ".eval(" in source or may_backpropagate(source) or ".step(" in source
 
 
 def runs_once(node: cst.For | cst.While) -> bool:
@@ -302,6 +308,63 @@ class TrainingLoops:
                 function = self._ctx.enclosing_function(node)
                 found.append(Loop(node=node, events=events, iterates=iterated, function=function))
         return found
+
+    @cached_property
+    def inherited_loops(self) -> list[Loop]:
+        """Loops of a project base class in another module whose iteration runs methods that a class of
+        this file overrides: `BaseTrainer.train`'s `for epoch in ...: self._train_epoch(epoch)`, with
+        `_train_epoch` (and the `_valid_epoch` it calls) defined by `Trainer(BaseTrainer)` here, the
+        template that pytorch-template and its many descendants share. On this class's instances one
+        iteration of the base loop runs the overrides' events, in the order the loop calls them; that is
+        the loop these events repeat in. A method the base loop calls on `self` that this file does not
+        define and whose text switches a mode, backpropagates or steps makes the iteration unknown (no
+        loop). Only asked by the mode simulation, in a file that may train and switches a mode."""
+        source = self._ctx.source
+        if ".eval(" not in source or "class " not in source or not self.may_train:
+            return []
+        from nnlint.engine.bindings import class_hierarchy
+        from nnlint.engine.project import Resolved
+
+        found: list[Loop] = []
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not cls.bases:
+                continue
+            hierarchy = class_hierarchy(Resolved(self._ctx, cls))
+            for base in (hierarchy or [])[1:]:
+                if base.ctx is self._ctx:
+                    continue
+                for loop in base.ctx.loops.loops:
+                    if loop.function is None or base.ctx.enclosing_class(loop.function) is not base.node:
+                        continue
+                    inherited = self._run_by_subclass(loop, base, cls)
+                    if inherited is not None:
+                        found.append(inherited)
+        return found
+
+    def _run_by_subclass(self, loop: Loop, base: Resolved, cls: cst.ClassDef) -> Loop | None:
+        """`inherited_loops` for one loop of a base class: its iteration as `cls` runs it, or None."""
+        from nnlint.engine.bindings import method_of
+        from nnlint.engine.project import Resolved
+
+        index = base.ctx.index
+        methods: list[cst.FunctionDef] = []
+        for call in index.nodes(cst.Call):
+            func = call.func
+            if not (type(func) is cst.Attribute and dotted_name(func.value) == "self"):
+                continue
+            if loop.node not in index.ancestors(call):
+                continue
+            method = method_of(Resolved(self._ctx, cls), func.attr.value)
+            if method is None or not isinstance(method.node, cst.FunctionDef):
+                continue
+            if method.ctx is self._ctx:
+                methods.append(method.node)
+            elif _may_train_or_switch(method.ctx.module.code_for_node(method.node)):
+                return None
+        if not methods:
+            return None
+        events = [event for method in methods for event in self.function_events(method)]
+        return Loop(node=methods[0], events=events, kind="epoch", function=methods[0])
 
     @cached_property
     def _by_node(self) -> dict[cst.CSTNode, Loop]:
