@@ -55,8 +55,6 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
-# Words of a wrapper method's name that may run a training step (`train_emb`, `optimize_parameters`).
-_TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "optimise"})
 
 
 class EventKind(str, Enum):
@@ -1325,7 +1323,7 @@ class TrainingLoops:
         training step (`training_calls.trains`). Only methods named for training (`train_emb`,
         `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
         func = call.func
-        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & vocab.TRAINING_METHOD_WORDS:
             return False
         if (
             not self._roles.has(func.value, Role.MODEL)
