@@ -736,6 +736,8 @@ INFERENCE_WORDS = frozenset({"predict", "prediction", "predictions", "inference"
 # Words that name generation by a trained network (a synthesizer's `sample(n)`, `generate_samples`).
 GENERATION_WORDS = frozenset({"sample", "samples", "generate", "generation", "synthesize", "synthesise"})
 # Words that name evaluation in functions and data (split from snake_case and camelCase names).
+# Words of a method's name that may run a training step (`train_emb`, `optimize_parameters`, `train_step`).
+TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "optimise"})
 EVAL_FUNCTION_WORDS = frozenset({"eval", "evaluate", "evaluation", "validate", "validation", "val", "valid"})
 TEST_WORDS = frozenset({"test", "testing"})
 # `va`: k-fold code's validation fold (`for tr, va in kf.split(X)`, `va_idx`, `X_va`).

@@ -9,7 +9,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.evaluation import is_eval_data_name, words
 from nnlint.engine.grad_mode import passes_volatile
-from nnlint.engine.loops import EventKind, Loop
+from nnlint.engine.loops import Comprehension, EventKind, Loop
 from nnlint.engine.modes import EVAL
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import paths_mentioning
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class EvalWithoutNoGrad(Rule):
     """## What it does
     Flags an evaluation or inference loop (in a function named like `evaluate`, `validate`, `test`,
-    `predict` or `inference`, or over validation/test data) that runs the model with autograd recording:
+    `predict` or `inference`, or over validation/test data) that runs the model with autograd recording
+    (a comprehension over data whose element runs the model, `[model(x) for x, _ in val_loader]`, is such
+    a loop too):
     no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
     context, as a decorator of its function, or around any call of that function in the file. Also: a
     loop of an epoch function shared by training and evaluation whose step runs only under
@@ -160,10 +162,6 @@ def validate(model, val_loader):
         """
 import torch
 
-def evaluate(model, loader):
-    model.eval()
-    return [model(x) for x, _ in loader] + [model(x) for x in extra]
-
 def run_test(model, loader):
     for x, y in loader:
         out = model(x)
@@ -171,6 +169,25 @@ def run_test(model, loader):
 def main(model, test_loader):
     with torch.no_grad():
         run_test(model, test_loader)
+""",
+        # Comprehensions: the evaluation decorated, one under `no_grad` in the epoch loop, and one over
+        # the training data whose losses are backpropagated.
+        """
+import torch
+
+@torch.no_grad()
+def evaluate(model, val_loader):
+    model.eval()
+    return [model(x) for x, _ in val_loader]
+
+def fit(model, train_loader, val_loader, opt):
+    for epoch in range(3):
+        losses = [torch.nn.functional.cross_entropy(model(x), y) for x, y in train_loader]
+        opt.zero_grad()
+        sum(losses).backward()
+        opt.step()
+        with torch.no_grad():
+            accs = [(model(x).argmax(1) == y).float().mean() for x, y in val_loader]
 """,
         # set_grad_enabled decided at run time, the phase idiom.
         """
@@ -626,6 +643,18 @@ def main(batches):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The evaluation of a much-copied course template: a comprehension over the validation loader
+        # runs the model's evaluation step, with nothing turning recording off.
+        Invalid(
+            """
+import torch
+def evaluate(model, val_loader):
+    model.eval()
+    outputs = [model(x) for x, _ in val_loader]
+    return torch.cat(outputs)
+""",
+            line=5,
+        ),
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
         # the inference loop runs it with autograd on.
         Invalid(
@@ -1138,6 +1167,24 @@ def main(batches):
     def visit_While(self, node: cst.While) -> None:
         self._check(node)
 
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._check_comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._check_comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._check_comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._check_comprehension(node)
+
+    def _check_comprehension(self, node: Comprehension) -> None:
+        """A comprehension over data that runs the model (`outputs = [model.validation_step(b) for b in
+        val_loader]`) is judged like a `for` loop."""
+        if any(loop.node is node for loop in self.ctx.loops.comprehension_loops):
+            self._check(node)
+
     _WHEN_FLAG_OFF = (
         "With `{flag}` false (as in the call at line {line}), this loop evaluates the model with autograd "
         "on, keeping every activation for a backward that never comes; turn recording off for that case "
@@ -1155,7 +1202,7 @@ def main(batches):
         "keeping every activation for a backward that never comes; decorate it with `@torch.no_grad()`."
     )
 
-    def _check(self, node: cst.For | cst.While) -> None:
+    def _check(self, node: cst.For | cst.While | Comprehension) -> None:
         loop = self.ctx.loops.loop(node)
         if self._check_flagged(loop):
             return

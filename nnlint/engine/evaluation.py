@@ -395,7 +395,7 @@ class Evaluation:
                     inner = inner.args[0].value
                 name = dotted_name(inner)
             function = self._ctx.enclosing_function(loop)
-            if name and function is not None and self._data_name(name):
+            if name and function is not None and self.names_data(name):
                 found.add(function)
         found.update(
             function
@@ -423,7 +423,8 @@ class Evaluation:
                 found.add(loop)
         return frozenset(found)
 
-    def _data_name(self, name: str) -> bool:
+    def names_data(self, name: str) -> bool:
+        """A data loader by its role, or a name that says data (`val_loader`, `X_test`, `batches`)."""
         if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
         return any(word in vocab.LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
@@ -461,7 +462,7 @@ class Evaluation:
     def iterates_data(self, loop: Loop) -> bool:
         """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`),
         or a loop that draws a batch from a helper each iteration (`X, Y = get_batch(split)`)."""
-        return (bool(loop.iterates) and self._data_name(loop.iterates or "")) or (
+        return (bool(loop.iterates) and self.names_data(loop.iterates or "")) or (
             loop.node in self._batch_drawing_loops
         )
 

@@ -47,12 +47,14 @@ from nnlint.engine.summaries import Effect, clearing, handed
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
     from nnlint.engine.epochs import RunLength
+    from nnlint.engine.project import Resolved
     from nnlint.engine.summaries import SelfForward
+
+Comprehension = cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
-# Words of a wrapper method's name that may run a training step (`train_emb`, `optimize_parameters`).
-_TRAINING_METHOD_WORDS = frozenset({"train", "training", "step", "optimize", "optimise"})
 
 
 class EventKind(str, Enum):
@@ -101,9 +103,10 @@ class Event:
 
 @dataclass
 class Loop:
-    """A `for` or `while` loop with the events of one of its iterations."""
+    """A `for` or `while` loop with the events of one of its iterations; or a comprehension over data
+    whose element runs a model (`TrainingLoops.comprehension_loops`), its iteration being the element."""
 
-    node: cst.For | cst.While
+    node: cst.For | cst.While | Comprehension
     events: list[Event] = field(default_factory=list)
     kind: str = "other"  # "batch", "epoch" or "other"
     iterates: str | None = None  # dotted name of what a `for` loop iterates over, unwrapped
@@ -153,6 +156,11 @@ def may_backpropagate(source: str) -> bool:
     """Whether a source may backpropagate: it says `backward`, or calls a loss scaler that does
     (`loss_scaler(loss, optimizer)`, see `TrainingLoops._scaler_call`). Cheap text, for gates."""
     return "backward" in source or "scaler(" in source
+
+
+def _may_train_or_switch(source: str) -> bool:
+    """Text that may switch a mode, backpropagate or step (a method nnlint does not inline)."""
+    return ".train(" in source or ".eval(" in source or may_backpropagate(source) or ".step(" in source
 
 
 def runs_once(node: cst.For | cst.While) -> bool:
@@ -275,10 +283,92 @@ class TrainingLoops:
         return name
 
     @cached_property
-    def _by_node(self) -> dict[cst.CSTNode, Loop]:
-        return {loop.node: loop for loop in self.loops}
+    def comprehension_loops(self) -> list[Loop]:
+        """Comprehensions whose outermost `for` goes over a data loader or a name that says data and whose
+        element runs a model: `[model.validation_step(b) for b in val_loader]` (the evaluation of a
+        much-copied course template), `torch.cat([net(x) for x, _ in test_dl])`. Each is a loop whose
+        iteration is its element. Kept apart from `loops`, whose users read a statement body: a rule
+        that judges evaluation loops asks for these too. Inside a `for` loop, a comprehension's events
+        are also that loop's (`_collect` walks it like any expression)."""
+        index = self._ctx.index
+        found: list[Loop] = []
+        for kind in COMPREHENSIONS:
+            for node in index.nodes(kind):
+                iterated = _unwrap_iterable(node.for_in.iter)
+                if iterated is None or not self._ctx.evaluation.names_data(iterated):
+                    continue
+                events: list[Event] = []
+                elements = (node.key, node.value) if type(node) is cst.DictComp else (node.elt,)
+                for element in elements:
+                    self._collect(element, events, _Where(), {}, 0, ())
+                if not any(event.kind is EventKind.FORWARD for event in events):
+                    continue
+                function = self._ctx.enclosing_function(node)
+                found.append(Loop(node=node, events=events, iterates=iterated, function=function))
+        return found
 
-    def loop(self, node: cst.For | cst.While) -> Loop:
+    @cached_property
+    def inherited_loops(self) -> list[Loop]:
+        """Loops of a project base class in another module whose iteration runs methods that a class of
+        this file overrides: `BaseTrainer.train`'s `for epoch in ...: self._train_epoch(epoch)`, with
+        `_train_epoch` (and the `_valid_epoch` it calls) defined by `Trainer(BaseTrainer)` here, the
+        template that pytorch-template and its many descendants share. On this class's instances one
+        iteration of the base loop runs the overrides' events, in the order the loop calls them; that is
+        the loop these events repeat in. A method the base loop calls on `self` that this file does not
+        define and whose text switches a mode, backpropagates or steps makes the iteration unknown (no
+        loop). Only asked by the mode simulation, in a file that may train and switches a mode."""
+        source = self._ctx.source
+        if ".eval(" not in source or "class " not in source or not self.may_train:
+            return []
+        from nnlint.engine.bindings import class_hierarchy
+        from nnlint.engine.project import Resolved
+
+        found: list[Loop] = []
+        for cls in self._ctx.index.nodes(cst.ClassDef):
+            if not cls.bases:
+                continue
+            hierarchy = class_hierarchy(Resolved(self._ctx, cls))
+            for base in (hierarchy or [])[1:]:
+                if base.ctx is self._ctx:
+                    continue
+                for loop in base.ctx.loops.loops:
+                    if loop.function is None or base.ctx.enclosing_class(loop.function) is not base.node:
+                        continue
+                    inherited = self._run_by_subclass(loop, base, cls)
+                    if inherited is not None:
+                        found.append(inherited)
+        return found
+
+    def _run_by_subclass(self, loop: Loop, base: Resolved, cls: cst.ClassDef) -> Loop | None:
+        """`inherited_loops` for one loop of a base class: its iteration as `cls` runs it, or None."""
+        from nnlint.engine.bindings import method_of
+        from nnlint.engine.project import Resolved
+
+        index = base.ctx.index
+        methods: list[cst.FunctionDef] = []
+        for call in index.nodes(cst.Call):
+            func = call.func
+            if not (type(func) is cst.Attribute and dotted_name(func.value) == "self"):
+                continue
+            if loop.node not in index.ancestors(call):
+                continue
+            method = method_of(Resolved(self._ctx, cls), func.attr.value)
+            if method is None or not isinstance(method.node, cst.FunctionDef):
+                continue
+            if method.ctx is self._ctx:
+                methods.append(method.node)
+            elif _may_train_or_switch(method.ctx.module.code_for_node(method.node)):
+                return None
+        if not methods:
+            return None
+        events = [event for method in methods for event in self.function_events(method)]
+        return Loop(node=methods[0], events=events, kind="epoch", function=methods[0])
+
+    @cached_property
+    def _by_node(self) -> dict[cst.CSTNode, Loop]:
+        return {loop.node: loop for loop in (*self.loops, *self.comprehension_loops)}
+
+    def loop(self, node: cst.For | cst.While | Comprehension) -> Loop:
         return self._by_node[node]
 
     def training_loops(self) -> list[Loop]:
@@ -1233,7 +1323,7 @@ class TrainingLoops:
         training step (`training_calls.trains`). Only methods named for training (`train_emb`,
         `train_step`, `optimize_parameters`) are looked up, so most calls read nothing."""
         func = call.func
-        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & _TRAINING_METHOD_WORDS:
+        if type(func) is not cst.Attribute or not set(words(func.attr.value)) & vocab.TRAINING_METHOD_WORDS:
             return False
         if (
             not self._roles.has(func.value, Role.MODEL)

@@ -766,9 +766,12 @@ class ModeSimulation:
 
     def resumes_in_eval_mode(self) -> list[cst.CSTNode]:
         """The `eval()` calls still in force when training resumes: in a loop that trains and evaluates,
-        run over two iterations, a model switched to eval, evaluated, then run for a training step."""
+        run over two iterations, a model switched to eval, evaluated, then run for a training step. The
+        loops include those of a project base class whose iteration runs this file's overrides
+        (`TrainingLoops.inherited_loops`: a `Trainer` whose `_train_epoch` never calls `train()`)."""
         found: list[cst.CSTNode] = []
-        for loop in self._ctx.loops.loops:
+        loops = self._ctx.loops
+        for loop in (*loops.loops, *loops.inherited_loops):
             node = self._resumes(loop)
             if node is not None and node not in found:
                 found.append(node)
@@ -902,7 +905,9 @@ class ModeSimulation:
     def _flag_mode(self, toggle: Event) -> bool:
         """Whether `toggle` (an `eval()`) sits in a helper under `if <flag>:` (`if self.is_test:
         self.dqn.eval()` in an agent's `select_action`, which training and testing share): the flag, set
-        outside the loop, decides the mode, which the simulation cannot tell."""
+        outside the loop, decides the mode, which the simulation cannot tell. A flag around the call of
+        the helper instead (`if self.do_validation: self._valid_epoch(epoch)`) only says whether an
+        evaluation runs: when it does, its `eval()` is in force after it like any other."""
         guard = toggle.guard
         if not toggle.via or guard is None:
             return False
@@ -911,6 +916,7 @@ class ModeSimulation:
             isinstance(block, cst.If)
             and block.body is guard
             and type(block.test) in (cst.Name, cst.Attribute)
+            and self._ctx.enclosing_function(block) is self._ctx.enclosing_function(toggle.node)
         )
 
     def _other_branch_trains(self, toggle: Event, events: Sequence[Event], model: str, loop: Loop) -> bool:

@@ -101,6 +101,12 @@ def backpropagating_candidates(ctx: FileContext, call: cst.Call) -> list[tuple[F
     here = "backward" in ctx.source and f"def {name}(" in ctx.source
     if not here and not project_mentions(ctx, f"def {name}(", "backward"):
         return []  # cheap: no module that defines it backpropagates (nothing parsed)
+    if not set(words(name)) & vocab.TRAINING_METHOD_WORDS:
+        # A name not named for training (`image.save(path)` in diffusers, 105 modules defining `save`)
+        # stands for no single wrapper when many modules define it: unknown, and nothing is parsed.
+        defining = paths_mentioning(ctx, f"def {name}(")
+        if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
+            return []
     return [(module, method) for module, method in project_methods(ctx, name) if not is_stub(method)]
 
 
