@@ -44,6 +44,12 @@ class ViewAsPermute(Rule):
     dim moved last (`y.transpose(1, -1)`, `y.movedim(1, -1)`) holds that dim after every other, so
     `reshape(y.shape[1], -1)` lists it before dim 0.
 
+    A linear projection split into heads by merging them straight into the batch,
+    `self.linear_k(x).view(B * self.num_heads, -1, self.dim_per_head)` with `nn.Linear(d, self.dim_per_head
+    * num_heads)` (or `nn.Linear(d, d)` and `self.head_dim = d // num_heads`) and B the projection's first
+    dim, puts the heads (a part of the last dim) in front of the positions the `-1` stands for: flagged
+    too, unless the receiver is known to be a matrix.
+
     What cannot be placed stays silent: two sizes naming the same dims (a square `(n, h * w, h * w)` map,
     `reshape(dim, dim)`), a name unpacked twice (`b, h, w, h, w = x.shape`), a size-1 dim (viewed in as a
     `1`, the output of a width-1 linear layer) wherever it moves, and a `-1` covering a dim of unknown size
@@ -88,6 +94,26 @@ class ViewAsPermute(Rule):
     probe_settles = True
 
     VALID: ClassVar[list[str]] = [
+        # Heads split off and moved ahead of the positions before merging into the batch; and the merge
+        # of a projection of a known matrix (one position: the `-1` is 1).
+        """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q_proj = nn.Linear(dim, dim)
+    def forward(self, x):
+        B, N, C = x.shape
+        q = self.q_proj(x).view(B, N, self.num_heads, self.head_dim).transpose(1, 2)
+        q = q.reshape(B * self.num_heads, -1, self.head_dim)
+        return q
+    def step(self, token):
+        B, C = token.shape
+        q = self.q_proj(token)
+        return q.view(B * self.num_heads, -1, self.head_dim)
+""",
         # Merging and splitting neighbours keeps the order.
         """
 import torch
@@ -503,6 +529,40 @@ def flat(pre, y):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Heads merged into the batch straight from the projection (a much-copied multi-head attention;
+        # FuxiCTR's MultiHeadAttention before its fix): the view mixes positions and heads.
+        Invalid(
+            """
+import torch.nn as nn
+class MultiHeadAttention(nn.Module):
+    def __init__(self, model_dim, num_heads):
+        super().__init__()
+        self.dim_per_head = model_dim // num_heads
+        self.num_heads = num_heads
+        self.linear_k = nn.Linear(model_dim, self.dim_per_head * num_heads)
+    def forward(self, key):
+        batch_size = key.size(0)
+        key = self.linear_k(key)
+        return key.view(batch_size * self.num_heads, -1, self.dim_per_head)
+""",
+            line=12,
+        ),
+        Invalid(
+            """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q_proj = nn.Linear(dim, dim)
+    def forward(self, x):
+        B, N, C = x.shape
+        q = self.q_proj(x)
+        return q.view(B * self.num_heads, -1, self.head_dim)
+""",
+            line=12,
+        ),
         # A tensor of unknown rank with dim 1 swapped last (`transpose(1, -1)`), then reshaped with that dim
         # listed first: dim 0 is stored before it whatever the rank (one-hot targets in a confusion matrix;
         # real bug, fixed upstream by swapping dims 0 and 1 instead).
@@ -912,6 +972,14 @@ def attend(x, h):
         method = node.func.attr.value if isinstance(node.func, cst.Attribute) else "reshape"
         source = self.ctx.module.code_for_node(facts.receiver)
         source = f"`{source}`" if len(source) <= 40 else "its source"
+        if facts.heads_ahead:
+            self.report(
+                node,
+                f"This `{method}` merges the heads, which are part of the last dim of {source}, into the "
+                "batch in front of the positions, so each head's row mixes positions and heads; view it as "
+                "(batch, -1, heads, head_dim) and `transpose(1, 2)` before merging.",
+            )
+            return
         self.report(
             node,
             f"This `{method}` lists the dims of {source} in another order than they are stored, which "

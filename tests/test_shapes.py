@@ -296,3 +296,34 @@ def test_a_project_submodule_forward_is_followed(tmp_path) -> None:
     assert views["out.view(b, t, -1)"].reorders
     assert views["other.view(b, t, -1)"] is None  # passed in from outside: unknown
     assert tmp_path / "modules.py" in ctx.project_deps
+
+
+_HEADS = """
+import torch.nn as nn
+class Attention(nn.Module):
+    def __init__(self, dim, num_heads):
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.proj = nn.Linear(dim, {width})
+    def forward(self, x):
+        batch_size = x.size(0)
+        q = self.proj(x)
+        return q.view(batch_size * {heads}, -1, self.head_dim)
+"""
+
+
+@pytest.mark.parametrize(
+    ("width", "heads", "ahead"),
+    [
+        ("dim", "self.num_heads", True),  # dim is num_heads parts of head_dim
+        ("self.head_dim * num_heads", "self.num_heads", True),
+        ("dim", "2", False),  # no factor of the projection's width
+        ("dim * 2", "self.num_heads", False),  # the width is not num_heads parts of head_dim
+    ],
+)
+def test_heads_merged_into_the_batch_from_a_projection_are_put_ahead_of_the_positions(
+    width: str, heads: str, ahead: bool
+) -> None:
+    facts = _only(_HEADS.format(width=width, heads=heads))
+    assert (facts is not None and facts.heads_ahead) is ahead

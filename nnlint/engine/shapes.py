@@ -210,11 +210,16 @@ class ViewFacts:
     vague: frozenset[int] = frozenset()
     # Which size arguments are the `-1`.
     wildcards: frozenset[int] = frozenset()
+    # `view(B * self.h, -1, self.d)` of a projection `nn.Linear(d_in, h * d)`: the heads, a part of the last
+    # dim, put in front of the positions (see `ShapeFacts._heads_ahead_of_positions`).
+    heads_ahead: bool = False
 
     @property
     def reorders(self) -> bool:
         """Whether a later size argument covers a dim stored before one an earlier argument covers, or
         places a dim after skipping a split-off part that must then come behind it."""
+        if self.heads_ahead:
+            return True
         # A size-1 dim may move anywhere, and a -1 that covers a dim of unknown size behind a named one may
         # stand for that named one instead (`l_neg.view(-1, npatches)` of a (B, N, N) bmm result).
         known = [
@@ -1087,6 +1092,65 @@ class ShapeFacts:
             order.append(fresh)
         return Layout(flat.base, tuple(order), True)
 
+    def _width_factors(
+        self, cls: cst.ClassDef, width: cst.BaseExpression, sizes: list[cst.BaseExpression]
+    ) -> list[cst.BaseExpression] | None:
+        """The two factors of a layer width spelled as one name, read from the class: a product it holds
+        (`self.output_dim = num_heads * attention_dim`), or a division of it that one of `sizes` holds
+        (`self.head_dim = dim // num_heads` with `nn.Linear(dim, dim)`: dim is num_heads parts of
+        head_dim). None otherwise."""
+        spelled = dotted_name(width)
+        if spelled is None:
+            return None
+        held = self._class_values(cls, spelled) if spelled.startswith("self.") else []
+        product = _factors(held[0]) if len(held) == 1 else None
+        if product is not None and len(product) == 2:
+            return product
+        for size in sizes:
+            name = dotted_name(size)
+            values = self._class_values(cls, name) if name and name.startswith("self.") else []
+            division = _division(values[0]) if len(values) == 1 else None
+            if division is not None and self._same_width(cls, dotted_name(division[0]), spelled):
+                return [division[1], size]
+        return None
+
+    def _same_width(self, cls: cst.ClassDef, first: str | None, second: str) -> bool:
+        """Two spellings of one width: the same text, or an attribute and the parameter it stores
+        (`self.d_model = d_model`)."""
+        if first is None:
+            return False
+        if first == second:
+            return True
+        for attribute, other in ((first, second), (second, first)):
+            if attribute.startswith("self."):
+                values = self._class_values(cls, attribute)
+                if len(values) == 1 and dotted_name(values[0]) == other:
+                    return True
+        return False
+
+    def _heads_ahead_of_positions(
+        self, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression], flat: Layout, env: _Env
+    ) -> bool:
+        """`self.linear_k(x).view(B * self.num_heads, -1, self.dim_per_head)` with `self.linear_k =
+        nn.Linear(d, self.dim_per_head * num_heads)` and B the projection's first dim: the heads are a part
+        of the last dim, and this view puts them in front of the positions the `-1` stands for, so each
+        head's row holds a slice of the positions with every head's features (a much-copied multi-head
+        attention, and FuxiCTR's). Only with the middle `-1` between them, and not for a receiver known to
+        be a matrix (then the `-1` is 1 and nothing moves)."""
+        if len(sizes) != 3 or _literal_int(sizes[1]) != -1 or (flat.rank_known and len(flat.order) < 3):
+            return False
+        merged = _factors(sizes[0])
+        if merged is None or len(merged) != 2:
+            return False
+        for batch, heads in (merged, merged[::-1]):
+            size = self._size(batch, env)
+            if size.kind is not SizeKind.DIMS or len(size.dims) != 1:
+                continue
+            first = self._find(flat, next(iter(size.dims))) == 0
+            if first and self._splits_projection(receiver, [heads, sizes[2]]):
+                return True
+        return False
+
     def _splits_projection(self, receiver: cst.BaseExpression, sizes: list[cst.BaseExpression]) -> bool:
         """Whether `receiver` is a linear layer's output (the call, or a name bound to it) whose
         `out_features` is the product of `sizes`, factor by factor as spelled (`self.h * self.d` against
@@ -1102,6 +1166,8 @@ class ShapeFacts:
         width = call_argument(layer.constructor, *vocab.OUTPUT_WIDTH_ARGUMENT[layer.kind.rsplit(".", 1)[-1]])
         factors = _factors(width) if width is not None else None
         cls = self._ctx.enclosing_class(layer.constructor)
+        if factors is not None and len(factors) == 1 and cls is not None and len(sizes) == 2:
+            factors = self._width_factors(cls, factors[0], sizes)
         if factors is None or cls is None or len(factors) != len(sizes):
             return False
         wanted = [_code(self._ctx.module, factor) for factor in factors]
@@ -1510,7 +1576,9 @@ class ShapeFacts:
             return
         flat, args, positions = self._view_args(layout, sizes, env)
         facts = self._view_facts(call, receiver, sizes, flat, args, positions)
-        if any(positions) and not (facts.reorders and self._relative_shift(facts)):
+        if not facts.reorders and self._heads_ahead_of_positions(receiver, sizes, flat, env):
+            facts = replace(facts, heads_ahead=True)
+        if any(positions) and not (facts.reorders and self._relative_shift(facts)) or facts.heads_ahead:
             self._facts[call] = facts
         else:
             self._facts.pop(call, None)
