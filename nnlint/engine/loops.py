@@ -908,7 +908,9 @@ class TrainingLoops:
         self, node: cst.Assign, out: list[Event], where: _Where, subst: dict[str, str]
     ) -> None:
         """`model = load_model(path)` where the project function switches the model it gives back to eval
-        (`Summary.returns_in_mode`): the name is switched to that mode where the call returns."""
+        (`Summary.returns_in_mode`): the name is switched to that mode where the call returns. So is a
+        name bound to a chain that switches the module it returns (`model = Net().to(device).eval()`,
+        `net = net.cuda().train(False)`): the switch's own event names no model, the chain's value."""
         if len(node.targets) != 1 or type(node.value) is not cst.Call:
             return
         target = node.targets[0].target
@@ -916,10 +918,23 @@ class TrainingLoops:
         if name is None:
             return
         call: cst.BaseExpression = node.value
+        switched: str | None = None  # the mode of the chain's last switch, which is the one in force
         while type(call) is cst.Call and type(call.func) is cst.Attribute:
-            if call.func.attr.value not in vocab.SELF_RETURNING_METHODS:  # type: ignore[attr-defined]
+            method = call.func.attr.value  # type: ignore[attr-defined]
+            if method not in vocab.SELF_RETURNING_METHODS:
                 break
+            if method in ("eval", "train") and switched is None:
+                switched = _chained_switch(call)  # type: ignore[arg-type]
+                if switched is None:
+                    return  # `model.train(flag)`: a mode nothing here can read
+                if keyed_name(call.func.value) is not None:  # type: ignore[attr-defined]
+                    return  # `net = net.eval()`: the switch's own event names the model
             call = call.func.value  # type: ignore[attr-defined]
+        if switched is not None:
+            if self._roles.has(target, Role.MODEL):
+                kind = EventKind.EVAL if switched == "eval" else EventKind.TRAIN
+                out.append(where.event(kind, node, target=_substitute(name, subst)))
+            return
         if type(call) is not cst.Call or type(call.func) not in (cst.Name, cst.Attribute):
             return
         if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
@@ -1488,6 +1503,19 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
+
+
+def _chained_switch(call: cst.Call) -> str | None:
+    """The mode a `.eval()` / `.train(...)` call of a chain leaves its module in: "eval" for `eval()` and
+    `train(False)`, "train" for `train()` and `train(True)`, None for a flag that cannot be read."""
+    if call.func.attr.value == "eval":  # type: ignore[attr-defined]
+        return "eval"
+    if not call.args:
+        return "train"
+    flag = call.args[0].value
+    if is_false(flag):
+        return "eval"
+    return "train" if type(flag) is cst.Name and flag.value == "True" else None
 
 
 def _mode_a_call_returns(ctx: FileContext, call: cst.Call) -> str | None:
