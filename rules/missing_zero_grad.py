@@ -16,22 +16,23 @@ class MissingZeroGrad(LoopRule):
     """## What it does
     Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
 
-    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
-    in the loop body, in the helper functions it calls (a helper of another project module counts when
-    it only clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an
-    `LBFGS` step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
-    that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
-    an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are
-    optimizers kept in a list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`)
-    that nothing clears. A method the loop calls that steps its object's own optimizer
-    (`self.optimizers.step()` in `train_step`) is reported at that step, the line to change, with the
-    loop's call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`,
-    looped by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but
-    never those of an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step
-    that clears nothing leaves clearing to its caller and is not flagged. A loop whose only clearing runs
-    on a single iteration (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by
-    the loop, `self.batch_index = b_idx` for a step method) or only when a scheduler exists (the clear
-    indented into `if self.scheduler: self.scheduler.step()`) is flagged at that clearing.
+    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`, in the
+    loop body, in the helper functions it calls (a helper of another project module counts when it only
+    clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an `LBFGS` step
+    runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN that clears
+    D but not G, also with its optimizers kept in a dict, `opts["D"]` and `opts["G"]`) is flagged, and so is a
+    step whose clearing sits only in the other branch of an `if` (`if amp: optimizer.zero_grad(); ... else:
+    loss.backward(); optimizer.step()`), and so are optimizers kept in a list and stepped in a loop over it
+    (`for opt in self.optimizers: opt.step()`) that nothing clears. A method the loop calls that steps its
+    object's own optimizer (`self.optimizers.step()` in `train_step`) is reported at that step, the line to
+    change, with the loop's call as a related location. A per-batch training step with no loop of its own
+    (`GAN.step(batch)`, looped by a script elsewhere) is flagged when it clears some model's or optimizer's
+    gradients but never those of an optimizer kept on its object that it steps
+    (`self.discriminator.optimizer`); a step that clears nothing leaves clearing to its caller and is not
+    flagged. A loop whose only clearing runs on a single iteration (`if batch_idx == 0:
+    optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index = b_idx` for a step
+    method) or only when a scheduler exists (the clear indented into `if self.scheduler:
+    self.scheduler.step()`) is flagged at that clearing.
 
     A callable parameter called for its effect (`backprop(loss)` in an epoch method) counts as what
     every call of the method hands it: a trainer base class that calls
@@ -492,6 +493,24 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
         loss_scaler(loss, optimizer, update_grad=(i + 1) % 4 == 0, parameters=model.parameters())
         torch.cuda.synchronize()
 """,
+        # Optimizers kept in a dict, told apart by their keys: each is cleared, one by its key and both
+        # through the dict's values.
+        """
+import torch
+import torch.nn as nn
+
+nets = {"G": nn.Linear(4, 2), "D": nn.Linear(2, 1)}
+opts = {"G": torch.optim.Adam(nets["G"].parameters()), "D": torch.optim.Adam(nets["D"].parameters())}
+for step in range(100):
+    for opt in opts.values():
+        opt.zero_grad()
+    fake = nets["G"](torch.randn(8, 4))
+    nets["D"](fake.detach()).mean().backward()
+    opts["D"].step()
+    opts["G"].zero_grad()
+    nets["D"](fake).mean().backward()
+    opts["G"].step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A new optimizer every batch over the same parameters clears nothing: the gradients live on the
@@ -767,6 +786,24 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
 """,
             line=11,
         ),
+        # Optimizers kept in a dict: the discriminator's is cleared by its key, the generator's never.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+nets = {"G": nn.Linear(4, 2), "D": nn.Linear(2, 1)}
+opts = {"G": torch.optim.Adam(nets["G"].parameters()), "D": torch.optim.Adam(nets["D"].parameters())}
+for step in range(100):
+    fake = nets["G"](torch.randn(8, 4))
+    opts["D"].zero_grad()
+    nets["D"](fake.detach()).mean().backward()
+    opts["D"].step()
+    nets["D"](fake).mean().backward()
+    opts["G"].step()
+""",
+            line=13,
+        ),
     ]
 
     def check_loop(self, loop: Loop) -> None:
@@ -873,7 +910,8 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:
             return self.message
-        if self.ctx.roles.elements(optimizer) or not optimizer.replace(".", "").isidentifier():
+        owner = optimizer.split("[", 1)[0]  # `opts["G"]`: one optimizer of a dict, named by its key
+        if self.ctx.roles.elements(optimizer) or not owner.replace(".", "").isidentifier():
             return (
                 f"The optimizers in `{optimizer}` step in every iteration of this loop but their gradients "
                 "are never cleared, so each step applies the sum of every gradient so far; call "

@@ -321,3 +321,32 @@ def test_fabric_backward_and_sync_skipping_contexts_leave_accumulation_to_the_lo
     (divided,) = ddp_loop.of_kind(EventKind.BACKWARD, own=False)
     assert ctx.accumulation.loss_divided(divided) is True
     assert ctx.accumulation.of_loop(accelerate_loop) is None
+
+
+def test_optimizers_of_a_dict_are_told_apart_by_their_keys() -> None:
+    ctx = context(
+        """
+        import torch
+        opts = {"G": torch.optim.Adam(g.parameters()), "D": torch.optim.Adam(d.parameters())}
+        for step in range(100):
+            for opt in opts.values():
+                opt.zero_grad()
+            opts["D"].zero_grad()
+            d(x).mean().backward()
+            opts["D"].step()
+            alias = opts["G"]
+            alias.zero_grad()
+            g(x).mean().backward()
+            opts["G"].step()
+        """
+    )
+    loop = loop_at(ctx, "for step in range(100):")
+    steps = {event.target: event for event in loop.of_kind(EventKind.STEP)}
+    assert set(steps) == {'opts["D"]', 'opts["G"]'}
+    clears = loop.of_kind(EventKind.ZERO_GRAD)
+    by_target = {event.target: event for event in clears}
+    # The dict's clear serves each key; a key's clear serves only that key; an alias is not followed.
+    assert ctx.loops.clears(loop, by_target["opts"], steps['opts["G"]'])
+    assert ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["D"]'])
+    assert not ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["G"]'])
+    assert ctx.loops.clears(loop, by_target["alias"], steps['opts["G"]'])

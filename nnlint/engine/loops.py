@@ -358,6 +358,11 @@ class TrainingLoops:
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
             return True
+        if "[" in cleared or "[" in stepped:
+            # One optimizer of a dict (`opts["G"]`) is told apart only from another key of the same dict;
+            # the container's clear (`for opt in opts.values(): opt.zero_grad()`) clears each, and any
+            # other link (an alias `opt = opts["G"]`) is not visible.
+            return not ("[" in cleared and "[" in stepped and cleared.split("[")[0] == stepped.split("[")[0])
         others = {event.target for event in steps} - {None, stepped}
         if cleared in others or self._roles.has(cleared, Role.OPTIMIZER):
             return False  # another optimizer's gradients
@@ -1200,10 +1205,18 @@ class TrainingLoops:
 
     def _training_objects(self, node: cst.For) -> str | None:
         """The container a `for` loop walks when it walks optimizers or schedulers, not data
-        (`for opt in self.optimizers:`, `for s in [sched_g, sched_d]:`): its dotted name, or its source."""
+        (`for opt in self.optimizers:`, `for opt in opts.values():`, `for s in [sched_g, sched_d]:`): its
+        dotted name, or its source."""
         if not isinstance(node.target, cst.Name):
             return None
         iterated = node.iter
+        if (
+            type(iterated) is cst.Call
+            and type(iterated.func) is cst.Attribute
+            and iterated.func.attr.value == "values"
+            and not iterated.args
+        ):
+            iterated = iterated.func.value  # a dict of optimizers: its values are the optimizers
         wanted = (Role.OPTIMIZER, Role.SCHEDULER)
         name = dotted_name(iterated)
         if name is not None:
@@ -1382,10 +1395,11 @@ class TrainingLoops:
             if roles.has(func.value, Role.SCHEDULER):
                 return EventKind.SCHEDULER_STEP, owner
             if roles.has(func.value, Role.OPTIMIZER):
-                return EventKind.STEP, owner
+                # `opts["G"].step()`: one optimizer of a dict of them, told apart from `opts["D"]` by its key.
+                return EventKind.STEP, keyed_name(func.value)
             return None, None
         if method == "zero_grad":
-            return EventKind.ZERO_GRAD, owner
+            return EventKind.ZERO_GRAD, keyed_name(func.value)
         if method == "zero_" and owner is not None and owner.endswith((".grad", ".grad.data")):
             return EventKind.ZERO_GRAD, None  # `p.grad.zero_()`, the manual form of zero_grad()
         if method == "unscale_":
