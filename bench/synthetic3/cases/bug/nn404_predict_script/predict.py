@@ -12,8 +12,8 @@ tfm = transforms.Compose([transforms.Resize((96, 96)), transforms.ToTensor()])
 net = build_model()
 net.load_state_dict(torch.load(sys.argv[1], map_location="cpu"))
 
-with torch.no_grad():
+with torch.no_grad():  # BUG: NN404
     for path in sorted(Path(sys.argv[2]).glob("*.jpg")):
         x = tfm(Image.open(path).convert("RGB")).unsqueeze(0)
-        label = net(x).argmax(1).item()  # BUG: NN404
+        label = net(x).argmax(1).item()
         print(path.name, label)

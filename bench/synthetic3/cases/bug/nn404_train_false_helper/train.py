@@ -20,7 +20,7 @@ def main():
             opt.zero_grad()
             loss_fn(model(x), y).backward()
             opt.step()
-        print(epoch, evaluate(model, val_loader))
+        print(epoch, evaluate(model, val_loader))  # BUG: NN404
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import torch
 
 @torch.no_grad()
 def evaluate(model, loader):
-    model.train(False)  # BUG: NN404
+    model.train(False)
     hits = n = 0
     for x, y in loader:
         hits += (model(x).argmax(-1) == y).sum().item()
