@@ -350,3 +350,30 @@ def test_optimizers_of_a_dict_are_told_apart_by_their_keys() -> None:
     assert ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["D"]'])
     assert not ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["G"]'])
     assert ctx.loops.clears(loop, by_target["alias"], steps['opts["G"]'])
+
+
+def test_a_closure_of_the_file_is_read_and_one_it_does_not_hold_may_clear() -> None:
+    ctx = context(
+        """
+        import functools
+        import torch
+
+        def closure():
+            loss = model(x).sum()
+            loss.backward()
+            return loss
+
+        opt = torch.optim.LBFGS(model.parameters())
+        for it in range(10):
+            opt.step(closure)
+        for it in range(10):
+            opt.step(functools.partial(objective, opt))
+        """
+    )
+    read = loop_at(ctx, "for it in range(10):")
+    (step,) = read.of_kind(EventKind.STEP)
+    assert ctx.loops.runs_closure(step) and not ctx.loops.clears_in_unread_closure(step)
+    assert EventKind.BACKWARD in kinds(read.own_events)  # the closure's, read with the step
+    unread = [loop for loop in ctx.loops.loops if loop is not read][0]
+    (other,) = unread.of_kind(EventKind.STEP)
+    assert ctx.loops.clears_in_unread_closure(other)

@@ -548,6 +548,12 @@ class TrainingLoops:
             return False
         return position[id(child)] < position[id(y_child)]
 
+    def clears_in_unread_closure(self, step: Event) -> bool:
+        """Whether a step hands the optimizer a closure (`runs_closure`) that this file does not hold: such a
+        closure may clear, and is taken to. A closure defined here (a lambda, a local function) was read
+        with the step (its events are the iteration's), so whether it clears is known."""
+        return self.runs_closure(step) and self._closure_of(step.node) is None  # type: ignore[arg-type]
+
     def runs_closure(self, step: Event) -> bool:
         """Whether a step hands the optimizer a closure (`optimizer.step(closure)`, LBFGS-style): the
         closure runs its own zero_grad, forward and backward, whether or not the engine could read it."""
