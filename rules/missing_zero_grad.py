@@ -16,22 +16,24 @@ class MissingZeroGrad(LoopRule):
     """## What it does
     Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
 
-    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`,
-    in the loop body, in the helper functions it calls (a helper of another project module counts when
-    it only clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an
-    `LBFGS` step runs. An optimizer whose gradients are cleared only through another optimizer or model (a GAN
-    that clears D but not G) is flagged, and so is a step whose clearing sits only in the other branch of
-    an `if` (`if amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are
-    optimizers kept in a list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`)
-    that nothing clears. A method the loop calls that steps its object's own optimizer
-    (`self.optimizers.step()` in `train_step`) is reported at that step, the line to change, with the
-    loop's call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`,
-    looped by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but
-    never those of an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step
-    that clears nothing leaves clearing to its caller and is not flagged. A loop whose only clearing runs
-    on a single iteration (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by
-    the loop, `self.batch_index = b_idx` for a step method) or only when a scheduler exists (the clear
-    indented into `if self.scheduler: self.scheduler.step()`) is flagged at that clearing.
+    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`, in the
+    loop body, in the helper functions it calls (a helper of another project module counts when it only
+    clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an `LBFGS` step
+    runs (a closure of the file that backpropagates and clears nothing is flagged; one the file does not hold
+    is taken to clear). An optimizer whose gradients are cleared only through another optimizer or model (a
+    GAN that clears D but not G, also with its optimizers kept in a dict, `opts["D"]` and `opts["G"]`) is
+    flagged, and so is a step whose clearing sits only in the other branch of an `if` (`if amp:
+    optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are optimizers kept in a list
+    and stepped in a loop over it (`for opt in self.optimizers: opt.step()`) that nothing clears. A method the
+    loop calls that steps its object's own optimizer (`self.optimizers.step()` in `train_step`) is reported at
+    that step, the line to change, with the loop's call as a related location. A per-batch training step with
+    no loop of its own (`GAN.step(batch)`, looped by a script elsewhere) is flagged when it clears some
+    model's or optimizer's gradients but never those of an optimizer kept on its object that it steps
+    (`self.discriminator.optimizer`); a step that clears nothing leaves clearing to its caller and is not
+    flagged. A loop whose only clearing runs on a single iteration (`if batch_idx == 0:
+    optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index = b_idx` for a step
+    method) or only when a scheduler exists (the clear indented into `if self.scheduler:
+    self.scheduler.step()`) is flagged at that clearing.
 
     A callable parameter called for its effect (`backprop(loss)` in an epoch method) counts as what
     every call of the method hands it: a trainer base class that calls
@@ -492,6 +494,24 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
         loss_scaler(loss, optimizer, update_grad=(i + 1) % 4 == 0, parameters=model.parameters())
         torch.cuda.synchronize()
 """,
+        # Optimizers kept in a dict, told apart by their keys: each is cleared, one by its key and both
+        # through the dict's values.
+        """
+import torch
+import torch.nn as nn
+
+nets = {"G": nn.Linear(4, 2), "D": nn.Linear(2, 1)}
+opts = {"G": torch.optim.Adam(nets["G"].parameters()), "D": torch.optim.Adam(nets["D"].parameters())}
+for step in range(100):
+    for opt in opts.values():
+        opt.zero_grad()
+    fake = nets["G"](torch.randn(8, 4))
+    nets["D"](fake.detach()).mean().backward()
+    opts["D"].step()
+    opts["G"].zero_grad()
+    nets["D"](fake).mean().backward()
+    opts["G"].step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A new optimizer every batch over the same parameters clears nothing: the gradients live on the
@@ -767,6 +787,47 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
 """,
             line=11,
         ),
+        # LBFGS with a closure of this file that backpropagates and never clears: every evaluation the
+        # step makes adds its gradients to the last. Reported at the step, which runs the closure.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+xs, ys = torch.randn(100, 1), torch.randn(100, 1)
+mlp = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+lbfgs = torch.optim.LBFGS(mlp.parameters(), lr=0.5)
+
+
+def closure():
+    loss = nn.functional.mse_loss(mlp(xs), ys)
+    loss.backward()
+    return loss
+
+
+for it in range(20):
+    lbfgs.step(closure)
+""",
+            line=17,
+        ),
+        # Optimizers kept in a dict: the discriminator's is cleared by its key, the generator's never.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+nets = {"G": nn.Linear(4, 2), "D": nn.Linear(2, 1)}
+opts = {"G": torch.optim.Adam(nets["G"].parameters()), "D": torch.optim.Adam(nets["D"].parameters())}
+for step in range(100):
+    fake = nets["G"](torch.randn(8, 4))
+    opts["D"].zero_grad()
+    nets["D"](fake.detach()).mean().backward()
+    opts["D"].step()
+    nets["D"](fake).mean().backward()
+    opts["G"].step()
+""",
+            line=13,
+        ),
     ]
 
     def check_loop(self, loop: Loop) -> None:
@@ -778,8 +839,8 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
         for step in loop.of_kind(EventKind.STEP):
             if step.target in reported or self.ctx.loops.starts_without_gradients(loop, step):
                 continue
-            if self.ctx.loops.runs_closure(step):
-                continue  # the closure clears, whether or not it is readable here
+            if self.ctx.loops.clears_in_unread_closure(step):
+                continue  # a closure this file does not hold may clear
             clearing = [zero for zero in zeros if self.ctx.loops.clears(loop, zero, step)]
             guards = [self.ctx.loops.sparse_clearing(loop, zero, step) for zero in clearing]
             if clearing and all(guards):
@@ -793,8 +854,16 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
                     # The helper is the training step: the clearing belongs at its start.
                     related = (Evidence(step.site, "called once per iteration of the loop here"),)
                     self.report(step.node, self._message(step.target), related=related)
+                elif self.ctx.loops.runs_closure(step):
+                    self.report(step.site, self._CLOSURE.format(optimizer=step.target or "the optimizer"))
                 else:
                     self.report(step.site, self._message(step.target))
+
+    _CLOSURE = (
+        "`{optimizer}` runs a closure that backpropagates but never clears the gradients, and nothing "
+        "else in this loop does, so every evaluation adds to the last; call `{optimizer}.zero_grad()` at "
+        "the top of the closure."
+    )
 
     def _sparse_message(self, optimizer: str | None, guards: list[cst.If | None]) -> str:
         tests = ", ".join(
@@ -873,7 +942,8 @@ def train_one_epoch(model, criterion, data_loader, optimizer, device, loss_scale
     def _message(self, optimizer: str | None) -> str:
         if optimizer is None:
             return self.message
-        if self.ctx.roles.elements(optimizer) or not optimizer.replace(".", "").isidentifier():
+        owner = optimizer.split("[", 1)[0]  # `opts["G"]`: one optimizer of a dict, named by its key
+        if self.ctx.roles.elements(optimizer) or not owner.replace(".", "").isidentifier():
             return (
                 f"The optimizers in `{optimizer}` step in every iteration of this loop but their gradients "
                 "are never cleared, so each step applies the sum of every gradient so far; call "

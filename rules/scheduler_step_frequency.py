@@ -531,6 +531,21 @@ for epoch in range(args.epochs):
         scheduler.step()
         other.step()
 """,
+        # A rate computed from the step that the optimizer is rebuilt from each step: it reaches it.
+        """
+import torch
+
+
+def train(model, loader, cfg):
+    step = 0
+    for x, y in loader:
+        lr = cosine_lr(step, cfg.warmup, cfg.total, cfg.lr)
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        step += 1
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A StepLR built by the caller in the same file and stepped per batch by the training function.
@@ -624,6 +639,26 @@ class Trainer:
     def run(self):
         for epoch in range(self.epochs):
             train_gan(loader, self.optimizer, generator_scheduler=self.generator_scheduler)
+""",
+            line=9,
+        ),
+        # The rate is named `lr` and the optimizer is built with `lr=cfg.lr`: the keyword and the config's
+        # field spell the same name but read another value; the computed rate is only printed.
+        Invalid(
+            """
+import torch
+
+
+def train(model, loader, cfg):
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    step = 0
+    for x, y in loader:
+        lr = cosine_lr(step, cfg.warmup, cfg.total, cfg.lr)
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        step += 1
+        print(step, lr)
 """,
             line=9,
         ),

@@ -1699,6 +1699,36 @@ def train(model, loader, test_set, optimizer):
         if step % 1000 == 0:
             gen_testset(model, test_set)
 """,
+        # An inference script whose model is switched by the chain that builds it (`Net().to(device).eval()`,
+        # `model.cuda().train(False)`): the chain gives back the module it switched.
+        """
+import sys
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+model = Net().to("cpu").eval()
+model.load_state_dict(torch.load(sys.argv[1]))
+with torch.no_grad():
+    for x in torch.load(sys.argv[2]):
+        print(model(x).argmax(1))
+
+encoder = Net()
+encoder.load_state_dict(torch.load(sys.argv[1]))
+encoder = encoder.cuda().train(False)
+with torch.no_grad():
+    for x in torch.load(sys.argv[2]):
+        print(encoder(x.cuda()).argmax(1))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # k-fold: each fold trains a fresh model, then scores it under `no_grad` on the rows its

@@ -347,3 +347,29 @@ def main(path, x):
         (_line(ctx, toggle), _line(ctx, start)) for toggle, start in ctx.modes.trains_for_inference()
     ] == [(14, 15)]
     assert ctx.modes.evaluations_in_training_mode() == []
+
+
+def test_a_chain_that_switches_the_module_it_returns_switches_the_name_bound_to_it() -> None:
+    ctx = _context(
+        _BN_NET
+        + """
+def main(device, flag):
+    model = Net().to(device).eval()
+    encoder = Net()
+    encoder = encoder.cuda().train(False)
+    decoder = Net().eval().train()
+    other = Net().train(flag)
+    same = Net()
+    same = same.eval()
+"""
+    )
+    events = [
+        (event.kind, event.target)
+        for event in ctx.loops.function_events(_function(ctx, "main"))
+        if event.kind in (EventKind.EVAL, EventKind.TRAIN)
+    ]
+    assert (EventKind.EVAL, "model") in events
+    assert (EventKind.EVAL, "encoder") in events
+    assert (EventKind.TRAIN, "decoder") in events and (EventKind.EVAL, "decoder") not in events
+    assert not [target for _, target in events if target == "other"]  # a flag nothing can read
+    assert events.count((EventKind.EVAL, "same")) == 1  # the switch's own event names it

@@ -124,3 +124,13 @@ def test_rate_computed_per_step_and_never_applied() -> None:
 )
 def test_rate_that_may_be_applied(change: tuple[str, str]) -> None:
     assert unapplied_rates(context(UNAPPLIED.replace(*change))) == []
+
+
+def test_a_rate_named_lr_is_not_read_by_the_keyword_or_field_of_that_spelling() -> None:
+    """`Adam(params, lr=args.lr)`: the keyword `lr` and the field `args.lr` are not the local `lr`."""
+    source = UNAPPLIED.replace("cur_lr", "lr").replace("lr=1e-3)", "lr=args.lr)")
+    assert "lr=args.lr)" in source
+    found = unapplied_rates(context(source))
+    assert [(r.name, r.optimizer, r.counter) for r in found] == [("lr", "optimizer", "step")]
+    built_from_it = source.replace("lr=args.lr)", "lr=lr)")
+    assert unapplied_rates(context(built_from_it)) == []

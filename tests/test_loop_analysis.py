@@ -321,3 +321,59 @@ def test_fabric_backward_and_sync_skipping_contexts_leave_accumulation_to_the_lo
     (divided,) = ddp_loop.of_kind(EventKind.BACKWARD, own=False)
     assert ctx.accumulation.loss_divided(divided) is True
     assert ctx.accumulation.of_loop(accelerate_loop) is None
+
+
+def test_optimizers_of_a_dict_are_told_apart_by_their_keys() -> None:
+    ctx = context(
+        """
+        import torch
+        opts = {"G": torch.optim.Adam(g.parameters()), "D": torch.optim.Adam(d.parameters())}
+        for step in range(100):
+            for opt in opts.values():
+                opt.zero_grad()
+            opts["D"].zero_grad()
+            d(x).mean().backward()
+            opts["D"].step()
+            alias = opts["G"]
+            alias.zero_grad()
+            g(x).mean().backward()
+            opts["G"].step()
+        """
+    )
+    loop = loop_at(ctx, "for step in range(100):")
+    steps = {event.target: event for event in loop.of_kind(EventKind.STEP)}
+    assert set(steps) == {'opts["D"]', 'opts["G"]'}
+    clears = loop.of_kind(EventKind.ZERO_GRAD)
+    by_target = {event.target: event for event in clears}
+    # The dict's clear serves each key; a key's clear serves only that key; an alias is not followed.
+    assert ctx.loops.clears(loop, by_target["opts"], steps['opts["G"]'])
+    assert ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["D"]'])
+    assert not ctx.loops.clears(loop, by_target['opts["D"]'], steps['opts["G"]'])
+    assert ctx.loops.clears(loop, by_target["alias"], steps['opts["G"]'])
+
+
+def test_a_closure_of_the_file_is_read_and_one_it_does_not_hold_may_clear() -> None:
+    ctx = context(
+        """
+        import functools
+        import torch
+
+        def closure():
+            loss = model(x).sum()
+            loss.backward()
+            return loss
+
+        opt = torch.optim.LBFGS(model.parameters())
+        for it in range(10):
+            opt.step(closure)
+        for it in range(10):
+            opt.step(functools.partial(objective, opt))
+        """
+    )
+    read = loop_at(ctx, "for it in range(10):")
+    (step,) = read.of_kind(EventKind.STEP)
+    assert ctx.loops.runs_closure(step) and not ctx.loops.clears_in_unread_closure(step)
+    assert EventKind.BACKWARD in kinds(read.own_events)  # the closure's, read with the step
+    unread = [loop for loop in ctx.loops.loops if loop is not read][0]
+    (other,) = unread.of_kind(EventKind.STEP)
+    assert ctx.loops.clears_in_unread_closure(other)

@@ -1490,3 +1490,42 @@ def test_a_loader_built_by_a_function_imported_inside_main_is_followed(
     assert [(f.code, f.filename, f.location.row) for f in findings if f.code == "NN603"] == [
         ("NN603", "train.py", 9)
     ]
+
+
+def test_a_torch_free_helper_of_a_flat_project_is_checked_when_a_torch_module_imports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flat project's metrics.py evaluates the model train.py hands it without importing torch (so it
+    cannot write `torch.no_grad()`); a torch-free module that no torch module imports stays unchecked."""
+    monkeypatch.chdir(tmp_path)
+    evaluation = (
+        "def score(net, val_loader):\n"
+        "    net.eval()\n"
+        "    hits = 0\n"
+        "    for x, y in val_loader:\n"
+        "        hits += (net(x).argmax(1) == y).sum().item()\n"
+        "    return hits\n"
+    )
+    _tree(
+        tmp_path,
+        {
+            "proj/pyproject.toml": "",
+            "proj/metrics.py": evaluation,
+            "proj/plots.py": evaluation,
+            "proj/train.py": (
+                "import torch\n"
+                "from metrics import score\n\n"
+                "def main(net, train_loader, val_loader, opt):\n"
+                "    for epoch in range(3):\n"
+                "        net.train()\n"
+                "        for x, y in train_loader:\n"
+                "            opt.zero_grad()\n"
+                "            torch.nn.functional.cross_entropy(net(x), y).backward()\n"
+                "            opt.step()\n"
+                "        print(score(net, val_loader))\n"
+            ),
+        },
+    )
+    outcome = run_check([Path("proj")], Overrides())
+    assert outcome.crashes == []
+    assert {(f.filename, f.code) for f in outcome.findings} == {("proj/metrics.py", "NN503")}

@@ -1,4 +1,7 @@
-"""Score `nnlint check` on the blind synthetic suite (see README.md).
+"""Score `nnlint check` on the blind synthetic suites (see README.md).
+
+This is the one scorer of every bench/synthetic*/ suite: the later suites' score.py call `main()` with
+their own cases folder.
 
 Each case under cases/bug/ and cases/clean/ (a file, or a folder holding a small package) is checked on
 its own with the default rule selection, as a user would run it. A `# BUG: NNxxx` mark in a buggy case
@@ -29,8 +32,8 @@ def nnlint_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "nnlint"]
 
 
-def cases(kind: str) -> list[Path]:
-    return sorted(p for p in (CASES / kind).iterdir() if p.suffix == ".py" or p.is_dir())
+def cases(root: Path, kind: str) -> list[Path]:
+    return sorted(p for p in (root / kind).iterdir() if p.suffix == ".py" or p.is_dir())
 
 
 def marks(case: Path) -> list[tuple[str, int, str]]:
@@ -59,18 +62,19 @@ def check(case: Path) -> list[dict]:
     return findings
 
 
-def short(path: str) -> str:
-    return os.path.relpath(path, CASES)
+def main(root: Path = CASES) -> None:
+    """Score the suite whose cases are under `root` (its bug/ and clean/ folders)."""
 
+    def short(path: str) -> str:
+        return os.path.relpath(path, root)
 
-def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the full result here")
     args = ap.parse_args()
 
     per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses, extras, clean_findings = [], [], []
-    for case in cases("bug"):
+    for case in cases(root, "bug"):
         findings = check(case)
         used = set()
         for path, line, code in marks(case):
@@ -93,7 +97,7 @@ def main() -> None:
         for i, f in enumerate(findings):
             if i not in used:
                 extras.append({"at": f"{short(f['filename'])}:{f['location']['row']}", "code": f["code"]})
-    for case in cases("clean"):
+    for case in cases(root, "clean"):
         for f in check(case):
             clean_findings.append(
                 {
@@ -116,7 +120,7 @@ def main() -> None:
             f" (same class at {', '.join(m['same_class_elsewhere'])})" if m["same_class_elsewhere"] else ""
         )
         print(f"  {m['code']} {m['mark']}{where}")
-    print(f"\nfindings on {len(cases('clean'))} clean cases: {len(clean_findings)}")
+    print(f"\nfindings on {len(cases(root, 'clean'))} clean cases: {len(clean_findings)}")
     for c in clean_findings:
         print(f"  {c['code']} {c['at']}: {c['message'][:160]}")
     print(f"\nextra findings on buggy cases (not at a mark, not counted): {len(extras)}")

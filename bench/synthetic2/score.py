@@ -12,7 +12,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _first_suite_scorer():
+def load_scorer():
+    """bench/synthetic/score.py, the one scorer of the synthetic suites."""
     spec = importlib.util.spec_from_file_location("synthetic_score", HERE.parent / "synthetic" / "score.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -21,6 +22,4 @@ def _first_suite_scorer():
 
 
 if __name__ == "__main__":
-    scorer = _first_suite_scorer()
-    scorer.CASES = HERE / "cases"
-    scorer.main()
+    load_scorer().main(HERE / "cases")

@@ -16,7 +16,7 @@ import libcst as cst
 
 from nnlint.engine.index import TreeIndex
 from nnlint.engine.names import ImportTable, dotted_name
-from nnlint.engine.project import STORE, ProjectView, package_torch_module, real_path
+from nnlint.engine.project import STORE, ProjectView, flat_torch_importer, package_torch_module, real_path
 from nnlint.vocabulary import LIBRARY_PREFIXES
 
 if TYPE_CHECKING:
@@ -142,13 +142,16 @@ class FileContext:
     @cached_property
     def uses_torch(self) -> bool:
         """Whether torch rules apply: the file mentions torch, or it is a module of a package another of
-        whose modules does. A package's utils.py may run and evaluate the models train.py hands it
+        whose modules does, or a module of a flat folder that a torch module beside it imports. A
+        package's (or a flat project's) utils.py may run and evaluate the models train.py hands it
         without ever importing torch itself. (A cached result of a file in a package with no torch at all
         is not rechecked when a sibling starts to mention torch: that file's own edit rechecks it.)"""
         if self.mentions_torch:
             return True
         path = self.real_path
         found = package_torch_module(path.parent) if path is not None else None
+        if found is None and path is not None:
+            found = flat_torch_importer(path)  # a flat project's utils.py that train.py imports
         if found is None:
             return False
         self.project_deps.add(found)  # the cached result holds only while that module mentions torch

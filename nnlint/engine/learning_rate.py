@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from nnlint.engine.index import walk
+from nnlint.engine.index import TreeIndex, walk
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import CURRENT_EPOCH_NAME, LR_NAME, STEP_COUNTER_NAME
 
@@ -109,9 +109,9 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
         or ctx.roles.role_of(constructor) is not Role.OPTIMIZER  # not a scheduler or an averaged model
     ):
         return False
-    if any(isinstance(node, cst.Name) and node.value == rate for node in walk(constructor)):
-        return False
     index = ctx.index
+    if any(_reads(index, node, rate) for node in walk(constructor)):
+        return False  # built from the rate (`Adam(params, lr=lr)`; not `lr=args.lr`, a keyword and a field)
     scope: cst.CSTNode = ctx.enclosing_function(constructor) or ctx.module
     if scope is not ctx.module and scope not in index.ancestors(at):
         return False
@@ -129,6 +129,17 @@ def _untouched(ctx: FileContext, optimizer: str, rate: str, at: cst.Assign) -> b
             continue  # the binding itself
         return False  # handed somewhere, returned, rebound: it may be given a rate there
     return True
+
+
+def _reads(index: TreeIndex, node: cst.CSTNode, name: str) -> bool:
+    """Whether `node` is a `Name` that reads the variable `name`: not a keyword (`lr=`) nor an attribute's
+    field (`args.lr`) of that spelling."""
+    if not isinstance(node, cst.Name) or node.value != name:
+        return False
+    parent = index.parent(node)
+    if isinstance(parent, cst.Attribute) and parent.attr is node:
+        return False
+    return not (isinstance(parent, cst.Arg) and parent.keyword is node)
 
 
 def _in_arithmetic(ctx: FileContext, name: str, function: cst.FunctionDef) -> bool:

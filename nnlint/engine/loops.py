@@ -448,6 +448,11 @@ class TrainingLoops:
         cleared, stepped = zero.target, step.target
         if cleared is None or stepped is None or cleared == stepped:
             return True
+        if "[" in cleared or "[" in stepped:
+            # One optimizer of a dict (`opts["G"]`) is told apart only from another key of the same dict;
+            # the container's clear (`for opt in opts.values(): opt.zero_grad()`) clears each, and any
+            # other link (an alias `opt = opts["G"]`) is not visible.
+            return not ("[" in cleared and "[" in stepped and cleared.split("[")[0] == stepped.split("[")[0])
         others = {event.target for event in steps} - {None, stepped}
         if cleared in others or self._roles.has(cleared, Role.OPTIMIZER):
             return False  # another optimizer's gradients
@@ -632,6 +637,12 @@ class TrainingLoops:
         if child not in statements or y_child is None:
             return False
         return position[id(child)] < position[id(y_child)]
+
+    def clears_in_unread_closure(self, step: Event) -> bool:
+        """Whether a step hands the optimizer a closure (`runs_closure`) that this file does not hold: such a
+        closure may clear, and is taken to. A closure defined here (a lambda, a local function) was read
+        with the step (its events are the iteration's), so whether it clears is known."""
+        return self.runs_closure(step) and self._closure_of(step.node) is None  # type: ignore[arg-type]
 
     def runs_closure(self, step: Event) -> bool:
         """Whether a step hands the optimizer a closure (`optimizer.step(closure)`, LBFGS-style): the
@@ -998,7 +1009,9 @@ class TrainingLoops:
         self, node: cst.Assign, out: list[Event], where: _Where, subst: dict[str, str]
     ) -> None:
         """`model = load_model(path)` where the project function switches the model it gives back to eval
-        (`Summary.returns_in_mode`): the name is switched to that mode where the call returns."""
+        (`Summary.returns_in_mode`): the name is switched to that mode where the call returns. So is a
+        name bound to a chain that switches the module it returns (`model = Net().to(device).eval()`,
+        `net = net.cuda().train(False)`): the switch's own event names no model, the chain's value."""
         if len(node.targets) != 1 or type(node.value) is not cst.Call:
             return
         target = node.targets[0].target
@@ -1006,10 +1019,23 @@ class TrainingLoops:
         if name is None:
             return
         call: cst.BaseExpression = node.value
+        switched: str | None = None  # the mode of the chain's last switch, which is the one in force
         while type(call) is cst.Call and type(call.func) is cst.Attribute:
-            if call.func.attr.value not in vocab.SELF_RETURNING_METHODS:  # type: ignore[attr-defined]
+            method = call.func.attr.value  # type: ignore[attr-defined]
+            if method not in vocab.SELF_RETURNING_METHODS:
                 break
+            if method in ("eval", "train") and switched is None:
+                switched = _chained_switch(call)  # type: ignore[arg-type]
+                if switched is None:
+                    return  # `model.train(flag)`: a mode nothing here can read
+                if keyed_name(call.func.value) is not None:  # type: ignore[attr-defined]
+                    return  # `net = net.eval()`: the switch's own event names the model
             call = call.func.value  # type: ignore[attr-defined]
+        if switched is not None:
+            if self._roles.has(target, Role.MODEL):
+                kind = EventKind.EVAL if switched == "eval" else EventKind.TRAIN
+                out.append(where.event(kind, node, target=_substitute(name, subst)))
+            return
         if type(call) is not cst.Call or type(call.func) not in (cst.Name, cst.Attribute):
             return
         if (self._ctx.callee(call) or "").startswith(vocab.LIBRARY_PREFIXES):
@@ -1275,10 +1301,18 @@ class TrainingLoops:
 
     def _training_objects(self, node: cst.For) -> str | None:
         """The container a `for` loop walks when it walks optimizers or schedulers, not data
-        (`for opt in self.optimizers:`, `for s in [sched_g, sched_d]:`): its dotted name, or its source."""
+        (`for opt in self.optimizers:`, `for opt in opts.values():`, `for s in [sched_g, sched_d]:`): its
+        dotted name, or its source."""
         if not isinstance(node.target, cst.Name):
             return None
         iterated = node.iter
+        if (
+            type(iterated) is cst.Call
+            and type(iterated.func) is cst.Attribute
+            and iterated.func.attr.value == "values"
+            and not iterated.args
+        ):
+            iterated = iterated.func.value  # a dict of optimizers: its values are the optimizers
         wanted = (Role.OPTIMIZER, Role.SCHEDULER)
         name = dotted_name(iterated)
         if name is not None:
@@ -1457,10 +1491,11 @@ class TrainingLoops:
             if roles.has(func.value, Role.SCHEDULER):
                 return EventKind.SCHEDULER_STEP, owner
             if roles.has(func.value, Role.OPTIMIZER):
-                return EventKind.STEP, owner
+                # `opts["G"].step()`: one optimizer of a dict of them, told apart from `opts["D"]` by its key.
+                return EventKind.STEP, keyed_name(func.value)
             return None, None
         if method == "zero_grad":
-            return EventKind.ZERO_GRAD, owner
+            return EventKind.ZERO_GRAD, keyed_name(func.value)
         if method == "zero_" and owner is not None and owner.endswith((".grad", ".grad.data")):
             return EventKind.ZERO_GRAD, None  # `p.grad.zero_()`, the manual form of zero_grad()
         if method == "unscale_":
@@ -1578,6 +1613,19 @@ def _unwrap_iterable(expr: cst.BaseExpression) -> str | None:
     while isinstance(expr, cst.Call) and expr.args and dotted_name(expr.func) in vocab.ITERATION_WRAPPERS:
         expr = expr.args[0].value
     return dotted_name(expr)
+
+
+def _chained_switch(call: cst.Call) -> str | None:
+    """The mode a `.eval()` / `.train(...)` call of a chain leaves its module in: "eval" for `eval()` and
+    `train(False)`, "train" for `train()` and `train(True)`, None for a flag that cannot be read."""
+    if call.func.attr.value == "eval":  # type: ignore[attr-defined]
+        return "eval"
+    if not call.args:
+        return "train"
+    flag = call.args[0].value
+    if is_false(flag):
+        return "eval"
+    return "train" if type(flag) is cst.Name and flag.value == "True" else None
 
 
 def _mode_a_call_returns(ctx: FileContext, call: cst.Call) -> str | None:

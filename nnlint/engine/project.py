@@ -77,10 +77,39 @@ def package_torch_module(folder: Path) -> Path | None:
     return _torch_module_in(folder, listing) if listing is not None else None
 
 
+def flat_torch_importer(path: Path) -> Path | None:
+    """A module beside `path`, in a folder that is no package, that mentions torch and imports `path`'s
+    module by its name (`from utils import to_sequence`, `import metrics`), or None.
+
+    A flat research project keeps its helpers in utils.py or metrics.py beside train.py; a helper that
+    reshapes or evaluates what models.py hands it needs no `import torch` of its own. Answered from the
+    folder's text only (a folder of more than `_FLAT_FOLDER_FILES` Python files is not read), per
+    listing, like `package_torch_module`."""
+    folder = path.parent
+    if (folder / "__init__.py").is_file():
+        return None
+    listing = _folder_listing(folder, leaving_out=path.name)
+    if listing is None or len(listing) > _FLAT_FOLDER_FILES:
+        return None
+    stem = path.stem
+    imports = (f"from {stem} import".encode(), f"import {stem}".encode())
+    found = _modules_mentioning(folder, listing, (b"torch",), imports)
+    return found[0] if found else None
+
+
+# A flat folder with more Python files than this is a collection of scripts, not one project's modules.
+_FLAT_FOLDER_FILES = 100
+
+
 def _package_listing(folder: Path, leaving_out: str = "") -> _Listing | None:
     """The Python files of a package folder (one with `__init__.py`), None for any other folder."""
     if not (folder / "__init__.py").is_file():
         return None
+    return _folder_listing(folder, leaving_out)
+
+
+def _folder_listing(folder: Path, leaving_out: str = "") -> _Listing | None:
+    """The Python files of a folder (but `leaving_out`), None when it cannot be listed."""
     try:
         return tuple(
             (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)

@@ -1,0 +1,3 @@
+def reset_grads(params):
+    for p in params:
+        p.grad = None
