@@ -68,9 +68,10 @@ class TrainEvalMode(Rule):
     project base class (`fit`, through a base class's `_train_model` in another module) trains it and
     may end with it in training mode (its last certain switch is `train()`, and the `eval()` for
     validation sits under `if val_loader is not None:`), predictions made right after `fit(...)` run
-    with dropout on. Silent when every run of the training method ends in `eval()`, when the class has
-    a method named for setting the mode (`def eval(self)`), or when any module switches `.model` of such
-    an object to eval itself (`learner.model.eval()` before `learner.infer(...)`).
+    with dropout on. Silent when the class is handed the network (`self.model = model`: its users hold
+    it too), when every run of the training method ends in `eval()`, when the class has a method named
+    for setting the mode (`def eval(self)`), or when any module switches `.model` of such an object to
+    eval itself (`learner.model.eval()` before `learner.infer(...)`).
     An `eval()` still in force when the same model runs a training step (a forward, then a backward and
     the step of an optimizer built over that model's parameters, with no `train()` between) is reported
     wherever it sits, such as at the top of the training epoch. Freezing on purpose stays silent: an
@@ -172,6 +173,31 @@ class Imputer:
         for x in test_loader:
             imputed.append(self.model(x))
         return torch.cat(imputed)
+""",
+        # The estimator is handed its network: the users hold it too, and may switch it to eval under
+        # their own name (`net.eval()`) before `predict`.
+        """
+import torch
+
+
+class Estimator:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def fit(self, train_loader):
+        self.model.train()
+        for x, y in train_loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.mse_loss(self.model(x), y).backward()
+            self.optimizer.step()
+
+    @torch.no_grad()
+    def predict(self, test_loader):
+        outputs = []
+        for x in test_loader:
+            outputs.append(self.model(x))
+        return torch.cat(outputs)
 """,
         # Rainbow's agent: `train()`/`eval()` methods set the network's mode for the agent's users (noisy
         # exploration runs in training mode on purpose), so `act` is judged by nobody here.

@@ -597,9 +597,9 @@ class ModeSimulation:
         (`fit`) trains the network and may leave it in training mode (`trainer_exits`: its last certain
         switch of it is `train()`, and any `eval()` after that sits under an `if` without `else` or in an
         `except`: PyPOTS's `_train_model` switches to eval only `if val_loader is not None`), that method
-        never calls this one, and nothing outside the class switches the network to eval (another
-        module's `imputer.model.eval()`, a method of the class named for setting modes). The fresh or
-        just-trained network keeps the mode the trainer left it in."""
+        never calls this one, the class builds the network itself, and nothing outside the class
+        switches it to eval (another module's `imputer.model.eval()`, a method of the class named for
+        setting modes). The fresh or just-trained network keeps the mode the trainer left it in."""
         cls = self._ctx.enclosing_class(function)
         attr = model[5:] if model.startswith("self.") else ""
         if cls is None or function.name.value.startswith("_") or not attr.isidentifier():
@@ -1063,13 +1063,16 @@ def trainer_exits(cls: Resolved, attr: str) -> dict[str, frozenset[str]]:
     """The public methods of a class that is no model (its own or a project base class's, as the class
     sees them) that train the network it holds in `self.<attr>` and may leave it in training mode
     (`_exit_mode`), each with the names of the class's methods it calls (`self.name(...)`, through the
-    methods it calls). Empty when the class's hierarchy is not all in the project, when a method named
+    methods it calls). Empty when the class's hierarchy is not all in the project, when the network is
+    handed in rather than built by the class (`_built_by_the_class`), when a method named
     for setting modes switches the network to eval (a mode setter its users call), and when code outside
     the class switches `.<attr>` to eval (`learner.model.eval()` in the scripts that call
     `learner.infer(...)`, InsightFace's face_verify.py): the users then set the mode themselves."""
     hierarchy = class_hierarchy(cls)
     if hierarchy is None or not any(f".{attr}.train(" in owner.ctx.source for owner in hierarchy):
         return {}  # cheap: nothing in the class switches the network to training mode
+    if not _built_by_the_class(hierarchy, attr):
+        return {}  # a network the users hand in, they may switch themselves (`net.eval()`)
     names = {
         statement.name.value
         for owner in hierarchy
@@ -1089,6 +1092,32 @@ def trainer_exits(cls: Resolved, attr: str) -> dict[str, frozenset[str]]:
     if found and _switched_outside(cls.ctx, attr):
         return {}
     return found
+
+
+def _built_by_the_class(hierarchy: list[Resolved], attr: str) -> bool:
+    """Whether the classes of a hierarchy build the network they keep in `self.<attr>` themselves: some
+    assignment builds a fresh module (`self.model = _SAITS(...)`, `_builds_fresh`), and every other one
+    is a placeholder (`None`) or the same module moved or wrapped (`DataParallel(self.model)`). A network
+    handed in (`self.model = model`) is also held by its users, who may switch it to eval themselves
+    under another name."""
+    wanted = f"self.{attr}"
+    fresh = False
+    for owner in hierarchy:
+        ctx = owner.ctx
+        for assign in ctx.index.nodes(cst.Assign):
+            if not any(dotted_name(target.target) == wanted for target in assign.targets):
+                continue
+            if not _within(ctx, assign, owner.node):
+                continue
+            value = assign.value
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if any(dotted_name(inner) == wanted for inner in _attributes_in(value)):
+                continue  # `self.model = self.model.to(device)`: the same module
+            if not all(_builds_fresh(ctx, element) for element in _comprehended(value)):
+                return False
+            fresh = True
+    return fresh
 
 
 def _exit_mode(
