@@ -62,7 +62,16 @@ class TrainEvalMode(Rule):
     nothing ever switches to eval is in training mode in every method: its evaluation methods (`@no_grad
     def eval(self, obs)` called by another module's evaluation utilities) and its generation methods
     (`sample(self, n)` running the generator over noise batches, when no training method calls it) are
-    reported whoever calls them.
+    reported whoever calls them. A wrapper's public method that runs the network it holds as an evaluation
+    (`predict(test_loader)` under `@torch.no_grad()`) and that nothing in its file calls runs in the mode
+    the class's own training method leaves the network in: when a public method of the class or of a
+    project base class (`fit`, through a base class's `_train_model` in another module) trains it and
+    may end with it in training mode (its last certain switch is `train()`, and the `eval()` for
+    validation sits under `if val_loader is not None:`), predictions made right after `fit(...)` run
+    with dropout on. Silent when the class is handed the network (`self.model = model`: its users hold
+    it too), when every run of the training method ends in `eval()`, when the class has a method named
+    for setting the mode (`def eval(self)`), or when any module switches `.model` of such an object to
+    eval itself (`learner.model.eval()` before `learner.infer(...)`).
     An `eval()` still in force when the same model runs a training step (a forward, then a backward and
     the step of an optimizer built over that model's parameters, with no `train()` between) is reported
     wherever it sits, such as at the top of the training epoch. Freezing on purpose stays silent: an
@@ -135,6 +144,94 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The estimator's `fit` ends every epoch with a validation in eval mode: `predict` after `fit`
+        # runs in eval mode. (With the validation under `if val_loader is not None:`, it would not.)
+        """
+import torch
+from torch import nn
+
+
+class Imputer:
+    def __init__(self, n_features):
+        self.model = nn.Sequential(nn.Linear(n_features, 64), nn.Dropout(0.1), nn.Linear(64, n_features))
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def fit(self, train_loader, val_loader):
+        for epoch in range(10):
+            self.model.train()
+            for x in train_loader:
+                self.optimizer.zero_grad()
+                ((self.model(x) - x) ** 2).mean().backward()
+                self.optimizer.step()
+            self.model.eval()
+            with torch.no_grad():
+                val_loss = sum(((self.model(x) - x) ** 2).mean().item() for x in val_loader)
+
+    @torch.no_grad()
+    def predict(self, test_loader):
+        imputed = []
+        for x in test_loader:
+            imputed.append(self.model(x))
+        return torch.cat(imputed)
+""",
+        # The estimator is handed its network: the users hold it too, and may switch it to eval under
+        # their own name (`net.eval()`) before `predict`.
+        """
+import torch
+
+
+class Estimator:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def fit(self, train_loader):
+        self.model.train()
+        for x, y in train_loader:
+            self.optimizer.zero_grad()
+            torch.nn.functional.mse_loss(self.model(x), y).backward()
+            self.optimizer.step()
+
+    @torch.no_grad()
+    def predict(self, test_loader):
+        outputs = []
+        for x in test_loader:
+            outputs.append(self.model(x))
+        return torch.cat(outputs)
+""",
+        # Rainbow's agent: `train()`/`eval()` methods set the network's mode for the agent's users (noisy
+        # exploration runs in training mode on purpose), so `act` is judged by nobody here.
+        """
+import torch
+from torch import nn
+
+
+class Agent:
+    def __init__(self):
+        self.online_net = nn.Sequential(nn.Linear(4, 64), nn.Dropout(0.1), nn.Linear(64, 2))
+        self.optimiser = torch.optim.Adam(self.online_net.parameters())
+
+    def learn(self, batch):
+        self.online_net.train()
+        states, targets = batch
+        loss = ((self.online_net(states) - targets) ** 2).mean()
+        self.optimiser.zero_grad()
+        loss.backward()
+        self.optimiser.step()
+
+    @torch.no_grad()
+    def evaluate_q(self, memory):
+        total = 0
+        for states in memory:
+            total += self.online_net(states).max(1)[0].sum().item()
+        return total
+
+    def train(self):
+        self.online_net.train()
+
+    def eval(self):
+        self.online_net.eval()
+""",
         # k-fold scored on its validation fold after `model.eval()`.
         """
 import torch
@@ -358,7 +455,9 @@ def test():
             out = model(x)
             print(out.norm())
 """,
-        # The helper that builds the network is not run by `__init__`: when it runs is not visible.
+        # The helper that builds the network is not run by `__init__`: when it runs is not visible. (With
+        # `self.model.train()` in `fit`, the class's training method would leave it in training mode for
+        # `score` whenever it was built: reported.)
         """
 import torch
 from torch import nn
@@ -382,7 +481,6 @@ class Trainer:
 
     def fit(self):
         optimizer = torch.optim.Adam(self.model.parameters())
-        self.model.train()
         for x, y in self.batches:
             optimizer.zero_grad()
             nn.functional.mse_loss(self.model(x), y).backward()
@@ -1731,6 +1829,41 @@ with torch.no_grad():
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # PyPOTS: the estimator's `fit` trains its network and switches it to eval only for an optional
+        # validation set; `predict` runs it under no_grad with no switch of its own, so after
+        # `fit(train_loader)` the predictions are made with dropout on (reported at the forward).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Imputer:
+    def __init__(self, n_features):
+        self.model = nn.Sequential(nn.Linear(n_features, 64), nn.Dropout(0.1), nn.Linear(64, n_features))
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def fit(self, train_loader, val_loader=None):
+        for epoch in range(10):
+            self.model.train()
+            for x in train_loader:
+                self.optimizer.zero_grad()
+                ((self.model(x) - x) ** 2).mean().backward()
+                self.optimizer.step()
+            if val_loader is not None:
+                self.model.eval()
+                with torch.no_grad():
+                    val_loss = sum(((self.model(x) - x) ** 2).mean().item() for x in val_loader)
+
+    @torch.no_grad()
+    def predict(self, test_loader):
+        imputed = []
+        for x in test_loader:
+            imputed.append(self.model(x))
+        return torch.cat(imputed)
+""",
+            line=27,
+        ),
         # k-fold: each fold trains a fresh model, then scores it under `no_grad` on the rows its
         # validation indices pick (`X[val_idx]`), still in training mode (dropout on).
         Invalid(

@@ -452,3 +452,59 @@ for epoch in range(3):
     assert modes.trains_in_eval_mode(toggle)
     stepped_elsewhere = source.replace("SGD(model.parameters()", "SGD(head.parameters()")
     assert _context(stepped_elsewhere).modes.resumes_in_eval_mode() == []
+
+
+_FIT = """import torch
+from torch import nn
+
+
+class Wrapper:
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1))
+        self.opt = torch.optim.SGD(self.model.parameters(), 0.1)
+
+    def fit(self, batches, val=None):
+        self.model.train()
+        for x in batches:
+            self.opt.zero_grad()
+            self.model(x).sum().backward()
+            self.opt.step()
+{after}
+"""
+
+
+_IF_EVAL = "        if val is not None:\n            self.model.eval()\n"
+_ELSE = "        else:\n"
+_EXCEPT_EVAL = "        except ValueError:\n            self.model.eval()\n"
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ("", "train"),
+        # skipped when there is no validation set: some run ends in training mode
+        (_IF_EVAL, "train"),
+        (_IF_EVAL + _ELSE + "            print(val)\n", "train"),
+        ("        try:\n            print(val)\n" + _EXCEPT_EVAL, "train"),
+        # every run ends in eval mode
+        ("        self.model.eval()\n", "eval"),
+        # both branches switch: no run skips the switch
+        (_IF_EVAL + _ELSE + "            self.model.eval()\n", None),
+        # a switch only under a condition, after an eval that always runs: unclear
+        ("        self.model.eval()\n        if val is None:\n            self.model.train()\n", None),
+    ],
+)
+def test_the_mode_a_training_method_may_leave_its_network_in(after: str, expected: str | None) -> None:
+    """`modes._exit_mode`: TRAIN when the last switch that always runs is `train()` and some run skips
+    every later one (an `if` whose other branch switches nothing, an `except`); EVAL when the last
+    switch always runs and is `eval()`; otherwise unknown."""
+    from nnlint.engine.bindings import method_of
+    from nnlint.engine.modes import _exit_mode
+    from nnlint.engine.project import Resolved
+
+    ctx = _context(_FIT.format(after=after), "wrapper.py")
+    cls = Resolved(ctx, ctx.index.nodes(cst.ClassDef)[0])
+    fit = method_of(cls, "fit")
+    assert fit is not None
+    mode, trains, _ = _exit_mode(cls, fit, "model", 0)
+    assert (mode, trains) == (expected, True)

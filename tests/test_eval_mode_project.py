@@ -301,3 +301,87 @@ def test_a_default_model_built_when_none_is_passed_keeps_the_callers_switch(
     }
     _tree(tmp_path, files)
     assert _rows("trainer.py") == rows
+
+
+_BASE_IMPUTER = """import torch
+
+
+class BaseNNImputer:
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def _train_model(self, train_loader, val_loader=None):
+        for epoch in range(self.epochs):
+            self.model.train()
+            for x in train_loader:
+                self.optimizer.zero_grad()
+                ((self.model(x) - x) ** 2).mean().backward()
+                self.optimizer.step()
+{validation}
+    def load(self, path):
+        self.model.load_state_dict(torch.load(path))
+        self.model.eval()
+"""
+_CONDITIONAL_VALIDATION = """            if val_loader is not None:
+                self.model.eval()
+                with torch.no_grad():
+                    loss = sum(((self.model(x) - x) ** 2).mean().item() for x in val_loader)
+            else:
+                print("epoch", epoch)
+"""
+_CERTAIN_VALIDATION = """            self.model.eval()
+            with torch.no_grad():
+                loss = sum(((self.model(x) - x) ** 2).mean().item() for x in val_loader)
+"""
+_SAITS = """import torch
+from torch import nn
+
+from base import BaseNNImputer
+
+
+class SAITS(BaseNNImputer):
+    def __init__(self, n_features, epochs):
+        super().__init__(epochs)
+        self.model = nn.Sequential(nn.Linear(n_features, 64), nn.Dropout(0.1), nn.Linear(64, n_features))
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def fit(self, train_loader, val_loader=None):
+        self._train_model(train_loader, val_loader)
+
+    @torch.no_grad()
+    def predict(self, test_loader):
+        imputed = []
+        for x in test_loader:
+            imputed.append(self.model(x))
+        return torch.cat(imputed)
+"""
+
+
+@pytest.mark.parametrize(
+    ("validation", "script", "rows"),
+    [
+        (_CONDITIONAL_VALIDATION, "", [("saits.py", 20)]),
+        (_CERTAIN_VALIDATION, "", []),
+        (_CONDITIONAL_VALIDATION, "imputer.model.eval()\n", []),
+    ],
+)
+def test_a_wrappers_prediction_runs_in_the_mode_its_training_method_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validation: str, script: str, rows: list[tuple[str, int]]
+) -> None:
+    """PyPOTS: `SAITS.fit` trains the network through the base class's `_train_model` (another module),
+    which switches it to eval only `if val_loader is not None`; `predict` runs it under no_grad and never
+    switches it, so after `fit(train_loader)` the imputation runs with dropout on (reported at the
+    forward). A validation that always runs leaves it in eval mode; a script that switches
+    `imputer.model` to eval itself says the users set the mode: silent. The base's `load`, which switches
+    to eval after loading weights, is another way in and changes nothing."""
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "base.py": _BASE_IMPUTER.format(validation=validation),
+            "saits.py": _SAITS,
+            "run.py": f"from saits import SAITS\n\nimputer = SAITS(8, 10)\n{script}",
+        },
+    )
+    assert _rows("saits.py") == rows

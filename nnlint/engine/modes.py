@@ -31,6 +31,7 @@ import libcst as cst
 from nnlint.engine.bindings import (
     assigned_names,
     class_hierarchy,
+    method_of,
     own_nodes,
     resolve_call,
     resolve_name,
@@ -83,6 +84,7 @@ class ModeSimulation:
         self._ctx = ctx
         self._alias_cache: dict[tuple[str, cst.FunctionDef | None], str] = {}
         self._attribute_cache: dict[tuple[cst.ClassDef, str], bool] = {}
+        self._trainer_cache: dict[tuple[cst.ClassDef, str], dict[str, frozenset[str]]] = {}
         self._switched_instead: dict[cst.CSTNode, tuple[str, str]] = {}
         self._trained_in_eval: set[cst.CSTNode] = set()
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
@@ -404,6 +406,9 @@ class ModeSimulation:
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
         if not calls and depth == 0 and self._handed_in_by_no_one(function, forward):
             return TRAIN
+        held = (name if depth > 0 else model_key(forward.target)) or ""
+        if not calls and self._left_in_training_by_its_trainer(function, held):
+            return TRAIN  # `imputer.fit(train_set)`, then `imputer.predict(test_set)` on the same object
         if not calls and depth > 0 and name and self._called_by_no_one(function, name):
             return TRAIN  # `translate(model, ...)` of the API hands its model on to the evaluation
         modes = {
@@ -496,6 +501,8 @@ class ModeSimulation:
             return self._mode_at_entry(function, forward, depth, model)
         if function is not None and self._never_switched_to_eval(function, model):
             return TRAIN
+        if function is not None and self._left_in_training_by_its_trainer(function, model):
+            return TRAIN
         return None
 
     def _called_in_training(self, method: cst.FunctionDef) -> bool:
@@ -582,6 +589,33 @@ class ModeSimulation:
             if modules is None or any(len(texts) == 1 or named.search(module.source) for module in modules):
                 return False
         return True
+
+    def _left_in_training_by_its_trainer(self, function: cst.FunctionDef, model: str) -> bool:
+        """Whether `self.<attr>`, run by a public method of a class that is no model (a wrapper's
+        `predict(test_set)` with nobody in its file calling it), is in training mode when its users call
+        it after the class's own training method: a public method of the class or a project base class
+        (`fit`) trains the network and may leave it in training mode (`trainer_exits`: its last certain
+        switch of it is `train()`, and any `eval()` after that sits under an `if` without `else` or in an
+        `except`: PyPOTS's `_train_model` switches to eval only `if val_loader is not None`), that method
+        never calls this one, the class builds the network itself, and nothing outside the class
+        switches it to eval (another module's `imputer.model.eval()`, a method of the class named for
+        setting modes). The fresh or just-trained network keeps the mode the trainer left it in."""
+        cls = self._ctx.enclosing_class(function)
+        attr = model[5:] if model.startswith("self.") else ""
+        if cls is None or function.name.value.startswith("_") or not attr.isidentifier():
+            return False
+        if f".{attr}.train(" not in self._ctx.source and f"self.{attr}" not in self._ctx.source:
+            return False  # cheap: neither trained nor held here
+        if self._ctx.roles.is_local_model_class(cls.name.value):
+            return False  # a model's own methods: `_left_in_training_by_callers` asks who calls them
+        loops = self._ctx.loops
+        if any(loops.helper_called(call) is function for call in self._ctx.index.nodes(cst.Call)):
+            return False  # called in its file: the mode at those calls decides (`_mode_at_entry`)
+        key = (cls, attr)
+        if key not in self._trainer_cache:
+            self._trainer_cache[key] = trainer_exits(Resolved(self._ctx, cls), attr)
+        name = function.name.value
+        return any(name not in called for called in self._trainer_cache[key].values())
 
     def _caller_name(self, events: Sequence[Event], forward: Event, default: str) -> str:
         """The model of `forward` as named in `events` (a caller's view: parameters became arguments)."""
@@ -1017,6 +1051,198 @@ def _attribute_facts(owner: Resolved, attr: str) -> bool | None:
             )
         )
     return fresh
+
+
+# How many calls of the class's own methods deep a training method's last mode switch is looked for.
+_MAX_TRAINER_DEPTH = 3
+# Name words of a method that sets its object's mode for its users (`def eval(self)`, `set_mode`).
+_MODE_SETTER_WORDS = frozenset({"eval", "mode"})
+
+
+def trainer_exits(cls: Resolved, attr: str) -> dict[str, frozenset[str]]:
+    """The public methods of a class that is no model (its own or a project base class's, as the class
+    sees them) that train the network it holds in `self.<attr>` and may leave it in training mode
+    (`_exit_mode`), each with the names of the class's methods it calls (`self.name(...)`, through the
+    methods it calls). Empty when the class's hierarchy is not all in the project, when the network is
+    handed in rather than built by the class (`_built_by_the_class`), when a method named
+    for setting modes switches the network to eval (a mode setter its users call), and when code outside
+    the class switches `.<attr>` to eval (`learner.model.eval()` in the scripts that call
+    `learner.infer(...)`, InsightFace's face_verify.py): the users then set the mode themselves."""
+    hierarchy = class_hierarchy(cls)
+    if hierarchy is None or not any(f".{attr}.train(" in owner.ctx.source for owner in hierarchy):
+        return {}  # cheap: nothing in the class switches the network to training mode
+    if not _built_by_the_class(hierarchy, attr):
+        return {}  # a network the users hand in, they may switch themselves (`net.eval()`)
+    names = {
+        statement.name.value
+        for owner in hierarchy
+        for statement in _class_statements(owner.node)  # type: ignore[arg-type]
+        if isinstance(statement, cst.FunctionDef) and not statement.name.value.startswith("_")
+    }
+    found: dict[str, frozenset[str]] = {}
+    for name in sorted(names):
+        method = method_of(cls, name)
+        if method is None or not isinstance(method.node, cst.FunctionDef):
+            continue
+        mode, trains, called = _exit_mode(cls, method, attr, 0)
+        if set(words(name)) & _MODE_SETTER_WORDS and mode == EVAL:
+            return {}
+        if mode == TRAIN and trains:
+            found[name] = called
+    if found and _switched_outside(cls.ctx, attr):
+        return {}
+    return found
+
+
+def _built_by_the_class(hierarchy: list[Resolved], attr: str) -> bool:
+    """Whether the classes of a hierarchy build the network they keep in `self.<attr>` themselves: some
+    assignment builds a fresh module (`self.model = _SAITS(...)`, `_builds_fresh`), and every other one
+    is a placeholder (`None`) or the same module moved or wrapped (`DataParallel(self.model)`). A network
+    handed in (`self.model = model`) is also held by its users, who may switch it to eval themselves
+    under another name."""
+    wanted = f"self.{attr}"
+    fresh = False
+    for owner in hierarchy:
+        ctx = owner.ctx
+        for assign in ctx.index.nodes(cst.Assign):
+            if not any(dotted_name(target.target) == wanted for target in assign.targets):
+                continue
+            if not _within(ctx, assign, owner.node):
+                continue
+            value = assign.value
+            if isinstance(value, cst.Name) and value.value == "None":
+                continue
+            if any(dotted_name(inner) == wanted for inner in _attributes_in(value)):
+                continue  # `self.model = self.model.to(device)`: the same module
+            if not all(_builds_fresh(ctx, element) for element in _comprehended(value)):
+                return False
+            fresh = True
+    return fresh
+
+
+def _exit_mode(
+    cls: Resolved, method: Resolved, attr: str, depth: int
+) -> tuple[str | None, bool, frozenset[str]]:
+    """What one call of `method` (run on an instance of `cls`) leaves `self.<attr>` in: TRAIN when its
+    last switch that always runs (its own, or one a method of the class it calls always makes) is
+    `train()` and some run of the method skips every later switch (`_skippable`); EVAL when its last
+    switch always runs and is `eval()`; None when it switches nothing, or the answer is unclear. Also
+    whether it trains (a backward, an optimizer step) and the class's methods it calls. The class's
+    methods of other modules (a base class's `self._train_model(...)`) are followed."""
+    ctx, node = method.ctx, method.node
+    assert isinstance(node, cst.FunctionDef)
+    events = ctx.loops.function_events(node)
+    trains = any(event.kind in (EventKind.BACKWARD, EventKind.STEP, EventKind.TRAIN_STEP) for event in events)
+    own = {id(item) for item in own_nodes(node) if type(item) is cst.Call}
+    calls = [call for call in ctx.index.nodes(cst.Call) if id(call) in own]  # in the order they are written
+    order = {id(call): position for position, call in enumerate(calls)}
+    # (order, mode, the node in this method that makes it, the node in a helper of this file that makes it)
+    steps: list[tuple[int, str, cst.CSTNode, cst.CSTNode | None]] = []
+    wanted = f"self.{attr}"
+    for event in events:
+        if event.kind not in (EventKind.EVAL, EventKind.TRAIN):
+            continue
+        target = model_key(event.target)
+        if target is None or target == "self":
+            return UNKNOWN, trains, frozenset()  # a network that cannot be named, or the wrapper's own mode
+        if target == wanted:
+            mode = EVAL if event.kind is EventKind.EVAL else TRAIN
+            inner = event.node if event.node is not event.site else None
+            steps.append((order.get(id(event.site), -1), mode, event.site, inner))
+    called: set[str] = set()
+    for call in calls:
+        func = call.func
+        if type(func) is not cst.Attribute or dotted_name(func.value) != "self" or func.attr.value == attr:
+            continue
+        called.add(func.attr.value)
+        if ctx.loops.helper_called(call) is not None:
+            continue  # a method of this file: its events are among `events` already
+        callee = method_of(cls, func.attr.value)
+        if callee is None or not isinstance(callee.node, cst.FunctionDef) or depth >= _MAX_TRAINER_DEPTH:
+            continue
+        mode, trained, further = _exit_mode(cls, callee, attr, depth + 1)
+        trains = trains or trained
+        called |= further
+        if mode is not None:
+            steps.append((order[id(call)], mode, call, None))
+    steps.sort(key=lambda step: step[0])
+    anchors = [step[2] for step in steps]
+    certain = [
+        position
+        for position, (_, _, anchor, inner) in enumerate(steps)
+        if not _conditional(ctx, anchor, node) and (inner is None or not _conditional(ctx, inner, None))
+    ]
+    if not certain:
+        return None, trains, frozenset(called)
+    last = certain[-1]
+    mode = steps[last][1]
+    later = steps[last + 1 :]
+    if mode == TRAIN and all(
+        _skippable(ctx, anchor, node, anchors) or (inner is not None and _skippable(ctx, inner, None, []))
+        for _, _, anchor, inner in later
+    ):
+        return TRAIN, trains, frozenset(called)
+    if mode == EVAL and not later:
+        return EVAL, trains, frozenset(called)
+    return None, trains, frozenset(called)
+
+
+def _conditional(ctx: FileContext, node: cst.CSTNode, function: cst.FunctionDef | None) -> bool:
+    """Whether `node` sits under an `if`, `else` or `except` of its function (`function`, else the
+    nearest one around it)."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is function or type(ancestor) is cst.FunctionDef:
+            return False
+        if type(ancestor) in (cst.If, cst.Else, cst.ExceptHandler, cst.IfExp):
+            return True
+    return False
+
+
+def _skippable(
+    ctx: FileContext, node: cst.CSTNode, function: cst.FunctionDef | None, switches: list[cst.CSTNode]
+) -> bool:
+    """Whether some run of the function around `node` (a mode switch) skips it and every other switch of
+    `switches` in the same `if`: it sits in an `except` handler, or in one branch of an `if` whose other
+    branch (or the missing `else`) holds none of them (PyPOTS: `if val_loader is not None:
+    self.model.eval(); ...` `else: logger.info(...)`)."""
+    previous = node
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is function or type(ancestor) is cst.FunctionDef:
+            return False
+        if type(ancestor) is cst.ExceptHandler:
+            return True
+        if type(ancestor) is cst.If:
+            other = ancestor.orelse if previous is ancestor.body else ancestor.body
+            if other is None or not any(
+                any(outer is other for outer in ctx.index.ancestors(switch)) for switch in switches
+            ):
+                return True
+        previous = ancestor
+    return False
+
+
+def _switched_outside(ctx: FileContext, attr: str) -> bool:
+    """Whether some module that is no test switches the `.<attr>` of an object other than `self` to eval
+    (`learner.model.eval()`, `self.imputer.model.eval()`): the users of the class may set the mode
+    themselves. A `self.<attr>.eval()` is the class's own (analysed) or another class's (another object).
+    True when that cannot be told (a project too large to scan)."""
+    from nnlint.engine.project import STORE, paths_mentioning
+
+    switch = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\.(?:eval\(|train\((?:mode=)?False)")
+    if switch.search(ctx.source) and not is_test_module(ctx.path, ctx.source, folders=True):
+        return True
+    if ctx.real_path is None:
+        return False
+    for text in (f".{attr}.eval(", f".{attr}.train("):
+        paths = paths_mentioning(ctx, text)
+        if paths is None:
+            return True
+        for path in paths:
+            data = STORE.text(path)
+            source = data.decode("utf-8", "replace") if data is not None else ""
+            if switch.search(source) and not is_test_module(str(path), source, folders=True):
+                return True
+    return False
 
 
 def _called_from_init(ctx: FileContext, cls: cst.CSTNode, method: str) -> bool:
