@@ -1352,6 +1352,24 @@ class Agent:
             policy_loss(self.actor, env.step(action)).backward()
             self.optimizer.step()
 """,
+        # A replay buffer's `sample(batch_size)` draws indices into its own storage and passes the batch
+        # through an augmentation it holds (DrQ): a training batch handed out, not generation.
+        """
+import numpy as np
+import torch
+import torch.nn as nn
+
+class ReplayBuffer:
+    def __init__(self, obs_shape, capacity, pad):
+        self.augment = nn.Sequential(nn.ReplicationPad2d(pad), nn.Dropout(0.1))
+        self.obses = np.empty((capacity, *obs_shape), dtype=np.uint8)
+        self.size = 0
+
+    def sample(self, batch_size):
+        idxs = np.random.randint(0, self.size, size=batch_size)
+        obses = torch.as_tensor(self.obses[idxs]).float()
+        return self.augment(obses)
+""",
         # The LSTM tutorial's network: a stacked LSTM with the default `dropout=0` (its arguments given by
         # position), an initial state built by `torch.zeros(...).to(device)`, and a linear head.
         """

@@ -187,6 +187,39 @@ class Synth:
     assert [_line(ctx, node) for node in ctx.modes.evaluations_in_training_mode()] == [22]
 
 
+def test_a_sample_method_that_indexes_its_own_storage_at_random_is_no_generation() -> None:
+    """A replay buffer's `sample(n)` indexes its stored arrays with indices it draws (denisyarats/drq
+    replay_buffer.py): a training batch handed out through its augmentation, not generation. A sampler
+    that indexes its own table with a loop counter, or draws noise for its network, still generates."""
+    ctx = _context(
+        _BN_NET
+        + """
+import numpy as np
+
+class Buffer:
+    def __init__(self):
+        self.aug = Net()
+        self.obs = np.zeros((100, 3))
+
+    def sample(self, n):
+        idxs = np.random.randint(0, 100, size=n)
+        return self.aug(torch.as_tensor(self.obs[idxs]))
+
+class Synth:
+    def __init__(self):
+        self.gen = Net()
+        self.scales = [1.0, 2.0]
+
+    def sample(self, n):
+        out = []
+        for i in range(2):
+            out.append(self.gen(torch.randn(n, 3) * self.scales[i]))
+        return out
+"""
+    )
+    assert [ctx.enclosing_class(f).name.value for f in ctx.evaluation.generation_methods] == ["Synth"]
+
+
 def test_a_list_of_networks_built_in_init_is_in_training_mode_in_every_method() -> None:
     ctx = _context(
         """
