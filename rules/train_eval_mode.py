@@ -1352,6 +1352,29 @@ class Agent:
             policy_loss(self.actor, env.step(action)).backward()
             self.optimizer.step()
 """,
+        # A tutorial's MLP: Linear and ReLU layers appended to a list in a loop, unpacked into a Sequential,
+        # evaluated under no_grad without eval(): it has no dropout or BatchNorm, so no mode to be wrong in.
+        """
+import torch
+import torch.nn as nn
+
+layers = [nn.Flatten()]
+size = 784
+for hidden in [32, 16]:
+    layer = nn.Linear(size, hidden)
+    layers.append(layer)
+    layers.append(nn.ReLU())
+    size = hidden
+layers.append(nn.Linear(size, 10))
+model = nn.Sequential(*layers)
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+with torch.no_grad():
+    print((model(x_test).argmax(1) == y_test).float().mean())
+""",
         # A replay buffer's `sample(batch_size)` draws indices into its own storage and passes the batch
         # through an augmentation it holds (DrQ): a training batch handed out, not generation.
         """

@@ -5,6 +5,7 @@ the mode as a per-network fact, generation methods, networks held in lists, and 
 from __future__ import annotations
 
 import libcst as cst
+import pytest
 
 from nnlint.engine.bindings import class_hierarchy
 from nnlint.engine.context import FileContext
@@ -380,3 +381,42 @@ def main(path, x):
         (_line(ctx, toggle), _line(ctx, start)) for toggle, start in ctx.modes.trains_for_inference()
     ] == [(14, 15)]
     assert ctx.modes.evaluations_in_training_mode() == []
+
+
+_MLP_SCRIPT = """
+import torch
+import torch.nn as nn
+
+layers = []
+for hidden in [32, 16]:
+    layer = nn.Linear(8, hidden)
+    layers.append(layer)
+    layers.append(nn.ReLU())
+LAST
+model = nn.Sequential(*layers)
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+with torch.no_grad():
+    print(model(x_test).mean())
+"""
+
+
+@pytest.mark.parametrize(
+    ("last", "reported"),
+    [
+        ("layers.append(nn.Linear(16, 2))", False),  # Linear and ReLU only: no mode to be wrong in
+        ("layers.extend([nn.Linear(16, 2), nn.Sigmoid()])", False),
+        ("layers.append(nn.Dropout(0.5))", True),  # a dropout in the list: the mode matters
+        ("layers.append(make_head())", True),  # a layer from a helper: unknown
+        ("layers += [nn.Linear(16, 2)]", True),  # grown another way: unknown
+        ("configure(layers)", True),  # handed elsewhere: unknown
+    ],
+)
+def test_a_sequential_of_mode_free_layers_built_in_sight_has_no_mode(last: str, reported: bool) -> None:
+    """rasbt/machine-learning-book ch13_part2.py builds its MLP by appending Linear and ReLU layers in a
+    loop and evaluates it under no_grad without eval(): silent, since no layer it holds has a mode."""
+    ctx = _context(_MLP_SCRIPT.replace("LAST", last))
+    assert bool(ctx.modes.evaluations_in_training_mode()) is reported
