@@ -1352,6 +1352,46 @@ class Agent:
             policy_loss(self.actor, env.step(action)).backward()
             self.optimizer.step()
 """,
+        # A PixelCNN whose forward runs the gated conv blocks of its own ModuleList in a loop: no dropout or
+        # BatchNorm anywhere, so its validation without eval() is not wrong.
+        """
+import torch
+import torch.nn as nn
+
+class Gated(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, 2 * dim, 3, padding=1)
+
+    def forward(self, x):
+        a, b = self.conv(x).chunk(2, dim=1)
+        return torch.tanh(a) * torch.sigmoid(b)
+
+class PixelCNN(nn.Module):
+    def __init__(self, dim, n_layers):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n_layers):
+            self.layers.append(Gated(dim))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+def validate(model, loader):
+    with torch.no_grad():
+        return sum(model(x).mean().item() for x in loader)
+
+model = PixelCNN(64, 15)
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for x in train_loader:
+        optimizer.zero_grad()
+        model(x).mean().backward()
+        optimizer.step()
+    validate(model, val_loader)
+""",
         # A tutorial's MLP: Linear and ReLU layers appended to a list in a loop, unpacked into a Sequential,
         # evaluated under no_grad without eval(): it has no dropout or BatchNorm, so no mode to be wrong in.
         """

@@ -420,3 +420,39 @@ def test_a_sequential_of_mode_free_layers_built_in_sight_has_no_mode(last: str, 
     loop and evaluates it under no_grad without eval(): silent, since no layer it holds has a mode."""
     ctx = _context(_MLP_SCRIPT.replace("LAST", last))
     assert bool(ctx.modes.evaluations_in_training_mode()) is reported
+
+
+_HELD_BLOCKS = """
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.extra = EXTRA
+
+    def forward(self, x):
+        return self.extra(self.conv(x))
+
+class Stack(nn.Module):
+    def __init__(self, dim, n):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n):
+            self.layers.append(Block(dim))
+        self.head = nn.ModuleList([nn.Conv2d(dim, 1, 1)])
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+        return self.head[0](x)
+"""
+
+
+@pytest.mark.parametrize(("extra", "free"), [("nn.ReLU()", True), ("nn.Dropout(0.1)", False)])
+def test_a_model_running_its_own_module_list_elements_is_judged_by_them(extra: str, free: bool) -> None:
+    """`for i, layer in enumerate(self.layers): x = layer(x)` and `self.head[0](x)` run submodules the class
+    builds, like `self.conv(x)` (GatedPixelCNN at ritheshkumar95/pytorch-vqvae modules.py): mode-free when
+    what it builds is, and not when a block holds a dropout."""
+    ctx = _context(_HELD_BLOCKS.replace("EXTRA", extra))
+    assert mode_free_class(_class(ctx, "Stack")) is free

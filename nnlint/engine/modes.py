@@ -1452,7 +1452,50 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
     if qualified is not None:
         return False  # a library call: unknown
     # `self.conv(x)` runs a submodule (its construction is checked); `x.view(...)` a tensor's method.
-    return isinstance(func, cst.Attribute) and _local_receiver(ctx, func)
+    return (isinstance(func, cst.Attribute) and _local_receiver(ctx, func)) or _held_element(ctx, func)
+
+
+def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
+    """Whether a call runs an element of a container the object holds, like `self.conv(x)` runs a
+    submodule: `self.layers[i](x)`, or `layer(x)` in `for layer in self.layers:` (also `for i, layer in
+    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py. The
+    container's construction is one of the class's calls and is judged on its own."""
+    if isinstance(func, cst.Subscript):
+        return (dotted_name(func.value) or "").startswith("self.")
+    if not isinstance(func, cst.Name):
+        return False
+    loop = ctx.index.enclosing(func, cst.For)
+    if loop is None:
+        return False
+    iterated: cst.BaseExpression = loop.iter
+    target: cst.BaseExpression = loop.target
+    if (
+        isinstance(iterated, cst.Call)
+        and isinstance(iterated.func, cst.Name)
+        and iterated.func.value == "enumerate"
+        and resolve_name(ctx, "enumerate", iterated) is None
+        and iterated.args
+    ):
+        iterated = iterated.args[0].value
+        if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            return False
+        target = target.elements[1].value
+    return (
+        isinstance(target, cst.Name)
+        and target.value == func.value
+        and (dotted_name(iterated) or "").startswith("self.")
+        and not _rebound_in(ctx, loop, func.value)
+    )
+
+
+def _rebound_in(ctx: FileContext, loop: cst.For, name: str) -> bool:
+    """Whether a loop's body binds `name` again (the loop target is then not what a call there runs)."""
+    return any(
+        isinstance(node, cst.Name)
+        and node.value == name
+        and isinstance(ctx.index.parent(node), (cst.AssignTarget, cst.AugAssign))
+        for node in own_nodes(loop.body)
+    )
 
 
 def _local_receiver(ctx: FileContext, func: cst.Attribute) -> bool:
