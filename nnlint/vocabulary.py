@@ -907,6 +907,18 @@ LAYOUT_KEEPING_LAYERS = (
 ELEMENTWISE_LAYERS = frozenset(
     {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity"}
 )
+# Functions that act on each element alone, as a model stores them to call later (`self.nonlinearity =
+# nonlinearity`, with `nonlinearity=torch.tanh` as the default): no weights, nothing mixed.
+ELEMENTWISE_FUNCTIONS = frozenset(
+    {f"torch.{name}" for name in ("relu", "sigmoid", "tanh", "exp", "abs")}
+    | {
+        f"torch.nn.functional.{name}"
+        for name in (
+            *("relu", "relu6", "gelu", "silu", "elu", "selu", "celu", "leaky_relu", "mish"),
+            *("sigmoid", "tanh", "softplus", "softsign", "hardtanh", "hardswish", "hardsigmoid"),
+        )
+    }
+)
 # Layers that pass their input's width through (a Sequential's width is that of the layer before them).
 WIDTH_KEEPING_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Flatten"})
 # Layers that treat each element (or token id) on its own: flattening their input mixes nothing
