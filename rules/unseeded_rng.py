@@ -123,6 +123,24 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # A data module whose `__main__` guard only builds one and throws it away (the smoke test of the
+        # lightning-hydra-template): its shuffling loader is never built when the file runs.
+        """
+import torch
+from torch.utils.data import DataLoader
+
+
+class DigitsDataModule:
+    def __init__(self, data, batch_size=64):
+        self.data, self.batch_size = data, batch_size
+
+    def train_dataloader(self):
+        return DataLoader(self.data, batch_size=self.batch_size, shuffle=True)
+
+
+if __name__ == "__main__":
+    _ = DigitsDataModule(torch.zeros(10, 2))
+""",
         # `env.step()` is not an optimizer's step: a rollout that never trains draws nothing that matters.
         """
 import random
