@@ -123,6 +123,24 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # The split draws from a seeded generator of its own, handed over by position.
+        """
+import json
+
+import torch
+from torch.utils import data
+
+
+def load_records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+seed = 42
+records = load_records("train.jsonl")
+generator = torch.Generator().manual_seed(seed)
+train, validation = data.random_split(records, [0.8, 0.2], generator)
+""",
         # A data module whose `__main__` guard only builds one and throws it away (the smoke test of the
         # lightning-hydra-template): its shuffling loader is never built when the file runs.
         """

@@ -544,3 +544,29 @@ def test_a_project_loader_draws_through_its_project_base_class(root: Path) -> No
     assert "numpy" not in findings[0].message
     seeded = train.replace("    pass", "    torch.manual_seed(0)")
     assert _check(root, {"train.py": seeded}) == []
+
+
+@pytest.mark.parametrize(
+    ("split", "draws"),
+    [
+        ("random_split(data, [8, 2], generator)", False),  # by position (abacaj/fine-tune-mistral)
+        ("random_split(data, [8, 2], generator=generator)", False),
+        ("random_split(data, [8, 2], torch.Generator().manual_seed(0))", False),
+        ("random_split(data, [8, 2], lengths)", True),  # another argument: the global generator
+        ("random_split(data, [8, 2])", True),
+    ],
+)
+def test_a_generator_given_by_position_is_the_calls_own(split: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = (
+        "import torch\nfrom torch.utils.data import random_split\n"
+        "generator = torch.Generator().manual_seed(42)\nlengths = None\n"
+        f"train, val = {split}\n"
+    )
+    ctx = FileContext("split.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.random_split")
+    assert (classify(ctx, call).draw is not None) is draws

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import project_bases, resolve_name
+from nnlint.engine.bindings import project_bases, reaching_value, resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
@@ -156,7 +156,11 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         or (callee in vocab.SEEDING_CLI_CLASSES and _cli_seeds(call))
     ):
         return Effect(seeds=frozenset(vocab.RNG_GENERATORS))
-    if any(arg.keyword is not None and arg.keyword.value == "generator" for arg in call.args):
+    if any(
+        (arg.keyword is not None and arg.keyword.value == "generator")
+        or (ctx.randomness.builds_generators and _is_generator(ctx, arg.value))
+        for arg in call.args
+    ):
         return Effect()  # draws from a generator of its own, not the global one
 
     def draw(generator: str, what: str, loads_data: bool = False) -> Effect:
@@ -178,6 +182,20 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
     implicit = _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
+
+
+def _is_generator(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """Whether an argument is a `torch.Generator` of the script's own, built in the call or bound to the
+    name it passes (`generator = torch.Generator().manual_seed(seed)`, then `random_split(dataset,
+    [0.8, 0.2], generator)` with the generator given by position, abacaj/fine-tune-mistral
+    scripts/split_validation.py)."""
+    if isinstance(value, cst.Name):
+        value = reaching_value(ctx, value.value, value)  # type: ignore[assignment]
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value != "manual_seed":
+            break
+        value = value.func.value  # `torch.Generator().manual_seed(seed)` gives the generator back
+    return isinstance(value, cst.Call) and ctx.callee(value) == "torch.Generator"
 
 
 def _in_worker_code(ctx: FileContext, call: cst.Call) -> bool:
@@ -557,6 +575,11 @@ class RandomnessMemo:
         self.in_project: dict[str, bool] = {}
         self._ctx = ctx
         self._calls: dict[int, list[cst.Call]] | None = None
+
+    @cached_property
+    def builds_generators(self) -> bool:
+        """Whether the file's text names `torch.Generator` at all: the cheap gate of `_is_generator`."""
+        return "Generator(" in self._ctx.source
 
     @cached_property
     def generators(self) -> dict[str, str]:
