@@ -388,6 +388,22 @@ RNG_TORCH_DATA = frozenset(
 )
 # torchvision augmentations that draw without "Random" in their name.
 RNG_AUGMENTATIONS = frozenset({"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"})
+# torchvision augmentations whose only draw is a coin flip with probability `p`, and the position `p`
+# takes: with `p` literally 0 or 1 the transform is certain (`RandomHorizontalFlip(p=1.)` always flips).
+RNG_COIN_FLIP_TRANSFORMS = {
+    **{
+        name: 0
+        for name in (
+            "RandomHorizontalFlip",
+            "RandomVerticalFlip",
+            "RandomGrayscale",
+            "RandomInvert",
+            "RandomAutocontrast",
+            "RandomEqualize",
+        )
+    },
+    **{name: 1 for name in ("RandomPosterize", "RandomSolarize", "RandomAdjustSharpness")},
+}
 # Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
 RNG_INITIALISED_LAYERS = frozenset(
     {

@@ -123,6 +123,18 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # A flip with probability 1 always flips: the mirrored samples are certain.
+        """
+import torch
+from torchvision.transforms import RandomHorizontalFlip, ToPILImage, ToTensor
+
+if __name__ == "__main__":
+    model = load_inception()
+    flipper = RandomHorizontalFlip(p=1.0)
+    samples = torch.load("samples.pt")
+    flipped = torch.stack([ToTensor()(flipper(ToPILImage()(img))) for img in samples])
+    save_features(model(samples), model(flipped))
+""",
         # The split draws from a seeded generator of its own, handed over by position.
         """
 import json

@@ -570,3 +570,30 @@ def test_a_generator_given_by_position_is_the_calls_own(split: str, draws: bool)
     ctx = FileContext("split.py", source, cst.parse_module(source))
     call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.random_split")
     assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("transform", "draws"),
+    [
+        ("RandomHorizontalFlip(p=1.)", False),  # ermongroup/ncsnv2 nearest_neighbor.py
+        ("RandomHorizontalFlip(1)", False),
+        ("RandomVerticalFlip(p=0)", False),
+        ("RandomSolarize(128, 1.0)", False),
+        ("RandomHorizontalFlip()", True),
+        ("RandomHorizontalFlip(p=0.5)", True),
+        ("RandomHorizontalFlip(p=prob)", True),
+        ("RandomSolarize(1)", True),  # the threshold, not the probability
+        ("RandomResizedCrop(32)", True),
+    ],
+)
+def test_a_coin_flip_with_a_certain_probability_draws_nothing(transform: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = f"from torchvision.transforms import *\nprob = 0.5\nt = {transform}\n"
+    source = source.replace("import *", f"import {transform.split('(')[0]}")
+    ctx = FileContext("aug.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision."))
+    assert (classify(ctx, call).draw is not None) is draws

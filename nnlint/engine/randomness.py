@@ -176,7 +176,7 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         callee.startswith("torch.distributions.") and last[:1].isupper()
     ):
         return draw("torch", f"`{callee.replace('torch.nn.init.', 'nn.init.')}()`")
-    if callee in vocab.RNG_TORCH_DATA or _is_random_augmentation(callee):
+    if callee in vocab.RNG_TORCH_DATA or (_is_random_augmentation(callee) and not _certain_coin(call, last)):
         return draw("torch", f"`{last}`", loads_data=True)
     if last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
@@ -354,6 +354,22 @@ def _is_random_augmentation(callee: str) -> bool:
         return False
     last = callee.rsplit(".", 1)[-1]
     return last.startswith("Random") or last in vocab.RNG_AUGMENTATIONS
+
+
+def _certain_coin(call: cst.Call, last: str) -> bool:
+    """A coin-flip augmentation whose probability is literally 0 or 1 (`RandomHorizontalFlip(p=1.)`,
+    ermongroup/ncsnv2 evaluation/nearest_neighbor.py's mirror images): it always or never applies, so
+    nothing about its result is random."""
+    position = vocab.RNG_COIN_FLIP_TRANSFORMS.get(last)
+    if position is None:
+        return False
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    keyword = [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "p"]
+    given = keyword or positional[position : position + 1]
+    if not given:
+        return False  # the default probability (0.5): a real coin
+    value = given[0]
+    return isinstance(value, (cst.Integer, cst.Float)) and value.evaluated_value in (0, 1)
 
 
 def _shuffles(call: cst.Call) -> bool:
