@@ -72,7 +72,8 @@ class UnseededRng(Rule):
     split; DataLoader workers reseed `random` and numpy from the torch seed, the main process does not) are
     reported. Library modules without an entry point, scripts that neither train nor draw data at random
     (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are left
-    alone.
+    alone; so are a shuffling loader bound to a name the script never mentions again, a coin-flip
+    augmentation with probability 0 or 1, and a draw handed a `torch.Generator` of the script's own.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
@@ -123,6 +124,20 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # An inference script that builds a shuffling training loader it never reads (a cell copied from
+        # the training notebook): nothing is drawn from it.
+        """
+import torch
+from torch.utils.data import DataLoader
+
+model = load_finetuned("adapter")
+train_dataloader = DataLoader(train_dataset, shuffle=True, batch_size=8)
+test_dataloader = DataLoader(test_dataset, batch_size=8)
+model.eval()
+with torch.no_grad():
+    for batch in test_dataloader:
+        print(model.generate(**batch))
+""",
         # A flip with probability 1 always flips: the mirrored samples are certain.
         """
 import torch
@@ -514,6 +529,7 @@ if __name__ == "__main__":
     model = torch.nn.Linear(10, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)
+    fit(model, optimizer, loader)
 """,
             line=7,
             fixed="""
@@ -524,6 +540,7 @@ if __name__ == "__main__":
     model = torch.nn.Linear(10, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)
+    fit(model, optimizer, loader)
 """,
         ),
         # Only torch is seeded; numpy's and random's global generators are not, and the imports they need
@@ -677,6 +694,7 @@ from lightning.pytorch.cli import LightningCLI
 if __name__ == "__main__":
     loader = torch.utils.data.DataLoader(data, shuffle=True)
     LightningCLI(Model, seed_everything_default=False)
+    inspect(loader)
 """,
             line=6,
         ),

@@ -597,3 +597,23 @@ def test_a_coin_flip_with_a_certain_probability_draws_nothing(transform: str, dr
     ctx = FileContext("aug.py", source, cst.parse_module(source))
     call = next(c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision."))
     assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("after", "draws"),
+    [
+        ("", False),  # never read again (PEFT's inference notebooks)
+        ("for batch in loader:\n    step(batch)\n", True),
+        ("# the loader is kept for later\n", True),  # mentioned in the text: kept
+    ],
+)
+def test_a_shuffling_loader_that_is_never_read_draws_nothing(after: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = "from torch.utils.data import DataLoader\nloader = DataLoader(data, shuffle=True)\n" + after
+    ctx = FileContext("infer.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.DataLoader")
+    assert (classify(ctx, call).draw is not None) is draws

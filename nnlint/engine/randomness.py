@@ -178,7 +178,12 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         return draw("torch", f"`{callee.replace('torch.nn.init.', 'nn.init.')}()`")
     if callee in vocab.RNG_TORCH_DATA or (_is_random_augmentation(callee) and not _certain_coin(call, last)):
         return draw("torch", f"`{last}`", loads_data=True)
-    if last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
+    if (
+        last == "DataLoader"
+        and callee.startswith("torch.")
+        and _shuffles(call)
+        and not _never_read(ctx, call)
+    ):
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
     implicit = _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
@@ -354,6 +359,22 @@ def _is_random_augmentation(callee: str) -> bool:
         return False
     last = callee.rsplit(".", 1)[-1]
     return last.startswith("Random") or last in vocab.RNG_AUGMENTATIONS
+
+
+def _never_read(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call's result is bound to a name that the file's text never mentions again
+    (`train_dataloader = DataLoader(train_dataset, shuffle=True, ...)` copied into an inference notebook
+    that never iterates it, PEFT's `peft_lora_clm_accelerate_big_model_inference.ipynb`): a loader
+    nobody reads shuffles nothing. Read off the text, so a mention in a comment or string keeps it."""
+    assign = ctx.index.parent(call)
+    if not (
+        isinstance(assign, cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+    ):
+        return False
+    name = assign.targets[0].target.value
+    return len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", ctx.source)) == 1
 
 
 def _certain_coin(call: cst.Call, last: str) -> bool:
