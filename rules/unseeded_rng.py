@@ -124,6 +124,21 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # Style transfer from a pretrained VGG, started from the content image: the random initial weights
+        # of the VGG are all overwritten by the loaded ones, and nothing else is drawn.
+        """
+import torch
+from torchvision import models
+
+if __name__ == "__main__":
+    vgg = models.vgg16(pretrained=True).features.eval()
+    image = load_image("content.jpg").requires_grad_()
+    optimizer = torch.optim.Adam([image], lr=10.0)
+    for step in range(500):
+        optimizer.zero_grad()
+        style_loss(vgg, image).backward()
+        optimizer.step()
+""",
         # An inference script that builds a shuffling training loader it never reads (a cell copied from
         # the training notebook): nothing is drawn from it.
         """

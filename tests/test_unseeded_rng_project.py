@@ -617,3 +617,27 @@ def test_a_shuffling_loader_that_is_never_read_draws_nothing(after: str, draws: 
     ctx = FileContext("infer.py", source, cst.parse_module(source))
     call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.DataLoader")
     assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("build", "draws"),
+    [
+        ("models.vgg16(pretrained=True)", False),  # gordicaleksa/pytorch-neural-style-transfer
+        ("models.resnet18(weights=models.ResNet18_Weights.DEFAULT)", False),
+        ("models.vgg16()", True),
+        ("models.vgg16(pretrained=False)", True),
+        ("models.resnet18(weights=None)", True),
+    ],
+)
+def test_a_pretrained_model_build_leaves_no_random_initialisation(build: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = f"from torchvision import models\nnet = {build}\n"
+    ctx = FileContext("build.py", source, cst.parse_module(source))
+    call = next(
+        c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision.models.")
+    )
+    assert (classify(ctx, call).implicit is not None) is draws

@@ -185,7 +185,7 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         and not _never_read(ctx, call)
     ):
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
-    implicit = _implicit_randomness(callee, last)
+    implicit = None if _pretrained(call) else _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
 
 
@@ -401,6 +401,21 @@ def _shuffles(call: cst.Call) -> bool:
             if isinstance(value, cst.Name):
                 return value.value == "True"
             return not isinstance(value, (cst.Integer, cst.SimpleString)) and dotted_name(value) is None
+    return False
+
+
+def _pretrained(call: cst.Call) -> bool:
+    """A model builder asked for trained weights (`models.vgg16(pretrained=True)`, `weights=...` other
+    than None, gordicaleksa/pytorch-neural-style-transfer vgg_nets.py): every initial weight it draws is
+    overwritten by the loaded ones, so no result depends on that draw."""
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        value = arg.value
+        if arg.keyword.value == "pretrained":
+            return isinstance(value, cst.Name) and value.value == "True"
+        if arg.keyword.value == "weights":
+            return not (isinstance(value, cst.Name) and value.value == "None")
     return False
 
 
