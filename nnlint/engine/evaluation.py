@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import argument_values, own_nodes, target_names
+from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
@@ -705,17 +705,13 @@ class Evaluation:
             elif isinstance(parent, cst.Call):
                 break  # the output passed as an argument
             node, parent = parent, index.parent(parent)
-        if not (
-            isinstance(parent, cst.Assign)
-            and len(parent.targets) == 1
-            and isinstance(parent.targets[0].target, cst.Name)
-        ):
+        target = bound_name(self._ctx, node)
+        if target is None:
             return False
-        name = parent.targets[0].target.value
         reads = [
             use
             for use in index.nodes(cst.Name)
-            if use.value == name and loop in index.ancestors(use) and use is not parent.targets[0].target
+            if use.value == target.value and loop in index.ancestors(use) and use is not target
         ]
         return bool(reads) and all(self._taken_off_graph(use, loop) for use in reads)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import project_bases, reaching_value, resolve_name
+from nnlint.engine.bindings import bound_name, project_bases, reaching_value, resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
@@ -366,15 +366,10 @@ def _never_read(ctx: FileContext, call: cst.Call) -> bool:
     (`train_dataloader = DataLoader(train_dataset, shuffle=True, ...)` copied into an inference notebook
     that never iterates it, PEFT's `peft_lora_clm_accelerate_big_model_inference.ipynb`): a loader
     nobody reads shuffles nothing. Read off the text, so a mention in a comment or string keeps it."""
-    assign = ctx.index.parent(call)
-    if not (
-        isinstance(assign, cst.Assign)
-        and len(assign.targets) == 1
-        and isinstance(assign.targets[0].target, cst.Name)
-    ):
+    target = bound_name(ctx, call)
+    if target is None:
         return False
-    name = assign.targets[0].target.value
-    return len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", ctx.source)) == 1
+    return len(re.findall(rf"(?<![\w.]){re.escape(target.value)}\b", ctx.source)) == 1
 
 
 def _certain_coin(call: cst.Call, last: str) -> bool:
