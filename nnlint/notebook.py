@@ -48,8 +48,10 @@ class CodeCell:
     number: int  # 1-based among all cells
     text: str
     masked: tuple[str, ...]  # the cell's lines with IPython syntax masked, without newlines
-    masked_rows: frozenset[int]  # 1-based rows of the cell that were masked
+    masked_rows: frozenset[int]  # 1-based rows of the cell whose checked text differs from the cell's
     first_row: int  # 1-based row of the cell's first line in the joined source
+    indent: int = 0  # the width of the leading indent IPython strips from the `dedented` rows
+    dedented: frozenset[int] = frozenset()
 
     @property
     def last_row(self) -> int:
@@ -69,8 +71,9 @@ class Notebook:
             if cell.get("cell_type") != "code":
                 continue
             text = cell_text(cell)
-            masked, masked_rows = mask_ipython(text)
-            cells.append(CodeCell(number, text, tuple(masked), masked_rows, row))
+            runs, indent, dedented = strip_leading_indent(text)
+            masked, masked_rows = mask_ipython(runs)
+            cells.append(CodeCell(number, text, tuple(masked), masked_rows | dedented, row, indent, dedented))
             row += len(masked)
         return cls(raw, cells)
 
@@ -98,6 +101,22 @@ def _lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def strip_leading_indent(text: str) -> tuple[str, int, frozenset[int]]:
+    """The cell's text as IPython runs it, the width of the indent it strips, and the rows (1-based) it
+    strips it from. IPython removes the leading whitespace of a cell's first non-blank line from every
+    line that starts with the same whitespace, so a cell pasted with one space in front (`" def f(a):"`,
+    rasbt/machine-learning-book ch13_part1.ipynb) runs, where Python alone would stop at "unexpected
+    indent"; other lines keep theirs."""
+    lines = text.split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    space = first[: len(first) - len(first.lstrip(" \t"))]
+    if not space:
+        return text, 0, frozenset()
+    rows = frozenset(row for row, line in enumerate(lines, start=1) if line.startswith(space))
+    kept = [line[len(space) :] if line.startswith(space) else line for line in lines]
+    return "\n".join(kept), len(space), rows
 
 
 def mask_ipython(text: str) -> tuple[list[str], frozenset[int]]:
@@ -222,15 +241,21 @@ def _to_cell(notebook: Notebook, finding: Finding) -> Finding | None:
     cell = notebook.cell_at(finding.location.row)
     if cell is None:
         return None
-    start = Position(finding.location.row - cell.first_row + 1, finding.location.column)
+    start = _in_cell(cell, finding.location.row - cell.first_row + 1, finding.location.column)
     if finding.end_location.row <= cell.last_row:
-        end = Position(finding.end_location.row - cell.first_row + 1, finding.end_location.column)
+        end = _in_cell(cell, finding.end_location.row - cell.first_row + 1, finding.end_location.column)
     else:  # a node that runs past its cell (only possible across a cell boundary): stop at the cell's end
         end = Position(len(cell.masked), len(cell.masked[-1]) + 1)
     finding.location, finding.end_location, finding.cell = start, end, cell.number
     if finding.fix is not None:
         finding.fix = _fix_by_cell(notebook, finding.fix)
     return finding
+
+
+def _in_cell(cell: CodeCell, row: int, column: int) -> Position:
+    """A position of the checked text at `row` of a cell, in the cell as written: a row IPython dedents
+    has its indent back."""
+    return Position(row, column + cell.indent if row in cell.dedented else column)
 
 
 def _fix_by_cell(notebook: Notebook, fix: Fix) -> Fix | None:

@@ -388,6 +388,22 @@ RNG_TORCH_DATA = frozenset(
 )
 # torchvision augmentations that draw without "Random" in their name.
 RNG_AUGMENTATIONS = frozenset({"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"})
+# torchvision augmentations whose only draw is a coin flip with probability `p`, and the position `p`
+# takes: with `p` literally 0 or 1 the transform is certain (`RandomHorizontalFlip(p=1.)` always flips).
+RNG_COIN_FLIP_TRANSFORMS = {
+    **{
+        name: 0
+        for name in (
+            "RandomHorizontalFlip",
+            "RandomVerticalFlip",
+            "RandomGrayscale",
+            "RandomInvert",
+            "RandomAutocontrast",
+            "RandomEqualize",
+        )
+    },
+    **{name: 1 for name in ("RandomPosterize", "RandomSolarize", "RandomAdjustSharpness")},
+}
 # Layers whose construction draws their initial weights, and dropout: randomness a training run depends on.
 RNG_INITIALISED_LAYERS = frozenset(
     {
@@ -908,6 +924,18 @@ LAYOUT_KEEPING_LAYERS = (
 # Layers that act on each element alone: any input shape, the same shape out.
 ELEMENTWISE_LAYERS = frozenset(
     {"ReLU", "GELU", "SiLU", "ELU", "LeakyReLU", "Sigmoid", "Tanh", "Dropout", "Identity"}
+)
+# Functions that act on each element alone, as a model stores them to call later (`self.nonlinearity =
+# nonlinearity`, with `nonlinearity=torch.tanh` as the default): no weights, nothing mixed.
+ELEMENTWISE_FUNCTIONS = frozenset(
+    {f"torch.{name}" for name in ("relu", "sigmoid", "tanh", "exp", "abs")}
+    | {
+        f"torch.nn.functional.{name}"
+        for name in (
+            *("relu", "relu6", "gelu", "silu", "elu", "selu", "celu", "leaky_relu", "mish"),
+            *("sigmoid", "tanh", "softplus", "softsign", "hardtanh", "hardswish", "hardsigmoid"),
+        )
+    }
 )
 # Layers that pass their input's width through (a Sequential's width is that of the layer before them).
 WIDTH_KEEPING_LAYERS = ELEMENTWISE_LAYERS | frozenset({"Flatten"})

@@ -9,6 +9,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import reaching_value
 from nnlint.engine.context import FileContext
+from nnlint.engine.layers import holds_elementwise_function
 from nnlint.engine.names import dotted_name
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
@@ -200,6 +201,21 @@ class UNet(nn.Module):
         time_embeds = self.add_time_proj(time_ids.flatten())
         time_embeds = time_embeds.reshape((text_embeds.shape[0], -1))
         return self.add_embedding(torch.concat([text_embeds, time_embeds], dim=-1))
+""",
+        # SAGPool's scores: a one-wide graph layer's output over nodes, flattened and passed to the stored
+        # nonlinearity, `torch.tanh` by default: an elementwise function, not a layer that mixes samples.
+        """
+import torch
+import torch.nn as nn
+class SAGPool(nn.Module):
+    def __init__(self, channels, gnn_class, nonlinearity=torch.tanh):
+        super().__init__()
+        self.gnn = gnn_class(channels, 1)
+        self.nonlinearity = nonlinearity
+    def forward(self, x, edge_index):
+        score = self.gnn(x, edge_index).view(-1)
+        score = self.nonlinearity(score)
+        return x * score.view(-1, 1)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
@@ -406,6 +422,8 @@ class Net(nn.Module):
         ):
             return False
         cls = self.ctx.enclosing_class(call)
+        if cls is not None and holds_elementwise_function(self.ctx, cls, func.attr.value):
+            return False  # `self.nonlinearity(score)` with `nonlinearity=torch.tanh`: no weights
         if cls not in self._methods:
             self._methods[cls] = {
                 f.name.value

@@ -1450,6 +1450,87 @@ class Agent:
             policy_loss(self.actor, env.step(action)).backward()
             self.optimizer.step()
 """,
+        # A PixelCNN whose forward runs the gated conv blocks of its own ModuleList in a loop: no dropout or
+        # BatchNorm anywhere, so its validation without eval() is not wrong.
+        """
+import torch
+import torch.nn as nn
+
+class Gated(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, 2 * dim, 3, padding=1)
+
+    def forward(self, x):
+        a, b = self.conv(x).chunk(2, dim=1)
+        return torch.tanh(a) * torch.sigmoid(b)
+
+class PixelCNN(nn.Module):
+    def __init__(self, dim, n_layers):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n_layers):
+            self.layers.append(Gated(dim))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+def validate(model, loader):
+    with torch.no_grad():
+        return sum(model(x).mean().item() for x in loader)
+
+model = PixelCNN(64, 15)
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for x in train_loader:
+        optimizer.zero_grad()
+        model(x).mean().backward()
+        optimizer.step()
+    validate(model, val_loader)
+""",
+        # A tutorial's MLP: Linear and ReLU layers appended to a list in a loop, unpacked into a Sequential,
+        # evaluated under no_grad without eval(): it has no dropout or BatchNorm, so no mode to be wrong in.
+        """
+import torch
+import torch.nn as nn
+
+layers = [nn.Flatten()]
+size = 784
+for hidden in [32, 16]:
+    layer = nn.Linear(size, hidden)
+    layers.append(layer)
+    layers.append(nn.ReLU())
+    size = hidden
+layers.append(nn.Linear(size, 10))
+model = nn.Sequential(*layers)
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+with torch.no_grad():
+    print((model(x_test).argmax(1) == y_test).float().mean())
+""",
+        # A replay buffer's `sample(batch_size)` draws indices into its own storage and passes the batch
+        # through an augmentation it holds (DrQ): a training batch handed out, not generation.
+        """
+import numpy as np
+import torch
+import torch.nn as nn
+
+class ReplayBuffer:
+    def __init__(self, obs_shape, capacity, pad):
+        self.augment = nn.Sequential(nn.ReplicationPad2d(pad), nn.Dropout(0.1))
+        self.obses = np.empty((capacity, *obs_shape), dtype=np.uint8)
+        self.size = 0
+
+    def sample(self, batch_size):
+        idxs = np.random.randint(0, self.size, size=batch_size)
+        obses = torch.as_tensor(self.obses[idxs]).float()
+        return self.augment(obses)
+""",
         # The LSTM tutorial's network: a stacked LSTM with the default `dropout=0` (its arguments given by
         # position), an initial state built by `torch.zeros(...).to(device)`, and a linear head.
         """

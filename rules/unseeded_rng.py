@@ -72,7 +72,8 @@ class UnseededRng(Rule):
     split; DataLoader workers reseed `random` and numpy from the torch seed, the main process does not) are
     reported. Library modules without an entry point, scripts that neither train nor draw data at random
     (exports), and throughput benchmarks (timed precisely, no data loaded, only random dummy tensors) are left
-    alone.
+    alone; so are a shuffling loader bound to a name the script never mentions again, a coin-flip
+    augmentation with probability 0 or 1, and a draw handed a `torch.Generator` of the script's own.
 
     ## Why is this bad?
     Without a seed, every run starts from different weights, sees batches in a different order and draws
@@ -123,6 +124,83 @@ class UnseededRng(Rule):
     hint = "Seed each generator the script uses once, at its start: `torch.manual_seed(0)`, `random.seed(0)`."
 
     VALID: ClassVar[list[str]] = [
+        # Style transfer from a pretrained VGG, started from the content image: the random initial weights
+        # of the VGG are all overwritten by the loaded ones, and nothing else is drawn.
+        """
+import torch
+from torchvision import models
+
+if __name__ == "__main__":
+    vgg = models.vgg16(pretrained=True).features.eval()
+    image = load_image("content.jpg").requires_grad_()
+    optimizer = torch.optim.Adam([image], lr=10.0)
+    for step in range(500):
+        optimizer.zero_grad()
+        style_loss(vgg, image).backward()
+        optimizer.step()
+""",
+        # An inference script that builds a shuffling training loader it never reads (a cell copied from
+        # the training notebook): nothing is drawn from it.
+        """
+import torch
+from torch.utils.data import DataLoader
+
+model = load_finetuned("adapter")
+train_dataloader = DataLoader(train_dataset, shuffle=True, batch_size=8)
+test_dataloader = DataLoader(test_dataset, batch_size=8)
+model.eval()
+with torch.no_grad():
+    for batch in test_dataloader:
+        print(model.generate(**batch))
+""",
+        # A flip with probability 1 always flips: the mirrored samples are certain.
+        """
+import torch
+from torchvision.transforms import RandomHorizontalFlip, ToPILImage, ToTensor
+
+if __name__ == "__main__":
+    model = load_inception()
+    flipper = RandomHorizontalFlip(p=1.0)
+    samples = torch.load("samples.pt")
+    flipped = torch.stack([ToTensor()(flipper(ToPILImage()(img))) for img in samples])
+    save_features(model(samples), model(flipped))
+""",
+        # The split draws from a seeded generator of its own, handed over by position.
+        """
+import json
+
+import torch
+from torch.utils import data
+
+
+def load_records(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+seed = 42
+records = load_records("train.jsonl")
+generator = torch.Generator().manual_seed(seed)
+train, validation = data.random_split(records, [0.8, 0.2], generator)
+""",
+        # A data module whose `__main__` guard only builds one and throws it away (the smoke test of the
+        # lightning-hydra-template): its shuffling loader is never built when the file runs.
+        """
+import torch
+from torch.utils.data import DataLoader
+
+
+class DigitsDataModule:
+    def __init__(self, data, batch_size=64):
+        self.data, self.batch_size = data, batch_size
+
+    def train_dataloader(self):
+        return DataLoader(self.data, batch_size=self.batch_size, shuffle=True)
+
+
+if __name__ == "__main__":
+    _ = DigitsDataModule(torch.zeros(10, 2))
+""",
         # `env.step()` is not an optimizer's step: a rollout that never trains draws nothing that matters.
         """
 import random
@@ -466,6 +544,7 @@ if __name__ == "__main__":
     model = torch.nn.Linear(10, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)
+    fit(model, optimizer, loader)
 """,
             line=7,
             fixed="""
@@ -476,6 +555,7 @@ if __name__ == "__main__":
     model = torch.nn.Linear(10, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)
+    fit(model, optimizer, loader)
 """,
         ),
         # Only torch is seeded; numpy's and random's global generators are not, and the imports they need
@@ -629,6 +709,7 @@ from lightning.pytorch.cli import LightningCLI
 if __name__ == "__main__":
     loader = torch.utils.data.DataLoader(data, shuffle=True)
     LightningCLI(Model, seed_everything_default=False)
+    inspect(loader)
 """,
             line=6,
         ),

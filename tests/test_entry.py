@@ -101,3 +101,31 @@ def test_bottom_main_call_and_registered_commands() -> None:
     assert entry.anchor is entry.calls[0]
     assert _function(ctx, "cli") in entry.reached  # a decorator that may register it
     assert _function(ctx, "main") in entry.reached
+
+
+def test_a_class_only_built_and_thrown_away_runs_its_init_and_what_it_calls() -> None:
+    """`_ = DataModule()` under the `__main__` guard (ashleve/lightning-hydra-template's smoke test) runs
+    `__init__` and the methods it calls on `self`, not `train_dataloader`; a class bound to a name that is
+    used may run any method."""
+    source = """
+        class DataModule:
+            def __init__(self):
+                self.setup()
+            def setup(self):
+                pass
+            def train_dataloader(self):
+                pass
+        class Used:
+            def fit(self):
+                pass
+        if __name__ == "__main__":
+            _ = DataModule()
+            used = Used()
+            _ = used
+        """
+    ctx = _ctx(source)
+    reached = ctx.entry.reached
+    methods = {f.name.value: f for f in ctx.index.nodes(cst.FunctionDef)}
+    assert methods["__init__"] in reached and methods["setup"] in reached
+    assert methods["train_dataloader"] not in reached
+    assert methods["fit"] in reached

@@ -5,6 +5,7 @@ the mode as a per-network fact, generation methods, networks held in lists, and 
 from __future__ import annotations
 
 import libcst as cst
+import pytest
 
 from nnlint.engine.bindings import class_hierarchy
 from nnlint.engine.context import FileContext
@@ -185,6 +186,39 @@ class Synth:
     )
     assert [f.name.value for f in ctx.evaluation.generation_methods] == ["sample"]
     assert [_line(ctx, node) for node in ctx.modes.evaluations_in_training_mode()] == [22]
+
+
+def test_a_sample_method_that_indexes_its_own_storage_at_random_is_no_generation() -> None:
+    """A replay buffer's `sample(n)` indexes its stored arrays with indices it draws (denisyarats/drq
+    replay_buffer.py): a training batch handed out through its augmentation, not generation. A sampler
+    that indexes its own table with a loop counter, or draws noise for its network, still generates."""
+    ctx = _context(
+        _BN_NET
+        + """
+import numpy as np
+
+class Buffer:
+    def __init__(self):
+        self.aug = Net()
+        self.obs = np.zeros((100, 3))
+
+    def sample(self, n):
+        idxs = np.random.randint(0, 100, size=n)
+        return self.aug(torch.as_tensor(self.obs[idxs]))
+
+class Synth:
+    def __init__(self):
+        self.gen = Net()
+        self.scales = [1.0, 2.0]
+
+    def sample(self, n):
+        out = []
+        for i in range(2):
+            out.append(self.gen(torch.randn(n, 3) * self.scales[i]))
+        return out
+"""
+    )
+    assert [ctx.enclosing_class(f).name.value for f in ctx.evaluation.generation_methods] == ["Synth"]
 
 
 def test_a_list_of_networks_built_in_init_is_in_training_mode_in_every_method() -> None:
@@ -373,3 +407,78 @@ def main(device, flag):
     assert (EventKind.TRAIN, "decoder") in events and (EventKind.EVAL, "decoder") not in events
     assert not [target for _, target in events if target == "other"]  # a flag nothing can read
     assert events.count((EventKind.EVAL, "same")) == 1  # the switch's own event names it
+
+
+_MLP_SCRIPT = """
+import torch
+import torch.nn as nn
+
+layers = []
+for hidden in [32, 16]:
+    layer = nn.Linear(8, hidden)
+    layers.append(layer)
+    layers.append(nn.ReLU())
+LAST
+model = nn.Sequential(*layers)
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+with torch.no_grad():
+    print(model(x_test).mean())
+"""
+
+
+@pytest.mark.parametrize(
+    ("last", "reported"),
+    [
+        ("layers.append(nn.Linear(16, 2))", False),  # Linear and ReLU only: no mode to be wrong in
+        ("layers.extend([nn.Linear(16, 2), nn.Sigmoid()])", False),
+        ("layers.append(nn.Dropout(0.5))", True),  # a dropout in the list: the mode matters
+        ("layers.append(make_head())", True),  # a layer from a helper: unknown
+        ("layers += [nn.Linear(16, 2)]", True),  # grown another way: unknown
+        ("configure(layers)", True),  # handed elsewhere: unknown
+    ],
+)
+def test_a_sequential_of_mode_free_layers_built_in_sight_has_no_mode(last: str, reported: bool) -> None:
+    """rasbt/machine-learning-book ch13_part2.py builds its MLP by appending Linear and ReLU layers in a
+    loop and evaluates it under no_grad without eval(): silent, since no layer it holds has a mode."""
+    ctx = _context(_MLP_SCRIPT.replace("LAST", last))
+    assert bool(ctx.modes.evaluations_in_training_mode()) is reported
+
+
+_HELD_BLOCKS = """
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.extra = EXTRA
+
+    def forward(self, x):
+        return self.extra(self.conv(x))
+
+class Stack(nn.Module):
+    def __init__(self, dim, n):
+        super().__init__()
+        self.layers = nn.ModuleList()
+        for _ in range(n):
+            self.layers.append(Block(dim))
+        self.head = nn.ModuleList([nn.Conv2d(dim, 1, 1)])
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+        return self.head[0](x)
+"""
+
+
+@pytest.mark.parametrize(("extra", "free"), [("nn.ReLU()", True), ("nn.Dropout(0.1)", False)])
+def test_a_model_running_its_own_module_list_elements_is_judged_by_them(extra: str, free: bool) -> None:
+    """`for i, layer in enumerate(self.layers): x = layer(x)` and `self.head[0](x)` run submodules the class
+    builds, like `self.conv(x)` (GatedPixelCNN at ritheshkumar95/pytorch-vqvae modules.py): mode-free when
+    what it builds is, and not when a block holds a dropout."""
+    ctx = _context(_HELD_BLOCKS.replace("EXTRA", extra))
+    assert mode_free_class(_class(ctx, "Stack")) is free

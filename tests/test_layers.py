@@ -5,9 +5,11 @@ from __future__ import annotations
 import textwrap
 
 import libcst as cst
+import pytest
 
 from nnlint.engine.bindings import reaching_value
 from nnlint.engine.context import FileContext
+from nnlint.engine.layers import holds_elementwise_function
 
 
 def _ctx(source: str) -> FileContext:
@@ -229,3 +231,25 @@ def test_layer_built_in_a_base_class_of_the_same_file() -> None:
     own = ctx.layers.layer_of(calls["self.twice"].func)
     assert own is not None and own.kind == "torch.nn.Tanh"  # the subclass's own assignment wins
     assert ctx.layers.layer_of(calls["self.missing"].func) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "elementwise"),
+    [
+        ("def __init__(self, act=torch.tanh):\n        self.act = act", True),
+        ("def __init__(self):\n        self.act = F.relu", True),
+        ("def __init__(self, act=None):\n        self.act = act", False),  # whatever a caller passes
+        ("def __init__(self, act):\n        self.act = act", False),
+        ("def __init__(self):\n        self.act = nn.Linear(4, 4)", False),
+    ],
+)
+def test_an_attribute_holding_an_elementwise_function(stored: str, elementwise: bool) -> None:
+    """`self.nonlinearity(score)` with `nonlinearity=torch.tanh` (PyG's SAGPooling, copied at
+    shaneacton/GNN_Thesis custom_sag_pool.py) calls a function of each element, not a layer."""
+    source = (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+        f"class Pool(nn.Module):\n    {stored}\n"
+    )
+    ctx = FileContext("pool.py", source, cst.parse_module(source))
+    cls = next(iter(ctx.index.nodes(cst.ClassDef)))
+    assert holds_elementwise_function(ctx, cls, "act") is elementwise

@@ -1529,3 +1529,38 @@ def test_a_torch_free_helper_of_a_flat_project_is_checked_when_a_torch_module_im
     outcome = run_check([Path("proj")], Overrides())
     assert outcome.crashes == []
     assert {(f.filename, f.code) for f in outcome.findings} == {("proj/metrics.py", "NN503")}
+
+
+def test_project_methods_read_only_modules_that_define_the_name_as_a_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A method call on an object of unknown class is looked up among the project's methods: modules
+    that define the name only as a module-level function (every diffusers training script's
+    `parse_args()`, with a backward) are not parsed; a method indented by spaces or by a tab is found."""
+    import libcst as cst
+
+    from nnlint.engine.names import dotted_name
+    from nnlint.engine.training_calls import backpropagating_candidates, project_methods
+
+    monkeypatch.chdir(tmp_path)
+    script = "def parse_args():\n    return None\n\nloss.backward()\n"
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "train_a.py": script,
+            "train_b.py": script,
+            "solver.py": "class Solver:\n    def fit(self):\n        self.loss.backward()\n",
+            "tabbed.py": "class Other:\n\tdef fit(self):\n\t\tpass\n",
+            "infer.py": "args = parser.parse_args()\nsolver.fit()\n",
+        },
+    )
+    ctx = STORE.context((tmp_path / "infer.py").resolve())
+    assert ctx is not None
+    calls = {dotted_name(c.func): c for c in ctx.index.nodes(cst.Call)}
+    assert backpropagating_candidates(ctx, calls["parser.parse_args"]) == []
+    assert not {p.name for p in ctx.project_deps} & {"train_a.py", "train_b.py"}
+    found = sorted(
+        (module.path.rsplit("/", 1)[-1], method.name.value) for module, method in project_methods(ctx, "fit")
+    )
+    assert found == [("solver.py", "fit"), ("tabbed.py", "fit")]

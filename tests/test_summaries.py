@@ -426,3 +426,36 @@ def test_what_a_function_does_with_an_object_handed_to_it(
     assert ctx is not None
     call = next(node for node in ctx.index.nodes(cst.Call) if dotted_name(node.func) == helper)
     assert handed(ctx, call, call.args[0].value, effect) is expected
+
+
+def test_a_recursive_function_is_checked_and_its_file_with_it() -> None:
+    """A recursive helper (ncsnv2's `dict2namespace`, at ermongroup/ncsnv2@HEAD main.py) asks, through the
+    loop collector, whether the call to itself returns a model in some mode: the question, asked again
+    while it is answered, answers "unknown" instead of recursing until the stack runs out (which left the
+    whole file unchecked, reported as NN000 "nesting too deep"). The file's real finding is still made."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = (
+        "import argparse\n"
+        "import torch\n"
+        "def to_namespace(config):\n"
+        "    namespace = argparse.Namespace()\n"
+        "    for key, value in config.items():\n"
+        "        if isinstance(value, dict):\n"
+        "            new_value = to_namespace(value)\n"
+        "        else:\n"
+        "            new_value = value\n"
+        "        setattr(namespace, key, new_value)\n"
+        "    return namespace\n"
+        "def main(model, config, loader):\n"
+        "    config = to_namespace(config)\n"
+        "    model.train()\n"
+        "    for x in loader:\n"
+        "        print(model(x).mean())\n"
+    )
+    codes = [finding.code for finding in check_source("train.py", source, list(all_rules())).findings]
+    assert "NN000" not in codes
+    ctx = FileContext("train.py", source, cst.parse_module(source))
+    summary = ctx.summaries.of(ctx.functions["to_namespace"][0])
+    assert summary is not None and summary.returns_in_mode is None

@@ -544,3 +544,100 @@ def test_a_project_loader_draws_through_its_project_base_class(root: Path) -> No
     assert "numpy" not in findings[0].message
     seeded = train.replace("    pass", "    torch.manual_seed(0)")
     assert _check(root, {"train.py": seeded}) == []
+
+
+@pytest.mark.parametrize(
+    ("split", "draws"),
+    [
+        ("random_split(data, [8, 2], generator)", False),  # by position (abacaj/fine-tune-mistral)
+        ("random_split(data, [8, 2], generator=generator)", False),
+        ("random_split(data, [8, 2], torch.Generator().manual_seed(0))", False),
+        ("random_split(data, [8, 2], lengths)", True),  # another argument: the global generator
+        ("random_split(data, [8, 2])", True),
+    ],
+)
+def test_a_generator_given_by_position_is_the_calls_own(split: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = (
+        "import torch\nfrom torch.utils.data import random_split\n"
+        "generator = torch.Generator().manual_seed(42)\nlengths = None\n"
+        f"train, val = {split}\n"
+    )
+    ctx = FileContext("split.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.random_split")
+    assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("transform", "draws"),
+    [
+        ("RandomHorizontalFlip(p=1.)", False),  # ermongroup/ncsnv2 nearest_neighbor.py
+        ("RandomHorizontalFlip(1)", False),
+        ("RandomVerticalFlip(p=0)", False),
+        ("RandomSolarize(128, 1.0)", False),
+        ("RandomHorizontalFlip()", True),
+        ("RandomHorizontalFlip(p=0.5)", True),
+        ("RandomHorizontalFlip(p=prob)", True),
+        ("RandomSolarize(1)", True),  # the threshold, not the probability
+        ("RandomResizedCrop(32)", True),
+    ],
+)
+def test_a_coin_flip_with_a_certain_probability_draws_nothing(transform: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = f"from torchvision.transforms import *\nprob = 0.5\nt = {transform}\n"
+    source = source.replace("import *", f"import {transform.split('(')[0]}")
+    ctx = FileContext("aug.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision."))
+    assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("after", "draws"),
+    [
+        ("", False),  # never read again (PEFT's inference notebooks)
+        ("for batch in loader:\n    step(batch)\n", True),
+        ("# the loader is kept for later\n", True),  # mentioned in the text: kept
+    ],
+)
+def test_a_shuffling_loader_that_is_never_read_draws_nothing(after: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = "from torch.utils.data import DataLoader\nloader = DataLoader(data, shuffle=True)\n" + after
+    ctx = FileContext("infer.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if ctx.callee(c) == "torch.utils.data.DataLoader")
+    assert (classify(ctx, call).draw is not None) is draws
+
+
+@pytest.mark.parametrize(
+    ("build", "draws"),
+    [
+        ("models.vgg16(pretrained=True)", False),  # gordicaleksa/pytorch-neural-style-transfer
+        ("models.resnet18(weights=models.ResNet18_Weights.DEFAULT)", False),
+        ("models.vgg16()", True),
+        ("models.vgg16(pretrained=False)", True),
+        ("models.resnet18(weights=None)", True),
+    ],
+)
+def test_a_pretrained_model_build_leaves_no_random_initialisation(build: str, draws: bool) -> None:
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = f"from torchvision import models\nnet = {build}\n"
+    ctx = FileContext("build.py", source, cst.parse_module(source))
+    call = next(
+        c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision.models.")
+    )
+    assert (classify(ctx, call).implicit is not None) is draws

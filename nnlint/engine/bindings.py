@@ -276,6 +276,20 @@ def target_names(target: cst.CSTNode) -> list[str]:
     return [name] if name is not None else []
 
 
+def bound_name(ctx: FileContext, value: cst.CSTNode) -> cst.Name | None:
+    """The name a plain single-target assignment binds `value` to (`loader = DataLoader(...)` gives
+    `loader`); None for any other statement around it."""
+    assign = ctx.index.parent(value)
+    if (
+        isinstance(assign, cst.Assign)
+        and assign.value is value
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+    ):
+        return assign.targets[0].target
+    return None
+
+
 def assigned_names(node: cst.Assign | cst.AugAssign | cst.AnnAssign) -> list[str]:
     """The dotted names an assignment statement binds, every target unpacked."""
     targets = [target.target for target in node.targets] if isinstance(node, cst.Assign) else [node.target]

@@ -227,8 +227,9 @@ class EntryPoints:
             reached.add(definition)
             pending.append(definition)
             if isinstance(definition, cst.ClassDef):
+                run = _run_by_init(definition) if self._only_built(definition) else None
                 for statement in _class_statements(definition):
-                    if isinstance(statement, cst.FunctionDef):
+                    if isinstance(statement, cst.FunctionDef) and (run is None or statement in run):
                         reach(statement)
 
         for statement in self._ctx.module.body:
@@ -241,6 +242,33 @@ class EntryPoints:
                 for definition in self._definitions(name):
                     reach(definition)
         return frozenset(reached)
+
+    def _only_built(self, cls: cst.ClassDef) -> bool:
+        """Whether the file only builds instances of a class and throws them away (`_ =
+        MNISTDataModule()`, the smoke test under the `__main__` guard of every module of the
+        lightning-hydra-template, ashleve/lightning-hydra-template src/data/mnist_datamodule.py): then
+        running the file runs `__init__` and the methods it calls (`_run_by_init`), not the others
+        (`train_dataloader`). A class named in any other way (bound to a used name, passed on,
+        subclassed, built in a bare statement) may have any method run."""
+        name = cls.name.value
+        if not re.search(rf"(?<![\w.])_[ \t]*=[ \t]*{re.escape(name)}[ \t]*\(", self._ctx.source):
+            return False  # cheap: no `_ = Name(` written
+        index = self._ctx.index
+        uses = [node for node in index.nodes(cst.Name) if node.value == name and node is not cls.name]
+        for use in uses:
+            call = index.parent(use)
+            if not (isinstance(call, cst.Call) and call.func is use):
+                return False
+            holder = index.parent(call)
+            discarded = (
+                isinstance(holder, cst.Assign)
+                and len(holder.targets) == 1
+                and isinstance(holder.targets[0].target, cst.Name)
+                and holder.targets[0].target.value == "_"
+            )
+            if not discarded:
+                return False
+        return bool(uses)
 
     def runs(self, node: cst.CSTNode) -> bool:
         """Whether running this file executes `node`: it is at module level or in a reached definition."""
@@ -390,6 +418,36 @@ def _is_preamble(statement: cst.CSTNode) -> bool:
             for small in statement.body
         )
     return False
+
+
+def _run_by_init(cls: cst.ClassDef) -> set[cst.FunctionDef]:
+    """`__init__` and the methods it runs through `self.<name>`, transitively (a trainer whose
+    `__init__` calls `self.train()`): what building an instance runs."""
+    methods = {s.name.value: s for s in _class_statements(cls) if isinstance(s, cst.FunctionDef)}
+    run: set[cst.FunctionDef] = set()
+    pending = [methods["__init__"]] if "__init__" in methods else []
+    while pending:
+        method = pending.pop()
+        if method in run:
+            continue
+        run.add(method)
+        for node in _self_attributes(method):
+            if node in methods:
+                pending.append(methods[node])
+    return run
+
+
+def _self_attributes(function: cst.FunctionDef) -> set[str]:
+    """The names of the `self.<name>` accesses in a function's body."""
+    found: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            if isinstance(node.value, cst.Name) and node.value.value == "self":
+                found.add(node.attr.value)
+
+    function.body.visit(Visitor())
+    return found
 
 
 def _class_statements(cls: cst.ClassDef) -> list[cst.CSTNode]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import argument_values, own_nodes, target_names
+from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
@@ -616,6 +616,8 @@ class Evaluation:
             cls = self._ctx.index.parent(self._ctx.index.parent(function) or function)
             if not isinstance(cls, cst.ClassDef):
                 continue
+            if self._draws_stored_samples(function):
+                continue
             events = loops.function_events(function)
             if any(event.kind in _TRAINING_KINDS for event in events) or not any(
                 event.kind is EventKind.FORWARD and (event.target or "").startswith("self.")
@@ -626,6 +628,27 @@ class Evaluation:
             if not self._owned_by_model(function) and not self._called_in_training(function, cls):
                 found.append(function)
         return found
+
+    def _draws_stored_samples(self, method: cst.FunctionDef) -> bool:
+        """Whether a method indexes the object's own storage with indices it draws at random
+        (`idxs = np.random.randint(0, self.size, size=n)`, then `self.obses[idxs]`): a replay buffer's
+        `sample(batch_size)` handing out a training batch, whatever network it passes the batch through
+        (DrQ's augmentation, denisyarats/drq replay_buffer.py), not a synthesizer generating from its
+        trained networks."""
+        from nnlint.engine.bindings import reaching_value
+        from nnlint.engine.randomness import classify
+
+        for node in own_nodes(method):
+            if type(node) is not cst.Subscript or not (dotted_name(node.value) or "").startswith("self."):
+                continue
+            for element in node.slice:
+                index = element.slice
+                if not isinstance(index, cst.Index) or type(index.value) is not cst.Name:
+                    continue
+                drawn = reaching_value(self._ctx, index.value.value, node)
+                if isinstance(drawn, cst.Call) and classify(self._ctx, drawn).draw is not None:
+                    return True
+        return False
 
     def _called_in_training(self, method: cst.FunctionDef, cls: cst.ClassDef) -> bool:
         """Whether a method of `cls` that trains calls `method` (`self.sample_action(obs)` in a rollout
@@ -683,17 +706,13 @@ class Evaluation:
             elif isinstance(parent, cst.Call):
                 break  # the output passed as an argument
             node, parent = parent, index.parent(parent)
-        if not (
-            isinstance(parent, cst.Assign)
-            and len(parent.targets) == 1
-            and isinstance(parent.targets[0].target, cst.Name)
-        ):
+        target = bound_name(self._ctx, node)
+        if target is None:
             return False
-        name = parent.targets[0].target.value
         reads = [
             use
             for use in index.nodes(cst.Name)
-            if use.value == name and loop in index.ancestors(use) and use is not parent.targets[0].target
+            if use.value == target.value and loop in index.ancestors(use) and use is not target
         ]
         return bool(reads) and all(self._taken_off_graph(use, loop) for use in reads)
 

@@ -26,6 +26,7 @@ import libcst as cst
 from nnlint.engine.bindings import (
     Binding,
     argument_values,
+    attribute_values,
     enclosing_parameter,
     file_bases,
     local_function,
@@ -35,6 +36,7 @@ from nnlint.engine.bindings import (
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name
 from nnlint.vocabulary import (
+    ELEMENTWISE_FUNCTIONS,
     FUNCTIONAL_DROPOUTS,
     LAYER_WRAPPERS,
     SEQUENTIAL,
@@ -52,6 +54,31 @@ _LIST_READS = frozenset(
 )
 # Functional operations that take part in forward chains like the layers they stand for.
 FUNCTIONAL_LAYERS = FUNCTIONAL_DROPOUTS
+
+
+def holds_elementwise_function(ctx: FileContext, cls: cst.ClassDef, attribute: str) -> bool:
+    """Whether every value a class stores in `self.<attribute>` is a function that acts on each element
+    alone (`vocabulary.ELEMENTWISE_FUNCTIONS`), given directly or as the default of the `__init__`
+    parameter it is stored from (`nonlinearity=torch.tanh`, then `self.nonlinearity = nonlinearity`,
+    PyG's SAGPooling copied at shaneacton/GNN_Thesis custom_sag_pool.py): calling it is no layer with
+    weights. A parameter without such a default is unknown: False."""
+    values = attribute_values(ctx, cls, attribute)
+    if not values:
+        return False
+    for value in values:
+        if isinstance(value, cst.Name):
+            bound = reaching_value(ctx, value.value, value)
+            if bound is None:
+                parameter = enclosing_parameter(ctx, value)
+                bound = parameter[1].default if parameter is not None else None
+            value = bound  # type: ignore[assignment]
+        if (
+            value is None
+            or isinstance(value, cst.Call)
+            or ctx.qualified_name(value) not in ELEMENTWISE_FUNCTIONS
+        ):
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     class_hierarchy,
     method_of,
     own_nodes,
+    reaching_value,
     resolve_call,
     resolve_name,
 )
@@ -51,6 +52,7 @@ from nnlint.vocabulary import (
     MODEL_MODULE_BASES,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
+    SEQUENTIAL,
     WRAPPER_ATTRIBUTES,
 )
 
@@ -766,6 +768,8 @@ class ModeSimulation:
                 value = func.value  # `.to(device)`, `.double()`: the same model
             elif self._ctx.callee_in(value, MODEL_WRAPPERS) and value.args:
                 value = value.args[0].value  # `torch.compile(model)`, `DataParallel(model)`
+            elif self._ctx.callee(value) == SEQUENTIAL:
+                return mode_free_sequential(self._ctx, value)
             else:
                 cls = resolve_call(self._ctx, value)
                 return cls is not None and isinstance(cls.node, cst.ClassDef) and mode_free_class(cls)
@@ -1570,6 +1574,84 @@ def _given_from_outside(ctx: FileContext, call: cst.Call) -> bool:
     return any(isinstance(arg.value, cst.Name) and arg.value.value in names for arg in call.args)
 
 
+def mode_free_sequential(ctx: FileContext, call: cst.Call, depth: int = 0) -> bool:
+    """Whether an `nn.Sequential(...)` built in sight behaves the same in both modes: each element is a
+    mode-free layer call (a nested Sequential checked the same way), or the elements of a list it
+    unpacks (`nn.Sequential(*layers)`) are, where every binding of that list is a literal list and every
+    other use of it in its scope is an `append`/`extend` of such layers (`layers.append(nn.Linear(a,
+    b))`, also through a name bound to the layer). A tutorial's MLP (rasbt/machine-learning-book
+    ch13_part2.py: Linear and ReLU layers appended in a loop) has no mode to be wrong in; anything else
+    (a layer from a helper or a parameter, a list handed elsewhere) is unknown: False."""
+    if depth > _MAX_MODE_DEPTH or not call.args:
+        return False
+    for arg in call.args:
+        if arg.keyword is not None:
+            return False
+        if arg.star == "*" and isinstance(arg.value, cst.Name):
+            elements = _listed_layers(ctx, arg.value.value, call)
+            if elements is None or not all(_mode_free_element(ctx, e, depth) for e in elements):
+                return False
+        elif arg.star or not _mode_free_element(ctx, arg.value, depth):
+            return False
+    return True
+
+
+def _mode_free_element(ctx: FileContext, value: cst.BaseExpression, depth: int) -> bool:
+    """One element of a Sequential: a mode-free layer call, directly or through a local name."""
+    if isinstance(value, cst.Name):
+        value = reaching_value(ctx, value.value, value)  # type: ignore[assignment]
+    if not isinstance(value, cst.Call):
+        return False
+    qualified = ctx.callee(value)
+    if qualified == SEQUENTIAL:
+        return mode_free_sequential(ctx, value, depth + 1)
+    if qualified in MODE_FREE_UNLESS:
+        return _argument_off(value, *MODE_FREE_UNLESS[qualified])
+    return qualified in MODE_FREE_LAYERS and qualified not in _CONTAINER_LAYERS
+
+
+def _listed_layers(ctx: FileContext, name: str, at: cst.Call) -> list[cst.BaseExpression] | None:
+    """Every element a list named `name` may hold where `at` unpacks it: the elements of its literal
+    bindings and of its `append`/`extend` calls in the scope of `at`; None when it is used any other
+    way there (passed on, indexed, added to, bound otherwise) than unpacked into a Sequential."""
+    scope = ctx.enclosing_function(at) or ctx.module
+    elements: list[cst.BaseExpression] = []
+    for node in own_nodes(scope) if isinstance(scope, cst.FunctionDef) else ctx.index.nodes(cst.Name):
+        if type(node) is not cst.Name or node.value != name:
+            continue
+        if isinstance(scope, cst.Module) and ctx.enclosing_function(node) is not None:
+            continue
+        parent = ctx.index.parent(node)
+        if isinstance(parent, cst.Arg) and parent.star == "*":
+            unpacking = ctx.index.parent(parent)
+            if isinstance(unpacking, cst.Call) and ctx.callee(unpacking) == SEQUENTIAL:
+                continue  # unpacked into a Sequential (this one or another): the list stays as it is
+        if isinstance(parent, cst.AssignTarget):
+            value = ctx.index.parent(parent).value  # type: ignore[union-attr]
+            if not isinstance(value, cst.List):
+                return None
+            elements.extend(element.value for element in value.elements)
+            continue
+        grand = ctx.index.parent(parent) if parent is not None else None
+        if not (
+            isinstance(parent, cst.Attribute)
+            and parent.value is node
+            and isinstance(grand, cst.Call)
+            and grand.func is parent
+            and parent.attr.value in ("append", "extend")
+            and len(grand.args) == 1
+        ):
+            return None
+        added = grand.args[0].value
+        if parent.attr.value == "append":
+            elements.append(added)
+        elif isinstance(added, (cst.List, cst.Tuple)):
+            elements.extend(element.value for element in added.elements)
+        else:
+            return None
+    return elements
+
+
 def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNode]) -> bool:
     qualified = ctx.callee(call)
     if qualified is not None:
@@ -1602,7 +1684,50 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
     if qualified is not None:
         return False  # a library call: unknown
     # `self.conv(x)` runs a submodule (its construction is checked); `x.view(...)` a tensor's method.
-    return isinstance(func, cst.Attribute) and _local_receiver(ctx, func)
+    return (isinstance(func, cst.Attribute) and _local_receiver(ctx, func)) or _held_element(ctx, func)
+
+
+def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
+    """Whether a call runs an element of a container the object holds, like `self.conv(x)` runs a
+    submodule: `self.layers[i](x)`, or `layer(x)` in `for layer in self.layers:` (also `for i, layer in
+    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py. The
+    container's construction is one of the class's calls and is judged on its own."""
+    if isinstance(func, cst.Subscript):
+        return (dotted_name(func.value) or "").startswith("self.")
+    if not isinstance(func, cst.Name):
+        return False
+    loop = ctx.index.enclosing(func, cst.For)
+    if loop is None:
+        return False
+    iterated: cst.BaseExpression = loop.iter
+    target: cst.BaseExpression = loop.target
+    if (
+        isinstance(iterated, cst.Call)
+        and isinstance(iterated.func, cst.Name)
+        and iterated.func.value == "enumerate"
+        and resolve_name(ctx, "enumerate", iterated) is None
+        and iterated.args
+    ):
+        iterated = iterated.args[0].value
+        if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            return False
+        target = target.elements[1].value
+    return (
+        isinstance(target, cst.Name)
+        and target.value == func.value
+        and (dotted_name(iterated) or "").startswith("self.")
+        and not _rebound_in(ctx, loop, func.value)
+    )
+
+
+def _rebound_in(ctx: FileContext, loop: cst.For, name: str) -> bool:
+    """Whether a loop's body binds `name` again (the loop target is then not what a call there runs)."""
+    return any(
+        isinstance(node, cst.Name)
+        and node.value == name
+        and isinstance(ctx.index.parent(node), (cst.AssignTarget, cst.AugAssign))
+        for node in own_nodes(loop.body)
+    )
 
 
 def _local_receiver(ctx: FileContext, func: cst.Attribute) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import project_bases, resolve_name
+from nnlint.engine.bindings import bound_name, project_bases, reaching_value, resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
@@ -156,7 +156,11 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         or (callee in vocab.SEEDING_CLI_CLASSES and _cli_seeds(call))
     ):
         return Effect(seeds=frozenset(vocab.RNG_GENERATORS))
-    if any(arg.keyword is not None and arg.keyword.value == "generator" for arg in call.args):
+    if any(
+        (arg.keyword is not None and arg.keyword.value == "generator")
+        or (ctx.randomness.builds_generators and _is_generator(ctx, arg.value))
+        for arg in call.args
+    ):
         return Effect()  # draws from a generator of its own, not the global one
 
     def draw(generator: str, what: str, loads_data: bool = False) -> Effect:
@@ -172,12 +176,31 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
         callee.startswith("torch.distributions.") and last[:1].isupper()
     ):
         return draw("torch", f"`{callee.replace('torch.nn.init.', 'nn.init.')}()`")
-    if callee in vocab.RNG_TORCH_DATA or _is_random_augmentation(callee):
+    if callee in vocab.RNG_TORCH_DATA or (_is_random_augmentation(callee) and not _certain_coin(call, last)):
         return draw("torch", f"`{last}`", loads_data=True)
-    if last == "DataLoader" and callee.startswith("torch.") and _shuffles(call):
+    if (
+        last == "DataLoader"
+        and callee.startswith("torch.")
+        and _shuffles(call)
+        and not _never_read(ctx, call)
+    ):
         return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
-    implicit = _implicit_randomness(callee, last)
+    implicit = None if _pretrained(call) else _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
+
+
+def _is_generator(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """Whether an argument is a `torch.Generator` of the script's own, built in the call or bound to the
+    name it passes (`generator = torch.Generator().manual_seed(seed)`, then `random_split(dataset,
+    [0.8, 0.2], generator)` with the generator given by position, abacaj/fine-tune-mistral
+    scripts/split_validation.py)."""
+    if isinstance(value, cst.Name):
+        value = reaching_value(ctx, value.value, value)  # type: ignore[assignment]
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+        if value.func.attr.value != "manual_seed":
+            break
+        value = value.func.value  # `torch.Generator().manual_seed(seed)` gives the generator back
+    return isinstance(value, cst.Call) and ctx.callee(value) == "torch.Generator"
 
 
 def _in_worker_code(ctx: FileContext, call: cst.Call) -> bool:
@@ -338,6 +361,33 @@ def _is_random_augmentation(callee: str) -> bool:
     return last.startswith("Random") or last in vocab.RNG_AUGMENTATIONS
 
 
+def _never_read(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call's result is bound to a name that the file's text never mentions again
+    (`train_dataloader = DataLoader(train_dataset, shuffle=True, ...)` copied into an inference notebook
+    that never iterates it, PEFT's `peft_lora_clm_accelerate_big_model_inference.ipynb`): a loader
+    nobody reads shuffles nothing. Read off the text, so a mention in a comment or string keeps it."""
+    target = bound_name(ctx, call)
+    if target is None:
+        return False
+    return len(re.findall(rf"(?<![\w.]){re.escape(target.value)}\b", ctx.source)) == 1
+
+
+def _certain_coin(call: cst.Call, last: str) -> bool:
+    """A coin-flip augmentation whose probability is literally 0 or 1 (`RandomHorizontalFlip(p=1.)`,
+    ermongroup/ncsnv2 evaluation/nearest_neighbor.py's mirror images): it always or never applies, so
+    nothing about its result is random."""
+    position = vocab.RNG_COIN_FLIP_TRANSFORMS.get(last)
+    if position is None:
+        return False
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    keyword = [arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "p"]
+    given = keyword or positional[position : position + 1]
+    if not given:
+        return False  # the default probability (0.5): a real coin
+    value = given[0]
+    return isinstance(value, (cst.Integer, cst.Float)) and value.evaluated_value in (0, 1)
+
+
 def _shuffles(call: cst.Call) -> bool:
     """`shuffle=True`, or a shuffle flag computed at run time (`shuffle=(sampler is None)`)."""
     for arg in call.args:
@@ -346,6 +396,21 @@ def _shuffles(call: cst.Call) -> bool:
             if isinstance(value, cst.Name):
                 return value.value == "True"
             return not isinstance(value, (cst.Integer, cst.SimpleString)) and dotted_name(value) is None
+    return False
+
+
+def _pretrained(call: cst.Call) -> bool:
+    """A model builder asked for trained weights (`models.vgg16(pretrained=True)`, `weights=...` other
+    than None, gordicaleksa/pytorch-neural-style-transfer vgg_nets.py): every initial weight it draws is
+    overwritten by the loaded ones, so no result depends on that draw."""
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        value = arg.value
+        if arg.keyword.value == "pretrained":
+            return isinstance(value, cst.Name) and value.value == "True"
+        if arg.keyword.value == "weights":
+            return not (isinstance(value, cst.Name) and value.value == "None")
     return False
 
 
@@ -557,6 +622,11 @@ class RandomnessMemo:
         self.in_project: dict[str, bool] = {}
         self._ctx = ctx
         self._calls: dict[int, list[cst.Call]] | None = None
+
+    @cached_property
+    def builds_generators(self) -> bool:
+        """Whether the file's text names `torch.Generator` at all: the cheap gate of `_is_generator`."""
+        return "Generator(" in self._ctx.source
 
     @cached_property
     def generators(self) -> dict[str, str]:

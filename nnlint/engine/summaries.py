@@ -49,10 +49,10 @@ Anything not visible (a library call, a registry, `*args`) adds nothing: unknown
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
@@ -130,9 +130,20 @@ class Summary:
     # `_MAX_DEPTH` calls from there.
     depth: int = 0
     # Answers computed on first request (what it returns, what it evaluates): most callers ask neither.
-    _lazy: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    _lazy: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
     # What the function does with each parameter asked about so far (`_COMPUTING` while it is computed).
     _effects: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def _once(self, key: object, unknown: Any, compute: Callable[[], Any]) -> Any:
+        """The answer to one lazy question, computed on its first request and remembered. Asked again
+        while it is computed, the answer is `unknown`: a recursive function (`def to_namespace(config):
+        ... value = to_namespace(value) ... return namespace`, ncsnv2's `dict2namespace`) or two that call
+        each other ask about themselves through the loop collector, which would otherwise recurse until
+        the stack runs out and the whole file went unchecked."""
+        if key not in self._lazy:
+            self._lazy[key] = unknown
+            self._lazy[key] = compute()
+        return self._lazy[key]
 
     def effects_of(self, parameter: str) -> frozenset[Effect]:
         """What the function (or a project function it passes the parameter on to) does with a parameter.
@@ -194,18 +205,15 @@ class Summary:
     @property
     def evaluates(self) -> frozenset[str]:
         """The parameters the function runs as an evaluation without switching their mode."""
-        if "evaluates" not in self._lazy:
-            self._lazy["evaluates"] = _evaluated(self.ctx, self.function, set(self.parameters))
-        return self._lazy["evaluates"]  # type: ignore[return-value]
+        return self._once(
+            "evaluates", frozenset(), lambda: _evaluated(self.ctx, self.function, set(self.parameters))
+        )
 
     @property
     def on_self(self) -> SelfForward | None:
         """For a method that runs a forward of its own object or of the network it holds, and trains
         nothing: what one call of it does (`SelfForward`); None otherwise (and for plain functions)."""
-        if "on_self" not in self._lazy:
-            self._lazy["on_self"] = None  # a recursive question meanwhile answers "unknown"
-            self._lazy["on_self"] = _self_forward(self.ctx, self.function)
-        return self._lazy["on_self"]  # type: ignore[return-value]
+        return self._once("on_self", None, lambda: _self_forward(self.ctx, self.function))
 
     def on_self_as_called(self, call: cst.Call) -> SelfForward | None:
         """`on_self` for one call: when the call passes literals for parameters the method's `if` tests
@@ -221,10 +229,7 @@ class Summary:
         if not literals:
             return self.on_self
         key = ("on_self", *sorted((name, repr(value)) for name, value in literals.items()))
-        if key not in self._lazy:
-            self._lazy[key] = None  # a recursive question meanwhile answers "unknown"
-            self._lazy[key] = _self_forward(self.ctx, self.function, literals)
-        return self._lazy[key]  # type: ignore[return-value]
+        return self._once(key, None, lambda: _self_forward(self.ctx, self.function, literals))
 
     @property
     def self_modes(self) -> Mapping[str, tuple[str, bool]]:
@@ -232,9 +237,7 @@ class Summary:
         one call of it, by the last unconditional switch of it in the method's events (its file's loop
         collector follows `self.helper()` calls), and whether the method then evaluates it (runs it with
         recording off); empty for plain functions."""
-        if "self_modes" not in self._lazy:
-            self._lazy["self_modes"] = _self_modes(self.ctx, self.function)
-        return self._lazy["self_modes"]  # type: ignore[return-value]
+        return self._once("self_modes", {}, lambda: _self_modes(self.ctx, self.function))
 
     @property
     def returns_in_mode(self) -> str | None:
@@ -243,9 +246,7 @@ class Summary:
         it in, when that switch is unconditional; None otherwise. A project factory or loader
         (`load_model(name, path)`, `get_model(args, configs, train=False)` whose `if train:` branch returns
         a tuple) hands its caller a model already in eval mode: the caller need not switch it."""
-        if "returns_in_mode" not in self._lazy:
-            self._lazy["returns_in_mode"] = _returned_mode(self)
-        return self._lazy["returns_in_mode"]  # type: ignore[return-value]
+        return self._once("returns_in_mode", None, lambda: _returned_mode(self))
 
     @property
     def records_evaluation(self) -> tuple[cst.For | cst.While, frozenset[str]] | None:
@@ -254,9 +255,7 @@ class Summary:
         it: no `no_grad` inside or around it, no decorator, no caller in its file or package that names
         a grad-mode setter), with the parameters whose models it runs; None otherwise. A caller of
         another module that calls it with recording on evaluates with recording on."""
-        if "records_evaluation" not in self._lazy:
-            self._lazy["records_evaluation"] = _recording_evaluation(self)
-        return self._lazy["records_evaluation"]  # type: ignore[return-value]
+        return self._once("records_evaluation", None, lambda: _recording_evaluation(self))
 
     @property
     def returns(self) -> Role | None:
@@ -293,9 +292,7 @@ class Summary:
         `return` must agree (constants aside; for a position, every tuple `return`, since only those can
         be unpacked) and the function must never rebind the parameter, so what the caller gets is the very
         object it passed, with its facts (class, last layer, role)."""
-        if "passes_through" not in self._lazy:
-            self._lazy["passes_through"] = _passed_through(self)
-        return self._lazy["passes_through"]  # type: ignore[return-value]
+        return self._once("passes_through", {}, lambda: _passed_through(self))
 
     def _returned(self) -> tuple[Role | None, tuple[Role | None, ...]]:
         cached = self._lazy.get("returned")

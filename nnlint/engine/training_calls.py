@@ -99,8 +99,8 @@ def backpropagating_candidates(ctx: FileContext, call: cst.Call) -> list[tuple[F
     if name in _NEVER_A_STEP:
         return []  # `model.forward(x)`, `model.cuda()`, `model.state_dict()`: a module's own API
     here = "backward" in ctx.source and f"def {name}(" in ctx.source
-    if not here and not project_mentions(ctx, f"def {name}(", "backward"):
-        return []  # cheap: no module that defines it backpropagates (nothing parsed)
+    if not here and not any(project_mentions(ctx, text, "backward") for text in method_definitions(name)):
+        return []  # cheap: no module that defines it as a method backpropagates (nothing parsed)
     if not set(words(name)) & vocab.TRAINING_METHOD_WORDS:
         # A name not named for training (`image.save(path)` in diffusers, 105 modules defining `save`)
         # stands for no single wrapper when many modules define it: unknown, and nothing is parsed.
@@ -256,14 +256,25 @@ def _only_switches(function: cst.FunctionDef) -> str | None:
     return modes.pop() if len(modes) == 1 else None
 
 
+def method_definitions(name: str) -> tuple[str, str]:
+    """The texts that define a method `name`: a method sits in a class body, so its `def` follows
+    indentation (a space or a tab), while a module-level function's starts its line. Asking for these
+    instead of `def name(` keeps the project's scripts out: every diffusers training script defines a
+    module-level `parse_args()`, and a script's `parser.parse_args()` parsed all of them (105 modules,
+    20 s) to find no method (huggingface/diffusers examples/research_projects/intel_opts)."""
+    return f" def {name}(", f"\tdef {name}("
+
+
 def project_methods(
     ctx: FileContext, name: str, max_files: int | None = None
 ) -> list[tuple[FileContext, cst.FunctionDef]]:
     """Every method called `name` defined in a class of the project (this file included); only this file's
     in a project of more than `max_files` Python files (`project.paths_mentioning`)."""
-    modules = [ctx, *(modules_mentioning(ctx, f"def {name}(", max_files=max_files) or ())]
+    modules = {id(ctx): ctx}
+    for text in method_definitions(name):
+        modules.update((id(m), m) for m in modules_mentioning(ctx, text, max_files=max_files) or ())
     found: list[tuple[FileContext, cst.FunctionDef]] = []
-    for module in modules:
+    for module in modules.values():
         for function in module.functions.get(name, ()):
             if isinstance(module.index.enclosing(function, (cst.FunctionDef, cst.ClassDef)), cst.ClassDef):
                 found.append((module, function))

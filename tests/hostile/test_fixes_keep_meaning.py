@@ -102,6 +102,7 @@ def test_nn301_keeps_crlf_and_the_indentation_of_continuation_lines(tmp_path: Pa
         "    model = torch.nn.Linear(10,\r\n"
         "                            1)\r\n"
         "    loader = torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True)\r\n"
+        "    fit(model, loader)\r\n"
     )
     expected = source.replace("    model =", "    torch.manual_seed(0)\r\n    model =")
     assert fixed(tmp_path, source, "--select", "NN301", "--unsafe-fixes").decode() == expected

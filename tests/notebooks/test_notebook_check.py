@@ -98,6 +98,18 @@ def test_a_foreign_cell_magic_skips_the_cell_and_a_python_one_is_checked() -> No
     assert (finding.cell, finding.location.row) == (2, 5)
 
 
+def test_a_cell_indented_as_a_whole_runs_as_ipython_dedents_it() -> None:
+    """IPython strips the first line's leading whitespace from every line that starts with it (a cell
+    pasted with one space in front, rasbt/machine-learning-book ch13_part1.ipynb): the cell is checked,
+    not reported as "unexpected indent", and its findings keep the columns of the cell as written. The
+    dedented rows take no fix: their checked text is not what the cell says."""
+    indented = "".join(" " + line for line in BUGGY_LOOP.splitlines(keepends=True))
+    data = notebook(("code", SETUP), ("code", indented))
+    [finding] = check_notebook("nb.ipynb", data, NN204).findings
+    assert (finding.code, finding.cell, finding.location.row, finding.location.column) == ("NN204", 2, 4, 6)
+    assert finding.fix is None or all(edit.cell != 2 for edit in finding.fix.edits)
+
+
 @pytest.mark.parametrize(
     ("line", "masked"),
     [
