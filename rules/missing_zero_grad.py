@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from nnlint.engine.entry import in_test_function
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.finding import Severity
 from nnlint.rule import Evidence, Invalid, LoopRule
@@ -46,7 +47,9 @@ class MissingZeroGrad(LoopRule):
     clearing that runs only on a path that ends the iteration (`if mode == "dann": opt.zero_grad(); ...;
     continue`) clears nothing for the steps after it. Only optimizers count: a name that says optimizer
     bound to a project class that reads no gradient and steps nothing (an EMA helper's
-    `ema_optimizer.step()`), or that says scheduler as well (`optimizer_scheduler`), is not one.
+    `ema_optimizer.step()`), or that says scheduler as well (`optimizer_scheduler`), is not one. A test
+    of a test suite (a `test*` function of a pytest or unittest module) that steps a few times to see that
+    training runs trains nothing anyone uses: not flagged.
 
     Gradient accumulation is not flagged: clearing under a condition
     (`if (i + 1) % accum == 0: optimizer.step(); optimizer.zero_grad()`) still clears, and so does
@@ -92,6 +95,21 @@ class MissingZeroGrad(LoopRule):
     hint = "`backward()` accumulates into `.grad`: clear it before the forward pass or right after `step()`."
 
     VALID: ClassVar[list[str]] = [
+        # A unit test that steps a model a few times to see that training runs (openspeech's test suite).
+        """
+import unittest
+import torch
+
+class TestModel(unittest.TestCase):
+    def test_forward_backward(self):
+        model = torch.nn.Linear(4, 2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(3):
+            loss = model(torch.randn(8, 4)).sum()
+            loss.backward()
+            optimizer.step()
+            self.assertIsInstance(loss.item(), float)
+""",
         # pytorch-ts: `SWALR` is a learning-rate scheduler (its `.step()` anneals the rates) and
         # `AveragedModel` a running average of the weights; the optimizer is the one cleared.
         """
@@ -832,7 +850,7 @@ for step in range(100):
 
     def check_loop(self, loop: Loop) -> None:
         node = loop.node
-        if not loop.trains or _runs_once(node):
+        if not loop.trains or _runs_once(node) or in_test_function(self.ctx, node):
             return
         zeros = loop.of_kind(EventKind.ZERO_GRAD, own=False)
         reported: set[str | None] = set()
@@ -906,6 +924,8 @@ for step in range(100):
         but never of this one. A step that clears nothing leaves clearing to its caller: not flagged."""
         loops = self.ctx.loops
         if node not in self._stepping_functions or node in loops.inlined_functions:
+            return
+        if in_test_function(self.ctx, node.body):
             return
         events = [event for event in loops.function_events(node) if not event.no_grad]
         if not any(event.kind is EventKind.BACKWARD and event.nested == 0 for event in events):

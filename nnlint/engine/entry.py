@@ -359,6 +359,20 @@ def named_like_test(path: str, folders: bool = False) -> bool:
     return named or (folders and any(part in ("tests", "test") for part in parts[:-1]))
 
 
+def in_test_function(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """Whether `node` runs in a test of a test suite: a `test*` function (or method) around it, in a
+    module `is_test_module` calls a test suite. A smoke test that steps an optimizer a few times to see
+    that training runs trains nothing anyone uses."""
+    if not is_test_module(ctx.path, ctx.source):
+        return False
+    function = ctx.enclosing_function(node)
+    while function is not None:
+        if function.name.value.startswith("test"):
+            return True
+        function = ctx.enclosing_function(function)
+    return False
+
+
 def is_test_module(path: str, source: str, folders: bool = False) -> bool:
     """Whether a module is a test suite (pytest or unittest collects it, its `test*` functions are tests)
     rather than a script, decided by its content with its name as one signal. A module that imports a test
