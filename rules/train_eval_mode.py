@@ -144,6 +144,32 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The train/validation loop is a closure a factory returns; called for validation, it switches
+        # the captured model to eval (pytorch-original-transformer's `get_train_val_loop`).
+        """
+import torch
+def get_loop(model, optimizer):
+    def run(is_train, loader):
+        if is_train:
+            model.train()
+        else:
+            model.eval()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            if is_train:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+    return run
+
+def main(net, opt, train_loader, val_loader, epochs):
+    run_loop = get_loop(net, opt)
+    for epoch in range(epochs):
+        run_loop(True, train_loader)
+        with torch.no_grad():
+            run_loop(False, val_loader)
+            print(net(val_batch).argmax(-1))
+""",
         # The estimator's `fit` ends every epoch with a validation in eval mode: `predict` after `fit`
         # runs in eval mode. (With the validation under `if val_loader is not None:`, it would not.)
         """

@@ -377,3 +377,35 @@ def test_a_closure_of_the_file_is_read_and_one_it_does_not_hold_may_clear() -> N
     unread = [loop for loop in ctx.loops.loops if loop is not read][0]
     (other,) = unread.of_kind(EventKind.STEP)
     assert ctx.loops.clears_in_unread_closure(other)
+
+
+def test_a_closure_a_factory_returns_runs_with_the_names_the_factory_was_given() -> None:
+    """pytorch-original-transformer's `train_val_loop = get_train_val_loop(model, ...)`: calling the closure
+    runs its body, whose captured `model` is the caller's `net`."""
+    ctx = context(
+        """
+        def get_loop(model, optimizer):
+            def run(is_train, loader):
+                if is_train:
+                    model.train()
+                else:
+                    model.eval()
+                for x in loader:
+                    loss = model(x).sum()
+                    if is_train:
+                        optimizer.zero_grad()
+                        loss.backward()
+                        optimizer.step()
+            return run
+
+        def main(net, opt, train_loader, val_loader, epochs):
+            run_loop = get_loop(net, opt)
+            for epoch in range(epochs):
+                run_loop(True, train_loader)
+                run_loop(False, val_loader)
+        """
+    )
+    events = loop_at(ctx, "for epoch in range(epochs):").events
+    targets = {(event.kind, event.target) for event in events}
+    assert (EventKind.EVAL, "net") in targets and (EventKind.STEP, "opt") in targets
+    assert not {target for _, target in targets} & {"model", "optimizer"}

@@ -426,7 +426,8 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     else:
         return None
     if name not in ctx.functions and not _may_alias_method(ctx, func):
-        return None
+        made = closure_factory_call(ctx, call)  # `run = make_loop(model)`, then `run(...)`
+        return made[2] if made is not None else None
     with this_file_only():  # what another module defines is not kept: not read either
         target = resolve_call(ctx, call)
     if target is None or target.ctx is not ctx or not isinstance(target.node, cst.FunctionDef):
@@ -455,14 +456,62 @@ def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | Non
             if owners is None:
                 owners = [ctx.index.enclosing(b.node, _DEFINITIONS) for b in bindings]
             local = [b for b, owner in zip(bindings, owners, strict=True) if owner is scope]
-            if local:  # bound in this function: by one import alone, else (also assigned) unknown
+            if local:  # bound in this function: by one import alone, or a factory's closure; else unknown
                 only = local[0].node if len(local) == 1 and local[0].kind == "import" else None
-                return _locally_imported(ctx, name, only, method) if only is not None else None
+                if only is not None:
+                    return _locally_imported(ctx, name, only, method)
+                return _closure_made_by(ctx, local[0].value) if len(local) == 1 else None
     found = ctx.project.member([name], 0, method)
     if found is not None or len(definitions) != 1 or len(bindings) != 1:
         return found
     only = definitions[0]
     return Resolved(ctx, only) if ctx.index.enclosing(only, _DEFINITIONS) is None else None  # type: ignore[arg-type]
+
+
+def closure_factory_call(
+    ctx: FileContext, call: cst.Call
+) -> tuple[cst.Call, cst.FunctionDef, cst.FunctionDef] | None:
+    """For a call of a name bound once in its function to what a same-file factory returns
+    (`train_val_loop = get_train_val_loop(model, ...)`, then `train_val_loop(is_train=False, ...)`), the
+    factory's call, the factory and the closure, when every `return` of the factory gives back a function
+    it defines (a closure over its parameters). None otherwise."""
+    func = call.func
+    scope = ctx.enclosing_function(call)
+    if type(func) is not cst.Name or scope is None:
+        return None
+    local = [b for b in ctx.bindings.of(func.value) if ctx.index.enclosing(b.node, _DEFINITIONS) is scope]
+    if len(local) != 1 or local[0].kind != "assign" or type(local[0].value) is not cst.Call:
+        return None
+    factory_call: cst.Call = local[0].value  # type: ignore[assignment]
+    made = _closure_made_by(ctx, factory_call)
+    if made is None:
+        return None
+    factory = ctx.index.enclosing(made.node, cst.FunctionDef)
+    return (factory_call, factory, made.node) if factory is not None else None  # type: ignore[return-value]
+
+
+def _closure_made_by(ctx: FileContext, value: cst.BaseExpression | None) -> Resolved | None:
+    """The nested function a same-file factory call gives back (`get_train_val_loop(...)` whose every
+    `return` is its own `def train_val_loop`), or None."""
+    if type(value) is not cst.Call or type(value.func) is not cst.Name:
+        return None
+    if value.func.value not in ctx.functions:
+        return None
+    with this_file_only():
+        factory = resolve_call(ctx, value)
+    if factory is None or factory.ctx is not ctx or not isinstance(factory.node, cst.FunctionDef):
+        return None
+    returned = returned_values(factory.node)
+    names = {dotted_name(v) for v in returned if v is not None}
+    if not returned or None in returned or len(names) != 1:
+        return None
+    name = names.pop()
+    nested = [
+        node
+        for node in ctx.functions.get(name, ())
+        if ctx.index.enclosing(node, _DEFINITIONS) is factory.node
+    ]
+    return Resolved(ctx, nested[0]) if len(nested) == 1 else None
 
 
 def _locally_imported(ctx: FileContext, name: str, node: cst.CSTNode, method: str | None) -> Resolved | None:

@@ -29,6 +29,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     assigned_names,
     call_parameters,
+    closure_factory_call,
     enclosing_parameter,
     local_function,
     matched_arguments,
@@ -1115,7 +1116,7 @@ class TrainingLoops:
         name = helper.name.value
         inner = self._switches_as_called(helper, call, self._body_events(helper, depth + 1, (*stack, name)))
         self._inline(
-            inner, out, where, _bind_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
+            inner, out, where, _bind_closure_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
 
     def _dispatched(
@@ -1774,6 +1775,20 @@ def _substitute(name: str | None, subst: dict[str, str]) -> str | None:
     if head in subst:
         return subst[head] + dot + rest
     return name
+
+
+def _bind_closure_arguments(
+    ctx: FileContext, helper: cst.FunctionDef, call: cst.Call, outer: dict[str, str]
+) -> dict[str, str]:
+    """`_bind_arguments`, and for a closure a factory made (`bindings.closure_factory_call`) the
+    factory's parameters too, renamed to what the factory's call passed (the closure's captured names:
+    `model` inside `train_val_loop` is the `net` given to `get_train_val_loop(net, ...)`)."""
+    bound = _bind_arguments(ctx, helper, call, outer)
+    made = closure_factory_call(ctx, call)
+    if made is not None and ctx.index.enclosing(helper, cst.FunctionDef) is made[1]:
+        captured = _bind_arguments(ctx, made[1], made[0], outer)
+        bound = {**{k: v for k, v in captured.items() if k not in bound}, **bound}
+    return bound
 
 
 def _bind_arguments(
