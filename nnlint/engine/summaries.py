@@ -244,6 +244,10 @@ class Summary:
         (`load_model(name, path)`, `get_model(args, configs, train=False)` whose `if train:` branch returns
         a tuple) hands its caller a model already in eval mode: the caller need not switch it."""
         if "returns_in_mode" not in self._lazy:
+            # A recursive question meanwhile answers "unknown": chemprop's `train()` calls itself once per
+            # data chunk (`n_iter = train(...)`) and ends with `return n_iter`, so collecting its events
+            # asks what its own call returns.
+            self._lazy["returns_in_mode"] = None
             self._lazy["returns_in_mode"] = _returned_mode(self)
         return self._lazy["returns_in_mode"]  # type: ignore[return-value]
 
