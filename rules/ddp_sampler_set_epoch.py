@@ -25,18 +25,19 @@ _ITERATING_BUILTINS = frozenset({"iter", "next", "enumerate", "len", "zip"})
 class DdpSamplerSetEpoch(Rule):
     """## What it does
     Flags a shuffling `DistributedSampler` in a file that trains over several epochs but never calls
-    `set_epoch` (on the sampler, on `loader.sampler`, or in a helper). The sampler class may be chosen
-    through an alias (`S = RandomSampler if rank == -1 else DistributedSampler`), its shuffling may come
-    from the configuration, and the epoch loop may train through a project model wrapper
-    (`model.optimize_parameters(step)`, whose every definition in the project backpropagates and steps).
-    A training loader built in another module with a DistributedSampler and handed to this file's epoch
-    loop (a parameter whose callers pass it, a name unpacked from a project function's return, returns of
-    returns) is followed to its sampler; the finding then sits on the epoch loop, where `set_epoch`
-    belongs, with the sampler as related location. An epoch loop may also train through a project
-    function of another module (`fit_one_epoch(model_train, ..., gen, gen_val, ...)`), and a loader or
-    sampler handed to a project function is followed into it: when every use of it there (and in what
-    that function hands it to) is seen and none sets the epoch (`enumerate(gen)`, `len(gen)`), handing it
-    over does not set the epoch.
+    `set_epoch` (on the sampler, on `loader.sampler`, or in a helper). The sampler class may be chosen through
+    an alias (`S = RandomSampler if rank == -1 else DistributedSampler`), its shuffling may come from the
+    configuration, and the epoch loop may train through a project model wrapper
+    (`model.optimize_parameters(step)`, whose every definition in the project backpropagates and steps). A
+    training loader built in another module with a DistributedSampler and handed to this file's epoch loop (a
+    parameter whose callers pass it, a name unpacked from a project function's return, returns of returns; a
+    sampler chosen on one path, `sampler=train_sampler if train_sampler else None` after `train_sampler =
+    None; if fsdp: train_sampler = DistributedSampler(...)`) is followed to its sampler; the finding then sits
+    on the epoch loop, where `set_epoch` belongs, with the sampler as related location. An epoch loop may also
+    train through a project function of another module (`fit_one_epoch(model_train, ..., gen, gen_val, ...)`),
+    and a loader or sampler handed to a project function is followed into it: when every use of it there (and
+    in what that function hands it to) is seen and none sets the epoch (`enumerate(gen)`, `len(gen)`), handing
+    it over does not set the epoch.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
     does not matter; also one built in a loader helper that only evaluation functions call), files

@@ -20,7 +20,9 @@ class GradAccumulation(LoopRule):
       output's `.loss`, the loss the model's own forward returns: `logits, loss = model(x, y)`) that
       reaches `backward()` without being divided by k;
     - the gradients are cleared on every micro-batch (`optimizer.zero_grad()` outside the step's guard,
-      or inside the micro-batch loop), so only the last micro-batch reaches the step;
+      or inside the micro-batch loop, or under a setting the loop never changes, such as a mixed-precision
+      switch: `if self.auto_mix_prec: self.optimizer.zero_grad()`), so only the last micro-batch reaches
+      the step;
     - the loop has an accumulation guard (`if step % gradient_accumulation_steps == 0:` around
       clipping or counters) but the optimizer steps outside it, on every micro-batch;
     - the loss is divided by the accumulation steps (`loss /= gradient_accumulation_steps`) but the
@@ -86,6 +88,43 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # speechbrain's fix: each branch clears after its own step; and a clear under a test that changes
+        # every micro-batch (`if first:`, set by the helper from the counter) is part of the accumulation.
+        """
+import torch
+
+
+class Brain:
+    def __init__(self, model, grad_accumulation_factor, auto_mix_prec):
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.scaler = torch.cuda.amp.GradScaler()
+        self.grad_accumulation_factor = grad_accumulation_factor
+        self.auto_mix_prec = auto_mix_prec
+        self.step = 0
+
+    def fit_batch(self, batch):
+        should_step = self.step % self.grad_accumulation_factor == 0
+        first = self.step % self.grad_accumulation_factor == 1
+        if self.auto_mix_prec:
+            loss = self.compute_loss(batch)
+            self.scaler.scale(loss / self.grad_accumulation_factor).backward()
+            if should_step:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.optimizer.zero_grad()
+        else:
+            if first:
+                self.optimizer.zero_grad()
+            loss = self.compute_loss(batch)
+            (loss / self.grad_accumulation_factor).backward()
+            if should_step:
+                self.optimizer.step()
+
+    def fit(self, train_set):
+        for batch in train_set:
+            self.step += 1
+            self.fit_batch(batch)
+""",
         # The losses of k micro-batches are summed and their mean backpropagated once, under the guard that
         # resets the counter: dividing by the counter there is the mean.
         """
@@ -612,6 +651,44 @@ for it in range(max_iters):
     optimizer.step()
 """,
             line=12,
+        ),
+        # speechbrain's `fit_batch`: the mixed-precision branch clears on every call, the step waits for
+        # `should_step`; the batch loop calls it once per micro-batch.
+        Invalid(
+            """
+import torch
+
+
+class Brain:
+    def __init__(self, model, grad_accumulation_factor, auto_mix_prec):
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.scaler = torch.cuda.amp.GradScaler()
+        self.grad_accumulation_factor = grad_accumulation_factor
+        self.auto_mix_prec = auto_mix_prec
+        self.step = 0
+
+    def fit_batch(self, batch):
+        should_step = self.step % self.grad_accumulation_factor == 0
+        if self.auto_mix_prec:
+            self.optimizer.zero_grad()
+            loss = self.compute_loss(batch)
+            self.scaler.scale(loss / self.grad_accumulation_factor).backward()
+            if should_step:
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+        else:
+            loss = self.compute_loss(batch)
+            (loss / self.grad_accumulation_factor).backward()
+            if should_step:
+                self.optimizer.step()
+                self.optimizer.zero_grad()
+
+    def fit(self, train_set):
+        for batch in train_set:
+            self.step += 1
+            self.fit_batch(batch)
+""",
+            line=32,
         ),
         # An inverted guard steps on k - 1 of every k batches.
         Invalid(

@@ -25,15 +25,18 @@ class MissingZeroGrad(LoopRule):
     GAN that clears D but not G, also with its optimizers kept in a dict, `opts["D"]` and `opts["G"]`) is
     flagged, and so is a step whose clearing sits only in the other branch of an `if` (`if amp:
     optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are optimizers kept in a list
-    and stepped in a loop over it (`for opt in self.optimizers: opt.step()`) that nothing clears. A method the
-    loop calls that steps its object's own optimizer (`self.optimizers.step()` in `train_step`) is reported at
-    that step, the line to change, with the loop's call as a related location. A per-batch training step with
-    no loop of its own (`GAN.step(batch)`, looped by a script elsewhere) is flagged when it clears some
-    model's or optimizer's gradients but never those of an optimizer kept on its object that it steps
-    (`self.discriminator.optimizer`); a step that clears nothing leaves clearing to its caller and is not
-    flagged. A loop whose only clearing runs on a single iteration (`if batch_idx == 0:
-    optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index = b_idx` for a step
-    method) or only when a scheduler exists (the clear indented into `if self.scheduler:
+    and stepped in a loop over it (`for opt in self.optimizers: opt.step()`) that nothing clears. So is a
+    step after an `if`/`else` on a setting the loop never changes (`if args.moe: loss = ... else:
+    model.zero_grad(); loss = ...`, then the shared `loss.backward(); optimizer.step()`) when only one side
+    clears: a run that takes the other side never clears. A side that backpropagates on its own, or replays a
+    captured CUDA graph, is not such a path. A method the loop calls that steps its object's own optimizer
+    (`self.optimizers.step()` in `train_step`) is reported at that step, the line to change, with the loop's
+    call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`, looped
+    by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but never those of
+    an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step that clears nothing
+    leaves clearing to its caller and is not flagged. A loop whose only clearing runs on a single iteration
+    (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index
+    = b_idx` for a step method) or only when a scheduler exists (the clear indented into `if self.scheduler:
     self.scheduler.step()`) is flagged at that clearing.
 
     A callable parameter called for its effect (`backprop(loss)` in an epoch method) counts as what
@@ -303,6 +306,29 @@ class GAN:
         self.generator.zero_grad()
         self.discriminator(real).mean().backward()
         optimizer.step()
+""",
+        # One side replays a captured CUDA graph (which clears and backpropagates inside the graph); the
+        # other clears, runs the forward and backpropagates itself: no backward is shared by both sides.
+        # A side chosen per iteration (`if i % 2 == 0`) is not a run-wide switch either.
+        """
+import torch
+optimizer = torch.optim.Adam(model.parameters())
+for i, (x, y) in enumerate(loader):
+    if train_graph is not None:
+        static_x.copy_(x)
+        train_graph.replay()
+    else:
+        model.zero_grad(set_to_none=True)
+        criterion(model(x), y).backward()
+    optimizer.step()
+for i, (x, y) in enumerate(loader):
+    if i % 2 == 0:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+    else:
+        loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
 """,
         # Each branch of the AMP switch clears the gradients it steps.
         """
@@ -669,6 +695,23 @@ class Recipe:
 """,
             line=10,
         ),
+        # Only one side of a run-wide switch clears before the shared backward and step (chemprop's
+        # mixture-of-experts branch computes its loss and never clears).
+        Invalid(
+            """
+import torch
+optimizer = torch.optim.Adam(model.parameters())
+for batch in loader:
+    if args.moe:
+        loss = model.compute_loss(batch)
+    else:
+        model.zero_grad()
+        loss = criterion(model(batch.x), batch.y)
+    loss.backward()
+    optimizer.step()
+""",
+            line=11,
+        ),
         # Only the AMP branch clears: the plain branch steps the sum of every gradient so far.
         Invalid(
             """
@@ -861,7 +904,11 @@ for step in range(100):
                 continue  # a closure this file does not hold may clear
             clearing = [zero for zero in zeros if self.ctx.loops.clears(loop, zero, step)]
             guards = [self.ctx.loops.sparse_clearing(loop, zero, step) for zero in clearing]
-            if clearing and all(guards):
+            one_sided = self.ctx.loops.one_sided_clearing(loop, clearing, step) if clearing else None
+            if one_sided is not None and not all(guards):
+                reported.add(step.target)
+                self._report_one_sided(step, one_sided, clearing)
+            elif clearing and all(guards):
                 # The line to change is the last clearing: it belongs outside its condition.
                 reported.add(step.target)
                 related = (Evidence(step.node, "the step that applies the gradients"), *self._at(guards))
@@ -882,6 +929,24 @@ for step in range(100):
         "else in this loop does, so every evaluation adds to the last; call `{optimizer}.zero_grad()` at "
         "the top of the closure."
     )
+
+    def _report_one_sided(self, step: Event, branch: cst.If, clearing: list[Event]) -> None:
+        """A step after an `if`/`else` only one side of which clears (chemprop's `if args.moe:`)."""
+        test = self.ctx.module.code_for_node(branch.test)
+        name = f"`{step.target}`" if step.target else "The optimizer"
+        message = (
+            f"{name} steps after `if {test}:` in every iteration, but only one side of that `if` clears the "
+            "gradients, and the test does not change within the loop, so a run that takes the other side "
+            "never clears and each step applies the sum of every gradient so far; clear on both sides (or "
+            "before the `if`)."
+        )
+        related = (
+            Evidence(
+                branch.test, "the side of this `if` that clears is not the only one that reaches the step"
+            ),
+            Evidence(clearing[-1].node, "the only clearing"),
+        )
+        self.report(step.site, message, related=related)
 
     def _sparse_message(self, optimizer: str | None, guards: list[cst.If | None]) -> str:
         tests = ", ".join(

@@ -47,7 +47,11 @@ class UnseededRng(Rule):
     environment, `env.action_space.seed(seed)`) seeds that object only.
 
     A script that never names torch is checked when it imports a project module that does (a flat
-    folder's `train.py` building and training the networks of `agent.py`).
+    folder's `train.py` building and training the networks of `agent.py`), or a project module that does
+    not when some module of the project names torch and backpropagates (CRSLab's `run_crslab.py` reaches
+    torch two packages down). A call through a module-level registry of project classes
+    (`system_register_table[cfg["model_name"]](...)`) runs whichever entry the key picks: a generator
+    counts as drawn, and the code as training, only when every entry does.
 
     The script trains when it backpropagates, calls a project function or method that does (also deep
     inside the project: `train_net(net, ...)` building a solver whose method runs `self.net.train_step(...)`

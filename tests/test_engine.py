@@ -170,3 +170,38 @@ def test_deepspeed_shards_but_never_sets_sampler_epochs() -> None:
     assert accelerate.framework_managed and accelerate.framework_sets_epochs
     plain = context("import torch\n").data_loading
     assert not plain.framework_managed and not plain.framework_sets_epochs
+
+
+def test_a_function_that_assigns_its_own_call_and_returns_it_is_analysed() -> None:
+    """chemprop's `train()` calls itself once per data chunk (`n_iter = train(...)`) and ends with
+    `return n_iter`: collecting its events asks what its own call returns (`returns_in_mode`), which
+    answers "unknown" while it is being computed instead of recursing until the file is reported too deep
+    to analyse. The branch without a clearing is then found (NN203)."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = textwrap.dedent(
+        """
+        import torch
+
+        def train(model, data, optimizer, args, n_iter=0):
+            if args.chunks:
+                for chunk in data:
+                    n_iter = train(model, chunk, optimizer, args, n_iter)
+                return n_iter
+            model.train()
+            for batch in data:
+                if args.moe:
+                    loss = model.compute_loss(batch)
+                else:
+                    model.zero_grad()
+                    loss = model(batch).mean()
+                loss.backward()
+                optimizer.step()
+                n_iter += 1
+            model.eval()
+            return n_iter
+        """
+    )
+    result = check_source("train.py", source, list(all_rules()))
+    assert [(f.code, f.location.row) for f in result.findings] == [("NN203", 17)]

@@ -1564,3 +1564,72 @@ def test_project_methods_read_only_modules_that_define_the_name_as_a_method(
         (module.path.rsplit("/", 1)[-1], method.name.value) for module, method in project_methods(ctx, "fit")
     )
     assert found == [("solver.py", "fit"), ("tabbed.py", "fit")]
+
+
+LLAMA_TRAIN_UTILS = (
+    "import torch\n\n"
+    "def train(model, train_dataloader, optimizer, train_config):\n"
+    "    for epoch in range(train_config.num_epochs):\n"
+    "        for batch in train_dataloader:\n"
+    "            optimizer.zero_grad()\n"
+    "            model(**batch).loss.backward()\n"
+    "            optimizer.step()\n"
+)
+LLAMA_FINETUNING = (
+    "import torch\n"
+    "from torch.utils.data import DistributedSampler\n"
+    "from llama_recipes.utils.train_utils import train\n\n"
+    "def main(train_config, dataset_train, model, optimizer):\n"
+    "    train_sampler = None\n"
+    "    if train_config.enable_fsdp:\n"
+    "        train_sampler = DistributedSampler(dataset_train, shuffle=True)\n"
+    "    train_dataloader = torch.utils.data.DataLoader(\n"
+    "        dataset_train, batch_size=4, sampler=train_sampler if train_sampler else None\n"
+    "    )\n"
+    "    train(model, train_dataloader, optimizer, train_config)\n"
+)
+
+
+@pytest.mark.parametrize("sampler", ["train_sampler if train_sampler else None", "train_sampler"])
+def test_a_loader_of_a_namespace_package_with_a_conditional_sampler_is_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampler: str
+) -> None:
+    """NN603 on llama-recipes' layout: `src/llama_recipes/` has no `__init__.py` (the installed distribution
+    puts `src` on the path), finetuning.py imports `llama_recipes.utils.train_utils.train` and hands it a
+    loader whose sampler is a DistributedSampler on one path (`train_sampler = None`, then built under
+    `if train_config.enable_fsdp:`), passed through a conditional expression or by name."""
+    monkeypatch.chdir(tmp_path)
+    finetuning = LLAMA_FINETUNING.replace("train_sampler if train_sampler else None", sampler)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "src/llama_recipes/utils/__init__.py": "",
+            "src/llama_recipes/utils/train_utils.py": LLAMA_TRAIN_UTILS,
+            "src/llama_recipes/finetuning.py": finetuning,
+        },
+    )
+    checked = Path("src/llama_recipes/utils/train_utils.py")
+    findings = [f for f in run_check([checked], Overrides()).findings if f.code == "NN603"]
+    assert [(f.filename, f.location.row) for f in findings] == [(str(checked), 4)]
+    # The sampler built with shuffle=False: nothing to set.
+    quiet = finetuning.replace("shuffle=True", "shuffle=False")
+    _tree(tmp_path, {"src/llama_recipes/finetuning.py": quiet})
+    assert not [f for f in run_check([checked], Overrides()).findings if f.code == "NN603"]
+
+
+def test_an_import_names_the_importing_files_own_namespace_package(tmp_path: Path) -> None:
+    """`find_module` finds `llama_recipes.utils.x` from `src/llama_recipes/finetuning.py` through the folder
+    above the file's own package, found by its name; a name that is no folder above the file is not."""
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "src/llama_recipes/utils/__init__.py": "",
+            "src/llama_recipes/utils/x.py": "",
+            "src/llama_recipes/finetuning.py": "",
+        },
+    )
+    here = tmp_path / "src/llama_recipes/finetuning.py"
+    assert find_module(here, "llama_recipes.utils.x.f") == (tmp_path / "src/llama_recipes/utils/x.py", ["f"])
+    assert find_module(here, "other_pkg.utils.x") is None

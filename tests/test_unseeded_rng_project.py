@@ -641,3 +641,95 @@ def test_a_pretrained_model_build_leaves_no_random_initialisation(build: str, dr
         c for c in ctx.index.nodes(cst.Call) if (ctx.callee(c) or "").startswith("torchvision.models.")
     )
     assert (classify(ctx, call).implicit is not None) is draws
+
+
+REGISTRY_SYSTEMS = """
+import random
+
+import torch
+
+
+class RecSystem:
+    def __init__(self, cfg):
+        self.model = torch.nn.Linear(4, 2)
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+        self.data = list(range(10))
+
+    def fit(self):
+        random.shuffle(self.data)
+        for x in self.data:
+            self.optimizer.zero_grad()
+            self.model(torch.full((4,), float(x))).sum().backward()
+            self.optimizer.step()
+
+
+class ConvSystem(RecSystem):
+    def fit(self):
+        random.shuffle(self.data)
+        for x in self.data:
+            self.model(torch.full((4,), float(x))).sum().backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+
+
+{extra}
+system_register_table = {{
+    "rec": RecSystem,
+    "conv": {second},
+}}
+
+
+def get_system(cfg):
+    return system_register_table[cfg["model_name"]](cfg)
+"""
+REGISTRY_QUICK_START = """
+from crs.system import get_system
+
+
+def run_crs(cfg):
+    system = get_system(cfg)
+    system.fit()
+"""
+REGISTRY_SCRIPT = """
+import argparse
+
+from crs.quick_start import run_crs
+
+if __name__ == "__main__":
+    args = argparse.ArgumentParser().parse_args()
+    run_crs(vars(args))
+"""
+_PRINTER = """
+class Printer:
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def fit(self):
+        print(self.cfg)
+"""
+
+
+def test_a_script_training_through_a_registry_of_a_deeper_torch_module_is_checked(root: Path) -> None:
+    """CRSLab's shape: the script names no torch and imports a project module that does not either; the
+    system it trains is picked from a module-level registry (`table[cfg["model_name"]](cfg)`) two modules
+    down, every entry of which shuffles with `random` and trains."""
+    files = {
+        "crs/__init__.py": "",
+        "crs/system.py": REGISTRY_SYSTEMS.format(extra="", second="ConvSystem"),
+        "crs/quick_start.py": REGISTRY_QUICK_START,
+        "train.py": REGISTRY_SCRIPT,
+    }
+    findings = _check(root, files)
+    assert [(f.location.row, "random (`shuffle()`" in f.message) for f in findings] == [(6, True)]
+
+
+def test_a_registry_entry_that_draws_nothing_keeps_the_script_quiet(root: Path) -> None:
+    """What a registry call runs is the key's choice: a generator counts only when every entry draws from
+    it, and training only when every entry trains (one entry only prints)."""
+    files = {
+        "crs/__init__.py": "",
+        "crs/system.py": REGISTRY_SYSTEMS.format(extra=_PRINTER, second="Printer"),
+        "crs/quick_start.py": REGISTRY_QUICK_START,
+        "train.py": REGISTRY_SCRIPT,
+    }
+    assert _check(root, files) == []

@@ -412,7 +412,8 @@ class GradientAccumulation:
 
     def clears_every_micro_batch(self, accumulation: Accumulation) -> Event | None:
         """A zero_grad of the stepped optimizer that runs on every micro-batch: unconditional in a loop
-        that steps under a modulo guard, or inside the micro-batch loop."""
+        that steps under a modulo guard (or conditional only on a setting the loop never changes, such as
+        a mixed-precision flag), or inside the micro-batch loop."""
         loop = accumulation.loop
         loops = self._ctx.loops
         if self._skips_rest(loop):
@@ -421,12 +422,25 @@ class GradientAccumulation:
             if not loops.clears(loop, zero, accumulation.step):
                 continue
             if accumulation.guard is not None:
-                if zero.nested == 0 and not zero.conditional:
+                if zero.nested == 0 and (
+                    not zero.conditional or self._fixed_branch(loop, zero, accumulation)
+                ):
                     return zero
             elif accumulation.micro_loop is not None and not zero.conditional:
                 if accumulation.micro_loop in self._ctx.index.ancestors(zero.site):
                     return zero
         return None
+
+    def _fixed_branch(self, loop: Loop, zero: Event, accumulation: Accumulation) -> bool:
+        """A clear that is conditional only on tests the loop never changes, outside the step's guard: it
+        runs on every micro-batch of a run that takes its branch (speechbrain's `fit_batch`: `if
+        self.auto_mix_prec: self.optimizer.zero_grad()` before the forward, the step under `if
+        should_step:`)."""
+        guard = accumulation.guard
+        index = self._ctx.index
+        if guard is not None and (guard in index.ancestors(zero.node) or guard in index.ancestors(zero.site)):
+            return False
+        return self._ctx.loops.under_fixed_tests(loop, zero)
 
     def steps_outside_guard(self, loop: Loop) -> tuple[cst.If, Event] | None:
         """An accumulation guard that gates no step while the optimizer steps on every iteration: the

@@ -435,6 +435,38 @@ def local_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
     return target.node
 
 
+# The entries of one registry followed at most (`registry_entries`).
+_MAX_REGISTRY_ENTRIES = 64
+
+
+def registry_entries(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
+    """The project definitions a call through a registry may run: `TABLE[key](...)` where `TABLE` is bound
+    once, at module level of this file, to a dict literal whose every value names a project function or
+    class (CRSLab's `system_register_table[model_name](opt, ...)` in `get_system`, the model chosen by the
+    configuration). Each distinct definition once; None when the call is not of that form or any entry
+    cannot be resolved (a lambda, a library class): what such a call runs is unknown."""
+    func = call.func
+    if type(func) is not cst.Subscript or type(func.value) is not cst.Name:
+        return None
+    bindings = ctx.bindings.of(func.value.value)
+    if len(bindings) != 1 or bindings[0].kind != "assign" or type(bindings[0].value) is not cst.Dict:
+        return None
+    if ctx.index.enclosing(bindings[0].node, _DEFINITIONS) is not None:
+        return None  # a function's local table: built per call, possibly changed there
+    elements = bindings[0].value.elements  # type: ignore[union-attr]
+    if not elements or len(elements) > _MAX_REGISTRY_ENTRIES:
+        return None
+    found: dict[int, Resolved] = {}
+    for element in elements:
+        if type(element) is not cst.DictElement or type(element.value) is not cst.Name:
+            return None
+        target = resolve_name(ctx, element.value.value, element)
+        if target is None or not isinstance(target.node, (cst.FunctionDef, cst.ClassDef)):
+            return None
+        found.setdefault(id(target.node), target)
+    return list(found.values())
+
+
 def resolve_name(ctx: FileContext, name: str, at: cst.CSTNode, method: str | None = None) -> Resolved | None:
     """The definition a bare name means at `at`: a def or class of a function enclosing `at` (anywhere in
     its body, the innermost function first; two there are ambiguous) or a project definition imported in

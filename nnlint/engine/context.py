@@ -167,6 +167,7 @@ class FileContext:
             return True
         if self.real_path is None:
             return False
+        imports_project = False
         for qualified in {*self.imports.aliases.values(), *self.imports.star_modules}:
             if f"{qualified}.".startswith(LIBRARY_PREFIXES):
                 continue
@@ -175,7 +176,21 @@ class FileContext:
             if text is not None and b"torch" in text:
                 self.project_deps.add(found[0])  # the answer holds while that module mentions torch
                 return True
-        return False
+            imports_project |= text is not None
+        return imports_project and self._project_trains_torch()
+
+    def _project_trains_torch(self) -> bool:
+        """Whether some module of the project names torch and backpropagates: a script whose imported
+        project modules reach torch only further down (CRSLab's `run_crslab.py` imports `crslab.quick_start`,
+        whose `run_crslab` builds the configured system of `crslab/system/`, where torch and `backward()`
+        are). One recorded text search of the project, asked only of files that do not name torch and
+        import a project module that does not either, in a project of at most `LARGE_PROJECT_FILES`
+        Python files."""
+        from nnlint.engine.project import LARGE_PROJECT_FILES, paths_mentioning
+
+        # Not in a project of more than `LARGE_PROJECT_FILES` files: fairseq's 19 scripts that never name
+        # torch would all be followed deep into the project (rerank.py alone 10 s), for no finding.
+        return bool(paths_mentioning(self, "torch", ".backward(", max_files=LARGE_PROJECT_FILES))
 
     @cached_property
     def project(self) -> ProjectView:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 # How many hops (a caller's argument, a function's return) a loader is followed back to its sampler.
 _MAX_LOADER_HOPS = 6
+# The values followed for one loader's `sampler=` argument (branches and bindings), at most.
+_MAX_SAMPLER_CHOICES = 16
 
 
 @dataclass
@@ -193,14 +195,36 @@ class DataLoading:
         loader = next((found for found in self.loaders if found.node is call), None)
         if loader is None:
             return self._returned_with_sampler(call, None, depth)
-        sampler = loader.settings.get("sampler")
-        if isinstance(sampler, cst.Name):
-            sampler = reaching_value(self._ctx, sampler.value, call)
+        choices = self._sampler_choices(loader.settings.get("sampler"), call)
         for candidate in self.samplers:
             off = candidate.is_literal("shuffle", False) or candidate.is_literal("shuffle", 0)
-            if candidate.node is sampler and not off:
+            if any(candidate.node is choice for choice in choices) and not off:
                 return self._ctx, candidate
         return None
+
+    def _sampler_choices(
+        self, sampler: cst.BaseExpression | None, at: cst.CSTNode
+    ) -> list[cst.BaseExpression]:
+        """The values a loader's `sampler=` argument may be: both branches of a conditional expression
+        and every binding of a name that reaches the loader (llama-recipes: `train_sampler = None`, then
+        `if train_config.enable_fsdp: train_sampler = DistributedSampler(...)`, and the loader's
+        `sampler=train_sampler if train_sampler else None`). A run that takes the sampler's path carries
+        it."""
+        pending = [sampler] if sampler is not None else []
+        found: list[cst.BaseExpression] = []
+        for _ in range(_MAX_SAMPLER_CHOICES):
+            if not pending:
+                break
+            value = pending.pop()
+            if isinstance(value, cst.IfExp):
+                pending += [value.body, value.orelse]
+            elif isinstance(value, cst.Name) and value.value != "None":
+                pending += [
+                    bound for bound in reaching_values(self._ctx, value.value, at) or () if bound is not None
+                ]
+            else:
+                found.append(value)
+        return found
 
     def _returned_with_sampler(
         self, call: cst.Call, position: int | None, depth: int

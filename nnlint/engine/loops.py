@@ -495,6 +495,105 @@ class TrainingLoops:
                     return node
         return None
 
+    def one_sided_clearing(self, loop: Loop, clearing: list[Event], step: Event) -> cst.If | None:
+        """The `if`/`else` of `loop` one side of which clears the gradients `step` applies while the other
+        side clears nothing and goes on to the step, under a test the loop never changes; or None.
+
+        chemprop's batch loop: `if args.moe: loss = model.compute_loss(...) else: model.zero_grad(); loss =
+        ...`, then the shared `loss.backward(); optimizer.step()`. The test is fixed for a run (it reads no
+        name the loop binds or assigns, and calls nothing), so a run that takes the side without the
+        clearing never clears. `clearing` holds the clears that reach `step`; the `if` must not hold the
+        step, and its other side must not end the iteration (`continue`: that side never steps)."""
+        index = self._ctx.index
+        around_step = {*index.ancestors(step.node), *index.ancestors(step.site)}
+        places = [
+            {zero.node, *index.ancestors(zero.node), zero.site, *index.ancestors(zero.site)}
+            for zero in clearing
+        ]
+        for node in index.ancestors(clearing[0].site):
+            if node is loop.node or isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.For, cst.While)):
+                return None
+            if not isinstance(node, cst.If) or node.orelse is None or node in around_step:
+                continue
+            side, other = (node.body, node.orelse) if node.body in places[0] else (node.orelse, node.body)
+            if not all(side in place for place in places):
+                continue  # a clear outside this side (in the other, or around the `if`)
+            if not self._invariant_test(node.test, loop) or self._side_ends(other):
+                return None
+            return node if self._shared_backward(loop, node, step) else None
+        return None
+
+    def _shared_backward(self, loop: Loop, branch: cst.If, step: Event) -> bool:
+        """Whether a backward of `loop` that feeds `step` runs outside `branch`, on either side's path (the
+        shared `loss.backward()` after chemprop's `if args.moe: ... else: ...`). A side with no backward of
+        its own before that step gets its gradients elsewhere: NVIDIA modulus replays a captured CUDA graph
+        (`self.train_graph.replay()`, which clears and backpropagates inside the graph) on one side and
+        clears, runs the forward and backpropagates on the other."""
+        index = self._ctx.index
+        for backward in loop.of_kind(EventKind.BACKWARD, own=False):
+            inside = branch in index.ancestors(backward.node) or branch in index.ancestors(backward.site)
+            if not inside and not self.exclusive(backward, step):
+                return True
+        return False
+
+    def under_fixed_tests(self, loop: Loop, event: Event) -> bool:
+        """Whether an event of `loop` runs on every iteration of a run that reaches it: every `if` between
+        it and the loop (through the helper call that leads to it) has a test the loop never changes
+        (`if self.auto_mix_prec: self.optimizer.zero_grad()` in speechbrain's `fit_batch`), and no inner
+        loop, `except` handler or other branching statement lies on the way."""
+        index = self._ctx.index
+        for start in dict.fromkeys((event.node, event.site)):
+            child = start
+            for node in index.ancestors(start):
+                if node is loop.node or isinstance(node, (cst.FunctionDef, cst.Lambda)):
+                    break
+                if isinstance(node, (cst.For, cst.While, cst.ExceptHandler, cst.Match, cst.IfExp)):
+                    return False
+                if (
+                    isinstance(node, cst.If)
+                    and child is not node.test
+                    and not self._invariant_test(node.test, loop)
+                ):
+                    return False
+                child = node
+        return True
+
+    def _invariant_test(self, test: cst.BaseExpression, loop: Loop) -> bool:
+        """A condition that holds for every iteration of `loop` or for none: it calls nothing and reads no
+        name the loop binds or assigns (`args.moe`, `self.use_amp`), nor, for a test in a helper the loop
+        calls, one the helper assigns (`should_step = self.step % k == 0`)."""
+        if any(isinstance(node, cst.Call) for node in walk(test)):
+            return False
+        names = _dotted_names(test)
+        if names & self._varying(loop):
+            return False
+        index = self._ctx.index
+        function = index.enclosing(test, cst.FunctionDef)
+        if function is None or loop.node in index.ancestors(test):
+            return True
+        return not (names & self._assigned_in(function))
+
+    def _assigned_in(self, function: cst.FunctionDef) -> frozenset[str]:
+        """The names a function binds or assigns (its parameters included), cached per function."""
+        cached = self._varying_names.get(function)
+        if cached is not None:
+            return cached
+        # A method's own object is the same on every call from the loop (its attributes are what vary).
+        found: set[str] = {param.name.value for param in function.params.params} - {"self"}
+        for node in own_nodes(function):
+            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                found.update(assigned_names(node))
+            elif isinstance(node, cst.For):
+                found.update(target_names(node.target))
+        self._varying_names[function] = frozenset(found)
+        return self._varying_names[function]
+
+    @staticmethod
+    def _side_ends(side: cst.CSTNode) -> bool:
+        """Whether one side of an `if` (its body, its `else` or an `elif`) leaves the iteration."""
+        block = side.body if isinstance(side, cst.Else) else side
+        return isinstance(block, cst.IndentedBlock) and _ends_iteration(block)
+
     def _once(self, test: cst.BaseExpression, loop: Loop) -> bool:
         """`counter == 0` (or a conjunction holding it) for a name the loop binds or assigns."""
         while isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):

@@ -295,7 +295,29 @@ def find_module(
         found = _find_in(base, parts, lowest, from_file, absent)
         if found is not None and _is_below(found[0], bound):
             return found
+    if not level and parts:
+        for base in _own_package_base(folder, parts[0], bound, bases):
+            found = _find_in(base, parts, lowest, from_file, absent)
+            if found is not None and _is_below(found[0], bound):
+                return found
     return None
+
+
+@lru_cache(maxsize=4096)  # names only, no file system: the answer never goes stale
+def _own_package_base(folder: Path, first: str, bound: Path, bases: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The folder above the importing file's own package, found by its name, when no `__init__.py` chains
+    up to it: llama-recipes keeps `src/llama_recipes/` as a namespace package (no `__init__.py` in it,
+    the installed distribution puts `src` on the path), and `src/llama_recipes/finetuning.py` imports
+    `from llama_recipes.utils.train_utils import train`. Only a folder at or above the file, inside the
+    project bound, whose name is the import's first part counts; () otherwise."""
+    if first not in folder.parts:
+        return ()  # cheap: the usual answer (`torch`, a sibling module), without walking the parents
+    for candidate in (folder, *folder.parents):
+        if not _is_below(candidate, bound):
+            break
+        if candidate.name == first:
+            return () if candidate.parent in bases else (candidate.parent,)
+    return ()
 
 
 def _find_in(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import bound_name, project_bases, reaching_value, resolve_name
+from nnlint.engine.bindings import bound_name, project_bases, reaching_value, registry_entries, resolve_name
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import STORE, Resolved, paths_mentioning
 from nnlint.engine.roles import Role
@@ -546,6 +546,8 @@ def summarize(definition: Resolved, depth: int = 0) -> Randomness:
                 result.merge(summarize(target, depth + 1))
                 if seeds_as_subclass(target, call):
                     result.seeded.update(vocab.RNG_GENERATORS)
+            elif type(call.func) is cst.Subscript:
+                result.merge(_registry_summary(ctx, call, depth + 1))
     if depth < _MAX_DEPTH and isinstance(definition.node, cst.ClassDef) and definition.node.bases:
         # An instance runs its project base classes' methods too (`super().__init__(...)` of a project
         # `BaseDataLoader(DataLoader)` that builds a `SubsetRandomSampler`): what they draw and seed
@@ -558,6 +560,28 @@ def summarize(definition: Resolved, depth: int = 0) -> Randomness:
             result.trains = trains
     memo.summaries[key] = result
     return result
+
+
+def _registry_summary(ctx: FileContext, call: cst.Call, depth: int) -> Randomness:
+    """What a call through a registry of project definitions does whichever entry the key picks
+    (`registry_entries`: CRSLab's `system_register_table[model_name](...)`): a generator counts as drawn,
+    and the code as training or loading data, only when every entry does; seeding by any entry counts
+    (a run might take it). Nothing when the entries are unknown."""
+    entries = registry_entries(ctx, call)
+    if not entries:
+        return Randomness()
+    summaries = [summarize(entry, depth) for entry in entries]
+    first, common = summaries[0], Randomness()
+    common.draws = {g: d for g, d in first.draws.items() if all(g in other.draws for other in summaries)}
+    common.implicit = first.implicit if all(other.implicit is not None for other in summaries) else None
+    for other in summaries:
+        common.seeded |= other.seeded
+        common.builds_loader |= other.builds_loader
+        common.times |= other.times
+        common.draws_beyond_inputs |= other.draws_beyond_inputs
+    common.trains = all(other.trains for other in summaries)
+    common.loads_data = all(other.loads_data for other in summaries)
+    return common
 
 
 def trains_through(definition: Resolved, depth: int = 0) -> bool:
