@@ -1215,6 +1215,9 @@ class TrainingLoops:
 
         if not any(not arg.star and self._roles.has(arg.value, Role.MODEL) for arg in call.args):
             return []  # cheap: no model passed
+        qualified = self._ctx.callee(call)
+        if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
+            return []  # cheap: a library's function (`DDP(model, ...)`, `torch.save(model, path)`)
         summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
             return []

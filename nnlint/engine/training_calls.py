@@ -123,10 +123,10 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         return None
     if ctx.qualified_name(func.value) is not None:
         return None  # a library module's function
-    # A receiver no name or constructor calls a model (`trainer.predict(b)`, `task.test_step(**batch)`) is
-    # looked up too when the method is named for running a model on data, but then only its project
-    # class decides, or (of unknown class) methods of project `nn.Module` classes only. One with another
-    # role (an optimizer, a loader) is not.
+    # A receiver no name or constructor calls a model (stanza's `trainer.predict(b)` of a plain wrapper
+    # that holds the network) is asked about too when the method is named for running a model on data,
+    # but only its own project class decides: its method runs the network it holds, or not. One with
+    # another role (an optimizer, a loader) is not asked.
     model = ctx.roles.has(func.value, Role.MODEL)
     named_to_run = bool(set(words(name)) & _FORWARD_METHOD_WORDS)
     if not model and (ctx.roles.of(receiver) or not named_to_run):
@@ -145,6 +145,8 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
             if method is not None and isinstance(method.node, cst.FunctionDef):
                 return method.ctx.summaries.of(method.node).on_self_as_called(call)  # type: ignore[union-attr]
             return None
+    if not model:
+        return None  # an object of unknown class that nothing says is a model: not looked up
     # An object of unknown class (a parameter, a registry's product): a method is looked up in the whole
     # project only under a name few modules define, and, unless it is named for running the model on data,
     # only when every definition is a method of a project `nn.Module` class (`model.decode(**batch)` of a
@@ -152,7 +154,7 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     # forward, whatever it is called; a plain object's `run(x)` is not looked up.
     # Any other name is looked up in the other modules of a project of at most `LARGE_PROJECT_FILES` files:
     # each name reads every file's text once (torch's tree has 2,300).
-    limit = None if model and named_to_run else LARGE_PROJECT_FILES
+    limit = None if named_to_run else LARGE_PROJECT_FILES
     defining = paths_mentioning(ctx, f"def {name}(", max_files=limit)
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
