@@ -1233,35 +1233,29 @@ class TrainingLoops:
         then puts back the mode it found (`with inference_context(model), torch.no_grad():` in fast-reid's
         and detectron2's `inference_on_dataset`): a self-contained evaluation that neither runs the model in
         the caller's mode nor leaves it switched; nothing of it is the caller's to judge."""
-        from nnlint.engine.summaries import summary_of_call
-
-        summary = summary_of_call(self._ctx, call)
-        if summary is None or summary.ctx is self._ctx:
-            return False
-        passed = summary.arguments(call) or {}
         return any(
-            dotted_name(value) == model
-            and summary.does(parameter, Effect.EVAL)
-            and summary.does(parameter, Effect.RESTORE)
-            and not summary.does(parameter, Effect.TRAIN)
-            for parameter, value in passed.items()
+            Effect.EVAL in effects and Effect.RESTORE in effects and Effect.TRAIN not in effects
+            for effects in self._effects_elsewhere(call, model)
         )
 
     def _evaluates_elsewhere(self, call: cst.Call, model: str) -> bool:
         """Whether a project function of another module that `call` hands `model` to switches it to eval and
         never to train (`encode_data(model, loader)` whose `model.val_start()` evaluates), by its summary."""
+        return any(
+            Effect.EVAL in effects and Effect.TRAIN not in effects
+            for effects in self._effects_elsewhere(call, model)
+        )
+
+    def _effects_elsewhere(self, call: cst.Call, model: str) -> list[frozenset[Effect]]:
+        """What the project function of another module that `call` runs does to each of its parameters that
+        the call fills with `model`, by its summary; empty for a function of this file or an unknown one."""
         from nnlint.engine.summaries import summary_of_call
 
         summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
-            return False
+            return []
         passed = summary.arguments(call) or {}
-        return any(
-            dotted_name(value) == model
-            and summary.does(parameter, Effect.EVAL)
-            and not summary.does(parameter, Effect.TRAIN)
-            for parameter, value in passed.items()
-        )
+        return [summary.effects_of(name) for name, value in passed.items() if dotted_name(value) == model]
 
     def _object_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
         """`Evaluator(self.model, loader).get_scores()`: the mode switches a method of a project class of
