@@ -1210,11 +1210,12 @@ class TrainingLoops:
         whichever way they are passed (`rescore(lattice=lat, model=model, lm=masked_lm_model)`, by keyword,
         two models at once): each argument holding a model that the function, or a project function it
         hands it to, calls. `_model_handed_over` guesses from the call alone; this asks the definition,
-        so only calls that pass a model are resolved."""
+        so only calls that pass a model by keyword, or several models, are resolved."""
         from nnlint.engine.summaries import summary_of_call
 
-        if not any(not arg.star and self._roles.has(arg.value, Role.MODEL) for arg in call.args):
-            return []  # cheap: no model passed
+        passed = [arg for arg in call.args if not arg.star and self._roles.has(arg.value, Role.MODEL)]
+        if not passed or (len(passed) == 1 and passed[0].keyword is None):
+            return []  # cheap: no model, or one by position (`_model_handed_over` judges those by the call)
         qualified = self._ctx.callee(call)
         if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
             return []  # cheap: a library's function (`DDP(model, ...)`, `torch.save(model, path)`)
