@@ -144,6 +144,41 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The evaluation switches the part of the ranker that holds its whole network (BLINK's
+        # `reranker.model.eval()`): whether that covers every layer is unknown, so nothing is reported.
+        """
+import torch
+from torch import nn
+
+
+class Ranker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1))
+
+    def forward(self, x):
+        return self.model(x)
+
+
+def evaluate(reranker, eval_dataloader):
+    reranker.model.eval()
+    for x in eval_dataloader:
+        with torch.no_grad():
+            scores = reranker(x)
+
+
+def main(loader, eval_loader):
+    reranker = Ranker()
+    optimizer = torch.optim.Adam(reranker.parameters())
+    for epoch in range(3):
+        reranker.train()
+        for x in loader:
+            loss = reranker(x).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        evaluate(reranker, eval_loader)
+""",
         # The train/validation loop is a closure a factory returns; called for validation, it switches
         # the captured model to eval (pytorch-original-transformer's `get_train_val_loop`).
         """

@@ -1199,11 +1199,16 @@ class TrainingLoops:
                 if evaluates:  # then runs it with recording off: an evaluation
                     out.append(replace(where, no_grad=True).event(EventKind.FORWARD, call, target=switched))
             model = self._model_handed_over(call)
-            if model is not None:
+            models = [model] if model is not None else self._models_run_elsewhere(call)
+            for model in models:
+                if self._evaluates_and_restores(call, model):
+                    continue  # its own evaluation, in the mode it chose, leaving the caller's mode as it was
                 if self._evaluates_elsewhere(call, model):
                     out.append(where.event(EventKind.EVAL, call, target=_substitute(model, subst)))
                 out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
-            elif self._wrapper_training_step(call):
+            if models:
+                return
+            if self._wrapper_training_step(call):
                 target = keyed_name(call.func.value)  # type: ignore[attr-defined]
                 out.append(where.event(EventKind.TRAIN_STEP, call, target=_substitute(target, subst)))
             else:
@@ -1424,21 +1429,58 @@ class TrainingLoops:
                     return self._ctx.module.code_for_node(iterated)
         return None
 
+    def _models_run_elsewhere(self, call: cst.Call) -> list[str]:
+        """The models a call of a project function of another module runs, by that function's summary,
+        whichever way they are passed (`rescore(lattice=lat, model=model, lm=masked_lm_model)`, by keyword,
+        two models at once): each argument holding a model that the function, or a project function it
+        hands it to, calls. `_model_handed_over` guesses from the call alone; this asks the definition,
+        so only calls that pass a model by keyword, or several models, are resolved."""
+        from nnlint.engine.summaries import summary_of_call
+
+        passed = [arg for arg in call.args if not arg.star and self._roles.has(arg.value, Role.MODEL)]
+        if not passed or (len(passed) == 1 and passed[0].keyword is None):
+            return []  # cheap: no model, or one by position (`_model_handed_over` judges those by the call)
+        qualified = self._ctx.callee(call)
+        if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
+            return []  # cheap: a library's function (`DDP(model, ...)`, `torch.save(model, path)`)
+        summary = summary_of_call(self._ctx, call)
+        if summary is None or summary.ctx is self._ctx:
+            return []
+        found: list[str] = []
+        for value in summary.passed_with(call, Effect.FORWARD):
+            name = dotted_name(value)
+            if name is not None and name not in found and self._roles.has(value, Role.MODEL):
+                found.append(name)
+        return found
+
+    def _evaluates_and_restores(self, call: cst.Call, model: str) -> bool:
+        """Whether a project function of another module that `call` hands `model` to switches it to eval and
+        then puts back the mode it found (`with inference_context(model), torch.no_grad():` in fast-reid's
+        and detectron2's `inference_on_dataset`): a self-contained evaluation that neither runs the model in
+        the caller's mode nor leaves it switched; nothing of it is the caller's to judge."""
+        return any(
+            Effect.EVAL in effects and Effect.RESTORE in effects and Effect.TRAIN not in effects
+            for effects in self._effects_elsewhere(call, model)
+        )
+
     def _evaluates_elsewhere(self, call: cst.Call, model: str) -> bool:
         """Whether a project function of another module that `call` hands `model` to switches it to eval and
         never to train (`encode_data(model, loader)` whose `model.val_start()` evaluates), by its summary."""
+        return any(
+            Effect.EVAL in effects and Effect.TRAIN not in effects
+            for effects in self._effects_elsewhere(call, model)
+        )
+
+    def _effects_elsewhere(self, call: cst.Call, model: str) -> list[frozenset[Effect]]:
+        """What the project function of another module that `call` runs does to each of its parameters that
+        the call fills with `model`, by its summary; empty for a function of this file or an unknown one."""
         from nnlint.engine.summaries import summary_of_call
 
         summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
-            return False
+            return []
         passed = summary.arguments(call) or {}
-        return any(
-            dotted_name(value) == model
-            and summary.does(parameter, Effect.EVAL)
-            and not summary.does(parameter, Effect.TRAIN)
-            for parameter, value in passed.items()
-        )
+        return [summary.effects_of(name) for name, value in passed.items() if dotted_name(value) == model]
 
     def _object_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
         """`Evaluator(self.model, loader).get_scores()`: the mode switches a method of a project class of
@@ -1602,7 +1644,8 @@ class TrainingLoops:
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
-        if method in ("eval", "train") and roles.has(func.value, Role.MODEL):
+        switched = method in ("eval", "train")
+        if switched and (roles.has(func.value, Role.MODEL) or _part_of_model(roles, func.value)):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
         if not call.args and roles.has(func.value, Role.MODEL):
@@ -1769,6 +1812,15 @@ def turns_recording_off(ctx: FileContext, call: cst.Call) -> bool:
 
 
 _MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)
+
+
+def _part_of_model(roles: Roles, expr: cst.BaseExpression) -> bool:
+    """`reranker.model` in `reranker.model.eval()`: an attribute of a model that is switched is a
+    submodule of it (BLINK's ranker holds its whole network there), so the switch is a mode event of
+    that part; whether it covers the whole model stays unknown to the analyses that compare names."""
+    return type(expr) is cst.Attribute and roles.has(expr.value, Role.MODEL)
+
+
 # Model-running methods whose project definition may switch the object's own mode (`forward` never does).
 _OWN_SWITCH_METHODS = vocab.MODEL_RUNNING_METHODS - {"forward"}
 _LITERAL_ARGUMENTS = (cst.SimpleString, cst.List, cst.Tuple)

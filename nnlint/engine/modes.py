@@ -620,11 +620,17 @@ class ModeSimulation:
         return any(name not in called for called in self._trainer_cache[key].values())
 
     def _caller_name(self, events: Sequence[Event], forward: Event, default: str) -> str:
-        """The model of `forward` as named in `events` (a caller's view: parameters became arguments)."""
-        for event in events:
-            if event.node is forward.node and event.kind is EventKind.FORWARD:
-                return model_key(event.target) or default
-        return default
+        """The model of `forward` as named in `events` (a caller's view: parameters became arguments). One
+        call may run several models (`rescore(model=model, lm_model=lm)`, a forward event of each): among
+        those, the one named as the forward names it, when one is."""
+        named = [
+            model_key(event.target) or default
+            for event in events
+            if event.node is forward.node and event.kind is EventKind.FORWARD
+        ]
+        if len(named) > 1 and default in named:
+            return default
+        return named[0] if named else default
 
     def _last_toggle(
         self, events: Sequence[Event], model: str, function: cst.FunctionDef | None

@@ -99,6 +99,8 @@ class Effect(str, Enum):
     ZERO_GRAD = "zero_grad"
     BACKWARD = "backward"
     ACCUMULATE = "accumulate"
+    # `model.train(was_training)` after `was_training = model.training`: the mode the caller left comes back.
+    RESTORE = "restore"
     # Asked of `handed` only: `loader.sampler.set_epoch(epoch)`, `sampler.set_epoch(epoch)`.
     SET_EPOCH = "set_epoch"
 
@@ -560,6 +562,8 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
             effect = _METHOD_EFFECTS[func.attr.value]
             if effect is Effect.TRAIN and _switches_off(node):
                 effect = Effect.EVAL
+            if effect is Effect.TRAIN and _restores_mode(nodes, node):
+                effect = Effect.RESTORE  # `model.train(was_training)`: the caller's mode comes back
             if _parameter_of(func.value, names) == parameter:
                 found.add(effect)
             continue
@@ -587,7 +591,7 @@ def _effects_on(summary: Summary, parameter: str) -> frozenset[Effect]:
     if parameter in summary._lazy["rebound"]:  # type: ignore[operator]
         # `model = deepcopy(model); model.eval()` (an adversarial attack on a copy): which object a
         # mode switch reaches depends on the order, so neither switch is the caller's model's.
-        found -= {Effect.EVAL, Effect.TRAIN}
+        found -= {Effect.EVAL, Effect.TRAIN, Effect.RESTORE}
     return frozenset(found)
 
 
@@ -796,6 +800,25 @@ def _tests_absent(test: cst.BaseExpression, name: str) -> bool:
         and isinstance(test.comparisons[0].operator, cst.Is)
         and isinstance(test.comparisons[0].comparator, cst.Name)
         and test.comparisons[0].comparator.value == "None"
+    )
+
+
+def _restores_mode(nodes: list[cst.CSTNode], call: cst.Call) -> bool:
+    """`model.train(training_mode)` where the function saved `training_mode = model.training` first: it
+    puts back whatever mode the caller left (fast-reid's and detectron2's `inference_context`, which
+    switches to eval, yields, and restores), so it trains nothing of its own. `nodes` are the function's
+    own nodes."""
+    if len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
+        return False
+    saved = call.args[0].value.value
+    return any(
+        type(node) is cst.Assign
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and node.targets[0].target.value == saved
+        and isinstance(node.value, cst.Attribute)
+        and node.value.attr.value == "training"
+        for node in nodes
     )
 
 

@@ -127,8 +127,16 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     receiver = ctx.dotted(func.value)
     if name in _NEVER_A_FORWARD or receiver is None or receiver == "self":
         return None
-    if ctx.qualified_name(func.value) is not None or not ctx.roles.has(func.value, Role.MODEL):
-        return None  # a library module's function, or not a model
+    if ctx.qualified_name(func.value) is not None:
+        return None  # a library module's function
+    # A receiver no name or constructor calls a model (stanza's `trainer.predict(b)` of a plain wrapper
+    # that holds the network) is asked about too when the method is named for running a model on data,
+    # but only its own project class decides: its method runs the network it holds, or not. One with
+    # another role (an optimizer, a loader) is not asked.
+    model = ctx.roles.has(func.value, Role.MODEL)
+    named_to_run = bool(set(words(name)) & _FORWARD_METHOD_WORDS)
+    if not model and (ctx.roles.of(receiver) or not named_to_run):
+        return None
     if ctx.roles.of(receiver) & _LIBRARY_ROLES:
         return None
     summary = summary_of_call(ctx, call)
@@ -143,6 +151,8 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
             if method is not None and isinstance(method.node, cst.FunctionDef):
                 return method.ctx.summaries.of(method.node).on_self_as_called(call)  # type: ignore[union-attr]
             return None
+    if not model:
+        return None  # an object of unknown class that nothing says is a model: not looked up
     # An object of unknown class (a parameter, a registry's product): a method is looked up in the whole
     # project only under a name few modules define, and, unless it is named for running the model on data,
     # only when every definition is a method of a project `nn.Module` class (`model.decode(**batch)` of a
@@ -150,13 +160,18 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     # forward, whatever it is called; a plain object's `run(x)` is not looked up.
     # Any other name is looked up in the other modules of a project of at most `LARGE_PROJECT_FILES` files:
     # each name reads every file's text once (torch's tree has 2,300).
-    limit = None if set(words(name)) & _FORWARD_METHOD_WORDS else LARGE_PROJECT_FILES
+    limit = None if named_to_run else LARGE_PROJECT_FILES
     defining = paths_mentioning(ctx, f"def {name}(", max_files=limit)
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
     if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
-        return None  # a name too common to stand for one wrapper's method (`encode`, `predict` in a zoo)
-    working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
+        # A name too common to stand for one wrapper's method (`encode`, `predict` in a zoo), unless the
+        # keywords the call passes single out the few definitions that accept them.
+        working = _accepting_keywords(ctx, call, name, limit)
+    else:
+        working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
+    if not working:
+        return None
     if limit is not None and not all(_of_model_class(module, method) for module, method in working):
         return None
     found = {
@@ -164,6 +179,35 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         for module, method in working
     }
     return found.pop() if len(found) == 1 else None
+
+
+def _accepting_keywords(
+    ctx: FileContext, call: cst.Call, name: str, limit: int | None
+) -> list[tuple[FileContext, cst.FunctionDef]]:
+    """The project's non-stub methods called `name` that accept, by name, every keyword the call passes
+    (`model.predict(states, is_legal=True)`: of the seventeen `predict` methods of stanza, the one of the
+    constituency parser), when at most `_MAX_DEFINING_MODULES` modules define one: a method that has no
+    such parameter cannot be the one called (a `**kwargs` catch-all is no evidence). Empty when the call
+    passes no keyword, or too many modules still qualify. Only the modules whose text names every keyword
+    are parsed."""
+    keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
+    if not keywords:
+        return []
+    defining = paths_mentioning(ctx, f"def {name}(", *keywords, max_files=limit)
+    if defining is None or len(defining) > _MAX_DEFINING_MODULES:
+        return []
+    modules = [ctx, *(modules_mentioning(ctx, f"def {name}(", *keywords, max_files=limit) or ())]
+    found: list[tuple[FileContext, cst.FunctionDef]] = []
+    for module in modules:
+        for function in module.functions.get(name, ()):
+            owner = module.index.enclosing(function, (cst.FunctionDef, cst.ClassDef))
+            if not isinstance(owner, cst.ClassDef):
+                continue
+            params = function.params
+            named = {param.name.value for param in (*params.params, *params.kwonly_params)}
+            if set(keywords) <= named and not is_stub(function):
+                found.append((module, function))
+    return found
 
 
 def _of_model_class(ctx: FileContext, method: cst.FunctionDef) -> bool:
