@@ -10,9 +10,7 @@ Two shapes:
 
 - `FileProgress` for work over N items (`check`): a bar that appears once the work has taken about a second
   (`delay`) or when there are many items, so a quick check of a few files never flashes one.
-- `activity(title)` for work in phases (`probe`, `run`): a spinner with the current phase. Code deep inside
-  the work reports a phase with `phase("batch test")`, which is a no-op when no activity is shown, so the
-  runtime packages can call it unconditionally without taking a display or an option as a parameter.
+- `activity(title)` for work without a count (`probe`, `run`): a spinner with a title.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from typing import Any, ParamSpec, TextIO, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# The display of the `activity` now shown, if any: `phase()` updates it.
+# The display of the `activity` now shown, if any: `stop()` ends it early.
 _current: Any = None
 
 
@@ -95,7 +93,7 @@ class FileProgress:
 
 @contextmanager
 def activity(title: str, enabled: bool) -> Iterator[None]:
-    """Show a spinner with `title` (and the latest `phase()`) while the block runs, when `enabled`."""
+    """Show a spinner with `title` while the block runs, when `enabled`."""
     global _current
     if not enabled:
         yield
@@ -106,7 +104,7 @@ def activity(title: str, enabled: bool) -> Iterator[None]:
     spinner = Spinner("dots", text=title)
     # No redirection of stdout: it carries the report (and, for `run`, the script's own prints).
     live = Live(spinner, console=_console(), transient=True, redirect_stdout=False, redirect_stderr=False)
-    previous, _current = _current, (live, spinner, title)
+    previous, _current = _current, (live, spinner)
     live.start()
     try:
         yield
@@ -123,13 +121,6 @@ def showing(title: str, function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
 
     return shown
-
-
-def phase(name: str) -> None:
-    """Say which phase the shown activity is in ("prepare", "batch test", ...); a no-op when none is shown."""
-    if _current is not None:
-        _live, spinner, title = _current
-        spinner.update(text=f"{title}: {name}")
 
 
 def stop() -> None:

@@ -221,7 +221,6 @@ def test_run_length_reads_literal_epoch_counts() -> None:
     assert run_length.iterations(first) == {120}
     assert run_length.iterations(second) == {30}
     assert run_length.iterations(third) == frozenset()
-    assert run_length.epochs_of(third) == {120, 30, 12}
 
 
 def test_accumulation_facts_under_accelerate_and_without_a_guard() -> None:

@@ -90,12 +90,6 @@ class RunLength:
                     found |= self.values(value)
         return frozenset(value for value in found if value > 0)
 
-    def epochs_of(self, loop: Loop | None) -> frozenset[int]:
-        """The epoch counts of a run whose epochs `loop` iterates: its own `range` when readable, else
-        what the file states."""
-        counted = self.iterations(loop) if loop is not None else frozenset()
-        return counted or self.stated_epochs
-
     def iterations(self, loop: Loop) -> frozenset[int]:
         """How many times a `for _ in range(...)` loop runs, when its bounds are literal."""
         node = loop.node
