@@ -1175,15 +1175,11 @@ class ShapeFacts:
             name = dotted_name(size)
             if name is None or not name.startswith("self.") or name.count(".") != 1:
                 return False
-            values = self._class_values(cls, name)
-            held = values[0] if len(values) == 1 else None
             # The factor is spelled as the attribute, or as the parameter the class stores in it.
-            match = [
-                spelling for spelling in (name, dotted_name(held) if held else None) if spelling in wanted
-            ]
-            if not match:
+            match = next((factor for factor in wanted if self._same_width(cls, name, factor)), None)
+            if match is None:
                 return False
-            wanted.remove(match[0])
+            wanted.remove(match)
         return not wanted
 
     def _foreign_dim(self, flat: Layout, arg: SizeArg) -> int | None:
