@@ -314,7 +314,7 @@ NINTH = {
     "manifest_heldout9a.json": (6, 8),
     "manifest_heldout9b.json": (14, 10),
     "manifest_heldout10.json": (12, 8),
-    "manifest_heldout11a.json": (8, 8),
+    "manifest_heldout11a.json": (9, 8),
 }
 
 
