@@ -641,6 +641,26 @@ def main(batches):
     evaluate(Tagger(), batches)
     evaluate(len, batches)
 """,
+        # A draft module whose imports live elsewhere (skj092/LeafDiseaseClassification engine.py): it
+        # never imports `torch`, yet its validation loop runs inside `with torch.no_grad():`, spelled out.
+        """
+from tqdm import tqdm
+
+
+def train(model, train_dl, valid_dl):
+    for epoch in range(config.epochs):
+        model.train()
+        for img, label in tqdm(train_dl):
+            optimizer.zero_grad()
+            criterion(model(img), label).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            valid_loss = 0
+            for img, label in valid_dl:
+                valid_loss += criterion(model(img), label).item()
+        print(valid_loss / len(valid_dl))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The evaluation of a much-copied course template: a comprehension over the validation loader

@@ -482,3 +482,64 @@ def test_a_model_running_its_own_module_list_elements_is_judged_by_them(extra: s
     what it builds is, and not when a block holds a dropout."""
     ctx = _context(_HELD_BLOCKS.replace("EXTRA", extra))
     assert mode_free_class(_class(ctx, "Stack")) is free
+
+
+_BLOCKS = """
+import torch.nn as nn
+
+class Attention(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.qkv = nn.Linear(dim, 3 * dim)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        return nn.Softmax(dim=-1)(q @ k.transpose(1, 2)) @ v
+
+class FeedForward(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.up = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        return nn.{activation}(self.up(x))
+
+class Layer(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.attention = Attention(dim)
+        self.feed_forward = FeedForward(dim)
+
+    def forward(self, x):
+        return self.feed_forward(self.attention(x))
+"""
+
+
+@pytest.mark.parametrize(("activation", "free"), [("ReLU()", True), ("Dropout(0.1)", False)])
+def test_a_module_built_and_run_in_place_and_a_layer_of_project_blocks_are_judged_by_what_they_build(
+    activation: str, free: bool
+) -> None:
+    """HuangHaoyu1997/DeepSymbolic core/trans.py: `nn.Softmax(dim=-1)(scores)` runs a module built in
+    place, judged by that construction; a layer made only of project blocks builds its layers through
+    them. A dropout built in place makes the blocks and the layer mode-dependent."""
+    ctx = _context(_BLOCKS.replace("{activation}", activation))
+    assert mode_free_class(_class(ctx, "Attention"))
+    assert mode_free_class(_class(ctx, "FeedForward")) is free
+    assert mode_free_class(_class(ctx, "Layer")) is free
+
+
+def test_a_no_grad_block_spelled_in_a_module_that_never_imports_torch_sets_the_grad_mode() -> None:
+    """skj092/LeafDiseaseClassification engine.py: a draft module without `import torch` validates
+    inside `with torch.no_grad():`; the spelled setter is the author's choice. A name the module binds
+    itself (`torch = Stub()`) is no such setter."""
+    body = """
+def validate(model, loader):
+    with torch.no_grad():
+        for x in loader:
+            out = model(x)
+    return out
+"""
+    for prefix, managed in (("", True), ("torch = Stub()\n", False)):
+        ctx = _context(prefix + body)
+        call = next(c for c in ctx.index.nodes(cst.Call) if ctx.dotted(c.func) == "model")
+        assert ctx.grad_mode.managed(call) is managed

@@ -238,7 +238,18 @@ class GradMode:
         return (
             isinstance(expr, cst.Attribute)
             and expr.attr.value in _SETTER_NAMES
-            and self._ctx.imports.star_unknown(expr)
+            and (self._ctx.imports.star_unknown(expr) or self._spelled_without_import(expr))
+        )
+
+    def _spelled_without_import(self, expr: cst.Attribute) -> bool:
+        """`with torch.no_grad():` in a file that never imports or binds `torch` (a draft module whose
+        imports live elsewhere): the setter is spelled out, so the author chose the grad mode."""
+        dotted = dotted_name(expr)
+        head = (dotted or "").partition(".")[0]
+        return (
+            dotted in vocab.GRAD_MODE_SETTERS
+            and head not in self._ctx.imports.aliases
+            and not self._ctx.bindings.assigned(head)
         )
 
     def _sets_mode_as_decorator(self, expr: cst.BaseExpression) -> bool:
