@@ -641,6 +641,23 @@ def main(batches):
     evaluate(Tagger(), batches)
     evaluate(len, batches)
 """,
+        # The evaluation converts each forward's scores straight to numpy (rdz98/bprmf-pytorch data.py,
+        # whose main.py calls it under `torch.no_grad()`): with recording on, `.numpy()` raises on them,
+        # so this code runs with recording off, chosen by its callers.
+        """
+import numpy as np
+import torch
+
+
+class Ratings:
+    def evaluate(self, model, device):
+        aucs = []
+        for user, items in self.test_items():
+            users = torch.full((len(items),), user, device=device)
+            scores = model.forward(users, torch.tensor(items, device=device)).cpu().numpy()
+            aucs.append(float((scores[0] > scores[1:]).mean()))
+        return np.mean(aucs)
+""",
         # A draft module whose imports live elsewhere (skj092/LeafDiseaseClassification engine.py): it
         # never imports `torch`, yet its validation loop runs inside `with torch.no_grad():`, spelled out.
         """

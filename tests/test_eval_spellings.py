@@ -543,3 +543,25 @@ def validate(model, loader):
         ctx = _context(prefix + body)
         call = next(c for c in ctx.index.nodes(cst.Call) if ctx.dotted(c.func) == "model")
         assert ctx.grad_mode.managed(call) is managed
+
+
+@pytest.mark.parametrize(
+    ("chain", "records"),
+    [(".cpu().numpy()", False), (".squeeze(1).numpy()", False), (".detach().cpu().numpy()", True)],
+)
+def test_a_forward_whose_output_goes_straight_to_numpy_runs_with_recording_off(
+    chain: str, records: bool
+) -> None:
+    """rdz98/bprmf-pytorch data.py: `.numpy()` raises on a tensor that requires grad, so a loop that
+    converts the model's output straight to numpy runs under a grad mode its callers chose; `.detach()`
+    on the way proves nothing."""
+    source = f"""
+def evaluate(model, batches):
+    scores = []
+    for x in batches:
+        scores.append(model(x){chain})
+    return scores
+"""
+    ctx = _context(source)
+    loop = ctx.loops.loop(next(iter(ctx.index.nodes(cst.For))))
+    assert bool(ctx.grad_mode.records_forward(loop)) is records

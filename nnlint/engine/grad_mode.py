@@ -158,6 +158,8 @@ class GradMode:
             return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
             return []
+        if any(self._output_to_numpy(event.node) for event in forwards):
+            return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
             return []
         helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
@@ -212,6 +214,26 @@ class GradMode:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:
             return False
         return called == forward.target or called.startswith(f"{forward.target}.")
+
+    def _output_to_numpy(self, forward: cst.CSTNode) -> bool:
+        """Whether a forward's output goes straight to `.numpy()`, through methods that keep it requiring
+        grad (`model.forward(users, items).cpu().numpy()`, rdz98/bprmf-pytorch data.py): with recording
+        on, `.numpy()` raises, so the code runs under a grad mode chosen elsewhere (its callers'
+        `no_grad`). `.detach()`, `.data` or `.argmax()` on the way leave no such proof."""
+        parent = self._ctx.index.parent
+        node = forward
+        while True:
+            attribute = parent(node)
+            if not isinstance(attribute, cst.Attribute) or attribute.value is not node:
+                return False
+            call = parent(attribute)
+            if not isinstance(call, cst.Call) or call.func is not attribute:
+                return False
+            if attribute.attr.value == "numpy":
+                return True
+            if attribute.attr.value not in vocab.NUMPY_GUARDING_METHODS:
+                return False
+            node = call
 
     def _criterion(self, forward: Event) -> bool:
         """Whether a forward runs a loss module, not the model (`criterion(pred, y)`, `FocalLoss(...)`)."""
