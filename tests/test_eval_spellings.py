@@ -528,6 +528,30 @@ def test_a_module_built_and_run_in_place_and_a_layer_of_project_blocks_are_judge
     assert mode_free_class(_class(ctx, "Layer")) is free
 
 
+def test_a_class_that_builds_only_a_settings_object_builds_no_layer_in_sight() -> None:
+    """A project class built in the body counts as a block of layers only when it holds parameters or
+    submodules: a settings object does not, so a network whose layers are handed in stays unknown."""
+    ctx = _context(
+        """
+import torch.nn as nn
+
+class Settings:
+    def __init__(self, width):
+        self.width = width
+
+class Net(nn.Module):
+    def __init__(self, layers, width):
+        super().__init__()
+        self.settings = Settings(width)
+        self.layers = layers
+
+    def forward(self, x):
+        return self.layers(x)
+"""
+    )
+    assert not mode_free_class(_class(ctx, "Net"))
+
+
 def test_a_no_grad_block_spelled_in_a_module_that_never_imports_torch_sets_the_grad_mode() -> None:
     """skj092/LeafDiseaseClassification engine.py: a draft module without `import torch` validates
     inside `with torch.no_grad():`; the spelled setter is the author's choice. A name the module binds

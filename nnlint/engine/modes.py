@@ -1413,12 +1413,17 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
 
 
 def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
-    """Whether the class body builds an instance of a class of the project (its layers come from that
-    block, whose own mode-freeness `_mode_free_code` judges with the body's other calls)."""
+    """Whether the class body builds a block of the project that holds parameters or submodules (its
+    layers come from that block, whose own mode-freeness `_mode_free_code` judges with the body's other
+    calls). A settings object (a dataclass, a parameter-free class) builds no layer."""
     for call in ctx.index.nodes(cst.Call):
         if _within(ctx, call, node):
             resolved = resolve_call(ctx, call)
-            if resolved is not None and isinstance(resolved.node, cst.ClassDef):
+            if (
+                resolved is not None
+                and isinstance(resolved.node, cst.ClassDef)
+                and not parameter_free_class(resolved)
+            ):
                 return True
     return False
 
