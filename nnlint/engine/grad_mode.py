@@ -264,13 +264,17 @@ class GradMode:
         )
 
     def _spelled_without_import(self, expr: cst.Attribute) -> bool:
-        """`with torch.no_grad():` in a file that never imports or binds `torch` (a draft module whose
-        imports live elsewhere): the setter is spelled out, so the author chose the grad mode."""
+        """`with torch.no_grad():` in a file that never imports or binds `torch` and has no star import (a
+        draft module whose imports live elsewhere): the setter is spelled out, so the author chose the grad
+        mode. A file whose star imports are read and leave `torch` out (`__all__`) is known not to mean
+        torch's."""
         dotted = dotted_name(expr)
         head = (dotted or "").partition(".")[0]
+        imports = self._ctx.imports
         return (
             dotted in vocab.GRAD_MODE_SETTERS
-            and head not in self._ctx.imports.aliases
+            and not imports.star_modules
+            and head not in imports.aliases
             and not self._ctx.bindings.assigned(head)
         )
 
