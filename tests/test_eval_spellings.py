@@ -13,6 +13,7 @@ from nnlint.engine.loops import EventKind
 from nnlint.engine.modes import mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
+from rules.train_eval_mode import TrainEvalMode
 
 
 def _context(source: str, path: str = "script.py") -> FileContext:
@@ -484,48 +485,24 @@ def test_a_model_running_its_own_module_list_elements_is_judged_by_them(extra: s
     assert mode_free_class(_class(ctx, "Stack")) is free
 
 
-_BLOCKS = """
-import torch.nn as nn
-
-class Attention(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.qkv = nn.Linear(dim, 3 * dim)
-
-    def forward(self, x):
-        q, k, v = self.qkv(x).chunk(3, dim=-1)
-        return nn.Softmax(dim=-1)(q @ k.transpose(1, 2)) @ v
-
-class FeedForward(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.up = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        return nn.{activation}(self.up(x))
-
-class Layer(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.attention = Attention(dim)
-        self.feed_forward = FeedForward(dim)
-
-    def forward(self, x):
-        return self.feed_forward(self.attention(x))
-"""
+def _encoder_example() -> str:
+    """NN404's VALID example of a from-scratch transformer encoder (HuangHaoyu1997/DeepSymbolic)."""
+    return next(example for example in TrainEvalMode.VALID if "class Attention" in example)
 
 
-@pytest.mark.parametrize(("activation", "free"), [("ReLU()", True), ("Dropout(0.1)", False)])
+@pytest.mark.parametrize(("activation", "free"), [("nn.ReLU()", True), ("nn.Dropout(0.1)", False)])
 def test_a_module_built_and_run_in_place_and_a_layer_of_project_blocks_are_judged_by_what_they_build(
     activation: str, free: bool
 ) -> None:
     """HuangHaoyu1997/DeepSymbolic core/trans.py: `nn.Softmax(dim=-1)(scores)` runs a module built in
-    place, judged by that construction; a layer made only of project blocks builds its layers through
-    them. A dropout built in place makes the blocks and the layer mode-dependent."""
-    ctx = _context(_BLOCKS.replace("{activation}", activation))
+    place, judged by that construction; a block made only of project blocks builds its layers through
+    them. A dropout built in place makes the feed-forward block, and all that holds it, mode-dependent."""
+    source = _encoder_example()
+    assert "nn.ReLU()(" in source
+    ctx = _context(source.replace("nn.ReLU()(", f"{activation}("))
     assert mode_free_class(_class(ctx, "Attention"))
-    assert mode_free_class(_class(ctx, "FeedForward")) is free
-    assert mode_free_class(_class(ctx, "Layer")) is free
+    for name in ("FeedForward", "Block", "Encoder"):
+        assert mode_free_class(_class(ctx, name)) is free
 
 
 def test_a_class_that_builds_only_a_settings_object_builds_no_layer_in_sight() -> None:

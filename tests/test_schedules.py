@@ -11,6 +11,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.roles import Role, is_scheduler_class
 from nnlint.rule import default_rules
 from nnlint.runner import check_source
+from rules.scheduler_step_frequency import SchedulerStepFrequency
 
 
 def context(source: str) -> FileContext:
@@ -203,32 +204,13 @@ def test_a_plateau_schedule_fed_each_batch_loss_in_a_loop_over_a_progress_bar() 
     assert codes(source) == [("NN212", 7), ("NN212", 15)]
 
 
-# ditwoo/batteries examples/xla/example.ipynb, reduced: a training helper that steps a scheduler per batch
-# when given one, and a script that builds an epoch schedule under the same name and steps it itself.
-HELPER_AND_EPOCH_SCHEDULE = """
-import torch
-
-
-def train_fn(model, loader, optimizer, scheduler=None):
-    for x, y in loader:
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-
-
-def main(model, loader, epochs):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    for epoch in range(epochs):
-        train_fn(model, loader, optimizer{passed})
-        scheduler.step()
-"""
-
-
 def test_a_helpers_scheduler_parameter_is_judged_by_what_its_callers_pass() -> None:
-    """The helper's `scheduler` is the cosine only where a call passes it: called without one, its
-    per-batch step never runs the epoch schedule; called with it, the step runs it per batch."""
-    assert codes(HELPER_AND_EPOCH_SCHEDULE.replace("{passed}", "")) == []
-    assert codes(HELPER_AND_EPOCH_SCHEDULE.replace("{passed}", ", scheduler")) == [("NN212", 11)]
+    """NN212's VALID example from ditwoo/batteries' XLA notebook: the helper's `scheduler` is the cosine
+    only where a call passes it. Called without one, its per-batch step never runs the epoch schedule;
+    called with it, the step runs it per batch."""
+    example = next(e for e in SchedulerStepFrequency.VALID if "def train_fn(" in e)
+    call = "train_fn(model, loader, optimizer)"
+    assert call in example
+    assert codes(example) == []
+    passed = example.replace(call, "train_fn(model, loader, optimizer, scheduler)")
+    assert codes(passed) == [("NN212", 11)]
