@@ -653,6 +653,11 @@ LOSS_PRESERVING_METHODS = frozenset(
 # Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
 GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
 GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
+# Methods whose result still requires grad when their tensor does, on the way from a forward to `.numpy()`,
+# which raises on such a tensor: `model(x).cpu().numpy()` runs only with recording off (NN503).
+NUMPY_GUARDING_METHODS = GRAPH_PRESERVING_METHODS | frozenset(
+    {"cpu", "unsqueeze", "flatten", "permute", "transpose"}
+)
 # Builtins that do the same to tensors (`sum(losses)` adds the tensors of a tuple or list).
 GRAPH_PRESERVING_BUILTINS = frozenset({"sum"})
 # Clamping, as functions and as tensor methods (the in-place `clamp_` forms included).

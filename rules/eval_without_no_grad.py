@@ -641,6 +641,43 @@ def main(batches):
     evaluate(Tagger(), batches)
     evaluate(len, batches)
 """,
+        # The evaluation converts each forward's scores straight to numpy (rdz98/bprmf-pytorch data.py,
+        # whose main.py calls it under `torch.no_grad()`): with recording on, `.numpy()` raises on them,
+        # so this code runs with recording off, chosen by its callers.
+        """
+import numpy as np
+import torch
+
+
+class Ratings:
+    def evaluate(self, model, device):
+        aucs = []
+        for user, items in self.test_items():
+            users = torch.full((len(items),), user, device=device)
+            scores = model.forward(users, torch.tensor(items, device=device)).cpu().numpy()
+            aucs.append(float((scores[0] > scores[1:]).mean()))
+        return np.mean(aucs)
+""",
+        # A draft module whose imports live elsewhere (skj092/LeafDiseaseClassification engine.py): it
+        # never imports `torch`, yet its validation loop runs inside `with torch.no_grad():`, spelled out.
+        """
+from tqdm import tqdm
+
+
+def train(model, train_dl, valid_dl):
+    for epoch in range(config.epochs):
+        model.train()
+        for img, label in tqdm(train_dl):
+            optimizer.zero_grad()
+            criterion(model(img), label).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            valid_loss = 0
+            for img, label in valid_dl:
+                valid_loss += criterion(model(img), label).item()
+        print(valid_loss / len(valid_dl))
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The evaluation of a much-copied course template: a comprehension over the validation loader

@@ -546,6 +546,29 @@ def train(model, loader, cfg):
         opt.step()
         step += 1
 """,
+        # The training helper steps a scheduler per batch only when it is given one; the script calls it
+        # without one and steps its own epoch schedule after each epoch (ditwoo/batteries' XLA example):
+        # the helper's `scheduler` is another binding than the cosine's.
+        """
+import torch
+
+
+def train_fn(model, loader, optimizer, scheduler=None):
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+def main(model, loader, epochs):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    for epoch in range(epochs):
+        train_fn(model, loader, optimizer)
+        scheduler.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A StepLR built by the caller in the same file and stepped per batch by the training function.
@@ -908,7 +931,12 @@ for epoch in range(30):
             if unit is None:
                 continue
             label = (self.ctx.callee(constructor) or "scheduler").rsplit(".", 1)[-1]
-            self._check_steps(self.ctx.loops.scheduler_steps(scheduler), unit, label)
+            steps = [
+                step
+                for step in self.ctx.loops.scheduler_steps(scheduler)
+                if self._parameter_around(step, scheduler, constructor) is None
+            ]
+            self._check_steps(steps, unit, label)
         for function, param in self._parameters_without_constructor():
             passed = self._passed_constructors(function, param)
             if not passed:
@@ -989,10 +1017,31 @@ for epoch in range(30):
                 continue
             for param in (*function.params.params, *function.params.kwonly_params):
                 name = param.name.value
-                if not roles.has(name, Role.SCHEDULER) or roles.constructor(name) is not None:
+                if not roles.has(name, Role.SCHEDULER):
+                    continue
+                constructor = roles.constructor(name)
+                if constructor is not None and function in self.ctx.index.ancestors(constructor):
                     continue
                 found.append((function, param))
         return found
+
+    def _parameter_around(self, step: cst.Call, name: str, constructor: cst.Call) -> cst.Param | None:
+        """The parameter a step's scheduler is, when a module-level function around the step takes it as
+        one and does not build it itself: `train_fn(..., scheduler=None)` stepping per batch is another
+        binding than the epoch schedule the script builds and steps itself (batteries' XLA example calls
+        it without one). Such steps are judged by what the calls pass (`_parameters_without_constructor`)."""
+        for ancestor in self.ctx.index.ancestors(step):
+            if not isinstance(ancestor, cst.FunctionDef):
+                continue
+            if ancestor in self.ctx.index.ancestors(constructor):
+                return None
+            if self.ctx.index.parent(ancestor) is not self.ctx.module:
+                continue  # only module-level functions' parameters are followed to their callers
+            params = ancestor.params
+            for param in (*params.params, *params.kwonly_params):
+                if param.name.value == name:
+                    return param
+        return None
 
     def _passed_constructors(
         self, function: cst.FunctionDef, param: cst.Param

@@ -1551,6 +1551,71 @@ for epoch in range(10):
         optimizer.step()
     validate(model, val_loader)
 """,
+        # A from-scratch transformer encoder (HuangHaoyu1997/DeepSymbolic test.py): its blocks run modules
+        # built in place (`nn.Softmax(dim=-1)(scores)`, `nn.ReLU()(h)`), its layer is made of two project
+        # blocks only, and none holds dropout or BatchNorm; the test helper called every 100 steps switches
+        # it to eval and training goes on without train(), which changes nothing in this model.
+        """
+import torch
+import torch.nn as nn
+
+class Attention(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        weights = nn.Softmax(dim=-1)(q @ k.transpose(1, 2))
+        return self.norm(x + weights @ v)
+
+class FeedForward(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.up = nn.Linear(dim, 4 * dim)
+        self.down = nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        return x + self.down(nn.ReLU()(self.up(x)))
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.attention = Attention(dim)
+        self.feed_forward = FeedForward(dim)
+
+    def forward(self, x):
+        return self.feed_forward(self.attention(x))
+
+class Encoder(nn.Module):
+    def __init__(self, dim, n_classes, depth):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(dim) for _ in range(depth)])
+        self.head = nn.Linear(dim, n_classes)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x.mean(dim=1))
+
+def test(model, samples):
+    model.eval()
+    errors = 0
+    with torch.no_grad():
+        for x, y in samples:
+            errors += int(model(x).argmax() != y)
+    print(errors / len(samples))
+
+encoder = Encoder(32, 2, 4)
+optimizer = torch.optim.Adam(encoder.parameters())
+for step, (x, y) in enumerate(train_samples):
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(encoder(x), y).backward()
+    optimizer.step()
+    if step % 100 == 0:
+        test(encoder, test_samples)
+""",
         # A tutorial's MLP: Linear and ReLU layers appended to a list in a loop, unpacked into a Sequential,
         # evaluated under no_grad without eval(): it has no dropout or BatchNorm, so no mode to be wrong in.
         """

@@ -13,6 +13,7 @@ from nnlint.engine.loops import EventKind
 from nnlint.engine.modes import mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
+from rules.train_eval_mode import TrainEvalMode
 
 
 def _context(source: str, path: str = "script.py") -> FileContext:
@@ -482,3 +483,86 @@ def test_a_model_running_its_own_module_list_elements_is_judged_by_them(extra: s
     what it builds is, and not when a block holds a dropout."""
     ctx = _context(_HELD_BLOCKS.replace("EXTRA", extra))
     assert mode_free_class(_class(ctx, "Stack")) is free
+
+
+def _encoder_example() -> str:
+    """NN404's VALID example of a from-scratch transformer encoder (HuangHaoyu1997/DeepSymbolic)."""
+    return next(example for example in TrainEvalMode.VALID if "class Attention" in example)
+
+
+@pytest.mark.parametrize(("activation", "free"), [("nn.ReLU()", True), ("nn.Dropout(0.1)", False)])
+def test_a_module_built_and_run_in_place_and_a_layer_of_project_blocks_are_judged_by_what_they_build(
+    activation: str, free: bool
+) -> None:
+    """HuangHaoyu1997/DeepSymbolic core/trans.py: `nn.Softmax(dim=-1)(scores)` runs a module built in
+    place, judged by that construction; a block made only of project blocks builds its layers through
+    them. A dropout built in place makes the feed-forward block, and all that holds it, mode-dependent."""
+    source = _encoder_example()
+    assert "nn.ReLU()(" in source
+    ctx = _context(source.replace("nn.ReLU()(", f"{activation}("))
+    assert mode_free_class(_class(ctx, "Attention"))
+    for name in ("FeedForward", "Block", "Encoder"):
+        assert mode_free_class(_class(ctx, name)) is free
+
+
+def test_a_class_that_builds_only_a_settings_object_builds_no_layer_in_sight() -> None:
+    """A project class built in the body counts as a block of layers only when it holds parameters or
+    submodules: a settings object does not, so a network whose layers are handed in stays unknown."""
+    ctx = _context(
+        """
+import torch.nn as nn
+
+class Settings:
+    def __init__(self, width):
+        self.width = width
+
+class Net(nn.Module):
+    def __init__(self, layers, width):
+        super().__init__()
+        self.settings = Settings(width)
+        self.layers = layers
+
+    def forward(self, x):
+        return self.layers(x)
+"""
+    )
+    assert not mode_free_class(_class(ctx, "Net"))
+
+
+def test_a_no_grad_block_spelled_in_a_module_that_never_imports_torch_sets_the_grad_mode() -> None:
+    """skj092/LeafDiseaseClassification engine.py: a draft module without `import torch` validates
+    inside `with torch.no_grad():`; the spelled setter is the author's choice. A name the module binds
+    itself (`torch = Stub()`) is no such setter."""
+    body = """
+def validate(model, loader):
+    with torch.no_grad():
+        for x in loader:
+            out = model(x)
+    return out
+"""
+    for prefix, managed in (("", True), ("torch = Stub()\n", False)):
+        ctx = _context(prefix + body)
+        call = next(c for c in ctx.index.nodes(cst.Call) if ctx.dotted(c.func) == "model")
+        assert ctx.grad_mode.managed(call) is managed
+
+
+@pytest.mark.parametrize(
+    ("chain", "records"),
+    [(".cpu().numpy()", False), (".squeeze(1).numpy()", False), (".detach().cpu().numpy()", True)],
+)
+def test_a_forward_whose_output_goes_straight_to_numpy_runs_with_recording_off(
+    chain: str, records: bool
+) -> None:
+    """rdz98/bprmf-pytorch data.py: `.numpy()` raises on a tensor that requires grad, so a loop that
+    converts the model's output straight to numpy runs under a grad mode its callers chose; `.detach()`
+    on the way proves nothing."""
+    source = f"""
+def evaluate(model, batches):
+    scores = []
+    for x in batches:
+        scores.append(model(x){chain})
+    return scores
+"""
+    ctx = _context(source)
+    loop = ctx.loops.loop(next(iter(ctx.index.nodes(cst.For))))
+    assert bool(ctx.grad_mode.records_forward(loop)) is records

@@ -11,6 +11,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.roles import Role, is_scheduler_class
 from nnlint.rule import default_rules
 from nnlint.runner import check_source
+from rules.scheduler_step_frequency import SchedulerStepFrequency
 
 
 def context(source: str) -> FileContext:
@@ -201,3 +202,15 @@ def test_a_plateau_schedule_fed_each_batch_loss_in_a_loop_over_a_progress_bar() 
     batch_loop = next(loop for loop in ctx.loops.loops if loop.iterates == "train_iter")
     assert batch_loop.kind == "batch"
     assert codes(source) == [("NN212", 7), ("NN212", 15)]
+
+
+def test_a_helpers_scheduler_parameter_is_judged_by_what_its_callers_pass() -> None:
+    """NN212's VALID example from ditwoo/batteries' XLA notebook: the helper's `scheduler` is the cosine
+    only where a call passes it. Called without one, its per-batch step never runs the epoch schedule;
+    called with it, the step runs it per batch."""
+    example = next(e for e in SchedulerStepFrequency.VALID if "def train_fn(" in e)
+    call = "train_fn(model, loader, optimizer)"
+    assert call in example
+    assert codes(example) == []
+    passed = example.replace(call, "train_fn(model, loader, optimizer, scheduler)")
+    assert codes(passed) == [("NN212", 11)]

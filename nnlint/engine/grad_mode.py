@@ -158,6 +158,8 @@ class GradMode:
             return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
             return []
+        if any(self._output_to_numpy(event.node) for event in forwards):
+            return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
             return []
         helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
@@ -213,6 +215,26 @@ class GradMode:
             return False
         return called == forward.target or called.startswith(f"{forward.target}.")
 
+    def _output_to_numpy(self, forward: cst.CSTNode) -> bool:
+        """Whether a forward's output goes straight to `.numpy()`, through methods that keep it requiring
+        grad (`model.forward(users, items).cpu().numpy()`, rdz98/bprmf-pytorch data.py): with recording
+        on, `.numpy()` raises, so the code runs under a grad mode chosen elsewhere (its callers'
+        `no_grad`). `.detach()`, `.data` or `.argmax()` on the way leave no such proof."""
+        parent = self._ctx.index.parent
+        node = forward
+        while True:
+            attribute = parent(node)
+            if not isinstance(attribute, cst.Attribute) or attribute.value is not node:
+                return False
+            call = parent(attribute)
+            if not isinstance(call, cst.Call) or call.func is not attribute:
+                return False
+            if attribute.attr.value == "numpy":
+                return True
+            if attribute.attr.value not in vocab.NUMPY_GUARDING_METHODS:
+                return False
+            node = call
+
     def _criterion(self, forward: Event) -> bool:
         """Whether a forward runs a loss module, not the model (`criterion(pred, y)`, `FocalLoss(...)`)."""
         return forward.target is not None and self._ctx.roles.is_loss_module(forward.target)
@@ -238,7 +260,22 @@ class GradMode:
         return (
             isinstance(expr, cst.Attribute)
             and expr.attr.value in _SETTER_NAMES
-            and self._ctx.imports.star_unknown(expr)
+            and (self._ctx.imports.star_unknown(expr) or self._spelled_without_import(expr))
+        )
+
+    def _spelled_without_import(self, expr: cst.Attribute) -> bool:
+        """`with torch.no_grad():` in a file that never imports or binds `torch` and has no star import (a
+        draft module whose imports live elsewhere): the setter is spelled out, so the author chose the grad
+        mode. A file whose star imports are read and leave `torch` out (`__all__`) is known not to mean
+        torch's."""
+        dotted = dotted_name(expr)
+        head = (dotted or "").partition(".")[0]
+        imports = self._ctx.imports
+        return (
+            dotted in vocab.GRAD_MODE_SETTERS
+            and not imports.star_modules
+            and head not in imports.aliases
+            and not self._ctx.bindings.assigned(head)
         )
 
     def _sets_mode_as_decorator(self, expr: cst.BaseExpression) -> bool:

@@ -849,12 +849,14 @@ class ModeSimulation:
                 elif event.kind is EventKind.TRAIN:
                     mode[model] = TRAIN
                 elif event.kind is EventKind.TRAIN_STEP and mode.get(model) == EVAL and model in evaluated:
-                    return set_by[model].node  # `model.train_emb(*batch)`: a wrapper's training step
+                    if not self._mode_free(model):
+                        return set_by[model].node  # `model.train_emb(*batch)`: a wrapper's training step
                 elif event.kind is EventKind.FORWARD and mode.get(model) == EVAL:
                     if self._evaluates(event):
                         evaluated.add(model)
                     elif model in evaluated and _trains(events[position + 1 :]):
-                        return set_by[model].node
+                        if not self._mode_free(model):  # eval() changes nothing in a mode-free model
+                            return set_by[model].node
                     elif (
                         self._stepped_after(events[position + 1 :], model, loop)
                         and not self._mode_free(model)
@@ -1374,8 +1376,9 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     `torch.nn.functional.*`/`torch.nn.init.*` function that is not mode-dependent, a numpy or math
     function, a builtin, a method of
     a local value (a tensor's), or a project class or function that passes the same test; it never
-    reads `.training` nor overrides `train()`/`eval()`; and it builds at least one layer itself or through
-    a base (an empty stub is unknown). Anything else (a library model, an unresolved
+    reads `.training` nor overrides `train()`/`eval()`; and it builds at least one layer itself, through
+    a base, or through a project class it builds (a transformer's `EncoderLayer` made of an attention
+    block and a feed-forward block; an empty stub is unknown). Anything else (a library model, an unresolved
     class, a registry) answers False: unknown keeps NN404 reporting.
     """
     node = cls.node
@@ -1388,7 +1391,7 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
         cls.ctx.callee(call) in MODE_FREE_LAYERS or cls.ctx.callee(call) in MODE_FREE_UNLESS
         for call in cls.ctx.index.nodes(cst.Call)
         if _within(cls.ctx, call, node)
-    )
+    ) or _builds_project_class(cls.ctx, node)
     for base in node.bases:
         qualified = cls.ctx.qualified_name(base.value)
         if qualified in MODEL_MODULE_BASES:
@@ -1407,6 +1410,22 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     ):
         return False
     return _mode_free_code(cls.ctx, node, seen)
+
+
+def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
+    """Whether the class body builds a block of the project that holds parameters or submodules (its
+    layers come from that block, whose own mode-freeness `_mode_free_code` judges with the body's other
+    calls). A settings object (a dataclass, a parameter-free class) builds no layer."""
+    for call in ctx.index.nodes(cst.Call):
+        if _within(ctx, call, node):
+            resolved = resolve_call(ctx, call)
+            if (
+                resolved is not None
+                and isinstance(resolved.node, cst.ClassDef)
+                and not parameter_free_class(resolved)
+            ):
+                return True
+    return False
 
 
 def parameter_free_class(cls: Resolved) -> bool:
@@ -1676,6 +1695,10 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
         ):
             return True
     func = call.func
+    if isinstance(func, cst.Call):
+        # `nn.ReLU()(x)`, `nn.Softmax(dim=-1)(scores)`: runs a module built in place, and that construction
+        # is one of the calls judged on their own.
+        return True
     if isinstance(func, cst.Name) and func.value in _BUILTINS and qualified is None:
         return resolve_name(ctx, func.value, call) is None  # a builtin, unless a definition shadows it
     resolved = resolve_call(ctx, call)
