@@ -151,6 +151,34 @@ class SchedulerStepFrequency(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # An exponential decay whose factor comes from a config file: stepped per batch, it may well be a
+        # per-step decay (BigVGAN-v2 steps `ExponentialLR(optim, gamma=h.lr_decay)` per batch on purpose,
+        # with 0.9999996 in its JSON), so its unit is unknown.
+        """
+import torch
+scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=h.lr_decay)
+for epoch in range(epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+        # Milestones spaced by a setting up to a cap (AST's `range(args.lrscheduler_start, 1000,
+        # args.lrscheduler_step)`), stepped per epoch: the cap is no milestone a run reaches, and the
+        # spacing's name only echoes the decay's step.
+        """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(
+    optimizer, list(range(args.lrscheduler_start, 1000, args.lrscheduler_step)), gamma=0.5
+)
+for epoch in range(args.n_epochs):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    scheduler.step()
+""",
         # A per-iteration schedule built by the caller in the same file, stepped per batch.
         """
 import torch
@@ -571,6 +599,38 @@ def main(model, loader, epochs):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # An exponential decay whose factor the script states (an argparse default), stepped per batch.
+        Invalid(
+            """
+import argparse
+import torch
+parser = argparse.ArgumentParser()
+parser.add_argument("--gamma", type=float, default=0.95)
+args = parser.parse_args()
+scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=args.gamma)
+for epoch in range(30):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+            line=13,
+        ),
+        # Milestones every 10 epochs from 20 (a `range` of literals), stepped per batch.
+        Invalid(
+            """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(range(20, 60, 10)), gamma=0.5)
+for epoch in range(60):
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+        scheduler.step()
+""",
+            line=9,
+        ),
         # A StepLR built by the caller in the same file and stepped per batch by the training function.
         Invalid(
             """
@@ -1118,16 +1178,30 @@ for epoch in range(30):
         if kind == "CosineAnnealingLR":
             period = call_argument(call, 1, "T_max")
             return self._period_unit(ctx, period) if period is not None else None
-        if self._gentle(call_argument(call, 1 if kind == "ExponentialLR" else 2, "gamma")):
-            return None
+        gamma = call_argument(call, 1 if kind == "ExponentialLR" else 2, "gamma")
         if kind == "ExponentialLR":
-            return EPOCHS
+            # Its only setting is the factor, so only a known one tells the unit: a per-step decay from a
+            # config file (BigVGAN-v2's `lr_decay` of 0.9999996, stepped per batch on purpose) is unknown.
+            factors = ctx.loops.run_length.numbers(gamma) if gamma is not None else frozenset()
+            return EPOCHS if factors and max(factors) < _GENTLE_GAMMA else None
+        if self._gentle(gamma):
+            return None
         if kind == "StepLR":
             period = call_argument(call, 1, "step_size")
             unit = self._period_unit(ctx, period, echo="step_size") if period is not None else None
             return EPOCHS if unit == EPOCHS else None
         if kind == "MultiStepLR":
-            milestones = call_argument(call, 1, "milestones")
+            milestones = _listed(call_argument(call, 1, "milestones"))
+            spaced = _range_bounds(milestones)
+            if spaced is not None:
+                # `range(start, 1000, every)`: the stop only caps the milestones (a run ends long before
+                # it), and the spacing's name echoes the decay's own step (`args.lrscheduler_step`).
+                start, every = spaced
+                units = {self._period_unit(ctx, start)}
+                if every is not None:
+                    units.add(self._period_unit(ctx, every, echo="step"))
+                units.discard(None)
+                return units.pop() if len(units) == 1 else None
             if isinstance(milestones, (cst.List, cst.Tuple)) and milestones.elements:
                 units = {self._period_unit(ctx, element.value) for element in milestones.elements}
                 return EPOCHS if units == {EPOCHS} else None
@@ -1200,6 +1274,30 @@ for epoch in range(30):
 
     def _gentle(self, gamma: cst.BaseExpression | None) -> bool:
         return isinstance(gamma, cst.Float) and gamma.evaluated_value >= _GENTLE_GAMMA
+
+
+def _listed(expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """What `list(...)`/`tuple(...)`/`sorted(...)` of one argument wraps, else `expr` itself."""
+    while (
+        isinstance(expr, cst.Call)
+        and dotted_name(expr.func) in ("list", "tuple", "sorted")
+        and len(expr.args) == 1
+        and expr.args[0].keyword is None
+    ):
+        expr = expr.args[0].value
+    return expr
+
+
+def _range_bounds(
+    expr: cst.BaseExpression | None,
+) -> tuple[cst.BaseExpression, cst.BaseExpression | None] | None:
+    """The start and the spacing of `range(start, stop[, step])`, or None for anything else."""
+    if not (isinstance(expr, cst.Call) and dotted_name(expr.func) == "range"):
+        return None
+    bounds = [arg.value for arg in expr.args if arg.keyword is None]
+    if len(bounds) not in (2, 3) or len(bounds) != len(expr.args):
+        return None
+    return bounds[0], bounds[2] if len(bounds) == 3 else None
 
 
 def _names_a_decay_setting(word: str) -> bool:

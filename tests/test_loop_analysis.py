@@ -223,6 +223,28 @@ def test_run_length_reads_literal_epoch_counts() -> None:
     assert run_length.iterations(third) == frozenset()
 
 
+def test_run_length_reads_literal_numbers_and_knows_when_one_is_unknown() -> None:
+    ctx = context(
+        """
+        import argparse
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--gamma", type=float, default=0.95)
+        args = parser.parse_args()
+        decay = 0.5
+        if fine_tune:
+            decay = load_decay(config)
+        scheduler = ExponentialLR(optimizer, gamma=args.gamma)
+        """
+    )
+    run_length = ctx.loops.run_length
+    call = next(n for n in ctx.module.body[-1].body[0].value.args if n.keyword).value
+    assert run_length.numbers(call) == {0.95}
+    assert run_length.numbers(cst.parse_expression("0.9")) == {0.9}
+    # `decay` is a literal on one path and a call's result on the other: unknown, so no numbers.
+    assert run_length.numbers(cst.Name("decay")) == frozenset()
+    assert run_length.numbers(cst.parse_expression("h.lr_decay")) == frozenset()
+
+
 def test_accumulation_facts_under_accelerate_and_without_a_guard() -> None:
     """accelerate's accumulate() skips only the prepared optimizer's zero_grad: a model's zero_grad inside
     it is the one that clears every micro-batch; a loss divided by the accumulation count with an

@@ -138,6 +138,26 @@ class RunLength:
                 found |= self.values(value, depth + 1)
         return frozenset(found) if len(found) <= _MAX_VALUES else frozenset()
 
+    def numbers(self, expr: cst.BaseExpression, depth: int = 0) -> frozenset[float]:
+        """The literal numbers (floats too: a decay factor `gamma=0.95`, `parser.add_argument('--gamma',
+        default=0.9)`) `expr` may be, as far as the file's literals tell; empty when any is unknown."""
+        if depth > _MAX_DEPTH:
+            return frozenset()
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return frozenset({float(expr.evaluated_value)})
+        key = _key_of(expr)
+        if key is None:
+            return frozenset()
+        found: set[float] = set()
+        for value in self._bindings.get(key, ()):
+            if value is expr:
+                continue
+            numbers = self.numbers(value, depth + 1)
+            if not numbers:
+                return frozenset()  # one binding nnlint cannot read: the value is unknown
+            found |= numbers
+        return frozenset(found) if len(found) <= _MAX_VALUES else frozenset()
+
     @cached_property
     def run_epochs(self) -> frozenset[int]:
         """Every epoch count the run may last: the `range` of each epoch loop, and the stated settings."""
