@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # Builtins that only iterate a loader or measure it: they never set its sampler's epoch.
 _ITERATING_BUILTINS = frozenset({"iter", "next", "enumerate", "len", "zip"})
+_LOOPS = (cst.For, cst.While)
 
 
 class DdpSamplerSetEpoch(Rule):
@@ -33,11 +34,13 @@ class DdpSamplerSetEpoch(Rule):
     parameter whose callers pass it, a name unpacked from a project function's return, returns of returns; a
     sampler chosen on one path, `sampler=train_sampler if train_sampler else None` after `train_sampler =
     None; if fsdp: train_sampler = DistributedSampler(...)`) is followed to its sampler; the finding then sits
-    on the epoch loop, where `set_epoch` belongs, with the sampler as related location. An epoch loop may also
-    train through a project function of another module (`fit_one_epoch(model_train, ..., gen, gen_val, ...)`),
-    and a loader or sampler handed to a project function is followed into it: when every use of it there (and
-    in what that function hands it to) is seen and none sets the epoch (`enumerate(gen)`, `len(gen)`), handing
-    it over does not set the epoch.
+    on the epoch loop, where `set_epoch` belongs, with the sampler as related location. So does the finding
+    of a sampler built in the same function (or module body) as the one epoch loop that follows it; a
+    sampler built elsewhere (a loader helper, a trainer's constructor) is itself the finding's place. An
+    epoch loop may also train through a project function of another module (`fit_one_epoch(model_train,
+    ..., gen, gen_val, ...)`), and a loader or sampler handed to a project function is followed into it:
+    when every use of it there (and in what that function hands it to) is seen and none sets the epoch
+    (`enumerate(gen)`, `len(gen)`), handing it over does not set the epoch.
 
     Not flagged: samplers with `shuffle=False` and samplers over validation or test data (their order
     does not matter; also one built in a loader helper that only evaluation functions call), files
@@ -264,7 +267,7 @@ for epoch in range(1000):
         model.feed_data(batch)
         model.optimize_parameters(epoch)
 """,
-            line=13,
+            line=15,
         ),
         Invalid(
             """
@@ -279,7 +282,7 @@ for epoch in range(epochs):
         optimizer.step()
         optimizer.zero_grad()
 """,
-            line=4,
+            line=6,
         ),
         # Built in a helper, trained through another helper.
         Invalid(
@@ -323,7 +326,7 @@ engine, optimizer, _, _ = deepspeed.initialize(model=model, config=ds_config)
 for epoch in range(epochs):
     train(engine, loader)
 """,
-            line=12,
+            line=15,
         ),
         # The sampler handed by name to the epoch function, which only iterates the loader and never
         # sets the epoch: being handed to a function is not being told the epoch.
@@ -344,7 +347,7 @@ gen = DataLoader(train_set, batch_size=16, sampler=train_sampler)
 for epoch in range(epochs):
     fit_one_epoch(model, optimizer, gen, train_sampler, epoch)
 """,
-            line=12,
+            line=14,
         ),
         # Sampler options from a config dict.
         Invalid(
@@ -359,7 +362,7 @@ for epoch in range(epochs):
         optimizer.step()
         optimizer.zero_grad()
 """,
-            line=5,
+            line=6,
         ),
     ]
 
@@ -377,7 +380,42 @@ for epoch in range(epochs):
                 continue  # shuffle=False (a value read from a config may shuffle: set_epoch is needed then)
             if self._held_out(sampler.node, sampler.settings.get("dataset")) or self._handed_on(sampler.node):
                 continue
-            self.report(sampler.node)
+            loop = self._epoch_loop_beside(sampler.node)
+            if loop is None:
+                self.report(sampler.node)
+            else:
+                related = (Evidence(sampler.node, "the DistributedSampler, built here"),)
+                self.report(loop, related=related)
+
+    def _epoch_loop_beside(self, call: cst.Call) -> cst.For | cst.While | None:
+        """The one epoch loop of the function (or module body) that builds the sampler, where the fix puts
+        `sampler.set_epoch(epoch)` (minimind's `train_pretrain.py`: the sampler, the loader and
+        `for epoch in range(args.epochs): train_epoch(epoch, wandb)` under one `__main__` guard). None when
+        the epoch loop is in another function (a trainer method, where the fix may go into the per-epoch
+        method instead), when there are several, or when the sampler is rebuilt inside the loop: the
+        sampler is then the place to show."""
+        index = self.ctx.index
+        function = self.ctx.enclosing_function(call)
+        enclosing = set(map(id, index.ancestors(call)))
+        found: list[cst.For | cst.While] = []
+        for loop in self.ctx.loops.loops:
+            node = loop.node
+            if loop.kind != "epoch" or loop.function is not function or not isinstance(node, _LOOPS):
+                continue
+            if id(node) in enclosing:
+                return None  # built anew inside the epoch loop
+            if not self._nested(node, function):
+                found.append(node)
+        return found[0] if len(found) == 1 else None
+
+    def _nested(self, node: cst.CSTNode, function: cst.FunctionDef | None) -> bool:
+        """Whether `node` sits inside a loop of `function` (or of the module body, when None)."""
+        for outer in self.ctx.index.ancestors(node):
+            if outer is function or type(outer) is cst.FunctionDef:
+                return False
+            if isinstance(outer, _LOOPS):
+                return True
+        return False
 
     def _check_carried(self) -> None:
         """An epoch loop of this file runs a training loader built elsewhere in the project with a

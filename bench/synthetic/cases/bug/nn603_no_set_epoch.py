@@ -18,13 +18,13 @@ def main():
     torch.manual_seed(1)
 
     train_ds = SpeechDataset("manifests/train.jsonl")
-    sampler = DistributedSampler(train_ds, shuffle=True)  # BUG: NN603
+    sampler = DistributedSampler(train_ds, shuffle=True)
     loader = DataLoader(train_ds, batch_size=16, sampler=sampler, collate_fn=train_ds.collate, num_workers=8)
 
     model = DDP(ConformerCTC(vocab_size=128).cuda(), device_ids=[local_rank])
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    for epoch in range(50):
+    for epoch in range(50):  # BUG: NN603
         model.train()
         for feats, feat_lens, targets, target_lens in loader:
             log_probs, out_lens = model(feats.cuda(), feat_lens.cuda())
