@@ -78,7 +78,11 @@ class SchedulerStepFrequency(Rule):
     steps; and an optimizer or scheduler that is built and never stepped (its name is only read in the
     function that builds it, never handed anywhere that could step it: a project function that only reads
     it or writes its groups' rates, such as `adjust_learning_rate(optimizer, epoch)`, cannot; a library
-    call, a class, a container or anything nnlint cannot read might).
+    call, a class, a container or anything nnlint cannot read might). One kept on `self` by a class that
+    backpropagates in its own methods counts when nothing reads the attribute again: not the class, not
+    a base class (only project bases, which never name it), and no other module of the project that names
+    it together with the class or one of its methods. An optimizer picked by name from `torch.optim`
+    (`getattr(torch.optim, name)(model.parameters())`) is an optimizer.
 
     In detail:
     - an epoch-based schedule (`StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR` whose `T_max`
@@ -178,6 +182,31 @@ for epoch in range(args.n_epochs):
         criterion(model(x), y).backward()
         optimizer.step()
     scheduler.step()
+""",
+        # An optimizer kept on `self` that a library base class may step (Hugging Face's Trainer reads
+        # `self.optimizer`), and one a class keeps for a caller that trains with it (no backward here).
+        """
+import torch
+from transformers import Trainer
+
+class DistillTrainer(Trainer):
+    def __init__(self, model, **kwargs):
+        super().__init__(model=model, **kwargs)
+        self.optimizer = getattr(torch.optim, "AdamW")(model.parameters(), lr=1e-4)
+
+    def compute_loss(self, model, inputs):
+        loss = model(**inputs).loss
+        loss.backward()
+        return loss
+""",
+        """
+import torch
+
+class Setup:
+    def __init__(self, model, name="SGD"):
+        self.model = model
+        self.optimizer = getattr(torch.optim, name)(model.parameters(), lr=0.1)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, step_size=10)
 """,
         # A per-iteration schedule built by the caller in the same file, stepped per batch.
         """
@@ -631,6 +660,31 @@ for epoch in range(60):
 """,
             line=9,
         ),
+        # An optimizer a trainer class keeps on `self` (picked by name from `torch.optim`) and never reads
+        # again, while its own loop only backpropagates (nni's retiarii image-classification trainer).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+class ImageClassificationTrainer:
+    def __init__(self, model, loader, optimizer_cls="SGD", optimizer_kwargs=None):
+        self.model = model
+        self.loader = loader
+        self._loss_fn = nn.CrossEntropyLoss()
+        self._optimizer = getattr(torch.optim, optimizer_cls)(model.parameters(), **(optimizer_kwargs or {}))
+
+    def _train(self):
+        for x, y in self.loader:
+            loss = self._loss_fn(self.model(x), y)
+            loss.backward()
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self._train()
+""",
+            line=10,
+        ),
         # A StepLR built by the caller in the same file and stepped per batch by the training function.
         Invalid(
             """
@@ -1037,7 +1091,7 @@ for epoch in range(30):
         """Whether a name could be reported as never stepped, whatever its role turns out to be: the
         names that fail are not resolved (a name bound from a project call reads the modules it leads to).
         Asked once per name (`names` asks it of each name it may return, for both roles)."""
-        if "." in name:
+        if "." in name and not name.startswith("self."):
             return False
         known = self._unstepped.get(name)
         if known is None:

@@ -1633,3 +1633,39 @@ def test_an_import_names_the_importing_files_own_namespace_package(tmp_path: Pat
     here = tmp_path / "src/llama_recipes/finetuning.py"
     assert find_module(here, "llama_recipes.utils.x.f") == (tmp_path / "src/llama_recipes/utils/x.py", ["f"])
     assert find_module(here, "other_pkg.utils.x") is None
+
+
+NNI_TRAINER = """import torch
+from torch import nn
+
+
+class ImageClassificationTrainer:
+    def __init__(self, model, loader, optimizer_cls="SGD"):
+        self.model = model
+        self.loader = loader
+        self._loss_fn = nn.CrossEntropyLoss()
+        self._optimizer = getattr(torch.optim, optimizer_cls)(model.parameters())
+
+    def _train(self):
+        for x, y in self.loader:
+            loss = self._loss_fn(self.model(x), y)
+            loss.backward()
+"""
+
+
+def test_an_optimizer_kept_on_self_and_never_read_is_never_stepped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NN212 on nni's retiarii trainer: `self._optimizer` is built in `__init__`, the class backpropagates
+    in `_train()` and nothing reads the attribute again. Another module that names `._optimizer` of its
+    own objects changes nothing; one that runs the trainer's method and then steps `trainer._optimizer`
+    may step it, and the finding goes."""
+    monkeypatch.chdir(tmp_path)
+    other = "class Pruner:\n    def __init__(self, optimizer):\n        self._optimizer = optimizer\n"
+    _tree(tmp_path, {"pyproject.toml": "", "trainer.py": NNI_TRAINER, "pruner.py": other})
+    checked = Path("trainer.py")
+    findings = [f for f in run_check([checked], Overrides()).findings if f.code == "NN212"]
+    assert [(f.filename, f.location.row) for f in findings] == [("trainer.py", 10)]
+    steps = "def run(trainer):\n    trainer._train()\n    trainer._optimizer.step()\n"
+    _tree(tmp_path, {"loop.py": steps})
+    assert not [f for f in run_check([checked], Overrides()).findings if f.code == "NN212"]

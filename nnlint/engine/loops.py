@@ -17,6 +17,7 @@ most likely runs it. `Loop.runs_once` tells a loop whose body ends in an uncondi
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -29,6 +30,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     assigned_names,
     call_parameters,
+    class_hierarchy,
     closure_factory_call,
     enclosing_parameter,
     local_function,
@@ -56,6 +58,10 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 # How many helper calls deep events are followed; deeper helpers rarely hold the training step.
 MAX_HELPER_DEPTH = 3
+
+
+# Spellings that reach an attribute of `self` by a name computed at run time.
+_DYNAMIC_ATTRIBUTE_ACCESS = ("getattr(self", "__dict__", "vars(self")
 
 
 class EventKind(str, Enum):
@@ -791,7 +797,7 @@ class TrainingLoops:
         use (an argument of any other call, a return, a container, an attribute, `global`) may step it
         elsewhere, and the answer is no."""
         if "." in name:
-            return False
+            return self._attribute_never_stepped(name, constructor)
         scope: cst.CSTNode = self._ctx.enclosing_function(constructor) or self._ctx.module
         index = self._ctx.index
         handoffs: list[tuple[cst.Call, cst.Name]] = []
@@ -831,6 +837,98 @@ class TrainingLoops:
         # Asked of the module itself, not by scanning the project for importers: that read every file
         # of a torch-sized project once per optimizer name.
         return scope is not self._ctx.module or self._is_script()
+
+    def _attribute_never_stepped(self, name: str, constructor: cst.Call) -> bool:
+        """Whether an optimizer or scheduler a class keeps on `self` is certainly never stepped: the class
+        backpropagates in its own methods, yet nothing reads the attribute again (nni's
+        `PyTorchImageClassificationTrainer` builds `self._optimizer` in `__init__` and its `_train()` only
+        calls `loss.backward()`). Nothing else may reach it: no other mention of the attribute in this
+        file (on any object, in a string, through `getattr(self, name)` or `self.__dict__`), no base class
+        but the project's own ones that never name it (or `nn.Module`, `object`, typing markers), and no
+        other module of the project that names the attribute together with the class or one of its
+        methods (a script that calls `trainer.learn(batch)` and then `trainer.optimizer.step()`)."""
+        owner, _, attribute = name.partition(".")
+        if owner != "self" or "." in attribute:
+            return False
+        cls = self._ctx.enclosing_class(constructor)
+        source = self._ctx.source
+        if cls is None or any(word in source for word in _DYNAMIC_ATTRIBUTE_ACCESS):
+            return False
+        index = self._ctx.index
+        targets = [
+            node
+            for node in index.nodes(cst.Attribute)
+            if node.attr.value == attribute and type(index.parent(node)) is cst.AssignTarget
+        ]
+        if any(target.value.value != "self" for target in targets if type(target.value) is cst.Name):
+            return False
+        mentions = [node for node in index.nodes(cst.Attribute) if node.attr.value == attribute]
+        if len(mentions) != len(targets) or any(
+            cls not in index.ancestors(target)
+            or not isinstance(index.parent(index.parent(target)), cst.Assign)
+            or type(index.parent(index.parent(target)).value) is not cst.Call  # type: ignore[union-attr]
+            for target in targets
+        ):
+            return False  # read somewhere, or bound from something that is not built here
+        if any(attribute in string.value for string in index.nodes(cst.SimpleString)):
+            return False
+        calls = [call for call in index.nodes(cst.Call) if cls in index.ancestors(call)]
+        if not any(self.backward_operand(call) is not None for call in calls):
+            return False  # a class that only holds the optimizer: whoever trains with it may step it
+        if self._roles.role_of(constructor) is Role.OPTIMIZER and any(
+            type(call.func) is cst.Attribute and call.func.attr.value == "step" for call in calls
+        ):
+            return False  # another optimizer steps: this one may be left over, its parameters trained
+        return self._bases_never_name(cls, attribute) and self._no_module_reaches(cls, attribute)
+
+    def _bases_never_name(self, cls: cst.ClassDef, attribute: str) -> bool:
+        """Whether every base class of `cls` is the project's (`bindings.class_hierarchy`: a library base
+        may read any attribute) and none of their modules names `attribute` or reaches attributes by a
+        computed name (DI-engine's `Policy.get_attribute(name)` returns `getattr(self, '_' + name)`, and
+        an entry script steps `policy.get_attribute('lr_scheduler')`)."""
+        from nnlint.engine.project import Resolved
+
+        hierarchy = class_hierarchy(Resolved(self._ctx, cls))
+        return hierarchy is not None and not any(
+            word in base.ctx.source
+            for base in hierarchy[1:]
+            if base.ctx is not self._ctx
+            for word in (attribute, *_DYNAMIC_ATTRIBUTE_ACCESS)
+        )
+
+    def _no_module_reaches(self, cls: cst.ClassDef, attribute: str) -> bool:
+        """Whether no other module of the project may reach the attribute (by text, without parsing): none
+        names it together with the class (a subclass, or a user that builds one), and none names it on
+        another object than `self` (`trainer._optimizer.step()`) together with one of the class's methods
+        (`trainer._train()`); `self._optimizer` of a module that never names the class is another class's
+        own. Unknown (a project too large to scan) is no; a source with no project (an editor buffer) has
+        no other module. Asked last, and only of an attribute nothing in its own file reads: a rare
+        question, worth reading a large project's files once."""
+        if self._ctx.real_path is None:
+            return True
+        from nnlint.engine.project import STORE, paths_mentioning
+
+        paths = paths_mentioning(self._ctx, f".{attribute}")
+        if paths is None:
+            return False
+        spelled = re.escape(attribute.encode())
+        named = re.compile(rb"\." + spelled + rb"\b")  # not `._optimizers`
+        foreign = re.compile(rb"(?<!\bself)\." + spelled + rb"\b")
+        methods = [
+            f".{statement.name.value}(".encode()
+            for statement in getattr(cls.body, "body", ())
+            if type(statement) is cst.FunctionDef and not statement.name.value.startswith("__")
+        ]
+        for path in paths:
+            text = STORE.text(path)
+            self._ctx.project_deps.add(path)
+            if text is None:
+                return False
+            if named.search(text) and cls.name.value.encode() in text:
+                return False
+            if foreign.search(text) and any(method in text for method in methods):
+                return False
+        return True
 
     def _backpropagates_in(self, scope: cst.CSTNode) -> bool:
         """Whether the function (or module) that builds an optimizer backpropagates itself: one handed only

@@ -146,6 +146,40 @@ def _loads_model(call: cst.Call) -> bool:
     return not (name and vocab.NOT_A_MODEL_NAME.search(name.rsplit(".", 1)[-1]))
 
 
+def picked_namespace(ctx: FileContext, call: cst.Call) -> str | None:
+    """The qualified name of the namespace a call picks its callee from by name and runs:
+    `models.__dict__[arch](...)` or `getattr(optim, name)(...)` (with the builtin `getattr`); None for
+    any other call, or a namespace whose name cannot be told."""
+    func = call.func
+    owner: cst.BaseExpression | None = None
+    if (
+        type(func) is cst.Subscript
+        and type(func.value) is cst.Attribute
+        and func.value.attr.value == "__dict__"
+    ):
+        owner = func.value.value
+    elif (
+        type(func) is cst.Call
+        and type(func.func) is cst.Name
+        and func.func.value == "getattr"
+        and len(func.args) == 2
+        and not ctx.bindings.of("getattr")
+    ):
+        owner = func.args[0].value
+    return ctx.qualified_name(owner) if owner is not None else None
+
+
+def _role_of_picked(namespace: str | None) -> Role | None:
+    """The role of whatever class a call picks by name from a namespace of torch's that holds only
+    optimizers or only schedulers (`getattr(torch.optim, cfg.optimizer)(model.parameters())`, nni's
+    trainers; `torch.optim.lr_scheduler.__dict__[name](optimizer)`)."""
+    if namespace == "torch.optim":
+        return Role.OPTIMIZER
+    if namespace is not None and f"{namespace}." in vocab.LR_SCHEDULER_MODULES:
+        return Role.SCHEDULER
+    return None
+
+
 def _role_of_factory(call: cst.Call) -> Role | None:
     func = call.func
     if type(func) is cst.Attribute:
@@ -677,8 +711,12 @@ class Roles:
             project = self._project_role(value) or self._project_model(value)
             if project is not None:
                 return project
-            if type(value.func) in _PICKED_CALLEES and self._picks_a_model(value):
-                return Role.MODEL  # `models.__dict__[args.arch](pretrained=True)`
+            if type(value.func) in _PICKED_CALLEES:
+                picked = _role_of_picked(picked_namespace(self._ctx, value))
+                if picked is not None:
+                    return picked  # `getattr(torch.optim, name)(model.parameters())`
+                if self._picks_a_model(value):
+                    return Role.MODEL  # `models.__dict__[args.arch](pretrained=True)`
             if type(value.func) is cst.Attribute:
                 method = value.func.attr.value
                 owner = value.func.value

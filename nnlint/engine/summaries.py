@@ -72,7 +72,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.names import dotted_name
 from nnlint.engine.project import Resolved
-from nnlint.engine.roles import Role, building_roles
+from nnlint.engine.roles import Role, building_roles, picked_namespace
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -1407,23 +1407,7 @@ def picks_a_model(ctx: FileContext, call: cst.Call) -> bool:
     public callable builds a model) or a project package whose every exported callable is a model class
     or a function that returns a model (`Summary.returns_model`; `ProjectView.exported`): whichever name
     is picked, the result is a model. Its class stays unknown."""
-    func = call.func
-    owner: cst.BaseExpression | None = None
-    if (
-        type(func) is cst.Subscript
-        and type(func.value) is cst.Attribute
-        and func.value.attr.value == "__dict__"
-    ):
-        owner = func.value.value
-    elif (
-        type(func) is cst.Call
-        and type(func.func) is cst.Name
-        and func.func.value == "getattr"
-        and len(func.args) == 2
-        and not ctx.bindings.of("getattr")
-    ):
-        owner = func.args[0].value
-    qualified = ctx.qualified_name(owner) if owner is not None else None
+    qualified = picked_namespace(ctx, call)
     if qualified is None:
         return False
     if qualified in vocab.MODEL_NAMESPACES:
