@@ -43,6 +43,8 @@ class LossAccumulatedAsTensor(Rule):
     (`total += backward_and_step(loss, opt)`, also through an attribute bound to the method,
     `self.step_fn = self.step_auto`, or to one of several that all do so,
     `self.step_fn = {"auto": self.step_auto, "scaled": self.step_scaled}[mode]`), or
+    what a project method returns after backpropagating a copy computed from it (`scaled = loss / k`,
+    `scaled.backward()`, `return loss`: joeynmt's `_train_batch`), or
     what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
     where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
     from it: `cls, total = losses`), or
@@ -104,6 +106,24 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # The helper backpropagates a scaled copy of the loss but returns the loss as a number.
+        """
+import torch
+
+class TrainManager:
+    def _train_batch(self, batch):
+        batch_loss = self.model.get_loss_for_batch(batch)
+        norm_loss = batch_loss / batch.ntokens
+        (norm_loss / self.batch_multiplier).backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return norm_loss.item()
+
+    def train(self, loader):
+        epoch_loss = 0
+        for batch in loader:
+            epoch_loss += self._train_batch(batch)
+""",
         # timm's loss-scaler call backpropagates `loss` (DeiT's engine): summing the iteration's loss terms
         # into it before the call is building the loss, not accumulating a metric.
         """
@@ -469,6 +489,30 @@ def train(model, x, optimizer, steps, chunks):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The helper backpropagates a scaled copy of the loss and returns the loss it was computed from,
+        # graph attached; the epoch total adds it (joeynmt's TrainManager).
+        Invalid(
+            """
+import torch
+
+class TrainManager:
+    def _train_batch(self, batch):
+        batch_loss = self.model.get_loss_for_batch(batch)
+        norm_loss = batch_loss / batch.ntokens
+        norm_multiply = norm_loss / self.batch_multiplier
+        norm_multiply.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return norm_loss
+
+    def train(self, loader):
+        epoch_loss = 0
+        for batch in loader:
+            batch_loss = self._train_batch(batch)
+            epoch_loss += batch_loss
+""",
+            line=18,
+        ),
         # The backpropagating method is reached through an attribute bound to it, or to a dict of methods
         # that all backpropagate the loss and return it.
         Invalid(

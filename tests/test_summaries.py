@@ -152,6 +152,33 @@ def test_a_container_whose_field_was_backpropagated_is_returned_as_losses() -> N
     assert returns == {"step": Role.LOSS, "step_dict": Role.LOSS, "step_detached": None, "step_rebound": None}
 
 
+def test_the_loss_a_backpropagated_copy_was_computed_from_is_returned_as_a_loss() -> None:
+    """joeynmt's `_train_batch`: the loss divided by the accumulation count is backpropagated, the loss it
+    was computed from is returned with its graph; returned as a number (or rebound detached) it is none,
+    and a returned value the backpropagated one was not computed from is none either."""
+    source = (
+        "def step(self, batch):\n"
+        "    batch_loss = self.model.get_loss_for_batch(batch)\n"
+        "    norm = batch_loss / batch.ntokens\n"
+        "    scaled = norm / self.batch_multiplier\n"
+        "    scaled.backward()\n"
+        "    return norm\n"
+        "def step_number(self, batch):\n"
+        "    norm = self.model.get_loss_for_batch(batch) / batch.ntokens\n"
+        "    (norm / self.batch_multiplier).backward()\n"
+        "    norm = norm.detach()\n"
+        "    return norm\n"
+        "def step_other(self, batch):\n"
+        "    norm = self.model.get_loss_for_batch(batch) / batch.ntokens\n"
+        "    (norm / self.batch_multiplier).backward()\n"
+        "    tokens = batch.ntokens\n"
+        "    return tokens\n"
+    )
+    ctx = FileContext("steps.py", source, cst.parse_module(source))
+    returns = {name: ctx.summaries.of(ctx.functions[name][0]).returns for name in ctx.functions}  # type: ignore[union-attr]
+    assert returns == {"step": Role.LOSS, "step_number": None, "step_other": None}
+
+
 def test_summaries_are_computed_once_per_function(project: Path) -> None:
     first = _summary(project, "losses", "backpropagate")
     run_check([Path("segmenter/train.py")], Overrides(select=frozenset({"NN501"})))

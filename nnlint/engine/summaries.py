@@ -1447,11 +1447,28 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
         return Role.LOSS  # `loss.backward(); return loss * world_size`
     if isinstance(value, cst.Name) and _member_backpropagated(summary, value.value):
         return Role.LOSS  # `losses.total_loss.backward(); return losses`: the losses, graphs attached
+    if isinstance(value, cst.Name) and _backpropagated_through(summary, value.value):
+        return Role.LOSS  # `scaled = loss / k; scaled.backward(); return loss`
     role = ctx.roles.role_of(value)
     if role is Role.LOSS and isinstance(value, (cst.Name, cst.Attribute)):
         # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
         return Role.LOSS if _built_or_backpropagated(summary, value) else None
     return role
+
+
+def _backpropagated_through(summary: Summary, name: str) -> bool:
+    """Whether the function backpropagates a value it computes from the local `name` (`_loss_roots`:
+    arithmetic and graph-preserving calls, followed through its own bindings): joeynmt's `_train_batch`
+    divides the loss by the accumulation count, backpropagates that copy and returns the loss it was
+    computed from, its graph attached. A name that is a parameter is the caller's value, judged there."""
+    if name in summary.parameters:
+        return False
+    ctx = summary.ctx
+    for node in own_nodes(summary.function):
+        operand = ctx.loops.backward_operand(node) if type(node) is cst.Call else None
+        if operand is not None and name in _loss_roots(ctx, summary.function, operand, 0):
+            return True
+    return False
 
 
 def _member_backpropagated(summary: Summary, name: str) -> bool:
