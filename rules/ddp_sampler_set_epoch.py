@@ -23,6 +23,12 @@ _ITERATING_BUILTINS = frozenset({"iter", "next", "enumerate", "len", "zip"})
 _LOOPS = (cst.For, cst.While)
 
 
+SEVERAL = (
+    "These DistributedSamplers are never told the epoch, so each yields the same order (and the same shard) "
+    "every epoch; call `set_epoch(epoch)` on each at the start of each epoch."
+)
+
+
 class DdpSamplerSetEpoch(Rule):
     """## What it does
     Flags a shuffling `DistributedSampler` in a file that trains over several epochs but never calls
@@ -375,6 +381,7 @@ for epoch in range(epochs):
             return
         if not self._trains_over_epochs():
             return
+        beside: dict[cst.For | cst.While, list[cst.Call]] = {}
         for sampler in facts.samplers:
             if sampler.has("shuffle") and _literal_false(sampler.settings["shuffle"]):
                 continue  # shuffle=False (a value read from a config may shuffle: set_epoch is needed then)
@@ -384,8 +391,11 @@ for epoch in range(epochs):
             if loop is None:
                 self.report(sampler.node)
             else:
-                related = (Evidence(sampler.node, "the DistributedSampler, built here"),)
-                self.report(loop, related=related)
+                beside.setdefault(loop, []).append(sampler.node)
+        for loop, built in beside.items():
+            # One finding per epoch loop, every sampler it should tell the epoch as related location.
+            related = tuple(Evidence(node, "the DistributedSampler, built here") for node in built)
+            self.report(loop, SEVERAL if len(built) > 1 else None, related=related)
 
     def _epoch_loop_beside(self, call: cst.Call) -> cst.For | cst.While | None:
         """The one epoch loop of the function (or module body) that builds the sampler, where the fix puts

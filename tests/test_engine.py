@@ -172,6 +172,42 @@ def test_deepspeed_shards_but_never_sets_sampler_epochs() -> None:
     assert not plain.framework_managed and not plain.framework_sets_epochs
 
 
+def test_samplers_built_beside_their_epoch_loop_are_reported_there_once() -> None:
+    """NN603 reports a sampler built in the function (or module body) of the one epoch loop that follows it
+    at that loop, where `set_epoch` goes (minimind's train_pretrain.py); two such samplers give one finding
+    with both as related locations. A sampler built in a helper stays the finding's place."""
+    from nnlint.rules.ddp_sampler_set_epoch import DdpSamplerSetEpoch
+
+    from nnlint.runner import check_source
+
+    body = (
+        "    for epoch in range(epochs):\n"
+        "        for (x, y), (u, _) in zip(labeled, unlabeled):\n"
+        "            (criterion(model(x), y) + model(u).sum()).backward()\n"
+        "            optimizer.step()\n"
+        "            optimizer.zero_grad()\n"
+    )
+    beside = (
+        "import torch\n"
+        "from torch.utils.data import DataLoader, DistributedSampler\n"
+        "def main(train_set, extra_set, epochs):\n"
+        "    labeled = DataLoader(train_set, sampler=DistributedSampler(train_set))\n"
+        "    unlabeled = DataLoader(extra_set, sampler=DistributedSampler(extra_set))\n" + body
+    )
+    findings = [f for f in check_source("t.py", beside, [DdpSamplerSetEpoch]).findings if f.code == "NN603"]
+    assert [(f.location.row, [r.location.row for r in f.related]) for f in findings] == [(6, [4, 5])]
+    helper = (
+        "import torch\n"
+        "from torch.utils.data import DataLoader, DistributedSampler\n"
+        "def loader(data):\n"
+        "    return DataLoader(data, sampler=DistributedSampler(data))\n"
+        "def main(train_set, extra_set, epochs):\n"
+        "    labeled, unlabeled = loader(train_set), loader(extra_set)\n" + body
+    )
+    findings = [f for f in check_source("t.py", helper, [DdpSamplerSetEpoch]).findings if f.code == "NN603"]
+    assert [f.location.row for f in findings] == [4]
+
+
 def test_a_function_that_assigns_its_own_call_and_returns_it_is_analysed() -> None:
     """chemprop's `train()` calls itself once per data chunk (`n_iter = train(...)`) and ends with
     `return n_iter`: collecting its events asks what its own call returns (`returns_in_mode`), which
