@@ -100,6 +100,15 @@ class Event:
     # The innermost `if`/`else` block or `except` handler the event is under (None when unconditional),
     # so a rule can tell a guard that skips the rest of the iteration from one that wraps the whole step.
     guard: cst.CSTNode | None = None
+    # The target as the code at `node` names it, before a helper's parameters are renamed to the caller's
+    # names (`model` in `def _predict(self, model, batch): return model.predict_step(batch)`, whose event in
+    # a loop calling `self._predict(self.model, b)` targets `self.model`). None: the same as `target`.
+    spelled: str | None = None
+
+    @property
+    def own_target(self) -> str | None:
+        """The target in the names of the code at `node` (`spelled`, else `target`)."""
+        return self.spelled if self.spelled is not None else self.target
 
 
 @dataclass
@@ -1699,6 +1708,7 @@ class _Where:
             no_grad=self.no_grad,
             via=self.via,
             guard=self.guard,
+            spelled=target,
         )
 
 
