@@ -28,6 +28,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     assigned_names,
+    call_candidates,
     call_parameters,
     closure_factory_call,
     enclosing_parameter,
@@ -1180,7 +1181,7 @@ class TrainingLoops:
             if switches is not None and switches[1] is not None:
                 out.append(where.event(switches[1], call, target=named))
             return
-        helper = self.helper_called(call)
+        helper = self.helper_called(call) or self._agreed_alias(call, depth, stack)
         if helper is None:
             passed = self._passed_steps(call)
             if passed is not None:
@@ -1231,6 +1232,36 @@ class TrainingLoops:
         self._inline(
             inner, out, where, _bind_closure_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    def _agreed_alias(self, call: cst.Call, depth: int, stack: tuple[str, ...]) -> cst.FunctionDef | None:
+        """For a call of a name (or `self.<attribute>`) that holds one of several methods of this file's
+        class, picked at run time (`bindings.call_candidates`: `rank = self._filtered_rank if filtered
+        else self._rank`, then `rank(model=self.model, ...)`), the first candidate when every candidate
+        has the same events and the same decorators (a `@torch.no_grad()` on one only chooses the grad
+        mode for that one): what the call does whichever it is. None otherwise (unknown: a training step
+        or an evaluation step, `self.train_one_batch if phase == "train" else self.eval_one_batch`)."""
+        if depth >= MAX_HELPER_DEPTH:
+            return None
+        candidates = call_candidates(self._ctx, call)
+        if not candidates or any(
+            target.ctx is not self._ctx
+            or not isinstance(target.node, cst.FunctionDef)
+            or target.node.name.value in stack
+            for target in candidates
+        ):
+            return None
+        code = self._ctx.module.code_for_node
+        shapes = {
+            (
+                tuple(code(decorator) for decorator in target.node.decorators),  # type: ignore[attr-defined]
+                tuple(
+                    (event.kind, event.target, event.no_grad)
+                    for event in self._body_events(target.node, depth + 1, (*stack, target.node.name.value))  # type: ignore[attr-defined]
+                ),
+            )
+            for target in candidates
+        }
+        return candidates[0].node if len(shapes) == 1 else None  # type: ignore[return-value]
 
     def _dispatched(
         self, helper: cst.FunctionDef, call: cst.Call, depth: int, stack: tuple[str, ...]

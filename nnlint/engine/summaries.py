@@ -1215,7 +1215,10 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
     submodules (`self.fc(x)` where every binding of `self.fc` in the class builds a `torch.nn` layer, not a
     criterion, or a project `nn.Module` class: `self.encoder = BiLSTMEncoder(config)`), as forward events:
     a submodule's call runs part of the model, so `decode(self, words)` that runs the embedder and the
-    encoder runs the model, whatever the method is called."""
+    encoder runs the model, whatever the method is called. So does a call of one of its own forward
+    passes on an input (`self.forward_owa(triples)` in pykeen's `predict_scores`, `self.forward_features(x)`):
+    a module's `forward*` method computes its output, even where this file shows only the abstract stub
+    that subclasses of other modules override."""
     from nnlint.engine.loops import Event, EventKind
 
     cls = ctx.enclosing_class(function)
@@ -1228,6 +1231,9 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
         if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
             continue
         if dotted_name(node.func.value) != "self" or ctx.roles.has(node.func, Role.CRITERION):
+            continue
+        if node.args and node.func.attr.value.startswith("forward"):
+            found.append(Event(EventKind.FORWARD, node, node, target="self"))
             continue
         values = attribute_values(ctx, cls, node.func.attr.value)
         if values and all(_builds_submodule(ctx, value) for value in values):
