@@ -42,7 +42,7 @@ from nnlint.engine.bindings import (
     target_names,
 )
 from nnlint.engine.index import children, walk
-from nnlint.engine.names import dotted_name, is_false, keyed_name, words
+from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
 from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, handed
 
@@ -1684,10 +1684,12 @@ class TrainingLoops:
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
+        # `accelerator.unwrap_model(model).generate(...)`: the switches and runs of the module it unwraps.
+        receiver = unwrapped(func.value)
         switched = method in ("eval", "train")
-        if switched and (roles.has(func.value, Role.MODEL) or _part_of_model(roles, func.value)):
+        if switched and (roles.has(receiver, Role.MODEL) or _part_of_model(roles, receiver)):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
-            return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
+            return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(receiver)
         if not call.args and roles.has(func.value, Role.MODEL):
             from nnlint.engine.training_calls import switched_mode
 
@@ -1703,8 +1705,8 @@ class TrainingLoops:
             and roles.has(func.value, Role.MODEL)
         ):
             return EventKind.FORWARD, func.value.value  # `model.encoder(src)`: a part of the model runs
-        if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
-            return EventKind.FORWARD, keyed_name(func.value)  # `model.forward(x)`, `model.generate(ids)`
+        if method in vocab.MODEL_RUNNING_METHODS and roles.has(receiver, Role.MODEL):
+            return EventKind.FORWARD, keyed_name(receiver)  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
 
