@@ -603,6 +603,29 @@ def attribute_bindings(ctx: FileContext, cls: cst.ClassDef | None, attribute: st
     return [b for b in ctx.bindings.of(f"self.{attribute}") if ctx.enclosing_class(b.node) is cls]
 
 
+def parameter_class(ctx: FileContext, function: cst.FunctionDef, name: str) -> Resolved | None:
+    """The project class a parameter of `function` is annotated with (`def gen_testset(model: WaveRNN,
+    ...)`, `def __init__(self, model: ECD)`), when the function never rebinds it; None for any other
+    annotation (a library class, `Optional[...]`, a string) and for a name that is no parameter."""
+    if ":" not in ctx.source:
+        return None  # cheap: nothing is annotated in this file
+    if any(
+        binding.kind == "assign" and ctx.enclosing_function(binding.node) is function
+        for binding in ctx.bindings.of(name)
+    ):
+        return None  # rebound in the function: the annotation may not hold there
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != name:
+            continue
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if not isinstance(annotation, cst.Name):
+            return None
+        cls = resolve_name(ctx, annotation.value, function)
+        return cls if cls is not None and isinstance(cls.node, cst.ClassDef) else None
+    return None
+
+
 def attribute_values(
     ctx: FileContext, cls: cst.ClassDef | None, attribute: str
 ) -> list[cst.BaseExpression] | None:

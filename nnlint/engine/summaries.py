@@ -64,6 +64,7 @@ from nnlint.engine.bindings import (
     matched_arguments,
     method_of,
     own_nodes,
+    parameter_class,
     reaching_value,
     read_names,
     resolve_call,
@@ -481,25 +482,11 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
 
 def _annotated_class(ctx: FileContext, call: cst.Call, receiver: str) -> Resolved | None:
     """The project class a parameter of the enclosing function is annotated with (`def gen_testset(model:
-    WaveRNN, ...)`), when the function never rebinds it; None for any other annotation."""
+    WaveRNN, ...)`, `bindings.parameter_class`)."""
     function = ctx.enclosing_function(call)
-    if function is None or not receiver.isidentifier() or ":" not in ctx.source:
+    if function is None or not receiver.isidentifier():
         return None
-    if any(
-        binding.kind == "assign" and ctx.enclosing_function(binding.node) is function
-        for binding in ctx.bindings.of(receiver)
-    ):
-        return None  # rebound in the function: the annotation may not hold at the call
-    params = function.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value != receiver:
-            continue
-        annotation = param.annotation.annotation if param.annotation is not None else None
-        if not isinstance(annotation, cst.Name):
-            return None
-        cls = resolve_name(ctx, annotation.value, function)
-        return cls if cls is not None and isinstance(cls.node, cst.ClassDef) else None
-    return None
+    return parameter_class(ctx, function, receiver)
 
 
 def is_model_class(cls: Resolved, hops: int = 0) -> bool:
