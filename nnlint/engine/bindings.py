@@ -720,6 +720,12 @@ def class_hierarchy(cls: Resolved, hops: int = 0) -> list[Resolved] | None:
     return found
 
 
+def resolve_base(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+    """The project definition a base-class expression of the class `at` names (`Base`, `pkg.Base`), as
+    `class_hierarchy` and `method_of` resolve it; None for a library class or an unknown one."""
+    return _resolve_expression(ctx, expr, at)
+
+
 def _resolve_expression(
     ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode, method: str | None = None
 ) -> Resolved | None:

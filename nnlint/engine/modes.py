@@ -36,6 +36,7 @@ from nnlint.engine.bindings import (
     own_nodes,
     parameter_class,
     reaching_value,
+    resolve_base,
     resolve_call,
     resolve_name,
 )
@@ -1480,12 +1481,9 @@ def plain_module_class(cls: Resolved, hops: int = 0) -> bool:
     if not isinstance(node, cst.ClassDef) or not node.bases or hops > _MAX_MODE_DEPTH:
         return False
     for base in node.bases:
-        qualified = cls.ctx.qualified_name(base.value)
-        if qualified in _TORCH_MODULE:
+        if cls.ctx.qualified_name(base.value) in _TORCH_MODULE:
             continue
-        parent = (
-            resolve_name(cls.ctx, base.value.value, node) if isinstance(base.value, cst.Name) else None
-        ) or (cls.ctx.project.resolve_qualified(qualified) if qualified else None)
+        parent = resolve_base(cls.ctx, base.value, node)
         if parent is None or not plain_module_class(parent, hops + 1):
             return False
     return True
