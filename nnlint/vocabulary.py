@@ -1079,6 +1079,9 @@ BIAS_POSITION = {
 # Wrappers whose mode is the wrapped model's: `model.module.eval()` toggles `model` too.
 # Attributes under which a wrapper keeps the model it wraps: DDP's `.module`, torch.compile's `._orig_mod`.
 WRAPPER_ATTRIBUTES = (".module", "._orig_mod")
+# Calls that give back the module a wrapper holds: accelerate's and transformers' `unwrap_model(model)`
+# (`accelerator.unwrap_model(model).generate(...)` runs `model`).
+UNWRAPPING_CALLS = frozenset({"unwrap_model"})
 
 # -- more torch and library names ------------------------------------------------------------------
 # Concatenation along a dim.

@@ -48,7 +48,14 @@ class EvalWithoutNoGrad(Rule):
     project's definition of that method runs its object's network (`self.network(x)`, `self.encoder(x)`)
     and trains nothing; so does any method of a project `nn.Module` class that calls the module's own
     submodules, whatever its name (`model.decode(**batch)` of a CRF tagger running its embedder and
-    encoder). A method that turns recording off itself (`@torch.no_grad()`) decided for its callers, and
+    encoder), and so does a module's method that calls one of its own forward passes (`predict_scores`
+    running `self.forward_owa(triples)`, abstract in the base class). The forward may sit in a helper the
+    loop hands the model to under another name (`self._predict(self.model, batch)` running
+    `model.predict_step(inputs)`), or in one of the class's own methods picked into a local name
+    (`rank = self._filtered_rank if filtered else self._rank`, then `rank(model=self.model, ...)`) when
+    every candidate does the same. An attribute that nothing in the file assigns, switched to a mode and
+    called on an input (`task.model` of a task loaded from a snapshot), holds a model. A method that turns
+    recording off itself (`@torch.no_grad()`) decided for its callers, and
     so did one whose branch, selected by a literal flag the call passes, does (`model.run_batch(batch,
     training=False)` whose `else:` branch runs the network under `no_grad`); a library object's methods
     stay unknown. An evaluation helper of another module that
@@ -678,6 +685,49 @@ def train(model, train_dl, valid_dl):
                 valid_loss += criterion(model(img), label).item()
         print(valid_loss / len(valid_dl))
 """,
+        # A local name that picks a training step or an evaluation step by the phase: what the call does
+        # depends on the flag (GSAT's `run_one_batch = self.train_one_batch if phase == "train" else ...`).
+        """
+import torch
+
+
+class Runner:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+
+    @torch.no_grad()
+    def _eval_batch(self, batch):
+        return self.model(batch)
+
+    def _train_batch(self, batch):
+        loss = self.model(batch).mean()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def run_epoch(self, test_loader, phase):
+        run_batch = self._train_batch if phase == "train" else self._eval_batch
+        for batch in test_loader:
+            run_batch(batch)
+""",
+        # A task loaded from a snapshot whose model is switched to eval but never run here: `task.predict`
+        # is the task's own method, which this file cannot see into.
+        """
+import torch
+
+from .snapshot import load
+
+
+def get_logits(snapshot_path, output_path):
+    task, config = load(snapshot_path)
+    task.model.eval()
+    results = []
+    for _, tensors in task.data.batches("test"):
+        results.append(task.predict(tensors))
+    torch.save(results, output_path)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The evaluation of a much-copied course template: a comprehension over the validation loader
@@ -1136,6 +1186,87 @@ def main(batches):
     evaluate(Tagger(), batches)
 """,
             line=16,
+        ),
+        # An evaluator scores the test triples through a local name that picks one of its own rank methods
+        # (pykeen's `compute_rank_fct`), which run the model's `predict_scores`, a method of the module that
+        # calls one of its forward passes (`self.forward_owa(...)`, abstract here, overridden elsewhere).
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class TripleScorer(nn.Module):
+    def forward_owa(self, triples):
+        raise NotImplementedError
+
+    def predict_scores(self, triples):
+        return self.forward_owa(triples).detach()
+
+
+class RankEvaluator:
+    def __init__(self, model: TripleScorer, filtered=False):
+        self.model = model
+        self.filtered = filtered
+
+    def _filtered_rank(self, model, triple):
+        return self._rank(model, triple)
+
+    def _rank(self, model, triple):
+        return (model.predict_scores(triple) > 0).sum()
+
+    def evaluate(self, test_triples):
+        self.model.eval()
+        rank = self._filtered_rank if self.filtered else self._rank
+        ranks = []
+        for triple in test_triples:
+            ranks.append(rank(model=self.model, triple=triple))
+        return ranks
+""",
+            line=29,
+        ),
+        # A helper given the model under its own name runs it (ludwig's `self._predict(self.model, batch)`
+        # returning `model.predict_step(inputs)`): the loop's forward, with recording on.
+        Invalid(
+            """
+import torch
+
+
+class Predictor:
+    def __init__(self, model):
+        self.model = model
+
+    def _predict(self, model, batch):
+        return model(batch["inputs"])
+
+    def batch_predict(self, batches):
+        self.model.eval()
+        predictions = []
+        for batch in batches:
+            predictions.append(self._predict(self.model, batch))
+        return torch.cat(predictions)
+""",
+            line=15,
+        ),
+        # A model held by an object from elsewhere (a task loaded from a snapshot, pytext's `get_logits`):
+        # `task.model` is switched to eval and run on the test batches, so it is a module, and it records.
+        Invalid(
+            """
+import torch
+
+from .snapshot import load
+
+
+def get_logits(snapshot_path, output_path):
+    task, config = load(snapshot_path)
+    task.model.eval()
+    results = []
+    for _, tensors in task.data.batches("test"):
+        inputs = task.model.arrange_model_inputs(tensors)
+        results.append(task.model(*inputs))
+    torch.save(results, output_path)
+""",
+            line=11,
         ),
     ]
 

@@ -88,6 +88,12 @@ class TrainEvalMode(Rule):
     (`output_batch(self, ner_model, ...)` called with a constructed tagger). A template method of a base
     class (`apply_model` returning None) called as `self.apply_model(...)` runs its subclasses' overrides
     in the same module when they all do the same.
+    A model run or switched through `accelerator.unwrap_model(model)` (`.generate(...)`, `.eval()`) is that
+    model (step-level validation called from the batch loop that generates through it and leaves it in
+    eval mode). A model of a plain project `nn.Module` class (project classes over `torch.nn.Module` alone,
+    known by an annotation: `def __init__(self, model: ECD)` keeping it in `self.model`) is in training
+    mode at every evaluation when no module of the project (tests aside) switches anything to eval, sets
+    `.training`, or calls a model's `train(flag)`: nothing can have switched it.
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
     when the block is opened once per batch inside the evaluation's loop, at the evaluation loop (with the
     block as a related location) or the forward run in training mode.
@@ -2034,6 +2040,66 @@ with torch.no_grad():
     for x in torch.load(sys.argv[2]):
         print(encoder(x.cuda()).argmax(1))
 """,
+        # Step-level validation through `accelerator.unwrap_model(...)` that switches back to train() itself.
+        """
+import torch
+
+
+class Trainer:
+    def __init__(self, model, optimizer, accelerator, eval_steps):
+        self.model = model
+        self.optimizer = optimizer
+        self.accelerator = accelerator
+        self.eval_steps = eval_steps
+
+    @torch.no_grad()
+    def _validate(self, valid_loader):
+        self.model.eval()
+        for batch in valid_loader:
+            self.accelerator.unwrap_model(self.model).generate(batch["input_ids"])
+        self.model.train()
+
+    def _train_epoch(self, train_loader, valid_loader):
+        self.model.train()
+        for step, batch in enumerate(train_loader):
+            loss = self.model(**batch).loss
+            self.optimizer.zero_grad()
+            self.accelerator.backward(loss)
+            self.optimizer.step()
+            if step % self.eval_steps == 0:
+                self._validate(valid_loader)
+""",
+        # The evaluated model's class is a LightningModule: its trainer switches modes in library code.
+        """
+import lightning as L
+import torch
+from torch import nn
+
+
+class TabularNet(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def evaluation_step(self, x, y):
+        return (self(x).argmax(1) == y).float().mean()
+
+
+class Predictor:
+    def __init__(self, model: TabularNet, device="cpu"):
+        self.model = model.to(device)
+
+    def batch_evaluation(self, batches):
+        scores = []
+        with torch.no_grad():
+            for x, y in batches:
+                scores.append(self.model.evaluation_step(x, y))
+        return scores
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # PyPOTS: the estimator's `fit` trains its network and switches it to eval only for an optional
@@ -3214,6 +3280,74 @@ def train(model, loader, optimizer, epochs):
         print(predict_seq(model, x, 10))
 """,
             line=6,
+        ),
+        # Step-level validation called from inside the batch loop (TextBox): it switches the model to eval and
+        # generates through `accelerator.unwrap_model(self.model)`, and nothing switches it back, so the
+        # rest of the epoch trains in eval mode.
+        Invalid(
+            """
+import torch
+
+
+class Trainer:
+    def __init__(self, model, optimizer, accelerator, eval_steps):
+        self.model = model
+        self.optimizer = optimizer
+        self.accelerator = accelerator
+        self.eval_steps = eval_steps
+
+    @torch.no_grad()
+    def _validate(self, valid_loader):
+        self.model.eval()
+        for batch in valid_loader:
+            self.accelerator.unwrap_model(self.model).generate(batch["input_ids"])
+
+    def _train_epoch(self, train_loader, valid_loader):
+        self.model.train()
+        for step, batch in enumerate(train_loader):
+            loss = self.model(**batch).loss
+            self.optimizer.zero_grad()
+            self.accelerator.backward(loss)
+            self.optimizer.step()
+            if step % self.eval_steps == 0:
+                self._validate(valid_loader)
+""",
+            line=14,
+        ),
+        # A predictor holds a model of a plain project module class (the annotation says which) and nothing in
+        # the project ever switches a module to eval (ludwig right after its port to PyTorch): the model is
+        # evaluated in the training mode every new module has.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class TabularNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+    def evaluation_step(self, x, y):
+        return (self(x).argmax(1) == y).float().mean()
+
+
+class Predictor:
+    def __init__(self, model: TabularNet, device="cpu"):
+        self.model = model.to(device)
+
+    def batch_evaluation(self, batches):
+        scores = []
+        with torch.no_grad():
+            for x, y in batches:
+                scores.append(self.model.evaluation_step(x, y))
+        return scores
+""",
+            line=25,
         ),
     ]
 

@@ -315,7 +315,11 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
         if func.value == "self":
             owner = _enclosing_class(ctx, call)
             return method_of(owner, "forward") if owner is not None else None
-        return resolve_name(ctx, func.value, call)
+        found = resolve_name(ctx, func.value, call)
+        if found is None and _may_alias_method(ctx, func):
+            candidates = _local_method_aliases(ctx, call)
+            return candidates[0] if candidates is not None and len(candidates) == 1 else None
+        return found
     if not isinstance(func, cst.Attribute):
         return None
     receiver = func.value
@@ -343,11 +347,17 @@ def resolve_call(ctx: FileContext, call: cst.Call) -> Resolved | None:
 
 def call_candidates(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
     """The methods `self.<attribute>(...)` may run when the attribute is bound to one of several methods
-    of the enclosing class (`method_aliases`; one candidate is what `resolve_call` gives); None when it
-    is not such a call. Facts about the call are the ones all candidates agree on."""
+    of the enclosing class (`method_aliases`), or a local name called in a method when the assignment that
+    reaches the call picks one of them (`_local_method_aliases`; one candidate is what `resolve_call`
+    gives); None when it is not such a call. Facts about the call are the ones all candidates agree on."""
     func = call.func
     if not _may_alias_method(ctx, func):
         return None
+    if type(func) is cst.Name:
+        if resolve_name(ctx, func.value, call) is not None:
+            return None
+        candidates = _local_method_aliases(ctx, call)
+        return candidates if candidates is not None and len(candidates) > 1 else None
     owner = _enclosing_class(ctx, call)
     if owner is None or method_of(owner, func.attr.value) is not None:  # type: ignore[union-attr]
         return None
@@ -383,16 +393,46 @@ def method_aliases(owner: Resolved, attribute: str) -> list[Resolved] | None:
 
 
 def _may_alias_method(ctx: FileContext, func: cst.BaseExpression) -> bool:
-    """Cheap gate for `method_aliases`: `self.<name>` some assignment binds to a picked attribute."""
-    return (
-        type(func) is cst.Attribute
-        and type(func.value) is cst.Name
-        and func.value.value == "self"
-        and any(
-            isinstance(binding.value, (cst.Attribute, cst.Subscript, cst.IfExp))
-            for binding in ctx.bindings.of(f"self.{func.attr.value}")
-        )
+    """Cheap gate for `method_aliases` and `_local_method_aliases`: `self.<name>`, or a bare name, that
+    some assignment binds to a picked attribute."""
+    if type(func) is cst.Name:
+        bound = func.value
+    elif type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value == "self":
+        bound = f"self.{func.attr.value}"
+    else:
+        return False
+    return any(
+        isinstance(binding.value, (cst.Attribute, cst.Subscript, cst.IfExp))
+        for binding in ctx.bindings.of(bound)
     )
+
+
+# Decorators that make a method's name stand for its value (`self.model` of `@property def model`).
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property", "functools.cached_property"})
+
+
+def _local_method_aliases(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
+    """The methods a local name called in a method may hold: `rank = self._filtered_rank if filtered else
+    self._rank`, then `rank(model=self.model, ...)` in a loop of the same method (pykeen's evaluator),
+    by the one assignment that reaches the call (`reaching_value`), which picks methods of `self`
+    directly, from a dict literal or by a choice (`_method_references`). The distinct methods of the
+    enclosing class, in order; None when the reaching value is unknown or anything else (a submodule,
+    `layer = self.fc`; a property, whose value is what the name holds)."""
+    names = _method_references(reaching_value(ctx, call.func.value, call))  # type: ignore[attr-defined]
+    owner = _enclosing_class(ctx, call) if names else None
+    if owner is None:
+        return None
+    found: list[Resolved] = []
+    for name in names:  # type: ignore[union-attr]
+        method = method_of(owner, name)
+        if method is None or any(
+            dotted_name(decorator.decorator) in _PROPERTY_DECORATORS
+            for decorator in method.node.decorators  # type: ignore[attr-defined]
+        ):
+            return None
+        if all(method.node is not known.node for known in found):
+            found.append(method)
+    return found
 
 
 def _method_references(value: cst.BaseExpression | None) -> list[str] | None:
@@ -563,6 +603,29 @@ def attribute_bindings(ctx: FileContext, cls: cst.ClassDef | None, attribute: st
     return [b for b in ctx.bindings.of(f"self.{attribute}") if ctx.enclosing_class(b.node) is cls]
 
 
+def parameter_class(ctx: FileContext, function: cst.FunctionDef, name: str) -> Resolved | None:
+    """The project class a parameter of `function` is annotated with (`def gen_testset(model: WaveRNN,
+    ...)`, `def __init__(self, model: ECD)`), when the function never rebinds it; None for any other
+    annotation (a library class, `Optional[...]`, a string) and for a name that is no parameter."""
+    if ":" not in ctx.source:
+        return None  # cheap: nothing is annotated in this file
+    if any(
+        binding.kind == "assign" and ctx.enclosing_function(binding.node) is function
+        for binding in ctx.bindings.of(name)
+    ):
+        return None  # rebound in the function: the annotation may not hold there
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != name:
+            continue
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if not isinstance(annotation, cst.Name):
+            return None
+        cls = resolve_name(ctx, annotation.value, function)
+        return cls if cls is not None and isinstance(cls.node, cst.ClassDef) else None
+    return None
+
+
 def attribute_values(
     ctx: FileContext, cls: cst.ClassDef | None, attribute: str
 ) -> list[cst.BaseExpression] | None:
@@ -655,6 +718,12 @@ def class_hierarchy(cls: Resolved, hops: int = 0) -> list[Resolved] | None:
             return None
         found.extend(above)
     return found
+
+
+def resolve_base(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> Resolved | None:
+    """The project definition a base-class expression of the class `at` names (`Base`, `pkg.Base`), as
+    `class_hierarchy` and `method_of` resolve it; None for a library class or an unknown one."""
+    return _resolve_expression(ctx, expr, at)
 
 
 def _resolve_expression(

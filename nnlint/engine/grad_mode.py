@@ -204,16 +204,18 @@ class GradMode:
     def _runs_model_itself(self, forward: Event) -> bool:
         """Whether a forward event is a call of the model (`model(x)`, `self.net.forward(x)`), not a call
         that is handed the model (it may or may not run it, under whatever mode it likes), and not one of
-        the methods that turn recording off themselves (transformers' `generate`)."""
-        node = forward.node
-        if not isinstance(node, cst.Call) or forward.target is None:
+        the methods that turn recording off themselves (transformers' `generate`). The call is read in the
+        names of its own code: a helper's `model.predict_step(x)` runs the model its caller passes as
+        `self.model`."""
+        node, target = forward.node, forward.own_target
+        if not isinstance(node, cst.Call) or target is None:
             return False
         called = keyed_name(node.func)
         if called is None:
             return False
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:
             return False
-        return called == forward.target or called.startswith(f"{forward.target}.")
+        return called == target or called.startswith(f"{target}.")
 
     def _output_to_numpy(self, forward: cst.CSTNode) -> bool:
         """Whether a forward's output goes straight to `.numpy()`, through methods that keep it requiring

@@ -29,6 +29,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     assigned_names,
+    call_candidates,
     call_parameters,
     class_hierarchy,
     closure_factory_call,
@@ -43,7 +44,7 @@ from nnlint.engine.bindings import (
     target_names,
 )
 from nnlint.engine.index import children, walk
-from nnlint.engine.names import dotted_name, is_false, keyed_name, words
+from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
 from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, handed
 
@@ -106,6 +107,15 @@ class Event:
     # The innermost `if`/`else` block or `except` handler the event is under (None when unconditional),
     # so a rule can tell a guard that skips the rest of the iteration from one that wraps the whole step.
     guard: cst.CSTNode | None = None
+    # The target as the code at `node` names it, before a helper's parameters are renamed to the caller's
+    # names (`model` in `def _predict(self, model, batch): return model.predict_step(batch)`, whose event in
+    # a loop calling `self._predict(self.model, b)` targets `self.model`). None: the same as `target`.
+    spelled: str | None = None
+
+    @property
+    def own_target(self) -> str | None:
+        """The target in the names of the code at `node` (`spelled`, else `target`)."""
+        return self.spelled if self.spelled is not None else self.target
 
 
 @dataclass
@@ -1269,7 +1279,7 @@ class TrainingLoops:
             if switches is not None and switches[1] is not None:
                 out.append(where.event(switches[1], call, target=named))
             return
-        helper = self.helper_called(call)
+        helper = self.helper_called(call) or self._agreed_alias(call, depth, stack)
         if helper is None:
             passed = self._passed_steps(call)
             if passed is not None:
@@ -1320,6 +1330,36 @@ class TrainingLoops:
         self._inline(
             inner, out, where, _bind_closure_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+
+    def _agreed_alias(self, call: cst.Call, depth: int, stack: tuple[str, ...]) -> cst.FunctionDef | None:
+        """For a call of a name (or `self.<attribute>`) that holds one of several methods of this file's
+        class, picked at run time (`bindings.call_candidates`: `rank = self._filtered_rank if filtered
+        else self._rank`, then `rank(model=self.model, ...)`), the first candidate when every candidate
+        has the same events and the same decorators (a `@torch.no_grad()` on one only chooses the grad
+        mode for that one): what the call does whichever it is. None otherwise (unknown: a training step
+        or an evaluation step, `self.train_one_batch if phase == "train" else self.eval_one_batch`)."""
+        if depth >= MAX_HELPER_DEPTH:
+            return None
+        candidates = call_candidates(self._ctx, call)
+        if not candidates or any(
+            target.ctx is not self._ctx
+            or not isinstance(target.node, cst.FunctionDef)
+            or target.node.name.value in stack
+            for target in candidates
+        ):
+            return None
+        code = self._ctx.module.code_for_node
+        shapes = {
+            (
+                tuple(code(decorator) for decorator in target.node.decorators),  # type: ignore[attr-defined]
+                tuple(
+                    (event.kind, event.target, event.no_grad)
+                    for event in self._body_events(target.node, depth + 1, (*stack, target.node.name.value))  # type: ignore[attr-defined]
+                ),
+            )
+            for target in candidates
+        }
+        return candidates[0].node if len(shapes) == 1 else None  # type: ignore[return-value]
 
     def _dispatched(
         self, helper: cst.FunctionDef, call: cst.Call, depth: int, stack: tuple[str, ...]
@@ -1742,10 +1782,12 @@ class TrainingLoops:
             return EventKind.UNSCALE, first_arg
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
+        # `accelerator.unwrap_model(model).generate(...)`: the switches and runs of the module it unwraps.
+        receiver = unwrapped(func.value)
         switched = method in ("eval", "train")
-        if switched and (roles.has(func.value, Role.MODEL) or _part_of_model(roles, func.value)):
+        if switched and (roles.has(receiver, Role.MODEL) or _part_of_model(roles, receiver)):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
-            return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(func.value)
+            return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(receiver)
         if not call.args and roles.has(func.value, Role.MODEL):
             from nnlint.engine.training_calls import switched_mode
 
@@ -1761,8 +1803,8 @@ class TrainingLoops:
             and roles.has(func.value, Role.MODEL)
         ):
             return EventKind.FORWARD, func.value.value  # `model.encoder(src)`: a part of the model runs
-        if method in vocab.MODEL_RUNNING_METHODS and roles.has(func.value, Role.MODEL):
-            return EventKind.FORWARD, keyed_name(func.value)  # `model.forward(x)`, `model.generate(ids)`
+        if method in vocab.MODEL_RUNNING_METHODS and roles.has(receiver, Role.MODEL):
+            return EventKind.FORWARD, keyed_name(receiver)  # `model.forward(x)`, `model.generate(ids)`
         return None, None
 
 
@@ -1797,6 +1839,7 @@ class _Where:
             no_grad=self.no_grad,
             via=self.via,
             guard=self.guard,
+            spelled=target,
         )
 
 

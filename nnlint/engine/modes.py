@@ -30,10 +30,13 @@ import libcst as cst
 
 from nnlint.engine.bindings import (
     assigned_names,
+    attribute_bindings,
     class_hierarchy,
     method_of,
     own_nodes,
+    parameter_class,
     reaching_value,
+    resolve_base,
     resolve_call,
     resolve_name,
 )
@@ -43,6 +46,7 @@ from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, is_false
 from nnlint.engine.project import Resolved, modules_mentioning
+from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
     DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
@@ -92,6 +96,7 @@ class ModeSimulation:
         self._inference_cache: dict[cst.FunctionDef, bool] = {}
         self._inference_methods: set[cst.CSTNode] = set()
         self._parameter_free: dict[str, bool] = {}
+        self._nowhere_cache: dict[tuple[cst.FunctionDef, str], bool] = {}  # `_switched_nowhere`'s answers
         # Evaluation loops reported instead of the `no_grad` opened inside them per batch: that block.
         self._per_batch_blocks: dict[cst.CSTNode, cst.CSTNode] = {}
 
@@ -402,7 +407,10 @@ class ModeSimulation:
         `function` when it is a caller of the evaluation (depth > 0)."""
         if depth >= _MAX_CALLER_DEPTH:
             return None
-        if depth == 0 and self._never_switched_to_eval(function, model_key(forward.target) or ""):
+        if depth == 0 and (
+            self._never_switched_to_eval(function, model_key(forward.target) or "")
+            or self._switched_nowhere(function, model_key(forward.target) or "")
+        ):
             return TRAIN
         loops = self._ctx.loops
         calls = [call for call in self._ctx.index.nodes(cst.Call) if loops.helper_called(call) is function]
@@ -501,7 +509,9 @@ class ModeSimulation:
             return TRAIN
         if function is not None and depth > 0:
             return self._mode_at_entry(function, forward, depth, model)
-        if function is not None and self._never_switched_to_eval(function, model):
+        if function is not None and (
+            self._never_switched_to_eval(function, model) or self._switched_nowhere(function, model)
+        ):
             return TRAIN
         if function is not None and self._left_in_training_by_its_trainer(function, model):
             return TRAIN
@@ -562,6 +572,58 @@ class ModeSimulation:
         if key not in self._attribute_cache:
             self._attribute_cache[key] = self._fresh_and_never_evaluated(cls, attr)
         return self._attribute_cache[key]
+
+    def _switched_nowhere(self, function: cst.FunctionDef, model: str) -> bool:
+        """Whether the model an evaluation runs is in training mode because nothing can have switched it:
+        it is an instance of a plain project module class (`plain_module_class`: project classes over
+        `torch.nn.Module` alone, no Lightning or Hugging Face base whose library code switches it or
+        loads it in eval mode), known from an annotation (`def __init__(self, model: ECD)` keeping it in
+        `self.model`, or the evaluating function's own `model: ECD`), and no module of the project (tests
+        aside) switches anything to eval or to a mode it computes (ludwig right after its port to
+        PyTorch: `Predictor.batch_evaluation` ran `self.model.evaluation_step(...)`, and no code anywhere
+        called `eval()`). A new module is in training mode, and stays so."""
+        if any(text in self._ctx.source for text in _EVAL_SWITCHES):
+            return False  # cheap: this file switches something to eval
+        key = (function, model)
+        if key not in self._nowhere_cache:
+            cls = self._held_class(function, model)
+            self._nowhere_cache[key] = (
+                cls is not None
+                and plain_module_class(cls)
+                and not _EVAL_SWITCH.search(self._ctx.source.encode())
+                and not _switches_to_computed_mode(self._ctx)
+                and not _project_switches_modes(self._ctx)
+            )
+        return self._nowhere_cache[key]
+
+    def _held_class(self, function: cst.FunctionDef, model: str) -> Resolved | None:
+        """The project class of the model `function` runs, by an annotation: of its own parameter
+        (`model: ECD`), or of the parameter every assignment of `self.<attr>` in its class takes it from,
+        through `.to(device)`-like calls (`self.model = model.to(self.device)` in `__init__(self, model:
+        ECD)`). None when anything else may be held."""
+        ctx = self._ctx
+        if model.isidentifier():
+            return parameter_class(ctx, function, model)
+        attr = model[len("self.") :] if model.startswith("self.") else ""
+        cls = ctx.enclosing_class(function)
+        bindings = attribute_bindings(ctx, cls, attr) if attr.isidentifier() and cls is not None else []
+        found: Resolved | None = None
+        for binding in bindings:
+            value = binding.value
+            while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+                if value.func.attr.value not in SELF_RETURNING_METHODS:
+                    break
+                value = value.func.value
+            method = ctx.enclosing_function(binding.node)
+            held = (
+                parameter_class(ctx, method, value.value)
+                if binding.kind == "assign" and isinstance(value, cst.Name) and method is not None
+                else None
+            )
+            if held is None or (found is not None and held.node is not found.node):
+                return None
+            found = held
+        return found
 
     def _fresh_and_never_evaluated(self, cls: cst.ClassDef, attr: str) -> bool:
         ctx = self._ctx
@@ -1425,6 +1487,77 @@ def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
                 and not parameter_free_class(resolved)
             ):
                 return True
+    return False
+
+
+def plain_module_class(cls: Resolved, hops: int = 0) -> bool:
+    """Whether a project class is an `nn.Module` whose every base is a project class or `torch.nn.Module`
+    itself (ludwig's `ECD(LudwigModule)`, `LudwigModule(Module)`): only the project's code, and torch's
+    own, can switch its mode. A library base (a LightningModule, whose trainer switches modes; a Hugging
+    Face `PreTrainedModel`, whose `from_pretrained` gives it back in eval mode) or an unresolved one
+    answers False."""
+    node = cls.node
+    if not isinstance(node, cst.ClassDef) or not node.bases or hops > _MAX_MODE_DEPTH:
+        return False
+    for base in node.bases:
+        if cls.ctx.qualified_name(base.value) in _TORCH_MODULE:
+            continue
+        parent = resolve_base(cls.ctx, base.value, node)
+        if parent is None or not plain_module_class(parent, hops + 1):
+            return False
+    return True
+
+
+# `torch.nn.Module` as it is imported (`MODEL_MODULE_BASES` less the LightningModules).
+_TORCH_MODULE = frozenset(base for base in MODEL_MODULE_BASES if base.startswith("torch."))
+
+
+# What switches some module out of training mode: `.eval()`, `.train(False)`, `.training = ...`.
+_EVAL_SWITCH = re.compile(rb"\.eval\(|\.train\(\s*(?:mode\s*=\s*)?False\b|\.training\s*=(?!=)")
+# What may switch a module to a mode computed at run time, `.train(flag)`, `.train(mode=not evaluating)`:
+# a module's, or some other API's (`ludwig_model.train(dataset)`), which only the receiver tells.
+_COMPUTED_SWITCH = re.compile(rb"\.train\(\s*(?:mode\s*=\s*)?(?:not\s+)?(?!True\s*\))[\w.\[\]'\"]+\s*\)")
+
+
+def _project_switches_modes(ctx: FileContext) -> bool:
+    """Whether some module of the project other than `ctx`'s, tests aside, may switch a module out of
+    training mode: its text switches something to eval (`_EVAL_SWITCH`: conservative, any receiver), or
+    it calls `.train(flag)` on something its roles call a model. True when the project cannot be read (too
+    large); False for a file of no project (standard input), whose own code is all there is."""
+    from nnlint.engine.project import STORE, paths_mentioning
+
+    if ctx.real_path is None:
+        return False
+    for word in (".eval(", ".train(", ".training"):
+        paths = paths_mentioning(ctx, word)
+        if paths is None:
+            return True
+        for path in paths:
+            data = STORE.text(path) or b""
+            certain = _EVAL_SWITCH.search(data) is not None
+            if not certain and _COMPUTED_SWITCH.search(data) is None:
+                continue
+            if is_test_module(str(path), data.decode("utf-8", "replace"), folders=True):
+                continue
+            module = STORE.context(path) if not certain else None
+            if certain or module is None or _switches_to_computed_mode(module):
+                return True
+    return False
+
+
+def _switches_to_computed_mode(ctx: FileContext) -> bool:
+    """Whether a module calls `.train(<anything but True>)` on a model (by its roles)."""
+    for call in ctx.index.nodes(cst.Call):
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "train" and len(call.args) == 1):
+            continue
+        arg = call.args[0]
+        if arg.keyword is not None and arg.keyword.value != "mode":
+            continue  # `model.train(dataset=...)`: another API
+        if not (isinstance(arg.value, cst.Name) and arg.value.value == "True") and ctx.roles.has(
+            func.value, Role.MODEL
+        ):
+            return True
     return False
 
 

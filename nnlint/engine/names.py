@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from nnlint.vocabulary import UNWRAPPING_CALLS
+
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
@@ -55,6 +57,16 @@ def keyed_name(expr: cst.BaseExpression) -> str | None:
             return f"{base}[{index.value.value}]"
         return None
     return dotted_name(expr)
+
+
+def unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The module a wrapper-unwrapping call gives back (`accelerator.unwrap_model(model)` -> `model`,
+    `vocabulary.UNWRAPPING_CALLS`), for the receiver of a method call; any other expression as it is."""
+    if type(expr) is not cst.Call or len(expr.args) != 1 or expr.args[0].keyword is not None:
+        return expr
+    func = expr.func
+    name = func.attr.value if type(func) is cst.Attribute else func.value if type(func) is cst.Name else None
+    return expr.args[0].value if name in UNWRAPPING_CALLS and not expr.args[0].star else expr
 
 
 # What a star import binds a name to when it cannot be read (a library's `from m import *`).

@@ -246,6 +246,9 @@ class Roles:
         # Roles of the elements of containers: `self.optimizers = [...]` -> {"self.optimizers": {OPTIMIZER}}.
         self._elements: dict[str, set[Role]] = {}
         self._local_models = self._local_model_classes()
+        # Classes of this file with a base of another module, by whether that makes them modules
+        # (`is_model_self`; resolved on the first question about their `self`).
+        self._project_model_classes: dict[cst.ClassDef, bool] = {}
         self._project_calls: dict[cst.Call, object] = {}
         self._project_models: dict[cst.Call, object] = {}  # `_project_model`'s answers
         # Unpackings from calls of functions of files whose roles were being built (this one): their
@@ -348,11 +351,25 @@ class Roles:
         return role in self.of(dotted_name(expr))
 
     def is_model_self(self, expr: cst.BaseExpression) -> bool:
-        """`self` written in a method of an nn.Module subclass of this file: the model itself."""
+        """`self` written in a method of an nn.Module subclass of this file, directly or through a project
+        base class of another module (ludwig's `ECD(LudwigModule)`, whose `predictions` runs
+        `self(inputs)`): the model itself."""
         if not (type(expr) is cst.Name and expr.value == "self"):  # type: ignore[attr-defined]
             return False
         cls = self._ctx.enclosing_class(expr)
-        return cls is not None and cls.name.value in self._local_models
+        if cls is None:
+            return False
+        if cls.name.value in self._local_models:
+            return True
+        if not cls.bases:
+            return False
+        known = self._project_model_classes.get(cls)
+        if known is None:
+            from nnlint.engine.project import Resolved
+            from nnlint.engine.summaries import is_model_class
+
+            known = self._project_model_classes[cls] = is_model_class(Resolved(self._ctx, cls))
+        return known
 
     def elements(self, name: str | None) -> set[Role]:
         """The roles of the elements of a container name (`optimizers = [opt_g, opt_d]`)."""
@@ -1115,6 +1132,11 @@ class Roles:
         bindings = self._ctx.bindings.of(name)
         return bool(bindings) and all(binding.kind == "parameter" for binding in bindings)
 
+    def _unassigned_attribute(self, name: str) -> bool:
+        """Whether the name is an attribute (`task.model`) that nothing in the file binds: what it holds was
+        set elsewhere, so only what the code does with it can tell."""
+        return "." in name and not self._ctx.bindings.of(name)
+
     def _unpickled(self, name: str) -> bool:
         """`model = torch.load(path)` (a whole pickled module, the old way of saving one): a name only ever
         bound from `torch.load` whose mode is switched holds a module (a state dict has no `eval()`)."""
@@ -1152,14 +1174,16 @@ class Roles:
             # So is one switched to eval and moved to a device (`model.cuda()`, `model.to(device)`): a
             # tensor moves but has no `eval()` (YOLOv3's test.py: `model = Darknet(...)` star-imported),
             # and a parameter switched and run on an input (`model_train.train()` then `outputs =
-            # model_train(x)` in an epoch function, whatever it is called): only a module has both. (A name
-            # bound here from an unknown callable stays unknown: its binding says what it holds.)
+            # model_train(x)` in an epoch function, whatever it is called): only a module has both; so is
+            # an attribute nothing here assigns, of an object from elsewhere (pytext's `task.model.eval()`
+            # then `task.model(*inputs)`, the task loaded from a snapshot). (A name bound here from an
+            # unknown callable stays unknown: its binding says what it holds.)
             if not used & {"eval", "train"} or self.of(owner):
                 continue
             evaluated = "eval" in used and used & MOVE_METHODS
             if used & MODULE_METHODS or evaluated or self._unpickled(owner):
                 self._add(owner, Role.MODEL)
-            elif owner in called and self._only_a_parameter(owner):
+            elif owner in called and (self._only_a_parameter(owner) or self._unassigned_attribute(owner)):
                 self._add(owner, Role.MODEL)
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func

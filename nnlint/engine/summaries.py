@@ -64,6 +64,7 @@ from nnlint.engine.bindings import (
     matched_arguments,
     method_of,
     own_nodes,
+    parameter_class,
     reaching_value,
     read_names,
     resolve_call,
@@ -481,25 +482,11 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
 
 def _annotated_class(ctx: FileContext, call: cst.Call, receiver: str) -> Resolved | None:
     """The project class a parameter of the enclosing function is annotated with (`def gen_testset(model:
-    WaveRNN, ...)`), when the function never rebinds it; None for any other annotation."""
+    WaveRNN, ...)`, `bindings.parameter_class`)."""
     function = ctx.enclosing_function(call)
-    if function is None or not receiver.isidentifier() or ":" not in ctx.source:
+    if function is None or not receiver.isidentifier():
         return None
-    if any(
-        binding.kind == "assign" and ctx.enclosing_function(binding.node) is function
-        for binding in ctx.bindings.of(receiver)
-    ):
-        return None  # rebound in the function: the annotation may not hold at the call
-    params = function.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
-        if param.name.value != receiver:
-            continue
-        annotation = param.annotation.annotation if param.annotation is not None else None
-        if not isinstance(annotation, cst.Name):
-            return None
-        cls = resolve_name(ctx, annotation.value, function)
-        return cls if cls is not None and isinstance(cls.node, cst.ClassDef) else None
-    return None
+    return parameter_class(ctx, function, receiver)
 
 
 def is_model_class(cls: Resolved, hops: int = 0) -> bool:
@@ -1215,7 +1202,10 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
     submodules (`self.fc(x)` where every binding of `self.fc` in the class builds a `torch.nn` layer, not a
     criterion, or a project `nn.Module` class: `self.encoder = BiLSTMEncoder(config)`), as forward events:
     a submodule's call runs part of the model, so `decode(self, words)` that runs the embedder and the
-    encoder runs the model, whatever the method is called."""
+    encoder runs the model, whatever the method is called. So does a call of one of its own forward
+    passes on an input (`self.forward_owa(triples)` in pykeen's `predict_scores`, `self.forward_features(x)`):
+    a module's `forward*` method computes its output, even where this file shows only the abstract stub
+    that subclasses of other modules override."""
     from nnlint.engine.loops import Event, EventKind
 
     cls = ctx.enclosing_class(function)
@@ -1228,6 +1218,9 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
         if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
             continue
         if dotted_name(node.func.value) != "self" or ctx.roles.has(node.func, Role.CRITERION):
+            continue
+        if node.args and node.func.attr.value.startswith("forward"):
+            found.append(Event(EventKind.FORWARD, node, node, target="self"))
             continue
         values = attribute_values(ctx, cls, node.func.attr.value)
         if values and all(_builds_submodule(ctx, value) for value in values):
