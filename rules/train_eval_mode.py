@@ -194,6 +194,56 @@ def evaluate(model, valid_loader, passes):
             samples = torch.stack([model(x) for _ in range(passes)])
         print(samples.mean(0).argmax(1).eq(y).float().mean())
 """,
+        # A loss module the trainer builds next to its model (simple-HRNet's `JointsMSELoss().to(device)`):
+        # two attributes holding new modules, but a loss has no mode that matters to set.
+        """
+import kornia
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class WeightedMSELoss(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mse = nn.MSELoss()
+
+    def forward(self, output, target, weight):
+        return self.mse(output * weight, target * weight) + kornia.losses.total_variation(output).mean()
+
+
+class Trainer:
+    def __init__(self, train_loader, val_loader, device):
+        self.model = Net().to(device)
+        self.loss_fn = WeightedMSELoss().to(device)
+        self.optim = torch.optim.Adam(self.model.parameters())
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+
+    def _train(self):
+        self.model.train()
+        for x, y, w in self.train_loader:
+            self.optim.zero_grad()
+            self.loss_fn(self.model(x), y, w).backward()
+            self.optim.step()
+
+    def _val(self):
+        self.model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for x, y, w in self.val_loader:
+                total += self.loss_fn(self.model(x), y, w).item()
+        return total
+""",
         # The partner is the same module as the model (an alias, not a copy): its `eval()` covers both; and a
         # partner that is a single linear layer has no mode to be wrong in.
         """

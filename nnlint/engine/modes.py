@@ -737,12 +737,12 @@ class ModeSimulation:
             return False
         toggled = self._alias(model_key(toggle.target) or "", function)
         wanted = self._alias(model, function)
-        if toggled != wanted and function is not None and self._held_apart(function, toggled, wanted):
-            return True
-        if not (toggled.isidentifier() and wanted.isidentifier()) or toggled == wanted:
-            return False
-        if self._ctx.roles.is_loss_module(wanted):
+        if toggled == wanted or self._ctx.roles.is_loss_module(wanted):
             return False  # a loss module (`criterion(y_pred, y)` after `model.eval()`) has no mode to set
+        if function is not None and self._held_apart(function, toggled, wanted):
+            return True
+        if not (toggled.isidentifier() and wanted.isidentifier()):
+            return False
         if function is not None:
             names = {param.name.value for param in function.params.params}
             rebound = any(
