@@ -108,6 +108,17 @@ class TrainEvalMode(Rule):
     may come from the parameter's annotation, `def gen_testset(model: WaveRNN, ...)`), and when an
     evaluation helper it is handed to switches it, even one that builds a default model for callers that
     pass none (`if model is None: model = CRAFT()`).
+    A `train()` made inside an evaluation function for the training it then runs (NASLib's `evaluate()`
+    retraining the best architecture, then validating every epoch over `valid_queue`) is the mode that
+    training leaves, not a deliberate choice for the evaluation: the validation loop is reported. Two
+    attributes of an object that each hold a new module or a deep copy (`self.model`,
+    `self.global_model = copy.deepcopy(args.model)`) are two networks: an `eval()` of one says nothing of
+    the other, and a network the object's public training method leaves in training mode is in training
+    mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`; a
+    method named `eval` called with arguments (`dp.eval(coords, cells, atom_types)`, an inference API)
+    switches no mode. A subclass runs the model its project base class keeps (`BaseModel.__init__`
+    storing `self.model = model`), and a script that never trains but builds a project model class
+    (`model = Tacotron(...).to(device)`) holds a new module in training mode.
 
     ## Why is this bad?
     Dropout and BatchNorm behave differently in the two modes. Evaluating in training mode drops units at
@@ -150,6 +161,130 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The retraining switches to eval before each epoch's validation and back to train() before training.
+        """
+import torch
+from torch import nn
+
+
+class Trainer:
+    def __init__(self, train_queue, valid_queue, epochs):
+        self.train_queue = train_queue
+        self.valid_queue = valid_queue
+        self.epochs = epochs
+
+    def evaluate(self, best_arch):
+        optim = torch.optim.SGD(best_arch.parameters(), lr=0.025)
+        loss = nn.CrossEntropyLoss()
+        for epoch in range(self.epochs):
+            best_arch.train()
+            for x, y in self.train_queue:
+                optim.zero_grad()
+                loss(best_arch(x), y).backward()
+                optim.step()
+            best_arch.eval()
+            for x, y in self.valid_queue:
+                with torch.no_grad():
+                    logits = best_arch(x)
+                print((logits.argmax(1) == y).float().mean())
+""",
+        # MC dropout: `train()` chosen for the evaluation itself, with no training after it.
+        """
+import torch
+
+
+def evaluate(model, valid_loader, passes):
+    model.train()
+    for x, y in valid_loader:
+        with torch.no_grad():
+            samples = torch.stack([model(x) for _ in range(passes)])
+        print(samples.mean(0).argmax(1).eq(y).float().mean())
+""",
+        # A loss module the trainer builds next to its model (simple-HRNet's `JointsMSELoss().to(device)`):
+        # two attributes holding new modules, but a loss has no mode that matters to set.
+        """
+import kornia
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class WeightedMSELoss(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mse = nn.MSELoss()
+
+    def forward(self, output, target, weight):
+        return self.mse(output * weight, target * weight) + kornia.losses.total_variation(output).mean()
+
+
+class Trainer:
+    def __init__(self, train_loader, val_loader, device):
+        self.model = Net().to(device)
+        self.loss_fn = WeightedMSELoss().to(device)
+        self.optim = torch.optim.Adam(self.model.parameters())
+        self.train_loader = train_loader
+        self.val_loader = val_loader
+
+    def _train(self):
+        self.model.train()
+        for x, y, w in self.train_loader:
+            self.optim.zero_grad()
+            self.loss_fn(self.model(x), y, w).backward()
+            self.optim.step()
+
+    def _val(self):
+        self.model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for x, y, w in self.val_loader:
+                total += self.loss_fn(self.model(x), y, w).item()
+        return total
+""",
+        # The partner is the same module as the model (an alias, not a copy): its `eval()` covers both; and a
+        # partner that is a single linear layer has no mode to be wrong in.
+        """
+import copy
+
+import torch
+from torch import nn
+
+
+class Client:
+    def __init__(self, model, loader, lr):
+        self.model = copy.deepcopy(model)
+        self.partner = self.model
+        self.projection = nn.Linear(8, 8)
+        self.loader = loader
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.criterion = nn.CrossEntropyLoss()
+
+    def train(self):
+        self.model.train()
+        for x, y in self.loader:
+            loss = self.criterion(self.model(x), y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+    def train_metrics(self):
+        self.model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for x, y in self.loader:
+                rep = self.projection(self.partner.backbone(x))
+                total += self.criterion(self.partner.head(rep), y).item()
+        return total
+""",
         # The evaluation switches the part of the ranker that holds its whole network (BLINK's
         # `reranker.model.eval()`): whether that covers every layer is unknown, so nothing is reported.
         """
@@ -2102,6 +2237,77 @@ class Predictor:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
+        # every epoch validates over `valid_queue` with dropout and BatchNorm still in training mode.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Trainer:
+    def __init__(self, train_queue, valid_queue, epochs):
+        self.train_queue = train_queue
+        self.valid_queue = valid_queue
+        self.epochs = epochs
+
+    def evaluate(self, best_arch):
+        best_arch.train()
+        optim = torch.optim.SGD(best_arch.parameters(), lr=0.025)
+        loss = nn.CrossEntropyLoss()
+        for epoch in range(self.epochs):
+            for x, y in self.train_queue:
+                optim.zero_grad()
+                loss(best_arch(x), y).backward()
+                optim.step()
+            for x, y in self.valid_queue:
+                with torch.no_grad():
+                    logits = best_arch(x)
+                print((logits.argmax(1) == y).float().mean())
+""",
+            line=21,
+        ),
+        # PFLlib's clientKD: the client's model and its distillation partner are two deep copies; the
+        # metrics switch only the first to eval and run the partner's backbone and head in training mode.
+        Invalid(
+            """
+import copy
+
+import torch
+from torch import nn
+
+
+class Client:
+    def __init__(self, model, loader, lr):
+        self.model = copy.deepcopy(model)
+        self.partner = copy.deepcopy(model)
+        self.loader = loader
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.partner_optimizer = torch.optim.SGD(self.partner.parameters(), lr=lr)
+        self.criterion = nn.CrossEntropyLoss()
+
+    def train(self):
+        self.model.train()
+        self.partner.train()
+        for x, y in self.loader:
+            loss = self.criterion(self.model(x), y) + self.criterion(self.partner(x), y)
+            self.optimizer.zero_grad()
+            self.partner_optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            self.partner_optimizer.step()
+
+    def train_metrics(self):
+        self.model.eval()
+        total = 0.0
+        with torch.no_grad():
+            for x, y in self.loader:
+                rep = self.partner.backbone(x)
+                total += (self.criterion(self.model(x), y) + self.criterion(self.partner.head(rep), y)).item()
+        return total
+""",
+            line=31,
+        ),
         # PyPOTS: the estimator's `fit` trains its network and switches it to eval only for an optional
         # validation set; `predict` runs it under no_grad with no switch of its own, so after
         # `fit(train_loader)` the predictions are made with dropout on (reported at the forward).

@@ -424,10 +424,13 @@ class Evaluation:
         return frozenset(found)
 
     def names_data(self, name: str) -> bool:
-        """A data loader by its role, or a name that says data (`val_loader`, `X_test`, `batches`)."""
+        """A data loader by its role, or a name that says data (`val_loader`, `X_test`, `batches`,
+        `trainloader`: a loader's name written as one word)."""
         if self._ctx.roles.has(name, Role.LOADER) or is_eval_data_name(name):
             return True
-        return any(word in vocab.LOADER_WORDS for word in words(name.rsplit(".", 1)[-1]))
+        return any(
+            word in vocab.LOADER_WORDS or word.endswith("loader") for word in words(name.rsplit(".", 1)[-1])
+        )
 
     def iterates_held_out(self, loop: Loop) -> bool:
         """A loop over held-out data: its iterable is named for it (`val_loader`, `X_test`), or is a

@@ -1797,15 +1797,20 @@ class TrainingLoops:
         if roles.has(func, Role.MODEL):
             return EventKind.FORWARD, dotted_name(func)
         if (
-            type(func.value) is cst.Name
-            and func.value.value != "self"
+            ((type(func.value) is cst.Name and func.value.value != "self") or _attribute_of_self(func.value))
             and set(words(method)) & vocab.MODEL_PART_WORDS
             and roles.has(func.value, Role.MODEL)
         ):
-            return EventKind.FORWARD, func.value.value  # `model.encoder(src)`: a part of the model runs
+            # `model.encoder(src)`, `self.global_model.head(rep)`: a part of the model runs
+            return EventKind.FORWARD, dotted_name(func.value)
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(receiver, Role.MODEL):
             return EventKind.FORWARD, keyed_name(receiver)  # `model.forward(x)`, `model.generate(ids)`
         return None, None
+
+
+def _attribute_of_self(expr: cst.BaseExpression) -> bool:
+    """`self.<attr>`: a network an object holds (not `self`, which is the model inside a model class)."""
+    return type(expr) is cst.Attribute and type(expr.value) is cst.Name and expr.value.value == "self"  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from nnlint.vocabulary import (
     MODE_FREE_CALLS,
     MODE_FREE_LAYERS,
     MODE_FREE_UNLESS,
+    MODEL_COPIES,
     MODEL_MODULE_BASES,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
@@ -68,6 +69,16 @@ TRAIN = "train"
 UNKNOWN = "unknown"  # a toggle of some model that cannot be named: it may be this one
 # Texts that switch some module to eval mode.
 _EVAL_SWITCHES = (".eval()", ".train(False", ".train(mode=False")
+# A switch of some module to eval mode: `.eval()` with nothing in it (a method named `eval` that takes
+# arguments is some API's inference call), `.train(False)`, `.train(mode=False)`.
+_ANY_EVAL_SWITCH = re.compile(r"\.(?:eval\(\s*\)|train\(\s*(?:mode\s*=\s*)?False\b)")
+
+
+def _switch_of(attr: str) -> re.Pattern[str]:
+    """A switch of `.<attr>` to eval mode (`_ANY_EVAL_SWITCH` on that attribute)."""
+    return re.compile(rf"\.{re.escape(attr)}\.(?:eval\(\s*\)|train\(\s*(?:mode\s*=\s*)?False\b)")
+
+
 # How many callers up the mode at a function's start is looked for.
 _MAX_CALLER_DEPTH = 3
 
@@ -77,6 +88,18 @@ def model_key(name: str | None) -> str | None:
     while name and name.endswith(WRAPPER_ATTRIBUTES):
         name = name.rsplit(".", 1)[0]
     return name
+
+
+def _moved(value: cst.BaseExpression) -> cst.BaseExpression:
+    """The module a value holds through `.to(device)`-like methods, which return the module itself:
+    `self.dp` of `self.dp.to(DEVICE)`."""
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in SELF_RETURNING_METHODS
+    ):
+        value = value.func.value
+    return value
 
 
 def _trains(events: Sequence[Event]) -> bool:
@@ -123,13 +146,21 @@ class ModeSimulation:
                     for event in events[:position]
                 ):
                     continue  # set inside the evaluation (any model that may be this one)
+                after_training: Loop | None = None
                 if self._last_toggle(events[:position], model, None) == TRAIN:
-                    continue  # deliberate `model.train()`: MC dropout, BN recalibration
+                    after_training = self._validated_after_training(events[:position], forward, model)
+                    if after_training is None:
+                        continue  # deliberate `model.train()`: MC dropout, BN recalibration
                 if self._mode_free(model):
                     continue  # no dropout, BatchNorm or `self.training`: the mode changes nothing
-                if self._entered_in_training(region, forward):
+                if after_training is not None or self._entered_in_training(region, forward):
                     reported.add(model)
-                    node = self._evaluation_start(region, forward)
+                    node = self._evaluation_start(
+                        EvalRegion(after_training.node, tuple(after_training.events))  # type: ignore[arg-type]
+                        if after_training is not None
+                        else region,
+                        forward,
+                    )
                     if node not in found and self._inference_switch(region, forward) is None:
                         found.append(node)
                         if region.inference:
@@ -140,6 +171,42 @@ class ModeSimulation:
                         if others:
                             self._switched_instead[node] = (model, model_key(others[-1]) or others[-1])
         return found
+
+    def _validated_after_training(self, before: list[Event], forward: Event, model: str) -> Loop | None:
+        """For a forward whose model was last switched by `train()` inside its evaluation region (an
+        evaluation function that also trains: NASLib's `Trainer.evaluate()` retraining the best
+        architecture), the loop over held-out data it runs in when that `train()` was made for training:
+        the model ran and was backpropagated after it, and the forward's own loop iterates held-out data
+        and trains nothing (the per-epoch validation). The mode is then what training left, not a choice
+        made for the evaluation (MC dropout, BatchNorm recalibration call `train()` and only evaluate).
+        None otherwise."""
+        function = self._ctx.enclosing_function(forward.site)
+        wanted = self._alias(model, function)
+        toggles = [
+            position
+            for position, event in enumerate(before)
+            if event.kind is EventKind.TRAIN
+            and event.target is not None
+            and self._alias(model_key(event.target) or "", function) == wanted
+        ]
+        if not toggles:
+            return None
+        since = before[toggles[-1] + 1 :]
+        if not _trains(since) or not any(
+            event.kind is EventKind.FORWARD and self._alias(model_key(event.target) or "", function) == wanted
+            for event in since
+        ):
+            return None
+        loop = self._ctx.loops.enclosing_loop(forward.site)
+        if (
+            loop is None
+            or loop.function is not function
+            or not isinstance(loop.node, cst.For)
+            or _trains(loop.events)
+            or not self._ctx.evaluation.iterates_held_out(loop)
+        ):
+            return None
+        return loop
 
     def in_inference_method(self, node: cst.CSTNode) -> bool:
         """Whether an evaluation `evaluations_in_training_mode` found is a model's own inference method
@@ -564,6 +631,7 @@ class ModeSimulation:
         switches anything to eval or assigns the attribute (zh320's segmentation trainer: `predict` runs
         `self.model`, built by `get_model(config)` in the base trainer of another module)."""
         cls = self._ctx.enclosing_class(function)
+        model = self._alias(model, function)  # `model = self.dp.to(DEVICE)`: the object's network
         attr = model[5:] if model.startswith("self.") else ""
         attr = _container_of(attr)  # `self.q_nets[0]`: an element of a list of networks
         if cls is None or not attr.isidentifier() or self._ctx.roles.is_local_model_class(cls.name.value):
@@ -628,8 +696,9 @@ class ModeSimulation:
     def _fresh_and_never_evaluated(self, cls: cst.ClassDef, attr: str) -> bool:
         ctx = self._ctx
         switches = (f".{attr}.eval(", f".{attr}.train(False", f".{attr}.train(mode=False")
-        if any(text in ctx.source for text in switches):
-            return False  # cheap: this file switches some such attribute itself
+        switched = _switch_of(attr)
+        if switched.search(ctx.source):
+            return False  # this file switches some such attribute itself
         hierarchy = class_hierarchy(Resolved(ctx, cls))
         if hierarchy is None:
             return False
@@ -647,12 +716,21 @@ class ModeSimulation:
         # Another module may switch it (`trainer.model.eval()`), switch anything of a module that names
         # the class (as a whole word: `GPIPDContinuousAction` does not name `GPIPD`), or bind the
         # attribute; a project too large to scan (None) may do anything.
+        # A method named `eval` that takes arguments (deepmd's `dp.eval(coords, cells, atom_types)`, the
+        # inference API of its model wrappers) switches no mode: only `.eval()` with nothing in it does.
         named = re.compile(rf"\b{re.escape(name)}\b")
-        for texts in [(text,) for text in switches] + [(name, ".eval("), (name, f".{attr} =")]:
+        checks = [((text,), switched) for text in switches] + [((name, ".eval("), _ANY_EVAL_SWITCH)]
+        for texts, pattern in checks:
             modules = modules_mentioning(ctx, *texts)
-            if modules is None or any(len(texts) == 1 or named.search(module.source) for module in modules):
+            if modules is None or any(
+                (len(texts) == 1 or named.search(module.source)) and pattern.search(module.source)
+                for module in modules
+            ):
                 return False
-        return True
+        modules = modules_mentioning(ctx, name, f".{attr} =")
+        return modules is not None and not any(
+            named.search(module.source) and _may_rebind(module, name, attr) for module in modules
+        )
 
     def _left_in_training_by_its_trainer(self, function: cst.FunctionDef, model: str) -> bool:
         """Whether `self.<attr>`, run by a public method of a class that is no model (a wrapper's
@@ -721,10 +799,12 @@ class ModeSimulation:
             return False
         toggled = self._alias(model_key(toggle.target) or "", function)
         wanted = self._alias(model, function)
-        if not (toggled.isidentifier() and wanted.isidentifier()) or toggled == wanted:
-            return False
-        if self._ctx.roles.is_loss_module(wanted):
+        if toggled == wanted or self._ctx.roles.is_loss_module(wanted):
             return False  # a loss module (`criterion(y_pred, y)` after `model.eval()`) has no mode to set
+        if function is not None and self._held_apart(function, toggled, wanted):
+            return True
+        if not (toggled.isidentifier() and wanted.isidentifier()):
+            return False
         if function is not None:
             names = {param.name.value for param in function.params.params}
             rebound = any(
@@ -736,6 +816,32 @@ class ModeSimulation:
                 # A parameter rebound in the function (`model = GCNInference(weights)`) is another object.
                 return not rebound and self._passed_apart(function, toggled, wanted)
         return all(self._built_once(name, function) for name in (toggled, wanted))
+
+    def _held_apart(self, function: cst.FunctionDef, first: str, second: str) -> bool:
+        """Whether two attributes of the object a method runs on (`self.model`, `self.global_model`) hold
+        two networks of their own: the class and its project base classes bind each (at least once) only
+        to a new module or a copy of one (`copy.deepcopy(args.model)`, `_built_or_copied`), never from the
+        other attribute (PFLlib's clientKD: the client's model and its distillation partner, both deep
+        copies of the model its arguments carry). Switching one then says nothing of the other."""
+        attrs = [name[5:] for name in (first, second) if name.startswith("self.")]
+        if len(attrs) != 2 or not all(attr.isidentifier() for attr in attrs):
+            return False
+        cls = self._ctx.enclosing_class(function)
+        hierarchy = class_hierarchy(Resolved(self._ctx, cls)) if cls is not None else None
+        if not hierarchy:
+            return False
+        for attr, other in (attrs, attrs[::-1]):
+            found = False
+            for owner in hierarchy:
+                for value in _attribute_assignments(owner, attr):
+                    if any(dotted_name(inner) == f"self.{other}" for inner in _attributes_in(value)):
+                        return False
+                    if not _built_or_copied(owner.ctx, value):
+                        return False
+                    found = True
+            if not found:
+                return False
+        return True
 
     def _built_once(self, name: str, function: cst.FunctionDef | None) -> bool:
         """Whether a name is bound once in the file, in `function`'s own scope, by the constructor call
@@ -781,7 +887,7 @@ class ModeSimulation:
                 and len(binding.node.targets) == 1  # type: ignore[attr-defined]
                 and ctx.enclosing_function(binding.node) is function
             ]
-            aliased = dotted_name(values[0]) if len(values) == 1 and name.isidentifier() else None
+            aliased = dotted_name(_moved(values[0])) if len(values) == 1 and name.isidentifier() else None
             self._alias_cache[key] = aliased if aliased is not None else name
         return self._alias_cache[key]
 
@@ -789,10 +895,32 @@ class ModeSimulation:
         """Whether `model` is constructed in this same body: a new module is in training mode.
         (`from_pretrained` models come back in eval mode, and loaded ones in whatever mode they were saved.)
         """
-        constructor = self._ctx.roles.constructor(model)
+        constructor = self._ctx.roles.constructor(model) or self._built_from_project_class(model, function)
         if constructor is None or self._ctx.enclosing_function(constructor) is not function:
             return False
         return not _from_pretrained(self._ctx.callee(constructor) or self._ctx.dotted(constructor.func))
+
+    def _built_from_project_class(self, model: str, function: cst.FunctionDef | None) -> cst.Call | None:
+        """The constructor call of a model class of the project that `model` is bound from, once, in
+        `function`'s own scope (`model = Tacotron(...).to(device)` in a feature-export script that never
+        trains and so never looks project calls up for its roles: ForwardTacotron's
+        train_tacotron_new.py); None for anything else (a factory, a name bound twice, a library class)."""
+        from nnlint.engine.summaries import is_model_class
+
+        values = [
+            binding.value
+            for binding in self._ctx.bindings.of(model)
+            if binding.kind == "assign" and self._ctx.enclosing_function(binding.node) is function
+        ]
+        if len(values) != 1 or values[0] is None:
+            return None
+        call = _moved(values[0])
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name):
+            return None
+        cls = resolve_call(self._ctx, call)
+        if cls is None or not isinstance(cls.node, cst.ClassDef) or not is_model_class(cls):
+            return None
+        return call
 
     def _mode_free(self, model: str) -> bool:
         """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
@@ -821,12 +949,7 @@ class ModeSimulation:
     @staticmethod
     def _rebinds(value: cst.BaseExpression, model: str) -> bool:
         """`model = model.to(device)`: the same module bound again, no new one."""
-        while (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value in SELF_RETURNING_METHODS
-        ):
-            value = value.func.value
+        value = _moved(value)
         return isinstance(value, cst.Name) and value.value == model
 
     def _builds_mode_free(self, value: cst.BaseExpression) -> bool:
@@ -838,6 +961,8 @@ class ModeSimulation:
                 value = value.args[0].value  # `torch.compile(model)`, `DataParallel(model)`
             elif self._ctx.callee(value) == SEQUENTIAL:
                 return mode_free_sequential(self._ctx, value)
+            elif self._ctx.callee(value) in MODE_FREE_LAYERS or self._ctx.callee(value) in MODE_FREE_UNLESS:
+                return _mode_free_element(self._ctx, value, 0)  # `self.W_h = nn.Linear(d, d)`
             else:
                 cls = resolve_call(self._ctx, value)
                 return cls is not None and isinstance(cls.node, cst.ClassDef) and mode_free_class(cls)
@@ -1069,6 +1194,21 @@ class ModeSimulation:
 _LOADING_WORDS = frozenset({"load", "loaded", "pretrained", "restore", "checkpoint", "copy", "deepcopy"})
 
 
+def _may_rebind(module: FileContext, name: str, attr: str) -> bool:
+    """Whether a module that names the class `name` may bind the `.<attr>` of one of its objects: it
+    assigns `<object>.<attr>` on something other than `self`, or `self.<attr>` in a class that names
+    `name` among its bases (a subclass). A same-named class of another backend (deepmd's `DeepEval` of
+    its JAX and NumPy backends, each setting its own `self.dp`) and a test module (`cls.dp =
+    DeepEval(...)` on a test class) leave the objects of this class alone."""
+    if is_test_module(module.path, module.source, folders=True):
+        return False
+    assigned = re.compile(rf"(?<!\bself)\.{re.escape(attr)}\s*=(?!=)")
+    if assigned.search(module.source):
+        return True
+    subclass = re.compile(rf"^\s*class\s+\w+\s*\([^)]*\b{re.escape(name)}\b", re.MULTILINE)
+    return subclass.search(module.source) is not None
+
+
 def _container_of(attr: str) -> str:
     """`q_nets[0]` -> `q_nets`: the attribute a subscripted element is held in; other names unchanged."""
     head, bracket, _ = attr.partition("[")
@@ -1178,20 +1318,36 @@ def _built_by_the_class(hierarchy: list[Resolved], attr: str) -> bool:
     fresh = False
     for owner in hierarchy:
         ctx = owner.ctx
-        for assign in ctx.index.nodes(cst.Assign):
-            if not any(dotted_name(target.target) == wanted for target in assign.targets):
-                continue
-            if not _within(ctx, assign, owner.node):
-                continue
-            value = assign.value
+        for value in _attribute_assignments(owner, attr):
             if isinstance(value, cst.Name) and value.value == "None":
                 continue
             if any(dotted_name(inner) == wanted for inner in _attributes_in(value)):
                 continue  # `self.model = self.model.to(device)`: the same module
-            if not all(_builds_fresh(ctx, element) for element in _comprehended(value)):
+            # A copy (`copy.deepcopy(args.model)`) is a module no one else holds, as a new one is.
+            if not all(_built_or_copied(ctx, element) for element in _comprehended(value)):
                 return False
             fresh = True
     return fresh
+
+
+def _attribute_assignments(owner: Resolved, attr: str) -> list[cst.BaseExpression]:
+    """The values a class binds `self.<attr>` to in its own body (plain assignments)."""
+    ctx, wanted = owner.ctx, f"self.{attr}"
+    return [
+        assign.value
+        for assign in ctx.index.nodes(cst.Assign)
+        if any(dotted_name(target.target) == wanted for target in assign.targets)
+        and _within(ctx, assign, owner.node)
+    ]
+
+
+def _built_or_copied(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """A new module (`_builds_fresh`), or a deep copy of one (`copy.deepcopy(args.model).to(device)`): a
+    module that only the object that binds it holds."""
+    moved = _moved(value)
+    if isinstance(moved, cst.Call) and ctx.callee_in(moved, MODEL_COPIES) and moved.args:
+        return True
+    return _builds_fresh(ctx, value)
 
 
 def _exit_mode(

@@ -283,6 +283,7 @@ class Roles:
                 self._from_assignments()
                 self._from_iteration()
             self._from_uses()
+            self._from_base_classes()
             self._from_arguments()
         finally:
             _BUILDING.discard(ctx)
@@ -1216,6 +1217,44 @@ class Roles:
                     isinstance(grand, cst.Call) and Role.OPTIMIZER == self._role_of_value(grand)
                 ) or not self.of(owner):
                     self._add(owner, Role.MODEL)
+
+    def _from_base_classes(self) -> None:
+        """`self.<attr>` called on an input (`logits = self.model(inputs)`) in a class whose project base
+        class of another module keeps a model there: nothing in this file binds the attribute, and the
+        base class binds it in its own body from what its roles call a model (gradsflow's `Model(BaseModel)`,
+        whose `BaseModel.__init__(self, model, ...)` keeps `self.model = model`). The subclass runs the
+        base class's network."""
+        if "self." not in self._ctx.source:
+            return
+        from nnlint.engine.bindings import attribute_bindings, class_hierarchy
+        from nnlint.engine.project import Resolved
+
+        seen: set[tuple[cst.ClassDef, str]] = set()
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            if not (
+                call.args
+                and type(func) is cst.Attribute
+                and type(func.value) is cst.Name
+                and func.value.value == "self"  # type: ignore[attr-defined]
+            ):
+                continue
+            owner = f"self.{func.attr.value}"  # type: ignore[attr-defined]
+            if self._roles.get(owner) or self._ctx.bindings.of(owner):
+                continue
+            cls = self._ctx.enclosing_class(call)
+            if cls is None or not cls.bases or (cls, owner) in seen:
+                continue
+            seen.add((cls, owner))
+            if len(_BUILDING) >= _MAX_NESTED_BUILDS:
+                return
+            attr = owner[5:]
+            for base in (class_hierarchy(Resolved(self._ctx, cls)) or [])[1:]:
+                if base.ctx is self._ctx or base.ctx in _BUILDING:
+                    continue
+                if attribute_bindings(base.ctx, base.node, attr) and base.ctx.roles.has(owner, Role.MODEL):  # type: ignore[arg-type]
+                    self._add(owner, Role.MODEL)
+                    break
 
     def _built_as_non_optimizer(self, name: str) -> bool:
         """Whether the name is bound in this file to an instance of a project class that is certainly no
