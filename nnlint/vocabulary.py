@@ -651,7 +651,10 @@ LOSS_PRESERVING_METHODS = frozenset(
     {"float", "double", "half", "to", "cuda", "squeeze", "clone", "contiguous"}
 )
 # Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
-GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
+# `loss.div(n)` and `loss.mul(w)` scale it: still the loss (simple-nmt's `loss.div(batch_size).backward()`).
+GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset(
+    {"mean", "sum", "view", "reshape", "div", "mul", "true_divide"}
+)
 GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
 # Builtins that do the same to tensors (`sum(losses)` adds the tensors of a tuple or list).
 GRAPH_PRESERVING_BUILTINS = frozenset({"sum"})
