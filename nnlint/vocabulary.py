@@ -995,6 +995,8 @@ SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepsp
 # ones: they only skip the gradient all-reduce, and neither divide nor step, so the loop's own guard and
 # division still decide the accumulation.
 ACCUMULATE_CONTEXTS = frozenset({"accumulate"})
+# What reads a gradient: `p.grad`, `torch.autograd.grad(...)`, a list of `grads`.
+GRADIENT_READS = frozenset({"grad", "grads"})
 # Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
 MICRO_BATCH_WORDS = ("accum", "micro")
 # Words one of which any spelling of an input-sensitive loss contains.
