@@ -111,49 +111,6 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
-        # The loss dict's entries are given as numbers; the statistics dict holds no backpropagated entry.
-        """
-import torch
-
-class AverageMeter:
-    def __init__(self, name):
-        self.name, self.sum, self.count = name, 0, 0
-
-    def update(self, val, n=1):
-        self.sum += val * n
-        self.count += n
-
-def train(loader, model, criterion, optimizer, scaler, names, stats_of):
-    metrics = {name: AverageMeter(name) for name in names}
-    for x, y in loader:
-        out = model(x)
-        loss_dict = criterion(out, y)
-        loss = loss_dict["loss"]
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        optimizer.zero_grad()
-        for k in loss_dict:
-            metrics[k].update(loss_dict[k].item(), x.size(0))
-        stats = stats_of(out, y)
-        for k, value in stats.items():
-            metrics[k].update(value, x.size(0))
-""",
-        # The backpropagated loss is detached before it is kept; the targets read by the loss are data.
-        """
-import torch
-
-def train(model, loader, optimizer, compute_loss):
-    history, targets = [], []
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = compute_loss(model(x), y)
-        loss.div(x.size(0)).backward()
-        optimizer.step()
-        targets.append(y)
-        loss = loss.detach()
-        history.append(loss)
-""",
         # timm's loss-scaler call backpropagates `loss` (DeiT's engine): summing the iteration's loss terms
         # into it before the call is building the loss, not accumulating a metric.
         """
@@ -517,14 +474,9 @@ def train(model, x, optimizer, steps, chunks):
         optimizer.step()
     return history
 """,
-    ]
-    INVALID: ClassVar[list[str | Invalid]] = [
-        # Every entry of the criterion's loss dict, the backpropagated one included, goes to a meter of a
-        # dict of meters that sums it (SLIP's train loop).
-        Invalid(
-            """
+        # The loss dict's entries are given as numbers; the statistics dict holds no backpropagated entry.
+        """
 import torch
-from collections import OrderedDict
 
 class AverageMeter:
     def __init__(self, name):
@@ -534,60 +486,39 @@ class AverageMeter:
         self.sum += val * n
         self.count += n
 
-def train(loader, model, criterion, optimizer, scaler, names):
-    metrics = OrderedDict([(name, AverageMeter(name)) for name in names])
-    for x in loader:
-        loss_dict = criterion(model(x))
+def train(loader, model, criterion, optimizer, scaler, names, stats_of):
+    metrics = {name: AverageMeter(name) for name in names}
+    for x, y in loader:
+        out = model(x)
+        loss_dict = criterion(out, y)
         loss = loss_dict["loss"]
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad()
         for k in loss_dict:
-            metrics[k].update(loss_dict[k], x.size(0))
+            metrics[k].update(loss_dict[k].item(), x.size(0))
+        stats = stats_of(out, y)
+        for k, value in stats.items():
+            metrics[k].update(value, x.size(0))
 """,
-            line=23,
-        ),
-        # A helper of unknown result gives the loss, which the iteration backpropagates scaled
-        # (simple-nmt's trainer): it has a graph, and the epoch total keeps it.
-        Invalid(
-            """
+        # The backpropagated loss is detached before it is kept; the targets read by the loss are data.
+        """
 import torch
 
 def train(model, loader, optimizer, compute_loss):
-    total_loss = 0
+    history, targets = [], []
     for x, y in loader:
         optimizer.zero_grad()
         loss = compute_loss(model(x), y)
         loss.div(x.size(0)).backward()
         optimizer.step()
-        total_loss += loss
+        targets.append(y)
+        loss = loss.detach()
+        history.append(loss)
 """,
-            line=11,
-        ),
-        # The adversarial term, summed from criterion calls, is added into the generator loss that is
-        # backpropagated, and kept in a list made before the loop (VocGAN).
-        Invalid(
-            """
-import torch
-
-def train(gen, disc, loader, optimizer, criterion, start):
-    adv_history = []
-    for step, (x, y) in enumerate(loader):
-        optimizer.zero_grad()
-        fake = gen(x)
-        loss_g = (fake - y).abs().mean()
-        adv_loss = 0.0
-        if step > start:
-            for score in disc(fake):
-                adv_loss += criterion(score, torch.ones_like(score))
-            loss_g += 0.1 * adv_loss
-        loss_g.backward()
-        optimizer.step()
-        adv_history.append(adv_loss)
-""",
-            line=17,
-        ),
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
         # The backpropagating method is reached through an attribute bound to it, or to a dict of methods
         # that all backpropagate the loss and return it.
         Invalid(
@@ -1005,6 +936,75 @@ for batch in loader:
     losses.append(loss.item())
 print(torch.stack(losses).mean())
 """,
+        ),
+        # Every entry of the criterion's loss dict, the backpropagated one included, goes to a meter of a
+        # dict of meters that sums it (SLIP's train loop).
+        Invalid(
+            """
+import torch
+from collections import OrderedDict
+
+class AverageMeter:
+    def __init__(self, name):
+        self.name, self.sum, self.count = name, 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+def train(loader, model, criterion, optimizer, scaler, names):
+    metrics = OrderedDict([(name, AverageMeter(name)) for name in names])
+    for x in loader:
+        loss_dict = criterion(model(x))
+        loss = loss_dict["loss"]
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+        for k in loss_dict:
+            metrics[k].update(loss_dict[k], x.size(0))
+""",
+            line=23,
+        ),
+        # A helper of unknown result gives the loss, which the iteration backpropagates scaled
+        # (simple-nmt's trainer): it has a graph, and the epoch total keeps it.
+        Invalid(
+            """
+import torch
+
+def train(model, loader, optimizer, compute_loss):
+    total_loss = 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = compute_loss(model(x), y)
+        loss.div(x.size(0)).backward()
+        optimizer.step()
+        total_loss += loss
+""",
+            line=11,
+        ),
+        # The adversarial term, summed from criterion calls, is added into the generator loss that is
+        # backpropagated, and kept in a list made before the loop (VocGAN).
+        Invalid(
+            """
+import torch
+
+def train(gen, disc, loader, optimizer, criterion, start):
+    adv_history = []
+    for step, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        fake = gen(x)
+        loss_g = (fake - y).abs().mean()
+        adv_loss = 0.0
+        if step > start:
+            for score in disc(fake):
+                adv_loss += criterion(score, torch.ones_like(score))
+            loss_g += 0.1 * adv_loss
+        loss_g.backward()
+        optimizer.step()
+        adv_history.append(adv_loss)
+""",
+            line=17,
         ),
     ]
 
