@@ -517,6 +517,25 @@ def train(model, loader, optimizer, compute_loss):
         loss = loss.detach()
         history.append(loss)
 """,
+        # A validation pass nested in the epoch runs a model of its own: its meter is no training step's.
+        """
+import torch
+
+class Meter:
+    def update(self, val, n=1):
+        self.sum += val * n
+
+def train(model, loader, val_loader, optimizer, criterion):
+    val_meter = Meter()
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        for vx, vy in val_loader:
+            val_loss = criterion(model(vx), vy)
+            val_meter.update(val_loss)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The backpropagating method is reached through an attribute bound to it, or to a dict of methods

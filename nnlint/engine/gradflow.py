@@ -464,13 +464,17 @@ class GradientFlow:
     def backpropagating_loop(self, node: cst.CSTNode) -> Loop | None:
         """The innermost loop around `node`, in its function, one iteration of which backpropagates
         (`backpropagates`): the loop itself, or the training loop around an inner loop over the
-        iteration's own values (`for k in loss_dict: meters[k].update(loss_dict[k])`)."""
+        iteration's own values (`for k in loss_dict: meters[k].update(loss_dict[k])`). An inner loop that
+        runs a model of its own (a validation pass inside the epoch) is no part of the training step:
+        None."""
         loops = self._ctx.loops
         function = self._ctx.enclosing_function(node)
         loop = loops.enclosing_loop(node)
         while loop is not None and self._ctx.enclosing_function(loop.node) is function:
             if isinstance(loop.node, (cst.For, cst.While)) and self.backpropagates(loop):
                 return loop
+            if loop.of_kind(EventKind.FORWARD, own=False):
+                return None
             loop = loops.enclosing_loop(loop.node)
         return None
 
