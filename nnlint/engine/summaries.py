@@ -468,8 +468,13 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
         values = attribute_values(ctx, ctx.enclosing_class(call), receiver[len("self.") :])
     else:
         values = ctx.bindings.values(receiver)
-    if not values:
-        return None
+    found = _one_class(ctx, values) if values else None
+    return method_of(found, func.attr.value) if found is not None else None
+
+
+def _one_class(ctx: FileContext, values: list[cst.BaseExpression]) -> Resolved | None:
+    """The one project class every value builds (`Meter()`, `AverageMeter(name)`); None when one of
+    them is anything else, or they build two classes."""
     classes = set()
     found: Resolved | None = None
     for value in values:
@@ -478,9 +483,7 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
             return None
         classes.add(built.node)
         found = built
-    if found is None or len(classes) != 1:
-        return None
-    return method_of(found, func.attr.value)
+    return found if len(classes) == 1 else None
 
 
 def _element_class(ctx: FileContext, container: str) -> Resolved | None:
@@ -489,21 +492,10 @@ def _element_class(ctx: FileContext, container: str) -> Resolved | None:
     `[Meter() for _ in range(n)]`, `{"loss": Meter(), "acc": Meter()}` (SLIP's dict of AverageMeters);
     None for anything else, or elements of two classes."""
     values = ctx.bindings.values(container)
-    if not values:
+    built = [_built_elements(value) for value in values] if values else []
+    if not built or not all(built):
         return None
-    classes: set[cst.CSTNode] = set()
-    found: Resolved | None = None
-    for value in values:
-        elements = _built_elements(value)
-        if not elements:
-            return None
-        for element in elements:
-            built = resolve_call(ctx, element) if isinstance(element, cst.Call) else None
-            if built is None or not isinstance(built.node, cst.ClassDef):
-                return None
-            classes.add(built.node)
-            found = built
-    return found if len(classes) == 1 else None
+    return _one_class(ctx, [element for elements in built for element in elements])
 
 
 def _built_elements(value: cst.BaseExpression) -> list[cst.BaseExpression]:
