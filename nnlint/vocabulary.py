@@ -651,7 +651,10 @@ LOSS_PRESERVING_METHODS = frozenset(
     {"float", "double", "half", "to", "cuda", "squeeze", "clone", "contiguous"}
 )
 # Methods and functions that return the same value for the graph's purposes: the loss is still the loss.
-GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset({"mean", "sum", "view", "reshape"})
+# `loss.div(n)` and `loss.mul(w)` scale it: still the loss (simple-nmt's `loss.div(batch_size).backward()`).
+GRAPH_PRESERVING_METHODS = LOSS_PRESERVING_METHODS | frozenset(
+    {"mean", "sum", "view", "reshape", "div", "mul", "true_divide"}
+)
 GRAPH_PRESERVING_FUNCTIONS = frozenset({"torch.mean", "torch.sum"})
 # Methods whose result still requires grad when their tensor does, on the way from a forward to `.numpy()`,
 # which raises on such a tensor: `model(x).cpu().numpy()` runs only with recording off (NN503).
@@ -997,6 +1000,8 @@ SELF_SCALING_BACKWARD_OWNERS = ("accelerator", "engine", "model_engine", "deepsp
 # ones: they only skip the gradient all-reduce, and neither divide nor step, so the loop's own guard and
 # division still decide the accumulation.
 ACCUMULATE_CONTEXTS = frozenset({"accumulate"})
+# What reads a gradient: `p.grad`, `torch.autograd.grad(...)`, a list of `grads`.
+GRADIENT_READS = frozenset({"grad", "grads"})
 # Words in a micro-batch loop's count or variable: `range(gradient_accumulation_steps)`, `micro_step`.
 MICRO_BATCH_WORDS = ("accum", "micro")
 # Words one of which any spelling of an input-sensitive loss contains.

@@ -22,7 +22,11 @@ class GradAccumulation(LoopRule):
     - the gradients are cleared on every micro-batch (`optimizer.zero_grad()` outside the step's guard,
       or inside the micro-batch loop, or under a setting the loop never changes, such as a mixed-precision
       switch: `if self.auto_mix_prec: self.optimizer.zero_grad()`), so only the last micro-batch reaches
-      the step;
+      the step; also in a per-step method that loops over the step's micro-batches, clearing and
+      backpropagating each (itself or through a method of the file), and steps once after the loop
+      (`for batch in batch_list: self.optimizer.zero_grad(); self.train_single_accumulation(batch)`), when
+      the loop reads no gradient (per-sample gradients do, between the clearings) and says it
+      accumulates (in its header, a function it calls, or the step's guard after it);
     - the loop has an accumulation guard (`if step % gradient_accumulation_steps == 0:` around
       clipping or counters) but the optimizer steps outside it, on every micro-batch;
     - the loss is divided by the accumulation steps (`loss /= gradient_accumulation_steps`) but the
@@ -88,6 +92,32 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # Cleared once before the micro-batch loop; per-sample gradients read between the clearings.
+        """
+import torch
+
+class Trainer:
+    def train_single_accumulation(self, batch):
+        loss = torch.nn.functional.mse_loss(self.model(batch.x), batch.y)
+        loss.backward()
+        return loss.detach()
+
+    def hook_train_loop(self, batch_list):
+        self.optimizer.zero_grad()
+        for batch in batch_list:
+            self.train_single_accumulation(batch)
+        if not self.is_grad_accumulation_step:
+            self.optimizer.step()
+
+    def private_step(self, micro_batches):
+        per_sample = []
+        for batch in micro_batches:
+            self.optimizer.zero_grad()
+            self.train_single_accumulation(batch)
+            per_sample.append([p.grad.clone() for p in self.model.parameters()])
+        self.apply_noisy_mean(per_sample)
+        self.optimizer.step()
+""",
         # speechbrain's fix: each branch clears after its own step; and a clear under a test that changes
         # every micro-batch (`if first:`, set by the helper from the counter) is part of the accumulation.
         """
@@ -434,6 +464,28 @@ def train(loader, generator, discriminator, g_optim, d_optim, args):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The per-step method clears on every micro-batch before a method of the class backpropagates it,
+        # and steps once after the loop (ai-toolkit's SDTrainer).
+        Invalid(
+            """
+import torch
+
+class Trainer:
+    def train_single_accumulation(self, batch):
+        loss = torch.nn.functional.mse_loss(self.model(batch.x), batch.y)
+        loss.backward()
+        return loss.detach()
+
+    def hook_train_loop(self, batch_list):
+        for batch in batch_list:
+            self.optimizer.zero_grad()
+            self.train_single_accumulation(batch)
+        if not self.is_grad_accumulation_step:
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+""",
+            line=12,
+        ),
         # The loss is divided by the running micro-batch counter (1, 2, 3, ...) that the step's guard
         # resets, not by the accumulation count (neural_sp's ASR training loop).
         Invalid(
@@ -781,6 +833,15 @@ def train(fabric: L.Fabric, model, optimizer, data, max_iters, accum):
                     "This clears the model's gradients on every micro-batch inside `accumulate()`, which "
                     "skips only the prepared optimizer's `zero_grad()` and `step()` between sync steps, so "
                     "only the last micro-batch reaches the step; call `optimizer.zero_grad()` instead.",
+                )
+                return
+            zero = self.ctx.accumulation.clears_before_step_after(loop)
+            if zero is not None:
+                self.report(
+                    zero.site,
+                    "The gradients are cleared on every micro-batch of this loop while the optimizer steps "
+                    "once after it, so only the last micro-batch reaches the step; clear once before the "
+                    "loop instead.",
                 )
             return
         if accumulation.inverted and accumulation.guard is not None:

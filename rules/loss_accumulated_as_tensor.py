@@ -38,6 +38,8 @@ class LossAccumulatedAsTensor(Rule):
     `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`), also through a
     method of a class of this file or another project module that adds its argument into the object's
     state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
+    also a meter of a dict of them, `metrics[k].update(loss_dict[k], n)` in `for k in loss_dict:` where an
+    entry of the dict is the loss backpropagated, as in SLIP,
     also from a training-step method that backpropagates and updates a meter held in `self`), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`, also through an attribute bound to the method,
@@ -48,6 +50,11 @@ class LossAccumulatedAsTensor(Rule):
     what a project method returns after backpropagating a field of it (`losses = trainer.train_step(x)`
     where `train_step` runs `losses.total_loss.backward()` and returns `losses`, or a part unpacked
     from it: `cls, total = losses`), or
+    a loss-named local the iteration backpropagates, whatever computed it: a project helper of unknown
+    result, `loss = self._get_loss(y_hat, y)`, then `loss.div(batch_size).backward()` or
+    `scaler.scale(loss).backward()` (simple-nmt), or a term summed from criterion calls and added into the
+    loss that is backpropagated (`adv_loss += criterion(score, ones)`, `loss_g += w * adv_loss`,
+    `loss_g.backward()`, `avg_adv_loss.append(adv_loss)`: VocGAN), or
     what a model call gives when the iteration backpropagates it as the loss itself
     (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
     `losses_list.append(losses)`; no fix, as it may be a tuple), or
@@ -486,6 +493,68 @@ def train(model, x, optimizer, steps, chunks):
         kept[it] = losses[0].detach()
         optimizer.step()
     return history
+""",
+        # The loss dict's entries are given as numbers; the statistics dict holds no backpropagated entry.
+        """
+import torch
+
+class AverageMeter:
+    def __init__(self, name):
+        self.name, self.sum, self.count = name, 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+def train(loader, model, criterion, optimizer, scaler, names, stats_of):
+    metrics = {name: AverageMeter(name) for name in names}
+    for x, y in loader:
+        out = model(x)
+        loss_dict = criterion(out, y)
+        loss = loss_dict["loss"]
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+        for k in loss_dict:
+            metrics[k].update(loss_dict[k].item(), x.size(0))
+        stats = stats_of(out, y)
+        for k, value in stats.items():
+            metrics[k].update(value, x.size(0))
+""",
+        # The backpropagated loss is detached before it is kept; the targets read by the loss are data.
+        """
+import torch
+
+def train(model, loader, optimizer, compute_loss):
+    history, targets = [], []
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = compute_loss(model(x), y)
+        loss.div(x.size(0)).backward()
+        optimizer.step()
+        targets.append(y)
+        loss = loss.detach()
+        history.append(loss)
+""",
+        # A validation pass nested in the epoch runs a model of its own: its meter is no training step's.
+        """
+import torch
+
+class Meter:
+    def update(self, val, n=1):
+        self.sum += val * n
+
+def train(model, loader, val_loader, optimizer, criterion):
+    val_meter = Meter()
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        for vx, vy in val_loader:
+            val_loss = criterion(model(vx), vy)
+            val_meter.update(val_loss)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
@@ -931,6 +1000,75 @@ for batch in loader:
 print(torch.stack(losses).mean())
 """,
         ),
+        # Every entry of the criterion's loss dict, the backpropagated one included, goes to a meter of a
+        # dict of meters that sums it (SLIP's train loop).
+        Invalid(
+            """
+import torch
+from collections import OrderedDict
+
+class AverageMeter:
+    def __init__(self, name):
+        self.name, self.sum, self.count = name, 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+def train(loader, model, criterion, optimizer, scaler, names):
+    metrics = OrderedDict([(name, AverageMeter(name)) for name in names])
+    for x in loader:
+        loss_dict = criterion(model(x))
+        loss = loss_dict["loss"]
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+        for k in loss_dict:
+            metrics[k].update(loss_dict[k], x.size(0))
+""",
+            line=23,
+        ),
+        # A helper of unknown result gives the loss, which the iteration backpropagates scaled
+        # (simple-nmt's trainer): it has a graph, and the epoch total keeps it.
+        Invalid(
+            """
+import torch
+
+def train(model, loader, optimizer, compute_loss):
+    total_loss = 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = compute_loss(model(x), y)
+        loss.div(x.size(0)).backward()
+        optimizer.step()
+        total_loss += loss
+""",
+            line=11,
+        ),
+        # The adversarial term, summed from criterion calls, is added into the generator loss that is
+        # backpropagated, and kept in a list made before the loop (VocGAN).
+        Invalid(
+            """
+import torch
+
+def train(gen, disc, loader, optimizer, criterion, start):
+    adv_history = []
+    for step, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        fake = gen(x)
+        loss_g = (fake - y).abs().mean()
+        adv_loss = 0.0
+        if step > start:
+            for score in disc(fake):
+                adv_loss += criterion(score, torch.ones_like(score))
+            loss_g += 0.1 * adv_loss
+        loss_g.backward()
+        optimizer.step()
+        adv_history.append(adv_loss)
+""",
+            line=17,
+        ),
     ]
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -1018,12 +1156,10 @@ print(torch.stack(losses).mean())
         )
 
     def _in_training(self, node: cst.CSTNode) -> bool:
-        loop = self.ctx.loops.enclosing_loop(node)
-        return (
-            loop is not None
-            and self.ctx.gradients.backpropagates(loop)
-            and not self.ctx.gradients.under_no_grad(node)
-        )
+        """In a loop that backpropagates, or in an inner loop of one (`for k in loss_dict:` in the batch
+        loop), outside `no_grad`."""
+        gradients = self.ctx.gradients
+        return gradients.backpropagating_loop(node) is not None and not gradients.under_no_grad(node)
 
     def _check(
         self,

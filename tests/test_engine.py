@@ -241,3 +241,55 @@ def test_a_function_that_assigns_its_own_call_and_returns_it_is_analysed() -> No
     )
     result = check_source("train.py", source, list(all_rules()))
     assert [(f.code, f.location.row) for f in result.findings] == [("NN203", 17)]
+
+
+def test_a_loss_named_local_the_iteration_backpropagates_carries_its_graph() -> None:
+    """simple-nmt: `loss` from a helper of unknown result is backpropagated scaled (`loss.div(n)`), so it
+    has a graph; the target read by the loss and a detached copy have none. SLIP: the entries of a loss
+    dict one entry of which is backpropagated, read over its keys, and a meter of a dict of meters."""
+    ctx = context(
+        """
+        import torch
+        from collections import OrderedDict
+
+        class Meter:
+            def update(self, val, n=1):
+                self.sum += val * n
+
+        def train(model, loader, optimizer, compute_loss, criterion, scaler, names):
+            metrics = OrderedDict([(name, Meter()) for name in names])
+            total, targets, kept = 0, [], []
+            for x, y in loader:
+                loss = compute_loss(model(x), y)
+                loss.div(x.size(0)).backward()
+                total += loss
+                targets.append(y)
+                loss_dict = criterion(model(x))
+                dict_loss = loss_dict["loss"]
+                scaler.scale(dict_loss).backward()
+                for k in loss_dict:
+                    metrics[k].update(loss_dict[k])
+                loss = loss.detach()
+                kept.append(loss)
+        """
+    )
+    gradients = ctx.gradients
+    total = next(node for node in ctx.index.nodes(cst.AugAssign) if ctx.dotted(node.target) == "total")
+    assert gradients.carries_graph(total.value, total)
+    appends = [
+        node
+        for node in ctx.index.nodes(cst.Call)
+        if ctx.dotted(node.func) in ("targets.append", "kept.append")
+    ]
+    assert not any(gradients.carries_graph(call.args[0].value, call) for call in appends)
+    update = next(
+        node
+        for node in ctx.index.nodes(cst.Call)
+        if isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "update"
+        and isinstance(node.func.value, cst.Subscript)
+    )
+    assert [ctx.module.code_for_node(value) for value in gradients.accumulating_method(update)] == [
+        "loss_dict[k]"
+    ]
+    assert gradients.carries_graph(update.args[0].value, update)

@@ -430,3 +430,44 @@ def test_a_closure_a_factory_returns_runs_with_the_names_the_factory_was_given()
     targets = {(event.kind, event.target) for event in events}
     assert (EventKind.EVAL, "net") in targets and (EventKind.STEP, "opt") in targets
     assert not {target for _, target in targets} & {"model", "optimizer"}
+
+
+def test_a_clearing_in_a_micro_batch_loop_that_its_method_steps_after() -> None:
+    """ai-toolkit's `hook_train_loop`: every micro-batch is cleared before a method of the class
+    backpropagates it, and the step follows the loop; reading `.grad` in the loop, or clearing only
+    before it, is no such clearing."""
+    ctx = context(
+        """
+        import torch
+
+        class Trainer:
+            def train_single_accumulation(self, batch):
+                loss = self.model(batch).mean()
+                loss.backward()
+
+            def hook_train_loop(self, batch_list):
+                for batch in batch_list:
+                    self.optimizer.zero_grad()
+                    self.train_single_accumulation(batch)
+                self.optimizer.step()
+
+            def per_sample(self, micro_batches):
+                grads = []
+                for batch in micro_batches:
+                    self.optimizer.zero_grad()
+                    self.train_single_accumulation(batch)
+                    grads.append([p.grad.clone() for p in self.model.parameters()])
+                self.optimizer.step()
+
+            def cleared_once(self, batch_list):
+                self.optimizer.zero_grad()
+                for batch in batch_list:
+                    self.train_single_accumulation(batch)
+                self.optimizer.step()
+        """
+    )
+    first, second, third = ctx.loops.loops
+    cleared = ctx.accumulation.clears_before_step_after(first)
+    assert cleared is not None and cleared.target == "self.optimizer"
+    assert ctx.accumulation.clears_before_step_after(second) is None
+    assert ctx.accumulation.clears_before_step_after(third) is None

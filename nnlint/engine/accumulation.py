@@ -365,6 +365,72 @@ class GradientAccumulation:
                 return zero
         return None
 
+    def clears_before_step_after(self, loop: Loop) -> Event | None:
+        """A clearing that runs on every iteration of a loop of micro-batches that its function steps
+        once after (ai-toolkit's `hook_train_loop`: `for batch in batch_list:` clears the optimizer, then
+        `self.train_single_accumulation(batch)` backpropagates; `self.optimizer.step()` follows the loop):
+        each micro-batch wipes what the ones before it accumulated, so only the last reaches the step.
+        The loop is the function's outermost, backpropagates after the clearing, never steps and never
+        reads a gradient (per-sample gradients and gradient surgery read `.grad` between clearings, itself
+        or in a helper of this file), and says it accumulates (`_says_accumulates`)."""
+        node = loop.node
+        if not isinstance(node, cst.For) or not self._names_accumulation:
+            return None
+        if loop.of_kind(EventKind.STEP, own=False) or self._ctx.index.enclosing(node, (cst.For, cst.While)):
+            return None  # a loop around it is the training loop (`_micro_loop`)
+        function = self._ctx.enclosing_function(node)
+        if function is None:
+            return None
+        events = self._ctx.loops.function_events(function)
+        inside = [i for i, event in enumerate(events) if node in self._ctx.index.ancestors(event.site)]
+        if not inside:
+            return None
+        steps = [event for event in events[inside[-1] + 1 :] if event.kind is EventKind.STEP]
+        if not steps or self._reads_gradients(node) or not self._says_accumulates(node, steps):
+            return None
+        for zero in loop.of_kind(EventKind.ZERO_GRAD):
+            if zero.conditional:
+                continue
+            later = loop.events[loop.position(zero) + 1 :]
+            if not any(event.kind is EventKind.BACKWARD for event in later):
+                continue
+            if any(self._ctx.loops.clears_among(steps, zero, step) for step in steps):
+                return zero
+        return None
+
+    def _reads_gradients(self, loop: cst.For) -> bool:
+        """Whether the loop's body, or a function of this file it calls (transitively), reads a gradient:
+        `p.grad`, `torch.autograd.grad(...)`, a `grads` name (`vocab.GRADIENT_READS`)."""
+        loops = self._ctx.loops
+        pending: list[cst.CSTNode] = [loop.body]
+        seen: set[cst.FunctionDef] = set()
+        while pending:
+            for current in own_nodes(pending.pop()):
+                kind = type(current)
+                if kind is cst.Attribute and current.attr.value in vocab.GRADIENT_READS:  # type: ignore[attr-defined]
+                    return True
+                if kind is cst.Name and current.value in vocab.GRADIENT_READS:  # type: ignore[attr-defined]
+                    return True
+                if kind is cst.Call:
+                    helper = loops.helper_called(current)  # type: ignore[arg-type]
+                    if helper is not None and helper not in seen:
+                        seen.add(helper)
+                        pending.append(helper.body)
+        return False
+
+    def _says_accumulates(self, loop: cst.For, steps: list[Event]) -> bool:
+        """Whether the micro-batch loop says it accumulates (`vocab.MICRO_BATCH_WORDS`): in its header, in
+        the name of a function its body calls (`self.train_single_accumulation(batch)`), or in the test
+        of an `if` around the step after it (`if not self.is_grad_accumulation_step:`)."""
+        module = self._ctx.module
+        texts = [(dotted_name(loop.target) or "") + " " + module.code_for_node(loop.iter)]
+        texts += [dotted_name(call.func) or "" for call in own_nodes(loop.body) if type(call) is cst.Call]
+        for step in steps:
+            guard = self._ctx.index.enclosing(step.site, cst.If)
+            if guard is not None and loop not in self._ctx.index.ancestors(guard):
+                texts.append(module.code_for_node(guard.test))
+        return any(word in text.lower() for text in texts for word in vocab.MICRO_BATCH_WORDS)
+
     def _accumulate_context(self, node: cst.CSTNode, loop: Loop) -> cst.Call | None:
         """The `accelerator.accumulate(...)` call of a `with` inside
         `loop` around `node`."""

@@ -20,7 +20,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import assigned_names, call_candidates, own_nodes, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import EventKind, Loop, turns_recording_off
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
@@ -328,7 +328,12 @@ class GradientFlow:
             if self.element_backpropagated(expr.value.value, at):
                 return True
         if not self._ctx.roles.is_loss_expr(expr):
-            return self._model_output_made_loss(expr, at) or self._returned_losses(expr, at)
+            return (
+                self._model_output_made_loss(expr, at)
+                or self._returned_losses(expr, at)
+                or self._loss_backpropagated_here(expr, at)
+                or self._entry_of_backpropagated(expr, at)
+            )
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
         scope = self._ctx.index.enclosing(at, (cst.For, cst.While, cst.FunctionDef))
         if name is None or scope is None:
@@ -355,10 +360,13 @@ class GradientFlow:
         ):
             return True
         loop = self._ctx.loops.enclosing_loop(at)
-        return loop is not None and any(
-            event.kind is EventKind.BACKWARD and event.target == name and not event.via
-            for event in loop.own_events
-        )
+        return (
+            loop is not None
+            and any(
+                event.kind is EventKind.BACKWARD and event.target == name and not event.via
+                for event in loop.own_events
+            )
+        ) or self._loss_backpropagated_here(expr, at)
 
     def _model_output_made_loss(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether a name read at `at` holds what a model call gave in this iteration (`model(x)`,
@@ -379,17 +387,96 @@ class GradientFlow:
                 latest = None if isinstance(node, cst.AugAssign) else node.value  # `+=` adds to the value
         if not isinstance(latest, cst.Call) or not self._model_call(latest):
             return False
+        return self._read_into_backward(expr, loop, statements_before(loop.node.body, at))
+
+    def _read_into_backward(self, expr: cst.Name, loop: Loop, nodes: list[cst.CSTNode]) -> bool:
+        """Whether one of `nodes` reads the name of `expr` on its way into the loop's own `backward()`:
+        through arithmetic, a choice and graph-preserving calls straight into the call
+        (`loss.div(n).backward()`, `scaler.scale(loss).backward()`), or into a name the loop then
+        backpropagates (`loss_g += w * adv_loss`, `loss_g.backward()`)."""
         targets = {
             event.target
             for event in loop.own_events
             if event.kind is EventKind.BACKWARD and not event.via and event.target
         }
-        for use in statements_before(loop.node.body, at):
+        for use in nodes:
             if isinstance(use, cst.Name) and use.value == expr.value and use is not expr:
                 end = self._backward_end(use)
                 if end is True or (isinstance(end, list) and targets.intersection(end)):
                     return True
         return False
+
+    def _loss_backpropagated_here(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether a loss-named local (`loss`, `adv_loss`), read at `at`, holds what this iteration
+        backpropagates: its latest binding before `at` in the loop body is no detached value and a later
+        read takes it into the loop's own `backward()` (`_read_into_backward`). A value that is
+        backpropagated has a graph, whatever computed it: simple-nmt's `loss = self._get_loss(y_hat, y)`,
+        `loss.div(y.size(0)).backward()`; VocGAN's `adv_loss` of discriminator terms, added into the
+        generator loss that is backpropagated. The name's words keep a data tensor read by the loss
+        (`y` of `(pred - y) ** 2`) out."""
+        if not isinstance(expr, cst.Name) or "loss" not in words(expr.value):
+            return False
+        loop = self.backpropagating_loop(at)
+        if loop is None:
+            return False
+        before = statements_before(loop.node.body, at)
+        latest: int | None = None
+        for position, node in enumerate(before):
+            if type(node) in (cst.Assign, cst.AnnAssign, cst.AugAssign) and expr.value in assigned_names(
+                node
+            ):
+                latest = position
+        if latest is None:
+            return False
+        binding = before[latest]
+        if isinstance(binding, (cst.Assign, cst.AnnAssign)) and (
+            binding.value is None or self.is_detached(binding.value)
+        ):
+            return False  # `loss = loss.item()`
+        return self._read_into_backward(expr, loop, before[latest + 1 :])
+
+    def _entry_of_backpropagated(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether `expr`, read at `at`, is each entry in turn of a dict one entry of which this iteration
+        backpropagates: `loss_dict[k]` in `for k in loss_dict:` (or `.keys()`), `v` in
+        `for k, v in loss_dict.items():`, where `loss = loss_dict["loss"]` is backpropagated
+        (`_loss_backpropagated_here`) or an entry is directly (`loss_dict["loss"].backward()`). Going over
+        every entry, the loop reaches the one with the graph (SLIP's metrics loop)."""
+        container = _iterated_entry(expr, self._ctx.index.enclosing(at, cst.For))
+        if container is None:
+            return False
+        if self.element_backpropagated(container, at):
+            return True
+        loop = self.backpropagating_loop(at)
+        if loop is None:
+            return False
+        for node in statements_before(loop.node.body, at):
+            if (
+                type(node) is cst.Assign
+                and len(node.targets) == 1
+                and type(node.targets[0].target) is cst.Name
+                and type(node.value) is cst.Subscript
+                and dotted_name(node.value.value) == container
+                and self._loss_backpropagated_here(node.targets[0].target, at)
+            ):
+                return True
+        return False
+
+    def backpropagating_loop(self, node: cst.CSTNode) -> Loop | None:
+        """The innermost loop around `node`, in its function, one iteration of which backpropagates
+        (`backpropagates`): the loop itself, or the training loop around an inner loop over the
+        iteration's own values (`for k in loss_dict: meters[k].update(loss_dict[k])`). An inner loop that
+        runs a model of its own (a validation pass inside the epoch) is no part of the training step:
+        None."""
+        loops = self._ctx.loops
+        function = self._ctx.enclosing_function(node)
+        loop = loops.enclosing_loop(node)
+        while loop is not None and self._ctx.enclosing_function(loop.node) is function:
+            if isinstance(loop.node, (cst.For, cst.While)) and self.backpropagates(loop):
+                return loop
+            if loop.of_kind(EventKind.FORWARD, own=False):
+                return None
+            loop = loops.enclosing_loop(loop.node)
+        return None
 
     def _returned_losses(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether a name read at `at` holds, in this iteration, what a project method returns as losses
@@ -542,6 +629,8 @@ class GradientFlow:
         roles = self._ctx.roles
         if not any(
             roles.is_loss_expr(item)
+            or self._loss_backpropagated_here(item, call)
+            or self._entry_of_backpropagated(item, call)
             for arg in call.args
             for item in (
                 [element.value for element in arg.value.elements]
@@ -724,6 +813,36 @@ def names_in(expr: cst.CSTNode) -> list[str]:
             continue
         stack.extend(children(node))
     return found
+
+
+def _iterated_entry(expr: cst.BaseExpression, loop: cst.For | None) -> str | None:
+    """The dict whose entries the `for` loop `loop` goes over, when `expr` reads the current one:
+    `d[k]` in `for k in d:` or `for k in d.keys():`, `v` in `for k, v in d.items():`; else None."""
+    if loop is None:
+        return None
+    iterated = loop.iter
+    method = None
+    if type(iterated) is cst.Call and type(iterated.func) is cst.Attribute and not iterated.args:
+        method, iterated = iterated.func.attr.value, iterated.func.value
+    container = dotted_name(iterated)
+    if container is None:
+        return None
+    target = loop.target
+    if method == "items":
+        if type(target) is cst.Tuple and len(target.elements) == 2 and type(expr) is cst.Name:
+            value = target.elements[1].value
+            return container if type(value) is cst.Name and value.value == expr.value else None
+        return None
+    if method not in (None, "keys") or type(target) is not cst.Name or type(expr) is not cst.Subscript:
+        return None
+    if dotted_name(expr.value) != container or len(expr.slice) != 1:
+        return None
+    key = expr.slice[0].slice
+    return (
+        container
+        if isinstance(key, cst.Index) and type(key.value) is cst.Name and key.value.value == target.value
+        else None
+    )
 
 
 def _last_index(item: cst.Subscript) -> bool:

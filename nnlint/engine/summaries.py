@@ -455,6 +455,10 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
     func = call.func
     if not isinstance(func, cst.Attribute):
         return None
+    if type(func.value) is cst.Subscript and type(func.value.value) is cst.Name:
+        # `metrics[k].update(...)` of `metrics = {name: AverageMeter(name) for name in names}`.
+        held = _element_class(ctx, func.value.value.value)
+        return method_of(held, func.attr.value) if held is not None else None
     receiver = dotted_name(func.value)
     if receiver is None or receiver == "self":
         return None
@@ -465,8 +469,13 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
         values = attribute_values(ctx, ctx.enclosing_class(call), receiver[len("self.") :])
     else:
         values = ctx.bindings.values(receiver)
-    if not values:
-        return None
+    found = _one_class(ctx, values) if values else None
+    return method_of(found, func.attr.value) if found is not None else None
+
+
+def _one_class(ctx: FileContext, values: list[cst.BaseExpression]) -> Resolved | None:
+    """The one project class every value builds (`Meter()`, `AverageMeter(name)`); None when one of
+    them is anything else, or they build two classes."""
     classes = set()
     found: Resolved | None = None
     for value in values:
@@ -475,9 +484,46 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
             return None
         classes.add(built.node)
         found = built
-    if found is None or len(classes) != 1:
+    return found if len(classes) == 1 else None
+
+
+def _element_class(ctx: FileContext, container: str) -> Resolved | None:
+    """The one project class every element of a container name holds, when each of its bindings builds
+    the elements in place: `{k: Meter(k) for k in names}`, `OrderedDict([(k, Meter(k)) for k in names])`,
+    `[Meter() for _ in range(n)]`, `{"loss": Meter(), "acc": Meter()}` (SLIP's dict of AverageMeters);
+    None for anything else, or elements of two classes."""
+    values = ctx.bindings.values(container)
+    built = [_built_elements(value) for value in values] if values else []
+    if not built or not all(built):
         return None
-    return method_of(found, func.attr.value)
+    return _one_class(ctx, [element for elements in built for element in elements])
+
+
+def _built_elements(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The element expressions a container display or comprehension builds (the values of a dict), also
+    through `dict(...)`/`OrderedDict(...)` of a list of `(key, value)` pairs; empty when not such a
+    container."""
+    if isinstance(value, cst.Call) and len(value.args) == 1 and dotted_name(value.func) in _DICT_BUILDERS:
+        pairs = _built_elements(value.args[0].value)
+        if not all(isinstance(pair, cst.Tuple) and len(pair.elements) == 2 for pair in pairs):
+            return []
+        return [pair.elements[1].value for pair in pairs]  # type: ignore[attr-defined]
+    if isinstance(value, cst.DictComp):
+        return [value.value]
+    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        return [value.elt]
+    if isinstance(value, cst.Dict) and all(
+        isinstance(element, cst.DictElement) for element in value.elements
+    ):
+        return [element.value for element in value.elements]  # type: ignore[union-attr]
+    if isinstance(value, (cst.List, cst.Tuple)) and all(
+        isinstance(element, cst.Element) for element in value.elements
+    ):
+        return [element.value for element in value.elements]
+    return []
+
+
+_DICT_BUILDERS = frozenset({"dict", "OrderedDict", "collections.OrderedDict"})
 
 
 def _annotated_class(ctx: FileContext, call: cst.Call, receiver: str) -> Resolved | None:
