@@ -2235,6 +2235,32 @@ class Predictor:
                 scores.append(self.model.evaluation_step(x, y))
         return scores
 """,
+        # yl4579/StyleTTS2 train_finetune.py: the networks live in a dict built elsewhere; every epoch
+        # switches all its entries to eval by a computed key, puts some back in training, trains, and
+        # switches all entries to eval again before validating. Which entry `model[key]` is cannot be
+        # named, so the training switch of `model.text_encoder` is no longer known to be in force.
+        """
+import torch
+
+from models import build_model
+
+
+def main(train_loader, val_loader):
+    model = build_model()
+    optimizer = torch.optim.Adam(model.text_encoder.parameters())
+    for epoch in range(10):
+        _ = [model[key].eval() for key in model]
+        model.text_encoder.train()
+        for batch in train_loader:
+            loss = model.text_encoder(batch).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        _ = [model[key].eval() for key in model]
+        with torch.no_grad():
+            for batch in val_loader:
+                out = model.text_encoder(batch)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then

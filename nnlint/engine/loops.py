@@ -1785,7 +1785,11 @@ class TrainingLoops:
         # `accelerator.unwrap_model(model).generate(...)`: the switches and runs of the module it unwraps.
         receiver = unwrapped(func.value)
         switched = method in ("eval", "train")
-        if switched and (roles.has(receiver, Role.MODEL) or _part_of_model(roles, receiver)):
+        if switched and (
+            roles.has(receiver, Role.MODEL)
+            or _part_of_model(roles, receiver)
+            or _entry_of_models(roles, receiver)
+        ):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(receiver)
         if not call.args and roles.has(func.value, Role.MODEL):
@@ -1965,6 +1969,20 @@ def _part_of_model(roles: Roles, expr: cst.BaseExpression) -> bool:
     submodule of it (BLINK's ranker holds its whole network there), so the switch is a mode event of
     that part; whether it covers the whole model stays unknown to the analyses that compare names."""
     return type(expr) is cst.Attribute and roles.has(expr.value, Role.MODEL)
+
+
+def _entry_of_models(roles: Roles, expr: cst.BaseExpression) -> bool:
+    """`model[key]` in `[model[key].eval() for key in model]` (StyleTTS2's dict of networks, run as
+    `model.text_encoder(...)`): an entry picked by a computed key of a container whose attributes are
+    models. The switch is a mode event of a model nothing can name (which entry is unknown), so a later
+    question about `model.text_encoder`'s mode is answered unknown, not by an older switch."""
+    if type(expr) is not cst.Subscript or keyed_name(expr) is not None:
+        return False
+    container = dotted_name(expr.value)
+    if container is None:
+        return False
+    prefix = f"{container}."
+    return bool(roles.names(Role.MODEL, where=lambda name: name.startswith(prefix)))
 
 
 # Model-running methods whose project definition may switch the object's own mode (`forward` never does).
