@@ -1162,4 +1162,7 @@ OPTIMIZER_NAME = re.compile(r"^(?:\w+_)?optim(?:izer)?s?(?:_\w+)?$|^(?:\w{1,3}_)
 DELIBERATE_TRAIN_WORDS = frozenset({"mc", "dropout", "uncertainty", "bayesian", "mcdropout"})
 # Names a script calls its model by, and the keywords that pass a loss its targets (NN601).
 MODEL_CALL_NAMES = frozenset({"model", "net"})
+# Words of an attribute's name that say it may hold a network (`self.model`, `self.text_encoder`,
+# `self._net`), as opposed to a method the class inherits (`self.assertEqual`, `self._conv_forward`).
+MODEL_ATTRIBUTE_WORDS = MODEL_CALL_NAMES | MODEL_PART_WORDS | frozenset({"network", "module"})
 TARGET_KEYWORDS = frozenset({"targets", "target"})

@@ -378,6 +378,9 @@ class GradientAccumulation:
             return None
         if loop.of_kind(EventKind.STEP, own=False) or self._ctx.index.enclosing(node, (cst.For, cst.While)):
             return None  # a loop around it is the training loop (`_micro_loop`)
+        clearings = [zero for zero in loop.of_kind(EventKind.ZERO_GRAD) if not zero.conditional]
+        if not clearings:
+            return None  # asked first: most loops clear nothing, and the function's events cost a walk
         function = self._ctx.enclosing_function(node)
         if function is None:
             return None
@@ -388,9 +391,7 @@ class GradientAccumulation:
         steps = [event for event in events[inside[-1] + 1 :] if event.kind is EventKind.STEP]
         if not steps or self._reads_gradients(node) or not self._says_accumulates(node, steps):
             return None
-        for zero in loop.of_kind(EventKind.ZERO_GRAD):
-            if zero.conditional:
-                continue
+        for zero in clearings:
             later = loop.events[loop.position(zero) + 1 :]
             if not any(event.kind is EventKind.BACKWARD for event in later):
                 continue

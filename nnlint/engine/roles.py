@@ -1223,7 +1223,9 @@ class Roles:
         class of another module keeps a model there: nothing in this file binds the attribute, and the
         base class binds it in its own body from what its roles call a model (gradsflow's `Model(BaseModel)`,
         whose `BaseModel.__init__(self, model, ...)` keeps `self.model = model`). The subclass runs the
-        base class's network."""
+        base class's network. Only attributes named like a network (`vocab.MODEL_ATTRIBUTE_WORDS`) are
+        looked up: any other `self.<name>(x)` is most likely an inherited method, and finding out would
+        parse the base class's module (torch's own classes call dozens of them)."""
         if "self." not in self._ctx.source:
             return
         from nnlint.engine.bindings import attribute_bindings, class_hierarchy
@@ -1240,6 +1242,8 @@ class Roles:
             ):
                 continue
             owner = f"self.{func.attr.value}"  # type: ignore[attr-defined]
+            if not set(words(func.attr.value)) & vocab.MODEL_ATTRIBUTE_WORDS:  # type: ignore[attr-defined]
+                continue  # an inherited method, most likely: not worth reading the base's module
             if self._roles.get(owner) or self._ctx.bindings.of(owner):
                 continue
             cls = self._ctx.enclosing_class(call)
