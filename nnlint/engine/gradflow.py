@@ -435,6 +435,18 @@ class GradientFlow:
             return False  # `loss = loss.item()`
         return self._read_into_backward(expr, loop, before[latest + 1 :])
 
+    @cached_property
+    def _entries_named(self) -> frozenset[str]:
+        """The containers one entry of which the file binds to a plain name (`loss = loss_dict["loss"]`):
+        the only ones `_entry_of_backpropagated` can find backpropagated through such a name."""
+        return frozenset(
+            dotted_name(node.value.value) or ""
+            for node in self._ctx.index.nodes(cst.Assign)
+            if len(node.targets) == 1
+            and type(node.targets[0].target) is cst.Name
+            and type(node.value) is cst.Subscript
+        )
+
     def _entry_of_backpropagated(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether `expr`, read at `at`, is each entry in turn of a dict one entry of which this iteration
         backpropagates: `loss_dict[k]` in `for k in loss_dict:` (or `.keys()`), `v` in
@@ -446,6 +458,8 @@ class GradientFlow:
             return False
         if self.element_backpropagated(container, at):
             return True
+        if container not in self._entries_named:
+            return False  # no `loss = loss_dict[...]` anywhere: no need to find the training loop
         loop = self.backpropagating_loop(at)
         if loop is None:
             return False
