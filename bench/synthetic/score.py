@@ -1,7 +1,7 @@
 """Score `nnlint check` on the blind synthetic suites (see README.md).
 
-This is the one scorer of every bench/synthetic*/ suite: the later suites' score.py call `main()` with
-their own cases folder.
+This is the one scorer of every bench/synthetic*/ suite: `--suite bench/synthetic2` scores another
+suite's cases (its `cases/` folder); the default is this folder's.
 
 Each case under cases/bug/ and cases/clean/ (a file, or a folder holding a small package) is checked on
 its own with the default rule selection, as a user would run it. A `# BUG: NNxxx` mark in a buggy case
@@ -62,15 +62,16 @@ def check(case: Path) -> list[dict]:
     return findings
 
 
-def main(root: Path = CASES) -> None:
-    """Score the suite whose cases are under `root` (its bug/ and clean/ folders)."""
+def main() -> None:
+    """Score the suite whose cases are under `--suite`'s `cases/` folder (its bug/ and clean/ folders)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", type=Path, help="a bench/synthetic*/ folder to score (default: this one)")
+    ap.add_argument("--json", help="write the full result here")
+    args = ap.parse_args()
+    root = args.suite.resolve() / "cases" if args.suite is not None else CASES
 
     def short(path: str) -> str:
         return os.path.relpath(path, root)
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--json", help="write the full result here")
-    args = ap.parse_args()
 
     per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses, extras, clean_findings = [], [], []
