@@ -320,7 +320,7 @@ NINTH = {
     "manifest_heldout10.json": (12, 8),
     "manifest_heldout11a.json": (9, 8),
     "manifest_heldout11b.json": (12, 8),
-    "manifest_heldout12b.json": (12, 8),
+    "manifest_heldout12b.json": (13, 8),
 }
 
 
