@@ -2261,6 +2261,53 @@ def main(train_loader, val_loader):
             for batch in val_loader:
                 out = model.text_encoder(batch)
 """,
+        # yl4579/StyleTTS2 train_first.py: the validation loss is a project loss module
+        # (`MultiResolutionSTFTLoss().to(device)`) that nothing switches; its mode is not the evaluation's
+        # concern, only the network's, which is in eval.
+        """
+import torch
+from torch import nn
+
+
+class BandLoss(nn.Module):
+    def __init__(self, sizes=(512, 1024)):
+        super().__init__()
+        self.bands = nn.ModuleList()
+        for size in sizes:
+            self.bands += [nn.Conv1d(1, 1, size)]
+
+    def forward(self, x, y):
+        return sum((band(x) - band(y)).abs().mean() for band in self.bands)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.1)
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+def main(loader, val_loader, epochs):
+    net = Net().cuda()
+    band_loss = BandLoss().cuda()
+    opt = torch.optim.Adam(net.parameters())
+    for epoch in range(epochs):
+        net.train()
+        for x, y in loader:
+            loss = band_loss(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            total = 0.0
+            for x, y in val_loader:
+                total += band_loss(net(x), y).item()
+        print(total)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then

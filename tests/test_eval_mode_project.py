@@ -7,22 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from nnlint.config import Overrides
-from nnlint.session import run_check
-
-_SELECT = Overrides(select=frozenset({"NN404"}))
-
-
-def _tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (root / name).write_text(text)
+from project_tree import checked_findings, write_tree
 
 
 def _rows(target: str) -> list[tuple[str, int]]:
-    outcome = run_check([Path(target)], _SELECT)
-    assert outcome.crashes == []
-    return [(f.filename, f.location.row) for f in outcome.findings]
+    return [(f.filename, f.location.row) for f in checked_findings([Path(target)], {"NN404"})]
 
 
 _RECOMMENDER = """import torch
@@ -55,7 +44,7 @@ def test_an_inference_method_is_judged_by_the_modules_that_call_it(
     another module calls it and never switches the model to eval (reported at the no_grad block). A
     caller module that switches it first decides the mode: silent."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path, {"pyproject.toml": "", "model.py": _RECOMMENDER, "engine.py": _SCORER.format(switch=switch)}
     )
     assert _rows("model.py") == rows
@@ -63,7 +52,7 @@ def test_an_inference_method_is_judged_by_the_modules_that_call_it(
 
 def test_an_inference_method_nobody_calls_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(tmp_path, {"pyproject.toml": "", "model.py": _RECOMMENDER})
+    write_tree(tmp_path, {"pyproject.toml": "", "model.py": _RECOMMENDER})
     assert _rows("model.py") == []
 
 
@@ -98,7 +87,7 @@ def test_an_uncalled_api_function_hands_its_training_model_to_a_decoder(
         "def predict_seq(model, src, num_steps):\n    pass\n\n\n"
         "def translate(pairs, model, num_steps):\n    pass\n"
     )
-    _tree(tmp_path, {"pyproject.toml": "", "seq.py": _DECODING.format(switch=switch), "mx.py": other})
+    write_tree(tmp_path, {"pyproject.toml": "", "seq.py": _DECODING.format(switch=switch), "mx.py": other})
     assert _rows("seq.py") == rows
 
 
@@ -167,7 +156,7 @@ def test_an_evaluator_of_another_module_leaves_the_model_in_eval_mode(
         "evaluator.py": _EVALUATOR.format(restore=restore),
         "trainer.py": _TRAINER.format(switch=switch),
     }
-    _tree(tmp_path, files)
+    write_tree(tmp_path, files)
     got = _rows("trainer.py")
     assert got == rows
 
@@ -187,7 +176,7 @@ def test_an_evaluator_kept_on_the_trainer_leaves_the_model_in_eval_mode(
         "            dev_evaluator.get_scores()\n",
         "            self.dev_evaluator.get_scores()\n",
     )
-    _tree(
+    write_tree(
         tmp_path, {"pyproject.toml": "", "evaluator.py": _EVALUATOR.format(restore=""), "trainer.py": trainer}
     )
     assert _rows("trainer.py") == [("trainer.py", 25)]
@@ -250,7 +239,7 @@ def test_a_loader_that_switches_its_model_to_eval_hands_it_over_in_eval_mode(
         "loader.py": _LOADER.format(switch=switch),
         "sample.py": _SCRIPT,
     }
-    _tree(tmp_path, files)
+    write_tree(tmp_path, files)
     assert _rows("sample.py") == rows
 
 
@@ -299,7 +288,7 @@ def test_a_default_model_built_when_none_is_passed_keeps_the_callers_switch(
         "evaluation.py": _EVAL_HELPER.format(switch=switch),
         "trainer.py": _TRAINER_CALLING,
     }
-    _tree(tmp_path, files)
+    write_tree(tmp_path, files)
     assert _rows("trainer.py") == rows
 
 
@@ -375,7 +364,7 @@ def test_a_wrappers_prediction_runs_in_the_mode_its_training_method_left(
     `imputer.model` to eval itself says the users set the mode: silent. The base's `load`, which switches
     to eval after loading weights, is another way in and changes nothing."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",

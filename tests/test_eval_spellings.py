@@ -13,6 +13,7 @@ from nnlint.engine.loops import EventKind
 from nnlint.engine.modes import mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
+from nnlint.runner import check_source
 from rules.train_eval_mode import TrainEvalMode
 
 
@@ -566,3 +567,12 @@ def evaluate(model, batches):
     ctx = _context(source)
     loop = ctx.loops.loop(next(iter(ctx.index.nodes(cst.For))))
     assert bool(ctx.grad_mode.records_forward(loop)) is records
+
+
+def test_a_project_loss_module_run_in_validation_is_not_the_evaluated_model() -> None:
+    """StyleTTS2's validation loss is a project `nn.Module` named for a loss that nothing switches: only the
+    network's mode matters. The near-miss, the network's own `eval()` left out, is still reported."""
+    source = next(example for example in TrainEvalMode.VALID if "band_loss = BandLoss().cuda()" in example)
+    assert check_source("train.py", source, [TrainEvalMode]).findings == []
+    near_miss = source.replace("        net.eval()\n", "")
+    assert [f.location.row for f in check_source("train.py", near_miss, [TrainEvalMode]).findings] == [38]

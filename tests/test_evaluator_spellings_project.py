@@ -13,13 +13,12 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from project_tree import checked_findings, write_tree
 
-from nnlint.config import Overrides
 from nnlint.engine.bindings import call_candidates, resolve_call
 from nnlint.engine.context import FileContext
 from nnlint.engine.loops import EventKind
 from nnlint.engine.roles import Role
-from nnlint.session import run_check
 
 
 def _ctx(source: str) -> FileContext:
@@ -31,17 +30,8 @@ def _call(ctx: FileContext, text: str) -> cst.Call:
     return next(call for call in ctx.index.nodes(cst.Call) if ctx.module.code_for_node(call) == text)
 
 
-def _tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
 def _rows(code: str) -> list[tuple[str, int]]:
-    outcome = run_check([Path(".")], Overrides(select=frozenset({code})))
-    assert outcome.crashes == []
-    return sorted((f.filename, f.location.row) for f in outcome.findings)
+    return sorted((f.filename, f.location.row) for f in checked_findings([Path(".")], {code}))
 
 
 # -- bindings: a local name that holds one of the class's methods -------------------------------------------
@@ -194,7 +184,7 @@ def test_an_evaluator_ranking_through_a_picked_method_records(
     rank methods; both run the model's `predict_scores`, which runs `self.forward_owa` (abstract in the base
     class of another module). Reported at the loop; silent under `@torch.no_grad()`."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -258,7 +248,7 @@ def test_self_of_a_module_whose_base_is_in_another_module_runs_the_model(
     model's forward, so `self.model.evaluation_step(...)` of the predictor runs the model (NN503 at the
     loop)."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {"pyproject.toml": "", "utils.py": _LUDWIG_BASE, "ecd.py": _ECD, "predictor.py": _PREDICTOR},
     )
@@ -312,5 +302,5 @@ def test_a_plain_module_evaluated_in_a_project_that_never_switches_to_eval(
     }
     if test_module:
         files["tests/test_predictor.py"] = "import pytest\n\n\n" + test_module
-    _tree(tmp_path, files)
+    write_tree(tmp_path, files)
     assert _rows("NN404") == rows

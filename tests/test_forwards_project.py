@@ -10,12 +10,11 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from project_tree import checked_findings, write_tree
 
-from nnlint.config import Overrides
 from nnlint.engine.context import FileContext
 from nnlint.engine.project import STORE
 from nnlint.engine.roles import Role
-from nnlint.session import run_check
 
 _LAYERS = """import torch.nn as nn
 
@@ -79,16 +78,11 @@ def _events(ctx: FileContext, name: str) -> list[tuple[str, str | None, bool]]:
     return [(event.kind.value, event.target, event.no_grad) for event in found]
 
 
-def _tree(root: Path, files: dict[str, str]) -> None:
-    (root / "pyproject.toml").write_text("")
-    for name, text in files.items():
-        (root / name).write_text(text)
+_tree = partial(write_tree, project_marker=True)
 
 
 def _rows(root: Path, target: str, code: str) -> list[tuple[str, int]]:
-    outcome = run_check([root / target], Overrides(select=frozenset({code})))
-    assert outcome.crashes == []
-    return [(Path(f.filename).name, f.location.row) for f in outcome.findings]
+    return [(Path(f.filename).name, f.location.row) for f in checked_findings([root / target], {code})]
 
 
 _EVALUATE = """from models import Tagger

@@ -8,22 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from nnlint.config import Overrides
-from nnlint.session import run_check
-
-_SELECT = Overrides(select=frozenset({"NN404"}))
-
-
-def _tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (root / name).write_text(text)
+from project_tree import checked_findings, write_tree
 
 
 def _rows(target: str) -> list[tuple[str, int]]:
-    outcome = run_check([Path(target)], _SELECT)
-    assert outcome.crashes == []
-    return [(f.filename, f.location.row) for f in outcome.findings]
+    return [(f.filename, f.location.row) for f in checked_findings([Path(target)], {"NN404"})]
 
 
 _BASE = """import torch
@@ -87,7 +76,7 @@ def test_a_subclass_runs_the_model_its_base_class_of_another_module_keeps(
     base.py) binds, from its `model` parameter. Validation runs in training mode; with `eval()` in the
     validation and no `train()` before training, the next epoch trains in eval mode instead."""
     monkeypatch.chdir(tmp_path)
-    _tree(tmp_path, {"pyproject.toml": "", "base.py": _BASE, "model.py": _TRAINER.format(switch=switch)})
+    write_tree(tmp_path, {"pyproject.toml": "", "base.py": _BASE, "model.py": _TRAINER.format(switch=switch)})
     assert _rows("model.py") == rows
 
 
@@ -165,7 +154,7 @@ def test_an_inference_class_runs_its_network_through_a_moved_alias(
     switch) and another backend's same-named class binds its own `self.dp`: the network stays in training
     mode. A user module that switches `evaluator.dp.eval()` decides the mode: silent."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -228,7 +217,7 @@ def test_an_export_script_builds_a_project_model_in_training_mode(
     """ForwardTacotron's train_tacotron_new.py with `--force_gta`: the script never trains, builds the
     Tacotron of another module, restores its weights and exports features under no_grad with dropout on."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",

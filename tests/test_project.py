@@ -13,6 +13,7 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
+from project_tree import write_tree
 
 from nnlint.config import Overrides, clear_config_cache
 from nnlint.engine.bindings import resolve_call, resolve_name
@@ -179,16 +180,9 @@ def test_every_format_shows_the_related_locations(project: Path) -> None:
 # -- import resolution ------------------------------------------------------------------------------------
 
 
-def _tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
 def test_imports_resolve_as_python_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "proj/pyproject.toml": "",
@@ -225,11 +219,11 @@ def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: py
         "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, 1)\n"
     )
     script = "import torch.nn as nn\nfrom models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
-    _tree(
+    write_tree(
         tmp_path, {"a/.git/HEAD": "", "a/models.py": softmax_model, "b/.git/HEAD": "", "b/train.py": script}
     )
     assert run_check([Path("b/train.py")], Overrides()).findings == []
-    _tree(tmp_path, {"b/models.py": softmax_model})
+    write_tree(tmp_path, {"b/models.py": softmax_model})
     assert [f.filename for f in run_check([Path("b/train.py")], Overrides()).findings] == ["b/models.py"]
 
 
@@ -289,7 +283,7 @@ def test_imports_resolve_through_sys_path_set_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, set_up: str, found: bool
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "proj/.git/HEAD": "",
@@ -310,7 +304,7 @@ def test_a_sys_path_set_up_never_reaches_outside_the_project(
     """`../lib` from a project at the top of a folder of projects names a sibling project's folder: several
     projects side by side stay apart, whatever a path set-up says."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "proj/.git/HEAD": "",
@@ -333,7 +327,7 @@ def test_a_warm_rerun_after_editing_the_path_set_up_is_never_stale(
     )
     script = "import torch.nn as nn\nimport _init_paths\nfrom models import Net\n"
     script += "loss = nn.CrossEntropyLoss()(Net()(x), y)\n"
-    _tree(
+    write_tree(
         tmp_path,
         {
             "proj/.git/HEAD": "",
@@ -344,7 +338,7 @@ def test_a_warm_rerun_after_editing_the_path_set_up_is_never_stale(
     )
     overrides, options = Overrides(select=frozenset({"NN401"})), CheckOptions(cache=True)
     assert run_check([Path("proj/tools/train.py")], overrides, options=options).findings == []
-    _tree(tmp_path, {"proj/tools/_init_paths.py": INIT_PATHS})
+    write_tree(tmp_path, {"proj/tools/_init_paths.py": INIT_PATHS})
     findings = run_check([Path("proj/tools/train.py")], overrides, options=options).findings
     assert [f.filename for f in findings] == ["proj/lib/models.py"]
 
@@ -357,7 +351,7 @@ def test_an_installed_distribution_is_a_project_of_its_own(
     user's project with a virtual environment inside it resolves its own modules as before."""
     monkeypatch.chdir(tmp_path)
     packages = "py/.git/HEAD", "py/lib/site-packages"
-    _tree(
+    write_tree(
         tmp_path,
         {
             packages[0]: "",
@@ -386,7 +380,7 @@ def test_an_installed_distribution_is_a_project_of_its_own(
 
 def test_import_as_and_module_attribute_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -418,12 +412,12 @@ def test_checking_a_file_reads_imported_modules_without_reporting_them(tmp_path:
 
 def test_the_module_store_parses_each_module_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(tmp_path, {"pyproject.toml": "", "m.py": "def f(x):\n    return x\n"})
+    write_tree(tmp_path, {"pyproject.toml": "", "m.py": "def f(x):\n    return x\n"})
     scripts = {
         f"s{i}.py": "import torch.nn.functional as F\nfrom m import f\nF.cross_entropy(f(z), y)\n"
         for i in range(3)
     }
-    _tree(tmp_path, scripts)
+    write_tree(tmp_path, scripts)
     parsed = []
     original = cst.parse_module
 
@@ -442,7 +436,7 @@ def test_summaries_of_a_module_are_not_reused_after_a_module_they_rest_on_change
 ) -> None:
     """In one process (the language server), models.py's memoized summary rests on layers.py."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -543,14 +537,14 @@ def test_a_model_parameter_follows_the_callers_in_other_modules(
         "        loss = criterion(classifier(x), y)\n        loss.backward()\n"
     )
     main = "import model\nimport train\n\ntrain.fit(model.Classifier().cuda(), loader)\n"
-    _tree(tmp_path, {"pyproject.toml": "", "model.py": models, "train.py": train, "main.py": main})
+    write_tree(tmp_path, {"pyproject.toml": "", "model.py": models, "train.py": train, "main.py": main})
     overrides = Overrides(select=frozenset({"NN401"}))
     findings = run_check([Path("train.py")], overrides).findings
     assert [(f.filename, f.location.row) for f in findings] == [("model.py", 8)]
     assert [(r.filename, r.location.row) for r in findings[0].related] == [("train.py", 6)]
     # A caller that passes a model ending in logits: nothing to report.
     logits = models.replace("F.softmax(self.fc(x), dim=1)", "self.fc(x)")
-    _tree(tmp_path, {"model.py": logits})
+    write_tree(tmp_path, {"model.py": logits})
     assert run_check([Path("train.py")], overrides).findings == []
 
 
@@ -582,11 +576,11 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
         "for real in loader:\n    fp16_util.clear(net_d)\n    d_loss(real).backward()\n    opt_d.step()\n"
         "    g_loss(real).backward()\n    opt_g.step()\n"
     )
-    _tree(
+    write_tree(
         tmp_path,
         {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/fp16_util.py": util},
     )
-    _tree(tmp_path, {"train.py": train, "gan.py": gan})
+    write_tree(tmp_path, {"train.py": train, "gan.py": gan})
     overrides = Overrides(select=frozenset({"NN203"}))
     assert run_check([Path("train.py")], overrides).findings == []
     assert [(f.filename, f.location.row) for f in run_check([Path("gan.py")], overrides).findings] == [
@@ -594,7 +588,7 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
     ]
     # Without the clearing call the step method is reported (it steps its object's optimizer: the line
     # to change is there), with the loop's call of it as the related location.
-    _tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
+    write_tree(tmp_path, {"train.py": train.replace("        zero_grad(self.params)\n", "")})
     findings = run_check([Path("train.py")], overrides).findings
     assert [(f.location.row, [r.location.row for r in f.related]) for f in findings] == [(14, [11])]
     # DINO's helper drops some gradients, only in the first epochs (a frozen layer): not a clearing, so
@@ -610,7 +604,7 @@ def test_a_helper_of_another_module_that_clears_gradients_clears_them(
         "        model(x).sum().backward()\n"
         "        freeze_util.cancel_last_layer(epoch, model, 1)\n        opt.step()\n"
     )
-    _tree(tmp_path, {"pkg/freeze_util.py": freeze, "dino.py": dino})
+    write_tree(tmp_path, {"pkg/freeze_util.py": freeze, "dino.py": dino})
     assert run_check([Path("dino.py")], Overrides(select=frozenset({"NN203", "NN204"}))).findings == []
 
 
@@ -630,13 +624,15 @@ def test_a_scheduler_parameter_is_judged_by_what_other_modules_pass(
         "optimizer = torch.optim.AdamW(model.parameters())\nscheduler = {kind}(optimizer, {args})\n"
         "train(model, loader, optimizer, scheduler, 3)\n"
     )
-    _tree(tmp_path, {"pyproject.toml": "", "utils/__init__.py": "", "utils/train_utils.py": train})
+    write_tree(tmp_path, {"pyproject.toml": "", "utils/__init__.py": "", "utils/train_utils.py": train})
     overrides = Overrides(select=frozenset({"NN212"}))
-    _tree(tmp_path, {"finetune.py": script.format(kind="StepLR", args="step_size=1, gamma=0.85")})
+    write_tree(tmp_path, {"finetune.py": script.format(kind="StepLR", args="step_size=1, gamma=0.85")})
     findings = run_check([Path("utils/train_utils.py")], overrides).findings
     assert [(f.filename, f.location.row) for f in findings] == [("utils/train_utils.py", 7)]
     # A per-step schedule stepped per batch is right.
-    _tree(tmp_path, {"finetune.py": script.format(kind="OneCycleLR", args="max_lr=0.1, total_steps=1000")})
+    write_tree(
+        tmp_path, {"finetune.py": script.format(kind="OneCycleLR", args="max_lr=0.1, total_steps=1000")}
+    )
     assert run_check([Path("utils/train_utils.py")], overrides).findings == []
 
 
@@ -649,17 +645,19 @@ def test_an_api_evaluation_function_nobody_in_the_project_calls_sets_the_mode_it
         "import torch\n\ndef test_model(loader, model):\n    with torch.no_grad():\n"
         "        for x, y in loader:\n            out = model(x)\n    return out\n"
     )
-    _tree(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/models.py": api})
+    write_tree(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/models.py": api})
     overrides = Overrides(select=frozenset({"NN404"}))
     findings = run_check([Path("pkg/models.py")], overrides).findings
     assert [(f.filename, f.location.row) for f in findings] == [("pkg/models.py", 4)]
     # A project module that calls it may set the mode first: unknown, silent. The project's file listing
     # is confirmed again by the next check in the same process, which sees the new module.
-    _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
+    write_tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
     assert run_check([Path("pkg/models.py")], overrides).findings == []
     # Tests calling it say nothing about its users.
     (tmp_path / "pkg/run.py").unlink()
-    _tree(tmp_path, {"tests/test_models.py": "from pkg.models import test_model\n\ntest_model([], None)\n"})
+    write_tree(
+        tmp_path, {"tests/test_models.py": "from pkg.models import test_model\n\ntest_model([], None)\n"}
+    )
     assert len(run_check([Path("pkg/models.py")], overrides).findings) == 1
 
 
@@ -673,15 +671,17 @@ def test_a_module_edited_to_call_an_api_function_is_seen_by_a_warm_rerun(
         "import torch\n\ndef test_model(loader, model):\n    with torch.no_grad():\n"
         "        for x, y in loader:\n            out = model(x)\n    return out\n"
     )
-    _tree(
+    write_tree(
         tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/models.py": api, "pkg/run.py": "x = 1\n"}
     )
     overrides, options = Overrides(select=frozenset({"NN404"})), CheckOptions(cache=True)
     assert len(run_check([Path("pkg/models.py")], overrides, options=options).findings) == 1
-    _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
+    write_tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\n"})
     assert run_check([Path("pkg/models.py")], overrides, options=options).findings == []
     # And an edit of a module that has nothing to do with it keeps the cached result.
-    _tree(tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\ny = 2\n"})
+    write_tree(
+        tmp_path, {"pkg/run.py": "from pkg.models import test_model\n\ntest_model(loader, net)\ny = 2\n"}
+    )
     assert run_check([Path("pkg/models.py")], overrides, options=options).findings == []
 
 
@@ -697,25 +697,27 @@ def test_a_project_marker_or_package_created_later_is_seen_by_the_next_check(
         "class Net(nn.Module):\n    def forward(self, x):\n        return F.softmax(x, 1)\n"
     )
     script = "import torch.nn as nn\nfrom models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
-    _tree(tmp_path, {"outer/.git/HEAD": "", "outer/models.py": softmax_model, "outer/inner/train.py": script})
+    write_tree(
+        tmp_path, {"outer/.git/HEAD": "", "outer/models.py": softmax_model, "outer/inner/train.py": script}
+    )
     train = [Path("outer/inner/train.py")]
     for options in (CheckOptions(), CheckOptions(cache=True)):
         assert [f.filename for f in run_check(train, Overrides(), options=options).findings] == [
             "outer/models.py"
         ]
         # inner/ becomes a project of its own: outer/models.py is another project's module.
-        _tree(tmp_path, {"outer/inner/pyproject.toml": ""})
+        write_tree(tmp_path, {"outer/inner/pyproject.toml": ""})
         assert run_check(train, Overrides(), options=options).findings == []
         (tmp_path / "outer/inner/pyproject.toml").unlink()
     # A script in a folder that becomes a package: its imports are searched above the package chain.
     nested = "import torch.nn as nn\nfrom lib.models import Net\nloss = nn.CrossEntropyLoss()(Net()(x), y)\n"
-    _tree(
+    write_tree(
         tmp_path,
         {"proj/.git/HEAD": "", "proj/src/lib/models.py": softmax_model, "proj/src/app/run.py": nested},
     )
     run = [Path("proj/src/app/run.py")]
     assert run_check(run, Overrides(), options=CheckOptions(cache=True)).findings == []
-    _tree(tmp_path, {"proj/src/app/__init__.py": ""})
+    write_tree(tmp_path, {"proj/src/app/__init__.py": ""})
     assert [f.filename for f in run_check(run, Overrides(), options=CheckOptions(cache=True)).findings] == [
         "proj/src/lib/models.py"
     ]
@@ -747,8 +749,8 @@ def test_a_submodule_given_to_a_constructor_in_another_module(
     other = "import torch.nn as nn\nfrom model import Seq2Seq\nm = Seq2Seq(None, nn.Linear(2, 2))\n"
     selected = Overrides(select=frozenset({"NN401"}))
     buggy, mixed = tmp_path / "buggy", tmp_path / "mixed"
-    _tree(buggy, {"pyproject.toml": "", "model.py": model, "train.py": train})
-    _tree(mixed, {"pyproject.toml": "", "model.py": model, "train.py": train, "other.py": other})
+    write_tree(buggy, {"pyproject.toml": "", "model.py": model, "train.py": train})
+    write_tree(mixed, {"pyproject.toml": "", "model.py": model, "train.py": train, "other.py": other})
     monkeypatch.chdir(buggy)
     findings = run_check([Path("train.py")], selected).findings
     assert [(f.filename, f.location.row) for f in findings] == [("model.py", 10)]
@@ -767,7 +769,7 @@ def test_another_modules_definitions_are_read_only_when_a_question_needs_them(
     from nnlint.engine.roles import Role
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -806,7 +808,7 @@ def test_the_carried_sampler_gate_reads_texts_not_modules(
     from nnlint.engine.project import STORE, begin_check
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -846,7 +848,7 @@ def test_a_question_that_needs_a_loss_reads_no_module_that_names_none(
     from nnlint.engine.project import STORE
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -936,11 +938,11 @@ def test_a_model_passed_to_another_modules_trainer_method_is_judged_at_the_call(
     )
     selected = Overrides(select=frozenset({"NN401"}))
     buggy, clean = tmp_path / "buggy", tmp_path / "clean"
-    _tree(
+    write_tree(
         buggy,
         {"pyproject.toml": "", "nets.py": nets, "update.py": update, "main.py": main.format(other="CNN")},
     )
-    _tree(
+    write_tree(
         clean,
         {"pyproject.toml": "", "nets.py": nets, "update.py": update, "main.py": main.format(other="Plain")},
     )
@@ -966,7 +968,7 @@ def test_a_star_import_binds_the_public_names_of_a_project_module(
     """`from util import *` binds util's public top-level names, or those its `__all__` lists; a name the
     file binds itself, a private name and a library's star import stay as they are."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1018,7 +1020,7 @@ def test_a_star_import_of_a_project_module_brings_its_imports(
         "    evaluate(model, loader)\n\n\n"
         "if __name__ == '__main__':\n    main()\n"
     )
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1060,7 +1062,7 @@ def test_an_evaluation_helper_called_under_no_grad_from_outside_its_package_is_n
     monkeypatch.chdir(tmp_path)
     helper = "import torch\n\ndef eval_model(model, data):\n    for x in data:\n        model(x)\n"
     caller = "import torch\nfrom mt_dnn.inference import eval_model\n\n{body}\n"
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1074,7 +1076,7 @@ def test_an_evaluation_helper_called_under_no_grad_from_outside_its_package_is_n
     )
     select = Overrides(select=frozenset({"NN503"}))
     assert run_check([Path("mt_dnn/inference.py")], select).findings == []
-    _tree(tmp_path, {"train.py": caller.format(body="eval_model(model, dev_data)")})
+    write_tree(tmp_path, {"train.py": caller.format(body="eval_model(model, dev_data)")})
     found = run_check([Path("mt_dnn/inference.py")], select).findings
     assert [(f.filename, f.location.row) for f in found] == [("mt_dnn/inference.py", 4)]
 
@@ -1102,7 +1104,7 @@ def test_a_base_class_of_another_module_is_read_only_when_its_text_may_give_the_
     from nnlint.engine.project import Resolved, only_if_mentions
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1169,7 +1171,7 @@ def test_a_loader_given_the_sampler_by_name_carries_it_to_a_project_wrapper(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imports: str, wrap: str, reported: bool
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1201,7 +1203,7 @@ def test_a_module_level_optimizer_that_another_module_imports_is_stepped_there(
         "from config import *\n\nfor x, y in loader:\n    loss = (model(x) - y).pow(2).mean()\n"
         "    optimizer.zero_grad()\n    loss.backward()\n    optimizer.step()\n"
     )
-    _tree(tmp_path, {"pyproject.toml": "", "config.py": config, "train.py": train})
+    write_tree(tmp_path, {"pyproject.toml": "", "config.py": config, "train.py": train})
     assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code == "NN212"]
     (tmp_path / "train.py").write_text("print('no training here')\n")
     STORE.clear()
@@ -1229,7 +1231,7 @@ def test_a_project_decorator_that_applies_inference_mode_manages_the_grad_mode(
         "    model.eval()\n    for images, labels in dataloader:\n        preds = model(images)\n"
         "        print((preds.argmax(1) == labels).float().mean())\n"
     )
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1266,7 +1268,7 @@ def test_a_decoding_method_of_a_model_whose_base_is_in_another_module_is_no_eval
         "            state = (h, c)\n            it = self.logit(h).argmax(1)\n            seq.append(it)\n"
         "        return seq\n"
     )
-    _tree(tmp_path, {"pyproject.toml": "", "base.py": base, "fc.py": fc})
+    write_tree(tmp_path, {"pyproject.toml": "", "base.py": base, "fc.py": fc})
     assert not [f for f in run_check([Path(".")], Overrides()).findings if f.code in ("NN503", "NN404")]
 
 
@@ -1279,7 +1281,7 @@ def test_the_same_file_base_classes_read_no_other_module(
     from nnlint.engine.bindings import file_bases
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1310,7 +1312,7 @@ def test_a_factory_assignment_reads_only_modules_that_write_a_mode_switch(
     from nnlint.engine.loops import EventKind
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1344,7 +1346,7 @@ def test_a_star_imported_name_unknown_under_a_text_gate_is_known_without_it(
     from nnlint.engine.project import only_if_text
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1395,7 +1397,7 @@ def test_names_imported_inside_functions_resolve_as_module_level_imports(
     top. A name the function also binds otherwise, or imports twice, is unknown; the import does not reach
     other functions or the module level."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1455,7 +1457,7 @@ def test_a_loader_built_by_a_function_imported_inside_main_is_followed(
     """NN603 on DBNet's spelling: the loader factory (with its own function-local sampler import) is
     imported inside `main()`, whose epoch loop never sets the epoch."""
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1506,7 +1508,7 @@ def test_a_torch_free_helper_of_a_flat_project_is_checked_when_a_torch_module_im
         "        hits += (net(x).argmax(1) == y).sum().item()\n"
         "    return hits\n"
     )
-    _tree(
+    write_tree(
         tmp_path,
         {
             "proj/pyproject.toml": "",
@@ -1544,7 +1546,7 @@ def test_project_methods_read_only_modules_that_define_the_name_as_a_method(
 
     monkeypatch.chdir(tmp_path)
     script = "def parse_args():\n    return None\n\nloss.backward()\n"
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1600,7 +1602,7 @@ def test_a_loader_of_a_namespace_package_with_a_conditional_sampler_is_followed(
     `if train_config.enable_fsdp:`), passed through a conditional expression or by name."""
     monkeypatch.chdir(tmp_path)
     finetuning = LLAMA_FINETUNING.replace("train_sampler if train_sampler else None", sampler)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1614,14 +1616,14 @@ def test_a_loader_of_a_namespace_package_with_a_conditional_sampler_is_followed(
     assert [(f.filename, f.location.row) for f in findings] == [(str(checked), 4)]
     # The sampler built with shuffle=False: nothing to set.
     quiet = finetuning.replace("shuffle=True", "shuffle=False")
-    _tree(tmp_path, {"src/llama_recipes/finetuning.py": quiet})
+    write_tree(tmp_path, {"src/llama_recipes/finetuning.py": quiet})
     assert not [f for f in run_check([checked], Overrides()).findings if f.code == "NN603"]
 
 
 def test_an_import_names_the_importing_files_own_namespace_package(tmp_path: Path) -> None:
     """`find_module` finds `llama_recipes.utils.x` from `src/llama_recipes/finetuning.py` through the folder
     above the file's own package, found by its name; a name that is no folder above the file is not."""
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
@@ -1662,10 +1664,10 @@ def test_an_optimizer_kept_on_self_and_never_read_is_never_stepped(
     may step it, and the finding goes."""
     monkeypatch.chdir(tmp_path)
     other = "class Pruner:\n    def __init__(self, optimizer):\n        self._optimizer = optimizer\n"
-    _tree(tmp_path, {"pyproject.toml": "", "trainer.py": NNI_TRAINER, "pruner.py": other})
+    write_tree(tmp_path, {"pyproject.toml": "", "trainer.py": NNI_TRAINER, "pruner.py": other})
     checked = Path("trainer.py")
     findings = [f for f in run_check([checked], Overrides()).findings if f.code == "NN212"]
     assert [(f.filename, f.location.row) for f in findings] == [("trainer.py", 10)]
     steps = "def run(trainer):\n    trainer._train()\n    trainer._optimizer.step()\n"
-    _tree(tmp_path, {"loop.py": steps})
+    write_tree(tmp_path, {"loop.py": steps})
     assert not [f for f in run_check([checked], Overrides()).findings if f.code == "NN212"]

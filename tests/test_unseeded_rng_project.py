@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from project_tree import write_tree
 
 from nnlint.config import Overrides
 from nnlint.session import run_check
@@ -53,10 +54,7 @@ if __name__ == "__main__":
 
 
 def _check(root: Path, files: dict[str, str]) -> list:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_tree(root, files)
     overrides = Overrides(select=frozenset({"NN301"}))
     return [f for f in run_check([Path("train.py")], overrides).findings if f.code == "NN301"]
 
@@ -455,10 +453,7 @@ def _detection_tree(root: Path, **changes: str) -> dict[str, str]:
         "lib/nets/network.py": _NETWORK,
     }
     files.update(changes)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_tree(root, files)
     return files
 
 

@@ -10,18 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from nnlint.config import Overrides
-from nnlint.session import run_check
+from project_tree import checked_findings, write_tree
 
 
 def _rows(root: Path, files: dict[str, str], target: str, code: str) -> list[int]:
-    (root / "pyproject.toml").write_text("")
-    for name, text in files.items():
-        (root / name).write_text(text)
-    outcome = run_check([root / target], Overrides(select=frozenset({code})))
-    assert outcome.crashes == []
-    return [f.location.row for f in outcome.findings if f.filename.endswith(target)]
+    write_tree(root, files, project_marker=True)
+    return [f.location.row for f in checked_findings([root / target], {code}) if f.filename.endswith(target)]
 
 
 _WRAPPER = """import torch

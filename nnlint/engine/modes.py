@@ -153,6 +153,8 @@ class ModeSimulation:
                         continue  # deliberate `model.train()`: MC dropout, BN recalibration
                 if self._mode_free(model):
                     continue  # no dropout, BatchNorm or `self.training`: the mode changes nothing
+                if self._ctx.roles.is_loss_module(model):
+                    continue  # `stft_loss = MultiResolutionSTFTLoss().to(device)`: a criterion, not the model
                 if after_training is not None or self._entered_in_training(region, forward):
                     reported.add(model)
                     node = self._evaluation_start(
