@@ -2294,9 +2294,15 @@ import torch
 from transformers import AutoModel
 
 
+def load_model(path):
+    model = AutoModel.from_pretrained(path)
+    model.eval()
+    return model
+
+
 class Encoder:
     def __init__(self, path):
-        self.model = AutoModel.from_pretrained(path)
+        self.model = load_model(path)
         self.model.eval()
 
     @torch.no_grad()
@@ -2309,11 +2315,14 @@ class Retriever:
         self.encoder = Encoder(path)
         self.batch_size = batch_size
 
-    def batch_search(self, queries):
+    def _batch_search(self, queries):
         found = []
         for start in range(0, len(queries), self.batch_size):
             found.append(self.encoder.encode(queries[start : start + self.batch_size]))
         return found
+
+    def batch_search(self, queries):
+        return self._batch_search(queries)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [

@@ -93,3 +93,42 @@ def test_from_pretrained_moved_to_a_device_is_not_a_new_module(tmp_path) -> None
         print(score(model, ["a"]))
     """
     assert _rows(tmp_path, source, "NN404") == []
+
+
+def test_a_plain_class_holding_a_network_is_no_fresh_network(tmp_path) -> None:
+    source = """
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+
+
+    class {cls}:
+        def __init__(self, path):
+            {init}
+            self.model = AutoModel.from_pretrained(path)
+            self.drop = nn.Dropout(0.1)
+
+        @torch.no_grad()
+        def encode(self, texts):
+            return self.drop(self.model(**tokenize(texts)).pooler_output)
+
+
+    class Retriever:
+        def __init__(self, path, batch_size):
+            self.encoder = Encoder(path)
+            self.batch_size = batch_size
+
+        def _batch_search(self, queries):
+            found = []
+            for start in range(0, len(queries), self.batch_size):
+                found.append(self.encoder.encode(queries[start : start + self.batch_size]))
+            return found
+
+        def batch_search(self, queries):
+            return self._batch_search(queries)
+    """
+    # A plain class: the mode of what it holds is its own code's business (verl's retriever `Encoder`).
+    assert _rows(tmp_path, source.format(cls="Encoder", init="pass"), "NN404") == []
+    # A new module of a project model class is in training mode, and nothing switches it.
+    module = source.format(cls="Encoder(nn.Module)", init="super().__init__()")
+    assert 26 in _rows(tmp_path, module, "NN404")

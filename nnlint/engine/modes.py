@@ -1537,12 +1537,11 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
     built = resolve_call(ctx, value)
     if built is None:
         return False
-    if isinstance(built.node, cst.ClassDef) and is_model_class(built):
-        return True
-    # A factory, or a plain project class that holds a network (verl's retriever `Encoder`, whose
-    # `__init__` loads `self.model` and calls `self.model.eval()`): new in training mode only when it
-    # switches nothing to eval itself.
-    return not _switches_inside(built)
+    if isinstance(built.node, cst.ClassDef):
+        # A plain project class that holds a network is no module itself: the mode of what it holds is its
+        # own code's business (verl's retriever `Encoder` loads `self.model` and calls `self.model.eval()`).
+        return is_model_class(built)
+    return not _switches_inside(built)  # a factory: new in training mode unless it switches to eval
 
 
 def _switches_inside(built: Resolved) -> bool:
