@@ -774,6 +774,9 @@ BATCH_GETTER_WORDS = frozenset({"batch", "batches", "sample", "data", "dataset",
 # `batch = next_batch()`): a loop over `range(eval_iters)` that draws one is a loop over data. Its name
 # says batch and a verb of drawing (not `batch_norm`, `collate_batch`).
 BATCH_NOUNS = frozenset({"batch", "batches", "minibatch"})
+# Words of a loop's step that name a batch size: `for i in range(0, len(X), batch_size)` (also `bs`,
+# `bsz`, `self.eval_batch_size`) goes over the data one slice of a batch at a time.
+BATCH_SIZE_WORDS = frozenset({"batch", "batchsize", "bs", "bsz"})
 BATCH_DRAW_VERBS = frozenset({"get", "next", "sample", "fetch", "load", "draw", "random"})
 # `valloader`, `testset`, `evaldata`: one-word data names.
 EVAL_DATA_PREFIXES = ("val", "valid", "test", "eval")

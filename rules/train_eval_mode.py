@@ -53,6 +53,11 @@ class TrainEvalMode(Rule):
     ...)`); an inference script may get its network from a project factory named for it
     (`build_or_load_model(...)`, `get_model(cfg)`, or the one network-named name of its tuple:
     `net, aug, _, weights = build_segmentation_model(...)`).
+    A loop that steps over the data by a batch size (`for i in range(0, len(X), batch_size):` taking
+    `X[i : i + batch_size]`) is a loop over data, whatever the data is called. A model from
+    `from_pretrained(...).to(device)` is in eval mode, and an object of a plain project class that switches
+    the network it holds to eval itself (`self.model.eval()` in its `__init__`) is no new module in
+    training mode.
     A `no_grad` block in the training loop that draws a batch from held-out data through a helper
     (`x = sample_random_batch(test_dset, 16)`, `get_batch("val")`) is an evaluation too. The mode is per
     network: `model.eval()` says nothing of a `predictor` the same function runs (two parameters its
@@ -2308,6 +2313,64 @@ def main(loader, val_loader, epochs):
                 total += band_loss(net(x), y).item()
         print(total)
 """,
+        # A script's batch-by-batch scoring (`range(0, len(texts), batch_size)`) with a classifier from
+        # `from_pretrained(...).to(device)`: `from_pretrained` hands the model back in eval mode, and the
+        # `.to` after it changes nothing (EasyEdit's safety evaluation).
+        """
+import torch
+from transformers import RobertaForSequenceClassification
+
+
+def predict(sequences, model, tokenizer, batch_size=100):
+    labels = []
+    for i in range(0, len(sequences), batch_size):
+        inputs = tokenizer(sequences[i : i + batch_size], return_tensors="pt")
+        with torch.no_grad():
+            labels += model(**inputs).logits.argmax(-1).tolist()
+    return labels
+
+
+if __name__ == "__main__":
+    classifier = RobertaForSequenceClassification.from_pretrained("roberta").to("cuda")
+    print(predict(["a", "b"], classifier, tokenizer))
+""",
+        # A retriever holds an encoder object of a plain project class whose `__init__` switches the network
+        # it loads to eval (verl's dense retriever): the object is no new module left in training mode.
+        """
+import torch
+from transformers import AutoModel
+
+
+def load_model(path):
+    model = AutoModel.from_pretrained(path)
+    model.eval()
+    return model
+
+
+class Encoder:
+    def __init__(self, path):
+        self.model = load_model(path)
+        self.model.eval()
+
+    @torch.no_grad()
+    def encode(self, texts):
+        return self.model(**tokenize(texts)).pooler_output
+
+
+class Retriever:
+    def __init__(self, path, batch_size):
+        self.encoder = Encoder(path)
+        self.batch_size = batch_size
+
+    def _batch_search(self, queries):
+        found = []
+        for start in range(0, len(queries), self.batch_size):
+            found.append(self.encoder.encode(queries[start : start + self.batch_size]))
+        return found
+
+    def batch_search(self, queries):
+        return self._batch_search(queries)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
@@ -3627,6 +3690,44 @@ class Predictor:
         return scores
 """,
             line=25,
+        ),
+        # Prediction one batch-sized slice at a time (`for i in range(0, len(X), batch_size)`: a loop over
+        # the data whatever it is called), run after each training epoch with the model left in training mode.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+def predict(model, features, batch_size=64):
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(features), batch_size):
+            preds.append(model(features[i : i + batch_size]).argmax(1))
+    return torch.cat(preds)
+
+
+def train(model, loader, features_val, epochs):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        print(predict(model, features_val))
+""",
+            line=18,
         ),
     ]
 

@@ -112,6 +112,21 @@ def _draws_a_batch(call: cst.Call) -> bool:
     return bool(said & vocab.BATCH_NOUNS) and bool(said & vocab.BATCH_DRAW_VERBS)
 
 
+def _steps_by_batch(node: cst.For) -> bool:
+    """`for i in range(0, len(X), batch_size):` (through `tqdm(...)`): a loop whose step is named for a
+    batch size, so each iteration takes the next batch-sized slice of the data (`X[i : i + batch_size]`):
+    a loop over batches of data, whatever the data is called."""
+    call = node.iter
+    while isinstance(call, cst.Call) and call.args and dotted_name(call.func) in vocab.ITERATION_WRAPPERS:
+        call = call.args[0].value
+    if not isinstance(call, cst.Call) or dotted_name(call.func) not in vocab.RANGE_FUNCTIONS:
+        return False
+    if len(call.args) != 3 or any(arg.keyword is not None or arg.star for arg in call.args):
+        return False
+    step = dotted_name(call.args[2].value)
+    return step is not None and bool(set(words(step.rsplit(".", 1)[-1])) & vocab.BATCH_SIZE_WORDS)
+
+
 def _over_strings(node: cst.For | cst.While) -> bool:
     """`for split in ['train', 'val']:`: a loop over a literal sequence of strings."""
     values = node.iter if isinstance(node, cst.For) else None
@@ -395,7 +410,7 @@ class Evaluation:
                     inner = inner.args[0].value
                 name = dotted_name(inner)
             function = self._ctx.enclosing_function(loop)
-            if name and function is not None and self.names_data(name):
+            if function is not None and ((name and self.names_data(name)) or _steps_by_batch(loop)):
                 found.add(function)
         found.update(
             function
@@ -464,9 +479,12 @@ class Evaluation:
 
     def iterates_data(self, loop: Loop) -> bool:
         """A loop over batches of data: a data loader, or a name that says data (`val_loader`, `batches`),
-        or a loop that draws a batch from a helper each iteration (`X, Y = get_batch(split)`)."""
-        return (bool(loop.iterates) and self.names_data(loop.iterates or "")) or (
-            loop.node in self._batch_drawing_loops
+        or a loop that draws a batch from a helper each iteration (`X, Y = get_batch(split)`), or one that
+        steps over the data by a batch size (`for i in range(0, n, batch_size)`)."""
+        return (
+            (bool(loop.iterates) and self.names_data(loop.iterates or ""))
+            or loop.node in self._batch_drawing_loops
+            or (isinstance(loop.node, cst.For) and _steps_by_batch(loop.node))
         )
 
     def _owned_by_model(self, function: cst.FunctionDef) -> bool:

@@ -20,7 +20,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import resolve_call, resolve_name
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
-from nnlint.engine.loops import Event, EventKind, Loop
+from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
 from nnlint.engine.names import dotted_name, keyed_name
 from nnlint.engine.project import package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
@@ -254,10 +254,14 @@ class GradMode:
         return "pipeline" in callee.lower()
 
     def _is_setter(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if self._ctx.qualified_name(expr) in vocab.GRAD_MODE_SETTERS:
+        call = expr if isinstance(expr, cst.Call) else None
+        if call is not None:
+            expr = call.func
+        qualified = self._ctx.qualified_name(expr)
+        if qualified in vocab.GRAD_MODE_SETTERS:
             return True
+        if call is not None and hands_out_no_grad(self._ctx, call, qualified):
+            return True  # `with _inference_context(device):`, a project helper returning `torch.no_grad()`
         # `torch.no_grad()` where `torch` may come from a library's `from m import *`: unknown, so managed.
         return (
             isinstance(expr, cst.Attribute)

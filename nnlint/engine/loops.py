@@ -40,7 +40,9 @@ from nnlint.engine.bindings import (
     own_nodes,
     passed_methods,
     reaching_values,
+    resolve_call,
     resolve_name,
+    returned_values,
     target_names,
 )
 from nnlint.engine.index import children, walk
@@ -1956,9 +1958,26 @@ def turns_recording_off(ctx: FileContext, call: cst.Call) -> bool:
     if callee in vocab.NO_GRAD_CONTEXTS:
         return True
     if callee not in ("torch.set_grad_enabled", "torch.autograd.set_grad_enabled") or len(call.args) != 1:
-        return False
+        return hands_out_no_grad(ctx, call, callee)
     value = call.args[0].value
     return isinstance(value, cst.Name) and value.value == "False"
+
+
+def hands_out_no_grad(ctx: FileContext, call: cst.Call, callee: str | None) -> bool:
+    """A project helper that hands out the context (pymss's `_inference_context(device)`, returning
+    `torch.no_grad()` on one device and `torch.inference_mode()` on the others): every `return` of it
+    gives a context that turns recording off, so `with helper(...):` does."""
+    if callee is not None and callee.startswith(vocab.LIBRARY_PREFIXES):
+        return False
+    target = resolve_call(ctx, call)
+    if target is None or not isinstance(target.node, cst.FunctionDef):
+        return False
+    if "no_grad" not in target.ctx.source and "inference_mode" not in target.ctx.source:
+        return False  # cheap: no such context named in its module
+    values = returned_values(target.node)
+    return bool(values) and all(
+        isinstance(value, cst.Call) and target.ctx.callee(value) in vocab.NO_GRAD_CONTEXTS for value in values
+    )
 
 
 _MODE_EVENTS = (EventKind.EVAL, EventKind.TRAIN)

@@ -511,6 +511,8 @@ class ModeSimulation:
             func = func.value  # `model.encoder(src)`, `model.forward(x)`: the model runs
         if not (isinstance(func, cst.Name) and func.value == model):
             return False  # `model(x)` itself, not a model handed to some other function
+        if _ANY_EVAL_SWITCH.search(self._ctx.source):
+            return False  # the module readies models itself (OLMo's `load_hf_lm_and_tokenizer`)
         return self._called_by_no_one(function, model)
 
     def _called_by_no_one(self, function: cst.FunctionDef, model: str) -> bool:
@@ -900,7 +902,10 @@ class ModeSimulation:
         constructor = self._ctx.roles.constructor(model) or self._built_from_project_class(model, function)
         if constructor is None or self._ctx.enclosing_function(constructor) is not function:
             return False
-        return not _from_pretrained(self._ctx.callee(constructor) or self._ctx.dotted(constructor.func))
+        # `X.from_pretrained(path).to(device)`: the `.to(...)` hands back what `from_pretrained` built.
+        built = _moved(constructor)
+        call = built if isinstance(built, cst.Call) else constructor
+        return not _from_pretrained(self._ctx.callee(call) or self._ctx.dotted(call.func))
 
     def _built_from_project_class(self, model: str, function: cst.FunctionDef | None) -> cst.Call | None:
         """The constructor call of a model class of the project that `model` is bound from, once, in
@@ -1517,6 +1522,8 @@ def _attributes_in(value: cst.BaseExpression) -> list[cst.Attribute]:
 def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
     """Whether a value builds a new module: a call of a project model class, or of a project factory that
     never calls `eval()`, through `.to(device)`-like methods and wrappers; nothing named for loading."""
+    from nnlint.engine.summaries import is_model_class
+
     while isinstance(value, cst.Call):
         func = value.func
         if isinstance(func, cst.Attribute) and func.attr.value in SELF_RETURNING_METHODS:
@@ -1533,8 +1540,15 @@ def _builds_fresh(ctx: FileContext, value: cst.BaseExpression) -> bool:
     if built is None:
         return False
     if isinstance(built.node, cst.ClassDef):
-        return True
-    return not any(
+        # A plain project class that holds a network is no module itself: the mode of what it holds is its
+        # own code's business (verl's retriever `Encoder` loads `self.model` and calls `self.model.eval()`).
+        return is_model_class(built)
+    return not _switches_inside(built)  # a factory: new in training mode unless it switches to eval
+
+
+def _switches_inside(built: Resolved) -> bool:
+    """Whether a project function or class calls `.eval()` on anything inside its own body."""
+    return any(
         isinstance(call.func, cst.Attribute)
         and call.func.attr.value == "eval"
         and _within(built.ctx, call, built.node)
