@@ -64,7 +64,8 @@ class EvalWithoutNoGrad(Rule):
     related location.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
-    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
+    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
+    epochs that backpropagate through a callable their trainer hands them (`backprop(loss)`), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
@@ -727,6 +728,47 @@ def get_logits(snapshot_path, output_path):
     for _, tensors in task.data.batches("test"):
         results.append(task.predict(tensors))
     torch.save(results, output_path)
+""",
+        # A training epoch that backpropagates and steps only through the callable it is handed (a base
+        # class binds `self._epoch_impl` to the epoch method the subclass overrides, and calls it with its
+        # own `_backprop`): a training loop, no evaluation, whatever else is wrong with it.
+        """import torch
+
+
+class Trainer:
+    def __init__(self, model, loader, unsupervised):
+        self.model = model
+        self.loader = loader
+        self.optimizer = torch.optim.Adam(model.parameters())
+        if unsupervised:
+            self._epoch_impl = self._epoch_unsupervised
+        else:
+            self._epoch_impl = self._epoch_supervised
+
+    def _backprop(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self._epoch_impl(self._backprop)
+
+    def _epoch_supervised(self, backprop):
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            backprop(torch.nn.functional.mse_loss(self.model(x), y))
+
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            self.optimizer.zero_grad()
+            backprop(self.model(x).pow(2).mean())
+
+
+class Consistency(Trainer):
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            loss = (self.model(x) - self.model(x.flip(-1))).pow(2).mean()
+            backprop(loss)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
