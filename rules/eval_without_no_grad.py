@@ -35,12 +35,14 @@ class EvalWithoutNoGrad(Rule):
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
     step or trainer, and no call of a project helper that trains), a loop at module level or in a
     module-level function such as `main()` that runs a model the script set to a mode or loaded weights
-    into and uses its output: that is inference, however the loop and its data are named (a plain list of
-    feature tensors too). Inside a model class, a method (not `forward`) whose loop runs the
-    model itself batch after batch and takes every output off the graph at once (`.data`, `.detach()`,
-    `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too; so is a function that never
-    trains and decodes step by step (a loop whose forward is given what the loop made from its output:
-    `y, state = model.decoder(y_prev, state)`; calling a model's part, `model.encoder(src)`, runs the model).
+    into, or runs it through a method the project named for inference (`model.inference(label)`,
+    `learner.infer(faces)`), and uses its output: that is inference, however the loop and its data are
+    named (a plain list of feature tensors too). Inside a model class, a method (not `forward`) whose loop
+    runs the model itself batch after batch and takes every output off the graph at once (`.data`,
+    `.detach()`, `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too; so is a function
+    that never trains and decodes step by step (a loop whose forward is given what the loop made from its
+    output: `y, state = model.decoder(y_prev, state)`; calling a model's part, `model.encoder(src)`, runs
+    the model).
 
     A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
     after the forward) turns nothing off for the model's forward.
@@ -64,7 +66,8 @@ class EvalWithoutNoGrad(Rule):
     related location.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
-    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), and
+    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
+    epochs that backpropagate through a callable their trainer hands them (`backprop(loss)`), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
@@ -728,6 +731,68 @@ def get_logits(snapshot_path, output_path):
         results.append(task.predict(tensors))
     torch.save(results, output_path)
 """,
+        # A training epoch that backpropagates and steps only through the callable it is handed (a base
+        # class binds `self._epoch_impl` to the epoch method the subclass overrides, and calls it with its
+        # own `_backprop`): a training loop, no evaluation, whatever else is wrong with it.
+        """import torch
+
+
+class Trainer:
+    def __init__(self, model, loader, unsupervised):
+        self.model = model
+        self.loader = loader
+        self.optimizer = torch.optim.Adam(model.parameters())
+        if unsupervised:
+            self._epoch_impl = self._epoch_unsupervised
+        else:
+            self._epoch_impl = self._epoch_supervised
+
+    def _backprop(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self._epoch_impl(self._backprop)
+
+    def _epoch_supervised(self, backprop):
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            backprop(torch.nn.functional.mse_loss(self.model(x), y))
+
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            self.optimizer.zero_grad()
+            backprop(self.model(x).pow(2).mean())
+
+
+class Consistency(Trainer):
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            loss = (self.model(x) - self.model(x.flip(-1))).pow(2).mean()
+            backprop(loss)
+""",
+        # The inference script of INVALID's pix2pixHD-like wrapper, whose `inference` turns recording off.
+        """import torch
+from torch import nn
+
+
+class Pix2Pix(nn.Module):
+    def __init__(self, checkpoint):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Conv2d(3, 8, 3), nn.InstanceNorm2d(8), nn.Conv2d(8, 3, 3))
+        self.generator.load_state_dict(torch.load(checkpoint))
+
+    @torch.no_grad()
+    def inference(self, label):
+        return self.generator(label)
+
+
+model = Pix2Pix("latest_net_G.pth")
+for i, data in enumerate(dataset):
+    generated = model.inference(data["label"])
+    save_image(generated[0], f"out_{i}.png")
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The evaluation of a much-copied course template: a comprehension over the validation loader
@@ -1267,6 +1332,30 @@ def get_logits(snapshot_path, output_path):
     torch.save(results, output_path)
 """,
             line=11,
+        ),
+        # A script that never trains runs the project's inference method over a data set (pix2pixHD's test.py:
+        # the wrapper loads its own weights, the script sets no mode): that is inference, and it records.
+        Invalid(
+            """import torch
+from torch import nn
+
+
+class Pix2Pix(nn.Module):
+    def __init__(self, checkpoint):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Conv2d(3, 8, 3), nn.InstanceNorm2d(8), nn.Conv2d(8, 3, 3))
+        self.generator.load_state_dict(torch.load(checkpoint))
+
+    def inference(self, label):
+        return self.generator(label)
+
+
+model = Pix2Pix("latest_net_G.pth")
+for i, data in enumerate(dataset):
+    generated = model.inference(data["label"])
+    save_image(generated[0], f"out_{i}.png")
+""",
+            line=16,
         ),
     ]
 

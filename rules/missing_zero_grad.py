@@ -42,7 +42,8 @@ class MissingZeroGrad(LoopRule):
     A callable parameter called for its effect (`backprop(loss)` in an epoch method) counts as what
     every call of the method hands it: a trainer base class that calls
     `self._train_epoch_impl(progress, self._backprop)` (also through an attribute a subclass binds to its
-    own epoch method) makes `backprop(loss)` the base's `_backprop`, a backward and a step.
+    own epoch method, or one a base class binds to an epoch method the subclass overrides) makes
+    `backprop(loss)` the base's `_backprop`, a backward and a step.
 
     Gradients live on the parameters, not on the optimizer: a loop that builds a new optimizer every
     batch over the same model (to set its learning rate) and never clears is flagged; one that builds the
@@ -888,6 +889,50 @@ for step in range(100):
     opts["G"].step()
 """,
             line=13,
+        ),
+        # The base class picks the epoch method in `__init__` (`self._epoch_impl = self._epoch_unsupervised`)
+        # and a subclass overrides it (torch-em's UniMatch v2 trainer): on the subclass's instances the
+        # override runs, handed `self._backprop` (backward and step), and it never clears.
+        Invalid(
+            """import torch
+
+
+class Trainer:
+    def __init__(self, model, loader, unsupervised):
+        self.model = model
+        self.loader = loader
+        self.optimizer = torch.optim.Adam(model.parameters())
+        if unsupervised:
+            self._epoch_impl = self._epoch_unsupervised
+        else:
+            self._epoch_impl = self._epoch_supervised
+
+    def _backprop(self, loss):
+        loss.backward()
+        self.optimizer.step()
+
+    def fit(self, epochs):
+        for _ in range(epochs):
+            self._epoch_impl(self._backprop)
+
+    def _epoch_supervised(self, backprop):
+        for x, y in self.loader:
+            self.optimizer.zero_grad()
+            backprop(torch.nn.functional.mse_loss(self.model(x), y))
+
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            self.optimizer.zero_grad()
+            backprop(self.model(x).pow(2).mean())
+
+
+class Consistency(Trainer):
+    def _epoch_unsupervised(self, backprop):
+        for x, _ in self.loader:
+            loss = (self.model(x) - self.model(x.flip(-1))).pow(2).mean()
+            backprop(loss)
+""",
+            line=37,
         ),
     ]
 

@@ -74,3 +74,51 @@ def test_a_backprop_callable_handed_over_by_a_base_class_of_another_module_train
     assert outcome.crashes == []
     found = [(f.filename, f.location.row) for f in outcome.findings]
     assert found == [("mean_teacher.py", row) for row in rows]
+
+
+_PICKING_BASE = """from trainer import Trainer
+
+
+class MeanTeacher(Trainer):
+    def __init__(self, model, teacher, loader):
+        super().__init__(model, loader)
+        self.teacher = teacher
+        self._train_epoch_impl = self._train_epoch_unsupervised
+
+    def _train_epoch_unsupervised(self, progress, backprop):
+        for x in self.loader:
+            self.optimizer.zero_grad()
+            backprop((self.model(x) - self.teacher(x)).pow(2).mean())
+"""
+_OVERRIDE = """import torch
+from mean_teacher import MeanTeacher
+
+
+class UniMatch(MeanTeacher):
+    def _train_epoch_unsupervised(self, progress, backprop):
+        for x in self.loader:
+{clear}            with torch.no_grad():
+                target = self.teacher(x)
+            loss = (self.model(x) - target).pow(2).mean()
+            backprop(loss)
+"""
+
+
+@pytest.mark.parametrize(("clear", "rows"), [("", [11]), ("            self.optimizer.zero_grad()\n", [])])
+def test_a_method_a_base_class_aliases_and_a_subclass_overrides_gets_the_callable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clear: str, rows: list[int]
+) -> None:
+    """The alias is bound in a base class (`self._train_epoch_impl = self._train_epoch_unsupervised` in
+    mean_teacher.py) and a subclass of a third module overrides the method (torch-em's UniMatch v2
+    trainer): on the subclass's instances the base trainer's `self._train_epoch_impl(progress,
+    self._backprop)` runs the override, whose `backprop(loss)` backpropagates and steps. Without a clear,
+    NN203 reports it; with one, silent. It trains, so it is no evaluation: no NN503 either way."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "trainer.py").write_text(_BASE)
+    (tmp_path / "mean_teacher.py").write_text(_PICKING_BASE)
+    (tmp_path / "uni_match.py").write_text(_OVERRIDE.format(clear=clear))
+    outcome = run_check([Path("uni_match.py")], Overrides(select=frozenset({"NN203", "NN503"})))
+    assert outcome.crashes == []
+    found = [(f.filename, f.code, f.location.row) for f in outcome.findings]
+    assert found == [("uni_match.py", "NN203", row) for row in rows]

@@ -1184,16 +1184,7 @@ def passed_methods(ctx: FileContext, function: cst.FunctionDef, param: cst.Param
     hierarchy = class_hierarchy(owner)
     if hierarchy is None:
         return None
-    name = function.name.value
-    names = {name}
-    for statement in ctx.index.nodes(cst.Assign):
-        if len(statement.targets) != 1 or ctx.enclosing_class(statement) is not cls:
-            continue
-        target = statement.targets[0].target
-        if isinstance(target, cst.Attribute) and dotted_name(statement.value) == f"self.{name}":
-            candidates = method_aliases(owner, target.attr.value)
-            if candidates and any(candidate.node is function for candidate in candidates):
-                names.add(target.attr.value)
+    names = {function.name.value} | _aliases_in_hierarchy(owner, hierarchy, function)
     positional = [p.name.value for p in call_parameters(ctx, function)]
     found: list[Resolved] = []
     for member in hierarchy:
@@ -1218,6 +1209,33 @@ def passed_methods(ctx: FileContext, function: cst.FunctionDef, param: cst.Param
                 return None
             found.append(target)
     return found or None
+
+
+def _aliases_in_hierarchy(owner: Resolved, hierarchy: list[Resolved], function: cst.FunctionDef) -> set[str]:
+    """The attributes that a class of `owner`'s hierarchy binds to the method `function` on `owner`'s
+    instances: `self.<alias> = self.<name>` in the class itself or in a base class of any module, where
+    every binding of `self.<alias>` in that class names methods of `self` (`method_aliases`) and
+    `self.<name>` read on an instance of `owner` is `function`. A base trainer picks its epoch method in
+    `__init__` (`self._train_epoch_impl = self._train_epoch_unsupervised`) and a subclass overrides that
+    method: on the subclass's instances the alias runs the override (torch-em's UniMatch v2 trainer)."""
+    name = function.name.value
+    found: set[str] = set()
+    for member in hierarchy:
+        if not isinstance(member.node, cst.ClassDef) or f"self.{name}" not in member.ctx.source:
+            continue  # cheap: this class never reads the method off `self`
+        for statement in member.ctx.index.nodes(cst.Assign):
+            if len(statement.targets) != 1 or member.ctx.enclosing_class(statement) is not member.node:
+                continue
+            target = statement.targets[0].target
+            picks = _method_references(statement.value) or ()
+            if not isinstance(target, cst.Attribute) or name not in picks:
+                continue
+            if not method_aliases(member, target.attr.value):
+                continue  # the alias is also bound to something other than a method of `self`
+            picked = method_of(owner, name)
+            if picked is not None and picked.node is function:
+                found.add(target.attr.value)
+    return found
 
 
 def file_bases(ctx: FileContext, cls: cst.ClassDef) -> list[cst.ClassDef]:

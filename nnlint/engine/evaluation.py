@@ -818,6 +818,8 @@ class Evaluation:
         toggles = (EventKind.EVAL, EventKind.TRAIN)
         if any(event.kind in toggles and model_key(event.target) == model for event in scope):
             return True
+        if _inference_method_call(forward.site):
+            return True
         return self.loads_weights(function, model) or self.built_mode_dependent(model, forward)
 
     def loads_weights(self, function: cst.FunctionDef | None, model: str) -> bool:
@@ -1060,6 +1062,15 @@ class Evaluation:
     def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
         index = self._ctx.index
         return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]
+
+
+def _inference_method_call(node: cst.CSTNode) -> bool:
+    """A forward that calls a method of the model named for inference (`model.inference(label, inst)`,
+    `net.infer(x)`, `model.predict(batch)`): the project wrote that method to run a trained model, so a
+    script calling it runs one for inference, whoever loaded its weights (pix2pixHD's test.py: the
+    wrapper loads them inside `create_model(opt)`)."""
+    func = node.func if isinstance(node, cst.Call) else None
+    return isinstance(func, cst.Attribute) and bool(set(words(func.attr.value)) & vocab.INFERENCE_WORDS)
 
 
 def _asserts(function: cst.FunctionDef) -> bool:
