@@ -563,3 +563,30 @@ def _method_summary(ctx: FileContext, name: str) -> Summary:
     summary = ctx.summaries.of(function)
     assert summary is not None
     return summary
+
+
+def test_a_dict_returned_beside_the_sum_of_its_values_is_told() -> None:
+    """`return total, losses` with `total = sum(losses.values())` (NATSpeech's vocoder step, LeakPro's
+    composable optimizer): entries stored before the sum fill the dict; one replaced after it may be a
+    number, and a dict no sum reads is nothing."""
+    source = (
+        "def filled(parts):\n"
+        "    losses = {}\n"
+        "    for name, part in parts:\n"
+        "        losses[name] = part\n"
+        "    total = sum(losses.values())\n"
+        "    return total, losses\n"
+        "def replaced(parts):\n"
+        "    losses = {}\n"
+        "    for name, part in parts:\n"
+        "        losses[name] = part\n"
+        "    total = sum(losses.values())\n"
+        "    losses['total'] = total.item()\n"
+        "    return total, losses\n"
+        "def unsummed(parts):\n"
+        "    losses = dict(parts)\n"
+        "    return len(losses), losses\n"
+    )
+    ctx = FileContext("steps.py", source, cst.parse_module(source))
+    found = {name: ctx.summaries.of(ctx.functions[name][0]).summed_into for name in ctx.functions}
+    assert found == {"filled": {1: 0}, "replaced": {}, "unsummed": {}}

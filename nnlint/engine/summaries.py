@@ -1653,16 +1653,22 @@ def _summed_into(summary: Summary) -> dict[int, int]:
     found: dict[int, int] = {}
     for position, name in enumerate(names):
         bound = _bound_once(summary, name) if name is not None and name.isidentifier() else None
-        summed = summed_values(bound) if bound is not None else None
-        if summed in names and _bound_once(summary, summed) is not None:  # type: ignore[arg-type]
+        if bound is None:
+            continue
+        summed = summed_values(bound[0])
+        if summed is not None and summed in names and _bound_once(summary, summed, bound[1]) is not None:
             found[names.index(summed)] = position
     return found
 
 
-def _bound_once(summary: Summary, name: str) -> cst.BaseExpression | None:
-    """The value of the one plain assignment that binds `name` in the summarised function (no other
-    binding, no write into it: `d[k] = v.item()`); None otherwise."""
-    from nnlint.engine.gradflow import writes
+def _bound_once(
+    summary: Summary, name: str, filled_until: cst.CSTNode | None = None
+) -> tuple[cst.BaseExpression, cst.CSTNode] | None:
+    """The value of the one plain assignment that binds `name` in the summarised function, and that
+    assignment; None when there are other bindings or writes into it (`d[k] = v.item()`). With
+    `filled_until`, writes before that node are allowed (`losses[name] = part` in a loop, then
+    `total = sum(losses.values())`): they fill the dict the node reads."""
+    from nnlint.engine.gradflow import statements_before, writes
 
     ctx = summary.ctx
     bindings = [
@@ -1673,9 +1679,12 @@ def _bound_once(summary: Summary, name: str) -> cst.BaseExpression | None:
     if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
         return None
     binding = bindings[0].node
-    if any(writes(node, name) and node is not binding for node in _own_nodes(summary) if _is_write(node)):
-        return None
-    return bindings[0].value
+    writers = [node for node in _own_nodes(summary) if node is not binding and _is_write(node)]
+    writers = [node for node in writers if writes(node, name)]
+    if writers and filled_until is not None:
+        before = {id(node) for node in statements_before(summary.function.body, filled_until)}
+        writers = [node for node in writers if id(node) not in before]
+    return None if writers else (bindings[0].value, binding)
 
 
 def _is_write(node: cst.CSTNode) -> bool:
