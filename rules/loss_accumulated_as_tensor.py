@@ -58,7 +58,14 @@ class LossAccumulatedAsTensor(Rule):
     what a model call gives when the iteration backpropagates it as the loss itself
     (`losses = self.model.calculate_loss(batch)`, `loss = sum(losses)`, `loss.backward()`,
     `losses_list.append(losses)`; no fix, as it may be a tuple), or
-    that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, or
+    that keeps it in a container made before the loop (`log[step] = loss`, `totals[name] += loss`, each
+    entry of a dict whose values the iteration sums into the loss it backpropagates, `losses =
+    sum(loss for loss in loss_dict.values())`, `losses.backward()`, then `for k, v in loss_dict.items():
+    totals[k] += v` (torchvision's detection recipe; also a dict built from that sum and those entries,
+    `{"loss": total, **loss_dict}`; also the dict a project callable returns beside the sum of its
+    values, `loss, loss_item = self.loss_fn(...)` with `loss_fn`'s `__call__` ending `return loss_sum,
+    loss_dict`, once `loss` is backpropagated: YOLO's `DualLoss`, accumulated from what the step method
+    returns), or
     `outputs.append(output)` of the dict whose `output["loss"]` was backpropagated, or a list made
     before the loop whose last element is the loss backpropagated, `losses[-1].backward()`, whatever
     expression was appended (`losses.append(reduce(add, parts))`), or whatever is stored into a list made
@@ -556,8 +563,39 @@ def train(model, loader, val_loader, optimizer, criterion):
             val_loss = criterion(model(vx), vy)
             val_meter.update(val_loss)
 """,
+        # The entries summed into the backpropagated loss are detached before they are kept.
+        """
+def train(model, loader, optimizer):
+    totals = {}
+    for images, targets in loader:
+        loss_dict = model(images, targets)
+        losses = sum(loss for loss in loss_dict.values())
+        optimizer.zero_grad()
+        losses.backward()
+        optimizer.step()
+        loss_dict = {k: v.detach() for k, v in loss_dict.items()}
+        for name, value in loss_dict.items():
+            totals[name] += value
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Every entry of the dict is a part of the loss backpropagated, graph attached: each kept total
+        # holds every iteration's graph (the torchvision detection recipe, accumulated per key).
+        Invalid(
+            """
+def train(model, loader, optimizer):
+    totals = {}
+    for images, targets in loader:
+        loss_dict = model(images, targets)
+        losses = sum(loss for loss in loss_dict.values())
+        optimizer.zero_grad()
+        losses.backward()
+        optimizer.step()
+        for name, value in loss_dict.items():
+            totals[name] += value
+""",
+            line=11,
+        ),
         # The helper backpropagates a scaled copy of the loss and returns the loss it was computed from,
         # graph attached; the epoch total adds it (joeynmt's TrainManager).
         Invalid(

@@ -17,9 +17,12 @@ class ViewAsPermute(Rule):
     `x.reshape(x.size(1), x.size(0), -1)`. Dims are known from `x.shape` / `x.size()` unpacking,
     `x.size(i)` and `x.shape[i]`, and are followed through `permute`, `transpose` and layout-keeping
     operations, through the result of an earlier `view`/`reshape`, `chunk`/`split`, `unbind` and integer
-    indexing (`qkv[0]`), `torch.cat` and `repeat` (the joined or repeated dim gets a new size, the others
-    keep theirs; `repeat(n_head, 1, 1)` stacks copies outside the first dim), `matmul`/`bmm`/`@` (whose
-    operands' batch dims are then known to be equal, also for q and k/v projected from different tensors),
+    indexing (`qkv[0]`; parts split by a list of sizes, `torch.split(qkv, [a, b, c], dim=1)`, hold a dim
+    of unknown size where they were split), `torch.cat` and `repeat` (the joined or repeated dim gets a new
+    size, the others keep theirs; `repeat(n_head, 1, 1)` stacks copies outside the first dim),
+    `matmul`/`bmm`/`@` (whose
+    operands' batch dims are then known to be equal, also for q and k/v projected from different tensors;
+    a size-1 dim made by `unsqueeze` broadcasts to the other operand's: `q @ lam.unsqueeze(1)`),
     tensors made by `torch.zeros(...)`-style factories from named sizes, calls of functions of the same
     module or methods of the same class (the tensor passed as a parameter, the layout returned), and the
     `forward` of a project submodule (`self.attention(q, k, v)`). Sizes may be products of dims
@@ -527,8 +530,57 @@ def flat(pre, y):
     cols = y.transpose(0, 1).reshape(y.shape[1], -1)
     return rows, cols, y.movedim(1, -1).reshape(-1, y.shape[1])
 """,
+        # Lambda layer: content (B, heads, H * W, dim_v) swapped to (B, heads, dim_v, H * W): the heads and
+        # their width form the channels, in order (timm's fix).
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class LambdaLayer(nn.Module):
+    def __init__(self, dim, num_heads=4, dim_head=16):
+        super().__init__()
+        self.num_heads = num_heads
+        self.dim_k = dim_head
+        self.dim_v = dim // num_heads
+        self.qkv = nn.Conv2d(dim, num_heads * dim_head + dim_head + self.dim_v, kernel_size=1)
+    def forward(self, x):
+        B, C, H, W = x.shape
+        M = H * W
+        q, k, v = torch.split(self.qkv(x), [self.num_heads * self.dim_k, self.dim_k, self.dim_v], dim=1)
+        q = q.reshape(B, self.num_heads, self.dim_k, M).transpose(-1, -2)
+        v = v.reshape(B, self.dim_v, M).transpose(-1, -2)
+        k = F.softmax(k.reshape(B, self.dim_k, M), dim=-1)
+        out = q @ (k @ v).unsqueeze(1)
+        return out.transpose(-1, -2).reshape(B, C, H, W)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # Lambda layer (timm before its fix): dims 3 and 1 of (B, heads, H * W, dim_v) swapped leave the
+        # heads behind the positions; `k @ v` broadcast over the heads by `unsqueeze(1)`.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class LambdaLayer(nn.Module):
+    def __init__(self, dim, num_heads=4, dim_head=16):
+        super().__init__()
+        self.num_heads = num_heads
+        self.dim_k = dim_head
+        self.dim_v = dim // num_heads
+        self.qkv = nn.Conv2d(dim, num_heads * dim_head + dim_head + self.dim_v, kernel_size=1)
+    def forward(self, x):
+        B, C, H, W = x.shape
+        M = H * W
+        q, k, v = torch.split(self.qkv(x), [self.num_heads * self.dim_k, self.dim_k, self.dim_v], dim=1)
+        q = q.reshape(B, self.num_heads, self.dim_k, M).transpose(-1, -2)
+        v = v.reshape(B, self.dim_v, M).transpose(-1, -2)
+        k = F.softmax(k.reshape(B, self.dim_k, M), dim=-1)
+        out = q @ (k @ v).unsqueeze(1)
+        return out.transpose(3, 1).reshape(B, C, H, W)
+""",
+            line=20,
+        ),
         # Heads merged into the batch straight from the projection (a much-copied multi-head attention;
         # FuxiCTR's MultiHeadAttention before its fix): the view mixes positions and heads.
         Invalid(

@@ -508,3 +508,40 @@ def test_the_mode_a_training_method_may_leave_its_network_in(after: str, expecte
     assert fit is not None
     mode, trains, _ = _exit_mode(cls, fit, "model", 0)
     assert (mode, trains) == (expected, True)
+
+
+_SUMMED_DICT = """
+import torch
+def train(model, loader, optimizer):
+    totals, running = {}, {}
+    for images, targets in loader:
+        loss_dict = model(images, targets)
+        total = sum(list(loss_dict.values())) / len(loss_dict)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        {between}
+        for name, value in {kept}.items():
+            totals[name] += value
+"""
+
+
+@pytest.mark.parametrize(
+    ("between", "kept", "found"),
+    [
+        ("pass", "loss_dict", True),
+        # A dict holding the backpropagated sum and the summed entries (vis4d's retinanet test).
+        ('losses = {"loss": total, **loss_dict}', "losses", True),
+        # Entries replaced by numbers, or the dict rebuilt detached, before they are kept.
+        ("for k in loss_dict: loss_dict[k] = loss_dict[k].item()", "loss_dict", False),
+        ("loss_dict = {k: v.item() for k, v in loss_dict.items()}", "loss_dict", False),
+        # A dict no sum reached.
+        ("other = model.stats()", "other", False),
+    ],
+)
+def test_entries_of_a_dict_summed_into_the_loss_carry_graphs(between: str, kept: str, found: bool) -> None:
+    rule = rule_by_code_or_name("NN501")
+    assert rule is not None
+    source = _SUMMED_DICT.replace("{between}", between).replace("{kept}", kept)
+    findings = check_source("t.py", source, [rule]).findings
+    assert [f.location.row for f in findings] == ([13] if found else [])

@@ -252,6 +252,46 @@ def test_bmm_batch_dims_are_equal_across_tensors() -> None:
     assert not views["out.view(n, mb, lq, -1)"].reorders
 
 
+def test_an_unsqueezed_operand_broadcasts_its_size_1_batch_dim() -> None:
+    # (B, nh, M, dk) @ (B, 1, dk, dv): the heads come from q, the size-1 dim broadcasts (timm's lambda
+    # layer); dims 3 and 1 swapped leave the heads behind the positions, the last two swapped do not.
+    source = """
+    import torch
+    class Lambda:
+        def forward(self, x):
+            B, C, H, W = x.shape
+            M = H * W
+            q, k, v = torch.split(x, [self.nh * self.dk, self.dk, self.dv], dim=1)
+            q = q.reshape(B, self.nh, self.dk, M).transpose(-1, -2)
+            k = k.reshape(B, self.dk, M)
+            v = v.reshape(B, self.dv, M).transpose(-1, -2)
+            out = q @ (k @ v).unsqueeze(1)
+            return out.transpose(3, 1).reshape(B, C, H, W), out.transpose(-1, -2).reshape(B, C, H, W)
+    """
+    views = _views(source)
+    assert views["out.transpose(3, 1).reshape(B, C, H, W)"].reorders
+    assert not views["out.transpose(-1, -2).reshape(B, C, H, W)"].reorders
+    # Without the unsqueeze the ranks differ (4 and 3): nothing is known.
+    assert _views(source.replace(".unsqueeze(1)", ""))["out.transpose(3, 1).reshape(B, C, H, W)"] is None
+
+
+def test_parts_split_by_a_list_of_sizes_hold_a_new_dim_there() -> None:
+    # Parts of uneven sizes along dim 3 (nanotron's grouped-query split): merging the kv heads with the
+    # split part is no reorder; an even `chunk` keeps the whole's dims.
+    source = """
+    import torch
+    def f(fused, kvh, rep, hd, qh):
+        T, B, _ = fused.size()
+        qkv = fused.view(T, B, kvh, rep + 2, hd)
+        query, key, value = torch.split(qkv, [rep, 1, 1], dim=3)
+        a, b = qkv.chunk(2, dim=1)
+        return query.transpose(0, 1).reshape(B, T, qh, hd), a.reshape(B, -1)
+    """
+    views = _views(source)
+    assert not views["query.transpose(0, 1).reshape(B, T, qh, hd)"].reorders
+    assert views["a.reshape(B, -1)"].reorders
+
+
 def test_a_project_submodule_forward_is_followed(tmp_path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     (tmp_path / "modules.py").write_text(

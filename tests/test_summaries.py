@@ -486,3 +486,107 @@ def test_a_recursive_function_is_checked_and_its_file_with_it() -> None:
     ctx = FileContext("train.py", source, cst.parse_module(source))
     summary = ctx.summaries.of(ctx.functions["to_namespace"][0])
     assert summary is not None and summary.returns_in_mode is None
+
+
+_DUAL_LOSS = """import torch.nn as nn
+
+
+class DualLoss:
+    def __init__(self, rate):
+        self.bce = nn.BCEWithLogitsLoss()
+        self.rate = rate
+
+    def __call__(self, aux, main, targets):
+        loss_dict = {"aux": self.rate * self.bce(aux, targets), "main": self.bce(main, targets)}
+        loss_sum = sum(list(loss_dict.values())) / len(loss_dict)
+        return loss_sum, loss_dict
+
+
+def create_loss_function(rate):
+    loss_function = DualLoss(rate)
+    return loss_function
+"""
+
+_SOLVER = """from collections import defaultdict
+
+import torch
+
+from losses import create_loss_function
+
+
+class ModelTrainer:
+    def __init__(self, model, optimizer):
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_fn = create_loss_function(0.25)
+
+    def train_one_batch(self, images, targets):
+        self.optimizer.zero_grad()
+        predicts = self.model(images)
+        loss, loss_item = self.loss_fn(predicts["aux"], predicts["main"], targets)
+        {backward}
+        self.optimizer.step()
+        return loss_item
+
+    def train_one_epoch(self, dataloader):
+        total_loss = defaultdict(lambda: torch.tensor(0.0))
+        for batch_size, images, targets in dataloader:
+            loss_each = self.train_one_batch(images, targets)
+            for loss_name, loss_val in loss_each.items():
+                total_loss[loss_name] += loss_val * batch_size
+        return total_loss
+"""
+
+
+@pytest.mark.parametrize(("backward", "found"), [("loss.backward()", True), ("loss.item()", False)])
+def test_the_dict_summed_into_a_callable_objects_loss_holds_its_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backward: str, found: bool
+) -> None:
+    """YOLO's solver: `self.loss_fn` is a `DualLoss` made by a factory of another module; its `__call__`
+    returns the sum of a dict's values and the dict. Once the step backpropagates the sum, the dict it
+    returns holds the loss's parts with their graphs, and the epoch's totals keep them (NN501)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "losses.py").write_text(_DUAL_LOSS)
+    (tmp_path / "solver.py").write_text(_SOLVER.replace("{backward}", backward))
+    ctx = STORE.context((tmp_path / "solver.py").resolve())
+    assert ctx is not None
+    step = _method_summary(ctx, "train_one_batch")
+    assert step.returns is (Role.LOSS if found else None)
+    outcome = run_check([Path("solver.py")], Overrides(select=frozenset({"NN501"})))
+    assert outcome.crashes == []
+    assert [(f.code, f.location.row) for f in outcome.findings] == ([("NN501", 27)] if found else [])
+
+
+def _method_summary(ctx: FileContext, name: str) -> Summary:
+    function = next(node for node in ctx.index.nodes(cst.FunctionDef) if node.name.value == name)
+    summary = ctx.summaries.of(function)
+    assert summary is not None
+    return summary
+
+
+def test_a_dict_returned_beside_the_sum_of_its_values_is_told() -> None:
+    """`return total, losses` with `total = sum(losses.values())` (NATSpeech's vocoder step, LeakPro's
+    composable optimizer): entries stored before the sum fill the dict; one replaced after it may be a
+    number, and a dict no sum reads is nothing."""
+    source = (
+        "def filled(parts):\n"
+        "    losses = {}\n"
+        "    for name, part in parts:\n"
+        "        losses[name] = part\n"
+        "    total = sum(losses.values())\n"
+        "    return total, losses\n"
+        "def replaced(parts):\n"
+        "    losses = {}\n"
+        "    for name, part in parts:\n"
+        "        losses[name] = part\n"
+        "    total = sum(losses.values())\n"
+        "    losses['total'] = total.item()\n"
+        "    return total, losses\n"
+        "def unsummed(parts):\n"
+        "    losses = dict(parts)\n"
+        "    return len(losses), losses\n"
+    )
+    ctx = FileContext("steps.py", source, cst.parse_module(source))
+    found = {name: ctx.summaries.of(ctx.functions[name][0]).summed_into for name in ctx.functions}
+    assert found == {"filled": {1: 0}, "replaced": {}, "unsummed": {}}

@@ -328,6 +328,9 @@ class GradientFlow:
             if self.element_backpropagated(expr.value.value, at):
                 return True
         if not self._ctx.roles.is_loss_expr(expr):
+            if type(expr) is cst.BinaryOperation and type(expr.operator) in _SCALING:
+                # `loss_val * batch_size`: a scaled entry keeps the entry's graph
+                return self.carries_graph(expr.left, at) or self.carries_graph(expr.right, at)
             return (
                 self._model_output_made_loss(expr, at)
                 or self._returned_losses(expr, at)
@@ -453,16 +456,22 @@ class GradientFlow:
         `for k, v in loss_dict.items():`, where `loss = loss_dict["loss"]` is backpropagated
         (`_loss_backpropagated_here`) or an entry is directly (`loss_dict["loss"].backward()`). Going over
         every entry, the loop reaches the one with the graph (SLIP's metrics loop)."""
-        container = _iterated_entry(expr, self._ctx.index.enclosing(at, cst.For))
+        inner = self._ctx.index.enclosing(at, cst.For)
+        container = _iterated_entry(expr, inner)
         if container is None:
             return False
         if self.element_backpropagated(container, at):
             return True
-        if container not in self._entries_named:
-            return False  # no `loss = loss_dict[...]` anywhere: no need to find the training loop
+        if container.isidentifier() and self._returned_losses(cst.Name(container), inner):
+            return True  # `loss_each = self.train_one_batch(x)`, which returns a dict of losses
+        named, summed = container in self._entries_named, container in self._values_read
+        if not (named or summed):
+            return False  # no `loss = loss_dict[...]` nor `loss_dict.values()`: no need to find the loop
         loop = self.backpropagating_loop(at)
         if loop is None:
             return False
+        if summed and self._summed_into_backward(container, loop, at):
+            return True
         for node in statements_before(loop.node.body, at):
             if (
                 type(node) is cst.Assign
@@ -472,6 +481,59 @@ class GradientFlow:
                 and dotted_name(node.value.value) == container
                 and self._loss_backpropagated_here(node.targets[0].target, at)
             ):
+                return True
+        return False
+
+    @cached_property
+    def _values_read(self) -> frozenset[str]:
+        """The containers whose values the file reads (`loss_dict.values()`): the only ones
+        `_summed_into_backward` can find summed into a loss."""
+        return frozenset(
+            dotted_name(node.func.value) or ""
+            for node in self._ctx.index.nodes(cst.Call)
+            if type(node.func) is cst.Attribute and node.func.attr.value in _DICT_VIEWS and not node.args
+        )
+
+    def _summed_into_backward(self, container: str, loop: Loop, at: cst.CSTNode) -> bool:
+        """Whether this iteration, before `at`, sums every value of the dict `container` into a name it then
+        backpropagates (`losses = sum(loss for loss in loss_dict.values())`, `losses.backward()`: the
+        torchvision detection recipe), or binds `container` to a dict holding such a sum or the entries of
+        such a dict (`losses = {"loss": total, **parts}`): each entry is a part of the loss, graph
+        attached."""
+        before = statements_before(loop.node.body, at)
+        summed: set[str] = set()  # the dicts summed so far into a name later backpropagated
+        holds = False
+        for position, node in enumerate(before):
+            if type(node) is cst.AugAssign or (type(node) is cst.Assign and len(node.targets) != 1):
+                if writes(node, container):
+                    holds = False  # `loss_dict[k] = v.item()`: an entry replaced, perhaps by a number
+                    summed.discard(container)
+                continue
+            if type(node) is not cst.Assign:
+                continue
+            target = node.targets[0].target
+            if dotted_name(target) == container:
+                holds = self._dict_of_parts(node.value, summed, at)
+                summed.discard(container)  # a new dict
+            elif type(target) is cst.Subscript and dotted_name(target.value) == container:
+                holds = False
+                summed.discard(container)
+            source = summed_values(node.value)
+            if source is not None and type(target) is cst.Name:
+                if self._read_into_backward(target, loop, before[position + 1 :]):
+                    summed.add(source)
+        return holds or container in summed
+
+    def _dict_of_parts(self, value: cst.BaseExpression, summed: set[str], at: cst.CSTNode) -> bool:
+        """`{"loss": total, **parts}`: a dict display one entry of which is a loss name this iteration
+        backpropagates, or which unpacks a dict summed into one."""
+        if type(value) is not cst.Dict:
+            return False
+        for element in value.elements:
+            if isinstance(element, cst.StarredDictElement):
+                if dotted_name(element.value) in summed:
+                    return True
+            elif type(element.value) is cst.Name and self._loss_backpropagated_here(element.value, at):
                 return True
         return False
 
@@ -778,6 +840,10 @@ def writes(node: cst.CSTNode, name: str) -> bool:
 
 
 _DEFINITION_TYPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+# Arithmetic whose result keeps an operand's graph (`loss_val * batch_size`, `part / n`).
+_SCALING = (cst.Multiply, cst.Divide, cst.Add, cst.Subtract)
+# Dict methods a sum of every entry goes through (`sum(d.values())`, `sum(v for _, v in d.items())`).
+_DICT_VIEWS = ("values", "items")
 
 
 def statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:
@@ -857,6 +923,30 @@ def _iterated_entry(expr: cst.BaseExpression, loop: cst.For | None) -> str | Non
         if isinstance(key, cst.Index) and type(key.value) is cst.Name and key.value.value == target.value
         else None
     )
+
+
+def summed_values(value: cst.BaseExpression) -> str | None:
+    """The dict whose values a builtin `sum` adds up, possibly then scaled (`sum(d.values())`,
+    `sum(list(d.values())) / len(d)`, `sum(v for v in d.values())`, `sum(l for _, l in d.items())`)."""
+    while type(value) is cst.BinaryOperation:
+        value = value.left
+    if type(value) is not cst.Call or type(value.func) is not cst.Name or value.func.value != "sum":
+        return None
+    if not value.args:
+        return None
+    argument = value.args[0].value
+    if type(argument) is cst.GeneratorExp and argument.for_in.inner_for_in is None:
+        argument = argument.for_in.iter
+    if type(argument) is cst.Call and type(argument.func) is cst.Name and argument.func.value == "list":
+        argument = argument.args[0].value if len(argument.args) == 1 else argument
+    if (
+        type(argument) is cst.Call
+        and type(argument.func) is cst.Attribute
+        and argument.func.attr.value in _DICT_VIEWS
+        and not argument.args
+    ):
+        return dotted_name(argument.func.value)
+    return None
 
 
 def _last_index(item: cst.Subscript) -> bool:

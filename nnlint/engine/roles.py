@@ -992,9 +992,10 @@ class Roles:
         with only_if_mentions(_BACKWARD_CALL):  # the check below, made before reading the module
             target = self._project_target(call)
         if target is None and self._ctx not in _BUILDING and self._defined_here(call.func):
-            from nnlint.engine.summaries import alias_summary
+            from nnlint.engine.summaries import alias_summary, called_object_summary
 
-            return alias_summary(self._ctx, call)  # `self.step_fn(x)`, one of several methods
+            # `self.step_fn(x)`, one of several methods; `self.loss_fn(x)`, an object's `__call__`
+            return alias_summary(self._ctx, call) or called_object_summary(self._ctx, call)
         if target is None or not isinstance(target.node, cst.FunctionDef) or target.ctx in _BUILDING:
             return None
         if target.ctx is not self._ctx and _BACKWARD_CALL not in target.ctx.source:

@@ -815,6 +815,8 @@ class ShapeFacts:
                 return None
             if method == "flatten" and ints is not None:
                 return self._flattened(self._layout(receiver, env), ints)
+            if method == "unsqueeze" and ints is not None and len(ints) == 1:
+                return self._unsqueezed(self._layout(receiver, env), ints[0])
             if method in vocab.DIM_REDUCTION_METHODS and self._ctx.qualified_name(receiver) is None:
                 return self._reduced(self._layout(receiver, env), expr.args)
             if method == "t" and not expr.args:
@@ -870,6 +872,19 @@ class ShapeFacts:
         order = list(full.order)
         order[position] = one
         return replace(full, order=tuple(order), rank_known=layout.rank_known)
+
+    def _unsqueezed(self, layout: Layout | None, position: int) -> Layout | None:
+        """`x.unsqueeze(1)`: a new size-1 dim at `position` (counted in the result, as torch counts it),
+        the others in their order; the rank must be known to place it."""
+        if layout is None or not layout.rank_known:
+            return None
+        rank = len(layout.order) + 1
+        if not -rank <= position < rank:
+            return None
+        position %= rank
+        one = next(self._fresh)
+        self._ones.add(one)
+        return Layout(layout.base, (*layout.order[:position], one, *layout.order[position:]), True)
 
     def _flattened(self, layout: Layout | None, ints: list[int]) -> Layout | None:
         """`x.flatten(2)` of a (B, C, H, W) x: (B, C, H * W), the flattened dims merged (rank known)."""
@@ -1243,9 +1258,9 @@ class ShapeFacts:
                 return None
             if len(first.order) < 3:
                 return None
-            self._unite_dims(first, second, range(len(first.order) - 2))
+            batch = self._broadcast_batch(first, second)
             columns = self._carry(second.order[-1], second.base, first.base)
-            return Layout(first.base, (*first.order[:-2], first.order[-2], columns), True)
+            return Layout(first.base, (*batch, first.order[-2], columns), True)
         known = first or second
         if not batched or known is None or not known.rank_known or len(known.order) != 3:
             return None
@@ -1254,6 +1269,21 @@ class ShapeFacts:
         if first is not None:
             return Layout(first.base, (first.order[0], first.order[1], fresh), True)
         return Layout(known.base, (known.order[0], fresh, known.order[2]), True)
+
+    def _broadcast_batch(self, first: Layout, second: Layout) -> tuple[int, ...]:
+        """The batch dims of `a @ b` (operands of equal known rank), in `a`'s base: where one operand holds
+        a size-1 dim (`q @ lam.unsqueeze(1)`), broadcasting gives the other's dim; elsewhere the two are
+        equal, and are recorded so."""
+        batch: list[int] = []
+        for position in range(len(first.order) - 2):
+            a, b = first.order[position], second.order[position]
+            if a in self._ones and b not in self._ones:
+                batch.append(self._carry(b, second.base, first.base))
+                continue
+            if b not in self._ones and a not in self._ones:
+                self._unite_dims(first, second, range(position, position + 1))
+            batch.append(a)
+        return tuple(batch)
 
     def _factory(self, args: list[cst.Arg], env: _Env) -> Layout | None:
         """`torch.zeros(nh, B, T, d)`: a tensor whose positions hold the dims its sizes name (one base)."""
@@ -1365,15 +1395,36 @@ class ShapeFacts:
         if not isinstance(value, cst.Call):
             return None
         if self._ctx.callee_in(value, vocab.SPLIT_FUNCTIONS) and value.args:
-            return self._layout(value.args[0].value, env)
+            return self._sized_parts(self._layout(value.args[0].value, env), value, 1)
         if isinstance(value.func, cst.Attribute) and value.func.attr.value in vocab.SPLIT_METHODS:
             if self._ctx.qualified_name(value.func.value) is None:
-                return self._layout(value.func.value, env)
+                return self._sized_parts(self._layout(value.func.value, env), value, 0)
         unbound = self._unbound(value)
         if unbound is not None:
             layout = self._known_layout(unbound[0], env)
             return layout.without(unbound[1]) if layout is not None else None
         return None
+
+    def _sized_parts(self, layout: Layout | None, call: cst.Call, first: int) -> Layout | None:
+        """Parts split off by a list of sizes (`torch.split(qkv, [nh * dk, dk, dv], dim=1)`) differ in size
+        along the split dim, from each other and from the whole: there they hold a dim of unknown size
+        (no dim a size names), elsewhere the whole's. An even split (one size, `chunk(3, dim=-1)`) keeps
+        the whole's dims; `first` is where the sizes are among the call's positional arguments."""
+        sizes = call_argument(call, first, "split_size_or_sections")
+        if layout is None or not isinstance(sizes, (cst.List, cst.Tuple)):
+            return layout
+        dim = call_argument(call, first + 1, "dim")
+        position = 0 if dim is None else _literal_int(dim)
+        if position is None or (position < 0 and not layout.rank_known):
+            return None
+        if layout.rank_known and not -len(layout.order) <= position < len(layout.order):
+            return None
+        if not layout.rank_known and layout.last is not None:
+            return None
+        order = list(layout.order) + list(range(len(layout.order), position + 1))
+        order[position] = next(self._fresh)
+        self._vague.add(order[position])
+        return replace(layout, order=tuple(order))
 
     def _unbound(self, call: cst.Call) -> tuple[cst.BaseExpression, int] | None:
         """`t.unbind(k)` / `torch.unbind(t, k)` (k literal, default 0): the tensor and the dim removed."""

@@ -297,6 +297,14 @@ class Summary:
         object it passed, with its facts (class, last layer, role)."""
         return self._once("passes_through", {}, lambda: _passed_through(self))
 
+    @property
+    def summed_into(self) -> Mapping[int, int]:
+        """Positions of the returned tuple that hold a dict whose values another position sums, by that
+        position: `return loss_sum, loss_dict` with `loss_sum = sum(loss_dict.values()) / len(loss_dict)`
+        gives {1: 0}. A caller that backpropagates position 0 holds the loss's parts, graphs attached, at
+        position 1."""
+        return self._once("summed_into", {}, lambda: _summed_into(self))
+
     def _returned(self) -> tuple[Role | None, tuple[Role | None, ...]]:
         cached = self._lazy.get("returned")
         if cached is not None:
@@ -460,7 +468,9 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
         held = _element_class(ctx, func.value.value.value)
         return method_of(held, func.attr.value) if held is not None else None
     receiver = dotted_name(func.value)
-    if receiver is None or receiver == "self":
+    if receiver == "self":
+        return _called_object(ctx, call)
+    if receiver is None:
         return None
     annotated = _annotated_class(ctx, call, receiver)
     if annotated is not None:
@@ -471,6 +481,52 @@ def _instance_method(ctx: FileContext, call: cst.Call) -> Resolved | None:
         values = ctx.bindings.values(receiver)
     found = _one_class(ctx, values) if values else None
     return method_of(found, func.attr.value) if found is not None else None
+
+
+def called_object_summary(ctx: FileContext, call: cst.Call) -> Summary | None:
+    """The summary of the `__call__` that `self.loss_fn(...)` runs (`_called_object`), if any."""
+    if not (type(call.func) is cst.Attribute and dotted_name(call.func.value) == "self"):
+        return None
+    target = _called_object(ctx, call)
+    if target is None or not isinstance(target.node, cst.FunctionDef):
+        return None
+    return target.ctx.summaries.of(target.node)
+
+
+def _called_object(ctx: FileContext, call: cst.Call) -> Resolved | None:
+    """`self.loss_fn(...)`, calling an object the class holds, where every value of `self.loss_fn` builds
+    one project class with a `__call__` (`DualLoss(...)`, also through a project factory that returns one:
+    `self.loss_fn = create_loss_function(cfg)`): that `__call__`. An nn.Module's call is its `forward`,
+    which the roles and layers read; only plain callable objects are answered here."""
+    attribute = call.func.attr.value  # type: ignore[attr-defined]
+    values = attribute_values(ctx, ctx.enclosing_class(call), attribute)
+    classes = [_class_built(ctx, value) for value in values or ()]
+    if not classes or any(cls is None for cls in classes) or len({cls.node for cls in classes}) != 1:
+        return None
+    found = classes[0]
+    if found is None or is_model_class(found):
+        return None
+    return method_of(found, "__call__")
+
+
+def _class_built(ctx: FileContext, value: cst.BaseExpression, hops: int = 0) -> Resolved | None:
+    """The project class a value certainly builds: `DualLoss(cfg)`, or a call of a project function whose
+    one `return` gives such a value (`return DualLoss(cfg)`, or a local bound to one: `loss_function =
+    DualLoss(cfg)`, `return loss_function`), read in the function's file."""
+    if not isinstance(value, cst.Call) or hops > 1:
+        return None
+    target = resolve_call(ctx, value)
+    if target is None:
+        return None
+    if isinstance(target.node, cst.ClassDef):
+        return target
+    returned = returned_values(target.node) if isinstance(target.node, cst.FunctionDef) else []
+    if len(returned) != 1 or returned[0] is None:
+        return None
+    made = returned[0]
+    if isinstance(made, cst.Name):
+        made = reaching_value(target.ctx, made.value, made)
+    return _class_built(target.ctx, made, hops + 1) if made is not None else None
 
 
 def _one_class(ctx: FileContext, values: list[cst.BaseExpression]) -> Resolved | None:
@@ -1489,6 +1545,8 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
     if isinstance(value, cst.Name) and _backpropagated_through(summary, value.value):
         return Role.LOSS  # `scaled = loss / k; scaled.backward(); return loss`
     role = ctx.roles.role_of(value)
+    if role is None and isinstance(value, cst.Name) and _unpacked_loss_parts(summary, value.value):
+        return Role.LOSS  # `loss, parts = self.loss_fn(...)`, `loss.backward()`, `return parts`
     if role is Role.LOSS and isinstance(value, (cst.Name, cst.Attribute)):
         # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
         return Role.LOSS if _built_or_backpropagated(summary, value) else None
@@ -1543,7 +1601,100 @@ def _built_or_backpropagated(summary: Summary, value: cst.Name | cst.Attribute) 
         if isinstance(node, cst.Assign) and any(dotted_name(t.target) == name for t in node.targets):
             if ctx.roles.is_loss_expr(node.value) and not ctx.gradients.is_detached(node.value):
                 return True
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and type(node.value) is cst.Call:
+            # `loss, loss_item = self.loss_fn(...)`: a position the project callee gives as a loss.
+            target = node.targets[0].target
+            if isinstance(target, (cst.Tuple, cst.List)):
+                for position, element in enumerate(target.elements):
+                    if dotted_name(element.value) == name:
+                        return ctx.roles.element_role(node.value, position) is Role.LOSS
     return False
+
+
+def _unpacked_loss_parts(summary: Summary, name: str) -> bool:
+    """Whether the local `name` is unpacked, once, from a project call as the dict of parts of a loss
+    this function backpropagates (`_parts_of_backpropagated`)."""
+    bindings = [
+        binding
+        for binding in summary.ctx.bindings.of(name)
+        if summary.ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
+    ]
+    if len(bindings) != 1 or type(bindings[0].node) is not cst.Assign:
+        return False
+    node: cst.Assign = bindings[0].node  # type: ignore[assignment]
+    target = node.targets[0].target if len(node.targets) == 1 else None
+    if type(node.value) is not cst.Call or not isinstance(target, (cst.Tuple, cst.List)):
+        return False
+    positions = [i for i, element in enumerate(target.elements) if dotted_name(element.value) == name]
+    return len(positions) == 1 and _parts_of_backpropagated(summary, node, positions[0])
+
+
+def _parts_of_backpropagated(summary: Summary, node: cst.Assign, position: int) -> bool:
+    """`loss, loss_item = self.loss_fn(...)`, then `loss.backward()` here, where the callee's `loss_item`
+    is the dict whose values it sums into `loss` (`Summary.summed_into`): the dict of the loss's parts."""
+    callee = summary_of_call(summary.ctx, node.value, summary.depth + 1)  # type: ignore[arg-type]
+    into = callee.summed_into.get(position) if callee is not None else None
+    if into is None:
+        return False
+    elements = node.targets[0].target.elements  # type: ignore[attr-defined]
+    total = dotted_name(elements[into].value) if into < len(elements) else None
+    return total is not None and _backpropagated_through(summary, total)
+
+
+def _summed_into(summary: Summary) -> dict[int, int]:
+    """See `Summary.summed_into`: one `return` of a tuple of names, one bound to a sum of another's values
+    (each bound once in the function, the dict never written into)."""
+    from nnlint.engine.gradflow import summed_values
+
+    values = returned_values(summary.function)
+    if len(values) != 1 or not isinstance(values[0], cst.Tuple):
+        return {}
+    names = [dotted_name(element.value) for element in values[0].elements]
+    found: dict[int, int] = {}
+    for position, name in enumerate(names):
+        bound = _bound_once(summary, name) if name is not None and name.isidentifier() else None
+        if bound is None:
+            continue
+        summed = summed_values(bound[0])
+        if summed is not None and summed in names and _bound_once(summary, summed, bound[1]) is not None:
+            found[names.index(summed)] = position
+    return found
+
+
+def _bound_once(
+    summary: Summary, name: str, filled_until: cst.CSTNode | None = None
+) -> tuple[cst.BaseExpression, cst.CSTNode] | None:
+    """The value of the one plain assignment that binds `name` in the summarised function, and that
+    assignment; None when there are other bindings or writes into it (`d[k] = v.item()`). With
+    `filled_until`, writes before that node are allowed (`losses[name] = part` in a loop, then
+    `total = sum(losses.values())`): they fill the dict the node reads."""
+    from nnlint.engine.gradflow import statements_before, writes
+
+    ctx = summary.ctx
+    bindings = [
+        binding
+        for binding in ctx.bindings.of(name)
+        if ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
+    ]
+    if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
+        return None
+    binding = bindings[0].node
+    writers = [node for node in _own_nodes(summary) if node is not binding and _is_write(node)]
+    writers = [node for node in writers if writes(node, name)]
+    if writers and filled_until is not None:
+        before = {id(node) for node in statements_before(summary.function.body, filled_until)}
+        writers = [node for node in writers if id(node) not in before]
+    return None if writers else (bindings[0].value, binding)
+
+
+def _is_write(node: cst.CSTNode) -> bool:
+    """A statement or call that may change what a dict holds (a store, or a mutating method's call)."""
+    if isinstance(node, cst.Call):
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in _DICT_MUTATORS
+    return isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+
+
+_DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__"})
 
 
 def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
