@@ -293,3 +293,41 @@ def test_a_loss_named_local_the_iteration_backpropagates_carries_its_graph() -> 
         "loss_dict[k]"
     ]
     assert gradients.carries_graph(update.args[0].value, update)
+
+
+def test_each_step_method_that_never_clears_is_its_own_finding() -> None:
+    """FlagAI's trainer steps the same optimizer through one step method per back end, each clearing only
+    under fp16: NN203 reports each method's call (two places to fix), while one method called twice in
+    the loop is one place to fix, reported once."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = textwrap.dedent(
+        """
+        class Trainer:
+            def step_a(self, batch, model, optimizer):
+                model(batch).mean().backward()
+                if self.fp16:
+                    optimizer.step()
+                    optimizer.zero_grad()
+                else:
+                    optimizer.step()
+
+            def step_b(self, batch, model, optimizer):
+                model(batch).mean().backward()
+                optimizer.step()
+
+            def train(self, loader, model, optimizer):
+                for batch in loader:
+                    if self.ddp:
+                        self.step_a(batch, model, optimizer)
+                    else:
+                        self.step_b(batch, model, optimizer)
+                        self.step_b(batch, model, optimizer)
+        """
+    )
+    result = check_source("train.py", source, list(all_rules()))
+    assert [(f.code, f.location.row) for f in result.findings if f.code == "NN203"] == [
+        ("NN203", 18),
+        ("NN203", 20),
+    ]
