@@ -331,3 +331,27 @@ def test_each_step_method_that_never_clears_is_its_own_finding() -> None:
         ("NN203", 18),
         ("NN203", 20),
     ]
+
+
+def test_a_pretrained_checkpoint_moved_to_a_device_is_loaded_not_built() -> None:
+    """`AutoModel.from_pretrained(name).to(device)` loads trained weights (a model the script readied for
+    inference: NN503 judges its loop) and comes back in eval mode (no NN404), also when a state dict is
+    loaded into it afterwards: the `.to(device)` on the way does not make it a new module."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = textwrap.dedent(
+        """
+        import torch
+        from transformers import AutoModel
+
+        def extract(name, prompts, device="cpu"):
+            model = AutoModel.from_pretrained(name).to(device)
+            model.load_state_dict(torch.load("tuned.pt"))
+            for prompt in prompts:
+                outputs = model(prompt, output_hidden_states=True)
+                yield outputs.hidden_states[-1]
+        """
+    )
+    result = check_source("extract.py", source, list(all_rules()))
+    assert [(f.code, f.location.row) for f in result.findings] == [("NN503", 8)]

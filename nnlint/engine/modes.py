@@ -898,7 +898,10 @@ class ModeSimulation:
         constructor = self._ctx.roles.constructor(model) or self._built_from_project_class(model, function)
         if constructor is None or self._ctx.enclosing_function(constructor) is not function:
             return False
-        return not _from_pretrained(self._ctx.callee(constructor) or self._ctx.dotted(constructor.func))
+        built = _moved(constructor)  # `AutoModel.from_pretrained(name).to(device)`: loaded, then moved
+        if not isinstance(built, cst.Call):
+            return True
+        return not _from_pretrained(self._ctx.callee(built) or self._ctx.dotted(built.func))
 
     def _built_from_project_class(self, model: str, function: cst.FunctionDef | None) -> cst.Call | None:
         """The constructor call of a model class of the project that `model` is bound from, once, in
