@@ -35,14 +35,14 @@ class EvalWithoutNoGrad(Rule):
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
     step or trainer, and no call of a project helper that trains), a loop at module level or in a
     module-level function such as `main()` that runs a model the script set to a mode or loaded weights
-    into, or runs it through a method the project named for inference (`model.inference(label)`,
-    `learner.infer(faces)`), and uses its output: that is inference, however the loop and its data are
-    named (a plain list of feature tensors too). Inside a model class, a method (not `forward`) whose loop
-    runs the model itself batch after batch and takes every output off the graph at once (`.data`,
-    `.detach()`, `.numpy()`, `.item()`: an `encode` or `embed` method) is inference too; so is a function
-    that never trains and decodes step by step (a loop whose forward is given what the loop made from its
-    output: `y, state = model.decoder(y_prev, state)`; calling a model's part, `model.encoder(src)`, runs
-    the model).
+    into (`load_state_dict`, or bound from `from_pretrained`), or runs it through a method the project named
+    for inference (`model.inference(label)`, `learner.infer(faces)`), and uses its output: that is
+    inference, however the loop and its data are named (a plain list of feature tensors too). Inside a model
+    class, a method (not `forward`) whose loop runs the model itself batch after batch and takes every output
+    off the graph at once (`.data`, `.detach()`, `.numpy()`, `.item()`: an `encode` or `embed` method) is
+    inference too; so is a function that never trains and decodes step by step (a loop whose forward is given
+    what the loop made from its output: `y, state = model.decoder(y_prev, state)`; calling a model's part,
+    `model.encoder(src)`, runs the model).
 
     A `no_grad` block around the loss module only (`with torch.no_grad(): loss = focal_loss(pred, y)`
     after the forward) turns nothing off for the model's forward.
@@ -1058,6 +1058,22 @@ class Encoder(torch.nn.Module):
         return vectors
 """,
             line=7,
+        ),
+        # A module-level function of a module that never trains loads a language model from a pretrained
+        # checkpoint and runs it over prompts to keep its hidden states (elk's `extract_hiddens`).
+        Invalid(
+            """
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+def extract_hiddens(name, prompts, device="cpu"):
+    model = AutoModel.from_pretrained(name).to(device)
+    tokenizer = AutoTokenizer.from_pretrained(name)
+    for prompt in prompts:
+        outputs = model(**tokenizer(prompt, return_tensors="pt"), output_hidden_states=True)
+        yield outputs.hidden_states[-1][:, -1].to(torch.int16)
+""",
+            line=8,
         ),
         # An inference `main()` classifying camera frames in a `while` loop, in a script that never trains.
         Invalid(

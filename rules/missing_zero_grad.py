@@ -696,6 +696,36 @@ class Recipe:
 """,
             line=10,
         ),
+        # Two per-batch step methods, one per back end, each clearing only under fp16 (FlagAI's trainer):
+        # each is a place to fix, so the second is reported too, at its own call.
+        Invalid(
+            """
+class Trainer:
+    def step_ddp(self, batch, model, optimizer):
+        model(batch).mean().backward()
+        if self.fp16:
+            optimizer.step()
+            optimizer.zero_grad()
+        else:
+            optimizer.step()
+
+    def step_plain(self, batch, model, optimizer):
+        model(batch).mean().backward()
+        if self.fp16:
+            optimizer.step()
+            optimizer.zero_grad()
+        else:
+            optimizer.step()
+
+    def train(self, loader, model, optimizer):
+        for batch in loader:
+            if self.ddp:
+                self.step_ddp(batch, model, optimizer)
+            else:
+                self.step_plain(batch, model, optimizer)
+""",
+            line=24,
+        ),
         # Only one side of a run-wide switch clears before the shared backward and step (chemprop's
         # mixture-of-experts branch computes its loss and never clears).
         Invalid(
@@ -941,9 +971,12 @@ class Consistency(Trainer):
         if not loop.trains or _runs_once(node) or in_test_function(self.ctx, node):
             return
         zeros = loop.of_kind(EventKind.ZERO_GRAD, own=False)
-        reported: set[str | None] = set()
+        # One finding per optimizer and per helper chain that steps it: two step methods of a trainer
+        # (`train_step_pytorch`, `train_step_pytorchDDP`, one per back end) that each step without clearing
+        # are two places to fix.
+        reported: set[tuple[str | None, tuple[str, ...]]] = set()
         for step in loop.of_kind(EventKind.STEP):
-            if step.target in reported or self.ctx.loops.starts_without_gradients(loop, step):
+            if (step.target, step.via) in reported or self.ctx.loops.starts_without_gradients(loop, step):
                 continue
             if self.ctx.loops.clears_in_unread_closure(step):
                 continue  # a closure this file does not hold may clear
@@ -951,15 +984,15 @@ class Consistency(Trainer):
             guards = [self.ctx.loops.sparse_clearing(loop, zero, step) for zero in clearing]
             one_sided = self.ctx.loops.one_sided_clearing(loop, clearing, step) if clearing else None
             if one_sided is not None and not all(guards):
-                reported.add(step.target)
+                reported.add((step.target, step.via))
                 self._report_one_sided(step, one_sided, clearing)
             elif clearing and all(guards):
                 # The line to change is the last clearing: it belongs outside its condition.
-                reported.add(step.target)
+                reported.add((step.target, step.via))
                 related = (Evidence(step.node, "the step that applies the gradients"), *self._at(guards))
                 self.report(clearing[-1].node, self._sparse_message(step.target, guards), related=related)
             elif not clearing:
-                reported.add(step.target)
+                reported.add((step.target, step.via))
                 if self._owned_by_helper(step):
                     # The helper is the training step: the clearing belongs at its start.
                     related = (Evidence(step.site, "called once per iteration of the loop here"),)

@@ -166,6 +166,17 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # `from_pretrained` gives the model back in eval mode, also when moved to a device on the way
+        # (elk's hidden-state extraction, which NN503 flags for its missing `no_grad`).
+        """
+from transformers import AutoModel
+
+def extract_hiddens(name, prompts, device="cpu"):
+    model = AutoModel.from_pretrained(name).to(device)
+    for prompt in prompts:
+        outputs = model(prompt, output_hidden_states=True)
+        yield outputs.hidden_states[-1]
+""",
         # The retraining switches to eval before each epoch's validation and back to train() before training.
         """
 import torch

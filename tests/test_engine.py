@@ -293,3 +293,65 @@ def test_a_loss_named_local_the_iteration_backpropagates_carries_its_graph() -> 
         "loss_dict[k]"
     ]
     assert gradients.carries_graph(update.args[0].value, update)
+
+
+def test_each_step_method_that_never_clears_is_its_own_finding() -> None:
+    """FlagAI's trainer steps the same optimizer through one step method per back end, each clearing only
+    under fp16: NN203 reports each method's call (two places to fix), while one method called twice in
+    the loop is one place to fix, reported once."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = textwrap.dedent(
+        """
+        class Trainer:
+            def step_a(self, batch, model, optimizer):
+                model(batch).mean().backward()
+                if self.fp16:
+                    optimizer.step()
+                    optimizer.zero_grad()
+                else:
+                    optimizer.step()
+
+            def step_b(self, batch, model, optimizer):
+                model(batch).mean().backward()
+                optimizer.step()
+
+            def train(self, loader, model, optimizer):
+                for batch in loader:
+                    if self.ddp:
+                        self.step_a(batch, model, optimizer)
+                    else:
+                        self.step_b(batch, model, optimizer)
+                        self.step_b(batch, model, optimizer)
+        """
+    )
+    result = check_source("train.py", source, list(all_rules()))
+    assert [(f.code, f.location.row) for f in result.findings if f.code == "NN203"] == [
+        ("NN203", 18),
+        ("NN203", 20),
+    ]
+
+
+def test_a_pretrained_checkpoint_moved_to_a_device_is_loaded_not_built() -> None:
+    """`AutoModel.from_pretrained(name).to(device)` loads trained weights (a model the script readied for
+    inference: NN503 judges its loop) and comes back in eval mode (no NN404), also when a state dict is
+    loaded into it afterwards: the `.to(device)` on the way does not make it a new module."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    source = textwrap.dedent(
+        """
+        import torch
+        from transformers import AutoModel
+
+        def extract(name, prompts, device="cpu"):
+            model = AutoModel.from_pretrained(name).to(device)
+            model.load_state_dict(torch.load("tuned.pt"))
+            for prompt in prompts:
+                outputs = model(prompt, output_hidden_states=True)
+                yield outputs.hidden_states[-1]
+        """
+    )
+    result = check_source("extract.py", source, list(all_rules()))
+    assert [(f.code, f.location.row) for f in result.findings] == [("NN503", 8)]

@@ -26,7 +26,7 @@ from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved
-from nnlint.engine.roles import Role
+from nnlint.engine.roles import Role, loads_pretrained_model
 from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
 
@@ -856,16 +856,19 @@ class Evaluation:
         """The models each scope (a function, or None for the module) loads a state dict into:
         `model.load_state_dict(torch.load(path))`, or a loading helper given the model
         (`load_checkpoint(net=net, optimizer=None, filename=path)`, timm's `load_checkpoint(model, path)`),
-        wherever in the scope (under an `if`, too)."""
+        or binds from a pretrained checkpoint (`model = AutoModel.from_pretrained(name).to(device)`: elk's
+        hidden-state extraction), wherever in the scope (under an `if`, too)."""
         from nnlint.engine.modes import model_key
 
-        if "load_" not in self._ctx.source:
+        if "load_" not in self._ctx.source and "from_pretrained" not in self._ctx.source:
             return {}
         found: dict[cst.FunctionDef | None, set[str]] = {}
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict":
                 loaded = [func.value]
+            elif loads_pretrained_model(call):
+                loaded = self._bound_from(call)
             elif _LOADING_HELPER.match((dotted_name(func) or "").rsplit(".", 1)[-1]):
                 loaded = [arg.value for arg in call.args]  # `load_checkpoint(net=net, filename=path)`
             else:
@@ -875,6 +878,22 @@ class Evaluation:
                 if model is not None:
                     found.setdefault(self._ctx.enclosing_function(call), set()).add(model)
         return {scope: frozenset(models) for scope, models in found.items()}
+
+    def _bound_from(self, call: cst.Call) -> list[cst.BaseExpression]:
+        """The name a call's result is bound to, through methods that return their model
+        (`model = AutoModel.from_pretrained(name).to(device)` binds `model`); none for any other use."""
+        node: cst.CSTNode = call
+        parent = self._ctx.index.parent(node)
+        while (
+            type(parent) is cst.Attribute
+            and parent.attr.value in vocab.SELF_RETURNING_METHODS
+            and type(self._ctx.index.parent(parent)) is cst.Call
+        ):
+            node = self._ctx.index.parent(parent)  # type: ignore[assignment]
+            parent = self._ctx.index.parent(node)
+        if type(parent) is cst.Assign and len(parent.targets) == 1:
+            return [parent.targets[0].target]
+        return []
 
     def _output_used(self, forward: Event) -> bool:
         """A forward whose output the code keeps: `out = model(x)`, not a bare `model(x)` run only for its

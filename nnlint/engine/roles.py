@@ -139,6 +139,13 @@ def _parallel_pairs(
     return [(target, value)]
 
 
+def loads_pretrained_model(call: cst.Call) -> bool:
+    """Whether a call is `X.from_pretrained(...)` loading a model's trained weights (Hugging Face's
+    `AutoModel.from_pretrained(name)`), not a tokenizer, config or processor."""
+    func = call.func
+    return type(func) is cst.Attribute and func.attr.value == "from_pretrained" and _loads_model(call)
+
+
 def _loads_model(call: cst.Call) -> bool:
     """Whether a `X.from_pretrained(...)` call loads a model, not a tokenizer, config or processor."""
     owner = call.func.value if isinstance(call.func, cst.Attribute) else None
