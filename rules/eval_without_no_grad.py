@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.engine.evaluation import words
 from nnlint.engine.grad_mode import passes_volatile
 from nnlint.engine.loops import Comprehension, EventKind, Loop
 from nnlint.engine.modes import EVAL
@@ -114,6 +114,22 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # A helper loop one of whose calls passes training data: its data parameter is not held-out data.
+        """
+import torch
+
+class Pipeline:
+    def _fit(self, dl_train, opt):
+        self.model.train()
+        for X, y in dl_train:
+            opt.zero_grad()
+            self.loss_fn(self.model(X), y).backward()
+            opt.step()
+        return self._inner_loop(dl_train), self._inner_loop(self.dl_val)
+
+    def _inner_loop(self, dl):
+        return sum(self.loss_fn(self.model(X), y).item() for X, y in dl)
+""",
         # A torchvision model picked by name, run under `no_grad`.
         """
 import torch
@@ -893,6 +909,33 @@ class NeuralNet:
 """,
             line=11,
         ),
+        # A loop shared by the validation and test passes, in a helper not named for evaluation: every
+        # call fills its data parameter with held-out data (giotto-deep's `_inner_loop(dl_val, ...)`).
+        Invalid(
+            """
+import torch
+
+class Pipeline:
+    def __init__(self, model, loss_fn):
+        self.model = model
+        self.loss_fn = loss_fn
+
+    def _val_loop(self, dl_val):
+        self.model.eval()
+        return self._inner_loop(dl_val)
+
+    def _test_loop(self, dl_test):
+        self.model.eval()
+        return self._inner_loop(dl_test)
+
+    def _inner_loop(self, dl):
+        loss = 0.0
+        for X, y in dl:
+            loss += self.loss_fn(self.model(X), y).item()
+        return loss
+""",
+            line=19,
+        ),
         # A per-batch validation step method of a fit loop, with no loop of its own (skorch's spelling):
         # reported at its `def`, where the decorator goes.
         Invalid(
@@ -1446,7 +1489,7 @@ def get_logits(snapshot_path, output_path):
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
         return (
-            is_eval_data_name(loop.iterates)
+            self.ctx.evaluation.iterates_held_out(loop)
             or self.ctx.evaluation.is_script_inference(loop)
             or self._infers_after_eval(loop)
         )
