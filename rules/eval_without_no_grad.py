@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 class EvalWithoutNoGrad(Rule):
     """## What it does
     Flags an evaluation or inference loop (in a function named like `evaluate`, `validate`, `test`,
-    `predict` or `inference`, or over validation/test data) that runs the model with autograd recording
+    `predict` or `inference`, or over validation/test data, also through a parameter that every call of its
+    function fills with such data: `_inner_loop(dl_val)`) that runs the model with autograd recording
     (a comprehension over data whose element runs the model, `[model(x) for x, _ in val_loader]`, is such
     a loop too):
     no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
