@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.evaluation import is_eval_data_name, words
+from nnlint.engine.evaluation import words
 from nnlint.engine.grad_mode import passes_volatile
 from nnlint.engine.loops import Comprehension, EventKind, Loop
 from nnlint.engine.modes import EVAL
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 class EvalWithoutNoGrad(Rule):
     """## What it does
     Flags an evaluation or inference loop (in a function named like `evaluate`, `validate`, `test`,
-    `predict` or `inference`, or over validation/test data) that runs the model with autograd recording
+    `predict` or `inference`, or over validation/test data, also through a parameter that every call of its
+    function fills with such data: `_inner_loop(dl_val)`) that runs the model with autograd recording
     (a comprehension over data whose element runs the model, `[model(x) for x, _ in val_loader]`, is such
     a loop too):
     no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
@@ -117,6 +118,22 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # A helper loop one of whose calls passes training data: its data parameter is not held-out data.
+        """
+import torch
+
+class Pipeline:
+    def _fit(self, dl_train, opt):
+        self.model.train()
+        for X, y in dl_train:
+            opt.zero_grad()
+            self.loss_fn(self.model(X), y).backward()
+            opt.step()
+        return self._inner_loop(dl_train), self._inner_loop(self.dl_val)
+
+    def _inner_loop(self, dl):
+        return sum(self.loss_fn(self.model(X), y).item() for X, y in dl)
+""",
         # A torchvision model picked by name, run under `no_grad`.
         """
 import torch
@@ -958,6 +975,33 @@ class NeuralNet:
 """,
             line=11,
         ),
+        # A loop shared by the validation and test passes, in a helper not named for evaluation: every
+        # call fills its data parameter with held-out data (giotto-deep's `_inner_loop(dl_val, ...)`).
+        Invalid(
+            """
+import torch
+
+class Pipeline:
+    def __init__(self, model, loss_fn):
+        self.model = model
+        self.loss_fn = loss_fn
+
+    def _val_loop(self, dl_val):
+        self.model.eval()
+        return self._inner_loop(dl_val)
+
+    def _test_loop(self, dl_test):
+        self.model.eval()
+        return self._inner_loop(dl_test)
+
+    def _inner_loop(self, dl):
+        loss = 0.0
+        for X, y in dl:
+            loss += self.loss_fn(self.model(X), y).item()
+        return loss
+""",
+            line=19,
+        ),
         # A per-batch validation step method of a fit loop, with no loop of its own (skorch's spelling):
         # reported at its `def`, where the decorator goes.
         Invalid(
@@ -1551,7 +1595,7 @@ for i, data in enumerate(dataset):
             if set(words(function.name.value)) & vocab.INFERENCE_WORDS:
                 return True
         return (
-            is_eval_data_name(loop.iterates)
+            self.ctx.evaluation.iterates_held_out(loop)
             or self.ctx.evaluation.is_script_inference(loop)
             or self._infers_after_eval(loop)
         )

@@ -9,7 +9,8 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.loops import EventKind
+from nnlint.engine.bindings import reaching_values
+from nnlint.engine.loops import EventKind, Loop
 from nnlint.finding import Severity
 from nnlint.rule import Invalid, Rule, RuleFix
 
@@ -73,7 +74,9 @@ class LossAccumulatedAsTensor(Rule):
     `losses[it], costs[it] = optimizer.step(closure)`, then `losses[it - 1].backward()`); no fix is
     offered for these). A meter
     whose method detaches what it is given (`v = v.data.sum()`) is not flagged; one that sums a host copy
-    (`val.cpu()`) keeps the graph and is.
+    (`val.cpu()`) keeps the graph and is. Nor is a total set to a number for each batch in the loop over
+    the data and added to in an inner loop that draws no data and repeats the step on that batch
+    (melgan's `for _ in range(rep_discriminator)`): it holds one batch's graphs, dropped at the next.
 
     ## Why is this bad?
     A loss tensor carries its autograd graph. Summing it into a total makes the total depend on every
@@ -120,6 +123,22 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # A total set to zero for each batch and added to while the discriminator step repeats on that
+        # batch (melgan): it holds one batch's graphs, dropped when the next batch resets it.
+        """
+import torch
+
+def train(model_d, optim_d, loader, reps):
+    for mel, audio in loader:
+        loss_d_sum = 0.0
+        for _ in range(reps):
+            optim_d.zero_grad()
+            loss_d = model_d(audio).mean() - model_d(mel).mean()
+            loss_d.backward()
+            optim_d.step()
+            loss_d_sum += loss_d
+        print((loss_d_sum / reps).item())
+""",
         # The helper backpropagates a scaled copy of the loss but returns the loss as a number.
         """
 import torch
@@ -595,6 +614,24 @@ def train(model, loader, optimizer):
             totals[name] += value
 """,
             line=11,
+        ),
+        # A total set to zero per epoch and added to per batch spans the whole epoch's graphs.
+        Invalid(
+            """
+import torch
+
+def train(model_d, optim_d, loader, epochs):
+    for epoch in range(epochs):
+        loss_sum = 0.0
+        for mel, audio in loader:
+            optim_d.zero_grad()
+            loss_d = model_d(audio).mean() - model_d(mel).mean()
+            loss_d.backward()
+            optim_d.step()
+            loss_sum += loss_d
+        print(loss_sum.item())
+""",
+            line=12,
         ),
         # The helper backpropagates a scaled copy of the loss and returns the loss it was computed from,
         # graph attached; the epoch total adds it (joeynmt's TrainManager).
@@ -1220,10 +1257,34 @@ def train(gen, disc, loader, optimizer, criterion, start):
         loop = self.ctx.loops.enclosing_loop(node)
         if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):
             return
+        if self._reset_every_batch(name, loop):
+            return
         # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that; nor for a
         # list whose last element is backpropagated (`losses[-1].backward()` needs the tensor).
         fixable = self.ctx.roles.is_loss_expr(value) and not gradients.element_backpropagated(name, node)
         self.report(node, fix=self._fix(name, value) if fixable else None)
+
+    def _reset_every_batch(self, name: str, loop: Loop) -> bool:
+        """Whether the total only spans the repeats of one batch: set to a number in the body of the loop
+        over the data (`loss_d_sum = 0.0`), then added to in an inner loop that draws no data and repeats
+        the step on that batch (melgan's `for _ in range(rep_discriminator)`). Each batch rebinds it, so
+        the graphs it keeps are those of one batch, already backpropagated. A total set per epoch and
+        added to per batch spans the whole epoch: its loop iterates the data, and it is reported."""
+        loops, evaluation = self.ctx.loops, self.ctx.evaluation
+        outer = loops.enclosing_loop(loop.node)
+        if outer is None or outer.function is not loop.function or evaluation.iterates_data(loop):
+            return False
+        if not evaluation.iterates_data(outer):
+            return False
+        index = self.ctx.index
+        reset = any(
+            isinstance(assign.value, (cst.Integer, cst.Float))
+            and any(self.ctx.dotted(target.target) == name for target in assign.targets)
+            and loops.enclosing_loop(assign) is outer
+            for assign in index.nodes(cst.Assign)
+        )
+        values = reaching_values(self.ctx, name, loop.node) if reset else None
+        return bool(values) and all(isinstance(value, (cst.Integer, cst.Float)) for value in values)
 
     _STORED = (
         "This loss tensor (or the dict holding it) is kept in `{container}`, which outlives the loop "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import argument_values, reaching_values, resolve_name
+from nnlint.engine.bindings import argument_values, module_setting, reaching_values, resolve_name
 from nnlint.engine.index import children
 from nnlint.engine.learning_rate import unapplied_rates
 from nnlint.engine.names import call_argument, dotted_name, words
@@ -108,7 +108,9 @@ class SchedulerStepFrequency(Rule):
     epoch count; a name that only echoes `StepLR`'s own keyword (`step_size=args.step_size`) is read by
     its value, not its name, and a name made of a step decay's own words (`milestones=steps`,
     `config.lr_decay_step`: where the rate drops) by what it is bound to in the function, else not at
-    all. A `LambdaLR` counts steps when its function measures its argument against step counts
+    all; a setting of the project's own settings module (`import config`, then `config.lr_decay_step`)
+    is read by the value that module's top level assigns it (`lr_decay_step = [200, 400]`, against its
+    `epochs = 600`). A `LambdaLR` counts steps when its function measures its argument against step counts
     (`warmup_steps`, `max_steps`) and never mentions epochs. A step in the batch loop under a condition on
     the epoch (`if epoch > swa_start: ... else: scheduler.step()`) runs per batch in the epochs it holds;
     a step gated by any other condition than gradient accumulation (`if i == len(loader) - 1`) and a
@@ -228,7 +230,8 @@ def fit(model, loader, epochs=10):
     train_model(model, loader, opt, sched, epochs)
 """,
         # DCRNN: the milestones are a parameter named `steps` that the configurations fill with epochs;
-        # PSENet: a project config's `lr_decay_step`. A step decay's own word is no unit.
+        # PSENet: a config's `lr_decay_step` (here no module states its value). A step decay's own word
+        # is no unit.
         """
 import torch
 import config
@@ -1246,6 +1249,9 @@ for epoch in range(30):
             return EPOCHS if unit == EPOCHS else None
         if kind == "MultiStepLR":
             milestones = _listed(call_argument(call, 1, "milestones"))
+            setting = module_setting(ctx, milestones) if milestones is not None else None
+            if setting is not None:
+                ctx, milestones = setting[0], _listed(setting[1])  # `config.lr_decay_step` of config.py
             spaced = _range_bounds(milestones)
             if spaced is not None:
                 # `range(start, 1000, every)`: the stop only caps the milestones (a run ends long before
@@ -1296,6 +1302,11 @@ for epoch in range(30):
         what it is bound to in this function decides (`steps = epochs * len(loader)`), else nothing does."""
         if _per_epoch_product(expr):
             return ITERATIONS
+        setting = module_setting(ctx, expr) if depth < _MAX_BINDING_DEPTH else None
+        if setting is not None:
+            # A project settings module's value (`config.lr_scheduler_step_size = epochs // 5`) tells
+            # more than its name, which may only echo the keyword or a step decay's own words.
+            return self._period_unit(setting[0], setting[1], echo, depth + 1)
         words = [word for word in _words(expr) if not (echo and word.lower().endswith(echo))]
         settings = [word for word in words if _names_a_decay_setting(word)]
         words = [word for word in words if word not in settings]

@@ -1357,3 +1357,23 @@ def argument_values(
     if not found and param.default is not None:
         return [(param.default, param.default)]
     return found or None
+
+
+def module_setting(
+    ctx: FileContext, expr: cst.BaseExpression
+) -> tuple[FileContext, cst.BaseExpression] | None:
+    """What a setting read from an imported project module holds (`config.lr_decay_step` after `import
+    config`, config.py assigning it once at its top level), with the module that states it; None when the
+    head is not bound by imports alone in this file, this file assigns the setting itself, or the module
+    is a library's or cannot tell (`ProjectView.module_value`)."""
+    if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)):
+        return None
+    head = expr.value.value
+    bindings = ctx.bindings.of(head)
+    if not bindings or any(binding.kind != "import" for binding in bindings):
+        return None
+    dotted = f"{head}.{expr.attr.value}"
+    if ctx.bindings.of(dotted):
+        return None
+    qualified = ctx.imports.resolve(dotted)
+    return ctx.project.module_value(qualified) if qualified is not None else None
