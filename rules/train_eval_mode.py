@@ -2382,6 +2382,40 @@ class Retriever:
     def batch_search(self, queries):
         return self._batch_search(queries)
 """,
+        # The layer the class runs is a plain `nn.Linear`, which the mode changes nothing in; a subclass
+        # keeps another object's layer under the same attribute name (`self.linear = base.linear`), which
+        # says nothing of this class's own (NVIDIA/NVFlare research/fed-bpt LMForwardAPI.py).
+        """
+import torch
+
+from models import PromptedLM
+
+
+class PromptAPI:
+    def __init__(self, name, dim, size):
+        self.model = PromptedLM.from_pretrained(name)
+        self.model.eval()
+        self.linear = torch.nn.Linear(dim, size, bias=False)
+        for p in self.linear.parameters():
+            torch.nn.init.normal_(p, 0.0, 0.02)
+
+    def eval(self, prompt_embedding, dev_data):
+        pe_list = []
+        for pe in prompt_embedding:
+            z = torch.tensor(pe).float()
+            z = self.linear(z)
+            pe_list.append(z.repeat(len(dev_data), 1, 1))
+        self.model.set_prompt_embedding(torch.cat(pe_list))
+        with torch.no_grad():
+            logits = self.model(input_ids=dev_data["input_ids"])["logits"]
+        return logits.argmax(-1)
+
+
+class ClientPromptAPI(PromptAPI):
+    def __init__(self, base):
+        self.model = base.model
+        self.linear = base.linear
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then

@@ -227,3 +227,27 @@ def test_an_export_script_builds_a_project_model_in_training_mode(
         },
     )
     assert _rows("export.py") == rows
+
+
+def _shared_layer_example() -> str:
+    from nnlint.rules.train_eval_mode import TrainEvalMode
+
+    return next(example for example in TrainEvalMode.VALID if "self.linear = base.linear" in example)
+
+
+def test_mode_free_layer_of_its_own_class_is_not_reported(tmp_path: Path) -> None:
+    """NVFlare fed-bpt: a class runs its own `nn.Linear` in an evaluation while a subclass keeps another
+    object's layer under the same attribute name; the class's own binding decides that the mode changes
+    nothing in the layer it runs."""
+    write_tree(tmp_path, {"api.py": _shared_layer_example()})
+    assert _rows(str(tmp_path)) == []
+
+
+def test_layer_with_dropout_of_its_own_class_is_still_reported(tmp_path: Path) -> None:
+    """The same class with dropout in the layer it builds evaluates it in training mode."""
+    text = _shared_layer_example().replace(
+        "torch.nn.Linear(dim, size, bias=False)",
+        "torch.nn.Sequential(torch.nn.Linear(dim, size), torch.nn.Dropout(0.1))",
+    )
+    write_tree(tmp_path, {"api.py": text})
+    assert _rows(str(tmp_path)) == [(str(tmp_path / "api.py"), 19)]

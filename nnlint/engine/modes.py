@@ -31,6 +31,7 @@ import libcst as cst
 from nnlint.engine.bindings import (
     assigned_names,
     attribute_bindings,
+    attribute_values,
     class_hierarchy,
     method_of,
     own_nodes,
@@ -151,7 +152,7 @@ class ModeSimulation:
                     after_training = self._validated_after_training(events[:position], forward, model)
                     if after_training is None:
                         continue  # deliberate `model.train()`: MC dropout, BN recalibration
-                if self._mode_free(model):
+                if self._mode_free(model, function):
                     continue  # no dropout, BatchNorm or `self.training`: the mode changes nothing
                 if self._ctx.roles.is_loss_module(model):
                     continue  # `stft_loss = MultiResolutionSTFTLoss().to(device)`: a criterion, not the model
@@ -929,11 +930,28 @@ class ModeSimulation:
             return None
         return call
 
-    def _mode_free(self, model: str) -> bool:
+    def _mode_free(self, model: str, function: cst.FunctionDef | None = None) -> bool:
         """Whether every value the file binds the model's name to (`model = Net(...).to(device)`) builds a
-        class of this file or project that behaves the same in both modes (`mode_free_class`)."""
-        values = [value for value in self._ctx.bindings.assigned(model) if not self._rebinds(value, model)]
+        class of this file or project that behaves the same in both modes (`mode_free_class`). For
+        `self.<attr>` run in a method of `function`'s class, the values that class binds it to, when it
+        binds it itself (`_own_attribute_values`)."""
+        values = self._own_attribute_values(model, function)
+        if values is None:
+            values = self._ctx.bindings.assigned(model)
+        values = [value for value in values if not self._rebinds(value, model)]
         return bool(values) and all(self._builds_mode_free(value) for value in values)
+
+    def _own_attribute_values(
+        self, model: str, function: cst.FunctionDef | None
+    ) -> list[cst.BaseExpression] | None:
+        """The values the class of `function` binds `self.<attr>` to, every binding known; None when the
+        model is no such attribute or the class binds it nowhere (a base class may). Another class of the
+        file keeps its own object under the same name: NVFlare's fed-bpt `LMForwardAPI` builds
+        `self.linear = torch.nn.Linear(...)`, a sibling class shares `self.linear = baseAPI.linear`, and
+        that unknown value says nothing of the layer the first class runs."""
+        attr = model[len("self.") :] if model.startswith("self.") else ""
+        cls = self._ctx.enclosing_class(function) if function is not None and attr.isidentifier() else None
+        return attribute_values(self._ctx, cls, attr) if cls is not None else None
 
     def parameter_free(self, model: str) -> bool:
         """Whether every value the file binds the model's name to builds a project class that holds no
