@@ -553,6 +553,24 @@ def only_if_text(says: Callable[[bytes], bool], classes: bool = True) -> Iterato
         _TEXT_GATE = previous
 
 
+# Above zero while the question only cares about classes that list a base (`only_classes_with_bases`).
+_WITH_BASES_ONLY = 0
+
+
+@contextmanager
+def only_classes_with_bases() -> Iterator[None]:
+    """Resolve a name of another module only when it may be a class that lists a base: for questions that a
+    class listing none answers "no" anyway (does it derive from `nn.Module`? `summaries.is_model_class`),
+    so parsing its module to find that out would be wasted work. A module whose text binds the name only
+    by `class` statements that list no base is looked at as text, not parsed: the name is unknown."""
+    global _WITH_BASES_ONLY
+    _WITH_BASES_ONLY += 1
+    try:
+        yield
+    finally:
+        _WITH_BASES_ONLY -= 1
+
+
 def only_if_mentions(*words: str) -> AbstractContextManager[None]:
     """`only_if_text` for a module whose text holds every word."""
     return only_if_text(_saying_all(tuple(word.encode() for word in words)))
@@ -588,13 +606,20 @@ def _no_method_from_text(text: bytes, name: str, method: str, says: Callable[[by
     list no base (so the method can only be in that body), and the text never says the method's name
     (it has no such method), or a text gate is on (`only_if_text`) and the text fails it (a method of
     that module is unknown to the question anyway). A class with bases is read: they are not in the text."""
+    if not _only_baseless_classes(text, name):
+        return False
+    return method.encode() not in text or (says is not None and not says(text))
+
+
+@lru_cache(maxsize=4096)
+def _only_baseless_classes(text: bytes, name: str) -> bool:
+    """Whether a module binds `name` only by `class` statements that list no base (`class A:`, `class
+    A(object):`), and by nothing else: a conservative look at its text, which says no when unsure."""
     if not _bound_only_by(text, name, _CLASS, _DEF):
         return False
     word = re.escape(name.encode())
     statements = re.findall(_CLASS + word + rb"\b[^:\n]*", text, re.MULTILINE)
-    if not all(re.fullmatch(_CLASS + word + _NO_BASES, line) for line in statements):
-        return False
-    return method.encode() not in text or (says is not None and not says(text))
+    return all(re.fullmatch(_CLASS + word + _NO_BASES, line) for line in statements)
 
 
 # Lines that define a name (`_bound_only_by`): a class (also under `if`/`try`), a top-level function.
@@ -654,8 +679,9 @@ class ProjectView:
         self._file = ctx.real_path
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
         # Names resolved through this file's `from m import *` statements (`_through_star_imports`), by name
-        # and text gate (`only_if_text`): what is unknown under a gate may be known to a question without it.
-        self._starred: dict[tuple[str, object], Resolved | None] = {}
+        # and text gate (`only_if_text`, `only_classes_with_bases`): what is unknown under a gate may be known
+        # to a question without it.
+        self._starred: dict[tuple[str, object, bool], Resolved | None] = {}
         self._star_paths: dict[str, Path | None] = {}  # each star-imported module's file, when in the project
         # Imported names this file's star imports bring (`star_imported`), by the local name.
         self._star_aliases: dict[str, str | None] = {}
@@ -687,10 +713,12 @@ class ProjectView:
             return None
         gated = _TEXT_GATE is not None and len(attributes) <= 2
         for_method = method is not None and len(attributes) == 1
-        if (gated or for_method) and path != self._file:
+        with_bases = _WITH_BASES_ONLY > 0 and len(attributes) == 1
+        if (gated or for_method or with_bases) and path != self._file:
             text = STORE.text(path)
             if text is not None and (
                 (gated and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE))  # type: ignore[misc]
+                or (with_bases and _only_baseless_classes(text, attributes[0]))
                 or (
                     for_method
                     and _no_method_from_text(
@@ -792,7 +820,7 @@ class ProjectView:
             return None  # (not remembered: asked again outside `this_file_only`, the answer may be known)
         if name in _BUILTIN_NAMES or ctx.bindings.of(name):
             return None
-        key = (name, _TEXT_GATE)
+        key = (name, _TEXT_GATE, _WITH_BASES_ONLY > 0)
         if key in self._starred:
             return self._starred[key]
         self._starred[key] = None  # a cycle of star imports meanwhile answers "unknown"
