@@ -38,7 +38,7 @@ from nnlint.runner import FileResult
 
 CACHE_DIR_NAME = ".nnlint_cache"
 # Bump when the entry layout changes; old entries are then never looked up again (and pruned).
-LAYOUT = "v3"
+LAYOUT = "v4"
 # The most entries one cache keeps; each run prunes the oldest beyond it.
 MAX_ENTRIES = 20_000
 

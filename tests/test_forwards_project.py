@@ -215,6 +215,46 @@ def test_a_parameter_every_caller_fills_with_a_model_is_a_model(
     ]
 
 
+def test_an_answer_that_rests_on_the_project_size_cap_is_not_reused_across_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The callers of a parameter's function are looked for only in a project of at most
+    `LARGE_PROJECT_FILES` Python files (`Roles._few_caller_modules`): an answer rests on which side of
+    that cap the project was, so a module added or deleted across it, even one that mentions nothing the
+    question asked about, makes the module store read the file again and a cached result a miss, as a
+    fresh process would answer."""
+    from nnlint import cache
+    from nnlint.engine import roles
+    from nnlint.engine.project import begin_check, dependencies
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(roles, "LARGE_PROJECT_FILES", 4)
+    _tree(tmp_path, {"layers.py": _LAYERS, "models.py": _MODEL, "predictor.py": _PREDICTOR, "seq.py": _SEQ})
+    path = (tmp_path / "predictor.py").resolve()
+
+    def tagger_is_model() -> tuple[bool, dict[str, str | None]]:
+        begin_check()
+        ctx = STORE.context(path)
+        assert ctx is not None
+        return Role.MODEL in ctx.roles.of("tagger"), dependencies(ctx)
+
+    def stale(depends: dict[str, str | None]) -> bool:
+        begin_check()  # as a run's cache lookups do
+        return any(cache._changed(dep, digest) for dep, digest in depends.items())
+
+    STORE.clear()
+    known, below = tagger_is_model()
+    assert known
+    (tmp_path / "notes.py").write_text("x = 1\n")  # five modules: above the cap, callers are not looked up
+    assert stale(below)
+    known, above = tagger_is_model()
+    assert not known
+    (tmp_path / "notes.py").unlink()  # and back below it
+    assert stale(above)
+    assert tagger_is_model()[0]
+    STORE.clear()
+
+
 def test_a_parameter_some_caller_fills_with_something_else_stays_unknown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

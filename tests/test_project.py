@@ -1338,6 +1338,50 @@ def test_a_factory_assignment_reads_only_modules_that_write_a_mode_switch(
     STORE.clear()
 
 
+def test_a_base_class_of_another_module_that_lists_no_base_is_no_model_from_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`is_model_class` through a base class of another module: a base that lists no base of its own is no
+    model, known from its module's text (not parsed, but a dependency of the asking file); a base that
+    lists one is read and followed, also two modules up and through a star import, which the text-only
+    question does not leave "unknown" for a later question without it."""
+    from nnlint.engine.project import Resolved
+    from nnlint.engine.summaries import is_model_class
+
+    monkeypatch.chdir(tmp_path)
+    _tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "plain.py": "class Plain(object):\n    def __call__(self, x):\n        return x\n",
+            "net.py": "import torch.nn as nn\n\nclass Net(nn.Module):\n    pass\n",
+            "chained.py": "from net import Net\n\nclass Chained(Net):\n    pass\n",
+            "star.py": "from plain import *\nfrom net import *\n",
+            "main.py": (
+                "from plain import Plain\nfrom chained import Chained\nfrom star import *\n\n"
+                "class A(Plain):\n    pass\n\nclass B(Chained):\n    pass\n\nclass C(Net):\n    pass\n"
+            ),
+        },
+    )
+
+    def is_model(name: str) -> bool:
+        ctx = STORE.context(tmp_path / "main.py")
+        assert ctx is not None
+        cls = next(node for node in ctx.index.nodes(cst.ClassDef) if node.name.value == name)
+        return is_model_class(Resolved(ctx, cls))
+
+    STORE.clear()
+    assert not is_model("A")
+    assert STORE.parsed(tmp_path / "plain.py") is None
+    main = STORE.context(tmp_path / "main.py")
+    assert main is not None and tmp_path / "plain.py" in main.project_deps  # its text decided
+    assert is_model("B")
+    assert is_model("C")
+    found = resolve_name(main, "Net", main.module)
+    assert found is not None and Path(found.ctx.path).name == "net.py"
+    STORE.clear()
+
+
 def test_a_star_imported_name_unknown_under_a_text_gate_is_known_without_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

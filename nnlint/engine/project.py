@@ -399,7 +399,7 @@ class ModuleStore:
         if view.confirmed != _check_number:  # once per check: the paths are many, the files stay put
             if any(path.exists() for path in view.absent):
                 return False  # a module its imports would now resolve to has appeared
-            if any(mentioning(root, words) != found for (root, words), found in view.mentioned.items()):
+            if any(mentioning(*asked) != found for asked, found in view.mentioned.items()):
                 return False  # a module that calls a function it asked about came, went or changed
             view.confirmed = _check_number
         for dep in ctx.project_deps:
@@ -605,6 +605,24 @@ def only_if_text(says: Callable[[bytes], bool], classes: bool = True) -> Iterato
         _TEXT_GATE = previous
 
 
+# Above zero while the question only cares about classes that list a base (`only_classes_with_bases`).
+_WITH_BASES_ONLY = 0
+
+
+@contextmanager
+def only_classes_with_bases() -> Iterator[None]:
+    """Resolve a name of another module only when it may be a class that lists a base: for questions that a
+    class listing none answers "no" anyway (does it derive from `nn.Module`? `summaries.is_model_class`),
+    so parsing its module to find that out would be wasted work. A module whose text binds the name only
+    by `class` statements that list no base is looked at as text, not parsed: the name is unknown."""
+    global _WITH_BASES_ONLY
+    _WITH_BASES_ONLY += 1
+    try:
+        yield
+    finally:
+        _WITH_BASES_ONLY -= 1
+
+
 def only_if_mentions(*words: str) -> AbstractContextManager[None]:
     """`only_if_text` for a module whose text holds every word."""
     return only_if_text(_saying_all(tuple(word.encode() for word in words)))
@@ -640,13 +658,20 @@ def _no_method_from_text(text: bytes, name: str, method: str, says: Callable[[by
     list no base (so the method can only be in that body), and the text never says the method's name
     (it has no such method), or a text gate is on (`only_if_text`) and the text fails it (a method of
     that module is unknown to the question anyway). A class with bases is read: they are not in the text."""
+    if not _only_baseless_classes(text, name):
+        return False
+    return method.encode() not in text or (says is not None and not says(text))
+
+
+@lru_cache(maxsize=4096)
+def _only_baseless_classes(text: bytes, name: str) -> bool:
+    """Whether a module binds `name` only by `class` statements that list no base (`class A:`, `class
+    A(object):`), and by nothing else: a conservative look at its text, which says no when unsure."""
     if not _bound_only_by(text, name, _CLASS, _DEF):
         return False
     word = re.escape(name.encode())
     statements = re.findall(_CLASS + word + rb"\b[^:\n]*", text, re.MULTILINE)
-    if not all(re.fullmatch(_CLASS + word + _NO_BASES, line) for line in statements):
-        return False
-    return method.encode() not in text or (says is not None and not says(text))
+    return all(re.fullmatch(_CLASS + word + _NO_BASES, line) for line in statements)
 
 
 # Lines that define a name (`_bound_only_by`): a class (also under `if`/`try`), a top-level function.
@@ -706,15 +731,17 @@ class ProjectView:
         self._file = ctx.real_path
         self._tables: dict[int, dict[str, cst.CSTNode]] = {}
         # Names resolved through this file's `from m import *` statements (`_through_star_imports`), by name
-        # and text gate (`only_if_text`): what is unknown under a gate may be known to a question without it.
-        self._starred: dict[tuple[str, object], Resolved | None] = {}
+        # and text gate (`only_if_text`, `only_classes_with_bases`): what is unknown under a gate may be known
+        # to a question without it.
+        self._starred: dict[tuple[str, object, bool], Resolved | None] = {}
         self._star_paths: dict[str, Path | None] = {}  # each star-imported module's file, when in the project
         # Imported names this file's star imports bring (`star_imported`), by the local name.
         self._star_aliases: dict[str, str | None] = {}
         # Negative lookups this file's answers rest on: module paths probed and not found (`find_module`).
         self.absent: set[Path] = set()
-        # Who mentions what in the project (who calls this?), as this file's answers found it (`mentioning`).
-        self.mentioned: dict[tuple[Path, tuple[str, ...]], tuple[Path, ...] | None] = {}
+        # Who mentions what in the project (who calls this?), as this file's answers found it: by project
+        # root, words and the size cap the question had (`mentioning`).
+        self.mentioned: dict[tuple[Path, tuple[str, ...], int | None], tuple[Path, ...] | None] = {}
         # The check in which `absent` and `mentioned` were last confirmed to hold (`ModuleStore`).
         self.confirmed = -1
         self._path_folders: tuple[Path, ...] | None = None  # `path_folders`, once asked
@@ -739,10 +766,12 @@ class ProjectView:
             return None
         gated = _TEXT_GATE is not None and len(attributes) <= 2
         for_method = method is not None and len(attributes) == 1
-        if (gated or for_method) and path != self._file:
+        with_bases = _WITH_BASES_ONLY > 0 and len(attributes) == 1
+        if (gated or for_method or with_bases) and path != self._file:
             text = STORE.text(path)
             if text is not None and (
                 (gated and _unknown_from_text(text, tuple(attributes), *_TEXT_GATE))  # type: ignore[misc]
+                or (with_bases and _only_baseless_classes(text, attributes[0]))
                 or (
                     for_method
                     and _no_method_from_text(
@@ -860,7 +889,7 @@ class ProjectView:
             return None  # (not remembered: asked again outside `this_file_only`, the answer may be known)
         if name in _BUILTIN_NAMES or ctx.bindings.of(name):
             return None
-        key = (name, _TEXT_GATE)
+        key = (name, _TEXT_GATE, _WITH_BASES_ONLY > 0)
         if key in self._starred:
             return self._starred[key]
         self._starred[key] = None  # a cycle of star imports meanwhile answers "unknown"
@@ -1064,11 +1093,15 @@ def _mentions(path: Path, stamp: tuple[int, int], words: tuple[str, ...]) -> boo
 _MENTIONING: dict[tuple[Path, tuple[str, ...]], tuple[int, tuple[Path, ...] | None]] = {}
 
 
-def mentioning(root: Path, words: tuple[str, ...]) -> tuple[Path, ...] | None:
+def mentioning(root: Path, words: tuple[str, ...], max_files: int | None = None) -> tuple[Path, ...] | None:
     """Every Python file of the project at `root` whose text holds every word; None when the project is
-    too large to scan. Confirmed once per check (each file's size and modification time; a text is read
-    again only when it changed): a module created, deleted or edited to call a function, or to stop
-    calling it, changes the answer of the next check in a long-lived process (the language server)."""
+    too large to scan, or has more than `max_files` Python files (`paths_mentioning`). Confirmed once per
+    check (each file's size and modification time; a text is read again only when it changed): a module
+    created, deleted or edited to call a function, or to stop calling it, changes the answer of the next
+    check in a long-lived process (the language server); so does a module created or deleted across the
+    cap, whatever it says."""
+    if max_files is not None and len(_project_listing(root).sources or ()) > max_files:
+        return None
     cached = _MENTIONING.get((root, words))
     if cached is not None and cached[0] == _check_number:
         return cached[1]
@@ -1091,25 +1124,36 @@ def mentioning(root: Path, words: tuple[str, ...]) -> tuple[Path, ...] | None:
     return found
 
 
-def callers_digest(root: Path, asked: Iterable[tuple[str, ...]]) -> str:
+# A question of who mentions what (`mentioning`): the words, and the project size cap it was asked with.
+Mention = tuple[tuple[str, ...], int | None]
+
+
+def callers_digest(root: Path, asked: Iterable[Mention]) -> str:
     """A digest, for a cached result, of which files of the project at `root` mention each set of words
-    its check asked about (who calls this function?), the sets themselves kept readable after it
-    (`asked_in`): a module created, deleted or edited so that it mentions them, or no longer does,
-    changes it; an edit of anything else does not."""
-    sets = sorted(set(asked))
+    its check asked about (who calls this function?), under the size cap it was asked with, the questions
+    themselves kept readable after it (`asked_in`): a module created, deleted or edited so that it
+    mentions them, or no longer does, changes it, and so does one created or deleted across a cap; an
+    edit of anything else does not."""
+    questions = sorted(set(asked), key=lambda q: (q[0], -1 if q[1] is None else q[1]))
     lines = []
-    for words in sets:
-        found = mentioning(root, words)
-        lines.append(f"{words!r}: " + ("too many files" if found is None else " ".join(map(str, found))))
+    for words, max_files in questions:
+        found = mentioning(root, words, max_files)
+        found_text = "too many files" if found is None else " ".join(map(str, found))
+        lines.append(f"{words!r} {max_files}: {found_text}")
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
-    return f"{LISTING_DIGEST_PREFIX}{digest}:{json.dumps(sets)}"
+    return f"{LISTING_DIGEST_PREFIX}{digest}:{json.dumps(questions)}"
 
 
-def asked_in(digest: str) -> list[tuple[str, ...]] | None:
-    """The sets of words a `callers_digest` was made for (None for a digest of another form)."""
+def asked_in(digest: str) -> list[Mention] | None:
+    """The questions a `callers_digest` was made for (None for a digest of another form)."""
     try:
-        sets = json.loads(digest[len(LISTING_DIGEST_PREFIX) + 65 :])
-        return [tuple(words) for words in sets]
+        questions = json.loads(digest[len(LISTING_DIGEST_PREFIX) + 65 :])
+        found: list[Mention] = []
+        for words, max_files in questions:
+            if not isinstance(words, list) or not (max_files is None or isinstance(max_files, int)):
+                return None
+            found.append((tuple(words), max_files))
+        return found
     except (ValueError, TypeError):
         return None
 
@@ -1203,10 +1247,9 @@ def _paths_mentioning(
     layout = _layout(here.parent)  # an installed distribution's root is its own top-level package
     root = layout.root or here.parent
     ctx.project.absent |= layout.absent  # a marker created below the root moves it
-    if max_files is not None and len(_project_listing(root).sources or ()) > max_files:
-        return None
-    paths = mentioning(root, words)
-    ctx.project.mentioned[(root, words)] = paths
+    paths = mentioning(root, words, max_files)
+    # Recorded also when the cap answered: a module created or deleted across it changes the answer.
+    ctx.project.mentioned[(root, words, max_files)] = paths
     if paths is None:
         return None
     return [path for path in paths if path != here]
@@ -1219,7 +1262,7 @@ def dependencies(ctx: FileContext) -> dict[str, str | None]:
     (who calls this?), with `callers_digest`: a module created, deleted or edited there may be a caller."""
     seen: dict[Path, str] = {}
     absent: set[Path] = set(ctx.project.absent)
-    mentioned: set[tuple[Path, tuple[str, ...]]] = set(ctx.project.mentioned)
+    mentioned: set[tuple[Path, tuple[str, ...], int | None]] = set(ctx.project.mentioned)
     stack = list(ctx.project_deps)
     while stack:
         path = stack.pop()
@@ -1232,8 +1275,10 @@ def dependencies(ctx: FileContext) -> dict[str, str | None]:
             absent |= module.project.absent
             mentioned |= set(module.project.mentioned)
     found: dict[str, str | None] = {str(path): digest for path, digest in sorted(seen.items())}
-    for root in sorted({root for root, _ in mentioned}):
-        found[str(root)] = callers_digest(root, [words for other, words in mentioned if other == root])
+    for root in sorted({root for root, _, _ in mentioned}):
+        found[str(root)] = callers_digest(
+            root, [(words, cap) for other, words, cap in mentioned if other == root]
+        )
     for path in sorted(absent):
         found.setdefault(str(path), None)
     return found

@@ -72,7 +72,7 @@ from nnlint.engine.bindings import (
     returned_values,
 )
 from nnlint.engine.names import dotted_name
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, only_classes_with_bases
 from nnlint.engine.roles import Role, building_roles, picked_namespace
 
 if TYPE_CHECKING:
@@ -592,7 +592,9 @@ def _annotated_class(ctx: FileContext, call: cst.Call, receiver: str) -> Resolve
 
 
 def is_model_class(cls: Resolved, hops: int = 0) -> bool:
-    """Whether a project class derives from `nn.Module` (or a LightningModule), through project bases."""
+    """Whether a project class derives from `nn.Module` (or a LightningModule), through project bases. A
+    base of another module that lists no base of its own is not one, known from its module's text
+    (`project.only_classes_with_bases`: that module is not parsed)."""
     from nnlint.vocabulary import MODEL_MODULE_BASES
 
     node = cls.node
@@ -602,9 +604,12 @@ def is_model_class(cls: Resolved, hops: int = 0) -> bool:
         qualified = cls.ctx.qualified_name(base.value) or dotted_name(base.value) or ""
         if qualified in MODEL_MODULE_BASES or qualified.endswith("LightningModule"):
             return True
-        parent = resolve_name(cls.ctx, base.value.value, node) if isinstance(base.value, cst.Name) else None
-        if parent is None and qualified:
-            parent = cls.ctx.project.resolve_qualified(qualified)
+        with only_classes_with_bases():
+            parent = (
+                resolve_name(cls.ctx, base.value.value, node) if isinstance(base.value, cst.Name) else None
+            )
+            if parent is None and qualified:
+                parent = cls.ctx.project.resolve_qualified(qualified)
         if parent is not None and is_model_class(parent, hops + 1):
             return True
     return False
