@@ -1349,7 +1349,7 @@ def test_a_base_class_of_another_module_that_lists_no_base_is_no_model_from_its_
     from nnlint.engine.summaries import is_model_class
 
     monkeypatch.chdir(tmp_path)
-    _tree(
+    write_tree(
         tmp_path,
         {
             "pyproject.toml": "",
