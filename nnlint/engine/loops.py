@@ -1582,7 +1582,15 @@ class TrainingLoops:
         qualified = self._ctx.callee(call)
         if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
             return []  # cheap: a library's function (`DDP(model, ...)`, `torch.save(model, path)`)
-        summary = summary_of_call(self._ctx, call)
+        if len(call.args) == 1:
+            # The model alone (`test(model)`): asked only of a module whose text says it evaluates, so a
+            # module that never does (`build(net)` of plain.py) is answered from its text, not parsed.
+            from nnlint.engine.project import only_if_text
+
+            with only_if_text(_says_it_evaluates):
+                summary = summary_of_call(self._ctx, call)
+        else:
+            summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
             return []
         found: list[str] = []
@@ -1942,6 +1950,11 @@ def _mode_a_call_returns(ctx: FileContext, call: cst.Call) -> str | None:
             return None
     summary = summary_of_call(ctx, call)
     return summary.returns_in_mode if summary is not None else None
+
+
+def _says_it_evaluates(text: bytes) -> bool:
+    """The text gate of `_models_run_elsewhere` for a model passed alone: a mode switch or a no-grad block."""
+    return b".eval(" in text or b".train(" in text or b"no_grad" in text or b"inference_mode" in text
 
 
 def _writes_a_mode_switch(text: bytes) -> bool:
