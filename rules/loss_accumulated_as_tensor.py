@@ -41,7 +41,10 @@ class LossAccumulatedAsTensor(Rule):
     state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
     also a meter of a dict of them, `metrics[k].update(loss_dict[k], n)` in `for k in loss_dict:` where an
     entry of the dict is the loss backpropagated, as in SLIP,
-    also from a training-step method that backpropagates and updates a meter held in `self`), a total of
+    also from a training-step method that backpropagates and updates a meter held in `self`, whatever
+    computed the loss it backpropagates: `loss = loss_pix + loss_cls` of project criteria, BiRefNet, or
+    the very entry of a dict that the iteration backpropagated, `out["loss"].backward()` then
+    `meter.update(out["loss"])`, LIC-HPCM), a total of
     what a project helper returns when it backpropagates the loss and gives it back
     (`total += backward_and_step(loss, opt)`, also through an attribute bound to the method,
     `self.step_fn = self.step_auto`, or to one of several that all do so,
@@ -276,6 +279,39 @@ class Trainer:
             optimizer.zero_grad()
             D_loss.backward()
             optimizer.step()
+""",
+        # The meter gets another entry of the dict whose "loss" was backpropagated (maybe a number), and a
+        # step method's meter gets the loss as a number.
+        """
+import torch
+
+class AverageMeter:
+    def __init__(self):
+        self.sum, self.count = 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.loss_log = AverageMeter()
+
+    def _train_batch(self, batch):
+        loss = self.model(batch).sum() + self.model.penalty()
+        self.loss_log.update(loss.item())
+        loss.backward()
+        self.optimizer.step()
+
+def train_one_epoch(model, criterion, loader, optimizer):
+    acc = AverageMeter()
+    for d in loader:
+        optimizer.zero_grad()
+        out = criterion(model(d), d)
+        out["loss"].backward()
+        optimizer.step()
+        acc.update(out["acc"])
 """,
         # The meter is given a number, or detaches what it is given.
         """
@@ -1101,6 +1137,63 @@ def train(loader, model, criterion, optimizer, scaler, names):
         optimizer.zero_grad()
         for k in loss_dict:
             metrics[k].update(loss_dict[k], x.size(0))
+""",
+            line=23,
+        ),
+        # The criterion's dict entry that was backpropagated, handed to a meter of the file under the
+        # same key (LIC-HPCM's training loop); another entry of the dict is not asked about.
+        Invalid(
+            """
+import torch
+
+class AverageMeter:
+    def __init__(self):
+        self.sum, self.count = 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+def train_one_epoch(model, criterion, loader, optimizer):
+    loss = AverageMeter()
+    for d in loader:
+        optimizer.zero_grad()
+        out_criterion = criterion(model(d), d)
+        out_criterion["loss"].backward()
+        optimizer.step()
+        loss.update(out_criterion["loss"])
+""",
+            line=19,
+        ),
+        # A training-step method backpropagates a sum of project criteria's outputs and hands it to a
+        # meter it keeps (BiRefNet's `_train_batch`): what it backpropagates has a graph.
+        Invalid(
+            """
+import torch
+from losses import PixLoss, ClsLoss
+
+class AverageMeter:
+    def __init__(self):
+        self.sum, self.count = 0, 0
+
+    def update(self, val, n=1):
+        self.sum += val * n
+        self.count += n
+
+class Trainer:
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.pix_loss, self.cls_loss = PixLoss(), ClsLoss()
+        self.loss_log = AverageMeter()
+
+    def _train_batch(self, batch):
+        preds, class_preds = self.model(batch[0])
+        loss_pix = self.pix_loss(preds, batch[1]) * 1.0
+        loss = loss_pix + self.cls_loss(class_preds, batch[2])
+        self.loss_log.update(loss, batch[0].size(0))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
 """,
             line=23,
         ),

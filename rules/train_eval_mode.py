@@ -177,6 +177,33 @@ def extract_hiddens(name, prompts, device="cpu"):
         outputs = model(prompt, output_hidden_states=True)
         yield outputs.hidden_states[-1]
 """,
+        # A head warm-up (FACIL): each epoch switches the last head back to train and steps an optimizer
+        # over that head only; the rest of the model stays in the eval() of the epoch's evaluation.
+        """
+import torch
+from torch import nn
+
+
+class Approach:
+    def __init__(self, model, epochs, device):
+        self.model, self.epochs, self.device = model, epochs, device
+
+    def warm_up(self, t, loader):
+        self.optimizer = torch.optim.SGD(self.model.heads[-1].parameters(), lr=0.1)
+        for e in range(self.epochs):
+            self.model.heads[-1].train()
+            for images, targets in loader:
+                outputs = self.model(images.to(self.device))
+                loss = nn.functional.cross_entropy(outputs[t], targets)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+            with torch.no_grad():
+                self.model.eval()
+                for images, targets in loader:
+                    outputs = self.model(images.to(self.device))
+                    print(nn.functional.cross_entropy(outputs[t], targets).item())
+""",
         # The retraining switches to eval before each epoch's validation and back to train() before training.
         """
 import torch

@@ -374,3 +374,66 @@ def test_a_wrappers_prediction_runs_in_the_mode_its_training_method_left(
         },
     )
     assert _rows("saits.py") == rows
+
+
+_TEST_HELPER = """import torch
+
+
+def load_images():
+    return [torch.zeros(1, 4, 8, 8) for _ in range(3)]
+
+
+def test(model):
+{switch}    scores = []
+    for x in load_images():
+        with torch.no_grad():
+            pred = model(x)
+        scores.append(float(pred.mean()))
+    return sum(scores) / len(scores)
+
+
+if __name__ == "__main__":
+    model = torch.load("best.pt")
+    model.eval()
+    print(test(model))
+"""
+_EPOCH_LOOP = """import torch
+from torch import nn
+
+from test import test
+
+
+def train(loader, model, optimizer):
+    model.train()
+    for x, y in loader:
+        loss = nn.functional.mse_loss(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main(loader, epochs):
+    model = nn.Sequential(nn.Conv2d(4, 1, 3), nn.BatchNorm2d(1))
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(epochs):
+        train(loader, model, optimizer)
+        score = test(model)
+        print(epoch, score)
+"""
+
+
+@pytest.mark.parametrize(("switch", "rows"), [("", [("test.py", 12)]), ("    model.eval()\n", [])])
+def test_a_helper_given_the_model_alone_is_an_evaluation_of_another_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """Mobile-Image-Matting: the epoch loop calls test.py's `test(model)` with the model alone (the helper
+    loads its own images) right after `train()`; `test` runs it under no_grad and never switches it to
+    eval (only the script's own `__main__` does): reported in test.py at the forward. A `test` that
+    switches the model to eval itself is silent (foamliu's Image-Matching, whose `test(model)` hands it
+    to an `evaluate` that calls `model.eval()`)."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(
+        tmp_path,
+        {"pyproject.toml": "", "test.py": _TEST_HELPER.format(switch=switch), "train.py": _EPOCH_LOOP},
+    )
+    assert sorted(_rows(".")) == rows

@@ -860,7 +860,7 @@ class FileBindings:
                 add(target.value, kind, node, None)
                 return
             if type(target) is cst.Subscript:
-                name = _item_name(target)
+                name = item_name(target)
                 if name is not None:
                     table.setdefault(name, []).append(Binding(name, "item", node, value))
                 return
@@ -1025,11 +1025,11 @@ def _binding_function(ctx: FileContext, binding: Binding) -> str | None:
     return function.name.value if function is not None else None
 
 
-def _item_name(target: cst.Subscript) -> str | None:
+def item_name(target: cst.Subscript) -> str | None:
     """`cfg['epochs']` (`cfg['train']['epochs']`) for an item written under a plain string key of a
     dotted name (or of such an item), else None."""
     base = dotted_name(target.value) or (
-        _item_name(target.value) if isinstance(target.value, cst.Subscript) else None
+        item_name(target.value) if isinstance(target.value, cst.Subscript) else None
     )
     if base is None or len(target.slice) != 1 or not isinstance(target.slice[0].slice, cst.Index):
         return None

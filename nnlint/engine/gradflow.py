@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import assigned_names, call_candidates, own_nodes, target_names
+from nnlint.engine.bindings import assigned_names, call_candidates, item_name, own_nodes, target_names
 from nnlint.engine.index import children
 from nnlint.engine.loops import EventKind, Loop, turns_recording_off
 from nnlint.engine.names import dotted_name, words
@@ -363,13 +363,29 @@ class GradientFlow:
         ):
             return True
         loop = self._ctx.loops.enclosing_loop(at)
-        return (
-            loop is not None
-            and any(
-                event.kind is EventKind.BACKWARD and event.target == name and not event.via
-                for event in loop.own_events
-            )
+        if loop is None:
+            return self._backpropagated_by_step(name, at)
+        return any(
+            event.kind is EventKind.BACKWARD and event.target == name and not event.via
+            for event in loop.own_events
         ) or self._loss_backpropagated_here(expr, at)
+
+    def _backpropagated_by_step(self, name: str, at: cst.CSTNode) -> bool:
+        """Whether the function around `at`, outside any loop, backpropagates `name` itself, once per call
+        and with recording on: a training-step method (BiRefNet's `_train_batch`, whose `loss` is a sum
+        of project criteria's outputs, `loss = loss_pix + loss_cls`, then `loss.backward()`). What it
+        backpropagates has a graph, whatever computed it."""
+        function = self._ctx.enclosing_function(at)
+        if function is None or self.under_no_grad(at):
+            return False
+        return any(
+            event.kind is EventKind.BACKWARD
+            and event.target == name
+            and not event.via
+            and not event.no_grad
+            and event.nested == 0
+            for event in self._ctx.loops.function_events(function)
+        )
 
     def _model_output_made_loss(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether a name read at `at` holds what a model call gave in this iteration (`model(x)`,
@@ -662,23 +678,45 @@ class GradientFlow:
         `at` backpropagated: `output['loss'].backward()` then `outputs.append(output)`, with no write to
         `output` or `output[...]` in between (which could replace the entry by a detached copy)."""
         name = dotted_name(expr) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+        return name is not None and bool(self._entries_backpropagated_before(name, at))
+
+    def backpropagated_entry(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """Whether `expr`, read at statement `at`, is the very entry of a container that the loop around
+        `at` backpropagated before it, under the same string key and with no write to the container in
+        between: `out["loss"].backward()`, then `meter.update(out["loss"])` (LIC-HPCM's training loop).
+        Another entry of the same dict (`out["psnr"]`, maybe a number) is not asked about here."""
+        key = item_name(expr) if type(expr) is cst.Subscript else None
+        if key is None or type(expr.value) not in (cst.Name, cst.Attribute):  # type: ignore[attr-defined]
+            return False
+        container = dotted_name(expr.value)  # type: ignore[attr-defined]
+        return container is not None and any(
+            item_name(operand) == key for operand in self._entries_backpropagated_before(container, at)
+        )
+
+    def _entries_backpropagated_before(self, name: str, at: cst.CSTNode) -> list[cst.Subscript]:
+        """The entries of the container `name` (`output["loss"]`) that the loop around statement `at`
+        backpropagates itself before `at`, with no write to `name` or `name[...]` between the backward
+        and `at`."""
         around = self._ctx.index.enclosing(at, (cst.For, cst.While))
-        if name is None or around is None or around not in self._loops_with_backward_calls:
-            return False  # the backward call must be in the loop's text: told before its events are asked
+        if around is None or around not in self._loops_with_backward_calls:
+            return []  # the backward call must be in the loop's text: told before its events are asked
         loop = self._ctx.loops.loop(around)
+        found: list[cst.Subscript] = []
+        before: list[cst.CSTNode] | None = None
         for event in loop.own_events:
             if event.kind is not EventKind.BACKWARD or event.via or not isinstance(event.node, cst.Call):
                 continue
             operand = self._ctx.loops.backward_operand(event.node)
             if not isinstance(operand, cst.Subscript) or dotted_name(operand.value) != name:
                 continue
-            before = statements_before(loop.node.body, at)
+            if before is None:
+                before = statements_before(loop.node.body, at)
             if event.node not in before:
                 continue
             after = before[before.index(event.node) :]
             if not any(writes(node, name) for node in after):
-                return True
-        return False
+                found.append(operand)
+        return found
 
     @cached_property
     def _loops_with_backward_calls(self) -> set[cst.CSTNode]:
@@ -707,6 +745,7 @@ class GradientFlow:
             roles.is_loss_expr(item)
             or self._loss_backpropagated_here(item, call)
             or self._entry_of_backpropagated(item, call)
+            or self.backpropagated_entry(item, call)
             for arg in call.args
             for item in (
                 [element.value for element in arg.value.elements]

@@ -1572,18 +1572,27 @@ class TrainingLoops:
     def _models_run_elsewhere(self, call: cst.Call) -> list[str]:
         """The models a call of a project function of another module runs, by that function's summary,
         whichever way they are passed (`rescore(lattice=lat, model=model, lm=masked_lm_model)`, by keyword,
-        two models at once): each argument holding a model that the function, or a project function it
-        hands it to, calls. `_model_handed_over` guesses from the call alone; this asks the definition,
-        so only calls that pass a model by keyword, or several models, are resolved."""
+        two models at once, or the model alone: `test(model)`, whose helper loads its own data, as
+        Mobile-Image-Matting's epoch loop calls test.py's `test`): each argument holding a model that the
+        function, or a project function it hands it to, calls. `_model_handed_over` guesses from the call
+        alone when the model comes with other arguments; this asks the definition."""
         from nnlint.engine.summaries import summary_of_call
 
         passed = [arg for arg in call.args if not arg.star and self._roles.has(arg.value, Role.MODEL)]
-        if not passed or (len(passed) == 1 and passed[0].keyword is None):
-            return []  # cheap: no model, or one by position (`_model_handed_over` judges those by the call)
+        if not passed or (len(passed) == 1 and passed[0].keyword is None and len(call.args) > 1):
+            return []  # cheap: no model, or one by position among others (`_model_handed_over` judges those)
         qualified = self._ctx.callee(call)
         if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
             return []  # cheap: a library's function (`DDP(model, ...)`, `torch.save(model, path)`)
-        summary = summary_of_call(self._ctx, call)
+        if len(call.args) == 1:
+            # The model alone (`test(model)`): asked only of a module whose text says it evaluates, so a
+            # module that never does (`build(net)` of plain.py) is answered from its text, not parsed.
+            from nnlint.engine.project import only_if_text
+
+            with only_if_text(_says_it_evaluates):
+                summary = summary_of_call(self._ctx, call)
+        else:
+            summary = summary_of_call(self._ctx, call)
         if summary is None or summary.ctx is self._ctx:
             return []
         found: list[str] = []
@@ -1943,6 +1952,11 @@ def _mode_a_call_returns(ctx: FileContext, call: cst.Call) -> str | None:
             return None
     summary = summary_of_call(ctx, call)
     return summary.returns_in_mode if summary is not None else None
+
+
+def _says_it_evaluates(text: bytes) -> bool:
+    """The text gate of `_models_run_elsewhere` for a model passed alone: a mode switch or a no-grad block."""
+    return b".eval(" in text or b".train(" in text or b"no_grad" in text or b"inference_mode" in text
 
 
 def _writes_a_mode_switch(text: bytes) -> bool:

@@ -1067,7 +1067,9 @@ class ModeSimulation:
                     if self._evaluates(event):
                         evaluated.add(model)
                     elif model in evaluated and _trains(events[position + 1 :]):
-                        if not self._mode_free(model):  # eval() changes nothing in a mode-free model
+                        # eval() changes nothing in a mode-free model; a part switched back to train
+                        # (`model.heads[-1].train()`) is trained with the rest kept in eval on purpose.
+                        if not self._mode_free(model) and not self._parts_trained(loop, model):
                             return set_by[model].node
                     elif (
                         self._stepped_after(events[position + 1 :], model, loop)
@@ -1109,12 +1111,16 @@ class ModeSimulation:
 
     def _parts_trained(self, loop: Loop, model: str) -> bool:
         """`model.eval(); model.head.train()` in the loop: parts of the model kept in each mode on purpose
-        (BatchNorm frozen in the backbone, the head trained)."""
+        (BatchNorm frozen in the backbone, the head trained), also an element of a part:
+        `self.model.heads[-1].train()` (FACIL's head warm-up, whose optimizer holds the last head only)."""
         prefix = f"{model}."
         for call in self._ctx.index.nodes(cst.Call):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "train":
-                owner = dotted_name(func.value) or ""
+                part = func.value
+                while type(part) is cst.Subscript:
+                    part = part.value
+                owner = dotted_name(part) or ""
                 if owner.startswith(prefix) and _within(self._ctx, call, loop.node):
                     return True
         return False
