@@ -497,56 +497,19 @@ def _top_level(module: cst.Module) -> dict[str, cst.CSTNode]:
     return table
 
 
-def _top_level_values(module: cst.Module, name: str) -> list[cst.BaseExpression]:
-    """Every value the module's top level (inside `if`/`try` too) binds `name` to; a binding of no
-    single value (an unpacking, an augmented assignment, a def or import of that name) adds a copy of
-    the first so that the name counts as bound more than once."""
-    values: list[cst.BaseExpression] = []
-    unknown = 0
-    stack: list[cst.CSTNode] = list(reversed(module.body))
-    while stack:
-        statement = stack.pop()
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            unknown += statement.name.value == name
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        if isinstance(target.target, cst.Name) and target.target.value == name:
-                            values.append(small.value)
-                        elif name in _target_names(target.target):
-                            unknown += 1
-                elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                    if isinstance(small.target, cst.Name) and small.target.value == name:
-                        values.append(small.value)
-                elif isinstance(small, (cst.AugAssign, cst.Import, cst.ImportFrom)) and name in _target_names(
-                    small
-                ):
-                    unknown += 1
-        elif isinstance(statement, cst.If):
-            stack.extend(reversed(_block(statement.body)))
-            if statement.orelse is not None:
-                stack.append(statement.orelse)
-        elif isinstance(statement, cst.Else):
-            stack.extend(reversed(_block(statement.body)))
-        elif isinstance(statement, (cst.Try, cst.TryStar)):
-            stack.extend(reversed(_block(statement.body)))
-    return values + values[:1] * unknown if values else []
-
-
-def _target_names(node: cst.CSTNode) -> set[str]:
-    """The plain names an assignment target, augmented assignment or import binds (roughly: every name
-    in it, which only errs towards ambiguity)."""
-    if isinstance(node, cst.AugAssign):
-        node = node.target
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(current.children)
-    return found
+def _top_level_value(module: FileContext, name: str) -> cst.BaseExpression | None:
+    """The value of the one binding of `name` at the module's top level (outside every function and
+    class, inside `if`/`try`/loops too), read from the module's binding table, when that binding is a plain
+    assignment; None when the top level binds it more than once or in any other way (an unpacking, `+=`,
+    a def or an import)."""
+    top = [
+        binding
+        for binding in module.bindings.of(name)
+        if module.index.enclosing(binding.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) is None
+    ]
+    if len(top) != 1 or top[0].kind not in ("assign", "annotated"):
+        return None
+    return top[0].value
 
 
 def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
@@ -876,8 +839,8 @@ class ProjectView:
         module = self.read(found[0])
         if module is None:
             return None
-        values = _top_level_values(module.module, found[1][0])
-        return (module, values[0]) if len(values) == 1 else None
+        value = _top_level_value(module, found[1][0])
+        return (module, value) if value is not None else None
 
     def _through_star_imports(self, name: str, hops: int) -> Resolved | None:
         """The project definition a name nothing else in this file binds gets from a `from m import *` of a

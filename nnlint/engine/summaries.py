@@ -58,6 +58,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
+    Binding,
     attribute_values,
     call_candidates,
     call_parameters,
@@ -1616,14 +1617,20 @@ def _built_or_backpropagated(summary: Summary, value: cst.Name | cst.Attribute) 
     return False
 
 
+def _own_bindings(summary: Summary, name: str) -> list[Binding]:
+    """The bindings of `name` made in the summarised function itself (not in a nested function)."""
+    ctx = summary.ctx
+    return [
+        binding
+        for binding in ctx.bindings.of(name)
+        if ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
+    ]
+
+
 def _unpacked_loss_parts(summary: Summary, name: str) -> bool:
     """Whether the local `name` is unpacked, once, from a project call as the dict of parts of a loss
     this function backpropagates (`_parts_of_backpropagated`)."""
-    bindings = [
-        binding
-        for binding in summary.ctx.bindings.of(name)
-        if summary.ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
-    ]
+    bindings = _own_bindings(summary, name)
     if len(bindings) != 1 or type(bindings[0].node) is not cst.Assign:
         return False
     node: cst.Assign = bindings[0].node  # type: ignore[assignment]
@@ -1675,12 +1682,7 @@ def _bound_once(
     `total = sum(losses.values())`): they fill the dict the node reads."""
     from nnlint.engine.gradflow import statements_before, writes
 
-    ctx = summary.ctx
-    bindings = [
-        binding
-        for binding in ctx.bindings.of(name)
-        if ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
-    ]
+    bindings = _own_bindings(summary, name)
     if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
         return None
     binding = bindings[0].node
@@ -1709,11 +1711,7 @@ def _loss_part(summary: Summary, value: cst.BaseExpression) -> Role | None:
         return None
     ctx = summary.ctx
     roles = ctx.roles
-    bindings = [
-        binding
-        for binding in ctx.bindings.of(value.value)
-        if ctx.index.enclosing(binding.node, cst.FunctionDef) is summary.function
-    ]
+    bindings = _own_bindings(summary, value.value)
     if not bindings or any(binding.kind != "assign" or binding.value is None for binding in bindings):
         return None
     for binding in bindings:
