@@ -17,15 +17,15 @@ class MissingZeroGrad(LoopRule):
     """## What it does
     Flags a training loop that calls `backward()` and `optimizer.step()` but never clears the gradients.
 
-    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` or `p.grad.zero_()`, in the
-    loop body, in the helper functions it calls (a helper of another project module counts when it only
-    clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure an `LBFGS` step
-    runs (a closure of the file that backpropagates and clears nothing is flagged; one the file does not hold
-    is taken to clear). An optimizer whose gradients are cleared only through another optimizer or model (a
-    GAN that clears D but not G, also with its optimizers kept in a dict, `opts["D"]` and `opts["G"]`) is
-    flagged, and so is a step whose clearing sits only in the other branch of an `if` (`if amp:
-    optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are optimizers kept in a list
-    and stepped in a loop over it (`for opt in self.optimizers: opt.step()`) that nothing clears. So is a
+    Clearing means `optimizer.zero_grad()`, `model.zero_grad()`, `p.grad = None` (or a fresh zero tensor) or
+    `p.grad.zero_()`, in the loop body, in the helper functions it calls (a helper of another project module
+    counts when it only clears: `zero_grad(self.model_params)` from an fp16 utility module), or in the closure
+    an `LBFGS` step runs (a closure of the file that backpropagates and clears nothing is flagged; one the
+    file does not hold is taken to clear). An optimizer whose gradients are cleared only through another
+    optimizer or model (a GAN that clears D but not G, also with its optimizers kept in a dict, `opts["D"]`
+    and `opts["G"]`) is flagged, and so is a step whose clearing sits only in the other branch of an `if` (`if
+    amp: optimizer.zero_grad(); ... else: loss.backward(); optimizer.step()`), and so are optimizers kept in a
+    list and stepped in a loop over it (`for opt in self.optimizers: opt.step()`) that nothing clears. So is a
     step after an `if`/`else` on a setting the loop never changes (`if args.moe: loss = ... else:
     model.zero_grad(); loss = ...`, then the shared `loss.backward(); optimizer.step()`) when only one side
     clears: a run that takes the other side never clears. A side that backpropagates on its own, or replays a
@@ -442,6 +442,23 @@ for x, y in loader:
     model(x).sum().backward()
     optimizer.step()
 """,
+        # A helper that gives every gradient a fresh zero tensor (2017-era GAN and VAE scripts).
+        """
+import torch
+from torch.autograd import Variable
+params = [W, b]
+def reset_grad():
+    for p in params:
+        if p.grad is not None:
+            data = p.grad.data
+            p.grad = Variable(data.new().resize_as_(data).zero_())
+solver = torch.optim.Adam(params, lr=1e-3)
+for it in range(100000):
+    loss = model(next_batch()).mean()
+    loss.backward()
+    solver.step()
+    reset_grad()
+""",
         # Zeroing right after the step, in the same iteration.
         """
 import torch
@@ -559,6 +576,21 @@ for step in range(100):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A helper that only gives a missing gradient its first zero tensor clears nothing.
+        """
+import torch
+params = list(model.parameters())
+def ensure_grads():
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+solver = torch.optim.Adam(params, lr=1e-3)
+for batch in loader:
+    ensure_grads()
+    loss = model(batch).mean()
+    loss.backward()
+    solver.step()
+""",
         # A new optimizer every batch over the same parameters clears nothing: the gradients live on the
         # parameters (DANN's source-only mode; the adversarial mode reschedules the optimizer it is given).
         Invalid(

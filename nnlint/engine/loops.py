@@ -48,7 +48,7 @@ from nnlint.engine.bindings import (
 from nnlint.engine.index import children, walk
 from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
 from nnlint.engine.roles import Role, Roles, is_scheduler_class
-from nnlint.engine.summaries import Effect, clearing, handed
+from nnlint.engine.summaries import Effect, clearing, clears_grad, handed
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
@@ -1183,15 +1183,9 @@ class TrainingLoops:
         self._collect(node.body, out, inner, subst, depth, stack)
 
     def _assign_event(self, node: cst.Assign, out: list[Event], where: _Where, subst: dict[str, str]) -> None:
-        # `p.grad = None` clears a gradient just like zero_grad(set_to_none=True).
-        for target in node.targets:
-            if (
-                type(target.target) is cst.Attribute
-                and target.target.attr.value == "grad"
-                and isinstance(node.value, cst.Name)
-                and node.value.value == "None"
-            ):
-                out.append(where.event(EventKind.ZERO_GRAD, node, target=None))
+        # `p.grad = None` (or a fresh zero tensor) clears a gradient just like zero_grad(set_to_none=True).
+        if clears_grad(self._ctx, node):
+            out.append(where.event(EventKind.ZERO_GRAD, node, target=None))
 
     def _own_switches(self, call: cst.Call) -> tuple[EventKind | None, EventKind | None] | None:
         """`model.generate(mel)` whose project method (of the class the object is known to be) switches its

@@ -30,11 +30,12 @@ A summary holds
   and which parameter it clears. The training-loop collector inlines the helpers of the checked file, but
   a helper of another project module (`from .fp16_util import zero_grad`, then `zero_grad(params)` at the
   top of every step) is opaque to it; a call of a clearer counts as a `zero_grad` there (`clearing`).
-  A clearer's body clears gradients (`opt.zero_grad()`, `p.grad.zero_()`, `p.grad = None`, or a call of
-  another clearer), always and all of them, and neither backpropagates nor steps: a helper that also
-  trains is a training step, and one whose clearing sits under a condition (other than `if p.grad is not
-  None`) clears only some gradients or only sometimes, like DINO's `cancel_gradients_last_layer` (the last
-  layer's `p.grad = None` during the first epochs), which freezes a layer rather than clearing the step.
+  A clearer's body clears gradients (`opt.zero_grad()`, `p.grad.zero_()`, `p.grad = None` or a fresh zero
+  tensor, or a call of another clearer), always and all of them, and neither backpropagates nor steps: a
+  helper that also trains is a training step, and one whose clearing sits under a condition (other than `if
+  p.grad is not None`) clears only some gradients or only sometimes, like DINO's
+  `cancel_gradients_last_layer` (the last layer's `p.grad = None` during the first epochs), which freezes a
+  layer rather than clearing the step.
 
 `effects` says what is seen to happen to a parameter; `uses_of` says everything that happens to it, or
 nothing when some of it cannot be read. A rule that reports something never done to an object its code
@@ -1368,7 +1369,7 @@ def _cleared(ctx: FileContext, function: cst.FunctionDef, depth: int) -> str | N
             return None
     targets: set[str] = set()
     for node in nodes:
-        if isinstance(node, cst.Assign) and _sets_grad_to_none(node):
+        if isinstance(node, cst.Assign) and clears_grad(ctx, node):
             targets.add("")
             continue
         if not isinstance(node, cst.Call):
@@ -1402,11 +1403,46 @@ def _grad_none_test(test: cst.BaseExpression) -> bool:
     )
 
 
-def _sets_grad_to_none(node: cst.Assign) -> bool:
+def clears_grad(ctx: FileContext, node: cst.Assign) -> bool:
+    """Whether an assignment clears a gradient (`resets_grad`) where it stands: one under `if p.grad is
+    None:` gives a missing gradient its first (zero) tensor, before an all-reduce or an offload, and
+    clears nothing that is there."""
+    if not resets_grad(node):
+        return False
+    child: cst.CSTNode = node
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+            return True
+        if isinstance(ancestor, cst.If) and child is ancestor.body:
+            test = ancestor.test
+            return not (_grad_none_test(test) and isinstance(test.comparisons[0].operator, cst.Is))  # type: ignore[attr-defined]
+        child = ancestor
+    return True
+
+
+def resets_grad(node: cst.Assign) -> bool:
+    """`p.grad = None`, or `p.grad` given a fresh zero tensor (`torch.zeros_like(p)`, `g.new().resize_as_(g)
+    .zero_()`, as 2017-era GAN and VAE scripts clear it): the manual forms of `zero_grad()`. A gradient set
+    to any other value (gradient surgery, a hand-computed gradient) is not a clearing."""
+    if not any(isinstance(t.target, cst.Attribute) and t.target.attr.value == "grad" for t in node.targets):
+        return False
+    value = node.value
+    if isinstance(value, cst.Name):
+        return value.value == "None"
+    if not isinstance(value, cst.Call):
+        return False
+    spelled = dotted_name(value.func) or ""
+    if spelled.rsplit(".", 1)[-1] in ("zeros_like", "zeros") and spelled.startswith("torch."):
+        return True
+    if isinstance(value.func, cst.Attribute) and value.func.attr.value == "zero_":
+        return True
+    # `Variable(g.new().resize_as_(g).zero_())`: a wrapper around the fresh zero tensor
     return (
-        isinstance(node.value, cst.Name)
-        and node.value.value == "None"
-        and any(isinstance(t.target, cst.Attribute) and t.target.attr.value == "grad" for t in node.targets)
+        spelled in ("Variable", "torch.autograd.Variable", "autograd.Variable")
+        and len(value.args) == 1
+        and isinstance(value.args[0].value, cst.Call)
+        and isinstance(value.args[0].value.func, cst.Attribute)
+        and value.args[0].value.func.attr.value == "zero_"
     )
 
 
