@@ -97,6 +97,15 @@ class ViewAsPermute(Rule):
     probe_settles = True
 
     VALID: ClassVar[list[str]] = [
+        # fairseq's ONNX branch (`if self.onnx_trace and attn.size(1) == 1:`): one position can move anywhere.
+        """
+import torch
+def merge(x, n_heads):
+    b, n, d = x.shape
+    if tracing and x.size(1) == 1:
+        x = x.view(n, b, d)
+    return x
+""",
         # Heads split off and moved ahead of the positions before merging into the batch; and the merge
         # of a projection of a known matrix (one position: the `-1` is 1).
         """
@@ -555,6 +564,18 @@ class LambdaLayer(nn.Module):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A guard that says nothing about a unit dim keeps the layout known.
+        Invalid(
+            """
+import torch
+def merge(x, n_heads):
+    b, n, d = x.shape
+    if x.size(1) > 1:
+        x = x.view(n, b, d)
+    return x
+""",
+            line=6,
+        ),
         # Lambda layer (timm before its fix): dims 3 and 1 of (B, heads, H * W, dim_v) swapped leave the
         # heads behind the positions; `k @ v` broadcast over the heads by `unsqueeze(1)`.
         Invalid(

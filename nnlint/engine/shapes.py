@@ -433,7 +433,12 @@ class ShapeFacts:
             env.forget(statement.name.value)  # a nested scope is analysed on its own
             return env
         if isinstance(statement, cst.If):
-            branches = [self._suite(statement.body, env.copy())]
+            guarded = env.copy()
+            for name in _names_with_a_unit_dim(statement.test):
+                # A dim of size 1 can move anywhere without scrambling anything (fairseq's ONNX branch,
+                # `if attn.size(1) == 1: attn.view(tgt_len, bsz, d)`): the layout says nothing here.
+                guarded.forget(name)
+            branches = [self._suite(statement.body, guarded)]
             if isinstance(statement.orelse, cst.If):
                 branches.append(self._statement(statement.orelse, env.copy()))
             elif isinstance(statement.orelse, cst.Else):
@@ -1928,3 +1933,35 @@ def _literal_ints(args: list[cst.Arg] | tuple[cst.Arg, ...]) -> list[int] | None
         values = [e.value for e in values[0].elements]
     ints = [_literal_int(value) for value in values]
     return None if any(i is None for i in ints) else [i for i in ints if i is not None]
+
+
+def _names_with_a_unit_dim(test: cst.BaseExpression) -> list[str]:
+    """The names an `if` test says have a dim of size 1 on its true branch: `x.size(1) == 1`,
+    `x.shape[1] == 1`, also as one operand of an `and`."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _names_with_a_unit_dim(test.left) + _names_with_a_unit_dim(test.right)
+    if not (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    ):
+        return []
+    sides = (test.left, test.comparisons[0].comparator)
+    if not any(isinstance(side, cst.Integer) and side.value == "1" for side in sides):
+        return []
+    names = []
+    for side in sides:
+        owner = None
+        func = side.func if isinstance(side, cst.Call) else None
+        if isinstance(func, cst.Attribute) and func.attr.value == "size":
+            owner = func.value  # `x.size(1)`
+        elif isinstance(side, cst.Subscript) and isinstance(side.value, cst.Attribute):
+            if side.value.attr.value == "shape":
+                owner = side.value.value  # `x.shape[1]`
+        elif isinstance(side, cst.Subscript) and isinstance(side.value, cst.Call):
+            func = side.value.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "size":
+                owner = func.value  # `x.size()[1]`
+        if isinstance(owner, cst.Name):
+            names.append(owner.value)
+    return names
