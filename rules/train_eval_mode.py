@@ -52,7 +52,10 @@ class TrainEvalMode(Rule):
     module is in training mode), and so does one handed to a loading helper (`load_checkpoint(net=net,
     ...)`); an inference script may get its network from a project factory named for it
     (`build_or_load_model(...)`, `get_model(cfg)`, or the one network-named name of its tuple:
-    `net, aug, _, weights = build_segmentation_model(...)`).
+    `net, aug, _, weights = build_segmentation_model(...)`). Lightning's `Model.load_from_checkpoint(path)`
+    builds a new module and loads trained weights into it: readied, and in training mode until the script
+    calls `model.eval()` or Lightning's `model.freeze()` (openspeech's evaluation script ran its ASR
+    model with dropout on).
     A loop that steps over the data by a batch size (`for i in range(0, len(X), batch_size):` taking
     `X[i : i + batch_size]`) is a loop over data, whatever the data is called. A model from
     `from_pretrained(...).to(device)` is in eval mode, and an object of a plain project class that switches
@@ -2444,6 +2447,21 @@ class PlotPredictions(pl.Callback):
             for i in range(0, len(x), self.batch_size):
                 pl_module(x[i : i + self.batch_size])
 """,
+        # Lightning's `freeze()` switches a module loaded from a checkpoint to eval (it calls `self.eval()`).
+        """
+import torch
+
+from models import SpeechModel
+
+
+def main(checkpoint, test_loader):
+    model = SpeechModel.load_from_checkpoint(checkpoint).to("cuda")
+    model.freeze()
+    with torch.no_grad():
+        for inputs, targets in test_loader:
+            outputs = model(inputs.to("cuda"))
+            print((outputs.argmax(-1) == targets).float().mean())
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
@@ -3841,6 +3859,25 @@ class Explainer:
         return torch.cat(outputs)
 """,
             line=31,
+        ),
+        # An evaluation script that loads a Lightning checkpoint (`load_from_checkpoint` builds a new module,
+        # in training mode) and decodes the test set without `eval()` (openspeech's hydra_eval.py).
+        Invalid(
+            """
+import torch
+
+from models import SpeechModel
+
+
+def main(checkpoint, test_loader):
+    model = SpeechModel.load_from_checkpoint(checkpoint)
+    model.to("cuda")
+    for inputs, targets in test_loader:
+        with torch.no_grad():
+            outputs = model(inputs.to("cuda"))
+        print((outputs.argmax(-1) == targets).float().mean())
+""",
+            line=12,
         ),
     ]
 

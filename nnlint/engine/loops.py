@@ -47,7 +47,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children, walk
 from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
-from nnlint.engine.roles import Role, Roles, is_scheduler_class
+from nnlint.engine.roles import Role, Roles, is_scheduler_class, loads_lightning_checkpoint
 from nnlint.engine.summaries import Effect, clearing, handed
 
 if TYPE_CHECKING:
@@ -1759,6 +1759,19 @@ class TrainingLoops:
                     return function.node.body
         return None
 
+    def _lightning_loaded(self, receiver: cst.BaseExpression) -> bool:
+        """Whether a name holds a module built by Lightning's `X.load_from_checkpoint(...)`, whose
+        `freeze()` switches it to eval."""
+        name = dotted_name(receiver)
+        value: cst.BaseExpression | None = self._roles.constructor(name) if name else None
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in vocab.SELF_RETURNING_METHODS
+        ):
+            value = value.func.value  # `X.load_from_checkpoint(path).to(device)`
+        return isinstance(value, cst.Call) and loads_lightning_checkpoint(value)
+
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
         roles = self._roles
         callee = self._ctx.callee(call)
@@ -1803,6 +1816,8 @@ class TrainingLoops:
         ):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(receiver)
+        if method == "freeze" and not call.args and self._lightning_loaded(receiver):
+            return EventKind.EVAL, keyed_name(receiver)  # Lightning's `freeze()` calls `self.eval()`
         if not call.args and roles.has(func.value, Role.MODEL):
             from nnlint.engine.training_calls import switched_mode
 
