@@ -47,7 +47,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children, walk
 from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
-from nnlint.engine.roles import Role, Roles, is_scheduler_class, loads_lightning_checkpoint
+from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, handed
 
 if TYPE_CHECKING:
@@ -1762,6 +1762,8 @@ class TrainingLoops:
     def _lightning_loaded(self, receiver: cst.BaseExpression) -> bool:
         """Whether a name holds a module built by Lightning's `X.load_from_checkpoint(...)`, whose
         `freeze()` switches it to eval."""
+        from nnlint.engine.roles import loads_lightning_checkpoint
+
         name = dotted_name(receiver)
         value: cst.BaseExpression | None = self._roles.constructor(name) if name else None
         while (
