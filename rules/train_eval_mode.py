@@ -52,7 +52,10 @@ class TrainEvalMode(Rule):
     module is in training mode), and so does one handed to a loading helper (`load_checkpoint(net=net,
     ...)`); an inference script may get its network from a project factory named for it
     (`build_or_load_model(...)`, `get_model(cfg)`, or the one network-named name of its tuple:
-    `net, aug, _, weights = build_segmentation_model(...)`).
+    `net, aug, _, weights = build_segmentation_model(...)`). Lightning's `Model.load_from_checkpoint(path)`
+    builds a new module and loads trained weights into it: readied, and in training mode until the script
+    calls `model.eval()` or Lightning's `model.freeze()` (openspeech's evaluation script ran its ASR
+    model with dropout on).
     A loop that steps over the data by a batch size (`for i in range(0, len(X), batch_size):` taking
     `X[i : i + batch_size]`) is a loop over data, whatever the data is called. A model from
     `from_pretrained(...).to(device)` is in eval mode, and an object of a plain project class that switches
@@ -98,7 +101,12 @@ class TrainEvalMode(Rule):
     eval mode). A model of a plain project `nn.Module` class (project classes over `torch.nn.Module` alone,
     known by an annotation: `def __init__(self, model: ECD)` keeping it in `self.model`) is in training
     mode at every evaluation when no module of the project (tests aside) switches anything to eval, sets
-    `.training`, or calls a model's `train(flag)`: nothing can have switched it.
+    `.training`, or calls a model's `train(flag)`: nothing can have switched it. So is a project
+    LightningModule held that way (darts's SHAP explainer, `_build_func_wrapper(self, model:
+    PLForecastingModule)`), when the project never calls `freeze()` and the file defines no Lightning hook
+    (`on_validation_end(self, trainer, pl_module: Task)` runs in the trainer's eval mode): Lightning's
+    trainer leaves `fit` in training mode and gives each module back its mode after `validate`, `test`
+    and `predict`.
     The finding lands where `model.eval()` belongs: before the `no_grad` block around the evaluation, or,
     when the block is opened once per batch inside the evaluation's loop, at the evaluation loop (with the
     block as a related location) or the forward run in training mode.
@@ -2247,37 +2255,6 @@ class Trainer:
             if step % self.eval_steps == 0:
                 self._validate(valid_loader)
 """,
-        # The evaluated model's class is a LightningModule: its trainer switches modes in library code.
-        """
-import lightning as L
-import torch
-from torch import nn
-
-
-class TabularNet(L.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.drop = nn.Dropout(0.2)
-        self.fc = nn.Linear(8, 2)
-
-    def forward(self, x):
-        return self.fc(self.drop(x))
-
-    def evaluation_step(self, x, y):
-        return (self(x).argmax(1) == y).float().mean()
-
-
-class Predictor:
-    def __init__(self, model: TabularNet, device="cpu"):
-        self.model = model.to(device)
-
-    def batch_evaluation(self, batches):
-        scores = []
-        with torch.no_grad():
-            for x, y in batches:
-                scores.append(self.model.evaluation_step(x, y))
-        return scores
-""",
         # yl4579/StyleTTS2 train_finetune.py: the networks live in a dict built elsewhere; every epoch
         # switches all its entries to eval by a computed key, puts some back in training, trains, and
         # switches all entries to eval again before validating. Which entry `model[key]` is cannot be
@@ -2442,6 +2419,48 @@ class ClientPromptAPI(PromptAPI):
     def __init__(self, base):
         self.model = base.model
         self.linear = base.linear
+""",
+        # A Lightning callback's hook runs the module inside the trainer's validation loop, which switched it
+        # to eval: a project LightningModule handed to a hook is in eval mode though no project code says so.
+        """
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+
+class Forecaster(pl.LightningModule):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_in, 64), nn.Dropout(0.1), nn.Linear(64, n_out))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class PlotPredictions(pl.Callback):
+    def __init__(self, batch_size=32):
+        self.batch_size = batch_size
+
+    def on_validation_epoch_end(self, trainer, pl_module: Forecaster):
+        x = trainer.datamodule.val_inputs
+        with torch.no_grad():
+            for i in range(0, len(x), self.batch_size):
+                pl_module(x[i : i + self.batch_size])
+""",
+        # Lightning's `freeze()` switches a module loaded from a checkpoint to eval (it calls `self.eval()`).
+        """
+import torch
+
+from models import SpeechModel
+
+
+def main(checkpoint, test_loader):
+    model = SpeechModel.load_from_checkpoint(checkpoint).to("cuda")
+    model.freeze()
+    with torch.no_grad():
+        for inputs, targets in test_loader:
+            outputs = model(inputs.to("cuda"))
+            print((outputs.argmax(-1) == targets).float().mean())
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
@@ -3800,6 +3819,65 @@ def train(model, loader, features_val, epochs):
         print(predict(model, features_val))
 """,
             line=18,
+        ),
+        # An explainer handed a project LightningModule (darts's SHAP explainer running the trained
+        # `PLForecastingModule` under `inference_mode`): no project code switches it, and Lightning's trainer
+        # leaves `fit` in training mode and gives each module back its mode after `validate` and `predict`,
+        # so the dropout of training is on while it is explained.
+        Invalid(
+            """
+from abc import ABC
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+
+class Forecaster(pl.LightningModule, ABC):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_in, 64), nn.Dropout(0.1), nn.Linear(64, n_out))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return nn.functional.mse_loss(self(x), y)
+
+
+class Explainer:
+    def __init__(self, module: Forecaster, batch_size=32):
+        self.network = module
+        self.batch_size = batch_size
+
+    @torch.inference_mode()
+    def predict(self, x):
+        outputs = []
+        for i in range(0, len(x), self.batch_size):
+            outputs.append(self.network(x[i : i + self.batch_size]))
+        return torch.cat(outputs)
+""",
+            line=31,
+        ),
+        # An evaluation script that loads a Lightning checkpoint (`load_from_checkpoint` builds a new module,
+        # in training mode) and decodes the test set without `eval()` (openspeech's hydra_eval.py).
+        Invalid(
+            """
+import torch
+
+from models import SpeechModel
+
+
+def main(checkpoint, test_loader):
+    model = SpeechModel.load_from_checkpoint(checkpoint)
+    model.to("cuda")
+    for inputs, targets in test_loader:
+        with torch.no_grad():
+            outputs = model(inputs.to("cuda"))
+        print((outputs.argmax(-1) == targets).float().mean())
+""",
+            line=12,
         ),
     ]
 

@@ -13,6 +13,7 @@ from nnlint.engine.loops import EventKind
 from nnlint.engine.modes import mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
+from nnlint.engine.roles import Role
 from nnlint.runner import check_source
 from rules.train_eval_mode import TrainEvalMode
 
@@ -576,3 +577,51 @@ def test_a_project_loss_module_run_in_validation_is_not_the_evaluated_model() ->
     assert check_source("train.py", source, [TrainEvalMode]).findings == []
     near_miss = source.replace("        net.eval()\n", "")
     assert [f.location.row for f in check_source("train.py", near_miss, [TrainEvalMode]).findings] == [38]
+
+
+# -- Lightning's `load_from_checkpoint` (openspeech's hydra_eval.py) ---------------------------------------
+
+_LIGHTNING_INFERENCE = """import torch
+
+from models import SpeechModel, SpeechData
+
+
+def main(checkpoint, test_loader):
+    data = SpeechData.load_from_checkpoint(checkpoint)
+    model = SpeechModel.load_from_checkpoint(checkpoint){moved}
+{switch}    with torch.no_grad():
+        for inputs, targets in test_loader:
+            outputs = model(inputs.to("cuda"))
+            print((outputs.argmax(-1) == targets).float().mean())
+"""
+
+
+def test_load_from_checkpoint_binds_a_model_with_trained_weights() -> None:
+    """`X.load_from_checkpoint(path)` builds a module and loads its weights (a data module's does not)."""
+    ctx = _context(_LIGHTNING_INFERENCE.format(moved="", switch=""))
+    assert ctx.roles.has("model", Role.MODEL) and not ctx.roles.has("data", Role.MODEL)
+    main = next(f for f in ctx.index.nodes(cst.FunctionDef) if f.name.value == "main")
+    assert ctx.evaluation.loads_weights(main, "model")
+
+
+@pytest.mark.parametrize(
+    ("moved", "switch", "rows"),
+    [
+        ("", "", [9]),
+        ('.to("cuda")', "", [9]),
+        ("", "    model.eval()\n", []),
+        # Lightning's `freeze()` calls `self.eval()`, also through `.to(device)`.
+        ("", "    model.freeze()\n", []),
+        ('.to("cuda")', "    model.freeze()\n", []),
+    ],
+)
+def test_a_lightning_checkpoint_loaded_for_inference_is_in_training_mode(
+    moved: str, switch: str, rows: list[int]
+) -> None:
+    source = _LIGHTNING_INFERENCE.format(moved=moved, switch=switch)
+    ctx = _context(source)
+    freeze = [e for f in ctx.index.nodes(cst.FunctionDef) for e in ctx.loops.function_events(f)]
+    if "freeze" in switch:
+        assert [(e.kind, e.target) for e in freeze if e.kind is EventKind.EVAL] == [(EventKind.EVAL, "model")]
+    findings = check_source("script.py", source, [TrainEvalMode]).findings
+    assert [f.location.row for f in findings] == rows

@@ -304,3 +304,81 @@ def test_a_plain_module_evaluated_in_a_project_that_never_switches_to_eval(
         files["tests/test_predictor.py"] = "import pytest\n\n\n" + test_module
     write_tree(tmp_path, files)
     assert _rows("NN404") == rows
+
+
+_FORECASTER = """from abc import ABC
+
+import pytorch_lightning as pl
+import torch
+
+
+class Forecaster(pl.LightningModule, ABC):
+    def __init__(self):
+        super().__init__()
+        self.drop = torch.nn.Dropout(0.1)
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, inputs):
+        return self.fc(self.drop(inputs))
+
+    def training_step(self, batch, batch_idx):
+        inputs, targets = batch
+        return torch.nn.functional.mse_loss(self(inputs), targets)
+"""
+_EXPLAINER = """import torch
+
+from forecaster import Forecaster
+
+
+class Explainer:
+    def __init__(self, batch_size=32):
+        self.batch_size = batch_size
+
+    def build(self, model: Forecaster):
+        self.pl_module = model
+
+    @torch.inference_mode()
+    def wrapped(self, x):
+        outputs = []
+        for i in range(0, len(x), self.batch_size):
+            outputs.append(self.pl_module(x[i : i + self.batch_size]))
+        return torch.cat(outputs)
+{hook}"""
+_HOOK = """
+
+    def on_validation_end(self, trainer, pl_module):
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("hook", "other", "rows"),
+    [
+        ("", "", [("explainer.py", 17)]),
+        # A test module's `freeze()` sets nothing.
+        ("", "tests/test_it.py", [("explainer.py", 17)]),
+        # Lightning's `freeze()` calls `eval()`; a hook runs inside the trainer's loops.
+        ("", "api.py", []),
+        (_HOOK, "", []),
+    ],
+)
+def test_a_lightning_module_evaluated_outside_the_trainer_in_a_project_that_never_switches_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: str, other: str, rows: list[tuple[str, int]]
+) -> None:
+    """darts's SHAP explainer: a plain class is handed the project's LightningModule (by an annotation,
+    through an abstract base marker) and runs it under `inference_mode` batch by batch; no project code
+    switches a module, and Lightning's trainer leaves `fit` in training mode and restores the mode after
+    its evaluation loops, so dropout is on (NN404 at the forward). A project `freeze()` (outside tests)
+    or a Lightning hook in the file may have switched it: silent."""
+    monkeypatch.chdir(tmp_path)
+    files = {
+        "pyproject.toml": "",
+        "forecaster.py": _FORECASTER,
+        "explainer.py": _EXPLAINER.format(hook=hook),
+    }
+    if other.startswith("tests/"):
+        files[other] = "import pytest\n\n\ndef test_it(model):\n    model.freeze()\n"
+    elif other:
+        files[other] = "def export(model):\n    model.freeze()\n    return model\n"
+    write_tree(tmp_path, files)
+    assert _rows("NN404") == rows

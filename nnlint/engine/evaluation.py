@@ -26,7 +26,7 @@ from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved
-from nnlint.engine.roles import Role, loads_pretrained_model
+from nnlint.engine.roles import Role, loads_lightning_checkpoint, loads_pretrained_model
 from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
 
@@ -857,7 +857,8 @@ class Evaluation:
         `model.load_state_dict(torch.load(path))`, or a loading helper given the model
         (`load_checkpoint(net=net, optimizer=None, filename=path)`, timm's `load_checkpoint(model, path)`),
         or binds from a pretrained checkpoint (`model = AutoModel.from_pretrained(name).to(device)`: elk's
-        hidden-state extraction), wherever in the scope (under an `if`, too)."""
+        hidden-state extraction; `model = Model.load_from_checkpoint(path)`, Lightning's), wherever in the
+        scope (under an `if`, too)."""
         from nnlint.engine.modes import model_key
 
         if "load_" not in self._ctx.source and "from_pretrained" not in self._ctx.source:
@@ -867,7 +868,7 @@ class Evaluation:
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict":
                 loaded = [func.value]
-            elif loads_pretrained_model(call):
+            elif loads_pretrained_model(call) or loads_lightning_checkpoint(call):
                 loaded = self._bound_from(call)
             elif _LOADING_HELPER.match((dotted_name(func) or "").rsplit(".", 1)[-1]):
                 loaded = [arg.value for arg in call.args]  # `load_checkpoint(net=net, filename=path)`

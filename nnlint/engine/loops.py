@@ -1753,6 +1753,21 @@ class TrainingLoops:
                     return function.node.body
         return None
 
+    def _lightning_loaded(self, receiver: cst.BaseExpression) -> bool:
+        """Whether a name holds a module built by Lightning's `X.load_from_checkpoint(...)`, whose
+        `freeze()` switches it to eval."""
+        from nnlint.engine.roles import loads_lightning_checkpoint
+
+        name = dotted_name(receiver)
+        value: cst.BaseExpression | None = self._roles.constructor(name) if name else None
+        while (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value in vocab.SELF_RETURNING_METHODS
+        ):
+            value = value.func.value  # `X.load_from_checkpoint(path).to(device)`
+        return isinstance(value, cst.Call) and loads_lightning_checkpoint(value)
+
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:
         roles = self._roles
         callee = self._ctx.callee(call)
@@ -1797,6 +1812,8 @@ class TrainingLoops:
         ):
             is_eval = method == "eval" or is_false(call.args[0].value if call.args else None)
             return (EventKind.EVAL if is_eval else EventKind.TRAIN), keyed_name(receiver)
+        if method == "freeze" and not call.args and self._lightning_loaded(receiver):
+            return EventKind.EVAL, keyed_name(receiver)  # Lightning's `freeze()` calls `self.eval()`
         if not call.args and roles.has(func.value, Role.MODEL):
             from nnlint.engine.training_calls import switched_mode
 

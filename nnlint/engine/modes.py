@@ -648,26 +648,63 @@ class ModeSimulation:
 
     def _switched_nowhere(self, function: cst.FunctionDef, model: str) -> bool:
         """Whether the model an evaluation runs is in training mode because nothing can have switched it:
-        it is an instance of a plain project module class (`plain_module_class`: project classes over
-        `torch.nn.Module` alone, no Lightning or Hugging Face base whose library code switches it or
-        loads it in eval mode), known from an annotation (`def __init__(self, model: ECD)` keeping it in
-        `self.model`, or the evaluating function's own `model: ECD`), and no module of the project (tests
-        aside) switches anything to eval or to a mode it computes (ludwig right after its port to
-        PyTorch: `Predictor.batch_evaluation` ran `self.model.evaluation_step(...)`, and no code anywhere
-        called `eval()`). A new module is in training mode, and stays so."""
+        it is an instance of a plain project module class (`module_class_bases`: project classes over
+        `torch.nn.Module` alone, no Hugging Face base whose `from_pretrained` gives it back in eval mode),
+        known from an annotation (`def __init__(self, model: ECD)` keeping it in `self.model`, or the
+        evaluating function's own `model: ECD`), and no module of the project (tests aside) switches
+        anything to eval or to a mode it computes (ludwig right after its port to PyTorch:
+        `Predictor.batch_evaluation` ran `self.model.evaluation_step(...)`, and no code anywhere called
+        `eval()`). A new module is in training mode, and stays so. A project LightningModule counts too
+        (`_lightning_left_in_training`) when the evaluation is no Lightning hook and the project never
+        calls its `freeze()`."""
         if any(text in self._ctx.source for text in _EVAL_SWITCHES):
             return False  # cheap: this file switches something to eval
         key = (function, model)
         if key not in self._nowhere_cache:
             cls = self._held_class(function, model)
+            bases = module_class_bases(cls) if cls is not None else None
             self._nowhere_cache[key] = (
-                cls is not None
-                and plain_module_class(cls)
+                bool(bases)
+                and (bases <= _TORCH_MODULE or self._lightning_left_in_training())  # type: ignore[operator]
                 and not _EVAL_SWITCH.search(self._ctx.source.encode())
                 and not _switches_to_computed_mode(self._ctx)
                 and not _project_switches_modes(self._ctx)
             )
         return self._nowhere_cache[key]
+
+    def _lightning_left_in_training(self) -> bool:
+        """For a project LightningModule that the project never switches itself: whether it is in training
+        mode at an evaluation outside Lightning's loops. Lightning's trainer leaves `fit` in
+        training mode and, since 2.x, gives each module back the mode it had after `validate`, `test` and
+        `predict` (`_ModuleMode.capture`/`restore` in its evaluation and prediction loops); its hooks run
+        inside those loops in eval mode, and its `freeze()` calls `eval()`. So: not in a file that defines
+        hooks (`on_*` methods, `*_step` methods: a callback's `on_validation_end(self, trainer, pl_module:
+        MyTask)` runs in eval mode; the module's own `training_step` is no such hook) and no project module
+        (tests aside) calls `.freeze()` (darts's SHAP explainer runs the trained `PLForecastingModule` it is
+        handed under `inference_mode`)."""
+        from nnlint.engine.project import STORE, paths_mentioning
+
+        ctx = self._ctx
+        if ".freeze(" in ctx.source or any(
+            _LIGHTNING_HOOK.match(node.name.value) and not self._model_method(node)
+            for node in ctx.index.nodes(cst.FunctionDef)
+        ):
+            return False
+        if ctx.real_path is None:
+            return True  # a file of no project (standard input): its own code is all there is
+        paths = paths_mentioning(ctx, ".freeze(")
+        if paths is None:
+            return False
+        for path in paths:
+            data = STORE.text(path)
+            if not is_test_module(str(path), data.decode("utf-8", "replace") if data else "", folders=True):
+                return False
+        return True
+
+    def _model_method(self, function: cst.FunctionDef) -> bool:
+        """Whether `function` is a method of a model class of this file."""
+        cls = self._ctx.enclosing_class(function)
+        return cls is not None and self._ctx.roles.is_local_model_class(cls.name.value)
 
     def _held_class(self, function: cst.FunctionDef, model: str) -> Resolved | None:
         """The project class of the model `function` runs, by an annotation: of its own parameter
@@ -1686,22 +1723,37 @@ def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
     return False
 
 
-def plain_module_class(cls: Resolved, hops: int = 0) -> bool:
-    """Whether a project class is an `nn.Module` whose every base is a project class or `torch.nn.Module`
-    itself (ludwig's `ECD(LudwigModule)`, `LudwigModule(Module)`): only the project's code, and torch's
-    own, can switch its mode. A library base (a LightningModule, whose trainer switches modes; a Hugging
-    Face `PreTrainedModel`, whose `from_pretrained` gives it back in eval mode) or an unresolved one
-    answers False."""
+def module_class_bases(cls: Resolved, hops: int = 0) -> frozenset[str] | None:
+    """The module bases (`torch.nn.Module`, a LightningModule, as imported) a project class reaches
+    through project classes (ludwig's `ECD(LudwigModule)`, `LudwigModule(Module)`), when every base on the
+    way is one of those, a project class or an abstract base marker (`class PLForecastingModule(
+    pl.LightningModule, ABC)`): only the project's code, torch's and Lightning's can switch its mode.
+    None when some base is anything else (a Hugging Face `PreTrainedModel`, whose `from_pretrained` gives
+    it back in eval mode; an unresolved name). Empty for a class that reaches none."""
     node = cls.node
     if not isinstance(node, cst.ClassDef) or not node.bases or hops > _MAX_MODE_DEPTH:
-        return False
+        return None
+    found: frozenset[str] = frozenset()
     for base in node.bases:
-        if cls.ctx.qualified_name(base.value) in _TORCH_MODULE:
+        qualified = cls.ctx.qualified_name(base.value)
+        if qualified in MODEL_MODULE_BASES:
+            found |= {qualified}  # type: ignore[arg-type]
+            continue
+        if qualified in _ABSTRACT_BASES:
             continue
         parent = resolve_base(cls.ctx, base.value, node)
-        if parent is None or not plain_module_class(parent, hops + 1):
-            return False
-    return True
+        above = module_class_bases(parent, hops + 1) if parent is not None else None
+        if above is None:
+            return None
+        found |= above
+    return found
+
+
+# Bases that only mark a class abstract: they give it no behaviour, and no mode.
+_ABSTRACT_BASES = frozenset({"abc.ABC"})
+# Lightning hooks and step methods, run by its loops in the mode the loop chose (`on_validation_end`,
+# `validation_step`): a file defining one may run a module in eval mode that no project code switched.
+_LIGHTNING_HOOK = re.compile(r"on_\w+$|\w+_step$")
 
 
 # `torch.nn.Module` as it is imported (`MODEL_MODULE_BASES` less the LightningModules).

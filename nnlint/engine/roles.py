@@ -146,6 +146,19 @@ def loads_pretrained_model(call: cst.Call) -> bool:
     return type(func) is cst.Attribute and func.attr.value == "from_pretrained" and _loads_model(call)
 
 
+def loads_lightning_checkpoint(call: cst.Call) -> bool:
+    """Whether a call is `X.load_from_checkpoint(...)`, Lightning's classmethod that builds a new module of
+    class `X` and loads a checkpoint's trained weights into it (in training mode, as every new module: the
+    caller sets the mode), not a data module's."""
+    func = call.func
+    return (
+        type(func) is cst.Attribute
+        and func.attr.value == "load_from_checkpoint"
+        and _loads_model(call)
+        and "data" not in (dotted_name(func.value) or "").lower()
+    )
+
+
 def _loads_model(call: cst.Call) -> bool:
     """Whether a `X.from_pretrained(...)` call loads a model, not a tokenizer, config or processor."""
     owner = call.func.value if isinstance(call.func, cst.Attribute) else None
@@ -753,6 +766,8 @@ class Roles:
                         return Role.CRITERION
                 if method == "from_pretrained":
                     return Role.MODEL if _loads_model(value) else None
+                if loads_lightning_checkpoint(value):
+                    return Role.MODEL
                 if method in ("DistributedDataParallel", "DataParallel") and value.args:
                     return Role.MODEL if self._holds_model(value.args[0].value) else None
             factory = _role_of_factory(value)
