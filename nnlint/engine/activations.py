@@ -401,12 +401,7 @@ class ActivationFlow:
         call; a parameter they do not all fill stays as it is."""
         found: list[tuple[FileContext, cst.BaseExpression]] = []
         for value in values:
-            parameter = enclosing_parameter(self._ctx, value) if isinstance(value, cst.Name) else None
-            passed = (
-                project_argument_values(self._ctx, *parameter)
-                if parameter is not None and parameter[1].default is None and self._cross_module
-                else None
-            )
+            passed = self._filled_by_other_modules(value) if type(value) is cst.Name else None
             if passed:
                 for module, argument, call in passed:
                     reaching = (
@@ -633,10 +628,7 @@ class ActivationFlow:
         (`Trainer(model, optimizer, nn.NLLLoss())` in main.py for piwise's `Trainer.__init__(self, model,
         optimizer, criterion)`, kept as `self.criterion`), judged in their files; None unless all agree.
         The same reading as a model handed to a wrapper's constructor (`_passed_from_other_modules`)."""
-        parameter = enclosing_parameter(self._ctx, name)
-        if parameter is None or parameter[1].default is not None or not self._cross_module:
-            return None
-        passed = project_argument_values(self._ctx, *parameter)
+        passed = self._filled_by_other_modules(name)
         if not passed:
             return None
         answer: Loss | None = None
@@ -859,10 +851,7 @@ class ActivationFlow:
         only other project modules call (`def source_only(encoder, classifier, ...)` in train.py, called
         from main.py with `model.Classifier().cuda()`): what the models they pass give, judged in their
         files."""
-        parameter = enclosing_parameter(self._ctx, func)
-        if parameter is None or parameter[1].default is not None or not self._cross_module:
-            return None
-        passed = project_argument_values(self._ctx, *parameter)
+        passed = self._filled_by_other_modules(func)
         if not passed:
             return None
         return _on_some_path(
@@ -871,6 +860,16 @@ class ActivationFlow:
                 for module, value, call in passed
             ]
         )
+
+    def _filled_by_other_modules(
+        self, name: cst.Name
+    ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]]:
+        """What the project's other modules pass for a parameter with no default (`project_argument_values`),
+        each with its file and call; empty for any other name, or when the check reads one file alone."""
+        parameter = enclosing_parameter(self._ctx, name)
+        if parameter is None or parameter[1].default is not None or not self._cross_module:
+            return []
+        return project_argument_values(self._ctx, *parameter) or []
 
     def _values_of(
         self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode
