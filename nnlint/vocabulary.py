@@ -141,6 +141,9 @@ LOSS_EXPECTS = {
     "torch.nn.BCEWithLogitsLoss": LOGITS,
     "torch.nn.functional.binary_cross_entropy_with_logits": LOGITS,
     "torch.nn.NLLLoss": LOG_SOFTMAX,
+    # Its deprecated spatial twin (same computation; old segmentation code: ESPNet, drn, pytorch-semantic-
+    # segmentation, robot-surgery-segmentation, piwise).
+    "torch.nn.NLLLoss2d": LOG_SOFTMAX,
     "torch.nn.functional.nll_loss": LOG_SOFTMAX,
 }
 LOSS_DISPLAY = {
@@ -149,6 +152,7 @@ LOSS_DISPLAY = {
     "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
     "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
     "torch.nn.NLLLoss": "NLLLoss",
+    "torch.nn.NLLLoss2d": "NLLLoss2d",
     "torch.nn.functional.nll_loss": "F.nll_loss",
 }
 # For each loss, the input kinds that are mistakes (what the loss applies itself, or cannot take).
@@ -158,6 +162,7 @@ LOSS_WRONG_INPUTS = {
     "torch.nn.BCEWithLogitsLoss": frozenset({SIGMOID}),
     "torch.nn.functional.binary_cross_entropy_with_logits": frozenset({SIGMOID}),
     "torch.nn.NLLLoss": frozenset({SOFTMAX, LOGITS}),
+    "torch.nn.NLLLoss2d": frozenset({SOFTMAX, LOGITS}),
     "torch.nn.functional.nll_loss": frozenset({SOFTMAX, LOGITS}),
 }
 

@@ -73,7 +73,9 @@ class EvalWithoutNoGrad(Rule):
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
     that holds no parameter and no layer, only buffers and settings (melgan's `Audio2Mel`, an STFT), records
-    no graph of its own: running it is no forward that needs `no_grad`.
+    no graph of its own: running it is no forward that needs `no_grad`; nor does a module whose `forward`
+    hands its input to `self.model.generate(...)` (transformers' `generate` turns recording off itself),
+    when the loop's model is known to be one (an annotation: `model: ChronosModel` in the class's body).
 
     ## Why is this bad?
     With recording on, every forward keeps its activations alive for a backward pass that never comes:
@@ -151,6 +153,29 @@ def caption(model, processor, loader):
     model.eval()
     for batch in loader:
         outputs = model.generate(**batch)
+""",
+        # The pipeline's module (declared in its class body) runs its network only through `generate`,
+        # which turns recording off itself (chronos-forecasting's `ChronosPipeline.predict`).
+        """
+import torch
+from torch import nn
+
+class Forecaster(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model.generate(input_ids=ids, max_new_tokens=8)[..., 1:]
+
+class Pipeline:
+    model: Forecaster
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict(self, batches):
+        return torch.cat([self.model(ids) for ids in batches])
 """,
         # A loop in the model's own code (streaming over segments) runs in the mode its caller chose.
         """

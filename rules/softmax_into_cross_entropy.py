@@ -21,7 +21,8 @@ class SoftmaxIntoCrossEntropy(Rule):
     Flags a loss given the wrong kind of input, one family of mistakes: a softmax or log_softmax output
     into `nn.CrossEntropyLoss` / `F.cross_entropy`, a sigmoid output into `nn.BCEWithLogitsLoss` /
     `F.binary_cross_entropy_with_logits`, probabilities (softmax, not log_softmax) into `nn.NLLLoss` /
-    `F.nll_loss`, and raw logits (a model that ends with a Linear layer) into `NLLLoss`. The activation is
+    `F.nll_loss` (also the deprecated `nn.NLLLoss2d`), and raw logits (a model that ends with a Linear
+    layer) into `NLLLoss`. The activation is
     found wherever it is applied: in the loss call, through local names, `.view()`/`.squeeze()`/`.to()`/
     indexing and iteration, `exp(log_softmax(x))`, a helper or method that returns it, the last layer
     of a model (`forward` in another module of the project, a Sequential ending in `nn.Softmax`, also one
@@ -40,7 +41,10 @@ class SoftmaxIntoCrossEntropy(Rule):
     handed to a wrapper's constructor included: `Trainer(encoder, ...)` in a script, even one importing
     the class through its package's `__init__`, with `self.encoder = encoder` and its aliases `self.model =
     self.encoder`; every construction in the project must pass models of one kind) or as a
-    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), a criterion returned by a
+    constructor-parameter default (`nn.CrossEntropyLoss().cuda()` included), a criterion handed to a
+    wrapper's constructor by every construction in the project's other modules (`Trainer(model, optimizer,
+    criterion)` in main.py, kept as `self.criterion = criterion`; a project criterion class too), a
+    criterion returned by a
     project function or method (`self.criterion = self.configure_criterion()`; returns that give
     different losses leave it unknown), or a criterion attribute
     set on one branch of a test that `__init__` fixes (`if self.action_type == "discrete":`) and used
@@ -385,6 +389,21 @@ model = Net()
 for x, y in loader:
     loss = F.cross_entropy(model(x), y)
 """,
+        # log_softmax into the deprecated `NLLLoss2d` is correct (sacmehta/ESPNet's criterion).
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+class Seg(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 21, 1)
+    def forward(self, x):
+        return F.log_softmax(self.conv(x), dim=1)
+criterion = nn.NLLLoss2d(ignore_index=255)
+model = Seg()
+for x, y in loader:
+    loss = criterion(model(x), y)
+""",
         # log_softmax (also via exp's inverse, log) into NLLLoss is correct.
         """
 import torch
@@ -549,6 +568,31 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # `NLLLoss2d`, the deprecated spatial spelling of `NLLLoss` (old segmentation code), given
+        # probabilities by a project criterion that wraps it (piwise's `CrossEntropyLoss2d`).
+        Invalid(
+            """
+import torch.nn as nn
+import torch.nn.functional as F
+class Seg(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 21, 1)
+    def forward(self, x):
+        return F.softmax(self.conv(x), dim=1)
+class CrossEntropyLoss2d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.loss = nn.NLLLoss2d()
+    def forward(self, x, y):
+        return self.loss(x, y)
+model = Seg()
+criterion = CrossEntropyLoss2d()
+for x, y in loader:
+    loss = criterion(model(x), y)
+""",
+            line=9,
+        ),
         # The factory replaces the model's forward by a lambda that appends a softmax (for export), and
         # the loop feeds `model(x)` to cross-entropy: reported at the softmax the lambda applies.
         Invalid(
@@ -1224,7 +1268,7 @@ def _input_argument(call: cst.Call) -> cst.Arg | None:
 
 
 def _message(kind: str, loss: str, at_loss: bool = False) -> str:
-    if loss.endswith(("NLLLoss", "nll_loss")):
+    if loss.endswith(("NLLLoss", "NLLLoss2d", "nll_loss")):
         if kind == LOGITS:
             return (
                 f"`{loss}` expects log-probabilities, but this input is raw logits; apply `log_softmax` "

@@ -372,21 +372,44 @@ class ActivationFlow:
         values = ctx.bindings.values(name) if name is not None else None
         if not values:
             return None
+        # `self.criterion = self.criterion.cuda()`: the same criterion, moved.
+        values = [v for v in values if type(v) is not cst.Call or _strip_self_returning(ctx, v) != name]
         found: Resolved | None = None
-        for value in values:
+        for module, value in self._through_constructors(values):
             while (
                 isinstance(value, cst.Call)
                 and isinstance(value.func, cst.Attribute)
                 and (value.func.attr.value in SELF_RETURNING_METHODS)
             ):
                 value = value.func.value
-            cls = resolve_call(ctx, value) if isinstance(value, cst.Call) else None
+            cls = resolve_call(module, value) if isinstance(value, cst.Call) else None
             if cls is None or not isinstance(cls.node, cst.ClassDef):
                 return None
             forward = method_of(cls, "forward")
             if forward is None or (found is not None and forward.node is not found.node):
                 return None
             found = forward
+        return found
+
+    def _through_constructors(
+        self, values: list[cst.BaseExpression]
+    ) -> list[tuple[FileContext, cst.BaseExpression]]:
+        """The values, each with its file, where a parameter with no default that only other project
+        modules fill (`self.criterion = criterion` in `Trainer.__init__`, built as `Trainer(model, optimizer,
+        criterion)` in main.py after `criterion = CrossEntropyLoss2d()`) stands for what every one of their
+        calls passes (`_loss_passed_from_other_modules`), a name followed to the value that reaches the
+        call; a parameter they do not all fill stays as it is."""
+        found: list[tuple[FileContext, cst.BaseExpression]] = []
+        for value in values:
+            passed = self._filled_by_other_modules(value) if type(value) is cst.Name else None
+            if passed:
+                for module, argument, call in passed:
+                    reaching = (
+                        reaching_value(module, argument.value, call) if type(argument) is cst.Name else None
+                    )
+                    found.append((module, reaching if reaching is not None else argument))
+            else:
+                found.append((self._ctx, value))
         return found
 
     def passed_model_losses(
@@ -572,6 +595,13 @@ class ActivationFlow:
         if key in self._loss_memo:
             return self._loss_memo[key]
         sites = self._values_of(expr, name, None, at)
+        if not sites and isinstance(expr, cst.Name) and key not in self._resolving:
+            self._resolving.add(key)
+            try:
+                self._loss_memo[key] = self._loss_passed_from_other_modules(expr, depth)
+            finally:
+                self._resolving.discard(key)
+            return self._loss_memo[key]
         if not sites or key in self._resolving:
             return None
         self._resolving.add(key)
@@ -580,6 +610,8 @@ class ActivationFlow:
             # Every site must give the same loss: stop at the first that does not (a parameter passed
             # through many call sites would otherwise be explored along every path).
             for value, site in sites:
+                if type(value) is cst.Call and _strip_self_returning(ctx, value) == name:
+                    continue  # `self.criterion = self.criterion.cuda()`: the same criterion, moved
                 item = self._loss_of(value, site, depth + 1)
                 if item is None or (answer is not None and item.kind != answer.kind):
                     answer = None
@@ -588,6 +620,25 @@ class ActivationFlow:
         finally:
             self._resolving.discard(key)
         self._loss_memo[key] = answer
+        return answer
+
+    def _loss_passed_from_other_modules(self, name: cst.Name, depth: int) -> Loss | None:
+        """A criterion parameter (no default) of a module-level function, or of a module-level class's
+        `__init__`, that only other project modules fill: the loss every one of their calls passes
+        (`Trainer(model, optimizer, nn.NLLLoss())` in main.py for piwise's `Trainer.__init__(self, model,
+        optimizer, criterion)`, kept as `self.criterion`), judged in their files; None unless all agree.
+        The same reading as a model handed to a wrapper's constructor (`_passed_from_other_modules`)."""
+        passed = self._filled_by_other_modules(name)
+        if not passed:
+            return None
+        answer: Loss | None = None
+        for module, value, call in passed:
+            found = module.activations._loss_of(value, call, depth + 1)
+            if found is None or (answer is not None and found.kind != answer.kind):
+                return None
+            if found.ctx is None and module is not self._ctx:
+                found = Loss(found.kind, found.node, module)
+            answer = answer or found
         return answer
 
     def returned_loss(self, function: cst.FunctionDef, depth: int, asking: FileContext) -> Loss | None:
@@ -800,10 +851,7 @@ class ActivationFlow:
         only other project modules call (`def source_only(encoder, classifier, ...)` in train.py, called
         from main.py with `model.Classifier().cuda()`): what the models they pass give, judged in their
         files."""
-        parameter = enclosing_parameter(self._ctx, func)
-        if parameter is None or parameter[1].default is not None or not self._cross_module:
-            return None
-        passed = project_argument_values(self._ctx, *parameter)
+        passed = self._filled_by_other_modules(func)
         if not passed:
             return None
         return _on_some_path(
@@ -812,6 +860,16 @@ class ActivationFlow:
                 for module, value, call in passed
             ]
         )
+
+    def _filled_by_other_modules(
+        self, name: cst.Name
+    ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]]:
+        """What the project's other modules pass for a parameter with no default (`project_argument_values`),
+        each with its file and call; empty for any other name, or when the check reads one file alone."""
+        parameter = enclosing_parameter(self._ctx, name)
+        if parameter is None or parameter[1].default is not None or not self._cross_module:
+            return []
+        return project_argument_values(self._ctx, *parameter) or []
 
     def _values_of(
         self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode

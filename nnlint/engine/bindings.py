@@ -626,6 +626,30 @@ def parameter_class(ctx: FileContext, function: cst.FunctionDef, name: str) -> R
     return None
 
 
+def declared_attribute_class(ctx: FileContext, cls: cst.ClassDef, attribute: str) -> Resolved | None:
+    """The project class the body of `cls` declares its attribute to hold, by a bare annotation
+    (`model: ChronosModel` among the class's statements, as typed classes and dataclasses spell their
+    fields); None for any other annotation (a library class, `Optional[...]`, a string), a declaration
+    with a value (a class attribute shared by every instance) and an undeclared attribute."""
+    if f"{attribute}:" not in ctx.source and f"{attribute} :" not in ctx.source:
+        return None  # cheap: nothing in the file declares the name
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if type(statement) is not cst.SimpleStatementLine:
+            continue
+        for small in statement.body:
+            if type(small) is not cst.AnnAssign or small.value is not None:
+                continue
+            if not (isinstance(small.target, cst.Name) and small.target.value == attribute):
+                continue
+            annotation = small.annotation.annotation
+            if not isinstance(annotation, cst.Name):
+                return None
+            found = resolve_name(ctx, annotation.value, cls)
+            return found if found is not None and isinstance(found.node, cst.ClassDef) else None
+    return None
+
+
 def attribute_values(
     ctx: FileContext, cls: cst.ClassDef | None, attribute: str
 ) -> list[cst.BaseExpression] | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import resolve_call, resolve_name
+from nnlint.engine.bindings import method_of, resolve_call, resolve_name
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
@@ -146,6 +146,7 @@ class GradMode:
             and not self._pipeline(event)
             and self._runs_model_itself(event)
             and not self._ctx.modes.parameter_free(event.target or "")
+            and not self._runs_module_without_grad(event)
         ]
         if not forwards or any(event.kind is EventKind.BACKWARD for event in events):
             return []
@@ -216,6 +217,26 @@ class GradMode:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value in SELF_NO_GRAD_METHODS:
             return False
         return called == target or called.startswith(f"{target}.")
+
+    def _runs_module_without_grad(self, forward: Event) -> bool:
+        """Whether a forward calls a project module whose `forward` turns recording off itself: its class
+        (by an annotation, `Modes.held_class`) runs its network only through `generate`-like methods
+        (`summaries.runs_network_without_grad`: chronos-forecasting's pipeline runs `self.model(...)`,
+        a `ChronosModel` whose `forward` is `self.model.generate(...)`)."""
+        from nnlint.engine.summaries import runs_network_without_grad
+
+        function = self._ctx.enclosing_function(forward.node)
+        if function is None or forward.target is None or not isinstance(forward.node, cst.Call):
+            return False
+        if keyed_name(forward.node.func) != forward.target:
+            return False  # `self.model.encode(x)`: another method than the module's forward
+        cls = self._ctx.modes.held_class(function, forward.target, declared=True)
+        method = method_of(cls, "forward") if cls is not None else None
+        return (
+            method is not None
+            and isinstance(method.node, cst.FunctionDef)
+            and runs_network_without_grad(method.ctx, method.node)
+        )
 
     def _output_to_numpy(self, forward: cst.CSTNode) -> bool:
         """Whether a forward's output goes straight to `.numpy()`, through methods that keep it requiring

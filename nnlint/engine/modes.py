@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     attribute_bindings,
     attribute_values,
     class_hierarchy,
+    declared_attribute_class,
     method_of,
     own_nodes,
     parameter_class,
@@ -661,7 +662,7 @@ class ModeSimulation:
             return False  # cheap: this file switches something to eval
         key = (function, model)
         if key not in self._nowhere_cache:
-            cls = self._held_class(function, model)
+            cls = self.held_class(function, model)
             bases = module_class_bases(cls) if cls is not None else None
             self._nowhere_cache[key] = (
                 bool(bases)
@@ -706,17 +707,24 @@ class ModeSimulation:
         cls = self._ctx.enclosing_class(function)
         return cls is not None and self._ctx.roles.is_local_model_class(cls.name.value)
 
-    def _held_class(self, function: cst.FunctionDef, model: str) -> Resolved | None:
+    def held_class(self, function: cst.FunctionDef, model: str, declared: bool = False) -> Resolved | None:
         """The project class of the model `function` runs, by an annotation: of its own parameter
         (`model: ECD`), or of the parameter every assignment of `self.<attr>` in its class takes it from,
         through `.to(device)`-like calls (`self.model = model.to(self.device)` in `__init__(self, model:
-        ECD)`). None when anything else may be held."""
+        ECD)`); with `declared`, also of the attribute in its class's body (`model: ChronosModel`). None
+        when anything else may be held. (`_switched_nowhere` does not take the class body's declaration:
+        its "never switched to eval" reading was measured on annotated parameters only.)"""
         ctx = self._ctx
         if model.isidentifier():
             return parameter_class(ctx, function, model)
         attr = model[len("self.") :] if model.startswith("self.") else ""
         cls = ctx.enclosing_class(function)
-        bindings = attribute_bindings(ctx, cls, attr) if attr.isidentifier() and cls is not None else []
+        if cls is None or not attr.isidentifier():
+            return None
+        declaration = declared_attribute_class(ctx, cls, attr) if declared else None
+        if declaration is not None:
+            return declaration
+        bindings = attribute_bindings(ctx, cls, attr)
         found: Resolved | None = None
         for binding in bindings:
             value = binding.value

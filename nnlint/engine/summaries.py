@@ -1292,6 +1292,33 @@ def _kept_parameters(init: cst.FunctionDef, parameters: frozenset[str]) -> dict[
     return found
 
 
+def runs_network_without_grad(ctx: FileContext, function: cst.FunctionDef) -> bool:
+    """Whether a method runs its object's networks only through methods that turn recording off themselves:
+    a wrapper's `forward` that hands its inputs to `self.model.generate(...)` (transformers' `generate` is
+    `@torch.no_grad()`; chronos-forecasting's `ChronosModel`), and no other call of its own networks or
+    layers (`_runs_own_network`, `_layer_calls`) and no training step. Calling such a module records no
+    graph, whatever grad mode its caller is in."""
+    from nnlint.engine.loops import EventKind
+
+    if not any(f".{method}(" in ctx.source for method in vocab.SELF_NO_GRAD_METHODS):
+        return False  # cheap: nothing in the method's file calls one
+    events = ctx.loops.function_events(function)
+    if {event.kind for event in events} & {EventKind.BACKWARD, EventKind.STEP, EventKind.TRAIN_STEP}:
+        return False
+    forwards = [event for event in events if event.kind is EventKind.FORWARD]
+    generating = [
+        event
+        for event in forwards
+        if isinstance(event.node, cst.Call)
+        and isinstance(event.node.func, cst.Attribute)
+        and event.node.func.attr.value in vocab.SELF_NO_GRAD_METHODS
+        and (event.target or "").startswith("self.")
+    ]
+    if not generating or any(_runs_own_network(event) for event in forwards):
+        return False
+    return not _layer_calls(ctx, function)
+
+
 def _runs_own_network(event: Event) -> bool:
     """A forward event that calls the object itself or a network it holds (`self(x)`, `self.net(x)`,
     `self.net.forward(x)`), not one that only hands it over, nor `generate` (which turns recording off)."""
