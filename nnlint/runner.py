@@ -254,7 +254,13 @@ def _check_context(ctx: FileContext, rules: list[type[Rule]]) -> FileResult:
     reports = _run_rules(ctx, rules, result)
     if ctx.project_deps or ctx.project.absent or ctx.project.mentioned:
         result.depends = dependencies(ctx)
-    auditors = [rule for rule in rules if hasattr(rule, "audit_suppressions")]
+    # An auditor that finds nothing to judge in the text (`may_audit`) is not run: no comment is tokenized
+    # for it when no other rule reported.
+    auditors = [
+        rule
+        for rule in rules
+        if hasattr(rule, "audit_suppressions") and rule.may_audit(source)  # type: ignore[attr-defined]
+    ]
     if not reports and not auditors:
         return result
     suppressions = parse_suppressions(source)
@@ -275,7 +281,8 @@ def _audit(
 ) -> list[Finding]:
     """Findings of the rules that judge the suppression comments themselves (NN001 unused-noqa).
 
-    Such a rule defines a classmethod `audit_suppressions(path, suppressions, enabled)`; it runs after
+    Such a rule defines a classmethod `audit_suppressions(path, suppressions, enabled)`, and a classmethod
+    `may_audit(source)` that says whether the file's text may hold anything it judges; it runs after
     every other rule's findings went through the suppressions, which by then know what each directive
     suppressed. `enabled` holds the codes that ran to completion here: a crashed rule's suppressions
     are not stale, they were never tested. Nor are those of rules that may report into this file from

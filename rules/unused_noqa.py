@@ -118,6 +118,24 @@ class UnusedNoqa(Rule):
     ]
 
     @classmethod
+    def may_audit(cls, source: str) -> bool:
+        """Whether the source's text may hold a directive `audit_suppressions` judges (the runner's gate,
+        which spares a file the tokenizing of its comments): an `nnlint:` directive (in any case), or a
+        `noqa` whose line goes on to say `nn` (an `NN` code, in any case) or a hyphen (a rule's name). A
+        `# noqa`, `# noqa: F401` or `# noqa: E501, B950` (another linter's codes only) is never judged."""
+        lowered = source.lower()
+        if "nnlint:" in lowered:
+            return True
+        start = lowered.find("noqa")
+        while start != -1:
+            end = lowered.find("\n", start)
+            rest = lowered[start + 4 : end if end != -1 else len(lowered)]
+            if "nn" in rest or "-" in rest:
+                return True
+            start = lowered.find("noqa", start + 4)
+        return False
+
+    @classmethod
     def audit_suppressions(
         cls, path: str, suppressions: Suppressions, enabled: frozenset[str]
     ) -> list[Finding]:

@@ -153,6 +153,34 @@ def test_noqa_suppressions(tmp_path: Path) -> None:
     assert "NN204" in {f["code"] for f in json.loads(run("check", str(in_string), "--format", "json")[1])}
 
 
+def test_unused_noqa_text_gate_hides_no_judged_directive() -> None:
+    """NN001's text gate (`may_audit`), which spares the tokenizing of a file's comments, says no only
+    where the audit itself finds nothing to judge."""
+    from nnlint.rule import all_rules
+    from nnlint.suppress import parse_suppressions
+    from rules.unused_noqa import UnusedNoqa
+
+    enabled = frozenset(rule.code for rule in all_rules())
+    lines = [
+        "x = 1  # noqa",
+        "x = 1  # noqa: F401",
+        "x = 1  # NOQA: E501, B950",
+        "x = 1  # noqa: NN204",
+        "x = 1  # noqa: nn777",
+        "x = 1  # noqa:nn1",
+        "x = 1  # noqa: view-as-permute",
+        "x = 1  # noqa: some-other-rule",
+        "x = 1  # nnlint: ignore[NN700]",
+        "x = 1  # NNLINT: file-ignore",
+        's = "# noqa: NN999"',
+    ]
+    for line in lines:
+        for source in (f"{line}\n", f"# noqa: F401\n{line}\ny = 2\n"):
+            judged = UnusedNoqa.audit_suppressions("f.py", parse_suppressions(source), enabled)
+            assert UnusedNoqa.may_audit(source) or not judged, source
+    assert not UnusedNoqa.may_audit("import os  # noqa: F401\nx = 1  # noqa\n")
+
+
 def test_file_level_ignore(tmp_path: Path) -> None:
     path = tmp_path / "f.py"
     path.write_text("# nnlint: file-ignore[NN204]\n" + BUGGY)

@@ -435,6 +435,8 @@ class GradientFlow:
         (`y` of `(pred - y) ** 2`) out."""
         if not isinstance(expr, cst.Name) or "loss" not in words(expr.value):
             return False
+        if not self._may_read_into_backward:
+            return False
         loop = self.backpropagating_loop(at)
         if loop is None:
             return False
@@ -453,6 +455,29 @@ class GradientFlow:
         ):
             return False  # `loss = loss.item()`
         return self._read_into_backward(expr, loop, before[latest + 1 :])
+
+    @cached_property
+    def _may_read_into_backward(self) -> bool:
+        """Whether `_read_into_backward` can ever say yes in this file: it calls a loss scaler (by its text,
+        as `TrainingLoops._scaler_call` asks) or a `backward`/`manual_backward` method (the calls
+        `TrainingLoops.backward_operand` knows; a file that only says "backward" in strings calls none), or
+        a loop of it has a backward event of its own with a target (`backprop(loss)` of a callable
+        parameter, `_passed_steps`). When not, the loop that backpropagates (`backpropagating_loop`, which
+        asks the summary of every project call in its body and may read other modules) is not looked for
+        by the questions that end in `_read_into_backward`."""
+        source = self._ctx.source
+        if "scaler(" in source:
+            return True
+        if "backward" in source and any(
+            type(call.func) is cst.Attribute and call.func.attr.value in ("backward", "manual_backward")
+            for call in self._ctx.index.nodes(cst.Call)
+        ):
+            return True
+        return any(
+            event.kind is EventKind.BACKWARD and not event.via and event.target
+            for loop in self._ctx.loops.loops
+            for event in loop.own_events
+        )
 
     @cached_property
     def _entries_named(self) -> frozenset[str]:
@@ -481,7 +506,7 @@ class GradientFlow:
         if container.isidentifier() and self._returned_losses(cst.Name(container), inner):
             return True  # `loss_each = self.train_one_batch(x)`, which returns a dict of losses
         named, summed = container in self._entries_named, container in self._values_read
-        if not (named or summed):
+        if not (named or summed) or not self._may_read_into_backward:
             return False  # no `loss = loss_dict[...]` nor `loss_dict.values()`: no need to find the loop
         loop = self.backpropagating_loop(at)
         if loop is None:

@@ -1970,6 +1970,11 @@ def _says_it_evaluates(text: bytes) -> bool:
     return b".eval(" in text or b".train(" in text or b"no_grad" in text or b"inference_mode" in text
 
 
+def _names_no_grad_context(text: bytes) -> bool:
+    """The text gate of `hands_out_no_grad` (its own test on the helper's module, on the bytes)."""
+    return b"no_grad" in text or b"inference_mode" in text
+
+
 def _writes_a_mode_switch(text: bytes) -> bool:
     """The text gate of `_mode_a_call_returns` (one object, so `project` remembers its answers)."""
     return b".eval(" in text or b".train(" in text
@@ -1994,7 +1999,11 @@ def hands_out_no_grad(ctx: FileContext, call: cst.Call, callee: str | None) -> b
     gives a context that turns recording off, so `with helper(...):` does."""
     if callee is not None and callee.startswith(vocab.LIBRARY_PREFIXES):
         return False
-    target = resolve_call(ctx, call)
+    from nnlint.engine.project import only_if_text
+
+    # Another module that names neither context, or binds the name only by a class, is not read.
+    with only_if_text(_names_no_grad_context, classes=False):
+        target = resolve_call(ctx, call)
     if target is None or not isinstance(target.node, cst.FunctionDef):
         return False
     if "no_grad" not in target.ctx.source and "inference_mode" not in target.ctx.source:

@@ -21,7 +21,13 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, words
-from nnlint.engine.project import LARGE_PROJECT_FILES, only_if_mentions, only_if_text, this_file_only
+from nnlint.engine.project import (
+    LARGE_PROJECT_FILES,
+    only_classes_with_bases,
+    only_if_mentions,
+    only_if_text,
+    this_file_only,
+)
 from nnlint.vocabulary import (
     LOSS_FUNCTIONS,
     MODEL_MODULE_BASES,
@@ -955,7 +961,9 @@ class Roles:
             return cached  # type: ignore[return-value]
         self._project_calls[call] = None
         role: Role | None = None
-        with only_if_mentions(_BACKWARD_CALL):  # the check below, made before reading the module
+        # The checks below, made before reading the module: a function of a module that never trains, and a
+        # class that lists no base (no model: `is_model_class`), give nothing.
+        with only_if_mentions(_BACKWARD_CALL), only_classes_with_bases():
             target = self._project_target(call)
         if target is not None and target.ctx in _BUILDING:
             del self._project_calls[call]  # that file's roles are being built: unknown for now
@@ -987,7 +995,9 @@ class Roles:
         self._project_models[call] = None
         target = None
         if self._trains or self._switches_to_eval:  # cheap: a file that runs a model
-            with only_if_text(_names_a_model):  # a module that names no model builds none
+            # A module that names no model builds none; a class is no factory (only a function's summary
+            # is asked below), so a name another module binds only by a class is not read either.
+            with only_if_text(_names_a_model, classes=False):
                 target = self._project_target(call, inference=True)
         if target is None or target.ctx in _BUILDING:
             if target is not None:
