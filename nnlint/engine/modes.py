@@ -1663,11 +1663,42 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     if not builds:
         return False  # a stub (`pass`) or a model whose layers come from elsewhere: unknown
     if any(
-        isinstance(method, cst.FunctionDef) and method.name.value in ("train", "eval")
+        isinstance(method, cst.FunctionDef)
+        and method.name.value in ("train", "eval")
+        and not _extends_switch(method)
         for method in _class_statements(node)
     ):
         return False
     return _mode_free_code(cls.ctx, node, seen)
+
+
+def _extends_switch(method: cst.FunctionDef) -> bool:
+    """Whether an override of `train`/`eval` still makes the ordinary switch and only adds calls: it calls
+    the base's method of its name on `super()` (`super(Generator, self).eval()`, melgan's generator,
+    whose `eval(self, inference=False)` also removes weight norm when asked), assigns no attribute and
+    touches no `requires_grad`. Its other calls are judged with the class body; an override that switches
+    nothing, sets state (`self.p = 0.0`) the forward may read, or freezes parameters (NeuralForceField's
+    SpookyNet `eval()`) is unknown."""
+    calls_base = False
+    for node in own_nodes(method.body):
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+            target = node.target
+            if isinstance(target, (cst.Attribute, cst.Subscript, cst.Tuple, cst.List)):
+                return False
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "setattr":
+            return False
+        if isinstance(node, cst.Attribute) and node.attr.value in ("requires_grad", "requires_grad_"):
+            return False  # freezing parameters on `eval()` changes the training that follows
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == method.name.value
+            and isinstance(node.func.value, cst.Call)
+            and isinstance(node.func.value.func, cst.Name)
+            and node.func.value.func.value == "super"
+        ):
+            calls_base = True
+    return calls_base
 
 
 def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
@@ -1813,8 +1844,11 @@ def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
     )
     if name in _ADDING_METHODS or name == "Parameter":
         return False
-    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args):
-        return False  # `build_layers(self, cfg)`: a helper may add modules to the object
+    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args) and not (
+        _builtin_call(ctx, call, "super")
+    ):
+        return False  # `build_layers(self, cfg)`: a helper may add modules to the object (old-style
+        # `super(Identity, self)` only names the base whose `__init__` is called)
     qualified = ctx.callee(call) or ""
     if qualified.startswith("torch.nn.") and not qualified.startswith(
         ("torch.nn.functional.", "torch.nn.init.")
@@ -2048,8 +2082,10 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
 def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
     """Whether a call runs an element of a container the object holds, like `self.conv(x)` runs a
     submodule: `self.layers[i](x)`, or `layer(x)` in `for layer in self.layers:` (also `for i, layer in
-    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py. The
-    container's construction is one of the class's calls and is judged on its own."""
+    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py, or
+    `c1(x)` in `for c1, c2 in zip(self.convs1, self.convs2):` (a HiFi-GAN residual block; melgan's
+    `ResStack` at seungwonpark/melgan). The container's construction is one of the class's calls and is
+    judged on its own."""
     if isinstance(func, cst.Subscript):
         return (dotted_name(func.value) or "").startswith("self.")
     if not isinstance(func, cst.Name):
@@ -2059,23 +2095,48 @@ def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
         return False
     iterated: cst.BaseExpression = loop.iter
     target: cst.BaseExpression = loop.target
-    if (
-        isinstance(iterated, cst.Call)
-        and isinstance(iterated.func, cst.Name)
-        and iterated.func.value == "enumerate"
-        and resolve_name(ctx, "enumerate", iterated) is None
-        and iterated.args
-    ):
-        iterated = iterated.args[0].value
+    if _builtin_call(ctx, iterated, "enumerate"):
+        iterated = iterated.args[0].value  # type: ignore[attr-defined]
         if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
             return False
         target = target.elements[1].value
+    if _builtin_call(ctx, iterated, "zip"):
+        paired = _zipped_with(iterated, target, func.value)  # type: ignore[arg-type]
+        if paired is None:
+            return False
+        iterated, target = paired
     return (
         isinstance(target, cst.Name)
         and target.value == func.value
         and (dotted_name(iterated) or "").startswith("self.")
         and not _rebound_in(ctx, loop, func.value)
     )
+
+
+def _builtin_call(ctx: FileContext, value: cst.BaseExpression, name: str) -> bool:
+    """Whether `value` calls the builtin `name` (no definition shadows it) with plain arguments."""
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value == name
+        and resolve_name(ctx, name, value) is None
+        and bool(value.args)
+        and not any(arg.star or arg.keyword is not None for arg in value.args)
+    )
+
+
+def _zipped_with(
+    zipped: cst.Call, target: cst.BaseExpression, name: str
+) -> tuple[cst.BaseExpression, cst.Name] | None:
+    """The iterable of `zip(...)` that the loop target `name` is drawn from, with that target: `(self.convs1,
+    c1)` for `for c1, c2 in zip(self.convs1, self.convs2):`; None when the target does not unpack one
+    element per iterable."""
+    if not (isinstance(target, cst.Tuple) and len(target.elements) == len(zipped.args)):
+        return None
+    for element, arg in zip(target.elements, zipped.args, strict=True):
+        if isinstance(element.value, cst.Name) and element.value.value == name:
+            return arg.value, element.value
+    return None
 
 
 def _rebound_in(ctx: FileContext, loop: cst.For, name: str) -> bool:
