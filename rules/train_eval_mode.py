@@ -25,7 +25,9 @@ class TrainEvalMode(Rule):
     the same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
-    location; the helper may come from a `from utils import *`. A forward may be a method call,
+    location; the helper may come from a `from utils import *`, and the model may be handed to it as
+    itself or as its wrapper's view of it (`eval_net(net.module if distributed else net, val)`).
+    A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not); a method of a project `nn.Module` class that calls the module's
     own submodules runs the model whatever its name (`model.decode(**batch)` running the tagger's

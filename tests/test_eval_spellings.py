@@ -663,3 +663,21 @@ def test_an_eval_override_that_freezes_parameters_by_assignment_is_unknown() -> 
     )
     ctx = _context(source)
     assert not mode_free_class(_class(ctx, "Generator"))
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("model.module if ddp else model", "model"),
+        ("self.net if eager else self.net._orig_mod", "self.net"),
+        ("(model.module if ddp else model).eval", "model.eval"),
+        ("model if ddp else ema_model", None),
+        ("model.module if ddp else model.encoder", None),
+    ],
+)
+def test_a_conditional_between_an_object_and_its_wrapper_view_names_the_object(
+    source: str, name: str | None
+) -> None:
+    from nnlint.engine.names import dotted_name
+
+    assert dotted_name(cst.parse_expression(source)) == name
