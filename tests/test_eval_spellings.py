@@ -681,3 +681,33 @@ def test_a_conditional_between_an_object_and_its_wrapper_view_names_the_object(
     from nnlint.engine.names import dotted_name
 
     assert dotted_name(cst.parse_expression(source)) == name
+
+
+@pytest.mark.parametrize(("binding", "free"), [("encoder", False), ("nn.Linear(8, 8)", True)])
+def test_a_module_the_class_is_handed_and_runs_is_unknown(binding: str, free: bool) -> None:
+    """Spijkervet/SimCLR modules/simclr.py: `self.encoder = encoder` (the ResNet it is given, BatchNorm
+    and all) next to a linear projector and a layer-free `Identity`: running the handed module leaves the
+    class unknown; a module it builds itself is judged by what it is."""
+    ctx = _context(
+        f"""
+import torch.nn as nn
+
+class Identity(nn.Module):
+    def __init__(self):
+        super(Identity, self).__init__()
+
+    def forward(self, x):
+        return x
+
+class SimCLR(nn.Module):
+    def __init__(self, encoder, n_features):
+        super(SimCLR, self).__init__()
+        self.encoder = {binding}
+        self.encoder.fc = Identity()
+        self.projector = nn.Sequential(nn.Linear(n_features, 8), nn.ReLU())
+
+    def forward(self, x):
+        return self.projector(self.encoder(x))
+"""
+    )
+    assert mode_free_class(_class(ctx, "SimCLR")) is free

@@ -2076,7 +2076,39 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
     if qualified is not None:
         return False  # a library call: unknown
     # `self.conv(x)` runs a submodule (its construction is checked); `x.view(...)` a tensor's method.
+    if _runs_handed_module(ctx, call):
+        return False
     return (isinstance(func, cst.Attribute) and _local_receiver(ctx, func)) or _held_element(ctx, func)
+
+
+def _runs_handed_module(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call runs a module the class was handed rather than built: `self.encoder(x)`, or an element
+    `self.blocks[i](x)`, where the class binds `self.encoder = encoder`, a parameter of the method
+    (SimCLR's wrapper around the ResNet it is given, Spijkervet/SimCLR modules/simclr.py). What that
+    module is made of is not in sight: unknown."""
+    func: cst.BaseExpression = call.func
+    while isinstance(func, cst.Subscript):
+        func = func.value
+    if not (isinstance(func, cst.Attribute) and dotted_name(func.value) == "self"):
+        return False
+    cls = ctx.enclosing_class(call)
+    if cls is None:
+        return False
+    for value in _attribute_assignments(Resolved(ctx, cls), func.attr.value):
+        value = _moved(value)
+        if isinstance(value, cst.Name) and _is_parameter(ctx, value):
+            return True
+    return False
+
+
+def _is_parameter(ctx: FileContext, name: cst.Name) -> bool:
+    """Whether a name is a parameter of the function it is written in."""
+    function = ctx.enclosing_function(name)
+    if function is None:
+        return False
+    params = function.params
+    names = (param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params))
+    return name.value in names
 
 
 def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
