@@ -33,6 +33,7 @@ from nnlint.engine.bindings import (
     attribute_bindings,
     attribute_values,
     class_hierarchy,
+    enclosing_parameter,
     method_of,
     own_nodes,
     parameter_class,
@@ -2096,19 +2097,9 @@ def _runs_handed_module(ctx: FileContext, call: cst.Call) -> bool:
         return False
     for value in _attribute_assignments(Resolved(ctx, cls), func.attr.value):
         value = _moved(value)
-        if isinstance(value, cst.Name) and _is_parameter(ctx, value):
+        if isinstance(value, cst.Name) and enclosing_parameter(ctx, value) is not None:
             return True
     return False
-
-
-def _is_parameter(ctx: FileContext, name: cst.Name) -> bool:
-    """Whether a name is a parameter of the function it is written in."""
-    function = ctx.enclosing_function(name)
-    if function is None:
-        return False
-    params = function.params
-    names = (param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params))
-    return name.value in names
 
 
 def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
