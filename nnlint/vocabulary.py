@@ -326,9 +326,12 @@ MODE_FREE_LAYERS = frozenset(
 # Calls in a model's code that make no layer and have no mode: a learned tensor (`nn.Parameter(...)`), an
 # old-style autograd wrapper (`Variable(torch.zeros(...))` for an initial hidden state).
 # Weight norm recomputes `g * v / ||v||` on every forward alike; spectral norm's power iteration does not.
+# Removing weight norm (a vocoder's `remove_weight_norm()` before inference) folds `g * v / ||v||` into one
+# weight: the layer computes the same in either mode.
 MODE_FREE_CALLS = frozenset(
     {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"}
     | {name for name in LAYER_WRAPPERS if name.endswith("weight_norm")}
+    | {"torch.nn.utils.remove_weight_norm"}
 )
 # torch.nn layers that are mode-free only with the argument named here absent or literally zero/False, and
 # at most this many positional arguments (the argument's own 0-based position: `nn.LSTM(input_size,

@@ -25,7 +25,9 @@ class TrainEvalMode(Rule):
     the same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
-    location; the helper may come from a `from utils import *`. A forward may be a method call,
+    location; the helper may come from a `from utils import *`, and the model may be handed to it as
+    itself or as its wrapper's view of it (`eval_net(net.module if distributed else net, val)`).
+    A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not); a method of a project `nn.Module` class that calls the module's
     own submodules runs the model whatever its name (`model.decode(**batch)` running the tagger's
@@ -114,8 +116,10 @@ class TrainEvalMode(Rule):
     only from layers that ignore the mode (convolutions, linear layers, activations, RNN cells, recurrent
     layers whose `dropout` is absent or zero, no dropout or BatchNorm) and never reads `self.training`: the
     mode changes nothing there, nor when it holds no layer at all (only buffers and settings: melgan's
-    `Audio2Mel`, an STFT). Layers a class is handed (`nn.Sequential(*layers)` of a parameter) are
-    unknown. A model is in eval mode when a project loader gives it back after an unconditional
+    `Audio2Mel`, an STFT). Blocks run from `zip(self.blocks, self.shortcuts)` are the class's own, and an
+    override `eval(self, inference=False)` that calls `super().eval()` and sets no state (no attribute, no
+    `requires_grad`) is the ordinary switch. Layers a class is handed (`nn.Sequential(*layers)` of a
+    parameter) are unknown. A model is in eval mode when a project loader gives it back after an unconditional
     `model.eval()` (`model = load_model(path)`, `get_model(args, train=False)`), when the method that runs
     it switches its own object first (`model.generate(mel)` whose `generate` calls `self.eval()`; the class
     may come from the parameter's annotation, `def gen_testset(model: WaveRNN, ...)`), and when an
@@ -1393,6 +1397,67 @@ def main():
             with torch.no_grad():
                 for voc in test_mels:
                     save_sample(netG(voc))
+""",
+        # A vocoder whose mode changes nothing (seungwonpark/melgan): a residual stack running blocks
+        # unpacked from `zip(self.blocks, self.shortcuts)`, a layer-free `Identity` with an old-style
+        # `super(Identity, self)`, and an `eval(self, inference=False)` override that makes the base's switch
+        # and may remove weight norm. The `eval()` the validation leaves in force is harmless.
+        """
+import torch
+from torch import nn
+
+
+class Identity(nn.Module):
+    def __init__(self):
+        super(Identity, self).__init__()
+
+    def forward(self, x):
+        return x
+
+
+class ResStack(nn.Module):
+    def __init__(self, ch):
+        super(ResStack, self).__init__()
+        self.blocks = nn.ModuleList([nn.Sequential(nn.LeakyReLU(0.2), nn.Conv1d(ch, ch, 3, padding=1))])
+        self.shortcuts = nn.ModuleList([nn.utils.weight_norm(nn.Conv1d(ch, ch, 1))])
+
+    def forward(self, x):
+        for block, shortcut in zip(self.blocks, self.shortcuts):
+            x = shortcut(x) + block(x)
+        return x
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super(Generator, self).__init__()
+        self.net = nn.Sequential(ResStack(8), Identity(), nn.Tanh())
+
+    def forward(self, mel):
+        return self.net(mel)
+
+    def eval(self, inference=False):
+        super(Generator, self).eval()
+        if inference:
+            for layer in self.net:
+                nn.utils.remove_weight_norm(layer)
+
+
+def validate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x) - y).abs().mean().item() for x, y in loader)
+
+
+def train(loader, val_loader, epochs):
+    model = Generator()
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = (model(x) - y).abs().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        validate(model, val_loader)
 """,
         # A shape smoke test named like a test: outputs read only for their shapes (or fed to the next
         # module of the check); the mode changes none of what it looks at.
@@ -3878,6 +3943,68 @@ def main(checkpoint, test_loader):
         print((outputs.argmax(-1) == targets).float().mean())
 """,
             line=12,
+        ),
+        # An `eval()` override that also freezes the parameters (NeuralForceField's SpookyNet sets
+        # `requires_grad = False` in it): the class is no longer mode-free whatever its layers, and the
+        # training that follows the validation runs frozen, in eval mode.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Identity(nn.Module):
+    def __init__(self):
+        super(Identity, self).__init__()
+
+    def forward(self, x):
+        return x
+
+
+class ResStack(nn.Module):
+    def __init__(self, ch):
+        super(ResStack, self).__init__()
+        self.blocks = nn.ModuleList([nn.Sequential(nn.LeakyReLU(0.2), nn.Conv1d(ch, ch, 3, padding=1))])
+        self.shortcuts = nn.ModuleList([nn.utils.weight_norm(nn.Conv1d(ch, ch, 1))])
+
+    def forward(self, x):
+        for block, shortcut in zip(self.blocks, self.shortcuts):
+            x = shortcut(x) + block(x)
+        return x
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super(Generator, self).__init__()
+        self.net = nn.Sequential(ResStack(8), Identity(), nn.Tanh())
+
+    def forward(self, mel):
+        return self.net(mel)
+
+    def eval(self, inference=False):
+        super(Generator, self).eval()
+        for param in self.parameters():
+            param.requires_grad = False
+
+
+def validate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x) - y).abs().mean().item() for x, y in loader)
+
+
+def train(loader, val_loader, epochs):
+    model = Generator()
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(epochs):
+        for x, y in loader:
+            loss = (model(x) - y).abs().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        validate(model, val_loader)
+""",
+            line=41,
         ),
     ]
 

@@ -437,3 +437,65 @@ def test_a_helper_given_the_model_alone_is_an_evaluation_of_another_module(
         {"pyproject.toml": "", "test.py": _TEST_HELPER.format(switch=switch), "train.py": _EPOCH_LOOP},
     )
     assert sorted(_rows(".")) == rows
+
+
+_EVALUATION = """import torch
+
+
+@torch.no_grad()
+def evaluate(model, loader):
+    return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+"""
+_DDP_TRAIN = """import torch
+from torch import nn
+
+from evaluation import evaluate
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+def main(loader, val_loader, epochs, distributed, other):
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+{switch}        print(evaluate({argument}, val_loader))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argument", "switch", "rows"),
+    [
+        ("model.module if distributed else model", "", [("evaluation.py", 6)]),
+        ("model if not distributed else model._orig_mod", "", [("evaluation.py", 6)]),
+        (
+            "model.module if distributed else model",
+            "        (model.module if distributed else model).eval()\n",
+            [],
+        ),
+        ("model if distributed else other", "", []),
+    ],
+)
+def test_a_model_handed_over_as_itself_or_its_wrapper_view_is_one_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """`evaluate(model.module if distributed else model, loader)` (graphstorm's trainers hand their model
+    to `self.eval(...)` this way) hands one network either way: the helper of another module that never
+    switches it to eval is reported, unless the caller switched it, spelled the same way. A conditional
+    between two different objects names neither."""
+    monkeypatch.chdir(tmp_path)
+    files = {"evaluation.py": _EVALUATION, "train.py": _DDP_TRAIN.format(argument=argument, switch=switch)}
+    write_tree(tmp_path, {"pyproject.toml": "", **files})
+    assert _rows("train.py") == rows

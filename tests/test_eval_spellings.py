@@ -625,3 +625,138 @@ def test_a_lightning_checkpoint_loaded_for_inference_is_in_training_mode(
         assert [(e.kind, e.target) for e in freeze if e.kind is EventKind.EVAL] == [(EventKind.EVAL, "model")]
     findings = check_source("script.py", source, [TrainEvalMode]).findings
     assert [f.location.row for f in findings] == rows
+
+
+_VOCODER = """
+import torch.nn as nn
+
+
+class Identity(nn.Module):
+    def __init__(self):
+        super(Identity, self).__init__()
+
+    def forward(self, x):
+        return x
+
+
+class ResStack(nn.Module):
+    def __init__(self, channel):
+        super(ResStack, self).__init__()
+        self.blocks = nn.ModuleList([nn.Sequential(nn.LeakyReLU(0.2), nn.Conv1d(channel, channel, 3))])
+        self.shortcuts = nn.ModuleList([nn.utils.weight_norm(nn.Conv1d(channel, channel, 1))])
+
+    def forward(self, x):
+        for block, shortcut in zip(self.blocks, self.shortcuts):
+            x = shortcut(x) + block(x)
+        return x
+
+    def remove_weight_norm(self):
+        for shortcut in self.shortcuts:
+            nn.utils.remove_weight_norm(shortcut)
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super(Generator, self).__init__()
+        self.stack = ResStack(8)
+        self.skip = Identity()
+
+    def forward(self, x):
+        return self.skip(self.stack(x))
+
+    def eval(self, inference=False):
+        super(Generator, self).eval()
+        if inference:
+            self.stack.remove_weight_norm()
+"""
+
+
+def test_a_vocoder_with_zipped_blocks_an_old_style_super_and_an_eval_override_has_no_mode() -> None:
+    """seungwonpark/melgan: `ResStack` runs blocks unpacked from `zip(self.blocks, self.shortcuts)` (as
+    HiFi-GAN's `ResBlock1` runs `zip(self.convs1, self.convs2)`, NVIDIA/radtts hifigan_models.py), the
+    layer-free `Identity` calls `super(Identity, self).__init__()` (HobbitLong/RepDistiller's `Normalize`),
+    and the generator overrides `eval(self, inference=False)` with the base's switch plus weight-norm
+    removal: all mode-free, so an `eval()` left in force changes nothing."""
+    ctx = _context(_VOCODER)
+    verdicts = {name: mode_free_class(_class(ctx, name)) for name in ("Identity", "ResStack", "Generator")}
+    assert verdicts == {"Identity": True, "ResStack": True, "Generator": True}
+
+
+@pytest.mark.parametrize(
+    ("change", "free"),
+    [
+        ("super(Generator, self).eval()", False),  # an override that never makes the base's switch
+        ("super(Generator, self).eval(); self.p = 0.0", False),  # state the forward may read
+        ("super(Generator, self).eval(); setattr(self, 'p', 0.0)", False),
+        ("super(Generator, self).eval(); [q.requires_grad_(False) for q in self.parameters()]", False),
+    ],
+)
+def test_an_eval_override_is_the_ordinary_switch_only_when_it_calls_the_base_and_sets_nothing(
+    change: str, free: bool
+) -> None:
+    """An override that skips `super().eval()`, or assigns state (NeuralForceField's SpookyNet sets
+    `param.requires_grad = False` in its `eval()`), is unknown: its class stays mode-dependent."""
+    source = _VOCODER.replace("        super(Generator, self).eval()\n", f"        {change}\n")
+    if change == "super(Generator, self).eval()":
+        source = source.replace("super(Generator, self).eval()\n", "self.stack.remove_weight_norm()\n", 1)
+    ctx = _context(source)
+    assert mode_free_class(_class(ctx, "Generator")) is free
+
+
+def test_an_eval_override_that_freezes_parameters_by_assignment_is_unknown() -> None:
+    source = _VOCODER.replace(
+        "        if inference:\n",
+        "        for param in self.parameters():\n"
+        "            param.requires_grad = False\n"
+        "        if inference:\n",
+    )
+    ctx = _context(source)
+    assert not mode_free_class(_class(ctx, "Generator"))
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("model.module if ddp else model", "model"),
+        ("self.net if eager else self.net._orig_mod", "self.net"),
+        ("(model.module if ddp else model).eval", "model.eval"),
+        ("model if ddp else ema_model", None),
+        ("model.module if ddp else model.encoder", None),
+    ],
+)
+def test_a_conditional_between_an_object_and_its_wrapper_view_names_the_object(
+    source: str, name: str | None
+) -> None:
+    from nnlint.engine.names import dotted_name
+
+    assert dotted_name(cst.parse_expression(source)) == name
+
+
+@pytest.mark.parametrize(("binding", "free"), [("encoder", False), ("nn.Linear(8, 8)", True)])
+def test_a_module_the_class_is_handed_and_runs_is_unknown(binding: str, free: bool) -> None:
+    """Spijkervet/SimCLR modules/simclr.py: `self.encoder = encoder` (the ResNet it is given, BatchNorm
+    and all) next to a linear projector and a layer-free `Identity`: running the handed module leaves the
+    class unknown; a module it builds itself is judged by what it is."""
+    ctx = _context(
+        f"""
+import torch.nn as nn
+
+class Identity(nn.Module):
+    def __init__(self):
+        super(Identity, self).__init__()
+
+    def forward(self, x):
+        return x
+
+class SimCLR(nn.Module):
+    def __init__(self, encoder, n_features):
+        super(SimCLR, self).__init__()
+        self.encoder = {binding}
+        self.encoder.fc = Identity()
+        self.projector = nn.Sequential(nn.Linear(n_features, 8), nn.ReLU())
+
+    def forward(self, x):
+        return self.projector(self.encoder(x))
+"""
+    )
+    assert mode_free_class(_class(ctx, "SimCLR")) is free

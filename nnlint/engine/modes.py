@@ -34,6 +34,7 @@ from nnlint.engine.bindings import (
     attribute_values,
     class_hierarchy,
     declared_attribute_class,
+    enclosing_parameter,
     method_of,
     own_nodes,
     parameter_class,
@@ -1708,11 +1709,42 @@ def mode_free_class(cls: Resolved, seen: frozenset[cst.CSTNode] = frozenset()) -
     if not builds:
         return False  # a stub (`pass`) or a model whose layers come from elsewhere: unknown
     if any(
-        isinstance(method, cst.FunctionDef) and method.name.value in ("train", "eval")
+        isinstance(method, cst.FunctionDef)
+        and method.name.value in ("train", "eval")
+        and not _extends_switch(method)
         for method in _class_statements(node)
     ):
         return False
     return _mode_free_code(cls.ctx, node, seen)
+
+
+def _extends_switch(method: cst.FunctionDef) -> bool:
+    """Whether an override of `train`/`eval` still makes the ordinary switch and only adds calls: it calls
+    the base's method of its name on `super()` (`super(Generator, self).eval()`, melgan's generator,
+    whose `eval(self, inference=False)` also removes weight norm when asked), assigns no attribute and
+    touches no `requires_grad`. Its other calls are judged with the class body; an override that switches
+    nothing, sets state (`self.p = 0.0`) the forward may read, or freezes parameters (NeuralForceField's
+    SpookyNet `eval()`) is unknown."""
+    calls_base = False
+    for node in own_nodes(method.body):
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+            target = node.target
+            if isinstance(target, (cst.Attribute, cst.Subscript, cst.Tuple, cst.List)):
+                return False
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "setattr":
+            return False
+        if isinstance(node, cst.Attribute) and node.attr.value in ("requires_grad", "requires_grad_"):
+            return False  # freezing parameters on `eval()` changes the training that follows
+        if (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == method.name.value
+            and isinstance(node.func.value, cst.Call)
+            and isinstance(node.func.value.func, cst.Name)
+            and node.func.value.func.value == "super"
+        ):
+            calls_base = True
+    return calls_base
 
 
 def _builds_project_class(ctx: FileContext, node: cst.ClassDef) -> bool:
@@ -1873,8 +1905,11 @@ def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
     )
     if name in _ADDING_METHODS or name == "Parameter":
         return False
-    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args):
-        return False  # `build_layers(self, cfg)`: a helper may add modules to the object
+    if any(isinstance(arg.value, cst.Name) and arg.value.value == "self" for arg in call.args) and not (
+        _builtin_call(ctx, call, "super")
+    ):
+        return False  # `build_layers(self, cfg)`: a helper may add modules to the object (old-style
+        # `super(Identity, self)` only names the base whose `__init__` is called)
     qualified = ctx.callee(call) or ""
     if qualified.startswith("torch.nn.") and not qualified.startswith(
         ("torch.nn.functional.", "torch.nn.init.")
@@ -2102,14 +2137,38 @@ def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNod
     if qualified is not None:
         return False  # a library call: unknown
     # `self.conv(x)` runs a submodule (its construction is checked); `x.view(...)` a tensor's method.
+    if _runs_handed_module(ctx, call):
+        return False
     return (isinstance(func, cst.Attribute) and _local_receiver(ctx, func)) or _held_element(ctx, func)
+
+
+def _runs_handed_module(ctx: FileContext, call: cst.Call) -> bool:
+    """Whether a call runs a module the class was handed rather than built: `self.encoder(x)`, or an element
+    `self.blocks[i](x)`, where the class binds `self.encoder = encoder`, a parameter of the method
+    (SimCLR's wrapper around the ResNet it is given, Spijkervet/SimCLR modules/simclr.py). What that
+    module is made of is not in sight: unknown."""
+    func: cst.BaseExpression = call.func
+    while isinstance(func, cst.Subscript):
+        func = func.value
+    if not (isinstance(func, cst.Attribute) and dotted_name(func.value) == "self"):
+        return False
+    cls = ctx.enclosing_class(call)
+    if cls is None:
+        return False
+    for value in _attribute_assignments(Resolved(ctx, cls), func.attr.value):
+        value = _moved(value)
+        if isinstance(value, cst.Name) and enclosing_parameter(ctx, value) is not None:
+            return True
+    return False
 
 
 def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
     """Whether a call runs an element of a container the object holds, like `self.conv(x)` runs a
     submodule: `self.layers[i](x)`, or `layer(x)` in `for layer in self.layers:` (also `for i, layer in
-    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py. The
-    container's construction is one of the class's calls and is judged on its own."""
+    enumerate(self.layers):`), GatedPixelCNN's `forward` at ritheshkumar95/pytorch-vqvae modules.py, or
+    `c1(x)` in `for c1, c2 in zip(self.convs1, self.convs2):` (a HiFi-GAN residual block; melgan's
+    `ResStack` at seungwonpark/melgan). The container's construction is one of the class's calls and is
+    judged on its own."""
     if isinstance(func, cst.Subscript):
         return (dotted_name(func.value) or "").startswith("self.")
     if not isinstance(func, cst.Name):
@@ -2119,23 +2178,48 @@ def _held_element(ctx: FileContext, func: cst.BaseExpression) -> bool:
         return False
     iterated: cst.BaseExpression = loop.iter
     target: cst.BaseExpression = loop.target
-    if (
-        isinstance(iterated, cst.Call)
-        and isinstance(iterated.func, cst.Name)
-        and iterated.func.value == "enumerate"
-        and resolve_name(ctx, "enumerate", iterated) is None
-        and iterated.args
-    ):
-        iterated = iterated.args[0].value
+    if _builtin_call(ctx, iterated, "enumerate"):
+        iterated = iterated.args[0].value  # type: ignore[attr-defined]
         if not (isinstance(target, cst.Tuple) and len(target.elements) == 2):
             return False
         target = target.elements[1].value
+    if _builtin_call(ctx, iterated, "zip"):
+        paired = _zipped_with(iterated, target, func.value)  # type: ignore[arg-type]
+        if paired is None:
+            return False
+        iterated, target = paired
     return (
         isinstance(target, cst.Name)
         and target.value == func.value
         and (dotted_name(iterated) or "").startswith("self.")
         and not _rebound_in(ctx, loop, func.value)
     )
+
+
+def _builtin_call(ctx: FileContext, value: cst.BaseExpression, name: str) -> bool:
+    """Whether `value` calls the builtin `name` (no definition shadows it) with plain arguments."""
+    return (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Name)
+        and value.func.value == name
+        and resolve_name(ctx, name, value) is None
+        and bool(value.args)
+        and not any(arg.star or arg.keyword is not None for arg in value.args)
+    )
+
+
+def _zipped_with(
+    zipped: cst.Call, target: cst.BaseExpression, name: str
+) -> tuple[cst.BaseExpression, cst.Name] | None:
+    """The iterable of `zip(...)` that the loop target `name` is drawn from, with that target: `(self.convs1,
+    c1)` for `for c1, c2 in zip(self.convs1, self.convs2):`; None when the target does not unpack one
+    element per iterable."""
+    if not (isinstance(target, cst.Tuple) and len(target.elements) == len(zipped.args)):
+        return None
+    for element, arg in zip(target.elements, zipped.args, strict=True):
+        if isinstance(element.value, cst.Name) and element.value.value == name:
+            return arg.value, element.value
+    return None
 
 
 def _rebound_in(ctx: FileContext, loop: cst.For, name: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from nnlint.vocabulary import UNWRAPPING_CALLS
+from nnlint.vocabulary import UNWRAPPING_CALLS, WRAPPER_ATTRIBUTES
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -27,6 +27,10 @@ def words(name: str) -> list[str]:
 def dotted_name(expr: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of Name/Attribute nodes, else None (calls, subscripts, literals).
 
+    A conditional between an object and its wrapper's view of it names that object: `model.module if
+    distributed else model` is `model` (DDP's `.module`, `torch.compile`'s `._orig_mod`), also inside a chain,
+    `(model.module if ddp else model).eval()`. It hands over, switches or runs one network either way.
+
     Asked a few hundred thousand times a run: node types are compared by identity, since `isinstance`
     against a libcst class goes through `ABCMeta.__instancecheck__` (neither class has subclasses).
     """
@@ -38,13 +42,35 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
         parts.append(expr.attr.value)  # type: ignore[attr-defined]
         expr = expr.value  # type: ignore[attr-defined]
         kind = type(expr)
+    if kind is _IFEXP:
+        unwrapped = _one_object(expr)  # type: ignore[arg-type]
+        if unwrapped is None:
+            return None
+        parts.append(unwrapped)
+        return ".".join(reversed(parts))
     if kind is not _NAME:
         return None
     parts.append(expr.value)  # type: ignore[attr-defined]
     return ".".join(reversed(parts))
 
 
-_NAME, _ATTRIBUTE = cst.Name, cst.Attribute
+_NAME, _ATTRIBUTE, _IFEXP = cst.Name, cst.Attribute, cst.IfExp
+
+
+def _one_object(expr: cst.IfExp) -> str | None:
+    """The object both branches of a conditional name, each through wrapper attributes (`model.module`,
+    `model._orig_mod`): `model` for `model.module if ddp else model`; None for two different objects."""
+    first, second = dotted_name(expr.body), dotted_name(expr.orelse)
+    if first is None or second is None:
+        return None
+    first, second = _unwrapped(first), _unwrapped(second)
+    return first if first == second else None
+
+
+def _unwrapped(name: str) -> str:
+    while name.endswith(WRAPPER_ATTRIBUTES):
+        name = name.rsplit(".", 1)[0]
+    return name
 
 
 def keyed_name(expr: cst.BaseExpression) -> str | None:
