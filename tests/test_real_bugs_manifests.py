@@ -329,7 +329,7 @@ NINTH = {
     "manifest_heldout12a.json": (6, 9),
     "manifest_heldout12b.json": (13, 8),
     "manifest_heldout12c.json": (13, 8),
-    "manifest_heldout13A.json": (10, 6),
+    "manifest_heldout13A.json": (10, 7),
 }
 
 
