@@ -98,6 +98,11 @@ class TrainEvalMode(Rule):
     (`output_batch(self, ner_model, ...)` called with a constructed tagger). A template method of a base
     class (`apply_model` returning None) called as `self.apply_model(...)` runs its subclasses' overrides
     in the same module when they all do the same.
+    An evaluation helper may be picked into a local name by a setting (`validation = app_a.validation` under
+    `if`/`elif`, the `else` raising): each project function the name may hold is called there, and one that
+    evaluates in training mode is reported in its own module. A model trained by a project function of
+    another module that it is handed to with its optimizer (`train_step(net, optimizer, x, y)`, whose
+    backward and step run on every call) is trained there, as by a training step in the loop itself.
     A model run or switched through `accelerator.unwrap_model(model)` (`.generate(...)`, `.eval()`) is that
     model (step-level validation called from the batch loop that generates through it and leaves it in
     eval mode). A model of a plain project `nn.Module` class (project classes over `torch.nn.Module` alone,

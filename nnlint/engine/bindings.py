@@ -129,15 +129,24 @@ def _if_values(node: cst.If, name: str) -> tuple[list[cst.BaseExpression | None]
     complete = True
     branch: cst.If | cst.Else | None = node
     while branch is not None:
-        found, bound = _values_before(_block(branch.body), name)
+        statements = _block(branch.body)
+        found, bound = _values_before(statements, name)
         values.extend(found)
-        complete = complete and bound
+        complete = complete and (bound or _raises_at_end(statements))
         if isinstance(branch, cst.Else):
             break
         if branch.orelse is None:
             complete = False
         branch = branch.orelse
     return values, complete
+
+
+def _raises_at_end(statements: list[cst.CSTNode]) -> bool:
+    """Whether a branch ends by raising (`else: raise ValueError(...)`): no path through it goes on."""
+    last = statements[-1] if statements else None
+    return (
+        isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(last.body[-1], cst.Raise)
+    )
 
 
 def _block(suite: cst.BaseSuite) -> list[cst.CSTNode]:
@@ -357,6 +366,8 @@ def call_candidates(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
         if resolve_name(ctx, func.value, call) is not None:
             return None
         candidates = _local_method_aliases(ctx, call)
+        if candidates is None:
+            candidates = _local_function_aliases(ctx, call)
         return candidates if candidates is not None and len(candidates) > 1 else None
     owner = _enclosing_class(ctx, call)
     if owner is None or method_of(owner, func.attr.value) is not None:  # type: ignore[union-attr]
@@ -432,6 +443,32 @@ def _local_method_aliases(ctx: FileContext, call: cst.Call) -> list[Resolved] | 
             return None
         if all(method.node is not known.node for known in found):
             found.append(method)
+    return found
+
+
+def _local_function_aliases(ctx: FileContext, call: cst.Call) -> list[Resolved] | None:
+    """The project functions a local name may hold where it is called, when every assignment that may
+    reach the call (through `if`/`elif`/`else` branches, `reaching_values`; a branch that raises reaches
+    nothing) picks a module-level function of a project module by its attribute (`validation_summaries =
+    age_training.validation_summaries` under `elif settings.application == 'age':`, sr-gan's run_srgan
+    choosing its application's helpers by a setting). The distinct functions, in order; None when a path
+    holds anything else (a parameter, a library function, a method, a call's result): unknown."""
+    values = reaching_values(ctx, call.func.value, call)  # type: ignore[attr-defined]
+    if not values:
+        return None
+    found: list[Resolved] = []
+    for value in values:
+        if not isinstance(value, cst.Attribute):
+            return None
+        target = _resolve_expression(ctx, value, call)
+        if (
+            target is None
+            or not isinstance(target.node, cst.FunctionDef)
+            or target.ctx.index.parent(target.node) is not target.ctx.module
+        ):
+            return None
+        if all(target.node is not known.node for known in found):
+            found.append(target)
     return found
 
 
@@ -1133,7 +1170,7 @@ def project_argument_values(
             )
             if spelled != name:
                 continue
-            target = resolve_call(module, call)
+            target = resolve_call(module, call) or _candidate_here(module, call, ctx)
             # The other module sees this file through the module store: the same function, another parse.
             if target is None or target.ctx.real_path != ctx.real_path:
                 continue
@@ -1148,6 +1185,15 @@ def project_argument_values(
                 return None
             found.append((module, value, call))
     return found or None
+
+
+def _candidate_here(module: FileContext, call: cst.Call, ctx: FileContext) -> Resolved | None:
+    """The function of `ctx`'s file among those a call of a local name may run (`call_candidates`: one
+    of several project functions picked by a setting): when it runs, it is given this call's arguments."""
+    return next(
+        (target for target in call_candidates(module, call) or () if target.ctx.real_path == ctx.real_path),
+        None,
+    )
 
 
 def dispatched_argument_values(

@@ -1310,6 +1310,8 @@ class TrainingLoops:
                 if self._evaluates_elsewhere(call, model):
                     out.append(where.event(EventKind.EVAL, call, target=_substitute(model, subst)))
                 out.append(where.event(EventKind.FORWARD, call, target=_substitute(model, subst)))
+            for model in self._trained_elsewhere(call, models):
+                out.append(where.event(EventKind.TRAIN_STEP, call, target=_substitute(model, subst)))
             if models:
                 return
             if self._wrapper_training_step(call):
@@ -1595,6 +1597,32 @@ class TrainingLoops:
             if name is not None and name not in found and self._roles.has(value, Role.MODEL):
                 found.append(name)
         return found
+
+    def _trained_elsewhere(self, call: cst.Call, models: list[str]) -> list[str]:
+        """The models among `models` that a project function of another module certainly trains when
+        `call` hands them over with their optimizer: the function backpropagates and steps, on every run
+        (no `if` around them: UCTransNet's `train_one_epoch` steps only `if model.training`, and is called
+        for validation too), an optimizer the call passes that is built over the model (sr-gan's
+        `dnn_training_step(DNN, DNN_optimizer, ...)` in training_functions.py, called from the step loop
+        of srgan.py). One call is then a training step of each such model, as `model.train_step(batch)`
+        is one of a wrapper's."""
+        if not models or not any(self._roles.has(arg.value, Role.OPTIMIZER) for arg in call.args):
+            return []  # cheap: no optimizer handed over
+        from nnlint.engine.summaries import summary_of_call
+
+        summary = summary_of_call(self._ctx, call)
+        if summary is None or summary.ctx is self._ctx or not may_backpropagate(summary.ctx.source):
+            return []
+        events = [e for e in summary.ctx.loops.function_events(summary.function) if not e.conditional]
+        if not any(event.kind is EventKind.BACKWARD for event in events):
+            return []
+        stepped_here = {event.target for event in events if event.kind is EventKind.STEP}
+        stepped: set[str] = set()
+        for parameter, value in (summary.arguments(call) or {}).items():
+            name = dotted_name(value)
+            if parameter in stepped_here and name is not None and self._roles.has(value, Role.OPTIMIZER):
+                stepped |= self._roles.models_of(name)
+        return [model for model in models if model in stepped]
 
     def _evaluates_and_restores(self, call: cst.Call, model: str) -> bool:
         """Whether a project function of another module that `call` hands `model` to switches it to eval and

@@ -66,6 +66,7 @@ from nnlint.vocabulary import (
 
 if TYPE_CHECKING:
     from nnlint.engine.context import FileContext
+    from nnlint.engine.summaries import Summary
 
 EVAL = "eval"
 TRAIN = "train"
@@ -336,7 +337,7 @@ class ModeSimulation:
         mode: `val_dice = eval_net(net, val)` after a training epoch, where eval_net (in eval.py) runs
         `net` as an evaluation and never switches it to eval (its summary says so). Each answer is the
         helper's file, where its evaluation starts there (the line to change) and the call here."""
-        from nnlint.engine.summaries import summary_of_call
+        from nnlint.engine.summaries import summaries_of_call
 
         found: list[tuple[FileContext, cst.CSTNode, cst.Call]] = []
         seen: set[cst.CSTNode] = set()
@@ -350,21 +351,28 @@ class ModeSimulation:
             seen.add(call)
             if not any(dotted_name(arg.value) == event.target for arg in call.args):
                 continue  # `model(x)` itself: the model is called, not handed to a helper
-            summary = summary_of_call(self._ctx, call)
-            if summary is None or summary.ctx is self._ctx or not summary.evaluates:
-                continue
-            passed = summary.arguments(call) or {}
-            for parameter in sorted(summary.evaluates):
-                model = model_key(dotted_name(passed[parameter])) if parameter in passed else None
-                if model is None or model != model_key(event.target) or self._mode_free(model):
+            for summary in summaries_of_call(self._ctx, call):
+                if summary.ctx is self._ctx or not summary.evaluates:
                     continue
-                if self._mode_at(call, lambda e, call=call: e.site is call, event) != TRAIN:
-                    continue
-                start = summary.ctx.modes.evaluation_start_of(summary.function, parameter)
+                start = self._helper_start(summary, call, event)
                 if start is not None:
                     found.append((summary.ctx, start, call))
-                    break
         return found
+
+    def _helper_start(self, summary: Summary, call: cst.Call, event: Event) -> cst.CSTNode | None:
+        """Where the helper `summary` describes starts evaluating the model `call` hands it in training
+        mode (the first such parameter), else None."""
+        passed = summary.arguments(call) or {}
+        for parameter in sorted(summary.evaluates):
+            model = model_key(dotted_name(passed[parameter])) if parameter in passed else None
+            if model is None or model != model_key(event.target) or self._mode_free(model):
+                continue
+            if self._mode_at(call, lambda e, call=call: e.site is call, event) != TRAIN:
+                continue
+            start = summary.ctx.modes.evaluation_start_of(summary.function, parameter)
+            if start is not None:
+                return start
+        return None
 
     def evaluation_start_of(self, function: cst.FunctionDef, model: str) -> cst.CSTNode | None:
         """Where the evaluation that `function` is starts running `model` (see `_evaluation_start`)."""
@@ -1050,10 +1058,16 @@ class ModeSimulation:
 
     @cached_property
     def _trained_models(self) -> set[str]:
-        """Models whose forward feeds a backward in some training loop, built here (not `from_pretrained`,
-        which returns a model in eval mode)."""
+        """Models whose forward feeds a backward in some training loop, or that a training step of the loop
+        trains (a wrapper's `model.train_step(batch)`, another module's `train_step(net, optimizer, ...)`),
+        built here (not `from_pretrained`, which returns a model in eval mode)."""
         found: set[str] = set()
         for loop in self._ctx.loops.loops:
+            for step in loop.of_kind(EventKind.TRAIN_STEP):
+                # `dnn_training_step(DNN, DNN_optimizer, ...)`: a helper's training step of the model.
+                model = model_key(step.target)
+                if model and not _from_pretrained(self._ctx.roles.constructor_name(model)):
+                    found.add(self._alias(model, loop.function))
             if not loop.of_kind(EventKind.BACKWARD):
                 continue
             for event in loop.of_kind(EventKind.FORWARD):

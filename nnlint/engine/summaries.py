@@ -427,11 +427,32 @@ def summary_of_call(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary
     return target.ctx.summaries.of(target.node, depth)
 
 
+def summaries_of_call(ctx: FileContext, call: cst.Call, depth: int = 0) -> list[Summary]:
+    """Every summary a call may run: the one of `summary_of_call`, or, for a call of one of several
+    candidates picked at run time, each candidate's when they agree (`agreed_summaries`). A finding in
+    the function a call runs belongs in each candidate (sr-gan's `validation_summaries(D, DNN, G, ...)`
+    runs the helper of the application a setting chose); empty when nothing is known."""
+    target = resolve_call(ctx, call) or _instance_method(ctx, call)
+    if target is None:
+        return agreed_summaries(ctx, call, depth) or []
+    if not isinstance(target.node, cst.FunctionDef):
+        return []
+    summary = target.ctx.summaries.of(target.node, depth)
+    return [summary] if summary is not None else []
+
+
 def alias_summary(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary | None:
+    """The first of `agreed_summaries`: what the call does whichever candidate runs."""
+    summaries = agreed_summaries(ctx, call, depth)
+    return summaries[0] if summaries else None
+
+
+def agreed_summaries(ctx: FileContext, call: cst.Call, depth: int = 0) -> list[Summary] | None:
     """`self.step_fn(x)` where `self.step_fn` is one of several methods of the class, picked at run time
-    (`bindings.method_aliases`: `{"auto": self.step_auto, "manual": self.step_manual}[mode]`): the first
-    candidate's summary when every candidate's agrees with it on what it gives back (each position) and
-    what it does with each positional parameter; None when they differ (unknown: silent)."""
+    (`bindings.method_aliases`: `{"auto": self.step_auto, "manual": self.step_manual}[mode]`), or a local
+    name holding one of several project functions (`bindings.call_candidates`): every candidate's summary
+    when each agrees with the first on what it gives back (each position) and what it does with each
+    positional parameter; None when they differ (unknown: silent)."""
     candidates = call_candidates(ctx, call)
     if candidates is None:
         return None
@@ -440,12 +461,12 @@ def alias_summary(ctx: FileContext, call: cst.Call, depth: int = 0) -> Summary |
         for target in candidates
         if isinstance(target.node, cst.FunctionDef)
     ]
-    if len(summaries) != len(candidates):
+    if len(summaries) != len(candidates) or any(summary is None for summary in summaries):
         return None
     first = summaries[0]
-    if any(_agreement(summary) != _agreement(first) for summary in summaries[1:]):
+    if any(_agreement(summary) != _agreement(first) for summary in summaries[1:]):  # type: ignore[arg-type]
         return None
-    return first
+    return summaries  # type: ignore[return-value]
 
 
 def _agreement(summary: Summary) -> tuple[object, ...]:
