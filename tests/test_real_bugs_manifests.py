@@ -320,7 +320,7 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # Held-out set 12 part C (built from the repositories already on disk, bench/real_bugs/notes/heldout12c.md)
 # is held to them too.
 # Held-out set 13 part B (NLP and LLM toolkits, speech, tabular, scientific ML, RL, multi-task learning;
-# bench/real_bugs/notes/heldout13B.md says why it holds fewer in-scope bugs than planned) is held to the same
+# bench/real_bugs/notes/heldout13b.md says why it holds fewer in-scope bugs than planned) is held to the same
 # checks.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
@@ -331,7 +331,7 @@ NINTH = {
     "manifest_heldout12a.json": (6, 9),
     "manifest_heldout12b.json": (13, 8),
     "manifest_heldout12c.json": (13, 8),
-    "manifest_heldout13B.json": (8, 8),
+    "manifest_heldout13b.json": (8, 8),
 }
 
 
