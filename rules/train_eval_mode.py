@@ -166,6 +166,31 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A call that hands the model over with settings only (`"greedy"`) is given no data: it configures
+        # the model, it does not run it before the `eval()` (attention-learn-to-route's `rollout`).
+        """
+import torch
+from nets.attention_model import set_decode_type
+
+def rollout(model, dataset):
+    set_decode_type(model, "greedy")
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(batch)[0] for batch in dataset])
+
+def validate(model, dataset):
+    return rollout(model, dataset).mean()
+
+def train_epoch(model, optimizer, loader, val_dataset):
+    model.train()
+    set_decode_type(model, "sampling")
+    for batch in loader:
+        loss = model(batch)[1].mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return validate(model, val_dataset)
+""",
         # `from_pretrained` gives the model back in eval mode, also when moved to a device on the way
         # (elk's hidden-state extraction, which NN503 flags for its missing `no_grad`).
         """
