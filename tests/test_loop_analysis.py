@@ -475,8 +475,8 @@ def test_a_clearing_in_a_micro_batch_loop_that_its_method_steps_after() -> None:
 
 def test_a_guard_that_skips_the_rest_of_the_iteration_gates_the_step_after_it() -> None:
     """`if is_accumulating: continue` before the step (fish-speech's trainer) steps every k micro-batches
-    as `if not is_accumulating: optimizer.step()` does; `if i % k == 0: continue` is inverted, and a
-    `continue` of an inner loop skips nothing of the outer one."""
+    as `if not is_accumulating: optimizer.step()` does; `if i % k == 0: continue` is inverted, a
+    `continue` of an inner loop skips nothing of the outer one, and `n % k > 0` holds off the multiples."""
     ctx = context(
         """
         import torch.nn.functional as F
@@ -505,6 +505,12 @@ def test_a_guard_that_skips_the_rest_of_the_iteration_gates_the_step_after_it() 
                     log(part)
                 optimizer.step()
                 optimizer.zero_grad()
+            for n, (x, y) in enumerate(loader):
+                (F.cross_entropy(model(x), y) / k).backward()
+                if n % k > 0:
+                    continue
+                optimizer.step()
+                optimizer.zero_grad()
         """
     )
     flag_loop, inverted_loop, inner_loop = ctx.loops.loops[0], ctx.loops.loops[1], ctx.loops.loops[2]
@@ -515,3 +521,8 @@ def test_a_guard_that_skips_the_rest_of_the_iteration_gates_the_step_after_it() 
     inverted = ctx.accumulation.of_loop(inverted_loop)
     assert inverted is not None and inverted.inverted
     assert ctx.accumulation.of_loop(inner_loop) is None
+    remainder_loop = ctx.loops.loops[4]  # after the inner `for part in parts` loop
+    remainder = ctx.accumulation.of_loop(remainder_loop)
+    assert remainder is not None and not remainder.inverted  # `n % k > 0`: s3prl's runners
+    (divided,) = remainder_loop.of_kind(EventKind.BACKWARD, own=False)
+    assert ctx.accumulation.loss_divided(divided) is True

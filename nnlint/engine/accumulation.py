@@ -759,7 +759,8 @@ def _anchor(value: cst.BaseExpression) -> cst.BaseExpression:
 
 def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
     """For a test about `counter % k`: True when it holds on multiples of k (`x % k == 0`,
-    `not x % k`), False when it holds on the others (`x % k != 0`, a bare `x % k`), None otherwise.
+    `not x % k`), False when it holds on the others (`x % k != 0`, `x % k > 0`, a bare `x % k`: a
+    remainder is never negative), None otherwise.
     In `a or b` / `a and b` only a true-on-multiples part counts (`... == 0 or last_batch`)."""
     if isinstance(test, cst.BooleanOperation):
         parts = {_modulo_polarity(test.left), _modulo_polarity(test.right)}
@@ -774,13 +775,14 @@ def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         left, right = test.left, target.comparator
+        above = cst.GreaterThan
         if _is_modulo(right):
-            left, right = right, left
+            left, right, above = right, left, cst.LessThan  # `0 < x % k`
         if not _is_modulo(left) or not _is_zero(right):
             return None
         if isinstance(target.operator, cst.Equal):
             return True
-        if isinstance(target.operator, cst.NotEqual):
+        if isinstance(target.operator, (cst.NotEqual, above)):
             return False
     return None
 
