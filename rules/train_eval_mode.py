@@ -2470,6 +2470,41 @@ class ClientPromptAPI(PromptAPI):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # emmental's learner: the optimizer is built over the model's parameters in a helper that keeps it
+        # on the learner, and the logging helper called after every step switches to eval for good.
+        Invalid(
+            """
+import torch.nn.functional as F
+import torch.optim as optim
+
+
+class Learner:
+    def _set_optimizer(self, model, name):
+        parameters = filter(lambda p: p.requires_grad, model.parameters())
+        if name == "sgd":
+            optimizer = optim.SGD(parameters, lr=0.1)
+        else:
+            optimizer = optim.Adam(parameters, lr=0.001)
+        self.optimizer = optimizer
+
+    def _logging(self, model, dataloaders):
+        model.eval()
+        if self.due():
+            return model.score(dataloaders)
+
+    def learn(self, model, loader, dataloaders):
+        self._set_optimizer(model, "adam")
+        model.train()
+        for epoch in range(10):
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                self.optimizer.step()
+                self._logging(model, dataloaders)
+""",
+            line=16,
+        ),
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
         # every epoch validates over `valid_queue` with dropout and BatchNorm still in training mode.
         Invalid(

@@ -526,3 +526,35 @@ def test_a_guard_that_skips_the_rest_of_the_iteration_gates_the_step_after_it() 
     assert remainder is not None and not remainder.inverted  # `n % k > 0`: s3prl's runners
     (divided,) = remainder_loop.of_kind(EventKind.BACKWARD, own=False)
     assert ctx.accumulation.loss_divided(divided) is True
+
+
+def test_an_optimizer_kept_on_self_from_a_local_serves_the_model_the_local_was_built_over() -> None:
+    """`self.optimizer = optimizer` after the same function built `optimizer` over `model.parameters()`
+    (emmental's `_set_optimizer`, OpenHGNN's DiffMG trainer) serves `model`; an optimizer handed in as a
+    parameter is not the one a function elsewhere in the file builds under the same name (GSAT)."""
+    ctx = context(
+        """
+        import torch
+        import torch.optim as optim
+
+        class Learner:
+            def _set_optimizer(self, model, name):
+                parameters = filter(lambda p: p.requires_grad, model.parameters())
+                if name == "sgd":
+                    optimizer = optim.SGD(parameters, lr=0.1)
+                else:
+                    optimizer = optim.Adam(parameters, lr=0.001)
+                self.optimizer = optimizer
+
+        class Trainer:
+            def __init__(self, clf, optimizer):
+                self.clf = clf
+                self.opt = optimizer
+
+        def main(model, extractor):
+            optimizer = torch.optim.Adam(list(extractor.parameters()) + list(model.parameters()))
+            return Trainer(model, optimizer)
+        """
+    )
+    assert ctx.roles.models_of("self.optimizer") == {"model"}
+    assert ctx.roles.models_of("self.opt") == set()
