@@ -13,7 +13,8 @@ from nnlint.rule import Invalid, LoopRule
 class GradAccumulation(LoopRule):
     """## What it does
     Flags gradient accumulation written wrong, in a training loop that steps the optimizer once every k
-    micro-batches (`if (i + 1) % accum_steps == 0: optimizer.step()`, or one step after an inner
+    micro-batches (`if (i + 1) % accum_steps == 0: optimizer.step()`, a step after `if i % k != 0:
+    continue` or `if is_accumulating: continue`, or one step after an inner
     `for micro_step in range(grad_accum_steps)` loop):
 
     - the loss is a mean-reduced loss (`nn.CrossEntropyLoss()`, `F.mse_loss`, `.mean()`, a Hugging Face
