@@ -13,7 +13,8 @@ from nnlint.rule import Invalid, LoopRule
 class GradAccumulation(LoopRule):
     """## What it does
     Flags gradient accumulation written wrong, in a training loop that steps the optimizer once every k
-    micro-batches (`if (i + 1) % accum_steps == 0: optimizer.step()`, or one step after an inner
+    micro-batches (`if (i + 1) % accum_steps == 0: optimizer.step()`, a step after `if i % k != 0:
+    continue` or `if is_accumulating: continue`, or one step after an inner
     `for micro_step in range(grad_accum_steps)` loop):
 
     - the loss is a mean-reduced loss (`nn.CrossEntropyLoss()`, `F.mse_loss`, `.mean()`, a Hugging Face
@@ -92,6 +93,20 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # The same skip guard with the loss divided by the accumulation count (SLIP's main.py).
+        """
+import torch.nn.functional as F
+
+def train(model, optimizer, loader, update_freq):
+    for data_iter, (x, y) in enumerate(loader):
+        loss = F.cross_entropy(model(x), y)
+        loss /= update_freq
+        loss.backward()
+        if (data_iter + 1) % update_freq != 0:
+            continue
+        optimizer.step()
+        optimizer.zero_grad()
+""",
         # Cleared once before the micro-batch loop; per-sample gradients read between the clearings.
         """
 import torch
@@ -464,6 +479,25 @@ def train(loader, generator, discriminator, g_optim, d_optim, args):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The step follows a guard that skips the rest of the iteration while accumulating, and the mean
+        # loss goes to Fabric's backward undivided (fish-speech's early LLM trainer).
+        Invalid(
+            """
+def train(model, optimizer, loader, fabric, accumulation_steps):
+    steps = 0
+    for batch in loader:
+        is_accumulating = steps % accumulation_steps != 0
+        steps += 1
+        with fabric.no_backward_sync(model, enabled=is_accumulating):
+            loss = model(**batch).loss
+            fabric.backward(loss)
+        if is_accumulating:
+            continue
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+            line=9,
+        ),
         # The per-step method clears on every micro-batch before a method of the class backpropagates it,
         # and steps once after the loop (ai-toolkit's SDTrainer).
         Invalid(

@@ -183,6 +183,31 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A call that hands the model over with settings only (`"greedy"`) is given no data: it configures
+        # the model, it does not run it before the `eval()` (attention-learn-to-route's `rollout`).
+        """
+import torch
+from nets.attention_model import set_decode_type
+
+def rollout(model, dataset):
+    set_decode_type(model, "greedy")
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(batch)[0] for batch in dataset])
+
+def validate(model, dataset):
+    return rollout(model, dataset).mean()
+
+def train_epoch(model, optimizer, loader, val_dataset):
+    model.train()
+    set_decode_type(model, "sampling")
+    for batch in loader:
+        loss = model(batch)[1].mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return validate(model, val_dataset)
+""",
         # `from_pretrained` gives the model back in eval mode, also when moved to a device on the way
         # (elk's hidden-state extraction, which NN503 flags for its missing `no_grad`).
         """
@@ -2534,6 +2559,41 @@ def main(checkpoint, test_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # emmental's learner: the optimizer is built over the model's parameters in a helper that keeps it
+        # on the learner, and the logging helper called after every step switches to eval for good.
+        Invalid(
+            """
+import torch.nn.functional as F
+import torch.optim as optim
+
+
+class Learner:
+    def _set_optimizer(self, model, name):
+        parameters = filter(lambda p: p.requires_grad, model.parameters())
+        if name == "sgd":
+            optimizer = optim.SGD(parameters, lr=0.1)
+        else:
+            optimizer = optim.Adam(parameters, lr=0.001)
+        self.optimizer = optimizer
+
+    def _logging(self, model, dataloaders):
+        model.eval()
+        if self.due():
+            return model.score(dataloaders)
+
+    def learn(self, model, loader, dataloaders):
+        self._set_optimizer(model, "adam")
+        model.train()
+        for epoch in range(10):
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                self.optimizer.step()
+                self._logging(model, dataloaders)
+""",
+            line=16,
+        ),
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
         # every epoch validates over `valid_queue` with dropout and BatchNorm still in training mode.
         Invalid(

@@ -342,3 +342,80 @@ def test_a_literal_flag_selects_the_branch_of_a_method_that_runs_the_model(
     assert events("quiet") == [("eval", "model", False), ("forward", "model", True)]
     assert events("loud") == [("train", "model", False), ("forward", "model", False)]
     assert ("forward", "model", False) in events("either")
+
+
+_RUN_EVAL = """import torch
+
+
+def run_eval(model, split):
+    loader = torch.utils.data.DataLoader(torch.load(split + ".pt"), batch_size=8)
+    with torch.no_grad():
+        return sum((model(x).argmax(-1) == y).sum().item() for x, y in loader)
+"""
+
+_TRAIN_WITH_SETTINGS = """import torch
+import torch.nn as nn
+from evaluation import run_eval
+from decoding import set_decode_type
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+def rollout(model, batches):
+    set_decode_type(model, "greedy")
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x in batches]
+
+
+def train_epoch(model, optimizer, loader, batches):
+    model.train()
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return rollout(model, batches)
+
+
+def train_plain(model, optimizer, loader):
+    model.train()
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def main_scored(loader):
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(10):
+        train_plain(model, optimizer, loader)
+        run_eval(model, "val")
+"""
+
+_DECODING = """def set_decode_type(model, decode_type):
+    model.decode_type = decode_type
+"""
+
+
+def test_a_model_handed_over_with_settings_only_runs_as_its_definition_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call given the model and settings only is not guessed to run it: `run_eval(model, "val")`, a
+    project function of another module that loads its own split, is asked instead, and its definition
+    runs the model left in training mode; `set_decode_type(model, "greedy")` before the `eval()` of
+    `rollout` (attention-learn-to-route) runs nothing. The single-file form is the rule's VALID example."""
+    monkeypatch.chdir(tmp_path)
+    files = {"evaluation.py": _RUN_EVAL, "decoding.py": _DECODING, "train.py": _TRAIN_WITH_SETTINGS}
+    _tree(tmp_path, files)
+    assert _rows(tmp_path, "train.py", "NN404") == [("evaluation.py", 6)]

@@ -471,3 +471,90 @@ def test_a_clearing_in_a_micro_batch_loop_that_its_method_steps_after() -> None:
     assert cleared is not None and cleared.target == "self.optimizer"
     assert ctx.accumulation.clears_before_step_after(second) is None
     assert ctx.accumulation.clears_before_step_after(third) is None
+
+
+def test_a_guard_that_skips_the_rest_of_the_iteration_gates_the_step_after_it() -> None:
+    """`if is_accumulating: continue` before the step (fish-speech's trainer) steps every k micro-batches
+    as `if not is_accumulating: optimizer.step()` does; `if i % k == 0: continue` is inverted, a
+    `continue` of an inner loop skips nothing of the outer one, and `n % k > 0` holds off the multiples."""
+    ctx = context(
+        """
+        import torch.nn.functional as F
+
+        def train(model, optimizer, loader, k, parts):
+            steps = 0
+            for x, y in loader:
+                is_accumulating = steps % k != 0
+                steps += 1
+                F.cross_entropy(model(x), y).backward()
+                if is_accumulating:
+                    continue
+                optimizer.step()
+                optimizer.zero_grad()
+            for i, (x, y) in enumerate(loader):
+                F.cross_entropy(model(x), y).backward()
+                if i % k == 0:
+                    continue
+                optimizer.step()
+                optimizer.zero_grad()
+            for j, (x, y) in enumerate(loader):
+                F.cross_entropy(model(x), y).backward()
+                for part in parts:
+                    if j % k != 0:
+                        continue
+                    log(part)
+                optimizer.step()
+                optimizer.zero_grad()
+            for n, (x, y) in enumerate(loader):
+                (F.cross_entropy(model(x), y) / k).backward()
+                if n % k > 0:
+                    continue
+                optimizer.step()
+                optimizer.zero_grad()
+        """
+    )
+    flag_loop, inverted_loop, inner_loop = ctx.loops.loops[0], ctx.loops.loops[1], ctx.loops.loops[2]
+    accumulation = ctx.accumulation.of_loop(flag_loop)
+    assert accumulation is not None and not accumulation.inverted and accumulation.guard is not None
+    (backward,) = flag_loop.of_kind(EventKind.BACKWARD, own=False)
+    assert ctx.accumulation.loss_divided(backward) is False
+    inverted = ctx.accumulation.of_loop(inverted_loop)
+    assert inverted is not None and inverted.inverted
+    assert ctx.accumulation.of_loop(inner_loop) is None
+    remainder_loop = ctx.loops.loops[4]  # after the inner `for part in parts` loop
+    remainder = ctx.accumulation.of_loop(remainder_loop)
+    assert remainder is not None and not remainder.inverted  # `n % k > 0`: s3prl's runners
+    (divided,) = remainder_loop.of_kind(EventKind.BACKWARD, own=False)
+    assert ctx.accumulation.loss_divided(divided) is True
+
+
+def test_an_optimizer_kept_on_self_from_a_local_serves_the_model_the_local_was_built_over() -> None:
+    """`self.optimizer = optimizer` after the same function built `optimizer` over `model.parameters()`
+    (emmental's `_set_optimizer`, OpenHGNN's DiffMG trainer) serves `model`; an optimizer handed in as a
+    parameter is not the one a function elsewhere in the file builds under the same name (GSAT)."""
+    ctx = context(
+        """
+        import torch
+        import torch.optim as optim
+
+        class Learner:
+            def _set_optimizer(self, model, name):
+                parameters = filter(lambda p: p.requires_grad, model.parameters())
+                if name == "sgd":
+                    optimizer = optim.SGD(parameters, lr=0.1)
+                else:
+                    optimizer = optim.Adam(parameters, lr=0.001)
+                self.optimizer = optimizer
+
+        class Trainer:
+            def __init__(self, clf, optimizer):
+                self.clf = clf
+                self.opt = optimizer
+
+        def main(model, extractor):
+            optimizer = torch.optim.Adam(list(extractor.parameters()) + list(model.parameters()))
+            return Trainer(model, optimizer)
+        """
+    )
+    assert ctx.roles.models_of("self.optimizer") == {"model"}
+    assert ctx.roles.models_of("self.opt") == set()

@@ -320,6 +320,9 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # Held-out set 12 part C (built from the repositories already on disk, bench/real_bugs/notes/heldout12c.md)
 # is held to them too, and so is held-out set 13 part A (vision beyond classification: detection, OCR, GAN
 # training, tracking; bench/real_bugs/notes/heldout13a.md says why it is small and template-heavy).
+# Held-out set 13 part B (NLP and LLM toolkits, speech, tabular, scientific ML, RL, multi-task learning;
+# bench/real_bugs/notes/heldout13b.md says why it holds fewer in-scope bugs than planned) is held to the same
+# checks.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
     "manifest_heldout9b.json": (14, 10),
@@ -330,6 +333,7 @@ NINTH = {
     "manifest_heldout12b.json": (13, 8),
     "manifest_heldout12c.json": (13, 8),
     "manifest_heldout13a.json": (10, 7),
+    "manifest_heldout13b.json": (8, 8),
 }
 
 

@@ -59,6 +59,9 @@ class GradientAccumulation:
 
     def __init__(self, ctx: FileContext) -> None:
         self._ctx = ctx
+        # Guards that skip the rest of the iteration before the step (`if i % k != 0: continue`): what
+        # follows them in their block is what they gate (`_gates`).
+        self._skip_guards: set[cst.If] = set()
 
     def of_loop(self, loop: Loop) -> Accumulation | None:
         """The accumulation a training loop runs, or None when it steps on every iteration or it cannot
@@ -266,7 +269,59 @@ class GradientAccumulation:
                 continue
             steps_on_zero = polarity if in_body else not polarity
             return parent, not steps_on_zero
+        return self._skip_guard(loop, step)
+
+    def _skip_guard(self, loop: Loop, step: Event) -> tuple[cst.If, bool] | None:
+        """An `if` before the step, in a block around it, that skips the rest of the iteration under a
+        modulo test: `if is_accumulating: continue` with `is_accumulating = steps % k != 0` (fish-speech's
+        trainer), `if (i + 1) % k != 0: continue`. The step then runs only when the test fails, so the
+        guard is inverted when the test holds on multiples of k."""
+        index = self._ctx.index
+        for node in self._path(loop, step):
+            block = index.parent(node)
+            if not isinstance(block, cst.IndentedBlock) or node not in block.body:
+                continue
+            statements = list(block.body)
+            for earlier in reversed(statements[: statements.index(node)]):
+                if not isinstance(earlier, cst.If) or earlier.orelse is not None:
+                    continue
+                if not self._skips_iteration(earlier, loop):
+                    continue
+                polarity = _modulo_polarity(self._named_test(earlier.test, earlier))
+                if polarity is not None:
+                    self._skip_guards.add(earlier)
+                    return earlier, polarity
         return None
+
+    def _skips_iteration(self, guard: cst.If, loop: Loop) -> bool:
+        """The body of `guard` ends in a `continue` of `loop` itself (not of a loop inside it)."""
+        body = guard.body.body
+        last = body[-1] if body else None
+        if isinstance(last, cst.SimpleStatementLine):
+            last = last.body[-1] if last.body else None
+        if not isinstance(last, cst.Continue):
+            return False
+        return self._ctx.index.enclosing(last, (cst.For, cst.While)) is loop.node
+
+    def _gates(self, guard: cst.If, event: Event) -> bool:
+        """Whether `guard` decides if `event` runs: the event is inside it, or, for a guard that skips the
+        rest of the iteration, after it in its block."""
+        index = self._ctx.index
+        for start in (event.site, event.node):
+            ancestors = (start, *index.ancestors(start))
+            if guard in ancestors:
+                return True
+            if guard not in self._skip_guards:
+                continue
+            block = index.parent(guard)
+            if not isinstance(block, cst.IndentedBlock):
+                continue
+            statements = list(block.body)
+            for node in ancestors:
+                if index.parent(node) is block and node in statements:
+                    if statements.index(node) > statements.index(guard):
+                        return True
+        return False
 
     def _named_test(self, test: cst.BaseExpression, at: cst.CSTNode) -> cst.BaseExpression:
         """A test that is a flag computed earlier (timm: `need_update = (i + 1) % k == 0 or last`;
@@ -299,11 +354,7 @@ class GradientAccumulation:
 
     def _backward_outside(self, loop: Loop, guard: cst.If) -> bool:
         """A backward runs on every iteration, outside the step's guard."""
-        index = self._ctx.index
-        return any(
-            guard not in index.ancestors(event.site) and guard not in index.ancestors(event.node)
-            for event in loop.of_kind(EventKind.BACKWARD, own=False)
-        )
+        return any(not self._gates(guard, event) for event in loop.of_kind(EventKind.BACKWARD, own=False))
 
     def _own_update(self, loop: Loop, guard: cst.If, step: Event) -> bool:
         """Whether the guarded step applies an update the guard's block makes whole by itself: it clears
@@ -311,10 +362,9 @@ class GradientAccumulation:
         `if d_regularize: D.zero_grad(); r1_loss.backward(); d_optim.step()`, every 16 iterations, beside
         the unconditional D step), or the same optimizer also steps outside the guard on every iteration.
         Either way nothing the other iterations backpropagate reaches this step: no accumulation."""
-        index = self._ctx.index
 
         def guarded(event: Event) -> bool:
-            return guard in index.ancestors(event.site) or guard in index.ancestors(event.node)
+            return self._gates(guard, event)
 
         events, loops = loop.events, self._ctx.loops
         for position, zero in enumerate(events):
@@ -504,8 +554,7 @@ class GradientAccumulation:
         self.auto_mix_prec: self.optimizer.zero_grad()` before the forward, the step under `if
         should_step:`)."""
         guard = accumulation.guard
-        index = self._ctx.index
-        if guard is not None and (guard in index.ancestors(zero.node) or guard in index.ancestors(zero.site)):
+        if guard is not None and self._gates(guard, zero):
             return False
         return self._ctx.loops.under_fixed_tests(loop, zero)
 
@@ -710,7 +759,8 @@ def _anchor(value: cst.BaseExpression) -> cst.BaseExpression:
 
 def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
     """For a test about `counter % k`: True when it holds on multiples of k (`x % k == 0`,
-    `not x % k`), False when it holds on the others (`x % k != 0`, a bare `x % k`), None otherwise.
+    `not x % k`), False when it holds on the others (`x % k != 0`, `x % k > 0`, a bare `x % k`: a
+    remainder is never negative), None otherwise.
     In `a or b` / `a and b` only a true-on-multiples part counts (`... == 0 or last_batch`)."""
     if isinstance(test, cst.BooleanOperation):
         parts = {_modulo_polarity(test.left), _modulo_polarity(test.right)}
@@ -725,13 +775,14 @@ def _modulo_polarity(test: cst.BaseExpression) -> bool | None:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         left, right = test.left, target.comparator
+        above = cst.GreaterThan
         if _is_modulo(right):
-            left, right = right, left
+            left, right, above = right, left, cst.LessThan  # `0 < x % k`
         if not _is_modulo(left) or not _is_zero(right):
             return None
         if isinstance(target.operator, cst.Equal):
             return True
-        if isinstance(target.operator, cst.NotEqual):
+        if isinstance(target.operator, (cst.NotEqual, above)):
             return False
     return None
 

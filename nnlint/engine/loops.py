@@ -1575,7 +1575,12 @@ class TrainingLoops:
         from nnlint.engine.summaries import summary_of_call
 
         passed = [arg for arg in call.args if not arg.star and self._roles.has(arg.value, Role.MODEL)]
-        if not passed or (len(passed) == 1 and passed[0].keyword is None and len(call.args) > 1):
+        if not passed or (
+            len(passed) == 1
+            and passed[0].keyword is None
+            and len(call.args) > 1
+            and not _settings_only(call, passed[0].value)
+        ):
             return []  # cheap: no model, or one by position among others (`_model_handed_over` judges those)
         qualified = self._ctx.callee(call)
         if qualified is not None and qualified.startswith(vocab.LIBRARY_PREFIXES):
@@ -1711,7 +1716,7 @@ class TrainingLoops:
         if len(positional) < 2:
             return None
         models = [value for value in positional if self._roles.has(value, Role.MODEL)]
-        if len(models) != 1:
+        if len(models) != 1 or _settings_only(call, models[0]):
             return None
         func = call.func
         if isinstance(func, cst.Name):
@@ -1860,6 +1865,27 @@ class TrainingLoops:
         if method in vocab.MODEL_RUNNING_METHODS and roles.has(receiver, Role.MODEL):
             return EventKind.FORWARD, keyed_name(receiver)  # `model.forward(x)`, `model.generate(ids)`
         return None, None
+
+
+# A string that names a setting (`"greedy"`, `"summarization"`, `"ema"`), not a text fed to a model.
+_SETTING_WORD = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def _settings_only(call: cst.Call, model: cst.BaseExpression) -> bool:
+    """Whether every argument a call passes besides `model` is a setting: a one-word string, `True`,
+    `False` or `None` (`set_decode_type(model, "greedy")`, `use_task_specific_params(model, "summary")`).
+    Such a call is given no data, so nothing says it runs the model; only its definition can tell."""
+    others = [arg.value for arg in call.args if arg.value is not model]
+    return bool(others) and all(_setting(value) for value in others)
+
+
+def _setting(value: cst.BaseExpression) -> bool:
+    if type(value) is cst.Name:
+        return value.value in _CONSTANTS
+    if type(value) is not cst.SimpleString:
+        return False
+    text = value.evaluated_value
+    return isinstance(text, str) and _SETTING_WORD.fullmatch(text) is not None
 
 
 def _attribute_of_self(expr: cst.BaseExpression) -> bool:

@@ -352,6 +352,14 @@ class Roles:
         self._add(name, role)
         if isinstance(value, cst.Call) and role is not Role.LOSS:
             self._constructors.setdefault(name, value)
+        elif role is Role.OPTIMIZER and (source := dotted_name(value)) in self._constructors:
+            # `self.optimizer = optimizer` where the same function built the local (`optimizer =
+            # optim.Adam(params)`, emmental's `_set_optimizer`): the same optimizer. Not a parameter of the
+            # function that a constructor elsewhere in the file happens to share the name of.
+            built = self._constructors[source]
+            function = self._ctx.enclosing_function(value)
+            if function is not None and self._ctx.enclosing_function(built) is function:
+                self._constructors.setdefault(name, built)
 
     def of(self, name: str | None) -> set[Role]:
         self._settle()
