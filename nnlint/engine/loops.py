@@ -538,8 +538,34 @@ class TrainingLoops:
                 continue  # a clear outside this side (in the other, or around the `if`)
             if not self._invariant_test(node.test, loop) or self._side_ends(other):
                 return None
+            if self._stepped_on_side(node, side, step, loop):
+                return None
             return node if self._shared_backward(loop, node, step) else None
         return None
+
+    def _stepped_on_side(self, branch: cst.If, side: cst.CSTNode, step: Event, loop: Loop) -> bool:
+        """Whether the step sits, between it and the loop, under an `if` of the same (fixed) test as
+        `branch` and on the side that clears: a run that takes the other side never steps. EGNN's QM9 loop
+        clears under `if partition == 'train':` and, after the shared forward, backpropagates and steps
+        under a second `if partition == 'train':`."""
+        index = self._ctx.index
+        code = self._ctx.module.code_for_node
+        test = code(branch.test)
+        clearing_body = side is branch.body
+        for start in dict.fromkeys((step.node, step.site)):
+            child: cst.CSTNode = start
+            for node in index.ancestors(start):
+                if node is loop.node or isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                    break
+                if (
+                    isinstance(node, cst.If)
+                    and child is not node.test
+                    and (child is node.body) == clearing_body
+                    and code(node.test) == test
+                ):
+                    return True
+                child = node
+        return False
 
     def _shared_backward(self, loop: Loop, branch: cst.If, step: Event) -> bool:
         """Whether a backward of `loop` that feeds `step` runs outside `branch`, on either side's path (the
