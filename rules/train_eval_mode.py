@@ -119,7 +119,10 @@ class TrainEvalMode(Rule):
     attributes of an object that each hold a new module or a deep copy (`self.model`,
     `self.global_model = copy.deepcopy(args.model)`) are two networks: an `eval()` of one says nothing of
     the other, and a network the object's public training method leaves in training mode is in training
-    mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`; a
+    mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`, and so
+    is one bound to it on every branch alike (`if fp16: net = model.half() else: net = model.float()`); a
+    name bound on one branch to an EMA copy and on the other to `model_train.eval()` holds no new module
+    (bubbliiiing's YOLO fit loops): its mode is unknown; a
     method named `eval` called with arguments (`dp.eval(coords, cells, atom_types)`, an inference API)
     switches no mode. A subclass runs the model its project base class keeps (`BaseModel.__init__`
     storing `self.model = model`), and a script that never trains but builds a project model class
@@ -2443,8 +2446,61 @@ class ClientPromptAPI(PromptAPI):
         self.model = base.model
         self.linear = base.linear
 """,
+        # bubbliiiing's YOLO `fit_one_epoch`: validation runs the EMA copy (built in eval mode by its
+        # class) or the trained model switched by `model_train.eval()`; either way no new module.
+        """
+import torch
+
+
+def fit_one_epoch(model_train, ema, yolo_loss, optimizer, gen, gen_val):
+    model_train.train()
+    for images, targets in gen:
+        optimizer.zero_grad()
+        loss = yolo_loss(model_train(images), targets)
+        loss.backward()
+        optimizer.step()
+        if ema:
+            ema.update(model_train)
+
+    if ema:
+        model_train_eval = ema.ema
+    else:
+        model_train_eval = model_train.eval()
+
+    for images, targets in gen_val:
+        with torch.no_grad():
+            outputs = model_train_eval(images)
+            loss = yolo_loss(outputs, targets)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss of bubbliiiing's fit loop: both branches hand back the trained model itself
+        # (`half()`, `float()`), still in the training mode its loop left: the validation runs in it.
+        Invalid(
+            """
+import torch
+
+
+def fit_one_epoch(model_train, loss_fn, optimizer, gen, gen_val, fp16):
+    model_train.train()
+    for images, targets in gen:
+        optimizer.zero_grad()
+        loss = loss_fn(model_train(images), targets)
+        loss.backward()
+        optimizer.step()
+
+    if fp16:
+        model_eval = model_train.half()
+    else:
+        model_eval = model_train.float()
+
+    for images, targets in gen_val:
+        with torch.no_grad():
+            outputs = model_eval(images)
+            loss = loss_fn(outputs, targets)
+""",
+            line=18,
+        ),
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
         # every epoch validates over `valid_queue` with dropout and BatchNorm still in training mode.
         Invalid(
