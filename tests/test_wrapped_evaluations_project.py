@@ -213,3 +213,42 @@ def test_an_evaluation_helper_that_restores_the_mode_is_its_own(
     monkeypatch.chdir(tmp_path)
     files = {"evaluator.py": _EVALUATOR.format(context=context), "plain_train.py": _PLAIN_TRAIN}
     assert _rows(tmp_path, files, "plain_train.py", "NN404") == rows
+
+
+_VAL_MODEL = """import torch
+
+
+def val_model(lines, model, gpu):
+    correct = 0
+    for image, label in lines:
+        preds = model(image)
+        correct += int(preds.argmax(-1).item() == label)
+    return correct
+"""
+
+_CRNN_TRAIN = """import torch
+from online_test import val_model
+
+
+def val(net, lines):
+{freeze}    net.eval()
+    return val_model(lines, net, True)
+"""
+
+_FREEZE = "    for p in net.parameters():\n        p.requires_grad = False\n"
+
+
+@pytest.mark.parametrize(("freeze", "rows"), [(_FREEZE, []), ("", [7])], ids=["frozen", "not-frozen"])
+def test_a_caller_that_freezes_every_parameter_before_a_shared_evaluation_helper_records_nothing(
+    tmp_path: Path, freeze: str, rows: list[int]
+) -> None:
+    """courao/ocr.pytorch's CRNN trainers (three scripts sharing `val_model` of online_test.py): `val()`
+    sets `requires_grad = False` on every parameter before the helper's loop runs the model, so no graph
+    is recorded, as the same code in one module is not reported (meijieru's crnn.pytorch `val`). Without
+    the freezing, the call that leaves recording on is reported (NN503)."""
+    files = {
+        "online_test.py": _VAL_MODEL,
+        "train_ctc.py": _CRNN_TRAIN.format(freeze=freeze),
+        "train_warp.py": _CRNN_TRAIN.format(freeze=freeze),
+    }
+    assert _rows(tmp_path, files, "train_ctc.py", "NN503") == rows
