@@ -122,7 +122,10 @@ class TrainEvalMode(Rule):
     mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`, and so
     is one bound to it on every branch alike (`if fp16: net = model.half() else: net = model.float()`); a
     name bound on one branch to an EMA copy and on the other to `model_train.eval()` holds no new module
-    (bubbliiiing's YOLO fit loops): its mode is unknown; a
+    (bubbliiiing's YOLO fit loops): its mode is unknown; an object of a project class built with the
+    model, which keeps it and switches it to eval itself (huanghoujing's `ExtractFeature(model_w, TVT)`)
+    or is switched by the caller (`evaluator = MultiEvalModule(model, nclass); evaluator.eval()`), runs
+    it later in that mode, not at its construction; a
     method named `eval` called with arguments (`dp.eval(coords, cells, atom_types)`, an inference API)
     switches no mode. A subclass runs the model its project base class keeps (`BaseModel.__init__`
     storing `self.model = model`), and a script that never trains but builds a project model class
@@ -2472,8 +2475,99 @@ def fit_one_epoch(model_train, ema, yolo_loss, optimizer, gen, gen_val):
             outputs = model_train_eval(images)
             loss = yolo_loss(outputs, targets)
 """,
+        # huanghoujing's reid `validate()`: the feature extractor object keeps the model, and its
+        # `__call__`-like method switches it to eval itself; building it runs nothing.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Evaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x in self.loader]
+
+
+def train(loader, val_loader):
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        print(validate(model, val_loader))
+
+
+def validate(model, val_loader):
+    evaluator = Evaluator(model, val_loader)
+    return evaluator.run()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss of huanghoujing's feature extractor: the object's method never switches the model,
+        # and nobody else does: the evaluation runs in the training mode the epoch left.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Evaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+
+        with torch.no_grad():
+            return [self.model(x) for x in self.loader]
+
+
+def train(loader, val_loader):
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        print(validate(model, val_loader))
+
+
+def validate(model, val_loader):
+    evaluator = Evaluator(model, val_loader)
+    return evaluator.run()
+""",
+            line=40,
+        ),
         # The near miss of bubbliiiing's fit loop: both branches hand back the trained model itself
         # (`half()`, `float()`), still in the training mode its loop left: the validation runs in it.
         Invalid(

@@ -252,3 +252,48 @@ def test_a_caller_that_freezes_every_parameter_before_a_shared_evaluation_helper
         "train_warp.py": _CRNN_TRAIN.format(freeze=freeze),
     }
     assert _rows(tmp_path, files, "train_ctc.py", "NN503") == rows
+
+
+_MULTI_EVAL = """import torch
+from torch.nn.parallel import DataParallel
+
+
+class MultiEvalModule(DataParallel):
+    \"\"\"Multi-scale evaluator around a segmentation network.\"\"\"
+
+    def __init__(self, module, nclass, scales=(1.0,)):
+        super().__init__(module)
+        self.nclass = nclass
+        self.scales = scales
+
+    def parallel_forward(self, image):
+        return [self.module(image) for _ in self.scales]
+"""
+
+_SEG_TEST = """import torch
+from torch import nn
+from base import MultiEvalModule
+
+
+def evaluate(loader, nclass, path):
+    model = nn.Sequential(nn.Conv2d(3, nclass, 1), nn.BatchNorm2d(nclass))
+    model.load_state_dict(torch.load(path))
+    evaluator = MultiEvalModule(model, nclass).cuda()
+{switch}    for image, target in loader:
+        with torch.no_grad():
+            predicts = evaluator.parallel_forward(image)
+"""
+
+
+@pytest.mark.parametrize(
+    ("switch", "rows"), [("    evaluator.eval()\n", []), ("", [9])], ids=["switched", "not-switched"]
+)
+def test_a_wrapper_object_built_with_the_model_and_switched_to_eval_runs_it_in_eval_mode(
+    tmp_path: Path, switch: str, rows: list[int]
+) -> None:
+    """PyTorch-Encoding's and DANet's segmentation test.py: `evaluator = MultiEvalModule(model, nclass)
+    .cuda(); evaluator.eval()`, a DataParallel subclass of another module whose `__init__` keeps the model:
+    building it runs nothing, and the switch of the wrapper reaches the model it holds. Without the
+    switch, the loaded model is still evaluated in training mode (NN404, at the wrapper's construction)."""
+    files = {"base.py": _MULTI_EVAL, "seg_eval.py": _SEG_TEST.format(switch=switch)}
+    assert _rows(tmp_path, files, "seg_eval.py", "NN404") == rows
