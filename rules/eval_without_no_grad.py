@@ -64,7 +64,8 @@ class EvalWithoutNoGrad(Rule):
     stay unknown. An evaluation helper of another module that
     several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
     call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
-    related location.
+    related location; a caller that sets `requires_grad` first (`for p in net.parameters(): p.requires_grad
+    = False`, the CRNN trainers' `val`) chose, as the same code in one module does.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
@@ -835,8 +836,57 @@ for i, data in enumerate(dataset):
     generated = model.inference(data["label"])
     save_image(generated[0], f"out_{i}.png")
 """,
+        # meijieru's crnn.pytorch `val` (and its copies, Attention_ocr's): every parameter stops requiring
+        # gradients before the validation loop, so nothing records a graph.
+        """
+import torch
+
+
+def val(net, dataset, criterion, max_iter=100):
+    for p in net.parameters():
+        p.requires_grad = False
+    net.eval()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=64)
+    n_correct = 0
+    for i, (images, labels) in enumerate(loader):
+        if i >= max_iter:
+            break
+        preds = net(images)
+        n_correct += (preds.argmax(-1) == labels).sum().item()
+    return n_correct
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss of the CRNN trainers' `val`: the parameters are frozen in `trainBatch`, which runs
+        # its own step, not before the validation loop of `val`, which records a graph per batch.
+        Invalid(
+            """
+import torch
+
+
+def trainBatch(net, batch, optimizer):
+    for p in net.parameters():
+        p.requires_grad = True
+    net.train()
+    loss = net(batch[0]).mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def val(net, dataset, max_iter=100):
+    net.eval()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=64)
+    n_correct = 0
+    for i, (images, labels) in enumerate(loader):
+        if i >= max_iter:
+            break
+        preds = net(images)
+        n_correct += (preds.argmax(-1) == labels).sum().item()
+    return n_correct
+""",
+            line=19,
+        ),
         # The evaluation of a much-copied course template: a comprehension over the validation loader
         # runs the model's evaluation step, with nothing turning recording off.
         Invalid(
@@ -1486,6 +1536,9 @@ for i, data in enumerate(dataset):
                 continue
             if not self._shared(summary.ctx, summary.function) or self.ctx.grad_mode.managed(call):
                 continue
+            caller = self.ctx.enclosing_function(call)
+            if caller is not None and self.ctx.grad_mode.wants_gradients(caller, inputs_only=True):
+                continue  # `for p in net.parameters(): p.requires_grad = False` first: nothing records
             self.report(
                 call,
                 message=self._CALLS_RECORDING.format(name=summary.function.name.value),

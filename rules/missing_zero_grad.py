@@ -29,11 +29,13 @@ class MissingZeroGrad(LoopRule):
     step after an `if`/`else` on a setting the loop never changes (`if args.moe: loss = ... else:
     model.zero_grad(); loss = ...`, then the shared `loss.backward(); optimizer.step()`) when only one side
     clears: a run that takes the other side never clears. A side that backpropagates on its own, or replays a
-    captured CUDA graph, is not such a path. A method the loop calls that steps its object's own optimizer
-    (`self.optimizers.step()` in `train_step`) is reported at that step, the line to change, with the loop's
-    call as a related location. A per-batch training step with no loop of its own (`GAN.step(batch)`, looped
-    by a script elsewhere) is flagged when it clears some model's or optimizer's gradients but never those of
-    an optimizer kept on its object that it steps (`self.discriminator.optimizer`); a step that clears nothing
+    captured CUDA graph, is not such a path, nor is a step under a second `if` of the same test on the
+    clearing side (EGNN's `if partition == 'train':` around the clear and again around the step). A method the
+    loop calls that steps its object's own optimizer (`self.optimizers.step()` in `train_step`) is reported at
+    that step, the line to change, with the loop's call as a related location. A per-batch training step with
+    no loop of its own (`GAN.step(batch)`, looped by a script elsewhere) is flagged when it clears some
+    model's or optimizer's gradients but never those of an optimizer kept on its object that it steps
+    (`self.discriminator.optimizer`); a step that clears nothing
     leaves clearing to its caller and is not flagged. A loop whose only clearing runs on a single iteration
     (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index
     = b_idx` for a step method) or only when a scheduler exists (the clear indented into `if self.scheduler:
@@ -574,6 +576,26 @@ for step in range(100):
     nets["D"](fake).mean().backward()
     opts["G"].step()
 """,
+        # EGNN's QM9 epoch function, shared by training and evaluation: it clears under `if partition ==
+        # 'train':` and steps under a second `if` of the same test, so a run on the other side never steps.
+        """
+import torch
+
+def run_epoch(model, optimizer, loader, partition="train"):
+    for batch in loader:
+        if partition == "train":
+            model.train()
+            optimizer.zero_grad()
+        else:
+            model.eval()
+        pred = model(batch.x)
+        if partition == "train":
+            loss = (pred - batch.y).abs().mean()
+            loss.backward()
+            optimizer.step()
+        else:
+            loss = (pred - batch.y).abs().mean()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # A helper that only gives a missing gradient its first zero tensor clears nothing.
@@ -774,6 +796,25 @@ for batch in loader:
     optimizer.step()
 """,
             line=11,
+        ),
+        # The near miss of EGNN's epoch function: the step's own `if` tests another setting than the one
+        # around the clear, so a run with `partition == "valid"` steps the sum of every gradient so far.
+        Invalid(
+            """
+import torch
+
+def run_epoch(model, optimizer, loader, partition="train"):
+    for batch in loader:
+        if partition == "train":
+            optimizer.zero_grad()
+        else:
+            model.eval()
+        loss = (model(batch.x) - batch.y).abs().mean()
+        if partition != "test":
+            loss.backward()
+            optimizer.step()
+""",
+            line=13,
         ),
         # Only the AMP branch clears: the plain branch steps the sum of every gradient so far.
         Invalid(

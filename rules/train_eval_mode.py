@@ -136,7 +136,13 @@ class TrainEvalMode(Rule):
     attributes of an object that each hold a new module or a deep copy (`self.model`,
     `self.global_model = copy.deepcopy(args.model)`) are two networks: an `eval()` of one says nothing of
     the other, and a network the object's public training method leaves in training mode is in training
-    mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`; a
+    mode in its other public methods. A network run as `model = self.dp.to(device)` is `self.dp`, and so
+    is one bound to it on every branch alike (`if fp16: net = model.half() else: net = model.float()`); a
+    name bound on one branch to an EMA copy and on the other to `model_train.eval()` holds no new module
+    (bubbliiiing's YOLO fit loops): its mode is unknown; an object of a project class built with the
+    model, which keeps it and switches it to eval itself (huanghoujing's `ExtractFeature(model_w, TVT)`)
+    or is switched by the caller (`evaluator = MultiEvalModule(model, nclass); evaluator.eval()`), runs
+    it later in that mode, not at its construction; a
     method named `eval` called with arguments (`dp.eval(coords, cells, atom_types)`, an inference API)
     switches no mode. A subclass runs the model its project base class keeps (`BaseModel.__init__`
     storing `self.model = model`), and a script that never trains but builds a project model class
@@ -2515,6 +2521,76 @@ class ClientPromptAPI(PromptAPI):
         self.model = base.model
         self.linear = base.linear
 """,
+        # bubbliiiing's YOLO `fit_one_epoch`: validation runs the EMA copy (built in eval mode by its
+        # class) or the trained model switched by `model_train.eval()`; either way no new module.
+        """
+import torch
+
+
+def fit_one_epoch(model_train, ema, yolo_loss, optimizer, gen, gen_val):
+    model_train.train()
+    for images, targets in gen:
+        optimizer.zero_grad()
+        loss = yolo_loss(model_train(images), targets)
+        loss.backward()
+        optimizer.step()
+        if ema:
+            ema.update(model_train)
+
+    if ema:
+        model_train_eval = ema.ema
+    else:
+        model_train_eval = model_train.eval()
+
+    for images, targets in gen_val:
+        with torch.no_grad():
+            outputs = model_train_eval(images)
+            loss = yolo_loss(outputs, targets)
+""",
+        # huanghoujing's reid `validate()`: the feature extractor object keeps the model, and its
+        # `__call__`-like method switches it to eval itself; building it runs nothing.
+        """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Evaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+        self.model.eval()
+        with torch.no_grad():
+            return [self.model(x) for x in self.loader]
+
+
+def train(loader, val_loader):
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        print(validate(model, val_loader))
+
+
+def validate(model, val_loader):
+    evaluator = Evaluator(model, val_loader)
+    return evaluator.run()
+""",
         # A Lightning callback's hook runs the module inside the trainer's validation loop, which switched it
         # to eval: a project LightningModule handed to a hook is in eval mode though no project code says so.
         """
@@ -2559,6 +2635,80 @@ def main(checkpoint, test_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss of huanghoujing's feature extractor: the object's method never switches the model,
+        # and nobody else does: the evaluation runs in the training mode the epoch left.
+        Invalid(
+            """
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Evaluator:
+    def __init__(self, model, loader):
+        self.model = model
+        self.loader = loader
+
+    def run(self):
+
+        with torch.no_grad():
+            return [self.model(x) for x in self.loader]
+
+
+def train(loader, val_loader):
+    model = Net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        model.train()
+        for x, y in loader:
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        print(validate(model, val_loader))
+
+
+def validate(model, val_loader):
+    evaluator = Evaluator(model, val_loader)
+    return evaluator.run()
+""",
+            line=40,
+        ),
+        # The near miss of bubbliiiing's fit loop: both branches hand back the trained model itself
+        # (`half()`, `float()`), still in the training mode its loop left: the validation runs in it.
+        Invalid(
+            """
+import torch
+
+
+def fit_one_epoch(model_train, loss_fn, optimizer, gen, gen_val, fp16):
+    model_train.train()
+    for images, targets in gen:
+        optimizer.zero_grad()
+        loss = loss_fn(model_train(images), targets)
+        loss.backward()
+        optimizer.step()
+
+    if fp16:
+        model_eval = model_train.half()
+    else:
+        model_eval = model_train.float()
+
+    for images, targets in gen_val:
+        with torch.no_grad():
+            outputs = model_eval(images)
+            loss = loss_fn(outputs, targets)
+""",
+            line=18,
+        ),
         # emmental's learner: the optimizer is built over the model's parameters in a helper that keeps it
         # on the learner, and the logging helper called after every step switches to eval for good.
         Invalid(

@@ -243,6 +243,39 @@ def test_a_function_that_assigns_its_own_call_and_returns_it_is_analysed() -> No
     assert [(f.code, f.location.row) for f in result.findings] == [("NN203", 17)]
 
 
+def test_a_step_under_the_same_test_as_the_one_sided_clear_is_not_reached_from_the_other_side() -> None:
+    """EGNN's QM9 epoch function (vgsatorras/egnn, e3_diffusion_for_molecules): the clear sits under `if
+    partition == 'train':` and the step under a second `if` of the same fixed test, on the same side, so a
+    run that takes the side without the clear never steps. The same test with the step on the `else` side,
+    or another test around the step, still leaves a path that steps without clearing (NN203)."""
+    from nnlint.rule import all_rules
+    from nnlint.runner import check_source
+
+    def source(step_guard: str, step_side: str) -> str:
+        body = "            loss.backward()\n            optimizer.step()\n"
+        other = "            loss = loss.detach()\n"
+        first, second = (body, other) if step_side == "body" else (other, body)
+        return (
+            "import torch\n"
+            "def run(model, optimizer, loader, partition='train'):\n"
+            "    for x, y in loader:\n"
+            "        if partition == 'train':\n"
+            "            optimizer.zero_grad()\n"
+            "        else:\n"
+            "            model.eval()\n"
+            "        loss = (model(x) - y).abs().mean()\n"
+            f"        if {step_guard}:\n" + first + "        else:\n" + second
+        )
+
+    def found(text: str) -> list[tuple[str, int]]:
+        result = check_source("t.py", text, list(all_rules()))
+        return [(f.code, f.location.row) for f in result.findings if f.code == "NN203"]
+
+    assert found(source("partition == 'train'", "body")) == []
+    assert found(source("partition == 'train'", "orelse")) == [("NN203", 13)]
+    assert found(source("partition != 'test'", "body")) == [("NN203", 11)]
+
+
 def test_a_loss_named_local_the_iteration_backpropagates_carries_its_graph() -> None:
     """simple-nmt: `loss` from a helper of unknown result is backpropagated scaled (`loss.div(n)`), so it
     has a graph; the target read by the loss and a detached copy have none. SLIP: the entries of a loss

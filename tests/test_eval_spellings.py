@@ -579,6 +579,46 @@ def test_a_project_loss_module_run_in_validation_is_not_the_evaluated_model() ->
     assert [f.location.row for f in check_source("train.py", near_miss, [TrainEvalMode]).findings] == [38]
 
 
+_FIT_ONE_EPOCH = """
+import torch
+
+
+def fit_one_epoch(model_train, ema, loss_fn, optimizer, gen, gen_val):
+    model_train.train()
+    for images, targets in gen:
+        optimizer.zero_grad()
+        loss = loss_fn(model_train(images), targets)
+        loss.backward()
+        optimizer.step()
+    if ema:
+        model_eval = {first}
+    else:
+        model_eval = {second}
+    for images, targets in gen_val:
+        with torch.no_grad():
+            loss = loss_fn(model_eval(images), targets)
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "rows"),
+    [
+        # bubbliiiing's YOLO fit loops: an EMA copy or the trained model switched to eval, no new module.
+        ("ema.ema", "model_train.eval()", []),
+        ("ema.ema.eval()", "model_train.eval()", []),
+        # The same module on both branches (`half()`, `float()`): still in the mode training left.
+        ("model_train.half()", "model_train.float()", [16]),
+        ("model_train.half()", "model_train.eval()", []),
+    ],
+)
+def test_a_name_bound_on_two_branches_from_existing_modules_is_no_new_module(
+    first: str, second: str, rows: list[int]
+) -> None:
+    source = _FIT_ONE_EPOCH.format(first=first, second=second)
+    findings = check_source("fit.py", source, [TrainEvalMode]).findings
+    assert [f.location.row for f in findings if f.code == "NN404"] == rows
+
+
 # -- Lightning's `load_from_checkpoint` (openspeech's hydra_eval.py) ---------------------------------------
 
 _LIGHTNING_INFERENCE = """import torch

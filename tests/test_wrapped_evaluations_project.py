@@ -213,3 +213,87 @@ def test_an_evaluation_helper_that_restores_the_mode_is_its_own(
     monkeypatch.chdir(tmp_path)
     files = {"evaluator.py": _EVALUATOR.format(context=context), "plain_train.py": _PLAIN_TRAIN}
     assert _rows(tmp_path, files, "plain_train.py", "NN404") == rows
+
+
+_VAL_MODEL = """import torch
+
+
+def val_model(lines, model, gpu):
+    correct = 0
+    for image, label in lines:
+        preds = model(image)
+        correct += int(preds.argmax(-1).item() == label)
+    return correct
+"""
+
+_CRNN_TRAIN = """import torch
+from online_test import val_model
+
+
+def val(net, lines):
+{freeze}    net.eval()
+    return val_model(lines, net, True)
+"""
+
+_FREEZE = "    for p in net.parameters():\n        p.requires_grad = False\n"
+
+
+@pytest.mark.parametrize(("freeze", "rows"), [(_FREEZE, []), ("", [7])], ids=["frozen", "not-frozen"])
+def test_a_caller_that_freezes_every_parameter_before_a_shared_evaluation_helper_records_nothing(
+    tmp_path: Path, freeze: str, rows: list[int]
+) -> None:
+    """courao/ocr.pytorch's CRNN trainers (three scripts sharing `val_model` of online_test.py): `val()`
+    sets `requires_grad = False` on every parameter before the helper's loop runs the model, so no graph
+    is recorded, as the same code in one module is not reported (meijieru's crnn.pytorch `val`). Without
+    the freezing, the call that leaves recording on is reported (NN503)."""
+    files = {
+        "online_test.py": _VAL_MODEL,
+        "train_ctc.py": _CRNN_TRAIN.format(freeze=freeze),
+        "train_warp.py": _CRNN_TRAIN.format(freeze=freeze),
+    }
+    assert _rows(tmp_path, files, "train_ctc.py", "NN503") == rows
+
+
+_MULTI_EVAL = """import torch
+from torch.nn.parallel import DataParallel
+
+
+class MultiEvalModule(DataParallel):
+    \"\"\"Multi-scale evaluator around a segmentation network.\"\"\"
+
+    def __init__(self, module, nclass, scales=(1.0,)):
+        super().__init__(module)
+        self.nclass = nclass
+        self.scales = scales
+
+    def parallel_forward(self, image):
+        return [self.module(image) for _ in self.scales]
+"""
+
+_SEG_TEST = """import torch
+from torch import nn
+from base import MultiEvalModule
+
+
+def evaluate(loader, nclass, path):
+    model = nn.Sequential(nn.Conv2d(3, nclass, 1), nn.BatchNorm2d(nclass))
+    model.load_state_dict(torch.load(path))
+    evaluator = MultiEvalModule(model, nclass).cuda()
+{switch}    for image, target in loader:
+        with torch.no_grad():
+            predicts = evaluator.parallel_forward(image)
+"""
+
+
+@pytest.mark.parametrize(
+    ("switch", "rows"), [("    evaluator.eval()\n", []), ("", [9])], ids=["switched", "not-switched"]
+)
+def test_a_wrapper_object_built_with_the_model_and_switched_to_eval_runs_it_in_eval_mode(
+    tmp_path: Path, switch: str, rows: list[int]
+) -> None:
+    """PyTorch-Encoding's and DANet's segmentation test.py: `evaluator = MultiEvalModule(model, nclass)
+    .cuda(); evaluator.eval()`, a DataParallel subclass of another module whose `__init__` keeps the model:
+    building it runs nothing, and the switch of the wrapper reaches the model it holds. Without the
+    switch, the loaded model is still evaluated in training mode (NN404, at the wrapper's construction)."""
+    files = {"base.py": _MULTI_EVAL, "seg_eval.py": _SEG_TEST.format(switch=switch)}
+    assert _rows(tmp_path, files, "seg_eval.py", "NN404") == rows

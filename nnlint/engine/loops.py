@@ -36,6 +36,7 @@ from nnlint.engine.bindings import (
     enclosing_parameter,
     local_function,
     matched_arguments,
+    method_of,
     overrides_in_file,
     own_nodes,
     passed_methods,
@@ -538,8 +539,34 @@ class TrainingLoops:
                 continue  # a clear outside this side (in the other, or around the `if`)
             if not self._invariant_test(node.test, loop) or self._side_ends(other):
                 return None
+            if self._stepped_on_side(node, side, step, loop):
+                return None
             return node if self._shared_backward(loop, node, step) else None
         return None
+
+    def _stepped_on_side(self, branch: cst.If, side: cst.CSTNode, step: Event, loop: Loop) -> bool:
+        """Whether the step sits, between it and the loop, under an `if` of the same (fixed) test as
+        `branch` and on the side that clears: a run that takes the other side never steps. EGNN's QM9 loop
+        clears under `if partition == 'train':` and, after the shared forward, backpropagates and steps
+        under a second `if partition == 'train':`."""
+        index = self._ctx.index
+        code = self._ctx.module.code_for_node
+        test = code(branch.test)
+        clearing_body = side is branch.body
+        for start in dict.fromkeys((step.node, step.site)):
+            child: cst.CSTNode = start
+            for node in index.ancestors(start):
+                if node is loop.node or isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                    break
+                if (
+                    isinstance(node, cst.If)
+                    and child is not node.test
+                    and (child is node.body) == clearing_body
+                    and code(node.test) == test
+                ):
+                    return True
+                child = node
+        return False
 
     def _shared_backward(self, loop: Loop, branch: cst.If, step: Event) -> bool:
         """Whether a backward of `loop` that feeds `step` runs outside `branch`, on either side's path (the
@@ -1730,7 +1757,55 @@ class TrainingLoops:
             return None
         if name in _BUILTIN_NAMES or vocab.NOT_RUNNING_NAME.search(name):
             return None
+        if self._builds_evaluating_holder(call, models[0]):
+            return None
         return dotted_name(models[0])
+
+    def _builds_evaluating_holder(self, call: cst.Call, model: cst.BaseExpression) -> bool:
+        """Whether the call builds an object of a project class that keeps the model without running it
+        in `__init__` and that is switched to eval before it runs it: by a method of its class that calls
+        `eval()` (huanghoujing's reid `ExtractFeature(model_w, TVT)`, whose `__call__` switches the model
+        and restores its mode), or by the caller on the name it binds the object to (PyTorch-Encoding's
+        `evaluator = MultiEvalModule(model, nclass).cuda(); evaluator.eval()`, a DataParallel subclass).
+        The object's own methods then run the model, in the mode it chose."""
+        target = resolve_call(self._ctx, call)
+        if target is None or not isinstance(target.node, cst.ClassDef):
+            return False
+        init = method_of(target, "__init__")
+        if init is None or not isinstance(init.node, cst.FunctionDef):
+            return False
+        summary = init.ctx.summaries.of(init.node)
+        arguments = summary.arguments(call) if summary is not None else None
+        landed = [name for name, value in (arguments or {}).items() if value is model]
+        if len(landed) != 1 or Effect.FORWARD in summary.effects_of(landed[0]):  # type: ignore[union-attr]
+            return False
+        return _switches_to_eval(target.ctx, target.node) or self._switched_after(call)
+
+    def _switched_after(self, call: cst.Call) -> bool:
+        """Whether the name a constructor call is bound to (through `.cuda()`-like calls) is switched to
+        eval in the same function: `evaluator = Wrapper(model).cuda()`, then `evaluator.eval()`."""
+        index = self._ctx.index
+        node: cst.CSTNode = call
+        parent = index.parent(node)
+        while (
+            isinstance(parent, cst.Attribute)
+            and isinstance(index.parent(parent), cst.Call)
+            and parent.attr.value in vocab.SELF_RETURNING_METHODS
+        ):
+            node = index.parent(parent)  # type: ignore[assignment]
+            parent = index.parent(node)
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1):
+            return False
+        bound = dotted_name(parent.targets[0].target)
+        function = self._ctx.enclosing_function(call)
+        return bound is not None and any(
+            isinstance(other.func, cst.Attribute)
+            and other.func.attr.value == "eval"
+            and not other.args
+            and dotted_name(other.func.value) == bound
+            and self._ctx.enclosing_function(other) is function
+            for other in index.nodes(cst.Call)
+        )
 
     def _body_events(self, owner: cst.CSTNode, depth: int, stack: tuple[str, ...]) -> list[Event]:
         """The events of a loop's or a helper's body as seen from inside it (its own names, no context),
@@ -2226,3 +2301,12 @@ def _bind_arguments(
         if value:
             bound[name] = _substitute(value, outer) or value
     return bound
+
+
+def _switches_to_eval(ctx: FileContext, cls: cst.ClassDef) -> bool:
+    """Whether a method of the class calls `<something>.eval()` (its object switches what it holds)."""
+    return any(
+        isinstance(call.func, cst.Attribute) and call.func.attr.value == "eval" and not call.args
+        for call in ctx.index.nodes(cst.Call)
+        if cls in ctx.index.ancestors(call)
+    )

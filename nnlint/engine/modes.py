@@ -933,8 +933,9 @@ class ModeSimulation:
         return bool(calls)
 
     def _alias(self, name: str, function: cst.FunctionDef | None) -> str:
-        """What a local name of `function` aliases when it is bound once, from a plain dotted name
-        (`model = context.model`): the aliased name, else the name itself. Asks the binding model for the
+        """What a local name of `function` aliases when it is bound from a plain dotted name
+        (`model = context.model`), once or on every branch alike (`if fp16: net = model.half() else: net =
+        model.float()`): the aliased name, else the name itself. Asks the binding model for the
         single-target assignments of the name in `function`."""
         key = (name, function)
         if key not in self._alias_cache:
@@ -946,11 +947,14 @@ class ModeSimulation:
                 and len(binding.node.targets) == 1  # type: ignore[attr-defined]
                 and ctx.enclosing_function(binding.node) is function
             ]
-            aliased = dotted_name(_moved(values[0])) if len(values) == 1 and name.isidentifier() else None
+            aliased = None
+            if values and name.isidentifier() and all(value is not None for value in values):
+                sources = {dotted_name(_moved(value)) for value in values}
+                aliased = sources.pop() if len(sources) == 1 else None
             self._alias_cache[key] = aliased if aliased is not None else name
         return self._alias_cache[key]
 
-    def _built_in(self, model: str, function: cst.FunctionDef | None) -> bool:
+    def _built_in(self, model: str, function: cst.FunctionDef | None, depth: int = 0) -> bool:
         """Whether `model` is constructed in this same body: a new module is in training mode.
         (`from_pretrained` models come back in eval mode, and loaded ones in whatever mode they were saved.)
         """
@@ -959,6 +963,11 @@ class ModeSimulation:
             return False
         # `X.from_pretrained(path).to(device)`: the `.to(...)` hands back what `from_pretrained` built.
         built = _moved(constructor)
+        source = dotted_name(built) if not isinstance(built, cst.Call) else None
+        if source is not None and source != model:
+            # `model_eval = model_train.eval()` (bubbliiiing's YOLO fit loops): another name's module
+            # handed back by one of its own methods, built here only if that name's was.
+            return depth < 2 and self._built_in(source, function, depth + 1)
         call = built if isinstance(built, cst.Call) else constructor
         return not _from_pretrained(self._ctx.callee(call) or self._ctx.dotted(call.func))
 
