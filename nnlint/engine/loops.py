@@ -1757,6 +1757,9 @@ class TrainingLoops:
             return None
         if name in _BUILTIN_NAMES or vocab.NOT_RUNNING_NAME.search(name):
             return None
+        qualified = self._ctx.callee(call)
+        if qualified is not None and self._ctx.project.unreadable(qualified):
+            return None  # a function of a project module that does not parse: unknown, so no guess
         if self._builds_evaluating_holder(call, models[0]):
             return None
         return dotted_name(models[0])

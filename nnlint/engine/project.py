@@ -747,6 +747,15 @@ class ProjectView:
         module = self.read(path)
         return module.project.member(attributes, hops + 1, method) if module is not None else None
 
+    def unreadable(self, qualified: str) -> bool:
+        """Whether a qualified name from this file's imports (`models.test.test_img`) lives in a project
+        module that cannot be parsed (a TabError, Python 2 syntax): what it does is unknown, not merely
+        unseen, so no guess about it may be made. Recorded as a dependency, like any answer drawn from it."""
+        if self._file is None or qualified.startswith(LIBRARY_PREFIXES):
+            return False
+        found = self.find(qualified)
+        return found is not None and found[0] != self._file and self.read(found[0]) is None
+
     def find(self, qualified: str) -> tuple[Path, list[str]] | None:
         """`find_module` from this file, its negative lookups recorded as this file's dependencies; an
         absolute name not found there is looked for in the folders the file, or a module it imports
