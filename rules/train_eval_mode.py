@@ -174,6 +174,26 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
+        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
+        """
+import torch
+from torch import nn
+
+
+def predict(decoder: nn.Module, batches):
+    decoder.eval()
+    preds = []
+    with torch.no_grad():
+        for x in batches:
+            preds.append(decoder(x))
+    return torch.cat(preds)
+
+
+def init_weights(m: nn.Module):
+    for child in m.children():
+        nn.init.zeros_(child.weight)
+""",
         # `from_pretrained` gives the model back in eval mode, also when moved to a device on the way
         # (elk's hidden-state extraction, which NN503 flags for its missing `no_grad`).
         """
