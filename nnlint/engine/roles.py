@@ -679,16 +679,24 @@ class Roles:
             name in names for role, names in ROLE_PARAMETER_NAMES.items() if role != "model"
         ):
             return False
+        return any(found is function for found in self._run_in_loops.get(name, ()))
+
+    @cached_property
+    def _run_in_loops(self) -> dict[str, list[cst.FunctionDef]]:
+        """Plain names called on inputs inside a `for`/`while` loop, with the functions around those loops:
+        one pass over the file's calls, asked only of files with a parameter annotated as a module."""
         index = self._ctx.index
+        found: dict[str, list[cst.FunctionDef]] = {}
         for call in index.nodes(cst.Call):
             func = call.func
-            if type(func) is not cst.Name or func.value != name or not call.args:
+            if type(func) is not cst.Name or not call.args:
                 continue
             loop = index.enclosing(call, (cst.For, cst.While, cst.FunctionDef))
             if loop is not None and type(loop) is not cst.FunctionDef:
-                if index.enclosing(loop, cst.FunctionDef) is function:
-                    return True
-        return False
+                function = index.enclosing(loop, cst.FunctionDef)
+                if function is not None:
+                    found.setdefault(func.value, []).append(function)  # type: ignore[attr-defined]
+        return found
 
     def _from_arguments(self) -> None:
         """A parameter every call of its function in this file passes a scheduler for is a scheduler:
