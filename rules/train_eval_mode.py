@@ -174,26 +174,6 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
-        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
-        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
-        """
-import torch
-from torch import nn
-
-
-def predict(decoder: nn.Module, batches):
-    decoder.eval()
-    preds = []
-    with torch.no_grad():
-        for x in batches:
-            preds.append(decoder(x))
-    return torch.cat(preds)
-
-
-def init_weights(m: nn.Module):
-    for child in m.children():
-        nn.init.zeros_(child.weight)
-""",
         # `from_pretrained` gives the model back in eval mode, also when moved to a device on the way
         # (elk's hidden-state extraction, which NN503 flags for its missing `no_grad`).
         """
@@ -2482,44 +2462,28 @@ def main(checkpoint, test_loader):
             outputs = model(inputs.to("cuda"))
             print((outputs.argmax(-1) == targets).float().mean())
 """,
-    ]
-    INVALID: ClassVar[list[str | Invalid]] = [
-        # flow-forecast's DA-RNN `predict(encoder: torch.nn.Module, ...)`: a module-level helper runs the
-        # network its annotation names over batches; the script loads a freshly built one (dropout inside)
-        # and hands it over with the other arguments in `**kwargs`, never switching it to eval.
-        Invalid(
-            """
-import numpy as np
+        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
+        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
+        """
 import torch
 from torch import nn
 
 
-class Decoder(nn.Module):
-    def __init__(self, hidden):
-        super().__init__()
-        self.dropout = nn.Dropout(0.01)
-        self.fc = nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        return self.fc(self.dropout(x))
-
-
-def predict(decoder: nn.Module, data, batch_size):
-    y_pred = np.zeros(len(data))
+def predict(decoder: nn.Module, batches):
+    decoder.eval()
+    preds = []
     with torch.no_grad():
-        for start in range(0, len(data), batch_size):
-            batch = torch.as_tensor(data[start : start + batch_size])
-            y_pred[start : start + batch_size] = decoder(batch).squeeze(1).numpy()
-    return y_pred
+        for x in batches:
+            preds.append(decoder(x))
+    return torch.cat(preds)
 
 
-dec = Decoder(16)
-dec.load_state_dict(torch.load("decoder.torch"))
-kwargs = dict(batch_size=4)
-final = predict(dec, np.zeros((8, 16), dtype=np.float32), **kwargs)
+def init_weights(m: nn.Module):
+    for child in m.children():
+        nn.init.zeros_(child.weight)
 """,
-            line=19,
-        ),
+    ]
+    INVALID: ClassVar[list[str | Invalid]] = [
         # NASLib's `Trainer.evaluate()` retrains the best architecture: `train()` once for training, then
         # every epoch validates over `valid_queue` with dropout and BatchNorm still in training mode.
         Invalid(
@@ -3934,6 +3898,42 @@ def main(checkpoint, test_loader):
         print((outputs.argmax(-1) == targets).float().mean())
 """,
             line=12,
+        ),
+        # flow-forecast's DA-RNN `predict(encoder: torch.nn.Module, ...)`: a module-level helper runs the
+        # network its annotation names over batches; the script loads a freshly built one (dropout inside)
+        # and hands it over with the other arguments in `**kwargs`, never switching it to eval.
+        Invalid(
+            """
+import numpy as np
+import torch
+from torch import nn
+
+
+class Decoder(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.dropout = nn.Dropout(0.01)
+        self.fc = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        return self.fc(self.dropout(x))
+
+
+def predict(decoder: nn.Module, data, batch_size):
+    y_pred = np.zeros(len(data))
+    with torch.no_grad():
+        for start in range(0, len(data), batch_size):
+            batch = torch.as_tensor(data[start : start + batch_size])
+            y_pred[start : start + batch_size] = decoder(batch).squeeze(1).numpy()
+    return y_pred
+
+
+dec = Decoder(16)
+dec.load_state_dict(torch.load("decoder.torch"))
+kwargs = dict(batch_size=4)
+final = predict(dec, np.zeros((8, 16), dtype=np.float32), **kwargs)
+""",
+            line=19,
         ),
     ]
 
