@@ -212,6 +212,26 @@ class Approach:
                     outputs = self.model(images.to(self.device))
                     print(nn.functional.cross_entropy(outputs[t], targets).item())
 """,
+        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
+        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
+        """
+import torch
+from torch import nn
+
+
+def predict(decoder: nn.Module, batches):
+    decoder.eval()
+    preds = []
+    with torch.no_grad():
+        for x in batches:
+            preds.append(decoder(x))
+    return torch.cat(preds)
+
+
+def init_weights(m: nn.Module):
+    for child in m.children():
+        nn.init.zeros_(child.weight)
+""",
         # The retraining switches to eval before each epoch's validation and back to train() before training.
         """
 import torch
@@ -2461,26 +2481,6 @@ def main(checkpoint, test_loader):
         for inputs, targets in test_loader:
             outputs = model(inputs.to("cuda"))
             print((outputs.argmax(-1) == targets).float().mean())
-""",
-        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
-        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
-        """
-import torch
-from torch import nn
-
-
-def predict(decoder: nn.Module, batches):
-    decoder.eval()
-    preds = []
-    with torch.no_grad():
-        for x in batches:
-            preds.append(decoder(x))
-    return torch.cat(preds)
-
-
-def init_weights(m: nn.Module):
-    for child in m.children():
-        nn.init.zeros_(child.weight)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
