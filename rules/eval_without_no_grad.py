@@ -856,6 +856,18 @@ for i, data in enumerate(dataset):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The evaluation of a much-copied course template: a comprehension over the validation loader
+        # runs the model's evaluation step, with nothing turning recording off.
+        Invalid(
+            """
+import torch
+def evaluate(model, val_loader):
+    model.eval()
+    outputs = [model(x) for x, _ in val_loader]
+    return torch.cat(outputs)
+""",
+            line=5,
+        ),
         # A module-level prediction helper whose network is a parameter annotated `torch.nn.Module`, run batch
         # by batch with autograd on (flow-forecast's DA-RNN `predict(encoder: torch.nn.Module, ...)`).
         Invalid(
@@ -872,18 +884,6 @@ def predict(encoder: torch.nn.Module, data, batch_size):
     return y_pred
 """,
             line=8,
-        ),
-        # The evaluation of a much-copied course template: a comprehension over the validation loader
-        # runs the model's evaluation step, with nothing turning recording off.
-        Invalid(
-            """
-import torch
-def evaluate(model, val_loader):
-    model.eval()
-    outputs = [model(x) for x, _ in val_loader]
-    return torch.cat(outputs)
-""",
-            line=5,
         ),
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
         # the inference loop runs it with autograd on.
