@@ -121,6 +121,25 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # An `nn.Module` annotation on a loss (`criterion: nn.Module`) or on a method's parameter (a forecast
+        # generator whose caller, in another module, wraps it in `torch.no_grad()`) says no model is run here.
+        """
+import torch
+from torch import nn
+
+
+def total_loss(criterion: nn.Module, outputs, targets):
+    total = 0.0
+    for output, target in zip(outputs, targets):
+        total += criterion(output, target).item()
+    return total
+
+
+class SampleForecastGenerator:
+    def __call__(self, inference_data_loader, prediction_net: nn.Module):
+        for batch in inference_data_loader:
+            yield prediction_net(*batch).cpu().numpy()
+""",
         # A helper loop one of whose calls passes training data: its data parameter is not held-out data.
         """
 import torch
@@ -898,6 +917,23 @@ def evaluate(model, val_loader):
     return torch.cat(outputs)
 """,
             line=5,
+        ),
+        # A module-level prediction helper whose network is a parameter annotated `torch.nn.Module`, run batch
+        # by batch with autograd on (flow-forecast's DA-RNN `predict(encoder: torch.nn.Module, ...)`).
+        Invalid(
+            """
+import numpy as np
+import torch
+
+
+def predict(encoder: torch.nn.Module, data, batch_size):
+    y_pred = np.zeros(len(data))
+    for start in range(0, len(data), batch_size):
+        batch = torch.as_tensor(data[start : start + batch_size])
+        y_pred[start : start + batch_size] = encoder(batch).squeeze(1).detach().numpy()
+    return y_pred
+""",
+            line=8,
         ),
         # A constructor picked by name from torchvision's model namespace builds a model, whichever it is:
         # the inference loop runs it with autograd on.

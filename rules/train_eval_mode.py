@@ -252,6 +252,26 @@ class Approach:
                     outputs = self.model(images.to(self.device))
                     print(nn.functional.cross_entropy(outputs[t], targets).item())
 """,
+        # A module-level prediction helper whose network is annotated `nn.Module` (so it holds the model)
+        # switches it to eval itself; `init_weights(m: nn.Module)` runs nothing on data.
+        """
+import torch
+from torch import nn
+
+
+def predict(decoder: nn.Module, batches):
+    decoder.eval()
+    preds = []
+    with torch.no_grad():
+        for x in batches:
+            preds.append(decoder(x))
+    return torch.cat(preds)
+
+
+def init_weights(m: nn.Module):
+    for child in m.children():
+        nn.init.zeros_(child.weight)
+""",
         # The retraining switches to eval before each epoch's validation and back to train() before training.
         """
 import torch
@@ -2773,6 +2793,42 @@ class Trainer:
                 print((logits.argmax(1) == y).float().mean())
 """,
             line=21,
+        ),
+        # flow-forecast's DA-RNN `predict(encoder: torch.nn.Module, ...)`: a module-level helper runs the
+        # network its annotation names over batches; the script loads a freshly built one (dropout inside)
+        # and hands it over with the other arguments in `**kwargs`, never switching it to eval.
+        Invalid(
+            """
+import numpy as np
+import torch
+from torch import nn
+
+
+class Decoder(nn.Module):
+    def __init__(self, hidden):
+        super().__init__()
+        self.dropout = nn.Dropout(0.01)
+        self.fc = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        return self.fc(self.dropout(x))
+
+
+def predict(decoder: nn.Module, data, batch_size):
+    y_pred = np.zeros(len(data))
+    with torch.no_grad():
+        for start in range(0, len(data), batch_size):
+            batch = torch.as_tensor(data[start : start + batch_size])
+            y_pred[start : start + batch_size] = decoder(batch).squeeze(1).numpy()
+    return y_pred
+
+
+dec = Decoder(16)
+dec.load_state_dict(torch.load("decoder.torch"))
+kwargs = dict(batch_size=4)
+final = predict(dec, np.zeros((8, 16), dtype=np.float32), **kwargs)
+""",
+            line=19,
         ),
         # PFLlib's clientKD: the client's model and its distillation partner are two deep copies; the
         # metrics switch only the first to eval and run the partner's backbone and head in training mode.

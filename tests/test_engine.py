@@ -388,3 +388,38 @@ def test_a_pretrained_checkpoint_moved_to_a_device_is_loaded_not_built() -> None
     )
     result = check_source("extract.py", source, list(all_rules()))
     assert [(f.code, f.location.row) for f in result.findings] == [("NN503", 8)]
+
+
+def test_a_parameter_annotated_as_a_module_and_run_in_a_loop_holds_the_model() -> None:
+    """`predict(encoder: torch.nn.Module, ...)` (flow-forecast's DA-RNN) runs its network batch by batch: the
+    annotation gives it the model role, in every spelling; a loss, a class, a parameter run outside a loop
+    and a method's parameter (whose callers cannot be read) get none."""
+    ctx = context(
+        """
+        from typing import Optional
+        import torch
+        from torch import nn
+        from transformers import PreTrainedModel
+        def predict(encoder: torch.nn.Module, decoder: "nn.Module", data):
+            for x in data:
+                out = decoder(encoder(x))
+        def score(scorer: Optional[nn.Module], lm: PreTrainedModel, data):
+            while data:
+                scorer(data.pop())
+                lm(data.pop())
+        def losses(criterion: nn.Module, loss_fn: nn.Module, expert_class: nn.Module, outputs):
+            for o in outputs:
+                criterion(o, o); loss_fn(o); expert_class(o)
+        def init_weights(m: nn.Module, layer: nn.Module):
+            layer(m)
+        class Generator:
+            def __call__(self, prediction_net: nn.Module, loader):
+                for batch in loader:
+                    prediction_net(*batch)
+        """
+    )
+    roles = ctx.roles
+    for name in ("encoder", "decoder", "scorer", "lm"):
+        assert roles.has(name, Role.MODEL), name
+    for name in ("criterion", "loss_fn", "expert_class", "m", "layer", "prediction_net"):
+        assert not roles.has(name, Role.MODEL), name

@@ -122,6 +122,12 @@ _PICKED_CALLEES = frozenset({cst.Subscript, cst.Call})
 # Methods that list a module's parameters or submodules: a helper that calls one on its parameter hands back
 # (part of) that module's parameters.
 _MODULE_LISTS = frozenset({"parameters", "named_parameters", "modules", "named_modules"})
+# Words of a parameter name that say it holds no model even when annotated `nn.Module` (a loss, a class).
+_NOT_A_MODEL_WORDS = frozenset(
+    {"loss", "criterion", "cls", "class", "type", "factory", "builder", "fn", "func"}
+)
+# A dotted name, as a forward-reference annotation spells one (`"nn.Module"`).
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 # Display types by identity (`isinstance` against libcst's ABC-based classes is slow on hot paths).
 _SEQUENCE_DISPLAYS = frozenset({cst.Tuple, cst.List})
 _CONTAINER_DISPLAYS = frozenset({cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.GeneratorExp, cst.DictComp})
@@ -640,13 +646,16 @@ class Roles:
                 # `optimizer_scheduler: Optional[torch.optim.lr_scheduler._LRScheduler] = None` (EGG's
                 # trainer): the annotation says what the parameter holds, whatever it is called.
                 annotated = self._annotated_role(param.annotation)
+                if annotated is Role.MODEL and not self._annotated_model_runs(function, name):
+                    continue
                 if annotated is not None:
                     self._add(name, annotated)
 
     def _annotated_role(self, annotation: cst.Annotation | None) -> Role | None:
-        """The optimizer, scheduler or loader role a parameter's annotation names (`torch.optim.Optimizer`,
-        `Optional[_LRScheduler]`, `LRScheduler | None`, `torch.utils.data.DataLoader`); None for any other
-        annotation."""
+        """The optimizer, scheduler, loader or model role a parameter's annotation names
+        (`torch.optim.Optimizer`, `Optional[_LRScheduler]`, `LRScheduler | None`,
+        `torch.utils.data.DataLoader`, `nn.Module`, `"torch.nn.Module"`, a library model class the vocabulary
+        knows such as transformers' `PreTrainedModel`); None for any other annotation."""
         if annotation is None:
             return None
         expr = annotation.annotation
@@ -655,11 +664,53 @@ class Roles:
         if type(expr) is cst.Subscript and len(expr.slice) == 1:  # type: ignore[attr-defined]
             if self._ctx.qualified_name(expr.value) == "typing.Optional":  # type: ignore[attr-defined]
                 expr = expr.slice[0].slice.value  # type: ignore[attr-defined]
-        qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
+        if type(expr) is cst.SimpleString:
+            # A forward reference (`model: "nn.Module"`): a dotted name in quotes names what it would name.
+            text = expr.evaluated_value  # type: ignore[attr-defined]
+            qualified = self._ctx.imports.resolve(text) if _DOTTED.fullmatch(text or "") else None
+        else:
+            qualified = self._ctx.qualified_name(expr) if type(expr) in (cst.Name, cst.Attribute) else None
         if qualified == "torch.utils.data.DataLoader":
             return Role.LOADER
+        if qualified in MODEL_MODULE_BASES or (qualified and _role_of_constructor(qualified) is Role.MODEL):
+            return Role.MODEL
         role = _role_of_constructor(qualified) if qualified and qualified.startswith("torch.optim.") else None
         return role if role in (Role.OPTIMIZER, Role.SCHEDULER) else None
+
+    def _annotated_model_runs(self, function: cst.FunctionDef, name: str) -> bool:
+        """Whether a parameter annotated as a module (`prediction_net: nn.Module`) holds the model: its
+        function runs it on inputs inside a loop (`for batch in loader: out = prediction_net(*inputs)`,
+        pytorch-ts's forecast generators, `predict(encoder: nn.Module, ...)` helpers), and its name says no
+        other role (`criterion: nn.Module`, `loss_fn: nn.Module` hold losses; `expert_class: nn.Module`
+        holds a class). An annotation alone is not enough: `init_weights(m: nn.Module)`, `layer: nn.Module`
+        or `activation: nn.Module` name parts of a network, and a role is kept per name for the whole file.
+        Only a module-level function's: a method's callers reach it through an object (`self.generator(
+        prediction_net=...)` in another module), so the grad mode and train/eval mode they chose for it
+        cannot be read, and a model role there would make the mode rules guess."""
+        if self._ctx.index.parent(function) is not self._ctx.module:
+            return False
+        if set(words(name)) & _NOT_A_MODEL_WORDS or any(
+            name in names for role, names in ROLE_PARAMETER_NAMES.items() if role != "model"
+        ):
+            return False
+        return any(found is function for found in self._run_in_loops.get(name, ()))
+
+    @cached_property
+    def _run_in_loops(self) -> dict[str, list[cst.FunctionDef]]:
+        """Plain names called on inputs inside a `for`/`while` loop, with the functions around those loops:
+        one pass over the file's calls, asked only of files with a parameter annotated as a module."""
+        index = self._ctx.index
+        found: dict[str, list[cst.FunctionDef]] = {}
+        for call in index.nodes(cst.Call):
+            func = call.func
+            if type(func) is not cst.Name or not call.args:
+                continue
+            loop = index.enclosing(call, (cst.For, cst.While, cst.FunctionDef))
+            if loop is not None and type(loop) is not cst.FunctionDef:
+                function = index.enclosing(loop, cst.FunctionDef)
+                if function is not None:
+                    found.setdefault(func.value, []).append(function)  # type: ignore[attr-defined]
+        return found
 
     def _from_arguments(self) -> None:
         """A parameter every call of its function in this file passes a scheduler for is a scheduler:
