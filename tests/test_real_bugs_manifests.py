@@ -319,7 +319,7 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # held to the same checks.
 # Held-out set 12 part C (built from the repositories already on disk, bench/real_bugs/notes/heldout12c.md)
 # is held to them too, and so is held-out set 13 part C (again from the repositories already on disk, those
-# no manifest uses; bench/real_bugs/notes/heldout13C.md says why it holds fewer in-scope bugs than planned).
+# no manifest uses; bench/real_bugs/notes/heldout13c.md says why it holds fewer in-scope bugs than planned).
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
     "manifest_heldout9b.json": (14, 10),
@@ -329,7 +329,7 @@ NINTH = {
     "manifest_heldout12a.json": (6, 9),
     "manifest_heldout12b.json": (13, 8),
     "manifest_heldout12c.json": (13, 8),
-    "manifest_heldout13C.json": (7, 8),
+    "manifest_heldout13c.json": (7, 8),
 }
 
 
