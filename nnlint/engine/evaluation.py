@@ -943,16 +943,21 @@ class Evaluation:
         that pass the literal selecting evaluation from inside a loop (nequip's `for batch in dl_val:
         self.batch_step(data=batch, ..., validation=True)`): their events without the training step."""
         regions: list[EvalRegion] = []
+        if not _TRAINING_TEXT.search(self._ctx.source):
+            return regions  # cheap: nothing in the file trains, so no step is guarded by a flag
         loops = self._ctx.loops
-        # Cheap: only functions with an `if <parameter>:` or `if not <parameter>:` of their own are read.
-        candidates: list[cst.FunctionDef] = []
+        # Cheap: only functions with an `if <parameter>:` or `if not <parameter>:` of their own, called
+        # somewhere in the file with a literal or a name of that parameter among the arguments, are read.
+        candidates: dict[cst.FunctionDef, set[str]] = {}
         for guard in self._ctx.index.nodes(cst.If):
-            flag = _flag_of(guard.test)
-            function = self._ctx.enclosing_function(guard) if flag is not None else None
-            if function is not None and function not in candidates and flag[0] in _parameter_names(function):  # type: ignore[index]
-                candidates.append(function)
-        for function in candidates:
-            if any(region.node is function for region in found):
+            guarded = _flag_of(guard.test)
+            function = self._ctx.enclosing_function(guard) if guarded is not None else None
+            if function is not None and guarded[0] in _parameter_names(function):  # type: ignore[index]
+                candidates.setdefault(function, set()).add(guarded[0])  # type: ignore[index]
+        for function, flags in candidates.items():
+            if any(region.node is function for region in found) or not self._called_with_flag(
+                function, flags
+            ):
                 continue
             flagged = self.step_flag(function)
             if flagged is None:
@@ -971,6 +976,16 @@ class Evaluation:
             if region.forwards:
                 regions.append(region)
         return regions
+
+    def _called_with_flag(self, function: cst.FunctionDef, flags: set[str]) -> bool:
+        """A cheap gate: the file calls a function of that name with `True`, `False` or one of `flags` as an
+        argument (`self.batch_step(..., validation=True)`, `self._run_batch(source, targets, train)`)."""
+        wanted = {"True", "False", *flags}
+        return any(
+            isinstance(arg.value, cst.Name) and arg.value.value in wanted
+            for call in self._ctx.grad_mode.call_sites(function)
+            for arg in call.args
+        )
 
     def _calls_selecting(self, function: cst.FunctionDef, flag: str, literal: str) -> list[cst.Call]:
         """The calls that run a per-batch step function with its flag set to `literal`, from inside a
