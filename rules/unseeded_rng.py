@@ -523,8 +523,8 @@ if __name__ == "__main__":
 """,
             line=7,
         ),
-        # imgaug's `aug.seed_(...)` reseeds that augmentation pipeline, not torch's generator (lightning-pose's
-        # dataset reseeds its pipeline per sample).
+        # imgaug's `aug.seed_(...)` reseeds that augmentation pipeline, not torch's generator
+        # (lightning-pose's dataset reseeds its pipeline per sample).
         Invalid(
             """
 import imgaug.augmenters as iaa
