@@ -498,6 +498,10 @@ RNG_DATA_CHOICES = {
     "numpy": frozenset({"shuffle", "permutation", "choice"}),
     "random": frozenset({"shuffle", "sample", "choice", "choices"}),
 }
+# Methods that seed the object they are called on, and nothing else, when that object is one the code holds
+# (`generator.manual_seed(0)`, a gym `env.seed(s)`, imgaug's `augmenter.seed_(entropy)` and its older
+# `augmenter.reseed(random_state)`); through a module (`torch.manual_seed`) they seed a global generator.
+OBJECT_SEED_METHODS = frozenset({"manual_seed", "seed", "seed_", "reseed"})
 # Calls that seed one generator (with an argument: `random.seed()` alone seeds from the clock).
 SEEDS_ONE = {
     "torch.manual_seed": "torch",

@@ -18,7 +18,11 @@ class TrainEvalMode(Rule):
     (`self.model.eval()`), or a block inside the batch loop (a `no_grad` block, or an `if` block that
     draws a test batch with `next(iter(test_loader))` and runs the model, or one epoch function shared by
     training and evaluation, `_epoch(loader, train_model)`, that steps only under `if train_model:` and
-    is called with it false); `model.train(False)` is
+    is called with it false, or one per-batch step function shared by them, `batch_step(data,
+    validation=False)`, that steps only under `if not validation:` and is called per batch with it true,
+    or handed the flag by an epoch function called with it (`_run_epoch(loader, train=False)` calling
+    `_run_batch(x, y, train)`), where the step's own unconditional `model.train()` or the mode the
+    callers leave is in force); `model.train(False)` is
     `model.eval()`. The `eval()` left in force may be made by an object of another project module built on
     the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`): it is
     reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()`
@@ -1189,6 +1193,73 @@ class Runner:
             self.epoch(train_loader, train_model=True)
             with torch.no_grad():
                 self.epoch(valid_loader, train_model=False)
+""",
+        # A per-batch step shared by training and validation that sets the mode from its flag
+        # (`train(not validation)`, or `eval()` under the flag): the validation calls run in eval mode.
+        """
+import torch
+
+class Trainer:
+    def __init__(self, model, dl_train, dl_val):
+        self.model = model
+        self.dl_train, self.dl_val = dl_train, dl_val
+        self.optim = torch.optim.Adam(self.model.parameters())
+
+    def batch_step(self, data, validation=False):
+        self.model.train(not validation)
+        out = self.model(data)
+        loss = self.loss(out, data)
+        if not validation:
+            self.optim.zero_grad()
+            loss.backward()
+            self.optim.step()
+
+    def batch_step_switched(self, data, validation=False):
+        if validation:
+            self.model.eval()
+        else:
+            self.model.train()
+        loss = self.loss(self.model(data), data)
+        if not validation:
+            self.optim.zero_grad()
+            loss.backward()
+            self.optim.step()
+
+    def epoch_step(self):
+        for batch in self.dl_train:
+            self.batch_step(batch, validation=False)
+            self.batch_step_switched(batch, validation=False)
+        for batch in self.dl_val:
+            self.batch_step(batch, validation=True)
+            self.batch_step_switched(batch, validation=True)
+""",
+        # The same shared step with the flag handed on, after the trainer switched the model to eval.
+        """
+import torch
+
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, test_loader):
+        self.model, self.optimizer = model, optimizer
+        self.train_loader, self.test_loader = train_loader, test_loader
+
+    def _run_batch(self, source, targets, train=True):
+        _, loss = self.model(source, targets)
+        if train:
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+    def _run_epoch(self, loader, train=True):
+        for source, targets in loader:
+            self._run_batch(source, targets, train)
+
+    def train(self, epochs):
+        for epoch in range(epochs):
+            self.model.train()
+            self._run_epoch(self.train_loader, train=True)
+            self.model.eval()
+            with torch.no_grad():
+                self._run_epoch(self.test_loader, train=False)
 """,
         # A phase loop: each phase sets its own mode (an `if`/`else` switch, or a conditional expression).
         """
@@ -3670,6 +3741,69 @@ class NeuralNet:
                 self._epoch(valid_loader, train_model=False)
 """,
             line=10,
+        ),
+        # A per-batch step shared by training and validation (nequip's `batch_step`): `train()` at its
+        # top whatever the flag, the step only under `if not validation:`, and the validation loop calls
+        # it with the flag true, so every validation forward runs in training mode.
+        Invalid(
+            """
+import torch
+
+class Trainer:
+    def __init__(self, model, dl_train, dl_val):
+        self.model = model
+        self.dl_train, self.dl_val = dl_train, dl_val
+        self.optim = torch.optim.Adam(self.model.parameters())
+
+    def batch_step(self, data, validation=False):
+        self.model.train()
+        out = self.model(data)
+        loss = self.loss(out, data)
+        if not validation:
+            self.optim.zero_grad()
+            loss.backward()
+            self.optim.step()
+        return loss.item()
+
+    def epoch_step(self):
+        for batch in self.dl_train:
+            self.batch_step(batch, validation=False)
+        for batch in self.dl_val:
+            self.batch_step(batch, validation=True)
+""",
+            line=12,
+        ),
+        # The flag handed on by the epoch function (minGPT-ddp's trainer in pytorch/examples): the step
+        # runs the model and steps only `if train:`; the test epoch passes `train=False` through, and
+        # nothing switches the GPT (dropout) to eval.
+        Invalid(
+            """
+import torch
+
+class Trainer:
+    def __init__(self, model, optimizer, train_loader, test_loader):
+        self.model, self.optimizer = model, optimizer
+        self.train_loader, self.test_loader = train_loader, test_loader
+
+    def _run_batch(self, source, targets, train=True):
+        with torch.set_grad_enabled(train):
+            _, loss = self.model(source, targets)
+        if train:
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        return loss.item()
+
+    def _run_epoch(self, loader, train=True):
+        for source, targets in loader:
+            self._run_batch(source, targets, train)
+
+    def train(self, epochs):
+        for epoch in range(epochs):
+            self._run_epoch(self.train_loader, train=True)
+            self._run_epoch(self.test_loader, train=False)
+""",
+            line=11,
         ),
         # A predict script that loads trained weights into a fresh BatchNorm network and makes one
         # prediction under no_grad, never calling eval() (GLCIC's predict.py).

@@ -44,7 +44,8 @@ class UnseededRng(Rule):
     functions of the file and of the project's other modules that do any of this, followed from the entry
     point. Seeding a private generator (`self.rng.seed(seed)` on `np.random.RandomState()`,
     `random.Random()`, `torch.Generator()`) or another object the code holds (`env.seed(seed)` on a gym
-    environment, `env.action_space.seed(seed)`) seeds that object only.
+    environment, `env.action_space.seed(seed)`, an imgaug pipeline's `aug.seed_(entropy)`) seeds that
+    object only.
 
     A script that never names torch is checked when it imports a project module that does (a flat
     folder's `train.py` building and training the networks of `agent.py`), or a project module that does
@@ -521,6 +522,24 @@ if __name__ == "__main__":
     train(make_criterion(), load_batches())
 """,
             line=7,
+        ),
+        # imgaug's `aug.seed_(...)` reseeds that augmentation pipeline, not torch's generator
+        # (lightning-pose's dataset reseeds its pipeline per sample).
+        Invalid(
+            """
+import imgaug.augmenters as iaa
+import torch
+
+def main(seed):
+    aug = iaa.Fliplr(0.5)
+    aug.seed_(seed)
+    net = torch.nn.Linear(4, 2)
+    net(torch.as_tensor(aug(images=batch))).sum().backward()
+
+if __name__ == "__main__":
+    main(0)
+""",
+            line=8,
         ),
         # `env.seed(...)` seeds the environment, not torch's generator the layer is drawn from.
         Invalid(

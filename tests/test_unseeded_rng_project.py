@@ -728,3 +728,17 @@ def test_a_registry_entry_that_draws_nothing_keeps_the_script_quiet(root: Path) 
         "train.py": REGISTRY_SCRIPT,
     }
     assert _check(root, files) == []
+
+
+def test_reseeding_an_augmenter_the_project_holds_seeds_that_augmenter_only(root: Path) -> None:
+    # lightning-pose's dataset reseeds its imgaug pipeline per sample (`self.imgaug_transform.seed_(seed)`)
+    # with a seed drawn from numpy's global generator: no global generator is seeded by it.
+    data = DATA + (
+        "\nclass Frames:\n    def __init__(self, aug):\n        self.aug = aug\n\n"
+        "    def __getitem__(self, i):\n        self.aug.seed_(i)\n        self.aug.reseed(i)\n"
+        "        return self.aug(i)\n"
+    )
+    train = TRAIN.format(imports="from data import Frames", setup="    dataset = Frames(None)")
+    findings = _check(root, {"models.py": MODELS, "data.py": data, "train.py": train})
+    assert len(findings) == 1
+    assert "torch" in findings[0].message

@@ -561,6 +561,7 @@ class Evaluation:
         )
         found.extend(self._drawing_blocks(found))
         found.extend(self._flagged_loops(found))
+        found.extend(self._flagged_steps(found))
         found.extend(
             EvalRegion(loop.node, tuple(loop.events))
             for loop in self.script_inference_loops
@@ -938,6 +939,89 @@ class Evaluation:
                 regions.append(region)
         return regions
 
+    def _flagged_steps(self, found: list[EvalRegion]) -> list[EvalRegion]:
+        """Per-batch step functions shared by training and evaluation (`step_flag`), as run by the calls
+        that pass the literal selecting evaluation from inside a loop (nequip's `for batch in dl_val:
+        self.batch_step(data=batch, ..., validation=True)`): their events without the training step."""
+        regions: list[EvalRegion] = []
+        if not _TRAINING_TEXT.search(self._ctx.source):
+            return regions  # cheap: nothing in the file trains, so no step is guarded by a flag
+        loops = self._ctx.loops
+        # Cheap: only functions with an `if <parameter>:` or `if not <parameter>:` of their own, called
+        # somewhere in the file with a literal or a name of that parameter among the arguments, are read.
+        candidates: dict[cst.FunctionDef, set[str]] = {}
+        for guard in self._ctx.index.nodes(cst.If):
+            guarded = _flag_of(guard.test)
+            function = self._ctx.enclosing_function(guard) if guarded is not None else None
+            if function is not None and guarded[0] in _parameter_names(function):  # type: ignore[index]
+                candidates.setdefault(function, set()).add(guarded[0])  # type: ignore[index]
+        for function, flags in candidates.items():
+            if any(region.node is function for region in found) or not self._called_with_flag(
+                function, flags
+            ):
+                continue
+            flagged = self.step_flag(function)
+            if flagged is None:
+                continue
+            flag, literal, bodies = flagged
+            calls = self._calls_selecting(function, flag, literal)
+            if not calls:
+                continue
+            index = self._ctx.index
+            events = tuple(
+                event
+                for event in loops.function_events(function)
+                if not any(ancestor in bodies for ancestor in index.ancestors(event.site))
+            )
+            region = EvalRegion(function, events, tuple(calls))
+            if region.forwards:
+                regions.append(region)
+        return regions
+
+    def _called_with_flag(self, function: cst.FunctionDef, flags: set[str]) -> bool:
+        """A cheap gate: the file calls a function of that name with `True`, `False` or one of `flags` as an
+        argument (`self.batch_step(..., validation=True)`, `self._run_batch(source, targets, train)`)."""
+        wanted = {"True", "False", *flags}
+        return any(
+            isinstance(arg.value, cst.Name) and arg.value.value in wanted
+            for call in self._ctx.grad_mode.call_sites(function)
+            for arg in call.args
+        )
+
+    def _calls_selecting(self, function: cst.FunctionDef, flag: str, literal: str) -> list[cst.Call]:
+        """The calls that run a per-batch step function with its flag set to `literal`, from inside a
+        loop: those that pass the literal, and, where the loop's function hands on a flag of its own
+        (minGPT-ddp's `_run_epoch(epoch, loader, train)` calling `self._run_batch(source, targets, train)`
+        per batch), the calls of that function that pass it the literal (`train=False` for the test
+        loader). The mode is judged at those outer calls."""
+        found: list[cst.Call] = []
+        loops = self._ctx.loops
+        summary = self._ctx.summaries.of(function)
+        if summary is None:
+            return found
+        name = function.name.value
+        for call in self._ctx.index.nodes(cst.Call):
+            func = call.func
+            spelled = (
+                func.value
+                if isinstance(func, cst.Name)
+                else getattr(getattr(func, "attr", None), "value", "")
+            )
+            if spelled != name or loops.helper_called(call) is not function:
+                continue
+            if loops.enclosing_loop(call) is None:
+                continue  # run once, not per batch
+            value = (summary.arguments(call) or {}).get(flag)
+            if not isinstance(value, cst.Name):
+                continue
+            if value.value == literal:
+                found.append(call)
+                continue
+            caller = self._ctx.enclosing_function(call)
+            if caller is not None and caller is not function and value.value in _parameter_names(caller):
+                found.extend(c for c in self.calls_passing(caller, value.value, literal) if c not in found)
+        return found
+
     def _drawing_blocks(self, found: list[EvalRegion]) -> list[EvalRegion]:
         """`if i % 10 == 0: x, y = next(iter(test_loader)); out = model(x)`: an `if` block that draws a
         held-out batch and runs the model, with no backward, step or zero_grad, and no other region in or
@@ -987,38 +1071,71 @@ class Evaluation:
         function = loop.function
         if function is None or not loop.of_kind(*_TRAINING_KINDS, own=False):
             return None
-        params = function.params
-        names = {
-            param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)
-        }
-        flags: set[str] = set()
+        names = _parameter_names(function)
+        found = self._guarding_flag(loop.of_kind(*_TRAINING_KINDS, own=False), loop.node, names)
+        if found is None or found[1]:
+            return None  # `if not <flag>:` is read for step functions only (`step_flag`)
+        return found[0], found[2]
+
+    def step_flag(self, function: cst.FunctionDef) -> tuple[str, str, frozenset[cst.CSTNode]] | None:
+        """For a per-batch step function shared by training and evaluation (nequip's `batch_step(self,
+        data, n_batches, validation=False)`, which backpropagates and steps only under `if not
+        validation:`): the parameter under whose `if` every backward, step and zero_grad of the function
+        runs, outside any loop of the function; the literal that selects evaluation (`False` under `if
+        flag:`, `True` under `if not flag:`); and the bodies of those `if` statements."""
+        names = _parameter_names(function)
+        loops = self._ctx.loops
+        training = [event for event in loops.function_events(function) if event.kind in _TRAINING_KINDS]
+        if not training or any(
+            (loop := loops.enclosing_loop(event.site)) is not None and loop.function is function
+            for event in training
+        ):
+            return None  # no training step, or one run per iteration of a loop (`training_flag`)
+        found = self._guarding_flag(training, function, names)
+        if found is None:
+            return None
+        flag, negated, bodies = found
+        return flag, ("True" if negated else "False"), bodies
+
+    def _guarding_flag(
+        self, events: list[Event], stop: cst.CSTNode, names: set[str]
+    ) -> tuple[str, bool, frozenset[cst.CSTNode]] | None:
+        """The one parameter (and whether it is negated, `if not flag:`) under whose `if` every event
+        runs, below `stop`, with the bodies of those `if` statements; None when some event runs
+        unguarded or the guards disagree."""
+        flags: set[tuple[str, bool]] = set()
         guards: set[cst.CSTNode] = set()
-        for event in loop.of_kind(*_TRAINING_KINDS, own=False):
-            guard = self._flag_guard(event.site, loop.node, names)
+        for event in events:
+            guard = self._flag_guard(event.site, stop, names)
             if guard is None:
                 return None
-            flags.add(guard.test.value)  # type: ignore[attr-defined]
+            flags.add(_flag_of(guard.test))  # type: ignore[arg-type]
             guards.add(guard.body)
-        return (flags.pop(), frozenset(guards)) if len(flags) == 1 else None
+        if len(flags) != 1:
+            return None
+        flag, negated = flags.pop()
+        return flag, negated, frozenset(guards)
 
     def _flag_guard(self, node: cst.CSTNode, stop: cst.CSTNode, names: set[str]) -> cst.If | None:
-        """The `if <parameter>:` whose body holds `node`, below `stop`."""
+        """The `if <parameter>:` or `if not <parameter>:` whose body holds `node`, below `stop`."""
         child = node
         for ancestor in self._ctx.index.ancestors(node):
             if ancestor is stop:
                 return None
-            if (
-                isinstance(ancestor, cst.If)
-                and child is ancestor.body
-                and isinstance(ancestor.test, cst.Name)
-                and ancestor.test.value in names
-            ):
-                return ancestor
+            if isinstance(ancestor, cst.If) and child is ancestor.body:
+                flag = _flag_of(ancestor.test)
+                if flag is not None and flag[0] in names:
+                    return ancestor
             child = ancestor
         return None
 
     def calls_passing_false(self, function: cst.FunctionDef, parameter: str) -> list[cst.Call]:
         """The calls of `function` in this file that pass a literal `False` for `parameter`."""
+        return self.calls_passing(function, parameter, "False")
+
+    def calls_passing(self, function: cst.FunctionDef, parameter: str, literal: str) -> list[cst.Call]:
+        """The calls of `function` in this file that pass the literal `literal` (`True`, `False`) for
+        `parameter`."""
         summary = self._ctx.summaries.of(function)
         if summary is None:
             return []
@@ -1034,7 +1151,7 @@ class Evaluation:
             if spelled != name or self._ctx.loops.helper_called(call) is not function:
                 continue
             value = (summary.arguments(call) or {}).get(parameter)
-            if isinstance(value, cst.Name) and value.value == "False":
+            if isinstance(value, cst.Name) and value.value == literal:
                 found.append(call)
         return found
 
@@ -1082,6 +1199,24 @@ class Evaluation:
     def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
         index = self._ctx.index
         return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]
+
+
+def _parameter_names(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    return {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
+
+
+def _flag_of(test: cst.BaseExpression) -> tuple[str, bool] | None:
+    """`flag` -> (`flag`, False); `not flag` -> (`flag`, True); anything else -> None."""
+    if isinstance(test, cst.Name):
+        return test.value, False
+    if (
+        isinstance(test, cst.UnaryOperation)
+        and isinstance(test.operator, cst.Not)
+        and isinstance(test.expression, cst.Name)
+    ):
+        return test.expression.value, True
+    return None
 
 
 def _inference_method_call(node: cst.CSTNode) -> bool:

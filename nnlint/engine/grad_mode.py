@@ -62,7 +62,7 @@ class GradMode:
                 ):
                     return True
                 if depth < _MAX_CALLER_DEPTH and any(
-                    self.managed(call, depth + 1) for call in self._call_sites(ancestor)
+                    self.managed(call, depth + 1) for call in self.call_sites(ancestor)
                 ):
                     return True
                 if self._maybe_managed_by_importers(ancestor, importing=depth > 0):
@@ -79,7 +79,7 @@ class GradMode:
         also import its module count, wherever they are."""
         path = self._ctx.real_path
         module_level = self._ctx.index.parent(function) is self._ctx.module
-        if path is None or not module_level or self._call_sites(function):
+        if path is None or not module_level or self.call_sites(function):
             return False
         called = f"{function.name.value}("
         setters = ("no_grad", "inference_mode", "set_grad_enabled")
@@ -350,7 +350,7 @@ class GradMode:
                         return True
         return False
 
-    def _call_sites(self, function: cst.FunctionDef) -> list[cst.Call]:
+    def call_sites(self, function: cst.FunctionDef) -> list[cst.Call]:
         """Calls in this file that may run `function`: by its bare name, or as `x.name(...)`."""
         return self._calls_by_name.get(function.name.value, [])
 

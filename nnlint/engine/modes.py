@@ -151,7 +151,8 @@ class ModeSimulation:
                 ):
                     continue  # set inside the evaluation (any model that may be this one)
                 after_training: Loop | None = None
-                if self._last_toggle(events[:position], model, None) == TRAIN:
+                shared_step = bool(region.calls) and isinstance(region.node, cst.FunctionDef)
+                if self._last_toggle(events[:position], model, None) == TRAIN and not shared_step:
                     after_training = self._validated_after_training(events[:position], forward, model)
                     if after_training is None:
                         continue  # deliberate `model.train()`: MC dropout, BN recalibration
@@ -442,6 +443,8 @@ class ModeSimulation:
             )
         if isinstance(node, cst.For) and region.calls:
             return self._entered_by_flag(node, region, forward)
+        if isinstance(node, cst.FunctionDef) and region.calls:
+            return self._step_entered_by_flag(node, region, forward)
         if isinstance(node, (cst.For, cst.While, cst.If)):
             first = region.events[0].node  # the block's first event marks where it runs
             return self._mode_at(node, lambda e: e.node is first, forward) == TRAIN
@@ -478,6 +481,53 @@ class ModeSimulation:
             self._mode_at(call, lambda e, call=call: e.site is call, forward, 1) == TRAIN
             for call in region.calls
         )
+
+    def _step_entered_by_flag(self, function: cst.FunctionDef, region: EvalRegion, forward: Event) -> bool:
+        """A per-batch step function shared by training and evaluation, run for evaluation by the calls
+        that pass its flag (`Evaluation.step_flag`): in training mode when the last switch of the model
+        before the forward is a plain `model.train()` the function makes whatever the flag says (nequip's
+        `batch_step` readies the model for the step its training branch takes, and validation runs with
+        it), or when the function switches nothing and the model is in training mode at one of those
+        calls. A switch chosen per call (`model.train(not validation)`, one under an `if`) says nothing."""
+        model = model_key(forward.target) or ""
+        wanted = self._alias(model, function)
+        position = next((i for i, event in enumerate(region.events) if event is forward), 0)
+        toggles = [
+            event
+            for event in region.events[:position]
+            if event.kind in (EventKind.EVAL, EventKind.TRAIN)
+            and (event.target is None or self._alias(model_key(event.target) or "", function) == wanted)
+        ]
+        if toggles:
+            last = toggles[-1]
+            return last.kind is EventKind.TRAIN and self._unconditional_plain_train(last, function)
+        if any(
+            event.kind in (EventKind.EVAL, EventKind.TRAIN)
+            for event in self._ctx.loops.function_events(function)
+        ):
+            return False
+        return any(
+            self._mode_at(call, lambda e, call=call: e.site is call, forward, 1) == TRAIN
+            for call in region.calls
+        )
+
+    def _unconditional_plain_train(self, toggle: Event, function: cst.FunctionDef) -> bool:
+        """Whether a `train()` event is `model.train()` with no argument (or `True`), made in the
+        function's own body whatever its flags say: no `if`, loop, `try` or `with` of the function around
+        it."""
+        call = toggle.node
+        if not isinstance(call, cst.Call) or toggle.site is not call:
+            return False
+        if call.args and not (
+            isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "True"
+        ):
+            return False
+        for ancestor in self._ctx.index.ancestors(call):
+            if ancestor is function:
+                return True
+            if isinstance(ancestor, (cst.If, cst.For, cst.While, cst.Try, cst.With, cst.IfExp, cst.Lambda)):
+                return False
+        return False
 
     def _mode_at_entry(
         self, function: cst.FunctionDef, forward: Event, depth: int, name: str | None = None

@@ -300,8 +300,9 @@ def _seeds_by_name(ctx: FileContext, call: cst.Call) -> bool:
             return False
         name = func.value
     elif isinstance(func, cst.Attribute):
-        if func.attr.value in ("manual_seed", "seed") and _local_object(ctx, func.value):
-            # `generator.manual_seed(0)`, `env.seed(args.seed)`, `self.env.action_space.seed(s)`: that
+        if func.attr.value in vocab.OBJECT_SEED_METHODS and _local_object(ctx, func.value):
+            # `generator.manual_seed(0)`, `env.seed(args.seed)`, `self.env.action_space.seed(s)`,
+            # `self.imgaug_transform.seed_(seed)` (imgaug's in-place reseed of one augmenter): that
             # object only (`torch.manual_seed` through a star import stays a seed of torch)
             return False
         if (
