@@ -999,16 +999,7 @@ class Evaluation:
         summary = self._ctx.summaries.of(function)
         if summary is None:
             return found
-        name = function.name.value
-        for call in self._ctx.index.nodes(cst.Call):
-            func = call.func
-            spelled = (
-                func.value
-                if isinstance(func, cst.Name)
-                else getattr(getattr(func, "attr", None), "value", "")
-            )
-            if spelled != name or loops.helper_called(call) is not function:
-                continue
+        for call in self._calls_of(function):
             if loops.enclosing_loop(call) is None:
                 continue  # run once, not per batch
             value = (summary.arguments(call) or {}).get(flag)
@@ -1140,20 +1131,17 @@ class Evaluation:
         if summary is None:
             return []
         found = []
-        name = function.name.value
-        for call in self._ctx.index.nodes(cst.Call):
-            func = call.func
-            spelled = (
-                func.value
-                if isinstance(func, cst.Name)
-                else getattr(getattr(func, "attr", None), "value", "")
-            )
-            if spelled != name or self._ctx.loops.helper_called(call) is not function:
-                continue
+        for call in self._calls_of(function):
             value = (summary.arguments(call) or {}).get(parameter)
             if isinstance(value, cst.Name) and value.value == literal:
                 found.append(call)
         return found
+
+    def _calls_of(self, function: cst.FunctionDef) -> list[cst.Call]:
+        """The calls in this file that run `function` (a call spelled with its name, `f(...)` or
+        `self.f(...)`, that the loop collector resolves to it)."""
+        helper_called = self._ctx.loops.helper_called
+        return [call for call in self._ctx.grad_mode.call_sites(function) if helper_called(call) is function]
 
     # -- what makes a no_grad block an evaluation --------------------------------------------------
 

@@ -472,15 +472,7 @@ class ModeSimulation:
         mode when that function sets no mode at all (`model.train(mode=train_model)` chooses per call)
         and the model is in training mode at one of those calls."""
         function = self._ctx.enclosing_function(node)
-        if function is None or any(
-            event.kind in (EventKind.EVAL, EventKind.TRAIN)
-            for event in self._ctx.loops.function_events(function)
-        ):
-            return False
-        return any(
-            self._mode_at(call, lambda e, call=call: e.site is call, forward, 1) == TRAIN
-            for call in region.calls
-        )
+        return function is not None and self._switchless_run_in_training(function, region, forward)
 
     def _step_entered_by_flag(self, function: cst.FunctionDef, region: EvalRegion, forward: Event) -> bool:
         """A per-batch step function shared by training and evaluation, run for evaluation by the calls
@@ -501,6 +493,13 @@ class ModeSimulation:
         if toggles:
             last = toggles[-1]
             return last.kind is EventKind.TRAIN and self._unconditional_plain_train(last, function)
+        return self._switchless_run_in_training(function, region, forward)
+
+    def _switchless_run_in_training(
+        self, function: cst.FunctionDef, region: EvalRegion, forward: Event
+    ) -> bool:
+        """Whether `function` switches no mode at all and the model is in training mode at one of the
+        calls that run it for evaluation (`region.calls`): the caller's mode is the one it runs in."""
         if any(
             event.kind in (EventKind.EVAL, EventKind.TRAIN)
             for event in self._ctx.loops.function_events(function)
