@@ -48,7 +48,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.project import Resolved, only_if_text
+from nnlint.engine.project import LARGE_PROJECT_FILES, Resolved, only_if_text
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
     ACTIVATION_FUNCTIONS,
@@ -865,11 +865,13 @@ class ActivationFlow:
         self, name: cst.Name
     ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]]:
         """What the project's other modules pass for a parameter with no default (`project_argument_values`),
-        each with its file and call; empty for any other name, or when the check reads one file alone."""
+        each with its file and call; empty for any other name, when the check reads one file alone, or in a
+        project of more than `LARGE_PROJECT_FILES` files (torch's own tree: every question would read
+        thousands of files for a criterion a user's trainer is handed by its script)."""
         parameter = enclosing_parameter(self._ctx, name)
         if parameter is None or parameter[1].default is not None or not self._cross_module:
             return []
-        return project_argument_values(self._ctx, *parameter) or []
+        return project_argument_values(self._ctx, *parameter, max_files=LARGE_PROJECT_FILES) or []
 
     def _values_of(
         self, expr: cst.BaseExpression, name: str, value: cst.BaseExpression | None, at: cst.CSTNode

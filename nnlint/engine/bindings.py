@@ -1126,7 +1126,7 @@ def enclosing_parameter(ctx: FileContext, name: cst.Name) -> tuple[cst.FunctionD
 
 
 def project_argument_values(
-    ctx: FileContext, function: cst.FunctionDef, param: cst.Param
+    ctx: FileContext, function: cst.FunctionDef, param: cst.Param, max_files: int | None = None
 ) -> list[tuple[FileContext, cst.BaseExpression, cst.Call]] | None:
     """What the calls of a module-level function from the project's other modules pass for `param`
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
@@ -1134,7 +1134,8 @@ def project_argument_values(
     the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
     one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). Callers are the modules
     `project.importers_of` finds (also those importing through a package's re-export). None when there is no
-    such call, a call's arguments cannot be matched, or the function is neither. Callers not in the
+    such call, a call's arguments cannot be matched, or the function is neither, or the project has more
+    than `max_files` Python files (a question not worth reading every file's text). Callers not in the
     project stay unknown."""
     from nnlint.engine.project import importers_of
 
@@ -1155,7 +1156,7 @@ def project_argument_values(
             name, kind, words = function.name.value, cst.FunctionDef, (owner.name.value,)
     else:
         return None
-    modules = importers_of(ctx, name, *words)
+    modules = importers_of(ctx, name, *words, max_files=max_files)
     if not modules:
         return None
     names = [p.name.value for p in call_parameters(ctx, function)]

@@ -1150,30 +1150,33 @@ def modules_mentioning(
     return found
 
 
-def importers_of(ctx: FileContext, name: str, *words: str) -> list[FileContext] | None:
+def importers_of(
+    ctx: FileContext, name: str, *words: str, max_files: int | None = None
+) -> list[FileContext] | None:
     """The project's other modules that may import `name` from this file and whose text holds every
     word: those that name the file's module (`from clmr.modules.supervised_learning import ...`), and,
     when the package's `__init__.py` re-exports the name (`from .supervised_learning import
     SupervisedLearning`), those that name the package instead (`from clmr.modules import
     SupervisedLearning`), up to `_REEXPORT_LEVELS` packages up; for a name defined in a package's
     `__init__.py`, those that name the package. Each search is one recorded text search
-    (`modules_mentioning`); None when the file has no project or it is too large."""
+    (`modules_mentioning`); None when the file has no project or it is too large (`max_files`: as in
+    `paths_mentioning`)."""
     here = ctx.real_path
     if here is None:
         return None
     spelled, package = here.stem, here.parent
     if spelled == "__init__":  # a name the package's own `__init__.py` defines: importers name the package
         spelled, package = package.name, package.parent
-    found = modules_mentioning(ctx, name, spelled, *words)
+    found = modules_mentioning(ctx, name, spelled, *words, max_files=max_files)
     if found is None:
         return None
     by_path = {module.real_path: module for module in found}
     for _ in range(_REEXPORT_LEVELS):
-        reexports = paths_mentioning(ctx, name, spelled)
+        reexports = paths_mentioning(ctx, name, spelled, max_files=max_files)
         if not reexports or package / "__init__.py" not in reexports:
             break
         spelled = package.name
-        for module in modules_mentioning(ctx, name, spelled, *words) or ():
+        for module in modules_mentioning(ctx, name, spelled, *words, max_files=max_files) or ():
             by_path.setdefault(module.real_path, module)
         package = package.parent
     return list(by_path.values())
