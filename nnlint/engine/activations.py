@@ -48,6 +48,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
+from nnlint.engine.names import moved_module
 from nnlint.engine.project import LARGE_PROJECT_FILES, Resolved, only_if_text
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
@@ -376,12 +377,7 @@ class ActivationFlow:
         values = [v for v in values if type(v) is not cst.Call or _strip_self_returning(ctx, v) != name]
         found: Resolved | None = None
         for module, value in self._through_constructors(values):
-            while (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
-                and (value.func.attr.value in SELF_RETURNING_METHODS)
-            ):
-                value = value.func.value
+            value = moved_module(value)
             cls = resolve_call(module, value) if isinstance(value, cst.Call) else None
             if cls is None or not isinstance(cls.node, cst.ClassDef):
                 return None

@@ -24,7 +24,7 @@ from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name, words
+from nnlint.engine.names import dotted_name, moved_module, words
 from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role, loads_lightning_checkpoint, loads_pretrained_model
 from nnlint.engine.summaries import is_model_class
@@ -837,12 +837,7 @@ class Evaluation:
         name = model
         for _ in range(4):
             value = reaching_value(self._ctx, name, at)
-            while (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value in vocab.SELF_RETURNING_METHODS
-            ):
-                value = value.func.value  # `Net().to(device)`, `net.cuda()`
+            value = moved_module(value)  # `Net().to(device)`, `net.cuda()`
             if isinstance(value, cst.Name):
                 at, name = value, value.value  # `net = net.to(device)`: the binding before
                 continue
@@ -1174,12 +1169,7 @@ class Evaluation:
             if not isinstance(node, cst.Assign):
                 continue
             value = node.value
-            while (
-                isinstance(value, cst.Call)
-                and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value in vocab.SELF_RETURNING_METHODS
-            ):
-                value = value.func.value  # `.to(gpu)`: the same batch
+            value = moved_module(value)  # `.to(gpu)`: the same batch
             if isinstance(value, cst.Call) and value not in forwards and _draws_from_held_out(value):
                 return True
         return False

@@ -47,7 +47,7 @@ from nnlint.engine.bindings import (
     target_names,
 )
 from nnlint.engine.index import children, walk
-from nnlint.engine.names import dotted_name, is_false, keyed_name, unwrapped, words
+from nnlint.engine.names import dotted_name, is_false, keyed_name, moved_module, unwrapped, words
 from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, clears_grad, handed
 
@@ -1871,12 +1871,7 @@ class TrainingLoops:
 
         name = dotted_name(receiver)
         value: cst.BaseExpression | None = self._roles.constructor(name) if name else None
-        while (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value in vocab.SELF_RETURNING_METHODS
-        ):
-            value = value.func.value  # `X.load_from_checkpoint(path).to(device)`
+        value = moved_module(value)  # `X.load_from_checkpoint(path).to(device)`
         return isinstance(value, cst.Call) and loads_lightning_checkpoint(value)
 
     def _classify_call(self, call: cst.Call) -> tuple[EventKind | None, str | None]:

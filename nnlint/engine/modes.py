@@ -47,7 +47,7 @@ from nnlint.engine.entry import is_test_module
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name, is_false
+from nnlint.engine.names import dotted_name, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
@@ -92,18 +92,6 @@ def model_key(name: str | None) -> str | None:
     while name and name.endswith(WRAPPER_ATTRIBUTES):
         name = name.rsplit(".", 1)[0]
     return name
-
-
-def _moved(value: cst.BaseExpression) -> cst.BaseExpression:
-    """The module a value holds through `.to(device)`-like methods, which return the module itself:
-    `self.dp` of `self.dp.to(DEVICE)`."""
-    while (
-        isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Attribute)
-        and value.func.attr.value in SELF_RETURNING_METHODS
-    ):
-        value = value.func.value
-    return value
 
 
 def _trains(events: Sequence[Event]) -> bool:
@@ -998,7 +986,7 @@ class ModeSimulation:
             ]
             aliased = None
             if values and name.isidentifier() and all(value is not None for value in values):
-                sources = {dotted_name(_moved(value)) for value in values}
+                sources = {dotted_name(moved_module(value)) for value in values}
                 aliased = sources.pop() if len(sources) == 1 else None
             self._alias_cache[key] = aliased if aliased is not None else name
         return self._alias_cache[key]
@@ -1011,7 +999,7 @@ class ModeSimulation:
         if constructor is None or self._ctx.enclosing_function(constructor) is not function:
             return False
         # `X.from_pretrained(path).to(device)`: the `.to(...)` hands back what `from_pretrained` built.
-        built = _moved(constructor)
+        built = moved_module(constructor)
         source = dotted_name(built) if not isinstance(built, cst.Call) else None
         if source is not None and source != model:
             # `model_eval = model_train.eval()` (bubbliiiing's YOLO fit loops): another name's module
@@ -1034,7 +1022,7 @@ class ModeSimulation:
         ]
         if len(values) != 1 or values[0] is None:
             return None
-        call = _moved(values[0])
+        call = moved_module(values[0])
         if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name):
             return None
         cls = resolve_call(self._ctx, call)
@@ -1086,7 +1074,7 @@ class ModeSimulation:
     @staticmethod
     def _rebinds(value: cst.BaseExpression, model: str) -> bool:
         """`model = model.to(device)`: the same module bound again, no new one."""
-        value = _moved(value)
+        value = moved_module(value)
         return isinstance(value, cst.Name) and value.value == model
 
     def _builds_mode_free(self, value: cst.BaseExpression) -> bool:
@@ -1493,7 +1481,7 @@ def _attribute_assignments(owner: Resolved, attr: str) -> list[cst.BaseExpressio
 def _built_or_copied(ctx: FileContext, value: cst.BaseExpression) -> bool:
     """A new module (`_builds_fresh`), or a deep copy of one (`copy.deepcopy(args.model).to(device)`): a
     module that only the object that binds it holds."""
-    moved = _moved(value)
+    moved = moved_module(value)
     if isinstance(moved, cst.Call) and ctx.callee_in(moved, MODEL_COPIES) and moved.args:
         return True
     return _builds_fresh(ctx, value)
@@ -2228,7 +2216,7 @@ def _runs_handed_module(ctx: FileContext, call: cst.Call) -> bool:
     if cls is None:
         return False
     for value in _attribute_assignments(Resolved(ctx, cls), func.attr.value):
-        value = _moved(value)
+        value = moved_module(value)
         if isinstance(value, cst.Name) and enclosing_parameter(ctx, value) is not None:
             return True
     return False

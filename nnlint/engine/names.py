@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from nnlint.vocabulary import UNWRAPPING_CALLS, WRAPPER_ATTRIBUTES
+from nnlint.vocabulary import SELF_RETURNING_METHODS, UNWRAPPING_CALLS, WRAPPER_ATTRIBUTES
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
@@ -181,3 +181,16 @@ def call_argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpres
 def is_false(expr: cst.BaseExpression | None) -> bool:
     """Whether an expression is the literal `False` (`model.train(False)`, `p.requires_grad = False`)."""
     return type(expr) is cst.Name and expr.value == "False"
+
+
+def moved_module(value: cst.BaseExpression) -> cst.BaseExpression:
+    """The module (or tensor) a value holds through `.to(device)`-like methods, which return their object
+    (`vocabulary.SELF_RETURNING_METHODS`): `Net()` of `Net().to(device).cuda()`, `self.dp` of
+    `self.dp.to(DEVICE)`; any other value as it is."""
+    while (
+        isinstance(value, cst.Call)
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value in SELF_RETURNING_METHODS
+    ):
+        value = value.func.value
+    return value

@@ -20,7 +20,7 @@ import libcst as cst
 
 from nnlint import vocabulary as vocab
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name, words
+from nnlint.engine.names import dotted_name, moved_module, words
 from nnlint.engine.project import (
     LARGE_PROJECT_FILES,
     only_classes_with_bases,
@@ -1159,12 +1159,7 @@ class Roles:
             if not isinstance(func.value, cst.Name):
                 continue
             for value in self._ctx.bindings.assigned(func.value.value):
-                while (
-                    isinstance(value, cst.Call)
-                    and isinstance(value.func, cst.Attribute)
-                    and value.func.attr.value in SELF_RETURNING_METHODS
-                ):
-                    value = value.func.value
+                value = moved_module(value)
                 if isinstance(value, cst.Call) and dotted_name(value.func):
                     found.add(dotted_name(value.func))  # type: ignore[arg-type]
         return frozenset(found)
