@@ -30,7 +30,10 @@ class TrainEvalMode(Rule):
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is
     reported in that module, at the evaluation that lacks the `eval()`, with the call as a related
     location; the helper may come from a `from utils import *`, and the model may be handed to it as
-    itself or as its wrapper's view of it (`eval_net(net.module if distributed else net, val)`).
+    itself or as its wrapper's view of it (`eval_net(net.module if distributed else net, val)`), or as the
+    named branch of a conditional whose other branch picks an element or builds something
+    (`evaluate(model if single else models[0], val)`: on that path the helper runs `model`), and a switch
+    spelled that way (`(model if single else models[0]).eval()`) switches that model.
     A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not); a method of a project `nn.Module` class that calls the module's
@@ -193,6 +196,37 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The model switched to eval through the conditional it is then handed over as (news-recommendation's
+        # training loop after its fix: `(model if model_name != "Exp1" else models[0]).eval()`).
+        """
+import torch
+from torch import nn
+from evaluate import evaluate
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+def main(loader, val_loader, epochs, single):
+    model = Net()
+    models = [Net(), Net()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        (model if single else models[0]).eval()
+        with torch.no_grad():
+            print(evaluate(model if single else models[0], val_loader))
+        (model if single else models[0]).train()
+""",
         # A call that hands the model over with settings only (`"greedy"`) is given no data: it configures
         # the model, it does not run it before the `eval()` (attention-learn-to-route's `rollout`).
         """
@@ -2726,6 +2760,38 @@ def main(checkpoint, test_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # news-recommendation's periodic validation: on the path where the conditional hands over `model`,
+        # the evaluation runs it in the training mode the epoch left.
+        Invalid(
+            """
+import torch
+from torch import nn
+from evaluate import evaluate
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+def main(loader, val_loader, epochs, single):
+    model = Net()
+    models = [Net(), Net()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            print(evaluate(model if single else models[0], val_loader))
+""",
+            line=25,
+        ),
         # The near miss of huanghoujing's feature extractor: the object's method never switches the model,
         # and nobody else does: the evaluation runs in the training mode the epoch left.
         Invalid(

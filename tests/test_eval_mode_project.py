@@ -499,3 +499,87 @@ def test_a_model_handed_over_as_itself_or_its_wrapper_view_is_one_model(
     files = {"evaluation.py": _EVALUATION, "train.py": _DDP_TRAIN.format(argument=argument, switch=switch)}
     write_tree(tmp_path, {"pyproject.toml": "", **files})
     assert _rows("train.py") == rows
+
+
+@pytest.mark.parametrize(
+    ("argument", "switch", "rows"),
+    [
+        ("model if distributed else other[0]", "", [("evaluation.py", 6)]),
+        ("other.pick(0) if distributed else model", "", [("evaluation.py", 6)]),
+        ("model if distributed else other[0]", "        (model if distributed else other[0]).eval()\n", []),
+        ("other[0] if distributed else other[1]", "", []),
+    ],
+)
+def test_a_conditional_hands_over_the_model_its_named_branch_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """news-recommendation: `evaluate(model if model_name != 'Exp1' else models[0], ...)` hands the
+    trained `model` over on every path but the ensemble's, and the helper of another module never
+    switches it to eval: reported there. The fix switches it through the same conditional (`(model if
+    ... else models[0]).eval()`), which switches `model` on that path: silent. Two unnamed branches name
+    nothing."""
+    monkeypatch.chdir(tmp_path)
+    files = {"evaluation.py": _EVALUATION, "train.py": _DDP_TRAIN.format(argument=argument, switch=switch)}
+    write_tree(tmp_path, {"pyproject.toml": "", **files})
+    assert _rows("train.py") == rows
+
+
+_ZOO_MODEL = """import torch
+from torch import nn
+
+
+class Recommender{k}(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.2))
+
+    def forward(self, news, users):
+        return (self.get_news_vector(news) * users).sum(-1)
+
+    def get_news_vector(self, news):
+        return self.encoder(news)
+"""
+_ZOO_EVALUATE = """import torch
+
+
+@torch.no_grad()
+def evaluate(model, loader):
+    return [model.get_news_vector(batch) for batch in loader]
+"""
+_ZOO_TRAIN = """import importlib
+
+import torch
+
+from evaluate import evaluate
+
+
+def train(name, loader, val_loader):
+    model = getattr(importlib.import_module(f"model.m{{name}}"), name)()
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(10):
+        model.train()
+        for news, users, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(model(news, users), y).backward()
+            optimizer.step()
+{switch}        print(epoch, evaluate(model, val_loader))
+"""
+
+
+@pytest.mark.parametrize(
+    ("count", "switch", "rows"),
+    [(8, "", [("evaluate.py", 6)]), (8, "        model.eval()\n", []), (13, "", [])],
+)
+def test_a_method_every_model_class_of_a_zoo_defines_runs_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """news-recommendation picks one of eight recommenders by a setting; each defines `get_news_vector`,
+    running its encoder, and the validation helper of another module calls it on the model it is given:
+    a forward, however many model classes define it (up to `_MAX_MODEL_METHOD_MODULES`), so the helper,
+    called right after training, is reported. A caller that switches the model to eval first: silent;
+    past the cap nothing is looked up."""
+    monkeypatch.chdir(tmp_path)
+    files = {f"model/m{k}.py": _ZOO_MODEL.format(k=k) for k in range(count)}
+    files |= {"evaluate.py": _ZOO_EVALUATE, "train.py": _ZOO_TRAIN.format(switch=switch)}
+    write_tree(tmp_path, {"pyproject.toml": "", "model/__init__.py": "", **files})
+    assert _rows("train.py") == rows

@@ -47,7 +47,16 @@ from nnlint.engine.bindings import (
     target_names,
 )
 from nnlint.engine.index import children, walk
-from nnlint.engine.names import dotted_name, is_false, keyed_name, moved_module, unwrapped, words
+from nnlint.engine.names import (
+    dotted_name,
+    handed_name,
+    handed_object,
+    is_false,
+    keyed_name,
+    moved_module,
+    unwrapped,
+    words,
+)
 from nnlint.engine.roles import Role, Roles, is_scheduler_class
 from nnlint.engine.summaries import Effect, clearing, clears_grad, handed
 
@@ -1625,6 +1634,7 @@ class TrainingLoops:
             return []
         found: list[str] = []
         for value in summary.passed_with(call, Effect.FORWARD):
+            value = handed_object(value)
             name = dotted_name(value)
             if name is not None and name not in found and self._roles.has(value, Role.MODEL):
                 found.append(name)
@@ -1683,7 +1693,7 @@ class TrainingLoops:
         if summary is None or summary.ctx is self._ctx:
             return []
         passed = summary.arguments(call) or {}
-        return [summary.effects_of(name) for name, value in passed.items() if dotted_name(value) == model]
+        return [summary.effects_of(name) for name, value in passed.items() if handed_name(value) == model]
 
     def _object_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
         """`Evaluator(self.model, loader).get_scores()`: the mode switches a method of a project class of
@@ -1739,7 +1749,7 @@ class TrainingLoops:
         """The model a call this file cannot see into is given together with data, and so most likely
         runs: `loss = dsm_score_loss(score, x, sigmas)`, `utils.evaluate(model, loader)`. Builtins and
         calls named for saving, logging, copying or counting (`torch.save(model, path)`) do not run it."""
-        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        positional = [handed_object(arg.value) for arg in call.args if arg.keyword is None and not arg.star]
         if len(positional) < 2:
             return None
         models = [value for value in positional if self._roles.has(value, Role.MODEL)]
@@ -1909,7 +1919,8 @@ class TrainingLoops:
         if method in ("clip_grad_norm_", "clip_grad_value_"):
             return EventKind.CLIP, owner
         # `accelerator.unwrap_model(model).generate(...)`: the switches and runs of the module it unwraps.
-        receiver = unwrapped(func.value)
+        # `(model if single else models[0]).eval()`: on its path, the switch of the model a branch names.
+        receiver = handed_object(unwrapped(func.value))
         switched = method in ("eval", "train")
         if switched and (
             roles.has(receiver, Role.MODEL)
@@ -2295,7 +2306,7 @@ def _bind_arguments(
     bound: dict[str, str] = {}
     positional = [param.name.value for param in call_parameters(ctx, helper)]
     for name, expr in matched_arguments(positional, call).items():
-        value = dotted_name(expr)
+        value = handed_name(expr)
         if value:
             bound[name] = _substitute(value, outer) or value
     return bound

@@ -47,7 +47,7 @@ from nnlint.engine.entry import is_test_module
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name, is_false, moved_module
+from nnlint.engine.names import dotted_name, handed_name, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
@@ -338,7 +338,7 @@ class ModeSimulation:
             if not isinstance(call, cst.Call) or call in seen:
                 continue
             seen.add(call)
-            if not any(dotted_name(arg.value) == event.target for arg in call.args):
+            if not any(handed_name(arg.value) == event.target for arg in call.args):
                 continue  # `model(x)` itself: the model is called, not handed to a helper
             for summary in summaries_of_call(self._ctx, call):
                 if summary.ctx is self._ctx or not summary.evaluates:
@@ -353,7 +353,7 @@ class ModeSimulation:
         mode (the first such parameter), else None."""
         passed = summary.arguments(call) or {}
         for parameter in sorted(summary.evaluates):
-            model = model_key(dotted_name(passed[parameter])) if parameter in passed else None
+            model = model_key(handed_name(passed[parameter])) if parameter in passed else None
             if model is None or model != model_key(event.target) or self._mode_free(model):
                 continue
             if self._mode_at(call, lambda e, call=call: e.site is call, event) != TRAIN:

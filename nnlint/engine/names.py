@@ -67,6 +67,27 @@ def _one_object(expr: cst.IfExp) -> str | None:
     return first if first == second else None
 
 
+def handed_object(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """What an argument hands over: the expression itself, or for a conditional between a named object
+    and an element or product of something else (`model if name != "Exp1" else models[0]`, `net if
+    args.single else build(k)`), the named branch: on that path it is what the callee receives, so what
+    the callee does to it (runs it in the mode it was left in) happens there. A conditional between two
+    names is `dotted_name`'s question (one object through its wrapper, or two objects: unnamed)."""
+    if type(expr) is not _IFEXP or dotted_name(expr) is not None:
+        return expr
+    body, orelse = expr.body, expr.orelse  # type: ignore[attr-defined]
+    first, second = dotted_name(body), dotted_name(orelse)
+    if (first is None) == (second is None):
+        return expr
+    named, other = (body, orelse) if first is not None else (orelse, body)
+    return named if type(other) in (cst.Subscript, cst.Call) else expr
+
+
+def handed_name(expr: cst.BaseExpression) -> str | None:
+    """`dotted_name` of what an argument hands over (`handed_object`)."""
+    return dotted_name(handed_object(expr))
+
+
 def _unwrapped(name: str) -> str:
     while name.endswith(WRAPPER_ATTRIBUTES):
         name = name.rsplit(".", 1)[0]
