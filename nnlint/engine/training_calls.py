@@ -164,7 +164,9 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     defining = paths_mentioning(ctx, f"def {name}(", max_files=limit)
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
-    if defining is not None and len(defining) > _MAX_DEFINING_MODULES:
+    if defining is not None and len(defining) > (
+        _MAX_DEFINING_MODULES if named_to_run else _MAX_MODEL_METHOD_MODULES
+    ):
         # A name too common to stand for one wrapper's method (`encode`, `predict` in a zoo), unless the
         # keywords the call passes single out the few definitions that accept them.
         working = _accepting_keywords(ctx, call, name, limit)
@@ -230,6 +232,11 @@ _FORWARD_METHOD_WORDS = (
 # Above this many modules defining a method of that name, a call of it on an object of unknown class is
 # not looked up: so many classes share the name that no single wrapper is meant (and reading them all costs).
 _MAX_DEFINING_MODULES = 6
+# A name not named for running a model is looked up only when every definition is a method of a project
+# `nn.Module` class, all agreeing: a zoo of model classes picked by a setting each defining the same
+# method (news-recommendation's eight recommenders, each with `get_news_vector`) is one forward, however
+# many of them there are; past this many modules reading them all costs too much.
+_MAX_MODEL_METHOD_MODULES = 12
 
 
 def _builder(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> Resolved | str | None:
