@@ -185,6 +185,7 @@ class _Layout:
     bound: Path
     root: Path | None
     absent: frozenset[Path]
+    package: bool = False  # the folder itself is a package (has `__init__.py`)
 
 
 # Layouts by folder, each with the check it was computed in: a long-lived process (the language server)
@@ -210,7 +211,8 @@ def _compute_layout(folder: Path) -> _Layout:
         # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
         # `find_module` keeps only what it finds below the package, its root. No marker decides anything.
         # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
-        return _Layout(((folder, install) if folder != install else ()), package, package, frozenset())
+        roots = (folder, install) if folder != install else ()
+        return _Layout(roots, package, package, frozenset(), (folder / "__init__.py").is_file())
     absent: list[Path] = []
     root = None  # the nearest folder at or above `folder` with a project marker
     for candidate in (folder, *folder.parents):
@@ -230,7 +232,7 @@ def _compute_layout(folder: Path) -> _Layout:
     for candidate in (folder, top, root or bound):
         if candidate not in roots and _is_below(candidate, bound):
             roots.append(candidate)
-    return _Layout(tuple(roots), bound, root, frozenset(absent))
+    return _Layout(tuple(roots), bound, root, frozenset(absent), top != folder)
 
 
 def _is_below(path: Path, folder: Path) -> bool:
@@ -316,7 +318,7 @@ def _absolute_bases(from_file: Path, parts: list[str], layout: _Layout) -> tuple
     the path), as before."""
     roots = layout.roots
     folder = from_file.parent
-    if not roots or roots[0] != folder or len(roots) == 1 or not (folder / "__init__.py").is_file():
+    if not layout.package or len(roots) < 2 or roots[0] != folder:
         return roots
     if runs_as_script(from_file):
         return roots
