@@ -800,3 +800,46 @@ class SimCLR(nn.Module):
 """
     )
     assert mode_free_class(_class(ctx, "SimCLR")) is free
+
+
+_BANDIT = """
+import numpy as np
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Bandit:
+    def __init__(self):
+        self.actor = Net()
+        self.critic = Net()
+
+    def act(self, context):
+        with torch.no_grad():
+            return np.argmax(self.{guarded}(context).cpu().numpy())
+
+    def test(self, env, steps):
+        rewards = []
+        for _ in range(steps):
+            rewards.append(np.argmax(self.actor(env.reset()).cpu().numpy()))
+        return rewards
+"""
+
+
+@pytest.mark.parametrize(("guarded", "records"), [("actor", True), ("critic", False)])
+def test_a_numpy_forward_records_when_its_class_turns_recording_off_around_the_same_network(
+    guarded: str, records: bool
+) -> None:
+    """`.numpy()` on a forward's output says its callers turned recording off, unless the class converts
+    the same network's output under its own `no_grad` in another method (AgileRL's `NeuralTS`): then the
+    class manages its own grad mode and the loop of `test` records."""
+    ctx = _context(_BANDIT.format(guarded=guarded))
+    loop = next(loop for loop in ctx.loops.loops if loop.function is _function(ctx, "test"))
+    assert bool(ctx.grad_mode.records_forward(loop)) is records

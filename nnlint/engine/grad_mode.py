@@ -159,7 +159,9 @@ class GradMode:
             return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
             return []
-        if any(self._output_to_numpy(event.node) for event in forwards):
+        if any(self._output_to_numpy(event.node) for event in forwards) and not any(
+            self._class_guards_own_numpy(event) for event in forwards
+        ):
             return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
             return []
@@ -257,6 +259,36 @@ class GradMode:
             if attribute.attr.value not in vocab.NUMPY_GUARDING_METHODS:
                 return False
             node = call
+
+    def _class_guards_own_numpy(self, forward: Event) -> bool:
+        """Whether the class of a method whose forward goes to `.numpy()` turns recording off itself, in
+        another method, around the same network's output on its way to `.numpy()` (AgileRL's `NeuralTS`:
+        `getAction` runs `self.actor(state).cpu().numpy()` under `with torch.no_grad():`, `test` runs
+        the same without it). The class manages the grad mode of its own conversions, so its callers are
+        not taken to have turned recording off for this one: the `.numpy()` proves nothing about them."""
+        node = forward.node
+        if not isinstance(node, cst.Call):
+            return False
+        target = dotted_name(node.func)
+        if target is None or not target.startswith("self."):
+            return False
+        function = self._ctx.enclosing_function(node)
+        cls = self._ctx.enclosing_class(node)
+        if function is None or cls is None:
+            return False
+        index = self._ctx.index
+        for call in index.nodes(cst.Call):
+            if call is node or dotted_name(call.func) != target or self._ctx.enclosing_class(call) is not cls:
+                continue
+            other = self._ctx.enclosing_function(call)
+            if other is None or other is function or not self._output_to_numpy(call):
+                continue
+            if any(
+                isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items)
+                for ancestor in index.ancestors(call)
+            ):
+                return True
+        return False
 
     def _criterion(self, forward: Event) -> bool:
         """Whether a forward runs a loss module, not the model (`criterion(pred, y)`, `FocalLoss(...)`)."""
