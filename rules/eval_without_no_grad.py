@@ -69,7 +69,8 @@ class EvalWithoutNoGrad(Rule):
 
     A forward whose output goes straight to `.numpy()` raises with recording on, so its callers are taken to
     have turned recording off; not when its class converts the same network's output under its own
-    `no_grad` in another method (`act` does, `test` does not): that class manages its own grad mode.
+    `no_grad` in another method (`act` does, `test` does not) and no other module of the project calls a
+    method of that name where it names a grad-mode setter: that class manages its own grad mode.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training

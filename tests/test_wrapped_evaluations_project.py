@@ -297,3 +297,52 @@ def test_a_wrapper_object_built_with_the_model_and_switched_to_eval_runs_it_in_e
     switch, the loaded model is still evaluated in training mode (NN404, at the wrapper's construction)."""
     files = {"base.py": _MULTI_EVAL, "seg_eval.py": _SEG_TEST.format(switch=switch)}
     assert _rows(tmp_path, files, "seg_eval.py", "NN404") == rows
+
+
+_BANDIT_MODULE = """import numpy as np
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Bandit:
+    def __init__(self):
+        self.actor = Net()
+
+    def act(self, context):
+        with torch.no_grad():
+            return np.argmax(self.actor(context).cpu().numpy())
+
+    def test(self, env, steps):
+        rewards = []
+        for _ in range(steps):
+            rewards.append(np.argmax(self.actor(env.reset()).cpu().numpy()))
+        return rewards
+"""
+
+
+@pytest.mark.parametrize(
+    ("caller", "rows"),
+    [
+        ("from bandit import Bandit\n\nBandit().test(None, 3)\n", [24]),
+        (
+            "import torch\nfrom bandit import Bandit\n\nwith torch.no_grad():\n    Bandit().test(None, 3)\n",
+            [],
+        ),
+    ],
+)
+def test_a_numpy_test_loop_of_a_class_that_guards_its_own_conversions_unless_a_caller_may(
+    tmp_path: Path, caller: str, rows: list[int]
+) -> None:
+    """AgileRL's `NeuralTS.test`: the class converts its network's output to numpy under its own `no_grad`
+    in `act`, and `test` does the same with recording on: reported, unless another module of the project
+    calls a `.test(` where it names a grad-mode setter (it may run it with recording off)."""
+    files = {"bandit.py": _BANDIT_MODULE, "run.py": caller}
+    assert _rows(tmp_path, files, "bandit.py", "NN503") == rows

@@ -22,7 +22,7 @@ from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
 from nnlint.engine.names import dotted_name, keyed_name
-from nnlint.engine.project import package_modules_mentioning, paths_mentioning
+from nnlint.engine.project import LARGE_PROJECT_FILES, package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
@@ -287,6 +287,19 @@ class GradMode:
                 isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items)
                 for ancestor in index.ancestors(call)
             ):
+                return not self._called_where_a_setter_is_named(function)
+        return False
+
+    def _called_where_a_setter_is_named(self, method: cst.FunctionDef) -> bool:
+        """Whether another module of the project calls a method of this name (`.test(`) and names a
+        grad-mode setter, so it may run it with recording off; a project too large to read counts as
+        such a caller (unknown). A file with no project has no other module."""
+        if self._ctx.real_path is None:
+            return False
+        called = f".{method.name.value}("
+        for setter in ("no_grad", "inference_mode", "set_grad_enabled"):
+            paths = paths_mentioning(self._ctx, called, setter, max_files=LARGE_PROJECT_FILES)
+            if paths is None or paths:
                 return True
         return False
 
