@@ -67,11 +67,6 @@ class EvalWithoutNoGrad(Rule):
     related location; a caller that sets `requires_grad` first (`for p in net.parameters(): p.requires_grad
     = False`, the CRNN trainers' `val`) chose, as the same code in one module does.
 
-    A forward whose output goes straight to `.numpy()` raises with recording on, so its callers are taken to
-    have turned recording off; not when its class converts the same network's output under its own
-    `no_grad` in another method (`act` does, `test` does not) and no other module of the project calls a
-    method of that name where it names a grad-mode setter: that class manages its own grad mode.
-
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
     epochs that backpropagate through a callable their trainer hands them (`backprop(loss)`), and
@@ -735,40 +730,6 @@ class Ratings:
             aucs.append(float((scores[0] > scores[1:]).mean()))
         return np.mean(aucs)
 """,
-        # The class turns recording off itself around another network's conversion (`self.critic`), never
-        # around this one's: nothing says `test`'s callers do not, so its `.numpy()` still proves they do.
-        """
-import numpy as np
-import torch
-
-
-class Net(torch.nn.Module):
-    def __init__(self, n_features, n_out):
-        super().__init__()
-        self.fc = torch.nn.Linear(n_features, n_out)
-
-    def forward(self, x):
-        return self.fc(x)
-
-
-class Agent:
-    def __init__(self, n_features, n_actions):
-        self.actor = Net(n_features, n_actions)
-        self.critic = Net(n_features, 1)
-
-    def value(self, state):
-        with torch.no_grad():
-            return self.critic(state).cpu().numpy()
-
-    def test(self, env, steps):
-        rewards = []
-        state = env.reset()
-        for _ in range(steps):
-            action = np.argmax(self.actor(state).cpu().numpy())
-            state, reward = env.step(action)
-            rewards.append(reward)
-        return np.mean(rewards)
-""",
         # A draft module whose imports live elsewhere (skj092/LeafDiseaseClassification engine.py): it
         # never imports `torch`, yet its validation loop runs inside `with torch.no_grad():`, spelled out.
         """
@@ -1390,43 +1351,6 @@ def evaluate(model, dev_loader):
     return predictions
 """,
             line=19,
-        ),
-        # The class turns recording off itself where it converts its network's output to numpy (`act`),
-        # and its test loop converts the same network's output with recording on: its callers are not
-        # taken to have turned it off (AgileRL's `NeuralTS.test`, which raised on `.numpy()`).
-        Invalid(
-            """
-import numpy as np
-import torch
-
-
-class Net(torch.nn.Module):
-    def __init__(self, n_features, n_out):
-        super().__init__()
-        self.fc = torch.nn.Linear(n_features, n_out)
-
-    def forward(self, x):
-        return self.fc(x)
-
-
-class Bandit:
-    def __init__(self, n_features, n_arms):
-        self.actor = Net(n_features, n_arms)
-
-    def act(self, context):
-        with torch.no_grad():
-            return np.argmax(self.actor(context).cpu().numpy())
-
-    def test(self, env, steps):
-        rewards = []
-        state = env.reset()
-        for _ in range(steps):
-            action = np.argmax(self.actor(state).cpu().numpy())
-            state, reward = env.step(action)
-            rewards.append(reward)
-        return np.mean(rewards)
-""",
-            line=26,
         ),
         # A model's own inference method that runs its layers (SAM-Adapter's `model.infer(inp)`), on a model
         # built by the script.

@@ -22,7 +22,7 @@ from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
 from nnlint.engine.names import dotted_name, keyed_name
-from nnlint.engine.project import LARGE_PROJECT_FILES, package_modules_mentioning, paths_mentioning
+from nnlint.engine.project import package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
@@ -159,9 +159,7 @@ class GradMode:
             return []
         if any(event.no_grad for event in forwards) or self.managed(loop.node):
             return []
-        if any(self._output_to_numpy(event.node) for event in forwards) and not any(
-            self._class_guards_own_numpy(event) for event in forwards
-        ):
+        if any(self._output_to_numpy(event.node) for event in forwards):
             return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
             return []
@@ -259,49 +257,6 @@ class GradMode:
             if attribute.attr.value not in vocab.NUMPY_GUARDING_METHODS:
                 return False
             node = call
-
-    def _class_guards_own_numpy(self, forward: Event) -> bool:
-        """Whether the class of a method whose forward goes to `.numpy()` turns recording off itself, in
-        another method, around the same network's output on its way to `.numpy()` (AgileRL's `NeuralTS`:
-        `getAction` runs `self.actor(state).cpu().numpy()` under `with torch.no_grad():`, `test` runs
-        the same without it). The class manages the grad mode of its own conversions, so its callers are
-        not taken to have turned recording off for this one: the `.numpy()` proves nothing about them."""
-        node = forward.node
-        if not isinstance(node, cst.Call):
-            return False
-        target = dotted_name(node.func)
-        if target is None or not target.startswith("self."):
-            return False
-        function = self._ctx.enclosing_function(node)
-        cls = self._ctx.enclosing_class(node)
-        if function is None or cls is None:
-            return False
-        index = self._ctx.index
-        for call in index.nodes(cst.Call):
-            if call is node or dotted_name(call.func) != target or self._ctx.enclosing_class(call) is not cls:
-                continue
-            other = self._ctx.enclosing_function(call)
-            if other is None or other is function or not self._output_to_numpy(call):
-                continue
-            if any(
-                isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items)
-                for ancestor in index.ancestors(call)
-            ):
-                return not self._called_where_a_setter_is_named(function)
-        return False
-
-    def _called_where_a_setter_is_named(self, method: cst.FunctionDef) -> bool:
-        """Whether another module of the project calls a method of this name (`.test(`) and names a
-        grad-mode setter, so it may run it with recording off; a project too large to read counts as
-        such a caller (unknown). A file with no project has no other module."""
-        if self._ctx.real_path is None:
-            return False
-        called = f".{method.name.value}("
-        for setter in ("no_grad", "inference_mode", "set_grad_enabled"):
-            paths = paths_mentioning(self._ctx, called, setter, max_files=LARGE_PROJECT_FILES)
-            if paths is None or paths:
-                return True
-        return False
 
     def _criterion(self, forward: Event) -> bool:
         """Whether a forward runs a loss module, not the model (`criterion(pred, y)`, `FocalLoss(...)`)."""
