@@ -212,6 +212,40 @@ def test_imports_resolve_as_python_would(tmp_path: Path, monkeypatch: pytest.Mon
     assert find_module(train, "models.Net") is None
 
 
+def test_a_package_module_imports_absolutely_and_only_a_script_its_folder_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3: an imported module of a package resolves `import logging` to the standard library, not a
+    sibling `logging.py` (torch's `_dynamo/`), and a name a root holds from the root; a file run as a
+    script (a `__main__` guard) has its own folder first; a sibling no root holds stays found."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(
+        tmp_path,
+        {
+            "proj/pyproject.toml": "",
+            "proj/utils.py": "",
+            "proj/pkg/__init__.py": "",
+            "proj/pkg/logging.py": "",
+            "proj/pkg/utils.py": "",
+            "proj/pkg/layers.py": "",
+            "proj/pkg/eval_frame.py": "import logging\nimport utils\n",
+            "proj/pkg/tool.py": "import logging\n\nif __name__ == '__main__':\n    main()\n",
+            "proj/flat/logging.py": "",
+            "proj/flat/train.py": "import logging\n",
+        },
+    )
+    proj = tmp_path / "proj"
+    module, script = proj / "pkg" / "eval_frame.py", proj / "pkg" / "tool.py"
+    flat = proj / "flat" / "train.py"
+    assert find_module(module, "logging.getLogger") is None
+    assert find_module(module, "utils.f") == (proj / "utils.py", ["f"])
+    assert find_module(module, "layers.Head") == (proj / "pkg" / "layers.py", ["Head"])
+    assert find_module(script, "logging.getLogger") == (proj / "pkg" / "logging.py", ["getLogger"])
+    assert find_module(script, "utils.f") == (proj / "pkg" / "utils.py", ["f"])
+    # A folder with no `__init__.py` is a folder of scripts: its own folder stays first.
+    assert find_module(flat, "logging.getLogger") == (proj / "flat" / "logging.py", ["getLogger"])
+
+
 def test_another_projects_module_is_not_mixed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     softmax_model = (

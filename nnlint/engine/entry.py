@@ -347,6 +347,18 @@ _GUARD = re.compile(
     r"(?P<inline>[^\n]*)\n(?P<body>(?:[ \t]+[^\n]*\n|[ \t]*\n)*)",
     re.M,
 )
+
+
+def has_main_guard(text: str | bytes) -> bool:
+    """Whether a module's text has an `if __name__ == "__main__":` guard at its top level (read without
+    parsing: asked of modules an import reaches, to tell a script from a module of a package)."""
+    if isinstance(text, bytes):
+        if b"__main__" not in text:
+            return False
+        text = text.decode("utf-8", "replace")
+    return _GUARD.search(text) is not None
+
+
 _CALLED = re.compile(r"\b([A-Za-z_][\w.]*)[ \t]*\(")
 
 

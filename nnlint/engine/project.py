@@ -1,13 +1,14 @@
 """The project a checked file belongs to: which of its imports are project modules, and their definitions.
 
-`from models import Net` in train.py means models.py beside it when Python would find it there. This
-module answers that the way `python train.py` would for the project's layout: the script's own folder
-first (Python puts it on `sys.path`), then the folder above the chain of packages (folders with
-`__init__.py`) the file sits in, then the project root (the nearest folder with `pyproject.toml`,
-`setup.py`, `setup.cfg` or `.git`, else the working directory). Relative imports count from the file's
-package. Only files inside the checked file's project (its root, or its own folder when it has no root) are
-project modules: torch and every other library stay unknown, and unknown means silent. A folder that
-holds several unrelated projects does not mix them, since each file searches from its own folder and root.
+`from models import Net` in train.py means models.py beside it when Python would find it there. This module
+answers that the way `python train.py` would for the project's layout: the script's own folder first (Python
+puts it on `sys.path`; a module of a package that is imported, not run, searches its own folder only after the
+others, and never for a standard-library name), then the folder above the chain of packages (folders with
+`__init__.py`) the file sits in, then the project root (the nearest folder with `pyproject.toml`, `setup.py`,
+`setup.cfg` or `.git`, else the working directory). Relative imports count from the file's package. Only files
+inside the checked file's project (its root, or its own folder when it has no root) are project modules: torch
+and every other library stay unknown, and unknown means silent. A folder that holds several unrelated projects
+does not mix them, since each file searches from its own folder and root.
 
 Imported modules are parsed once per process (`ModuleStore`) and never reported on. Every resolution made
 from a file is remembered on that file's context (`FileContext.project_deps`), so a check can tell which
@@ -184,6 +185,7 @@ class _Layout:
     bound: Path
     root: Path | None
     absent: frozenset[Path]
+    package: bool = False  # the folder itself is a package (has `__init__.py`)
 
 
 # Layouts by folder, each with the check it was computed in: a long-lived process (the language server)
@@ -209,7 +211,8 @@ def _compute_layout(folder: Path) -> _Layout:
         # Absolute imports of the package's own modules (`import torch.nn`) start in `site-packages`;
         # `find_module` keeps only what it finds below the package, its root. No marker decides anything.
         # A module directly in `site-packages` (`six.py`) is a project of its own: no other module is its.
-        return _Layout(((folder, install) if folder != install else ()), package, package, frozenset())
+        roots = (folder, install) if folder != install else ()
+        return _Layout(roots, package, package, frozenset(), (folder / "__init__.py").is_file())
     absent: list[Path] = []
     root = None  # the nearest folder at or above `folder` with a project marker
     for candidate in (folder, *folder.parents):
@@ -229,7 +232,7 @@ def _compute_layout(folder: Path) -> _Layout:
     for candidate in (folder, top, root or bound):
         if candidate not in roots and _is_below(candidate, bound):
             roots.append(candidate)
-    return _Layout(tuple(roots), bound, root, frozenset(absent))
+    return _Layout(tuple(roots), bound, root, frozenset(absent), top != folder)
 
 
 def _is_below(path: Path, folder: Path) -> bool:
@@ -289,7 +292,7 @@ def find_module(
             base = base.parent
         bases: tuple[Path, ...] = (base,) if _is_below(base, bound) else ()
     else:
-        bases = layout.roots
+        bases = _absolute_bases(from_file, parts, layout)
     lowest = 0 if level else 1  # `from . import x` may name the package itself; `import` needs a name
     for base in bases:
         found = _find_in(base, parts, lowest, from_file, absent)
@@ -301,6 +304,36 @@ def find_module(
             if found is not None and _is_below(found[0], bound):
                 return found
     return None
+
+
+def _absolute_bases(from_file: Path, parts: list[str], layout: _Layout) -> tuple[Path, ...]:
+    """The folders an absolute import of `parts` is searched in from `from_file`, in Python 3's order.
+
+    Python puts a file's own folder first on `sys.path` only for the file it runs as a script. A module
+    of a package (its folder has `__init__.py`) that is imported, not run, resolves `import logging`
+    from the roots: the standard library's `logging`, never a sibling `logging.py` (torch's `_dynamo/`
+    has one). So for such a module (no `__main__` guard, read from its text) the folder goes after the
+    other roots, and for a standard-library name it is not searched at all; a sibling that no root
+    holds stays found (code written for Python 2's implicit relative imports, or run with the folder on
+    the path), as before."""
+    roots = layout.roots
+    folder = from_file.parent
+    if not layout.package or len(roots) < 2 or roots[0] != folder:
+        return roots
+    if runs_as_script(from_file):
+        return roots
+    if parts and parts[0] in sys.stdlib_module_names:
+        return roots[1:]
+    return (*roots[1:], folder)
+
+
+def runs_as_script(path: Path) -> bool:
+    """Whether a module is a file Python runs as a script: its text has an `if __name__ == "__main__":`
+    guard (`entry.has_main_guard`). Unreadable text counts as a script, which keeps the old order."""
+    from nnlint.engine.entry import has_main_guard
+
+    text = STORE.text(path)
+    return text is None or has_main_guard(text)
 
 
 @lru_cache(maxsize=4096)  # names only, no file system: the answer never goes stale
