@@ -90,10 +90,14 @@ class AgeExperiment({cls}):
 def test_a_method_the_base_class_calls_under_no_grad_runs_without_recording(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str, base: str, cls: str, rows: list[int]
 ) -> None:
-    """sr-gan (golmschenk/sr-gan at HEAD: age/, crowd/ and driving/srgan.py): each experiment subclass
-    defines `validation_summaries`, whose `evaluation_epoch` loops over a data set; the base class's
-    training loop in srgan.py calls it as `self.validation_summaries(step)` inside `with torch.no_grad():`.
-    The subclass's module never calls the method, so the grad mode is chosen in the base class's."""
+    """sr-gan (golmschenk/sr-gan at 35b8075910: age/, crowd/ and driving/srgan.py): each experiment
+    subclass defines `validation_summaries`, whose `evaluation_epoch` loops over a data set; the base
+    class's training loop in srgan.py calls it as `self.validation_summaries(step)` inside `with
+    torch.no_grad():`. The subclass's module never calls the method, so the grad mode is chosen in the base
+    class's. The same in ParlAI (facebookresearch/ParlAI at a29567f7ce): `TorchAgent.batch_act` in
+    parlai/core/torch_agent.py runs `self.eval_step(batch)` under `no_grad`, and torch_generator_agent.py's
+    `eval_step` ranks the label candidates in a loop (`rank_eval_label_candidates`, line 889, reported
+    before)."""
     monkeypatch.chdir(tmp_path)
     files = {
         "experiment.py": _BASE.format(call=call),
@@ -108,7 +112,7 @@ def test_a_method_the_base_class_calls_under_no_grad_runs_without_recording(
 _INFERENCE = """{imports}
 
 
-def inference(model, loader):
+def inference(model, loader, phase="test"):
     model.eval()
     outputs = []
     for x in loader:
@@ -127,6 +131,13 @@ def inference(model, loader):
             [],
         ),
         ("import torch", "        with torch.no_grad():\n            outputs.append(model(x))", []),
+        # the run decides (`phase`), or the author turns recording on on purpose: chosen, not forgotten
+        (
+            "import torch",
+            "        with torch.set_grad_enabled(phase == 'train'):\n            outputs.append(model(x))",
+            [],
+        ),
+        ("import torch", "        with torch.enable_grad():\n            outputs.append(model(x))", []),
         # near-misses: no `with` around the forward; a `with` of something else
         ("from models import *\nfrom torchvision.models import *", "        outputs.append(model(x))", [8]),
         ("import torch", "        with open('log.txt') as log:\n            outputs.append(model(x))", [7]),
@@ -135,10 +146,11 @@ def inference(model, loader):
 def test_a_no_grad_block_in_the_loop_named_through_star_imports_is_a_choice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, imports: str, body: str, rows: list[int]
 ) -> None:
-    """EquiBind's inference.py (HannesStark/EquiBind at HEAD) gets `torch` only from star imports, the last
-    of them a library's (`from torch.optim.lr_scheduler import *`), so what `torch` names is unknown; its
-    loop over complexes runs the model inside `with torch.no_grad():`. A setter spelled so around the
-    forward, inside the loop, is the author's choice, as it already was around the loop."""
+    """EquiBind's inference.py (HannesStark/EquiBind at 4cb1b4c562) gets `torch` only from star imports,
+    the last of them a library's (`from torch.optim.lr_scheduler import *`), so what `torch` names is
+    unknown; its loop over complexes runs the model inside `with torch.no_grad():`. A setter spelled so
+    around the forward, inside the loop, is the author's choice, as it already was around the loop; so is
+    `with torch.set_grad_enabled(phase == 'train'):` there (the run decides), which was reported before."""
     monkeypatch.chdir(tmp_path)
     files = {
         "models.py": "import torch\nfrom torch import nn\n\n\nclass Net(nn.Module):\n    pass\n",
