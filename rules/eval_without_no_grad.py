@@ -70,8 +70,9 @@ class EvalWithoutNoGrad(Rule):
     = False`, the CRNN trainers' `val`) chose, as the same code in one module does.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
-    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
-    epochs that backpropagate through a callable their trainer hands them (`backprop(loss)`), and
+    read `.grad` or set `requires_grad`, also as an argument, `Variable(x, requires_grad=True)`:
+    adversarial attacks, saliency maps, test-time training), training epochs that backpropagate through a
+    callable their trainer hands them (`backprop(loss)`), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
@@ -890,6 +891,19 @@ def inference_from_files(model, complexes):
         with torch.no_grad():
             predictions.append(model(lig_graph, rec_graph).cpu())
     return predictions
+""",
+        # invertible-resnet: inputs made to require gradients (`requires_grad=True`) for an exact trace.
+        """
+import torch
+from torch.autograd import Variable
+
+
+def analyse_trace_estimation(model, test_loader):
+    model.eval()
+    for inputs, targets in test_loader:
+        inputs = Variable(inputs, requires_grad=True)
+        out, trace = model(inputs, exact_trace=True)
+        print(trace.detach())
 """,
         # The run decides, inside the loop around the forward (`phase` is "train" or "val").
         """

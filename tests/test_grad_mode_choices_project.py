@@ -2,7 +2,8 @@
 projects: a project base class in another module that calls a subclass's evaluation method under
 `torch.no_grad()` (sr-gan's `Experiment.train` running `self.validation_summaries(step)`), and a
 `with torch.no_grad():` inside the loop, around the forward, where `torch` is bound only by star imports
-(EquiBind's inference.py, whose library star import makes `torch` unknown)."""
+(EquiBind's inference.py, whose library star import makes `torch` unknown), and inputs made with
+`requires_grad=True` (invertible-resnet's exact-trace analysis)."""
 
 from __future__ import annotations
 
@@ -158,4 +159,41 @@ def test_a_no_grad_block_in_the_loop_named_through_star_imports_is_a_choice(
     }
     write_tree(tmp_path, files, project_marker=True)
     found = checked_findings([tmp_path / "infer.py"], {"NN503"})
+    assert [f.location.row for f in found] == rows
+
+
+_TRACE = """import torch
+from torch.autograd import Variable
+
+
+def analyse_trace_estimation(model, test_loader):
+    model.eval()
+    traces = []
+    for inputs, targets in test_loader:
+        inputs = {make}
+        out, trace = model(inputs, exact_trace=True)
+        traces.append(trace.detach())
+    return traces
+"""
+
+
+@pytest.mark.parametrize(
+    ("make", "rows"),
+    [
+        ("Variable(inputs, requires_grad=True)", []),
+        ("torch.tensor(inputs, requires_grad=True)", []),
+        # near-misses: gradients explicitly not asked for, or not mentioned
+        ("Variable(inputs, requires_grad=False)", [8]),
+        ("Variable(inputs)", [8]),
+    ],
+)
+def test_an_input_made_with_requires_grad_asks_for_gradients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: str, rows: list[int]
+) -> None:
+    """invertible-resnet's CIFAR_main.py (jhjacobsen/invertible-resnet at 630e886bcd): the exact-trace
+    analysis makes its inputs with `Variable(inputs, requires_grad=True)`, since the model differentiates its
+    output with respect to them; recording is wanted, as for `inputs.requires_grad = True`."""
+    monkeypatch.chdir(tmp_path)
+    write_tree(tmp_path, {"analysis.py": _TRACE.format(make=make)}, project_marker=True)
+    found = checked_findings([tmp_path / "analysis.py"], {"NN503"})
     assert [f.location.row for f in found] == rows

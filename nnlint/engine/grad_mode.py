@@ -21,7 +21,7 @@ from nnlint.engine.bindings import method_of, project_bases, resolve_call, resol
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
-from nnlint.engine.names import dotted_name, keyed_name
+from nnlint.engine.names import dotted_name, is_false, keyed_name
 from nnlint.engine.project import Resolved, package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
@@ -158,6 +158,10 @@ class GradMode:
             if current in skipping:
                 continue
             if isinstance(current, cst.Attribute) and current.attr.value in attributes:
+                return True
+            # `Variable(x, requires_grad=True)`, `torch.zeros(n, requires_grad=True)`: an input made to
+            # require gradients, as `x.requires_grad = True` does (invertible-resnet's exact-trace loop).
+            if type(current) is cst.Arg and _asks_requires_grad(current) and "requires_grad" in attributes:
                 return True
             if isinstance(current, cst.Call):
                 if self._ctx.callee(current) in vocab.GRADIENT_CALLS:
@@ -404,6 +408,11 @@ class GradMode:
             if name:
                 table.setdefault(name.rsplit(".", 1)[-1], []).append(call)
         return table
+
+
+def _asks_requires_grad(arg: cst.Arg) -> bool:
+    """A `requires_grad=` keyword argument whose value is not the literal `False`."""
+    return arg.keyword is not None and arg.keyword.value == "requires_grad" and not is_false(arg.value)
 
 
 def passes_volatile(node: cst.CSTNode | None) -> bool:
