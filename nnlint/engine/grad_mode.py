@@ -73,6 +73,18 @@ class GradMode:
                     return True  # a caller's importers too: `generate_image` runs the sampler
         return self._module_sets_mode
 
+    def _chosen_within(self, node: cst.CSTNode, stop: cst.CSTNode) -> bool:
+        """Whether a `with` of a grad-mode setter, or a setter statement in a block, lies around `node`
+        below `stop` (the part of `managed` between a forward and its loop)."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is stop:
+                return False
+            if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
+                return True
+            if isinstance(ancestor, cst.IndentedBlock) and self._sets_mode_in(ancestor):
+                return True
+        return False
+
     def _managed_by_base_classes(self, function: cst.FunctionDef, depth: int) -> bool:
         """A method of a class that a project base class (in this or another module, any generation up)
         calls on `self` under a grad-mode choice: sr-gan's `Experiment.train` runs `with torch.no_grad():
@@ -205,9 +217,12 @@ class GradMode:
             return []
         if any(self._output_to_numpy(event.node) for event in forwards):
             return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
-        # A forward in a helper, or under a block inside the loop whose grad mode the events cannot tell
-        # (`with torch.no_grad():` where `torch` may come from a library's `from m import *`): chosen.
-        if any(self.managed(event.node) for event in forwards):
+        if any(self.managed(event.node) for event in forwards if event.node is not event.site):
+            return []
+        # A block inside the loop, around a forward, whose grad mode the events cannot tell (`with
+        # torch.no_grad():` where `torch` may come from a library's `from m import *`): chosen. What lies
+        # above the loop was asked of the loop itself.
+        if any(self._chosen_within(event.node, loop.node) for event in forwards if event.node is event.site):
             return []
         helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
         scopes: list[cst.CSTNode] = [loop.node, *(f for f in helpers if f is not None)]
