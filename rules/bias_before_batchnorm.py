@@ -23,7 +23,9 @@ class BiasBeforeBatchnorm(Rule):
     each list is of one kind and every linear/conv layer keeps its bias, and in a list grown in a loop
     over block configurations (`for d_in, d_out, norm, act in blocks:` appending `nn.Linear(d_in, d_out)`
     then `norm` when given) whose entries the subclasses' `super().__init__([...])` calls of the same
-    file pass (`(256, 256, nn.BatchNorm1d(256), nn.ReLU())`).
+    file pass (`(256, 256, nn.BatchNorm1d(256), nn.ReLU())`). A BatchNorm appended only under a flag
+    parameter that every call leaves false (`if bn:` with `bn=False` passed or defaulted, also to a module
+    constant `batch_norm = False`, and no importing module calling the helper) is never built.
 
     ## Why is this bad?
     BatchNorm subtracts the per-channel mean of its input, and a bias adds a per-channel constant: the
@@ -157,6 +159,22 @@ import torch.nn as nn
 layers = nn.Sequential(nn.Linear(4, 4, False), nn.BatchNorm1d(4))
 def conv_bn(c_in, c_out, norm=True):
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, bias=not norm), nn.BatchNorm2d(c_out))
+""",
+        # sr-gan's helpers: the BatchNorm is appended only under a flag that every call leaves false (its
+        # default is a module constant `False`), so no BatchNorm ever follows the conv.
+        """
+import torch.nn as nn
+batch_norm = False
+def convolution(c_in, c_out, k_size, stride=2, pad=1, bn=batch_norm):
+    layers = [nn.Conv2d(c_in, c_out, k_size, stride, pad)]
+    if bn:
+        layers.append(nn.BatchNorm2d(c_out))
+    return nn.Sequential(*layers)
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer1 = convolution(3, 64, 4, bn=False)
+        self.layer2 = convolution(64, 128, 4)
 """,
         # add_module on a Module (its forward decides the order), or on a Sequential that overrides forward.
         """

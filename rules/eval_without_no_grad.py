@@ -28,7 +28,9 @@ class EvalWithoutNoGrad(Rule):
     (a comprehension over data whose element runs the model, `[model(x) for x, _ in val_loader]`, is such
     a loop too):
     no `torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)` around it, as a
-    context, as a decorator of its function, or around any call of that function in the file. Also: a
+    context, as a decorator of its function, or around any call of that function in the file (or, for a
+    method, around a `self.method(...)` call of a project base class, in any module: a training loop of
+    the base class that runs the subclass's `validation_summaries` under `no_grad`). Also: a
     loop of an epoch function shared by training and evaluation whose step runs only under
     `if train_model:` and that is called with it false; a per-batch evaluation step method
     (`validation_step`, `eval_step`) that a fit loop calls, reported at its `def`; and, in a script that
@@ -68,8 +70,9 @@ class EvalWithoutNoGrad(Rule):
     = False`, the CRNN trainers' `val`) chose, as the same code in one module does.
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
-    read `.grad` or set `requires_grad`: adversarial attacks, saliency maps, test-time training), training
-    epochs that backpropagate through a callable their trainer hands them (`backprop(loss)`), and
+    read `.grad` or set `requires_grad`, also as an argument, `Variable(x, requires_grad=True)`:
+    adversarial attacks, saliency maps, test-time training), training epochs that backpropagate through a
+    callable their trainer hands them (`backprop(loss)`), and
     code that lets the run decide (`with torch.set_grad_enabled(phase == "train"):`). A helper of the
     loop that turns recording off around all of its own forwards (a sample-saving helper with its own
     `no_grad`) decided for itself only: the loop's other forwards are still judged. A module of the project
@@ -873,6 +876,71 @@ def val(net, dataset, criterion, max_iter=100):
         preds = net(images)
         n_correct += (preds.argmax(-1) == labels).sum().item()
     return n_correct
+""",
+        # EquiBind's inference.py: `torch` comes only from star imports, a library's among them, so what it
+        # names is unknown; the loop runs the model inside `with torch.no_grad():`, a choice of grad mode.
+        """
+from models import *
+from torch.optim.lr_scheduler import *
+
+
+def inference_from_files(model, complexes):
+    model.eval()
+    predictions = []
+    for lig_graph, rec_graph in complexes:
+        with torch.no_grad():
+            predictions.append(model(lig_graph, rec_graph).cpu())
+    return predictions
+""",
+        # invertible-resnet: inputs made to require gradients (`requires_grad=True`) for an exact trace.
+        """
+import torch
+from torch.autograd import Variable
+
+
+def analyse_trace_estimation(model, test_loader):
+    model.eval()
+    for inputs, targets in test_loader:
+        inputs = Variable(inputs, requires_grad=True)
+        out, trace = model(inputs, exact_trace=True)
+        print(trace.detach())
+""",
+        # The run decides, inside the loop around the forward (`phase` is "train" or "val").
+        """
+import torch
+
+
+def run_phase(model, val_loader, phase):
+    model.eval()
+    outputs = []
+    for x in val_loader:
+        with torch.set_grad_enabled(phase == "train"):
+            outputs.append(model(x).argmax(-1))
+    return outputs
+""",
+        # sr-gan: the base class's training loop calls `self.validation_summaries(step)` under `no_grad`,
+        # and the subclass's evaluation runs there (also when the base class lives in another module).
+        """
+import torch
+
+
+class Experiment:
+    def train(self):
+        for step, (x, y) in enumerate(self.loader):
+            self.optimizer.zero_grad()
+            torch.nn.functional.mse_loss(self.net(x), y).backward()
+            self.optimizer.step()
+            with torch.no_grad():
+                self.validation_summaries(step)
+
+
+class AgeExperiment(Experiment):
+    def validation_summaries(self, step):
+        self.evaluation_epoch(self.net, self.valid_loader)
+
+    def evaluation_epoch(self, network, loader):
+        errors = [(network(images) - labels).abs().mean().item() for images, labels in loader]
+        return sum(errors) / len(errors)
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import method_of, resolve_call, resolve_name
+from nnlint.engine.bindings import method_of, project_bases, resolve_call, resolve_name
 from nnlint.engine.evaluation import words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop, hands_out_no_grad
-from nnlint.engine.names import dotted_name, keyed_name
-from nnlint.engine.project import package_modules_mentioning, paths_mentioning
+from nnlint.engine.names import dotted_name, is_false, keyed_name
+from nnlint.engine.project import Resolved, package_modules_mentioning, paths_mentioning
 from nnlint.vocabulary import SELF_NO_GRAD_METHODS
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 _SETTER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in vocab.GRAD_MODE_SETTERS)
 # How many callers up a decorator or a `with` around a call is looked for.
 _MAX_CALLER_DEPTH = 3
+# How many project base classes of a method's class are searched for calls of it (`_managed_by_base_classes`).
+_MAX_BASE_CLASSES = 8
 
 
 class GradMode:
@@ -65,9 +67,59 @@ class GradMode:
                     self.managed(call, depth + 1) for call in self.call_sites(ancestor)
                 ):
                     return True
+                if depth < _MAX_CALLER_DEPTH and self._managed_by_base_classes(ancestor, depth):
+                    return True  # a template method: the base class's loop calls it under `no_grad`
                 if self._maybe_managed_by_importers(ancestor, importing=depth > 0):
                     return True  # a caller's importers too: `generate_image` runs the sampler
         return self._module_sets_mode
+
+    def _chosen_within(self, node: cst.CSTNode, stop: cst.CSTNode) -> bool:
+        """Whether a `with` of a grad-mode setter, or a setter statement in a block, lies around `node`
+        below `stop` (the part of `managed` between a forward and its loop)."""
+        for ancestor in self._ctx.index.ancestors(node):
+            if ancestor is stop:
+                return False
+            if isinstance(ancestor, cst.With) and any(self._is_setter(item.item) for item in ancestor.items):
+                return True
+            if isinstance(ancestor, cst.IndentedBlock) and self._sets_mode_in(ancestor):
+                return True
+        return False
+
+    def _managed_by_base_classes(self, function: cst.FunctionDef, depth: int) -> bool:
+        """A method of a class that a project base class (in this or another module, any generation up)
+        calls on `self` under a grad-mode choice: sr-gan's `Experiment.train` runs `with torch.no_grad():
+        self.validation_summaries(step)`, and each experiment subclass defines `validation_summaries`,
+        whose evaluation loops then run without recording. Only methods this file never calls by name
+        are looked up (a call here decides), and a base module is read only when its text says
+        `self.<name>(`."""
+        ctx = self._ctx
+        block = ctx.index.parent(function)
+        cls = ctx.index.parent(block) if isinstance(block, cst.IndentedBlock) else None
+        if not isinstance(cls, cst.ClassDef) or not cls.bases or self.call_sites(function):
+            return False
+        spelled = f"self.{function.name.value}("
+        seen: set[cst.CSTNode] = {cls}
+        pending = project_bases(Resolved(ctx, cls))
+        while pending:
+            base = pending.pop()
+            if base.node in seen or len(seen) > _MAX_BASE_CLASSES:
+                continue
+            seen.add(base.node)
+            pending.extend(project_bases(base))
+            if spelled not in base.ctx.source:
+                continue
+            mode = base.ctx.grad_mode
+            for call in mode.call_sites(function):
+                func = call.func
+                if (
+                    type(func) is cst.Attribute
+                    and isinstance(func.value, cst.Name)
+                    and func.value.value == "self"
+                    and base.ctx.index.enclosing(call, cst.ClassDef) is base.node
+                    and mode.managed(call, depth + 1)
+                ):
+                    return True
+        return False
 
     def _maybe_managed_by_importers(self, function: cst.FunctionDef, importing: bool = False) -> bool:
         """The function around an evaluation, module-level and never called in this file, of a package
@@ -119,6 +171,10 @@ class GradMode:
                 continue
             if isinstance(current, cst.Attribute) and current.attr.value in attributes:
                 return True
+            # `Variable(x, requires_grad=True)`, `torch.zeros(n, requires_grad=True)`: an input made to
+            # require gradients, as `x.requires_grad = True` does (invertible-resnet's exact-trace loop).
+            if type(current) is cst.Arg and _asks_requires_grad(current) and "requires_grad" in attributes:
+                return True
             if isinstance(current, cst.Call):
                 if self._ctx.callee(current) in vocab.GRADIENT_CALLS:
                     return True
@@ -162,6 +218,11 @@ class GradMode:
         if any(self._output_to_numpy(event.node) for event in forwards):
             return []  # `model(x).cpu().numpy()` raises with recording on: whoever runs it turned it off
         if any(self.managed(event.node) for event in forwards if event.node is not event.site):
+            return []
+        # A block inside the loop, around a forward, whose grad mode the events cannot tell (`with
+        # torch.no_grad():` where `torch` may come from a library's `from m import *`): chosen. What lies
+        # above the loop was asked of the loop itself.
+        if any(self._chosen_within(event.node, loop.node) for event in forwards if event.node is event.site):
             return []
         helpers = {self._ctx.enclosing_function(event.node) for event in forwards if event.via}
         scopes: list[cst.CSTNode] = [loop.node, *(f for f in helpers if f is not None)]
@@ -362,6 +423,11 @@ class GradMode:
             if name:
                 table.setdefault(name.rsplit(".", 1)[-1], []).append(call)
         return table
+
+
+def _asks_requires_grad(arg: cst.Arg) -> bool:
+    """A `requires_grad=` keyword argument whose value is not the literal `False`."""
+    return arg.keyword is not None and arg.keyword.value == "requires_grad" and not is_false(arg.value)
 
 
 def passes_volatile(node: cst.CSTNode | None) -> bool:

@@ -34,7 +34,8 @@ from nnlint.engine.bindings import (
     returned_values,
 )
 from nnlint.engine.index import children
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, is_false
+from nnlint.engine.project import paths_mentioning
 from nnlint.vocabulary import (
     ELEMENTWISE_FUNCTIONS,
     FUNCTIONAL_DROPOUTS,
@@ -573,7 +574,8 @@ class LayerChains:
             ended: list[_Alternative] = []
             if isinstance(statement, cst.If) and not isinstance(statement.orelse, cst.If):
                 test = self._ctx.module.code_for_node(statement.test)
-                branches = [(statement.body, (*tests, test))]
+                # A block under a flag that no call turns on never adds its layers (sr-gan's `if bn:`).
+                branches = [] if self._never_true(statement) else [(statement.body, (*tests, test))]
                 if isinstance(statement.orelse, cst.Else):
                     branches.append((statement.orelse.body, (*tests, f"not ({test})")))
                 for suite, branch_tests in branches:
@@ -588,6 +590,53 @@ class LayerChains:
                     self._scan_block(_suite_statements(suite), name, inherited, pairs, paths)
             tail, alternatives = None, tuple(ended)
         return tail, alternatives
+
+    def _never_true(self, statement: cst.If) -> bool:
+        """`if bn:` on a parameter of the enclosing module-level function that every value it can get is
+        false: each call in this file passes `False` or leaves it to a default that is `False` (a literal,
+        or a module-level name bound once to it: sr-gan's `bn=batch_norm` with `batch_norm = False`), and
+        no other module of the project that imports this one calls the function. The layers that block
+        appends are never built (sr-gan's `convolution` helpers; a VGG `make_layers` whose only call passes
+        `batch_norm=False`: mobilenet-yolov4's nets/vgg.py)."""
+        test = statement.test
+        function = self._ctx.enclosing_function(statement)
+        if (
+            type(test) is not cst.Name
+            or function is None
+            or self._ctx.index.parent(function) is not (self._ctx.module)
+        ):
+            return False
+        params = function.params
+        named = [*params.posonly_params, *params.params, *params.kwonly_params]
+        param = next((p for p in named if p.name.value == test.value), None)
+        if param is None:
+            return False
+        values = argument_values(self._ctx, function, param)
+        if not values or not all(self._false_value(value) for value, _ in values):
+            return False
+        path = self._ctx.real_path
+        if path is None:
+            return True  # a source that is no file: no other module can call the function
+        called = f"{function.name.value}("
+        for imported in (f"{path.stem} import", f"import {path.stem}"):
+            others = paths_mentioning(self._ctx, called, imported)
+            if others is None or others:
+                return False  # another module may call it and pass a true flag
+        return True
+
+    def _false_value(self, value: cst.BaseExpression) -> bool:
+        """The literal `False`, or a name bound once in this file, at module level, to it."""
+        if is_false(value):
+            return True
+        if type(value) is not cst.Name:
+            return False
+        bindings = self._ctx.bindings.of(value.value)
+        return (
+            len(bindings) == 1
+            and bindings[0].kind == "assign"
+            and self._ctx.index.enclosing(bindings[0].node, (cst.FunctionDef, cst.ClassDef)) is None
+            and is_false(bindings[0].value)
+        )
 
     def _add_to_list(
         self,
