@@ -339,7 +339,7 @@ NINTH = {
     "manifest_heldout13a.json": (10, 7),
     "manifest_heldout13b.json": (8, 8),
     "manifest_heldout13c.json": (7, 8),
-    "manifest_heldout14A.json": (8, 8),
+    "manifest_heldout14A.json": (9, 8),
 }
 
 
