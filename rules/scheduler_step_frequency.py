@@ -78,7 +78,10 @@ class SchedulerStepFrequency(Rule):
     steps; and an optimizer or scheduler that is built and never stepped (its name is only read in the
     function that builds it, never handed anywhere that could step it: a project function that only reads
     it or writes its groups' rates, such as `adjust_learning_rate(optimizer, epoch)`, cannot; a library
-    call, a class, a container or anything nnlint cannot read might). One kept on `self` by a class that
+    call, a class, a container or anything nnlint cannot read might). The function that builds it trains
+    (it backpropagates, or hands it to a project function that does, such as another module's
+    `train_one_epoch(..., lr_scheduler=lr_scheduler)`); one built only to be saved with a checkpoint is
+    left alone. One kept on `self` by a class that
     backpropagates in its own methods counts when nothing reads the attribute again: not the class, not
     a base class (only project bases, which never name it), and no other module of the project that names
     it together with the class or one of its methods. An optimizer picked by name from `torch.optim`
@@ -277,6 +280,25 @@ def main(model, loader):
         model(x)
         break
     save_checkpoint(model, optimizer, "init.pth")
+""",
+        # The same hand-off to an epoch function that steps the scheduler once per epoch (DAB-DETR after
+        # the fix steps it in main; here the epoch function does).
+        """
+import torch
+
+def train_one_epoch(model, loader, optimizer, lr_scheduler=None):
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    lr_scheduler.step()
+
+def main(model, loader, epochs):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    lr_scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 200)
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, lr_scheduler=lr_scheduler)
 """,
         # Optimizers handed to helpers that step them in ways only partly visible: through a GradScaler
         # (library code), in a loop over a list, by `getattr`, by forwarding `*args`, from a closure.
@@ -758,6 +780,31 @@ for epoch in range(args.epochs):
         scheduler.step()
 """,
             line=15,
+        ),
+        # `main()` trains through the epoch function it hands the scheduler to (DAB-DETR's
+        # `train_one_epoch(..., lr_scheduler=lr_scheduler)`), which backpropagates and never steps it;
+        # main itself only saves and loads its state.
+        Invalid(
+            """
+import torch
+
+def train_one_epoch(model, loader, optimizer, lr_scheduler=None):
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+def main(model, loader, epochs, resume):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    lr_scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 200)
+    if resume:
+        lr_scheduler.load_state_dict(resume["lr_scheduler"])
+    for epoch in range(epochs):
+        train_one_epoch(model, loader, optimizer, lr_scheduler=lr_scheduler)
+        torch.save({"lr_scheduler": lr_scheduler.state_dict()}, "checkpoint.pth")
+""",
+            line=13,
         ),
         # An epoch schedule built on `self`, handed by keyword to a function that steps it per batch.
         Invalid(

@@ -1249,6 +1249,45 @@ def test_a_module_level_optimizer_that_another_module_imports_is_stepped_there(
     assert [(f.filename, f.location.row) for f in findings if f.code == "NN212"] == [("config.py", 5)]
 
 
+def test_a_scheduler_handed_to_another_modules_training_function_that_never_steps_it_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DAB-DETR's main.py builds a StepLR and hands it to engine.py's `train_one_epoch(...,
+    lr_scheduler=lr_scheduler)`, which backpropagates and never steps it; `main()` only saves its state.
+    Handed to a function that steps it, or to one that does not train (a checkpoint writer), it is not."""
+    monkeypatch.chdir(tmp_path)
+    engine = (
+        "def train_one_epoch(model, loader, optimizer, lr_scheduler=None):\n    for x, y in loader:\n"
+        "        loss = (model(x) - y).pow(2).mean()\n        optimizer.zero_grad()\n"
+        "        loss.backward()\n        optimizer.step()\n{tail}"
+    )
+    main = (
+        "import torch\nfrom engine import train_one_epoch\n\n\ndef main(model, loader):\n"
+        "    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)\n"
+        "    lr_scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 200)\n"
+        "    for epoch in range(50):\n"
+        "        train_one_epoch(model, loader, optimizer, lr_scheduler=lr_scheduler)\n"
+        "        torch.save({{'lr_scheduler': lr_scheduler.state_dict()}}, 'checkpoint.pth')\n\n\n"
+        "if __name__ == '__main__':\n    main(None, None)\n"
+    )
+    files = {"pyproject.toml": "", "engine.py": engine.format(tail=""), "main.py": main.format()}
+    write_tree(tmp_path, files)
+    findings = run_check([Path("main.py")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert [(f.filename, f.location.row) for f in findings if f.code == "NN212"] == [("main.py", 7)]
+    (tmp_path / "engine.py").write_text(engine.format(tail="    lr_scheduler.step()\n"))
+    STORE.clear()
+    findings = run_check([Path("main.py")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert not [f for f in findings if f.code == "NN212"]
+    # Handed to a function that does not train: built to be saved, not to train with.
+    (tmp_path / "engine.py").write_text(
+        "import torch\n\n\ndef train_one_epoch(model, loader, optimizer, lr_scheduler=None):\n"
+        "    torch.save(lr_scheduler.state_dict(), 'sched.pth')\n"
+    )
+    STORE.clear()
+    findings = run_check([Path("main.py")], Overrides(), options=CheckOptions(cache=False)).findings
+    assert not [f for f in findings if f.code == "NN212"]
+
+
 def test_a_project_decorator_that_applies_inference_mode_manages_the_grad_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -876,7 +876,7 @@ class TrainingLoops:
                 handoffs.append((grand, node))  # asked last: resolving it may read other modules
                 continue
             return False
-        if handoffs and not self._backpropagates_in(scope):
+        if handoffs and not self._backpropagates_in(scope) and not self._trains_in_any(handoffs):
             return False  # built to be saved or loaded with a checkpoint (`save_checkpoint(model, opt)`)
         if any(handed(self._ctx, call, node, Effect.STEP) is not False for call, node in handoffs):
             return False  # handed to something that steps it, or may
@@ -996,6 +996,20 @@ class TrainingLoops:
                 for node in nodes
             )
         return known
+
+    def _trains_in_any(self, handoffs: list[tuple[cst.Call, cst.Name]]) -> bool:
+        """Whether one of the project functions an optimizer or scheduler is handed to backpropagates
+        itself: a `main()` that builds the scheduler and hands it to the `train_one_epoch(...,
+        lr_scheduler=lr_scheduler)` of another module, which runs the backward and never steps it
+        (DAB-DETR), trains with it as surely as a `main()` that backpropagates. Whether that function
+        steps it is asked of `handed` afterwards."""
+        from nnlint.engine.summaries import summary_of_call
+
+        for call, _ in handoffs:
+            summary = summary_of_call(self._ctx, call)
+            if summary is not None and summary.ctx.loops._backpropagates_in(summary.function):
+                return True
+        return False
 
     def _is_script(self) -> bool:
         """Whether the module runs something itself: a `__main__` guard, a module-level call of its own
