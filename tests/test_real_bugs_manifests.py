@@ -325,7 +325,7 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # checks. So is held-out set 13 part C (again from the repositories already on disk, those
 # no manifest uses; bench/real_bugs/notes/heldout13c.md says why it holds fewer in-scope bugs than planned).
 # Held-out set 14 part C (graphs, RL and imitation learning, anomaly detection, forecasting, federated
-# learning; bench/real_bugs/notes/heldout14C.md says why it holds far fewer in-scope bugs than planned) is
+# learning; bench/real_bugs/notes/heldout14c.md says why it holds far fewer in-scope bugs than planned) is
 # held to them too.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
@@ -339,7 +339,7 @@ NINTH = {
     "manifest_heldout13a.json": (10, 7),
     "manifest_heldout13b.json": (8, 8),
     "manifest_heldout13c.json": (7, 8),
-    "manifest_heldout14C.json": (4, 7),
+    "manifest_heldout14c.json": (4, 7),
 }
 
 
