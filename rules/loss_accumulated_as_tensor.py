@@ -36,7 +36,10 @@ _PASS_THROUGH = (
 class LossAccumulatedAsTensor(Rule):
     """## What it does
     Flags a training loop that adds the loss *tensor* to a running total (`total += loss`,
-    `total = total + loss`, `losses.append(loss)`) instead of a number (`loss.item()`), also through a
+    `total = total + loss`, `losses.append(loss)`, or a moving average of it, `ema = beta * ema + (1 -
+    beta) * loss`, also of an entry of the tuple whose first entry is backpropagated, `losses[1]` after
+    `losses[0].backward()`, and read after an inner loop that trains, `for j in range(k): ...
+    losses[0].backward()`: gflownet, ReAgent) instead of a number (`loss.item()`), also through a
     method of a class of this file or another project module that adds its argument into the object's
     state (`losses.update(loss, n)` where `update` does `self.sum += val * n`, the AverageMeter pattern,
     also a meter of a dict of them, `metrics[k].update(loss_dict[k], n)` in `for k in loss_dict:` where an
@@ -126,6 +129,20 @@ class LossAccumulatedAsTensor(Rule):
     hint = "Accumulate a Python number (`.item()`) or a detached tensor (`.detach()`) for logging."
 
     VALID: ClassVar[list[str]] = [
+        # A moving average of the number the loss was turned into (FocusSeq2Seq's running averages).
+        """
+import torch
+
+def train(model, loader, optimizer, criterion):
+    running = 0.0
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss = loss.item()
+        running = running * 0.99 + loss * 0.01
+""",
         # A total set to zero for each batch and added to while the discriminator step repeats on that
         # batch (melgan): it holds one batch's graphs, dropped when the next batch resets it.
         """
@@ -1237,6 +1254,48 @@ def train(gen, disc, loader, optimizer, criterion, start):
 """,
             line=17,
         ),
+        # A moving average of the loss tensor chains every iteration's graph (ReAgent's loss EMA).
+        Invalid(
+            """
+import torch
+
+def train(model, loader, optimizer, criterion):
+    loss_ema = 0.0
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_ema = loss_ema * 0.99 + 0.01 * loss
+""",
+            line=11,
+        ),
+        # An average of an entry of the loss tuple whose first entry an inner loop backpropagates, kept
+        # by the outer loop for early stopping (gflownet's `GFlowNetAgent.train`).
+        Invalid(
+            """
+import torch
+
+class Agent:
+    def trajectory_balance(self, batch):
+        loss = (self.model(batch) - batch).pow(2).mean()
+        return (loss, loss, loss), batch
+
+    def train(self, n_steps):
+        loss_ema = None
+        for it in range(n_steps):
+            for j in range(self.repeats):
+                losses, rewards = self.trajectory_balance(self.sample())
+                losses[0].backward()
+                self.opt.step()
+                self.opt.zero_grad()
+            if loss_ema:
+                loss_ema = self.alpha * losses[1] + (1.0 - self.alpha) * loss_ema
+            else:
+                loss_ema = losses[1]
+""",
+            line=18,
+        ),
     ]
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -1266,10 +1325,23 @@ def train(gen, disc, loader, optimizer, criterion, start):
         if not isinstance(value.operator, cst.Add):
             return
         target = self.ctx.dotted(node.targets[0].target)
-        if target is not None and self.ctx.dotted(value.left) == target:
+        if target is None:
+            return
+        if self.ctx.dotted(value.left) == target:
             self._check(node, node.targets[0].target, value.right)
-        elif target is not None and self.ctx.dotted(value.right) == target:
+        elif self.ctx.dotted(value.right) == target:
             self._check(node, node.targets[0].target, value.left)
+        elif self._weighs(value.left, target):
+            self._check(node, node.targets[0].target, value.right)  # `ema = beta * ema + (1 - beta) * loss`
+        elif self._weighs(value.right, target):
+            self._check(node, node.targets[0].target, value.left)  # `ema = a * loss + (1 - a) * ema`
+
+    def _weighs(self, term: cst.BaseExpression, total: str) -> bool:
+        """Whether `term` is the running total times a factor (`beta * ema`, `ema * (1 - a)`): the old
+        value of a moving average, which the new one keeps (with its graph) as much as a plain sum does."""
+        if type(term) is not cst.BinaryOperation or type(term.operator) is not cst.Multiply:
+            return False
+        return total in (self.ctx.dotted(term.left), self.ctx.dotted(term.right))
 
     _THROUGH_METHOD = (
         "`{method}` adds this loss tensor into the object's running total, which keeps every iteration's "
@@ -1348,7 +1420,9 @@ def train(gen, disc, loader, optimizer, criterion, start):
         if not attached or gradients.backpropagated_at(name, node):
             return  # a number, or building the loss that is backpropagated
         loop = self.ctx.loops.enclosing_loop(node)
-        if loop is None or not gradients.backpropagates(loop) or gradients.under_no_grad(node):
+        if loop is None or gradients.under_no_grad(node):
+            return
+        if not gradients.backpropagates(loop) and not gradients.backpropagates_inside(loop):
             return
         if self._reset_every_batch(name, loop):
             return

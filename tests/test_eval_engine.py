@@ -545,3 +545,59 @@ def test_entries_of_a_dict_summed_into_the_loss_carry_graphs(between: str, kept:
     source = _SUMMED_DICT.replace("{between}", between).replace("{kept}", kept)
     findings = check_source("t.py", source, [rule]).findings
     assert [f.location.row for f in findings] == ([13] if found else [])
+
+
+_MOVING_AVERAGE = """
+import torch
+
+def train(model, loader, optimizer, criterion, n_epochs):
+    ema = 0.0
+    for epoch in range(n_epochs):
+        for x, y in loader:
+            loss = criterion(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        {update}
+"""
+
+
+@pytest.mark.parametrize(
+    ("update", "found"),
+    [
+        # The old value weighed by a factor on either side, the loss term on either side.
+        ("ema = 0.9 * ema + 0.1 * loss", True),
+        ("ema = ema * 0.9 + loss * 0.1", True),
+        ("ema = 0.1 * loss + 0.9 * ema", True),
+        # A number, or the old value not kept (a plain blend of two losses), is no running total.
+        ("ema = 0.9 * ema + 0.1 * loss.item()", False),
+        ("ema = 0.9 * loss + 0.1 * loss", False),
+        ("ema = 0.9 * ema - 0.1 * loss", False),
+    ],
+)
+def test_moving_average_of_the_loss_read_after_an_inner_training_loop(update: str, found: bool) -> None:
+    """The outer loop reads the last graph the inner training loop left in `loss` (gflownet's EMA for early
+    stopping); a weighted old value keeps it as a plain sum does."""
+    rule = rule_by_code_or_name("NN501")
+    assert rule is not None
+    findings = check_source("t.py", _MOVING_AVERAGE.replace("{update}", update), [rule]).findings
+    assert [f.location.row for f in findings] == ([12] if found else [])
+
+
+def test_moving_average_after_an_inner_loop_that_does_not_train_is_not_flagged() -> None:
+    """An inner evaluation loop under `no_grad` leaves a loss without a graph: the outer average is a
+    number's."""
+    rule = rule_by_code_or_name("NN501")
+    assert rule is not None
+    source = """
+import torch
+
+def validate(model, loader, criterion, n_rounds):
+    ema = 0.0
+    for _ in range(n_rounds):
+        with torch.no_grad():
+            for x, y in loader:
+                loss = criterion(model(x), y)
+        ema = 0.9 * ema + 0.1 * loss
+"""
+    assert check_source("t.py", source, [rule]).findings == []

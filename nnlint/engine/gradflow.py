@@ -327,10 +327,11 @@ class GradientFlow:
             # its elements are loss tensors with their graphs.
             if self.element_backpropagated(expr.value.value, at):
                 return True
+        if type(expr) is cst.BinaryOperation and type(expr.operator) in _SCALING:
+            # `loss_val * batch_size`: a scaled entry keeps the entry's graph, and only it (`loss * 0.01`
+            # after `loss = loss.item()` is a number)
+            return self.carries_graph(expr.left, at) or self.carries_graph(expr.right, at)
         if not self._ctx.roles.is_loss_expr(expr):
-            if type(expr) is cst.BinaryOperation and type(expr.operator) in _SCALING:
-                # `loss_val * batch_size`: a scaled entry keeps the entry's graph
-                return self.carries_graph(expr.left, at) or self.carries_graph(expr.right, at)
             return (
                 self._model_output_made_loss(expr, at)
                 or self._returned_losses(expr, at)
@@ -663,6 +664,16 @@ class GradientFlow:
             self.backpropagating_call(node)
             for node in own_nodes(loop.node.body, nested_loops=False)
             if isinstance(node, cst.Call)
+        )
+
+    def backpropagates_inside(self, loop: Loop) -> bool:
+        """Whether a loop nested in `loop`'s body backpropagates with recording on: an outer iteration
+        that repeats an inner training loop (gflownet's `for j in range(self.ttsr)`, a critic's
+        `for _ in range(n_critic)`), whose last graph is still held by the names the inner loop bound when
+        the outer iteration reads them."""
+        return any(
+            event.kind is EventKind.BACKWARD and event.nested > 0 and not event.no_grad
+            for event in loop.events
         )
 
     def backpropagating_call(self, call: cst.Call) -> bool:
