@@ -324,8 +324,9 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # bench/real_bugs/notes/heldout13b.md says why it holds fewer in-scope bugs than planned) is held to the same
 # checks. So is held-out set 13 part C (again from the repositories already on disk, those
 # no manifest uses; bench/real_bugs/notes/heldout13c.md says why it holds fewer in-scope bugs than planned).
-# Held-out set 14 part B (language and sound: NLP, translation, summarization, retrieval, speech, multimodal;
-# bench/real_bugs/notes/heldout14B.md says why it holds fewer in-scope bugs than planned) is held to the same checks.
+# Held-out set 14 part B (language and sound: NLP, summarization, relation extraction, speech synthesis;
+# bench/real_bugs/notes/heldout14B.md says why it holds fewer in-scope bugs than planned) is held to the
+# same checks.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
     "manifest_heldout9b.json": (14, 10),
