@@ -325,7 +325,7 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # checks. So is held-out set 13 part C (again from the repositories already on disk, those
 # no manifest uses; bench/real_bugs/notes/heldout13c.md says why it holds fewer in-scope bugs than planned).
 # Held-out set 14 part B (language and sound: NLP paper code, relation extraction, speech synthesis;
-# bench/real_bugs/notes/heldout14B.md says how it was built) is held to the same checks.
+# bench/real_bugs/notes/heldout14b.md says how it was built) is held to the same checks.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
     "manifest_heldout9b.json": (14, 10),
@@ -338,7 +338,7 @@ NINTH = {
     "manifest_heldout13a.json": (10, 7),
     "manifest_heldout13b.json": (8, 8),
     "manifest_heldout13c.json": (7, 8),
-    "manifest_heldout14B.json": (12, 8),
+    "manifest_heldout14b.json": (12, 8),
 }
 
 
