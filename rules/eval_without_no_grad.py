@@ -121,6 +121,32 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # A decoder trained on its own samples (scheduled sampling): the step that feeds the sampled token
+        # back returns the loss its caller backpropagates, so it is training, not decoding
+        # (rohithreddy024/Text-Summarizer-Pytorch's `train_batch_MLE`).
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters())
+    def train_batch_mle(self, enc_out, targets):
+        x_t = targets[:, 0]
+        step_losses = []
+        for t in range(targets.size(1)):
+            final_dist = self.model.decoder(x_t, enc_out)
+            step_losses.append(F.nll_loss(torch.log(final_dist), targets[:, t]))
+            x_t = torch.multinomial(final_dist, 1).squeeze()
+        return torch.stack(step_losses).mean()
+    def train_one_batch(self, batch):
+        enc_out = self.model.encoder(batch.src)
+        mle_loss = self.train_batch_mle(enc_out, batch.tgt)
+        self.optimizer.zero_grad()
+        (0.9 * mle_loss).backward()
+        self.optimizer.step()
+""",
         # An `nn.Module` annotation on a loss (`criterion: nn.Module`) or on a method's parameter (a forecast
         # generator whose caller, in another module, wraps it in `torch.no_grad()`) says no model is run here.
         """
