@@ -121,6 +121,36 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # Ground-truth spectrograms logged once before training: the mel module holds no parameter, so
+        # running it over the test clips records no graph (ivanvovk/WaveGrad's train.py).
+        """
+import torch
+import torch.nn as nn
+from torchaudio.transforms import MelSpectrogram
+class MelFixed(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.backend = MelSpectrogram(**kwargs)
+    def forward(self, x):
+        return self.backend(x).log10()[..., :-1]
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv1d(80, 1, 3), nn.Dropout(0.1))
+    def forward(self, mel):
+        return self.net(mel)
+model = Vocoder()
+mel_fn = MelFixed(n_mels=80)
+optimizer = torch.optim.Adam(model.parameters())
+test_batch = test_set.sample_test_batch(4)
+specs = {f"mel_{index}/gt": mel_fn(audio.cuda()).cpu().squeeze() for index, audio in enumerate(test_batch)}
+logger.log_specs(0, specs)
+for batch in train_loader:
+    loss = (model(mel_fn(batch)) - batch).abs().mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
         # A decoder trained on its own samples (scheduled sampling): the step that feeds the sampled token
         # back returns the loss its caller backpropagates, so it is training, not decoding
         # (rohithreddy024/Text-Summarizer-Pytorch's `train_batch_MLE`).

@@ -52,6 +52,7 @@ from nnlint.engine.names import dotted_name, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
+    AUDIO_FEATURE_TRANSFORMS,
     DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_CALLS,
@@ -1981,8 +1982,9 @@ def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
 
 
 def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
-    """A value kept on `self` that cannot be a module: constants and arithmetic of them, a parameter of
-    the enclosing function with a constant default, a torch tensor function's result (and its methods)."""
+    """A value kept on `self` that cannot hold a parameter: constants and arithmetic of them, a parameter of
+    the enclosing function with a constant default, a torch tensor function's result (and its methods), a
+    torchaudio feature transform (a module of buffers only: WaveGrad's `MelSpectrogramFixed` keeps one)."""
     if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
         return True
     if isinstance(value, cst.Name):
@@ -2002,6 +2004,8 @@ def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
         qualified = ctx.callee(value) or ""
         if qualified.startswith(_ARRAY_MODULES):
             return True  # `np.outer(kernel, kernel)`: an array
+        if qualified in AUDIO_FEATURE_TRANSFORMS:
+            return True  # `MelSpectrogram(**kwargs)`: a module whose window and filters are buffers
         return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
     return False
 
