@@ -602,8 +602,9 @@ class ActivationFlow:
         if value is not None:
             return self._loss_of(value, at, depth + 1)
         unpacked = reaching_unpacked(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
-        if unpacked is not None:
-            return self._unpacked_loss(*unpacked, depth + 1)
+        found = self._unpacked_loss(*unpacked, depth + 1) if unpacked is not None else None
+        if found is not None:
+            return found
         paths = reaching_values(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
         if paths and len(paths) > 1 and all(path is not None for path in paths):
             # `criterion = nn.CrossEntropyLoss()`, then `if cuda: criterion = criterion.cuda()`: each path's
