@@ -197,3 +197,14 @@ for epoch in range(3):
     )
     assert _codes(source, EvalWithoutNoGrad) == []
     assert _codes(source, TrainEvalMode) == []
+
+
+def test_a_criterion_unpacked_from_a_literal_tuple_is_still_read() -> None:
+    source = """
+import torch
+import torch.nn as nn
+criterion, bce = nn.CrossEntropyLoss(), nn.BCEWithLogitsLoss()
+for x, y in loader:
+    loss = criterion(torch.softmax(x, dim=1), y)
+"""
+    assert _codes(source, SoftmaxIntoCrossEntropy) == [("NN401", 6)]
