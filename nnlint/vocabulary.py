@@ -328,10 +328,30 @@ MODE_FREE_LAYERS = frozenset(
 # Weight norm recomputes `g * v / ||v||` on every forward alike; spectral norm's power iteration does not.
 # Removing weight norm (a vocoder's `remove_weight_norm()` before inference) folds `g * v / ||v||` into one
 # weight: the layer computes the same in either mode.
+# torchaudio's fixed feature transforms: modules with no parameters and no mode (their window and filter
+# banks are buffers), which a speech trainer runs on its audio in training and evaluation alike (WaveGrad's
+# `MelSpectrogramFixed` wraps `MelSpectrogram`). The masking augmentations are left out: they are random.
+AUDIO_FEATURE_TRANSFORMS = frozenset(
+    f"torchaudio.transforms.{name}"
+    for name in (
+        "Spectrogram",
+        "InverseSpectrogram",
+        "MelScale",
+        "MelSpectrogram",
+        "MFCC",
+        "LFCC",
+        "AmplitudeToDB",
+        "Resample",
+        "ComputeDeltas",
+        "MuLawEncoding",
+        "MuLawDecoding",
+    )
+)
 MODE_FREE_CALLS = frozenset(
     {"torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"}
     | {name for name in LAYER_WRAPPERS if name.endswith("weight_norm")}
     | {"torch.nn.utils.remove_weight_norm"}
+    | AUDIO_FEATURE_TRANSFORMS
 )
 # torch.nn layers that are mode-free only with the argument named here absent or literally zero/False, and
 # at most this many positional arguments (the argument's own 0-based position: `nn.LSTM(input_size,

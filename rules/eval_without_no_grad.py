@@ -124,6 +124,62 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # Ground-truth spectrograms logged once before training: the mel module holds no parameter, so
+        # running it over the test clips records no graph (ivanvovk/WaveGrad's train.py).
+        """
+import torch
+import torch.nn as nn
+from torchaudio.transforms import MelSpectrogram
+class MelFixed(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.backend = MelSpectrogram(**kwargs)
+    def forward(self, x):
+        return self.backend(x).log10()[..., :-1]
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv1d(80, 1, 3), nn.Dropout(0.1))
+    def forward(self, mel):
+        return self.net(mel)
+model = Vocoder()
+mel_fn = MelFixed(n_mels=80)
+optimizer = torch.optim.Adam(model.parameters())
+test_batch = test_set.sample_test_batch(4)
+specs = {f"mel_{index}/gt": mel_fn(audio.cuda()).cpu().squeeze() for index, audio in enumerate(test_batch)}
+logger.log_specs(0, specs)
+for batch in train_loader:
+    loss = (model(mel_fn(batch)) - batch).abs().mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
+        # A decoder trained on its own samples (scheduled sampling): the step that feeds the sampled token
+        # back returns the loss its caller backpropagates, so it is training, not decoding
+        # (rohithreddy024/Text-Summarizer-Pytorch's `train_batch_MLE`).
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.optimizer = torch.optim.Adam(model.parameters())
+    def train_batch_mle(self, enc_out, targets):
+        x_t = targets[:, 0]
+        step_losses = []
+        for t in range(targets.size(1)):
+            final_dist = self.model.decoder(x_t, enc_out)
+            step_losses.append(F.nll_loss(torch.log(final_dist), targets[:, t]))
+            x_t = torch.multinomial(final_dist, 1).squeeze()
+        return torch.stack(step_losses).mean()
+    def train_one_batch(self, batch):
+        enc_out = self.model.encoder(batch.src)
+        mle_loss = self.train_batch_mle(enc_out, batch.tgt)
+        self.optimizer.zero_grad()
+        (0.9 * mle_loss).backward()
+        self.optimizer.step()
+""",
         # An `nn.Module` annotation on a loss (`criterion: nn.Module`) or on a method's parameter (a forecast
         # generator whose caller, in another module, wraps it in `torch.no_grad()`) says no model is run here.
         """

@@ -31,7 +31,9 @@ class SoftmaxIntoCrossEntropy(Rule):
     Decoder(...)`, also a `decoder` its constructor is given by a caller in another module), a buffer
     the model fills step by step and returns (`outputs = torch.zeros(...)`, `outputs[t] = out`),
     tensors joined with `torch.cat`/`torch.stack` that all have the kind (also grown in a loop, `preds =
-    torch.cat((preds, p))`), a helper's parameter that every caller in the file passes the same kind (a
+    torch.cat((preds, p))`), a list every element appended to which has the kind (`outputs.append(
+    self.softmax(fc(h)))` per head, returned and indexed, or joined: `torch.cat(probs, 0)`), a
+    helper's parameter that every caller in the file passes the same kind (a
     method a subclass overrides also gets what the base class's methods pass it, read on the subclass:
     their `self.forward(...)` runs the subclass's), a wrapper module
     or function that returns what calling the layer it is given gives (`self.wrap(x, nn.Sequential(fc,
@@ -45,7 +47,8 @@ class SoftmaxIntoCrossEntropy(Rule):
     wrapper's constructor by every construction in the project's other modules (`Trainer(model, optimizer,
     criterion)` in main.py, kept as `self.criterion = criterion`; a project criterion class too), a
     criterion returned by a
-    project function or method (`self.criterion = self.configure_criterion()`; returns that give
+    project function or method (`self.criterion = self.configure_criterion()`, also one element of the
+    tuple it returns: `optimizer, criterion = init_optimizer_criterion(model)`; returns that give
     different losses leave it unknown), or a criterion attribute
     set on one branch of a test that `__init__` fixes (`if self.action_type == "discrete":`) and used
     under the same test. The loss may be a project
@@ -107,6 +110,46 @@ class SoftmaxIntoCrossEntropy(Rule):
     )
 
     VALID: ClassVar[list[str]] = [
+        # The heads' list holds a softmax for one head and raw logits for the other: its elements
+        # disagree, so what `outputs[a]` holds is unknown.
+        """
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(16, 4)
+        self.b = nn.Linear(16, 4)
+        self.softmax = nn.Softmax(dim=1)
+    def forward(self, x):
+        outputs = []
+        outputs.append(self.softmax(self.a(x)))
+        outputs.append(self.b(x))
+        return outputs
+net = Net()
+criterion = nn.CrossEntropyLoss()
+for x, labels in loader:
+    outputs = net(x)
+    loss = criterion(outputs[1], labels)
+""",
+        # The list is handed to a helper before it is read, which may add anything to it: unknown.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 4)
+    def forward(self, x):
+        outputs = []
+        outputs.append(F.softmax(self.fc(x), dim=1))
+        add_logits(outputs, x)
+        return torch.stack(outputs)
+net = Net()
+criterion = nn.CrossEntropyLoss()
+for x, y in loader:
+    loss = criterion(net(x)[-1], y)
+""",
         # The criterion method returns BCEWithLogitsLoss for one dataset and CrossEntropyLoss otherwise:
         # which one scores the sigmoid is unknown (and a sigmoid is not the named mistake for the other).
         """
@@ -568,6 +611,69 @@ for x, y in loader:
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # A multi-task model appends each head's softmax to a list it returns; the loop indexes it per task
+        # into cross-entropy (thunlp/TopJudge's CNN baseline). Reported at the appended softmax.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Linear(16, 4), nn.Linear(16, 7)])
+        self.softmax = nn.Softmax(dim=1)
+    def forward(self, x):
+        outputs = []
+        for fc in self.heads:
+            outputs.append(self.softmax(fc(x)))
+        return outputs
+net = Net()
+criterion = nn.CrossEntropyLoss()
+for x, labels in loader:
+    outputs = net.forward(x)
+    loss = 0
+    for a in range(2):
+        loss = loss + criterion(outputs[a], labels[a])
+    loss.backward()
+""",
+            line=12,
+        ),
+        # A decoder collects each step's softmax, joins the list with `torch.cat` and returns it; the
+        # criterion comes from a helper that returns it with the optimizer (memray/seq2seq-keyphrase).
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(8, 8)
+        self.out = nn.Linear(8, 50)
+    def forward(self, x, state):
+        probs = []
+        for t in range(x.size(0)):
+            state = self.cell(x[t], state)
+            prob = F.softmax(self.out(state[0]), dim=-1)
+            probs.append(prob)
+        probs = torch.cat(probs, 0).view(x.size(0), -1, 50)
+        return probs, state
+def init_optimizer_criterion(model):
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters())
+    return optimizer, criterion
+def train(model, optimizer, criterion, loader):
+    for x, y in loader:
+        probs, _ = model(x, None)
+        loss = criterion(probs.view(-1, 50), y.view(-1))
+        loss.backward()
+def main():
+    model = Decoder()
+    optimizer, criterion = init_optimizer_criterion(model)
+    train(model, optimizer, criterion, loader)
+""",
+            line=14,
+        ),
         # `NLLLoss2d`, the deprecated spatial spelling of `NLLLoss` (old segmentation code), given
         # probabilities by a project criterion that wraps it (piwise's `CrossEntropyLoss2d`).
         Invalid(

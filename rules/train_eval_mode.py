@@ -196,6 +196,39 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The evaluation runs a mel-spectrogram module that is never switched to eval: a wrapper around
+        # torchaudio's MelSpectrogram holds buffers only and has no mode (ivanvovk/WaveGrad's train.py).
+        """
+import torch
+import torch.nn as nn
+from torchaudio.transforms import MelSpectrogram
+class MelFixed(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.backend = MelSpectrogram(**kwargs)
+    def forward(self, x):
+        return self.backend(x).log10()[..., :-1]
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv1d(80, 1, 3), nn.Dropout(0.1))
+    def forward(self, mel):
+        return self.net(mel)
+model = Vocoder()
+mel_fn = MelFixed(n_mels=80)
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    model.train()
+    for batch in train_loader:
+        loss = (model(mel_fn(batch)) - batch).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        for batch in test_loader:
+            test_loss = (model(mel_fn(batch)) - batch).abs().mean()
+""",
         # The model switched to eval through the conditional it is then handed over as (news-recommendation's
         # training loop after its fix: `(model if model_name != "Exp1" else models[0]).eval()`).
         """

@@ -36,6 +36,7 @@ from nnlint.engine.bindings import (
     dispatched_argument_values,
     enclosing_parameter,
     exclusive_branches,
+    listed_elements,
     loop_carried_value,
     matched_arguments,
     method_of,
@@ -48,7 +49,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.names import moved_module
+from nnlint.engine.names import dotted_name, moved_module
 from nnlint.engine.project import LARGE_PROJECT_FILES, Resolved, only_if_text
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
@@ -177,6 +178,8 @@ class ActivationFlow:
                 return self._passed_in(expr, depth)
             if _fresh_buffer(ctx, value):
                 return self._filled(expr, depth)
+            if isinstance(value, cst.List):
+                return self._listed(expr, depth)
             return self._of(value, depth + 1)
         if isinstance(expr, cst.Subscript):
             return self._of(expr.value, depth + 1)
@@ -240,11 +243,22 @@ class ActivationFlow:
             return None
         return _agreeing([self._of(value, depth + 1) for value in stored])
 
+    def _listed(self, name: cst.Name, depth: int) -> Activation | None:
+        """A list read at `name` holds what is put into it (`outputs.append(self.softmax(fc(h)))` for each
+        head of a multi-task model, `probs.append(prob)` for each decoding step): every element must
+        agree, and a list nothing is put into is unknown."""
+        elements = listed_elements(self._ctx, name.value, name, _list_kept)
+        if not elements:
+            return None
+        return _agreeing([self._of(element, depth + 1) for element in elements])
+
     def _joined(self, call: cst.Call, depth: int) -> Activation | None:
         """`torch.cat((probs_a, probs_b))`, `torch.stack(outputs)`: the kind every joined tensor has. An
         accumulator joined with what it grows by (`preds = torch.cat((preds, p.unsqueeze(-1)))` in a loop)
         counts by what it grows by."""
         first = _first_argument(call)
+        if isinstance(first, cst.Name):
+            return self._of(first, depth + 1)  # `torch.cat(probs, 0)` of a list grown step by step
         if not isinstance(first, (cst.Tuple, cst.List)) or not first.elements:
             return None
         if any(isinstance(element, cst.StarredElement) for element in first.elements):
@@ -587,6 +601,17 @@ class ActivationFlow:
         value = reaching_value(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
         if value is not None:
             return self._loss_of(value, at, depth + 1)
+        unpacked = reaching_unpacked(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
+        found = self._unpacked_loss(*unpacked, depth + 1) if unpacked is not None else None
+        if found is not None:
+            return found
+        paths = reaching_values(ctx, expr.value, at) if isinstance(expr, cst.Name) else None
+        if paths and len(paths) > 1 and all(path is not None for path in paths):
+            # `criterion = nn.CrossEntropyLoss()`, then `if cuda: criterion = criterion.cuda()`: each path's
+            # loss, read where its value is (the moved one from the binding before it); all must agree.
+            losses = [self._loss_of(path, path, depth + 1) for path in paths if path is not None]
+            if all(losses) and len({loss.kind for loss in losses if loss}) == 1:
+                return losses[0]
         key = (name, at)
         if key in self._loss_memo:
             return self._loss_memo[key]
@@ -618,6 +643,20 @@ class ActivationFlow:
         self._loss_memo[key] = answer
         return answer
 
+    def _unpacked_loss(self, value: cst.BaseExpression, element: int, depth: int) -> Loss | None:
+        """`optimizer, criterion = init_optimizer_criterion(model, opt)`: the loss at that position of
+        every tuple the project function returns."""
+        if depth > _MAX_DEPTH or not isinstance(value, cst.Call):
+            return None
+        callee = self._ctx.callee(value)
+        if callee is not None and not _is_local(callee):
+            return None  # a library call
+        with only_if_text(_module_says_loss, classes=False):
+            target = resolve_call(self._ctx, value)
+        if target is None or not isinstance(target.node, cst.FunctionDef):
+            return None
+        return target.ctx.activations.returned_loss(target.node, depth + 1, self._ctx, element)
+
     def _loss_passed_from_other_modules(self, name: cst.Name, depth: int) -> Loss | None:
         """A criterion parameter (no default) of a module-level function, or of a module-level class's
         `__init__`, that only other project modules fill: the loss every one of their calls passes
@@ -637,19 +676,24 @@ class ActivationFlow:
             answer = answer or found
         return answer
 
-    def returned_loss(self, function: cst.FunctionDef, depth: int, asking: FileContext) -> Loss | None:
+    def returned_loss(
+        self, function: cst.FunctionDef, depth: int, asking: FileContext, element: int | None = None
+    ) -> Loss | None:
         """The input-sensitive loss every `return` of a function of this file gives (a criterion factory
-        or method: `def configure_criterion(self): ... return criterion`), memoized; None when a return
+        or method: `def configure_criterion(self): ... return criterion`; with `element`, the loss at that
+        position of every returned tuple: `return optimizer, criterion`), memoized; None when a return
         gives something else or the returns disagree (`BCEWithLogitsLoss` for one dataset,
         `CrossEntropyLoss` otherwise: which one runs is unknown). The loss carries its file when that is
         not `asking`'s."""
-        key = ("returned-loss", function)
+        key = ("returned-loss", function, element)
         cached = self._summaries.get(key)  # type: ignore[call-overload]
         if cached is _PENDING or (cached is None and key in self._summaries):
             return None
         if cached is None:
             self._summaries[key] = _PENDING  # type: ignore[index]
             values = returned_values(function)
+            if element is not None:
+                values = [_tuple_element(value, element) for value in values]
             found: Loss | None = None
             if values and all(value is not None for value in values):
                 losses = [self._loss_of(value, value, depth + 1) for value in values if value is not None]
@@ -1107,6 +1151,39 @@ def _model_like(ctx: FileContext, value: cst.BaseExpression) -> bool:
         built = ctx.dotted(bound.func) if type(bound) is cst.Call else None
         if built is not None and built.rsplit(".", 1)[-1][:1].isupper():
             return True
+    return False
+
+
+def _list_kept(ctx: FileContext, node: cst.Name, parent: cst.CSTNode | None) -> bool:
+    """A use of a list that leaves its elements as they are: indexed (`outputs[a]`), iterated, returned
+    (alone or in a tuple), measured (`len`), joined (`torch.cat(probs, 0)`), or rebound to its own join
+    (`probs = torch.cat(probs, 0).view(b, t, -1)`: the list ends there)."""
+    if isinstance(parent, cst.Subscript):
+        return parent.value is node and not isinstance(
+            ctx.index.parent(parent), (cst.AssignTarget, cst.AugAssign)
+        )
+    if isinstance(parent, cst.For):
+        return parent.iter is node
+    if isinstance(parent, cst.Element):
+        returned = ctx.index.parent(parent)
+        return isinstance(returned, cst.Tuple) and isinstance(ctx.index.parent(returned), cst.Return)
+    if isinstance(parent, cst.Return):
+        return True
+    if isinstance(parent, cst.Arg):
+        call = ctx.index.parent(parent)
+        return (
+            not parent.star
+            and isinstance(call, cst.Call)
+            and (ctx.callee(call) in JOINING_FUNCTIONS or dotted_name(call.func) == "len")
+        )
+    if isinstance(parent, cst.AssignTarget):
+        value = ctx.index.parent(parent).value  # type: ignore[union-attr]
+        while isinstance(value, cst.Call) and ctx.callee(value) not in JOINING_FUNCTIONS:
+            if not (isinstance(value.func, cst.Attribute) and value.func.attr.value in KIND_KEEPING_METHODS):
+                return False
+            value = value.func.value
+        first = _first_argument(value) if isinstance(value, cst.Call) else None
+        return isinstance(first, cst.Name) and first.value == node.value
     return False
 
 

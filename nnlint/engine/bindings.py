@@ -869,6 +869,53 @@ def own_nodes(root: cst.FunctionDef | cst.BaseSuite, nested_loops: bool = True) 
     return found
 
 
+def listed_elements(
+    ctx: FileContext,
+    name: str,
+    at: cst.CSTNode,
+    kept: Callable[[FileContext, cst.Name, cst.CSTNode | None], bool],
+) -> list[cst.BaseExpression] | None:
+    """Every element a list named `name` may hold in the scope of `at` (its function, or the module's
+    top level): the elements of its literal bindings (`outputs = []`, `layers = [conv, relu]`) and of its
+    `append(x)` / `extend([...])` calls. A use the caller's `kept` accepts leaves the list as it is (read,
+    unpacked, joined); any other use (passed on, stored into, extended by another list, bound to
+    anything but a literal list) may change it in a way not seen here: None."""
+    scope = ctx.enclosing_function(at) or ctx.module
+    elements: list[cst.BaseExpression] = []
+    for node in own_nodes(scope) if isinstance(scope, cst.FunctionDef) else ctx.index.nodes(cst.Name):
+        if type(node) is not cst.Name or node.value != name:
+            continue
+        if isinstance(scope, cst.Module) and ctx.enclosing_function(node) is not None:
+            continue
+        parent = ctx.index.parent(node)
+        if kept(ctx, node, parent):
+            continue
+        if isinstance(parent, cst.AssignTarget):
+            value = ctx.index.parent(parent).value  # type: ignore[union-attr]
+            if not isinstance(value, cst.List):
+                return None
+            elements.extend(element.value for element in value.elements)
+            continue
+        grand = ctx.index.parent(parent) if parent is not None else None
+        if not (
+            isinstance(parent, cst.Attribute)
+            and parent.value is node
+            and isinstance(grand, cst.Call)
+            and grand.func is parent
+            and parent.attr.value in ("append", "extend")
+            and len(grand.args) == 1
+        ):
+            return None
+        added = grand.args[0].value
+        if parent.attr.value == "append":
+            elements.append(added)
+        elif isinstance(added, (cst.List, cst.Tuple)):
+            elements.extend(element.value for element in added.elements)
+        else:
+            return None
+    return elements
+
+
 def returned_values(function: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """The values of a function's own `return` statements (nested functions excluded); None for a bare
     `return`."""

@@ -280,11 +280,15 @@ class Evaluation:
         """Whatever its name, a function that runs a model step by step on its own outputs and never
         backpropagates, steps or clears gradients: a loop whose forward is given a name the same loop binds
         from that forward's output (`Y, state = model.decoder(dec_X, state)`, `dec_X = Y.argmax(2)`): greedy
-        or sampled decoding, which is inference (d2l's `predict_seq2seq`)."""
+        or sampled decoding, which is inference (d2l's `predict_seq2seq`). A decoder trained on its own
+        samples (scheduled sampling: `x_t = T.multinomial(final_dist, 1)` fed back, the step losses
+        returned to a caller that backpropagates them) is training."""
         candidates = self._forward_loops.get(function)
         if not candidates or not any(self._fed_back(loop) for loop in candidates):
             return False  # asked first: the function's events (helpers inlined) cost more
-        return not any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function))
+        if any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function)):
+            return False
+        return not self._ctx.gradients.result_is_loss(function)
 
     def _derived(self, value: cst.BaseExpression, call: cst.Call, produced: set[str]) -> bool:
         """Whether an expression is the forward's output or computed from it by tensor operations: its

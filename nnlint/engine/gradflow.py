@@ -215,14 +215,26 @@ class GradientFlow:
         if not isinstance(parent, cst.Return):
             return False
         function = self._ctx.enclosing_function(parent)
-        if function is None:
-            return False
-        for call in index.nodes(cst.Call):
+        return function is not None and self._result_reaches_loss(function, followed=False)
+
+    def result_is_loss(self, function: cst.FunctionDef) -> bool:
+        """Whether a call of `function` in this file is backpropagated, bound to a loss name or bound to a
+        name that is backpropagated later (`mle_loss = self.train_batch_MLE(...)`, then `(w * mle_loss +
+        rl_loss).backward()`): what it returns is a loss the caller trains on."""
+        return self._result_reaches_loss(function, followed=True)
+
+    def _result_reaches_loss(self, function: cst.FunctionDef, followed: bool) -> bool:
+        for call in self._ctx.index.nodes(cst.Call):
             if self._ctx.loops.helper_called(call) is not function:
                 continue
             after = self._backward_end(call)
             if after is True or (
-                isinstance(after, list) and any(self._ctx.roles.has(target, Role.LOSS) for target in after)
+                isinstance(after, list)
+                and any(
+                    self._ctx.roles.has(target, Role.LOSS)
+                    or (followed and self.backpropagated_at(target, call))
+                    for target in after
+                )
             ):
                 return True
         return False

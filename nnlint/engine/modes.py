@@ -35,6 +35,7 @@ from nnlint.engine.bindings import (
     class_hierarchy,
     declared_attribute_class,
     enclosing_parameter,
+    listed_elements,
     method_of,
     own_nodes,
     parameter_class,
@@ -51,6 +52,7 @@ from nnlint.engine.names import dotted_name, handed_name, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
+    AUDIO_FEATURE_TRANSFORMS,
     DELIBERATE_TRAIN_WORDS,
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_CALLS,
@@ -1980,8 +1982,9 @@ def _builds_nothing(ctx: FileContext, call: cst.Call) -> bool:
 
 
 def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
-    """A value kept on `self` that cannot be a module: constants and arithmetic of them, a parameter of
-    the enclosing function with a constant default, a torch tensor function's result (and its methods)."""
+    """A value kept on `self` that cannot hold a parameter: constants and arithmetic of them, a parameter of
+    the enclosing function with a constant default, a torch tensor function's result (and its methods), a
+    torchaudio feature transform (a module of buffers only: WaveGrad's `MelSpectrogramFixed` keeps one)."""
     if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
         return True
     if isinstance(value, cst.Name):
@@ -2001,6 +2004,8 @@ def _plain_setting(ctx: FileContext, value: cst.BaseExpression) -> bool:
         qualified = ctx.callee(value) or ""
         if qualified.startswith(_ARRAY_MODULES):
             return True  # `np.outer(kernel, kernel)`: an array
+        if qualified in AUDIO_FEATURE_TRANSFORMS:
+            return True  # `MelSpectrogram(**kwargs)`: a module whose window and filters are buffers
         return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
     return False
 
@@ -2120,45 +2125,18 @@ def _mode_free_element(ctx: FileContext, value: cst.BaseExpression, depth: int) 
 
 
 def _listed_layers(ctx: FileContext, name: str, at: cst.Call) -> list[cst.BaseExpression] | None:
-    """Every element a list named `name` may hold where `at` unpacks it: the elements of its literal
-    bindings and of its `append`/`extend` calls in the scope of `at`; None when it is used any other
-    way there (passed on, indexed, added to, bound otherwise) than unpacked into a Sequential."""
-    scope = ctx.enclosing_function(at) or ctx.module
-    elements: list[cst.BaseExpression] = []
-    for node in own_nodes(scope) if isinstance(scope, cst.FunctionDef) else ctx.index.nodes(cst.Name):
-        if type(node) is not cst.Name or node.value != name:
-            continue
-        if isinstance(scope, cst.Module) and ctx.enclosing_function(node) is not None:
-            continue
-        parent = ctx.index.parent(node)
-        if isinstance(parent, cst.Arg) and parent.star == "*":
-            unpacking = ctx.index.parent(parent)
-            if isinstance(unpacking, cst.Call) and ctx.callee(unpacking) == SEQUENTIAL:
-                continue  # unpacked into a Sequential (this one or another): the list stays as it is
-        if isinstance(parent, cst.AssignTarget):
-            value = ctx.index.parent(parent).value  # type: ignore[union-attr]
-            if not isinstance(value, cst.List):
-                return None
-            elements.extend(element.value for element in value.elements)
-            continue
-        grand = ctx.index.parent(parent) if parent is not None else None
-        if not (
-            isinstance(parent, cst.Attribute)
-            and parent.value is node
-            and isinstance(grand, cst.Call)
-            and grand.func is parent
-            and parent.attr.value in ("append", "extend")
-            and len(grand.args) == 1
-        ):
-            return None
-        added = grand.args[0].value
-        if parent.attr.value == "append":
-            elements.append(added)
-        elif isinstance(added, (cst.List, cst.Tuple)):
-            elements.extend(element.value for element in added.elements)
-        else:
-            return None
-    return elements
+    """Every element a list named `name` may hold where `at` unpacks it into a Sequential
+    (`bindings.listed_elements`); None when it is used any other way there (passed on, indexed, added to,
+    bound otherwise) than unpacked into a Sequential."""
+    return listed_elements(ctx, name, at, _unpacked_into_sequential)
+
+
+def _unpacked_into_sequential(ctx: FileContext, node: cst.Name, parent: cst.CSTNode | None) -> bool:
+    """`nn.Sequential(*layers)` (this one or another): the list stays as it is."""
+    if isinstance(parent, cst.Arg) and parent.star == "*":
+        unpacking = ctx.index.parent(parent)
+        return isinstance(unpacking, cst.Call) and ctx.callee(unpacking) == SEQUENTIAL
+    return False
 
 
 def _mode_free_call(ctx: FileContext, call: cst.Call, seen: frozenset[cst.CSTNode]) -> bool:
