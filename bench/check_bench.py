@@ -30,7 +30,7 @@ from pathlib import Path
 import libcst as cst
 
 from nnlint.config import Overrides
-from nnlint.engine.project import STORE
+from nnlint.engine.project import STORE, project_run
 from nnlint.finding import Finding
 from nnlint.rule import all_rules
 from nnlint.runner import check_bytes, decode_source
@@ -89,13 +89,15 @@ def time_parse(files: list[tuple[str, bytes]], jobs: int = 1) -> tuple[float, fl
 
 def time_check(files: list[tuple[str, bytes]]) -> tuple[float, float, int]:
     """One cold run, as a fresh `nnlint check` process has it: the project modules the files import are
-    read (parsed and indexed) again, not taken from an earlier run's store."""
+    read (parsed and indexed) again, not taken from an earlier run's store, and the files are checked in
+    one run that confirms the file tree once (`project_run`), as `run_check` does."""
     rules = list(all_rules())
     STORE.clear()
     start = _clock()
     findings = 0
-    for name, data in files:
-        findings += len(check_bytes(name, data, rules).findings)
+    with project_run():
+        for name, data in files:
+            findings += len(check_bytes(name, data, rules).findings)
     return (*_since(start), findings)
 
 

@@ -21,7 +21,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from nnlint.cache import CACHE_DIR_NAME, Cache, settings_digest
 from nnlint.config import Config, Overrides, config_for, rules_for_codes
 from nnlint.crossfile import settle
 from nnlint.discovery import discover
-from nnlint.engine.project import begin_check
+from nnlint.engine.project import begin_check, files_changed, project_run
 from nnlint.finding import Finding
 from nnlint.fixes import (
     MAX_PASSES,
@@ -204,6 +204,8 @@ def _fix(job: _Job, kind: _Kind, rules: list[type[Rule]], data: bytes, outcome: 
         outcome.errors.append(f"{job.path}: cannot write the fixes: {error.strerror or error}")
         outcome.result, outcome.fixed = original, 0
         return
+    finally:
+        files_changed()  # a later check imports the fixed module: it must not see its old text
     if job.cache:
         job.cache.put(job.path, fixed.data, fixed.result)
 
@@ -232,6 +234,8 @@ def _add_noqa(job: _Job, data: bytes, outcome: _FileOutcome) -> None:
     except (OSError, UnicodeEncodeError) as error:
         outcome.errors.append(f"{job.path}: cannot write the noqa comments: {error}")
         return
+    finally:
+        files_changed()  # as after a fix: later checks see the annotated file as it is now
     outcome.noqa_added = len(edits)
 
 
@@ -259,8 +263,26 @@ def run_check(
     options: CheckOptions | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> CheckOutcome:
-    """Check the files under `paths`; `on_progress(done, total)` is called as files finish."""
+    """Check the files under `paths`; `on_progress(done, total)` is called as files finish.
+
+    A run that writes nothing holds the file tree still for all its files (`project_run`; worker
+    processes inherit the run and keep their own copy of what it confirmed). One that writes (--fix,
+    --add-noqa) confirms the tree per file as before: a worker's write is not seen by another
+    worker's run, and each write also ends what its own process had confirmed (`files_changed`)."""
     options = options or CheckOptions()
+    writes = (options.fix and not options.diff) or options.add_noqa
+    with nullcontext() if writes else project_run():
+        return _run_check(paths, overrides, explicit, jobs, options, on_progress)
+
+
+def _run_check(
+    paths: list[Path],
+    overrides: Overrides,
+    explicit: Config | None,
+    jobs: int | None,
+    options: CheckOptions,
+    on_progress: Callable[[int, int], None] | None,
+) -> CheckOutcome:
     begin_check()  # the cache lookups of this run see the project listings as they are now
     work = []
     digests: dict[frozenset[str], str] = {}

@@ -1036,15 +1036,45 @@ class _ProjectListing:
 _LISTINGS: dict[Path, _ProjectListing] = {}
 # How a dependency on who mentions what in a project is marked among a cached result's dependencies.
 LISTING_DIGEST_PREFIX = "files:"
-# Counts the checks of this process (`begin_check`): a listing is confirmed at most once per check.
+# Counts the generations of this process's view of the file tree (`begin_check`, `project_run`,
+# `files_changed`): layouts, listings, who mentions what and a cached module's negative lookups are
+# confirmed at most once per generation.
 _check_number = 0
+# Above zero while a run holds the file tree still (`project_run`): its checks share one generation.
+_RUN_DEPTH = 0
 
 
 def begin_check() -> None:
     """A new check (of a file, or a run's cache lookups) starts: project listings are confirmed again
-    (once) when it asks about them."""
+    (once) when it asks about them. Inside a run (`project_run`) the check keeps the run's generation:
+    the tree was confirmed when the run began and nothing in it writes."""
+    if _RUN_DEPTH == 0:
+        files_changed()
+
+
+def files_changed() -> None:
+    """The file tree may have changed (a file was written): everything confirmed so far is confirmed
+    again when next asked, in a run too, so no later check sees a stale listing, layout or module."""
     global _check_number
     _check_number += 1
+
+
+@contextmanager
+def project_run() -> Iterator[None]:
+    """One run over many files during which the file tree is taken as unchanged (`nnlint check` without
+    --fix or --add-noqa): project listings, folder layouts and cached modules' negative lookups are
+    confirmed once for the run, not once per checked file. Each confirmation of a project listing stats
+    every folder of the project, so over a run of many files of one large project (torch's sources) those
+    stats alone cost more than the checks that asked. A write inside the run must call `files_changed`.
+    Modules themselves stay stamp-checked on each read (`ModuleStore`). A long-lived process (the language
+    server) holds no run: every check there confirms the tree afresh, so an edit is seen by the next one."""
+    global _RUN_DEPTH
+    files_changed()  # the run starts from the tree as it is now, whatever was confirmed before it
+    _RUN_DEPTH += 1
+    try:
+        yield
+    finally:
+        _RUN_DEPTH -= 1
 
 
 def _project_listing(root: Path) -> _ProjectListing:

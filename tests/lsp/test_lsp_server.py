@@ -524,6 +524,22 @@ async def test_a_caller_module_created_later_is_seen_by_the_next_check(client: L
     assert await published(client, models, 2) == []
 
 
+async def test_a_module_edited_to_call_the_function_is_seen_by_the_next_check(client: LanguageClient) -> None:
+    """The server holds no run (`project_run`): each check confirms the project again, so an existing module
+    edited on disk to call the function (its folder's listing unchanged) changes the next answer."""
+    folder = client.root / "edited_callers"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text('[tool.nnlint]\nselect = ["NN404", "NN990"]\n', encoding="utf-8")
+    (folder / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "pkg" / "run.py").write_text("x = 1\n", encoding="utf-8")
+    models = open_doc(client, "models.py", API_EVALUATION, folder=folder / "pkg")
+    assert [d.code for d in await published(client, models, 1)] == ["NN404"]
+    run = "from pkg.models import test_model\n\ntest_model(loader, net)\n"
+    (folder / "pkg" / "run.py").write_text(run, encoding="utf-8")
+    change(client, models, 2, API_EVALUATION)
+    assert await published(client, models, 2) == []
+
+
 async def test_saving_a_new_module_an_import_looked_for_checks_the_importer_again(
     client: LanguageClient,
 ) -> None:
