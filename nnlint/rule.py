@@ -208,7 +208,15 @@ class Rule:
 class LoopRule(Rule):
     """A rule about training loops: `check_loop` is called once for every `for` and `while` loop, with the
     engine's analysis of it (`nnlint.engine.loops.Loop`: its kind and the ordered events of one iteration),
-    in files where a loop can train at all (`TrainingLoops.may_train`)."""
+    in files where a loop can train at all (`TrainingLoops.may_train`); and once for every process
+    function handed to PyTorch-Ignite's `Engine` (`TrainingLoops.process_loops`), the body of the batch
+    loop Ignite runs, whose node is the function."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.ctx.loops.may_train:
+            loop = self.ctx.loops.process_loop(node)
+            if loop is not None:
+                self.check_loop(loop)
 
     def visit_For(self, node: cst.For) -> None:
         if self.ctx.loops.may_train:

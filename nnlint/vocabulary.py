@@ -667,6 +667,9 @@ MODEL_PART_WORDS = frozenset({"encoder", "decoder", "backbone", "head", "neck", 
 ITERATION_WRAPPERS = frozenset(
     {"enumerate", "tqdm", "iter", "zip", "tqdm.tqdm", "tqdm.auto.tqdm", "progress_bar"}
 )
+# PyTorch-Ignite's engine, which calls the process function it is built with once per batch of its run
+# (`Engine(update)`, then `trainer.run(loader)`): that function is the body of a batch loop.
+IGNITE_ENGINES = frozenset({"ignite.engine.Engine", "ignite.engine.engine.Engine"})
 # `range` and its progress-bar spellings: `trange(n)` runs n iterations.
 RANGE_FUNCTIONS = frozenset({"range", "trange", "tqdm.trange", "tqdm.auto.trange"})
 

@@ -42,6 +42,9 @@ class GradAccumulation(LoopRule):
       micro-batch: accelerate skips only the prepared optimizer's `zero_grad()` and `step()` between
       sync steps, so the model's clears what the micro-batches accumulated.
 
+    A process function handed to PyTorch-Ignite's `Engine` (`def update(engine, batch): ...`,
+    `Engine(update)`) is the body of the batch loop Ignite runs, its counter `engine.state.iteration`.
+
     Not flagged: a loss divided (or multiplied) on its way to `backward()`, inline, through a helper, or
     inside `scaler.scale(...)`; sum-reduced losses normalised by a token or sample count, and a model
     called with a non-mean `reduction=`; a loss unpacked from a call that is not the model's; accelerate's
@@ -93,6 +96,26 @@ class GradAccumulation(LoopRule):
     hint = "Accumulating k mean losses sums k gradients: scale each by 1/k, and clear only after the step."
 
     VALID: ClassVar[list[str]] = [
+        # The Ignite process function of CDial-GPT's train.py: the loss divided by k, the step and the
+        # clearing every k-th call of the engine's run (`engine.state.iteration`).
+        """
+import torch
+from ignite.engine import Engine
+
+def main(model, optimizer, loader, args):
+    def update(engine, batch):
+        model.train()
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(model(x), y) / args.gradient_accumulation_steps
+        loss.backward()
+        if engine.state.iteration % args.gradient_accumulation_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+        return loss.item()
+
+    trainer = Engine(update)
+    trainer.run(loader)
+""",
         # The same skip guard with the loss divided by the accumulation count (SLIP's main.py).
         """
 import torch.nn.functional as F
@@ -479,6 +502,29 @@ def train(loader, generator, discriminator, g_optim, d_optim, args):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # An Ignite process function is the body of the batch loop `trainer.run(loader)` runs: it clears
+        # on every call while the step waits for `engine.state.iteration` to reach a multiple of k.
+        Invalid(
+            """
+import torch
+from ignite.engine import Engine
+
+def main(model, optimizer, loader, args):
+    def update(engine, batch):
+        model.train()
+        optimizer.zero_grad()
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(model(x), y) / args.gradient_accumulation_steps
+        loss.backward()
+        if engine.state.iteration % args.gradient_accumulation_steps == 0:
+            optimizer.step()
+        return loss.item()
+
+    trainer = Engine(update)
+    trainer.run(loader)
+""",
+            line=8,
+        ),
         # The step follows a guard that skips the rest of the iteration while accumulating, and the mean
         # loss goes to Fabric's backward undivided (fish-speech's early LLM trainer).
         Invalid(

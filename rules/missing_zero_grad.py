@@ -36,7 +36,9 @@ class MissingZeroGrad(LoopRule):
     no loop of its own (`GAN.step(batch)`, looped by a script elsewhere) is flagged when it clears some
     model's or optimizer's gradients but never those of an optimizer kept on its object that it steps
     (`self.discriminator.optimizer`); a step that clears nothing
-    leaves clearing to its caller and is not flagged. A loop whose only clearing runs on a single iteration
+    leaves clearing to its caller and is not flagged. A process function handed to PyTorch-Ignite's
+    `Engine` (`Engine(update)`) is the body of the batch loop Ignite runs. A loop whose only clearing runs
+    on a single iteration
     (`if batch_idx == 0: optimizer.zero_grad()`, the counter bound or assigned by the loop, `self.batch_index
     = b_idx` for a step method) or only when a scheduler exists (the clear indented into `if self.scheduler:
     self.scheduler.step()`) is flagged at that clearing.
@@ -598,6 +600,26 @@ def run_epoch(model, optimizer, loader, partition="train"):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # An Ignite process function, the body of the batch loop `Engine(update).run(loader)` runs, that
+        # steps and never clears.
+        Invalid(
+            """
+import torch
+from ignite.engine import Engine
+
+def main(model, optimizer, loader):
+    def update(engine, batch):
+        model.train()
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    Engine(update).run(loader)
+""",
+            line=11,
+        ),
         # A helper that only gives a missing gradient its first zero tensor clears nothing.
         """
 import torch
@@ -1137,7 +1159,9 @@ class Consistency(Trainer):
         """A training step with no loop of its own, looped by a caller this file does not show
         (`GAN.step(batch)` called per batch from a script): it backpropagates, steps an optimizer kept on
         the object (which outlives the call) and clears the gradients of some other optimizer or model
-        but never of this one. A step that clears nothing leaves clearing to its caller: not flagged."""
+        but never of this one. A step that clears nothing leaves clearing to its caller: not flagged.
+        An Ignite process function is a loop's body (`LoopRule.visit_FunctionDef`)."""
+        super().visit_FunctionDef(node)
         loops = self.ctx.loops
         if node not in self._stepping_functions or node in loops.inlined_functions:
             return

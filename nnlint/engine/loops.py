@@ -48,6 +48,7 @@ from nnlint.engine.bindings import (
 )
 from nnlint.engine.index import children, walk
 from nnlint.engine.names import (
+    call_argument,
     dotted_name,
     handed_name,
     handed_object,
@@ -394,6 +395,37 @@ class TrainingLoops:
         return Loop(node=methods[0], events=events, kind="epoch", function=methods[0])
 
     @cached_property
+    def process_loops(self) -> dict[cst.FunctionDef, Loop]:
+        """Process functions handed to PyTorch-Ignite's `Engine` (`def update(engine, batch): ...`, then
+        `trainer = Engine(update)`; CDial-GPT's and the NAACL transfer-learning tutorial's `train.py`).
+        Ignite calls such a function once per batch of `trainer.run(loader)`, so its body is one
+        iteration of a batch loop: a loop whose node is the function, its events the function's. The
+        function must be a def of this file the argument names (`resolve_name`); a method passed through
+        an attribute, a lambda or another module's function is no loop here."""
+        ctx = self._ctx
+        if "ignite" not in ctx.source or "Engine" not in ctx.source:
+            return {}
+        found: dict[cst.FunctionDef, Loop] = {}
+        for call in ctx.index.nodes(cst.Call):
+            if not ctx.callee_in(call, vocab.IGNITE_ENGINES):
+                continue
+            handed = call_argument(call, 0, "process_function")
+            if type(handed) is not cst.Name:
+                continue
+            target = resolve_name(ctx, handed.value, call)
+            if target is None or target.ctx is not ctx or type(target.node) is not cst.FunctionDef:
+                continue
+            function = target.node
+            if function not in found:
+                events = self.function_events(function)
+                found[function] = Loop(node=function, events=events, kind="batch", function=function)
+        return found
+
+    def process_loop(self, function: cst.FunctionDef) -> Loop | None:
+        """The batch loop a function is the body of when it is an Ignite process function, else None."""
+        return self.process_loops.get(function)
+
+    @cached_property
     def _by_node(self) -> dict[cst.CSTNode, Loop]:
         return {loop.node: loop for loop in (*self.loops, *self.comprehension_loops)}
 
@@ -686,6 +718,8 @@ class TrainingLoops:
         found: set[str] = set()
         if isinstance(loop.node, cst.For):
             found.update(target_names(loop.node.target))
+        elif isinstance(loop.node, cst.FunctionDef) and loop.node in self.process_loops:
+            found.update(_process_function_counters(loop.node))
         index = self._ctx.index
         for node in (*index.nodes(cst.Assign), *index.nodes(cst.AugAssign)):
             if loop.node in index.ancestors(node):
@@ -2053,6 +2087,16 @@ def _ends_iteration(block: cst.IndentedBlock) -> bool:
     if not isinstance(last, cst.SimpleStatementLine):
         return False
     return isinstance(last.body[-1], (cst.Continue, cst.Break, cst.Return, cst.Raise))
+
+
+def _process_function_counters(function: cst.FunctionDef) -> set[str]:
+    """What changes from one call of an Ignite process function to the next: its batch (every parameter
+    but the engine) and the engine's state (`engine.state.iteration`, the counter an accumulation guard
+    reads: `if engine.state.iteration % k == 0:`; `engine.state.epoch`)."""
+    params = [param.name.value for param in function.params.params]
+    if not params:
+        return set()
+    return {f"{params[0]}.state", *params[1:]}
 
 
 def _dotted_names(expr: cst.CSTNode) -> set[str]:
