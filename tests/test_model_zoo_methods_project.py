@@ -118,3 +118,13 @@ def test_a_zoo_with_a_module_that_never_imports_torch_is_not_read(
         "class Cached:\n    def full_predict(self, batch_data):\n        return self.table[batch_data[0]]\n"
     )
     assert _found(tmp_path) == []
+
+
+def test_a_zoo_call_passing_a_keyword_no_model_accepts_is_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, 9)
+    metrics = tmp_path / "metrics.py"
+    metrics.write_text(_METRICS.replace("full_predict(batch)", "full_predict(batch, unknown_flag=True)"))
+    assert _found(tmp_path) == []

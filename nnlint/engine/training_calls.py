@@ -171,10 +171,11 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
         _MAX_DEFINING_MODULES if named_to_run else _MAX_MODEL_METHOD_MODULES
     ):
         # A name too common to stand for one wrapper's method (`encode`, `predict` in a zoo), unless the
-        # keywords the call passes single out the few definitions that accept them, or every module that
-        # defines it is a model module of a zoo (`_zoo_modules`).
+        # keywords the call passes single out the few definitions that accept them, or, for a call that
+        # passes none, every module that defines it is a model module of a zoo (`_zoo_modules`).
         working = _accepting_keywords(ctx, call, name, limit)
-        if not working and _zoo_modules(ctx, name, defining, named_to_run):
+        keywords = any(arg.keyword is not None for arg in call.args)
+        if not working and not keywords and _zoo_modules(ctx, name, defining, named_to_run):
             zoo = True
             working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
     else:
