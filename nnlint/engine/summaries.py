@@ -1385,6 +1385,39 @@ def _layer_calls(ctx: FileContext, function: cst.FunctionDef) -> list[Event]:
     return found
 
 
+def computes_with_parameters(ctx: FileContext, function: cst.FunctionDef) -> SelfForward | None:
+    """For a method of a model class that runs none of its layers (`Summary.on_self` is None), whether it
+    computes with its own layers' weights instead, and so records a graph of them when recording is on:
+    MMCLR's `full_predict` scores `self.userEmbeddingLayer.weight[users] @ self.itemEmbeddingLayer.weight.T`
+    where every binding of each builds a `torch.nn` layer (`_builds_submodule`). Only a read of `weight`
+    used as a value counts (`self.fc.weight.data`, `.shape`, `.detach()` and a call's argument, such as an
+    initializer's, do not). The answer says whether the method chose the grad mode of every such read;
+    it switches no mode (the weights do not depend on it). None when there is no such read."""
+    if ".weight" not in ctx.source:
+        return None  # cheap: no weight read in the file
+    cls = ctx.enclosing_class(function)
+    if cls is None or not (
+        ctx.roles.is_local_model_class(cls.name.value) or (cls.bases and is_model_class(Resolved(ctx, cls)))
+    ):
+        return None
+    reads = []
+    for node in own_nodes(function):
+        if type(node) is not cst.Attribute or node.attr.value != "weight":
+            continue
+        owner = node.value
+        if type(owner) is not cst.Attribute or dotted_name(owner.value) != "self":
+            continue
+        parent = ctx.index.parent(node)
+        if type(parent) in (cst.Attribute, cst.Arg, cst.AssignTarget):
+            continue
+        values = attribute_values(ctx, cls, owner.attr.value)
+        if values and all(_builds_submodule(ctx, value) for value in values):
+            reads.append(node)
+    if not reads:
+        return None
+    return SelfForward(None, all(ctx.grad_mode.chooses(node, function) for node in reads))
+
+
 def _builds_submodule(ctx: FileContext, value: cst.BaseExpression) -> bool:
     """A value that builds a network a model holds: a `torch.nn` layer (not a criterion), or a project
     class that derives from `nn.Module` (a library's class, a registry or a factory: unknown)."""

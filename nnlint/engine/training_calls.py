@@ -40,6 +40,8 @@ from nnlint.engine.project import (
 from nnlint.engine.roles import Role
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nnlint.engine.context import FileContext
     from nnlint.engine.summaries import SelfForward
 
@@ -164,23 +166,41 @@ def runs_forward(ctx: FileContext, call: cst.Call) -> SelfForward | None:
     defining = paths_mentioning(ctx, f"def {name}(", max_files=limit)
     if not defining and f"def {name}(" not in ctx.source:
         return None  # cheap: no module of the project defines the method (nothing parsed)
+    zoo = False
     if defining is not None and len(defining) > (
         _MAX_DEFINING_MODULES if named_to_run else _MAX_MODEL_METHOD_MODULES
     ):
         # A name too common to stand for one wrapper's method (`encode`, `predict` in a zoo), unless the
-        # keywords the call passes single out the few definitions that accept them.
+        # keywords the call passes single out the few definitions that accept them, or, for a call that
+        # passes none, every module that defines it is a model module of a zoo (`_zoo_modules`).
         working = _accepting_keywords(ctx, call, name, limit)
+        keywords = any(arg.keyword is not None for arg in call.args)
+        if not working and not keywords and _zoo_modules(ctx, name, defining, named_to_run):
+            zoo = True
+            working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
     else:
         working = [(m, method) for m, method in project_methods(ctx, name, limit) if not is_stub(method)]
     if not working:
         return None
-    if limit is not None and not all(_of_model_class(module, method) for module, method in working):
+    if (limit is not None or zoo) and not all(_of_model_class(module, method) for module, method in working):
         return None
     found = {
-        module.summaries.of(method).on_self_as_called(call)  # type: ignore[union-attr]
+        _zoo_member(module, method) if zoo else module.summaries.of(method).on_self_as_called(call)  # type: ignore[union-attr]
         for module, method in working
     }
     return found.pop() if len(found) == 1 else None
+
+
+def _zoo_member(module: FileContext, method: cst.FunctionDef) -> SelfForward | None:
+    """What one model class's definition of a zoo's method does to its object (`_zoo_modules`): it runs
+    its layers (`Summary.on_self`), or, where it runs none, computes the answer from its layers' weights
+    (`summaries.computes_with_parameters`: an embedding recommender's scores), which records a graph just
+    the same unless the method turned recording off."""
+    from nnlint.engine.summaries import computes_with_parameters
+
+    summary = module.summaries.of(method)
+    runs = summary.on_self if summary is not None else None
+    return runs if runs is not None else computes_with_parameters(module, method)
 
 
 def _accepting_keywords(
@@ -212,6 +232,24 @@ def _accepting_keywords(
     return found
 
 
+def _zoo_modules(ctx: FileContext, name: str, defining: list[Path], named_to_run: bool) -> bool:
+    """Whether a method named for running a model on data that more than `_MAX_DEFINING_MODULES` modules
+    define may still be looked up: a model zoo whose trainer runs whichever model a setting picks through
+    one method every model class defines (SSLRec's `Metric.eval(model, loader)` calling
+    `model.full_predict(batch)`, defined by its 22 recommenders and their stub base class). Only up to
+    `_MAX_ZOO_MODULES` modules, and only when every one of them imports torch and defines the name as a
+    method (indented): a cheap text gate before any is parsed (a subclass of another model module, such
+    as SimGCL of LightGCN, need not name `nn.Module`). The caller then asks that every definition be a
+    method of a project `nn.Module` class and that they all agree."""
+    if not named_to_run or len(defining) > _MAX_ZOO_MODULES:
+        return False
+    as_method: set[Path] = set()
+    for text in method_definitions(name):
+        as_method.update(paths_mentioning(ctx, text) or ())
+    of_torch = paths_mentioning(ctx, f"def {name}(", "torch") or ()
+    return set(defining) <= as_method & set(of_torch)
+
+
 def _of_model_class(ctx: FileContext, method: cst.FunctionDef) -> bool:
     """Whether a method belongs to a project class that derives from `nn.Module`."""
     from nnlint.engine.summaries import is_model_class
@@ -237,6 +275,9 @@ _MAX_DEFINING_MODULES = 6
 # method (news-recommendation's eight recommenders, each with `get_news_vector`) is one forward, however
 # many of them there are; past this many modules reading them all costs too much.
 _MAX_MODEL_METHOD_MODULES = 12
+# A method named for running a model that every module of a model zoo defines (`_zoo_modules`) is looked up
+# in at most this many modules: past it, parsing them all costs more than the answer is worth.
+_MAX_ZOO_MODULES = 32
 
 
 def _builder(ctx: FileContext, receiver: cst.BaseExpression, at: cst.CSTNode) -> Resolved | str | None:
