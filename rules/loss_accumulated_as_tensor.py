@@ -649,8 +649,73 @@ def train(model, loader, optimizer):
         for name, value in loss_dict.items():
             totals[name] += value
 """,
+        # The validation helper computes its loss under `no_grad` (verl's `validation_step`), or returns a
+        # new tensor made from numbers (`torch.tensor(np.sum(losses))`, then averaged over the ranks): what
+        # the training loop keeps per epoch holds no graph, whatever its name says.
+        """
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+class Trainer:
+    def validation_step(self, batch):
+        with torch.no_grad():
+            loss = self.model(batch).mean()
+            loss /= dist.get_world_size()
+        return loss
+
+    def evaluate(self, data):
+        losses = []
+        with torch.no_grad():
+            for batch in data:
+                losses.append(self.model(batch).mean().item())
+        loss = torch.tensor(np.sum(losses)).to(self.device)
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def train(self, loader, val_loader, epochs):
+        dev_losses = []
+        for epoch in range(epochs):
+            dev_loss = self.evaluate(val_loader)
+            for batch in loader:
+                loss = self.model(batch).mean()
+                loss.backward()
+                self.optimizer.step()
+                val_losses = []
+                for val_batch in val_loader:
+                    val_loss = self.validation_step(val_batch)
+                    val_losses.append(val_loss)
+            dev_losses.append(dev_loss)
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss of the valid helpers: this one scales a loss that carries its graph (computed with
+        # recording on), so the per-epoch list keeps every epoch's graph.
+        Invalid(
+            """
+import torch
+import torch.distributed as dist
+
+
+class Trainer:
+    def evaluate(self, data):
+        loss = torch.stack([self.model(batch).mean() for batch in data]).mean()
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def train(self, loader, val_loader, epochs):
+        dev_losses = []
+        for epoch in range(epochs):
+            dev_loss = self.evaluate(val_loader)
+            for batch in loader:
+                loss = self.model(batch).mean()
+                loss.backward()
+                self.optimizer.step()
+            dev_losses.append(dev_loss)
+""",
+            line=20,
+        ),
         # Every entry of the dict is a part of the loss backpropagated, graph attached: each kept total
         # holds every iteration's graph (the torchvision detection recipe, accumulated per key).
         Invalid(

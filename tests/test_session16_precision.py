@@ -1,0 +1,77 @@
+"""False findings of the session-16 precision sweep (57 unseen projects), fixed at their cause: what a helper
+returns holds no graph when it is computed under `no_grad` or is a new tensor made from numbers (NN501), a
+list rebound empty at the top of each iteration spans one iteration (NN501), and an embedding of each
+scalar of a flattened tensor reshaped back to that tensor's dims mixes no samples (NN102)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from nnlint.engine.context import FileContext
+from nnlint.engine.roles import Role
+from nnlint.runner import check_source
+from rules.loss_accumulated_as_tensor import LossAccumulatedAsTensor
+
+
+def _context(source: str, path: str = "trainer.py") -> FileContext:
+    return FileContext(path, source, cst.parse_module(source))
+
+
+def _function(ctx: FileContext, name: str) -> cst.FunctionDef:
+    return next(f for f in ctx.index.nodes(cst.FunctionDef) if f.name.value == name)
+
+
+def _rows(source: str, rule: type) -> list[int]:
+    return [f.location.row for f in check_source("trainer.py", source, [rule]).findings]
+
+
+_HELPERS = """
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+class Trainer:
+    def validation_step(self, batch):
+        with torch.no_grad():
+            loss = self.model(batch).mean()
+        return loss
+
+    def evaluate(self, data):
+        losses = []
+        with torch.no_grad():
+            for batch in data:
+                losses.append(self.model(batch).mean().item())
+        loss = torch.tensor(np.sum(losses)).to(self.device)
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def recorded(self, data):
+        loss = torch.stack([self.model(batch).mean() for batch in data]).mean()
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def train(self, loader, val_loader, epochs):
+        kept = []
+        for epoch in range(epochs):
+            dev_loss = self.{helper}(val_loader)
+            for batch in loader:
+                loss = self.model(batch).mean()
+                loss.backward()
+                self.optimizer.step()
+            kept.append(dev_loss)
+"""
+
+
+def test_a_helper_loss_computed_under_no_grad_or_made_from_numbers_is_no_loss() -> None:
+    ctx = _context(_HELPERS.format(helper="evaluate"))
+    assert ctx.summaries.of(_function(ctx, "validation_step")).returns is None
+    assert ctx.summaries.of(_function(ctx, "evaluate")).returns is None
+    assert ctx.summaries.of(_function(ctx, "recorded")).returns is Role.LOSS
+
+
+def test_keeping_what_such_a_helper_returns_is_no_finding() -> None:
+    assert _rows(_HELPERS.format(helper="evaluate"), LossAccumulatedAsTensor) == []
+    assert _rows(_HELPERS.format(helper="validation_step"), LossAccumulatedAsTensor) == []
+    # The near miss: the loss the helper scales was computed with recording on.
+    assert _rows(_HELPERS.format(helper="recorded"), LossAccumulatedAsTensor) == [35]
