@@ -688,8 +688,42 @@ class Trainer:
                     val_losses.append(val_loss)
             dev_losses.append(dev_loss)
 """,
+        # A list started empty at the top of each iteration (PPLM's perturbation loop): it holds the parts of
+        # this iteration's loss only, and the next iteration drops them.
+        """
+import torch
+
+
+def perturb(model, classifier, x, label, iterations):
+    for i in range(iterations):
+        probs = model(x).softmax(-1)
+        loss = 0.0
+        loss_list = []
+        if label is not None:
+            part = torch.nn.functional.cross_entropy(classifier(probs), label)
+            loss += part
+            loss_list.append(part)
+        loss.backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss: the list is started afresh per epoch, in the loop around the batch loop that
+        # appends to it, so it keeps every batch's graph until the epoch ends.
+        Invalid(
+            """
+def train(model, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        losses = []
+        for x, y in loader:
+            loss = model(x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss)
+        print(sum(losses) / len(losses))
+""",
+            line=10,
+        ),
         # The near miss of the valid helpers: this one scales a loss that carries its graph (computed with
         # recording on), so the per-epoch list keeps every epoch's graph.
         Invalid(
@@ -1489,7 +1523,7 @@ class Agent:
             return
         if not gradients.backpropagates(loop) and not gradients.backpropagates_inside(loop):
             return
-        if self._reset_every_batch(name, loop):
+        if self._reset_every_batch(name, loop) or gradients.started_afresh(name, node):
             return
         # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that; nor for a
         # list whose last element is backpropagated (`losses[-1].backward()` needs the tensor).

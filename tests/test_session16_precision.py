@@ -75,3 +75,26 @@ def test_keeping_what_such_a_helper_returns_is_no_finding() -> None:
     assert _rows(_HELPERS.format(helper="validation_step"), LossAccumulatedAsTensor) == []
     # The near miss: the loss the helper scales was computed with recording on.
     assert _rows(_HELPERS.format(helper="recorded"), LossAccumulatedAsTensor) == [35]
+
+
+_PERTURB = """
+import torch
+
+
+def perturb(model, classifier, x, label, iterations):
+    {outer}
+    for i in range(iterations):
+        probs = model(x).softmax(-1)
+        loss = 0.0
+        {inner}
+        part = torch.nn.functional.cross_entropy(classifier(probs), label)
+        loss += part
+        loss_list.append(part)
+        loss.backward()
+"""
+
+
+def test_a_list_started_empty_in_each_iteration_keeps_no_graph_across_them() -> None:
+    assert _rows(_PERTURB.format(outer="pass", inner="loss_list = []"), LossAccumulatedAsTensor) == []
+    # Started once before the loop, it keeps every iteration's part.
+    assert _rows(_PERTURB.format(outer="loss_list = []", inner="pass"), LossAccumulatedAsTensor) == [13]
