@@ -10,6 +10,7 @@ import libcst as cst
 from nnlint.engine.context import FileContext
 from nnlint.engine.roles import Role
 from nnlint.runner import check_source
+from rules.batch_flatten import BatchFlatten
 from rules.loss_accumulated_as_tensor import LossAccumulatedAsTensor
 
 
@@ -98,3 +99,33 @@ def test_a_list_started_empty_in_each_iteration_keeps_no_graph_across_them() -> 
     assert _rows(_PERTURB.format(outer="pass", inner="loss_list = []"), LossAccumulatedAsTensor) == []
     # Started once before the loop, it keeps every iteration's part.
     assert _rows(_PERTURB.format(outer="loss_list = []", inner="pass"), LossAccumulatedAsTensor) == [13]
+
+
+_EMBED = """
+import torch.nn as nn
+class Conditioner(nn.Module):
+    def forward(self, x, threshold, timestep):
+        B, T, H = x.shape
+        num_edges = x.shape[0]
+        y = {expr}
+        return self.out(x + y)
+"""
+
+
+def test_an_embedding_of_every_scalar_reshaped_back_to_the_batch_mixes_no_samples() -> None:
+    for expr in (
+        "self.fourier(threshold.flatten()).reshape(threshold.shape + (-1,))",  # boltz
+        "self.t_embedder(timestep.float().flatten()).reshape(B, T, -1)",  # LongCat (DiffSynth)
+        "self.rbf(x[..., 0].reshape(-1)).reshape(num_edges, 3, -1)",  # ComFormer (divelab/AIRS)
+        "self.condition_proj(timestep.flatten()).view(timestep.size(0), -1)",  # diffusers' GLM-Image
+    ):
+        assert _rows(_EMBED.format(expr=expr), BatchFlatten) == [], expr
+
+
+def test_reshaped_to_sizes_that_are_no_batch_size_is_still_a_finding() -> None:
+    for expr in (
+        "self.t_embedder(timestep.flatten()).reshape(4, -1)",
+        "self.fourier(threshold.flatten()).reshape(timestep.shape + (-1,))",  # another tensor's dims
+        "self.t_embedder(timestep.flatten()).reshape(T, B, -1)",
+    ):
+        assert _rows(_EMBED.format(expr=expr), BatchFlatten) == [7], expr
