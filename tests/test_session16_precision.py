@@ -11,6 +11,7 @@ from nnlint.engine.context import FileContext
 from nnlint.engine.roles import Role
 from nnlint.runner import check_source
 from rules.batch_flatten import BatchFlatten
+from rules.eval_without_no_grad import EvalWithoutNoGrad
 from rules.loss_accumulated_as_tensor import LossAccumulatedAsTensor
 
 
@@ -129,3 +130,42 @@ def test_reshaped_to_sizes_that_are_no_batch_size_is_still_a_finding() -> None:
         "self.t_embedder(timestep.flatten()).reshape(T, B, -1)",
     ):
         assert _rows(_EMBED.format(expr=expr), BatchFlatten) == [7], expr
+
+
+_EPOCH = """
+class Trainer:
+    def train(self, data_loader):
+        {before}
+        for i, data_batch in enumerate(data_loader):
+            self.outputs = self.model(data_batch)
+            self.call_hook("after_train_iter")
+        {after}
+"""
+
+
+def test_a_loop_after_a_switch_to_training_is_no_evaluation() -> None:
+    # Det3D's and CenterPoint's runner: backward and step run in an optimizer hook.
+    assert _rows(_EPOCH.format(before="self.model.train()", after="pass"), EvalWithoutNoGrad) == []
+    assert (
+        _rows(_EPOCH.format(before="self.model.train(mode=not self.frozen)", after="pass"), EvalWithoutNoGrad)
+        == []
+    )
+
+
+_EMBED_ALL = """
+import torch
+
+
+def extract_features(model, loader):
+    {before}
+    features = []
+    for images, _ in loader:
+        features.append(model(images).cpu())
+    {after}
+    return torch.cat(features)
+"""
+
+
+def test_a_switch_to_eval_last_or_a_train_after_the_loop_keeps_the_evaluation() -> None:
+    for before, after in (("model.train(); model.eval()", "pass"), ("model.eval()", "model.train()")):
+        assert _rows(_EMBED_ALL.format(before=before, after=after), EvalWithoutNoGrad) == [8], (before, after)
