@@ -998,8 +998,44 @@ class AgeExperiment(Experiment):
         errors = [(network(images) - labels).abs().mean().item() for images, labels in loader]
         return sum(errors) / len(errors)
 """,
+        # A runner's training epoch: it readies the model with `train()` and leaves backward and step to an
+        # optimizer hook (Det3D's and CenterPoint's `Trainer.train`); likewise a forward shared by the
+        # training loss and a reference pass that sets the mode from a parameter (AgileRL's `_get_logprobs`).
+        """
+class Trainer:
+    def train(self, data_loader, epoch):
+        self.model.train()
+        self.call_hook("before_train_epoch")
+        for i, data_batch in enumerate(data_loader):
+            self.outputs = self.model(data_batch, return_loss=True)
+            self.call_hook("after_train_iter")
+
+    def logprobs(self, ids, batch_size, eval_mode=False):
+        self.actor.train(mode=not eval_mode)
+        out = []
+        for start in range(0, ids.shape[0], batch_size):
+            out.append(self.actor(ids[start : start + batch_size]).logits)
+        return out
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss: the switch to training comes after the loop (restoring the mode); the loop itself
+        # runs the model batch after batch with recording on, an embedding extraction.
+        Invalid(
+            """
+import torch
+
+
+def extract_features(model, loader):
+    model.eval()
+    features = []
+    for images, _ in loader:
+        features.append(model(images).cpu())
+    model.train()
+    return torch.cat(features)
+""",
+            line=8,
+        ),
         # The near miss of the CRNN trainers' `val`: the parameters are frozen in `trainBatch`, which runs
         # its own step, not before the validation loop of `val`, which records a graph per batch.
         Invalid(

@@ -377,8 +377,10 @@ class Evaluation:
         # `estimate_loss`) is no loop over data itself: its inner loops are judged instead.
         while any(_over_strings(loop.node) for loop in outer):
             outer = [inner for loop in outer for inner in self._spread(loop, loops.loops)]
-        return bool(outer) and all(
-            self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer
+        return (
+            bool(outer)
+            and all(self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer)
+            and not any(_switched_to_training_before(function, loop.node) for loop in outer)
         )
 
     def _spread(self, loop: Loop, loops: list[Loop]) -> list[Loop]:
@@ -1181,6 +1183,28 @@ class Evaluation:
     def _loops_in(self, node: cst.FunctionDef | cst.With) -> list[cst.For]:
         index = self._ctx.index
         return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]
+
+
+def _switched_to_training_before(function: cst.FunctionDef, loop: cst.CSTNode) -> bool:
+    """Whether the last mode switch the function makes before `loop` is to training: `self.model.train()`
+    at the top of Det3D's `Trainer.train` (whose backward runs in an optimizer hook), or
+    `self.actor.train(mode=not eval_mode)` in AgileRL's `_get_logprobs`, the policy forward shared by the
+    training loss and the reference pass. A function that readies its model for training is no evaluation,
+    however little of the training its own text shows; one that switches to `eval()` last still is."""
+    from nnlint.engine.gradflow import statements_before
+
+    last = None
+    for node in statements_before(function.body, loop):
+        if type(node) is not cst.Call or type(node.func) is not cst.Attribute:
+            continue
+        method = node.func.attr.value
+        if method == "eval" and not node.args:
+            last = "eval"
+        elif method == "train" and not (
+            node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "False"
+        ):
+            last = "train"
+    return last == "train"
 
 
 def _parameter_names(function: cst.FunctionDef) -> set[str]:

@@ -1719,6 +1719,8 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
             return None
     if gradients.is_detached(value):
         return None
+    if isinstance(value, cst.Name) and _bound_off_graph(summary, value.value):
+        return None
     roots = _loss_roots(ctx, summary.function, value, 0)
     if any(summary.does(root, Effect.BACKWARD) for root in roots & summary.parameters):
         return Role.LOSS  # `loss.backward(); return loss * world_size`
@@ -1733,6 +1735,71 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
         # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
         return Role.LOSS if _built_or_backpropagated(summary, value) else None
     return role
+
+
+def _bound_off_graph(summary: Summary, name: str) -> bool:
+    """Whether every binding the function makes of the local `name` leaves it without a graph: made under
+    `no_grad` (verl's `validation_step`: `with torch.no_grad(): loss = self._compute_loss(batch)`, then
+    `return loss`), or a new leaf tensor (`loss = torch.tensor(np.sum(losses)).to(device)`), or that value
+    moved or scaled by something that is no loss (`loss = loss / dist.get_world_size()`). Such a function
+    returns a number-like tensor, not a loss to backpropagate, whatever the name says."""
+    if name in summary.parameters:
+        return False
+    bindings = _own_bindings(summary, name)
+    if not bindings or any(binding.kind not in ("assign", "unpack", "augmented") for binding in bindings):
+        return False
+    gradients = summary.ctx.gradients
+    return all(
+        gradients.under_no_grad(binding.node) or _leaf_or_rescaled(summary, name, binding)
+        for binding in bindings
+    )
+
+
+def _leaf_or_rescaled(summary: Summary, name: str, binding: Binding) -> bool:
+    """A binding of `name` to a new leaf tensor (`torch.tensor(...)`, moved with `.to(device)`), or to `name`
+    itself scaled by a value that is no loss (`name / world_size`, `name *= 0.5`)."""
+    ctx = summary.ctx
+    value = binding.value
+    if binding.kind == "augmented":
+        node = binding.node
+        return (
+            isinstance(node, cst.AugAssign)
+            and type(node.operator) in (cst.DivideAssign, cst.MultiplyAssign)
+            and not _may_carry_loss(summary, node.value)
+        )
+    if binding.kind != "assign" or value is None:
+        return False
+    if type(value) is cst.BinaryOperation and type(value.operator) in (cst.Divide, cst.Multiply):
+        sides = (value.left, value.right)
+        return any(dotted_name(side) == name for side in sides) and not any(
+            _may_carry_loss(summary, side) for side in sides if dotted_name(side) != name
+        )
+    while (
+        type(value) is cst.Call
+        and type(value.func) is cst.Attribute
+        and value.func.attr.value in vocab.LOSS_PRESERVING_METHODS
+    ):
+        value = value.func.value
+    return (
+        type(value) is cst.Call
+        and ctx.callee(value) in vocab.GRAPHLESS_CONSTRUCTORS
+        and not any(arg.keyword is not None and arg.keyword.value == "requires_grad" for arg in value.args)
+    )
+
+
+def _may_carry_loss(summary: Summary, expr: cst.BaseExpression) -> bool:
+    """Whether a factor may carry a graph: anything but a number, a name or attribute with no loss or model
+    role, or a library call (`dist.get_world_size()`, `len(batch)`)."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return False
+    ctx = summary.ctx
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return ctx.roles.role_of(expr) is not None
+    if isinstance(expr, cst.Call):
+        callee = ctx.callee(expr)
+        if callee is not None and (callee.startswith(vocab.LIBRARY_PREFIXES) or callee in ("len",)):
+            return False
+    return True
 
 
 def _backpropagated_through(summary: Summary, name: str) -> bool:
