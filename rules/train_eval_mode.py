@@ -66,11 +66,13 @@ class TrainEvalMode(Rule):
     calls `model.eval()` or Lightning's `model.freeze()` (openspeech's evaluation script ran its ASR
     model with dropout on).
     In any file, a function that never trains and switches a model with `model.train()` as a statement
-    of its own body, then runs that model in a `torch.no_grad()` loop over data and keeps its output
-    (precomputing a linear probe's embeddings, measuring a training loss), has that `train()` reported:
-    `eval()` was meant. Silent for a `train()` under a condition or inside a block, in a function that
-    reads `.training` (it restores the mode) or speaks of BatchNorm statistics (recalibration) or is
-    named for MC dropout, a forward repeated per batch (`[model(x) for _ in range(passes)]`), and a bare
+    of its own body, then runs that model in a `torch.no_grad()` loop over data (a block, or the
+    function's decorator) and keeps its output (precomputing a linear probe's embeddings, measuring a
+    training loss), has that `train()` reported: `eval()` was meant. Silent for a `train()` under a
+    condition or inside a block, in a function that reads `.training` (it restores the mode) or speaks of
+    BatchNorm statistics (recalibration) or is named for MC dropout, a forward repeated per batch
+    (`[model(x) for _ in range(passes)]`), a model handed the targets (`model(images, targets)`,
+    `model(*batch)`: a torchvision detector returns its losses only in training mode), and a bare
     `model(x)` whose output is dropped.
     A loop that steps over the data by a batch size (`for i in range(0, len(X), batch_size):` taking
     `X[i : i + batch_size]`) is a loop over data, whatever the data is called. A model from

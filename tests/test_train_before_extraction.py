@@ -59,6 +59,9 @@ def _rows(source: str) -> list[tuple[int, str]]:
         ("    was_training = model.training\n    model.train()", _KEPT, []),
         # A function that speaks of BatchNorm statistics.
         ("    model.apply(reset_bn)\n    model.train()", _KEPT, []),
+        # A model handed the targets computes its own losses (a torchvision detector, in training mode only).
+        ("    model.train()", "            embeddings.append(model(x, targets=y))", []),
+        ("    model.train()", "            embeddings.append(model(*(x, y)))", []),
         # MC sampling: the forward is repeated for each batch.
         ("    model.train()", "            embeddings.append([model(x) for _ in range(8)])", []),
     ],
@@ -118,3 +121,27 @@ def test_a_method_measuring_the_training_loss_in_training_mode(
     """PFLlib's clientAPFL: `train_metrics` switches its personal model to `train()` before the `no_grad`
     pass over the training data, where its base class and the other clients call `eval()`."""
     assert _rows(_CLIENT.format(mode=mode)) == rows
+
+
+def test_a_function_decorated_with_no_grad_is_a_pass_without_gradients() -> None:
+    """`@torch.no_grad()` on the function turns recording off as a `with` block does."""
+    source = """import torch
+
+
+@torch.no_grad()
+def precompute(model, loader):
+    model.train()
+    outs = []
+    for x, y in loader:
+        outs.append(model(x))
+    return outs
+
+
+def fit(model, optimizer, loader):
+    for x, y in loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+"""
+    assert _rows(source) == [(6, "`train()` switches t")]
+    assert _rows(source.replace("    model.train()\n", "    model.eval()\n")) == []

@@ -60,6 +60,7 @@ from nnlint.vocabulary import (
     MODE_FREE_UNLESS,
     MODEL_COPIES,
     MODEL_MODULE_BASES,
+    MODEL_TARGET_KEYWORDS,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
@@ -82,14 +83,26 @@ _ANY_EVAL_SWITCH = re.compile(r"\.(?:eval\(\s*\)|train\(\s*(?:mode\s*=\s*)?False
 
 # Text of a function that chooses training mode on purpose for a pass that only runs the model: it saves or
 # restores the mode (`was_training = model.training`), or recalibrates BatchNorm (`reset_bn`, running
-# statistics, momentum, `recalibrate`).
+# statistics, momentum, `recalibrate`; not `recall`, a metric).
 _DELIBERATE_TRAIN_TEXT = re.compile(
-    r"\.training\b|batch_?norm|running_(?:mean|var)|momentum|recal|(?<![a-z])bn(?![a-z])", re.IGNORECASE
+    r"\.training\b|batch_?norm|running_(?:mean|var)|momentum|recalibrat|(?<![a-z])bn(?![a-z])", re.IGNORECASE
 )
 
 
 # What runs a forward again and again: loops, comprehensions, and a lambda (called who knows how often).
 _REPEATING = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+
+
+def _hands_targets(call: cst.CSTNode) -> bool:
+    """Whether a model call hands over the targets, or may (`model(images, targets)`, `model(**batch)`,
+    `model(*batch_data)`): a model that computes its own loss from them."""
+    if not isinstance(call, cst.Call):
+        return False
+    for arg in call.args:
+        name = arg.keyword.value if arg.keyword is not None else (dotted_name(arg.value) or "")
+        if arg.star or name.rsplit(".", 1)[-1] in MODEL_TARGET_KEYWORDS:
+            return True
+    return False
 
 
 def _switch_of(attr: str) -> re.Pattern[str]:
@@ -293,22 +306,26 @@ class ModeSimulation:
     def _train_before_extraction(self, forward: Event) -> cst.CSTNode | None:
         """The `train()` of the forward's model that its function makes as a statement of its own body
         (unconditionally, outside any block) when the function never trains and the forward runs under
-        `torch.no_grad()` in a `for` loop over data of that function and its output is kept: a pass that
-        precomputes embeddings, predictions or metrics with dropout on and BatchNorm normalizing by each
-        batch (and overwriting its running statistics). eai-vc's linear probe embedded CIFAR with
-        `model = model.train()` before the `no_grad` loop (the fix: `eval()`); PFLlib's APFL client
-        computes its training loss after `self.model_per.train()` where its base class calls `eval()`.
-        Deliberate training mode stays silent: a function named for MC dropout, one that saves or restores
-        the mode (reads `.training`), or that recalibrates BatchNorm (its text speaks of BatchNorm,
-        running statistics or momentum; a bare `model(x)` keeps no output), a switch under a condition
-        (a debug flag) or inside a block, a model's own `self.train()`, a forward repeated inside the loop
+        `torch.no_grad()` (a block, or the function's decorator) in a `for` loop over data of that
+        function and its output is kept: a pass that precomputes embeddings, predictions or metrics with
+        dropout on and BatchNorm normalizing by each batch (and overwriting its running statistics).
+        eai-vc's linear probe embedded CIFAR with `model = model.train()` before the `no_grad` loop (the
+        fix: `eval()`); PFLlib's APFL client computes its training loss after `self.model_per.train()`
+        where its base class calls `eval()`. Deliberate training mode stays silent: a function named for
+        MC dropout, one that saves or restores the mode (reads `.training`), or that recalibrates
+        BatchNorm (its text speaks of BatchNorm, running statistics or momentum; a bare `model(x)` keeps
+        no output), a switch under a condition (a debug flag) or inside a block, a model's own
+        `self.train()`, a model handed the targets (a torchvision detector returns its losses only in
+        training mode: easyFL's detection `test()` computes them so), a forward repeated inside the loop
         over data (`[model(x) for _ in range(passes)]`: MC sampling), and a model the mode changes nothing
         for. None otherwise."""
-        if forward.kind is not EventKind.FORWARD or forward.via or not forward.no_grad:
+        if forward.kind is not EventKind.FORWARD or forward.via:
             return None
         model = model_key(forward.target)
         function = self._ctx.enclosing_function(forward.node)
         if model is None or model == "self" or function is None or forward.node is not forward.site:
+            return None
+        if not forward.no_grad and not self._ctx.gradients.decorated_no_grad(function):
             return None
         if set(words(function.name.value)) & DELIBERATE_TRAIN_WORDS:
             return None
@@ -320,6 +337,8 @@ class ModeSimulation:
             return None  # run again per sample (`[model(x) for _ in range(passes)]`): MC dropout
         if not evaluation.iterates_data(loop) or not evaluation.output_used(forward):
             return None
+        if _hands_targets(forward.node):
+            return None  # a model given the targets computes its own losses, in training mode only
         body = self._body_events(function)
         if _trains(body) or any(event.kind in (EventKind.STEP, EventKind.ZERO_GRAD) for event in body):
             return None
