@@ -295,12 +295,16 @@ class ModeSimulation:
         change. Each answer is the `train()` call and the forward that runs in training mode; those
         `trains_for_inference` already gives are left to it."""
         found: list[tuple[cst.CSTNode, cst.CSTNode]] = []
-        given = {toggle for toggle, _ in self.trains_for_inference()}
+        if ".train()" not in self._ctx.source:
+            return found  # cheap: nothing switches a model to training mode that way
         for region in self._ctx.evaluation.regions:
             for forward in region.forwards:
                 toggle = self._train_before_extraction(forward)
-                if toggle is not None and toggle not in given and not any(toggle is t for t, _ in found):
+                if toggle is not None and not any(toggle is t for t, _ in found):
                     found.append((toggle, forward.node))
+        if found:
+            given = {id(toggle) for toggle, _ in self.trains_for_inference()}
+            found = [(toggle, forward) for toggle, forward in found if id(toggle) not in given]
         return found
 
     def _train_before_extraction(self, forward: Event) -> cst.CSTNode | None:
