@@ -25,10 +25,10 @@ def precompute_embeddings(model, dataset):
 
 
 def fit_probe(backbone, probe, optimizer, dataset):
-    features = precompute_embeddings(backbone, dataset)
-    for z in features:
+    for z in precompute_embeddings(backbone, dataset):
+        loss = probe(z).pow(2).mean()
         optimizer.zero_grad()
-        probe(z).sum().backward()
+        loss.backward()
         optimizer.step()
 """
 
