@@ -67,6 +67,15 @@ class TrainEvalMode(Rule):
     builds a new module and loads trained weights into it: readied, and in training mode until the script
     calls `model.eval()` or Lightning's `model.freeze()` (openspeech's evaluation script ran its ASR
     model with dropout on).
+    In any file, a function that never trains and switches a model with `model.train()` as a statement
+    of its own body, then runs that model in a `torch.no_grad()` loop over data (a block, or the
+    function's decorator) and keeps its output (precomputing a linear probe's embeddings, measuring a
+    training loss), has that `train()` reported: `eval()` was meant. Silent for a `train()` under a
+    condition or inside a block, in a function that reads `.training` (it restores the mode) or speaks of
+    BatchNorm statistics (recalibration) or is named for MC dropout, a forward repeated per batch
+    (`[model(x) for _ in range(passes)]`), a model handed the targets (`model(images, targets)`,
+    `model(*batch)`: a torchvision detector returns its losses only in training mode), and a bare
+    `model(x)` whose output is dropped.
     A loop that steps over the data by a batch size (`for i in range(0, len(X), batch_size):` taking
     `X[i : i + batch_size]`) is a loop over data, whatever the data is called. A model from
     `from_pretrained(...).to(device)` is in eval mode, and an object of a plain project class that switches
@@ -1826,6 +1835,53 @@ for x, y in loader:
     torch.nn.functional.mse_loss(out, y).backward()
     optimizer.step()
 """,
+        # Training mode chosen on purpose for a pass that only runs the model, in a file that trains:
+        # BatchNorm recalibration (its running statistics reset), a switch behind a debug flag, a
+        # function that restores the mode it found, MC dropout sampling named for it.
+        """
+import torch
+
+def update_bn(model, loader):
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+    model.train()
+    with torch.no_grad():
+        for x, _ in loader:
+            out = model(x)
+    return out
+
+def predict(model, loader, force_train=False):
+    if force_train:
+        model.train()
+    outs = []
+    with torch.no_grad():
+        for x, _ in loader:
+            outs.append(model(x))
+    return outs
+
+def embed(model, loader):
+    was_training = model.training
+    model.train()
+    feats = []
+    with torch.no_grad():
+        for x in loader:
+            feats.append(model(x))
+    model.train(was_training)
+    return feats
+
+def mc_dropout_predict(model, loader):
+    model.train()
+    with torch.no_grad():
+        for x in loader:
+            yield model(x)
+
+def fit(model, optimizer, loader):
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+""",
         # The same predict script, with eval() after loading the weights.
         """
 import torch
@@ -3420,6 +3476,31 @@ def main():
 """,
             line=12,
         ),
+        # A file that trains: a function that embeds a data set switches the backbone to `train()` itself
+        # before its `no_grad` loop and never trains it (eai-vc's linear probe; the fix was `eval()`).
+        Invalid(
+            """
+import torch
+
+def precompute_embeddings(model, dataset):
+    model = torch.nn.DataParallel(model)
+    model = model.train()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=64, shuffle=False)
+    embeddings = []
+    with torch.no_grad():
+        for x, y in loader:
+            embeddings.append(model(x).cpu())
+    return embeddings
+
+def fit_probe(backbone, probe, optimizer, dataset):
+    features = precompute_embeddings(backbone, dataset)
+    for z in features:
+        optimizer.zero_grad()
+        probe(z).sum().backward()
+        optimizer.step()
+""",
+            line=6,
+        ),
         # Evaluation by behaviour: `predict` runs the model over a loader and never backpropagates.
         Invalid(
             """
@@ -4532,6 +4613,11 @@ def train(loader, val_loader, epochs):
         "`train()` switches the model to training mode right before this script uses it for inference, so"
         " dropout and BatchNorm run as in training; call `model.eval()` instead."
     )
+    _TRAIN_FOR_EXTRACTION = (
+        "`train()` switches the model to training mode for a pass over the data that only runs it (no"
+        " gradients, no training step): its outputs come with dropout on and BatchNorm using each batch's"
+        " statistics (and overwriting its running ones); call `model.eval()` instead."
+    )
     _PER_NETWORK = (
         "`{0}` is evaluated here in training mode: this evaluation switches `{1}` to eval, but the mode is"
         " per network; call `{0}.eval()` too."
@@ -4566,6 +4652,12 @@ def train(loader, val_loader, epochs):
                 toggle,
                 message=self._TRAIN_FOR_INFERENCE,
                 related=(Evidence(start, "the inference that runs in training mode"),),
+            )
+        for toggle, forward in modes.trains_before_extraction():
+            self.report(
+                toggle,
+                message=self._TRAIN_FOR_EXTRACTION,
+                related=(Evidence(forward, "runs the model over the data in training mode"),),
             )
         for node in modes.trains_inside_evaluation():
             self.report(node, message=self._UNDOES_EVAL)

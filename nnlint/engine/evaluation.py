@@ -767,7 +767,7 @@ class Evaluation:
             if self._script_scope(loop.function)
             and self._outermost(loop)
             and any(
-                self._output_used(event) and self._readied(loop.function, event)
+                self.output_used(event) and self._readied(loop.function, event)
                 for event in loop.of_kind(EventKind.FORWARD, own=False)
             )
         ]
@@ -790,7 +790,7 @@ class Evaluation:
             and self._script_scope(self._ctx.enclosing_function(block))
             and loops.enclosing_loop(block) is None
             and any(
-                self._output_used(event) and self._readied(self._ctx.enclosing_function(block), event)
+                self.output_used(event) and self._readied(self._ctx.enclosing_function(block), event)
                 for event in loops.events_of_body(block.body)
                 if event.kind is EventKind.FORWARD
             )
@@ -898,10 +898,14 @@ class Evaluation:
             return [parent.targets[0].target]
         return []
 
-    def _output_used(self, forward: Event) -> bool:
+    def output_used(self, forward: Event) -> bool:
         """A forward whose output the code keeps: `out = model(x)`, not a bare `model(x)` run only for its
-        side effects (a pass that recalibrates BatchNorm statistics in training mode on purpose)."""
-        return not isinstance(self._ctx.index.parent(forward.node), cst.Expr)
+        side effects (a pass that recalibrates BatchNorm statistics in training mode on purpose), nor one
+        bound only to `_` (`_, _ = network(x)`)."""
+        parent = self._ctx.index.parent(forward.node)
+        if isinstance(parent, cst.Assign):
+            return any(_binds_a_name(target.target) for target in parent.targets)
+        return not isinstance(parent, cst.Expr)
 
     def _outermost(self, loop: Loop) -> bool:
         outer = self._ctx.loops.enclosing_loop(loop.node)
@@ -1261,3 +1265,10 @@ def _asserts(function: cst.FunctionDef) -> bool:
     test_utils/scripts/test_sync.py, run by a launcher, asserts on gradients) is a test, while an
     evaluation script's `test_one_epoch(device, model, test_loader)` only measures."""
     return any(type(node) is cst.Assert for node in own_nodes(function))
+
+
+def _binds_a_name(target: cst.BaseExpression) -> bool:
+    """Whether an assignment target keeps something: any name but `_`, an attribute or a subscript."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_binds_a_name(element.value) for element in target.elements)
+    return not (isinstance(target, cst.Name) and target.value == "_")

@@ -60,6 +60,7 @@ from nnlint.vocabulary import (
     MODE_FREE_UNLESS,
     MODEL_COPIES,
     MODEL_MODULE_BASES,
+    MODEL_TARGET_KEYWORDS,
     MODEL_WRAPPERS,
     SELF_RETURNING_METHODS,
     SEQUENTIAL,
@@ -78,6 +79,30 @@ _EVAL_SWITCHES = (".eval()", ".train(False", ".train(mode=False")
 # A switch of some module to eval mode: `.eval()` with nothing in it (a method named `eval` that takes
 # arguments is some API's inference call), `.train(False)`, `.train(mode=False)`.
 _ANY_EVAL_SWITCH = re.compile(r"\.(?:eval\(\s*\)|train\(\s*(?:mode\s*=\s*)?False\b)")
+
+
+# Text of a function that chooses training mode on purpose for a pass that only runs the model: it saves or
+# restores the mode (`was_training = model.training`), or recalibrates BatchNorm (`reset_bn`, running
+# statistics, momentum, `recalibrate`; not `recall`, a metric).
+_DELIBERATE_TRAIN_TEXT = re.compile(
+    r"\.training\b|batch_?norm|running_(?:mean|var)|momentum|recalibrat|(?<![a-z])bn(?![a-z])", re.IGNORECASE
+)
+
+
+# What runs a forward again and again: loops, comprehensions, and a lambda (called who knows how often).
+_REPEATING = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Lambda)
+
+
+def _hands_targets(call: cst.CSTNode) -> bool:
+    """Whether a model call hands over the targets, or may (`model(images, targets)`, `model(**batch)`,
+    `model(*batch_data)`): a model that computes its own loss from them."""
+    if not isinstance(call, cst.Call):
+        return False
+    for arg in call.args:
+        name = arg.keyword.value if arg.keyword is not None else (dotted_name(arg.value) or "")
+        if arg.star or name.rsplit(".", 1)[-1] in MODEL_TARGET_KEYWORDS:
+            return True
+    return False
 
 
 def _switch_of(attr: str) -> re.Pattern[str]:
@@ -263,6 +288,91 @@ class ModeSimulation:
                 # Asked last: whether the file never trains may read the project's helpers.
                 return event.node if self._ctx.evaluation.never_trains else None
         return None
+
+    def trains_before_extraction(self) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
+        """`model.train()` calls that switch a model to training mode for a pass over data that only runs
+        it (`_train_before_extraction`), in any file: `eval()` was meant, so the `train()` is the line to
+        change. Each answer is the `train()` call and the forward that runs in training mode; those
+        `trains_for_inference` already gives are left to it."""
+        found: list[tuple[cst.CSTNode, cst.CSTNode]] = []
+        if ".train()" not in self._ctx.source:
+            return found  # cheap: nothing switches a model to training mode that way
+        for region in self._ctx.evaluation.regions:
+            for forward in region.forwards:
+                toggle = self._train_before_extraction(forward)
+                if toggle is not None and not any(toggle is t for t, _ in found):
+                    found.append((toggle, forward.node))
+        if found:
+            given = {id(toggle) for toggle, _ in self.trains_for_inference()}
+            found = [(toggle, forward) for toggle, forward in found if id(toggle) not in given]
+        return found
+
+    def _train_before_extraction(self, forward: Event) -> cst.CSTNode | None:
+        """The `train()` of the forward's model that its function makes as a statement of its own body
+        (unconditionally, outside any block) when the function never trains and the forward runs under
+        `torch.no_grad()` (a block, or the function's decorator) in a `for` loop over data of that
+        function and its output is kept: a pass that precomputes embeddings, predictions or metrics with
+        dropout on and BatchNorm normalizing by each batch (and overwriting its running statistics).
+        eai-vc's linear probe embedded CIFAR with `model = model.train()` before the `no_grad` loop (the
+        fix: `eval()`); PFLlib's APFL client computes its training loss after `self.model_per.train()`
+        where its base class calls `eval()`. Deliberate training mode stays silent: a function named for
+        MC dropout, one that saves or restores the mode (reads `.training`), or that recalibrates
+        BatchNorm (its text speaks of BatchNorm, running statistics or momentum; a bare `model(x)` keeps
+        no output), a switch under a condition (a debug flag) or inside a block, a model's own
+        `self.train()`, a model handed the targets (a torchvision detector returns its losses only in
+        training mode: easyFL's detection `test()` computes them so), a forward repeated inside the loop
+        over data (`[model(x) for _ in range(passes)]`: MC sampling), and a model the mode changes nothing
+        for. None otherwise."""
+        if forward.kind is not EventKind.FORWARD or forward.via:
+            return None
+        model = model_key(forward.target)
+        function = self._ctx.enclosing_function(forward.node)
+        if model is None or model == "self" or function is None or forward.node is not forward.site:
+            return None
+        if not forward.no_grad and not self._ctx.gradients.decorated_no_grad(function):
+            return None
+        if set(words(function.name.value)) & DELIBERATE_TRAIN_WORDS:
+            return None
+        loop = self._ctx.loops.enclosing_loop(forward.node)
+        evaluation = self._ctx.evaluation
+        if loop is None or loop.function is not function or not isinstance(loop.node, cst.For):
+            return None
+        if self._ctx.index.enclosing(forward.node, _REPEATING) is not loop.node:
+            return None  # run again per sample (`[model(x) for _ in range(passes)]`): MC dropout
+        if not evaluation.iterates_data(loop) or not evaluation.output_used(forward):
+            return None
+        if _hands_targets(forward.node):
+            return None  # a model given the targets computes its own losses, in training mode only
+        body = self._body_events(function)
+        if _trains(body) or any(event.kind in (EventKind.STEP, EventKind.ZERO_GRAD) for event in body):
+            return None
+        position = next((i for i, event in enumerate(body) if event.node is forward.node), None)
+        if position is None or self._last_toggle(body[:position], model, function) != TRAIN:
+            return None
+        wanted = self._alias(model, function)
+        toggle = next(
+            event
+            for event in reversed(body[:position])
+            if event.kind is EventKind.TRAIN
+            and self._alias(model_key(event.target) or "", function) == wanted
+        )
+        if toggle.via or not self._own_statement(toggle.node, function) or self._mode_free(model, function):
+            return None
+        text = self._ctx.module.code_for_node(function)
+        return None if _DELIBERATE_TRAIN_TEXT.search(text) else toggle.node
+
+    def _own_statement(self, call: cst.CSTNode, function: cst.FunctionDef) -> bool:
+        """Whether `call` is a statement of `function`'s own body, or the value such a statement binds
+        (`model.train()`, `model = model.train()`), not under any `if`, loop, `with` or `try`."""
+        index = self._ctx.index
+        parent = index.parent(call)
+        if isinstance(parent, cst.Assign) and parent.value is call:
+            parent = index.parent(parent)
+        elif isinstance(parent, cst.Expr):
+            parent = index.parent(parent)
+        else:
+            return False
+        return isinstance(parent, cst.SimpleStatementLine) and index.parent(parent) is function.body
 
     def trains_inside_evaluation(self) -> list[cst.CSTNode]:
         """`model.train()` calls that undo, inside an evaluation, the `eval()` the same function made for
