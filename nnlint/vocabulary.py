@@ -414,6 +414,22 @@ RNG_TORCH_DATA = frozenset(
         "torch.utils.data.sampler.WeightedRandomSampler",
     }
 )
+# Graph libraries' data loaders, subclasses of torch's `DataLoader`: with `shuffle=` on, they draw the order
+# of each epoch from torch's global generator as it does (relbench's `NeighborLoader(..., shuffle=split ==
+# "train")`, a PyG `DataLoader(train_dataset, shuffle=True)` of graphs).
+RNG_SHUFFLING_LOADERS = frozenset(
+    {
+        "torch_geometric.loader.DataLoader",
+        "torch_geometric.loader.DenseDataLoader",
+        "torch_geometric.loader.NeighborLoader",
+        "torch_geometric.loader.LinkNeighborLoader",
+        "torch_geometric.loader.dataloader.DataLoader",
+        "torch_geometric.data.DataLoader",
+        "torch_geometric.data.DenseDataLoader",
+        "dgl.dataloading.GraphDataLoader",
+        "dgl.dataloading.DataLoader",
+    }
+)
 # torchvision augmentations that draw without "Random" in their name.
 RNG_AUGMENTATIONS = frozenset({"ColorJitter", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"})
 # torchvision augmentations whose only draw is a coin flip with probability `p`, and the position `p`

@@ -68,7 +68,11 @@ class EvalWithoutNoGrad(Rule):
     several modules call (`eval_model(model, dev_data)` in train.py and predict.py) is reported at each
     call that runs it with recording on, where that caller chooses the grad mode, with the helper's loop as
     related location; a caller that sets `requires_grad` first (`for p in net.parameters(): p.requires_grad
-    = False`, the CRNN trainers' `val`) chose, as the same code in one module does.
+    = False`, the CRNN trainers' `val`) chose, as the same code in one module does. The helper's own loop
+    stays silent while another module may call it under `no_grad` (its text calls it and names a setter),
+    unless its importers' calls, read, all resolve to it and run with recording on (GraphXAI's
+    graph-classification `test(model, loader)`, called at module level by scripts that use `no_grad`
+    for another forward).
 
     Not flagged: loops that need gradients on purpose (they call `backward()` or `torch.autograd.grad`,
     read `.grad` or set `requires_grad`, also as an argument, `Variable(x, requires_grad=True)`:

@@ -32,7 +32,8 @@ class UnseededRng(Rule):
     loop, a notebook, a module-level `main()` call, or a module-level call that trains through the project,
     as a flat example script's `framework.train_model(...)`) that draws random numbers and never seeds the
     generators it draws from. Randomness counts from torch (`torch.rand*`/`randn`/`randint`/`randperm`,
-    `normal_` and the other in-place samplers, `nn.init`, `DataLoader(shuffle=True)`, random samplers,
+    `normal_` and the other in-place samplers, `nn.init`, `DataLoader(shuffle=True)` (also PyG's and DGL's
+    loaders, which subclass it: `NeighborLoader(..., shuffle=True)`), random samplers,
     `random_split`, random augmentations, and, in a script that trains, random weight initialisation by
     constructing layers, a Hugging Face model built with `from_config` or PEFT adapters added by
     `get_peft_model`, and dropout), from Python's `random` module and from numpy's global generator.
@@ -497,8 +498,45 @@ if __name__ == "__main__":
     model = torch.nn.Linear(4, 2)
     model(torch.ones(1, 4)).sum().backward()
 """,
+        # A graph library's loader shuffles from torch's generator, which `seed_everything` seeded.
+        """
+import torch
+from torch_geometric.loader import DataLoader
+from torch_geometric.seed import seed_everything
+
+seed_everything(0)
+loader = DataLoader(load_graphs(), batch_size=32, shuffle=True)
+model = build_gnn()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for batch in loader:
+        optimizer.zero_grad()
+        model(batch).mean().backward()
+        optimizer.step()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # relbench examples/gnn_node.py: PyG's `NeighborLoader` (a torch `DataLoader`) shuffles the training
+        # split from torch's generator; `seed_everything` is imported and never called.
+        Invalid(
+            """
+import torch
+from torch_geometric.loader import NeighborLoader
+from torch_geometric.seed import seed_everything
+
+loaders = {}
+for split in ("train", "val"):
+    loaders[split] = NeighborLoader(load_graph(), num_neighbors=[8], shuffle=split == "train")
+model = build_gnn()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for batch in loaders["train"]:
+        optimizer.zero_grad()
+        model(batch).mean().backward()
+        optimizer.step()
+""",
+            line=8,
+        ),
         # NJUNMT-pytorch: the backward happens inside the loss object's call (a sharded criterion handed in
         # as a parameter), and only the optimizer's `step()` shows that the script trains; the
         # Transformer's initialisation and the data shuffle are never seeded.

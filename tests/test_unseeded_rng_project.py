@@ -615,6 +615,33 @@ def test_a_shuffling_loader_that_is_never_read_draws_nothing(after: str, draws: 
 
 
 @pytest.mark.parametrize(
+    ("spelled", "draws"),
+    [
+        ("from torch_geometric.loader import DataLoader\nloader = DataLoader(graphs, shuffle=True)", True),
+        ("from torch_geometric.data import DataLoader\nloader = DataLoader(graphs, shuffle=True)", True),
+        ("from torch_geometric.loader import NeighborLoader\nloader = NeighborLoader(shuffle=a == b)", True),
+        ("from dgl.dataloading import GraphDataLoader\nloader = GraphDataLoader(graphs, shuffle=True)", True),
+        ("from torch_geometric.loader import DataLoader\nloader = DataLoader(graphs, shuffle=False)", False),
+        ("from torch_geometric.loader import DataLoader\nloader = DataLoader(graphs)", False),
+        ("from mylib.loader import DataLoader\nloader = DataLoader(graphs, shuffle=True)", False),
+    ],
+)
+def test_a_graph_librarys_shuffling_loader_draws_from_torch(spelled: str, draws: bool) -> None:
+    """PyG's and DGL's loaders subclass torch's `DataLoader`: their shuffle draws from torch's generator
+    (relbench examples/gnn_node.py, lukecavabarrett/pna's example.py); an unknown library's stays unknown."""
+    import libcst as cst
+
+    from nnlint.engine.context import FileContext
+    from nnlint.engine.randomness import classify
+
+    source = spelled + "\nfor batch in loader:\n    step(batch)\n"
+    ctx = FileContext("train.py", source, cst.parse_module(source))
+    call = next(c for c in ctx.index.nodes(cst.Call) if "Loader" in (ctx.callee(c) or ""))
+    effect = classify(ctx, call)
+    assert (effect.draw is not None and effect.draw.generator == "torch") is draws
+
+
+@pytest.mark.parametrize(
     ("build", "draws"),
     [
         ("models.vgg16(pretrained=True)", False),  # gordicaleksa/pytorch-neural-style-transfer

@@ -140,8 +140,24 @@ class GradMode:
         callers = package_modules_mentioning(path, (called,))
         self._ctx.project_deps.update(callers)  # a caller that starts to set the mode rechecks this file
         if callers:
-            return bool(package_modules_mentioning(path, (called,), setters))
-        return self._managed_by_importers(function, called, setters)
+            maybe = bool(package_modules_mentioning(path, (called,), setters))
+        else:
+            maybe = self._managed_by_importers(function, called, setters)
+        return maybe and not self._importers_record(function)
+
+    def _importers_record(self, function: cst.FunctionDef) -> bool:
+        """Whether the project's modules that import this module-level function call it only with recording
+        on, read after the text said "maybe": GraphXAI's graph-classification `test(model, loader)` is
+        called at module level by scripts whose text names `no_grad` elsewhere and imports an unrelated
+        `graphxai.utils`. Each call spelled with the function's name in an importer (re-exports included,
+        `bindings.project_calls`) must resolve to this very function and run unmanaged in its module; a
+        call resolved to nothing, or no call found, leaves the answer to the text (unknown: silent)."""
+        from nnlint.engine.bindings import project_calls
+
+        calls = project_calls(self._ctx, function)
+        if not calls or not all(resolved for _, _, resolved in calls):
+            return False
+        return not any(module.grad_mode.managed(call) for module, call, _ in calls)
 
     def _managed_by_importers(self, function: cst.FunctionDef, called: str, setters: tuple[str, ...]) -> bool:
         """Callers outside the package (train.py beside the `mt_dnn/` package whose helper it calls): their

@@ -179,12 +179,11 @@ def _classify_qualified(ctx: FileContext, call: cst.Call, callee: str) -> Effect
     if callee in vocab.RNG_TORCH_DATA or (_is_random_augmentation(callee) and not _certain_coin(call, last)):
         return draw("torch", f"`{last}`", loads_data=True)
     if (
-        last == "DataLoader"
-        and callee.startswith("torch.")
+        ((last == "DataLoader" and callee.startswith("torch.")) or callee in vocab.RNG_SHUFFLING_LOADERS)
         and _shuffles(call)
         and not _never_read(ctx, call)
     ):
-        return draw("torch", "`DataLoader(shuffle=True)`", loads_data=True)
+        return draw("torch", f"`{last}(shuffle=True)`", loads_data=True)
     implicit = None if _pretrained(call) else _implicit_randomness(callee, last)
     return Effect(implicit=Draw("torch", implicit, call, ctx) if implicit else None)
 
