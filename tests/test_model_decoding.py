@@ -104,3 +104,58 @@ def test_decoder_that_keeps_its_log_probabilities_is_silent() -> None:
 
 def test_loop_that_never_feeds_back_is_silent() -> None:
     assert _lines(_NOT_FED_BACK) == []
+
+
+_THROUGH_OWN_METHOD = """
+import torch
+import torch.nn as nn
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerDecoderLayer(8, 2)
+
+    def forward(self, x, memory):
+        return self.layer(x, memory)
+
+
+class EncoderDecoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.TransformerEncoderLayer(8, 2)
+        self.decoder = Decoder()
+        self.tgt_embed = nn.Embedding(10, 8)
+        self.generator = nn.Linear(8, 10)
+
+    def forward(self, src, tgt):
+        return self.decode(self.encoder(src), tgt)
+
+    def decode(self, memory, tgt):
+        return self.decoder(self.tgt_embed(tgt), memory)
+
+    def greedy_decode(self, src, max_len, start):
+        memory = self.encoder(src)
+        ys = torch.full((1, 1), start, dtype=torch.long)
+        for _ in range(max_len - 1):
+            out = self.decode(memory, ys)
+            next_word = self.generator(out[:, -1]).argmax(dim=1)
+            ys = torch.cat([ys, next_word.unsqueeze(0)], dim=1)
+        return ys
+{caller}
+"""
+
+
+def test_decoder_through_a_method_of_the_model_records() -> None:
+    source = _THROUGH_OWN_METHOD.format(caller="")
+    findings = check_source("model.py", source, [EvalWithoutNoGrad]).findings
+    assert [f.location.row for f in findings] == [32]
+
+
+def test_decoder_that_forward_calls_runs_in_its_callers_mode() -> None:
+    caller = """
+    def sample(self, src):
+        return self.greedy_decode(src, 8, 1)
+"""
+    source = _THROUGH_OWN_METHOD.format(caller=caller)
+    assert check_source("model.py", source, [EvalWithoutNoGrad]).findings == []

@@ -710,12 +710,13 @@ class Evaluation:
         if cls is None or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls)):
             return False
         forwards = loop.of_kind(EventKind.FORWARD, own=False)
-        if not forwards or any(event.via for event in forwards):
+        if not forwards:
             return False
         if any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function)):
             return False
         if isinstance(loop.node, cst.For) and all(
-            event.target == "self" and self._taken_off_graph(event.node, loop.node) for event in forwards
+            event.target == "self" and not event.via and self._taken_off_graph(event.node, loop.node)
+            for event in forwards
         ):
             return True
         return self._decodes_off_graph(loop, function, forwards)
@@ -724,17 +725,33 @@ class Evaluation:
         """A loop of a model's method that decodes step by step through the model's own parts and keeps
         nothing on the graph (DeepPhonemizer's `generate`: `output = self.decoder(trg)`, on through
         `self.fc_out`, `token = output.argmax(2)[-1].item()`, `indices.append(token)`, the next step fed
-        `torch.tensor(indices)`): what every forward makes, followed through the names and the model's
-        parts it flows into, leaves the graph (`.item()`, `.tolist()`, `.detach()`, `.data`), and the
+        `torch.tensor(indices)`; a forward in a method of the model's own, `self.decode(memory, ys)`, is
+        judged at that call): what every forward makes, followed through the names and the model's parts it
+        flows into, leaves the graph (`.item()`, `.tolist()`, `.detach()`, `.data`), and the
         next step's input is made from the last one's output. Nothing the method returns can carry a
         gradient, so each step's graph is waste. A sampler whose log-probabilities stay attached (kept for
         a REINFORCE loss) is no such loop."""
-        if not all((event.target or "").split(".")[0] == "self" for event in forwards):
-            return False
+        calls = {event.site if event.via else event.node for event in forwards}
+        if not all(type(call) is cst.Call and _runs_own_part(call) for call in calls):
+            return False  # a forward of something the model does not own
+        if self._called_in_own_class(function):
+            return False  # a helper of `forward` (a scripted generator's `greedy_search`): its caller's mode
         seen: set[str] = set()
-        if not all(self._leaves_graph(event.node, function, seen) for event in forwards):
+        if not all(self._leaves_graph(call, function, seen) for call in calls):
             return False
         return self._feeds_parts_back(loop)
+
+    def _called_in_own_class(self, method: cst.FunctionDef) -> bool:
+        """Whether a method of the method's own class calls it (`self.greedy_search(...)` in `forward`)."""
+        cls = self._ctx.enclosing_class(method)
+        name = method.name.value
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == name
+            and dotted_name(call.func.value) == "self"
+            and self._ctx.enclosing_class(call) is cls
+            for call in self._ctx.index.nodes(cst.Call)
+        )
 
     def _leaves_graph(self, node: cst.CSTNode, function: cst.FunctionDef, seen: set[str]) -> bool:
         """Whether the value `node` computes leaves the graph before the function lets it go: a chain of
@@ -762,7 +779,7 @@ class Evaluation:
                 return True
             if callee.startswith("torch.autograd."):
                 return False  # gradients taken of it: the graph is what the loop wants
-            if (dotted_name(call.func) or "").split(".")[0] == "self" or callee.startswith("torch."):
+            if _runs_own_part(call) or callee.startswith("torch."):
                 return self._leaves_graph(call, function, seen)
             return False
         if type(parent) is not cst.Assign or parent.value is not node:
@@ -1358,13 +1375,14 @@ def _nested_statements(clause: cst.CSTNode) -> list[cst.BaseSmallStatement]:
     return found
 
 
+def _runs_own_part(call: cst.Call) -> bool:
+    """`self.decoder(trg)`, `self.fc_out(h)`, `self.decode(memory, ys)`: a call of the object's own parts."""
+    return (dotted_name(call.func) or "").split(".")[0] == "self"
+
+
 def _self_calls(statement: cst.CSTNode) -> list[cst.Call]:
-    """The calls of the object's own parts in a statement (`self.decoder(trg)`, `self.fc_out(h)`)."""
-    return [
-        node
-        for node in walk(statement)
-        if type(node) is cst.Call and (dotted_name(node.func) or "").split(".")[0] == "self"
-    ]
+    """The calls of the object's own parts in a statement."""
+    return [node for node in walk(statement) if type(node) is cst.Call and _runs_own_part(node)]
 
 
 def _binding_of(statement: cst.BaseSmallStatement) -> tuple[set[str] | None, cst.CSTNode]:
