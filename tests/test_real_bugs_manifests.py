@@ -335,8 +335,8 @@ def test_the_eighth_held_out_set_keeps_its_clean_files_apart_and_its_ids_unique(
 # Held-out set 14 part D (any domain, from lab accounts' paper repositories new to the workspace:
 # recommenders, time series, backdoor NLP, OOD detection, detection templates;
 # bench/real_bugs/notes/heldout14d.md) is held to the same checks.
-# Held-out set 15 part B (language and sound: NLP classifiers and taggers, BERT pre-training, grapheme-to-phoneme,
-# forced alignment, pitch extraction, passage reranking, reward-model evaluation;
+# Held-out set 15 part B (language and sound: NLP classifiers and taggers, BERT pre-training,
+# grapheme-to-phoneme, forced alignment, pitch extraction, passage reranking, reward-model evaluation;
 # bench/real_bugs/notes/heldout15b.md says why it holds fewer in-scope bugs than planned) is held to them too.
 NINTH = {
     "manifest_heldout9a.json": (6, 8),
