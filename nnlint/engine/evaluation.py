@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import argument_values, bound_name, own_nodes, read_names, target_names
+from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.index import children, walk
 from nnlint.engine.loops import Event, EventKind, Loop
@@ -739,7 +739,7 @@ class Evaluation:
         seen: set[str] = set()
         if not all(self._leaves_graph(call, function, seen) for call in calls):
             return False
-        return self._feeds_parts_back(loop)
+        return self._feeds_parts_back(loop, calls)  # type: ignore[arg-type]
 
     def _called_in_own_class(self, method: cst.FunctionDef) -> bool:
         """Whether a method of the method's own class calls it (`self.greedy_search(...)` in `forward`)."""
@@ -798,12 +798,12 @@ class Evaluation:
                     return False
         return True
 
-    def _feeds_parts_back(self, loop: Loop) -> bool:
-        """Whether a call of the model's parts in the loop (`self.decoder(trg)`) is given what an earlier
-        iteration made from such a call's output (`trg = torch.tensor(indices)` after
+    def _feeds_parts_back(self, loop: Loop, forwards: set[cst.CSTNode]) -> bool:
+        """Whether a forward of the loop (`self.pos_decoder(output)`) is given what an earlier iteration
+        made from a forward's output (`output = self.decoder(torch.tensor(indices))` after
         `indices.append(token)`): two passes over the iteration's statements, the first marking the names
-        bound or grown (`append`, `extend`, `+=`) from the parts' outputs, the second asking whether a
-        part reads one of them before it is rebound from elsewhere."""
+        bound or grown (`append`, `extend`, `+=`) from the forwards' outputs or from marked names, the
+        second asking whether a forward reads a marked name that nothing rebound from elsewhere first."""
         statements = _statements_in_order(loop.node.body)
         carried: set[str] = set()
         for second in (False, True):
@@ -811,13 +811,17 @@ class Evaluation:
             if second:
                 marked -= _bound_names_of_loop(loop.node)
             for statement in statements:
-                calls = _self_calls(statement)
-                if second and any(read_names(arg.value) & marked for call in calls for arg in call.args):
+                runs = [node for node in walk(statement) if node in forwards]
+                if second and any(
+                    _plain_names(arg.value) & marked
+                    for call in runs
+                    for arg in call.args  # type: ignore[attr-defined]
+                ):
                     return True
                 target, value = _binding_of(statement)
                 if target is None:
                     continue
-                if (not second and calls) or read_names(value) & marked:
+                if (not second and runs) or _plain_names(value) & marked:
                     marked.update(target)
                 elif isinstance(statement, cst.Assign):
                     marked.difference_update(target)
@@ -1380,9 +1384,21 @@ def _runs_own_part(call: cst.Call) -> bool:
     return (dotted_name(call.func) or "").split(".")[0] == "self"
 
 
-def _self_calls(statement: cst.CSTNode) -> list[cst.Call]:
-    """The calls of the object's own parts in a statement."""
-    return [node for node in walk(statement) if type(node) is cst.Call and _runs_own_part(node)]
+def _plain_names(expr: cst.CSTNode) -> set[str]:
+    """The variables an expression reads: its plain names, not the fields of attributes (`x.decoder` reads
+    `x` only) nor keywords."""
+    found: set[str] = set()
+    for node in walk(expr):
+        if type(node) is cst.Attribute:
+            if type(node.value) is cst.Name:
+                found.add(node.value.value)
+            continue
+        for child in children(node):
+            if type(child) is cst.Name and not (type(node) is cst.Arg and node.keyword is child):
+                found.add(child.value)
+    if type(expr) is cst.Name:
+        found.add(expr.value)
+    return found
 
 
 def _binding_of(statement: cst.BaseSmallStatement) -> tuple[set[str] | None, cst.CSTNode]:
