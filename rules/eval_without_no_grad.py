@@ -45,7 +45,8 @@ class EvalWithoutNoGrad(Rule):
     off the graph at once (`.data`, `.detach()`, `.numpy()`, `.item()`: an `encode` or `embed` method) is
     inference too, and so is one that decodes step by step through the model's own parts and keeps nothing
     on the graph (`output = self.decoder(tokens)`, `token = self.fc_out(output).argmax(-1).item()` appended
-    to the tokens the next step reads: a `generate` method); so is a function that never trains and decodes
+    to the tokens the next step reads: a `generate` method), unless every call of it in the project's other
+    modules turns recording off; so is a function that never trains and decodes
     step by step (a loop whose forward is given
     what the loop made from its output: `y, state = model.decoder(y_prev, state)`; calling a model's part,
     `model.encoder(src)`, runs the model).

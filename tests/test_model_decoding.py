@@ -5,6 +5,11 @@ step's graph is waste; a sampler that keeps the log-probabilities attached is le
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from project_tree import checked_findings, write_tree
+
 from nnlint.runner import check_source
 from rules.eval_without_no_grad import EvalWithoutNoGrad
 
@@ -159,3 +164,31 @@ def test_decoder_that_forward_calls_runs_in_its_callers_mode() -> None:
 """
     source = _THROUGH_OWN_METHOD.format(caller=caller)
     assert check_source("model.py", source, [EvalWithoutNoGrad]).findings == []
+
+
+_CALLER = """
+import torch
+
+from model import Seq2Seq
+
+
+def sample(model: Seq2Seq, h):
+{body}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("    return model.decode(h)\n", [26]),  # a caller that records: the model's method is reported
+        ("    with torch.no_grad():\n        return model.decode(h)\n", []),  # every caller chose
+    ],
+)
+def test_callers_in_other_modules_decide(tmp_path: Path, body: str, expected: list[int]) -> None:
+    write_tree(
+        tmp_path,
+        {"model.py": _MODEL.format(body=_GREEDY_ITEMS), "sample.py": _CALLER.format(body=body)},
+        project_marker=True,
+    )
+    findings = checked_findings([tmp_path / "model.py"], {"NN503"})
+    assert [f.location.row for f in findings] == expected

@@ -26,7 +26,7 @@ from nnlint.engine.entry import is_test_module, named_like_test
 from nnlint.engine.index import children, walk
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, moved_module, words
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, paths_mentioning
 from nnlint.engine.roles import Role, loads_lightning_checkpoint, loads_pretrained_model
 from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
@@ -739,7 +739,35 @@ class Evaluation:
         seen: set[str] = set()
         if not all(self._leaves_graph(call, function, seen) for call in calls):
             return False
-        return self._feeds_parts_back(loop, calls)  # type: ignore[arg-type]
+        if not self._feeds_parts_back(loop, calls):  # type: ignore[arg-type]
+            return False
+        return not self._run_without_recording_elsewhere(function)
+
+    def _run_without_recording_elsewhere(self, method: cst.FunctionDef) -> bool:
+        """Whether the project's other modules call the method (`model.generate(x)`) and every such call
+        runs under a grad-mode choice of its caller (`with torch.no_grad():` in generate.py and
+        translate.py, wengong-jin/hgraph2graph): the callers decided, and the model's method is no bug.
+        Read by text first: a module that calls it and never says `no_grad` or `inference_mode` records."""
+        name = method.name.value
+        calling = paths_mentioning(self._ctx, f".{name}(")
+        if not calling:
+            return False
+        choosing = set(paths_mentioning(self._ctx, f".{name}(", "no_grad") or ()) | set(
+            paths_mentioning(self._ctx, f".{name}(", "inference_mode") or ()
+        )
+        if any(path not in choosing for path in calling):
+            return False  # a caller that never turns recording off
+        calls = 0
+        for path in calling:
+            other = self._ctx.project.read(path)
+            if other is None:
+                return False
+            for call in other.index.nodes(cst.Call):
+                if type(call.func) is cst.Attribute and call.func.attr.value == name:
+                    if not other.grad_mode.managed(call):
+                        return False
+                    calls += 1
+        return calls > 0
 
     def _called_in_own_class(self, method: cst.FunctionDef) -> bool:
         """Whether a method of the method's own class calls it (`self.greedy_search(...)` in `forward`)."""
