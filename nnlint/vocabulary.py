@@ -696,6 +696,9 @@ DETACHING_METHODS = frozenset({"item", "detach", "detach_", "tolist", "numpy"})
 DETACHING_BUILTINS = frozenset({"float", "int", "bool", "round"})
 # Methods after which nothing can backpropagate into the tensor (`.cpu()` keeps the graph).
 GRAPH_DROPPING_METHODS = frozenset({"item", "detach", "tolist", "numpy"})
+# Methods (and torch functions) whose result is integer indices, which no gradient flows through: a
+# greedy decoder's next token (`logits.argmax(-1)`) is off the graph however it is used afterwards.
+INDEX_METHODS = frozenset({"argmax", "argmin"})
 # Methods whose result is the same loss in another dtype, device or layout: it keeps the loss's reduction
 # and its graph (`loss.float()`, `loss.squeeze()`).
 LOSS_PRESERVING_METHODS = frozenset(

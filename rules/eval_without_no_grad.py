@@ -44,7 +44,11 @@ class EvalWithoutNoGrad(Rule):
     inference, however the loop and its data are named (a plain list of feature tensors too). Inside a model
     class, a method (not `forward`) whose loop runs the model itself batch after batch and takes every output
     off the graph at once (`.data`, `.detach()`, `.numpy()`, `.item()`: an `encode` or `embed` method) is
-    inference too; so is a function that never trains and decodes step by step (a loop whose forward is given
+    inference too, and so is one that decodes step by step through the model's own parts and keeps nothing
+    on the graph (`output = self.decoder(tokens)`, `token = self.fc_out(output).argmax(-1).item()` appended
+    to the tokens the next step reads: a `generate` method), unless every call of it in the project's other
+    modules turns recording off; so is a function that never trains and decodes
+    step by step (a loop whose forward is given
     what the loop made from its output: `y, state = model.decoder(y_prev, state)`; calling a model's part,
     `model.encoder(src)`, runs the model).
 
@@ -1042,6 +1046,42 @@ class Trainer:
             out.append(self.actor(ids[start : start + batch_size]).logits)
         return out
 """,
+        # A model's sampler that keeps each step's log-probabilities attached (returned for a REINFORCE
+        # loss, self-critical captioning's `sample`): the graph is what its caller backpropagates.
+        """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 8)
+        self.rnn = nn.GRUCell(8, 8)
+        self.out = nn.Linear(8, 10)
+
+    def forward(self, tokens, h):
+        h = self.rnn(self.embed(tokens), h)
+        return self.out(h), h
+
+
+class Captioner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decoder = Decoder()
+
+    def sample(self, h, max_len=16):
+        tokens = torch.zeros(h.size(0), dtype=torch.long)
+        seq, logprobs = [], []
+        for _ in range(max_len):
+            logits, h = self.decoder(tokens, h)
+            logp = F.log_softmax(logits, -1)
+            tokens = torch.multinomial(logp.exp(), 1).squeeze(1)
+            seq.append(tokens)
+            logprobs.append(logp.gather(1, tokens.unsqueeze(1)))
+        return seq, logprobs
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
         # The near miss: the switch to training comes after the loop (restoring the mode); the loop itself
@@ -1584,6 +1624,45 @@ def eval_iou(loader, model):
     return scores
 """,
             line=17,
+        ),
+        # A model's own greedy decoder (DeepPhonemizer's `generate`): each step runs the model's parts on
+        # the tokens so far and keeps only the next token's index, so every step's graph is waste.
+        Invalid(
+            """
+import torch
+import torch.nn as nn
+
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, d_model):
+        super().__init__()
+        self.dropout = nn.Dropout(0.1)
+
+    def forward(self, x):
+        return self.dropout(x)
+
+
+class Transformer(nn.Module):
+    def __init__(self, vocab, d_model=64):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d_model)
+        self.pos = PositionalEncoding(d_model)
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(d_model, 2), 2)
+        self.fc_out = nn.Linear(d_model, vocab)
+
+    def generate(self, memory, start, end, max_len=50):
+        indices = [start]
+        for _ in range(max_len):
+            tokens = torch.tensor(indices).unsqueeze(1)
+            output = self.pos(self.embed(tokens))
+            output = self.decoder(output, memory)
+            token = self.fc_out(output).argmax(2)[-1].item()
+            indices.append(token)
+            if token == end:
+                break
+        return indices
+""",
+            line=25,
         ),
         # Greedy decoding through the model's parts, each step fed the last prediction (d2l's
         # `predict_seq2seq`), with autograd recording every step.

@@ -23,9 +23,10 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
+from nnlint.engine.index import children, walk
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, moved_module, words
-from nnlint.engine.project import Resolved
+from nnlint.engine.project import Resolved, paths_mentioning
 from nnlint.engine.roles import Role, loads_lightning_checkpoint, loads_pretrained_model
 from nnlint.engine.summaries import is_model_class
 from nnlint.engine.training_calls import trains
@@ -702,7 +703,7 @@ class Evaluation:
         downstream can backpropagate through such outputs, so the graph each forward records is waste; a
         loop whose outputs stay attached (chunked forwards, sampling) is not judged."""
         function = loop.function
-        if not isinstance(loop.node, cst.For) or function is None:
+        if function is None:
             return False
         name = function.name.value
         if name.startswith(("forward", "__")) or not self._owned_by_model(function):
@@ -710,13 +711,152 @@ class Evaluation:
         cls = self._ctx.enclosing_class(function)
         if cls is None or any(base.endswith("LightningModule") for base in self._ctx.base_names(cls)):
             return False
+        forwards = loop.of_kind(EventKind.FORWARD, own=False)
+        if not forwards:
+            return False
         if any(event.kind in _TRAINING_KINDS for event in self._ctx.loops.function_events(function)):
             return False
-        forwards = loop.of_kind(EventKind.FORWARD, own=False)
-        return bool(forwards) and all(
+        if isinstance(loop.node, cst.For) and all(
             event.target == "self" and not event.via and self._taken_off_graph(event.node, loop.node)
             for event in forwards
+        ):
+            return True
+        return self._decodes_off_graph(loop, function, forwards)
+
+    def _decodes_off_graph(self, loop: Loop, function: cst.FunctionDef, forwards: list[Event]) -> bool:
+        """A loop of a model's method that decodes step by step through the model's own parts and keeps
+        nothing on the graph (DeepPhonemizer's `generate`: `output = self.decoder(trg)`, on through
+        `self.fc_out`, `token = output.argmax(2)[-1].item()`, `indices.append(token)`, the next step fed
+        `torch.tensor(indices)`; a forward in a method of the model's own, `self.decode(memory, ys)`, is
+        judged at that call): what every forward makes, followed through the names and the model's parts it
+        flows into, leaves the graph (`.item()`, `.tolist()`, `.detach()`, `.data`), and the
+        next step's input is made from the last one's output. Nothing the method returns can carry a
+        gradient, so each step's graph is waste. A sampler whose log-probabilities stay attached (kept for
+        a REINFORCE loss) is no such loop."""
+        calls = {event.site if event.via else event.node for event in forwards}
+        if not all(type(call) is cst.Call and _runs_own_part(call) for call in calls):
+            return False  # a forward of something the model does not own
+        if self._called_in_own_class(function):
+            return False  # a helper of `forward` (a scripted generator's `greedy_search`): its caller's mode
+        seen: set[str] = set()
+        if not all(self._leaves_graph(call, function, seen) for call in calls):
+            return False
+        if not self._feeds_parts_back(loop, calls):  # type: ignore[arg-type]
+            return False
+        return not self._run_without_recording_elsewhere(function)
+
+    def _run_without_recording_elsewhere(self, method: cst.FunctionDef) -> bool:
+        """Whether the project's other modules call the method (`model.generate(x)`) and every such call
+        runs under a grad-mode choice of its caller (`with torch.no_grad():` in generate.py and
+        translate.py, wengong-jin/hgraph2graph): the callers decided, and the model's method is no bug.
+        Read by text first: a module that calls it and never says `no_grad` or `inference_mode` records."""
+        name = method.name.value
+        calling = paths_mentioning(self._ctx, f".{name}(")
+        if not calling:
+            return False
+        choosing = set(paths_mentioning(self._ctx, f".{name}(", "no_grad") or ()) | set(
+            paths_mentioning(self._ctx, f".{name}(", "inference_mode") or ()
         )
+        if any(path not in choosing for path in calling):
+            return False  # a caller that never turns recording off
+        calls = 0
+        for path in calling:
+            other = self._ctx.project.read(path)
+            if other is None:
+                return False
+            for call in other.index.nodes(cst.Call):
+                if type(call.func) is cst.Attribute and call.func.attr.value == name:
+                    if not other.grad_mode.managed(call):
+                        return False
+                    calls += 1
+        return calls > 0
+
+    def _called_in_own_class(self, method: cst.FunctionDef) -> bool:
+        """Whether a method of the method's own class calls it (`self.greedy_search(...)` in `forward`)."""
+        cls = self._ctx.enclosing_class(method)
+        name = method.name.value
+        return any(
+            isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == name
+            and dotted_name(call.func.value) == "self"
+            and self._ctx.enclosing_class(call) is cls
+            for call in self._ctx.index.nodes(cst.Call)
+        )
+
+    def _leaves_graph(self, node: cst.CSTNode, function: cst.FunctionDef, seen: set[str]) -> bool:
+        """Whether the value `node` computes leaves the graph before the function lets it go: a chain of
+        tensor methods and items that ends in a dropping one (`out.argmax(2)[-1].item()`), an argument
+        of one of the model's parts (`self.fc_out(out)`) or of a torch function whose result does, or a
+        name bound to it whose every read in the function does. Anything else (returned, appended,
+        compared, stored on an attribute) may keep it."""
+        index = self._ctx.index
+        parent = index.parent(node)
+        while type(parent) in (cst.Attribute, cst.Subscript, cst.Call):
+            if type(parent) is cst.Attribute and parent.attr.value == "data":  # type: ignore[attr-defined]
+                return True
+            if type(parent) is cst.Call:
+                if type(node) is not cst.Attribute:
+                    return False
+                if node.attr.value in vocab.GRAPH_DROPPING_METHODS | vocab.INDEX_METHODS:  # type: ignore[attr-defined]
+                    return True
+            node, parent = parent, index.parent(parent)
+        if type(parent) is cst.Arg:
+            call = index.parent(parent)
+            if type(call) is not cst.Call or parent.keyword is not None and parent.keyword is node:
+                return False
+            callee = self._ctx.callee(call) or ""
+            if callee.startswith("torch.") and callee.rsplit(".", 1)[-1] in vocab.INDEX_METHODS:
+                return True
+            if callee.startswith("torch.autograd."):
+                return False  # gradients taken of it: the graph is what the loop wants
+            if _runs_own_part(call) or callee.startswith("torch."):
+                return self._leaves_graph(call, function, seen)
+            return False
+        if type(parent) is not cst.Assign or parent.value is not node:
+            return False
+        names = [name for target in parent.targets for name in target_names(target.target)]
+        if not names or any("." in name for name in names):
+            return False  # stored on an object: it outlives the function
+        for name in names:
+            if name in seen:
+                continue
+            seen.add(name)
+            for mention in self._ctx.bindings.mentions(name):
+                if self._ctx.enclosing_function(mention) is not function or not _reads_value(index, mention):
+                    continue
+                if not self._leaves_graph(mention, function, seen):
+                    return False
+        return True
+
+    def _feeds_parts_back(self, loop: Loop, forwards: set[cst.CSTNode]) -> bool:
+        """Whether a forward of the loop (`self.pos_decoder(output)`) is given what an earlier iteration
+        made from a forward's output (`output = self.decoder(torch.tensor(indices))` after
+        `indices.append(token)`): two passes over the iteration's statements, the first marking the names
+        bound or grown (`append`, `extend`, `+=`) from the forwards' outputs or from marked names, the
+        second asking whether a forward reads a marked name that nothing rebound from elsewhere first."""
+        statements = _statements_in_order(loop.node.body)
+        carried: set[str] = set()
+        for second in (False, True):
+            marked = set(carried)
+            if second:
+                marked -= _bound_names_of_loop(loop.node)
+            for statement in statements:
+                runs = [node for node in walk(statement) if node in forwards]
+                if second and any(
+                    _plain_names(arg.value) & marked
+                    for call in runs
+                    for arg in call.args  # type: ignore[attr-defined]
+                ):
+                    return True
+                target, value = _binding_of(statement)
+                if target is None:
+                    continue
+                if (not second and runs) or _plain_names(value) & marked:
+                    marked.update(target)
+                elif isinstance(statement, cst.Assign):
+                    marked.difference_update(target)
+            carried = marked
+        return False
 
     def _taken_off_graph(self, call: cst.CSTNode, loop: cst.CSTNode) -> bool:
         """Whether a forward's output leaves the graph at once: the chain around the call ends in a
@@ -1272,3 +1412,89 @@ def _binds_a_name(target: cst.BaseExpression) -> bool:
     if isinstance(target, (cst.Tuple, cst.List)):
         return any(_binds_a_name(element.value) for element in target.elements)
     return not (isinstance(target, cst.Name) and target.value == "_")
+def _reads_value(index: TreeIndex, name: cst.Name) -> bool:
+    """Whether a mention of a name reads its value: not a binding (an assignment's or a loop's target,
+    unpacked or not), a parameter, an attribute's field or a keyword of that spelling."""
+    node: cst.CSTNode = name
+    parent = index.parent(node)
+    if type(parent) is cst.Attribute and parent.attr is node:
+        return False
+    if type(parent) is cst.Arg and parent.keyword is node:
+        return False
+    if type(parent) is cst.Param:
+        return False
+    while type(parent) in (cst.Element, cst.StarredElement, cst.Tuple, cst.List):
+        node, parent = parent, index.parent(parent)
+    if type(parent) is cst.AssignTarget:
+        return False
+    if type(parent) in (cst.For, cst.CompFor, cst.AnnAssign) and parent.target is node:  # type: ignore[attr-defined]
+        return False
+    return True
+
+
+def _statements_in_order(block: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
+    """The small statements of a block in source order, those of nested blocks (`if`, `with`, `try`,
+    inner loops) in place; nested functions and classes run elsewhere and are left out."""
+    found: list[cst.BaseSmallStatement] = []
+    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            found.extend(statement.body)
+        elif isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            continue
+        elif isinstance(statement, cst.BaseCompoundStatement):
+            for child in children(statement):
+                if isinstance(child, cst.BaseSuite):
+                    found.extend(_statements_in_order(child))
+                elif isinstance(child, cst.If | cst.Else | cst.ExceptHandler | cst.Finally):
+                    found.extend(_nested_statements(child))
+    return found
+
+
+def _nested_statements(clause: cst.CSTNode) -> list[cst.BaseSmallStatement]:
+    """The statements of an `elif`/`else`/`except`/`finally` clause (and of the clauses it chains to)."""
+    found: list[cst.BaseSmallStatement] = []
+    for child in children(clause):
+        if isinstance(child, cst.BaseSuite):
+            found.extend(_statements_in_order(child))
+        elif isinstance(child, cst.If | cst.Else):
+            found.extend(_nested_statements(child))
+    return found
+
+
+def _runs_own_part(call: cst.Call) -> bool:
+    """`self.decoder(trg)`, `self.fc_out(h)`, `self.decode(memory, ys)`: a call of the object's own parts."""
+    return (dotted_name(call.func) or "").split(".")[0] == "self"
+
+
+def _plain_names(expr: cst.CSTNode) -> set[str]:
+    """The variables an expression reads: its plain names, not the fields of attributes (`x.decoder` reads
+    `x` only) nor keywords."""
+    found: set[str] = set()
+    for node in walk(expr):
+        if type(node) is cst.Attribute:
+            if type(node.value) is cst.Name:
+                found.add(node.value.value)
+            continue
+        for child in children(node):
+            if type(child) is cst.Name and not (type(node) is cst.Arg and node.keyword is child):
+                found.add(child.value)
+    if type(expr) is cst.Name:
+        found.add(expr.value)
+    return found
+
+
+def _binding_of(statement: cst.BaseSmallStatement) -> tuple[set[str] | None, cst.CSTNode]:
+    """The names a statement binds or grows and the value it uses for them: `x = v`, `x += v`,
+    `xs.append(v)` / `xs.extend(v)`; (None, statement) for any other statement."""
+    if isinstance(statement, cst.Assign):
+        return {name for target in statement.targets for name in target_names(target.target)}, statement.value
+    if isinstance(statement, cst.AugAssign | cst.AnnAssign) and statement.value is not None:
+        return set(target_names(statement.target)), statement.value
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+        func = statement.value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("append", "extend"):
+            grown = dotted_name(func.value)
+            if grown is not None:
+                return {grown}, statement.value
+    return None, statement
