@@ -55,7 +55,9 @@ class Bug:
         return lines | set(self.lines)
 
     def checked_paths(self) -> list[str]:
-        return self.check or [self.path]
+        """The entry's file first, then the other modules `check` names: the finding is looked for in
+        `path`, so it is always checked, whether or not the manifest's `check` repeats it."""
+        return [self.path, *(path for path in self.check if path != self.path)]
 
 
 @dataclass
