@@ -55,9 +55,11 @@ class Bug:
         return lines | set(self.lines)
 
     def checked_paths(self) -> list[str]:
-        """The entry's file first, then the other modules `check` names: the finding is looked for in
-        `path`, so it is always checked, whether or not the manifest's `check` repeats it."""
-        return [self.path, *(path for path in self.check if path != self.path)]
+        """The files `check` names, in its order, with the entry's own file first where `check` leaves it
+        out: the finding is looked for in `path`, so it is always checked."""
+        if self.path in self.check:
+            return list(self.check)
+        return [self.path, *self.check]
 
 
 @dataclass
