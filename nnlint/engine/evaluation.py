@@ -23,6 +23,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import argument_values, bound_name, own_nodes, target_names
 from nnlint.engine.entry import is_test_module, named_like_test
+from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, moved_module, words
 from nnlint.engine.project import Resolved
@@ -135,6 +136,24 @@ def _over_strings(node: cst.For | cst.While) -> bool:
         and bool(values.elements)
         and all(isinstance(element.value, cst.SimpleString) for element in values.elements)
     )
+
+
+def _names_in(value: cst.BaseExpression) -> list[cst.Name]:
+    """The plain names an expression reads (`ConcatDataset([ds, aug])` reads `ConcatDataset`, `ds`, `aug`);
+    attribute names and keywords are no reads of a binding."""
+    found: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            found.append(node)
+        elif type(node) is cst.Attribute:
+            stack.append(node.value)  # `x.y`: `x` is read, `y` is no name
+        elif type(node) is cst.Arg:
+            stack.append(node.value)  # `f(k=v)`: `v` is read, the keyword is no name
+        elif not isinstance(node, (cst.Lambda, cst.FunctionDef)):
+            stack.extend(children(node))
+    return found
 
 
 def _bound_by_assignment(name: cst.Name, parent: cst.CSTNode | None, index: TreeIndex) -> bool:
@@ -378,7 +397,44 @@ class Evaluation:
         while any(_over_strings(loop.node) for loop in outer):
             outer = [inner for loop in outer for inner in self._spread(loop, loops.loops)]
         return bool(outer) and all(
-            self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer
+            (self.iterates_data(loop) or self._loader_per_item(loop))
+            and loop.of_kind(EventKind.FORWARD, own=False)
+            for loop in outer
+        )
+
+    def _loader_per_item(self, loop: Loop) -> bool:
+        """A `for` loop over items (slides, subjects, files) whose own iteration builds a data loader from
+        the item it binds and runs the model in a loop over that loader: marugoto's `for slide_tile_path
+        in tqdm(slide_tile_paths):` building `dl = DataLoader(ConcatDataset([SlideTileDataset(
+        slide_tile_path, ...), ...]))`, then `for batch in tqdm(dl):` feeding the model. Each item's batches
+        are data, so the loop is a loop over data; an epoch loop does not build its loader from what it
+        binds (`for epoch in range(n):`)."""
+        node = loop.node
+        if not isinstance(node, cst.For) or "DataLoader" not in self._ctx.source:
+            return False  # cheap: no loader is built in this file
+        derived = set(_bound_names_of_loop(node))
+        loaders: set[str] = set()
+        own = set(own_nodes(node.body, nested_loops=False))
+        for statement in self._ctx.index.nodes(cst.Assign):  # in source order
+            if statement not in own:
+                continue
+            read = {name.value for name in _names_in(statement.value)}
+            if not read & derived:
+                continue
+            bound = _bound_names(statement)
+            derived |= bound
+            if isinstance(statement.value, cst.Call) and (self._ctx.callee(statement.value) or "").endswith(
+                "DataLoader"
+            ):
+                loaders |= bound
+        if not loaders:
+            return False
+        return any(
+            inner is not loop
+            and inner.iterates in loaders
+            and node in self._ctx.index.ancestors(inner.node)
+            and inner.of_kind(EventKind.FORWARD, own=False)
+            for inner in self._ctx.loops.loops
         )
 
     def _spread(self, loop: Loop, loops: list[Loop]) -> list[Loop]:
