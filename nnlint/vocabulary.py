@@ -740,6 +740,12 @@ TENSOR_CONSTRUCTORS = HOST_DATA_CONSTRUCTORS | frozenset(
         "torch.rand",
     }
 )
+# Constructors whose tensor is a new leaf with no graph (unless built with `requires_grad=True`): a value
+# computed from one (`torch.tensor(np.sum(losses)) / world_size`) holds no loss graph. Not `torch.as_tensor`,
+# which returns a tensor argument itself, graph and all.
+GRAPHLESS_CONSTRUCTORS = (TENSOR_CONSTRUCTORS - {"torch.as_tensor"}) | frozenset(
+    {"torch.zeros_like", "torch.ones_like"}
+)
 
 # -- data loading and distributed training (NN6xx, NN701) ------------------------------------------
 # DataLoader(dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, ...)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import libcst as cst
 
 from nnlint import vocabulary as vocab
-from nnlint.engine.bindings import reaching_value
+from nnlint.engine.bindings import reaching_unpacked, reaching_value
 from nnlint.engine.context import FileContext
 from nnlint.engine.layers import holds_elementwise_function
 from nnlint.engine.names import dotted_name
@@ -20,7 +20,9 @@ class BatchFlatten(Rule):
     Flags, inside a model's `forward`, a flatten of everything into one dim — `x.view(-1)`,
     `x.reshape(-1)`, `torch.flatten(x)` or `x.flatten()` (start dim 0) — whose result is fed to a layer or
     returned as the model's output. Flattening from dim 1 (`x.view(x.size(0), -1)`, `x.flatten(1)`,
-    `nn.Flatten()`), flattening logits and targets for a loss, and `.view(-1)` of a `(B, 1)` head are fine.
+    `nn.Flatten()`), flattening logits and targets for a loss, and `.view(-1)` of a `(B, 1)` head are fine;
+    so is a layer that embeds every scalar of the flattened tensor whose output is reshaped back at once to
+    that tensor's dims or to its batch size (`self.t_embedder(t.flatten()).reshape(B, T, -1)`).
 
     ## Why is this bad?
     Dim 0 is the batch. Flattening it away turns a batch of B samples into one long vector, so the next
@@ -202,6 +204,20 @@ class UNet(nn.Module):
         time_embeds = time_embeds.reshape((text_embeds.shape[0], -1))
         return self.add_embedding(torch.concat([text_embeds, time_embeds], dim=-1))
 """,
+        # The same, reshaped back in the same expression: to every dim of what was flattened (boltz's contact
+        # conditioning), or to the batch size unpacked from a shape, the other dims, and the embedding's
+        # width (LongCat's timestep embedder, ComFormer's RBF expansion of edge lengths).
+        """
+import torch.nn as nn
+class Conditioner(nn.Module):
+    def forward(self, x, threshold, timestep):
+        B, T, H = x.shape
+        t = self.t_embedder(timestep.flatten()).reshape(B, T, -1)
+        c = self.fourier(threshold.flatten()).reshape(threshold.shape + (-1,))
+        num_edges = x.size(0)
+        e = self.rbf(x[..., 0].reshape(-1)).reshape(num_edges, T, -1)
+        return self.out(x + t + c + e)
+""",
         # SAGPool's scores: a one-wide graph layer's output over nodes, flattened and passed to the stored
         # nonlinearity, `torch.tanh` by default: an elementwise function, not a layer that mixes samples.
         """
@@ -219,6 +235,18 @@ class SAGPool(nn.Module):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss: reshaped to sizes that are no batch size (a literal count), the layer may well have
+        # seen every sample at once.
+        Invalid(
+            """
+import torch.nn as nn
+class Conditioner(nn.Module):
+    def forward(self, x, timestep):
+        t = self.t_embedder(timestep.flatten()).reshape(4, -1)
+        return self.out(x + t)
+""",
+            line=5,
+        ),
         Invalid(
             """
 import torch.nn as nn
@@ -293,7 +321,7 @@ class Net(nn.Module):
     def visit_Call(self, node: cst.Call) -> None:
         if self._in_forward(node) and self._is_layer_call(node):
             positional = [arg for arg in node.args if arg.keyword is None]
-            if positional and not self._restored_per_sample(node):
+            if positional and not self._restored_per_sample(node) and not self._reshaped_back(node):
                 self._check_input(positional[0].value, node)
 
     def visit_Return(self, node: cst.Return) -> None:
@@ -373,6 +401,63 @@ class Net(nn.Module):
         if len(sizes) == 1 and isinstance(sizes[0], (cst.Tuple, cst.List)):
             sizes = [element.value for element in sizes[0].elements]
         return len(sizes) == 2 and _batch_size(sizes[0]) and _sizes_are_minus_one([cst.Arg(sizes[1])])
+
+    def _reshaped_back(self, call: cst.Call) -> bool:
+        """The layer's output is reshaped back at once to the dims of what was flattened, the batch first:
+        `self.fourier_embedding(t.flatten()).reshape(t.shape + (-1,))` (boltz's contact conditioning), or
+        `self.t_embedder(timestep.flatten()).reshape(B, N_t, -1)` with `B` unpacked first from a `.shape`
+        (LongCat's timestep embedding). The layer embeds each scalar by itself; no sample meets another."""
+        attribute = self.ctx.index.parent(call)
+        restore = self.ctx.index.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if (
+            not isinstance(attribute, cst.Attribute)
+            or attribute.attr.value not in ("view", "reshape")
+            or not isinstance(restore, cst.Call)
+            or restore.func is not attribute
+            or any(arg.keyword is not None or arg.star for arg in restore.args)
+        ):
+            return False
+        positional = [arg for arg in call.args if arg.keyword is None]
+        receiver = self._flattened(positional[0].value) if positional else None
+        flattened = dotted_name(receiver) if receiver is not None else None
+        sizes = [arg.value for arg in restore.args]
+        if len(sizes) == 1:
+            # `t.shape + (-1,)`: every dim of the flattened tensor, then the embedding's
+            size = sizes[0]
+            return (
+                flattened is not None
+                and type(size) is cst.BinaryOperation
+                and type(size.operator) is cst.Add
+                and type(size.left) is cst.Attribute
+                and size.left.attr.value == "shape"
+                and dotted_name(size.left.value) == flattened
+                and type(size.right) is cst.Tuple
+                and _sizes_are_minus_one([cst.Arg(size.right)])
+            )
+        return (
+            receiver is not None
+            and len(sizes) >= 2
+            and self._batch_size_of(sizes[0], call)
+            and _sizes_are_minus_one([cst.Arg(sizes[-1])])
+        )
+
+    def _batch_size_of(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+        """`t.shape[0]`, `t.size(0)`, or a name bound to one (`num_edge = edge_feat.shape[0]`) or unpacked
+        first from a shape (`B, C, T = x.shape`)."""
+        if _batch_size(expr):
+            return True
+        if not isinstance(expr, cst.Name):
+            return False
+        bound = reaching_value(self.ctx, expr.value, at)
+        if bound is not None:
+            return _batch_size(bound)
+        unpacked = reaching_unpacked(self.ctx, expr.value, at)
+        return (
+            unpacked is not None
+            and unpacked[1] == 0
+            and type(unpacked[0]) is cst.Attribute
+            and unpacked[0].attr.value == "shape"
+        )
 
     def _one_per_sample(self, receiver: cst.BaseExpression, call: cst.BaseExpression) -> bool:
         """A `(B, 1)` head: its flatten keeps one value per sample."""

@@ -32,7 +32,8 @@ class EvalWithoutNoGrad(Rule):
     method, around a `self.method(...)` call of a project base class, in any module: a training loop of
     the base class that runs the subclass's `validation_summaries` under `no_grad`). Also: a
     loop of an epoch function shared by training and evaluation whose step runs only under
-    `if train_model:` and that is called with it false; a per-batch evaluation step method
+    `if train_model:` (or a string mode, `if mode == "train":`) and that is called with it false (or with
+    another mode, `mode="valid"`); a per-batch evaluation step method
     (`validation_step`, `eval_step`) that a fit loop calls, reported at its `def`; and, in a script that
     never backpropagates, a loop that runs a model the code before it switched to `eval()` (a demo or
     inference script looping over image files); and, in a script that never trains (no backward, optimizer,
@@ -124,6 +125,26 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # A string-mode epoch function whose validation pass runs under `no_grad` (DeepLabCut's fix), and
+        # one whose only calls pass the training mode: nothing evaluates with recording on.
+        """
+import torch
+
+def run_epoch(model, loader, optimizer, mode):
+    for x, y in loader:
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        if mode == "train":
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+def train(model, train_dl, valid_dl, optimizer, epochs):
+    for epoch in range(epochs):
+        run_epoch(model, train_dl, optimizer, mode="train")
+        with torch.no_grad():
+            run_epoch(model, valid_dl, None, mode="valid")
+        run_epoch(model, train_dl, optimizer, "train")
+""",
         # Ground-truth spectrograms logged once before training: the mel module holds no parameter, so
         # running it over the test clips records no graph (ivanvovk/WaveGrad's train.py).
         """
@@ -998,8 +1019,44 @@ class AgeExperiment(Experiment):
         errors = [(network(images) - labels).abs().mean().item() for images, labels in loader]
         return sum(errors) / len(errors)
 """,
+        # A runner's training epoch: it readies the model with `train()` and leaves backward and step to an
+        # optimizer hook (Det3D's and CenterPoint's `Trainer.train`); likewise a forward shared by the
+        # training loss and a reference pass that sets the mode from a parameter (AgileRL's `_get_logprobs`).
+        """
+class Trainer:
+    def train(self, data_loader, epoch):
+        self.model.train()
+        self.call_hook("before_train_epoch")
+        for i, data_batch in enumerate(data_loader):
+            self.outputs = self.model(data_batch, return_loss=True)
+            self.call_hook("after_train_iter")
+
+    def logprobs(self, ids, batch_size, eval_mode=False):
+        self.actor.train(mode=not eval_mode)
+        out = []
+        for start in range(0, ids.shape[0], batch_size):
+            out.append(self.actor(ids[start : start + batch_size]).logits)
+        return out
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss: the switch to training comes after the loop (restoring the mode); the loop itself
+        # runs the model batch after batch with recording on, an embedding extraction.
+        Invalid(
+            """
+import torch
+
+
+def extract_features(model, loader):
+    model.eval()
+    features = []
+    for images, _ in loader:
+        features.append(model(images).cpu())
+    model.train()
+    return torch.cat(features)
+""",
+            line=8,
+        ),
         # The near miss of the CRNN trainers' `val`: the parameters are frozen in `trainBatch`, which runs
         # its own step, not before the validation loop of `val`, which records a graph per batch.
         Invalid(
@@ -1209,6 +1266,28 @@ class NeuralNet:
             self._epoch(valid_loader, train_model=False)
 """,
             line=11,
+        ),
+        # The same with a string mode (fairseq's emotion-conversion pitch predictor, texar's classifier
+        # example): the step runs only under `if mode == "train":`, and the validation pass is
+        # `run_epoch(..., mode="valid")`.
+        Invalid(
+            """
+import torch
+
+def run_epoch(model, loader, optimizer, mode):
+    for x, y in loader:
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        if mode == "train":
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+def train(model, train_dl, valid_dl, optimizer, epochs):
+    for epoch in range(epochs):
+        run_epoch(model, train_dl, optimizer, mode="train")
+        run_epoch(model, valid_dl, None, mode="valid")
+""",
+            line=5,
         ),
         # A loop shared by the validation and test passes, in a helper not named for evaluation: every
         # call fills its data parameter with held-out data (giotto-deep's `_inner_loop(dl_val, ...)`).
@@ -1741,9 +1820,9 @@ for i, data in enumerate(dataset):
             self._check(node)
 
     _WHEN_FLAG_OFF = (
-        "With `{flag}` false (as in the call at line {line}), this loop evaluates the model with autograd "
+        "With {choice} (as in the call at line {line}), this loop evaluates the model with autograd "
         "on, keeping every activation for a backward that never comes; turn recording off for that case "
-        "(`torch.set_grad_enabled({flag})`)."
+        "(`torch.set_grad_enabled({switch})`)."
     )
 
     _VOLATILE = (
@@ -1808,15 +1887,24 @@ for i, data in enumerate(dataset):
         found = evaluation.training_flag(loop) if loop.function is not None else None
         if found is None or self._model_method(loop.function):  # type: ignore[arg-type]
             return False
-        flag, bodies = found
-        calls = evaluation.calls_passing_false(loop.function, flag)  # type: ignore[arg-type]
+        guard, bodies = found
+        calls = evaluation.calls_evaluating(loop.function, guard)  # type: ignore[arg-type]
         if not calls or not self.ctx.grad_mode.records_forward(loop, skipping=bodies):
             return False
         line = compute_ranges(self.ctx.module, [calls[0]])[id(calls[0])].start.line
+        if guard.trains_on is None:
+            flag, choice, switch = guard.flag, f"`{guard.flag}` false", guard.flag
+        else:
+            flag = guard.flag
+            choice = f"`{flag}` other than {guard.trains_on!r}"
+            switch = f"{flag} == {guard.trains_on!r}"
+        summary = self.ctx.summaries.of(loop.function)  # type: ignore[arg-type]
+        passed = (summary.arguments(calls[0]) or {}).get(flag) if summary is not None else None
+        said = self.ctx.module.code_for_node(passed) if passed is not None else "False"
         self.report(
             loop.node,
-            message=self._WHEN_FLAG_OFF.format(flag=flag, line=line),
-            related=(Evidence(calls[0], f"called with `{flag}=False`: an evaluation"),),
+            message=self._WHEN_FLAG_OFF.format(choice=choice, line=line, switch=switch),
+            related=(Evidence(calls[0], f"called with `{flag}={said}`: an evaluation"),),
         )
         return True
 

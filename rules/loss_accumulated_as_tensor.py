@@ -649,8 +649,107 @@ def train(model, loader, optimizer):
         for name, value in loss_dict.items():
             totals[name] += value
 """,
+        # The validation helper computes its loss under `no_grad` (verl's `validation_step`), or returns a
+        # new tensor made from numbers (`torch.tensor(np.sum(losses))`, then averaged over the ranks): what
+        # the training loop keeps per epoch holds no graph, whatever its name says.
+        """
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+class Trainer:
+    def validation_step(self, batch):
+        with torch.no_grad():
+            loss = self.model(batch).mean()
+            loss /= dist.get_world_size()
+        return loss
+
+    def evaluate(self, data):
+        losses = []
+        with torch.no_grad():
+            for batch in data:
+                losses.append(self.model(batch).mean().item())
+        loss = torch.tensor(np.sum(losses)).to(self.device)
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def train(self, loader, val_loader, epochs):
+        dev_losses = []
+        for epoch in range(epochs):
+            dev_loss = self.evaluate(val_loader)
+            for batch in loader:
+                loss = self.model(batch).mean()
+                loss.backward()
+                self.optimizer.step()
+                val_losses = []
+                for val_batch in val_loader:
+                    val_loss = self.validation_step(val_batch)
+                    val_losses.append(val_loss)
+            dev_losses.append(dev_loss)
+""",
+        # A list started empty at the top of each iteration (PPLM's perturbation loop): it holds the parts of
+        # this iteration's loss only, and the next iteration drops them.
+        """
+import torch
+
+
+def perturb(model, classifier, x, label, iterations):
+    for i in range(iterations):
+        probs = model(x).softmax(-1)
+        loss = 0.0
+        loss_list = []
+        if label is not None:
+            part = torch.nn.functional.cross_entropy(classifier(probs), label)
+            loss += part
+            loss_list.append(part)
+        loss.backward()
+""",
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # The near miss: the list is started afresh per epoch, in the loop around the batch loop that
+        # appends to it, so it keeps every batch's graph until the epoch ends.
+        Invalid(
+            """
+def train(model, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        losses = []
+        for x, y in loader:
+            loss = model(x, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss)
+        print(sum(losses) / len(losses))
+""",
+            line=10,
+        ),
+        # The near miss of the valid helpers: this one scales a loss that carries its graph (computed with
+        # recording on), so the per-epoch list keeps every epoch's graph.
+        Invalid(
+            """
+import torch
+import torch.distributed as dist
+
+
+class Trainer:
+    def evaluate(self, data):
+        loss = torch.stack([self.model(batch).mean() for batch in data]).mean()
+        loss = loss / dist.get_world_size()
+        return loss
+
+    def train(self, loader, val_loader, epochs):
+        dev_losses = []
+        for epoch in range(epochs):
+            dev_loss = self.evaluate(val_loader)
+            for batch in loader:
+                loss = self.model(batch).mean()
+                loss.backward()
+                self.optimizer.step()
+            dev_losses.append(dev_loss)
+""",
+            line=20,
+        ),
         # Every entry of the dict is a part of the loss backpropagated, graph attached: each kept total
         # holds every iteration's graph (the torchvision detection recipe, accumulated per key).
         Invalid(
@@ -1424,7 +1523,7 @@ class Agent:
             return
         if not gradients.backpropagates(loop) and not gradients.backpropagates_inside(loop):
             return
-        if self._reset_every_batch(name, loop):
+        if self._reset_every_batch(name, loop) or gradients.started_afresh(name, node):
             return
         # A model's output made the loss may be a tuple of losses: `.item()` is no fix for that; nor for a
         # list whose last element is backpropagated (`losses[-1].backward()` needs the tensor).

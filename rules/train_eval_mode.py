@@ -24,7 +24,9 @@ class TrainEvalMode(Rule):
     `_run_batch(x, y, train)`), where the step's own unconditional `model.train()` or the mode the
     callers leave is in force); `model.train(False)` is
     `model.eval()`. The `eval()` left in force may be made by an object of another project module built on
-    the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`): it is
+    the model (`Evaluator(self.model, loader).get_scores()` whose method calls `self.model.eval()`), also
+    when the object is handed to a function (of another module or of this file) that calls that method
+    (`evaluate_beam_search(generator, loader)` with `generator = SequenceGenerator(model)`): it is
     reported at that call. Also flags a `model.train()` inside the evaluation loop that undoes the `eval()`
     the same function made for it (unless the function is named for MC dropout or uncertainty sampling). A
     helper of another project module (`val_dice = eval_net(net, val)` with `eval_net` in eval.py) is

@@ -523,6 +523,25 @@ if __name__ == "__main__":
 """,
             line=7,
         ),
+        # uberduck-ml-dev's nbdev-exported training script: the `__main__` guard is one operand of an `and`
+        # (`and not IN_NOTEBOOK`, so that the notebook it comes from does not run it); it is the entry point.
+        Invalid(
+            """
+import torch
+
+try:
+    from nbdev.imports import IN_NOTEBOOK
+except ImportError:
+    IN_NOTEBOOK = False
+
+if __name__ == "__main__" and not IN_NOTEBOOK:
+    model = torch.nn.Linear(4, 2)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)
+    for x, y in loader:
+        torch.nn.functional.mse_loss(model(x), y).backward()
+""",
+            line=11,
+        ),
         # imgaug's `aug.seed_(...)` reseeds that augmentation pipeline, not torch's generator
         # (lightning-pose's dataset reseeds its pipeline per sample).
         Invalid(

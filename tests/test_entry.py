@@ -7,6 +7,7 @@ import textwrap
 import libcst as cst
 
 from nnlint.engine.context import FileContext
+from nnlint.engine.entry import has_main_guard
 
 
 def _ctx(source: str) -> FileContext:
@@ -47,6 +48,25 @@ def test_main_guard_and_reached_functions() -> None:
         assert _function(ctx, name) in reached, name
     assert _function(ctx, "unused") not in reached
     assert not entry.runs(_function(ctx, "unused").body)
+
+
+def test_main_guard_as_first_operand_of_and() -> None:
+    # nbdev's exported scripts (uberduck-ml-dev) and ignite's teaser guard the entry point with a second
+    # condition; the guard still makes the file a script, read as text too (`has_main_guard`).
+    source = """
+        import torch
+        IN_NOTEBOOK = False
+        if __name__ == "__main__" and not IN_NOTEBOOK:
+            torch.manual_seed(0)
+        """
+    ctx = _ctx(source)
+    assert ctx.entry.exists and ctx.entry.anchor is ctx.entry.guards[0]
+    assert has_main_guard(textwrap.dedent(source))
+    # `__name__` compared with `"__main__"` only under an `or`, or after another operand, guards nothing.
+    for test in ('not IN_NOTEBOOK or __name__ == "__main__"', 'IN_NOTEBOOK and __name__ == "__main__"'):
+        other = f"import torch\nIN_NOTEBOOK = False\nif {test}:\n    torch.manual_seed(0)\n"
+        assert not _ctx(other).entry.guards, test
+        assert not has_main_guard(other), test
 
 
 def test_module_level_training_loop_is_an_entry_point() -> None:

@@ -601,3 +601,46 @@ def validate(model, loader, criterion, n_rounds):
         ema = 0.9 * ema + 0.1 * loss
 """
     assert check_source("t.py", source, [rule]).findings == []
+
+
+_STRING_MODE = """
+import torch
+
+def run_epoch(model, loader, optimizer, mode):
+    for x, y in loader:
+        loss = model(x).sum()
+        if {test}:
+            loss.backward()
+            optimizer.step()
+
+def fit(model, train_dl, valid_dl, optimizer):
+    run_epoch(model, train_dl, optimizer, mode="train")
+    run_epoch(model, valid_dl, None, mode="valid")
+    run_epoch(model, valid_dl, None, "test")
+    run_epoch(model, valid_dl, None, mode=MODE)
+"""
+
+
+@pytest.mark.parametrize(
+    ("test", "evaluating"),
+    [
+        # a string mode selects the training step: every other literal string evaluates
+        ('mode == "train"', ['mode="valid"', '"test"']),
+        ('"train" == mode', ['mode="valid"', '"test"']),
+        # a test the engine does not read (`!=`, `in`): no shared epoch function
+        ('mode != "eval"', None),
+        ('mode in ("train",)', None),
+    ],
+)
+def test_string_mode_guard_selects_the_training_step(test: str, evaluating: list[str] | None) -> None:
+    ctx = _context(_STRING_MODE.format(test=test))
+    loop = next(loop for loop in ctx.loops.loops if loop.function is not None)
+    found = ctx.evaluation.training_flag(loop)
+    if evaluating is None:
+        assert found is None
+        return
+    assert found is not None
+    guard, _ = found
+    assert (guard.flag, guard.trains_on) == ("mode", "train")
+    calls = ctx.evaluation.calls_evaluating(loop.function, guard)  # type: ignore[arg-type]
+    assert [ctx.module.code_for_node(call.args[-1]).strip(", ") for call in calls] == evaluating

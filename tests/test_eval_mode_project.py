@@ -1,6 +1,7 @@
 """NN404 across a project's modules: inference methods of model classes called from other modules, an
 uncalled API function that hands its model on to a decoding helper, and an evaluator object of another
-module that leaves the model it was built with in eval mode."""
+module that leaves the model it was built with in eval mode (also when the object is handed to an
+evaluation function of another module)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,73 @@ def test_an_evaluator_kept_on_the_trainer_leaves_the_model_in_eval_mode(
         tmp_path, {"pyproject.toml": "", "evaluator.py": _EVALUATOR.format(restore=""), "trainer.py": trainer}
     )
     assert _rows("trainer.py") == [("trainer.py", 25)]
+
+
+_SEARCH = """def evaluate(generator, loader):
+    return [generator.search(x) for x, _ in loader]
+"""
+_HANDING_TRAINER = """import torch.nn.functional as F
+
+from evaluator import Evaluator
+from search import evaluate
+
+
+def train(model, optimizer, train_loader, dev_loader, epochs):
+    generator = Evaluator(model, dev_loader)
+    for epoch in range(epochs):
+        model.train()
+        for step, (x, y) in enumerate(train_loader):
+{switch}            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if step % 100 == 0:
+                evaluate(generator, dev_loader)
+"""
+
+
+@pytest.mark.parametrize(
+    ("method", "switch", "rows"),
+    [
+        ("search", "", [("trainer.py", 16)]),
+        ("search", "            model.train()\n", []),
+        ("get_scores", "", []),
+    ],
+)
+def test_an_object_built_on_the_model_and_handed_to_an_evaluation_leaves_it_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, switch: str, rows: list[tuple[str, int]]
+) -> None:
+    """memray's keyphrase trainer: `model.train()` once per epoch, then every 100 batches an evaluation
+    function of another module is handed a generator built on the model and calls its `search()`, which
+    switches `self.model` to eval: the rest of the epoch trains in eval mode (reported at the call).
+    Silent when each step switches back to train, or when the method the function calls switches
+    nothing (only `get_scores` does here)."""
+    monkeypatch.chdir(tmp_path)
+    evaluator = _EVALUATOR.format(restore="").replace("def get_scores(self):", f"def {method}(self, x=None):")
+    if method != "search":
+        evaluator += "\n    def search(self, x):\n        return self.model(x)\n"
+    files = {
+        "pyproject.toml": "",
+        "evaluator.py": evaluator,
+        "search.py": _SEARCH,
+        "trainer.py": _HANDING_TRAINER.format(switch=switch),
+    }
+    write_tree(tmp_path, files)
+    assert _rows("trainer.py") == rows
+
+
+def test_an_object_built_on_the_model_and_handed_to_a_helper_of_the_file_leaves_it_in_eval_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same with the evaluation function in the training script itself, its parameter named apart
+    (`def evaluate(gen, loader)` called as `evaluate(generator, dev_loader)`): the helper's events are
+    inlined, and the switch its `gen.search()` makes through the object is added at the call."""
+    monkeypatch.chdir(tmp_path)
+    evaluator = _EVALUATOR.format(restore="").replace("def get_scores(self):", "def search(self, x=None):")
+    trainer = _HANDING_TRAINER.format(switch="").replace("from search import evaluate\n", "")
+    helper = "def evaluate(gen, loader):\n    return [gen.search(x) for x, _ in loader]\n\n\n"
+    trainer = trainer.replace("def train(", helper + "def train(")
+    write_tree(tmp_path, {"pyproject.toml": "", "evaluator.py": evaluator, "trainer.py": trainer})
+    assert _rows("trainer.py") == [("trainer.py", 19)]
 
 
 _NET = """import torch

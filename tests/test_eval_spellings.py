@@ -322,8 +322,8 @@ run(model, valid_loader, False)
 """
     ctx = _context(source)
     loop = ctx.loops.loops[0]
-    flag, bodies = ctx.evaluation.training_flag(loop) or ("", frozenset())
-    assert flag == "is_train"
+    guard, bodies = ctx.evaluation.training_flag(loop) or (None, frozenset())
+    assert guard is not None and guard.flag == "is_train"
     assert [event.target for event in ctx.grad_mode.records_forward(loop, skipping=bodies)] == ["model"]
     # The same block around the model's forward is the author's choice of grad mode.
     chosen = _context(

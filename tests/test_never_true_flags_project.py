@@ -42,6 +42,24 @@ class Discriminator(nn.Module):
         ("False", "", "from models import convolution\n\nblock = convolution(8, 8, 3, bn=True)\n", [7]),
         # an importer that does not call it
         ("False", "", "from models import Discriminator\n\nnet = Discriminator()\n", []),
+        # an importer whose own same-named helper passes True (sr-gan's modules each define `convolution`)
+        (
+            "False",
+            "",
+            "from models import Discriminator\n\n\ndef convolution(a, b, k, bn=True):\n    return a\n\n\n"
+            "block = convolution(8, 8, 3, bn=True)\n",
+            [],
+        ),
+        # an importer that calls it with the flag off too; one that calls it through the module
+        ("False", "", "from models import convolution\n\nblock = convolution(8, 8, 3, bn=False)\n", []),
+        ("False", "", "import models\n\nblock = models.convolution(8, 8, 3, bn=True)\n", [7]),
+        # a call spelled with its name that resolves to nothing may pass a true flag
+        (
+            "False",
+            "",
+            "from models import *  # noqa\nfrom other import *  # noqa\n\nconvolution(8, 8, 3, bn=True)\n",
+            [7],
+        ),
     ],
 )
 def test_a_batchnorm_under_a_flag_no_call_turns_on_is_never_built(

@@ -55,8 +55,10 @@ def _rows(tmp_path, source: str) -> list[int]:
 def test_the_step_flag_is_the_parameter_guarding_every_training_event() -> None:
     ctx = _ctx(_STEP.format(switch="self.model.train()", flag="True"))
     step = next(f for f in ctx.index.nodes(cst.FunctionDef) if f.name.value == "batch_step")
-    flag, literal, bodies = ctx.evaluation.step_flag(step)  # type: ignore[misc]
-    assert (flag, literal, len(bodies)) == ("validation", "True", 1)
+    guard, bodies = ctx.evaluation.step_flag(step)  # type: ignore[misc]
+    assert (guard.flag, guard.negated, len(bodies)) == ("validation", True, 1)
+    # `if not validation:` holds the step: `validation=True` selects evaluation, `False` does not.
+    assert guard.evaluates(cst.Name("True")) and not guard.evaluates(cst.Name("False"))
     epoch = next(f for f in ctx.index.nodes(cst.FunctionDef) if f.name.value == "epoch_step")
     assert ctx.evaluation.step_flag(epoch) is None  # trains nothing itself
 

@@ -1179,11 +1179,37 @@ def project_argument_values(
     (`train.source_only(encoder, classifier, ...)` in main.py for `def source_only(encoder, classifier,
     ...)` in train.py), each with its file and call; for the `__init__` of a module-level class, what
     the constructions of the class pass (`Seq2Seq(encoder, decoder)` in train.py); for another method of
-    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). Callers are the modules
-    `project.importers_of` finds (also those importing through a package's re-export). None when there is no
-    such call, a call's arguments cannot be matched, or the function is neither, or the project has more
-    than `max_files` Python files (a question not worth reading every file's text). Callers not in the
-    project stay unknown."""
+    one, what calls on its instances pass (`LocalUpdate(...).train(net=net)`). Callers are those
+    `project_calls` finds. None when there is no such call, a call's arguments cannot be matched, or the
+    function is neither, or the project has more than `max_files` Python files (a question not worth
+    reading every file's text). Callers not in the project stay unknown."""
+    calls = project_calls(ctx, function, max_files)
+    if not calls:
+        return None
+    names = [p.name.value for p in call_parameters(ctx, function)]
+    found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
+    for module, call, runs_it in calls:
+        if not runs_it:
+            continue
+        value = passed_value(names, call, param)
+        if value is None:
+            return None
+        found.append((module, value, call))
+    return found or None
+
+
+def project_calls(
+    ctx: FileContext, function: cst.FunctionDef, max_files: int | None = None
+) -> list[tuple[FileContext, cst.Call, bool]] | None:
+    """The calls in the project's other modules that may run a function of this file: those spelled with
+    its name (`source_only(...)`, `train.source_only(...)`; for the `__init__` of a module-level class,
+    the class's name; for another method of one, `.method(...)` in a module that names the class), in the
+    modules `project.importers_of` finds (also those importing through a package's re-export), each with
+    whether it resolves to this very function (`resolve_call`, or one of the project functions a local
+    name may run, `call_candidates`). A call resolved to another definition (a same-named function of
+    the caller's own module) is left out; one resolved to nothing is kept, with False: it may run this
+    function, or not. [] when no other module calls it; None when the function is none of those kinds,
+    the file has no project, or the project has more than `max_files` Python files."""
     from nnlint.engine.project import importers_of
 
     if ctx.real_path is None:
@@ -1204,10 +1230,9 @@ def project_argument_values(
     else:
         return None
     modules = importers_of(ctx, name, *words, max_files=max_files)
-    if not modules:
+    if modules is None:
         return None
-    names = [p.name.value for p in call_parameters(ctx, function)]
-    found: list[tuple[FileContext, cst.BaseExpression, cst.Call]] = []
+    found: list[tuple[FileContext, cst.Call, bool]] = []
     for module in modules:
         for call in module.index.nodes(cst.Call):
             func = call.func
@@ -1219,8 +1244,11 @@ def project_argument_values(
             if spelled != name:
                 continue
             target = resolve_call(module, call) or _candidate_here(module, call, ctx)
+            if target is None:
+                found.append((module, call, False))
+                continue
             # The other module sees this file through the module store: the same function, another parse.
-            if target is None or target.ctx.real_path != ctx.real_path:
+            if target.ctx.real_path != ctx.real_path:
                 continue
             if not isinstance(target.node, kind) or target.node.name.value != name:
                 continue
@@ -1228,11 +1256,8 @@ def project_argument_values(
                 cls = target.ctx.enclosing_class(target.node)
                 if cls is None or cls.name.value != words[0]:
                     continue
-            value = passed_value(names, call, param)
-            if value is None:
-                return None
-            found.append((module, value, call))
-    return found or None
+            found.append((module, call, True))
+    return found
 
 
 def _candidate_here(module: FileContext, call: cst.Call, ctx: FileContext) -> Resolved | None:

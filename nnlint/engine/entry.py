@@ -343,7 +343,8 @@ _TEST_FRAMEWORK = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:pytest|unittest)\b
 _DEFINES_TESTS = re.compile(r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+test|class[ \t]+\w+\([^)]*TestCase\b)", re.M)
 _ARGPARSE = re.compile(r"^[ \t]*(?:import[ \t]+argparse\b|from[ \t]+argparse[ \t]+import\b)", re.M)
 _GUARD = re.compile(
-    r"^if[ \t]+(?:__name__[ \t]*==[ \t]*['\"]__main__['\"]|['\"]__main__['\"][ \t]*==[ \t]*__name__)[ \t]*:"
+    r"^if[ \t]+(?:__name__[ \t]*==[ \t]*['\"]__main__['\"]|['\"]__main__['\"][ \t]*==[ \t]*__name__)"
+    r"(?:[ \t]+and[ \t][^\n:]*)?[ \t]*:"
     r"(?P<inline>[^\n]*)\n(?P<body>(?:[ \t]+[^\n]*\n|[ \t]*\n)*)",
     re.M,
 )
@@ -421,10 +422,17 @@ def _guard_runs_more_than_tests(source: str) -> bool:
 
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:
-    """`if __name__ == "__main__":` (either operand order, any quotes)."""
-    if type(statement) is not cst.If or type(statement.test) is not cst.Comparison:
+    """`if __name__ == "__main__":` (either operand order, any quotes), also as the first operand of an
+    `and` (`if __name__ == "__main__" and not IN_NOTEBOOK:`, nbdev's exported scripts; ignite's teaser
+    `and not (in_colab or with_torchrun)`): the body runs only when the file is run, and runs then unless
+    the other operands say otherwise, as a guard's body does."""
+    if type(statement) is not cst.If:
         return False
     test = statement.test
+    while type(test) is cst.BooleanOperation and isinstance(test.operator, cst.And):
+        test = test.left
+    if type(test) is not cst.Comparison:
+        return False
     if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
         return False
     operands = [test.left, test.comparisons[0].comparator]

@@ -396,10 +396,14 @@ class Evaluation:
         # `estimate_loss`) is no loop over data itself: its inner loops are judged instead.
         while any(_over_strings(loop.node) for loop in outer):
             outer = [inner for loop in outer for inner in self._spread(loop, loops.loops)]
-        return bool(outer) and all(
-            (self.iterates_data(loop) or self._loader_per_item(loop))
-            and loop.of_kind(EventKind.FORWARD, own=False)
-            for loop in outer
+        return (
+            bool(outer)
+            and all(
+                (self.iterates_data(loop) or self._loader_per_item(loop))
+                and loop.of_kind(EventKind.FORWARD, own=False)
+                for loop in outer
+            )
+            and not any(_switched_to_training_before(function, loop.node) for loop in outer)
         )
 
     def _loader_per_item(self, loop: Loop) -> bool:
@@ -980,8 +984,8 @@ class Evaluation:
             flagged = self.training_flag(loop)
             if flagged is None or any(region.node is loop.node for region in found):
                 continue
-            flag, bodies = flagged
-            calls = self.calls_passing_false(loop.function, flag)  # type: ignore[arg-type]
+            guard, bodies = flagged
+            calls = self.calls_evaluating(loop.function, guard)  # type: ignore[arg-type]
             if not calls:
                 continue
             events = tuple(
@@ -1008,8 +1012,8 @@ class Evaluation:
         for guard in self._ctx.index.nodes(cst.If):
             guarded = _flag_of(guard.test)
             function = self._ctx.enclosing_function(guard) if guarded is not None else None
-            if function is not None and guarded[0] in _parameter_names(function):  # type: ignore[index]
-                candidates.setdefault(function, set()).add(guarded[0])  # type: ignore[index]
+            if function is not None and guarded.flag in _parameter_names(function):  # type: ignore[union-attr]
+                candidates.setdefault(function, set()).add(guarded.flag)  # type: ignore[union-attr]
         for function, flags in candidates.items():
             if any(region.node is function for region in found) or not self._called_with_flag(
                 function, flags
@@ -1018,8 +1022,8 @@ class Evaluation:
             flagged = self.step_flag(function)
             if flagged is None:
                 continue
-            flag, literal, bodies = flagged
-            calls = self._calls_selecting(function, flag, literal)
+            guard, bodies = flagged
+            calls = self._calls_selecting(function, guard)
             if not calls:
                 continue
             index = self._ctx.index
@@ -1038,12 +1042,13 @@ class Evaluation:
         argument (`self.batch_step(..., validation=True)`, `self._run_batch(source, targets, train)`)."""
         wanted = {"True", "False", *flags}
         return any(
-            isinstance(arg.value, cst.Name) and arg.value.value in wanted
+            (isinstance(arg.value, cst.Name) and arg.value.value in wanted)
+            or isinstance(arg.value, cst.SimpleString)
             for call in self._ctx.grad_mode.call_sites(function)
             for arg in call.args
         )
 
-    def _calls_selecting(self, function: cst.FunctionDef, flag: str, literal: str) -> list[cst.Call]:
+    def _calls_selecting(self, function: cst.FunctionDef, guard: FlagGuard) -> list[cst.Call]:
         """The calls that run a per-batch step function with its flag set to `literal`, from inside a
         loop: those that pass the literal, and, where the loop's function hands on a flag of its own
         (minGPT-ddp's `_run_epoch(epoch, loader, train)` calling `self._run_batch(source, targets, train)`
@@ -1057,15 +1062,16 @@ class Evaluation:
         for call in self._calls_of(function):
             if loops.enclosing_loop(call) is None:
                 continue  # run once, not per batch
-            value = (summary.arguments(call) or {}).get(flag)
-            if not isinstance(value, cst.Name):
-                continue
-            if value.value == literal:
+            value = (summary.arguments(call) or {}).get(guard.flag)
+            if guard.evaluates(value):
                 found.append(call)
+                continue
+            if not isinstance(value, cst.Name):
                 continue
             caller = self._ctx.enclosing_function(call)
             if caller is not None and caller is not function and value.value in _parameter_names(caller):
-                found.extend(c for c in self.calls_passing(caller, value.value, literal) if c not in found)
+                handed = FlagGuard(value.value, guard.negated, guard.trains_on)
+                found.extend(c for c in self.calls_evaluating(caller, handed) if c not in found)
         return found
 
     def _drawing_blocks(self, found: list[EvalRegion]) -> list[EvalRegion]:
@@ -1109,7 +1115,7 @@ class Evaluation:
 
     # -- loops that evaluate when a flag says so --------------------------------------------------
 
-    def training_flag(self, loop: Loop) -> tuple[str, frozenset[cst.CSTNode]] | None:
+    def training_flag(self, loop: Loop) -> tuple[FlagGuard, frozenset[cst.CSTNode]] | None:
         """The parameter of the loop's function under whose `if` every backward, step and zero_grad of the
         loop runs (`if train_model: loss.backward(); optimizer.step()`), with the bodies of those `if`
         statements: one epoch function shared by training and evaluation, which evaluates when called
@@ -1119,11 +1125,11 @@ class Evaluation:
             return None
         names = _parameter_names(function)
         found = self._guarding_flag(loop.of_kind(*_TRAINING_KINDS, own=False), loop.node, names)
-        if found is None or found[1]:
+        if found is None or found[0].negated:
             return None  # `if not <flag>:` is read for step functions only (`step_flag`)
-        return found[0], found[2]
+        return found
 
-    def step_flag(self, function: cst.FunctionDef) -> tuple[str, str, frozenset[cst.CSTNode]] | None:
+    def step_flag(self, function: cst.FunctionDef) -> tuple[FlagGuard, frozenset[cst.CSTNode]] | None:
         """For a per-batch step function shared by training and evaluation (nequip's `batch_step(self,
         data, n_batches, validation=False)`, which backpropagates and steps only under `if not
         validation:`): the parameter under whose `if` every backward, step and zero_grad of the function
@@ -1137,19 +1143,15 @@ class Evaluation:
             for event in training
         ):
             return None  # no training step, or one run per iteration of a loop (`training_flag`)
-        found = self._guarding_flag(training, function, names)
-        if found is None:
-            return None
-        flag, negated, bodies = found
-        return flag, ("True" if negated else "False"), bodies
+        return self._guarding_flag(training, function, names)
 
     def _guarding_flag(
         self, events: list[Event], stop: cst.CSTNode, names: set[str]
-    ) -> tuple[str, bool, frozenset[cst.CSTNode]] | None:
+    ) -> tuple[FlagGuard, frozenset[cst.CSTNode]] | None:
         """The one parameter (and whether it is negated, `if not flag:`) under whose `if` every event
         runs, below `stop`, with the bodies of those `if` statements; None when some event runs
         unguarded or the guards disagree."""
-        flags: set[tuple[str, bool]] = set()
+        flags: set[FlagGuard] = set()
         guards: set[cst.CSTNode] = set()
         for event in events:
             guard = self._flag_guard(event.site, stop, names)
@@ -1159,8 +1161,7 @@ class Evaluation:
             guards.add(guard.body)
         if len(flags) != 1:
             return None
-        flag, negated = flags.pop()
-        return flag, negated, frozenset(guards)
+        return flags.pop(), frozenset(guards)
 
     def _flag_guard(self, node: cst.CSTNode, stop: cst.CSTNode, names: set[str]) -> cst.If | None:
         """The `if <parameter>:` or `if not <parameter>:` whose body holds `node`, below `stop`."""
@@ -1170,27 +1171,22 @@ class Evaluation:
                 return None
             if isinstance(ancestor, cst.If) and child is ancestor.body:
                 flag = _flag_of(ancestor.test)
-                if flag is not None and flag[0] in names:
+                if flag is not None and flag.flag in names:
                     return ancestor
             child = ancestor
         return None
 
-    def calls_passing_false(self, function: cst.FunctionDef, parameter: str) -> list[cst.Call]:
-        """The calls of `function` in this file that pass a literal `False` for `parameter`."""
-        return self.calls_passing(function, parameter, "False")
-
-    def calls_passing(self, function: cst.FunctionDef, parameter: str, literal: str) -> list[cst.Call]:
-        """The calls of `function` in this file that pass the literal `literal` (`True`, `False`) for
-        `parameter`."""
+    def calls_evaluating(self, function: cst.FunctionDef, guard: FlagGuard) -> list[cst.Call]:
+        """The calls of `function` in this file that pass a value for the guard's parameter that skips
+        the training step (`FlagGuard.evaluates`: `train=False`, `mode="valid"`)."""
         summary = self._ctx.summaries.of(function)
         if summary is None:
             return []
-        found = []
-        for call in self._calls_of(function):
-            value = (summary.arguments(call) or {}).get(parameter)
-            if isinstance(value, cst.Name) and value.value == literal:
-                found.append(call)
-        return found
+        return [
+            call
+            for call in self._calls_of(function)
+            if guard.evaluates((summary.arguments(call) or {}).get(guard.flag))
+        ]
 
     def _calls_of(self, function: cst.FunctionDef) -> list[cst.Call]:
         """The calls in this file that run `function` (a call spelled with its name, `f(...)` or
@@ -1239,21 +1235,73 @@ class Evaluation:
         return [loop for loop in index.nodes(cst.For) if node in index.ancestors(loop)]
 
 
+def _switched_to_training_before(function: cst.FunctionDef, loop: cst.CSTNode) -> bool:
+    """Whether the last mode switch the function makes before `loop` is to training: `self.model.train()`
+    at the top of Det3D's `Trainer.train` (whose backward runs in an optimizer hook), or
+    `self.actor.train(mode=not eval_mode)` in AgileRL's `_get_logprobs`, the policy forward shared by the
+    training loss and the reference pass. A function that readies its model for training is no evaluation,
+    however little of the training its own text shows; one that switches to `eval()` last still is."""
+    from nnlint.engine.gradflow import statements_before
+
+    last = None
+    for node in statements_before(function.body, loop):
+        if type(node) is not cst.Call or type(node.func) is not cst.Attribute:
+            continue
+        method = node.func.attr.value
+        if method == "eval" and not node.args:
+            last = "eval"
+        elif method == "train" and not (
+            node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == "False"
+        ):
+            last = "train"
+    return last == "train"
+
+
 def _parameter_names(function: cst.FunctionDef) -> set[str]:
     params = function.params
     return {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
 
 
-def _flag_of(test: cst.BaseExpression) -> tuple[str, bool] | None:
-    """`flag` -> (`flag`, False); `not flag` -> (`flag`, True); anything else -> None."""
+@dataclass(frozen=True)
+class FlagGuard:
+    """The test of an `if` on a parameter that selects a function's training step: `if train:` (`flag`),
+    `if not validation:` (`negated`), or a string mode, `if mode == "train":` (`trains_on`: DeepLabCut's
+    and fairseq's `run_epoch(..., mode)` called with `mode="valid"`)."""
+
+    flag: str
+    negated: bool = False
+    trains_on: str | None = None
+
+    def evaluates(self, value: cst.BaseExpression | None) -> bool:
+        """Whether a value passed for the parameter makes the test false (the step is skipped): `False`
+        for `if flag:`, `True` for `if not flag:`, another string than the mode's for `if mode == ...`."""
+        if self.trains_on is not None:
+            return isinstance(value, cst.SimpleString) and value.evaluated_value not in (self.trains_on, None)
+        return isinstance(value, cst.Name) and value.value == ("True" if self.negated else "False")
+
+
+def _flag_of(test: cst.BaseExpression) -> FlagGuard | None:
+    """`flag`, `not flag`, `flag == "literal"` (either operand order) -> its guard; anything else -> None."""
     if isinstance(test, cst.Name):
-        return test.value, False
+        return FlagGuard(test.value)
     if (
         isinstance(test, cst.UnaryOperation)
         and isinstance(test.operator, cst.Not)
         and isinstance(test.expression, cst.Name)
     ):
-        return test.expression.value, True
+        return FlagGuard(test.expression.value, negated=True)
+    if (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Equal)
+    ):
+        left, right = test.left, test.comparisons[0].comparator
+        if isinstance(left, cst.SimpleString):
+            left, right = right, left
+        if isinstance(left, cst.Name) and isinstance(right, cst.SimpleString):
+            literal = right.evaluated_value
+            if isinstance(literal, str):
+                return FlagGuard(left.value, trains_on=literal)
     return None
 
 

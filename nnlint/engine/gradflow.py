@@ -721,6 +721,31 @@ class GradientFlow:
         scope = self._ctx.index.enclosing(loop.node, (cst.FunctionDef,)) or self._ctx.module
         return any(_binds(node, container) for node in statements_before(scope, loop.node))
 
+    def started_afresh(self, name: str, at: cst.CSTNode) -> bool:
+        """Whether the total or list `name`, added to at statement `at`, is started afresh in every iteration
+        of the loop around `at`: a statement directly in the loop's body, before the one holding `at`, binds
+        it to a number or an empty container (`loss_list = []` at the top of PPLM's perturbation loop). It
+        then holds the graphs of one iteration only, which the next one drops."""
+        index = self._ctx.index
+        around = index.enclosing(at, (cst.For, cst.While))
+        if around is None or not isinstance(around.body, cst.IndentedBlock):  # type: ignore[attr-defined]
+            return False
+        holding = set(index.ancestors(at)) | {at}
+        for statement in around.body.body:  # type: ignore[attr-defined]
+            if statement in holding:
+                return False
+            if type(statement) is not cst.SimpleStatementLine:
+                continue
+            for small in statement.body:
+                if (
+                    type(small) is cst.Assign
+                    and len(small.targets) == 1
+                    and dotted_name(small.targets[0].target) == name
+                    and _empty_or_number(small.value)
+                ):
+                    return True
+        return False
+
     def holds_backpropagated(self, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
         """Whether `expr`, read at statement `at`, is a container holding the loss tensor the loop around
         `at` backpropagated: `output['loss'].backward()` then `outputs.append(output)`, with no write to
@@ -931,6 +956,17 @@ _DEFINITION_TYPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
 _SCALING = (cst.Multiply, cst.Divide, cst.Add, cst.Subtract)
 # Dict methods a sum of every entry goes through (`sum(d.values())`, `sum(v for _, v in d.items())`).
 _DICT_VIEWS = ("values", "items")
+
+
+def _empty_or_number(value: cst.BaseExpression) -> bool:
+    """A number, or an empty list, dict or tuple (`[]`, `{}`, `()`, `list()`, `dict()`): a fresh total."""
+    if type(value) in (cst.Integer, cst.Float):
+        return True
+    if type(value) in (cst.List, cst.Tuple):
+        return not value.elements  # type: ignore[attr-defined]
+    if type(value) is cst.Dict:
+        return not value.elements  # type: ignore[attr-defined]
+    return type(value) is cst.Call and dotted_name(value.func) in ("list", "dict") and not value.args  # type: ignore[attr-defined]
 
 
 def statements_before(scope: cst.CSTNode, stop: cst.CSTNode | None) -> list[cst.CSTNode]:

@@ -196,6 +196,20 @@ class TreeIndex:
             current = parents.get(id(current))
         return current  # type: ignore[return-value]
 
+    def covering(self, node_types: tuple[type, ...]) -> set[int]:
+        """The ids of the nodes that are, or hold somewhere below them, a node of one of these types: a
+        walk that looks only for those (`TrainingLoops._collect`, for calls and assignments) skips every
+        other subtree without walking it. One pass up from each such node, stopping at a marked one."""
+        parents = self._parents
+        marked: set[int] = set()
+        for node_type in node_types:
+            for node in self.by_type.get(node_type, ()):
+                current: cst.CSTNode | None = node
+                while current is not None and id(current) not in marked:
+                    marked.add(id(current))
+                    current = parents.get(id(current))
+        return marked
+
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The statement that contains `node` (itself if it is one)."""
         current: cst.CSTNode | None = node

@@ -27,15 +27,17 @@ from nnlint.engine.bindings import (
     Binding,
     argument_values,
     attribute_values,
+    call_parameters,
     enclosing_parameter,
     file_bases,
     local_function,
+    passed_value,
+    project_calls,
     reaching_value,
     returned_values,
 )
 from nnlint.engine.index import children
 from nnlint.engine.names import dotted_name, is_false
-from nnlint.engine.project import paths_mentioning
 from nnlint.vocabulary import (
     ELEMENTWISE_FUNCTIONS,
     FUNCTIONAL_DROPOUTS,
@@ -595,9 +597,11 @@ class LayerChains:
         """`if bn:` on a parameter of the enclosing module-level function that every value it can get is
         false: each call in this file passes `False` or leaves it to a default that is `False` (a literal,
         or a module-level name bound once to it: sr-gan's `bn=batch_norm` with `batch_norm = False`), and
-        no other module of the project that imports this one calls the function. The layers that block
-        appends are never built (sr-gan's `convolution` helpers; a VGG `make_layers` whose only call passes
-        `batch_norm=False`: mobilenet-yolov4's nets/vgg.py)."""
+        each call from the project's other modules (`bindings.project_calls`) runs this function and
+        passes `False` too. A call another module spells with the function's name that resolves to nothing
+        may pass a true flag. The layers that block appends are never built (sr-gan's `convolution`
+        helpers; a VGG `make_layers` whose only call passes `batch_norm=False`: mobilenet-yolov4's
+        nets/vgg.py)."""
         test = statement.test
         function = self._ctx.enclosing_function(statement)
         if (
@@ -612,31 +616,19 @@ class LayerChains:
         if param is None:
             return False
         values = argument_values(self._ctx, function, param)
-        if not values or not all(self._false_value(value) for value, _ in values):
+        if not values or not all(_false_value(self._ctx, value) for value, _ in values):
             return False
-        path = self._ctx.real_path
-        if path is None:
+        if self._ctx.real_path is None:
             return True  # a source that is no file: no other module can call the function
-        called = f"{function.name.value}("
-        for imported in (f"{path.stem} import", f"import {path.stem}"):
-            others = paths_mentioning(self._ctx, called, imported)
-            if others is None or others:
+        calls = project_calls(self._ctx, function)
+        if calls is None:
+            return False
+        names = [p.name.value for p in call_parameters(self._ctx, function)]
+        for module, call, runs_it in calls:
+            value = passed_value(names, call, param) if runs_it else None
+            if value is None or not _false_value(module, value):
                 return False  # another module may call it and pass a true flag
         return True
-
-    def _false_value(self, value: cst.BaseExpression) -> bool:
-        """The literal `False`, or a name bound once in this file, at module level, to it."""
-        if is_false(value):
-            return True
-        if type(value) is not cst.Name:
-            return False
-        bindings = self._ctx.bindings.of(value.value)
-        return (
-            len(bindings) == 1
-            and bindings[0].kind == "assign"
-            and self._ctx.index.enclosing(bindings[0].node, (cst.FunctionDef, cst.ClassDef)) is None
-            and is_false(bindings[0].value)
-        )
 
     def _add_to_list(
         self,
@@ -709,6 +701,21 @@ class LayerChains:
     def _same_block(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
         index = self._ctx.index
         return index.parent(index.statement_of(first)) is index.parent(index.statement_of(second))
+
+
+def _false_value(ctx: FileContext, value: cst.BaseExpression) -> bool:
+    """The literal `False`, or a name bound once in `ctx`'s file, at module level, to it."""
+    if is_false(value):
+        return True
+    if type(value) is not cst.Name:
+        return False
+    bindings = ctx.bindings.of(value.value)
+    return (
+        len(bindings) == 1
+        and bindings[0].kind == "assign"
+        and ctx.index.enclosing(bindings[0].node, (cst.FunctionDef, cst.ClassDef)) is None
+        and is_false(bindings[0].value)
+    )
 
 
 # -- helpers over syntax ---------------------------------------------------------------------------

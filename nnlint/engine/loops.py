@@ -246,6 +246,7 @@ class TrainingLoops:
         self._body_cache: dict[tuple[cst.CSTNode, int, tuple[str, ...]], list[Event]] = {}
         self._forwarding: dict[cst.Call, SelfForward | None] = {}  # `_wrapper_forward`, per call
         self._switching: dict[cst.Call, list[tuple[str, cst.BaseExpression, bool]]] = {}  # `_object_switches`
+        self._handing: dict[cst.Call, list[tuple[str, cst.BaseExpression, bool]]] = {}  # `_handed_switches`
         self._varying_names: dict[cst.CSTNode, frozenset[str]] = {}  # `_varying`, per loop
         self._passed: dict[cst.Call, list[tuple[EventKind, str | None]] | None] = {}  # `_passed_steps`
         self._backpropagating: dict[cst.CSTNode, bool] = {}  # `_backpropagates_in`, per scope
@@ -256,6 +257,14 @@ class TrainingLoops:
         another module asks for its loops (`backward_operand`) and must not build that module's roles
         (which read further modules) when the function has no backward call."""
         return self._ctx.roles
+
+    @cached_property
+    def _eventful(self) -> set[int]:
+        """The ids of the nodes with a call or an assignment at or below them: every event `_collect` finds
+        comes from one (`_call_events`, `_assign_event`, `_factory_mode_event`, a `with` item's call), so
+        its walk goes into no other subtree (an index, an operator, a condition without a call): about a
+        third of the nodes it visited in torch's sources."""
+        return self._ctx.index.covering((cst.Call, cst.Assign))
 
     @cached_property
     def may_train(self) -> bool:
@@ -1240,8 +1249,12 @@ class TrainingLoops:
             return
         if node_type is cst.Assign:
             self._assign_event(node, out, where, subst)
+        eventful, parent = self._eventful, self._ctx.index.parent
         for child in children(node):
-            self._collect(child, out, where, subst, depth, stack)
+            # A subtree of this file without a call or an assignment has no event (a node of another file,
+            # which this file's index does not hold, is walked as before).
+            if id(child) in eventful or parent(child) is None:
+                self._collect(child, out, where, subst, depth, stack)
         if node_type is cst.Assign:
             self._factory_mode_event(node, out, where, subst)
         if node_type is cst.Call:
@@ -1381,12 +1394,7 @@ class TrainingLoops:
             if cleared is not None:
                 out.append(where.event(EventKind.ZERO_GRAD, call, target=_substitute(cleared.target, subst)))
                 return
-            for mode, value, evaluates in self._object_switches(call):
-                kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
-                switched = _substitute(dotted_name(value), subst)
-                out.append(where.event(kind, call, target=switched))
-                if evaluates:  # then runs it with recording off: an evaluation
-                    out.append(replace(where, no_grad=True).event(EventKind.FORWARD, call, target=switched))
+            self._holder_switch_events(self._object_switches(call), call, out, where, subst)
             model = self._model_handed_over(call)
             models = [model] if model is not None else self._models_run_elsewhere(call)
             for model in models:
@@ -1413,6 +1421,7 @@ class TrainingLoops:
         self._inline(
             inner, out, where, _bind_closure_arguments(self._ctx, helper, call, subst), site=call, via=(name,)
         )
+        self._holder_switch_events(self._handed_switches(call), call, out, where, subst)
 
     def _agreed_alias(self, call: cst.Call, depth: int, stack: tuple[str, ...]) -> cst.FunctionDef | None:
         """For a call of a name (or `self.<attribute>`) that holds one of several methods of this file's
@@ -1749,15 +1758,45 @@ class TrainingLoops:
 
     def _object_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
         """`Evaluator(self.model, loader).get_scores()`: the mode switches a method of a project class of
-        another module makes on the model its object was built with (`summaries`), memoized per call."""
-        if type(call.func) is not cst.Attribute:
-            return []
+        another module makes on the model its object was built with (`summaries`); also made by a project
+        function of another module the object is handed to (`evaluate(generator, loader)` calling
+        `generator.beam_search()`; one of this file is inlined, and `_call_events` adds its switches at the
+        call), memoized per call."""
         found = self._switching.get(call)
         if found is None:
             from nnlint.engine.summaries import modes_switched_through_object
 
-            found = self._switching[call] = modes_switched_through_object(self._ctx, call)
+            if type(call.func) is cst.Attribute:
+                found = modes_switched_through_object(self._ctx, call)
+            self._switching[call] = found = found or self._handed_switches(call)
         return found
+
+    def _handed_switches(self, call: cst.Call) -> list[tuple[str, cst.BaseExpression, bool]]:
+        """The switches a project function makes through an object built on a model that `call` hands it
+        (`summaries.modes_switched_through_handed_object`), memoized per call."""
+        found = self._handing.get(call)
+        if found is None:
+            from nnlint.engine.summaries import modes_switched_through_handed_object
+
+            found = self._handing[call] = modes_switched_through_handed_object(self._ctx, call)
+        return found
+
+    @staticmethod
+    def _holder_switch_events(
+        switches: list[tuple[str, cst.BaseExpression, bool]],
+        call: cst.Call,
+        out: list[Event],
+        where: _Where,
+        subst: dict[str, str],
+    ) -> None:
+        """The events of `_object_switches`' answers at `call`: the switch of the caller's model, then, when
+        the method evaluates it, a forward with recording off."""
+        for mode, value, evaluates in switches:
+            kind = EventKind.EVAL if mode == "eval" else EventKind.TRAIN
+            switched = _substitute(dotted_name(value), subst)
+            out.append(where.event(kind, call, target=switched))
+            if evaluates:  # then runs it with recording off: an evaluation
+                out.append(replace(where, no_grad=True).event(EventKind.FORWARD, call, target=switched))
 
     def _wrapper_training_step(self, call: cst.Call) -> bool:
         """`model.train_emb(*batch)`: a method of a model wrapper whose project definitions all run a

@@ -73,7 +73,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.names import dotted_name
+from nnlint.engine.names import dotted_name, words
 from nnlint.engine.project import Resolved, only_classes_with_bases
 from nnlint.engine.roles import Role, building_roles, picked_namespace
 
@@ -1278,30 +1278,89 @@ def modes_switched_through_object(
         constructor = values[0] if values and len(values) == 1 else None
     if type(constructor) is not cst.Call:
         return []
+    return _holder_switches(ctx, constructor, [func.attr.value])
+
+
+def modes_switched_through_handed_object(
+    ctx: FileContext, call: cst.Call
+) -> list[tuple[str, cst.BaseExpression, bool]]:
+    """The mode switches a project function of another module makes on a network by calling a method of an
+    object built on it that the call hands over: `evaluate_beam_search(generator, loader)` with
+    `generator = SequenceGenerator(model, ...)` in the caller, where evaluate.py calls
+    `generator.beam_search(...)` and `beam_search` calls `self.model.eval()` (memray's keyphrase
+    trainer); an evaluation function (by its own file's `evaluation`) evaluates what it switched. The
+    methods called are the parameter's `uses_of` (None, unknown, when the function stores the
+    object, hands it to something unresolved or reads it in a nested function: no answer); each answer is
+    as `modes_switched_through_object`'s, and a network both methods switch to different modes is left
+    out (the order is not known). Asked only of a call passing a plain name bound once, in this file, to a
+    constructor given a model. The function may be of this file (the loop collector inlines its events,
+    where the method's switch is not seen: it is added at the call)."""
+    holders: list[tuple[cst.Arg, cst.Call]] = []
+    for arg in call.args:
+        if arg.star or type(arg.value) is not cst.Name:
+            continue
+        values = ctx.bindings.values(arg.value.value)
+        constructor = values[0] if values and len(values) == 1 else None
+        if type(constructor) is cst.Call and any(
+            not inner.star and ctx.roles.has(inner.value, Role.MODEL) for inner in constructor.args
+        ):
+            holders.append((arg, constructor))
+    if not holders:
+        return []  # cheap: no object built on a model is handed over
+    summary = summary_of_call(ctx, call)
+    if summary is None:
+        return []
+    passed = summary.arguments(call) or {}
+    found: list[tuple[str, cst.BaseExpression, bool]] = []
+    if summary.ctx is ctx:  # this file's evaluation analysis needs the loops being collected: by name
+        evaluation = bool(set(words(summary.function.name.value)) & vocab.EVAL_FUNCTION_WORDS)
+    else:
+        evaluation = summary.ctx.evaluation.is_eval_function(summary.function)
+    for arg, constructor in holders:
+        parameters = [name for name, value in passed.items() if value is arg.value]
+        uses = summary.uses_of(parameters[0]) if len(parameters) == 1 else None
+        methods = sorted(use[: -len("()")] for use in uses or () if use.endswith("()") and "." not in use)
+        if methods:
+            switches = _holder_switches(ctx, constructor, methods)
+            # An evaluation function (`evaluate_beam_search`) runs the network it switched as an evaluation.
+            found.extend((mode, value, evaluates or evaluation) for mode, value, evaluates in switches)
+    modes: dict[int, set[str]] = {}
+    for mode, value, _ in found:
+        modes.setdefault(id(value), set()).add(mode)
+    return [answer for answer in found if len(modes[id(answer[1])]) == 1]
+
+
+def _holder_switches(
+    ctx: FileContext, constructor: cst.Call, methods: list[str]
+) -> list[tuple[str, cst.BaseExpression, bool]]:
+    """The mode switches the named methods of the project class (of another module) that `constructor`
+    builds make on the networks its `__init__` keeps straight from the constructor's model arguments
+    (`self.model = model`): (mode, the constructor's argument, whether the method then evaluates it)."""
     models = [arg.value for arg in constructor.args if not arg.star and ctx.roles.has(arg.value, Role.MODEL)]
     if not models:
         return []
     cls = resolve_call(ctx, constructor)
     if cls is None or cls.ctx is ctx or not isinstance(cls.node, cst.ClassDef):
         return []  # a class of this file: the loop collector follows its methods itself
-    method = method_of(cls, func.attr.value)
     init = method_of(cls, "__init__")
-    if method is None or init is None or not isinstance(method.node, cst.FunctionDef):
+    if init is None or not isinstance(init.node, cst.FunctionDef) or init.ctx is not cls.ctx:
         return []
-    if not isinstance(init.node, cst.FunctionDef) or method.ctx is not cls.ctx or init.ctx is not cls.ctx:
-        return []
-    switched = cls.ctx.summaries.of(method.node)
     init_summary = cls.ctx.summaries.of(init.node)
-    if switched is None or init_summary is None or not switched.self_modes:
+    if init_summary is None:
         return []
     passed = init_summary.arguments(constructor) or {}
     kept = _kept_parameters(init.node, init_summary.parameters)
     found: list[tuple[str, cst.BaseExpression, bool]] = []
-    for attr, (mode, evaluates) in switched.self_modes.items():
-        parameter = kept.get(attr)
-        value = passed.get(parameter) if parameter is not None else None
-        if value is not None and any(value is model for model in models):
-            found.append((mode, value, evaluates))
+    for name in methods:
+        method = method_of(cls, name)
+        if method is None or not isinstance(method.node, cst.FunctionDef) or method.ctx is not cls.ctx:
+            continue
+        switched = cls.ctx.summaries.of(method.node)
+        for attr, (mode, evaluates) in (switched.self_modes if switched is not None else {}).items():
+            parameter = kept.get(attr)
+            value = passed.get(parameter) if parameter is not None else None
+            if value is not None and any(value is model for model in models):
+                found.append((mode, value, evaluates))
     return found
 
 
@@ -1669,6 +1728,8 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
             return None
     if gradients.is_detached(value):
         return None
+    if isinstance(value, cst.Name) and _bound_off_graph(summary, value.value):
+        return None
     roots = _loss_roots(ctx, summary.function, value, 0)
     if any(summary.does(root, Effect.BACKWARD) for root in roots & summary.parameters):
         return Role.LOSS  # `loss.backward(); return loss * world_size`
@@ -1683,6 +1744,71 @@ def _role_of_returned(summary: Summary, value: cst.BaseExpression) -> Role | Non
         # A loss name of the file: the graph is attached when this function builds it or backpropagates it.
         return Role.LOSS if _built_or_backpropagated(summary, value) else None
     return role
+
+
+def _bound_off_graph(summary: Summary, name: str) -> bool:
+    """Whether every binding the function makes of the local `name` leaves it without a graph: made under
+    `no_grad` (verl's `validation_step`: `with torch.no_grad(): loss = self._compute_loss(batch)`, then
+    `return loss`), or a new leaf tensor (`loss = torch.tensor(np.sum(losses)).to(device)`), or that value
+    moved or scaled by something that is no loss (`loss = loss / dist.get_world_size()`). Such a function
+    returns a number-like tensor, not a loss to backpropagate, whatever the name says."""
+    if name in summary.parameters:
+        return False
+    bindings = _own_bindings(summary, name)
+    if not bindings or any(binding.kind not in ("assign", "unpack", "augmented") for binding in bindings):
+        return False
+    gradients = summary.ctx.gradients
+    return all(
+        gradients.under_no_grad(binding.node) or _leaf_or_rescaled(summary, name, binding)
+        for binding in bindings
+    )
+
+
+def _leaf_or_rescaled(summary: Summary, name: str, binding: Binding) -> bool:
+    """A binding of `name` to a new leaf tensor (`torch.tensor(...)`, moved with `.to(device)`), or to `name`
+    itself scaled by a value that is no loss (`name / world_size`, `name *= 0.5`)."""
+    ctx = summary.ctx
+    value = binding.value
+    if binding.kind == "augmented":
+        node = binding.node
+        return (
+            isinstance(node, cst.AugAssign)
+            and type(node.operator) in (cst.DivideAssign, cst.MultiplyAssign)
+            and not _may_carry_loss(summary, node.value)
+        )
+    if binding.kind != "assign" or value is None:
+        return False
+    if type(value) is cst.BinaryOperation and type(value.operator) in (cst.Divide, cst.Multiply):
+        sides = (value.left, value.right)
+        return any(dotted_name(side) == name for side in sides) and not any(
+            _may_carry_loss(summary, side) for side in sides if dotted_name(side) != name
+        )
+    while (
+        type(value) is cst.Call
+        and type(value.func) is cst.Attribute
+        and value.func.attr.value in vocab.LOSS_PRESERVING_METHODS
+    ):
+        value = value.func.value
+    return (
+        type(value) is cst.Call
+        and ctx.callee(value) in vocab.GRAPHLESS_CONSTRUCTORS
+        and not any(arg.keyword is not None and arg.keyword.value == "requires_grad" for arg in value.args)
+    )
+
+
+def _may_carry_loss(summary: Summary, expr: cst.BaseExpression) -> bool:
+    """Whether a factor may carry a graph: anything but a number, a name or attribute with no loss or model
+    role, or a library call (`dist.get_world_size()`, `len(batch)`)."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return False
+    ctx = summary.ctx
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        return ctx.roles.role_of(expr) is not None
+    if isinstance(expr, cst.Call):
+        callee = ctx.callee(expr)
+        if callee is not None and (callee.startswith(vocab.LIBRARY_PREFIXES) or callee in ("len",)):
+            return False
+    return True
 
 
 def _backpropagated_through(summary: Summary, name: str) -> bool:
