@@ -35,7 +35,10 @@ class TrainEvalMode(Rule):
     itself or as its wrapper's view of it (`eval_net(net.module if distributed else net, val)`), or as the
     named branch of a conditional whose other branch picks an element or builds something
     (`evaluate(model if single else models[0], val)`: on that path the helper runs `model`), and a switch
-    spelled that way (`(model if single else models[0]).eval()`) switches that model.
+    spelled that way (`(model if single else models[0]).eval()`) switches that model; the call may be in
+    the body of a module-level function, and hand the model by keyword beside spread arguments
+    (`extract_features_(*args, **kwargs, model=model.cuda())`). A loop over items (slides, subjects,
+    files) that builds a data loader from each item and runs the model over it is a loop over data.
     A forward may be a method call,
     `model.infer(x)` or a wrapper's `model.predict(batch)`, whose project definition runs the network (and
     switches it to eval first, or not); a method of a project `nn.Module` class that calls the module's
@@ -207,6 +210,18 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # The near miss of marugoto's per-slide extraction: an epoch loop that builds its loader from
+        # nothing it binds, handing the outputs to an update nobody can see into, is no loop over data.
+        """
+from torch.utils.data import DataLoader
+
+
+def fit(model, dataset, epochs, update):
+    for epoch in range(epochs):
+        loader = DataLoader(dataset, batch_size=64, shuffle=True)
+        for batch in loader:
+            update(model(batch))
+""",
         # The evaluation runs a mel-spectrogram module that is never switched to eval: a wrapper around
         # torchaudio's MelSpectrogram holds buffers only and has no mode (ivanvovk/WaveGrad's train.py).
         """
@@ -2851,6 +2866,34 @@ def main(checkpoint, test_loader):
 """,
     ]
     INVALID: ClassVar[list[str | Invalid]] = [
+        # marugoto's feature extraction: a loader built over each slide's tiles and the model it is handed
+        # run over it, a loop over data; the caller hands it a ResNet it built and loaded, in training mode.
+        Invalid(
+            """
+import torch
+import torchvision
+from torch.utils.data import DataLoader
+
+from data import SlideTiles
+
+
+def extract_features(model, slide_dirs, outdir):
+    for slide_dir in slide_dirs:
+        tiles = SlideTiles(slide_dir)
+        loader = DataLoader(tiles, batch_size=64, shuffle=False)
+        feats = []
+        for batch in loader:
+            feats.append(model(batch).cpu().detach())
+        torch.save(torch.cat(feats), outdir / f"{slide_dir.name}.pt")
+
+
+def main(checkpoint, slide_dirs, outdir):
+    model = torchvision.models.resnet18()
+    model.load_state_dict(torch.load(checkpoint))
+    extract_features(model, slide_dirs, outdir)
+""",
+            line=15,
+        ),
         # news-recommendation's periodic validation: on the path where the conditional hands over `model`,
         # the evaluation runs it in the training mode the epoch left.
         Invalid(

@@ -152,3 +152,18 @@ def test_is_hit_needs_class_file_and_line() -> None:
     assert not score.is_hit(bug, [finding("NN402", "pkg/train.py", 10)])
     assert not score.is_hit(bug, [finding("NN401", "pkg/models.py", 10)])
     assert not score.is_hit(bug, [finding("NN401", "pkg/train.py", 12)])
+
+
+def test_the_bug_file_is_always_checked_with_the_modules_check_names() -> None:
+    """A manifest's `check` may name only the other modules a bug spans (held-out set 15A's do): the file
+    that holds the bug's line is checked all the same, first; a `check` that names it is kept as it is."""
+    only_others = score.Bug(
+        id="b", repo="r/r", commit="c", path="main.py", line=1, cls="NN503", check=["model.py"]
+    )
+    assert only_others.checked_paths() == ["main.py", "model.py"]
+    repeated = score.Bug(
+        id="b", repo="r/r", commit="c", path="main.py", line=1, cls="NN503", check=["model.py", "main.py"]
+    )
+    assert repeated.checked_paths() == ["model.py", "main.py"]
+    alone = score.Bug(id="b", repo="r/r", commit="c", path="main.py", line=1, cls="NN503")
+    assert alone.checked_paths() == ["main.py"]

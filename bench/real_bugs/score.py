@@ -55,7 +55,11 @@ class Bug:
         return lines | set(self.lines)
 
     def checked_paths(self) -> list[str]:
-        return self.check or [self.path]
+        """The files `check` names, in its order, with the entry's own file first where `check` leaves it
+        out: the finding is looked for in `path`, so it is always checked."""
+        if self.path in self.check:
+            return list(self.check)
+        return [self.path, *self.check]
 
 
 @dataclass

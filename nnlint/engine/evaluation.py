@@ -138,6 +138,24 @@ def _over_strings(node: cst.For | cst.While) -> bool:
     )
 
 
+def _names_in(value: cst.BaseExpression) -> list[cst.Name]:
+    """The plain names an expression reads (`ConcatDataset([ds, aug])` reads `ConcatDataset`, `ds`, `aug`);
+    attribute names and keywords are no reads of a binding."""
+    found: list[cst.Name] = []
+    stack: list[cst.CSTNode] = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name:
+            found.append(node)
+        elif type(node) is cst.Attribute:
+            stack.append(node.value)  # `x.y`: `x` is read, `y` is no name
+        elif type(node) is cst.Arg:
+            stack.append(node.value)  # `f(k=v)`: `v` is read, the keyword is no name
+        elif not isinstance(node, (cst.Lambda, cst.FunctionDef)):
+            stack.extend(children(node))
+    return found
+
+
 def _bound_by_assignment(name: cst.Name, parent: cst.CSTNode | None, index: TreeIndex) -> bool:
     """Whether `name` is (part of) an assignment's target, `y` in `y, _ = m(a)`: bound, not read."""
     node: cst.CSTNode | None = name
@@ -380,8 +398,47 @@ class Evaluation:
             outer = [inner for loop in outer for inner in self._spread(loop, loops.loops)]
         return (
             bool(outer)
-            and all(self.iterates_data(loop) and loop.of_kind(EventKind.FORWARD, own=False) for loop in outer)
+            and all(
+                (self.iterates_data(loop) or self._loader_per_item(loop))
+                and loop.of_kind(EventKind.FORWARD, own=False)
+                for loop in outer
+            )
             and not any(_switched_to_training_before(function, loop.node) for loop in outer)
+        )
+
+    def _loader_per_item(self, loop: Loop) -> bool:
+        """A `for` loop over items (slides, subjects, files) whose own iteration builds a data loader from
+        the item it binds and runs the model in a loop over that loader: marugoto's `for slide_tile_path
+        in tqdm(slide_tile_paths):` building `dl = DataLoader(ConcatDataset([SlideTileDataset(
+        slide_tile_path, ...), ...]))`, then `for batch in tqdm(dl):` feeding the model. Each item's batches
+        are data, so the loop is a loop over data; an epoch loop does not build its loader from what it
+        binds (`for epoch in range(n):`)."""
+        node = loop.node
+        if not isinstance(node, cst.For) or "DataLoader" not in self._ctx.source:
+            return False  # cheap: no loader is built in this file
+        derived = set(_bound_names_of_loop(node))
+        loaders: set[str] = set()
+        own = set(own_nodes(node.body, nested_loops=False))
+        for statement in self._ctx.index.nodes(cst.Assign):  # in source order
+            if statement not in own:
+                continue
+            read = {name.value for name in _names_in(statement.value)}
+            if not read & derived:
+                continue
+            bound = _bound_names(statement)
+            derived |= bound
+            if isinstance(statement.value, cst.Call) and (self._ctx.callee(statement.value) or "").endswith(
+                "DataLoader"
+            ):
+                loaders |= bound
+        if not loaders:
+            return False
+        return any(
+            inner is not loop
+            and inner.iterates in loaders
+            and node in self._ctx.index.ancestors(inner.node)
+            and inner.of_kind(EventKind.FORWARD, own=False)
+            for inner in self._ctx.loops.loops
         )
 
     def _spread(self, loop: Loop, loops: list[Loop]) -> list[Loop]:
@@ -1412,6 +1469,8 @@ def _binds_a_name(target: cst.BaseExpression) -> bool:
     if isinstance(target, (cst.Tuple, cst.List)):
         return any(_binds_a_name(element.value) for element in target.elements)
     return not (isinstance(target, cst.Name) and target.value == "_")
+
+
 def _reads_value(index: TreeIndex, name: cst.Name) -> bool:
     """Whether a mention of a name reads its value: not a binding (an assignment's or a loop's target,
     unpacked or not), a parameter, an attribute's field or a keyword of that spelling."""

@@ -50,6 +50,7 @@ from nnlint.engine.index import children, walk
 from nnlint.engine.names import (
     call_argument,
     dotted_name,
+    handed_module,
     handed_name,
     handed_object,
     is_false,
@@ -1662,12 +1663,15 @@ class TrainingLoops:
         """The models a call of a project function of another module runs, by that function's summary,
         whichever way they are passed (`rescore(lattice=lat, model=model, lm=masked_lm_model)`, by keyword,
         two models at once, or the model alone: `test(model)`, whose helper loads its own data, as
-        Mobile-Image-Matting's epoch loop calls test.py's `test`): each argument holding a model that the
-        function, or a project function it hands it to, calls. `_model_handed_over` guesses from the call
-        alone when the model comes with other arguments; this asks the definition."""
+        Mobile-Image-Matting's epoch loop calls test.py's `test`, or by keyword beside spread arguments:
+        marugoto's `extract_features_(*args, **kwargs, model=model.cuda())`): each argument holding a model
+        that the function, or a project function it hands it to, calls. `_model_handed_over` guesses from
+        the call alone when the model comes with other arguments; this asks the definition."""
         from nnlint.engine.summaries import summary_of_call
 
-        passed = [arg for arg in call.args if not arg.star and self._roles.has(arg.value, Role.MODEL)]
+        passed = [
+            arg for arg in call.args if not arg.star and self._roles.has(handed_module(arg.value), Role.MODEL)
+        ]
         if not passed or (
             len(passed) == 1
             and passed[0].keyword is None
@@ -1690,8 +1694,8 @@ class TrainingLoops:
         if summary is None or summary.ctx is self._ctx:
             return []
         found: list[str] = []
-        for value in summary.passed_with(call, Effect.FORWARD):
-            value = handed_object(value)
+        for value in summary.passed_with(call, Effect.FORWARD, spread=True):
+            value = handed_module(value)
             name = dotted_name(value)
             if name is not None and name not in found and self._roles.has(value, Role.MODEL):
                 found.append(name)

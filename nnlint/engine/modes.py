@@ -48,12 +48,13 @@ from nnlint.engine.entry import is_test_module
 from nnlint.engine.evaluation import EvalRegion, words
 from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
-from nnlint.engine.names import dotted_name, handed_name, is_false, moved_module
+from nnlint.engine.names import dotted_name, handed_module, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
 from nnlint.engine.roles import Role
 from nnlint.vocabulary import (
     AUDIO_FEATURE_TRANSFORMS,
     DELIBERATE_TRAIN_WORDS,
+    LIBRARY_PREFIXES,
     MODE_DEPENDENT_LAYERS,
     MODE_FREE_CALLS,
     MODE_FREE_LAYERS,
@@ -437,12 +438,17 @@ class ModeSimulation:
         """Evaluation helpers of other project modules that this file calls with a model left in training
         mode: `val_dice = eval_net(net, val)` after a training epoch, where eval_net (in eval.py) runs
         `net` as an evaluation and never switches it to eval (its summary says so). Each answer is the
-        helper's file, where its evaluation starts there (the line to change) and the call here."""
+        helper's file, where its evaluation starts there (the line to change) and the call here. The call
+        may be in a loop, at module level, or in the body of a module-level function (`_handing_functions`:
+        marugoto's `extract_ozanciga_features_()` builds a ResNet, loads its weights and returns
+        `extract_features_(..., model=model.cuda())`)."""
         from nnlint.engine.summaries import summaries_of_call
 
         found: list[tuple[FileContext, cst.CSTNode, cst.Call]] = []
         seen: set[cst.CSTNode] = set()
         events = [event for loop in self._ctx.loops.loops for event in loop.events] + self._module_events
+        for function in self._handing_functions:
+            events += self._ctx.loops.function_events(function)
         for event in events:
             call = event.site
             if event.kind is not EventKind.FORWARD or event.via or call is not event.node:
@@ -450,7 +456,7 @@ class ModeSimulation:
             if not isinstance(call, cst.Call) or call in seen:
                 continue
             seen.add(call)
-            if not any(handed_name(arg.value) == event.target for arg in call.args):
+            if not any(dotted_name(handed_module(arg.value)) == event.target for arg in call.args):
                 continue  # `model(x)` itself: the model is called, not handed to a helper
             for summary in summaries_of_call(self._ctx, call):
                 if summary.ctx is self._ctx or not summary.evaluates:
@@ -460,12 +466,35 @@ class ModeSimulation:
                     found.append((summary.ctx, start, call))
         return found
 
+    @cached_property
+    def _handing_functions(self) -> list[cst.FunctionDef]:
+        """Module-level functions that, outside any loop of theirs, hand a model to a function of a project
+        module (`evaluate(model, loader)`, `extract_features_(model=net.cuda())`): a script's entry
+        function that readies a network and gives it to another module's evaluation. Only their events are
+        collected for `helpers_evaluating_in_training_mode` (the loops' are already), and only functions
+        with such a call (cheap: roles and callees, no events)."""
+        found: list[cst.FunctionDef] = []
+        roles = self._ctx.roles
+        for function in self._ctx.index.nodes(cst.FunctionDef):
+            if self._ctx.index.parent(function) is not self._ctx.module:
+                continue
+            for node in own_nodes(function, nested_loops=False):
+                if type(node) is not cst.Call or not node.args:
+                    continue
+                callee = self._ctx.callee(node)
+                if callee is None or callee.startswith(LIBRARY_PREFIXES):
+                    continue  # a name of this file (the collector inlines it) or a library's function
+                if any(not arg.star and roles.has(handed_module(arg.value), Role.MODEL) for arg in node.args):
+                    found.append(function)
+                    break
+        return found
+
     def _helper_start(self, summary: Summary, call: cst.Call, event: Event) -> cst.CSTNode | None:
         """Where the helper `summary` describes starts evaluating the model `call` hands it in training
         mode (the first such parameter), else None."""
-        passed = summary.arguments(call) or {}
+        passed = summary.certain_arguments(call)
         for parameter in sorted(summary.evaluates):
-            model = model_key(handed_name(passed[parameter])) if parameter in passed else None
+            model = model_key(dotted_name(handed_module(passed[parameter]))) if parameter in passed else None
             if model is None or model != model_key(event.target) or self._mode_free(model):
                 continue
             if self._mode_at(call, lambda e, call=call: e.site is call, event) != TRAIN:

@@ -83,6 +83,13 @@ def handed_object(expr: cst.BaseExpression) -> cst.BaseExpression:
     return named if type(other) in (cst.Subscript, cst.Call) else expr
 
 
+def handed_module(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """What an argument hands over as a module: `handed_object`, through `.to(device)`-like methods
+    (`moved_module`), which return the module they are called on: `extract_features_(model=model.cuda())`
+    hands over `model` itself."""
+    return moved_module(handed_object(expr))
+
+
 def handed_name(expr: cst.BaseExpression) -> str | None:
     """`dotted_name` of what an argument hands over (`handed_object`)."""
     return dotted_name(handed_object(expr))

@@ -202,9 +202,18 @@ class Summary:
             return None
         return matched_arguments(self.positional, call)
 
-    def passed_with(self, call: cst.Call, effect: Effect) -> list[cst.BaseExpression]:
-        """The arguments of `call` that the function does `effect` to."""
-        passed = self.arguments(call) or {}
+    def certain_arguments(self, call: cst.Call) -> dict[str, cst.BaseExpression]:
+        """The expression a call certainly passes for a parameter, even when it spreads `*args`/`**kwargs`:
+        by position before the first star, and by keyword (a star argument that filled the same parameter
+        would raise a TypeError). marugoto's `extract_features_(*args, **kwargs, model=model.cuda())` hands
+        over `model` for certain. For questions about what the function does with what it is given; a
+        question about every parameter (defaults included) asks `arguments`."""
+        return matched_arguments(self.positional, call)
+
+    def passed_with(self, call: cst.Call, effect: Effect, spread: bool = False) -> list[cst.BaseExpression]:
+        """The arguments of `call` that the function does `effect` to; none from a call that spreads
+        `*args`/`**kwargs` unless `spread` asks for those it certainly passes (`certain_arguments`)."""
+        passed = self.certain_arguments(call) if spread else self.arguments(call) or {}
         return [value for name, value in passed.items() if self.does(name, effect)]
 
     @property
