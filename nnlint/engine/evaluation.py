@@ -403,8 +403,18 @@ class Evaluation:
                 and loop.of_kind(EventKind.FORWARD, own=False)
                 for loop in outer
             )
-            and not any(_switched_to_training_before(function, loop.node) for loop in outer)
+            and not any(self._readied_for_training(function, loop) for loop in outer)
         )
+
+    def _readied_for_training(self, function: cst.FunctionDef, loop: Loop) -> bool:
+        """Whether the function switches its model to training last before a loop whose forwards record
+        gradients: a training epoch whose backward runs elsewhere (an optimizer hook). A pass under
+        `no_grad` trains nothing whatever the mode, so it stays an evaluation (a `train()` before it is
+        the bug NN404 reports: eai-vc's linear probe)."""
+        if not _switched_to_training_before(function, loop.node):
+            return False
+        gradients = self._ctx.gradients
+        return not (gradients.under_no_grad(loop.node) or gradients.decorated_no_grad(function))
 
     def _loader_per_item(self, loop: Loop) -> bool:
         """A `for` loop over items (slides, subjects, files) whose own iteration builds a data loader from
