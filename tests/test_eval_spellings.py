@@ -15,6 +15,7 @@ from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role
 from nnlint.runner import check_source
+from rules.eval_without_no_grad import EvalWithoutNoGrad
 from rules.train_eval_mode import TrainEvalMode
 
 
@@ -800,3 +801,47 @@ class SimCLR(nn.Module):
 """
     )
     assert mode_free_class(_class(ctx, "SimCLR")) is free
+
+
+_TF_AND_TORCH = """
+import numpy as np
+import torch
+import tensorflow as tf
+
+def evaluate_tf(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x, training=False))
+    return tf.stack(outputs)
+
+def evaluate_pt(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x.cuda()))
+    tf.summary.scalar("n", len(outputs))
+    return outputs
+
+def evaluate_mixed(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x))
+    return torch.stack(outputs), tf.constant(0)
+"""
+
+
+def test_a_loop_of_tensorflow_code_records_no_torch_graph() -> None:
+    """Only the loop whose nearest framework-naming block names TensorFlow alone is another framework's:
+    a torch-only tensor method (`.cuda()`), TensorBoard's `tf.summary` or a torch op beside it keep the
+    loop torch code."""
+    ctx = _context(_TF_AND_TORCH)
+    by_function = {ctx.enclosing_function(loop).name.value: loop for loop in ctx.index.nodes(cst.For)}
+    assert ctx.grad_mode.other_framework(by_function["evaluate_tf"])
+    assert not ctx.grad_mode.other_framework(by_function["evaluate_pt"])
+    assert not ctx.grad_mode.other_framework(by_function["evaluate_mixed"])
+    findings = check_source("evaluate.py", _TF_AND_TORCH, [EvalWithoutNoGrad]).findings
+    assert [finding.location.row for finding in findings] == [14, 21]
+
+
+def test_a_file_without_another_framework_has_no_framework_marks() -> None:
+    ctx = _context(_TF_AND_TORCH.replace("import tensorflow as tf", "import numpy as tf"))
+    assert not any(ctx.grad_mode.other_framework(loop) for loop in ctx.index.nodes(cst.For))
