@@ -198,6 +198,33 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A factory that gives the teacher back in eval mode on every path: `eval()` in one branch,
+        # `from_pretrained` (eval mode) in the other (LMOps' minillm `get_teacher_model`).
+        """
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+def get_teacher_model(args, device):
+    if args.model_parallel:
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(args.teacher_path))
+        load_parallel(model, args.teacher_path)
+        model.eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.teacher_path).to(device)
+    return model
+
+def evaluate(model, teacher_model, loader):
+    model.eval()
+    gaps = []
+    with torch.no_grad():
+        for batch in loader:
+            gaps.append((model(**batch).logits - teacher_model(**batch).logits).abs().mean())
+    return gaps
+
+def main(args, model, loader, device):
+    teacher_model = get_teacher_model(args, device)
+    return evaluate(model, teacher_model, loader)
+""",
         # The evaluation runs a mel-spectrogram module that is never switched to eval: a wrapper around
         # torchaudio's MelSpectrogram holds buffers only and has no mode (ivanvovk/WaveGrad's train.py).
         """
