@@ -198,6 +198,32 @@ class TrainEvalMode(Rule):
     hint = "`torch.no_grad()` does not switch dropout and BatchNorm to inference: `model.eval()` does."
 
     VALID: ClassVar[list[str]] = [
+        # A scorer wrapper whose only network its constructor loads and switches to eval: a new instance
+        # runs in eval mode (DiffSynth-Studio's PickScore reward model in its inference-time scaling notebook).
+        """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScore(torch.nn.Module):
+    def __init__(self, device="cuda"):
+        super().__init__()
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to(device)
+
+    def forward(self, image, prompt):
+        inputs = self.processor(images=image, text=prompt, return_tensors="pt")
+        with torch.inference_mode():
+            return self.model(**inputs).logits_per_image.item()
+
+reward_model = PickScore()
+
+def evaluate_noise(noise, pipe, reward_model, prompt):
+    image = pipe(prompt=prompt, num_inference_steps=4, initial_noise=noise)
+    score = reward_model(image, prompt)
+    return score
+
+print(evaluate_noise(noise, pipe, reward_model, "sketch, a cat"))
+""",
         # A factory that gives the teacher back in eval mode on every path: `eval()` in one branch,
         # `from_pretrained` (eval mode) in the other (LMOps' minillm `get_teacher_model`).
         """

@@ -845,3 +845,49 @@ def test_a_loop_of_tensorflow_code_records_no_torch_graph() -> None:
 def test_a_file_without_another_framework_has_no_framework_marks() -> None:
     ctx = _context(_TF_AND_TORCH.replace("import tensorflow as tf", "import numpy as tf"))
     assert not any(ctx.grad_mode.other_framework(loop) for loop in ctx.index.nodes(cst.For))
+
+
+_SCORER = """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScore(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to("cuda")
+
+    def forward(self, image, prompt):
+        return self.model(**self.processor(images=image, text=prompt, return_tensors="pt")).logits
+
+reward_model = PickScore()
+
+def evaluate_noise(noise, pipe, reward_model, prompt):
+    image = pipe(prompt=prompt, initial_noise=noise)
+    score = reward_model(image, prompt)
+    return score
+
+print(evaluate_noise(noise, pipe, reward_model, "a cat"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "flagged"),
+    [
+        (("", ""), False),
+        (('.eval().to("cuda")', '.to("cuda")'), True),  # the network is left as loaded: unknown
+        (("reward_model = PickScore()", "reward_model = PickScore()\nreward_model.train()"), True),
+        (
+            ("        self.model = Auto", "        self.head = torch.nn.Dropout(0.1)\n        self.model = Auto"),
+            True,
+        ),  # a layer of its own, built in training mode
+    ],
+)
+def test_a_wrapper_whose_constructor_switches_its_network_to_eval_runs_in_eval(
+    change: tuple[str, str], flagged: bool
+) -> None:
+    """DiffSynth-Studio's PickScore: the wrapper's only network is built with `.eval()`; a new instance
+    runs in eval mode while nothing switches it to training (`modes.eval_built_class`)."""
+    source = _SCORER.replace(*change) if change[0] else _SCORER
+    findings = check_source("scaling.py", source, [TrainEvalMode]).findings
+    assert bool(findings) is flagged
