@@ -10,7 +10,7 @@ import pytest
 from nnlint.engine.bindings import class_hierarchy
 from nnlint.engine.context import FileContext
 from nnlint.engine.loops import EventKind
-from nnlint.engine.modes import mode_free_class
+from nnlint.engine.modes import eval_built_class, mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role
@@ -871,16 +871,16 @@ print(evaluate_noise(noise, pipe, reward_model, "a cat"))
 """
 
 
+_DROPOUT_HEAD = "        self.head = torch.nn.Dropout(0.1)\n        self.model = Auto"
+
+
 @pytest.mark.parametrize(
     ("change", "flagged"),
     [
         (("", ""), False),
         (('.eval().to("cuda")', '.to("cuda")'), True),  # the network is left as loaded: unknown
         (("reward_model = PickScore()", "reward_model = PickScore()\nreward_model.train()"), True),
-        (
-            ("        self.model = Auto", "        self.head = torch.nn.Dropout(0.1)\n        self.model = Auto"),
-            True,
-        ),  # a layer of its own, built in training mode
+        (("        self.model = Auto", _DROPOUT_HEAD), True),  # a layer of its own, in training mode
     ],
 )
 def test_a_wrapper_whose_constructor_switches_its_network_to_eval_runs_in_eval(
@@ -891,3 +891,37 @@ def test_a_wrapper_whose_constructor_switches_its_network_to_eval_runs_in_eval(
     source = _SCORER.replace(*change) if change[0] else _SCORER
     findings = check_source("scaling.py", source, [TrainEvalMode]).findings
     assert bool(findings) is flagged
+
+
+def test_an_eval_built_scorer_may_keep_settings_and_move_its_network_again() -> None:
+    """FastVideo's PickScoreScorer: keyword settings with torch defaults (`dtype=torch.float32`) and
+    `self.model = self.model.to(dtype=dtype)` after the `.eval()`; a transform from a project helper is
+    unknown."""
+    source = """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScoreScorer(torch.nn.Module):
+    def __init__(self, *, device="cuda", dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to(self.device)
+        self.model = self.model.to(dtype=dtype)
+
+    def forward(self, images, prompts):
+        return self.model(**self.processor(images=images, text=prompts, return_tensors="pt")).logits
+
+class ClipScoreScorer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = AutoModel.from_pretrained("openai/clip-vit-large-patch14").eval()
+        self.transform = get_frame_transform(self.model)
+
+    def forward(self, images):
+        return self.model(self.transform(images))
+"""
+    ctx = _context(source)
+    assert eval_built_class(_class(ctx, "PickScoreScorer"))
+    assert not eval_built_class(_class(ctx, "ClipScoreScorer"))

@@ -1960,8 +1960,9 @@ def eval_built_class(cls: Resolved) -> bool:
     `__init__` keeps a processor and `AutoModel.from_pretrained(...).eval().to("cuda")`. Its base must be
     `nn.Module` itself; it overrides neither `train` nor `eval` and reads no `.training`; every
     `self.<attr> = value` is a plain setting (`_plain_setting`), a library loader of no model (a processor
-    or tokenizer `from_pretrained`) or a value whose chain of self-returning calls includes `.eval()`, and at
-    least one is; no other call of the class builds a layer or adds a module (`_builds_nothing`)."""
+    or tokenizer `from_pretrained`), a kept module moved again (`self.model.to(dtype=dtype)`) or a value
+    whose chain of calls includes `.eval()`, and at least one is; no other call of the class builds a layer
+    or adds a module (`_builds_nothing`)."""
     node, ctx = cls.node, cls.ctx
     if not isinstance(node, cst.ClassDef) or ".eval()" not in ctx.source:
         return False
@@ -1984,7 +1985,7 @@ def eval_built_class(cls: Resolved) -> bool:
         chain = _call_chain(assign.value)
         if any(_switches_to_eval(call) for call in chain):
             switched = True
-        elif not (_plain_setting(ctx, assign.value) or _loads_no_model(chain)):
+        elif not (_plain_setting(ctx, assign.value) or _loads_no_model(chain) or _moves_own(assign.value)):
             return False
         kept.update(id(call) for call in chain)
     if not switched:
@@ -1994,6 +1995,13 @@ def eval_built_class(cls: Resolved) -> bool:
         for call in ctx.index.nodes(cst.Call)
         if _within(ctx, call, node)
     )
+
+
+def _moves_own(value: cst.BaseExpression) -> bool:
+    """`self.model.to(dtype=dtype)`: a module the object already keeps, handed back by a self-returning
+    method (the same module, in the mode it was left in)."""
+    moved = moved_module(value)
+    return moved is not value and isinstance(moved, cst.Attribute) and dotted_name(moved.value) == "self"
 
 
 def _switches_to_eval(call: cst.Call) -> bool:
@@ -2092,6 +2100,9 @@ def _defaulted_parameter(ctx: FileContext, name: cst.Name) -> bool:
             annotation = param.annotation.annotation if param.annotation is not None else None
             if isinstance(annotation, cst.Name) and annotation.value in _SCALAR_TYPES:
                 return True  # `crop_border: int`
+            if isinstance(default, cst.Attribute):
+                qualified = ctx.qualified_name(default) or ""  # `dtype=torch.float32`: a torch constant
+                return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
             return isinstance(default, (cst.Integer, cst.Float, cst.SimpleString)) or (
                 isinstance(default, cst.Name) and default.value in ("True", "False", "None")
             )
