@@ -199,7 +199,7 @@ class TrainEvalMode(Rule):
 
     VALID: ClassVar[list[str]] = [
         # A scorer wrapper whose only network its constructor loads and switches to eval: a new instance
-        # runs in eval mode (DiffSynth-Studio's PickScore reward model in its inference-time scaling notebook).
+        # runs in eval mode (DiffSynth-Studio's PickScore reward model, inference-time scaling notebook).
         """
 import torch
 from transformers import AutoModel, AutoProcessor
