@@ -1162,6 +1162,13 @@ REDUCTION_METHODS = frozenset({"mean", "sum"})
 TRAINING_METHODS = frozenset({"backward", "manual_backward", "step"})
 # Qualified-name prefixes of libraries: a call of one is never a project function (no summary to ask).
 LIBRARY_PREFIXES = ("torch.", "numpy.", "np.", "math.", "transformers.", "timm.", "os.", "random.")
+# Packages of other autograd frameworks: a loop that runs their models and ops records no torch graph (the
+# TensorFlow tests and pipeline branches of transformers, in files that also import torch).
+OTHER_FRAMEWORK_PACKAGES = ("tensorflow", "tensorflow_probability", "keras", "tf_keras", "jax", "flax")
+# Parts of TensorFlow a torch script uses for its own ends (TensorBoard summaries, file access): no model.
+OTHER_FRAMEWORK_UTILITIES = frozenset({"summary", "io", "gfile", "compat", "config", "random", "get_logger"})
+# Tensor methods only torch has: code calling them on its data is torch code, whatever else it imports.
+TORCH_ONLY_TENSOR_METHODS = frozenset({"cuda", "cpu", "detach", "to", "backward", "half"})
 # torch and its sibling packages: frames inside them are not the user's code (runtime half).
 TORCH_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch")
 # Optimizers whose first step moves every weight by about the learning rate (updates normalised by running

@@ -133,6 +133,31 @@ class EvalWithoutNoGrad(Rule):
     hint = "`model.eval()` does not stop recording; `@torch.no_grad()` on the function does."
 
     VALID: ClassVar[list[str]] = [
+        # TensorFlow code in a file that imports torch too (transformers' `test_modeling_tf_*.py`, a
+        # pipeline's TF branch): its loops run TF models, which record no torch graph. The torch branch of
+        # the same function is still judged (it runs under `no_grad` here).
+        """
+import numpy as np
+import torch
+import tensorflow as tf
+
+def check_batch_inference(model, input_values, lengths):
+    mask = tf.sequence_mask(tf.constant(lengths), dtype=tf.float32)
+    batch_outputs = model(input_values * mask, training=False)
+    for i in range(input_values.shape[0]):
+        output = model(input_values[i : i + 1, : lengths[i]], training=False)
+        assert np.allclose(output, batch_outputs[i : i + 1, : output.shape[1]], atol=1e-3)
+
+def sequential_inference(model, framework, input_ids):
+    if framework == "pt":
+        with torch.no_grad():
+            return torch.cat([model(input_ids[i].unsqueeze(0)) for i in range(len(input_ids))])
+    else:
+        outputs = []
+        for i in range(len(input_ids)):
+            outputs.append(tf.squeeze(model(np.expand_dims(input_ids[i], axis=0))))
+        return tf.concat(outputs, 0)
+""",
         # A string-mode epoch function whose validation pass runs under `no_grad` (DeepLabCut's fix), and
         # one whose only calls pass the training mode: nothing evaluates with recording on.
         """

@@ -222,6 +222,59 @@ def fit(model, dataset, epochs, update):
         for batch in loader:
             update(model(batch))
 """,
+        # A scorer wrapper whose only network its constructor loads and switches to eval: a new instance
+        # runs in eval mode (DiffSynth-Studio's PickScore reward model, inference-time scaling notebook).
+        """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScore(torch.nn.Module):
+    def __init__(self, device="cuda"):
+        super().__init__()
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to(device)
+
+    def forward(self, image, prompt):
+        inputs = self.processor(images=image, text=prompt, return_tensors="pt")
+        with torch.inference_mode():
+            return self.model(**inputs).logits_per_image.item()
+
+reward_model = PickScore()
+
+def evaluate_noise(noise, pipe, reward_model, prompt):
+    image = pipe(prompt=prompt, num_inference_steps=4, initial_noise=noise)
+    score = reward_model(image, prompt)
+    return score
+
+print(evaluate_noise(noise, pipe, reward_model, "sketch, a cat"))
+""",
+        # A factory that gives the teacher back in eval mode on every path: `eval()` in one branch,
+        # `from_pretrained` (eval mode) in the other (LMOps' minillm `get_teacher_model`).
+        """
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+def get_teacher_model(args, device):
+    if args.model_parallel:
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(args.teacher_path))
+        load_parallel(model, args.teacher_path)
+        model.eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.teacher_path).to(device)
+    return model
+
+def evaluate(model, teacher_model, loader):
+    model.eval()
+    gaps = []
+    with torch.no_grad():
+        for batch in loader:
+            gaps.append((model(**batch).logits - teacher_model(**batch).logits).abs().mean())
+    return gaps
+
+def main(args, model, loader, device):
+    teacher_model = get_teacher_model(args, device)
+    return evaluate(model, teacher_model, loader)
+""",
         # The evaluation runs a mel-spectrogram module that is never switched to eval: a wrapper around
         # torchaudio's MelSpectrogram holds buffers only and has no mode (ivanvovk/WaveGrad's train.py).
         """

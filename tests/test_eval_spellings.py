@@ -10,11 +10,12 @@ import pytest
 from nnlint.engine.bindings import class_hierarchy
 from nnlint.engine.context import FileContext
 from nnlint.engine.loops import EventKind
-from nnlint.engine.modes import mode_free_class
+from nnlint.engine.modes import eval_built_class, mode_free_class
 from nnlint.engine.positions import compute_ranges
 from nnlint.engine.project import Resolved
 from nnlint.engine.roles import Role
 from nnlint.runner import check_source
+from rules.eval_without_no_grad import EvalWithoutNoGrad
 from rules.train_eval_mode import TrainEvalMode
 
 
@@ -800,3 +801,127 @@ class SimCLR(nn.Module):
 """
     )
     assert mode_free_class(_class(ctx, "SimCLR")) is free
+
+
+_TF_AND_TORCH = """
+import numpy as np
+import torch
+import tensorflow as tf
+
+def evaluate_tf(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x, training=False))
+    return tf.stack(outputs)
+
+def evaluate_pt(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x.cuda()))
+    tf.summary.scalar("n", len(outputs))
+    return outputs
+
+def evaluate_mixed(model, loader):
+    outputs = []
+    for x in loader:
+        outputs.append(model(x))
+    return torch.stack(outputs), tf.constant(0)
+"""
+
+
+def test_a_loop_of_tensorflow_code_records_no_torch_graph() -> None:
+    """Only the loop whose nearest framework-naming block names TensorFlow alone is another framework's:
+    a torch-only tensor method (`.cuda()`), TensorBoard's `tf.summary` or a torch op beside it keep the
+    loop torch code."""
+    ctx = _context(_TF_AND_TORCH)
+    by_function = {ctx.enclosing_function(loop).name.value: loop for loop in ctx.index.nodes(cst.For)}
+    assert ctx.grad_mode.other_framework(by_function["evaluate_tf"])
+    assert not ctx.grad_mode.other_framework(by_function["evaluate_pt"])
+    assert not ctx.grad_mode.other_framework(by_function["evaluate_mixed"])
+    findings = check_source("evaluate.py", _TF_AND_TORCH, [EvalWithoutNoGrad]).findings
+    assert [finding.location.row for finding in findings] == [14, 21]
+
+
+def test_a_file_without_another_framework_has_no_framework_marks() -> None:
+    ctx = _context(_TF_AND_TORCH.replace("import tensorflow as tf", "import numpy as tf"))
+    assert not any(ctx.grad_mode.other_framework(loop) for loop in ctx.index.nodes(cst.For))
+
+
+_SCORER = """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScore(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to("cuda")
+
+    def forward(self, image, prompt):
+        return self.model(**self.processor(images=image, text=prompt, return_tensors="pt")).logits
+
+reward_model = PickScore()
+
+def evaluate_noise(noise, pipe, reward_model, prompt):
+    image = pipe(prompt=prompt, initial_noise=noise)
+    score = reward_model(image, prompt)
+    return score
+
+print(evaluate_noise(noise, pipe, reward_model, "a cat"))
+"""
+
+
+_DROPOUT_HEAD = "        self.head = torch.nn.Dropout(0.1)\n        self.model = Auto"
+
+
+@pytest.mark.parametrize(
+    ("change", "flagged"),
+    [
+        (("", ""), False),
+        (('.eval().to("cuda")', '.to("cuda")'), True),  # the network is left as loaded: unknown
+        (("reward_model = PickScore()", "reward_model = PickScore()\nreward_model.train()"), True),
+        (("        self.model = Auto", _DROPOUT_HEAD), True),  # a layer of its own, in training mode
+    ],
+)
+def test_a_wrapper_whose_constructor_switches_its_network_to_eval_runs_in_eval(
+    change: tuple[str, str], flagged: bool
+) -> None:
+    """DiffSynth-Studio's PickScore: the wrapper's only network is built with `.eval()`; a new instance
+    runs in eval mode while nothing switches it to training (`modes.eval_built_class`)."""
+    source = _SCORER.replace(*change) if change[0] else _SCORER
+    findings = check_source("scaling.py", source, [TrainEvalMode]).findings
+    assert bool(findings) is flagged
+
+
+def test_an_eval_built_scorer_may_keep_settings_and_move_its_network_again() -> None:
+    """FastVideo's PickScoreScorer: keyword settings with torch defaults (`dtype=torch.float32`) and
+    `self.model = self.model.to(dtype=dtype)` after the `.eval()`; a transform from a project helper is
+    unknown."""
+    source = """
+import torch
+from transformers import AutoModel, AutoProcessor
+
+class PickScoreScorer(torch.nn.Module):
+    def __init__(self, *, device="cuda", dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.processor = AutoProcessor.from_pretrained("laion/CLIP-ViT-H-14")
+        self.model = AutoModel.from_pretrained("yuvalkirstain/PickScore_v1").eval().to(self.device)
+        self.model = self.model.to(dtype=dtype)
+
+    def forward(self, images, prompts):
+        return self.model(**self.processor(images=images, text=prompts, return_tensors="pt")).logits
+
+class ClipScoreScorer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = AutoModel.from_pretrained("openai/clip-vit-large-patch14").eval()
+        self.transform = get_frame_transform(self.model)
+
+    def forward(self, images):
+        return self.model(self.transform(images))
+"""
+    ctx = _context(source)
+    assert eval_built_class(_class(ctx, "PickScoreScorer"))
+    assert not eval_built_class(_class(ctx, "ClipScoreScorer"))

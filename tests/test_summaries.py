@@ -590,3 +590,41 @@ def test_a_dict_returned_beside_the_sum_of_its_values_is_told() -> None:
     ctx = FileContext("steps.py", source, cst.parse_module(source))
     found = {name: ctx.summaries.of(ctx.functions[name][0]).summed_into for name in ctx.functions}
     assert found == {"filled": {1: 0}, "replaced": {}, "unsummed": {}}
+
+
+_TEACHER_FACTORY = """
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM
+
+def get_teacher_model(args, device):
+    if args.model_parallel:
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(args.path))
+        load_parallel(model, args.path)
+        model = model.to(device)
+        model.eval()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.path).to(device)
+    if args.fp16:
+        model = model.half()
+    return model
+"""
+
+
+@pytest.mark.parametrize(
+    ("other_branch", "mode"),
+    [
+        ("model = AutoModelForCausalLM.from_pretrained(args.path).to(device)", "eval"),
+        ("model = AutoModelForCausalLM.from_config(args.config)", None),  # a new model: training mode
+        ("model = AutoModelForCausalLM.from_pretrained(args.path)\n        model.train()", None),
+        ("model = AutoTokenizer.from_pretrained(args.path)", None),  # no model loaded
+    ],
+)
+def test_a_factory_that_returns_an_eval_model_on_every_path(other_branch: str, mode: str | None) -> None:
+    """LMOps' `get_teacher_model`: `eval()` in the model-parallel branch, `from_pretrained` (eval mode) in
+    the other; any other binding, or a switch there, leaves the mode unknown."""
+    source = _TEACHER_FACTORY.replace(
+        "model = AutoModelForCausalLM.from_pretrained(args.path).to(device)", other_branch
+    )
+    ctx = FileContext("evaluate.py", source, cst.parse_module(source))
+    summary = ctx.summaries.of(ctx.functions["get_teacher_model"][0])
+    assert summary is not None and summary.returns_in_mode == mode

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 # The last part of every grad-mode setter's name (`no_grad`, `set_grad_enabled`).
 _SETTER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in vocab.GRAD_MODE_SETTERS)
+# What `GradMode._framework_marks` says a node uses: torch, or only another autograd framework.
+_TORCH, _OTHER = 1, 2
 # How many callers up a decorator or a `with` around a call is looked for.
 _MAX_CALLER_DEPTH = 3
 # How many project base classes of a method's class are searched for calls of it (`_managed_by_base_classes`).
@@ -222,6 +224,8 @@ class GradMode:
         ]
         if not forwards or any(event.kind is EventKind.BACKWARD for event in events):
             return []
+        if self.other_framework(loop.node):
+            return []
         forwards = self._not_chosen_by_helpers(forwards)
         # A `no_grad` block around the loss only (`with torch.no_grad(): loss = focal_loss(pred, y)`,
         # after the forward that records) chooses nothing for the model: the loss module's forwards
@@ -247,6 +251,68 @@ class GradMode:
         if loop.function is not None and self.wants_gradients(loop.function, inputs_only=True):
             return []
         return forwards
+
+    def other_framework(self, node: cst.CSTNode) -> bool:
+        """Whether `node` is code of another autograd framework (TensorFlow, Keras, JAX) in a file that
+        imports torch too: the nearest of `node` and the blocks around it, up to its function, that names
+        a framework names only the other one (`tf.ones_like`, `tfp.distributions`), and nothing of it
+        calls a torch-only tensor method (`.cuda()`, `.detach()`). Its loops run that framework's models
+        (transformers' `test_modeling_tf_*.py`, a pipeline's `else:` branch after `if self.framework ==
+        "pt":`): no torch graph is recorded. TensorBoard or file helpers of TensorFlow (`tf.summary`)
+        name no framework."""
+        marks = self._framework_marks
+        if not marks:
+            return False
+        for current in (node, *self._ctx.index.ancestors(node)):
+            found = marks.get(id(current))
+            if found is not None:
+                return found == _OTHER
+            if isinstance(current, (cst.FunctionDef, cst.Module)):
+                return False
+        return False
+
+    @cached_property
+    def _framework_marks(self) -> dict[int, int]:
+        """For each node holding a use of torch or of another framework, which (`_TORCH` wins over
+        `_OTHER`); empty for a file that imports no other framework (a text gate first)."""
+        ctx = self._ctx
+        source = ctx.source
+        if not any(package in source for package in vocab.OTHER_FRAMEWORK_PACKAGES):
+            return {}
+        aliases = ctx.imports.aliases
+        other = {
+            local
+            for local, qualified in aliases.items()
+            if qualified.split(".", 1)[0] in vocab.OTHER_FRAMEWORK_PACKAGES
+        }
+        if not other:
+            return {}
+        torch_names = {local for local, qualified in aliases.items() if qualified.split(".", 1)[0] == "torch"}
+        index = ctx.index
+        marks: dict[int, int] = {}
+        for name in index.nodes(cst.Name):
+            parent = index.parent(name)
+            if isinstance(parent, cst.Attribute) and parent.attr is name:
+                called = isinstance(index.parent(parent), cst.Call)
+                if called and name.value in vocab.TORCH_ONLY_TENSOR_METHODS:
+                    self._mark(marks, name, _TORCH)
+                continue
+            if name.value in torch_names:
+                self._mark(marks, name, _TORCH)
+            elif name.value in other and not (
+                isinstance(parent, cst.Attribute) and parent.attr.value in vocab.OTHER_FRAMEWORK_UTILITIES
+            ):
+                self._mark(marks, name, _OTHER)
+        return marks
+
+    def _mark(self, marks: dict[int, int], name: cst.Name, kind: int) -> None:
+        """Marks `name` and every node above it with `kind` (torch overrides another framework)."""
+        parents = self._ctx.index.ancestors(name)
+        for current in (name, *parents):
+            found = marks.get(id(current))
+            if found == _TORCH or found == kind:
+                return
+            marks[id(current)] = kind
 
     # -- helpers ---------------------------------------------------------------------------------------
 

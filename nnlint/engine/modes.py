@@ -50,7 +50,7 @@ from nnlint.engine.index import children
 from nnlint.engine.loops import Event, EventKind, Loop
 from nnlint.engine.names import dotted_name, handed_module, is_false, moved_module
 from nnlint.engine.project import Resolved, modules_mentioning
-from nnlint.engine.roles import Role
+from nnlint.engine.roles import Role, loads_pretrained_model
 from nnlint.vocabulary import (
     AUDIO_FEATURE_TRANSFORMS,
     DELIBERATE_TRAIN_WORDS,
@@ -1231,7 +1231,11 @@ class ModeSimulation:
                 return _mode_free_element(self._ctx, value, 0)  # `self.W_h = nn.Linear(d, d)`
             else:
                 cls = resolve_call(self._ctx, value)
-                return cls is not None and isinstance(cls.node, cst.ClassDef) and mode_free_class(cls)
+                if cls is None or not isinstance(cls.node, cst.ClassDef):
+                    return False
+                # A wrapper whose networks its constructor switches to eval runs in eval mode while
+                # nothing in the file switches anything to training.
+                return mode_free_class(cls) or (".train(" not in self._ctx.source and eval_built_class(cls))
         return False
 
     def _body_events(self, function: cst.FunctionDef | None) -> list[Event]:
@@ -2089,6 +2093,81 @@ def parameter_free_class(cls: Resolved) -> bool:
     return True
 
 
+def eval_built_class(cls: Resolved) -> bool:
+    """Whether a wrapper module's every network is switched to eval as its constructor builds it, so a new
+    instance runs in eval mode until someone calls its `train()`: DiffSynth's `PickScore(nn.Module)`, whose
+    `__init__` keeps a processor and `AutoModel.from_pretrained(...).eval().to("cuda")`. Its base must be
+    `nn.Module` itself; it overrides neither `train` nor `eval` and reads no `.training`; every
+    `self.<attr> = value` is a plain setting (`_plain_setting`), a library loader of no model (a processor
+    or tokenizer `from_pretrained`), a kept module moved again (`self.model.to(dtype=dtype)`) or a value
+    whose chain of calls includes `.eval()`, and at least one is; no other call of the class builds a layer
+    or adds a module (`_builds_nothing`)."""
+    node, ctx = cls.node, cls.ctx
+    if not isinstance(node, cst.ClassDef) or ".eval()" not in ctx.source:
+        return False
+    if not node.bases or any(ctx.qualified_name(base.value) not in MODEL_MODULE_BASES for base in node.bases):
+        return False
+    if any(
+        isinstance(s, cst.FunctionDef) and s.name.value in ("train", "eval") for s in _class_statements(node)
+    ):
+        return False
+    if any(a.attr.value == "training" and _within(ctx, a, node) for a in ctx.index.nodes(cst.Attribute)):
+        return False
+    kept: set[int] = set()  # the calls of the values kept on `self`, judged by their assignment
+    switched = False
+    for assign in ctx.index.nodes(cst.Assign):
+        if not _within(ctx, assign, node) or not any(
+            isinstance(t.target, cst.Attribute) and dotted_name(t.target.value) == "self"
+            for t in assign.targets
+        ):
+            continue
+        chain = _call_chain(assign.value)
+        if any(_switches_to_eval(call) for call in chain):
+            switched = True
+        elif not (_plain_setting(ctx, assign.value) or _loads_no_model(chain) or _moves_own(assign.value)):
+            return False
+        kept.update(id(call) for call in chain)
+    if not switched:
+        return False
+    return all(
+        id(call) in kept or _builds_nothing(ctx, call)
+        for call in ctx.index.nodes(cst.Call)
+        if _within(ctx, call, node)
+    )
+
+
+def _moves_own(value: cst.BaseExpression) -> bool:
+    """`self.model.to(dtype=dtype)`: a module the object already keeps, handed back by a self-returning
+    method (the same module, in the mode it was left in)."""
+    moved = moved_module(value)
+    return moved is not value and isinstance(moved, cst.Attribute) and dotted_name(moved.value) == "self"
+
+
+def _switches_to_eval(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value == "eval" and not call.args
+
+
+def _call_chain(value: cst.BaseExpression) -> list[cst.Call]:
+    """The calls of a method chain, outermost first: `A.from_pretrained(p).eval().to(d)` gives `.to(d)`,
+    `.eval()`, `A.from_pretrained(p)`."""
+    chain: list[cst.Call] = []
+    while isinstance(value, cst.Call):
+        chain.append(value)
+        value = value.func.value if isinstance(value.func, cst.Attribute) else value.func
+    return chain
+
+
+def _loads_no_model(chain: list[cst.Call]) -> bool:
+    """`AutoProcessor.from_pretrained(name)` (a tokenizer, processor or config): no network."""
+    last = chain[-1] if chain else None
+    return (
+        last is not None
+        and len(chain) == 1
+        and _from_pretrained(dotted_name(last.func))
+        and not (loads_pretrained_model(last))
+    )
+
+
 # Calls that add a parameter or a module to a module by name.
 _ADDING_METHODS = frozenset({"register_parameter", "add_module", "register_module", "setattr"})
 
@@ -2160,6 +2239,9 @@ def _defaulted_parameter(ctx: FileContext, name: cst.Name) -> bool:
             annotation = param.annotation.annotation if param.annotation is not None else None
             if isinstance(annotation, cst.Name) and annotation.value in _SCALAR_TYPES:
                 return True  # `crop_border: int`
+            if isinstance(default, cst.Attribute):
+                qualified = ctx.qualified_name(default) or ""  # `dtype=torch.float32`: a torch constant
+                return qualified.startswith("torch.") and not qualified.startswith("torch.nn.")
             return isinstance(default, (cst.Integer, cst.Float, cst.SimpleString)) or (
                 isinstance(default, cst.Name) and default.value in ("True", "False", "None")
             )

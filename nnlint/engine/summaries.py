@@ -60,6 +60,7 @@ import libcst as cst
 from nnlint import vocabulary as vocab
 from nnlint.engine.bindings import (
     Binding,
+    assigned_names,
     attribute_values,
     call_candidates,
     call_parameters,
@@ -73,7 +74,7 @@ from nnlint.engine.bindings import (
     resolve_name,
     returned_values,
 )
-from nnlint.engine.names import dotted_name, words
+from nnlint.engine.names import dotted_name, moved_module, words
 from nnlint.engine.project import Resolved, only_classes_with_bases
 from nnlint.engine.roles import Role, building_roles, picked_namespace
 
@@ -1216,9 +1217,46 @@ def _returned_mode(summary: Summary) -> str | None:
         for event in ctx.loops.function_events(function)
         if event.kind in (EventKind.EVAL, EventKind.TRAIN) and model_key(event.target) == name
     ]
-    if not toggles or toggles[-1].conditional or toggles[-1].via:
+    if not toggles or toggles[-1].via:
         return None
+    if toggles[-1].conditional:
+        return "eval" if _eval_on_every_path(summary, toggles, name) else None
     return "eval" if toggles[-1].kind is EventKind.EVAL else "train"
+
+
+def _eval_on_every_path(summary: Summary, toggles: list[Any], name: str) -> bool:
+    """Whether a conditional last switch still leaves the model in eval mode on every path: it is
+    `name.eval()` in one branch of an `if`/`else` of the function's own body, and the other branch switches
+    nothing and binds `name` from a pretrained checkpoint (`AutoModelForCausalLM.from_pretrained(path)`,
+    which gives the model back in eval mode). LMOps' `get_teacher_model` builds and `eval()`s the
+    model-parallel teacher in one branch and loads the plain one with `from_pretrained` in the other."""
+    from nnlint.engine.loops import EventKind
+    from nnlint.engine.roles import loads_pretrained_model
+
+    last = toggles[-1]
+    if last.kind is not EventKind.EVAL or last.guard is None:
+        return False
+    index = summary.ctx.index
+    statement = index.parent(last.guard)  # the `if` of a branch's block, and of its `else:`
+    if not (
+        isinstance(statement, cst.If)
+        and isinstance(statement.orelse, cst.Else)
+        and index.parent(statement) is summary.function.body
+    ):
+        return False
+    switched = statement.body if last.guard is statement.body else statement.orelse
+    if last.guard is not switched:
+        return False
+    other = statement.orelse.body if switched is statement.body else statement.body
+    if any(other in index.ancestors(toggle.site) for toggle in toggles):
+        return False  # the other branch switches too
+    bound = None
+    for line in other.body:
+        for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and name in assigned_names(small):
+                bound = small.value
+    built = moved_module(bound) if bound is not None else None
+    return isinstance(built, cst.Call) and loads_pretrained_model(built)
 
 
 def _bare_name(value: cst.BaseExpression | None) -> str | None:
